@@ -1,0 +1,200 @@
+"""The archivist API (/api/v1): documents, content, termination, restitution."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, request, url_for
+
+from app.archive import schemas, services
+from app.archive.errors import DocumentIntegrityFailed
+from app.archive.mails import download_mail, invitation_mail, send_mail, stream_document
+from app.archive.models import LinkPurpose
+from app.archive.openapi import openapi_spec
+from app.archive.restitution import create_link, produce_restitution, request_by_archivist
+from app.auth.guards import current_token, require_scope
+from app.auth.models import Scope
+from app.clients import services as clients
+from app.db import utcnow
+from app.signatures.keys import trust_roots
+from app.wiring import db_session, runtime
+
+bp = Blueprint("archive_api", __name__, url_prefix="/api/v1")
+
+
+def _actor() -> str:
+    return f"token:{current_token().id}"
+
+
+@bp.get("/openapi.json")
+@require_scope(Scope.READ)
+def openapi() -> dict[str, Any]:
+    """The OpenAPI 3 description of this API (browsable at /documentation/api)."""
+    return openapi_spec()
+
+
+@bp.get("/documents")
+@require_scope(Scope.READ)
+def list_documents() -> dict[str, Any]:
+    query = schemas.parse_list_query(request.args.to_dict())
+    page = services.list_documents(db_session(), **query)
+    base = schemas.documents_url()
+    return {
+        "items": [schemas.document_json(d, base) for d in page.items],
+        "next_cursor": page.next_cursor,
+    }
+
+
+@bp.get("/documents/<int:document_id>")
+@require_scope(Scope.READ)
+def get_document(document_id: int) -> dict[str, Any]:
+    return schemas.document_json(services.get_document(db_session(), document_id))
+
+
+@bp.get("/documents/<int:document_id>/events")
+@require_scope(Scope.READ)
+def document_events(document_id: int) -> dict[str, Any]:
+    db = db_session()
+    events = services.document_events(db, services.get_document(db, document_id))
+    return {"items": [schemas.event_json(e) for e in events]}
+
+
+@bp.get("/documents/<int:document_id>/content")
+@require_scope(Scope.READ)
+def document_content(document_id: int) -> Response:
+    db = db_session()
+    document = services.get_document(db, document_id)
+    etag = f'"{document.sha256}"'
+    if etag in request.headers.get("If-None-Match", ""):
+        return Response(status=304, headers={"ETag": etag})
+    try:
+        data = services.read_content(db, runtime().store, document, actor=_actor(), now=utcnow())
+    except DocumentIntegrityFailed:
+        db.commit()  # the failed check is journaled before the refusal is answered
+        raise
+    db.commit()  # the read is journaled
+    response = Response(data, mimetype=document.media_type)
+    response.headers["ETag"] = etag
+    response.headers["Content-Disposition"] = f'attachment; filename="{document.filename}"'
+    response.headers["Digest"] = f"sha-256={document.sha256}"
+    # Range / If-Range: 206 with Content-Range, or 416 (a problem+json) when unsatisfiable.
+    response.make_conditional(request, accept_ranges=True, complete_length=len(data))
+    return response
+
+
+@bp.put("/documents/<int:document_id>/legal-hold")
+@require_scope(Scope.ADMIN)
+def place_legal_hold(document_id: int) -> dict[str, Any]:
+    db = db_session()
+    reason = schemas.parse_legal_hold(request.get_json(silent=True))
+    document = services.get_document(db, document_id)
+    services.set_legal_hold(db, document, hold=True, reason=reason, actor=_actor(), now=utcnow())
+    db.commit()
+    return schemas.document_json(document)
+
+
+@bp.delete("/documents/<int:document_id>/legal-hold")
+@require_scope(Scope.ADMIN)
+def lift_legal_hold(document_id: int) -> dict[str, Any]:
+    db = db_session()
+    document = services.get_document(db, document_id)
+    services.set_legal_hold(db, document, hold=False, reason="", actor=_actor(), now=utcnow())
+    db.commit()
+    return schemas.document_json(document)
+
+
+@bp.post("/clients/<int:client_id>/termination")
+@require_scope(Scope.RESTITUTION)
+def terminate(client_id: int) -> tuple[dict[str, Any], int]:
+    db = db_session()
+    terminated_on, reason = schemas.parse_termination(request.get_json(silent=True))
+    client = clients.get_client(db, client_id)
+    services.terminate_client(
+        db,
+        client,
+        on=terminated_on,
+        reason=reason,
+        policy=runtime().settings.retention,
+        actor=_actor(),
+        now=utcnow(),
+    )
+    db.commit()
+    return {
+        "client_id": client.id,
+        "status": client.status.value,
+        "terminated_on": terminated_on.isoformat(),
+    }, 201
+
+
+def _restitution_args() -> dict[str, Any]:
+    rt = runtime()
+    return {
+        "seal_key": rt.seal_key(),
+        "trust_roots": trust_roots(rt.settings),
+        "retention": rt.settings.retention,
+    }
+
+
+@bp.get("/clients/<int:client_id>/restitution")
+@require_scope(Scope.RESTITUTION)
+def restitution(client_id: int) -> Response:
+    """Produce, archive and stream a restitution archive in one call."""
+    rt = runtime()
+    db = db_session()
+    client = clients.get_client(db, client_id)
+    try:
+        document, _result = produce_restitution(
+            db, rt.store, client, now=utcnow(), actor=_actor(), **_restitution_args()
+        )
+    except DocumentIntegrityFailed:
+        db.commit()  # the failed check is journaled before the refusal is answered
+        raise
+    db.commit()
+    return stream_document(rt.store, document)
+
+
+@bp.post("/clients/<int:client_id>/restitution")
+@require_scope(Scope.RESTITUTION)
+def request_restitution(client_id: int) -> tuple[dict[str, Any], int]:
+    """An archivist's request: the archive is produced and archived, and an expiring download
+    link is emailed to the client's contact (and returned)."""
+    rt = runtime()
+    db = db_session()
+    client = clients.get_client(db, client_id)
+    try:
+        document, result, link, token = request_by_archivist(
+            db, rt.store, client, now=utcnow(), actor=_actor(), **_restitution_args()
+        )
+    except DocumentIntegrityFailed:
+        db.commit()  # the failed check is journaled before the refusal is answered
+        raise
+    db.commit()
+    url = rt.settings.base_url + url_for("restitution.download", token=token)
+    sent = send_mail(rt.mailer, download_mail(client, url, link.expires_at))
+    return {
+        "document": schemas.document_json(document),
+        "files": [entry.path for entry in result.entries],
+        "manifest_sha256": result.manifest_sha256,
+        "download_url": url,
+        "expires_at": link.expires_at.isoformat(),
+        "mail_sent_to": client.signer_email if sent else None,
+    }, 201
+
+
+@bp.post("/clients/<int:client_id>/restitution-invitation")
+@require_scope(Scope.RESTITUTION)
+def invite_restitution(client_id: int) -> tuple[dict[str, Any], int]:
+    """Email the client's contact an expiring link through which it requests its archive."""
+    rt = runtime()
+    db = db_session()
+    client = clients.get_client(db, client_id)
+    link, token = create_link(
+        db, client, purpose=LinkPurpose.REQUEST, document=None, now=utcnow(), actor=_actor()
+    )
+    db.commit()
+    url = rt.settings.base_url + url_for("restitution.request_page", token=token)
+    sent = send_mail(rt.mailer, invitation_mail(client, url, link.expires_at))
+    return {
+        "expires_at": link.expires_at.isoformat(),
+        "mail_sent_to": client.signer_email if sent else None,
+    }, 201

@@ -1,0 +1,109 @@
+"""`paraphe storage …`: operator checks of the blob store against the document records."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime
+
+import click
+from flask.cli import AppGroup
+
+from app.archive import services
+from app.archive.jobs import run_purge
+from app.clock import business_date
+from app.db import transaction, utcnow
+from app.wiring import runtime
+
+
+@click.group("storage", cls=AppGroup, help="Stockage des documents archivés.")
+def storage_group() -> None:
+    """Stockage des documents archivés."""
+
+
+@storage_group.command(
+    "scrub",
+    help=(
+        "Recalcule le SHA-256 de chaque fichier stocké et signale les fichiers altérés, "
+        "les documents dont le fichier manque et les fichiers qu'aucun document ne référence. "
+        "Code de sortie 1 s'il y a un problème."
+    ),
+)
+def scrub() -> None:
+    rt = runtime()
+    with transaction(rt.session_factory) as session:
+        referenced = services.referenced_blobs(session)
+    keys = list(rt.store.iter_keys())
+    report = services.ScrubReport()
+    with click.progressbar(
+        keys, label="Vérification des empreintes", file=sys.stderr, show_pos=True
+    ) as bar:
+        services.scrub(rt.store, referenced, bar, report)
+    click.echo(
+        f"{report.checked} fichier(s) vérifié(s), {len(referenced)} empreinte(s) référencée(s)."
+    )
+    for key in report.mismatches:
+        ids = ", ".join(str(i) for i in referenced.get(key, [])) or "aucun"
+        click.echo(f"ALTÉRÉ    {key} (documents : {ids})")
+    for document_id, key in report.missing:
+        click.echo(f"MANQUANT  {key} (document n° {document_id})")
+    for key in report.orphans:
+        click.echo(f"ORPHELIN  {key} (aucun document ne le référence)")
+    if report.ok:
+        click.echo("Aucun problème : chaque fichier correspond à son empreinte.")
+        return
+    click.echo(
+        f"Problèmes : {len(report.mismatches)} altéré(s), {len(report.missing)} manquant(s), "
+        f"{len(report.orphans)} orphelin(s).",
+        err=True,
+    )
+    sys.exit(1)
+
+
+@click.group("jobs", cls=AppGroup, help="Tâches d'exploitation périodiques.")
+def jobs_group() -> None:
+    """Tâches d'exploitation périodiques."""
+
+
+@jobs_group.command(
+    "purge",
+    help=(
+        "Supprime ce qui a dépassé sa durée de conservation (fichiers, données personnelles "
+        "du client), émet, archive et envoie un certificat de suppression, journalise tout. "
+        "Idempotente : la relancer ne supprime rien de plus ; elle reprend après une panne."
+    ),
+)
+@click.option("--dry-run", is_flag=True, help="Affiche ce qui serait supprimé, sans rien changer.")
+@click.option(
+    "--as-of",
+    type=click.DateTime(["%Y-%m-%d"]),
+    default=None,
+    help="Avec --dry-run : ce qui serait supprimé à cette date (AAAA-MM-JJ).",
+)
+def purge_command(dry_run: bool, as_of: datetime | None) -> None:
+    if as_of is not None and not dry_run:
+        raise click.UsageError("--as-of ne s'emploie qu'avec --dry-run.")
+    now = utcnow()
+    today = as_of.date() if as_of is not None else business_date(now)
+    report = run_purge(runtime(), today=today, now=now, dry_run=dry_run)
+    if dry_run:
+        click.echo(f"Simulation au {today.isoformat()} : rien n'est modifié.")
+        for document_id, kind, reference, sha256 in report.due:
+            click.echo(f"À SUPPRIMER  n° {document_id}  {kind}  {reference}  {sha256}")
+        for client_id in report.to_anonymise:
+            click.echo(f"À ANONYMISER client n° {client_id}")
+        click.echo(f"{len(report.due)} document(s), {len(report.to_anonymise)} client(s).")
+        return
+    for item in report.deleted:
+        click.echo(
+            f"SUPPRIMÉ     n° {item.document_id}  {item.kind}  {item.reference} v{item.version}"
+            f"  {item.sha256}"
+        )
+    for certificate_id, reference in report.certificates:
+        click.echo(f"CERTIFICAT   {reference} (document n° {certificate_id})")
+    for filename in report.emailed:
+        if filename:
+            click.echo(f"ENVOYÉ       {filename}")
+    click.echo(
+        f"{len(report.deleted)} document(s) supprimé(s), "
+        f"{len(report.certificates)} certificat(s) émis."
+    )

@@ -1,0 +1,162 @@
+"""`jobs purge`: the retention purge, one document or one client per transaction.
+
+Steps, each resumable: (1) every due document: blob deleted, row marked purged, journaled;
+(2) every client with purged documents not yet certified, or whose contact data is due for
+anonymisation: a deletion certificate PDF rendered (outside any transaction), archived, the
+documents linked to it; (3) every certificate not yet sent: emailed to the client's contact
+after commit, then the sending journaled and the contact anonymised if due. A crash between
+(3)'s email and its journal entry means the email goes again on the rerun (at least once).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import select
+
+from app.archive import purge
+from app.archive.certificate import CertificateView, line, render_certificate
+from app.archive.models import Document
+from app.audit import services as audit
+from app.clients.models import Client
+from app.db import transaction
+from app.mail import Attachment, OutgoingMail
+from app.wiring import Runtime
+
+ACTOR = "job:purge"
+
+
+@dataclass
+class PurgeReport:
+    dry_run: bool
+    due: list[tuple[int, str, str, str]] = field(default_factory=list)  # id, kind, ref, sha
+    deleted: list[purge.PurgedItem] = field(default_factory=list)
+    to_anonymise: list[int] = field(default_factory=list)
+    certificates: list[tuple[int, str]] = field(default_factory=list)  # document id, reference
+    emailed: list[str] = field(default_factory=list)
+
+
+def run_purge(rt: Runtime, *, today: date, now: datetime, dry_run: bool) -> PurgeReport:
+    report = PurgeReport(dry_run=dry_run)
+    policy = rt.settings.retention
+    with transaction(rt.session_factory) as session:
+        due = purge.due_documents(session, today)
+        report.due = [(d.id, d.kind.value, f"{d.reference} v{d.version}", d.sha256) for d in due]
+        report.to_anonymise = [
+            c.id
+            for c in session.scalars(select(Client).where(Client.anonymised_at.is_(None)))
+            if purge.anonymisation_due(c, policy, today)
+        ]
+    if dry_run:
+        return report
+
+    for document_id, *_ in report.due:
+        with transaction(rt.session_factory) as session:
+            item = purge.purge_document(
+                session, rt.store, document_id, today=today, now=now, actor=ACTOR
+            )
+        if item is not None:
+            report.deleted.append(item)
+
+    with transaction(rt.session_factory) as session:
+        clients = purge.clients_to_certify(session, policy, today)
+    for client_id in clients:
+        certificate = _certify(rt, client_id, today=today, now=now)
+        if certificate is not None:
+            report.certificates.append(certificate)
+
+    with transaction(rt.session_factory) as session:
+        unsent = [c.id for c in purge.unsent_certificates(session)]
+    for certificate_id in unsent:
+        report.emailed.append(_send(rt, certificate_id, today=today, now=now))
+    return report
+
+
+def _certify(rt: Runtime, client_id: int, *, today: date, now: datetime) -> tuple[int, str] | None:
+    policy = rt.settings.retention
+    with transaction(rt.session_factory) as session:
+        client = session.get(Client, client_id)
+        if client is None:
+            return None
+        purged = purge.uncertified(session, client_id)
+        anonymise = purge.anonymisation_due(client, policy, today)
+        if not purged and not anonymise:
+            return None
+        certified = [d.id for d in purged]
+        view = CertificateView(
+            reference="",
+            issued_at=now,
+            vendor_name=rt.settings.vendor.legal_name,
+            vendor_siren=rt.settings.vendor.siren,
+            client_name=client.legal_name,
+            client_siren=client.siren,
+            terminated_on=client.terminated_on,
+            deleted=[line(d) for d in purged],
+            kept=[line(d) for d in purge.kept_documents(session, client_id)],
+            anonymised=anonymise,
+        )
+        number = purge.next_certificate_reference(session, client_id)
+    # Rendering takes a second: done outside any transaction, then checked against the rows.
+    view = CertificateView(**{**view.__dict__, "reference": number})
+    pdf = render_certificate(view)
+    with transaction(rt.session_factory) as session:
+        client = session.get(Client, client_id)
+        if client is None or [d.id for d in purge.uncertified(session, client_id)] != certified:
+            return None  # another run certified them meanwhile; the next run starts afresh
+        certificate = purge.issue_certificate(
+            session,
+            rt.store,
+            client,
+            certified=certified,
+            reference=number,
+            pdf=pdf,
+            policy=policy,
+            now=now,
+            actor=ACTOR,
+        )
+        return certificate.id, certificate.reference
+
+
+def _send(rt: Runtime, certificate_id: int, *, today: date, now: datetime) -> str:
+    with transaction(rt.session_factory) as session:
+        certificate = session.get(Document, certificate_id)
+        assert certificate is not None
+        client = session.get(Client, certificate.client_id) if certificate.client_id else None
+        pdf = rt.store.get(certificate.sha256)
+        recipient = client.signer_email if client is not None else ""
+        name = client.legal_name if client is not None else ""
+        filename = certificate.filename
+    emailed = bool(recipient) and client is not None and client.anonymised_at is None
+    if emailed:
+        rt.mailer.send(
+            OutgoingMail(
+                to=recipient,
+                subject=f"Certificat de suppression de vos données — {name}",
+                text=(
+                    "Bonjour,\n\nConformément à nos conditions générales, les données de "
+                    f"{name} arrivées au terme de leur durée de conservation ont été "
+                    "supprimées. Le certificat joint liste les documents supprimés (avec leur "
+                    "empreinte SHA-256) et ceux que la loi nous impose de conserver, avec le "
+                    f"motif.\n\n{rt.settings.vendor.legal_name}\n"
+                ),
+                attachments=(Attachment(filename, "application/pdf", pdf),),
+            )
+        )
+    with transaction(rt.session_factory) as session:
+        certificate = session.get(Document, certificate_id)
+        assert certificate is not None
+        purge.record_sent(
+            session, certificate, policy=rt.settings.retention, today=today, now=now, actor=ACTOR
+        )
+        if not emailed:
+            # The contact was anonymised by an earlier wave: the certificate stays archived.
+            audit.record(
+                session,
+                now=now,
+                actor=ACTOR,
+                action="deletion_certificate.no_recipient",
+                subject_type="document",
+                subject_id=certificate_id,
+            )
+    return filename if emailed else ""

@@ -1,0 +1,210 @@
+"""JSON shapes of the archivist API (the HTTP boundary only)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import url_for
+
+from app.archive.errors import ArchiveQueryInvalid
+from app.archive.models import Document, DocumentKind
+from app.audit.models import AuditEvent
+from app.plaintext import control_character_problem
+
+PARIS = ZoneInfo("Europe/Paris")
+
+# Identifiers are 32-bit integers in the schema; larger values cannot exist.
+MAX_ID = 2**31 - 1
+
+
+def documents_url() -> str:
+    """The collection's URL; a document's links are built on it (one `url_for` per response
+    instead of two per document: a page of 50 spent more time routing than querying)."""
+    return url_for("archive_api.list_documents")
+
+
+def document_json(document: Document, base: str | None = None) -> dict[str, Any]:
+    """`base`: `documents_url()`, passed in when serialising a whole page."""
+    base = base if base is not None else documents_url()
+    return {
+        "id": document.id,
+        "kind": document.kind.value,
+        "client_id": document.client_id,
+        "reference": document.reference,
+        "version": document.version,
+        "sha256": document.sha256,
+        "size": document.size,
+        "media_type": document.media_type,
+        "filename": document.filename,
+        "created_at": document.created_at.isoformat(),
+        "retention_basis": document.retention_basis,
+        "retention_until": (
+            document.retention_until.isoformat() if document.retention_until else None
+        ),
+        "legal_hold": document.legal_hold,
+        "legal_hold_reason": document.legal_hold_reason,
+        "purged_at": document.purged_at.isoformat() if document.purged_at else None,
+        "links": {
+            "self": f"{base}/{document.id}",
+            "content": f"{base}/{document.id}/content",
+        },
+    }
+
+
+LIST_PARAMETERS = (
+    "client_id",
+    "kind",
+    "reference",
+    "sha256",
+    "created_from",
+    "created_to",
+    "sort",
+    "cursor",
+    "limit",
+)
+SORTS = ("id", "-id", "created_at", "-created_at", "reference", "-reference", "size", "-size")
+
+
+def _paris_midnight(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, tzinfo=PARIS)
+
+
+def _parse_day(raw: str) -> date | None:
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", raw):
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        return None
+    return day if day.year >= 1900 else None
+
+
+def parse_list_query(args: dict[str, str]) -> dict[str, Any]:
+    errors: dict[str, str] = {}
+    for name in args:
+        if name not in LIST_PARAMETERS:
+            errors[name] = "Paramètre inconnu (acceptés : " + ", ".join(LIST_PARAMETERS) + ")."
+    result: dict[str, Any] = {
+        "client_id": None,
+        "kind": None,
+        "reference": None,
+        "sha256": None,
+        "created_from": None,
+        "created_before": None,
+        "sort": "id",
+        "cursor": args.get("cursor"),
+        "limit": 50,
+    }
+    if "client_id" in args:
+        if re.fullmatch(r"[0-9]{1,10}", args["client_id"]) and int(args["client_id"]) <= MAX_ID:
+            result["client_id"] = int(args["client_id"])
+        else:
+            errors["client_id"] = "Entier positif attendu."
+    if "kind" in args:
+        try:
+            result["kind"] = DocumentKind(args["kind"])
+        except ValueError:
+            errors["kind"] = "Nature inconnue ; valeurs : " + ", ".join(
+                k.value for k in DocumentKind
+            )
+    if "reference" in args:
+        ref = args["reference"]
+        if not ref or len(ref) > 60 or control_character_problem(ref):
+            errors["reference"] = "Référence de 1 à 60 caractères attendue."
+        else:
+            result["reference"] = ref
+    if "sha256" in args:
+        if re.fullmatch(r"[0-9a-f]{64}", args["sha256"]):
+            result["sha256"] = args["sha256"]
+        else:
+            errors["sha256"] = "Empreinte SHA-256 attendue (64 chiffres hexadécimaux minuscules)."
+    for name in ("created_from", "created_to"):
+        if name in args:
+            day = _parse_day(args[name])
+            if day is None:
+                errors[name] = "Date au format AAAA-MM-JJ attendue."
+            elif name == "created_from":
+                result["created_from"] = _paris_midnight(day)
+            elif day < date.max:
+                result["created_before"] = _paris_midnight(day + timedelta(days=1))
+    if "sort" in args:
+        if args["sort"] in SORTS:
+            result["sort"] = args["sort"]
+        else:
+            errors["sort"] = "Tri inconnu ; valeurs : " + ", ".join(SORTS)
+    if "limit" in args:
+        raw = args["limit"]
+        if re.fullmatch(r"[0-9]{1,3}", raw) and 1 <= int(raw) <= 200:
+            result["limit"] = int(raw)
+        else:
+            errors["limit"] = "Entier entre 1 et 200 attendu."
+    if result["cursor"] is not None and (
+        not result["cursor"] or len(result["cursor"]) > 500 or not result["cursor"].isascii()
+    ):
+        errors["cursor"] = "Curseur de pagination invalide."
+    if errors:
+        raise ArchiveQueryInvalid(errors)
+    return result
+
+
+def event_json(event: AuditEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "at": event.at.isoformat(),
+        "actor": event.actor,
+        "action": event.action,
+        "details": json.loads(event.details),
+        "prev_hash": event.prev_hash,
+        "hash": event.hash,
+    }
+
+
+def parse_termination(body: Any) -> tuple[date, str]:
+    if not isinstance(body, dict):
+        raise ArchiveQueryInvalid({"body": 'Objet JSON attendu : {"terminated_on": "AAAA-MM-JJ"}.'})
+    errors: dict[str, str] = {}
+    raw = body.get("terminated_on")
+    terminated_on: date | None = None
+    if not isinstance(raw, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", raw):
+        errors["terminated_on"] = "Date obligatoire au format AAAA-MM-JJ."
+    else:
+        try:
+            terminated_on = date.fromisoformat(raw)
+        except ValueError:
+            errors["terminated_on"] = "Date invalide : format AAAA-MM-JJ attendu."
+    reason = body.get("reason", "")
+    if not isinstance(reason, str):
+        errors["reason"] = "Texte attendu."
+    elif len(reason) > 2000:
+        errors["reason"] = "2 000 caractères au maximum."
+    elif problem := control_character_problem(reason, multiline=True):
+        errors["reason"] = problem
+    unknown = set(body) - {"terminated_on", "reason"}
+    for name in sorted(unknown):
+        errors[name] = "Champ inconnu."
+    if errors or terminated_on is None:
+        raise ArchiveQueryInvalid(errors)
+    return terminated_on, reason if isinstance(reason, str) else ""
+
+
+def parse_legal_hold(body: Any) -> str:
+    """`{"reason": "…"}`: why the document must be kept beyond its retention (required)."""
+    if not isinstance(body, dict):
+        raise ArchiveQueryInvalid({"body": 'Objet JSON attendu : {"reason": "…"}.'})
+    errors: dict[str, str] = {}
+    reason = body.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        errors["reason"] = "Motif obligatoire (ex. référence de la procédure)."
+    elif len(reason) > 500:
+        errors["reason"] = "500 caractères au maximum."
+    elif problem := control_character_problem(reason, multiline=False):
+        errors["reason"] = problem
+    for name in sorted(set(body) - {"reason"}):
+        errors[name] = "Champ inconnu."
+    if errors or not isinstance(reason, str):
+        raise ArchiveQueryInvalid(errors)
+    return reason.strip()

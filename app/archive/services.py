@@ -1,0 +1,455 @@
+"""Depositing and finding archived documents."""
+
+from __future__ import annotations
+
+import base64
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy import and_, or_, select
+from sqlalchemy.orm import Session
+
+from app.archive import rules
+from app.archive.errors import (
+    ArchiveQueryInvalid,
+    DocumentConflict,
+    DocumentIntegrityFailed,
+    DocumentNotFound,
+    DocumentPurged,
+)
+from app.archive.models import Document, DocumentKind
+from app.audit import services as audit
+from app.audit.models import AuditEvent
+from app.clients import services as clients
+from app.clients.models import Client
+from app.clock import business_date
+from app.config import RetentionPolicy
+from storage import BlobCorrupted, BlobNotFound, BlobRef, BlobStore
+
+
+def deposit(
+    session: Session,
+    store: BlobStore,
+    *,
+    kind: DocumentKind,
+    client_id: int | None,
+    reference: str,
+    version: int,
+    data: bytes,
+    media_type: str,
+    filename: str,
+    now: datetime,
+    actor: str,
+    retention: RetentionPolicy | None = None,
+) -> Document:
+    """Blob first, then the row: a failed commit leaves at worst an orphan blob (collected by
+    the scrub), never a row pointing at nothing. Depositing the same bytes again is a no-op."""
+    return record_deposit(
+        session,
+        store.put(data),
+        kind=kind,
+        client_id=client_id,
+        reference=reference,
+        version=version,
+        media_type=media_type,
+        filename=filename,
+        now=now,
+        actor=actor,
+        retention=retention,
+    )
+
+
+def record_deposit(
+    session: Session,
+    ref: BlobRef,
+    *,
+    kind: DocumentKind,
+    client_id: int | None,
+    reference: str,
+    version: int,
+    media_type: str,
+    filename: str,
+    now: datetime,
+    actor: str,
+    retention: RetentionPolicy | None = None,
+) -> Document:
+    """The row of a blob already in the store (written by `deposit` or streamed by the caller)."""
+    existing = session.scalar(
+        select(Document).where(
+            Document.kind == kind, Document.reference == reference, Document.version == version
+        )
+    )
+    if existing is not None:
+        if existing.sha256 != ref.sha256:
+            raise DocumentConflict(
+                f"{kind.value} {reference} v{version} existe déjà avec un autre contenu : "
+                "un document archivé ne change jamais."
+            )
+        return existing
+    policy = retention or RetentionPolicy()
+    client = session.get(Client, client_id) if client_id is not None else None
+    document = Document(
+        kind=kind,
+        client_id=client_id,
+        reference=reference,
+        version=version,
+        sha256=ref.sha256,
+        size=ref.size,
+        media_type=media_type,
+        filename=filename,
+        created_at=now,
+        retention_basis=rules.retention_basis(kind, policy),
+        retention_until=rules.retention_until(
+            kind,
+            created_on=business_date(now),
+            terminated_on=client.terminated_on if client is not None else None,
+            policy=policy,
+        ),
+        legal_hold=False,
+    )
+    session.add(document)
+    session.flush()
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="document.deposited",
+        subject_type="document",
+        subject_id=document.id,
+        client_id=client_id,
+        details={
+            "kind": kind.value,
+            "reference": reference,
+            "version": version,
+            "sha256": ref.sha256,
+            "size": ref.size,
+            "retention_until": _iso(document.retention_until),
+        },
+    )
+    return document
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+def apply_retention(
+    session: Session, client: Client, *, policy: RetentionPolicy, now: datetime, actor: str
+) -> list[Document]:
+    """(Re)compute the retention end of every live document of `client` from its kind, its
+    date and the client's termination date; journal each change. Returns the changed ones."""
+    changed: list[Document] = []
+    for document in documents_of_client(session, client.id):
+        until = rules.retention_until(
+            document.kind,
+            created_on=business_date(document.created_at),
+            terminated_on=client.terminated_on,
+            policy=policy,
+        )
+        basis = rules.retention_basis(document.kind, policy)
+        if until == document.retention_until and basis == document.retention_basis:
+            continue
+        audit.record(
+            session,
+            now=now,
+            actor=actor,
+            action="document.retention_set",
+            subject_type="document",
+            subject_id=document.id,
+            client_id=client.id,
+            details={
+                "retention_until": _iso(until),
+                "previous": _iso(document.retention_until),
+                "basis": basis,
+            },
+        )
+        document.retention_until = until
+        document.retention_basis = basis
+        changed.append(document)
+    return changed
+
+
+def terminate_client(
+    session: Session,
+    client: Client,
+    *,
+    on: date,
+    reason: str,
+    policy: RetentionPolicy,
+    actor: str,
+    now: datetime,
+) -> Client:
+    """Record the termination, then date the end of retention of the client's documents."""
+    clients.terminate(session, client, on=on, reason=reason, actor=actor, now=now)
+    apply_retention(session, client, policy=policy, now=now, actor=actor)
+    return client
+
+
+def set_legal_hold(
+    session: Session,
+    document: Document,
+    *,
+    hold: bool,
+    reason: str,
+    actor: str,
+    now: datetime,
+) -> Document:
+    """Place or lift a legal hold: while held, a document is never purged."""
+    if document.purged_at is not None:
+        raise DocumentPurged(
+            f"Le document n° {document.id} a été supprimé le "
+            f"{business_date(document.purged_at).isoformat()} (fin de conservation)."
+        )
+    document.legal_hold = hold
+    document.legal_hold_reason = (reason.strip() or None) if hold else None
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="document.legal_hold_set" if hold else "document.legal_hold_lifted",
+        subject_type="document",
+        subject_id=document.id,
+        client_id=document.client_id,
+        details={"reason": reason.strip()} if hold else {},
+    )
+    return document
+
+
+def get_document(session: Session, document_id: int) -> Document:
+    document = session.get(Document, document_id)
+    if document is None:
+        raise DocumentNotFound(f"Document n° {document_id} introuvable.")
+    return document
+
+
+def read_content(
+    session: Session, store: BlobStore, document: Document, *, actor: str, now: datetime
+) -> bytes:
+    """Read and verify the bytes (the store checks the hash), and journal the read.
+
+    A blob that is missing or no longer hashes to its key is journaled as an integrity failure
+    and refused with `DocumentIntegrityFailed` (the caller commits the journal entry)."""
+    if document.purged_at is not None:
+        raise DocumentPurged(
+            f"Le contenu du document n° {document.id} a été supprimé à la fin de sa durée de "
+            "conservation ; le certificat de suppression en garde la trace."
+        )
+    try:
+        data = store.get(document.sha256)
+    except (BlobCorrupted, BlobNotFound) as exc:
+        raise integrity_failure(session, document, exc, actor=actor, now=now) from exc
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="document.read",
+        subject_type="document",
+        subject_id=document.id,
+        client_id=document.client_id,
+    )
+    return data
+
+
+def integrity_failure(
+    session: Session,
+    document: Document,
+    exc: BlobCorrupted | BlobNotFound,
+    *,
+    actor: str,
+    now: datetime,
+) -> DocumentIntegrityFailed:
+    """Journal a failed integrity check of `document` and return the error to raise."""
+    missing = isinstance(exc, BlobNotFound)
+    details: dict[str, str] = {"sha256": document.sha256, "problem": "missing"}
+    if isinstance(exc, BlobCorrupted):
+        details = {"sha256": document.sha256, "problem": "mismatch", "actual_sha256": exc.actual}
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="document.integrity_failed",
+        subject_type="document",
+        subject_id=document.id,
+        client_id=document.client_id,
+        details=details,
+    )
+    what = "est introuvable dans le stockage" if missing else "ne correspond plus à son empreinte"
+    return DocumentIntegrityFailed(
+        f"Le contenu archivé du document n° {document.id} {what} (SHA-256 attendu "
+        f"{document.sha256}) : il a échoué au contrôle d'intégrité et n'est pas servi. "
+        "L'incident est journalisé ; restaurez le fichier depuis une sauvegarde."
+    )
+
+
+@dataclass
+class ScrubReport:
+    """What `storage scrub` found: blobs re-hashed, and every problem by kind."""
+
+    checked: int = 0
+    mismatches: list[str] = field(default_factory=list)
+    missing: list[tuple[int, str]] = field(default_factory=list)
+    orphans: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.mismatches or self.missing or self.orphans)
+
+
+def referenced_blobs(session: Session) -> dict[str, list[int]]:
+    """Every blob key a document row points at, with the ids of those rows."""
+    refs: dict[str, list[int]] = {}
+    for document_id, sha256 in session.execute(
+        select(Document.id, Document.sha256).order_by(Document.id)
+    ):
+        refs.setdefault(sha256, []).append(document_id)
+    return refs
+
+
+def scrub(
+    store: BlobStore,
+    referenced: dict[str, list[int]],
+    keys: Iterable[str],
+    report: ScrubReport,
+) -> ScrubReport:
+    """Re-hash each stored key of `keys`; sort problems into `report`. `keys` is the store's
+    listing (possibly wrapped in a progress bar); rows whose key is never listed are missing."""
+    seen: set[str] = set()
+    for key in keys:
+        seen.add(key)
+        report.checked += 1
+        try:
+            store.verify(key)
+        except BlobCorrupted:
+            report.mismatches.append(key)
+        except BlobNotFound:
+            # Deleted between listing and reading: counts as missing only if referenced.
+            seen.discard(key)
+            continue
+        if key not in referenced:
+            report.orphans.append(key)
+    for key, ids in sorted(referenced.items()):
+        if key not in seen:
+            report.missing.extend((document_id, key) for document_id in ids)
+    return report
+
+
+@dataclass(frozen=True)
+class Page:
+    items: Sequence[Document]
+    next_cursor: str | None
+
+
+SORT_COLUMNS = {
+    "id": Document.id,
+    "created_at": Document.created_at,
+    "reference": Document.reference,
+    "size": Document.size,
+}
+"""Sort keys of the document list; prefix with "-" for descending order."""
+
+
+def _sort_value(document: Document, key: str) -> int | str:
+    value = getattr(document, key)
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def encode_cursor(sort: str, document: Document) -> str:
+    """An opaque keyset cursor: the sort it belongs to, the last row's sort value and id."""
+    key = sort.lstrip("-")
+    payload = json.dumps([sort, _sort_value(document, key), document.id], separators=(",", ":"))
+    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str, sort: str) -> tuple[int | str | datetime, int]:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        raw = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
+        if not isinstance(raw, list) or len(raw) != 3 or raw[0] != sort:
+            raise ValueError("not a cursor of this sort")
+        _sort, value, last_id = raw
+        if type(last_id) is not int or not 0 <= last_id <= 2**31 - 1:
+            raise ValueError("bad id")
+        key = sort.lstrip("-")
+        if key in ("id", "size"):
+            if type(value) is not int or not 0 <= value <= 2**63 - 1:
+                raise ValueError("bad value")
+            return value, last_id
+        if not isinstance(value, str) or len(value) > 200:
+            raise ValueError("bad value")
+        if key == "created_at":
+            moment = datetime.fromisoformat(value)
+            if moment.tzinfo is None:
+                raise ValueError("naive")
+            return moment, last_id
+        return value, last_id
+    except (ValueError, UnicodeDecodeError, TypeError) as exc:
+        raise ArchiveQueryInvalid(
+            {"cursor": "Curseur de pagination invalide (ou d'un autre tri)."}
+        ) from exc
+
+
+def list_documents(
+    session: Session,
+    *,
+    client_id: int | None = None,
+    kind: DocumentKind | None = None,
+    reference: str | None = None,
+    sha256: str | None = None,
+    created_from: datetime | None = None,
+    created_before: datetime | None = None,
+    sort: str = "id",
+    cursor: str | None = None,
+    limit: int = 50,
+) -> Page:
+    """A page of documents matching every given filter, in `sort` order, after `cursor`."""
+    column = SORT_COLUMNS[sort.lstrip("-")]
+    descending = sort.startswith("-")
+    stmt = select(Document)
+    if client_id is not None:
+        stmt = stmt.where(Document.client_id == client_id)
+    if kind is not None:
+        stmt = stmt.where(Document.kind == kind)
+    if reference is not None:
+        stmt = stmt.where(Document.reference == reference)
+    if sha256 is not None:
+        stmt = stmt.where(Document.sha256 == sha256)
+    if created_from is not None:
+        stmt = stmt.where(Document.created_at >= created_from)
+    if created_before is not None:
+        stmt = stmt.where(Document.created_at < created_before)
+    if cursor:
+        value, last_id = decode_cursor(cursor, sort)
+        if column is Document.id:
+            stmt = stmt.where(Document.id < last_id if descending else Document.id > last_id)
+        elif descending:
+            stmt = stmt.where(or_(column < value, and_(column == value, Document.id < last_id)))
+        else:
+            stmt = stmt.where(or_(column > value, and_(column == value, Document.id > last_id)))
+    if descending:
+        stmt = stmt.order_by(column.desc(), Document.id.desc())
+    else:
+        stmt = stmt.order_by(column, Document.id)
+    rows = session.scalars(stmt.limit(limit + 1)).all()
+    items = rows[:limit]
+    next_cursor = encode_cursor(sort, items[-1]) if len(rows) > limit else None
+    return Page(items=items, next_cursor=next_cursor)
+
+
+def document_events(session: Session, document: Document) -> Sequence[AuditEvent]:
+    """The journal events about one document (deposit, reads, holds, purge…), in order."""
+    return session.scalars(
+        select(AuditEvent)
+        .where(AuditEvent.subject_type == "document", AuditEvent.subject_id == str(document.id))
+        .order_by(AuditEvent.id)
+    ).all()
+
+
+def documents_of_client(session: Session, client_id: int) -> Sequence[Document]:
+    """The client's documents whose bytes are still archived (not purged), oldest first."""
+    return session.scalars(
+        select(Document)
+        .where(Document.client_id == client_id, Document.purged_at.is_(None))
+        .order_by(Document.id)
+    ).all()

@@ -1,0 +1,107 @@
+"""The client's restitution pages (no account: the emailed link is the credential)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, render_template, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from app.archive.errors import DocumentIntegrityFailed, RestitutionLinkGone
+from app.archive.mails import download_mail, send_mail, stream_document
+from app.archive.models import LinkPurpose
+from app.archive.openapi import openapi_spec
+from app.archive.restitution import download as download_archive
+from app.archive.restitution import find_link, request_by_link
+from app.clients.models import Client
+from app.db import utcnow
+from app.extensions import limiter
+from app.forms import FrenchForm
+from app.signatures.keys import trust_roots
+from app.wiring import db_session, runtime
+
+bp = Blueprint("restitution", __name__, url_prefix="/restitution")
+limiter.limit("30 per minute")(bp)
+
+
+class RequestForm(FrenchForm):
+    """Only the CSRF token: the click is the request."""
+
+
+def _gone(exc: RestitutionLinkGone) -> tuple[str, int]:
+    return render_template("restitution/gone.html", detail=exc.detail), 410
+
+
+@bp.get("/demande/<token>")
+def request_page(token: str) -> str | tuple[str, int]:
+    try:
+        link = find_link(db_session(), token, purpose=LinkPurpose.REQUEST, now=utcnow())
+    except RestitutionLinkGone as exc:
+        return _gone(exc)
+    return render_template("restitution/request.html", form=RequestForm(), link=link)
+
+
+@bp.post("/demande/<token>")
+def request_archive(token: str) -> str | tuple[str, int] | BaseResponse:
+    rt = runtime()
+    db = db_session()
+    form = RequestForm()
+    now = utcnow()
+    try:
+        link = find_link(db, token, purpose=LinkPurpose.REQUEST, now=now)
+    except RestitutionLinkGone as exc:
+        return _gone(exc)
+    if not form.validate_on_submit():
+        return render_template("restitution/request.html", form=form, link=link), 422
+    try:
+        document, download_link, download_token = request_by_link(
+            db,
+            rt.store,
+            link,
+            now=now,
+            seal_key=rt.seal_key(),
+            trust_roots=trust_roots(rt.settings),
+            retention=rt.settings.retention,
+        )
+    except RestitutionLinkGone as exc:
+        return _gone(exc)
+    except DocumentIntegrityFailed:
+        # Journaled; the link stays usable for when the document has been restored.
+        link.used_at = None
+        db.commit()
+        raise
+    db.commit()
+    contact = db.get(Client, link.client_id)
+    url = rt.settings.base_url + url_for("restitution.download", token=download_token)
+    sent = contact is not None and send_mail(
+        rt.mailer, download_mail(contact, url, download_link.expires_at)
+    )
+    return render_template(
+        "restitution/ready.html",
+        document=document,
+        token=download_token,
+        expires_at=download_link.expires_at,
+        sent=sent,
+    )
+
+
+@bp.get("/archive/<token>")
+def download(token: str) -> Response | tuple[str, int]:
+    rt = runtime()
+    db = db_session()
+    now = utcnow()
+    try:
+        link = find_link(db, token, purpose=LinkPurpose.DOWNLOAD, now=now)
+        document = download_archive(db, link, now=now, actor=f"contact:client-{link.client_id}")
+    except RestitutionLinkGone as exc:
+        return _gone(exc)
+    db.commit()
+    return stream_document(rt.store, document)
+
+
+docs_bp = Blueprint("api_docs", __name__)
+
+
+@docs_bp.get("/documentation/api")
+def api_documentation() -> str:
+    """The API reference, rendered on the server from the OpenAPI description (no script,
+    no external asset). Public: it documents the interface, not any data."""
+    return render_template("restitution/api_docs.html", spec=openapi_spec())

@@ -1,0 +1,10 @@
+class AuthError(Exception):
+    """Base of authentication and authorisation failures."""
+
+
+class InvalidCredentials(AuthError):
+    """Unknown email, wrong password or deactivated user (one message for all three)."""
+
+
+class TokenError(AuthError):
+    """An API token that cannot be created or revoked as asked."""

@@ -1,0 +1,81 @@
+"""Route guards: every web route names the permission it needs; every API route its scope."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import ParamSpec, TypeVar
+
+from flask import abort, g, redirect, request, session, url_for
+from werkzeug.wrappers import Response
+
+from app.auth.models import ApiToken, Scope, User
+from app.auth.rules import Permission, can
+from app.auth.services import resolve_api_token
+from app.db import utcnow
+from app.wiring import db_session
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def current_user() -> User | None:
+    if "user" not in g:
+        user_id = session.get("user_id")
+        user = db_session().get(User, user_id) if isinstance(user_id, int) else None
+        # A stale cookie of a deactivated user or a rotated password logs the user out.
+        if user is not None and (not user.active or session.get("pwd") != user.password_hash[-16:]):
+            user = None
+        g.user = user
+    found: User | None = g.user
+    return found
+
+
+def require(permission: Permission) -> Callable[[Callable[P, R]], Callable[P, R | Response]]:
+    def decorator(view: Callable[P, R]) -> Callable[P, R | Response]:
+        @wraps(view)
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+            user = current_user()
+            if user is None:
+                return redirect(url_for("auth.login", next=request.full_path))
+            if not can(user.role, permission):
+                abort(403, "Votre rôle ne permet pas cette action.")
+            return view(*args, **kwargs)
+
+        wrapped.__dict__["required_permission"] = permission  # read by the access-matrix test
+        return wrapped
+
+    return decorator
+
+
+def current_token() -> ApiToken:
+    token: ApiToken = g.api_token
+    return token
+
+
+def require_scope(scope: Scope) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    def decorator(view: Callable[P, R]) -> Callable[P, R]:
+        @wraps(view)
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R:
+            header = request.headers.get("Authorization", "")
+            scheme, _, value = header.partition(" ")
+            if scheme.lower() != "bearer" or not value.strip():
+                abort(401, "Jeton d'API requis (en-tête Authorization: Bearer …).")
+            token = resolve_api_token(db_session(), value.strip(), utcnow())
+            if token is None:
+                abort(401, "Jeton d'API inconnu, expiré ou révoqué.")
+            if scope not in token.scope_set:
+                abort(403, f"Ce jeton n'a pas la portée « {scope.value} ».")
+            g.api_token = token
+            session = db_session()
+            if session.dirty:
+                # Last use is recorded to the minute: commit only when it moved, so that it is
+                # kept even if the request fails later; otherwise the view goes on in the same
+                # transaction and on the same pooled connection (no second checkout and ping).
+                session.commit()
+            return view(*args, **kwargs)
+
+        wrapped.__dict__["required_scope"] = scope
+        return wrapped
+
+    return decorator

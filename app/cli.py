@@ -1,0 +1,216 @@
+"""`paraphe`: the operator command (Flask's CLI group over the app factory).
+
+paraphe db upgrade | db check         schema migrations
+paraphe users create …                users with a role
+paraphe tokens create|list|revoke     archivist API tokens (shown once, stored hashed)
+paraphe cgv publish …                 publish a CGV version from a Markdown file
+paraphe seal status                   the seal certificate: subject, expiry, days left
+paraphe demo                          demo data for the embedded defaults
+paraphe storage scrub                 re-hash every blob: mismatches, missing, orphans
+paraphe audit verify                  check the journal's hash chain, say where it breaks
+paraphe jobs purge [--dry-run]        delete what passed its retention, with a certificate
+paraphe run                           development server (production: gunicorn wsgi:app)
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from datetime import datetime
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from sqlalchemy import select
+
+from app import migrate
+from app.archive.commands import jobs_group, storage_group
+from app.audit.commands import audit_group
+from app.auth import services as auth
+from app.auth.errors import AuthError
+from app.auth.models import ApiToken, Role, Scope
+from app.config import ConfigError
+from app.db import transaction, utcnow
+from app.errors import DomainError
+from app.signatures.commands import signatures_group
+from app.signatures.seal_commands import seal_group
+from app.terms import services as terms
+from app.terms.models import VersionKind
+from app.wiring import Runtime
+
+
+def _create_app() -> Flask:
+    from app import create_app
+
+    try:
+        return create_app()
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(2)
+
+
+def _runtime() -> Runtime:
+    from flask import current_app
+
+    rt: Runtime = current_app.extensions["paraphe"]
+    return rt
+
+
+def register_commands(app: Flask) -> None:
+    for command in (db_group, users_group, tokens_group, cgv_group, demo_command):
+        app.cli.add_command(command)
+    app.cli.add_command(storage_group)
+    app.cli.add_command(jobs_group)
+    app.cli.add_command(audit_group)
+    from app.invoices.commands import invoices_group
+
+    app.cli.add_command(invoices_group)
+    app.cli.add_command(signatures_group)
+    app.cli.add_command(seal_group)  # paraphe seal status
+
+
+@click.group("db", cls=AppGroup, help="Migrations du schéma.")
+def db_group() -> None:
+    """Migrations du schéma."""
+
+
+@db_group.command("upgrade", help="Applique les migrations jusqu'à la dernière.")
+def db_upgrade() -> None:
+    migrate.upgrade(_runtime().settings.database_url)
+    click.echo("Schéma à jour.")
+
+
+@db_group.command("check", help="Échoue si les modèles et les migrations divergent.")
+def db_check() -> None:
+    migrate.check(_runtime().settings.database_url)
+    click.echo("Modèles et migrations concordent.")
+
+
+@click.group("users", cls=AppGroup, help="Utilisateurs.")
+def users_group() -> None:
+    """Utilisateurs."""
+
+
+@users_group.command("create")
+@click.option("--email", required=True)
+@click.option("--name", "full_name", required=True)
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option(
+    "--password",
+    envvar="PARAPHE_NEW_PASSWORD",
+    default=None,
+    help="Sinon demandé au clavier (ou PARAPHE_NEW_PASSWORD).",
+)
+def users_create(email: str, full_name: str, role: str, password: str | None) -> None:
+    if password is None:
+        password = getpass.getpass("Mot de passe : ")
+    try:
+        with transaction(_runtime().session_factory) as session:
+            user = auth.create_user(
+                session,
+                email=email,
+                full_name=full_name,
+                role=Role(role),
+                password=password,
+                now=utcnow(),
+                actor="cli",
+            )
+            click.echo(f"Utilisateur n° {user.id} créé : {user.email} ({user.role.label}).")
+    except AuthError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.group("tokens", cls=AppGroup, help="Jetons de l'API archiviste.")
+def tokens_group() -> None:
+    """Jetons de l'API archiviste."""
+
+
+@tokens_group.command("create")
+@click.option("--name", required=True)
+@click.option(
+    "--scope", "scopes", multiple=True, required=True, type=click.Choice([s.value for s in Scope])
+)
+def tokens_create(name: str, scopes: tuple[str, ...]) -> None:
+    with transaction(_runtime().session_factory) as session:
+        token, plaintext = auth.create_api_token(
+            session, name=name, scopes=[Scope(s) for s in scopes], now=utcnow(), actor="cli"
+        )
+        click.echo(f"Jeton n° {token.id} « {token.name} » ({token.scopes}) :")
+    click.echo(plaintext)
+    click.echo("Conservez-le maintenant : il ne sera plus jamais affiché.", err=True)
+
+
+@tokens_group.command("list")
+def tokens_list() -> None:
+    with transaction(_runtime().session_factory) as session:
+        for token in session.scalars(select(ApiToken).order_by(ApiToken.id)):
+            state = "révoqué" if token.revoked_at else "actif"
+            used = token.last_used_at.isoformat() if token.last_used_at else "jamais"
+            click.echo(
+                f"{token.id}\t{token.prefix}…\t{token.name}\t{token.scopes}\t{state}\t"
+                f"dernier usage : {used}"
+            )
+
+
+@tokens_group.command("revoke")
+@click.argument("token_id", type=int)
+def tokens_revoke(token_id: int) -> None:
+    try:
+        with transaction(_runtime().session_factory) as session:
+            auth.revoke_api_token(session, token_id, now=utcnow(), actor="cli")
+    except AuthError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Jeton n° {token_id} révoqué.")
+
+
+@click.group("cgv", cls=AppGroup, help="Versions des conditions générales de vente.")
+def cgv_group() -> None:
+    """Versions des CGV."""
+
+
+@cgv_group.command("publish")
+@click.option("--label", required=True, help="ex. 2.3")
+@click.option("--effective", "effective", required=True, type=click.DateTime(["%Y-%m-%d"]))
+@click.option("--file", "path", required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option("--kind", type=click.Choice([k.value for k in VersionKind]), default="minor")
+@click.option("--summary", default="")
+@click.option("--title", default="Conditions générales de vente")
+def cgv_publish(
+    label: str, effective: datetime, path: str, kind: str, summary: str, title: str
+) -> None:
+    body = Path(path).read_text(encoding="utf-8")
+    effective_date = effective.date()
+    try:
+        with transaction(_runtime().session_factory) as session:
+            version = terms.publish_version(
+                session,
+                label=label,
+                title=title,
+                effective_date=effective_date,
+                body_markdown=body,
+                summary=summary,
+                kind=VersionKind(kind),
+                now=utcnow(),
+                actor="cli",
+            )
+            click.echo(f"CGV version {version.label} publiée (SHA-256 {version.sha256}).")
+    except DomainError as exc:
+        raise click.ClickException(exc.detail) from exc
+
+
+@click.command("demo", help="Crée les données de démonstration (idempotent).")
+@with_appcontext
+def demo_command() -> None:
+    from app.demo import seed
+
+    rt = _runtime()
+    migrate.upgrade(rt.settings.database_url)
+    with transaction(rt.session_factory) as session:
+        lines = seed(session, rt.settings, now=utcnow())
+    rt.seal_key()  # creates the development PKI on first start
+    for line in lines:
+        click.echo(line)
+
+
+main = FlaskGroup(create_app=_create_app, help=__doc__, add_default_commands=True)

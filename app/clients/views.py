@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from app.auth.guards import current_user, require
+from app.auth.rules import Permission
+from app.clients import services
+from app.clients.errors import ClientInvalid
+from app.clients.forms import ClientForm
+from app.clock import business_date
+from app.contracts.services import contracts_of
+from app.db import utcnow
+from app.forms import apply_field_errors
+from app.quotes.services import quotes_of
+from app.terms.services import acceptances_of, opposable_for
+from app.wiring import db_session
+
+bp = Blueprint("clients", __name__, url_prefix="/clients")
+
+
+@bp.route("/")
+@require(Permission.VIEW_CLIENTS)
+def index() -> str:
+    return render_template("clients/index.html", clients=services.list_clients(db_session()))
+
+
+@bp.route("/nouveau", methods=["GET", "POST"])
+@require(Permission.MANAGE_CLIENTS)
+def new() -> str | Response | tuple[str, int]:
+    form = ClientForm()
+    if form.validate_on_submit():
+        user = current_user()
+        assert user is not None  # guaranteed by @require
+        db = db_session()
+        try:
+            client = services.create_client(
+                db,
+                services.ClientInput(
+                    legal_name=form.legal_name.data or "",
+                    siren=form.siren.data or "",
+                    vat_number=form.vat_number.data or "",
+                    address=form.address.data or "",
+                    postal_code=form.postal_code.data or "",
+                    city=form.city.data or "",
+                    signer_name=form.signer_name.data or "",
+                    signer_email=form.signer_email.data or "",
+                ),
+                actor=f"user:{user.id}",
+                now=utcnow(),
+                created_by_id=user.id,
+            )
+        except ClientInvalid as exc:
+            db.rollback()
+            apply_field_errors(form, exc)
+            return render_template("clients/new.html", form=form), 422
+        db.commit()
+        flash(f"Client « {client.legal_name} » créé.", "success")
+        return redirect(url_for("clients.show", client_id=client.id))
+    status = 422 if form.errors else 200
+    return render_template("clients/new.html", form=form), status
+
+
+@bp.route("/<int:client_id>")
+@require(Permission.VIEW_CLIENTS)
+def show(client_id: int) -> str:
+    db = db_session()
+    client = services.get_client(db, client_id)
+    return render_template(
+        "clients/show.html",
+        client=client,
+        quotes=quotes_of(db, client.id),
+        contracts=contracts_of(db, client.id),
+        acceptances=acceptances_of(db, client.id),
+        opposable=opposable_for(db, client.id, business_date(utcnow())),
+    )

@@ -1,0 +1,260 @@
+"""Settings: one frozen object built from the environment and validated at start.
+
+Every setting has an embedded default so that the service runs anywhere with one command
+(SQLite, local blob storage, a development PKI, an outbox folder instead of SMTP); production
+overrides them through environment variables documented in the README.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from pathlib import Path
+from urllib.parse import urlsplit
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(Exception):
+    """The environment does not describe a usable configuration; the message lists why."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("Configuration invalide :\n  - " + "\n  - ".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class VendorIdentity:
+    """The vendor that uses Paraphe: printed on every contract as the first party."""
+
+    legal_name: str = "Éditeur Démo SAS"
+    siren: str = "732829320"
+    vat_number: str = "FR44732829320"
+    address: str = "12 rue de la Paix, 75002 Paris"
+    representative: str = "Service commercial"
+    # The vendor's countersigner; when unset, the sales user who generates the contract.
+    signer_name: str | None = None
+    signer_email: str | None = None
+
+
+@dataclass(frozen=True)
+class RetentionPolicy:
+    """How long documents are kept (the rules themselves live in app.archive.rules).
+
+    Defaults follow French law: accounting documents 10 years after the fiscal year ends
+    (C. com. L123-22), contracts and their evidence 5 years after the contract ends (C. com.
+    L110-4, C. civ. 2224), other client data 6 months after termination (our CGV)."""
+
+    accounting_years: int = 10
+    contract_years: int = 5
+    client_data_months: int = 6
+    fiscal_year_end_month: int = 12
+    fiscal_year_end_day: int = 31
+
+
+@dataclass(frozen=True)
+class Settings:
+    instance_dir: Path
+    database_url: str
+    secret_key: str
+    storage_dir: Path
+    outbox_dir: Path
+    pki_dir: Path
+    base_url: str = "http://127.0.0.1:5000"
+    smtp_url: str | None = None
+    mail_from: str = "Paraphe <no-reply@paraphe.localhost>"
+    seal_pkcs12_path: Path | None = None
+    seal_pkcs12_passphrase: str | None = field(default=None, repr=False)
+    tsa_url: str | None = None
+    # A seal key in a PKCS#11 token (HSM) instead of a PKCS#12 file: all of module, token,
+    # PIN and certificate label, or none. The chain labels name the CA certificates to embed.
+    seal_pkcs11_module: str | None = None
+    seal_pkcs11_token: str | None = None
+    seal_pkcs11_pin: str | None = field(default=None, repr=False)
+    seal_pkcs11_key_label: str | None = None
+    seal_pkcs11_cert_label: str | None = None
+    seal_pkcs11_chain_labels: tuple[str, ...] = ()
+    signing_link_days: int = 30
+    # Days after the invitation when a signer who has not signed is reminded.
+    reminder_days: tuple[int, ...] = (3, 7, 14)
+    contract_templates_dir: Path | None = None
+    vendor: VendorIdentity = field(default_factory=VendorIdentity)
+    ratelimit_storage_uri: str = "memory://"
+    retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    testing: bool = False
+
+    def __repr__(self) -> str:  # never let the secret key reach a log line
+        return f"Settings(instance_dir={self.instance_dir!s}, database={self.database_backend})"
+
+    @property
+    def database_backend(self) -> str:
+        return urlsplit(self.database_url).scheme.split("+")[0]
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if environ is None else environ
+        problems: list[str] = []
+
+        instance_dir = Path(env.get("PARAPHE_INSTANCE_DIR", str(REPO_ROOT / "instance"))).resolve()
+        database_url = env.get("DATABASE_URL") or f"sqlite:///{instance_dir / 'paraphe.db'}"
+        if urlsplit(database_url).scheme.split("+")[0] not in {"sqlite", "postgresql"}:
+            problems.append(
+                "DATABASE_URL doit désigner SQLite (sqlite:///chemin) ou PostgreSQL "
+                "(postgresql+psycopg://utilisateur@hôte/base)"
+            )
+        elif database_url.startswith("postgresql://"):
+            # psycopg 3 is the driver we ship; SQLAlchemy would otherwise look for psycopg2.
+            database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+
+        base_url = env.get("PARAPHE_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+        if urlsplit(base_url).scheme not in {"http", "https"}:
+            problems.append("PARAPHE_BASE_URL doit commencer par http:// ou https://")
+
+        smtp_url = env.get("PARAPHE_SMTP_URL") or None
+        if smtp_url and urlsplit(smtp_url).scheme not in {"smtp", "smtps", "smtp+starttls"}:
+            problems.append(
+                "PARAPHE_SMTP_URL doit être de la forme smtp://, smtps:// ou smtp+starttls://"
+            )
+
+        p12 = env.get("PARAPHE_SEAL_PKCS12") or None
+        p12_pass = env.get("PARAPHE_SEAL_PKCS12_PASSWORD") or None
+        if p12 and not Path(p12).is_file():
+            problems.append(f"PARAPHE_SEAL_PKCS12 : fichier introuvable ({p12})")
+
+        pkcs11 = {
+            name: env.get(f"PARAPHE_SEAL_PKCS11_{name}") or None
+            for name in ("MODULE", "TOKEN", "PIN", "KEY_LABEL", "CERT_LABEL", "CHAIN_LABELS")
+        }
+        required = ("MODULE", "TOKEN", "PIN", "CERT_LABEL")
+        if any(pkcs11.values()) and not all(pkcs11[n] for n in required):
+            missing = ", ".join(f"PARAPHE_SEAL_PKCS11_{n}" for n in required if not pkcs11[n])
+            problems.append(f"clé de cachet PKCS#11 incomplète : il manque {missing}")
+        if pkcs11["MODULE"] and not Path(pkcs11["MODULE"]).is_file():
+            problems.append(
+                f"PARAPHE_SEAL_PKCS11_MODULE : fichier introuvable ({pkcs11['MODULE']})"
+            )
+        if pkcs11["MODULE"] and p12:
+            problems.append("choisir PARAPHE_SEAL_PKCS12 ou PARAPHE_SEAL_PKCS11_*, pas les deux")
+
+        tsa_url = env.get("PARAPHE_TSA_URL") or None
+        if tsa_url and urlsplit(tsa_url).scheme not in {"http", "https"}:
+            problems.append("PARAPHE_TSA_URL doit être une URL http(s)")
+
+        days_raw = env.get("PARAPHE_SIGNING_LINK_DAYS", "30")
+        try:
+            signing_link_days = int(days_raw)
+            if not 1 <= signing_link_days <= 365:
+                raise ValueError
+        except ValueError:
+            problems.append("PARAPHE_SIGNING_LINK_DAYS doit être un entier entre 1 et 365")
+            signing_link_days = 30
+
+        reminders_raw = env.get("PARAPHE_REMINDER_DAYS", "3,7,14")
+        try:
+            reminder_days = tuple(
+                sorted({int(part) for part in reminders_raw.split(",") if part.strip()})
+            )
+            if any(not 1 <= d <= 365 for d in reminder_days):
+                raise ValueError
+        except ValueError:
+            problems.append(
+                "PARAPHE_REMINDER_DAYS : des nombres de jours entre 1 et 365 séparés par des "
+                "virgules (ex. 3,7,14)"
+            )
+            reminder_days = (3, 7, 14)
+
+        templates = env.get("PARAPHE_CONTRACT_TEMPLATES") or None
+        if templates and not Path(templates).is_dir():
+            problems.append(f"PARAPHE_CONTRACT_TEMPLATES : dossier introuvable ({templates})")
+
+        retention = _retention_policy(env, problems)
+
+        if problems:
+            raise ConfigError(problems)
+
+        secret = env.get("PARAPHE_SECRET_KEY") or _instance_secret(instance_dir)
+        vendor = VendorIdentity(
+            legal_name=env.get("PARAPHE_VENDOR_NAME", VendorIdentity.legal_name),
+            siren=env.get("PARAPHE_VENDOR_SIREN", VendorIdentity.siren),
+            vat_number=env.get("PARAPHE_VENDOR_VAT", VendorIdentity.vat_number),
+            address=env.get("PARAPHE_VENDOR_ADDRESS", VendorIdentity.address),
+            representative=env.get("PARAPHE_VENDOR_REPRESENTATIVE", VendorIdentity.representative),
+            signer_name=env.get("PARAPHE_VENDOR_SIGNER_NAME") or None,
+            signer_email=env.get("PARAPHE_VENDOR_SIGNER_EMAIL") or None,
+        )
+        return cls(
+            instance_dir=instance_dir,
+            database_url=database_url,
+            secret_key=secret,
+            storage_dir=Path(env.get("PARAPHE_STORAGE_DIR", str(instance_dir / "blobs"))),
+            outbox_dir=Path(env.get("PARAPHE_OUTBOX_DIR", str(instance_dir / "outbox"))),
+            pki_dir=Path(env.get("PARAPHE_PKI_DIR", str(instance_dir / "pki"))),
+            base_url=base_url,
+            smtp_url=smtp_url,
+            mail_from=env.get("PARAPHE_MAIL_FROM", cls.mail_from),
+            seal_pkcs12_path=Path(p12) if p12 else None,
+            seal_pkcs12_passphrase=p12_pass,
+            tsa_url=tsa_url,
+            seal_pkcs11_module=pkcs11["MODULE"],
+            seal_pkcs11_token=pkcs11["TOKEN"],
+            seal_pkcs11_pin=pkcs11["PIN"],
+            seal_pkcs11_key_label=pkcs11["KEY_LABEL"],
+            seal_pkcs11_cert_label=pkcs11["CERT_LABEL"],
+            seal_pkcs11_chain_labels=tuple(
+                label.strip()
+                for label in (pkcs11["CHAIN_LABELS"] or "").split(",")
+                if label.strip()
+            ),
+            signing_link_days=signing_link_days,
+            reminder_days=reminder_days,
+            contract_templates_dir=Path(templates) if templates else None,
+            vendor=vendor,
+            ratelimit_storage_uri=env.get("PARAPHE_RATELIMIT_STORAGE", "memory://"),
+            retention=retention,
+        )
+
+
+def _retention_policy(env: Mapping[str, str], problems: list[str]) -> RetentionPolicy:
+    default = RetentionPolicy()
+    values: dict[str, int] = {}
+    for name, attr, low, high in (
+        ("PARAPHE_RETENTION_ACCOUNTING_YEARS", "accounting_years", 1, 50),
+        ("PARAPHE_RETENTION_CONTRACT_YEARS", "contract_years", 1, 50),
+        ("PARAPHE_RETENTION_CLIENT_DATA_MONTHS", "client_data_months", 0, 120),
+    ):
+        raw = env.get(name)
+        if raw is None or raw == "":
+            continue
+        if raw.isdigit() and low <= int(raw) <= high:
+            values[attr] = int(raw)
+        else:
+            problems.append(f"{name} doit être un entier entre {low} et {high}")
+    fiscal = env.get("PARAPHE_FISCAL_YEAR_END")
+    if fiscal:
+        try:
+            month, day = (int(part) for part in fiscal.split("-"))
+            date(2023, month, day)  # a non-leap year: 02-29 cannot end every fiscal year
+            values["fiscal_year_end_month"] = month
+            values["fiscal_year_end_day"] = day
+        except ValueError:
+            problems.append("PARAPHE_FISCAL_YEAR_END doit être une date MM-JJ (ex. 12-31)")
+    return replace(default, **values)
+
+
+def _instance_secret(instance_dir: Path) -> str:
+    """A per-installation secret, created once, so the embedded default needs no setup and
+    nothing secret ever sits in the repository."""
+    path = instance_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_dir.mkdir(parents=True, exist_ok=True)
+    value = secrets.token_urlsafe(48)
+    tmp = path.with_suffix(".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value)
+    os.replace(tmp, path)
+    return value

@@ -1,0 +1,242 @@
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import request as http_request
+from werkzeug.wrappers import Response as BaseResponse
+
+from app.auth.guards import current_user, require
+from app.auth.rules import Permission
+from app.clauses.services import get_versions, list_clauses
+from app.clock import business_date
+from app.contracts import services
+from app.contracts.errors import ContractInvalid
+from app.contracts.models import ContractVersion
+from app.db import utcnow
+from app.mail import MailError
+from app.quotes.services import get_quote, quotes_of
+from app.signatures import services as signatures
+from app.terms.services import is_client_behind, opposable_for
+from app.wiring import db_session, runtime
+from signing import SigningError
+
+bp = Blueprint("contracts", __name__, url_prefix="/contrats")
+
+
+@bp.route("/")
+@require(Permission.VIEW_CONTRACTS)
+def index() -> str:
+    return render_template("contracts/index.html", contracts=services.all_contracts(db_session()))
+
+
+def _is_id(raw: str) -> bool:
+    # ASCII only: "²".isdigit() is True but int("²") fails
+    return raw.isascii() and raw.isdigit() and len(raw) < 10
+
+
+def _clause_ids(raw: list[str]) -> list[int]:
+    if not all(_is_id(v) for v in raw):
+        raise ContractInvalid({"clause": "Clause inconnue."})
+    return [int(v) for v in raw]
+
+
+@bp.route("/generer/<int:quote_id>", methods=["POST"])
+@require(Permission.GENERATE_CONTRACTS)
+def generate(quote_id: int) -> BaseResponse:
+    rt = runtime()
+    db = db_session()
+    user = current_user()
+    assert user is not None
+    quote = get_quote(db, quote_id)
+    picked = _clause_ids(http_request.form.getlist("clause"))
+    version = services.generate_contract(
+        db,
+        rt.store,
+        quote=quote,
+        vendor=rt.settings.vendor,
+        now=utcnow(),
+        actor=f"user:{user.id}",
+        author_id=user.id,
+        templates_dir=rt.settings.contract_templates_dir,
+        clauses=get_versions(db, picked),
+        free_text=http_request.form.get("free_text", ""),
+        countersigner=services.Countersigner(
+            name=rt.settings.vendor.signer_name or user.full_name,
+            email=rt.settings.vendor.signer_email or user.email,
+        ),
+    )
+    db.commit()
+    flash(f"Contrat {version.contract.number} (version 1) généré.", "success")
+    return redirect(url_for("contracts.show", contract_id=version.contract_id))
+
+
+@bp.route("/<int:contract_id>")
+@require(Permission.VIEW_CONTRACTS)
+def show(contract_id: int) -> str:
+    db = db_session()
+    contract = services.get_contract(db, contract_id)
+    requests = {v.id: signatures.requests_for_version(db, v.id) for v in contract.versions}
+    today = business_date(utcnow())
+    cgv_behind = {
+        v.id: opposable_for(db, contract.client_id, today).version
+        for v in contract.versions
+        if is_client_behind(db, contract.client_id, v.cgv_version, today)
+    }
+    return render_template(
+        "contracts/show.html",
+        contract=contract,
+        requests=requests,
+        cgv_behind=cgv_behind,
+        clauses=list_clauses(db),
+        quotes=[q for q in quotes_of(db, contract.client_id) if q.status.value == "draft"],
+    )
+
+
+@bp.route("/<int:contract_id>/versions", methods=["POST"])
+@require(Permission.GENERATE_CONTRACTS)
+def new_version(contract_id: int) -> BaseResponse:
+    rt = runtime()
+    db = db_session()
+    user = current_user()
+    assert user is not None
+    contract = services.get_contract(db, contract_id)
+    form = http_request.form
+    picked = _clause_ids(form.getlist("clause"))
+    quote_raw = form.get("quote_id", "")
+    if quote_raw and not _is_id(quote_raw):
+        raise ContractInvalid({"quote_id": "Devis inconnu."})
+    quote = get_quote(db, int(quote_raw)) if quote_raw else None
+    version = services.new_version(
+        db,
+        rt.store,
+        contract=contract,
+        reason=form.get("reason", ""),
+        vendor=rt.settings.vendor,
+        now=utcnow(),
+        actor=f"user:{user.id}",
+        author_id=user.id,
+        quote=quote,
+        templates_dir=rt.settings.contract_templates_dir,
+        clauses=get_versions(db, picked),
+        free_text=form.get("free_text", ""),
+    )
+    db.commit()
+    kind = "avenant" if version.amendment else "version"
+    flash(f"Contrat {contract.number} : {kind} {version.version} générée.", "success")
+    return redirect(url_for("contracts.show", contract_id=contract.id))
+
+
+@bp.route("/<int:contract_id>/comparer")
+@require(Permission.VIEW_CONTRACTS)
+def compare(contract_id: int) -> str:
+    contract = services.get_contract(db_session(), contract_id)
+    numbers = [v.version for v in contract.versions]
+    first = http_request.args.get("de", type=int) or numbers[0]
+    second = http_request.args.get("a", type=int) or numbers[-1]
+    changes = services.compare_versions(contract, first, second)
+    return render_template(
+        "contracts/compare.html", contract=contract, first=first, second=second, changes=changes
+    )
+
+
+def _version(contract_id: int, number: int) -> ContractVersion:
+    contract = services.get_contract(db_session(), contract_id)
+    for version in contract.versions:
+        if version.version == number:
+            return version
+    abort(404, f"Le contrat {contract.number} n'a pas de version {number}.")
+
+
+@bp.route("/<int:contract_id>/v<int:number>.pdf")
+@require(Permission.VIEW_CONTRACTS)
+def pdf(contract_id: int, number: int) -> Response:
+    version = _version(contract_id, number)
+    data = runtime().store.get(version.document.sha256)
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{version.document.filename}"'
+    response.headers["ETag"] = f'"{version.document.sha256}"'
+    return response
+
+
+@bp.route("/<int:contract_id>/v<int:number>.docx")
+@require(Permission.VIEW_CONTRACTS)
+def docx(contract_id: int, number: int) -> Response:
+    version = _version(contract_id, number)
+    rt = runtime()
+    data = services.contract_docx(version, rt.settings.vendor, rt.settings.contract_templates_dir)
+    response = Response(
+        data,
+        mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    )
+    filename = f"{version.contract.number}-v{version.version}.docx"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.route("/<int:contract_id>/v<int:number>/signe.pdf")
+@require(Permission.VIEW_CONTRACTS)
+def signed_pdf(contract_id: int, number: int) -> Response:
+    version = _version(contract_id, number)
+    for request in signatures.requests_for_version(db_session(), version.id):
+        if request.signed_document is not None:
+            document = request.signed_document
+            response = Response(runtime().store.get(document.sha256), mimetype="application/pdf")
+            response.headers["Content-Disposition"] = f'attachment; filename="{document.filename}"'
+            response.headers["ETag"] = f'"{document.sha256}"'
+            return response
+    abort(404, "Cette version n'est pas encore signée.")
+
+
+@bp.route("/<int:contract_id>/v<int:number>/envoyer", methods=["POST"])
+@require(Permission.SEND_FOR_SIGNATURE)
+def send(contract_id: int, number: int) -> BaseResponse:
+    rt = runtime()
+    db = db_session()
+    user = current_user()
+    assert user is not None
+    parallel = http_request.form.get("order") == "parallel"
+    now = utcnow()
+    version = _version(contract_id, number)
+    signatures.ensure_sendable(version)
+    original = rt.store.get(version.document.sha256)
+    n_signers = len(signatures.signers_of_version(version, parallel=parallel))
+    db.rollback()  # no transaction stays open while the timestamp authority answers
+    try:
+        certified = signatures.certify_document(
+            original,
+            n_signers,
+            rt.signing_key(),
+            now=now,
+            certifier=rt.settings.vendor.legal_name,
+            trust=rt.trust_services(),
+        )
+    except SigningError as exc:
+        current_app.logger.warning("contract %s not sent: %s", contract_id, exc)
+        flash(
+            "Le contrat n'a pas pu être certifié (service d'horodatage indisponible) : "
+            "rien n'a été envoyé, réessayez dans quelques minutes.",
+            "error",
+        )
+        return redirect(url_for("contracts.show", contract_id=contract_id))
+    version = _version(contract_id, number)
+    _request, invitations = signatures.send_for_signature(
+        db,
+        rt.store,
+        version=version,
+        certified=certified,
+        now=now,
+        actor=f"user:{user.id}",
+        created_by_id=user.id,
+        link_days=rt.settings.signing_link_days,
+        parallel=parallel,
+    )
+    mails = [signatures.invitation_mail(i, version, rt.settings.base_url) for i in invitations]
+    db.commit()
+    # Mail goes out only once the request exists for sure; a failure is reported, not hidden.
+    try:
+        for mail in mails:
+            rt.mailer.send(mail)
+    except MailError as exc:
+        flash(f"La demande est créée mais l'e-mail n'a pas pu partir : {exc}", "error")
+    else:
+        flash(f"Contrat envoyé pour signature à {', '.join(m.to for m in mails)}.", "success")
+    return redirect(url_for("contracts.show", contract_id=contract_id))

@@ -1,0 +1,1 @@
+"""Invoices and credit notes: gapless numbering, immutability once issued, billing plans."""

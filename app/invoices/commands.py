@@ -1,0 +1,134 @@
+"""`paraphe invoices …`: the billing run."""
+
+from __future__ import annotations
+
+import sys
+from datetime import date
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from app.clock import business_date
+from app.db import transaction, utcnow
+from app.errors import DomainError, FieldErrors
+from app.invoices import jobs, services
+from app.invoices.models import BillingPlan, RateKind
+from app.invoices.rules import Period
+from app.quotes.rules import parse_decimal
+from app.rendering.french import format_amount
+from app.wiring import Runtime
+
+
+@click.group("invoices", cls=AppGroup, help="Facturation.")
+def invoices_group() -> None:
+    """Facturation."""
+
+
+@invoices_group.command("run", help="Émet toutes les factures dues pour la période (AAAA-MM).")
+@click.option("--period", required=True, help="Période facturée, ex. 2026-12.")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processus de rendu PDF en parallèle.",
+)
+def run(period: str, workers: int) -> None:
+    rt: Runtime = current_app.extensions["paraphe"]
+    if Period.parse(period) is None:
+        click.echo(f"Période {period!r} invalide : attendu AAAA-MM (ex. 2026-12).", err=True)
+        sys.exit(2)
+    plans = len(jobs.plans_to_bill(rt.session_factory))
+    now = utcnow()
+    # one step per plan, then one per PDF produced (at most one per plan)
+    with click.progressbar(length=2 * plans, label=f"Facturation {period}") as bar:
+        report = jobs.run_period(
+            rt.session_factory,
+            rt.store,
+            rt.settings.vendor,
+            period,
+            now,
+            workers=workers,
+            on_step=lambda: bar.update(1),
+        )
+        bar.update(2 * plans - bar.pos)
+    click.echo(
+        f"{len(report.issued)} facture(s) émise(s), {report.already_billed} déjà facturée(s), "
+        f"{report.nothing_due} sans échéance, {len(report.refused)} refusée(s)."
+    )
+    for number in report.issued:
+        click.echo(f"  {number}")
+    for problem in report.refused:
+        click.echo(f"  refus : {problem}", err=True)
+
+
+@invoices_group.command("rate", help="Saisit un taux de référence daté (BCE ou intérêt légal).")
+@click.option("--kind", type=click.Choice([k.value for k in RateKind]), required=True)
+@click.option("--from", "effective_from", required=True, help="En vigueur à partir du AAAA-MM-JJ.")
+@click.option("--rate", required=True, help="Taux annuel en %, ex. 2,15.")
+def rate(kind: str, effective_from: str, rate: str) -> None:
+    rt: Runtime = current_app.extensions["paraphe"]
+    value = parse_decimal(rate)
+    try:
+        day = date.fromisoformat(effective_from)
+    except ValueError:
+        click.echo("Date invalide : attendu AAAA-MM-JJ.", err=True)
+        sys.exit(2)
+    if value is None:
+        click.echo("Taux invalide.", err=True)
+        sys.exit(2)
+    try:
+        with transaction(rt.session_factory) as session:
+            services.set_reference_rate(
+                session, kind=RateKind(kind), effective_from=day, rate=value, now=utcnow()
+            )
+    except FieldErrors as exc:
+        click.echo(exc.detail, err=True)
+        sys.exit(2)
+    click.echo(f"{RateKind(kind).label} : {value} % à partir du {day:%d/%m/%Y}.")
+
+
+@invoices_group.command("remind", help="Envoie les relances dues pour les factures impayées.")
+def remind() -> None:
+    rt: Runtime = current_app.extensions["paraphe"]
+    now = utcnow()
+    try:
+        sent = jobs.send_reminders(rt.session_factory, rt.mailer, as_of=business_date(now), now=now)
+    except DomainError as exc:
+        click.echo(exc.detail, err=True)
+        sys.exit(2)
+    click.echo(f"{len(sent)} relance(s) envoyée(s).")
+    for subject in sent:
+        click.echo(f"  {subject}")
+
+
+@invoices_group.command("revise", help="Révision Syntec d'un plan : aperçu, puis --apply.")
+@click.option("--plan", "plan_id", type=int, required=True)
+@click.option("--renewal", required=True, help="Date de renouvellement AAAA-MM-JJ.")
+@click.option("--apply", "apply_", is_flag=True, help="Applique la révision affichée.")
+def revise(plan_id: int, renewal: str, apply_: bool) -> None:
+    rt: Runtime = current_app.extensions["paraphe"]
+    try:
+        day = date.fromisoformat(renewal)
+    except ValueError:
+        click.echo("Date invalide : attendu AAAA-MM-JJ.", err=True)
+        sys.exit(2)
+    try:
+        with transaction(rt.session_factory) as session:
+            plan = session.get(BillingPlan, plan_id)
+            if plan is None:
+                click.echo(f"Plan n° {plan_id} introuvable.", err=True)
+                sys.exit(2)
+            preview = services.preview_revision(session, plan=plan, renewal=day)
+            click.echo(preview.formula)
+            for designation, p0, p in preview.prices:
+                click.echo(f"  {designation} : {format_amount(p0)} HT → {format_amount(p)} HT")
+            if apply_:
+                services.apply_revision(session, plan=plan, renewal=day, now=utcnow(), actor="cli")
+                click.echo("Révision appliquée : la prochaine facture la mentionne.")
+            else:
+                click.echo("Aperçu seulement : relancer avec --apply pour appliquer.")
+    except DomainError as exc:
+        click.echo(exc.detail, err=True)
+        sys.exit(2)

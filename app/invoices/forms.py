@@ -1,0 +1,59 @@
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    FormField,
+    IntegerField,
+    SelectField,
+    StringField,
+    SubmitField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, NumberRange, Optional
+
+from app.forms import FrenchForm
+from app.invoices.rules import MAX_LINES, MAX_PAYMENT_DAYS
+from app.quotes.forms import LineForm
+
+PAYMENT_METHODS = [
+    SelectChoice("Virement bancaire", "Virement bancaire"),
+    SelectChoice("Prélèvement SEPA", "Prélèvement SEPA"),
+    SelectChoice("Carte bancaire", "Carte bancaire"),
+]
+
+
+class ManualInvoiceForm(FrenchForm):
+    """A one-off invoice (training days, extra service). A negative unit price is a discount."""
+
+    client_id = SelectField("Client", coerce=int, validators=[InputRequired()])
+    contract_id = SelectField("Contrat signé (facultatif)", coerce=int, default=0)
+    lines = FieldList(FormField(LineForm), min_entries=3, max_entries=MAX_LINES + 1)
+    payment_terms_days = IntegerField(
+        "Délai de paiement (jours)",
+        default=30,
+        validators=[InputRequired(), NumberRange(min=0, max=MAX_PAYMENT_DAYS)],
+    )
+    payment_method = SelectField("Mode de paiement", choices=PAYMENT_METHODS)
+    add_line = SubmitField("Ajouter une ligne")
+    issue = SubmitField("Émettre la facture")
+
+
+class PaymentForm(FrenchForm):
+    """Mark an invoice paid (full or partial) or its direct debit rejected."""
+
+    kind = SelectField(
+        "Événement",
+        choices=[
+            SelectChoice("payment", "Paiement reçu"),
+            SelectChoice("failed", "Prélèvement rejeté"),
+        ],
+    )
+    amount = StringField("Montant reçu TTC (€)", validators=[Optional(), Length(max=20)])
+    occurred_on = DateField("Date", validators=[InputRequired()])
+    charge_fee = BooleanField("Refacturer 25 € de frais de rejet sur la prochaine facture")
+
+
+class SyntecIndexForm(FrenchForm):
+    month = StringField("Mois (AAAA-MM)", validators=[InputRequired(), Length(max=7)])
+    value = StringField("Valeur de l'indice Syntec", validators=[InputRequired(), Length(max=20)])
+    save = SubmitField("Enregistrer l'indice")

@@ -1,0 +1,147 @@
+"""The monthly billing run: every invoice due for a period, from the active billing plans.
+
+Each plan is billed in its own short transaction (number taken and invoice inserted
+together), then its Factur-X PDF is rendered outside any transaction and archived in a
+second one. Running the same period again issues nothing twice: a billed (plan, period) is
+skipped, and the unique constraint on (plan, period) settles a race between two runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.config import VendorIdentity
+from app.db import transaction
+from app.errors import DomainError
+from app.invoices import services
+from app.invoices.document import render_many
+from app.invoices.errors import PeriodAlreadyBilled, PeriodInvalid
+from app.invoices.models import BillingPlan
+from app.invoices.rules import Period
+from app.mail import Mailer, OutgoingMail
+from app.rendering.french import format_amount, format_date, format_percent
+from storage import BlobStore
+
+
+@dataclass
+class RunReport:
+    period: str
+    issued: list[str] = field(default_factory=list)
+    already_billed: int = 0
+    nothing_due: int = 0
+    refused: list[str] = field(default_factory=list)
+
+
+def plans_to_bill(factory: sessionmaker[Session]) -> list[int]:
+    with transaction(factory) as session:
+        return [plan.id for plan in services.active_plans(session)]
+
+
+def bill_plan(
+    factory: sessionmaker[Session], plan_id: int, period: str, now: datetime, report: RunReport
+) -> int | None:
+    """Issue the plan's invoice for ``period`` in one short transaction; its id or None."""
+    try:
+        with transaction(factory) as session:
+            plan = session.get(BillingPlan, plan_id)
+            assert plan is not None
+            invoice = services.issue_period_invoice(
+                session, plan=plan, period=period, now=now, actor="job:invoices-run"
+            )
+            if invoice is None:
+                report.nothing_due += 1
+                return None
+            report.issued.append(invoice.number)
+            return invoice.id
+    except PeriodAlreadyBilled:
+        report.already_billed += 1
+    except DomainError as exc:
+        report.refused.append(f"plan {plan_id} : {exc.detail}")
+    return None
+
+
+def produce_pdfs(
+    factory: sessionmaker[Session],
+    store: BlobStore,
+    vendor: VendorIdentity,
+    invoice_ids: Sequence[int],
+    now: datetime,
+    *,
+    workers: int = 1,
+    on_done: Callable[[], None] = lambda: None,
+) -> None:
+    """Render the invoices' Factur-X PDFs outside any transaction (over ``workers``
+    processes), then archive each one and attach it to its invoice."""
+    with factory() as session:
+        docs = [
+            services.invoice_document(session, services.get_invoice(session, i), vendor)
+            for i in invoice_ids
+        ]
+    for invoice_id, pdf in zip(invoice_ids, render_many(docs, workers), strict=True):
+        with transaction(factory) as session:
+            invoice = services.get_invoice(session, invoice_id)
+            services.archive_invoice(session, store, invoice, pdf, now=now, actor="job:invoices")
+        on_done()
+
+
+def run_period(
+    factory: sessionmaker[Session],
+    store: BlobStore,
+    vendor: VendorIdentity,
+    period: str,
+    now: datetime,
+    *,
+    workers: int = 1,
+    on_step: Callable[[], None] = lambda: None,
+) -> RunReport:
+    """Issue every invoice due for ``period``, then produce and archive their PDFs."""
+    parsed = Period.parse(period)
+    if parsed is None:
+        raise PeriodInvalid(f"Période {period!r} invalide : attendu AAAA-MM (ex. 2026-12).")
+    report = RunReport(period=str(parsed))
+    issued: list[int] = []
+    for plan_id in plans_to_bill(factory):
+        invoice_id = bill_plan(factory, plan_id, str(parsed), now, report)
+        if invoice_id is not None:
+            issued.append(invoice_id)
+        on_step()
+    produce_pdfs(factory, store, vendor, issued, now, workers=workers, on_done=on_step)
+    return report
+
+
+def reminder_mail(row: services.Overdue) -> OutgoingMail:
+    invoice = row.invoice
+    text = (
+        f"Bonjour,\n\n"
+        f"Sauf erreur de notre part, la facture {invoice.number} du "
+        f"{format_date(invoice.issued_on)}, échue le {format_date(invoice.due_on)}, reste "
+        f"impayée : {format_amount(row.amount_due)} TTC ({row.days_late} jours de retard).\n\n"
+        f"Conformément à nos conditions, s'y ajoutent des intérêts de retard au taux annuel de "
+        f"{format_percent(row.rate)}, soit {format_amount(row.interest)} à ce jour, et "
+        f"l'indemnité forfaitaire pour frais de recouvrement de "
+        f"{format_amount(row.indemnity)}.\n\n"
+        f"Merci de procéder au règlement de {format_amount(row.total_claimed)}.\n"
+    )
+    return OutgoingMail(
+        to=invoice.client.signer_email,
+        subject=f"Relance : facture {invoice.number} impayée",
+        text=text,
+    )
+
+
+def send_reminders(
+    factory: sessionmaker[Session], mailer: Mailer, *, as_of: date, now: datetime
+) -> list[str]:
+    """Record then send each reminder due (the record commits first: mail after commit)."""
+    with transaction(factory) as session:
+        mails = []
+        for row, step in services.reminders_due(session, as_of):
+            services.record_reminder(session, row=row, step=step, now=now)
+            mails.append(reminder_mail(row))
+    for mail in mails:
+        mailer.send(mail)
+    return [mail.subject for mail in mails]

@@ -1,0 +1,223 @@
+"""Invoice arithmetic and checks. Pure; the rounding rule is ``app.quotes.rules``'s.
+
+Invoice lines may carry a negative unit price: a discount (remise) shown as its own line.
+The invoice total must stay positive or zero: a negative amount is a credit note's job.
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+
+from app.plaintext import control_character_problem
+from app.quotes.rules import (
+    ALLOWED_VAT_RATES,
+    MAX_DESIGNATION,
+    MAX_QUANTITY,
+    MAX_UNIT_PRICE,
+    LineInput,
+    Totals,
+    compute_totals,
+    round_money,
+)
+
+MAX_LINES = 200
+MAX_PAYMENT_DAYS = 60  # Code de commerce L441-10: at most 60 days from the invoice date
+SERIES_INVOICE = "FAC"
+SERIES_CREDIT_NOTE = "AV"
+NUMBER_WIDTH = 6
+_PERIOD = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
+
+
+def line_problems(line: LineInput) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    designation = line.designation.strip()
+    if not designation:
+        problems["designation"] = "La désignation est obligatoire."
+    elif len(designation) > MAX_DESIGNATION:
+        problems["designation"] = f"{MAX_DESIGNATION} caractères au maximum."
+    elif problem := control_character_problem(designation):
+        problems["designation"] = problem
+    if not line.quantity.is_finite() or line.quantity <= 0:
+        problems["quantity"] = "La quantité doit être strictement positive."
+    elif line.quantity > MAX_QUANTITY:
+        problems["quantity"] = "Quantité trop grande."
+    elif _decimals(line.quantity) > 3:
+        problems["quantity"] = "3 décimales au maximum."
+    if not line.unit_price.is_finite() or abs(line.unit_price) > MAX_UNIT_PRICE:
+        problems["unit_price"] = "Prix unitaire trop grand."
+    elif _decimals(line.unit_price) > 2:
+        problems["unit_price"] = "2 décimales au maximum (centimes)."
+    if line.vat_rate not in ALLOWED_VAT_RATES:
+        problems["vat_rate"] = "Taux de TVA non autorisé (20, 10, 5,5, 2,1 ou 0 %)."
+    return problems
+
+
+def check_lines(lines: Sequence[LineInput]) -> tuple[Totals, dict[str, str]]:
+    """The totals and every problem, keyed ``lines-<i>-<field>`` or ``lines``/``total``."""
+    problems: dict[str, str] = {}
+    if not lines:
+        problems["lines"] = "Au moins une ligne est nécessaire."
+    if len(lines) > MAX_LINES:
+        problems["lines"] = f"{MAX_LINES} lignes au maximum."
+    for index, line in enumerate(lines):
+        for name, message in line_problems(line).items():
+            problems[f"lines-{index}-{name}"] = message
+    if problems:
+        return compute_totals([]), problems
+    totals = compute_totals(lines)
+    if totals.total_excl_vat < 0 or any(v.base < 0 for v in totals.vat_breakdown):
+        problems["total"] = (
+            "Le total (ou la base d'un taux de TVA) est négatif : une facture ne peut pas "
+            "être négative, émettez un avoir sur la facture concernée."
+        )
+    return totals, problems
+
+
+def due_date(issued_on: date, payment_terms_days: int) -> date:
+    """The due date as a calendar date (what the invoice must print)."""
+    return issued_on + timedelta(days=payment_terms_days)
+
+
+def payment_terms_problem(days: int) -> str | None:
+    if not 0 <= days <= MAX_PAYMENT_DAYS:
+        return f"Délai de paiement de 0 à {MAX_PAYMENT_DAYS} jours (Code de commerce L441-10)."
+    return None
+
+
+@dataclass(frozen=True)
+class Period:
+    year: int
+    month: int
+
+    @classmethod
+    def parse(cls, raw: str) -> Period | None:
+        match = _PERIOD.fullmatch(raw.strip())
+        return cls(int(match.group(1)), int(match.group(2))) if match else None
+
+    def __str__(self) -> str:
+        return f"{self.year:04d}-{self.month:02d}"
+
+    @property
+    def first_day(self) -> date:
+        return date(self.year, self.month, 1)
+
+    @property
+    def last_day(self) -> date:
+        return date(self.year, self.month, calendar.monthrange(self.year, self.month)[1])
+
+
+def plan_period_bounds(frequency: str, start: date, period: Period) -> tuple[date, date] | None:
+    """The billed span for ``period`` (billed in advance), or None when nothing is due.
+
+    Monthly: every month from the start month. Annual: the month of each anniversary of the
+    start (the year that begins then). A first period starting mid-way is billed pro rata.
+    """
+    if period.last_day < start:
+        return None
+    if frequency == "monthly":
+        return max(start, period.first_day), period.last_day
+    if period.month != start.month:
+        return None
+    begin = max(start, period.first_day)
+    end = _add_years(period.first_day, 1) - timedelta(days=1)
+    return begin, end
+
+
+def pro_rata(frequency: str, begin: date, end: date, period: Period) -> Decimal:
+    """Fraction of a full period covered by [begin, end]: 1 for a full period."""
+    if frequency == "monthly":
+        full = (period.last_day - period.first_day).days + 1
+    else:
+        full = (_add_years(period.first_day, 1) - period.first_day).days
+    covered = (end - begin).days + 1
+    return Decimal(1) if covered >= full else Decimal(covered) / Decimal(full)
+
+
+def prorated_quantity(quantity: Decimal, fraction: Decimal) -> Decimal:
+    """The quantity billed for a partial period, to 3 decimals (what a line can carry)."""
+    if fraction == 1:
+        return quantity
+    return (quantity * fraction).quantize(Decimal("0.001"))
+
+
+def credited_so_far(credit_totals: Sequence[Decimal]) -> Decimal:
+    return round_money(sum(credit_totals, Decimal("0")))
+
+
+def _add_years(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def _decimals(value: Decimal) -> int:
+    exponent = value.normalize().as_tuple().exponent
+    return max(0, -exponent) if isinstance(exponent, int) else 0
+
+
+# --- payment follow-up ------------------------------------------------------------------
+
+RECOVERY_INDEMNITY = Decimal("40.00")  # Code de commerce L441-10, D441-5: per unpaid invoice
+REJECTED_DEBIT_FEE = Decimal("25.00")
+REMINDER_STEPS = (1, 15, 30)  # days late at which a reminder goes out
+
+
+def late_interest_rate(rule: str, ecb: Decimal, legal: Decimal) -> Decimal:
+    """The annual late-interest rate in %: ECB + 10 points or 3 × the legal rate, per the
+    plan; never below the legal floor, 3 × the legal rate (Code de commerce L441-10)."""
+    floor = 3 * legal
+    rate = ecb + 10 if rule == "ecb_plus_10" else floor
+    return max(rate, floor)
+
+
+def late_interest(amount_due: Decimal, rate: Decimal, days_late: int) -> Decimal:
+    """Simple interest over the days late, on a 365-day year, rounded to the cent."""
+    if amount_due <= 0 or days_late <= 0:
+        return Decimal("0.00")
+    return round_money(amount_due * rate / 100 * days_late / 365)
+
+
+def reminder_step(days_late: int, sent_steps: Sequence[int]) -> int | None:
+    """The highest schedule step reached, unless already sent (earlier steps skipped by a
+    late start are not sent afterwards), or None."""
+    reached = [step for step in REMINDER_STEPS if days_late >= step]
+    if not reached or max(reached) in sent_steps:
+        return None
+    return max(reached)
+
+
+# --- Syntec price revision --------------------------------------------------------------
+
+FACTOR_PLACES = Decimal("0.000001")
+
+
+def revision_index_month(reference_month: int, renewal: date) -> Period:
+    """The month whose index is S: month ``reference_month`` strictly before the renewal's
+    month (this year if it comes earlier, else last year)."""
+    year = renewal.year if reference_month < renewal.month else renewal.year - 1
+    return Period(year, reference_month)
+
+
+def revision_factor(
+    s0: Decimal, s: Decimal, cap_percent: Decimal | None, no_decrease: bool
+) -> tuple[Decimal, str]:
+    """S / S0 (6 decimals), capped and floored per the clause, and what was applied."""
+    factor = (s / s0).quantize(FACTOR_PLACES)
+    applied = ""
+    if cap_percent is not None and factor > 1 + cap_percent / 100:
+        factor = (1 + cap_percent / 100).quantize(FACTOR_PLACES)
+        applied = f" ; hausse plafonnée à {cap_percent.normalize():f} %"
+    if no_decrease and factor < 1:
+        factor = Decimal("1.000000")
+        applied = " ; clause de non-baisse : prix maintenu"
+    return factor, applied
+
+
+def revised_price(p0: Decimal, factor: Decimal) -> Decimal:
+    return round_money(p0 * factor)

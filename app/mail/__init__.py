@@ -1,0 +1,114 @@
+"""Outgoing email: an outbox folder on the embedded default, SMTP in production.
+
+Both implement `Mailer.send`; callers send only after their transaction has committed (never
+hold a database transaction across a network call).
+"""
+
+from __future__ import annotations
+
+import os
+import smtplib
+import ssl
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import unquote, urlsplit
+
+
+class MailError(Exception):
+    """A message could not be handed to the mail server (the text never holds credentials)."""
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    media_type: str  # "application/pdf"
+    data: bytes
+
+
+@dataclass(frozen=True)
+class OutgoingMail:
+    to: str
+    subject: str
+    text: str
+    attachments: tuple[Attachment, ...] = ()
+
+
+class Mailer(Protocol):
+    def send(self, mail: OutgoingMail) -> None: ...
+
+
+def build_message(mail: OutgoingMail, sender: str) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = mail.to
+    message["Subject"] = mail.subject
+    message["Date"] = formatdate(localtime=False)
+    message["Message-ID"] = make_msgid(domain="paraphe.localhost")
+    message.set_content(mail.text, charset="utf-8")
+    for attachment in mail.attachments:
+        maintype, _, subtype = attachment.media_type.partition("/")
+        message.add_attachment(
+            attachment.data, maintype=maintype, subtype=subtype, filename=attachment.filename
+        )
+    return message
+
+
+class OutboxMailer:
+    """Writes each message as an .eml file (atomically: temp file, fsync, rename)."""
+
+    def __init__(self, directory: Path, sender: str) -> None:
+        self.directory = directory
+        self.sender = sender
+
+    def send(self, mail: OutgoingMail) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+        final = self.directory / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
+        tmp = final.with_suffix(".tmp")
+        data = build_message(mail, self.sender).as_bytes()
+        with open(tmp, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, final)
+
+
+class SmtpMailer:
+    """smtp://user:pass@host:port (plain), smtp+starttls://… or smtps://… (implicit TLS)."""
+
+    def __init__(self, url: str, sender: str, timeout: float = 20.0) -> None:
+        parts = urlsplit(url)
+        self.scheme = parts.scheme
+        self.host = parts.hostname or "localhost"
+        self.port = parts.port or (465 if parts.scheme == "smtps" else 25)
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+        self.sender = sender
+        self.timeout = timeout
+
+    def send(self, mail: OutgoingMail) -> None:
+        message = build_message(mail, self.sender)
+        try:
+            if self.scheme == "smtps":
+                client: smtplib.SMTP = smtplib.SMTP_SSL(
+                    self.host,
+                    self.port,
+                    timeout=self.timeout,
+                    context=ssl.create_default_context(),
+                )
+            else:
+                client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            with client:
+                if self.scheme == "smtp+starttls":
+                    client.starttls(context=ssl.create_default_context())
+                if self.username:
+                    client.login(self.username, self.password or "")
+                client.send_message(message)
+        except (OSError, smtplib.SMTPException) as exc:
+            # The URL may hold a password: never echo it, only the host.
+            raise MailError(f"Envoi SMTP vers {self.host}:{self.port} impossible : {exc}") from exc

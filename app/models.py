@@ -1,0 +1,50 @@
+"""Imports every feature's models so that `Base.metadata` is complete (Alembic, tests)."""
+
+from app.archive.models import Document
+from app.audit.models import AuditChainHead, AuditEvent
+from app.auth.models import ApiToken, User
+from app.clauses.models import Clause, ClauseVersion
+from app.clients.models import Client
+from app.contracts.models import Contract, ContractClause, ContractVersion
+from app.invoices.models import (
+    BillingPlan,
+    BillingPlanLine,
+    CreditNote,
+    CreditNoteLine,
+    Invoice,
+    InvoiceLine,
+)
+from app.numbering.models import NumberSequence
+from app.quotes.models import Product, Quote, QuoteLine, SetupFeeInstalment
+from app.signatures.models import SignatureRequest, Signer
+from app.terms.models import CgvAcceptance, CgvNotification, CgvVersion
+
+__all__ = [
+    "ApiToken",
+    "AuditChainHead",
+    "AuditEvent",
+    "BillingPlan",
+    "BillingPlanLine",
+    "CgvAcceptance",
+    "CgvNotification",
+    "CgvVersion",
+    "Clause",
+    "ClauseVersion",
+    "Client",
+    "Contract",
+    "ContractClause",
+    "ContractVersion",
+    "CreditNote",
+    "CreditNoteLine",
+    "Document",
+    "Invoice",
+    "InvoiceLine",
+    "NumberSequence",
+    "Product",
+    "Quote",
+    "QuoteLine",
+    "SetupFeeInstalment",
+    "SignatureRequest",
+    "Signer",
+    "User",
+]

@@ -1,0 +1,112 @@
+from wtforms import (
+    BooleanField,
+    DateField,
+    FieldList,
+    FormField,
+    SelectField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import InputRequired, Length, Optional
+
+from app.forms import FrenchForm, FrenchSubForm
+from app.quotes.models import ProductKind
+from app.quotes.rules import MAX_LINES
+
+VAT_CHOICES = [
+    SelectChoice("20", "20 %"),
+    SelectChoice("10", "10 %"),
+    SelectChoice("5.5", "5,5 %"),
+    SelectChoice("2.1", "2,1 %"),
+    SelectChoice("0", "0 %"),
+]
+DISCOUNT_CHOICES = [
+    SelectChoice("none", "Aucune"),
+    SelectChoice("percent", "%"),
+    SelectChoice("amount", "€ HT"),
+]
+PLAN_CHOICES = [
+    SelectChoice("annual", "12 mois, facturation annuelle par virement"),
+    SelectChoice("monthly", "1 mois, facturation mensuelle par prélèvement"),
+    SelectChoice("custom", "Sur mesure (champs ci-dessous)"),
+]
+
+
+class LineForm(FrenchSubForm):
+    # choices are set by the view from the active catalogue
+    product = SelectField("Catalogue", choices=[], default="", validate_choice=False)
+    designation = StringField("Désignation", validators=[Optional(), Length(max=500)])
+    quantity = StringField("Quantité", validators=[Optional(), Length(max=20)])
+    unit = StringField("Unité", validators=[Optional(), Length(max=30)])
+    unit_price = StringField("Prix unitaire HT (€)", validators=[Optional(), Length(max=20)])
+    vat_rate = SelectField("TVA", choices=VAT_CHOICES, default="20", validate_choice=False)
+    discount_kind = SelectField(
+        "Remise", choices=DISCOUNT_CHOICES, default="none", validate_choice=False
+    )
+    discount_value = StringField("Valeur de la remise", validators=[Optional(), Length(max=20)])
+
+    def is_blank(self) -> bool:
+        return not any(
+            (f.data or "").strip()
+            for f in (self.product, self.designation, self.quantity, self.unit_price)
+        )
+
+
+class QuoteForm(FrenchForm):
+    # One more than the rule allows, so that a 501st line reaches the check and is refused
+    # (WTForms would otherwise drop it silently).
+    lines = FieldList(FormField(LineForm), min_entries=3, max_entries=MAX_LINES + 1)
+    global_discount_kind = SelectField(
+        "Remise globale", choices=DISCOUNT_CHOICES, default="none", validate_choice=False
+    )
+    global_discount_value = StringField(
+        "Valeur de la remise globale", validators=[Optional(), Length(max=20)]
+    )
+    valid_until = DateField("Valable jusqu'au", validators=[Optional()])
+    plan = SelectField("Engagement", choices=PLAN_CHOICES, default="annual", validate_choice=False)
+    commitment_months = StringField("Durée d'engagement (mois)", default="12")
+    billing_period = SelectField(
+        "Facturation",
+        choices=[SelectChoice("annual", "Annuelle"), SelectChoice("monthly", "Mensuelle")],
+        default="annual",
+        validate_choice=False,
+    )
+    payment_method = SelectField(
+        "Moyen de paiement",
+        choices=[
+            SelectChoice("transfer", "Virement"),
+            SelectChoice("direct_debit", "Prélèvement SEPA"),
+        ],
+        default="transfer",
+        validate_choice=False,
+    )
+    payment_terms_days = StringField("Délai de paiement (jours)", default="30")
+    tacit_renewal = BooleanField("Reconduction tacite", default=True)
+    notice_months = StringField("Préavis de résiliation (mois)", default="3")
+    setup_schedule = StringField(
+        "Échéancier des frais de mise en service",
+        default="50 % avant la mise en service; 50 % après la mise en service",
+        validators=[Optional(), Length(max=800)],
+    )
+    particular_terms = TextAreaField(
+        "Conditions particulières", validators=[Optional(), Length(max=100_000)]
+    )
+    add_line = SubmitField("Ajouter une ligne")
+    save = SubmitField("Enregistrer le devis")
+
+
+class ProductForm(FrenchForm):
+    code = StringField("Code", validators=[InputRequired(), Length(max=40)])
+    kind = SelectField(
+        "Nature",
+        choices=[SelectChoice(k.value, k.label) for k in ProductKind],
+        default=ProductKind.PLAN.value,
+    )
+    name = StringField("Désignation", validators=[InputRequired(), Length(max=500)])
+    unit = StringField("Unité", validators=[InputRequired(), Length(max=30)])
+    unit_price = StringField("Prix unitaire HT (€)", validators=[InputRequired(), Length(max=20)])
+    vat_rate = SelectField("TVA", choices=VAT_CHOICES, default="20", validate_choice=False)
+    active = BooleanField("Proposé dans les devis", default=True)
+    save = SubmitField("Enregistrer")

@@ -1,0 +1,310 @@
+"""Creating quotes; the product catalogue."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit import services as audit
+from app.clients.models import Client, ClientStatus
+from app.numbering.services import next_number
+from app.plaintext import control_character_problem
+from app.quotes import rules
+from app.quotes.errors import ProductInvalid, ProductNotFound, QuoteInvalid, QuoteNotFound
+from app.quotes.models import (
+    Product,
+    ProductKind,
+    Quote,
+    QuoteLine,
+    QuoteStatus,
+    SetupFeeInstalment,
+)
+
+DEFAULT_VALIDITY_DAYS = 30
+MAX_VALIDITY_DAYS = 365
+MAX_PARTICULAR_TERMS = 100_000
+
+
+def validate_lines(
+    lines: Sequence[rules.LineInput],
+    particular_terms: str,
+    global_discount: rules.Discount = rules.NO_DISCOUNT,
+) -> None:
+    errors: dict[str, str] = {}
+    if not lines:
+        errors["lines"] = "Le devis doit comporter au moins une ligne."
+    elif len(lines) > rules.MAX_LINES:
+        errors["lines"] = f"{rules.MAX_LINES} lignes au maximum."
+    else:
+        for index, line in enumerate(lines):
+            for name, message in rules.line_problems(line).items():
+                errors[f"lines-{index}-{name}"] = message
+        if not errors and (problem := rules.global_discount_problem(lines, global_discount)):
+            errors["global_discount_value"] = problem
+    if len(particular_terms.encode("utf-8")) > MAX_PARTICULAR_TERMS:
+        errors["particular_terms"] = "Les conditions particulières dépassent 100 Ko."
+    elif problem := control_character_problem(particular_terms, multiline=True):
+        errors["particular_terms"] = problem
+    if errors:
+        raise QuoteInvalid(errors)
+
+
+def create_quote(
+    session: Session,
+    *,
+    client: Client,
+    lines: Sequence[rules.LineInput],
+    particular_terms: str,
+    today: date,
+    now: datetime,
+    actor: str,
+    created_by_id: int | None = None,
+    validity_days: int = DEFAULT_VALIDITY_DAYS,
+    valid_until: date | None = None,
+    global_discount: rules.Discount = rules.NO_DISCOUNT,
+    terms: rules.CommercialTerms | None = None,
+) -> Quote:
+    """A numbered quote. Everything is checked before the number is taken: a refusal raises
+    ``QuoteInvalid`` (one message per field) and writes nothing."""
+    terms = terms or rules.CommercialTerms()
+    errors: dict[str, str] = {}
+    try:
+        validate_lines(lines, particular_terms, global_discount)
+    except QuoteInvalid as exc:
+        errors.update(exc.errors)
+    errors.update(rules.terms_problems(terms))
+    until = valid_until or today + timedelta(days=validity_days)
+    if until < today:
+        errors["valid_until"] = "Cette date est passée : le devis serait déjà expiré."
+    elif until > today + timedelta(days=MAX_VALIDITY_DAYS):
+        errors["valid_until"] = f"Validité de {MAX_VALIDITY_DAYS} jours au maximum."
+    product_ids = {line.product_id for line in lines if line.product_id is not None}
+    if product_ids:
+        known = set(session.scalars(select(Product.id).where(Product.id.in_(product_ids))))
+        for index, line in enumerate(lines):
+            if line.product_id is not None and line.product_id not in known:
+                errors[f"lines-{index}-product"] = "Produit inconnu."
+    if client.status is not ClientStatus.ACTIVE:
+        errors["client"] = "Ce client est résilié : aucun nouveau devis possible."
+    if errors:
+        raise QuoteInvalid(errors)
+    quote = Quote(
+        number=next_number(session, "DEV", today.year),
+        client_id=client.id,
+        client=client,
+        status=QuoteStatus.DRAFT,
+        issued_on=today,
+        valid_until=until,
+        particular_terms=particular_terms.strip(),
+        created_at=now,
+        created_by_id=created_by_id,
+        global_discount_kind=global_discount.kind,
+        global_discount_value=global_discount.value,
+        commitment_months=terms.commitment_months,
+        billing_period=terms.billing_period,
+        payment_method=terms.payment_method,
+        payment_terms_days=terms.payment_terms_days,
+        tacit_renewal=terms.tacit_renewal,
+        notice_months=terms.notice_months,
+    )
+    quote.lines = [
+        QuoteLine(
+            position=index + 1,
+            designation=line.designation.strip(),
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            vat_rate=line.vat_rate,
+            unit=line.unit.strip(),
+            product_id=line.product_id,
+            discount_kind=line.discount.kind,
+            discount_value=line.discount.value,
+        )
+        for index, line in enumerate(lines)
+    ]
+    quote.setup_schedule = [
+        SetupFeeInstalment(position=index + 1, percent=s.percent, milestone=s.milestone.strip())
+        for index, s in enumerate(terms.setup_schedule)
+    ]
+    session.add(quote)
+    session.flush()
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="quote.created",
+        subject_type="quote",
+        subject_id=quote.number,
+        client_id=client.id,
+    )
+    return quote
+
+
+def line_inputs(quote: Quote) -> list[rules.LineInput]:
+    return [
+        rules.LineInput(
+            line.designation,
+            line.quantity,
+            line.unit_price,
+            line.vat_rate,
+            rules.Discount(line.discount_kind, line.discount_value),
+            line.unit,
+            line.product_id,
+        )
+        for line in quote.lines
+    ]
+
+
+def global_discount_of(quote: Quote) -> rules.Discount:
+    return rules.Discount(quote.global_discount_kind, quote.global_discount_value)
+
+
+def totals_of(quote: Quote) -> rules.Totals:
+    """The ONE place quote figures come from (web page, PDF, DOCX, API)."""
+    return rules.compute_totals(line_inputs(quote), global_discount_of(quote))
+
+
+def terms_of(quote: Quote) -> rules.CommercialTerms:
+    return rules.CommercialTerms(
+        commitment_months=quote.commitment_months,
+        billing_period=quote.billing_period,
+        payment_method=quote.payment_method,
+        payment_terms_days=quote.payment_terms_days,
+        tacit_renewal=quote.tacit_renewal,
+        notice_months=quote.notice_months,
+        setup_schedule=tuple(
+            rules.SetupInstalment(s.percent, s.milestone) for s in quote.setup_schedule
+        ),
+    )
+
+
+def is_expired(quote: Quote, today: date) -> bool:
+    return quote.valid_until < today
+
+
+def get_quote(session: Session, quote_id: int) -> Quote:
+    quote = session.get(Quote, quote_id)
+    if quote is None:
+        raise QuoteNotFound(f"Devis n° {quote_id} introuvable.")
+    return quote
+
+
+def quotes_of(session: Session, client_id: int) -> list[Quote]:
+    return list(
+        session.scalars(select(Quote).where(Quote.client_id == client_id).order_by(Quote.id.desc()))
+    )
+
+
+# --- Catalogue -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProductInput:
+    code: str
+    kind: ProductKind
+    name: str
+    unit: str
+    unit_price: Decimal
+    vat_rate: Decimal
+
+
+MAX_CODE = 40
+
+
+def _product_problems(
+    session: Session, data: ProductInput, product_id: int | None
+) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    code = data.code.strip()
+    if not code:
+        problems["code"] = "Le code est obligatoire."
+    elif len(code) > MAX_CODE or not all(c.isalnum() or c in "-_." for c in code):
+        problems["code"] = f"Lettres, chiffres, « - », « _ » ou « . », {MAX_CODE} au maximum."
+    else:
+        clash = session.scalar(select(Product.id).where(Product.code == code))
+        if clash is not None and clash != product_id:
+            problems["code"] = "Ce code est déjà utilisé."
+    line = rules.LineInput(data.name, Decimal("1"), data.unit_price, data.vat_rate, unit=data.unit)
+    renamed = {"designation": "name"}
+    for name, message in rules.line_problems(line).items():
+        problems[renamed.get(name, name)] = message
+    if not data.unit.strip():
+        problems["unit"] = "L'unité est obligatoire (mois, jour, forfait…)."
+    return problems
+
+
+def create_product(session: Session, data: ProductInput, *, now: datetime, actor: str) -> Product:
+    if problems := _product_problems(session, data, None):
+        raise ProductInvalid(problems)
+    product = Product(
+        code=data.code.strip(),
+        kind=data.kind,
+        name=data.name.strip(),
+        unit=data.unit.strip(),
+        unit_price=data.unit_price,
+        vat_rate=data.vat_rate,
+        active=True,
+        created_at=now,
+    )
+    session.add(product)
+    session.flush()
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="product.created",
+        subject_type="product",
+        subject_id=product.code,
+        client_id=None,
+    )
+    return product
+
+
+def update_product(
+    session: Session,
+    product: Product,
+    data: ProductInput,
+    *,
+    active: bool,
+    now: datetime,
+    actor: str,
+) -> Product:
+    """Change a catalogue item; quotes already made keep the values they copied."""
+    if problems := _product_problems(session, data, product.id):
+        raise ProductInvalid(problems)
+    product.code = data.code.strip()
+    product.kind = data.kind
+    product.name = data.name.strip()
+    product.unit = data.unit.strip()
+    product.unit_price = data.unit_price
+    product.vat_rate = data.vat_rate
+    product.active = active
+    session.flush()
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="product.updated",
+        subject_type="product",
+        subject_id=product.code,
+        client_id=None,
+    )
+    return product
+
+
+def get_product(session: Session, product_id: int) -> Product:
+    product = session.get(Product, product_id)
+    if product is None:
+        raise ProductNotFound(f"Produit n° {product_id} introuvable.")
+    return product
+
+
+def list_products(session: Session, *, active_only: bool = False) -> list[Product]:
+    query = select(Product).order_by(Product.kind, Product.name)
+    if active_only:
+        query = query.where(Product.active.is_(True))
+    return list(session.scalars(query))

@@ -1,0 +1,225 @@
+"""French formatting for documents: numbers, money, percentages, dates, typography.
+
+Pure functions, registered as Jinja filters by ``app.rendering.jinja``. Conventions:
+
+- thousands are grouped with a narrow no-break space (U+202F), decimals use a comma;
+- a no-break space (U+00A0) separates a number from its unit ("€", "%");
+- display rounding is half-up (the commercial rule, the one ``app.quotes.rules`` uses), and
+  only happens when a caller asks for fewer decimals than the value has: amounts reaching a
+  document are expected to be rounded already, so formatting them never changes them;
+- dates are shown in Europe/Paris; datetimes must be timezone-aware (UTC in storage).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
+
+NBSP = "\u00a0"
+"""No-break space: before ":" and "€"/"%", inside « guillemets »."""
+NNBSP = "\u202f"
+"""Narrow no-break space: thousands separator, before ";", "!" and "?"."""
+
+PARIS = ZoneInfo("Europe/Paris")
+
+MONTHS = (
+    "janvier",
+    "février",
+    "mars",
+    "avril",
+    "mai",
+    "juin",
+    "juillet",
+    "août",
+    "septembre",
+    "octobre",
+    "novembre",
+    "décembre",
+)
+
+
+def _as_decimal(value: Decimal | int) -> Decimal:
+    # bool is an int: refuse it, like float, rather than print "1" for True.
+    if isinstance(value, bool) or not isinstance(value, Decimal | int):
+        raise TypeError(f"un Decimal est attendu, pas {type(value).__name__}")
+    result = Decimal(value)
+    if not result.is_finite():
+        raise ValueError(f"nombre non fini : {value}")
+    return result
+
+
+def _group_thousands(digits: str) -> str:
+    head = len(digits) % 3 or 3
+    groups = [digits[:head]] + [digits[i : i + 3] for i in range(head, len(digits), 3)]
+    return NNBSP.join(groups)
+
+
+def format_decimal(value: Decimal | int, places: int | None = None) -> str:
+    """``Decimal("1234.5")`` -> ``"1 234,5"``; with ``places=2`` -> ``"1 234,50"``.
+
+    ``places=None`` shows the value without trailing zeros (quantities, rates); an integer
+    ``places`` pads or rounds (half-up) to that many decimals.
+    """
+    number = _as_decimal(value)
+    if places is not None:
+        if places < 0:
+            raise ValueError("places doit être positif ou nul")
+        number = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    else:
+        number = number.normalize()
+    sign = "-" if number < 0 else ""  # Decimal("-0.00") prints as "0,00"
+    integer, _, fraction = format(abs(number), "f").partition(".")
+    text = _group_thousands(integer)
+    if fraction:
+        text = f"{text},{fraction}"
+    return sign + text
+
+
+def format_amount(value: Decimal | int) -> str:
+    """``Decimal("1234.56")`` -> ``"1 234,56 €"`` (U+202F thousands, U+00A0 before €)."""
+    return f"{format_decimal(value, 2)}{NBSP}€"
+
+
+def format_percent(value: Decimal | int) -> str:
+    """``Decimal("20")`` -> ``"20 %"``, ``Decimal("5.5")`` -> ``"5,5 %"`` (U+00A0 before %)."""
+    return f"{format_decimal(value)}{NBSP}%"
+
+
+def _paris_date(value: date) -> date:
+    if isinstance(value, datetime):
+        return _paris(value).date()
+    return value
+
+
+def _paris(value: datetime) -> datetime:
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError("datetime sans fuseau horaire : stocker en UTC, afficher en Europe/Paris")
+    return value.astimezone(PARIS)
+
+
+def format_date(value: date) -> str:
+    """``date(2022, 9, 4)`` -> ``"4 septembre 2022"``; the first day is ``"1er mars 2024"``.
+
+    An aware datetime is first converted to Europe/Paris (a naive one is refused).
+    """
+    day = _paris_date(value)
+    ordinal = "1er" if day.day == 1 else str(day.day)
+    return f"{ordinal} {MONTHS[day.month - 1]} {day.year}"
+
+
+def format_datetime(value: datetime) -> str:
+    """An aware datetime shown in Europe/Paris: ``"4 septembre 2022 à 14 h 05"``.
+
+    The spaces around "h" are no-break spaces so a time never splits across lines.
+    """
+    local = _paris(value)
+    return f"{format_date(local.date())} à {local.hour}{NBSP}h{NBSP}{local.minute:02d}"
+
+
+# --- Typography -------------------------------------------------------------------------
+
+_NO_BREAK = frozenset({NBSP, NNBSP, "\u2007", "\u2060"})
+_BREAKABLE_SPACE = frozenset({" ", "\t"})
+_HIGH_PUNCTUATION = {";": NNBSP, "!": NNBSP, "?": NNBSP, ":": NBSP}
+_OPENERS_BEFORE_QUOTE = frozenset("([{—–")
+_AFTER_CLOSING_QUOTE = frozenset(".,;:!?)]}…—–")
+_BEFORE_HIGH_PUNCTUATION = frozenset(")]»")
+_AFTER_HIGH_PUNCTUATION = frozenset(";:!?.,\"'»)]")
+
+
+def typographie(text: str) -> str:
+    """French typography on plain text, idempotent (applying it twice changes nothing).
+
+    - a no-break space before ":" and a narrow no-break space before ";", "!" and "?": an
+      ordinary space there is replaced; one is inserted after a word ("Quoi?" -> "Quoi ?")
+      only when the mark ends the word, so "https://", "14:05" or "?id=3" are left alone;
+    - straight double quotes that clearly open and close a phrase become « guillemets »
+      with no-break spaces inside; a lone or ambiguous quote (``src="x"``) stays as typed;
+    - existing guillemets get no-break spaces inside.
+    """
+    return typographie_segments([(text, True)])[0]
+
+
+def typographie_segments(segments: Sequence[tuple[str, bool]]) -> list[str]:
+    """Typography over consecutive pieces of one run of text.
+
+    Each piece is ``(text, editable)``. Non-editable pieces (inline code, line breaks) give
+    context, so a quote opened in one piece can close in another, but are never changed.
+    Used by the Markdown renderer, whose text arrives split around bold, links and code.
+    """
+    chars: list[str] = []
+    editable: list[bool] = []
+    bounds: list[tuple[int, int]] = []
+    for text, is_editable in segments:
+        start = len(chars)
+        chars.extend(text)
+        editable.extend([is_editable] * len(text))
+        bounds.append((start, len(chars)))
+    out = list(chars)
+    size = len(chars)
+
+    def before(i: int) -> str | None:
+        return chars[i - 1] if i > 0 else None
+
+    def after(i: int) -> str | None:
+        return chars[i + 1] if i + 1 < size else None
+
+    # 1. Pair straight double quotes into guillemets.
+    opened: int | None = None
+    for i, ch in enumerate(chars):
+        if ch != '"' or not editable[i]:
+            continue
+        prev, nxt = before(i), after(i)
+        can_close = (
+            prev is not None
+            and not prev.isspace()
+            and (nxt is None or nxt.isspace() or nxt in _AFTER_CLOSING_QUOTE)
+        )
+        can_open = (
+            (prev is None or prev.isspace() or prev in _OPENERS_BEFORE_QUOTE)
+            and nxt is not None
+            and not nxt.isspace()
+        )
+        if opened is not None and can_close:
+            out[opened] = f"«{NBSP}"
+            out[i] = f"{NBSP}»"
+            opened = None
+        elif can_open:
+            opened = i
+
+    # 2. Spaces inside guillemets typed as such.
+    for i, ch in enumerate(chars):
+        if not editable[i]:
+            continue
+        if ch == "«":
+            nxt = after(i)
+            if nxt in _BREAKABLE_SPACE and editable[i + 1]:
+                out[i + 1] = NBSP
+            elif nxt is not None and not nxt.isspace() and nxt not in _NO_BREAK:
+                out[i] = f"«{NBSP}"
+        elif ch == "»":
+            prev = before(i)
+            if prev in _BREAKABLE_SPACE and editable[i - 1]:
+                out[i - 1] = NBSP
+            elif prev is not None and not prev.isspace() and prev not in _NO_BREAK:
+                out[i] = f"{NBSP}»"
+
+    # 3. Spaces before high punctuation.
+    for i, ch in enumerate(chars):
+        space = _HIGH_PUNCTUATION.get(ch)
+        if space is None or not editable[i]:
+            continue
+        prev, nxt = before(i), after(i)
+        if prev in _BREAKABLE_SPACE:
+            if editable[i - 1] and out[i - 1] == prev:
+                out[i - 1] = space
+        elif (
+            prev is not None
+            and (prev.isalnum() or prev in _BEFORE_HIGH_PUNCTUATION)
+            and (nxt is None or nxt.isspace() or nxt in _AFTER_HIGH_PUNCTUATION)
+        ):
+            out[i] = space + ch
+
+    return ["".join(out[start:end]) for start, end in bounds]

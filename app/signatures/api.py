@@ -1,0 +1,34 @@
+"""GET /api/v1/documents/{id}/verification: the signature report of an archived PDF."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint
+
+from app.auth.guards import require_scope
+from app.auth.models import Scope
+from app.db import utcnow
+from app.signatures import schemas, services
+from app.signatures.keys import trust_roots
+from app.wiring import db_session, runtime
+
+bp = Blueprint("signatures_api", __name__, url_prefix="/api/v1")
+
+
+@bp.get("/documents/<int:document_id>/verification")
+@require_scope(Scope.READ)
+def verification(document_id: int) -> dict[str, Any]:
+    rt = runtime()
+    result = services.verify_document(
+        db_session(),
+        rt.store,
+        document_id,
+        trust_roots=trust_roots(rt.settings),
+        now=utcnow(),
+    )
+    return {
+        "document_id": document_id,
+        "sha256": result.sha256,
+        **schemas.report_json(result.report),
+    }

@@ -1,0 +1,64 @@
+from app.errors import Conflict, DomainError, Gone, NotFound
+
+
+class SigningLinkUnknown(NotFound):
+    title = "Lien de signature inconnu"
+
+
+class SigningLinkGone(Gone):
+    title = "Lien de signature plus valable"
+
+
+class SignatureRefused(Conflict):
+    """The request or document is not in a state that allows this step."""
+
+
+class ConsentMissing(DomainError):
+    status = 422
+    title = "Consentement requis"
+
+
+class NotYourTurn(Conflict):
+    """The signer's group has not been reached yet, or the request is no longer open."""
+
+    title = "Signature pas encore ouverte"
+
+
+class StaleRevision(Conflict):
+    """Another signature landed since this one was prepared: re-read the latest PDF."""
+
+    title = "Document modifié entre-temps"
+
+
+class CodeRefused(DomainError):
+    """A wrong, expired or missing one-time code."""
+
+    status = 422
+    title = "Code incorrect"
+
+
+class SignerLocked(DomainError):
+    """Too many wrong codes: the signer is locked out and the sender told."""
+
+    status = 403
+    title = "Accès bloqué"
+
+
+class NotAuthenticated(DomainError):
+    """The signer has not entered a valid one-time code in this browser."""
+
+    status = 403
+    title = "Code de vérification requis"
+
+
+class RequestNotFound(NotFound):
+    """No signature request with this id."""
+
+    title = "Demande de signature introuvable"
+
+
+class NotAPdf(DomainError):
+    """The uploaded or archived file is not a readable PDF."""
+
+    status = 422
+    title = "Fichier non PDF"

@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.archive.models import Document
+from app.contracts.models import ContractVersion
+from app.db import Base, UTCDateTime
+from app.enums import enum_column
+
+
+class RequestStatus(StrEnum):
+    DRAFT = "draft"
+    SENT = "sent"
+    PARTIALLY_SIGNED = "partially_signed"
+    COMPLETED = "completed"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+    CANCELLED = "cancelled"
+
+
+class SignerStatus(StrEnum):
+    PENDING = "pending"
+    NOTIFIED = "notified"
+    OPENED = "opened"
+    AUTHENTICATED = "authenticated"
+    SIGNED = "signed"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+
+
+class SignatureRequest(Base):
+    __tablename__ = "signature_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contract_version_id: Mapped[int] = mapped_column(ForeignKey("contract_versions.id"), index=True)
+    status: Mapped[RequestStatus] = mapped_column(enum_column(RequestStatus))
+    # SHA-256 (blob store key) of the latest revision: the prepared PDF with every field, then
+    # the PDF after each signature. Moved forward only by compare-and-swap (see services).
+    current_sha256: Mapped[str | None] = mapped_column(String(64))
+    signed_document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # After this moment an unfinished request expires (`paraphe signatures expire`).
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_reason: Mapped[str | None] = mapped_column(Text)
+    # Set when the platform seal is in the archived document; completed and unsealed = stuck.
+    sealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The sealed evidence file (PDF) and its JSON form, archived once the contract is sealed.
+    evidence_document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    evidence_json_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    seal_attempts: Mapped[int] = mapped_column(default=0)
+    seal_error: Mapped[str | None] = mapped_column(Text)
+
+    contract_version: Mapped[ContractVersion] = relationship(lazy="joined")
+    signers: Mapped[list[Signer]] = relationship(
+        back_populates="request", order_by="Signer.position"
+    )
+    signed_document: Mapped[Document | None] = relationship(foreign_keys=[signed_document_id])
+    evidence_document: Mapped[Document | None] = relationship(foreign_keys=[evidence_document_id])
+
+
+class Signer(Base):
+    __tablename__ = "signers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("signature_requests.id"), index=True)
+    position: Mapped[int]
+    # Signers of group n are notified once every signer of group n-1 has signed.
+    group: Mapped[int] = mapped_column(default=1)
+    party: Mapped[str] = mapped_column(String(10))  # "client" or "vendor"
+    role: Mapped[str] = mapped_column(String(300))
+    field_name: Mapped[str] = mapped_column(String(60))
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    status: Mapped[SignerStatus] = mapped_column(enum_column(SignerStatus))
+    # SHA-256 of the link token: the token itself exists only in the email sent to the signer.
+    # Both unset while the signer waits for an earlier group.
+    token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    token_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Link to the sealed PDF, mailed at completion (the signing link may have expired by then).
+    download_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    notified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    reminders_sent: Mapped[int] = mapped_column(default=0)
+    declined_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # One-time code sent by email: only its HMAC is stored; failed attempts count per signer
+    # (a new code does not reset them), and the fifth failure locks the signer out.
+    otp_hash: Mapped[str | None] = mapped_column(String(64))
+    otp_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    otp_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    otp_failures: Mapped[int] = mapped_column(default=0)
+    otp_locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    authenticated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(500))
+    consent_text: Mapped[str | None] = mapped_column(Text)
+
+    request: Mapped[SignatureRequest] = relationship(back_populates="signers")

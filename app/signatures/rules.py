@@ -1,0 +1,53 @@
+"""Signing links and consent wording. Pure."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import date, timedelta
+
+from app.rendering.french import format_date
+
+
+def new_link_token() -> str:
+    # 256 bits from the OS CSPRNG: unguessable; only its hash is stored.
+    return secrets.token_urlsafe(32)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+CODE_VALIDITY = timedelta(minutes=10)
+CODE_MAX_FAILURES = 5
+
+
+def new_code() -> str:
+    """A 6-digit one-time code, uniformly drawn from the OS CSPRNG."""
+    return f"{secrets.randbelow(1_000_000):06d}"
+
+
+def code_hash(secret: str, signer_id: int, code: str) -> str:
+    """HMAC keyed by the installation secret: a leaked table does not reveal codes (a bare
+    hash of 10^6 possible codes would be reversed instantly)."""
+    message = f"{signer_id}:{code}".encode()
+    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def code_matches(secret: str, signer_id: int, code: str, stored: str) -> bool:
+    candidate = code.strip().replace(" ", "")
+    if not (len(candidate) == 6 and candidate.isascii() and candidate.isdigit()):
+        return False
+    return hmac.compare_digest(code_hash(secret, signer_id, candidate), stored)
+
+
+def cgv_consent_text(label: str, effective: date) -> str:
+    return (
+        f"J'ai lu et j'accepte les conditions générales de vente, version {label} "
+        f"du {format_date(effective)}."
+    )
+
+
+def agreement_text(contract_number: str, version: int) -> str:
+    return f"Bon pour accord : je signe le contrat {contract_number} (version {version})."

@@ -1,0 +1,435 @@
+"""The signer's pages (no account: the link is the credential)."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from werkzeug.wrappers import Response as BaseResponse
+
+from app.archive.models import Document
+from app.auth.guards import current_user, require
+from app.auth.rules import Permission
+from app.db import utcnow
+from app.errors import DomainError, FieldErrors
+from app.extensions import limiter
+from app.mail import MailError
+from app.signatures import jobs, schemas, services
+from app.signatures.errors import (
+    ConsentMissing,
+    NotAPdf,
+    NotAuthenticated,
+    NotYourTurn,
+    SignerLocked,
+    SigningLinkGone,
+)
+from app.signatures.keys import trust_roots
+from app.signatures.models import Signer, SignerStatus
+from app.signatures.rules import agreement_text, cgv_consent_text, token_hash
+from app.wiring import db_session, runtime
+from signing import SigningError
+
+bp = Blueprint("signing", __name__, url_prefix="/signature")
+# Per IP: enough for a person, too few to scan for tokens (256-bit tokens make that moot anyway).
+limiter.limit("60 per minute")(bp)
+
+
+def _client_ip() -> str | None:
+    return request.remote_addr
+
+
+def _pdf(document: Document, data: bytes, *, download: bool) -> Response:
+    response = Response(data, mimetype="application/pdf")
+    disposition = "attachment" if download else "inline"
+    response.headers["Content-Disposition"] = f'{disposition}; filename="{document.filename}"'
+    response.headers["ETag"] = f'"{document.sha256}"'
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/<token>", methods=["GET"])
+def page(token: str) -> str | tuple[str, int]:
+    db = db_session()
+    now = utcnow()
+    try:
+        signer = services.open_link(
+            db, token, now=now, ip=_client_ip(), user_agent=request.user_agent.string
+        )
+    except SigningLinkGone as exc:
+        return render_template(
+            "signing/gone.html", detail=exc.detail, token=token, signed=_is_signed(token)
+        ), 410
+    db.commit()
+    return _render_page(signer, token)
+
+
+def _is_signed(token: str) -> bool:
+    try:
+        services.signed_document_for(db_session(), token, utcnow())
+    except DomainError:  # any refusal means: nothing to download
+        return False
+    return True
+
+
+def _authenticated_here(token: str) -> bool:
+    """Whether this browser entered a valid code for the link (the session cookie is signed)."""
+    return token_hash(token) in session.get("signing_auth", [])
+
+
+def _render_page(
+    signer: Signer,
+    token: str,
+    error: str | None = None,
+    status: int = 200,
+    notice: str | None = None,
+) -> tuple[str, int]:
+    version = signer.request.contract_version
+    cgv = version.cgv_version
+    return render_template(
+        "signing/page.html",
+        authenticated=_authenticated_here(token) and signer.authenticated_at is not None,
+        locked=signer.otp_locked_at is not None,
+        notice=notice,
+        signer=signer,
+        version=version,
+        cgv=cgv,
+        token=token,
+        error=error,
+        cgv_consent=cgv_consent_text(cgv.label, cgv.effective_date),
+        agreement=agreement_text(version.contract.number, version.version),
+    ), status
+
+
+@bp.route("/<token>/contrat.pdf")
+def contract_pdf(token: str) -> Response:
+    db = db_session()
+    signer = services.find_signer(db, token, utcnow(), allow_signed=True)
+    document = signer.request.contract_version.document
+    return _pdf(document, runtime().store.get(document.sha256), download=False)
+
+
+@bp.route("/<token>/cgv.pdf")
+def cgv_pdf(token: str) -> Response:
+    """The CGV version the signer is asked to accept, on its own (rendered once, archived)."""
+    db = db_session()
+    document = services.cgv_document(
+        db, runtime().store, token, vendor_name=runtime().settings.vendor.legal_name, now=utcnow()
+    )
+    db.commit()
+    return _pdf(document, runtime().store.get(document.sha256), download=False)
+
+
+@bp.route("/<token>", methods=["POST"])
+@limiter.limit("10 per minute")
+def sign(token: str) -> BaseResponse | tuple[str, int]:
+    rt = runtime()
+    db = db_session()
+    now = utcnow()
+    try:
+        result = jobs.sign_with_link(
+            jobs.workflow_of(rt),
+            token,
+            now=now,
+            accepted_cgv=request.form.get("accept_cgv") == "oui",
+            agreed=request.form.get("agree") == "oui",
+            authenticated=_authenticated_here(token),
+            ip=_client_ip(),
+            user_agent=request.user_agent.string,
+        )
+    except (ConsentMissing, NotAuthenticated, SignerLocked) as exc:
+        signer = services.find_signer(db, token, now)
+        return _render_page(signer, token, error=exc.detail, status=exc.status)
+    except SigningLinkGone as exc:
+        return render_template(
+            "signing/gone.html", detail=exc.detail, token=token, signed=_is_signed(token)
+        ), 410
+    except SigningError as exc:  # e.g. the timestamp authority is down: nothing was recorded
+        current_app.logger.warning("signature not applied: %s", exc)
+        signer = services.find_signer(db, token, now)
+        return _render_page(
+            signer,
+            token,
+            error="La signature n'a pas pu être apposée (service d'horodatage indisponible) : "
+            "rien n'a été enregistré, réessayez dans quelques minutes.",
+            status=503,
+        )
+    # Mail goes out after the commits; a failure is logged, the signature stays.
+    for error in jobs.send_all(rt.mailer, result.mails):
+        current_app.logger.warning("signature mail not sent: %s", error)
+    return redirect(url_for("signing.done", token=token))
+
+
+def _link_key() -> str:
+    """Rate-limit key per link (the token's hash: the token itself never reaches storage)."""
+    return "link:" + token_hash(str((request.view_args or {}).get("token", "")))
+
+
+@bp.route("/<token>/code", methods=["POST"])
+@limiter.limit("5 per 10 minutes", key_func=_link_key)
+@limiter.limit("20 per hour")
+def send_code(token: str) -> tuple[str, int]:
+    rt = runtime()
+    db = db_session()
+    now = utcnow()
+    try:
+        issued = services.issue_code(db, token, now=now, secret=rt.settings.secret_key)
+    except SigningLinkGone as exc:
+        return render_template(
+            "signing/gone.html", detail=exc.detail, token=token, signed=_is_signed(token)
+        ), 410
+    except (SignerLocked, NotYourTurn) as exc:
+        return _render_page(services.find_signer(db, token, now), token, exc.detail, exc.status)
+    mail = services.code_mail(issued)
+    db.commit()
+    try:
+        rt.mailer.send(mail)
+    except MailError:
+        return _render_page(
+            issued.signer, token, "Le code n'a pas pu être envoyé ; réessayez dans un instant.", 503
+        )
+    return _render_page(
+        issued.signer, token, notice=f"Un code à 6 chiffres a été envoyé à {issued.signer.email}."
+    )
+
+
+@bp.route("/<token>/verifier", methods=["POST"])
+@limiter.limit("10 per 10 minutes", key_func=_link_key)
+def verify_code(token: str) -> BaseResponse | tuple[str, int]:
+    rt = runtime()
+    db = db_session()
+    now = utcnow()
+    try:
+        check = services.verify_code(
+            db,
+            token,
+            request.form.get("code", "")[:20],
+            now=now,
+            secret=rt.settings.secret_key,
+            ip=_client_ip(),
+            user_agent=request.user_agent.string,
+        )
+    except SigningLinkGone as exc:
+        return render_template(
+            "signing/gone.html", detail=exc.detail, token=token, signed=_is_signed(token)
+        ), 410
+    alert = None
+    if check.locked and check.signer.otp_locked_at == now:
+        alert = services.locked_mail(
+            check.signer,
+            services.sender_email(db, check.signer.request, rt.settings.mail_from),
+        )
+    db.commit()  # a failure is counted whatever happens next
+    if alert is not None:
+        for error in jobs.send_all(rt.mailer, [alert]):
+            current_app.logger.warning("lock notice not sent: %s", error)
+    if not check.ok:
+        refusal = services.code_refusal(check, now)
+        return _render_page(check.signer, token, refusal.detail, refusal.status)
+    session["signing_auth"] = [*session.get("signing_auth", [])[-9:], token_hash(token)]
+    return redirect(url_for("signing.page", token=token))
+
+
+@bp.route("/<token>/refuser", methods=["POST"])
+@limiter.limit("10 per minute")
+def decline(token: str) -> BaseResponse | tuple[str, int]:
+    rt = runtime()
+    db = db_session()
+    now = utcnow()
+    if not _authenticated_here(token):
+        signer = services.find_signer(db, token, now)
+        return _render_page(signer, token, "Saisissez d'abord le code reçu par e-mail.", 403)
+    try:
+        mails = services.decline(
+            db, token, request.form.get("reason", ""), now=now, ip=_client_ip()
+        )
+    except FieldErrors as exc:
+        signer = services.find_signer(db, token, now)
+        return _render_page(signer, token, error=exc.errors["reason"], status=422)
+    except SigningLinkGone as exc:
+        return render_template(
+            "signing/gone.html", detail=exc.detail, token=token, signed=_is_signed(token)
+        ), 410
+    db.commit()
+    for error in jobs.send_all(rt.mailer, mails):
+        current_app.logger.warning("decline notice not sent: %s", error)
+    return render_template(
+        "signing/gone.html",
+        detail="Vous avez refusé de signer ; l'expéditeur est prévenu.",
+        token=token,
+        signed=False,
+    ), 200
+
+
+@bp.route("/<token>/termine")
+def done(token: str) -> str | BaseResponse:
+    db = db_session()
+    signer = services.find_signer(db, token, utcnow(), allow_signed=True)
+    if signer.status is not SignerStatus.SIGNED:
+        return redirect(url_for("signing.page", token=token))
+    return render_template(
+        "signing/done.html",
+        signer=signer,
+        token=token,
+        document=signer.request.signed_document,
+        others=[s for s in signer.request.signers if s.status is not SignerStatus.SIGNED],
+    )
+
+
+@bp.route("/<token>/document-signe.pdf")
+def signed_pdf(token: str) -> Response:
+    db = db_session()
+    document = services.signed_document_for(db, token, utcnow())
+    return _pdf(document, runtime().store.get(document.sha256), download=True)
+
+
+@bp.route("/document/<token>")
+def download(token: str) -> Response:
+    """The sealed PDF, from the link mailed to every signer at completion."""
+    document = services.document_for_download_token(db_session(), token)
+    return _pdf(document, runtime().store.get(document.sha256), download=True)
+
+
+# --- sales and operators --------------------------------------------------------------------
+
+requests_bp = Blueprint("signature_requests", __name__, url_prefix="/demandes-signature")
+
+
+def _back_to_contract(request_id: int) -> BaseResponse:
+    sig_request = services.get_request(db_session(), request_id)
+    return redirect(url_for("contracts.show", contract_id=sig_request.contract_version.contract_id))
+
+
+@requests_bp.route("/<int:request_id>/annuler", methods=["POST"])
+@require(Permission.SEND_FOR_SIGNATURE)
+def cancel(request_id: int) -> BaseResponse:
+    rt = runtime()
+    db = db_session()
+    user = current_user()
+    assert user is not None
+    mails = services.cancel(
+        db, request_id, request.form.get("reason", "")[:2000], now=utcnow(), actor=f"user:{user.id}"
+    )
+    db.commit()
+    errors = jobs.send_all(rt.mailer, mails)
+    flash(
+        "Demande annulée ; les signataires sont prévenus."
+        if not errors
+        else f"Demande annulée, mais un e-mail n'est pas parti : {errors[0]}",
+        "success" if not errors else "error",
+    )
+    return _back_to_contract(request_id)
+
+
+@requests_bp.route("/<int:request_id>/renvoyer", methods=["POST"])
+@require(Permission.SEND_FOR_SIGNATURE)
+def resend(request_id: int) -> BaseResponse:
+    rt = runtime()
+    db = db_session()
+    user = current_user()
+    assert user is not None
+    invitations = services.resend(
+        db,
+        request_id,
+        now=utcnow(),
+        actor=f"user:{user.id}",
+        link_days=rt.settings.signing_link_days,
+    )
+    mails = [
+        services.invitation_mail(i, i.signer.request.contract_version, rt.settings.base_url)
+        for i in invitations
+    ]
+    db.commit()
+    errors = jobs.send_all(rt.mailer, mails)
+    flash(
+        f"Nouveau lien envoyé à {', '.join(m.to for m in mails)}."
+        if not errors
+        else f"Un e-mail n'est pas parti : {errors[0]}",
+        "success" if not errors else "error",
+    )
+    return _back_to_contract(request_id)
+
+
+@requests_bp.route("/<int:request_id>/preuve.<any(pdf, json):fmt>")
+@require(Permission.VIEW_CONTRACTS)
+def evidence(request_id: int, fmt: str) -> Response:
+    """The sealed evidence file (PDF) or its JSON form, for sales and archivists."""
+    document = services.evidence_file(db_session(), request_id, as_json=fmt == "json")
+    response = Response(runtime().store.get(document.sha256), mimetype=document.media_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{document.filename}"'
+    response.headers["ETag"] = f'"{document.sha256}"'
+    return response
+
+
+@requests_bp.route("/cachet-en-attente")
+@require(Permission.OPERATE_SIGNATURES)
+def stuck() -> str:
+    """Requests signed by everyone whose platform seal did not finish (the sweeper retries)."""
+    return render_template("signing/stuck.html", requests=services.stuck_requests(db_session()))
+
+
+@requests_bp.route("/<int:request_id>/sceller", methods=["POST"])
+@require(Permission.OPERATE_SIGNATURES)
+def seal_now(request_id: int) -> BaseResponse:
+    rt = runtime()
+    db_session().rollback()  # the guard's read ends here: the job uses its own transactions
+    try:
+        mails = jobs.seal_request(jobs.workflow_of(rt), request_id, now=utcnow())
+    except SigningError as exc:
+        flash(f"Le cachet a encore échoué : {exc}", "error")
+    else:
+        jobs.send_all(rt.mailer, mails or [])
+        flash("Demande scellée." if mails is not None else "Rien à sceller.", "success")
+    return redirect(url_for("signature_requests.stuck"))
+
+
+# --- public verification ----------------------------------------------------------------------
+
+verify_bp = Blueprint("verify", __name__, url_prefix="/verify")
+limiter.limit("30 per minute")(verify_bp)
+MAX_UPLOAD = 20 * 1024 * 1024
+
+
+@verify_bp.route("", methods=["GET"])
+def verify_form() -> str:
+    return render_template("signing/verify.html", result=None, error=None)
+
+
+@verify_bp.route("", methods=["POST"])
+@limiter.limit("10 per minute")
+def verify_upload() -> tuple[str, int]:
+    if request.content_length is not None and request.content_length > MAX_UPLOAD + 64 * 1024:
+        return _verify_error("Fichier trop volumineux (20 Mo au plus).", 413)
+    upload = request.files.get("document")
+    if upload is None or not upload.filename:
+        return _verify_error("Choisissez un fichier PDF.", 422)
+    try:
+        data = upload.stream.read(MAX_UPLOAD + 1)
+    finally:
+        upload.close()  # large uploads are spooled to a temporary file
+    if len(data) > MAX_UPLOAD:
+        return _verify_error("Fichier trop volumineux (20 Mo au plus).", 413)
+    rt = runtime()
+    try:
+        result = services.verify_bytes(
+            db_session(), data, trust_roots=trust_roots(rt.settings), now=utcnow()
+        )
+    except NotAPdf as exc:
+        return _verify_error(exc.detail, 422)
+    return render_template(
+        "signing/verify.html",
+        result=result,
+        report=schemas.report_json(result.report),
+        error=None,
+    ), 200
+
+
+def _verify_error(message: str, status: int) -> tuple[str, int]:
+    return render_template("signing/verify.html", result=None, error=message), status

@@ -1,0 +1,96 @@
+"""CGV API (/api/v1): which versions exist, which a client accepted, which binds it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, request, url_for
+
+from app.auth.guards import require_scope
+from app.auth.models import Scope
+from app.clients.services import get_client
+from app.clock import business_date
+from app.db import utcnow
+from app.terms import schemas
+from app.terms.models import CgvVersion
+from app.terms.services import (
+    acceptances_of,
+    acceptances_of_version,
+    get_version,
+    list_versions,
+    opposable_for,
+)
+from app.wiring import db_session
+
+bp = Blueprint("terms_api", __name__, url_prefix="/api/v1")
+
+
+@bp.get("/clients/<int:client_id>/cgv-acceptances")
+@require_scope(Scope.READ)
+def client_acceptances(client_id: int) -> dict[str, Any]:
+    db = db_session()
+    client = get_client(db, client_id)
+    items = []
+    for a in acceptances_of(db, client.id):
+        item = schemas.acceptance_json(a)
+        del item["client_id"]
+        items.append(item)
+    return {"client_id": client.id, "items": items}
+
+
+@bp.get("/clients/<int:client_id>/cgv")
+@require_scope(Scope.READ)
+def client_opposable(client_id: int) -> dict[str, Any]:
+    at = schemas.parse_at(request.args.get("at"), business_date(utcnow()))
+    db = db_session()
+    client = get_client(db, client_id)
+    found = opposable_for(db, client.id, at)
+    return {
+        "client_id": client.id,
+        "at": at.isoformat(),
+        "cgv_version": schemas.version_summary(found.version) if found.version else None,
+        "reason": found.reason,
+    }
+
+
+def _version_json(version: CgvVersion) -> dict[str, Any]:
+    body = schemas.version_summary(version)
+    body.update(
+        {
+            "title": version.title,
+            "summary": version.summary,
+            "published_at": version.published_at.isoformat(),
+            "document_id": version.document_id,
+            "links": {
+                "self": url_for("terms_api.get_cgv_version", version_id=version.id),
+                "pdf": url_for("cgv.pdf", label=version.label),
+                "acceptances": url_for("terms_api.cgv_version_acceptances", version_id=version.id),
+            },
+        }
+    )
+    return body
+
+
+@bp.get("/cgv-versions")
+@require_scope(Scope.READ)
+def list_cgv_versions() -> dict[str, Any]:
+    return {"items": [_version_json(v) for v in list_versions(db_session())]}
+
+
+@bp.get("/cgv-versions/<int:version_id>")
+@require_scope(Scope.READ)
+def get_cgv_version(version_id: int) -> dict[str, Any]:
+    return _version_json(get_version(db_session(), version_id))
+
+
+@bp.get("/cgv-versions/<int:version_id>/acceptances")
+@require_scope(Scope.READ)
+def cgv_version_acceptances(version_id: int) -> dict[str, Any]:
+    db = db_session()
+    version = get_version(db, version_id)
+    items = []
+    for a in acceptances_of_version(db, version.id):
+        item = schemas.acceptance_json(a)
+        del item["cgv_version"]
+        items.append(item)
+    return {"cgv_version_id": version.id, "label": version.label, "items": items}

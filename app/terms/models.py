@@ -1,0 +1,82 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.db import Base, UTCDateTime
+from app.enums import enum_column
+
+
+class VersionKind(StrEnum):
+    MINOR = "minor"  # wording only: opposable once notified and effective
+    MATERIAL = "material"  # money, duration, termination: opposable only once accepted
+
+
+class AcceptanceMethod(StrEnum):
+    CONTRACT_SIGNATURE = "contract_signature"
+    CLICK_THROUGH = "click_through"
+    ACCOUNT_CREATION = "account_creation"
+
+
+class CgvVersion(Base):
+    """A published version of the general terms of sale. Never updated once published."""
+
+    __tablename__ = "cgv_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(20), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    effective_date: Mapped[date] = mapped_column(index=True)
+    body_markdown: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    kind: Mapped[VersionKind] = mapped_column(enum_column(VersionKind))
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The PDF/A rendered once at publication and archived (kind cgv, no client).
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+
+
+class CgvAcceptance(Base):
+    """Append-only: a correction is a new record, never an update."""
+
+    __tablename__ = "cgv_acceptances"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    cgv_version_id: Mapped[int] = mapped_column(ForeignKey("cgv_versions.id"), index=True)
+    person_name: Mapped[str] = mapped_column(String(200))
+    person_email: Mapped[str] = mapped_column(String(254))
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    method: Mapped[AcceptanceMethod] = mapped_column(enum_column(AcceptanceMethod))
+    accepted_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(500))
+    contract_version_id: Mapped[int | None] = mapped_column(ForeignKey("contract_versions.id"))
+    signature_request_id: Mapped[int | None] = mapped_column(ForeignKey("signature_requests.id"))
+
+    cgv_version: Mapped[CgvVersion] = relationship(lazy="joined")
+
+
+class CgvNotification(Base):
+    """One client told by email of one version. `sent_at` is set once the mail went out: a
+    minor version binds the client from then on. For a material version, the email carries a
+    click-through acceptance link whose token is stored here hashed (256 bits, expiring)."""
+
+    __tablename__ = "cgv_notifications"
+    __table_args__ = (UniqueConstraint("client_id", "cgv_version_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    cgv_version_id: Mapped[int] = mapped_column(ForeignKey("cgv_versions.id"), index=True)
+    email: Mapped[str] = mapped_column(String(254))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    link_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    link_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    link_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    cgv_version: Mapped[CgvVersion] = relationship(lazy="joined", innerjoin=True)

@@ -1,0 +1,202 @@
+"""Which CGV version binds a client on a given date: pure decisions, no database.
+
+The rule (see issue 5):
+- a version binds a client only once it is in force (effective date reached);
+- a version the client ACCEPTED (contract signature, click-through, account creation) binds it
+  from the acceptance date (or from the effective date, if accepted ahead of it);
+- a MINOR version (wording only) also binds it once the client was NOTIFIED of it by email and
+  it is in force — but only on top of what the client already agreed to: a minor version that
+  follows a material version the client never accepted does not bind it (it carries that
+  material change), and a client that never accepted anything is bound by nothing;
+- a MATERIAL version binds it only once accepted. Until then the client stays bound by its
+  last opposable version.
+
+Versions are ordered by (effective date, id): the order in which they were published, since
+the service refuses an effective date before the previous version's. Among the versions that
+bind the client on a date, the latest in that order wins: accepting an older version again
+(e.g. signing a contract generated before the new version) never moves the client backwards.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from app.terms.models import VersionKind
+
+
+@dataclass(frozen=True)
+class VersionFacts:
+    id: int
+    label: str
+    kind: VersionKind
+    effective_date: date
+
+
+@dataclass(frozen=True)
+class ClientFacts:
+    """What happened between one client and the versions: business dates (Europe/Paris)."""
+
+    accepted_on: Mapping[int, Iterable[date]]  # version id → dates of its acceptances
+    notified_on: Mapping[int, date]  # version id → date the notification email went out
+
+
+def _ordered(versions: Iterable[VersionFacts]) -> list[VersionFacts]:
+    return sorted(versions, key=lambda v: (v.effective_date, v.id))
+
+
+def opposable_version(
+    versions: Iterable[VersionFacts], client: ClientFacts, at: date
+) -> VersionFacts | None:
+    """The version that binds the client on `at`, or None if none does."""
+    bound: VersionFacts | None = None
+    material_since_bound = False  # a material version the client skipped since `bound`
+    for version in _ordered(versions):
+        if version.effective_date > at:
+            break
+        accepted = any(d <= at for d in client.accepted_on.get(version.id, ()))
+        notified = client.notified_on.get(version.id)
+        if accepted:
+            bound, material_since_bound = version, False
+        elif (
+            version.kind is VersionKind.MINOR
+            and notified is not None
+            and notified <= at
+            and bound is not None
+            and not material_since_bound
+        ):
+            bound = version
+        elif version.kind is VersionKind.MATERIAL:
+            material_since_bound = True
+    return bound
+
+
+def how_bound(
+    versions: Iterable[VersionFacts], client: ClientFacts, at: date
+) -> tuple[VersionFacts | None, str]:
+    """The opposable version and, in French, why it binds the client."""
+    version = opposable_version(versions, client, at)
+    if version is None:
+        return None, "Aucune version acceptée à cette date."
+    if any(d <= at for d in client.accepted_on.get(version.id, ())):
+        return version, "version acceptée par le client"
+    return version, "version mineure notifiée par courriel et en vigueur"
+
+
+def latest_material(versions: Iterable[VersionFacts], at: date) -> VersionFacts | None:
+    """The latest material version in force on `at` (the one every client should accept)."""
+    found = None
+    for version in _ordered(versions):
+        if version.effective_date > at:
+            break
+        if version.kind is VersionKind.MATERIAL:
+            found = version
+    return found
+
+
+def is_older(version: VersionFacts | None, than: VersionFacts) -> bool:
+    """True if `version` comes before `than` in publication order (None is older than all)."""
+    if version is None:
+        return True
+    return (version.effective_date, version.id) < (than.effective_date, than.id)
+
+
+# --- Article-level comparison of two versions ------------------------------------------------
+
+ARTICLE_LEVEL = 2
+"""Headings of level 1 and 2 (``#``/``##`` or underlined with ``===``/``---``) start an
+article; deeper headings (``### 7.1``) stay inside theirs."""
+
+PREAMBLE = "(avant le premier titre)"
+
+
+@dataclass(frozen=True)
+class Article:
+    title: str
+    text: str  # the article's Markdown source, heading included
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    text: str
+    changed: bool
+
+
+@dataclass(frozen=True)
+class ArticleDiff:
+    status: str  # "same", "changed", "added", "removed"
+    left: Article | None
+    right: Article | None
+    left_lines: tuple[DiffLine, ...]
+    right_lines: tuple[DiffLine, ...]
+
+
+def split_articles(markdown: str) -> list[Article]:
+    """Cut a CGV body into articles at its level-1/2 headings (CommonMark, both styles)."""
+    from markdown_it import MarkdownIt
+
+    lines = markdown.splitlines()
+    tokens = MarkdownIt("commonmark").parse(markdown)
+    starts: list[tuple[int, str]] = []
+    for i, token in enumerate(tokens):
+        if token.type == "heading_open" and int(token.tag[1]) <= ARTICLE_LEVEL and token.map:
+            starts.append((token.map[0], tokens[i + 1].content.strip()))
+    articles: list[Article] = []
+    if not starts or starts[0][0] > 0:
+        head = "\n".join(lines[: starts[0][0] if starts else len(lines)])
+        if head.strip():
+            articles.append(Article(PREAMBLE, head.strip("\n")))
+    for n, (start, title) in enumerate(starts):
+        end = starts[n + 1][0] if n + 1 < len(starts) else len(lines)
+        articles.append(Article(title, "\n".join(lines[start:end]).strip("\n")))
+    return articles
+
+
+def _key(title: str) -> str:
+    return " ".join(title.casefold().split())
+
+
+def _line_diff(left: str, right: str) -> tuple[tuple[DiffLine, ...], tuple[DiffLine, ...]]:
+    from difflib import SequenceMatcher
+
+    a, b = left.splitlines(), right.splitlines()
+    out_a: list[DiffLine] = []
+    out_b: list[DiffLine] = []
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        out_a += [DiffLine(t, tag != "equal") for t in a[i1:i2]]
+        out_b += [DiffLine(t, tag != "equal") for t in b[j1:j2]]
+    return tuple(out_a), tuple(out_b)
+
+
+def _whole(article: Article, changed: bool) -> tuple[DiffLine, ...]:
+    return tuple(DiffLine(t, changed) for t in article.text.splitlines())
+
+
+def compare_articles(old: str, new: str) -> list[ArticleDiff]:
+    """Align the articles of two versions by title, then compare each pair line by line.
+
+    An article whose title changed but whose place did not (a one-for-one replacement) is
+    shown as changed; otherwise unmatched articles are removed or added.
+    """
+    from difflib import SequenceMatcher
+
+    left, right = split_articles(old), split_articles(new)
+    matcher = SequenceMatcher(
+        None, [_key(a.title) for a in left], [_key(a.title) for a in right], autojunk=False
+    )
+    result: list[ArticleDiff] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
+            for a, b in zip(left[i1:i2], right[j1:j2], strict=True):
+                if a.text == b.text:
+                    result.append(ArticleDiff("same", a, b, _whole(a, False), _whole(b, False)))
+                else:
+                    la, lb = _line_diff(a.text, b.text)
+                    result.append(ArticleDiff("changed", a, b, la, lb))
+            continue
+        for a in left[i1:i2]:
+            result.append(ArticleDiff("removed", a, None, _whole(a, True), ()))
+        for b in right[j1:j2]:
+            result.append(ArticleDiff("added", None, b, (), _whole(b, True)))
+    return result

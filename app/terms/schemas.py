@@ -1,0 +1,51 @@
+"""JSON shapes of the CGV API and parsing of its query parameters (the HTTP boundary only)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+
+from app.terms.errors import CgvQueryInvalid
+from app.terms.models import CgvAcceptance, CgvVersion
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def parse_at(value: str | None, default: date) -> date:
+    """`?at=AAAA-MM-JJ`; absent → `default` (today in Paris)."""
+    if value is None or value == "":
+        return default
+    if not _ISO_DATE.fullmatch(value):
+        raise CgvQueryInvalid({"at": "Date attendue au format AAAA-MM-JJ (ex. 2026-01-31)."})
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise CgvQueryInvalid({"at": f"La date {value} n'existe pas."}) from None
+
+
+def version_summary(version: CgvVersion) -> dict[str, Any]:
+    return {
+        "id": version.id,
+        "label": version.label,
+        "kind": version.kind.value,
+        "effective_date": version.effective_date.isoformat(),
+        "sha256": version.sha256,
+    }
+
+
+def acceptance_json(a: CgvAcceptance) -> dict[str, Any]:
+    return {
+        "id": a.id,
+        "client_id": a.client_id,
+        "cgv_version": version_summary(a.cgv_version),
+        "text_sha256": a.text_sha256,
+        "person_name": a.person_name,
+        "person_email": a.person_email,
+        "method": a.method.value,
+        "accepted_at": a.accepted_at.isoformat(),
+        "ip": a.ip,
+        "user_agent": a.user_agent,
+        "contract_version_id": a.contract_version_id,
+        "signature_request_id": a.signature_request_id,
+    }

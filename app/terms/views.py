@@ -1,0 +1,266 @@
+"""CGV pages: versions (list, publication, detail), the public PDF, the click-through
+acceptance page, reports and the article-level comparison."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from app.auth.guards import current_user, require
+from app.auth.rules import Permission
+from app.clock import business_date
+from app.db import utcnow
+from app.extensions import limiter
+from app.forms import apply_field_errors
+from app.mail import MailError
+from app.terms import services
+from app.terms.errors import CgvInvalid, CgvNotFound, CgvQueryInvalid, ConsentMissing
+from app.terms.forms import CgvVersionForm
+from app.terms.models import CgvNotification, VersionKind
+from app.terms.rules import compare_articles
+from app.terms.schemas import parse_at
+from app.wiring import db_session, runtime
+
+bp = Blueprint("cgv", __name__, url_prefix="/cgv")
+
+
+@bp.route("/")
+@require(Permission.VIEW_CGV)
+def index() -> str:
+    return render_template(
+        "terms/index.html",
+        versions=services.list_versions(db_session()),
+        kind_labels=services.KIND_LABELS,
+    )
+
+
+@bp.route("/nouvelle", methods=["GET", "POST"])
+@require(Permission.PUBLISH_CGV)
+def new() -> str | BaseResponse | tuple[str, int]:
+    form = CgvVersionForm()
+    if form.validate_on_submit():
+        user = current_user()
+        assert user is not None  # guaranteed by @require
+        rt = runtime()
+        db = db_session()
+        now = utcnow()
+        actor = f"user:{user.id}"
+        assert form.effective_date.data is not None  # DataRequired
+        try:
+            version = services.publish_version(
+                db,
+                label=form.label.data or "",
+                title=form.title.data or "",
+                effective_date=form.effective_date.data,
+                body_markdown=form.body_markdown.data or "",
+                summary=form.summary.data or "",
+                kind=VersionKind(form.kind.data),
+                now=now,
+                actor=actor,
+                published_by_id=user.id,
+            )
+        except CgvInvalid as exc:
+            db.rollback()
+            apply_field_errors(form, exc)
+            return render_template("terms/new.html", form=form), 422
+        services.archive_pdf(
+            db, rt.store, version, vendor_name=rt.settings.vendor.legal_name, now=now, actor=actor
+        )
+        notices = services.notify_clients(
+            db,
+            version,
+            base_url=rt.settings.base_url,
+            link_days=rt.settings.signing_link_days,
+            now=now,
+        )
+        db.commit()  # the version and its notifications exist before any email leaves
+        failed = _send_notices(notices)
+        flash(
+            f"Version {version.label} publiée ; {len(notices) - failed} client(s) notifié(s)"
+            + (f", {failed} envoi(s) en échec." if failed else "."),
+            "error" if failed else "success",
+        )
+        return redirect(url_for("cgv.show", version_id=version.id))
+    status = 422 if form.errors else 200
+    return render_template("terms/new.html", form=form), status
+
+
+def _send_notices(notices: list[services.Notice]) -> int:
+    """Send after commit; each sent notification is stamped (a minor version binds from then)."""
+    rt = runtime()
+    db = db_session()
+    failed = 0
+    for notice in notices:
+        try:
+            rt.mailer.send(notice.mail)
+        except MailError:
+            failed += 1
+            continue
+        services.mark_sent(db, notice.notification_id, utcnow())
+        db.commit()
+    return failed
+
+
+@bp.route("/versions/<int:version_id>")
+@require(Permission.VIEW_CGV)
+def show(version_id: int) -> str:
+    db = db_session()
+    version = services.get_version(db, version_id)
+    return render_template(
+        "terms/show.html",
+        version=version,
+        kind_labels=services.KIND_LABELS,
+        kind_rules=services.KIND_RULES,
+        acceptances=services.acceptances_of_version(db, version.id),
+        notifications=services.notifications_of_version(db, version.id),
+    )
+
+
+@bp.route("/<label>.pdf")
+@limiter.limit("120 per minute")
+def pdf(label: str) -> Response:
+    """Public and stable: the text of a published version, as archived."""
+    rt = runtime()
+    db = db_session()
+    version = services.get_version_by_label(db, label)
+    document = services.archive_pdf(
+        db,
+        rt.store,
+        version,
+        vendor_name=rt.settings.vendor.legal_name,
+        now=utcnow(),
+        actor="system",
+    )
+    db.commit()
+    response = Response(rt.store.get(document.sha256), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{document.filename}"'
+    response.headers["ETag"] = f'"{document.sha256}"'
+    response.headers["Cache-Control"] = "public, max-age=86400, immutable"
+    return response
+
+
+@bp.route("/accepter/<token>", methods=["GET"])
+@limiter.limit("60 per minute")
+def accept_page(token: str) -> str:
+    notification = services.find_acceptance_link(db_session(), token, utcnow())
+    return _render_accept(notification, token)
+
+
+def _render_accept(notification: CgvNotification, token: str, error: str | None = None) -> str:
+    version = notification.cgv_version
+    return render_template(
+        "terms/accept.html",
+        notification=notification,
+        version=version,
+        token=token,
+        error=error,
+        kind_labels=services.KIND_LABELS,
+    )
+
+
+@bp.route("/accepter/<token>", methods=["POST"])
+@limiter.limit("10 per minute")
+def accept(token: str) -> str | tuple[str, int]:
+    db = db_session()
+    now = utcnow()
+    raw_id = request.form.get("version_id", "")
+    try:
+        acceptance = services.accept_through_link(
+            db,
+            token,
+            version_id=int(raw_id) if raw_id.isdigit() and len(raw_id) < 10 else None,
+            shown_sha256=request.form.get("text_sha256", ""),
+            consent=request.form.get("accept") == "oui",
+            now=now,
+            ip=request.remote_addr,
+            user_agent=request.user_agent.string,
+        )
+    except ConsentMissing as exc:
+        db.rollback()
+        notification = services.find_acceptance_link(db, token, now)
+        return _render_accept(notification, token, error=exc.detail), 422
+    db.commit()
+    return render_template("terms/accepted.html", acceptance=acceptance)
+
+
+def _report_date() -> date:
+    return parse_at(request.args.get("at"), business_date(utcnow()))
+
+
+@bp.route("/rapport")
+@require(Permission.VIEW_CLIENTS)
+def report() -> str:
+    report = services.opposability_report(db_session(), _report_date())
+    return render_template("terms/report.html", report=report)
+
+
+@bp.route("/rapport.csv")
+@require(Permission.VIEW_CLIENTS)
+def report_csv() -> Response:
+    report = services.opposability_report(db_session(), _report_date())
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(
+        [
+            "client_id",
+            "raison_sociale",
+            "siren",
+            "version_opposable",
+            "motif",
+            "lie_par_" + "derniere_version_substantielle",
+        ]
+    )
+    for row in report.rows:
+        writer.writerow(
+            [
+                row.client.id,
+                _csv_safe(row.client.legal_name),
+                row.client.siren,
+                row.version.label if row.version else services.NO_VERSION,
+                row.reason,
+                "oui" if row.bound_by_latest_material else "non",
+            ]
+        )
+    response = Response("\ufeff" + out.getvalue(), mimetype="text/csv")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="cgv-opposables-{report.at.isoformat()}.csv"'
+    )
+    return response
+
+
+def _csv_safe(value: str) -> str:
+    """A client name starting with = + - @ would run as a formula in a spreadsheet."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@bp.route("/comparer")
+@require(Permission.VIEW_CGV)
+def compare() -> str:
+    """?de=<id>&a=<id>; by default the previous version against the latest."""
+    db = db_session()
+    versions = services.list_versions(db)
+    if not versions:
+        raise CgvNotFound("Aucune version des CGV n'est publiée : rien à comparer.")
+    default_old = versions[1] if len(versions) > 1 else versions[0]
+    old = services.get_version(db, _version_arg("de", default_old.id))
+    new = services.get_version(db, _version_arg("a", versions[0].id))
+    return render_template(
+        "terms/compare.html",
+        versions=versions,
+        old=old,
+        new=new,
+        diff=compare_articles(old.body_markdown, new.body_markdown),
+    )
+
+
+def _version_arg(name: str, default: int) -> int:
+    raw = request.args.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.isdigit() or len(raw) > 9:
+        raise CgvQueryInvalid({name: "Numéro de version attendu."})
+    return int(raw)

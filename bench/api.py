@@ -1,0 +1,277 @@
+"""Benchmark: the archivist API under concurrent load, on PostgreSQL.
+
+Setup (not timed): a throw-away PostgreSQL database (from DATABASE_URL, default
+postgresql+psycopg://postgres@127.0.0.1:5432/postgres), migrated with Alembic, holding N
+documents spread over 1,000 clients and every kind; one read token.
+Server: gunicorn (gthread) serving `wsgi:app` on 127.0.0.1, as in production.
+Load: C concurrent clients (threads, one keep-alive HTTP connection each) for D seconds, each
+alternating a filtered list (`client_id` + `kind`, sorted by -created_at, limit 50) and a
+metadata read of a random document. Reported: p50/p95 per request type, requests per second.
+
+    .venv/bin/python bench/api.py [--quick] [--docs N] [--clients C] [--seconds D]
+
+The last line printed is one JSON object (see docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from sqlalchemy import create_engine, insert, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+CLIENTS_IN_DB = 1000
+
+
+def _database(base_url: str) -> tuple[str, str]:
+    url = make_url(base_url)
+    name = f"paraphe_bench_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False), name
+
+
+def _drop(base_url: str, name: str) -> None:
+    admin = create_engine(make_url(base_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(
+            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+            {"n": name},
+        )
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+    admin.dispose()
+
+
+def _seed(url: str, docs: int) -> str:
+    from app import migrate
+    from app.archive.models import Document, DocumentKind
+    from app.auth.models import Scope
+    from app.auth.services import create_api_token
+    from app.clients.models import Client, ClientStatus
+    from app.db import make_engine, make_session_factory
+
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    t0 = datetime(2020, 1, 1, tzinfo=UTC)
+    kinds = list(DocumentKind)
+    rng = random.Random(42)
+    with make_session_factory(engine)() as session:
+        session.execute(
+            insert(Client),
+            [
+                {
+                    "legal_name": f"Client {i}",
+                    "siren": "552100554",
+                    "address": "1 rue du Banc",
+                    "postal_code": "75001",
+                    "city": "Paris",
+                    "country": "FR",
+                    "signer_name": "Contact",
+                    "signer_email": f"c{i}@example.test",
+                    "status": ClientStatus.ACTIVE,
+                    "created_at": t0,
+                }
+                for i in range(CLIENTS_IN_DB)
+            ],
+        )
+        batch = []
+        for index in range(docs):
+            batch.append(
+                {
+                    "kind": kinds[index % len(kinds)],
+                    "client_id": 1 + index % CLIENTS_IN_DB,
+                    "reference": f"DOC-{index:07d}",
+                    "version": 1,
+                    "sha256": f"{rng.getrandbits(256):064x}",
+                    "size": rng.randint(10_000, 500_000),
+                    "media_type": "application/pdf",
+                    "filename": f"DOC-{index:07d}.pdf",
+                    "created_at": t0 + timedelta(minutes=index),
+                    "retention_basis": "banc d'essai",
+                    "legal_hold": False,
+                }
+            )
+            if len(batch) == 5000:
+                session.execute(insert(Document), batch)
+                batch = []
+        if batch:
+            session.execute(insert(Document), batch)
+        _token, plaintext = create_api_token(
+            session, name="bench", scopes=[Scope.READ], now=datetime.now(UTC)
+        )
+        session.commit()
+        session.execute(text("ANALYZE"))
+        session.commit()
+    engine.dispose()
+    return plaintext
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _wait(port: int, token: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", "/api/v1/documents?limit=1", headers={"Authorization": token})
+            if conn.getresponse().status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("the server did not start")
+
+
+def _load(
+    port: int, token: str, docs: int, clients: int, seconds: float
+) -> tuple[list[float], list[float], int]:
+    lists: list[float] = []
+    reads: list[float] = []
+    errors = [0]
+    lock = threading.Lock()
+    stop = time.monotonic() + seconds
+    kinds = ["contract", "signed_contract", "invoice", "quote", "evidence"]
+
+    def worker(seed: int) -> None:
+        rng = random.Random(seed)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine_l: list[float] = []
+        mine_r: list[float] = []
+        failed = 0
+        while time.monotonic() < stop:
+            for kind_of in ("list", "read"):
+                if kind_of == "list":
+                    path = (
+                        f"/api/v1/documents?client_id={rng.randint(1, CLIENTS_IN_DB)}"
+                        f"&kind={rng.choice(kinds)}&sort=-created_at&limit=50"
+                    )
+                else:
+                    path = f"/api/v1/documents/{rng.randint(1, docs)}"
+                started = time.perf_counter()
+                conn.request("GET", path, headers={"Authorization": token})
+                response = conn.getresponse()
+                response.read()
+                elapsed = time.perf_counter() - started
+                if response.status != 200:
+                    failed += 1
+                (mine_l if kind_of == "list" else mine_r).append(elapsed)
+        conn.close()
+        with lock:
+            lists.extend(mine_l)
+            reads.extend(mine_r)
+            errors[0] += failed
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return lists, reads, errors[0]
+
+
+def _pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="2,000 documents, 5 clients, 3 s")
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--clients", type=int, default=50)
+    parser.add_argument("--seconds", type=float, default=20)
+    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    args = parser.parse_args()
+    if args.quick:
+        args.docs, args.clients, args.seconds = 2000, 5, 3
+    base = os.environ.get("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+    url, name = _database(base)
+    server = None
+    try:
+        token = "Bearer " + _seed(url, args.docs)
+        port = _free_port()
+        with tempfile.TemporaryDirectory(prefix="bench-api-") as instance:
+            env = {
+                **os.environ,
+                "DATABASE_URL": url,
+                "PARAPHE_INSTANCE_DIR": instance,
+                "PYTHONPATH": str(REPO_ROOT),
+            }
+            server = subprocess.Popen(
+                [
+                    str(Path(sys.executable).parent / "gunicorn"),
+                    "--bind",
+                    f"127.0.0.1:{port}",
+                    "--workers",
+                    str(args.workers),
+                    "--worker-class",
+                    "gthread",
+                    "--threads",
+                    "8",
+                    "--log-level",
+                    "warning",
+                    "wsgi:app",
+                ],
+                cwd=REPO_ROOT,
+                env=env,
+            )
+            _wait(port, token)
+            _load(port, token, args.docs, args.clients, 1)  # warm-up
+            started = time.perf_counter()
+            lists, reads, errors = _load(port, token, args.docs, args.clients, args.seconds)
+            elapsed = time.perf_counter() - started
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        _drop(base, name)
+    total = len(lists) + len(reads)
+    summary = {
+        "bench": "api",
+        "docs": args.docs,
+        "clients": args.clients,
+        "list_p50_ms": round(_pct(lists, 0.50), 1),
+        "list_p95_ms": round(_pct(lists, 0.95), 1),
+        "read_p50_ms": round(_pct(reads, 0.50), 1),
+        "read_p95_ms": round(_pct(reads, 0.95), 1),
+        "req_per_s": round(total / elapsed, 1),
+        "errors": errors,
+    }
+    print(
+        f"{args.docs} documents, {args.clients} clients, {elapsed:.1f} s, {total} requests "
+        f"({summary['req_per_s']} req/s, {errors} errors)"
+    )
+    print(
+        f"filtered list: p50 {summary['list_p50_ms']} ms, p95 {summary['list_p95_ms']} ms; "
+        f"metadata read: p50 {summary['read_p50_ms']} ms, p95 {summary['read_p95_ms']} ms; "
+        f"mean {statistics.fmean(lists + reads) * 1000:.1f} ms"
+    )
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,228 @@
+"""Benchmark: rendering a contract PDF/A-3b, the service's path against a naive render, in
+the same run, on the same contract.
+
+The contract has 20 quote lines, 3 particular clauses and the real CGV fixture
+(``../shared/fixtures/cgv/dendreo-cgv-2.2.md``, relative to the repository root).
+
+* naive: one WeasyPrint render of the full HTML (``render_contract_pdf(...,
+  reuse_cgv_pages=False)``);
+* ours: ``render_contract_pdf`` as the contracts service calls it: the CGV section is laid
+  out once per CGV text and its pages reused under each contract's own header and
+  "page X / Y" footer; the warm-up pays that first layout (reported apart).
+
+Each timed round renders a new contract number (the running header differs) with both
+paths, interleaved; the medians are compared. The text extracted from both PDFs is checked
+to be identical, every "page X / Y" included. Peak memory is measured in a child process
+rendering a contract of about 100 pages (the CGV text repeated) through the service's path.
+The last line printed is one JSON object (see docs/benchmarks.md).
+
+Run from the repository root::
+
+    .venv/bin/python bench/contract_render.py [--quick] [--rounds N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from pypdf import PdfReader  # noqa: E402
+
+from app.rendering.contract import (  # noqa: E402
+    ContractDocument,
+    ParticularTerm,
+    Party,
+    QuoteLineView,
+    Signer,
+    VatBreakdown,
+    render_contract_pdf,
+)
+
+CGV_FIXTURE = REPO_ROOT / ".." / "shared" / "fixtures" / "cgv" / "dendreo-cgv-2.2.md"
+CENT = Decimal("0.01")
+
+
+def _cent(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def build_contract(cgv: str, number: int) -> ContractDocument:
+    """A contract with 20 quote lines at two VAT rates and 3 particular clauses."""
+    lines = []
+    for i in range(1, 21):
+        quantity = Decimal(i % 4 + 1)
+        unit_price = _cent(Decimal("1234.50") * i / 7)
+        lines.append(
+            QuoteLineView(
+                position=i,
+                designation=f"Module {i} — abonnement mensuel « Premium »",
+                quantity=quantity,
+                unit_price=unit_price,
+                vat_rate=Decimal("5.5") if i % 5 == 0 else Decimal("20"),
+                total_excl_vat=_cent(quantity * unit_price),
+                unit="mois",
+            )
+        )
+    bases: dict[Decimal, Decimal] = {}
+    for line in lines:
+        bases[line.vat_rate] = bases.get(line.vat_rate, Decimal("0")) + line.total_excl_vat
+    breakdown = tuple(
+        VatBreakdown(rate=rate, base=base, vat=_cent(base * rate / 100))
+        for rate, base in sorted(bases.items(), reverse=True)
+    )
+    total_excl = sum((b.base for b in breakdown), Decimal("0"))
+    total_vat = sum((b.vat for b in breakdown), Decimal("0"))
+    return ContractDocument(
+        contract_number=f"CTR-2026-{number:04d}",
+        version=1,
+        generated_at=datetime(2026, 11, 22, 9, 0, tzinfo=UTC),
+        vendor=Party(
+            legal_name="QUANTOS EVOLUTION",
+            siren="799001391",
+            vat_number="FR12799001391",
+            address_lines=("19 rue Émile Duclaux", "75015 Paris"),
+            representative_name="Jean Dupont",
+            representative_title="Président",
+        ),
+        client=Party(
+            legal_name=f"Client {number} SAS",
+            siren="732829320",
+            vat_number=None,
+            address_lines=("1 place Bellecour", "69002 Lyon"),
+            representative_name="Marie Curie",
+        ),
+        quote_number=f"DEV-2026-{number:04d}",
+        quote_date=date(2026, 11, 20),
+        quote_valid_until=date(2026, 12, 20),
+        lines=tuple(lines),
+        total_excl_vat=total_excl,
+        vat_breakdown=breakdown,
+        total_vat=total_vat,
+        total_incl_vat=total_excl + total_vat,
+        particular_terms=(
+            ParticularTerm("Durée", "Engagement de **12 mois**, reconduction tacite."),
+            ParticularTerm("Préavis", "Résiliation avec un préavis de 3 mois."),
+            ParticularTerm("Données", "Hébergement en France ; réversibilité sous 30 jours."),
+        ),
+        cgv_label="2.2",
+        cgv_effective_date=date(2022, 9, 4),
+        cgv_markdown=cgv,
+        cgv_sha256=hashlib.sha256(cgv.encode("utf-8")).hexdigest(),
+        signers=(
+            Signer("Jean Dupont", "jean.dupont@example.com", "Pour QUANTOS EVOLUTION"),
+            Signer("Marie Curie", "marie.curie@example.com", "Pour le Client"),
+        ),
+    )
+
+
+def page_texts(pdf: bytes) -> list[str]:
+    return [page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages]
+
+
+def _timed(doc: ContractDocument, *, reuse: bool) -> tuple[float, bytes]:
+    start = time.perf_counter()
+    pdf = render_contract_pdf(doc, reuse_cgv_pages=reuse)
+    return time.perf_counter() - start, pdf
+
+
+def memory_child(repeat: int) -> None:
+    """Render one contract whose CGV is the fixture ``repeat`` times; print pages and peak MB."""
+    cgv = "\n\n".join([CGV_FIXTURE.read_text(encoding="utf-8")] * repeat)
+    pdf = render_contract_pdf(build_contract(cgv, 1))
+    pages = len(PdfReader(io.BytesIO(pdf)).pages)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    print(json.dumps({"pages": pages, "peak_mb": round(peak_mb, 1)}))
+
+
+def measure_memory(repeat: int) -> dict[str, float]:
+    result = subprocess.run(
+        [sys.executable, __file__, "--memory-child", str(repeat)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    measured: dict[str, float] = json.loads(result.stdout.strip().splitlines()[-1])
+    return measured
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a short CGV, one round, seconds")
+    parser.add_argument("--rounds", type=int, default=7, help="timed contracts per path")
+    parser.add_argument("--memory-child", type=int, default=0, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.memory_child:
+        memory_child(args.memory_child)
+        return
+
+    cgv = CGV_FIXTURE.read_text(encoding="utf-8")
+    rounds = args.rounds
+    memory_repeat = 10  # the fixture is ~10 pages here: ~100 pages for the memory figure
+    if args.quick:
+        cgv = cgv[: len(cgv) // 5]
+        rounds = 1
+        memory_repeat = 1
+
+    # Warm-up: imports, fonts, and for ours the one layout of this CGV text.
+    warm = build_contract(cgv, 1)
+    cold_s, ours_pdf = _timed(warm, reuse=True)
+    _, naive_pdf = _timed(warm, reuse=False)
+    ours_text, naive_text = page_texts(ours_pdf), page_texts(naive_pdf)
+    pages = len(naive_text)
+    same_text = ours_text == naive_text
+    footers_ok = all(f"page {n} / {pages}" in text for n, text in enumerate(ours_text, 1))
+
+    ours: list[float] = []
+    naive: list[float] = []
+    for number in range(2, rounds + 2):
+        doc = build_contract(cgv, number)
+        ours.append(_timed(doc, reuse=True)[0])
+        naive.append(_timed(doc, reuse=False)[0])
+    ours_ms = statistics.median(ours) * 1000
+    naive_ms = statistics.median(naive) * 1000
+    ratio = naive_ms / ours_ms
+    memory = measure_memory(memory_repeat)
+
+    print(f"Contrat de {pages} pages (20 lignes, 3 clauses, CGV), {rounds} contrat(s) par chemin")
+    print(f"  rendu naïf (HTML complet)     : {naive_ms:.0f} ms médian")
+    print(f"  service (pages CGV réutilisées): {ours_ms:.0f} ms médian")
+    print(f"  premier rendu du service (mise en page des CGV comprise) : {cold_s * 1000:.0f} ms")
+    print(f"  rapport : {ratio:.2f} (objectif ≥ 5)")
+    print(f"  texte identique : {same_text} ; « page X / {pages} » sur chaque page : {footers_ok}")
+    print(f"  mémoire de pointe, contrat de {memory['pages']:.0f} pages : {memory['peak_mb']} Mo")
+    print(
+        json.dumps(
+            {
+                "bench": "contract_render",
+                "ours_ms": round(ours_ms, 1),
+                "naive_ms": round(naive_ms, 1),
+                "ratio": round(ratio, 2),
+                "pages": pages,
+                "peak_mb_100_pages": memory["peak_mb"],
+                "memory_pages": int(memory["pages"]),
+                "first_render_ms": round(cold_s * 1000, 1),
+                "rounds": rounds,
+                "same_text": same_text,
+                "page_footers_ok": footers_ok,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,144 @@
+"""Benchmark: issuing invoices end to end (number, PDF/A-3b + Factur-X, archive), the
+service's path against a naive loop, in the same run, on the same data.
+
+* naive: per invoice, one transaction issues it, then its full HTML (stylesheet and fonts
+  inline) is rendered by WeasyPrint from scratch, the XML checked against the XSD loaded
+  from disk, the Factur-X PDF archived in a second transaction;
+* service: the invoices are issued (one short transaction each: the number lock is held
+  only for that), then rendered by ``app.invoices.document.render_many``: a pool of worker
+  processes, each keeping one ``InvoiceRenderer`` (sandboxed environment, stylesheet and
+  fonts compiled once, EN 16931 schema parsed once), then archived.
+
+Both paths produce the same content (same template, same CSS, same XML, same checks).
+The last line printed is one JSON object (see docs/benchmarks.md).
+
+Run from the repository root::
+
+    .venv/bin/python bench/invoices.py [--quick] [--count N] [--workers W]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from app import migrate  # noqa: E402
+from app.clients.services import ClientInput, create_client, get_client  # noqa: E402
+from app.config import VendorIdentity  # noqa: E402
+from app.db import make_engine, make_session_factory, transaction  # noqa: E402
+from app.invoices import jobs, services  # noqa: E402
+from app.invoices.document import render_invoice_pdf_naive  # noqa: E402
+from app.quotes.rules import LineInput  # noqa: E402
+from storage import FilesystemBlobStore  # noqa: E402
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+LINES = [
+    LineInput(
+        "Abonnement Premium — décembre 2026", Decimal("12"), Decimal("100.00"), Decimal("20")
+    ),
+    LineInput("Remise de lancement", Decimal("1"), Decimal("-100.00"), Decimal("20")),
+    LineInput("Journée de formation", Decimal("1.5"), Decimal("900.00"), Decimal("20")),
+    LineInput("Guide d'utilisation imprimé", Decimal("1"), Decimal("10.00"), Decimal("5.5")),
+]
+
+
+def _issue(factory, client_id: int) -> int:  # type: ignore[no-untyped-def]
+    with transaction(factory) as session:
+        invoice = services.issue_invoice(
+            session, client=get_client(session, client_id), lines=LINES, now=NOW, actor="bench"
+        )
+        return invoice.id
+
+
+def naive(factory, store, vendor: VendorIdentity, client_id: int, count: int) -> float:  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    for _ in range(count):
+        invoice_id = _issue(factory, client_id)
+        with factory() as session:
+            doc = services.invoice_document(
+                session, services.get_invoice(session, invoice_id), vendor
+            )
+        pdf = render_invoice_pdf_naive(doc)
+        with transaction(factory) as session:
+            invoice = services.get_invoice(session, invoice_id)
+            services.archive_invoice(session, store, invoice, pdf, now=NOW, actor="bench")
+    return time.perf_counter() - start
+
+
+def service(
+    factory, store, vendor: VendorIdentity, client_id: int, count: int, workers: int
+) -> float:  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    ids = [_issue(factory, client_id) for _ in range(count)]
+    jobs.produce_pdfs(factory, store, vendor, ids, NOW, workers=workers)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="a few invoices, seconds")
+    parser.add_argument("--count", type=int, default=1000, help="invoices per path")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    args = parser.parse_args()
+    count = 2 if args.quick else args.count
+    vendor = VendorIdentity()
+    with tempfile.TemporaryDirectory(prefix="paraphe-bench-invoices-") as tmp:
+        url = f"sqlite:///{tmp}/bench.db"
+        migrate.upgrade(url)
+        engine = make_engine(url)
+        factory = make_session_factory(engine)
+        store = FilesystemBlobStore(Path(tmp) / "blobs")
+        with transaction(factory) as session:
+            client = create_client(
+                session,
+                ClientInput(
+                    legal_name="Boulangerie Lefèvre & Fils",
+                    siren="552100554",
+                    vat_number="FR96552100554",
+                    address="3 place de la Bourse",
+                    postal_code="69002",
+                    city="Lyon",
+                    signer_name="Zoë Martin",
+                    signer_email="zoe@example.fr",
+                ),
+                actor="bench",
+                now=NOW,
+            )
+            client_id = client.id
+        naive_s = naive(factory, store, vendor, client_id, count)
+        service_s = service(factory, store, vendor, client_id, count, args.workers)
+        engine.dispose()
+    naive_rate = count / naive_s
+    service_rate = count / service_s
+    print(f"{count} factures par chemin (PDF/A-3b + Factur-X + archive), {args.workers} processus")
+    print(f"  boucle naïve : {naive_s:.1f} s, {naive_rate:.2f} factures/s")
+    print(f"  service      : {service_s:.1f} s, {service_rate:.2f} factures/s")
+    print(f"  rapport      : {service_rate / naive_rate:.2f} (objectif ≥ 3)")
+    print(
+        json.dumps(
+            {
+                "bench": "invoices",
+                "count": count,
+                "workers": args.workers,
+                "naive_per_s": round(naive_rate, 3),
+                "service_per_s": round(service_rate, 3),
+                "ratio": round(service_rate / naive_rate, 3),
+                "goal_ratio": 3,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

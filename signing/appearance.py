@@ -1,0 +1,433 @@
+"""What a visible signature looks like: text, font, frame.
+
+Every appearance uses an embedded OpenType font. pyHanko's default is a
+non-embedded Courier, which breaks PDF/A and garbles accented or non-Latin
+names. DejaVu Sans is bundled so that signing works without system fonts; it
+covers Latin, Greek and Cyrillic scripts but no CJK, so deployments serving
+CJK names add a font that has them (e.g. Noto Sans CJK) to
+:attr:`AppearanceStyle.fonts`: the first font covering the whole text is used.
+
+Each font is prepared once per process, on first use (a few hundred
+milliseconds for DejaVu Sans): read, stripped of the tables a PDF never needs,
+cut down to Latin coverage for the common case, and given its HarfBuzz face.
+Every signature then only subsets that prepared copy.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import struct
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from io import BytesIO
+from pathlib import Path
+from typing import Any
+
+import uharfbuzz as hb
+from fontTools import subset
+from fontTools.ttLib import TTFont
+from pyhanko.pdf_utils.font.api import FontEngineFactory
+from pyhanko.pdf_utils.font.opentype import GlyphAccumulator
+from pyhanko.pdf_utils.text import TextBoxStyle
+from pyhanko.pdf_utils.writer import BasePdfFileWriter
+from pyhanko.pdf_utils.xref import ObjectStream
+from pyhanko.stamp import TextStampStyle
+
+from signing.errors import InvalidSpecError
+
+__all__ = ["BUNDLED_FONT", "AppearanceStyle", "appearance_text", "choose_font"]
+
+logger = logging.getLogger(__name__)
+
+BUNDLED_FONT = Path(__file__).parent / "fonts" / "DejaVuSans.ttf"
+
+# The stamp template receives the whole text as one parameter, so that a '%'
+# in a signer's name is never read as a formatting directive.
+_TEXT_PARAM = "paraphe_text"
+
+
+@dataclass(frozen=True)
+class AppearanceStyle:
+    """How visible signatures are drawn; the default needs nothing outside this package."""
+
+    fonts: tuple[Path, ...] = (BUNDLED_FONT,)
+    font_size: int = 10
+    border_width: int = 1
+    date_format: str = "%d/%m/%Y %H:%M %Z"
+
+    def __post_init__(self) -> None:
+        if not self.fonts:
+            raise InvalidSpecError("AppearanceStyle.fonts needs at least one font")
+        missing = [str(font) for font in self.fonts if not font.is_file()]
+        if missing:
+            # Checked here, at configuration time, rather than halfway
+            # through drawing a signature.
+            raise InvalidSpecError(f"font files not found: {', '.join(missing)}")
+        if self.font_size <= 0:
+            raise InvalidSpecError("font_size must be positive")
+
+
+def appearance_text(
+    style: AppearanceStyle,
+    signer_name: str,
+    signed_at: datetime,
+    reason: str | None,
+    location: str | None,
+) -> str:
+    """The lines drawn in a visible signature field (French: Paraphe's documents are)."""
+    lines = ["Signé électroniquement par", _one_line(signer_name)]
+    lines.append(f"le {signed_at.strftime(style.date_format)}")
+    if reason:
+        lines.append(f"Motif : {_one_line(reason)}")
+    if location:
+        lines.append(f"Lieu : {_one_line(location)}")
+    return "\n".join(lines)
+
+
+def choose_font(text: str, fonts: tuple[Path, ...]) -> Path:
+    """The first font that has a glyph for every character of ``text``.
+
+    If none has them all, the one missing the fewest is used and the gap is
+    logged: the signature stays valid, only some glyphs show as boxes, and
+    refusing to sign over a missing glyph would block a signer for cosmetics.
+    """
+    needed = {ord(c) for c in text if not c.isspace()}
+    best, best_missing = fonts[0], needed
+    for font in fonts:
+        missing = needed - _codepoints(font)
+        if not missing:
+            return font
+        if len(missing) < len(best_missing):
+            best, best_missing = font, missing
+    logger.warning(
+        "no configured font covers %s; using %s, these characters will show as boxes",
+        "".join(sorted(map(chr, best_missing))),
+        best.name,
+    )
+    return best
+
+
+def stamp_style(text: str, style: AppearanceStyle) -> tuple[TextStampStyle, dict[str, str]]:
+    """pyHanko stamp style and text parameters for ``text``."""
+    # The engine and the text box must share one font size, or pyHanko
+    # misplaces every line after the first (pyHanko issue #733).
+    text_box = TextBoxStyle(
+        font=_EmbeddedFontFactory(style.fonts, text, style.font_size),
+        font_size=style.font_size,
+        leading=round(style.font_size * 1.25),
+    )
+    stamp = TextStampStyle(
+        stamp_text=f"%({_TEXT_PARAM})s",
+        text_box_style=text_box,
+        border_width=style.border_width,
+        background=None,
+    )
+    return stamp, {_TEXT_PARAM: text}
+
+
+@dataclass(frozen=True)
+class _EmbeddedFontFactory(FontEngineFactory):
+    """Like pyHanko's ``GlyphAccumulatorFactory``, with three fixes.
+
+    The font is chosen only when pyHanko draws the text, so invisible fields
+    never trigger a missing-glyph warning; the font work that does not depend
+    on the text is done once per process (see :func:`_prepared_font`) instead
+    of at every signature (pyHanko also reopens the file every time and never
+    closes the handle); glyph metrics are written in PDF units (see
+    :class:`_PdfUnitsGlyphAccumulator`).
+    """
+
+    fonts: tuple[Path, ...]
+    text: str
+    font_size: int
+
+    def create_font_engine(
+        self, writer: BasePdfFileWriter, obj_stream: ObjectStream | None = None
+    ) -> GlyphAccumulator:
+        if obj_stream is None and writer.stream_xrefs:
+            obj_stream = writer.prepare_object_stream()  # type: ignore[no-untyped-call]
+        prepared = _prepared_font(choose_font(self.text, self.fonts))
+        return _PdfUnitsGlyphAccumulator(
+            writer=writer,
+            font=prepared.variant_for(self.text),
+            font_size=self.font_size,
+            obj_stream=obj_stream,
+        )
+
+
+class _PdfUnitsGlyphAccumulator(GlyphAccumulator):
+    """Writes glyph widths in PDF glyph space (1000 units per em).
+
+    pyHanko 0.38 writes the font's own units into /W and into TJ kerning
+    offsets. That is only right for fonts with 1000 units per em (most CFF
+    fonts); with TrueType fonts, usually 2048 (DejaVu included), every glyph
+    is drawn twice as far apart as it should and the text overflows the box.
+    Asking HarfBuzz for positions at a 1000-unit scale and scaling the widths
+    to match makes all of pyHanko's arithmetic come out in PDF units.
+
+    Shapes with the font's process-wide HarfBuzz face (its layout tables are
+    parsed once, on first use) and subsets a copy of the font from which the
+    layout tables are already gone (see :class:`_FontVariant`).
+    """
+
+    def __init__(
+        self,
+        *,
+        writer: BasePdfFileWriter,
+        font: _FontVariant,
+        font_size: int,
+        obj_stream: ObjectStream | None,
+    ) -> None:
+        # pyHanko parses this copy with fontTools for metrics and subsetting
+        # (destructively: hence a fresh parse per signature, from memory).
+        super().__init__(
+            writer=writer,
+            font_handle=BytesIO(font.subset_source),
+            font_size=font_size,
+            obj_stream=obj_stream,
+        )
+        self._font_units_per_em: int = self.units_per_em
+        self.units_per_em = _PDF_GLYPH_UNITS
+        # Shape with the shared face, which has GSUB/GPOS (kerning) and the
+        # same glyph ids. (pyHanko's constructor made a face of its own from
+        # subset_source: cheap, HarfBuzz reads tables only when shaping.)
+        self.hb_font = hb.Font(font.hb_face)
+        self.hb_font.scale = (_PDF_GLYPH_UNITS, _PDF_GLYPH_UNITS)
+
+    def _extract_subset(self, options: subset.Options | None = None) -> None:
+        if options is None:
+            # pyHanko's defaults (the layout tables are already gone from the
+            # copy being subset, see _FontVariant; listed again in case).
+            options = subset.Options(layout_closure=False)
+            options.drop_tables += list(_DROPPED_BEFORE_SUBSETTING)
+        super()._extract_subset(options)
+        if "glyf" in self.tt:
+            # By default fontTools' save decodes, re-measures and re-encodes
+            # every glyph kept, only to recompute bounding boxes already in
+            # each glyph's header: about 10 ms per signature. The glyphs
+            # are copied byte for byte instead and the font-wide values
+            # computed from their headers; maxp keeps the whole font's
+            # maxima, upper bounds that the subset stays within.
+            _set_font_extents(self.tt)
+            self.tt.recalcBBoxes = False
+
+    def _get_cid_and_width(self, glyph_id: int) -> tuple[int, int]:
+        if glyph_id not in self._glyphs:
+            cid, width = super()._get_cid_and_width(glyph_id)
+            self._glyphs[glyph_id] = (
+                cid,
+                round(width * _PDF_GLYPH_UNITS / self._font_units_per_em),
+            )
+        return self._glyphs[glyph_id]
+
+
+_PDF_GLYPH_UNITS = 1000
+
+# Tables the embedded subset never contains. A PDF viewer needs only outlines,
+# advances and hinting: the layout tables serve shaping, which HarfBuzz has
+# done before the subset is cut (GSUB, GPOS, GDEF), or math typesetting
+# (MATH); FontForge's FFTM timestamp is one fontTools cannot subset (it logs a
+# warning about it). Removing them from the source once per process spares
+# fontTools decoding them at every signature, which was most of its work.
+_DROPPED_BEFORE_SUBSETTING = ("GPOS", "GDEF", "GSUB", "MATH", "FFTM")
+
+# What the common cut of a font covers: Basic Latin, Latin-1, Latin Extended-A
+# and -B (every European Latin-script name), general punctuation (dashes,
+# quotes, ellipsis) and the euro sign.
+_LATIN_COVERAGE = frozenset(
+    [
+        *range(0x20, 0x7F),
+        *range(0xA0, 0x250),
+        *range(0x2010, 0x2060),
+        0x20AC,
+    ]
+)
+
+
+@dataclass(frozen=True, eq=False)
+class _FontVariant:
+    """One font program ready to draw with: built once, shared by every signature.
+
+    ``subset_source`` is the font without the tables in
+    :data:`_DROPPED_BEFORE_SUBSETTING`, what each signature parses and
+    subsets; ``hb_face`` is the HarfBuzz face of the same font with its layout
+    tables, glyph for glyph the same ids. Both are immutable: sharing them
+    between threads is safe.
+    """
+
+    subset_source: bytes
+    hb_face: hb.Face
+    codepoints: frozenset[int]
+
+
+@dataclass(frozen=True, eq=False)
+class _PreparedFont:
+    """A font file's variants: a small Latin cut when worth it, and the whole font."""
+
+    full: _FontVariant
+    latin: _FontVariant | None
+
+    def variant_for(self, text: str) -> _FontVariant:
+        """The Latin cut if it has every character of ``text``, else the whole font.
+
+        Line breaks are never drawn; every other character, spaces included,
+        must be in the cut, so shaping with the cut gives exactly what the
+        whole font would.
+        """
+        if self.latin is not None:
+            needed = {ord(c) for c in text if c not in "\r\n"}
+            if needed <= self.latin.codepoints:
+                return self.latin
+        return self.full
+
+
+class _PreparedFontCache:
+    """Process-wide: font path -> :class:`_PreparedFont`, each built exactly once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._fonts: dict[Path, _PreparedFont] = {}
+
+    def get(self, font: Path, build: Callable[[Path], _PreparedFont]) -> _PreparedFont:
+        prepared = self._fonts.get(font)  # a dict read is atomic: no lock once built
+        if prepared is None:
+            with self._lock:
+                prepared = self._fonts.get(font)
+                if prepared is None:
+                    prepared = self._fonts[font] = build(font)
+        return prepared
+
+
+_PREPARED_FONTS = _PreparedFontCache()
+
+
+def _prepared_font(font: Path) -> _PreparedFont:
+    """The font ready to draw with; read, cut and parsed once per process."""
+    return _PREPARED_FONTS.get(font, _prepare_font)
+
+
+def _prepare_font(font: Path) -> _PreparedFont:
+    # The expensive part, a few hundred milliseconds for DejaVu Sans: only
+    # ever called through _prepared_font's cache.
+    try:
+        data = font.read_bytes()
+        full = _variant(data)
+    except Exception as exc:  # fontTools raises assorted bare exceptions on bad input
+        raise InvalidSpecError(f"cannot read font {font}: {exc}") from exc
+    try:
+        latin = _latin_cut(data, full)
+    except Exception:  # the cut only saves time: never let it stop a signature
+        logger.warning("cannot cut %s down to Latin; it is used whole", font.name, exc_info=True)
+        latin = None
+    return _PreparedFont(full=full, latin=latin)
+
+
+def _variant(data: bytes) -> _FontVariant:
+    # recalcBBoxes=False: the head table's bounding box, which pyHanko copies
+    # into the PDF font descriptor, stays that of the original font.
+    with TTFont(BytesIO(data), recalcBBoxes=False, recalcTimestamp=False) as tt:
+        codepoints = frozenset(tt.getBestCmap() or {})
+        if "GPOS" in tt and "kern" in tt:
+            # fontTools drops a legacy kern table when GPOS has the kerning.
+            del tt["kern"]
+        for tag in _DROPPED_BEFORE_SUBSETTING:
+            if tag in tt:
+                del tt[tag]
+        source = BytesIO()
+        tt.save(source)
+    return _FontVariant(
+        subset_source=source.getvalue(), hb_face=hb.Face(data), codepoints=codepoints
+    )
+
+
+def _latin_cut(data: bytes, full: _FontVariant) -> _FontVariant | None:
+    """The font cut down to :data:`_LATIN_COVERAGE`, or None if that saves little.
+
+    Subsetting costs in proportion to the font's size: DejaVu Sans has 6,253
+    glyphs, its Latin cut about 700. The cut keeps every layout feature
+    (kerning, ligatures, marks) and all hinting, so Latin text is shaped and
+    drawn exactly as with the whole font. Only TrueType-outline fonts are cut:
+    CID-keyed CFF fonts number their glyphs by CID, which a cut must not touch.
+    """
+    with TTFont(BytesIO(data), recalcBBoxes=False, recalcTimestamp=False) as tt:
+        if "glyf" not in tt:
+            return None
+        options = subset.Options(
+            layout_features=["*"],
+            legacy_kern=True,
+            notdef_outline=True,
+            glyph_names=True,
+            recalc_bounds=False,
+        )
+        options.drop_tables += ["FFTM"]
+        subsetter = subset.Subsetter(options=options)
+        subsetter.populate(unicodes=_LATIN_COVERAGE & full.codepoints)
+        subsetter.subset(tt)
+        if 2 * len(tt.getGlyphOrder()) > full.hb_face.glyph_count:
+            return None
+        cut = BytesIO()
+        tt.save(cut)
+    return _variant(cut.getvalue())
+
+
+def _set_font_extents(tt: TTFont) -> None:
+    """What fontTools recomputes on saving a TrueType font, from the glyph headers.
+
+    head's bounding box and hhea's extremes, as ``TTFont.save`` computes
+    them with ``recalcBBoxes``, but reading each glyph's box from its header
+    instead of decoding (and then re-encoding) its outline.
+    """
+    glyphs = tt["glyf"].glyphs
+    metrics = tt["hmtx"].metrics
+    boxes = {name: box for name, glyph in glyphs.items() if (box := _glyph_box(glyph))}
+    head, hhea = tt["head"], tt["hhea"]
+    hhea.advanceWidthMax = max((advance for advance, _lsb in metrics.values()), default=0)
+    if not boxes:
+        head.xMin = head.yMin = head.xMax = head.yMax = 0
+        hhea.minLeftSideBearing = hhea.minRightSideBearing = hhea.xMaxExtent = 0
+        return
+    head.xMin = min(box[0] for box in boxes.values())
+    head.yMin = min(box[1] for box in boxes.values())
+    head.xMax = max(box[2] for box in boxes.values())
+    head.yMax = max(box[3] for box in boxes.values())
+    bearings = []
+    for name, (x_min, _y_min, x_max, _y_max) in boxes.items():
+        advance, lsb = metrics[name]
+        bearings.append((lsb, advance - lsb - (x_max - x_min), lsb + x_max - x_min))
+    hhea.minLeftSideBearing = min(b[0] for b in bearings)
+    hhea.minRightSideBearing = min(b[1] for b in bearings)
+    hhea.xMaxExtent = max(b[2] for b in bearings)
+
+
+def _glyph_box(glyph: Any) -> tuple[int, int, int, int] | None:
+    data = getattr(glyph, "data", None)
+    if data is not None:  # not decoded: the box is in the glyph header
+        if len(data) < _GLYPH_HEADER.size:
+            return None
+        contours, x_min, y_min, x_max, y_max = _GLYPH_HEADER.unpack_from(data)
+        return (x_min, y_min, x_max, y_max) if contours else None
+    if not glyph.numberOfContours:
+        return None
+    return (glyph.xMin, glyph.yMin, glyph.xMax, glyph.yMax)
+
+
+_GLYPH_HEADER = struct.Struct(">hhhhh")  # numberOfContours, xMin, yMin, xMax, yMax
+
+
+@functools.cache
+def _codepoints(font: Path) -> frozenset[int]:
+    # Parsing the cmap of a large font takes milliseconds: once per process.
+    try:
+        with TTFont(font, lazy=True) as tt:
+            cmap = tt.getBestCmap() or {}
+    except Exception as exc:  # fontTools raises assorted bare exceptions on bad input
+        raise InvalidSpecError(f"cannot read font {font}: {exc}") from exc
+    return frozenset(cmap)
+
+
+def _one_line(value: str) -> str:
+    # A newline in a name would push the other lines out of the box.
+    return " ".join(value.split())

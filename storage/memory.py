@@ -1,0 +1,74 @@
+"""An in-memory `BlobStore`: the fake for unit tests, held to the same contract tests."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import threading
+from collections.abc import Iterable, Iterator
+from typing import BinaryIO
+
+from storage.blobs import BlobRef, BlobStore, check_digest, validate_key, verifying_reader
+from storage.errors import BlobNotFound
+
+
+class MemoryBlobStore(BlobStore):
+    """Blobs in a dict. Thread-safe, so tests of concurrent callers can use it too."""
+
+    def __init__(self) -> None:
+        self._blobs: dict[str, bytes] = {}
+        self._lock = threading.Lock()
+
+    def put(self, data: bytes) -> BlobRef:
+        return self.put_stream((data,))
+
+    def put_stream(self, chunks: Iterable[bytes]) -> BlobRef:
+        hasher = hashlib.sha256()
+        parts: list[bytes] = []
+        for chunk in chunks:
+            hasher.update(chunk)
+            parts.append(bytes(chunk))
+        data = b"".join(parts)
+        ref = BlobRef(sha256=hasher.hexdigest(), size=len(data))
+        with self._lock:
+            # setdefault, not assignment: a stored blob is never replaced, as on disk.
+            self._blobs.setdefault(ref.sha256, data)
+        return ref
+
+    def get(self, sha256: str) -> bytes:
+        data = self._load(sha256)
+        check_digest(sha256, hashlib.sha256(data).hexdigest())
+        return data
+
+    def open(self, sha256: str) -> BinaryIO:
+        return verifying_reader(io.BytesIO(self._load(sha256)), sha256)
+
+    def exists(self, sha256: str) -> bool:
+        return validate_key(sha256) in self._blobs
+
+    def size(self, sha256: str) -> int:
+        return len(self._load(sha256))
+
+    def verify(self, sha256: str) -> None:
+        self.get(sha256)
+
+    def delete(self, sha256: str) -> bool:
+        with self._lock:
+            return self._blobs.pop(validate_key(sha256), None) is not None
+
+    def iter_keys(self) -> Iterator[str]:
+        with self._lock:
+            keys = sorted(self._blobs)
+        yield from keys
+
+    def _load(self, sha256: str) -> bytes:
+        try:
+            return self._blobs[validate_key(sha256)]
+        except KeyError:
+            raise BlobNotFound(sha256) from None
+
+    def _corrupt(self, sha256: str) -> None:
+        """Test hook: damage the stored bytes as bit rot would, keeping the key."""
+        data = self._load(sha256)
+        with self._lock:
+            self._blobs[sha256] = bytes([data[0] ^ 0xFF]) + data[1:] if data else b"\x00"

@@ -1,0 +1,111 @@
+"""Shared fixtures: a real database (SQLite by default, PostgreSQL when DATABASE_URL says so),
+migrated once per test session with Alembic, emptied between tests."""
+
+from __future__ import annotations
+
+import os
+import re
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from app import create_app, migrate
+from app.config import Settings
+from app.db import Base, make_engine
+
+# The certomancer PKI over HTTP (session fixture `test_pki`), see tests/pki/.
+pytest_plugins = ["tests.pki.fixtures", "tests.pki.softhsm"]
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+CGV_FIXTURE = SHARED / "fixtures" / "cgv" / "dendreo-cgv-2.2.md"
+
+
+def _postgres_database(base_url: str) -> Iterator[str]:
+    """A throw-away database per test session (and per xdist worker)."""
+    url = make_url(base_url)
+    name = f"paraphe_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(
+                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
+                {"n": name},
+            )
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    configured = os.environ.get("DATABASE_URL", "")
+    if configured.startswith("postgresql"):
+        if configured.startswith("postgresql://"):
+            configured = "postgresql+psycopg://" + configured.removeprefix("postgresql://")
+        gen = _postgres_database(configured)
+        url = next(gen)
+        migrate.upgrade(url)
+        yield url
+        gen.close()
+        return
+    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'paraphe.db'}"
+    migrate.upgrade(url)
+    yield url
+
+
+@pytest.fixture(scope="session")
+def pki_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    # One development PKI for the whole run: creating keys is the slow part.
+    return tmp_path_factory.mktemp("pki")
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str, pki_dir: Path) -> Settings:
+    base = Settings.from_env(
+        {"PARAPHE_INSTANCE_DIR": str(tmp_path / "instance"), "DATABASE_URL": database_url}
+    )
+    return replace(base, pki_dir=pki_dir, testing=True)
+
+
+def _empty_all_tables(database_url: str) -> None:
+    engine = make_engine(database_url)
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(text(f'DELETE FROM "{table}"'))
+    engine.dispose()
+
+
+@pytest.fixture
+def app(settings: Settings) -> Iterator[Flask]:
+    application = create_app(settings)
+    yield application
+    application.extensions["paraphe"].engine.dispose()
+    _empty_all_tables(settings.database_url)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+_CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = _CSRF.search(html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)

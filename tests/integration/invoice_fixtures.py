@@ -1,0 +1,25 @@
+"""Builders for invoice tests (through the services, no HTTP)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import Flask
+
+from app.clients.services import get_client
+from app.db import transaction, utcnow
+from app.invoices.services import issue_invoice
+from app.quotes.rules import LineInput
+from tests.integration.fixtures_security import runtime
+
+
+def make_invoice(app: Flask, client_id: int) -> int:
+    with transaction(runtime(app).session_factory) as session:
+        invoice = issue_invoice(
+            session,
+            client=get_client(session, client_id),
+            lines=[LineInput("Journée de formation", Decimal("1"), Decimal("900"), Decimal("20"))],
+            now=utcnow(),
+            actor="test",
+        )
+        return invoice.id

@@ -1,0 +1,293 @@
+"""Who can reach what, read from the application's own routing table.
+
+Every web route guarded by `require(Permission)` is requested by every role and anonymously;
+every API route guarded by `require_scope(Scope)` with a token of each scope. A route that is
+neither guarded nor in PUBLIC_ENDPOINTS fails the test, so a future unguarded route is caught.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from flask import Flask, url_for
+from flask.testing import FlaskClient
+from werkzeug.routing import Rule
+
+from app.auth.models import Role, Scope
+from app.auth.rules import Permission, can
+from app.clients.models import Client
+from tests.integration.fixtures_security import (
+    VALID_CLIENT,
+    check_each,
+    count,
+    csrf_of_session,
+    deposit_document,
+    logged_in_csrf,
+    login_as,
+    make_clause,
+    make_client,
+    make_contract,
+    make_product,
+    make_quote,
+    publish_short_cgv,
+    send_contract,
+    sign_through_services,
+)
+from tests.integration.helpers import make_token
+from tests.integration.invoice_fixtures import make_invoice
+
+# Routes anyone may open: the login page, logging out, the landing page (which redirects an
+# anonymous visitor to the login page) and the signer's pages, where the link is the credential.
+PUBLIC_ENDPOINTS = frozenset(
+    {
+        "static",
+        "home.index",
+        "auth.login",
+        "auth.logout",
+        "signing.page",
+        "signing.sign",
+        "signing.contract_pdf",
+        "signing.done",
+        "signing.signed_pdf",
+        "cgv.pdf",  # published CGV texts are public, at a stable address
+        "cgv.accept_page",  # click-through acceptance: the emailed link is the credential
+        "cgv.accept",
+        "restitution.request_page",
+        "restitution.request_archive",
+        "restitution.download",
+        "api_docs.api_documentation",
+        "signing.download",
+        "verify.verify_form",
+        "verify.verify_upload",
+        "signing.decline",
+        "signing.cgv_pdf",
+        "signing.send_code",
+        "signing.verify_code",
+    }
+)
+
+METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def _methods(rule: Rule) -> list[str]:
+    return [m for m in METHODS if m in (rule.methods or set())]
+
+
+def guarded_web_routes(app: Flask) -> list[tuple[Rule, Permission]]:
+    found = []
+    for rule in app.url_map.iter_rules():
+        permission = app.view_functions[rule.endpoint].__dict__.get("required_permission")
+        if permission is not None:
+            found.append((rule, permission))
+    return found
+
+
+def guarded_api_routes(app: Flask) -> list[tuple[Rule, Scope]]:
+    found = []
+    for rule in app.url_map.iter_rules():
+        scope = app.view_functions[rule.endpoint].__dict__.get("required_scope")
+        if scope is not None:
+            found.append((rule, scope))
+    return found
+
+
+def test_every_route_is_guarded_or_explicitly_public(app: Flask) -> None:
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()}
+    assert endpoints >= PUBLIC_ENDPOINTS, f"stale public entries: {PUBLIC_ENDPOINTS - endpoints}"
+    problems = []
+    for rule in app.url_map.iter_rules():
+        attrs = app.view_functions[rule.endpoint].__dict__
+        permission, scope = attrs.get("required_permission"), attrs.get("required_scope")
+        if rule.rule.startswith("/api/"):
+            # API routes authenticate with bearer tokens: a web permission would mean a
+            # redirect to a login page; nothing under /api/ is public.
+            if scope is None or permission is not None:
+                problems.append(f"{rule.rule} ({rule.endpoint}): API route without a scope")
+        elif permission is None and rule.endpoint not in PUBLIC_ENDPOINTS:
+            problems.append(f"{rule.rule} ({rule.endpoint}): neither guarded nor public")
+        elif permission is not None and rule.endpoint in PUBLIC_ENDPOINTS:
+            problems.append(f"{rule.endpoint}: guarded but listed as public")
+        elif scope is not None:
+            problems.append(f"{rule.rule}: a token scope on a web route")
+    assert not problems, "\n".join(problems)
+    # sanity: the guards are really there (attributes read from the decorated views)
+    assert len(guarded_web_routes(app)) >= 10 and len(guarded_api_routes(app)) >= 6
+
+
+@dataclass(frozen=True)
+class World:
+    client_id: int
+    quote_id: int  # turned into the contract below
+    contract_id: int  # version 1 sent and signed
+    product_id: int = 0  # a catalogue item
+    clause_id: int = 0  # a library clause
+
+
+@pytest.fixture
+def world(app: Flask) -> World:
+    publish_short_cgv(app)  # one PDF rendering and one signature: the slow part, done once
+    client_id = make_client(app)
+    quote_id = make_quote(app, client_id)
+    contract_id = make_contract(app, quote_id)
+    sign_through_services(app, send_contract(app, contract_id))
+    return World(client_id, quote_id, contract_id, make_product(app), make_clause(app))
+
+
+# POST-only actions answered by a business refusal once the guard has let the role through:
+# generating a contract from an already contracted quote, sending a signed version. The view
+# ran (no other PDF rendered, no mail sent), which is what the matrix checks.
+ALLOWED_POST_STATUS = {"contracts.generate": 409, "contracts.send": 409}
+ALLOWED_POST_STATUS["contracts.new_version"] = 422  # posted without a reason
+
+
+def _cgv_version_id(app: Flask) -> int:
+    from sqlalchemy import select
+
+    from app.terms.models import CgvVersion
+    from tests.integration.fixtures_security import session_of
+
+    with session_of(app) as session:
+        return int(session.scalars(select(CgvVersion.id).limit(1)).one())
+# The world's request is completed: it can no longer be cancelled or resent.
+ALLOWED_POST_STATUS |= {"signature_requests.cancel": 409, "signature_requests.resend": 409}
+# The API matrix deposits a stand-in PDF that no validator can read: the view ran.
+ALLOWED_API_STATUS = {"signatures_api.verification": 422}
+
+
+def _request_id(app: Flask) -> int:
+    from sqlalchemy import select
+
+    from app.signatures.models import SignatureRequest
+    from tests.integration.fixtures_security import session_of
+
+    with session_of(app) as session:
+        return int(session.scalar(select(SignatureRequest.id)) or 0)
+
+
+def web_url(app: Flask, rule: Rule, world: World) -> str:
+    """A URL for `rule` whose ids exist, so allowed roles are not answered 404."""
+    values: dict[str, Any] = {
+        "client_id": world.client_id,
+        "quote_id": world.quote_id,
+        "contract_id": world.contract_id,
+        "number": 1,
+        "version_id": _cgv_version_id(app),
+        "product_id": world.product_id,
+        "clause_id": world.clause_id,
+        "token_id": 1,
+        "request_id": _request_id(app),
+        "fmt": "pdf",
+    }
+    if "invoice_id" in rule.arguments:
+        values["invoice_id"] = make_invoice(app, world.client_id)
+    missing = set(rule.arguments) - set(values)
+    assert not missing, f"add URL values for the new route {rule.endpoint}: {missing}"
+    with app.test_request_context():
+        return url_for(rule.endpoint, **{k: values[k] for k in rule.arguments})
+
+
+def test_web_access_matrix(app: Flask, world: World) -> None:
+    browsers: dict[Role, FlaskClient] = {role: login_as(app, role) for role in Role}
+    csrf = {role: logged_in_csrf(browser) for role, browser in browsers.items()}
+    anonymous = app.test_client()
+    anonymous_csrf = csrf_of_session(anonymous)
+
+    guarded = guarded_web_routes(app)
+    cells: list[tuple[str, str, str, bool, Role | None, bool]] = []
+    for rule, permission in guarded:
+        url = web_url(app, rule, world)
+        is_form = "GET" in _methods(rule)
+        for method in _methods(rule):
+            cells.append((rule.endpoint, method, url, is_form, None, False))
+            for role in Role:
+                cells.append((rule.endpoint, method, url, is_form, role, can(role, permission)))
+
+    def check(
+        endpoint: str, method: str, url: str, is_form: bool, role: Role | None, allowed: bool
+    ) -> None:
+        browser = anonymous if role is None else browsers[role]
+        data = {"csrf_token": anonymous_csrf if role is None else csrf[role]}
+        response = browser.open(url, method=method, data=data if method == "POST" else None)
+        if role is None:
+            assert response.status_code == 302, response.status_code
+            assert response.headers["Location"].startswith("/connexion?next="), response.headers
+        elif not allowed:
+            assert response.status_code == 403, response.status_code
+            assert "Votre rôle ne permet pas cette action." in response.get_data(as_text=True)
+        elif is_form:
+            # pages, and forms posted empty (the form answers, with its own status)
+            assert response.status_code in ((200,) if method == "GET" else (200, 422)), (
+                response.status_code,
+                response.get_data(as_text=True)[:300],
+            )
+        else:  # a POST-only action, by a role allowed to do it
+            expected = ALLOWED_POST_STATUS.get(endpoint, 302)
+            assert response.status_code == expected, (
+                response.status_code,
+                response.get_data(as_text=True)[:300],
+            )
+            if expected == 302:
+                assert not response.headers["Location"].startswith("/connexion")
+
+    check_each(cells, check)
+
+    # the matrix covered every guarded route with every method it accepts
+    covered = {(endpoint, method) for endpoint, method, *_ in cells}
+    expected = {(rule.endpoint, m) for rule, _ in guarded for m in _methods(rule)}
+    assert covered == expected
+    assert len(cells) == len(expected) * (len(Role) + 1)
+
+
+def test_a_forbidden_post_writes_nothing(app: Flask) -> None:
+    # the guard answers before the form is read: a valid client posted by legal is not created
+    before = count(app, Client)
+    assert before == 0
+    for role in (Role.LEGAL, Role.ARCHIVIST, Role.ADMIN):
+        browser = login_as(app, role)
+        response = browser.post(
+            "/clients/nouveau", data={"csrf_token": logged_in_csrf(browser), **VALID_CLIENT}
+        )
+        assert response.status_code == 403, role
+    assert count(app, Client) == before
+
+
+def test_api_access_matrix(app: Flask) -> None:
+    client_id = make_client(app)
+    document_id = deposit_document(app, client_id)
+    tokens = {scope: make_token(app, scope) for scope in Scope}
+    client = app.test_client()
+    values: dict[str, Any] = {"client_id": client_id, "document_id": document_id}
+    publish_short_cgv(app)
+    values["version_id"] = _cgv_version_id(app)
+    values["quote_id"] = make_quote(app, client_id)
+
+    guarded = guarded_api_routes(app)
+    cells: list[tuple[str, str, str, Scope | None, bool]] = []
+    for rule, required in guarded:
+        with app.test_request_context():
+            url = url_for(rule.endpoint, **{k: values[k] for k in rule.arguments})
+        for method in _methods(rule):
+            cells.append((rule.endpoint, method, url, None, False))
+            for scope in Scope:
+                cells.append((rule.endpoint, method, url, scope, scope == required))
+
+    def check(endpoint: str, method: str, url: str, scope: Scope | None, allowed: bool) -> None:
+        headers = {} if scope is None else {"Authorization": f"Bearer {tokens[scope]}"}
+        body = {"terminated_on": "2026-12-31"} if method == "POST" else None
+        body = {"reason": "contrôle des accès"} if method == "PUT" else body
+        response = client.open(url, method=method, headers=headers, json=body)
+        if scope is None:
+            assert response.status_code == 401, response.status_code
+        elif not allowed:
+            assert response.status_code == 403, response.status_code
+            assert response.mimetype == "application/problem+json"
+        else:
+            ok = ALLOWED_API_STATUS.get(endpoint)
+            expected = (ok,) if ok else (200, 201)
+            assert response.status_code in expected, (response.status_code, response.data[:300])
+
+    check_each(cells, check)
+    covered = {(endpoint, method) for endpoint, method, *_ in cells}
+    assert covered == {(rule.endpoint, m) for rule, _ in guarded for m in _methods(rule)}

@@ -1,0 +1,107 @@
+"""The hash-chained journal detects any edited, inserted or deleted event."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from flask import Flask
+from sqlalchemy import text
+
+from app.audit import services as audit
+from app.db import transaction
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def _journal(app: Flask, count: int = 5) -> None:
+    with transaction(app.extensions["paraphe"].session_factory) as session:
+        for index in range(count):
+            audit.record(
+                session,
+                now=T0 + timedelta(minutes=index),
+                actor="user:1",
+                action="document.read",
+                subject_type="document",
+                subject_id=index,
+                client_id=7,
+                details={"n": index, "note": "accentué ✓"},
+            )
+
+
+def _problems(app: Flask) -> list[str]:
+    with transaction(app.extensions["paraphe"].session_factory) as session:
+        return [p.message for p in audit.verify_chain(session)]
+
+
+def _sql(app: Flask, statement: str) -> None:
+    with app.extensions["paraphe"].engine.begin() as conn:
+        conn.execute(text(statement))
+
+
+def test_intact_journal_verifies(app: Flask) -> None:
+    _journal(app)
+    assert _problems(app) == []
+
+
+def test_altered_event_is_located(app: Flask) -> None:
+    _journal(app)
+    _sql(app, "UPDATE audit_events SET actor = 'user:2' WHERE id = 3")
+    assert any("n° 3" in p and "altéré" in p for p in _problems(app))
+
+
+def test_deleted_event_is_located(app: Flask) -> None:
+    _journal(app)
+    _sql(app, "DELETE FROM audit_events WHERE id = 2")
+    problems = _problems(app)
+    assert any("manquant" in p and "n° 3" in p for p in problems)
+
+
+def test_deleted_tail_is_detected(app: Flask) -> None:
+    _journal(app)
+    _sql(app, "DELETE FROM audit_events WHERE id = 5")
+    assert any("fin du journal" in p for p in _problems(app))
+
+
+def test_inserted_event_is_detected(app: Flask) -> None:
+    _journal(app, 3)
+    _sql(app, "UPDATE audit_events SET id = id + 10 WHERE id = 3")
+    _sql(
+        app,
+        "INSERT INTO audit_events (id, at, actor, action, subject_type, subject_id, "
+        "client_id, details, prev_hash, hash) SELECT 3, at, actor, action, subject_type, "
+        "subject_id, client_id, details, hash, '" + "f" * 64 + "' FROM audit_events "
+        "WHERE id = 2",
+    )
+    assert _problems(app) != []
+
+
+def test_concurrent_appends_chain_one_after_another(app: Flask) -> None:
+    import threading
+
+    factory = app.extensions["paraphe"].session_factory
+    errors: list[BaseException] = []
+
+    def writer(offset: int) -> None:
+        try:
+            for index in range(10):
+                with transaction(factory) as session:
+                    audit.record(
+                        session,
+                        now=T0 + timedelta(seconds=offset * 100 + index),
+                        actor=f"w{offset}",
+                        action="x",
+                        subject_type="t",
+                        subject_id=index,
+                    )
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    with transaction(factory) as session:
+        assert session.scalar(text("SELECT count(*) FROM audit_events")) == 40
+    assert _problems(app) == []

@@ -1,0 +1,79 @@
+"""bench/restitution.py and bench/api.py run in --quick mode and end with their JSON summary
+(timings are not judged here; docs/benchmarks.md records measured figures)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _run(script: str, env: dict[str, str] | None = None) -> tuple[list[str], dict[str, Any]]:
+    result = subprocess.run(
+        [sys.executable, str(REPO_ROOT / "bench" / script), "--quick"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) > 1, "a human-readable summary comes before the JSON line"
+    summary = json.loads(lines[-1])
+    assert isinstance(summary, dict)
+    return lines, summary
+
+
+def _positive_numbers(summary: dict[str, Any], keys: set[str]) -> None:
+    for key in keys:
+        value = summary[key]
+        assert isinstance(value, int | float) and not isinstance(value, bool), key
+        assert value > 0, key
+
+
+@pytest.mark.slow
+def test_restitution_bench_quick() -> None:
+    _lines, summary = _run("restitution.py")
+    assert summary["bench"] == "restitution"
+    assert summary["docs"] == 20 and summary["docs_10x"] == 200
+    _positive_numbers(
+        summary, {"ratio", "ours_mb_s", "zip_mb_s", "peak_rss_mb", "peak_rss_10x_mb", "doc_kb"}
+    )
+
+
+@pytest.mark.slow
+def test_api_bench_quick() -> None:
+    configured = os.environ.get("DATABASE_URL", "")
+    env = (
+        {}
+        if configured.startswith("postgresql")
+        else {"DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"}
+    )
+    _lines, summary = _run("api.py", env)
+    assert summary["bench"] == "api"
+    assert summary["docs"] == 2000 and summary["clients"] == 5
+    assert summary["errors"] == 0
+    _positive_numbers(
+        summary, {"list_p50_ms", "list_p95_ms", "read_p50_ms", "read_p95_ms", "req_per_s"}
+    )
+
+
+@pytest.mark.slow
+def test_contract_render_bench_quick() -> None:
+    _lines, summary = _run("contract_render.py")
+    assert summary["bench"] == "contract_render"
+    assert summary["same_text"] is True and summary["page_footers_ok"] is True
+    assert isinstance(summary["pages"], int) and summary["pages"] >= 5
+    assert summary["rounds"] == 1
+    _positive_numbers(
+        summary, {"ours_ms", "naive_ms", "ratio", "peak_mb_100_pages", "first_render_ms"}
+    )

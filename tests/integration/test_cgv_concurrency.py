@@ -1,0 +1,67 @@
+"""Two acceptances at the same instant, from two connections: two records, none lost.
+
+Runs on the configured database; with DATABASE_URL=postgresql… the two transactions really
+overlap (row locks on the audit chain head serialise only the journal, not the records)."""
+
+from __future__ import annotations
+
+import threading
+
+from flask import Flask
+from sqlalchemy import select
+
+from app.db import utcnow
+from app.terms.models import AcceptanceMethod, CgvAcceptance, CgvVersion
+from app.terms.services import get_version, record_acceptance
+from tests.integration.fixtures_security import (
+    count,
+    make_client,
+    publish_short_cgv,
+    runtime,
+    session_of,
+)
+
+
+def test_two_acceptances_at_the_same_instant_are_both_kept(app: Flask) -> None:
+    publish_short_cgv(app)
+    client_id = make_client(app)
+    with session_of(app) as session:
+        version_id = session.scalars(select(CgvVersion.id)).one()
+    now = utcnow()
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+    factory = runtime(app).session_factory
+
+    def accept(person: str) -> None:
+        try:
+            barrier.wait(timeout=10)  # both start together (SQLite then serialises them)
+            with factory() as session:
+                version = get_version(session, version_id)
+                record_acceptance(
+                    session,
+                    client_id=client_id,
+                    version=version,
+                    shown_sha256=version.sha256,
+                    person_name=person,
+                    person_email=f"{person.lower()}@example.fr",
+                    method=AcceptanceMethod.CLICK_THROUGH,
+                    now=now,
+                    ip="192.0.2.7",
+                    user_agent="test",
+                    actor="test",
+                )
+                session.commit()
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=accept, args=(name,)) for name in ("Zoë", "Yann")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not errors, errors
+    assert count(app, CgvAcceptance) == 2
+    with session_of(app) as session:
+        rows = session.scalars(select(CgvAcceptance)).all()
+        assert {r.person_name for r in rows} == {"Zoë", "Yann"}
+        assert {r.accepted_at for r in rows} == {now}

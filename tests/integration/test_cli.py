@@ -1,0 +1,82 @@
+"""The `paraphe` operator command, run through Click's runner on the real app."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy import select
+
+from app.auth.models import ApiToken, User
+from app.db import transaction
+
+
+def test_users_tokens_and_demo(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "Vente@Example.fr",
+            "--name",
+            "Véronique Vente",
+            "--role",
+            "sales",
+            "--password",
+            "mot-de-passe-long",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    refused = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "vente@example.fr",
+            "--name",
+            "X",
+            "--role",
+            "sales",
+            "--password",
+            "mot-de-passe-long",
+        ]
+    )
+    assert refused.exit_code != 0 and "existe déjà" in refused.output
+    short = runner.invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            "b@example.fr",
+            "--name",
+            "B",
+            "--role",
+            "legal",
+            "--password",
+            "court",
+        ]
+    )
+    assert short.exit_code != 0 and "12 caractères" in short.output
+
+    created = runner.invoke(args=["tokens", "create", "--name", "GED", "--scope", "read"])
+    assert created.exit_code == 0, created.output
+    plaintext = created.stdout.strip().splitlines()[-1]
+    assert plaintext.startswith("pph_")
+    with transaction(app.extensions["paraphe"].session_factory) as session:
+        token = session.scalar(select(ApiToken))
+        assert token is not None and plaintext not in token.token_hash
+        user = session.scalar(select(User).where(User.email == "vente@example.fr"))
+        assert user is not None and "mot-de-passe-long" not in user.password_hash
+    revoked = runner.invoke(args=["tokens", "revoke", str(token.id)])
+    assert revoked.exit_code == 0
+    listing = runner.invoke(args=["tokens", "list"])
+    assert "révoqué" in listing.output
+
+    demo = runner.invoke(args=["demo"])
+    assert demo.exit_code == 0, demo.output
+    assert "commercial@demo.paraphe.fr" in demo.output
+    again = runner.invoke(args=["demo"])
+    assert again.exit_code == 0 and again.output == demo.output  # idempotent, same credentials
+    assert (app.extensions["paraphe"].settings.instance_dir / "demo-credentials.json").exists()
+
+    check = runner.invoke(args=["db", "check"])
+    assert check.exit_code == 0, check.output

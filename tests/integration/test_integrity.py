@@ -1,0 +1,169 @@
+"""Integrity checks an operator runs: `storage scrub` over the blob store and `audit verify`
+over the journal, and what an API read of a damaged document answers."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select, text
+
+from app.archive import services as archive
+from app.archive.models import DocumentKind
+from app.audit import services as audit
+from app.audit.models import AuditEvent
+from app.auth.models import Scope
+from app.db import transaction
+from storage import FilesystemBlobStore
+from tests.integration.helpers import make_token
+
+T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
+
+
+def _deposit(app: Flask, reference: str, data: bytes) -> tuple[int, str]:
+    rt = app.extensions["paraphe"]
+    with transaction(rt.session_factory) as session:
+        document = archive.deposit(
+            session,
+            rt.store,
+            kind=DocumentKind.INVOICE,
+            client_id=None,
+            reference=reference,
+            version=1,
+            data=data,
+            media_type="application/pdf",
+            filename=f"{reference}.pdf",
+            now=T0,
+            actor="test",
+        )
+        return document.id, document.sha256
+
+
+def _blob_path(app: Flask, sha256: str) -> Path:
+    store = app.extensions["paraphe"].store
+    assert isinstance(store, FilesystemBlobStore)
+    return store.root / sha256[:2] / sha256[2:4] / sha256
+
+
+def _corrupt(app: Flask, sha256: str) -> None:
+    path = _blob_path(app, sha256)
+    os.chmod(path, 0o644)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01  # one flipped bit
+    path.write_bytes(bytes(data))
+
+
+def test_scrub_reports_mismatch_missing_and_orphan(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    _good_id, _good = _deposit(app, "FAC-1", b"%PDF-1.7 facture une" * 100)
+    _bad_id, bad = _deposit(app, "FAC-2", b"%PDF-1.7 facture deux" * 100)
+    gone_id, gone = _deposit(app, "FAC-3", b"%PDF-1.7 facture trois" * 100)
+
+    clean = runner.invoke(args=["storage", "scrub"])
+    assert clean.exit_code == 0, clean.output
+    assert "3 fichier(s) vérifié(s)" in clean.output and "Aucun problème" in clean.output
+
+    _corrupt(app, bad)
+    _blob_path(app, gone).unlink()
+    orphan = app.extensions["paraphe"].store.put(b"sans document").sha256
+
+    result = runner.invoke(args=["storage", "scrub"])
+    assert result.exit_code == 1, result.output
+    lines = result.stdout.splitlines()
+    assert f"ALTÉRÉ    {bad} (documents : {_bad_id})" in lines
+    assert f"MANQUANT  {gone} (document n° {gone_id})" in lines
+    assert f"ORPHELIN  {orphan} (aucun document ne le référence)" in lines
+    assert not any(_good in line for line in lines)
+    assert "1 altéré(s), 1 manquant(s), 1 orphelin(s)" in result.stderr
+
+
+def test_api_read_of_corrupted_document_is_refused_and_journaled(
+    app: Flask, client: FlaskClient
+) -> None:
+    document_id, sha256 = _deposit(app, "FAC-9", b"%PDF-1.7 contenu" * 1000)
+    headers = {"Authorization": f"Bearer {make_token(app, Scope.READ)}"}
+    url = f"/api/v1/documents/{document_id}/content"
+    assert client.get(url, headers=headers).status_code == 200
+
+    _corrupt(app, sha256)
+    response = client.get(f"/api/v1/documents/{document_id}/content", headers=headers)
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert "intégrité" in body["title"] and sha256 in body["detail"]
+
+    _blob_path(app, sha256).unlink()
+    missing = client.get(f"/api/v1/documents/{document_id}/content", headers=headers)
+    assert missing.status_code == 503 and "introuvable" in missing.get_json()["detail"]
+
+    with transaction(app.extensions["paraphe"].session_factory) as session:
+        failures = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "document.integrity_failed")
+        ).all()
+        assert [f.subject_id for f in failures] == [str(document_id)] * 2
+        assert '"problem":"mismatch"' in failures[0].details
+        assert '"problem":"missing"' in failures[1].details
+        assert audit.verify_chain(session) == []
+
+
+def _journal(app: Flask, count: int = 5) -> None:
+    with transaction(app.extensions["paraphe"].session_factory) as session:
+        for index in range(count):
+            audit.record(
+                session,
+                now=T0 + timedelta(minutes=index),
+                actor="user:1",
+                action="document.read",
+                subject_type="document",
+                subject_id=index,
+                client_id=7,
+            )
+
+
+def _sql(app: Flask, statement: str) -> None:
+    with app.extensions["paraphe"].engine.begin() as conn:
+        conn.execute(text(statement))
+
+
+def _verify(app: Flask) -> tuple[int, str]:
+    result = app.test_cli_runner().invoke(args=["audit", "verify"])
+    return result.exit_code, result.output
+
+
+def test_audit_verify_intact(app: Flask) -> None:
+    _journal(app)
+    code, output = _verify(app)
+    assert code == 0 and "Journal intact : 5 événement(s)" in output
+
+
+def test_audit_verify_locates_altered_event(app: Flask) -> None:
+    _journal(app)
+    _sql(app, "UPDATE audit_events SET actor = 'user:2' WHERE id = 3")
+    code, output = _verify(app)
+    assert code == 1 and "[n° 3] contenu altéré au n° 3" in output
+
+
+def test_audit_verify_locates_deleted_event(app: Flask) -> None:
+    _journal(app)
+    _sql(app, "DELETE FROM audit_events WHERE id = 2")
+    code, output = _verify(app)
+    assert code == 1 and "manquant(s) avant le n° 3" in output
+
+
+def test_audit_verify_locates_inserted_event(app: Flask) -> None:
+    _journal(app, 3)
+    # Shift the last event away and slip a forged one in its place, chained to event 2.
+    _sql(app, "UPDATE audit_events SET id = 4 WHERE id = 3")
+    _sql(
+        app,
+        "INSERT INTO audit_events (id, at, actor, action, subject_type, subject_id, "
+        "client_id, details, prev_hash, hash) SELECT 3, at, 'intrus', action, subject_type, "
+        "subject_id, client_id, details, hash, '" + "e" * 64 + "' FROM audit_events WHERE id = 2",
+    )
+    code, output = _verify(app)
+    assert code == 1
+    assert "[n° 3] contenu altéré au n° 3" in output
+    assert "[n° 4] chaînage rompu au n° 4" in output

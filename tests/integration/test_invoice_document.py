@@ -1,0 +1,143 @@
+"""The invoice PDF: every mandatory mention on the rendered text, Factur-X EN 16931 XML valid
+against the official schema, totals equal in the XML, the PDF and the database, archived."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from facturx import get_facturx_xml_from_pdf, xml_check_xsd
+from flask import Flask
+from lxml import etree
+from pypdf import PdfReader
+
+from app.archive.models import Document, DocumentKind
+from app.clients.services import get_client
+from app.db import transaction
+from app.invoices import services
+from app.invoices.document import NS, cii_xml, credit_note_document, render_invoice_pdf
+from app.invoices.models import Invoice, LateInterestRule
+from app.quotes.rules import LineInput
+from tests.integration.fixtures_security import make_client, runtime
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+LINES = [
+    LineInput("Abonnement Premium décembre", Decimal("12"), Decimal("100.00"), Decimal("20")),
+    LineInput("Remise de lancement", Decimal("1"), Decimal("-100.00"), Decimal("20")),
+    LineInput("Guide d'utilisation imprimé", Decimal("1"), Decimal("10.00"), Decimal("5.5")),
+]
+
+
+def _text(pdf: bytes) -> str:
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    return re.sub(r"[\u00a0\u202f]", " ", text)
+
+
+def _xml_value(root: etree._Element, path: str) -> str:
+    found = root.find(path, NS)
+    assert found is not None, path
+    return str(found.text)
+
+
+def test_invoice_pdf_mentions_facturx_and_archive(app: Flask) -> None:
+    rt = runtime(app)
+    client_id = make_client(app)
+    with transaction(rt.session_factory) as session:
+        invoice = services.issue_invoice(
+            session,
+            client=get_client(session, client_id),
+            lines=LINES,
+            now=NOW,
+            actor="test",
+            late_interest_rule=LateInterestRule.ECB_PLUS_10,
+        )
+        invoice_id = invoice.id
+    with transaction(rt.session_factory) as session:
+        invoice = services.get_invoice(session, invoice_id)
+        pdf = render_invoice_pdf(services.invoice_document(session, invoice, rt.settings.vendor))
+        services.archive_invoice(session, rt.store, invoice, pdf, now=NOW, actor="test")
+
+    text = _text(pdf)
+    vendor = rt.settings.vendor
+    mentions = {
+        "seller name": vendor.legal_name,
+        "seller address": "12 rue de la Paix",
+        "seller SIREN": f"SIREN : {vendor.siren}",
+        "seller VAT": vendor.vat_number,
+        "buyer name": "Boulangerie Lefèvre & Fils",
+        "buyer address": "3 place de la Bourse",
+        "buyer city": "69002 Lyon",
+        "buyer SIREN": "SIREN : 552100554",
+        "buyer VAT": "FR96552100554",
+        "number": "Facture n° FAC-2026-000001",
+        "date": "Date d'émission : 1er décembre 2026",
+        "due date": "Date d'échéance : 31 décembre 2026",
+        "designation": "Abonnement Premium décembre",
+        "quantity and unit price": "12 100,00 €",
+        "VAT rate": "5,5 %",
+        "discount": "Remise : Remise de lancement",
+        "discount total": "Remises HT -100,00 €",
+        "total excl. VAT": "Total HT 1 110,00 €",
+        "VAT 20": "TVA 20 % sur 1 100,00 € 220,00 €",
+        "VAT 5.5": "TVA 5,5 % sur 10,00 € 0,55 €",
+        "total incl. VAT": "Total TTC 1 330,55 €",
+        "payment terms": "paiement à 30 jours, au plus tard le 31 décembre 2026",
+        "payment method": "Mode de paiement : Virement bancaire",
+        "late penalty rate": "majoré de 10 points de pourcentage",
+        "recovery indemnity": "frais de recouvrement en cas de retard de paiement : 40,00 €",
+        "early payment": "Pas d'escompte pour paiement anticipé",
+        "category of operation": "Catégorie de l'opération : Prestations de services",
+    }
+    flat = re.sub(r"\s+", " ", text)
+    missing = {k: v for k, v in mentions.items() if v not in flat}
+    assert not missing, (missing, flat)
+
+    filename, xml = get_facturx_xml_from_pdf(pdf, check_xsd=False)
+    assert filename == "factur-x.xml"
+    assert xml_check_xsd(xml, flavor="factur-x", level="en16931") is True
+    root = etree.fromstring(xml)
+    guideline = "rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter/ram:ID"
+    assert _xml_value(root, guideline) == "urn:cen.eu:en16931:2017"
+    summation = (
+        "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement/"
+        "ram:SpecifiedTradeSettlementHeaderMonetarySummation/ram:"
+    )
+    with rt.session_factory() as session:
+        stored = session.get(Invoice, invoice_id)
+        assert stored is not None and stored.document is not None
+        assert Decimal(_xml_value(root, summation + "TaxBasisTotalAmount")) == stored.total_excl_vat
+        assert Decimal(_xml_value(root, summation + "TaxTotalAmount")) == stored.total_vat
+        assert Decimal(_xml_value(root, summation + "GrandTotalAmount")) == stored.total_incl_vat
+        assert Decimal(_xml_value(root, summation + "AllowanceTotalAmount")) == Decimal("100.00")
+        assert stored.total_incl_vat == Decimal("1330.55")  # the figure printed above
+        assert _xml_value(root, "rsm:ExchangedDocument/ram:ID") == stored.number
+        archived = session.get(Document, stored.document.id)
+        assert archived is not None and archived.kind == DocumentKind.INVOICE
+        assert archived.retention_basis and "10" in archived.retention_basis
+        assert rt.store.get(archived.sha256) == pdf
+    metadata = PdfReader(io.BytesIO(pdf)).trailer["/Root"]["/Metadata"].get_object().get_data()
+    assert re.search(rb"pdfaid:part(>|=\")3", metadata), metadata[:500]
+    assert b"urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#" in metadata
+
+
+def test_credit_note_xml_is_valid_and_references_the_invoice(app: Flask) -> None:
+    rt = runtime(app)
+    client_id = make_client(app)
+    with transaction(rt.session_factory) as session:
+        invoice = services.issue_invoice(
+            session, client=get_client(session, client_id), lines=LINES, now=NOW, actor="t"
+        )
+        note = services.issue_credit_note(
+            session, invoice=invoice, reason="Annulation", now=NOW, actor="t"
+        )
+        xml = cii_xml(credit_note_document(note, rt.settings.vendor))
+    assert xml_check_xsd(xml, flavor="factur-x", level="en16931") is True
+    root = etree.fromstring(xml)
+    assert _xml_value(root, "rsm:ExchangedDocument/ram:TypeCode") == "381"
+    referenced = (
+        "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement/"
+        "ram:InvoiceReferencedDocument/ram:IssuerAssignedID"
+    )
+    assert _xml_value(root, referenced) == "FAC-2026-000001"

@@ -1,0 +1,89 @@
+"""`paraphe invoices run --period`: every invoice due, once; setup fees per schedule."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from flask import Flask
+from sqlalchemy import select
+
+from app.archive.models import Document, DocumentKind
+from app.contracts.services import get_contract
+from app.db import transaction
+from app.invoices import services
+from app.invoices.models import BillingFrequency, Invoice
+from app.quotes.rules import LineInput
+from tests.integration.fixtures_security import (
+    count,
+    make_client,
+    make_contract,
+    make_quote,
+    publish_short_cgv,
+    runtime,
+    send_contract,
+    sign_through_services,
+)
+
+NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+def _signed(app: Flask) -> int:
+    contract_id = make_contract(app, make_quote(app, make_client(app)))
+    sign_through_services(app, send_contract(app, contract_id))
+    return contract_id
+
+
+def test_run_bills_each_plan_once_with_setup_fee_schedule(app: Flask) -> None:
+    publish_short_cgv(app)
+    monthly_contract, annual_contract = _signed(app), _signed(app)
+    setup = LineInput(
+        "Frais de mise en service (50 %)", Decimal("1"), Decimal("750"), Decimal("20")
+    )
+    with transaction(runtime(app).session_factory) as session:
+        services.create_billing_plan(
+            session,
+            contract=get_contract(session, monthly_contract),
+            frequency=BillingFrequency.MONTHLY,
+            start_date=date(2026, 12, 1),
+            now=NOW,
+            actor="t",
+            lines=[LineInput("Abonnement mensuel", Decimal("1"), Decimal("100"), Decimal("20"))],
+            setup_fees=[(setup, "2026-12"), (setup, "2027-03")],
+        )
+        services.create_billing_plan(
+            session,
+            contract=get_contract(session, annual_contract),
+            frequency=BillingFrequency.ANNUAL,
+            start_date=date(2027, 1, 1),
+            now=NOW,
+            actor="t",
+        )
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["invoices", "run", "--period", "2026-12"])
+    assert first.exit_code == 0, first.output
+    assert "1 facture(s) émise(s)" in first.output and "1 sans échéance" in first.output
+    assert "Facturation 2026-12" in first.output  # the progress bar's label
+
+    again = runner.invoke(args=["invoices", "run", "--period", "2026-12"])
+    assert again.exit_code == 0, again.output
+    assert "0 facture(s) émise(s), 1 déjà facturée(s)" in again.output
+    assert count(app, Invoice) == 1
+
+    january = runner.invoke(args=["invoices", "run", "--period", "2027-01"])
+    assert "2 facture(s) émise(s)" in january.output, january.output
+    with runtime(app).session_factory() as session:
+        invoices = session.scalars(select(Invoice).order_by(Invoice.number)).all()
+        december, jan_monthly, jan_annual = invoices
+        assert december.number.startswith("FAC-20") and december.period == "2026-12"
+        # monthly 100 € + first half of the setup fee 750 €, billed in advance
+        assert december.total_excl_vat == Decimal("850.00")
+        assert jan_monthly.total_excl_vat == Decimal("100.00")
+        # the annual plan: the quote's 12 × 100 € for the year starting in January
+        assert jan_annual.total_excl_vat == Decimal("1200.00")
+        assert "du 01/01/2027 au 31/12/2027" in jan_annual.lines[0].designation
+        archived = session.scalars(select(Document).where(Document.kind == DocumentKind.INVOICE))
+        assert {d.reference for d in archived} == {i.number for i in invoices}
+
+    bad = runner.invoke(args=["invoices", "run", "--period", "2026-13"])
+    assert bad.exit_code == 2 and "invalide" in bad.output

@@ -1,0 +1,103 @@
+"""Syntec revision: indices entered by admins, preview then apply at renewal, the next
+invoice shows the formula and the indices; a missing index is a clear error."""
+
+from __future__ import annotations
+
+import io
+import re
+from datetime import UTC, date, datetime
+from decimal import Decimal
+
+from flask import Flask
+from pypdf import PdfReader
+
+from app.auth.models import Role
+from app.contracts.services import get_contract
+from app.db import transaction
+from app.invoices import services
+from app.invoices.models import BillingFrequency, BillingPlan, Invoice
+from app.quotes.rules import LineInput
+from tests.integration.fixtures_security import (
+    count,
+    field_errors,
+    login_as,
+    make_client,
+    make_contract,
+    make_quote,
+    publish_short_cgv,
+    runtime,
+    send_contract,
+    sign_through_services,
+)
+from tests.integration.helpers import post_form
+
+NOW = datetime(2026, 12, 20, 9, 0, tzinfo=UTC)
+
+
+def test_syntec_revision_previewed_applied_and_shown(app: Flask) -> None:
+    rt = runtime(app)
+    publish_short_cgv(app)
+    contract_id = make_contract(app, make_quote(app, make_client(app)))
+    sign_through_services(app, send_contract(app, contract_id))
+    with transaction(rt.session_factory) as session:
+        plan = services.create_billing_plan(
+            session,
+            contract=get_contract(session, contract_id),
+            frequency=BillingFrequency.ANNUAL,
+            start_date=date(2026, 1, 1),
+            now=NOW,
+            actor="t",
+            lines=[LineInput("Abonnement annuel", Decimal("1"), Decimal("1000.00"), Decimal("20"))],
+        )
+        services.set_revision_clause(
+            session, plan=plan, base_month="2025-10", reference_month=10, cap_percent=Decimal("5")
+        )
+        plan_id = plan.id
+
+    admin = login_as(app, Role.ADMIN)
+    ok = post_form(admin, "/factures/syntec", {"month": "2025-10", "value": "295,4"})
+    assert ok.status_code == 302
+    bad = post_form(admin, "/factures/syntec", {"month": "2025-10", "value": "abc"})
+    assert bad.status_code == 422 and "value" in field_errors(bad.get_data(as_text=True))
+    again = post_form(admin, "/factures/syntec", {"month": "2025-10", "value": "300"})
+    assert again.status_code == 422
+    assert "déjà saisi" in field_errors(again.get_data(as_text=True))["month"][0]
+
+    runner = app.test_cli_runner()
+    args = ["invoices", "revise", "--plan", str(plan_id), "--renewal", "2027-01-01"]
+    missing = runner.invoke(args=args)
+    assert missing.exit_code == 2
+    assert "Indice Syntec de 2026-10 non saisi" in missing.output
+
+    assert (
+        post_form(admin, "/factures/syntec", {"month": "2026-10", "value": "301,2"}).status_code
+        == 302
+    )
+    preview = runner.invoke(args=args)
+    assert preview.exit_code == 0, preview.output
+    assert "P = P0 × (S / S0) = P0 × (301,20 / 295,40)" in preview.output
+    assert (
+        "1\u202f000,00\xa0€ HT → 1\u202f019,63\xa0€ HT" in preview.output
+        and "Aperçu seulement" in preview.output
+    )
+    with rt.session_factory() as session:
+        assert session.get(BillingPlan, plan_id).lines[0].unit_price == Decimal("1000.00")
+
+    applied = runner.invoke(args=[*args, "--apply"])
+    assert applied.exit_code == 0, applied.output
+    twice = runner.invoke(args=[*args, "--apply"])
+    assert twice.exit_code == 2 and "déjà appliquée" in twice.output
+
+    run = runner.invoke(args=["invoices", "run", "--period", "2027-01"])
+    assert "1 facture(s) émise(s)" in run.output, run.output
+    with rt.session_factory() as session:
+        invoice = session.query(Invoice).one()
+        assert invoice.total_excl_vat == Decimal("1019.63")
+        assert (
+            "S0 = indice de 2025-10" in invoice.notes and "S = indice de 2026-10" in invoice.notes
+        )
+        assert invoice.document is not None
+        pdf = rt.store.get(invoice.document.sha256)
+    text = re.sub(r"\s+", " ", " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages))
+    assert "P = P0 × (S / S0) = P0 × (301,20 / 295,40)" in text, text
+    assert count(app, Invoice) == 1

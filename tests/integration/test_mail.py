@@ -1,0 +1,103 @@
+"""The outbox and SMTP mailers pass the same contract: what is sent is what is received."""
+
+from __future__ import annotations
+
+import email
+import email.header
+import email.utils
+import socket
+from collections.abc import Iterator
+from email.message import Message
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from app.mail import Mailer, MailError, OutboxMailer, OutgoingMail, SmtpMailer
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+        self.messages.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[tuple[int, _Collector]]:
+    collector = _Collector()
+    port = _free_port()
+    controller = Controller(collector, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield port, collector
+    finally:
+        controller.stop()
+
+
+@pytest.fixture(params=["outbox", "smtp"])
+def mailer_and_inbox(request: pytest.FixtureRequest, tmp_path: Path):
+    if request.param == "outbox":
+        mailer: Mailer = OutboxMailer(tmp_path / "outbox", "Paraphe <no-reply@example.test>")
+
+        def received() -> list[Message]:
+            return [
+                email.message_from_bytes(p.read_bytes())
+                for p in sorted((tmp_path / "outbox").glob("*.eml"))
+            ]
+
+        return mailer, received
+    port, collector = request.getfixturevalue("smtp_server")
+    return SmtpMailer(
+        f"smtp://127.0.0.1:{port}", "Paraphe <no-reply@example.test>"
+    ), lambda: collector.messages
+
+
+def test_mailer_contract(mailer_and_inbox) -> None:
+    mailer, received = mailer_and_inbox
+    mailer.send(
+        OutgoingMail(
+            to="Élodie Martin-Ngô <elodie@example.fr>",
+            subject="Contrat « CTR-2026-0001 » à signer",
+            text="Bonjour Élodie,\nvoici le lien : https://x.test/signature/abc\n",
+        )
+    )
+    messages = received()
+    assert len(messages) == 1
+    message = messages[0]
+    assert email.utils.parseaddr(
+        str(email.header.make_header(email.header.decode_header(message["To"])))
+    ) == ("Élodie Martin-Ngô", "elodie@example.fr")
+    assert (
+        str(email.header.make_header(email.header.decode_header(message["Subject"])))
+        == "Contrat « CTR-2026-0001 » à signer"
+    )
+    body = message.get_payload(decode=True).decode(message.get_content_charset())
+    assert "Bonjour Élodie" in body and "https://x.test/signature/abc" in body
+    assert message["Message-ID"]
+
+
+def test_outbox_writes_whole_files_only(tmp_path: Path) -> None:
+    mailer = OutboxMailer(tmp_path, "a@example.test")
+    for index in range(5):
+        mailer.send(OutgoingMail(to="b@example.test", subject=f"n°{index}", text="x"))
+    assert len(list(tmp_path.glob("*.eml"))) == 5
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_smtp_failure_is_reported_without_credentials() -> None:
+    port = _free_port()
+    mailer = SmtpMailer(f"smtp://user:s3cr3t@127.0.0.1:{port}", "a@example.test", timeout=2)
+    with pytest.raises(MailError) as info:
+        mailer.send(OutgoingMail(to="b@example.test", subject="x", text="x"))
+    assert f"127.0.0.1:{port}" in str(info.value)
+    assert "s3cr3t" not in str(info.value)

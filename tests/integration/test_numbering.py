@@ -1,0 +1,61 @@
+"""Quote numbers: consecutive per year, no gaps, no duplicates, even under concurrency."""
+
+from __future__ import annotations
+
+import threading
+
+from flask import Flask
+from sqlalchemy import select
+
+from app.db import transaction
+from app.numbering.models import NumberSequence
+from app.numbering.services import next_number
+
+
+def test_numbers_are_consecutive_per_series_and_year(app: Flask) -> None:
+    factory = app.extensions["paraphe"].session_factory
+    with transaction(factory) as session:
+        assert next_number(session, "DEV", 2026) == "DEV-2026-0001"
+        assert next_number(session, "DEV", 2026) == "DEV-2026-0002"
+        assert next_number(session, "DEV", 2027) == "DEV-2027-0001"
+        assert next_number(session, "CTR", 2026) == "CTR-2026-0001"
+
+
+def test_rolled_back_number_is_reused(app: Flask) -> None:
+    factory = app.extensions["paraphe"].session_factory
+    with transaction(factory) as session:
+        next_number(session, "DEV", 2026)
+    session = factory()
+    assert next_number(session, "DEV", 2026) == "DEV-2026-0002"
+    session.rollback()
+    session.close()
+    with transaction(factory) as session:
+        assert next_number(session, "DEV", 2026) == "DEV-2026-0002"
+
+
+def test_concurrent_takers_get_distinct_consecutive_numbers(app: Flask) -> None:
+    factory = app.extensions["paraphe"].session_factory
+    taken: list[str] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def taker() -> None:
+        try:
+            for _ in range(5):
+                with transaction(factory) as session:
+                    number = next_number(session, "DEV", 2026)
+                with lock:
+                    taken.append(number)
+        except BaseException as exc:  # surfaced by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=taker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert sorted(taken) == [f"DEV-2026-{n:04d}" for n in range(1, 41)]
+    with transaction(factory) as session:
+        seq = session.scalar(select(NumberSequence).where(NumberSequence.series == "DEV"))
+        assert seq is not None and seq.last_value == 40

@@ -1,0 +1,215 @@
+"""The restitution archive: every file re-hashes to the sealed manifest, the seal validates,
+a second request gives the same file list; the client's contact gets it through expiring links."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import re
+import zipfile
+from datetime import UTC, datetime, timedelta
+from email.message import Message
+
+import weasyprint
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select, update
+
+from app.archive import services as archive
+from app.archive.models import Document, DocumentKind, RestitutionLink
+from app.audit.models import AuditEvent
+from app.auth.models import Scope
+from app.db import transaction
+from app.signatures.keys import trust_roots
+from signing import SignatureFieldSpec, SignSpec, add_signature_fields, sign_pdf, verify_detached
+from tests.conftest import csrf_from
+from tests.integration.fixtures_security import make_client
+from tests.integration.helpers import make_token, outbox_messages
+
+T0 = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+
+
+def _signed_pdf(app: Flask) -> bytes:
+    html = "<html><body><h1>Contrat CTR-2026-0001</h1><p>Signé par le cachet.</p></body></html>"
+    pdf = add_signature_fields(
+        weasyprint.HTML(string=html).write_pdf(), [SignatureFieldSpec("seal")]
+    )
+    now = datetime.now(UTC)
+    return sign_pdf(pdf, app.extensions["paraphe"].seal_key(), SignSpec("seal", "Paraphe", now))
+
+
+def _deposit(app: Flask, client_id: int, kind: DocumentKind, ref: str, data: bytes) -> None:
+    rt = app.extensions["paraphe"]
+    with transaction(rt.session_factory) as session:
+        archive.deposit(
+            session,
+            rt.store,
+            kind=kind,
+            client_id=client_id,
+            reference=ref,
+            version=1,
+            data=data,
+            media_type="application/pdf",
+            filename=f"{ref}.pdf",
+            now=T0,
+            actor="test",
+        )
+
+
+def _client_with_documents(app: Flask) -> int:
+    client_id = make_client(app)
+    _deposit(app, client_id, DocumentKind.QUOTE, "DEV-2026-0001", b"%PDF-1.7 devis")
+    _deposit(app, client_id, DocumentKind.CONTRACT, "CTR-2026-0001", b"%PDF-1.7 contrat")
+    _deposit(app, client_id, DocumentKind.SIGNED_CONTRACT, "CTR-2026-0001-signe", _signed_pdf(app))
+    _deposit(app, client_id, DocumentKind.EVIDENCE, "PRV-2026-0001", b"%PDF-1.7 preuve")
+    _deposit(app, client_id, DocumentKind.INVOICE, "FAC-2026-0001", b"%PDF-1.7 facture")
+    # Same file name under another kind: both must be restituted, under distinct paths.
+    _deposit(app, client_id, DocumentKind.CREDIT_NOTE, "FAC-2026-0001-A", b"%PDF-1.7 avoir")
+    return client_id
+
+
+def _link(message: Message) -> str:
+    body = message.get_payload(decode=True)
+    assert isinstance(body, bytes)
+    match = re.search(r"http://[^\s]+", body.decode("utf-8"))
+    assert match, body
+    return match.group(0).removeprefix("http://127.0.0.1:5000")
+
+
+def _check_archive(app: Flask, data: bytes) -> list[str]:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        names = zf.namelist()
+        manifest_bytes = zf.read("manifest.json")
+        seal = zf.read("manifest.json.p7s")
+        manifest = json.loads(manifest_bytes)
+        report = verify_detached(
+            manifest_bytes, seal, trust_roots(app.extensions["paraphe"].settings)
+        )
+        assert report.ok, report.problem
+        listed = [entry["path"] for entry in manifest["files"]]
+        assert sorted(listed) == sorted(set(names) - {"manifest.json", "manifest.json.p7s"})
+        for entry in manifest["files"]:
+            content = zf.read(entry["path"])
+            assert hashlib.sha256(content).hexdigest() == entry["sha256"], entry["path"]
+            assert len(content) == entry["size"]
+        rows = list(csv.DictReader(io.StringIO(zf.read("index.csv").decode("utf-8-sig"))))
+        by_path = {entry["path"]: entry for entry in manifest["files"]}
+        assert rows and all(by_path[r["path"]]["sha256"] == r["sha256"] for r in rows)
+        invoice = next(r for r in rows if r["kind"] == "invoice")
+        assert invoice["retention_until"] == "2036-12-31" and "10 ans" in invoice["retention_basis"]
+        verification = json.loads(zf.read("rapports-de-verification/CTR-2026-0001-signe.json"))
+        assert verification["all_ok"] is True
+        assert verification["signatures"][0]["intact"] is True
+        journal = json.loads(zf.read("journal.json"))
+        assert {e["action"] for e in journal} >= {"client.created", "document.deposited"}
+        assert "LISEZMOI.txt" in names
+        # A changed manifest no longer matches its seal.
+        tampered = manifest_bytes.replace(b"FAC-2026-0001", b"FAC-2026-0002")
+        roots = trust_roots(app.extensions["paraphe"].settings)
+        assert not verify_detached(tampered, seal, roots).ok
+        return sorted(names)
+
+
+def test_archivist_request_gives_a_sealed_verifiable_archive(
+    app: Flask, client: FlaskClient
+) -> None:
+    client_id = _client_with_documents(app)
+    headers = {"Authorization": f"Bearer {make_token(app, Scope.RESTITUTION)}"}
+    first = client.post(f"/api/v1/clients/{client_id}/restitution", headers=headers)
+    assert first.status_code == 201, first.get_data(as_text=True)
+    body = first.get_json()
+    assert body["mail_sent_to"] == "zoe@example.fr"
+    assert body["document"]["kind"] == "restitution"
+
+    [message] = outbox_messages(app.extensions["paraphe"].settings.outbox_dir)
+    url = _link(message)
+    assert body["download_url"].endswith(url)
+    download = client.get(url)
+    assert download.status_code == 200 and download.mimetype == "application/zip"
+    data = download.data
+    assert hashlib.sha256(data).hexdigest() == body["document"]["sha256"]
+    names = _check_archive(app, data)
+    assert {"factures/FAC-2026-0001.pdf", "avoirs/FAC-2026-0001-A.pdf"} <= set(names)
+
+    second = client.post(f"/api/v1/clients/{client_id}/restitution", headers=headers)
+    assert second.status_code == 201
+    assert sorted(second.get_json()["files"]) == sorted(body["files"])
+    assert second.get_json()["document"]["reference"] != body["document"]["reference"]
+
+    with transaction(app.extensions["paraphe"].session_factory) as session:
+        stored = session.scalars(
+            select(Document).where(Document.kind == DocumentKind.RESTITUTION)
+        ).all()
+        assert len(stored) == 2
+        journaled = session.scalars(
+            select(AuditEvent.details).where(AuditEvent.action == "client.restitution")
+        ).all()
+        assert stored[0].sha256 in journaled[0]
+        assert any(
+            e == "restitution.downloaded" for e in session.scalars(select(AuditEvent.action))
+        )
+        session.execute(
+            update(RestitutionLink).values(expires_at=datetime.now(UTC) - timedelta(seconds=1))
+        )
+    expired = client.get(url)
+    assert expired.status_code == 410 and "expiré" in expired.get_data(as_text=True)
+
+
+def test_client_requests_its_archive_through_an_emailed_link(
+    app: Flask, client: FlaskClient
+) -> None:
+    client_id = _client_with_documents(app)
+    outbox = app.extensions["paraphe"].settings.outbox_dir
+    headers = {"Authorization": f"Bearer {make_token(app, Scope.RESTITUTION)}"}
+    invited = client.post(f"/api/v1/clients/{client_id}/restitution-invitation", headers=headers)
+    assert invited.status_code == 201
+    [invitation] = outbox_messages(outbox)
+    request_url = _link(invitation)
+    assert request_url.startswith("/restitution/demande/")
+
+    page = client.get(request_url)
+    assert page.status_code == 200
+    no_csrf = client.post(request_url, data={})
+    assert no_csrf.status_code == 400  # CSRF refused, nothing produced
+    ready = client.post(request_url, data={"csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert ready.status_code == 200, ready.get_data(as_text=True)
+    [_invitation, ready_mail] = outbox_messages(outbox)
+    download = client.get(_link(ready_mail))
+    assert download.status_code == 200
+    _check_archive(app, download.data)
+
+    again = client.post(request_url, data={"csrf_token": csrf_from(page.get_data(as_text=True))})
+    assert again.status_code == 410
+    assert client.get("/restitution/archive/inconnu").status_code == 410
+
+
+def test_a_damaged_document_stops_the_restitution_and_is_journaled(
+    app: Flask, client: FlaskClient
+) -> None:
+    client_id = _client_with_documents(app)
+    rt = app.extensions["paraphe"]
+    with transaction(rt.session_factory) as session:
+        invoice = session.scalars(
+            select(Document).where(Document.kind == DocumentKind.INVOICE)
+        ).one()
+        sha256 = invoice.sha256
+    rt.store.delete(sha256)
+    headers = {"Authorization": f"Bearer {make_token(app, Scope.RESTITUTION)}"}
+    for method in ("GET", "POST"):
+        response = client.open(
+            f"/api/v1/clients/{client_id}/restitution", method=method, headers=headers
+        )
+        assert response.status_code == 503, response.get_data(as_text=True)
+        assert response.mimetype == "application/problem+json"
+        assert sha256 in response.get_json()["detail"]
+    with transaction(rt.session_factory) as session:
+        failures = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "document.integrity_failed")
+        ).all()
+        assert len(failures) == 2
+        assert (
+            session.scalars(select(Document).where(Document.kind == DocumentKind.RESTITUTION)).all()
+            == []
+        )

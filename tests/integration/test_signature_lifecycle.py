@@ -1,0 +1,203 @@
+"""Decline with a reason, cancel and resend by sales, reminders and expiry as cron commands,
+the sweeper command and the operators' page of requests waiting for their seal."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from app.auth.models import Role
+from app.contracts.models import ContractVersion, VersionStatus
+from app.db import transaction, utcnow
+from app.signatures import services
+from app.signatures.models import RequestStatus, SignatureRequest, Signer, SignerStatus
+from signing import SigningError
+from tests.conftest import csrf_from
+from tests.integration.fixtures_security import (
+    login_as,
+    make_contracted_client,
+    publish_short_cgv,
+    runtime,
+    send_contract,
+    session_of,
+    sign_through_services,
+)
+from tests.integration.helpers import authenticate, body_text, outbox_messages
+
+SIGNER = "zoe@example.fr"
+
+
+@pytest.fixture
+def link(app: Flask) -> str:
+    publish_short_cgv(app)
+    return send_contract(app, make_contracted_client(app).contract_id)
+
+
+def only_request(app: Flask) -> SignatureRequest:
+    with session_of(app) as session:
+        request = session.scalar(select(SignatureRequest))
+        assert request is not None
+        session.expunge_all()
+        return request
+
+
+def version_status(app: Flask) -> VersionStatus:
+    with session_of(app) as session:
+        version = session.scalar(select(ContractVersion))
+        assert version is not None
+        return version.status
+
+
+def mails_to(app: Flask, to: str) -> list[str]:
+    return [
+        body_text(m) for m in outbox_messages(runtime(app).settings.outbox_dir) if m["To"] == to
+    ]
+
+
+def test_signer_declines_with_a_reason(app: Flask, link: str) -> None:
+    browser = app.test_client()
+    csrf = csrf_from(browser.get(link).get_data(as_text=True))
+    # without the code, no decline either
+    assert (
+        browser.post(f"{link}/refuser", data={"csrf_token": csrf, "reason": "x"}).status_code == 403
+    )
+    authenticate(app, browser, link, SIGNER)
+    empty = browser.post(f"{link}/refuser", data={"csrf_token": csrf, "reason": "  "})
+    assert empty.status_code == 422
+    assert only_request(app).status is RequestStatus.SENT
+    done = browser.post(
+        f"{link}/refuser", data={"csrf_token": csrf, "reason": "Prix <b>trop élevé</b>"}
+    )
+    assert done.status_code == 200
+    request = only_request(app)
+    assert request.status is RequestStatus.DECLINED
+    assert request.closed_reason == "refus de Zoë Martin : Prix <b>trop élevé</b>"
+    assert version_status(app) is VersionStatus.GENERATED  # can be sent again
+    assert any("est refusée" in text and "trop élevé" in text for text in mails_to(app, SIGNER))
+    assert browser.get(link).status_code == 410
+
+
+def test_sales_cancel_then_send_again(app: Flask, link: str) -> None:
+    sales = login_as(app, Role.SALES)
+    request_id = only_request(app).id
+    contract_page = f"/contrats/{only_request(app).contract_version.contract_id}"
+    page = sales.get(contract_page).get_data(as_text=True)
+    assert f'id="cancel-{request_id}"' in page
+    response = sales.post(
+        f"/demandes-signature/{request_id}/annuler",
+        data={"csrf_token": csrf_from(page), "reason": "Erreur de tarif"},
+    )
+    assert response.status_code == 302
+    assert only_request(app).status is RequestStatus.CANCELLED
+    assert app.test_client().get(link).status_code == 410
+    assert any("est annulée" in text for text in mails_to(app, SIGNER))
+    # a second cancel is refused; the version can be sent again
+    again = sales.post(
+        f"/demandes-signature/{request_id}/annuler", data={"csrf_token": csrf_from(page)}
+    )
+    assert again.status_code == 409
+    assert version_status(app) is VersionStatus.GENERATED
+    assert 'id="send"' in sales.get(contract_page).get_data(as_text=True)
+
+
+def test_resend_replaces_the_link_and_unlocks(app: Flask, link: str) -> None:
+    with transaction(runtime(app).session_factory) as session:
+        signer = session.scalar(select(Signer))
+        assert signer is not None
+        signer.otp_locked_at = utcnow()
+        signer.otp_failures = 5
+    sales = login_as(app, Role.SALES)
+    request = only_request(app)
+    page = sales.get(f"/contrats/{request.contract_version.contract_id}").get_data(as_text=True)
+    response = sales.post(
+        f"/demandes-signature/{request.id}/renvoyer", data={"csrf_token": csrf_from(page)}
+    )
+    assert response.status_code == 302
+    assert app.test_client().get(link).status_code == 404  # the old link is gone
+    new = [m for m in outbox_messages(runtime(app).settings.outbox_dir) if m["To"] == SIGNER]
+    from tests.integration.helpers import signing_link
+
+    fresh = signing_link(new[-1])
+    assert fresh != link
+    sign_through_services(app, fresh)  # unlocked: a code works again
+    assert only_request(app).status is RequestStatus.COMPLETED
+
+
+def test_reminders_follow_the_schedule(app: Flask, link: str) -> None:
+    runner = app.test_cli_runner()
+    assert "0 relance(s)." in runner.invoke(args=["signatures", "remind"]).output
+    with transaction(runtime(app).session_factory) as session:
+        signer = session.scalar(select(Signer))
+        assert signer is not None and signer.notified_at is not None
+        signer.notified_at = signer.notified_at - timedelta(days=3, minutes=1)
+    result = runner.invoke(args=["signatures", "remind"])
+    assert result.exit_code == 0 and "1 relance(s)." in result.output
+    assert "0 relance(s)." in runner.invoke(args=["signatures", "remind"]).output  # next at 7
+    reminder = mails_to(app, SIGNER)[-1]
+    assert "Ceci est un rappel" in reminder
+
+
+def test_expire_command_closes_overdue_requests(app: Flask, link: str) -> None:
+    runner = app.test_cli_runner()
+    assert "0 demande(s) expirée(s)." in runner.invoke(args=["signatures", "expire"]).output
+    with transaction(runtime(app).session_factory) as session:
+        request = session.scalar(select(SignatureRequest))
+        assert request is not None and request.expires_at is not None
+        assert request.expires_at - request.created_at == timedelta(days=30)
+        request.expires_at = utcnow() - timedelta(seconds=1)
+    result = runner.invoke(args=["signatures", "expire"])
+    assert result.exit_code == 0 and "1 demande(s) expirée(s)." in result.output
+    request = only_request(app)
+    assert request.status is RequestStatus.EXPIRED
+    with session_of(app) as session:
+        assert {s.status for s in session.scalars(select(Signer))} == {SignerStatus.EXPIRED}
+    assert app.test_client().get(link).status_code == 410
+
+
+def test_sweep_command_and_operators_page(
+    app: Flask, link: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def tsa_down(*_args: object, **_kwargs: object) -> bytes:
+        raise SigningError("horodatage indisponible")
+
+    monkeypatch.setattr(services, "apply_seal", tsa_down)
+    sign_through_services(app, link)
+    request_id = only_request(app).id
+    admin = login_as(app, Role.ADMIN)
+    page = admin.get("/demandes-signature/cachet-en-attente").get_data(as_text=True)
+    assert "horodatage indisponible" in page and 'id="stuck"' in page
+    runner = app.test_cli_runner()
+    failed = runner.invoke(args=["signatures", "sweep"])
+    assert failed.exit_code == 1 and "1 en échec" in failed.output
+    monkeypatch.undo()
+    done = runner.invoke(args=["signatures", "sweep"])
+    assert done.exit_code == 0 and "1 demande(s) scellée(s)" in done.output
+    assert only_request(app).signed_document_id is not None
+    assert 'id="none"' in admin.get("/demandes-signature/cachet-en-attente").get_data(as_text=True)
+    assert any("/signature/document/" in text for text in mails_to(app, SIGNER))
+    # sales may not see the operators' page
+    assert login_as(app, Role.LEGAL).get("/demandes-signature/cachet-en-attente").status_code in (
+        302,
+        403,
+    )
+    assert request_id
+
+
+def test_operator_can_seal_now(app: Flask, link: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    def tsa_down(*_args: object, **_kwargs: object) -> bytes:
+        raise SigningError("horodatage indisponible")
+
+    monkeypatch.setattr(services, "apply_seal", tsa_down)
+    sign_through_services(app, link)
+    monkeypatch.undo()
+    admin = login_as(app, Role.ADMIN)
+    page = admin.get("/demandes-signature/cachet-en-attente").get_data(as_text=True)
+    request_id = only_request(app).id
+    response = admin.post(
+        f"/demandes-signature/{request_id}/sceller", data={"csrf_token": csrf_from(page)}
+    )
+    assert response.status_code == 302
+    assert only_request(app).sealed_at is not None

@@ -1,0 +1,64 @@
+"""The administrator's API token page: a new token is shown once, revoked tokens stop working,
+the last use is displayed; hostile names render inert."""
+
+from __future__ import annotations
+
+import re
+
+from flask import Flask
+from sqlalchemy import select
+
+from app.auth.models import ApiToken, Role
+from app.db import transaction
+from tests.conftest import csrf_from
+from tests.integration.fixtures_security import login_as
+
+
+def test_admin_creates_uses_and_revokes_a_token(app: Flask) -> None:
+    admin = login_as(app, Role.ADMIN)
+    page = admin.get("/admin/jetons")
+    assert page.status_code == 200 and "Aucun jeton." in page.get_data(as_text=True)
+    csrf = csrf_from(page.get_data(as_text=True))
+
+    empty = admin.post("/admin/jetons", data={"csrf_token": csrf, "name": ""})
+    assert empty.status_code == 422
+    assert "Indiquez un nom." in empty.get_data(as_text=True)
+    assert "Choisissez au moins une portée." in empty.get_data(as_text=True)
+
+    created = admin.post(
+        "/admin/jetons",
+        data={"csrf_token": csrf, "name": "<script>GED</script>", "scopes": ["read"]},
+    )
+    assert created.status_code == 200
+    html = created.get_data(as_text=True)
+    match = re.search(r'<code id="new-token" class="hash">(pph_[^<]+)</code>', html)
+    assert match, html
+    plaintext = match.group(1)
+    assert "<script>GED" not in html and "&lt;script&gt;GED" in html
+    with transaction(app.extensions["paraphe"].session_factory) as session:
+        token = session.scalars(select(ApiToken)).one()
+        assert plaintext not in token.token_hash and token.scopes == "read"
+
+    # Shown once: the list does not show it again.
+    assert plaintext not in admin.get("/admin/jetons").get_data(as_text=True)
+
+    api = app.test_client()
+    bearer = {"Authorization": f"Bearer {plaintext}"}
+    assert api.get("/api/v1/documents", headers=bearer).status_code == 200
+    listing = admin.get("/admin/jetons").get_data(as_text=True)
+    assert "jamais" not in listing.split("<h2>")[0]  # last use recorded and displayed
+
+    revoked = admin.post(f"/admin/jetons/{token.id}/revocation", data={"csrf_token": csrf})
+    assert revoked.status_code == 302
+    assert "révoqué le" in admin.get("/admin/jetons").get_data(as_text=True)
+    assert api.get("/api/v1/documents", headers=bearer).status_code == 401
+
+    unknown = admin.post("/admin/jetons/999/revocation", data={"csrf_token": csrf})
+    assert unknown.status_code == 302
+    assert "inconnu" in admin.get("/admin/jetons").get_data(as_text=True)
+
+
+def test_other_roles_cannot_reach_the_token_page(app: Flask) -> None:
+    for role in (Role.SALES, Role.LEGAL, Role.ARCHIVIST):
+        browser = login_as(app, role)
+        assert browser.get("/admin/jetons").status_code == 403

@@ -1,0 +1,124 @@
+"""Builders of contract documents for the rendering tests (no database, no Flask app)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+from typing import Any
+
+from app.rendering.contract import (
+    ContractDocument,
+    ParticularTerm,
+    Party,
+    QuoteLineView,
+    Signer,
+    VatBreakdown,
+)
+from app.rendering.pdf import FetchAttempt
+
+# Read from the shared folder at test time, never copied into the repository.
+CGV_FIXTURE = Path(__file__).resolve().parents[4] / "shared/fixtures/cgv/dendreo-cgv-2.2.md"
+
+HOSTILE_CLIENT_NAME = "<script>alert(1)</script>"
+HOSTILE_STRINGS = (
+    "<script>alert(1)</script>",
+    "{{ 7*7 }}",
+    '<img src="http://evil/x.png">',
+    "url(file:///etc/passwd)",
+)
+CENT = Decimal("0.01")
+
+
+def _cent(value: Decimal) -> Decimal:
+    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def build_document(cgv_text: str, /, **changes: Any) -> ContractDocument:
+    """A realistic contract: 20 quote lines at two VAT rates, two particular terms."""
+    lines = []
+    for i in range(1, 21):
+        quantity = Decimal(i % 4 + 1) if i % 7 else Decimal("2.5")
+        unit_price = _cent(Decimal("1234.50") * i / 7)
+        rate = Decimal("5.5") if i % 5 == 0 else Decimal("20")
+        lines.append(
+            QuoteLineView(
+                position=i,
+                designation=f"Module {i} — abonnement mensuel",
+                quantity=quantity,
+                unit_price=unit_price,
+                vat_rate=rate,
+                total_excl_vat=_cent(quantity * unit_price),
+            )
+        )
+    bases: dict[Decimal, Decimal] = {}
+    for line in lines:
+        bases[line.vat_rate] = bases.get(line.vat_rate, Decimal("0")) + line.total_excl_vat
+    breakdown = tuple(
+        VatBreakdown(rate=rate, base=base, vat=_cent(base * rate / 100))
+        for rate, base in sorted(bases.items(), reverse=True)
+    )
+    total_excl = sum((b.base for b in breakdown), Decimal("0"))
+    total_vat = sum((b.vat for b in breakdown), Decimal("0"))
+    values: dict[str, Any] = {
+        "contract_number": "CTR-2026-0001",
+        "version": 1,
+        "generated_at": datetime(2026, 1, 15, 13, 5, tzinfo=UTC),
+        "vendor": Party(
+            legal_name="QUANTOS EVOLUTION",
+            siren="799001391",
+            vat_number="FR12799001391",
+            address_lines=("19 rue Émile Duclaux", "75015 Paris"),
+            representative_name="Jean Dupont",
+            representative_email="jean.dupont@dendreo.example",
+            representative_title="Président",
+        ),
+        "client": Party(
+            legal_name=HOSTILE_CLIENT_NAME,
+            siren="123456789",
+            vat_number=None,
+            address_lines=("1 place {{ 7*7 }}", "69002 Lyon"),
+            representative_name="Marie Curie",
+            representative_email="marie.curie@client.example",
+        ),
+        "quote_number": "DEV-2026-0042",
+        "quote_date": date(2026, 1, 10),
+        "quote_valid_until": date(2026, 3, 1),
+        "lines": tuple(lines),
+        "total_excl_vat": total_excl,
+        "vat_breakdown": breakdown,
+        "total_vat": total_vat,
+        "total_incl_vat": total_excl + total_vat,
+        "particular_terms": (
+            ParticularTerm(
+                "Durée et reconduction",
+                'Engagement de 12 mois, renouvelable par "tacite reconduction" !\n\n'
+                "Préavis : 3 mois par lettre recommandée.",
+            ),
+            ParticularTerm("Clause de test", "\n\n".join(HOSTILE_STRINGS)),
+        ),
+        "cgv_label": "2.2",
+        "cgv_effective_date": date(2022, 9, 4),
+        "cgv_markdown": cgv_text,
+        "cgv_sha256": sha256_text(cgv_text),
+        "signers": (
+            Signer("Jean Dupont", "jean.dupont@dendreo.example", "Pour QUANTOS EVOLUTION"),
+            Signer("Marie Curie", "marie.curie@client.example", "Pour le Client"),
+        ),
+    }
+    values.update(changes)
+    return ContractDocument(**values)
+
+
+@dataclass(frozen=True)
+class RenderedContract:
+    document: ContractDocument
+    pdf: bytes
+    fetches: tuple[FetchAttempt, ...]
+    seconds: float

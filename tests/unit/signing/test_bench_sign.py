@@ -1,0 +1,77 @@
+"""bench/sign.py runs and reports its figures as one JSON object (timings are not judged)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[3]
+BENCH = REPO_ROOT / "bench" / "sign.py"
+
+
+@pytest.mark.slow
+def test_quick_run_ends_with_a_json_summary() -> None:
+    result = subprocess.run(
+        [sys.executable, str(BENCH), "--quick"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) > 1, "a human-readable summary comes before the JSON line"
+    summary = json.loads(lines[-1])
+
+    assert isinstance(summary, dict)
+    assert set(summary) == {
+        "bench",
+        "level",
+        "pages",
+        "ours_ms",
+        "baseline_ms",
+        "ratio",
+        "iterations",
+    }
+    assert summary["bench"] == "sign"
+    assert summary["level"] == "B-B"
+    assert summary["iterations"] == 3
+    assert isinstance(summary["pages"], int) and summary["pages"] > 0
+    for key in ("ours_ms", "baseline_ms", "ratio"):
+        value = summary[key]
+        assert isinstance(value, int | float) and not isinstance(value, bool), key
+        assert value > 0, key
+
+
+@pytest.mark.slow
+def test_lta_quick_run_counts_http_requests_per_document() -> None:
+    result = subprocess.run(
+        [sys.executable, str(BENCH), "--level", "lta", "--quick"],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+
+    assert summary["bench"] == "sign" and summary["level"] == "B-LTA"
+    assert summary["documents"] == 3
+    # Certification, three signers and the seal each timestamped, plus the document timestamp.
+    assert summary["timestamps_per_document"] == 6
+    # One TSA request per timestamp; revocation data fetched for the first document only.
+    assert summary["tsa_requests_per_document"] == summary["timestamps_per_document"]
+    assert summary["requests_per_document"] == summary["tsa_requests_per_document"]
+    assert summary["revocation_requests_first"] > 0
+    assert summary["first_document_requests"] == (
+        summary["requests_per_document"] + summary["revocation_requests_first"]
+    )
+    assert isinstance(summary["ms_per_document"], int | float) and summary["ms_per_document"] > 0

@@ -1,0 +1,67 @@
+"""Settings are validated at start and every problem is explained at once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from app.config import ConfigError, Settings
+
+
+def test_embedded_defaults(tmp_path: Path) -> None:
+    settings = Settings.from_env({"PARAPHE_INSTANCE_DIR": str(tmp_path)})
+    assert settings.database_url == f"sqlite:///{tmp_path / 'paraphe.db'}"
+    assert settings.storage_dir == tmp_path / "blobs"
+    assert settings.outbox_dir == tmp_path / "outbox"
+    assert settings.smtp_url is None and settings.tsa_url is None
+    # the per-installation secret is created once, private, and reused
+    secret_file = tmp_path / "secret_key"
+    assert secret_file.stat().st_mode & 0o777 == 0o600
+    assert (
+        Settings.from_env({"PARAPHE_INSTANCE_DIR": str(tmp_path)}).secret_key == settings.secret_key
+    )
+
+
+def test_postgres_url_uses_psycopg3(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {"PARAPHE_INSTANCE_DIR": str(tmp_path), "DATABASE_URL": "postgresql://u:p@db/paraphe"}
+    )
+    assert settings.database_url == "postgresql+psycopg://u:p@db/paraphe"
+    assert settings.database_backend == "postgresql"
+
+
+def test_every_problem_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env(
+            {
+                "PARAPHE_INSTANCE_DIR": str(tmp_path),
+                "DATABASE_URL": "mysql://x",
+                "PARAPHE_BASE_URL": "ftp://x",
+                "PARAPHE_SMTP_URL": "imap://x",
+                "PARAPHE_SEAL_PKCS12": str(tmp_path / "absent.p12"),
+                "PARAPHE_SIGNING_LINK_DAYS": "zéro",
+            }
+        )
+    message = str(info.value)
+    assert len(info.value.problems) == 5
+    for fragment in (
+        "DATABASE_URL",
+        "PARAPHE_BASE_URL",
+        "PARAPHE_SMTP_URL",
+        "PARAPHE_SEAL_PKCS12",
+        "PARAPHE_SIGNING_LINK_DAYS",
+    ):
+        assert fragment in message
+
+
+def test_secret_never_in_repr(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "PARAPHE_INSTANCE_DIR": str(tmp_path),
+            "PARAPHE_SECRET_KEY": "très-secret-123",
+            "PARAPHE_SEAL_PKCS12_PASSWORD": "p12-secret",
+        }
+    )
+    assert "très-secret-123" not in repr(settings)
+    assert "p12-secret" not in repr(settings)
