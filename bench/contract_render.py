@@ -51,8 +51,8 @@ from app.rendering.contract import (  # noqa: E402
     VatBreakdown,
     render_contract_pdf,
 )
+from tests.shared_fixtures import CGV_FIXTURE  # noqa: E402  (../shared, never copied)
 
-CGV_FIXTURE = REPO_ROOT / ".." / "shared" / "fixtures" / "cgv" / "dendreo-cgv-2.2.md"
 CENT = Decimal("0.01")
 
 

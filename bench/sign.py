@@ -61,8 +61,8 @@ from signing import (  # noqa: E402
     SignSpec,
 )
 from signing.devpki import issue_seal_certificate  # noqa: E402
+from tests.shared_fixtures import CGV_FIXTURE  # noqa: E402  (../shared, never copied)
 
-CGV_FIXTURE = REPO_ROOT.parent / "shared/fixtures/cgv/dendreo-cgv-2.2.md"
 PARIS = ZoneInfo("Europe/Paris")
 FIELD = "signer-1"
 SIGNER_NAME = "Marie Curie"

@@ -19,12 +19,11 @@ from sqlalchemy.engine import make_url
 from app import create_app, migrate
 from app.config import Settings
 from app.db import Base, make_engine
+from tests.shared_fixtures import CGV_FIXTURE as CGV_FIXTURE  # re-exported for the tests
 
 # The certomancer PKI over HTTP (session fixture `test_pki`), see tests/pki/.
 pytest_plugins = ["tests.pki.fixtures", "tests.pki.softhsm"]
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared"
-CGV_FIXTURE = SHARED / "fixtures" / "cgv" / "dendreo-cgv-2.2.md"
 
 
 def _postgres_database(base_url: str) -> Iterator[str]:

@@ -6,7 +6,6 @@ import hashlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from pathlib import Path
 from typing import Any
 
 from app.rendering.contract import (
@@ -18,9 +17,7 @@ from app.rendering.contract import (
     VatBreakdown,
 )
 from app.rendering.pdf import FetchAttempt
-
-# Read from the shared folder at test time, never copied into the repository.
-CGV_FIXTURE = Path(__file__).resolve().parents[4] / "shared/fixtures/cgv/dendreo-cgv-2.2.md"
+from tests.shared_fixtures import CGV_FIXTURE as CGV_FIXTURE  # read at test time, never copied
 
 HOSTILE_CLIENT_NAME = "<script>alert(1)</script>"
 HOSTILE_STRINGS = (
