@@ -4,6 +4,7 @@ paraphe db upgrade | db check         schema migrations
 paraphe users create …                users with a role
 paraphe tokens create|list|revoke     archivist API tokens (shown once, stored hashed)
 paraphe cgv publish …                 publish a CGV version from a Markdown file
+paraphe contracts bulk --author …     generate the contracts of all pending quotes, with a rate
 paraphe seal status                   the seal certificate: subject, expiry, days left
 paraphe demo                          demo data for the embedded defaults
 paraphe storage scrub                 re-hash every blob: mismatches, missing, orphans
@@ -68,6 +69,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(invoices_group)
     app.cli.add_command(signatures_group)
     app.cli.add_command(seal_group)  # paraphe seal status
+    from app.contracts.commands import contracts_group
+
+    app.cli.add_command(contracts_group)  # paraphe contracts bulk
 
 
 @click.group("db", cls=AppGroup, help="Migrations du schéma.")

@@ -199,6 +199,24 @@ def quotes_of(session: Session, client_id: int) -> list[Quote]:
     )
 
 
+def quotes_awaiting_contract(session: Session, today: date) -> list[Quote]:
+    """Draft quotes still valid on ``today``, oldest first: what a bulk generation takes."""
+    return list(
+        session.scalars(
+            select(Quote)
+            .where(Quote.status == QuoteStatus.DRAFT, Quote.valid_until >= today)
+            .order_by(Quote.id)
+        )
+    )
+
+
+def quote_by_number(session: Session, number: str) -> Quote:
+    quote = session.scalars(select(Quote).where(Quote.number == number)).first()
+    if quote is None:
+        raise QuoteNotFound(f"Devis {number} introuvable.")
+    return quote
+
+
 # --- Catalogue -------------------------------------------------------------------------------
 
 

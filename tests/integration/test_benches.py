@@ -1,4 +1,4 @@
-"""bench/restitution.py and bench/api.py run in --quick mode and end with their JSON summary
+"""Every bench in bench/ runs in --quick mode and ends with its JSON summary
 (timings are not judged here; docs/benchmarks.md records measured figures)."""
 
 from __future__ import annotations
@@ -77,3 +77,12 @@ def test_contract_render_bench_quick() -> None:
     _positive_numbers(
         summary, {"ours_ms", "naive_ms", "ratio", "peak_mb_100_pages", "first_render_ms"}
     )
+
+
+@pytest.mark.slow
+def test_contracts_bulk_bench_quick() -> None:
+    lines, summary = _run("contracts_bulk.py")
+    assert summary["bench"] == "contracts_bulk"
+    assert summary["contracts"] == 2
+    assert any("contrats/s" in line for line in lines)
+    _positive_numbers(summary, {"per_second", "ms_per_contract", "wall_s"})
