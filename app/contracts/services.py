@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -33,7 +32,6 @@ from app.rendering import contract as document
 from app.rendering.contract import template_precedence
 from app.rendering.docx import render_contract_docx
 from app.rendering.french import format_amount, format_date, format_decimal, format_percent
-from app.rendering.jinja import DEFAULT_TEMPLATE_DIRS, make_environment
 from app.terms.models import CgvVersion
 from app.terms.services import version_in_force
 from storage import BlobStore
@@ -428,11 +426,9 @@ def particular_clauses(
     return picked
 
 
-@functools.cache
 def _environment(templates_dir: Path | None) -> SandboxedEnvironment:
     """One sandboxed environment per template folder: it caches compiled templates."""
-    dirs = None if templates_dir is None else [templates_dir, *DEFAULT_TEMPLATE_DIRS]
-    return make_environment(dirs)
+    return document.template_environment(templates_dir)
 
 
 def get_contract(session: Session, contract_id: int) -> Contract:

@@ -9,6 +9,7 @@ arrive already rounded (``app.quotes.rules`` owns the rounding rule).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -22,8 +23,8 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 from jinja2.sandbox import SandboxedEnvironment
-from weasyprint.document import Page
 
+from app.rendering.compose import underlay_pages
 from app.rendering.errors import RenderingError
 from app.rendering.french import format_date
 from app.rendering.geometry import (
@@ -300,6 +301,15 @@ def contract_context(doc: ContractDocument) -> dict[str, Any]:
     }
 
 
+@functools.cache
+def template_environment(templates_dir: Path | None = None) -> SandboxedEnvironment:
+    """One sandboxed environment per template folder (the vendor's first, then the bundled
+    ones): it keeps the compiled templates, which Jinja would otherwise compile again for
+    every contract (a tenth of a render)."""
+    dirs = None if templates_dir is None else (templates_dir, *DEFAULT_TEMPLATE_DIRS)
+    return make_environment(dirs)
+
+
 def render_contract_html(
     doc: ContractDocument,
     env: SandboxedEnvironment,
@@ -338,8 +348,7 @@ def render_contract_pdf(
     if env is not None and templates_dir is not None:
         raise ValueError("templates_dir ou env, pas les deux")
     if env is None:
-        dirs = None if templates_dir is None else (templates_dir, *DEFAULT_TEMPLATE_DIRS)
-        env = make_environment(dirs)
+        env = template_environment(templates_dir)
     if assets_dir is None:
         vendor_assets = templates_dir / "assets" if templates_dir is not None else None
         assets_dir = (
@@ -349,21 +358,11 @@ def render_contract_pdf(
         )
     boxes = {f"signature-{slot.number}": slot.rect for slot in signature_slots(doc.signers)}
     if reuse_cgv_pages:
-        reused = _layout_reusing_cgv_pages(
-            doc, env, template_name, assets_dir, pdf_variant, fetch_log
+        composed = _render_reusing_cgv_pages(
+            doc, env, template_name, assets_dir, pdf_variant, fetch_log, boxes
         )
-        if reused is not None:
-            document, cgv = reused
-            # The cached CGV boxes are shared by every contract using them; WeasyPrint does
-            # not promise that drawing leaves boxes untouched, so draws that share them
-            # never run at the same time (a legal document must not depend on a race).
-            with _cgv_draw_lock:
-                return write_document(
-                    document,
-                    pdf_variant=pdf_variant,
-                    last_page_boxes=boxes,
-                    also_fetched_by=(cgv.url_fetcher,),
-                )
+        if composed is not None:
+            return composed
     html = render_contract_html(doc, env, template_name=template_name)
     return render_pdf(
         html,
@@ -375,13 +374,59 @@ def render_contract_pdf(
     )
 
 
-CGV_CACHE_SIZE = 4
-"""Laid-out CGV sections kept per process: a few CGV versions are in force at a time, and a
-20-page section laid out weighs some tens of MB (bench/contract_render.py measures it)."""
+CGV_CACHE_SIZE = 8
+"""Painted CGV sections kept per process: a few CGV versions are in force at a time; each
+entry is the section's PDF (some hundred KB for 20 pages) and its bookmarks and anchors."""
 
-_cgv_cache: OrderedDict[str, Any] = OrderedDict()
+NO_MARGIN_BOXES = (
+    "@page { "
+    + " ".join(
+        f"@{box} {{ content: none !important; }}"
+        for box in (
+            "top-left-corner",
+            "top-left",
+            "top-center",
+            "top-right",
+            "top-right-corner",
+            "right-top",
+            "right-middle",
+            "right-bottom",
+            "bottom-right-corner",
+            "bottom-right",
+            "bottom-center",
+            "bottom-left",
+            "bottom-left-corner",
+            "left-bottom",
+            "left-middle",
+            "left-top",
+        )
+    )
+    + " }"
+)
+"""The CGV section is painted without running headers or footers: each contract's frame
+supplies its own (contract number, parties, "page X / Y" over the whole document)."""
+
+
+@dataclass(frozen=True)
+class PageMarks:
+    """What a painted page carries besides its drawing: bookmarks (the PDF outline), anchors
+    (named destinations) and links, as WeasyPrint's ``Page`` holds them."""
+
+    bookmarks: tuple[Any, ...]
+    anchors: tuple[tuple[str, Any], ...]
+    links: tuple[Any, ...]
+
+
+@dataclass(frozen=True)
+class PaintedCgv:
+    """A CGV section laid out and painted once: its PDF pages and their marks."""
+
+    pdf: bytes
+    pages: tuple[PageMarks, ...]
+
+
+_cgv_cache: OrderedDict[str, PaintedCgv] = OrderedDict()
 _cgv_cache_lock = threading.Lock()
-_cgv_draw_lock = threading.Lock()
 _NEUTRAL_PARTY = Party(
     legal_name="-", siren="-", vat_number=None, address_lines=(), representative_name="-"
 )
@@ -389,7 +434,7 @@ _NEUTRAL_TIME = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def clear_cgv_page_cache() -> None:
-    """Forget the laid-out CGV sections (tests, memory)."""
+    """Forget the painted CGV sections (tests, memory)."""
     with _cgv_cache_lock:
         _cgv_cache.clear()
 
@@ -401,13 +446,15 @@ def _cgv_document(
     assets_dir: Path,
     pdf_variant: str | None,
     fetch_log: list[FetchAttempt] | None,
-) -> Any | None:
-    """The CGV section of ``doc`` laid out alone (``part="cgv"``), from the cache when the
-    same section HTML was laid out before; ``None`` when the template has no such part.
+) -> PaintedCgv | None:
+    """The CGV section of ``doc`` laid out and painted alone (``part="cgv"``), from the
+    cache when the same section HTML was painted before; ``None`` when the template has no
+    such part.
 
     The section is rendered from a copy of ``doc`` whose contract-specific fields are
     neutral, so its HTML, the cache key, depends only on the CGV text, labels, template and
-    assets. Its pages carry no running header or footer: the contract's frame supplies them.
+    assets. Its pages carry no running header or footer (``NO_MARGIN_BOXES``): the
+    contract's frame supplies them.
     """
     neutral = replace(
         doc,
@@ -440,29 +487,45 @@ def _cgv_document(
         assets_dir=assets_dir,
         pdf_variant=pdf_variant,
         fetch_log=fetch_log,
+        extra_css=NO_MARGIN_BOXES,
+    )
+    painted = PaintedCgv(
+        pdf=write_document(document, pdf_variant=pdf_variant),
+        pages=tuple(
+            PageMarks(
+                bookmarks=tuple(page.bookmarks),
+                anchors=tuple(page.anchors.items()),
+                links=tuple(page.links),
+            )
+            for page in document.pages
+        ),
     )
     with _cgv_cache_lock:
-        _cgv_cache[key] = document
+        _cgv_cache[key] = painted
         while len(_cgv_cache) > CGV_CACHE_SIZE:
             _cgv_cache.popitem(last=False)
-    return document
+    return painted
 
 
-def _layout_reusing_cgv_pages(
+def _render_reusing_cgv_pages(
     doc: ContractDocument,
     env: SandboxedEnvironment,
     template_name: str,
     assets_dir: Path,
     pdf_variant: str | None,
     fetch_log: list[FetchAttempt] | None,
-) -> tuple[Any, Any] | None:
-    """The whole contract laid out with the CGV pages reused, and the cached CGV document
-    they come from: ``None`` when not possible (the caller then lays the full HTML out).
+    last_page_boxes: dict[str, Rect],
+) -> bytes | None:
+    """The contract's PDF with the CGV pages painted once and reused: ``None`` when not
+    possible (the caller then renders the full HTML).
 
     The frame (``part="frame"``: cover, quote, particular terms, one empty page per CGV page,
-    precedence, signatures) is laid out per contract, so its running header and its
-    "page X / Y" count over the whole document. Each empty CGV page of the frame then gets
-    the content of the matching cached CGV page under the frame's own header and footer.
+    precedence, signatures) is laid out and painted per contract, so its running header and
+    its "page X / Y" count over the whole document. Each empty CGV page of the frame gets
+    the bookmarks and anchors of the matching CGV page before painting (the outline is the
+    one a full render would have), then, in the PDF, the CGV page's drawing underneath its
+    header and footer (``app.rendering.compose``). Only the frame is painted per contract:
+    the CGV text, most of the pages, is neither laid out nor painted again.
     """
     cgv = _cgv_document(doc, env, template_name, assets_dir, pdf_variant, fetch_log)
     if cgv is None:
@@ -488,9 +551,10 @@ def _layout_reusing_cgv_pages(
         f"cgv-slot-{n + 1}" not in frame.pages[index].anchors for n, index in enumerate(expected)
     ):
         return None  # the template does not give each CGV page its own empty page
-    pages = list(frame.pages)
-    for index, cgv_page in zip(expected, cgv.pages, strict=True):
-        frame_box = frame.pages[index]._page_box
-        content = cgv_page._page_box.children[0]
-        pages[index] = Page(frame_box.copy_with_children([content, *frame_box.children[1:]]))
-    return frame.copy(pages), cgv
+    for index, marks in zip(expected, cgv.pages, strict=True):
+        page = frame.pages[index]
+        page.bookmarks = [*page.bookmarks, *marks.bookmarks]
+        page.anchors.update(marks.anchors)
+        page.links = [*page.links, *marks.links]
+    painted = write_document(frame, pdf_variant=pdf_variant, last_page_boxes=last_page_boxes)
+    return underlay_pages(painted, cgv.pdf, list(zip(expected, range(count), strict=True)))

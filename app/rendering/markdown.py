@@ -9,7 +9,7 @@ contract still shows every address the text mentions. French typography is appli
 
 from __future__ import annotations
 
-from functools import cache
+from functools import cache, lru_cache
 
 from markdown_it import MarkdownIt
 from markdown_it.rules_core import StateCore
@@ -27,6 +27,18 @@ def markdown_to_html(md: str, *, heading_offset: int = 0) -> Markup:
     """
     if heading_offset < 0:
         raise ValueError("heading_offset doit être positif ou nul")
+    return _render(md, heading_offset)
+
+
+def clear_markdown_cache() -> None:
+    """Forget the rendered texts (tests, benchmarks)."""
+    _render.cache_clear()
+
+
+@lru_cache(maxsize=64)
+def _render(md: str, heading_offset: int) -> Markup:
+    # Pure function of its arguments, and every contract renders the 20-page CGV text of its
+    # version: a few versions in force make the cache hit almost always.
     parser = _parser()
     tokens = parser.parse(md)
     if heading_offset:

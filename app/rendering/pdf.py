@@ -16,6 +16,7 @@ identifier from the content. The same HTML therefore gives the same bytes.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,7 +24,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from weasyprint import HTML
+from weasyprint import CSS, HTML
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from app.rendering.errors import ForbiddenResourceError, RenderingError
@@ -192,19 +194,54 @@ def layout_pdf(
     assets_dir: Path,
     pdf_variant: str | None = "pdf/a-3b",
     fetch_log: list[FetchAttempt] | None = None,
+    extra_css: str | None = None,
 ) -> Any:
     """Lay ``html`` out: a WeasyPrint ``Document`` whose pages can be reused or combined.
 
-    Same fetcher and same refusals as ``render_pdf``.
+    Same fetcher and same refusals as ``render_pdf``. ``extra_css``: a stylesheet of the
+    service's own (never template input) applied after the document's.
     """
     fetcher = AssetFetcher(base_url, assets_dir, fetch_log)
     with _rendering_errors():
+        font_config = font_configuration(assets_dir)
+        stylesheets = (
+            [CSS(string=extra_css, url_fetcher=fetcher, font_config=font_config)]
+            if extra_css
+            else None
+        )
         document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
-            pdf_variant=pdf_variant
+            pdf_variant=pdf_variant, stylesheets=stylesheets, font_config=font_config
         )
     if fetcher.refusals:
         raise fetcher.refusals[0]
     return document
+
+
+_fonts = threading.local()
+
+
+def font_configuration(assets_dir: Path) -> FontConfiguration:
+    """The thread's WeasyPrint font configuration for the fonts of ``assets_dir``.
+
+    WeasyPrint otherwise builds a new one per document: every ``@font-face`` font is fetched,
+    copied to a temporary folder and registered with Fontconfig again, for each contract.
+    Kept per thread (Fontconfig objects are not shared between threads) and per assets
+    folder, since WeasyPrint keys a loaded font by its ``@font-face`` rule, whose URLs are
+    the same base URL for every assets folder.
+    """
+    per_thread: dict[Path, FontConfiguration] | None = getattr(_fonts, "configs", None)
+    if per_thread is None:
+        per_thread = _fonts.configs = {}
+    key = assets_dir.resolve()
+    config = per_thread.get(key)
+    if config is None:
+        config = per_thread[key] = FontConfiguration()
+    return config
+
+
+def clear_font_configurations() -> None:
+    """Forget this thread's loaded fonts: the next document fetches them again (tests)."""
+    _fonts.configs = {}
 
 
 def write_document(

@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 
 from app.rendering.contract import ContractDocument, render_contract_pdf
-from app.rendering.pdf import FetchAttempt
+from app.rendering.pdf import FetchAttempt, clear_font_configurations
 from tests.unit.rendering.factory import CGV_FIXTURE, RenderedContract, build_document
 
 
@@ -27,6 +27,7 @@ def rendered_contract(make_document: Callable[..., ContractDocument]) -> Rendere
     """The full contract rendered once for the whole session (about a second)."""
     document = make_document()
     log: list[FetchAttempt] = []
+    clear_font_configurations()  # fonts are loaded once per thread: see every fetch
     start = time.perf_counter()
     pdf = render_contract_pdf(document, fetch_log=log)
     seconds = time.perf_counter() - start
