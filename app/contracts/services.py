@@ -38,12 +38,6 @@ from storage import BlobStore
 
 # The order of precedence is a setting of the contract template (vendors differ); this is the
 # default, which follows Code civil art. 1119: particular terms prevail over general ones.
-DEFAULT_PRECEDENCE = (
-    "Conditions particulières",
-    "Proposition commerciale",
-    "Conditions générales de vente",
-)
-
 
 def _discount_label(kind: DiscountKind, value: Decimal) -> str:
     if kind is DiscountKind.PERCENT:
