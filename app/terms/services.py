@@ -275,8 +275,18 @@ def archive_pdf(
     """The version's PDF/A, rendered once and archived (kind cgv, no client). A version
     published before PDFs existed (command line) gets it on first request; the rendering is
     deterministic (dates are the publication time), so it is the same document either way."""
-    if version.document_id is not None:
-        document = session.get(Document, version.document_id)
+    document_id = version.document_id
+    if document_id is None and version.id is not None:
+        # Two first requests at once must not archive the PDF twice: the second waits for
+        # the first's commit on the version row, then reads its document (PostgreSQL; on
+        # SQLite every write transaction is already serialised by BEGIN IMMEDIATE). A
+        # column read, not a refresh: the caller may hold unflushed changes on the version.
+        session.flush()
+        document_id = session.scalar(
+            select(CgvVersion.document_id).where(CgvVersion.id == version.id).with_for_update()
+        )
+    if document_id is not None:
+        document = session.get(Document, document_id)
         assert document is not None  # foreign key
         return document
     pdf = render_cgv_pdf(

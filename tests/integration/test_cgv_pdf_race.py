@@ -1,0 +1,56 @@
+"""Two first requests for a CGV version's PDF at the same time archive it once: the second
+waits for the first and serves the same document (no duplicate archive row, no error)."""
+
+from __future__ import annotations
+
+import threading
+
+from flask import Flask
+from sqlalchemy import select
+
+from app.archive.models import Document, DocumentKind
+from app.db import transaction, utcnow
+from app.terms import services
+from app.terms.models import CgvVersion
+from tests.integration.fixtures_security import count, publish_short_cgv, runtime
+
+
+def test_concurrent_first_requests_archive_the_cgv_pdf_once(app: Flask) -> None:
+    publish_short_cgv(app)  # published from code: no PDF yet, as a command-line publication
+    rt = runtime(app)
+    # On PostgreSQL both transactions read "no PDF yet" before either archives it: the row
+    # lock must serialise them. On SQLite the second transaction cannot even start before
+    # the first commits (BEGIN IMMEDIATE): the threads only start together.
+    concurrent_reads = rt.engine.dialect.name == "postgresql"
+    start = threading.Barrier(2)
+    seen = threading.Barrier(2)
+    results: list[int] = []
+    errors: list[BaseException] = []
+
+    def first_request() -> None:
+        try:
+            start.wait(timeout=30)
+            with transaction(rt.session_factory) as session:
+                version = session.scalars(select(CgvVersion)).one()
+                if concurrent_reads:
+                    assert version.document_id is None
+                    seen.wait(timeout=30)  # both have seen "no PDF yet"
+                document = services.archive_pdf(
+                    session, rt.store, version, vendor_name="Éditeur", now=utcnow(), actor="t"
+                )
+                results.append(document.id)
+        except BaseException as exc:  # reported below, with the thread's own traceback
+            errors.append(exc)
+
+    threads = [threading.Thread(target=first_request) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert not errors, errors
+    assert len(results) == 2 and results[0] == results[1]
+    assert count(app, Document, Document.kind == DocumentKind.CGV) == 1
+    with rt.session_factory() as session:
+        version = session.scalars(select(CgvVersion)).one()
+        assert version.document_id == results[0]
