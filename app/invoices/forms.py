@@ -57,3 +57,22 @@ class SyntecIndexForm(FrenchForm):
     month = StringField("Mois (AAAA-MM)", validators=[InputRequired(), Length(max=7)])
     value = StringField("Valeur de l'indice Syntec", validators=[InputRequired(), Length(max=20)])
     save = SubmitField("Enregistrer l'indice")
+
+
+class CreditNoteForm(FrenchForm):
+    """An avoir on an issued invoice: its cancellation, or one credited amount."""
+
+    mode = SelectField(
+        "Nature de l'avoir",
+        choices=[
+            SelectChoice("cancel", "Annulation totale de la facture"),
+            SelectChoice("partial", "Avoir partiel (un montant)"),
+        ],
+    )
+    reason = StringField("Motif", validators=[InputRequired(), Length(max=500)])
+    designation = StringField(
+        "Désignation (avoir partiel)", validators=[Optional(), Length(max=500)]
+    )
+    amount = StringField("Montant HT crédité (€)", validators=[Optional(), Length(max=20)])
+    vat_rate = SelectField("Taux de TVA", validators=[Optional()])
+    issue_credit = SubmitField("Émettre l'avoir")

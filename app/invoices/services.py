@@ -58,7 +58,7 @@ from app.invoices.models import (
 )
 from app.numbering.services import next_number
 from app.quotes.rules import LineInput, Totals, compute_totals
-from app.rendering.french import format_decimal
+from app.rendering.french import format_amount, format_decimal
 from storage import BlobStore
 
 DEFAULT_PAYMENT_METHOD = "Virement bancaire"
@@ -330,7 +330,8 @@ def issue_credit_note(
         if already + totals.total_incl_vat > invoice.total_incl_vat:
             remaining = invoice.total_incl_vat - already
             problems["total"] = (
-                f"L'avoir dépasse ce qui reste à créditer sur {invoice.number} ({remaining} € TTC)."
+                f"L'avoir dépasse ce qui reste à créditer sur {invoice.number} "
+                f"({format_amount(remaining)} TTC)."
             )
     if problems:
         raise CreditNoteInvalid(problems)
@@ -435,6 +436,13 @@ def archive_credit_note(
     if note.document_id is None:
         note.document_id = archived.id
     return archived
+
+
+def get_credit_note(session: Session, note_id: int) -> CreditNote:
+    note = session.get(CreditNote, note_id)
+    if note is None:
+        raise InvoiceNotFound(f"Avoir n° {note_id} introuvable.")
+    return note
 
 
 def get_invoice(session: Session, invoice_id: int) -> Invoice:

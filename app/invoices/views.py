@@ -1,9 +1,12 @@
 from __future__ import annotations
 
+from decimal import Decimal
+
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from app.archive.models import Document
 from app.archive.services import read_content
 from app.auth.guards import current_user, require
 from app.auth.rules import Permission
@@ -15,12 +18,14 @@ from app.db import utcnow
 from app.errors import DomainError, FieldErrors
 from app.forms import apply_field_errors
 from app.invoices import services
-from app.invoices.document import render_invoice_pdf
+from app.invoices.document import credit_note_document, render_invoice_pdf
 from app.invoices.errors import RateMissing
-from app.invoices.forms import ManualInvoiceForm, PaymentForm, SyntecIndexForm
+from app.invoices.forms import CreditNoteForm, ManualInvoiceForm, PaymentForm, SyntecIndexForm
+from app.invoices.models import Invoice
 from app.invoices.rules import MAX_LINES
 from app.quotes import rules as quote_rules
 from app.quotes.forms import LineForm
+from app.rendering.french import format_percent
 from app.wiring import db_session, runtime
 
 bp = Blueprint("invoices", __name__, url_prefix="/factures")
@@ -132,6 +137,10 @@ def new() -> str | Response | tuple[str, int]:
 @bp.route("/<int:invoice_id>")
 @require(Permission.VIEW_INVOICES)
 def show(invoice_id: int) -> str:
+    return _show(invoice_id, _credit_form(services.get_invoice(db_session(), invoice_id)))
+
+
+def _show(invoice_id: int, credit_form: CreditNoteForm) -> str:
     db = db_session()
     invoice = services.get_invoice(db, invoice_id)
     return render_template(
@@ -140,7 +149,15 @@ def show(invoice_id: int) -> str:
         totals=services.totals_of(invoice),
         due=services.amount_due(db, invoice),
         form=PaymentForm(),
+        credit_form=credit_form,
     )
+
+
+def _credit_form(invoice: Invoice) -> CreditNoteForm:
+    form = CreditNoteForm()
+    rates = sorted({line.vat_rate for line in invoice.lines}, reverse=True)
+    form.vat_rate.choices = [SelectChoice(str(r), format_percent(r)) for r in rates]
+    return form
 
 
 @bp.route("/<int:invoice_id>/paiement", methods=["POST"])
@@ -256,3 +273,85 @@ def syntec() -> str | Response | tuple[str, int]:
         status = 422
     indices = services.syntec_indices(db)
     return render_template("invoices/syntec.html", form=form, indices=indices), status
+
+
+@bp.route("/<int:invoice_id>/avoir", methods=["POST"])
+@require(Permission.ISSUE_INVOICES)
+def credit_note(invoice_id: int) -> str | Response | tuple[str, int]:
+    """Issue an avoir: the whole invoice (cancellation) or one amount at one of its VAT
+    rates. Refusals (nothing left to credit, missing reason, unreadable amount) come back as
+    field errors on the invoice page; no number is taken."""
+    db = db_session()
+    invoice = services.get_invoice(db, invoice_id)
+    form = _credit_form(invoice)
+    if not form.validate_on_submit():
+        return _show(invoice_id, form), 422
+    lines: list[quote_rules.LineInput] | None = None
+    if form.mode.data == "partial":
+        amount = quote_rules.parse_decimal(form.amount.data or "")
+        vat = quote_rules.parse_decimal(form.vat_rate.data or "")
+        if amount is None or amount <= 0:
+            form.amount.errors = ["Indiquez le montant HT à créditer, positif (ex. 250,00)."]
+        if not (form.designation.data or "").strip():
+            form.designation.errors = ["Indiquez ce que l'avoir crédite."]
+        if vat is None:
+            form.vat_rate.errors = ["Choisissez un des taux de TVA de la facture."]
+        if amount is None or vat is None or form.amount.errors or form.designation.errors:
+            return _show(invoice_id, form), 422
+        lines = [
+            quote_rules.LineInput((form.designation.data or "").strip(), Decimal("1"), amount, vat)
+        ]
+    user = current_user()
+    assert user is not None
+    try:
+        note = services.issue_credit_note(
+            db,
+            invoice=invoice,
+            reason=form.reason.data or "",
+            lines=lines,
+            now=utcnow(),
+            actor=f"user:{user.id}",
+            created_by_id=user.id,
+        )
+    except FieldErrors as exc:
+        db.rollback()
+        for key, message in exc.errors.items():
+            field = {"reason": form.reason}.get(key, form.amount)
+            field.errors = [*field.errors, message]
+        return _show(invoice_id, form), 422
+    db.commit()
+    _archive_credit_note(note.id)
+    flash(f"Avoir {note.number} émis sur la facture {invoice.number}.", "success")
+    return redirect(url_for("invoices.show", invoice_id=invoice_id))
+
+
+def _archive_credit_note(note_id: int) -> None:
+    """Render the avoir's Factur-X PDF after the issuing commit, then archive it."""
+    db = db_session()
+    rt = runtime()
+    note = services.get_credit_note(db, note_id)
+    pdf = render_invoice_pdf(credit_note_document(note, rt.settings.vendor))
+    services.archive_credit_note(db, rt.store, note, pdf, now=utcnow(), actor="system")
+    db.commit()
+
+
+@bp.route("/avoirs/<int:note_id>/pdf")
+@require(Permission.VIEW_INVOICES)
+def credit_note_pdf(note_id: int) -> Response:
+    db = db_session()
+    note = services.get_credit_note(db, note_id)
+    if note.document_id is None:
+        _archive_credit_note(note_id)  # issued, PDF not produced yet (crash in between)
+        db.refresh(note)
+    document = db.get(Document, note.document_id) if note.document_id else None
+    if document is None:
+        abort(404)
+    user = current_user()
+    assert user is not None
+    data = read_content(db, runtime().store, document, actor=f"user:{user.id}", now=utcnow())
+    db.commit()
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{document.filename}"'},
+    )

@@ -23,3 +23,19 @@ def make_invoice(app: Flask, client_id: int) -> int:
             actor="test",
         )
         return invoice.id
+
+
+def make_credit_note(app: Flask, client_id: int) -> int:
+    """An avoir cancelling a new invoice (its PDF is produced on first download)."""
+    from app.invoices.services import get_invoice, issue_credit_note
+
+    invoice_id = make_invoice(app, client_id)
+    with transaction(runtime(app).session_factory) as session:
+        note = issue_credit_note(
+            session,
+            invoice=get_invoice(session, invoice_id),
+            reason="Annulation",
+            now=utcnow(),
+            actor="test",
+        )
+        return note.id

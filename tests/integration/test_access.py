@@ -36,7 +36,7 @@ from tests.integration.fixtures_security import (
     sign_through_services,
 )
 from tests.integration.helpers import make_token
-from tests.integration.invoice_fixtures import make_invoice
+from tests.integration.invoice_fixtures import make_credit_note, make_invoice
 
 # Routes anyone may open: the login page, logging out, the landing page (which redirects an
 # anonymous visitor to the login page) and the signer's pages, where the link is the credential.
@@ -140,6 +140,7 @@ def world(app: Flask) -> World:
 # ran (no other PDF rendered, no mail sent), which is what the matrix checks.
 ALLOWED_POST_STATUS = {"contracts.generate": 409, "contracts.send": 409}
 ALLOWED_POST_STATUS["contracts.new_version"] = 422  # posted without a reason
+ALLOWED_POST_STATUS["invoices.credit_note"] = 422  # posted without a reason
 
 
 def _cgv_version_id(app: Flask) -> int:
@@ -182,6 +183,8 @@ def web_url(app: Flask, rule: Rule, world: World) -> str:
     }
     if "invoice_id" in rule.arguments:
         values["invoice_id"] = make_invoice(app, world.client_id)
+    if "note_id" in rule.arguments:
+        values["note_id"] = make_credit_note(app, world.client_id)
     missing = set(rule.arguments) - set(values)
     assert not missing, f"add URL values for the new route {rule.endpoint}: {missing}"
     with app.test_request_context():
