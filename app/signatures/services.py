@@ -1232,19 +1232,32 @@ def evidence_data(session: Session, request_id: int) -> dict[str, Any] | None:
     }
 
 
-def apply_evidence_seal(pdf: bytes, key: SigningKey, *, now: datetime, sealer: str) -> bytes:
-    return sign_pdf(
-        pdf,
-        key,
-        SignSpec(
-            field_name=EVIDENCE_FIELD,
-            signer_name=sealer,
-            signed_at=now.astimezone(PARIS),
-            reason="Cachet de la plateforme sur le dossier de preuve",
-            location="Paraphe",
-            existing_fields_only=False,
-        ),
+def apply_evidence_seal(
+    pdf: bytes,
+    key: SigningKey,
+    *,
+    now: datetime,
+    sealer: str,
+    trust: TrustServices | None = None,
+) -> bytes:
+    """The platform seal on the evidence file, at the same level as the contract's seal.
+
+    With ``trust`` (a TSA is configured): PAdES B-LTA through the same trust services as the
+    contract (timestamped seal, its validation data in the DSS, document timestamp last), so
+    the evidence can be validated offline as long as the contract can; TimestampError /
+    ValidationDataError when the TSA or revocation data is unavailable, nothing is written
+    and the sweeper retries. Without: B-B, like the contract."""
+    spec = SignSpec(
+        field_name=EVIDENCE_FIELD,
+        signer_name=sealer,
+        signed_at=now.astimezone(PARIS),
+        reason="Cachet de la plateforme sur le dossier de preuve",
+        location="Paraphe",
+        existing_fields_only=False,
     )
+    if trust is not None:
+        return seal_pdf(pdf, key, spec, trust)
+    return sign_pdf(pdf, key, spec)
 
 
 def record_evidence(
