@@ -16,7 +16,7 @@ from app.invoices.models import (
 )
 from app.numbering.models import NumberSequence
 from app.quotes.models import Product, Quote, QuoteLine, SetupFeeInstalment
-from app.signatures.models import SignatureRequest, Signer
+from app.signatures.models import ReplacedSigningLink, SignatureRequest, Signer
 from app.terms.models import CgvAcceptance, CgvNotification, CgvVersion
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "Product",
     "Quote",
     "QuoteLine",
+    "ReplacedSigningLink",
     "SetupFeeInstalment",
     "SignatureRequest",
     "Signer",

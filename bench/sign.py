@@ -10,13 +10,20 @@ the same seal key, without a timestamp authority:
 * baseline: stock pyHanko as its documentation shows it, per document
   ``SimpleSigner.load(key.pem, cert.pem, ...)`` then ``signers.sign_pdf(...)``.
 
+By default both seal key types are measured in one run, one after the other: an RSA-2048
+seal under the dev root (the usual seal-certificate key) and the dev PKI's ECDSA P-256 seal.
+``--key pkcs11`` puts the ECDSA seal in a fresh SoftHSM2 token instead: ours loads it once
+with ``signing.load_pkcs11``; stock builds pyHanko's ``PKCS11Signer`` per document.
+
 Each path is warmed up once, then timed ``--iterations`` times; medians are reported.
 Both signed outputs are verified once against the dev root, so that a broken path is never
-benchmarked. The last line printed is one JSON object (see docs/benchmarks.md).
+benchmarked. The last line printed is one JSON object (see docs/benchmarks.md) with, per key
+measured, ``<key>_ours_ms``, ``<key>_baseline_ms`` and ``<key>_ratio`` (key: rsa, ecdsa,
+pkcs11).
 
 Run from the repository root::
 
-    .venv/bin/python bench/sign.py [--quick] [--iterations N] [--key ecdsa|rsa-2048]
+    .venv/bin/python bench/sign.py [--quick] [--iterations N] [--key both|ecdsa|rsa-2048|pkcs11]
     .venv/bin/python bench/sign.py --level lta [--quick] [--iterations N]
 
 With ``--level lta`` it instead runs, per document, a certification, three signers and a
@@ -306,15 +313,135 @@ def compare(
     return ours_t, baseline_t
 
 
+def stock_signer(
+    key_file: Path, cert_file: Path, chain_file: Path, passphrase: bytes
+) -> Callable[[bytes], bytes]:
+    """Stock pyHanko as its documentation shows it: SimpleSigner.load per document."""
+
+    def sign(pdf: bytes) -> bytes:
+        signer = signers.SimpleSigner.load(  # type: ignore[no-untyped-call]
+            str(key_file),
+            str(cert_file),
+            ca_chain_files=(str(chain_file),),
+            key_passphrase=passphrase,
+        )
+        assert signer is not None, "SimpleSigner.load failed"
+        return _stock_sign(pdf, signer)
+
+    return sign
+
+
+def _stock_sign(pdf: bytes, signer: signers.Signer) -> bytes:
+    out = signers.sign_pdf(
+        IncrementalPdfFileWriter(BytesIO(pdf)),
+        signers.PdfSignatureMetadata(
+            field_name=FIELD, subfilter=SigSeedSubFilter.PADES, md_algorithm="sha256", reason=REASON
+        ),
+        signer=signer,
+    )
+    result: bytes = out.getvalue()
+    return result
+
+
+KEY_DESCRIPTIONS = {
+    "rsa": "RSA-2048 seal under the dev root (PKCS#12)",
+    "ecdsa": "ECDSA P-256 (dev PKI seal, PKCS#12)",
+    "pkcs11": "ECDSA P-256 (dev PKI seal) in a SoftHSM2 token",
+}
+
+
+def measure_key(
+    kind: str, pdf: bytes, pki: DevPki, directory: Path, iterations: int
+) -> tuple[Timings, Timings] | None:
+    """Time ours against stock pyHanko with one key; None (after saying why) if broken."""
+    signed_at = datetime.now(PARIS)
+    cleanup: Callable[[], None] = lambda: None  # noqa: E731
+    if kind == "pkcs11":
+        key, baseline, cleanup = pkcs11_paths(pki, directory)
+    else:
+        p12_path = pki.pkcs12_path if kind == "ecdsa" else rsa_seal(pki)
+        key_file, cert_file, chain_file = export_pem(p12_path, pki.passphrase, directory)
+        key = signing.load_pkcs12(p12_path, pki.passphrase)
+        baseline = stock_signer(key_file, cert_file, chain_file, pki.passphrase)
+
+    def ours() -> bytes:
+        return signing.sign_pdf(pdf, key, SignSpec(FIELD, SIGNER_NAME, signed_at, reason=REASON))
+
+    try:
+        # Never benchmark something broken: both outputs must verify.
+        for label, function in (("ours", ours), ("baseline", lambda: baseline(pdf))):
+            report = signing.verify_pdf(function(), [pki.root_cert_pem])
+            if not report.all_intact_and_valid:
+                print(
+                    f"error: the {label} {kind} signature does not verify: {report}",
+                    file=sys.stderr,
+                )
+                return None
+        return compare(ours, lambda: baseline(pdf), iterations)
+    finally:
+        cleanup()
+
+
+def pkcs11_paths(
+    pki: DevPki, directory: Path
+) -> tuple[signing.SigningKey, Callable[[bytes], bytes], Callable[[], None]]:
+    """The dev seal key in a fresh SoftHSM2 token: ours (``signing.load_pkcs11`` once) and
+    stock pyHanko (a ``PKCS11Signer`` per document on an open session)."""
+    import os
+
+    import pkcs11
+    from pyhanko.sign.pkcs11 import PKCS11Signer
+
+    from tests.pki.softhsm import SOFTHSM_MODULE, TOKEN_LABEL, USER_PIN, create_token
+
+    private_key, cert, chain = pkcs12.load_key_and_certificates(
+        pki.pkcs12_path.read_bytes(), pki.passphrase
+    )
+    assert isinstance(private_key, ec.EllipticCurvePrivateKey) and cert is not None
+    der = serialization.Encoding.DER
+    labels = [("seal", cert.public_bytes(der))]
+    labels += [(f"ca-{i}", c.public_bytes(der)) for i, c in enumerate(chain)]
+    config = create_token(directory / "softhsm", private_key, labels)
+    os.environ["SOFTHSM2_CONF"] = str(config)
+    chain_labels = [label for label, _ in labels[1:]]
+    key = signing.load_pkcs11(
+        SOFTHSM_MODULE, TOKEN_LABEL, USER_PIN, cert_label="seal", chain_labels=chain_labels
+    )
+    # PKCS#11 logs in per application, not per session: stock pyHanko opening and logging in
+    # per document (PKCS11SigningContext) fails while our session is open. The stock path
+    # therefore gets its own session (logged in through ours) and builds pyHanko's
+    # PKCS11Signer per document, which looks up the key and certificates in the token.
+    session = pkcs11.lib(SOFTHSM_MODULE).get_token(token_label=TOKEN_LABEL).open()
+
+    def baseline(pdf: bytes) -> bytes:
+        signer = PKCS11Signer(
+            pkcs11_session=session,
+            cert_label="seal",
+            key_label="seal",
+            other_certs_to_pull=chain_labels,
+            # As ours: hash in software, SoftHSM lacks the combined ECDSA-SHA256 mechanism.
+            use_raw_mechanism=True,
+        )
+        return _stock_sign(pdf, signer)
+
+    def close() -> None:
+        session.close()
+        key.close()
+
+    return key, baseline, close
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="3 iterations: proves it works")
     parser.add_argument("--iterations", type=int, default=None, help="timed signatures per path")
     parser.add_argument(
         "--key",
-        choices=("ecdsa", "rsa-2048"),
-        default="ecdsa",
-        help="the dev PKI's ECDSA P-256 seal (default) or an RSA-2048 seal under the dev root",
+        choices=("both", "ecdsa", "rsa-2048", "pkcs11"),
+        default="both",
+        help="both (default): an RSA-2048 seal under the dev root and the dev PKI's ECDSA P-256 "
+        "seal, one after the other; or one of them; pkcs11: the ECDSA seal in a SoftHSM2 token "
+        "(ours: load_pkcs11 once; stock: a PKCS11Signer per document)",
     )
     parser.add_argument(
         "--level",
@@ -332,6 +459,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--iterations must be at least 1")
     if args.level == "lta":
         return main_lta(iterations)
+    kinds = {"both": ["rsa", "ecdsa"], "rsa-2048": ["rsa"]}.get(args.key, [args.key])
 
     start = time.perf_counter()
     contract, (x1, y1, x2, y2), source = build_pdf()
@@ -340,83 +468,38 @@ def main(argv: list[str] | None = None) -> int:
         contract, [SignatureFieldSpec(FIELD, SignatureBox(page=-1, x1=x1, y1=y1, x2=x2, y2=y2))]
     )
     pages = page_count(pdf)
-
-    with tempfile.TemporaryDirectory(prefix="paraphe-bench-sign-") as tmp:
-        pki = signing.ensure_dev_pki(Path(tmp) / "pki")
-        root_pem = pki.root_cert_pem
-        p12_path = pki.pkcs12_path if args.key == "ecdsa" else rsa_seal(pki)
-        key_file, cert_file, chain_file = export_pem(p12_path, pki.passphrase, Path(tmp))
-
-        # (a) Paraphe: key loaded once, sign_pdf per document.
-        key = signing.load_pkcs12(p12_path, pki.passphrase)
-        signed_at = datetime.now(PARIS)
-
-        def ours() -> bytes:
-            return signing.sign_pdf(
-                pdf, key, SignSpec(FIELD, SIGNER_NAME, signed_at, reason=REASON)
-            )
-
-        # (b) stock pyHanko: SimpleSigner.load per document, default settings.
-        def baseline() -> bytes:
-            signer = signers.SimpleSigner.load(  # type: ignore[no-untyped-call]
-                str(key_file),
-                str(cert_file),
-                ca_chain_files=(str(chain_file),),
-                key_passphrase=pki.passphrase,
-            )
-            assert signer is not None, "SimpleSigner.load failed"
-            out = signers.sign_pdf(
-                IncrementalPdfFileWriter(BytesIO(pdf)),
-                signers.PdfSignatureMetadata(
-                    field_name=FIELD,
-                    subfilter=SigSeedSubFilter.PADES,
-                    md_algorithm="sha256",
-                    reason=REASON,
-                ),
-                signer=signer,
-            )
-            result: bytes = out.getvalue()
-            return result
-
-        # Never benchmark something broken: both outputs must verify.
-        for label, function in (("ours", ours), ("baseline", baseline)):
-            report = signing.verify_pdf(function(), [root_pem])
-            if not report.all_intact_and_valid:
-                print(f"error: the {label} signature does not verify: {report}", file=sys.stderr)
-                return 1
-
-        ours_t, baseline_t = compare(ours, baseline, iterations)
-        key_desc = "ECDSA P-256 (dev PKI seal)" if args.key == "ecdsa" else "RSA-2048"
-
-    ours_ms, baseline_ms = ours_t.median, baseline_t.median
-    ratio = baseline_ms / ours_ms
     print(
         f"document: {pages} pages, {len(pdf) / 1024:.0f} KiB, {source}, "
         f"rendered in {render_s:.1f} s"
     )
     print(
-        f"key: {key_desc}; level B-B (no TSA); {iterations} timed signatures per path, "
+        f"level B-B (no TSA); {iterations} timed signatures per path and key, "
         "after one warm-up, interleaved"
     )
-    print(f"  ours     (load_pkcs12 once, signing.sign_pdf):   {ours_t.describe()}")
-    print(f"  baseline (SimpleSigner.load + signers.sign_pdf): {baseline_t.describe()}")
-    print(
-        f"  speed-up: {ratio:.2f}x wall, "
-        f"{baseline_t.cpu_median / ours_t.cpu_median:.2f}x CPU (goal: 8x)"
-    )
-    print(
-        json.dumps(
-            {
-                "bench": "sign",
-                "level": "B-B",
-                "pages": pages,
-                "ours_ms": round(ours_ms, 2),
-                "baseline_ms": round(baseline_ms, 2),
-                "ratio": round(ratio, 2),
-                "iterations": iterations,
-            }
-        )
-    )
+    summary: dict[str, object] = {"bench": "sign", "level": "B-B", "pages": pages}
+    with tempfile.TemporaryDirectory(prefix="paraphe-bench-sign-") as tmp:
+        pki = signing.ensure_dev_pki(Path(tmp) / "pki")
+        for kind in kinds:
+            directory = Path(tmp) / kind
+            directory.mkdir()
+            timings = measure_key(kind, pdf, pki, directory, iterations)
+            if timings is None:
+                return 1
+            ours_t, baseline_t = timings
+            ratio = baseline_t.median / ours_t.median
+            stock = "PKCS11Signer" if kind == "pkcs11" else "SimpleSigner.load"
+            print(f"key: {KEY_DESCRIPTIONS[kind]}")
+            print(f"  ours     (key loaded once, signing.sign_pdf):   {ours_t.describe()}")
+            print(f"  baseline ({stock} + signers.sign_pdf): {baseline_t.describe()}")
+            print(
+                f"  speed-up: {ratio:.2f}x wall, "
+                f"{baseline_t.cpu_median / ours_t.cpu_median:.2f}x CPU (goal: 8x)"
+            )
+            summary[f"{kind}_ours_ms"] = round(ours_t.median, 2)
+            summary[f"{kind}_baseline_ms"] = round(baseline_t.median, 2)
+            summary[f"{kind}_ratio"] = round(ratio, 2)
+    summary["iterations"] = iterations
+    print(json.dumps(summary))
     return 0
 
 

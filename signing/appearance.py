@@ -10,7 +10,9 @@ CJK names add a font that has them (e.g. Noto Sans CJK) to
 Each font is prepared once per process, on first use (a few hundred
 milliseconds for DejaVu Sans): read, stripped of the tables a PDF never needs,
 cut down to Latin coverage for the common case, and given its HarfBuzz face.
-Every signature then only subsets that prepared copy.
+Every signature then only subsets that prepared copy, and the subset font
+program, compressed, is kept per font and glyph set (see _FontFileCache): the
+same signer's next signature embeds it without subsetting again.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import functools
 import logging
 import struct
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -29,8 +32,10 @@ from typing import Any
 import uharfbuzz as hb
 from fontTools import subset
 from fontTools.ttLib import TTFont
+from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.font.api import FontEngineFactory
-from pyhanko.pdf_utils.font.opentype import GlyphAccumulator
+from pyhanko.pdf_utils.font.opentype import CIDFontType2, GlyphAccumulator
+from pyhanko.pdf_utils.generic import pdf_name
 from pyhanko.pdf_utils.text import TextBoxStyle
 from pyhanko.pdf_utils.writer import BasePdfFileWriter
 from pyhanko.pdf_utils.xref import ObjectStream
@@ -196,27 +201,64 @@ class _PdfUnitsGlyphAccumulator(GlyphAccumulator):
         # subset_source: cheap, HarfBuzz reads tables only when shaping.)
         self.hb_font = hb.Font(font.hb_face)
         self.hb_font.scale = (_PDF_GLYPH_UNITS, _PDF_GLYPH_UNITS)
+        self._variant = font
+        # The embedded font program, once known: from the cache, or saved
+        # after subsetting (see _extract_subset and _CachedFontFileType2).
+        self.font_file: bytes | None = None
+        if isinstance(self.cidfont_obj, CIDFontType2) and "glyf" in self.tt:
+            prefix = f"{self.subset_prefix}+" if self.subset_prefix else ""
+            self.cidfont_obj = _CachedFontFileType2(
+                self.tt, self.cidfont_obj.name.removeprefix(prefix), self.subset_prefix, self
+            )
+
+    def subset_key(self) -> tuple[_FontVariant, frozenset[int]]:
+        """What the embedded TrueType subset depends on: the font and the glyph ids kept
+        (glyph ids are retained, so the program does not depend on anything else)."""
+        return self._variant, frozenset(self._glyphs) | self._variant.always_embedded
 
     def _extract_subset(self, options: subset.Options | None = None) -> None:
-        if options is None:
-            # pyHanko's defaults (the layout tables are already gone from the
-            # copy being subset, see _FontVariant; listed again in case).
-            options = subset.Options(layout_closure=False)
-            options.drop_tables += list(_DROPPED_BEFORE_SUBSETTING)
-        super()._extract_subset(options)
-        if "glyf" in self.tt:
-            # By default fontTools' save decodes, re-measures and re-encodes
-            # every glyph kept, only to recompute bounding boxes already in
-            # each glyph's header: about 10 ms per signature. The glyphs
-            # are copied byte for byte instead and the font-wide values
-            # computed from their headers; maxp keeps the whole font's
-            # maxima, upper bounds that the subset stays within.
-            _set_font_extents(self.tt)
-            self.tt.recalcBBoxes = False
+        if not isinstance(self.cidfont_obj, _CachedFontFileType2):
+            # CFF fonts: pyHanko's way (the layout tables are already gone from
+            # the copy being subset, see _FontVariant; listed again in case).
+            if options is None:
+                options = subset.Options(layout_closure=False)
+                options.drop_tables += list(_DROPPED_BEFORE_SUBSETTING)
+            super()._extract_subset(options)
+            return
+        # Most of a signature's font work, skipped when the same glyphs (the
+        # same signer's name, reason and date format) were embedded before.
+        self.font_file = _FONT_FILES.get(self.subset_key())
+        if self.font_file is None:
+            self._subset_truetype()
+
+    def _subset_truetype(self) -> None:
+        # pyHanko's _extract_subset with its defaults for TrueType (glyph ids
+        # retained, layout tables dropped), keeping the always-embedded glyphs.
+        options = subset.Options(layout_closure=False)
+        options.drop_tables += list(_DROPPED_BEFORE_SUBSETTING)
+        options.retain_gids = True
+        subsetter = subset.Subsetter(options=options)
+        subsetter.populate(gids=sorted(self.subset_key()[1]))
+        subsetter.subset(self.tt)
+        # By default fontTools' save decodes, re-measures and re-encodes every
+        # glyph kept, only to recompute bounding boxes already in each glyph's
+        # header: about 10 ms per signature. The glyphs are copied byte for
+        # byte instead and the font-wide values computed from their headers;
+        # maxp keeps the whole font's maxima, upper bounds that the subset
+        # stays within.
+        _set_font_extents(self.tt)
+        self.tt.recalcBBoxes = False
 
     def _get_cid_and_width(self, glyph_id: int) -> tuple[int, int]:
         if glyph_id not in self._glyphs:
-            cid, width = super()._get_cid_and_width(glyph_id)
+            widths = self._variant.advance_widths
+            if self.use_raw_gids and glyph_id < len(widths):
+                # TrueType: the CID is the glyph id; the width comes from the
+                # variant's table, read once per process (pyHanko would decode
+                # the post and hmtx tables of this signature's copy for it).
+                cid, width = glyph_id, widths[glyph_id]
+            else:
+                cid, width = super()._get_cid_and_width(glyph_id)
             self._glyphs[glyph_id] = (
                 cid,
                 round(width * _PDF_GLYPH_UNITS / self._font_units_per_em),
@@ -225,6 +267,83 @@ class _PdfUnitsGlyphAccumulator(GlyphAccumulator):
 
 
 _PDF_GLYPH_UNITS = 1000
+
+
+class _CachedFontFileType2(CIDFontType2):
+    """pyHanko's TrueType CID font, embedding its program from the cache when it can.
+
+    The font descriptor (metrics of the whole font, read before subsetting)
+    and the /W widths do not depend on the subset; the program does, on the
+    glyphs kept only.
+    """
+
+    def __init__(
+        self,
+        tt: TTFont,
+        base_ps_name: str,
+        subset_prefix: str | None,
+        accumulator: _PdfUnitsGlyphAccumulator,
+    ) -> None:
+        super().__init__(tt, base_ps_name, subset_prefix)
+        self._accumulator = accumulator
+
+    def set_font_file(self, writer: BasePdfFileWriter) -> generic.IndirectObject:
+        accumulator = self._accumulator
+        encoded = accumulator.font_file
+        if encoded is None:
+            program = BytesIO()
+            self.tt_font.save(program)
+            stream = generic.StreamObject(stream_data=program.getvalue())
+            stream.compress()  # type: ignore[no-untyped-call]
+            encoded = stream.encoded_data
+            _FONT_FILES.put(accumulator.subset_key(), encoded)
+        font_stream = generic.StreamObject(
+            {pdf_name("/Filter"): pdf_name("/FlateDecode")}, encoded_data=encoded
+        )
+        reference = writer.add_object(font_stream)
+        self._font_descriptor[pdf_name("/FontFile2")] = reference
+        return reference
+
+
+class _FontFileCache:
+    """Process-wide LRU: (font, glyph ids) -> compressed embedded font program.
+
+    A signer's name, the reason and the date format fix the glyphs drawn (the
+    digits are always embedded, see _FontVariant.always_embedded), so the
+    same signer (the vendor's countersigner, the platform) gets the same
+    program every time: subsetting, saving and compressing it is done once.
+    Entries are a few KB (DejaVu Sans: ~6 KB for a Latin signature).
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple[_FontVariant, frozenset[int]], bytes] = OrderedDict()
+
+    def get(self, key: tuple[_FontVariant, frozenset[int]]) -> bytes | None:
+        with self._lock:
+            value = self._entries.get(key)
+            if value is not None:
+                self._entries.move_to_end(key)
+            return value
+
+    def put(self, key: tuple[_FontVariant, frozenset[int]], value: bytes) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+_FONT_FILES = _FontFileCache(256)
+
+# Characters whose glyphs every embedded subset has: those of the date and
+# time, which change from one signature to the next.
+_ALWAYS_EMBEDDED = "0123456789"
 
 # Tables the embedded subset never contains. A PDF viewer needs only outlines,
 # advances and hinting: the layout tables serve shaping, which HarfBuzz has
@@ -261,6 +380,12 @@ class _FontVariant:
     subset_source: bytes
     hb_face: hb.Face
     codepoints: frozenset[int]
+    # Glyph ids always put in the embedded subset (the digits), so that the
+    # subset, and the cache of it (see _FontFileCache), does not change with
+    # the date and time drawn in each signature.
+    always_embedded: frozenset[int] = frozenset()
+    # Advance widths in font units, by glyph id.
+    advance_widths: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True, eq=False)
@@ -329,7 +454,11 @@ def _variant(data: bytes) -> _FontVariant:
     # recalcBBoxes=False: the head table's bounding box, which pyHanko copies
     # into the PDF font descriptor, stays that of the original font.
     with TTFont(BytesIO(data), recalcBBoxes=False, recalcTimestamp=False) as tt:
-        codepoints = frozenset(tt.getBestCmap() or {})
+        cmap = tt.getBestCmap() or {}
+        codepoints = frozenset(cmap)
+        always = frozenset(tt.getGlyphID(cmap[ord(c)]) for c in _ALWAYS_EMBEDDED if ord(c) in cmap)
+        metrics = tt["hmtx"].metrics
+        advance_widths = tuple(metrics[name][0] for name in tt.getGlyphOrder())
         if "GPOS" in tt and "kern" in tt:
             # fontTools drops a legacy kern table when GPOS has the kerning.
             del tt["kern"]
@@ -339,7 +468,11 @@ def _variant(data: bytes) -> _FontVariant:
         source = BytesIO()
         tt.save(source)
     return _FontVariant(
-        subset_source=source.getvalue(), hb_face=hb.Face(data), codepoints=codepoints
+        subset_source=source.getvalue(),
+        hb_face=hb.Face(data),
+        codepoints=codepoints,
+        always_embedded=always,
+        advance_widths=advance_widths,
     )
 
 

@@ -120,7 +120,7 @@ class SealKey(CertificateFacts):
     _asn1_certificate: asn1_x509.Certificate = field(repr=False)
     _asn1_chain: tuple[asn1_x509.Certificate, ...] = field(repr=False)
     # The signing-certificate-v2 signed attribute (DER), the same in every
-    # signature: see _LoadedKeySigner.
+    # signature: see FixedSigningCertificateSigner.
     _signing_certificate_attribute: bytes = field(repr=False)
 
     @classmethod
@@ -144,7 +144,7 @@ class SealKey(CertificateFacts):
             _private_key=private_key,
             _asn1_certificate=asn1_certificate,
             _asn1_chain=tuple(_to_asn1(c) for c in chain),
-            _signing_certificate_attribute=_signing_certificate_attribute(asn1_certificate),
+            _signing_certificate_attribute=signing_certificate_attribute(asn1_certificate),
         )
 
     def pyhanko_signer(self) -> Signer:
@@ -211,30 +211,19 @@ def check_certificate_validity(
     )
 
 
-class _LoadedKeySigner(Signer):
-    """pyHanko signer over an already-parsed ``cryptography`` private key.
+class FixedSigningCertificateSigner(Signer):
+    """A pyHanko signer that reuses its key's signing-certificate-v2 attribute.
 
-    Also reuses the key's signing-certificate-v2 attribute. pyHanko builds it
-    afresh for every signature from the certificate's parsed fields, and
-    asn1crypto then re-encodes that structure field by field, several times
-    over while nesting it into the CMS: about 12 ms of every signature, for
-    bytes that never change. Parsed from its DER, the same attribute
-    keeps its encoding and costs next to nothing. Exactly the value pyHanko
-    computes is used (see :func:`_signing_certificate_attribute`).
+    pyHanko builds that attribute afresh for every signature from the certificate's parsed
+    fields, and asn1crypto then re-encodes that structure field by field, several times
+    over while nesting it into the CMS: about 12 ms of every signature, for bytes that
+    never change. Parsed from its DER, the same attribute keeps its encoding and costs next
+    to nothing. Exactly the value pyHanko computes is used (see
+    :func:`signing_certificate_attribute`), built once per key by the key (PKCS#12 or
+    PKCS#11) and handed to each signer it makes.
     """
 
-    def __init__(
-        self,
-        private_key: _PrivateKey,
-        signing_cert: asn1_x509.Certificate,
-        registry: SimpleCertificateStore,
-        signing_certificate_attribute: bytes,
-    ) -> None:
-        # embed_roots: some validators cannot build a path without the root in
-        # the CMS, and the few hundred bytes it costs are accounted for.
-        super().__init__(signing_cert=signing_cert, cert_registry=registry, embed_roots=True)
-        self._private_key = private_key
-        self._signing_certificate_attribute = signing_certificate_attribute
+    _signing_certificate_attribute: bytes
 
     def _signed_attr_providers(
         self,
@@ -261,6 +250,23 @@ class _LoadedKeySigner(Signer):
                 yield _FixedAttribute(self._signing_certificate_attribute)
             else:
                 yield provider
+
+
+class _LoadedKeySigner(FixedSigningCertificateSigner):
+    """pyHanko signer over an already-parsed ``cryptography`` private key."""
+
+    def __init__(
+        self,
+        private_key: _PrivateKey,
+        signing_cert: asn1_x509.Certificate,
+        registry: SimpleCertificateStore,
+        signing_certificate_attribute: bytes,
+    ) -> None:
+        # embed_roots: some validators cannot build a path without the root in
+        # the CMS, and the few hundred bytes it costs are accounted for.
+        super().__init__(signing_cert=signing_cert, cert_registry=registry, embed_roots=True)
+        self._private_key = private_key
+        self._signing_certificate_attribute = signing_certificate_attribute
 
     async def async_sign_raw(
         self, data: bytes, digest_algorithm: str, dry_run: bool = False
@@ -291,8 +297,9 @@ class _FixedAttribute(CMSAttributeProvider):
         return cms.CMSAttribute.load(self._der)
 
 
-def _signing_certificate_attribute(certificate: asn1_x509.Certificate) -> bytes:
-    # What pyHanko's SigningCertificateV2Provider produces, built once.
+def signing_certificate_attribute(certificate: asn1_x509.Certificate) -> bytes:
+    """The DER signing-certificate-v2 attribute pyHanko's SigningCertificateV2Provider
+    produces for ``certificate``: build it once per key."""
     value = as_signing_certificate_v2(certificate)
     attribute: bytes = simple_cms_attribute("signing_certificate_v2", value).dump()  # type: ignore[no-untyped-call]
     return attribute

@@ -22,7 +22,11 @@ from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
 from pyhanko.sign.signers import Signer
 
 from signing.errors import KeyLoadError, SigningError
-from signing.keys import CertificateFacts
+from signing.keys import (
+    CertificateFacts,
+    FixedSigningCertificateSigner,
+    signing_certificate_attribute,
+)
 
 __all__ = ["Pkcs11Key", "load_pkcs11"]
 
@@ -38,17 +42,28 @@ class Pkcs11Key(CertificateFacts):
     chain_labels: tuple[str, ...]
     _session: Any = field(repr=False)
     _asn1_certificate: asn1_x509.Certificate = field(repr=False)
+    # Found once at load time and reused by every signature, like a PKCS#12 key's parsed
+    # key: the private key's handle (valid as long as the session), the chain read from the
+    # token, and the signing-certificate-v2 attribute (DER, see
+    # FixedSigningCertificateSigner). pyHanko's PKCS11Signer would otherwise search the
+    # token for the key and each chain certificate, and rebuild the attribute (~12 ms of
+    # asn1crypto), at every signature.
+    _asn1_chain: tuple[asn1_x509.Certificate, ...] = field(repr=False)
+    _key_handle: Any = field(repr=False)
+    _signing_certificate_attribute: bytes = field(repr=False)
     # A PKCS#11 session must not be used by two threads at once.
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def pyhanko_signer(self) -> Signer:
         return _LockedPkcs11Signer(
             self._lock,
+            self._key_handle,
+            self._signing_certificate_attribute,
             pkcs11_session=self._session,
             key_label=self.key_label,
             signing_cert=self._asn1_certificate,
-            other_certs_to_pull=self.chain_labels,
-            bulk_fetch=False,
+            ca_chain=self._asn1_chain,
+            other_certs_to_pull=(),
             embed_roots=True,
             # Hash in software, sign the digest on the token: SoftHSM 2.6 and
             # many HSMs lack the combined ECDSA-with-SHA-256 mechanism.
@@ -86,7 +101,7 @@ def load_pkcs11(
     try:
         certificate = _certificate(session, cert_label)
         chain = tuple(_certificate(session, label) for label in chain_labels)
-        _check_private_key(session, key_label)
+        key_handle = _private_key(session, key_label)
     except KeyLoadError:
         session.close()
         raise
@@ -98,6 +113,9 @@ def load_pkcs11(
         chain_labels=tuple(chain_labels),
         _session=session,
         _asn1_certificate=certificate,
+        _asn1_chain=chain,
+        _key_handle=key_handle,
+        _signing_certificate_attribute=signing_certificate_attribute(certificate),
     )
 
 
@@ -114,22 +132,45 @@ def _certificate(session: Any, label: str) -> asn1_x509.Certificate:
     return asn1_x509.Certificate.load(bytes(found[0][Attribute.VALUE]))
 
 
-def _check_private_key(session: Any, label: str) -> None:
+def _private_key(session: Any, label: str) -> Any:
     from pkcs11 import Attribute, ObjectClass
 
     found = list(
-        session.get_objects({Attribute.CLASS: ObjectClass.PRIVATE_KEY, Attribute.LABEL: label})
+        session.get_objects(
+            {
+                Attribute.CLASS: ObjectClass.PRIVATE_KEY,
+                Attribute.LABEL: label,
+                Attribute.SIGN: True,
+            }
+        )
     )
     if len(found) != 1:
         raise KeyLoadError(
-            f"PKCS#11 token: expected one private key labelled {label!r}, found {len(found)}"
+            f"PKCS#11 token: expected one signing private key labelled {label!r}, "
+            f"found {len(found)}"
         )
+    return found[0]
 
 
-class _LockedPkcs11Signer(PKCS11Signer):
-    def __init__(self, lock: threading.Lock, **kwargs: Any) -> None:
+class _LockedPkcs11Signer(FixedSigningCertificateSigner, PKCS11Signer):
+    """pyHanko's PKCS#11 signer over the key's handle, chain and attribute found at load
+    time, one signature at a time on the shared session."""
+
+    def __init__(
+        self,
+        lock: threading.Lock,
+        key_handle: Any,
+        signing_certificate_attribute: bytes,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(**kwargs)
         self._token_lock = lock
+        self._signing_certificate_attribute = signing_certificate_attribute
+        # The signing certificate and chain are given, nothing is left to pull: mark the
+        # objects loaded with the handle found once, so pyHanko does not search the token
+        # again (PKCS11Signer._load_objects) before each signature.
+        self._key_handle = key_handle
+        self._loaded = True
 
     async def async_sign_raw(
         self, data: bytes, digest_algorithm: str, dry_run: bool = False

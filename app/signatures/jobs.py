@@ -171,7 +171,7 @@ def seal_evidence(wf: Workflow, request_id: int, *, now: datetime) -> bool:
         return False
     json_bytes = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True).encode()
     pdf = services.apply_evidence_seal(
-        render_evidence_pdf(data), wf.seal_key(), now=now, sealer=wf.sealer
+        render_evidence_pdf(data), wf.seal_key(), now=now, sealer=wf.sealer, trust=wf.trust()
     )
     with transaction(wf.session_factory) as session:
         return (

@@ -102,3 +102,27 @@ class Signer(Base):
     consent_text: Mapped[str | None] = mapped_column(Text)
 
     request: Mapped[SignatureRequest] = relationship(back_populates="signers")
+
+
+class LinkReplacement(StrEnum):
+    REMINDER = "reminder"
+    RESEND = "resend"
+
+
+class ReplacedSigningLink(Base):
+    """A signing link that a newer one replaced (reminder or resend by sales).
+
+    A signer has one valid link at a time (``Signer.token_hash``): links are stored hashed
+    only, so a reminder cannot mail the same link again and issues a new one. The replaced
+    link's hash is kept here so that opening it says why it stopped working and which mail
+    to use, rather than "unknown link"."""
+
+    __tablename__ = "replaced_signing_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    signer_id: Mapped[int] = mapped_column(ForeignKey("signers.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    replaced_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[LinkReplacement] = mapped_column(enum_column(LinkReplacement))
+
+    signer: Mapped[Signer] = relationship()

@@ -49,7 +49,14 @@ from app.signatures.errors import (
     SigningLinkUnknown,
     StaleRevision,
 )
-from app.signatures.models import RequestStatus, SignatureRequest, Signer, SignerStatus
+from app.signatures.models import (
+    LinkReplacement,
+    ReplacedSigningLink,
+    RequestStatus,
+    SignatureRequest,
+    Signer,
+    SignerStatus,
+)
 from app.terms import services as terms
 from app.terms.models import AcceptanceMethod
 from signing import (
@@ -252,8 +259,8 @@ def notify_next_group(
     invitations: list[Invitation] = []
     for signer in request.signers:
         if signer.group == group and signer.status is SignerStatus.PENDING:
-            token = rules.new_link_token()
-            signer.token_hash = rules.token_hash(token)
+            # After a resend, the signer's earlier link is replaced (see _new_link).
+            token = _new_link(session, signer, now=now, reason=LinkReplacement.RESEND)
             deadline = now + timedelta(days=link_days)
             if request.expires_at is not None:
                 deadline = min(deadline, request.expires_at)
@@ -309,6 +316,7 @@ def find_signer(
         stmt = stmt.with_for_update()
     signer = session.scalar(stmt)
     if signer is None:
+        _refuse_replaced_link(session, token)
         raise SigningLinkUnknown("Ce lien de signature n'existe pas. Vérifiez l'adresse reçue.")
     if signer.status is SignerStatus.SIGNED and not allow_signed:
         when = signer.signed_at.astimezone(PARIS) if signer.signed_at else None
@@ -326,6 +334,29 @@ def find_signer(
     ):
         raise SigningLinkGone("Cette demande de signature n'est plus active.")
     return signer
+
+
+def _refuse_replaced_link(session: Session, token: str) -> None:
+    """A link replaced by a reminder's or a resend's: say so (410) rather than "unknown"."""
+    replaced = session.scalar(
+        select(ReplacedSigningLink).where(ReplacedSigningLink.token_hash == rules.token_hash(token))
+    )
+    if replaced is None:
+        return
+    if replaced.signer.status is SignerStatus.SIGNED:
+        raise SigningLinkGone(
+            "Ce lien a été remplacé par un plus récent, avec lequel le document a été signé."
+        )
+    when = replaced.replaced_at.astimezone(PARIS)
+    by = (
+        "celui du courriel de rappel envoyé"
+        if replaced.reason is LinkReplacement.REMINDER
+        else "celui d'un nouvel envoi de la demande,"
+    )
+    raise SigningLinkGone(
+        f"Ce lien a été remplacé par {by} le {when:%d/%m/%Y à %H:%M}. "
+        "Pour signer, utilisez le lien du courriel le plus récent reçu de Paraphe."
+    )
 
 
 def open_link(
@@ -974,11 +1005,29 @@ def resend(
     return notify_next_group(session, request, now=now, link_days=link_days)
 
 
+def _new_link(session: Session, signer: Signer, *, now: datetime, reason: LinkReplacement) -> str:
+    """A new link token for ``signer``, replacing its current one, if any.
+
+    One valid link per signer at a time: links are stored hashed only (the token exists only
+    in the mail sent), so a reminder or a resend cannot mail the same link again and issues a
+    new one. The earlier link stops working at once; its hash is kept so that opening it
+    explains which mail to use instead (see find_signer)."""
+    if signer.token_hash is not None:
+        session.add(
+            ReplacedSigningLink(
+                signer=signer, token_hash=signer.token_hash, replaced_at=now, reason=reason
+            )
+        )
+    token = rules.new_link_token()
+    signer.token_hash = rules.token_hash(token)
+    return token
+
+
 def due_reminders(
     session: Session, *, now: datetime, schedule: tuple[int, ...]
 ) -> list[Invitation]:
     """Signers invited `schedule[k]` days ago who have not signed get reminder k+1, with a
-    new link (links exist only in mail: the earlier one is replaced)."""
+    new link that replaces the earlier one (see _new_link); its expiry stays the same."""
     reminders: list[Invitation] = []
     signers = session.scalars(
         select(Signer)
@@ -996,8 +1045,7 @@ def due_reminders(
             continue
         if now < signer.notified_at + timedelta(days=schedule[signer.reminders_sent]):
             continue
-        token = rules.new_link_token()
-        signer.token_hash = rules.token_hash(token)
+        token = _new_link(session, signer, now=now, reason=LinkReplacement.REMINDER)
         signer.reminders_sent += 1
         audit.record(
             session,
@@ -1232,19 +1280,32 @@ def evidence_data(session: Session, request_id: int) -> dict[str, Any] | None:
     }
 
 
-def apply_evidence_seal(pdf: bytes, key: SigningKey, *, now: datetime, sealer: str) -> bytes:
-    return sign_pdf(
-        pdf,
-        key,
-        SignSpec(
-            field_name=EVIDENCE_FIELD,
-            signer_name=sealer,
-            signed_at=now.astimezone(PARIS),
-            reason="Cachet de la plateforme sur le dossier de preuve",
-            location="Paraphe",
-            existing_fields_only=False,
-        ),
+def apply_evidence_seal(
+    pdf: bytes,
+    key: SigningKey,
+    *,
+    now: datetime,
+    sealer: str,
+    trust: TrustServices | None = None,
+) -> bytes:
+    """The platform seal on the evidence file, at the same level as the contract's seal.
+
+    With ``trust`` (a TSA is configured): PAdES B-LTA through the same trust services as the
+    contract (timestamped seal, its validation data in the DSS, document timestamp last), so
+    the evidence can be validated offline as long as the contract can; TimestampError /
+    ValidationDataError when the TSA or revocation data is unavailable, nothing is written
+    and the sweeper retries. Without: B-B, like the contract."""
+    spec = SignSpec(
+        field_name=EVIDENCE_FIELD,
+        signer_name=sealer,
+        signed_at=now.astimezone(PARIS),
+        reason="Cachet de la plateforme sur le dossier de preuve",
+        location="Paraphe",
+        existing_fields_only=False,
     )
+    if trust is not None:
+        return seal_pdf(pdf, key, spec, trust)
+    return sign_pdf(pdf, key, spec)
 
 
 def record_evidence(

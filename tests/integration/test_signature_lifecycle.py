@@ -4,6 +4,8 @@ the sweeper command and the operators' page of requests waiting for their seal."
 from __future__ import annotations
 
 from datetime import timedelta
+from email.message import Message
+from html import unescape
 
 import pytest
 from flask import Flask
@@ -14,6 +16,7 @@ from app.contracts.models import ContractVersion, VersionStatus
 from app.db import transaction, utcnow
 from app.signatures import services
 from app.signatures.models import RequestStatus, SignatureRequest, Signer, SignerStatus
+from app.signatures.rules import token_hash
 from signing import SigningError
 from tests.conftest import csrf_from
 from tests.integration.fixtures_security import (
@@ -25,7 +28,7 @@ from tests.integration.fixtures_security import (
     session_of,
     sign_through_services,
 )
-from tests.integration.helpers import authenticate, body_text, outbox_messages
+from tests.integration.helpers import authenticate, body_text, outbox_messages, signing_link
 
 SIGNER = "zoe@example.fr"
 
@@ -116,10 +119,10 @@ def test_resend_replaces_the_link_and_unlocks(app: Flask, link: str) -> None:
         f"/demandes-signature/{request.id}/renvoyer", data={"csrf_token": csrf_from(page)}
     )
     assert response.status_code == 302
-    assert app.test_client().get(link).status_code == 404  # the old link is gone
+    old = app.test_client().get(link)  # the old link is gone, and says why
+    assert old.status_code == 410
+    assert "remplacé par celui d'un nouvel envoi" in unescape(old.get_data(as_text=True))
     new = [m for m in outbox_messages(runtime(app).settings.outbox_dir) if m["To"] == SIGNER]
-    from tests.integration.helpers import signing_link
-
     fresh = signing_link(new[-1])
     assert fresh != link
     sign_through_services(app, fresh)  # unlocked: a code works again
@@ -138,6 +141,60 @@ def test_reminders_follow_the_schedule(app: Flask, link: str) -> None:
     assert "0 relance(s)." in runner.invoke(args=["signatures", "remind"]).output  # next at 7
     reminder = mails_to(app, SIGNER)[-1]
     assert "Ceci est un rappel" in reminder
+
+
+def test_a_reminder_replaces_the_link_and_the_old_one_says_so(app: Flask, link: str) -> None:
+    """One valid link per signer: links are stored hashed, so a reminder mails a new one and
+    the earlier links stop working with a clear French message (410), never a 500."""
+    runner = app.test_cli_runner()
+    browser = app.test_client()
+    authenticate(app, browser, link, SIGNER)  # mid-way through signing with the first link
+    csrf = csrf_from(browser.get(link).get_data(as_text=True))
+    links = [link]
+    for days in (3, 7):
+        with transaction(runtime(app).session_factory) as session:
+            signer = session.scalar(select(Signer))
+            assert signer is not None and signer.notified_at is not None
+            signer.notified_at = utcnow() - timedelta(days=days, minutes=1)
+            expires = signer.token_expires_at
+        assert "1 relance(s)." in runner.invoke(args=["signatures", "remind"]).output
+        links.append(signing_link(reminder_messages(app)[-1]))
+        with session_of(app) as session:
+            signer = session.scalar(select(Signer))
+            assert signer is not None
+            assert signer.token_expires_at == expires  # the deadline does not move
+            assert signer.token_hash == token_hash(links[-1].rsplit("/", 1)[1])
+    assert len(set(links)) == 3
+
+    for old in links[:2]:  # the invitation's link and the first reminder's
+        page = browser.get(old)
+        assert page.status_code == 410
+        text = unescape(page.get_data(as_text=True))
+        assert "remplacé par celui du courriel de rappel envoyé le" in text
+        assert "utilisez le lien du courriel le plus récent" in text
+        for sub in ("contrat.pdf", "cgv.pdf"):
+            assert browser.get(f"{old}/{sub}").status_code == 410
+        refused = browser.post(old, data={"csrf_token": csrf, "accept_cgv": "oui", "agree": "oui"})
+        assert refused.status_code == 410
+        assert "remplacé" in unescape(refused.get_data(as_text=True))
+        code = browser.post(f"{old}/code", data={"csrf_token": csrf})
+        assert code.status_code == 410
+    assert only_request(app).status is RequestStatus.SENT  # nothing was signed
+
+    # the latest link works: a new code, then the signature
+    sign_through_services(app, links[-1])
+    assert only_request(app).status is RequestStatus.COMPLETED
+    after = browser.get(links[0])
+    assert after.status_code == 410
+    assert "avec lequel le document a été signé" in unescape(after.get_data(as_text=True))
+
+
+def reminder_messages(app: Flask) -> list[Message]:
+    return [
+        m
+        for m in outbox_messages(runtime(app).settings.outbox_dir)
+        if m["To"] == SIGNER and "Ceci est un rappel" in body_text(m)
+    ]
 
 
 def test_expire_command_closes_overdue_requests(app: Flask, link: str) -> None:

@@ -176,7 +176,21 @@ def test_certified_timestamped_signatures_and_b_lta_seal(lta_app: Flask, test_pk
         assert "Signature Validation: Signature is Valid." in block, block
 
     # pyHanko's strict offline AdES long-term validation: everything needed is in the file
-    spec = PdfSignatureValidationSpec(
+    spec = offline_lta_spec(test_pki)
+    regular = reader.embedded_regular_signatures
+    assert [s.field_name for s in regular] == FIELDS
+    for sig in regular:
+        outcome = asyncio.run(ades_lta_validation(sig, spec))
+        assert outcome.ades_subindic.status is AdESStatus.PASSED, (
+            sig.field_name,
+            outcome.ades_subindic,
+            outcome.api_status.pretty_print_details(),
+        )
+
+
+def offline_lta_spec(test_pki: TestPki) -> PdfSignatureValidationSpec:
+    """Strict AdES validation trusting the test root, revocation data required, local only."""
+    return PdfSignatureValidationSpec(
         SignatureValidationSpec(
             cert_validation_policy=CertValidationPolicySpec(
                 trust_manager=SimpleTrustManager.build(
@@ -189,15 +203,6 @@ def test_certified_timestamped_signatures_and_b_lta_seal(lta_app: Flask, test_pk
             ),
         )
     )
-    regular = reader.embedded_regular_signatures
-    assert [s.field_name for s in regular] == FIELDS
-    for sig in regular:
-        outcome = asyncio.run(ades_lta_validation(sig, spec))
-        assert outcome.ades_subindic.status is AdESStatus.PASSED, (
-            sig.field_name,
-            outcome.ades_subindic,
-            outcome.api_status.pretty_print_details(),
-        )
 
 
 def test_tsa_down_leaves_the_request_unsealed_and_the_sweep_seals_it_later(
@@ -305,3 +310,80 @@ def test_tsa_down_leaves_the_request_unsealed_and_the_sweep_seals_it_later(
     assert report.signatures[-1].kind is SignatureKind.DOCUMENT_TIMESTAMP
     with session_of(lta_app) as session:
         assert services.stuck_requests(session) == []
+
+
+def evidence_pdf(app: Flask, request_id: int) -> bytes | None:
+    with session_of(app) as session:
+        request = session.get(SignatureRequest, request_id)
+        assert request is not None
+        if request.evidence_document is None:
+            return None
+        return app.extensions["paraphe"].store.get(request.evidence_document.sha256)
+
+
+def test_evidence_file_is_sealed_b_lta_like_the_contract_and_fails_closed(
+    lta_app: Flask, test_pki: TestPki, caplog: pytest.LogCaptureFixture
+) -> None:
+    # the TSA (with the OCSP responder and CRLs) goes down right after the contract's seal is
+    # recorded: the evidence cannot be sealed, and is not archived unsealed or at B-B
+    real_completion_mails = services.completion_mails
+
+    def sealed_then_tsa_down(*args: object, **kwargs: object) -> object:
+        test_pki.server.stop()
+        return real_completion_mails(*args, **kwargs)  # type: ignore[arg-type]
+
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(services, "completion_mails", sealed_then_tsa_down)
+            with caplog.at_level(logging.WARNING, logger="app.signatures.jobs"):
+                request_id = send_and_sign(lta_app)
+        assert signed_pdf(lta_app, request_id) is not None
+        assert evidence_pdf(lta_app, request_id) is None
+        assert any(
+            f"evidence of request {request_id} not sealed" in r.getMessage() for r in caplog.records
+        )
+        with session_of(lta_app) as session:
+            assert services.missing_evidence(session) == [request_id]
+        still_down = lta_app.test_cli_runner().invoke(args=["signatures", "sweep"])
+        assert still_down.exit_code == 1, still_down.output
+        assert evidence_pdf(lta_app, request_id) is None
+    finally:
+        test_pki.server.start()
+
+    swept = lta_app.test_cli_runner().invoke(args=["signatures", "sweep"])
+    assert swept.exit_code == 0, swept.output
+    pdf = evidence_pdf(lta_app, request_id)
+    assert pdf is not None
+
+    # our verifier (pyHanko's validator underneath): intact, valid, trusted, timestamped, B-LTA
+    report = verify_pdf(pdf, trust_roots(lta_app.extensions["paraphe"].settings))
+    assert report.all_ok, [s.problem for s in report.signatures]
+    seal, timestamp = report.signatures
+    assert seal.field_name == "cachet-preuve" and seal.kind is SignatureKind.SIGNATURE
+    assert seal.intact and seal.valid and seal.trusted and seal.timestamped
+    assert seal.pades_level is PadesLevel.B_LTA
+    assert timestamp.kind is SignatureKind.DOCUMENT_TIMESTAMP and timestamp.trusted
+    reader = PdfFileReader(BytesIO(pdf))
+    last = reader.embedded_signatures[-1]
+    assert last.sig_object["/Type"] == "/DocTimeStamp"
+    assert last.byte_range[-2] + last.byte_range[-1] == len(pdf)
+    # LTV-enabled: its validation data is in the DSS (certificates, OCSP responses, CRLs) ...
+    dss = reader.root["/DSS"]
+    assert len(dss["/Certs"]) >= 3 and len(dss["/OCSPs"]) >= 1 and len(dss["/CRLs"]) >= 1
+    # ... and strict offline AdES long-term validation passes with nothing fetched
+    (regular,) = reader.embedded_regular_signatures
+    outcome = asyncio.run(ades_lta_validation(regular, offline_lta_spec(test_pki)))
+    assert outcome.ades_subindic.status is AdESStatus.PASSED, (
+        outcome.ades_subindic,
+        outcome.api_status.pretty_print_details(),
+    )
+
+    # poppler agrees the seal is valid
+    path = Path(lta_app.extensions["paraphe"].settings.instance_dir) / "preuve.pdf"
+    path.write_bytes(pdf)
+    result = subprocess.run([PDFSIG, str(path)], capture_output=True, text=True, check=False)
+    blocks = [b for b in result.stdout.split("Signature #")[1:] if "ETSI.CAdES.detached" in b]
+    assert len(blocks) == 1, result.stdout
+    assert "Signature Validation: Signature is Valid." in blocks[0], blocks[0]
+    with session_of(lta_app) as session:
+        assert services.missing_evidence(session) == []

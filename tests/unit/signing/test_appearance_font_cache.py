@@ -7,7 +7,7 @@ import re
 import subprocess
 import threading
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 
@@ -191,3 +191,60 @@ def test_a_name_outside_the_cut_is_drawn_with_the_whole_font(
     ).stdout
     assert "Иван Петров" in text
     assert "Signé électroniquement par" in text
+
+
+def _font_programs(pdf: bytes) -> list[bytes]:
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    reader = PdfFileReader(BytesIO(pdf))
+    programs = []
+    for ref in reader.xrefs.explicit_refs_in_revision(reader.xrefs.total_revisions - 1):
+        obj = reader.get_object(ref)
+        if isinstance(obj, dict) and "/FontFile2" in obj:
+            programs.append(obj["/FontFile2"].get_object().data)
+    return programs
+
+
+def test_the_same_signer_reuses_the_embedded_font_program_whatever_the_time(
+    monkeypatch: pytest.MonkeyPatch,
+    prepared_pdf: bytes,
+    seal_key: SealKey,
+    dev_pki: DevPki,
+    now: datetime,
+    tmp_path: Path,
+) -> None:
+    monkeypatch.setattr(appearance, "_FONT_FILES", appearance._FontFileCache(8))
+    subsets: list[str] = []
+    real_subset = appearance._PdfUnitsGlyphAccumulator._subset_truetype
+
+    def counting(self: appearance._PdfUnitsGlyphAccumulator) -> None:
+        subsets.append(self.tt.getGlyphOrder()[0])
+        real_subset(self)
+
+    monkeypatch.setattr(appearance._PdfUnitsGlyphAccumulator, "_subset_truetype", counting)
+    times = [now, now + timedelta(days=1, hours=5, minutes=13)]  # other digits drawn
+    same = [sign_pdf(prepared_pdf, seal_key, _client(t, "Zoë Müller")) for t in times]
+    assert len(subsets) == 1  # the second signature took the program from the cache
+    other = sign_pdf(prepared_pdf, seal_key, _client(times[0], "Quentin Wybrecht"))
+    assert len(subsets) == 2  # other letters: another subset
+
+    first, second = (_font_programs(pdf) for pdf in same)
+    assert len(first) == 1 and first == second
+    assert _font_programs(other) != first
+    drawn = [
+        (same[0], "Zoë Müller", times[0]),
+        (same[1], "Zoë Müller", times[1]),
+        (other, "Quentin Wybrecht", times[0]),
+    ]
+    for index, (pdf, name, at) in enumerate(drawn):
+        when = at.strftime("%d/%m/%Y %H:%M")
+        assert verify_pdf(pdf, [dev_pki.root_cert_pem]).all_ok
+        path = tmp_path / f"signed-{index}.pdf"
+        path.write_bytes(pdf)
+        text = subprocess.run(
+            ["pdftotext", "-f", "2", "-l", "2", str(path), "-"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        assert name in text and when in text, text

@@ -13,10 +13,9 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 BENCH = REPO_ROOT / "bench" / "sign.py"
 
 
-@pytest.mark.slow
-def test_quick_run_ends_with_a_json_summary() -> None:
+def run_quick(*args: str) -> dict[str, object]:
     result = subprocess.run(
-        [sys.executable, str(BENCH), "--quick"],
+        [sys.executable, str(BENCH), "--quick", *args],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -24,29 +23,35 @@ def test_quick_run_ends_with_a_json_summary() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stderr
-
     lines = result.stdout.strip().splitlines()
     assert len(lines) > 1, "a human-readable summary comes before the JSON line"
     summary = json.loads(lines[-1])
-
     assert isinstance(summary, dict)
-    assert set(summary) == {
-        "bench",
-        "level",
-        "pages",
-        "ours_ms",
-        "baseline_ms",
-        "ratio",
-        "iterations",
-    }
+    return summary
+
+
+def check_figures(summary: dict[str, object], keys: tuple[str, ...]) -> None:
+    expected = {"bench", "level", "pages", "iterations"}
+    expected |= {f"{k}_{f}" for k in keys for f in ("ours_ms", "baseline_ms", "ratio")}
+    assert set(summary) == expected
     assert summary["bench"] == "sign"
     assert summary["level"] == "B-B"
     assert summary["iterations"] == 3
     assert isinstance(summary["pages"], int) and summary["pages"] > 0
-    for key in ("ours_ms", "baseline_ms", "ratio"):
+    for key in expected - {"bench", "level", "pages", "iterations"}:
         value = summary[key]
         assert isinstance(value, int | float) and not isinstance(value, bool), key
         assert value > 0, key
+
+
+@pytest.mark.slow
+def test_quick_run_measures_both_keys_and_ends_with_a_json_summary() -> None:
+    check_figures(run_quick(), ("rsa", "ecdsa"))
+
+
+@pytest.mark.slow
+def test_quick_pkcs11_run_signs_with_a_softhsm_token() -> None:
+    check_figures(run_quick("--key", "pkcs11"), ("pkcs11",))
 
 
 @pytest.mark.slow

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 import pytest
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import attributes, general
+from pyhanko.sign.pkcs11 import PKCS11Signer
 
 from app.config import ConfigError, Settings
 from app.signatures.keys import load_seal_key, load_signing_key
@@ -19,6 +24,7 @@ from signing import (
     sign_pdf,
     verify_pdf,
 )
+from signing import keys as signing_keys
 from tests.pki.fixtures import TestPki
 from tests.pki.softhsm import SoftHsmToken
 from tests.unit.signing.conftest import PARIS
@@ -50,6 +56,62 @@ def test_a_pkcs11_sealed_pdf_validates(
         (report,) = verify_pdf(document, [test_pki.root_der]).signatures
         assert report.ok, report.problem
         assert report.signer_common_name == "Paraphe Test Seal"
+
+
+def test_the_token_signer_finds_its_objects_and_builds_its_attribute_once_per_key(
+    monkeypatch: pytest.MonkeyPatch,
+    softhsm_token: SoftHsmToken,
+    test_pki: TestPki,
+    contract_pdf: bytes,
+) -> None:
+    # Stock pyHanko's PKCS11Signer searches the token for the key and each chain certificate
+    # and rebuilds the signing-certificate-v2 attribute (~12 ms) at every signature; the
+    # token key does all three once, at load time.
+    calls: list[object] = []
+    real = general.as_signing_certificate_v2
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(general, "as_signing_certificate_v2", counting)
+    monkeypatch.setattr(attributes, "as_signing_certificate_v2", counting)
+    monkeypatch.setattr(signing_keys, "as_signing_certificate_v2", counting)
+    key = load_pkcs11(
+        softhsm_token.module_path,
+        softhsm_token.token_label,
+        softhsm_token.user_pin,
+        cert_label=softhsm_token.cert_label,
+        chain_labels=softhsm_token.chain_labels,
+    )
+    try:
+        assert len(calls) == 1
+
+        def fail(*_args: object, **_kwargs: object) -> None:
+            raise AssertionError("the token searched again at signing time")
+
+        monkeypatch.setattr(PKCS11Signer, "_pull_signing_key_handle", fail)
+        monkeypatch.setattr(PKCS11Signer, "_pull_single_cert", fail)
+        pdf = add_signature_fields(contract_pdf, [SignatureFieldSpec("seal")])
+        now = datetime.now(PARIS)
+        signed = [sign_pdf(pdf, key, SignSpec("seal", "Paraphe", now)) for _ in range(2)]
+    finally:
+        key.close()
+    assert len(calls) == 1
+    for document in signed:
+        (report,) = verify_pdf(document, [test_pki.root_der]).signatures
+        assert report.ok, report.problem
+        # the CMS carries the whole chain, read from the token once
+        reader = PdfFileReader(BytesIO(document))
+        (embedded,) = reader.embedded_signatures
+        names = {
+            c.chosen.subject.native["common_name"] for c in embedded.signed_data["certificates"]
+        }
+        assert names == {
+            "Paraphe Test Seal",
+            "Paraphe Test Intermediate CA",
+            "Paraphe Test Root CA",
+        }
 
 
 def test_wrong_pin_or_label_is_a_key_load_error(softhsm_token: SoftHsmToken) -> None:
