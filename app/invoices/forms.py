@@ -76,3 +76,28 @@ class CreditNoteForm(FrenchForm):
     amount = StringField("Montant HT crédité (€)", validators=[Optional(), Length(max=20)])
     vat_rate = SelectField("Taux de TVA", validators=[Optional()])
     issue_credit = SubmitField("Émettre l'avoir")
+
+
+class RevisionClauseForm(FrenchForm):
+    """A plan's Syntec revision clause: P = P0 × (S / S0) at each renewal."""
+
+    base_month = StringField(
+        "Mois de l'indice de base S0 (AAAA-MM)", validators=[InputRequired(), Length(max=7)]
+    )
+    reference_month = IntegerField(
+        "Mois de l'indice S (1 à 12, dernier publié avant le renouvellement)",
+        validators=[InputRequired(), NumberRange(min=1, max=12)],
+    )
+    cap_percent = StringField(
+        "Plafond de hausse en % (facultatif)", validators=[Optional(), Length(max=10)]
+    )
+    no_decrease = BooleanField("Pas de baisse de prix (P ≥ P0)")
+    save_clause = SubmitField("Enregistrer la clause")
+
+
+class RevisionForm(FrenchForm):
+    """Preview, then apply, the revision at a renewal date."""
+
+    renewal = DateField("Date de renouvellement", validators=[InputRequired()])
+    preview = SubmitField("Aperçu de la révision")
+    apply = SubmitField("Appliquer la révision")

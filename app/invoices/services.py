@@ -438,6 +438,35 @@ def archive_credit_note(
     return archived
 
 
+def list_plans(session: Session) -> Sequence[BillingPlan]:
+    return session.scalars(select(BillingPlan).order_by(BillingPlan.id)).unique().all()
+
+
+def get_plan(session: Session, plan_id: int) -> BillingPlan:
+    plan = session.get(BillingPlan, plan_id)
+    if plan is None:
+        raise InvoiceNotFound(f"Plan de facturation n° {plan_id} introuvable.")
+    return plan
+
+
+def revision_clause_of(session: Session, plan: BillingPlan) -> RevisionClause | None:
+    return session.scalar(select(RevisionClause).where(RevisionClause.plan_id == plan.id))
+
+
+def revisions_of(session: Session, plan: BillingPlan) -> Sequence[PriceRevision]:
+    return session.scalars(
+        select(PriceRevision)
+        .where(PriceRevision.plan_id == plan.id)
+        .order_by(PriceRevision.renewal_date)
+    ).all()
+
+
+def plan_invoices(session: Session, plan: BillingPlan) -> Sequence[Invoice]:
+    return session.scalars(
+        select(Invoice).where(Invoice.plan_id == plan.id).order_by(Invoice.id)
+    ).all()
+
+
 def get_credit_note(session: Session, note_id: int) -> CreditNote:
     note = session.get(CreditNote, note_id)
     if note is None:

@@ -20,12 +20,19 @@ from app.forms import apply_field_errors
 from app.invoices import services
 from app.invoices.document import credit_note_document, render_invoice_pdf
 from app.invoices.errors import RateMissing
-from app.invoices.forms import CreditNoteForm, ManualInvoiceForm, PaymentForm, SyntecIndexForm
+from app.invoices.forms import (
+    CreditNoteForm,
+    ManualInvoiceForm,
+    PaymentForm,
+    RevisionClauseForm,
+    RevisionForm,
+    SyntecIndexForm,
+)
 from app.invoices.models import Invoice
 from app.invoices.rules import MAX_LINES
 from app.quotes import rules as quote_rules
 from app.quotes.forms import LineForm
-from app.rendering.french import format_percent
+from app.rendering.french import format_decimal, format_percent
 from app.wiring import db_session, runtime
 
 bp = Blueprint("invoices", __name__, url_prefix="/factures")
@@ -355,3 +362,118 @@ def credit_note_pdf(note_id: int) -> Response:
         mimetype="application/pdf",
         headers={"Content-Disposition": f'inline; filename="{document.filename}"'},
     )
+
+
+# --- billing plans and their Syntec revision ---------------------------------------------
+
+
+@bp.route("/plans")
+@require(Permission.VIEW_INVOICES)
+def plans() -> str:
+    db = db_session()
+    rows = [(plan, services.revision_clause_of(db, plan)) for plan in services.list_plans(db)]
+    return render_template("invoices/plans.html", rows=rows)
+
+
+@bp.route("/plans/<int:plan_id>")
+@require(Permission.VIEW_INVOICES)
+def plan(plan_id: int) -> str:
+    return _plan_page(plan_id)
+
+
+def _plan_page(
+    plan_id: int,
+    *,
+    clause_form: RevisionClauseForm | None = None,
+    revision_form: RevisionForm | None = None,
+    preview: services.RevisionPreview | None = None,
+) -> str:
+    db = db_session()
+    plan = services.get_plan(db, plan_id)
+    clause = services.revision_clause_of(db, plan)
+    if clause_form is None:
+        clause_form = RevisionClauseForm()
+        if clause is not None:
+            clause_form.base_month.data = clause.base_month
+            clause_form.reference_month.data = clause.reference_month
+            clause_form.cap_percent.data = (
+                format_decimal(clause.cap_percent) if clause.cap_percent is not None else ""
+            )
+            clause_form.no_decrease.data = clause.no_decrease
+    return render_template(
+        "invoices/plan.html",
+        plan=plan,
+        contract=db.get(Contract, plan.contract_id),
+        clause=clause,
+        revisions=services.revisions_of(db, plan),
+        invoices=services.plan_invoices(db, plan),
+        clause_form=clause_form,
+        revision_form=revision_form or RevisionForm(),
+        preview=preview,
+    )
+
+
+@bp.route("/plans/<int:plan_id>/clause", methods=["POST"])
+@require(Permission.MANAGE_PRICE_INDICES)
+def revision_clause(plan_id: int) -> str | Response | tuple[str, int]:
+    db = db_session()
+    plan = services.get_plan(db, plan_id)
+    form = RevisionClauseForm()
+    if not form.validate_on_submit():
+        return _plan_page(plan_id, clause_form=form), 422
+    cap = None
+    if (form.cap_percent.data or "").strip():
+        cap = quote_rules.parse_decimal(form.cap_percent.data or "")
+        if cap is None:
+            form.cap_percent.errors = ["Indiquez un pourcentage (ex. 3 ou 2,5)."]
+            return _plan_page(plan_id, clause_form=form), 422
+    try:
+        services.set_revision_clause(
+            db,
+            plan=plan,
+            base_month=(form.base_month.data or "").strip(),
+            reference_month=form.reference_month.data or 0,
+            cap_percent=cap,
+            no_decrease=bool(form.no_decrease.data),
+        )
+    except FieldErrors as exc:
+        db.rollback()
+        apply_field_errors(form, exc)
+        return _plan_page(plan_id, clause_form=form), 422
+    db.commit()
+    flash("Clause de révision enregistrée.", "success")
+    return redirect(url_for("invoices.plan", plan_id=plan_id))
+
+
+@bp.route("/plans/<int:plan_id>/revision", methods=["POST"])
+@require(Permission.MANAGE_PRICE_INDICES)
+def revision(plan_id: int) -> str | Response | tuple[str, int]:
+    """Preview (nothing written) or apply the revision at a renewal date. A missing index,
+    a date that is not the renewal or a revision already applied: a clear message, no
+    change."""
+    db = db_session()
+    plan = services.get_plan(db, plan_id)
+    form = RevisionForm()
+    if not form.validate_on_submit() or form.renewal.data is None:
+        return _plan_page(plan_id, revision_form=form), 422
+    try:
+        if form.apply.data:
+            user = current_user()
+            assert user is not None
+            applied = services.apply_revision(
+                db, plan=plan, renewal=form.renewal.data, now=utcnow(), actor=f"user:{user.id}"
+            )
+        else:
+            preview = services.preview_revision(db, plan=plan, renewal=form.renewal.data)
+            return _plan_page(plan_id, revision_form=form, preview=preview)
+    except FieldErrors as exc:
+        db.rollback()
+        apply_field_errors(form, exc)
+        return _plan_page(plan_id, revision_form=form), 422
+    except DomainError as exc:  # an index not entered yet
+        db.rollback()
+        form.form_errors = [*form.form_errors, exc.detail]
+        return _plan_page(plan_id, revision_form=form), 422
+    db.commit()
+    flash(f"Révision appliquée : {applied.formula}", "success")
+    return redirect(url_for("invoices.plan", plan_id=plan_id))

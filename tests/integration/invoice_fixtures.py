@@ -39,3 +39,30 @@ def make_credit_note(app: Flask, client_id: int) -> int:
             actor="test",
         )
         return note.id
+
+
+def plan_for(app: Flask, contract_id: int) -> int:
+    """The billing plan of a signed contract, created on first use (one per contract)."""
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from app.contracts.services import get_contract
+    from app.invoices.models import BillingFrequency, BillingPlan
+    from app.invoices.services import create_billing_plan
+
+    with transaction(runtime(app).session_factory) as session:
+        existing = session.scalar(
+            select(BillingPlan.id).where(BillingPlan.contract_id == contract_id)
+        )
+        if existing is not None:
+            return int(existing)
+        plan = create_billing_plan(
+            session,
+            contract=get_contract(session, contract_id),
+            frequency=BillingFrequency.MONTHLY,
+            start_date=date(2026, 1, 1),
+            now=utcnow(),
+            actor="test",
+        )
+        return plan.id

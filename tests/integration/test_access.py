@@ -36,7 +36,7 @@ from tests.integration.fixtures_security import (
     sign_through_services,
 )
 from tests.integration.helpers import make_token
-from tests.integration.invoice_fixtures import make_credit_note, make_invoice
+from tests.integration.invoice_fixtures import make_credit_note, make_invoice, plan_for
 
 # Routes anyone may open: the login page, logging out, the landing page (which redirects an
 # anonymous visitor to the login page) and the signer's pages, where the link is the credential.
@@ -141,6 +141,8 @@ def world(app: Flask) -> World:
 ALLOWED_POST_STATUS = {"contracts.generate": 409, "contracts.send": 409}
 ALLOWED_POST_STATUS["contracts.new_version"] = 422  # posted without a reason
 ALLOWED_POST_STATUS["invoices.credit_note"] = 422  # posted without a reason
+ALLOWED_POST_STATUS["invoices.revision_clause"] = 422  # posted without a base month
+ALLOWED_POST_STATUS["invoices.revision"] = 422  # posted without a renewal date
 
 
 def _cgv_version_id(app: Flask) -> int:
@@ -183,6 +185,8 @@ def web_url(app: Flask, rule: Rule, world: World) -> str:
     }
     if "invoice_id" in rule.arguments:
         values["invoice_id"] = make_invoice(app, world.client_id)
+    if "plan_id" in rule.arguments:
+        values["plan_id"] = plan_for(app, world.contract_id)
     if "note_id" in rule.arguments:
         values["note_id"] = make_credit_note(app, world.client_id)
     missing = set(rule.arguments) - set(values)
