@@ -5,9 +5,11 @@ service's path against a naive loop, in the same run, on the same data.
   inline) is rendered by WeasyPrint from scratch, the XML checked against the XSD loaded
   from disk, the Factur-X PDF archived in a second transaction;
 * service: the invoices are issued (one short transaction each: the number lock is held
-  only for that), then rendered by ``app.invoices.document.render_many``: a pool of worker
-  processes, each keeping one ``InvoiceRenderer`` (sandboxed environment, stylesheet and
-  fonts compiled once, EN 16931 schema parsed once), then archived.
+  only for that) and handed as they are issued to ``app.invoices.production.PdfProducer``
+  (what ``paraphe invoices run`` uses): a pool of worker processes started up front, each
+  keeping one ``InvoiceRenderer`` (sandboxed environment, stylesheet and fonts compiled
+  once, EN 16931 schema parsed once), fed by chunks; each chunk's PDFs are archived in one
+  transaction while the next invoices are issued and rendered.
 
 Both paths produce the same content (same template, same CSS, same XML, same checks).
 The last line printed is one JSON object (see docs/benchmarks.md).
@@ -37,8 +39,9 @@ from app import migrate  # noqa: E402
 from app.clients.services import ClientInput, create_client, get_client  # noqa: E402
 from app.config import VendorIdentity  # noqa: E402
 from app.db import make_engine, make_session_factory, transaction  # noqa: E402
-from app.invoices import jobs, services  # noqa: E402
+from app.invoices import services  # noqa: E402
 from app.invoices.document import render_invoice_pdf_naive  # noqa: E402
+from app.invoices.production import PdfProducer  # noqa: E402
 from app.quotes.rules import LineInput  # noqa: E402
 from storage import FilesystemBlobStore  # noqa: E402
 
@@ -80,8 +83,10 @@ def service(
     factory, store, vendor: VendorIdentity, client_id: int, count: int, workers: int
 ) -> float:  # type: ignore[no-untyped-def]
     start = time.perf_counter()
-    ids = [_issue(factory, client_id) for _ in range(count)]
-    jobs.produce_pdfs(factory, store, vendor, ids, NOW, workers=workers)
+    with PdfProducer(factory, store, vendor, NOW, workers=workers, actor="bench") as producer:
+        for _ in range(count):
+            producer.add(_issue(factory, client_id))
+    assert producer.produced == count
     return time.perf_counter() - start
 
 

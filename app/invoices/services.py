@@ -444,6 +444,16 @@ def get_invoice(session: Session, invoice_id: int) -> Invoice:
     return invoice
 
 
+def invoices_without_pdf(session: Session) -> list[int]:
+    """Issued invoices whose PDF was never archived (a run stopped between issuing and
+    archiving), oldest first: the next run produces them."""
+    return list(
+        session.scalars(
+            select(Invoice.id).where(Invoice.document_id.is_(None)).order_by(Invoice.id)
+        )
+    )
+
+
 def list_invoices(session: Session, limit: int = 200) -> Sequence[Invoice]:
     return session.scalars(select(Invoice).order_by(Invoice.id.desc()).limit(limit)).all()
 
