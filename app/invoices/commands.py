@@ -15,6 +15,7 @@ from app.errors import DomainError, FieldErrors
 from app.invoices import jobs, services
 from app.invoices.models import BillingPlan, RateKind
 from app.invoices.rules import Period
+from app.invoices.sealing import invoice_sealer
 from app.quotes.rules import parse_decimal
 from app.rendering.french import format_amount
 from app.wiring import Runtime
@@ -55,6 +56,7 @@ def run(period: str, workers: int) -> None:
             now,
             workers=workers,
             on_step=lambda: bar.update(1),
+            seal=invoice_sealer(rt, now),
         )
         bar.update(max(0, total - bar.pos))
     click.echo(

@@ -75,10 +75,13 @@ def produce_pdfs(
     *,
     workers: int = 1,
     on_done: Callable[[], None] = lambda: None,
+    seal: Callable[[bytes], bytes] | None = None,
 ) -> None:
     """Render the invoices' Factur-X PDFs outside any transaction (over ``workers``
-    processes), then archive each one and attach it to its invoice."""
-    with PdfProducer(factory, store, vendor, now, workers=workers, on_done=on_done) as producer:
+    processes), then (sealed when ``seal`` is given) archive each one and attach it."""
+    with PdfProducer(
+        factory, store, vendor, now, workers=workers, on_done=on_done, seal=seal
+    ) as producer:
         for invoice_id in invoice_ids:
             producer.add(invoice_id)
 
@@ -92,6 +95,7 @@ def run_period(
     *,
     workers: int = 1,
     on_step: Callable[[], None] = lambda: None,
+    seal: Callable[[bytes], bytes] | None = None,
 ) -> RunReport:
     """Issue every invoice due for ``period`` and produce their PDFs, the rendering of
     the first ones overlapping the issuing of the next (``PdfProducer``). Invoices an
@@ -102,7 +106,9 @@ def run_period(
     report = RunReport(period=str(parsed))
     with factory() as session:
         pending = services.invoices_without_pdf(session)
-    with PdfProducer(factory, store, vendor, now, workers=workers, on_done=on_step) as producer:
+    with PdfProducer(
+        factory, store, vendor, now, workers=workers, on_done=on_step, seal=seal
+    ) as producer:
         for stranded in pending:
             producer.add(stranded)
         for plan_id in plans_to_bill(factory):

@@ -50,7 +50,8 @@ def render_chunk(docs: Sequence[InvoiceDocument]) -> list[bytes]:
 class PdfProducer:
     """``add(invoice_id)`` each issued invoice; on leaving the ``with`` block every added
     invoice's PDF is rendered and archived (kind invoice, 10-year retention). With
-    ``workers`` ≤ 1 everything runs in this process, chunk by chunk."""
+    ``workers`` ≤ 1 everything runs in this process, chunk by chunk. ``seal``, when
+    given, seals each PDF in this process just before it is archived."""
 
     def __init__(
         self,
@@ -63,6 +64,7 @@ class PdfProducer:
         chunk: int = DEFAULT_CHUNK,
         actor: str = "job:invoices",
         on_done: Callable[[], None] = lambda: None,
+        seal: Callable[[bytes], bytes] | None = None,
     ) -> None:
         self.factory = factory
         self.store = store
@@ -72,6 +74,7 @@ class PdfProducer:
         self.chunk = max(1, chunk)
         self.actor = actor
         self.on_done = on_done
+        self.seal = seal  # the platform's seal, applied before archiving (sealing.py)
         self.produced = 0
         self._waiting: list[int] = []
         self._running: deque[tuple[list[int], Future[list[bytes]]]] = deque()
@@ -138,8 +141,9 @@ class PdfProducer:
                 for invoice_id, pdf in zip(ids, pdfs, strict=True):
                     invoice = services.get_invoice(session, invoice_id)
                     if invoice.document_id is None:
+                        sealed = self.seal(pdf) if self.seal is not None else pdf
                         services.archive_invoice(
-                            session, self.store, invoice, pdf, now=self.now, actor=self.actor
+                            session, self.store, invoice, sealed, now=self.now, actor=self.actor
                         )
             for _ in ids:
                 self.produced += 1
