@@ -86,7 +86,7 @@ def test_sealed_invoice_validates_and_stays_facturx(sealing_app: Flask, settings
     assert filename == "factur-x.xml"
     assert xml_check_xsd(xml, flavor="factur-x", level="en16931") is True
     for amount in totals:
-        assert f">{amount}<".encode() in xml
+        assert f">{amount:.2f}<".encode() in xml
     assert totals == (Decimal("300.00"), Decimal("60.00"), Decimal("360.00"))
     reader = PdfReader(io.BytesIO(pdf))
     metadata = reader.trailer["/Root"]["/Metadata"].get_object().get_data()
