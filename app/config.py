@@ -84,6 +84,7 @@ class Settings:
     vendor: VendorIdentity = field(default_factory=VendorIdentity)
     ratelimit_storage_uri: str = "memory://"
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
+    seal_invoices: bool = False  # PAdES seal of the platform on each invoice PDF, off by default
     testing: bool = False
 
     def __repr__(self) -> str:  # never let the secret key reach a log line
@@ -172,6 +173,11 @@ class Settings:
 
         retention = _retention_policy(env, problems)
 
+        seal_invoices_raw = env.get("PARAPHE_SEAL_INVOICES", "").strip().lower()
+        if seal_invoices_raw not in _FLAG_VALUES:
+            problems.append("PARAPHE_SEAL_INVOICES doit valoir 1 ou 0 (oui/non, true/false)")
+        seal_invoices = _FLAG_VALUES.get(seal_invoices_raw, False)
+
         if problems:
             raise ConfigError(problems)
 
@@ -214,7 +220,23 @@ class Settings:
             vendor=vendor,
             ratelimit_storage_uri=env.get("PARAPHE_RATELIMIT_STORAGE", "memory://"),
             retention=retention,
+            seal_invoices=seal_invoices,
         )
+
+
+_FLAG_VALUES = {
+    "": False,
+    "0": False,
+    "non": False,
+    "false": False,
+    "no": False,
+    "off": False,
+    "1": True,
+    "oui": True,
+    "true": True,
+    "yes": True,
+    "on": True,
+}
 
 
 def _retention_policy(env: Mapping[str, str], problems: list[str]) -> RetentionPolicy:

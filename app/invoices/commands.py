@@ -15,6 +15,7 @@ from app.errors import DomainError, FieldErrors
 from app.invoices import jobs, services
 from app.invoices.models import BillingPlan, RateKind
 from app.invoices.rules import Period
+from app.invoices.sealing import invoice_sealer
 from app.quotes.rules import parse_decimal
 from app.rendering.french import format_amount
 from app.wiring import Runtime
@@ -40,9 +41,13 @@ def run(period: str, workers: int) -> None:
         click.echo(f"Période {period!r} invalide : attendu AAAA-MM (ex. 2026-12).", err=True)
         sys.exit(2)
     plans = len(jobs.plans_to_bill(rt.session_factory))
+    with rt.session_factory() as session:
+        pending = len(services.invoices_without_pdf(session))
     now = utcnow()
-    # one step per plan, then one per PDF produced (at most one per plan)
-    with click.progressbar(length=2 * plans, label=f"Facturation {period}") as bar:
+    # one step per plan, one per PDF produced (at most one per plan, plus the PDFs an
+    # interrupted run left to produce)
+    total = 2 * plans + pending
+    with click.progressbar(length=total, label=f"Facturation {period}") as bar:
         report = jobs.run_period(
             rt.session_factory,
             rt.store,
@@ -51,12 +56,15 @@ def run(period: str, workers: int) -> None:
             now,
             workers=workers,
             on_step=lambda: bar.update(1),
+            seal=invoice_sealer(rt, now),
         )
-        bar.update(2 * plans - bar.pos)
+        bar.update(max(0, total - bar.pos))
     click.echo(
         f"{len(report.issued)} facture(s) émise(s), {report.already_billed} déjà facturée(s), "
         f"{report.nothing_due} sans échéance, {len(report.refused)} refusée(s)."
     )
+    if report.recovered:
+        click.echo(f"{report.recovered} PDF de factures émises précédemment produit(s).")
     for number in report.issued:
         click.echo(f"  {number}")
     for problem in report.refused:

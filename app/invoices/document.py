@@ -7,11 +7,8 @@ the database rows: the PDF, the XML and the database therefore carry the same to
 
 from __future__ import annotations
 
-import multiprocessing
 import re
 import threading
-from collections.abc import Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -316,21 +313,6 @@ def renderer() -> InvoiceRenderer:
 def render_invoice_pdf(doc: InvoiceDocument) -> bytes:
     """The Factur-X PDF/A-3b of ``doc``, through this thread's ``InvoiceRenderer``."""
     return renderer().render(doc)
-
-
-def _render_in_worker(doc: InvoiceDocument) -> bytes:
-    return render_invoice_pdf(doc)
-
-
-def render_many(docs: Sequence[InvoiceDocument], workers: int) -> Iterator[bytes]:
-    """Render ``docs`` in order, over ``workers`` processes (each keeps its own renderer);
-    in this process when ``workers`` is 1."""
-    if workers <= 1 or len(docs) <= 1:
-        yield from (render_invoice_pdf(doc) for doc in docs)
-        return
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        yield from pool.map(_render_in_worker, docs, chunksize=8)
 
 
 # --- Factur-X CII (EN 16931) -------------------------------------------------------------

@@ -2,7 +2,8 @@
 
 Each plan is billed in its own short transaction (number taken and invoice inserted
 together), then its Factur-X PDF is rendered outside any transaction and archived in a
-second one. Running the same period again issues nothing twice: a billed (plan, period) is
+later one (``production.PdfProducer``: rendering overlaps the issuing of the next plans).
+Running the same period again issues nothing twice: a billed (plan, period) is
 skipped, and the unique constraint on (plan, period) settles a race between two runs.
 """
 
@@ -18,9 +19,9 @@ from app.config import VendorIdentity
 from app.db import transaction
 from app.errors import DomainError
 from app.invoices import services
-from app.invoices.document import render_many
 from app.invoices.errors import PeriodAlreadyBilled, PeriodInvalid
 from app.invoices.models import BillingPlan
+from app.invoices.production import PdfProducer
 from app.invoices.rules import Period
 from app.mail import Mailer, OutgoingMail
 from app.rendering.french import format_amount, format_date, format_percent
@@ -34,6 +35,7 @@ class RunReport:
     already_billed: int = 0
     nothing_due: int = 0
     refused: list[str] = field(default_factory=list)
+    recovered: int = 0  # PDFs of invoices issued by an interrupted run, produced now
 
 
 def plans_to_bill(factory: sessionmaker[Session]) -> list[int]:
@@ -73,19 +75,15 @@ def produce_pdfs(
     *,
     workers: int = 1,
     on_done: Callable[[], None] = lambda: None,
+    seal: Callable[[bytes], bytes] | None = None,
 ) -> None:
     """Render the invoices' Factur-X PDFs outside any transaction (over ``workers``
-    processes), then archive each one and attach it to its invoice."""
-    with factory() as session:
-        docs = [
-            services.invoice_document(session, services.get_invoice(session, i), vendor)
-            for i in invoice_ids
-        ]
-    for invoice_id, pdf in zip(invoice_ids, render_many(docs, workers), strict=True):
-        with transaction(factory) as session:
-            invoice = services.get_invoice(session, invoice_id)
-            services.archive_invoice(session, store, invoice, pdf, now=now, actor="job:invoices")
-        on_done()
+    processes), then (sealed when ``seal`` is given) archive each one and attach it."""
+    with PdfProducer(
+        factory, store, vendor, now, workers=workers, on_done=on_done, seal=seal
+    ) as producer:
+        for invoice_id in invoice_ids:
+            producer.add(invoice_id)
 
 
 def run_period(
@@ -97,19 +95,28 @@ def run_period(
     *,
     workers: int = 1,
     on_step: Callable[[], None] = lambda: None,
+    seal: Callable[[bytes], bytes] | None = None,
 ) -> RunReport:
-    """Issue every invoice due for ``period``, then produce and archive their PDFs."""
+    """Issue every invoice due for ``period`` and produce their PDFs, the rendering of
+    the first ones overlapping the issuing of the next (``PdfProducer``). Invoices an
+    interrupted run issued without archiving their PDF are produced first."""
     parsed = Period.parse(period)
     if parsed is None:
         raise PeriodInvalid(f"Période {period!r} invalide : attendu AAAA-MM (ex. 2026-12).")
     report = RunReport(period=str(parsed))
-    issued: list[int] = []
-    for plan_id in plans_to_bill(factory):
-        invoice_id = bill_plan(factory, plan_id, str(parsed), now, report)
-        if invoice_id is not None:
-            issued.append(invoice_id)
-        on_step()
-    produce_pdfs(factory, store, vendor, issued, now, workers=workers, on_done=on_step)
+    with factory() as session:
+        pending = services.invoices_without_pdf(session)
+    with PdfProducer(
+        factory, store, vendor, now, workers=workers, on_done=on_step, seal=seal
+    ) as producer:
+        for stranded in pending:
+            producer.add(stranded)
+        for plan_id in plans_to_bill(factory):
+            issued = bill_plan(factory, plan_id, str(parsed), now, report)
+            if issued is not None:
+                producer.add(issued)
+            on_step()
+    report.recovered = len(pending)
     return report
 
 

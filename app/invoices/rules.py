@@ -138,6 +138,26 @@ def pro_rata(frequency: str, begin: date, end: date, period: Period) -> Decimal:
     return Decimal(1) if covered >= full else Decimal(covered) / Decimal(full)
 
 
+def period_containing(frequency: str, start: date, day: date) -> Period | None:
+    """The plan's billing period whose span contains ``day`` (None before the start)."""
+    if day < start:
+        return None
+    if frequency == "monthly":
+        return Period(day.year, day.month)
+    year = day.year if day.month >= start.month else day.year - 1
+    return Period(year, start.month)
+
+
+def upgrade_charge(old_total: Decimal, new_total: Decimal, fraction: Decimal) -> Decimal:
+    """What an upgrade costs for the rest of a period already billed: the difference of the
+    line's amounts per period × the fraction of the period left (0 for a decrease: a paid
+    period is not refunded here; a credit note does that)."""
+    difference = new_total - old_total
+    if difference <= 0:
+        return Decimal("0.00")
+    return round_money(difference * fraction)
+
+
 def prorated_quantity(quantity: Decimal, fraction: Decimal) -> Decimal:
     """The quantity billed for a partial period, to 3 decimals (what a line can carry)."""
     if fraction == 1:

@@ -57,7 +57,7 @@ from app.invoices.models import (
     SyntecIndex,
 )
 from app.numbering.services import next_number
-from app.quotes.rules import LineInput, Totals, compute_totals
+from app.quotes.rules import LineInput, Totals, compute_totals, line_total
 from app.rendering.french import format_amount, format_decimal
 from storage import BlobStore
 
@@ -481,6 +481,16 @@ def get_invoice(session: Session, invoice_id: int) -> Invoice:
     return invoice
 
 
+def invoices_without_pdf(session: Session) -> list[int]:
+    """Issued invoices whose PDF was never archived (a run stopped between issuing and
+    archiving), oldest first: the next run produces them."""
+    return list(
+        session.scalars(
+            select(Invoice.id).where(Invoice.document_id.is_(None)).order_by(Invoice.id)
+        )
+    )
+
+
 def list_invoices(session: Session, limit: int = 200) -> Sequence[Invoice]:
     return session.scalars(select(Invoice).order_by(Invoice.id.desc()).limit(limit)).all()
 
@@ -877,3 +887,125 @@ def apply_revision(
         details={"factor": str(preview.factor), "s0": str(preview.s0), "s": str(preview.s)},
     )
     return revision
+
+
+# --- upgrade during a period ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanChange:
+    """What ``change_plan_line`` did: the pro rata charge (None when nothing is owed) and,
+    when asked for, the complementary invoice issued at once with it."""
+
+    charge: PendingCharge | None
+    invoice: Invoice | None
+
+
+def change_plan_line(
+    session: Session,
+    *,
+    plan: BillingPlan,
+    position: int,
+    quantity: Decimal,
+    unit_price: Decimal,
+    effective: date,
+    now: datetime,
+    actor: str,
+    immediate: bool = False,
+) -> PlanChange:
+    """Change a recurring line's quantity or unit price from ``effective`` on.
+
+    On an upgrade during a period already billed (in advance), the difference is owed pro
+    rata temporis for the days left in that period, ``effective`` included: a charge for
+    the client's next invoice or, with ``immediate``, a complementary invoice issued now.
+    A decrease takes effect on the next period (a paid period is refunded by a credit note
+    only). Running the same change again finds the line already changed: nothing is owed
+    twice. A change during a period not yet billed must start on its first day (that
+    invoice then bills the new amount for the whole period)."""
+    line = next((x for x in plan.lines if x.position == position), None)
+    if line is None or line.kind != PlanLineKind.RECURRING:
+        raise InvoiceInvalid({"position": "Ligne récurrente introuvable dans ce plan."})
+    new = LineInput(line.designation, quantity, unit_price, line.vat_rate)
+    problems = {k: v for k, v in rules.line_problems(new).items() if k != "designation"}
+    if not problems and unit_price < 0:
+        problems["unit_price"] = "Le prix unitaire d'une ligne récurrente est positif."
+    period = rules.period_containing(plan.frequency.value, plan.start_date, effective)
+    bounds = (
+        rules.plan_period_bounds(plan.frequency.value, plan.start_date, period)
+        if period is not None
+        else None
+    )
+    if period is None or bounds is None:
+        problems["effective"] = "La date d'effet précède le début du plan."
+    if problems:
+        raise InvoiceInvalid(problems)
+    assert period is not None and bounds is not None
+    begin, end = bounds
+    old_total = line_total(
+        LineInput(line.designation, line.quantity, line.unit_price, line.vat_rate)
+    )
+    new_total = line_total(new)
+    if _billed(session, plan.id, str(period)):
+        fraction = rules.pro_rata(plan.frequency.value, effective, end, period)
+        amount = rules.upgrade_charge(old_total, new_total, fraction)
+    elif effective != begin and new_total != old_total:
+        raise InvoiceInvalid(
+            {
+                "effective": (
+                    f"La période {period} n'est pas encore facturée : la modification doit "
+                    f"prendre effet le {begin:%d/%m/%Y}, ou après la facturation de la période."
+                )
+            }
+        )
+    else:
+        amount = Decimal("0.00")
+    charge = None
+    if amount > 0:
+        days = (end - effective).days + 1
+        charge = PendingCharge(
+            client_id=plan.client_id,
+            designation=(
+                f"Complément au prorata : {line.designation}, "
+                f"{format_decimal(line.quantity)} × {format_decimal(line.unit_price)} € → "
+                f"{format_decimal(quantity)} × {format_decimal(unit_price)} € HT, "
+                f"du {effective:%d/%m/%Y} au {end:%d/%m/%Y} ({days} jours, période {period})"
+            ),
+            amount=amount,
+            vat_rate=line.vat_rate,
+            created_at=now,
+        )
+        session.add(charge)
+    old = (str(line.quantity), str(line.unit_price))
+    line.quantity, line.unit_price = quantity, unit_price
+    session.flush()
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="billing_plan.line_changed",
+        subject_type="billing_plan",
+        subject_id=plan.id,
+        client_id=plan.client_id,
+        details={
+            "position": position,
+            "from": list(old),
+            "to": [str(quantity), str(unit_price)],
+            "effective": effective.isoformat(),
+            "pro_rata": str(amount),
+        },
+    )
+    invoice = None
+    if charge is not None and immediate:
+        contract = session.get(Contract, plan.contract_id)
+        invoice = issue_invoice(
+            session,
+            client=plan.client,
+            lines=[],
+            now=now,
+            actor=actor,
+            contract=contract,
+            payment_terms_days=plan.payment_terms_days,
+            payment_method=plan.payment_method,
+            late_interest_rule=plan.late_interest_rule,
+        )
+    return PlanChange(charge=charge, invoice=invoice)

@@ -30,6 +30,7 @@ from app.invoices.forms import (
 )
 from app.invoices.models import Invoice
 from app.invoices.rules import MAX_LINES
+from app.invoices.sealing import invoice_sealer
 from app.quotes import rules as quote_rules
 from app.quotes.forms import LineForm
 from app.rendering.french import format_decimal, format_percent
@@ -223,7 +224,11 @@ def _archive(invoice_id: int) -> None:
     rt = runtime()
     invoice = services.get_invoice(db, invoice_id)
     pdf = render_invoice_pdf(services.invoice_document(db, invoice, rt.settings.vendor))
-    services.archive_invoice(db, rt.store, invoice, pdf, now=utcnow(), actor="system")
+    now = utcnow()
+    seal = invoice_sealer(rt, now)
+    if seal is not None:
+        pdf = seal(pdf)
+    services.archive_invoice(db, rt.store, invoice, pdf, now=now, actor="system")
     db.commit()
 
 

@@ -34,6 +34,8 @@ def test_quick_run_ends_with_a_json_summary() -> None:
         "naive_per_s",
         "service_per_s",
         "ratio",
+        "naive_cpu_ms",
+        "service_cpu_ms",
         "goal_ratio",
     }
     assert summary["bench"] == "invoices" and summary["count"] == 2 and summary["workers"] == 2

@@ -1,0 +1,95 @@
+"""The platform's optional seal on invoices (PARAPHE_SEAL_INVOICES, off by default): the
+archived invoice PDF carries a PAdES seal valid for pyHanko and for poppler's pdfsig, and
+remains a Factur-X whose embedded XML is still valid against the EN 16931 schema."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from facturx import get_facturx_xml_from_pdf, xml_check_xsd
+from flask import Flask
+from pypdf import PdfReader
+
+from app import create_app
+from app.clients.services import get_client
+from app.config import ConfigError, Settings
+from app.db import transaction
+from app.invoices import jobs, services
+from app.invoices.sealing import INVOICE_SEAL_FIELD, invoice_sealer
+from app.quotes.rules import LineInput
+from app.signatures.keys import trust_roots
+from signing import verify_pdf
+from tests.conftest import _empty_all_tables
+from tests.integration.fixtures_security import make_client, runtime
+
+NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+LINES = [LineInput("Abonnement Premium décembre", Decimal("3"), Decimal("100.00"), Decimal("20"))]
+
+
+@pytest.fixture
+def sealing_app(settings: Settings) -> Iterator[Flask]:
+    application = create_app(replace(settings, seal_invoices=True))
+    yield application
+    application.extensions["paraphe"].engine.dispose()
+    _empty_all_tables(settings.database_url)
+
+
+def test_the_setting_is_off_by_default_and_checked(app: Flask, tmp_path: Path) -> None:
+    assert runtime(app).settings.seal_invoices is False
+    assert invoice_sealer(runtime(app), NOW) is None
+    base = {"PARAPHE_INSTANCE_DIR": str(tmp_path)}
+    assert Settings.from_env({**base, "PARAPHE_SEAL_INVOICES": "oui"}).seal_invoices is True
+    assert Settings.from_env({**base, "PARAPHE_SEAL_INVOICES": "0"}).seal_invoices is False
+    with pytest.raises(ConfigError, match="PARAPHE_SEAL_INVOICES"):
+        Settings.from_env({**base, "PARAPHE_SEAL_INVOICES": "peut-être"})
+
+
+def test_sealed_invoice_validates_and_stays_facturx(sealing_app: Flask, settings: Settings) -> None:
+    rt = runtime(sealing_app)
+    client_id = make_client(sealing_app)
+    with transaction(rt.session_factory) as session:
+        invoice = services.issue_invoice(
+            session, client=get_client(session, client_id), lines=LINES, now=NOW, actor="t"
+        )
+        invoice_id = invoice.id
+    seal = invoice_sealer(rt, NOW)
+    assert seal is not None
+    jobs.produce_pdfs(
+        rt.session_factory, rt.store, rt.settings.vendor, [invoice_id], NOW, seal=seal
+    )
+    with rt.session_factory() as session:
+        stored = services.get_invoice(session, invoice_id)
+        assert stored.document is not None
+        pdf = rt.store.get(stored.document.sha256)
+        totals = (stored.total_excl_vat, stored.total_vat, stored.total_incl_vat)
+
+    report = verify_pdf(pdf, trust_roots(settings))
+    assert report.all_intact_and_valid
+    assert [s.field_name for s in report.signatures] == [INVOICE_SEAL_FIELD]
+    assert all(s.trusted for s in report.signatures)
+    path = settings.instance_dir / "facture-cachet.pdf"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(pdf)
+    pdfsig = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True, check=False)
+    assert "Signature is Valid" in pdfsig.stdout, pdfsig.stdout + pdfsig.stderr
+    assert "Total document signed" in pdfsig.stdout
+
+    filename, xml = get_facturx_xml_from_pdf(pdf, check_xsd=False)
+    assert filename == "factur-x.xml"
+    assert xml_check_xsd(xml, flavor="factur-x", level="en16931") is True
+    for amount in totals:
+        assert f">{amount:.2f}<".encode() in xml
+    assert totals == (Decimal("300.00"), Decimal("60.00"), Decimal("360.00"))
+    reader = PdfReader(io.BytesIO(pdf))
+    metadata = reader.trailer["/Root"]["/Metadata"].get_object().get_data()
+    assert re.search(rb"pdfaid:part(>|=\")3", metadata)
+    assert b"urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#" in metadata
+    assert "Facture n° FAC-2026-000001" in reader.pages[0].extract_text()
