@@ -39,6 +39,7 @@ from storage import BlobStore
 # The order of precedence is a setting of the contract template (vendors differ); this is the
 # default, which follows Code civil art. 1119: particular terms prevail over general ones.
 
+
 def _discount_label(kind: DiscountKind, value: Decimal) -> str:
     if kind is DiscountKind.PERCENT:
         return format_percent(value)

@@ -101,3 +101,11 @@ class RevisionForm(FrenchForm):
     renewal = DateField("Date de renouvellement", validators=[InputRequired()])
     preview = SubmitField("Aperçu de la révision")
     apply = SubmitField("Appliquer la révision")
+
+
+class PlanFromContractForm(FrenchForm):
+    """Create a signed contract's billing plan from its quote's commercial terms."""
+
+    contract_id = SelectField("Contrat signé", coerce=int, validators=[InputRequired()])
+    start_date = DateField("Début de la facturation", validators=[InputRequired()])
+    create_plan = SubmitField("Créer le plan de facturation")

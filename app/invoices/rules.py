@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from enum import StrEnum
 
 from app.plaintext import control_character_problem
 from app.quotes.rules import (
@@ -241,3 +242,128 @@ def revision_factor(
 
 def revised_price(p0: Decimal, factor: Decimal) -> Decimal:
     return round_money(p0 * factor)
+
+
+# --- billing plan from the signed quote ---------------------------------------------------
+
+
+class QuotedKind(StrEnum):
+    RECURRING = "recurring"  # a subscription or module: its total covers the commitment
+    SETUP = "setup"  # setup fees: split by the quote's schedule
+    ONE_OFF = "one_off"  # training days, other services: billed once, with the first period
+
+
+@dataclass(frozen=True)
+class QuotedLine:
+    """A quote line as billing reads it: its net total after every discount (line and global
+    share), and what kind of amount it is."""
+
+    designation: str
+    quantity: Decimal
+    unit: str
+    vat_rate: Decimal
+    net_total: Decimal
+    kind: QuotedKind
+
+
+@dataclass(frozen=True)
+class PlannedLine:
+    designation: str
+    quantity: Decimal
+    unit_price: Decimal
+    vat_rate: Decimal
+    bill_period: str | None  # None: every period; else the one period (AAAA-MM) it is billed
+
+
+MONTH_UNITS = ("mois",)
+
+
+def months_later(period: Period, months: int) -> Period:
+    index = period.year * 12 + period.month - 1 + months
+    return Period(index // 12, index % 12 + 1)
+
+
+def share_discount(totals: Sequence[Decimal], discount: Decimal) -> list[Decimal]:
+    """Each line's net total once a global ``discount`` is shared in proportion to the line
+    totals, to the cent; the last line takes the rounding remainder, so they add up."""
+    subtotal = sum(totals, Decimal("0"))
+    if not discount or not subtotal:
+        return list(totals)
+    shares = [round_money(discount * total / subtotal) for total in totals[:-1]]
+    shares.append(discount - sum(shares, Decimal("0")))
+    return [total - share for total, share in zip(totals, shares, strict=True)]
+
+
+def plan_lines(
+    lines: Sequence[QuotedLine],
+    *,
+    commitment_months: int,
+    period_months: int,
+    setup_schedule: Sequence[tuple[Decimal, str]],
+    first: Period,
+) -> list[PlannedLine]:
+    """The billing plan of a signed quote. The rule, written down:
+
+    - a recurring line's net total covers the whole commitment: each period bills
+      ``period_months / commitment_months`` of it. A line counted in months (unit "mois",
+      quantity = the commitment) becomes ``period_months`` months at its net monthly price;
+      any other recurring line keeps its quantity (users, licences) at the per-period price;
+    - setup fees are split by the schedule's percentages (the last instalment takes the
+      rounding remainder); instalment k (from 0) is billed with the month ``first + k``:
+      the first before onboarding, the next ones as it proceeds;
+    - any other line is billed once, with the first period.
+    Prices are rounded to the cent: a recurring price that does not divide exactly may
+    differ from the quote's total by a few cents over the commitment (said on the plan).
+    """
+    planned: list[PlannedLine] = []
+    share = Decimal(period_months) / Decimal(commitment_months)
+    for line in lines:
+        if line.kind is QuotedKind.RECURRING:
+            counted_in_months = (
+                line.unit.strip().lower() in MONTH_UNITS
+                and line.quantity == Decimal(commitment_months)
+            )
+            if counted_in_months:
+                planned.append(
+                    PlannedLine(
+                        line.designation,
+                        Decimal(period_months),
+                        round_money(line.net_total / line.quantity),
+                        line.vat_rate,
+                        None,
+                    )
+                )
+            else:
+                planned.append(
+                    PlannedLine(
+                        line.designation,
+                        line.quantity,
+                        round_money(line.net_total * share / line.quantity),
+                        line.vat_rate,
+                        None,
+                    )
+                )
+        elif line.kind is QuotedKind.SETUP and setup_schedule:
+            amounts = [
+                round_money(line.net_total * percent / 100) for percent, _ in setup_schedule[:-1]
+            ]
+            amounts.append(line.net_total - sum(amounts, Decimal("0")))
+            for k, ((percent, milestone), amount) in enumerate(
+                zip(setup_schedule, amounts, strict=True)
+            ):
+                planned.append(
+                    PlannedLine(
+                        f"{line.designation} — {percent.normalize():f} % ({milestone})",
+                        Decimal("1"),
+                        amount,
+                        line.vat_rate,
+                        str(months_later(first, k)),
+                    )
+                )
+        else:
+            planned.append(
+                PlannedLine(
+                    line.designation, Decimal("1"), line.net_total, line.vat_rate, str(first)
+                )
+            )
+    return planned

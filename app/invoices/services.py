@@ -57,6 +57,8 @@ from app.invoices.models import (
     SyntecIndex,
 )
 from app.numbering.services import next_number
+from app.quotes import services as quotes
+from app.quotes.models import PaymentMethod, Product, ProductKind, QuoteLine
 from app.quotes.rules import LineInput, Totals, compute_totals, line_total
 from app.rendering.french import format_amount, format_decimal
 from storage import BlobStore
@@ -151,6 +153,94 @@ def create_billing_plan(
         details={"contract": contract.number, "frequency": frequency.value},
     )
     return plan
+
+
+PAYMENT_METHOD_NAMES = {
+    PaymentMethod.DIRECT_DEBIT: "Prélèvement SEPA",
+    PaymentMethod.TRANSFER: "Virement bancaire",
+}
+"""How the invoice names the quote's payment method (the invoice form's choices)."""
+
+PRODUCT_KINDS = {
+    ProductKind.PLAN: rules.QuotedKind.RECURRING,
+    ProductKind.MODULE: rules.QuotedKind.RECURRING,
+    ProductKind.SETUP_FEE: rules.QuotedKind.SETUP,
+    ProductKind.TRAINING: rules.QuotedKind.ONE_OFF,
+}
+
+
+def _quoted_kind(line: QuoteLine, products: dict[int, Product]) -> rules.QuotedKind:
+    """A catalogue line says what it is; a free line is recurring when counted per month or
+    year, setup fees when it says "mise en service", otherwise billed once."""
+    product = products.get(line.product_id) if line.product_id is not None else None
+    if product is not None:
+        return PRODUCT_KINDS[product.kind]
+    unit = line.unit.strip().lower()
+    if unit.startswith(("mois", "an", "année")) or unit.endswith(("/mois", "/an")):
+        return rules.QuotedKind.RECURRING
+    if "mise en service" in line.designation.lower():
+        return rules.QuotedKind.SETUP
+    return rules.QuotedKind.ONE_OFF
+
+
+def create_plan_from_contract(
+    session: Session,
+    *,
+    contract: Contract,
+    start_date: date,
+    now: datetime,
+    actor: str,
+) -> BillingPlan:
+    """The billing plan of a signed contract, filled from its quote's commercial terms:
+    frequency, payment method and terms, recurring amounts per period and the setup-fee
+    schedule (``rules.plan_lines`` writes the rule down). One plan per contract."""
+    require_signed(contract)
+    if session.scalar(select(BillingPlan.id).where(BillingPlan.contract_id == contract.id)):
+        raise InvoiceInvalid({"contract": f"Le contrat {contract.number} a déjà son plan."})
+    quote = contract.quote
+    terms = quotes.terms_of(quote)
+    ids = {line.product_id for line in quote.lines if line.product_id is not None}
+    products = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(ids)))}
+    inputs = quotes.line_inputs(quote)
+    totals = [line_total(line) for line in inputs]
+    discount = compute_totals(inputs, quotes.global_discount_of(quote)).global_discount
+    nets = rules.share_discount(totals, discount)
+    quoted = [
+        rules.QuotedLine(
+            line.designation,
+            line.quantity,
+            line.unit,
+            line.vat_rate,
+            net,
+            _quoted_kind(line, products),
+        )
+        for line, net in zip(quote.lines, nets, strict=True)
+    ]
+    period_months = terms.billing_period.months
+    planned = rules.plan_lines(
+        quoted,
+        commitment_months=terms.commitment_months,
+        period_months=period_months,
+        setup_schedule=[(s.percent, s.milestone) for s in terms.setup_schedule],
+        first=rules.Period(start_date.year, start_date.month),
+    )
+    recurring = [p for p in planned if p.bill_period is None]
+    once = [p for p in planned if p.bill_period is not None]
+    return create_billing_plan(
+        session,
+        contract=contract,
+        frequency=BillingFrequency.MONTHLY if period_months == 1 else BillingFrequency.ANNUAL,
+        start_date=start_date,
+        now=now,
+        actor=actor,
+        payment_terms_days=terms.payment_terms_days,
+        payment_method=PAYMENT_METHOD_NAMES[terms.payment_method],
+        lines=[LineInput(p.designation, p.quantity, p.unit_price, p.vat_rate) for p in recurring],
+        setup_fees=[
+            (LineInput(p.designation, p.quantity, p.unit_price, p.vat_rate), p.bill_period or "")
+            for p in once
+        ],
+    )
 
 
 def issue_invoice(

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from decimal import Decimal
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
@@ -24,6 +25,7 @@ from app.invoices.forms import (
     CreditNoteForm,
     ManualInvoiceForm,
     PaymentForm,
+    PlanFromContractForm,
     RevisionClauseForm,
     RevisionForm,
     SyntecIndexForm,
@@ -375,9 +377,59 @@ def credit_note_pdf(note_id: int) -> Response:
 @bp.route("/plans")
 @require(Permission.VIEW_INVOICES)
 def plans() -> str:
+    return _plans_page(_plan_form())
+
+
+def _plan_form() -> PlanFromContractForm:
+    db = db_session()
+    form = PlanFromContractForm()
+    planned = {plan.contract_id for plan in services.list_plans(db)}
+    form.contract_id.choices = [
+        SelectChoice(c.id, f"{c.number} — {c.client.legal_name}")
+        for c in db.query(Contract).order_by(Contract.id)
+        if c.versions and c.latest.status == VersionStatus.SIGNED and c.id not in planned
+    ]
+    if form.start_date.data is None:
+        today = business_date(utcnow())
+        form.start_date.data = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return form
+
+
+def _plans_page(form: PlanFromContractForm) -> str:
     db = db_session()
     rows = [(plan, services.revision_clause_of(db, plan)) for plan in services.list_plans(db)]
-    return render_template("invoices/plans.html", rows=rows)
+    return render_template("invoices/plans.html", rows=rows, form=form)
+
+
+@bp.route("/plans/nouveau", methods=["POST"])
+@require(Permission.ISSUE_INVOICES)
+def new_plan() -> str | Response | tuple[str, int]:
+    """A signed contract's plan, filled from its quote's commercial terms (frequency,
+    payment, amounts per period, setup-fee schedule: ``rules.plan_lines``)."""
+    db = db_session()
+    form = _plan_form()
+    if not form.validate_on_submit() or form.start_date.data is None:
+        return _plans_page(form), 422
+    user = current_user()
+    assert user is not None
+    contract = db.get(Contract, form.contract_id.data)
+    if contract is None:  # the choices hold existing contracts only
+        abort(404)
+    try:
+        plan = services.create_plan_from_contract(
+            db,
+            contract=contract,
+            start_date=form.start_date.data,
+            now=utcnow(),
+            actor=f"user:{user.id}",
+        )
+    except FieldErrors as exc:
+        db.rollback()
+        apply_field_errors(form, exc)
+        return _plans_page(form), 422
+    db.commit()
+    flash(f"Plan de facturation n° {plan.id} créé.", "success")
+    return redirect(url_for("invoices.plan", plan_id=plan.id))
 
 
 @bp.route("/plans/<int:plan_id>")

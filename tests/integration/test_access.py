@@ -143,6 +143,7 @@ ALLOWED_POST_STATUS["contracts.new_version"] = 422  # posted without a reason
 ALLOWED_POST_STATUS["invoices.credit_note"] = 422  # posted without a reason
 ALLOWED_POST_STATUS["invoices.revision_clause"] = 422  # posted without a base month
 ALLOWED_POST_STATUS["invoices.revision"] = 422  # posted without a renewal date
+ALLOWED_POST_STATUS["invoices.new_plan"] = 422  # posted without a contract
 
 
 def _cgv_version_id(app: Flask) -> int:
