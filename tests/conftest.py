@@ -25,7 +25,6 @@ from tests.shared_fixtures import CGV_FIXTURE as CGV_FIXTURE  # re-exported for 
 pytest_plugins = ["tests.pki.fixtures", "tests.pki.softhsm"]
 
 
-
 def _postgres_database(base_url: str) -> Iterator[str]:
     """A throw-away database per test session (and per xdist worker)."""
     url = make_url(base_url)

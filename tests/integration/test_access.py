@@ -154,6 +154,8 @@ def _cgv_version_id(app: Flask) -> int:
 
     with session_of(app) as session:
         return int(session.scalars(select(CgvVersion.id).limit(1)).one())
+
+
 # The world's request is completed: it can no longer be cancelled or resent.
 ALLOWED_POST_STATUS |= {"signature_requests.cancel": 409, "signature_requests.resend": 409}
 # The API matrix deposits a stand-in PDF that no validator can read: the view ran.

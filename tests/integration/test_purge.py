@@ -146,9 +146,7 @@ def test_purge_waves_follow_retention(app: Flask) -> None:
         client = session.scalars(select(Client)).one()
         assert client.anonymised_at is not None and "zoe" not in client.signer_email
         assert client.legal_name == "Boulangerie Lefèvre & Fils"  # company identity stays
-    assert sorted(_purged_events(app)) == sorted(
-        [str(docs["contract"][0]), str(docs["quote"][0])]
-    )
+    assert sorted(_purged_events(app)) == sorted([str(docs["contract"][0]), str(docs["quote"][0])])
 
     rerun = _purge(app, "2027-01-05")
     assert rerun.deleted == [] and rerun.certificates == [] and rerun.emailed == []
@@ -198,9 +196,7 @@ def test_purge_resumes_after_a_crash(app: Flask, monkeypatch: pytest.MonkeyPatch
     assert resumed.deleted == [] and resumed.certificates == []  # nothing more deleted
     [message] = outbox_messages(outbox)
     assert message["To"] == "zoe@example.fr"
-    assert sorted(_purged_events(app)) == sorted(
-        [str(docs["contract"][0]), str(docs["quote"][0])]
-    )
+    assert sorted(_purged_events(app)) == sorted([str(docs["contract"][0]), str(docs["quote"][0])])
     with transaction(rt.session_factory) as session:
         quote = session.get(Document, docs["quote"][0])
         assert quote is not None and quote.purged_at is not None
