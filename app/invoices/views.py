@@ -166,7 +166,9 @@ def _show(invoice_id: int, credit_form: CreditNoteForm) -> str:
 def _credit_form(invoice: Invoice) -> CreditNoteForm:
     form = CreditNoteForm()
     rates = sorted({line.vat_rate for line in invoice.lines}, reverse=True)
-    form.vat_rate.choices = [SelectChoice(str(r), format_percent(r)) for r in rates]
+    form.vat_rate.choices = [
+        SelectChoice(format(r.normalize(), "f"), format_percent(r)) for r in rates
+    ]
     return form
 
 
