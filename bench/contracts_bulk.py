@@ -158,8 +158,10 @@ def main() -> None:
     args = parser.parse_args()
     count = 2 if args.quick else args.count
 
+    # The bench's own instance, on its embedded SQLite, whatever the calling shell points at.
+    os.environ.pop("DATABASE_URL", None)
     with tempfile.TemporaryDirectory(prefix="paraphe-bulk-") as tmp:
-        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+        env = dict(os.environ)
         env["PARAPHE_INSTANCE_DIR"] = str(Path(tmp) / "instance")
         env["PYTHONPATH"] = str(REPO_ROOT)
         upgrade = _cli(env, "db", "upgrade")
