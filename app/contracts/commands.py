@@ -107,9 +107,8 @@ def generate_many(
                     author_id=author.id,
                     templates_dir=rt.settings.contract_templates_dir,
                     clauses=get_versions(session, clause_version_ids),
-                    countersigner=services.Countersigner(
-                        name=rt.settings.vendor.signer_name or author.full_name,
-                        email=rt.settings.vendor.signer_email or author.email,
+                    countersigner=services.Countersigner.for_vendor(
+                        rt.settings.vendor, author.full_name, author.email
                     ),
                 )
                 number = version.contract.number

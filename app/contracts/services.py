@@ -56,6 +56,15 @@ class Countersigner:
     name: str
     email: str
 
+    @classmethod
+    def for_vendor(
+        cls, vendor: VendorIdentity, author_name: str, author_email: str
+    ) -> Countersigner:
+        """The configured signatory of the vendor, else the author of the contract."""
+        return cls(
+            name=vendor.signer_name or author_name, email=vendor.signer_email or author_email
+        )
+
 
 def build_document(
     *,

@@ -59,9 +59,8 @@ def generate(quote_id: int) -> BaseResponse:
         templates_dir=rt.settings.contract_templates_dir,
         clauses=get_versions(db, picked),
         free_text=http_request.form.get("free_text", ""),
-        countersigner=services.Countersigner(
-            name=rt.settings.vendor.signer_name or user.full_name,
-            email=rt.settings.vendor.signer_email or user.email,
+        countersigner=services.Countersigner.for_vendor(
+            rt.settings.vendor, user.full_name, user.email
         ),
     )
     db.commit()
