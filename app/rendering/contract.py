@@ -539,6 +539,7 @@ def _render_reusing_cgv_pages(
         assets_dir=assets_dir,
         pdf_variant=pdf_variant,
         fetch_log=fetch_log,
+        reuse_style=True,
     )
     slot_pages = [
         index

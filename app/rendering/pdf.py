@@ -15,8 +15,11 @@ identifier from the content. The same HTML therefore gives the same bytes.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -195,11 +198,14 @@ def layout_pdf(
     pdf_variant: str | None = "pdf/a-3b",
     fetch_log: list[FetchAttempt] | None = None,
     extra_css: str | None = None,
+    reuse_style: bool = False,
 ) -> Any:
     """Lay ``html`` out: a WeasyPrint ``Document`` whose pages can be reused or combined.
 
     Same fetcher and same refusals as ``render_pdf``. ``extra_css``: a stylesheet of the
-    service's own (never template input) applied after the document's.
+    service's own (never template input) applied after the document's. ``reuse_style``: the
+    document's one ``<style>`` block is parsed once per thread and reused (see
+    ``_parsed_style``).
     """
     fetcher = AssetFetcher(base_url, assets_dir, fetch_log)
     with _rendering_errors():
@@ -207,8 +213,12 @@ def layout_pdf(
         stylesheets = (
             [CSS(string=extra_css, url_fetcher=fetcher, font_config=font_config)]
             if extra_css
-            else None
+            else []
         )
+        if reuse_style:
+            html, parsed = _parsed_style(html, base_url, assets_dir, fetcher, font_config)
+            if parsed is not None:
+                stylesheets.insert(0, parsed)
         document = HTML(string=html, base_url=base_url, url_fetcher=fetcher).render(
             pdf_variant=pdf_variant, stylesheets=stylesheets, font_config=font_config
         )
@@ -239,9 +249,48 @@ def font_configuration(assets_dir: Path) -> FontConfiguration:
     return config
 
 
+_STYLE_BLOCK = re.compile(r"<style>(.*?)</style>", re.DOTALL)
+STYLE_CACHE_SIZE = 8
+
+
+def _parsed_style(
+    html: str, base_url: str, assets_dir: Path, fetcher: AssetFetcher, font_config: Any
+) -> tuple[str, Any | None]:
+    """``html`` without its stylesheet, and that stylesheet parsed, from this thread's cache.
+
+    Every contract of a template carries the same ``<style>`` block (the template's CSS and
+    the page geometry): WeasyPrint would parse it, and register its ``@font-face`` fonts,
+    for each one. Only a document with exactly one ``<style>`` block is handled: the sheet
+    then passes as a user stylesheet, which, with no other author sheet in the document,
+    cascades as it did (it still overrides the user-agent defaults; the template's few
+    ``!important`` declarations only get stronger). Text from data never reaches this:
+    Jinja escapes ``<`` everywhere, so a ``<style>`` seen here is the template's.
+    """
+    blocks = _STYLE_BLOCK.findall(html)
+    if len(blocks) != 1 or "<link" in html:
+        return html, None
+    key = (hashlib.sha256(blocks[0].encode("utf-8")).hexdigest(), base_url, assets_dir.resolve())
+    cache: OrderedDict[Any, Any] | None = getattr(_fonts, "styles", None)
+    if cache is None:
+        cache = _fonts.styles = OrderedDict()
+    parsed = cache.get(key)
+    if parsed is None:
+        parsed = CSS(
+            string=blocks[0], base_url=base_url, url_fetcher=fetcher, font_config=font_config
+        )
+        cache[key] = parsed
+        while len(cache) > STYLE_CACHE_SIZE:
+            cache.popitem(last=False)
+    else:
+        cache.move_to_end(key)
+    return _STYLE_BLOCK.sub("", html, count=1), parsed
+
+
 def clear_font_configurations() -> None:
-    """Forget this thread's loaded fonts: the next document fetches them again (tests)."""
+    """Forget this thread's loaded fonts and parsed stylesheets: the next document fetches
+    them again (tests)."""
     _fonts.configs = {}
+    _fonts.styles = OrderedDict()
 
 
 def write_document(

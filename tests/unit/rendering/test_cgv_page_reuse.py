@@ -90,3 +90,32 @@ def test_a_template_without_parts_is_rendered_whole(
     args = (env, contract.CONTRACT_TEMPLATE, contract.CONTRACT_ASSETS_DIR, None, None)
     assert contract._cgv_document(make_short(), *args) is None
     assert not contract._cgv_cache
+
+
+def test_reused_pages_look_exactly_like_a_full_render(
+    make_short: Callable[..., ContractDocument], tmp_path: Path
+) -> None:
+    """Pixel for pixel (rasterised by poppler), every page of the service's assembly equals
+    the single render of the full HTML: same header, footer, CGV page, frame content."""
+    import subprocess
+
+    from PIL import Image, ImageChops
+
+    contract.clear_cgv_page_cache()
+    doc = make_short(contract_number="CTR-2026-0123")
+    images: dict[str, list[Path]] = {}
+    for name, pdf in (
+        ("ours", render_contract_pdf(doc)),
+        ("full", render_contract_pdf(doc, reuse_cgv_pages=False)),
+    ):
+        (tmp_path / f"{name}.pdf").write_bytes(pdf)
+        subprocess.run(
+            ["pdftoppm", "-r", "36", "-png", str(tmp_path / f"{name}.pdf"), str(tmp_path / name)],
+            check=True,
+        )
+        images[name] = sorted(tmp_path.glob(f"{name}-*.png"))
+    assert len(images["ours"]) == len(images["full"]) >= 6
+    for ours, full in zip(images["ours"], images["full"], strict=True):
+        with Image.open(ours) as a, Image.open(full) as b:
+            diff = ImageChops.difference(a.convert("RGB"), b.convert("RGB")).getbbox()
+        assert diff is None, (ours.name, diff)
