@@ -173,7 +173,7 @@ def request_restitution(client_id: int) -> tuple[dict[str, Any], int]:
     sent = send_mail(rt.mailer, download_mail(client, url, link.expires_at))
     return {
         "document": schemas.document_json(document),
-        "files": [entry.path for entry in result.entries],
+        "files": result.paths,
         "manifest_sha256": result.manifest_sha256,
         "download_url": url,
         "expires_at": link.expires_at.isoformat(),
