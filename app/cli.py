@@ -7,7 +7,8 @@ paraphe cgv publish …                 publish a CGV version from a Markdown fi
 paraphe seal status                   the seal certificate: subject, expiry, days left
 paraphe demo                          demo data for the embedded defaults
 paraphe storage scrub                 re-hash every blob: mismatches, missing, orphans
-paraphe audit verify                  check the journal's hash chain, say where it breaks
+paraphe audit verify                  check the journal's hash chain and its timestamps
+paraphe audit anchor                  timestamp the journal's head with the TSA (periodically)
 paraphe jobs purge [--dry-run]        delete what passed its retention, with a certificate
 paraphe run                           development server (production: gunicorn wsgi:app)
 """
