@@ -72,5 +72,10 @@ def revoke_api_token(token_id: int) -> Response:
         return redirect(url_for("auth_admin.api_tokens"))
     db.commit()
     token_cache().forget(token.id)  # other processes follow within TOKEN_CACHE_TTL
-    flash(f"Jeton « {token.name} » révoqué.", "success")
+    delay = int(services.TOKEN_CACHE_TTL.total_seconds())
+    flash(
+        f"Jeton « {token.name} » révoqué : refusé dès maintenant par ce serveur, "
+        f"sous {delay} s par ses autres processus.",
+        "success",
+    )
     return redirect(url_for("auth_admin.api_tokens"))
