@@ -72,6 +72,21 @@ def record(
     return event
 
 
+def stored_event_hash(ev: AuditEvent) -> str:
+    """The hash an event's stored fields (its `prev_hash` included) chain to."""
+    return event_hash(
+        prev_hash=ev.prev_hash,
+        event_id=ev.id,
+        at=ev.at,
+        actor=ev.actor,
+        action=ev.action,
+        subject_type=ev.subject_type,
+        subject_id=ev.subject_id,
+        client_id=ev.client_id,
+        details=ev.details,
+    )
+
+
 @dataclass(frozen=True)
 class ChainProblem:
     event_id: int | None
@@ -94,18 +109,7 @@ def verify_chain(session: Session) -> list[ChainProblem]:
             )
         if ev.prev_hash != prev_hash:
             problems.append(ChainProblem(ev.id, f"chaînage rompu au n° {ev.id}"))
-        recomputed = event_hash(
-            prev_hash=ev.prev_hash,
-            event_id=ev.id,
-            at=ev.at,
-            actor=ev.actor,
-            action=ev.action,
-            subject_type=ev.subject_type,
-            subject_id=ev.subject_id,
-            client_id=ev.client_id,
-            details=ev.details,
-        )
-        if recomputed != ev.hash:
+        if stored_event_hash(ev) != ev.hash:
             problems.append(ChainProblem(ev.id, f"contenu altéré au n° {ev.id}"))
         prev_hash = ev.hash
         expected_id = ev.id + 1

@@ -21,13 +21,12 @@ from app import create_app
 from app.audit import services as audit
 from app.audit.commands import NO_TSA
 from app.audit.models import AuditAnchor, AuditChainHead, AuditEvent
-from app.audit.rules import GENESIS_HASH, event_hash
+from app.audit.rules import GENESIS_HASH
 from app.config import Settings
 from app.db import transaction
 from tests.conftest import _empty_all_tables
+from tests.integration.test_audit_journal import _journal
 from tests.pki.fixtures import TestPki
-
-T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
 def _app_with_tsa(settings: Settings, test_pki: TestPki, tmp_path: Path, tsa_url: str) -> Flask:
@@ -50,21 +49,6 @@ def tsa_app(settings: Settings, test_pki: TestPki, tmp_path: Path) -> Iterator[F
     _empty_all_tables(settings.database_url)
 
 
-def _journal(app: Flask, count: int, start: int = 0) -> None:
-    with transaction(app.extensions["paraphe"].session_factory) as session:
-        for index in range(start, start + count):
-            audit.record(
-                session,
-                now=T0 + timedelta(minutes=index),
-                actor="user:1",
-                action="document.read",
-                subject_type="document",
-                subject_id=index,
-                client_id=7,
-                details={"n": index},
-            )
-
-
 def _cli(app: Flask, *args: str) -> tuple[int, str]:
     result = app.test_cli_runner().invoke(args=["audit", *args])
     return result.exit_code, result.output  # stdout and stderr together
@@ -84,18 +68,7 @@ def _rewrite_chain(app: Flask) -> None:
             if ev.id == 2:
                 ev.actor = "user:2"
             ev.prev_hash = prev
-            ev.hash = event_hash(
-                prev_hash=prev,
-                event_id=ev.id,
-                at=ev.at,
-                actor=ev.actor,
-                action=ev.action,
-                subject_type=ev.subject_type,
-                subject_id=ev.subject_id,
-                client_id=ev.client_id,
-                details=ev.details,
-            )
-            prev = ev.hash
+            ev.hash = prev = audit.stored_event_hash(ev)
         session.execute(update(AuditChainHead).values(last_hash=prev))
 
 
