@@ -8,7 +8,8 @@ paraphe contracts bulk --author …     generate the contracts of all pending qu
 paraphe seal status                   the seal certificate: subject, expiry, days left
 paraphe demo                          demo data for the embedded defaults
 paraphe storage scrub                 re-hash every blob: mismatches, missing, orphans
-paraphe audit verify                  check the journal's hash chain, say where it breaks
+paraphe audit verify                  check the journal's hash chain and its timestamps
+paraphe audit anchor                  timestamp the journal's head with the TSA (periodically)
 paraphe jobs purge [--dry-run]        delete what passed its retention, with a certificate
 paraphe run                           development server (production: gunicorn wsgi:app)
 """
@@ -165,7 +166,9 @@ def tokens_revoke(token_id: int) -> None:
             auth.revoke_api_token(session, token_id, now=utcnow(), actor="cli")
     except AuthError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(f"Jeton n° {token_id} révoqué.")
+    # Running servers cache valid tokens for TOKEN_CACHE_TTL: say when it really stops working.
+    delay = int(auth.TOKEN_CACHE_TTL.total_seconds())
+    click.echo(f"Jeton n° {token_id} révoqué ; refusé par les serveurs en marche sous {delay} s.")
 
 
 @click.group("cgv", cls=AppGroup, help="Versions des conditions générales de vente.")

@@ -118,7 +118,7 @@ def _child(root: Path, out: Path) -> None:
                 actor="bench",
                 seal_key=key,
                 trust_roots=[pki.root_cert_pem],
-            ).entries
+            ).paths
             fh.flush()
             os.fsync(fh.fileno())
         elapsed = time.perf_counter() - started

@@ -32,6 +32,7 @@ from signing.network import HttpPool, TrustServices
 from signing.pades import SignSpec, certify_pdf, seal_pdf, sign_pdf
 from signing.pkcs11 import Pkcs11Key, load_pkcs11
 from signing.timestamps import TimestampAuthority
+from signing.tokens import TimestampTokenReport, verify_timestamp_token
 from signing.verify import (
     Coverage,
     ModificationLevel,
@@ -73,6 +74,7 @@ __all__ = [
     "SigningTimeSource",
     "TimestampAuthority",
     "TimestampError",
+    "TimestampTokenReport",
     "TrustRootError",
     "TrustServices",
     "ValidationDataError",
@@ -87,4 +89,5 @@ __all__ = [
     "sign_pdf",
     "verify_detached",
     "verify_pdf",
+    "verify_timestamp_token",
 ]

@@ -13,6 +13,7 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import BinaryIO
 
 from asn1crypto import cms
 from pyhanko.sign.general import SigningError as PyhankoSigningError
@@ -42,8 +43,11 @@ class DetachedSealReport:
         return self.intact and self.valid and self.trusted
 
 
-def seal_detached(data: bytes, key: SigningKey, now: datetime) -> bytes:
-    """A detached CMS signature (SHA-256) of ``data`` by ``key``, signing time ``now``."""
+def seal_detached(data: bytes | BinaryIO, key: SigningKey, now: datetime) -> bytes:
+    """A detached CMS signature (SHA-256) of ``data`` by ``key``, signing time ``now``.
+
+    ``data`` may be a binary file positioned at the start of the content: pyHanko hashes it in
+    chunks, so a large manifest is sealed without being held in memory."""
     refuse_running_loop("seal_detached")
     if now.tzinfo is None:
         raise InvalidSpecError("now must be timezone-aware")

@@ -190,6 +190,14 @@ class TrustServices:
                 )
             return self._timestamper
 
+    def timestamp_digest(self, digest: bytes, md_algorithm: str = "sha256") -> bytes:
+        """An RFC 3161 timestamp token (DER ContentInfo) whose message imprint is ``digest``,
+        from the configured TSA through the pooled session (one request). Raises
+        :class:`TimestampError` when the TSA fails, InvalidSpecError when there is none."""
+        token = self.pool.run(self.timestamper().async_timestamp(digest, md_algorithm))
+        der: bytes = token.dump()
+        return der
+
     def validation_context(self, certificate: asn1_x509.Certificate) -> ValidationContext:
         """A fresh validation context (validation time: now) for ``certificate``'s chain.
 

@@ -17,7 +17,7 @@ from app.auth.models import Scope
 from app.clients import services as clients
 from app.db import utcnow
 from app.signatures.keys import trust_roots
-from app.wiring import db_session, runtime
+from app.wiring import db_session, read_only_db_session, runtime
 
 bp = Blueprint("archive_api", __name__, url_prefix="/api/v1")
 
@@ -37,7 +37,7 @@ def openapi() -> dict[str, Any]:
 @require_scope(Scope.READ)
 def list_documents() -> dict[str, Any]:
     query = schemas.parse_list_query(request.args.to_dict())
-    page = services.list_documents(db_session(), **query)
+    page = services.list_documents(read_only_db_session(), **query)
     base = schemas.documents_url()
     return {
         "items": [schemas.document_json(d, base) for d in page.items],
@@ -48,13 +48,13 @@ def list_documents() -> dict[str, Any]:
 @bp.get("/documents/<int:document_id>")
 @require_scope(Scope.READ)
 def get_document(document_id: int) -> dict[str, Any]:
-    return schemas.document_json(services.get_document(db_session(), document_id))
+    return schemas.document_json(services.get_document(read_only_db_session(), document_id))
 
 
 @bp.get("/documents/<int:document_id>/events")
 @require_scope(Scope.READ)
 def document_events(document_id: int) -> dict[str, Any]:
-    db = db_session()
+    db = read_only_db_session()
     events = services.document_events(db, services.get_document(db, document_id))
     return {"items": [schemas.event_json(e) for e in events]}
 
@@ -173,7 +173,7 @@ def request_restitution(client_id: int) -> tuple[dict[str, Any], int]:
     sent = send_mail(rt.mailer, download_mail(client, url, link.expires_at))
     return {
         "document": schemas.document_json(document),
-        "files": [entry.path for entry in result.entries],
+        "files": result.paths,
         "manifest_sha256": result.manifest_sha256,
         "download_url": url,
         "expires_at": link.expires_at.isoformat(),

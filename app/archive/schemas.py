@@ -9,6 +9,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import url_for
+from sqlalchemy import Row
 
 from app.archive.errors import ArchiveQueryInvalid
 from app.archive.models import Document, DocumentKind
@@ -27,7 +28,7 @@ def documents_url() -> str:
     return url_for("archive_api.list_documents")
 
 
-def document_json(document: Document, base: str | None = None) -> dict[str, Any]:
+def document_json(document: Document | Row[Any], base: str | None = None) -> dict[str, Any]:
     """`base`: `documents_url()`, passed in when serialising a whole page."""
     base = base if base is not None else documents_url()
     return {

@@ -7,8 +7,9 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import Row, and_, or_, select
 from sqlalchemy.orm import Session
 
 from app.archive import rules
@@ -337,8 +338,29 @@ def scrub(
 
 @dataclass(frozen=True)
 class Page:
-    items: Sequence[Document]
+    items: Sequence[Row[Any]]
+    """Plain rows of `LIST_COLUMNS` (attribute access like a Document): no ORM objects to build
+    and track for a page that is only serialised."""
     next_cursor: str | None
+
+
+LIST_COLUMNS = (
+    Document.id,
+    Document.kind,
+    Document.client_id,
+    Document.reference,
+    Document.version,
+    Document.sha256,
+    Document.size,
+    Document.media_type,
+    Document.filename,
+    Document.created_at,
+    Document.retention_basis,
+    Document.retention_until,
+    Document.legal_hold,
+    Document.legal_hold_reason,
+    Document.purged_at,
+)
 
 
 SORT_COLUMNS = {
@@ -350,12 +372,12 @@ SORT_COLUMNS = {
 """Sort keys of the document list; prefix with "-" for descending order."""
 
 
-def _sort_value(document: Document, key: str) -> int | str:
+def _sort_value(document: Document | Row[Any], key: str) -> int | str:
     value = getattr(document, key)
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def encode_cursor(sort: str, document: Document) -> str:
+def encode_cursor(sort: str, document: Document | Row[Any]) -> str:
     """An opaque keyset cursor: the sort it belongs to, the last row's sort value and id."""
     key = sort.lstrip("-")
     payload = json.dumps([sort, _sort_value(document, key), document.id], separators=(",", ":"))
@@ -406,7 +428,7 @@ def list_documents(
     """A page of documents matching every given filter, in `sort` order, after `cursor`."""
     column = SORT_COLUMNS[sort.lstrip("-")]
     descending = sort.startswith("-")
-    stmt = select(Document)
+    stmt = select(*LIST_COLUMNS)
     if client_id is not None:
         stmt = stmt.where(Document.client_id == client_id)
     if kind is not None:
@@ -431,7 +453,7 @@ def list_documents(
         stmt = stmt.order_by(column.desc(), Document.id.desc())
     else:
         stmt = stmt.order_by(column, Document.id)
-    rows = session.scalars(stmt.limit(limit + 1)).all()
+    rows = session.execute(stmt.limit(limit + 1)).all()
     items = rows[:limit]
     next_cursor = encode_cursor(sort, items[-1]) if len(rows) > limit else None
     return Page(items=items, next_cursor=next_cursor)

@@ -1,8 +1,9 @@
-"""`paraphe audit …`: checking the hash-chained journal."""
+"""`paraphe audit …`: checking the hash-chained journal, and timestamping its head."""
 
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 
 import click
 from flask.cli import AppGroup
@@ -10,8 +11,15 @@ from sqlalchemy import func, select
 
 from app.audit import services
 from app.audit.models import AuditEvent
-from app.db import transaction
+from app.db import transaction, utcnow
+from app.signatures.keys import trust_roots
 from app.wiring import runtime
+from signing import TimestampError
+
+NO_TSA = (
+    "Aucune autorité d'horodatage n'est configurée (PARAPHE_TSA_URL) : "
+    "la tête du journal n'est pas horodatée."
+)
 
 
 @click.group("audit", cls=AppGroup, help="Journal d'audit chaîné.")
@@ -27,14 +35,79 @@ def audit_group() -> None:
     ),
 )
 def verify() -> None:
-    with transaction(runtime().session_factory) as session:
+    rt = runtime()
+    with transaction(rt.session_factory) as session:
         count = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
         problems = services.verify_chain(session)
+        anchors = services.verify_anchors(session, trust_roots(rt.settings))
+    broken = [a for a in anchors if a.problem is not None]
     if not problems:
         click.echo(f"Journal intact : {count} événement(s), chaîne d'empreintes vérifiée.")
-        return
-    click.echo(f"Journal ROMPU ({count} événement(s) lus) :")
-    for problem in problems:
-        where = f"n° {problem.event_id}" if problem.event_id is not None else "—"
-        click.echo(f"  [{where}] {problem.message}")
-    sys.exit(1)
+    else:
+        click.echo(f"Journal ROMPU ({count} événement(s) lus) :")
+        for problem in problems:
+            where = f"n° {problem.event_id}" if problem.event_id is not None else "—"
+            click.echo(f"  [{where}] {problem.message}")
+    if not anchors:
+        click.echo(
+            NO_TSA
+            if rt.settings.tsa_url is None
+            else "Aucun horodatage enregistré : "
+            "lancez `paraphe audit anchor` (périodiquement, par exemple chaque heure)."
+        )
+    elif not broken:
+        last = anchors[-1]
+        click.echo(
+            f"Horodatages valides : {len(anchors)} ; le dernier ({_when(last.timestamped_at)}, "
+            f"{last.report.tsa_common_name}) couvre les événements n° 1 à {last.event_id}."
+        )
+    else:
+        click.echo(f"Horodatages INVALIDES ({len(broken)} sur {len(anchors)}) :")
+        for check in broken:
+            click.echo(
+                f"  [horodatage {check.anchor_id}, événement n° {check.event_id}, "
+                f"{_when(check.timestamped_at)}] {check.problem}"
+            )
+    if problems or broken:
+        sys.exit(1)
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+@audit_group.command(
+    "anchor",
+    help=(
+        "Horodate la tête du journal auprès de l'autorité d'horodatage (RFC 3161) et garde "
+        "le jeton : il prouve que le journal, jusqu'à cet événement, existait tel quel à "
+        "cette date. À lancer périodiquement ; ne fait rien si le journal n'a pas bougé. "
+        "Code de sortie 1 si l'autorité échoue, 2 si aucune n'est configurée."
+    ),
+)
+def anchor() -> None:
+    rt = runtime()
+    trust = rt.trust_services()
+    if trust is None or rt.settings.tsa_url is None:
+        click.echo(NO_TSA, err=True)
+        sys.exit(2)
+    try:
+        with transaction(rt.session_factory) as session:
+            made = services.anchor_head(
+                session,
+                timestamp=trust.timestamp_digest,
+                tsa_url=rt.settings.tsa_url,
+                trust_roots=trust_roots(rt.settings),
+                now=utcnow(),
+            )
+            if made is not None:
+                message = (
+                    f"Tête du journal horodatée : événement n° {made.event_id} "
+                    f"(empreinte {made.head_hash[:16]}…), jeton du {_when(made.timestamped_at)}."
+                )
+    except (TimestampError, services.AnchorRefused) as exc:
+        click.echo(f"Horodatage impossible, rien n'est enregistré : {exc}", err=True)
+        sys.exit(1)
+    if made is None:
+        message = "Rien à horodater : journal vide, ou sa tête est déjà horodatée."
+    click.echo(message)

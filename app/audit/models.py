@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, Text
+from sqlalchemy import LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime
@@ -34,3 +34,19 @@ class AuditChainHead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     last_event_id: Mapped[int | None]
     last_hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditAnchor(Base):
+    """An RFC 3161 timestamp of the journal's head: the TSA's token over the hash of event
+    `event_id` proves that the journal up to that event existed, as it is, at the token's time.
+    A journal rewritten afterwards, even with every hash recomputed, no longer matches it."""
+
+    __tablename__ = "audit_anchors"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(index=True)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    timestamped_at: Mapped[datetime] = mapped_column(UTCDateTime())  # the token's genTime
+    tsa_url: Mapped[str] = mapped_column(String(500))
+    token: Mapped[bytes] = mapped_column(LargeBinary)  # DER ContentInfo, as the TSA sent it
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -11,8 +11,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.audit.models import AuditChainHead, AuditEvent
+from app.audit.models import AuditAnchor, AuditChainHead, AuditEvent
 from app.audit.rules import GENESIS_HASH, canonical_details, event_hash
+from signing import TimestampTokenReport, verify_timestamp_token
 
 
 def record(
@@ -71,6 +72,21 @@ def record(
     return event
 
 
+def stored_event_hash(ev: AuditEvent) -> str:
+    """The hash an event's stored fields (its `prev_hash` included) chain to."""
+    return event_hash(
+        prev_hash=ev.prev_hash,
+        event_id=ev.id,
+        at=ev.at,
+        actor=ev.actor,
+        action=ev.action,
+        subject_type=ev.subject_type,
+        subject_id=ev.subject_id,
+        client_id=ev.client_id,
+        details=ev.details,
+    )
+
+
 @dataclass(frozen=True)
 class ChainProblem:
     event_id: int | None
@@ -93,18 +109,7 @@ def verify_chain(session: Session) -> list[ChainProblem]:
             )
         if ev.prev_hash != prev_hash:
             problems.append(ChainProblem(ev.id, f"chaînage rompu au n° {ev.id}"))
-        recomputed = event_hash(
-            prev_hash=ev.prev_hash,
-            event_id=ev.id,
-            at=ev.at,
-            actor=ev.actor,
-            action=ev.action,
-            subject_type=ev.subject_type,
-            subject_id=ev.subject_id,
-            client_id=ev.client_id,
-            details=ev.details,
-        )
-        if recomputed != ev.hash:
+        if stored_event_hash(ev) != ev.hash:
             problems.append(ChainProblem(ev.id, f"contenu altéré au n° {ev.id}"))
         prev_hash = ev.hash
         expected_id = ev.id + 1
@@ -119,3 +124,83 @@ def events_for(session: Session, *, client_id: int) -> Sequence[AuditEvent]:
     return session.scalars(
         select(AuditEvent).where(AuditEvent.client_id == client_id).order_by(AuditEvent.id)
     ).all()
+
+
+class AnchorRefused(Exception):
+    """The TSA answered with a token that does not prove what was asked (nothing is stored)."""
+
+
+def anchor_head(
+    session: Session,
+    *,
+    timestamp: Callable[[bytes], bytes],
+    tsa_url: str,
+    trust_roots: Sequence[bytes],
+    now: datetime,
+) -> AuditAnchor | None:
+    """Timestamp the journal's current head: `timestamp(digest)` returns an RFC 3161 token
+    whose message imprint is the head event's hash. The token is checked before it is kept.
+    None when there is nothing new to anchor (empty journal, head already anchored), so a
+    periodic run costs no TSA request while the journal does not move.
+
+    The head is read without its lock: the TSA round trip must not stall every writer, and
+    anchoring the event read is what is wanted even if others were appended meanwhile."""
+    head = session.get(AuditChainHead, 1)
+    if head is None or head.last_event_id is None:
+        return None
+    latest = session.scalar(select(AuditAnchor).order_by(AuditAnchor.id.desc()).limit(1))
+    if latest is not None and latest.head_hash == head.last_hash:
+        return None
+    event_id, head_hash = head.last_event_id, head.last_hash
+    token = timestamp(bytes.fromhex(head_hash))
+    report = verify_timestamp_token(token, bytes.fromhex(head_hash), trust_roots)
+    if not report.ok or report.gen_time is None:
+        raise AnchorRefused(f"jeton d'horodatage refusé : {report.problem}")
+    anchor = AuditAnchor(
+        event_id=event_id,
+        head_hash=head_hash,
+        timestamped_at=report.gen_time,
+        tsa_url=tsa_url,
+        token=token,
+        created_at=now,
+    )
+    session.add(anchor)
+    session.flush()
+    return anchor
+
+
+@dataclass(frozen=True)
+class AnchorCheck:
+    anchor_id: int
+    event_id: int
+    timestamped_at: datetime
+    report: TimestampTokenReport
+    problem: str | None
+
+
+def verify_anchors(session: Session, trust_roots: Sequence[bytes]) -> list[AnchorCheck]:
+    """Check every stored timestamp: its token is a valid TSA signature over the hash it
+    anchors, and the anchored event still has that hash (a journal rewritten after it was
+    timestamped, hashes recomputed and all, no longer has it)."""
+    checks: list[AnchorCheck] = []
+    for anchor in session.scalars(select(AuditAnchor).order_by(AuditAnchor.id)):
+        report = verify_timestamp_token(anchor.token, bytes.fromhex(anchor.head_hash), trust_roots)
+        event_hash_now = session.scalar(
+            select(AuditEvent.hash).where(AuditEvent.id == anchor.event_id)
+        )
+        problem = None
+        if not report.ok:
+            problem = f"jeton invalide ({report.problem})"
+        elif report.gen_time != anchor.timestamped_at:
+            problem = "date enregistrée différente de celle du jeton"
+        elif event_hash_now is None:
+            problem = f"l'événement n° {anchor.event_id} horodaté a disparu du journal"
+        elif event_hash_now != anchor.head_hash:
+            problem = (
+                f"l'événement n° {anchor.event_id} n'a plus l'empreinte horodatée "
+                "(journal réécrit après l'horodatage)"
+            )
+        checks.append(
+            AnchorCheck(anchor.id, anchor.event_id, anchor.timestamped_at, report, problem)
+        )
+    return checks

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 from app.auth import services
 from app.auth.errors import TokenError
 from app.auth.forms import ApiTokenForm
-from app.auth.guards import current_user, require
+from app.auth.guards import current_user, require, token_cache
 from app.auth.models import ApiToken, Scope
 from app.auth.rules import Permission
 from app.db import utcnow
@@ -71,5 +71,11 @@ def revoke_api_token(token_id: int) -> Response:
         flash(str(exc), "error")
         return redirect(url_for("auth_admin.api_tokens"))
     db.commit()
-    flash(f"Jeton « {token.name} » révoqué.", "success")
+    token_cache().forget(token.id)  # other processes follow within TOKEN_CACHE_TTL
+    delay = int(services.TOKEN_CACHE_TTL.total_seconds())
+    flash(
+        f"Jeton « {token.name} » révoqué : refusé dès maintenant par ce serveur, "
+        f"sous {delay} s par ses autres processus.",
+        "success",
+    )
     return redirect(url_for("auth_admin.api_tokens"))

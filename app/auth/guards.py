@@ -6,12 +6,12 @@ from collections.abc import Callable
 from functools import wraps
 from typing import ParamSpec, TypeVar
 
-from flask import abort, g, redirect, request, session, url_for
+from flask import abort, current_app, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response
 
-from app.auth.models import ApiToken, Scope, User
+from app.auth.models import Scope, User
 from app.auth.rules import Permission, can
-from app.auth.services import resolve_api_token
+from app.auth.services import TokenCache, TokenGrant
 from app.db import utcnow
 from app.wiring import db_session
 
@@ -48,9 +48,18 @@ def require(permission: Permission) -> Callable[[Callable[P, R]], Callable[P, R 
     return decorator
 
 
-def current_token() -> ApiToken:
-    token: ApiToken = g.api_token
+def current_token() -> TokenGrant:
+    token: TokenGrant = g.api_token
     return token
+
+
+def token_cache() -> TokenCache:
+    """This application's cache of valid API tokens (one per process and app)."""
+    cache = current_app.extensions.get("paraphe_token_cache")
+    if cache is None:
+        cache = current_app.extensions.setdefault("paraphe_token_cache", TokenCache())
+    assert isinstance(cache, TokenCache)
+    return cache
 
 
 def require_scope(scope: Scope) -> Callable[[Callable[P, R]], Callable[P, R]]:
@@ -61,14 +70,14 @@ def require_scope(scope: Scope) -> Callable[[Callable[P, R]], Callable[P, R]]:
             scheme, _, value = header.partition(" ")
             if scheme.lower() != "bearer" or not value.strip():
                 abort(401, "Jeton d'API requis (en-tête Authorization: Bearer …).")
-            token = resolve_api_token(db_session(), value.strip(), utcnow())
+            session = db_session()
+            token, last_use_written = token_cache().resolve(session, value.strip(), utcnow())
             if token is None:
                 abort(401, "Jeton d'API inconnu, expiré ou révoqué.")
-            if scope not in token.scope_set:
+            if scope not in token.scopes:
                 abort(403, f"Ce jeton n'a pas la portée « {scope.value} ».")
             g.api_token = token
-            session = db_session()
-            if session.dirty:
+            if last_use_written:
                 # Last use is recorded to the minute: commit only when it moved, so that it is
                 # kept even if the request fails later; otherwise the view goes on in the same
                 # transaction and on the same pooled connection (no second checkout and ping).

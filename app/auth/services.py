@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import threading
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -130,6 +132,81 @@ def resolve_api_token(session: Session, plaintext: str, now: datetime) -> ApiTok
     if token.last_used_at is None or now - token.last_used_at >= LAST_USE_RESOLUTION:
         token.last_used_at = now
     return token
+
+
+@dataclass(frozen=True)
+class TokenGrant:
+    """What a request needs from its API token: who (for the journal) and which scopes."""
+
+    id: int
+    scopes: frozenset[Scope]
+    expires_at: datetime | None
+
+
+TOKEN_CACHE_TTL = timedelta(seconds=30)
+"""How long a process trusts a token it has looked up: a revocation made elsewhere (the CLI,
+another server process) takes effect within this delay; in the process that revokes, at once."""
+
+
+@dataclass
+class _Cached:
+    grant: TokenGrant
+    checked_at: datetime
+    last_used_at: datetime | None
+
+
+class TokenCache:
+    """Valid API tokens by digest, re-read from the database once they are `ttl` old.
+
+    A warm request then costs no token query: the lookup and the row it loads were a large
+    part of a metadata read's CPU. Unknown, revoked and expired tokens are never cached, so a
+    new token works at once; the last use is still recorded to the minute."""
+
+    def __init__(self, ttl: timedelta = TOKEN_CACHE_TTL, max_entries: int = 4096) -> None:
+        self.ttl = ttl
+        self.max_entries = max_entries
+        self._entries: dict[str, _Cached] = {}
+        self._lock = threading.Lock()
+
+    def resolve(
+        self, session: Session, plaintext: str, now: datetime
+    ) -> tuple[TokenGrant | None, bool]:
+        """The token's grant (None if unknown, revoked or expired), and whether its last use
+        was written into `session` (then the caller commits)."""
+        digest = token_digest(plaintext)
+        cached = self._entries.get(digest)
+        if cached is not None and now - cached.checked_at < self.ttl:
+            expires_at = cached.grant.expires_at
+            if expires_at is not None and expires_at <= now:
+                self._drop(digest)
+                return None, False
+            if cached.last_used_at is None or now - cached.last_used_at >= LAST_USE_RESOLUTION:
+                session.execute(
+                    update(ApiToken).where(ApiToken.id == cached.grant.id).values(last_used_at=now)
+                )
+                cached.last_used_at = now
+                return cached.grant, True
+            return cached.grant, False
+        token = resolve_api_token(session, plaintext, now)
+        if token is None:
+            self._drop(digest)
+            return None, False
+        grant = TokenGrant(id=token.id, scopes=token.scope_set, expires_at=token.expires_at)
+        with self._lock:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()  # only live tokens are cached: this never thrashes
+            self._entries[digest] = _Cached(grant, now, token.last_used_at)
+        return grant, bool(session.dirty)
+
+    def forget(self, token_id: int) -> None:
+        """Drop a token revoked by this process, so that it stops working at once here."""
+        with self._lock:
+            for digest in [d for d, c in self._entries.items() if c.grant.id == token_id]:
+                del self._entries[digest]
+
+    def _drop(self, digest: str) -> None:
+        with self._lock:
+            self._entries.pop(digest, None)
 
 
 def list_api_tokens(session: Session) -> list[ApiToken]:

@@ -13,9 +13,9 @@ from app.db import transaction
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
-def _journal(app: Flask, count: int = 5) -> None:
+def _journal(app: Flask, count: int = 5, start: int = 0) -> None:
     with transaction(app.extensions["paraphe"].session_factory) as session:
-        for index in range(count):
+        for index in range(start, start + count):
             audit.record(
                 session,
                 now=T0 + timedelta(minutes=index),

@@ -12,11 +12,13 @@ import zipfile
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 
+import pytest
 import weasyprint
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
+from app.archive import restitution
 from app.archive import services as archive
 from app.archive.models import Document, DocumentKind, RestitutionLink
 from app.audit.models import AuditEvent
@@ -84,6 +86,8 @@ def _check_archive(app: Flask, data: bytes) -> list[str]:
         manifest_bytes = zf.read("manifest.json")
         seal = zf.read("manifest.json.p7s")
         manifest = json.loads(manifest_bytes)
+        # The sealed format: exactly json.dumps(manifest, ensure_ascii=False, indent=2).
+        assert manifest_bytes == json.dumps(manifest, ensure_ascii=False, indent=2).encode()
         report = verify_detached(
             manifest_bytes, seal, trust_roots(app.extensions["paraphe"].settings)
         )
@@ -102,7 +106,9 @@ def _check_archive(app: Flask, data: bytes) -> list[str]:
         verification = json.loads(zf.read("rapports-de-verification/CTR-2026-0001-signe.json"))
         assert verification["all_ok"] is True
         assert verification["signatures"][0]["intact"] is True
-        journal = json.loads(zf.read("journal.json"))
+        journal_bytes = zf.read("journal.json")
+        journal = json.loads(journal_bytes)
+        assert journal_bytes == json.dumps(journal, ensure_ascii=False, indent=2).encode()
         assert {e["action"] for e in journal} >= {"client.created", "document.deposited"}
         assert "LISEZMOI.txt" in names
         # A changed manifest no longer matches its seal.
@@ -213,3 +219,24 @@ def test_a_damaged_document_stops_the_restitution_and_is_journaled(
             session.scalars(select(Document).where(Document.kind == DocumentKind.RESTITUTION)).all()
             == []
         )
+
+
+def test_rows_are_read_a_page_at_a_time(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    client_id = _client_with_documents(app)
+    # Pages of 2 rows: the 6 documents and the journal span several keyset pages.
+    monkeypatch.setattr(restitution, "_ROWS_PER_QUERY", 2)
+    headers = {"Authorization": f"Bearer {make_token(app, Scope.RESTITUTION)}"}
+    response = client.get(f"/api/v1/clients/{client_id}/restitution", headers=headers)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    names = _check_archive(app, response.data)
+    assert len([n for n in names if n.endswith(".pdf")]) == 6
+    with zipfile.ZipFile(io.BytesIO(response.data)) as zf:
+        journal = json.loads(zf.read("journal.json"))
+    with transaction(app.extensions["paraphe"].session_factory) as session:
+        ids = session.scalars(
+            select(AuditEvent.id).where(AuditEvent.client_id == client_id).order_by(AuditEvent.id)
+        ).all()
+    # The GET journals the restitution after writing the archive: the excerpt has all before.
+    assert [e["id"] for e in journal] == list(ids[: len(journal)]) and len(journal) >= 7

@@ -56,3 +56,14 @@ def test_seal_validates_and_detects_changes(
         check=False,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_a_file_is_sealed_like_its_bytes(
+    seal_key: SealKey, dev_pki: DevPki, now: datetime, tmp_path: Path
+) -> None:
+    path = tmp_path / "manifest.json"
+    path.write_bytes(MANIFEST * 5000)  # several of pyHanko's read chunks
+    with path.open("rb") as fh:
+        seal = seal_detached(fh, seal_key, now)
+    assert verify_detached(MANIFEST * 5000, seal, [dev_pki.root_cert_pem]).ok
+    assert not verify_detached(MANIFEST * 4999, seal, [dev_pki.root_cert_pem]).intact

@@ -1,0 +1,155 @@
+"""The journal's head is timestamped by the TSA (RFC 3161, the certomancer test TSA over real
+HTTP): `audit anchor` stores the token, `audit verify` checks every token against the chain,
+and a journal rewritten afterwards (every hash recomputed, so the chain alone looks intact) is
+caught. Without a TSA both commands say so."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import Encoding
+from flask import Flask
+from sqlalchemy import select, update
+
+from app import create_app
+from app.audit import services as audit
+from app.audit.commands import NO_TSA
+from app.audit.models import AuditAnchor, AuditChainHead, AuditEvent
+from app.audit.rules import GENESIS_HASH
+from app.config import Settings
+from app.db import transaction
+from tests.conftest import _empty_all_tables
+from tests.integration.test_audit_journal import _journal
+from tests.pki.fixtures import TestPki
+
+
+def _app_with_tsa(settings: Settings, test_pki: TestPki, tmp_path: Path, tsa_url: str) -> Flask:
+    pki_dir = tmp_path / "pki"
+    (pki_dir / "trust").mkdir(parents=True, exist_ok=True)
+    root = x509.load_der_x509_certificate(test_pki.root_der)
+    (pki_dir / "trust" / "certomancer-root.pem").write_bytes(root.public_bytes(Encoding.PEM))
+    return create_app(replace(settings, pki_dir=pki_dir, tsa_url=tsa_url))
+
+
+@pytest.fixture
+def tsa_app(settings: Settings, test_pki: TestPki, tmp_path: Path) -> Iterator[Flask]:
+    application = _app_with_tsa(settings, test_pki, tmp_path, test_pki.tsa_url)
+    yield application
+    rt = application.extensions["paraphe"]
+    trust = rt.trust_services()
+    assert trust is not None
+    trust.close()
+    rt.engine.dispose()
+    _empty_all_tables(settings.database_url)
+
+
+def _cli(app: Flask, *args: str) -> tuple[int, str]:
+    result = app.test_cli_runner().invoke(args=["audit", *args])
+    return result.exit_code, result.output  # stdout and stderr together
+
+
+def _anchors(app: Flask) -> list[AuditAnchor]:
+    with transaction(app.extensions["paraphe"].session_factory) as session:
+        return list(session.scalars(select(AuditAnchor).order_by(AuditAnchor.id)))
+
+
+def _rewrite_chain(app: Flask) -> None:
+    """What a forger with database access would do: change event 2 and recompute every hash
+    after it, and the head, so that the chain by itself verifies again."""
+    with transaction(app.extensions["paraphe"].session_factory) as session:
+        prev = GENESIS_HASH
+        for ev in session.scalars(select(AuditEvent).order_by(AuditEvent.id)):
+            if ev.id == 2:
+                ev.actor = "user:2"
+            ev.prev_hash = prev
+            ev.hash = prev = audit.stored_event_hash(ev)
+        session.execute(update(AuditChainHead).values(last_hash=prev))
+
+
+def test_the_head_is_timestamped_and_a_rewritten_journal_is_caught(tsa_app: Flask) -> None:
+    _journal(tsa_app, 4)
+    code, out = _cli(tsa_app, "anchor")
+    assert code == 0, out
+    assert "Tête du journal horodatée : événement n° 4" in out
+    [first] = _anchors(tsa_app)
+    assert first.event_id == 4 and first.token[:1] == b"\x30"  # a DER SEQUENCE
+    assert abs(first.timestamped_at - datetime.now(UTC)) < timedelta(minutes=5)
+
+    # Nothing new: no TSA request, no new token.
+    code, out = _cli(tsa_app, "anchor")
+    assert code == 0 and "Rien à horodater" in out
+    assert len(_anchors(tsa_app)) == 1
+
+    _journal(tsa_app, 2, start=4)
+    assert _cli(tsa_app, "anchor")[0] == 0
+    assert [a.event_id for a in _anchors(tsa_app)] == [4, 6]
+
+    code, out = _cli(tsa_app, "verify")
+    assert code == 0, out
+    assert "Journal intact : 6 événement(s)" in out
+    assert "Horodatages valides : 2" in out and "Paraphe Test TSA" in out
+    assert "couvre les événements n° 1 à 6" in out
+
+    _rewrite_chain(tsa_app)
+    with transaction(tsa_app.extensions["paraphe"].session_factory) as session:
+        assert audit.verify_chain(session) == []  # the chain alone is fooled...
+    code, out = _cli(tsa_app, "verify")
+    assert code == 1  # ... the timestamps are not
+    assert "Journal intact" in out and "Horodatages INVALIDES (2 sur 2)" in out
+    assert "l'événement n° 4 n'a plus l'empreinte horodatée" in out
+
+
+def test_a_tampered_or_deleted_anchor_target_is_reported(tsa_app: Flask) -> None:
+    _journal(tsa_app, 3)
+    assert _cli(tsa_app, "anchor")[0] == 0
+    [anchor] = _anchors(tsa_app)
+    factory = tsa_app.extensions["paraphe"].session_factory
+    with transaction(factory) as session:
+        token = bytearray(anchor.token)
+        token[-10] ^= 0xFF  # inside the TSA's signature value
+        session.execute(update(AuditAnchor).values(token=bytes(token)))
+    code, out = _cli(tsa_app, "verify")
+    assert code == 1 and "jeton invalide" in out
+    with transaction(factory) as session:
+        session.execute(update(AuditAnchor).values(token=anchor.token))
+        checks = audit.verify_anchors(session, [])  # no trust root: signature fine, untrusted
+        assert checks[0].problem is not None and "trust root" in checks[0].problem
+    assert _cli(tsa_app, "verify")[0] == 0
+
+
+def _closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_a_tsa_that_does_not_answer_stores_nothing(
+    settings: Settings, test_pki: TestPki, tmp_path: Path
+) -> None:
+    app = _app_with_tsa(settings, test_pki, tmp_path, f"http://127.0.0.1:{_closed_port()}/tsa")
+    try:
+        _journal(app, 2)
+        code, out = _cli(app, "anchor")
+        assert code == 1 and "Horodatage impossible, rien n'est enregistré" in out
+        assert _anchors(app) == []
+    finally:
+        trust = app.extensions["paraphe"].trust_services()
+        assert trust is not None
+        trust.close()
+        app.extensions["paraphe"].engine.dispose()
+        _empty_all_tables(settings.database_url)
+
+
+def test_without_a_tsa_both_commands_say_so(app: Flask) -> None:
+    _journal(app, 2)
+    code, out = _cli(app, "anchor")
+    assert code == 2 and NO_TSA in out
+    assert _anchors(app) == []
+    code, out = _cli(app, "verify")
+    assert code == 0 and "Journal intact : 2 événement(s)" in out and NO_TSA in out
