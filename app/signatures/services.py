@@ -1023,11 +1023,17 @@ def _new_link(session: Session, signer: Signer, *, now: datetime, reason: LinkRe
     return token
 
 
+REMINDER_QUIET = timedelta(hours=12)
+"""A signer who opened the link, asked for a code or entered one this recently is signing:
+a reminder now would replace the link in their hands, so it waits for a later run."""
+
+
 def due_reminders(
     session: Session, *, now: datetime, schedule: tuple[int, ...]
 ) -> list[Invitation]:
     """Signers invited `schedule[k]` days ago who have not signed get reminder k+1, with a
-    new link that replaces the earlier one (see _new_link); its expiry stays the same."""
+    new link that replaces the earlier one (see _new_link); its expiry stays the same. A
+    signer active within ``REMINDER_QUIET`` is reminded on a later run."""
     reminders: list[Invitation] = []
     signers = session.scalars(
         select(Signer)
@@ -1044,6 +1050,9 @@ def due_reminders(
         if signer.reminders_sent >= len(schedule) or signer.notified_at is None:
             continue
         if now < signer.notified_at + timedelta(days=schedule[signer.reminders_sent]):
+            continue
+        activity = [t for t in (signer.opened_at, signer.otp_sent_at, signer.authenticated_at) if t]
+        if activity and now - max(activity) < REMINDER_QUIET:
             continue
         token = _new_link(session, signer, now=now, reason=LinkReplacement.REMINDER)
         signer.reminders_sent += 1

@@ -156,6 +156,7 @@ def test_a_reminder_replaces_the_link_and_the_old_one_says_so(app: Flask, link: 
             signer = session.scalar(select(Signer))
             assert signer is not None and signer.notified_at is not None
             signer.notified_at = utcnow() - timedelta(days=days, minutes=1)
+            _quiet_since(signer, hours=13)  # the signer stopped half-way, a while ago
             expires = signer.token_expires_at
         assert "1 relance(s)." in runner.invoke(args=["signatures", "remind"]).output
         links.append(signing_link(reminder_messages(app)[-1]))
@@ -187,6 +188,33 @@ def test_a_reminder_replaces_the_link_and_the_old_one_says_so(app: Flask, link: 
     after = browser.get(links[0])
     assert after.status_code == 410
     assert "avec lequel le document a été signé" in unescape(after.get_data(as_text=True))
+
+
+def _quiet_since(signer: Signer, *, hours: int) -> None:
+    past = utcnow() - timedelta(hours=hours)
+    for name in ("opened_at", "otp_sent_at", "authenticated_at"):
+        if getattr(signer, name) is not None:
+            setattr(signer, name, past)
+
+
+def test_a_signer_signing_right_now_is_reminded_later(app: Flask, link: str) -> None:
+    """A reminder replaces the link: it waits while the signer is busy with the current one
+    (opened, code asked or entered within 12 hours), and goes out on a later run."""
+    runner = app.test_cli_runner()
+    browser = app.test_client()
+    with transaction(runtime(app).session_factory) as session:
+        signer = session.scalar(select(Signer))
+        assert signer is not None and signer.notified_at is not None
+        signer.notified_at = utcnow() - timedelta(days=3, minutes=1)
+    authenticate(app, browser, link, SIGNER)  # code asked and entered just now
+    assert "0 relance(s)." in runner.invoke(args=["signatures", "remind"]).output
+    assert browser.get(link).status_code == 200  # the link in their hands still works
+    with transaction(runtime(app).session_factory) as session:
+        signer = session.scalar(select(Signer))
+        assert signer is not None
+        _quiet_since(signer, hours=13)
+    assert "1 relance(s)." in runner.invoke(args=["signatures", "remind"]).output
+    assert browser.get(link).status_code == 410
 
 
 def reminder_messages(app: Flask) -> list[Message]:
