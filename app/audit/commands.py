@@ -40,6 +40,7 @@ def verify() -> None:
         count = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
         problems = services.verify_chain(session)
         anchors = services.verify_anchors(session, trust_roots(rt.settings))
+        missing = services.verify_anchor_records(session)
     broken = [a for a in anchors if a.problem is not None]
     if not problems:
         click.echo(f"Journal intact : {count} événement(s), chaîne d'empreintes vérifiée.")
@@ -68,7 +69,11 @@ def verify() -> None:
                 f"  [horodatage {check.anchor_id}, événement n° {check.event_id}, "
                 f"{_when(check.timestamped_at)}] {check.problem}"
             )
-    if problems or broken:
+    if missing:
+        click.echo("Horodatages journalisés MANQUANTS :")
+        for sentence in missing:
+            click.echo(f"  {sentence}")
+    if problems or broken or missing:
         sys.exit(1)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -149,8 +151,16 @@ def anchor_head(
     if head is None or head.last_event_id is None:
         return None
     latest = session.scalar(select(AuditAnchor).order_by(AuditAnchor.id.desc()).limit(1))
-    if latest is not None and latest.head_hash == head.last_hash:
-        return None
+    if latest is not None:
+        if latest.head_hash == head.last_hash:
+            return None
+        head_event = session.get(AuditEvent, head.last_event_id)
+        if (
+            head_event is not None
+            and head_event.action == ANCHORED
+            and head_event.subject_id == str(latest.id)
+        ):
+            return None  # only the record of the last anchor came since: nothing new
     event_id, head_hash = head.last_event_id, head.last_hash
     token = timestamp(bytes.fromhex(head_hash))
     report = verify_timestamp_token(token, bytes.fromhex(head_hash), trust_roots)
@@ -166,7 +176,47 @@ def anchor_head(
     )
     session.add(anchor)
     session.flush()
+    # The anchor is itself journaled: deleting its row (the evidence) then breaks the
+    # journal's promise, which verify_anchor_records reports.
+    record(
+        session,
+        now=now,
+        actor="system",
+        action=ANCHORED,
+        subject_type="audit_anchor",
+        subject_id=anchor.id,
+        details={
+            "event": event_id,
+            "hash": head_hash,
+            "token_sha256": hashlib.sha256(token).hexdigest(),
+        },
+    )
     return anchor
+
+
+ANCHORED = "audit.anchored"
+
+
+def verify_anchor_records(session: Session) -> list[str]:
+    """Every anchor the journal says was taken is still stored, with the same token: the
+    problems, one sentence each (empty when all are there)."""
+    problems: list[str] = []
+    for event in session.scalars(
+        select(AuditEvent).where(AuditEvent.action == ANCHORED).order_by(AuditEvent.id)
+    ):
+        details = json.loads(event.details) if event.details else {}
+        anchor = session.get(AuditAnchor, int(event.subject_id))
+        if anchor is None:
+            problems.append(
+                f"l'horodatage n° {event.subject_id} (événement n° {event.id} du journal) "
+                "a été supprimé"
+            )
+        elif hashlib.sha256(anchor.token).hexdigest() != details.get("token_sha256"):
+            problems.append(
+                f"l'horodatage n° {event.subject_id} n'a plus le jeton journalisé "
+                f"(événement n° {event.id})"
+            )
+    return problems
 
 
 @dataclass(frozen=True)

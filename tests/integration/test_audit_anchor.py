@@ -15,7 +15,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
 from flask import Flask
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 
 from app import create_app
 from app.audit import services as audit
@@ -86,15 +86,17 @@ def test_the_head_is_timestamped_and_a_rewritten_journal_is_caught(tsa_app: Flas
     assert code == 0 and "Rien à horodater" in out
     assert len(_anchors(tsa_app)) == 1
 
+    # Each anchor is journaled (event 5 records the first), and that record alone is not
+    # something new to anchor.
     _journal(tsa_app, 2, start=4)
     assert _cli(tsa_app, "anchor")[0] == 0
-    assert [a.event_id for a in _anchors(tsa_app)] == [4, 6]
+    assert [a.event_id for a in _anchors(tsa_app)] == [4, 7]
 
     code, out = _cli(tsa_app, "verify")
     assert code == 0, out
-    assert "Journal intact : 6 événement(s)" in out
+    assert "Journal intact : 8 événement(s)" in out
     assert "Horodatages valides : 2" in out and "Paraphe Test TSA" in out
-    assert "couvre les événements n° 1 à 6" in out
+    assert "couvre les événements n° 1 à 7" in out
 
     _rewrite_chain(tsa_app)
     with transaction(tsa_app.extensions["paraphe"].session_factory) as session:
@@ -121,6 +123,19 @@ def test_a_tampered_or_deleted_anchor_target_is_reported(tsa_app: Flask) -> None
         checks = audit.verify_anchors(session, [])  # no trust root: signature fine, untrusted
         assert checks[0].problem is not None and "trust root" in checks[0].problem
     assert _cli(tsa_app, "verify")[0] == 0
+
+
+def test_a_deleted_anchor_is_reported_by_the_journal(tsa_app: Flask) -> None:
+    """The evidence cannot be quietly removed: the journal recorded each anchor taken."""
+    _journal(tsa_app, 3)
+    assert _cli(tsa_app, "anchor")[0] == 0
+    [anchor] = _anchors(tsa_app)
+    with transaction(tsa_app.extensions["paraphe"].session_factory) as session:
+        session.execute(delete(AuditAnchor).where(AuditAnchor.id == anchor.id))
+    code, out = _cli(tsa_app, "verify")
+    assert code == 1, out
+    assert "Journal intact" in out  # the chain itself is untouched...
+    assert f"l'horodatage n° {anchor.id} (événement n° 4 du journal) a été supprimé" in out
 
 
 def _closed_port() -> int:
