@@ -109,3 +109,18 @@ class PlanFromContractForm(FrenchForm):
     contract_id = SelectField("Contrat signé", coerce=int, validators=[InputRequired()])
     start_date = DateField("Début de la facturation", validators=[InputRequired()])
     create_plan = SubmitField("Créer le plan de facturation")
+
+
+class ReferenceRateForm(FrenchForm):
+    """A dated reference rate for late interest (ECB rate or French legal interest rate)."""
+
+    kind = SelectField(
+        "Taux",
+        choices=[
+            SelectChoice("ecb", "Taux BCE (refinancement principal)"),
+            SelectChoice("legal", "Taux d'intérêt légal (créanciers professionnels)"),
+        ],
+    )
+    effective_from = DateField("En vigueur à partir du", validators=[InputRequired()])
+    rate = StringField("Taux annuel (%)", validators=[InputRequired(), Length(max=12)])
+    save_rate = SubmitField("Enregistrer le taux")

@@ -747,6 +747,12 @@ def set_reference_rate(
     return row
 
 
+def reference_rates(session: Session) -> Sequence[ReferenceRate]:
+    return session.scalars(
+        select(ReferenceRate).order_by(ReferenceRate.kind, ReferenceRate.effective_from.desc())
+    ).all()
+
+
 def rate_on(session: Session, kind: RateKind, day: date) -> Decimal:
     found = session.scalar(
         select(ReferenceRate.rate)

@@ -26,11 +26,12 @@ from app.invoices.forms import (
     ManualInvoiceForm,
     PaymentForm,
     PlanFromContractForm,
+    ReferenceRateForm,
     RevisionClauseForm,
     RevisionForm,
     SyntecIndexForm,
 )
-from app.invoices.models import Invoice
+from app.invoices.models import Invoice, RateKind
 from app.invoices.rules import MAX_LINES
 from app.invoices.sealing import invoice_sealer
 from app.quotes import rules as quote_rules
@@ -536,3 +537,42 @@ def revision(plan_id: int) -> str | Response | tuple[str, int]:
     db.commit()
     flash(f"Révision appliquée : {applied.formula}", "success")
     return redirect(url_for("invoices.plan", plan_id=plan_id))
+
+
+@bp.route("/taux", methods=["GET", "POST"])
+@require(Permission.MANAGE_PRICE_INDICES)
+def rates() -> str | Response | tuple[str, int]:
+    """The dated ECB and legal interest rates late interest is computed from. A rate, once
+    entered for a date, does not change (interest already computed depends on it)."""
+    db = db_session()
+    form = ReferenceRateForm()
+    status = 200
+    if form.validate_on_submit() and form.effective_from.data is not None:
+        value = quote_rules.parse_decimal(form.rate.data or "")
+        try:
+            if value is None:
+                raise FieldErrors({"rate": "Indiquez un taux en % (ex. 2,15)."})
+            row = services.set_reference_rate(
+                db,
+                kind=RateKind(form.kind.data),
+                effective_from=form.effective_from.data,
+                rate=value,
+                now=utcnow(),
+            )
+        except FieldErrors as exc:
+            db.rollback()
+            apply_field_errors(form, exc)
+            status = 422
+        else:
+            db.commit()
+            flash(
+                f"{row.kind.label.capitalize()} de {format_decimal(row.rate)} % "
+                f"enregistré à partir du {row.effective_from:%d/%m/%Y}.",
+                "success",
+            )
+            return redirect(url_for("invoices.rates"))
+    elif form.errors:
+        status = 422
+    return render_template(
+        "invoices/rates.html", form=form, rates=services.reference_rates(db)
+    ), status
