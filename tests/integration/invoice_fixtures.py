@@ -66,3 +66,37 @@ def plan_for(app: Flask, contract_id: int) -> int:
             actor="test",
         )
         return plan.id
+
+
+def annual_plan(app: Flask, client_id: int, unit_price: str = "1000.00") -> int:
+    """A signed contract for ``client_id`` and its annual plan from 1 January 2026: one
+    subscription line at ``unit_price`` € HT (the Syntec and plan-page tests revise it)."""
+    from datetime import date
+
+    from app.contracts.services import get_contract
+    from app.invoices.models import BillingFrequency
+    from app.invoices.services import create_billing_plan
+    from tests.integration.fixtures_security import (
+        make_contract,
+        make_quote,
+        publish_short_cgv,
+        send_contract,
+        sign_through_services,
+    )
+
+    publish_short_cgv(app)
+    contract_id = make_contract(app, make_quote(app, client_id))
+    sign_through_services(app, send_contract(app, contract_id))
+    with transaction(runtime(app).session_factory) as session:
+        plan = create_billing_plan(
+            session,
+            contract=get_contract(session, contract_id),
+            frequency=BillingFrequency.ANNUAL,
+            start_date=date(2026, 1, 1),
+            now=utcnow(),
+            actor="test",
+            lines=[
+                LineInput("Abonnement annuel", Decimal("1"), Decimal(unit_price), Decimal("20"))
+            ],
+        )
+        return plan.id

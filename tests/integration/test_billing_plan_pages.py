@@ -4,50 +4,28 @@ answer clear messages and change nothing."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 from flask import Flask
 
 from app.auth.models import Role
-from app.contracts.services import get_contract
-from app.db import transaction
-from app.invoices import services
-from app.invoices.models import BillingFrequency, BillingPlan, PriceRevision, RevisionClause
-from app.quotes.rules import LineInput
+from app.invoices.models import BillingPlan, PriceRevision, RevisionClause
 from tests.integration.fixtures_security import (
     count,
     field_errors,
     login_as,
     make_client,
-    make_contract,
-    make_quote,
-    publish_short_cgv,
     runtime,
-    send_contract,
-    sign_through_services,
 )
 from tests.integration.helpers import post_form
+from tests.integration.invoice_fixtures import annual_plan
 
 NOW = datetime(2026, 12, 20, 9, 0, tzinfo=UTC)
 
 
 def _plan(app: Flask) -> int:
-    rt = runtime(app)
-    publish_short_cgv(app)
-    contract_id = make_contract(app, make_quote(app, make_client(app, legal_name="<b>Gras</b> SA")))
-    sign_through_services(app, send_contract(app, contract_id))
-    with transaction(rt.session_factory) as session:
-        plan = services.create_billing_plan(
-            session,
-            contract=get_contract(session, contract_id),
-            frequency=BillingFrequency.ANNUAL,
-            start_date=date(2026, 1, 1),
-            now=NOW,
-            actor="t",
-            lines=[LineInput("Abonnement annuel", Decimal("1"), Decimal("1000.00"), Decimal("20"))],
-        )
-        return plan.id
+    return annual_plan(app, make_client(app, legal_name="<b>Gras</b> SA"))
 
 
 def test_clause_preview_then_apply_once(app: Flask) -> None:
