@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
@@ -228,13 +228,32 @@ def _archive(invoice_id: int) -> None:
     db = db_session()
     rt = runtime()
     invoice = services.get_invoice(db, invoice_id)
-    pdf = render_invoice_pdf(services.invoice_document(db, invoice, rt.settings.vendor))
     now = utcnow()
-    seal = invoice_sealer(rt, now)
-    if seal is not None:
-        pdf = seal(pdf)
+    pdf = _sealed(
+        render_invoice_pdf(services.invoice_document(db, invoice, rt.settings.vendor)), now
+    )
     services.archive_invoice(db, rt.store, invoice, pdf, now=now, actor="system")
     db.commit()
+
+
+def _sealed(pdf: bytes, now: datetime) -> bytes:
+    """The platform's seal on an invoice or credit note PDF, when the setting asks for it."""
+    seal = invoice_sealer(runtime(), now)
+    return pdf if seal is None else seal(pdf)
+
+
+def _inline_pdf(document: Document) -> Response:
+    """An archived PDF, read through the archive (integrity checked, access journaled)."""
+    db = db_session()
+    user = current_user()
+    assert user is not None
+    data = read_content(db, runtime().store, document, actor=f"user:{user.id}", now=utcnow())
+    db.commit()
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{document.filename}"'},
+    )
 
 
 @bp.route("/<int:invoice_id>/pdf")
@@ -249,17 +268,7 @@ def pdf(invoice_id: int) -> Response:
         db.refresh(invoice)
     if invoice.document is None:
         abort(404)
-    user = current_user()
-    assert user is not None
-    data = read_content(
-        db, runtime().store, invoice.document, actor=f"user:{user.id}", now=utcnow()
-    )
-    db.commit()
-    return Response(
-        data,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{invoice.document.filename}"'},
-    )
+    return _inline_pdf(invoice.document)
 
 
 @bp.route("/syntec", methods=["GET", "POST"])
@@ -347,8 +356,9 @@ def _archive_credit_note(note_id: int) -> None:
     db = db_session()
     rt = runtime()
     note = services.get_credit_note(db, note_id)
-    pdf = render_invoice_pdf(credit_note_document(note, rt.settings.vendor))
-    services.archive_credit_note(db, rt.store, note, pdf, now=utcnow(), actor="system")
+    now = utcnow()
+    pdf = _sealed(render_invoice_pdf(credit_note_document(note, rt.settings.vendor)), now)
+    services.archive_credit_note(db, rt.store, note, pdf, now=now, actor="system")
     db.commit()
 
 
@@ -363,15 +373,7 @@ def credit_note_pdf(note_id: int) -> Response:
     document = db.get(Document, note.document_id) if note.document_id else None
     if document is None:
         abort(404)
-    user = current_user()
-    assert user is not None
-    data = read_content(db, runtime().store, document, actor=f"user:{user.id}", now=utcnow())
-    db.commit()
-    return Response(
-        data,
-        mimetype="application/pdf",
-        headers={"Content-Disposition": f'inline; filename="{document.filename}"'},
-    )
+    return _inline_pdf(document)
 
 
 # --- billing plans and their Syntec revision ---------------------------------------------

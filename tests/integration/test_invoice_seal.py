@@ -93,3 +93,43 @@ def test_sealed_invoice_validates_and_stays_facturx(sealing_app: Flask, settings
     assert re.search(rb"pdfaid:part(>|=\")3", metadata)
     assert b"urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#" in metadata
     assert "Facture n° FAC-2026-000001" in reader.pages[0].extract_text()
+
+
+def test_a_credit_note_issued_from_the_web_is_sealed_too(
+    sealing_app: Flask, settings: Settings
+) -> None:
+    """An avoir is an invoice for the law: with the setting on, its PDF carries the seal."""
+    from app.archive.models import Document
+    from app.auth.models import Role
+    from app.invoices.models import CreditNote
+    from tests.integration.fixtures_security import login_as
+    from tests.integration.helpers import post_form
+
+    rt = runtime(sealing_app)
+    with transaction(rt.session_factory) as session:
+        invoice = services.issue_invoice(
+            session,
+            client=get_client(session, make_client(sealing_app)),
+            lines=LINES,
+            now=NOW,
+            actor="t",
+        )
+        invoice_id = invoice.id
+    sales = login_as(sealing_app, Role.SALES)
+    response = post_form(
+        sales,
+        f"/factures/{invoice_id}",
+        {"mode": "cancel", "reason": "Erreur de facturation"},
+        url=f"/factures/{invoice_id}/avoir",
+    )
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with rt.session_factory() as session:
+        note = session.query(CreditNote).one()
+        document = session.get(Document, note.document_id)
+        assert document is not None
+        pdf = rt.store.get(document.sha256)
+    report = verify_pdf(pdf, trust_roots(settings))
+    assert report.all_intact_and_valid
+    assert [s.field_name for s in report.signatures] == [INVOICE_SEAL_FIELD]
+    _name, xml = get_facturx_xml_from_pdf(pdf, check_xsd=False)
+    assert xml_check_xsd(xml, flavor="factur-x", level="en16931") is True
