@@ -6,6 +6,7 @@ commit it; services only use the session they are given (they never commit).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -101,7 +103,7 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def make_engine(database_url: str) -> Engine:
+def make_engine(database_url: str, *, ping_after_idle_s: float | None = None) -> Engine:
     if database_url.startswith("sqlite"):
         engine = create_engine(database_url, connect_args={"timeout": 30})
 
@@ -125,7 +127,41 @@ def make_engine(database_url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    return create_engine(database_url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(database_url, pool_size=10, max_overflow=20)
+    idle = PING_AFTER_IDLE_S if ping_after_idle_s is None else ping_after_idle_s
+    ping_idle_connections(engine, idle)
+    return engine
+
+
+# A pooled connection unused for longer than this is pinged before it is handed out.
+PING_AFTER_IDLE_S = 10.0
+
+
+def ping_idle_connections(engine: Engine, after_s: float) -> None:
+    """Test a pooled connection before use only if it sat idle for ``after_s`` seconds.
+
+    ``pool_pre_ping`` tests every checkout: one extra round trip per request, a third of an
+    API worker's time under load (py-spy, bench/api.py). The connections that a server
+    restart or an idle timeout has closed are the idle ones; one in steady use is tested by
+    its own traffic, and a failure there still invalidates the whole pool (SQLAlchemy does so
+    on any disconnect error), so only requests already in flight at that moment fail.
+    A dead connection raises ``DisconnectionError``: the pool then opens a new one."""
+
+    @event.listens_for(engine, "checkin")
+    def _returned(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < after_s:
+            return  # new, or used moments ago
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            raise DisconnectionError("connexion fermée par le serveur") from exc
+        if not alive:
+            raise DisconnectionError("connexion fermée par le serveur")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -48,7 +48,7 @@ def list_documents() -> dict[str, Any]:
 @bp.get("/documents/<int:document_id>")
 @require_scope(Scope.READ)
 def get_document(document_id: int) -> dict[str, Any]:
-    return schemas.document_json(services.get_document(read_only_db_session(), document_id))
+    return schemas.document_json(services.document_metadata(read_only_db_session(), document_id))
 
 
 @bp.get("/documents/<int:document_id>/events")
