@@ -1,4 +1,5 @@
-"""The WSGI entry point: `gunicorn wsgi:app` or `paraphe run`."""
+"""The WSGI entry point for servers given a module path (`granian --interface wsgi wsgi:app`,
+`gunicorn wsgi:app`); `paraphe serve` uses the app factory instead."""
 
 from app import create_app
 

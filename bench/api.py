@@ -3,7 +3,7 @@
 Setup (not timed): a throw-away PostgreSQL database (from DATABASE_URL, default
 postgresql+psycopg://postgres@127.0.0.1:5432/postgres), migrated with Alembic, holding N
 documents spread over 1,000 clients and every kind; one read token.
-Server: gunicorn (gthread) serving `wsgi:app` on 127.0.0.1, as in production.
+Server: `paraphe serve`'s command (granian, WSGI, 2 workers × 4 threads) on 127.0.0.1.
 Load: C concurrent clients (one asyncio loop, one keep-alive HTTP connection each) for D
 seconds, each alternating a filtered list (`client_id` + `kind`, sorted by -created_at,
 limit 50) and a metadata read of a random document. Reported: p50/p95 per request type,
@@ -38,6 +38,8 @@ if str(REPO_ROOT) not in sys.path:
 
 from sqlalchemy import create_engine, insert, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
+
+from app.cli import server_argv  # noqa: E402
 
 CLIENTS_IN_DB = 1000
 
@@ -220,8 +222,8 @@ def main() -> None:
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20)
-    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker")
-    parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument("--threads", type=int, default=4, help="application threads per worker")
+    parser.add_argument("--workers", type=int, default=2, help="server worker processes")
     args = parser.parse_args()
     if args.quick:
         args.docs, args.clients, args.seconds = 2000, 5, 3
@@ -238,24 +240,9 @@ def main() -> None:
                 "PARAPHE_INSTANCE_DIR": instance,
                 "PYTHONPATH": str(REPO_ROOT),
             }
-            server = subprocess.Popen(
-                [
-                    str(Path(sys.executable).parent / "gunicorn"),
-                    "--bind",
-                    f"127.0.0.1:{port}",
-                    "--workers",
-                    str(args.workers),
-                    "--worker-class",
-                    "gthread",
-                    "--threads",
-                    str(args.threads),
-                    "--log-level",
-                    "warning",
-                    "wsgi:app",
-                ],
-                cwd=REPO_ROOT,
-                env=env,
-            )
+            # The production server, started as `paraphe serve` starts it.
+            argv = server_argv("127.0.0.1", port, args.workers, args.threads, access_log=False)
+            server = subprocess.Popen(argv, cwd=REPO_ROOT, env=env)
             _wait(port, token)
             _load(port, token, args.docs, args.clients, 1)  # warm-up
             started = time.perf_counter()

@@ -1,0 +1,164 @@
+"""`paraphe serve`, the production server (granian over WSGI), on the test database: the web
+login with its CSRF form and session cookie, the API with its tokens and problem+json
+answers, a document's bytes and ETag, and a clean stop on SIGTERM. The Flask test client
+covers the application; this covers what only the real server does (HTTP parsing, headers,
+cookies, keep-alive, the worker processes reading the configuration from the environment)."""
+
+from __future__ import annotations
+
+import http.client
+import http.cookiejar
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import closing
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from app.archive import services as archive
+from app.archive.models import DocumentKind
+from app.auth.models import Role, Scope
+from app.cli import STOP_TIMEOUT_S
+from app.config import Settings
+from app.db import transaction
+from tests.integration.fixtures_security import make_client
+from tests.integration.helpers import PASSWORD, make_token, make_user
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def server(app: Flask, settings: Settings) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "PARAPHE_INSTANCE_DIR": str(settings.instance_dir),
+        "PARAPHE_PKI_DIR": str(settings.pki_dir),
+        "PARAPHE_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    paraphe = Path(sys.executable).parent / "paraphe"
+    process = subprocess.Popen(
+        [str(paraphe), "serve", "--port", str(port), "--workers", "2", "--threads", "2"],
+        cwd="/",  # the factory form does not need the repository as working directory
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/connexion", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except (OSError, urllib.error.URLError):
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = process.stdout.read().decode() if process.stdout else ""
+                raise AssertionError(f"the server did not start:\n{output}") from None
+            time.sleep(0.2)
+    yield base, process
+    if process.poll() is None:
+        process.kill()
+        process.wait(timeout=10)
+    if process.stdout:
+        process.stdout.close()
+
+
+def test_web_login_through_the_production_server(
+    app: Flask, server: tuple[str, subprocess.Popen[bytes]]
+) -> None:
+    base, _process = server
+    address = make_user(app, Role.SALES)
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"{base}/connexion").read().decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    assert token, "no CSRF token in the login page"
+
+    def post(password: str, csrf: str) -> int:
+        form = urllib.parse.urlencode(
+            {"csrf_token": csrf, "email": address, "password": password}
+        ).encode()
+        try:
+            with opener.open(f"{base}/connexion", data=form) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    assert post(PASSWORD, "forged") == 400  # a form without its CSRF token is refused
+    assert post("wrong password", token.group(1)) == 401
+    assert post(PASSWORD, token.group(1)) == 200  # redirected, then the home page
+    home = opener.open(f"{base}/").read().decode()  # the session cookie came back
+    assert f"Test {Role.SALES.label}" in home
+
+
+def test_api_through_the_production_server(
+    app: Flask, server: tuple[str, subprocess.Popen[bytes]]
+) -> None:
+    base, process = server
+    rt = app.extensions["paraphe"]
+    client_id = make_client(app)
+    data = b"%PDF-1.7 " + os.urandom(300_000)  # large enough to span many TCP segments
+    with transaction(rt.session_factory) as session:
+        document = archive.deposit(
+            session,
+            rt.store,
+            kind=DocumentKind.CONTRACT,
+            client_id=client_id,
+            reference="CT-2026-0001",
+            version=1,
+            data=data,
+            media_type="application/pdf",
+            filename="contrat.pdf",
+            now=datetime(2026, 11, 1, tzinfo=UTC),
+            actor="test",
+        )
+        document_id, sha256 = document.id, document.sha256
+    bearer = {"Authorization": f"Bearer {make_token(app, Scope.READ)}"}
+    host = base.removeprefix("http://")
+    # One keep-alive connection throughout.
+    with closing(http.client.HTTPConnection(host, timeout=10)) as conn:
+        conn.request("GET", "/api/v1/documents")
+        refused = conn.getresponse()
+        assert refused.status == 401
+        assert refused.getheader("Content-Type") == "application/problem+json"
+        assert json.loads(refused.read())["status"] == 401
+
+        conn.request("GET", f"/api/v1/documents?client_id={client_id}", headers=bearer)
+        listed = conn.getresponse()
+        assert listed.status == 200
+        items = json.loads(listed.read())["items"]
+        assert [(d["id"], d["sha256"]) for d in items] == [(document_id, sha256)]
+
+        conn.request("GET", "/api/v1/documents?limit=zero", headers=bearer)
+        bad = conn.getresponse()
+        assert bad.status == 422 and "limit" in json.loads(bad.read())["detail"]
+
+        conn.request("GET", f"/api/v1/documents/{document_id}/content", headers=bearer)
+        content = conn.getresponse()
+        assert content.status == 200
+        assert content.getheader("ETag") == f'"{sha256}"'
+        assert content.read() == data
+
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=STOP_TIMEOUT_S + 10) == 0  # workers stopped too
