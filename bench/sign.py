@@ -10,20 +10,22 @@ the same seal key, without a timestamp authority:
 * baseline: stock pyHanko as its documentation shows it, per document
   ``SimpleSigner.load(key.pem, cert.pem, ...)`` then ``signers.sign_pdf(...)``.
 
-By default both seal key types are measured in one run, one after the other: an RSA-2048
-seal under the dev root (the usual seal-certificate key) and the dev PKI's ECDSA P-256 seal.
+By default every seal key type is measured in one run, one after the other: RSA-2048 and
+RSA-3072 seals under the dev root (the usual seal-certificate key, and the size new RSA keys
+must have) and the dev PKI's ECDSA P-256 seal.
 ``--key pkcs11`` puts the ECDSA seal in a fresh SoftHSM2 token instead: ours loads it once
 with ``signing.load_pkcs11``; stock builds pyHanko's ``PKCS11Signer`` per document.
 
 Each path is warmed up once, then timed ``--iterations`` times; medians are reported.
 Both signed outputs are verified once against the dev root, so that a broken path is never
 benchmarked. The last line printed is one JSON object (see docs/benchmarks.md) with, per key
-measured, ``<key>_ours_ms``, ``<key>_baseline_ms`` and ``<key>_ratio`` (key: rsa, ecdsa,
+measured, ``<key>_ours_ms``, ``<key>_baseline_ms`` and ``<key>_ratio`` (key: rsa, rsa3072, ecdsa,
 pkcs11).
 
 Run from the repository root::
 
-    .venv/bin/python bench/sign.py [--quick] [--iterations N] [--key both|ecdsa|rsa-2048|pkcs11]
+    .venv/bin/python bench/sign.py [--quick] [--iterations N]
+        [--key both|ecdsa|rsa-2048|rsa-3072|pkcs11]
     .venv/bin/python bench/sign.py --level lta [--quick] [--iterations N]
 
 With ``--level lta`` it instead runs, per document, a certification, three signers and a
@@ -214,25 +216,27 @@ def page_count(pdf: bytes) -> int:
 # --- keys -----------------------------------------------------------------------------------
 
 
-def rsa_seal(pki: DevPki) -> Path:
-    """An RSA-2048 seal issued by the dev root (the key type docs/signing.md measured)."""
+def rsa_seal(pki: DevPki, key_size: int = 2048) -> Path:
+    """An RSA seal issued by the dev root: 2048 bits (the key docs/signing.md measured, that
+    of most seal certificates in use) or 3072 (what new keys should be, for the EU DSS
+    policy after 2026)."""
     root_cert = x509.load_pem_x509_certificate(pki.root_cert_pem)
     root_key = serialization.load_pem_private_key(
         (pki.directory / "dev-root-ca.key").read_bytes(), password=pki.passphrase
     )
     if not isinstance(root_key, ec.EllipticCurvePrivateKey):
         raise SystemExit("the development root key is expected to be ECDSA")
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
     now = datetime.now(UTC)
     cert = issue_seal_certificate(
         (root_cert, root_key),
         key.public_key(),
-        common_name="Cachet RSA Paraphe (bench)",
+        common_name=f"Cachet RSA-{key_size} Paraphe (bench)",
         organisation="Paraphe (bench)",
         now=now,
         not_after=now + timedelta(days=30),
     )
-    path = pki.directory / "seal-rsa.p12"
+    path = pki.directory / f"seal-rsa-{key_size}.p12"
     path.write_bytes(
         pkcs12.serialize_key_and_certificates(
             name=b"bench-rsa-seal",
@@ -345,6 +349,7 @@ def _stock_sign(pdf: bytes, signer: signers.Signer) -> bytes:
 
 KEY_DESCRIPTIONS = {
     "rsa": "RSA-2048 seal under the dev root (PKCS#12)",
+    "rsa3072": "RSA-3072 seal under the dev root (PKCS#12)",
     "ecdsa": "ECDSA P-256 (dev PKI seal, PKCS#12)",
     "pkcs11": "ECDSA P-256 (dev PKI seal) in a SoftHSM2 token",
 }
@@ -359,7 +364,11 @@ def measure_key(
     if kind == "pkcs11":
         key, baseline, cleanup = pkcs11_paths(pki, directory)
     else:
-        p12_path = pki.pkcs12_path if kind == "ecdsa" else rsa_seal(pki)
+        p12_path = (
+            pki.pkcs12_path
+            if kind == "ecdsa"
+            else rsa_seal(pki, 3072 if kind == "rsa3072" else 2048)
+        )
         key_file, cert_file, chain_file = export_pem(p12_path, pki.passphrase, directory)
         key = signing.load_pkcs12(p12_path, pki.passphrase)
         baseline = stock_signer(key_file, cert_file, chain_file, pki.passphrase)
@@ -437,11 +446,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--iterations", type=int, default=None, help="timed signatures per path")
     parser.add_argument(
         "--key",
-        choices=("both", "ecdsa", "rsa-2048", "pkcs11"),
+        choices=("both", "ecdsa", "rsa-2048", "rsa-3072", "pkcs11"),
         default="both",
-        help="both (default): an RSA-2048 seal under the dev root and the dev PKI's ECDSA P-256 "
-        "seal, one after the other; or one of them; pkcs11: the ECDSA seal in a SoftHSM2 token "
-        "(ours: load_pkcs11 once; stock: a PKCS11Signer per document)",
+        help="both (default): RSA-2048 and RSA-3072 seals under the dev root and the dev PKI's "
+        "ECDSA P-256 seal, one after the other; or one of them; pkcs11: the ECDSA seal in a "
+        "SoftHSM2 token (ours: load_pkcs11 once; stock: a PKCS11Signer per document)",
     )
     parser.add_argument(
         "--level",
@@ -459,7 +468,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--iterations must be at least 1")
     if args.level == "lta":
         return main_lta(iterations)
-    kinds = {"both": ["rsa", "ecdsa"], "rsa-2048": ["rsa"]}.get(args.key, [args.key])
+    kinds = {
+        "both": ["rsa", "rsa3072", "ecdsa"],
+        "rsa-2048": ["rsa"],
+        "rsa-3072": ["rsa3072"],
+    }.get(args.key, [args.key])
 
     start = time.perf_counter()
     contract, (x1, y1, x2, y2), source = build_pdf()
