@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask, Response, g
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 from app.config import Settings
@@ -41,6 +42,13 @@ def create_app(settings: Settings | None = None) -> Flask:
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         RATELIMIT_HEADERS_ENABLED=True,
     )
+    if settings.trusted_proxies:
+        # The client's address and scheme as the trusted proxies saw them: without this, every
+        # request behind nginx comes from 127.0.0.1 (one rate-limit bucket for everybody, the
+        # proxy's IP in the evidence files). Werkzeug takes the n-th address from the right,
+        # so a client prepending forged addresses gains nothing.
+        n = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n)  # type: ignore[method-assign]
     app.json = _JsonProvider(app)
     app.logger.setLevel(logging.INFO)
 

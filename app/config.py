@@ -85,6 +85,10 @@ class Settings:
     ratelimit_storage_uri: str = "memory://"
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     seal_invoices: bool = False  # PAdES seal of the platform on each invoice PDF, off by default
+    # Reverse proxies in front of the server whose X-Forwarded-For / -Proto are believed. 0 (the
+    # default): the headers are ignored, since anyone could forge them; behind one nginx: 1.
+    # The client's IP feeds the rate limits and the evidence files.
+    trusted_proxies: int = 0
     testing: bool = False
 
     def __repr__(self) -> str:  # never let the secret key reach a log line
@@ -178,6 +182,15 @@ class Settings:
             problems.append("PARAPHE_SEAL_INVOICES doit valoir 1 ou 0 (oui/non, true/false)")
         seal_invoices = _FLAG_VALUES.get(seal_invoices_raw, False)
 
+        proxies_raw = env.get("PARAPHE_TRUSTED_PROXIES", "0").strip() or "0"
+        trusted_proxies = int(proxies_raw) if proxies_raw.isdigit() else -1
+        if not 0 <= trusted_proxies <= MAX_TRUSTED_PROXIES:
+            problems.append(
+                f"PARAPHE_TRUSTED_PROXIES doit être un entier entre 0 et {MAX_TRUSTED_PROXIES} "
+                "(le nombre de proxys inverses devant le serveur)"
+            )
+            trusted_proxies = 0
+
         if problems:
             raise ConfigError(problems)
 
@@ -221,8 +234,11 @@ class Settings:
             ratelimit_storage_uri=env.get("PARAPHE_RATELIMIT_STORAGE", "memory://"),
             retention=retention,
             seal_invoices=seal_invoices,
+            trusted_proxies=trusted_proxies,
         )
 
+
+MAX_TRUSTED_PROXIES = 5
 
 _FLAG_VALUES = {
     "": False,

@@ -65,3 +65,16 @@ def test_secret_never_in_repr(tmp_path: Path) -> None:
     )
     assert "très-secret-123" not in repr(settings)
     assert "p12-secret" not in repr(settings)
+
+
+@pytest.mark.parametrize("raw", ["-1", "un", "6", "1.5"])
+def test_trusted_proxies_must_be_a_small_count(tmp_path: Path, raw: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({"PARAPHE_INSTANCE_DIR": str(tmp_path), "PARAPHE_TRUSTED_PROXIES": raw})
+    assert "PARAPHE_TRUSTED_PROXIES" in str(info.value)
+
+
+def test_trusted_proxies_default_to_none(tmp_path: Path) -> None:
+    assert Settings.from_env({"PARAPHE_INSTANCE_DIR": str(tmp_path)}).trusted_proxies == 0
+    behind_nginx = {"PARAPHE_INSTANCE_DIR": str(tmp_path), "PARAPHE_TRUSTED_PROXIES": "1"}
+    assert Settings.from_env(behind_nginx).trusted_proxies == 1
