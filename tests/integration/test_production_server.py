@@ -6,8 +6,10 @@ cookies, keep-alive, the worker processes reading the configuration from the env
 
 from __future__ import annotations
 
+import hashlib
 import http.client
 import http.cookiejar
+import io
 import json
 import os
 import re
@@ -19,11 +21,13 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+import uuid
 from collections.abc import Iterator
 from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pikepdf
 import pytest
 from flask import Flask
 
@@ -110,6 +114,57 @@ def test_web_login_through_the_production_server(
     assert post(PASSWORD, token.group(1)) == 200  # redirected, then the home page
     home = opener.open(f"{base}/").read().decode()  # the session cookie came back
     assert f"Test {Role.SALES.label}" in home
+
+
+def _multipart(fields: dict[str, str], name: str, filename: str, data: bytes) -> tuple[bytes, str]:
+    boundary = f"paraphe-{uuid.uuid4().hex}"
+    parts = [
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{key}"\r\n\r\n{value}\r\n'.encode()
+        for key, value in fields.items()
+    ]
+    parts.append(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"'
+        "\r\nContent-Type: application/pdf\r\n\r\n".encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+def test_uploads_through_the_production_server(
+    server: tuple[str, subprocess.Popen[bytes]],
+) -> None:
+    """The public /verify page reads a multipart upload from the server's input stream; the
+    upload limits answer 413 before anything is parsed."""
+    base, _process = server
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    page = opener.open(f"{base}/verify").read().decode()
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    assert token
+    buffer = io.BytesIO()
+    with pikepdf.new() as pdf:
+        pdf.add_blank_page()
+        pdf.save(buffer)
+    blank = buffer.getvalue()
+
+    def upload(data: bytes) -> tuple[int, str]:
+        body, content_type = _multipart({"csrf_token": token.group(1)}, "document", "a.pdf", data)
+        request = urllib.request.Request(
+            f"{base}/verify", data=body, headers={"Content-Type": content_type}
+        )
+        try:
+            with opener.open(request) as response:
+                return int(response.status), response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode()
+
+    status, html = upload(blank)
+    assert status == 200, html
+    assert hashlib.sha256(blank).hexdigest() in html
+    assert "ne contient aucune signature" in html
+    status, html = upload(b"%PDF-1.7 " + b"0" * (21 * 1024 * 1024))
+    assert status == 413 and "20 Mo" in html
 
 
 def test_api_through_the_production_server(
