@@ -483,22 +483,7 @@ def archive_invoice(
 ) -> Document:
     """Deposit the invoice's Factur-X PDF (kind invoice, 10-year retention) and attach it.
     Rendering happens before, outside the issuing transaction (it holds the number lock)."""
-    archived = deposit(
-        session,
-        store,
-        kind=DocumentKind.INVOICE,
-        client_id=invoice.client_id,
-        reference=invoice.number,
-        version=1,
-        data=pdf,
-        media_type="application/pdf",
-        filename=f"{invoice.number}.pdf",
-        now=now,
-        actor=actor,
-    )
-    if invoice.document_id is None:
-        invoice.document_id = archived.id
-    return archived
+    return _archive_pdf(session, store, invoice, DocumentKind.INVOICE, pdf, now=now, actor=actor)
 
 
 def archive_credit_note(
@@ -510,21 +495,37 @@ def archive_credit_note(
     now: datetime,
     actor: str,
 ) -> Document:
+    """The same for a credit note (kind credit_note: an accounting document, kept 10 years)."""
+    return _archive_pdf(session, store, note, DocumentKind.CREDIT_NOTE, pdf, now=now, actor=actor)
+
+
+def _archive_pdf(
+    session: Session,
+    store: BlobStore,
+    issued: Invoice | CreditNote,
+    kind: DocumentKind,
+    pdf: bytes,
+    *,
+    now: datetime,
+    actor: str,
+) -> Document:
+    """Deposit ``pdf`` under the document's number; attach it unless one already is (a
+    retried run deposits the same bytes again, which the archive deduplicates)."""
     archived = deposit(
         session,
         store,
-        kind=DocumentKind.CREDIT_NOTE,
-        client_id=note.client_id,
-        reference=note.number,
+        kind=kind,
+        client_id=issued.client_id,
+        reference=issued.number,
         version=1,
         data=pdf,
         media_type="application/pdf",
-        filename=f"{note.number}.pdf",
+        filename=f"{issued.number}.pdf",
         now=now,
         actor=actor,
     )
-    if note.document_id is None:
-        note.document_id = archived.id
+    if issued.document_id is None:
+        issued.document_id = archived.id
     return archived
 
 
