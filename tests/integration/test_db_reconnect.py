@@ -62,8 +62,17 @@ def test_an_idle_connection_closed_by_the_server_is_replaced_silently(
 ) -> None:
     engine = _engine(database_url, after_s=0.05)
     engines.append(engine)
+    pings: list[object] = []
+    original = engine.dialect.do_ping
+    engine.dialect.do_ping = lambda c: pings.append(c) or original(c)  # type: ignore[method-assign]
     with engine.connect() as conn:
         assert conn.execute(text("SELECT 1")).scalar_one() == 1
+        first = conn.connection.dbapi_connection
+    time.sleep(0.1)
+    with engine.connect() as conn:  # idle but alive: pinged, then the same connection reused
+        assert conn.execute(text("SELECT 1")).scalar_one() == 1
+        assert conn.connection.dbapi_connection is first
+    assert len(pings) == 1
     _kill_pooled_connection(engine, database_url)
     time.sleep(0.1)  # idle for longer than the threshold: the checkout pings it
     with engine.connect() as conn:
