@@ -14,84 +14,31 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 import uuid
-from collections.abc import Iterator
 from contextlib import closing
 from datetime import UTC, datetime
-from pathlib import Path
 
 import pikepdf
-import pytest
 from flask import Flask
 
 from app.archive import services as archive
 from app.archive.models import DocumentKind
 from app.auth.models import Role, Scope
 from app.cli import STOP_TIMEOUT_S
-from app.config import Settings
 from app.db import transaction
 from tests.integration.fixtures_security import make_client
 from tests.integration.helpers import PASSWORD, make_token, make_user
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-@pytest.fixture
-def server(app: Flask, settings: Settings) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    port = _free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": settings.database_url,
-        "PARAPHE_INSTANCE_DIR": str(settings.instance_dir),
-        "PARAPHE_PKI_DIR": str(settings.pki_dir),
-        "PARAPHE_BASE_URL": f"http://127.0.0.1:{port}",
-    }
-    paraphe = Path(sys.executable).parent / "paraphe"
-    process = subprocess.Popen(
-        [str(paraphe), "serve", "--port", str(port), "--workers", "2", "--threads", "2"],
-        cwd="/",  # the factory form does not need the repository as working directory
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            with urllib.request.urlopen(f"{base}/connexion", timeout=2) as response:
-                if response.status == 200:
-                    break
-        except (OSError, urllib.error.URLError):
-            if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read().decode() if process.stdout else ""
-                raise AssertionError(f"the server did not start:\n{output}") from None
-            time.sleep(0.2)
-    yield base, process
-    if process.poll() is None:
-        process.kill()
-        process.wait(timeout=10)
-    if process.stdout:
-        process.stdout.close()
+from tests.integration.production_server import production_server as production_server
 
 
 def test_web_login_through_the_production_server(
-    app: Flask, server: tuple[str, subprocess.Popen[bytes]]
+    app: Flask, production_server: tuple[str, subprocess.Popen[bytes]]
 ) -> None:
-    base, _process = server
+    base, _process = production_server
     address = make_user(app, Role.SALES)
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
@@ -132,11 +79,11 @@ def _multipart(fields: dict[str, str], name: str, filename: str, data: bytes) ->
 
 
 def test_uploads_through_the_production_server(
-    server: tuple[str, subprocess.Popen[bytes]],
+    production_server: tuple[str, subprocess.Popen[bytes]],
 ) -> None:
     """The public /verify page reads a multipart upload from the server's input stream; the
     upload limits answer 413 before anything is parsed."""
-    base, _process = server
+    base, _process = production_server
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     page = opener.open(f"{base}/verify").read().decode()
@@ -168,9 +115,9 @@ def test_uploads_through_the_production_server(
 
 
 def test_api_through_the_production_server(
-    app: Flask, server: tuple[str, subprocess.Popen[bytes]]
+    app: Flask, production_server: tuple[str, subprocess.Popen[bytes]]
 ) -> None:
-    base, process = server
+    base, process = production_server
     rt = app.extensions["paraphe"]
     client_id = make_client(app)
     data = b"%PDF-1.7 " + os.urandom(300_000)  # large enough to span many TCP segments

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import http.client
 import io
 import json
 import re
+import subprocess
 import zipfile
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from email.message import Message
 
@@ -29,6 +32,7 @@ from signing import SignatureFieldSpec, SignSpec, add_signature_fields, sign_pdf
 from tests.conftest import csrf_from
 from tests.integration.fixtures_security import make_client
 from tests.integration.helpers import make_token, outbox_messages
+from tests.integration.production_server import production_server as production_server
 
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 
@@ -240,3 +244,29 @@ def test_rows_are_read_a_page_at_a_time(
         ).all()
     # The GET journals the restitution after writing the archive: the excerpt has all before.
     assert [e["id"] for e in journal] == list(ids[: len(journal)]) and len(journal) >= 7
+
+
+def test_the_archive_streams_through_the_production_server(
+    app: Flask, production_server: tuple[str, subprocess.Popen[bytes]]
+) -> None:
+    """The same archive, downloaded from `paraphe serve` (granian) in one call: the body is
+    streamed from the blob store, its length announced, and it re-hashes to its manifest."""
+    base, _process = production_server
+    client_id = _client_with_documents(app)
+    token = make_token(app, Scope.RESTITUTION)
+    with closing(http.client.HTTPConnection(base.removeprefix("http://"), timeout=60)) as conn:
+        conn.request(
+            "GET",
+            f"/api/v1/clients/{client_id}/restitution",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        response = conn.getresponse()
+        assert response.status == 200, response.read()
+        assert response.getheader("Content-Type") == "application/zip"
+        chunks = []
+        while chunk := response.read(64 * 1024):
+            chunks.append(chunk)
+    data = b"".join(chunks)
+    assert len(data) == int(response.getheader("Content-Length") or -1)
+    names = _check_archive(app, data)
+    assert {"factures/FAC-2026-0001.pdf", "avoirs/FAC-2026-0001-A.pdf"} <= set(names)

@@ -1,0 +1,66 @@
+"""`paraphe serve` started on the test database, for the tests that go through the real
+production server (tests/integration/test_production_server.py, test_restitution.py)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+
+from app.config import Settings
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def production_server(
+    app: Flask, settings: Settings
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    port = _free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": settings.database_url,
+        "PARAPHE_INSTANCE_DIR": str(settings.instance_dir),
+        "PARAPHE_PKI_DIR": str(settings.pki_dir),
+        "PARAPHE_BASE_URL": f"http://127.0.0.1:{port}",
+    }
+    paraphe = Path(sys.executable).parent / "paraphe"
+    process = subprocess.Popen(
+        [str(paraphe), "serve", "--port", str(port), "--workers", "2", "--threads", "2"],
+        cwd="/",  # the factory form does not need the repository as working directory
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/connexion", timeout=2) as response:
+                if response.status == 200:
+                    break
+        except (OSError, urllib.error.URLError):
+            if process.poll() is not None or time.monotonic() > deadline:
+                output = process.stdout.read().decode() if process.stdout else ""
+                raise AssertionError(f"the server did not start:\n{output}") from None
+            time.sleep(0.2)
+    yield base, process
+    if process.poll() is None:
+        process.kill()
+        process.wait(timeout=10)
+    if process.stdout:
+        process.stdout.close()
