@@ -263,7 +263,11 @@ def server_argv(host: str, port: int, workers: int, threads: int, access_log: bo
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="PARAPHE_HOST")
 @click.option("--port", default=5000, show_default=True, type=int, envvar="PORT")
 @click.option(
-    "--workers", default=2, show_default=True, type=click.IntRange(1), envvar="PARAPHE_WORKERS"
+    "--workers",
+    default=lambda: os.cpu_count() or 2,
+    show_default="un par cœur",
+    type=click.IntRange(1),
+    envvar="PARAPHE_WORKERS",
 )
 @click.option(
     "--threads", default=4, show_default=True, type=click.IntRange(1), envvar="PARAPHE_THREADS"

@@ -80,3 +80,11 @@ def test_users_tokens_and_demo(app: Flask) -> None:
 
     check = runner.invoke(args=["db", "check"])
     assert check.exit_code == 0, check.output
+
+
+def test_serve_refuses_bad_numbers_before_starting_anything(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    for option, value in (("--workers", "0"), ("--threads", "-1"), ("--port", "http")):
+        result = runner.invoke(args=["serve", option, value])
+        assert result.exit_code == 2, (option, result.output)
+        assert option in result.output
