@@ -10,6 +10,7 @@ from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
+from app.access_log import register_access_log
 from app.config import Settings
 from app.extensions import csrf, limiter
 
@@ -64,6 +65,8 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     register_error_handlers(app)
     _register_security_headers(app)
+    if settings.access_log:
+        register_access_log(app)
 
     from app.cli import register_commands
 

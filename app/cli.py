@@ -225,7 +225,7 @@ def demo_command() -> None:
 STOP_TIMEOUT_S = 20
 
 
-def server_argv(host: str, port: int, workers: int, threads: int, access_log: bool) -> list[str]:
+def server_argv(host: str, port: int, workers: int, threads: int) -> list[str]:
     """The production server's command line: granian serving the app factory over WSGI.
 
     Granian parses HTTP and holds the keep-alive connections in Rust; Python only runs the
@@ -251,7 +251,9 @@ def server_argv(host: str, port: int, workers: int, threads: int, access_log: bo
         str(threads),
         "--log-level",
         "warning",
-        "--access-log" if access_log else "--no-access-log",
+        # The application writes the access log (app/access_log.py): the server's would
+        # print raw paths, and signing links carry their token in the path.
+        "--no-access-log",
         # A request stuck past this (a hung peer) must not hold a stop or a deploy forever.
         "--workers-kill-timeout",
         str(STOP_TIMEOUT_S),
@@ -272,11 +274,10 @@ def server_argv(host: str, port: int, workers: int, threads: int, access_log: bo
 @click.option(
     "--threads", default=4, show_default=True, type=click.IntRange(1), envvar="PARAPHE_THREADS"
 )
-@click.option("--access-log/--no-access-log", default=True, show_default=True)
-def serve_command(host: str, port: int, workers: int, threads: int, access_log: bool) -> None:
+def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     # The configuration was already checked when this command group loaded the app: a bad
     # setting stops here with its message, not in every worker.
-    argv = server_argv(host, port, workers, threads, access_log)
+    argv = server_argv(host, port, workers, threads)
     sys.stdout.flush()
     # Replace this process (no shell, a fixed argv): the service manager's signals reach the
     # server itself.

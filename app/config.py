@@ -89,6 +89,9 @@ class Settings:
     # default): the headers are ignored, since anyone could forge them; behind one nginx: 1.
     # The client's IP feeds the rate limits and the evidence files.
     trusted_proxies: int = 0
+    # One line per request, by route, never the raw path (app/access_log.py). Off when the
+    # reverse proxy in front keeps the access log already.
+    access_log: bool = True
     testing: bool = False
 
     def __repr__(self) -> str:  # never let the secret key reach a log line
@@ -191,6 +194,11 @@ class Settings:
             )
             trusted_proxies = 0
 
+        access_log_raw = env.get("PARAPHE_ACCESS_LOG", "1").strip().lower()
+        if access_log_raw not in _FLAG_VALUES:
+            problems.append("PARAPHE_ACCESS_LOG doit valoir 1 ou 0 (oui/non, true/false)")
+        access_log = _FLAG_VALUES.get(access_log_raw, True)
+
         if problems:
             raise ConfigError(problems)
 
@@ -235,6 +243,7 @@ class Settings:
             retention=retention,
             seal_invoices=seal_invoices,
             trusted_proxies=trusted_proxies,
+            access_log=access_log,
         )
 
 

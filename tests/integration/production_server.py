@@ -4,6 +4,7 @@ production server (tests/integration/test_production_server.py, test_restitution
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
+from app.cli import STOP_TIMEOUT_S
 from app.config import Settings
 
 
@@ -44,6 +46,7 @@ def production_server(
         cwd="/",  # the factory form does not need the repository as working directory
         env=env,
         stdout=subprocess.PIPE,
+        start_new_session=True,  # its own process group: the teardown can stop every worker
         stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
@@ -60,7 +63,13 @@ def production_server(
             time.sleep(0.2)
     yield base, process
     if process.poll() is None:
-        process.kill()
-        process.wait(timeout=10)
+        # SIGTERM lets granian stop its workers; SIGKILL on the main process alone would
+        # leave them running, so the last resort is the whole group.
+        process.terminate()
+        try:
+            process.wait(timeout=STOP_TIMEOUT_S + 5)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
     if process.stdout:
         process.stdout.close()

@@ -78,3 +78,12 @@ def test_trusted_proxies_default_to_none(tmp_path: Path) -> None:
     assert Settings.from_env({"PARAPHE_INSTANCE_DIR": str(tmp_path)}).trusted_proxies == 0
     behind_nginx = {"PARAPHE_INSTANCE_DIR": str(tmp_path), "PARAPHE_TRUSTED_PROXIES": "1"}
     assert Settings.from_env(behind_nginx).trusted_proxies == 1
+
+
+def test_access_log_is_on_unless_turned_off(tmp_path: Path) -> None:
+    base = {"PARAPHE_INSTANCE_DIR": str(tmp_path)}
+    assert Settings.from_env(base).access_log is True
+    assert Settings.from_env({**base, "PARAPHE_ACCESS_LOG": "non"}).access_log is False
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({**base, "PARAPHE_ACCESS_LOG": "parfois"})
+    assert "PARAPHE_ACCESS_LOG" in str(info.value)
