@@ -57,14 +57,19 @@ def engines() -> Iterator[list[Engine]]:
         engine.dispose()
 
 
-def test_an_idle_connection_closed_by_the_server_is_replaced_silently(
-    database_url: str, engines: list[Engine]
-) -> None:
-    engine = _engine(database_url, after_s=0.05)
+def _counting_pings(engine: Engine, engines: list[Engine]) -> tuple[Engine, list[object]]:
+    """The engine, disposed after the test, with the pings it makes recorded."""
     engines.append(engine)
     pings: list[object] = []
     original = engine.dialect.do_ping
     engine.dialect.do_ping = lambda c: pings.append(c) or original(c)  # type: ignore[method-assign]
+    return engine, pings
+
+
+def test_an_idle_connection_closed_by_the_server_is_replaced_silently(
+    database_url: str, engines: list[Engine]
+) -> None:
+    engine, pings = _counting_pings(_engine(database_url, after_s=0.05), engines)
     with engine.connect() as conn:
         assert conn.execute(text("SELECT 1")).scalar_one() == 1
         first = conn.connection.dbapi_connection
@@ -82,11 +87,7 @@ def test_an_idle_connection_closed_by_the_server_is_replaced_silently(
 def test_a_connection_in_steady_use_is_not_pinged_and_fails_only_once(
     database_url: str, engines: list[Engine]
 ) -> None:
-    engine = _engine(database_url, after_s=3600)
-    engines.append(engine)
-    pings: list[object] = []
-    original = engine.dialect.do_ping
-    engine.dialect.do_ping = lambda c: pings.append(c) or original(c)  # type: ignore[method-assign]
+    engine, pings = _counting_pings(_engine(database_url, after_s=3600), engines)
     for _ in range(3):
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
