@@ -38,6 +38,15 @@ class VendorIdentity:
     # The vendor's countersigner; when unset, the sales user who generates the contract.
     signer_name: str | None = None
     signer_email: str | None = None
+    # The account invoices are paid into (printed, and BT-84/BT-86 of the Factur-X XML: an
+    # invoice payable by transfer without it is rejected by EN 16931 rule BR-61). Compact
+    # form, checked at start. The default is the widely published example IBAN, for the demo.
+    iban: str = "FR7630006000011234567890189"
+    bic: str | None = None
+    # "Option pour le paiement de la taxe d'après les débits" (CGI art. 269, 2, c): VAT on
+    # services is otherwise due on receipt of payment; a mandatory invoice mention since
+    # 1 September 2026 when chosen (and BT-8 = 5 in the XML).
+    vat_on_debits: bool = False
 
 
 @dataclass(frozen=True)
@@ -199,6 +208,12 @@ class Settings:
             problems.append("PARAPHE_ACCESS_LOG doit valoir 1 ou 0 (oui/non, true/false)")
         access_log = _FLAG_VALUES.get(access_log_raw, True)
 
+        iban, bic = _bank_details(env, problems)
+        debits_raw = env.get("PARAPHE_VENDOR_VAT_ON_DEBITS", "").strip().lower()
+        if debits_raw not in _FLAG_VALUES:
+            problems.append("PARAPHE_VENDOR_VAT_ON_DEBITS doit valoir 1 ou 0 (oui/non, true/false)")
+        vat_on_debits = _FLAG_VALUES.get(debits_raw, False)
+
         if problems:
             raise ConfigError(problems)
 
@@ -211,6 +226,9 @@ class Settings:
             representative=env.get("PARAPHE_VENDOR_REPRESENTATIVE", VendorIdentity.representative),
             signer_name=env.get("PARAPHE_VENDOR_SIGNER_NAME") or None,
             signer_email=env.get("PARAPHE_VENDOR_SIGNER_EMAIL") or None,
+            iban=iban,
+            bic=bic,
+            vat_on_debits=vat_on_debits,
         )
         return cls(
             instance_dir=instance_dir,
@@ -248,6 +266,35 @@ class Settings:
 
 
 MAX_TRUSTED_PROXIES = 5
+
+
+def _bank_details(env: Mapping[str, str], problems: list[str]) -> tuple[str, str | None]:
+    """The vendor's IBAN (compact) and optional BIC, checked with schwifty: country format,
+    length and check digits for the IBAN, structure and country for the BIC. A typo here
+    would send every client's payment to the wrong account."""
+    # Imported here: its bank registry costs ~50 ms, which the processes that only need
+    # VendorIdentity (the invoice renderers) do not pay.
+    from schwifty import BIC, IBAN
+    from schwifty.exceptions import SchwiftyException
+
+    iban_raw = env.get("PARAPHE_VENDOR_IBAN", VendorIdentity.iban)
+    iban = VendorIdentity.iban
+    try:
+        iban = IBAN(iban_raw).compact
+    except SchwiftyException:
+        problems.append(
+            "PARAPHE_VENDOR_IBAN : IBAN invalide (pays, longueur ou clé de contrôle), "
+            "ex. FR76 3000 6000 0112 3456 7890 189"
+        )
+    bic_raw = (env.get("PARAPHE_VENDOR_BIC") or "").strip()
+    if not bic_raw:
+        return iban, None
+    try:
+        return iban, str(BIC(bic_raw))
+    except SchwiftyException:
+        problems.append("PARAPHE_VENDOR_BIC : BIC invalide (8 ou 11 caractères, ex. AGRIFRPP)")
+        return iban, None
+
 
 _FLAG_VALUES = {
     "": False,

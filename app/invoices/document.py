@@ -44,6 +44,7 @@ ASSETS_DIR = CONTRACT_TEMPLATES_DIR / "assets"  # the bundled fonts, shared with
 RECOVERY_INDEMNITY = Decimal("40.00")  # Code de commerce L441-10 and D441-5
 OPERATION_CATEGORY = "Prestations de services"
 NO_DISCOUNT = "Pas d'escompte pour paiement anticipé."
+VAT_ON_DEBITS = "Option pour le paiement de la taxe d'après les débits."
 PAYMENT_MEANS_CODES = {"Virement bancaire": "30", "Prélèvement SEPA": "59", "Carte bancaire": "48"}
 _POSTCODE_CITY = re.compile(r"(?P<code>\d{4,5})\s+(?P<city>.+)")
 
@@ -107,10 +108,19 @@ class InvoiceDocument:
     credited_invoice: str | None = None
     reason: str | None = None
     notes: tuple[str, ...] = field(default=())
+    seller_iban: str | None = None  # compact; where an invoice is paid
+    seller_bic: str | None = None
+    vat_on_debits: bool = False
 
     @property
     def title(self) -> str:
         return "Avoir" if self.credit_note else "Facture"
+
+    @property
+    def seller_iban_display(self) -> str:
+        """The IBAN in groups of four, as banks print it."""
+        iban = self.seller_iban or ""
+        return " ".join(iban[i : i + 4] for i in range(0, len(iban), 4))
 
     @property
     def gross_lines_total(self) -> Decimal:
@@ -128,6 +138,15 @@ def split_address(address: str) -> tuple[str, str, str]:
     if not street or match is None:
         return address, "", ""
     return street.strip(), match.group("code"), match.group("city").strip()
+
+
+def seller_terms(vendor: VendorIdentity) -> dict[str, Any]:
+    """What the seller's settings add to every document: its bank account, its VAT option."""
+    return {
+        "seller_iban": vendor.iban,
+        "seller_bic": vendor.bic,
+        "vat_on_debits": vendor.vat_on_debits,
+    }
 
 
 def seller_of(vendor: VendorIdentity) -> PartyView:
@@ -184,6 +203,7 @@ def invoice_document(
         contract_number=contract_number,
         period=invoice.period,
         notes=tuple(n for n in invoice.notes.splitlines() if n.strip()),
+        **seller_terms(vendor),
     )
 
 
@@ -207,6 +227,7 @@ def credit_note_document(note: CreditNote, vendor: VendorIdentity) -> InvoiceDoc
         late_interest_text=late_interest_text(invoice.late_interest_rule),
         credited_invoice=invoice.number,
         reason=note.reason,
+        **seller_terms(vendor),
     )
 
 
@@ -234,6 +255,7 @@ def render_html(
             "indemnity": RECOVERY_INDEMNITY,
             "category": OPERATION_CATEGORY,
             "no_discount": NO_DISCOUNT,
+            "vat_on_debits": VAT_ON_DEBITS,
         },
     )
 
@@ -368,6 +390,23 @@ def _party(parent: etree._Element, tag: str, party: PartyView) -> None:
         _sub(tax, "ram:ID", party.vat_number, schemeID="VA")
 
 
+CREDIT_TRANSFER_CODES = {"30", "58"}
+
+
+def _payment_means(settlement: etree._Element, doc: InvoiceDocument) -> None:
+    """BG-16: how to pay. A transfer names the seller's account (BT-84, and BT-86 when the
+    BIC is set), as EN 16931 rule BR-61 requires."""
+    code = PAYMENT_MEANS_CODES.get(doc.payment_method, "1")
+    means = _sub(settlement, "ram:SpecifiedTradeSettlementPaymentMeans")
+    _sub(means, "ram:TypeCode", code)
+    if code in CREDIT_TRANSFER_CODES and doc.seller_iban:
+        account = _sub(means, "ram:PayeePartyCreditorFinancialAccount")
+        _sub(account, "ram:IBANID", doc.seller_iban)
+        if doc.seller_bic:
+            institution = _sub(means, "ram:PayeeSpecifiedCreditorFinancialInstitution")
+            _sub(institution, "ram:BICID", doc.seller_bic)
+
+
 def cii_xml(doc: InvoiceDocument) -> bytes:
     """The CII XML (EN 16931). Discount lines become document-level allowances (EN 16931
     forbids negative prices), so BT-106 is the sum of the positive lines and BT-107 of the
@@ -384,6 +423,7 @@ def cii_xml(doc: InvoiceDocument) -> bytes:
         ("PMT", f"Indemnité forfaitaire pour frais de recouvrement : {RECOVERY_INDEMNITY} €."),
         ("AAB", NO_DISCOUNT),
         ("AAI", f"Catégorie de l'opération : {OPERATION_CATEGORY}."),
+        *((("TXD", VAT_ON_DEBITS),) if doc.vat_on_debits else ()),
         *(("PRI", n) for n in doc.notes),
     ):
         note = _sub(header, "ram:IncludedNote")
@@ -418,9 +458,12 @@ def cii_xml(doc: InvoiceDocument) -> bytes:
     _sub(transaction, "ram:ApplicableHeaderTradeDelivery")
 
     settlement = _sub(transaction, "ram:ApplicableHeaderTradeSettlement")
+    if not doc.credit_note:
+        _sub(settlement, "ram:PaymentReference", doc.number)  # BT-83: the transfer's label
     _sub(settlement, "ram:InvoiceCurrencyCode", "EUR")
-    means = _sub(settlement, "ram:SpecifiedTradeSettlementPaymentMeans")
-    _sub(means, "ram:TypeCode", PAYMENT_MEANS_CODES.get(doc.payment_method, "1"))
+    if not doc.credit_note:
+        # A credit note carries no payment instruction: the refund is not paid to the seller.
+        _payment_means(settlement, doc)
     for vat in doc.vat_breakdown:
         tax = _sub(settlement, "ram:ApplicableTradeTax")
         _sub(tax, "ram:CalculatedAmount", _amount(vat.vat))
@@ -429,6 +472,9 @@ def cii_xml(doc: InvoiceDocument) -> bytes:
             _sub(tax, "ram:ExemptionReason", "Exonération de TVA")
         _sub(tax, "ram:BasisAmount", _amount(vat.base))
         _sub(tax, "ram:CategoryCode", _category(vat.rate))
+        if doc.vat_on_debits and vat.rate != 0:
+            # BT-8, UNTDID 2475 code 5: VAT due on the invoice date (the debits option).
+            _sub(tax, "ram:DueDateTypeCode", "5")
         _sub(tax, "ram:RateApplicablePercent", f"{vat.rate.normalize():f}")
     for line in doc.lines:
         if not line.is_discount:

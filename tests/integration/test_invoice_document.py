@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -20,6 +21,7 @@ from app.invoices import services
 from app.invoices.document import NS, cii_xml, credit_note_document, render_invoice_pdf
 from app.invoices.models import Invoice, LateInterestRule
 from app.quotes.rules import LineInput
+from tests import en16931
 from tests.integration.fixtures_security import make_client, runtime
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -89,6 +91,8 @@ def test_invoice_pdf_mentions_facturx_and_archive(app: Flask) -> None:
         "recovery indemnity": "frais de recouvrement en cas de retard de paiement : 40,00 €",
         "early payment": "Pas d'escompte pour paiement anticipé",
         "category of operation": "Catégorie de l'opération : Prestations de services",
+        "bank account": "IBAN FR76 3000 6000 0112 3456 7890 189",
+        "transfer reference": "référence du virement : FAC-2026-000001",
     }
     flat = re.sub(r"\s+", " ", text)
     missing = {k: v for k, v in mentions.items() if v not in flat}
@@ -97,6 +101,8 @@ def test_invoice_pdf_mentions_facturx_and_archive(app: Flask) -> None:
     filename, xml = get_facturx_xml_from_pdf(pdf, check_xsd=False)
     assert filename == "factur-x.xml"
     assert xml_check_xsd(xml, flavor="factur-x", level="en16931") is True
+    assert not en16931.check(xml).rules_broken, en16931.check(xml).violations
+    assert "débits" not in flat  # VAT on receipts: the default, nothing to print
     root = etree.fromstring(xml)
     guideline = "rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter/ram:ID"
     assert _xml_value(root, guideline) == "urn:cen.eu:en16931:2017"
@@ -134,6 +140,7 @@ def test_credit_note_xml_is_valid_and_references_the_invoice(app: Flask) -> None
         )
         xml = cii_xml(credit_note_document(note, rt.settings.vendor))
     assert xml_check_xsd(xml, flavor="factur-x", level="en16931") is True
+    assert not en16931.check(xml).rules_broken, en16931.check(xml).violations
     root = etree.fromstring(xml)
     assert _xml_value(root, "rsm:ExchangedDocument/ram:TypeCode") == "381"
     referenced = (
@@ -141,3 +148,34 @@ def test_credit_note_xml_is_valid_and_references_the_invoice(app: Flask) -> None
         "ram:InvoiceReferencedDocument/ram:IssuerAssignedID"
     )
     assert _xml_value(root, referenced) == "FAC-2026-000001"
+
+
+def test_vendor_options_reach_the_pdf_and_the_xml(app: Flask) -> None:
+    """A vendor that opted for VAT on debits and gave its BIC: both printed, both in the XML,
+    and the XML still passes the EN 16931 rules."""
+    rt = runtime(app)
+    vendor = replace(rt.settings.vendor, vat_on_debits=True, bic="AGRIFRPPXXX")
+    client_id = make_client(app)
+    with transaction(rt.session_factory) as session:
+        invoice = services.issue_invoice(
+            session, client=get_client(session, client_id), lines=LINES, now=NOW, actor="t"
+        )
+        pdf = render_invoice_pdf(services.invoice_document(session, invoice, vendor))
+    flat = re.sub(r"\s+", " ", _text(pdf))
+    assert "TVA : Option pour le paiement de la taxe d'après les débits." in flat
+    assert "IBAN FR76 3000 6000 0112 3456 7890 189, BIC AGRIFRPPXXX" in flat
+    _, xml = get_facturx_xml_from_pdf(pdf, check_xsd=True)
+    assert not en16931.check(xml).rules_broken
+    root = etree.fromstring(xml)
+    settlement = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement/"
+    assert {
+        t.text for t in root.iterfind(settlement + "ram:ApplicableTradeTax/ram:DueDateTypeCode", NS)
+    } == {"5"}
+    assert (
+        _xml_value(
+            root,
+            settlement + "ram:SpecifiedTradeSettlementPaymentMeans/"
+            "ram:PayeeSpecifiedCreditorFinancialInstitution/ram:BICID",
+        )
+        == "AGRIFRPPXXX"
+    )

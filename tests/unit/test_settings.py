@@ -87,3 +87,40 @@ def test_access_log_is_on_unless_turned_off(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         Settings.from_env({**base, "PARAPHE_ACCESS_LOG": "parfois"})
     assert "PARAPHE_ACCESS_LOG" in str(info.value)
+
+
+def test_vendor_bank_details_are_normalised(tmp_path: Path) -> None:
+    settings = Settings.from_env(
+        {
+            "PARAPHE_INSTANCE_DIR": str(tmp_path),
+            "PARAPHE_VENDOR_IBAN": "fr14 2004 1010 0505 0001 3m02 606",
+            "PARAPHE_VENDOR_BIC": " psstfrpp ",
+            "PARAPHE_VENDOR_VAT_ON_DEBITS": "oui",
+        }
+    )
+    assert settings.vendor.iban == "FR1420041010050500013M02606"
+    assert settings.vendor.bic == "PSSTFRPP"
+    assert settings.vendor.vat_on_debits is True
+    default = Settings.from_env({"PARAPHE_INSTANCE_DIR": str(tmp_path)}).vendor
+    assert (default.iban, default.bic, default.vat_on_debits) == (
+        "FR7630006000011234567890189",
+        None,
+        False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "raw", "message"),
+    [
+        ("PARAPHE_VENDOR_IBAN", "FR76 3000 6000 0112 3456 7890 188", "PARAPHE_VENDOR_IBAN"),
+        ("PARAPHE_VENDOR_IBAN", "FR76 3000", "PARAPHE_VENDOR_IBAN"),
+        ("PARAPHE_VENDOR_IBAN", "", "PARAPHE_VENDOR_IBAN"),
+        ("PARAPHE_VENDOR_BIC", "AGRIFRP", "PARAPHE_VENDOR_BIC"),
+        ("PARAPHE_VENDOR_VAT_ON_DEBITS", "peut-être", "PARAPHE_VENDOR_VAT_ON_DEBITS"),
+    ],
+)
+def test_vendor_bank_details_are_checked(tmp_path: Path, name: str, raw: str, message: str) -> None:
+    """A wrong check digit would send every client's transfer to the wrong account."""
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({"PARAPHE_INSTANCE_DIR": str(tmp_path), name: raw})
+    assert len(info.value.problems) == 1 and info.value.problems[0].startswith(message)
