@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+from facturx import get_facturx_xml_from_pdf
 from flask import Flask
 from sqlalchemy import select
 
@@ -14,6 +15,7 @@ from app.db import transaction
 from app.invoices import services
 from app.invoices.models import BillingFrequency, Invoice
 from app.quotes.rules import LineInput
+from tests import en16931
 from tests.integration.fixtures_security import (
     count,
     make_client,
@@ -82,8 +84,15 @@ def test_run_bills_each_plan_once_with_setup_fee_schedule(app: Flask) -> None:
         # the annual plan: the quote's 12 × 100 € for the year starting in January
         assert jan_annual.total_excl_vat == Decimal("1200.00")
         assert "du 01/01/2027 au 31/12/2027" in jan_annual.lines[0].designation
-        archived = session.scalars(select(Document).where(Document.kind == DocumentKind.INVOICE))
-        assert {d.reference for d in archived} == {i.number for i in invoices}
+        archived_pdfs = {
+            d.reference: runtime(app).store.get(d.sha256)
+            for d in session.scalars(select(Document).where(Document.kind == DocumentKind.INVOICE))
+        }
+        assert set(archived_pdfs) == {i.number for i in invoices}
+    # What was archived passes the EN 16931 business rules, setup fee and annual period included.
+    for number, pdf in archived_pdfs.items():
+        _, xml = get_facturx_xml_from_pdf(pdf, check_xsd=True)
+        assert not en16931.check(xml).rules_broken, (number, en16931.check(xml).violations)
 
     bad = runner.invoke(args=["invoices", "run", "--period", "2026-13"])
     assert bad.exit_code == 2 and "invalide" in bad.output
