@@ -47,6 +47,10 @@ class VendorIdentity:
     # services is otherwise due on receipt of payment; a mandatory invoice mention since
     # 1 September 2026 when chosen (and BT-8 = 5 in the XML).
     vat_on_debits: bool = False
+    # The provision of the CGI that exempts the vendor's 0 % lines: a mandatory mention on an
+    # invoice with an exempt base (CGI ann. II art. 242 nonies A, I-13°), and BT-120 of the
+    # XML. The default suits the usual case, training days of a registered training body.
+    vat_exemption_reason: str = "Exonération de TVA, article 261-4-4° a du CGI"
 
 
 @dataclass(frozen=True)
@@ -213,6 +217,14 @@ class Settings:
         if debits_raw not in _FLAG_VALUES:
             problems.append("PARAPHE_VENDOR_VAT_ON_DEBITS doit valoir 1 ou 0 (oui/non, true/false)")
         vat_on_debits = _FLAG_VALUES.get(debits_raw, False)
+        exemption = " ".join(
+            env.get("PARAPHE_VAT_EXEMPTION_REASON", VendorIdentity.vat_exemption_reason).split()
+        )
+        if not 10 <= len(exemption) <= 200:
+            problems.append(
+                "PARAPHE_VAT_EXEMPTION_REASON : la disposition qui justifie l'exonération "
+                "(10 à 200 caractères), ex. « Exonération de TVA, article 261-4-4° a du CGI »"
+            )
 
         if problems:
             raise ConfigError(problems)
@@ -229,6 +241,7 @@ class Settings:
             iban=iban,
             bic=bic,
             vat_on_debits=vat_on_debits,
+            vat_exemption_reason=exemption,
         )
         return cls(
             instance_dir=instance_dir,

@@ -111,10 +111,15 @@ class InvoiceDocument:
     seller_iban: str | None = None  # compact; where an invoice is paid
     seller_bic: str | None = None
     vat_on_debits: bool = False
+    vat_exemption_reason: str = VendorIdentity.vat_exemption_reason
 
     @property
     def title(self) -> str:
         return "Avoir" if self.credit_note else "Facture"
+
+    @property
+    def has_exempt_base(self) -> bool:
+        return any(v.rate == 0 for v in self.vat_breakdown)
 
     @property
     def seller_iban_display(self) -> str:
@@ -146,6 +151,7 @@ def seller_terms(vendor: VendorIdentity) -> dict[str, Any]:
         "seller_iban": vendor.iban,
         "seller_bic": vendor.bic,
         "vat_on_debits": vendor.vat_on_debits,
+        "vat_exemption_reason": vendor.vat_exemption_reason,
     }
 
 
@@ -469,7 +475,7 @@ def cii_xml(doc: InvoiceDocument) -> bytes:
         _sub(tax, "ram:CalculatedAmount", _amount(vat.vat))
         _sub(tax, "ram:TypeCode", "VAT")
         if vat.rate == 0:
-            _sub(tax, "ram:ExemptionReason", "Exonération de TVA")
+            _sub(tax, "ram:ExemptionReason", doc.vat_exemption_reason)
         _sub(tax, "ram:BasisAmount", _amount(vat.base))
         _sub(tax, "ram:CategoryCode", _category(vat.rate))
         if doc.vat_on_debits and vat.rate != 0:

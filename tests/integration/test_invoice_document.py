@@ -103,6 +103,7 @@ def test_invoice_pdf_mentions_facturx_and_archive(app: Flask) -> None:
     assert xml_check_xsd(xml, flavor="factur-x", level="en16931") is True
     assert not en16931.check(xml).rules_broken, en16931.check(xml).violations
     assert "débits" not in flat  # VAT on receipts: the default, nothing to print
+    assert "Exonération" not in flat  # no exempt base, no exemption mention
     root = etree.fromstring(xml)
     guideline = "rsm:ExchangedDocumentContext/ram:GuidelineSpecifiedDocumentContextParameter/ram:ID"
     assert _xml_value(root, guideline) == "urn:cen.eu:en16931:2017"
@@ -179,3 +180,25 @@ def test_vendor_options_reach_the_pdf_and_the_xml(app: Flask) -> None:
         )
         == "AGRIFRPPXXX"
     )
+
+
+def test_exempt_line_prints_the_provision_that_exempts_it(app: Flask) -> None:
+    rt = runtime(app)
+    reason = "Exonération de TVA, article 261-4-4° a du CGI (formation professionnelle continue)"
+    vendor = replace(rt.settings.vendor, vat_exemption_reason=reason)
+    training = LineInput("Journée de formation", Decimal("2"), Decimal("900.00"), Decimal("0"))
+    with transaction(rt.session_factory) as session:
+        invoice = services.issue_invoice(
+            session,
+            client=get_client(session, make_client(app)),
+            lines=[*LINES, training],
+            now=NOW,
+            actor="t",
+        )
+        pdf = render_invoice_pdf(services.invoice_document(session, invoice, vendor))
+    flat = re.sub(r"\s+", " ", _text(pdf))
+    assert "TVA 0 % sur 1 800,00 € 0,00 €" in flat
+    assert f"TVA 0 % : {reason}." in flat
+    _, xml = get_facturx_xml_from_pdf(pdf, check_xsd=True)
+    assert not en16931.check(xml).rules_broken
+    assert reason.encode() in xml

@@ -172,3 +172,15 @@ def test_credit_note_carries_no_payment_instruction() -> None:
     assert root.find(SETTLEMENT + "ram:SpecifiedTradeSettlementPaymentMeans", NS) is None
     assert root.find(SETTLEMENT + "ram:PaymentReference", NS) is None
     assert root.findtext("rsm:ExchangedDocument/ram:TypeCode", namespaces=NS) == "381"
+
+
+def test_exempt_base_names_its_legal_basis() -> None:
+    reason = "Exonération de TVA, article 261-4-4° a du CGI"
+    root = etree.fromstring(cii_xml(_invoice(vat_exemption_reason=reason)))
+    reasons = {
+        tax.findtext("ram:CategoryCode", namespaces=NS): tax.findtext(
+            "ram:ExemptionReason", namespaces=NS
+        )
+        for tax in root.iterfind(SETTLEMENT + "ram:ApplicableTradeTax", NS)
+    }
+    assert reasons == {"S": None, "E": reason}

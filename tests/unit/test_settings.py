@@ -101,6 +101,13 @@ def test_vendor_bank_details_are_normalised(tmp_path: Path) -> None:
     assert settings.vendor.iban == "FR1420041010050500013M02606"
     assert settings.vendor.bic == "PSSTFRPP"
     assert settings.vendor.vat_on_debits is True
+    exempt = Settings.from_env(
+        {
+            "PARAPHE_INSTANCE_DIR": str(tmp_path),
+            "PARAPHE_VAT_EXEMPTION_REASON": " TVA non\n applicable, art. 293 B du CGI ",
+        }
+    )
+    assert exempt.vendor.vat_exemption_reason == "TVA non applicable, art. 293 B du CGI"
     default = Settings.from_env({"PARAPHE_INSTANCE_DIR": str(tmp_path)}).vendor
     assert (default.iban, default.bic, default.vat_on_debits) == (
         "FR7630006000011234567890189",
@@ -117,6 +124,8 @@ def test_vendor_bank_details_are_normalised(tmp_path: Path) -> None:
         ("PARAPHE_VENDOR_IBAN", "", "PARAPHE_VENDOR_IBAN"),
         ("PARAPHE_VENDOR_BIC", "AGRIFRP", "PARAPHE_VENDOR_BIC"),
         ("PARAPHE_VENDOR_VAT_ON_DEBITS", "peut-être", "PARAPHE_VENDOR_VAT_ON_DEBITS"),
+        ("PARAPHE_VAT_EXEMPTION_REASON", "  ", "PARAPHE_VAT_EXEMPTION_REASON"),
+        ("PARAPHE_VAT_EXEMPTION_REASON", "x" * 201, "PARAPHE_VAT_EXEMPTION_REASON"),
     ],
 )
 def test_vendor_bank_details_are_checked(tmp_path: Path, name: str, raw: str, message: str) -> None:
