@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from lxml import etree
@@ -31,7 +32,7 @@ IBAN = "FR7630006000011234567890189"
 SETTLEMENT = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement/"
 
 
-def _invoice(**changes: object) -> InvoiceDocument:
+def _invoice(**changes: Any) -> InvoiceDocument:
     """20 % lines with a discount, a 5.5 % line and an exempt line, payable by transfer."""
     doc = InvoiceDocument(
         credit_note=False,
@@ -86,7 +87,7 @@ def _invoice(**changes: object) -> InvoiceDocument:
         seller_iban=IBAN,
         seller_bic="AGRIFRPPXXX",
     )
-    return replace(doc, **changes)  # type: ignore[arg-type]
+    return replace(doc, **changes)
 
 
 DOCUMENTS = {
