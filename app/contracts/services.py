@@ -9,7 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from jinja2.sandbox import SandboxedEnvironment
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.archive.models import DocumentKind
@@ -21,7 +21,12 @@ from app.clients.models import Client
 from app.clock import business_date
 from app.config import VendorIdentity
 from app.contracts import rules
-from app.contracts.errors import ContractInvalid, ContractNotFound, ContractRefused
+from app.contracts.errors import (
+    ContractInvalid,
+    ContractNotFound,
+    ContractRefused,
+    QuoteAlreadyContracted,
+)
 from app.contracts.models import Contract, ContractClause, ContractVersion, VersionStatus
 from app.numbering.services import next_number
 from app.plaintext import control_character_problem
@@ -168,8 +173,40 @@ def build_document(
     )
 
 
-def _check_quote(quote: Quote, today: date) -> None:
+def _lock_quote(session: Session, quote: Quote) -> None:
+    """Lock the quote's row until the transaction ends and re-read its status: of two
+    parallel generations (a double-click), the second waits for the first to commit, then
+    finds the quote contracted. SQLite ignores FOR UPDATE; its BEGIN IMMEDIATE transactions
+    are serialised already."""
+    session.execute(select(Quote.id).where(Quote.id == quote.id).with_for_update())
+    session.refresh(quote, ["status"])
+
+
+def _lock_versions(session: Session, contract: Contract) -> None:
+    """Lock the contract and its versions until the transaction ends, and re-read them: two
+    parallel new versions are numbered one after the other (the second waits for the first
+    to commit), and a version being sent (locked by signatures.lock_version) is not
+    superseded under the sender. SQLite ignores FOR UPDATE; its BEGIN IMMEDIATE transactions
+    are serialised already."""
+    session.execute(select(Contract.id).where(Contract.id == contract.id).with_for_update())
+    session.scalars(
+        select(ContractVersion)
+        .where(ContractVersion.contract_id == contract.id)
+        .with_for_update(of=ContractVersion)
+        .execution_options(populate_existing=True)
+    ).all()
+    session.refresh(contract, ["versions"])
+
+
+def _check_quote(quote: Quote, today: date, session: Session) -> None:
     if quote.status is QuoteStatus.CONTRACTED:
+        existing = _contract_made_from(session, quote.id)
+        if existing is not None:
+            raise QuoteAlreadyContracted(
+                f"Le devis {quote.number} a déjà donné lieu au contrat {existing.number} : "
+                "le voici, rien d'autre n'a été généré.",
+                existing.id,
+            )
         raise ContractRefused(f"Le devis {quote.number} a déjà donné lieu à un contrat.")
     if quote.valid_until < today:
         raise ContractRefused(
@@ -264,7 +301,8 @@ def generate_contract(
 ) -> ContractVersion:
     """Version 1 of a new contract. ``precedence`` defaults to the template's setting."""
     today = business_date(now)
-    _check_quote(quote, today)
+    _lock_quote(session, quote)
+    _check_quote(quote, today, session)
     picked = particular_clauses(quote, vendor, clauses, free_text)
     number = next_number(session, "CTR", today.year)
     version, sha256 = _render_version(
@@ -334,6 +372,7 @@ def new_version(
         raise ContractInvalid({"reason": "Indiquez le motif de la nouvelle version."})
     if len(reason) > MAX_REASON or control_character_problem(reason, multiline=True):
         raise ContractInvalid({"reason": f"Motif de {MAX_REASON} caractères au maximum."})
+    _lock_versions(session, contract)
     latest = contract.latest
     if latest.status is VersionStatus.SENT:
         raise ContractRefused(
@@ -346,7 +385,8 @@ def new_version(
     else:
         if quote.client_id != contract.client_id:
             raise ContractInvalid({"quote": "Ce devis concerne un autre client."})
-        _check_quote(quote, today)
+        _lock_quote(session, quote)
+        _check_quote(quote, today, session)
     picked = particular_clauses(quote, vendor, clauses, free_text)
     amendment = any(v.status is VersionStatus.SIGNED for v in contract.versions)
     version, sha256 = _render_version(
@@ -458,6 +498,18 @@ def all_contracts(session: Session) -> Sequence[Contract]:
 
 def contract_of_quote(session: Session, quote_id: int) -> Contract | None:
     return session.scalar(select(Contract).where(Contract.quote_id == quote_id))
+
+
+def _contract_made_from(session: Session, quote_id: int) -> Contract | None:
+    """The contract the quote became: as its version 1, or as a later version (a revised
+    quote); versions before migration 0003 record no quote of their own."""
+    return session.scalar(
+        select(Contract)
+        .outerjoin(ContractVersion, ContractVersion.contract_id == Contract.id)
+        .where(or_(Contract.quote_id == quote_id, ContractVersion.quote_id == quote_id))
+        .order_by(Contract.id)
+        .limit(1)
+    )
 
 
 def snapshot(version: ContractVersion) -> rules.VersionSnapshot:

@@ -9,12 +9,13 @@ from app.auth.rules import Permission
 from app.clauses.services import get_versions, list_clauses
 from app.clock import business_date
 from app.contracts import services
-from app.contracts.errors import ContractInvalid
+from app.contracts.errors import ContractInvalid, QuoteAlreadyContracted
 from app.contracts.models import ContractVersion
 from app.db import utcnow
 from app.mail import MailError
 from app.quotes.services import get_quote, quotes_of
 from app.signatures import services as signatures
+from app.signatures.errors import AlreadySent
 from app.terms.services import is_client_behind, opposable_for
 from app.wiring import db_session, runtime
 from signing import SigningError
@@ -48,24 +49,34 @@ def generate(quote_id: int) -> BaseResponse:
     assert user is not None
     quote = get_quote(db, quote_id)
     picked = _clause_ids(http_request.form.getlist("clause"))
-    version = services.generate_contract(
-        db,
-        rt.store,
-        quote=quote,
-        vendor=rt.settings.vendor,
-        now=utcnow(),
-        actor=f"user:{user.id}",
-        author_id=user.id,
-        templates_dir=rt.settings.contract_templates_dir,
-        clauses=get_versions(db, picked),
-        free_text=http_request.form.get("free_text", ""),
-        countersigner=services.Countersigner.for_vendor(
-            rt.settings.vendor, user.full_name, user.email
-        ),
-    )
+    try:
+        version = services.generate_contract(
+            db,
+            rt.store,
+            quote=quote,
+            vendor=rt.settings.vendor,
+            now=utcnow(),
+            actor=f"user:{user.id}",
+            author_id=user.id,
+            templates_dir=rt.settings.contract_templates_dir,
+            clauses=get_versions(db, picked),
+            free_text=http_request.form.get("free_text", ""),
+            countersigner=services.Countersigner.for_vendor(
+                rt.settings.vendor, user.full_name, user.email
+            ),
+        )
+    except QuoteAlreadyContracted as exc:
+        return _already_contracted(exc)
     db.commit()
     flash(f"Contrat {version.contract.number} (version 1) généré.", "success")
     return redirect(url_for("contracts.show", contract_id=version.contract_id))
+
+
+def _already_contracted(exc: QuoteAlreadyContracted) -> BaseResponse:
+    """A second click on "generate" (or a retry): the contract the quote already became."""
+    db_session().rollback()
+    flash(exc.detail, "info")
+    return redirect(url_for("contracts.show", contract_id=exc.contract_id))
 
 
 @bp.route("/<int:contract_id>")
@@ -104,20 +115,23 @@ def new_version(contract_id: int) -> BaseResponse:
     if quote_raw and not _is_id(quote_raw):
         raise ContractInvalid({"quote_id": "Devis inconnu."})
     quote = get_quote(db, int(quote_raw)) if quote_raw else None
-    version = services.new_version(
-        db,
-        rt.store,
-        contract=contract,
-        reason=form.get("reason", ""),
-        vendor=rt.settings.vendor,
-        now=utcnow(),
-        actor=f"user:{user.id}",
-        author_id=user.id,
-        quote=quote,
-        templates_dir=rt.settings.contract_templates_dir,
-        clauses=get_versions(db, picked),
-        free_text=form.get("free_text", ""),
-    )
+    try:
+        version = services.new_version(
+            db,
+            rt.store,
+            contract=contract,
+            reason=form.get("reason", ""),
+            vendor=rt.settings.vendor,
+            now=utcnow(),
+            actor=f"user:{user.id}",
+            author_id=user.id,
+            quote=quote,
+            templates_dir=rt.settings.contract_templates_dir,
+            clauses=get_versions(db, picked),
+            free_text=form.get("free_text", ""),
+        )
+    except QuoteAlreadyContracted as exc:
+        return _already_contracted(exc)
     db.commit()
     kind = "avenant" if version.amendment else "version"
     flash(f"Contrat {contract.number} : {kind} {version.version} générée.", "success")
@@ -195,7 +209,10 @@ def send(contract_id: int, number: int) -> BaseResponse:
     parallel = http_request.form.get("order") == "parallel"
     now = utcnow()
     version = _version(contract_id, number)
-    signatures.ensure_sendable(version)
+    try:
+        signatures.ensure_sendable(version)
+    except AlreadySent as exc:
+        return _already_sent(contract_id, exc)
     original = rt.store.get(version.document.sha256)
     n_signers = len(signatures.signers_of_version(version, parallel=parallel))
     db.rollback()  # no transaction stays open while the timestamp authority answers
@@ -217,17 +234,23 @@ def send(contract_id: int, number: int) -> BaseResponse:
         )
         return redirect(url_for("contracts.show", contract_id=contract_id))
     version = _version(contract_id, number)
-    _request, invitations = signatures.send_for_signature(
-        db,
-        rt.store,
-        version=version,
-        certified=certified,
-        now=now,
-        actor=f"user:{user.id}",
-        created_by_id=user.id,
-        link_days=rt.settings.signing_link_days,
-        parallel=parallel,
-    )
+    try:
+        _request, invitations = signatures.send_for_signature(
+            db,
+            rt.store,
+            version=version,
+            certified=certified,
+            now=now,
+            actor=f"user:{user.id}",
+            created_by_id=user.id,
+            link_days=rt.settings.signing_link_days,
+            parallel=parallel,
+        )
+    except AlreadySent as exc:
+        # Another click sent it while this one was being certified: no row is written and
+        # nobody is mailed twice.
+        db.rollback()
+        return _already_sent(contract_id, exc)
     mails = [signatures.invitation_mail(i, version, rt.settings.base_url) for i in invitations]
     db.commit()
     # Mail goes out only once the request exists for sure; a failure is reported, not hidden.
@@ -238,4 +261,10 @@ def send(contract_id: int, number: int) -> BaseResponse:
         flash(f"La demande est créée mais l'e-mail n'a pas pu partir : {exc}", "error")
     else:
         flash(f"Contrat envoyé pour signature à {', '.join(m.to for m in mails)}.", "success")
+    return redirect(url_for("contracts.show", contract_id=contract_id))
+
+
+def _already_sent(contract_id: int, exc: AlreadySent) -> BaseResponse:
+    """A second click on "send" (or a retry): the contract's page, showing its request."""
+    flash(exc.detail, "info")
     return redirect(url_for("contracts.show", contract_id=contract_id))

@@ -62,3 +62,10 @@ class NotAPdf(DomainError):
 
     status = 422
     title = "Fichier non PDF"
+
+
+class AlreadySent(SignatureRefused):
+    """The version already has its request (in progress or signed): a second click, a retry.
+    Answered with the contract's page showing that request, not an error page."""
+
+    title = "Déjà envoyé pour signature"

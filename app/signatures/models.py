@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.archive.models import Document
@@ -22,6 +22,18 @@ class RequestStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+# A request in these states holds its contract version: at most one per version (the partial
+# unique index below). Declined, expired and cancelled requests free the version for a new
+# send (see services._close), so they are outside the index.
+LIVE_STATUSES = (
+    RequestStatus.DRAFT,
+    RequestStatus.SENT,
+    RequestStatus.PARTIALLY_SIGNED,
+    RequestStatus.COMPLETED,
+)
+_LIVE = text("status IN ({})".format(", ".join(f"'{s.value}'" for s in LIVE_STATUSES)))
+
+
 class SignerStatus(StrEnum):
     PENDING = "pending"
     NOTIFIED = "notified"
@@ -34,6 +46,15 @@ class SignerStatus(StrEnum):
 
 class SignatureRequest(Base):
     __tablename__ = "signature_requests"
+    __table_args__ = (
+        Index(
+            "uq_signature_requests_live_version",
+            "contract_version_id",
+            unique=True,
+            sqlite_where=_LIVE,
+            postgresql_where=_LIVE,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     contract_version_id: Mapped[int] = mapped_column(ForeignKey("contract_versions.id"), index=True)

@@ -24,6 +24,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.archive.models import Document, DocumentKind
@@ -37,6 +38,7 @@ from app.mail import OutgoingMail
 from app.rendering.geometry import signature_boxes
 from app.signatures import rules
 from app.signatures.errors import (
+    AlreadySent,
     CodeRefused,
     ConsentMissing,
     NotAPdf,
@@ -140,11 +142,29 @@ def field_specs(n_signers: int) -> list[SignatureFieldSpec]:
 
 
 def ensure_sendable(version: ContractVersion) -> None:
+    if version.status in (VersionStatus.SENT, VersionStatus.SIGNED):
+        state = "envoyée pour signature" if version.status is VersionStatus.SENT else "signée"
+        raise AlreadySent(
+            f"La version {version.version} du contrat {version.contract.number} est déjà "
+            f"{state} : voici sa demande de signature, rien n'a été renvoyé."
+        )
     if version.status is not VersionStatus.GENERATED:
         raise SignatureRefused(
             f"La version {version.version} du contrat {version.contract.number} a déjà été "
             "envoyée ou signée."
         )
+
+
+def lock_version(session: Session, version_id: int) -> ContractVersion:
+    """The version, locked until the transaction ends (FOR UPDATE; SQLite ignores it and has
+    the transaction's write lock already), with its columns re-read from the database."""
+    version = session.scalars(
+        select(ContractVersion)
+        .where(ContractVersion.id == version_id)
+        .with_for_update(of=ContractVersion)
+        .execution_options(populate_existing=True)
+    ).one()
+    return version
 
 
 def certify_document(
@@ -188,7 +208,14 @@ def send_for_signature(
     parallel: bool = False,
 ) -> tuple[SignatureRequest, list[Invitation]]:
     """Create the request on ``certified``, the version's document certified by
-    :func:`certify_document` for as many signers as :func:`signers_of_version` gives."""
+    :func:`certify_document` for as many signers as :func:`signers_of_version` gives.
+
+    One request per version, whatever the timing (a double-click, a retry): the version row
+    is locked and re-read before its status is checked, so a second send waits for the first
+    to commit and then raises :class:`AlreadySent` (on SQLite, BEGIN IMMEDIATE serialises the
+    two transactions instead). The partial unique index ``uq_signature_requests_live_version``
+    holds the rule for any other writer."""
+    version = lock_version(session, version.id)
     ensure_sendable(version)
     inputs = signers_of_version(version, parallel=parallel)
     # The certification is an incremental update of this very version's document.
@@ -206,8 +233,14 @@ def send_for_signature(
         created_by_id=created_by_id,
         seal_attempts=0,
     )
-    session.add(request)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(request)
+    except IntegrityError as exc:
+        raise AlreadySent(
+            f"La version {version.version} du contrat {version.contract.number} a déjà une "
+            "demande de signature en cours : rien n'a été renvoyé."
+        ) from exc
     for position, data in enumerate(inputs, start=1):
         session.add(
             Signer(

@@ -1,0 +1,183 @@
+"""Double-clicks and retries on the contract pages: one effect, and never an error page.
+
+Each test fires 20 identical requests at the same instant, from 20 threads, each with its own
+test client sharing one logged-in browser session (a double-click, a retry). With
+DATABASE_URL=postgresql… the transactions really overlap; SQLite serialises them (BEGIN
+IMMEDIATE), where they must give the same answers."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from werkzeug.test import TestResponse
+
+from app.auth.models import Role
+from app.contracts.models import Contract, ContractVersion, VersionStatus
+from app.db import utcnow
+from app.signatures.models import LIVE_STATUSES, RequestStatus, SignatureRequest
+from tests.integration.fixtures_security import (
+    count,
+    iter_outbox_links,
+    logged_in_csrf,
+    login_as,
+    make_client,
+    make_contracted_client,
+    make_quote,
+    publish_short_cgv,
+    send_contract,
+    session_of,
+)
+
+PARALLEL = 20
+SESSION_COOKIE = "session"
+
+
+def _fire_together(
+    app: Flask, browser: FlaskClient, send: Callable[[FlaskClient], TestResponse]
+) -> list[TestResponse]:
+    """``send`` run by PARALLEL clients of ``browser``'s session, released by one barrier."""
+    cookie = browser.get_cookie(SESSION_COOKIE)
+    assert cookie is not None
+    barrier = threading.Barrier(PARALLEL)
+    responses: list[TestResponse] = []
+    errors: list[BaseException] = []
+
+    def click() -> None:
+        try:
+            tab = app.test_client()
+            tab.set_cookie(SESSION_COOKIE, cookie.value)
+            barrier.wait(timeout=30)
+            responses.append(send(tab))
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=click) for _ in range(PARALLEL)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not errors, errors
+    assert len(responses) == PARALLEL
+    return responses
+
+
+def _statuses(responses: list[TestResponse]) -> list[int]:
+    return sorted(r.status_code for r in responses)
+
+
+def test_parallel_sends_of_one_version_make_one_request_and_one_invitation(app: Flask) -> None:
+    publish_short_cgv(app)
+    contracted = make_contracted_client(app)
+    sales = login_as(app, Role.SALES)
+    token = logged_in_csrf(sales)
+    page = f"/contrats/{contracted.contract_id}"
+
+    responses = _fire_together(
+        app, sales, lambda tab: tab.post(f"{page}/v1/envoyer", data={"csrf_token": token})
+    )
+
+    assert _statuses(responses) == [302] * PARALLEL, [
+        (r.status_code, r.get_data(as_text=True)[:300]) for r in responses if r.status_code != 302
+    ]
+    assert {r.headers["Location"] for r in responses} == {page}
+    assert count(app, SignatureRequest) == 1
+    assert len(list(iter_outbox_links(app))) == 1  # the client's signer, invited once
+    with session_of(app) as session:
+        version = session.scalars(select(ContractVersion)).one()
+        assert version.status is VersionStatus.SENT
+    # One more click: told, on the contract's page, that the request already exists.
+    again = sales.post(f"{page}/v1/envoyer", data={"csrf_token": token}, follow_redirects=True)
+    assert again.status_code == 200
+    assert "déjà envoyée pour signature" in again.get_data(as_text=True)
+    assert count(app, SignatureRequest) == 1
+    assert len(list(iter_outbox_links(app))) == 1
+
+
+def test_parallel_generations_from_one_quote_make_one_contract(app: Flask) -> None:
+    publish_short_cgv(app)
+    quote_id = make_quote(app, make_client(app))
+    sales = login_as(app, Role.SALES)
+    token = logged_in_csrf(sales)
+
+    responses = _fire_together(
+        app,
+        sales,
+        lambda tab: tab.post(f"/contrats/generer/{quote_id}", data={"csrf_token": token}),
+    )
+
+    assert _statuses(responses) == [302] * PARALLEL, [
+        (r.status_code, r.get_data(as_text=True)[:300]) for r in responses if r.status_code != 302
+    ]
+    assert count(app, Contract) == 1
+    assert count(app, ContractVersion) == 1
+    with session_of(app) as session:
+        contract = session.scalars(select(Contract)).one()
+        assert contract.quote_id == quote_id
+    assert {r.headers["Location"] for r in responses} == {f"/contrats/{contract.id}"}
+    again = sales.post(
+        f"/contrats/generer/{quote_id}", data={"csrf_token": token}, follow_redirects=True
+    )
+    assert again.status_code == 200
+    assert f"a déjà donné lieu au contrat {contract.number}" in again.get_data(as_text=True)
+    assert count(app, Contract) == 1
+
+
+def test_parallel_new_versions_get_distinct_numbers(app: Flask) -> None:
+    publish_short_cgv(app)
+    contracted = make_contracted_client(app)
+    sales = login_as(app, Role.SALES)
+    token = logged_in_csrf(sales)
+    page = f"/contrats/{contracted.contract_id}"
+
+    responses = _fire_together(
+        app,
+        sales,
+        lambda tab: tab.post(
+            f"{page}/versions", data={"csrf_token": token, "reason": "Remise revue"}
+        ),
+    )
+
+    assert _statuses(responses) == [302] * PARALLEL, [
+        (r.status_code, r.get_data(as_text=True)[:300]) for r in responses if r.status_code != 302
+    ]
+    with session_of(app) as session:
+        versions = session.scalars(select(ContractVersion).order_by(ContractVersion.version)).all()
+        assert [v.version for v in versions] == list(range(1, PARALLEL + 2))
+        # Only the latest can be sent; every earlier unsigned one is superseded.
+        assert [v.status for v in versions] == [VersionStatus.SUPERSEDED] * PARALLEL + [
+            VersionStatus.GENERATED
+        ]
+
+
+def test_the_database_holds_one_live_request_per_version(app: Flask) -> None:
+    """The rule holds for any writer, not only for the send page: a second request in
+    progress or signed for one version is refused by the database itself, while declined,
+    expired and cancelled ones (which free the version for a new send) are not counted."""
+    publish_short_cgv(app)
+    send_contract(app, make_contracted_client(app).contract_id)
+    with session_of(app) as session:
+        version_id = session.scalars(select(SignatureRequest.contract_version_id)).one()
+
+        def another(status: RequestStatus) -> SignatureRequest:
+            return SignatureRequest(
+                contract_version_id=version_id,
+                status=status,
+                created_at=utcnow(),
+                seal_attempts=0,
+            )
+
+        for status in LIVE_STATUSES:
+            session.add(another(status))
+            with pytest.raises(IntegrityError, match=r"uq_signature_requests_live_version|UNIQUE"):
+                session.flush()
+            session.rollback()
+        closed = (RequestStatus.DECLINED, RequestStatus.EXPIRED, RequestStatus.CANCELLED)
+        session.add_all([another(status) for status in closed])
+        session.flush()
+        session.rollback()
