@@ -8,20 +8,26 @@ IMMEDIATE), where they must give the same answers."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import IntegrityError
 from werkzeug.test import TestResponse
 
+from app import migrate
 from app.auth.models import Role
 from app.contracts.models import Contract, ContractVersion, VersionStatus
 from app.db import utcnow
 from app.signatures.models import LIVE_STATUSES, RequestStatus, SignatureRequest
+from tests.conftest import _postgres_database
 from tests.integration.fixtures_security import (
+    ON_POSTGRES,
     count,
     iter_outbox_links,
     logged_in_csrf,
@@ -181,3 +187,53 @@ def test_the_database_holds_one_live_request_per_version(app: Flask) -> None:
         session.add_all([another(status) for status in closed])
         session.flush()
         session.rollback()
+
+
+@contextmanager
+def _empty_database(database_url: str, tmp_path: Path) -> Iterator[str]:
+    """A database of its own, on the backend of this run, for a test of a migration."""
+    if not ON_POSTGRES:
+        yield f"sqlite:///{tmp_path / 'upgrade.db'}"
+        return
+    databases = _postgres_database(database_url)
+    try:
+        yield next(databases)
+    finally:
+        databases.close()
+
+
+def test_the_upgrade_names_the_versions_the_race_sent_twice(
+    database_url: str, tmp_path: Path
+) -> None:
+    """An instance that met the race before migration 0010 is told which versions have more
+    than one live request, instead of failing on the unique index (nothing is cancelled for
+    the vendor: both requests may carry signatures)."""
+    with _empty_database(database_url, tmp_path) as url:
+        migrate.upgrade(url, "0008")
+        engine = create_engine(url)
+        created = datetime(2026, 12, 1, 9, 0, tzinfo=UTC).replace(tzinfo=None)
+        insert = text(
+            "INSERT INTO signature_requests (id, contract_version_id, status, created_at, "
+            "seal_attempts) VALUES (:id, :version, :status, :at, 0)"
+        )
+        with engine.begin() as conn:
+            if ON_POSTGRES:  # rows only: the contracts they point to do not matter here
+                conn.execute(text("SET LOCAL session_replication_role = replica"))
+            for id_, version, status in [
+                (1, 7, "completed"),
+                (2, 7, "sent"),
+                (3, 8, "cancelled"),
+                (4, 8, "sent"),
+            ]:
+                conn.execute(
+                    insert, {"id": id_, "version": version, "status": status, "at": created}
+                )
+        with pytest.raises(RuntimeError, match=r"version 7 \(2 demandes\)\. Annulez") as refused:
+            migrate.upgrade(url)
+        assert "version 8" not in str(refused.value)
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE signature_requests SET status = 'cancelled' WHERE id = 2"))
+        migrate.upgrade(url)
+        with engine.begin() as conn, pytest.raises(IntegrityError):
+            conn.execute(insert, {"id": 5, "version": 8, "status": "draft", "at": created})
+        engine.dispose()
