@@ -204,7 +204,7 @@ def _check_quote(quote: Quote, today: date, session: Session) -> None:
         if existing is not None:
             raise QuoteAlreadyContracted(
                 f"Le devis {quote.number} a déjà donné lieu au contrat {existing.number} : "
-                "le voici, rien d'autre n'a été généré.",
+                "rien d'autre n'a été généré.",
                 existing.id,
             )
         raise ContractRefused(f"Le devis {quote.number} a déjà donné lieu à un contrat.")
