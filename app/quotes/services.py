@@ -14,6 +14,7 @@ from app.audit import services as audit
 from app.clients.models import Client, ClientStatus
 from app.numbering.services import next_number
 from app.plaintext import control_character_problem
+from app.printable import typed_text
 from app.quotes import rules
 from app.quotes.errors import ProductInvalid, ProductNotFound, QuoteInvalid, QuoteNotFound
 from app.quotes.models import (
@@ -100,7 +101,7 @@ def create_quote(
         status=QuoteStatus.DRAFT,
         issued_on=today,
         valid_until=until,
-        particular_terms=particular_terms.strip(),
+        particular_terms=typed_text(particular_terms),
         created_at=now,
         created_by_id=created_by_id,
         global_discount_kind=global_discount.kind,
