@@ -25,7 +25,7 @@ from app.contracts.errors import ContractInvalid, ContractNotFound, ContractRefu
 from app.contracts.models import Contract, ContractClause, ContractVersion, VersionStatus
 from app.numbering.services import next_number
 from app.plaintext import control_character_problem
-from app.printable import typed_text
+from app.printable import typed_text, unprintable_character_problem
 from app.quotes.models import Quote, QuoteStatus
 from app.quotes.rules import DiscountKind, describe_terms
 from app.quotes.services import terms_of, totals_of
@@ -424,7 +424,9 @@ def particular_clauses(
     """(clause version id or None, title, Markdown with the placeholders filled), in order."""
     if len(free_text.encode("utf-8")) > MAX_FREE_TEXT:
         raise ContractInvalid({"free_text": "Le texte libre dépasse 100 Ko."})
-    if problem := control_character_problem(free_text, multiline=True):
+    if problem := control_character_problem(
+        free_text, multiline=True
+    ) or unprintable_character_problem(free_text, multiline=True):
         raise ContractInvalid({"free_text": problem})
     values = placeholder_values(quote, vendor)
     picked: list[tuple[int | None, str, str]] = [
