@@ -507,6 +507,24 @@ def compare_versions(contract: Contract, first: int, second: int) -> list[rules.
     return rules.diff(snapshot(by_number[first]), snapshot(by_number[second]))
 
 
+def printed_terms(version: ContractVersion) -> tuple[document.ParticularTerm, ...]:
+    """The particular terms a stored version prints, in order, each saying whether it is
+    Markdown (a library clause) or text printed as typed (see ``ParticularTerm``)."""
+    quote = version.printed_quote
+    typed = (
+        (document.ParticularTerm("Conditions particulières", quote.particular_terms),)
+        if quote.particular_terms
+        else ()
+    )
+    return (
+        *typed,
+        *(
+            document.ParticularTerm(c.title, c.body_markdown, c.clause_version_id is not None)
+            for c in version.clauses
+        ),
+    )
+
+
 def document_of(version: ContractVersion, vendor: VendorIdentity) -> document.ContractDocument:
     """The content of a stored version, rebuilt from what it recorded (its quote, CGV version,
     clauses as printed, precedence, date): what the DOCX export shows."""

@@ -135,10 +135,18 @@ def test_typed_terms_are_written_as_typed_in_the_docx(app: Flask) -> None:
     assert f"Clause de la bibliothèque pour {CLIENT_NAME}." in paragraphs
 
 
-def test_the_quote_page_previews_the_printed_text(app: Flask) -> None:
-    sales, quote_url, _contract_id = make_typed_contract(app)
+def test_the_quote_and_contract_pages_preview_the_printed_text(app: Flask) -> None:
+    sales, quote_url, contract_id = make_typed_contract(app)
     page = sales.get(quote_url).get_data(as_text=True)
     assert f'<div class="typed-text" id="particular-terms-preview">{escape(TYPED)}</div>' in page
+    assert "<script>alert(1)" not in page
+    # the contract page shows each version's particular terms as printed: typed text as
+    # typed, the library clause as Markdown
+    page = sales.get(f"/contrats/{contract_id}").get_data(as_text=True)
+    printed = page.split('id="printed-terms-v1"', 1)[1].split("</details>", 1)[0]
+    assert f'<div class="typed-text">{escape(TYPED)}</div>' in printed
+    assert f'<div class="typed-text">{escape(FREE)}</div>' in printed
+    assert "<strong>Clause</strong> de la bibliothèque pour" in printed
     assert "<script>alert(1)" not in page
 
 
