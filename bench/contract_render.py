@@ -123,7 +123,8 @@ def build_contract(cgv: str, number: int) -> ContractDocument:
         total_vat=total_vat,
         total_incl_vat=total_excl + total_vat,
         particular_terms=(
-            ParticularTerm("Durée", "Engagement de **12 mois**, reconduction tacite."),
+            # a library clause (Markdown); the other two are printed as typed
+            ParticularTerm("Durée", "Engagement de **12 mois**, reconduction tacite.", True),
             ParticularTerm("Préavis", "Résiliation avec un préavis de 3 mois."),
             ParticularTerm("Données", "Hébergement en France ; réversibilité sous 30 jours."),
         ),

@@ -14,6 +14,7 @@ from app.clients import rules
 from app.clients.errors import ClientAlreadyTerminated, ClientInvalid, ClientNotFound
 from app.clients.models import Client, ClientStatus
 from app.plaintext import control_character_problem
+from app.printable import unprintable_character_problem
 from app.rendering.french import format_date
 
 
@@ -47,7 +48,8 @@ def validate(data: ClientInput) -> ClientInput:
             errors[name] = "Ce champ est obligatoire."
         elif len(value) > limit:
             errors[name] = f"{limit} caractères au maximum."
-        elif problem := control_character_problem(value):
+        # a character the PDF fonts lack would print as an empty box: refused, named
+        elif problem := control_character_problem(value) or unprintable_character_problem(value):
             errors[name] = problem
     siren = rules.normalise_siren(data.siren)
     if not rules.is_valid_siren(siren):

@@ -30,6 +30,7 @@ from app.contracts.errors import (
 from app.contracts.models import Contract, ContractClause, ContractVersion, VersionStatus
 from app.numbering.services import next_number
 from app.plaintext import control_character_problem
+from app.printable import typed_text, unprintable_character_problem
 from app.quotes.models import Quote, QuoteStatus
 from app.quotes.rules import DiscountKind, describe_terms
 from app.quotes.services import terms_of, totals_of
@@ -81,10 +82,12 @@ def build_document(
     vendor: VendorIdentity,
     precedence: Sequence[str],
     now: datetime,
-    clauses: Sequence[tuple[str, str]] = (),
+    clauses: Sequence[tuple[str, str, bool]] = (),
     amendment: bool = False,
     countersigner: Countersigner | None = None,
 ) -> document.ContractDocument:
+    """``clauses``: (title, body, is Markdown), Markdown only for a legal library clause; the
+    quote's particular terms, typed by sales, are printed exactly as typed."""
     totals = totals_of(quote)
     title = (
         f"Avenant (version {version}) au contrat d’abonnement et de services"
@@ -141,13 +144,15 @@ def build_document(
             *(
                 (
                     document.ParticularTerm(
-                        title="Conditions particulières", body_markdown=quote.particular_terms
+                        title="Conditions particulières",
+                        body=quote.particular_terms,
+                        markdown=False,
                     ),
                 )
                 if quote.particular_terms
                 else ()
             ),
-            *(document.ParticularTerm(title, body) for title, body in clauses),
+            *(document.ParticularTerm(*clause) for clause in clauses),
         ),
         cgv_label=cgv.label,
         cgv_effective_date=cgv.effective_date,
@@ -244,7 +249,7 @@ def _render_version(
         vendor=vendor,
         precedence=order,
         now=now,
-        clauses=[(title, body) for _id, title, body in picked],
+        clauses=[(title, body, cid is not None) for cid, title, body in picked],
         amendment=amendment,
         countersigner=countersigner,
     )
@@ -459,14 +464,16 @@ def particular_clauses(
     """(clause version id or None, title, Markdown with the placeholders filled), in order."""
     if len(free_text.encode("utf-8")) > MAX_FREE_TEXT:
         raise ContractInvalid({"free_text": "Le texte libre dépasse 100 Ko."})
-    if problem := control_character_problem(free_text, multiline=True):
+    if problem := control_character_problem(
+        free_text, multiline=True
+    ) or unprintable_character_problem(free_text, multiline=True):
         raise ContractInvalid({"free_text": problem})
     values = placeholder_values(quote, vendor)
     picked: list[tuple[int | None, str, str]] = [
         (clause.id, clause.title, render_body(clause.body_markdown, values)) for clause in clauses
     ]
-    if free_text.strip():
-        picked.append((None, FREE_TEXT_TITLE, free_text.strip()))
+    if text := typed_text(free_text):  # printed as typed (see ParticularTerm)
+        picked.append((None, FREE_TEXT_TITLE, text))
     return picked
 
 
@@ -552,11 +559,32 @@ def compare_versions(contract: Contract, first: int, second: int) -> list[rules.
     return rules.diff(snapshot(by_number[first]), snapshot(by_number[second]))
 
 
+def printed_terms(version: ContractVersion) -> tuple[document.ParticularTerm, ...]:
+    """The particular terms a stored version prints, in order, each saying whether it is
+    Markdown (a library clause) or text printed as typed (see ``ParticularTerm``)."""
+    quote = version.printed_quote
+    typed = (
+        (document.ParticularTerm("Conditions particulières", quote.particular_terms),)
+        if quote.particular_terms
+        else ()
+    )
+    return (
+        *typed,
+        *(
+            document.ParticularTerm(c.title, c.body_markdown, c.clause_version_id is not None)
+            for c in version.clauses
+        ),
+    )
+
+
 def document_of(version: ContractVersion, vendor: VendorIdentity) -> document.ContractDocument:
     """The content of a stored version, rebuilt from what it recorded (its quote, CGV version,
     clauses as printed, precedence, date): what the DOCX export shows."""
     quote = version.printed_quote
-    terms = tuple((c.title, c.body_markdown) for c in version.clauses)
+    # A clause without a library version is free text typed by sales: printed as typed.
+    terms = tuple(
+        (c.title, c.body_markdown, c.clause_version_id is not None) for c in version.clauses
+    )
     return build_document(
         number=version.contract.number,
         version=version.version,

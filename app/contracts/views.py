@@ -14,6 +14,8 @@ from app.contracts.models import ContractVersion
 from app.db import utcnow
 from app.mail import MailError
 from app.quotes.services import get_quote, quotes_of
+from app.rendering.contract import ParticularTerm
+from app.rendering.markdown import markdown_to_html
 from app.signatures import services as signatures
 from app.signatures.errors import AlreadySent
 from app.terms.services import is_client_behind, opposable_for
@@ -98,7 +100,15 @@ def show(contract_id: int) -> str:
         cgv_behind=cgv_behind,
         clauses=list_clauses(db),
         quotes=[q for q in quotes_of(db, contract.client_id) if q.status.value == "draft"],
+        printed={v.id: [_preview(t) for t in services.printed_terms(v)] for v in contract.versions},
     )
+
+
+def _preview(term: ParticularTerm) -> dict[str, object]:
+    """A particular term as the PDF prints it: a library clause's Markdown as inert HTML (the
+    contract's renderer), typed text as typed (shown by the template in a pre-wrap block)."""
+    html = markdown_to_html(term.body, heading_offset=3) if term.markdown else None
+    return {"title": term.title, "body": term.body, "html": html}
 
 
 @bp.route("/<int:contract_id>/versions", methods=["POST"])

@@ -14,6 +14,7 @@ from app.audit import services as audit
 from app.clients.models import Client, ClientStatus
 from app.numbering.services import next_number
 from app.plaintext import control_character_problem
+from app.printable import typed_text, unprintable_character_problem
 from app.quotes import rules
 from app.quotes.errors import ProductInvalid, ProductNotFound, QuoteInvalid, QuoteNotFound
 from app.quotes.models import (
@@ -44,11 +45,16 @@ def validate_lines(
         for index, line in enumerate(lines):
             for name, message in rules.line_problems(line).items():
                 errors[f"lines-{index}-{name}"] = message
+            key = f"lines-{index}-designation"
+            if key not in errors and (problem := unprintable_character_problem(line.designation)):
+                errors[key] = problem
         if not errors and (problem := rules.global_discount_problem(lines, global_discount)):
             errors["global_discount_value"] = problem
     if len(particular_terms.encode("utf-8")) > MAX_PARTICULAR_TERMS:
         errors["particular_terms"] = "Les conditions particulières dépassent 100 Ko."
-    elif problem := control_character_problem(particular_terms, multiline=True):
+    elif problem := control_character_problem(
+        particular_terms, multiline=True
+    ) or unprintable_character_problem(particular_terms, multiline=True):
         errors["particular_terms"] = problem
     if errors:
         raise QuoteInvalid(errors)
@@ -100,7 +106,7 @@ def create_quote(
         status=QuoteStatus.DRAFT,
         issued_on=today,
         valid_until=until,
-        particular_terms=particular_terms.strip(),
+        particular_terms=typed_text(particular_terms),
         created_at=now,
         created_by_id=created_by_id,
         global_discount_kind=global_discount.kind,

@@ -130,10 +130,15 @@ class VatBreakdown:
 
 
 class ParticularTerm(NamedTuple):
-    """One negotiated clause: a title and a Markdown body. A plain ``(title, body)`` works too."""
+    """One negotiated clause: a title and its body. A plain ``(title, body)`` works too.
+
+    ``markdown`` is True only for a clause of the legal library (Markdown written by legal,
+    placeholders already filled): any other text (typed by sales on the quote or as free
+    text) is printed exactly as typed, line breaks kept, nothing interpreted."""
 
     title: str
-    body_markdown: str
+    body: str
+    markdown: bool = False
 
 
 class Signer(NamedTuple):
@@ -162,7 +167,7 @@ class SignatureSlot:
 class ContractDocument:
     """Everything a contract shows. Sequences are stored as tuples (the value is immutable).
 
-    ``particular_terms`` and ``signers`` accept plain tuples, ``(title, markdown_body)`` and
+    ``particular_terms`` and ``signers`` accept plain tuples, ``(title, body[, markdown])`` and
     ``(name, email, role)``, stored as ``ParticularTerm`` and ``Signer``. Signer ``i``
     signs in frame ``geometry.signature_boxes(len(signers))[i]`` on the last page.
 
@@ -184,7 +189,7 @@ class ContractDocument:
     vat_breakdown: tuple[VatBreakdown, ...]
     total_vat: Decimal
     total_incl_vat: Decimal
-    particular_terms: tuple[tuple[str, str], ...]
+    particular_terms: tuple[tuple[str, str] | tuple[str, str, bool], ...]
     cgv_label: str
     cgv_effective_date: date
     cgv_markdown: str

@@ -20,7 +20,7 @@ from docx.shared import Pt
 from docxtpl import DocxTemplate
 from jinja2.exceptions import SecurityError, TemplateError
 
-from app.rendering.contract import ContractDocument, precedence_items
+from app.rendering.contract import ContractDocument, ParticularTerm, precedence_items
 from app.rendering.errors import RenderingError, TemplateSecurityError
 from app.rendering.french import format_amount, format_date, format_decimal, format_percent
 from app.rendering.jinja import CONTRACT_TEMPLATES_DIR, make_text_environment
@@ -29,11 +29,15 @@ DOCX_TEMPLATE = "contract.docx"
 
 _HEADING = re.compile(r"^(#{1,6})\s+")
 _EMPHASIS = re.compile(r"(\*\*|__)(.+?)\1")
+_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+"""A backslash-escaped ASCII punctuation character (CommonMark), e.g. a placeholder's value
+made literal by ``app.clauses.rules.markdown_literal``: Word shows the character alone."""
 
 
 def markdown_blocks(text: str) -> list[dict[str, Any]]:
     """Markdown as paragraphs for Word: ``{"text", "heading"}``; headings lose their ``#``,
-    bold markers are dropped, list items keep their bullet. Text only (no markup passes)."""
+    bold markers are dropped, backslash escapes undone, list items keep their bullet. Text
+    only (no markup passes)."""
     blocks = []
     for raw in re.split(r"\n\s*\n", text.strip()):
         lines = [line.strip() for line in raw.splitlines() if line.strip()]
@@ -44,8 +48,22 @@ def markdown_blocks(text: str) -> list[dict[str, Any]]:
             blocks.append({"text": lines[0][match.end() :], "heading": True})
             continue
         joined = "\n".join("• " + line[2:] if line[:2] in ("- ", "* ") else line for line in lines)
-        blocks.append({"text": _EMPHASIS.sub(r"\2", joined), "heading": False})
+        text = _ESCAPED.sub(r"\1", _EMPHASIS.sub(r"\2", joined))
+        blocks.append({"text": text, "heading": False})
     return blocks
+
+
+def typed_blocks(text: str) -> list[dict[str, Any]]:
+    """Text typed by sales, exactly as typed: one paragraph whose line breaks become Word
+    line breaks (docxtpl turns ``\n`` into ``<w:br/>``), nothing stripped or interpreted."""
+    return [{"text": text, "heading": False}]
+
+
+def term_blocks(term: tuple[str, str] | tuple[str, str, bool]) -> dict[str, Any]:
+    """A particular term for Word: only a library clause is Markdown (see ``ParticularTerm``)."""
+    clause = ParticularTerm(*term)
+    body = markdown_blocks(clause.body) if clause.markdown else typed_blocks(clause.body)
+    return {"title": clause.title, "blocks": body}
 
 
 def docx_context(doc: ContractDocument) -> dict[str, Any]:
@@ -97,10 +115,7 @@ def docx_context(doc: ContractDocument) -> dict[str, Any]:
         "total_vat": format_amount(doc.total_vat),
         "total_incl_vat": format_amount(doc.total_incl_vat),
         "commercial_terms": list(doc.commercial_terms),
-        "terms": [
-            {"title": title, "blocks": markdown_blocks(body)}
-            for title, body in doc.particular_terms
-        ],
+        "terms": [term_blocks(term) for term in doc.particular_terms],
         "cgv_label": doc.cgv_label,
         "cgv_date": format_date(doc.cgv_effective_date),
         "cgv_sha256": doc.cgv_sha256,

@@ -42,6 +42,26 @@ def code_matches(secret: str, signer_id: int, code: str, stored: str) -> bool:
     return hmac.compare_digest(code_hash(secret, signer_id, candidate), stored)
 
 
+CLIENT_PARTY = "client"
+
+
+def consents_to_cgv(party: str) -> bool:
+    """Only the client's signers accept the CGV. The CGV are the vendor's own general terms:
+    its countersigner gives its "Bon pour accord" and signs, it accepts no CGV (no checkbox on
+    its signing page, no acceptance recorded, none stated in the evidence file)."""
+    return party == CLIENT_PARTY
+
+
+def consent_texts(
+    party: str, *, cgv_label: str, cgv_effective: date, contract_number: str, version: int
+) -> list[str]:
+    """What a signer of ``party`` consents to by signing, in the words shown to it."""
+    agreement = agreement_text(contract_number, version)
+    if consents_to_cgv(party):
+        return [cgv_consent_text(cgv_label, cgv_effective), agreement]
+    return [agreement]
+
+
 def cgv_consent_text(label: str, effective: date) -> str:
     return (
         f"J'ai lu et j'accepte les conditions générales de vente, version {label} "

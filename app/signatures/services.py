@@ -60,7 +60,7 @@ from app.signatures.models import (
     SignerStatus,
 )
 from app.terms import services as terms
-from app.terms.models import AcceptanceMethod
+from app.terms.models import AcceptanceMethod, CgvAcceptance
 from signing import (
     InvalidPdfError,
     SignatureBox,
@@ -79,7 +79,7 @@ from storage import BlobStore
 PARIS = ZoneInfo("Europe/Paris")
 SEAL_FIELD = "cachet-plateforme"
 CERTIFICATION_FIELD = "certification"
-CLIENT = "client"
+CLIENT = rules.CLIENT_PARTY
 VENDOR = "vendor"
 ACTIVE = (RequestStatus.SENT, RequestStatus.PARTIALLY_SIGNED)
 WAITING = (
@@ -600,18 +600,25 @@ def prepare_signature(
         raise NotAuthenticated("Saisissez d'abord le code reçu par e-mail.")
     version = request.contract_version
     cgv = version.cgv_version
+    # Only the client's signers accept the CGV (the vendor's own terms): a countersigner's
+    # stray ``accepted_cgv`` is ignored, never recorded.
+    accepts_cgv = rules.consents_to_cgv(signer.party)
     missing: list[str] = []
-    if not accepted_cgv:
+    if accepts_cgv and not accepted_cgv:
         missing.append("l'acceptation des conditions générales de vente")
     if not agreed:
         missing.append("la mention « Bon pour accord »")
     if missing:
         raise ConsentMissing("Pour signer, cochez " + " et ".join(missing) + ".")
     assert request.current_sha256 is not None
-    consent = (
-        rules.cgv_consent_text(cgv.label, cgv.effective_date)
-        + "\n"
-        + rules.agreement_text(version.contract.number, version.version)
+    consent = "\n".join(
+        rules.consent_texts(
+            signer.party,
+            cgv_label=cgv.label,
+            cgv_effective=cgv.effective_date,
+            contract_number=version.contract.number,
+            version=version.version,
+        )
     )
     return PreparedSignature(
         signer_id=signer.id,
@@ -620,7 +627,7 @@ def prepare_signature(
         signer_name=signer.name,
         base_sha256=request.current_sha256,
         pdf=store.get(request.current_sha256),
-        reason=f"Bon pour accord — CGV version {cgv.label}",
+        reason=f"Bon pour accord — CGV version {cgv.label}" if accepts_cgv else "Bon pour accord",
         consent_text=consent,
     )
 
@@ -709,7 +716,7 @@ def record_signature(
     signer.ip = ip
     signer.user_agent = (user_agent or "")[:500] or None
     signer.consent_text = prepared.consent_text
-    if signer.party == CLIENT:
+    if rules.consents_to_cgv(signer.party):
         cgv = version.cgv_version
         terms.record_acceptance(
             session,
@@ -1255,6 +1262,13 @@ def evidence_data(session: Session, request_id: int) -> dict[str, Any] | None:
     }
     requested = next((e for e in events if e.action == "signature.requested"), None)
     prepared = json.loads(requested.details).get("prepared_sha256") if requested else None
+    # The CGV acceptances this request recorded (client signers only), by signer email.
+    accepted = {
+        a.person_email: a
+        for a in session.scalars(
+            select(CgvAcceptance).where(CgvAcceptance.signature_request_id == request.id)
+        )
+    }
     return {
         "format": "paraphe-evidence/1",
         "contract": {"number": version.contract.number, "version": version.version},
@@ -1299,6 +1313,18 @@ def evidence_data(session: Session, request_id: int) -> dict[str, Any] | None:
                 "ip": s.ip,
                 "user_agent": s.user_agent,
                 "consent": s.consent_text,
+                # What the signer consented to: the client's signers accept the CGV and give
+                # their agreement; the vendor's countersigner gives its agreement only.
+                "consents": s.consent_text.splitlines() if s.consent_text else [],
+                "accepted_cgv": (
+                    {
+                        "label": accepted[s.email].cgv_version.label,
+                        "sha256": accepted[s.email].text_sha256,
+                        "accepted_at": _iso(accepted[s.email].accepted_at),
+                    }
+                    if s.email in accepted
+                    else None
+                ),
                 "document_sha256_before": signed_events.get(str(s.id), {}).get(
                     "document_sha256_before"
                 ),

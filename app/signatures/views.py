@@ -33,7 +33,7 @@ from app.signatures.errors import (
 )
 from app.signatures.keys import trust_roots
 from app.signatures.models import Signer, SignerStatus
-from app.signatures.rules import agreement_text, cgv_consent_text, token_hash
+from app.signatures.rules import agreement_text, cgv_consent_text, consents_to_cgv, token_hash
 from app.wiring import db_session, runtime
 from signing import SigningError
 
@@ -103,7 +103,12 @@ def _render_page(
         cgv=cgv,
         token=token,
         error=error,
-        cgv_consent=cgv_consent_text(cgv.label, cgv.effective_date),
+        # only the client's signers are asked to accept the CGV (the vendor's own terms)
+        cgv_consent=(
+            cgv_consent_text(cgv.label, cgv.effective_date)
+            if consents_to_cgv(signer.party)
+            else None
+        ),
         agreement=agreement_text(version.contract.number, version.version),
     ), status
 

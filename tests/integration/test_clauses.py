@@ -121,7 +121,7 @@ def test_sales_pick_clauses_and_free_text_for_one_contract(app: Flask) -> None:
     text = flat("\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages))
     # the client name is printed as typed: no Markdown, no template, no HTML
     assert f"{hostile} s'engage pour 12 mois, soit 1 440,00 € TTC" in text, text[:3000]
-    assert "Remise exceptionnelle accordée." in text
+    assert "Remise **exceptionnelle** accordée." in text  # free text: printed as typed
     assert "49" not in text.split("Réversibilité", 1)[1][:200]
 
 

@@ -62,7 +62,7 @@ def test_docx_has_the_contract_content_and_hostile_text_stays_text(app: Flask) -
         "20,00\u00a0€",  # line total
         "Total TTC : 24,00\u00a0€",
         "TVA 20\u00a0% sur 20,00\u00a0€ : 4,00\u00a0€",
-        "Clause négociée : <script>x</script> & {{ 6*7 }}",
+        "Clause **négociée** : <script>x</script> & {{ 6*7 }}",  # typed: as typed
         "Conditions générales de vente — version",
         "Les présentes conditions régissent l'abonnement au service.",
         "1. Conditions particulières",

@@ -194,13 +194,13 @@ def test_hostile_text_is_shown_escaped_and_printed_literally(app: Flask, canary:
         "<div style=background:url(file:///etc/passwd)>css</div>",
         "p { background-image: url(file:///etc/passwd) }",
         "{{ 7*7 }} {% for x in range(3) %}X{% endfor %} {% include 'contract.css' %}",
-        f"logo ({canary.base}/md.png)",  # an image becomes its text and its address
-        f"lien ({canary.base}/link)",  # so does a link
+        f"![logo]({canary.base}/md.png)",  # typed text: printed as typed, never Markdown
+        f"[lien]({canary.base}/link)",
     ]
     missing = [snippet for snippet in expected if flat(snippet) not in text]
     assert not missing, missing
-    # the file: image is printed too, as text (inert reference, or left as typed)
-    assert flat("x (file:///etc/passwd)") in text or flat("![x](file:///etc/passwd)") in text
+    # the file: image is printed too, as typed text
+    assert flat("![x](file:///etc/passwd)") in text
     assert "XXX" not in text  # the {% for %} did not run
     assert "root:x:0:0" not in text  # /etc/passwd was not read into the document
 

@@ -306,7 +306,9 @@ def test_evidence_file_is_sealed_archived_and_downloadable(app: Flask) -> None:
     for signer in evidence["signers"]:
         assert signer["ip"] == "192.0.2.7" and signer["user_agent"] == "pytest"
         assert signer["authentication"]["code_verified_at"] and signer["signed_at"]
-        assert "version 3.0 du 1er janvier 2024" in signer["consent"]
+        # only the client's signer accepts the CGV; the countersigner gives its agreement
+        cgv_accepted = "version 3.0 du 1er janvier 2024" in signer["consent"]
+        assert cgv_accepted is (signer["party"] == "client"), signer
     assert evidence["cgv"]["label"] == "3.0" and len(evidence["cgv"]["sha256"]) == 64
     actions = [e["action"] for e in evidence["events"]]
     for expected in (

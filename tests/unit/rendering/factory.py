@@ -97,6 +97,7 @@ def build_document(cgv_text: str, /, **changes: Any) -> ContractDocument:
                 "Durée et reconduction",
                 'Engagement de 12 mois, renouvelable par "tacite reconduction" !\n\n'
                 "Préavis : 3 mois par lettre recommandée.",
+                markdown=True,  # a library clause: Markdown, French typography
             ),
             ParticularTerm("Clause de test", "\n\n".join(HOSTILE_STRINGS)),
         ),
