@@ -11,12 +11,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 
 from app.plaintext import control_character_problem
 from app.quotes.rules import (
     ALLOWED_VAT_RATES,
+    CENT,
     MAX_DESIGNATION,
     MAX_QUANTITY,
     MAX_UNIT_PRICE,
@@ -287,11 +288,31 @@ def share_discount(totals: Sequence[Decimal], discount: Decimal) -> list[Decimal
     """Each line's net total once a global ``discount`` is shared in proportion to the line
     totals, to the cent; the last line takes the rounding remainder, so they add up."""
     subtotal = sum(totals, Decimal("0"))
-    if not discount or not subtotal:
+    if not discount or not totals:
         return list(totals)
+    if not subtotal:  # nothing to share in proportion to: the last line takes it all
+        return [*totals[:-1], totals[-1] - discount]
     shares = [round_money(discount * total / subtotal) for total in totals[:-1]]
     shares.append(discount - sum(shares, Decimal("0")))
     return [total - share for total, share in zip(totals, shares, strict=True)]
+
+
+def quoted_nets(
+    line_totals: Sequence[Decimal], totals: Totals, rates: Sequence[Decimal]
+) -> list[Decimal]:
+    """Each quote line's net total once the global discount is taken off, consistent with
+    the signed figures: each VAT rate's share of the discount is the one ``compute_totals``
+    took off that rate's base, shared among that rate's lines by ``share_discount``. So the
+    nets of a rate add up to the signed base of that rate, to the cent."""
+    signed = {v.rate: v.base for v in totals.vat_breakdown}
+    nets = list(line_totals)
+    for rate in signed:
+        indexes = [i for i, r in enumerate(rates) if r.normalize() == rate]
+        group = [line_totals[i] for i in indexes]
+        discount = sum(group, Decimal("0")) - signed[rate]
+        for i, net in zip(indexes, share_discount(group, discount), strict=True):
+            nets[i] = net
+    return nets
 
 
 def plan_lines(
@@ -311,12 +332,17 @@ def plan_lines(
     - setup fees are split by the schedule's percentages (the last instalment takes the
       rounding remainder); instalment k (from 0) is billed with the month ``first + k``:
       the first before onboarding, the next ones as it proceeds;
-    - any other line is billed once, with the first period.
-    Prices are rounded to the cent: a recurring price that does not divide exactly may
-    differ from the quote's total by a few cents over the commitment (said on the plan).
+    - any other line is billed once, with the first period;
+    - the amounts billed over the commitment add up to the signed net total of each line,
+      to the cent: the per-period price is rounded once (the quote's rule), and what this
+      rounding leaves over the commitment is billed, as its own line at the line's VAT rate
+      ("ajustement d'arrondi", positive or negative), with the last period of the commitment.
     """
     planned: list[PlannedLine] = []
+    adjustments: list[PlannedLine] = []
     share = Decimal(period_months) / Decimal(commitment_months)
+    periods = commitment_months // period_months
+    last = str(months_later(first, commitment_months - period_months))
     for line in lines:
         if line.kind is QuotedKind.RECURRING:
             counted_in_months = (
@@ -324,23 +350,40 @@ def plan_lines(
                 and line.quantity == Decimal(commitment_months)
             )
             if counted_in_months:
-                planned.append(
-                    PlannedLine(
-                        line.designation,
-                        Decimal(period_months),
-                        round_money(line.net_total / line.quantity),
-                        line.vat_rate,
-                        None,
-                    )
+                regular = PlannedLine(
+                    line.designation,
+                    Decimal(period_months),
+                    round_money(line.net_total / line.quantity),
+                    line.vat_rate,
+                    None,
                 )
             else:
-                planned.append(
+                regular = PlannedLine(
+                    line.designation,
+                    line.quantity,
+                    round_money(line.net_total * share / line.quantity),
+                    line.vat_rate,
+                    None,
+                )
+            per_period = round_money(regular.quantity * regular.unit_price)
+            if per_period * (periods - 1) > line.net_total:
+                # a price of a few cents per period whose rounding, repeated, would exceed the
+                # line: one unit per period, cut down to the cent, the last period settling up
+                per_period = (line.net_total / periods).quantize(CENT, rounding=ROUND_DOWN)
+                regular = PlannedLine(
+                    line.designation, Decimal("1"), per_period, line.vat_rate, None
+                )
+            planned.append(regular)
+            remainder = line.net_total - per_period * periods
+            if remainder:
+                adjustments.append(
                     PlannedLine(
-                        line.designation,
-                        line.quantity,
-                        round_money(line.net_total * share / line.quantity),
+                        f"{line.designation} — ajustement d'arrondi sur l'engagement de "
+                        f"{commitment_months}\u00a0mois",
+                        Decimal("1"),
+                        remainder,
                         line.vat_rate,
-                        None,
+                        last,
                     )
                 )
         elif line.kind is QuotedKind.SETUP and setup_schedule:
@@ -366,4 +409,4 @@ def plan_lines(
                     line.designation, Decimal("1"), line.net_total, line.vat_rate, str(first)
                 )
             )
-    return planned
+    return planned + adjustments

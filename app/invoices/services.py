@@ -202,9 +202,11 @@ def create_plan_from_contract(
     ids = {line.product_id for line in quote.lines if line.product_id is not None}
     products = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(ids)))}
     inputs = quotes.line_inputs(quote)
-    totals = [line_total(line) for line in inputs]
-    discount = compute_totals(inputs, quotes.global_discount_of(quote)).global_discount
-    nets = rules.share_discount(totals, discount)
+    nets = rules.quoted_nets(
+        [line_total(line) for line in inputs],
+        compute_totals(inputs, quotes.global_discount_of(quote)),
+        [line.vat_rate for line in inputs],
+    )
     quoted = [
         rules.QuotedLine(
             line.designation,
