@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
+from itertools import accumulate, pairwise
 
 from app.plaintext import control_character_problem
 from app.quotes.rules import (
@@ -329,9 +330,9 @@ def plan_lines(
       ``period_months / commitment_months`` of it. A line counted in months (unit "mois",
       quantity = the commitment) becomes ``period_months`` months at its net monthly price;
       any other recurring line keeps its quantity (users, licences) at the per-period price;
-    - setup fees are split by the schedule's percentages (the last instalment takes the
-      rounding remainder); instalment k (from 0) is billed with the month ``first + k``:
-      the first before onboarding, the next ones as it proceeds;
+    - setup fees are split by the schedule's percentages, rounded on the cumulative share
+      (never negative, adding up to the cent); instalment k (from 0) is billed with the
+      month ``first + k``: the first before onboarding, the next ones as it proceeds;
     - any other line is billed once, with the first period;
     - the amounts billed over the commitment add up to the signed net total of each line,
       to the cent: the per-period price is rounded once (the quote's rule), and what this
@@ -387,10 +388,12 @@ def plan_lines(
                     )
                 )
         elif line.kind is QuotedKind.SETUP and setup_schedule:
-            amounts = [
-                round_money(line.net_total * percent / 100) for percent, _ in setup_schedule[:-1]
-            ]
-            amounts.append(line.net_total - sum(amounts, Decimal("0")))
+            # cumulative: instalment k bills round(net × (p1 + … + pk)) minus what the
+            # earlier ones billed, so none is negative and they add up to the net exactly
+            shares = list(accumulate(percent for percent, _ in setup_schedule))[:-1]
+            reached = [round_money(line.net_total * share / 100) for share in shares]
+            bounds = [Decimal("0.00"), *reached, line.net_total]
+            amounts = [after - before for before, after in pairwise(bounds)]
             for k, ((percent, milestone), amount) in enumerate(
                 zip(setup_schedule, amounts, strict=True)
             ):

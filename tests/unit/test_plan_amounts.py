@@ -208,3 +208,36 @@ def test_a_global_discount_on_a_twelve_month_plan_bills_the_signed_total() -> No
         ("Abonnement Premium — ajustement d'arrondi sur l'engagement de 12\u00a0mois", D("0.02")),
         ("Utilisateurs — ajustement d'arrondi sur l'engagement de 12\u00a0mois", D("-0.12")),
     ]
+
+
+def test_setup_instalments_are_never_negative() -> None:
+    """Five instalments of 16,67 % of 0,03 € rounded up to 0,01 € each used to leave the
+    last one at −0,02 €."""
+    schedule = [(D("16.67"), f"échéance {k}") for k in range(5)] + [(D("16.65"), "solde")]
+    planned = plan_lines(
+        [QuotedLine("Mise en service", D("1"), "", D("20"), D("0.03"), QuotedKind.SETUP)],
+        commitment_months=12,
+        period_months=12,
+        setup_schedule=schedule,
+        first=FIRST,
+    )
+    cents = ["0.01", "0", "0.01", "0", "0.01", "0"]
+    assert [p.unit_price for p in planned] == [D(c) for c in cents]
+
+
+def test_the_discount_share_of_a_rate_never_leaves_its_base_negative() -> None:
+    """16,67 % of 0,03 € is 0,01 €: the 2,1 % rate, free, used to take it (base −0,01 €)."""
+    lines = [
+        LineInput("A", D("1"), D("0.01"), D("20")),
+        LineInput("B", D("1"), D("0.01"), D("10")),
+        LineInput("C", D("1"), D("0.01"), D("5.5")),
+        LineInput("Offert", D("1"), D("0"), D("2.1")),
+    ]
+    totals = compute_totals(lines, Discount(DiscountKind.PERCENT, D("16.67")))
+    assert [(v.rate, v.base) for v in totals.vat_breakdown] == [
+        (D("20"), D("0.01")),
+        (D("10"), D("0.01")),
+        (D("5.5"), D("0.00")),
+        (D("2.1"), D("0")),
+    ]
+    assert totals.total_excl_vat == D("0.02")
