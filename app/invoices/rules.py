@@ -131,6 +131,31 @@ def plan_period_bounds(frequency: str, start: date, period: Period) -> tuple[dat
     return begin, end
 
 
+def begins_after(frequency: str, start: date, period: Period, day: date) -> bool:
+    """Whether what the plan bills for ``period`` begins after ``day``: the span of its
+    recurring lines, or the month itself for lines billed once that month. A period that
+    has begun by ``day`` (billed in advance) is due in full."""
+    bounds = plan_period_bounds(frequency, start, period)
+    return (bounds[0] if bounds is not None else period.first_day) > day
+
+
+def term_end(start: date, commitment_months: int, renews: bool, day: date) -> date:
+    """The first day after the term that contains ``day``: the initial commitment from
+    ``start``, or, when it renews tacitly, the renewal (same length) running on ``day``."""
+    terms = 1
+    end = add_months(start, commitment_months)
+    while renews and end <= day:
+        terms += 1
+        end = add_months(start, commitment_months * terms)
+    return end
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (the month's last day when it is shorter)."""
+    target = months_later(Period(day.year, day.month), months)
+    return date(target.year, target.month, min(day.day, target.last_day.day))
+
+
 def pro_rata(frequency: str, begin: date, end: date, period: Period) -> Decimal:
     """Fraction of a full period covered by [begin, end]: 1 for a full period."""
     if frequency == "monthly":

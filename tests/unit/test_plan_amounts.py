@@ -18,10 +18,13 @@ from app.invoices.rules import (
     PlannedLine,
     QuotedKind,
     QuotedLine,
+    add_months,
+    begins_after,
     check_lines,
     months_later,
     plan_lines,
     quoted_nets,
+    term_end,
 )
 from app.invoices.services import period_lines
 from app.quotes.rules import (
@@ -208,6 +211,25 @@ def test_a_global_discount_on_a_twelve_month_plan_bills_the_signed_total() -> No
         ("Abonnement Premium — ajustement d'arrondi sur l'engagement de 12\u00a0mois", D("0.02")),
         ("Utilisateurs — ajustement d'arrondi sur l'engagement de 12\u00a0mois", D("-0.12")),
     ]
+
+
+def test_the_term_running_on_a_day_renews_only_when_the_contract_says_so() -> None:
+    start = date(2027, 1, 31)
+    assert add_months(start, 1) == date(2027, 2, 28)
+    assert term_end(start, 12, False, date(2027, 6, 1)) == date(2028, 1, 31)
+    assert term_end(start, 12, True, date(2028, 1, 30)) == date(2028, 1, 31)
+    assert term_end(start, 12, True, date(2028, 1, 31)) == date(2029, 1, 31)
+    assert term_end(start, 12, False, date(2028, 3, 1)) == date(2028, 1, 31)
+
+
+def test_a_period_begun_by_the_termination_is_due_a_later_one_is_not() -> None:
+    start = date(2027, 1, 1)
+    assert not begins_after("monthly", start, Period(2027, 3), date(2027, 3, 15))
+    assert begins_after("monthly", start, Period(2027, 4), date(2027, 3, 15))
+    assert not begins_after("annual", start, Period(2027, 1), date(2027, 3, 15))
+    # an annual plan bills a setup instalment in June: that month begins after a May end
+    assert begins_after("annual", start, Period(2027, 6), date(2027, 5, 31))
+    assert not begins_after("annual", start, Period(2027, 5), date(2027, 5, 31))
 
 
 def test_setup_instalments_are_never_negative() -> None:
