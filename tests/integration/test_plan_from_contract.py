@@ -10,6 +10,7 @@ from decimal import Decimal
 from html import unescape
 
 import pytest
+from facturx import get_facturx_xml_from_pdf
 from flask import Flask
 from sqlalchemy import select
 
@@ -24,6 +25,7 @@ from app.invoices.services import create_plan_from_contract, issue_period_invoic
 from app.quotes.models import BillingPeriod, DiscountKind, PaymentMethod
 from app.quotes.rules import NO_DISCOUNT, CommercialTerms, Discount, LineInput
 from app.quotes.services import create_quote, totals_of
+from tests import en16931
 from tests.integration.fixtures_security import (
     count,
     field_errors,
@@ -194,7 +196,13 @@ def test_twelve_months_bill_the_signed_total_to_the_cent(app: Flask) -> None:
         assert sum(i.total_excl_vat for i in invoices) == D("11093.95")
         last = session.scalars(select(Invoice).where(Invoice.period == "2027-12")).one()
         adjustments = [ln.total_excl_vat for ln in last.lines if "arrondi" in ln.designation]
+        assert last.document is not None
+        pdf = rt.store.get(last.document.sha256)
     assert adjustments == [D("0.02"), D("-0.12")]
+    # the positive adjustment is a line, the negative one a document-level allowance (BG-20):
+    # the December Factur-X passes the EN 16931 business rules
+    _, xml = get_facturx_xml_from_pdf(pdf, check_xsd=True)
+    assert not en16931.check(xml).rules_broken, en16931.check(xml).violations
 
 
 def test_no_period_after_the_termination_is_billed_and_what_remains_is_shown(
