@@ -93,23 +93,20 @@ def create_billing_plan(
     ``setup_fees``: one-off instalments, each with the period (AAAA-MM) whose invoice bills
     it, e.g. 50 % of the setup fee with the first period and 50 % three months later."""
     require_signed(contract)
-    early: dict[str, str] = {}
-    if problem := rules.payment_terms_problem(payment_terms_days):
-        early["payment_terms_days"] = problem
-    terminated_on = contract.client.terminated_on
-    if terminated_on is not None and start_date > terminated_on:
-        early["start_date"] = (
-            f"Le client est résilié au {terminated_on:%d/%m/%Y} : un plan de facturation ne "
-            "peut pas commencer après la résiliation."
-        )
-    if early:
-        raise InvoiceInvalid(early)
     if lines is None:
         lines = [
             LineInput(q.designation, q.quantity, q.unit_price, q.vat_rate)
             for q in contract.quote.lines
         ]
     _totals, problems = rules.check_lines(lines)
+    if problem := rules.payment_terms_problem(payment_terms_days):
+        problems["payment_terms_days"] = problem
+    terminated_on = contract.client.terminated_on
+    if terminated_on is not None and start_date > terminated_on:
+        problems["start_date"] = (
+            f"Le client est résilié au {terminated_on:%d/%m/%Y} : un plan de facturation ne "
+            "peut pas commencer après la résiliation."
+        )
     for index, (fee, period) in enumerate(setup_fees):
         for name, message in rules.line_problems(fee).items():
             problems[f"setup_fees-{index}-{name}"] = message

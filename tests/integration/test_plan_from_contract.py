@@ -19,9 +19,13 @@ from app.clients.services import get_client, terminate
 from app.contracts.services import get_contract
 from app.db import transaction, utcnow
 from app.invoices import jobs
-from app.invoices.errors import PeriodAfterTermination
+from app.invoices.errors import InvoiceInvalid, PeriodAfterTermination
 from app.invoices.models import BillingFrequency, BillingPlan, Invoice, PlanLineKind
-from app.invoices.services import create_plan_from_contract, issue_period_invoice
+from app.invoices.services import (
+    create_billing_plan,
+    create_plan_from_contract,
+    issue_period_invoice,
+)
 from app.quotes.models import BillingPeriod, DiscountKind, PaymentMethod
 from app.quotes.rules import NO_DISCOUNT, CommercialTerms, Discount, LineInput
 from app.quotes.services import create_quote, totals_of
@@ -259,4 +263,25 @@ def test_a_plan_cannot_start_after_the_termination(app: Flask) -> None:
         "Le client est résilié au 15/03/2027 : un plan de facturation ne peut pas commencer "
         "après la résiliation."
     ]
+    assert count(app, BillingPlan) == 0
+    # every problem at once, and nothing written
+    with (
+        pytest.raises(InvoiceInvalid) as refused_too,
+        transaction(runtime(app).session_factory) as session,
+    ):
+        create_billing_plan(
+            session,
+            contract=get_contract(session, contract_id),
+            frequency=BillingFrequency.MONTHLY,
+            start_date=date(2027, 4, 1),
+            now=utcnow(),
+            actor="t",
+            payment_terms_days=90,
+            lines=[LineInput(" ", D("1"), D("10.00"), D("20"))],
+        )
+    assert set(refused_too.value.errors) == {
+        "start_date",
+        "payment_terms_days",
+        "lines-0-designation",
+    }
     assert count(app, BillingPlan) == 0
