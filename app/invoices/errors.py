@@ -57,3 +57,10 @@ class SyntecIndexMissing(DomainError):
 
 class RevisionInvalid(FieldErrors):
     """A revision clause, an index value or a renewal that cannot be used."""
+
+
+class PeriodAfterTermination(DomainError):
+    """A plan's period that begins after the client's termination date: never billed."""
+
+    status = 409
+    title = "Client résilié"

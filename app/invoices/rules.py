@@ -11,12 +11,14 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
+from itertools import accumulate, pairwise
 
 from app.plaintext import control_character_problem
 from app.quotes.rules import (
     ALLOWED_VAT_RATES,
+    CENT,
     MAX_DESIGNATION,
     MAX_QUANTITY,
     MAX_UNIT_PRICE,
@@ -127,6 +129,31 @@ def plan_period_bounds(frequency: str, start: date, period: Period) -> tuple[dat
     begin = max(start, period.first_day)
     end = _add_years(period.first_day, 1) - timedelta(days=1)
     return begin, end
+
+
+def begins_after(frequency: str, start: date, period: Period, day: date) -> bool:
+    """Whether what the plan bills for ``period`` begins after ``day``: the span of its
+    recurring lines, or the month itself for lines billed once that month. A period that
+    has begun by ``day`` (billed in advance) is due in full."""
+    bounds = plan_period_bounds(frequency, start, period)
+    return (bounds[0] if bounds is not None else period.first_day) > day
+
+
+def term_end(start: date, commitment_months: int, renews: bool, day: date) -> date:
+    """The first day after the term that contains ``day``: the initial commitment from
+    ``start``, or, when it renews tacitly, the renewal (same length) running on ``day``."""
+    terms = 1
+    end = add_months(start, commitment_months)
+    while renews and end <= day:
+        terms += 1
+        end = add_months(start, commitment_months * terms)
+    return end
+
+
+def add_months(day: date, months: int) -> date:
+    """The same day ``months`` later (the month's last day when it is shorter)."""
+    target = months_later(Period(day.year, day.month), months)
+    return date(target.year, target.month, min(day.day, target.last_day.day))
 
 
 def pro_rata(frequency: str, begin: date, end: date, period: Period) -> Decimal:
@@ -287,11 +314,31 @@ def share_discount(totals: Sequence[Decimal], discount: Decimal) -> list[Decimal
     """Each line's net total once a global ``discount`` is shared in proportion to the line
     totals, to the cent; the last line takes the rounding remainder, so they add up."""
     subtotal = sum(totals, Decimal("0"))
-    if not discount or not subtotal:
+    if not discount or not totals:
         return list(totals)
+    if not subtotal:  # nothing to share in proportion to: the last line takes it all
+        return [*totals[:-1], totals[-1] - discount]
     shares = [round_money(discount * total / subtotal) for total in totals[:-1]]
     shares.append(discount - sum(shares, Decimal("0")))
     return [total - share for total, share in zip(totals, shares, strict=True)]
+
+
+def quoted_nets(
+    line_totals: Sequence[Decimal], totals: Totals, rates: Sequence[Decimal]
+) -> list[Decimal]:
+    """Each quote line's net total once the global discount is taken off, consistent with
+    the signed figures: each VAT rate's share of the discount is the one ``compute_totals``
+    took off that rate's base, shared among that rate's lines by ``share_discount``. So the
+    nets of a rate add up to the signed base of that rate, to the cent."""
+    signed = {v.rate: v.base for v in totals.vat_breakdown}
+    nets = list(line_totals)
+    for rate in signed:
+        indexes = [i for i, r in enumerate(rates) if r.normalize() == rate]
+        group = [line_totals[i] for i in indexes]
+        discount = sum(group, Decimal("0")) - signed[rate]
+        for i, net in zip(indexes, share_discount(group, discount), strict=True):
+            nets[i] = net
+    return nets
 
 
 def plan_lines(
@@ -308,15 +355,20 @@ def plan_lines(
       ``period_months / commitment_months`` of it. A line counted in months (unit "mois",
       quantity = the commitment) becomes ``period_months`` months at its net monthly price;
       any other recurring line keeps its quantity (users, licences) at the per-period price;
-    - setup fees are split by the schedule's percentages (the last instalment takes the
-      rounding remainder); instalment k (from 0) is billed with the month ``first + k``:
-      the first before onboarding, the next ones as it proceeds;
-    - any other line is billed once, with the first period.
-    Prices are rounded to the cent: a recurring price that does not divide exactly may
-    differ from the quote's total by a few cents over the commitment (said on the plan).
+    - setup fees are split by the schedule's percentages, rounded on the cumulative share
+      (never negative, adding up to the cent); instalment k (from 0) is billed with the
+      month ``first + k``: the first before onboarding, the next ones as it proceeds;
+    - any other line is billed once, with the first period;
+    - the amounts billed over the commitment add up to the signed net total of each line,
+      to the cent: the per-period price is rounded once (the quote's rule), and what this
+      rounding leaves over the commitment is billed, as its own line at the line's VAT rate
+      ("ajustement d'arrondi", positive or negative), with the last period of the commitment.
     """
     planned: list[PlannedLine] = []
+    adjustments: list[PlannedLine] = []
     share = Decimal(period_months) / Decimal(commitment_months)
+    periods = commitment_months // period_months
+    last = str(months_later(first, commitment_months - period_months))
     for line in lines:
         if line.kind is QuotedKind.RECURRING:
             counted_in_months = (
@@ -324,30 +376,49 @@ def plan_lines(
                 and line.quantity == Decimal(commitment_months)
             )
             if counted_in_months:
-                planned.append(
-                    PlannedLine(
-                        line.designation,
-                        Decimal(period_months),
-                        round_money(line.net_total / line.quantity),
-                        line.vat_rate,
-                        None,
-                    )
+                regular = PlannedLine(
+                    line.designation,
+                    Decimal(period_months),
+                    round_money(line.net_total / line.quantity),
+                    line.vat_rate,
+                    None,
                 )
             else:
-                planned.append(
+                regular = PlannedLine(
+                    line.designation,
+                    line.quantity,
+                    round_money(line.net_total * share / line.quantity),
+                    line.vat_rate,
+                    None,
+                )
+            per_period = round_money(regular.quantity * regular.unit_price)
+            if per_period * (periods - 1) > line.net_total:
+                # a price of a few cents per period whose rounding, repeated, would exceed the
+                # line: one unit per period, cut down to the cent, the last period settling up
+                per_period = (line.net_total / periods).quantize(CENT, rounding=ROUND_DOWN)
+                regular = PlannedLine(
+                    line.designation, Decimal("1"), per_period, line.vat_rate, None
+                )
+            planned.append(regular)
+            remainder = line.net_total - per_period * periods
+            if remainder:
+                adjustments.append(
                     PlannedLine(
-                        line.designation,
-                        line.quantity,
-                        round_money(line.net_total * share / line.quantity),
+                        f"{line.designation} — ajustement d'arrondi sur l'engagement de "
+                        f"{commitment_months}\u00a0mois",
+                        Decimal("1"),
+                        remainder,
                         line.vat_rate,
-                        None,
+                        last,
                     )
                 )
         elif line.kind is QuotedKind.SETUP and setup_schedule:
-            amounts = [
-                round_money(line.net_total * percent / 100) for percent, _ in setup_schedule[:-1]
-            ]
-            amounts.append(line.net_total - sum(amounts, Decimal("0")))
+            # cumulative: instalment k bills round(net × (p1 + … + pk)) minus what the
+            # earlier ones billed, so none is negative and they add up to the net exactly
+            shares = list(accumulate(percent for percent, _ in setup_schedule))[:-1]
+            reached = [round_money(line.net_total * share / 100) for share in shares]
+            bounds = [Decimal("0.00"), *reached, line.net_total]
+            amounts = [after - before for before, after in pairwise(bounds)]
             for k, ((percent, milestone), amount) in enumerate(
                 zip(setup_schedule, amounts, strict=True)
             ):
@@ -366,4 +437,4 @@ def plan_lines(
                     line.designation, Decimal("1"), line.net_total, line.vat_rate, str(first)
                 )
             )
-    return planned
+    return planned + adjustments

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -30,6 +30,7 @@ from app.invoices.errors import (
     InvoiceInvalid,
     InvoiceNotFound,
     PaymentInvalid,
+    PeriodAfterTermination,
     PeriodAlreadyBilled,
     PeriodInvalid,
     RateMissing,
@@ -92,14 +93,20 @@ def create_billing_plan(
     ``setup_fees``: one-off instalments, each with the period (AAAA-MM) whose invoice bills
     it, e.g. 50 % of the setup fee with the first period and 50 % three months later."""
     require_signed(contract)
-    if problem := rules.payment_terms_problem(payment_terms_days):
-        raise InvoiceInvalid({"payment_terms_days": problem})
     if lines is None:
         lines = [
             LineInput(q.designation, q.quantity, q.unit_price, q.vat_rate)
             for q in contract.quote.lines
         ]
     _totals, problems = rules.check_lines(lines)
+    if problem := rules.payment_terms_problem(payment_terms_days):
+        problems["payment_terms_days"] = problem
+    terminated_on = contract.client.terminated_on
+    if terminated_on is not None and start_date > terminated_on:
+        problems["start_date"] = (
+            f"Le client est résilié au {terminated_on:%d/%m/%Y} : un plan de facturation ne "
+            "peut pas commencer après la résiliation."
+        )
     for index, (fee, period) in enumerate(setup_fees):
         for name, message in rules.line_problems(fee).items():
             problems[f"setup_fees-{index}-{name}"] = message
@@ -202,9 +209,11 @@ def create_plan_from_contract(
     ids = {line.product_id for line in quote.lines if line.product_id is not None}
     products = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(ids)))}
     inputs = quotes.line_inputs(quote)
-    totals = [line_total(line) for line in inputs]
-    discount = compute_totals(inputs, quotes.global_discount_of(quote)).global_discount
-    nets = rules.share_discount(totals, discount)
+    nets = rules.quoted_nets(
+        [line_total(line) for line in inputs],
+        compute_totals(inputs, quotes.global_discount_of(quote)),
+        [line.vat_rate for line in inputs],
+    )
     quoted = [
         rules.QuotedLine(
             line.designation,
@@ -337,6 +346,14 @@ def issue_period_invoice(
     lines = period_lines(plan, parsed)
     if not lines:
         return None
+    terminated_on = plan.client.terminated_on
+    if terminated_on is not None and rules.begins_after(
+        plan.frequency.value, plan.start_date, parsed, terminated_on
+    ):
+        raise PeriodAfterTermination(
+            f"Le client {plan.client.legal_name} est résilié au {terminated_on:%d/%m/%Y} : "
+            f"la période {parsed} commence après la résiliation, elle n'est pas facturée."
+        )
     revisions = session.scalars(
         select(PriceRevision)
         .where(PriceRevision.plan_id == plan.id, PriceRevision.shown_on_invoice_id.is_(None))
@@ -387,6 +404,50 @@ def period_lines(plan: BillingPlan, period: rules.Period) -> list[LineInput]:
         if line.kind == PlanLineKind.ONE_OFF and line.bill_period == str(period)
     ]
     return lines
+
+
+@dataclass(frozen=True)
+class RemainingDue:
+    """What a termination before the end of the commitment leaves unbilled: the periods of
+    the running term that begin after the termination date, and their amounts."""
+
+    terminated_on: date
+    term_last_day: date
+    periods: tuple[str, ...]
+    total_excl_vat: Decimal
+    total_incl_vat: Decimal
+
+
+def remaining_due(session: Session, plan: BillingPlan) -> RemainingDue | None:
+    """The plan's remaining due under the commitment (the initial one, or the tacit renewal
+    running) when the client was terminated before its end; None otherwise. A period
+    already invoiced is not counted again."""
+    terminated_on = plan.client.terminated_on
+    contract = session.get(Contract, plan.contract_id)
+    if terminated_on is None or contract is None:
+        return None
+    terms = quotes.terms_of(contract.quote)
+    end = rules.term_end(
+        plan.start_date, terms.commitment_months, terms.tacit_renewal, terminated_on
+    )
+    periods: list[str] = []
+    excl = incl = Decimal("0.00")
+    period = rules.Period(terminated_on.year, terminated_on.month)
+    while period.first_day < end:
+        lines = period_lines(plan, period)
+        if (
+            lines
+            and rules.begins_after(plan.frequency.value, plan.start_date, period, terminated_on)
+            and not _billed(session, plan.id, str(period))
+        ):
+            totals = compute_totals(lines)
+            periods.append(str(period))
+            excl += totals.total_excl_vat
+            incl += totals.total_incl_vat
+        period = rules.months_later(period, 1)
+    if not periods:
+        return None
+    return RemainingDue(terminated_on, end - timedelta(days=1), tuple(periods), excl, incl)
 
 
 def active_plans(session: Session) -> Sequence[BillingPlan]:

@@ -469,6 +469,7 @@ def _plan_page(
         clause=clause,
         revisions=services.revisions_of(db, plan),
         invoices=services.plan_invoices(db, plan),
+        remaining=services.remaining_due(db, plan),
         clause_form=clause_form,
         revision_form=revision_form or RevisionForm(),
         preview=preview,

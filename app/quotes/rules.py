@@ -11,7 +11,8 @@ Rounding rule (written once, applied everywhere: web page, PDF, DOCX, API, later
    round(subtotal × p/100); an amount is taken as given. It is shared between the VAT rates
    in proportion to their bases, each share rounded half-up to the cent, the share of the
    smallest rate (the last one) taking the remainder so that the shares add up to the
-   discount exactly;
+   discount exactly (the next rate up does when that would leave the smallest rate's
+   base negative: a free line at its own rate, a base of a few cents);
 5. the VAT base of a rate = the sum of the rounded line totals at that rate minus its share
    of the global discount; the VAT of a rate = base × rate / 100 rounded half-up to the
    cent, once per rate ("TVA par taux", as French invoices show it);
@@ -113,15 +114,15 @@ def compute_totals(lines: Sequence[LineInput], global_discount: Discount = NO_DI
     subtotal = round_money(sum(bases.values(), Decimal("0")))
     discount = round_money(global_discount.off(subtotal)) if global_discount.active else CENT * 0
     ordered = sorted(bases.items(), reverse=True)
-    shares: list[Decimal] = []
-    remaining = discount
-    for index, (_rate, base) in enumerate(ordered):
-        if index == len(ordered) - 1:
-            share = remaining
-        else:
-            share = round_money(discount * base / subtotal) if subtotal else Decimal("0.00")
-            remaining -= share
-        shares.append(share)
+    shares = [
+        round_money(discount * base / subtotal) if subtotal else Decimal("0.00")
+        for _rate, base in ordered
+    ]
+    for last in reversed(range(len(ordered))):  # the smallest rate whose base can take it
+        remainder = discount - (sum(shares, Decimal("0")) - shares[last])
+        if remainder <= ordered[last][1] or last == 0:
+            shares[last] = remainder
+            break
     breakdown = tuple(
         VatLine(rate=rate, base=base - share, vat=round_money((base - share) * rate / HUNDRED))
         for (rate, base), share in zip(ordered, shares, strict=True)

@@ -64,10 +64,11 @@ def test_setup_fees_follow_the_schedule_and_add_up_to_the_cent() -> None:
         setup_schedule=schedule,
         first=Period(2026, 12),
     )
+    # rounded on the cumulative share: 30 % → 300,00 €, 60 % → 599,99 €, 100 % → 999,99 €
     assert [(p.unit_price, p.bill_period) for p in planned] == [
         (D("300.00"), "2026-12"),
-        (D("300.00"), "2027-01"),
-        (D("399.99"), "2027-02"),
+        (D("299.99"), "2027-01"),
+        (D("400.00"), "2027-02"),
     ]
     assert sum(p.unit_price for p in planned) == D("999.99")
     assert planned[0].designation == "Mise en service — 30 % (à la commande)"
