@@ -7,7 +7,7 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import Row, and_, or_, select
 from sqlalchemy.orm import Session
@@ -240,17 +240,46 @@ def read_content(
 ) -> bytes:
     """Read and verify the bytes (the store checks the hash), and journal the read.
 
-    A blob that is missing or no longer hashes to its key is journaled as an integrity failure
-    and refused with `DocumentIntegrityFailed` (the caller commits the journal entry)."""
+    With `open_content`, the only way the application reads an archived document: a blob that
+    is missing or no longer hashes to its key is journaled as an integrity failure and refused
+    with `DocumentIntegrityFailed` (the caller commits the journal entry, then answers 503)."""
+    _ensure_not_purged(document)
+    try:
+        data = store.get(document.sha256)
+    except (BlobCorrupted, BlobNotFound) as exc:
+        raise integrity_failure(session, document, exc, actor=actor, now=now) from exc
+    _journal_read(session, document, actor=actor, now=now)
+    return data
+
+
+def open_content(
+    session: Session, store: BlobStore, document: Document, *, actor: str, now: datetime
+) -> BinaryIO:
+    """`read_content` for a document streamed in chunks (a restitution archive).
+
+    The whole blob is re-hashed before the stream is returned, because an HTTP status cannot
+    change once the first chunk is sent: a damaged blob is refused (journaled, 503) up front.
+    The stream verifies its hash again as it is read (a blob damaged in between breaks the
+    transfer instead of completing it)."""
+    _ensure_not_purged(document)
+    try:
+        store.verify(document.sha256)
+        stream = store.open(document.sha256)
+    except (BlobCorrupted, BlobNotFound) as exc:
+        raise integrity_failure(session, document, exc, actor=actor, now=now) from exc
+    _journal_read(session, document, actor=actor, now=now)
+    return stream
+
+
+def _ensure_not_purged(document: Document) -> None:
     if document.purged_at is not None:
         raise DocumentPurged(
             f"Le contenu du document n° {document.id} a été supprimé à la fin de sa durée de "
             "conservation ; le certificat de suppression en garde la trace."
         )
-    try:
-        data = store.get(document.sha256)
-    except (BlobCorrupted, BlobNotFound) as exc:
-        raise integrity_failure(session, document, exc, actor=actor, now=now) from exc
+
+
+def _journal_read(session: Session, document: Document, *, actor: str, now: datetime) -> None:
     audit.record(
         session,
         now=now,
@@ -260,7 +289,6 @@ def read_content(
         subject_id=document.id,
         client_id=document.client_id,
     )
-    return data
 
 
 def integrity_failure(

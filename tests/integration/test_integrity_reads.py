@@ -1,0 +1,245 @@
+"""Every route that serves an archived document's bytes reads them through the archive's
+integrity check: a flipped byte or a missing blob is answered with a 503 (problem+json on the
+API, the French error page on the web) and journaled exactly once per failed read, never a 500
+built from the blob store directly."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from werkzeug.test import TestResponse
+
+from app.archive.models import Document
+from app.audit import services as audit
+from app.audit.models import AuditEvent
+from app.auth.models import Role, Scope
+from app.db import transaction, utcnow
+from app.signatures import jobs
+from app.signatures.models import SignatureRequest
+from storage import FilesystemBlobStore
+from tests.integration.fixtures_security import (
+    authenticate_link,
+    login_as,
+    make_contracted_client,
+    publish_short_cgv,
+    runtime,
+    send_contract,
+)
+from tests.integration.helpers import make_token
+
+
+@dataclass(frozen=True)
+class Signed:
+    """A contract signed by its client and sealed by the platform, with every way in."""
+
+    client_id: int
+    contract_id: int
+    request_id: int
+    token: str
+    download_token: str
+    documents: dict[str, int]
+    """Document ids by role: contract, signed, cgv, evidence_pdf, evidence_json."""
+
+
+def _sign(app: Flask) -> Signed:
+    publish_short_cgv(app)
+    assert app.test_client().get("/cgv/3.0.pdf").status_code == 200  # archives the CGV's PDF
+    contracted = make_contracted_client(app)
+    link = send_contract(app, contracted.contract_id)
+    token = link.rsplit("/", 1)[1]
+    authenticate_link(app, token)
+    result = jobs.sign_with_link(
+        jobs.workflow_of(runtime(app)),
+        token,
+        now=utcnow(),
+        accepted_cgv=True,
+        agreed=True,
+        authenticated=True,
+        ip="192.0.2.7",
+        user_agent="pytest",
+    )
+    assert result.completed and result.sealed
+    match = re.search(r"/signature/document/([A-Za-z0-9_\-]{40,})\s", result.mails[0].text)
+    assert match, result.mails[0].text
+    with transaction(runtime(app).session_factory) as session:
+        request = session.scalars(select(SignatureRequest)).one()
+        version = request.contract_version
+        assert request.signed_document_id and request.evidence_document_id
+        assert request.evidence_json_id and version.cgv_version.document_id
+        documents = {
+            "contract": version.document_id,
+            "signed": request.signed_document_id,
+            "cgv": version.cgv_version.document_id,
+            "evidence_pdf": request.evidence_document_id,
+            "evidence_json": request.evidence_json_id,
+        }
+        return Signed(
+            contracted.client_id,
+            contracted.contract_id,
+            request.id,
+            token,
+            match.group(1),
+            documents,
+        )
+
+
+def _blob_path(app: Flask, document_id: int) -> Path:
+    store = runtime(app).store
+    assert isinstance(store, FilesystemBlobStore)
+    with transaction(runtime(app).session_factory) as session:
+        document = session.get(Document, document_id)
+        assert document is not None
+        sha256 = document.sha256
+    return store.root / sha256[:2] / sha256[2:4] / sha256
+
+
+def _flip_one_byte(path: Path) -> None:
+    os.chmod(path, 0o644)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+def _failures(app: Flask, document_id: int) -> list[str]:
+    """The `details` of every journaled integrity failure of the document, in order."""
+    with transaction(runtime(app).session_factory) as session:
+        assert audit.verify_chain(session) == []
+        return list(
+            session.scalars(
+                select(AuditEvent.details)
+                .where(
+                    AuditEvent.action == "document.integrity_failed",
+                    AuditEvent.subject_id == str(document_id),
+                )
+                .order_by(AuditEvent.id)
+            )
+        )
+
+
+def _restitution_download(app: Flask, signed: Signed) -> tuple[str, int]:
+    """An archivist orders the restitution: the archive is produced and a link mailed."""
+    api = app.test_client()
+    auth = {"Authorization": f"Bearer {make_token(app, Scope.RESTITUTION)}"}
+    ordered = api.post(f"/api/v1/clients/{signed.client_id}/restitution", headers=auth)
+    assert ordered.status_code == 201, ordered.get_data(as_text=True)
+    body = ordered.get_json()
+    return body["download_url"].split("://", 1)[1].split("/", 1)[1], body["document"]["id"]
+
+
+@dataclass(frozen=True)
+class Route:
+    """How to request one route, and which archived document it serves."""
+
+    api: bool
+    document: str
+    url: Callable[[Signed], str]
+    who: str  # "api", "sales" or "anyone" (the link is the credential)
+
+
+ROUTES = {
+    "api-content": Route(
+        True, "signed", lambda s: f"/api/v1/documents/{s.documents['signed']}/content", "api"
+    ),
+    "api-verification": Route(
+        True, "signed", lambda s: f"/api/v1/documents/{s.documents['signed']}/verification", "api"
+    ),
+    "contract-pdf": Route(
+        False, "contract", lambda s: f"/contrats/{s.contract_id}/v1.pdf", "sales"
+    ),
+    "contract-signed-pdf": Route(
+        False, "signed", lambda s: f"/contrats/{s.contract_id}/v1/signe.pdf", "sales"
+    ),
+    "signer-contract": Route(
+        False, "contract", lambda s: f"/signature/{s.token}/contrat.pdf", "anyone"
+    ),
+    "signer-cgv": Route(False, "cgv", lambda s: f"/signature/{s.token}/cgv.pdf", "anyone"),
+    "signer-signed-pdf": Route(
+        False, "signed", lambda s: f"/signature/{s.token}/document-signe.pdf", "anyone"
+    ),
+    "completion-link": Route(
+        False, "signed", lambda s: f"/signature/document/{s.download_token}", "anyone"
+    ),
+    "evidence-pdf": Route(
+        False, "evidence_pdf", lambda s: f"/demandes-signature/{s.request_id}/preuve.pdf", "sales"
+    ),
+    "evidence-json": Route(
+        False, "evidence_json", lambda s: f"/demandes-signature/{s.request_id}/preuve.json", "sales"
+    ),
+    "public-cgv": Route(False, "cgv", lambda s: "/cgv/3.0.pdf", "anyone"),
+}
+
+
+def _browser(app: Flask, who: str) -> tuple[FlaskClient, dict[str, str]]:
+    if who == "api":
+        return app.test_client(), {"Authorization": f"Bearer {make_token(app, Scope.READ)}"}
+    if who == "sales":
+        return login_as(app, Role.SALES), {}
+    return app.test_client(), {}
+
+
+def _assert_refused(response: TestResponse, *, api: bool, problem: str) -> None:
+    assert response.status_code == 503, response.get_data(as_text=True)[:500]
+    text = response.get_data(as_text=True)
+    if api:
+        assert response.mimetype == "application/problem+json"
+        body = response.get_json()
+        assert body["title"] == "Contrôle d'intégrité échoué" and problem in body["detail"]
+    else:
+        assert response.mimetype == "text/html"
+        assert "Contrôle d&#39;intégrité échoué" in text or "Contrôle d'intégrité échoué" in text
+        assert problem in text.replace("&#39;", "'")
+
+
+@pytest.mark.parametrize("name", sorted(ROUTES))
+def test_damaged_or_missing_document_is_refused_and_journaled(app: Flask, name: str) -> None:
+    route = ROUTES[name]
+    signed = _sign(app)
+    document_id = signed.documents[route.document]
+    browser, headers = _browser(app, route.who)
+    url = route.url(signed)
+    assert browser.get(url, headers=headers).status_code == 200
+
+    path = _blob_path(app, document_id)
+    _flip_one_byte(path)
+    damaged = browser.get(url, headers=headers)
+    _assert_refused(damaged, api=route.api, problem="ne correspond plus à son empreinte")
+    failures = _failures(app, document_id)
+    assert len(failures) == 1 and '"problem":"mismatch"' in failures[0]
+
+    path.unlink()
+    missing = browser.get(url, headers=headers)
+    _assert_refused(missing, api=route.api, problem="est introuvable dans le stockage")
+    failures = _failures(app, document_id)
+    assert len(failures) == 2 and '"problem":"missing"' in failures[1]
+
+
+def test_restitution_download_of_a_damaged_archive_is_refused_and_journaled(app: Flask) -> None:
+    signed = _sign(app)
+    url, archive_id = _restitution_download(app, signed)
+    browser = app.test_client()
+    assert browser.get(url).status_code == 200
+
+    path = _blob_path(app, archive_id)
+    _flip_one_byte(path)
+    damaged = browser.get(url)
+    _assert_refused(damaged, api=False, problem="ne correspond plus à son empreinte")
+    assert len(_failures(app, archive_id)) == 1
+
+    path.unlink()
+    _assert_refused(browser.get(url), api=False, problem="est introuvable dans le stockage")
+    assert len(_failures(app, archive_id)) == 2
+    with transaction(runtime(app).session_factory) as session:
+        downloads = session.scalar(
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "restitution.downloaded")
+        )
+    assert downloads == 1  # only the download that was served is journaled as done
