@@ -243,3 +243,28 @@ def test_restitution_download_of_a_damaged_archive_is_refused_and_journaled(app:
             .where(AuditEvent.action == "restitution.downloaded")
         )
     assert downloads == 1  # only the download that was served is journaled as done
+
+
+def test_invoice_pdf_of_a_damaged_document_is_refused_and_journaled(app: Flask) -> None:
+    """The invoice page already read through the archive, but its journaled failure was
+    rolled back with the request's session before the 503: the event must survive."""
+    from app.invoices.models import Invoice
+    from tests.integration.fixtures_security import make_client
+    from tests.integration.invoice_fixtures import make_invoice
+
+    invoice_id = make_invoice(app, make_client(app))
+    browser = login_as(app, Role.SALES)
+    url = f"/factures/{invoice_id}/pdf"
+    assert browser.get(url).status_code == 200  # produced and archived on first request
+    with transaction(runtime(app).session_factory) as session:
+        invoice = session.get(Invoice, invoice_id)
+        assert invoice is not None and invoice.document is not None
+        document_id = invoice.document.id
+
+    path = _blob_path(app, document_id)
+    _flip_one_byte(path)
+    _assert_refused(browser.get(url), api=False, problem="ne correspond plus à son empreinte")
+    assert len(_failures(app, document_id)) == 1
+    path.unlink()
+    _assert_refused(browser.get(url), api=False, problem="est introuvable dans le stockage")
+    assert len(_failures(app, document_id)) == 2
