@@ -27,7 +27,8 @@ from app.clients import services as clients
 from app.clients.models import Client
 from app.clock import business_date
 from app.config import RetentionPolicy
-from storage import BlobCorrupted, BlobNotFound, BlobRef, BlobStore
+from app.signatures.models import SignatureRequest
+from storage import BlobCorrupted, BlobNotFound, BlobRef, BlobStore, is_key
 
 
 def deposit(
@@ -328,7 +329,8 @@ class ScrubReport:
 
     checked: int = 0
     mismatches: list[str] = field(default_factory=list)
-    missing: list[tuple[int, str]] = field(default_factory=list)
+    missing: list[tuple[str, str]] = field(default_factory=list)
+    """(what references the blob, its key) for each reference to a blob that is not stored."""
     orphans: list[str] = field(default_factory=list)
 
     @property
@@ -336,24 +338,64 @@ class ScrubReport:
         return not (self.mismatches or self.missing or self.orphans)
 
 
-def referenced_blobs(session: Session) -> dict[str, list[int]]:
-    """Every blob key a document row points at, with the ids of those rows."""
-    refs: dict[str, list[int]] = {}
+REVISION_EVENTS: dict[str, tuple[str, ...]] = {
+    "signature.requested": ("prepared_sha256",),
+    "signature.signed": ("document_sha256_before", "document_sha256_after"),
+    "signature.sealed": ("document_sha256_before", "document_sha256_after"),
+}
+"""Journal events naming a revision of a signature request's PDF, and the fields that do."""
+
+
+def referenced_blobs(session: Session) -> dict[str, list[str]]:
+    """Every blob key some row references, with what references it ("document n° 3"…).
+
+    The rule (what `storage scrub` calls an orphan is a stored blob none of these name):
+    - a live document row (`documents.sha256`, not purged: a purged document's blob is
+      deleted on purpose, so it is not missing either);
+    - a signature request's current revision (`signature_requests.current_sha256`): the
+      prepared PDF of an in-flight request, or its latest signed state;
+    - a revision named by the journal: `signature.requested` (`prepared_sha256`),
+      `signature.signed` and `signature.sealed` (`document_sha256_before`/`_after`). Each
+      intermediate revision of a signed PDF is the evidence of one step (the certification,
+      each signature, the seal), kept, never collected; the journal rows that name them are
+      append-only, so these blobs stay referenced.
+    Anything else in the store is an orphan: a blob written by a transaction that did not
+    commit (blob first, row second), or a file nobody accounts for."""
+    refs: dict[str, list[str]] = {}
     for document_id, sha256 in session.execute(
-        select(Document.id, Document.sha256).order_by(Document.id)
+        select(Document.id, Document.sha256)
+        .where(Document.purged_at.is_(None))
+        .order_by(Document.id)
     ):
-        refs.setdefault(sha256, []).append(document_id)
+        refs.setdefault(sha256, []).append(f"document n° {document_id}")
+    for request_id, sha256 in session.execute(
+        select(SignatureRequest.id, SignatureRequest.current_sha256)
+        .where(SignatureRequest.current_sha256.is_not(None))
+        .order_by(SignatureRequest.id)
+    ):
+        refs.setdefault(sha256, []).append(f"demande de signature n° {request_id}")
+    for event_id, action, details in session.execute(
+        select(AuditEvent.id, AuditEvent.action, AuditEvent.details)
+        .where(AuditEvent.action.in_(REVISION_EVENTS))
+        .order_by(AuditEvent.id)
+    ):
+        data = json.loads(details) if details else {}
+        for name in REVISION_EVENTS[action]:
+            key = data.get(name) if isinstance(data, dict) else None
+            if isinstance(key, str) and is_key(key):
+                refs.setdefault(key, []).append(f"journal n° {event_id} ({action})")
     return refs
 
 
 def scrub(
     store: BlobStore,
-    referenced: dict[str, list[int]],
+    referenced: dict[str, list[str]],
     keys: Iterable[str],
     report: ScrubReport,
 ) -> ScrubReport:
     """Re-hash each stored key of `keys`; sort problems into `report`. `keys` is the store's
-    listing (possibly wrapped in a progress bar); rows whose key is never listed are missing."""
+    listing (possibly wrapped in a progress bar); references whose key is never listed are
+    missing."""
     seen: set[str] = set()
     for key in keys:
         seen.add(key)
@@ -368,9 +410,9 @@ def scrub(
             continue
         if key not in referenced:
             report.orphans.append(key)
-    for key, ids in sorted(referenced.items()):
+    for key, holders in sorted(referenced.items()):
         if key not in seen:
-            report.missing.extend((document_id, key) for document_id in ids)
+            report.missing.extend((holder, key) for holder in holders)
     return report
 
 

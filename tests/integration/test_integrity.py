@@ -3,8 +3,9 @@ over the journal, and what an API read of a damaged document answers."""
 
 from __future__ import annotations
 
+import json
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -12,13 +13,25 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
 from app.archive import services as archive
-from app.archive.models import DocumentKind
+from app.archive.models import Document, DocumentKind
 from app.audit import services as audit
 from app.audit.models import AuditEvent
 from app.auth.models import Scope
+from app.contracts.services import Countersigner
 from app.db import transaction
+from app.signatures.models import RequestStatus, SignatureRequest
 from storage import FilesystemBlobStore
+from tests.integration.fixtures_security import (
+    make_client,
+    make_contract,
+    make_quote,
+    publish_short_cgv,
+    runtime,
+    send_contract,
+    sign_through_services,
+)
 from tests.integration.helpers import make_token
+from tests.integration.signed_fixtures import sign_completely
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -73,11 +86,79 @@ def test_scrub_reports_mismatch_missing_and_orphan(app: Flask) -> None:
     result = runner.invoke(args=["storage", "scrub"])
     assert result.exit_code == 1, result.output
     lines = result.stdout.splitlines()
-    assert f"ALTÉRÉ    {bad} (documents : {_bad_id})" in lines
+    assert f"ALTÉRÉ    {bad} (document n° {_bad_id})" in lines
     assert f"MANQUANT  {gone} (document n° {gone_id})" in lines
-    assert f"ORPHELIN  {orphan} (aucun document ne le référence)" in lines
+    assert f"ORPHELIN  {orphan} (ni document, ni révision de signature ne le référence)" in lines
     assert not any(_good in line for line in lines)
     assert "1 altéré(s), 1 manquant(s), 1 orphelin(s)" in result.stderr
+
+
+def _scrub(app: Flask) -> tuple[int, str]:
+    result = app.test_cli_runner().invoke(args=["storage", "scrub"])
+    return result.exit_code, result.stdout
+
+
+def test_scrub_is_silent_after_a_complete_signature_and_reports_a_true_orphan(
+    app: Flask,
+) -> None:
+    """The prepared PDF and the PDF after each signature are blobs of their own: evidence of
+    each step, named by the journal, never orphans."""
+    sign_completely(app)
+    code, output = _scrub(app)
+    assert code == 0, output
+    assert "Aucun problème" in output
+    assert not any(word in output for word in ("ORPHELIN", "MANQUANT", "ALTÉRÉ"))
+
+    orphan = runtime(app).store.put(b"ecrit par une transaction qui n'a pas abouti").sha256
+    code, output = _scrub(app)
+    assert code == 1
+    assert (
+        output.splitlines().count(
+            f"ORPHELIN  {orphan} (ni document, ni révision de signature ne le référence)"
+        )
+        == 1
+    )
+    assert sum("ORPHELIN" in line for line in output.splitlines()) == 1
+
+    # A lost intermediate revision is evidence lost: reported as missing, with who names it.
+    with transaction(runtime(app).session_factory) as session:
+        prepared = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "signature.requested")
+        ).one()
+        key = json.loads(prepared.details)["prepared_sha256"]
+    _blob_path(app, key).unlink()
+    code, output = _scrub(app)
+    assert code == 1
+    assert f"MANQUANT  {key} (journal n° {prepared.id} (signature.requested))" in output
+
+
+def test_scrub_is_silent_while_a_request_is_in_flight(app: Flask) -> None:
+    """Two signers: after the first, the request's current revision is no document yet."""
+    publish_short_cgv(app)
+    vendor = Countersigner(name="Søren Ødegård", email="soren@vendor.example")
+    contract_id = make_contract(app, make_quote(app, make_client(app)), vendor)
+    sign_through_services(app, send_contract(app, contract_id))
+    with transaction(runtime(app).session_factory) as session:
+        request = session.scalars(select(SignatureRequest)).one()
+        assert request.status is RequestStatus.PARTIALLY_SIGNED
+    code, output = _scrub(app)
+    assert code == 0, output
+
+
+def test_scrub_is_silent_after_a_retention_purge(app: Flask) -> None:
+    """A purged document's blob is deleted on purpose: not missing."""
+    document_id, _sha256 = _deposit(app, "FAC-7", b"%PDF-1.7 facture perimee" * 100)
+    with transaction(runtime(app).session_factory) as session:
+        document = session.get(Document, document_id)
+        assert document is not None
+        document.retention_until = date(2000, 1, 1)
+    purge = app.test_cli_runner().invoke(args=["jobs", "purge"])
+    assert purge.exit_code == 0, purge.output
+    with transaction(runtime(app).session_factory) as session:
+        document = session.get(Document, document_id)
+        assert document is not None and document.purged_at is not None
+    code, output = _scrub(app)
+    assert code == 0, output
 
 
 def test_api_read_of_corrupted_document_is_refused_and_journaled(

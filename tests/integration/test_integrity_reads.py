@@ -6,7 +6,6 @@ built from the blob store directly."""
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,74 +20,11 @@ from app.archive.models import Document
 from app.audit import services as audit
 from app.audit.models import AuditEvent
 from app.auth.models import Role, Scope
-from app.db import transaction, utcnow
-from app.signatures import jobs
-from app.signatures.models import SignatureRequest
+from app.db import transaction
 from storage import FilesystemBlobStore
-from tests.integration.fixtures_security import (
-    authenticate_link,
-    login_as,
-    make_contracted_client,
-    publish_short_cgv,
-    runtime,
-    send_contract,
-)
+from tests.integration.fixtures_security import login_as, runtime
 from tests.integration.helpers import make_token
-
-
-@dataclass(frozen=True)
-class Signed:
-    """A contract signed by its client and sealed by the platform, with every way in."""
-
-    client_id: int
-    contract_id: int
-    request_id: int
-    token: str
-    download_token: str
-    documents: dict[str, int]
-    """Document ids by role: contract, signed, cgv, evidence_pdf, evidence_json."""
-
-
-def _sign(app: Flask) -> Signed:
-    publish_short_cgv(app)
-    assert app.test_client().get("/cgv/3.0.pdf").status_code == 200  # archives the CGV's PDF
-    contracted = make_contracted_client(app)
-    link = send_contract(app, contracted.contract_id)
-    token = link.rsplit("/", 1)[1]
-    authenticate_link(app, token)
-    result = jobs.sign_with_link(
-        jobs.workflow_of(runtime(app)),
-        token,
-        now=utcnow(),
-        accepted_cgv=True,
-        agreed=True,
-        authenticated=True,
-        ip="192.0.2.7",
-        user_agent="pytest",
-    )
-    assert result.completed and result.sealed
-    match = re.search(r"/signature/document/([A-Za-z0-9_\-]{40,})\s", result.mails[0].text)
-    assert match, result.mails[0].text
-    with transaction(runtime(app).session_factory) as session:
-        request = session.scalars(select(SignatureRequest)).one()
-        version = request.contract_version
-        assert request.signed_document_id and request.evidence_document_id
-        assert request.evidence_json_id and version.cgv_version.document_id
-        documents = {
-            "contract": version.document_id,
-            "signed": request.signed_document_id,
-            "cgv": version.cgv_version.document_id,
-            "evidence_pdf": request.evidence_document_id,
-            "evidence_json": request.evidence_json_id,
-        }
-        return Signed(
-            contracted.client_id,
-            contracted.contract_id,
-            request.id,
-            token,
-            match.group(1),
-            documents,
-        )
+from tests.integration.signed_fixtures import Signed, sign_completely
 
 
 def _blob_path(app: Flask, document_id: int) -> Path:
@@ -201,7 +137,7 @@ def _assert_refused(response: TestResponse, *, api: bool, problem: str) -> None:
 @pytest.mark.parametrize("name", sorted(ROUTES))
 def test_damaged_or_missing_document_is_refused_and_journaled(app: Flask, name: str) -> None:
     route = ROUTES[name]
-    signed = _sign(app)
+    signed = sign_completely(app)
     document_id = signed.documents[route.document]
     browser, headers = _browser(app, route.who)
     url = route.url(signed)
@@ -222,7 +158,7 @@ def test_damaged_or_missing_document_is_refused_and_journaled(app: Flask, name: 
 
 
 def test_restitution_download_of_a_damaged_archive_is_refused_and_journaled(app: Flask) -> None:
-    signed = _sign(app)
+    signed = sign_completely(app)
     url, archive_id = _restitution_download(app, signed)
     browser = app.test_client()
     assert browser.get(url).status_code == 200
