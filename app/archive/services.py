@@ -237,9 +237,16 @@ def document_metadata(session: Session, document_id: int) -> Row[Any]:
 
 
 def read_content(
-    session: Session, store: BlobStore, document: Document, *, actor: str, now: datetime
+    session: Session,
+    store: BlobStore,
+    document: Document,
+    *,
+    actor: str,
+    now: datetime,
+    journal_read: bool = True,
 ) -> bytes:
-    """Read and verify the bytes (the store checks the hash), and journal the read.
+    """Read and verify the bytes (the store checks the hash), and journal the read (unless
+    `journal_read` is False: the public CGV address, read anonymously by anyone).
 
     With `open_content`, the only way the application reads an archived document: a blob that
     is missing or no longer hashes to its key is journaled as an integrity failure and refused
@@ -249,7 +256,8 @@ def read_content(
         data = store.get(document.sha256)
     except (BlobCorrupted, BlobNotFound) as exc:
         raise integrity_failure(session, document, exc, actor=actor, now=now) from exc
-    _journal_read(session, document, actor=actor, now=now)
+    if journal_read:
+        _journal_read(session, document, actor=actor, now=now)
     return data
 
 

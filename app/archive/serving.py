@@ -25,15 +25,20 @@ from storage import BlobStore
 _CHUNK = 1 << 20
 
 
-def checked_bytes(db: Session, store: BlobStore, document: Document, *, actor: str) -> bytes:
-    """The document's verified bytes; the read (or the failed check) is journaled and
-    committed."""
+def checked_bytes(
+    db: Session, store: BlobStore, document: Document, *, actor: str, journal_read: bool = True
+) -> bytes:
+    """The document's verified bytes; the read (unless `journal_read` is False) or the failed
+    check is journaled and committed."""
     try:
-        data = services.read_content(db, store, document, actor=actor, now=utcnow())
+        data = services.read_content(
+            db, store, document, actor=actor, now=utcnow(), journal_read=journal_read
+        )
     except DocumentIntegrityFailed:
         db.commit()  # the failed check is journaled before the refusal is answered
         raise
-    db.commit()  # the read is journaled
+    if journal_read:
+        db.commit()  # the read is journaled
     return data
 
 
@@ -45,9 +50,10 @@ def document_response(
     actor: str,
     download: bool,
     cache_control: str | None = "private, no-store",
+    journal_read: bool = True,
 ) -> Response:
     """The document's verified bytes as a response (inline or as an attachment)."""
-    data = checked_bytes(db, store, document, actor=actor)
+    data = checked_bytes(db, store, document, actor=actor, journal_read=journal_read)
     response = Response(data, mimetype=document.media_type)
     disposition = "attachment" if download else "inline"
     response.headers["Content-Disposition"] = f'{disposition}; filename="{document.filename}"'

@@ -144,6 +144,8 @@ def pdf(label: str) -> Response:
         actor="public",
         download=False,
         cache_control="public, max-age=86400, immutable",
+        # Public text fetched by anyone: checked, but only a failed check is journaled.
+        journal_read=False,
     )
 
 

@@ -60,6 +60,20 @@ def _failures(app: Flask, document_id: int) -> list[str]:
         )
 
 
+def _reads(app: Flask, document_id: int) -> int:
+    with transaction(runtime(app).session_factory) as session:
+        return (
+            session.scalar(
+                select(func.count())
+                .select_from(AuditEvent)
+                .where(
+                    AuditEvent.action == "document.read", AuditEvent.subject_id == str(document_id)
+                )
+            )
+            or 0
+        )
+
+
 def _restitution_download(app: Flask, signed: Signed) -> tuple[str, int]:
     """An archivist orders the restitution: the archive is produced and a link mailed."""
     api = app.test_client()
@@ -78,6 +92,7 @@ class Route:
     document: str
     url: Callable[[Signed], str]
     who: str  # "api", "sales" or "anyone" (the link is the credential)
+    journals_reads: bool = True  # the public CGV address journals only failed checks
 
 
 ROUTES = {
@@ -109,7 +124,7 @@ ROUTES = {
     "evidence-json": Route(
         False, "evidence_json", lambda s: f"/demandes-signature/{s.request_id}/preuve.json", "sales"
     ),
-    "public-cgv": Route(False, "cgv", lambda s: "/cgv/3.0.pdf", "anyone"),
+    "public-cgv": Route(False, "cgv", lambda s: "/cgv/3.0.pdf", "anyone", journals_reads=False),
 }
 
 
@@ -141,7 +156,9 @@ def test_damaged_or_missing_document_is_refused_and_journaled(app: Flask, name: 
     document_id = signed.documents[route.document]
     browser, headers = _browser(app, route.who)
     url = route.url(signed)
+    reads = _reads(app, document_id)
     assert browser.get(url, headers=headers).status_code == 200
+    assert _reads(app, document_id) == reads + (1 if route.journals_reads else 0)
 
     path = _blob_path(app, document_id)
     _flip_one_byte(path)
