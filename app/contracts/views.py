@@ -4,7 +4,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask import request as http_request
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.archive.serving import document_response
+from app.archive.serving import checked_bytes, document_response
 from app.auth.guards import current_user, require
 from app.auth.rules import Permission
 from app.clauses.services import get_versions, list_clauses
@@ -209,7 +209,8 @@ def send(contract_id: int, number: int) -> BaseResponse:
     now = utcnow()
     version = _version(contract_id, number)
     signatures.ensure_sendable(version)
-    original = rt.store.get(version.document.sha256)
+    # Read through the archive's check: a damaged contract PDF is journaled and refused (503).
+    original = checked_bytes(db, rt.store, version.document, actor=f"user:{user.id}")
     n_signers = len(signatures.signers_of_version(version, parallel=parallel))
     db.rollback()  # no transaction stays open while the timestamp authority answers
     try:

@@ -21,6 +21,7 @@ from app.audit import services as audit
 from app.audit.models import AuditEvent
 from app.auth.models import Role, Scope
 from app.db import transaction
+from app.signatures.models import SignatureRequest
 from storage import FilesystemBlobStore
 from tests.integration.fixtures_security import login_as, runtime
 from tests.integration.helpers import make_token
@@ -221,3 +222,28 @@ def test_invoice_pdf_of_a_damaged_document_is_refused_and_journaled(app: Flask) 
     path.unlink()
     _assert_refused(browser.get(url), api=False, problem="est introuvable dans le stockage")
     assert len(_failures(app, document_id)) == 2
+
+
+def test_sending_a_damaged_contract_is_refused_and_journaled(app: Flask) -> None:
+    """The send reads the version's PDF to certify it: damaged, nothing is sent."""
+    from tests.integration.fixtures_security import (
+        logged_in_csrf,
+        make_contracted_client,
+        publish_short_cgv,
+    )
+
+    publish_short_cgv(app)
+    contract_id = make_contracted_client(app).contract_id
+    with transaction(runtime(app).session_factory) as session:
+        document_id = session.scalars(
+            select(Document.id).where(Document.reference.like("CTR-%"))
+        ).one()
+    _flip_one_byte(_blob_path(app, document_id))
+    sales = login_as(app, Role.SALES)
+    refused = sales.post(
+        f"/contrats/{contract_id}/v1/envoyer", data={"csrf_token": logged_in_csrf(sales)}
+    )
+    _assert_refused(refused, api=False, problem="ne correspond plus à son empreinte")
+    assert len(_failures(app, document_id)) == 1
+    with transaction(runtime(app).session_factory) as session:
+        assert session.scalar(select(func.count()).select_from(SignatureRequest)) == 0
