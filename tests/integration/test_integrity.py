@@ -161,6 +161,65 @@ def test_scrub_is_silent_after_a_retention_purge(app: Flask) -> None:
     assert code == 0, output
 
 
+def test_revisions_are_purged_with_their_signed_contract_and_scrub_stays_silent(
+    app: Flask,
+) -> None:
+    """The intermediate revisions are kept as long as the signed contract, and no longer."""
+    signed = sign_completely(app)
+    store = runtime(app).store
+    with transaction(runtime(app).session_factory) as session:
+        (revisions,) = archive.revision_keys(session).values()
+        for document in session.scalars(
+            select(Document).where(Document.client_id == signed.client_id)
+        ):
+            document.retention_until = date(2000, 1, 1)
+    signed_sha = _sha256_of(app, signed.documents["signed"])
+    intermediate = set(revisions) - {signed_sha}
+    assert len(intermediate) == 2  # the certified PDF, then the client's signature
+    assert all(store.exists(key) for key in intermediate)
+
+    purge = app.test_cli_runner().invoke(args=["jobs", "purge"])
+    assert purge.exit_code == 0, purge.output
+    assert not any(store.exists(key) for key in intermediate | {signed_sha})
+    with transaction(runtime(app).session_factory) as session:
+        (event,) = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "signature.revisions_purged")
+        ).all()
+        assert event.subject_id == str(signed.request_id)
+        assert set(json.loads(event.details)["deleted_sha256"]) == intermediate
+        assert audit.verify_chain(session) == []
+    code, output = _scrub(app)
+    assert code == 0, output
+
+
+def test_revisions_of_a_cancelled_request_go_with_the_contract_document(app: Flask) -> None:
+    from app.signatures import services as signatures
+
+    publish_short_cgv(app)
+    client_id = make_client(app)
+    send_contract(app, make_contract(app, make_quote(app, client_id)))
+    with transaction(runtime(app).session_factory) as session:
+        request = session.scalars(select(SignatureRequest)).one()
+        prepared = request.current_sha256
+        assert prepared is not None
+        signatures.cancel(session, request.id, "Erreur de tarif", now=T0, actor="test")
+        for document in session.scalars(select(Document).where(Document.client_id == client_id)):
+            document.retention_until = date(2000, 1, 1)
+    assert runtime(app).store.exists(prepared)
+    purge = app.test_cli_runner().invoke(args=["jobs", "purge"])
+    assert purge.exit_code == 0, purge.output
+    assert not runtime(app).store.exists(prepared)
+    code, output = _scrub(app)
+    assert code == 0, output
+
+
+def _sha256_of(app: Flask, document_id: int) -> str:
+    with transaction(runtime(app).session_factory) as session:
+        document = session.get(Document, document_id)
+        assert document is not None
+        return document.sha256
+
+
 def test_api_read_of_corrupted_document_is_refused_and_journaled(
     app: Flask, client: FlaskClient
 ) -> None:
