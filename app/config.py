@@ -163,6 +163,19 @@ class Settings:
         tsa_url = env.get("PARAPHE_TSA_URL") or None
         if tsa_url and urlsplit(tsa_url).scheme not in {"http", "https"}:
             problems.append("PARAPHE_TSA_URL doit être une URL http(s)")
+        if tsa_url and not p12 and not pkcs11["MODULE"]:
+            # With a TSA the seal is PAdES B-LTA, which embeds the revocation status of every
+            # certificate; the development PKI publishes none (no CRL, no OCSP), so every seal
+            # would fail at signing time. Refused here rather than discovered contract after
+            # contract ("alerts only when something is wrong").
+            problems.append(
+                "PARAPHE_TSA_URL demande un vrai certificat de cachet (PARAPHE_SEAL_PKCS12 ou "
+                "PARAPHE_SEAL_PKCS11_*) : avec une autorité d'horodatage, le cachet est en "
+                "PAdES B-LTA et embarque l'état de révocation de son certificat, que le "
+                "certificat de développement ne publie pas (ni liste de révocation, ni OCSP) ; "
+                "chaque cachet échouerait. Configurez le certificat de cachet, ou retirez "
+                "PARAPHE_TSA_URL (signatures B-B)"
+            )
 
         days_raw = env.get("PARAPHE_SIGNING_LINK_DAYS", "30")
         try:

@@ -8,10 +8,11 @@ from flask import Blueprint, Response, request, url_for
 
 from app.archive import schemas, services
 from app.archive.errors import DocumentIntegrityFailed
-from app.archive.mails import download_mail, invitation_mail, send_mail, stream_document
+from app.archive.mails import download_mail, invitation_mail, send_mail
 from app.archive.models import LinkPurpose
 from app.archive.openapi import openapi_spec
 from app.archive.restitution import create_link, produce_restitution, request_by_archivist
+from app.archive.serving import checked_bytes, open_checked, stream_response
 from app.auth.guards import current_token, require_scope
 from app.auth.models import Scope
 from app.clients import services as clients
@@ -67,12 +68,7 @@ def document_content(document_id: int) -> Response:
     etag = f'"{document.sha256}"'
     if etag in request.headers.get("If-None-Match", ""):
         return Response(status=304, headers={"ETag": etag})
-    try:
-        data = services.read_content(db, runtime().store, document, actor=_actor(), now=utcnow())
-    except DocumentIntegrityFailed:
-        db.commit()  # the failed check is journaled before the refusal is answered
-        raise
-    db.commit()  # the read is journaled
+    data = checked_bytes(db, runtime().store, document, actor=_actor())
     response = Response(data, mimetype=document.media_type)
     response.headers["ETag"] = etag
     response.headers["Content-Disposition"] = f'attachment; filename="{document.filename}"'
@@ -149,8 +145,9 @@ def restitution(client_id: int) -> Response:
     except DocumentIntegrityFailed:
         db.commit()  # the failed check is journaled before the refusal is answered
         raise
-    db.commit()
-    return stream_document(rt.store, document)
+    db.commit()  # the archive is deposited before it is read back
+    source = open_checked(db, rt.store, document, actor=_actor())
+    return stream_response(document, source)
 
 
 @bp.post("/clients/<int:client_id>/restitution")

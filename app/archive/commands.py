@@ -24,7 +24,8 @@ def storage_group() -> None:
     "scrub",
     help=(
         "Recalcule le SHA-256 de chaque fichier stocké et signale les fichiers altérés, "
-        "les documents dont le fichier manque et les fichiers qu'aucun document ne référence. "
+        "les références (documents, révisions des demandes de signature) dont le fichier "
+        "manque et les fichiers que rien ne référence. "
         "Code de sortie 1 s'il y a un problème."
     ),
 )
@@ -42,12 +43,12 @@ def scrub() -> None:
         f"{report.checked} fichier(s) vérifié(s), {len(referenced)} empreinte(s) référencée(s)."
     )
     for key in report.mismatches:
-        ids = ", ".join(str(i) for i in referenced.get(key, [])) or "aucun"
-        click.echo(f"ALTÉRÉ    {key} (documents : {ids})")
-    for document_id, key in report.missing:
-        click.echo(f"MANQUANT  {key} (document n° {document_id})")
+        holders = ", ".join(referenced.get(key, [])) or "aucune référence"
+        click.echo(f"ALTÉRÉ    {key} ({holders})")
+    for holder, key in report.missing:
+        click.echo(f"MANQUANT  {key} ({holder})")
     for key in report.orphans:
-        click.echo(f"ORPHELIN  {key} (aucun document ne le référence)")
+        click.echo(f"ORPHELIN  {key} (ni document, ni révision de signature ne le référence)")
     if report.ok:
         click.echo("Aucun problème : chaque fichier correspond à son empreinte.")
         return

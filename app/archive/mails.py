@@ -1,21 +1,15 @@
-"""What the restitution sends and serves: emails to the client's contact, archive streams."""
+"""What the restitution sends: emails to the client's contact."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
 from datetime import datetime
 
-from flask import Response
-
-from app.archive.models import Document
 from app.clients.models import Client
 from app.mail import Mailer, MailError, OutgoingMail
 from app.rendering.french import format_datetime
-from storage import BlobStore
 
 logger = logging.getLogger(__name__)
-_CHUNK = 1 << 20
 
 
 def invitation_mail(client: Client, url: str, expires_at: datetime) -> OutgoingMail:
@@ -52,24 +46,3 @@ def send_mail(mailer: Mailer, mail: OutgoingMail) -> bool:
         logger.exception("Courriel de restitution non envoyé à %s", mail.to)
         return False
     return True
-
-
-def stream_document(store: BlobStore, document: Document) -> Response:
-    """The archived blob as a download, read in chunks (and verified at the end)."""
-    source = store.open(document.sha256)
-
-    def chunks() -> Iterator[bytes]:
-        with source:
-            while chunk := source.read(_CHUNK):
-                yield chunk
-
-    return Response(
-        chunks(),
-        mimetype=document.media_type,
-        headers={
-            "Content-Length": str(document.size),
-            "Content-Disposition": f'attachment; filename="{document.filename}"',
-            "ETag": f'"{document.sha256}"',
-            "Cache-Control": "private, no-store",
-        },
-    )

@@ -18,7 +18,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from app.archive import rules
 from app.archive.models import Document, DocumentKind
-from app.archive.services import deposit
+from app.archive.services import deposit, revision_keys
 from app.audit import services as audit
 from app.audit.models import AuditEvent
 from app.clients.models import Client
@@ -90,6 +90,7 @@ def purge_document(
     # Identical bytes kept under another (live) record stay: blobs are shared by content.
     blob_deleted = False if shared else store.delete(document.sha256)
     document.purged_at = now
+    _purge_revisions(session, store, document, now=now, actor=actor)
     item = PurgedItem(
         document_id=document.id,
         client_id=document.client_id,
@@ -121,6 +122,48 @@ def purge_document(
         },
     )
     return item
+
+
+def _purge_revisions(
+    session: Session, store: BlobStore, document: Document, *, now: datetime, actor: str
+) -> None:
+    """The intermediate revisions of the signature requests that end with `document` go with
+    it: those of the request it is the signed PDF of, or, for the contract document of a
+    version, those of its requests that never produced a signed PDF (cancelled, declined,
+    expired). Each is a prefix of the signed PDF's bytes, kept as evidence for exactly as long.
+    A revision whose bytes a live document also holds stays; each deletion is journaled."""
+    if document.kind is DocumentKind.SIGNED_CONTRACT:
+        condition = SignatureRequest.signed_document_id == document.id
+    elif document.kind is DocumentKind.CONTRACT:
+        condition = SignatureRequest.signed_document_id.is_(None) & (
+            SignatureRequest.contract_version_id.in_(
+                select(ContractVersion.id).where(ContractVersion.document_id == document.id)
+            )
+        )
+    else:
+        return
+    request_ids = set(session.scalars(select(SignatureRequest.id).where(condition)))
+    if not request_ids:
+        return
+    revisions = revision_keys(session, client_id=document.client_id)
+    for request_id in sorted(request_ids):
+        deleted: list[str] = []
+        for key in sorted(revisions.get(request_id, {})):
+            live = session.scalar(
+                select(exists().where(Document.sha256 == key, Document.purged_at.is_(None)))
+            )
+            if not live and store.delete(key):
+                deleted.append(key)
+        audit.record(
+            session,
+            now=now,
+            actor=actor,
+            action="signature.revisions_purged",
+            subject_type="signature_request",
+            subject_id=request_id,
+            client_id=document.client_id,
+            details={"document": document.id, "deleted_sha256": deleted},
+        )
 
 
 def anonymisation_due(client: Client, policy: RetentionPolicy, today: date) -> bool:

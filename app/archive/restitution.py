@@ -743,11 +743,18 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def download(session: Session, link: RestitutionLink, *, now: datetime, actor: str) -> Document:
-    """The archive a download link points at; the download is journaled."""
+def archive_of_link(session: Session, link: RestitutionLink) -> Document:
+    """The archive a download link points at, while it is still archived."""
     document = session.get(Document, link.document_id) if link.document_id else None
     if document is None or document.purged_at is not None:
         raise RestitutionLinkGone("Cette archive n'est plus disponible.")
+    return document
+
+
+def download(session: Session, link: RestitutionLink, *, now: datetime, actor: str) -> Document:
+    """The archive a download link points at; the download is journaled (once its content has
+    passed the integrity check: see `archive.views.download`)."""
+    document = archive_of_link(session, link)
     audit.record(
         session,
         now=now,

@@ -7,10 +7,10 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import Row, and_, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from app.archive import rules
 from app.archive.errors import (
@@ -27,7 +27,9 @@ from app.clients import services as clients
 from app.clients.models import Client
 from app.clock import business_date
 from app.config import RetentionPolicy
-from storage import BlobCorrupted, BlobNotFound, BlobRef, BlobStore
+from app.contracts.models import Contract, ContractVersion
+from app.signatures.models import SignatureRequest
+from storage import BlobCorrupted, BlobNotFound, BlobRef, BlobStore, is_key
 
 
 def deposit(
@@ -236,21 +238,58 @@ def document_metadata(session: Session, document_id: int) -> Row[Any]:
 
 
 def read_content(
-    session: Session, store: BlobStore, document: Document, *, actor: str, now: datetime
+    session: Session,
+    store: BlobStore,
+    document: Document,
+    *,
+    actor: str,
+    now: datetime,
+    journal_read: bool = True,
 ) -> bytes:
-    """Read and verify the bytes (the store checks the hash), and journal the read.
+    """Read and verify the bytes (the store checks the hash), and journal the read (unless
+    `journal_read` is False: the public CGV address, read anonymously by anyone).
 
-    A blob that is missing or no longer hashes to its key is journaled as an integrity failure
-    and refused with `DocumentIntegrityFailed` (the caller commits the journal entry)."""
+    With `open_content`, the only way the application reads an archived document: a blob that
+    is missing or no longer hashes to its key is journaled as an integrity failure and refused
+    with `DocumentIntegrityFailed` (the caller commits the journal entry, then answers 503)."""
+    _ensure_not_purged(document)
+    try:
+        data = store.get(document.sha256)
+    except (BlobCorrupted, BlobNotFound) as exc:
+        raise integrity_failure(session, document, exc, actor=actor, now=now) from exc
+    if journal_read:
+        _journal_read(session, document, actor=actor, now=now)
+    return data
+
+
+def open_content(
+    session: Session, store: BlobStore, document: Document, *, actor: str, now: datetime
+) -> BinaryIO:
+    """`read_content` for a document streamed in chunks (a restitution archive).
+
+    The whole blob is re-hashed before the stream is returned, because an HTTP status cannot
+    change once the first chunk is sent: a damaged blob is refused (journaled, 503) up front.
+    The stream verifies its hash again as it is read (a blob damaged in between breaks the
+    transfer instead of completing it)."""
+    _ensure_not_purged(document)
+    try:
+        store.verify(document.sha256)
+        stream = store.open(document.sha256)
+    except (BlobCorrupted, BlobNotFound) as exc:
+        raise integrity_failure(session, document, exc, actor=actor, now=now) from exc
+    _journal_read(session, document, actor=actor, now=now)
+    return stream
+
+
+def _ensure_not_purged(document: Document) -> None:
     if document.purged_at is not None:
         raise DocumentPurged(
             f"Le contenu du document n° {document.id} a été supprimé à la fin de sa durée de "
             "conservation ; le certificat de suppression en garde la trace."
         )
-    try:
-        data = store.get(document.sha256)
-    except (BlobCorrupted, BlobNotFound) as exc:
-        raise integrity_failure(session, document, exc, actor=actor, now=now) from exc
+
+
+def _journal_read(session: Session, document: Document, *, actor: str, now: datetime) -> None:
     audit.record(
         session,
         now=now,
@@ -260,7 +299,6 @@ def read_content(
         subject_id=document.id,
         client_id=document.client_id,
     )
-    return data
 
 
 def integrity_failure(
@@ -300,7 +338,8 @@ class ScrubReport:
 
     checked: int = 0
     mismatches: list[str] = field(default_factory=list)
-    missing: list[tuple[int, str]] = field(default_factory=list)
+    missing: list[tuple[str, str]] = field(default_factory=list)
+    """(what references the blob, its key) for each reference to a blob that is not stored."""
     orphans: list[str] = field(default_factory=list)
 
     @property
@@ -308,24 +347,126 @@ class ScrubReport:
         return not (self.mismatches or self.missing or self.orphans)
 
 
-def referenced_blobs(session: Session) -> dict[str, list[int]]:
-    """Every blob key a document row points at, with the ids of those rows."""
-    refs: dict[str, list[int]] = {}
+REVISION_EVENTS: dict[str, tuple[str, ...]] = {
+    "signature.requested": ("prepared_sha256",),
+    "signature.signed": ("document_sha256_before", "document_sha256_after"),
+    "signature.sealed": ("document_sha256_before", "document_sha256_after"),
+}
+"""Journal events naming a revision of a signature request's PDF, and the fields that do."""
+
+
+def revision_keys(
+    session: Session, *, client_id: int | None = None
+) -> dict[int, dict[str, list[str]]]:
+    """Every revision of every signature request (of one client's contracts, if given):
+    {request id: {blob key: [who names it]}}.
+
+    A revision is the prepared (certified) PDF, the PDF after each signature, and the sealed
+    one: named by the request's `current_sha256` and by its journal events (`REVISION_EVENTS`;
+    `signature.signed` is about a signer and names its request in its details)."""
+    revisions: dict[int, dict[str, list[str]]] = {}
+    requests = select(SignatureRequest.id, SignatureRequest.current_sha256).where(
+        SignatureRequest.current_sha256.is_not(None)
+    )
+    events = select(
+        AuditEvent.id, AuditEvent.action, AuditEvent.subject_id, AuditEvent.details
+    ).where(AuditEvent.action.in_(REVISION_EVENTS))
+    if client_id is not None:
+        requests = requests.where(
+            SignatureRequest.contract_version_id.in_(
+                select(ContractVersion.id)
+                .join(Contract, Contract.id == ContractVersion.contract_id)
+                .where(Contract.client_id == client_id)
+            )
+        )
+        events = events.where(AuditEvent.client_id == client_id)
+    for request_id, sha256 in session.execute(requests.order_by(SignatureRequest.id)):
+        keys = revisions.setdefault(request_id, {})
+        keys.setdefault(sha256, []).append(f"demande de signature n° {request_id}")
+    for event_id, action, subject_id, details in session.execute(events.order_by(AuditEvent.id)):
+        data = json.loads(details) if details else {}
+        if not isinstance(data, dict):
+            continue
+        owner = data.get("request") if action == "signature.signed" else subject_id
+        if isinstance(owner, int):
+            request_id = owner
+        elif isinstance(owner, str) and owner.isdigit():
+            request_id = int(owner)
+        else:
+            continue
+        for name in REVISION_EVENTS[action]:
+            key = data.get(name)
+            if isinstance(key, str) and is_key(key):
+                keys = revisions.setdefault(request_id, {})
+                keys.setdefault(key, []).append(f"journal n° {event_id} ({action})")
+    return revisions
+
+
+def retired_requests(session: Session) -> set[int]:
+    """Signature requests whose revisions have been purged with their contract: the signed
+    document is purged or, for a request that never produced one (cancelled, declined,
+    expired), the version's contract document is."""
+    signed = aliased(Document)
+    original = aliased(Document)
+    return set(
+        session.scalars(
+            select(SignatureRequest.id)
+            .join(ContractVersion, ContractVersion.id == SignatureRequest.contract_version_id)
+            .join(original, original.id == ContractVersion.document_id)
+            .outerjoin(signed, signed.id == SignatureRequest.signed_document_id)
+            .where(
+                or_(
+                    signed.purged_at.is_not(None),
+                    and_(
+                        SignatureRequest.signed_document_id.is_(None),
+                        original.purged_at.is_not(None),
+                    ),
+                )
+            )
+        )
+    )
+
+
+def referenced_blobs(session: Session) -> dict[str, list[str]]:
+    """Every blob key some row references, with what references it ("document n° 3"…).
+
+    The rule (what `storage scrub` calls an orphan is a stored blob none of these name):
+    - a live document row (`documents.sha256`, not purged: a purged document's blob is
+      deleted on purpose, so it is not missing either);
+    - a revision of a signature request (`revision_keys`): its current revision
+      (`signature_requests.current_sha256`: the prepared PDF of an in-flight request, or its
+      latest signed state) and every revision its journal events name. Each intermediate
+      revision of a signed PDF is the evidence of one step (the certification, each
+      signature, the seal): kept as long as the signed contract, never collected before.
+      They are purged with it (`purge.purge_document`), after which they are no longer
+      referenced (`retired_requests`).
+    Anything else in the store is an orphan: a blob written by a transaction that did not
+    commit (blob first, row second), or a file nobody accounts for."""
+    refs: dict[str, list[str]] = {}
     for document_id, sha256 in session.execute(
-        select(Document.id, Document.sha256).order_by(Document.id)
+        select(Document.id, Document.sha256)
+        .where(Document.purged_at.is_(None))
+        .order_by(Document.id)
     ):
-        refs.setdefault(sha256, []).append(document_id)
+        refs.setdefault(sha256, []).append(f"document n° {document_id}")
+    retired = retired_requests(session)
+    for request_id, keys in sorted(revision_keys(session).items()):
+        if request_id in retired:
+            continue
+        for key, holders in keys.items():
+            refs.setdefault(key, []).extend(holders)
     return refs
 
 
 def scrub(
     store: BlobStore,
-    referenced: dict[str, list[int]],
+    referenced: dict[str, list[str]],
     keys: Iterable[str],
     report: ScrubReport,
 ) -> ScrubReport:
     """Re-hash each stored key of `keys`; sort problems into `report`. `keys` is the store's
-    listing (possibly wrapped in a progress bar); rows whose key is never listed are missing."""
+    listing (possibly wrapped in a progress bar); references whose key is never listed are
+    missing."""
     seen: set[str] = set()
     for key in keys:
         seen.add(key)
@@ -340,9 +481,9 @@ def scrub(
             continue
         if key not in referenced:
             report.orphans.append(key)
-    for key, ids in sorted(referenced.items()):
+    for key, holders in sorted(referenced.items()):
         if key not in seen:
-            report.missing.extend((document_id, key) for document_id in ids)
+            report.missing.extend((holder, key) for holder in holders)
     return report
 
 

@@ -6,11 +6,12 @@ from flask import Blueprint, Response, render_template, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.archive.errors import DocumentIntegrityFailed, RestitutionLinkGone
-from app.archive.mails import download_mail, send_mail, stream_document
+from app.archive.mails import download_mail, send_mail
 from app.archive.models import LinkPurpose
 from app.archive.openapi import openapi_spec
+from app.archive.restitution import archive_of_link, find_link, request_by_link
 from app.archive.restitution import download as download_archive
-from app.archive.restitution import find_link, request_by_link
+from app.archive.serving import open_checked, stream_response
 from app.clients.models import Client
 from app.db import utcnow
 from app.extensions import limiter
@@ -90,11 +91,15 @@ def download(token: str) -> Response | tuple[str, int]:
     now = utcnow()
     try:
         link = find_link(db, token, purpose=LinkPurpose.DOWNLOAD, now=now)
-        document = download_archive(db, link, now=now, actor=f"contact:client-{link.client_id}")
+        document = archive_of_link(db, link)
     except RestitutionLinkGone as exc:
         return _gone(exc)
+    actor = f"contact:client-{link.client_id}"
+    # Checked (failure journaled, 503) before the download is journaled as done.
+    source = open_checked(db, rt.store, document, actor=actor)
+    download_archive(db, link, now=now, actor=actor)
     db.commit()
-    return stream_document(rt.store, document)
+    return stream_response(document, source)
 
 
 docs_bp = Blueprint("api_docs", __name__)

@@ -4,6 +4,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask import request as http_request
 from werkzeug.wrappers import Response as BaseResponse
 
+from app.archive.serving import checked_bytes, document_response
 from app.auth.guards import current_user, require
 from app.auth.rules import Permission
 from app.clauses.services import get_versions, list_clauses
@@ -173,11 +174,20 @@ def _version(contract_id: int, number: int) -> ContractVersion:
 @require(Permission.VIEW_CONTRACTS)
 def pdf(contract_id: int, number: int) -> Response:
     version = _version(contract_id, number)
-    data = runtime().store.get(version.document.sha256)
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{version.document.filename}"'
-    response.headers["ETag"] = f'"{version.document.sha256}"'
-    return response
+    return document_response(
+        db_session(),
+        runtime().store,
+        version.document,
+        actor=_user_actor(),
+        download=False,
+        cache_control=None,
+    )
+
+
+def _user_actor() -> str:
+    user = current_user()
+    assert user is not None  # the route's guard let a signed-in user through
+    return f"user:{user.id}"
 
 
 @bp.route("/<int:contract_id>/v<int:number>.docx")
@@ -201,11 +211,14 @@ def signed_pdf(contract_id: int, number: int) -> Response:
     version = _version(contract_id, number)
     for request in signatures.requests_for_version(db_session(), version.id):
         if request.signed_document is not None:
-            document = request.signed_document
-            response = Response(runtime().store.get(document.sha256), mimetype="application/pdf")
-            response.headers["Content-Disposition"] = f'attachment; filename="{document.filename}"'
-            response.headers["ETag"] = f'"{document.sha256}"'
-            return response
+            return document_response(
+                db_session(),
+                runtime().store,
+                request.signed_document,
+                actor=_user_actor(),
+                download=True,
+                cache_control=None,
+            )
     abort(404, "Cette version n'est pas encore signée.")
 
 
@@ -223,7 +236,8 @@ def send(contract_id: int, number: int) -> BaseResponse:
         signatures.ensure_sendable(version)
     except AlreadySent as exc:
         return _already_sent(contract_id, exc)
-    original = rt.store.get(version.document.sha256)
+    # Read through the archive's check: a damaged contract PDF is journaled and refused (503).
+    original = checked_bytes(db, rt.store, version.document, actor=f"user:{user.id}")
     n_signers = len(signatures.signers_of_version(version, parallel=parallel))
     db.rollback()  # no transaction stays open while the timestamp authority answers
     try:

@@ -8,7 +8,7 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from app.archive.models import Document
-from app.archive.services import read_content
+from app.archive.serving import checked_bytes
 from app.auth.guards import current_user, require
 from app.auth.rules import Permission
 from app.clients.models import Client, ClientStatus
@@ -247,8 +247,7 @@ def _inline_pdf(document: Document) -> Response:
     db = db_session()
     user = current_user()
     assert user is not None
-    data = read_content(db, runtime().store, document, actor=f"user:{user.id}", now=utcnow())
-    db.commit()
+    data = checked_bytes(db, runtime().store, document, actor=f"user:{user.id}")
     return Response(
         data,
         mimetype="application/pdf",

@@ -6,7 +6,8 @@ from typing import Any
 
 from flask import Blueprint
 
-from app.auth.guards import require_scope
+from app.archive.errors import DocumentIntegrityFailed
+from app.auth.guards import current_token, require_scope
 from app.auth.models import Scope
 from app.db import utcnow
 from app.signatures import schemas, services
@@ -20,13 +21,20 @@ bp = Blueprint("signatures_api", __name__, url_prefix="/api/v1")
 @require_scope(Scope.READ)
 def verification(document_id: int) -> dict[str, Any]:
     rt = runtime()
-    result = services.verify_document(
-        db_session(),
-        rt.store,
-        document_id,
-        trust_roots=trust_roots(rt.settings),
-        now=utcnow(),
-    )
+    db = db_session()
+    try:
+        result = services.verify_document(
+            db,
+            rt.store,
+            document_id,
+            trust_roots=trust_roots(rt.settings),
+            now=utcnow(),
+            actor=f"token:{current_token().id}",
+        )
+    except DocumentIntegrityFailed:
+        db.commit()  # the failed check is journaled before the refusal is answered
+        raise
+    db.commit()  # the read is journaled
     return {
         "document_id": document_id,
         "sha256": result.sha256,

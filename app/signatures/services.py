@@ -28,7 +28,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.archive.models import Document, DocumentKind
-from app.archive.services import deposit, get_document
+from app.archive.services import deposit, get_document, read_content
 from app.audit import services as audit
 from app.audit.models import AuditEvent
 from app.auth.models import User
@@ -1217,12 +1217,21 @@ def verify_bytes(
 
 
 def verify_document(
-    session: Session, store: BlobStore, document_id: int, *, trust_roots: list[bytes], now: datetime
+    session: Session,
+    store: BlobStore,
+    document_id: int,
+    *,
+    trust_roots: list[bytes],
+    now: datetime,
+    actor: str,
 ) -> Verification:
+    """Verify an archived PDF's signatures; its bytes are read through the archive's integrity
+    check (`DocumentIntegrityFailed`, journaled, when the blob is damaged or missing)."""
     document = get_document(session, document_id)
     if document.media_type != "application/pdf":
         raise NotAPdf(f"Le document n° {document_id} n'est pas un PDF.")
-    return verify_bytes(session, store.get(document.sha256), trust_roots=trust_roots, now=now)
+    data = read_content(session, store, document, actor=actor, now=now)
+    return verify_bytes(session, data, trust_roots=trust_roots, now=now)
 
 
 # --- evidence file (dossier de preuve) ------------------------------------------------------

@@ -16,6 +16,7 @@ from flask import (
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.archive.models import Document
+from app.archive.serving import document_response
 from app.auth.guards import current_user, require
 from app.auth.rules import Permission
 from app.db import utcnow
@@ -46,13 +47,12 @@ def _client_ip() -> str | None:
     return request.remote_addr
 
 
-def _pdf(document: Document, data: bytes, *, download: bool) -> Response:
-    response = Response(data, mimetype="application/pdf")
-    disposition = "attachment" if download else "inline"
-    response.headers["Content-Disposition"] = f'{disposition}; filename="{document.filename}"'
-    response.headers["ETag"] = f'"{document.sha256}"'
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+def _pdf(document: Document, *, actor: str, download: bool) -> Response:
+    """An archived PDF, read through the archive's integrity check (read journaled; a damaged
+    or missing blob is journaled and answered with the French 503 page)."""
+    return document_response(
+        db_session(), runtime().store, document, actor=actor, download=download
+    )
 
 
 @bp.route("/<token>", methods=["GET"])
@@ -118,7 +118,7 @@ def contract_pdf(token: str) -> Response:
     db = db_session()
     signer = services.find_signer(db, token, utcnow(), allow_signed=True)
     document = signer.request.contract_version.document
-    return _pdf(document, runtime().store.get(document.sha256), download=False)
+    return _pdf(document, actor=f"signer:{signer.id}", download=False)
 
 
 @bp.route("/<token>/cgv.pdf")
@@ -129,7 +129,8 @@ def cgv_pdf(token: str) -> Response:
         db, runtime().store, token, vendor_name=runtime().settings.vendor.legal_name, now=utcnow()
     )
     db.commit()
-    return _pdf(document, runtime().store.get(document.sha256), download=False)
+    signer = services.find_signer(db, token, utcnow(), allow_signed=True)
+    return _pdf(document, actor=f"signer:{signer.id}", download=False)
 
 
 @bp.route("/<token>", methods=["POST"])
@@ -291,15 +292,18 @@ def done(token: str) -> str | BaseResponse:
 @bp.route("/<token>/document-signe.pdf")
 def signed_pdf(token: str) -> Response:
     db = db_session()
-    document = services.signed_document_for(db, token, utcnow())
-    return _pdf(document, runtime().store.get(document.sha256), download=True)
+    now = utcnow()
+    document = services.signed_document_for(db, token, now)
+    signer = services.find_signer(db, token, now, allow_signed=True)
+    return _pdf(document, actor=f"signer:{signer.id}", download=True)
 
 
 @bp.route("/document/<token>")
 def download(token: str) -> Response:
     """The sealed PDF, from the link mailed to every signer at completion."""
     document = services.document_for_download_token(db_session(), token)
-    return _pdf(document, runtime().store.get(document.sha256), download=True)
+    # The holder of a completion link (any signer of the request): named by the link's hash.
+    return _pdf(document, actor=f"download-link:{token_hash(token)[:16]}", download=True)
 
 
 # --- sales and operators --------------------------------------------------------------------
@@ -366,11 +370,13 @@ def resend(request_id: int) -> BaseResponse:
 @require(Permission.VIEW_CONTRACTS)
 def evidence(request_id: int, fmt: str) -> Response:
     """The sealed evidence file (PDF) or its JSON form, for sales and archivists."""
-    document = services.evidence_file(db_session(), request_id, as_json=fmt == "json")
-    response = Response(runtime().store.get(document.sha256), mimetype=document.media_type)
-    response.headers["Content-Disposition"] = f'attachment; filename="{document.filename}"'
-    response.headers["ETag"] = f'"{document.sha256}"'
-    return response
+    db = db_session()
+    document = services.evidence_file(db, request_id, as_json=fmt == "json")
+    user = current_user()
+    assert user is not None  # the route's guard let a signed-in user through
+    return document_response(
+        db, runtime().store, document, actor=f"user:{user.id}", download=True, cache_control=None
+    )
 
 
 @requests_bp.route("/cachet-en-attente")

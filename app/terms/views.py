@@ -10,6 +10,7 @@ from datetime import date
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from app.archive.serving import document_response
 from app.auth.guards import current_user, require
 from app.auth.rules import Permission
 from app.clock import business_date
@@ -136,11 +137,16 @@ def pdf(label: str) -> Response:
         actor="system",
     )
     db.commit()
-    response = Response(rt.store.get(document.sha256), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{document.filename}"'
-    response.headers["ETag"] = f'"{document.sha256}"'
-    response.headers["Cache-Control"] = "public, max-age=86400, immutable"
-    return response
+    return document_response(
+        db,
+        rt.store,
+        document,
+        actor="public",
+        download=False,
+        cache_control="public, max-age=86400, immutable",
+        # Public text fetched by anyone: checked, but only a failed check is journaled.
+        journal_read=False,
+    )
 
 
 @bp.route("/accepter/<token>", methods=["GET"])

@@ -3,8 +3,9 @@ over the journal, and what an API read of a damaged document answers."""
 
 from __future__ import annotations
 
+import json
 import os
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -12,13 +13,25 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
 from app.archive import services as archive
-from app.archive.models import DocumentKind
+from app.archive.models import Document, DocumentKind
 from app.audit import services as audit
 from app.audit.models import AuditEvent
 from app.auth.models import Scope
+from app.contracts.services import Countersigner
 from app.db import transaction
+from app.signatures.models import RequestStatus, SignatureRequest
 from storage import FilesystemBlobStore
+from tests.integration.fixtures_security import (
+    make_client,
+    make_contract,
+    make_quote,
+    publish_short_cgv,
+    runtime,
+    send_contract,
+    sign_through_services,
+)
 from tests.integration.helpers import make_token
+from tests.integration.signed_fixtures import sign_completely
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -73,11 +86,138 @@ def test_scrub_reports_mismatch_missing_and_orphan(app: Flask) -> None:
     result = runner.invoke(args=["storage", "scrub"])
     assert result.exit_code == 1, result.output
     lines = result.stdout.splitlines()
-    assert f"ALTÉRÉ    {bad} (documents : {_bad_id})" in lines
+    assert f"ALTÉRÉ    {bad} (document n° {_bad_id})" in lines
     assert f"MANQUANT  {gone} (document n° {gone_id})" in lines
-    assert f"ORPHELIN  {orphan} (aucun document ne le référence)" in lines
+    assert f"ORPHELIN  {orphan} (ni document, ni révision de signature ne le référence)" in lines
     assert not any(_good in line for line in lines)
     assert "1 altéré(s), 1 manquant(s), 1 orphelin(s)" in result.stderr
+
+
+def _scrub(app: Flask) -> tuple[int, str]:
+    result = app.test_cli_runner().invoke(args=["storage", "scrub"])
+    return result.exit_code, result.stdout
+
+
+def test_scrub_is_silent_after_a_complete_signature_and_reports_a_true_orphan(
+    app: Flask,
+) -> None:
+    """The prepared PDF and the PDF after each signature are blobs of their own: evidence of
+    each step, named by the journal, never orphans."""
+    sign_completely(app)
+    code, output = _scrub(app)
+    assert code == 0, output
+    assert "Aucun problème" in output
+    assert not any(word in output for word in ("ORPHELIN", "MANQUANT", "ALTÉRÉ"))
+
+    orphan = runtime(app).store.put(b"ecrit par une transaction qui n'a pas abouti").sha256
+    code, output = _scrub(app)
+    assert code == 1
+    assert (
+        output.splitlines().count(
+            f"ORPHELIN  {orphan} (ni document, ni révision de signature ne le référence)"
+        )
+        == 1
+    )
+    assert sum("ORPHELIN" in line for line in output.splitlines()) == 1
+
+    # A lost intermediate revision is evidence lost: reported as missing, with who names it.
+    with transaction(runtime(app).session_factory) as session:
+        prepared = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "signature.requested")
+        ).one()
+        key = json.loads(prepared.details)["prepared_sha256"]
+    _blob_path(app, key).unlink()
+    code, output = _scrub(app)
+    assert code == 1
+    assert f"MANQUANT  {key} (journal n° {prepared.id} (signature.requested))" in output
+
+
+def test_scrub_is_silent_while_a_request_is_in_flight(app: Flask) -> None:
+    """Two signers: after the first, the request's current revision is no document yet."""
+    publish_short_cgv(app)
+    vendor = Countersigner(name="Søren Ødegård", email="soren@vendor.example")
+    contract_id = make_contract(app, make_quote(app, make_client(app)), vendor)
+    sign_through_services(app, send_contract(app, contract_id))
+    with transaction(runtime(app).session_factory) as session:
+        request = session.scalars(select(SignatureRequest)).one()
+        assert request.status is RequestStatus.PARTIALLY_SIGNED
+    code, output = _scrub(app)
+    assert code == 0, output
+
+
+def test_scrub_is_silent_after_a_retention_purge(app: Flask) -> None:
+    """A purged document's blob is deleted on purpose: not missing."""
+    document_id, _sha256 = _deposit(app, "FAC-7", b"%PDF-1.7 facture perimee" * 100)
+    with transaction(runtime(app).session_factory) as session:
+        document = session.get(Document, document_id)
+        assert document is not None
+        document.retention_until = date(2000, 1, 1)
+    purge = app.test_cli_runner().invoke(args=["jobs", "purge"])
+    assert purge.exit_code == 0, purge.output
+    with transaction(runtime(app).session_factory) as session:
+        document = session.get(Document, document_id)
+        assert document is not None and document.purged_at is not None
+    code, output = _scrub(app)
+    assert code == 0, output
+
+
+def test_revisions_are_purged_with_their_signed_contract_and_scrub_stays_silent(
+    app: Flask,
+) -> None:
+    """The intermediate revisions are kept as long as the signed contract, and no longer."""
+    signed = sign_completely(app)
+    store = runtime(app).store
+    with transaction(runtime(app).session_factory) as session:
+        (revisions,) = archive.revision_keys(session).values()
+        for document in session.scalars(
+            select(Document).where(Document.client_id == signed.client_id)
+        ):
+            document.retention_until = date(2000, 1, 1)
+    signed_sha = _sha256_of(app, signed.documents["signed"])
+    intermediate = set(revisions) - {signed_sha}
+    assert len(intermediate) == 2  # the certified PDF, then the client's signature
+    assert all(store.exists(key) for key in intermediate)
+
+    purge = app.test_cli_runner().invoke(args=["jobs", "purge"])
+    assert purge.exit_code == 0, purge.output
+    assert not any(store.exists(key) for key in intermediate | {signed_sha})
+    with transaction(runtime(app).session_factory) as session:
+        (event,) = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "signature.revisions_purged")
+        ).all()
+        assert event.subject_id == str(signed.request_id)
+        assert set(json.loads(event.details)["deleted_sha256"]) == intermediate
+        assert audit.verify_chain(session) == []
+    code, output = _scrub(app)
+    assert code == 0, output
+
+
+def test_revisions_of_a_cancelled_request_go_with_the_contract_document(app: Flask) -> None:
+    from app.signatures import services as signatures
+
+    publish_short_cgv(app)
+    client_id = make_client(app)
+    send_contract(app, make_contract(app, make_quote(app, client_id)))
+    with transaction(runtime(app).session_factory) as session:
+        request = session.scalars(select(SignatureRequest)).one()
+        prepared = request.current_sha256
+        assert prepared is not None
+        signatures.cancel(session, request.id, "Erreur de tarif", now=T0, actor="test")
+        for document in session.scalars(select(Document).where(Document.client_id == client_id)):
+            document.retention_until = date(2000, 1, 1)
+    assert runtime(app).store.exists(prepared)
+    purge = app.test_cli_runner().invoke(args=["jobs", "purge"])
+    assert purge.exit_code == 0, purge.output
+    assert not runtime(app).store.exists(prepared)
+    code, output = _scrub(app)
+    assert code == 0, output
+
+
+def _sha256_of(app: Flask, document_id: int) -> str:
+    with transaction(runtime(app).session_factory) as session:
+        document = session.get(Document, document_id)
+        assert document is not None
+        return document.sha256
 
 
 def test_api_read_of_corrupted_document_is_refused_and_journaled(

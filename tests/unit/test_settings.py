@@ -133,3 +133,41 @@ def test_vendor_bank_details_are_checked(tmp_path: Path, name: str, raw: str, me
     with pytest.raises(ConfigError) as info:
         Settings.from_env({"PARAPHE_INSTANCE_DIR": str(tmp_path), name: raw})
     assert len(info.value.problems) == 1 and info.value.problems[0].startswith(message)
+
+
+def test_a_timestamp_authority_needs_a_real_seal_certificate(tmp_path: Path) -> None:
+    """With a TSA the seal is B-LTA: the development seal, which publishes no revocation
+    information, would fail at every seal. The configuration is refused at start instead."""
+    env = {"PARAPHE_INSTANCE_DIR": str(tmp_path), "PARAPHE_TSA_URL": "http://tsa.example/"}
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env(env)
+    (problem,) = info.value.problems
+    assert problem.startswith("PARAPHE_TSA_URL demande un vrai certificat de cachet")
+    assert "PARAPHE_SEAL_PKCS12" in problem and "révocation" in problem
+
+    p12 = tmp_path / "cachet.p12"
+    p12.write_bytes(b"a PKCS#12 file")  # only its presence is checked at start
+    settings = Settings.from_env({**env, "PARAPHE_SEAL_PKCS12": str(p12)})
+    assert settings.tsa_url == "http://tsa.example/"
+    assert Settings.from_env({"PARAPHE_INSTANCE_DIR": str(tmp_path)}).tsa_url is None
+
+
+def test_the_command_line_exits_2_on_a_tsa_with_the_development_seal(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from app.cli import main
+
+    result = CliRunner().invoke(
+        main,
+        ["db", "check"],
+        env={
+            "PARAPHE_INSTANCE_DIR": str(tmp_path),
+            "PARAPHE_TSA_URL": "http://tsa.example/",
+            "DATABASE_URL": f"sqlite:///{tmp_path / 'paraphe.db'}",
+            "PARAPHE_SEAL_PKCS12": "",
+            "PARAPHE_SEAL_PKCS11_MODULE": "",
+        },
+    )
+    assert result.exit_code == 2, result.output
+    assert "Configuration invalide" in result.stderr
+    assert "PARAPHE_TSA_URL demande un vrai certificat de cachet" in result.stderr
