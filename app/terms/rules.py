@@ -301,11 +301,13 @@ def find_section(markdown: str, article: str) -> Section | None:
     wanted = _key(article).rstrip(".")
     for section in sections(markdown):
         title = _key(section.title)
-        if title == wanted or (
-            title.startswith(wanted) and not title[len(wanted) : len(wanted) + 1].isalnum()
-        ):
+        # « 7 » designates « 7. Prix » but not « 7.3. Pénalités » nor « 71. Divers »
+        if title.startswith(wanted) and _END_OF_NUMBER.match(title[len(wanted) :]):
             return section
     return None
+
+
+_END_OF_NUMBER = re.compile(r"[.)]?(\s|$)")
 
 
 def declared_penalty_problems(

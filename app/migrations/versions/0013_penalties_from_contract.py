@@ -44,6 +44,7 @@ _THREE_TIMES_LEGAL = re.compile(
     re.IGNORECASE,
 )
 _HEADING = re.compile(r"^\s{0,3}#{1,6}\s+(?P<title>.*?)\s*#*\s*$")
+_UNDERLINE = re.compile(r"^\s{0,3}(=+|-+)\s*$")
 
 
 def _stated(text: str) -> set[str]:
@@ -58,10 +59,19 @@ def _stated(text: str) -> set[str]:
 
 def _declared(body: str) -> tuple[str | None, str | None]:
     sections: list[tuple[str | None, list[str]]] = [(None, [])]
-    for line in body.splitlines():
+    lines = body.splitlines()
+    for index, line in enumerate(lines):
         match = _HEADING.match(line)
+        underlined = (
+            line.strip()
+            and index + 1 < len(lines)
+            and _UNDERLINE.match(lines[index + 1])
+            and not _UNDERLINE.match(line)
+        )
         if match:
             sections.append((match.group('title'), []))
+        elif underlined:
+            sections.append((line.strip(), []))
         sections[-1][1].append(line)
     stated = [(title, rule) for title, lines in sections for rule in _stated("\n".join(lines))]
     if len({rule for _title, rule in stated}) != 1:
