@@ -269,6 +269,7 @@ class PenaltyDeclaration:
     rule: LateInterestRule | None
     article: str | None
     indemnity: Decimal = LEGAL_MINIMUM_INDEMNITY
+    from_text: bool = False  # rule and article read from the text (``stated_penalties``)
 
 
 @dataclass(frozen=True)
@@ -337,7 +338,9 @@ def declared_penalty_problems(
             f"Le texte énonce un taux ({stated.rule.label}, article « {stated.article} ») : "
             "déclarez-le."
         )
-    if not indemnity.is_finite() or indemnity < LEGAL_MINIMUM_INDEMNITY:
+    if not indemnity.is_finite():
+        problems["recovery_indemnity"] = "Montant en euros attendu (ex. 40 ou 40,00)."
+    elif indemnity < LEGAL_MINIMUM_INDEMNITY:
         problems["recovery_indemnity"] = (
             "L'indemnité forfaitaire pour frais de recouvrement est d'au moins 40 € "
             "(article D441-5 du Code de commerce)."

@@ -63,7 +63,8 @@ def publish_version(
 ) -> CgvVersion:
     """Publish a version. ``penalties`` is legal's declaration of the late-payment terms,
     checked against the text (``rules.declared_penalty_problems``); without one (command
-    line, demo), they are read from the text, and contradictory articles are refused."""
+    line, demo) or when it says so (``from_text``), the rule and its article are read from
+    the text, and contradictory articles are refused."""
     errors: dict[str, str] = {}
     label = label.strip()
     if not label or len(label) > 20:
@@ -88,10 +89,16 @@ def publish_version(
             f"({latest.effective_date.isoformat()})."
         )
     if penalties is None:
+        penalties = rules.PenaltyDeclaration(None, None, from_text=True)
+    if penalties.from_text:
         stated, conflict = rules.stated_penalties(body_markdown)
         if conflict:
             errors["body_markdown"] = conflict
-        penalties = rules.PenaltyDeclaration(stated.rule, stated.article)
+        penalties = rules.PenaltyDeclaration(stated.rule, stated.article, penalties.indemnity)
+        if problem := rules.declared_penalty_problems("", None, None, penalties.indemnity).get(
+            "recovery_indemnity"
+        ):
+            errors["recovery_indemnity"] = problem
     else:
         article = (penalties.article or "").strip() or None
         penalties = rules.PenaltyDeclaration(penalties.rule, article, penalties.indemnity)
