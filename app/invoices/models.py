@@ -12,7 +12,7 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, event, inspect
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, event, false, inspect, text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.archive.models import Document
@@ -52,8 +52,8 @@ class BillingPlan(Base):
     # From the signed contract (``rules.penalty_terms``), never a default: the CGV version it
     # was signed under, or a particular term that overrides it; ``penalty_source`` says which.
     late_interest_rule: Mapped[LateInterestRule] = mapped_column(enum_column(LateInterestRule))
-    recovery_indemnity: Mapped[Decimal] = mapped_column(Amount())
-    penalty_source: Mapped[str] = mapped_column(String(300))
+    recovery_indemnity: Mapped[Decimal] = mapped_column(Amount(), server_default=text("'40.00'"))
+    penalty_source: Mapped[str] = mapped_column(String(300), server_default="")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -107,11 +107,13 @@ class Invoice(Base):
     payment_terms_days: Mapped[int]
     payment_method: Mapped[str] = mapped_column(String(100))
     late_interest_rule: Mapped[LateInterestRule] = mapped_column(enum_column(LateInterestRule))
-    recovery_indemnity: Mapped[Decimal] = mapped_column(Amount(), default=Decimal("40.00"))
-    penalty_source: Mapped[str] = mapped_column(String(300), default="")
+    recovery_indemnity: Mapped[Decimal] = mapped_column(
+        Amount(), default=Decimal("40.00"), server_default=text("'40.00'")
+    )
+    penalty_source: Mapped[str] = mapped_column(String(300), default="", server_default="")
     # Reverse charge (CGI art. 283-2): an EU business client outside France self-assesses
     # the VAT; every line is at 0 %, category AE. Its credit notes follow it.
-    reverse_charge: Mapped[bool] = mapped_column(default=False)
+    reverse_charge: Mapped[bool] = mapped_column(default=False, server_default=false())
     total_excl_vat: Mapped[Decimal] = mapped_column(Amount())
     total_vat: Mapped[Decimal] = mapped_column(Amount())
     total_incl_vat: Mapped[Decimal] = mapped_column(Amount())

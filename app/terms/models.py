@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Amount, Base, UTCDateTime
@@ -65,7 +65,9 @@ class CgvVersion(Base):
         enum_column(LateInterestRule)
     )
     penalty_article: Mapped[str | None] = mapped_column(String(200))
-    recovery_indemnity: Mapped[Decimal] = mapped_column(Amount(), default=Decimal("40.00"))
+    recovery_indemnity: Mapped[Decimal] = mapped_column(
+        Amount(), default=Decimal("40.00"), server_default=text("'40.00'")
+    )
 
 
 class CgvAcceptance(Base):

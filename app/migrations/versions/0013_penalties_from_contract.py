@@ -17,7 +17,6 @@ Create Date: 2026-12-05 01:30:00
 
 import re
 from collections.abc import Sequence
-from decimal import Decimal
 
 import sqlalchemy as sa
 from alembic import op
@@ -81,17 +80,26 @@ def _declared(body: str) -> tuple[str | None, str | None]:
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('cgv_versions', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('late_interest_rule', RULE, nullable=True))
-        batch_op.add_column(sa.Column('penalty_article', sa.String(length=200), nullable=True))
-        batch_op.add_column(sa.Column('recovery_indemnity', app.db.Amount(), nullable=True))
-    with op.batch_alter_table('billing_plans', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('recovery_indemnity', app.db.Amount(), nullable=True))
-        batch_op.add_column(sa.Column('penalty_source', sa.String(length=300), nullable=True))
-    with op.batch_alter_table('invoices', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('recovery_indemnity', app.db.Amount(), nullable=True))
-        batch_op.add_column(sa.Column('penalty_source', sa.String(length=300), nullable=True))
-        batch_op.add_column(sa.Column('reverse_charge', sa.Boolean(), nullable=True))
+    # Plain ALTER TABLE ADD COLUMN, NOT NULL with a default, never altered afterwards: a batch
+    # operation would rebuild these tables on SQLite, which rows of other tables reference
+    # (foreign keys are on).
+    forty = sa.text("'40.00'")
+    op.add_column('cgv_versions', sa.Column('late_interest_rule', RULE, nullable=True))
+    op.add_column('cgv_versions', sa.Column('penalty_article', sa.String(length=200), nullable=True))
+    for table in ('cgv_versions', 'billing_plans', 'invoices'):
+        op.add_column(
+            table,
+            sa.Column('recovery_indemnity', app.db.Amount(), nullable=False, server_default=forty),
+        )
+    for table in ('billing_plans', 'invoices'):
+        op.add_column(
+            table,
+            sa.Column('penalty_source', sa.String(length=300), nullable=False, server_default=''),
+        )
+    op.add_column(
+        'invoices',
+        sa.Column('reverse_charge', sa.Boolean(), nullable=False, server_default=sa.false()),
+    )
 
     bind = op.get_bind()
     cgv = sa.table(
@@ -103,7 +111,6 @@ def upgrade() -> None:
         sa.column('penalty_article', sa.String()),
         sa.column('recovery_indemnity', app.db.Amount()),
     )
-    forty = Decimal('40.00')
     found: dict[int, tuple[str, str | None, str | None]] = {}
     for version_id, label, body in bind.execute(sa.select(cgv.c.id, cgv.c.label, cgv.c.body_markdown)):
         rule, article = _declared(body)
@@ -111,7 +118,7 @@ def upgrade() -> None:
         bind.execute(
             cgv.update()
             .where(cgv.c.id == version_id)
-            .values(late_interest_rule=rule, penalty_article=article, recovery_indemnity=forty)
+            .values(late_interest_rule=rule, penalty_article=article)
         )
 
     plans = sa.table(
@@ -127,11 +134,12 @@ def upgrade() -> None:
         sa.column('contract_id', sa.Integer()),
         sa.column('version', sa.Integer()),
         sa.column('cgv_version_id', sa.Integer()),
+        sa.column('status', sa.String()),
     )
     for plan_id, contract_id in bind.execute(sa.select(plans.c.id, plans.c.contract_id)).all():
         cgv_id = bind.execute(
             sa.select(versions.c.cgv_version_id)
-            .where(versions.c.contract_id == contract_id)
+            .where(versions.c.contract_id == contract_id, versions.c.status == 'signed')
             .order_by(versions.c.version.desc())
             .limit(1)
         ).scalar()
@@ -148,28 +156,9 @@ def upgrade() -> None:
             .where(plans.c.id == plan_id)
             .values(
                 late_interest_rule=rule or 'ecb_plus_10',
-                recovery_indemnity=forty,
                 penalty_source=source[:300],
             )
         )
-
-    invoices = sa.table(
-        'invoices',
-        sa.column('recovery_indemnity', app.db.Amount()),
-        sa.column('penalty_source', sa.String()),
-        sa.column('reverse_charge', sa.Boolean()),
-    )
-    bind.execute(invoices.update().values(recovery_indemnity=forty, penalty_source='', reverse_charge=False))
-
-    with op.batch_alter_table('cgv_versions', schema=None) as batch_op:
-        batch_op.alter_column('recovery_indemnity', existing_type=app.db.Amount(), nullable=False)
-    with op.batch_alter_table('billing_plans', schema=None) as batch_op:
-        batch_op.alter_column('recovery_indemnity', existing_type=app.db.Amount(), nullable=False)
-        batch_op.alter_column('penalty_source', existing_type=sa.String(length=300), nullable=False)
-    with op.batch_alter_table('invoices', schema=None) as batch_op:
-        batch_op.alter_column('recovery_indemnity', existing_type=app.db.Amount(), nullable=False)
-        batch_op.alter_column('penalty_source', existing_type=sa.String(length=300), nullable=False)
-        batch_op.alter_column('reverse_charge', existing_type=sa.Boolean(), nullable=False)
 
 
 def downgrade() -> None:
