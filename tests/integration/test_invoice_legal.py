@@ -310,6 +310,8 @@ def test_an_eu_business_client_is_invoiced_under_the_reverse_charge(app: Flask) 
     assert root.findtext(tax + "ram:ExemptionReasonCode", namespaces=NS) == "VATEX-EU-AE"
     assert "Autoliquidation" in str(root.findtext(tax + "ram:ExemptionReason", namespaces=NS))
     assert root.findtext(tax + "ram:CalculatedAmount", namespaces=NS) == "0.00"
+    page = login_as(app, Role.ADMIN).get(f"/factures/{invoice_id}").get_data(as_text=True)
+    assert "Autoliquidation : facturée sans TVA française" in page
 
     with transaction(rt.session_factory) as session:
         original = services.get_invoice(session, invoice_id)
