@@ -127,11 +127,6 @@ class InvoiceDocument:
         return not self.reverse_charge and any(v.rate == 0 for v in self.vat_breakdown)
 
     @property
-    def vat_category(self) -> str:
-        """The one VAT category of a reverse-charged document, else per rate (``_category``)."""
-        return "AE" if self.reverse_charge else ""
-
-    @property
     def seller_iban_display(self) -> str:
         """The IBAN in groups of four, as banks print it."""
         iban = self.seller_iban or ""
@@ -416,8 +411,11 @@ def _date(parent: etree._Element, tag: str, value: date) -> None:
 
 
 def _category(rate: Decimal, doc: InvoiceDocument) -> str:
-    """UNTDID 5305: AE (reverse charge) for a reverse-charged document, else S or E."""
-    return doc.vat_category or ("S" if rate > 0 else "E")
+    """UNTDID 5305: AE (reverse charge) on every line of a reverse-charged document, else S
+    (standard) or E (exempt) by rate."""
+    if doc.reverse_charge:
+        return "AE"
+    return "S" if rate > 0 else "E"
 
 
 def _party(

@@ -97,6 +97,17 @@ def without_contract_penalties() -> rules.PenaltyTerms:
     )
 
 
+def _penalties_of(plan: BillingPlan | None, contract: Contract | None) -> rules.PenaltyTerms:
+    """An invoice's late-payment terms: its plan's, else its contract's, else the law's."""
+    if plan is not None:
+        return rules.PenaltyTerms(
+            plan.late_interest_rule, plan.recovery_indemnity, plan.penalty_source
+        )
+    if contract is not None:
+        return contract_penalties(contract)
+    return without_contract_penalties()
+
+
 def require_signed(contract: Contract) -> None:
     if not contract.versions or contract.latest.status != VersionStatus.SIGNED:
         raise ContractNotSigned(
@@ -303,16 +314,8 @@ def issue_invoice(
         require_signed(contract)
         if contract.client_id != client.id:
             raise InvoiceInvalid({"contract": "Ce contrat appartient à un autre client."})
-    if penalties is not None:
-        pass
-    elif plan is not None:
-        penalties = rules.PenaltyTerms(
-            plan.late_interest_rule, plan.recovery_indemnity, plan.penalty_source
-        )
-    elif contract is not None:
-        penalties = contract_penalties(contract)
-    else:
-        penalties = without_contract_penalties()
+    if penalties is None:
+        penalties = _penalties_of(plan, contract)
     pending = _pending_charges(session, client.id)
     reverse_charge = rules.reverse_charge_applies(client.country, client.vat_number)
     lines = rules.reverse_charged(

@@ -338,13 +338,20 @@ def declared_penalty_problems(
             f"Le texte énonce un taux ({stated.rule.label}, article « {stated.article} ») : "
             "déclarez-le."
         )
+    if problem := indemnity_problem(indemnity):
+        problems["recovery_indemnity"] = problem
+    return problems
+
+
+def indemnity_problem(indemnity: Decimal) -> str | None:
+    """The recovery indemnity is an amount in euros of at least the legal 40 € (D441-5)."""
     if not indemnity.is_finite():
-        problems["recovery_indemnity"] = "Montant en euros attendu (ex. 40 ou 40,00)."
-    elif indemnity < LEGAL_MINIMUM_INDEMNITY:
-        problems["recovery_indemnity"] = (
+        return "Montant en euros attendu (ex. 40 ou 40,00)."
+    if indemnity < LEGAL_MINIMUM_INDEMNITY:
+        return (
             "L'indemnité forfaitaire pour frais de recouvrement est d'au moins 40 € "
             "(article D441-5 du Code de commerce)."
         )
-    elif indemnity > Decimal("10000") or indemnity != indemnity.quantize(Decimal("0.01")):
-        problems["recovery_indemnity"] = "Montant en euros, au centime près (au plus 10 000 €)."
-    return problems
+    if indemnity > Decimal("10000") or indemnity != indemnity.quantize(Decimal("0.01")):
+        return "Montant en euros, au centime près (au plus 10 000 €)."
+    return None

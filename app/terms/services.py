@@ -95,9 +95,7 @@ def publish_version(
         if conflict:
             errors["body_markdown"] = conflict
         penalties = rules.PenaltyDeclaration(stated.rule, stated.article, penalties.indemnity)
-        if problem := rules.declared_penalty_problems("", None, None, penalties.indemnity).get(
-            "recovery_indemnity"
-        ):
+        if problem := rules.indemnity_problem(penalties.indemnity):
             errors["recovery_indemnity"] = problem
     else:
         article = (penalties.article or "").strip() or None
