@@ -26,7 +26,7 @@ from app.quotes.rules import (
     round_money,
 )
 from app.terms.models import LateInterestRule
-from app.terms.rules import stated_rule
+from app.terms.rules import LEGAL_MINIMUM_INDEMNITY, stated_rule
 
 MAX_LINES = 200
 MAX_PAYMENT_DAYS = 60  # Code de commerce L441-10: at most 60 days from the invoice date
@@ -212,8 +212,7 @@ def reverse_charged(lines: Sequence[LineInput], reverse_charge: bool) -> list[Li
 
 # --- payment follow-up ------------------------------------------------------------------
 
-RECOVERY_INDEMNITY = Decimal("40.00")  # Code de commerce L441-10, D441-5: per unpaid invoice
-LEGAL_MINIMUM_INDEMNITY = RECOVERY_INDEMNITY
+RECOVERY_INDEMNITY = LEGAL_MINIMUM_INDEMNITY  # C. com. L441-10, D441-5: per unpaid invoice
 REJECTED_DEBIT_FEE = Decimal("25.00")
 REMINDER_STEPS = (1, 15, 30)  # days late at which a reminder goes out
 

@@ -1158,5 +1158,6 @@ def change_plan_line(
             contract=contract,
             payment_terms_days=plan.payment_terms_days,
             payment_method=plan.payment_method,
+            penalties=_penalties_of(plan, None),
         )
     return PlanChange(charge=charge, invoice=invoice)
