@@ -40,7 +40,7 @@ from app.errors import DomainError
 from app.signatures.commands import signatures_group
 from app.signatures.seal_commands import seal_group
 from app.terms import services as terms
-from app.terms.models import VersionKind
+from app.terms.models import CgvVersion, VersionKind
 from app.wiring import Runtime
 
 
@@ -178,6 +178,17 @@ def cgv_group() -> None:
     """Versions des CGV."""
 
 
+def _penalties_read(version: CgvVersion) -> str:
+    """What the command read of late payment in the text: to check before contracts use it."""
+    rule = version.late_interest_rule
+    if rule is None:
+        stated = "aucun taux énoncé, le taux de l'article L441-10 du Code de commerce s'appliquera"
+    else:
+        where = f" (article « {version.penalty_article} »)" if version.penalty_article else ""
+        stated = f"{rule.label}{where}"
+    return f"Pénalités de retard lues dans le texte : {stated}."
+
+
 @cgv_group.command("publish")
 @click.option("--label", required=True, help="ex. 2.3")
 @click.option("--effective", "effective", required=True, type=click.DateTime(["%Y-%m-%d"]))
@@ -204,6 +215,7 @@ def cgv_publish(
                 actor="cli",
             )
             click.echo(f"CGV version {version.label} publiée (SHA-256 {version.sha256}).")
+            click.echo(_penalties_read(version))
     except DomainError as exc:
         raise click.ClickException(exc.detail) from exc
 

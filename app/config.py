@@ -8,10 +8,12 @@ overrides them through environment variables documented in the README.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -51,6 +53,18 @@ class VendorIdentity:
     # invoice with an exempt base (CGI ann. II art. 242 nonies A, I-13°), and BT-120 of the
     # XML. The default suits the usual case, training days of a registered training body.
     vat_exemption_reason: str = "Exonération de TVA, article 261-4-4° a du CGI"
+    # What Code de commerce R123-237 requires on every invoice of a registered company: its
+    # legal form, share capital and registration (RCS, the city of the registry, and the
+    # SIREN as number). Printed on invoices and credit notes, and BT-33 of the XML.
+    legal_form: str = "SAS"
+    share_capital: Decimal = Decimal("10000.00")
+    rcs_city: str = "Paris"
+
+    @property
+    def rcs(self) -> str:
+        """« RCS Paris 732 829 320 »: the registry's city and the SIREN, grouped by three."""
+        grouped = " ".join(self.siren[i : i + 3] for i in range(0, len(self.siren), 3))
+        return f"RCS {self.rcs_city} {grouped}"
 
 
 @dataclass(frozen=True)
@@ -239,6 +253,8 @@ class Settings:
                 "(10 à 200 caractères), ex. « Exonération de TVA, article 261-4-4° a du CGI »"
             )
 
+        legal_form, share_capital, rcs_city = _legal_identity(env, problems)
+
         if problems:
             raise ConfigError(problems)
 
@@ -255,6 +271,9 @@ class Settings:
             bic=bic,
             vat_on_debits=vat_on_debits,
             vat_exemption_reason=exemption,
+            legal_form=legal_form,
+            share_capital=share_capital,
+            rcs_city=rcs_city,
         )
         return cls(
             instance_dir=instance_dir,
@@ -320,6 +339,54 @@ def _bank_details(env: Mapping[str, str], problems: list[str]) -> tuple[str, str
     except SchwiftyException:
         problems.append("PARAPHE_VENDOR_BIC : BIC invalide (8 ou 11 caractères, ex. AGRIFRPP)")
         return iban, None
+
+
+_LEGAL_FORM = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ .'’-]{1,59}")
+_RCS_CITY = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ .'’-]{1,59}")
+MAX_SHARE_CAPITAL = Decimal("1e15")
+
+
+def _legal_identity(env: Mapping[str, str], problems: list[str]) -> tuple[str, Decimal, str]:
+    """The vendor's legal form, share capital and RCS registry city (C. com. R123-237),
+    printed on every invoice: a wrong value is a wrong legal mention on each of them."""
+    from app.clients.rules import is_valid_siren
+
+    legal_form = " ".join(env.get("PARAPHE_VENDOR_LEGAL_FORM", VendorIdentity.legal_form).split())
+    if not _LEGAL_FORM.fullmatch(legal_form):
+        problems.append(
+            "PARAPHE_VENDOR_LEGAL_FORM : la forme juridique de l'éditeur (2 à 60 lettres), "
+            "ex. SAS, SARL, SA"
+        )
+    capital_raw = env.get("PARAPHE_VENDOR_SHARE_CAPITAL", str(VendorIdentity.share_capital))
+    capital = VendorIdentity.share_capital
+    try:
+        capital = Decimal(capital_raw.strip().replace(" ", "").replace(",", "."))
+        if not (
+            capital.is_finite()
+            and Decimal("1") <= capital < MAX_SHARE_CAPITAL
+            and capital == capital.quantize(Decimal("0.01"))
+        ):
+            raise InvalidOperation
+        capital = capital.quantize(Decimal("0.01"))
+    except InvalidOperation:
+        problems.append(
+            "PARAPHE_VENDOR_SHARE_CAPITAL : le capital social en euros, positif, au centime "
+            "près (ex. 10000 ou 10000,50)"
+        )
+        capital = VendorIdentity.share_capital
+    rcs_city = " ".join(env.get("PARAPHE_VENDOR_RCS_CITY", VendorIdentity.rcs_city).split())
+    if not _RCS_CITY.fullmatch(rcs_city):
+        problems.append(
+            "PARAPHE_VENDOR_RCS_CITY : la ville du greffe où l'éditeur est immatriculé au RCS "
+            "(2 à 60 lettres), ex. Paris"
+        )
+    siren = env.get("PARAPHE_VENDOR_SIREN", VendorIdentity.siren)
+    if not is_valid_siren(siren):
+        problems.append(
+            "PARAPHE_VENDOR_SIREN : SIREN invalide (9 chiffres, clé de Luhn), il est aussi le "
+            "numéro d'immatriculation au RCS imprimé sur les factures"
+        )
+    return legal_form, capital, rcs_city
 
 
 _FLAG_VALUES = {

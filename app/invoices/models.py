@@ -12,13 +12,16 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, event, inspect
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, event, false, inspect, text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.archive.models import Document
 from app.clients.models import Client
 from app.db import Amount, Base, UTCDateTime
 from app.enums import enum_column
+from app.terms.models import LateInterestRule
+
+__all__ = ["LateInterestRule"]  # defined with the CGV versions that state it; used here too
 
 
 class BillingFrequency(StrEnum):
@@ -28,21 +31,6 @@ class BillingFrequency(StrEnum):
     @property
     def label(self) -> str:
         return {"monthly": "mensuelle", "annual": "annuelle"}[self.value]
-
-
-class LateInterestRule(StrEnum):
-    ECB_PLUS_10 = "ecb_plus_10"
-    THREE_TIMES_LEGAL = "three_times_legal"
-
-    @property
-    def label(self) -> str:
-        return {
-            "ecb_plus_10": (
-                "taux d'intérêt appliqué par la Banque centrale européenne à son opération de "
-                "refinancement la plus récente, majoré de 10 points de pourcentage"
-            ),
-            "three_times_legal": "trois fois le taux d'intérêt légal",
-        }[self.value]
 
 
 class BillingPlan(Base):
@@ -61,9 +49,11 @@ class BillingPlan(Base):
     start_date: Mapped[date]
     payment_terms_days: Mapped[int] = mapped_column(default=30)
     payment_method: Mapped[str] = mapped_column(String(100), default="Virement bancaire")
-    late_interest_rule: Mapped[LateInterestRule] = mapped_column(
-        enum_column(LateInterestRule), default=LateInterestRule.THREE_TIMES_LEGAL
-    )
+    # From the signed contract (``rules.penalty_terms``), never a default: the CGV version it
+    # was signed under, or a particular term that overrides it; ``penalty_source`` says which.
+    late_interest_rule: Mapped[LateInterestRule] = mapped_column(enum_column(LateInterestRule))
+    recovery_indemnity: Mapped[Decimal] = mapped_column(Amount(), server_default=text("'40.00'"))
+    penalty_source: Mapped[str] = mapped_column(String(300), server_default="")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
@@ -117,6 +107,13 @@ class Invoice(Base):
     payment_terms_days: Mapped[int]
     payment_method: Mapped[str] = mapped_column(String(100))
     late_interest_rule: Mapped[LateInterestRule] = mapped_column(enum_column(LateInterestRule))
+    recovery_indemnity: Mapped[Decimal] = mapped_column(
+        Amount(), default=Decimal("40.00"), server_default=text("'40.00'")
+    )
+    penalty_source: Mapped[str] = mapped_column(String(300), default="", server_default="")
+    # Reverse charge (CGI art. 283-2): an EU business client outside France self-assesses
+    # the VAT; every line is at 0 %, category AE. Its credit notes follow it.
+    reverse_charge: Mapped[bool] = mapped_column(default=False, server_default=false())
     total_excl_vat: Mapped[Decimal] = mapped_column(Amount())
     total_vat: Mapped[Decimal] = mapped_column(Amount())
     total_incl_vat: Mapped[Decimal] = mapped_column(Amount())

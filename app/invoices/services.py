@@ -67,6 +67,48 @@ from storage import BlobStore
 DEFAULT_PAYMENT_METHOD = "Virement bancaire"
 
 
+def contract_penalties(contract: Contract) -> rules.PenaltyTerms:
+    """The late-payment terms of a signed contract: its particular terms as printed in the
+    signed version (the quote's free text, then the clauses), else its CGV version's
+    declaration (``rules.penalty_terms`` writes the rule down)."""
+    signed = contract.latest
+    cgv = signed.cgv_version
+    free_text = signed.printed_quote.particular_terms
+    terms, problem = rules.penalty_terms(
+        rules.CgvPenalties(
+            cgv.label, cgv.late_interest_rule, cgv.penalty_article, cgv.recovery_indemnity
+        ),
+        [
+            *((("Conditions particulières", free_text),) if free_text.strip() else ()),
+            *((clause.title, clause.body_markdown) for clause in signed.clauses),
+        ],
+    )
+    if problem:
+        raise InvoiceInvalid({"contract": problem})
+    assert terms is not None
+    return terms
+
+
+def without_contract_penalties() -> rules.PenaltyTerms:
+    """An invoice outside any contract: the law's rate and indemnity, said as such."""
+    return rules.PenaltyTerms(
+        LateInterestRule.ECB_PLUS_10,
+        rules.RECOVERY_INDEMNITY,
+        "sans contrat : article L441-10 du Code de commerce",
+    )
+
+
+def _penalties_of(plan: BillingPlan | None, contract: Contract | None) -> rules.PenaltyTerms:
+    """An invoice's late-payment terms: its plan's, else its contract's, else the law's."""
+    if plan is not None:
+        return rules.PenaltyTerms(
+            plan.late_interest_rule, plan.recovery_indemnity, plan.penalty_source
+        )
+    if contract is not None:
+        return contract_penalties(contract)
+    return without_contract_penalties()
+
+
 def require_signed(contract: Contract) -> None:
     if not contract.versions or contract.latest.status != VersionStatus.SIGNED:
         raise ContractNotSigned(
@@ -84,15 +126,16 @@ def create_billing_plan(
     actor: str,
     payment_terms_days: int = 30,
     payment_method: str = DEFAULT_PAYMENT_METHOD,
-    late_interest_rule: LateInterestRule = LateInterestRule.THREE_TIMES_LEGAL,
     lines: Sequence[LineInput] | None = None,
     setup_fees: Sequence[tuple[LineInput, str]] = (),
 ) -> BillingPlan:
-    """A plan for a signed contract; lines default to the contract's quote lines.
+    """A plan for a signed contract; lines default to the contract's quote lines. Its
+    late-payment terms are the signed contract's (``contract_penalties``).
 
     ``setup_fees``: one-off instalments, each with the period (AAAA-MM) whose invoice bills
     it, e.g. 50 % of the setup fee with the first period and 50 % three months later."""
     require_signed(contract)
+    penalties = contract_penalties(contract)
     if lines is None:
         lines = [
             LineInput(q.designation, q.quantity, q.unit_price, q.vat_rate)
@@ -121,7 +164,9 @@ def create_billing_plan(
         start_date=start_date,
         payment_terms_days=payment_terms_days,
         payment_method=payment_method,
-        late_interest_rule=late_interest_rule,
+        late_interest_rule=penalties.rule,
+        recovery_indemnity=penalties.indemnity,
+        penalty_source=penalties.source,
         active=True,
         created_at=now,
         lines=[
@@ -262,23 +307,30 @@ def issue_invoice(
     contract: Contract | None = None,
     payment_terms_days: int = 30,
     payment_method: str = DEFAULT_PAYMENT_METHOD,
-    late_interest_rule: LateInterestRule = LateInterestRule.THREE_TIMES_LEGAL,
     created_by_id: int | None = None,
     plan: BillingPlan | None = None,
     period: str | None = None,
     notes: str = "",
+    penalties: rules.PenaltyTerms | None = None,
 ) -> Invoice:
     """Check everything, then take the number and insert the invoice, in the caller's
-    transaction. Raises before any number is taken when the input is refused."""
+    transaction. Raises before any number is taken when the input is refused.
+
+    Late-payment terms: ``penalties`` when given, else the plan's, else the contract's,
+    else the law's. An EU business client outside France is invoiced under the reverse
+    charge: every line at 0 %."""
     if contract is not None:
         require_signed(contract)
         if contract.client_id != client.id:
             raise InvoiceInvalid({"contract": "Ce contrat appartient à un autre client."})
+    if penalties is None:
+        penalties = _penalties_of(plan, contract)
     pending = _pending_charges(session, client.id)
-    lines = [
-        *lines,
-        *(LineInput(c.designation, Decimal("1"), c.amount, c.vat_rate) for c in pending),
-    ]
+    reverse_charge = rules.reverse_charge_applies(client.country, client.vat_number)
+    lines = rules.reverse_charged(
+        [*lines, *(LineInput(c.designation, Decimal("1"), c.amount, c.vat_rate) for c in pending)],
+        reverse_charge,
+    )
     totals, problems = rules.check_lines(lines)
     if problem := rules.payment_terms_problem(payment_terms_days):
         problems["payment_terms_days"] = problem
@@ -300,7 +352,10 @@ def issue_invoice(
         due_on=rules.due_date(issued_on, payment_terms_days),
         payment_terms_days=payment_terms_days,
         payment_method=payment_method.strip(),
-        late_interest_rule=late_interest_rule,
+        late_interest_rule=penalties.rule,
+        recovery_indemnity=penalties.indemnity,
+        penalty_source=penalties.source,
+        reverse_charge=reverse_charge,
         total_excl_vat=totals.total_excl_vat,
         total_vat=totals.total_vat,
         total_incl_vat=totals.total_incl_vat,
@@ -368,7 +423,6 @@ def issue_period_invoice(
         contract=contract,
         payment_terms_days=plan.payment_terms_days,
         payment_method=plan.payment_method,
-        late_interest_rule=plan.late_interest_rule,
         plan=plan,
         period=str(parsed),
         notes="\n".join(r.formula for r in revisions),
@@ -473,6 +527,7 @@ def issue_credit_note(
             LineInput(line.designation, line.quantity, line.unit_price, line.vat_rate)
             for line in invoice.lines
         ]
+    lines = rules.reverse_charged(lines, invoice.reverse_charge)  # credits what was invoiced
     totals, problems = rules.check_lines(lines)
     if not reason.strip():
         problems["reason"] = "Le motif de l'avoir est obligatoire."
@@ -865,7 +920,7 @@ def overdue_invoices(session: Session, as_of: date) -> list[Overdue]:
                 days_late=days,
                 rate=rate,
                 interest=rules.late_interest(due, rate, days),
-                indemnity=rules.RECOVERY_INDEMNITY,
+                indemnity=invoice.recovery_indemnity,
             )
         )
     return rows
@@ -1164,6 +1219,6 @@ def change_plan_line(
             contract=contract,
             payment_terms_days=plan.payment_terms_days,
             payment_method=plan.payment_method,
-            late_interest_rule=plan.late_interest_rule,
+            penalties=_penalties_of(plan, None),
         )
     return PlanChange(charge=charge, invoice=invoice)

@@ -1,12 +1,21 @@
-from wtforms import DateField, RadioField, StringField, TextAreaField
+from wtforms import DateField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.forms import FrenchForm
-from app.terms.models import VersionKind
+from app.terms.models import LateInterestRule, VersionKind
 from app.terms.services import KIND_LABELS, KIND_RULES
 
 _REQUIRED = "Ce champ est obligatoire."
+FROM_TEXT = "texte"
+SILENT = "aucun"
+PENALTY_CHOICES = [
+    SelectChoice(FROM_TEXT, "Lire le taux dans le texte (l'article qui l'énonce est retenu)"),
+    *(SelectChoice(rule.value, rule.label.capitalize()) for rule in LateInterestRule),
+    SelectChoice(
+        SILENT, "Ces CGV ne fixent pas de taux (taux de l'article L441-10 du Code de commerce)"
+    ),
+]
 
 
 class CgvVersionForm(FrenchForm):
@@ -37,4 +46,17 @@ class CgvVersionForm(FrenchForm):
     body_markdown = TextAreaField(
         "Texte des CGV (Markdown : # titres, ## articles)",
         validators=[DataRequired("Le texte des CGV est vide."), Length(max=500_000)],
+    )
+    late_interest_rule = SelectField(
+        "Taux des pénalités de retard que ces CGV énoncent",
+        choices=PENALTY_CHOICES,
+        default=FROM_TEXT,
+    )
+    penalty_article = StringField(
+        "Article qui l'énonce (ex. 7.3)", validators=[Optional(), Length(max=200)]
+    )
+    recovery_indemnity = StringField(
+        "Indemnité forfaitaire pour frais de recouvrement, par facture impayée (€)",
+        default="40",
+        validators=[Optional(), Length(max=20)],
     )

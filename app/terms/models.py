@@ -1,18 +1,37 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.db import Base, UTCDateTime
+from app.db import Amount, Base, UTCDateTime
 from app.enums import enum_column
 
 
 class VersionKind(StrEnum):
     MINOR = "minor"  # wording only: opposable once notified and effective
     MATERIAL = "material"  # money, duration, termination: opposable only once accepted
+
+
+class LateInterestRule(StrEnum):
+    """How late-payment interest is computed (Code de commerce L441-10): stated by the CGV
+    version a contract is signed under, or by a particular term that overrides it."""
+
+    ECB_PLUS_10 = "ecb_plus_10"
+    THREE_TIMES_LEGAL = "three_times_legal"
+
+    @property
+    def label(self) -> str:
+        return {
+            "ecb_plus_10": (
+                "taux d'intérêt appliqué par la Banque centrale européenne à son opération de "
+                "refinancement la plus récente, majoré de 10 points de pourcentage"
+            ),
+            "three_times_legal": "trois fois le taux d'intérêt légal",
+        }[self.value]
 
 
 class AcceptanceMethod(StrEnum):
@@ -38,6 +57,17 @@ class CgvVersion(Base):
     published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # The PDF/A rendered once at publication and archived (kind cgv, no client).
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    # What the version says of late payment, declared at publication and checked against
+    # the text (``rules.stated_penalties``): the rule of late interest (None: the version
+    # states none, so the rate of Code de commerce L441-10 applies), the article that says
+    # it, and the fixed recovery indemnity per unpaid invoice (at least 40 €, D441-5).
+    late_interest_rule: Mapped[LateInterestRule | None] = mapped_column(
+        enum_column(LateInterestRule)
+    )
+    penalty_article: Mapped[str | None] = mapped_column(String(200))
+    recovery_indemnity: Mapped[Decimal] = mapped_column(
+        Amount(), default=Decimal("40.00"), server_default=text("'40.00'")
+    )
 
 
 class CgvAcceptance(Base):

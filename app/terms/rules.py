@@ -19,11 +19,13 @@ bind the client on a date, the latest in that order wins: accepting an older ver
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
-from app.terms.models import VersionKind
+from app.terms.models import LateInterestRule, VersionKind
 
 
 @dataclass(frozen=True)
@@ -200,3 +202,156 @@ def compare_articles(old: str, new: str) -> list[ArticleDiff]:
         for b in right[j1:j2]:
             result.append(ArticleDiff("added", None, b, (), _whole(b, True)))
     return result
+
+
+# --- What a version says of late payment ------------------------------------------------------
+
+LEGAL_MINIMUM_INDEMNITY = Decimal("40.00")  # Code de commerce D441-5, per unpaid invoice
+
+_ECB_PLUS_10 = re.compile(
+    r"(banque\s+centrale\s+europ[ée]enne|\bBCE\b)[^.]{0,250}?"
+    r"(major[ée]e?s?|augment[ée]e?s?|plus|\+)\s*(de\s+)?(dix|10)\s*(\(10\)\s*)?points?",
+    re.IGNORECASE,
+)
+_THREE_TIMES_LEGAL = re.compile(
+    r"(?P<floor>(inf[ée]rieure?s?|moins)\s+(à|de)\s+)?"
+    r"(trois|3)\s*(\(3\)\s*)?fois\s+(le\s+)?taux\s+(de\s+l['’]\s*|d['’]\s*)?"
+    r"int[ée]r[êe]ts?\s+l[ée]gal",
+    re.IGNORECASE,
+)
+
+
+def stated_rule(text: str) -> set[LateInterestRule]:
+    """The late-interest rules a passage states. "ECB + 10 points, never less than three
+    times the legal rate" states ECB + 10 (the floor is the law's, L441-10): a "three times"
+    preceded by "inférieur à" / "moins de" is a floor, not a rule."""
+    found: set[LateInterestRule] = set()
+    flat = " ".join(text.split())
+    if _ECB_PLUS_10.search(flat):
+        found.add(LateInterestRule.ECB_PLUS_10)
+    if any(m.group("floor") is None for m in _THREE_TIMES_LEGAL.finditer(flat)):
+        found.add(LateInterestRule.THREE_TIMES_LEGAL)
+    return found
+
+
+@dataclass(frozen=True)
+class Section:
+    title: str
+    text: str
+
+
+def sections(markdown: str) -> list[Section]:
+    """The body cut at every heading, whatever its level (``### 7.3. Pénalités``): the
+    smallest unit a penalty rule can be cited by."""
+    from markdown_it import MarkdownIt
+
+    lines = markdown.splitlines()
+    tokens = MarkdownIt("commonmark").parse(markdown)
+    starts = [
+        (token.map[0], tokens[i + 1].content.strip())
+        for i, token in enumerate(tokens)
+        if token.type == "heading_open" and token.map
+    ]
+    found = []
+    if not starts or starts[0][0] > 0:
+        found.append(Section(PREAMBLE, "\n".join(lines[: starts[0][0] if starts else None])))
+    for n, (start, title) in enumerate(starts):
+        end = starts[n + 1][0] if n + 1 < len(starts) else len(lines)
+        found.append(Section(title, "\n".join(lines[start:end])))
+    return found
+
+
+@dataclass(frozen=True)
+class PenaltyDeclaration:
+    """What legal declares at publication: the rule (None: the version states none), the
+    article that states it, the recovery indemnity per unpaid invoice."""
+
+    rule: LateInterestRule | None
+    article: str | None
+    indemnity: Decimal = LEGAL_MINIMUM_INDEMNITY
+    from_text: bool = False  # rule and article read from the text (``stated_penalties``)
+
+
+@dataclass(frozen=True)
+class StatedPenalties:
+    """What a version states: the rule (None when it states none) and where."""
+
+    rule: LateInterestRule | None
+    article: str | None
+
+
+def stated_penalties(markdown: str) -> tuple[StatedPenalties, str | None]:
+    """The rule the body states and the article that states it, or a problem (French) when
+    two articles state different rules: a contract cannot say both."""
+    stated = [(s.title, rule) for s in sections(markdown) for rule in stated_rule(s.text)]
+    rules = {rule for _title, rule in stated}
+    if len(rules) > 1:
+        where = " ; ".join(f"« {title} » : {rule.label}" for title, rule in stated)
+        return StatedPenalties(None, None), (
+            f"Le texte énonce deux taux de pénalités de retard contradictoires ({where})."
+        )
+    if not stated:
+        return StatedPenalties(None, None), None
+    title, rule = stated[0]
+    return StatedPenalties(rule, None if title == PREAMBLE else title), None
+
+
+def find_section(markdown: str, article: str) -> Section | None:
+    """The section an article reference designates: its whole title, or the start of it
+    (« 7.3 » designates « 7.3. PÉNALITÉS DE RETARD »), case and spaces aside."""
+    wanted = _key(article).rstrip(".")
+    for section in sections(markdown):
+        title = _key(section.title)
+        # « 7 » designates « 7. Prix » but not « 7.3. Pénalités » nor « 71. Divers »
+        if title.startswith(wanted) and _END_OF_NUMBER.match(title[len(wanted) :]):
+            return section
+    return None
+
+
+_END_OF_NUMBER = re.compile(r"[.)]?(\s|$)")
+
+
+def declared_penalty_problems(
+    markdown: str, rule: LateInterestRule | None, article: str | None, indemnity: Decimal
+) -> dict[str, str]:
+    """What is wrong with a declaration made at publication, by field: the article must
+    exist and state the declared rule; a version declared silent must state no rule; the
+    indemnity is at least the legal 40 €."""
+    problems: dict[str, str] = {}
+    stated, conflict = stated_penalties(markdown)
+    if conflict:
+        problems["late_interest_rule"] = conflict
+    elif article:
+        section = find_section(markdown, article)
+        if section is None:
+            problems["penalty_article"] = f"Aucun article « {article} » dans le texte des CGV."
+        elif rule is None:
+            problems["late_interest_rule"] = "Choisissez le taux que cet article énonce."
+        elif rule not in stated_rule(section.text):
+            problems["penalty_article"] = (
+                f"L'article « {section.title} » n'énonce pas ce taux ({rule.label})."
+            )
+    elif rule is not None:
+        problems["penalty_article"] = "Indiquez l'article des CGV qui énonce ce taux."
+    elif stated.rule is not None:
+        problems["late_interest_rule"] = (
+            f"Le texte énonce un taux ({stated.rule.label}, article « {stated.article} ») : "
+            "déclarez-le."
+        )
+    if problem := indemnity_problem(indemnity):
+        problems["recovery_indemnity"] = problem
+    return problems
+
+
+def indemnity_problem(indemnity: Decimal) -> str | None:
+    """The recovery indemnity is an amount in euros of at least the legal 40 € (D441-5)."""
+    if not indemnity.is_finite():
+        return "Montant en euros attendu (ex. 40 ou 40,00)."
+    if indemnity < LEGAL_MINIMUM_INDEMNITY:
+        return (
+            "L'indemnité forfaitaire pour frais de recouvrement est d'au moins 40 € "
+            "(article D441-5 du Code de commerce)."
+        )
+    if indemnity > Decimal("10000") or indemnity != indemnity.quantize(Decimal("0.01")):
+        return "Montant en euros, au centime près (au plus 10 000 €)."
+    return None

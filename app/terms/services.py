@@ -59,7 +59,12 @@ def publish_version(
     now: datetime,
     actor: str,
     published_by_id: int | None = None,
+    penalties: rules.PenaltyDeclaration | None = None,
 ) -> CgvVersion:
+    """Publish a version. ``penalties`` is legal's declaration of the late-payment terms,
+    checked against the text (``rules.declared_penalty_problems``); without one (command
+    line, demo) or when it says so (``from_text``), the rule and its article are read from
+    the text, and contradictory articles are refused."""
     errors: dict[str, str] = {}
     label = label.strip()
     if not label or len(label) > 20:
@@ -83,8 +88,28 @@ def publish_version(
             f"La date d'entrée en vigueur précède celle de la version {latest.label} "
             f"({latest.effective_date.isoformat()})."
         )
+    if penalties is None:
+        penalties = rules.PenaltyDeclaration(None, None, from_text=True)
+    if penalties.from_text:
+        stated, conflict = rules.stated_penalties(body_markdown)
+        if conflict:
+            errors["body_markdown"] = conflict
+        penalties = rules.PenaltyDeclaration(stated.rule, stated.article, penalties.indemnity)
+        if problem := rules.indemnity_problem(penalties.indemnity):
+            errors["recovery_indemnity"] = problem
+    else:
+        article = (penalties.article or "").strip() or None
+        penalties = rules.PenaltyDeclaration(penalties.rule, article, penalties.indemnity)
+        for name, message in rules.declared_penalty_problems(
+            body_markdown, penalties.rule, penalties.article, penalties.indemnity
+        ).items():
+            errors.setdefault(name, message)
     if errors:
         raise CgvInvalid(errors)
+    if penalties.article is not None and (
+        section := rules.find_section(body_markdown, penalties.article)
+    ):
+        penalties = rules.PenaltyDeclaration(penalties.rule, section.title, penalties.indemnity)
     version = CgvVersion(
         label=label,
         title=title.strip() or "Conditions générales de vente",
@@ -95,6 +120,9 @@ def publish_version(
         kind=kind,
         published_at=now,
         published_by_id=published_by_id,
+        late_interest_rule=penalties.rule,
+        penalty_article=penalties.article[:200] if penalties.article else None,
+        recovery_indemnity=penalties.indemnity,
     )
     session.add(version)
     session.flush()

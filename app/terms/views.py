@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 from datetime import date
+from decimal import Decimal, InvalidOperation
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
@@ -20,9 +21,9 @@ from app.forms import apply_field_errors
 from app.mail import MailError
 from app.terms import services
 from app.terms.errors import CgvInvalid, CgvNotFound, CgvQueryInvalid, ConsentMissing
-from app.terms.forms import CgvVersionForm
-from app.terms.models import CgvNotification, VersionKind
-from app.terms.rules import compare_articles
+from app.terms.forms import FROM_TEXT, SILENT, CgvVersionForm
+from app.terms.models import CgvNotification, LateInterestRule, VersionKind
+from app.terms.rules import PenaltyDeclaration, compare_articles
 from app.terms.schemas import parse_at
 from app.wiring import db_session, runtime
 
@@ -63,6 +64,7 @@ def new() -> str | BaseResponse | tuple[str, int]:
                 now=now,
                 actor=actor,
                 published_by_id=user.id,
+                penalties=_penalty_declaration(form),
             )
         except CgvInvalid as exc:
             db.rollback()
@@ -88,6 +90,23 @@ def new() -> str | BaseResponse | tuple[str, int]:
         return redirect(url_for("cgv.show", version_id=version.id))
     status = 422 if form.errors else 200
     return render_template("terms/new.html", form=form), status
+
+
+def _penalty_declaration(form: CgvVersionForm) -> PenaltyDeclaration:
+    """What legal declared of late payment; an amount that is not one is NaN, which the
+    service refuses with the other problems of the submission."""
+    raw = (form.recovery_indemnity.data or "40").strip().replace("\u202f", "").replace(" ", "")
+    try:
+        indemnity = Decimal(raw.replace(",", ".").removesuffix("€"))
+    except InvalidOperation:
+        indemnity = Decimal("NaN")
+    choice = form.late_interest_rule.data
+    return PenaltyDeclaration(
+        rule=None if choice in (FROM_TEXT, SILENT) else LateInterestRule(choice),
+        article=form.penalty_article.data or None,
+        indemnity=indemnity,
+        from_text=choice == FROM_TEXT,
+    )
 
 
 def _send_notices(notices: list[services.Notice]) -> int:

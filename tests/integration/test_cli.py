@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
 from sqlalchemy import select
 
@@ -88,3 +90,36 @@ def test_serve_refuses_bad_numbers_before_starting_anything(app: Flask) -> None:
         result = runner.invoke(args=["serve", option, value])
         assert result.exit_code == 2, (option, result.output)
         assert option in result.output
+
+
+def test_cgv_publish_says_which_late_payment_rule_it_read(app: Flask, tmp_path: Path) -> None:
+    body = tmp_path / "cgv.md"
+    body.write_text(
+        "# CGV\n\n## Article 6. Retards\n\nPénalités : trois fois le taux d'intérêt légal.\n",
+        encoding="utf-8",
+    )
+    runner = app.test_cli_runner()
+    done = runner.invoke(
+        args=["cgv", "publish", "--label", "6.0", "--effective", "2024-01-01", "--file", str(body)]
+    )
+    assert done.exit_code == 0, done.output
+    assert (
+        "Pénalités de retard lues dans le texte : trois fois le taux d'intérêt légal "
+        "(article « Article 6. Retards »)."
+    ) in done.output
+    silent = tmp_path / "silent.md"
+    silent.write_text("# CGV\n\n## Article 1. Objet\n\nLe service.\n", encoding="utf-8")
+    done = runner.invoke(
+        args=[
+            "cgv",
+            "publish",
+            "--label",
+            "6.1",
+            "--effective",
+            "2024-02-01",
+            "--file",
+            str(silent),
+        ]
+    )
+    assert done.exit_code == 0, done.output
+    assert "aucun taux énoncé, le taux de l'article L441-10" in done.output

@@ -19,7 +19,7 @@ from app.clients.services import get_client
 from app.db import transaction
 from app.invoices import services
 from app.invoices.document import NS, cii_xml, credit_note_document, render_invoice_pdf
-from app.invoices.models import Invoice, LateInterestRule
+from app.invoices.models import Invoice
 from app.quotes.rules import LineInput
 from tests import en16931
 from tests.integration.fixtures_security import make_client, runtime
@@ -53,7 +53,6 @@ def test_invoice_pdf_mentions_facturx_and_archive(app: Flask) -> None:
             lines=LINES,
             now=NOW,
             actor="test",
-            late_interest_rule=LateInterestRule.ECB_PLUS_10,
         )
         invoice_id = invoice.id
     with transaction(rt.session_factory) as session:

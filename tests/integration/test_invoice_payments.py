@@ -15,12 +15,14 @@ from app.db import transaction
 from app.invoices import jobs, services
 from app.invoices.errors import PaymentInvalid, RateMissing
 from app.invoices.models import Invoice, LateInterestRule
+from app.invoices.rules import PenaltyTerms
 from app.quotes.rules import LineInput
 from tests.integration.fixtures_security import login_as, make_client, runtime
 from tests.integration.helpers import body_text, outbox_messages, post_form
 
 ISSUED = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
 LINES = [LineInput("Abonnement annuel", Decimal("1"), Decimal("1000.00"), Decimal("20"))]
+FORTY = Decimal("40.00")
 
 
 def _invoice(app: Flask, client_id: int, **kw: object) -> int:
@@ -39,8 +41,14 @@ def _invoice(app: Flask, client_id: int, **kw: object) -> int:
 def test_payments_fee_and_overdue_interest(app: Flask) -> None:
     rt = runtime(app)
     client_id = make_client(app)
-    first = _invoice(app, client_id, late_interest_rule=LateInterestRule.ECB_PLUS_10)
-    second = _invoice(app, client_id)
+    first = _invoice(
+        app, client_id, penalties=PenaltyTerms(LateInterestRule.ECB_PLUS_10, FORTY, "CGV 1.0")
+    )
+    second = _invoice(
+        app,
+        client_id,
+        penalties=PenaltyTerms(LateInterestRule.THREE_TIMES_LEGAL, FORTY, "CGV 1.0"),
+    )
     browser = login_as(app, Role.SALES)
 
     partial = post_form(

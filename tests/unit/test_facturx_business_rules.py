@@ -90,6 +90,25 @@ def _invoice(**changes: Any) -> InvoiceDocument:
     return replace(doc, **changes)
 
 
+GERMAN_BUYER = PartyView(
+    "Bäckerei Müller GmbH", "", "DE136695976", "Hauptstraße 5", "10115", "Berlin", "DE"
+)
+
+
+def _reverse_charged(**changes: Any) -> InvoiceDocument:
+    """The same lines for a German business client: every line at 0 %, category AE."""
+    lines = tuple(replace(line, vat_rate=Decimal("0")) for line in _invoice().lines)
+    changes.setdefault("buyer", GERMAN_BUYER)
+    return _invoice(
+        lines=lines,
+        vat_breakdown=(VatView(Decimal("0"), Decimal("1410.00"), Decimal("0.00")),),
+        total_vat=Decimal("0.00"),
+        total_incl_vat=Decimal("1410.00"),
+        reverse_charge=True,
+        **changes,
+    )
+
+
 DOCUMENTS = {
     "transfer": _invoice(),
     "transfer without BIC": _invoice(seller_bic=None),
@@ -97,6 +116,13 @@ DOCUMENTS = {
     "card": _invoice(payment_method="Carte bancaire"),
     "VAT on debits": _invoice(vat_on_debits=True),
     "buyer with VAT number": _invoice(buyer=replace(BUYER, vat_number="FR96552100554")),
+    "seller legal information": _invoice(
+        seller_legal_info="SAS au capital de 10 000,00 € — RCS Paris 732 829 320"
+    ),
+    "reverse charge": _reverse_charged(),
+    "reverse charge credit note": _reverse_charged(
+        credit_note=True, number="AV-2026-000004", due_on=None, credited_invoice="FAC-2026-000043"
+    ),
     "credit note": _invoice(
         credit_note=True,
         number="AV-2026-000003",
@@ -185,3 +211,11 @@ def test_exempt_base_names_its_legal_basis() -> None:
         for tax in root.iterfind(SETTLEMENT + "ram:ApplicableTradeTax", NS)
     }
     assert reasons == {"S": None, "E": reason}
+
+
+def test_the_rules_catch_a_reverse_charge_without_the_buyer_vat_number() -> None:
+    """BR-AE-2/CII: an AE invoice names the buyer's VAT number; the check can fail."""
+    doc = _reverse_charged(
+        buyer=PartyView("Bäckerei Müller GmbH", "", None, "Hauptstraße 5", "10115", "Berlin", "DE")
+    )
+    assert {"BR-AE-02"} <= en16931.check(cii_xml(doc)).rules_broken

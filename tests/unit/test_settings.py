@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -171,3 +175,71 @@ def test_the_command_line_exits_2_on_a_tsa_with_the_development_seal(tmp_path: P
     assert result.exit_code == 2, result.output
     assert "Configuration invalide" in result.stderr
     assert "PARAPHE_TSA_URL demande un vrai certificat de cachet" in result.stderr
+
+
+def test_vendor_legal_identity_is_read_and_normalised(tmp_path: Path) -> None:
+    """C. com. R123-237: legal form, share capital and RCS, printed on every invoice."""
+    default = Settings.from_env({"PARAPHE_INSTANCE_DIR": str(tmp_path)}).vendor
+    assert (default.legal_form, default.share_capital, default.rcs) == (
+        "SAS",
+        Decimal("10000.00"),
+        "RCS Paris 732 829 320",
+    )
+    vendor = Settings.from_env(
+        {
+            "PARAPHE_INSTANCE_DIR": str(tmp_path),
+            "PARAPHE_VENDOR_SIREN": "552100554",
+            "PARAPHE_VENDOR_LEGAL_FORM": " SARL  unipersonnelle ",
+            "PARAPHE_VENDOR_SHARE_CAPITAL": "37 500,5",
+            "PARAPHE_VENDOR_RCS_CITY": "Aix-en-Provence",
+        }
+    ).vendor
+    assert (vendor.legal_form, vendor.share_capital, vendor.rcs) == (
+        "SARL unipersonnelle",
+        Decimal("37500.50"),
+        "RCS Aix-en-Provence 552 100 554",
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "raw"),
+    [
+        ("PARAPHE_VENDOR_LEGAL_FORM", ""),
+        ("PARAPHE_VENDOR_LEGAL_FORM", "S"),
+        ("PARAPHE_VENDOR_LEGAL_FORM", "SAS\x1b[31m"),
+        ("PARAPHE_VENDOR_SHARE_CAPITAL", "dix mille"),
+        ("PARAPHE_VENDOR_SHARE_CAPITAL", "0"),
+        ("PARAPHE_VENDOR_SHARE_CAPITAL", "-100"),
+        ("PARAPHE_VENDOR_SHARE_CAPITAL", "100.005"),
+        ("PARAPHE_VENDOR_SHARE_CAPITAL", "NaN"),
+        ("PARAPHE_VENDOR_SHARE_CAPITAL", "1e20"),
+        ("PARAPHE_VENDOR_RCS_CITY", ""),
+        ("PARAPHE_VENDOR_RCS_CITY", "75002"),
+        ("PARAPHE_VENDOR_SIREN", "732829321"),
+    ],
+)
+def test_vendor_legal_identity_is_checked(tmp_path: Path, name: str, raw: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({"PARAPHE_INSTANCE_DIR": str(tmp_path), name: raw})
+    assert len(info.value.problems) == 1 and info.value.problems[0].startswith(name)
+
+
+def test_a_bad_legal_identity_stops_the_command_with_exit_2(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "PARAPHE_INSTANCE_DIR": str(tmp_path),
+        "PARAPHE_VENDOR_SHARE_CAPITAL": "beaucoup",
+        "PARAPHE_VENDOR_RCS_CITY": "",
+    }
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-c", "from app.cli import main; main()", "db", "check"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2, done.stderr
+    assert "PARAPHE_VENDOR_SHARE_CAPITAL : le capital social en euros" in done.stderr
+    assert "PARAPHE_VENDOR_RCS_CITY : la ville du greffe" in done.stderr
