@@ -62,3 +62,11 @@ class NotAPdf(DomainError):
 
     status = 422
     title = "Fichier non PDF"
+
+
+class ArchivedNotAPdf(NotAPdf):
+    """An archived document asked for verification is not a PDF: the request is well formed,
+    the document's nature forbids it (a conflict with its state, not invalid input)."""
+
+    status = 409
+    title = "Document non vérifiable"

@@ -37,6 +37,7 @@ from app.mail import OutgoingMail
 from app.rendering.geometry import signature_boxes
 from app.signatures import rules
 from app.signatures.errors import (
+    ArchivedNotAPdf,
     CodeRefused,
     ConsentMissing,
     NotAPdf,
@@ -1181,8 +1182,11 @@ def verify_document(
 ) -> Verification:
     document = get_document(session, document_id)
     if document.media_type != "application/pdf":
-        raise NotAPdf(f"Le document n° {document_id} n'est pas un PDF.")
-    return verify_bytes(session, store.get(document.sha256), trust_roots=trust_roots, now=now)
+        raise ArchivedNotAPdf(f"Le document n° {document_id} n'est pas un PDF.")
+    try:
+        return verify_bytes(session, store.get(document.sha256), trust_roots=trust_roots, now=now)
+    except NotAPdf as exc:  # an archived document: its state, not the request, is the problem
+        raise ArchivedNotAPdf(f"Le document n° {document_id} n'est pas un PDF lisible.") from exc
 
 
 # --- evidence file (dossier de preuve) ------------------------------------------------------
