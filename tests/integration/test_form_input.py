@@ -7,7 +7,9 @@ covered without touching this file."""
 
 from __future__ import annotations
 
+import importlib
 import io
+import pkgutil
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,12 +17,14 @@ from html import unescape
 from typing import Any
 
 import pytest
-from flask import Flask
+from flask import Flask, request
 from flask.testing import FlaskClient
+from werkzeug.datastructures import CombinedMultiDict
 from wtforms import PasswordField, StringField, SubmitField, TextAreaField
-from wtforms.fields import FieldList, FormField
+from wtforms.fields import FieldList, FormField, SelectFieldBase
 from wtforms.fields.core import UnboundField
 
+import app as app_package
 from app.audit.models import AuditEvent
 from app.auth.forms import ApiTokenForm
 from app.auth.models import ApiToken, Role
@@ -310,3 +314,59 @@ def test_the_cgv_service_refuses_a_nul_in_the_body_too(app: Flask) -> None:
         )
     assert exc.value.errors["body_markdown"].startswith(CONTROL.format(0))
     assert count(app, CgvVersion) == 0
+
+
+# --- every form class of the application, bound directly -------------------------------------
+
+
+def _all_form_classes() -> list[type[Any]]:
+    for module in pkgutil.walk_packages(app_package.__path__, "app."):
+        if not module.name.startswith("app.migrations"):
+            importlib.import_module(module.name)
+    found: list[type[Any]] = []
+    pending: list[type[Any]] = [FrenchForm, FrenchSubForm]
+    while pending:
+        for sub in pending.pop().__subclasses__():
+            found.append(sub)
+            pending.append(sub)
+    return sorted(set(found), key=lambda cls: f"{cls.__module__}.{cls.__qualname__}")
+
+
+ALL_FORM_FIELDS = [
+    pytest.param(form_class, name, unbound.field_class, id=f"{form_class.__qualname__}.{name}")
+    for form_class in _all_form_classes()
+    for name, unbound in _unbound(form_class)
+    if _is_text(unbound.field_class)
+]
+
+
+def test_every_form_of_the_application_is_found() -> None:
+    classes = {cls.__name__ for cls in _all_form_classes()}
+    assert {"ClientForm", "QuoteForm", "LineForm", "CgvVersionForm", "ClauseForm"} <= classes
+    assert {"ManualInvoiceForm", "CreditNoteForm", "TerminationForm", "LoginForm"} <= classes
+
+
+@pytest.mark.parametrize(("form_class", "name", "field_class"), ALL_FORM_FIELDS)
+def test_every_text_field_of_every_form_class_refuses_bad_characters(
+    app: Flask, form_class: type[Any], name: str, field_class: type[Any]
+) -> None:
+    """Forms without a page in the HTTP tests above (invoices, payments, rates…) too: the rule
+    is bound by FrenchMeta to every field, so a new form or field gets it without a line here."""
+    cases = [*_bad_values(field_class), ((io.BytesIO(b"x"), "valeur.txt"), NOT_TEXT)]
+
+    def check(value: Any, message: str) -> None:
+        with app.test_request_context(
+            method="POST", data={name: value}, content_type="multipart/form-data"
+        ):
+            if issubclass(form_class, FrenchForm):
+                form = form_class(meta={"csrf": False})  # reads the request, as in a view
+            else:  # a sub-form gets its data from the enclosing form: here, the same mix
+                form = form_class(CombinedMultiDict((request.files, request.form)))
+            for bound in form:  # choices the view sets from the database
+                if isinstance(bound, SelectFieldBase) and bound.choices is None:
+                    bound.choices = []
+            assert not form.validate()
+            errors = form._fields[name].errors
+            assert any(message in e for e in errors), errors
+
+    check_each(cases, check)
