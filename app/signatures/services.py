@@ -34,6 +34,7 @@ from app.auth.models import User
 from app.contracts.models import ContractVersion, VersionStatus
 from app.errors import DomainError, FieldErrors
 from app.mail import OutgoingMail
+from app.plaintext import text_problem
 from app.rendering.geometry import signature_boxes
 from app.signatures import rules
 from app.signatures.errors import (
@@ -931,6 +932,8 @@ def decline(
         raise FieldErrors({"reason": "Indiquez le motif du refus."})
     if len(reason) > 2000:
         raise FieldErrors({"reason": "2 000 caractères au plus."})
+    if problem := text_problem(reason, multiline=True):
+        raise FieldErrors({"reason": problem})  # a NUL was a 500 on PostgreSQL
     signer = find_signer(session, token, now)
     request = _lock_request(session, signer.request_id)
     if request.status not in ACTIVE or signer.status not in WAITING:
@@ -958,6 +961,8 @@ def get_request(session: Session, request_id: int) -> SignatureRequest:
 def cancel(
     session: Session, request_id: int, reason: str, *, now: datetime, actor: str
 ) -> list[OutgoingMail]:
+    if problem := text_problem(reason, multiline=True):
+        raise FieldErrors({"reason": problem})
     request = _lock_request_or_404(session, request_id)
     if request.status not in ACTIVE:
         raise SignatureRefused("Seule une demande en cours peut être annulée.")

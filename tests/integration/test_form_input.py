@@ -33,9 +33,11 @@ from app.clauses.models import Clause
 from app.clients.forms import ClientForm
 from app.clients.models import Client
 from app.db import transaction, utcnow
+from app.errors import FieldErrors
 from app.forms import FrenchForm, FrenchSubForm
 from app.quotes.forms import ProductForm, QuoteForm
 from app.quotes.models import Product, Quote, QuoteLine
+from app.signatures import services as signatures
 from app.terms.errors import CgvInvalid
 from app.terms.forms import CgvVersionForm
 from app.terms.models import CgvVersion, VersionKind
@@ -370,3 +372,20 @@ def test_every_text_field_of_every_form_class_refuses_bad_characters(
             assert any(message in e for e in errors), errors
 
     check_each(cases, check)
+
+
+# --- free text read outside WTForms (the signer's refusal, the sender's cancellation) --------
+
+
+@pytest.mark.parametrize("service", ["decline", "cancel"])
+def test_refusal_and_cancellation_reasons_refuse_control_characters(
+    app: Flask, service: str
+) -> None:
+    # checked before anything is looked up: nothing is read, locked or written
+    with transaction(runtime(app).session_factory) as session:
+        with pytest.raises(FieldErrors) as exc:
+            if service == "decline":
+                signatures.decline(session, "jeton-inconnu", "Non\x00merci", now=utcnow(), ip=None)
+            else:
+                signatures.cancel(session, 999_999, "Erreur\x1b[2J", now=utcnow(), actor="test")
+        assert exc.value.errors["reason"].startswith("Caractère de contrôle interdit")
