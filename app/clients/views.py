@@ -5,7 +5,7 @@ from werkzeug.wrappers import Response
 
 from app.auth.guards import current_user, require
 from app.auth.rules import Permission
-from app.clients import services
+from app.clients import rules, services
 from app.clients.errors import ClientDuplicate, ClientInvalid
 from app.clients.forms import ClientForm
 from app.clock import business_date
@@ -74,6 +74,7 @@ def show(client_id: int) -> str:
     return render_template(
         "clients/show.html",
         client=client,
+        country_name=rules.EU_COUNTRIES.get(client.country, client.country),
         quotes=quotes_of(db, client.id),
         contracts=contracts_of(db, client.id),
         acceptances=acceptances_of(db, client.id),

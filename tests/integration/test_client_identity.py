@@ -17,6 +17,7 @@ from sqlalchemy import select
 from app.audit.models import AuditEvent
 from app.auth.models import Role
 from app.clients.models import Client
+from app.clients.rules import EU_COUNTRIES
 from tests.conftest import csrf_from
 from tests.integration.fixtures_security import (
     VALID_CLIENT,
@@ -104,6 +105,10 @@ def test_a_business_client_in_another_member_state_is_accepted(
     assert status == 302, field_errors(html)
     client = stored(app, BERLIN["legal_name"])
     assert client.country == changes.get("country", "DE")
+    page = unescape(sales.get(f"/clients/{client.id}").get_data(as_text=True))
+    meta = re.search(r'<p class="meta">(.*?)</p>', page)
+    assert meta and "SIREN" not in meta[1] and f"TVA {client.vat_number}" in meta[1], meta
+    assert meta[1].endswith(EU_COUNTRIES[client.country]), meta
     assert client.siren == ""  # none: not a French company
     assert client.postal_code == postal_code
     assert client.vat_number == (vat_number or changes["vat_number"])
