@@ -3,6 +3,10 @@
 Control characters (NUL, escape codes …) and lone surrogates break PostgreSQL (NUL), PDF/A
 metadata (XML forbids them) and signatures; they are refused at input with a clear message
 rather than stored. Line breaks and tabs are allowed where a field is multi-line.
+
+Bidirectional overrides and isolates (U+202A–U+202E, U+2066–U+2069) make a printed line read
+differently from the characters it holds (a name typed « ACME » can print as « EMCA »): they
+are refused in single-line fields (names, references, labels).
 """
 
 from __future__ import annotations
@@ -10,9 +14,11 @@ from __future__ import annotations
 import unicodedata
 
 _MULTILINE_OK = frozenset("\n\r\t")
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 def control_character_problem(value: str, *, multiline: bool = False) -> str | None:
+    """C0 (but TAB, LF, CR in multi-line text), DEL, C1 and lone surrogates are refused."""
     for char in value:
         if multiline and char in _MULTILINE_OK:
             continue
@@ -22,3 +28,21 @@ def control_character_problem(value: str, *, multiline: bool = False) -> str | N
                 "retapez le texte sans le copier-coller depuis un autre logiciel."
             )
     return None
+
+
+def bidi_control_problem(value: str) -> str | None:
+    for char in value:
+        if char in BIDI_CONTROLS:
+            return (
+                f"Caractère de contrôle du sens d'écriture interdit (U+{ord(char):04X}) : "
+                "il ferait lire le texte imprimé autrement que saisi."
+            )
+    return None
+
+
+def text_problem(value: str, *, multiline: bool = False) -> str | None:
+    """Why typed text cannot be stored, or None: the one rule for every free-text input."""
+    problem = control_character_problem(value, multiline=multiline)
+    if problem is None and not multiline:
+        problem = bidi_control_problem(value)
+    return problem

@@ -9,12 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from app.archive.models import DocumentKind
-from app.archive.schemas import SORTS
+from app.archive.schemas import RANGE_PATTERN, SORTS
 
 MAX_ID = 2**31 - 1
 
 _ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
-_NO_CONTROL = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$"
+# As app.plaintext.text_problem: no control character, no bidi override in a single line;
+# TAB, LF and CR allowed in a multi-line text.
+_SINGLE_LINE_BANNED = "\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069"
+_NO_CONTROL = f"^[^{_SINGLE_LINE_BANNED}]*$"
+_MULTILINE_TEXT = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$"
 _DATE = {"type": "string", "format": "date", "pattern": "^(19|[2-9][0-9])[0-9]{2}-"}
 
 
@@ -139,7 +143,9 @@ SCHEMAS: dict[str, Any] = {
             "next_cursor": {
                 "type": "string",
                 "nullable": True,
-                "description": "À repasser dans `cursor` ; null en fin de liste.",
+                "pattern": "^[1-9][0-9]*$",
+                "description": "À repasser dans `cursor` (l'identifiant du dernier document "
+                "de la page) ; null en fin de liste.",
             },
         },
     },
@@ -263,7 +269,11 @@ PATHS: dict[str, Any] = {
         "get": _op(
             "Lister les documents",
             "read",
-            {"200": _json(_ref("DocumentPage"), "Une page de documents."), "422": _INVALID},
+            {
+                "200": _json(_ref("DocumentPage"), "Une page de documents."),
+                "404": _problem("Curseur inconnu : aucun document n'a cet identifiant."),
+                "422": _INVALID,
+            },
             parameters=[
                 _query(
                     "client_id",
@@ -294,8 +304,9 @@ PATHS: dict[str, Any] = {
                 ),
                 _query(
                     "cursor",
-                    {"type": "string"},
-                    "Curseur opaque renvoyé par la page précédente, pour le même tri.",
+                    {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                    "Le `next_cursor` de la page précédente (l'identifiant de son dernier "
+                    "document) : la page suivante, après ce document dans l'ordre de `sort`.",
                 ),
                 _query(
                     "limit",
@@ -320,7 +331,8 @@ PATHS: dict[str, Any] = {
             {
                 "200": {
                     "description": "Le contenu, vérifié (SHA-256) avant envoi ; lecture "
-                    "journalisée.",
+                    "journalisée. Aussi en réponse à plusieurs plages (non prises en charge) "
+                    "ou à une plage dont la fin précède le début (RFC 9110 §14.2).",
                     "headers": {
                         "ETag": {"schema": {"type": "string"}},
                         "Accept-Ranges": {"schema": {"type": "string"}},
@@ -335,7 +347,16 @@ PATHS: dict[str, Any] = {
                 "304": {"description": "`If-None-Match` correspond à l'ETag."},
                 "404": _NOT_FOUND,
                 "410": _problem("Contenu supprimé en fin de conservation."),
-                "416": _problem("Plage hors du document."),
+                "416": {
+                    **_problem("Plage hors du document (début au-delà de la fin, suffixe nul)."),
+                    "headers": {
+                        "Content-Range": {
+                            "schema": {"type": "string", "pattern": "^bytes \\*/[0-9]+$"},
+                            "description": "`bytes */taille` (RFC 9110 §15.5.17).",
+                        }
+                    },
+                },
+                "422": _problem("En-tête Range qui n'est pas une plage d'octets."),
                 "503": _problem(
                     "Contenu altéré ou manquant : contrôle d'intégrité échoué (journalisé)."
                 ),
@@ -346,7 +367,9 @@ PATHS: dict[str, Any] = {
                     "name": "Range",
                     "in": "header",
                     "required": False,
-                    "schema": {"type": "string", "pattern": "^bytes=[0-9]*-[0-9]*$"},
+                    "schema": {"type": "string", "pattern": RANGE_PATTERN},
+                    "description": "Une plage d'octets (`bytes=0-99`, `bytes=100-`, `bytes=-50`) ; "
+                    "plusieurs plages donnent le contenu entier.",
                 },
             ],
         )
@@ -389,9 +412,8 @@ PATHS: dict[str, Any] = {
                         "type": "string",
                         "minLength": 1,
                         "maxLength": 500,
-                        "pattern": "^[^\\u0000-\\u001f\\u007f-\\u009f]*"
-                        "[^\\s\\u0000-\\u001f\\u007f-\\u009f][^\\u0000-"
-                        "\\u001f\\u007f-\\u009f]*$",
+                        "pattern": f"^[^{_SINGLE_LINE_BANNED}]*[^\\s{_SINGLE_LINE_BANNED}]"
+                        f"[^{_SINGLE_LINE_BANNED}]*$",
                     }
                 },
             },
@@ -426,7 +448,7 @@ PATHS: dict[str, Any] = {
                 "additionalProperties": False,
                 "properties": {
                     "terminated_on": _DATE,
-                    "reason": {"type": "string", "maxLength": 2000},
+                    "reason": {"type": "string", "maxLength": 2000, "pattern": _MULTILINE_TEXT},
                 },
             },
         )
@@ -541,7 +563,7 @@ PATHS: dict[str, Any] = {
                     "intégrité, chaîne, niveau de modification, niveau PAdES.",
                 ),
                 "404": _NOT_FOUND,
-                "422": _INVALID,
+                "409": _problem("Le document n'est pas un PDF : aucune signature à vérifier."),
                 "503": _INTEGRITY,
             },
             parameters=[_DOCUMENT_ID],

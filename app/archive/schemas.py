@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import url_for
 from sqlalchemy import Row
+from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
 from app.archive.errors import ArchiveQueryInvalid
 from app.archive.models import Document, DocumentKind
 from app.audit.models import AuditEvent
-from app.plaintext import control_character_problem
+from app.plaintext import text_problem
 
 PARIS = ZoneInfo("Europe/Paris")
 
@@ -97,7 +99,7 @@ def parse_list_query(args: dict[str, str]) -> dict[str, Any]:
         "created_from": None,
         "created_before": None,
         "sort": "id",
-        "cursor": args.get("cursor"),
+        "cursor": None,
         "limit": 50,
     }
     if "client_id" in args:
@@ -114,7 +116,7 @@ def parse_list_query(args: dict[str, str]) -> dict[str, Any]:
             )
     if "reference" in args:
         ref = args["reference"]
-        if not ref or len(ref) > 60 or control_character_problem(ref):
+        if not ref or len(ref) > 60 or text_problem(ref):
             errors["reference"] = "Référence de 1 à 60 caractères attendue."
         else:
             result["reference"] = ref
@@ -143,13 +145,57 @@ def parse_list_query(args: dict[str, str]) -> dict[str, Any]:
             result["limit"] = int(raw)
         else:
             errors["limit"] = "Entier entre 1 et 200 attendu."
-    if result["cursor"] is not None and (
-        not result["cursor"] or len(result["cursor"]) > 500 or not result["cursor"].isascii()
-    ):
-        errors["cursor"] = "Curseur de pagination invalide."
+    if "cursor" in args:
+        # the `next_cursor` of the previous page: a document id, as in the description
+        raw = args["cursor"]
+        if re.fullmatch(r"[1-9][0-9]{0,9}", raw) and int(raw) <= MAX_ID:
+            result["cursor"] = int(raw)
+        else:
+            errors["cursor"] = "Curseur de pagination invalide : repassez le next_cursor reçu."
     if errors:
         raise ArchiveQueryInvalid(errors)
     return result
+
+
+# RFC 9110 §14.1.2 byte ranges, one or several; positions of at most 18 digits (a document is
+# far smaller, and Python refuses to read integers of thousands of digits). Also in openapi.py.
+_RANGE_SPEC = "(?:[0-9]{1,18}-[0-9]{0,18}|-[0-9]{1,18})"
+RANGE_PATTERN = f"^bytes={_RANGE_SPEC}(?:, ?{_RANGE_SPEC})*$"
+_RANGE = re.compile(RANGE_PATTERN.removesuffix("$"))
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    first: int
+    last: int  # inclusive, as in Content-Range
+
+
+def parse_range(header: str | None, size: int) -> ByteRange | None:
+    """The part of a `size`-byte document that `Range` asks for; None for the whole of it.
+
+    As RFC 9110 §14.2 says: several ranges (multipart answers are not supported) or a range
+    whose last position precedes its first are ignored (200, whole content); a range starting
+    at or beyond the end, or an empty suffix, is not satisfiable (416 with `bytes */size`). A
+    header that is not a byte range at all (empty, another syntax) is refused (422)."""
+    if header is None:
+        return None
+    if not _RANGE.fullmatch(header):
+        raise ArchiveQueryInvalid(
+            {"Range": "Plage invalide : bytes=début-fin, bytes=début- ou bytes=-longueur."}
+        )
+    specs = header.removeprefix("bytes=").split(",")
+    if len(specs) > 1:
+        return None
+    first, _dash, last = specs[0].strip().partition("-")
+    if not first:  # a suffix: the last N bytes
+        if int(last) == 0 or size == 0:
+            raise RequestedRangeNotSatisfiable(length=size)
+        return ByteRange(max(0, size - int(last)), size - 1)
+    if last and int(last) < int(first):
+        return None
+    if int(first) >= size:
+        raise RequestedRangeNotSatisfiable(length=size)
+    return ByteRange(int(first), min(int(last), size - 1) if last else size - 1)
 
 
 def event_json(event: AuditEvent) -> dict[str, Any]:
@@ -182,7 +228,7 @@ def parse_termination(body: Any) -> tuple[date, str]:
         errors["reason"] = "Texte attendu."
     elif len(reason) > 2000:
         errors["reason"] = "2 000 caractères au maximum."
-    elif problem := control_character_problem(reason, multiline=True):
+    elif problem := text_problem(reason, multiline=True):
         errors["reason"] = problem
     unknown = set(body) - {"terminated_on", "reason"}
     for name in sorted(unknown):
@@ -202,7 +248,7 @@ def parse_legal_hold(body: Any) -> str:
         errors["reason"] = "Motif obligatoire (ex. référence de la procédure)."
     elif len(reason) > 500:
         errors["reason"] = "500 caractères au maximum."
-    elif problem := control_character_problem(reason, multiline=False):
+    elif problem := text_problem(reason):
         errors["reason"] = problem
     for name in sorted(set(body) - {"reason"}):
         errors[name] = "Champ inconnu."

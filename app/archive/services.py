@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -14,7 +13,6 @@ from sqlalchemy.orm import Session, aliased
 
 from app.archive import rules
 from app.archive.errors import (
-    ArchiveQueryInvalid,
     DocumentConflict,
     DocumentIntegrityFailed,
     DocumentNotFound,
@@ -523,46 +521,6 @@ SORT_COLUMNS = {
 """Sort keys of the document list; prefix with "-" for descending order."""
 
 
-def _sort_value(document: Document | Row[Any], key: str) -> int | str:
-    value = getattr(document, key)
-    return value.isoformat() if isinstance(value, datetime) else value
-
-
-def encode_cursor(sort: str, document: Document | Row[Any]) -> str:
-    """An opaque keyset cursor: the sort it belongs to, the last row's sort value and id."""
-    key = sort.lstrip("-")
-    payload = json.dumps([sort, _sort_value(document, key), document.id], separators=(",", ":"))
-    return base64.urlsafe_b64encode(payload.encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str, sort: str) -> tuple[int | str | datetime, int]:
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        raw = json.loads(base64.urlsafe_b64decode(padded.encode()).decode())
-        if not isinstance(raw, list) or len(raw) != 3 or raw[0] != sort:
-            raise ValueError("not a cursor of this sort")
-        _sort, value, last_id = raw
-        if type(last_id) is not int or not 0 <= last_id <= 2**31 - 1:
-            raise ValueError("bad id")
-        key = sort.lstrip("-")
-        if key in ("id", "size"):
-            if type(value) is not int or not 0 <= value <= 2**63 - 1:
-                raise ValueError("bad value")
-            return value, last_id
-        if not isinstance(value, str) or len(value) > 200:
-            raise ValueError("bad value")
-        if key == "created_at":
-            moment = datetime.fromisoformat(value)
-            if moment.tzinfo is None:
-                raise ValueError("naive")
-            return moment, last_id
-        return value, last_id
-    except (ValueError, UnicodeDecodeError, TypeError) as exc:
-        raise ArchiveQueryInvalid(
-            {"cursor": "Curseur de pagination invalide (ou d'un autre tri)."}
-        ) from exc
-
-
 def list_documents(
     session: Session,
     *,
@@ -573,10 +531,14 @@ def list_documents(
     created_from: datetime | None = None,
     created_before: datetime | None = None,
     sort: str = "id",
-    cursor: str | None = None,
+    cursor: int | None = None,
     limit: int = 50,
 ) -> Page:
-    """A page of documents matching every given filter, in `sort` order, after `cursor`."""
+    """A page of documents matching every given filter, in `sort` order, after `cursor`.
+
+    The cursor is the id of the last document of the previous page: its sort value is read
+    back from the database, so every id is a well-defined position in any order (a cursor
+    carrying the value itself could be forged or misread), and an unknown id is a 404."""
     column = SORT_COLUMNS[sort.lstrip("-")]
     descending = sort.startswith("-")
     stmt = select(*LIST_COLUMNS)
@@ -592,8 +554,11 @@ def list_documents(
         stmt = stmt.where(Document.created_at >= created_from)
     if created_before is not None:
         stmt = stmt.where(Document.created_at < created_before)
-    if cursor:
-        value, last_id = decode_cursor(cursor, sort)
+    if cursor is not None:
+        last = session.execute(select(column, Document.id).where(Document.id == cursor)).first()
+        if last is None:
+            raise DocumentNotFound(f"Curseur inconnu : aucun document n° {cursor}.")
+        value, last_id = last
         if column is Document.id:
             stmt = stmt.where(Document.id < last_id if descending else Document.id > last_id)
         elif descending:
@@ -606,7 +571,7 @@ def list_documents(
         stmt = stmt.order_by(column, Document.id)
     rows = session.execute(stmt.limit(limit + 1)).all()
     items = rows[:limit]
-    next_cursor = encode_cursor(sort, items[-1]) if len(rows) > limit else None
+    next_cursor = str(items[-1].id) if len(rows) > limit else None
     return Page(items=items, next_cursor=next_cursor)
 
 

@@ -1,4 +1,11 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from app.errors import Conflict, FieldErrors, NotFound
+
+if TYPE_CHECKING:
+    from app.clients.models import Client
 
 
 class ClientInvalid(FieldErrors):
@@ -11,3 +18,14 @@ class ClientNotFound(NotFound):
 
 class ClientAlreadyTerminated(Conflict):
     """The client's termination is already recorded."""
+
+
+class ClientDuplicate(Conflict):
+    """Another client has the same SIREN (or, abroad, the same VAT number): a second
+    contracting entity with one SIREN exists only by explicit confirmation."""
+
+    def __init__(self, existing: list[Client], *, key: str) -> None:
+        names = ", ".join(f"« {c.legal_name} » (n° {c.id})" for c in existing)
+        super().__init__(f"Un client a déjà ce {key} : {names}.")
+        self.existing = existing
+        self.key = key

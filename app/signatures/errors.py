@@ -69,3 +69,11 @@ class AlreadySent(SignatureRefused):
     Answered with the contract's page showing that request, not an error page."""
 
     title = "Déjà envoyé pour signature"
+
+
+class ArchivedNotAPdf(NotAPdf):
+    """An archived document asked for verification is not a PDF: the request is well formed,
+    the document's nature forbids it (a conflict with its state, not invalid input)."""
+
+    status = 409
+    title = "Document non vérifiable"

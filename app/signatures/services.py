@@ -35,10 +35,12 @@ from app.auth.models import User
 from app.contracts.models import ContractVersion, VersionStatus
 from app.errors import DomainError, FieldErrors
 from app.mail import OutgoingMail
+from app.plaintext import text_problem
 from app.rendering.geometry import signature_boxes
 from app.signatures import rules
 from app.signatures.errors import (
     AlreadySent,
+    ArchivedNotAPdf,
     CodeRefused,
     ConsentMissing,
     NotAPdf,
@@ -970,6 +972,8 @@ def decline(
         raise FieldErrors({"reason": "Indiquez le motif du refus."})
     if len(reason) > 2000:
         raise FieldErrors({"reason": "2 000 caractères au plus."})
+    if problem := text_problem(reason, multiline=True):
+        raise FieldErrors({"reason": problem})  # a NUL was a 500 on PostgreSQL
     signer = find_signer(session, token, now)
     request = _lock_request(session, signer.request_id)
     if request.status not in ACTIVE or signer.status not in WAITING:
@@ -997,6 +1001,8 @@ def get_request(session: Session, request_id: int) -> SignatureRequest:
 def cancel(
     session: Session, request_id: int, reason: str, *, now: datetime, actor: str
 ) -> list[OutgoingMail]:
+    if problem := text_problem(reason, multiline=True):
+        raise FieldErrors({"reason": problem})
     request = _lock_request_or_404(session, request_id)
     if request.status not in ACTIVE:
         raise SignatureRefused("Seule une demande en cours peut être annulée.")
@@ -1229,9 +1235,12 @@ def verify_document(
     check (`DocumentIntegrityFailed`, journaled, when the blob is damaged or missing)."""
     document = get_document(session, document_id)
     if document.media_type != "application/pdf":
-        raise NotAPdf(f"Le document n° {document_id} n'est pas un PDF.")
+        raise ArchivedNotAPdf(f"Le document n° {document_id} n'est pas un PDF.")
     data = read_content(session, store, document, actor=actor, now=now)
-    return verify_bytes(session, data, trust_roots=trust_roots, now=now)
+    try:
+        return verify_bytes(session, data, trust_roots=trust_roots, now=now)
+    except NotAPdf as exc:  # an archived document: its state, not the request, is the problem
+        raise ArchivedNotAPdf(f"Le document n° {document_id} n'est pas un PDF lisible.") from exc
 
 
 # --- evidence file (dossier de preuve) ------------------------------------------------------

@@ -9,15 +9,19 @@ from typing import Any
 from app.terms.errors import CgvQueryInvalid
 from app.terms.models import CgvAcceptance, CgvVersion
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+# As the OpenAPI description says (`_DATE`): ASCII digits, a year from 1900 on.
+_ISO_DATE = re.compile(r"(19|[2-9][0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}")
 
 
 def parse_at(value: str | None, default: date) -> date:
-    """`?at=AAAA-MM-JJ`; absent → `default` (today in Paris)."""
-    if value is None or value == "":
+    """`?at=AAAA-MM-JJ`; absent → `default` (today in Paris). Present but empty is refused:
+    `at=` is not a date, and answering for today would hide the caller's mistake."""
+    if value is None:
         return default
     if not _ISO_DATE.fullmatch(value):
-        raise CgvQueryInvalid({"at": "Date attendue au format AAAA-MM-JJ (ex. 2026-01-31)."})
+        raise CgvQueryInvalid(
+            {"at": "Date attendue au format AAAA-MM-JJ, à partir de 1900 (ex. 2026-01-31)."}
+        )
     try:
         return date.fromisoformat(value)
     except ValueError:

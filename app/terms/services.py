@@ -18,7 +18,7 @@ from app.audit import services as audit
 from app.clients.models import Client, ClientStatus
 from app.clock import PARIS, business_date
 from app.mail import OutgoingMail
-from app.plaintext import control_character_problem
+from app.plaintext import control_character_problem, text_problem
 from app.rendering.cgv import CgvDocument, render_cgv_pdf
 from app.terms import rules
 from app.terms.errors import (
@@ -76,7 +76,9 @@ def publish_version(
         errors["label"] = f"La version {label} existe déjà : une version publiée ne change jamais."
     if not body_markdown.strip():
         errors["body_markdown"] = "Le texte des CGV est vide."
-    if problem := control_character_problem(title):
+    elif problem := text_problem(body_markdown, multiline=True):
+        errors["body_markdown"] = problem  # a NUL broke PostgreSQL, and was archived on SQLite
+    if problem := text_problem(title):
         errors["title"] = problem
     if problem := control_character_problem(summary, multiline=True):
         errors["summary"] = problem

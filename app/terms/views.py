@@ -213,7 +213,8 @@ def accept(token: str) -> str | tuple[str, int]:
 
 
 def _report_date() -> date:
-    return parse_at(request.args.get("at"), business_date(utcnow()))
+    # the report page's date field left empty means today (the API refuses an empty `at`)
+    return parse_at(request.args.get("at") or None, business_date(utcnow()))
 
 
 @bp.route("/rapport")

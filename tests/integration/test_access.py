@@ -159,8 +159,9 @@ def _cgv_version_id(app: Flask) -> int:
 
 # The world's request is completed: it can no longer be cancelled or resent.
 ALLOWED_POST_STATUS |= {"signature_requests.cancel": 409, "signature_requests.resend": 409}
-# The API matrix deposits a stand-in PDF that no validator can read: the view ran.
-ALLOWED_API_STATUS = {"signatures_api.verification": 422}
+# The API matrix deposits a stand-in PDF that no validator can read: the view ran (409: the
+# archived document's nature forbids the verification).
+ALLOWED_API_STATUS = {"signatures_api.verification": 409}
 
 
 def _request_id(app: Flask) -> int:
