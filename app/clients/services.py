@@ -56,8 +56,11 @@ def validate(data: ClientInput) -> ClientInput:
             errors[name] = "Ce champ est obligatoire."
         elif len(value) > limit:
             errors[name] = f"{limit} caractères au maximum."
-        # a character the PDF fonts lack would print as an empty box: refused, named
-        elif problem := text_problem(value) or unprintable_character_problem(value):
+        # a character the PDF fonts lack would print as an empty box: refused, named (the
+        # postal code has its own format rule below, which says what is expected instead)
+        elif problem := text_problem(value) or (
+            unprintable_character_problem(value) if name != "postal_code" else None
+        ):
             errors[name] = problem
     country = data.country.strip().upper()
     if country not in rules.EU_COUNTRIES:
@@ -82,7 +85,11 @@ def validate(data: ClientInput) -> ClientInput:
     if (
         "postal_code" not in errors
         and "country" not in errors
-        and (problem := rules.postal_code_problem(postal_code, country))
+        and (
+            problem := rules.postal_code_problem(postal_code, country)
+            # some countries' formats say only "digits", which non-Latin digits also are
+            or unprintable_character_problem(postal_code)
+        )
     ):
         errors["postal_code"] = problem
     email = data.signer_email.strip()

@@ -127,7 +127,11 @@ def publish_short_cgv(app: Flask) -> None:
 def make_client(app: Flask, **overrides: str) -> int:
     data = {**VALID_CLIENT, **overrides}
     with transaction(runtime(app).session_factory) as session:
-        client = create_client(session, ClientInput(**data), actor="test", now=utcnow())
+        # Tests often need several clients of one company: the duplicate warning has its own
+        # tests (test_client_identity), so fixtures confirm it.
+        client = create_client(
+            session, ClientInput(**data), actor="test", now=utcnow(), confirm_duplicate=True
+        )
         return client.id
 
 
