@@ -64,7 +64,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from app.errors import register_error_handlers
 
     register_error_handlers(app)
-    _register_security_headers(app)
+    _register_security_headers(app, https=settings.base_url.startswith("https://"))
     if settings.access_log:
         register_access_log(app)
 
@@ -159,7 +159,7 @@ def _register_template_helpers(app: Flask) -> None:
         return {"current_user": current_user(), "Permission": Permission, "can": can}
 
 
-def _register_security_headers(app: Flask) -> None:
+def _register_security_headers(app: Flask, *, https: bool) -> None:
     @app.after_request
     def _headers(response: Response) -> Response:
         response.headers.setdefault(
@@ -171,4 +171,8 @@ def _register_security_headers(app: Flask) -> None:
         # Signing links carry their token in the URL: never leak it through Referer.
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        if https:
+            # Served over https (PARAPHE_BASE_URL): browsers must never fall back to http, where
+            # the session cookie (Secure, so not sent there) and the signing links would leak.
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response

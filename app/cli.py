@@ -1,7 +1,8 @@
 """`paraphe`: the operator command (Flask's CLI group over the app factory).
 
 paraphe db upgrade | db check         schema migrations
-paraphe users create …                users with a role
+paraphe users create|password|deactivate   users with a role; password and
+                                      deactivation end all their sessions
 paraphe tokens create|list|revoke     archivist API tokens (shown once, stored hashed)
 paraphe cgv publish …                 publish a CGV version from a Markdown file
 paraphe contracts bulk --author …     generate the contracts of all pending quotes, with a rate
@@ -124,6 +125,38 @@ def users_create(email: str, full_name: str, role: str, password: str | None) ->
                 actor="cli",
             )
             click.echo(f"Utilisateur n° {user.id} créé : {user.email} ({user.role.label}).")
+    except AuthError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@users_group.command("password", help="Change le mot de passe et ferme toutes ses sessions.")
+@click.option("--email", required=True)
+@click.option(
+    "--password",
+    envvar="PARAPHE_NEW_PASSWORD",
+    default=None,
+    help="Sinon demandé au clavier (ou PARAPHE_NEW_PASSWORD).",
+)
+def users_password(email: str, password: str | None) -> None:
+    if password is None:
+        password = getpass.getpass("Nouveau mot de passe : ")
+    try:
+        with transaction(_runtime().session_factory) as session:
+            user = auth.find_user(session, email)
+            auth.change_password(session, user, password=password, now=utcnow(), actor="cli")
+            click.echo(f"Mot de passe de {user.email} changé ; ses sessions sont fermées.")
+    except AuthError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@users_group.command("deactivate", help="Désactive un compte et ferme toutes ses sessions.")
+@click.option("--email", required=True)
+def users_deactivate(email: str) -> None:
+    try:
+        with transaction(_runtime().session_factory) as session:
+            user = auth.find_user(session, email)
+            auth.deactivate_user(session, user, now=utcnow(), actor="cli")
+            click.echo(f"Compte {user.email} désactivé ; ses sessions sont fermées.")
     except AuthError as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from app.auth.models import Scope, User
 from app.auth.rules import Permission, can
-from app.auth.services import TokenCache, TokenGrant
+from app.auth.services import TokenCache, TokenGrant, session_is_current
 from app.db import utcnow
 from app.wiring import db_session
 
@@ -23,8 +23,9 @@ def current_user() -> User | None:
     if "user" not in g:
         user_id = session.get("user_id")
         user = db_session().get(User, user_id) if isinstance(user_id, int) else None
-        # A stale cookie of a deactivated user or a rotated password logs the user out.
-        if user is not None and (not user.active or session.get("pwd") != user.password_hash[-16:]):
+        # A cookie from before a logout, a password change or a deactivation (even one copied
+        # elsewhere) is refused: its generation is no longer the user's.
+        if user is not None and not session_is_current(user, session.get("gen")):
             user = None
         g.user = user
     found: User | None = g.user

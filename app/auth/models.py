@@ -43,6 +43,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Stored in each session cookie at login and compared on every request: raising it (logout,
+    # password change, deactivation) ends every session of the user, copied cookies included.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class ApiToken(Base):

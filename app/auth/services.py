@@ -76,6 +76,65 @@ def authenticate(session: Session, *, email: str, password: str, now: datetime) 
     return user
 
 
+def end_sessions(session: Session, user: User) -> None:
+    """End every session of `user`, on every server process: each cookie carries the
+    generation it was opened under, and `session_is_current` refuses any older one."""
+    # Incremented in SQL, not in Python: two concurrent logouts both move it.
+    session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(session_generation=User.session_generation + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(user, ["session_generation"])
+
+
+def session_is_current(user: User, generation: object) -> bool:
+    """Whether a session opened under `generation` still belongs to an active user."""
+    return user.active and isinstance(generation, int) and generation == user.session_generation
+
+
+def find_user(session: Session, email: str) -> User:
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise AuthError(f"Aucun utilisateur {email.strip().lower()}.")
+    return user
+
+
+def change_password(
+    session: Session, user: User, *, password: str, now: datetime, actor: str
+) -> None:
+    """A new password, and the end of every session opened with the old one."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AuthError(f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères.")
+    user.password_hash = hash_password(password)
+    session.flush()
+    end_sessions(session, user)
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="user.password_changed",
+        subject_type="user",
+        subject_id=user.id,
+    )
+
+
+def deactivate_user(session: Session, user: User, *, now: datetime, actor: str) -> None:
+    """The user can no longer log in, and every session already open ends at once."""
+    user.active = False
+    session.flush()
+    end_sessions(session, user)
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="user.deactivated",
+        subject_type="user",
+        subject_id=user.id,
+    )
+
+
 def token_digest(plaintext: str) -> str:
     return hashlib.sha256(plaintext.encode("utf-8")).hexdigest()
 
