@@ -201,9 +201,7 @@ def tokens_revoke(token_id: int) -> None:
             auth.revoke_api_token(session, token_id, now=utcnow(), actor="cli")
     except AuthError as exc:
         raise click.ClickException(str(exc)) from exc
-    # Running servers cache valid tokens for TOKEN_CACHE_TTL: say when it really stops working.
-    delay = int(auth.TOKEN_CACHE_TTL.total_seconds())
-    click.echo(f"Jeton n° {token_id} révoqué ; refusé par les serveurs en marche sous {delay} s.")
+    click.echo(f"Jeton n° {token_id} révoqué ; refusé dès maintenant par les serveurs en marche.")
 
 
 @click.group("cgv", cls=AppGroup, help="Versions des conditions générales de vente.")

@@ -8,8 +8,9 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -203,8 +204,8 @@ class TokenGrant:
 
 
 TOKEN_CACHE_TTL = timedelta(seconds=30)
-"""How long a process trusts a token it has looked up: a revocation made elsewhere (the CLI,
-another server process) takes effect within this delay; in the process that revokes, at once."""
+"""How long a process keeps a token's grant (scopes, expiry) before re-reading its row. A
+revocation does not wait for it: every request checks the row's `revoked_at` by primary key."""
 
 
 @dataclass
@@ -217,9 +218,12 @@ class _Cached:
 class TokenCache:
     """Valid API tokens by digest, re-read from the database once they are `ttl` old.
 
-    A warm request then costs no token query: the lookup and the row it loads were a large
-    part of a metadata read's CPU. Unknown, revoked and expired tokens are never cached, so a
-    new token works at once; the last use is still recorded to the minute."""
+    A warm request then costs no lookup by digest and loads no ORM row (they were a large part
+    of a metadata read's CPU), only one read of `revoked_at` by primary key, folded into the
+    last-use write when that is due: a revocation made anywhere (the CLI, another server
+    process) is refused by every process on its very next request. Unknown, revoked and expired
+    tokens are never cached, so a new token works at once; the last use is recorded to the
+    minute."""
 
     def __init__(self, ttl: timedelta = TOKEN_CACHE_TTL, max_entries: int = 4096) -> None:
         self.ttl = ttl
@@ -240,11 +244,27 @@ class TokenCache:
                 self._drop(digest)
                 return None, False
             if cached.last_used_at is None or now - cached.last_used_at >= LAST_USE_RESOLUTION:
-                session.execute(
-                    update(ApiToken).where(ApiToken.id == cached.grant.id).values(last_used_at=now)
+                # The write checks the revocation too: one statement, no extra read.
+                written = cast(  # an UPDATE's result is a cursor result (it has a rowcount)
+                    CursorResult[Any],
+                    session.execute(
+                        update(ApiToken)
+                        .where(ApiToken.id == cached.grant.id, ApiToken.revoked_at.is_(None))
+                        .values(last_used_at=now)
+                        .execution_options(synchronize_session=False)
+                    ),
                 )
+                if written.rowcount == 0:
+                    self._drop(digest)
+                    return None, False
                 cached.last_used_at = now
                 return cached.grant, True
+            revoked = session.execute(
+                select(ApiToken.revoked_at).where(ApiToken.id == cached.grant.id)
+            ).first()
+            if revoked is None or revoked.revoked_at is not None:  # revoked (or deleted) anywhere
+                self._drop(digest)
+                return None, False
             return cached.grant, False
         token = resolve_api_token(session, plaintext, now)
         if token is None:
@@ -258,7 +278,8 @@ class TokenCache:
         return grant, bool(session.dirty)
 
     def forget(self, token_id: int) -> None:
-        """Drop a token revoked by this process, so that it stops working at once here."""
+        """Drop a token revoked by this process (its row is re-checked anyway; this frees the
+        entry)."""
         with self._lock:
             for digest in [d for d, c in self._entries.items() if c.grant.id == token_id]:
                 del self._entries[digest]
