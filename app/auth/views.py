@@ -9,7 +9,7 @@ from app.audit import services as audit
 from app.auth import services
 from app.auth.errors import InvalidCredentials
 from app.auth.forms import LoginForm
-from app.auth.guards import current_user
+from app.auth.models import User
 from app.db import utcnow
 from app.extensions import limiter
 from app.wiring import db_session
@@ -63,8 +63,9 @@ def login() -> str | Response | tuple[str, int]:
 
 @bp.route("/deconnexion", methods=["POST"])
 def logout() -> Response:
-    user = current_user()
-    if user is not None:
+    user_id = session.get("user_id")
+    user = db_session().get(User, user_id) if isinstance(user_id, int) else None
+    if user is not None and services.session_is_current(user, session.get("gen")):
         # Every session of this user ends, not just this cookie: a copy of it (another
         # browser, a stolen cookie) must not outlive the logout.
         db = db_session()
