@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
@@ -11,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 from app.access_log import register_access_log
-from app.config import Settings
+from app.config import RATELIMIT_DATABASE, Settings
 from app.extensions import csrf, limiter
 
 
@@ -40,7 +41,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
         WTF_CSRF_TIME_LIMIT=None,  # tied to the session instead: long forms must not expire
         WTF_I18N_ENABLED=False,  # the forms carry WTForms' French messages (app.forms)
-        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         RATELIMIT_HEADERS_ENABLED=True,
     )
     if settings.trusted_proxies:
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Ids are 32-bit in the schema: a larger number in a URL is a plain 404, never a DB error.
     app.url_map.converters["int"] = _IdConverter
     _wire_runtime(app, settings)
+    _configure_rate_limits(app, settings)
     csrf.init_app(app)
     limiter.init_app(app)
     _register_blueprints(app)
@@ -99,6 +100,22 @@ def _wire_runtime(app: Flask, settings: Settings) -> None:
         session = g.pop("db_session", None)
         if session is not None:
             session.close()  # rolls back whatever the view did not commit
+
+
+def _configure_rate_limits(app: Flask, settings: Settings) -> None:
+    """Where the limits count: in storage shared by every server process (the database or
+    Redis), unless memory:// was asked for a single process."""
+    uri = settings.ratelimit_storage_uri
+    if uri == RATELIMIT_DATABASE:
+        from app.auth.ratelimit import storage_uri
+
+        uri = storage_uri(app.extensions["paraphe"].engine)
+    app.config.update(
+        RATELIMIT_STORAGE_URI=uri,
+        # Two instances sharing one Redis (or a test run after another) never share counters.
+        RATELIMIT_KEY_PREFIX="paraphe-"
+        + hashlib.sha256(settings.database_url.encode()).hexdigest()[:12],
+    )
 
 
 def _register_blueprints(app: Flask) -> None:

@@ -305,9 +305,16 @@ def server_argv(host: str, port: int, workers: int, threads: int) -> list[str]:
 @click.option(
     "--threads", default=4, show_default=True, type=click.IntRange(1), envvar="PARAPHE_THREADS"
 )
+@with_appcontext
 def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     # The configuration was already checked when this command group loaded the app: a bad
     # setting stops here with its message, not in every worker.
+    if workers > 1 and _runtime().settings.ratelimit_storage_uri.startswith("memory://"):
+        raise click.UsageError(
+            f"PARAPHE_RATELIMIT_STORAGE=memory:// compte dans chaque processus : avec {workers} "
+            f"processus, chaque limite de débit serait multipliée par {workers}. Gardez le "
+            "stockage par défaut (database), ou redis://…, ou lancez --workers 1."
+        )
     argv = server_argv(host, port, workers, threads)
     sys.stdout.flush()
     # Replace this process (no shell, a fixed argv): the service manager's signals reach the

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Float, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime
@@ -68,3 +68,15 @@ class ApiToken(Base):
     @property
     def scope_set(self) -> frozenset[Scope]:
         return frozenset(Scope(s) for s in self.scopes.split())
+
+
+class RateLimitCounter(Base):
+    """One fixed-window counter of the rate limits (`app.auth.ratelimit.DatabaseStorage`):
+    kept in the database so that every server process counts in the same place."""
+
+    __tablename__ = "rate_limit_counters"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    count: Mapped[int]
+    # Epoch seconds, as the `limits` library measures windows (time.time()), not a date.
+    expires_at: Mapped[float] = mapped_column(Float)

@@ -133,3 +133,14 @@ def test_vendor_bank_details_are_checked(tmp_path: Path, name: str, raw: str, me
     with pytest.raises(ConfigError) as info:
         Settings.from_env({"PARAPHE_INSTANCE_DIR": str(tmp_path), name: raw})
     assert len(info.value.problems) == 1 and info.value.problems[0].startswith(message)
+
+
+def test_rate_limits_are_shared_by_default_and_checked(tmp_path: Path) -> None:
+    base = {"PARAPHE_INSTANCE_DIR": str(tmp_path)}
+    # The database by default: counted once for every `paraphe serve` worker.
+    assert Settings.from_env(base).ratelimit_storage_uri == "database"
+    redis = Settings.from_env({**base, "PARAPHE_RATELIMIT_STORAGE": "redis://127.0.0.1:6379/0"})
+    assert redis.ratelimit_storage_uri == "redis://127.0.0.1:6379/0"
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({**base, "PARAPHE_RATELIMIT_STORAGE": "mongodb://x"})
+    assert "PARAPHE_RATELIMIT_STORAGE doit valoir « database »" in str(info.value)
