@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, select, update
+from sqlalchemy import CursorResult, Table, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -208,6 +208,9 @@ TOKEN_CACHE_TTL = timedelta(seconds=30)
 revocation does not wait for it: every request checks the row's `revoked_at` by primary key."""
 
 
+_tokens = cast(Table, ApiToken.__table__)  # a mapped class's table is a Table
+
+
 @dataclass
 class _Cached:
     grant: TokenGrant
@@ -248,10 +251,9 @@ class TokenCache:
                 written = cast(  # an UPDATE's result is a cursor result (it has a rowcount)
                     CursorResult[Any],
                     session.execute(
-                        update(ApiToken)
-                        .where(ApiToken.id == cached.grant.id, ApiToken.revoked_at.is_(None))
+                        update(_tokens)
+                        .where(_tokens.c.id == cached.grant.id, _tokens.c.revoked_at.is_(None))
                         .values(last_used_at=now)
-                        .execution_options(synchronize_session=False)
                     ),
                 )
                 if written.rowcount == 0:
@@ -259,8 +261,10 @@ class TokenCache:
                     return None, False
                 cached.last_used_at = now
                 return cached.grant, True
+            # A Core statement on the table: the ORM's select compilation costs more than the
+            # round trip on a warm request.
             revoked = session.execute(
-                select(ApiToken.revoked_at).where(ApiToken.id == cached.grant.id)
+                select(_tokens.c.revoked_at).where(_tokens.c.id == cached.grant.id)
             ).first()
             if revoked is None or revoked.revoked_at is not None:  # revoked (or deleted) anywhere
                 self._drop(digest)
