@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from typing import Any
 
@@ -11,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 from app.access_log import register_access_log
-from app.config import Settings
+from app.config import RATELIMIT_DATABASE, Settings
 from app.extensions import csrf, limiter
 
 
@@ -40,7 +41,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         SESSION_COOKIE_SECURE=settings.base_url.startswith("https://"),
         WTF_CSRF_TIME_LIMIT=None,  # tied to the session instead: long forms must not expire
         WTF_I18N_ENABLED=False,  # the forms carry WTForms' French messages (app.forms)
-        RATELIMIT_STORAGE_URI=settings.ratelimit_storage_uri,
         RATELIMIT_HEADERS_ENABLED=True,
     )
     if settings.trusted_proxies:
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Ids are 32-bit in the schema: a larger number in a URL is a plain 404, never a DB error.
     app.url_map.converters["int"] = _IdConverter
     _wire_runtime(app, settings)
+    _configure_rate_limits(app, settings)
     csrf.init_app(app)
     limiter.init_app(app)
     _register_blueprints(app)
@@ -64,7 +65,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from app.errors import register_error_handlers
 
     register_error_handlers(app)
-    _register_security_headers(app)
+    _register_security_headers(app, https=settings.base_url.startswith("https://"))
     if settings.access_log:
         register_access_log(app)
 
@@ -99,6 +100,22 @@ def _wire_runtime(app: Flask, settings: Settings) -> None:
         session = g.pop("db_session", None)
         if session is not None:
             session.close()  # rolls back whatever the view did not commit
+
+
+def _configure_rate_limits(app: Flask, settings: Settings) -> None:
+    """Where the limits count: in storage shared by every server process (the database or
+    Redis), unless memory:// was asked for a single process."""
+    uri = settings.ratelimit_storage_uri
+    if uri == RATELIMIT_DATABASE:
+        from app.auth.ratelimit import storage_uri
+
+        uri = storage_uri(app.extensions["paraphe"].engine)
+    app.config.update(
+        RATELIMIT_STORAGE_URI=uri,
+        # Two instances sharing one Redis (or a test run after another) never share counters.
+        RATELIMIT_KEY_PREFIX="paraphe-"
+        + hashlib.sha256(settings.database_url.encode()).hexdigest()[:12],
+    )
 
 
 def _register_blueprints(app: Flask) -> None:
@@ -159,7 +176,7 @@ def _register_template_helpers(app: Flask) -> None:
         return {"current_user": current_user(), "Permission": Permission, "can": can}
 
 
-def _register_security_headers(app: Flask) -> None:
+def _register_security_headers(app: Flask, *, https: bool) -> None:
     @app.after_request
     def _headers(response: Response) -> Response:
         response.headers.setdefault(
@@ -171,4 +188,8 @@ def _register_security_headers(app: Flask) -> None:
         # Signing links carry their token in the URL: never leak it through Referer.
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
+        if https:
+            # Served over https (PARAPHE_BASE_URL): browsers must never fall back to http, where
+            # the session cookie (Secure, so not sent there) and the signing links would leak.
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response

@@ -1,7 +1,8 @@
 """`paraphe`: the operator command (Flask's CLI group over the app factory).
 
 paraphe db upgrade | db check         schema migrations
-paraphe users create …                users with a role
+paraphe users create|password|deactivate   users with a role; password and
+                                      deactivation end all their sessions
 paraphe tokens create|list|revoke     archivist API tokens (shown once, stored hashed)
 paraphe cgv publish …                 publish a CGV version from a Markdown file
 paraphe contracts bulk --author …     generate the contracts of all pending quotes, with a rate
@@ -128,6 +129,38 @@ def users_create(email: str, full_name: str, role: str, password: str | None) ->
         raise click.ClickException(str(exc)) from exc
 
 
+@users_group.command("password", help="Change le mot de passe et ferme toutes ses sessions.")
+@click.option("--email", required=True)
+@click.option(
+    "--password",
+    envvar="PARAPHE_NEW_PASSWORD",
+    default=None,
+    help="Sinon demandé au clavier (ou PARAPHE_NEW_PASSWORD).",
+)
+def users_password(email: str, password: str | None) -> None:
+    if password is None:
+        password = getpass.getpass("Nouveau mot de passe : ")
+    try:
+        with transaction(_runtime().session_factory) as session:
+            user = auth.find_user(session, email)
+            auth.change_password(session, user, password=password, now=utcnow(), actor="cli")
+            click.echo(f"Mot de passe de {user.email} changé ; ses sessions sont fermées.")
+    except AuthError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@users_group.command("deactivate", help="Désactive un compte et ferme toutes ses sessions.")
+@click.option("--email", required=True)
+def users_deactivate(email: str) -> None:
+    try:
+        with transaction(_runtime().session_factory) as session:
+            user = auth.find_user(session, email)
+            auth.deactivate_user(session, user, now=utcnow(), actor="cli")
+            click.echo(f"Compte {user.email} désactivé ; ses sessions sont fermées.")
+    except AuthError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 @click.group("tokens", cls=AppGroup, help="Jetons de l'API archiviste.")
 def tokens_group() -> None:
     """Jetons de l'API archiviste."""
@@ -168,9 +201,7 @@ def tokens_revoke(token_id: int) -> None:
             auth.revoke_api_token(session, token_id, now=utcnow(), actor="cli")
     except AuthError as exc:
         raise click.ClickException(str(exc)) from exc
-    # Running servers cache valid tokens for TOKEN_CACHE_TTL: say when it really stops working.
-    delay = int(auth.TOKEN_CACHE_TTL.total_seconds())
-    click.echo(f"Jeton n° {token_id} révoqué ; refusé par les serveurs en marche sous {delay} s.")
+    click.echo(f"Jeton n° {token_id} révoqué ; refusé dès maintenant par les serveurs en marche.")
 
 
 @click.group("cgv", cls=AppGroup, help="Versions des conditions générales de vente.")
@@ -286,9 +317,16 @@ def server_argv(host: str, port: int, workers: int, threads: int) -> list[str]:
 @click.option(
     "--threads", default=4, show_default=True, type=click.IntRange(1), envvar="PARAPHE_THREADS"
 )
+@with_appcontext
 def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     # The configuration was already checked when this command group loaded the app: a bad
     # setting stops here with its message, not in every worker.
+    if workers > 1 and _runtime().settings.ratelimit_storage_uri.startswith("memory://"):
+        raise click.UsageError(
+            f"PARAPHE_RATELIMIT_STORAGE=memory:// compte dans chaque processus : avec {workers} "
+            f"processus, chaque limite de débit serait multipliée par {workers}. Gardez le "
+            "stockage par défaut (database), ou redis://…, ou lancez --workers 1."
+        )
     argv = server_argv(host, port, workers, threads)
     sys.stdout.flush()
     # Replace this process (no shell, a fixed argv): the service manager's signals reach the

@@ -20,6 +20,9 @@ from urllib.parse import urlsplit
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+RATELIMIT_DATABASE = "database"  # rate limits counted in the application's database
+
+
 class ConfigError(Exception):
     """The environment does not describe a usable configuration; the message lists why."""
 
@@ -109,7 +112,7 @@ class Settings:
     reminder_days: tuple[int, ...] = (3, 7, 14)
     contract_templates_dir: Path | None = None
     vendor: VendorIdentity = field(default_factory=VendorIdentity)
-    ratelimit_storage_uri: str = "memory://"
+    ratelimit_storage_uri: str = "database"  # RATELIMIT_DATABASE, or a `limits` storage URI
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     seal_invoices: bool = False  # PAdES seal of the platform on each invoice PDF, off by default
     # Reverse proxies in front of the server whose X-Forwarded-For / -Proto are believed. 0 (the
@@ -144,6 +147,19 @@ class Settings:
             # psycopg 3 is the driver we ship; SQLAlchemy would otherwise look for psycopg2.
             database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
 
+        # Shared by every server process: the application's database by default (no extra
+        # service), Redis for a large deployment. memory:// counts per process, so it is only
+        # right with a single one (`paraphe serve --workers 1`, `paraphe run`, tests).
+        ratelimit_storage = env.get("PARAPHE_RATELIMIT_STORAGE", "").strip() or RATELIMIT_DATABASE
+        if ratelimit_storage != RATELIMIT_DATABASE and urlsplit(ratelimit_storage).scheme not in {
+            "memory",
+            "redis",
+            "rediss",
+        }:
+            problems.append(
+                "PARAPHE_RATELIMIT_STORAGE doit valoir « database » (la base de l'application, "
+                "par défaut), redis://hôte:port/n, rediss://… ou memory:// (un seul processus)"
+            )
         base_url = env.get("PARAPHE_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         if urlsplit(base_url).scheme not in {"http", "https"}:
             problems.append("PARAPHE_BASE_URL doit commencer par http:// ou https://")
@@ -302,7 +318,7 @@ class Settings:
             reminder_days=reminder_days,
             contract_templates_dir=Path(templates) if templates else None,
             vendor=vendor,
-            ratelimit_storage_uri=env.get("PARAPHE_RATELIMIT_STORAGE", "memory://"),
+            ratelimit_storage_uri=ratelimit_storage,
             retention=retention,
             seal_invoices=seal_invoices,
             trusted_proxies=trusted_proxies,

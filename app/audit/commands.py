@@ -14,11 +14,16 @@ from app.audit.models import AuditEvent
 from app.db import transaction, utcnow
 from app.signatures.keys import trust_roots
 from app.wiring import runtime
-from signing import TimestampError
+from signing import SigningError, TimestampError
+from storage import StorageError
 
 NO_TSA = (
     "Aucune autorité d'horodatage n'est configurée (PARAPHE_TSA_URL) : "
     "la tête du journal n'est pas horodatée."
+)
+SEALED_INSTEAD = (
+    "Sans autorité d'horodatage, la tête du journal est scellée avec la clé de la plateforme "
+    "dans le stockage des fichiers, hors de portée de la base."
 )
 
 
@@ -41,6 +46,7 @@ def verify() -> None:
         problems = services.verify_chain(session)
         anchors = services.verify_anchors(session, trust_roots(rt.settings))
         missing = services.verify_anchor_records(session)
+        sealed = services.verify_sealed_anchors(session, rt.store, trust_roots(rt.settings))
     broken = [a for a in anchors if a.problem is not None]
     if not problems:
         click.echo(f"Journal intact : {count} événement(s), chaîne d'empreintes vérifiée.")
@@ -49,13 +55,28 @@ def verify() -> None:
         for problem in problems:
             where = f"n° {problem.event_id}" if problem.event_id is not None else "—"
             click.echo(f"  [{where}] {problem.message}")
+    if sealed.anchors and not sealed.problems:
+        newest = sealed.anchors[-1]
+        click.echo(
+            f"Ancres scellées valides : {len(sealed.anchors)} ; la dernière "
+            f"({_when(newest.anchored_at)}) atteste les événements n° 1 à {newest.event_id}."
+        )
+    elif sealed.problems:
+        click.echo("Ancres scellées : journal NON CONFORME :")
+        for sentence in sealed.problems:
+            click.echo(f"  {sentence}")
     if not anchors:
         click.echo(
-            NO_TSA
+            f"{NO_TSA} {SEALED_INSTEAD}"
             if rt.settings.tsa_url is None
             else "Aucun horodatage enregistré : "
             "lancez `paraphe audit anchor` (périodiquement, par exemple chaque heure)."
         )
+        if rt.settings.tsa_url is None and not sealed.anchors and not sealed.problems:
+            click.echo(
+                "Aucune ancre scellée : lancez `paraphe audit anchor` "
+                "(périodiquement, par exemple chaque heure)."
+            )
     elif not broken:
         last = anchors[-1]
         click.echo(
@@ -73,7 +94,7 @@ def verify() -> None:
         click.echo("Horodatages journalisés MANQUANTS :")
         for sentence in missing:
             click.echo(f"  {sentence}")
-    if problems or broken or missing:
+    if problems or broken or missing or sealed.problems:
         sys.exit(1)
 
 
@@ -86,16 +107,18 @@ def _when(moment: datetime) -> str:
     help=(
         "Horodate la tête du journal auprès de l'autorité d'horodatage (RFC 3161) et garde "
         "le jeton : il prouve que le journal, jusqu'à cet événement, existait tel quel à "
-        "cette date. À lancer périodiquement ; ne fait rien si le journal n'a pas bougé. "
-        "Code de sortie 1 si l'autorité échoue, 2 si aucune n'est configurée."
+        "cette date. Sans autorité, scelle la tête avec la clé de la plateforme dans un "
+        "nouveau fichier du stockage (jamais réécrit) : une troncature du journal est alors "
+        "détectée. À lancer périodiquement ; ne fait rien si le journal n'a pas bougé. "
+        "Code de sortie 1 si l'autorité ou le scellement échoue."
     ),
 )
 def anchor() -> None:
     rt = runtime()
     trust = rt.trust_services()
     if trust is None or rt.settings.tsa_url is None:
-        click.echo(NO_TSA, err=True)
-        sys.exit(2)
+        _seal_head()
+        return
     try:
         with transaction(rt.session_factory) as session:
             made = services.anchor_head(
@@ -116,3 +139,21 @@ def anchor() -> None:
     if made is None:
         message = "Rien à horodater : journal vide, ou sa tête est déjà horodatée."
     click.echo(message)
+
+
+def _seal_head() -> None:
+    rt = runtime()
+    click.echo(f"{NO_TSA} {SEALED_INSTEAD}")
+    try:
+        with transaction(rt.session_factory) as session:
+            made = services.seal_head(session, rt.store, rt.signing_key(), now=utcnow())
+    except (SigningError, StorageError) as exc:
+        click.echo(f"Scellement impossible, rien n'est enregistré : {exc}", err=True)
+        sys.exit(1)
+    if made is None:
+        click.echo("Rien à sceller : journal vide, ou sa tête est déjà scellée.")
+        return
+    click.echo(
+        f"Tête du journal scellée : événement n° {made.event_id} "
+        f"(empreinte {made.head_hash[:16]}…), ancre {made.blob[:16]}… du {_when(made.anchored_at)}."
+    )

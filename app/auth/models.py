@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import Float, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime
@@ -43,6 +43,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Stored in each session cookie at login and compared on every request: raising it (logout,
+    # password change, deactivation) ends every session of the user, copied cookies included.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class ApiToken(Base):
@@ -65,3 +68,15 @@ class ApiToken(Base):
     @property
     def scope_set(self) -> frozenset[Scope]:
         return frozenset(Scope(s) for s in self.scopes.split())
+
+
+class RateLimitCounter(Base):
+    """One fixed-window counter of the rate limits (`app.auth.ratelimit.DatabaseStorage`):
+    kept in the database so that every server process counts in the same place."""
+
+    __tablename__ = "rate_limit_counters"
+
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    count: Mapped[int]
+    # Epoch seconds, as the `limits` library measures windows (time.time()), not a date.
+    expires_at: Mapped[float] = mapped_column(Float)

@@ -8,8 +8,9 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import CursorResult, Table, select, update
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -74,6 +75,65 @@ def authenticate(session: Session, *, email: str, password: str, now: datetime) 
         raise InvalidCredentials("Adresse e-mail ou mot de passe incorrect.")
     user.last_login_at = now
     return user
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """End every session of `user`, on every server process: each cookie carries the
+    generation it was opened under, and `session_is_current` refuses any older one."""
+    # Incremented in SQL, not in Python: two concurrent logouts both move it.
+    session.execute(
+        update(User)
+        .where(User.id == user.id)
+        .values(session_generation=User.session_generation + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(user, ["session_generation"])
+
+
+def session_is_current(user: User, generation: object) -> bool:
+    """Whether a session opened under `generation` still belongs to an active user."""
+    return user.active and isinstance(generation, int) and generation == user.session_generation
+
+
+def find_user(session: Session, email: str) -> User:
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise AuthError(f"Aucun utilisateur {email.strip().lower()}.")
+    return user
+
+
+def change_password(
+    session: Session, user: User, *, password: str, now: datetime, actor: str
+) -> None:
+    """A new password, and the end of every session opened with the old one."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AuthError(f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères.")
+    user.password_hash = hash_password(password)
+    session.flush()
+    end_sessions(session, user)
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="user.password_changed",
+        subject_type="user",
+        subject_id=user.id,
+    )
+
+
+def deactivate_user(session: Session, user: User, *, now: datetime, actor: str) -> None:
+    """The user can no longer log in, and every session already open ends at once."""
+    user.active = False
+    session.flush()
+    end_sessions(session, user)
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="user.deactivated",
+        subject_type="user",
+        subject_id=user.id,
+    )
 
 
 def token_digest(plaintext: str) -> str:
@@ -144,8 +204,11 @@ class TokenGrant:
 
 
 TOKEN_CACHE_TTL = timedelta(seconds=30)
-"""How long a process trusts a token it has looked up: a revocation made elsewhere (the CLI,
-another server process) takes effect within this delay; in the process that revokes, at once."""
+"""How long a process keeps a token's grant (scopes, expiry) before re-reading its row. A
+revocation does not wait for it: every request checks the row's `revoked_at` by primary key."""
+
+
+_tokens = cast(Table, ApiToken.__table__)  # a mapped class's table is a Table
 
 
 @dataclass
@@ -158,9 +221,12 @@ class _Cached:
 class TokenCache:
     """Valid API tokens by digest, re-read from the database once they are `ttl` old.
 
-    A warm request then costs no token query: the lookup and the row it loads were a large
-    part of a metadata read's CPU. Unknown, revoked and expired tokens are never cached, so a
-    new token works at once; the last use is still recorded to the minute."""
+    A warm request then costs no lookup by digest and loads no ORM row (they were a large part
+    of a metadata read's CPU), only one read of `revoked_at` by primary key, folded into the
+    last-use write when that is due: a revocation made anywhere (the CLI, another server
+    process) is refused by every process on its very next request. Unknown, revoked and expired
+    tokens are never cached, so a new token works at once; the last use is recorded to the
+    minute."""
 
     def __init__(self, ttl: timedelta = TOKEN_CACHE_TTL, max_entries: int = 4096) -> None:
         self.ttl = ttl
@@ -181,11 +247,28 @@ class TokenCache:
                 self._drop(digest)
                 return None, False
             if cached.last_used_at is None or now - cached.last_used_at >= LAST_USE_RESOLUTION:
-                session.execute(
-                    update(ApiToken).where(ApiToken.id == cached.grant.id).values(last_used_at=now)
+                # The write checks the revocation too: one statement, no extra read.
+                written = cast(  # an UPDATE's result is a cursor result (it has a rowcount)
+                    CursorResult[Any],
+                    session.execute(
+                        update(_tokens)
+                        .where(_tokens.c.id == cached.grant.id, _tokens.c.revoked_at.is_(None))
+                        .values(last_used_at=now)
+                    ),
                 )
+                if written.rowcount == 0:
+                    self._drop(digest)
+                    return None, False
                 cached.last_used_at = now
                 return cached.grant, True
+            # A Core statement on the table: the ORM's select compilation costs more than the
+            # round trip on a warm request.
+            revoked = session.execute(
+                select(_tokens.c.revoked_at).where(_tokens.c.id == cached.grant.id)
+            ).first()
+            if revoked is None or revoked.revoked_at is not None:  # revoked (or deleted) anywhere
+                self._drop(digest)
+                return None, False
             return cached.grant, False
         token = resolve_api_token(session, plaintext, now)
         if token is None:
@@ -199,7 +282,8 @@ class TokenCache:
         return grant, bool(session.dirty)
 
     def forget(self, token_id: int) -> None:
-        """Drop a token revoked by this process, so that it stops working at once here."""
+        """Drop a token revoked by this process (its row is re-checked anyway; this frees the
+        entry)."""
         with self._lock:
             for digest in [d for d, c in self._entries.items() if c.grant.id == token_id]:
                 del self._entries[digest]

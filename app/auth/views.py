@@ -9,6 +9,7 @@ from app.audit import services as audit
 from app.auth import services
 from app.auth.errors import InvalidCredentials
 from app.auth.forms import LoginForm
+from app.auth.models import User
 from app.db import utcnow
 from app.extensions import limiter
 from app.wiring import db_session
@@ -53,7 +54,7 @@ def login() -> str | Response | tuple[str, int]:
         db.commit()
         session.clear()  # new session id on login: no fixation
         session["user_id"] = user.id
-        session["pwd"] = user.password_hash[-16:]
+        session["gen"] = user.session_generation
         flash(f"Bienvenue, {user.full_name}.", "success")
         return redirect(_safe_next(request.args.get("next")))
     status = 422 if form.errors else 200
@@ -62,6 +63,22 @@ def login() -> str | Response | tuple[str, int]:
 
 @bp.route("/deconnexion", methods=["POST"])
 def logout() -> Response:
+    user_id = session.get("user_id")
+    user = db_session().get(User, user_id) if isinstance(user_id, int) else None
+    if user is not None and services.session_is_current(user, session.get("gen")):
+        # Every session of this user ends, not just this cookie: a copy of it (another
+        # browser, a stolen cookie) must not outlive the logout.
+        db = db_session()
+        services.end_sessions(db, user)
+        audit.record(
+            db,
+            now=utcnow(),
+            actor=f"user:{user.id}",
+            action="user.logout",
+            subject_type="user",
+            subject_id=user.id,
+        )
+        db.commit()
     session.clear()
     flash("Vous êtes déconnecté.", "info")
     return redirect(url_for("auth.login"))

@@ -32,6 +32,13 @@ def _free_port() -> int:
 def production_server(
     app: Flask, settings: Settings
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    yield from serve(settings)
+
+
+def serve(
+    settings: Settings, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """`paraphe serve` with 2 workers on the test database, stopped at the end."""
     port = _free_port()
     env = {
         **os.environ,
@@ -39,6 +46,7 @@ def production_server(
         "PARAPHE_INSTANCE_DIR": str(settings.instance_dir),
         "PARAPHE_PKI_DIR": str(settings.pki_dir),
         "PARAPHE_BASE_URL": f"http://127.0.0.1:{port}",
+        **(extra_env or {}),
     }
     paraphe = Path(sys.executable).parent / "paraphe"
     process = subprocess.Popen(

@@ -1,5 +1,5 @@
-"""API tokens are cached per process for TOKEN_CACHE_TTL: a revocation made by another process
-(the CLI, another server worker) takes effect within that delay; an expiry at once."""
+"""API tokens are cached per process for TOKEN_CACHE_TTL, but a revocation made by another
+process (the CLI, another server worker) is refused on the very next request; an expiry too."""
 
 from __future__ import annotations
 
@@ -8,9 +8,14 @@ from datetime import UTC, datetime, timedelta
 from flask import Flask
 from sqlalchemy import select, update
 
-from app.auth.models import ApiToken, Scope
+from app import create_app
+from app.auth.models import ApiToken, Role, Scope
 from app.auth.services import TOKEN_CACHE_TTL, TokenCache, create_api_token, revoke_api_token
+from app.config import Settings
 from app.db import transaction
+from tests.conftest import csrf_from
+from tests.integration.fixtures_security import login_as
+from tests.integration.helpers import make_token
 
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 
@@ -23,7 +28,7 @@ def _token(app: Flask, *, expires_at: datetime | None = None) -> tuple[int, str]
         return token.id, plaintext
 
 
-def test_a_revocation_elsewhere_takes_effect_within_the_ttl(app: Flask) -> None:
+def test_a_revocation_elsewhere_is_refused_on_the_next_request(app: Flask) -> None:
     factory = app.extensions["paraphe"].session_factory
     token_id, plaintext = _token(app)
     cache = TokenCache()
@@ -32,15 +37,61 @@ def test_a_revocation_elsewhere_takes_effect_within_the_ttl(app: Flask) -> None:
         assert grant is not None and grant.id == token_id and grant.scopes == {Scope.READ}
         assert written  # first use recorded
         session.commit()
-    # Another process revokes it: this one does not see it until its entry is TTL old...
+        # Cached, within the minute: no write, still granted.
+        assert cache.resolve(session, plaintext, T0 + timedelta(seconds=1)) == (grant, False)
+    # Another process revokes it: this one refuses it at once, well within the cache's TTL...
     with transaction(factory) as session:
         revoke_api_token(session, token_id, now=T0, actor="cli")
-    almost = T0 + TOKEN_CACHE_TTL - timedelta(seconds=1)
     with factory() as session:
-        assert cache.resolve(session, plaintext, almost)[0] is not None
-        # ... then it re-reads the row, and refuses the token from then on.
-        assert cache.resolve(session, plaintext, T0 + TOKEN_CACHE_TTL) == (None, False)
+        assert cache.resolve(session, plaintext, T0 + timedelta(seconds=2)) == (None, False)
         assert cache.resolve(session, plaintext, T0 + TOKEN_CACHE_TTL * 3) == (None, False)
+
+
+def test_a_revocation_is_seen_when_the_last_use_is_due(app: Flask) -> None:
+    """The last-use write, once a minute, carries the revocation check itself."""
+    factory = app.extensions["paraphe"].session_factory
+    token_id, plaintext = _token(app)
+    cache = TokenCache(ttl=timedelta(hours=1))
+    with factory() as session:
+        assert cache.resolve(session, plaintext, T0)[0] is not None
+        session.commit()
+    with transaction(factory) as session:
+        revoke_api_token(session, token_id, now=T0, actor="cli")
+    with factory() as session:
+        assert cache.resolve(session, plaintext, T0 + timedelta(minutes=2)) == (None, False)
+        session.commit()
+        assert session.scalar(select(ApiToken.last_used_at)) == T0  # nothing written
+
+
+def test_two_server_processes_revocation_through_one_is_refused_by_the_other(
+    app: Flask, settings: Settings
+) -> None:
+    """Two applications on one database stand for two `paraphe serve` workers, each with its
+    own token cache: the token revoked through the first one's admin page is refused by the
+    second on the very next request."""
+    other = create_app(settings)
+    try:
+        plaintext = make_token(app, Scope.READ)
+        bearer = {"Authorization": f"Bearer {plaintext}"}
+        first, second = app.test_client(), other.test_client()
+        assert first.get("/api/v1/documents", headers=bearer).status_code == 200
+        assert second.get("/api/v1/documents", headers=bearer).status_code == 200  # now cached
+        admin = login_as(app, Role.ADMIN)
+        page = admin.get("/admin/jetons")
+        with transaction(factory := app.extensions["paraphe"].session_factory) as session:
+            token_id = session.scalar(select(ApiToken.id))
+        response = admin.post(
+            f"/admin/jetons/{token_id}/revocation",
+            data={"csrf_token": csrf_from(page.get_data(as_text=True))},
+            follow_redirects=True,
+        )
+        assert "refusé dès maintenant par tous les serveurs" in response.get_data(as_text=True)
+        assert second.get("/api/v1/documents", headers=bearer).status_code == 401
+        assert first.get("/api/v1/documents", headers=bearer).status_code == 401
+        with transaction(factory) as session:
+            assert session.scalar(select(ApiToken.revoked_at)) is not None
+    finally:
+        other.extensions["paraphe"].engine.dispose()
 
 
 def test_cached_tokens_still_expire_and_record_their_last_use(app: Flask) -> None:

@@ -243,3 +243,14 @@ def test_a_bad_legal_identity_stops_the_command_with_exit_2(tmp_path: Path) -> N
     assert done.returncode == 2, done.stderr
     assert "PARAPHE_VENDOR_SHARE_CAPITAL : le capital social en euros" in done.stderr
     assert "PARAPHE_VENDOR_RCS_CITY : la ville du greffe" in done.stderr
+
+
+def test_rate_limits_are_shared_by_default_and_checked(tmp_path: Path) -> None:
+    base = {"PARAPHE_INSTANCE_DIR": str(tmp_path)}
+    # The database by default: counted once for every `paraphe serve` worker.
+    assert Settings.from_env(base).ratelimit_storage_uri == "database"
+    redis = Settings.from_env({**base, "PARAPHE_RATELIMIT_STORAGE": "redis://127.0.0.1:6379/0"})
+    assert redis.ratelimit_storage_uri == "redis://127.0.0.1:6379/0"
+    with pytest.raises(ConfigError) as info:
+        Settings.from_env({**base, "PARAPHE_RATELIMIT_STORAGE": "mongodb://x"})
+    assert "PARAPHE_RATELIMIT_STORAGE doit valoir « database »" in str(info.value)
