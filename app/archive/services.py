@@ -437,7 +437,9 @@ def referenced_blobs(session: Session) -> dict[str, list[str]]:
       revision of a signed PDF is the evidence of one step (the certification, each
       signature, the seal): kept as long as the signed contract, never collected before.
       They are purged with it (`purge.purge_document`), after which they are no longer
-      referenced (`retired_requests`).
+      referenced (`retired_requests`);
+    - a sealed anchor of the audit journal (`audit.sealed_anchor_blobs`): written when no
+      timestamp authority is configured, kept for good so that truncation stays detectable.
     Anything else in the store is an orphan: a blob written by a transaction that did not
     commit (blob first, row second), or a file nobody accounts for."""
     refs: dict[str, list[str]] = {}
@@ -453,6 +455,8 @@ def referenced_blobs(session: Session) -> dict[str, list[str]]:
             continue
         for key, holders in keys.items():
             refs.setdefault(key, []).extend(holders)
+    for key in sorted(audit.sealed_anchor_blobs(session)):
+        refs.setdefault(key, []).append("ancre scellée du journal")
     return refs
 
 

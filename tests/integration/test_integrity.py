@@ -88,7 +88,7 @@ def test_scrub_reports_mismatch_missing_and_orphan(app: Flask) -> None:
     lines = result.stdout.splitlines()
     assert f"ALTÉRÉ    {bad} (document n° {_bad_id})" in lines
     assert f"MANQUANT  {gone} (document n° {gone_id})" in lines
-    assert f"ORPHELIN  {orphan} (ni document, ni révision de signature ne le référence)" in lines
+    assert f"ORPHELIN  {orphan} (ni document, ni révision de signature, ni ancre du journal ne le référence)" in lines
     assert not any(_good in line for line in lines)
     assert "1 altéré(s), 1 manquant(s), 1 orphelin(s)" in result.stderr
 
@@ -114,7 +114,7 @@ def test_scrub_is_silent_after_a_complete_signature_and_reports_a_true_orphan(
     assert code == 1
     assert (
         output.splitlines().count(
-            f"ORPHELIN  {orphan} (ni document, ni révision de signature ne le référence)"
+            f"ORPHELIN  {orphan} (ni document, ni révision de signature, ni ancre du journal ne le référence)"
         )
         == 1
     )
@@ -130,6 +130,17 @@ def test_scrub_is_silent_after_a_complete_signature_and_reports_a_true_orphan(
     code, output = _scrub(app)
     assert code == 1
     assert f"MANQUANT  {key} (journal n° {prepared.id} (signature.requested))" in output
+
+
+def test_scrub_is_silent_after_the_journal_is_anchored_in_the_store(app: Flask) -> None:
+    """Without a TSA, `audit anchor` seals the journal head into a blob of its own: that blob
+    belongs to no document, yet it is referenced (by the journal), never an orphan."""
+    sign_completely(app)
+    anchored = app.test_cli_runner().invoke(args=["audit", "anchor"])
+    assert anchored.exit_code == 0, anchored.output
+    code, output = _scrub(app)
+    assert code == 0, output
+    assert not any(word in output for word in ("ORPHELIN", "MANQUANT", "ALTÉRÉ"))
 
 
 def test_scrub_is_silent_while_a_request_is_in_flight(app: Flask) -> None:
