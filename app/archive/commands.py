@@ -48,7 +48,7 @@ def scrub() -> None:
     for holder, key in report.missing:
         click.echo(f"MANQUANT  {key} ({holder})")
     for key in report.orphans:
-        click.echo(f"ORPHELIN  {key} (ni document, ni révision de signature, ni ancre du journal ne le référence)")
+        click.echo(f"ORPHELIN  {key} (rien ne le référence : document, révision, ancre)")
     if report.ok:
         click.echo("Aucun problème : chaque fichier correspond à son empreinte.")
         return

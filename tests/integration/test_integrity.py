@@ -88,7 +88,7 @@ def test_scrub_reports_mismatch_missing_and_orphan(app: Flask) -> None:
     lines = result.stdout.splitlines()
     assert f"ALTÉRÉ    {bad} (document n° {_bad_id})" in lines
     assert f"MANQUANT  {gone} (document n° {gone_id})" in lines
-    assert f"ORPHELIN  {orphan} (ni document, ni révision de signature, ni ancre du journal ne le référence)" in lines
+    assert f"ORPHELIN  {orphan} (rien ne le référence : document, révision, ancre)" in lines
     assert not any(_good in line for line in lines)
     assert "1 altéré(s), 1 manquant(s), 1 orphelin(s)" in result.stderr
 
@@ -114,7 +114,7 @@ def test_scrub_is_silent_after_a_complete_signature_and_reports_a_true_orphan(
     assert code == 1
     assert (
         output.splitlines().count(
-            f"ORPHELIN  {orphan} (ni document, ni révision de signature, ni ancre du journal ne le référence)"
+            f"ORPHELIN  {orphan} (rien ne le référence : document, révision, ancre)"
         )
         == 1
     )
