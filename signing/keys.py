@@ -306,7 +306,20 @@ def signing_certificate_attribute(certificate: asn1_x509.Certificate) -> bytes:
 
 
 def _to_asn1(certificate: x509.Certificate) -> asn1_x509.Certificate:
-    return asn1_x509.Certificate.load(certificate.public_bytes(Encoding.DER))
+    """The certificate as asn1crypto parses it, parsed through now.
+
+    asn1crypto parses lazily, on first access, and that first access is not thread-safe: one
+    key object is shared by every thread of a server process, and two threads registering it
+    at once (two signers, a double-click) raised ``KeyError: No field numbered 1`` from half-
+    parsed children. Parsing it whole here, once, leaves threads only reading."""
+    parsed = asn1_x509.Certificate.load(certificate.public_bytes(Encoding.DER))
+    _ = parsed.native  # parses every child
+    for warm in ("sha1", "sha256", "issuer_serial", "key_identifier", "authority_key_identifier"):
+        getattr(parsed, warm)
+    # what pyHanko's certificate store indexes by, computed (and cached) once
+    _ = (parsed.public_key.sha1, parsed.public_key.sha256)
+    _ = (parsed.subject.sha256, parsed.issuer.sha256)
+    return parsed
 
 
 def _public_der(public_key: object) -> bytes:

@@ -151,3 +151,35 @@ def test_signing_certificate_attribute_is_built_once_and_is_pyhankos_own(
 
     assert ours == stock
     assert len(calls) == 1  # the stock path's call, none from ours
+
+
+def test_a_fresh_key_builds_signers_from_many_threads_at_once(dev_pki: DevPki) -> None:
+    """One loaded key serves every thread of a server process. asn1crypto parses lazily and
+    not thread-safely: before the key was parsed whole at load time, 20 threads building a
+    signer at once (a double-click on "send") could fail with a half-parsed certificate."""
+    import sys
+    import threading
+
+    failures: list[BaseException] = []
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)  # switch threads as often as possible: races show up
+    try:
+        for _ in range(15):
+            key = load_pkcs12(dev_pki.pkcs12_path, dev_pki.passphrase)
+            barrier = threading.Barrier(20)
+
+            def build(key: SealKey = key, barrier: threading.Barrier = barrier) -> None:
+                barrier.wait()
+                try:
+                    key.pyhanko_signer()
+                except BaseException as exc:  # collected, reported below
+                    failures.append(exc)
+
+            threads = [threading.Thread(target=build) for _ in range(20)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+    finally:
+        sys.setswitchinterval(switch)
+    assert not failures, failures[:3]
