@@ -123,6 +123,7 @@ def _prepare(env: dict[str, str], count: int) -> int:
                     signer_name="Zoë Martin",
                     signer_email=f"signataire{i}@example.fr",
                 ),
+                confirm_duplicate=True,  # one company, many contracting entities: the bench's data
                 actor="bench",
                 now=now,
             )

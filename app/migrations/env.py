@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from alembic import context
-from sqlalchemy import Connection
+from sqlalchemy import VARCHAR, Connection, String
 
 import app.models  # noqa: F401  (registers every table on Base.metadata)
 from app.config import Settings
@@ -13,11 +15,28 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def _compare_type_sqlite(
+    _context: Any, _inspected: Any, _metadata: Any, inspected_type: Any, metadata_type: Any
+) -> bool | None:
+    """SQLite stores a VARCHAR's length but never enforces it, and changing it means rebuilding
+    the table (which fails once other tables reference its rows): a length-only difference is
+    no difference there. Anything else is left to Alembic's own comparison (None)."""
+    plain = (String, VARCHAR)  # not Text, Enum or other String subclasses
+    if (
+        type(inspected_type) in plain
+        and type(metadata_type) in plain
+        and inspected_type.length != metadata_type.length
+    ):
+        return False
+    return None
+
+
 def _configure(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        compare_type=True,
+        compare_type=_compare_type_sqlite if sqlite else True,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER much
     )
 
