@@ -131,8 +131,11 @@ def test_sweep_temp_removes_only_old_temporary_files(
     old, fresh = root / ".tmp" / "put-old", root / ".tmp" / "put-fresh"
     old.write_bytes(b"abandoned")
     fresh.write_bytes(b"in progress")
-    two_hours_ago = time.time() - 7200
-    os.utime(old, (two_hours_ago, two_hours_ago))
+    # Both times from the process's clock, not the kernel's write time: the sweep compares
+    # them with time.time(), and the two differ when the tests' clock is moved (.ci/timetravel).
+    now = time.time()
+    os.utime(fresh, (now, now))
+    os.utime(old, (now - 7200, now - 7200))
 
     assert store.sweep_temp(older_than_seconds=3600) == 1
 
