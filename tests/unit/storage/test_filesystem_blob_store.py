@@ -93,6 +93,7 @@ def test_a_failed_install_leaves_nothing_behind(
     assert store.get(CONTRACT_SHA256) == CONTRACT
 
 
+@pytest.mark.real_clock  # sweeps a file whose mtime is the kernel's, not the tests' clock
 def test_a_writer_killed_midway_leaves_no_blob(store: FilesystemBlobStore, root: Path) -> None:
     writer = textwrap.dedent(
         """
@@ -142,6 +143,7 @@ def test_sweep_temp_removes_only_old_temporary_files(
     assert temp_files(root) == [fresh]
 
 
+@pytest.mark.real_clock  # sweeps a file whose mtime is the kernel's, not the tests' clock
 def test_a_write_swept_in_flight_fails_without_storing(
     store: FilesystemBlobStore, root: Path
 ) -> None:
