@@ -8,6 +8,7 @@ import re
 import uuid
 from collections.abc import Iterator
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,10 +20,36 @@ from sqlalchemy.engine import make_url
 from app import create_app, migrate
 from app.config import Settings
 from app.db import Base, make_engine
+from signing import ensure_dev_pki
 from tests.shared_fixtures import CGV_FIXTURE as CGV_FIXTURE  # re-exported for the tests
 
 # The certomancer PKI over HTTP (session fixture `test_pki`), see tests/pki/.
 pytest_plugins = ["tests.pki.fixtures", "tests.pki.softhsm"]
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock-offset",
+        type=int,
+        default=None,
+        metavar="DAYS",
+        help="run the tests with their clock moved by DAYS (e.g. 365 or -365; .ci/timetravel)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # Proves that no test depends on the calendar date. The clock moves inside the pytest
+    # processes only (time.time, datetime.now, ...; not time.monotonic nor sleeps): the
+    # subprocesses (certomancer, pdfsig, the production server) and the database server keep
+    # the real one. libfaketime cannot do it here: under it, Python 3.11's time.sleep fails
+    # with EINVAL (FAKETIME_DONT_FAKE_MONOTONIC=1) or timed waits hang (without it).
+    days = config.getoption("--clock-offset")
+    if days:
+        import time_machine
+
+        traveller = time_machine.travel(datetime.now(UTC) + timedelta(days=days), tick=True)
+        traveller.start()
+        config.add_cleanup(traveller.stop)
 
 
 def _postgres_database(base_url: str) -> Iterator[str]:
@@ -65,6 +92,29 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def pki_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # One development PKI for the whole run: creating keys is the slow part.
     return tmp_path_factory.mktemp("pki")
+
+
+def sealing_around(settings: Settings, directory: Path, now: datetime) -> Settings:
+    """``settings`` signing with a development PKI created around ``now`` (certificates valid
+    from a few minutes before it), for a test that fixes ``now`` and signs at that instant.
+
+    The session's PKI (``pki_dir``) is created at the real time, so it is not valid at an
+    instant fixed in the source once the calendar has moved on (or before it gets there). The
+    PKI made here is handed to the app as a PKCS#12 seal with its root in ``pki/trust/``,
+    the production path, so the app never re-creates it at the real time. Verify what it
+    signs with ``validation_time=now``.
+    """
+    pki_dir = directory / "pki-around"
+    pki = ensure_dev_pki(pki_dir, now=now)
+    trust = pki_dir / "trust"
+    trust.mkdir(exist_ok=True)
+    (trust / "dev-root-around.pem").write_bytes(pki.root_cert_pem)
+    return replace(
+        settings,
+        pki_dir=pki_dir,
+        seal_pkcs12_path=pki.pkcs12_path,
+        seal_pkcs12_passphrase=pki.passphrase.decode(),
+    )
 
 
 @pytest.fixture

@@ -72,6 +72,7 @@ def _rewrite_chain(app: Flask) -> None:
         session.execute(update(AuditChainHead).values(last_hash=prev))
 
 
+@pytest.mark.real_clock  # the TSA's time is compared with the tests'
 def test_the_head_is_timestamped_and_a_rewritten_journal_is_caught(tsa_app: Flask) -> None:
     _journal(tsa_app, 4)
     code, out = _cli(tsa_app, "anchor")

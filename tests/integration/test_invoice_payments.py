@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from flask import Flask
 
 from app.auth.models import Role
@@ -38,6 +39,8 @@ def _invoice(app: Flask, client_id: int, **kw: object) -> int:
         return invoice.id
 
 
+# The overdue page lists what is overdue today: the test runs on the day it checks (as_of).
+@time_machine.travel(datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
 def test_payments_fee_and_overdue_interest(app: Flask) -> None:
     rt = runtime(app)
     client_id = make_client(app)

@@ -27,7 +27,7 @@ from app.invoices.sealing import INVOICE_SEAL_FIELD, invoice_sealer
 from app.quotes.rules import LineInput
 from app.signatures.keys import trust_roots
 from signing import verify_pdf
-from tests.conftest import _empty_all_tables
+from tests.conftest import _empty_all_tables, sealing_around
 from tests.integration.fixtures_security import make_client, runtime
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -37,6 +37,15 @@ LINES = [LineInput("Abonnement Premium décembre", Decimal("3"), Decimal("100.00
 @pytest.fixture
 def sealing_app(settings: Settings) -> Iterator[Flask]:
     application = create_app(replace(settings, seal_invoices=True))
+    yield application
+    application.extensions["paraphe"].engine.dispose()
+    _empty_all_tables(settings.database_url)
+
+
+@pytest.fixture
+def sealing_at_now(settings: Settings, tmp_path: Path) -> Iterator[Flask]:
+    """Sealing on, with certificates valid at NOW: the test signs at NOW, whatever the date."""
+    application = create_app(replace(sealing_around(settings, tmp_path, NOW), seal_invoices=True))
     yield application
     application.extensions["paraphe"].engine.dispose()
     _empty_all_tables(settings.database_url)
@@ -52,9 +61,9 @@ def test_the_setting_is_off_by_default_and_checked(app: Flask, tmp_path: Path) -
         Settings.from_env({**base, "PARAPHE_SEAL_INVOICES": "peut-être"})
 
 
-def test_sealed_invoice_validates_and_stays_facturx(sealing_app: Flask, settings: Settings) -> None:
-    rt = runtime(sealing_app)
-    client_id = make_client(sealing_app)
+def test_sealed_invoice_validates_and_stays_facturx(sealing_at_now: Flask) -> None:
+    rt = runtime(sealing_at_now)
+    client_id = make_client(sealing_at_now)
     with transaction(rt.session_factory) as session:
         invoice = services.issue_invoice(
             session, client=get_client(session, client_id), lines=LINES, now=NOW, actor="t"
@@ -71,11 +80,11 @@ def test_sealed_invoice_validates_and_stays_facturx(sealing_app: Flask, settings
         pdf = rt.store.get(stored.document.sha256)
         totals = (stored.total_excl_vat, stored.total_vat, stored.total_incl_vat)
 
-    report = verify_pdf(pdf, trust_roots(settings))
+    report = verify_pdf(pdf, trust_roots(rt.settings), validation_time=NOW)
     assert report.all_intact_and_valid
     assert [s.field_name for s in report.signatures] == [INVOICE_SEAL_FIELD]
     assert all(s.trusted for s in report.signatures)
-    path = settings.instance_dir / "facture-cachet.pdf"
+    path = rt.settings.instance_dir / "facture-cachet.pdf"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(pdf)
     pdfsig = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True, check=False)

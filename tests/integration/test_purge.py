@@ -4,7 +4,7 @@ a journal that records it, and nothing more on a rerun or after a crash."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from flask import Flask
@@ -17,7 +17,8 @@ from app.archive.models import Document, DocumentKind
 from app.audit import services as audit
 from app.audit.models import AuditEvent
 from app.clients.models import Client
-from app.db import transaction
+from app.clock import business_date
+from app.db import transaction, utcnow
 from app.mail import MailError, OutgoingMail
 from tests.integration.fixtures_security import make_client
 from tests.integration.helpers import outbox_messages
@@ -26,7 +27,9 @@ DEPOSIT = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 TERMINATED = date(2026, 6, 30)
 
 
-def _deposit(app: Flask, client_id: int, kind: DocumentKind, reference: str) -> tuple[int, str]:
+def _deposit(
+    app: Flask, client_id: int, kind: DocumentKind, reference: str, now: datetime
+) -> tuple[int, str]:
     rt = app.extensions["paraphe"]
     with transaction(rt.session_factory) as session:
         document = archive.deposit(
@@ -39,21 +42,23 @@ def _deposit(app: Flask, client_id: int, kind: DocumentKind, reference: str) -> 
             data=f"%PDF-1.7 {kind.value} {reference}".encode(),
             media_type="application/pdf",
             filename=f"{reference}.pdf",
-            now=DEPOSIT,
+            now=now,
             actor="test",
             retention=rt.settings.retention,
         )
         return document.id, document.sha256
 
 
-def _setup(app: Flask) -> dict[str, tuple[int, str]]:
+def _setup(
+    app: Flask, deposit: datetime = DEPOSIT, terminated: date = TERMINATED
+) -> dict[str, tuple[int, str]]:
     client_id = make_client(app)
     docs = {
-        "invoice": _deposit(app, client_id, DocumentKind.INVOICE, "FAC-2026-0001"),
-        "signed": _deposit(app, client_id, DocumentKind.SIGNED_CONTRACT, "CTR-2026-0001"),
-        "contract": _deposit(app, client_id, DocumentKind.CONTRACT, "CTR-2026-0001"),
-        "quote": _deposit(app, client_id, DocumentKind.QUOTE, "DEV-2026-0001"),
-        "held": _deposit(app, client_id, DocumentKind.QUOTE, "DEV-2026-0002"),
+        "invoice": _deposit(app, client_id, DocumentKind.INVOICE, "FAC-2026-0001", deposit),
+        "signed": _deposit(app, client_id, DocumentKind.SIGNED_CONTRACT, "CTR-2026-0001", deposit),
+        "contract": _deposit(app, client_id, DocumentKind.CONTRACT, "CTR-2026-0001", deposit),
+        "quote": _deposit(app, client_id, DocumentKind.QUOTE, "DEV-2026-0001", deposit),
+        "held": _deposit(app, client_id, DocumentKind.QUOTE, "DEV-2026-0002", deposit),
     }
     rt = app.extensions["paraphe"]
     with transaction(rt.session_factory) as session:
@@ -62,15 +67,15 @@ def _setup(app: Flask) -> dict[str, tuple[int, str]]:
         archive.terminate_client(
             session,
             client,
-            on=TERMINATED,
+            on=terminated,
             reason="fin d'abonnement",
             policy=rt.settings.retention,
             actor="test",
-            now=DEPOSIT,
+            now=deposit,
         )
         held = archive.get_document(session, docs["held"][0])
         archive.set_legal_hold(
-            session, held, hold=True, reason="Contentieux en cours", actor="test", now=DEPOSIT
+            session, held, hold=True, reason="Contentieux en cours", actor="test", now=deposit
         )
     return docs
 
@@ -205,13 +210,17 @@ def test_purge_resumes_after_a_crash(app: Flask, monkeypatch: pytest.MonkeyPatch
 
 
 def test_purge_command_dry_run_changes_nothing(app: Flask) -> None:
-    _setup(app)
+    # Without --as-of the command purges as of the real date: the client ends its contract
+    # today, so that nothing is due today whatever the date the suite runs on.
+    now = utcnow()
+    _setup(app, deposit=now, terminated=business_date(now))
+    later = (business_date(now) + timedelta(days=200)).isoformat()  # past the 6 months
     runner = app.test_cli_runner()
-    result = runner.invoke(args=["jobs", "purge", "--dry-run", "--as-of", "2027-01-05"])
+    result = runner.invoke(args=["jobs", "purge", "--dry-run", "--as-of", later])
     assert result.exit_code == 0, result.output
     assert result.output.count("À SUPPRIMER") == 2 and "À ANONYMISER" in result.output
     assert _purged_events(app) == []
-    refused = runner.invoke(args=["jobs", "purge", "--as-of", "2027-01-05"])
+    refused = runner.invoke(args=["jobs", "purge", "--as-of", later])
     assert refused.exit_code == 2
     today = runner.invoke(args=["jobs", "purge"])
     assert today.exit_code == 0 and "0 document(s) supprimé(s)" in today.output

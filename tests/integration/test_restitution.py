@@ -246,6 +246,7 @@ def test_rows_are_read_a_page_at_a_time(
     assert [e["id"] for e in journal] == list(ids[: len(journal)]) and len(journal) >= 7
 
 
+@pytest.mark.real_clock  # the production server and certomancer keep the real clock
 def test_the_archive_streams_through_the_production_server(
     app: Flask, production_server: tuple[str, subprocess.Popen[bytes]]
 ) -> None:

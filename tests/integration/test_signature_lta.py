@@ -61,6 +61,9 @@ from tests.integration.helpers import (
 from tests.integration.test_signature_workflow import VENDOR
 from tests.pki.fixtures import TestPki
 
+# certomancer (TSA, OCSP, CRL) runs on the real clock: see the real_clock marker.
+pytestmark = pytest.mark.real_clock
+
 PDFSIG = "/usr/bin/pdfsig"
 FIELDS = ["certification", "signature-1", "signature-2", "cachet-plateforme"]
 

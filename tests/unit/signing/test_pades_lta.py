@@ -50,6 +50,9 @@ from tests.pki.fixtures import TestPki
 from tests.pki.server import free_port
 from tests.unit.signing.conftest import PARIS
 
+# certomancer (TSA, OCSP, CRL) runs on the real clock: see the real_clock marker.
+pytestmark = pytest.mark.real_clock
+
 # Generous: the test machine is shared and sometimes very loaded.
 TIMEOUT = 60.0
 SIGNER_NAMES = ("Zoë Müller", "Jean Dupont", "李小龙")

@@ -93,6 +93,7 @@ def test_a_failed_install_leaves_nothing_behind(
     assert store.get(CONTRACT_SHA256) == CONTRACT
 
 
+@pytest.mark.real_clock  # sweeps a file whose mtime is the kernel's, not the tests' clock
 def test_a_writer_killed_midway_leaves_no_blob(store: FilesystemBlobStore, root: Path) -> None:
     writer = textwrap.dedent(
         """
@@ -131,14 +132,18 @@ def test_sweep_temp_removes_only_old_temporary_files(
     old, fresh = root / ".tmp" / "put-old", root / ".tmp" / "put-fresh"
     old.write_bytes(b"abandoned")
     fresh.write_bytes(b"in progress")
-    two_hours_ago = time.time() - 7200
-    os.utime(old, (two_hours_ago, two_hours_ago))
+    # Both times from the process's clock, not the kernel's write time: the sweep compares
+    # them with time.time(), and the two differ when the tests' clock is moved (.ci/timetravel).
+    now = time.time()
+    os.utime(fresh, (now, now))
+    os.utime(old, (now - 7200, now - 7200))
 
     assert store.sweep_temp(older_than_seconds=3600) == 1
 
     assert temp_files(root) == [fresh]
 
 
+@pytest.mark.real_clock  # sweeps a file whose mtime is the kernel's, not the tests' clock
 def test_a_write_swept_in_flight_fails_without_storing(
     store: FilesystemBlobStore, root: Path
 ) -> None:
