@@ -50,11 +50,15 @@ def run_migrations_online() -> None:
         return
     url = config.get_main_option("sqlalchemy.url") or Settings.from_env().database_url
     engine = make_engine(url)
-    with engine.connect() as conn:
-        _configure(conn)
-        with context.begin_transaction():
-            context.run_migrations()
-    engine.dispose()
+    try:
+        with engine.connect() as conn:
+            _configure(conn)
+            with context.begin_transaction():
+                context.run_migrations()
+    finally:
+        # also when a migration refuses to run: a pooled connection left to the garbage
+        # collector is a ResourceWarning in whatever test runs next
+        engine.dispose()
 
 
 if context.is_offline_mode():
