@@ -104,7 +104,11 @@ def purge_command(dry_run: bool, as_of: datetime | None) -> None:
     for filename in report.emailed:
         if filename:
             click.echo(f"ENVOYÉ       {filename}")
+    for line in report.damaged:
+        click.echo(f"NON ENVOYÉ   {line}", err=True)
     click.echo(
         f"{len(report.deleted)} document(s) supprimé(s), "
         f"{len(report.certificates)} certificat(s) émis."
     )
+    if report.damaged:
+        sys.exit(1)

@@ -17,7 +17,9 @@ from sqlalchemy import select
 
 from app.archive import purge
 from app.archive.certificate import CertificateView, line, render_certificate
+from app.archive.errors import DocumentIntegrityFailed
 from app.archive.models import Document
+from app.archive.services import read_content
 from app.audit import services as audit
 from app.clients.models import Client
 from app.db import transaction
@@ -35,6 +37,9 @@ class PurgeReport:
     to_anonymise: list[int] = field(default_factory=list)
     certificates: list[tuple[int, str]] = field(default_factory=list)  # document id, reference
     emailed: list[str] = field(default_factory=list)
+    damaged: list[str] = field(default_factory=list)
+    """One French line per certificate not sent because its blob failed the integrity check
+    (journaled; it is sent by the first run after the blob is restored)."""
 
 
 def run_purge(rt: Runtime, *, today: date, now: datetime, dry_run: bool) -> PurgeReport:
@@ -69,7 +74,10 @@ def run_purge(rt: Runtime, *, today: date, now: datetime, dry_run: bool) -> Purg
     with transaction(rt.session_factory) as session:
         unsent = [c.id for c in purge.unsent_certificates(session)]
     for certificate_id in unsent:
-        report.emailed.append(_send(rt, certificate_id, today=today, now=now))
+        try:
+            report.emailed.append(_send(rt, certificate_id, today=today, now=now))
+        except DocumentIntegrityFailed as exc:
+            report.damaged.append(exc.detail)
     return report
 
 
@@ -119,14 +127,26 @@ def _certify(rt: Runtime, client_id: int, *, today: date, now: datetime) -> tupl
 
 
 def _send(rt: Runtime, certificate_id: int, *, today: date, now: datetime) -> str:
+    """Mail one certificate, read through the archive's integrity check: a damaged or missing
+    blob is journaled (committed) and raised as `DocumentIntegrityFailed`; nothing is sent or
+    recorded as sent, and the contact is not anonymised (its address is still needed)."""
     with transaction(rt.session_factory) as session:
         certificate = session.get(Document, certificate_id)
         assert certificate is not None
         client = session.get(Client, certificate.client_id) if certificate.client_id else None
-        pdf = rt.store.get(certificate.sha256)
+        try:
+            pdf = read_content(
+                session, rt.store, certificate, actor=ACTOR, now=now, journal_read=False
+            )
+        except DocumentIntegrityFailed as exc:
+            failure: DocumentIntegrityFailed | None = exc  # raised once this has committed
+        else:
+            failure = None
         recipient = client.signer_email if client is not None else ""
         name = client.legal_name if client is not None else ""
         filename = certificate.filename
+    if failure is not None:
+        raise failure
     emailed = bool(recipient) and client is not None and client.anonymised_at is None
     if emailed:
         rt.mailer.send(

@@ -339,11 +339,9 @@ def _generated(
     )
 
 
-def _verification_report(
-    store: BlobStore, sha256: str, trust_roots: Sequence[bytes], now: datetime
-) -> bytes:
+def _verification_report(pdf: bytes, trust_roots: Sequence[bytes], now: datetime) -> bytes:
     try:
-        return verification_json(verify_pdf(store.get(sha256), trust_roots, validation_time=now))
+        return verification_json(verify_pdf(pdf, trust_roots, validation_time=now))
     except SigningError as exc:  # unreadable as a signed PDF: say so, go on
         return json.dumps({"all_ok": False, "error": str(exc)}, ensure_ascii=False).encode("utf-8")
 
@@ -485,15 +483,24 @@ def _write_documents(
     for row in restituted_documents(session, client_id):
         kind = DocumentKind(row.kind)
         path = spool.unique(f"{kind.folder}/{_safe_name(row.filename)}", row.id)
+        signed_pdf: bytes | None = None
         try:
-            with store.open(row.sha256) as src:
+            if kind is DocumentKind.SIGNED_CONTRACT:
+                # Read whole and verified once: the bytes copied are the bytes whose
+                # signatures the report checks (the store is not read a second time).
+                signed_pdf = store.get(row.sha256)
                 sha256, size = _write_member(
-                    archive,
-                    path,
-                    _file_chunks(src, row.size),
-                    created_at=row.created_at,
-                    compress=False,
+                    archive, path, [signed_pdf], created_at=row.created_at, compress=False
                 )
+            else:
+                with store.open(row.sha256) as src:
+                    sha256, size = _write_member(
+                        archive,
+                        path,
+                        _file_chunks(src, row.size),
+                        created_at=row.created_at,
+                        compress=False,
+                    )
         except (BlobCorrupted, BlobNotFound) as exc:
             # Never hand over a damaged archive: refuse, and journal which document failed.
             document = session.get_one(Document, row.id)
@@ -511,13 +518,13 @@ def _write_documents(
                 retention_basis=row.retention_basis,
             )
         )
-        if kind is DocumentKind.SIGNED_CONTRACT:
+        if signed_pdf is not None:
             stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
             spool.add(
                 _generated(
                     archive,
                     spool.unique(f"rapports-de-verification/{stem}.json", row.id),
-                    [_verification_report(store, row.sha256, trust_roots, now)],
+                    [_verification_report(signed_pdf, trust_roots, now)],
                     kind="verification_report",
                     reference=row.reference,
                     version=row.version,

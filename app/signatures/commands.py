@@ -53,6 +53,8 @@ def expire() -> None:
 def sweep() -> None:
     rt = _runtime()
     result = jobs.sweep(jobs.workflow_of(rt), now=utcnow())
+    for line in result.damaged:
+        click.echo(f"Cachet impossible : {line}", err=True)
     click.echo(f"{len(result.sealed)} demande(s) scellée(s), {len(result.failed)} en échec.")
     _send(rt, result.mails)
     if result.failed:

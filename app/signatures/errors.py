@@ -1,3 +1,4 @@
+from app.archive.errors import DocumentIntegrityFailed
 from app.errors import Conflict, DomainError, Gone, NotFound
 
 
@@ -77,3 +78,9 @@ class ArchivedNotAPdf(NotAPdf):
 
     status = 409
     title = "Document non vérifiable"
+
+
+class RevisionIntegrityFailed(DocumentIntegrityFailed):
+    """The current revision of a signature request (the PDF being signed, a blob named by the
+    request, not an archived document) is missing or no longer matches its SHA-256: nothing
+    can be signed or sealed on it until it is restored (503, journaled, never a 500)."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,7 +21,7 @@ from app.db import transaction
 from app.mail import Mailer, MailError, OutgoingMail
 from app.rendering.evidence import render_evidence_pdf
 from app.signatures import services
-from app.signatures.errors import StaleRevision
+from app.signatures.errors import RevisionIntegrityFailed, StaleRevision
 from app.wiring import Runtime
 from signing import SigningError, SigningKey, TrustServices
 from storage import BlobStore
@@ -78,18 +78,26 @@ def sign_with_link(
 ) -> SignResult:
     """Sign with a signer's link; when it was the last signature, seal right away.
 
-    Raises the services' domain errors (ConsentMissing, SigningLinkGone, NotYourTurn...)."""
+    Raises the services' domain errors (ConsentMissing, SigningLinkGone, NotYourTurn...);
+    `RevisionIntegrityFailed` once its journal entry is committed."""
     for attempt in range(1, SIGN_ATTEMPTS + 1):
         with transaction(wf.session_factory) as session:
-            prepared = services.prepare_signature(
-                session,
-                wf.store,
-                token,
-                now=now,
-                accepted_cgv=accepted_cgv,
-                agreed=agreed,
-                authenticated=authenticated,
-            )
+            try:
+                prepared = services.prepare_signature(
+                    session,
+                    wf.store,
+                    token,
+                    now=now,
+                    accepted_cgv=accepted_cgv,
+                    agreed=agreed,
+                    authenticated=authenticated,
+                )
+            except RevisionIntegrityFailed as exc:
+                failure: RevisionIntegrityFailed | None = exc  # raised once this has committed
+            else:
+                failure = None
+        if failure is not None:
+            raise failure
         signed = services.apply_signature(prepared, wf.seal_key(), now=now, trust=wf.trust())
         try:
             with transaction(wf.session_factory) as session:
@@ -116,7 +124,7 @@ def sign_with_link(
         if completed:
             try:
                 completion_mails = seal_request(wf, prepared.request_id, now=now)
-            except SigningError:
+            except (SigningError, RevisionIntegrityFailed):
                 completion_mails = None  # recorded on the request; the sweeper retries
             if completion_mails is not None:
                 sealed = True
@@ -134,9 +142,22 @@ def seal_request(wf: Workflow, request_id: int, *, now: datetime) -> list[Outgoi
     revocation data unavailable...) writes nothing but the failure on the request (attempts,
     last error: the admin stuck-seal page shows it), is logged and re-raised; the sweeper
     retries. There is never a fallback to the server clock.
+
+    A damaged or missing revision (`RevisionIntegrityFailed`) is journaled and recorded on the
+    request the same way (it stays on the stuck-seal page until the blob is restored), then
+    re-raised.
     """
     with transaction(wf.session_factory) as session:
-        prepared = services.prepare_seal(session, wf.store, request_id)
+        try:
+            prepared = services.prepare_seal(session, wf.store, request_id, now=now)
+        except RevisionIntegrityFailed as exc:
+            services.record_seal_failure(session, request_id, exc.detail)
+            failure: RevisionIntegrityFailed | None = exc  # raised once this has committed
+        else:
+            failure = None
+    if failure is not None:
+        log.warning("request %s completed but not sealed: %s", request_id, failure.detail)
+        raise failure
     if prepared is None:
         return None
     try:
@@ -187,6 +208,8 @@ class SweepResult:
     sealed: list[int]
     failed: list[int]
     mails: list[OutgoingMail]
+    damaged: list[str] = field(default_factory=list)
+    """One French line per request whose revision failed its integrity check."""
 
 
 def sweep(wf: Workflow, *, now: datetime) -> SweepResult:
@@ -196,11 +219,16 @@ def sweep(wf: Workflow, *, now: datetime) -> SweepResult:
     sealed: list[int] = []
     failed: list[int] = []
     mails: list[OutgoingMail] = []
+    damaged: list[str] = []
     for request_id in ids:
         try:
             result = seal_request(wf, request_id, now=now)
         except SigningError:
             failed.append(request_id)
+            continue
+        except RevisionIntegrityFailed as exc:
+            failed.append(request_id)
+            damaged.append(exc.detail)
             continue
         if result is not None:
             sealed.append(request_id)
@@ -212,7 +240,7 @@ def sweep(wf: Workflow, *, now: datetime) -> SweepResult:
             seal_evidence(wf, request_id, now=now)
         except SigningError:
             failed.append(request_id)
-    return SweepResult(sealed, failed, mails)
+    return SweepResult(sealed, failed, mails, damaged)
 
 
 def send_all(mailer: Mailer, mails: list[OutgoingMail]) -> list[str]:

@@ -47,6 +47,7 @@ from app.signatures.errors import (
     NotAuthenticated,
     NotYourTurn,
     RequestNotFound,
+    RevisionIntegrityFailed,
     SignatureRefused,
     SignerLocked,
     SigningLinkGone,
@@ -76,7 +77,7 @@ from signing import (
     sign_pdf,
     verify_pdf,
 )
-from storage import BlobStore
+from storage import BlobCorrupted, BlobNotFound, BlobStore
 
 PARIS = ZoneInfo("Europe/Paris")
 SEAL_FIELD = "cachet-plateforme"
@@ -220,8 +221,11 @@ def send_for_signature(
     version = lock_version(session, version.id)
     ensure_sendable(version)
     inputs = signers_of_version(version, parallel=parallel)
-    # The certification is an incremental update of this very version's document.
-    if not certified.startswith(store.get(version.document.sha256)):
+    # The certification is an incremental update of this very version's document: its first
+    # bytes hash to the document's SHA-256 (the view read those bytes through the integrity
+    # check; the store is not read again, so a blob damaged meanwhile cannot make this a 500).
+    document = version.document
+    if hashlib.sha256(certified[: document.size]).hexdigest() != document.sha256:
         raise SignatureRefused("Le document certifié n'est pas celui de cette version.")
     prepared = certified
     ref = store.put(prepared)
@@ -569,6 +573,45 @@ def sender_email(session: Session, request: SignatureRequest, fallback: str) -> 
     return user.email if user is not None else fallback
 
 
+def read_revision(
+    session: Session, store: BlobStore, request: SignatureRequest, *, actor: str, now: datetime
+) -> bytes:
+    """The request's current revision (the PDF being signed), verified against its SHA-256.
+
+    The only way the workflow reads a revision: a blob missing or no longer matching its name
+    is journaled (`signature.revision_integrity_failed`, subject the request) and refused with
+    `RevisionIntegrityFailed` (503). The caller commits the journal entry before it answers."""
+    sha256 = request.current_sha256
+    assert sha256 is not None
+    try:
+        return store.get(sha256)
+    except (BlobCorrupted, BlobNotFound) as exc:
+        details = {"sha256": sha256, "problem": "missing"}
+        if isinstance(exc, BlobCorrupted):
+            details = {"sha256": sha256, "problem": "mismatch", "actual_sha256": exc.actual}
+        audit.record(
+            session,
+            now=now,
+            actor=actor,
+            action="signature.revision_integrity_failed",
+            subject_type="signature_request",
+            subject_id=request.id,
+            client_id=request.contract_version.contract.client_id,
+            details=details,
+        )
+        what = (
+            "est introuvable dans le stockage"
+            if isinstance(exc, BlobNotFound)
+            else "ne correspond plus à son empreinte"
+        )
+        raise RevisionIntegrityFailed(
+            f"Le document en cours de signature (demande n° {request.id}) {what} (SHA-256 "
+            f"attendu {sha256}) : il est endommagé et ne peut être ni signé ni scellé. "
+            "L'incident est journalisé ; l'équipe de l'éditeur doit le restaurer depuis une "
+            "sauvegarde."
+        ) from exc
+
+
 @dataclass(frozen=True)
 class PreparedSignature:
     signer_id: int
@@ -628,7 +671,7 @@ def prepare_signature(
         field_name=signer.field_name,
         signer_name=signer.name,
         base_sha256=request.current_sha256,
-        pdf=store.get(request.current_sha256),
+        pdf=read_revision(session, store, request, actor=f"signer:{signer.id}", now=now),
         reason=f"Bon pour accord — CGV version {cgv.label}" if accepts_cgv else "Bon pour accord",
         consent_text=consent,
     )
@@ -775,14 +818,20 @@ class PreparedSeal:
     pdf: bytes
 
 
-def prepare_seal(session: Session, store: BlobStore, request_id: int) -> PreparedSeal | None:
-    """The document to seal, or None when there is nothing to do (not completed, or sealed)."""
+def prepare_seal(
+    session: Session, store: BlobStore, request_id: int, *, now: datetime
+) -> PreparedSeal | None:
+    """The document to seal, or None when there is nothing to do (not completed, or sealed).
+
+    A damaged or missing revision raises `RevisionIntegrityFailed` (journaled, see
+    `read_revision`)."""
     request = session.get(SignatureRequest, request_id)
     if request is None or request.status is not RequestStatus.COMPLETED:
         return None
     if request.signed_document_id is not None or request.current_sha256 is None:
         return None
-    return PreparedSeal(request.id, request.current_sha256, store.get(request.current_sha256))
+    pdf = read_revision(session, store, request, actor="system", now=now)
+    return PreparedSeal(request.id, request.current_sha256, pdf)
 
 
 def apply_seal(

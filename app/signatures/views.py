@@ -29,6 +29,7 @@ from app.signatures.errors import (
     NotAPdf,
     NotAuthenticated,
     NotYourTurn,
+    RevisionIntegrityFailed,
     SignerLocked,
     SigningLinkGone,
 )
@@ -395,6 +396,8 @@ def seal_now(request_id: int) -> BaseResponse:
         mails = jobs.seal_request(jobs.workflow_of(rt), request_id, now=utcnow())
     except SigningError as exc:
         flash(f"Le cachet a encore échoué : {exc}", "error")
+    except RevisionIntegrityFailed as exc:  # journaled and recorded on the request
+        flash(f"Le cachet a encore échoué : {exc.detail}", "error")
     else:
         jobs.send_all(rt.mailer, mails or [])
         flash("Demande scellée." if mails is not None else "Rien à sceller.", "success")
