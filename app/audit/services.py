@@ -23,7 +23,7 @@ from signing import (
     verify_detached,
     verify_timestamp_token,
 )
-from storage import BlobStore, StorageError
+from storage import BlobNotFound, BlobStore, StorageError
 
 
 def record(
@@ -360,9 +360,12 @@ def read_sealed_anchors(
     anchors: list[SealedAnchor] = []
     problems: list[str] = []
     for key in store.iter_keys():
-        with store.open(key) as reader:
-            if reader.read(len(SEALED_ANCHOR_MAGIC)) != SEALED_ANCHOR_MAGIC:
-                continue
+        try:
+            with store.open(key) as reader:
+                if reader.read(len(SEALED_ANCHOR_MAGIC)) != SEALED_ANCHOR_MAGIC:
+                    continue
+        except BlobNotFound:
+            continue  # deleted since it was listed; were it an anchor, its journal record says so
         try:
             blob = store.get(key)
             fields = json.loads(blob)
