@@ -96,6 +96,16 @@ class FrenchSubForm(Form):
         """Same French messages as FrenchForm."""
 
 
+def add_missing_field_errors(form: FlaskForm, exc: FieldErrors) -> None:
+    """After a form's own validation failed: the domain's errors for the fields it did not
+    already fault, so that one submission shows every problem (not the SIREN's only once the
+    required fields are filled)."""
+    for name, message in exc.errors.items():
+        field = form._fields.get(name)
+        if field is not None and not field.errors:
+            field.errors = [*field.errors, message]
+
+
 def apply_field_errors(form: FlaskForm, exc: FieldErrors) -> None:
     """Attach each domain error to its form field (names match), the rest to the form."""
     leftovers: list[str] = []

@@ -11,7 +11,7 @@ from app.clients.forms import ClientForm
 from app.clock import business_date
 from app.contracts.services import contracts_of
 from app.db import utcnow
-from app.forms import apply_field_errors
+from app.forms import add_missing_field_errors, apply_field_errors
 from app.quotes.services import quotes_of
 from app.terms.services import acceptances_of, opposable_for
 from app.wiring import db_session
@@ -36,17 +36,7 @@ def new() -> str | Response | tuple[str, int]:
         try:
             client = services.create_client(
                 db,
-                services.ClientInput(
-                    legal_name=form.legal_name.data or "",
-                    siren=form.siren.data or "",
-                    vat_number=form.vat_number.data or "",
-                    address=form.address.data or "",
-                    postal_code=form.postal_code.data or "",
-                    city=form.city.data or "",
-                    signer_name=form.signer_name.data or "",
-                    signer_email=form.signer_email.data or "",
-                    country=form.country.data or "",
-                ),
+                _client_input(form),
                 actor=f"user:{user.id}",
                 now=utcnow(),
                 created_by_id=user.id,
@@ -62,8 +52,28 @@ def new() -> str | Response | tuple[str, int]:
         db.commit()
         flash(f"Client « {client.legal_name} » créé.", "success")
         return redirect(url_for("clients.show", client_id=client.id))
+    if form.errors:
+        # the form stopped at its own checks: the domain's checks of the other fields too
+        try:
+            services.validate(_client_input(form))
+        except ClientInvalid as exc:
+            add_missing_field_errors(form, exc)
     status = 422 if form.errors else 200
     return render_template("clients/new.html", form=form), status
+
+
+def _client_input(form: ClientForm) -> services.ClientInput:
+    return services.ClientInput(
+        legal_name=form.legal_name.data or "",
+        siren=form.siren.data or "",
+        vat_number=form.vat_number.data or "",
+        address=form.address.data or "",
+        postal_code=form.postal_code.data or "",
+        city=form.city.data or "",
+        signer_name=form.signer_name.data or "",
+        signer_email=form.signer_email.data or "",
+        country=form.country.data or "",
+    )
 
 
 @bp.route("/<int:client_id>")

@@ -182,3 +182,26 @@ def test_a_client_abroad_is_a_duplicate_by_its_vat_number(app: Flask, sales: Fla
     assert status == 409
     assert "Un client a déjà ce numéro de TVA" in unescape(html)
     assert count(app, Client) == 1
+
+
+def test_one_submission_shows_the_form_errors_and_the_domain_errors_together(
+    app: Flask, sales: FlaskClient
+) -> None:
+    """A bidi override caught by the form used to hide the postal code and the unprintable
+    character until the next submission: every field's problem is shown at once."""
+    status, html = post_client(
+        sales,
+        VALID_CLIENT,
+        legal_name="Evil\u202egnp.exe",
+        postal_code="6900",
+        signer_name="Zoë 🥐",
+        siren="552100553",
+    )
+    assert status == 422
+    errors = field_errors(html)
+    assert set(errors) >= {"legal_name", "postal_code", "signer_name", "siren"}, errors
+    assert "U+202E" in errors["legal_name"][0]
+    assert errors["postal_code"] == ["Code postal français : 5 chiffres (ex. 69002)."]
+    assert "U+1F950" in errors["signer_name"][0]
+    assert errors["siren"][0].startswith("SIREN invalide")
+    assert count(app, Client) == 0
