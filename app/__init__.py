@@ -62,7 +62,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     _register_blueprints(app)
     _register_template_helpers(app)
 
-    from app.errors import register_error_handlers
+    from app.http_errors import register_error_handlers
 
     register_error_handlers(app)
     _register_security_headers(app, https=settings.base_url.startswith("https://"))

@@ -1,17 +1,10 @@
-"""Domain error bases, and the one place where errors become HTTP responses.
+"""Domain error bases: a refused operation, explained in French. Subclassed by each feature.
 
-API routes (under /api/) answer RFC 9457 problem+json; web routes answer an error page.
-Field errors on web forms are handled by the forms themselves (they re-render with messages).
+No Flask here (import-linter holds it): services and rules raise these whatever calls them (a
+view, a job, the CLI). `app.http_errors` is the one place where they become HTTP responses.
 """
 
 from __future__ import annotations
-
-from typing import Any
-
-from flask import Flask, Response, g, jsonify, render_template, request
-from flask_wtf.csrf import CSRFError
-from werkzeug.datastructures import Headers
-from werkzeug.exceptions import HTTPException
 
 
 class DomainError(Exception):
@@ -49,103 +42,3 @@ class Gone(DomainError):
 class Conflict(DomainError):
     status = 409
     title = "Conflit"
-
-
-def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}
-    response = jsonify(body)
-    response.status_code = status
-    response.mimetype = "application/problem+json"
-    return response
-
-
-def _wants_problem_json() -> bool:
-    return request.path.startswith("/api/")
-
-
-def _reset_session() -> None:
-    # A failed flush leaves the request's session unusable until rolled back; the error page
-    # itself reads the current user through it, so roll back before rendering anything.
-    session = g.get("db_session")
-    if session is not None:
-        session.rollback()
-
-
-def register_error_handlers(app: Flask) -> None:
-    @app.errorhandler(DomainError)
-    def _domain(exc: DomainError) -> Response | tuple[str, int]:
-        _reset_session()
-        if _wants_problem_json():
-            extra: dict[str, Any] = {}
-            if isinstance(exc, FieldErrors):
-                extra["errors"] = exc.errors
-            return problem(exc.status, exc.title, exc.detail, **extra)
-        return render_template("error.html", title=exc.title, detail=exc.detail), exc.status
-
-    @app.errorhandler(HTTPException)
-    def _http(exc: HTTPException) -> Response:
-        _reset_session()
-        status = exc.code or 500
-        title = _FRENCH_TITLES.get(status, exc.name)
-        detail = _french_detail(exc, title)
-        # Keep what the exception says about the protocol (Allow on 405, Retry-After on 429).
-        headers = Headers([(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"])
-        if _wants_problem_json():
-            response = problem(status, title, detail)
-            response.headers.extend(headers)
-            if status == 401:
-                response.headers["WWW-Authenticate"] = 'Bearer realm="paraphe"'
-            return response
-        html = render_template("error.html", title=title, detail=detail)
-        return Response(html, status=status, headers=headers, mimetype="text/html")
-
-    @app.errorhandler(Exception)
-    def _unexpected(exc: Exception) -> Response | tuple[str, int]:
-        _reset_session()
-        # Logged with its traceback; the user sees a generic message, never internals.
-        app.logger.exception("Erreur inattendue sur %s %s", request.method, request.path)
-        detail = "Une erreur interne est survenue. Elle a été journalisée."
-        if _wants_problem_json():
-            return problem(500, "Erreur interne", detail)
-        return render_template("error.html", title="Erreur interne", detail=detail), 500
-
-
-def _french_detail(exc: HTTPException, title: str) -> str:
-    """Our own messages are French; Werkzeug's and Flask-WTF's defaults are replaced."""
-    if isinstance(exc, CSRFError):
-        return (
-            "Le formulaire n'est plus valide (jeton de sécurité absent ou expiré). "
-            "Rechargez la page et recommencez."
-        )
-    description = exc.description or ""
-    if not description or description == type(exc).description:
-        return _FRENCH_DETAILS.get(exc.code or 500, title)
-    return description
-
-
-_FRENCH_DETAILS = {
-    400: "La requête est mal formée.",
-    401: "Authentifiez-vous pour accéder à cette ressource.",
-    403: "Vous n'avez pas accès à cette ressource.",
-    404: "L'adresse demandée n'existe pas.",
-    405: "Cette méthode n'est pas acceptée à cette adresse.",
-    413: "Le contenu envoyé est trop volumineux.",
-    415: "Ce type de contenu n'est pas pris en charge.",
-    416: "La plage d'octets demandée (Range) est hors du document.",
-    429: "Trop de tentatives : patientez un moment avant de réessayer.",
-}
-
-_FRENCH_TITLES = {
-    400: "Requête invalide",
-    401: "Authentification requise",
-    403: "Accès refusé",
-    404: "Page introuvable",
-    405: "Méthode non autorisée",
-    409: "Conflit",
-    410: "Lien expiré ou déjà utilisé",
-    413: "Contenu trop volumineux",
-    415: "Type de contenu non pris en charge",
-    416: "Plage non satisfaisable",
-    422: "Données invalides",
-    429: "Trop de tentatives",
-}
