@@ -20,3 +20,13 @@ class QuoteAlreadyContracted(ContractRefused):
     def __init__(self, detail: str, contract_id: int) -> None:
         super().__init__(detail)
         self.contract_id = contract_id
+
+
+class VersionAlreadyCreated(ContractRefused):
+    """The version the user's page was based on is no longer the latest: a second click on
+    "new version", or a colleague's change in between. Answered with the contract's page
+    showing the version that exists, never a second version nobody asked for."""
+
+    def __init__(self, detail: str, contract_id: int) -> None:
+        super().__init__(detail)
+        self.contract_id = contract_id

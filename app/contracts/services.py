@@ -26,6 +26,7 @@ from app.contracts.errors import (
     ContractNotFound,
     ContractRefused,
     QuoteAlreadyContracted,
+    VersionAlreadyCreated,
 )
 from app.contracts.models import Contract, ContractClause, ContractVersion, VersionStatus
 from app.numbering.services import next_number
@@ -366,8 +367,13 @@ def new_version(
     clauses: Sequence[ClauseVersion] = (),
     free_text: str = "",
     countersigner: Countersigner | None = None,
+    based_on: int | None = None,
 ) -> ContractVersion:
     """Version n+1 after a change (a revised quote, other clauses, the CGV now in force).
+
+    ``based_on``: the version the user saw when asking (the form sends it). If another version
+    was made since, under the lock (a double-click, a colleague), nothing is created:
+    `VersionAlreadyCreated` names the one that exists.
 
     Earlier versions are never modified, except that an unsigned one is marked superseded.
     After a signed version, the new one is an amendment (avenant), to be signed again. A
@@ -379,6 +385,13 @@ def new_version(
         raise ContractInvalid({"reason": f"Motif de {MAX_REASON} caractères au maximum."})
     _lock_versions(session, contract)
     latest = contract.latest
+    if based_on is not None and latest.version != based_on:
+        raise VersionAlreadyCreated(
+            f"La version {latest.version} du contrat {contract.number} a été créée depuis "
+            f"l'affichage de la version {based_on} (double clic ou autre utilisateur) : "
+            "vérifiez-la avant d'en demander une autre.",
+            contract_id=contract.id,
+        )
     if latest.status is VersionStatus.SENT:
         raise ContractRefused(
             f"La version {latest.version} est en cours de signature : "

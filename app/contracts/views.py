@@ -10,7 +10,7 @@ from app.auth.rules import Permission
 from app.clauses.services import get_versions, list_clauses
 from app.clock import business_date
 from app.contracts import services
-from app.contracts.errors import ContractInvalid, QuoteAlreadyContracted
+from app.contracts.errors import ContractInvalid, QuoteAlreadyContracted, VersionAlreadyCreated
 from app.contracts.models import ContractVersion
 from app.db import utcnow
 from app.mail import MailError
@@ -126,6 +126,9 @@ def new_version(contract_id: int) -> BaseResponse:
     if quote_raw and not _is_id(quote_raw):
         raise ContractInvalid({"quote_id": "Devis inconnu."})
     quote = get_quote(db, int(quote_raw)) if quote_raw else None
+    based_on_raw = form.get("based_on", "")
+    if based_on_raw and not _is_id(based_on_raw):
+        raise ContractInvalid({"based_on": "Version d'origine inconnue : rechargez la page."})
     try:
         version = services.new_version(
             db,
@@ -140,9 +143,15 @@ def new_version(contract_id: int) -> BaseResponse:
             templates_dir=rt.settings.contract_templates_dir,
             clauses=get_versions(db, picked),
             free_text=form.get("free_text", ""),
+            based_on=int(based_on_raw) if based_on_raw else None,
         )
     except QuoteAlreadyContracted as exc:
         return _already_contracted(exc)
+    except VersionAlreadyCreated as exc:
+        # a second click (or a colleague first): the contract's page shows the version made
+        db.rollback()
+        flash(exc.detail, "info")
+        return redirect(url_for("contracts.show", contract_id=exc.contract_id))
     db.commit()
     kind = "avenant" if version.amendment else "version"
     flash(f"Contrat {contract.number} : {kind} {version.version} générée.", "success")

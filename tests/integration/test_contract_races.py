@@ -134,18 +134,22 @@ def test_parallel_generations_from_one_quote_make_one_contract(app: Flask) -> No
     assert count(app, Contract) == 1
 
 
-def test_parallel_new_versions_get_distinct_numbers(app: Flask) -> None:
+def test_parallel_new_versions_from_one_page_make_one_version(app: Flask) -> None:
+    """Twenty clicks on "new version" from a page showing v1 make v2 once; every click lands
+    on the contract's page."""
     publish_short_cgv(app)
     contracted = make_contracted_client(app)
     sales = login_as(app, Role.SALES)
     token = logged_in_csrf(sales)
     page = f"/contrats/{contracted.contract_id}"
+    assert 'name="based_on" value="1"' in sales.get(page).get_data(as_text=True)
 
     responses = _fire_together(
         app,
         sales,
         lambda tab: tab.post(
-            f"{page}/versions", data={"csrf_token": token, "reason": "Remise revue"}
+            f"{page}/versions",
+            data={"csrf_token": token, "reason": "Remise revue", "based_on": "1"},
         ),
     )
 
@@ -154,11 +158,35 @@ def test_parallel_new_versions_get_distinct_numbers(app: Flask) -> None:
     ]
     with session_of(app) as session:
         versions = session.scalars(select(ContractVersion).order_by(ContractVersion.version)).all()
-        assert [v.version for v in versions] == list(range(1, PARALLEL + 2))
-        # Only the latest can be sent; every earlier unsigned one is superseded.
-        assert [v.status for v in versions] == [VersionStatus.SUPERSEDED] * PARALLEL + [
-            VersionStatus.GENERATED
-        ]
+        assert [v.version for v in versions] == [1, 2]
+        assert [v.status for v in versions] == [VersionStatus.SUPERSEDED, VersionStatus.GENERATED]
+
+
+def test_a_new_version_from_a_stale_page_shows_the_one_made_since(app: Flask) -> None:
+    """A page still showing v1 after v2 was made (a colleague, a retry) creates nothing and
+    says which version exists; without `based_on` (an older page), versions follow as before."""
+    publish_short_cgv(app)
+    contracted = make_contracted_client(app)
+    sales = login_as(app, Role.SALES)
+    token = logged_in_csrf(sales)
+    page = f"/contrats/{contracted.contract_id}"
+    first = sales.post(
+        f"{page}/versions", data={"csrf_token": token, "reason": "Remise", "based_on": "1"}
+    )
+    assert first.status_code == 302
+    stale = sales.post(
+        f"{page}/versions",
+        data={"csrf_token": token, "reason": "Autre remise", "based_on": "1"},
+        follow_redirects=True,
+    )
+    assert stale.status_code == 200
+    assert "La version 2 du contrat" in stale.get_data(as_text=True)
+    bad = sales.post(
+        f"{page}/versions", data={"csrf_token": token, "reason": "x", "based_on": "v1"}
+    )
+    assert bad.status_code == 422
+    with session_of(app) as session:
+        assert session.scalars(select(ContractVersion.version)).all() == [1, 2]
 
 
 def test_the_database_holds_one_live_request_per_version(app: Flask) -> None:
