@@ -78,7 +78,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 def _wire_runtime(app: Flask, settings: Settings) -> None:
     from app.db import make_engine, make_session_factory
     from app.mail import Mailer, OutboxMailer, SmtpMailer
-    from app.wiring import Runtime
+    from app.runtime import Runtime
     from storage import FilesystemBlobStore
 
     engine = make_engine(settings.database_url)

@@ -38,11 +38,11 @@ from app.auth.models import ApiToken, Role, Scope
 from app.config import ConfigError
 from app.db import transaction, utcnow
 from app.errors import DomainError
+from app.runtime import Runtime
 from app.signatures.commands import signatures_group
 from app.signatures.seal_commands import seal_group
 from app.terms import services as terms
 from app.terms.models import CgvVersion, VersionKind
-from app.wiring import Runtime
 
 
 def _create_app() -> Flask:

@@ -17,7 +17,7 @@ from app.auth.guards import current_token, require_scope
 from app.auth.models import Scope
 from app.clients import services as clients
 from app.db import utcnow
-from app.signatures.keys import trust_roots
+from app.pki import trust_roots
 from app.wiring import db_session, read_only_db_session, runtime
 
 bp = Blueprint("archive_api", __name__, url_prefix="/api/v1")

@@ -24,7 +24,7 @@ from app.audit import services as audit
 from app.clients.models import Client
 from app.db import transaction
 from app.mail import Attachment, OutgoingMail
-from app.wiring import Runtime
+from app.runtime import Runtime
 
 ACTOR = "job:purge"
 

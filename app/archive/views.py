@@ -16,7 +16,7 @@ from app.clients.models import Client
 from app.db import utcnow
 from app.extensions import limiter
 from app.forms import FrenchForm
-from app.signatures.keys import trust_roots
+from app.pki import trust_roots
 from app.wiring import db_session, runtime
 
 bp = Blueprint("restitution", __name__, url_prefix="/restitution")

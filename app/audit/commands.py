@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app.audit import services
 from app.audit.models import AuditEvent
 from app.db import transaction, utcnow
-from app.signatures.keys import trust_roots
+from app.pki import trust_roots
 from app.wiring import runtime
 from signing import SigningError, TimestampError
 from storage import StorageError

@@ -30,7 +30,7 @@ from app.db import transaction, utcnow
 from app.errors import DomainError
 from app.quotes.services import get_quote, quote_by_number, quotes_awaiting_contract
 from app.rendering.french import format_decimal
-from app.wiring import Runtime
+from app.runtime import Runtime
 
 
 @click.group("contracts", cls=AppGroup, help="Contrats.")

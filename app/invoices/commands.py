@@ -18,7 +18,7 @@ from app.invoices.rules import Period
 from app.invoices.sealing import invoice_sealer
 from app.quotes.rules import parse_decimal
 from app.rendering.french import format_amount
-from app.wiring import Runtime
+from app.runtime import Runtime
 
 
 @click.group("invoices", cls=AppGroup, help="Facturation.")

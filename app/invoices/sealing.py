@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from app.clock import PARIS
-from app.wiring import Runtime
+from app.runtime import Runtime
 from signing import SigningKey, SignSpec, sign_pdf
 
 INVOICE_SEAL_FIELD = "cachet-facture"

@@ -10,8 +10,8 @@ from app.archive.errors import DocumentIntegrityFailed
 from app.auth.guards import current_token, require_scope
 from app.auth.models import Scope
 from app.db import utcnow
+from app.pki import trust_roots
 from app.signatures import schemas, services
-from app.signatures.keys import trust_roots
 from app.wiring import db_session, runtime
 
 bp = Blueprint("signatures_api", __name__, url_prefix="/api/v1")

@@ -9,8 +9,8 @@ from flask.cli import AppGroup
 
 from app.db import transaction, utcnow
 from app.mail import OutgoingMail
+from app.runtime import Runtime
 from app.signatures import jobs, services
-from app.wiring import Runtime
 
 
 def _runtime() -> Runtime:

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.db import transaction
 from app.mail import Mailer, MailError, OutgoingMail
 from app.rendering.evidence import render_evidence_pdf
+from app.runtime import Runtime
 from app.signatures import services
 from app.signatures.errors import RevisionIntegrityFailed, StaleRevision
-from app.wiring import Runtime
 from signing import SigningError, SigningKey, TrustServices
 from storage import BlobStore
 

@@ -10,7 +10,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from app.db import utcnow
-from app.wiring import Runtime
+from app.runtime import Runtime
 from signing import EXPIRY_WARNING, CertificateValidityError, SigningError
 
 # Exit codes of `paraphe seal status`, for monitoring (cron, probes).

@@ -23,6 +23,7 @@ from app.db import utcnow
 from app.errors import DomainError, FieldErrors
 from app.extensions import limiter
 from app.mail import MailError
+from app.pki import trust_roots
 from app.signatures import jobs, schemas, services
 from app.signatures.errors import (
     ConsentMissing,
@@ -33,7 +34,6 @@ from app.signatures.errors import (
     SignerLocked,
     SigningLinkGone,
 )
-from app.signatures.keys import trust_roots
 from app.signatures.models import Signer, SignerStatus
 from app.signatures.rules import agreement_text, cgv_consent_text, consents_to_cgv, token_hash
 from app.wiring import db_session, runtime

@@ -24,7 +24,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from app.auth.models import Role
 from app.config import Settings
-from app.signatures.keys import trust_roots
+from app.pki import trust_roots
 from signing import VerificationReport, verify_pdf
 from tests.conftest import CGV_FIXTURE
 from tests.integration.helpers import (

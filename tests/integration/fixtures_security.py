@@ -25,9 +25,9 @@ from app.contracts.services import generate_contract
 from app.db import transaction, utcnow
 from app.quotes.rules import LineInput
 from app.quotes.services import create_quote
+from app.runtime import Runtime
 from app.signatures import services as signatures
 from app.signatures.models import Signer
-from app.wiring import Runtime
 from tests.conftest import csrf_from
 from tests.integration.helpers import publish_cgv
 

@@ -27,7 +27,7 @@ from app.archive.models import Document, DocumentKind, RestitutionLink
 from app.audit.models import AuditEvent
 from app.auth.models import Scope
 from app.db import transaction
-from app.signatures.keys import trust_roots
+from app.pki import trust_roots
 from signing import SignatureFieldSpec, SignSpec, add_signature_fields, sign_pdf, verify_detached
 from tests.conftest import csrf_from
 from tests.integration.fixtures_security import make_client

@@ -38,8 +38,8 @@ from pyhanko_certvalidator.registry import SimpleTrustManager
 from app import create_app
 from app.auth.models import Role
 from app.config import Settings
+from app.pki import trust_roots
 from app.signatures import services
-from app.signatures.keys import trust_roots
 from app.signatures.models import RequestStatus, SignatureRequest
 from signing import ModificationLevel, PadesLevel, SignatureKind, verify_pdf
 from tests.conftest import _empty_all_tables, csrf_from

@@ -16,9 +16,9 @@ from app.archive.models import Document, DocumentKind
 from app.contracts.models import VersionStatus
 from app.contracts.services import Countersigner, get_contract
 from app.db import transaction, utcnow
+from app.pki import trust_roots
 from app.signatures import jobs, services
 from app.signatures.errors import StaleRevision
-from app.signatures.keys import trust_roots
 from app.signatures.models import RequestStatus, SignatureRequest, Signer, SignerStatus
 from signing import ModificationLevel, SigningError, verify_pdf
 from tests.integration.fixtures_security import (

@@ -171,7 +171,7 @@ def test_quote_to_restitution(app: Flask, client: FlaskClient) -> None:
     assert reused.status_code == 410
 
     # independent proof: pyHanko's validator and poppler's pdfsig
-    from app.signatures.keys import trust_roots
+    from app.pki import trust_roots
 
     report = verify_pdf(signed.data, trust_roots(settings))
     assert report.all_intact_and_valid

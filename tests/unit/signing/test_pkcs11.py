@@ -13,7 +13,7 @@ from pyhanko.sign import attributes, general
 from pyhanko.sign.pkcs11 import PKCS11Signer
 
 from app.config import ConfigError, Settings
-from app.signatures.keys import load_seal_key, load_signing_key
+from app.pki import load_seal_key, load_signing_key
 from signing import (
     KeyLoadError,
     Pkcs11Key,

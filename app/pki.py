@@ -1,5 +1,5 @@
 """Which seal key the service signs with: a PKCS#11 token or a PKCS#12 file when configured,
-else the development PKI. Loaded once per process by `app.wiring.Runtime`."""
+else the development PKI. Loaded once per process by `app.runtime.Runtime`."""
 
 from __future__ import annotations
 

@@ -1,0 +1,91 @@
+"""The process-wide collaborators (database, blob store, mailer, seal key, trust services),
+built once per process by `create_app` or a worker, and the `Collaborators` a workflow
+receives: everything a multi-transaction use case needs, passed in rather than looked up, so
+that a test injects a failing key or a TSA that is down by passing another object."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from app.config import Settings
+from app.mail import Mailer
+from app.pki import load_seal_key, load_signing_key, trust_roots
+from signing import SealKey, SigningKey, TimestampAuthority, TrustServices
+from storage import BlobStore
+
+
+@dataclass(frozen=True)
+class Collaborators:
+    """What a workflow function works with. It opens its own short transactions from
+    `session_factory` and never holds one across rendering, signing or mail. Keys and trust
+    services are callables: loading a key costs more than signing, so it happens once, and
+    only when a workflow actually signs."""
+
+    settings: Settings
+    session_factory: sessionmaker[Session]
+    store: BlobStore
+    mailer: Mailer
+    signing_key: Callable[[], SigningKey]
+    trust: Callable[[], TrustServices | None]
+    now: datetime
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    store: BlobStore
+    mailer: Mailer
+    _seal: SealKey | None = None
+    _seal_lock: threading.Lock = field(default_factory=threading.Lock)
+    _signing_key: SigningKey | None = None
+    _trust: TrustServices | None = None
+
+    def seal_key(self) -> SealKey:
+        """The seal key, loaded once per process (parsing a key costs more than signing)."""
+        if self._seal is None:
+            with self._seal_lock:
+                if self._seal is None:
+                    self._seal = load_seal_key(self.settings)
+        return self._seal
+
+    def signing_key(self) -> SigningKey:
+        """The seal key wherever it lives (PKCS#11 token when configured), loaded once."""
+        if self._signing_key is None:
+            with self._seal_lock:
+                if self._signing_key is None:
+                    self._signing_key = load_signing_key(self.settings)
+        return self._signing_key
+
+    def trust_services(self) -> TrustServices | None:
+        """Timestamp authority, trust anchors and revocation fetching, built once per process
+        when PARAPHE_TSA_URL is set (signatures are then B-T and the seal B-LTA); None
+        otherwise (B-B). Its API is synchronous: never call it inside a running event loop."""
+        if self.settings.tsa_url is None:
+            return None
+        if self._trust is None:
+            with self._seal_lock:
+                if self._trust is None:
+                    self._trust = TrustServices(
+                        trust_roots(self.settings), TimestampAuthority(self.settings.tsa_url)
+                    )
+        return self._trust
+
+    def collaborators(self, now: datetime) -> Collaborators:
+        """The collaborators of one unit of work started at `now`."""
+        return Collaborators(
+            settings=self.settings,
+            session_factory=self.session_factory,
+            store=self.store,
+            mailer=self.mailer,
+            signing_key=self.signing_key,
+            trust=self.trust_services,
+            now=now,
+        )
