@@ -72,7 +72,7 @@ class VendorIdentity:
 
 @dataclass(frozen=True)
 class RetentionPolicy:
-    """How long documents are kept (the rules themselves live in app.archive.rules).
+    """How long documents are kept (the rules themselves live in app.documents.retention).
 
     Defaults follow French law: accounting documents 10 years after the fiscal year ends
     (C. com. L123-22), contracts and their evidence 5 years after the contract ends (C. com.

@@ -1,11 +1,11 @@
 """Imports every feature's models so that `Base.metadata` is complete (Alembic, tests)."""
 
-from app.archive.models import Document
 from app.audit.models import AuditChainHead, AuditEvent
 from app.auth.models import ApiToken, User
 from app.clauses.models import Clause, ClauseVersion
 from app.clients.models import Client
 from app.contracts.models import Contract, ContractClause, ContractVersion
+from app.documents.models import Document
 from app.invoices.models import (
     BillingPlan,
     BillingPlanLine,

@@ -67,11 +67,11 @@ def _drop(base_url: str, name: str) -> None:
 
 def _seed(url: str, docs: int) -> str:
     from app import migrate
-    from app.archive.models import Document, DocumentKind
     from app.auth.models import Scope
     from app.auth.services import create_api_token
     from app.clients.models import Client, ClientStatus
     from app.db import make_engine, make_session_factory
+    from app.documents.models import Document, DocumentKind
 
     migrate.upgrade(url)
     engine = make_engine(url)

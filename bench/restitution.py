@@ -40,9 +40,9 @@ def _setup(root: Path, docs: int, size: int) -> None:
     from sqlalchemy import insert
 
     from app import migrate
-    from app.archive.models import Document, DocumentKind
     from app.clients.models import Client, ClientStatus
     from app.db import make_engine, make_session_factory
+    from app.documents.models import Document, DocumentKind
     from storage import FilesystemBlobStore
 
     url = f"sqlite:///{root / 'paraphe.db'}"

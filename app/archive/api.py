@@ -7,16 +7,17 @@ from typing import Any
 from flask import Blueprint, Response, request, url_for
 
 from app.archive import schemas, services
-from app.archive.errors import DocumentIntegrityFailed
 from app.archive.mails import download_mail, invitation_mail, send_mail
 from app.archive.models import LinkPurpose
 from app.archive.openapi import openapi_spec
 from app.archive.restitution import create_link, produce_restitution, request_by_archivist
-from app.archive.serving import checked_bytes, open_checked, stream_response
 from app.auth.guards import current_token, require_scope
 from app.auth.models import Scope
 from app.clients import services as clients
 from app.db import utcnow
+from app.documents import services as documents
+from app.documents.errors import DocumentIntegrityFailed
+from app.documents.serving import checked_bytes, open_checked, stream_response
 from app.pki import trust_roots
 from app.wiring import db_session, read_only_db_session, runtime
 
@@ -56,7 +57,7 @@ def get_document(document_id: int) -> dict[str, Any]:
 @require_scope(Scope.READ)
 def document_events(document_id: int) -> dict[str, Any]:
     db = read_only_db_session()
-    events = services.document_events(db, services.get_document(db, document_id))
+    events = services.document_events(db, documents.get_document(db, document_id))
     return {"items": [schemas.event_json(e) for e in events]}
 
 
@@ -64,7 +65,7 @@ def document_events(document_id: int) -> dict[str, Any]:
 @require_scope(Scope.READ)
 def document_content(document_id: int) -> Response:
     db = db_session()
-    document = services.get_document(db, document_id)
+    document = documents.get_document(db, document_id)
     etag = f'"{document.sha256}"'
     if etag in request.headers.get("If-None-Match", ""):
         return Response(status=304, headers={"ETag": etag})
@@ -90,7 +91,7 @@ def document_content(document_id: int) -> Response:
 def place_legal_hold(document_id: int) -> dict[str, Any]:
     db = db_session()
     reason = schemas.parse_legal_hold(request.get_json(silent=True))
-    document = services.get_document(db, document_id)
+    document = documents.get_document(db, document_id)
     services.set_legal_hold(db, document, hold=True, reason=reason, actor=_actor(), now=utcnow())
     db.commit()
     return schemas.document_json(document)
@@ -100,7 +101,7 @@ def place_legal_hold(document_id: int) -> dict[str, Any]:
 @require_scope(Scope.ADMIN)
 def lift_legal_hold(document_id: int) -> dict[str, Any]:
     db = db_session()
-    document = services.get_document(db, document_id)
+    document = documents.get_document(db, document_id)
     services.set_legal_hold(db, document, hold=False, reason="", actor=_actor(), now=utcnow())
     db.commit()
     return schemas.document_json(document)

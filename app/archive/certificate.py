@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
-from app.archive.models import Document
+from app.documents.models import Document
 from app.rendering.french import format_date
 from app.rendering.jinja import CONTRACT_TEMPLATES_DIR, TEMPLATES_ROOT, make_environment
 from app.rendering.jinja import render_template as render_document_template

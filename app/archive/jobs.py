@@ -17,12 +17,12 @@ from sqlalchemy import select
 
 from app.archive import purge
 from app.archive.certificate import CertificateView, line, render_certificate
-from app.archive.errors import DocumentIntegrityFailed
-from app.archive.models import Document
-from app.archive.services import read_content
 from app.audit import services as audit
 from app.clients.models import Client
 from app.db import transaction
+from app.documents.errors import DocumentIntegrityFailed
+from app.documents.models import Document
+from app.documents.services import read_content
 from app.mail import Attachment, OutgoingMail
 from app.runtime import Runtime
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.archive.models import DocumentKind
 from app.archive.schemas import RANGE_PATTERN, SORTS
+from app.documents.models import DocumentKind
 
 MAX_ID = 2**31 - 1
 

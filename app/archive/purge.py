@@ -16,14 +16,15 @@ from sqlalchemy import String, cast, exists, func, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.archive import rules
-from app.archive.models import Document, DocumentKind
-from app.archive.services import deposit, revision_keys
+from app.archive.services import revision_keys
 from app.audit import services as audit
 from app.audit.models import AuditEvent
 from app.clients.models import Client
 from app.config import RetentionPolicy
 from app.contracts.models import Contract, ContractVersion
+from app.documents import retention as rules
+from app.documents.models import Document, DocumentKind
+from app.documents.services import deposit
 from app.signatures.models import SignatureRequest, Signer
 from app.terms.models import CgvAcceptance
 from storage import BlobStore

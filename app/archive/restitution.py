@@ -10,7 +10,6 @@ import csv
 import hashlib
 import io
 import json
-import secrets
 import tempfile
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
@@ -18,20 +17,22 @@ from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from json.encoder import encode_basestring  # what json.dumps uses with ensure_ascii=False
 from typing import IO, Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session
 
 from app.archive.errors import RestitutionLinkGone
-from app.archive.models import Document, DocumentKind, LinkPurpose, RestitutionLink
-from app.archive.services import integrity_failure, record_deposit
+from app.archive.models import LinkPurpose, RestitutionLink
 from app.audit import services as audit
 from app.audit.models import AuditEvent
 from app.clients.models import Client
+from app.clock import PARIS
 from app.config import RetentionPolicy
+from app.documents.models import Document, DocumentKind
+from app.documents.services import integrity_failure, record_deposit
 from app.terms.models import CgvVersion
 from app.terms.services import acceptances_of
+from app.tokens import new_link_token, token_hash
 from signing import (
     SigningError,
     SigningKey,
@@ -41,7 +42,6 @@ from signing import (
 )
 from storage import BlobCorrupted, BlobNotFound, BlobStore
 
-PARIS = ZoneInfo("Europe/Paris")
 _CHUNK = 1 << 20
 
 README = """Archive de restitution Paraphe
@@ -700,11 +700,11 @@ def create_link(
     actor: str,
 ) -> tuple[RestitutionLink, str]:
     """A new expiring link for the client's contact; returns it with its token (shown once)."""
-    token = secrets.token_urlsafe(32)
+    token = new_link_token()
     link = RestitutionLink(
         client_id=client.id,
         purpose=purpose,
-        token_hash=_token_hash(token),
+        token_hash=token_hash(token),
         document_id=document.id if document is not None else None,
         created_at=now,
         expires_at=now + timedelta(days=LINK_DAYS),
@@ -729,7 +729,7 @@ def find_link(
 ) -> RestitutionLink:
     link = session.scalar(
         select(RestitutionLink).where(
-            RestitutionLink.token_hash == _token_hash(token), RestitutionLink.purpose == purpose
+            RestitutionLink.token_hash == token_hash(token), RestitutionLink.purpose == purpose
         )
     )
     if link is None:
@@ -744,10 +744,6 @@ def find_link(
             "vous a été envoyé par courriel."
         )
     return link
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
 def archive_of_link(session: Session, link: RestitutionLink) -> Document:

@@ -7,18 +7,16 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import url_for
 from sqlalchemy import Row
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
 from app.archive.errors import ArchiveQueryInvalid
-from app.archive.models import Document, DocumentKind
 from app.audit.models import AuditEvent
+from app.clock import PARIS
+from app.documents.models import Document, DocumentKind
 from app.plaintext import text_problem
-
-PARIS = ZoneInfo("Europe/Paris")
 
 # Identifiers are 32-bit integers in the schema; larger values cannot exist.
 MAX_ID = 2**31 - 1

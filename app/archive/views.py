@@ -5,15 +5,16 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.archive.errors import DocumentIntegrityFailed, RestitutionLinkGone
+from app.archive.errors import RestitutionLinkGone
 from app.archive.mails import download_mail, send_mail
 from app.archive.models import LinkPurpose
 from app.archive.openapi import openapi_spec
 from app.archive.restitution import archive_of_link, find_link, request_by_link
 from app.archive.restitution import download as download_archive
-from app.archive.serving import open_checked, stream_response
 from app.clients.models import Client
 from app.db import utcnow
+from app.documents.errors import DocumentIntegrityFailed
+from app.documents.serving import open_checked, stream_response
 from app.extensions import limiter
 from app.forms import FrenchForm
 from app.pki import trust_roots

@@ -6,9 +6,9 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.archive.models import Document
 from app.clients.models import Client
 from app.db import Base, UTCDateTime
+from app.documents.models import Document
 from app.enums import enum_column
 from app.quotes.models import Quote
 from app.terms.models import CgvVersion

@@ -12,8 +12,6 @@ from jinja2.sandbox import SandboxedEnvironment
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from app.archive.models import DocumentKind
-from app.archive.services import deposit
 from app.audit import services as audit
 from app.clauses.models import ClauseVersion
 from app.clauses.services import render_body
@@ -29,6 +27,8 @@ from app.contracts.errors import (
     VersionAlreadyCreated,
 )
 from app.contracts.models import Contract, ContractClause, ContractVersion, VersionStatus
+from app.documents.models import DocumentKind
+from app.documents.services import deposit
 from app.numbering.services import next_number
 from app.plaintext import control_character_problem
 from app.printable import typed_text, unprintable_character_problem

@@ -4,7 +4,6 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, rend
 from flask import request as http_request
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.archive.serving import checked_bytes, document_response
 from app.auth.guards import current_user, require
 from app.auth.rules import Permission
 from app.clauses.services import get_versions, list_clauses
@@ -13,6 +12,7 @@ from app.contracts import services
 from app.contracts.errors import ContractInvalid, QuoteAlreadyContracted, VersionAlreadyCreated
 from app.contracts.models import ContractVersion
 from app.db import utcnow
+from app.documents.serving import checked_bytes, document_response
 from app.mail import MailError
 from app.quotes.services import get_quote, quotes_of
 from app.rendering.contract import ParticularTerm

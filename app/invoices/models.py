@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, event, false, inspect, text
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from app.archive.models import Document
 from app.clients.models import Client
 from app.db import Amount, Base, UTCDateTime
+from app.documents.models import Document
 from app.enums import enum_column
 from app.terms.models import LateInterestRule
 

@@ -16,13 +16,13 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.archive.models import Document, DocumentKind
-from app.archive.services import deposit
 from app.audit import services as audit
 from app.clients.models import Client
 from app.clock import business_date
 from app.config import VendorIdentity
 from app.contracts.models import Contract, VersionStatus
+from app.documents.models import Document, DocumentKind
+from app.documents.services import deposit
 from app.invoices import document, rules
 from app.invoices.errors import (
     ContractNotSigned,

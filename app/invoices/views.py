@@ -7,8 +7,6 @@ from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from app.archive.models import Document
-from app.archive.serving import checked_bytes
 from app.auth.guards import current_user, require
 from app.auth.rules import Permission
 from app.clients.models import Client, ClientStatus
@@ -16,6 +14,8 @@ from app.clients.services import get_client
 from app.clock import business_date
 from app.contracts.models import Contract, VersionStatus
 from app.db import utcnow
+from app.documents.models import Document
+from app.documents.serving import checked_bytes
 from app.errors import DomainError, FieldErrors
 from app.forms import apply_field_errors
 from app.invoices import services

@@ -15,14 +15,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
+
+from app.clock import PARIS
 
 NBSP = "\u00a0"
 """No-break space: before ":" and "€"/"%", inside « guillemets »."""
 NNBSP = "\u202f"
 """Narrow no-break space: thousands separator, before ";", "!" and "?"."""
 
-PARIS = ZoneInfo("Europe/Paris")
 
 MONTHS = (
     "janvier",

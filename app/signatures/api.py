@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import Blueprint
 
-from app.archive.errors import DocumentIntegrityFailed
 from app.auth.guards import current_token, require_scope
 from app.auth.models import Scope
 from app.db import utcnow
+from app.documents.errors import DocumentIntegrityFailed
 from app.pki import trust_roots
 from app.signatures import schemas, services
 from app.wiring import db_session, runtime

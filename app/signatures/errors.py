@@ -1,4 +1,4 @@
-from app.archive.errors import DocumentIntegrityFailed
+from app.documents.errors import DocumentIntegrityFailed
 from app.errors import Conflict, DomainError, Gone, NotFound
 
 

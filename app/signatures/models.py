@@ -6,9 +6,9 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from app.archive.models import Document
 from app.contracts.models import ContractVersion
 from app.db import Base, UTCDateTime
+from app.documents.models import Document
 from app.enums import enum_column
 
 

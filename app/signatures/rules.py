@@ -9,16 +9,6 @@ from datetime import date, timedelta
 
 from app.rendering.french import format_date
 
-
-def new_link_token() -> str:
-    # 256 bits from the OS CSPRNG: unguessable; only its hash is stored.
-    return secrets.token_urlsafe(32)
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 CODE_VALIDITY = timedelta(minutes=10)
 CODE_MAX_FAILURES = 5
 

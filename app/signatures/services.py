@@ -21,18 +21,18 @@ import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.archive.models import Document, DocumentKind
-from app.archive.services import deposit, get_document, read_content
 from app.audit import services as audit
 from app.audit.models import AuditEvent
 from app.auth.models import User
+from app.clock import PARIS
 from app.contracts.models import ContractVersion, VersionStatus
+from app.documents.models import Document, DocumentKind
+from app.documents.services import deposit, get_document, read_content
 from app.errors import DomainError, FieldErrors
 from app.mail import OutgoingMail
 from app.plaintext import text_problem
@@ -64,6 +64,7 @@ from app.signatures.models import (
 )
 from app.terms import services as terms
 from app.terms.models import AcceptanceMethod, CgvAcceptance
+from app.tokens import new_link_token, token_hash
 from signing import (
     InvalidPdfError,
     SignatureBox,
@@ -79,7 +80,6 @@ from signing import (
 )
 from storage import BlobCorrupted, BlobNotFound, BlobStore
 
-PARIS = ZoneInfo("Europe/Paris")
 SEAL_FIELD = "cachet-plateforme"
 CERTIFICATION_FIELD = "certification"
 CLIENT = rules.CLIENT_PARTY
@@ -350,7 +350,7 @@ def find_signer(
     for_update: bool = False,
     allow_signed: bool = False,
 ) -> Signer:
-    stmt = select(Signer).where(Signer.token_hash == rules.token_hash(token))
+    stmt = select(Signer).where(Signer.token_hash == token_hash(token))
     if for_update:
         stmt = stmt.with_for_update()
     signer = session.scalar(stmt)
@@ -378,7 +378,7 @@ def find_signer(
 def _refuse_replaced_link(session: Session, token: str) -> None:
     """A link replaced by a reminder's or a resend's: say so (410) rather than "unknown"."""
     replaced = session.scalar(
-        select(ReplacedSigningLink).where(ReplacedSigningLink.token_hash == rules.token_hash(token))
+        select(ReplacedSigningLink).where(ReplacedSigningLink.token_hash == token_hash(token))
     )
     if replaced is None:
         return
@@ -905,8 +905,8 @@ def record_seal(
     version.status = VersionStatus.SIGNED
     downloads: list[Invitation] = []
     for signer in request.signers:
-        token = rules.new_link_token()
-        signer.download_token_hash = rules.token_hash(token)
+        token = new_link_token()
+        signer.download_token_hash = token_hash(token)
         downloads.append(Invitation(signer=signer, token=token))
     audit.record(
         session,
@@ -1113,8 +1113,8 @@ def _new_link(session: Session, signer: Signer, *, now: datetime, reason: LinkRe
                 signer=signer, token_hash=signer.token_hash, replaced_at=now, reason=reason
             )
         )
-    token = rules.new_link_token()
-    signer.token_hash = rules.token_hash(token)
+    token = new_link_token()
+    signer.token_hash = token_hash(token)
     return token
 
 
@@ -1227,9 +1227,7 @@ def signed_document_for(session: Session, token: str, now: datetime) -> Document
 
 
 def document_for_download_token(session: Session, token: str) -> Document:
-    signer = session.scalar(
-        select(Signer).where(Signer.download_token_hash == rules.token_hash(token))
-    )
+    signer = session.scalar(select(Signer).where(Signer.download_token_hash == token_hash(token)))
     if signer is None or signer.request.signed_document is None:
         raise SigningLinkUnknown("Ce lien de téléchargement n'existe pas.")
     return signer.request.signed_document

@@ -15,11 +15,11 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.archive.models import Document
-from app.archive.serving import document_response
 from app.auth.guards import current_user, require
 from app.auth.rules import Permission
 from app.db import utcnow
+from app.documents.models import Document
+from app.documents.serving import document_response
 from app.errors import DomainError, FieldErrors
 from app.extensions import limiter
 from app.mail import MailError
@@ -35,7 +35,8 @@ from app.signatures.errors import (
     SigningLinkGone,
 )
 from app.signatures.models import Signer, SignerStatus
-from app.signatures.rules import agreement_text, cgv_consent_text, consents_to_cgv, token_hash
+from app.signatures.rules import agreement_text, cgv_consent_text, consents_to_cgv
+from app.tokens import token_hash
 from app.wiring import db_session, runtime
 from signing import SigningError
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -12,11 +11,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.archive.models import Document, DocumentKind
-from app.archive.services import deposit
 from app.audit import services as audit
 from app.clients.models import Client, ClientStatus
 from app.clock import PARIS, business_date
+from app.documents.models import Document, DocumentKind
+from app.documents.services import deposit
 from app.mail import OutgoingMail
 from app.plaintext import control_character_problem, text_problem
 from app.rendering.cgv import CgvDocument, render_cgv_pdf
@@ -37,6 +36,7 @@ from app.terms.models import (
     CgvVersion,
     VersionKind,
 )
+from app.tokens import new_link_token, token_hash
 from storage import BlobStore
 
 _LABEL = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]*")
@@ -357,15 +357,6 @@ class Notice:
     mail: OutgoingMail
 
 
-def new_link_token() -> str:
-    # 256 bits from the OS CSPRNG; only its SHA-256 is stored.
-    return secrets.token_urlsafe(32)
-
-
-def link_token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
 def notify_clients(
     session: Session,
     version: CgvVersion,
@@ -393,7 +384,7 @@ def notify_clients(
             cgv_version=version,
             email=client.signer_email,
             created_at=now,
-            link_token_hash=link_token_hash(token) if token else None,
+            link_token_hash=token_hash(token) if token else None,
             link_expires_at=expires_at if token else None,
         )
         session.add(notification)
@@ -477,7 +468,7 @@ def mark_sent(session: Session, notification_id: int, now: datetime) -> None:
 def find_acceptance_link(
     session: Session, token: str, now: datetime, *, for_update: bool = False
 ) -> CgvNotification:
-    stmt = select(CgvNotification).where(CgvNotification.link_token_hash == link_token_hash(token))
+    stmt = select(CgvNotification).where(CgvNotification.link_token_hash == token_hash(token))
     if for_update:
         stmt = stmt.with_for_update(of=CgvNotification)
     notification = session.scalar(stmt)

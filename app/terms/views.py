@@ -11,11 +11,11 @@ from decimal import Decimal, InvalidOperation
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.archive.serving import document_response
 from app.auth.guards import current_user, require
 from app.auth.rules import Permission
 from app.clock import business_date
 from app.db import utcnow
+from app.documents.serving import document_response
 from app.extensions import limiter
 from app.forms import apply_field_errors
 from app.mail import MailError

@@ -99,8 +99,8 @@ def login_as(app: Flask, role: Any) -> FlaskClient:
 
 
 def deposit_document(app: Flask, client_id: int, reference: str = "CTR-2026-0001") -> int:
-    from app.archive.models import DocumentKind
-    from app.archive.services import deposit
+    from app.documents.models import DocumentKind
+    from app.documents.services import deposit
 
     rt = runtime(app)
     with transaction(rt.session_factory) as session:
@@ -273,7 +273,7 @@ def authenticate_link(app: Flask, token: str) -> None:
 
 
 def expire_link(app: Flask, link: str, *, ago: timedelta = timedelta(minutes=1)) -> None:
-    from app.signatures.rules import token_hash
+    from app.tokens import token_hash
 
     token = link.rsplit("/", 1)[1]
     with transaction(runtime(app).session_factory) as session:

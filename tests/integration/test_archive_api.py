@@ -9,11 +9,11 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app.archive import services as archive
-from app.archive.models import DocumentKind
 from app.auth.models import ApiToken, Scope
 from app.auth.services import token_digest
 from app.db import transaction
+from app.documents import services as documents
+from app.documents.models import DocumentKind
 from tests.integration.fixtures_security import make_client
 from tests.integration.helpers import make_token
 
@@ -28,7 +28,7 @@ def _seed(app: Flask) -> tuple[int, int, list[dict[str, Any]]]:
         for index in range(12):
             kind = DocumentKind.INVOICE if index % 3 == 0 else DocumentKind.CONTRACT
             data = f"%PDF-1.7 document {index}".encode() + b"x" * (index * 7 % 5)
-            document = archive.deposit(
+            document = documents.deposit(
                 session,
                 rt.store,
                 kind=kind,

@@ -8,8 +8,8 @@ import threading
 from flask import Flask
 from sqlalchemy import select
 
-from app.archive.models import Document, DocumentKind
 from app.db import transaction, utcnow
+from app.documents.models import Document, DocumentKind
 from app.terms import services
 from app.terms.models import CgvVersion
 from tests.integration.fixtures_security import count, publish_short_cgv, runtime

@@ -12,10 +12,10 @@ from flask.testing import FlaskClient
 from pypdf import PdfReader
 from sqlalchemy import select, update
 
-from app.archive.models import Document, DocumentKind
 from app.auth.models import Role, Scope
 from app.clients.models import Client, ClientStatus
 from app.db import transaction, utcnow
+from app.documents.models import Document, DocumentKind
 from app.terms.models import AcceptanceMethod, CgvAcceptance, CgvNotification, CgvVersion
 from tests.conftest import csrf_from
 from tests.integration.fixtures_security import (

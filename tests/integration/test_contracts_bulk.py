@@ -9,12 +9,12 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import select
 
-from app.archive.models import Document, DocumentKind
 from app.audit.models import AuditEvent
 from app.auth.models import Role
 from app.clauses.models import Clause
 from app.contracts.models import Contract
 from app.db import transaction, utcnow
+from app.documents.models import Document, DocumentKind
 from app.quotes.models import Quote, QuoteStatus
 from tests.integration.fixtures_security import (
     count,

@@ -11,8 +11,8 @@ from facturx import get_xml_from_pdf
 from flask import Flask
 from lxml import etree
 
-from app.archive.models import Document, DocumentKind
 from app.auth.models import Role
+from app.documents.models import Document, DocumentKind
 from app.invoices.models import CreditNote
 from tests.integration.fixtures_security import count, login_as, make_client, runtime
 from tests.integration.helpers import post_form

@@ -13,12 +13,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
 from app.archive import services as archive
-from app.archive.models import Document, DocumentKind
 from app.audit import services as audit
 from app.audit.models import AuditEvent
 from app.auth.models import Scope
 from app.contracts.services import Countersigner
 from app.db import transaction
+from app.documents import services as documents
+from app.documents.models import Document, DocumentKind
 from app.signatures.models import RequestStatus, SignatureRequest
 from storage import FilesystemBlobStore
 from tests.integration.fixtures_security import (
@@ -39,7 +40,7 @@ T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 def _deposit(app: Flask, reference: str, data: bytes) -> tuple[int, str]:
     rt = app.extensions["paraphe"]
     with transaction(rt.session_factory) as session:
-        document = archive.deposit(
+        document = documents.deposit(
             session,
             rt.store,
             kind=DocumentKind.INVOICE,

@@ -16,11 +16,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
-from app.archive.models import Document
 from app.audit import services as audit
 from app.audit.models import AuditEvent
 from app.auth.models import Role, Scope
 from app.db import transaction
+from app.documents.models import Document
 from app.signatures.models import SignatureRequest
 from storage import FilesystemBlobStore
 from tests.integration.fixtures_security import login_as, runtime

@@ -14,9 +14,9 @@ from flask import Flask
 from lxml import etree
 from pypdf import PdfReader
 
-from app.archive.models import Document, DocumentKind
 from app.clients.services import get_client
 from app.db import transaction
+from app.documents.models import Document, DocumentKind
 from app.invoices import services
 from app.invoices.document import NS, cii_xml, credit_note_document, render_invoice_pdf
 from app.invoices.models import Invoice

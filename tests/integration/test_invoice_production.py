@@ -15,9 +15,9 @@ from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from app.archive.models import Document, DocumentKind
 from app.clients.services import get_client
 from app.db import transaction
+from app.documents.models import Document, DocumentKind
 from app.invoices import jobs, services
 from app.invoices.document import render_invoice_pdf, render_invoice_pdf_naive
 from app.invoices.models import Invoice

@@ -9,9 +9,9 @@ from facturx import get_facturx_xml_from_pdf
 from flask import Flask
 from sqlalchemy import select
 
-from app.archive.models import Document, DocumentKind
 from app.contracts.services import get_contract
 from app.db import transaction
+from app.documents.models import Document, DocumentKind
 from app.invoices import services
 from app.invoices.models import BillingFrequency, Invoice
 from app.quotes.rules import LineInput

@@ -108,8 +108,8 @@ def test_a_credit_note_issued_from_the_web_is_sealed_too(
     sealing_app: Flask, settings: Settings
 ) -> None:
     """An avoir is an invoice for the law: with the setting on, its PDF carries the seal."""
-    from app.archive.models import Document
     from app.auth.models import Role
+    from app.documents.models import Document
     from app.invoices.models import CreditNote
     from tests.integration.fixtures_security import login_as
     from tests.integration.helpers import post_form

@@ -26,11 +26,11 @@ from datetime import UTC, datetime
 import pikepdf
 from flask import Flask
 
-from app.archive import services as archive
-from app.archive.models import DocumentKind
 from app.auth.models import Role, Scope
 from app.cli import STOP_TIMEOUT_S
 from app.db import transaction
+from app.documents import services as documents
+from app.documents.models import DocumentKind
 from tests.integration.fixtures_security import make_client
 from tests.integration.helpers import PASSWORD, make_token, make_user
 from tests.integration.production_server import production_server as production_server
@@ -123,7 +123,7 @@ def test_api_through_the_production_server(
     client_id = make_client(app)
     data = b"%PDF-1.7 " + os.urandom(300_000)  # large enough to span many TCP segments
     with transaction(rt.session_factory) as session:
-        document = archive.deposit(
+        document = documents.deposit(
             session,
             rt.store,
             kind=DocumentKind.CONTRACT,

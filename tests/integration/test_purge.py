@@ -13,12 +13,13 @@ from sqlalchemy import select
 
 from app.archive import services as archive
 from app.archive.jobs import PurgeReport, run_purge
-from app.archive.models import Document, DocumentKind
 from app.audit import services as audit
 from app.audit.models import AuditEvent
 from app.clients.models import Client
 from app.clock import business_date
 from app.db import transaction, utcnow
+from app.documents import services as documents
+from app.documents.models import Document, DocumentKind
 from app.mail import MailError, OutgoingMail
 from tests.integration.fixtures_security import make_client
 from tests.integration.helpers import outbox_messages
@@ -32,7 +33,7 @@ def _deposit(
 ) -> tuple[int, str]:
     rt = app.extensions["paraphe"]
     with transaction(rt.session_factory) as session:
-        document = archive.deposit(
+        document = documents.deposit(
             session,
             rt.store,
             kind=kind,
@@ -73,7 +74,7 @@ def _setup(
             actor="test",
             now=deposit,
         )
-        held = archive.get_document(session, docs["held"][0])
+        held = documents.get_document(session, docs["held"][0])
         archive.set_legal_hold(
             session, held, hold=True, reason="Contentieux en cours", actor="test", now=deposit
         )

@@ -22,11 +22,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from app.archive import restitution
-from app.archive import services as archive
-from app.archive.models import Document, DocumentKind, RestitutionLink
+from app.archive.models import RestitutionLink
 from app.audit.models import AuditEvent
 from app.auth.models import Scope
 from app.db import transaction
+from app.documents import services as documents
+from app.documents.models import Document, DocumentKind
 from app.pki import trust_roots
 from signing import SignatureFieldSpec, SignSpec, add_signature_fields, sign_pdf, verify_detached
 from tests.conftest import csrf_from
@@ -49,7 +50,7 @@ def _signed_pdf(app: Flask) -> bytes:
 def _deposit(app: Flask, client_id: int, kind: DocumentKind, ref: str, data: bytes) -> None:
     rt = app.extensions["paraphe"]
     with transaction(rt.session_factory) as session:
-        archive.deposit(
+        documents.deposit(
             session,
             rt.store,
             kind=kind,

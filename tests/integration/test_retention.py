@@ -9,11 +9,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app.archive import services as archive
-from app.archive.models import DocumentKind
 from app.audit.models import AuditEvent
 from app.auth.models import Scope
 from app.db import transaction
+from app.documents import services as documents
+from app.documents.models import DocumentKind
 from tests.integration.fixtures_security import make_client
 from tests.integration.helpers import make_token
 
@@ -23,7 +23,7 @@ T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 def _deposit(app: Flask, client_id: int, kind: DocumentKind, reference: str) -> int:
     rt = app.extensions["paraphe"]
     with transaction(rt.session_factory) as session:
-        return archive.deposit(
+        return documents.deposit(
             session,
             rt.store,
             kind=kind,

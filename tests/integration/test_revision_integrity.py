@@ -22,13 +22,14 @@ from sqlalchemy import func, select
 
 from app.archive import services as archive
 from app.archive.jobs import run_purge
-from app.archive.models import Document, DocumentKind
 from app.audit import services as audit
 from app.audit.models import AuditEvent
 from app.auth.models import Role, Scope
 from app.clients.models import Client
 from app.contracts.services import get_contract
 from app.db import transaction, utcnow
+from app.documents import services as documents
+from app.documents.models import Document, DocumentKind
 from app.mail import MailError, OutgoingMail
 from app.signatures import services
 from app.signatures.errors import SignatureRefused
@@ -253,7 +254,7 @@ def test_purge_does_not_mail_a_damaged_certificate(
     client_id = make_client(app)
     deposited = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
     with transaction(rt.session_factory) as session:
-        archive.deposit(
+        documents.deposit(
             session,
             rt.store,
             kind=DocumentKind.QUOTE,
@@ -349,7 +350,7 @@ def test_restitution_verifies_the_signed_pdf_it_copied(
     pdf = add_signature_fields(page, [SignatureFieldSpec("seal")])
     signed = sign_pdf(pdf, rt.seal_key(), SignSpec("seal", "Paraphe", utcnow()))
     with transaction(rt.session_factory) as session:
-        document = archive.deposit(
+        document = documents.deposit(
             session,
             rt.store,
             kind=DocumentKind.SIGNED_CONTRACT,

@@ -16,7 +16,7 @@ from app.contracts.models import ContractVersion, VersionStatus
 from app.db import transaction, utcnow
 from app.signatures import services
 from app.signatures.models import RequestStatus, SignatureRequest, Signer, SignerStatus
-from app.signatures.rules import token_hash
+from app.tokens import token_hash
 from signing import SigningError
 from tests.conftest import csrf_from
 from tests.integration.fixtures_security import (

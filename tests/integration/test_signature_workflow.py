@@ -12,10 +12,10 @@ from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from app.archive.models import Document, DocumentKind
 from app.contracts.models import VersionStatus
 from app.contracts.services import Countersigner, get_contract
 from app.db import transaction, utcnow
+from app.documents.models import Document, DocumentKind
 from app.pki import trust_roots
 from app.signatures import jobs, services
 from app.signatures.errors import StaleRevision

@@ -16,7 +16,7 @@ from sqlalchemy import select, text
 from app.auth.models import Role
 from app.db import transaction, utcnow
 from app.signatures.models import Signer, SignerStatus
-from app.signatures.rules import token_hash
+from app.tokens import token_hash
 from tests.conftest import csrf_from
 from tests.integration.fixtures_security import (
     make_contracted_client,
@@ -163,7 +163,7 @@ def test_the_exact_cgv_version_opens_as_a_pdf_rendered_once(app: Flask, link: st
 
     from pypdf import PdfReader
 
-    from app.archive.models import Document, DocumentKind
+    from app.documents.models import Document, DocumentKind
     from tests.integration.fixtures_security import count
 
     browser = app.test_client()

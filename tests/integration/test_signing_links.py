@@ -12,11 +12,11 @@ import pytest
 from flask import Flask
 from sqlalchemy import select, text
 
-from app.archive.models import Document, DocumentKind
 from app.audit.models import AuditEvent
+from app.documents.models import Document, DocumentKind
 from app.signatures.models import RequestStatus, SignatureRequest, Signer, SignerStatus
-from app.signatures.rules import token_hash
 from app.terms.models import CgvAcceptance
+from app.tokens import token_hash
 from tests.conftest import csrf_from
 from tests.integration.fixtures_security import (
     check_each,

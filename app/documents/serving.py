@@ -16,10 +16,10 @@ from typing import BinaryIO
 from flask import Response
 from sqlalchemy.orm import Session
 
-from app.archive import services
-from app.archive.errors import DocumentIntegrityFailed
-from app.archive.models import Document
 from app.db import utcnow
+from app.documents import services
+from app.documents.errors import DocumentIntegrityFailed
+from app.documents.models import Document
 from storage import BlobStore
 
 _CHUNK = 1 << 20

@@ -11,8 +11,8 @@ from __future__ import annotations
 import calendar
 from datetime import date
 
-from app.archive.models import DocumentKind
 from app.config import RetentionPolicy
+from app.documents.models import DocumentKind
 
 ACCOUNTING = frozenset({DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE})
 CONTRACTUAL = frozenset({DocumentKind.SIGNED_CONTRACT, DocumentKind.EVIDENCE})

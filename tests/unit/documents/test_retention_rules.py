@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from app.archive.models import DocumentKind
-from app.archive.rules import add_months, fiscal_year_end, is_due, retention_until
 from app.config import ConfigError, RetentionPolicy, Settings
+from app.documents.models import DocumentKind
+from app.documents.retention import add_months, fiscal_year_end, is_due, retention_until
 
 POLICY = RetentionPolicy()
 

@@ -1,0 +1,235 @@
+"""Depositing archived documents and reading them back, integrity-checked.
+
+`read_content` and `open_content` are the only ways the application reads an archived
+document's bytes: the SHA-256 is verified, the read journaled, and a missing or altered blob
+is journaled as an integrity failure and refused (`DocumentIntegrityFailed`)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import BinaryIO
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit import services as audit
+from app.clients.models import Client
+from app.clock import business_date
+from app.config import RetentionPolicy
+from app.documents import retention as rules
+from app.documents.errors import (
+    DocumentConflict,
+    DocumentIntegrityFailed,
+    DocumentNotFound,
+    DocumentPurged,
+)
+from app.documents.models import Document, DocumentKind
+from storage import BlobCorrupted, BlobNotFound, BlobRef, BlobStore
+
+
+def deposit(
+    session: Session,
+    store: BlobStore,
+    *,
+    kind: DocumentKind,
+    client_id: int | None,
+    reference: str,
+    version: int,
+    data: bytes,
+    media_type: str,
+    filename: str,
+    now: datetime,
+    actor: str,
+    retention: RetentionPolicy | None = None,
+) -> Document:
+    """Blob first, then the row: a failed commit leaves at worst an orphan blob (collected by
+    the scrub), never a row pointing at nothing. Depositing the same bytes again is a no-op."""
+    return record_deposit(
+        session,
+        store.put(data),
+        kind=kind,
+        client_id=client_id,
+        reference=reference,
+        version=version,
+        media_type=media_type,
+        filename=filename,
+        now=now,
+        actor=actor,
+        retention=retention,
+    )
+
+
+def record_deposit(
+    session: Session,
+    ref: BlobRef,
+    *,
+    kind: DocumentKind,
+    client_id: int | None,
+    reference: str,
+    version: int,
+    media_type: str,
+    filename: str,
+    now: datetime,
+    actor: str,
+    retention: RetentionPolicy | None = None,
+) -> Document:
+    """The row of a blob already in the store (written by `deposit` or streamed by the caller)."""
+    existing = session.scalar(
+        select(Document).where(
+            Document.kind == kind, Document.reference == reference, Document.version == version
+        )
+    )
+    if existing is not None:
+        if existing.sha256 != ref.sha256:
+            raise DocumentConflict(
+                f"{kind.value} {reference} v{version} existe déjà avec un autre contenu : "
+                "un document archivé ne change jamais."
+            )
+        return existing
+    policy = retention or RetentionPolicy()
+    client = session.get(Client, client_id) if client_id is not None else None
+    document = Document(
+        kind=kind,
+        client_id=client_id,
+        reference=reference,
+        version=version,
+        sha256=ref.sha256,
+        size=ref.size,
+        media_type=media_type,
+        filename=filename,
+        created_at=now,
+        retention_basis=rules.retention_basis(kind, policy),
+        retention_until=rules.retention_until(
+            kind,
+            created_on=business_date(now),
+            terminated_on=client.terminated_on if client is not None else None,
+            policy=policy,
+        ),
+        legal_hold=False,
+    )
+    session.add(document)
+    session.flush()
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="document.deposited",
+        subject_type="document",
+        subject_id=document.id,
+        client_id=client_id,
+        details={
+            "kind": kind.value,
+            "reference": reference,
+            "version": version,
+            "sha256": ref.sha256,
+            "size": ref.size,
+            "retention_until": iso_day(document.retention_until),
+        },
+    )
+    return document
+
+
+def iso_day(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
+
+
+def get_document(session: Session, document_id: int) -> Document:
+    document = session.get(Document, document_id)
+    if document is None:
+        raise DocumentNotFound(f"Document n° {document_id} introuvable.")
+    return document
+
+
+def read_content(
+    session: Session,
+    store: BlobStore,
+    document: Document,
+    *,
+    actor: str,
+    now: datetime,
+    journal_read: bool = True,
+) -> bytes:
+    """Read and verify the bytes (the store checks the hash), and journal the read (unless
+    `journal_read` is False: the public CGV address, read anonymously by anyone).
+
+    With `open_content`, the only way the application reads an archived document: a blob that
+    is missing or no longer hashes to its key is journaled as an integrity failure and refused
+    with `DocumentIntegrityFailed` (the caller commits the journal entry, then answers 503)."""
+    _ensure_not_purged(document)
+    try:
+        data = store.get(document.sha256)
+    except (BlobCorrupted, BlobNotFound) as exc:
+        raise integrity_failure(session, document, exc, actor=actor, now=now) from exc
+    if journal_read:
+        _journal_read(session, document, actor=actor, now=now)
+    return data
+
+
+def open_content(
+    session: Session, store: BlobStore, document: Document, *, actor: str, now: datetime
+) -> BinaryIO:
+    """`read_content` for a document streamed in chunks (a restitution archive).
+
+    The whole blob is re-hashed before the stream is returned, because an HTTP status cannot
+    change once the first chunk is sent: a damaged blob is refused (journaled, 503) up front.
+    The stream verifies its hash again as it is read (a blob damaged in between breaks the
+    transfer instead of completing it)."""
+    _ensure_not_purged(document)
+    try:
+        store.verify(document.sha256)
+        stream = store.open(document.sha256)
+    except (BlobCorrupted, BlobNotFound) as exc:
+        raise integrity_failure(session, document, exc, actor=actor, now=now) from exc
+    _journal_read(session, document, actor=actor, now=now)
+    return stream
+
+
+def _ensure_not_purged(document: Document) -> None:
+    if document.purged_at is not None:
+        raise DocumentPurged(
+            f"Le contenu du document n° {document.id} a été supprimé à la fin de sa durée de "
+            "conservation ; le certificat de suppression en garde la trace."
+        )
+
+
+def _journal_read(session: Session, document: Document, *, actor: str, now: datetime) -> None:
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="document.read",
+        subject_type="document",
+        subject_id=document.id,
+        client_id=document.client_id,
+    )
+
+
+def integrity_failure(
+    session: Session,
+    document: Document,
+    exc: BlobCorrupted | BlobNotFound,
+    *,
+    actor: str,
+    now: datetime,
+) -> DocumentIntegrityFailed:
+    """Journal a failed integrity check of `document` and return the error to raise."""
+    missing = isinstance(exc, BlobNotFound)
+    details: dict[str, str] = {"sha256": document.sha256, "problem": "missing"}
+    if isinstance(exc, BlobCorrupted):
+        details = {"sha256": document.sha256, "problem": "mismatch", "actual_sha256": exc.actual}
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="document.integrity_failed",
+        subject_type="document",
+        subject_id=document.id,
+        client_id=document.client_id,
+        details=details,
+    )
+    what = "est introuvable dans le stockage" if missing else "ne correspond plus à son empreinte"
+    return DocumentIntegrityFailed(
+        f"Le contenu archivé du document n° {document.id} {what} (SHA-256 attendu "
+        f"{document.sha256}) : il a échoué au contrôle d'intégrité et n'est pas servi. "
+        "L'incident est journalisé ; restaurez le fichier depuis une sauvegarde."
+    )
