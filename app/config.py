@@ -17,6 +17,8 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from stdnum.fr import siren as fr_siren
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -365,8 +367,6 @@ MAX_SHARE_CAPITAL = Decimal("1e15")
 def _legal_identity(env: Mapping[str, str], problems: list[str]) -> tuple[str, Decimal, str]:
     """The vendor's legal form, share capital and RCS registry city (C. com. R123-237),
     printed on every invoice: a wrong value is a wrong legal mention on each of them."""
-    from app.clients.rules import is_valid_siren
-
     legal_form = " ".join(env.get("PARAPHE_VENDOR_LEGAL_FORM", VendorIdentity.legal_form).split())
     if not _LEGAL_FORM.fullmatch(legal_form):
         problems.append(
@@ -397,7 +397,7 @@ def _legal_identity(env: Mapping[str, str], problems: list[str]) -> tuple[str, D
             "(2 à 60 lettres), ex. Paris"
         )
     siren = env.get("PARAPHE_VENDOR_SIREN", VendorIdentity.siren)
-    if not is_valid_siren(siren):
+    if not (siren.isdigit() and fr_siren.is_valid(siren)):
         problems.append(
             "PARAPHE_VENDOR_SIREN : SIREN invalide (9 chiffres, clé de Luhn), il est aussi le "
             "numéro d'immatriculation au RCS imprimé sur les factures"

