@@ -27,39 +27,33 @@ from pathlib import Path
 import click
 from flask import Flask
 from flask.cli import AppGroup, FlaskGroup, with_appcontext
-from sqlalchemy import select
 
-from app import migrate
+from app import create_app, migrate
 from app.archive.commands import jobs_group, storage_group
 from app.audit.commands import audit_group
 from app.auth import services as auth
 from app.auth.errors import AuthError
-from app.auth.models import ApiToken, Role, Scope
+from app.auth.models import Role, Scope
 from app.config import ConfigError
-from app.db import transaction, utcnow
+from app.contracts.commands import contracts_group
+from app.db import utcnow
+from app.demo import seed
 from app.errors import DomainError
-from app.runtime import Runtime
+from app.invoices.commands import invoices_group
 from app.signatures.commands import signatures_group
 from app.signatures.seal_commands import seal_group
 from app.terms import services as terms
 from app.terms.models import CgvVersion, VersionKind
+from app.wiring import runtime as _runtime
+from app.wiring import unit_of_work
 
 
 def _create_app() -> Flask:
-    from app import create_app
-
     try:
         return create_app()
     except ConfigError as exc:
         click.echo(str(exc), err=True)
         sys.exit(2)
-
-
-def _runtime() -> Runtime:
-    from flask import current_app
-
-    rt: Runtime = current_app.extensions["paraphe"]
-    return rt
 
 
 def register_commands(app: Flask) -> None:
@@ -68,13 +62,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(storage_group)
     app.cli.add_command(jobs_group)
     app.cli.add_command(audit_group)
-    from app.invoices.commands import invoices_group
-
     app.cli.add_command(invoices_group)
     app.cli.add_command(signatures_group)
     app.cli.add_command(seal_group)  # paraphe seal status
-    from app.contracts.commands import contracts_group
-
     app.cli.add_command(contracts_group)  # paraphe contracts bulk
 
 
@@ -114,7 +104,7 @@ def users_create(email: str, full_name: str, role: str, password: str | None) ->
     if password is None:
         password = getpass.getpass("Mot de passe : ")
     try:
-        with transaction(_runtime().session_factory) as session:
+        with unit_of_work() as session:
             user = auth.create_user(
                 session,
                 email=email,
@@ -141,7 +131,7 @@ def users_password(email: str, password: str | None) -> None:
     if password is None:
         password = getpass.getpass("Nouveau mot de passe : ")
     try:
-        with transaction(_runtime().session_factory) as session:
+        with unit_of_work() as session:
             user = auth.find_user(session, email)
             auth.change_password(session, user, password=password, now=utcnow(), actor="cli")
             click.echo(f"Mot de passe de {user.email} changé ; ses sessions sont fermées.")
@@ -153,7 +143,7 @@ def users_password(email: str, password: str | None) -> None:
 @click.option("--email", required=True)
 def users_deactivate(email: str) -> None:
     try:
-        with transaction(_runtime().session_factory) as session:
+        with unit_of_work() as session:
             user = auth.find_user(session, email)
             auth.deactivate_user(session, user, now=utcnow(), actor="cli")
             click.echo(f"Compte {user.email} désactivé ; ses sessions sont fermées.")
@@ -172,7 +162,7 @@ def tokens_group() -> None:
     "--scope", "scopes", multiple=True, required=True, type=click.Choice([s.value for s in Scope])
 )
 def tokens_create(name: str, scopes: tuple[str, ...]) -> None:
-    with transaction(_runtime().session_factory) as session:
+    with unit_of_work() as session:
         token, plaintext = auth.create_api_token(
             session, name=name, scopes=[Scope(s) for s in scopes], now=utcnow(), actor="cli"
         )
@@ -183,8 +173,8 @@ def tokens_create(name: str, scopes: tuple[str, ...]) -> None:
 
 @tokens_group.command("list")
 def tokens_list() -> None:
-    with transaction(_runtime().session_factory) as session:
-        for token in session.scalars(select(ApiToken).order_by(ApiToken.id)):
+    with unit_of_work() as session:
+        for token in auth.list_api_tokens(session, oldest_first=True):
             state = "révoqué" if token.revoked_at else "actif"
             used = token.last_used_at.isoformat() if token.last_used_at else "jamais"
             click.echo(
@@ -197,7 +187,7 @@ def tokens_list() -> None:
 @click.argument("token_id", type=int)
 def tokens_revoke(token_id: int) -> None:
     try:
-        with transaction(_runtime().session_factory) as session:
+        with unit_of_work() as session:
             auth.revoke_api_token(session, token_id, now=utcnow(), actor="cli")
     except AuthError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -233,7 +223,7 @@ def cgv_publish(
     body = Path(path).read_text(encoding="utf-8")
     effective_date = effective.date()
     try:
-        with transaction(_runtime().session_factory) as session:
+        with unit_of_work() as session:
             version = terms.publish_version(
                 session,
                 label=label,
@@ -254,11 +244,9 @@ def cgv_publish(
 @click.command("demo", help="Crée les données de démonstration (idempotent).")
 @with_appcontext
 def demo_command() -> None:
-    from app.demo import seed
-
     rt = _runtime()
     migrate.upgrade(rt.settings.database_url)
-    with transaction(rt.session_factory) as session:
+    with unit_of_work() as session:
         lines = seed(session, rt.settings, now=utcnow())
     rt.seal_key()  # creates the development PKI on first start
     for line in lines:

@@ -1,7 +1,9 @@
 """Domain error bases: a refused operation, explained in French. Subclassed by each feature.
 
-No Flask here (import-linter holds it): services and rules raise these whatever calls them (a
-view, a job, the CLI). `app.http_errors` is the one place where they become HTTP responses.
+No Flask here (import-linter holds it), and no HTTP either: services and rules raise these
+whatever calls them (a view, a job, the CLI), carrying only what happened (`detail`, in French).
+Status codes, titles and error pages are the edge's choice, in one table (`app.error_table`),
+which `app.http_errors` turns into responses.
 """
 
 from __future__ import annotations
@@ -9,9 +11,6 @@ from __future__ import annotations
 
 class DomainError(Exception):
     """A refused operation, explained to the user. Subclassed by each feature."""
-
-    status = 400
-    title = "Requête invalide"
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
@@ -21,24 +20,18 @@ class DomainError(Exception):
 class FieldErrors(DomainError):
     """Input that fails validation, with one message per field (form field or JSON member)."""
 
-    status = 422
-    title = "Données invalides"
-
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("; ".join(f"{k} : {v}" for k, v in errors.items()))
         self.errors = errors
 
 
 class NotFound(DomainError):
-    status = 404
-    title = "Introuvable"
+    """What was asked for does not exist (or is not visible to the asker)."""
 
 
 class Gone(DomainError):
-    status = 410
-    title = "Plus disponible"
+    """What was asked for existed but is no longer available (an expired or used link)."""
 
 
 class Conflict(DomainError):
-    status = 409
-    title = "Conflit"
+    """The operation does not fit the current state of what it acts on."""

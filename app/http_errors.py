@@ -2,7 +2,9 @@
 
 API routes (under /api/) answer RFC 9457 problem+json; web routes answer an error page in
 French. Field errors on web forms are handled by the forms themselves (they re-render with
-messages). The domain's errors (`app.errors`) know nothing of HTTP but their status and title.
+messages). The domain's errors (`app.errors`) know nothing of HTTP: their status, titles and
+page come from `app.error_table`. An API client whose `Accept-Language` prefers English gets
+the English title; the `detail` stays French (it is the domain's own sentence).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 
+from app.error_table import row_for
 from app.errors import DomainError, FieldErrors
 
 
@@ -29,6 +32,17 @@ def _wants_problem_json() -> bool:
     return request.path.startswith("/api/")
 
 
+def _prefers_english() -> bool:
+    """French unless the client ranks English above French (by primary tag: `en-GB` is English,
+    `fr-FR` French; no header, `*` or only other languages: French). Werkzeug's `best_match`
+    would take an exact `en` over a preferred `fr-FR`."""
+    for tag, _quality in request.accept_languages:  # highest quality first
+        primary = tag.replace("_", "-").split("-")[0].lower()
+        if primary in ("fr", "en", "*"):
+            return primary == "en"
+    return False
+
+
 def _reset_session() -> None:
     # A failed flush leaves the request's session unusable until rolled back; the error page
     # itself reads the current user through it, so roll back before rendering anything.
@@ -41,12 +55,17 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError) -> Response | tuple[str, int]:
         _reset_session()
+        row = row_for(exc)
         if _wants_problem_json():
             extra: dict[str, Any] = {}
             if isinstance(exc, FieldErrors):
                 extra["errors"] = exc.errors
-            return problem(exc.status, exc.title, exc.detail, **extra)
-        return render_template("error.html", title=exc.title, detail=exc.detail), exc.status
+            title = row.title_en if _prefers_english() else row.title
+            return problem(row.status, title, exc.detail, **extra)
+        page = render_template(
+            row.template or "error.html", title=row.title, detail=exc.detail, error=exc
+        )
+        return page, row.status
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> Response:
@@ -57,7 +76,7 @@ def register_error_handlers(app: Flask) -> None:
         # Keep what the exception says about the protocol (Allow on 405, Retry-After on 429).
         headers = Headers([(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"])
         if _wants_problem_json():
-            response = problem(status, title, detail)
+            response = problem(status, exc.name if _prefers_english() else title, detail)
             response.headers.extend(headers)
             if status == 401:
                 response.headers["WWW-Authenticate"] = 'Bearer realm="paraphe"'
@@ -72,7 +91,8 @@ def register_error_handlers(app: Flask) -> None:
         app.logger.exception("Erreur inattendue sur %s %s", request.method, request.path)
         detail = "Une erreur interne est survenue. Elle a été journalisée."
         if _wants_problem_json():
-            return problem(500, "Erreur interne", detail)
+            title = "Internal error" if _prefers_english() else "Erreur interne"
+            return problem(500, title, detail)
         return render_template("error.html", title="Erreur interne", detail=detail), 500
 
 

@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from flask import current_app, g
 from sqlalchemy.orm import Session
 
@@ -33,3 +36,24 @@ def read_only_db_session() -> Session:
     if not session.in_transaction() and session.get_bind().dialect.name != "sqlite":
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     return session
+
+
+@contextmanager
+def unit_of_work(*, commit_on: tuple[type[BaseException], ...] = ()) -> Iterator[Session]:
+    """The edge's one way to make writes last (views and commands; services never commit).
+
+    Yields the request's (or the command's) session; commits it when the block ends, rolls it
+    back when the block raises. The errors listed in `commit_on` are the exception: what was
+    journaled before them (a failed integrity check) must outlive the refusal, so the session
+    is committed and the error raised on. Mail and rendering come after the block, never in
+    it: the transaction (on SQLite, the write lock) is held only for the writes."""
+    session = db_session()
+    try:
+        yield session
+    except commit_on:
+        session.commit()
+        raise
+    except BaseException:
+        session.rollback()
+        raise
+    session.commit()

@@ -19,7 +19,7 @@ from app.documents import services as documents
 from app.documents.errors import DocumentIntegrityFailed
 from app.documents.serving import checked_bytes, open_checked, stream_response
 from app.pki import trust_roots
-from app.wiring import db_session, read_only_db_session, runtime
+from app.wiring import db_session, read_only_db_session, runtime, unit_of_work
 
 bp = Blueprint("archive_api", __name__, url_prefix="/api/v1")
 
@@ -89,40 +89,39 @@ def document_content(document_id: int) -> Response:
 @bp.put("/documents/<int:document_id>/legal-hold")
 @require_scope(Scope.ADMIN)
 def place_legal_hold(document_id: int) -> dict[str, Any]:
-    db = db_session()
     reason = schemas.parse_legal_hold(request.get_json(silent=True))
-    document = documents.get_document(db, document_id)
-    services.set_legal_hold(db, document, hold=True, reason=reason, actor=_actor(), now=utcnow())
-    db.commit()
+    with unit_of_work() as db:
+        document = documents.get_document(db, document_id)
+        services.set_legal_hold(
+            db, document, hold=True, reason=reason, actor=_actor(), now=utcnow()
+        )
     return schemas.document_json(document)
 
 
 @bp.delete("/documents/<int:document_id>/legal-hold")
 @require_scope(Scope.ADMIN)
 def lift_legal_hold(document_id: int) -> dict[str, Any]:
-    db = db_session()
-    document = documents.get_document(db, document_id)
-    services.set_legal_hold(db, document, hold=False, reason="", actor=_actor(), now=utcnow())
-    db.commit()
+    with unit_of_work() as db:
+        document = documents.get_document(db, document_id)
+        services.set_legal_hold(db, document, hold=False, reason="", actor=_actor(), now=utcnow())
     return schemas.document_json(document)
 
 
 @bp.post("/clients/<int:client_id>/termination")
 @require_scope(Scope.RESTITUTION)
 def terminate(client_id: int) -> tuple[dict[str, Any], int]:
-    db = db_session()
     terminated_on, reason = schemas.parse_termination(request.get_json(silent=True))
-    client = clients.get_client(db, client_id)
-    services.terminate_client(
-        db,
-        client,
-        on=terminated_on,
-        reason=reason,
-        policy=runtime().settings.retention,
-        actor=_actor(),
-        now=utcnow(),
-    )
-    db.commit()
+    with unit_of_work() as db:
+        client = clients.get_client(db, client_id)
+        services.terminate_client(
+            db,
+            client,
+            on=terminated_on,
+            reason=reason,
+            policy=runtime().settings.retention,
+            actor=_actor(),
+            now=utcnow(),
+        )
     return {
         "client_id": client.id,
         "status": client.status.value,
@@ -146,14 +145,12 @@ def restitution(client_id: int) -> Response:
     rt = runtime()
     db = db_session()
     client = clients.get_client(db, client_id)
-    try:
+    # A failed check is journaled before the refusal is answered; the archive is deposited
+    # before it is read back.
+    with unit_of_work(commit_on=(DocumentIntegrityFailed,)):
         document, _result = produce_restitution(
             db, rt.store, client, now=utcnow(), actor=_actor(), **_restitution_args()
         )
-    except DocumentIntegrityFailed:
-        db.commit()  # the failed check is journaled before the refusal is answered
-        raise
-    db.commit()  # the archive is deposited before it is read back
     source = open_checked(db, rt.store, document, actor=_actor())
     return stream_response(document, source)
 
@@ -166,14 +163,11 @@ def request_restitution(client_id: int) -> tuple[dict[str, Any], int]:
     rt = runtime()
     db = db_session()
     client = clients.get_client(db, client_id)
-    try:
+    # A failed check is journaled (committed) before the refusal is answered.
+    with unit_of_work(commit_on=(DocumentIntegrityFailed,)):
         document, result, link, token = request_by_archivist(
             db, rt.store, client, now=utcnow(), actor=_actor(), **_restitution_args()
         )
-    except DocumentIntegrityFailed:
-        db.commit()  # the failed check is journaled before the refusal is answered
-        raise
-    db.commit()
     url = rt.settings.base_url + url_for("restitution.download", token=token)
     sent = send_mail(rt.mailer, download_mail(client, url, link.expires_at))
     return {
@@ -191,12 +185,11 @@ def request_restitution(client_id: int) -> tuple[dict[str, Any], int]:
 def invite_restitution(client_id: int) -> tuple[dict[str, Any], int]:
     """Email the client's contact an expiring link through which it requests its archive."""
     rt = runtime()
-    db = db_session()
-    client = clients.get_client(db, client_id)
-    link, token = create_link(
-        db, client, purpose=LinkPurpose.REQUEST, document=None, now=utcnow(), actor=_actor()
-    )
-    db.commit()
+    with unit_of_work() as db:
+        client = clients.get_client(db, client_id)
+        link, token = create_link(
+            db, client, purpose=LinkPurpose.REQUEST, document=None, now=utcnow(), actor=_actor()
+        )
     url = rt.settings.base_url + url_for("restitution.request_page", token=token)
     sent = send_mail(rt.mailer, invitation_mail(client, url, link.expires_at))
     return {

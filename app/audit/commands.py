@@ -7,13 +7,11 @@ from datetime import UTC, datetime
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import func, select
 
 from app.audit import services
-from app.audit.models import AuditEvent
-from app.db import transaction, utcnow
+from app.db import utcnow
 from app.pki import trust_roots
-from app.wiring import runtime
+from app.wiring import runtime, unit_of_work
 from signing import SigningError, TimestampError
 from storage import StorageError
 
@@ -41,8 +39,8 @@ def audit_group() -> None:
 )
 def verify() -> None:
     rt = runtime()
-    with transaction(rt.session_factory) as session:
-        count = session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+    with unit_of_work() as session:
+        count = services.count_events(session)
         problems = services.verify_chain(session)
         anchors = services.verify_anchors(session, trust_roots(rt.settings))
         missing = services.verify_anchor_records(session)
@@ -120,7 +118,7 @@ def anchor() -> None:
         _seal_head()
         return
     try:
-        with transaction(rt.session_factory) as session:
+        with unit_of_work() as session:
             made = services.anchor_head(
                 session,
                 timestamp=trust.timestamp_digest,
@@ -145,7 +143,7 @@ def _seal_head() -> None:
     rt = runtime()
     click.echo(f"{NO_TSA} {SEALED_INSTEAD}")
     try:
-        with transaction(rt.session_factory) as session:
+        with unit_of_work() as session:
             made = services.seal_head(session, rt.store, rt.signing_key(), now=utcnow())
     except (SigningError, StorageError) as exc:
         click.echo(f"Scellement impossible, rien n'est enregistré : {exc}", err=True)

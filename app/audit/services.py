@@ -103,6 +103,10 @@ class ChainProblem:
     message: str
 
 
+def count_events(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+
+
 def verify_chain(session: Session) -> list[ChainProblem]:
     """Recompute every hash in order; report the first place each kind of break appears."""
     problems: list[ChainProblem] = []

@@ -16,7 +16,7 @@ from app.auth.models import ApiToken, Scope
 from app.auth.rules import Permission
 from app.db import utcnow
 from app.plaintext import control_character_problem
-from app.wiring import db_session
+from app.wiring import db_session, unit_of_work
 
 bp = Blueprint("auth_admin", __name__)
 
@@ -36,16 +36,15 @@ def api_tokens() -> str | tuple[str, int]:
             form.name.errors = [problem]
         elif not form.errors:
             user = current_user()
-            db = db_session()
-            token, plaintext = services.create_api_token(
-                db,
-                name=form.name.data or "",
-                scopes=[Scope(s) for s in form.scopes.data or []],
-                now=utcnow(),
-                created_by=user,
-                actor=f"user:{user.id}" if user else "system",
-            )
-            db.commit()
+            with unit_of_work() as db:
+                token, plaintext = services.create_api_token(
+                    db,
+                    name=form.name.data or "",
+                    scopes=[Scope(s) for s in form.scopes.data or []],
+                    now=utcnow(),
+                    created_by=user,
+                    actor=f"user:{user.id}" if user else "system",
+                )
             # Rendered, never redirected: the plaintext must not travel through the session.
             return render_template(
                 "auth/tokens.html",
@@ -62,15 +61,15 @@ def api_tokens() -> str | tuple[str, int]:
 @require(Permission.MANAGE_API_TOKENS)
 def revoke_api_token(token_id: int) -> Response:
     user = current_user()
-    db = db_session()
     try:
-        token = services.revoke_api_token(
-            db, token_id, now=utcnow(), actor=f"user:{user.id}" if user else "system"
-        )
+        with unit_of_work() as db:
+            token = services.revoke_api_token(
+                db, token_id, now=utcnow(), actor=f"user:{user.id}" if user else "system"
+            )
     except TokenError as exc:
+        # A message on the tokens page (not an error page): TokenError is no DomainError.
         flash(str(exc), "error")
         return redirect(url_for("auth_admin.api_tokens"))
-    db.commit()
     token_cache().forget(token.id)
     flash(
         f"Jeton « {token.name} » révoqué : refusé dès maintenant par tous les serveurs.",

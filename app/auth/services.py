@@ -77,6 +77,40 @@ def authenticate(session: Session, *, email: str, password: str, now: datetime) 
     return user
 
 
+def log_in(session: Session, *, email: str, password: str, now: datetime) -> User:
+    """`authenticate`, and the login journaled (`user.login`)."""
+    user = authenticate(session, email=email, password=password, now=now)
+    audit.record(
+        session,
+        now=now,
+        actor=f"user:{user.id}",
+        action="user.login",
+        subject_type="user",
+        subject_id=user.id,
+    )
+    return user
+
+
+def log_out(session: Session, user_id: object, generation: object, *, now: datetime) -> None:
+    """End every session of the user a cookie names (`user_id`, `generation` as read from
+    it), journaled (`user.logout`); nothing if the cookie's session had already ended.
+
+    Every session, not just this cookie: a copy of it (another browser, a stolen cookie) must
+    not outlive the logout."""
+    user = session.get(User, user_id) if isinstance(user_id, int) else None
+    if user is None or not session_is_current(user, generation):
+        return
+    end_sessions(session, user)
+    audit.record(
+        session,
+        now=now,
+        actor=f"user:{user.id}",
+        action="user.logout",
+        subject_type="user",
+        subject_id=user.id,
+    )
+
+
 def end_sessions(session: Session, user: User) -> None:
     """End every session of `user`, on every server process: each cookie carries the
     generation it was opened under, and `session_is_current` refuses any older one."""
@@ -293,8 +327,10 @@ class TokenCache:
             self._entries.pop(digest, None)
 
 
-def list_api_tokens(session: Session) -> list[ApiToken]:
-    return list(session.scalars(select(ApiToken).order_by(ApiToken.id.desc())))
+def list_api_tokens(session: Session, *, oldest_first: bool = False) -> list[ApiToken]:
+    """Newest first (the admin page), or oldest first (`paraphe tokens list`)."""
+    order = ApiToken.id.asc() if oldest_first else ApiToken.id.desc()
+    return list(session.scalars(select(ApiToken).order_by(order)))
 
 
 def revoke_api_token(session: Session, token_id: int, *, now: datetime, actor: str) -> ApiToken:

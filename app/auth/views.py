@@ -5,14 +5,12 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response
 
-from app.audit import services as audit
 from app.auth import services
 from app.auth.errors import InvalidCredentials
 from app.auth.forms import LoginForm
-from app.auth.models import User
 from app.db import utcnow
 from app.extensions import limiter
-from app.wiring import db_session
+from app.wiring import unit_of_work
 
 bp = Blueprint("auth", __name__)
 
@@ -34,24 +32,18 @@ def _safe_next(target: str | None) -> str:
 def login() -> str | Response | tuple[str, int]:
     form = LoginForm()
     if form.validate_on_submit():
-        db = db_session()
-        now = utcnow()
         try:
-            user = services.authenticate(
-                db, email=form.email.data or "", password=form.password.data or "", now=now
-            )
+            with unit_of_work() as db:
+                user = services.log_in(
+                    db,
+                    email=form.email.data or "",
+                    password=form.password.data or "",
+                    now=utcnow(),
+                )
         except InvalidCredentials as exc:
+            # A form error (on the password field), not an error page.
             form.password.errors = [str(exc)]
             return render_template("auth/login.html", form=form), 401
-        audit.record(
-            db,
-            now=now,
-            actor=f"user:{user.id}",
-            action="user.login",
-            subject_type="user",
-            subject_id=user.id,
-        )
-        db.commit()
         session.clear()  # new session id on login: no fixation
         session["user_id"] = user.id
         session["gen"] = user.session_generation
@@ -63,22 +55,8 @@ def login() -> str | Response | tuple[str, int]:
 
 @bp.route("/deconnexion", methods=["POST"])
 def logout() -> Response:
-    user_id = session.get("user_id")
-    user = db_session().get(User, user_id) if isinstance(user_id, int) else None
-    if user is not None and services.session_is_current(user, session.get("gen")):
-        # Every session of this user ends, not just this cookie: a copy of it (another
-        # browser, a stolen cookie) must not outlive the logout.
-        db = db_session()
-        services.end_sessions(db, user)
-        audit.record(
-            db,
-            now=utcnow(),
-            actor=f"user:{user.id}",
-            action="user.logout",
-            subject_type="user",
-            subject_id=user.id,
-        )
-        db.commit()
+    with unit_of_work() as db:
+        services.log_out(db, session.get("user_id"), session.get("gen"), now=utcnow())
     session.clear()
     flash("Vous êtes déconnecté.", "info")
     return redirect(url_for("auth.login"))

@@ -10,7 +10,7 @@ from app.clauses.errors import ClauseInvalid
 from app.clauses.forms import ClauseForm
 from app.db import utcnow
 from app.forms import apply_field_errors
-from app.wiring import db_session
+from app.wiring import db_session, unit_of_work
 
 bp = Blueprint("clauses", __name__, url_prefix="/clauses")
 
@@ -25,20 +25,19 @@ def index() -> str | Response | tuple[str, int]:
         user = current_user()
         assert user is not None
         try:
-            clause = services.create_clause(
-                db,
-                title=form.title.data or "",
-                body=form.body_markdown.data or "",
-                now=utcnow(),
-                actor=f"user:{user.id}",
-                author_id=user.id,
-            )
+            with unit_of_work():
+                clause = services.create_clause(
+                    db,
+                    title=form.title.data or "",
+                    body=form.body_markdown.data or "",
+                    now=utcnow(),
+                    actor=f"user:{user.id}",
+                    author_id=user.id,
+                )
         except ClauseInvalid as exc:
-            db.rollback()
-            apply_field_errors(form, exc)
+            apply_field_errors(form, exc)  # re-rendered with the list below, not an error page
             status = 422
         else:
-            db.commit()
             flash("Clause enregistrée (version 1).", "success")
             return redirect(url_for("clauses.show", clause_id=clause.id))
     elif form.is_submitted():
@@ -65,21 +64,20 @@ def show(clause_id: int) -> str | Response | tuple[str, int]:
         user = current_user()
         assert user is not None
         try:
-            version = services.revise_clause(
-                db,
-                clause,
-                title=form.title.data or "",
-                body=form.body_markdown.data or "",
-                now=utcnow(),
-                actor=f"user:{user.id}",
-                author_id=user.id,
-            )
+            with unit_of_work():
+                version = services.revise_clause(
+                    db,
+                    clause,
+                    title=form.title.data or "",
+                    body=form.body_markdown.data or "",
+                    now=utcnow(),
+                    actor=f"user:{user.id}",
+                    author_id=user.id,
+                )
         except ClauseInvalid as exc:
-            db.rollback()
-            apply_field_errors(form, exc)
+            apply_field_errors(form, exc)  # re-rendered on the page, not an error page
             status = 422
         else:
-            db.commit()
             flash(f"Clause enregistrée (version {version.version}).", "success")
             return redirect(url_for("clauses.show", clause_id=clause.id))
     elif form.is_submitted():

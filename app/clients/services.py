@@ -170,10 +170,15 @@ def same_company(session: Session, data: ClientInput) -> list[Client]:
 
 
 def get_client(session: Session, client_id: int) -> Client:
-    client = session.get(Client, client_id)
+    client = find_client(session, client_id)
     if client is None:
         raise ClientNotFound(f"Client n° {client_id} introuvable.")
     return client
+
+
+def find_client(session: Session, client_id: int) -> Client | None:
+    """The client, or None where its absence is not an error (a contact to mail if any)."""
+    return session.get(Client, client_id)
 
 
 def list_clients(session: Session) -> list[Client]:

@@ -14,7 +14,7 @@ from app.db import utcnow
 from app.forms import add_missing_field_errors, apply_field_errors
 from app.quotes.services import quotes_of
 from app.terms.services import acceptances_of, opposable_for
-from app.wiring import db_session
+from app.wiring import db_session, unit_of_work
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
 
@@ -32,24 +32,23 @@ def new() -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         user = current_user()
         assert user is not None  # guaranteed by @require
-        db = db_session()
+        # Both refusals are answered on the form itself (field errors, or the duplicates with
+        # a confirmation box), not on an error page.
         try:
-            client = services.create_client(
-                db,
-                _client_input(form),
-                actor=f"user:{user.id}",
-                now=utcnow(),
-                created_by_id=user.id,
-                confirm_duplicate=bool(form.confirm_duplicate.data),
-            )
+            with unit_of_work() as db:
+                client = services.create_client(
+                    db,
+                    _client_input(form),
+                    actor=f"user:{user.id}",
+                    now=utcnow(),
+                    created_by_id=user.id,
+                    confirm_duplicate=bool(form.confirm_duplicate.data),
+                )
         except ClientInvalid as exc:
-            db.rollback()
             apply_field_errors(form, exc)
             return render_template("clients/new.html", form=form), 422
         except ClientDuplicate as exc:
-            db.rollback()
             return render_template("clients/new.html", form=form, duplicates=exc), 409
-        db.commit()
         flash(f"Client « {client.legal_name} » créé.", "success")
         return redirect(url_for("clients.show", client_id=client.id))
     if form.errors:

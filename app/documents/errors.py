@@ -15,9 +15,6 @@ class DocumentIntegrityFailed(DomainError):
     """The stored bytes are missing or no longer match the document's SHA-256: the archive
     cannot serve them until they are restored (an expected, journaled condition, not a bug)."""
 
-    status = 503
-    title = "Contrôle d'intégrité échoué"
-
 
 class DocumentPurged(Gone):
     """The document's bytes were deleted at the end of its retention."""

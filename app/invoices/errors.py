@@ -10,9 +10,6 @@ class InvoiceInvalid(FieldErrors):
 class ContractNotSigned(DomainError):
     """Billing a contract whose latest version is not signed."""
 
-    status = 409
-    title = "Contrat non signé"
-
 
 class PeriodAlreadyBilled(Conflict):
     """The billing plan already has an invoice for this period."""
@@ -33,9 +30,6 @@ class InvoiceNotFound(NotFound):
 class PeriodInvalid(DomainError):
     """A billing period that is not AAAA-MM, or before the plan's start."""
 
-    status = 422
-    title = "Période invalide"
-
 
 class PaymentInvalid(FieldErrors):
     """A payment that does not fit the invoice (zero, negative, more than what is due)."""
@@ -44,15 +38,9 @@ class PaymentInvalid(FieldErrors):
 class RateMissing(DomainError):
     """No reference rate (ECB, legal) in force at the date needed."""
 
-    status = 422
-    title = "Taux de référence manquant"
-
 
 class SyntecIndexMissing(DomainError):
     """The Syntec index of a month a revision needs has not been entered."""
-
-    status = 422
-    title = "Indice Syntec manquant"
 
 
 class RevisionInvalid(FieldErrors):
@@ -61,6 +49,3 @@ class RevisionInvalid(FieldErrors):
 
 class PeriodAfterTermination(DomainError):
     """A plan's period that begins after the client's termination date: never billed."""
-
-    status = 409
-    title = "Client résilié"

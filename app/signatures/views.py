@@ -20,6 +20,7 @@ from app.auth.rules import Permission
 from app.db import utcnow
 from app.documents.models import Document
 from app.documents.serving import document_response
+from app.error_table import status_of
 from app.errors import DomainError, FieldErrors
 from app.extensions import limiter
 from app.mail import MailError
@@ -154,7 +155,7 @@ def sign(token: str) -> BaseResponse | tuple[str, int]:
         )
     except (ConsentMissing, NotAuthenticated, SignerLocked) as exc:
         signer = services.find_signer(db, token, now)
-        return _render_page(signer, token, error=exc.detail, status=exc.status)
+        return _render_page(signer, token, error=exc.detail, status=status_of(exc))
     except SigningLinkGone as exc:
         return render_template(
             "signing/gone.html", detail=exc.detail, token=token, signed=_is_signed(token)
@@ -194,7 +195,7 @@ def send_code(token: str) -> tuple[str, int]:
             "signing/gone.html", detail=exc.detail, token=token, signed=_is_signed(token)
         ), 410
     except (SignerLocked, NotYourTurn) as exc:
-        return _render_page(services.find_signer(db, token, now), token, exc.detail, exc.status)
+        return _render_page(services.find_signer(db, token, now), token, exc.detail, status_of(exc))
     mail = services.code_mail(issued)
     db.commit()
     try:
@@ -240,7 +241,7 @@ def verify_code(token: str) -> BaseResponse | tuple[str, int]:
             current_app.logger.warning("lock notice not sent: %s", error)
     if not check.ok:
         refusal = services.code_refusal(check, now)
-        return _render_page(check.signer, token, refusal.detail, refusal.status)
+        return _render_page(check.signer, token, refusal.detail, status_of(refusal))
     session["signing_auth"] = [*session.get("signing_auth", [])[-9:], token_hash(token)]
     return redirect(url_for("signing.page", token=token))
 

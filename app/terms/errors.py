@@ -31,6 +31,3 @@ class AcceptanceLinkGone(Gone):
 
 class ConsentMissing(DomainError):
     """The acceptance box was not ticked."""
-
-    status = 422
-    title = "Acceptation manquante"
