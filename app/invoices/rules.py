@@ -18,7 +18,7 @@ from enum import StrEnum
 from itertools import accumulate, pairwise
 
 from app.pricing.lines import LineInput
-from app.pricing.problems import INVOICE_LINES, line_problems
+from app.pricing.problems import INVOICE_LINES, LinePolicy, line_problems
 from app.pricing.totals import CENT, Totals, compute_totals, round_money
 from app.terms.models import LateInterestRule
 from app.terms.rules import LEGAL_MINIMUM_INDEMNITY, stated_rule
@@ -31,9 +31,12 @@ NUMBER_WIDTH = 6
 _PERIOD = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
 
-def check_lines(lines: Sequence[LineInput]) -> tuple[Totals, dict[str, str]]:
-    """The totals and every problem, keyed ``lines-<i>-<field>`` or ``lines``/``total``."""
-    problems = line_problems(lines, INVOICE_LINES)
+def check_lines(
+    lines: Sequence[LineInput], policy: LinePolicy = INVOICE_LINES
+) -> tuple[Totals, dict[str, str]]:
+    """The totals and every problem, keyed ``lines-<i>-<field>`` or ``lines``/``total``.
+    ``policy``: ``CREDIT_NOTE_LINES`` for a credit note (today the invoice's rules)."""
+    problems = line_problems(lines, policy)
     if problems:
         return compute_totals([]), problems
     totals = compute_totals(lines)

@@ -16,6 +16,7 @@ from app.quotes.commercial_terms import (
     parse_schedule,
     preset_terms,
     terms_problems,
+    with_preset,
 )
 
 
@@ -61,3 +62,28 @@ def test_schedule_round_trips_and_terms_read_in_french() -> None:
     assert "50\u00a0% avant la mise en service" in text
     no_renewal = describe_terms(CommercialTerms(tacit_renewal=False))
     assert any("sans reconduction tacite" in s for s in no_renewal)
+
+
+def test_a_preset_decides_duration_period_and_method_custom_keeps_what_was_typed() -> None:
+    typed = CommercialTerms(
+        commitment_months=24,
+        billing_period=BillingPeriod.ANNUAL,
+        payment_method=PaymentMethod.TRANSFER,
+        payment_terms_days=45,
+        tacit_renewal=False,
+        notice_months=2,
+    )
+    monthly = with_preset(typed, CommitmentPlan.MONTHLY)
+    assert (monthly.commitment_months, monthly.billing_period, monthly.payment_method) == (
+        1,
+        BillingPeriod.MONTHLY,
+        PaymentMethod.DIRECT_DEBIT,
+    )
+    # what the preset does not decide stays as typed
+    assert (monthly.payment_terms_days, monthly.tacit_renewal, monthly.notice_months) == (
+        45,
+        False,
+        2,
+    )
+    assert with_preset(typed, CommitmentPlan.ANNUAL).commitment_months == 12
+    assert with_preset(typed, CommitmentPlan.CUSTOM) == typed
