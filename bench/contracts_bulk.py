@@ -62,7 +62,7 @@ def _prepare(env: dict[str, str], count: int) -> int:
     from app.clauses.services import create_clause
     from app.clients.services import ClientInput, create_client
     from app.db import transaction, utcnow
-    from app.quotes.rules import LineInput
+    from app.pricing.lines import LineInput
     from app.quotes.services import create_quote
     from app.terms.models import VersionKind
     from app.terms.services import publish_version

@@ -43,7 +43,7 @@ from app.db import make_engine, make_session_factory, transaction  # noqa: E402
 from app.invoices import services  # noqa: E402
 from app.invoices.document import render_invoice_pdf_naive  # noqa: E402
 from app.invoices.production import PdfProducer  # noqa: E402
-from app.quotes.rules import LineInput  # noqa: E402
+from app.pricing.lines import LineInput  # noqa: E402
 from storage import FilesystemBlobStore  # noqa: E402
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

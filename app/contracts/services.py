@@ -31,9 +31,10 @@ from app.documents.models import DocumentKind
 from app.documents.services import deposit
 from app.numbering.services import next_number
 from app.plaintext import control_character_problem
+from app.pricing.discounts import DiscountKind
 from app.printable import typed_text, unprintable_character_problem
+from app.quotes.commercial_terms import describe_terms
 from app.quotes.models import Quote, QuoteStatus
-from app.quotes.rules import DiscountKind, describe_terms
 from app.quotes.services import terms_of, totals_of
 from app.rendering import contract as document
 from app.rendering.contract import template_precedence

@@ -16,7 +16,7 @@ from app.invoices import jobs, services
 from app.invoices.models import BillingPlan, RateKind
 from app.invoices.rules import Period
 from app.invoices.sealing import invoice_sealer
-from app.quotes.rules import parse_decimal
+from app.pricing.decimals import parse_decimal
 from app.rendering.french import format_amount
 from app.runtime import Runtime
 

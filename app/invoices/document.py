@@ -27,7 +27,8 @@ from weasyprint.text.fonts import FontConfiguration
 from app.clients.models import Client
 from app.config import VendorIdentity
 from app.invoices.models import CreditNote, Invoice, LateInterestRule
-from app.quotes.rules import LineInput, compute_totals
+from app.pricing.lines import LineInput
+from app.pricing.totals import compute_totals
 from app.rendering.errors import RenderingError
 from app.rendering.french import format_amount
 from app.rendering.jinja import (

@@ -1,4 +1,5 @@
-"""Invoice arithmetic and checks. Pure; the rounding rule is ``app.quotes.rules``'s.
+"""Invoice arithmetic and checks. Pure; the rounding rule and the line checks are
+``app.pricing``'s (``INVOICE_LINES``).
 
 Invoice lines may carry a negative unit price: a discount (remise) shown as its own line.
 The invoice total must stay positive or zero: a negative amount is a credit note's job.
@@ -7,6 +8,7 @@ The invoice total must stay positive or zero: a negative amount is a credit note
 from __future__ import annotations
 
 import calendar
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,22 +17,13 @@ from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 from itertools import accumulate, pairwise
 
-from app.plaintext import control_character_problem
-from app.quotes.rules import (
-    ALLOWED_VAT_RATES,
-    CENT,
-    MAX_DESIGNATION,
-    MAX_QUANTITY,
-    MAX_UNIT_PRICE,
-    LineInput,
-    Totals,
-    compute_totals,
-    round_money,
-)
+from app.pricing.lines import LineInput
+from app.pricing.problems import INVOICE_LINES, LinePolicy, line_problems
+from app.pricing.totals import CENT, Totals, compute_totals, round_money
 from app.terms.models import LateInterestRule
 from app.terms.rules import LEGAL_MINIMUM_INDEMNITY, stated_rule
 
-MAX_LINES = 200
+MAX_LINES = INVOICE_LINES.max_lines
 MAX_PAYMENT_DAYS = 60  # Code de commerce L441-10: at most 60 days from the invoice date
 SERIES_INVOICE = "FAC"
 SERIES_CREDIT_NOTE = "AV"
@@ -38,40 +31,12 @@ NUMBER_WIDTH = 6
 _PERIOD = re.compile(r"(\d{4})-(0[1-9]|1[0-2])")
 
 
-def line_problems(line: LineInput) -> dict[str, str]:
-    problems: dict[str, str] = {}
-    designation = line.designation.strip()
-    if not designation:
-        problems["designation"] = "La désignation est obligatoire."
-    elif len(designation) > MAX_DESIGNATION:
-        problems["designation"] = f"{MAX_DESIGNATION} caractères au maximum."
-    elif problem := control_character_problem(designation):
-        problems["designation"] = problem
-    if not line.quantity.is_finite() or line.quantity <= 0:
-        problems["quantity"] = "La quantité doit être strictement positive."
-    elif line.quantity > MAX_QUANTITY:
-        problems["quantity"] = "Quantité trop grande."
-    elif _decimals(line.quantity) > 3:
-        problems["quantity"] = "3 décimales au maximum."
-    if not line.unit_price.is_finite() or abs(line.unit_price) > MAX_UNIT_PRICE:
-        problems["unit_price"] = "Prix unitaire trop grand."
-    elif _decimals(line.unit_price) > 2:
-        problems["unit_price"] = "2 décimales au maximum (centimes)."
-    if line.vat_rate not in ALLOWED_VAT_RATES:
-        problems["vat_rate"] = "Taux de TVA non autorisé (20, 10, 5,5, 2,1 ou 0 %)."
-    return problems
-
-
-def check_lines(lines: Sequence[LineInput]) -> tuple[Totals, dict[str, str]]:
-    """The totals and every problem, keyed ``lines-<i>-<field>`` or ``lines``/``total``."""
-    problems: dict[str, str] = {}
-    if not lines:
-        problems["lines"] = "Au moins une ligne est nécessaire."
-    if len(lines) > MAX_LINES:
-        problems["lines"] = f"{MAX_LINES} lignes au maximum."
-    for index, line in enumerate(lines):
-        for name, message in line_problems(line).items():
-            problems[f"lines-{index}-{name}"] = message
+def check_lines(
+    lines: Sequence[LineInput], policy: LinePolicy = INVOICE_LINES
+) -> tuple[Totals, dict[str, str]]:
+    """The totals and every problem, keyed ``lines-<i>-<field>`` or ``lines``/``total``.
+    ``policy``: ``CREDIT_NOTE_LINES`` for a credit note (today the invoice's rules)."""
+    problems = line_problems(lines, policy)
     if problems:
         return compute_totals([]), problems
     totals = compute_totals(lines)
@@ -206,11 +171,6 @@ def _add_years(day: date, years: int) -> date:
         return day.replace(year=day.year + years, day=28)
 
 
-def _decimals(value: Decimal) -> int:
-    exponent = value.normalize().as_tuple().exponent
-    return max(0, -exponent) if isinstance(exponent, int) else 0
-
-
 # --- reverse charge (autoliquidation) ----------------------------------------------------
 
 EU_MEMBER_STATES = frozenset(
@@ -232,9 +192,7 @@ def reverse_charged(lines: Sequence[LineInput], reverse_charge: bool) -> list[Li
     """The lines as invoiced: at 0 % under the reverse charge, unchanged otherwise."""
     if not reverse_charge:
         return list(lines)
-    return [
-        LineInput(line.designation, line.quantity, line.unit_price, Decimal("0")) for line in lines
-    ]
+    return [dataclasses.replace(line, vat_rate=Decimal("0")) for line in lines]
 
 
 # --- payment follow-up ------------------------------------------------------------------

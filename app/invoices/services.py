@@ -58,9 +58,12 @@ from app.invoices.models import (
     SyntecIndex,
 )
 from app.numbering.services import next_number
+from app.pricing.lines import LineInput
+from app.pricing.problems import INVOICE_LINES, field_problems
+from app.pricing.totals import Totals, compute_totals, line_total
 from app.quotes import services as quotes
-from app.quotes.models import PaymentMethod, Product, ProductKind, QuoteLine
-from app.quotes.rules import LineInput, Totals, compute_totals, line_total
+from app.quotes.commercial_terms import PaymentMethod
+from app.quotes.models import Product, ProductKind, QuoteLine
 from app.rendering.french import format_amount, format_decimal
 from storage import BlobStore
 
@@ -151,7 +154,7 @@ def create_billing_plan(
             "peut pas commencer après la résiliation."
         )
     for index, (fee, period) in enumerate(setup_fees):
-        for name, message in rules.line_problems(fee).items():
+        for name, message in field_problems(fee, INVOICE_LINES).items():
             problems[f"setup_fees-{index}-{name}"] = message
         if rules.Period.parse(period) is None:
             problems[f"setup_fees-{index}-period"] = "Période attendue au format AAAA-MM."
@@ -1139,7 +1142,7 @@ def change_plan_line(
     if line is None or line.kind != PlanLineKind.RECURRING:
         raise InvoiceInvalid({"position": "Ligne récurrente introuvable dans ce plan."})
     new = LineInput(line.designation, quantity, unit_price, line.vat_rate)
-    problems = {k: v for k, v in rules.line_problems(new).items() if k != "designation"}
+    problems = {k: v for k, v in field_problems(new, INVOICE_LINES).items() if k != "designation"}
     if not problems and unit_price < 0:
         problems["unit_price"] = "Le prix unitaire d'une ligne récurrente est positif."
     period = rules.period_containing(plan.frequency.value, plan.start_date, effective)

@@ -34,7 +34,8 @@ from app.invoices.forms import (
 from app.invoices.models import Invoice, RateKind
 from app.invoices.rules import MAX_LINES
 from app.invoices.sealing import invoice_sealer
-from app.quotes import rules as quote_rules
+from app.pricing.decimals import parse_decimal
+from app.pricing.lines import LineInput
 from app.quotes.forms import LineForm
 from app.rendering.french import format_decimal, format_percent
 from app.wiring import db_session, runtime
@@ -60,16 +61,16 @@ def _choices(form: ManualInvoiceForm) -> None:
     ]
 
 
-def _parse_lines(form: ManualInvoiceForm) -> tuple[list[quote_rules.LineInput], bool]:
-    lines: list[quote_rules.LineInput] = []
+def _parse_lines(form: ManualInvoiceForm) -> tuple[list[LineInput], bool]:
+    lines: list[LineInput] = []
     unreadable = False
     for entry in form.lines.entries:
         sub: LineForm = entry.form
         if sub.is_blank():
             continue
-        quantity = quote_rules.parse_decimal(sub.quantity.data or "")
-        price = quote_rules.parse_decimal(sub.unit_price.data or "")
-        vat = quote_rules.parse_decimal(sub.vat_rate.data or "")
+        quantity = parse_decimal(sub.quantity.data or "")
+        price = parse_decimal(sub.unit_price.data or "")
+        vat = parse_decimal(sub.vat_rate.data or "")
         if quantity is None:
             sub.quantity.errors = ["Indiquez une quantité (ex. 12 ou 1,5)."]
         if price is None:
@@ -79,7 +80,7 @@ def _parse_lines(form: ManualInvoiceForm) -> tuple[list[quote_rules.LineInput], 
         if quantity is None or price is None or vat is None:
             unreadable = True
             continue
-        lines.append(quote_rules.LineInput(sub.designation.data or "", quantity, price, vat))
+        lines.append(LineInput(sub.designation.data or "", quantity, price, vat))
     return lines, unreadable
 
 
@@ -196,7 +197,7 @@ def payment(invoice_id: int) -> Response:
         if form.kind.data == "failed":
             services.record_failed_debit(db, charge_fee=bool(form.charge_fee.data), **common)
         else:
-            amount = quote_rules.parse_decimal(form.amount.data or "")
+            amount = parse_decimal(form.amount.data or "")
             if amount is None:
                 flash("Indiquez le montant reçu (ex. 1 250,00).", "error")
                 return back
@@ -279,7 +280,7 @@ def syntec() -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         user = current_user()
         assert user is not None
-        value = quote_rules.parse_decimal(form.value.data or "")
+        value = parse_decimal(form.value.data or "")
         try:
             if value is None:
                 raise FieldErrors({"value": "Indiquez une valeur (ex. 298,4)."})
@@ -311,10 +312,10 @@ def credit_note(invoice_id: int) -> str | Response | tuple[str, int]:
     form = _credit_form(invoice)
     if not form.validate_on_submit():
         return _show(invoice_id, form), 422
-    lines: list[quote_rules.LineInput] | None = None
+    lines: list[LineInput] | None = None
     if form.mode.data == "partial":
-        amount = quote_rules.parse_decimal(form.amount.data or "")
-        vat = quote_rules.parse_decimal(form.vat_rate.data or "")
+        amount = parse_decimal(form.amount.data or "")
+        vat = parse_decimal(form.vat_rate.data or "")
         if amount is None or amount <= 0:
             form.amount.errors = ["Indiquez le montant HT à créditer, positif (ex. 250,00)."]
         if not (form.designation.data or "").strip():
@@ -323,9 +324,7 @@ def credit_note(invoice_id: int) -> str | Response | tuple[str, int]:
             form.vat_rate.errors = ["Choisissez un des taux de TVA de la facture."]
         if amount is None or vat is None or form.amount.errors or form.designation.errors:
             return _show(invoice_id, form), 422
-        lines = [
-            quote_rules.LineInput((form.designation.data or "").strip(), Decimal("1"), amount, vat)
-        ]
+        lines = [LineInput((form.designation.data or "").strip(), Decimal("1"), amount, vat)]
     user = current_user()
     assert user is not None
     try:
@@ -485,7 +484,7 @@ def revision_clause(plan_id: int) -> str | Response | tuple[str, int]:
         return _plan_page(plan_id, clause_form=form), 422
     cap = None
     if (form.cap_percent.data or "").strip():
-        cap = quote_rules.parse_decimal(form.cap_percent.data or "")
+        cap = parse_decimal(form.cap_percent.data or "")
         if cap is None:
             form.cap_percent.errors = ["Indiquez un pourcentage (ex. 3 ou 2,5)."]
             return _plan_page(plan_id, clause_form=form), 422
@@ -550,7 +549,7 @@ def rates() -> str | Response | tuple[str, int]:
     form = ReferenceRateForm()
     status = 200
     if form.validate_on_submit() and form.effective_from.data is not None:
-        value = quote_rules.parse_decimal(form.rate.data or "")
+        value = parse_decimal(form.rate.data or "")
         try:
             if value is None:
                 raise FieldErrors({"rate": "Indiquez un taux en % (ex. 2,15)."})

@@ -12,16 +12,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.forms import FrenchForm, FrenchSubForm
+from app.pricing.forms import VAT_CHOICES, FrenchDecimalField
 from app.quotes.models import ProductKind
 from app.quotes.rules import MAX_LINES
 
-VAT_CHOICES = [
-    SelectChoice("20", "20 %"),
-    SelectChoice("10", "10 %"),
-    SelectChoice("5.5", "5,5 %"),
-    SelectChoice("2.1", "2,1 %"),
-    SelectChoice("0", "0 %"),
-]
 DISCOUNT_CHOICES = [
     SelectChoice("none", "Aucune"),
     SelectChoice("percent", "%"),
@@ -106,7 +100,11 @@ class ProductForm(FrenchForm):
     )
     name = StringField("Désignation", validators=[InputRequired(), Length(max=500)])
     unit = StringField("Unité", validators=[InputRequired(), Length(max=30)])
-    unit_price = StringField("Prix unitaire HT (€)", validators=[InputRequired(), Length(max=20)])
+    unit_price = FrenchDecimalField(
+        "Prix unitaire HT (€)",
+        validators=[InputRequired()],
+        message="Indiquez un prix (ex. 1 250,00).",
+    )
     vat_rate = SelectField("TVA", choices=VAT_CHOICES, default="20", validate_choice=False)
     active = BooleanField("Proposé dans les devis", default=True)
     save = SubmitField("Enregistrer")

@@ -10,34 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.clients.models import Client
 from app.db import Amount, Base, UTCDateTime
 from app.enums import enum_column
-
-
-class DiscountKind(StrEnum):
-    NONE = "none"
-    PERCENT = "percent"
-    AMOUNT = "amount"
-
-
-class BillingPeriod(StrEnum):
-    MONTHLY = "monthly"
-    ANNUAL = "annual"
-
-    @property
-    def label(self) -> str:
-        return {"monthly": "mensuelle", "annual": "annuelle"}[self.value]
-
-    @property
-    def months(self) -> int:
-        return {"monthly": 1, "annual": 12}[self.value]
-
-
-class PaymentMethod(StrEnum):
-    DIRECT_DEBIT = "direct_debit"
-    TRANSFER = "transfer"
-
-    @property
-    def label(self) -> str:
-        return {"direct_debit": "prélèvement SEPA", "transfer": "virement"}[self.value]
+from app.pricing.discounts import DiscountKind
+from app.quotes.commercial_terms import BillingPeriod, PaymentMethod
 
 
 class QuoteStatus(StrEnum):
@@ -96,7 +70,7 @@ class Quote(Base):
     global_discount_value: Mapped[Decimal] = mapped_column(
         Amount(), default=Decimal("0"), server_default="0"
     )
-    # Commercial terms (see app.quotes.rules.CommercialTerms; invoicing reads them).
+    # Commercial terms (see app.quotes.commercial_terms.CommercialTerms; invoicing reads them).
     commitment_months: Mapped[int] = mapped_column(default=12, server_default="12")
     billing_period: Mapped[BillingPeriod] = mapped_column(
         enum_column(BillingPeriod), default=BillingPeriod.ANNUAL, server_default="annual"

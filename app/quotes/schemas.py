@@ -5,19 +5,20 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from app.quotes import rules
+from app.pricing.totals import Totals, round_money
+from app.quotes.commercial_terms import CommercialTerms
 from app.quotes.models import Quote
 
 
 def _money(value: Decimal) -> str:
-    return f"{rules.round_money(value):f}"
+    return f"{round_money(value):f}"
 
 
 def _number(value: Decimal) -> str:
     return f"{value.normalize():f}"
 
 
-def quote_json(quote: Quote, totals: rules.Totals, terms: rules.CommercialTerms) -> dict[str, Any]:
+def quote_json(quote: Quote, totals: Totals, terms: CommercialTerms) -> dict[str, Any]:
     return {
         "id": quote.id,
         "number": quote.number,

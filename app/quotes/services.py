@@ -13,9 +13,12 @@ from sqlalchemy.orm import Session
 from app.audit import services as audit
 from app.clients.models import Client, ClientStatus
 from app.numbering.services import next_number
-from app.plaintext import control_character_problem
-from app.printable import typed_text, unprintable_character_problem
-from app.quotes import rules
+from app.pricing.discounts import NO_DISCOUNT, Discount
+from app.pricing.lines import LineInput
+from app.pricing.problems import QUOTE_LINES, field_problems
+from app.pricing.totals import Totals, compute_totals
+from app.printable import typed_text
+from app.quotes.commercial_terms import CommercialTerms, SetupInstalment, terms_problems
 from app.quotes.errors import ProductInvalid, ProductNotFound, QuoteInvalid, QuoteNotFound
 from app.quotes.models import (
     Product,
@@ -25,46 +28,17 @@ from app.quotes.models import (
     QuoteStatus,
     SetupFeeInstalment,
 )
+from app.quotes.rules import quote_problems
 
 DEFAULT_VALIDITY_DAYS = 30
 MAX_VALIDITY_DAYS = 365
-MAX_PARTICULAR_TERMS = 100_000
-
-
-def validate_lines(
-    lines: Sequence[rules.LineInput],
-    particular_terms: str,
-    global_discount: rules.Discount = rules.NO_DISCOUNT,
-) -> None:
-    errors: dict[str, str] = {}
-    if not lines:
-        errors["lines"] = "Le devis doit comporter au moins une ligne."
-    elif len(lines) > rules.MAX_LINES:
-        errors["lines"] = f"{rules.MAX_LINES} lignes au maximum."
-    else:
-        for index, line in enumerate(lines):
-            for name, message in rules.line_problems(line).items():
-                errors[f"lines-{index}-{name}"] = message
-            key = f"lines-{index}-designation"
-            if key not in errors and (problem := unprintable_character_problem(line.designation)):
-                errors[key] = problem
-        if not errors and (problem := rules.global_discount_problem(lines, global_discount)):
-            errors["global_discount_value"] = problem
-    if len(particular_terms.encode("utf-8")) > MAX_PARTICULAR_TERMS:
-        errors["particular_terms"] = "Les conditions particulières dépassent 100 Ko."
-    elif problem := control_character_problem(
-        particular_terms, multiline=True
-    ) or unprintable_character_problem(particular_terms, multiline=True):
-        errors["particular_terms"] = problem
-    if errors:
-        raise QuoteInvalid(errors)
 
 
 def create_quote(
     session: Session,
     *,
     client: Client,
-    lines: Sequence[rules.LineInput],
+    lines: Sequence[LineInput],
     particular_terms: str,
     today: date,
     now: datetime,
@@ -72,18 +46,14 @@ def create_quote(
     created_by_id: int | None = None,
     validity_days: int = DEFAULT_VALIDITY_DAYS,
     valid_until: date | None = None,
-    global_discount: rules.Discount = rules.NO_DISCOUNT,
-    terms: rules.CommercialTerms | None = None,
+    global_discount: Discount = NO_DISCOUNT,
+    terms: CommercialTerms | None = None,
 ) -> Quote:
     """A numbered quote. Everything is checked before the number is taken: a refusal raises
     ``QuoteInvalid`` (one message per field) and writes nothing."""
-    terms = terms or rules.CommercialTerms()
-    errors: dict[str, str] = {}
-    try:
-        validate_lines(lines, particular_terms, global_discount)
-    except QuoteInvalid as exc:
-        errors.update(exc.errors)
-    errors.update(rules.terms_problems(terms))
+    terms = terms or CommercialTerms()
+    errors = quote_problems(lines, particular_terms, global_discount)
+    errors.update(terms_problems(terms))
     until = valid_until or today + timedelta(days=validity_days)
     if until < today:
         errors["valid_until"] = "Cette date est passée : le devis serait déjà expiré."
@@ -150,14 +120,14 @@ def create_quote(
     return quote
 
 
-def line_inputs(quote: Quote) -> list[rules.LineInput]:
+def line_inputs(quote: Quote) -> list[LineInput]:
     return [
-        rules.LineInput(
+        LineInput(
             line.designation,
             line.quantity,
             line.unit_price,
             line.vat_rate,
-            rules.Discount(line.discount_kind, line.discount_value),
+            Discount(line.discount_kind, line.discount_value),
             line.unit,
             line.product_id,
         )
@@ -165,26 +135,24 @@ def line_inputs(quote: Quote) -> list[rules.LineInput]:
     ]
 
 
-def global_discount_of(quote: Quote) -> rules.Discount:
-    return rules.Discount(quote.global_discount_kind, quote.global_discount_value)
+def global_discount_of(quote: Quote) -> Discount:
+    return Discount(quote.global_discount_kind, quote.global_discount_value)
 
 
-def totals_of(quote: Quote) -> rules.Totals:
+def totals_of(quote: Quote) -> Totals:
     """The ONE place quote figures come from (web page, PDF, DOCX, API)."""
-    return rules.compute_totals(line_inputs(quote), global_discount_of(quote))
+    return compute_totals(line_inputs(quote), global_discount_of(quote))
 
 
-def terms_of(quote: Quote) -> rules.CommercialTerms:
-    return rules.CommercialTerms(
+def terms_of(quote: Quote) -> CommercialTerms:
+    return CommercialTerms(
         commitment_months=quote.commitment_months,
         billing_period=quote.billing_period,
         payment_method=quote.payment_method,
         payment_terms_days=quote.payment_terms_days,
         tacit_renewal=quote.tacit_renewal,
         notice_months=quote.notice_months,
-        setup_schedule=tuple(
-            rules.SetupInstalment(s.percent, s.milestone) for s in quote.setup_schedule
-        ),
+        setup_schedule=tuple(SetupInstalment(s.percent, s.milestone) for s in quote.setup_schedule),
     )
 
 
@@ -252,9 +220,9 @@ def _product_problems(
         clash = session.scalar(select(Product.id).where(Product.code == code))
         if clash is not None and clash != product_id:
             problems["code"] = "Ce code est déjà utilisé."
-    line = rules.LineInput(data.name, Decimal("1"), data.unit_price, data.vat_rate, unit=data.unit)
+    line = LineInput(data.name, Decimal("1"), data.unit_price, data.vat_rate, unit=data.unit)
     renamed = {"designation": "name"}
-    for name, message in rules.line_problems(line).items():
+    for name, message in field_problems(line, QUOTE_LINES).items():
         problems[renamed.get(name, name)] = message
     if not data.unit.strip():
         problems["unit"] = "L'unité est obligatoire (mois, jour, forfait…)."

@@ -1,48 +1,50 @@
 from __future__ import annotations
 
-import dataclasses
 from datetime import timedelta
 from decimal import Decimal
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
-from wtforms.fields.choices import SelectChoice
 
 from app.auth.guards import current_user, require
 from app.auth.rules import Permission
+from app.clauses.services import list_clauses
 from app.clients.services import get_client
 from app.clock import business_date
 from app.db import utcnow
 from app.forms import apply_field_errors
-from app.quotes import rules, services
+from app.pricing.decimals import parse_decimal
+from app.pricing.discounts import parse_discount
+from app.pricing.forms import attach_line_errors
+from app.pricing.lines import LineInput
+from app.quotes import services
+from app.quotes.catalogue import TypedLine, product_choices, with_product_defaults
+from app.quotes.commercial_terms import (
+    BillingPeriod,
+    CommercialTerms,
+    CommitmentPlan,
+    PaymentMethod,
+    describe_terms,
+    parse_schedule,
+    with_preset,
+)
 from app.quotes.errors import ProductInvalid, QuoteInvalid
 from app.quotes.forms import LineForm, ProductForm, QuoteForm
 from app.quotes.models import Product, ProductKind
+from app.quotes.rules import MAX_LINES
 from app.wiring import db_session
 
 bp = Blueprint("quotes", __name__, url_prefix="/devis")
 
 
-def _discount(kind_raw: str, value_raw: str) -> rules.Discount | None:
-    """None when unreadable."""
-    try:
-        kind = rules.DiscountKind(kind_raw or "none")
-    except ValueError:
-        return None
-    if kind is rules.DiscountKind.NONE:
-        return rules.NO_DISCOUNT
-    value = rules.parse_decimal(value_raw)
-    return None if value is None else rules.Discount(kind, value)
-
-
 def _parse_lines(
     form: QuoteForm, catalogue: dict[str, Product]
-) -> tuple[list[rules.LineInput], list[LineForm], bool]:
+) -> tuple[list[LineInput], list[LineForm], bool]:
     """Non-blank lines, the sub-forms they came from, and whether any field was unreadable.
 
     A line picked from the catalogue takes the product's VAT rate, and its designation, unit
     and price when those are left blank (they stay editable)."""
-    lines: list[rules.LineInput] = []
+    lines: list[LineInput] = []
     sources: list[LineForm] = []
     unreadable = False
     for entry in form.lines.entries:
@@ -54,19 +56,18 @@ def _parse_lines(
             sub.product.errors = ["Produit inconnu ou retiré du catalogue."]
             unreadable = True
             continue
-        designation = sub.designation.data or ""
-        unit = sub.unit.data or ""
-        price_raw = sub.unit_price.data or ""
-        vat_raw = sub.vat_rate.data or ""
+        typed = TypedLine(
+            designation=sub.designation.data or "",
+            unit=sub.unit.data or "",
+            unit_price=sub.unit_price.data or "",
+            vat_rate=sub.vat_rate.data or "",
+        )
         if product is not None:
-            designation = designation.strip() or product.name
-            unit = unit.strip() or product.unit
-            price_raw = price_raw.strip() or str(product.unit_price)
-            vat_raw = str(product.vat_rate)
-        quantity = rules.parse_decimal(sub.quantity.data or "")
-        price = rules.parse_decimal(price_raw)
-        vat = rules.parse_decimal(vat_raw)
-        discount = _discount(sub.discount_kind.data or "", sub.discount_value.data or "")
+            typed = with_product_defaults(typed, product)
+        quantity = parse_decimal(sub.quantity.data or "")
+        price = parse_decimal(typed.unit_price)
+        vat = parse_decimal(typed.vat_rate)
+        discount = parse_discount(sub.discount_kind.data or "", sub.discount_value.data or "")
         if quantity is None:
             sub.quantity.errors = ["Indiquez une quantité (ex. 12 ou 1,5)."]
         if price is None:
@@ -79,13 +80,13 @@ def _parse_lines(
             unreadable = True
             continue
         lines.append(
-            rules.LineInput(
-                designation,
+            LineInput(
+                typed.designation,
                 quantity,
                 price,
                 vat,
                 discount,
-                unit,
+                typed.unit,
                 product.id if product is not None else None,
             )
         )
@@ -93,7 +94,7 @@ def _parse_lines(
     return lines, sources, unreadable
 
 
-def _parse_terms(form: QuoteForm) -> rules.CommercialTerms | None:
+def _parse_terms(form: QuoteForm) -> CommercialTerms | None:
     """The commercial terms, or None with field errors set when a field is unreadable."""
     ok = True
     numbers: dict[str, int] = {}
@@ -105,7 +106,7 @@ def _parse_terms(form: QuoteForm) -> rules.CommercialTerms | None:
             ok = False
         else:
             numbers[name] = int(raw)
-    schedule = rules.parse_schedule(form.setup_schedule.data or "")
+    schedule = parse_schedule(form.setup_schedule.data or "")
     if schedule is None:
         form.setup_schedule.errors = [
             *form.setup_schedule.errors,
@@ -113,15 +114,15 @@ def _parse_terms(form: QuoteForm) -> rules.CommercialTerms | None:
         ]
         ok = False
     try:
-        plan = rules.CommitmentPlan(form.plan.data or "")
-        billing = rules.BillingPeriod(form.billing_period.data or "")
-        method = rules.PaymentMethod(form.payment_method.data or "")
+        plan = CommitmentPlan(form.plan.data or "")
+        billing = BillingPeriod(form.billing_period.data or "")
+        method = PaymentMethod(form.payment_method.data or "")
     except ValueError:
         form.plan.errors = [*form.plan.errors, "Choix inconnu."]
         ok = False
     if not ok or schedule is None:
         return None
-    terms = rules.CommercialTerms(
+    typed = CommercialTerms(
         commitment_months=numbers["commitment_months"],
         billing_period=billing,
         payment_method=method,
@@ -130,15 +131,7 @@ def _parse_terms(form: QuoteForm) -> rules.CommercialTerms | None:
         notice_months=numbers["notice_months"],
         setup_schedule=schedule,
     )
-    if plan is not rules.CommitmentPlan.CUSTOM:
-        preset = rules.preset_terms(plan)
-        terms = dataclasses.replace(
-            terms,
-            commitment_months=preset.commitment_months,
-            billing_period=preset.billing_period,
-            payment_method=preset.payment_method,
-        )
-    return terms
+    return with_preset(typed, plan)
 
 
 def _render_new(form: QuoteForm, client: object, status: int = 200) -> tuple[str, int]:
@@ -153,14 +146,12 @@ def new(client_id: int) -> str | Response | tuple[str, int]:
     products = services.list_products(db, active_only=True)
     catalogue = {str(p.id): p for p in products}
     form = QuoteForm()
-    choices = [SelectChoice("", "— ligne libre —")] + [
-        SelectChoice(str(p.id), f"{p.name} ({p.unit_price} € HT / {p.unit})") for p in products
-    ]
+    choices = product_choices(products)
     for entry in form.lines.entries:
         entry.form.product.choices = choices
     if form.add_line.data:
-        if len(form.lines.entries) >= rules.MAX_LINES:
-            form.form_errors = [f"{rules.MAX_LINES} lignes au maximum."]
+        if len(form.lines.entries) >= MAX_LINES:
+            form.form_errors = [f"{MAX_LINES} lignes au maximum."]
             return _render_new(form, client, 422)
         form.lines.append_entry()
         form.lines.entries[-1].form.product.choices = choices
@@ -168,7 +159,7 @@ def new(client_id: int) -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         lines, sources, unreadable = _parse_lines(form, catalogue)
         terms = _parse_terms(form)
-        global_discount = _discount(
+        global_discount = parse_discount(
             form.global_discount_kind.data or "", form.global_discount_value.data or ""
         )
         if global_discount is None:
@@ -193,7 +184,7 @@ def new(client_id: int) -> str | Response | tuple[str, int]:
                 )
             except QuoteInvalid as exc:
                 db.rollback()
-                _attach_errors(form, sources, exc)
+                attach_line_errors(form, sources, exc.errors)
             else:
                 db.commit()
                 flash(f"Devis {quote.number} enregistré.", "success")
@@ -206,22 +197,6 @@ def new(client_id: int) -> str | Response | tuple[str, int]:
     return _render_new(form, client, 422 if form.errors else 200)
 
 
-def _attach_errors(form: QuoteForm, sources: list[LineForm], exc: QuoteInvalid) -> None:
-    for key, message in exc.errors.items():
-        parts = key.split("-")
-        if len(parts) == 3 and parts[0] == "lines" and parts[1].isdigit():
-            sub = sources[int(parts[1])]
-            field = sub._fields.get(parts[2])
-            if field is not None:
-                field.errors = [*field.errors, message]
-                continue
-        field = form._fields.get(key)
-        if field is not None and key not in ("lines",):
-            field.errors = [*field.errors, message]
-        else:
-            form.form_errors = [*form.form_errors, message]
-
-
 @bp.route("/<int:quote_id>")
 @require(Permission.VIEW_CLIENTS)
 def show(quote_id: int) -> str:
@@ -229,7 +204,7 @@ def show(quote_id: int) -> str:
     quote = services.get_quote(db, quote_id)
     totals = services.totals_of(quote)
     rows = list(zip(quote.lines, totals.line_totals, strict=True))
-    from app.clauses.services import list_clauses
+    # contracts sit above quotes: the link to a quote's contract belongs to a page above both
     from app.contracts.services import contract_of_quote
 
     return render_template(
@@ -237,7 +212,7 @@ def show(quote_id: int) -> str:
         quote=quote,
         totals=totals,
         rows=rows,
-        terms_sentences=rules.describe_terms(services.terms_of(quote)),
+        terms_sentences=describe_terms(services.terms_of(quote)),
         contract=contract_of_quote(db, quote.id),
         clauses=list_clauses(db),
         today=business_date(utcnow()),
@@ -249,8 +224,10 @@ def show(quote_id: int) -> str:
 
 
 def _product_input(form: ProductForm) -> services.ProductInput | None:
-    price = rules.parse_decimal(form.unit_price.data or "")
-    vat = rules.parse_decimal(form.vat_rate.data or "")
+    """None, with field errors, when the price (only blanks) or the VAT rate is missing; an
+    unreadable price is refused by its field."""
+    price = form.unit_price.data
+    vat = parse_decimal(form.vat_rate.data or "")
     if price is None:
         form.unit_price.errors = [*form.unit_price.errors, "Indiquez un prix (ex. 1 250,00)."]
     if vat is None:
@@ -304,7 +281,6 @@ def edit_product(product_id: int) -> str | Response | tuple[str, int]:
         form.process(obj=product)
         form.kind.data = product.kind.value
         form.vat_rate.data = str(product.vat_rate.normalize())
-        form.unit_price.data = str(product.unit_price)
     status = 200
     if form.validate_on_submit():
         data = _product_input(form)

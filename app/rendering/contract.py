@@ -4,7 +4,7 @@ A contract assembles the cover (parties, references), the commercial proposal (q
 and totals), the particular terms, the full text of the CGV version in force, the order of
 precedence between these documents and a last page for the signatures. Everything shown
 comes from a ``ContractDocument``: the template computes nothing but presentation, amounts
-arrive already rounded (``app.quotes.rules`` owns the rounding rule).
+arrive already rounded (``app.pricing.totals`` owns the rounding rule).
 """
 
 from __future__ import annotations
@@ -198,7 +198,8 @@ class ContractDocument:
     precedence: tuple[str, ...] = DEFAULT_PRECEDENCE
     global_discount: Decimal = Decimal("0.00")  # taken off subtotal_excl_vat, already rounded
     subtotal_excl_vat: Decimal = Decimal("0.00")
-    commercial_terms: tuple[str, ...] = ()  # sentences from app.quotes.rules.describe_terms
+    # sentences from app.quotes.commercial_terms.describe_terms
+    commercial_terms: tuple[str, ...] = ()
     cgv_title: str = GENERAL_TERMS
     title: str = "Contrat d’abonnement et de services"
 

@@ -4,7 +4,7 @@ Pure functions, registered as Jinja filters by ``app.rendering.jinja``. Conventi
 
 - thousands are grouped with a narrow no-break space (U+202F), decimals use a comma;
 - a no-break space (U+00A0) separates a number from its unit ("€", "%");
-- display rounding is half-up (the commercial rule, the one ``app.quotes.rules`` uses), and
+- display rounding is half-up (the commercial rule, the one ``app.pricing.totals`` uses), and
   only happens when a caller asks for fewer decimals than the value has: amounts reaching a
   document are expected to be rounded already, so formatting them never changes them;
 - dates are shown in Europe/Paris; datetimes must be timezone-aware (UTC in storage).

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from app.clients.services import ClientInput, create_client
 from app.contracts.services import generate_contract
 from app.db import transaction, utcnow
-from app.quotes.rules import LineInput
+from app.pricing.lines import LineInput
 from app.quotes.services import create_quote
 from app.runtime import Runtime
 from app.signatures import services as signatures

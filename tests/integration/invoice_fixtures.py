@@ -9,7 +9,7 @@ from flask import Flask
 from app.clients.services import get_client
 from app.db import transaction, utcnow
 from app.invoices.services import issue_invoice
-from app.quotes.rules import LineInput
+from app.pricing.lines import LineInput
 from tests.integration.fixtures_security import runtime
 
 

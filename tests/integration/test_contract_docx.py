@@ -10,7 +10,7 @@ from docx import Document
 from flask import Flask
 
 from app.auth.models import Role
-from app.quotes.rules import LineInput
+from app.pricing.lines import LineInput
 from tests.integration.fixtures_security import (
     login_as,
     make_client,

@@ -18,7 +18,7 @@ from pypdf import PdfReader
 
 from app.auth.models import Role
 from app.contracts.models import ContractVersion, VersionStatus
-from app.quotes.rules import LineInput
+from app.pricing.lines import LineInput
 from app.rendering.contract import template_precedence
 from app.rendering.errors import RenderingError
 from tests.integration.fixtures_security import (

@@ -20,7 +20,7 @@ from app.documents.models import Document, DocumentKind
 from app.invoices import services
 from app.invoices.document import NS, cii_xml, credit_note_document, render_invoice_pdf
 from app.invoices.models import Invoice
-from app.quotes.rules import LineInput
+from app.pricing.lines import LineInput
 from tests import en16931
 from tests.integration.fixtures_security import make_client, runtime
 

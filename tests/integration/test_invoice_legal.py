@@ -32,7 +32,7 @@ from app.invoices import services
 from app.invoices.document import NS, credit_note_document, render_invoice_pdf
 from app.invoices.errors import InvoiceInvalid
 from app.invoices.models import BillingFrequency, Invoice, LateInterestRule
-from app.quotes.rules import LineInput
+from app.pricing.lines import LineInput
 from tests import en16931
 from tests.integration.fixtures_security import (
     login_as,

@@ -14,7 +14,7 @@ from app.db import transaction
 from app.documents.models import Document, DocumentKind
 from app.invoices import services
 from app.invoices.models import BillingFrequency, Invoice
-from app.quotes.rules import LineInput
+from app.pricing.lines import LineInput
 from tests import en16931
 from tests.integration.fixtures_security import (
     count,

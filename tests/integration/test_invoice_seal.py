@@ -25,7 +25,7 @@ from app.db import transaction
 from app.invoices import jobs, services
 from app.invoices.sealing import INVOICE_SEAL_FIELD, invoice_sealer
 from app.pki import trust_roots
-from app.quotes.rules import LineInput
+from app.pricing.lines import LineInput
 from signing import verify_pdf
 from tests.conftest import _empty_all_tables, sealing_around
 from tests.integration.fixtures_security import make_client, runtime

@@ -19,7 +19,7 @@ from app.db import transaction
 from app.invoices import services
 from app.invoices.errors import InvoiceInvalid
 from app.invoices.models import BillingFrequency, BillingPlan, Invoice, PendingCharge
-from app.quotes.rules import LineInput
+from app.pricing.lines import LineInput
 from tests.integration.fixtures_security import (
     count,
     make_client,

@@ -28,7 +28,7 @@ from app.invoices.models import (
     InvoiceLine,
 )
 from app.numbering.models import NumberSequence
-from app.quotes.rules import LineInput
+from app.pricing.lines import LineInput
 from tests.integration.fixtures_security import (
     count,
     make_client,

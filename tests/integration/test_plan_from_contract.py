@@ -26,8 +26,9 @@ from app.invoices.services import (
     create_plan_from_contract,
     issue_period_invoice,
 )
-from app.quotes.models import BillingPeriod, DiscountKind, PaymentMethod
-from app.quotes.rules import NO_DISCOUNT, CommercialTerms, Discount, LineInput
+from app.pricing.discounts import NO_DISCOUNT, Discount, DiscountKind
+from app.pricing.lines import LineInput
+from app.quotes.commercial_terms import BillingPeriod, CommercialTerms, PaymentMethod
 from app.quotes.services import create_quote, totals_of
 from tests import en16931
 from tests.integration.fixtures_security import (

@@ -6,6 +6,9 @@ from datetime import date
 from decimal import Decimal
 
 from app.invoices import rules
+from app.invoices.rules import check_lines
+from app.pricing.lines import LineInput
+from app.pricing.problems import CREDIT_NOTE_LINES, INVOICE_LINES
 
 
 def test_period_bounds_and_pro_rata() -> None:
@@ -65,3 +68,19 @@ def test_syntec_revision_factor_cap_and_no_decrease() -> None:
     assert kept == Decimal("1.000000") and "non-baisse" in note
     lower, _ = rules.revision_factor(Decimal("301.2"), Decimal("295.4"), None, False)
     assert lower < 1
+
+
+def _line(price: str, quantity: str = "1") -> LineInput:
+    return LineInput("Audit", Decimal(quantity), Decimal(price), Decimal("20"))
+
+
+def test_an_invoice_or_credit_note_total_is_never_negative() -> None:
+    lines = [_line("100"), _line("-150")]
+    for policy in (INVOICE_LINES, CREDIT_NOTE_LINES):
+        totals, problems = check_lines(lines, policy)
+        assert set(problems) == {"total"} and totals.total_excl_vat == Decimal("-50.00")
+    totals, problems = check_lines([_line("100"), _line("-100")])
+    assert problems == {} and totals.total_incl_vat == Decimal("0.00")
+    assert check_lines([_line("10", quantity="0")])[1] == {
+        "lines-0-quantity": "La quantité doit être strictement positive."
+    }

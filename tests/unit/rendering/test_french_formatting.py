@@ -28,7 +28,7 @@ from app.rendering.french import (
         (Decimal("1234567.8"), f"1{NNBSP}234{NNBSP}567,80{NBSP}€"),
         (Decimal("-1234.5"), f"-1{NNBSP}234,50{NBSP}€"),
         (Decimal("-0.001"), f"0,00{NBSP}€"),
-        (Decimal("0.005"), f"0,01{NBSP}€"),  # half-up, like app.quotes.rules
+        (Decimal("0.005"), f"0,01{NBSP}€"),  # half-up, like app.pricing.totals
         (Decimal("1E+3"), f"1{NNBSP}000,00{NBSP}€"),
         (12, f"12,00{NBSP}€"),
     ],

@@ -1,29 +1,14 @@
-"""Discounts and commercial terms (app/quotes/rules.py docstring: the discount is taken off the
-exact gross amount, the line is rounded once; the global discount is shared between rates)."""
+"""Discounts (app/pricing/totals.py docstring: the discount is taken off the exact gross
+amount, the line is rounded once; the global discount is shared between rates)."""
 
 from __future__ import annotations
 
 from decimal import Decimal as D
 
-from app.quotes.rules import (
-    BillingPeriod,
-    CommercialTerms,
-    CommitmentPlan,
-    Discount,
-    DiscountKind,
-    LineInput,
-    PaymentMethod,
-    SetupInstalment,
-    VatLine,
-    compute_totals,
-    describe_terms,
-    format_schedule,
-    global_discount_problem,
-    line_problems,
-    parse_schedule,
-    preset_terms,
-    terms_problems,
-)
+from app.pricing.discounts import Discount, DiscountKind
+from app.pricing.lines import LineInput
+from app.pricing.problems import QUOTE_LINES, field_problems, global_discount_problem
+from app.pricing.totals import VatLine, compute_totals
 
 PCT = DiscountKind.PERCENT
 AMT = DiscountKind.AMOUNT
@@ -81,64 +66,20 @@ def test_no_discount_keeps_the_old_figures() -> None:
 
 
 def test_invalid_discounts_are_refused_per_field() -> None:
-    assert line_problems(line("1", "10", kind=PCT, v="100.01")) == {
+    assert field_problems(line("1", "10", kind=PCT, v="100.01"), QUOTE_LINES) == {
         "discount_value": "Une remise ne peut pas dépasser 100 %."
     }
-    assert line_problems(line("2", "10", kind=AMT, v="20.01")) == {
+    assert field_problems(line("2", "10", kind=AMT, v="20.01"), QUOTE_LINES) == {
         "discount_value": "La remise dépasse le montant auquel elle s'applique."
     }
-    assert line_problems(line("1", "10", kind=AMT, v="-1"))["discount_value"].startswith(
-        "La remise ne peut pas être négative"
-    )
-    assert line_problems(line("1", "10", kind=PCT, v="1.005")) == {
+    assert field_problems(line("1", "10", kind=AMT, v="-1"), QUOTE_LINES)[
+        "discount_value"
+    ].startswith("La remise ne peut pas être négative")
+    assert field_problems(line("1", "10", kind=PCT, v="1.005"), QUOTE_LINES) == {
         "discount_value": "2 décimales au maximum."
     }
-    assert line_problems(line("1", "10", kind=AMT, v="10")) == {}
+    assert field_problems(line("1", "10", kind=AMT, v="10"), QUOTE_LINES) == {}
     lines = [line("1", "10")]
     assert global_discount_problem(lines, Discount(AMT, D("10.01")))
     assert global_discount_problem(lines, Discount(PCT, D("101")))
     assert global_discount_problem(lines, Discount(PCT, D("100"))) is None
-
-
-def test_presets_and_terms_checks() -> None:
-    monthly = preset_terms(CommitmentPlan.MONTHLY)
-    assert (monthly.commitment_months, monthly.billing_period, monthly.payment_method) == (
-        1,
-        BillingPeriod.MONTHLY,
-        PaymentMethod.DIRECT_DEBIT,
-    )
-    annual = preset_terms(CommitmentPlan.ANNUAL)
-    assert (annual.commitment_months, annual.billing_period, annual.payment_method) == (
-        12,
-        BillingPeriod.ANNUAL,
-        PaymentMethod.TRANSFER,
-    )
-    assert terms_problems(monthly) == {} and terms_problems(annual) == {}
-    assert "commitment_months" in terms_problems(CommercialTerms(commitment_months=0))
-    assert "billing_period" in terms_problems(CommercialTerms(commitment_months=18))
-    assert "payment_terms_days" in terms_problems(CommercialTerms(payment_terms_days=61))
-    assert "notice_months" in terms_problems(CommercialTerms(notice_months=13))
-    bad_sum = (SetupInstalment(D("50"), "avant"), SetupInstalment(D("40"), "après"))
-    assert terms_problems(CommercialTerms(setup_schedule=bad_sum)) == {
-        "setup_schedule": "Les échéances des frais de mise en service font 100 %."
-    }
-    no_label = (SetupInstalment(D("100"), " "),)
-    assert "setup_schedule" in terms_problems(CommercialTerms(setup_schedule=no_label))
-
-
-def test_schedule_round_trips_and_terms_read_in_french() -> None:
-    schedule = parse_schedule("50 % avant la mise en service; 50% après la mise en service")
-    assert schedule == (
-        SetupInstalment(D("50"), "avant la mise en service"),
-        SetupInstalment(D("50"), "après la mise en service"),
-    )
-    assert parse_schedule(format_schedule(schedule)) == schedule
-    assert parse_schedule("moitié avant") is None
-    text = " ".join(describe_terms(preset_terms(CommitmentPlan.MONTHLY)))
-    assert "Engagement initial de 1\u00a0mois" in text
-    assert "périodicité mensuelle" in text and "prélèvement SEPA" in text
-    assert "Factures payables à réception." in text
-    assert "au moins 1\u00a0mois avant le terme" in text
-    assert "50\u00a0% avant la mise en service" in text
-    no_renewal = describe_terms(CommercialTerms(tacit_renewal=False))
-    assert any("sans reconduction tacite" in s for s in no_renewal)

@@ -1,4 +1,4 @@
-"""The quote rounding rule (app/quotes/rules.py docstring): line totals rounded half-up to the
+"""The rounding rule (app/pricing/totals.py docstring): line totals rounded half-up to the
 cent, VAT computed once per rate on the sum of rounded line totals, then summed."""
 
 from __future__ import annotations
@@ -7,15 +7,10 @@ from decimal import Decimal as D
 
 import pytest
 
-from app.quotes.rules import (
-    LineInput,
-    Totals,
-    VatLine,
-    compute_totals,
-    line_problems,
-    parse_decimal,
-    round_money,
-)
+from app.pricing.decimals import parse_decimal
+from app.pricing.lines import LineInput
+from app.pricing.problems import QUOTE_LINES, field_problems
+from app.pricing.totals import Totals, VatLine, compute_totals, round_money
 
 
 def totals(*lines: tuple[str, str, str]) -> Totals:
@@ -164,7 +159,7 @@ def test_parse_decimal_refuses_what_is_not_a_plain_number(raw: str) -> None:
     ],
 )
 def test_line_problems(quantity: str, price: str, rate: str, field: str) -> None:
-    problems = line_problems(LineInput("Abonnement", D(quantity), D(price), D(rate)))
+    problems = field_problems(LineInput("Abonnement", D(quantity), D(price), D(rate)), QUOTE_LINES)
     assert set(problems) == {field}
 
 
@@ -175,6 +170,13 @@ def test_acceptable_lines_have_no_problem() -> None:
         ("1.500", "10.100", "5.50"),
         ("1000000", "10000000", "2.1"),
     ):
-        assert line_problems(LineInput("Abonnement", D(quantity), D(price), D(rate))) == {}
-    assert set(line_problems(LineInput("  ", D("1"), D("1"), D("20")))) == {"designation"}
-    assert set(line_problems(LineInput("x" * 501, D("1"), D("1"), D("20")))) == {"designation"}
+        assert (
+            field_problems(LineInput("Abonnement", D(quantity), D(price), D(rate)), QUOTE_LINES)
+            == {}
+        )
+    assert set(field_problems(LineInput("  ", D("1"), D("1"), D("20")), QUOTE_LINES)) == {
+        "designation"
+    }
+    assert set(field_problems(LineInput("x" * 501, D("1"), D("1"), D("20")), QUOTE_LINES)) == {
+        "designation"
+    }
