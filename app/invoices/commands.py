@@ -12,7 +12,7 @@ from flask.cli import AppGroup
 from app.clock import business_date
 from app.db import transaction, utcnow
 from app.errors import DomainError, FieldErrors
-from app.invoices import jobs, services
+from app.invoices import jobs, payments, pdfs, revision
 from app.invoices.models import BillingPlan, RateKind
 from app.invoices.rules import Period
 from app.invoices.sealing import invoice_sealer
@@ -42,7 +42,7 @@ def run(period: str, workers: int) -> None:
         sys.exit(2)
     plans = len(jobs.plans_to_bill(rt.session_factory))
     with rt.session_factory() as session:
-        pending = len(services.invoices_without_pdf(session))
+        pending = len(pdfs.invoices_without_pdf(session))
     now = utcnow()
     # one step per plan, one per PDF produced (at most one per plan, plus the PDFs an
     # interrupted run left to produce)
@@ -88,7 +88,7 @@ def rate(kind: str, effective_from: str, rate: str) -> None:
         sys.exit(2)
     try:
         with transaction(rt.session_factory) as session:
-            services.set_reference_rate(
+            payments.set_reference_rate(
                 session, kind=RateKind(kind), effective_from=day, rate=value, now=utcnow()
             )
     except FieldErrors as exc:
@@ -128,12 +128,12 @@ def revise(plan_id: int, renewal: str, apply_: bool) -> None:
             if plan is None:
                 click.echo(f"Plan n° {plan_id} introuvable.", err=True)
                 sys.exit(2)
-            preview = services.preview_revision(session, plan=plan, renewal=day)
+            preview = revision.preview_revision(session, plan=plan, renewal=day)
             click.echo(preview.formula)
             for designation, p0, p in preview.prices:
                 click.echo(f"  {designation} : {format_amount(p0)} HT → {format_amount(p)} HT")
             if apply_:
-                services.apply_revision(session, plan=plan, renewal=day, now=utcnow(), actor="cli")
+                revision.apply_revision(session, plan=plan, renewal=day, now=utcnow(), actor="cli")
                 click.echo("Révision appliquée : la prochaine facture la mentionne.")
             else:
                 click.echo("Aperçu seulement : relancer avec --apply pour appliquer.")

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.config import VendorIdentity
 from app.db import transaction
 from app.errors import DomainError
-from app.invoices import services
+from app.invoices import issuing, payments, pdfs, plans
 from app.invoices.errors import PeriodAlreadyBilled, PeriodInvalid
 from app.invoices.models import BillingPlan
 from app.invoices.production import PdfProducer
@@ -40,7 +40,7 @@ class RunReport:
 
 def plans_to_bill(factory: sessionmaker[Session]) -> list[int]:
     with transaction(factory) as session:
-        return [plan.id for plan in services.active_plans(session)]
+        return [plan.id for plan in plans.active_plans(session)]
 
 
 def bill_plan(
@@ -51,7 +51,7 @@ def bill_plan(
         with transaction(factory) as session:
             plan = session.get(BillingPlan, plan_id)
             assert plan is not None
-            invoice = services.issue_period_invoice(
+            invoice = issuing.issue_period_invoice(
                 session, plan=plan, period=period, now=now, actor="job:invoices-run"
             )
             if invoice is None:
@@ -105,7 +105,7 @@ def run_period(
         raise PeriodInvalid(f"Période {period!r} invalide : attendu AAAA-MM (ex. 2026-12).")
     report = RunReport(period=str(parsed))
     with factory() as session:
-        pending = services.invoices_without_pdf(session)
+        pending = pdfs.invoices_without_pdf(session)
     with PdfProducer(
         factory, store, vendor, now, workers=workers, on_done=on_step, seal=seal
     ) as producer:
@@ -120,7 +120,7 @@ def run_period(
     return report
 
 
-def reminder_mail(row: services.Overdue) -> OutgoingMail:
+def reminder_mail(row: payments.Overdue) -> OutgoingMail:
     invoice = row.invoice
     text = (
         f"Bonjour,\n\n"
@@ -146,8 +146,8 @@ def send_reminders(
     """Record then send each reminder due (the record commits first: mail after commit)."""
     with transaction(factory) as session:
         mails = []
-        for row, step in services.reminders_due(session, as_of):
-            services.record_reminder(session, row=row, step=step, now=now)
+        for row, step in payments.reminders_due(session, as_of):
+            payments.record_reminder(session, row=row, step=step, now=now)
             mails.append(reminder_mail(row))
     for mail in mails:
         mailer.send(mail)

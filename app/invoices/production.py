@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import VendorIdentity
 from app.db import transaction
-from app.invoices import services
+from app.invoices import issuing, pdfs
 from app.invoices.document import InvoiceDocument, render_invoice_pdf, renderer
 from storage import BlobStore
 
@@ -121,7 +121,7 @@ class PdfProducer:
         ids, self._waiting = self._waiting, []
         with self.factory() as session:
             docs = [
-                services.invoice_document(session, services.get_invoice(session, i), self.vendor)
+                pdfs.invoice_document(session, issuing.get_invoice(session, i), self.vendor)
                 for i in ids
             ]
         future: Future[list[bytes]]
@@ -136,13 +136,13 @@ class PdfProducer:
         """Archive the rendered chunks, in issuing order (one transaction per chunk)."""
         while self._running and (block or self._running[0][1].done()):
             ids, future = self._running.popleft()
-            pdfs = future.result()  # a rendering error propagates: nothing of it archived
+            rendered = future.result()  # a rendering error propagates: nothing of it archived
             with transaction(self.factory) as session:
-                for invoice_id, pdf in zip(ids, pdfs, strict=True):
-                    invoice = services.get_invoice(session, invoice_id)
+                for invoice_id, pdf in zip(ids, rendered, strict=True):
+                    invoice = issuing.get_invoice(session, invoice_id)
                     if invoice.document_id is None:
                         sealed = self.seal(pdf) if self.seal is not None else pdf
-                        services.archive_invoice(
+                        pdfs.archive_invoice(
                             session, self.store, invoice, sealed, now=self.now, actor=self.actor
                         )
             for _ in ids:

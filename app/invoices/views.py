@@ -18,7 +18,7 @@ from app.documents.models import Document
 from app.documents.serving import checked_bytes
 from app.errors import DomainError, FieldErrors
 from app.forms import apply_field_errors
-from app.invoices import services
+from app.invoices import issuing, payments, pdfs, plans, revision
 from app.invoices.document import credit_note_document, render_invoice_pdf
 from app.invoices.errors import RateMissing
 from app.invoices.forms import (
@@ -45,7 +45,7 @@ bp = Blueprint("invoices", __name__, url_prefix="/factures")
 @bp.route("/")
 @require(Permission.VIEW_INVOICES)
 def index() -> str:
-    return render_template("invoices/index.html", invoices=services.list_invoices(db_session()))
+    return render_template("invoices/index.html", invoices=issuing.list_invoices(db_session()))
 
 
 def _choices(form: ManualInvoiceForm) -> None:
@@ -118,7 +118,7 @@ def new() -> str | Response | tuple[str, int]:
                 contract = (
                     db.get(Contract, form.contract_id.data) if form.contract_id.data else None
                 )
-                invoice = services.issue_invoice(
+                invoice = issuing.issue_invoice(
                     db,
                     client=get_client(db, form.client_id.data),
                     contract=contract,
@@ -148,17 +148,17 @@ def new() -> str | Response | tuple[str, int]:
 @bp.route("/<int:invoice_id>")
 @require(Permission.VIEW_INVOICES)
 def show(invoice_id: int) -> str:
-    return _show(invoice_id, _credit_form(services.get_invoice(db_session(), invoice_id)))
+    return _show(invoice_id, _credit_form(issuing.get_invoice(db_session(), invoice_id)))
 
 
 def _show(invoice_id: int, credit_form: CreditNoteForm) -> str:
     db = db_session()
-    invoice = services.get_invoice(db, invoice_id)
+    invoice = issuing.get_invoice(db, invoice_id)
     return render_template(
         "invoices/show.html",
         invoice=invoice,
-        totals=services.totals_of(invoice),
-        due=services.amount_due(db, invoice),
+        totals=issuing.totals_of(invoice),
+        due=payments.amount_due(db, invoice),
         form=PaymentForm(),
         credit_form=credit_form,
     )
@@ -177,7 +177,7 @@ def _credit_form(invoice: Invoice) -> CreditNoteForm:
 @require(Permission.RECORD_PAYMENTS)
 def payment(invoice_id: int) -> Response:
     db = db_session()
-    invoice = services.get_invoice(db, invoice_id)
+    invoice = issuing.get_invoice(db, invoice_id)
     form = PaymentForm()
     back = redirect(url_for("invoices.show", invoice_id=invoice_id))
     if not form.validate_on_submit():
@@ -194,13 +194,13 @@ def payment(invoice_id: int) -> Response:
     }
     try:
         if form.kind.data == "failed":
-            services.record_failed_debit(db, charge_fee=bool(form.charge_fee.data), **common)
+            payments.record_failed_debit(db, charge_fee=bool(form.charge_fee.data), **common)
         else:
             amount = quote_rules.parse_decimal(form.amount.data or "")
             if amount is None:
                 flash("Indiquez le montant reçu (ex. 1 250,00).", "error")
                 return back
-            services.record_payment(db, amount=amount, **common)
+            payments.record_payment(db, amount=amount, **common)
     except FieldErrors as exc:
         db.rollback()
         flash(" ".join(exc.errors.values()), "error")
@@ -216,7 +216,7 @@ def overdue() -> str:
     db = db_session()
     today = business_date(utcnow())
     try:
-        rows, problem = services.overdue_invoices(db, today), None
+        rows, problem = payments.overdue_invoices(db, today), None
     except RateMissing as exc:
         rows, problem = [], exc.detail
     return render_template("invoices/overdue.html", rows=rows, problem=problem, today=today)
@@ -227,12 +227,10 @@ def _archive(invoice_id: int) -> None:
     archive it in a second transaction."""
     db = db_session()
     rt = runtime()
-    invoice = services.get_invoice(db, invoice_id)
+    invoice = issuing.get_invoice(db, invoice_id)
     now = utcnow()
-    pdf = _sealed(
-        render_invoice_pdf(services.invoice_document(db, invoice, rt.settings.vendor)), now
-    )
-    services.archive_invoice(db, rt.store, invoice, pdf, now=now, actor="system")
+    pdf = _sealed(render_invoice_pdf(pdfs.invoice_document(db, invoice, rt.settings.vendor)), now)
+    pdfs.archive_invoice(db, rt.store, invoice, pdf, now=now, actor="system")
     db.commit()
 
 
@@ -259,7 +257,7 @@ def _inline_pdf(document: Document) -> Response:
 @require(Permission.VIEW_INVOICES)
 def pdf(invoice_id: int) -> Response:
     db = db_session()
-    invoice = services.get_invoice(db, invoice_id)
+    invoice = issuing.get_invoice(db, invoice_id)
     if invoice.document is None:
         # issued, but its PDF was not produced (a crash between the two transactions):
         # produce it now, from the immutable rows
@@ -283,7 +281,7 @@ def syntec() -> str | Response | tuple[str, int]:
         try:
             if value is None:
                 raise FieldErrors({"value": "Indiquez une valeur (ex. 298,4)."})
-            row = services.set_syntec_index(
+            row = revision.set_syntec_index(
                 db, month=form.month.data or "", value=value, now=utcnow(), created_by_id=user.id
             )
         except FieldErrors as exc:
@@ -296,7 +294,7 @@ def syntec() -> str | Response | tuple[str, int]:
             return redirect(url_for("invoices.syntec"))
     elif form.errors:
         status = 422
-    indices = services.syntec_indices(db)
+    indices = revision.syntec_indices(db)
     return render_template("invoices/syntec.html", form=form, indices=indices), status
 
 
@@ -307,7 +305,7 @@ def credit_note(invoice_id: int) -> str | Response | tuple[str, int]:
     rates. Refusals (nothing left to credit, missing reason, unreadable amount) come back as
     field errors on the invoice page; no number is taken."""
     db = db_session()
-    invoice = services.get_invoice(db, invoice_id)
+    invoice = issuing.get_invoice(db, invoice_id)
     form = _credit_form(invoice)
     if not form.validate_on_submit():
         return _show(invoice_id, form), 422
@@ -329,7 +327,7 @@ def credit_note(invoice_id: int) -> str | Response | tuple[str, int]:
     user = current_user()
     assert user is not None
     try:
-        note = services.issue_credit_note(
+        note = issuing.issue_credit_note(
             db,
             invoice=invoice,
             reason=form.reason.data or "",
@@ -354,10 +352,10 @@ def _archive_credit_note(note_id: int) -> None:
     """Render the avoir's Factur-X PDF after the issuing commit, then archive it."""
     db = db_session()
     rt = runtime()
-    note = services.get_credit_note(db, note_id)
+    note = issuing.get_credit_note(db, note_id)
     now = utcnow()
     pdf = _sealed(render_invoice_pdf(credit_note_document(note, rt.settings.vendor)), now)
-    services.archive_credit_note(db, rt.store, note, pdf, now=now, actor="system")
+    pdfs.archive_credit_note(db, rt.store, note, pdf, now=now, actor="system")
     db.commit()
 
 
@@ -365,7 +363,7 @@ def _archive_credit_note(note_id: int) -> None:
 @require(Permission.VIEW_INVOICES)
 def credit_note_pdf(note_id: int) -> Response:
     db = db_session()
-    note = services.get_credit_note(db, note_id)
+    note = issuing.get_credit_note(db, note_id)
     if note.document_id is None:
         _archive_credit_note(note_id)  # issued, PDF not produced yet (crash in between)
         db.refresh(note)
@@ -378,16 +376,16 @@ def credit_note_pdf(note_id: int) -> Response:
 # --- billing plans and their Syntec revision ---------------------------------------------
 
 
-@bp.route("/plans")
+@bp.route("/plans", endpoint="plans")
 @require(Permission.VIEW_INVOICES)
-def plans() -> str:
+def plans_page() -> str:
     return _plans_page(_plan_form())
 
 
 def _plan_form() -> PlanFromContractForm:
     db = db_session()
     form = PlanFromContractForm()
-    planned = {plan.contract_id for plan in services.list_plans(db)}
+    planned = {plan.contract_id for plan in plans.list_plans(db)}
     form.contract_id.choices = [
         SelectChoice(c.id, f"{c.number} — {c.client.legal_name}")
         for c in db.query(Contract).order_by(Contract.id)
@@ -401,7 +399,7 @@ def _plan_form() -> PlanFromContractForm:
 
 def _plans_page(form: PlanFromContractForm) -> str:
     db = db_session()
-    rows = [(plan, services.revision_clause_of(db, plan)) for plan in services.list_plans(db)]
+    rows = [(plan, revision.revision_clause_of(db, plan)) for plan in plans.list_plans(db)]
     return render_template("invoices/plans.html", rows=rows, form=form)
 
 
@@ -420,7 +418,7 @@ def new_plan() -> str | Response | tuple[str, int]:
     if contract is None:  # the choices hold existing contracts only
         abort(404)
     try:
-        plan = services.create_plan_from_contract(
+        plan = plans.create_plan_from_contract(
             db,
             contract=contract,
             start_date=form.start_date.data,
@@ -447,11 +445,11 @@ def _plan_page(
     *,
     clause_form: RevisionClauseForm | None = None,
     revision_form: RevisionForm | None = None,
-    preview: services.RevisionPreview | None = None,
+    preview: revision.RevisionPreview | None = None,
 ) -> str:
     db = db_session()
-    plan = services.get_plan(db, plan_id)
-    clause = services.revision_clause_of(db, plan)
+    plan = plans.get_plan(db, plan_id)
+    clause = revision.revision_clause_of(db, plan)
     if clause_form is None:
         clause_form = RevisionClauseForm()
         if clause is not None:
@@ -466,9 +464,9 @@ def _plan_page(
         plan=plan,
         contract=db.get(Contract, plan.contract_id),
         clause=clause,
-        revisions=services.revisions_of(db, plan),
-        invoices=services.plan_invoices(db, plan),
-        remaining=services.remaining_due(db, plan),
+        revisions=revision.revisions_of(db, plan),
+        invoices=plans.plan_invoices(db, plan),
+        remaining=plans.remaining_due(db, plan),
         clause_form=clause_form,
         revision_form=revision_form or RevisionForm(),
         preview=preview,
@@ -479,7 +477,7 @@ def _plan_page(
 @require(Permission.MANAGE_PRICE_INDICES)
 def revision_clause(plan_id: int) -> str | Response | tuple[str, int]:
     db = db_session()
-    plan = services.get_plan(db, plan_id)
+    plan = plans.get_plan(db, plan_id)
     form = RevisionClauseForm()
     if not form.validate_on_submit():
         return _plan_page(plan_id, clause_form=form), 422
@@ -490,7 +488,7 @@ def revision_clause(plan_id: int) -> str | Response | tuple[str, int]:
             form.cap_percent.errors = ["Indiquez un pourcentage (ex. 3 ou 2,5)."]
             return _plan_page(plan_id, clause_form=form), 422
     try:
-        services.set_revision_clause(
+        revision.set_revision_clause(
             db,
             plan=plan,
             base_month=(form.base_month.data or "").strip(),
@@ -507,14 +505,14 @@ def revision_clause(plan_id: int) -> str | Response | tuple[str, int]:
     return redirect(url_for("invoices.plan", plan_id=plan_id))
 
 
-@bp.route("/plans/<int:plan_id>/revision", methods=["POST"])
+@bp.route("/plans/<int:plan_id>/revision", methods=["POST"], endpoint="revision")
 @require(Permission.MANAGE_PRICE_INDICES)
-def revision(plan_id: int) -> str | Response | tuple[str, int]:
+def revise(plan_id: int) -> str | Response | tuple[str, int]:
     """Preview (nothing written) or apply the revision at a renewal date. A missing index,
     a date that is not the renewal or a revision already applied: a clear message, no
     change."""
     db = db_session()
-    plan = services.get_plan(db, plan_id)
+    plan = plans.get_plan(db, plan_id)
     form = RevisionForm()
     if not form.validate_on_submit() or form.renewal.data is None:
         return _plan_page(plan_id, revision_form=form), 422
@@ -522,11 +520,11 @@ def revision(plan_id: int) -> str | Response | tuple[str, int]:
         if form.apply.data:
             user = current_user()
             assert user is not None
-            applied = services.apply_revision(
+            applied = revision.apply_revision(
                 db, plan=plan, renewal=form.renewal.data, now=utcnow(), actor=f"user:{user.id}"
             )
         else:
-            preview = services.preview_revision(db, plan=plan, renewal=form.renewal.data)
+            preview = revision.preview_revision(db, plan=plan, renewal=form.renewal.data)
             return _plan_page(plan_id, revision_form=form, preview=preview)
     except FieldErrors as exc:
         db.rollback()
@@ -554,7 +552,7 @@ def rates() -> str | Response | tuple[str, int]:
         try:
             if value is None:
                 raise FieldErrors({"rate": "Indiquez un taux en % (ex. 2,15)."})
-            row = services.set_reference_rate(
+            row = payments.set_reference_rate(
                 db,
                 kind=RateKind(form.kind.data),
                 effective_from=form.effective_from.data,
@@ -576,5 +574,5 @@ def rates() -> str | Response | tuple[str, int]:
     elif form.errors:
         status = 422
     return render_template(
-        "invoices/rates.html", form=form, rates=services.reference_rates(db)
+        "invoices/rates.html", form=form, rates=payments.reference_rates(db)
     ), status

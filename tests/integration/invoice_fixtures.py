@@ -8,7 +8,7 @@ from flask import Flask
 
 from app.clients.services import get_client
 from app.db import transaction, utcnow
-from app.invoices.services import issue_invoice
+from app.invoices.issuing import issue_invoice
 from app.quotes.rules import LineInput
 from tests.integration.fixtures_security import runtime
 
@@ -27,7 +27,7 @@ def make_invoice(app: Flask, client_id: int) -> int:
 
 def make_credit_note(app: Flask, client_id: int) -> int:
     """An avoir cancelling a new invoice (its PDF is produced on first download)."""
-    from app.invoices.services import get_invoice, issue_credit_note
+    from app.invoices.issuing import get_invoice, issue_credit_note
 
     invoice_id = make_invoice(app, client_id)
     with transaction(runtime(app).session_factory) as session:
@@ -49,7 +49,7 @@ def plan_for(app: Flask, contract_id: int) -> int:
 
     from app.contracts.services import get_contract
     from app.invoices.models import BillingFrequency, BillingPlan
-    from app.invoices.services import create_billing_plan
+    from app.invoices.plans import create_billing_plan
 
     with transaction(runtime(app).session_factory) as session:
         existing = session.scalar(
@@ -75,7 +75,7 @@ def annual_plan(app: Flask, client_id: int, unit_price: str = "1000.00") -> int:
 
     from app.contracts.services import get_contract
     from app.invoices.models import BillingFrequency
-    from app.invoices.services import create_billing_plan
+    from app.invoices.plans import create_billing_plan
     from tests.integration.fixtures_security import (
         make_contract,
         make_quote,

@@ -22,7 +22,7 @@ from app import create_app
 from app.clients.services import get_client
 from app.config import ConfigError, Settings
 from app.db import transaction
-from app.invoices import jobs, services
+from app.invoices import issuing, jobs
 from app.invoices.sealing import INVOICE_SEAL_FIELD, invoice_sealer
 from app.pki import trust_roots
 from app.quotes.rules import LineInput
@@ -65,7 +65,7 @@ def test_sealed_invoice_validates_and_stays_facturx(sealing_at_now: Flask) -> No
     rt = runtime(sealing_at_now)
     client_id = make_client(sealing_at_now)
     with transaction(rt.session_factory) as session:
-        invoice = services.issue_invoice(
+        invoice = issuing.issue_invoice(
             session, client=get_client(session, client_id), lines=LINES, now=NOW, actor="t"
         )
         invoice_id = invoice.id
@@ -75,7 +75,7 @@ def test_sealed_invoice_validates_and_stays_facturx(sealing_at_now: Flask) -> No
         rt.session_factory, rt.store, rt.settings.vendor, [invoice_id], NOW, seal=seal
     )
     with rt.session_factory() as session:
-        stored = services.get_invoice(session, invoice_id)
+        stored = issuing.get_invoice(session, invoice_id)
         assert stored.document is not None
         pdf = rt.store.get(stored.document.sha256)
         totals = (stored.total_excl_vat, stored.total_vat, stored.total_incl_vat)
@@ -116,7 +116,7 @@ def test_a_credit_note_issued_from_the_web_is_sealed_too(
 
     rt = runtime(sealing_app)
     with transaction(rt.session_factory) as session:
-        invoice = services.issue_invoice(
+        invoice = issuing.issue_invoice(
             session,
             client=get_client(session, make_client(sealing_app)),
             lines=LINES,

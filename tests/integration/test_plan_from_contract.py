@@ -20,12 +20,9 @@ from app.contracts.services import get_contract
 from app.db import transaction, utcnow
 from app.invoices import jobs
 from app.invoices.errors import InvoiceInvalid, PeriodAfterTermination
+from app.invoices.issuing import issue_period_invoice
 from app.invoices.models import BillingFrequency, BillingPlan, Invoice, PlanLineKind
-from app.invoices.services import (
-    create_billing_plan,
-    create_plan_from_contract,
-    issue_period_invoice,
-)
+from app.invoices.plans import create_billing_plan, create_plan_from_contract
 from app.quotes.models import BillingPeriod, DiscountKind, PaymentMethod
 from app.quotes.rules import NO_DISCOUNT, CommercialTerms, Discount, LineInput
 from app.quotes.services import create_quote, totals_of

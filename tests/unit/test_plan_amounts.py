@@ -13,6 +13,7 @@ from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 
 from app.invoices.models import BillingFrequency, BillingPlan, BillingPlanLine, PlanLineKind
+from app.invoices.plans import period_lines
 from app.invoices.rules import (
     Period,
     PlannedLine,
@@ -26,7 +27,6 @@ from app.invoices.rules import (
     quoted_nets,
     term_end,
 )
-from app.invoices.services import period_lines
 from app.quotes.rules import (
     ALLOWED_VAT_RATES,
     Discount,
