@@ -42,6 +42,7 @@ from app.config import VendorIdentity  # noqa: E402
 from app.db import make_engine, make_session_factory, transaction  # noqa: E402
 from app.invoices import issuing, pdfs  # noqa: E402
 from app.invoices.document import render_invoice_pdf_naive  # noqa: E402
+from app.invoices.pdfs import Issued  # noqa: E402
 from app.invoices.production import PdfProducer  # noqa: E402
 from app.quotes.rules import LineInput  # noqa: E402
 from storage import FilesystemBlobStore  # noqa: E402
@@ -83,8 +84,7 @@ def naive(factory, store, vendor: VendorIdentity, client_id: int, count: int) ->
             doc = pdfs.invoice_document(session, issuing.get_invoice(session, invoice_id), vendor)
         pdf = render_invoice_pdf_naive(doc)
         with transaction(factory) as session:
-            invoice = issuing.get_invoice(session, invoice_id)
-            pdfs.archive_invoice(session, store, invoice, pdf, now=NOW, actor="bench")
+            pdfs.attach_pdf(session, store, Issued.INVOICE, invoice_id, pdf, now=NOW, actor="bench")
     return time.perf_counter() - start
 
 

@@ -64,3 +64,12 @@ class PeriodAfterTermination(DomainError):
 
     status = 409
     title = "Client résilié"
+
+
+class PdfNotProduced(DomainError):
+    """An issued invoice or credit note whose PDF is not archived yet: it is produced after
+    the issuing commit, or by the next producer run when that failed. A download never
+    produces it (a GET changes nothing)."""
+
+    status = 409
+    title = "PDF en cours de production"

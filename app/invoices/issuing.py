@@ -8,6 +8,7 @@ updates or deletes an issued invoice (the models' flush guard refuses it anyway)
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
@@ -16,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit import services as audit
-from app.clients.models import Client
+from app.clients.models import Client, ClientStatus
 from app.clock import business_date
 from app.contracts.models import Contract
 from app.invoices import rules
@@ -43,6 +44,7 @@ from app.invoices.plans import (
     penalties_of,
     period_lines,
     require_signed,
+    signed_contracts,
 )
 from app.numbering.services import next_number
 from app.quotes.rules import LineInput, Totals, compute_totals
@@ -300,3 +302,18 @@ def _pending_charges(session: Session, client_id: int) -> Sequence[PendingCharge
         .order_by(PendingCharge.id)
         .with_for_update()
     ).all()
+
+
+@dataclass(frozen=True)
+class InvoiceFormChoices:
+    """What the manual invoice form offers: active clients, and signed contracts."""
+
+    clients: Sequence[Client]
+    contracts: Sequence[Contract]
+
+
+def invoice_form_choices(session: Session) -> InvoiceFormChoices:
+    clients = session.scalars(
+        select(Client).where(Client.status == ClientStatus.ACTIVE).order_by(Client.id)
+    ).all()
+    return InvoiceFormChoices(clients, signed_contracts(session))

@@ -1,23 +1,41 @@
 """The single-transaction steps of producing an issued document's PDF (``workflow.py`` runs
-them): what to render, and the deposit of the rendered PDF, attached under a row lock."""
+them, never holding a transaction across rendering or sealing): which documents still need
+their PDF and what they show, then the deposit of each rendered PDF, attached under a row
+lock that re-checks it is still missing, so that two producers archive one PDF."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.config import VendorIdentity
 from app.contracts.models import Contract
-from app.documents.models import Document, DocumentKind
+from app.documents.models import DocumentKind
 from app.documents.services import deposit
 from app.invoices import document
-from app.invoices.models import (
-    CreditNote,
-    Invoice,
-)
+from app.invoices.errors import InvoiceNotFound
+from app.invoices.models import CreditNote, Invoice, IssuedDocument
 from storage import BlobStore
+
+
+class Issued(StrEnum):
+    """What an issued document is: both have a number, a client and one archived PDF."""
+
+    INVOICE = "invoice"
+    CREDIT_NOTE = "credit_note"
+
+    @property
+    def model(self) -> type[IssuedDocument]:
+        return Invoice if self is Issued.INVOICE else CreditNote
+
+    @property
+    def document_kind(self) -> DocumentKind:
+        # both are accounting documents, kept 10 years (the retention rules of the kind)
+        return DocumentKind.INVOICE if self is Issued.INVOICE else DocumentKind.CREDIT_NOTE
 
 
 def invoice_document(
@@ -27,49 +45,56 @@ def invoice_document(
     return document.invoice_document(invoice, vendor, contract.number if contract else None)
 
 
-def archive_invoice(
+def documents_to_render(
+    session: Session, kind: Issued, ids: Sequence[int], vendor: VendorIdentity
+) -> list[tuple[int, document.InvoiceDocument]]:
+    """What each of ``ids`` shows, in order, leaving out those whose PDF already exists
+    (the attach step checks again under a lock: this only saves a needless rendering)."""
+    found: list[tuple[int, document.InvoiceDocument]] = []
+    for issued_id in ids:
+        if kind is Issued.INVOICE:
+            invoice = session.get(Invoice, issued_id)
+            if invoice is None:
+                raise InvoiceNotFound(f"Facture n° {issued_id} introuvable.")
+            if invoice.document_id is None:
+                found.append((issued_id, invoice_document(session, invoice, vendor)))
+        else:
+            note = session.get(CreditNote, issued_id)
+            if note is None:
+                raise InvoiceNotFound(f"Avoir n° {issued_id} introuvable.")
+            if note.document_id is None:
+                found.append((issued_id, document.credit_note_document(note, vendor)))
+    return found
+
+
+def attach_pdf(
     session: Session,
     store: BlobStore,
-    invoice: Invoice,
+    kind: Issued,
+    issued_id: int,
     pdf: bytes,
     *,
     now: datetime,
     actor: str,
-) -> Document:
-    """Deposit the invoice's Factur-X PDF (kind invoice, 10-year retention) and attach it.
-    Rendering happens before, outside the issuing transaction (it holds the number lock)."""
-    return _archive_pdf(session, store, invoice, DocumentKind.INVOICE, pdf, now=now, actor=actor)
-
-
-def archive_credit_note(
-    session: Session,
-    store: BlobStore,
-    note: CreditNote,
-    pdf: bytes,
-    *,
-    now: datetime,
-    actor: str,
-) -> Document:
-    """The same for a credit note (kind credit_note: an accounting document, kept 10 years)."""
-    return _archive_pdf(session, store, note, DocumentKind.CREDIT_NOTE, pdf, now=now, actor=actor)
-
-
-def _archive_pdf(
-    session: Session,
-    store: BlobStore,
-    issued: Invoice | CreditNote,
-    kind: DocumentKind,
-    pdf: bytes,
-    *,
-    now: datetime,
-    actor: str,
-) -> Document:
-    """Deposit ``pdf`` under the document's number; attach it unless one already is (a
-    retried run deposits the same bytes again, which the archive deduplicates)."""
+) -> bool:
+    """Deposit ``pdf`` under the document's number and attach it, unless a PDF is attached
+    already; True when this call attached it. The row is locked first (``FOR UPDATE``; on
+    SQLite the transaction holds the write lock): a concurrent producer waits, then finds
+    the PDF attached and deposits nothing, not even a blob."""
+    model = kind.model
+    row = session.execute(
+        select(model.id, model.document_id).where(model.id == issued_id).with_for_update()
+    ).first()
+    if row is None:
+        raise InvoiceNotFound(f"Document émis n° {issued_id} introuvable.")
+    if row.document_id is not None:
+        return False
+    issued = session.get(model, issued_id, populate_existing=True)
+    assert issued is not None
     archived = deposit(
         session,
         store,
-        kind=kind,
+        kind=kind.document_kind,
         client_id=issued.client_id,
         reference=issued.number,
         version=1,
@@ -79,16 +104,14 @@ def _archive_pdf(
         now=now,
         actor=actor,
     )
-    if issued.document_id is None:
-        issued.document_id = archived.id
-    return archived
+    issued.document_id = archived.id
+    return True
 
 
-def invoices_without_pdf(session: Session) -> list[int]:
-    """Issued invoices whose PDF was never archived (a run stopped between issuing and
-    archiving), oldest first: the next run produces them."""
+def without_pdf(session: Session, kind: Issued = Issued.INVOICE) -> list[int]:
+    """Issued documents whose PDF was never archived (a failure between issuing and
+    archiving), oldest first: the next producer run produces them."""
+    model = kind.model
     return list(
-        session.scalars(
-            select(Invoice.id).where(Invoice.document_id.is_(None)).order_by(Invoice.id)
-        )
+        session.scalars(select(model.id).where(model.document_id.is_(None)).order_by(model.id))
     )

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit import services as audit
-from app.contracts.models import Contract, VersionStatus
+from app.contracts.models import Contract, ContractVersion, VersionStatus
 from app.invoices import rules
 from app.invoices.errors import (
     ContractNotSigned,
@@ -364,3 +364,29 @@ def plan_invoices(session: Session, plan: BillingPlan) -> Sequence[Invoice]:
     return session.scalars(
         select(Invoice).where(Invoice.plan_id == plan.id).order_by(Invoice.id)
     ).all()
+
+
+def signed_contracts(session: Session, *, without_plan: bool = False) -> Sequence[Contract]:
+    """The contracts whose latest version is signed (the ones that can be billed), with
+    their client; ``without_plan``: only those that have no billing plan yet."""
+    latest = (
+        select(ContractVersion.contract_id, func.max(ContractVersion.version).label("version"))
+        .group_by(ContractVersion.contract_id)
+        .subquery()
+    )
+    query = (
+        select(Contract)
+        .join(latest, latest.c.contract_id == Contract.id)
+        .join(
+            ContractVersion,
+            (ContractVersion.contract_id == Contract.id)
+            & (ContractVersion.version == latest.c.version),
+        )
+        .where(ContractVersion.status == VersionStatus.SIGNED)
+        .order_by(Contract.id)
+    )
+    if without_plan:
+        query = query.where(
+            ~select(BillingPlan.id).where(BillingPlan.contract_id == Contract.id).exists()
+        )
+    return session.scalars(query).all()

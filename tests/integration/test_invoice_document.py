@@ -20,6 +20,7 @@ from app.documents.models import Document, DocumentKind
 from app.invoices import issuing, pdfs
 from app.invoices.document import NS, cii_xml, credit_note_document, render_invoice_pdf
 from app.invoices.models import Invoice
+from app.invoices.pdfs import Issued
 from app.quotes.rules import LineInput
 from tests import en16931
 from tests.integration.fixtures_security import make_client, runtime
@@ -58,7 +59,7 @@ def test_invoice_pdf_mentions_facturx_and_archive(app: Flask) -> None:
     with transaction(rt.session_factory) as session:
         invoice = issuing.get_invoice(session, invoice_id)
         pdf = render_invoice_pdf(pdfs.invoice_document(session, invoice, rt.settings.vendor))
-        pdfs.archive_invoice(session, rt.store, invoice, pdf, now=NOW, actor="test")
+        pdfs.attach_pdf(session, rt.store, Issued.INVOICE, invoice.id, pdf, now=NOW, actor="test")
 
     text = _text(pdf)
     vendor = rt.settings.vendor

@@ -110,7 +110,7 @@ def test_an_interrupted_run_is_completed_by_the_next_one(app: Flask) -> None:
     # a run stopped after issuing, before archiving: the invoice has its number, no PDF
     stranded = _issue(app, client_id)
     with rt.session_factory() as session:
-        assert pdfs.invoices_without_pdf(session) == [stranded]
+        assert pdfs.without_pdf(session) == [stranded]
     boom = RuntimeError("arrêt brutal")
     # a producer interrupted with one chunk archived and one invoice still waiting
     producer = PdfProducer(rt.session_factory, rt.store, rt.settings.vendor, NOW, chunk=2)
@@ -120,14 +120,14 @@ def test_an_interrupted_run_is_completed_by_the_next_one(app: Flask) -> None:
         raise boom
     assert producer.produced == 2
     with rt.session_factory() as session:
-        waiting = pdfs.invoices_without_pdf(session)
+        waiting = pdfs.without_pdf(session)
     assert len(waiting) == 2 and waiting[0] == stranded
-    report = jobs.run_period(rt.session_factory, rt.store, rt.settings.vendor, "2026-12", NOW)
+    report = jobs.run_period(rt.collaborators(NOW), "2026-12")
     assert report.recovered == 2 and report.issued == []
     archived = _archived(app)
     assert len(archived) == 4
     with rt.session_factory() as session:
-        assert pdfs.invoices_without_pdf(session) == []
+        assert pdfs.without_pdf(session) == []
         deposits = session.scalar(
             select(func.count()).select_from(Document).where(Document.kind == DocumentKind.INVOICE)
         )

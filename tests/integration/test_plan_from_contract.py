@@ -118,7 +118,7 @@ def test_the_plan_follows_the_quote_terms_and_bills_them(app: Flask) -> None:
 
     at = datetime(2027, 1, 1, 8, 0, tzinfo=UTC)
     for period in ("2027-01", "2027-02", "2027-03"):
-        jobs.run_period(rt.session_factory, rt.store, rt.settings.vendor, period, at)
+        jobs.run_period(rt.collaborators(at), period)
     with rt.session_factory() as session:
         billed = {
             i.period: i.total_excl_vat
@@ -189,7 +189,7 @@ def test_twelve_months_bill_the_signed_total_to_the_cent(app: Flask) -> None:
 
     at = datetime(2027, 1, 1, 8, 0, tzinfo=UTC)
     for month in range(1, 13):
-        jobs.run_period(rt.session_factory, rt.store, rt.settings.vendor, f"2027-{month:02d}", at)
+        jobs.run_period(rt.collaborators(at), f"2027-{month:02d}")
 
     with rt.session_factory() as session:
         invoices = session.scalars(select(Invoice)).all()
@@ -215,8 +215,8 @@ def test_no_period_after_the_termination_is_billed_and_what_remains_is_shown(
     rt = runtime(app)
     at = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
 
-    march = jobs.run_period(rt.session_factory, rt.store, rt.settings.vendor, "2027-03", at)
-    april = jobs.run_period(rt.session_factory, rt.store, rt.settings.vendor, "2027-04", at)
+    march = jobs.run_period(rt.collaborators(at), "2027-03")
+    april = jobs.run_period(rt.collaborators(at), "2027-04")
 
     assert len(march.issued) == 1  # begun before the termination: billed in advance
     assert april.issued == []
