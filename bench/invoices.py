@@ -41,9 +41,9 @@ from app.clients.services import ClientInput, create_client, get_client  # noqa:
 from app.config import VendorIdentity  # noqa: E402
 from app.db import make_engine, make_session_factory, transaction  # noqa: E402
 from app.invoices import issuing, pdfs  # noqa: E402
-from app.invoices.document import render_invoice_pdf_naive  # noqa: E402
 from app.invoices.pdfs import Issued  # noqa: E402
 from app.invoices.production import PdfProducer  # noqa: E402
+from app.invoices.renderer import render_invoice_pdf_naive  # noqa: E402
 from app.quotes.rules import LineInput  # noqa: E402
 from storage import FilesystemBlobStore  # noqa: E402
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -49,6 +50,8 @@ from app.invoices.plans import (
 from app.numbering.services import next_number
 from app.quotes.rules import LineInput, Totals, compute_totals
 from app.rendering.french import format_amount
+
+LineT = TypeVar("LineT", InvoiceLine, CreditNoteLine)
 
 
 def issue_invoice(
@@ -116,7 +119,7 @@ def issue_invoice(
         notes=notes,
         created_at=now,
         created_by_id=created_by_id,
-        lines=_invoice_lines(lines, totals),
+        lines=_issued_lines(InvoiceLine, lines, totals),
     )
     session.add(invoice)
     try:
@@ -230,17 +233,7 @@ def issue_credit_note(
         total_incl_vat=totals.total_incl_vat,
         created_at=now,
         created_by_id=created_by_id,
-        lines=[
-            CreditNoteLine(
-                position=i,
-                designation=line.designation.strip(),
-                quantity=line.quantity,
-                unit_price=line.unit_price,
-                vat_rate=line.vat_rate,
-                total_excl_vat=total,
-            )
-            for i, (line, total) in enumerate(zip(lines, totals.line_totals, strict=True), 1)
-        ],
+        lines=_issued_lines(CreditNoteLine, lines, totals),
     )
     session.add(note)
     session.flush()
@@ -281,9 +274,13 @@ def totals_of(invoice: Invoice) -> Totals:
     )
 
 
-def _invoice_lines(lines: Sequence[LineInput], totals: Totals) -> list[InvoiceLine]:
+def _issued_lines(
+    line_type: type[LineT], lines: Sequence[LineInput], totals: Totals
+) -> list[LineT]:
+    """The lines as issued, numbered from 1, with their rounded totals (invoice or credit
+    note lines: the same columns)."""
     return [
-        InvoiceLine(
+        line_type(
             position=i,
             designation=line.designation.strip(),
             quantity=line.quantity,

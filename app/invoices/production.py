@@ -31,8 +31,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.config import VendorIdentity
 from app.db import transaction
 from app.invoices import pdfs
-from app.invoices.document import InvoiceDocument, render_invoice_pdf, renderer
+from app.invoices.document import InvoiceDocument
 from app.invoices.pdfs import Issued
+from app.invoices.renderer import render_invoice_pdf, renderer
 from storage import BlobStore
 
 DEFAULT_CHUNK = 8

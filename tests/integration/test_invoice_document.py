@@ -18,9 +18,11 @@ from app.clients.services import get_client
 from app.db import transaction
 from app.documents.models import Document, DocumentKind
 from app.invoices import issuing, pdfs
-from app.invoices.document import NS, cii_xml, credit_note_document, render_invoice_pdf
+from app.invoices.cii import NS, cii_xml
+from app.invoices.document import credit_note_document
 from app.invoices.models import Invoice
 from app.invoices.pdfs import Issued
+from app.invoices.renderer import render_invoice_pdf
 from app.quotes.rules import LineInput
 from tests import en16931
 from tests.integration.fixtures_security import make_client, runtime

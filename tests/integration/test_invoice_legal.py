@@ -29,9 +29,11 @@ from app.clients.services import get_client
 from app.contracts.services import get_contract
 from app.db import transaction
 from app.invoices import issuing, pdfs, plans
-from app.invoices.document import NS, credit_note_document, render_invoice_pdf
+from app.invoices.cii import NS
+from app.invoices.document import credit_note_document
 from app.invoices.errors import InvoiceInvalid
 from app.invoices.models import BillingFrequency, Invoice, LateInterestRule
+from app.invoices.renderer import render_invoice_pdf
 from app.quotes.rules import LineInput
 from tests import en16931
 from tests.integration.fixtures_security import (

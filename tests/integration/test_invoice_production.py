@@ -19,9 +19,9 @@ from app.clients.services import get_client
 from app.db import transaction
 from app.documents.models import Document, DocumentKind
 from app.invoices import issuing, jobs, pdfs
-from app.invoices.document import render_invoice_pdf, render_invoice_pdf_naive
 from app.invoices.models import Invoice
 from app.invoices.production import PdfProducer
+from app.invoices.renderer import render_invoice_pdf, render_invoice_pdf_naive
 from app.quotes.rules import LineInput
 from tests.integration.fixtures_security import make_client, runtime
 
