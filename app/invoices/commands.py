@@ -12,8 +12,8 @@ from flask.cli import AppGroup
 from app.clock import business_date
 from app.db import transaction, utcnow
 from app.errors import DomainError, FieldErrors
-from app.invoices import jobs, payments, revision, workflow
-from app.invoices.models import BillingPlan, RateKind
+from app.invoices import jobs, payments, plans, revision, workflow
+from app.invoices.models import RateKind
 from app.invoices.rules import Period
 from app.quotes.rules import parse_decimal
 from app.rendering.french import format_amount
@@ -127,10 +127,7 @@ def revise(plan_id: int, renewal: str, apply_: bool) -> None:
         sys.exit(2)
     try:
         with transaction(rt.session_factory) as session:
-            plan = session.get(BillingPlan, plan_id)
-            if plan is None:
-                click.echo(f"Plan n° {plan_id} introuvable.", err=True)
-                sys.exit(2)
+            plan = plans.get_plan(session, plan_id)  # unknown: InvoiceNotFound
             preview = revision.preview_revision(session, plan=plan, renewal=day)
             click.echo(preview.formula)
             for designation, p0, p in preview.prices:
