@@ -19,6 +19,7 @@ from app.documents.errors import DocumentIntegrityFailed
 from app.errors import Conflict, DomainError, FieldErrors, Gone, NotFound
 from app.invoices.errors import (
     ContractNotSigned,
+    PdfNotProduced,
     PeriodAfterTermination,
     PeriodInvalid,
     RateMissing,
@@ -56,6 +57,7 @@ TABLE: Mapping[type[DomainError], ErrorRow] = {
     RateMissing: ErrorRow(422, "Taux de référence manquant", "Reference rate missing"),
     SyntecIndexMissing: ErrorRow(422, "Indice Syntec manquant", "Syntec index missing"),
     PeriodAfterTermination: ErrorRow(409, "Client résilié", "Client terminated"),
+    PdfNotProduced: ErrorRow(409, "PDF en cours de production", "PDF being produced"),
     # signatures
     signatures.SigningLinkUnknown: ErrorRow(
         404, "Lien de signature inconnu", "Unknown signing link"

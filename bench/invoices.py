@@ -40,10 +40,11 @@ from app import migrate  # noqa: E402
 from app.clients.services import ClientInput, create_client, get_client  # noqa: E402
 from app.config import VendorIdentity  # noqa: E402
 from app.db import make_engine, make_session_factory, transaction  # noqa: E402
-from app.invoices import services  # noqa: E402
-from app.invoices.document import render_invoice_pdf_naive  # noqa: E402
+from app.invoices import issuing, pdfs  # noqa: E402
+from app.invoices.pdfs import Issued  # noqa: E402
 from app.invoices.production import PdfProducer  # noqa: E402
-from app.pricing.lines import LineInput  # noqa: E402
+from app.invoices.renderer import render_invoice_pdf_naive  # noqa: E402
+from app.quotes.rules import LineInput  # noqa: E402
 from storage import FilesystemBlobStore  # noqa: E402
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -59,7 +60,7 @@ LINES = [
 
 def _issue(factory, client_id: int) -> int:  # type: ignore[no-untyped-def]
     with transaction(factory) as session:
-        invoice = services.issue_invoice(
+        invoice = issuing.issue_invoice(
             session, client=get_client(session, client_id), lines=LINES, now=NOW, actor="bench"
         )
         return invoice.id
@@ -80,13 +81,10 @@ def naive(factory, store, vendor: VendorIdentity, client_id: int, count: int) ->
     for _ in range(count):
         invoice_id = _issue(factory, client_id)
         with factory() as session:
-            doc = services.invoice_document(
-                session, services.get_invoice(session, invoice_id), vendor
-            )
+            doc = pdfs.invoice_document(session, issuing.get_invoice(session, invoice_id), vendor)
         pdf = render_invoice_pdf_naive(doc)
         with transaction(factory) as session:
-            invoice = services.get_invoice(session, invoice_id)
-            services.archive_invoice(session, store, invoice, pdf, now=NOW, actor="bench")
+            pdfs.attach_pdf(session, store, Issued.INVOICE, invoice_id, pdf, now=NOW, actor="bench")
     return time.perf_counter() - start
 
 

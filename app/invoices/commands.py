@@ -12,10 +12,9 @@ from flask.cli import AppGroup
 from app.clock import business_date
 from app.db import transaction, utcnow
 from app.errors import DomainError, FieldErrors
-from app.invoices import jobs, services
-from app.invoices.models import BillingPlan, RateKind
+from app.invoices import jobs, payments, plans, revision, workflow
+from app.invoices.models import RateKind
 from app.invoices.rules import Period
-from app.invoices.sealing import invoice_sealer
 from app.pricing.decimals import parse_decimal
 from app.rendering.french import format_amount
 from app.runtime import Runtime
@@ -40,24 +39,10 @@ def run(period: str, workers: int) -> None:
     if Period.parse(period) is None:
         click.echo(f"Période {period!r} invalide : attendu AAAA-MM (ex. 2026-12).", err=True)
         sys.exit(2)
-    plans = len(jobs.plans_to_bill(rt.session_factory))
-    with rt.session_factory() as session:
-        pending = len(services.invoices_without_pdf(session))
-    now = utcnow()
-    # one step per plan, one per PDF produced (at most one per plan, plus the PDFs an
-    # interrupted run left to produce)
-    total = 2 * plans + pending
+    collab = rt.collaborators(utcnow())
+    total = jobs.pending_steps(collab)
     with click.progressbar(length=total, label=f"Facturation {period}") as bar:
-        report = jobs.run_period(
-            rt.session_factory,
-            rt.store,
-            rt.settings.vendor,
-            period,
-            now,
-            workers=workers,
-            on_step=lambda: bar.update(1),
-            seal=invoice_sealer(rt, now),
-        )
+        report = jobs.run_period(collab, period, workers=workers, on_step=lambda: bar.update(1))
         bar.update(max(0, total - bar.pos))
     click.echo(
         f"{len(report.issued)} facture(s) émise(s), {report.already_billed} déjà facturée(s), "
@@ -69,6 +54,24 @@ def run(period: str, workers: int) -> None:
         click.echo(f"  {number}")
     for problem in report.refused:
         click.echo(f"  refus : {problem}", err=True)
+
+
+@invoices_group.command(
+    "pdfs", help="Produit les PDF des factures et avoirs émis qui n'en ont pas encore."
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Processus de rendu PDF en parallèle.",
+)
+def produce_pdfs(workers: int) -> None:
+    rt: Runtime = current_app.extensions["paraphe"]
+    produced = workflow.produce_missing_pdfs(
+        rt.collaborators(utcnow()), workers=workers, actor="cli"
+    )
+    click.echo(f"{produced} PDF produit(s).")
 
 
 @invoices_group.command("rate", help="Saisit un taux de référence daté (BCE ou intérêt légal).")
@@ -88,7 +91,7 @@ def rate(kind: str, effective_from: str, rate: str) -> None:
         sys.exit(2)
     try:
         with transaction(rt.session_factory) as session:
-            services.set_reference_rate(
+            payments.set_reference_rate(
                 session, kind=RateKind(kind), effective_from=day, rate=value, now=utcnow()
             )
     except FieldErrors as exc:
@@ -124,16 +127,13 @@ def revise(plan_id: int, renewal: str, apply_: bool) -> None:
         sys.exit(2)
     try:
         with transaction(rt.session_factory) as session:
-            plan = session.get(BillingPlan, plan_id)
-            if plan is None:
-                click.echo(f"Plan n° {plan_id} introuvable.", err=True)
-                sys.exit(2)
-            preview = services.preview_revision(session, plan=plan, renewal=day)
+            plan = plans.get_plan(session, plan_id)  # unknown: InvoiceNotFound
+            preview = revision.preview_revision(session, plan=plan, renewal=day)
             click.echo(preview.formula)
             for designation, p0, p in preview.prices:
                 click.echo(f"  {designation} : {format_amount(p0)} HT → {format_amount(p)} HT")
             if apply_:
-                services.apply_revision(session, plan=plan, renewal=day, now=utcnow(), actor="cli")
+                revision.apply_revision(session, plan=plan, renewal=day, now=utcnow(), actor="cli")
                 click.echo("Révision appliquée : la prochaine facture la mentionne.")
             else:
                 click.echo("Aperçu seulement : relancer avec --apply pour appliquer.")

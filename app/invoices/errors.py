@@ -49,3 +49,9 @@ class RevisionInvalid(FieldErrors):
 
 class PeriodAfterTermination(DomainError):
     """A plan's period that begins after the client's termination date: never billed."""
+
+
+class PdfNotProduced(DomainError):
+    """An issued invoice or credit note whose PDF is not archived yet: it is produced after
+    the issuing commit, or by the next producer run when that failed. A download never
+    produces it (a GET changes nothing)."""

@@ -2,30 +2,29 @@
 
 Each plan is billed in its own short transaction (number taken and invoice inserted
 together), then its Factur-X PDF is rendered outside any transaction and archived in a
-later one (``production.PdfProducer``: rendering overlaps the issuing of the next plans).
+later one (``workflow.pdf_producer``: rendering overlaps the issuing of the next plans).
 Running the same period again issues nothing twice: a billed (plan, period) is
 skipped, and the unique constraint on (plan, period) settles a race between two runs.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.config import VendorIdentity
 from app.db import transaction
 from app.errors import DomainError
-from app.invoices import services
+from app.invoices import issuing, payments, plans, workflow
 from app.invoices.errors import PeriodAlreadyBilled, PeriodInvalid
 from app.invoices.models import BillingPlan
-from app.invoices.production import PdfProducer
+from app.invoices.pdfs import Issued
 from app.invoices.rules import Period
 from app.mail import Mailer, OutgoingMail
 from app.rendering.french import format_amount, format_date, format_percent
-from storage import BlobStore
+from app.runtime import Collaborators
 
 
 @dataclass
@@ -40,7 +39,7 @@ class RunReport:
 
 def plans_to_bill(factory: sessionmaker[Session]) -> list[int]:
     with transaction(factory) as session:
-        return [plan.id for plan in services.active_plans(session)]
+        return [plan.id for plan in plans.active_plans(session)]
 
 
 def bill_plan(
@@ -51,7 +50,7 @@ def bill_plan(
         with transaction(factory) as session:
             plan = session.get(BillingPlan, plan_id)
             assert plan is not None
-            invoice = services.issue_period_invoice(
+            invoice = issuing.issue_period_invoice(
                 session, plan=plan, period=period, now=now, actor="job:invoices-run"
             )
             if invoice is None:
@@ -66,61 +65,52 @@ def bill_plan(
     return None
 
 
-def produce_pdfs(
-    factory: sessionmaker[Session],
-    store: BlobStore,
-    vendor: VendorIdentity,
-    invoice_ids: Sequence[int],
-    now: datetime,
-    *,
-    workers: int = 1,
-    on_done: Callable[[], None] = lambda: None,
-    seal: Callable[[bytes], bytes] | None = None,
-) -> None:
-    """Render the invoices' Factur-X PDFs outside any transaction (over ``workers``
-    processes), then (sealed when ``seal`` is given) archive each one and attach it."""
-    with PdfProducer(
-        factory, store, vendor, now, workers=workers, on_done=on_done, seal=seal
-    ) as producer:
-        for invoice_id in invoice_ids:
-            producer.add(invoice_id)
-
-
 def run_period(
-    factory: sessionmaker[Session],
-    store: BlobStore,
-    vendor: VendorIdentity,
+    collab: Collaborators,
     period: str,
-    now: datetime,
     *,
     workers: int = 1,
     on_step: Callable[[], None] = lambda: None,
-    seal: Callable[[bytes], bytes] | None = None,
 ) -> RunReport:
     """Issue every invoice due for ``period`` and produce their PDFs, the rendering of
-    the first ones overlapping the issuing of the next (``PdfProducer``). Invoices an
-    interrupted run issued without archiving their PDF are produced first."""
+    the first ones overlapping the issuing of the next (``workflow.pdf_producer``). PDFs a
+    failure left missing (invoices and credit notes issued, not archived) are produced
+    first."""
     parsed = Period.parse(period)
     if parsed is None:
         raise PeriodInvalid(f"Période {period!r} invalide : attendu AAAA-MM (ex. 2026-12).")
     report = RunReport(period=str(parsed))
-    with factory() as session:
-        pending = services.invoices_without_pdf(session)
-    with PdfProducer(
-        factory, store, vendor, now, workers=workers, on_done=on_step, seal=seal
+    missing = workflow.missing_pdfs(collab)
+    workflow.produce_pdfs(
+        collab,
+        missing[Issued.CREDIT_NOTE],
+        kind=Issued.CREDIT_NOTE,
+        workers=1,  # rare: not worth starting a pool
+        actor="job:invoices",
+        on_done=on_step,
+    )
+    with workflow.pdf_producer(
+        collab, workers=workers, actor="job:invoices", on_done=on_step
     ) as producer:
-        for stranded in pending:
+        for stranded in missing[Issued.INVOICE]:
             producer.add(stranded)
-        for plan_id in plans_to_bill(factory):
-            issued = bill_plan(factory, plan_id, str(parsed), now, report)
+        for plan_id in plans_to_bill(collab.session_factory):
+            issued = bill_plan(collab.session_factory, plan_id, str(parsed), collab.now, report)
             if issued is not None:
                 producer.add(issued)
             on_step()
-    report.recovered = len(pending)
+    report.recovered = sum(len(ids) for ids in missing.values())
     return report
 
 
-def reminder_mail(row: services.Overdue) -> OutgoingMail:
+def pending_steps(collab: Collaborators) -> int:
+    """How many steps ``run_period`` reports through ``on_step``, at most: one per plan,
+    one per PDF produced (at most one per plan, plus the PDFs missing)."""
+    missing = workflow.missing_pdfs(collab)
+    return 2 * len(plans_to_bill(collab.session_factory)) + sum(map(len, missing.values()))
+
+
+def reminder_mail(row: payments.Overdue) -> OutgoingMail:
     invoice = row.invoice
     text = (
         f"Bonjour,\n\n"
@@ -146,8 +136,8 @@ def send_reminders(
     """Record then send each reminder due (the record commits first: mail after commit)."""
     with transaction(factory) as session:
         mails = []
-        for row, step in services.reminders_due(session, as_of):
-            services.record_reminder(session, row=row, step=step, now=now)
+        for row, step in payments.reminders_due(session, as_of):
+            payments.record_reminder(session, row=row, step=step, now=now)
             mails.append(reminder_mail(row))
     for mail in mails:
         mailer.send(mail)

@@ -90,19 +90,43 @@ class BillingPlanLine(Base):
     plan: Mapped[BillingPlan] = relationship(back_populates="lines")
 
 
-class Invoice(Base):
+class IssuedDocument:
+    """The columns an invoice and a credit note share: both are numbered accounting
+    documents of one client, with their totals and one archived PDF."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(20), unique=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    issued_on: Mapped[date]
+    total_excl_vat: Mapped[Decimal] = mapped_column(Amount())
+    total_vat: Mapped[Decimal] = mapped_column(Amount())
+    total_incl_vat: Mapped[Decimal] = mapped_column(Amount())
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class IssuedLine:
+    """The columns of a line as issued, on an invoice or a credit note."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    position: Mapped[int]
+    designation: Mapped[str] = mapped_column(String(500))
+    quantity: Mapped[Decimal] = mapped_column(Amount())
+    unit_price: Mapped[Decimal] = mapped_column(Amount())
+    vat_rate: Mapped[Decimal] = mapped_column(Amount(6, 2))
+    total_excl_vat: Mapped[Decimal] = mapped_column(Amount())
+
+
+class Invoice(IssuedDocument, Base):
     """An issued invoice. Never updated, never deleted (see ``_guard_issued``)."""
 
     __tablename__ = "invoices"
     __table_args__ = (UniqueConstraint("plan_id", "period"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(20), unique=True)
-    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
     contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"), index=True)
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("billing_plans.id"))
     period: Mapped[str | None] = mapped_column(String(7))  # "2026-12" for plan invoices
-    issued_on: Mapped[date]
     due_on: Mapped[date]
     payment_terms_days: Mapped[int]
     payment_method: Mapped[str] = mapped_column(String(100))
@@ -114,13 +138,7 @@ class Invoice(Base):
     # Reverse charge (CGI art. 283-2): an EU business client outside France self-assesses
     # the VAT; every line is at 0 %, category AE. Its credit notes follow it.
     reverse_charge: Mapped[bool] = mapped_column(default=False, server_default=false())
-    total_excl_vat: Mapped[Decimal] = mapped_column(Amount())
-    total_vat: Mapped[Decimal] = mapped_column(Amount())
-    total_incl_vat: Mapped[Decimal] = mapped_column(Amount())
-    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
     notes: Mapped[str] = mapped_column(Text, default="")  # e.g. the Syntec revision formula
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     client: Mapped[Client] = relationship(lazy="joined")
     document: Mapped[Document | None] = relationship()
@@ -132,61 +150,38 @@ class Invoice(Base):
     )
 
 
-class InvoiceLine(Base):
+class InvoiceLine(IssuedLine, Base):
     """A line as issued; a negative unit price is a discount (remise)."""
 
     __tablename__ = "invoice_lines"
     __table_args__ = (UniqueConstraint("invoice_id", "position"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
-    position: Mapped[int]
-    designation: Mapped[str] = mapped_column(String(500))
-    quantity: Mapped[Decimal] = mapped_column(Amount())
-    unit_price: Mapped[Decimal] = mapped_column(Amount())
-    vat_rate: Mapped[Decimal] = mapped_column(Amount(6, 2))
-    total_excl_vat: Mapped[Decimal] = mapped_column(Amount())
 
     invoice: Mapped[Invoice] = relationship(back_populates="lines")
 
 
-class CreditNote(Base):
+class CreditNote(IssuedDocument, Base):
     """An avoir: the only way to cancel or correct an issued invoice. Amounts are positive
     (what is credited back)."""
 
     __tablename__ = "credit_notes"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    number: Mapped[str] = mapped_column(String(20), unique=True)
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), index=True)
-    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
-    issued_on: Mapped[date]
     reason: Mapped[str] = mapped_column(Text)
-    total_excl_vat: Mapped[Decimal] = mapped_column(Amount())
-    total_vat: Mapped[Decimal] = mapped_column(Amount())
-    total_incl_vat: Mapped[Decimal] = mapped_column(Amount())
-    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
     invoice: Mapped[Invoice] = relationship(back_populates="credit_notes")
+    document: Mapped[Document | None] = relationship()
     lines: Mapped[list[CreditNoteLine]] = relationship(
         back_populates="credit_note", order_by="CreditNoteLine.position"
     )
 
 
-class CreditNoteLine(Base):
+class CreditNoteLine(IssuedLine, Base):
     __tablename__ = "credit_note_lines"
     __table_args__ = (UniqueConstraint("credit_note_id", "position"),)
 
-    id: Mapped[int] = mapped_column(primary_key=True)
     credit_note_id: Mapped[int] = mapped_column(ForeignKey("credit_notes.id"), index=True)
-    position: Mapped[int]
-    designation: Mapped[str] = mapped_column(String(500))
-    quantity: Mapped[Decimal] = mapped_column(Amount())
-    unit_price: Mapped[Decimal] = mapped_column(Amount())
-    vat_rate: Mapped[Decimal] = mapped_column(Amount(6, 2))
-    total_excl_vat: Mapped[Decimal] = mapped_column(Amount())
 
     credit_note: Mapped[CreditNote] = relationship(back_populates="lines")
 

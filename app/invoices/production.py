@@ -1,18 +1,20 @@
-"""Producing issued invoices' Factur-X PDFs while the caller keeps issuing (a pipeline).
+"""Producing issued documents' Factur-X PDFs while the caller keeps issuing (a pipeline):
+the engine behind ``workflow.produce_pdfs``.
 
 Issuing is one short transaction per invoice (the number lock is held only for that); the
 PDF is produced afterwards, outside any transaction. ``PdfProducer`` overlaps the two:
-invoice ids are queued as they are issued, sent by chunks to a pool of worker processes
-started up front (each keeps one ``InvoiceRenderer``: environment, stylesheet, fonts and
-XSD compiled once), and each chunk's PDFs are archived in ONE transaction as soon as they
-come back, while the next invoices are being issued and rendered. The database waits
+ids are queued as they are issued; each chunk's documents are read in one short
+transaction, sent to a pool of worker processes started up front (each keeps one
+``InvoiceRenderer``: environment, stylesheet, fonts and XSD compiled once), sealed when
+they come back (in this process, no transaction open), then archived in ONE short
+transaction, while the next invoices are being issued and rendered. The database waits
 (commits, blob fsyncs) of the caller thus overlap the CPU work of the renderers.
 
 Crash and retry: an invoice is issued (number taken) before its PDF exists. If the run
 stops before its chunk is archived, the invoice stays without a document and
-``invoices_without_pdf`` finds it; the next run produces it (``jobs.run_period`` does so
-first). Archiving skips an invoice that already has its document, so producing twice is
-harmless; a chunk's transaction attaches all or none of its PDFs.
+``pdfs.without_pdf`` finds it; the next run produces it. Reading skips a document that has
+its PDF, and attaching re-checks under a row lock, so producing twice, even at the same
+time, archives one PDF; a chunk's transaction attaches all or none of its PDFs.
 """
 
 from __future__ import annotations
@@ -28,12 +30,14 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.config import VendorIdentity
 from app.db import transaction
-from app.invoices import services
-from app.invoices.document import InvoiceDocument, render_invoice_pdf, renderer
+from app.invoices import pdfs
+from app.invoices.document import InvoiceDocument
+from app.invoices.pdfs import Issued
+from app.invoices.renderer import render_invoice_pdf, renderer
 from storage import BlobStore
 
 DEFAULT_CHUNK = 8
-"""Invoices per task sent to a worker: few enough to keep both workers busy and the
+"""Documents per task sent to a worker: few enough to keep both workers busy and the
 pipeline short, enough to make the inter-process traffic negligible."""
 
 
@@ -48,10 +52,10 @@ def render_chunk(docs: Sequence[InvoiceDocument]) -> list[bytes]:
 
 
 class PdfProducer:
-    """``add(invoice_id)`` each issued invoice; on leaving the ``with`` block every added
-    invoice's PDF is rendered and archived (kind invoice, 10-year retention). With
-    ``workers`` ≤ 1 everything runs in this process, chunk by chunk. ``seal``, when
-    given, seals each PDF in this process just before it is archived."""
+    """``add(id)`` each issued document; on leaving the ``with`` block every added
+    document's PDF is rendered and archived. With ``workers`` ≤ 1 everything runs in this
+    process, chunk by chunk. ``seal``, when given, seals each PDF just before it is
+    archived, with no transaction open."""
 
     def __init__(
         self,
@@ -60,6 +64,7 @@ class PdfProducer:
         vendor: VendorIdentity,
         now: datetime,
         *,
+        kind: Issued = Issued.INVOICE,
         workers: int = 1,
         chunk: int = DEFAULT_CHUNK,
         actor: str = "job:invoices",
@@ -70,14 +75,15 @@ class PdfProducer:
         self.store = store
         self.vendor = vendor
         self.now = now
+        self.kind = kind
         self.workers = workers
         self.chunk = max(1, chunk)
         self.actor = actor
         self.on_done = on_done
         self.seal = seal  # the platform's seal, applied before archiving (sealing.py)
-        self.produced = 0
+        self.produced = 0  # PDFs this producer attached (not those found already there)
         self._waiting: list[int] = []
-        self._running: deque[tuple[list[int], Future[list[bytes]]]] = deque()
+        self._running: deque[tuple[list[int], list[int], Future[list[bytes]]]] = deque()
         self._pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> PdfProducer:
@@ -100,13 +106,13 @@ class PdfProducer:
                 self.flush()
         finally:
             if self._pool is not None:
-                # on an error, chunks not yet archived are dropped: their invoices stay
+                # on an error, chunks not yet archived are dropped: their documents stay
                 # without a PDF and the next run produces them
                 self._pool.shutdown(wait=True, cancel_futures=exc_type is not None)
                 self._pool = None
 
-    def add(self, invoice_id: int) -> None:
-        self._waiting.append(invoice_id)
+    def add(self, issued_id: int) -> None:
+        self._waiting.append(issued_id)
         if len(self._waiting) >= self.chunk:
             self._submit()
         self._archive(block=False)
@@ -119,32 +125,35 @@ class PdfProducer:
 
     def _submit(self) -> None:
         ids, self._waiting = self._waiting, []
-        with self.factory() as session:
-            docs = [
-                services.invoice_document(session, services.get_invoice(session, i), self.vendor)
-                for i in ids
-            ]
+        with transaction(self.factory) as session:  # read only, short
+            todo = pdfs.documents_to_render(session, self.kind, ids, self.vendor)
+        docs = [doc for _, doc in todo]
         future: Future[list[bytes]]
         if self._pool is None:
             future = Future()
             future.set_result(render_chunk(docs))
         else:
             future = self._pool.submit(render_chunk, docs)
-        self._running.append((ids, future))
+        self._running.append((ids, [issued_id for issued_id, _ in todo], future))
 
     def _archive(self, *, block: bool) -> None:
-        """Archive the rendered chunks, in issuing order (one transaction per chunk)."""
-        while self._running and (block or self._running[0][1].done()):
-            ids, future = self._running.popleft()
-            pdfs = future.result()  # a rendering error propagates: nothing of it archived
+        """Seal, then archive the rendered chunks in issuing order (one transaction each)."""
+        while self._running and (block or self._running[0][2].done()):
+            ids, rendered_ids, future = self._running.popleft()
+            rendered = future.result()  # a rendering error propagates: nothing of it archived
+            if self.seal is not None:
+                rendered = [self.seal(pdf) for pdf in rendered]
             with transaction(self.factory) as session:
-                for invoice_id, pdf in zip(ids, pdfs, strict=True):
-                    invoice = services.get_invoice(session, invoice_id)
-                    if invoice.document_id is None:
-                        sealed = self.seal(pdf) if self.seal is not None else pdf
-                        services.archive_invoice(
-                            session, self.store, invoice, sealed, now=self.now, actor=self.actor
-                        )
+                for issued_id, pdf in zip(rendered_ids, rendered, strict=True):
+                    if pdfs.attach_pdf(
+                        session,
+                        self.store,
+                        self.kind,
+                        issued_id,
+                        pdf,
+                        now=self.now,
+                        actor=self.actor,
+                    ):
+                        self.produced += 1
             for _ in ids:
-                self.produced += 1
                 self.on_done()

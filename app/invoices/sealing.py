@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from app.clock import PARIS
-from app.runtime import Runtime
+from app.runtime import Collaborators
 from signing import SigningKey, SignSpec, sign_pdf
 
 INVOICE_SEAL_FIELD = "cachet-facture"
@@ -35,10 +35,10 @@ def seal_invoice_pdf(pdf: bytes, key: SigningKey, *, now: datetime, sealer: str)
     )
 
 
-def invoice_sealer(rt: Runtime, now: datetime) -> Sealer | None:
-    """The sealer to apply before archiving, or None when the setting is off."""
-    if not rt.settings.seal_invoices:
+def invoice_sealer(collab: Collaborators) -> Sealer | None:
+    """The sealer to apply before archiving, or None when the setting is off. The key is
+    loaded at the first seal, not here: a run with nothing to produce never loads it."""
+    if not collab.settings.seal_invoices:
         return None
-    key = rt.signing_key()
-    name = rt.settings.vendor.legal_name
-    return lambda pdf: seal_invoice_pdf(pdf, key, now=now, sealer=name)
+    name = collab.settings.vendor.legal_name
+    return lambda pdf: seal_invoice_pdf(pdf, collab.signing_key(), now=collab.now, sealer=name)

@@ -8,12 +8,15 @@ from flask import Flask
 
 from app.clients.services import get_client
 from app.db import transaction, utcnow
-from app.invoices.services import issue_invoice
+from app.invoices.issuing import issue_invoice
+from app.invoices.workflow import Issued, produce_pdfs
 from app.pricing.lines import LineInput
 from tests.integration.fixtures_security import runtime
 
 
-def make_invoice(app: Flask, client_id: int) -> int:
+def make_invoice(app: Flask, client_id: int, *, with_pdf: bool = True) -> int:
+    """An issued invoice; ``with_pdf``: its PDF produced after the commit, as the issuing
+    page does (without: as after a failure between the two)."""
     with transaction(runtime(app).session_factory) as session:
         invoice = issue_invoice(
             session,
@@ -22,12 +25,14 @@ def make_invoice(app: Flask, client_id: int) -> int:
             now=utcnow(),
             actor="test",
         )
-        return invoice.id
+    if with_pdf:
+        assert produce_pdfs(runtime(app).collaborators(utcnow()), [invoice.id]) == 1
+    return invoice.id
 
 
-def make_credit_note(app: Flask, client_id: int) -> int:
-    """An avoir cancelling a new invoice (its PDF is produced on first download)."""
-    from app.invoices.services import get_invoice, issue_credit_note
+def make_credit_note(app: Flask, client_id: int, *, with_pdf: bool = True) -> int:
+    """An avoir cancelling a new invoice, its PDF produced as the issuing page does."""
+    from app.invoices.issuing import get_invoice, issue_credit_note
 
     invoice_id = make_invoice(app, client_id)
     with transaction(runtime(app).session_factory) as session:
@@ -38,7 +43,10 @@ def make_credit_note(app: Flask, client_id: int) -> int:
             now=utcnow(),
             actor="test",
         )
-        return note.id
+    if with_pdf:
+        collab = runtime(app).collaborators(utcnow())
+        assert produce_pdfs(collab, [note.id], kind=Issued.CREDIT_NOTE) == 1
+    return note.id
 
 
 def plan_for(app: Flask, contract_id: int) -> int:
@@ -49,7 +57,7 @@ def plan_for(app: Flask, contract_id: int) -> int:
 
     from app.contracts.services import get_contract
     from app.invoices.models import BillingFrequency, BillingPlan
-    from app.invoices.services import create_billing_plan
+    from app.invoices.plans import create_billing_plan
 
     with transaction(runtime(app).session_factory) as session:
         existing = session.scalar(
@@ -75,7 +83,7 @@ def annual_plan(app: Flask, client_id: int, unit_price: str = "1000.00") -> int:
 
     from app.contracts.services import get_contract
     from app.invoices.models import BillingFrequency
-    from app.invoices.services import create_billing_plan
+    from app.invoices.plans import create_billing_plan
     from tests.integration.fixtures_security import (
         make_contract,
         make_quote,

@@ -209,7 +209,7 @@ def test_invoice_pdf_of_a_damaged_document_is_refused_and_journaled(app: Flask) 
     invoice_id = make_invoice(app, make_client(app))
     browser = login_as(app, Role.SALES)
     url = f"/factures/{invoice_id}/pdf"
-    assert browser.get(url).status_code == 200  # produced and archived on first request
+    assert browser.get(url).status_code == 200  # produced and archived when issued
     with transaction(runtime(app).session_factory) as session:
         invoice = session.get(Invoice, invoice_id)
         assert invoice is not None and invoice.document is not None

@@ -17,9 +17,12 @@ from pypdf import PdfReader
 from app.clients.services import get_client
 from app.db import transaction
 from app.documents.models import Document, DocumentKind
-from app.invoices import services
-from app.invoices.document import NS, cii_xml, credit_note_document, render_invoice_pdf
+from app.invoices import issuing, pdfs
+from app.invoices.cii import NS, cii_xml
+from app.invoices.document import credit_note_document
 from app.invoices.models import Invoice
+from app.invoices.pdfs import Issued
+from app.invoices.renderer import render_invoice_pdf
 from app.pricing.lines import LineInput
 from tests import en16931
 from tests.integration.fixtures_security import make_client, runtime
@@ -47,7 +50,7 @@ def test_invoice_pdf_mentions_facturx_and_archive(app: Flask) -> None:
     rt = runtime(app)
     client_id = make_client(app)
     with transaction(rt.session_factory) as session:
-        invoice = services.issue_invoice(
+        invoice = issuing.issue_invoice(
             session,
             client=get_client(session, client_id),
             lines=LINES,
@@ -56,9 +59,9 @@ def test_invoice_pdf_mentions_facturx_and_archive(app: Flask) -> None:
         )
         invoice_id = invoice.id
     with transaction(rt.session_factory) as session:
-        invoice = services.get_invoice(session, invoice_id)
-        pdf = render_invoice_pdf(services.invoice_document(session, invoice, rt.settings.vendor))
-        services.archive_invoice(session, rt.store, invoice, pdf, now=NOW, actor="test")
+        invoice = issuing.get_invoice(session, invoice_id)
+        pdf = render_invoice_pdf(pdfs.invoice_document(session, invoice, rt.settings.vendor))
+        pdfs.attach_pdf(session, rt.store, Issued.INVOICE, invoice.id, pdf, now=NOW, actor="test")
 
     text = _text(pdf)
     vendor = rt.settings.vendor
@@ -132,10 +135,10 @@ def test_credit_note_xml_is_valid_and_references_the_invoice(app: Flask) -> None
     rt = runtime(app)
     client_id = make_client(app)
     with transaction(rt.session_factory) as session:
-        invoice = services.issue_invoice(
+        invoice = issuing.issue_invoice(
             session, client=get_client(session, client_id), lines=LINES, now=NOW, actor="t"
         )
-        note = services.issue_credit_note(
+        note = issuing.issue_credit_note(
             session, invoice=invoice, reason="Annulation", now=NOW, actor="t"
         )
         xml = cii_xml(credit_note_document(note, rt.settings.vendor))
@@ -157,10 +160,10 @@ def test_vendor_options_reach_the_pdf_and_the_xml(app: Flask) -> None:
     vendor = replace(rt.settings.vendor, vat_on_debits=True, bic="AGRIFRPPXXX")
     client_id = make_client(app)
     with transaction(rt.session_factory) as session:
-        invoice = services.issue_invoice(
+        invoice = issuing.issue_invoice(
             session, client=get_client(session, client_id), lines=LINES, now=NOW, actor="t"
         )
-        pdf = render_invoice_pdf(services.invoice_document(session, invoice, vendor))
+        pdf = render_invoice_pdf(pdfs.invoice_document(session, invoice, vendor))
     flat = re.sub(r"\s+", " ", _text(pdf))
     assert "TVA : Option pour le paiement de la taxe d'après les débits." in flat
     assert "IBAN FR76 3000 6000 0112 3456 7890 189, BIC AGRIFRPPXXX" in flat
@@ -187,14 +190,14 @@ def test_exempt_line_prints_the_provision_that_exempts_it(app: Flask) -> None:
     vendor = replace(rt.settings.vendor, vat_exemption_reason=reason)
     training = LineInput("Journée de formation", Decimal("2"), Decimal("900.00"), Decimal("0"))
     with transaction(rt.session_factory) as session:
-        invoice = services.issue_invoice(
+        invoice = issuing.issue_invoice(
             session,
             client=get_client(session, make_client(app)),
             lines=[*LINES, training],
             now=NOW,
             actor="t",
         )
-        pdf = render_invoice_pdf(services.invoice_document(session, invoice, vendor))
+        pdf = render_invoice_pdf(pdfs.invoice_document(session, invoice, vendor))
     flat = re.sub(r"\s+", " ", _text(pdf))
     assert "TVA 0 % sur 1 800,00 € 0,00 €" in flat
     assert f"TVA 0 % : {reason}." in flat

@@ -28,10 +28,12 @@ from app.clients.models import Client
 from app.clients.services import get_client
 from app.contracts.services import get_contract
 from app.db import transaction
-from app.invoices import services
-from app.invoices.document import NS, credit_note_document, render_invoice_pdf
+from app.invoices import issuing, pdfs, plans
+from app.invoices.cii import NS
+from app.invoices.document import credit_note_document
 from app.invoices.errors import InvoiceInvalid
 from app.invoices.models import BillingFrequency, Invoice, LateInterestRule
+from app.invoices.renderer import render_invoice_pdf
 from app.pricing.lines import LineInput
 from tests import en16931
 from tests.integration.fixtures_security import (
@@ -106,7 +108,7 @@ def _signed_contract(app: Flask, cgv: str, label: str, particular_terms: str = "
 def _plan_and_invoice(app: Flask, contract_id: int) -> tuple[int, bytes]:
     rt = runtime(app)
     with transaction(rt.session_factory) as session:
-        plan = services.create_billing_plan(
+        plan = plans.create_billing_plan(
             session,
             contract=get_contract(session, contract_id),
             frequency=BillingFrequency.MONTHLY,
@@ -114,14 +116,14 @@ def _plan_and_invoice(app: Flask, contract_id: int) -> tuple[int, bytes]:
             now=NOW,
             actor="test",
         )
-        invoice = services.issue_period_invoice(
+        invoice = issuing.issue_period_invoice(
             session, plan=plan, period="2026-12", now=NOW, actor="test"
         )
         assert invoice is not None
         plan_id, invoice_id = plan.id, invoice.id
     with transaction(rt.session_factory) as session:
-        invoice = services.get_invoice(session, invoice_id)
-        pdf = render_invoice_pdf(services.invoice_document(session, invoice, rt.settings.vendor))
+        invoice = issuing.get_invoice(session, invoice_id)
+        pdf = render_invoice_pdf(pdfs.invoice_document(session, invoice, rt.settings.vendor))
     return plan_id, pdf
 
 
@@ -189,7 +191,7 @@ def test_a_particular_term_overrides_the_cgv_penalty_rule(app: Flask) -> None:
     )
     plan_id, pdf = _plan_and_invoice(app, contract_id)
     with runtime(app).session_factory() as session:
-        plan = services.get_plan(session, plan_id)
+        plan = plans.get_plan(session, plan_id)
         assert plan.late_interest_rule is LateInterestRule.ECB_PLUS_10
         assert plan.recovery_indemnity == D("60.00")
         assert plan.penalty_source == "conditions particulières, « Conditions particulières »"
@@ -210,7 +212,7 @@ def test_contradictory_particular_terms_block_the_plan(app: Flask) -> None:
         ),
     )
     with pytest.raises(InvoiceInvalid) as info, transaction(runtime(app).session_factory) as s:
-        services.create_billing_plan(
+        plans.create_billing_plan(
             s,
             contract=get_contract(s, contract_id),
             frequency=BillingFrequency.MONTHLY,
@@ -225,14 +227,14 @@ def test_the_vendor_legal_identity_is_printed_and_in_the_xml(app: Flask) -> None
     rt = runtime(app)
     client_id = make_client(app)
     with transaction(rt.session_factory) as session:
-        invoice = services.issue_invoice(
+        invoice = issuing.issue_invoice(
             session,
             client=get_client(session, client_id),
             lines=[LineInput("Journée de formation", D("1"), D("900.00"), D("20"))],
             now=NOW,
             actor="test",
         )
-        pdf = render_invoice_pdf(services.invoice_document(session, invoice, rt.settings.vendor))
+        pdf = render_invoice_pdf(pdfs.invoice_document(session, invoice, rt.settings.vendor))
     mention = "SAS au capital de 10 000,00 € — RCS Paris 732 829 320"
     assert mention in _flat(pdf)
     root = _checked_xml(pdf)
@@ -270,7 +272,7 @@ def test_an_eu_business_client_is_invoiced_under_the_reverse_charge(app: Flask) 
     rt = runtime(app)
     client_id = _eu_client(app)
     with transaction(rt.session_factory) as session:
-        invoice = services.issue_invoice(
+        invoice = issuing.issue_invoice(
             session,
             client=get_client(session, client_id),
             lines=[
@@ -289,7 +291,7 @@ def test_an_eu_business_client_is_invoiced_under_the_reverse_charge(app: Flask) 
             D("0.00"),
             D("1110.00"),
         )
-        pdf = render_invoice_pdf(services.invoice_document(session, invoice, rt.settings.vendor))
+        pdf = render_invoice_pdf(pdfs.invoice_document(session, invoice, rt.settings.vendor))
     text = _flat(pdf)
     assert (
         "Autoliquidation : TVA due par le preneur (article 283-2 du CGI, article 196 de la "
@@ -314,8 +316,8 @@ def test_an_eu_business_client_is_invoiced_under_the_reverse_charge(app: Flask) 
     assert "Autoliquidation : facturée sans TVA française" in page
 
     with transaction(rt.session_factory) as session:
-        original = services.get_invoice(session, invoice_id)
-        partial = services.issue_credit_note(
+        original = issuing.get_invoice(session, invoice_id)
+        partial = issuing.issue_credit_note(
             session,
             invoice=original,
             reason="Geste commercial",
@@ -323,7 +325,7 @@ def test_an_eu_business_client_is_invoiced_under_the_reverse_charge(app: Flask) 
             actor="test",
             lines=[LineInput("Geste commercial", D("1"), D("50.00"), D("20"))],
         )
-        full = services.issue_credit_note(
+        full = issuing.issue_credit_note(
             session,
             invoice=original,
             reason="Annulation du solde",
@@ -346,7 +348,7 @@ def test_a_french_client_keeps_french_vat(app: Flask) -> None:
     rt = runtime(app)
     client_id = make_client(app)
     with transaction(rt.session_factory) as session:
-        invoice = services.issue_invoice(
+        invoice = issuing.issue_invoice(
             session,
             client=get_client(session, client_id),
             lines=[LineInput("Abonnement", D("1"), D("100.00"), D("20"))],

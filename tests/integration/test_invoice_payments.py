@@ -13,7 +13,7 @@ from flask import Flask
 from app.auth.models import Role
 from app.clients.services import get_client
 from app.db import transaction
-from app.invoices import jobs, services
+from app.invoices import issuing, jobs, payments
 from app.invoices.errors import PaymentInvalid, RateMissing
 from app.invoices.models import Invoice, LateInterestRule
 from app.invoices.rules import PenaltyTerms
@@ -28,7 +28,7 @@ FORTY = Decimal("40.00")
 
 def _invoice(app: Flask, client_id: int, **kw: object) -> int:
     with transaction(runtime(app).session_factory) as session:
-        invoice = services.issue_invoice(
+        invoice = issuing.issue_invoice(
             session,
             client=get_client(session, client_id),
             lines=LINES,
@@ -71,9 +71,9 @@ def test_payments_fee_and_overdue_interest(app: Flask) -> None:
     )
     assert "dépasse le reste dû" in browser.get(too_much.headers["Location"]).get_data(as_text=True)
     with pytest.raises(PaymentInvalid), transaction(rt.session_factory) as session:
-        services.record_payment(
+        payments.record_payment(
             session,
-            invoice=services.get_invoice(session, first),
+            invoice=issuing.get_invoice(session, first),
             amount=Decimal("-1"),
             occurred_on=date(2026, 10, 15),
             now=ISSUED,
@@ -101,7 +101,7 @@ def test_payments_fee_and_overdue_interest(app: Flask) -> None:
 
     as_of = date(2026, 12, 1)  # the first two are due 31 October: 31 days late
     with pytest.raises(RateMissing), rt.session_factory() as session:
-        services.overdue_invoices(session, as_of)
+        payments.overdue_invoices(session, as_of)
     assert "Aucun taux BCE saisi" in browser.get("/factures/impayees").get_data(as_text=True)
     runner = app.test_cli_runner()
     for kind, rate in (("ecb", "2,15"), ("legal", "3.16")):
@@ -110,7 +110,7 @@ def test_payments_fee_and_overdue_interest(app: Flask) -> None:
         )
         assert done.exit_code == 0, done.output
     with rt.session_factory() as session:
-        rows = services.overdue_invoices(session, as_of)
+        rows = payments.overdue_invoices(session, as_of)
         by_id = {row.invoice.id: row for row in rows}
         assert set(by_id) == {first, second}
         late = by_id[first]

@@ -18,10 +18,10 @@ from sqlalchemy import func, select
 from app.clients.services import get_client
 from app.db import transaction
 from app.documents.models import Document, DocumentKind
-from app.invoices import jobs, services
-from app.invoices.document import render_invoice_pdf, render_invoice_pdf_naive
+from app.invoices import issuing, jobs, pdfs
 from app.invoices.models import Invoice
 from app.invoices.production import PdfProducer
+from app.invoices.renderer import render_invoice_pdf, render_invoice_pdf_naive
 from app.pricing.lines import LineInput
 from tests.integration.fixtures_security import make_client, runtime
 
@@ -35,7 +35,7 @@ LINES = [
 
 def _issue(app: Flask, client_id: int, lines: list[LineInput] = LINES) -> int:
     with transaction(runtime(app).session_factory) as session:
-        invoice = services.issue_invoice(
+        invoice = issuing.issue_invoice(
             session, client=get_client(session, client_id), lines=lines, now=NOW, actor="t"
         )
         return invoice.id
@@ -92,8 +92,8 @@ def test_service_path_reads_exactly_like_the_naive_path(app: Flask) -> None:
     for lines in (LINES, many):
         invoice_id = _issue(app, client_id, lines)
         with rt.session_factory() as session:
-            doc = services.invoice_document(
-                session, services.get_invoice(session, invoice_id), rt.settings.vendor
+            doc = pdfs.invoice_document(
+                session, issuing.get_invoice(session, invoice_id), rt.settings.vendor
             )
         service, naive = render_invoice_pdf(doc), render_invoice_pdf_naive(doc)
         assert _text(service) == _text(naive)
@@ -110,7 +110,7 @@ def test_an_interrupted_run_is_completed_by_the_next_one(app: Flask) -> None:
     # a run stopped after issuing, before archiving: the invoice has its number, no PDF
     stranded = _issue(app, client_id)
     with rt.session_factory() as session:
-        assert services.invoices_without_pdf(session) == [stranded]
+        assert pdfs.without_pdf(session) == [stranded]
     boom = RuntimeError("arrêt brutal")
     # a producer interrupted with one chunk archived and one invoice still waiting
     producer = PdfProducer(rt.session_factory, rt.store, rt.settings.vendor, NOW, chunk=2)
@@ -120,14 +120,14 @@ def test_an_interrupted_run_is_completed_by_the_next_one(app: Flask) -> None:
         raise boom
     assert producer.produced == 2
     with rt.session_factory() as session:
-        waiting = services.invoices_without_pdf(session)
+        waiting = pdfs.without_pdf(session)
     assert len(waiting) == 2 and waiting[0] == stranded
-    report = jobs.run_period(rt.session_factory, rt.store, rt.settings.vendor, "2026-12", NOW)
+    report = jobs.run_period(rt.collaborators(NOW), "2026-12")
     assert report.recovered == 2 and report.issued == []
     archived = _archived(app)
     assert len(archived) == 4
     with rt.session_factory() as session:
-        assert services.invoices_without_pdf(session) == []
+        assert pdfs.without_pdf(session) == []
         deposits = session.scalar(
             select(func.count()).select_from(Document).where(Document.kind == DocumentKind.INVOICE)
         )

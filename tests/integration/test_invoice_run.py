@@ -12,7 +12,7 @@ from sqlalchemy import select
 from app.contracts.services import get_contract
 from app.db import transaction
 from app.documents.models import Document, DocumentKind
-from app.invoices import services
+from app.invoices import plans
 from app.invoices.models import BillingFrequency, Invoice
 from app.pricing.lines import LineInput
 from tests import en16931
@@ -43,7 +43,7 @@ def test_run_bills_each_plan_once_with_setup_fee_schedule(app: Flask) -> None:
         "Frais de mise en service (50 %)", Decimal("1"), Decimal("750"), Decimal("20")
     )
     with transaction(runtime(app).session_factory) as session:
-        services.create_billing_plan(
+        plans.create_billing_plan(
             session,
             contract=get_contract(session, monthly_contract),
             frequency=BillingFrequency.MONTHLY,
@@ -53,7 +53,7 @@ def test_run_bills_each_plan_once_with_setup_fee_schedule(app: Flask) -> None:
             lines=[LineInput("Abonnement mensuel", Decimal("1"), Decimal("100"), Decimal("20"))],
             setup_fees=[(setup, "2026-12"), (setup, "2027-03")],
         )
-        services.create_billing_plan(
+        plans.create_billing_plan(
             session,
             contract=get_contract(session, annual_contract),
             frequency=BillingFrequency.ANNUAL,

@@ -22,7 +22,7 @@ from app import create_app
 from app.clients.services import get_client
 from app.config import ConfigError, Settings
 from app.db import transaction
-from app.invoices import jobs, services
+from app.invoices import issuing, workflow
 from app.invoices.sealing import INVOICE_SEAL_FIELD, invoice_sealer
 from app.pki import trust_roots
 from app.pricing.lines import LineInput
@@ -53,7 +53,7 @@ def sealing_at_now(settings: Settings, tmp_path: Path) -> Iterator[Flask]:
 
 def test_the_setting_is_off_by_default_and_checked(app: Flask, tmp_path: Path) -> None:
     assert runtime(app).settings.seal_invoices is False
-    assert invoice_sealer(runtime(app), NOW) is None
+    assert invoice_sealer(runtime(app).collaborators(NOW)) is None
     base = {"PARAPHE_INSTANCE_DIR": str(tmp_path)}
     assert Settings.from_env({**base, "PARAPHE_SEAL_INVOICES": "oui"}).seal_invoices is True
     assert Settings.from_env({**base, "PARAPHE_SEAL_INVOICES": "0"}).seal_invoices is False
@@ -65,17 +65,14 @@ def test_sealed_invoice_validates_and_stays_facturx(sealing_at_now: Flask) -> No
     rt = runtime(sealing_at_now)
     client_id = make_client(sealing_at_now)
     with transaction(rt.session_factory) as session:
-        invoice = services.issue_invoice(
+        invoice = issuing.issue_invoice(
             session, client=get_client(session, client_id), lines=LINES, now=NOW, actor="t"
         )
         invoice_id = invoice.id
-    seal = invoice_sealer(rt, NOW)
-    assert seal is not None
-    jobs.produce_pdfs(
-        rt.session_factory, rt.store, rt.settings.vendor, [invoice_id], NOW, seal=seal
-    )
+    assert invoice_sealer(rt.collaborators(NOW)) is not None
+    assert workflow.produce_pdfs(rt.collaborators(NOW), [invoice_id]) == 1
     with rt.session_factory() as session:
-        stored = services.get_invoice(session, invoice_id)
+        stored = issuing.get_invoice(session, invoice_id)
         assert stored.document is not None
         pdf = rt.store.get(stored.document.sha256)
         totals = (stored.total_excl_vat, stored.total_vat, stored.total_incl_vat)
@@ -116,7 +113,7 @@ def test_a_credit_note_issued_from_the_web_is_sealed_too(
 
     rt = runtime(sealing_app)
     with transaction(rt.session_factory) as session:
-        invoice = services.issue_invoice(
+        invoice = issuing.issue_invoice(
             session,
             client=get_client(session, make_client(sealing_app)),
             lines=LINES,

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 
 from app.auth.models import Role
 from app.db import transaction
-from app.invoices import services
+from app.invoices import plans, revision
 from app.invoices.models import BillingPlan, Invoice
 from tests.integration.fixtures_security import (
     count,
@@ -32,8 +32,8 @@ def test_syntec_revision_previewed_applied_and_shown(app: Flask) -> None:
     rt = runtime(app)
     plan_id = annual_plan(app, make_client(app))
     with transaction(rt.session_factory) as session:
-        plan = services.get_plan(session, plan_id)
-        services.set_revision_clause(
+        plan = plans.get_plan(session, plan_id)
+        revision.set_revision_clause(
             session, plan=plan, base_month="2025-10", reference_month=10, cap_percent=Decimal("5")
         )
         plan_id = plan.id

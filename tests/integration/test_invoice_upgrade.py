@@ -16,7 +16,7 @@ from sqlalchemy import select
 from app.audit.models import AuditEvent
 from app.contracts.services import get_contract
 from app.db import transaction
-from app.invoices import services
+from app.invoices import issuing, plans, revision
 from app.invoices.errors import InvoiceInvalid
 from app.invoices.models import BillingFrequency, BillingPlan, Invoice, PendingCharge
 from app.pricing.lines import LineInput
@@ -40,7 +40,7 @@ def _plan(app: Flask, frequency: BillingFrequency, start: date) -> int:
     contract_id = make_contract(app, make_quote(app, make_client(app)))
     sign_through_services(app, send_contract(app, contract_id))
     with transaction(runtime(app).session_factory) as session:
-        plan = services.create_billing_plan(
+        plan = plans.create_billing_plan(
             session,
             contract=get_contract(session, contract_id),
             frequency=frequency,
@@ -58,7 +58,7 @@ def _bill(app: Flask, plan_id: int, period: str) -> Invoice | None:
     with transaction(runtime(app).session_factory) as session:
         plan = session.get(BillingPlan, plan_id)
         assert plan is not None
-        invoice = services.issue_period_invoice(
+        invoice = issuing.issue_period_invoice(
             session, plan=plan, period=period, now=NOW, actor="t"
         )
         if invoice is not None:
@@ -66,11 +66,11 @@ def _bill(app: Flask, plan_id: int, period: str) -> Invoice | None:
         return invoice
 
 
-def _change(app: Flask, plan_id: int, **kwargs: object) -> services.PlanChange:
+def _change(app: Flask, plan_id: int, **kwargs: object) -> revision.PlanChange:
     with transaction(runtime(app).session_factory) as session:
         plan = session.get(BillingPlan, plan_id)
         assert plan is not None
-        change = services.change_plan_line(session, plan=plan, now=NOW, actor="t", **kwargs)  # type: ignore[arg-type]
+        change = revision.change_plan_line(session, plan=plan, now=NOW, actor="t", **kwargs)  # type: ignore[arg-type]
         for found in (change.charge, change.invoice):
             if found is not None:
                 session.expunge(found)

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.clients.services import get_client
 from app.contracts.services import get_contract
 from app.db import transaction
-from app.invoices import services
+from app.invoices import issuing, plans
 from app.invoices.errors import (
     ContractNotSigned,
     CreditNoteInvalid,
@@ -48,7 +48,7 @@ SERVICE = [LineInput("Journée de formation", Decimal("2"), Decimal("900.00"), D
 def _issue_manual(app: Flask, lines: list[LineInput] = SERVICE, **kw: object) -> Invoice:
     with transaction(runtime(app).session_factory) as session:
         client = get_client(session, kw.pop("client_id"))  # type: ignore[arg-type]
-        return services.issue_invoice(
+        return issuing.issue_invoice(
             session,
             client=client,
             lines=lines,
@@ -112,7 +112,7 @@ def test_credit_notes_have_their_own_series_and_never_exceed_the_invoice(app: Fl
     with transaction(factory) as session:
         target = session.get(Invoice, invoice.id)
         assert target is not None
-        partial = services.issue_credit_note(
+        partial = issuing.issue_credit_note(
             session,
             invoice=target,
             reason="Une journée non réalisée",
@@ -125,7 +125,7 @@ def test_credit_notes_have_their_own_series_and_never_exceed_the_invoice(app: Fl
     with pytest.raises(CreditNoteInvalid) as refused, transaction(factory) as session:
         target = session.get(Invoice, invoice.id)
         assert target is not None
-        services.issue_credit_note(session, invoice=target, reason="Annulation", now=NOW, actor="t")
+        issuing.issue_credit_note(session, invoice=target, reason="Annulation", now=NOW, actor="t")
     assert "reste à créditer" in refused.value.errors["total"]
     assert _last_value(app, "AV") == 1
     assert count(app, CreditNote) == 1
@@ -166,11 +166,11 @@ def test_contract_not_signed_and_period_already_billed_are_refused(app: Flask) -
     factory = runtime(app).session_factory
     with pytest.raises(ContractNotSigned), transaction(factory) as session:
         contract = get_contract(session, unsigned.contract_id)
-        services.issue_invoice(
+        issuing.issue_invoice(
             session, client=contract.client, lines=SERVICE, contract=contract, now=NOW, actor="t"
         )
     with pytest.raises(ContractNotSigned), transaction(factory) as session:
-        services.create_billing_plan(
+        plans.create_billing_plan(
             session,
             contract=get_contract(session, unsigned.contract_id),
             frequency=BillingFrequency.MONTHLY,
@@ -182,7 +182,7 @@ def test_contract_not_signed_and_period_already_billed_are_refused(app: Flask) -
 
     contract_id = _signed_contract(app, publish=False)
     with transaction(factory) as session:
-        plan = services.create_billing_plan(
+        plan = plans.create_billing_plan(
             session,
             contract=get_contract(session, contract_id),
             frequency=BillingFrequency.MONTHLY,
@@ -190,7 +190,7 @@ def test_contract_not_signed_and_period_already_billed_are_refused(app: Flask) -
             now=NOW,
             actor="t",
         )
-        november = services.issue_period_invoice(
+        november = issuing.issue_period_invoice(
             session, plan=plan, period="2026-11", now=NOW, actor="t"
         )
         assert november is not None
@@ -201,11 +201,11 @@ def test_contract_not_signed_and_period_already_billed_are_refused(app: Flask) -
         plan_id = plan.id
     with pytest.raises(PeriodAlreadyBilled), transaction(factory) as session:
         plan = session.get(type(plan), plan_id)
-        services.issue_period_invoice(session, plan=plan, period="2026-11", now=NOW, actor="t")
+        issuing.issue_period_invoice(session, plan=plan, period="2026-11", now=NOW, actor="t")
     assert count(app, Invoice) == 1 and _last_value(app, "FAC") == 1
     with transaction(factory) as session:
         plan = session.get(type(plan), plan_id)
-        december = services.issue_period_invoice(
+        december = issuing.issue_period_invoice(
             session, plan=plan, period="2026-12", now=NOW, actor="t"
         )
         assert december is not None and december.number == "FAC-2026-000002"
@@ -225,7 +225,7 @@ def test_twenty_concurrent_issuers_get_consecutive_numbers(app: Flask) -> None:
             barrier.wait()
             for round_ in range(3):
                 with transaction(factory) as session:
-                    invoice = services.issue_invoice(
+                    invoice = issuing.issue_invoice(
                         session,
                         client=get_client(session, client_id),
                         lines=SERVICE,

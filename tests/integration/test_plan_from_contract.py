@@ -20,15 +20,14 @@ from app.contracts.services import get_contract
 from app.db import transaction, utcnow
 from app.invoices import jobs
 from app.invoices.errors import InvoiceInvalid, PeriodAfterTermination
+from app.invoices.issuing import issue_period_invoice
 from app.invoices.models import BillingFrequency, BillingPlan, Invoice, PlanLineKind
-from app.invoices.services import (
-    create_billing_plan,
-    create_plan_from_contract,
-    issue_period_invoice,
-)
-from app.pricing.discounts import NO_DISCOUNT, Discount, DiscountKind
+from app.invoices.plans import create_billing_plan, create_plan_from_contract
+from app.quotes.commercial_terms import BillingPeriod, PaymentMethod
+from app.pricing.discounts import DiscountKind
+from app.pricing.discounts import NO_DISCOUNT, Discount
+from app.quotes.commercial_terms import CommercialTerms
 from app.pricing.lines import LineInput
-from app.quotes.commercial_terms import BillingPeriod, CommercialTerms, PaymentMethod
 from app.quotes.services import create_quote, totals_of
 from tests import en16931
 from tests.integration.fixtures_security import (
@@ -122,7 +121,7 @@ def test_the_plan_follows_the_quote_terms_and_bills_them(app: Flask) -> None:
 
     at = datetime(2027, 1, 1, 8, 0, tzinfo=UTC)
     for period in ("2027-01", "2027-02", "2027-03"):
-        jobs.run_period(rt.session_factory, rt.store, rt.settings.vendor, period, at)
+        jobs.run_period(rt.collaborators(at), period)
     with rt.session_factory() as session:
         billed = {
             i.period: i.total_excl_vat
@@ -193,7 +192,7 @@ def test_twelve_months_bill_the_signed_total_to_the_cent(app: Flask) -> None:
 
     at = datetime(2027, 1, 1, 8, 0, tzinfo=UTC)
     for month in range(1, 13):
-        jobs.run_period(rt.session_factory, rt.store, rt.settings.vendor, f"2027-{month:02d}", at)
+        jobs.run_period(rt.collaborators(at), f"2027-{month:02d}")
 
     with rt.session_factory() as session:
         invoices = session.scalars(select(Invoice)).all()
@@ -219,8 +218,8 @@ def test_no_period_after_the_termination_is_billed_and_what_remains_is_shown(
     rt = runtime(app)
     at = datetime(2027, 3, 1, 8, 0, tzinfo=UTC)
 
-    march = jobs.run_period(rt.session_factory, rt.store, rt.settings.vendor, "2027-03", at)
-    april = jobs.run_period(rt.session_factory, rt.store, rt.settings.vendor, "2027-04", at)
+    march = jobs.run_period(rt.collaborators(at), "2027-03")
+    april = jobs.run_period(rt.collaborators(at), "2027-04")
 
     assert len(march.issued) == 1  # begun before the termination: billed in advance
     assert april.issued == []

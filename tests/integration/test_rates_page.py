@@ -9,7 +9,7 @@ from decimal import Decimal
 from flask import Flask
 
 from app.auth.models import Role
-from app.invoices import services
+from app.invoices import payments
 from app.invoices.models import RateKind, ReferenceRate
 from tests.integration.fixtures_security import count, field_errors, login_as, runtime
 from tests.integration.helpers import post_form
@@ -36,7 +36,7 @@ def test_admin_enters_rates_once_each_and_late_interest_reads_them(app: Flask) -
         assert name in field_errors(response.get_data(as_text=True)), data
     assert count(app, ReferenceRate) == 1
     with runtime(app).session_factory() as session:
-        assert services.rate_on(session, RateKind.ECB, date(2026, 11, 1)) == Decimal("2.15")
+        assert payments.rate_on(session, RateKind.ECB, date(2026, 11, 1)) == Decimal("2.15")
 
 
 def test_only_admins_see_the_rates(app: Flask) -> None:

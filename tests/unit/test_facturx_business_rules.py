@@ -11,15 +11,9 @@ from typing import Any
 import pytest
 from lxml import etree
 
-from app.invoices.document import (
-    EN16931_XSD,
-    NS,
-    InvoiceDocument,
-    LineView,
-    PartyView,
-    VatView,
-    cii_xml,
-)
+from app.invoices.cii import NS, cii_xml
+from app.invoices.document import InvoiceDocument, LineView, PartyView, VatView
+from app.invoices.renderer import EN16931_XSD
 from tests import en16931
 
 SELLER = PartyView(

@@ -13,25 +13,13 @@ from hypothesis import HealthCheck, assume, given, note, settings
 from hypothesis import strategies as st
 
 from app.invoices.models import BillingFrequency, BillingPlan, BillingPlanLine, PlanLineKind
-from app.invoices.rules import (
-    Period,
-    PlannedLine,
-    QuotedKind,
-    QuotedLine,
-    add_months,
-    begins_after,
-    check_lines,
-    months_later,
-    plan_lines,
-    quoted_nets,
-    term_end,
-)
-from app.invoices.services import period_lines
+from app.invoices.plans import period_lines
+from app.invoices.rules import Period, PlannedLine, QuotedKind, QuotedLine, add_months, begins_after, check_lines, months_later, plan_lines, quoted_nets, term_end
+from app.pricing.vat import ALLOWED_VAT_RATES
 from app.pricing.discounts import Discount, DiscountKind
 from app.pricing.lines import LineInput
-from app.pricing.problems import QUOTE_LINES, field_problems, global_discount_problem
 from app.pricing.totals import Totals, compute_totals, line_total
-from app.pricing.vat import ALLOWED_VAT_RATES
+from app.pricing.problems import global_discount_problem, line_problems
 
 D = Decimal
 FIRST = Period(2027, 1)
@@ -80,7 +68,7 @@ def _quote(draw: st.DrawFn) -> tuple[list[LineInput], list[QuotedKind], Discount
             else QuotedKind.ONE_OFF
         )
     discount = draw(_discount(10_000_000))
-    assume(not any(field_problems(line, QUOTE_LINES) for line in lines))
+    assume(not any(line_problems(line) for line in lines))
     assume(global_discount_problem(lines, discount) is None)
     return lines, kinds, discount, commitment, period_months
 

@@ -1,0 +1,312 @@
+"""Invoice and credit-note pages: list, manual invoice, invoice page, payments, overdue
+invoices, credit notes, and the downloads of their archived PDFs.
+
+Issuing commits, then produces the PDF (``workflow.produce_pdfs``) with no transaction
+open; a download only serves the archived PDF: a GET renders, seals and deposits nothing."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from flask import current_app, flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
+
+from app.auth.guards import current_user, require
+from app.auth.rules import Permission
+from app.clients.services import get_client
+from app.clock import business_date
+from app.contracts.services import get_contract
+from app.db import utcnow
+from app.documents.models import Document
+from app.documents.serving import checked_bytes
+from app.errors import DomainError, FieldErrors
+from app.invoices import issuing, payments, workflow
+from app.invoices.blueprint import bp
+from app.invoices.errors import PdfNotProduced, RateMissing
+from app.invoices.forms import CreditNoteForm, ManualInvoiceForm, PaymentForm
+from app.invoices.models import Invoice
+from app.invoices.pdfs import Issued
+from app.invoices.rules import MAX_LINES
+from app.pricing.decimals import parse_decimal
+from app.pricing.lines import LineInput
+from app.quotes.forms import LineForm
+from app.rendering.french import format_percent
+from app.wiring import db_session, runtime
+
+
+@bp.route("/")
+@require(Permission.VIEW_INVOICES)
+def index() -> str:
+    return render_template("invoices/index.html", invoices=issuing.list_invoices(db_session()))
+
+
+def _choices(form: ManualInvoiceForm) -> None:
+    choices = issuing.invoice_form_choices(db_session())
+    form.client_id.choices = [
+        SelectChoice(c.id, f"{c.legal_name} ({c.siren})") for c in choices.clients
+    ]
+    form.contract_id.choices = [SelectChoice(0, "— aucun —")] + [
+        SelectChoice(c.id, f"{c.number} — {c.client.legal_name}") for c in choices.contracts
+    ]
+
+
+def _parse_lines(form: ManualInvoiceForm) -> tuple[list[LineInput], bool]:
+    lines: list[LineInput] = []
+    unreadable = False
+    for entry in form.lines.entries:
+        sub: LineForm = entry.form
+        if sub.is_blank():
+            continue
+        quantity = parse_decimal(sub.quantity.data or "")
+        price = parse_decimal(sub.unit_price.data or "")
+        vat = parse_decimal(sub.vat_rate.data or "")
+        if quantity is None:
+            sub.quantity.errors = ["Indiquez une quantité (ex. 12 ou 1,5)."]
+        if price is None:
+            sub.unit_price.errors = ["Indiquez un prix (ex. 1 250,00 ; négatif pour une remise)."]
+        if vat is None:
+            sub.vat_rate.errors = ["Taux de TVA inconnu."]
+        if quantity is None or price is None or vat is None:
+            unreadable = True
+            continue
+        lines.append(LineInput(sub.designation.data or "", quantity, price, vat))
+    return lines, unreadable
+
+
+def _attach(form: ManualInvoiceForm, errors: dict[str, str]) -> None:
+    non_blank = [e.form for e in form.lines.entries if not e.form.is_blank()]
+    for key, message in errors.items():
+        parts = key.split("-")
+        if len(parts) == 3 and parts[0] == "lines" and parts[1].isdigit():
+            field = non_blank[int(parts[1])]._fields.get(parts[2])
+            if field is not None:
+                field.errors = [*field.errors, message]
+                continue
+        field = form._fields.get(key)
+        if field is not None and key != "lines":
+            field.errors = [*field.errors, message]
+        else:
+            form.form_errors = [*form.form_errors, message]
+
+
+def _produce_pdf(kind: Issued, issued_id: int) -> None:
+    """The PDF of a document just issued (and committed), produced with no transaction
+    open. Issuing does not depend on it: on a failure the document stays issued, its page
+    says the PDF is missing, and the next producer run (``paraphe invoices pdfs``, the
+    billing run) produces it."""
+    try:
+        workflow.produce_pdfs(runtime().collaborators(utcnow()), [issued_id], kind=kind)
+    except Exception:
+        current_app.logger.exception("PDF de %s n° %s non produit", kind.value, issued_id)
+        flash(
+            "Le PDF n'a pas pu être produit maintenant : il le sera au prochain passage "
+            "de la production des PDF.",
+            "error",
+        )
+
+
+@bp.route("/nouvelle", methods=["GET", "POST"])
+@require(Permission.ISSUE_INVOICES)
+def new() -> str | Response | tuple[str, int]:
+    db = db_session()
+    form = ManualInvoiceForm()
+    _choices(form)
+    if form.add_line.data:
+        if len(form.lines.entries) < MAX_LINES:
+            form.lines.append_entry()
+        return render_template("invoices/new.html", form=form)
+    if form.validate_on_submit():
+        lines, unreadable = _parse_lines(form)
+        if not unreadable:
+            user = current_user()
+            assert user is not None
+            try:
+                contract = (
+                    get_contract(db, form.contract_id.data) if form.contract_id.data else None
+                )
+                invoice = issuing.issue_invoice(
+                    db,
+                    client=get_client(db, form.client_id.data),
+                    contract=contract,
+                    lines=lines,
+                    payment_terms_days=form.payment_terms_days.data,
+                    payment_method=form.payment_method.data,
+                    now=utcnow(),
+                    actor=f"user:{user.id}",
+                    created_by_id=user.id,
+                )
+            except FieldErrors as exc:
+                db.rollback()
+                _attach(form, exc.errors)
+            except DomainError as exc:
+                db.rollback()
+                form.form_errors = [*form.form_errors, exc.detail]
+            else:
+                db.commit()
+                _produce_pdf(Issued.INVOICE, invoice.id)
+                flash(f"Facture {invoice.number} émise.", "success")
+                return redirect(url_for("invoices.show", invoice_id=invoice.id))
+        return render_template("invoices/new.html", form=form), 422
+    status = 422 if form.errors else 200
+    return render_template("invoices/new.html", form=form), status
+
+
+@bp.route("/<int:invoice_id>")
+@require(Permission.VIEW_INVOICES)
+def show(invoice_id: int) -> str:
+    return _show(invoice_id, _credit_form(issuing.get_invoice(db_session(), invoice_id)))
+
+
+def _show(invoice_id: int, credit_form: CreditNoteForm) -> str:
+    db = db_session()
+    invoice = issuing.get_invoice(db, invoice_id)
+    return render_template(
+        "invoices/show.html",
+        invoice=invoice,
+        totals=issuing.totals_of(invoice),
+        due=payments.amount_due(db, invoice),
+        form=PaymentForm(),
+        credit_form=credit_form,
+    )
+
+
+def _credit_form(invoice: Invoice) -> CreditNoteForm:
+    form = CreditNoteForm()
+    rates = sorted({line.vat_rate for line in invoice.lines}, reverse=True)
+    form.vat_rate.choices = [
+        SelectChoice(format(r.normalize(), "f"), format_percent(r)) for r in rates
+    ]
+    return form
+
+
+@bp.route("/<int:invoice_id>/paiement", methods=["POST"])
+@require(Permission.RECORD_PAYMENTS)
+def payment(invoice_id: int) -> Response:
+    db = db_session()
+    invoice = issuing.get_invoice(db, invoice_id)
+    form = PaymentForm()
+    back = redirect(url_for("invoices.show", invoice_id=invoice_id))
+    if not form.validate_on_submit():
+        flash("Indiquez l'événement et sa date.", "error")
+        return back
+    user = current_user()
+    assert user is not None
+    common = {
+        "invoice": invoice,
+        "occurred_on": form.occurred_on.data,
+        "now": utcnow(),
+        "actor": f"user:{user.id}",
+        "created_by_id": user.id,
+    }
+    try:
+        if form.kind.data == "failed":
+            payments.record_failed_debit(db, charge_fee=bool(form.charge_fee.data), **common)
+        else:
+            amount = parse_decimal(form.amount.data or "")
+            if amount is None:
+                flash("Indiquez le montant reçu (ex. 1 250,00).", "error")
+                return back
+            payments.record_payment(db, amount=amount, **common)
+    except FieldErrors as exc:
+        db.rollback()
+        flash(" ".join(exc.errors.values()), "error")
+        return back
+    db.commit()
+    flash("Paiement enregistré.", "success")
+    return back
+
+
+@bp.route("/impayees")
+@require(Permission.VIEW_INVOICES)
+def overdue() -> str:
+    db = db_session()
+    today = business_date(utcnow())
+    try:
+        rows, problem = payments.overdue_invoices(db, today), None
+    except RateMissing as exc:
+        rows, problem = [], exc.detail
+    return render_template("invoices/overdue.html", rows=rows, problem=problem, today=today)
+
+
+def _inline_pdf(document: Document | None, number: str) -> Response:
+    """An archived PDF, read through the archive (integrity checked, access journaled);
+    not archived yet: 409, and nothing is produced here."""
+    if document is None:
+        raise PdfNotProduced(
+            f"{number} est émis mais son PDF n'est pas encore archivé : il est produit après "
+            "l'émission, ou au prochain passage de la production des PDF. "
+            "Réessayez dans quelques minutes."
+        )
+    user = current_user()
+    assert user is not None
+    data = checked_bytes(db_session(), runtime().store, document, actor=f"user:{user.id}")
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={"Content-Disposition": f'inline; filename="{document.filename}"'},
+    )
+
+
+@bp.route("/<int:invoice_id>/pdf")
+@require(Permission.VIEW_INVOICES)
+def pdf(invoice_id: int) -> Response:
+    invoice = issuing.get_invoice(db_session(), invoice_id)
+    return _inline_pdf(invoice.document, f"La facture {invoice.number}")
+
+
+@bp.route("/<int:invoice_id>/avoir", methods=["POST"])
+@require(Permission.ISSUE_INVOICES)
+def credit_note(invoice_id: int) -> str | Response | tuple[str, int]:
+    """Issue an avoir: the whole invoice (cancellation) or one amount at one of its VAT
+    rates. Refusals (nothing left to credit, missing reason, unreadable amount) come back as
+    field errors on the invoice page; no number is taken."""
+    db = db_session()
+    invoice = issuing.get_invoice(db, invoice_id)
+    form = _credit_form(invoice)
+    if not form.validate_on_submit():
+        return _show(invoice_id, form), 422
+    lines: list[LineInput] | None = None
+    if form.mode.data == "partial":
+        amount = parse_decimal(form.amount.data or "")
+        vat = parse_decimal(form.vat_rate.data or "")
+        if amount is None or amount <= 0:
+            form.amount.errors = ["Indiquez le montant HT à créditer, positif (ex. 250,00)."]
+        if not (form.designation.data or "").strip():
+            form.designation.errors = ["Indiquez ce que l'avoir crédite."]
+        if vat is None:
+            form.vat_rate.errors = ["Choisissez un des taux de TVA de la facture."]
+        if amount is None or vat is None or form.amount.errors or form.designation.errors:
+            return _show(invoice_id, form), 422
+        lines = [
+            LineInput((form.designation.data or "").strip(), Decimal("1"), amount, vat)
+        ]
+    user = current_user()
+    assert user is not None
+    try:
+        note = issuing.issue_credit_note(
+            db,
+            invoice=invoice,
+            reason=form.reason.data or "",
+            lines=lines,
+            now=utcnow(),
+            actor=f"user:{user.id}",
+            created_by_id=user.id,
+        )
+    except FieldErrors as exc:
+        db.rollback()
+        for key, message in exc.errors.items():
+            field = {"reason": form.reason}.get(key, form.amount)
+            field.errors = [*field.errors, message]
+        return _show(invoice_id, form), 422
+    db.commit()
+    _produce_pdf(Issued.CREDIT_NOTE, note.id)
+    flash(f"Avoir {note.number} émis sur la facture {invoice.number}.", "success")
+    return redirect(url_for("invoices.show", invoice_id=invoice_id))
+
+
+@bp.route("/avoirs/<int:note_id>/pdf")
+@require(Permission.VIEW_INVOICES)
+def credit_note_pdf(note_id: int) -> Response:
+    note = issuing.get_credit_note(db_session(), note_id)
+    return _inline_pdf(note.document, f"L'avoir {note.number}")

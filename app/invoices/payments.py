@@ -1,0 +1,238 @@
+"""Payment follow-up: payments and rejected debits, reference rates, overdue invoices with
+their late interest, and the reminders due."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit import services as audit
+from app.invoices import rules
+from app.invoices.errors import (
+    PaymentInvalid,
+    RateMissing,
+)
+from app.invoices.models import (
+    Invoice,
+    InvoiceReminder,
+    PaymentEvent,
+    PaymentKind,
+    PendingCharge,
+    RateKind,
+    ReferenceRate,
+)
+
+
+def paid_amount(session: Session, invoice: Invoice) -> Decimal:
+    amounts = session.scalars(
+        select(PaymentEvent.amount).where(
+            PaymentEvent.invoice_id == invoice.id, PaymentEvent.kind == PaymentKind.PAYMENT
+        )
+    ).all()
+    return sum(amounts, Decimal("0.00"))
+
+
+def amount_due(session: Session, invoice: Invoice) -> Decimal:
+    """TTC still owed: the total, less payments received and credit notes issued on it."""
+    credited = rules.credited_so_far([c.total_incl_vat for c in invoice.credit_notes])
+    return invoice.total_incl_vat - credited - paid_amount(session, invoice)
+
+
+def record_payment(
+    session: Session,
+    *,
+    invoice: Invoice,
+    amount: Decimal,
+    occurred_on: date,
+    now: datetime,
+    actor: str,
+    created_by_id: int | None = None,
+) -> PaymentEvent:
+    """A payment received, full or partial; never more than what is still due."""
+    due = amount_due(session, invoice)
+    if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
+        raise PaymentInvalid({"amount": "Montant positif, au centime."})
+    if amount > due:
+        raise PaymentInvalid({"amount": f"Le montant dépasse le reste dû ({due} € TTC)."})
+    event = PaymentEvent(
+        invoice_id=invoice.id,
+        kind=PaymentKind.PAYMENT,
+        amount=amount,
+        occurred_on=occurred_on,
+        note="",
+        created_at=now,
+        created_by_id=created_by_id,
+    )
+    session.add(event)
+    session.flush()
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="invoice.payment_recorded",
+        subject_type="invoice",
+        subject_id=invoice.id,
+        client_id=invoice.client_id,
+        details={"amount": str(amount), "left": str(due - amount)},
+    )
+    return event
+
+
+def record_failed_debit(
+    session: Session,
+    *,
+    invoice: Invoice,
+    occurred_on: date,
+    charge_fee: bool,
+    now: datetime,
+    actor: str,
+    created_by_id: int | None = None,
+) -> PaymentEvent:
+    """A rejected direct debit; with ``charge_fee`` the 25 € fee goes on the next invoice."""
+    event = PaymentEvent(
+        invoice_id=invoice.id,
+        kind=PaymentKind.FAILED,
+        amount=Decimal("0.00"),
+        occurred_on=occurred_on,
+        note="frais de rejet refacturés" if charge_fee else "",
+        created_at=now,
+        created_by_id=created_by_id,
+    )
+    session.add(event)
+    if charge_fee:
+        session.add(
+            PendingCharge(
+                client_id=invoice.client_id,
+                designation=(
+                    f"Frais de rejet de prélèvement du {occurred_on:%d/%m/%Y} "
+                    f"(facture {invoice.number})"
+                ),
+                amount=rules.REJECTED_DEBIT_FEE,
+                vat_rate=Decimal("0"),  # an indemnity: outside the scope of VAT
+                created_at=now,
+            )
+        )
+    session.flush()
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="invoice.debit_failed",
+        subject_type="invoice",
+        subject_id=invoice.id,
+        client_id=invoice.client_id,
+        details={"fee": charge_fee},
+    )
+    return event
+
+
+def set_reference_rate(
+    session: Session, *, kind: RateKind, effective_from: date, rate: Decimal, now: datetime
+) -> ReferenceRate:
+    if not rate.is_finite() or not Decimal("-5") <= rate <= Decimal("50"):
+        raise PaymentInvalid({"rate": "Taux en %, entre -5 et 50."})
+    existing = session.scalar(
+        select(ReferenceRate).where(
+            ReferenceRate.kind == kind, ReferenceRate.effective_from == effective_from
+        )
+    )
+    if existing is not None:
+        raise PaymentInvalid(
+            {"effective_from": f"Un {kind.label} est déjà saisi au {effective_from:%d/%m/%Y}."}
+        )
+    row = ReferenceRate(kind=kind, effective_from=effective_from, rate=rate, created_at=now)
+    session.add(row)
+    session.flush()
+    return row
+
+
+def reference_rates(session: Session) -> Sequence[ReferenceRate]:
+    return session.scalars(
+        select(ReferenceRate).order_by(ReferenceRate.kind, ReferenceRate.effective_from.desc())
+    ).all()
+
+
+def rate_on(session: Session, kind: RateKind, day: date) -> Decimal:
+    found = session.scalar(
+        select(ReferenceRate.rate)
+        .where(ReferenceRate.kind == kind, ReferenceRate.effective_from <= day)
+        .order_by(ReferenceRate.effective_from.desc())
+        .limit(1)
+    )
+    if found is None:
+        raise RateMissing(f"Aucun {kind.label} saisi en vigueur au {day:%d/%m/%Y}.")
+    return found
+
+
+@dataclass(frozen=True)
+class Overdue:
+    invoice: Invoice
+    amount_due: Decimal
+    days_late: int
+    rate: Decimal
+    interest: Decimal
+    indemnity: Decimal
+
+    @property
+    def total_claimed(self) -> Decimal:
+        return self.amount_due + self.interest + self.indemnity
+
+
+def overdue_invoices(session: Session, as_of: date) -> list[Overdue]:
+    """Invoices past their due date with something left to pay, with the late interest
+    (rates in force on the due date) and the 40 € indemnity."""
+    rows: list[Overdue] = []
+    candidates = session.scalars(
+        select(Invoice).where(Invoice.due_on < as_of).order_by(Invoice.due_on, Invoice.id)
+    ).all()
+    for invoice in candidates:
+        due = amount_due(session, invoice)
+        if due <= 0:
+            continue
+        days = (as_of - invoice.due_on).days
+        rate = rules.late_interest_rate(
+            invoice.late_interest_rule.value,
+            rate_on(session, RateKind.ECB, invoice.due_on),
+            rate_on(session, RateKind.LEGAL, invoice.due_on),
+        )
+        rows.append(
+            Overdue(
+                invoice=invoice,
+                amount_due=due,
+                days_late=days,
+                rate=rate,
+                interest=rules.late_interest(due, rate, days),
+                indemnity=invoice.recovery_indemnity,
+            )
+        )
+    return rows
+
+
+def reminders_due(session: Session, as_of: date) -> list[tuple[Overdue, int]]:
+    """Overdue invoices whose next reminder step is reached, with that step."""
+    due: list[tuple[Overdue, int]] = []
+    for row in overdue_invoices(session, as_of):
+        sent = session.scalars(
+            select(InvoiceReminder.step).where(InvoiceReminder.invoice_id == row.invoice.id)
+        ).all()
+        step = rules.reminder_step(row.days_late, sent)
+        if step is not None:
+            due.append((row, step))
+    return due
+
+
+def record_reminder(session: Session, *, row: Overdue, step: int, now: datetime) -> InvoiceReminder:
+    reminder = InvoiceReminder(
+        invoice_id=row.invoice.id,
+        step=step,
+        sent_to=row.invoice.client.signer_email,
+        created_at=now,
+    )
+    session.add(reminder)
+    session.flush()
+    return reminder

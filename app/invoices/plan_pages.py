@@ -1,0 +1,258 @@
+"""Billing-plan pages: the plans, a plan from a signed contract, its Syntec revision
+clause and revisions; the Syntec indices and the reference rates they are computed from."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
+
+from app.auth.guards import current_user, require
+from app.auth.rules import Permission
+from app.clock import business_date
+from app.contracts.services import get_contract
+from app.db import utcnow
+from app.errors import DomainError, FieldErrors
+from app.forms import apply_field_errors
+from app.invoices import payments, plans, revision
+from app.invoices.blueprint import bp
+from app.invoices.forms import (
+    PlanFromContractForm,
+    ReferenceRateForm,
+    RevisionClauseForm,
+    RevisionForm,
+    SyntecIndexForm,
+)
+from app.invoices.models import RateKind
+from app.pricing.decimals import parse_decimal
+from app.pricing.lines import LineInput
+from app.rendering.french import format_decimal
+from app.wiring import db_session
+
+
+@bp.route("/syntec", methods=["GET", "POST"])
+@require(Permission.MANAGE_PRICE_INDICES)
+def syntec() -> str | Response | tuple[str, int]:
+    db = db_session()
+    form = SyntecIndexForm()
+    status = 200
+    if form.validate_on_submit():
+        user = current_user()
+        assert user is not None
+        value = parse_decimal(form.value.data or "")
+        try:
+            if value is None:
+                raise FieldErrors({"value": "Indiquez une valeur (ex. 298,4)."})
+            row = revision.set_syntec_index(
+                db, month=form.month.data or "", value=value, now=utcnow(), created_by_id=user.id
+            )
+        except FieldErrors as exc:
+            db.rollback()
+            apply_field_errors(form, exc)
+            status = 422
+        else:
+            db.commit()
+            flash(f"Indice Syntec de {row.month} enregistré.", "success")
+            return redirect(url_for("invoices.syntec"))
+    elif form.errors:
+        status = 422
+    indices = revision.syntec_indices(db)
+    return render_template("invoices/syntec.html", form=form, indices=indices), status
+
+
+@bp.route("/plans", endpoint="plans")
+@require(Permission.VIEW_INVOICES)
+def plans_page() -> str:
+    return _plans_page(_plan_form())
+
+
+def _plan_form() -> PlanFromContractForm:
+    form = PlanFromContractForm()
+    form.contract_id.choices = [
+        SelectChoice(c.id, f"{c.number} — {c.client.legal_name}")
+        for c in plans.signed_contracts(db_session(), without_plan=True)
+    ]
+    if form.start_date.data is None:
+        today = business_date(utcnow())
+        form.start_date.data = (today.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return form
+
+
+def _plans_page(form: PlanFromContractForm) -> str:
+    db = db_session()
+    rows = [(plan, revision.revision_clause_of(db, plan)) for plan in plans.list_plans(db)]
+    return render_template("invoices/plans.html", rows=rows, form=form)
+
+
+@bp.route("/plans/nouveau", methods=["POST"])
+@require(Permission.ISSUE_INVOICES)
+def new_plan() -> str | Response | tuple[str, int]:
+    """A signed contract's plan, filled from its quote's commercial terms (frequency,
+    payment, amounts per period, setup-fee schedule: ``rules.plan_lines``)."""
+    db = db_session()
+    form = _plan_form()
+    if not form.validate_on_submit() or form.start_date.data is None:
+        return _plans_page(form), 422
+    user = current_user()
+    assert user is not None
+    try:
+        plan = plans.create_plan_from_contract(
+            db,
+            contract=get_contract(db, form.contract_id.data),
+            start_date=form.start_date.data,
+            now=utcnow(),
+            actor=f"user:{user.id}",
+        )
+    except FieldErrors as exc:
+        db.rollback()
+        apply_field_errors(form, exc)
+        return _plans_page(form), 422
+    db.commit()
+    flash(f"Plan de facturation n° {plan.id} créé.", "success")
+    return redirect(url_for("invoices.plan", plan_id=plan.id))
+
+
+@bp.route("/plans/<int:plan_id>")
+@require(Permission.VIEW_INVOICES)
+def plan(plan_id: int) -> str:
+    return _plan_page(plan_id)
+
+
+def _plan_page(
+    plan_id: int,
+    *,
+    clause_form: RevisionClauseForm | None = None,
+    revision_form: RevisionForm | None = None,
+    preview: revision.RevisionPreview | None = None,
+) -> str:
+    db = db_session()
+    plan = plans.get_plan(db, plan_id)
+    clause = revision.revision_clause_of(db, plan)
+    if clause_form is None:
+        clause_form = RevisionClauseForm()
+        if clause is not None:
+            clause_form.base_month.data = clause.base_month
+            clause_form.reference_month.data = clause.reference_month
+            clause_form.cap_percent.data = (
+                format_decimal(clause.cap_percent) if clause.cap_percent is not None else ""
+            )
+            clause_form.no_decrease.data = clause.no_decrease
+    return render_template(
+        "invoices/plan.html",
+        plan=plan,
+        contract=get_contract(db, plan.contract_id),
+        clause=clause,
+        revisions=revision.revisions_of(db, plan),
+        invoices=plans.plan_invoices(db, plan),
+        remaining=plans.remaining_due(db, plan),
+        clause_form=clause_form,
+        revision_form=revision_form or RevisionForm(),
+        preview=preview,
+    )
+
+
+@bp.route("/plans/<int:plan_id>/clause", methods=["POST"])
+@require(Permission.MANAGE_PRICE_INDICES)
+def revision_clause(plan_id: int) -> str | Response | tuple[str, int]:
+    db = db_session()
+    plan = plans.get_plan(db, plan_id)
+    form = RevisionClauseForm()
+    if not form.validate_on_submit():
+        return _plan_page(plan_id, clause_form=form), 422
+    cap = None
+    if (form.cap_percent.data or "").strip():
+        cap = parse_decimal(form.cap_percent.data or "")
+        if cap is None:
+            form.cap_percent.errors = ["Indiquez un pourcentage (ex. 3 ou 2,5)."]
+            return _plan_page(plan_id, clause_form=form), 422
+    try:
+        revision.set_revision_clause(
+            db,
+            plan=plan,
+            base_month=(form.base_month.data or "").strip(),
+            reference_month=form.reference_month.data or 0,
+            cap_percent=cap,
+            no_decrease=bool(form.no_decrease.data),
+        )
+    except FieldErrors as exc:
+        db.rollback()
+        apply_field_errors(form, exc)
+        return _plan_page(plan_id, clause_form=form), 422
+    db.commit()
+    flash("Clause de révision enregistrée.", "success")
+    return redirect(url_for("invoices.plan", plan_id=plan_id))
+
+
+@bp.route("/plans/<int:plan_id>/revision", methods=["POST"], endpoint="revision")
+@require(Permission.MANAGE_PRICE_INDICES)
+def revise(plan_id: int) -> str | Response | tuple[str, int]:
+    """Preview (nothing written) or apply the revision at a renewal date. A missing index,
+    a date that is not the renewal or a revision already applied: a clear message, no
+    change."""
+    db = db_session()
+    plan = plans.get_plan(db, plan_id)
+    form = RevisionForm()
+    if not form.validate_on_submit() or form.renewal.data is None:
+        return _plan_page(plan_id, revision_form=form), 422
+    try:
+        if form.apply.data:
+            user = current_user()
+            assert user is not None
+            applied = revision.apply_revision(
+                db, plan=plan, renewal=form.renewal.data, now=utcnow(), actor=f"user:{user.id}"
+            )
+        else:
+            preview = revision.preview_revision(db, plan=plan, renewal=form.renewal.data)
+            return _plan_page(plan_id, revision_form=form, preview=preview)
+    except FieldErrors as exc:
+        db.rollback()
+        apply_field_errors(form, exc)
+        return _plan_page(plan_id, revision_form=form), 422
+    except DomainError as exc:  # an index not entered yet
+        db.rollback()
+        form.form_errors = [*form.form_errors, exc.detail]
+        return _plan_page(plan_id, revision_form=form), 422
+    db.commit()
+    flash(f"Révision appliquée : {applied.formula}", "success")
+    return redirect(url_for("invoices.plan", plan_id=plan_id))
+
+
+@bp.route("/taux", methods=["GET", "POST"])
+@require(Permission.MANAGE_PRICE_INDICES)
+def rates() -> str | Response | tuple[str, int]:
+    """The dated ECB and legal interest rates late interest is computed from. A rate, once
+    entered for a date, does not change (interest already computed depends on it)."""
+    db = db_session()
+    form = ReferenceRateForm()
+    status = 200
+    if form.validate_on_submit() and form.effective_from.data is not None:
+        value = parse_decimal(form.rate.data or "")
+        try:
+            if value is None:
+                raise FieldErrors({"rate": "Indiquez un taux en % (ex. 2,15)."})
+            row = payments.set_reference_rate(
+                db,
+                kind=RateKind(form.kind.data),
+                effective_from=form.effective_from.data,
+                rate=value,
+                now=utcnow(),
+            )
+        except FieldErrors as exc:
+            db.rollback()
+            apply_field_errors(form, exc)
+            status = 422
+        else:
+            db.commit()
+            flash(
+                f"{row.kind.label.capitalize()} de {format_decimal(row.rate)} % "
+                f"enregistré à partir du {row.effective_from:%d/%m/%Y}.",
+                "success",
+            )
+            return redirect(url_for("invoices.rates"))
+    elif form.errors:
+        status = 422
+    return render_template(
+        "invoices/rates.html", form=form, rates=payments.reference_rates(db)
+    ), status
