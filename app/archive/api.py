@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, request, url_for
 
-from app.archive import schemas, services
-from app.archive.mails import download_mail, invitation_mail, send_mail
-from app.archive.models import LinkPurpose
+from app.archive import schemas, services, workflow
 from app.archive.openapi import openapi_spec
-from app.archive.restitution import create_link, produce_restitution, request_by_archivist
+from app.archive.restitution.records import archived_restitution
 from app.auth.guards import current_token, require_scope
 from app.auth.models import Scope
 from app.clients import services as clients
 from app.db import utcnow
 from app.documents import services as documents
-from app.documents.errors import DocumentIntegrityFailed
 from app.documents.serving import checked_bytes, open_checked, stream_response
-from app.pki import trust_roots
+from app.runtime import Collaborators
 from app.wiring import db_session, read_only_db_session, runtime
 
 bp = Blueprint("archive_api", __name__, url_prefix="/api/v1")
@@ -130,76 +128,63 @@ def terminate(client_id: int) -> tuple[dict[str, Any], int]:
     }, 201
 
 
-def _restitution_args() -> dict[str, Any]:
-    rt = runtime()
-    return {
-        "seal_key": rt.seal_key(),
-        "trust_roots": trust_roots(rt.settings),
-        "retention": rt.settings.retention,
-    }
+def _collaborators() -> Collaborators:
+    return runtime().collaborators(utcnow())
+
+
+def _link_url(endpoint: str) -> Callable[[str], str]:
+    base = runtime().settings.base_url
+    return lambda token: base + url_for(endpoint, token=token)
 
 
 @bp.get("/clients/<int:client_id>/restitution")
 @require_scope(Scope.RESTITUTION)
 def restitution(client_id: int) -> Response:
-    """Produce, archive and stream a restitution archive in one call."""
-    rt = runtime()
+    """The client's latest restitution archive, streamed; a GET never builds one (404 saying
+    how to ask for one: POST on the same URL)."""
     db = db_session()
-    client = clients.get_client(db, client_id)
-    try:
-        document, _result = produce_restitution(
-            db, rt.store, client, now=utcnow(), actor=_actor(), **_restitution_args()
-        )
-    except DocumentIntegrityFailed:
-        db.commit()  # the failed check is journaled before the refusal is answered
-        raise
-    db.commit()  # the archive is deposited before it is read back
-    source = open_checked(db, rt.store, document, actor=_actor())
+    document = archived_restitution(db, client_id)
+    source = open_checked(db, runtime().store, document, actor=_actor())
     return stream_response(document, source)
 
 
 @bp.post("/clients/<int:client_id>/restitution")
 @require_scope(Scope.RESTITUTION)
-def request_restitution(client_id: int) -> tuple[dict[str, Any], int]:
-    """An archivist's request: the archive is produced and archived, and an expiring download
-    link is emailed to the client's contact (and returned)."""
-    rt = runtime()
-    db = db_session()
-    client = clients.get_client(db, client_id)
-    try:
-        document, result, link, token = request_by_archivist(
-            db, rt.store, client, now=utcnow(), actor=_actor(), **_restitution_args()
-        )
-    except DocumentIntegrityFailed:
-        db.commit()  # the failed check is journaled before the refusal is answered
-        raise
-    db.commit()
-    url = rt.settings.base_url + url_for("restitution.download", token=token)
-    sent = send_mail(rt.mailer, download_mail(client, url, link.expires_at))
-    return {
-        "document": schemas.document_json(document),
-        "files": result.paths,
-        "manifest_sha256": result.manifest_sha256,
-        "download_url": url,
-        "expires_at": link.expires_at.isoformat(),
-        "mail_sent_to": client.signer_email if sent else None,
-    }, 201
+def request_restitution(client_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """An archivist's request: the archive is produced and archived (201), or the latest one
+    returned if the client's data has not changed since (200); an expiring download link is
+    emailed to the client's contact (and returned)."""
+    delivery = workflow.request_restitution(
+        _collaborators(),
+        client_id,
+        actor=_actor(),
+        download_url=_link_url("restitution.download"),
+    )
+    record = delivery.built.record
+    body = {
+        "document": schemas.document_json(record.document),
+        "created": delivery.built.created,
+        "files": record.files,
+        "manifest_sha256": record.manifest_sha256,
+        "download_url": delivery.download_url,
+        "expires_at": delivery.expires_at.isoformat(),
+        "mail_sent_to": delivery.mail_sent_to,
+    }
+    location = f"{schemas.documents_url()}/{record.document.id}"
+    return body, 201 if delivery.built.created else 200, {"Location": location}
 
 
 @bp.post("/clients/<int:client_id>/restitution-invitation")
 @require_scope(Scope.RESTITUTION)
 def invite_restitution(client_id: int) -> tuple[dict[str, Any], int]:
     """Email the client's contact an expiring link through which it requests its archive."""
-    rt = runtime()
-    db = db_session()
-    client = clients.get_client(db, client_id)
-    link, token = create_link(
-        db, client, purpose=LinkPurpose.REQUEST, document=None, now=utcnow(), actor=_actor()
+    invitation = workflow.invite_contact(
+        _collaborators(),
+        client_id,
+        actor=_actor(),
+        request_url=_link_url("restitution.request_page"),
     )
-    db.commit()
-    url = rt.settings.base_url + url_for("restitution.request_page", token=token)
-    sent = send_mail(rt.mailer, invitation_mail(client, url, link.expires_at))
     return {
-        "expires_at": link.expires_at.isoformat(),
-        "mail_sent_to": client.signer_email if sent else None,
+        "expires_at": invitation.expires_at.isoformat(),
+        "mail_sent_to": invitation.mail_sent_to,
     }, 201

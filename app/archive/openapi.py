@@ -175,6 +175,7 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": [
             "document",
+            "created",
             "files",
             "manifest_sha256",
             "download_url",
@@ -183,7 +184,15 @@ SCHEMAS: dict[str, Any] = {
         ],
         "properties": {
             "document": _ref("Document"),
-            "files": {"type": "array", "items": {"type": "string"}},
+            "created": {
+                "type": "boolean",
+                "description": "false : archive existante, les données n'ayant pas changé.",
+            },
+            "files": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Nombre de fichiers de l'archive (hors manifeste et cachet).",
+            },
             "manifest_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
             "download_url": {"type": "string"},
             "expires_at": {"type": "string", "format": "date-time"},
@@ -455,16 +464,20 @@ PATHS: dict[str, Any] = {
     },
     "/clients/{client_id}/restitution": {
         "get": _op(
-            "Produire et télécharger l'archive de restitution",
+            "Télécharger la dernière archive de restitution",
             "restitution",
             {
                 "200": {
-                    "description": "L'archive .zip (aussi archivée, hash journalisé).",
+                    "description": "La dernière archive .zip produite pour le client, vérifiée "
+                    "(SHA-256) avant envoi ; lecture journalisée. Un GET ne produit rien.",
                     "content": {
                         "application/zip": {"schema": {"type": "string", "format": "binary"}}
                     },
                 },
-                "404": _NOT_FOUND,
+                "404": _problem(
+                    "Client inconnu, ou aucune archive encore produite : la demander par un "
+                    "POST sur la même adresse."
+                ),
                 "503": _INTEGRITY,
             },
             parameters=[_CLIENT_ID],
@@ -473,15 +486,31 @@ PATHS: dict[str, Any] = {
             "Demander l'archive de restitution pour le client",
             "restitution",
             {
-                "201": _json(
+                "200": _json(
                     _ref("Restitution"),
-                    "Archive produite et archivée ; lien de "
-                    "téléchargement expirant envoyé au contact du client.",
+                    "Les données du client n'ont pas changé depuis la dernière archive : "
+                    "c'est elle qui est renvoyée ; nouveau lien de téléchargement envoyé.",
                 ),
+                "201": {
+                    **_json(
+                        _ref("Restitution"),
+                        "Archive produite et archivée ; lien de "
+                        "téléchargement expirant envoyé au contact du client.",
+                    ),
+                    "headers": {
+                        "Location": {
+                            "schema": {"type": "string"},
+                            "description": "Adresse du document archivé.",
+                        }
+                    },
+                },
                 "404": _NOT_FOUND,
                 "503": _INTEGRITY,
             },
             parameters=[_CLIENT_ID],
+            description="Idempotente : tant que les données du client (documents, "
+            "acceptations, journal hors restitutions) n'ont pas changé, aucune nouvelle "
+            "archive n'est produite.",
         ),
     },
     "/clients/{client_id}/restitution-invitation": {

@@ -6,18 +6,15 @@ from flask import Blueprint, Response, render_template, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.archive.errors import RestitutionLinkGone
-from app.archive.mails import download_mail, send_mail
 from app.archive.models import LinkPurpose
 from app.archive.openapi import openapi_spec
-from app.archive.restitution import archive_of_link, find_link, request_by_link
-from app.archive.restitution import download as download_archive
-from app.clients.models import Client
+from app.archive.restitution.links import archive_of_link, find_link
+from app.archive.restitution.links import download as download_archive
+from app.archive.workflow import request_by_link
 from app.db import utcnow
-from app.documents.errors import DocumentIntegrityFailed
 from app.documents.serving import open_checked, stream_response
 from app.extensions import limiter
 from app.forms import FrenchForm
-from app.pki import trust_roots
 from app.wiring import db_session, runtime
 
 bp = Blueprint("restitution", __name__, url_prefix="/restitution")
@@ -43,45 +40,28 @@ def request_page(token: str) -> str | tuple[str, int]:
 
 @bp.post("/demande/<token>")
 def request_archive(token: str) -> str | tuple[str, int] | BaseResponse:
-    rt = runtime()
-    db = db_session()
     form = RequestForm()
-    now = utcnow()
-    try:
-        link = find_link(db, token, purpose=LinkPurpose.REQUEST, now=now)
-    except RestitutionLinkGone as exc:
-        return _gone(exc)
     if not form.validate_on_submit():
+        try:
+            link = find_link(db_session(), token, purpose=LinkPurpose.REQUEST, now=utcnow())
+        except RestitutionLinkGone as exc:
+            return _gone(exc)
         return render_template("restitution/request.html", form=form, link=link), 422
+    base = runtime().settings.base_url
     try:
-        document, download_link, download_token = request_by_link(
-            db,
-            rt.store,
-            link,
-            now=now,
-            seal_key=rt.seal_key(),
-            trust_roots=trust_roots(rt.settings),
-            retention=rt.settings.retention,
+        delivery = request_by_link(
+            runtime().collaborators(utcnow()),
+            token,
+            download_url=lambda t: base + url_for("restitution.download", token=t),
         )
     except RestitutionLinkGone as exc:
         return _gone(exc)
-    except DocumentIntegrityFailed:
-        # Journaled; the link stays usable for when the document has been restored.
-        link.used_at = None
-        db.commit()
-        raise
-    db.commit()
-    contact = db.get(Client, link.client_id)
-    url = rt.settings.base_url + url_for("restitution.download", token=download_token)
-    sent = contact is not None and send_mail(
-        rt.mailer, download_mail(contact, url, download_link.expires_at)
-    )
     return render_template(
         "restitution/ready.html",
-        document=document,
-        token=download_token,
-        expires_at=download_link.expires_at,
-        sent=sent,
+        document=delivery.built.record.document,
+        token=delivery.download_token,
+        expires_at=delivery.expires_at,
+        sent=delivery.mail_sent_to is not None,
     )
 
 

@@ -1,5 +1,6 @@
 """The restitution archive: every file re-hashes to the sealed manifest, the seal validates,
-a second request gives the same file list; the client's contact gets it through expiring links."""
+a second request for unchanged data gives the same archive, a GET never builds one; the
+client's contact gets it through expiring links."""
 
 from __future__ import annotations
 
@@ -21,8 +22,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from app.archive import restitution
 from app.archive.models import RestitutionLink
+from app.archive.restitution import contents
 from app.audit.models import AuditEvent
 from app.auth.models import Scope
 from app.db import transaction
@@ -145,19 +146,22 @@ def test_archivist_request_gives_a_sealed_verifiable_archive(
     assert {"factures/FAC-2026-0001.pdf", "avoirs/FAC-2026-0001-A.pdf"} <= set(names)
 
     second = client.post(f"/api/v1/clients/{client_id}/restitution", headers=headers)
-    assert second.status_code == 201
-    assert sorted(second.get_json()["files"]) == sorted(body["files"])
-    assert second.get_json()["document"]["reference"] != body["document"]["reference"]
+    # Nothing changed but the restitution's own bookkeeping (links, download): the same one.
+    assert second.status_code == 200, second.get_data(as_text=True)
+    assert second.get_json()["document"] == body["document"]
+    assert second.get_json()["created"] is False and body["created"] is True
+    assert second.get_json()["files"] == body["files"] == len(_check_archive_paths(data))
+    assert second.headers["Location"].endswith(f"/api/v1/documents/{body['document']['id']}")
 
     with transaction(app.extensions["paraphe"].session_factory) as session:
         stored = session.scalars(
             select(Document).where(Document.kind == DocumentKind.RESTITUTION)
         ).all()
-        assert len(stored) == 2
+        assert len(stored) == 1
         journaled = session.scalars(
             select(AuditEvent.details).where(AuditEvent.action == "client.restitution")
         ).all()
-        assert stored[0].sha256 in journaled[0]
+        assert len(journaled) == 1 and stored[0].sha256 in journaled[0]
         assert any(
             e == "restitution.downloaded" for e in session.scalars(select(AuditEvent.action))
         )
@@ -166,6 +170,56 @@ def test_archivist_request_gives_a_sealed_verifiable_archive(
         )
     expired = client.get(url)
     assert expired.status_code == 410 and "expiré" in expired.get_data(as_text=True)
+
+
+def _check_archive_paths(data: bytes) -> list[str]:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return [entry["path"] for entry in json.loads(zf.read("manifest.json"))["files"]]
+
+
+def _restitutions(app: Flask) -> list[Document]:
+    with transaction(app.extensions["paraphe"].session_factory) as session:
+        return list(
+            session.scalars(
+                select(Document)
+                .where(Document.kind == DocumentKind.RESTITUTION)
+                .order_by(Document.id)
+            )
+        )
+
+
+def test_a_get_never_builds_and_a_post_builds_only_for_changed_data(
+    app: Flask, client: FlaskClient
+) -> None:
+    client_id = _client_with_documents(app)
+    headers = {"Authorization": f"Bearer {make_token(app, Scope.RESTITUTION)}"}
+    url = f"/api/v1/clients/{client_id}/restitution"
+
+    missing = client.get(url, headers=headers)
+    assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
+    assert "POST" in missing.get_json()["detail"] and url in missing.get_json()["detail"]
+    assert _restitutions(app) == []
+
+    built = client.post(url, headers=headers)
+    assert built.status_code == 201, built.get_data(as_text=True)
+    first = built.get_json()["document"]
+    for _ in range(2):  # reading it twice changes nothing
+        got = client.get(url, headers=headers)
+        assert got.status_code == 200 and got.mimetype == "application/zip"
+        assert hashlib.sha256(got.data).hexdigest() == first["sha256"]
+    _check_archive(app, got.data)
+    assert [d.id for d in _restitutions(app)] == [first["id"]]
+
+    # New data: the next POST builds a new archive, which the GET then returns.
+    _deposit(app, client_id, DocumentKind.INVOICE, "FAC-2026-0002", b"%PDF-1.7 facture 2")
+    rebuilt = client.post(url, headers=headers)
+    assert rebuilt.status_code == 201
+    second = rebuilt.get_json()["document"]
+    assert second["id"] != first["id"] and second["reference"] != first["reference"]
+    latest = client.get(url, headers=headers)
+    assert hashlib.sha256(latest.data).hexdigest() == second["sha256"]
+    assert "factures/FAC-2026-0002.pdf" in _check_archive(app, latest.data)
+    assert len(_restitutions(app)) == 2
 
 
 def test_client_requests_its_archive_through_an_emailed_link(
@@ -208,13 +262,13 @@ def test_a_damaged_document_stops_the_restitution_and_is_journaled(
         sha256 = invoice.sha256
     rt.store.delete(sha256)
     headers = {"Authorization": f"Bearer {make_token(app, Scope.RESTITUTION)}"}
-    for method in ("GET", "POST"):
-        response = client.open(
-            f"/api/v1/clients/{client_id}/restitution", method=method, headers=headers
-        )
+    url = f"/api/v1/clients/{client_id}/restitution"
+    for _attempt in range(2):  # refused each time, journaled each time
+        response = client.post(url, headers=headers)
         assert response.status_code == 503, response.get_data(as_text=True)
         assert response.mimetype == "application/problem+json"
         assert sha256 in response.get_json()["detail"]
+    assert client.get(url, headers=headers).status_code == 404  # nothing was archived
     with transaction(rt.session_factory) as session:
         failures = session.scalars(
             select(AuditEvent).where(AuditEvent.action == "document.integrity_failed")
@@ -224,6 +278,36 @@ def test_a_damaged_document_stops_the_restitution_and_is_journaled(
             session.scalars(select(Document).where(Document.kind == DocumentKind.RESTITUTION)).all()
             == []
         )
+    assert outbox_messages(rt.settings.outbox_dir) == []  # no link mailed for no archive
+
+
+def test_a_request_link_stopped_by_a_damaged_document_works_once_it_is_restored(
+    app: Flask, client: FlaskClient
+) -> None:
+    client_id = _client_with_documents(app)
+    rt = app.extensions["paraphe"]
+    outbox = rt.settings.outbox_dir
+    headers = {"Authorization": f"Bearer {make_token(app, Scope.RESTITUTION)}"}
+    client.post(f"/api/v1/clients/{client_id}/restitution-invitation", headers=headers)
+    [invitation] = outbox_messages(outbox)
+    request_url = _link(invitation)
+    with transaction(rt.session_factory) as session:
+        invoice = session.scalars(
+            select(Document).where(Document.kind == DocumentKind.INVOICE)
+        ).one()
+        sha256 = invoice.sha256
+    content = rt.store.get(sha256)
+    rt.store.delete(sha256)
+    page = client.get(request_url)
+    form = {"csrf_token": csrf_from(page.get_data(as_text=True))}
+    refused = client.post(request_url, data=form)
+    assert refused.status_code == 503 and sha256 in refused.get_data(as_text=True)
+    rt.store.put(content)
+    ready = client.post(request_url, data=form)
+    assert ready.status_code == 200, ready.get_data(as_text=True)
+    [_invitation, ready_mail] = outbox_messages(outbox)
+    _check_archive(app, client.get(_link(ready_mail)).data)
+    assert client.post(request_url, data=form).status_code == 410
 
 
 def test_rows_are_read_a_page_at_a_time(
@@ -231,8 +315,10 @@ def test_rows_are_read_a_page_at_a_time(
 ) -> None:
     client_id = _client_with_documents(app)
     # Pages of 2 rows: the 6 documents and the journal span several keyset pages.
-    monkeypatch.setattr(restitution, "_ROWS_PER_QUERY", 2)
+    monkeypatch.setattr(contents, "_ROWS_PER_QUERY", 2)
     headers = {"Authorization": f"Bearer {make_token(app, Scope.RESTITUTION)}"}
+    built = client.post(f"/api/v1/clients/{client_id}/restitution", headers=headers)
+    assert built.status_code == 201, built.get_data(as_text=True)
     response = client.get(f"/api/v1/clients/{client_id}/restitution", headers=headers)
     assert response.status_code == 200, response.get_data(as_text=True)
     names = _check_archive(app, response.data)
@@ -243,7 +329,7 @@ def test_rows_are_read_a_page_at_a_time(
         ids = session.scalars(
             select(AuditEvent.id).where(AuditEvent.client_id == client_id).order_by(AuditEvent.id)
         ).all()
-    # The GET journals the restitution after writing the archive: the excerpt has all before.
+    # The POST journals the restitution after writing the archive: the excerpt has all before.
     assert [e["id"] for e in journal] == list(ids[: len(journal)]) and len(journal) >= 7
 
 
@@ -256,12 +342,14 @@ def test_the_archive_streams_through_the_production_server(
     base, _process = production_server
     client_id = _client_with_documents(app)
     token = make_token(app, Scope.RESTITUTION)
+    url = f"/api/v1/clients/{client_id}/restitution"
+    auth = {"Authorization": f"Bearer {token}"}
     with closing(http.client.HTTPConnection(base.removeprefix("http://"), timeout=60)) as conn:
-        conn.request(
-            "GET",
-            f"/api/v1/clients/{client_id}/restitution",
-            headers={"Authorization": f"Bearer {token}"},
-        )
+        conn.request("POST", url, headers=auth)  # builds it
+        built = conn.getresponse()
+        assert built.status == 201, built.read()
+        built.read()
+        conn.request("GET", url, headers=auth)  # streams it
         response = conn.getresponse()
         assert response.status == 200, response.read()
         assert response.getheader("Content-Type") == "application/zip"
@@ -272,3 +360,18 @@ def test_the_archive_streams_through_the_production_server(
     assert len(data) == int(response.getheader("Content-Length") or -1)
     names = _check_archive(app, data)
     assert {"factures/FAC-2026-0001.pdf", "avoirs/FAC-2026-0001-A.pdf"} <= set(names)
+
+
+def test_the_cli_builds_once_for_unchanged_data(app: Flask) -> None:
+    client_id = _client_with_documents(app)
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["jobs", "restitution", str(client_id)])
+    assert first.exit_code == 0, first.output
+    assert first.output.startswith("PRODUITE") and "RST-" in first.output
+    again = runner.invoke(args=["jobs", "restitution", str(client_id)])
+    assert again.exit_code == 0 and again.output.startswith("INCHANGÉE"), again.output
+    [archive] = _restitutions(app)
+    assert archive.reference in again.output and archive.sha256 in again.output
+    _check_archive(app, app.extensions["paraphe"].store.get(archive.sha256))
+    unknown = runner.invoke(args=["jobs", "restitution", str(client_id + 1000)])
+    assert unknown.exit_code == 1 and "introuvable" in unknown.output
