@@ -7,9 +7,10 @@ from typing import Any
 
 from flask import Blueprint, Response, request, url_for
 
-from app.archive import schemas, services, workflow
+from app.archive import schemas, workflow
 from app.archive.openapi import openapi_spec
 from app.archive.restitution.records import archived_restitution
+from app.archive.services import listing, retention
 from app.auth.guards import current_token, require_scope
 from app.auth.models import Scope
 from app.clients import services as clients
@@ -37,7 +38,7 @@ def openapi() -> dict[str, Any]:
 @require_scope(Scope.READ)
 def list_documents() -> dict[str, Any]:
     query = schemas.parse_list_query(request.args.to_dict())
-    page = services.list_documents(read_only_db_session(), **query)
+    page = listing.list_documents(read_only_db_session(), **query)
     base = schemas.documents_url()
     return {
         "items": [schemas.document_json(d, base) for d in page.items],
@@ -48,14 +49,14 @@ def list_documents() -> dict[str, Any]:
 @bp.get("/documents/<int:document_id>")
 @require_scope(Scope.READ)
 def get_document(document_id: int) -> dict[str, Any]:
-    return schemas.document_json(services.document_metadata(read_only_db_session(), document_id))
+    return schemas.document_json(listing.document_metadata(read_only_db_session(), document_id))
 
 
 @bp.get("/documents/<int:document_id>/events")
 @require_scope(Scope.READ)
 def document_events(document_id: int) -> dict[str, Any]:
     db = read_only_db_session()
-    events = services.document_events(db, documents.get_document(db, document_id))
+    events = listing.document_events(db, documents.get_document(db, document_id))
     return {"items": [schemas.event_json(e) for e in events]}
 
 
@@ -90,7 +91,7 @@ def place_legal_hold(document_id: int) -> dict[str, Any]:
     db = db_session()
     reason = schemas.parse_legal_hold(request.get_json(silent=True))
     document = documents.get_document(db, document_id)
-    services.set_legal_hold(db, document, hold=True, reason=reason, actor=_actor(), now=utcnow())
+    retention.set_legal_hold(db, document, hold=True, reason=reason, actor=_actor(), now=utcnow())
     db.commit()
     return schemas.document_json(document)
 
@@ -100,7 +101,7 @@ def place_legal_hold(document_id: int) -> dict[str, Any]:
 def lift_legal_hold(document_id: int) -> dict[str, Any]:
     db = db_session()
     document = documents.get_document(db, document_id)
-    services.set_legal_hold(db, document, hold=False, reason="", actor=_actor(), now=utcnow())
+    retention.set_legal_hold(db, document, hold=False, reason="", actor=_actor(), now=utcnow())
     db.commit()
     return schemas.document_json(document)
 
@@ -111,7 +112,7 @@ def terminate(client_id: int) -> tuple[dict[str, Any], int]:
     db = db_session()
     terminated_on, reason = schemas.parse_termination(request.get_json(silent=True))
     client = clients.get_client(db, client_id)
-    services.terminate_client(
+    retention.terminate_client(
         db,
         client,
         on=terminated_on,

@@ -8,8 +8,8 @@ from datetime import datetime
 import click
 from flask.cli import AppGroup
 
-from app.archive import services
 from app.archive.jobs import run_purge
+from app.archive.services import scrub as scrubbing
 from app.archive.workflow import build_restitution
 from app.clients.errors import ClientNotFound
 from app.clock import business_date
@@ -35,13 +35,13 @@ def storage_group() -> None:
 def scrub() -> None:
     rt = runtime()
     with transaction(rt.session_factory) as session:
-        referenced = services.referenced_blobs(session)
+        referenced = scrubbing.referenced_blobs(session)
     keys = list(rt.store.iter_keys())
-    report = services.ScrubReport()
+    report = scrubbing.ScrubReport()
     with click.progressbar(
         keys, label="Vérification des empreintes", file=sys.stderr, show_pos=True
     ) as bar:
-        services.scrub(rt.store, referenced, bar, report)
+        scrubbing.scrub(rt.store, referenced, bar, report)
     click.echo(
         f"{report.checked} fichier(s) vérifié(s), {len(referenced)} empreinte(s) référencée(s)."
     )

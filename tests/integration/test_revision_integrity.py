@@ -20,8 +20,8 @@ import weasyprint
 from flask import Flask
 from sqlalchemy import func, select
 
-from app.archive import services as archive
 from app.archive.jobs import run_purge
+from app.archive.services import retention as archive
 from app.audit import services as audit
 from app.audit.models import AuditEvent
 from app.auth.models import Role, Scope
