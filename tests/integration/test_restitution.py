@@ -30,10 +30,12 @@ from app.db import transaction
 from app.documents import services as documents
 from app.documents.models import Document, DocumentKind
 from app.pki import trust_roots
+from app.terms import services as terms
+from app.terms.models import AcceptanceMethod, CgvVersion
 from signing import SignatureFieldSpec, SignSpec, add_signature_fields, sign_pdf, verify_detached
 from tests.conftest import csrf_from
 from tests.integration.fixtures_security import make_client
-from tests.integration.helpers import make_token, outbox_messages
+from tests.integration.helpers import make_token, outbox_messages, publish_cgv
 from tests.integration.production_server import production_server as production_server
 
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -78,6 +80,34 @@ def _client_with_documents(app: Flask) -> int:
     return client_id
 
 
+def _cgv_body(label: str) -> str:
+    return f"# Article 1 : objet\n\nCGV {label}."
+
+
+def _accept_cgv(app: Flask, client_id: int, label: str, *, archived_pdf: bool) -> None:
+    """The client accepts CGV version `label` (published now); its PDF/A archived or not (a
+    version published before PDFs were archived)."""
+    publish_cgv(app, _cgv_body(label), label=label)
+    rt = app.extensions["paraphe"]
+    with transaction(rt.session_factory) as session:
+        version = session.scalars(select(CgvVersion).where(CgvVersion.label == label)).one()
+        if archived_pdf:
+            terms.archive_pdf(session, rt.store, version, vendor_name="Paraphe", now=T0, actor="t")
+        terms.record_acceptance(
+            session,
+            client_id=client_id,
+            version=version,
+            shown_sha256=version.sha256,
+            person_name="Zoé Martin",
+            person_email="zoe@example.fr",
+            method=AcceptanceMethod.CLICK_THROUGH,
+            now=T0,
+            ip=None,
+            user_agent=None,
+            actor="test",
+        )
+
+
 def _link(message: Message) -> str:
     body = message.get_payload(decode=True)
     assert isinstance(body, bytes)
@@ -104,7 +134,11 @@ def _check_archive(app: Flask, data: bytes) -> list[str]:
             content = zf.read(entry["path"])
             assert hashlib.sha256(content).hexdigest() == entry["sha256"], entry["path"]
             assert len(content) == entry["size"]
-        rows = list(csv.DictReader(io.StringIO(zf.read("index.csv").decode("utf-8-sig"))))
+        index = zf.read("index.csv")
+        assert index.startswith("\ufeff".encode()) and index.count(b";") > index.count(b",")
+        rows = list(
+            csv.DictReader(io.StringIO(index.decode("utf-8-sig")), delimiter=";"),
+        )
         by_path = {entry["path"]: entry for entry in manifest["files"]}
         assert rows and all(by_path[r["path"]]["sha256"] == r["sha256"] for r in rows)
         invoice = next(r for r in rows if r["kind"] == "invoice")
@@ -116,7 +150,11 @@ def _check_archive(app: Flask, data: bytes) -> list[str]:
         journal = json.loads(journal_bytes)
         assert journal_bytes == json.dumps(journal, ensure_ascii=False, indent=2).encode()
         assert {e["action"] for e in journal} >= {"client.created", "document.deposited"}
-        assert "LISEZMOI.txt" in names
+        # The LISEZMOI names every folder of the archive, and no other.
+        readme = zf.read("LISEZMOI.txt").decode("utf-8")
+        named = set(re.findall(r"^  ([a-z-]+/)", readme, re.M))
+        assert named == {name.split("/", 1)[0] + "/" for name in names if "/" in name}
+        assert "« ; »" in readme and "BOM" in readme
         # A changed manifest no longer matches its seal.
         tampered = manifest_bytes.replace(b"FAC-2026-0001", b"FAC-2026-0002")
         roots = trust_roots(app.extensions["paraphe"].settings)
@@ -128,6 +166,8 @@ def test_archivist_request_gives_a_sealed_verifiable_archive(
     app: Flask, client: FlaskClient
 ) -> None:
     client_id = _client_with_documents(app)
+    _accept_cgv(app, client_id, "3.0", archived_pdf=True)
+    _accept_cgv(app, client_id, "3.1", archived_pdf=False)
     headers = {"Authorization": f"Bearer {make_token(app, Scope.RESTITUTION)}"}
     first = client.post(f"/api/v1/clients/{client_id}/restitution", headers=headers)
     assert first.status_code == 201, first.get_data(as_text=True)
@@ -144,6 +184,14 @@ def test_archivist_request_gives_a_sealed_verifiable_archive(
     assert hashlib.sha256(data).hexdigest() == body["document"]["sha256"]
     names = _check_archive(app, data)
     assert {"factures/FAC-2026-0001.pdf", "avoirs/FAC-2026-0001-A.pdf"} <= set(names)
+    # The accepted CGV: the archived PDF/A itself; the text of a version without one.
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        with transaction(app.extensions["paraphe"].session_factory) as session:
+            pdf = session.scalars(select(Document).where(Document.kind == DocumentKind.CGV)).one()
+        cgv_pdf = zf.read("cgv/CGV-3.0.pdf")
+        assert cgv_pdf.startswith(b"%PDF") and hashlib.sha256(cgv_pdf).hexdigest() == pdf.sha256
+        assert zf.read("cgv/CGV-3.1.md").decode() == _cgv_body("3.1")
+        assert "cgv/CGV-3.0.md" not in names
 
     second = client.post(f"/api/v1/clients/{client_id}/restitution", headers=headers)
     # Nothing changed but the restitution's own bookkeeping (links, download): the same one.

@@ -12,13 +12,17 @@ import hashlib
 import json
 import tempfile
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
-from typing import IO
+from typing import IO, Any
+
+from sqlalchemy import Row
 
 from app.archive.restitution.contents import (
     AcceptedCgv,
+    ArchivedPdf,
     Transactions,
     acceptances,
     journal_rows,
@@ -33,43 +37,12 @@ from app.archive.restitution.manifest import (
     manifest_chunks,
     manifest_head,
 )
+from app.archive.restitution.readme import readme
 from app.archive.restitution.zipwriter import file_chunks, write_member
 from app.documents.models import Document, DocumentKind
 from app.documents.services import integrity_failure
 from signing import SigningError, SigningKey, VerificationReport, seal_detached, verify_pdf
 from storage import BlobCorrupted, BlobNotFound, BlobStore
-
-README = """Archive de restitution Paraphe
-================================
-
-Ce fichier .zip contient tous les documents archivés pour le client nommé dans
-manifest.json, rangés par nature (un dossier par nature de document) :
-
-  devis/                        devis
-  contrats/                     versions des contrats générés (PDF)
-  contrats-signes/              contrats signés électroniquement (PDF, signatures PAdES)
-  dossiers-de-preuve/           dossiers de preuve des signatures
-  cgv/                          versions des conditions générales acceptées (Markdown)
-  factures/, avoirs/            factures et avoirs
-  certificats-de-suppression/   certificats des suppressions déjà faites
-  rapports-de-verification/     pour chaque PDF signé, le rapport de vérification de ses
-                                signatures (intégrité, validité, chaîne de confiance)
-  acceptations-cgv.json         historique des acceptations des CGV (qui, quand, comment)
-  journal.json                  extrait du journal d'audit chaîné vous concernant
-                                (chaque événement porte l'empreinte du précédent)
-  index.csv                     un fichier par ligne : chemin, sha256, taille, nature,
-                                référence, version, date, durée de conservation
-  manifest.json                 la même liste, avec l'identité du client
-  manifest.json.p7s             le cachet électronique de la plateforme sur manifest.json
-                                (signature CMS détachée, RFC 5652)
-
-Pour vérifier l'intégrité :
-  1. le cachet : openssl cms -verify -binary -inform DER -in manifest.json.p7s
-       -content manifest.json -CAfile <certificat racine de l'éditeur> -purpose any
-  2. chaque fichier : recalculez son SHA-256 (par ex. `sha256sum contrats/CTR-2026-0001-v1.pdf`)
-     et comparez-le à la valeur du manifeste.
-Les signatures des PDF signés se vérifient aussi avec tout validateur PAdES.
-"""
 
 
 @dataclass(frozen=True)
@@ -169,7 +142,7 @@ def write_restitution(
             actor=actor,
             trust_roots=trust_roots,
         )
-        _write_client_files(archive, spool, transactions, client.id, now=now)
+        _write_client_files(archive, spool, transactions, store, client.id, now=now, actor=actor)
         spool.add(
             _generated(
                 archive,
@@ -196,6 +169,45 @@ def write_restitution(
     )
 
 
+@contextmanager
+def _integrity_checked(
+    transactions: Transactions, document_id: int, *, actor: str, now: datetime
+) -> Iterator[None]:
+    """Never hand over a damaged archive: a blob that is missing or fails its hash stops the
+    restitution, and which document failed is journaled (in its own transaction)."""
+    try:
+        yield
+    except (BlobCorrupted, BlobNotFound) as exc:
+        with transactions() as session:
+            document = session.get_one(Document, document_id)
+            failure = integrity_failure(session, document, exc, actor=actor, now=now)
+        raise failure from exc
+
+
+def _copy(
+    archive: zipfile.ZipFile,
+    path: str,
+    transactions: Transactions,
+    store: BlobStore,
+    document: Row[Any] | ArchivedPdf,
+    *,
+    actor: str,
+    now: datetime,
+) -> tuple[str, int]:
+    """An archived document's blob copied into the archive in chunks, checked on the way."""
+    with (
+        _integrity_checked(transactions, document.id, actor=actor, now=now),
+        store.open(document.sha256) as src,
+    ):
+        return write_member(
+            archive,
+            path,
+            file_chunks(src, document.size),
+            created_at=document.created_at,
+            compress=False,
+        )
+
+
 def _write_documents(
     archive: zipfile.ZipFile,
     spool: EntrySpool,
@@ -213,29 +225,16 @@ def _write_documents(
         kind = DocumentKind(row.kind)
         path = spool.unique(f"{kind.folder}/{_safe_name(row.filename)}", row.id)
         signed_pdf: bytes | None = None
-        try:
-            if kind is DocumentKind.SIGNED_CONTRACT:
-                # Read whole and verified once: the bytes copied are the bytes whose
-                # signatures the report checks (the store is not read a second time).
+        if kind is DocumentKind.SIGNED_CONTRACT:
+            # Read whole and verified once: the bytes copied are the bytes whose signatures
+            # the report checks (the store is not read a second time).
+            with _integrity_checked(transactions, row.id, actor=actor, now=now):
                 signed_pdf = store.get(row.sha256)
-                sha256, size = write_member(
-                    archive, path, [signed_pdf], created_at=row.created_at, compress=False
-                )
-            else:
-                with store.open(row.sha256) as src:
-                    sha256, size = write_member(
-                        archive,
-                        path,
-                        file_chunks(src, row.size),
-                        created_at=row.created_at,
-                        compress=False,
-                    )
-        except (BlobCorrupted, BlobNotFound) as exc:
-            # Never hand over a damaged archive: refuse, and journal which document failed.
-            with transactions() as session:
-                document = session.get_one(Document, row.id)
-                failure = integrity_failure(session, document, exc, actor=actor, now=now)
-            raise failure from exc
+            sha256, size = write_member(
+                archive, path, [signed_pdf], created_at=row.created_at, compress=False
+            )
+        else:
+            sha256, size = _copy(archive, path, transactions, store, row, actor=actor, now=now)
         spool.add(
             ManifestEntry(
                 path=path,
@@ -268,15 +267,18 @@ def _write_client_files(
     archive: zipfile.ZipFile,
     spool: EntrySpool,
     transactions: Transactions,
+    store: BlobStore,
     client_id: int,
     *,
     now: datetime,
+    actor: str,
 ) -> None:
-    """The accepted CGV texts and their acceptance history, the journal excerpt, the README."""
+    """The accepted CGV versions and their acceptance history, the journal excerpt, the
+    README (naming what the archive holds)."""
     with transactions() as session:
         history, versions = acceptances(session, client_id)
     for version in versions:
-        spool.add(_cgv_text(archive, spool, version))
+        spool.add(_cgv(archive, spool, transactions, store, version, actor=actor, now=now))
     client_ref = f"client-{client_id}"
     history_json = json.dumps(history, ensure_ascii=False, indent=2).encode("utf-8")
     for path, chunks, kind, reference in (
@@ -287,17 +289,45 @@ def _write_client_files(
             "journal",
             client_ref,
         ),
-        ("LISEZMOI.txt", [README.encode("utf-8")], "readme", "LISEZMOI"),
+        ("LISEZMOI.txt", [readme(spool.paths).encode("utf-8")], "readme", "LISEZMOI"),
     ):
         spool.add(_generated(archive, path, chunks, kind=kind, reference=reference, created_at=now))
 
 
-def _cgv_text(archive: zipfile.ZipFile, spool: EntrySpool, version: AcceptedCgv) -> ManifestEntry:
-    return _generated(
-        archive,
-        spool.unique(f"cgv/CGV-{_safe_name(version.label)}.md", version.id),
-        [version.body_markdown.encode("utf-8")],
+def _cgv(
+    archive: zipfile.ZipFile,
+    spool: EntrySpool,
+    transactions: Transactions,
+    store: BlobStore,
+    version: AcceptedCgv,
+    *,
+    actor: str,
+    now: datetime,
+) -> ManifestEntry:
+    """An accepted CGV version as the PDF/A archived at its publication, the document the
+    client accepted; its Markdown text when no PDF was archived."""
+    reference = f"CGV-{version.label}"
+    stem = f"cgv/{_safe_name(reference)}"
+    if version.pdf is None:
+        return _generated(
+            archive,
+            spool.unique(f"{stem}.md", version.id),
+            [version.body_markdown.encode("utf-8")],
+            kind="cgv",
+            reference=reference,
+            created_at=version.published_at,
+        )
+    pdf = version.pdf
+    path = spool.unique(f"{stem}.pdf", version.id)
+    sha256, size = _copy(archive, path, transactions, store, pdf, actor=actor, now=now)
+    return ManifestEntry(
+        path=path,
+        sha256=sha256,
+        size=size,
         kind="cgv",
-        reference=f"CGV-{version.label}",
-        created_at=version.published_at,
+        reference=reference,
+        version=1,
+        created_at=pdf.created_at.isoformat(),
+        retention_until=pdf.retention_until.isoformat() if pdf.retention_until else None,
+        retention_basis=pdf.retention_basis,
     )

@@ -9,7 +9,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import Row, Select, func, select
@@ -103,11 +103,41 @@ def journal_rows(transactions: Transactions, client_id: int) -> Iterator[dict[st
 
 
 @dataclass(frozen=True)
+class ArchivedPdf:
+    """The columns of an archived document the restitution copies (as `restituted_documents`
+    rows have them)."""
+
+    id: int
+    sha256: str
+    size: int
+    created_at: datetime
+    retention_until: date | None
+    retention_basis: str | None
+
+
+@dataclass(frozen=True)
 class AcceptedCgv:
     id: int
     label: str
     published_at: datetime
     body_markdown: str
+    pdf: ArchivedPdf | None
+    """The PDF/A archived at publication; None for a version published before PDFs were
+    archived (or whose PDF was purged): its text is restituted instead."""
+
+
+def _archived_pdf(session: Session, document_id: int | None) -> ArchivedPdf | None:
+    document = session.get(Document, document_id) if document_id is not None else None
+    if document is None or document.purged_at is not None:
+        return None
+    return ArchivedPdf(
+        document.id,
+        document.sha256,
+        document.size,
+        document.created_at,
+        document.retention_until,
+        document.retention_basis,
+    )
 
 
 def acceptances(session: Session, client_id: int) -> tuple[list[dict[str, Any]], list[AcceptedCgv]]:
@@ -130,10 +160,14 @@ def acceptances(session: Session, client_id: int) -> tuple[list[dict[str, Any]],
                 "contract_version_id": acc.contract_version_id,
             }
         )
-        versions.setdefault(
-            version.id,
-            AcceptedCgv(version.id, version.label, version.published_at, version.body_markdown),
-        )
+        if version.id not in versions:
+            versions[version.id] = AcceptedCgv(
+                version.id,
+                version.label,
+                version.published_at,
+                version.body_markdown,
+                _archived_pdf(session, version.document_id),
+            )
     return history, list(versions.values())
 
 

@@ -143,10 +143,10 @@ with one accented letter costs several MB (wide storage, then the copy and the e
 
 
 def index_csv(entries: Iterable[ManifestEntry]) -> Iterator[bytes]:
-    """index.csv, a row at a time; a BOM first so that spreadsheet software reads the accents
-    as UTF-8."""
+    """index.csv, a row at a time, as the other CSV exports: `;` between columns and a BOM
+    first, so that a French spreadsheet opens it as is (accents read as UTF-8)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     buffer.write("\ufeff")
     writer.writerow(INDEX_COLUMNS)
     for entry in entries:
