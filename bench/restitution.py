@@ -5,9 +5,10 @@ blob store, development seal key) with one client owning N documents of S bytes 
 (incompressible) content, as rows in `documents` and blobs in the store.
 
 Timed, in a fresh child process per run (so that its peak RSS is the archive's alone):
-`app.archive.restitution.write_restitution` streams every blob into a ZIP64 file, hashes it on
-the way, writes index.csv, the journal excerpt, the manifest and seals it (detached CMS).
-Baseline, same run, same files: `zip -0 -r -q` of the blob store directory (the same bytes).
+`app.archive.restitution.assembly.write_restitution` streams every blob into a ZIP64 file,
+hashes it on the way, writes index.csv, the journal excerpt, the manifest and seals it
+(detached CMS). Baseline, same run, same files: `zip -0 -r -q` of the blob store directory
+(the same bytes).
 
 Two runs: N documents, then 10 × N documents (of S / 10 bytes each unless --full-10x, to keep
 the disk use bounded): the peak memory must not grow with the number of documents.
@@ -94,9 +95,10 @@ def _child(root: Path, out: Path) -> None:
     """Runs in its own process: write the archive, report time and peak RSS."""
     from sqlalchemy import select
 
-    from app.archive.restitution import write_restitution
+    from app.archive.restitution.assembly import write_restitution
+    from app.archive.restitution.contents import client_identity
     from app.clients.models import Client
-    from app.db import make_engine, make_session_factory
+    from app.db import make_engine, make_session_factory, transaction
     from signing import ensure_dev_pki, load_pkcs12
     from storage import FilesystemBlobStore
 
@@ -105,23 +107,24 @@ def _child(root: Path, out: Path) -> None:
     pki = ensure_dev_pki(root.parent / "pki")
     key = load_pkcs12(pki.pkcs12_path, pki.passphrase)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    with make_session_factory(engine)() as session:
-        client = session.scalars(select(Client)).one()
-        started = time.perf_counter()
-        with open(out, "wb") as fh:
-            entries = write_restitution(
-                session,
-                store,
-                client,
-                fh,
-                now=datetime.now(UTC),
-                actor="bench",
-                seal_key=key,
-                trust_roots=[pki.root_cert_pem],
-            ).paths
-            fh.flush()
-            os.fsync(fh.fileno())
-        elapsed = time.perf_counter() - started
+    factory = make_session_factory(engine)
+    with transaction(factory) as session:
+        client = client_identity(session, session.scalars(select(Client.id)).one())
+    started = time.perf_counter()
+    with open(out, "wb") as fh:
+        entries = write_restitution(
+            lambda: transaction(factory),
+            store,
+            client,
+            fh,
+            now=datetime.now(UTC),
+            actor="bench",
+            seal_key=key,
+            trust_roots=[pki.root_cert_pem],
+        ).paths
+        fh.flush()
+        os.fsync(fh.fileno())
+    elapsed = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(
         json.dumps(

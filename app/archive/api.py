@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, request, url_for
 
-from app.archive import schemas, services
-from app.archive.mails import download_mail, invitation_mail, send_mail
-from app.archive.models import LinkPurpose
+from app.archive import schemas, workflow
 from app.archive.openapi import openapi_spec
-from app.archive.restitution import create_link, produce_restitution, request_by_archivist
+from app.archive.restitution.records import archived_restitution
+from app.archive.services import listing, retention
 from app.auth.guards import current_token, require_scope
 from app.auth.models import Scope
 from app.clients import services as clients
 from app.db import utcnow
 from app.documents import services as documents
-from app.documents.errors import DocumentIntegrityFailed
 from app.documents.serving import checked_bytes, open_checked, stream_response
-from app.pki import trust_roots
+from app.runtime import Collaborators
 from app.wiring import db_session, read_only_db_session, runtime, unit_of_work
 
 bp = Blueprint("archive_api", __name__, url_prefix="/api/v1")
@@ -39,7 +38,7 @@ def openapi() -> dict[str, Any]:
 @require_scope(Scope.READ)
 def list_documents() -> dict[str, Any]:
     query = schemas.parse_list_query(request.args.to_dict())
-    page = services.list_documents(read_only_db_session(), **query)
+    page = listing.list_documents(read_only_db_session(), **query)
     base = schemas.documents_url()
     return {
         "items": [schemas.document_json(d, base) for d in page.items],
@@ -50,14 +49,14 @@ def list_documents() -> dict[str, Any]:
 @bp.get("/documents/<int:document_id>")
 @require_scope(Scope.READ)
 def get_document(document_id: int) -> dict[str, Any]:
-    return schemas.document_json(services.document_metadata(read_only_db_session(), document_id))
+    return schemas.document_json(listing.document_metadata(read_only_db_session(), document_id))
 
 
 @bp.get("/documents/<int:document_id>/events")
 @require_scope(Scope.READ)
 def document_events(document_id: int) -> dict[str, Any]:
     db = read_only_db_session()
-    events = services.document_events(db, documents.get_document(db, document_id))
+    events = listing.document_events(db, documents.get_document(db, document_id))
     return {"items": [schemas.event_json(e) for e in events]}
 
 
@@ -92,7 +91,7 @@ def place_legal_hold(document_id: int) -> dict[str, Any]:
     reason = schemas.parse_legal_hold(request.get_json(silent=True))
     with unit_of_work() as db:
         document = documents.get_document(db, document_id)
-        services.set_legal_hold(
+        retention.set_legal_hold(
             db, document, hold=True, reason=reason, actor=_actor(), now=utcnow()
         )
     return schemas.document_json(document)
@@ -103,7 +102,7 @@ def place_legal_hold(document_id: int) -> dict[str, Any]:
 def lift_legal_hold(document_id: int) -> dict[str, Any]:
     with unit_of_work() as db:
         document = documents.get_document(db, document_id)
-        services.set_legal_hold(db, document, hold=False, reason="", actor=_actor(), now=utcnow())
+        retention.set_legal_hold(db, document, hold=False, reason="", actor=_actor(), now=utcnow())
     return schemas.document_json(document)
 
 
@@ -113,7 +112,7 @@ def terminate(client_id: int) -> tuple[dict[str, Any], int]:
     terminated_on, reason = schemas.parse_termination(request.get_json(silent=True))
     with unit_of_work() as db:
         client = clients.get_client(db, client_id)
-        services.terminate_client(
+        retention.terminate_client(
             db,
             client,
             on=terminated_on,
@@ -129,70 +128,63 @@ def terminate(client_id: int) -> tuple[dict[str, Any], int]:
     }, 201
 
 
-def _restitution_args() -> dict[str, Any]:
-    rt = runtime()
-    return {
-        "seal_key": rt.seal_key(),
-        "trust_roots": trust_roots(rt.settings),
-        "retention": rt.settings.retention,
-    }
+def _collaborators() -> Collaborators:
+    return runtime().collaborators(utcnow())
+
+
+def _link_url(endpoint: str) -> Callable[[str], str]:
+    base = runtime().settings.base_url
+    return lambda token: base + url_for(endpoint, token=token)
 
 
 @bp.get("/clients/<int:client_id>/restitution")
 @require_scope(Scope.RESTITUTION)
 def restitution(client_id: int) -> Response:
-    """Produce, archive and stream a restitution archive in one call."""
-    rt = runtime()
+    """The client's latest restitution archive, streamed; a GET never builds one (404 saying
+    how to ask for one: POST on the same URL)."""
     db = db_session()
-    client = clients.get_client(db, client_id)
-    # A failed check is journaled before the refusal is answered; the archive is deposited
-    # before it is read back.
-    with unit_of_work(commit_on=(DocumentIntegrityFailed,)):
-        document, _result = produce_restitution(
-            db, rt.store, client, now=utcnow(), actor=_actor(), **_restitution_args()
-        )
-    source = open_checked(db, rt.store, document, actor=_actor())
+    document = archived_restitution(db, client_id)
+    source = open_checked(db, runtime().store, document, actor=_actor())
     return stream_response(document, source)
 
 
 @bp.post("/clients/<int:client_id>/restitution")
 @require_scope(Scope.RESTITUTION)
-def request_restitution(client_id: int) -> tuple[dict[str, Any], int]:
-    """An archivist's request: the archive is produced and archived, and an expiring download
-    link is emailed to the client's contact (and returned)."""
-    rt = runtime()
-    db = db_session()
-    client = clients.get_client(db, client_id)
-    # A failed check is journaled (committed) before the refusal is answered.
-    with unit_of_work(commit_on=(DocumentIntegrityFailed,)):
-        document, result, link, token = request_by_archivist(
-            db, rt.store, client, now=utcnow(), actor=_actor(), **_restitution_args()
-        )
-    url = rt.settings.base_url + url_for("restitution.download", token=token)
-    sent = send_mail(rt.mailer, download_mail(client, url, link.expires_at))
-    return {
-        "document": schemas.document_json(document),
-        "files": result.paths,
-        "manifest_sha256": result.manifest_sha256,
-        "download_url": url,
-        "expires_at": link.expires_at.isoformat(),
-        "mail_sent_to": client.signer_email if sent else None,
-    }, 201
+def request_restitution(client_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """An archivist's request: the archive is produced and archived (201), or the latest one
+    returned if the client's data has not changed since (200); an expiring download link is
+    emailed to the client's contact (and returned)."""
+    delivery = workflow.request_restitution(
+        _collaborators(),
+        client_id,
+        actor=_actor(),
+        download_url=_link_url("restitution.download"),
+    )
+    record = delivery.built.record
+    body = {
+        "document": schemas.document_json(record.document),
+        "created": delivery.built.created,
+        "files": record.files,
+        "manifest_sha256": record.manifest_sha256,
+        "download_url": delivery.download_url,
+        "expires_at": delivery.expires_at.isoformat(),
+        "mail_sent_to": delivery.mail_sent_to,
+    }
+    location = f"{schemas.documents_url()}/{record.document.id}"
+    return body, 201 if delivery.built.created else 200, {"Location": location}
 
 
 @bp.post("/clients/<int:client_id>/restitution-invitation")
 @require_scope(Scope.RESTITUTION)
 def invite_restitution(client_id: int) -> tuple[dict[str, Any], int]:
     """Email the client's contact an expiring link through which it requests its archive."""
-    rt = runtime()
-    with unit_of_work() as db:
-        client = clients.get_client(db, client_id)
-        link, token = create_link(
-            db, client, purpose=LinkPurpose.REQUEST, document=None, now=utcnow(), actor=_actor()
-        )
-    url = rt.settings.base_url + url_for("restitution.request_page", token=token)
-    sent = send_mail(rt.mailer, invitation_mail(client, url, link.expires_at))
+    invitation = workflow.invite_contact(
+        _collaborators(),
+        client_id,
+        actor=_actor(),
+        request_url=_link_url("restitution.request_page"),
+    )
     return {
-        "expires_at": link.expires_at.isoformat(),
-        "mail_sent_to": client.signer_email if sent else None,
+        "expires_at": invitation.expires_at.isoformat(),
+        "mail_sent_to": invitation.mail_sent_to,
     }, 201

@@ -8,10 +8,13 @@ from datetime import datetime
 import click
 from flask.cli import AppGroup
 
-from app.archive import services
 from app.archive.jobs import run_purge
+from app.archive.services import scrub as scrubbing
+from app.archive.workflow import build_restitution
+from app.clients.errors import ClientNotFound
 from app.clock import business_date
 from app.db import transaction, utcnow
+from app.documents.errors import DocumentIntegrityFailed
 from app.wiring import runtime
 
 
@@ -32,13 +35,13 @@ def storage_group() -> None:
 def scrub() -> None:
     rt = runtime()
     with transaction(rt.session_factory) as session:
-        referenced = services.referenced_blobs(session)
+        referenced = scrubbing.referenced_blobs(session)
     keys = list(rt.store.iter_keys())
-    report = services.ScrubReport()
+    report = scrubbing.ScrubReport()
     with click.progressbar(
         keys, label="Vérification des empreintes", file=sys.stderr, show_pos=True
     ) as bar:
-        services.scrub(rt.store, referenced, bar, report)
+        scrubbing.scrub(rt.store, referenced, bar, report)
     click.echo(
         f"{report.checked} fichier(s) vérifié(s), {len(referenced)} empreinte(s) référencée(s)."
     )
@@ -112,3 +115,29 @@ def purge_command(dry_run: bool, as_of: datetime | None) -> None:
     )
     if report.damaged:
         sys.exit(1)
+
+
+@jobs_group.command(
+    "restitution",
+    help=(
+        "Produit, scelle et archive l'archive de restitution du client CLIENT_ID. "
+        "Idempotente : si les données du client n'ont pas changé depuis la dernière archive, "
+        "celle-ci est gardée et rien n'est produit. Code de sortie 1 si un document a échoué "
+        "au contrôle d'intégrité (journalisé)."
+    ),
+)
+@click.argument("client_id", type=int)
+def restitution_command(client_id: int) -> None:
+    try:
+        built = build_restitution(
+            runtime().collaborators(utcnow()), client_id, actor="job:restitution"
+        )
+    except (ClientNotFound, DocumentIntegrityFailed) as exc:
+        click.echo(exc.detail, err=True)
+        sys.exit(1)
+    document = built.record.document
+    what = "PRODUITE " if built.created else "INCHANGÉE"
+    click.echo(
+        f"{what}  {document.reference}  {document.filename}  {built.record.files} fichier(s)"
+        f"  {document.sha256}"
+    )

@@ -1,4 +1,4 @@
-from app.errors import FieldErrors, Gone
+from app.errors import FieldErrors, Gone, NotFound
 
 
 class ArchiveQueryInvalid(FieldErrors):
@@ -7,3 +7,7 @@ class ArchiveQueryInvalid(FieldErrors):
 
 class RestitutionLinkGone(Gone):
     """The restitution link is unknown, expired, or already used."""
+
+
+class RestitutionNotBuilt(NotFound):
+    """The client has no restitution archive yet: a GET never builds one, a POST does."""

@@ -8,307 +8,76 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.archive.openapi_parts import (
+    CLIENT_ID,
+    DATE,
+    DOCUMENT_ID,
+    INTEGRITY,
+    INVALID,
+    MAX_ID,
+    MULTILINE_TEXT,
+    NO_CONTROL,
+    NOT_FOUND,
+    OBJECT,
+    SCHEMAS,
+    SINGLE_LINE_BANNED,
+    VERSION_ID,
+    json_body,
+    operation,
+    path_id,
+    problem,
+    query,
+    read_one,
+    ref,
+)
 from app.archive.schemas import RANGE_PATTERN, SORTS
 from app.documents.models import DocumentKind
 
-MAX_ID = 2**31 - 1
-
-_ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
-# As app.plaintext.text_problem: no control character, no bidi override in a single line;
-# TAB, LF and CR allowed in a multi-line text.
-_SINGLE_LINE_BANNED = "\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069"
-_NO_CONTROL = f"^[^{_SINGLE_LINE_BANNED}]*$"
-_MULTILINE_TEXT = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f]*$"
-_DATE = {"type": "string", "format": "date", "pattern": "^(19|[2-9][0-9])[0-9]{2}-"}
-
-
-def _ref(name: str) -> dict[str, str]:
-    return {"$ref": f"#/components/schemas/{name}"}
-
-
-def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
-
-
-def _problem(description: str) -> dict[str, Any]:
-    return {
-        "description": description,
-        "content": {"application/problem+json": {"schema": _ref("Problem")}},
-    }
-
-
-_ERRORS = {
-    "401": _problem("Jeton absent, inconnu, révoqué ou expiré."),
-    "403": _problem("Le jeton n'a pas la portée requise."),
-    "default": _problem("Toute autre erreur, au format RFC 9457."),
-}
-
-
-def _path_id(name: str, description: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": _ID, "description": description}
-
-
-_DOCUMENT_ID = _path_id("document_id", "Identifiant du document")
-_CLIENT_ID = _path_id("client_id", "Identifiant du client")
-_VERSION_ID = _path_id("version_id", "Identifiant de la version des CGV")
-# Answers described as JSON objects (their members are documented in the README).
-_OBJECT: dict[str, Any] = {"type": "object"}
-
-
-def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
-    return {
-        "name": name,
-        "in": "query",
-        "required": False,
-        "schema": schema,
-        "description": description,
-    }
-
-
-SCHEMAS: dict[str, Any] = {
-    "Problem": {
-        "type": "object",
-        "required": ["type", "title", "status", "detail"],
-        "properties": {
-            "type": {"type": "string"},
-            "title": {"type": "string"},
-            "status": {"type": "integer"},
-            "detail": {"type": "string"},
-            "errors": {
-                "type": "object",
-                "additionalProperties": {"type": "string"},
-                "description": "Un message par paramètre ou champ refusé (422).",
-            },
-        },
-    },
-    "Document": {
-        "type": "object",
-        "required": [
-            "id",
-            "kind",
-            "client_id",
-            "reference",
-            "version",
-            "sha256",
-            "size",
-            "media_type",
-            "filename",
-            "created_at",
-            "retention_basis",
-            "retention_until",
-            "legal_hold",
-            "legal_hold_reason",
-            "purged_at",
-            "links",
-        ],
-        "properties": {
-            "id": {"type": "integer"},
-            "kind": {"type": "string", "enum": [k.value for k in DocumentKind]},
-            "client_id": {"type": "integer", "nullable": True},
-            "reference": {"type": "string"},
-            "version": {"type": "integer"},
-            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-            "size": {"type": "integer", "minimum": 0},
-            "media_type": {"type": "string"},
-            "filename": {"type": "string"},
-            "created_at": {"type": "string", "format": "date-time"},
-            "retention_basis": {"type": "string", "nullable": True},
-            "retention_until": {
-                "type": "string",
-                "format": "date",
-                "nullable": True,
-                "description": "Dernier jour de conservation ; null si la "
-                "fin du contrat n'est pas encore connue.",
-            },
-            "legal_hold": {"type": "boolean"},
-            "legal_hold_reason": {"type": "string", "nullable": True},
-            "purged_at": {
-                "type": "string",
-                "format": "date-time",
-                "nullable": True,
-                "description": "Contenu supprimé en fin de conservation.",
-            },
-            "links": {
-                "type": "object",
-                "required": ["self", "content"],
-                "properties": {"self": {"type": "string"}, "content": {"type": "string"}},
-            },
-        },
-    },
-    "DocumentPage": {
-        "type": "object",
-        "required": ["items", "next_cursor"],
-        "properties": {
-            "items": {"type": "array", "items": _ref("Document")},
-            "next_cursor": {
-                "type": "string",
-                "nullable": True,
-                "pattern": "^[1-9][0-9]*$",
-                "description": "À repasser dans `cursor` (l'identifiant du dernier document "
-                "de la page) ; null en fin de liste.",
-            },
-        },
-    },
-    "Event": {
-        "type": "object",
-        "required": ["id", "at", "actor", "action", "details", "prev_hash", "hash"],
-        "properties": {
-            "id": {"type": "integer"},
-            "at": {"type": "string", "format": "date-time"},
-            "actor": {"type": "string"},
-            "action": {"type": "string"},
-            "details": {"type": "object"},
-            "prev_hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-            "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-        },
-    },
-    "Termination": {
-        "type": "object",
-        "required": ["client_id", "status", "terminated_on"],
-        "properties": {
-            "client_id": {"type": "integer"},
-            "status": {"type": "string", "enum": ["terminated"]},
-            "terminated_on": {"type": "string", "format": "date"},
-        },
-    },
-    "Restitution": {
-        "type": "object",
-        "required": [
-            "document",
-            "files",
-            "manifest_sha256",
-            "download_url",
-            "expires_at",
-            "mail_sent_to",
-        ],
-        "properties": {
-            "document": _ref("Document"),
-            "files": {"type": "array", "items": {"type": "string"}},
-            "manifest_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-            "download_url": {"type": "string"},
-            "expires_at": {"type": "string", "format": "date-time"},
-            "mail_sent_to": {"type": "string", "nullable": True},
-        },
-    },
-    "Invitation": {
-        "type": "object",
-        "required": ["expires_at", "mail_sent_to"],
-        "properties": {
-            "expires_at": {"type": "string", "format": "date-time"},
-            "mail_sent_to": {"type": "string", "nullable": True},
-        },
-    },
-    "CgvAcceptances": {
-        "type": "object",
-        "required": ["client_id", "items"],
-        "properties": {
-            "client_id": {"type": "integer"},
-            "items": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": [
-                        "id",
-                        "cgv_version",
-                        "text_sha256",
-                        "person_name",
-                        "person_email",
-                        "method",
-                        "accepted_at",
-                    ],
-                    "properties": {
-                        "id": {"type": "integer"},
-                        "cgv_version": {"type": "object"},
-                        "text_sha256": {"type": "string"},
-                        "person_name": {"type": "string"},
-                        "person_email": {"type": "string"},
-                        "method": {"type": "string"},
-                        "accepted_at": {"type": "string", "format": "date-time"},
-                        "ip": {"type": "string", "nullable": True},
-                        "user_agent": {"type": "string", "nullable": True},
-                        "contract_version_id": {"type": "integer", "nullable": True},
-                        "signature_request_id": {"type": "integer", "nullable": True},
-                    },
-                },
-            },
-        },
-    },
-}
-
-
-def _op(
-    summary: str,
-    scope: str,
-    responses: dict[str, Any],
-    *,
-    parameters: list[dict[str, Any]] | None = None,
-    body: dict[str, Any] | None = None,
-    description: str = "",
-) -> dict[str, Any]:
-    operation: dict[str, Any] = {
-        "summary": summary,
-        "description": (description + f"\n\nPortée requise : `{scope}`.").strip(),
-        "x-scope": scope,
-        "parameters": parameters or [],
-        "responses": {**responses, **_ERRORS},
-    }
-    if body is not None:
-        operation["requestBody"] = {
-            "required": True,
-            "content": {"application/json": {"schema": body}},
-        }
-    return operation
-
-
-_NOT_FOUND = _problem("Introuvable.")
-_INVALID = _problem("Paramètres ou corps refusés, un message par champ.")
-_INTEGRITY = _problem("Un document du client a échoué au contrôle d'intégrité (journalisé).")
-
 PATHS: dict[str, Any] = {
     "/documents": {
-        "get": _op(
+        "get": operation(
             "Lister les documents",
             "read",
             {
-                "200": _json(_ref("DocumentPage"), "Une page de documents."),
-                "404": _problem("Curseur inconnu : aucun document n'a cet identifiant."),
-                "422": _INVALID,
+                "200": json_body(ref("DocumentPage"), "Une page de documents."),
+                "404": problem("Curseur inconnu : aucun document n'a cet identifiant."),
+                "422": INVALID,
             },
             parameters=[
-                _query(
+                query(
                     "client_id",
                     {"type": "integer", "minimum": 0, "maximum": MAX_ID},
                     "Documents de ce client.",
                 ),
-                _query(
+                query(
                     "kind",
                     {"type": "string", "enum": [k.value for k in DocumentKind]},
                     "Nature du document.",
                 ),
-                _query(
+                query(
                     "reference",
-                    {"type": "string", "minLength": 1, "maxLength": 60, "pattern": _NO_CONTROL},
+                    {"type": "string", "minLength": 1, "maxLength": 60, "pattern": NO_CONTROL},
                     "Référence exacte.",
                 ),
-                _query(
+                query(
                     "sha256",
                     {"type": "string", "pattern": "^[0-9a-f]{64}$"},
                     "Empreinte SHA-256 exacte.",
                 ),
-                _query("created_from", _DATE, "Créés ce jour-là (heure de Paris) ou après."),
-                _query("created_to", _DATE, "Créés ce jour-là (heure de Paris) ou avant."),
-                _query(
+                query("created_from", DATE, "Créés ce jour-là (heure de Paris) ou après."),
+                query("created_to", DATE, "Créés ce jour-là (heure de Paris) ou avant."),
+                query(
                     "sort",
                     {"type": "string", "enum": list(SORTS)},
                     "Tri (préfixe `-` : décroissant) ; défaut `id`.",
                 ),
-                _query(
+                query(
                     "cursor",
                     {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                     "Le `next_cursor` de la page précédente (l'identifiant de son dernier "
                     "document) : la page suivante, après ce document dans l'ordre de `sort`.",
                 ),
-                _query(
+                query(
                     "limit",
                     {"type": "integer", "minimum": 1, "maximum": 200},
                     "Taille de page (défaut 50).",
@@ -316,16 +85,11 @@ PATHS: dict[str, Any] = {
             ],
         )
     },
-    "/documents/{document_id}": {
-        "get": _op(
-            "Métadonnées d'un document",
-            "read",
-            {"200": _json(_ref("Document"), "Le document."), "404": _NOT_FOUND},
-            parameters=[_DOCUMENT_ID],
-        )
-    },
+    "/documents/{document_id}": read_one(
+        "Métadonnées d'un document", ref("Document"), "Le document.", DOCUMENT_ID
+    ),
     "/documents/{document_id}/content": {
-        "get": _op(
+        "get": operation(
             "Contenu d'un document",
             "read",
             {
@@ -345,10 +109,10 @@ PATHS: dict[str, Any] = {
                     "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
                 },
                 "304": {"description": "`If-None-Match` correspond à l'ETag."},
-                "404": _NOT_FOUND,
-                "410": _problem("Contenu supprimé en fin de conservation."),
+                "404": NOT_FOUND,
+                "410": problem("Contenu supprimé en fin de conservation."),
                 "416": {
-                    **_problem("Plage hors du document (début au-delà de la fin, suffixe nul)."),
+                    **problem("Plage hors du document (début au-delà de la fin, suffixe nul)."),
                     "headers": {
                         "Content-Range": {
                             "schema": {"type": "string", "pattern": "^bytes \\*/[0-9]+$"},
@@ -356,13 +120,13 @@ PATHS: dict[str, Any] = {
                         }
                     },
                 },
-                "422": _problem("En-tête Range qui n'est pas une plage d'octets."),
-                "503": _problem(
+                "422": problem("En-tête Range qui n'est pas une plage d'octets."),
+                "503": problem(
                     "Contenu altéré ou manquant : contrôle d'intégrité échoué (journalisé)."
                 ),
             },
             parameters=[
-                _DOCUMENT_ID,
+                DOCUMENT_ID,
                 {
                     "name": "Range",
                     "in": "header",
@@ -375,34 +139,34 @@ PATHS: dict[str, Any] = {
         )
     },
     "/documents/{document_id}/events": {
-        "get": _op(
+        "get": operation(
             "Événements du journal concernant un document",
             "read",
             {
-                "200": _json(
+                "200": json_body(
                     {
                         "type": "object",
                         "required": ["items"],
-                        "properties": {"items": {"type": "array", "items": _ref("Event")}},
+                        "properties": {"items": {"type": "array", "items": ref("Event")}},
                     },
                     "Dépôt, lectures, gels, suppression… dans l'ordre du journal.",
                 ),
-                "404": _NOT_FOUND,
+                "404": NOT_FOUND,
             },
-            parameters=[_DOCUMENT_ID],
+            parameters=[DOCUMENT_ID],
         )
     },
     "/documents/{document_id}/legal-hold": {
-        "put": _op(
+        "put": operation(
             "Poser un gel juridique",
             "admin",
             {
-                "200": _json(_ref("Document"), "Document gelé : aucune suppression."),
-                "404": _NOT_FOUND,
-                "410": _problem("Document déjà supprimé."),
-                "422": _INVALID,
+                "200": json_body(ref("Document"), "Document gelé : aucune suppression."),
+                "404": NOT_FOUND,
+                "410": problem("Document déjà supprimé."),
+                "422": INVALID,
             },
-            parameters=[_DOCUMENT_ID],
+            parameters=[DOCUMENT_ID],
             body={
                 "type": "object",
                 "required": ["reason"],
@@ -412,161 +176,164 @@ PATHS: dict[str, Any] = {
                         "type": "string",
                         "minLength": 1,
                         "maxLength": 500,
-                        "pattern": f"^[^{_SINGLE_LINE_BANNED}]*[^\\s{_SINGLE_LINE_BANNED}]"
-                        f"[^{_SINGLE_LINE_BANNED}]*$",
+                        "pattern": f"^[^{SINGLE_LINE_BANNED}]*[^\\s{SINGLE_LINE_BANNED}]"
+                        f"[^{SINGLE_LINE_BANNED}]*$",
                     }
                 },
             },
         ),
-        "delete": _op(
+        "delete": operation(
             "Lever un gel juridique",
             "admin",
             {
-                "200": _json(_ref("Document"), "Gel levé."),
-                "404": _NOT_FOUND,
-                "410": _problem("Document déjà supprimé."),
+                "200": json_body(ref("Document"), "Gel levé."),
+                "404": NOT_FOUND,
+                "410": problem("Document déjà supprimé."),
             },
-            parameters=[_DOCUMENT_ID],
+            parameters=[DOCUMENT_ID],
         ),
     },
     "/clients/{client_id}/termination": {
-        "post": _op(
+        "post": operation(
             "Enregistrer la résiliation d'un client",
             "restitution",
             {
-                "201": _json(
-                    _ref("Termination"), "Résiliation enregistrée ; fins de conservation datées."
+                "201": json_body(
+                    ref("Termination"), "Résiliation enregistrée ; fins de conservation datées."
                 ),
-                "404": _NOT_FOUND,
-                "409": _problem("Résiliation déjà enregistrée."),
-                "422": _INVALID,
+                "404": NOT_FOUND,
+                "409": problem("Résiliation déjà enregistrée."),
+                "422": INVALID,
             },
-            parameters=[_CLIENT_ID],
+            parameters=[CLIENT_ID],
             body={
                 "type": "object",
                 "required": ["terminated_on"],
                 "additionalProperties": False,
                 "properties": {
-                    "terminated_on": _DATE,
-                    "reason": {"type": "string", "maxLength": 2000, "pattern": _MULTILINE_TEXT},
+                    "terminated_on": DATE,
+                    "reason": {"type": "string", "maxLength": 2000, "pattern": MULTILINE_TEXT},
                 },
             },
         )
     },
     "/clients/{client_id}/restitution": {
-        "get": _op(
-            "Produire et télécharger l'archive de restitution",
+        "get": operation(
+            "Télécharger la dernière archive de restitution",
             "restitution",
             {
                 "200": {
-                    "description": "L'archive .zip (aussi archivée, hash journalisé).",
+                    "description": "La dernière archive .zip produite pour le client, vérifiée "
+                    "(SHA-256) avant envoi ; lecture journalisée. Un GET ne produit rien.",
                     "content": {
                         "application/zip": {"schema": {"type": "string", "format": "binary"}}
                     },
                 },
-                "404": _NOT_FOUND,
-                "503": _INTEGRITY,
+                "404": problem(
+                    "Client inconnu, ou aucune archive encore produite : la demander par un "
+                    "POST sur la même adresse."
+                ),
+                "503": INTEGRITY,
             },
-            parameters=[_CLIENT_ID],
+            parameters=[CLIENT_ID],
         ),
-        "post": _op(
+        "post": operation(
             "Demander l'archive de restitution pour le client",
             "restitution",
             {
-                "201": _json(
-                    _ref("Restitution"),
-                    "Archive produite et archivée ; lien de "
-                    "téléchargement expirant envoyé au contact du client.",
+                "200": json_body(
+                    ref("Restitution"),
+                    "Les données du client n'ont pas changé depuis la dernière archive : "
+                    "c'est elle qui est renvoyée ; nouveau lien de téléchargement envoyé.",
                 ),
-                "404": _NOT_FOUND,
-                "503": _INTEGRITY,
+                "201": {
+                    **json_body(
+                        ref("Restitution"),
+                        "Archive produite et archivée ; lien de "
+                        "téléchargement expirant envoyé au contact du client.",
+                    ),
+                    "headers": {
+                        "Location": {
+                            "schema": {"type": "string"},
+                            "description": "Adresse du document archivé.",
+                        }
+                    },
+                },
+                "404": NOT_FOUND,
+                "503": INTEGRITY,
             },
-            parameters=[_CLIENT_ID],
+            parameters=[CLIENT_ID],
+            description="Idempotente : tant que les données du client (documents, "
+            "acceptations, journal hors restitutions) n'ont pas changé, aucune nouvelle "
+            "archive n'est produite.",
         ),
     },
     "/clients/{client_id}/restitution-invitation": {
-        "post": _op(
+        "post": operation(
             "Inviter le client à demander son archive",
             "restitution",
             {
-                "201": _json(_ref("Invitation"), "Lien de demande expirant envoyé au contact."),
-                "404": _NOT_FOUND,
+                "201": json_body(ref("Invitation"), "Lien de demande expirant envoyé au contact."),
+                "404": NOT_FOUND,
             },
-            parameters=[_CLIENT_ID],
+            parameters=[CLIENT_ID],
         )
     },
-    "/clients/{client_id}/cgv-acceptances": {
-        "get": _op(
-            "Historique des acceptations des CGV",
-            "read",
-            {"200": _json(_ref("CgvAcceptances"), "Les acceptations."), "404": _NOT_FOUND},
-            parameters=[_CLIENT_ID],
-        )
-    },
+    "/clients/{client_id}/cgv-acceptances": read_one(
+        "Historique des acceptations des CGV",
+        ref("CgvAcceptances"),
+        "Les acceptations.",
+        CLIENT_ID,
+    ),
     "/clients/{client_id}/cgv": {
-        "get": _op(
+        "get": operation(
             "Version des CGV opposable au client",
             "read",
             {
-                "200": _json(_OBJECT, "La version opposable et pourquoi."),
-                "404": _NOT_FOUND,
-                "422": _INVALID,
+                "200": json_body(OBJECT, "La version opposable et pourquoi."),
+                "404": NOT_FOUND,
+                "422": INVALID,
             },
             parameters=[
-                _CLIENT_ID,
-                _query("at", _DATE, "Date (AAAA-MM-JJ, heure de Paris) ; défaut : aujourd'hui."),
+                CLIENT_ID,
+                query("at", DATE, "Date (AAAA-MM-JJ, heure de Paris) ; défaut : aujourd'hui."),
             ],
         )
     },
     "/cgv-versions": {
-        "get": _op(
+        "get": operation(
             "Versions des CGV publiées",
             "read",
-            {"200": _json(_OBJECT, "Les versions, de la plus récente à la plus ancienne.")},
+            {"200": json_body(OBJECT, "Les versions, de la plus récente à la plus ancienne.")},
         )
     },
-    "/cgv-versions/{version_id}": {
-        "get": _op(
-            "Une version des CGV",
-            "read",
-            {"200": _json(_OBJECT, "Métadonnées, SHA-256, liens."), "404": _NOT_FOUND},
-            parameters=[_VERSION_ID],
-        )
-    },
-    "/cgv-versions/{version_id}/acceptances": {
-        "get": _op(
-            "Acceptations d'une version des CGV",
-            "read",
-            {"200": _json(_OBJECT, "Les acceptations."), "404": _NOT_FOUND},
-            parameters=[_VERSION_ID],
-        )
-    },
-    "/quotes/{quote_id}": {
-        "get": _op(
-            "Un devis",
-            "read",
-            {
-                "200": _json(_OBJECT, "Lignes, remises, TVA par taux, totaux, conditions."),
-                "404": _NOT_FOUND,
-            },
-            parameters=[_path_id("quote_id", "Identifiant du devis")],
-        )
-    },
+    "/cgv-versions/{version_id}": read_one(
+        "Une version des CGV", OBJECT, "Métadonnées, SHA-256, liens.", VERSION_ID
+    ),
+    "/cgv-versions/{version_id}/acceptances": read_one(
+        "Acceptations d'une version des CGV", OBJECT, "Les acceptations.", VERSION_ID
+    ),
+    "/quotes/{quote_id}": read_one(
+        "Un devis",
+        OBJECT,
+        "Lignes, remises, TVA par taux, totaux, conditions.",
+        path_id("quote_id", "Identifiant du devis"),
+    ),
     "/documents/{document_id}/verification": {
-        "get": _op(
+        "get": operation(
             "Vérification des signatures d'un document",
             "read",
             {
-                "200": _json(
-                    _OBJECT,
+                "200": json_body(
+                    OBJECT,
                     "Chaque signature : signataire, heure, horodatage, "
                     "intégrité, chaîne, niveau de modification, niveau PAdES.",
                 ),
-                "404": _NOT_FOUND,
-                "409": _problem("Le document n'est pas un PDF : aucune signature à vérifier."),
-                "503": _INTEGRITY,
+                "404": NOT_FOUND,
+                "409": problem("Le document n'est pas un PDF : aucune signature à vérifier."),
+                "503": INTEGRITY,
             },
-            parameters=[_DOCUMENT_ID],
+            parameters=[DOCUMENT_ID],
         )
     },
 }

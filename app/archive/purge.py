@@ -16,7 +16,7 @@ from sqlalchemy import String, cast, exists, func, select
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.elements import ColumnElement
 
-from app.archive.services import revision_keys
+from app.archive.services.scrub import revision_keys
 from app.audit import services as audit
 from app.audit.models import AuditEvent
 from app.clients.models import Client

@@ -278,9 +278,7 @@ def credit_note(invoice_id: int) -> str | Response | tuple[str, int]:
             form.vat_rate.errors = ["Choisissez un des taux de TVA de la facture."]
         if amount is None or vat is None or form.amount.errors or form.designation.errors:
             return _show(invoice_id, form), 422
-        lines = [
-            LineInput((form.designation.data or "").strip(), Decimal("1"), amount, vat)
-        ]
+        lines = [LineInput((form.designation.data or "").strip(), Decimal("1"), amount, vat)]
     user = current_user()
     assert user is not None
     try:

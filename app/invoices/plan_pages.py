@@ -27,7 +27,6 @@ from app.invoices.forms import (
 )
 from app.invoices.models import RateKind
 from app.pricing.decimals import parse_decimal
-from app.pricing.lines import LineInput
 from app.rendering.french import format_decimal
 from app.wiring import db_session
 

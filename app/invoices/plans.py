@@ -27,12 +27,12 @@ from app.invoices.models import (
     LateInterestRule,
     PlanLineKind,
 )
+from app.pricing.lines import LineInput
+from app.pricing.problems import INVOICE_LINES, field_problems
+from app.pricing.totals import compute_totals, line_total
 from app.quotes import services as quotes
 from app.quotes.commercial_terms import PaymentMethod
 from app.quotes.models import Product, ProductKind, QuoteLine
-from app.pricing.problems import INVOICE_LINES, field_problems
-from app.pricing.lines import LineInput
-from app.pricing.totals import compute_totals, line_total
 
 DEFAULT_PAYMENT_METHOD = "Virement bancaire"
 

@@ -30,8 +30,8 @@ from app.invoices.models import (
     SyntecIndex,
 )
 from app.invoices.plans import billed, penalties_of
-from app.pricing.problems import INVOICE_LINES, field_problems
 from app.pricing.lines import LineInput
+from app.pricing.problems import INVOICE_LINES, field_problems
 from app.pricing.totals import line_total
 from app.rendering.french import format_decimal
 

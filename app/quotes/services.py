@@ -20,7 +20,14 @@ from app.pricing.totals import Totals, compute_totals
 from app.printable import typed_text
 from app.quotes.commercial_terms import CommercialTerms, SetupInstalment, terms_problems
 from app.quotes.errors import ProductInvalid, ProductNotFound, QuoteInvalid, QuoteNotFound
-from app.quotes.models import Product, ProductKind, Quote, QuoteLine, QuoteStatus, SetupFeeInstalment
+from app.quotes.models import (
+    Product,
+    ProductKind,
+    Quote,
+    QuoteLine,
+    QuoteStatus,
+    SetupFeeInstalment,
+)
 from app.quotes.rules import quote_problems
 
 DEFAULT_VALIDITY_DAYS = 30

@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, text
 
-from app.archive import services as archive
+from app.archive.services import scrub as archive
 from app.audit import services as audit
 from app.audit.models import AuditEvent
 from app.auth.models import Scope

@@ -23,11 +23,9 @@ from app.invoices.errors import InvoiceInvalid, PeriodAfterTermination
 from app.invoices.issuing import issue_period_invoice
 from app.invoices.models import BillingFrequency, BillingPlan, Invoice, PlanLineKind
 from app.invoices.plans import create_billing_plan, create_plan_from_contract
-from app.quotes.commercial_terms import BillingPeriod, PaymentMethod
-from app.pricing.discounts import DiscountKind
-from app.pricing.discounts import NO_DISCOUNT, Discount
-from app.quotes.commercial_terms import CommercialTerms
+from app.pricing.discounts import NO_DISCOUNT, Discount, DiscountKind
 from app.pricing.lines import LineInput
+from app.quotes.commercial_terms import BillingPeriod, CommercialTerms, PaymentMethod
 from app.quotes.services import create_quote, totals_of
 from tests import en16931
 from tests.integration.fixtures_security import (

@@ -11,8 +11,8 @@ from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from app.archive import services as archive
 from app.archive.jobs import PurgeReport, run_purge
+from app.archive.services import retention as archive
 from app.audit import services as audit
 from app.audit.models import AuditEvent
 from app.clients.models import Client

@@ -1,5 +1,6 @@
 """The restitution archive: every file re-hashes to the sealed manifest, the seal validates,
-a second request gives the same file list; the client's contact gets it through expiring links."""
+a second request for unchanged data gives the same archive, a GET never builds one; the
+client's contact gets it through expiring links."""
 
 from __future__ import annotations
 
@@ -21,18 +22,20 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from app.archive import restitution
 from app.archive.models import RestitutionLink
+from app.archive.restitution import contents
 from app.audit.models import AuditEvent
 from app.auth.models import Scope
 from app.db import transaction
 from app.documents import services as documents
 from app.documents.models import Document, DocumentKind
 from app.pki import trust_roots
+from app.terms import services as terms
+from app.terms.models import AcceptanceMethod, CgvVersion
 from signing import SignatureFieldSpec, SignSpec, add_signature_fields, sign_pdf, verify_detached
 from tests.conftest import csrf_from
 from tests.integration.fixtures_security import make_client
-from tests.integration.helpers import make_token, outbox_messages
+from tests.integration.helpers import make_token, outbox_messages, publish_cgv
 from tests.integration.production_server import production_server as production_server
 
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -77,6 +80,34 @@ def _client_with_documents(app: Flask) -> int:
     return client_id
 
 
+def _cgv_body(label: str) -> str:
+    return f"# Article 1 : objet\n\nCGV {label}."
+
+
+def _accept_cgv(app: Flask, client_id: int, label: str, *, archived_pdf: bool) -> None:
+    """The client accepts CGV version `label` (published now); its PDF/A archived or not (a
+    version published before PDFs were archived)."""
+    publish_cgv(app, _cgv_body(label), label=label)
+    rt = app.extensions["paraphe"]
+    with transaction(rt.session_factory) as session:
+        version = session.scalars(select(CgvVersion).where(CgvVersion.label == label)).one()
+        if archived_pdf:
+            terms.archive_pdf(session, rt.store, version, vendor_name="Paraphe", now=T0, actor="t")
+        terms.record_acceptance(
+            session,
+            client_id=client_id,
+            version=version,
+            shown_sha256=version.sha256,
+            person_name="Zoé Martin",
+            person_email="zoe@example.fr",
+            method=AcceptanceMethod.CLICK_THROUGH,
+            now=T0,
+            ip=None,
+            user_agent=None,
+            actor="test",
+        )
+
+
 def _link(message: Message) -> str:
     body = message.get_payload(decode=True)
     assert isinstance(body, bytes)
@@ -103,7 +134,11 @@ def _check_archive(app: Flask, data: bytes) -> list[str]:
             content = zf.read(entry["path"])
             assert hashlib.sha256(content).hexdigest() == entry["sha256"], entry["path"]
             assert len(content) == entry["size"]
-        rows = list(csv.DictReader(io.StringIO(zf.read("index.csv").decode("utf-8-sig"))))
+        index = zf.read("index.csv")
+        assert index.startswith("\ufeff".encode()) and index.count(b";") > index.count(b",")
+        rows = list(
+            csv.DictReader(io.StringIO(index.decode("utf-8-sig")), delimiter=";"),
+        )
         by_path = {entry["path"]: entry for entry in manifest["files"]}
         assert rows and all(by_path[r["path"]]["sha256"] == r["sha256"] for r in rows)
         invoice = next(r for r in rows if r["kind"] == "invoice")
@@ -115,7 +150,11 @@ def _check_archive(app: Flask, data: bytes) -> list[str]:
         journal = json.loads(journal_bytes)
         assert journal_bytes == json.dumps(journal, ensure_ascii=False, indent=2).encode()
         assert {e["action"] for e in journal} >= {"client.created", "document.deposited"}
-        assert "LISEZMOI.txt" in names
+        # The LISEZMOI names every folder of the archive, and no other.
+        readme = zf.read("LISEZMOI.txt").decode("utf-8")
+        named = set(re.findall(r"^  ([a-z-]+/)", readme, re.M))
+        assert named == {name.split("/", 1)[0] + "/" for name in names if "/" in name}
+        assert "« ; »" in readme and "BOM" in readme
         # A changed manifest no longer matches its seal.
         tampered = manifest_bytes.replace(b"FAC-2026-0001", b"FAC-2026-0002")
         roots = trust_roots(app.extensions["paraphe"].settings)
@@ -127,6 +166,8 @@ def test_archivist_request_gives_a_sealed_verifiable_archive(
     app: Flask, client: FlaskClient
 ) -> None:
     client_id = _client_with_documents(app)
+    _accept_cgv(app, client_id, "3.0", archived_pdf=True)
+    _accept_cgv(app, client_id, "3.1", archived_pdf=False)
     headers = {"Authorization": f"Bearer {make_token(app, Scope.RESTITUTION)}"}
     first = client.post(f"/api/v1/clients/{client_id}/restitution", headers=headers)
     assert first.status_code == 201, first.get_data(as_text=True)
@@ -143,21 +184,32 @@ def test_archivist_request_gives_a_sealed_verifiable_archive(
     assert hashlib.sha256(data).hexdigest() == body["document"]["sha256"]
     names = _check_archive(app, data)
     assert {"factures/FAC-2026-0001.pdf", "avoirs/FAC-2026-0001-A.pdf"} <= set(names)
+    # The accepted CGV: the archived PDF/A itself; the text of a version without one.
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        with transaction(app.extensions["paraphe"].session_factory) as session:
+            pdf = session.scalars(select(Document).where(Document.kind == DocumentKind.CGV)).one()
+        cgv_pdf = zf.read("cgv/CGV-3.0.pdf")
+        assert cgv_pdf.startswith(b"%PDF") and hashlib.sha256(cgv_pdf).hexdigest() == pdf.sha256
+        assert zf.read("cgv/CGV-3.1.md").decode() == _cgv_body("3.1")
+        assert "cgv/CGV-3.0.md" not in names
 
     second = client.post(f"/api/v1/clients/{client_id}/restitution", headers=headers)
-    assert second.status_code == 201
-    assert sorted(second.get_json()["files"]) == sorted(body["files"])
-    assert second.get_json()["document"]["reference"] != body["document"]["reference"]
+    # Nothing changed but the restitution's own bookkeeping (links, download): the same one.
+    assert second.status_code == 200, second.get_data(as_text=True)
+    assert second.get_json()["document"] == body["document"]
+    assert second.get_json()["created"] is False and body["created"] is True
+    assert second.get_json()["files"] == body["files"] == len(_check_archive_paths(data))
+    assert second.headers["Location"].endswith(f"/api/v1/documents/{body['document']['id']}")
 
     with transaction(app.extensions["paraphe"].session_factory) as session:
         stored = session.scalars(
             select(Document).where(Document.kind == DocumentKind.RESTITUTION)
         ).all()
-        assert len(stored) == 2
+        assert len(stored) == 1
         journaled = session.scalars(
             select(AuditEvent.details).where(AuditEvent.action == "client.restitution")
         ).all()
-        assert stored[0].sha256 in journaled[0]
+        assert len(journaled) == 1 and stored[0].sha256 in journaled[0]
         assert any(
             e == "restitution.downloaded" for e in session.scalars(select(AuditEvent.action))
         )
@@ -166,6 +218,56 @@ def test_archivist_request_gives_a_sealed_verifiable_archive(
         )
     expired = client.get(url)
     assert expired.status_code == 410 and "expiré" in expired.get_data(as_text=True)
+
+
+def _check_archive_paths(data: bytes) -> list[str]:
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        return [entry["path"] for entry in json.loads(zf.read("manifest.json"))["files"]]
+
+
+def _restitutions(app: Flask) -> list[Document]:
+    with transaction(app.extensions["paraphe"].session_factory) as session:
+        return list(
+            session.scalars(
+                select(Document)
+                .where(Document.kind == DocumentKind.RESTITUTION)
+                .order_by(Document.id)
+            )
+        )
+
+
+def test_a_get_never_builds_and_a_post_builds_only_for_changed_data(
+    app: Flask, client: FlaskClient
+) -> None:
+    client_id = _client_with_documents(app)
+    headers = {"Authorization": f"Bearer {make_token(app, Scope.RESTITUTION)}"}
+    url = f"/api/v1/clients/{client_id}/restitution"
+
+    missing = client.get(url, headers=headers)
+    assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
+    assert "POST" in missing.get_json()["detail"] and url in missing.get_json()["detail"]
+    assert _restitutions(app) == []
+
+    built = client.post(url, headers=headers)
+    assert built.status_code == 201, built.get_data(as_text=True)
+    first = built.get_json()["document"]
+    for _ in range(2):  # reading it twice changes nothing
+        got = client.get(url, headers=headers)
+        assert got.status_code == 200 and got.mimetype == "application/zip"
+        assert hashlib.sha256(got.data).hexdigest() == first["sha256"]
+    _check_archive(app, got.data)
+    assert [d.id for d in _restitutions(app)] == [first["id"]]
+
+    # New data: the next POST builds a new archive, which the GET then returns.
+    _deposit(app, client_id, DocumentKind.INVOICE, "FAC-2026-0002", b"%PDF-1.7 facture 2")
+    rebuilt = client.post(url, headers=headers)
+    assert rebuilt.status_code == 201
+    second = rebuilt.get_json()["document"]
+    assert second["id"] != first["id"] and second["reference"] != first["reference"]
+    latest = client.get(url, headers=headers)
+    assert hashlib.sha256(latest.data).hexdigest() == second["sha256"]
+    assert "factures/FAC-2026-0002.pdf" in _check_archive(app, latest.data)
+    assert len(_restitutions(app)) == 2
 
 
 def test_client_requests_its_archive_through_an_emailed_link(
@@ -208,13 +310,13 @@ def test_a_damaged_document_stops_the_restitution_and_is_journaled(
         sha256 = invoice.sha256
     rt.store.delete(sha256)
     headers = {"Authorization": f"Bearer {make_token(app, Scope.RESTITUTION)}"}
-    for method in ("GET", "POST"):
-        response = client.open(
-            f"/api/v1/clients/{client_id}/restitution", method=method, headers=headers
-        )
+    url = f"/api/v1/clients/{client_id}/restitution"
+    for _attempt in range(2):  # refused each time, journaled each time
+        response = client.post(url, headers=headers)
         assert response.status_code == 503, response.get_data(as_text=True)
         assert response.mimetype == "application/problem+json"
         assert sha256 in response.get_json()["detail"]
+    assert client.get(url, headers=headers).status_code == 404  # nothing was archived
     with transaction(rt.session_factory) as session:
         failures = session.scalars(
             select(AuditEvent).where(AuditEvent.action == "document.integrity_failed")
@@ -224,6 +326,36 @@ def test_a_damaged_document_stops_the_restitution_and_is_journaled(
             session.scalars(select(Document).where(Document.kind == DocumentKind.RESTITUTION)).all()
             == []
         )
+    assert outbox_messages(rt.settings.outbox_dir) == []  # no link mailed for no archive
+
+
+def test_a_request_link_stopped_by_a_damaged_document_works_once_it_is_restored(
+    app: Flask, client: FlaskClient
+) -> None:
+    client_id = _client_with_documents(app)
+    rt = app.extensions["paraphe"]
+    outbox = rt.settings.outbox_dir
+    headers = {"Authorization": f"Bearer {make_token(app, Scope.RESTITUTION)}"}
+    client.post(f"/api/v1/clients/{client_id}/restitution-invitation", headers=headers)
+    [invitation] = outbox_messages(outbox)
+    request_url = _link(invitation)
+    with transaction(rt.session_factory) as session:
+        invoice = session.scalars(
+            select(Document).where(Document.kind == DocumentKind.INVOICE)
+        ).one()
+        sha256 = invoice.sha256
+    content = rt.store.get(sha256)
+    rt.store.delete(sha256)
+    page = client.get(request_url)
+    form = {"csrf_token": csrf_from(page.get_data(as_text=True))}
+    refused = client.post(request_url, data=form)
+    assert refused.status_code == 503 and sha256 in refused.get_data(as_text=True)
+    rt.store.put(content)
+    ready = client.post(request_url, data=form)
+    assert ready.status_code == 200, ready.get_data(as_text=True)
+    [_invitation, ready_mail] = outbox_messages(outbox)
+    _check_archive(app, client.get(_link(ready_mail)).data)
+    assert client.post(request_url, data=form).status_code == 410
 
 
 def test_rows_are_read_a_page_at_a_time(
@@ -231,8 +363,10 @@ def test_rows_are_read_a_page_at_a_time(
 ) -> None:
     client_id = _client_with_documents(app)
     # Pages of 2 rows: the 6 documents and the journal span several keyset pages.
-    monkeypatch.setattr(restitution, "_ROWS_PER_QUERY", 2)
+    monkeypatch.setattr(contents, "_ROWS_PER_QUERY", 2)
     headers = {"Authorization": f"Bearer {make_token(app, Scope.RESTITUTION)}"}
+    built = client.post(f"/api/v1/clients/{client_id}/restitution", headers=headers)
+    assert built.status_code == 201, built.get_data(as_text=True)
     response = client.get(f"/api/v1/clients/{client_id}/restitution", headers=headers)
     assert response.status_code == 200, response.get_data(as_text=True)
     names = _check_archive(app, response.data)
@@ -243,7 +377,7 @@ def test_rows_are_read_a_page_at_a_time(
         ids = session.scalars(
             select(AuditEvent.id).where(AuditEvent.client_id == client_id).order_by(AuditEvent.id)
         ).all()
-    # The GET journals the restitution after writing the archive: the excerpt has all before.
+    # The POST journals the restitution after writing the archive: the excerpt has all before.
     assert [e["id"] for e in journal] == list(ids[: len(journal)]) and len(journal) >= 7
 
 
@@ -256,12 +390,14 @@ def test_the_archive_streams_through_the_production_server(
     base, _process = production_server
     client_id = _client_with_documents(app)
     token = make_token(app, Scope.RESTITUTION)
+    url = f"/api/v1/clients/{client_id}/restitution"
+    auth = {"Authorization": f"Bearer {token}"}
     with closing(http.client.HTTPConnection(base.removeprefix("http://"), timeout=60)) as conn:
-        conn.request(
-            "GET",
-            f"/api/v1/clients/{client_id}/restitution",
-            headers={"Authorization": f"Bearer {token}"},
-        )
+        conn.request("POST", url, headers=auth)  # builds it
+        built = conn.getresponse()
+        assert built.status == 201, built.read()
+        built.read()
+        conn.request("GET", url, headers=auth)  # streams it
         response = conn.getresponse()
         assert response.status == 200, response.read()
         assert response.getheader("Content-Type") == "application/zip"
@@ -272,3 +408,18 @@ def test_the_archive_streams_through_the_production_server(
     assert len(data) == int(response.getheader("Content-Length") or -1)
     names = _check_archive(app, data)
     assert {"factures/FAC-2026-0001.pdf", "avoirs/FAC-2026-0001-A.pdf"} <= set(names)
+
+
+def test_the_cli_builds_once_for_unchanged_data(app: Flask) -> None:
+    client_id = _client_with_documents(app)
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["jobs", "restitution", str(client_id)])
+    assert first.exit_code == 0, first.output
+    assert first.output.startswith("PRODUITE") and "RST-" in first.output
+    again = runner.invoke(args=["jobs", "restitution", str(client_id)])
+    assert again.exit_code == 0 and again.output.startswith("INCHANGÉE"), again.output
+    [archive] = _restitutions(app)
+    assert archive.reference in again.output and archive.sha256 in again.output
+    _check_archive(app, app.extensions["paraphe"].store.get(archive.sha256))
+    unknown = runner.invoke(args=["jobs", "restitution", str(client_id + 1000)])
+    assert unknown.exit_code == 1 and "introuvable" in unknown.output

@@ -20,8 +20,8 @@ import weasyprint
 from flask import Flask
 from sqlalchemy import func, select
 
-from app.archive import services as archive
 from app.archive.jobs import run_purge
+from app.archive.services import retention as archive
 from app.audit import services as audit
 from app.audit.models import AuditEvent
 from app.auth.models import Role, Scope
@@ -385,7 +385,10 @@ def test_restitution_verifies_the_signed_pdf_it_copied(
     monkeypatch.setattr(store, "get", get)
     monkeypatch.setattr(store, "open", open_)
     headers = {"Authorization": f"Bearer {make_token(app, Scope.RESTITUTION)}"}
-    response = app.test_client().get(f"/api/v1/clients/{client_id}/restitution", headers=headers)
+    url = f"/api/v1/clients/{client_id}/restitution"
+    built = app.test_client().post(url, headers=headers)
+    assert built.status_code == 201, built.get_data(as_text=True)[:500]
+    response = app.test_client().get(url, headers=headers)
 
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
     assert reads == [sha256]

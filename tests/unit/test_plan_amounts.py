@@ -14,12 +14,24 @@ from hypothesis import strategies as st
 
 from app.invoices.models import BillingFrequency, BillingPlan, BillingPlanLine, PlanLineKind
 from app.invoices.plans import period_lines
-from app.invoices.rules import Period, PlannedLine, QuotedKind, QuotedLine, add_months, begins_after, check_lines, months_later, plan_lines, quoted_nets, term_end
-from app.pricing.vat import ALLOWED_VAT_RATES
+from app.invoices.rules import (
+    Period,
+    PlannedLine,
+    QuotedKind,
+    QuotedLine,
+    add_months,
+    begins_after,
+    check_lines,
+    months_later,
+    plan_lines,
+    quoted_nets,
+    term_end,
+)
 from app.pricing.discounts import Discount, DiscountKind
 from app.pricing.lines import LineInput
-from app.pricing.totals import Totals, compute_totals, line_total
 from app.pricing.problems import global_discount_problem, line_problems
+from app.pricing.totals import Totals, compute_totals, line_total
+from app.pricing.vat import ALLOWED_VAT_RATES
 
 D = Decimal
 FIRST = Period(2027, 1)

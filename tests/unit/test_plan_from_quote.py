@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from app.invoices.rules import Period, PlannedLine, QuotedKind, QuotedLine, months_later, plan_lines, share_discount
+from app.invoices.rules import (
+    Period,
+    PlannedLine,
+    QuotedKind,
+    QuotedLine,
+    months_later,
+    plan_lines,
+    share_discount,
+)
 
 SCHEDULE = [(Decimal("50"), "avant la mise en service"), (Decimal("50"), "après")]
 D = Decimal

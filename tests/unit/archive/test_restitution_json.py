@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from app.archive.restitution import ManifestEntry, json_array_chunks, manifest_chunks
+from app.archive.restitution.manifest import ManifestEntry, json_array_chunks, manifest_chunks
 
 ITEMS: list[Any] = [
     {"id": 1, "details": {"nested": [1, 2, {"x": None}], "empty": {}, "list": []}},
