@@ -37,12 +37,14 @@ from app.auth.errors import AuthError
 from app.auth.models import ApiToken, Role, Scope
 from app.config import ConfigError
 from app.db import transaction, utcnow
+from app.demo import seed
 from app.errors import DomainError
 from app.runtime import Runtime
 from app.signatures.commands import signatures_group
 from app.signatures.seal_commands import seal_group
-from app.terms import services as terms
 from app.terms.models import CgvVersion, VersionKind
+from app.terms.versions import CgvDraft
+from app.terms.workflow import publish_version as publish_cgv
 
 
 def _create_app() -> Flask:
@@ -230,36 +232,32 @@ def _penalties_read(version: CgvVersion) -> str:
 def cgv_publish(
     label: str, effective: datetime, path: str, kind: str, summary: str, title: str
 ) -> None:
-    body = Path(path).read_text(encoding="utf-8")
-    effective_date = effective.date()
+    draft = CgvDraft(
+        label=label,
+        title=title,
+        effective_date=effective.date(),
+        body_markdown=Path(path).read_text(encoding="utf-8"),
+        summary=summary,
+        kind=VersionKind(kind),
+    )
     try:
-        with transaction(_runtime().session_factory) as session:
-            version = terms.publish_version(
-                session,
-                label=label,
-                title=title,
-                effective_date=effective_date,
-                body_markdown=body,
-                summary=summary,
-                kind=VersionKind(kind),
-                now=utcnow(),
-                actor="cli",
-            )
-            click.echo(f"CGV version {version.label} publiée (SHA-256 {version.sha256}).")
-            click.echo(_penalties_read(version))
+        publication = publish_cgv(_runtime().collaborators(utcnow()), draft, actor="cli")
     except DomainError as exc:
         raise click.ClickException(exc.detail) from exc
+    version = publication.version
+    if not publication.created:
+        click.echo(f"CGV version {version.label} déjà publiée avec ce texte : rien de changé.")
+    else:
+        click.echo(f"CGV version {version.label} publiée (SHA-256 {version.sha256}).")
+    click.echo(_penalties_read(version))
 
 
 @click.command("demo", help="Crée les données de démonstration (idempotent).")
 @with_appcontext
 def demo_command() -> None:
-    from app.demo import seed
-
     rt = _runtime()
     migrate.upgrade(rt.settings.database_url)
-    with transaction(rt.session_factory) as session:
-        lines = seed(session, rt.settings, now=utcnow())
+    lines = seed(rt.collaborators(utcnow()))
     rt.seal_key()  # creates the development PKI on first start
     for line in lines:
         click.echo(line)

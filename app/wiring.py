@@ -6,7 +6,8 @@ from __future__ import annotations
 from flask import current_app, g
 from sqlalchemy.orm import Session
 
-from app.runtime import Runtime
+from app.db import utcnow
+from app.runtime import Collaborators, Runtime
 
 
 def runtime() -> Runtime:
@@ -33,3 +34,12 @@ def read_only_db_session() -> Session:
     if not session.in_transaction() and session.get_bind().dialect.name != "sqlite":
         session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
     return session
+
+
+def hand_over() -> Collaborators:
+    """The collaborators of a workflow a view hands the request over to. The request's session
+    is closed first: its transaction (on SQLite, the write lock BEGIN IMMEDIATE takes) would
+    block the workflow's own; what it loaded stays readable (expire_on_commit=False)."""
+    if "db_session" in g:
+        g.db_session.close()
+    return runtime().collaborators(utcnow())

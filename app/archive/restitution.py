@@ -30,8 +30,8 @@ from app.clock import PARIS
 from app.config import RetentionPolicy
 from app.documents.models import Document, DocumentKind
 from app.documents.services import integrity_failure, record_deposit
+from app.terms.acceptances import acceptances_of
 from app.terms.models import CgvVersion
-from app.terms.services import acceptances_of
 from app.tokens import new_link_token, token_hash
 from signing import (
     SigningError,
