@@ -36,6 +36,7 @@ from app.auth import services as auth
 from app.auth.errors import AuthError
 from app.auth.models import ApiToken, Role, Scope
 from app.config import ConfigError
+from app.contracts.commands import contracts_group
 from app.db import transaction, utcnow
 from app.demo import seed
 from app.errors import DomainError
@@ -75,8 +76,6 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(invoices_group)
     app.cli.add_command(signatures_group)
     app.cli.add_command(seal_group)  # paraphe seal status
-    from app.contracts.commands import contracts_group
-
     app.cli.add_command(contracts_group)  # paraphe contracts bulk
 
 

@@ -112,18 +112,9 @@ def show(version_id: int) -> str:
 @limiter.limit("120 per minute")
 def pdf(label: str) -> Response:
     """Public and stable: the text of a published version, as archived."""
+    document = workflow.archived_pdf(hand_over(), label)
     rt = runtime()
     db = db_session()
-    version = versions.get_version_by_label(db, label)
-    document = versions.archive_pdf(
-        db,
-        rt.store,
-        version,
-        vendor_name=rt.settings.vendor.legal_name,
-        now=utcnow(),
-        actor="system",
-    )
-    db.commit()
     return document_response(
         db,
         rt.store,

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from app.db import transaction
+from app.documents.models import Document
 from app.mail import MailError
 from app.rendering.cgv import render_cgv_pdf
 from app.runtime import Collaborators
@@ -59,6 +60,26 @@ def publish_version(c: Collaborators, draft: versions.CgvDraft, *, actor: str) -
             session, c.store, version, vendor_name=vendor_name, now=c.now, actor=actor, pdf=pdf
         )
     return Publication(version, created=existing is None)
+
+
+def archived_pdf(c: Collaborators, label: str) -> Document:
+    """The version's archived PDF/A. A version recorded without one (published before PDFs
+    existed, or by code) gets it now: rendered with no transaction open, then archived under
+    the version's row lock, where a request that archived it meanwhile wins (same bytes)."""
+    vendor_name = c.settings.vendor.legal_name
+    with transaction(c.session_factory) as session:
+        version = versions.get_version_by_label(session, label)
+        if version.document_id is not None:
+            document = session.get(Document, version.document_id)
+            assert document is not None  # foreign key
+            return document
+        content = versions.cgv_document(version, vendor_name=vendor_name)
+    pdf = render_cgv_pdf(content)
+    with transaction(c.session_factory) as session:
+        version = versions.get_version_by_label(session, label)
+        return versions.archive_pdf(
+            session, c.store, version, vendor_name=vendor_name, now=c.now, actor="system", pdf=pdf
+        )
 
 
 def notify(c: Collaborators, version_id: int, *, limit: int | None = None) -> Notified:
