@@ -128,6 +128,7 @@ def _register_blueprints(app: Flask) -> None:
     from app.contracts.views import bp as contract_views
     from app.home import bp as home
     from app.invoices.views import bp as invoice_views
+    from app.overview.views import bp as overview_views
     from app.quotes.views import bp as quote_views
     from app.signatures.views import bp as signing_views
     from app.terms.api import bp as terms_api
@@ -135,6 +136,7 @@ def _register_blueprints(app: Flask) -> None:
 
     for blueprint in (home, auth_views, client_views, quote_views, contract_views, signing_views):
         app.register_blueprint(blueprint)
+    app.register_blueprint(overview_views)  # the client and quote pages, above the features
     app.register_blueprint(cgv_views)
     app.register_blueprint(restitution_views)
     app.register_blueprint(api_docs)

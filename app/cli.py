@@ -42,8 +42,9 @@ from app.errors import DomainError
 from app.invoices.commands import invoices_group
 from app.signatures.commands import signatures_group
 from app.signatures.seal_commands import seal_group
-from app.terms import services as terms
 from app.terms.models import CgvVersion, VersionKind
+from app.terms.versions import CgvDraft
+from app.terms.workflow import publish_version as publish_cgv
 from app.wiring import runtime as _runtime
 from app.wiring import unit_of_work
 
@@ -220,25 +221,24 @@ def _penalties_read(version: CgvVersion) -> str:
 def cgv_publish(
     label: str, effective: datetime, path: str, kind: str, summary: str, title: str
 ) -> None:
-    body = Path(path).read_text(encoding="utf-8")
-    effective_date = effective.date()
+    draft = CgvDraft(
+        label=label,
+        title=title,
+        effective_date=effective.date(),
+        body_markdown=Path(path).read_text(encoding="utf-8"),
+        summary=summary,
+        kind=VersionKind(kind),
+    )
     try:
-        with unit_of_work() as session:
-            version = terms.publish_version(
-                session,
-                label=label,
-                title=title,
-                effective_date=effective_date,
-                body_markdown=body,
-                summary=summary,
-                kind=VersionKind(kind),
-                now=utcnow(),
-                actor="cli",
-            )
-            click.echo(f"CGV version {version.label} publiée (SHA-256 {version.sha256}).")
-            click.echo(_penalties_read(version))
+        publication = publish_cgv(_runtime().collaborators(utcnow()), draft, actor="cli")
     except DomainError as exc:
         raise click.ClickException(exc.detail) from exc
+    version = publication.version
+    if not publication.created:
+        click.echo(f"CGV version {version.label} déjà publiée avec ce texte : rien de changé.")
+    else:
+        click.echo(f"CGV version {version.label} publiée (SHA-256 {version.sha256}).")
+    click.echo(_penalties_read(version))
 
 
 @click.command("demo", help="Crée les données de démonstration (idempotent).")
@@ -246,8 +246,7 @@ def cgv_publish(
 def demo_command() -> None:
     rt = _runtime()
     migrate.upgrade(rt.settings.database_url)
-    with unit_of_work() as session:
-        lines = seed(session, rt.settings, now=utcnow())
+    lines = seed(rt.collaborators(utcnow()))
     rt.seal_key()  # creates the development PKI on first start
     for line in lines:
         click.echo(line)

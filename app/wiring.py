@@ -9,7 +9,8 @@ from contextlib import contextmanager
 from flask import current_app, g
 from sqlalchemy.orm import Session
 
-from app.runtime import Runtime
+from app.db import utcnow
+from app.runtime import Collaborators, Runtime
 
 
 def runtime() -> Runtime:
@@ -57,3 +58,12 @@ def unit_of_work(*, commit_on: tuple[type[BaseException], ...] = ()) -> Iterator
         session.rollback()
         raise
     session.commit()
+
+
+def hand_over() -> Collaborators:
+    """The collaborators of a workflow a view hands the request over to. The request's session
+    is closed first: its transaction (on SQLite, the write lock BEGIN IMMEDIATE takes) would
+    block the workflow's own; what it loaded stays readable (expire_on_commit=False)."""
+    if "db_session" in g:
+        g.db_session.close()
+    return runtime().collaborators(utcnow())

@@ -65,7 +65,7 @@ def _prepare(env: dict[str, str], count: int) -> int:
     from app.pricing.lines import LineInput
     from app.quotes.services import create_quote
     from app.terms.models import VersionKind
-    from app.terms.services import publish_version
+    from app.terms.versions import publish_version
 
     app = create_app()
     factory = app.extensions["paraphe"].session_factory

@@ -1,11 +1,7 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from app.clients.models import Client
 from app.errors import Conflict, FieldErrors, NotFound
-
-if TYPE_CHECKING:
-    from app.clients.models import Client
 
 
 class ClientInvalid(FieldErrors):

@@ -5,15 +5,11 @@ from werkzeug.wrappers import Response
 
 from app.auth.guards import current_user, require
 from app.auth.rules import Permission
-from app.clients import rules, services
+from app.clients import services
 from app.clients.errors import ClientDuplicate, ClientInvalid
 from app.clients.forms import ClientForm
-from app.clock import business_date
-from app.contracts.services import contracts_of
 from app.db import utcnow
 from app.forms import add_missing_field_errors, apply_field_errors
-from app.quotes.services import quotes_of
-from app.terms.services import acceptances_of, opposable_for
 from app.wiring import db_session, unit_of_work
 
 bp = Blueprint("clients", __name__, url_prefix="/clients")
@@ -50,7 +46,7 @@ def new() -> str | Response | tuple[str, int]:
         except ClientDuplicate as exc:
             return render_template("clients/new.html", form=form, duplicates=exc), 409
         flash(f"Client « {client.legal_name} » créé.", "success")
-        return redirect(url_for("clients.show", client_id=client.id))
+        return redirect(url_for("overview.client", client_id=client.id))
     if form.errors:
         # the form stopped at its own checks: the domain's checks of the other fields too
         try:
@@ -72,20 +68,4 @@ def _client_input(form: ClientForm) -> services.ClientInput:
         signer_name=form.signer_name.data or "",
         signer_email=form.signer_email.data or "",
         country=form.country.data or "",
-    )
-
-
-@bp.route("/<int:client_id>")
-@require(Permission.VIEW_CLIENTS)
-def show(client_id: int) -> str:
-    db = db_session()
-    client = services.get_client(db, client_id)
-    return render_template(
-        "clients/show.html",
-        client=client,
-        country_name=rules.EU_COUNTRIES.get(client.country, client.country),
-        quotes=quotes_of(db, client.id),
-        contracts=contracts_of(db, client.id),
-        acceptances=acceptances_of(db, client.id),
-        opposable=opposable_for(db, client.id, business_date(utcnow())),
     )

@@ -25,7 +25,7 @@ from app.auth.models import User
 from app.auth.rules import Permission, can
 from app.clauses.services import get_versions
 from app.clock import business_date
-from app.contracts import services
+from app.contracts import generation, printing
 from app.db import transaction, utcnow
 from app.errors import DomainError
 from app.quotes.services import get_quote, quote_by_number, quotes_awaiting_contract
@@ -97,7 +97,7 @@ def generate_many(
         try:
             with transaction(rt.session_factory) as session:
                 quote = get_quote(session, quote_id)
-                version = services.generate_contract(
+                version = generation.generate_contract(
                     session,
                     rt.store,
                     quote=quote,
@@ -107,7 +107,7 @@ def generate_many(
                     author_id=author.id,
                     templates_dir=rt.settings.contract_templates_dir,
                     clauses=get_versions(session, clause_version_ids),
-                    countersigner=services.Countersigner.for_vendor(
+                    countersigner=printing.Countersigner.for_vendor(
                         rt.settings.vendor, author.full_name, author.email
                     ),
                 )

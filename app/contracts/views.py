@@ -8,7 +8,7 @@ from app.auth.guards import current_user, require
 from app.auth.rules import Permission
 from app.clauses.services import get_versions, list_clauses
 from app.clock import business_date
-from app.contracts import services
+from app.contracts import comparison, generation, printing, queries
 from app.contracts.errors import ContractInvalid, QuoteAlreadyContracted, VersionAlreadyCreated
 from app.contracts.models import ContractVersion
 from app.db import utcnow
@@ -19,7 +19,7 @@ from app.rendering.contract import ParticularTerm
 from app.rendering.markdown import markdown_to_html
 from app.signatures import services as signatures
 from app.signatures.errors import AlreadySent
-from app.terms.services import is_client_behind, opposable_for
+from app.terms.acceptances import is_client_behind, opposable_for
 from app.wiring import db_session, runtime
 from signing import SigningError
 
@@ -29,7 +29,7 @@ bp = Blueprint("contracts", __name__, url_prefix="/contrats")
 @bp.route("/")
 @require(Permission.VIEW_CONTRACTS)
 def index() -> str:
-    return render_template("contracts/index.html", contracts=services.all_contracts(db_session()))
+    return render_template("contracts/index.html", contracts=queries.all_contracts(db_session()))
 
 
 def _is_id(raw: str) -> bool:
@@ -53,7 +53,7 @@ def generate(quote_id: int) -> BaseResponse:
     quote = get_quote(db, quote_id)
     picked = _clause_ids(http_request.form.getlist("clause"))
     try:
-        version = services.generate_contract(
+        version = generation.generate_contract(
             db,
             rt.store,
             quote=quote,
@@ -64,7 +64,7 @@ def generate(quote_id: int) -> BaseResponse:
             templates_dir=rt.settings.contract_templates_dir,
             clauses=get_versions(db, picked),
             free_text=http_request.form.get("free_text", ""),
-            countersigner=services.Countersigner.for_vendor(
+            countersigner=printing.Countersigner.for_vendor(
                 rt.settings.vendor, user.full_name, user.email
             ),
         )
@@ -86,7 +86,7 @@ def _already_contracted(exc: QuoteAlreadyContracted) -> BaseResponse:
 @require(Permission.VIEW_CONTRACTS)
 def show(contract_id: int) -> str:
     db = db_session()
-    contract = services.get_contract(db, contract_id)
+    contract = queries.get_contract(db, contract_id)
     requests = {v.id: signatures.requests_for_version(db, v.id) for v in contract.versions}
     today = business_date(utcnow())
     cgv_behind = {
@@ -101,7 +101,7 @@ def show(contract_id: int) -> str:
         cgv_behind=cgv_behind,
         clauses=list_clauses(db),
         quotes=[q for q in quotes_of(db, contract.client_id) if q.status.value == "draft"],
-        printed={v.id: [_preview(t) for t in services.printed_terms(v)] for v in contract.versions},
+        printed={v.id: [_preview(t) for t in printing.printed_terms(v)] for v in contract.versions},
     )
 
 
@@ -119,7 +119,7 @@ def new_version(contract_id: int) -> BaseResponse:
     db = db_session()
     user = current_user()
     assert user is not None
-    contract = services.get_contract(db, contract_id)
+    contract = queries.get_contract(db, contract_id)
     form = http_request.form
     picked = _clause_ids(form.getlist("clause"))
     quote_raw = form.get("quote_id", "")
@@ -130,7 +130,7 @@ def new_version(contract_id: int) -> BaseResponse:
     if based_on_raw and not _is_id(based_on_raw):
         raise ContractInvalid({"based_on": "Version d'origine inconnue : rechargez la page."})
     try:
-        version = services.new_version(
+        version = generation.new_version(
             db,
             rt.store,
             contract=contract,
@@ -161,18 +161,18 @@ def new_version(contract_id: int) -> BaseResponse:
 @bp.route("/<int:contract_id>/comparer")
 @require(Permission.VIEW_CONTRACTS)
 def compare(contract_id: int) -> str:
-    contract = services.get_contract(db_session(), contract_id)
+    contract = queries.get_contract(db_session(), contract_id)
     numbers = [v.version for v in contract.versions]
     first = http_request.args.get("de", type=int) or numbers[0]
     second = http_request.args.get("a", type=int) or numbers[-1]
-    changes = services.compare_versions(contract, first, second)
+    changes = comparison.compare_versions(contract, first, second)
     return render_template(
         "contracts/compare.html", contract=contract, first=first, second=second, changes=changes
     )
 
 
 def _version(contract_id: int, number: int) -> ContractVersion:
-    contract = services.get_contract(db_session(), contract_id)
+    contract = queries.get_contract(db_session(), contract_id)
     for version in contract.versions:
         if version.version == number:
             return version
@@ -204,7 +204,7 @@ def _user_actor() -> str:
 def docx(contract_id: int, number: int) -> Response:
     version = _version(contract_id, number)
     rt = runtime()
-    data = services.contract_docx(version, rt.settings.vendor, rt.settings.contract_templates_dir)
+    data = printing.contract_docx(version, rt.settings.vendor, rt.settings.contract_templates_dir)
     response = Response(
         data,
         mimetype="application/vnd.openxmlformats-officedocument.wordprocessingml.document",

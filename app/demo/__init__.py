@@ -21,10 +21,13 @@ from app.clauses.services import create_clause
 from app.clients.models import Client
 from app.clients.services import ClientInput, create_client
 from app.config import Settings
+from app.db import transaction
 from app.quotes.models import Product, ProductKind
 from app.quotes.services import ProductInput, create_product
+from app.runtime import Collaborators
 from app.terms.models import CgvVersion, VersionKind
-from app.terms.services import publish_version
+from app.terms.versions import CgvDraft
+from app.terms.workflow import publish_version
 
 DEMO_USERS = (
     ("commercial@demo.paraphe.fr", "Claire Commerciale", Role.SALES),
@@ -44,7 +47,26 @@ DEMO_CATALOGUE = (
 )
 
 
-def seed(session: Session, settings: Settings, *, now: datetime) -> list[str]:
+def seed(c: Collaborators) -> list[str]:
+    """The demo data, each part only if missing; the CGV is published with its PDF/A."""
+    with transaction(c.session_factory) as session:
+        lines = _seed_records(session, c.settings, now=c.now)
+    draft = CgvDraft(
+        label="1.0",
+        title="Conditions générales de vente",
+        effective_date=date(2026, 1, 1),
+        body_markdown=CGV_FILE.read_text(encoding="utf-8"),
+        summary="Version initiale",
+        kind=VersionKind.MATERIAL,
+    )
+    with transaction(c.session_factory) as session:
+        missing = session.scalar(select(CgvVersion).limit(1)) is None
+    if missing:
+        publish_version(c, draft, actor="demo")
+    return lines
+
+
+def _seed_records(session: Session, settings: Settings, *, now: datetime) -> list[str]:
     path = settings.instance_dir / "demo-credentials.json"
     credentials: dict[str, str] = (
         json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
@@ -76,18 +98,6 @@ def seed(session: Session, settings: Settings, *, now: datetime) -> list[str]:
         changed = True
     if changed:
         _write_private(path, json.dumps(credentials, indent=2))
-    if session.scalar(select(CgvVersion).limit(1)) is None:
-        publish_version(
-            session,
-            label="1.0",
-            title="Conditions générales de vente",
-            effective_date=date(2026, 1, 1),
-            body_markdown=CGV_FILE.read_text(encoding="utf-8"),
-            summary="Version initiale",
-            kind=VersionKind.MATERIAL,
-            now=now,
-            actor="demo",
-        )
     if session.scalar(select(Client).limit(1)) is None:
         create_client(
             session,

@@ -16,7 +16,7 @@ from app.auth.guards import current_user, require
 from app.auth.rules import Permission
 from app.clients.services import get_client
 from app.clock import business_date
-from app.contracts.services import get_contract
+from app.contracts.queries import get_contract
 from app.db import utcnow
 from app.documents.models import Document
 from app.documents.serving import checked_bytes

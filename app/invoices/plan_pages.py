@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from app.auth.guards import current_user, require
 from app.auth.rules import Permission
 from app.clock import business_date
-from app.contracts.services import get_contract
+from app.contracts.queries import get_contract
 from app.db import utcnow
 from app.errors import DomainError, FieldErrors
 from app.forms import apply_field_errors

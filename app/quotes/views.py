@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from decimal import Decimal
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
@@ -188,7 +187,7 @@ def new(client_id: int) -> str | Response | tuple[str, int]:
             else:
                 db.commit()
                 flash(f"Devis {quote.number} enregistré.", "success")
-                return redirect(url_for("quotes.show", quote_id=quote.id))
+                return redirect(url_for("overview.quote", quote_id=quote.id))
         return _render_new(form, client, 422)
     if not form.is_submitted():
         form.valid_until.data = business_date(utcnow()) + timedelta(
@@ -197,27 +196,6 @@ def new(client_id: int) -> str | Response | tuple[str, int]:
     return _render_new(form, client, 422 if form.errors else 200)
 
 
-@bp.route("/<int:quote_id>")
-@require(Permission.VIEW_CLIENTS)
-def show(quote_id: int) -> str:
-    db = db_session()
-    quote = services.get_quote(db, quote_id)
-    totals = services.totals_of(quote)
-    rows = list(zip(quote.lines, totals.line_totals, strict=True))
-    # contracts sit above quotes: the link to a quote's contract belongs to a page above both
-    from app.contracts.services import contract_of_quote
-
-    return render_template(
-        "quotes/show.html",
-        quote=quote,
-        totals=totals,
-        rows=rows,
-        terms_sentences=describe_terms(services.terms_of(quote)),
-        contract=contract_of_quote(db, quote.id),
-        clauses=list_clauses(db),
-        today=business_date(utcnow()),
-        zero=Decimal("0"),
-    )
 
 
 # --- Catalogue (admins) ----------------------------------------------------------------------

@@ -172,7 +172,7 @@ class ContractDocument:
     signs in frame ``geometry.signature_boxes(len(signers))[i]`` on the last page.
 
     ``cgv_sha256`` is the SHA-256 of ``cgv_markdown`` encoded as UTF-8 (as
-    ``app.terms.services.text_sha256`` computes it), checked here: the contract states the
+    ``app.terms.versions.text_sha256`` computes it), checked here: the contract states the
     fingerprint of exactly the text it prints.
     """
 

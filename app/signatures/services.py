@@ -62,8 +62,9 @@ from app.signatures.models import (
     Signer,
     SignerStatus,
 )
-from app.terms import services as terms
+from app.terms.acceptances import record_acceptance
 from app.terms.models import AcceptanceMethod, CgvAcceptance
+from app.terms.versions import archive_pdf
 from app.tokens import new_link_token, token_hash
 from signing import (
     InvalidPdfError,
@@ -425,7 +426,7 @@ def cgv_document(
     PDF/A (rendered once, the same document the public CGV address serves)."""
     signer = find_signer(session, token, now, allow_signed=True)
     cgv = signer.request.contract_version.cgv_version
-    return terms.archive_pdf(
+    return archive_pdf(
         session, store, cgv, vendor_name=vendor_name, now=now, actor=f"signer:{signer.id}"
     )
 
@@ -763,7 +764,7 @@ def record_signature(
     signer.consent_text = prepared.consent_text
     if rules.consents_to_cgv(signer.party):
         cgv = version.cgv_version
-        terms.record_acceptance(
+        record_acceptance(
             session,
             client_id=contract.client_id,
             version=cgv,

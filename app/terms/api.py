@@ -12,14 +12,9 @@ from app.clients.services import get_client
 from app.clock import business_date
 from app.db import utcnow
 from app.terms import schemas
+from app.terms.acceptances import acceptances_of, acceptances_of_version, opposable_for
 from app.terms.models import CgvVersion
-from app.terms.services import (
-    acceptances_of,
-    acceptances_of_version,
-    get_version,
-    list_versions,
-    opposable_for,
-)
+from app.terms.versions import get_version, list_versions
 from app.wiring import db_session
 
 bp = Blueprint("terms_api", __name__, url_prefix="/api/v1")

@@ -4,7 +4,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from app.forms import FrenchForm
 from app.terms.models import LateInterestRule, VersionKind
-from app.terms.services import KIND_LABELS, KIND_RULES
+from app.terms.versions import KIND_LABELS, KIND_RULES
 
 _REQUIRED = "Ce champ est obligatoire."
 FROM_TEXT = "texte"

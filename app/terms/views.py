@@ -18,14 +18,15 @@ from app.db import utcnow
 from app.documents.serving import document_response
 from app.extensions import limiter
 from app.forms import apply_field_errors
-from app.mail import MailError
-from app.terms import services
+from app.terms import acceptances, notifications, versions, workflow
 from app.terms.errors import CgvInvalid, CgvNotFound, CgvQueryInvalid, ConsentMissing
 from app.terms.forms import FROM_TEXT, SILENT, CgvVersionForm
 from app.terms.models import CgvNotification, LateInterestRule, VersionKind
+from app.terms.report import NO_VERSION, opposability_report
 from app.terms.rules import PenaltyDeclaration, compare_articles
 from app.terms.schemas import parse_at
-from app.wiring import db_session, runtime
+from app.terms.versions import CgvDraft
+from app.wiring import db_session, hand_over, runtime
 
 bp = Blueprint("cgv", __name__, url_prefix="/cgv")
 
@@ -35,8 +36,8 @@ bp = Blueprint("cgv", __name__, url_prefix="/cgv")
 def index() -> str:
     return render_template(
         "terms/index.html",
-        versions=services.list_versions(db_session()),
-        kind_labels=services.KIND_LABELS,
+        versions=versions.list_versions(db_session()),
+        kind_labels=versions.KIND_LABELS,
     )
 
 
@@ -47,45 +48,28 @@ def new() -> str | BaseResponse | tuple[str, int]:
     if form.validate_on_submit():
         user = current_user()
         assert user is not None  # guaranteed by @require
-        rt = runtime()
-        db = db_session()
-        now = utcnow()
-        actor = f"user:{user.id}"
         assert form.effective_date.data is not None  # DataRequired
+        draft = CgvDraft(
+            label=form.label.data or "",
+            title=form.title.data or "",
+            effective_date=form.effective_date.data,
+            body_markdown=form.body_markdown.data or "",
+            summary=form.summary.data or "",
+            kind=VersionKind(form.kind.data),
+            published_by_id=user.id,
+            penalties=_penalty_declaration(form),
+        )
+        actor = f"user:{user.id}"
         try:
-            version = services.publish_version(
-                db,
-                label=form.label.data or "",
-                title=form.title.data or "",
-                effective_date=form.effective_date.data,
-                body_markdown=form.body_markdown.data or "",
-                summary=form.summary.data or "",
-                kind=VersionKind(form.kind.data),
-                now=now,
-                actor=actor,
-                published_by_id=user.id,
-                penalties=_penalty_declaration(form),
-            )
+            publication, notified = workflow.publish_and_notify(hand_over(), draft, actor=actor)
         except CgvInvalid as exc:
-            db.rollback()
             apply_field_errors(form, exc)
             return render_template("terms/new.html", form=form), 422
-        services.archive_pdf(
-            db, rt.store, version, vendor_name=rt.settings.vendor.legal_name, now=now, actor=actor
-        )
-        notices = services.notify_clients(
-            db,
-            version,
-            base_url=rt.settings.base_url,
-            link_days=rt.settings.signing_link_days,
-            now=now,
-        )
-        db.commit()  # the version and its notifications exist before any email leaves
-        failed = _send_notices(notices)
+        version = publication.version
         flash(
-            f"Version {version.label} publiée ; {len(notices) - failed} client(s) notifié(s)"
-            + (f", {failed} envoi(s) en échec." if failed else "."),
-            "error" if failed else "success",
+            f"Version {version.label} publiée ; {notified.sent} client(s) notifié(s)"
+            + (f", {notified.failed} envoi(s) en échec." if notified.failed else "."),
+            "error" if notified.failed else "success",
         )
         return redirect(url_for("cgv.show", version_id=version.id))
     status = 422 if form.errors else 200
@@ -109,34 +93,18 @@ def _penalty_declaration(form: CgvVersionForm) -> PenaltyDeclaration:
     )
 
 
-def _send_notices(notices: list[services.Notice]) -> int:
-    """Send after commit; each sent notification is stamped (a minor version binds from then)."""
-    rt = runtime()
-    db = db_session()
-    failed = 0
-    for notice in notices:
-        try:
-            rt.mailer.send(notice.mail)
-        except MailError:
-            failed += 1
-            continue
-        services.mark_sent(db, notice.notification_id, utcnow())
-        db.commit()
-    return failed
-
-
 @bp.route("/versions/<int:version_id>")
 @require(Permission.VIEW_CGV)
 def show(version_id: int) -> str:
     db = db_session()
-    version = services.get_version(db, version_id)
+    version = versions.get_version(db, version_id)
     return render_template(
         "terms/show.html",
         version=version,
-        kind_labels=services.KIND_LABELS,
-        kind_rules=services.KIND_RULES,
-        acceptances=services.acceptances_of_version(db, version.id),
-        notifications=services.notifications_of_version(db, version.id),
+        kind_labels=versions.KIND_LABELS,
+        kind_rules=versions.KIND_RULES,
+        acceptances=acceptances.acceptances_of_version(db, version.id),
+        notifications=notifications.notifications_of_version(db, version.id),
     )
 
 
@@ -144,18 +112,9 @@ def show(version_id: int) -> str:
 @limiter.limit("120 per minute")
 def pdf(label: str) -> Response:
     """Public and stable: the text of a published version, as archived."""
+    document = workflow.archived_pdf(hand_over(), label)
     rt = runtime()
     db = db_session()
-    version = services.get_version_by_label(db, label)
-    document = services.archive_pdf(
-        db,
-        rt.store,
-        version,
-        vendor_name=rt.settings.vendor.legal_name,
-        now=utcnow(),
-        actor="system",
-    )
-    db.commit()
     return document_response(
         db,
         rt.store,
@@ -171,7 +130,7 @@ def pdf(label: str) -> Response:
 @bp.route("/accepter/<token>", methods=["GET"])
 @limiter.limit("60 per minute")
 def accept_page(token: str) -> str:
-    notification = services.find_acceptance_link(db_session(), token, utcnow())
+    notification = notifications.find_acceptance_link(db_session(), token, utcnow())
     return _render_accept(notification, token)
 
 
@@ -183,7 +142,7 @@ def _render_accept(notification: CgvNotification, token: str, error: str | None 
         version=version,
         token=token,
         error=error,
-        kind_labels=services.KIND_LABELS,
+        kind_labels=versions.KIND_LABELS,
     )
 
 
@@ -194,7 +153,7 @@ def accept(token: str) -> str | tuple[str, int]:
     now = utcnow()
     raw_id = request.form.get("version_id", "")
     try:
-        acceptance = services.accept_through_link(
+        acceptance = notifications.accept_through_link(
             db,
             token,
             version_id=int(raw_id) if raw_id.isdigit() and len(raw_id) < 10 else None,
@@ -206,7 +165,7 @@ def accept(token: str) -> str | tuple[str, int]:
         )
     except ConsentMissing as exc:
         db.rollback()
-        notification = services.find_acceptance_link(db, token, now)
+        notification = notifications.find_acceptance_link(db, token, now)
         return _render_accept(notification, token, error=exc.detail), 422
     db.commit()
     return render_template("terms/accepted.html", acceptance=acceptance)
@@ -220,14 +179,14 @@ def _report_date() -> date:
 @bp.route("/rapport")
 @require(Permission.VIEW_CLIENTS)
 def report() -> str:
-    report = services.opposability_report(db_session(), _report_date())
+    report = opposability_report(db_session(), _report_date())
     return render_template("terms/report.html", report=report)
 
 
 @bp.route("/rapport.csv")
 @require(Permission.VIEW_CLIENTS)
 def report_csv() -> Response:
-    report = services.opposability_report(db_session(), _report_date())
+    report = opposability_report(db_session(), _report_date())
     out = io.StringIO()
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
     writer.writerow(
@@ -246,7 +205,7 @@ def report_csv() -> Response:
                 row.client.id,
                 _csv_safe(row.client.legal_name),
                 row.client.siren,
-                row.version.label if row.version else services.NO_VERSION,
+                row.version.label if row.version else NO_VERSION,
                 row.reason,
                 "oui" if row.bound_by_latest_material else "non",
             ]
@@ -268,15 +227,15 @@ def _csv_safe(value: str) -> str:
 def compare() -> str:
     """?de=<id>&a=<id>; by default the previous version against the latest."""
     db = db_session()
-    versions = services.list_versions(db)
-    if not versions:
+    published = versions.list_versions(db)
+    if not published:
         raise CgvNotFound("Aucune version des CGV n'est publiée : rien à comparer.")
-    default_old = versions[1] if len(versions) > 1 else versions[0]
-    old = services.get_version(db, _version_arg("de", default_old.id))
-    new = services.get_version(db, _version_arg("a", versions[0].id))
+    default_old = published[1] if len(published) > 1 else published[0]
+    old = versions.get_version(db, _version_arg("de", default_old.id))
+    new = versions.get_version(db, _version_arg("a", published[0].id))
     return render_template(
         "terms/compare.html",
-        versions=versions,
+        versions=published,
         old=old,
         new=new,
         diff=compare_articles(old.body_markdown, new.body_markdown),

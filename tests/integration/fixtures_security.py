@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.clients.services import ClientInput, create_client
-from app.contracts.services import generate_contract
+from app.contracts.generation import generate_contract
 from app.db import transaction, utcnow
 from app.pricing.lines import LineInput
 from app.quotes.services import create_quote
@@ -225,7 +225,7 @@ def send_contract(app: Flask, contract_id: int) -> str:
     """Send version 1 for signature; return the signing link path (/signature/<token>)."""
     rt = runtime(app)
     with transaction(rt.session_factory) as session:
-        from app.contracts.services import get_contract
+        from app.contracts.queries import get_contract
 
         version = get_contract(session, contract_id).versions[0]
         _request, invitations = signatures.send_for_signature(

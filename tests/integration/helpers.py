@@ -15,7 +15,7 @@ from app.auth.models import Role, Scope
 from app.auth.services import create_api_token, create_user
 from app.db import transaction
 from app.terms.models import VersionKind
-from app.terms.services import publish_version
+from app.terms.versions import publish_version
 from tests.conftest import csrf_from
 
 PASSWORD = "un-mot-de-passe-solide"

@@ -55,7 +55,7 @@ def plan_for(app: Flask, contract_id: int) -> int:
 
     from sqlalchemy import select
 
-    from app.contracts.services import get_contract
+    from app.contracts.queries import get_contract
     from app.invoices.models import BillingFrequency, BillingPlan
     from app.invoices.plans import create_billing_plan
 
@@ -81,7 +81,7 @@ def annual_plan(app: Flask, client_id: int, unit_price: str = "1000.00") -> int:
     subscription line at ``unit_price`` € HT (the Syntec and plan-page tests revise it)."""
     from datetime import date
 
-    from app.contracts.services import get_contract
+    from app.contracts.queries import get_contract
     from app.invoices.models import BillingFrequency
     from app.invoices.plans import create_billing_plan
     from tests.integration.fixtures_security import (

@@ -11,8 +11,9 @@ from flask import Flask
 from sqlalchemy import select
 
 from app.db import utcnow
+from app.terms.acceptances import record_acceptance
 from app.terms.models import AcceptanceMethod, CgvAcceptance, CgvVersion
-from app.terms.services import get_version, record_acceptance
+from app.terms.versions import get_version
 from tests.integration.fixtures_security import (
     count,
     make_client,

@@ -10,8 +10,9 @@ from flask.testing import FlaskClient
 from app.auth.models import Role, Scope
 from app.clock import PARIS
 from app.db import transaction
+from app.terms.acceptances import record_acceptance
 from app.terms.models import AcceptanceMethod, CgvNotification
-from app.terms.services import publish_version, record_acceptance, text_sha256
+from app.terms.versions import publish_version, text_sha256
 from tests.integration.fixtures_security import login_as, make_client, runtime
 from tests.integration.helpers import make_token
 from tests.unit.terms.history import CLIENTS, EXPECTED, VERSIONS

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from app.db import transaction, utcnow
 from app.documents.models import Document, DocumentKind
-from app.terms import services
+from app.terms import versions
 from app.terms.models import CgvVersion
 from tests.integration.fixtures_security import count, publish_short_cgv, runtime
 
@@ -35,7 +35,7 @@ def test_concurrent_first_requests_archive_the_cgv_pdf_once(app: Flask) -> None:
                 if concurrent_reads:
                     assert version.document_id is None
                     seen.wait(timeout=30)  # both have seen "no PDF yet"
-                document = services.archive_pdf(
+                document = versions.archive_pdf(
                     session, rt.store, version, vendor_name="Éditeur", now=utcnow(), actor="t"
                 )
                 results.append(document.id)

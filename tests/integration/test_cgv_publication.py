@@ -85,7 +85,8 @@ def test_publish_archive_notify_and_refusals(app: Flask) -> None:
     mails = outbox(app)
     assert [m["To"] for m in mails] == ["zoe@example.fr"]
     text = body_text(mails[0])
-    assert "Première version." in text and "/cgv/1.0.pdf" in text and "Article 2. Prix" in text
+    assert "Première version." in text and "/cgv/1.0.pdf" in text
+    assert "Article 2. Prix" not in text  # a link to the PDF, not the whole text
     assert "/cgv/accepter/" not in text
     # the client never accepted anything: the minor version does not bind it, and says so
     assert "ne vous sera opposable qu'après votre acceptation" in text

@@ -41,7 +41,7 @@ from app.signatures import services as signatures
 from app.terms.errors import CgvInvalid
 from app.terms.forms import CgvVersionForm
 from app.terms.models import CgvVersion, VersionKind
-from app.terms.services import publish_version
+from app.terms.versions import publish_version
 from tests.conftest import csrf_from
 from tests.integration.fixtures_security import (
     VALID_CLIENT,

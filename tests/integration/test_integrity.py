@@ -16,7 +16,7 @@ from app.archive.services import scrub as archive
 from app.audit import services as audit
 from app.audit.models import AuditEvent
 from app.auth.models import Scope
-from app.contracts.services import Countersigner
+from app.contracts.printing import Countersigner
 from app.db import transaction
 from app.documents import services as documents
 from app.documents.models import Document, DocumentKind

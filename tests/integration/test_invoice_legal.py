@@ -26,7 +26,7 @@ from pypdf import PdfReader
 from app.auth.models import Role
 from app.clients.models import Client
 from app.clients.services import get_client
-from app.contracts.services import get_contract
+from app.contracts.queries import get_contract
 from app.db import transaction
 from app.invoices import issuing, pdfs, plans
 from app.invoices.cii import NS

@@ -9,7 +9,7 @@ from facturx import get_facturx_xml_from_pdf
 from flask import Flask
 from sqlalchemy import select
 
-from app.contracts.services import get_contract
+from app.contracts.queries import get_contract
 from app.db import transaction
 from app.documents.models import Document, DocumentKind
 from app.invoices import plans

@@ -14,7 +14,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
-from app.contracts.services import get_contract
+from app.contracts.queries import get_contract
 from app.db import transaction
 from app.invoices import issuing, plans, revision
 from app.invoices.errors import InvoiceInvalid

@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from app.clients.services import get_client
-from app.contracts.services import get_contract
+from app.contracts.queries import get_contract
 from app.db import transaction
 from app.invoices import issuing, plans
 from app.invoices.errors import (

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from app.auth.models import Role
 from app.clients.services import get_client, terminate
-from app.contracts.services import get_contract
+from app.contracts.queries import get_contract
 from app.db import transaction, utcnow
 from app.invoices import jobs
 from app.invoices.errors import InvoiceInvalid, PeriodAfterTermination

@@ -26,7 +26,7 @@ from app.audit import services as audit
 from app.audit.models import AuditEvent
 from app.auth.models import Role, Scope
 from app.clients.models import Client
-from app.contracts.services import get_contract
+from app.contracts.queries import get_contract
 from app.db import transaction, utcnow
 from app.documents import services as documents
 from app.documents.models import Document, DocumentKind

@@ -13,7 +13,8 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from app.contracts.models import VersionStatus
-from app.contracts.services import Countersigner, get_contract
+from app.contracts.printing import Countersigner
+from app.contracts.queries import get_contract
 from app.db import transaction, utcnow
 from app.documents.models import Document, DocumentKind
 from app.pki import trust_roots

@@ -19,7 +19,7 @@ from app.archive.restitution.manifest import ClientIdentity
 from app.audit.models import AuditEvent
 from app.clients.services import get_client
 from app.documents.models import Document, DocumentKind
-from app.terms.services import acceptances_of
+from app.terms.acceptances import acceptances_of
 
 Transactions = Callable[[], AbstractContextManager[Session]]
 """Opens one short transaction (`lambda: app.db.transaction(factory)` in a workflow): the

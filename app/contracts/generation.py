@@ -1,0 +1,355 @@
+"""Generating contracts: version 1 from a quote, then versions n+1 and amendments. Both go
+through one path (`_add_version`): quote + particular clauses + the CGV version in force,
+rendered as one PDF, archived, attached to the contract; only the checks and the locks
+before it, and the journal entry after it, differ."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit import services as audit
+from app.clauses.models import ClauseVersion
+from app.clock import business_date
+from app.config import VendorIdentity
+from app.contracts.errors import (
+    ContractInvalid,
+    ContractRefused,
+    QuoteAlreadyContracted,
+    VersionAlreadyCreated,
+)
+from app.contracts.models import Contract, ContractClause, ContractVersion, VersionStatus
+from app.contracts.printing import (
+    Countersigner,
+    build_document,
+    countersigner_of,
+    environment,
+    particular_clauses,
+)
+from app.contracts.queries import contract_made_from
+from app.documents.models import DocumentKind
+from app.documents.services import deposit
+from app.numbering.services import next_number
+from app.plaintext import control_character_problem
+from app.quotes.models import Quote, QuoteStatus
+from app.rendering import contract as document
+from app.rendering.contract import template_precedence
+from app.terms.versions import version_in_force
+from storage import BlobStore
+
+MAX_REASON = 1000
+
+
+def _lock_quote(session: Session, quote: Quote) -> None:
+    """Lock the quote's row until the transaction ends and re-read its status: of two
+    parallel generations (a double-click), the second waits for the first to commit, then
+    finds the quote contracted. SQLite ignores FOR UPDATE; its BEGIN IMMEDIATE transactions
+    are serialised already."""
+    session.execute(select(Quote.id).where(Quote.id == quote.id).with_for_update())
+    session.refresh(quote, ["status"])
+
+
+def _lock_versions(session: Session, contract: Contract) -> None:
+    """Lock the contract and its versions until the transaction ends, and re-read them: two
+    parallel new versions are numbered one after the other (the second waits for the first
+    to commit), and a version being sent (locked by signatures.lock_version) is not
+    superseded under the sender. SQLite ignores FOR UPDATE; its BEGIN IMMEDIATE transactions
+    are serialised already."""
+    session.execute(select(Contract.id).where(Contract.id == contract.id).with_for_update())
+    session.scalars(
+        select(ContractVersion)
+        .where(ContractVersion.contract_id == contract.id)
+        .with_for_update(of=ContractVersion)
+        .execution_options(populate_existing=True)
+    ).all()
+    session.refresh(contract, ["versions"])
+
+
+def _check_quote(quote: Quote, today: date, session: Session) -> None:
+    if quote.status is QuoteStatus.CONTRACTED:
+        existing = contract_made_from(session, quote.id)
+        if existing is not None:
+            raise QuoteAlreadyContracted(
+                f"Le devis {quote.number} a déjà donné lieu au contrat {existing.number} : "
+                "rien d'autre n'a été généré.",
+                existing.id,
+            )
+        raise ContractRefused(f"Le devis {quote.number} a déjà donné lieu à un contrat.")
+    if quote.valid_until < today:
+        raise ContractRefused(
+            f"Le devis {quote.number} a expiré le {quote.valid_until.isoformat()} : "
+            "établissez un nouveau devis."
+        )
+
+
+def _render_version(
+    session: Session,
+    store: BlobStore,
+    *,
+    number: str,
+    version: int,
+    quote: Quote,
+    vendor: VendorIdentity,
+    now: datetime,
+    actor: str,
+    templates_dir: Path | None,
+    precedence: Sequence[str] | None,
+    picked: Sequence[tuple[int | None, str, str]],
+    amendment: bool,
+    countersigner: Countersigner | None,
+) -> tuple[ContractVersion, str]:
+    """Render and archive one version (blob first, then row); the caller attaches it."""
+    today = business_date(now)
+    cgv = version_in_force(session, today)
+    order = tuple(precedence) if precedence is not None else template_precedence(templates_dir)
+    doc = build_document(
+        number=number,
+        version=version,
+        quote=quote,
+        client=quote.client,
+        cgv=cgv,
+        vendor=vendor,
+        precedence=order,
+        now=now,
+        clauses=[(title, body, cid is not None) for cid, title, body in picked],
+        amendment=amendment,
+        countersigner=countersigner,
+    )
+    pdf = document.render_contract_pdf(doc, env=environment(templates_dir))
+    stored = deposit(
+        session,
+        store,
+        kind=DocumentKind.CONTRACT,
+        client_id=quote.client_id,
+        reference=number,
+        version=version,
+        data=pdf,
+        media_type="application/pdf",
+        filename=f"{number}-v{version}.pdf",
+        now=now,
+        actor=actor,
+    )
+    row = ContractVersion(
+        version=version,
+        status=VersionStatus.GENERATED,
+        cgv_version_id=cgv.id,
+        document_id=stored.id,
+        quote_id=quote.id,
+        amendment=amendment,
+        precedence="|".join(order),
+        reason="",
+        author_id=None,
+        countersigner_name=countersigner.name if countersigner else None,
+        countersigner_email=countersigner.email if countersigner else None,
+        created_at=now,
+    )
+    row.cgv_version = cgv
+    row.clauses = [
+        ContractClause(position=index + 1, clause_version_id=cid, title=title, body_markdown=body)
+        for index, (cid, title, body) in enumerate(picked)
+    ]
+    return row, stored.sha256
+
+
+@dataclass(frozen=True)
+class Choices:
+    """What the author chose for the version: the same for version 1 and version n+1."""
+
+    vendor: VendorIdentity
+    templates_dir: Path | None
+    precedence: Sequence[str] | None
+    clauses: Sequence[ClauseVersion]
+    free_text: str
+    countersigner: Countersigner | None
+
+
+def _add_version(
+    session: Session,
+    store: BlobStore,
+    *,
+    contract: Contract | None,
+    quote: Quote,
+    choices: Choices,
+    reason: str,
+    amendment: bool,
+    now: datetime,
+    actor: str,
+    author_id: int | None,
+) -> tuple[ContractVersion, str]:
+    """The path version 1 (``contract`` None: the contract is created, numbered) and version
+    n+1 share, once the caller checked and locked what it must: the clauses filled, the
+    version rendered and archived, earlier unsigned versions superseded, the quote marked
+    contracted. Returns the version and its PDF's SHA-256."""
+    picked = particular_clauses(quote, choices.vendor, choices.clauses, choices.free_text)
+    if contract is None:
+        number, version_number = next_number(session, "CTR", business_date(now).year), 1
+    else:
+        number, version_number = contract.number, contract.latest.version + 1
+    version, sha256 = _render_version(
+        session,
+        store,
+        number=number,
+        version=version_number,
+        quote=quote,
+        vendor=choices.vendor,
+        now=now,
+        actor=actor,
+        templates_dir=choices.templates_dir,
+        precedence=choices.precedence,
+        picked=picked,
+        amendment=amendment,
+        countersigner=choices.countersigner,
+    )
+    if contract is None:
+        contract = Contract(
+            number=number, client_id=quote.client_id, quote_id=quote.id, created_at=now
+        )
+        session.add(contract)
+        session.flush()
+    else:
+        # before the new version joins contract.versions, which it would otherwise supersede
+        for previous in contract.versions:
+            if previous.status is VersionStatus.GENERATED:
+                previous.status = VersionStatus.SUPERSEDED
+    version.contract = contract
+    version.reason = reason
+    version.author_id = author_id
+    session.add(version)
+    quote.status = QuoteStatus.CONTRACTED
+    session.flush()
+    return version, sha256
+
+
+def generate_contract(
+    session: Session,
+    store: BlobStore,
+    *,
+    quote: Quote,
+    vendor: VendorIdentity,
+    now: datetime,
+    actor: str,
+    author_id: int | None,
+    templates_dir: Path | None = None,
+    precedence: Sequence[str] | None = None,
+    clauses: Sequence[ClauseVersion] = (),
+    free_text: str = "",
+    countersigner: Countersigner | None = None,
+) -> ContractVersion:
+    """Version 1 of a new contract. ``precedence`` defaults to the template's setting."""
+    _lock_quote(session, quote)
+    _check_quote(quote, business_date(now), session)
+    choices = Choices(vendor, templates_dir, precedence, clauses, free_text, countersigner)
+    version, sha256 = _add_version(
+        session,
+        store,
+        contract=None,
+        quote=quote,
+        choices=choices,
+        reason="Version initiale",
+        amendment=False,
+        now=now,
+        actor=actor,
+        author_id=author_id,
+    )
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="contract.generated",
+        subject_type="contract",
+        subject_id=version.contract.number,
+        client_id=quote.client_id,
+        details={"version": 1, "sha256": sha256, "cgv": version.cgv_version.label},
+    )
+    return version
+
+
+def new_version(
+    session: Session,
+    store: BlobStore,
+    *,
+    contract: Contract,
+    reason: str,
+    vendor: VendorIdentity,
+    now: datetime,
+    actor: str,
+    author_id: int | None,
+    quote: Quote | None = None,
+    templates_dir: Path | None = None,
+    precedence: Sequence[str] | None = None,
+    clauses: Sequence[ClauseVersion] = (),
+    free_text: str = "",
+    countersigner: Countersigner | None = None,
+    based_on: int | None = None,
+) -> ContractVersion:
+    """Version n+1 after a change (a revised quote, other clauses, the CGV now in force).
+
+    ``based_on``: the version the user saw when asking (the form sends it). If another version
+    was made since, under the lock (a double-click, a colleague), nothing is created:
+    `VersionAlreadyCreated` names the one that exists.
+
+    Earlier versions are never modified, except that an unsigned one is marked superseded.
+    After a signed version, the new one is an amendment (avenant), to be signed again. A
+    version out for signature blocks a new one (its signers must not sign a stale text)."""
+    reason = reason.strip()
+    if not reason:
+        raise ContractInvalid({"reason": "Indiquez le motif de la nouvelle version."})
+    if len(reason) > MAX_REASON or control_character_problem(reason, multiline=True):
+        raise ContractInvalid({"reason": f"Motif de {MAX_REASON} caractères au maximum."})
+    _lock_versions(session, contract)
+    latest = contract.latest
+    if based_on is not None and latest.version != based_on:
+        raise VersionAlreadyCreated(
+            f"La version {latest.version} du contrat {contract.number} a été créée depuis "
+            f"l'affichage de la version {based_on} (double clic ou autre utilisateur) : "
+            "vérifiez-la avant d'en demander une autre.",
+            contract_id=contract.id,
+        )
+    if latest.status is VersionStatus.SENT:
+        raise ContractRefused(
+            f"La version {latest.version} est en cours de signature : "
+            "attendez la signature ou son expiration."
+        )
+    if quote is None:
+        quote = latest.printed_quote
+    else:
+        if quote.client_id != contract.client_id:
+            raise ContractInvalid({"quote": "Ce devis concerne un autre client."})
+        _lock_quote(session, quote)
+        _check_quote(quote, business_date(now), session)
+    amendment = any(v.status is VersionStatus.SIGNED for v in contract.versions)
+    signer = countersigner or countersigner_of(latest)
+    choices = Choices(vendor, templates_dir, precedence, clauses, free_text, signer)
+    version, sha256 = _add_version(
+        session,
+        store,
+        contract=contract,
+        quote=quote,
+        choices=choices,
+        reason=reason,
+        amendment=amendment,
+        now=now,
+        actor=actor,
+        author_id=author_id,
+    )
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="contract.version_created",
+        subject_type="contract",
+        subject_id=contract.number,
+        client_id=contract.client_id,
+        details={
+            "version": version.version,
+            "sha256": sha256,
+            "amendment": amendment,
+            "reason": reason,
+        },
+    )
+    return version

@@ -1,0 +1,265 @@
+"""What a contract version prints: the document built from the quote, the clauses and the
+CGV version, the particular clauses with their placeholders filled, and the DOCX export."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from pathlib import Path
+
+from jinja2.sandbox import SandboxedEnvironment
+
+from app.clauses.models import ClauseVersion
+from app.clauses.services import render_body
+from app.clients.models import Client
+from app.config import VendorIdentity
+from app.contracts.errors import ContractInvalid
+from app.contracts.models import ContractVersion
+from app.plaintext import control_character_problem
+from app.printable import typed_text, unprintable_character_problem
+from app.quotes.models import Quote
+from app.pricing.discounts import DiscountKind
+from app.quotes.commercial_terms import describe_terms
+from app.quotes.services import terms_of, totals_of
+from app.rendering import contract as document
+from app.rendering.docx import render_contract_docx
+from app.rendering.french import format_amount, format_percent
+from app.terms.models import CgvVersion
+
+# The order of precedence is a setting of the contract template (vendors differ); this is the
+# default, which follows Code civil art. 1119: particular terms prevail over general ones.
+
+
+def discount_label(kind: DiscountKind, value: Decimal) -> str:
+    if kind is DiscountKind.PERCENT:
+        return format_percent(value)
+    if kind is DiscountKind.AMOUNT:
+        return format_amount(value)
+    return ""
+
+
+@dataclass(frozen=True)
+class Countersigner:
+    """The vendor's signer: a configured signatory, else the sales user generating the
+    contract. Printed on the signature page and signs in the request after the client."""
+
+    name: str
+    email: str
+
+    @classmethod
+    def for_vendor(
+        cls, vendor: VendorIdentity, author_name: str, author_email: str
+    ) -> Countersigner:
+        """The configured signatory of the vendor, else the author of the contract."""
+        return cls(
+            name=vendor.signer_name or author_name, email=vendor.signer_email or author_email
+        )
+
+
+def countersigner_of(version: ContractVersion) -> Countersigner | None:
+    if version.countersigner_name and version.countersigner_email:
+        return Countersigner(name=version.countersigner_name, email=version.countersigner_email)
+    return None
+
+
+def build_document(
+    *,
+    number: str,
+    version: int,
+    quote: Quote,
+    client: Client,
+    cgv: CgvVersion,
+    vendor: VendorIdentity,
+    precedence: Sequence[str],
+    now: datetime,
+    clauses: Sequence[tuple[str, str, bool]] = (),
+    amendment: bool = False,
+    countersigner: Countersigner | None = None,
+) -> document.ContractDocument:
+    """``clauses``: (title, body, is Markdown), Markdown only for a legal library clause; the
+    quote's particular terms, typed by sales, are printed exactly as typed."""
+    totals = totals_of(quote)
+    title = (
+        f"Avenant (version {version}) au contrat d’abonnement et de services"
+        if amendment
+        else "Contrat d’abonnement et de services"
+    )
+    return document.ContractDocument(
+        title=title,
+        contract_number=number,
+        version=version,
+        generated_at=now,
+        vendor=document.Party(
+            legal_name=vendor.legal_name,
+            siren=vendor.siren,
+            vat_number=vendor.vat_number,
+            address_lines=(vendor.address,),
+            representative_name=vendor.representative,
+            representative_email=None,
+        ),
+        client=document.Party(
+            legal_name=client.legal_name,
+            siren=client.siren,
+            vat_number=client.vat_number,
+            address_lines=(client.address, f"{client.postal_code} {client.city}"),
+            representative_name=client.signer_name,
+            representative_email=client.signer_email,
+        ),
+        quote_number=quote.number,
+        quote_date=quote.issued_on,
+        quote_valid_until=quote.valid_until,
+        lines=tuple(
+            document.QuoteLineView(
+                position=line.position,
+                designation=line.designation,
+                quantity=line.quantity,
+                unit_price=line.unit_price,
+                vat_rate=line.vat_rate,
+                total_excl_vat=total,
+                unit=line.unit,
+                discount=discount_label(line.discount_kind, line.discount_value),
+            )
+            for line, total in zip(quote.lines, totals.line_totals, strict=True)
+        ),
+        vat_breakdown=tuple(
+            document.VatBreakdown(rate=v.rate, base=v.base, vat=v.vat) for v in totals.vat_breakdown
+        ),
+        total_excl_vat=totals.total_excl_vat,
+        total_vat=totals.total_vat,
+        total_incl_vat=totals.total_incl_vat,
+        subtotal_excl_vat=totals.subtotal_excl_vat,
+        global_discount=totals.global_discount,
+        commercial_terms=describe_terms(terms_of(quote)),
+        particular_terms=(
+            *(
+                (
+                    document.ParticularTerm(
+                        title="Conditions particulières",
+                        body=quote.particular_terms,
+                        markdown=False,
+                    ),
+                )
+                if quote.particular_terms
+                else ()
+            ),
+            *(document.ParticularTerm(*clause) for clause in clauses),
+        ),
+        cgv_label=cgv.label,
+        cgv_effective_date=cgv.effective_date,
+        cgv_markdown=cgv.body_markdown,
+        cgv_sha256=cgv.sha256,
+        precedence=tuple(precedence),
+        signers=(
+            document.Signer(
+                name=client.signer_name, email=client.signer_email, role=f"Pour {client.legal_name}"
+            ),
+            *(
+                (
+                    document.Signer(
+                        name=countersigner.name,
+                        email=countersigner.email,
+                        role=f"Pour {vendor.legal_name}",
+                    ),
+                )
+                if countersigner
+                else ()
+            ),
+        ),
+    )
+
+
+MAX_FREE_TEXT = 100_000
+
+
+FREE_TEXT_TITLE = "Stipulations complémentaires"
+
+
+def placeholder_values(quote: Quote, vendor: VendorIdentity) -> dict[str, str]:
+    """The whitelisted values a clause can print (app.clauses.rules.PLACEHOLDERS)."""
+    totals = totals_of(quote)
+    terms = terms_of(quote)
+    return {
+        "client_name": quote.client.legal_name,
+        "client_siren": quote.client.siren,
+        "vendor_name": vendor.legal_name,
+        "quote_number": quote.number,
+        "commitment_months": str(terms.commitment_months),
+        "notice_months": str(terms.notice_months),
+        "payment_terms_days": str(terms.payment_terms_days),
+        "billing_period": terms.billing_period.label,
+        "total_excl_vat": format_amount(totals.total_excl_vat),
+        "total_incl_vat": format_amount(totals.total_incl_vat),
+    }
+
+
+def particular_clauses(
+    quote: Quote, vendor: VendorIdentity, clauses: Sequence[ClauseVersion], free_text: str
+) -> list[tuple[int | None, str, str]]:
+    """(clause version id or None, title, Markdown with the placeholders filled), in order."""
+    if len(free_text.encode("utf-8")) > MAX_FREE_TEXT:
+        raise ContractInvalid({"free_text": "Le texte libre dépasse 100 Ko."})
+    if problem := control_character_problem(
+        free_text, multiline=True
+    ) or unprintable_character_problem(free_text, multiline=True):
+        raise ContractInvalid({"free_text": problem})
+    values = placeholder_values(quote, vendor)
+    picked: list[tuple[int | None, str, str]] = [
+        (clause.id, clause.title, render_body(clause.body_markdown, values)) for clause in clauses
+    ]
+    if text := typed_text(free_text):  # printed as typed (see ParticularTerm)
+        picked.append((None, FREE_TEXT_TITLE, text))
+    return picked
+
+
+def environment(templates_dir: Path | None) -> SandboxedEnvironment:
+    """One sandboxed environment per template folder: it caches compiled templates."""
+    return document.template_environment(templates_dir)
+
+
+def printed_terms(version: ContractVersion) -> tuple[document.ParticularTerm, ...]:
+    """The particular terms a stored version prints, in order, each saying whether it is
+    Markdown (a library clause) or text printed as typed (see ``ParticularTerm``)."""
+    quote = version.printed_quote
+    typed = (
+        (document.ParticularTerm("Conditions particulières", quote.particular_terms),)
+        if quote.particular_terms
+        else ()
+    )
+    return (
+        *typed,
+        *(
+            document.ParticularTerm(c.title, c.body_markdown, c.clause_version_id is not None)
+            for c in version.clauses
+        ),
+    )
+
+
+def document_of(version: ContractVersion, vendor: VendorIdentity) -> document.ContractDocument:
+    """The content of a stored version, rebuilt from what it recorded (its quote, CGV version,
+    clauses as printed, precedence, date): what the DOCX export shows."""
+    quote = version.printed_quote
+    # A clause without a library version is free text typed by sales: printed as typed.
+    terms = tuple(
+        (c.title, c.body_markdown, c.clause_version_id is not None) for c in version.clauses
+    )
+    return build_document(
+        number=version.contract.number,
+        version=version.version,
+        quote=quote,
+        client=quote.client,
+        cgv=version.cgv_version,
+        vendor=vendor,
+        precedence=tuple(version.precedence.split("|")),
+        now=version.created_at,
+        clauses=terms,
+        amendment=version.amendment,
+        countersigner=countersigner_of(version),
+    )
+
+
+def contract_docx(
+    version: ContractVersion, vendor: VendorIdentity, templates_dir: Path | None = None
+) -> bytes:
+    return render_contract_docx(document_of(version, vendor), templates_dir)

@@ -1,0 +1,68 @@
+"""What the client page and the quote page show, assembled from the features below."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from sqlalchemy.orm import Session
+
+from app.clauses.models import Clause
+from app.clauses.services import list_clauses
+from app.clients.models import Client
+from app.clients.rules import EU_COUNTRIES
+from app.clients.services import get_client
+from app.contracts.models import Contract
+from app.contracts.queries import contract_of_quote, contracts_of
+from app.quotes import rules as quote_rules
+from app.quotes import services as quotes
+from app.quotes.models import Quote, QuoteLine
+from app.terms.acceptances import Opposable, acceptances_of, opposable_for
+from app.terms.models import CgvAcceptance
+
+
+@dataclass(frozen=True)
+class ClientOverview:
+    client: Client
+    country_name: str
+    quotes: Sequence[Quote]
+    contracts: Sequence[Contract]
+    acceptances: Sequence[CgvAcceptance]
+    opposable: Opposable  # the CGV version that binds the client today
+
+
+def client_overview(session: Session, client_id: int, today: date) -> ClientOverview:
+    client = get_client(session, client_id)
+    return ClientOverview(
+        client=client,
+        country_name=EU_COUNTRIES.get(client.country, client.country),
+        quotes=quotes.quotes_of(session, client.id),
+        contracts=contracts_of(session, client.id),
+        acceptances=acceptances_of(session, client.id),
+        opposable=opposable_for(session, client.id, today),
+    )
+
+
+@dataclass(frozen=True)
+class QuotePage:
+    quote: Quote
+    totals: quote_rules.Totals
+    rows: list[tuple[QuoteLine, Decimal]]  # each line with its total
+    terms_sentences: tuple[str, ...]
+    contract: Contract | None  # the contract generated from the quote, if any
+    clauses: list[Clause]  # the library, to choose from when generating the contract
+
+
+def quote_page(session: Session, quote_id: int) -> QuotePage:
+    quote = quotes.get_quote(session, quote_id)
+    totals = quotes.totals_of(quote)
+    return QuotePage(
+        quote=quote,
+        totals=totals,
+        rows=list(zip(quote.lines, totals.line_totals, strict=True)),
+        terms_sentences=quote_rules.describe_terms(quotes.terms_of(quote)),
+        contract=contract_of_quote(session, quote.id),
+        clauses=list_clauses(session),
+    )

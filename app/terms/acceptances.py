@@ -1,0 +1,136 @@
+"""CGV acceptances (append-only) and opposability: which version binds a client on a date."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit import services as audit
+from app.clock import business_date
+from app.terms import rules
+from app.terms.errors import AcceptanceRefused
+from app.terms.models import AcceptanceMethod, CgvAcceptance, CgvNotification, CgvVersion
+
+
+def record_acceptance(
+    session: Session,
+    *,
+    client_id: int,
+    version: CgvVersion,
+    shown_sha256: str,
+    person_name: str,
+    person_email: str,
+    method: AcceptanceMethod,
+    now: datetime,
+    ip: str | None,
+    user_agent: str | None,
+    contract_version_id: int | None = None,
+    signature_request_id: int | None = None,
+    actor: str,
+) -> CgvAcceptance:
+    if shown_sha256 != version.sha256:
+        raise AcceptanceRefused(
+            "Le texte présenté ne correspond pas à la version publiée (empreinte différente)."
+        )
+    acceptance = CgvAcceptance(
+        client_id=client_id,
+        cgv_version_id=version.id,
+        cgv_version=version,
+        person_name=person_name,
+        person_email=person_email,
+        text_sha256=shown_sha256,
+        method=method,
+        accepted_at=now,
+        ip=ip,
+        user_agent=(user_agent or "")[:500] or None,
+        contract_version_id=contract_version_id,
+        signature_request_id=signature_request_id,
+    )
+    session.add(acceptance)
+    session.flush()
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="cgv.accepted",
+        subject_type="cgv_acceptance",
+        subject_id=acceptance.id,
+        client_id=client_id,
+        details={"version": version.label, "sha256": shown_sha256, "method": method.value},
+    )
+    return acceptance
+
+
+def acceptances_of(session: Session, client_id: int) -> Sequence[CgvAcceptance]:
+    return session.scalars(
+        select(CgvAcceptance)
+        .where(CgvAcceptance.client_id == client_id)
+        .order_by(CgvAcceptance.accepted_at, CgvAcceptance.id)
+    ).all()
+
+
+def acceptances_of_version(session: Session, version_id: int) -> Sequence[CgvAcceptance]:
+    return session.scalars(
+        select(CgvAcceptance)
+        .where(CgvAcceptance.cgv_version_id == version_id)
+        .order_by(CgvAcceptance.accepted_at, CgvAcceptance.id)
+    ).all()
+
+
+def version_facts(session: Session) -> list[rules.VersionFacts]:
+    return [
+        rules.VersionFacts(id=v.id, label=v.label, kind=v.kind, effective_date=v.effective_date)
+        for v in session.scalars(select(CgvVersion))
+    ]
+
+
+def client_facts(session: Session, client_ids: Iterable[int]) -> dict[int, rules.ClientFacts]:
+    """Acceptances and sent notifications of these clients, as business dates (Paris)."""
+    ids = list(client_ids)
+    accepted: dict[int, dict[int, list[date]]] = {i: {} for i in ids}
+    notified: dict[int, dict[int, date]] = {i: {} for i in ids}
+    if ids:
+        rows = session.execute(
+            select(
+                CgvAcceptance.client_id, CgvAcceptance.cgv_version_id, CgvAcceptance.accepted_at
+            ).where(CgvAcceptance.client_id.in_(ids))
+        )
+        for client_id, version_id, at in rows:
+            accepted[client_id].setdefault(version_id, []).append(business_date(at))
+        rows = session.execute(
+            select(
+                CgvNotification.client_id, CgvNotification.cgv_version_id, CgvNotification.sent_at
+            ).where(CgvNotification.client_id.in_(ids), CgvNotification.sent_at.is_not(None))
+        )
+        for client_id, version_id, at in rows:
+            notified[client_id][version_id] = business_date(at)
+    return {i: rules.ClientFacts(accepted_on=accepted[i], notified_on=notified[i]) for i in ids}
+
+
+@dataclass(frozen=True)
+class Opposable:
+    client_id: int
+    at: date
+    version: CgvVersion | None
+    reason: str
+
+
+def opposable_for(session: Session, client_id: int, at: date) -> Opposable:
+    """The CGV version that binds the client on `at` (see app.terms.rules)."""
+    facts = client_facts(session, [client_id])[client_id]
+    found, reason = rules.how_bound(version_facts(session), facts, at)
+    version = session.get(CgvVersion, found.id) if found is not None else None
+    return Opposable(client_id=client_id, at=at, version=version, reason=reason)
+
+
+def is_client_behind(session: Session, client_id: int, version: CgvVersion, at: date) -> bool:
+    """True when the version binding the client on `at` is older than `version` (e.g. the
+    one pinned in a contract): signing it will make the client accept a newer text."""
+    facts = version_facts(session)
+    found = rules.opposable_version(facts, client_facts(session, [client_id])[client_id], at)
+    target = next(v for v in facts if v.id == version.id)
+    return rules.is_older(found, target)

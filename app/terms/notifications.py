@@ -1,0 +1,259 @@
+"""CGV notifications (one per active client and version) and click-through acceptance links."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.clients.models import Client, ClientStatus
+from app.clock import PARIS, business_date
+from app.mail import OutgoingMail
+from app.terms import rules
+from app.terms.acceptances import client_facts, record_acceptance, version_facts
+from app.terms.errors import (
+    AcceptanceLinkGone,
+    AcceptanceLinkUnknown,
+    AcceptanceRefused,
+    CgvNotFound,
+    ConsentMissing,
+)
+from app.terms.models import (
+    AcceptanceMethod,
+    CgvAcceptance,
+    CgvNotification,
+    CgvVersion,
+    VersionKind,
+)
+from app.terms.versions import KIND_LABELS
+from app.tokens import new_link_token, token_hash
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A notification row and the email that tells the client (sent after commit)."""
+
+    notification_id: int
+    mail: OutgoingMail
+
+
+def prepare_notices(
+    session: Session,
+    version: CgvVersion,
+    *,
+    base_url: str,
+    vendor_name: str,
+    link_days: int,
+    now: datetime,
+    limit: int | None = None,
+) -> list[Notice]:
+    """One notification per active client (its signer's address) and version, created once;
+    then a mail for each one not yet sent (at most ``limit``, for runs in chunks): the change
+    summary and the link to the PDF and, for a material version, a personal click-through
+    acceptance link. Only a link's hash is stored, so a notification whose mail never left
+    gets a new link: the old one was never seen by anyone."""
+    _create_missing(session, version, now)
+    stmt = (
+        select(CgvNotification, Client)
+        .join(Client, Client.id == CgvNotification.client_id)
+        .where(
+            CgvNotification.cgv_version_id == version.id,
+            CgvNotification.sent_at.is_(None),
+            Client.status == ClientStatus.ACTIVE,
+        )
+        .order_by(CgvNotification.id)
+        .limit(limit)
+    )
+    pending = session.execute(stmt).tuples().all()
+    facts = version_facts(session)
+    per_client = client_facts(session, [client.id for _, client in pending])
+    today = business_date(now)
+    notices: list[Notice] = []
+    expires_at = now + timedelta(days=link_days)
+    for notification, client in pending:
+        token = new_link_token() if version.kind is VersionKind.MATERIAL else None
+        if token is not None:
+            notification.link_token_hash = token_hash(token)
+            notification.link_expires_at = expires_at
+        binds = token is None and _minor_would_bind(facts, per_client[client.id], version, today)
+        letter = Letter(version, client, vendor_name, base_url, binds)
+        notices.append(Notice(notification.id, _notification_mail(letter, token, expires_at)))
+    session.flush()
+    return notices
+
+
+def _create_missing(session: Session, version: CgvVersion, now: datetime) -> None:
+    """The notification rows of the active clients that have none for this version yet."""
+    told = select(CgvNotification.client_id).where(CgvNotification.cgv_version_id == version.id)
+    clients = session.scalars(
+        select(Client)
+        .where(Client.status == ClientStatus.ACTIVE, Client.id.not_in(told))
+        .order_by(Client.id)
+    ).all()
+    for client in clients:
+        session.add(
+            CgvNotification(
+                client_id=client.id,
+                cgv_version_id=version.id,
+                cgv_version=version,
+                email=client.signer_email,
+                created_at=now,
+            )
+        )
+    session.flush()
+
+
+def _minor_would_bind(
+    facts: list[rules.VersionFacts], client: rules.ClientFacts, version: CgvVersion, today: date
+) -> bool:
+    """Whether, once notified, this minor version will bind the client when in force (it will
+    not if the client never accepted an earlier material version it builds on)."""
+    notified = {**client.notified_on, version.id: today}
+    at = max(today, version.effective_date)
+    found = rules.opposable_version(
+        facts, rules.ClientFacts(accepted_on=client.accepted_on, notified_on=notified), at
+    )
+    return found is not None and found.id == version.id
+
+
+@dataclass(frozen=True)
+class Letter:
+    """What a notification mail says to one client."""
+
+    version: CgvVersion
+    client: Client
+    vendor_name: str
+    base_url: str
+    binds: bool  # a minor version that will bind the client once notified and in force
+
+
+def _notification_mail(letter: Letter, token: str | None, expires_at: datetime) -> OutgoingMail:
+    """The mail links to the archived PDF and gives the summary, never the whole text: a CGV
+    runs to tens of kilobytes, and the PDF is the document the client is bound by."""
+    version, client, vendor = letter.version, letter.client, letter.vendor_name
+    effective = version.effective_date.strftime("%d/%m/%Y")
+    lines = [
+        f"Bonjour {client.signer_name},",
+        "",
+        f"{vendor} publie la version {version.label} de ses {version.title.lower()}, "
+        f"en vigueur à compter du {effective} (modification {KIND_LABELS[version.kind]}).",
+        "",
+        "Résumé des modifications :",
+        version.summary or "(aucun résumé)",
+        "",
+        f"Le texte intégral (PDF) : {letter.base_url}/cgv/{version.label}.pdf",
+        f"Empreinte SHA-256 du texte : {version.sha256}",
+        "",
+    ]
+    if token is not None:
+        lines += [
+            "Cette version modifie des conditions substantielles : elle ne s'appliquera à "
+            f"{client.legal_name} qu'après votre acceptation expresse. Pour la lire et "
+            "l'accepter, ouvrez ce lien personnel :",
+            f"{letter.base_url}/cgv/accepter/{token}",
+            f"Ce lien est valable jusqu'au {expires_at.astimezone(PARIS):%d/%m/%Y}.",
+            "",
+            "D'ici là, la dernière version que vous avez acceptée continue de s'appliquer.",
+        ]
+    elif letter.binds:
+        lines += [
+            "Cette modification ne change pas vos obligations : elle vous sera opposable "
+            f"à compter du {effective}, sans démarche de votre part.",
+        ]
+    else:
+        lines += [
+            f"{client.legal_name} n'a pas encore accepté une version antérieure dont celle-ci "
+            "reprend les modifications : elle ne vous sera opposable qu'après votre "
+            "acceptation (par exemple à la signature de votre prochain contrat).",
+        ]
+    lines += ["", "-- ", vendor, ""]
+    return OutgoingMail(
+        to=client.signer_email,
+        subject=f"{vendor} : nouvelle version {version.label} de ses conditions générales de vente",
+        text="\n".join(lines),
+    )
+
+
+def mark_sent(session: Session, notification_id: int, now: datetime) -> None:
+    """The email went out: from now on a minor version binds the client (once in force)."""
+    notification = session.get(CgvNotification, notification_id)
+    if notification is not None and notification.sent_at is None:
+        notification.sent_at = now
+
+
+def find_acceptance_link(
+    session: Session, token: str, now: datetime, *, for_update: bool = False
+) -> CgvNotification:
+    stmt = select(CgvNotification).where(CgvNotification.link_token_hash == token_hash(token))
+    if for_update:
+        stmt = stmt.with_for_update(of=CgvNotification)
+    notification = session.scalar(stmt)
+    if notification is None:
+        raise AcceptanceLinkUnknown(
+            "Ce lien d'acceptation n'existe pas. Vérifiez l'adresse reçue par courriel."
+        )
+    if notification.link_used_at is not None:
+        when = notification.link_used_at.astimezone(PARIS)
+        raise AcceptanceLinkGone(
+            f"Ce lien a déjà servi : la version {notification.cgv_version.label} a été "
+            f"acceptée le {when:%d/%m/%Y à %H:%M}."
+        )
+    if notification.link_expires_at is None or notification.link_expires_at <= now:
+        raise AcceptanceLinkGone(
+            "Ce lien d'acceptation a expiré. Demandez un nouvel envoi à votre interlocuteur."
+        )
+    return notification
+
+
+def accept_through_link(
+    session: Session,
+    token: str,
+    *,
+    version_id: int | None,
+    shown_sha256: str,
+    consent: bool,
+    now: datetime,
+    ip: str | None,
+    user_agent: str | None,
+) -> CgvAcceptance:
+    """The click-through acceptance: the link, the version and the exact text shown must all
+    match; the link then cannot serve again."""
+    notification = find_acceptance_link(session, token, now, for_update=True)
+    version = session.get(CgvVersion, version_id) if version_id is not None else None
+    if version is None:
+        raise CgvNotFound("Cette version des CGV n'est pas publiée : rien n'a été enregistré.")
+    if version.id != notification.cgv_version_id:
+        raise AcceptanceRefused(
+            "Ce lien ne permet d'accepter que la version "
+            f"{notification.cgv_version.label} : rien n'a été enregistré."
+        )
+    if not consent:
+        raise ConsentMissing("Cochez la case pour accepter cette version des CGV.")
+    client = session.get(Client, notification.client_id)
+    assert client is not None  # foreign key
+    acceptance = record_acceptance(
+        session,
+        client_id=client.id,
+        version=version,
+        shown_sha256=shown_sha256,
+        person_name=client.signer_name,
+        person_email=notification.email,
+        method=AcceptanceMethod.CLICK_THROUGH,
+        now=now,
+        ip=ip,
+        user_agent=user_agent,
+        actor=f"client:{client.id}",
+    )
+    notification.link_used_at = now
+    return acceptance
+
+
+def notifications_of_version(session: Session, version_id: int) -> Sequence[CgvNotification]:
+    return session.scalars(
+        select(CgvNotification)
+        .where(CgvNotification.cgv_version_id == version_id)
+        .order_by(CgvNotification.id)
+    ).all()

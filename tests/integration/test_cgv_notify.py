@@ -1,0 +1,115 @@
+"""The CGV workflows, run as the background-jobs queue will run them: twice, in chunks, with a
+mail server that fails. Publishing the same text again changes nothing; notifying again mails
+nobody already mailed; a mail that failed is sent by the next run, with a working link; the
+mail links to the archived PDF and never carries the whole text."""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from datetime import UTC, date, datetime
+from email.header import decode_header, make_header
+
+from flask import Flask
+from sqlalchemy import select
+
+from app.documents.models import Document, DocumentKind
+from app.mail import Mailer, MailError, OutgoingMail
+from app.terms import workflow
+from app.terms.models import CgvNotification, CgvVersion, VersionKind
+from app.terms.versions import CgvDraft
+from app.tokens import token_hash
+from tests.integration.fixtures_security import count, make_client, runtime, session_of
+from tests.integration.helpers import body_text, outbox_messages
+
+NOW = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
+BODY = (
+    "# CGV\n\n## Article 1. Objet\n\nLe service est fourni tel que décrit en annexe.\n\n"
+    "## Article 2. Prix\n\nCent vingt euros par mois, payables d'avance.\n"
+)
+
+
+def _draft(kind: VersionKind = VersionKind.MATERIAL) -> CgvDraft:
+    return CgvDraft(
+        label="2.0",
+        title="Conditions générales de vente",
+        effective_date=date(2024, 4, 1),
+        body_markdown=BODY,
+        summary="Hausse du prix mensuel.",
+        kind=kind,
+    )
+
+
+def _subject(message: object) -> str:
+    return str(make_header(decode_header(message["Subject"])))  # type: ignore[index]
+
+
+def test_notifying_twice_mails_each_client_once_with_a_link_not_the_text(app: Flask) -> None:
+    make_client(app)
+    make_client(app, signer_email="yann@example.fr")
+    c = runtime(app).collaborators(NOW)
+    vendor = c.settings.vendor.legal_name
+
+    publication = workflow.publish_version(c, _draft(), actor="test")
+    assert publication.created and publication.version.document_id is not None
+    again = workflow.publish_version(c, _draft(), actor="test")
+    assert not again.created and again.version.id == publication.version.id
+    assert count(app, CgvVersion) == 1
+    assert count(app, Document, Document.kind == DocumentKind.CGV) == 1
+
+    version_id = publication.version.id
+    assert workflow.notify(c, version_id) == workflow.Notified(sent=2, failed=0)
+    assert workflow.notify(c, version_id) == workflow.Notified(sent=0, failed=0)
+
+    mails = outbox_messages(c.settings.outbox_dir)
+    assert sorted(m["To"] for m in mails) == ["yann@example.fr", "zoe@example.fr"]
+    assert count(app, CgvNotification) == 2
+    for message in mails:
+        text = body_text(message)
+        assert "/cgv/2.0.pdf" in text and "Hausse du prix mensuel." in text
+        assert "/cgv/accepter/" in text  # material: a personal acceptance link
+        assert "Cent vingt euros par mois" not in text and "Article 2. Prix" not in text
+        assert f"{vendor} publie la version 2.0" in text
+        assert vendor in _subject(message) and "2.0" in _subject(message)
+
+
+class _RefusingMailer:
+    """A mail server that refuses one address and delivers the others."""
+
+    def __init__(self, inner: Mailer, refused: str) -> None:
+        self.inner, self.refused = inner, refused
+
+    def send(self, mail: OutgoingMail) -> None:
+        if mail.to == self.refused:
+            raise MailError("boîte pleine")
+        self.inner.send(mail)
+
+
+def test_a_mail_that_failed_leaves_with_the_next_run_and_its_link_works(app: Flask) -> None:
+    make_client(app)
+    make_client(app, signer_email="yann@example.fr")
+    make_client(app, signer_email="ines@example.fr")
+    c = runtime(app).collaborators(NOW)
+    version_id = workflow.publish_version(c, _draft(), actor="test").version.id
+    failing = dataclasses.replace(c, mailer=_RefusingMailer(c.mailer, "yann@example.fr"))
+
+    # in chunks of two: the first run mails one client and fails on the other
+    assert workflow.notify(failing, version_id, limit=2) == workflow.Notified(sent=1, failed=1)
+    assert workflow.notify(c, version_id, limit=2) == workflow.Notified(sent=2, failed=0)
+    assert workflow.notify(c, version_id, limit=2) == workflow.Notified(sent=0, failed=0)
+
+    mails = outbox_messages(c.settings.outbox_dir)
+    assert sorted(m["To"] for m in mails) == [
+        "ines@example.fr",
+        "yann@example.fr",
+        "zoe@example.fr",
+    ]
+    retried = next(m for m in mails if m["To"] == "yann@example.fr")
+    match = re.search(r"/cgv/accepter/([A-Za-z0-9_\-]+)", body_text(retried))
+    assert match is not None
+    with session_of(app) as session:
+        notification = session.scalars(
+            select(CgvNotification).where(CgvNotification.email == "yann@example.fr")
+        ).one()
+        assert notification.link_token_hash == token_hash(match.group(1))
+        assert notification.sent_at == NOW
