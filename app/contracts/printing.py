@@ -18,10 +18,10 @@ from app.config import VendorIdentity
 from app.contracts.errors import ContractInvalid
 from app.contracts.models import ContractVersion
 from app.plaintext import control_character_problem
-from app.printable import typed_text, unprintable_character_problem
-from app.quotes.models import Quote
 from app.pricing.discounts import DiscountKind
+from app.printable import typed_text, unprintable_character_problem
 from app.quotes.commercial_terms import describe_terms
+from app.quotes.models import Quote
 from app.quotes.services import terms_of, totals_of
 from app.rendering import contract as document
 from app.rendering.docx import render_contract_docx

@@ -16,8 +16,9 @@ from app.clients.rules import EU_COUNTRIES
 from app.clients.services import get_client
 from app.contracts.models import Contract
 from app.contracts.queries import contract_of_quote, contracts_of
-from app.quotes import rules as quote_rules
+from app.pricing.totals import Totals
 from app.quotes import services as quotes
+from app.quotes.commercial_terms import describe_terms
 from app.quotes.models import Quote, QuoteLine
 from app.terms.acceptances import Opposable, acceptances_of, opposable_for
 from app.terms.models import CgvAcceptance
@@ -48,7 +49,7 @@ def client_overview(session: Session, client_id: int, today: date) -> ClientOver
 @dataclass(frozen=True)
 class QuotePage:
     quote: Quote
-    totals: quote_rules.Totals
+    totals: Totals
     rows: list[tuple[QuoteLine, Decimal]]  # each line with its total
     terms_sentences: tuple[str, ...]
     contract: Contract | None  # the contract generated from the quote, if any
@@ -62,7 +63,7 @@ def quote_page(session: Session, quote_id: int) -> QuotePage:
         quote=quote,
         totals=totals,
         rows=list(zip(quote.lines, totals.line_totals, strict=True)),
-        terms_sentences=quote_rules.describe_terms(quotes.terms_of(quote)),
+        terms_sentences=describe_terms(quotes.terms_of(quote)),
         contract=contract_of_quote(session, quote.id),
         clauses=list_clauses(session),
     )

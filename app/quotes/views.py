@@ -7,7 +7,6 @@ from werkzeug.wrappers import Response
 
 from app.auth.guards import current_user, require
 from app.auth.rules import Permission
-from app.clauses.services import list_clauses
 from app.clients.services import get_client
 from app.clock import business_date
 from app.db import utcnow
@@ -23,7 +22,6 @@ from app.quotes.commercial_terms import (
     CommercialTerms,
     CommitmentPlan,
     PaymentMethod,
-    describe_terms,
     parse_schedule,
     with_preset,
 )
@@ -194,8 +192,6 @@ def new(client_id: int) -> str | Response | tuple[str, int]:
             days=services.DEFAULT_VALIDITY_DAYS
         )
     return _render_new(form, client, 422 if form.errors else 200)
-
-
 
 
 # --- Catalogue (admins) ----------------------------------------------------------------------

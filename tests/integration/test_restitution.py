@@ -30,8 +30,9 @@ from app.db import transaction
 from app.documents import services as documents
 from app.documents.models import Document, DocumentKind
 from app.pki import trust_roots
-from app.terms import services as terms
+from app.terms.acceptances import record_acceptance
 from app.terms.models import AcceptanceMethod, CgvVersion
+from app.terms.versions import archive_pdf
 from signing import SignatureFieldSpec, SignSpec, add_signature_fields, sign_pdf, verify_detached
 from tests.conftest import csrf_from
 from tests.integration.fixtures_security import make_client
@@ -92,8 +93,8 @@ def _accept_cgv(app: Flask, client_id: int, label: str, *, archived_pdf: bool) -
     with transaction(rt.session_factory) as session:
         version = session.scalars(select(CgvVersion).where(CgvVersion.label == label)).one()
         if archived_pdf:
-            terms.archive_pdf(session, rt.store, version, vendor_name="Paraphe", now=T0, actor="t")
-        terms.record_acceptance(
+            archive_pdf(session, rt.store, version, vendor_name="Paraphe", now=T0, actor="t")
+        record_acceptance(
             session,
             client_id=client_id,
             version=version,

@@ -29,7 +29,7 @@ from app.invoices.rules import (
 )
 from app.pricing.discounts import Discount, DiscountKind
 from app.pricing.lines import LineInput
-from app.pricing.problems import global_discount_problem, line_problems
+from app.pricing.problems import QUOTE_LINES, field_problems, global_discount_problem
 from app.pricing.totals import Totals, compute_totals, line_total
 from app.pricing.vat import ALLOWED_VAT_RATES
 
@@ -80,7 +80,7 @@ def _quote(draw: st.DrawFn) -> tuple[list[LineInput], list[QuotedKind], Discount
             else QuotedKind.ONE_OFF
         )
     discount = draw(_discount(10_000_000))
-    assume(not any(line_problems(line) for line in lines))
+    assume(not any(field_problems(line, QUOTE_LINES) for line in lines))
     assume(global_discount_problem(lines, discount) is None)
     return lines, kinds, discount, commitment, period_months
 
