@@ -154,6 +154,11 @@ def _register_blueprints(app: Flask) -> None:
     from app.quotes.api import bp as quotes_api
 
     app.register_blueprint(clause_views)
+    from app.auth.password_views import bp as password_views
+    from app.auth.users_admin import bp as users_admin
+
+    app.register_blueprint(password_views)
+    app.register_blueprint(users_admin)
 
     csrf.exempt(quotes_api)
     app.register_blueprint(quotes_api)
