@@ -54,3 +54,29 @@ STATUS_LABELS: Mapping[str, Mapping[str, str]] = {
 def label(value: StrEnum) -> str:
     """The French label of an enum member: ``VersionStatus.SIGNED`` -> ``"signé"``."""
     return STATUS_LABELS[type(value).__name__][value.value]
+
+
+# The journal's events that a salesperson follows, in French (the dashboard's recent
+# activity); events absent here (logins, reads, purges) are not shown there.
+EVENT_LABELS: Mapping[str, str] = {
+    "client.created": "Client créé",
+    "client.terminated": "Client résilié",
+    "quote.created": "Devis créé",
+    "contract.generated": "Contrat généré",
+    "contract.version_created": "Nouvelle version du contrat",
+    "signature.requested": "Envoyé pour signature",
+    "signature.notified": "Signataire invité",
+    "signature.opened": "Lien de signature ouvert",
+    "signature.reminded": "Relance envoyée",
+    "signature.resent": "Demande renvoyée",
+    "signature.signed": "Signature reçue",
+    "signature.declined": "Signature refusée",
+    "signature.expired": "Demande expirée",
+    "signature.cancelled": "Demande annulée",
+    "signature.sealed": "Contrat scellé",
+    "cgv.accepted": "CGV acceptées",
+    "invoice.issued": "Facture émise",
+    "invoice.payment_recorded": "Paiement enregistré",
+    "invoice.debit_failed": "Prélèvement rejeté",
+    "credit_note.issued": "Avoir émis",
+}
