@@ -156,6 +156,11 @@ def _register_blueprints(app: Flask) -> None:
     from app.quotes.api import bp as quotes_api
 
     app.register_blueprint(clause_views)
+    from app.auth.password_views import bp as password_views
+    from app.auth.users_admin import bp as users_admin
+
+    app.register_blueprint(password_views)
+    app.register_blueprint(users_admin)
 
     csrf.exempt(quotes_api)
     app.register_blueprint(quotes_api)
@@ -165,12 +170,21 @@ def _register_template_helpers(app: Flask) -> None:
     from app.auth.guards import current_user
     from app.auth.rules import Permission, can
     from app.rendering import french
+    from app.rendering.labels import label
 
+    # The page filters, all from the one French formatting module and the one label table.
     app.jinja_env.filters.update(
         amount=french.format_amount,
+        amount_ht=french.format_amount_excl_vat,
+        amount_ttc=french.format_amount_incl_vat,
+        number=french.format_decimal,
         percent=french.format_percent,
+        quantity=french.format_quantity,
+        days=french.format_days,
+        plural=french.plural,
         date_fr=french.format_date,
         datetime_fr=french.format_datetime,
+        label=label,
     )
 
     @app.context_processor

@@ -8,3 +8,8 @@ class InvalidCredentials(AuthError):
 
 class TokenError(AuthError):
     """An API token that cannot be created or revoked as asked."""
+
+
+class AccountLinkInvalid(AuthError):
+    """A password link that is unknown, already used, expired or for a deactivated account
+    (one message for all: the page must not tell which)."""

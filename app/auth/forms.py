@@ -1,8 +1,16 @@
-from wtforms import EmailField, PasswordField, SelectMultipleField, StringField, widgets
+from wtforms import (
+    EmailField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    widgets,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length
 
-from app.auth.models import Scope
+from app.auth.models import Role, Scope
+from app.auth.services import MIN_PASSWORD_LENGTH
 from app.forms import FrenchForm
 
 
@@ -32,3 +40,58 @@ class ApiTokenForm(FrenchForm):
         option_widget=widgets.CheckboxInput(),
         widget=widgets.ListWidget(prefix_label=False),
     )
+
+
+_ROLE_CHOICES = [SelectChoice(role.value, role.label) for role in Role]
+
+
+class ForgotPasswordForm(FrenchForm):
+    email = EmailField(
+        "Adresse e-mail",
+        validators=[DataRequired("Indiquez votre adresse e-mail."), Length(max=254)],
+    )
+
+
+class SetPasswordForm(FrenchForm):
+    password = PasswordField(
+        "Nouveau mot de passe",
+        validators=[
+            DataRequired("Choisissez un mot de passe."),
+            Length(
+                min=MIN_PASSWORD_LENGTH,
+                max=200,
+                message=f"Le mot de passe doit contenir de {MIN_PASSWORD_LENGTH} à 200 caractères.",
+            ),
+        ],
+    )
+    confirmation = PasswordField(
+        "Confirmation",
+        validators=[
+            DataRequired("Saisissez le mot de passe une seconde fois."),
+            EqualTo("password", "Les deux mots de passe ne sont pas identiques."),
+        ],
+    )
+
+
+class InviteForm(FrenchForm):
+    full_name = StringField(
+        "Nom complet", validators=[DataRequired("Indiquez le nom."), Length(max=200)]
+    )
+    email = EmailField(
+        "Adresse e-mail",
+        validators=[
+            DataRequired("Indiquez l'adresse e-mail."),
+            Length(max=254),
+            Email("Adresse e-mail invalide.", check_deliverability=False),
+        ],
+    )
+    role = SelectField(
+        "Rôle",
+        choices=_ROLE_CHOICES,
+        validators=[DataRequired("Choisissez un rôle.")],
+        validate_choice=True,
+    )
+
+
+class RoleForm(FrenchForm):
+    role = SelectField("Rôle", choices=_ROLE_CHOICES, validate_choice=True)

@@ -80,3 +80,24 @@ class RateLimitCounter(Base):
     count: Mapped[int]
     # Epoch seconds, as the `limits` library measures windows (time.time()), not a date.
     expires_at: Mapped[float] = mapped_column(Float)
+
+
+class LinkPurpose(StrEnum):
+    PASSWORD_RESET = "password_reset"  # noqa: S105 (a link kind, not a password)
+    INVITATION = "invitation"
+
+
+class AccountLink(Base):
+    """An emailed link that lets its holder choose a password: "mot de passe oublié" or an
+    invitation. Only the token's SHA-256 is kept (`app.tokens`); a link works once, until
+    `expires_at`, and issuing a new one for the same user and purpose retires the older."""
+
+    __tablename__ = "account_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    purpose: Mapped[LinkPurpose] = mapped_column(enum_column(LinkPurpose))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,6 +1,8 @@
 """French formatting for documents: numbers, money, percentages, dates, typography.
 
-Pure functions, registered as Jinja filters by ``app.rendering.jinja``. Conventions:
+The one place where numbers, amounts, units, plurals and dates are written in French, for
+documents (the filters of ``app.rendering.jinja``) and pages (the filters registered by
+``create_app``). Built on Babel (CLDR data) wherever Babel does the job. Conventions:
 
 - thousands are grouped with a narrow no-break space (U+202F), decimals use a comma;
 - a no-break space (U+00A0) separates a number from its unit ("€", "%");
@@ -16,28 +18,20 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
+from babel import Locale
+from babel.dates import format_date as babel_format_date
+from babel.numbers import format_decimal as babel_format_decimal
+from babel.units import format_unit
+
 from app.clock import PARIS
+
+LOCALE = Locale.parse("fr_FR")
+"""French as CLDR writes it (via Babel): separators, month names, plural rules, unit names."""
 
 NBSP = "\u00a0"
 """No-break space: before ":" and "€"/"%", inside « guillemets »."""
 NNBSP = "\u202f"
 """Narrow no-break space: thousands separator, before ";", "!" and "?"."""
-
-
-MONTHS = (
-    "janvier",
-    "février",
-    "mars",
-    "avril",
-    "mai",
-    "juin",
-    "juillet",
-    "août",
-    "septembre",
-    "octobre",
-    "novembre",
-    "décembre",
-)
 
 
 def _as_decimal(value: Decimal | int) -> Decimal:
@@ -50,10 +44,22 @@ def _as_decimal(value: Decimal | int) -> Decimal:
     return result
 
 
-def _group_thousands(digits: str) -> str:
-    head = len(digits) % 3 or 3
-    groups = [digits[:head]] + [digits[i : i + 3] for i in range(head, len(digits), 3)]
-    return NNBSP.join(groups)
+def _rounded(value: Decimal | int, places: int | None) -> tuple[Decimal, str]:
+    """The value as it will be shown, and the CLDR pattern that shows it. Rounding is done
+    here, half-up (the commercial rule): Babel would round half-even."""
+    number = _as_decimal(value)
+    if places is None:
+        number = number.normalize()
+        decimals = max(-number.as_tuple().exponent, 0)  # type: ignore[operator]
+        pattern = "#,##0" + ("." + "#" * decimals if decimals else "")
+    else:
+        if places < 0:
+            raise ValueError("places doit être positif ou nul")
+        number = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        pattern = "#,##0" + ("." + "0" * places if places else "")
+    if number.is_zero():
+        number = abs(number)  # Decimal("-0.00") prints as "0,00"
+    return number, pattern
 
 
 def format_decimal(value: Decimal | int, places: int | None = None) -> str:
@@ -62,19 +68,8 @@ def format_decimal(value: Decimal | int, places: int | None = None) -> str:
     ``places=None`` shows the value without trailing zeros (quantities, rates); an integer
     ``places`` pads or rounds (half-up) to that many decimals.
     """
-    number = _as_decimal(value)
-    if places is not None:
-        if places < 0:
-            raise ValueError("places doit être positif ou nul")
-        number = number.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    else:
-        number = number.normalize()
-    sign = "-" if number < 0 else ""  # Decimal("-0.00") prints as "0,00"
-    integer, _, fraction = format(abs(number), "f").partition(".")
-    text = _group_thousands(integer)
-    if fraction:
-        text = f"{text},{fraction}"
-    return sign + text
+    number, pattern = _rounded(value, places)
+    return babel_format_decimal(number, format=pattern, locale=LOCALE, decimal_quantization=False)
 
 
 def format_amount(value: Decimal | int) -> str:
@@ -82,9 +77,73 @@ def format_amount(value: Decimal | int) -> str:
     return f"{format_decimal(value, 2)}{NBSP}€"
 
 
+def format_amount_excl_vat(value: Decimal | int) -> str:
+    """``Decimal("59")`` -> ``"59,00 € HT"``."""
+    return f"{format_amount(value)}{NBSP}HT"
+
+
+def format_amount_incl_vat(value: Decimal | int) -> str:
+    """``Decimal("70.8")`` -> ``"70,80 € TTC"``."""
+    return f"{format_amount(value)}{NBSP}TTC"
+
+
 def format_percent(value: Decimal | int) -> str:
     """``Decimal("20")`` -> ``"20 %"``, ``Decimal("5.5")`` -> ``"5,5 %"`` (U+00A0 before %)."""
     return f"{format_decimal(value)}{NBSP}%"
+
+
+def is_plural(value: Decimal | int) -> bool:
+    """Whether French writes the noun after `value` in the plural, by CLDR's rule: singular
+    below 2 ("0 jour", "1,5 jour"), plural from 2 on ("2 jours")."""
+    return LOCALE.plural_form(abs(_as_decimal(value))) != "one"
+
+
+def plural(value: Decimal | int, singular: str, plural_form: str) -> str:
+    """``plural(3, "relance", "relances")`` -> ``"3 relances"``."""
+    word = plural_form if is_plural(value) else singular
+    return f"{format_decimal(value)}{NBSP}{word}"
+
+
+# Units whose French name and plural CLDR knows (Babel's `format_unit`): "3,5 jours".
+_CLDR_UNITS = {
+    "jour": "duration-day",
+    "jours": "duration-day",
+    "heure": "duration-hour",
+    "heures": "duration-hour",
+    "semaine": "duration-week",
+    "semaines": "duration-week",
+    "mois": "duration-month",
+    "an": "duration-year",
+    "ans": "duration-year",
+    "année": "duration-year",
+    "années": "duration-year",
+    "minute": "duration-minute",
+    "minutes": "duration-minute",
+}
+
+
+def format_quantity(value: Decimal | int, unit: str = "") -> str:
+    """A quantity and its unit as typed on a quote or invoice line: ``(3.5, "jour")`` ->
+    ``"3,5 jours"``, ``(1, "jour")`` -> ``"1 jour"``, ``(12, "licence")`` -> ``"12 licences"``.
+
+    Time units are named by CLDR. Any other unit is free text: a single lowercase word takes
+    the regular French plural ("-s", not after s, x or z); anything else ("u.", "Go", "jour
+    homme") is kept as typed rather than guessed wrong."""
+    number, pattern = _rounded(value, None)
+    key = unit.strip()
+    if not key:
+        return format_decimal(number)
+    cldr = _CLDR_UNITS.get(key.lower())
+    if cldr is not None:
+        return format_unit(number, cldr, length="long", format=pattern, locale=LOCALE)
+    if is_plural(number) and key.isalpha() and key.islower() and key[-1] not in "sxz":
+        key += "s"
+    return f"{format_decimal(number)}{NBSP}{key}"
+
+
+def format_days(value: Decimal | int) -> str:
+    """``Decimal("3.5")`` -> ``"3,5 jours"``, ``1`` -> ``"1 jour"``."""
+    return format_quantity(value, "jour")
 
 
 def _paris_date(value: date) -> date:
@@ -102,11 +161,12 @@ def _paris(value: datetime) -> datetime:
 def format_date(value: date) -> str:
     """``date(2022, 9, 4)`` -> ``"4 septembre 2022"``; the first day is ``"1er mars 2024"``.
 
-    An aware datetime is first converted to Europe/Paris (a naive one is refused).
+    An aware datetime is first converted to Europe/Paris (a naive one is refused). Month names
+    are CLDR's; "1er" is the French ordinal for the first day, which CLDR does not write.
     """
     day = _paris_date(value)
-    ordinal = "1er" if day.day == 1 else str(day.day)
-    return f"{ordinal} {MONTHS[day.month - 1]} {day.year}"
+    text = babel_format_date(day, "d MMMM y", locale=LOCALE)
+    return "1er" + text[1:] if day.day == 1 else text
 
 
 def format_datetime(value: datetime) -> str:

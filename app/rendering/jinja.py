@@ -24,10 +24,12 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 from app.rendering.errors import RenderingError, TemplateSecurityError
 from app.rendering.french import (
     format_amount,
+    format_amount_excl_vat,
     format_date,
     format_datetime,
     format_decimal,
     format_percent,
+    format_quantity,
     typographie,
 )
 from app.rendering.markdown import markdown_to_html
@@ -40,6 +42,8 @@ DEFAULT_TEMPLATE_DIRS: tuple[Path, ...] = (CONTRACT_TEMPLATES_DIR, INVOICE_TEMPL
 
 FILTERS: Mapping[str, Callable[..., Any]] = {
     "format_amount": format_amount,
+    "format_amount_excl_vat": format_amount_excl_vat,
+    "format_quantity": format_quantity,
     "format_decimal": format_decimal,
     "format_percent": format_percent,
     "format_date": format_date,

@@ -12,7 +12,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.auth.models import Role, Scope
-from app.auth.services import create_api_token, create_user
+from app.auth.services import create_api_token, create_user, find_user
 from app.db import transaction
 from app.terms.models import VersionKind
 from app.terms.versions import publish_version
@@ -33,6 +33,11 @@ def make_user(app: Flask, role: Role, email_addr: str | None = None) -> str:
             now=datetime.now().astimezone(),
         )
     return address
+
+
+def user_id_of(app: Flask, address: str) -> int:
+    with transaction(app.extensions["paraphe"].session_factory) as session:
+        return find_user(session, address).id
 
 
 def make_token(app: Flask, *scopes: Scope) -> str:

@@ -35,7 +35,7 @@ from tests.integration.fixtures_security import (
     send_contract,
     sign_through_services,
 )
-from tests.integration.helpers import make_token
+from tests.integration.helpers import make_token, make_user, user_id_of
 from tests.integration.invoice_fixtures import make_credit_note, make_invoice, plan_for
 
 # Routes anyone may open: the login page, logging out, the landing page (which redirects an
@@ -65,6 +65,8 @@ PUBLIC_ENDPOINTS = frozenset(
         "signing.cgv_pdf",
         "signing.send_code",
         "signing.verify_code",
+        "accounts.forgot_password",  # answers the same whether the address has an account
+        "accounts.set_password",  # the emailed link is the credential
     }
 )
 
@@ -197,6 +199,11 @@ def web_url(app: Flask, rule: Rule, world: World) -> str:
         values["invoice_id"] = make_invoice(app, world.client_id)
     if "plan_id" in rule.arguments:
         values["plan_id"] = plan_for(app, world.contract_id)
+    if "user_id" in rule.arguments:
+        # a user of its own: deactivating or demoting a logged-in browser would end its session
+        values["user_id"] = user_id_of(
+            app, make_user(app, Role.SALES, f"{rule.endpoint}@example.test")
+        )
     if "note_id" in rule.arguments:
         values["note_id"] = make_credit_note(app, world.client_id)
     missing = set(rule.arguments) - set(values)

@@ -1,0 +1,112 @@
+"""The users page (role admin): list, invite, change a role, deactivate, reactivate.
+
+Deactivating or changing a role ends the user's sessions at once (`session_generation`)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response
+
+from app.auth import accounts, workflow
+from app.auth.errors import AuthError
+from app.auth.forms import InviteForm, RoleForm
+from app.auth.guards import current_user, require
+from app.auth.models import Role, User
+from app.auth.rules import Permission
+from app.db import utcnow
+from app.mail import MailError
+from app.wiring import db_session, runtime
+
+bp = Blueprint("users_admin", __name__)
+
+
+def _acting() -> User:
+    user = current_user()
+    assert user is not None  # the guard let only a logged-in administrator through
+    return user
+
+
+def _page(form: InviteForm, status: int = 200) -> tuple[str, int]:
+    users = accounts.list_users(db_session())
+    return render_template("auth/users.html", form=form, users=users, roles=list(Role)), status
+
+
+@bp.route("/admin/utilisateurs", methods=["GET", "POST"])
+@require(Permission.MANAGE_USERS)
+def users() -> str | Response | tuple[str, int]:
+    form = InviteForm()
+    if not form.validate_on_submit():
+        return _page(form, 422 if form.errors else 200)
+    acting_id = _acting().id
+    # The guard's read opened the request's transaction (on SQLite, the write lock): it ends
+    # here, since the workflow opens its own and mails after committing it.
+    db_session().rollback()
+    try:
+        address = workflow.invite(
+            runtime().collaborators(utcnow()),
+            email=form.email.data or "",
+            full_name=form.full_name.data or "",
+            role=Role(form.role.data),
+            acting_id=acting_id,
+        )
+    except MailError as exc:
+        current_app.logger.warning("invitation mail not sent: %s", exc)
+        flash(
+            "Compte créé, mais l'invitation n'a pas pu être envoyée : la personne peut demander "
+            "un lien depuis « Mot de passe oublié ».",
+            "error",
+        )
+        return redirect(url_for("users_admin.users"))
+    except AuthError as exc:  # the address already has an account
+        form.email.errors = [str(exc)]
+        return _page(form, 422)
+    flash(f"Invitation envoyée à {address}.", "success")
+    return redirect(url_for("users_admin.users"))
+
+
+@bp.route("/admin/utilisateurs/<int:user_id>/role", methods=["POST"])
+@require(Permission.MANAGE_USERS)
+def change_role(user_id: int) -> Response:
+    form = RoleForm()
+    if not form.validate_on_submit():
+        flash("Choisissez un rôle dans la liste.", "error")
+        return redirect(url_for("users_admin.users"))
+    db = db_session()
+    try:
+        user = accounts.change_role(
+            db, user_id, role=Role(form.role.data), acting=_acting(), now=utcnow()
+        )
+    except AuthError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("users_admin.users"))
+    db.commit()
+    flash(f"{user.full_name} : rôle {user.role.label}, sessions fermées.", "success")
+    return redirect(url_for("users_admin.users"))
+
+
+@bp.route("/admin/utilisateurs/<int:user_id>/desactivation", methods=["POST"])
+@require(Permission.MANAGE_USERS)
+def deactivate(user_id: int) -> Response:
+    db = db_session()
+    try:
+        user = accounts.deactivate(db, user_id, acting=_acting(), now=utcnow())
+    except AuthError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("users_admin.users"))
+    db.commit()
+    flash(f"{user.full_name} est désactivé : ses sessions sont fermées.", "success")
+    return redirect(url_for("users_admin.users"))
+
+
+@bp.route("/admin/utilisateurs/<int:user_id>/reactivation", methods=["POST"])
+@require(Permission.MANAGE_USERS)
+def reactivate(user_id: int) -> Response:
+    db = db_session()
+    try:
+        user = accounts.reactivate(db, user_id, acting=_acting(), now=utcnow())
+    except AuthError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("users_admin.users"))
+    db.commit()
+    flash(f"{user.full_name} peut de nouveau se connecter.", "success")
+    return redirect(url_for("users_admin.users"))

@@ -1,0 +1,82 @@
+"""The one table of the French words shown for the states of things: lists and pages print
+`{{ thing.status|label }}`, never the stored value ("signed", "generated").
+
+Keyed by the enum's class name and value, so that this module, below every feature, imports
+none of them; `tests/unit/rendering/test_labels.py` checks that every member of each enum
+named here has its label, and a missing one fails the page loudly (KeyError) rather than
+showing English."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+
+STATUS_LABELS: Mapping[str, Mapping[str, str]] = {
+    # app.clients.models
+    "ClientStatus": {"active": "actif", "terminated": "résilié"},
+    # app.quotes.models
+    "QuoteStatus": {"draft": "brouillon", "contracted": "contrat généré"},
+    # app.contracts.models
+    "VersionStatus": {
+        "generated": "généré",
+        "sent": "envoyé pour signature",
+        "signed": "signé",
+        "superseded": "remplacé",
+    },
+    # app.signatures.models
+    "RequestStatus": {
+        "draft": "brouillon",
+        "sent": "envoyée",
+        "partially_signed": "partiellement signée",
+        "completed": "signée par tous",
+        "declined": "refusée",
+        "expired": "expirée",
+        "cancelled": "annulée",
+    },
+    "SignerStatus": {
+        "pending": "en attente de son tour",
+        "notified": "invité",
+        "opened": "lien ouvert",
+        "authenticated": "authentifié",
+        "signed": "signé",
+        "declined": "a refusé",
+        "expired": "expiré",
+    },
+    # app.terms.models
+    "AcceptanceMethod": {
+        "contract_signature": "signature du contrat",
+        "click_through": "acceptation en ligne",
+        "account_creation": "création du compte",
+    },
+}
+
+
+def label(value: StrEnum) -> str:
+    """The French label of an enum member: ``VersionStatus.SIGNED`` -> ``"signé"``."""
+    return STATUS_LABELS[type(value).__name__][value.value]
+
+
+# The journal's events that a salesperson follows, in French (the dashboard's recent
+# activity); events absent here (logins, reads, purges) are not shown there.
+EVENT_LABELS: Mapping[str, str] = {
+    "client.created": "Client créé",
+    "client.terminated": "Client résilié",
+    "quote.created": "Devis créé",
+    "contract.generated": "Contrat généré",
+    "contract.version_created": "Nouvelle version du contrat",
+    "signature.requested": "Envoyé pour signature",
+    "signature.notified": "Signataire invité",
+    "signature.opened": "Lien de signature ouvert",
+    "signature.reminded": "Relance envoyée",
+    "signature.resent": "Demande renvoyée",
+    "signature.signed": "Signature reçue",
+    "signature.declined": "Signature refusée",
+    "signature.expired": "Demande expirée",
+    "signature.cancelled": "Demande annulée",
+    "signature.sealed": "Contrat scellé",
+    "cgv.accepted": "CGV acceptées",
+    "invoice.issued": "Facture émise",
+    "invoice.payment_recorded": "Paiement enregistré",
+    "invoice.debit_failed": "Prélèvement rejeté",
+    "credit_note.issued": "Avoir émis",
+}
