@@ -1,5 +1,6 @@
 """Imports every feature's models so that `Base.metadata` is complete (Alembic, tests)."""
 
+from app.archive.models import RestitutionLink
 from app.audit.models import AuditChainHead, AuditEvent
 from app.auth.models import ApiToken, User
 from app.clauses.models import Clause, ClauseVersion
@@ -44,6 +45,7 @@ __all__ = [
     "Quote",
     "QuoteLine",
     "ReplacedSigningLink",
+    "RestitutionLink",
     "SetupFeeInstalment",
     "SignatureRequest",
     "Signer",

@@ -69,7 +69,9 @@ def format_decimal(value: Decimal | int, places: int | None = None) -> str:
     ``places`` pads or rounds (half-up) to that many decimals.
     """
     number, pattern = _rounded(value, places)
-    return babel_format_decimal(number, format=pattern, locale=LOCALE, decimal_quantization=False)
+    return str(
+        babel_format_decimal(number, format=pattern, locale=LOCALE, decimal_quantization=False)
+    )
 
 
 def format_amount(value: Decimal | int) -> str:
@@ -95,7 +97,7 @@ def format_percent(value: Decimal | int) -> str:
 def is_plural(value: Decimal | int) -> bool:
     """Whether French writes the noun after `value` in the plural, by CLDR's rule: singular
     below 2 ("0 jour", "1,5 jour"), plural from 2 on ("2 jours")."""
-    return LOCALE.plural_form(abs(_as_decimal(value))) != "one"
+    return bool(LOCALE.plural_form(abs(_as_decimal(value))) != "one")
 
 
 def plural(value: Decimal | int, singular: str, plural_form: str) -> str:
@@ -135,7 +137,7 @@ def format_quantity(value: Decimal | int, unit: str = "") -> str:
         return format_decimal(number)
     cldr = _CLDR_UNITS.get(key.lower())
     if cldr is not None:
-        return format_unit(number, cldr, length="long", format=pattern, locale=LOCALE)
+        return str(format_unit(number, cldr, length="long", format=pattern, locale=LOCALE))
     if is_plural(number) and key.isalpha() and key.islower() and key[-1] not in "sxz":
         key += "s"
     return f"{format_decimal(number)}{NBSP}{key}"
@@ -165,7 +167,7 @@ def format_date(value: date) -> str:
     are CLDR's; "1er" is the French ordinal for the first day, which CLDR does not write.
     """
     day = _paris_date(value)
-    text = babel_format_date(day, "d MMMM y", locale=LOCALE)
+    text = str(babel_format_date(day, "d MMMM y", locale=LOCALE))
     return "1er" + text[1:] if day.day == 1 else text
 
 
