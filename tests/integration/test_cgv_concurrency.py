@@ -7,21 +7,17 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
 from app.db import utcnow
 from app.terms.models import AcceptanceMethod, CgvAcceptance, CgvVersion
 from app.terms.services import get_version, record_acceptance
-from tests.integration.fixtures_security import (
-    count,
-    make_client,
-    publish_short_cgv,
-    runtime,
-    session_of,
-)
+from tests.factories import count, make_client, publish_short_cgv, runtime, session_of
 
 
+@pytest.mark.committed_db  # threads on their own connections
 def test_two_acceptances_at_the_same_instant_are_both_kept(app: Flask) -> None:
     publish_short_cgv(app)
     client_id = make_client(app)

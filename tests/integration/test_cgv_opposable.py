@@ -12,8 +12,7 @@ from app.clock import PARIS
 from app.db import transaction
 from app.terms.models import AcceptanceMethod, CgvNotification
 from app.terms.services import publish_version, record_acceptance, text_sha256
-from tests.integration.fixtures_security import login_as, make_client, runtime
-from tests.integration.helpers import make_token
+from tests.factories import login_as, make_client, make_token, runtime
 from tests.unit.terms.history import CLIENTS, EXPECTED, VERSIONS
 
 SIRENS = ["552100554", "732829320", "542107651", "443061841", "180089013", "356000000"]
@@ -98,11 +97,7 @@ def test_api_answers_the_opposable_version_at_every_date(app: Flask, client: Fla
 
 def test_sales_are_warned_when_the_client_is_behind_the_contract_version(app: Flask) -> None:
     from app.terms.models import CgvVersion
-    from tests.integration.fixtures_security import (
-        make_contract,
-        make_quote,
-        publish_short_cgv,
-    )
+    from tests.factories import make_contract, make_quote, publish_short_cgv
 
     publish_short_cgv(app)
     client_id = make_client(app)

@@ -22,7 +22,7 @@ from app.invoices.document import NS, cii_xml, credit_note_document, render_invo
 from app.invoices.models import Invoice
 from app.quotes.rules import LineInput
 from tests import en16931
-from tests.integration.fixtures_security import make_client, runtime
+from tests.factories import make_client, runtime
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 LINES = [

@@ -23,7 +23,7 @@ from app.invoices.document import render_invoice_pdf, render_invoice_pdf_naive
 from app.invoices.models import Invoice
 from app.invoices.production import PdfProducer
 from app.quotes.rules import LineInput
-from tests.integration.fixtures_security import make_client, runtime
+from tests.factories import make_client, runtime
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 LINES = [

@@ -1,16 +1,26 @@
-"""Builders for invoice tests (through the services, no HTTP)."""
+"""Invoices, credit notes and billing plans, issued through the services (no HTTP)."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from flask import Flask
+from sqlalchemy import select
 
 from app.clients.services import get_client
+from app.contracts.services import get_contract
 from app.db import transaction, utcnow
-from app.invoices.services import issue_invoice
+from app.invoices.models import BillingFrequency, BillingPlan
+from app.invoices.services import (
+    create_billing_plan,
+    get_invoice,
+    issue_credit_note,
+    issue_invoice,
+)
 from app.quotes.rules import LineInput
-from tests.integration.fixtures_security import runtime
+from tests.factories.db import runtime
+from tests.factories.signing import signed_contract
 
 
 def make_invoice(app: Flask, client_id: int) -> int:
@@ -27,8 +37,6 @@ def make_invoice(app: Flask, client_id: int) -> int:
 
 def make_credit_note(app: Flask, client_id: int) -> int:
     """An avoir cancelling a new invoice (its PDF is produced on first download)."""
-    from app.invoices.services import get_invoice, issue_credit_note
-
     invoice_id = make_invoice(app, client_id)
     with transaction(runtime(app).session_factory) as session:
         note = issue_credit_note(
@@ -43,14 +51,6 @@ def make_credit_note(app: Flask, client_id: int) -> int:
 
 def plan_for(app: Flask, contract_id: int) -> int:
     """The billing plan of a signed contract, created on first use (one per contract)."""
-    from datetime import date
-
-    from sqlalchemy import select
-
-    from app.contracts.services import get_contract
-    from app.invoices.models import BillingFrequency, BillingPlan
-    from app.invoices.services import create_billing_plan
-
     with transaction(runtime(app).session_factory) as session:
         existing = session.scalar(
             select(BillingPlan.id).where(BillingPlan.contract_id == contract_id)
@@ -71,22 +71,7 @@ def plan_for(app: Flask, contract_id: int) -> int:
 def annual_plan(app: Flask, client_id: int, unit_price: str = "1000.00") -> int:
     """A signed contract for ``client_id`` and its annual plan from 1 January 2026: one
     subscription line at ``unit_price`` € HT (the Syntec and plan-page tests revise it)."""
-    from datetime import date
-
-    from app.contracts.services import get_contract
-    from app.invoices.models import BillingFrequency
-    from app.invoices.services import create_billing_plan
-    from tests.integration.fixtures_security import (
-        make_contract,
-        make_quote,
-        publish_short_cgv,
-        send_contract,
-        sign_through_services,
-    )
-
-    publish_short_cgv(app)
-    contract_id = make_contract(app, make_quote(app, client_id))
-    sign_through_services(app, send_contract(app, contract_id))
+    contract_id = signed_contract(app, client_id)
     with transaction(runtime(app).session_factory) as session:
         plan = create_billing_plan(
             session,
