@@ -1,21 +1,30 @@
 """Shared fixtures: a real database (SQLite by default, PostgreSQL when DATABASE_URL says so),
-migrated once per test session with Alembic, emptied between tests."""
+migrated once per test session with Alembic.
+
+Each test runs inside one outer transaction on one connection, rolled back at the end
+(SQLAlchemy's "joining a Session into an external transaction" recipe): the app's sessions
+join it with SAVEPOINTs, so their commits are releases of a savepoint and nothing reaches the
+disk. A test that needs commits seen by other connections (threads racing each other, a
+server subprocess, a browser, migrations) is marked ``committed_db``: it gets the real
+engine, and every table is emptied after it."""
 
 from __future__ import annotations
 
 import os
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
 
 from app import create_app, migrate
 from app.config import Settings
@@ -50,6 +59,18 @@ def pytest_configure(config: pytest.Config) -> None:
         traveller = time_machine.travel(datetime.now(UTC) + timedelta(days=days), tick=True)
         traveller.start()
         config.add_cleanup(traveller.stop)
+
+
+# Fixtures whose processes open their own connections to the test database.
+_OTHER_PROCESSES = {"production_server", "redis_server", "live_server"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A browser or a server subprocess reads what the test committed: no outer transaction.
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        if item.get_closest_marker("e2e") or fixtures & _OTHER_PROCESSES:
+            item.add_marker(pytest.mark.committed_db)
 
 
 def _postgres_database(base_url: str) -> Iterator[str]:
@@ -117,12 +138,26 @@ def sealing_around(settings: Settings, directory: Path, now: datetime) -> Settin
     )
 
 
+def committed(request: pytest.FixtureRequest) -> bool:
+    """Whether the running test asked for a committed database (marker ``committed_db``)."""
+    return request.node.get_closest_marker("committed_db") is not None
+
+
 @pytest.fixture
-def settings(tmp_path: Path, database_url: str, pki_dir: Path) -> Settings:
+def settings(
+    request: pytest.FixtureRequest, tmp_path: Path, database_url: str, pki_dir: Path
+) -> Settings:
     base = Settings.from_env(
         {"PARAPHE_INSTANCE_DIR": str(tmp_path / "instance"), "DATABASE_URL": database_url}
     )
-    return replace(base, pki_dir=pki_dir, testing=True)
+    settings = replace(base, pki_dir=pki_dir, testing=True)
+    if not committed(request):
+        # The rate-limit counters live in the database through their own engine; on SQLite
+        # that connection would wait for the test's outer transaction (it holds the write
+        # lock) until the busy timeout. Counted in memory, the limits stay the same per app;
+        # the shared database storage has its own committed tests (test_shared_rate_limits).
+        settings = replace(settings, ratelimit_storage_uri="memory://")
+    return settings
 
 
 def _empty_all_tables(database_url: str) -> None:
@@ -137,12 +172,79 @@ def _empty_all_tables(database_url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def _outer_engine(database_url: str) -> Iterator[Engine]:
+    # make_engine's SQLite set-up (driver transaction handling off, BEGIN IMMEDIATE from the
+    # "begin" event) is also the workaround pysqlite needs for SAVEPOINT to work.
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+class _JoinedSession(Session):
+    """A session inside the test's outer transaction.
+
+    ``read_only_db_session`` asks PostgreSQL for autocommit on a fresh connection; the joined
+    connection is already in the outer transaction, where that is refused, so the read runs
+    in it instead (the autocommit path is exercised by the committed tests)."""
+
+    def connection(self, bind_arguments: Any = None, execution_options: Any = None) -> Connection:
+        if execution_options:
+            execution_options = {
+                k: v for k, v in execution_options.items() if k != "isolation_level"
+            }
+        return super().connection(bind_arguments, execution_options or None)
+
+
 @pytest.fixture
-def app(settings: Settings) -> Iterator[Flask]:
-    application = create_app(settings)
-    yield application
-    application.extensions["paraphe"].engine.dispose()
-    _empty_all_tables(settings.database_url)
+def db_connection(
+    request: pytest.FixtureRequest, database_url: str, _outer_engine: Engine
+) -> Iterator[Connection | None]:
+    """The test's outer transaction, or None for a ``committed_db`` test (emptied after)."""
+    if committed(request):
+        yield None
+        _empty_all_tables(database_url)
+        return
+    with _outer_engine.connect() as connection:
+        outer = connection.begin()
+        try:
+            yield connection
+        finally:
+            if outer.is_active:
+                outer.rollback()
+
+
+def join(application: Flask, connection: Connection | None) -> Flask:
+    """Make ``application``'s sessions join the test's outer transaction (when there is one)."""
+    if connection is not None:
+        application.extensions["paraphe"].session_factory = sessionmaker(
+            bind=connection,
+            class_=_JoinedSession,
+            join_transaction_mode="create_savepoint",
+            expire_on_commit=False,
+        )
+    return application
+
+
+@pytest.fixture
+def make_app(db_connection: Connection | None) -> Iterator[Callable[[Settings], Flask]]:
+    """``create_app`` for a test that needs its own settings: the apps share the test's
+    database (its outer transaction), and are closed after the test."""
+    made: list[Flask] = []
+
+    def make(settings: Settings) -> Flask:
+        application = join(create_app(settings), db_connection)
+        made.append(application)
+        return application
+
+    yield make
+    for application in made:
+        application.extensions["paraphe"].engine.dispose()
+
+
+@pytest.fixture
+def app(settings: Settings, make_app: Callable[[Settings], Flask]) -> Flask:
+    return make_app(settings)
 
 
 @pytest.fixture

@@ -13,15 +13,8 @@ from flask import Flask
 from playwright.sync_api import BrowserContext, Page, expect
 
 from app.auth.models import Role, Scope
-from tests.integration.fixtures_security import SHORT_CGV, make_client
-from tests.integration.helpers import (
-    PASSWORD,
-    body_text,
-    make_token,
-    make_user,
-    outbox_messages,
-    publish_cgv,
-)
+from tests.factories import PASSWORD, SHORT_CGV, make_client, make_token, make_user, publish_cgv
+from tests.integration.helpers import body_text, outbox_messages
 
 if TYPE_CHECKING:  # annotations only: conftest modules are pytest's to import
     from tests.e2e.conftest import LiveServer

@@ -27,13 +27,8 @@ from app.config import Settings
 from app.pki import trust_roots
 from signing import VerificationReport, verify_pdf
 from tests.conftest import CGV_FIXTURE
-from tests.integration.helpers import (
-    PASSWORD,
-    body_text,
-    make_user,
-    publish_cgv,
-    signing_link,
-)
+from tests.factories import PASSWORD, make_user, publish_cgv
+from tests.integration.helpers import body_text, signing_link
 
 
 class _Inbox:

@@ -4,78 +4,15 @@ from __future__ import annotations
 
 import email
 import re
-from datetime import datetime
 from email.message import Message
 from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.auth.models import Role, Scope
-from app.auth.services import create_api_token, create_user, find_user
+from app.auth.services import find_user
 from app.db import transaction
-from app.terms.models import VersionKind
-from app.terms.versions import publish_version
 from tests.conftest import csrf_from
-
-PASSWORD = "un-mot-de-passe-solide"
-
-
-def make_user(app: Flask, role: Role, email_addr: str | None = None) -> str:
-    address = email_addr or f"{role.value}@example.test"
-    with transaction(app.extensions["paraphe"].session_factory) as session:
-        create_user(
-            session,
-            email=address,
-            full_name=f"Test {role.label}",
-            role=role,
-            password=PASSWORD,
-            now=datetime.now().astimezone(),
-        )
-    return address
-
-
-def user_id_of(app: Flask, address: str) -> int:
-    with transaction(app.extensions["paraphe"].session_factory) as session:
-        return find_user(session, address).id
-
-
-def make_token(app: Flask, *scopes: Scope) -> str:
-    with transaction(app.extensions["paraphe"].session_factory) as session:
-        _token, plaintext = create_api_token(
-            session, name="test", scopes=scopes, now=datetime.now().astimezone()
-        )
-    return plaintext
-
-
-def publish_cgv(app: Flask, body: str, label: str = "2.2", effective: str = "2022-09-04") -> None:
-    from datetime import date
-
-    with transaction(app.extensions["paraphe"].session_factory) as session:
-        publish_version(
-            session,
-            label=label,
-            title="Conditions générales de vente",
-            effective_date=date.fromisoformat(effective),
-            body_markdown=body,
-            summary="",
-            kind=VersionKind.MATERIAL,
-            now=datetime.now().astimezone(),
-            actor="test",
-        )
-
-
-def login(client: FlaskClient, address: str, password: str = PASSWORD) -> None:
-    page = client.get("/connexion")
-    response = client.post(
-        "/connexion",
-        data={
-            "csrf_token": csrf_from(page.get_data(as_text=True)),
-            "email": address,
-            "password": password,
-        },
-    )
-    assert response.status_code == 302, response.get_data(as_text=True)
 
 
 def post_form(client: FlaskClient, page_url: str, data: dict[str, str], url: str | None = None):
@@ -132,3 +69,8 @@ def authenticate(app: Flask, browser: FlaskClient, link: str, to: str) -> None:
     code = last_code(app.extensions["paraphe"].settings.outbox_dir, to)
     verified = browser.post(f"{link}/verifier", data={"csrf_token": token, "code": code})
     assert verified.status_code == 302, verified.get_data(as_text=True)[:500]
+
+
+def user_id_of(app: Flask, address: str) -> int:
+    with transaction(app.extensions["paraphe"].session_factory) as session:
+        return find_user(session, address).id

@@ -18,25 +18,26 @@ from werkzeug.routing import Rule
 from app.auth.models import Role, Scope
 from app.auth.rules import Permission, can
 from app.clients.models import Client
-from tests.integration.fixtures_security import (
+from tests.factories import (
     VALID_CLIENT,
-    check_each,
     count,
-    csrf_of_session,
     deposit_document,
-    logged_in_csrf,
     login_as,
     make_clause,
     make_client,
-    make_contract,
+    make_credit_note,
+    make_invoice,
     make_product,
     make_quote,
+    make_token,
+    plan_for,
     publish_short_cgv,
-    send_contract,
-    sign_through_services,
+    signed_from_quote,
 )
-from tests.integration.helpers import make_token, make_user, user_id_of
-from tests.integration.invoice_fixtures import make_credit_note, make_invoice, plan_for
+from tests.factories.people import make_token, make_user
+from tests.integration.helpers import user_id_of
+from tests.factories.invoices import make_credit_note, make_invoice, plan_for
+from tests.integration.fixtures_security import check_each, csrf_of_session, logged_in_csrf
 
 # Routes anyone may open: the login page, logging out, the landing page (which redirects an
 # anonymous visitor to the login page) and the signer's pages, where the link is the credential.
@@ -132,8 +133,7 @@ def world(app: Flask) -> World:
     publish_short_cgv(app)  # one PDF rendering and one signature: the slow part, done once
     client_id = make_client(app)
     quote_id = make_quote(app, client_id)
-    contract_id = make_contract(app, quote_id)
-    sign_through_services(app, send_contract(app, contract_id))
+    contract_id = signed_from_quote(app, quote_id)
     return World(client_id, quote_id, contract_id, make_product(app), make_clause(app))
 
 
@@ -153,7 +153,7 @@ def _cgv_version_id(app: Flask) -> int:
     from sqlalchemy import select
 
     from app.terms.models import CgvVersion
-    from tests.integration.fixtures_security import session_of
+    from tests.factories import session_of
 
     with session_of(app) as session:
         return int(session.scalars(select(CgvVersion.id).limit(1)).one())
@@ -175,7 +175,7 @@ def _request_id(app: Flask) -> int:
     from sqlalchemy import select
 
     from app.signatures.models import SignatureRequest
-    from tests.integration.fixtures_security import session_of
+    from tests.factories import session_of
 
     with session_of(app) as session:
         return int(session.scalar(select(SignatureRequest.id)) or 0)

@@ -18,14 +18,8 @@ from app.auth import accounts
 from app.auth.models import AccountLink, Role, User
 from app.db import transaction, utcnow
 from tests.conftest import csrf_from
-from tests.integration.helpers import (
-    PASSWORD,
-    body_text,
-    login,
-    make_user,
-    outbox_messages,
-    post_form,
-)
+from tests.factories.people import PASSWORD, login, make_user
+from tests.integration.helpers import body_text, outbox_messages, post_form
 
 NEW_PASSWORD = "un-tout-nouveau-secret"
 PROTECTED = "/clients/"

@@ -22,16 +22,8 @@ from app.auth.models import ApiToken, Scope
 from app.auth.services import create_api_token, revoke_api_token, token_digest
 from app.clients.models import Client, ClientStatus
 from app.db import transaction, utcnow
-from tests.integration.fixtures_security import (
-    ON_POSTGRES,
-    check_each,
-    count,
-    deposit_document,
-    make_client,
-    runtime,
-    session_of,
-)
-from tests.integration.helpers import make_token
+from tests.factories import count, deposit_document, make_client, make_token, runtime, session_of
+from tests.integration.fixtures_security import ON_POSTGRES, check_each
 
 
 @dataclass(frozen=True)

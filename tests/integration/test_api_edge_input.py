@@ -14,14 +14,8 @@ from werkzeug.test import TestResponse
 
 from app.audit.models import AuditEvent
 from app.auth.models import Role, Scope
-from tests.integration.fixtures_security import (
-    check_each,
-    count,
-    deposit_document,
-    login_as,
-    make_client,
-)
-from tests.integration.helpers import make_token
+from tests.factories import count, deposit_document, login_as, make_client, make_token
+from tests.integration.fixtures_security import check_each
 
 
 @pytest.fixture

@@ -14,8 +14,7 @@ from app.auth.services import token_digest
 from app.db import transaction
 from app.documents import services as documents
 from app.documents.models import DocumentKind
-from tests.integration.fixtures_security import make_client
-from tests.integration.helpers import make_token
+from tests.factories import make_client, make_token
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 

@@ -6,7 +6,7 @@ caught. Without a TSA both commands say so."""
 from __future__ import annotations
 
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -17,36 +17,40 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from flask import Flask
 from sqlalchemy import delete, select, update
 
-from app import create_app
 from app.audit import services as audit
 from app.audit.commands import NO_TSA
-from app.audit.models import AuditAnchor, AuditChainHead, AuditEvent
-from app.audit.rules import GENESIS_HASH
+from app.audit.models import AuditAnchor
 from app.config import Settings
 from app.db import transaction
-from tests.conftest import _empty_all_tables
-from tests.integration.test_audit_journal import _journal
+from tests.factories.audit import record_reads as _journal
+from tests.factories.audit import rewrite_chain
 from tests.pki.fixtures import TestPki
 
 
-def _app_with_tsa(settings: Settings, test_pki: TestPki, tmp_path: Path, tsa_url: str) -> Flask:
+def _app_with_tsa(
+    make_app: Callable[[Settings], Flask],
+    settings: Settings,
+    test_pki: TestPki,
+    tmp_path: Path,
+    tsa_url: str,
+) -> Flask:
     pki_dir = tmp_path / "pki"
     (pki_dir / "trust").mkdir(parents=True, exist_ok=True)
     root = x509.load_der_x509_certificate(test_pki.root_der)
     (pki_dir / "trust" / "certomancer-root.pem").write_bytes(root.public_bytes(Encoding.PEM))
-    return create_app(replace(settings, pki_dir=pki_dir, tsa_url=tsa_url))
+    return make_app(replace(settings, pki_dir=pki_dir, tsa_url=tsa_url))
 
 
 @pytest.fixture
-def tsa_app(settings: Settings, test_pki: TestPki, tmp_path: Path) -> Iterator[Flask]:
-    application = _app_with_tsa(settings, test_pki, tmp_path, test_pki.tsa_url)
+def tsa_app(
+    settings: Settings, test_pki: TestPki, tmp_path: Path, make_app: Callable[[Settings], Flask]
+) -> Iterator[Flask]:
+    application = _app_with_tsa(make_app, settings, test_pki, tmp_path, test_pki.tsa_url)
     yield application
     rt = application.extensions["paraphe"]
     trust = rt.trust_services()
     assert trust is not None
     trust.close()
-    rt.engine.dispose()
-    _empty_all_tables(settings.database_url)
 
 
 def _cli(app: Flask, *args: str) -> tuple[int, str]:
@@ -60,16 +64,7 @@ def _anchors(app: Flask) -> list[AuditAnchor]:
 
 
 def _rewrite_chain(app: Flask) -> None:
-    """What a forger with database access would do: change event 2 and recompute every hash
-    after it, and the head, so that the chain by itself verifies again."""
-    with transaction(app.extensions["paraphe"].session_factory) as session:
-        prev = GENESIS_HASH
-        for ev in session.scalars(select(AuditEvent).order_by(AuditEvent.id)):
-            if ev.id == 2:
-                ev.actor = "user:2"
-            ev.prev_hash = prev
-            ev.hash = prev = audit.stored_event_hash(ev)
-        session.execute(update(AuditChainHead).values(last_hash=prev))
+    rewrite_chain(app)
 
 
 @pytest.mark.real_clock  # the TSA's time is compared with the tests'
@@ -146,9 +141,14 @@ def _closed_port() -> int:
 
 
 def test_a_tsa_that_does_not_answer_stores_nothing(
-    settings: Settings, test_pki: TestPki, tmp_path: Path
+    settings: Settings,
+    test_pki: TestPki,
+    tmp_path: Path,
+    make_app: Callable[[Settings], Flask],
 ) -> None:
-    app = _app_with_tsa(settings, test_pki, tmp_path, f"http://127.0.0.1:{_closed_port()}/tsa")
+    app = _app_with_tsa(
+        make_app, settings, test_pki, tmp_path, f"http://127.0.0.1:{_closed_port()}/tsa"
+    )
     try:
         _journal(app, 2)
         code, out = _cli(app, "anchor")
@@ -158,8 +158,6 @@ def test_a_tsa_that_does_not_answer_stores_nothing(
         trust = app.extensions["paraphe"].trust_services()
         assert trust is not None
         trust.close()
-        app.extensions["paraphe"].engine.dispose()
-        _empty_all_tables(settings.database_url)
 
 
 def test_without_a_tsa_both_commands_say_so(app: Flask) -> None:

@@ -4,28 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from flask import Flask
 from sqlalchemy import text
 
 from app.audit import services as audit
 from app.db import transaction
+from tests.factories.audit import record_reads as _journal
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
-
-
-def _journal(app: Flask, count: int = 5, start: int = 0) -> None:
-    with transaction(app.extensions["paraphe"].session_factory) as session:
-        for index in range(start, start + count):
-            audit.record(
-                session,
-                now=T0 + timedelta(minutes=index),
-                actor="user:1",
-                action="document.read",
-                subject_type="document",
-                subject_id=index,
-                client_id=7,
-                details={"n": index, "note": "accentué ✓"},
-            )
 
 
 def _problems(app: Flask) -> list[str]:
@@ -34,8 +21,8 @@ def _problems(app: Flask) -> list[str]:
 
 
 def _sql(app: Flask, statement: str) -> None:
-    with app.extensions["paraphe"].engine.begin() as conn:
-        conn.execute(text(statement))
+    with transaction(app.extensions["paraphe"].session_factory) as session:
+        session.execute(text(statement))
 
 
 def test_intact_journal_verifies(app: Flask) -> None:
@@ -75,6 +62,7 @@ def test_inserted_event_is_detected(app: Flask) -> None:
     assert _problems(app) != []
 
 
+@pytest.mark.committed_db  # threads on their own connections
 def test_concurrent_appends_chain_one_after_another(app: Flask) -> None:
     import threading
 

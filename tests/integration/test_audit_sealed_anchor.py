@@ -13,9 +13,9 @@ from sqlalchemy import delete, select, update
 
 from app.audit import services as audit
 from app.audit.models import AuditChainHead, AuditEvent
-from app.audit.rules import GENESIS_HASH
 from app.db import transaction
-from tests.integration.test_audit_journal import _journal
+from tests.factories.audit import record_reads as _journal
+from tests.factories.audit import rewrite_chain
 
 
 def _cli(app: Flask, *args: str) -> tuple[int, str]:
@@ -78,14 +78,7 @@ def test_deleting_only_the_anchored_event_is_caught(app: Flask) -> None:
 def test_a_journal_rewritten_with_recomputed_hashes_is_caught(app: Flask) -> None:
     _journal(app, 4)
     assert _cli(app, "anchor")[0] == 0
-    with transaction(app.extensions["paraphe"].session_factory) as session:
-        prev = GENESIS_HASH
-        for ev in session.scalars(select(AuditEvent).order_by(AuditEvent.id)):
-            if ev.id == 2:
-                ev.actor = "user:2"
-            ev.prev_hash = prev
-            ev.hash = prev = audit.stored_event_hash(ev)
-        session.execute(update(AuditChainHead).values(last_hash=prev))
+    rewrite_chain(app)
     code, out = _cli(app, "verify")
     assert code == 1, out
     assert "l'événement n° 4 n'a plus l'empreinte scellée" in out

@@ -20,19 +20,21 @@ from app.db import utcnow
 from app.numbering.models import NumberSequence
 from app.quotes.models import Quote, QuoteLine
 from tests.conftest import csrf_from
-from tests.integration.fixtures_security import (
-    ON_POSTGRES,
+from tests.factories import (
+    PASSWORD,
     VALID_CLIENT,
-    check_each,
     count,
-    field_errors,
-    line_cell_errors,
     login_as,
     make_client,
     make_fast_user,
     session_of,
 )
-from tests.integration.helpers import PASSWORD
+from tests.integration.fixtures_security import (
+    ON_POSTGRES,
+    check_each,
+    field_errors,
+    line_cell_errors,
+)
 
 
 @pytest.fixture
@@ -554,21 +556,21 @@ def test_error_pages_speak_french(app: Flask, sales: FlaskClient) -> None:
     )
 
 
-def test_a_quote_made_just_after_midnight_in_paris_is_dated_that_day(
-    app: Flask, sales: FlaskClient, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_quote_made_just_after_midnight_in_paris_is_dated_that_day(app: Flask) -> None:
     from datetime import UTC, datetime
+
+    import time_machine
 
     client_id = make_client(app)
     url = f"/devis/nouveau/{client_id}"
-    token = form_csrf(sales, url)
-    # 31 December 2026, 23:30 UTC = 1 January 2027, 00:30 in Paris
-    monkeypatch.setattr(
-        "app.quotes.views.utcnow", lambda: datetime(2026, 12, 31, 23, 30, tzinfo=UTC)
-    )
-    response = sales.post(url, data={"csrf_token": token, **line(0), "save": "Enregistrer"})
-    assert response.status_code == 302
-    page = unescape(sales.get(response.headers["Location"]).get_data(as_text=True))
+    # 31 December 2026, 23:30 UTC = 1 January 2027, 00:30 in Paris. The clock moves (not the
+    # view's module): the user logs in at that instant too, so the session is fresh then.
+    with time_machine.travel(datetime(2026, 12, 31, 23, 30, tzinfo=UTC), tick=False):
+        sales = login_as(app, Role.SALES)
+        token = form_csrf(sales, url)
+        response = sales.post(url, data={"csrf_token": token, **line(0), "save": "Enregistrer"})
+        assert response.status_code == 302
+        page = unescape(sales.get(response.headers["Location"]).get_data(as_text=True))
     assert "DEV-2027-0001" in page and "émis le 1er janvier 2027" in page, re.findall(
         r"Devis DEV-\d{4}-\d{4}|émis le [^·]*", page
     )

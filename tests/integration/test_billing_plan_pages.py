@@ -11,15 +11,9 @@ from flask import Flask
 
 from app.auth.models import Role
 from app.invoices.models import BillingPlan, PriceRevision, RevisionClause
-from tests.integration.fixtures_security import (
-    count,
-    field_errors,
-    login_as,
-    make_client,
-    runtime,
-)
+from tests.factories import annual_plan, count, login_as, make_client, runtime
+from tests.integration.fixtures_security import field_errors
 from tests.integration.helpers import post_form
-from tests.integration.invoice_fixtures import annual_plan
 
 NOW = datetime(2026, 12, 20, 9, 0, tzinfo=UTC)
 

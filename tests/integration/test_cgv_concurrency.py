@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -14,15 +15,15 @@ from app.db import utcnow
 from app.terms.acceptances import record_acceptance
 from app.terms.models import AcceptanceMethod, CgvAcceptance, CgvVersion
 from app.terms.versions import get_version
-from tests.integration.fixtures_security import (
-    count,
-    make_client,
-    publish_short_cgv,
-    runtime,
-    session_of,
-)
+from tests.factories.db import count, session_of
+from tests.factories.sales import make_client, publish_short_cgv
+from tests.integration.fixtures_security import runtime
+from app.terms.versions import get_version
+from app.terms.acceptances import record_acceptance
+from tests.factories import count, make_client, publish_short_cgv, runtime, session_of
 
 
+@pytest.mark.committed_db  # threads on their own connections
 def test_two_acceptances_at_the_same_instant_are_both_kept(app: Flask) -> None:
     publish_short_cgv(app)
     client_id = make_client(app)

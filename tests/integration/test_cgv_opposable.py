@@ -13,8 +13,14 @@ from app.db import transaction
 from app.terms.acceptances import record_acceptance
 from app.terms.models import AcceptanceMethod, CgvNotification
 from app.terms.versions import publish_version, text_sha256
-from tests.integration.fixtures_security import login_as, make_client, runtime
-from tests.integration.helpers import make_token
+from tests.factories.people import login_as
+from tests.factories.sales import make_client
+from tests.integration.fixtures_security import runtime
+from tests.factories.people import make_token
+from app.terms.versions import publish_version
+from app.terms.acceptances import record_acceptance
+from app.terms.versions import text_sha256
+from tests.factories import login_as, make_client, make_token, runtime
 from tests.unit.terms.history import CLIENTS, EXPECTED, VERSIONS
 
 SIRENS = ["552100554", "732829320", "542107651", "443061841", "180089013", "356000000"]
@@ -99,11 +105,7 @@ def test_api_answers_the_opposable_version_at_every_date(app: Flask, client: Fla
 
 def test_sales_are_warned_when_the_client_is_behind_the_contract_version(app: Flask) -> None:
     from app.terms.models import CgvVersion
-    from tests.integration.fixtures_security import (
-        make_contract,
-        make_quote,
-        publish_short_cgv,
-    )
+    from tests.factories import make_contract, make_quote, publish_short_cgv
 
     publish_short_cgv(app)
     client_id = make_client(app)

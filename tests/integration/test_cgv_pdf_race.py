@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -12,9 +13,10 @@ from app.db import transaction, utcnow
 from app.documents.models import Document, DocumentKind
 from app.terms import versions
 from app.terms.models import CgvVersion
-from tests.integration.fixtures_security import count, publish_short_cgv, runtime
+from tests.factories import count, publish_short_cgv, runtime
 
 
+@pytest.mark.committed_db  # threads on their own connections
 def test_concurrent_first_requests_archive_the_cgv_pdf_once(app: Flask) -> None:
     publish_short_cgv(app)  # published from code: no PDF yet, as a command-line publication
     rt = runtime(app)

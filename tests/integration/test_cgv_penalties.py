@@ -15,7 +15,8 @@ from werkzeug.test import TestResponse
 from app.auth.models import Role
 from app.terms.models import CgvVersion, LateInterestRule
 from tests.conftest import csrf_from
-from tests.integration.fixtures_security import field_errors, login_as, session_of
+from tests.factories import login_as, session_of
+from tests.integration.fixtures_security import field_errors
 
 BODY = (
     "# CGV\n\n## Article 1. Objet\n\nLe service.\n\n"

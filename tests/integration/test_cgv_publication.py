@@ -18,14 +18,8 @@ from app.db import transaction, utcnow
 from app.documents.models import Document, DocumentKind
 from app.terms.models import AcceptanceMethod, CgvAcceptance, CgvNotification, CgvVersion
 from tests.conftest import csrf_from
-from tests.integration.fixtures_security import (
-    count,
-    login_as,
-    make_client,
-    runtime,
-    session_of,
-)
-from tests.integration.helpers import body_text, make_token, outbox_messages
+from tests.factories import count, login_as, make_client, make_token, runtime, session_of
+from tests.integration.helpers import body_text, outbox_messages
 
 BODY_1 = "# CGV\n\n## Article 1. Objet\n\nLe service.\n\n## Article 2. Prix\n\n100 € par mois.\n"
 BODY_2 = "# CGV\n\n## Article 1. Objet\n\nLe service.\n\n## Article 2. Prix\n\n120 € par mois.\n"
@@ -263,7 +257,7 @@ def test_hostile_label_and_text_are_refused_or_inert(app: Flask) -> None:
 
 
 def test_a_version_published_from_the_command_line_gets_its_pdf_once(app: Flask) -> None:
-    from tests.integration.helpers import publish_cgv
+    from tests.factories import publish_cgv
 
     publish_cgv(app, BODY_1, label="0.9", effective="2023-01-01")  # service only: no PDF yet
     assert count(app, Document) == 0

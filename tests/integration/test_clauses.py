@@ -13,16 +13,8 @@ from pypdf import PdfReader
 from app.auth.models import Role
 from app.clauses.models import Clause, ClauseVersion
 from app.contracts.models import ContractClause
-from tests.integration.fixtures_security import (
-    count,
-    field_errors,
-    logged_in_csrf,
-    login_as,
-    make_client,
-    make_quote,
-    publish_short_cgv,
-    session_of,
-)
+from tests.factories import count, login_as, make_client, make_quote, publish_short_cgv, session_of
+from tests.integration.fixtures_security import field_errors, logged_in_csrf
 
 
 def flat(text: str) -> str:

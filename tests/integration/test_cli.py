@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -11,6 +12,7 @@ from app.auth.models import ApiToken, User
 from app.db import transaction
 
 
+@pytest.mark.committed_db  # `demo` and `db check` migrate on their own connection
 def test_users_tokens_and_demo(app: Flask) -> None:
     runner = app.test_cli_runner()
     result = runner.invoke(

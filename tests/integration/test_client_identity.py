@@ -19,15 +19,8 @@ from app.auth.models import Role
 from app.clients.models import Client
 from app.clients.rules import EU_COUNTRIES
 from tests.conftest import csrf_from
-from tests.integration.fixtures_security import (
-    VALID_CLIENT,
-    check_each,
-    count,
-    field_errors,
-    login_as,
-    make_client,
-    session_of,
-)
+from tests.factories import VALID_CLIENT, count, login_as, make_client, session_of
+from tests.integration.fixtures_security import check_each, field_errors
 
 BERLIN = {
     **VALID_CLIENT,

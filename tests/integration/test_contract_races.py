@@ -26,19 +26,17 @@ from app.contracts.models import Contract, ContractVersion, VersionStatus
 from app.db import utcnow
 from app.signatures.models import LIVE_STATUSES, RequestStatus, SignatureRequest
 from tests.conftest import _postgres_database
-from tests.integration.fixtures_security import (
-    ON_POSTGRES,
+from tests.factories import (
     count,
-    iter_outbox_links,
-    logged_in_csrf,
     login_as,
     make_client,
     make_contracted_client,
     make_quote,
     publish_short_cgv,
-    send_contract,
+    sent_link,
     session_of,
 )
+from tests.integration.fixtures_security import ON_POSTGRES, iter_outbox_links, logged_in_csrf
 
 PARALLEL = 20
 SESSION_COOKIE = "session"
@@ -77,6 +75,7 @@ def _statuses(responses: list[TestResponse]) -> list[int]:
     return sorted(r.status_code for r in responses)
 
 
+@pytest.mark.committed_db  # threads on their own connections
 def test_parallel_sends_of_one_version_make_one_request_and_one_invitation(app: Flask) -> None:
     publish_short_cgv(app)
     contracted = make_contracted_client(app)
@@ -105,6 +104,7 @@ def test_parallel_sends_of_one_version_make_one_request_and_one_invitation(app: 
     assert len(list(iter_outbox_links(app))) == 1
 
 
+@pytest.mark.committed_db  # threads on their own connections
 def test_parallel_generations_from_one_quote_make_one_contract(app: Flask) -> None:
     publish_short_cgv(app)
     quote_id = make_quote(app, make_client(app))
@@ -134,6 +134,7 @@ def test_parallel_generations_from_one_quote_make_one_contract(app: Flask) -> No
     assert count(app, Contract) == 1
 
 
+@pytest.mark.committed_db  # threads on their own connections
 def test_parallel_new_versions_from_one_page_make_one_version(app: Flask) -> None:
     """Twenty clicks on "new version" from a page showing v1 make v2 once; every click lands
     on the contract's page."""
@@ -193,8 +194,7 @@ def test_the_database_holds_one_live_request_per_version(app: Flask) -> None:
     """The rule holds for any writer, not only for the send page: a second request in
     progress or signed for one version is refused by the database itself, while declined,
     expired and cancelled ones (which free the version for a new send) are not counted."""
-    publish_short_cgv(app)
-    send_contract(app, make_contracted_client(app).contract_id)
+    sent_link(app)
     with session_of(app) as session:
         version_id = session.scalars(select(SignatureRequest.contract_version_id)).one()
 

@@ -21,8 +21,7 @@ from app.contracts.models import ContractVersion, VersionStatus
 from app.pricing.lines import LineInput
 from app.rendering.contract import template_precedence
 from app.rendering.errors import RenderingError
-from tests.integration.fixtures_security import (
-    logged_in_csrf,
+from tests.factories import (
     login_as,
     make_client,
     make_contract,
@@ -32,6 +31,7 @@ from tests.integration.fixtures_security import (
     session_of,
     sign_through_services,
 )
+from tests.integration.fixtures_security import logged_in_csrf
 
 
 def versions(app: Flask, contract_id: int) -> list[tuple[int, VersionStatus, str, bool]]:

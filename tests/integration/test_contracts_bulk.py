@@ -16,15 +16,15 @@ from app.contracts.models import Contract
 from app.db import transaction, utcnow
 from app.documents.models import Document, DocumentKind
 from app.quotes.models import Quote, QuoteStatus
-from tests.integration.fixtures_security import (
+from tests.factories import (
     count,
     make_clause,
     make_client,
     make_quote,
+    make_user,
     publish_short_cgv,
     runtime,
 )
-from tests.integration.helpers import make_user
 
 
 def test_bulk_generates_every_pending_quote_once_and_reports_a_rate(app: Flask) -> None:

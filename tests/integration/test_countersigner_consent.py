@@ -19,15 +19,8 @@ from app.auth.models import Role
 from app.signatures.models import SignatureRequest
 from app.terms.models import CgvAcceptance
 from tests.conftest import csrf_from
-from tests.integration.fixtures_security import (
-    iter_outbox_links,
-    logged_in_csrf,
-    login_as,
-    make_client,
-    make_quote,
-    publish_short_cgv,
-    session_of,
-)
+from tests.factories import login_as, make_client, make_quote, publish_short_cgv, session_of
+from tests.integration.fixtures_security import iter_outbox_links, logged_in_csrf
 from tests.integration.helpers import authenticate
 
 CGV_SENTENCE = (

@@ -14,9 +14,8 @@ from lxml import etree
 from app.auth.models import Role
 from app.documents.models import Document, DocumentKind
 from app.invoices.models import CreditNote
-from tests.integration.fixtures_security import count, login_as, make_client, runtime
+from tests.factories import count, login_as, make_client, make_invoice, runtime
 from tests.integration.helpers import post_form
-from tests.integration.invoice_fixtures import make_invoice
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"

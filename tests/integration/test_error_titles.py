@@ -7,7 +7,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.auth.models import Scope
-from tests.integration.helpers import make_token
+from tests.factories.people import make_token
 
 DETAIL = "Document n° 999999 introuvable."
 

@@ -43,16 +43,8 @@ from app.terms.forms import CgvVersionForm
 from app.terms.models import CgvVersion, VersionKind
 from app.terms.versions import publish_version
 from tests.conftest import csrf_from
-from tests.integration.fixtures_security import (
-    VALID_CLIENT,
-    check_each,
-    count,
-    field_errors,
-    line_cell_errors,
-    login_as,
-    make_client,
-    runtime,
-)
+from tests.factories import VALID_CLIENT, count, login_as, make_client, runtime
+from tests.integration.fixtures_security import check_each, field_errors, line_cell_errors
 
 CONTROL = "Caractère de contrôle interdit (U+{:04X})"
 BIDI = "Caractère de contrôle du sens d'écriture interdit (U+{:04X})"

@@ -19,14 +19,8 @@ from pypdf import PdfReader
 from app.auth.models import Role
 from app.clients.models import Client
 from tests.conftest import csrf_from
-from tests.integration.fixtures_security import (
-    VALID_CLIENT,
-    check_each,
-    count,
-    iter_outbox_links,
-    login_as,
-    publish_short_cgv,
-)
+from tests.factories import VALID_CLIENT, count, login_as, publish_short_cgv
+from tests.integration.fixtures_security import check_each, iter_outbox_links
 from tests.integration.helpers import authenticate
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from flask import Flask
@@ -18,42 +18,31 @@ from app.audit.models import AuditEvent
 from app.auth.models import Scope
 from app.contracts.printing import Countersigner
 from app.db import transaction
-from app.documents import services as documents
 from app.documents.models import Document, DocumentKind
 from app.signatures.models import RequestStatus, SignatureRequest
 from storage import FilesystemBlobStore
-from tests.integration.fixtures_security import (
+from tests.factories import (
+    deposit_file,
     make_client,
     make_contract,
     make_quote,
+    make_token,
     publish_short_cgv,
     runtime,
     send_contract,
-    sign_through_services,
+    sign_completely,
+    signed_from_quote,
 )
-from tests.integration.helpers import make_token
-from tests.integration.signed_fixtures import sign_completely
+from tests.factories.audit import record_reads as _journal
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
 def _deposit(app: Flask, reference: str, data: bytes) -> tuple[int, str]:
-    rt = app.extensions["paraphe"]
-    with transaction(rt.session_factory) as session:
-        document = documents.deposit(
-            session,
-            rt.store,
-            kind=DocumentKind.INVOICE,
-            client_id=None,
-            reference=reference,
-            version=1,
-            data=data,
-            media_type="application/pdf",
-            filename=f"{reference}.pdf",
-            now=T0,
-            actor="test",
-        )
-        return document.id, document.sha256
+    document = deposit_file(
+        app, None, DocumentKind.INVOICE, reference, data=data, now=T0, retention=False
+    )
+    return document.id, document.sha256
 
 
 def _blob_path(app: Flask, sha256: str) -> Path:
@@ -148,8 +137,7 @@ def test_scrub_is_silent_while_a_request_is_in_flight(app: Flask) -> None:
     """Two signers: after the first, the request's current revision is no document yet."""
     publish_short_cgv(app)
     vendor = Countersigner(name="Søren Ødegård", email="soren@vendor.example")
-    contract_id = make_contract(app, make_quote(app, make_client(app)), vendor)
-    sign_through_services(app, send_contract(app, contract_id))
+    signed_from_quote(app, make_quote(app, make_client(app)), vendor)
     with transaction(runtime(app).session_factory) as session:
         request = session.scalars(select(SignatureRequest)).one()
         assert request.status is RequestStatus.PARTIALLY_SIGNED
@@ -261,23 +249,9 @@ def test_api_read_of_corrupted_document_is_refused_and_journaled(
         assert audit.verify_chain(session) == []
 
 
-def _journal(app: Flask, count: int = 5) -> None:
-    with transaction(app.extensions["paraphe"].session_factory) as session:
-        for index in range(count):
-            audit.record(
-                session,
-                now=T0 + timedelta(minutes=index),
-                actor="user:1",
-                action="document.read",
-                subject_type="document",
-                subject_id=index,
-                client_id=7,
-            )
-
-
 def _sql(app: Flask, statement: str) -> None:
-    with app.extensions["paraphe"].engine.begin() as conn:
-        conn.execute(text(statement))
+    with transaction(app.extensions["paraphe"].session_factory) as session:
+        session.execute(text(statement))
 
 
 def _verify(app: Flask) -> tuple[int, str]:

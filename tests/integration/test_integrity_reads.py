@@ -16,16 +16,14 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
-from app.audit import services as audit
 from app.audit.models import AuditEvent
 from app.auth.models import Role, Scope
 from app.db import transaction
 from app.documents.models import Document
 from app.signatures.models import SignatureRequest
 from storage import FilesystemBlobStore
-from tests.integration.fixtures_security import login_as, runtime
-from tests.integration.helpers import make_token
-from tests.integration.signed_fixtures import Signed, sign_completely
+from tests.factories import Signed, login_as, make_token, runtime, sign_completely
+from tests.factories.audit import journaled_details
 
 
 def _blob_path(app: Flask, document_id: int) -> Path:
@@ -47,18 +45,7 @@ def _flip_one_byte(path: Path) -> None:
 
 def _failures(app: Flask, document_id: int) -> list[str]:
     """The `details` of every journaled integrity failure of the document, in order."""
-    with transaction(runtime(app).session_factory) as session:
-        assert audit.verify_chain(session) == []
-        return list(
-            session.scalars(
-                select(AuditEvent.details)
-                .where(
-                    AuditEvent.action == "document.integrity_failed",
-                    AuditEvent.subject_id == str(document_id),
-                )
-                .order_by(AuditEvent.id)
-            )
-        )
+    return journaled_details(app, "document.integrity_failed", document_id)
 
 
 def _reads(app: Flask, document_id: int) -> int:
@@ -203,8 +190,7 @@ def test_invoice_pdf_of_a_damaged_document_is_refused_and_journaled(app: Flask) 
     """The invoice page already read through the archive, but its journaled failure was
     rolled back with the request's session before the 503: the event must survive."""
     from app.invoices.models import Invoice
-    from tests.integration.fixtures_security import make_client
-    from tests.integration.invoice_fixtures import make_invoice
+    from tests.factories import make_client, make_invoice
 
     invoice_id = make_invoice(app, make_client(app))
     browser = login_as(app, Role.SALES)
@@ -226,11 +212,8 @@ def test_invoice_pdf_of_a_damaged_document_is_refused_and_journaled(app: Flask) 
 
 def test_sending_a_damaged_contract_is_refused_and_journaled(app: Flask) -> None:
     """The send reads the version's PDF to certify it: damaged, nothing is sent."""
-    from tests.integration.fixtures_security import (
-        logged_in_csrf,
-        make_contracted_client,
-        publish_short_cgv,
-    )
+    from tests.factories import make_contracted_client, publish_short_cgv
+    from tests.integration.fixtures_security import logged_in_csrf
 
     publish_short_cgv(app)
     contract_id = make_contracted_client(app).contract_id

@@ -25,7 +25,7 @@ from app.invoices.pdfs import Issued
 from app.invoices.renderer import render_invoice_pdf
 from app.pricing.lines import LineInput
 from tests import en16931
-from tests.integration.fixtures_security import make_client, runtime
+from tests.factories import make_client, runtime
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 LINES = [

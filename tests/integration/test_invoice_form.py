@@ -6,7 +6,8 @@ from flask import Flask
 
 from app.auth.models import Role
 from app.invoices.models import Invoice
-from tests.integration.fixtures_security import count, line_cell_errors, login_as, make_client
+from tests.factories import count, login_as, make_client
+from tests.integration.fixtures_security import line_cell_errors
 from tests.integration.helpers import post_form
 
 

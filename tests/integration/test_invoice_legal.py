@@ -36,16 +36,13 @@ from app.invoices.models import BillingFrequency, Invoice, LateInterestRule
 from app.invoices.renderer import render_invoice_pdf
 from app.pricing.lines import LineInput
 from tests import en16931
-from tests.integration.fixtures_security import (
+from tests.factories import (
     login_as,
     make_client,
-    make_contract,
-    make_quote,
+    publish_cgv,
     runtime,
-    send_contract,
-    sign_through_services,
+    signed_contract,
 )
-from tests.integration.helpers import publish_cgv
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 D = Decimal
@@ -99,10 +96,7 @@ def _notes(root: etree._Element) -> dict[str, str]:
 
 def _signed_contract(app: Flask, cgv: str, label: str, particular_terms: str = "") -> int:
     publish_cgv(app, cgv, label=label, effective="2024-01-01")
-    client_id = make_client(app)
-    contract_id = make_contract(app, make_quote(app, client_id, particular_terms=particular_terms))
-    sign_through_services(app, send_contract(app, contract_id))
-    return contract_id
+    return signed_contract(app, publish=False, particular_terms=particular_terms)
 
 
 def _plan_and_invoice(app: Flask, contract_id: int) -> tuple[int, bytes]:

@@ -16,24 +16,18 @@ from app.invoices import plans
 from app.invoices.models import BillingFrequency, Invoice
 from app.pricing.lines import LineInput
 from tests import en16931
-from tests.integration.fixtures_security import (
+from tests.factories import (
     count,
-    make_client,
-    make_contract,
-    make_quote,
     publish_short_cgv,
     runtime,
-    send_contract,
-    sign_through_services,
+    signed_contract,
 )
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 
 def _signed(app: Flask) -> int:
-    contract_id = make_contract(app, make_quote(app, make_client(app)))
-    sign_through_services(app, send_contract(app, contract_id))
-    return contract_id
+    return signed_contract(app, publish=False)  # each test publishes the CGV once
 
 
 def test_run_bills_each_plan_once_with_setup_fee_schedule(app: Flask) -> None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -18,7 +18,6 @@ from facturx import get_facturx_xml_from_pdf, xml_check_xsd
 from flask import Flask
 from pypdf import PdfReader
 
-from app import create_app
 from app.clients.services import get_client
 from app.config import ConfigError, Settings
 from app.db import transaction
@@ -27,28 +26,24 @@ from app.invoices.sealing import INVOICE_SEAL_FIELD, invoice_sealer
 from app.pki import trust_roots
 from app.pricing.lines import LineInput
 from signing import verify_pdf
-from tests.conftest import _empty_all_tables, sealing_around
-from tests.integration.fixtures_security import make_client, runtime
+from tests.conftest import sealing_around
+from tests.factories import make_client, runtime
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 LINES = [LineInput("Abonnement Premium décembre", Decimal("3"), Decimal("100.00"), Decimal("20"))]
 
 
 @pytest.fixture
-def sealing_app(settings: Settings) -> Iterator[Flask]:
-    application = create_app(replace(settings, seal_invoices=True))
-    yield application
-    application.extensions["paraphe"].engine.dispose()
-    _empty_all_tables(settings.database_url)
+def sealing_app(settings: Settings, make_app: Callable[[Settings], Flask]) -> Flask:
+    return make_app(replace(settings, seal_invoices=True))
 
 
 @pytest.fixture
-def sealing_at_now(settings: Settings, tmp_path: Path) -> Iterator[Flask]:
+def sealing_at_now(
+    settings: Settings, tmp_path: Path, make_app: Callable[[Settings], Flask]
+) -> Flask:
     """Sealing on, with certificates valid at NOW: the test signs at NOW, whatever the date."""
-    application = create_app(replace(sealing_around(settings, tmp_path, NOW), seal_invoices=True))
-    yield application
-    application.extensions["paraphe"].engine.dispose()
-    _empty_all_tables(settings.database_url)
+    return make_app(replace(sealing_around(settings, tmp_path, NOW), seal_invoices=True))
 
 
 def test_the_setting_is_off_by_default_and_checked(app: Flask, tmp_path: Path) -> None:
@@ -108,7 +103,7 @@ def test_a_credit_note_issued_from_the_web_is_sealed_too(
     from app.auth.models import Role
     from app.documents.models import Document
     from app.invoices.models import CreditNote
-    from tests.integration.fixtures_security import login_as
+    from tests.factories import login_as
     from tests.integration.helpers import post_form
 
     rt = runtime(sealing_app)

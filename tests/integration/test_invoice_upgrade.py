@@ -20,15 +20,10 @@ from app.invoices import issuing, plans, revision
 from app.invoices.errors import InvoiceInvalid
 from app.invoices.models import BillingFrequency, BillingPlan, Invoice, PendingCharge
 from app.pricing.lines import LineInput
-from tests.integration.fixtures_security import (
+from tests.factories import (
     count,
-    make_client,
-    make_contract,
-    make_quote,
-    publish_short_cgv,
     runtime,
-    send_contract,
-    sign_through_services,
+    signed_contract,
 )
 
 NOW = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -36,9 +31,7 @@ MONTHLY = [LineInput("Licence utilisateur", Decimal("1"), Decimal("100.00"), Dec
 
 
 def _plan(app: Flask, frequency: BillingFrequency, start: date) -> int:
-    publish_short_cgv(app)
-    contract_id = make_contract(app, make_quote(app, make_client(app)))
-    sign_through_services(app, send_contract(app, contract_id))
+    contract_id = signed_contract(app)
     with transaction(runtime(app).session_factory) as session:
         plan = plans.create_billing_plan(
             session,

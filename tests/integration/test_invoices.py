@@ -29,16 +29,13 @@ from app.invoices.models import (
 )
 from app.numbering.models import NumberSequence
 from app.pricing.lines import LineInput
-from tests.integration.fixtures_security import (
+from tests.factories import (
     count,
     make_client,
-    make_contract,
     make_contracted_client,
-    make_quote,
     publish_short_cgv,
     runtime,
-    send_contract,
-    sign_through_services,
+    signed_contract,
 )
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -65,12 +62,7 @@ def _last_value(app: Flask, series: str) -> int:
 
 
 def _signed_contract(app: Flask, *, publish: bool = True) -> int:
-    if publish:
-        publish_short_cgv(app)
-    client_id = make_client(app)
-    contract_id = make_contract(app, make_quote(app, client_id))
-    sign_through_services(app, send_contract(app, contract_id))
-    return contract_id
+    return signed_contract(app, publish=publish)
 
 
 def test_manual_invoice_numbers_totals_and_due_date(app: Flask) -> None:
@@ -212,6 +204,7 @@ def test_contract_not_signed_and_period_already_billed_are_refused(app: Flask) -
         assert december.total_excl_vat == Decimal("1200.00")
 
 
+@pytest.mark.committed_db  # threads on their own connections
 def test_twenty_concurrent_issuers_get_consecutive_numbers(app: Flask) -> None:
     client_id = make_client(app)
     factory = runtime(app).session_factory

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -33,6 +34,7 @@ def test_rolled_back_number_is_reused(app: Flask) -> None:
         assert next_number(session, "DEV", 2026) == "DEV-2026-0002"
 
 
+@pytest.mark.committed_db  # threads on their own connections
 def test_concurrent_takers_get_distinct_consecutive_numbers(app: Flask) -> None:
     factory = app.extensions["paraphe"].session_factory
     taken: list[str] = []

@@ -16,8 +16,7 @@ from schemathesis.config import SchemathesisConfig
 from schemathesis.config._checks import POSITIVE_DATA_ACCEPTANCE_EXPECTED_STATUSES
 
 from app.auth.models import Scope
-from tests.integration.fixtures_security import deposit_document, make_client
-from tests.integration.helpers import make_token
+from tests.factories import deposit_document, make_client, make_token
 
 # At least 100 generated requests per operation and mode (the floor for CI).
 EXAMPLES_PER_OPERATION = 100

@@ -28,17 +28,15 @@ from app.pricing.lines import LineInput
 from app.quotes.commercial_terms import BillingPeriod, CommercialTerms, PaymentMethod
 from app.quotes.services import create_quote, totals_of
 from tests import en16931
-from tests.integration.fixtures_security import (
+from tests.factories import (
     count,
-    field_errors,
     login_as,
     make_client,
-    make_contract,
     publish_short_cgv,
     runtime,
-    send_contract,
-    sign_through_services,
+    signed_from_quote,
 )
+from tests.integration.fixtures_security import field_errors
 from tests.integration.helpers import post_form
 
 D = Decimal
@@ -83,9 +81,7 @@ def _signed_monthly_contract(
             ),
         )
         quote_id = quote.id
-    contract_id = make_contract(app, quote_id)
-    sign_through_services(app, send_contract(app, contract_id))
-    return contract_id
+    return signed_from_quote(app, quote_id)
 
 
 def test_the_plan_follows_the_quote_terms_and_bills_them(app: Flask) -> None:

@@ -31,8 +31,7 @@ from app.cli import STOP_TIMEOUT_S
 from app.db import transaction
 from app.documents import services as documents
 from app.documents.models import DocumentKind
-from tests.integration.fixtures_security import make_client
-from tests.integration.helpers import PASSWORD, make_token, make_user
+from tests.factories import PASSWORD, make_client, make_token, make_user
 from tests.integration.production_server import production_server as production_server
 
 

@@ -4,6 +4,7 @@ a journal that records it, and nothing more on a rerun or after a crash."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -21,7 +22,8 @@ from app.db import transaction, utcnow
 from app.documents import services as documents
 from app.documents.models import Document, DocumentKind
 from app.mail import MailError, OutgoingMail
-from tests.integration.fixtures_security import make_client
+from app.runtime import Runtime
+from tests.factories import deposit_file, make_client
 from tests.integration.helpers import outbox_messages
 
 DEPOSIT = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -31,23 +33,8 @@ TERMINATED = date(2026, 6, 30)
 def _deposit(
     app: Flask, client_id: int, kind: DocumentKind, reference: str, now: datetime
 ) -> tuple[int, str]:
-    rt = app.extensions["paraphe"]
-    with transaction(rt.session_factory) as session:
-        document = documents.deposit(
-            session,
-            rt.store,
-            kind=kind,
-            client_id=client_id,
-            reference=reference,
-            version=1,
-            data=f"%PDF-1.7 {kind.value} {reference}".encode(),
-            media_type="application/pdf",
-            filename=f"{reference}.pdf",
-            now=now,
-            actor="test",
-            retention=rt.settings.retention,
-        )
-        return document.id, document.sha256
+    document = deposit_file(app, client_id, kind, reference, now=now)
+    return document.id, document.sha256
 
 
 def _setup(
@@ -81,10 +68,11 @@ def _setup(
     return docs
 
 
-def _purge(app: Flask, today: str) -> PurgeReport:
+def _purge(app: Flask, today: str, rt: Runtime | None = None) -> PurgeReport:
+    """Run the purge job on `today` with the app's collaborators, or with `rt`'s."""
     day = date.fromisoformat(today)
     now = datetime(day.year, day.month, day.day, 3, 0, tzinfo=UTC)
-    return run_purge(app.extensions["paraphe"], today=day, now=now, dry_run=False)
+    return run_purge(rt or app.extensions["paraphe"], today=day, now=now, dry_run=False)
 
 
 def _exists(app: Flask, sha256: str) -> bool:
@@ -186,17 +174,15 @@ class _FailingMailer:
         raise MailError("serveur SMTP injoignable")
 
 
-def test_purge_resumes_after_a_crash(app: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_purge_resumes_after_a_crash(app: Flask) -> None:
     docs = _setup(app)
     rt = app.extensions["paraphe"]
     outbox = rt.settings.outbox_dir
     # A crash after the blob was deleted but before the row was marked: the blob is gone.
     rt.store.delete(docs["quote"][1])
-    monkeypatch.setattr(rt, "mailer", _FailingMailer())
-    with pytest.raises(MailError):
-        _purge(app, "2027-01-05")  # dies after the certificate, before the email
+    with pytest.raises(MailError):  # dies after the certificate, before the email
+        _purge(app, "2027-01-05", replace(rt, mailer=_FailingMailer()))
     assert not outbox.exists() or outbox_messages(outbox) == []
-    monkeypatch.undo()
 
     resumed = _purge(app, "2027-01-05")
     assert resumed.deleted == [] and resumed.certificates == []  # nothing more deleted

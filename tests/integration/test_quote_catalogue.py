@@ -15,18 +15,16 @@ from app.auth.models import Role, Scope
 from app.db import utcnow
 from app.numbering.models import NumberSequence
 from app.quotes.models import Product, Quote, QuoteLine, SetupFeeInstalment
-from tests.integration.fixtures_security import (
+from tests.factories import (
     count,
-    field_errors,
-    line_cell_errors,
-    logged_in_csrf,
     login_as,
     make_client,
     make_contract,
     make_product,
+    make_token,
     publish_short_cgv,
 )
-from tests.integration.helpers import make_token
+from tests.integration.fixtures_security import field_errors, line_cell_errors, logged_in_csrf
 
 
 def flat(text: str) -> str:

@@ -11,7 +11,8 @@ from flask import Flask
 from app.auth.models import Role
 from app.invoices import payments
 from app.invoices.models import RateKind, ReferenceRate
-from tests.integration.fixtures_security import count, field_errors, login_as, runtime
+from tests.factories import count, login_as, runtime
+from tests.integration.fixtures_security import field_errors
 from tests.integration.helpers import post_form
 
 

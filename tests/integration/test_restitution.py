@@ -27,7 +27,6 @@ from app.archive.restitution import contents
 from app.audit.models import AuditEvent
 from app.auth.models import Scope
 from app.db import transaction
-from app.documents import services as documents
 from app.documents.models import Document, DocumentKind
 from app.pki import trust_roots
 from app.terms.acceptances import record_acceptance
@@ -35,8 +34,12 @@ from app.terms.models import AcceptanceMethod, CgvVersion
 from app.terms.versions import archive_pdf
 from signing import SignatureFieldSpec, SignSpec, add_signature_fields, sign_pdf, verify_detached
 from tests.conftest import csrf_from
-from tests.integration.fixtures_security import make_client
-from tests.integration.helpers import make_token, outbox_messages, publish_cgv
+from tests.factories.sales import make_client
+from tests.factories.people import make_token
+from tests.integration.helpers import outbox_messages
+from tests.factories.sales import publish_cgv
+from tests.factories import deposit_file, make_client, make_token
+from tests.integration.helpers import outbox_messages
 from tests.integration.production_server import production_server as production_server
 
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -52,21 +55,7 @@ def _signed_pdf(app: Flask) -> bytes:
 
 
 def _deposit(app: Flask, client_id: int, kind: DocumentKind, ref: str, data: bytes) -> None:
-    rt = app.extensions["paraphe"]
-    with transaction(rt.session_factory) as session:
-        documents.deposit(
-            session,
-            rt.store,
-            kind=kind,
-            client_id=client_id,
-            reference=ref,
-            version=1,
-            data=data,
-            media_type="application/pdf",
-            filename=f"{ref}.pdf",
-            now=T0,
-            actor="test",
-        )
+    deposit_file(app, client_id, kind, ref, data=data, now=T0, retention=False)
 
 
 def _client_with_documents(app: Flask) -> int:

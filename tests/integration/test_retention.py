@@ -12,31 +12,16 @@ from sqlalchemy import select
 from app.audit.models import AuditEvent
 from app.auth.models import Scope
 from app.db import transaction
-from app.documents import services as documents
 from app.documents.models import DocumentKind
-from tests.integration.fixtures_security import make_client
-from tests.integration.helpers import make_token
+from tests.factories import deposit_file, make_client, make_token
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
 
 def _deposit(app: Flask, client_id: int, kind: DocumentKind, reference: str) -> int:
-    rt = app.extensions["paraphe"]
-    with transaction(rt.session_factory) as session:
-        return documents.deposit(
-            session,
-            rt.store,
-            kind=kind,
-            client_id=client_id,
-            reference=reference,
-            version=1,
-            data=f"%PDF-1.7 {reference}".encode(),
-            media_type="application/pdf",
-            filename=f"{reference}.pdf",
-            now=T0,
-            actor="test",
-            retention=rt.settings.retention,
-        ).id
+    return deposit_file(
+        app, client_id, kind, reference, data=f"%PDF-1.7 {reference}".encode(), now=T0
+    ).id
 
 
 def test_termination_dates_the_retention_of_each_document(app: Flask, client: FlaskClient) -> None:

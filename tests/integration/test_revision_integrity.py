@@ -10,6 +10,7 @@ import io
 import json
 import os
 import zipfile
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from html import unescape
 from pathlib import Path
@@ -38,17 +39,20 @@ from app.terms.models import CgvAcceptance
 from signing import SignatureFieldSpec, SigningError, SignSpec, add_signature_fields, sign_pdf
 from storage import FilesystemBlobStore
 from tests.conftest import csrf_from
-from tests.integration.fixtures_security import (
+from tests.factories import (
     certified_for,
+    deposit_file,
     login_as,
     make_client,
     make_contracted_client,
+    make_token,
     publish_short_cgv,
     runtime,
-    send_contract,
+    sent_link,
     sign_through_services,
 )
-from tests.integration.helpers import authenticate, make_token, outbox_messages
+from tests.factories.audit import journaled_details
+from tests.integration.helpers import authenticate, outbox_messages
 
 SIGNER = "zoe@example.fr"
 STUCK = "/demandes-signature/cachet-en-attente"
@@ -81,19 +85,9 @@ def _request(app: Flask) -> SignatureRequest:
 
 def _revision_failures(app: Flask, request_id: int) -> list[str]:
     """The `details` of every journaled revision failure of the request; the chain is valid."""
-    with transaction(runtime(app).session_factory) as session:
-        assert audit.verify_chain(session) == []
-        return list(
-            session.scalars(
-                select(AuditEvent.details)
-                .where(
-                    AuditEvent.action == "signature.revision_integrity_failed",
-                    AuditEvent.subject_type == "signature_request",
-                    AuditEvent.subject_id == str(request_id),
-                )
-                .order_by(AuditEvent.id)
-            )
-        )
+    return journaled_details(
+        app, "signature.revision_integrity_failed", request_id, "signature_request"
+    )
 
 
 def _problem_text(problem: str) -> str:
@@ -102,8 +96,7 @@ def _problem_text(problem: str) -> str:
 
 @pytest.mark.parametrize("problem", ["mismatch", "missing"])
 def test_signing_a_damaged_revision_is_refused_and_journaled(app: Flask, problem: str) -> None:
-    publish_short_cgv(app)
-    link = send_contract(app, make_contracted_client(app).contract_id)
+    link = sent_link(app)
     browser = app.test_client()
     authenticate(app, browser, link, SIGNER)
     csrf = csrf_from(browser.get(link).get_data(as_text=True))
@@ -142,8 +135,7 @@ def _completed_unsealed(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Signatur
     def tsa_down(*_args: object, **_kwargs: object) -> bytes:
         raise SigningError("horodatage indisponible")
 
-    publish_short_cgv(app)
-    link = send_contract(app, make_contracted_client(app).contract_id)
+    link = sent_link(app)
     monkeypatch.setattr(services, "apply_seal", tsa_down)
     sign_through_services(app, link)
     monkeypatch.undo()
@@ -244,9 +236,7 @@ class _FailingMailer:
         raise MailError("serveur SMTP injoignable")
 
 
-def test_purge_does_not_mail_a_damaged_certificate(
-    app: Flask, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_purge_does_not_mail_a_damaged_certificate(app: Flask) -> None:
     """A certificate whose blob is damaged is not mailed and not recorded as sent: the failure
     is journaled and reported (the command exits 1), the contact keeps its address, and the
     first run after the blob is restored sends it."""
@@ -281,10 +271,8 @@ def test_purge_does_not_mail_a_damaged_certificate(
         )
     today = date(2027, 1, 5)
     now = datetime(2027, 1, 5, 3, 0, tzinfo=UTC)
-    monkeypatch.setattr(rt, "mailer", _FailingMailer())
     with pytest.raises(MailError):  # the certificate is issued, its mail fails
-        run_purge(rt, today=today, now=now, dry_run=False)
-    monkeypatch.undo()
+        run_purge(replace(rt, mailer=_FailingMailer()), today=today, now=now, dry_run=False)
     with transaction(rt.session_factory) as session:
         certificate = session.scalars(
             select(Document).where(Document.kind == DocumentKind.DELETION_CERTIFICATE)
@@ -339,9 +327,7 @@ def _certificate_reference(app: Flask) -> str:
         ).one()
 
 
-def test_restitution_verifies_the_signed_pdf_it_copied(
-    app: Flask, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_restitution_verifies_the_signed_pdf_it_copied(app: Flask) -> None:
     """The verification report is built from the bytes copied into the archive (read and
     checked once), not from a second read of the store: damage in between cannot break it."""
     rt = runtime(app)
@@ -349,41 +335,35 @@ def test_restitution_verifies_the_signed_pdf_it_copied(
     page = weasyprint.HTML(string="<p>Contrat CTR-2026-0001</p>").write_pdf()
     pdf = add_signature_fields(page, [SignatureFieldSpec("seal")])
     signed = sign_pdf(pdf, rt.seal_key(), SignSpec("seal", "Paraphe", utcnow()))
-    with transaction(rt.session_factory) as session:
-        document = documents.deposit(
-            session,
-            rt.store,
-            kind=DocumentKind.SIGNED_CONTRACT,
-            client_id=client_id,
-            reference="CTR-2026-0001-signe",
-            version=1,
-            data=signed,
-            media_type="application/pdf",
-            filename="CTR-2026-0001-signe.pdf",
-            now=utcnow(),
-            actor="test",
-        )
-        sha256 = document.sha256
-    store = rt.store
+    sha256 = deposit_file(
+        app,
+        client_id,
+        DocumentKind.SIGNED_CONTRACT,
+        "CTR-2026-0001-signe",
+        data=signed,
+        filename="CTR-2026-0001-signe.pdf",
+        retention=False,
+    ).sha256
     reads: list[str] = []
-    real_get, real_open = store.get, store.open
 
-    def damaged_after_first_read(key: str) -> None:
-        if key == sha256:
-            if reads:  # the blob is damaged after it was read (and copied) once
-                _damage(_blob(app, key), "mismatch")
-            reads.append(key)
+    class DamagedAfterFirstRead(FilesystemBlobStore):
+        """The store, whose blob is damaged after it was read (and copied) once."""
 
-    def get(key: str) -> bytes:
-        damaged_after_first_read(key)
-        return real_get(key)
+        def _reading(self, key: str) -> None:
+            if key == sha256:
+                if reads:
+                    _damage(_blob(app, key), "mismatch")
+                reads.append(key)
 
-    def open_(key: str) -> BinaryIO:
-        damaged_after_first_read(key)
-        return real_open(key)
+        def get(self, key: str) -> bytes:
+            self._reading(key)
+            return super().get(key)
 
-    monkeypatch.setattr(store, "get", get)
-    monkeypatch.setattr(store, "open", open_)
+        def open(self, key: str) -> BinaryIO:
+            self._reading(key)
+            return super().open(key)
+
+    app.extensions["paraphe"] = replace(rt, store=DamagedAfterFirstRead(rt.settings.storage_dir))
     headers = {"Authorization": f"Bearer {make_token(app, Scope.RESTITUTION)}"}
     url = f"/api/v1/clients/{client_id}/restitution"
     built = app.test_client().post(url, headers=headers)

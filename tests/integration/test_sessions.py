@@ -3,6 +3,7 @@ deactivation is refused on its very next request, in any browser, on any server 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import replace
 
 from flask import Flask
@@ -12,7 +13,7 @@ from app import create_app
 from app.auth.models import Role
 from app.config import Settings
 from tests.conftest import csrf_from
-from tests.integration.helpers import login, make_user
+from tests.factories import login, make_user
 
 PROTECTED = "/clients/"
 
@@ -64,21 +65,20 @@ def test_a_deactivation_ends_every_session_of_the_user(app: Flask) -> None:
     assert _refused(thief)
 
 
-def test_a_logout_is_seen_by_another_server_process(app: Flask, settings: Settings) -> None:
+def test_a_logout_is_seen_by_another_server_process(
+    app: Flask, settings: Settings, make_app: Callable[[Settings], Flask]
+) -> None:
     """Two applications on one database stand for two `paraphe serve` workers."""
-    other = create_app(settings)
-    try:
-        browser, _thief, _address = _browser_with_copy(app)
-        cookie = browser.get_cookie("session")
-        assert cookie is not None
-        elsewhere = other.test_client()
-        elsewhere.set_cookie("session", cookie.value)
-        assert elsewhere.get(PROTECTED).status_code == 200
-        token = csrf_from(browser.get(PROTECTED).get_data(as_text=True))
-        browser.post("/deconnexion", data={"csrf_token": token})
-        assert _refused(elsewhere)
-    finally:
-        other.extensions["paraphe"].engine.dispose()
+    other = make_app(settings)
+    browser, _thief, _address = _browser_with_copy(app)
+    cookie = browser.get_cookie("session")
+    assert cookie is not None
+    elsewhere = other.test_client()
+    elsewhere.set_cookie("session", cookie.value)
+    assert elsewhere.get(PROTECTED).status_code == 200
+    token = csrf_from(browser.get(PROTECTED).get_data(as_text=True))
+    browser.post("/deconnexion", data={"csrf_token": token})
+    assert _refused(elsewhere)
 
 
 def test_an_unknown_user_is_refused_by_the_cli(app: Flask) -> None:

@@ -19,11 +19,14 @@ from sqlalchemy import select
 from app.auth.models import RateLimitCounter, Role
 from app.config import Settings
 from app.db import transaction
-from tests.integration.helpers import make_user
+from tests.factories import make_user
 from tests.integration.production_server import production_server as production_server
 from tests.integration.production_server import serve
 
 LIMIT = 10  # failed logins per minute and per address (app/auth/views.py)
+
+# The counters are rows written by the server subprocesses' own connections.
+pytestmark = pytest.mark.committed_db
 
 
 def _guesses(base: str, address: str, count: int) -> list[int]:

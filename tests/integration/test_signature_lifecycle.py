@@ -19,12 +19,10 @@ from app.signatures.models import RequestStatus, SignatureRequest, Signer, Signe
 from app.tokens import token_hash
 from signing import SigningError
 from tests.conftest import csrf_from
-from tests.integration.fixtures_security import (
+from tests.factories import (
     login_as,
-    make_contracted_client,
-    publish_short_cgv,
     runtime,
-    send_contract,
+    sent_link,
     session_of,
     sign_through_services,
 )
@@ -35,8 +33,7 @@ SIGNER = "zoe@example.fr"
 
 @pytest.fixture
 def link(app: Flask) -> str:
-    publish_short_cgv(app)
-    return send_contract(app, make_contracted_client(app).contract_id)
+    return sent_link(app)
 
 
 def only_request(app: Flask) -> SignatureRequest:

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import re
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from io import BytesIO
 from pathlib import Path
@@ -35,16 +35,14 @@ from pyhanko_certvalidator.context import CertValidationPolicySpec
 from pyhanko_certvalidator.policy_decl import REQUIRE_REVINFO, CertRevTrustPolicy
 from pyhanko_certvalidator.registry import SimpleTrustManager
 
-from app import create_app
 from app.auth.models import Role
 from app.config import Settings
 from app.pki import trust_roots
 from app.signatures import services
 from app.signatures.models import RequestStatus, SignatureRequest
 from signing import ModificationLevel, PadesLevel, SignatureKind, verify_pdf
-from tests.conftest import _empty_all_tables, csrf_from
-from tests.integration.fixtures_security import (
-    logged_in_csrf,
+from tests.conftest import csrf_from
+from tests.factories import (
     login_as,
     make_client,
     make_contract,
@@ -52,12 +50,8 @@ from tests.integration.fixtures_security import (
     publish_short_cgv,
     session_of,
 )
-from tests.integration.helpers import (
-    authenticate,
-    body_text,
-    outbox_messages,
-    signing_link,
-)
+from tests.integration.fixtures_security import logged_in_csrf
+from tests.integration.helpers import authenticate, body_text, outbox_messages, signing_link
 from tests.integration.test_signature_workflow import VENDOR
 from tests.pki.fixtures import TestPki
 
@@ -69,14 +63,16 @@ FIELDS = ["certification", "signature-1", "signature-2", "cachet-plateforme"]
 
 
 @pytest.fixture
-def lta_app(settings: Settings, test_pki: TestPki, tmp_path: Path) -> Iterator[Flask]:
+def lta_app(
+    settings: Settings, test_pki: TestPki, tmp_path: Path, make_app: Callable[[Settings], Flask]
+) -> Iterator[Flask]:
     """The app sealing with the certomancer seal (PKCS#12), trusting its root, timestamping
     with its TSA."""
     pki_dir = tmp_path / "pki"
     (pki_dir / "trust").mkdir(parents=True)
     root = x509.load_der_x509_certificate(test_pki.root_der)
     (pki_dir / "trust" / "certomancer-root.pem").write_bytes(root.public_bytes(Encoding.PEM))
-    application = create_app(
+    application = make_app(
         replace(
             settings,
             pki_dir=pki_dir,
@@ -90,8 +86,6 @@ def lta_app(settings: Settings, test_pki: TestPki, tmp_path: Path) -> Iterator[F
     trust = rt.trust_services()
     assert trust is not None
     trust.close()
-    rt.engine.dispose()
-    _empty_all_tables(settings.database_url)
 
 
 def send_and_sign(app: Flask) -> int:

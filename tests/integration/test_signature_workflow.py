@@ -15,6 +15,7 @@ from sqlalchemy import select
 from app.contracts.models import VersionStatus
 from app.contracts.printing import Countersigner
 from app.contracts.queries import get_contract
+from app.contracts.printing import Countersigner
 from app.db import transaction, utcnow
 from app.documents.models import Document, DocumentKind
 from app.pki import trust_roots
@@ -22,16 +23,17 @@ from app.signatures import jobs, services
 from app.signatures.errors import StaleRevision
 from app.signatures.models import RequestStatus, SignatureRequest, Signer, SignerStatus
 from signing import ModificationLevel, SigningError, verify_pdf
-from tests.integration.fixtures_security import (
+from tests.factories import (
     authenticate_link,
-    certified_for,
     count,
     make_client,
     make_contract,
     make_quote,
     publish_short_cgv,
     runtime,
+    send_version_1,
     session_of,
+    sign_token,
 )
 
 VENDOR = Countersigner(name="Søren Ødegård", email="soren@vendor.example")
@@ -41,36 +43,11 @@ def send(app: Flask, *, parallel: bool) -> tuple[int, dict[str, str]]:
     """A two-signer contract sent for signature; returns (request id, {email: token})."""
     publish_short_cgv(app)
     contract_id = make_contract(app, make_quote(app, make_client(app)), VENDOR)
-    rt = runtime(app)
-    with transaction(rt.session_factory) as session:
-        version = get_contract(session, contract_id).versions[0]
-        request, invitations = services.send_for_signature(
-            session,
-            rt.store,
-            version=version,
-            certified=certified_for(app, version, parallel=parallel),
-            now=utcnow(),
-            actor="test",
-            created_by_id=None,
-            link_days=30,
-            parallel=parallel,
-        )
-        return request.id, {i.signer.email: i.token for i in invitations}
+    return send_version_1(app, contract_id, parallel=parallel)
 
 
 def sign(app: Flask, token: str, *, with_code: bool = True) -> jobs.SignResult:
-    if with_code:
-        authenticate_link(app, token)
-    return jobs.sign_with_link(
-        jobs.workflow_of(runtime(app)),
-        token,
-        now=utcnow(),
-        accepted_cgv=True,
-        agreed=True,
-        authenticated=True,
-        ip="192.0.2.7",
-        user_agent="pytest",
-    )
+    return sign_token(app, token, with_code=with_code)
 
 
 def state(app: Flask, request_id: int) -> tuple[RequestStatus, dict[str, SignerStatus]]:
@@ -191,6 +168,7 @@ def test_parallel_group_both_invited_and_a_stale_signature_is_reapplied(app: Fla
     check_sealed(app, request_id)
 
 
+@pytest.mark.committed_db  # threads on their own connections
 def test_two_parallel_signers_at_the_same_moment_both_land(app: Flask) -> None:
     request_id, tokens = send(app, parallel=True)
     barrier = threading.Barrier(len(tokens))
@@ -272,7 +250,7 @@ def test_evidence_file_is_sealed_archived_and_downloadable(app: Flask) -> None:
     import json
 
     from app.auth.models import Role
-    from tests.integration.fixtures_security import login_as
+    from tests.factories import login_as
 
     request_id, tokens = send(app, parallel=True)
     for token in tokens.values():
@@ -286,8 +264,7 @@ def test_evidence_file_is_sealed_archived_and_downloadable(app: Flask) -> None:
     for role in (Role.SALES, Role.ARCHIVIST):
         browser = login_as(app, role) if role is Role.SALES else None
         if browser is None:
-            from tests.integration.fixtures_security import make_fast_user
-            from tests.integration.helpers import login
+            from tests.factories import login, make_fast_user
 
             browser = app.test_client()
             login(browser, make_fast_user(app, role, "archives@example.test"))

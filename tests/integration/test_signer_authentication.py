@@ -16,15 +16,16 @@ from sqlalchemy import select, text
 from app.auth.models import Role
 from app.db import transaction, utcnow
 from app.signatures.models import Signer, SignerStatus
-from app.tokens import token_hash
 from tests.conftest import csrf_from
-from tests.integration.fixtures_security import (
+from tests.factories import (
     make_contracted_client,
     make_fast_user,
     publish_short_cgv,
     runtime,
     send_contract,
+    sent_link,
     session_of,
+    signer_of,
 )
 from tests.integration.helpers import authenticate, body_text, last_code, outbox_messages
 
@@ -33,18 +34,7 @@ SIGNER = "zoe@example.fr"
 
 @pytest.fixture
 def link(app: Flask) -> str:
-    publish_short_cgv(app)
-    return send_contract(app, make_contracted_client(app).contract_id)
-
-
-def signer_row(app: Flask, link: str) -> Signer:
-    with session_of(app) as session:
-        signer = session.scalar(
-            select(Signer).where(Signer.token_hash == token_hash(link.rsplit("/", 1)[1]))
-        )
-        assert signer is not None
-        session.expunge(signer)
-        return signer
+    return sent_link(app)
 
 
 def alert_of(html: str) -> str:
@@ -70,20 +60,20 @@ def test_signing_needs_a_code_entered_in_this_browser(app: Flask, link: str) -> 
     assert alert_of(refused.get_data(as_text=True)) == "Saisissez d'abord le code reçu par e-mail."
 
     authenticate(app, browser, link, SIGNER)
-    assert signer_row(app, link).status is SignerStatus.AUTHENTICATED
+    assert signer_of(app, link).status is SignerStatus.AUTHENTICATED
     # another browser holding the same link is not authenticated
     other = app.test_client()
     other_csrf = csrf_from(other.get(link).get_data(as_text=True))
     assert other.post(link, data={**consent, "csrf_token": other_csrf}).status_code == 403
     assert browser.post(link, data=consent).status_code == 302
-    assert signer_row(app, link).status is SignerStatus.SIGNED
+    assert signer_of(app, link).status is SignerStatus.SIGNED
 
 
 def test_code_is_stored_as_hmac_only_and_used_once(app: Flask, link: str) -> None:
     browser = app.test_client()
     csrf, code = ask_code(app, browser, link)
     assert re.fullmatch(r"\d{6}", code)
-    row = signer_row(app, link)
+    row = signer_of(app, link)
     assert row.otp_hash is not None and code not in row.otp_hash
     with session_of(app) as session:
         for table in ("signers", "audit_events"):
@@ -138,7 +128,7 @@ def test_five_wrong_codes_lock_the_signer_and_tell_the_sender(app: Flask) -> Non
         browser.post(f"{link}/verifier", data={"csrf_token": csrf, "code": code}).status_code == 403
     )
     assert browser.post(f"{link}/code", data={"csrf_token": csrf}).status_code == 403
-    assert signer_row(app, link).otp_locked_at is not None
+    assert signer_of(app, link).otp_locked_at is not None
     notices = [m for m in outbox_messages(runtime(app).settings.outbox_dir) if m["To"] == sales]
     assert len(notices) == 1 and "codes erronés" in body_text(notices[0])
 
@@ -164,7 +154,7 @@ def test_the_exact_cgv_version_opens_as_a_pdf_rendered_once(app: Flask, link: st
     from pypdf import PdfReader
 
     from app.documents.models import Document, DocumentKind
-    from tests.integration.fixtures_security import count
+    from tests.factories import count
 
     browser = app.test_client()
     page = browser.get(link).get_data(as_text=True)

@@ -14,29 +14,25 @@ from sqlalchemy import select, text
 
 from app.audit.models import AuditEvent
 from app.documents.models import Document, DocumentKind
-from app.signatures.models import RequestStatus, SignatureRequest, Signer, SignerStatus
+from app.signatures.models import RequestStatus, SignatureRequest, SignerStatus
 from app.terms.models import CgvAcceptance
-from app.tokens import token_hash
 from tests.conftest import csrf_from
-from tests.integration.fixtures_security import (
-    check_each,
+from tests.factories import (
     count,
-    csrf_of_session,
     expire_link,
-    make_contracted_client,
-    publish_short_cgv,
     runtime,
-    send_contract,
+    sent_link,
     session_of,
+    signer_of,
 )
+from tests.integration.fixtures_security import check_each, csrf_of_session
 from tests.integration.helpers import authenticate
 
 
 @pytest.fixture
 def link(app: Flask) -> str:
     """A fresh signing link (/signature/<token>) for a generated contract."""
-    publish_short_cgv(app)
-    return send_contract(app, make_contracted_client(app).contract_id)
+    return sent_link(app)
 
 
 def signing_records(app: Flask) -> tuple[int, int, int]:
@@ -48,19 +44,8 @@ def signing_records(app: Flask) -> tuple[int, int, int]:
     )
 
 
-def signer_of(app: Flask, link: str) -> Signer:
-    with session_of(app) as session:
-        signer = session.scalar(
-            select(Signer).where(Signer.token_hash == token_hash(link.rsplit("/", 1)[1]))
-        )
-        assert signer is not None
-        session.expunge(signer)
-        return signer
-
-
 def test_unknown_token_is_404_everywhere(app: Flask) -> None:
-    publish_short_cgv(app)
-    real = send_contract(app, make_contracted_client(app).contract_id)
+    real = sent_link(app)
     browser = app.test_client()
     token = csrf_of_session(browser)
     unknown = "/signature/" + "x" * 43

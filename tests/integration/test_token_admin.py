@@ -11,7 +11,7 @@ from sqlalchemy import select
 from app.auth.models import ApiToken, Role
 from app.db import transaction
 from tests.conftest import csrf_from
-from tests.integration.fixtures_security import login_as
+from tests.factories import login_as
 
 
 def test_admin_creates_uses_and_revokes_a_token(app: Flask) -> None:

@@ -3,19 +3,18 @@ process (the CLI, another server worker) is refused on the very next request; an
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 from flask import Flask
 from sqlalchemy import select, update
 
-from app import create_app
 from app.auth.models import ApiToken, Role, Scope
 from app.auth.services import TOKEN_CACHE_TTL, TokenCache, create_api_token, revoke_api_token
 from app.config import Settings
 from app.db import transaction
 from tests.conftest import csrf_from
-from tests.integration.fixtures_security import login_as
-from tests.integration.helpers import make_token
+from tests.factories import login_as, make_token
 
 T0 = datetime(2026, 5, 4, 10, 0, tzinfo=UTC)
 
@@ -64,34 +63,31 @@ def test_a_revocation_is_seen_when_the_last_use_is_due(app: Flask) -> None:
 
 
 def test_two_server_processes_revocation_through_one_is_refused_by_the_other(
-    app: Flask, settings: Settings
+    app: Flask, settings: Settings, make_app: Callable[[Settings], Flask]
 ) -> None:
     """Two applications on one database stand for two `paraphe serve` workers, each with its
     own token cache: the token revoked through the first one's admin page is refused by the
     second on the very next request."""
-    other = create_app(settings)
-    try:
-        plaintext = make_token(app, Scope.READ)
-        bearer = {"Authorization": f"Bearer {plaintext}"}
-        first, second = app.test_client(), other.test_client()
-        assert first.get("/api/v1/documents", headers=bearer).status_code == 200
-        assert second.get("/api/v1/documents", headers=bearer).status_code == 200  # now cached
-        admin = login_as(app, Role.ADMIN)
-        page = admin.get("/admin/jetons")
-        with transaction(factory := app.extensions["paraphe"].session_factory) as session:
-            token_id = session.scalar(select(ApiToken.id))
-        response = admin.post(
-            f"/admin/jetons/{token_id}/revocation",
-            data={"csrf_token": csrf_from(page.get_data(as_text=True))},
-            follow_redirects=True,
-        )
-        assert "refusé dès maintenant par tous les serveurs" in response.get_data(as_text=True)
-        assert second.get("/api/v1/documents", headers=bearer).status_code == 401
-        assert first.get("/api/v1/documents", headers=bearer).status_code == 401
-        with transaction(factory) as session:
-            assert session.scalar(select(ApiToken.revoked_at)) is not None
-    finally:
-        other.extensions["paraphe"].engine.dispose()
+    other = make_app(settings)
+    plaintext = make_token(app, Scope.READ)
+    bearer = {"Authorization": f"Bearer {plaintext}"}
+    first, second = app.test_client(), other.test_client()
+    assert first.get("/api/v1/documents", headers=bearer).status_code == 200
+    assert second.get("/api/v1/documents", headers=bearer).status_code == 200  # now cached
+    admin = login_as(app, Role.ADMIN)
+    page = admin.get("/admin/jetons")
+    with transaction(factory := app.extensions["paraphe"].session_factory) as session:
+        token_id = session.scalar(select(ApiToken.id))
+    response = admin.post(
+        f"/admin/jetons/{token_id}/revocation",
+        data={"csrf_token": csrf_from(page.get_data(as_text=True))},
+        follow_redirects=True,
+    )
+    assert "refusé dès maintenant par tous les serveurs" in response.get_data(as_text=True)
+    assert second.get("/api/v1/documents", headers=bearer).status_code == 401
+    assert first.get("/api/v1/documents", headers=bearer).status_code == 401
+    with transaction(factory) as session:
+        assert session.scalar(select(ApiToken.revoked_at)) is not None
 
 
 def test_cached_tokens_still_expire_and_record_their_last_use(app: Flask) -> None:

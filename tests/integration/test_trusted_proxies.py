@@ -4,28 +4,24 @@ sits behind nginx, and must not be forgeable when it does not."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 from dataclasses import replace
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app import create_app
 from app.auth.models import Role
 from app.config import Settings
-from tests.conftest import _empty_all_tables, csrf_from
-from tests.integration.fixtures_security import make_fast_user
+from tests.conftest import csrf_from
+from tests.factories import make_fast_user
 
 LIMIT = 10  # failed logins per minute and per address (app/auth/views.py)
 
 
 @pytest.fixture
-def behind_proxy(settings: Settings) -> Iterator[Flask]:
-    application = create_app(replace(settings, trusted_proxies=1))
-    yield application
-    application.extensions["paraphe"].engine.dispose()
-    _empty_all_tables(settings.database_url)
+def behind_proxy(settings: Settings, make_app: Callable[[Settings], Flask]) -> Flask:
+    return make_app(replace(settings, trusted_proxies=1))
 
 
 def _failed_logins(browser: FlaskClient, forwarded_for: str, count: int) -> list[int]:

@@ -18,14 +18,8 @@ from markupsafe import escape
 from pypdf import PdfReader
 
 from app.auth.models import Role
-from tests.integration.fixtures_security import (
-    VALID_CLIENT,
-    logged_in_csrf,
-    login_as,
-    make_clause,
-    make_client,
-    publish_short_cgv,
-)
+from tests.factories import VALID_CLIENT, login_as, make_clause, make_client, publish_short_cgv
+from tests.integration.fixtures_security import logged_in_csrf
 
 TYPED_LINES = [
     "{{ ''.__class__.__mro__ }}",

@@ -8,17 +8,15 @@ from flask import Flask
 from app.auth.models import Role
 from app.clients.models import Client
 from app.quotes.models import Quote
-from tests.integration.fixtures_security import (
+from tests.factories import (
     VALID_CLIENT,
     count,
-    field_errors,
-    line_cell_errors,
-    logged_in_csrf,
     login_as,
     make_client,
     make_quote,
     publish_short_cgv,
 )
+from tests.integration.fixtures_security import field_errors, line_cell_errors, logged_in_csrf
 
 EMOJI_ERROR = "« 🥐 » (U+1F950)"
 

@@ -12,21 +12,18 @@ from werkzeug.test import encode_multipart
 
 from app.auth.models import Scope
 from app.signatures.models import SignatureRequest
-from tests.integration.fixtures_security import (
-    csrf_of_session,
-    make_contracted_client,
-    publish_short_cgv,
+from tests.factories import (
+    make_token,
     runtime,
-    send_contract,
+    sent_link,
     session_of,
     sign_through_services,
 )
-from tests.integration.helpers import make_token
+from tests.integration.fixtures_security import csrf_of_session
 
 
 def sealed(app: Flask) -> tuple[int, bytes]:
-    publish_short_cgv(app)
-    sign_through_services(app, send_contract(app, make_contracted_client(app).contract_id))
+    sign_through_services(app, sent_link(app))
     with session_of(app) as session:
         request = session.scalar(select(SignatureRequest))
         assert request is not None and request.signed_document is not None

@@ -17,16 +17,13 @@ from pypdf import PdfReader
 from app.auth.models import Role, Scope
 from signing import verify_pdf
 from tests.conftest import CGV_FIXTURE
+from tests.factories import login, make_token, make_user, publish_cgv
 from tests.integration.helpers import (
     authenticate,
     body_text,
     download_link,
-    login,
-    make_token,
-    make_user,
     outbox_messages,
     post_form,
-    publish_cgv,
     signing_link,
 )
 

@@ -1,17 +1,23 @@
-"""Builders for invoice tests (through the services, no HTTP)."""
+"""Invoices, credit notes and billing plans, issued through the services (no HTTP)."""
 
 from __future__ import annotations
 
+from datetime import date
 from decimal import Decimal
 
 from flask import Flask
+from sqlalchemy import select
 
 from app.clients.services import get_client
+from app.contracts.queries import get_contract
 from app.db import transaction, utcnow
-from app.invoices.issuing import issue_invoice
+from app.invoices.issuing import get_invoice, issue_credit_note, issue_invoice
+from app.invoices.models import BillingFrequency, BillingPlan
+from app.invoices.plans import create_billing_plan
 from app.invoices.workflow import Issued, produce_pdfs
 from app.pricing.lines import LineInput
-from tests.integration.fixtures_security import runtime
+from tests.factories.db import runtime
+from tests.factories.signing import signed_contract
 
 
 def make_invoice(app: Flask, client_id: int, *, with_pdf: bool = True) -> int:
@@ -32,8 +38,6 @@ def make_invoice(app: Flask, client_id: int, *, with_pdf: bool = True) -> int:
 
 def make_credit_note(app: Flask, client_id: int, *, with_pdf: bool = True) -> int:
     """An avoir cancelling a new invoice, its PDF produced as the issuing page does."""
-    from app.invoices.issuing import get_invoice, issue_credit_note
-
     invoice_id = make_invoice(app, client_id)
     with transaction(runtime(app).session_factory) as session:
         note = issue_credit_note(
@@ -51,14 +55,6 @@ def make_credit_note(app: Flask, client_id: int, *, with_pdf: bool = True) -> in
 
 def plan_for(app: Flask, contract_id: int) -> int:
     """The billing plan of a signed contract, created on first use (one per contract)."""
-    from datetime import date
-
-    from sqlalchemy import select
-
-    from app.contracts.queries import get_contract
-    from app.invoices.models import BillingFrequency, BillingPlan
-    from app.invoices.plans import create_billing_plan
-
     with transaction(runtime(app).session_factory) as session:
         existing = session.scalar(
             select(BillingPlan.id).where(BillingPlan.contract_id == contract_id)
@@ -79,22 +75,7 @@ def plan_for(app: Flask, contract_id: int) -> int:
 def annual_plan(app: Flask, client_id: int, unit_price: str = "1000.00") -> int:
     """A signed contract for ``client_id`` and its annual plan from 1 January 2026: one
     subscription line at ``unit_price`` € HT (the Syntec and plan-page tests revise it)."""
-    from datetime import date
-
-    from app.contracts.queries import get_contract
-    from app.invoices.models import BillingFrequency
-    from app.invoices.plans import create_billing_plan
-    from tests.integration.fixtures_security import (
-        make_contract,
-        make_quote,
-        publish_short_cgv,
-        send_contract,
-        sign_through_services,
-    )
-
-    publish_short_cgv(app)
-    contract_id = make_contract(app, make_quote(app, client_id))
-    sign_through_services(app, send_contract(app, contract_id))
+    contract_id = signed_contract(app, client_id)
     with transaction(runtime(app).session_factory) as session:
         plan = create_billing_plan(
             session,
