@@ -14,9 +14,9 @@ from flask import Flask
 from playwright.sync_api import BrowserContext, expect
 
 from app.auth.models import Role
+from tests.factories.people import PASSWORD, make_user
 from tests.factories.sales import make_client, make_contract, make_quote, publish_short_cgv
 from tests.factories.signing import send_contract
-from tests.factories.people import PASSWORD, make_user
 
 if TYPE_CHECKING:  # annotations only: conftest modules are pytest's to import
     from tests.e2e.conftest import LiveServer

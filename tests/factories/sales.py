@@ -11,8 +11,8 @@ from flask import Flask
 
 from app.clauses.services import create_clause
 from app.clients.services import ClientInput, create_client, get_client
-from app.contracts.printing import Countersigner
 from app.contracts.generation import generate_contract
+from app.contracts.printing import Countersigner
 from app.db import transaction, utcnow
 from app.quotes.models import ProductKind
 from app.quotes.rules import LineInput

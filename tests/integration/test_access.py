@@ -34,10 +34,9 @@ from tests.factories import (
     publish_short_cgv,
     signed_from_quote,
 )
-from tests.factories.people import make_token, make_user
-from tests.integration.helpers import user_id_of
-from tests.factories.invoices import make_credit_note, make_invoice, plan_for
+from tests.factories.people import make_user
 from tests.integration.fixtures_security import check_each, csrf_of_session, logged_in_csrf
+from tests.integration.helpers import user_id_of
 
 # Routes anyone may open: the login page, logging out, the landing page (which redirects an
 # anonymous visitor to the login page) and the signer's pages, where the link is the credential.

@@ -15,11 +15,6 @@ from app.db import utcnow
 from app.terms.acceptances import record_acceptance
 from app.terms.models import AcceptanceMethod, CgvAcceptance, CgvVersion
 from app.terms.versions import get_version
-from tests.factories.db import count, session_of
-from tests.factories.sales import make_client, publish_short_cgv
-from tests.integration.fixtures_security import runtime
-from app.terms.versions import get_version
-from app.terms.acceptances import record_acceptance
 from tests.factories import count, make_client, publish_short_cgv, runtime, session_of
 
 

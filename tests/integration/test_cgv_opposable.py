@@ -13,13 +13,6 @@ from app.db import transaction
 from app.terms.acceptances import record_acceptance
 from app.terms.models import AcceptanceMethod, CgvNotification
 from app.terms.versions import publish_version, text_sha256
-from tests.factories.people import login_as
-from tests.factories.sales import make_client
-from tests.integration.fixtures_security import runtime
-from tests.factories.people import make_token
-from app.terms.versions import publish_version
-from app.terms.acceptances import record_acceptance
-from app.terms.versions import text_sha256
 from tests.factories import login_as, make_client, make_token, runtime
 from tests.unit.terms.history import CLIENTS, EXPECTED, VERSIONS
 

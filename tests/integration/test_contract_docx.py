@@ -11,9 +11,6 @@ from flask import Flask
 
 from app.auth.models import Role
 from app.pricing.lines import LineInput
-from tests.factories.people import login_as
-from tests.factories.sales import make_client, make_contract, make_quote, publish_short_cgv
-from app.quotes.rules import LineInput
 from tests.factories import login_as, make_client, make_contract, make_quote, publish_short_cgv
 
 HOSTILE = "Évil & Co <w:p/></w:t>]]> {{ 7*7 }} {% for x in y %}"

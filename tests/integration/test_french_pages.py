@@ -13,10 +13,10 @@ from flask import Flask
 from app.auth.models import Role
 from app.pricing.lines import LineInput
 from app.rendering.labels import STATUS_LABELS
+from tests.factories.invoices import make_invoice
 from tests.factories.people import login_as
 from tests.factories.sales import make_client, make_contract, make_quote, publish_short_cgv
 from tests.factories.signing import send_contract, sign_through_services
-from tests.factories.invoices import make_invoice
 
 # Every stored status value, as a whole word ("sent", not "présent").
 ENGLISH_STATUS = re.compile(

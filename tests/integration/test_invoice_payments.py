@@ -18,10 +18,6 @@ from app.invoices.errors import PaymentInvalid, RateMissing
 from app.invoices.models import Invoice, LateInterestRule
 from app.invoices.rules import PenaltyTerms
 from app.pricing.lines import LineInput
-from tests.factories.people import login_as
-from tests.factories.sales import make_client
-from tests.integration.fixtures_security import runtime
-from app.quotes.rules import LineInput
 from tests.factories import login_as, make_client, runtime
 from tests.integration.helpers import body_text, outbox_messages, post_form
 

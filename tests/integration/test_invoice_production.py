@@ -23,9 +23,6 @@ from app.invoices.models import Invoice
 from app.invoices.production import PdfProducer
 from app.invoices.renderer import render_invoice_pdf, render_invoice_pdf_naive
 from app.pricing.lines import LineInput
-from tests.factories.sales import make_client
-from tests.integration.fixtures_security import runtime
-from app.quotes.rules import LineInput
 from tests.factories import make_client, runtime
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

@@ -34,11 +34,8 @@ from app.terms.models import AcceptanceMethod, CgvVersion
 from app.terms.versions import archive_pdf
 from signing import SignatureFieldSpec, SignSpec, add_signature_fields, sign_pdf, verify_detached
 from tests.conftest import csrf_from
-from tests.factories.sales import make_client
-from tests.factories.people import make_token
-from tests.integration.helpers import outbox_messages
-from tests.factories.sales import publish_cgv
 from tests.factories import deposit_file, make_client, make_token
+from tests.factories.sales import publish_cgv
 from tests.integration.helpers import outbox_messages
 from tests.integration.production_server import production_server as production_server
 

@@ -14,8 +14,6 @@ from sqlalchemy import select
 
 from app.contracts.models import VersionStatus
 from app.contracts.printing import Countersigner
-from app.contracts.queries import get_contract
-from app.contracts.printing import Countersigner
 from app.db import transaction, utcnow
 from app.documents.models import Document, DocumentKind
 from app.pki import trust_roots
