@@ -26,7 +26,7 @@ from app.db import transaction, utcnow
 from app.quotes.rules import LineInput
 from app.quotes.services import create_quote
 from app.runtime import Runtime
-from app.signatures import services as signatures
+from app.signatures import codes, sending, workflow
 from app.signatures.models import Signer
 from tests.conftest import csrf_from
 from tests.integration.helpers import publish_cgv
@@ -212,9 +212,9 @@ def certified_for(app: Flask, version: Any, *, parallel: bool = False) -> bytes:
     """The version's document certified by the platform, as the send view does (these apps
     have no timestamp authority: no network call)."""
     rt = runtime(app)
-    return signatures.certify_document(
+    return sending.certify_document(
         rt.store.get(version.document.sha256),
-        len(signatures.signers_of_version(version, parallel=parallel)),
+        len(sending.signers_of_version(version, parallel=parallel)),
         rt.signing_key(),
         now=utcnow(),
         certifier=rt.settings.vendor.legal_name,
@@ -228,7 +228,7 @@ def send_contract(app: Flask, contract_id: int) -> str:
         from app.contracts.services import get_contract
 
         version = get_contract(session, contract_id).versions[0]
-        _request, invitations = signatures.send_for_signature(
+        _request, invitations = sending.send_for_signature(
             session,
             rt.store,
             version=version,
@@ -243,14 +243,11 @@ def send_contract(app: Flask, contract_id: int) -> str:
 
 def sign_through_services(app: Flask, link: str) -> None:
     """Sign a link the way the POST handler does, without HTTP (setup only)."""
-    from app.signatures import jobs
-
     token = link.rsplit("/", 1)[1]
     authenticate_link(app, token)
-    jobs.sign_with_link(
-        jobs.workflow_of(runtime(app)),
+    workflow.sign_with_link(
+        runtime(app).collaborators(utcnow()),
         token,
-        now=utcnow(),
         accepted_cgv=True,
         agreed=True,
         authenticated=True,
@@ -264,9 +261,9 @@ def authenticate_link(app: Flask, token: str) -> None:
     rt = runtime(app)
     secret = rt.settings.secret_key
     with transaction(rt.session_factory) as session:
-        code = signatures.issue_code(session, token, now=utcnow(), secret=secret).code
+        code = codes.issue_code(session, token, now=utcnow(), secret=secret).code
     with transaction(rt.session_factory) as session:
-        check = signatures.verify_code(
+        check = codes.verify_code(
             session, token, code, now=utcnow(), secret=secret, ip=None, user_agent=None
         )
         assert check.ok

@@ -10,7 +10,7 @@ from flask import Flask
 from sqlalchemy import select
 
 from app.db import transaction, utcnow
-from app.signatures import jobs
+from app.signatures import workflow
 from app.signatures.models import SignatureRequest
 from tests.integration.fixtures_security import (
     authenticate_link,
@@ -43,10 +43,9 @@ def sign_completely(app: Flask) -> Signed:
     link = send_contract(app, contracted.contract_id)
     token = link.rsplit("/", 1)[1]
     authenticate_link(app, token)
-    result = jobs.sign_with_link(
-        jobs.workflow_of(runtime(app)),
+    result = workflow.sign_with_link(
+        runtime(app).collaborators(utcnow()),
         token,
-        now=utcnow(),
         accepted_cgv=True,
         agreed=True,
         authenticated=True,
