@@ -141,7 +141,8 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_admin)
     app.register_blueprint(invoice_views)
     from app.signatures.api import bp as signatures_api
-    from app.signatures.views import requests_bp, sending_bp, verify_bp
+    from app.signatures.request_views import requests_bp, sending_bp
+    from app.signatures.verify_views import verify_bp
 
     app.register_blueprint(requests_bp)
     app.register_blueprint(sending_bp)
