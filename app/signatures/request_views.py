@@ -20,8 +20,8 @@ from app.auth.rules import Permission
 from app.db import utcnow
 from app.documents.serving import document_response
 from app.signatures import evidence as evidence_files
-from app.signatures import lifecycle, mails, revisions, workflow
 from app.signatures import seal as sealing
+from app.signatures import workflow
 from app.signatures.errors import AlreadySent, RevisionIntegrityFailed
 from app.wiring import db_session, runtime
 from signing import SigningError
@@ -70,59 +70,47 @@ def send(contract_id: int, number: int) -> BaseResponse:
 requests_bp = Blueprint("signature_requests", __name__, url_prefix="/demandes-signature")
 
 
-def _back_to_contract(request_id: int) -> BaseResponse:
-    sig_request = revisions.get_request(db_session(), request_id)
-    return redirect(url_for("contracts.show", contract_id=sig_request.contract_version.contract_id))
-
-
 @requests_bp.route("/<int:request_id>/annuler", methods=["POST"])
 @require(Permission.SEND_FOR_SIGNATURE)
 def cancel(request_id: int) -> BaseResponse:
-    rt = runtime()
-    db = db_session()
-    user = current_user()
-    assert user is not None
-    outgoing = lifecycle.cancel(
-        db, request_id, request.form.get("reason", "")[:2000], now=utcnow(), actor=f"user:{user.id}"
+    user_id = _user_id()
+    db_session().rollback()  # the guard's read ends here: the workflow has its own transactions
+    done = workflow.cancel(
+        runtime().collaborators(utcnow()),
+        request_id,
+        request.form.get("reason", "")[:2000],
+        user_id=user_id,
     )
-    db.commit()
-    errors = workflow.send_all(rt.mailer, outgoing)
+    errors = done.mail_errors
     flash(
         "Demande annulée ; les signataires sont prévenus."
         if not errors
         else f"Demande annulée, mais un e-mail n'est pas parti : {errors[0]}",
         "success" if not errors else "error",
     )
-    return _back_to_contract(request_id)
+    return redirect(url_for("contracts.show", contract_id=done.contract_id))
 
 
 @requests_bp.route("/<int:request_id>/renvoyer", methods=["POST"])
 @require(Permission.SEND_FOR_SIGNATURE)
 def resend(request_id: int) -> BaseResponse:
-    rt = runtime()
-    db = db_session()
-    user = current_user()
-    assert user is not None
-    invitations = lifecycle.resend(
-        db,
-        request_id,
-        now=utcnow(),
-        actor=f"user:{user.id}",
-        link_days=rt.settings.signing_link_days,
-    )
-    outgoing = [
-        mails.invitation_mail(i, i.signer.request.contract_version, rt.settings.base_url)
-        for i in invitations
-    ]
-    db.commit()
-    errors = workflow.send_all(rt.mailer, outgoing)
+    user_id = _user_id()
+    db_session().rollback()  # the guard's read ends here: the workflow has its own transactions
+    done = workflow.resend(runtime().collaborators(utcnow()), request_id, user_id=user_id)
+    errors = done.mail_errors
     flash(
-        f"Nouveau lien envoyé à {', '.join(m.to for m in outgoing)}."
+        f"Nouveau lien envoyé à {', '.join(m.to for m in done.mails)}."
         if not errors
         else f"Un e-mail n'est pas parti : {errors[0]}",
         "success" if not errors else "error",
     )
-    return _back_to_contract(request_id)
+    return redirect(url_for("contracts.show", contract_id=done.contract_id))
+
+
+def _user_id() -> int:
+    user = current_user()
+    assert user is not None  # the route's guard let a signed-in user through
+    return user.id
 
 
 @requests_bp.route("/<int:request_id>/preuve.<any(pdf, json):fmt>")

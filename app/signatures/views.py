@@ -20,7 +20,7 @@ from app.documents.serving import document_response
 from app.errors import DomainError, FieldErrors
 from app.extensions import limiter
 from app.mail import MailError
-from app.signatures import codes, lifecycle, links, mails, sending, workflow
+from app.signatures import codes, links, mails, sending, workflow
 from app.signatures.errors import (
     ConsentMissing,
     NotAuthenticated,
@@ -231,22 +231,19 @@ def verify_code(token: str) -> BaseResponse | tuple[str, int]:
 @bp.route("/<token>/refuser", methods=["POST"])
 @limiter.limit("10 per minute")
 def decline(token: str) -> BaseResponse | tuple[str, int]:
-    rt = runtime()
     db = db_session()
     now = utcnow()
     if not _authenticated_here(token):
         signer = links.find_signer(db, token, now)
         return _render_page(signer, token, "Saisissez d'abord le code reçu par e-mail.", 403)
     try:
-        outgoing = lifecycle.decline(
-            db, token, request.form.get("reason", ""), now=now, ip=_client_ip()
+        workflow.decline(
+            runtime().collaborators(now), token, request.form.get("reason", ""), ip=_client_ip()
         )
     except FieldErrors as exc:
         signer = links.find_signer(db, token, now)
         return _render_page(signer, token, error=exc.errors["reason"], status=422)
-    db.commit()
-    for error in workflow.send_all(rt.mailer, outgoing):
-        current_app.logger.warning("decline notice not sent: %s", error)
+    # The workflow mailed the parties after its commit; a failure is logged there.
     return render_template(
         "signing/gone.html",
         detail="Vous avez refusé de signer ; l'expéditeur est prévenu.",

@@ -28,7 +28,7 @@ from app.documents.services import read_content
 from app.mail import Mailer, MailError, OutgoingMail
 from app.rendering.evidence import render_evidence_pdf
 from app.runtime import Collaborators
-from app.signatures import evidence, lifecycle, mails, sending, signature
+from app.signatures import evidence, lifecycle, mails, revisions, sending, signature
 from app.signatures import seal as sealing
 from app.signatures.errors import RevisionIntegrityFailed, StaleRevision
 from signing import SigningError
@@ -354,6 +354,8 @@ class Notified:
     count: int
     mails: list[OutgoingMail]
     mail_errors: list[str]
+    contract_id: int | None = None
+    """The contract of the one request acted on (cancel, resend, decline), for the page after."""
 
 
 def remind(collab: Collaborators) -> Notified:
@@ -372,3 +374,41 @@ def expire(collab: Collaborators) -> Notified:
     with transaction(collab.session_factory) as session:
         ids, outgoing = lifecycle.expire_due(session, now=collab.now)
     return Notified(len(ids), outgoing, deliver(collab, outgoing))
+
+
+# --- a request's parties act ----------------------------------------------------------------------
+
+
+def cancel(collab: Collaborators, request_id: int, reason: str, *, user_id: int) -> Notified:
+    """The sender cancels an unfinished request; every party is told."""
+    with transaction(collab.session_factory) as session:
+        outgoing = lifecycle.cancel(
+            session, request_id, reason, now=collab.now, actor=f"user:{user_id}"
+        )
+        contract_id = revisions.get_request(session, request_id).contract_version.contract_id
+    return Notified(1, outgoing, deliver(collab, outgoing), contract_id)
+
+
+def resend(collab: Collaborators, request_id: int, *, user_id: int) -> Notified:
+    """New links for the signers awaited now, mailed (see `lifecycle.resend`)."""
+    with transaction(collab.session_factory) as session:
+        invitations = lifecycle.resend(
+            session,
+            request_id,
+            now=collab.now,
+            actor=f"user:{user_id}",
+            link_days=collab.settings.signing_link_days,
+        )
+        version = revisions.get_request(session, request_id).contract_version
+        outgoing = [
+            mails.invitation_mail(i, version, collab.settings.base_url) for i in invitations
+        ]
+        contract_id = version.contract_id
+    return Notified(len(outgoing), outgoing, deliver(collab, outgoing), contract_id)
+
+
+def decline(collab: Collaborators, token: str, reason: str, *, ip: str | None) -> Notified:
+    """The link's signer declines to sign: the request ends and every party is told."""
+    with transaction(collab.session_factory) as session:
+        outgoing = lifecycle.decline(session, token, reason, now=collab.now, ip=ip)
+    return Notified(1, outgoing, deliver(collab, outgoing))
