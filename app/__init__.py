@@ -143,9 +143,11 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_admin)
     app.register_blueprint(invoice_views)
     from app.signatures.api import bp as signatures_api
-    from app.signatures.views import requests_bp, verify_bp
+    from app.signatures.request_views import requests_bp, sending_bp
+    from app.signatures.verify_views import verify_bp
 
     app.register_blueprint(requests_bp)
+    app.register_blueprint(sending_bp)
     app.register_blueprint(verify_bp)
     csrf.exempt(signatures_api)
     app.register_blueprint(signatures_api)

@@ -6,6 +6,11 @@ decision of the edge, taken here once for the API, the web pages and the command
 A class without its own row inherits its nearest base's row (looked up along the MRO), so a
 new `NotFound` subclass is a 404 "Introuvable" without a line here.
 
+Rows are keyed by the class's full dotted name, not by the class: the table then imports no
+feature, so any layer (a signer's page showing a refusal in place, a command) can read it
+without depending on the features above it. `tests/unit/test_error_table.py` checks that
+every key names an existing DomainError and that every DomainError finds a row.
+
 Flask-free, so commands and jobs read it too; `app.http_errors` turns a row into a response.
 """
 
@@ -14,19 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from app.archive.errors import RestitutionLinkGone
-from app.documents.errors import DocumentIntegrityFailed
-from app.errors import Conflict, DomainError, FieldErrors, Gone, NotFound
-from app.invoices.errors import (
-    ContractNotSigned,
-    PdfNotProduced,
-    PeriodAfterTermination,
-    PeriodInvalid,
-    RateMissing,
-    SyntecIndexMissing,
-)
-from app.signatures import errors as signatures
-from app.terms import errors as terms
+from app.errors import DomainError
 
 
 @dataclass(frozen=True)
@@ -38,63 +31,84 @@ class ErrorRow:
     template: str | None = None
 
 
-TABLE: Mapping[type[DomainError], ErrorRow] = {
+TABLE: Mapping[str, ErrorRow] = {
     # The bases: every other class falls back on one of these.
-    DomainError: ErrorRow(400, "Requête invalide", "Invalid request"),
-    FieldErrors: ErrorRow(422, "Données invalides", "Invalid data"),
-    NotFound: ErrorRow(404, "Introuvable", "Not found"),
-    Gone: ErrorRow(410, "Plus disponible", "No longer available"),
-    Conflict: ErrorRow(409, "Conflit", "Conflict"),
+    "app.errors.DomainError": ErrorRow(400, "Requête invalide", "Invalid request"),
+    "app.errors.FieldErrors": ErrorRow(422, "Données invalides", "Invalid data"),
+    "app.errors.NotFound": ErrorRow(404, "Introuvable", "Not found"),
+    "app.errors.Gone": ErrorRow(410, "Plus disponible", "No longer available"),
+    "app.errors.Conflict": ErrorRow(409, "Conflit", "Conflict"),
     # documents
-    DocumentIntegrityFailed: ErrorRow(503, "Contrôle d'intégrité échoué", "Integrity check failed"),
+    "app.documents.errors.DocumentIntegrityFailed": ErrorRow(
+        503, "Contrôle d'intégrité échoué", "Integrity check failed"
+    ),
     # archive: the client who followed an emailed link gets the restitution's own page.
-    RestitutionLinkGone: ErrorRow(
+    "app.archive.errors.RestitutionLinkGone": ErrorRow(
         410, "Plus disponible", "No longer available", template="restitution/gone.html"
     ),
     # invoices
-    ContractNotSigned: ErrorRow(409, "Contrat non signé", "Contract not signed"),
-    PeriodInvalid: ErrorRow(422, "Période invalide", "Invalid period"),
-    RateMissing: ErrorRow(422, "Taux de référence manquant", "Reference rate missing"),
-    SyntecIndexMissing: ErrorRow(422, "Indice Syntec manquant", "Syntec index missing"),
-    PeriodAfterTermination: ErrorRow(409, "Client résilié", "Client terminated"),
-    PdfNotProduced: ErrorRow(409, "PDF en cours de production", "PDF being produced"),
+    "app.invoices.errors.ContractNotSigned": ErrorRow(
+        409, "Contrat non signé", "Contract not signed"
+    ),
+    "app.invoices.errors.PeriodInvalid": ErrorRow(422, "Période invalide", "Invalid period"),
+    "app.invoices.errors.RateMissing": ErrorRow(
+        422, "Taux de référence manquant", "Reference rate missing"
+    ),
+    "app.invoices.errors.SyntecIndexMissing": ErrorRow(
+        422, "Indice Syntec manquant", "Syntec index missing"
+    ),
+    "app.invoices.errors.PeriodAfterTermination": ErrorRow(
+        409, "Client résilié", "Client terminated"
+    ),
+    "app.invoices.errors.PdfNotProduced": ErrorRow(
+        409, "PDF en cours de production", "PDF being produced"
+    ),
     # signatures
-    signatures.SigningLinkUnknown: ErrorRow(
+    "app.signatures.errors.SigningLinkUnknown": ErrorRow(
         404, "Lien de signature inconnu", "Unknown signing link"
     ),
-    signatures.SigningLinkGone: ErrorRow(
+    "app.signatures.errors.SigningLinkGone": ErrorRow(
         410, "Lien de signature plus valable", "Signing link no longer valid"
     ),
-    signatures.ConsentMissing: ErrorRow(422, "Consentement requis", "Consent required"),
-    signatures.NotYourTurn: ErrorRow(409, "Signature pas encore ouverte", "Signing not open yet"),
-    signatures.StaleRevision: ErrorRow(
+    "app.signatures.errors.ConsentMissing": ErrorRow(
+        422, "Consentement requis", "Consent required"
+    ),
+    "app.signatures.errors.NotYourTurn": ErrorRow(
+        409, "Signature pas encore ouverte", "Signing not open yet"
+    ),
+    "app.signatures.errors.StaleRevision": ErrorRow(
         409, "Document modifié entre-temps", "Document changed in the meantime"
     ),
-    signatures.CodeRefused: ErrorRow(422, "Code incorrect", "Incorrect code"),
-    signatures.SignerLocked: ErrorRow(403, "Accès bloqué", "Access blocked"),
-    signatures.NotAuthenticated: ErrorRow(
+    "app.signatures.errors.CodeRefused": ErrorRow(422, "Code incorrect", "Incorrect code"),
+    "app.signatures.errors.SignerLocked": ErrorRow(403, "Accès bloqué", "Access blocked"),
+    "app.signatures.errors.NotAuthenticated": ErrorRow(
         403, "Code de vérification requis", "Verification code required"
     ),
-    signatures.RequestNotFound: ErrorRow(
+    "app.signatures.errors.RequestNotFound": ErrorRow(
         404, "Demande de signature introuvable", "Signature request not found"
     ),
-    signatures.NotAPdf: ErrorRow(422, "Fichier non PDF", "Not a PDF file"),
-    signatures.AlreadySent: ErrorRow(
+    "app.signatures.errors.NotAPdf": ErrorRow(422, "Fichier non PDF", "Not a PDF file"),
+    "app.signatures.errors.AlreadySent": ErrorRow(
         409, "Déjà envoyé pour signature", "Already sent for signature"
     ),
-    signatures.ArchivedNotAPdf: ErrorRow(
+    "app.signatures.errors.ArchivedNotAPdf": ErrorRow(
         409, "Document non vérifiable", "Document cannot be verified"
     ),
     # terms
-    terms.ConsentMissing: ErrorRow(422, "Acceptation manquante", "Acceptance missing"),
+    "app.terms.errors.ConsentMissing": ErrorRow(422, "Acceptation manquante", "Acceptance missing"),
 }
+
+
+def key_of(cls: type) -> str:
+    """A class's key in TABLE: its full dotted name."""
+    return f"{cls.__module__}.{cls.__qualname__}"
 
 
 def row_for(error: type[DomainError] | DomainError) -> ErrorRow:
     """The row of this error class (or instance): its own, else its nearest base's."""
     cls = error if isinstance(error, type) else type(error)
     for base in cls.__mro__:
-        row = TABLE.get(base)
+        row = TABLE.get(key_of(base))
         if row is not None:
             return row
     raise LookupError(f"{cls.__qualname__} n'est pas une DomainError")  # unreachable for one

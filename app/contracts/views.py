@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
 from flask import request as http_request
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -12,16 +12,13 @@ from app.contracts import comparison, generation, printing, queries
 from app.contracts.errors import ContractInvalid, QuoteAlreadyContracted, VersionAlreadyCreated
 from app.contracts.models import ContractVersion
 from app.db import utcnow
-from app.documents.serving import checked_bytes, document_response
-from app.mail import MailError
+from app.documents.serving import document_response
 from app.quotes.services import get_quote, quotes_of
 from app.rendering.contract import ParticularTerm
 from app.rendering.markdown import markdown_to_html
-from app.signatures import services as signatures
-from app.signatures.errors import AlreadySent
+from app.signatures.revisions import requests_for_version
 from app.terms.acceptances import is_client_behind, opposable_for
 from app.wiring import db_session, runtime
-from signing import SigningError
 
 bp = Blueprint("contracts", __name__, url_prefix="/contrats")
 
@@ -87,7 +84,7 @@ def _already_contracted(exc: QuoteAlreadyContracted) -> BaseResponse:
 def show(contract_id: int) -> str:
     db = db_session()
     contract = queries.get_contract(db, contract_id)
-    requests = {v.id: signatures.requests_for_version(db, v.id) for v in contract.versions}
+    requests = {v.id: requests_for_version(db, v.id) for v in contract.versions}
     today = business_date(utcnow())
     cgv_behind = {
         v.id: opposable_for(db, contract.client_id, today).version
@@ -218,7 +215,7 @@ def docx(contract_id: int, number: int) -> Response:
 @require(Permission.VIEW_CONTRACTS)
 def signed_pdf(contract_id: int, number: int) -> Response:
     version = _version(contract_id, number)
-    for request in signatures.requests_for_version(db_session(), version.id):
+    for request in requests_for_version(db_session(), version.id):
         if request.signed_document is not None:
             return document_response(
                 db_session(),
@@ -229,75 +226,3 @@ def signed_pdf(contract_id: int, number: int) -> Response:
                 cache_control=None,
             )
     abort(404, "Cette version n'est pas encore signée.")
-
-
-@bp.route("/<int:contract_id>/v<int:number>/envoyer", methods=["POST"])
-@require(Permission.SEND_FOR_SIGNATURE)
-def send(contract_id: int, number: int) -> BaseResponse:
-    rt = runtime()
-    db = db_session()
-    user = current_user()
-    assert user is not None
-    parallel = http_request.form.get("order") == "parallel"
-    now = utcnow()
-    version = _version(contract_id, number)
-    try:
-        signatures.ensure_sendable(version)
-    except AlreadySent as exc:
-        return _already_sent(contract_id, exc)
-    # Read through the archive's check: a damaged contract PDF is journaled and refused (503).
-    original = checked_bytes(db, rt.store, version.document, actor=f"user:{user.id}")
-    n_signers = len(signatures.signers_of_version(version, parallel=parallel))
-    db.rollback()  # no transaction stays open while the timestamp authority answers
-    try:
-        certified = signatures.certify_document(
-            original,
-            n_signers,
-            rt.signing_key(),
-            now=now,
-            certifier=rt.settings.vendor.legal_name,
-            trust=rt.trust_services(),
-        )
-    except SigningError as exc:
-        current_app.logger.warning("contract %s not sent: %s", contract_id, exc)
-        flash(
-            "Le contrat n'a pas pu être certifié (service d'horodatage indisponible) : "
-            "rien n'a été envoyé, réessayez dans quelques minutes.",
-            "error",
-        )
-        return redirect(url_for("contracts.show", contract_id=contract_id))
-    version = _version(contract_id, number)
-    try:
-        _request, invitations = signatures.send_for_signature(
-            db,
-            rt.store,
-            version=version,
-            certified=certified,
-            now=now,
-            actor=f"user:{user.id}",
-            created_by_id=user.id,
-            link_days=rt.settings.signing_link_days,
-            parallel=parallel,
-        )
-    except AlreadySent as exc:
-        # Another click sent it while this one was being certified: no row is written and
-        # nobody is mailed twice.
-        db.rollback()
-        return _already_sent(contract_id, exc)
-    mails = [signatures.invitation_mail(i, version, rt.settings.base_url) for i in invitations]
-    db.commit()
-    # Mail goes out only once the request exists for sure; a failure is reported, not hidden.
-    try:
-        for mail in mails:
-            rt.mailer.send(mail)
-    except MailError as exc:
-        flash(f"La demande est créée mais l'e-mail n'a pas pu partir : {exc}", "error")
-    else:
-        flash(f"Contrat envoyé pour signature à {', '.join(m.to for m in mails)}.", "success")
-    return redirect(url_for("contracts.show", contract_id=contract_id))
-
-
-def _already_sent(contract_id: int, exc: AlreadySent) -> BaseResponse:
-    """A second click on "send" (or a retry): the contract's page, showing its request."""
-    flash(exc.detail, "info")
-    return redirect(url_for("contracts.show", contract_id=contract_id))

@@ -11,7 +11,8 @@ from app.auth.models import Scope
 from app.db import utcnow
 from app.documents.errors import DocumentIntegrityFailed
 from app.pki import trust_roots
-from app.signatures import schemas, services
+from app.signatures import schemas
+from app.signatures.verification import verify_document
 from app.wiring import db_session, runtime
 
 bp = Blueprint("signatures_api", __name__, url_prefix="/api/v1")
@@ -23,7 +24,7 @@ def verification(document_id: int) -> dict[str, Any]:
     rt = runtime()
     db = db_session()
     try:
-        result = services.verify_document(
+        result = verify_document(
             db,
             rt.store,
             document_id,

@@ -4,18 +4,12 @@ short command each, safe to run from cron at any frequency (each is idempotent).
 from __future__ import annotations
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
-from app.db import transaction, utcnow
-from app.mail import OutgoingMail
-from app.runtime import Runtime
-from app.signatures import jobs, services
-
-
-def _runtime() -> Runtime:
-    rt: Runtime = current_app.extensions["paraphe"]
-    return rt
+from app.db import utcnow
+from app.runtime import Collaborators
+from app.signatures import workflow
+from app.wiring import runtime
 
 
 @click.group("signatures", cls=AppGroup, help="Travaux périodiques des signatures (cron).")
@@ -23,39 +17,36 @@ def signatures_group() -> None:
     """Travaux périodiques des signatures (cron)."""
 
 
-def _send(rt: Runtime, mails: list[OutgoingMail]) -> None:
-    errors = jobs.send_all(rt.mailer, mails)
+def _collaborators() -> Collaborators:
+    return runtime().collaborators(utcnow())
+
+
+def _report_mails(sent: int, errors: list[str]) -> None:
     for error in errors:
         click.echo(f"e-mail non envoyé : {error}", err=True)
-    click.echo(f"{len(mails) - len(errors)} e-mail(s) envoyé(s).")
+    click.echo(f"{sent - len(errors)} e-mail(s) envoyé(s).")
 
 
 @signatures_group.command("remind", help="Relance les signataires selon PARAPHE_REMINDER_DAYS.")
 def remind() -> None:
-    rt = _runtime()
-    with transaction(rt.session_factory) as session:
-        due = services.due_reminders(session, now=utcnow(), schedule=rt.settings.reminder_days)
-        mails = [services.reminder_mail(i, rt.settings.base_url) for i in due]
-    click.echo(f"{len(mails)} relance(s).")
-    _send(rt, mails)
+    result = workflow.remind(_collaborators())
+    click.echo(f"{result.count} relance(s).")
+    _report_mails(len(result.mails), result.mail_errors)
 
 
 @signatures_group.command("expire", help="Clôt les demandes dont le délai est dépassé.")
 def expire() -> None:
-    rt = _runtime()
-    with transaction(rt.session_factory) as session:
-        ids, mails = services.expire_due(session, now=utcnow())
-    click.echo(f"{len(ids)} demande(s) expirée(s).")
-    _send(rt, mails)
+    result = workflow.expire(_collaborators())
+    click.echo(f"{result.count} demande(s) expirée(s).")
+    _report_mails(len(result.mails), result.mail_errors)
 
 
 @signatures_group.command("sweep", help="Scelle les demandes signées dont le cachet manque.")
 def sweep() -> None:
-    rt = _runtime()
-    result = jobs.sweep(jobs.workflow_of(rt), now=utcnow())
+    result = workflow.sweep(_collaborators())
     for line in result.damaged:
         click.echo(f"Cachet impossible : {line}", err=True)
     click.echo(f"{len(result.sealed)} demande(s) scellée(s), {len(result.failed)} en échec.")
-    _send(rt, result.mails)
+    _report_mails(len(result.mails), result.mail_errors)
     if result.failed:
         raise SystemExit(1)

@@ -24,7 +24,7 @@ class RequestStatus(StrEnum):
 
 # A request in these states holds its contract version: at most one per version (the partial
 # unique index below). Declined, expired and cancelled requests free the version for a new
-# send (see services._close), so they are outside the index.
+# send (see lifecycle.close), so they are outside the index.
 LIVE_STATUSES = (
     RequestStatus.DRAFT,
     RequestStatus.SENT,
@@ -42,6 +42,16 @@ class SignerStatus(StrEnum):
     SIGNED = "signed"
     DECLINED = "declined"
     EXPIRED = "expired"
+
+
+# A request signers can still act on (sign, ask for a code, decline, be reminded).
+ACTIVE = (RequestStatus.SENT, RequestStatus.PARTIALLY_SIGNED)
+# A signer invited and not yet done: the current group's turn.
+WAITING = (
+    SignerStatus.NOTIFIED,
+    SignerStatus.OPENED,
+    SignerStatus.AUTHENTICATED,
+)
 
 
 class SignatureRequest(Base):

@@ -6,7 +6,6 @@ from flask import (
     Blueprint,
     Response,
     current_app,
-    flash,
     redirect,
     render_template,
     request,
@@ -15,8 +14,6 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.auth.guards import current_user, require
-from app.auth.rules import Permission
 from app.db import utcnow
 from app.documents.models import Document
 from app.documents.serving import document_response
@@ -24,14 +21,11 @@ from app.error_table import status_of
 from app.errors import DomainError, FieldErrors
 from app.extensions import limiter
 from app.mail import MailError
-from app.pki import trust_roots
-from app.signatures import jobs, schemas, services
+from app.signatures import codes, links, mails, sending, workflow
 from app.signatures.errors import (
     ConsentMissing,
-    NotAPdf,
     NotAuthenticated,
     NotYourTurn,
-    RevisionIntegrityFailed,
     SignerLocked,
     SigningLinkGone,
 )
@@ -44,6 +38,18 @@ from signing import SigningError
 bp = Blueprint("signing", __name__, url_prefix="/signature")
 # Per IP: enough for a person, too few to scan for tokens (256-bit tokens make that moot anyway).
 limiter.limit("60 per minute")(bp)
+
+
+@bp.errorhandler(SigningLinkGone)
+def link_gone(exc: SigningLinkGone) -> tuple[str, int]:
+    """Every signer page answers a link that no longer works with the same page (410), which
+    offers the signed document when there is one. (To move into the central error table of
+    `app/http_errors.py` once it renders a per-error template.)"""
+    token = str((request.view_args or {}).get("token", ""))
+    db_session().rollback()  # whatever the refused view read or wrote is not kept
+    return render_template(
+        "signing/gone.html", detail=exc.detail, token=token, signed=_is_signed(token)
+    ), 410
 
 
 def _client_ip() -> str | None:
@@ -62,21 +68,16 @@ def _pdf(document: Document, *, actor: str, download: bool) -> Response:
 def page(token: str) -> str | tuple[str, int]:
     db = db_session()
     now = utcnow()
-    try:
-        signer = services.open_link(
-            db, token, now=now, ip=_client_ip(), user_agent=request.user_agent.string
-        )
-    except SigningLinkGone as exc:
-        return render_template(
-            "signing/gone.html", detail=exc.detail, token=token, signed=_is_signed(token)
-        ), 410
+    signer = links.open_link(
+        db, token, now=now, ip=_client_ip(), user_agent=request.user_agent.string
+    )
     db.commit()
     return _render_page(signer, token)
 
 
 def _is_signed(token: str) -> bool:
     try:
-        services.signed_document_for(db_session(), token, utcnow())
+        links.signed_document_for(db_session(), token, utcnow())
     except DomainError:  # any refusal means: nothing to download
         return False
     return True
@@ -119,7 +120,7 @@ def _render_page(
 @bp.route("/<token>/contrat.pdf")
 def contract_pdf(token: str) -> Response:
     db = db_session()
-    signer = services.find_signer(db, token, utcnow(), allow_signed=True)
+    signer = links.find_signer(db, token, utcnow(), allow_signed=True)
     document = signer.request.contract_version.document
     return _pdf(document, actor=f"signer:{signer.id}", download=False)
 
@@ -128,25 +129,23 @@ def contract_pdf(token: str) -> Response:
 def cgv_pdf(token: str) -> Response:
     """The CGV version the signer is asked to accept, on its own (rendered once, archived)."""
     db = db_session()
-    document = services.cgv_document(
+    document = links.cgv_document(
         db, runtime().store, token, vendor_name=runtime().settings.vendor.legal_name, now=utcnow()
     )
     db.commit()
-    signer = services.find_signer(db, token, utcnow(), allow_signed=True)
+    signer = links.find_signer(db, token, utcnow(), allow_signed=True)
     return _pdf(document, actor=f"signer:{signer.id}", download=False)
 
 
 @bp.route("/<token>", methods=["POST"])
 @limiter.limit("10 per minute")
 def sign(token: str) -> BaseResponse | tuple[str, int]:
-    rt = runtime()
     db = db_session()
     now = utcnow()
     try:
-        result = jobs.sign_with_link(
-            jobs.workflow_of(rt),
+        workflow.sign_with_link(
+            runtime().collaborators(now),
             token,
-            now=now,
             accepted_cgv=request.form.get("accept_cgv") == "oui",
             agreed=request.form.get("agree") == "oui",
             authenticated=_authenticated_here(token),
@@ -154,15 +153,11 @@ def sign(token: str) -> BaseResponse | tuple[str, int]:
             user_agent=request.user_agent.string,
         )
     except (ConsentMissing, NotAuthenticated, SignerLocked) as exc:
-        signer = services.find_signer(db, token, now)
+        signer = links.find_signer(db, token, now)
         return _render_page(signer, token, error=exc.detail, status=status_of(exc))
-    except SigningLinkGone as exc:
-        return render_template(
-            "signing/gone.html", detail=exc.detail, token=token, signed=_is_signed(token)
-        ), 410
     except SigningError as exc:  # e.g. the timestamp authority is down: nothing was recorded
         current_app.logger.warning("signature not applied: %s", exc)
-        signer = services.find_signer(db, token, now)
+        signer = links.find_signer(db, token, now)
         return _render_page(
             signer,
             token,
@@ -170,9 +165,7 @@ def sign(token: str) -> BaseResponse | tuple[str, int]:
             "rien n'a été enregistré, réessayez dans quelques minutes.",
             status=503,
         )
-    # Mail goes out after the commits; a failure is logged, the signature stays.
-    for error in jobs.send_all(rt.mailer, result.mails):
-        current_app.logger.warning("signature mail not sent: %s", error)
+    # The workflow mailed after its commits; a failure is logged there, the signature stays.
     return redirect(url_for("signing.done", token=token))
 
 
@@ -189,14 +182,10 @@ def send_code(token: str) -> tuple[str, int]:
     db = db_session()
     now = utcnow()
     try:
-        issued = services.issue_code(db, token, now=now, secret=rt.settings.secret_key)
-    except SigningLinkGone as exc:
-        return render_template(
-            "signing/gone.html", detail=exc.detail, token=token, signed=_is_signed(token)
-        ), 410
+        issued = codes.issue_code(db, token, now=now, secret=rt.settings.secret_key)
     except (SignerLocked, NotYourTurn) as exc:
-        return _render_page(services.find_signer(db, token, now), token, exc.detail, status_of(exc))
-    mail = services.code_mail(issued)
+        return _render_page(links.find_signer(db, token, now), token, exc.detail, status_of(exc))
+    mail = mails.code_mail(issued)
     db.commit()
     try:
         rt.mailer.send(mail)
@@ -215,32 +204,26 @@ def verify_code(token: str) -> BaseResponse | tuple[str, int]:
     rt = runtime()
     db = db_session()
     now = utcnow()
-    try:
-        check = services.verify_code(
-            db,
-            token,
-            request.form.get("code", "")[:20],
-            now=now,
-            secret=rt.settings.secret_key,
-            ip=_client_ip(),
-            user_agent=request.user_agent.string,
-        )
-    except SigningLinkGone as exc:
-        return render_template(
-            "signing/gone.html", detail=exc.detail, token=token, signed=_is_signed(token)
-        ), 410
+    check = codes.verify_code(
+        db,
+        token,
+        request.form.get("code", "")[:20],
+        now=now,
+        secret=rt.settings.secret_key,
+        ip=_client_ip(),
+        user_agent=request.user_agent.string,
+    )
     alert = None
     if check.locked and check.signer.otp_locked_at == now:
-        alert = services.locked_mail(
-            check.signer,
-            services.sender_email(db, check.signer.request, rt.settings.mail_from),
+        alert = mails.locked_mail(
+            check.signer, sending.sender_email(db, check.signer.request, rt.settings.mail_from)
         )
     db.commit()  # a failure is counted whatever happens next
     if alert is not None:
-        for error in jobs.send_all(rt.mailer, [alert]):
+        for error in workflow.send_all(rt.mailer, [alert]):
             current_app.logger.warning("lock notice not sent: %s", error)
     if not check.ok:
-        refusal = services.code_refusal(check, now)
+        refusal = codes.code_refusal(check, now)
         return _render_page(check.signer, token, refusal.detail, status_of(refusal))
     session["signing_auth"] = [*session.get("signing_auth", [])[-9:], token_hash(token)]
     return redirect(url_for("signing.page", token=token))
@@ -249,26 +232,19 @@ def verify_code(token: str) -> BaseResponse | tuple[str, int]:
 @bp.route("/<token>/refuser", methods=["POST"])
 @limiter.limit("10 per minute")
 def decline(token: str) -> BaseResponse | tuple[str, int]:
-    rt = runtime()
     db = db_session()
     now = utcnow()
     if not _authenticated_here(token):
-        signer = services.find_signer(db, token, now)
+        signer = links.find_signer(db, token, now)
         return _render_page(signer, token, "Saisissez d'abord le code reçu par e-mail.", 403)
     try:
-        mails = services.decline(
-            db, token, request.form.get("reason", ""), now=now, ip=_client_ip()
+        workflow.decline(
+            runtime().collaborators(now), token, request.form.get("reason", ""), ip=_client_ip()
         )
     except FieldErrors as exc:
-        signer = services.find_signer(db, token, now)
+        signer = links.find_signer(db, token, now)
         return _render_page(signer, token, error=exc.errors["reason"], status=422)
-    except SigningLinkGone as exc:
-        return render_template(
-            "signing/gone.html", detail=exc.detail, token=token, signed=_is_signed(token)
-        ), 410
-    db.commit()
-    for error in jobs.send_all(rt.mailer, mails):
-        current_app.logger.warning("decline notice not sent: %s", error)
+    # The workflow mailed the parties after its commit; a failure is logged there.
     return render_template(
         "signing/gone.html",
         detail="Vous avez refusé de signer ; l'expéditeur est prévenu.",
@@ -280,7 +256,7 @@ def decline(token: str) -> BaseResponse | tuple[str, int]:
 @bp.route("/<token>/termine")
 def done(token: str) -> str | BaseResponse:
     db = db_session()
-    signer = services.find_signer(db, token, utcnow(), allow_signed=True)
+    signer = links.find_signer(db, token, utcnow(), allow_signed=True)
     if signer.status is not SignerStatus.SIGNED:
         return redirect(url_for("signing.page", token=token))
     return render_template(
@@ -296,156 +272,14 @@ def done(token: str) -> str | BaseResponse:
 def signed_pdf(token: str) -> Response:
     db = db_session()
     now = utcnow()
-    document = services.signed_document_for(db, token, now)
-    signer = services.find_signer(db, token, now, allow_signed=True)
+    document = links.signed_document_for(db, token, now)
+    signer = links.find_signer(db, token, now, allow_signed=True)
     return _pdf(document, actor=f"signer:{signer.id}", download=True)
 
 
 @bp.route("/document/<token>")
 def download(token: str) -> Response:
     """The sealed PDF, from the link mailed to every signer at completion."""
-    document = services.document_for_download_token(db_session(), token)
+    document = links.document_for_download_token(db_session(), token)
     # The holder of a completion link (any signer of the request): named by the link's hash.
     return _pdf(document, actor=f"download-link:{token_hash(token)[:16]}", download=True)
-
-
-# --- sales and operators --------------------------------------------------------------------
-
-requests_bp = Blueprint("signature_requests", __name__, url_prefix="/demandes-signature")
-
-
-def _back_to_contract(request_id: int) -> BaseResponse:
-    sig_request = services.get_request(db_session(), request_id)
-    return redirect(url_for("contracts.show", contract_id=sig_request.contract_version.contract_id))
-
-
-@requests_bp.route("/<int:request_id>/annuler", methods=["POST"])
-@require(Permission.SEND_FOR_SIGNATURE)
-def cancel(request_id: int) -> BaseResponse:
-    rt = runtime()
-    db = db_session()
-    user = current_user()
-    assert user is not None
-    mails = services.cancel(
-        db, request_id, request.form.get("reason", "")[:2000], now=utcnow(), actor=f"user:{user.id}"
-    )
-    db.commit()
-    errors = jobs.send_all(rt.mailer, mails)
-    flash(
-        "Demande annulée ; les signataires sont prévenus."
-        if not errors
-        else f"Demande annulée, mais un e-mail n'est pas parti : {errors[0]}",
-        "success" if not errors else "error",
-    )
-    return _back_to_contract(request_id)
-
-
-@requests_bp.route("/<int:request_id>/renvoyer", methods=["POST"])
-@require(Permission.SEND_FOR_SIGNATURE)
-def resend(request_id: int) -> BaseResponse:
-    rt = runtime()
-    db = db_session()
-    user = current_user()
-    assert user is not None
-    invitations = services.resend(
-        db,
-        request_id,
-        now=utcnow(),
-        actor=f"user:{user.id}",
-        link_days=rt.settings.signing_link_days,
-    )
-    mails = [
-        services.invitation_mail(i, i.signer.request.contract_version, rt.settings.base_url)
-        for i in invitations
-    ]
-    db.commit()
-    errors = jobs.send_all(rt.mailer, mails)
-    flash(
-        f"Nouveau lien envoyé à {', '.join(m.to for m in mails)}."
-        if not errors
-        else f"Un e-mail n'est pas parti : {errors[0]}",
-        "success" if not errors else "error",
-    )
-    return _back_to_contract(request_id)
-
-
-@requests_bp.route("/<int:request_id>/preuve.<any(pdf, json):fmt>")
-@require(Permission.VIEW_CONTRACTS)
-def evidence(request_id: int, fmt: str) -> Response:
-    """The sealed evidence file (PDF) or its JSON form, for sales and archivists."""
-    db = db_session()
-    document = services.evidence_file(db, request_id, as_json=fmt == "json")
-    user = current_user()
-    assert user is not None  # the route's guard let a signed-in user through
-    return document_response(
-        db, runtime().store, document, actor=f"user:{user.id}", download=True, cache_control=None
-    )
-
-
-@requests_bp.route("/cachet-en-attente")
-@require(Permission.OPERATE_SIGNATURES)
-def stuck() -> str:
-    """Requests signed by everyone whose platform seal did not finish (the sweeper retries)."""
-    return render_template("signing/stuck.html", requests=services.stuck_requests(db_session()))
-
-
-@requests_bp.route("/<int:request_id>/sceller", methods=["POST"])
-@require(Permission.OPERATE_SIGNATURES)
-def seal_now(request_id: int) -> BaseResponse:
-    rt = runtime()
-    db_session().rollback()  # the guard's read ends here: the job uses its own transactions
-    try:
-        mails = jobs.seal_request(jobs.workflow_of(rt), request_id, now=utcnow())
-    except SigningError as exc:
-        flash(f"Le cachet a encore échoué : {exc}", "error")
-    except RevisionIntegrityFailed as exc:  # journaled and recorded on the request
-        flash(f"Le cachet a encore échoué : {exc.detail}", "error")
-    else:
-        jobs.send_all(rt.mailer, mails or [])
-        flash("Demande scellée." if mails is not None else "Rien à sceller.", "success")
-    return redirect(url_for("signature_requests.stuck"))
-
-
-# --- public verification ----------------------------------------------------------------------
-
-verify_bp = Blueprint("verify", __name__, url_prefix="/verify")
-limiter.limit("30 per minute")(verify_bp)
-MAX_UPLOAD = 20 * 1024 * 1024
-
-
-@verify_bp.route("", methods=["GET"])
-def verify_form() -> str:
-    return render_template("signing/verify.html", result=None, error=None)
-
-
-@verify_bp.route("", methods=["POST"])
-@limiter.limit("10 per minute")
-def verify_upload() -> tuple[str, int]:
-    if request.content_length is not None and request.content_length > MAX_UPLOAD + 64 * 1024:
-        return _verify_error("Fichier trop volumineux (20 Mo au plus).", 413)
-    upload = request.files.get("document")
-    if upload is None or not upload.filename:
-        return _verify_error("Choisissez un fichier PDF.", 422)
-    try:
-        data = upload.stream.read(MAX_UPLOAD + 1)
-    finally:
-        upload.close()  # large uploads are spooled to a temporary file
-    if len(data) > MAX_UPLOAD:
-        return _verify_error("Fichier trop volumineux (20 Mo au plus).", 413)
-    rt = runtime()
-    try:
-        result = services.verify_bytes(
-            db_session(), data, trust_roots=trust_roots(rt.settings), now=utcnow()
-        )
-    except NotAPdf as exc:
-        return _verify_error(exc.detail, 422)
-    return render_template(
-        "signing/verify.html",
-        result=result,
-        report=schemas.report_json(result.report),
-        error=None,
-    ), 200
-
-
-def _verify_error(message: str, status: int) -> tuple[str, int]:
-    return render_template("signing/verify.html", result=None, error=message), status

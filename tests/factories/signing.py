@@ -14,8 +14,7 @@ from app.contracts.models import ContractVersion
 from app.contracts.printing import Countersigner
 from app.contracts.queries import get_contract
 from app.db import transaction, utcnow
-from app.signatures import jobs
-from app.signatures import services as signatures
+from app.signatures import codes, sending, workflow
 from app.signatures.models import SignatureRequest, Signer
 from app.tokens import token_hash
 from tests.factories.db import runtime, session_of
@@ -32,9 +31,9 @@ def certified_for(app: Flask, version: ContractVersion, *, parallel: bool = Fals
     """The version's document certified by the platform, as the send view does (these apps
     have no timestamp authority: no network call)."""
     rt = runtime(app)
-    return signatures.certify_document(
+    return sending.certify_document(
         rt.store.get(version.document.sha256),
-        len(signatures.signers_of_version(version, parallel=parallel)),
+        len(sending.signers_of_version(version, parallel=parallel)),
         rt.signing_key(),
         now=utcnow(),
         certifier=rt.settings.vendor.legal_name,
@@ -48,7 +47,7 @@ def send_version_1(
     rt = runtime(app)
     with transaction(rt.session_factory) as session:
         version = get_contract(session, contract_id).versions[0]
-        request, invitations = signatures.send_for_signature(
+        request, invitations = sending.send_for_signature(
             session,
             rt.store,
             version=version,
@@ -73,9 +72,9 @@ def authenticate_link(app: Flask, token: str) -> None:
     rt = runtime(app)
     secret = rt.settings.secret_key
     with transaction(rt.session_factory) as session:
-        code = signatures.issue_code(session, token, now=utcnow(), secret=secret).code
+        code = codes.issue_code(session, token, now=utcnow(), secret=secret).code
     with transaction(rt.session_factory) as session:
-        check = signatures.verify_code(
+        check = codes.verify_code(
             session, token, code, now=utcnow(), secret=secret, ip=None, user_agent=None
         )
         assert check.ok
@@ -88,15 +87,14 @@ def sign_token(
     with_code: bool = True,
     ip: str = "192.0.2.7",
     user_agent: str = "pytest",
-) -> jobs.SignResult:
+) -> workflow.SignResult:
     """Sign with `token` the way the POST handler does, without HTTP; `with_code` first
     enters a one-time code (the signing page requires one)."""
     if with_code:
         authenticate_link(app, token)
-    return jobs.sign_with_link(
-        jobs.workflow_of(runtime(app)),
+    return workflow.sign_with_link(
+        runtime(app).collaborators(utcnow()),
         token,
-        now=utcnow(),
         accepted_cgv=True,
         agreed=True,
         authenticated=True,

@@ -37,7 +37,7 @@ from app.errors import FieldErrors
 from app.forms import FrenchForm, FrenchSubForm
 from app.quotes.forms import ProductForm, QuoteForm
 from app.quotes.models import Product, Quote, QuoteLine
-from app.signatures import services as signatures
+from app.signatures import lifecycle
 from app.terms.errors import CgvInvalid
 from app.terms.forms import CgvVersionForm
 from app.terms.models import CgvVersion, VersionKind
@@ -377,7 +377,7 @@ def test_refusal_and_cancellation_reasons_refuse_control_characters(
     with transaction(runtime(app).session_factory) as session:
         with pytest.raises(FieldErrors) as exc:
             if service == "decline":
-                signatures.decline(session, "jeton-inconnu", "Non\x00merci", now=utcnow(), ip=None)
+                lifecycle.decline(session, "jeton-inconnu", "Non\x00merci", now=utcnow(), ip=None)
             else:
-                signatures.cancel(session, 999_999, "Erreur\x1b[2J", now=utcnow(), actor="test")
+                lifecycle.cancel(session, 999_999, "Erreur\x1b[2J", now=utcnow(), actor="test")
         assert exc.value.errors["reason"].startswith("Caractère de contrôle interdit")

@@ -193,7 +193,7 @@ def test_revisions_are_purged_with_their_signed_contract_and_scrub_stays_silent(
 
 
 def test_revisions_of_a_cancelled_request_go_with_the_contract_document(app: Flask) -> None:
-    from app.signatures import services as signatures
+    from app.signatures import lifecycle
 
     publish_short_cgv(app)
     client_id = make_client(app)
@@ -202,7 +202,7 @@ def test_revisions_of_a_cancelled_request_go_with_the_contract_document(app: Fla
         request = session.scalars(select(SignatureRequest)).one()
         prepared = request.current_sha256
         assert prepared is not None
-        signatures.cancel(session, request.id, "Erreur de tarif", now=T0, actor="test")
+        lifecycle.cancel(session, request.id, "Erreur de tarif", now=T0, actor="test")
         for document in session.scalars(select(Document).where(Document.client_id == client_id)):
             document.retention_until = date(2000, 1, 1)
     assert runtime(app).store.exists(prepared)

@@ -32,7 +32,7 @@ from app.db import transaction, utcnow
 from app.documents import services as documents
 from app.documents.models import Document, DocumentKind
 from app.mail import MailError, OutgoingMail
-from app.signatures import services
+from app.signatures import seal, sending
 from app.signatures.errors import SignatureRefused
 from app.signatures.models import RequestStatus, SignatureRequest, SignerStatus
 from app.terms.models import CgvAcceptance
@@ -136,7 +136,7 @@ def _completed_unsealed(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Signatur
         raise SigningError("horodatage indisponible")
 
     link = sent_link(app)
-    monkeypatch.setattr(services, "apply_seal", tsa_down)
+    monkeypatch.setattr(seal, "apply_seal", tsa_down)
     sign_through_services(app, link)
     monkeypatch.undo()
     request = _request(app)
@@ -206,7 +206,7 @@ def test_send_compares_with_the_contract_without_reading_the_store_again(app: Fl
     with transaction(rt.session_factory) as session:
         version = get_contract(session, contract_id).versions[0]
         with pytest.raises(SignatureRefused):
-            services.send_for_signature(
+            sending.send_for_signature(
                 session,
                 rt.store,
                 version=version,
@@ -218,7 +218,7 @@ def test_send_compares_with_the_contract_without_reading_the_store_again(app: Fl
             )
     with transaction(rt.session_factory) as session:
         version = get_contract(session, contract_id).versions[0]
-        request, invitations = services.send_for_signature(
+        request, invitations = sending.send_for_signature(
             session,
             rt.store,
             version=version,

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.auth.models import Role
 from app.contracts.models import ContractVersion, VersionStatus
 from app.db import transaction, utcnow
-from app.signatures import services
+from app.signatures import seal
 from app.signatures.models import RequestStatus, SignatureRequest, Signer, SignerStatus
 from app.tokens import token_hash
 from signing import SigningError
@@ -245,7 +245,7 @@ def test_sweep_command_and_operators_page(
     def tsa_down(*_args: object, **_kwargs: object) -> bytes:
         raise SigningError("horodatage indisponible")
 
-    monkeypatch.setattr(services, "apply_seal", tsa_down)
+    monkeypatch.setattr(seal, "apply_seal", tsa_down)
     sign_through_services(app, link)
     request_id = only_request(app).id
     admin = login_as(app, Role.ADMIN)
@@ -272,7 +272,7 @@ def test_operator_can_seal_now(app: Flask, link: str, monkeypatch: pytest.Monkey
     def tsa_down(*_args: object, **_kwargs: object) -> bytes:
         raise SigningError("horodatage indisponible")
 
-    monkeypatch.setattr(services, "apply_seal", tsa_down)
+    monkeypatch.setattr(seal, "apply_seal", tsa_down)
     sign_through_services(app, link)
     monkeypatch.undo()
     admin = login_as(app, Role.ADMIN)

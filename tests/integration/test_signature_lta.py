@@ -38,7 +38,7 @@ from pyhanko_certvalidator.registry import SimpleTrustManager
 from app.auth.models import Role
 from app.config import Settings
 from app.pki import trust_roots
-from app.signatures import services
+from app.signatures import evidence, mails, seal, signature
 from app.signatures.models import RequestStatus, SignatureRequest
 from signing import ModificationLevel, PadesLevel, SignatureKind, verify_pdf
 from tests.conftest import csrf_from
@@ -252,7 +252,7 @@ def test_tsa_down_leaves_the_request_unsealed_and_the_sweep_seals_it_later(
         test_pki.server.start()
 
     # signed with the TSA up; the TSA goes down before the seal: completed but unsealed
-    real_apply_signature = services.apply_signature
+    real_apply_signature = signature.apply_signature
 
     def sign_then_tsa_down(*args: object, **kwargs: object) -> bytes:
         signed = real_apply_signature(*args, **kwargs)  # type: ignore[arg-type]
@@ -261,8 +261,8 @@ def test_tsa_down_leaves_the_request_unsealed_and_the_sweep_seals_it_later(
 
     try:
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(services, "apply_signature", sign_then_tsa_down)
-            with caplog.at_level(logging.WARNING, logger="app.signatures.jobs"):
+            patch.setattr(signature, "apply_signature", sign_then_tsa_down)
+            with caplog.at_level(logging.WARNING, logger="app.signatures.workflow"):
                 done = vendor.post(
                     vendor_link, data={"csrf_token": csrf, "accept_cgv": "oui", "agree": "oui"}
                 )
@@ -276,7 +276,7 @@ def test_tsa_down_leaves_the_request_unsealed_and_the_sweep_seals_it_later(
             # revocation data (the step before the timestamps) is what fails first
             assert request.seal_error
             assert request.seal_error.startswith("could not collect validation data")
-            (stuck,) = services.stuck_requests(session)
+            (stuck,) = seal.stuck_requests(session)
             assert stuck.id == request_id
         assert any(
             f"request {request_id} completed but not sealed" in r.getMessage()
@@ -306,7 +306,7 @@ def test_tsa_down_leaves_the_request_unsealed_and_the_sweep_seals_it_later(
     assert [s.field_name for s in report.signatures if s.kind is SignatureKind.SIGNATURE] == FIELDS
     assert report.signatures[-1].kind is SignatureKind.DOCUMENT_TIMESTAMP
     with session_of(lta_app) as session:
-        assert services.stuck_requests(session) == []
+        assert seal.stuck_requests(session) == []
 
 
 def evidence_pdf(app: Flask, request_id: int) -> bytes | None:
@@ -323,7 +323,7 @@ def test_evidence_file_is_sealed_b_lta_like_the_contract_and_fails_closed(
 ) -> None:
     # the TSA (with the OCSP responder and CRLs) goes down right after the contract's seal is
     # recorded: the evidence cannot be sealed, and is not archived unsealed or at B-B
-    real_completion_mails = services.completion_mails
+    real_completion_mails = mails.completion_mails
 
     def sealed_then_tsa_down(*args: object, **kwargs: object) -> object:
         test_pki.server.stop()
@@ -331,8 +331,8 @@ def test_evidence_file_is_sealed_b_lta_like_the_contract_and_fails_closed(
 
     try:
         with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(services, "completion_mails", sealed_then_tsa_down)
-            with caplog.at_level(logging.WARNING, logger="app.signatures.jobs"):
+            patch.setattr(mails, "completion_mails", sealed_then_tsa_down)
+            with caplog.at_level(logging.WARNING, logger="app.signatures.workflow"):
                 request_id = send_and_sign(lta_app)
         assert signed_pdf(lta_app, request_id) is not None
         assert evidence_pdf(lta_app, request_id) is None
@@ -340,7 +340,7 @@ def test_evidence_file_is_sealed_b_lta_like_the_contract_and_fails_closed(
             f"evidence of request {request_id} not sealed" in r.getMessage() for r in caplog.records
         )
         with session_of(lta_app) as session:
-            assert services.missing_evidence(session) == [request_id]
+            assert evidence.missing_evidence(session) == [request_id]
         still_down = lta_app.test_cli_runner().invoke(args=["signatures", "sweep"])
         assert still_down.exit_code == 1, still_down.output
         assert evidence_pdf(lta_app, request_id) is None
@@ -383,4 +383,4 @@ def test_evidence_file_is_sealed_b_lta_like_the_contract_and_fails_closed(
     assert len(blocks) == 1, result.stdout
     assert "Signature Validation: Signature is Valid." in blocks[0], blocks[0]
     with session_of(lta_app) as session:
-        assert services.missing_evidence(session) == []
+        assert evidence.missing_evidence(session) == []

@@ -4,6 +4,7 @@ parallel group both land; a crash while signing or sealing leaves nothing half-w
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from typing import Any
 
@@ -17,10 +18,10 @@ from app.contracts.printing import Countersigner
 from app.db import transaction, utcnow
 from app.documents.models import Document, DocumentKind
 from app.pki import trust_roots
-from app.signatures import jobs, services
+from app.signatures import seal, signature, workflow
 from app.signatures.errors import StaleRevision
 from app.signatures.models import RequestStatus, SignatureRequest, Signer, SignerStatus
-from signing import ModificationLevel, SigningError, verify_pdf
+from signing import ModificationLevel, SigningError, SigningKey, verify_pdf
 from tests.factories import (
     authenticate_link,
     count,
@@ -44,7 +45,7 @@ def send(app: Flask, *, parallel: bool) -> tuple[int, dict[str, str]]:
     return send_version_1(app, contract_id, parallel=parallel)
 
 
-def sign(app: Flask, token: str, *, with_code: bool = True) -> jobs.SignResult:
+def sign(app: Flask, token: str, *, with_code: bool = True) -> workflow.SignResult:
     return sign_token(app, token, with_code=with_code)
 
 
@@ -129,7 +130,7 @@ def test_parallel_group_both_invited_and_a_stale_signature_is_reapplied(app: Fla
     for email, token in tokens.items():
         authenticate_link(app, token)
         with transaction(rt.session_factory) as session:
-            prepared[email] = services.prepare_signature(
+            prepared[email] = signature.prepare_signature(
                 session,
                 rt.store,
                 token,
@@ -139,10 +140,10 @@ def test_parallel_group_both_invited_and_a_stale_signature_is_reapplied(app: Fla
                 authenticated=True,
             )
     # both signed the same revision; the first to record wins, the second finds it moved
-    signed = {e: services.apply_signature(p, rt.seal_key(), now=now) for e, p in prepared.items()}
+    signed = {e: signature.apply_signature(p, rt.seal_key(), now=now) for e, p in prepared.items()}
     common: dict[str, Any] = {"now": now, "ip": None, "user_agent": None, "link_days": 30}
     with transaction(rt.session_factory) as session:
-        services.record_signature(
+        signature.record_signature(
             session,
             rt.store,
             tokens[VENDOR.email],
@@ -151,7 +152,7 @@ def test_parallel_group_both_invited_and_a_stale_signature_is_reapplied(app: Fla
             **common,
         )
     with pytest.raises(StaleRevision), transaction(rt.session_factory) as session:
-        services.record_signature(
+        signature.record_signature(
             session,
             rt.store,
             tokens["zoe@example.fr"],
@@ -170,7 +171,7 @@ def test_parallel_group_both_invited_and_a_stale_signature_is_reapplied(app: Fla
 def test_two_parallel_signers_at_the_same_moment_both_land(app: Flask) -> None:
     request_id, tokens = send(app, parallel=True)
     barrier = threading.Barrier(len(tokens))
-    results: dict[str, jobs.SignResult] = {}
+    results: dict[str, workflow.SignResult] = {}
     errors: list[BaseException] = []
 
     def run(email: str, token: str) -> None:
@@ -205,7 +206,7 @@ def test_a_crash_while_signing_leaves_the_request_before(
     def crash(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("process killed")
 
-    monkeypatch.setattr(services.audit, "record", crash)
+    monkeypatch.setattr(signature.audit, "record", crash)
     with pytest.raises(RuntimeError, match="process killed"):
         sign(app, tokens["zoe@example.fr"], with_code=False)
     monkeypatch.undo()
@@ -223,24 +224,29 @@ def test_a_failed_seal_is_recorded_listed_and_completed_by_the_sweeper(
     def tsa_down(*_args: object, **_kwargs: object) -> bytes:
         raise SigningError("TSA injoignable")
 
-    monkeypatch.setattr(services, "apply_seal", tsa_down)
+    monkeypatch.setattr(seal, "apply_seal", tsa_down)
     results = [sign(app, token) for token in tokens.values()]
     assert results[-1].completed and not results[-1].sealed
     with session_of(app) as session:
-        (stuck,) = services.stuck_requests(session)
+        (stuck,) = seal.stuck_requests(session)
         assert stuck.id == request_id and stuck.seal_attempts == 1
         assert stuck.seal_error == "TSA injoignable"
-    failed = jobs.sweep(jobs.workflow_of(runtime(app)), now=utcnow())
-    assert failed.failed == [request_id] and failed.sealed == []
     monkeypatch.undo()
 
-    swept = jobs.sweep(jobs.workflow_of(runtime(app)), now=utcnow())
+    def key_unavailable() -> SigningKey:
+        raise SigningError("TSA injoignable")
+
+    collab = runtime(app).collaborators(utcnow())
+    failed = workflow.sweep(dataclasses.replace(collab, signing_key=key_unavailable))
+    assert failed.failed == [request_id] and failed.sealed == []
+
+    swept = workflow.sweep(runtime(app).collaborators(utcnow()))
     assert swept.sealed == [request_id] and swept.failed == []
     assert sorted(m.to for m in swept.mails) == sorted(tokens)
     check_sealed(app, request_id)
     with session_of(app) as session:
-        assert services.stuck_requests(session) == []
-    again = jobs.sweep(jobs.workflow_of(runtime(app)), now=utcnow())
+        assert seal.stuck_requests(session) == []
+    again = workflow.sweep(runtime(app).collaborators(utcnow()))
     assert again.sealed == [] and again.mails == []
 
 

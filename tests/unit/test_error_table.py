@@ -12,7 +12,7 @@ import pkgutil
 import app
 import app.models  # every feature's models, hence most of their errors
 from app.archive.errors import ArchiveQueryInvalid, RestitutionLinkGone
-from app.error_table import TABLE, ErrorRow, row_for
+from app.error_table import TABLE, ErrorRow, key_of, row_for
 from app.errors import Conflict, DomainError, FieldErrors, Gone, NotFound
 from app.signatures.errors import AlreadySent, ArchivedNotAPdf, RevisionIntegrityFailed
 
@@ -42,12 +42,15 @@ def test_every_domain_error_resolves_to_a_row() -> None:
 
 def test_the_table_holds_no_class_that_no_longer_exists() -> None:
     classes = _all_domain_errors()
-    stale = [cls.__qualname__ for cls in TABLE if cls not in classes]
+    # Keys are dotted names (the table imports no feature): a renamed or moved class would
+    # leave a key that names nothing, and its errors would silently fall back on a base row.
+    names = {key_of(cls) for cls in classes}
+    stale = [key for key in TABLE if key not in names]
     assert stale == []
 
 
 def test_a_subclass_inherits_its_base_row_unless_it_has_its_own() -> None:
-    assert row_for(ArchiveQueryInvalid) is TABLE[FieldErrors]
+    assert row_for(ArchiveQueryInvalid) is TABLE[key_of(FieldErrors)]
     assert row_for(AlreadySent("x")).title == "Déjà envoyé pour signature"
     assert row_for(AlreadySent).status == row_for(Conflict).status == 409
     assert (row_for(ArchivedNotAPdf).status, row_for(ArchivedNotAPdf).title) == (
@@ -63,3 +66,18 @@ def test_a_subclass_inherits_its_base_row_unless_it_has_its_own() -> None:
 def test_domain_errors_carry_no_http() -> None:
     for cls in _all_domain_errors():
         assert "status" not in vars(cls) and "title" not in vars(cls), cls
+
+
+def test_the_table_imports_no_feature() -> None:
+    # Any layer may read it (a signer's page showing a refusal in place): it must not pull the
+    # features above that layer in with it.
+    import ast
+    from pathlib import Path
+
+    source = Path(app.__file__).parent / "error_table.py"
+    imported = {
+        node.module
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8")))
+        if isinstance(node, ast.ImportFrom) and node.module
+    }
+    assert {m for m in imported if m.startswith("app.")} == {"app.errors"}

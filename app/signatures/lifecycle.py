@@ -1,0 +1,219 @@
+"""An unfinished request's life: decline, cancel, resend, reminders, expiry."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.audit import services as audit
+from app.auth.models import User
+from app.contracts.models import VersionStatus
+from app.errors import FieldErrors
+from app.mail import OutgoingMail
+from app.plaintext import text_problem
+from app.signatures import mails
+from app.signatures.errors import (
+    NotYourTurn,
+    SignatureRefused,
+)
+from app.signatures.links import Invitation, current_group, find_signer, new_link, notify_next_group
+from app.signatures.models import (
+    ACTIVE,
+    WAITING,
+    LinkReplacement,
+    RequestStatus,
+    SignatureRequest,
+    Signer,
+    SignerStatus,
+)
+from app.signatures.revisions import lock_request, lock_request_or_404
+
+CLOSED_LABELS = {
+    RequestStatus.DECLINED: "refusée",
+    RequestStatus.CANCELLED: "annulée",
+    RequestStatus.EXPIRED: "expirée",
+}
+
+
+def _close(
+    session: Session,
+    request: SignatureRequest,
+    status: RequestStatus,
+    *,
+    now: datetime,
+    actor: str,
+    reason: str,
+) -> list[OutgoingMail]:
+    """End an unfinished request; the contract version can be sent again (a new request).
+    Returns the notices for every party: each signer already invited, and the sender."""
+    request.status = status
+    request.closed_reason = reason
+    if status is RequestStatus.EXPIRED:
+        for signer in request.signers:
+            if signer.status not in (SignerStatus.SIGNED, SignerStatus.DECLINED):
+                signer.status = SignerStatus.EXPIRED
+    version = request.contract_version
+    version.status = VersionStatus.GENERATED
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action=f"signature.{status.value}",
+        subject_type="signature_request",
+        subject_id=request.id,
+        client_id=version.contract.client_id,
+        details={"reason": reason},
+    )
+    recipients = [s.email for s in request.signers if s.notified_at is not None]
+    creator = session.get(User, request.created_by_id) if request.created_by_id else None
+    if creator is not None and creator.email not in recipients:
+        recipients.append(creator.email)
+    return mails.closed_mails(request, recipients, label=CLOSED_LABELS[status], reason=reason)
+
+
+def decline(
+    session: Session, token: str, reason: str, *, now: datetime, ip: str | None
+) -> list[OutgoingMail]:
+    reason = reason.strip()
+    if not reason:
+        raise FieldErrors({"reason": "Indiquez le motif du refus."})
+    if len(reason) > 2000:
+        raise FieldErrors({"reason": "2 000 caractères au plus."})
+    if problem := text_problem(reason, multiline=True):
+        raise FieldErrors({"reason": problem})  # a NUL was a 500 on PostgreSQL
+    signer = find_signer(session, token, now)
+    request = lock_request(session, signer.request_id)
+    if request.status not in ACTIVE or signer.status not in WAITING:
+        raise NotYourTurn("Ce n'est pas à vous de répondre à cette demande.")
+    signer.status = SignerStatus.DECLINED
+    signer.declined_at = now
+    signer.ip = ip
+    return _close(
+        session,
+        request,
+        RequestStatus.DECLINED,
+        now=now,
+        actor=f"signer:{signer.id}",
+        reason=f"refus de {signer.name} : {reason}",
+    )
+
+
+def cancel(
+    session: Session, request_id: int, reason: str, *, now: datetime, actor: str
+) -> list[OutgoingMail]:
+    if problem := text_problem(reason, multiline=True):
+        raise FieldErrors({"reason": problem})
+    request = lock_request_or_404(session, request_id)
+    if request.status not in ACTIVE:
+        raise SignatureRefused("Seule une demande en cours peut être annulée.")
+    return _close(
+        session,
+        request,
+        RequestStatus.CANCELLED,
+        now=now,
+        actor=actor,
+        reason=reason.strip()[:2000] or "annulée par l'expéditeur",
+    )
+
+
+def resend(
+    session: Session, request_id: int, *, now: datetime, actor: str, link_days: int
+) -> list[Invitation]:
+    """New links for the signers awaited now (the old links stop working; a signer locked out
+    by wrong codes gets a fresh start). The request's deadline is pushed back too."""
+    request = lock_request_or_404(session, request_id)
+    if request.status not in ACTIVE:
+        raise SignatureRefused("Seule une demande en cours peut être renvoyée.")
+    request.expires_at = now + timedelta(days=link_days)
+    group = current_group(request)
+    for signer in request.signers:
+        if signer.group == group and signer.status in WAITING:
+            signer.status = SignerStatus.PENDING
+            signer.otp_failures = 0
+            signer.otp_locked_at = None
+            signer.otp_hash = None
+            signer.reminders_sent = 0
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="signature.resent",
+        subject_type="signature_request",
+        subject_id=request.id,
+        client_id=request.contract_version.contract.client_id,
+        details={"group": group},
+    )
+    return notify_next_group(session, request, now=now, link_days=link_days)
+
+
+REMINDER_QUIET = timedelta(hours=12)
+"""A signer who opened the link, asked for a code or entered one this recently is signing:
+a reminder now would replace the link in their hands, so it waits for a later run."""
+
+
+def due_reminders(
+    session: Session, *, now: datetime, schedule: tuple[int, ...]
+) -> list[Invitation]:
+    """Signers invited `schedule[k]` days ago who have not signed get reminder k+1, with a
+    new link that replaces the earlier one (see new_link); its expiry stays the same. A
+    signer active within ``REMINDER_QUIET`` is reminded on a later run."""
+    reminders: list[Invitation] = []
+    signers = session.scalars(
+        select(Signer)
+        .join(SignatureRequest)
+        .where(
+            SignatureRequest.status.in_(ACTIVE),
+            Signer.status.in_(WAITING),
+            Signer.otp_locked_at.is_(None),
+        )
+        .order_by(Signer.id)
+        .with_for_update(of=Signer)
+    ).all()
+    for signer in signers:
+        if signer.reminders_sent >= len(schedule) or signer.notified_at is None:
+            continue
+        if now < signer.notified_at + timedelta(days=schedule[signer.reminders_sent]):
+            continue
+        activity = [t for t in (signer.opened_at, signer.otp_sent_at, signer.authenticated_at) if t]
+        if activity and now - max(activity) < REMINDER_QUIET:
+            continue
+        token = new_link(session, signer, now=now, reason=LinkReplacement.REMINDER)
+        signer.reminders_sent += 1
+        audit.record(
+            session,
+            now=now,
+            actor="system",
+            action="signature.reminded",
+            subject_type="signer",
+            subject_id=signer.id,
+            client_id=signer.request.contract_version.contract.client_id,
+            details={"reminder": signer.reminders_sent},
+        )
+        reminders.append(Invitation(signer=signer, token=token))
+    return reminders
+
+
+def expire_due(session: Session, *, now: datetime) -> tuple[list[int], list[OutgoingMail]]:
+    ids = list(
+        session.scalars(
+            select(SignatureRequest.id).where(
+                SignatureRequest.status.in_(ACTIVE),
+                SignatureRequest.expires_at.is_not(None),
+                SignatureRequest.expires_at <= now,
+            )
+        )
+    )
+    notices: list[OutgoingMail] = []
+    for request_id in ids:
+        request = lock_request(session, request_id)
+        notices += _close(
+            session,
+            request,
+            RequestStatus.EXPIRED,
+            now=now,
+            actor="system",
+            reason="délai de signature dépassé",
+        )
+    return ids, notices

@@ -1,0 +1,121 @@
+"""The mails of the signature workflow, rendered from `app/templates/mails/signatures/`.
+
+Each template gives a `subject` block and a `body` block (inside `_layout.txt`, which adds the
+signature). Only `.html` templates would be autoescaped: the text mails print names, roles
+and reasons verbatim, as the person typed them."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from app.clock import PARIS
+from app.contracts.models import ContractVersion
+from app.mail import OutgoingMail
+from app.signatures import rules
+from app.signatures.codes import IssuedCode
+from app.signatures.links import Invitation
+from app.signatures.models import SignatureRequest, Signer
+from app.signatures.seal import Completion
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "mails" / "signatures"
+
+
+@cache
+def _environment() -> Environment:
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined,  # a misspelt variable fails the test, not the recipient
+        keep_trailing_newline=True,
+    )
+
+
+def render_mail(template_name: str, to: str, **context: object) -> OutgoingMail:
+    """The mail `template_name` (a template of this folder, without `.txt`), to `to`."""
+    template = _environment().get_template(f"{template_name}.txt")
+    subject = "".join(template.blocks["subject"](template.new_context(context)))
+    return OutgoingMail(to=to, subject=subject, text=template.render(context))
+
+
+def invitation_mail(
+    invitation: Invitation, version: ContractVersion, base_url: str, *, reminder: bool = False
+) -> OutgoingMail:
+    signer = invitation.signer
+    assert signer.token_expires_at is not None
+    return render_mail(
+        "invitation",
+        signer.email,
+        reminder=reminder,
+        name=signer.name,
+        number=version.contract.number,
+        version=version.version,
+        client=version.contract.client.legal_name,
+        role=signer.role,
+        link=f"{base_url}/signature/{invitation.token}",
+        expires=signer.token_expires_at.astimezone(PARIS).strftime("%d/%m/%Y"),
+    )
+
+
+def reminder_mail(invitation: Invitation, base_url: str) -> OutgoingMail:
+    """The invitation again, saying that its new link replaces the one received before."""
+    version = invitation.signer.request.contract_version
+    return invitation_mail(invitation, version, base_url, reminder=True)
+
+
+def code_mail(issued: IssuedCode) -> OutgoingMail:
+    return render_mail(
+        "code",
+        issued.signer.email,
+        name=issued.signer.name,
+        number=issued.signer.request.contract_version.contract.number,
+        code=issued.code,
+    )
+
+
+def locked_mail(signer: Signer, sender_email: str) -> OutgoingMail:
+    """Tell the sender of the request that a signer is locked out."""
+    return render_mail(
+        "locked",
+        sender_email,
+        name=signer.name,
+        email=signer.email,
+        failures=rules.CODE_MAX_FAILURES,
+        number=signer.request.contract_version.contract.number,
+    )
+
+
+def completion_mails(completion: Completion, base_url: str) -> list[OutgoingMail]:
+    version = completion.request.contract_version
+    return [
+        render_mail(
+            "completion",
+            download.signer.email,
+            name=download.signer.name,
+            number=version.contract.number,
+            version=version.version,
+            link=f"{base_url}/signature/document/{download.token}",
+            sha256=completion.document.sha256,
+        )
+        for download in completion.downloads
+    ]
+
+
+def closed_mails(
+    request: SignatureRequest, recipients: list[str], *, label: str, reason: str
+) -> list[OutgoingMail]:
+    """The notice that an unfinished request ended (declined, cancelled, expired)."""
+    version = request.contract_version
+    return [
+        render_mail(
+            "closed",
+            to,
+            number=version.contract.number,
+            version=version.version,
+            label=label,
+            reason=reason,
+        )
+        for to in recipients
+    ]

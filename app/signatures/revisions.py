@@ -1,0 +1,104 @@
+"""A request and its current revision (the PDF being signed): find it, lock it, read it
+through its integrity check, move it forward by compare-and-swap."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.audit import services as audit
+from app.signatures.errors import (
+    RequestNotFound,
+    RevisionIntegrityFailed,
+    StaleRevision,
+)
+from app.signatures.models import (
+    SignatureRequest,
+)
+from storage import BlobCorrupted, BlobNotFound, BlobStore
+
+
+def read_revision(
+    session: Session, store: BlobStore, request: SignatureRequest, *, actor: str, now: datetime
+) -> bytes:
+    """The request's current revision (the PDF being signed), verified against its SHA-256.
+
+    The only way the workflow reads a revision: a blob missing or no longer matching its name
+    is journaled (`signature.revision_integrity_failed`, subject the request) and refused with
+    `RevisionIntegrityFailed` (503). The caller commits the journal entry before it answers."""
+    sha256 = request.current_sha256
+    assert sha256 is not None
+    try:
+        return store.get(sha256)
+    except (BlobCorrupted, BlobNotFound) as exc:
+        details = {"sha256": sha256, "problem": "missing"}
+        if isinstance(exc, BlobCorrupted):
+            details = {"sha256": sha256, "problem": "mismatch", "actual_sha256": exc.actual}
+        audit.record(
+            session,
+            now=now,
+            actor=actor,
+            action="signature.revision_integrity_failed",
+            subject_type="signature_request",
+            subject_id=request.id,
+            client_id=request.contract_version.contract.client_id,
+            details=details,
+        )
+        what = (
+            "est introuvable dans le stockage"
+            if isinstance(exc, BlobNotFound)
+            else "ne correspond plus à son empreinte"
+        )
+        raise RevisionIntegrityFailed(
+            f"Le document en cours de signature (demande n° {request.id}) {what} (SHA-256 "
+            f"attendu {sha256}) : il est endommagé et ne peut être ni signé ni scellé. "
+            "L'incident est journalisé ; l'équipe de l'éditeur doit le restaurer depuis une "
+            "sauvegarde."
+        ) from exc
+
+
+def lock_request(session: Session, request_id: int) -> SignatureRequest:
+    request = session.scalar(
+        select(SignatureRequest)
+        .where(SignatureRequest.id == request_id)
+        .with_for_update(of=SignatureRequest)
+    )
+    assert request is not None
+    return request
+
+
+def advance(session: Session, request: SignatureRequest, old: str, new: str) -> None:
+    """Move the latest revision from `old` to `new`, or raise StaleRevision if it moved."""
+    result = session.execute(
+        update(SignatureRequest)
+        .where(SignatureRequest.id == request.id, SignatureRequest.current_sha256 == old)
+        .values(current_sha256=new)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(result, "rowcount", 0) != 1:
+        raise StaleRevision("Le document a reçu une autre signature entre-temps.")
+    request.current_sha256 = new
+
+
+def get_request(session: Session, request_id: int) -> SignatureRequest:
+    request = session.get(SignatureRequest, request_id)
+    if request is None:
+        raise RequestNotFound(f"Demande de signature n° {request_id} introuvable.")
+    return request
+
+
+def requests_for_version(session: Session, version_id: int) -> list[SignatureRequest]:
+    return list(
+        session.scalars(
+            select(SignatureRequest)
+            .where(SignatureRequest.contract_version_id == version_id)
+            .order_by(SignatureRequest.id)
+        ).unique()
+    )
+
+
+def lock_request_or_404(session: Session, request_id: int) -> SignatureRequest:
+    get_request(session, request_id)
+    return lock_request(session, request_id)

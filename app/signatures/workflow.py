@@ -1,0 +1,414 @@
+"""The use cases of the signature workflow that span several transactions, call a signer (a
+TSA over the network) or send mail: sending a version, signing with a link, sealing, the
+sweep, reminders and expiry. Views, CLI commands and (later) queue tasks call these.
+
+Each takes `app.runtime.Collaborators` and opens its own short transactions: it reads in one,
+does the cryptography with no transaction open, then writes in another that re-checks under
+row locks; mail goes out after the last commit. A crash at any point leaves the request
+either before or after a step, never half-written (new PDFs go to the blob store first and
+only the final commit makes a request point at them), and running a function twice has the
+effect of running it once: a sent version is not sent again (`AlreadySent`), a signed link
+is gone, a sealed request has nothing left to seal, a reminder waits for its next due date.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from app.contracts.errors import ContractNotFound
+from app.contracts.models import ContractVersion
+from app.contracts.queries import get_contract
+from app.db import transaction
+from app.documents.errors import DocumentIntegrityFailed
+from app.documents.services import read_content
+from app.mail import Mailer, MailError, OutgoingMail
+from app.rendering.evidence import render_evidence_pdf
+from app.runtime import Collaborators
+from app.signatures import evidence, lifecycle, mails, revisions, sending, signature
+from app.signatures import seal as sealing
+from app.signatures.errors import RevisionIntegrityFailed, StaleRevision
+from signing import SigningError
+
+log = logging.getLogger(__name__)
+
+SIGN_ATTEMPTS = 5
+"""How many times a signature is re-applied on the latest revision when concurrent signers
+keep moving it (each signer of a group can make another one retry at most once)."""
+
+
+def deliver(collab: Collaborators, outgoing: list[OutgoingMail]) -> list[str]:
+    return send_all(collab.mailer, outgoing)
+
+
+def send_all(mailer: Mailer, outgoing: list[OutgoingMail]) -> list[str]:
+    """Send after commit; returns the errors (a mail failure never undoes what was done)."""
+    errors: list[str] = []
+    for mail in outgoing:
+        try:
+            mailer.send(mail)
+        except MailError as exc:
+            log.warning("signature mail to %s not sent: %s", mail.to, exc)
+            errors.append(str(exc))
+    return errors
+
+
+# --- sending ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sent:
+    request_id: int
+    mails: list[OutgoingMail]
+    mail_errors: list[str]
+
+
+def send_version(
+    collab: Collaborators, contract_id: int, number: int, *, user_id: int, parallel: bool
+) -> Sent:
+    """Certify version `number` of the contract for its signers, create the request and mail
+    the first group. Raises `AlreadySent` when the version already has its request (a second
+    click, even one racing this one: nothing is written and nobody is mailed twice),
+    `DocumentIntegrityFailed` (journaled) when the contract's PDF is damaged, `SigningError`
+    when the certification fails (the TSA is down): nothing is recorded then."""
+    actor = f"user:{user_id}"
+    with transaction(collab.session_factory) as session:
+        version = _version(session, contract_id, number)
+        sending.ensure_sendable(version)
+        try:
+            original = read_content(
+                session, collab.store, version.document, actor=actor, now=collab.now
+            )
+        except DocumentIntegrityFailed as exc:
+            failure: DocumentIntegrityFailed | None = exc  # raised once this has committed
+        else:
+            failure = None
+            n_signers = len(sending.signers_of_version(version, parallel=parallel))
+    if failure is not None:
+        raise failure
+    # No transaction is open while the timestamp authority answers.
+    certified = sending.certify_document(
+        original,
+        n_signers,
+        collab.signing_key(),
+        now=collab.now,
+        certifier=collab.settings.vendor.legal_name,
+        trust=collab.trust(),
+    )
+    with transaction(collab.session_factory) as session:
+        version = _version(session, contract_id, number)
+        request, invitations = sending.send_for_signature(
+            session,
+            collab.store,
+            version=version,
+            certified=certified,
+            now=collab.now,
+            actor=actor,
+            created_by_id=user_id,
+            link_days=collab.settings.signing_link_days,
+            parallel=parallel,
+        )
+        outgoing = [
+            mails.invitation_mail(i, version, collab.settings.base_url) for i in invitations
+        ]
+        request_id = request.id
+    # Mail goes out only once the request exists for sure.
+    return Sent(request_id, outgoing, deliver(collab, outgoing))
+
+
+def _version(session: Session, contract_id: int, number: int) -> ContractVersion:
+    contract = get_contract(session, contract_id)
+    for version in contract.versions:
+        if version.version == number:
+            return version
+    raise ContractNotFound(f"Le contrat {contract.number} n'a pas de version {number}.")
+
+
+# --- signing ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SignResult:
+    request_id: int
+    completed: bool
+    sealed: bool
+    mails: list[OutgoingMail]
+
+
+def sign_with_link(
+    collab: Collaborators,
+    token: str,
+    *,
+    accepted_cgv: bool,
+    agreed: bool,
+    authenticated: bool,
+    ip: str | None,
+    user_agent: str | None,
+) -> SignResult:
+    """Sign with a signer's link; when it was the last signature, seal right away; then mail
+    the next group (or everyone, with the signed document's link).
+
+    Raises the services' domain errors (ConsentMissing, SigningLinkGone, NotYourTurn...);
+    `RevisionIntegrityFailed` once its journal entry is committed; `SigningError` when the
+    signature cannot be applied (nothing is recorded)."""
+    now = collab.now
+    for attempt in range(1, SIGN_ATTEMPTS + 1):
+        with transaction(collab.session_factory) as session:
+            try:
+                prepared = signature.prepare_signature(
+                    session,
+                    collab.store,
+                    token,
+                    now=now,
+                    accepted_cgv=accepted_cgv,
+                    agreed=agreed,
+                    authenticated=authenticated,
+                )
+            except RevisionIntegrityFailed as exc:
+                failure: RevisionIntegrityFailed | None = exc  # raised once this has committed
+            else:
+                failure = None
+        if failure is not None:
+            raise failure
+        signed = signature.apply_signature(
+            prepared, collab.signing_key(), now=now, trust=collab.trust()
+        )
+        try:
+            with transaction(collab.session_factory) as session:
+                outcome = signature.record_signature(
+                    session,
+                    collab.store,
+                    token,
+                    prepared,
+                    signed,
+                    now=now,
+                    ip=ip,
+                    user_agent=user_agent,
+                    link_days=collab.settings.signing_link_days,
+                )
+                version = outcome.signer.request.contract_version
+                outgoing = [
+                    mails.invitation_mail(i, version, collab.settings.base_url)
+                    for i in outcome.invitations
+                ]
+                completed = outcome.completed
+        except StaleRevision:
+            log.info("signature %s: revision moved, retry %d", prepared.signer_id, attempt)
+            continue
+        sealed = False
+        if completed:
+            try:
+                completion_mails = _seal(collab, prepared.request_id)
+            except (SigningError, RevisionIntegrityFailed):
+                completion_mails = None  # recorded on the request; the sweeper retries
+            if completion_mails is not None:
+                sealed = True
+                outgoing.extend(completion_mails)
+        deliver(collab, outgoing)
+        return SignResult(prepared.request_id, completed, sealed, outgoing)
+    raise StaleRevision("Le document est en cours de signature par un autre signataire.")
+
+
+# --- the platform seal --------------------------------------------------------------------------
+
+
+def seal(collab: Collaborators, request_id: int) -> list[OutgoingMail] | None:
+    """Seal a completed request and mail every signer the signed document's link; the mails
+    sent, or None when there was nothing to seal (already sealed, not completed). Raises
+    like `_seal`."""
+    outgoing = _seal(collab, request_id)
+    if outgoing is not None:
+        deliver(collab, outgoing)
+    return outgoing
+
+
+def _seal(collab: Collaborators, request_id: int) -> list[OutgoingMail] | None:
+    """Apply the platform seal to a completed request, archive the sealed PDF and return the
+    completion mails (unsent); None when there was nothing to seal.
+
+    The one place that produces the final document: PAdES B-LTA when a timestamp authority
+    is configured (`seal.apply_seal`), B-B otherwise. A signing failure (TSA down,
+    revocation data unavailable...) writes nothing but the failure on the request (attempts,
+    last error: the admin stuck-seal page shows it), is logged and re-raised; the sweeper
+    retries. There is never a fallback to the server clock.
+
+    A damaged or missing revision (`RevisionIntegrityFailed`) is journaled and recorded on the
+    request the same way (it stays on the stuck-seal page until the blob is restored), then
+    re-raised.
+    """
+    now = collab.now
+    with transaction(collab.session_factory) as session:
+        try:
+            prepared = sealing.prepare_seal(session, collab.store, request_id, now=now)
+        except RevisionIntegrityFailed as exc:
+            sealing.record_seal_failure(session, request_id, exc.detail)
+            failure: RevisionIntegrityFailed | None = exc  # raised once this has committed
+        else:
+            failure = None
+    if failure is not None:
+        log.warning("request %s completed but not sealed: %s", request_id, failure.detail)
+        raise failure
+    if prepared is None:
+        return None
+    sealer = collab.settings.vendor.legal_name
+    try:
+        sealed = sealing.apply_seal(
+            prepared, collab.signing_key(), now=now, sealer=sealer, trust=collab.trust()
+        )
+    except SigningError as exc:
+        log.warning("request %s completed but not sealed: %s", request_id, exc)
+        with transaction(collab.session_factory) as session:
+            sealing.record_seal_failure(session, request_id, str(exc))
+        raise
+    with transaction(collab.session_factory) as session:
+        completion = sealing.record_seal(
+            session,
+            collab.store,
+            prepared,
+            sealed,
+            now=now,
+            link_days=collab.settings.signing_link_days,
+        )
+        if completion is None:
+            return None
+        outgoing = mails.completion_mails(completion, collab.settings.base_url)
+    try:
+        seal_evidence(collab, request_id)
+    except SigningError as exc:  # the contract is sealed; the sweeper completes the evidence
+        log.warning("evidence of request %s not sealed: %s", request_id, exc)
+    return outgoing
+
+
+def seal_evidence(collab: Collaborators, request_id: int) -> bool:
+    """Build, render, seal and archive the evidence file of a sealed request (JSON + PDF).
+    False when there is nothing to do."""
+    with transaction(collab.session_factory) as session:
+        data = evidence.evidence_data(session, request_id)
+    if data is None:
+        return False
+    json_bytes = json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True).encode()
+    pdf = evidence.apply_evidence_seal(
+        render_evidence_pdf(data),
+        collab.signing_key(),
+        now=collab.now,
+        sealer=collab.settings.vendor.legal_name,
+        trust=collab.trust(),
+    )
+    with transaction(collab.session_factory) as session:
+        recorded = evidence.record_evidence(
+            session, collab.store, request_id, json_bytes=json_bytes, pdf=pdf, now=collab.now
+        )
+        return recorded is not None
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    sealed: list[int]
+    failed: list[int]
+    mails: list[OutgoingMail]
+    damaged: list[str] = field(default_factory=list)
+    """One French line per request whose revision failed its integrity check."""
+    mail_errors: list[str] = field(default_factory=list)
+
+
+def sweep(collab: Collaborators) -> SweepResult:
+    """Seal every completed request whose seal did not finish (crash, TSA down...), and
+    complete every missing evidence file."""
+    with transaction(collab.session_factory) as session:
+        ids = [r.id for r in sealing.stuck_requests(session)]
+    sealed: list[int] = []
+    failed: list[int] = []
+    outgoing: list[OutgoingMail] = []
+    damaged: list[str] = []
+    for request_id in ids:
+        try:
+            result = _seal(collab, request_id)
+        except SigningError:
+            failed.append(request_id)
+            continue
+        except RevisionIntegrityFailed as exc:
+            failed.append(request_id)
+            damaged.append(exc.detail)
+            continue
+        if result is not None:
+            sealed.append(request_id)
+            outgoing.extend(result)
+    with transaction(collab.session_factory) as session:
+        evidence_ids = evidence.missing_evidence(session)
+    for request_id in evidence_ids:
+        try:
+            seal_evidence(collab, request_id)
+        except SigningError:
+            failed.append(request_id)
+    return SweepResult(sealed, failed, outgoing, damaged, deliver(collab, outgoing))
+
+
+# --- periodic work ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Notified:
+    count: int
+    mails: list[OutgoingMail]
+    mail_errors: list[str]
+    contract_id: int | None = None
+    """The contract of the one request acted on (cancel, resend, decline), for the page after."""
+
+
+def remind(collab: Collaborators) -> Notified:
+    """Remind every signer whose reminder is due (`PARAPHE_REMINDER_DAYS`), each with a new
+    link replacing the earlier one."""
+    with transaction(collab.session_factory) as session:
+        due = lifecycle.due_reminders(
+            session, now=collab.now, schedule=collab.settings.reminder_days
+        )
+        outgoing = [mails.reminder_mail(i, collab.settings.base_url) for i in due]
+    return Notified(len(outgoing), outgoing, deliver(collab, outgoing))
+
+
+def expire(collab: Collaborators) -> Notified:
+    """Close every request past its deadline and tell its parties."""
+    with transaction(collab.session_factory) as session:
+        ids, outgoing = lifecycle.expire_due(session, now=collab.now)
+    return Notified(len(ids), outgoing, deliver(collab, outgoing))
+
+
+# --- a request's parties act ----------------------------------------------------------------------
+
+
+def cancel(collab: Collaborators, request_id: int, reason: str, *, user_id: int) -> Notified:
+    """The sender cancels an unfinished request; every party is told."""
+    with transaction(collab.session_factory) as session:
+        outgoing = lifecycle.cancel(
+            session, request_id, reason, now=collab.now, actor=f"user:{user_id}"
+        )
+        contract_id = revisions.get_request(session, request_id).contract_version.contract_id
+    return Notified(1, outgoing, deliver(collab, outgoing), contract_id)
+
+
+def resend(collab: Collaborators, request_id: int, *, user_id: int) -> Notified:
+    """New links for the signers awaited now, mailed (see `lifecycle.resend`)."""
+    with transaction(collab.session_factory) as session:
+        invitations = lifecycle.resend(
+            session,
+            request_id,
+            now=collab.now,
+            actor=f"user:{user_id}",
+            link_days=collab.settings.signing_link_days,
+        )
+        version = revisions.get_request(session, request_id).contract_version
+        outgoing = [
+            mails.invitation_mail(i, version, collab.settings.base_url) for i in invitations
+        ]
+        contract_id = version.contract_id
+    return Notified(len(outgoing), outgoing, deliver(collab, outgoing), contract_id)
+
+
+def decline(collab: Collaborators, token: str, reason: str, *, ip: str | None) -> Notified:
+    """The link's signer declines to sign: the request ends and every party is told."""
+    with transaction(collab.session_factory) as session:
+        outgoing = lifecycle.decline(session, token, reason, now=collab.now, ip=ip)
+    return Notified(1, outgoing, deliver(collab, outgoing))
