@@ -1,6 +1,6 @@
 """The WSGI entry point for servers given a module path (`granian --interface wsgi wsgi:app`,
 `gunicorn wsgi:app`); `paraphe serve` uses the app factory instead."""
 
-from app import create_app
+from app.factory import create_app
 
 app = create_app()

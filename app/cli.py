@@ -26,15 +26,14 @@ from pathlib import Path
 
 import click
 from flask import Flask
-from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from flask.cli import AppGroup, with_appcontext
 
-from app import create_app, migrate
+from app import migrate
 from app.archive.commands import jobs_group, storage_group
 from app.audit.commands import audit_group
 from app.auth import services as auth
 from app.auth.errors import AuthError
 from app.auth.models import Role, Scope
-from app.config import ConfigError
 from app.contracts.commands import contracts_group
 from app.db import utcnow
 from app.demo import seed
@@ -47,14 +46,6 @@ from app.terms.versions import CgvDraft
 from app.terms.workflow import publish_version as publish_cgv
 from app.wiring import runtime as _runtime
 from app.wiring import unit_of_work
-
-
-def _create_app() -> Flask:
-    try:
-        return create_app()
-    except ConfigError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(2)
 
 
 def register_commands(app: Flask) -> None:
@@ -287,7 +278,7 @@ def server_argv(host: str, port: int, workers: int, threads: int) -> list[str]:
         # A request stuck past this (a hung peer) must not hold a stop or a deploy forever.
         "--workers-kill-timeout",
         str(STOP_TIMEOUT_S),
-        "app:create_app",
+        "app.factory:create_app",
     ]
 
 
@@ -319,6 +310,3 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
     # Replace this process (no shell, a fixed argv): the service manager's signals reach the
     # server itself.
     os.execv(argv[0], argv)  # noqa: S606
-
-
-main = FlaskGroup(create_app=_create_app, help=__doc__, add_default_commands=True)

@@ -45,7 +45,7 @@ SUMMARY = re.compile(
 
 def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-c", "from app.cli import main; main()", *args],
+        [sys.executable, "-c", "from app.console import main; main()", *args],
         env=env,
         cwd=REPO_ROOT,
         capture_output=True,
@@ -57,11 +57,11 @@ def _cli(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
 def _prepare(env: dict[str, str], count: int) -> int:
     """CGV, author, a clause and ``count`` quotes; returns the clause version id."""
     os.environ.update(env)
-    from app import create_app
     from app.auth.services import create_user
     from app.clauses.services import create_clause
     from app.clients.services import ClientInput, create_client
     from app.db import transaction, utcnow
+    from app.factory import create_app
     from app.pricing.lines import LineInput
     from app.quotes.services import create_quote
     from app.terms.models import VersionKind
@@ -140,8 +140,8 @@ def _prepare(env: dict[str, str], count: int) -> int:
 
 
 def _contracts(env: dict[str, str]) -> int:
-    from app import create_app
     from app.contracts.models import Contract
+    from app.factory import create_app
 
     app = create_app()
     with app.extensions["paraphe"].session_factory() as session:

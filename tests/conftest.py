@@ -26,9 +26,10 @@ from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from app import create_app, migrate
+from app import migrate
 from app.config import Settings
 from app.db import Base, make_engine
+from app.factory import create_app
 from signing import ensure_dev_pki
 from tests.shared_fixtures import CGV_FIXTURE as CGV_FIXTURE  # re-exported for the tests
 

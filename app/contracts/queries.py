@@ -18,6 +18,15 @@ def get_contract(session: Session, contract_id: int) -> Contract:
     return contract
 
 
+def get_version(session: Session, contract_id: int, number: int) -> ContractVersion:
+    """Version `number` of a contract (`ContractNotFound` when either does not exist)."""
+    contract = get_contract(session, contract_id)
+    for version in contract.versions:
+        if version.version == number:
+            return version
+    raise ContractNotFound(f"Le contrat {contract.number} n'a pas de version {number}.")
+
+
 def contracts_of(session: Session, client_id: int) -> Sequence[Contract]:
     return (
         session.scalars(

@@ -1,23 +1,18 @@
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, url_for
 from flask import request as http_request
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.auth.guards import current_user, require
 from app.auth.rules import Permission
-from app.clauses.services import get_versions, list_clauses
-from app.clock import business_date
+from app.clauses.services import get_versions
 from app.contracts import comparison, generation, printing, queries
 from app.contracts.errors import ContractInvalid, QuoteAlreadyContracted, VersionAlreadyCreated
 from app.contracts.models import ContractVersion
 from app.db import utcnow
 from app.documents.serving import document_response
-from app.quotes.services import get_quote, quotes_of
-from app.rendering.contract import ParticularTerm
-from app.rendering.markdown import markdown_to_html
-from app.signatures.revisions import requests_for_version
-from app.terms.acceptances import is_client_behind, opposable_for
+from app.quotes.services import get_quote
 from app.wiring import db_session, runtime
 
 bp = Blueprint("contracts", __name__, url_prefix="/contrats")
@@ -69,44 +64,14 @@ def generate(quote_id: int) -> BaseResponse:
         return _already_contracted(exc)
     db.commit()
     flash(f"Contrat {version.contract.number} (version 1) généré.", "success")
-    return redirect(url_for("contracts.show", contract_id=version.contract_id))
+    return redirect(url_for("overview.contract", contract_id=version.contract_id))
 
 
 def _already_contracted(exc: QuoteAlreadyContracted) -> BaseResponse:
     """A second click on "generate" (or a retry): the contract the quote already became."""
     db_session().rollback()
     flash(exc.detail, "info")
-    return redirect(url_for("contracts.show", contract_id=exc.contract_id))
-
-
-@bp.route("/<int:contract_id>")
-@require(Permission.VIEW_CONTRACTS)
-def show(contract_id: int) -> str:
-    db = db_session()
-    contract = queries.get_contract(db, contract_id)
-    requests = {v.id: requests_for_version(db, v.id) for v in contract.versions}
-    today = business_date(utcnow())
-    cgv_behind = {
-        v.id: opposable_for(db, contract.client_id, today).version
-        for v in contract.versions
-        if is_client_behind(db, contract.client_id, v.cgv_version, today)
-    }
-    return render_template(
-        "contracts/show.html",
-        contract=contract,
-        requests=requests,
-        cgv_behind=cgv_behind,
-        clauses=list_clauses(db),
-        quotes=[q for q in quotes_of(db, contract.client_id) if q.status.value == "draft"],
-        printed={v.id: [_preview(t) for t in printing.printed_terms(v)] for v in contract.versions},
-    )
-
-
-def _preview(term: ParticularTerm) -> dict[str, object]:
-    """A particular term as the PDF prints it: a library clause's Markdown as inert HTML (the
-    contract's renderer), typed text as typed (shown by the template in a pre-wrap block)."""
-    html = markdown_to_html(term.body, heading_offset=3) if term.markdown else None
-    return {"title": term.title, "body": term.body, "html": html}
+    return redirect(url_for("overview.contract", contract_id=exc.contract_id))
 
 
 @bp.route("/<int:contract_id>/versions", methods=["POST"])
@@ -148,11 +113,11 @@ def new_version(contract_id: int) -> BaseResponse:
         # a second click (or a colleague first): the contract's page shows the version made
         db.rollback()
         flash(exc.detail, "info")
-        return redirect(url_for("contracts.show", contract_id=exc.contract_id))
+        return redirect(url_for("overview.contract", contract_id=exc.contract_id))
     db.commit()
     kind = "avenant" if version.amendment else "version"
     flash(f"Contrat {contract.number} : {kind} {version.version} générée.", "success")
-    return redirect(url_for("contracts.show", contract_id=contract.id))
+    return redirect(url_for("overview.contract", contract_id=contract.id))
 
 
 @bp.route("/<int:contract_id>/comparer")
@@ -169,11 +134,7 @@ def compare(contract_id: int) -> str:
 
 
 def _version(contract_id: int, number: int) -> ContractVersion:
-    contract = queries.get_contract(db_session(), contract_id)
-    for version in contract.versions:
-        if version.version == number:
-            return version
-    abort(404, f"Le contrat {contract.number} n'a pas de version {number}.")
+    return queries.get_version(db_session(), contract_id, number)
 
 
 @bp.route("/<int:contract_id>/v<int:number>.pdf")
@@ -209,20 +170,3 @@ def docx(contract_id: int, number: int) -> Response:
     filename = f"{version.contract.number}-v{version.version}.docx"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
-
-
-@bp.route("/<int:contract_id>/v<int:number>/signe.pdf")
-@require(Permission.VIEW_CONTRACTS)
-def signed_pdf(contract_id: int, number: int) -> Response:
-    version = _version(contract_id, number)
-    for request in requests_for_version(db_session(), version.id):
-        if request.signed_document is not None:
-            return document_response(
-                db_session(),
-                runtime().store,
-                request.signed_document,
-                actor=_user_actor(),
-                download=True,
-                cache_control=None,
-            )
-    abort(404, "Cette version n'est pas encore signée.")

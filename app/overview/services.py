@@ -15,13 +15,15 @@ from app.clients.models import Client
 from app.clients.rules import EU_COUNTRIES
 from app.clients.services import get_client
 from app.contracts.models import Contract
-from app.contracts.queries import contract_of_quote, contracts_of
+from app.contracts.queries import contract_of_quote, contracts_of, get_contract
 from app.pricing.totals import Totals
 from app.quotes import services as quotes
 from app.quotes.commercial_terms import describe_terms
-from app.quotes.models import Quote, QuoteLine
-from app.terms.acceptances import Opposable, acceptances_of, opposable_for
-from app.terms.models import CgvAcceptance
+from app.quotes.models import Quote, QuoteLine, QuoteStatus
+from app.signatures.models import SignatureRequest
+from app.signatures.revisions import requests_for_version
+from app.terms.acceptances import Opposable, acceptances_of, is_client_behind, opposable_for
+from app.terms.models import CgvAcceptance, CgvVersion
 
 
 @dataclass(frozen=True)
@@ -66,4 +68,35 @@ def quote_page(session: Session, quote_id: int) -> QuotePage:
         terms_sentences=describe_terms(quotes.terms_of(quote)),
         contract=contract_of_quote(session, quote.id),
         clauses=list_clauses(session),
+    )
+
+
+@dataclass(frozen=True)
+class ContractPage:
+    contract: Contract
+    requests: dict[int, list[SignatureRequest]]  # by version id: its signature requests
+    # by version id, for versions whose CGV the client has not accepted: the version that binds
+    cgv_behind: dict[int, CgvVersion | None]
+    clauses: list[Clause]  # the library, for a new version
+    draft_quotes: list[Quote]  # the client's quotes a new version can take its lines from
+
+
+def contract_page(session: Session, contract_id: int, today: date) -> ContractPage:
+    """What the contract page shows: it reads signature requests, so it sits above both
+    contracts and signatures (a contract knows nothing of how it is signed)."""
+    contract = get_contract(session, contract_id)
+    return ContractPage(
+        contract=contract,
+        requests={v.id: requests_for_version(session, v.id) for v in contract.versions},
+        cgv_behind={
+            v.id: opposable_for(session, contract.client_id, today).version
+            for v in contract.versions
+            if is_client_behind(session, contract.client_id, v.cgv_version, today)
+        },
+        clauses=list_clauses(session),
+        draft_quotes=[
+            q
+            for q in quotes.quotes_of(session, contract.client_id)
+            if q.status is QuoteStatus.DRAFT
+        ],
     )

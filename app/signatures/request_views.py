@@ -6,6 +6,7 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
     flash,
     redirect,
@@ -17,11 +18,12 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from app.auth.guards import current_user, require
 from app.auth.rules import Permission
+from app.contracts.queries import get_version
 from app.db import utcnow
 from app.documents.serving import document_response
 from app.signatures import evidence as evidence_files
+from app.signatures import revisions, workflow
 from app.signatures import seal as sealing
-from app.signatures import workflow
 from app.signatures.errors import AlreadySent, RevisionIntegrityFailed
 from app.wiring import db_session, runtime
 from signing import SigningError
@@ -64,7 +66,22 @@ def send(contract_id: int, number: int) -> BaseResponse:
             flash(
                 f"Contrat envoyé pour signature à {', '.join(m.to for m in sent.mails)}.", "success"
             )
-    return redirect(url_for("contracts.show", contract_id=contract_id))
+    return redirect(url_for("overview.contract", contract_id=contract_id))
+
+
+@sending_bp.route("/<int:contract_id>/v<int:number>/signe.pdf")
+@require(Permission.VIEW_CONTRACTS)
+def signed_pdf(contract_id: int, number: int) -> Response:
+    db = db_session()
+    version = get_version(db, contract_id, number)
+    document = revisions.signed_document_of_version(db, version.id)
+    if document is None:
+        abort(404, "Cette version n'est pas encore signée.")
+    user = current_user()
+    assert user is not None  # the route's guard let a signed-in user through
+    return document_response(
+        db, runtime().store, document, actor=f"user:{user.id}", download=True, cache_control=None
+    )
 
 
 requests_bp = Blueprint("signature_requests", __name__, url_prefix="/demandes-signature")
@@ -88,7 +105,7 @@ def cancel(request_id: int) -> BaseResponse:
         else f"Demande annulée, mais un e-mail n'est pas parti : {errors[0]}",
         "success" if not errors else "error",
     )
-    return redirect(url_for("contracts.show", contract_id=done.contract_id))
+    return redirect(url_for("overview.contract", contract_id=done.contract_id))
 
 
 @requests_bp.route("/<int:request_id>/renvoyer", methods=["POST"])
@@ -104,7 +121,7 @@ def resend(request_id: int) -> BaseResponse:
         else f"Un e-mail n'est pas parti : {errors[0]}",
         "success" if not errors else "error",
     )
-    return redirect(url_for("contracts.show", contract_id=done.contract_id))
+    return redirect(url_for("overview.contract", contract_id=done.contract_id))
 
 
 def _user_id() -> int:

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.audit import services as audit
+from app.documents.models import Document
 from app.signatures.errors import (
     RequestNotFound,
     RevisionIntegrityFailed,
@@ -102,3 +103,11 @@ def requests_for_version(session: Session, version_id: int) -> list[SignatureReq
 def lock_request_or_404(session: Session, request_id: int) -> SignatureRequest:
     get_request(session, request_id)
     return lock_request(session, request_id)
+
+
+def signed_document_of_version(session: Session, version_id: int) -> Document | None:
+    """The signed (sealed) PDF of a contract version, once a request for it completed."""
+    for request in requests_for_version(session, version_id):
+        if request.signed_document is not None:
+            return request.signed_document
+    return None

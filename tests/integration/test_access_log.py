@@ -12,8 +12,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app import create_app
 from app.config import Settings
+from app.factory import create_app
 
 
 def test_a_signing_link_is_logged_without_its_token(

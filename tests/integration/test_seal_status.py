@@ -12,8 +12,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
-from app import create_app
 from app.config import Settings
+from app.factory import create_app
 from app.signatures.seal_commands import STATUS_CANNOT_SIGN, STATUS_EXPIRES_SOON, STATUS_OK
 
 

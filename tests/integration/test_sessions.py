@@ -9,9 +9,9 @@ from dataclasses import replace
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app import create_app
 from app.auth.models import Role
 from app.config import Settings
+from app.factory import create_app
 from tests.conftest import csrf_from
 from tests.factories import login, make_user
 

@@ -93,7 +93,7 @@ def test_the_login_limit_is_shared_by_two_workers_in_redis(
 def test_serve_refuses_per_process_limits_with_several_workers(settings: Settings) -> None:
     from dataclasses import replace
 
-    from app import create_app
+    from app.factory import create_app
 
     app = create_app(replace(settings, ratelimit_storage_uri="memory://"))
     try:

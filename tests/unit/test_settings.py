@@ -159,7 +159,7 @@ def test_a_timestamp_authority_needs_a_real_seal_certificate(tmp_path: Path) -> 
 def test_the_command_line_exits_2_on_a_tsa_with_the_development_seal(tmp_path: Path) -> None:
     from click.testing import CliRunner
 
-    from app.cli import main
+    from app.console import main
 
     result = CliRunner().invoke(
         main,
@@ -233,7 +233,7 @@ def test_a_bad_legal_identity_stops_the_command_with_exit_2(tmp_path: Path) -> N
     }
     env.pop("DATABASE_URL", None)
     done = subprocess.run(
-        [sys.executable, "-c", "from app.cli import main; main()", "db", "check"],
+        [sys.executable, "-c", "from app.console import main; main()", "db", "check"],
         env=env,
         capture_output=True,
         text=True,
