@@ -63,7 +63,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     settings.instance_dir.mkdir(parents=True, exist_ok=True)
 
-    app = Flask(__name__, instance_path=str(settings.instance_dir))
+    # Named "app", the package: templates, static files and the logger ("app", "app.access")
+    # are the package's, not this module's.
+    app = Flask("app", instance_path=str(settings.instance_dir))
     app.config.update(
         SECRET_KEY=settings.secret_key,
         TESTING=settings.testing,

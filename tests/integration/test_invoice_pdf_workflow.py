@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from flask import Flask
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -154,6 +155,8 @@ class _CountingStore:
         return getattr(self.inner, name)
 
 
+# Two threads, each with its own connections: the writes must be committed to be seen.
+@pytest.mark.committed_db
 def test_producing_twice_at_once_archives_one_pdf_per_invoice(app: Flask) -> None:
     """On PostgreSQL both producers read 'no PDF' and render; the row lock taken to attach
     makes the second find the PDF attached and deposit nothing. On SQLite the attaching
