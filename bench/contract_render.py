@@ -48,14 +48,16 @@ from weasyprint import HTML  # noqa: E402
 
 from app.rendering.contract import (  # noqa: E402
     CONTRACT_ASSETS_DIR,
+    render_contract_html,
+    render_contract_pdf,
+)
+from app.rendering.contract_document import (  # noqa: E402
     ContractDocument,
     ParticularTerm,
     Party,
     QuoteLineView,
     Signer,
     VatBreakdown,
-    render_contract_html,
-    render_contract_pdf,
 )
 from app.rendering.jinja import make_environment  # noqa: E402
 from app.rendering.markdown import clear_markdown_cache  # noqa: E402

@@ -88,14 +88,8 @@ FALLBACK_BOX = (62.0, 436.0, 290.0, 516.0)
 
 def _contract_document(cgv_text: str, n_lines: int) -> object:
     """A realistic contract (as tests/unit/rendering/factory.py builds one), ``n_lines`` lines."""
-    from app.rendering.contract import (
-        ContractDocument,
-        ParticularTerm,
-        Party,
-        QuoteLineView,
-        Signer,
-        VatBreakdown,
-    )
+    from app.rendering.contract import ContractDocument, Party
+    from app.rendering.contract_document import ParticularTerm, QuoteLineView, Signer, VatBreakdown
 
     cent = Decimal("0.01")
     lines = []

@@ -23,7 +23,8 @@ from app.printable import typed_text, unprintable_character_problem
 from app.quotes.commercial_terms import describe_terms
 from app.quotes.models import Quote
 from app.quotes.services import terms_of, totals_of
-from app.rendering import contract as document
+from app.rendering import contract_document as document
+from app.rendering.contract import template_environment
 from app.rendering.docx import render_contract_docx
 from app.rendering.french import format_amount, format_percent
 from app.terms.models import CgvVersion
@@ -215,7 +216,7 @@ def particular_clauses(
 
 def environment(templates_dir: Path | None) -> SandboxedEnvironment:
     """One sandboxed environment per template folder: it caches compiled templates."""
-    return document.template_environment(templates_dir)
+    return template_environment(templates_dir)
 
 
 def printed_terms(version: ContractVersion) -> tuple[document.ParticularTerm, ...]:

@@ -21,7 +21,7 @@ from app.audit import services as audit
 from app.clients.models import Client, ClientStatus
 from app.clock import business_date
 from app.contracts.models import Contract
-from app.invoices import rules
+from app.invoices import late_payment, rules
 from app.invoices.errors import (
     CreditNoteInvalid,
     InvoiceInvalid,
@@ -69,7 +69,7 @@ def issue_invoice(
     plan: BillingPlan | None = None,
     period: str | None = None,
     notes: str = "",
-    penalties: rules.PenaltyTerms | None = None,
+    penalties: late_payment.PenaltyTerms | None = None,
 ) -> Invoice:
     """Check everything, then take the number and insert the invoice, in the caller's
     transaction. Raises before any number is taken when the input is refused.

@@ -49,7 +49,7 @@ class BillingPlan(Base):
     start_date: Mapped[date]
     payment_terms_days: Mapped[int] = mapped_column(default=30)
     payment_method: Mapped[str] = mapped_column(String(100), default="Virement bancaire")
-    # From the signed contract (``rules.penalty_terms``), never a default: the CGV version it
+    # From the signed contract (``late_payment.penalty_terms``), never a default: the CGV version it
     # was signed under, or a particular term that overrides it; ``penalty_source`` says which.
     late_interest_rule: Mapped[LateInterestRule] = mapped_column(enum_column(LateInterestRule))
     recovery_indemnity: Mapped[Decimal] = mapped_column(Amount(), server_default=text("'40.00'"))

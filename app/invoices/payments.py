@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import services as audit
-from app.invoices import rules
+from app.invoices import late_payment, rules
 from app.invoices.errors import (
     PaymentInvalid,
     RateMissing,
@@ -112,7 +112,7 @@ def record_failed_debit(
                     f"Frais de rejet de prélèvement du {occurred_on:%d/%m/%Y} "
                     f"(facture {invoice.number})"
                 ),
-                amount=rules.REJECTED_DEBIT_FEE,
+                amount=late_payment.REJECTED_DEBIT_FEE,
                 vat_rate=Decimal("0"),  # an indemnity: outside the scope of VAT
                 created_at=now,
             )
@@ -195,7 +195,7 @@ def overdue_invoices(session: Session, as_of: date) -> list[Overdue]:
         if due <= 0:
             continue
         days = (as_of - invoice.due_on).days
-        rate = rules.late_interest_rate(
+        rate = late_payment.late_interest_rate(
             invoice.late_interest_rule.value,
             rate_on(session, RateKind.ECB, invoice.due_on),
             rate_on(session, RateKind.LEGAL, invoice.due_on),
@@ -206,7 +206,7 @@ def overdue_invoices(session: Session, as_of: date) -> list[Overdue]:
                 amount_due=due,
                 days_late=days,
                 rate=rate,
-                interest=rules.late_interest(due, rate, days),
+                interest=late_payment.late_interest(due, rate, days),
                 indemnity=invoice.recovery_indemnity,
             )
         )
@@ -220,7 +220,7 @@ def reminders_due(session: Session, as_of: date) -> list[tuple[Overdue, int]]:
         sent = session.scalars(
             select(InvoiceReminder.step).where(InvoiceReminder.invoice_id == row.invoice.id)
         ).all()
-        step = rules.reminder_step(row.days_late, sent)
+        step = late_payment.reminder_step(row.days_late, sent)
         if step is not None:
             due.append((row, step))
     return due

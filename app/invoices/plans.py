@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import services as audit
 from app.contracts.models import Contract, ContractVersion, VersionStatus
-from app.invoices import rules
+from app.invoices import late_payment, rules
 from app.invoices.errors import (
     ContractNotSigned,
     InvoiceInvalid,
@@ -37,15 +37,15 @@ from app.quotes.models import Product, ProductKind, QuoteLine
 DEFAULT_PAYMENT_METHOD = "Virement bancaire"
 
 
-def contract_penalties(contract: Contract) -> rules.PenaltyTerms:
+def contract_penalties(contract: Contract) -> late_payment.PenaltyTerms:
     """The late-payment terms of a signed contract: its particular terms as printed in the
     signed version (the quote's free text, then the clauses), else its CGV version's
-    declaration (``rules.penalty_terms`` writes the rule down)."""
+    declaration (``late_payment.penalty_terms`` writes the rule down)."""
     signed = contract.latest
     cgv = signed.cgv_version
     free_text = signed.printed_quote.particular_terms
-    terms, problem = rules.penalty_terms(
-        rules.CgvPenalties(
+    terms, problem = late_payment.penalty_terms(
+        late_payment.CgvPenalties(
             cgv.label, cgv.late_interest_rule, cgv.penalty_article, cgv.recovery_indemnity
         ),
         [
@@ -59,19 +59,19 @@ def contract_penalties(contract: Contract) -> rules.PenaltyTerms:
     return terms
 
 
-def without_contract_penalties() -> rules.PenaltyTerms:
+def without_contract_penalties() -> late_payment.PenaltyTerms:
     """An invoice outside any contract: the law's rate and indemnity, said as such."""
-    return rules.PenaltyTerms(
+    return late_payment.PenaltyTerms(
         LateInterestRule.ECB_PLUS_10,
-        rules.RECOVERY_INDEMNITY,
+        late_payment.RECOVERY_INDEMNITY,
         "sans contrat : article L441-10 du Code de commerce",
     )
 
 
-def penalties_of(plan: BillingPlan | None, contract: Contract | None) -> rules.PenaltyTerms:
+def penalties_of(plan: BillingPlan | None, contract: Contract | None) -> late_payment.PenaltyTerms:
     """An invoice's late-payment terms: its plan's, else its contract's, else the law's."""
     if plan is not None:
-        return rules.PenaltyTerms(
+        return late_payment.PenaltyTerms(
             plan.late_interest_rule, plan.recovery_indemnity, plan.penalty_source
         )
     if contract is not None:

@@ -14,7 +14,7 @@ from app.clock import business_date
 from app.contracts import printing
 from app.db import utcnow
 from app.overview import services
-from app.rendering.contract import ParticularTerm
+from app.rendering.contract_document import ParticularTerm
 from app.rendering.markdown import markdown_to_html
 from app.wiring import db_session
 

@@ -20,7 +20,7 @@ from docx.shared import Pt
 from docxtpl import DocxTemplate
 from jinja2.exceptions import SecurityError, TemplateError
 
-from app.rendering.contract import ContractDocument, ParticularTerm, precedence_items
+from app.rendering.contract_document import ContractDocument, ParticularTerm, precedence_items
 from app.rendering.errors import RenderingError, TemplateSecurityError
 from app.rendering.french import format_amount, format_date, format_decimal, format_percent
 from app.rendering.jinja import CONTRACT_TEMPLATES_DIR, make_text_environment

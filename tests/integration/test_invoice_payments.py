@@ -15,8 +15,8 @@ from app.clients.services import get_client
 from app.db import transaction
 from app.invoices import issuing, jobs, payments
 from app.invoices.errors import PaymentInvalid, RateMissing
+from app.invoices.late_payment import PenaltyTerms
 from app.invoices.models import Invoice, LateInterestRule
-from app.invoices.rules import PenaltyTerms
 from app.pricing.lines import LineInput
 from tests.factories import login_as, make_client, runtime
 from tests.integration.helpers import body_text, outbox_messages, post_form

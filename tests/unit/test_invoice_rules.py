@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from app.invoices import rules
+from app.invoices import late_payment, rules
 from app.invoices.rules import check_lines
 from app.pricing.lines import LineInput
 from app.pricing.problems import CREDIT_NOTE_LINES, INVOICE_LINES
@@ -32,27 +32,27 @@ def test_period_bounds_and_pro_rata() -> None:
 
 def test_late_interest_never_below_the_legal_floor() -> None:
     # ECB 2.15 + 10 = 12.15 % ; floor 3 × 3.16 = 9.48 %
-    assert rules.late_interest_rate("ecb_plus_10", Decimal("2.15"), Decimal("3.16")) == Decimal(
-        "12.15"
-    )
-    assert rules.late_interest_rate("three_times_legal", Decimal("2.15"), Decimal("3.16")) == (
-        Decimal("9.48")
-    )
+    assert late_payment.late_interest_rate(
+        "ecb_plus_10", Decimal("2.15"), Decimal("3.16")
+    ) == Decimal("12.15")
+    assert late_payment.late_interest_rate(
+        "three_times_legal", Decimal("2.15"), Decimal("3.16")
+    ) == (Decimal("9.48"))
     # a negative ECB rate cannot bring the penalty under the floor
-    assert rules.late_interest_rate("ecb_plus_10", Decimal("-2"), Decimal("3.16")) == Decimal(
-        "9.48"
-    )
-    assert rules.late_interest(Decimal("1200.00"), Decimal("12.15"), 30) == Decimal("11.98")
-    assert rules.late_interest(Decimal("1200.00"), Decimal("12.15"), 0) == Decimal("0.00")
+    assert late_payment.late_interest_rate(
+        "ecb_plus_10", Decimal("-2"), Decimal("3.16")
+    ) == Decimal("9.48")
+    assert late_payment.late_interest(Decimal("1200.00"), Decimal("12.15"), 30) == Decimal("11.98")
+    assert late_payment.late_interest(Decimal("1200.00"), Decimal("12.15"), 0) == Decimal("0.00")
 
 
 def test_reminder_schedule() -> None:
-    assert rules.reminder_step(0, []) is None
-    assert rules.reminder_step(3, []) == 1
-    assert rules.reminder_step(3, [1]) is None
-    assert rules.reminder_step(20, [1]) == 15
-    assert rules.reminder_step(45, []) == 30
-    assert rules.reminder_step(45, [30]) is None
+    assert late_payment.reminder_step(0, []) is None
+    assert late_payment.reminder_step(3, []) == 1
+    assert late_payment.reminder_step(3, [1]) is None
+    assert late_payment.reminder_step(20, [1]) == 15
+    assert late_payment.reminder_step(45, []) == 30
+    assert late_payment.reminder_step(45, [30]) is None
     assert rules.payment_terms_problem(61) and rules.payment_terms_problem(30) is None
 
 

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from app.invoices import rules
-from app.invoices.rules import CgvPenalties, PenaltyTerms, penalty_terms
+from app.invoices.late_payment import CgvPenalties, PenaltyTerms, penalty_terms
 from app.terms.models import LateInterestRule
 from app.terms.rules import declared_penalty_problems, stated_penalties, stated_rule
 from tests.shared_fixtures import CGV_FIXTURE, REPO_ROOT

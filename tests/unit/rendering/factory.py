@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from app.rendering.contract import (
+from app.rendering.contract_document import (
     ContractDocument,
     ParticularTerm,
     Party,

@@ -11,7 +11,8 @@ import pytest
 from pypdf import PdfReader
 
 from app.rendering import contract
-from app.rendering.contract import ContractDocument, render_contract_pdf
+from app.rendering.contract import render_contract_pdf
+from app.rendering.contract_document import ContractDocument
 from app.rendering.jinja import make_environment
 from tests.unit.rendering.factory import build_document, sha256_text
 

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from app.rendering.contract import ContractDocument, Signer, render_contract_pdf
+from app.rendering.contract import ContractDocument, render_contract_pdf
+from app.rendering.contract_document import Signer
 from app.rendering.geometry import (
     MAX_SIGNERS,
     PAGE_HEIGHT,
