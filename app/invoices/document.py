@@ -14,7 +14,7 @@ from typing import Any
 from app.clients.models import Client
 from app.config import VendorIdentity
 from app.invoices.models import CreditNote, Invoice, LateInterestRule
-from app.pricing.lines import LineInput
+from app.pricing.lines import line_input
 from app.pricing.totals import compute_totals
 from app.rendering.french import format_amount
 
@@ -168,7 +168,7 @@ def buyer_of(client: Client) -> PartyView:
 
 
 def _views(rows: Any) -> tuple[tuple[LineView, ...], tuple[VatView, ...]]:
-    inputs = [LineInput(r.designation, r.quantity, r.unit_price, r.vat_rate) for r in rows]
+    inputs = [line_input(r) for r in rows]
     totals = compute_totals(inputs)
     lines = tuple(
         LineView(r.position, r.designation, r.quantity, r.unit_price, r.vat_rate, r.total_excl_vat)

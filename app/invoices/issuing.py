@@ -48,7 +48,7 @@ from app.invoices.plans import (
     signed_contracts,
 )
 from app.numbering.services import next_number
-from app.pricing.lines import LineInput
+from app.pricing.lines import LineInput, line_input
 from app.pricing.totals import Totals, compute_totals
 from app.rendering.french import format_amount
 
@@ -203,10 +203,7 @@ def issue_credit_note(
     """An avoir on ``invoice``: all of it (``lines=None``: a cancellation) or the given lines
     (positive amounts, credited back). The credits never exceed the invoice."""
     if lines is None:
-        lines = [
-            LineInput(line.designation, line.quantity, line.unit_price, line.vat_rate)
-            for line in invoice.lines
-        ]
+        lines = [line_input(line) for line in invoice.lines]
     lines = rules.reverse_charged(lines, invoice.reverse_charge)  # credits what was invoiced
     totals, problems = rules.check_lines(lines)
     if not reason.strip():
@@ -270,9 +267,7 @@ def list_invoices(session: Session, limit: int = 200) -> Sequence[Invoice]:
 
 
 def totals_of(invoice: Invoice) -> Totals:
-    return compute_totals(
-        [LineInput(x.designation, x.quantity, x.unit_price, x.vat_rate) for x in invoice.lines]
-    )
+    return compute_totals([line_input(x) for x in invoice.lines])
 
 
 def _issued_lines(

@@ -27,7 +27,7 @@ from app.invoices.models import (
     LateInterestRule,
     PlanLineKind,
 )
-from app.pricing.lines import LineInput
+from app.pricing.lines import LineInput, line_input
 from app.pricing.problems import INVOICE_LINES, field_problems
 from app.pricing.totals import compute_totals, line_total
 from app.quotes import services as quotes
@@ -107,10 +107,7 @@ def create_billing_plan(
     require_signed(contract)
     penalties = contract_penalties(contract)
     if lines is None:
-        lines = [
-            LineInput(q.designation, q.quantity, q.unit_price, q.vat_rate)
-            for q in contract.quote.lines
-        ]
+        lines = [line_input(q) for q in contract.quote.lines]
     _totals, problems = rules.check_lines(lines)
     if problem := rules.payment_terms_problem(payment_terms_days):
         problems["payment_terms_days"] = problem
@@ -259,11 +256,8 @@ def create_plan_from_contract(
         actor=actor,
         payment_terms_days=terms.payment_terms_days,
         payment_method=PAYMENT_METHOD_NAMES[terms.payment_method],
-        lines=[LineInput(p.designation, p.quantity, p.unit_price, p.vat_rate) for p in recurring],
-        setup_fees=[
-            (LineInput(p.designation, p.quantity, p.unit_price, p.vat_rate), p.bill_period or "")
-            for p in once
-        ],
+        lines=[line_input(p) for p in recurring],
+        setup_fees=[(line_input(p), p.bill_period or "") for p in once],
     )
 
 
@@ -288,7 +282,7 @@ def period_lines(plan: BillingPlan, period: rules.Period) -> list[LineInput]:
             if line.kind == PlanLineKind.RECURRING
         ]
     lines += [
-        LineInput(line.designation, line.quantity, line.unit_price, line.vat_rate)
+        line_input(line)
         for line in plan.lines
         if line.kind == PlanLineKind.ONE_OFF and line.bill_period == str(period)
     ]

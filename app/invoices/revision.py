@@ -30,7 +30,7 @@ from app.invoices.models import (
     SyntecIndex,
 )
 from app.invoices.plans import billed, penalties_of
-from app.pricing.lines import LineInput
+from app.pricing.lines import LineInput, line_input
 from app.pricing.problems import INVOICE_LINES, field_problems
 from app.pricing.totals import line_total
 from app.rendering.french import format_decimal
@@ -251,9 +251,7 @@ def change_plan_line(
         raise InvoiceInvalid(problems)
     assert period is not None and bounds is not None
     begin, end = bounds
-    old_total = line_total(
-        LineInput(line.designation, line.quantity, line.unit_price, line.vat_rate)
-    )
+    old_total = line_total(line_input(line))
     new_total = line_total(new)
     if billed(session, plan.id, str(period)):
         fraction = rules.pro_rata(plan.frequency.value, effective, end, period)
