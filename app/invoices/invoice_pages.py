@@ -29,6 +29,7 @@ from app.invoices.models import Invoice
 from app.invoices.pdfs import Issued
 from app.invoices.rules import MAX_LINES
 from app.pricing.decimals import parse_decimal
+from app.pricing.forms import attach_line_errors
 from app.pricing.lines import LineInput
 from app.quotes.forms import LineForm
 from app.rendering.french import format_percent
@@ -75,19 +76,9 @@ def _parse_lines(form: ManualInvoiceForm) -> tuple[list[LineInput], bool]:
 
 
 def _attach(form: ManualInvoiceForm, errors: dict[str, str]) -> None:
+    # The checked lines are the non-blank ones, in order: `lines-<i>` indexes those.
     non_blank = [e.form for e in form.lines.entries if not e.form.is_blank()]
-    for key, message in errors.items():
-        parts = key.split("-")
-        if len(parts) == 3 and parts[0] == "lines" and parts[1].isdigit():
-            field = non_blank[int(parts[1])]._fields.get(parts[2])
-            if field is not None:
-                field.errors = [*field.errors, message]
-                continue
-        field = form._fields.get(key)
-        if field is not None and key != "lines":
-            field.errors = [*field.errors, message]
-        else:
-            form.form_errors = [*form.form_errors, message]
+    attach_line_errors(form, non_blank, errors)
 
 
 def _produce_pdf(kind: Issued, issued_id: int) -> None:
