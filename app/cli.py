@@ -13,6 +13,7 @@ paraphe audit verify                  check the journal's hash chain and its tim
 paraphe audit anchor                  timestamp the journal's head with the TSA (periodically)
 paraphe jobs purge [--dry-run]        delete what passed its retention, with a certificate
 paraphe serve                         production server (granian, WSGI; what .ci/start runs)
+paraphe worker [--workers N]          background jobs and the periodic ones (what .ci/start runs)
 paraphe run                           development server (Werkzeug's reloader and debugger)
 """
 
@@ -46,11 +47,13 @@ from app.terms.versions import CgvDraft
 from app.terms.workflow import publish_version as publish_cgv
 from app.wiring import runtime as _runtime
 from app.wiring import unit_of_work
+from app.worker import worker_command
 
 
 def register_commands(app: Flask) -> None:
     for command in (db_group, users_group, tokens_group, cgv_group, demo_command, serve_command):
         app.cli.add_command(command)
+    app.cli.add_command(worker_command)  # paraphe worker
     app.cli.add_command(storage_group)
     app.cli.add_command(jobs_group)
     app.cli.add_command(audit_group)

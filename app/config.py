@@ -87,6 +87,11 @@ class RetentionPolicy:
     fiscal_year_end_day: int = 31
 
 
+QUEUE_INLINE = "inline"
+"""PARAPHE_QUEUE_URL value: no broker, each job runs where it is enqueued (Huey's immediate
+mode, the same task code)."""
+
+
 @dataclass(frozen=True)
 class Settings:
     instance_dir: Path
@@ -124,6 +129,13 @@ class Settings:
     # One line per request, by route, never the raw path (app/access_log.py). Off when the
     # reverse proxy in front keeps the access log already.
     access_log: bool = True
+    # Where background jobs wait for a worker (app/queue): "inline" runs each job in the
+    # process that enqueues it, at once (the tests, a one-off command); sqlite:///… (the
+    # embedded default, one machine), postgresql://… or redis://… (several machines).
+    queue_url: str = QUEUE_INLINE
+    # The queue's name on its broker: two instances sharing one Redis or PostgreSQL broker
+    # keep their jobs apart by name.
+    queue_name: str = "paraphe"
     testing: bool = False
 
     def __repr__(self) -> str:  # never let the secret key reach a log line
@@ -161,6 +173,21 @@ class Settings:
             problems.append(
                 "PARAPHE_RATELIMIT_STORAGE doit valoir « database » (la base de l'application, "
                 "par défaut), redis://hôte:port/n, rediss://… ou memory:// (un seul processus)"
+            )
+        queue_url = env.get("PARAPHE_QUEUE_URL", "").strip() or (
+            f"sqlite:///{instance_dir / 'queue.db'}"
+        )
+        if queue_url != QUEUE_INLINE and urlsplit(queue_url).scheme.split("+")[0] not in {
+            "sqlite",
+            "postgresql",
+            "postgres",
+            "redis",
+            "rediss",
+        }:
+            problems.append(
+                "PARAPHE_QUEUE_URL doit valoir sqlite:///chemin (une machine, par défaut), "
+                "postgresql://…, redis://hôte:port/n ou « inline » (chaque travail exécuté "
+                "aussitôt par le processus qui le demande)"
             )
         base_url = env.get("PARAPHE_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         if urlsplit(base_url).scheme not in {"http", "https"}:
@@ -325,6 +352,8 @@ class Settings:
             seal_invoices=seal_invoices,
             trusted_proxies=trusted_proxies,
             access_log=access_log,
+            queue_url=queue_url,
+            queue_name=env.get("PARAPHE_QUEUE_NAME", "").strip() or cls.queue_name,
         )
 
 

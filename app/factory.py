@@ -7,7 +7,7 @@ import hashlib
 import logging
 from typing import Any
 
-from flask import Flask, Response, g
+from flask import Flask, Response, current_app, g, has_app_context
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
@@ -35,17 +35,24 @@ from app.http_errors import register_error_handlers
 from app.invoices.views import bp as invoice_views
 from app.mail import Mailer, OutboxMailer, SmtpMailer
 from app.overview.views import bp as overview_views
+from app.queue import broker as queue_broker
+from app.queue import context as queue_context
 from app.quotes.api import bp as quotes_api
 from app.quotes.views import bp as quote_views
 from app.rendering import french
 from app.rendering.labels import label
 from app.runtime import Runtime
+from app.signatures import tasks as signature_tasks
 from app.signatures.api import bp as signatures_api
 from app.signatures.request_views import requests_bp, sending_bp
 from app.signatures.verify_views import verify_bp
 from app.signatures.views import bp as signing_views
 from app.terms.api import bp as terms_api
 from app.terms.views import bp as cgv_views
+
+TASK_MODULES = (signature_tasks,)
+"""The features' job declarations: imported here, so every process that builds the
+application (web, worker, command) knows every job before it enqueues or consumes one."""
 
 
 class _JsonProvider(DefaultJSONProvider):
@@ -90,6 +97,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Ids are 32-bit in the schema: a larger number in a URL is a plain 404, never a DB error.
     app.url_map.converters["int"] = _IdConverter
     _wire_runtime(app, settings)
+    _wire_queue(app, settings)
     _configure_rate_limits(app, settings)
     csrf.init_app(app)
     limiter.init_app(app)
@@ -127,6 +135,21 @@ def _wire_runtime(app: Flask, settings: Settings) -> None:
         session = g.pop("db_session", None)
         if session is not None:
             session.close()  # rolls back whatever the view did not commit
+
+
+def _wire_queue(app: Flask, settings: Settings) -> None:
+    """Point the jobs at the settings' broker and let them run with this application's
+    runtime (read when a job runs: the tests swap the runtime's session factory)."""
+    queue_broker.configure(settings.queue_url, settings.queue_name)
+
+    def runtime_of_the_job() -> Runtime:
+        # Inline, a job runs inside the request or command that enqueued it: that
+        # application's runtime, even when a process holds several applications (the tests).
+        owner = current_app if has_app_context() else app
+        rt: Runtime = owner.extensions["paraphe"]
+        return rt
+
+    queue_context.bind(runtime_of_the_job)
 
 
 def _configure_rate_limits(app: Flask, settings: Settings) -> None:

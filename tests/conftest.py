@@ -27,7 +27,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import migrate
-from app.config import Settings
+from app.config import QUEUE_INLINE, Settings
 from app.db import Base, make_engine
 from app.factory import create_app
 from signing import ensure_dev_pki
@@ -151,7 +151,10 @@ def settings(
     base = Settings.from_env(
         {"PARAPHE_INSTANCE_DIR": str(tmp_path / "instance"), "DATABASE_URL": database_url}
     )
-    settings = replace(base, pki_dir=pki_dir, testing=True)
+    # Jobs run inline, where they are enqueued (Huey's immediate mode, the same task code):
+    # the tests that need a real broker and `paraphe worker` say so (tests/integration/
+    # test_job_queue.py).
+    settings = replace(base, pki_dir=pki_dir, testing=True, queue_url=QUEUE_INLINE)
     if not committed(request):
         # The rate-limit counters live in the database through their own engine; on SQLite
         # that connection would wait for the test's outer transaction (it holds the write

@@ -31,6 +31,12 @@ def _compare_type_sqlite(
     return None
 
 
+def _ours(name: str | None, type_: str, _parent: Any) -> bool:
+    """The job queue's tables (huey_task, huey_schedule…, created by Huey when the broker is
+    the application's PostgreSQL database) are not the schema's: never compared or dropped."""
+    return not (type_ == "table" and name is not None and name.startswith("huey_"))
+
+
 def _configure(connection: Connection) -> None:
     sqlite = connection.dialect.name == "sqlite"
     context.configure(
@@ -38,6 +44,7 @@ def _configure(connection: Connection) -> None:
         target_metadata=target_metadata,
         compare_type=_compare_type_sqlite if sqlite else True,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER much
+        include_name=_ours,
     )
 
 

@@ -21,7 +21,7 @@ from app.error_table import status_of
 from app.errors import DomainError, FieldErrors
 from app.extensions import limiter
 from app.mail import MailError
-from app.signatures import codes, links, mails, sending, workflow
+from app.signatures import codes, links, mails, sending, tasks, workflow
 from app.signatures.errors import (
     ConsentMissing,
     NotAuthenticated,
@@ -143,7 +143,7 @@ def sign(token: str) -> BaseResponse | tuple[str, int]:
     db = db_session()
     now = utcnow()
     try:
-        workflow.sign_with_link(
+        result = workflow.sign_with_link(
             runtime().collaborators(now),
             token,
             accepted_cgv=request.form.get("accept_cgv") == "oui",
@@ -166,6 +166,8 @@ def sign(token: str) -> BaseResponse | tuple[str, int]:
             status=503,
         )
     # The workflow mailed after its commits; a failure is logged there, the signature stays.
+    # The seal runs as a job: the page after says what happens next and follows it.
+    tasks.after_signature(result)
     return redirect(url_for("signing.done", token=token))
 
 

@@ -1,6 +1,7 @@
 """The use cases of the signature workflow that span several transactions, call a signer (a
 TSA over the network) or send mail: sending a version, signing with a link, sealing, the
-sweep, reminders and expiry. Views, CLI commands and (later) queue tasks call these.
+sweep, reminders and expiry. Views, CLI commands and the queue's jobs
+(`app.signatures.tasks`) call these.
 
 Each takes `app.runtime.Collaborators` and opens its own short transactions: it reads in one,
 does the cryptography with no transaction open, then writes in another that re-checks under
@@ -134,7 +135,7 @@ def _version(session: Session, contract_id: int, number: int) -> ContractVersion
 class SignResult:
     request_id: int
     completed: bool
-    sealed: bool
+    """The last signature: the request now waits for its seal."""
     mails: list[OutgoingMail]
 
 
@@ -148,8 +149,8 @@ def sign_with_link(
     ip: str | None,
     user_agent: str | None,
 ) -> SignResult:
-    """Sign with a signer's link; when it was the last signature, seal right away; then mail
-    the next group (or everyone, with the signed document's link).
+    """Sign with a signer's link, then mail the next group. When it was the last signature
+    (`SignResult.completed`), the caller enqueues the seal (`app.signatures.tasks`).
 
     Raises the services' domain errors (ConsentMissing, SigningLinkGone, NotYourTurn...);
     `RevisionIntegrityFailed` once its journal entry is committed; `SigningError` when the
@@ -198,17 +199,11 @@ def sign_with_link(
         except StaleRevision:
             log.info("signature %s: revision moved, retry %d", prepared.signer_id, attempt)
             continue
-        sealed = False
-        if completed:
-            try:
-                completion_mails = _seal(collab, prepared.request_id)
-            except (SigningError, RevisionIntegrityFailed):
-                completion_mails = None  # recorded on the request; the sweeper retries
-            if completion_mails is not None:
-                sealed = True
-                outgoing.extend(completion_mails)
+        # The seal (then the evidence file, the archive and the completion mails) is a job of
+        # its own (`app.signatures.tasks.seal_request`, enqueued by the caller): the signer's
+        # answer never waits on the TSA or on the renderer.
         deliver(collab, outgoing)
-        return SignResult(prepared.request_id, completed, sealed, outgoing)
+        return SignResult(prepared.request_id, completed, outgoing)
     raise StaleRevision("Le document est en cours de signature par un autre signataire.")
 
 

@@ -46,6 +46,7 @@ def serve(
         "PARAPHE_INSTANCE_DIR": str(settings.instance_dir),
         "PARAPHE_PKI_DIR": str(settings.pki_dir),
         "PARAPHE_BASE_URL": f"http://127.0.0.1:{port}",
+        "PARAPHE_QUEUE_URL": settings.queue_url,
         **(extra_env or {}),
     }
     paraphe = Path(sys.executable).parent / "paraphe"

@@ -1,0 +1,59 @@
+"""The one Huey instance and where its jobs wait.
+
+Why Huey (docs/architecture.md, "Travaux en arrière-plan"): one library whose same task code
+runs on SQLite (the embedded default: a file beside the database, one machine), on PostgreSQL
+or on Redis (several machines), and in its documented immediate mode (each job runs in the
+process that enqueues it: the tests, a one-off command). It has retries with exponential
+backoff, periodic tasks run by its consumer, locks with a lifetime, and process workers.
+
+The instance exists at import time, so that features can declare their tasks with the
+decorators of `app.queue.tasks`; `configure` points it at the broker of the settings before
+anything is enqueued (the application factory and `paraphe worker` call it)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import urlsplit
+
+from huey import Huey
+from huey.storage import PostgresStorage, RedisStorage, SqliteStorage
+
+from app.config import QUEUE_INLINE
+
+huey = Huey("paraphe", results=False, immediate=True, utc=True)
+"""Results are not kept: the state that matters (sealed, sent, notified) is in the
+application's database, where pages read it; a job's failure is journaled by
+`app.queue.runs`."""
+
+
+def configure(queue_url: str, name: str = "paraphe") -> None:
+    """Point the jobs at `queue_url`: "inline" (immediate mode, in-memory schedule), or a
+    sqlite:///, postgresql:// or redis:// broker, on which they wait under `name`."""
+    huey.name = name
+    if queue_url == QUEUE_INLINE:
+        huey.immediate = True
+        return
+    storage_class, kwargs = storage_for(queue_url)
+    huey.storage_class = storage_class
+    huey.storage_kwargs = kwargs
+    huey.immediate = False
+    huey.storage = huey.create_storage()
+
+
+def storage_for(queue_url: str) -> tuple[type[Any], dict[str, Any]]:
+    """Huey's storage class and arguments for a broker URL (already validated by Settings)."""
+    parts = urlsplit(queue_url)
+    scheme = parts.scheme.split("+")[0]
+    if scheme == "sqlite":
+        # sqlite:///relative or sqlite:////absolute, as SQLAlchemy writes them.
+        return SqliteStorage, {"filename": queue_url.split("://", 1)[1][1:] or "queue.db"}
+    if scheme in {"postgresql", "postgres"}:
+        # The jobs' tables (huey_task, huey_schedule…) may live in the application's database:
+        # Alembic leaves tables named huey_* alone (app/migrations/env.py).
+        dsn = parts._replace(scheme="postgresql").geturl()
+        return PostgresStorage, {"dsn": dsn}
+    return RedisStorage, {"url": queue_url}
+
+
+def is_inline() -> bool:
+    return bool(huey.immediate)

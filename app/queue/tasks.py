@@ -1,0 +1,74 @@
+"""Typed decorators over Huey's: a feature declares a job with `@job("signatures.seal")` and
+enqueues it with `seal.enqueue(request_id)`; a periodic job with `@periodic(...)`.
+
+Defaults every job shares: retries with exponential backoff (5 s, 10 s, 20 s … about 21 min
+over 8 attempts), then the job is recorded as failed (the admins' page lists it, with a retry
+button). A job is written to be idempotent: the database says what is already done, so a job
+run twice (a retry after a crash, a sweep that re-enqueues lost work, two workers at once) has
+one effect. That guarantee is the database's (row locks, unique keys, a state re-checked
+before writing), not a queue lock: Huey's locks have no lifetime on SQLite, PostgreSQL or
+Redis before 7.4, so a worker killed while holding one would block that work for good."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Generic, ParamSpec
+
+from huey import crontab
+
+from app.queue.broker import huey
+
+P = ParamSpec("P")
+
+RETRIES = 8
+RETRY_DELAY = 5.0
+RETRY_BACKOFF = 2.0
+
+
+class Job(Generic[P]):
+    """A declared job: `enqueue` hands it to the queue (or runs it at once, inline);
+    `run` calls its function here and now (the CLI commands, which report its result)."""
+
+    def __init__(self, name: str, function: Callable[P, None], wrapper: Any) -> None:
+        self.name = name
+        self.function = function
+        self._wrapper = wrapper
+
+    def enqueue(self, *args: P.args, **kwargs: P.kwargs) -> None:
+        self._wrapper(*args, **kwargs)
+
+    def enqueue_in(self, delay_seconds: float, *args: P.args, **kwargs: P.kwargs) -> None:
+        self._wrapper.schedule(args=args, kwargs=kwargs, delay=delay_seconds)
+
+    def run(self, *args: P.args, **kwargs: P.kwargs) -> None:
+        self.function(*args, **kwargs)
+
+
+def job(
+    name: str,
+    *,
+    retries: int = RETRIES,
+    retry_delay: float = RETRY_DELAY,
+    retry_backoff: float = RETRY_BACKOFF,
+) -> Callable[[Callable[P, None]], Job[P]]:
+    def declare(function: Callable[P, None]) -> Job[P]:
+        wrapper = huey.task(
+            retries=retries, retry_delay=retry_delay, retry_backoff=retry_backoff, name=name
+        )(function)
+        return Job(name, function, wrapper)
+
+    return declare
+
+
+def periodic(
+    name: str, *, minute: str = "*", hour: str = "*", day: str = "*"
+) -> Callable[[Callable[[], None]], Job[[]]]:
+    """A job the worker's scheduler enqueues on a cron-like schedule (UTC), idempotent like
+    every job: two schedulers by mistake, or a run that overlaps the next, do the work once."""
+
+    def declare(function: Callable[[], None]) -> Job[[]]:
+        schedule = crontab(minute=minute, hour=hour, day=day)
+        wrapper = huey.periodic_task(schedule, name=name)(function)
+        return Job(name, function, wrapper)
+
+    return declare

@@ -1,0 +1,51 @@
+"""The signature workflow's background jobs: the seal of a completed request (then its evidence
+file, the archive and the completion mails), and the periodic sweep, expiry and reminders
+that were cron lines. Each calls the workflow function that the CLI command calls too.
+
+One seal per request whatever the timing: `seal.prepare_seal` and `seal.record_seal` re-check
+under the request's row lock, so a second job for the same request (a retry, two workers, the
+sweep) records nothing and mails nothing; the sweep seals a request whose job was lost (a
+worker killed, a broker flushed)."""
+
+from __future__ import annotations
+
+import logging
+
+from app.queue.context import collaborators
+from app.queue.tasks import job, periodic
+from app.signatures import workflow
+from app.signatures.errors import RevisionIntegrityFailed
+
+log = logging.getLogger(__name__)
+
+
+@job("signatures.seal")
+def seal_request(request_id: int) -> None:
+    """Seal a completed request. A signing failure (TSA down…) is recorded on the request
+    and raised: the queue retries with backoff, and the sweep after that."""
+    try:
+        workflow.seal(collaborators(), request_id)
+    except RevisionIntegrityFailed as exc:
+        # Journaled and shown on the stuck-seal page; retrying cannot restore a blob.
+        log.warning("request %s not sealed: %s", request_id, exc.detail)
+
+
+def after_signature(result: workflow.SignResult) -> None:
+    """What follows a signature: the seal, when it was the last one."""
+    if result.completed:
+        seal_request.enqueue(result.request_id)
+
+
+@periodic("signatures.sweep", minute="*/5")
+def sweep() -> None:
+    workflow.sweep(collaborators())
+
+
+@periodic("signatures.expire", minute="0")
+def expire() -> None:
+    workflow.expire(collaborators())
+
+
+@periodic("signatures.remind", minute="0", hour="8")
+def remind() -> None:
+    workflow.remind(collaborators())

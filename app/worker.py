@@ -1,0 +1,53 @@
+"""`paraphe worker`: a Huey consumer running the jobs of every feature, with the scheduler of
+the periodic ones (the former cron lines).
+
+Process workers: signing and rendering are CPU-bound and hold the GIL, so threads would not
+add capacity. Each worker process opens its own database connections. Several `paraphe worker`
+on several machines share one broker (PostgreSQL or Redis); run the scheduler on one of them
+only (`--no-periodic` on the others): a periodic job that is enqueued twice is harmless all
+the same (a lock per job, idempotent work)."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import click
+from flask.cli import with_appcontext
+
+from app.queue import context
+from app.queue.broker import huey, is_inline
+from app.wiring import runtime
+
+
+@click.command("worker", help="Exécute les travaux en arrière-plan (file de travaux Huey).")
+@click.option(
+    "--workers",
+    default=lambda: os.cpu_count() or 2,
+    show_default="un par cœur",
+    type=click.IntRange(1),
+    envvar="PARAPHE_JOB_WORKERS",
+    help="Nombre de processus qui exécutent les travaux.",
+)
+@click.option(
+    "--periodic/--no-periodic",
+    default=True,
+    show_default=True,
+    help="Planifie aussi les travaux périodiques (un seul worker par déploiement suffit).",
+)
+@with_appcontext
+def worker_command(workers: int, periodic: bool) -> None:
+    if is_inline():
+        raise click.UsageError(
+            "PARAPHE_QUEUE_URL=inline : chaque travail s'exécute dans le processus qui le "
+            "demande, il n'y a pas de file à consommer. Indiquez sqlite:///…, postgresql://… "
+            "ou redis://…"
+        )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    runtime().engine.dispose()  # the children open their own connections
+    huey.on_startup("fresh-connections")(context.fresh_connections)
+    consumer = huey.create_consumer(
+        workers=workers, worker_type="process", periodic=periodic, check_worker_health=True
+    )
+    click.echo(f"Worker : {workers} processus, travaux périodiques {'oui' if periodic else 'non'}.")
+    consumer.run()
