@@ -22,7 +22,9 @@ from tests.factories.db import count, session_of
 from tests.factories.signing import completion_mail_texts, send_contract, sign_token
 from tests.integration.worker_process import running_worker, worker_log
 
-pytestmark = pytest.mark.committed_db  # the worker process reads what the test committed
+# The worker process reads what the test committed, with the real clock (.ci/timetravel moves
+# only this process's clock).
+pytestmark = [pytest.mark.committed_db, pytest.mark.real_clock]
 
 
 def _brokers() -> list[str]:
