@@ -4,7 +4,10 @@ Deactivating or changing a role ends the user's sessions at once (`session_gener
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from app.auth import accounts, workflow
@@ -15,7 +18,7 @@ from app.auth.models import Role, User
 from app.auth.rules import Permission
 from app.db import utcnow
 from app.mail import MailError
-from app.wiring import db_session, runtime
+from app.wiring import db_session, runtime, unit_of_work
 
 bp = Blueprint("users_admin", __name__)
 
@@ -64,6 +67,19 @@ def users() -> str | Response | tuple[str, int]:
     return redirect(url_for("users_admin.users"))
 
 
+def _act_on_user(change: Callable[[Session], User], done: Callable[[User], str]) -> Response:
+    """Run one change to an account in a unit of work, then back to the list with what happened
+    (or why it was refused: the last administrator, oneself…)."""
+    try:
+        with unit_of_work() as db:
+            user = change(db)
+    except AuthError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(done(user), "success")
+    return redirect(url_for("users_admin.users"))
+
+
 @bp.route("/admin/utilisateurs/<int:user_id>/role", methods=["POST"])
 @require(Permission.MANAGE_USERS)
 def change_role(user_id: int) -> Response:
@@ -71,42 +87,26 @@ def change_role(user_id: int) -> Response:
     if not form.validate_on_submit():
         flash("Choisissez un rôle dans la liste.", "error")
         return redirect(url_for("users_admin.users"))
-    db = db_session()
-    try:
-        user = accounts.change_role(
-            db, user_id, role=Role(form.role.data), acting=_acting(), now=utcnow()
-        )
-    except AuthError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("users_admin.users"))
-    db.commit()
-    flash(f"{user.full_name} : rôle {user.role.label}, sessions fermées.", "success")
-    return redirect(url_for("users_admin.users"))
+    role = Role(form.role.data)
+    return _act_on_user(
+        lambda db: accounts.change_role(db, user_id, role=role, acting=_acting(), now=utcnow()),
+        lambda user: f"{user.full_name} : rôle {user.role.label}, sessions fermées.",
+    )
 
 
 @bp.route("/admin/utilisateurs/<int:user_id>/desactivation", methods=["POST"])
 @require(Permission.MANAGE_USERS)
 def deactivate(user_id: int) -> Response:
-    db = db_session()
-    try:
-        user = accounts.deactivate(db, user_id, acting=_acting(), now=utcnow())
-    except AuthError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("users_admin.users"))
-    db.commit()
-    flash(f"{user.full_name} est désactivé : ses sessions sont fermées.", "success")
-    return redirect(url_for("users_admin.users"))
+    return _act_on_user(
+        lambda db: accounts.deactivate(db, user_id, acting=_acting(), now=utcnow()),
+        lambda user: f"{user.full_name} est désactivé : ses sessions sont fermées.",
+    )
 
 
 @bp.route("/admin/utilisateurs/<int:user_id>/reactivation", methods=["POST"])
 @require(Permission.MANAGE_USERS)
 def reactivate(user_id: int) -> Response:
-    db = db_session()
-    try:
-        user = accounts.reactivate(db, user_id, acting=_acting(), now=utcnow())
-    except AuthError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("users_admin.users"))
-    db.commit()
-    flash(f"{user.full_name} peut de nouveau se connecter.", "success")
-    return redirect(url_for("users_admin.users"))
+    return _act_on_user(
+        lambda db: accounts.reactivate(db, user_id, acting=_acting(), now=utcnow()),
+        lambda user: f"{user.full_name} peut de nouveau se connecter.",
+    )
