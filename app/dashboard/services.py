@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import TypeVar
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, selectinload
@@ -216,6 +217,9 @@ class SearchResults:
         return not (self.clients or self.quotes or self.contracts)
 
 
+_Numbered = TypeVar("_Numbered", Quote, Contract)
+
+
 def _like(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -233,16 +237,21 @@ def search(session: Session, query: str) -> SearchResults:
         .order_by(Client.legal_name)
         .limit(SEARCH_LIMIT)
     ).all()
-    quotes = session.scalars(
-        select(Quote)
-        .where(Quote.number.ilike(pattern, escape="\\"))
-        .order_by(Quote.number)
-        .limit(SEARCH_LIMIT)
-    ).all()
-    contracts = session.scalars(
-        select(Contract)
-        .where(Contract.number.ilike(pattern, escape="\\"))
-        .order_by(Contract.number)
-        .limit(SEARCH_LIMIT)
-    ).all()
-    return SearchResults(text, list(clients), list(quotes), list(contracts))
+    return SearchResults(
+        text,
+        list(clients),
+        _numbered(session, Quote, pattern),
+        _numbered(session, Contract, pattern),
+    )
+
+
+def _numbered(session: Session, model: type[_Numbered], pattern: str) -> list[_Numbered]:
+    """The quotes or contracts whose number matches, in number order."""
+    return list(
+        session.scalars(
+            select(model)
+            .where(model.number.ilike(pattern, escape="\\"))
+            .order_by(model.number)
+            .limit(SEARCH_LIMIT)
+        ).all()
+    )
