@@ -5,19 +5,33 @@ re-hashed on read. Metadata (who, what, retention) lives in the application's da
 package knows nothing of it.
 """
 
-from storage.blobs import BlobRef, BlobStore, is_key, validate_key
-from storage.errors import BlobCorrupted, BlobNotFound, InvalidKey, StorageError
+from storage.blobs import UNLOCKED, BlobLock, BlobRef, BlobStore, is_key, validate_key
+from storage.errors import (
+    BlobCorrupted,
+    BlobLocked,
+    BlobNotFound,
+    InvalidKey,
+    LockUnavailable,
+    StorageError,
+)
 from storage.filesystem import FilesystemBlobStore
 from storage.memory import MemoryBlobStore
+from storage.s3 import S3BlobStore, S3Location
 
 __all__ = [
+    "UNLOCKED",
     "BlobCorrupted",
+    "BlobLock",
+    "BlobLocked",
     "BlobNotFound",
     "BlobRef",
     "BlobStore",
     "FilesystemBlobStore",
     "InvalidKey",
+    "LockUnavailable",
     "MemoryBlobStore",
+    "S3BlobStore",
+    "S3Location",
     "StorageError",
     "is_key",
     "validate_key",
