@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 
 from stdnum.fr import siren as fr_siren
 
+from storage import S3Location
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -95,6 +97,12 @@ class Settings:
     storage_dir: Path
     outbox_dir: Path
     pki_dir: Path
+    # s3://bucket[/prefix] to keep the blobs in an S3-compatible bucket instead of storage_dir
+    # (app/storage_config.py). Credentials come from the standard AWS_* variables, read by
+    # boto3 itself: never copied here, so never in a log line.
+    storage_url: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
     base_url: str = "http://127.0.0.1:5000"
     smtp_url: str | None = None
     mail_from: str = "Paraphe <no-reply@paraphe.localhost>"
@@ -162,6 +170,8 @@ class Settings:
                 "PARAPHE_RATELIMIT_STORAGE doit valoir « database » (la base de l'application, "
                 "par défaut), redis://hôte:port/n, rediss://… ou memory:// (un seul processus)"
             )
+        storage_url, s3_endpoint_url, s3_region = _object_storage(env, problems)
+
         base_url = env.get("PARAPHE_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         if urlsplit(base_url).scheme not in {"http", "https"}:
             problems.append("PARAPHE_BASE_URL doit commencer par http:// ou https://")
@@ -298,6 +308,9 @@ class Settings:
             database_url=database_url,
             secret_key=secret,
             storage_dir=Path(env.get("PARAPHE_STORAGE_DIR", str(instance_dir / "blobs"))),
+            storage_url=storage_url,
+            s3_endpoint_url=s3_endpoint_url,
+            s3_region=s3_region,
             outbox_dir=Path(env.get("PARAPHE_OUTBOX_DIR", str(instance_dir / "outbox"))),
             pki_dir=Path(env.get("PARAPHE_PKI_DIR", str(instance_dir / "pki"))),
             base_url=base_url,
@@ -329,6 +342,42 @@ class Settings:
 
 
 MAX_TRUSTED_PROXIES = 5
+_REGION = re.compile(r"[a-z0-9][a-z0-9-]{0,40}")
+
+
+def _object_storage(
+    env: Mapping[str, str], problems: list[str]
+) -> tuple[str | None, str | None, str | None]:
+    """PARAPHE_STORAGE_URL (s3://bucket[/prefix]), PARAPHE_S3_ENDPOINT_URL and
+    PARAPHE_S3_REGION, checked for form only: reaching the bucket is the first write's job
+    (a network call at start would make every command wait for it)."""
+    url = (env.get("PARAPHE_STORAGE_URL") or "").strip() or None
+    if url is not None:
+        try:
+            S3Location.parse(url)
+        except ValueError:
+            problems.append(
+                "PARAPHE_STORAGE_URL doit être de la forme s3://compartiment ou "
+                "s3://compartiment/préfixe (sans identifiants : ils viennent des variables "
+                "AWS_ACCESS_KEY_ID et AWS_SECRET_ACCESS_KEY)"
+            )
+    endpoint = (env.get("PARAPHE_S3_ENDPOINT_URL") or "").strip() or None
+    if endpoint is not None:
+        parts = urlsplit(endpoint)
+        if parts.scheme not in {"http", "https"} or not parts.netloc or parts.username:
+            problems.append(
+                "PARAPHE_S3_ENDPOINT_URL doit être une URL http(s) sans identifiants, "
+                "ex. https://s3.fr-par.scw.cloud"
+            )
+    region = (env.get("PARAPHE_S3_REGION") or "").strip() or None
+    if region is not None and not _REGION.fullmatch(region):
+        problems.append("PARAPHE_S3_REGION : un nom de région, ex. eu-west-3 ou fr-par")
+    if url is None and (endpoint or region):
+        problems.append(
+            "PARAPHE_S3_ENDPOINT_URL et PARAPHE_S3_REGION ne servent qu'avec "
+            "PARAPHE_STORAGE_URL=s3://… (sinon les documents restent dans PARAPHE_STORAGE_DIR)"
+        )
+    return url, endpoint, region
 
 
 def _bank_details(env: Mapping[str, str], problems: list[str]) -> tuple[str, str | None]:
