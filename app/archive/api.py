@@ -92,7 +92,7 @@ def place_legal_hold(document_id: int) -> dict[str, Any]:
     with unit_of_work() as db:
         document = documents.get_document(db, document_id)
         retention.set_legal_hold(
-            db, document, hold=True, reason=reason, actor=_actor(), now=utcnow()
+            db, runtime().store, document, hold=True, reason=reason, actor=_actor(), now=utcnow()
         )
     return schemas.document_json(document)
 
@@ -102,7 +102,9 @@ def place_legal_hold(document_id: int) -> dict[str, Any]:
 def lift_legal_hold(document_id: int) -> dict[str, Any]:
     with unit_of_work() as db:
         document = documents.get_document(db, document_id)
-        retention.set_legal_hold(db, document, hold=False, reason="", actor=_actor(), now=utcnow())
+        retention.set_legal_hold(
+            db, runtime().store, document, hold=False, reason="", actor=_actor(), now=utcnow()
+        )
     return schemas.document_json(document)
 
 
@@ -114,6 +116,7 @@ def terminate(client_id: int) -> tuple[dict[str, Any], int]:
         client = clients.get_client(db, client_id)
         retention.terminate_client(
             db,
+            runtime().store,
             client,
             on=terminated_on,
             reason=reason,

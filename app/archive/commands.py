@@ -102,6 +102,11 @@ def purge_command(dry_run: bool, as_of: datetime | None) -> None:
             f"SUPPRIMÉ     n° {item.document_id}  {item.kind}  {item.reference} v{item.version}"
             f"  {item.sha256}"
         )
+    for deferred in report.deferred:
+        click.echo(
+            f"CONSERVÉ     n° {deferred.document_id}  {deferred.kind}  {deferred.reference}"
+            f" v{deferred.version}  {deferred.sha256} ({deferred.reason})"
+        )
     for certificate_id, reference in report.certificates:
         click.echo(f"CERTIFICAT   {reference} (document n° {certificate_id})")
     for filename in report.emailed:
@@ -111,6 +116,7 @@ def purge_command(dry_run: bool, as_of: datetime | None) -> None:
         click.echo(f"NON ENVOYÉ   {line}", err=True)
     click.echo(
         f"{len(report.deleted)} document(s) supprimé(s), "
+        f"{len(report.deferred)} conservé(s) par le verrou du stockage, "
         f"{len(report.certificates)} certificat(s) émis."
     )
     if report.damaged:

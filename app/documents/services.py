@@ -43,8 +43,9 @@ def deposit(
     retention: RetentionPolicy | None = None,
 ) -> Document:
     """Blob first, then the row: a failed commit leaves at worst an orphan blob (collected by
-    the scrub), never a row pointing at nothing. Depositing the same bytes again is a no-op."""
-    return record_deposit(
+    the scrub), never a row pointing at nothing. Depositing the same bytes again is a no-op.
+    A known retention end becomes the blob's write-once lock (`lock_blob`)."""
+    document = record_deposit(
         session,
         store.put(data),
         kind=kind,
@@ -57,6 +58,20 @@ def deposit(
         actor=actor,
         retention=retention,
     )
+    lock_blob(store, document)
+    return document
+
+
+def lock_blob(store: BlobStore, document: Document) -> None:
+    """Make the store refuse to delete the document's bytes before its retention end, and
+    while it is under legal hold (S3 Object Lock in compliance mode, or the store's own rule).
+    A lock is only ever extended: a blob shared by several documents keeps the latest end.
+    Locked before the commit: should the commit fail, the orphan blob stays until that end,
+    which wastes space but never loses a document."""
+    if document.retention_until is not None:
+        store.retain(document.sha256, rules.lock_end(document.retention_until))
+    if document.legal_hold:
+        store.hold(document.sha256, True)
 
 
 def record_deposit(
