@@ -93,6 +93,7 @@ class S3BlobStore(BlobStore):
         *,
         multipart_threshold: int = 8 * _MiB,
         copy_part_size: int = _COPY_PART,
+        list_page_size: int = 1000,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self._client = client
@@ -103,6 +104,7 @@ class S3BlobStore(BlobStore):
         # S3's smallest multipart part is 5 MiB (the last one excepted).
         part = max(self._threshold, 5 * _MiB)
         self._transfer = TransferConfig(multipart_threshold=part, multipart_chunksize=part)
+        self._page_size = list_page_size
         self._clock = clock
         self._lock_enabled: bool | None = None
         self.location = location
@@ -153,7 +155,10 @@ class S3BlobStore(BlobStore):
             ref = BlobRef(sha256=source.hexdigest(), size=source.size)
             self._install(tmp, ref)
         finally:
-            self._remove_versions(tmp)
+            # A cleanup failure must not hide the outcome (nor turn a stored blob into an
+            # error): what is left under tmp/ is collected by the bucket's lifecycle rule.
+            with contextlib.suppress(ClientError):
+                self._remove_versions(tmp)
         return ref
 
     def _install(self, tmp: str, ref: BlobRef) -> None:
@@ -250,7 +255,10 @@ class S3BlobStore(BlobStore):
         # The delimiter keeps tmp/ (and anything deeper) out; S3 lists keys in ascending
         # byte order, which for hex digits is the order of the keys.
         pages = self._client.get_paginator("list_objects_v2").paginate(
-            Bucket=self._bucket, Prefix=self._prefix, Delimiter="/"
+            Bucket=self._bucket,
+            Prefix=self._prefix,
+            Delimiter="/",
+            PaginationConfig={"PageSize": self._page_size},
         )
         for page in pages:
             for item in page.get("Contents", []):
@@ -372,7 +380,9 @@ class _HashingStream(io.RawIOBase):
 
     def __init__(self, head: bytes | bytearray, rest: Iterator[bytes]) -> None:
         super().__init__()
-        self._pending = bytes(head)
+        # A view with an offset, not slices: a large chunk read in small pieces is not
+        # copied again for each piece.
+        self._pending = memoryview(bytes(head))
         self._rest = rest
         self._hash = hashlib.sha256()
         self.size = 0
@@ -384,12 +394,13 @@ class _HashingStream(io.RawIOBase):
         view = memoryview(buffer).cast("B")
         while not self._pending:
             try:
-                self._pending = bytes(next(self._rest))
+                self._pending = memoryview(bytes(next(self._rest)))
             except StopIteration:
                 return 0
         n = min(len(view), len(self._pending))
-        view[:n] = self._pending[:n]
-        self._hash.update(self._pending[:n])
+        piece = self._pending[:n]
+        view[:n] = piece
+        self._hash.update(piece)
         self._pending = self._pending[n:]
         self.size += n
         return n

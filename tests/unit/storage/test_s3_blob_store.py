@@ -119,7 +119,8 @@ def test_retention_needs_a_bucket_with_object_lock(client: S3Client) -> None:
 
 def test_iter_keys_lists_only_the_blobs_under_the_prefix(client: S3Client) -> None:
     bucket = new_bucket(client, lock=False)
-    store = S3BlobStore(client, S3Location(bucket, "paraphe/blobs/"))
+    # Pages of 5 keys: the listing must follow the continuation tokens.
+    store = S3BlobStore(client, S3Location(bucket, "paraphe/blobs/"), list_page_size=5)
     other = S3BlobStore(client, S3Location(bucket, "autre/"))
     refs = [store.put(f"facture {n}".encode()) for n in range(12)]
     other.put(CONTRACT)
