@@ -72,12 +72,15 @@ def document_content(document_id: int) -> Response:
     wanted = schemas.parse_range(request.headers.get("Range"), document.size)
     if request.headers.get("If-Range", etag) != etag:
         wanted = None  # the client's part is of another version: it gets the whole content
-    data = checked_bytes(db, runtime().store, document, actor=_actor())
     if wanted is None:
+        data = checked_bytes(db, runtime().store, document, actor=_actor())
         response = Response(data, mimetype=document.media_type)
     else:
-        response = Response(data[wanted.first : wanted.last + 1], 206, mimetype=document.media_type)
-        response.headers["Content-Range"] = f"bytes {wanted.first}-{wanted.last}/{len(data)}"
+        # Only the part is fetched (a ranged GET on S3), once the whole blob has been verified.
+        part = (wanted.first, wanted.last - wanted.first + 1)
+        with open_checked(db, runtime().store, document, actor=_actor(), part=part) as source:
+            response = Response(source.read(), 206, mimetype=document.media_type)
+        response.headers["Content-Range"] = f"bytes {wanted.first}-{wanted.last}/{document.size}"
     response.headers["ETag"] = etag
     response.headers["Accept-Ranges"] = "bytes"
     response.headers["Content-Disposition"] = f'attachment; filename="{document.filename}"'

@@ -181,18 +181,30 @@ def read_content(
 
 
 def open_content(
-    session: Session, store: BlobStore, document: Document, *, actor: str, now: datetime
+    session: Session,
+    store: BlobStore,
+    document: Document,
+    *,
+    actor: str,
+    now: datetime,
+    part: tuple[int, int] | None = None,
 ) -> BinaryIO:
-    """`read_content` for a document streamed in chunks (a restitution archive).
+    """`read_content` for a document streamed in chunks (a restitution archive), or only
+    `part` of it, (start, length): an HTTP range, read from the store as a range.
 
     The whole blob is re-hashed before the stream is returned, because an HTTP status cannot
     change once the first chunk is sent: a damaged blob is refused (journaled, 503) up front.
-    The stream verifies its hash again as it is read (a blob damaged in between breaks the
-    transfer instead of completing it)."""
+    The whole stream verifies its hash again as it is read (a blob damaged in between breaks
+    the transfer instead of completing it); a part cannot be checked alone, so the up-front
+    check is its check."""
     _ensure_not_purged(document)
     try:
         store.verify(document.sha256)
-        stream = store.open(document.sha256)
+        stream = (
+            store.open(document.sha256)
+            if part is None
+            else store.open_range(document.sha256, *part)
+        )
     except (BlobCorrupted, BlobNotFound) as exc:
         raise integrity_failure(session, document, exc, actor=actor, now=now) from exc
     _journal_read(session, document, actor=actor, now=now)
