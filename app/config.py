@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 
 from stdnum.fr import siren as fr_siren
 
-from storage import S3Location
+from app.storage_settings import object_storage
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -170,7 +170,7 @@ class Settings:
                 "PARAPHE_RATELIMIT_STORAGE doit valoir « database » (la base de l'application, "
                 "par défaut), redis://hôte:port/n, rediss://… ou memory:// (un seul processus)"
             )
-        storage_url, s3_endpoint_url, s3_region = _object_storage(env, problems)
+        storage_url, s3_endpoint_url, s3_region = object_storage(env, problems)
 
         base_url = env.get("PARAPHE_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         if urlsplit(base_url).scheme not in {"http", "https"}:
@@ -342,42 +342,6 @@ class Settings:
 
 
 MAX_TRUSTED_PROXIES = 5
-_REGION = re.compile(r"[a-z0-9][a-z0-9-]{0,40}")
-
-
-def _object_storage(
-    env: Mapping[str, str], problems: list[str]
-) -> tuple[str | None, str | None, str | None]:
-    """PARAPHE_STORAGE_URL (s3://bucket[/prefix]), PARAPHE_S3_ENDPOINT_URL and
-    PARAPHE_S3_REGION, checked for form only: reaching the bucket is the first write's job
-    (a network call at start would make every command wait for it)."""
-    url = (env.get("PARAPHE_STORAGE_URL") or "").strip() or None
-    if url is not None:
-        try:
-            S3Location.parse(url)
-        except ValueError:
-            problems.append(
-                "PARAPHE_STORAGE_URL doit être de la forme s3://compartiment ou "
-                "s3://compartiment/préfixe (sans identifiants : ils viennent des variables "
-                "AWS_ACCESS_KEY_ID et AWS_SECRET_ACCESS_KEY)"
-            )
-    endpoint = (env.get("PARAPHE_S3_ENDPOINT_URL") or "").strip() or None
-    if endpoint is not None:
-        parts = urlsplit(endpoint)
-        if parts.scheme not in {"http", "https"} or not parts.netloc or parts.username:
-            problems.append(
-                "PARAPHE_S3_ENDPOINT_URL doit être une URL http(s) sans identifiants, "
-                "ex. https://s3.fr-par.scw.cloud"
-            )
-    region = (env.get("PARAPHE_S3_REGION") or "").strip() or None
-    if region is not None and not _REGION.fullmatch(region):
-        problems.append("PARAPHE_S3_REGION : un nom de région, ex. eu-west-3 ou fr-par")
-    if url is None and (endpoint or region):
-        problems.append(
-            "PARAPHE_S3_ENDPOINT_URL et PARAPHE_S3_REGION ne servent qu'avec "
-            "PARAPHE_STORAGE_URL=s3://… (sinon les documents restent dans PARAPHE_STORAGE_DIR)"
-        )
-    return url, endpoint, region
 
 
 def _bank_details(env: Mapping[str, str], problems: list[str]) -> tuple[str, str | None]:
