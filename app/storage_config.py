@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import boto3
-from botocore.config import Config
-
 from app.config import Settings
-from storage import BlobStore, FilesystemBlobStore, S3BlobStore, S3Location
+from storage import BlobStore, FilesystemBlobStore, S3Location
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+
+    from storage.s3 import S3BlobStore
 
 
 def build_store(settings: Settings) -> BlobStore:
@@ -27,10 +26,16 @@ def build_store(settings: Settings) -> BlobStore:
 def s3_store(url: str, *, endpoint_url: str | None, region: str | None) -> S3BlobStore:
     """The S3 store at `url` (s3://bucket[/prefix]); credentials from the AWS_* variables or
     the machine's role, as boto3 finds them."""
+    # Imported on use: boto3 costs half a second to every process, and most use the disk.
+    from storage.s3 import S3BlobStore
+
     return S3BlobStore(s3_client(endpoint_url, region), S3Location.parse(url))
 
 
 def s3_client(endpoint_url: str | None, region: str | None) -> S3Client:
+    import boto3
+    from botocore.config import Config
+
     # A session per client: boto3's default session is not thread-safe to create clients
     # from, and the client itself is shared by every thread of the process.
     return boto3.session.Session().client(

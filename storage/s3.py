@@ -24,10 +24,8 @@ import io
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, BinaryIO, cast
-from urllib.parse import urlsplit
 
 from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
@@ -46,6 +44,7 @@ from storage.blobs import (
     verifying_reader,
 )
 from storage.errors import BlobLocked, BlobNotFound, LockUnavailable, StorageError
+from storage.s3_location import S3Location
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -57,25 +56,6 @@ _MiB = 1024 * 1024
 # A single UploadPartCopy may copy at most 5 GiB; below that, fewer parts are fewer requests.
 _COPY_PART = 1024 * _MiB
 _CONFLICT_RETRIES = 5
-
-
-@dataclass(frozen=True, slots=True)
-class S3Location:
-    """A bucket and a key prefix ("" or ending with "/"), from `s3://bucket/optional/prefix`."""
-
-    bucket: str
-    prefix: str = ""
-
-    @classmethod
-    def parse(cls, url: str) -> S3Location:
-        parts = urlsplit(url)
-        if parts.scheme != "s3" or not parts.netloc or parts.query or parts.fragment:
-            raise ValueError(f"not an s3://bucket[/prefix] URL: {url!r}")
-        prefix = parts.path.strip("/")
-        return cls(bucket=parts.netloc, prefix=prefix + "/" if prefix else "")
-
-    def __str__(self) -> str:
-        return f"s3://{self.bucket}/{self.prefix}"
 
 
 class S3BlobStore(BlobStore):

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-import boto3
 import pytest
-from botocore.config import Config
-from moto.server import ThreadedMotoServer
-from mypy_boto3_s3 import S3Client
+
+if TYPE_CHECKING:
+    from mypy_boto3_s3 import S3Client
 
 REGION = "eu-west-3"
 # moto accepts any credentials; given explicitly, so no AWS_* variable of the machine is read.
@@ -25,6 +25,10 @@ CREDENTIALS = {"aws_access_key_id": "paraphe-test", "aws_secret_access_key": "pa
 
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
+    # Imported here: moto and boto3 take ~2 s to import, which a session without S3 tests
+    # (this module is a plugin of every session) should not pay.
+    from moto.server import ThreadedMotoServer
+
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     host, port = server.get_host_and_port()
@@ -35,6 +39,9 @@ def s3_endpoint() -> Iterator[str]:
 
 
 def s3_client(endpoint: str) -> S3Client:
+    import boto3
+    from botocore.config import Config
+
     return boto3.session.Session().client(
         "s3",
         endpoint_url=endpoint,

@@ -6,12 +6,6 @@ import sys
 from datetime import datetime
 
 import click
-from botocore.exceptions import (
-    BotoCoreError,
-    ClientError,
-    EndpointConnectionError,
-    NoCredentialsError,
-)
 from flask.cli import AppGroup
 
 from app.archive.jobs import run_purge
@@ -93,6 +87,9 @@ def scrub() -> None:
 )
 @click.option("--region", default=None, help="Région S3 (défaut : PARAPHE_S3_REGION).")
 def migrate_command(target_url: str, endpoint_url: str | None, region: str | None) -> None:
+    # Imported on use, as boto3 itself (app.storage_config): the other commands never need it.
+    from botocore.exceptions import BotoCoreError, ClientError
+
     rt = runtime()
     try:
         target = s3_store(
@@ -149,6 +146,8 @@ def migrate_command(target_url: str, endpoint_url: str | None, region: str | Non
 
 def _reason(exc: Exception) -> str:
     """A failure's cause without secrets: S3's error code, or the storage error's message."""
+    from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
+
     if isinstance(exc, NoCredentialsError):
         return "identifiants S3 introuvables : AWS_ACCESS_KEY_ID et AWS_SECRET_ACCESS_KEY"
     if isinstance(exc, EndpointConnectionError):
