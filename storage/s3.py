@@ -250,10 +250,10 @@ class S3BlobStore(BlobStore):
 
     def retain(self, sha256: str, until: datetime) -> BlobLock:
         current = self.lock(sha256)
-        self._require_lock()
         wanted = extended(current, until)
         if wanted == current or until <= self._clock():
-            return current
+            return current  # nothing to extend: a bucket without Object Lock will do
+        self._require_lock()
         self._client.put_object_retention(
             Bucket=self._bucket,
             Key=self._key(sha256),

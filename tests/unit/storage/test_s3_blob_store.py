@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from mypy_boto3_s3 import S3Client
 
-from storage import BlobLocked, LockUnavailable, S3BlobStore, S3Location, StorageError
+from storage import BlobLock, BlobLocked, LockUnavailable, S3BlobStore, S3Location, StorageError
 from tests.s3_server import new_bucket, s3_client
 
 CONTRACT = b"%PDF-1.7\nContrat de prestation\n%%EOF\n"
@@ -151,3 +151,12 @@ def test_location_from_url(url: str, bucket: str, prefix: str) -> None:
 def test_location_rejects_what_is_not_an_s3_url(url: str) -> None:
     with pytest.raises(ValueError, match="s3://"):
         S3Location.parse(url)
+
+
+def test_a_retention_already_over_needs_no_object_lock(client: S3Client) -> None:
+    """A blob whose retention ended (a document due for purge) can be copied to a bucket
+    without Object Lock: there is nothing left to lock."""
+    store = S3BlobStore(client, S3Location(new_bucket(client, lock=False)))
+    ref = store.put(CONTRACT)
+
+    assert store.retain(ref.sha256, datetime.now(UTC) - timedelta(days=1)) == BlobLock()
