@@ -9,6 +9,7 @@ paraphe contracts bulk --author …     generate the contracts of all pending qu
 paraphe seal status                   the seal certificate: subject, expiry, days left
 paraphe demo                          demo data for the embedded defaults
 paraphe storage scrub                 re-hash every blob: mismatches, missing, orphans
+paraphe storage migrate --to s3://…   copy every blob to an S3 bucket, verified, locks included
 paraphe audit verify                  check the journal's hash chain and its timestamps
 paraphe audit anchor                  timestamp the journal's head with the TSA (periodically)
 paraphe jobs purge [--dry-run]        delete what passed its retention, with a certificate

@@ -19,6 +19,8 @@ from urllib.parse import urlsplit
 
 from stdnum.fr import siren as fr_siren
 
+from app.storage_settings import object_storage
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -100,6 +102,12 @@ class Settings:
     storage_dir: Path
     outbox_dir: Path
     pki_dir: Path
+    # s3://bucket[/prefix] to keep the blobs in an S3-compatible bucket instead of storage_dir
+    # (app/storage_config.py). Credentials come from the standard AWS_* variables, read by
+    # boto3 itself: never copied here, so never in a log line.
+    storage_url: str | None = None
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
     base_url: str = "http://127.0.0.1:5000"
     smtp_url: str | None = None
     mail_from: str = "Paraphe <no-reply@paraphe.localhost>"
@@ -189,6 +197,8 @@ class Settings:
                 "postgresql://…, redis://hôte:port/n ou « inline » (chaque travail exécuté "
                 "aussitôt par le processus qui le demande)"
             )
+        storage_url, s3_endpoint_url, s3_region = object_storage(env, problems)
+
         base_url = env.get("PARAPHE_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         if urlsplit(base_url).scheme not in {"http", "https"}:
             problems.append("PARAPHE_BASE_URL doit commencer par http:// ou https://")
@@ -325,6 +335,9 @@ class Settings:
             database_url=database_url,
             secret_key=secret,
             storage_dir=Path(env.get("PARAPHE_STORAGE_DIR", str(instance_dir / "blobs"))),
+            storage_url=storage_url,
+            s3_endpoint_url=s3_endpoint_url,
+            s3_region=s3_region,
             outbox_dir=Path(env.get("PARAPHE_OUTBOX_DIR", str(instance_dir / "outbox"))),
             pki_dir=Path(env.get("PARAPHE_PKI_DIR", str(instance_dir / "pki"))),
             base_url=base_url,

@@ -47,6 +47,7 @@ from app.signatures.api import bp as signatures_api
 from app.signatures.request_views import requests_bp, sending_bp
 from app.signatures.verify_views import verify_bp
 from app.signatures.views import bp as signing_views
+from app.storage_config import build_store
 from app.terms.api import bp as terms_api
 from app.terms.views import bp as cgv_views
 
@@ -114,8 +115,6 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 
 def _wire_runtime(app: Flask, settings: Settings) -> None:
-    from storage import FilesystemBlobStore
-
     engine = make_engine(settings.database_url)
     mailer: Mailer = (
         SmtpMailer(settings.smtp_url, settings.mail_from)
@@ -126,7 +125,7 @@ def _wire_runtime(app: Flask, settings: Settings) -> None:
         settings=settings,
         engine=engine,
         session_factory=make_session_factory(engine),
-        store=FilesystemBlobStore(settings.storage_dir),
+        store=build_store(settings),
         mailer=mailer,
     )
 

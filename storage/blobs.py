@@ -7,9 +7,10 @@ import io
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, BinaryIO, Protocol
 
-from storage.errors import BlobCorrupted, InvalidKey
+from storage.errors import BlobCorrupted, BlobLocked, InvalidKey
 
 if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
@@ -44,6 +45,48 @@ class BlobRef:
         validate_key(self.sha256)
         if self.size < 0:
             raise ValueError(f"negative blob size: {self.size}")
+
+
+@dataclass(frozen=True, slots=True)
+class BlobLock:
+    """What forbids deleting a blob: a retention end (write-once, compliance mode: it can be
+    extended, never shortened nor lifted) and a legal hold (on until released)."""
+
+    retain_until: datetime | None = None
+    legal_hold: bool = False
+
+    def protects(self, now: datetime) -> bool:
+        """Whether the blob may not be deleted at `now`."""
+        return self.legal_hold or (self.retain_until is not None and now < self.retain_until)
+
+
+UNLOCKED = BlobLock()
+
+
+def utc_now() -> datetime:
+    """The stores' default clock: a lock's end is compared with the real time."""
+    return datetime.now(UTC)
+
+
+def ensure_deletable(sha256: str, lock: BlobLock, now: datetime) -> None:
+    """Raise `BlobLocked` if `lock` still protects the blob at `now`."""
+    if lock.protects(now):
+        still = lock.retain_until if lock.retain_until and now < lock.retain_until else None
+        raise BlobLocked(sha256, retain_until=still, legal_hold=lock.legal_hold)
+
+
+def extended(lock: BlobLock, until: datetime) -> BlobLock:
+    """`lock` with its retention extended to `until` (never shortened)."""
+    if until.tzinfo is None:
+        raise ValueError("retention end must be timezone-aware")
+    if lock.retain_until is not None and lock.retain_until >= until:
+        return lock
+    return BlobLock(retain_until=until, legal_hold=lock.legal_hold)
+
+
+def check_range(start: int, length: int) -> None:
+    if start < 0 or length < 0:
+        raise ValueError(f"invalid byte range: start={start}, length={length}")
 
 
 class BlobStore(Protocol):
@@ -86,8 +129,32 @@ class BlobStore(Protocol):
         """Re-hash the blob; raise `BlobCorrupted` on mismatch."""
         ...
 
+    def open_range(self, sha256: str, start: int, length: int) -> BinaryIO:
+        """Open `length` bytes from offset `start` (clamped to the blob's end; empty past it).
+
+        Not verified: a part cannot be checked against the hash of the whole. A caller that
+        serves ranges verifies the whole blob first (`verify`), as the HTTP layer does.
+        """
+        ...
+
+    def retain(self, sha256: str, until: datetime) -> BlobLock:
+        """Forbid deleting the blob before `until` (compliance mode: a later date extends the
+        retention, an earlier one changes nothing); return the lock now in force."""
+        ...
+
+    def hold(self, sha256: str, on: bool) -> BlobLock:
+        """Place (`on`) or release a legal hold, which forbids deletion whatever the date."""
+        ...
+
+    def lock(self, sha256: str) -> BlobLock:
+        """The retention and legal hold of the blob (`UNLOCKED` if it has none)."""
+        ...
+
     def delete(self, sha256: str) -> bool:
-        """Remove the blob (retention purge); return False if it was absent."""
+        """Remove the blob (retention purge); return False if it was absent.
+
+        Raise `BlobLocked` (with the retention end) while a retention or legal hold protects it.
+        """
         ...
 
     def iter_keys(self) -> Iterator[str]:
@@ -127,6 +194,35 @@ class _VerifyingReader(io.RawIOBase):
         if not self.closed:
             self._inner.close()
         super().close()
+
+
+class _LimitedReader(io.RawIOBase):
+    """At most `remaining` bytes of `inner`."""
+
+    def __init__(self, inner: BinaryIO, remaining: int) -> None:
+        super().__init__()
+        self._inner = inner
+        self._remaining = remaining
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: WriteableBuffer) -> int:
+        view = memoryview(buffer).cast("B")
+        data = self._inner.read(min(len(view), self._remaining))
+        view[: len(data)] = data
+        self._remaining -= len(data)
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            self._inner.close()
+        super().close()
+
+
+def limited_reader(inner: BinaryIO, length: int) -> BinaryIO:
+    """Read at most `length` bytes of `inner` (a range of a blob)."""
+    return io.BufferedReader(_LimitedReader(inner, length))
 
 
 def verifying_reader(inner: BinaryIO, sha256: str) -> BinaryIO:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 
 class StorageError(Exception):
     """Base class for every error raised by `storage`."""
@@ -30,3 +32,22 @@ class BlobCorrupted(StorageError):
         super().__init__(f"blob corrupted: expected sha256 {expected}, read {actual}")
         self.expected = expected
         self.actual = actual
+
+
+class BlobLocked(StorageError):
+    """Write-once retention or a legal hold forbids deleting this blob (yet)."""
+
+    def __init__(self, sha256: str, *, retain_until: datetime | None, legal_hold: bool) -> None:
+        reasons = []
+        if legal_hold:
+            reasons.append("gel juridique en cours")
+        if retain_until is not None:
+            reasons.append(f"conservation obligatoire jusqu'au {retain_until.isoformat()}")
+        super().__init__(f"suppression refusée pour {sha256} : " + ", ".join(reasons))
+        self.sha256 = sha256
+        self.retain_until = retain_until
+        self.legal_hold = legal_hold
+
+
+class LockUnavailable(StorageError):
+    """The store cannot hold write-once retention (an S3 bucket without Object Lock)."""

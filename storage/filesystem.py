@@ -8,26 +8,41 @@ temporary file, fsynced, made read-only, then hard-linked into place. `os.link` 
 final name exists, which `os.rename` would silently replace: an existing blob is never
 overwritten, even by a concurrent writer of the same content. A writer killed midway leaves
 only a temporary file, which `sweep_temp` removes.
+
+Retention and legal hold live in a sidecar `<sha256>.lock` (JSON) next to the blob, replaced
+atomically under an exclusive `flock` so that concurrent processes never lose an extension.
+The store enforces them (`delete` refuses); an operator with shell access could still remove
+files, which only a WORM device or an Object Lock bucket prevents.
 """
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import hashlib
 import io
+import json
 import os
 import re
 import tempfile
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
 
 from storage.blobs import (
+    UNLOCKED,
+    BlobLock,
     BlobRef,
     BlobStore,
     check_digest,
+    check_range,
+    ensure_deletable,
+    extended,
     is_key,
+    limited_reader,
+    utc_now,
     validate_key,
     verifying_reader,
 )
@@ -35,16 +50,23 @@ from storage.errors import BlobNotFound, StorageError
 
 _READ_ONLY = 0o444
 _TMP_DIR = ".tmp"
+_LOCK_SUFFIX = ".lock"
+_METADATA_MUTEX = ".lock-metadata"
 _FAN_OUT = re.compile(r"[0-9a-f]{2}")
 
 
 class FilesystemBlobStore(BlobStore):
-    """Immutable, content-addressed blobs under `root` (created if missing)."""
+    """Immutable, content-addressed blobs under `root` (created if missing).
 
-    def __init__(self, root: str | os.PathLike[str]) -> None:
+    `clock` decides when a retention has ended (a test moves it instead of waiting)."""
+
+    def __init__(
+        self, root: str | os.PathLike[str], clock: Callable[[], datetime] = utc_now
+    ) -> None:
         self._root = Path(root)
         self._tmp = self._root / _TMP_DIR
         self._tmp.mkdir(parents=True, exist_ok=True)
+        self._clock = clock
 
     @property
     def root(self) -> Path:
@@ -93,6 +115,12 @@ class FilesystemBlobStore(BlobStore):
     def open(self, sha256: str) -> BinaryIO:
         return verifying_reader(self._open_raw(sha256), sha256)
 
+    def open_range(self, sha256: str, start: int, length: int) -> BinaryIO:
+        check_range(start, length)
+        raw = self._open_raw(sha256)
+        raw.seek(start)
+        return limited_reader(raw, length)
+
     def exists(self, sha256: str) -> bool:
         return self._path(sha256).is_file()
 
@@ -107,12 +135,31 @@ class FilesystemBlobStore(BlobStore):
             actual = hashlib.file_digest(f, "sha256").hexdigest()
         check_digest(sha256, actual)
 
+    def retain(self, sha256: str, until: datetime) -> BlobLock:
+        with self._metadata(sha256):
+            return self._write_lock(sha256, extended(self._read_lock(sha256), until))
+
+    def hold(self, sha256: str, on: bool) -> BlobLock:
+        with self._metadata(sha256):
+            current = self._read_lock(sha256)
+            return self._write_lock(sha256, BlobLock(current.retain_until, legal_hold=on))
+
+    def lock(self, sha256: str) -> BlobLock:
+        if not self.exists(sha256):
+            raise BlobNotFound(sha256)
+        return self._read_lock(sha256)
+
     def delete(self, sha256: str) -> bool:
         final = self._path(sha256)
-        try:
-            final.unlink()
-        except FileNotFoundError:
-            return False
+        with self._metadata_mutex():
+            if not final.is_file():
+                return False
+            ensure_deletable(sha256, self._read_lock(sha256), self._clock())
+            try:
+                final.unlink()
+            except FileNotFoundError:
+                return False
+            self._lock_path(sha256).unlink(missing_ok=True)
         _fsync_dir(final.parent)
         return True
 
@@ -142,6 +189,58 @@ class FilesystemBlobStore(BlobStore):
                     os.unlink(entry.path)
                     removed += 1
         return removed
+
+    def _lock_path(self, sha256: str) -> Path:
+        return self._path(sha256).with_name(sha256 + _LOCK_SUFFIX)
+
+    def _read_lock(self, sha256: str) -> BlobLock:
+        try:
+            raw = json.loads(self._lock_path(sha256).read_text())
+        except FileNotFoundError:
+            return UNLOCKED
+        until = raw.get("retain_until")
+        return BlobLock(
+            retain_until=datetime.fromisoformat(until) if until else None,
+            legal_hold=bool(raw.get("legal_hold")),
+        )
+
+    def _write_lock(self, sha256: str, lock: BlobLock) -> BlobLock:
+        body = {
+            "retain_until": lock.retain_until.isoformat() if lock.retain_until else None,
+            "legal_hold": lock.legal_hold,
+        }
+        fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix="lock-")
+        try:
+            with os.fdopen(fd, "w") as out:
+                json.dump(body, out)
+                out.flush()
+                os.fsync(out.fileno())
+            # Replacing is right here, unlike for blobs: the sidecar is the lock's current
+            # state, and `extended` has already made sure it never goes backwards.
+            os.replace(tmp_name, self._lock_path(sha256))
+        finally:
+            Path(tmp_name).unlink(missing_ok=True)
+        _fsync_dir(self._lock_path(sha256).parent)
+        return lock
+
+    @contextlib.contextmanager
+    def _metadata(self, sha256: str) -> Iterator[None]:
+        """The metadata mutex, for a blob that must exist."""
+        with self._metadata_mutex():
+            if not self.exists(sha256):
+                raise BlobNotFound(sha256)
+            yield
+
+    @contextlib.contextmanager
+    def _metadata_mutex(self) -> Iterator[None]:
+        """One writer of lock sidecars at a time, across threads and processes: a retention
+        read then rewritten must not race a concurrent extension or a delete."""
+        with open(self._root / _METADATA_MUTEX, "a") as mutex:
+            fcntl.flock(mutex, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(mutex, fcntl.LOCK_UN)
 
     def _path(self, sha256: str) -> Path:
         key = validate_key(sha256)

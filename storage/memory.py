@@ -5,19 +5,36 @@ from __future__ import annotations
 import hashlib
 import io
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
 from typing import BinaryIO
 
-from storage.blobs import BlobRef, BlobStore, check_digest, validate_key, verifying_reader
+from storage.blobs import (
+    UNLOCKED,
+    BlobLock,
+    BlobRef,
+    BlobStore,
+    check_digest,
+    check_range,
+    ensure_deletable,
+    extended,
+    utc_now,
+    validate_key,
+    verifying_reader,
+)
 from storage.errors import BlobNotFound
 
 
 class MemoryBlobStore(BlobStore):
-    """Blobs in a dict. Thread-safe, so tests of concurrent callers can use it too."""
+    """Blobs in a dict. Thread-safe, so tests of concurrent callers can use it too.
 
-    def __init__(self) -> None:
+    `clock` decides when a retention has ended (a test moves it instead of waiting)."""
+
+    def __init__(self, clock: Callable[[], datetime] = utc_now) -> None:
         self._blobs: dict[str, bytes] = {}
+        self._locks: dict[str, BlobLock] = {}
         self._lock = threading.Lock()
+        self._clock = clock
 
     def put(self, data: bytes) -> BlobRef:
         return self.put_stream((data,))
@@ -43,6 +60,10 @@ class MemoryBlobStore(BlobStore):
     def open(self, sha256: str) -> BinaryIO:
         return verifying_reader(io.BytesIO(self._load(sha256)), sha256)
 
+    def open_range(self, sha256: str, start: int, length: int) -> BinaryIO:
+        check_range(start, length)
+        return io.BytesIO(self._load(sha256)[start : start + length])
+
     def exists(self, sha256: str) -> bool:
         return validate_key(sha256) in self._blobs
 
@@ -52,9 +73,31 @@ class MemoryBlobStore(BlobStore):
     def verify(self, sha256: str) -> None:
         self.get(sha256)
 
+    def retain(self, sha256: str, until: datetime) -> BlobLock:
+        with self._lock:
+            self._load(sha256)
+            lock = self._locks[sha256] = extended(self._locks.get(sha256, UNLOCKED), until)
+        return lock
+
+    def hold(self, sha256: str, on: bool) -> BlobLock:
+        with self._lock:
+            self._load(sha256)
+            current = self._locks.get(sha256, UNLOCKED)
+            lock = self._locks[sha256] = BlobLock(current.retain_until, legal_hold=on)
+        return lock
+
+    def lock(self, sha256: str) -> BlobLock:
+        self._load(sha256)
+        return self._locks.get(sha256, UNLOCKED)
+
     def delete(self, sha256: str) -> bool:
         with self._lock:
-            return self._blobs.pop(validate_key(sha256), None) is not None
+            if validate_key(sha256) not in self._blobs:
+                return False
+            ensure_deletable(sha256, self._locks.get(sha256, UNLOCKED), self._clock())
+            del self._blobs[sha256]
+            self._locks.pop(sha256, None)
+            return True
 
     def iter_keys(self) -> Iterator[str]:
         with self._lock:

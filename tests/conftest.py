@@ -33,8 +33,9 @@ from app.factory import create_app
 from signing import ensure_dev_pki
 from tests.shared_fixtures import CGV_FIXTURE as CGV_FIXTURE  # re-exported for the tests
 
-# The certomancer PKI over HTTP (session fixture `test_pki`), see tests/pki/.
-pytest_plugins = ["tests.pki.fixtures", "tests.pki.softhsm"]
+# The certomancer PKI over HTTP (session fixture `test_pki`), see tests/pki/; a moto S3
+# server on loopback (session fixture `s3_endpoint`), see tests/s3_server.py.
+pytest_plugins = ["tests.pki.fixtures", "tests.pki.softhsm", "tests.s3_server"]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

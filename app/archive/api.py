@@ -72,12 +72,15 @@ def document_content(document_id: int) -> Response:
     wanted = schemas.parse_range(request.headers.get("Range"), document.size)
     if request.headers.get("If-Range", etag) != etag:
         wanted = None  # the client's part is of another version: it gets the whole content
-    data = checked_bytes(db, runtime().store, document, actor=_actor())
     if wanted is None:
+        data = checked_bytes(db, runtime().store, document, actor=_actor())
         response = Response(data, mimetype=document.media_type)
     else:
-        response = Response(data[wanted.first : wanted.last + 1], 206, mimetype=document.media_type)
-        response.headers["Content-Range"] = f"bytes {wanted.first}-{wanted.last}/{len(data)}"
+        # Only the part is fetched (a ranged GET on S3), once the whole blob has been verified.
+        part = (wanted.first, wanted.last - wanted.first + 1)
+        with open_checked(db, runtime().store, document, actor=_actor(), part=part) as source:
+            response = Response(source.read(), 206, mimetype=document.media_type)
+        response.headers["Content-Range"] = f"bytes {wanted.first}-{wanted.last}/{document.size}"
     response.headers["ETag"] = etag
     response.headers["Accept-Ranges"] = "bytes"
     response.headers["Content-Disposition"] = f'attachment; filename="{document.filename}"'
@@ -92,7 +95,7 @@ def place_legal_hold(document_id: int) -> dict[str, Any]:
     with unit_of_work() as db:
         document = documents.get_document(db, document_id)
         retention.set_legal_hold(
-            db, document, hold=True, reason=reason, actor=_actor(), now=utcnow()
+            db, runtime().store, document, hold=True, reason=reason, actor=_actor(), now=utcnow()
         )
     return schemas.document_json(document)
 
@@ -102,7 +105,9 @@ def place_legal_hold(document_id: int) -> dict[str, Any]:
 def lift_legal_hold(document_id: int) -> dict[str, Any]:
     with unit_of_work() as db:
         document = documents.get_document(db, document_id)
-        retention.set_legal_hold(db, document, hold=False, reason="", actor=_actor(), now=utcnow())
+        retention.set_legal_hold(
+            db, runtime().store, document, hold=False, reason="", actor=_actor(), now=utcnow()
+        )
     return schemas.document_json(document)
 
 
@@ -114,6 +119,7 @@ def terminate(client_id: int) -> tuple[dict[str, Any], int]:
         client = clients.get_client(db, client_id)
         retention.terminate_client(
             db,
+            runtime().store,
             client,
             on=terminated_on,
             reason=reason,

@@ -50,8 +50,12 @@ class CertificateView:
     anonymised: bool
 
 
-def line(document: Document) -> CertificateLine:
-    if document.legal_hold:
+def line(document: Document, locked: str | None = None) -> CertificateLine:
+    """One row of the certificate; `locked`: why the store still keeps a document whose
+    retention has ended (its write-once lock, `purge.DeferredItem.reason`)."""
+    if locked is not None:
+        reason = f"Conservé : {locked}"
+    elif document.legal_hold:
         reason = f"Gel juridique : {document.legal_hold_reason or 'motif non précisé'}"
     else:
         reason = document.retention_basis or "durée de conservation légale"

@@ -10,12 +10,16 @@ from flask.cli import AppGroup
 
 from app.archive.jobs import run_purge
 from app.archive.services import scrub as scrubbing
+from app.archive.services.storage_migration import locks_from_documents
 from app.archive.workflow import build_restitution
 from app.clients.errors import ClientNotFound
 from app.clock import business_date
 from app.db import transaction, utcnow
 from app.documents.errors import DocumentIntegrityFailed
+from app.storage_config import s3_store
 from app.wiring import runtime
+from storage import UNLOCKED, BlobCorrupted, BlobNotFound, StorageError
+from storage.migration import Copied, copy_blob
 
 
 @click.group("storage", cls=AppGroup, help="Stockage des documents archivés.")
@@ -63,6 +67,97 @@ def scrub() -> None:
     sys.exit(1)
 
 
+@storage_group.command(
+    "migrate",
+    help=(
+        "Copie chaque fichier du stockage actuel vers un compartiment S3 "
+        "(s3://compartiment[/préfixe]), vérifie chaque copie par son SHA-256 et y reporte les "
+        "verrous de conservation et gels juridiques. Reprenable : ce qui est déjà copié est "
+        "sauté. Identifiants : variables AWS_ACCESS_KEY_ID et AWS_SECRET_ACCESS_KEY. "
+        "Code de sortie 1 si un fichier n'a pas pu être copié."
+    ),
+)
+@click.option(
+    "--to", "target_url", required=True, help="Destination : s3://compartiment[/préfixe]."
+)
+@click.option(
+    "--endpoint-url",
+    default=None,
+    help="Point d'accès S3 (défaut : PARAPHE_S3_ENDPOINT_URL, sinon AWS).",
+)
+@click.option("--region", default=None, help="Région S3 (défaut : PARAPHE_S3_REGION).")
+def migrate_command(target_url: str, endpoint_url: str | None, region: str | None) -> None:
+    # Imported on use, as boto3 itself (app.storage_config): the other commands never need it.
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    rt = runtime()
+    try:
+        target = s3_store(
+            target_url,
+            endpoint_url=endpoint_url or rt.settings.s3_endpoint_url,
+            region=region or rt.settings.s3_region,
+        )
+    except ValueError:
+        raise click.BadParameter(
+            "la destination doit être de la forme s3://compartiment[/préfixe]",
+            param_hint="--to",
+        ) from None
+    with transaction(rt.session_factory) as session:
+        locks = locks_from_documents(session)
+    keys = list(rt.store.iter_keys())
+    copied = already = 0
+    failures: list[str] = []
+    with click.progressbar(
+        keys, label=f"Copie vers {target.location}", file=sys.stderr, show_pos=True
+    ) as bar:
+        for key in bar:
+            try:
+                outcome = copy_blob(rt.store, target, key, lock=locks.get(key, UNLOCKED))
+            except BlobCorrupted:
+                failures.append(f"ALTÉRÉ    {key} (ne correspond plus à son empreinte : non copié)")
+            except BlobNotFound:
+                continue  # deleted (purged) since the listing: nothing to copy
+            except (StorageError, BotoCoreError, ClientError) as exc:
+                failures.append(f"ÉCHEC     {key} ({_reason(exc)})")
+            else:
+                copied += outcome is Copied.COPIED
+                already += outcome is Copied.ALREADY_THERE
+    for line in failures:
+        click.echo(line, err=True)
+    if copied == 0 and not failures:
+        click.echo(
+            f"Rien à copier : les {already} fichier(s) sont déjà dans {target.location}, "
+            "vérifiés par leur SHA-256."
+        )
+        return
+    click.echo(
+        f"{copied} fichier(s) copié(s) et vérifié(s), {already} déjà présent(s), "
+        f"{len(failures)} en échec, vers {target.location}."
+    )
+    if failures:
+        click.echo(
+            f"Migration incomplète : {len(failures)} fichier(s) non copié(s). Corrigez la cause "
+            "(`paraphe storage scrub` pour les fichiers altérés) puis relancez la commande : "
+            "ce qui est déjà copié ne l'est pas deux fois.",
+            err=True,
+        )
+        sys.exit(1)
+
+
+def _reason(exc: Exception) -> str:
+    """A failure's cause without secrets: S3's error code, or the storage error's message."""
+    from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
+
+    if isinstance(exc, NoCredentialsError):
+        return "identifiants S3 introuvables : AWS_ACCESS_KEY_ID et AWS_SECRET_ACCESS_KEY"
+    if isinstance(exc, EndpointConnectionError):
+        return f"point d'accès S3 injoignable ({exc.kwargs.get('endpoint_url', '?')})"
+    if isinstance(exc, ClientError):
+        error = exc.response.get("Error", {})
+        return f"S3 {error.get('Code', '?')} : {error.get('Message', '')}".strip()
+    return str(exc)
+
+
 @click.group("jobs", cls=AppGroup, help="Tâches d'exploitation périodiques.")
 def jobs_group() -> None:
     """Tâches d'exploitation périodiques."""
@@ -102,6 +197,11 @@ def purge_command(dry_run: bool, as_of: datetime | None) -> None:
             f"SUPPRIMÉ     n° {item.document_id}  {item.kind}  {item.reference} v{item.version}"
             f"  {item.sha256}"
         )
+    for deferred in report.deferred:
+        click.echo(
+            f"CONSERVÉ     n° {deferred.document_id}  {deferred.kind}  {deferred.reference}"
+            f" v{deferred.version}  {deferred.sha256} ({deferred.reason})"
+        )
     for certificate_id, reference in report.certificates:
         click.echo(f"CERTIFICAT   {reference} (document n° {certificate_id})")
     for filename in report.emailed:
@@ -111,6 +211,7 @@ def purge_command(dry_run: bool, as_of: datetime | None) -> None:
         click.echo(f"NON ENVOYÉ   {line}", err=True)
     click.echo(
         f"{len(report.deleted)} document(s) supprimé(s), "
+        f"{len(report.deferred)} conservé(s) par le verrou du stockage, "
         f"{len(report.certificates)} certificat(s) émis."
     )
     if report.damaged:

@@ -34,6 +34,9 @@ class PurgeReport:
     dry_run: bool
     due: list[tuple[int, str, str, str]] = field(default_factory=list)  # id, kind, ref, sha
     deleted: list[purge.PurgedItem] = field(default_factory=list)
+    deferred: list[purge.DeferredItem] = field(default_factory=list)
+    """Due documents kept because the store still locks their bytes (listed as kept, with the
+    lock, on the certificate)."""
     to_anonymise: list[int] = field(default_factory=list)
     certificates: list[tuple[int, str]] = field(default_factory=list)  # document id, reference
     emailed: list[str] = field(default_factory=list)
@@ -61,13 +64,16 @@ def run_purge(rt: Runtime, *, today: date, now: datetime, dry_run: bool) -> Purg
             item = purge.purge_document(
                 session, rt.store, document_id, today=today, now=now, actor=ACTOR
             )
-        if item is not None:
+        if isinstance(item, purge.DeferredItem):
+            report.deferred.append(item)
+        elif item is not None:
             report.deleted.append(item)
+    locked = {item.document_id: item.reason for item in report.deferred}
 
     with transaction(rt.session_factory) as session:
         clients = purge.clients_to_certify(session, policy, today)
     for client_id in clients:
-        certificate = _certify(rt, client_id, today=today, now=now)
+        certificate = _certify(rt, client_id, today=today, now=now, locked=locked)
         if certificate is not None:
             report.certificates.append(certificate)
 
@@ -81,7 +87,9 @@ def run_purge(rt: Runtime, *, today: date, now: datetime, dry_run: bool) -> Purg
     return report
 
 
-def _certify(rt: Runtime, client_id: int, *, today: date, now: datetime) -> tuple[int, str] | None:
+def _certify(
+    rt: Runtime, client_id: int, *, today: date, now: datetime, locked: dict[int, str]
+) -> tuple[int, str] | None:
     policy = rt.settings.retention
     with transaction(rt.session_factory) as session:
         client = session.get(Client, client_id)
@@ -101,7 +109,7 @@ def _certify(rt: Runtime, client_id: int, *, today: date, now: datetime) -> tupl
             client_siren=client.siren,
             terminated_on=client.terminated_on,
             deleted=[line(d) for d in purged],
-            kept=[line(d) for d in purge.kept_documents(session, client_id)],
+            kept=[line(d, locked.get(d.id)) for d in purge.kept_documents(session, client_id)],
             anonymised=anonymise,
         )
         number = purge.next_certificate_reference(session, client_id)

@@ -25,9 +25,10 @@ from app.contracts.models import Contract, ContractVersion
 from app.documents import retention as rules
 from app.documents.models import Document, DocumentKind
 from app.documents.services import deposit
+from app.rendering.french import format_datetime
 from app.signatures.models import SignatureRequest, Signer
 from app.terms.models import CgvAcceptance
-from storage import BlobStore
+from storage import BlobLocked, BlobStore
 
 ANONYMISED_NAME = "Contact supprimé"
 SENT_ACTION = "deletion_certificate.sent"
@@ -45,6 +46,34 @@ class PurgedItem:
     retention_until: date | None
     retention_basis: str | None
     blob_deleted: bool
+
+
+@dataclass(frozen=True)
+class DeferredItem:
+    """A due document whose bytes the store still locks (a write-once retention ending later
+    than the recomputed one, or a hold placed directly on the store): kept, not purged; a
+    later run purges it once the lock ends."""
+
+    document_id: int
+    client_id: int | None
+    kind: str
+    reference: str
+    version: int
+    sha256: str
+    locked_until: datetime | None
+    legal_hold: bool
+
+    @property
+    def reason(self) -> str:
+        """Why it is kept, in French, for the command's output and the certificate."""
+        return lock_reason(self.locked_until, self.legal_hold)
+
+
+def lock_reason(locked_until: datetime | None, legal_hold: bool) -> str:
+    if legal_hold:
+        return "verrou du stockage : gel juridique en cours"
+    when = format_datetime(locked_until) if locked_until is not None else "date inconnue"
+    return f"verrou de conservation du stockage (écriture unique) jusqu'au {when}"
 
 
 def _due(today: date) -> list[ColumnElement[bool]]:
@@ -69,10 +98,11 @@ def purge_document(
     today: date,
     now: datetime,
     actor: str,
-) -> PurgedItem | None:
+) -> PurgedItem | DeferredItem | None:
     """Delete one document's bytes and mark its row purged; None if it is no longer due (done
     by an earlier run, or held meanwhile). The blob goes first: if the commit then fails, the
-    rerun finds the row still due and its blob already gone, and completes the step."""
+    rerun finds the row still due and its blob already gone, and completes the step. If the
+    store's lock still protects the blob, the document is kept (journaled, `DeferredItem`)."""
     document = session.scalar(
         select(Document).where(Document.id == document_id, *_due(today)).with_for_update()
     )
@@ -89,7 +119,10 @@ def purge_document(
         )
     )
     # Identical bytes kept under another (live) record stay: blobs are shared by content.
-    blob_deleted = False if shared else store.delete(document.sha256)
+    try:
+        blob_deleted = False if shared else store.delete(document.sha256)
+    except BlobLocked as locked:
+        return _defer(session, document, locked, now=now, actor=actor)
     document.purged_at = now
     _purge_revisions(session, store, document, now=now, actor=actor)
     item = PurgedItem(
@@ -125,6 +158,36 @@ def purge_document(
     return item
 
 
+def _defer(
+    session: Session, document: Document, locked: BlobLocked, *, now: datetime, actor: str
+) -> DeferredItem:
+    item = DeferredItem(
+        document_id=document.id,
+        client_id=document.client_id,
+        kind=document.kind.value,
+        reference=document.reference,
+        version=document.version,
+        sha256=document.sha256,
+        locked_until=locked.retain_until,
+        legal_hold=locked.legal_hold,
+    )
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="document.purge_deferred",
+        subject_type="document",
+        subject_id=document.id,
+        client_id=document.client_id,
+        details={
+            "sha256": document.sha256,
+            "locked_until": locked.retain_until.isoformat() if locked.retain_until else None,
+            "legal_hold": locked.legal_hold,
+        },
+    )
+    return item
+
+
 def _purge_revisions(
     session: Session, store: BlobStore, document: Document, *, now: datetime, actor: str
 ) -> None:
@@ -153,7 +216,7 @@ def _purge_revisions(
             live = session.scalar(
                 select(exists().where(Document.sha256 == key, Document.purged_at.is_(None)))
             )
-            if not live and store.delete(key):
+            if not live and _delete_unless_locked(store, key):
                 deleted.append(key)
         audit.record(
             session,
@@ -165,6 +228,14 @@ def _purge_revisions(
             client_id=document.client_id,
             details={"document": document.id, "deleted_sha256": deleted},
         )
+
+
+def _delete_unless_locked(store: BlobStore, key: str) -> bool:
+    """A revision the store still locks stays, named by the journal: a later scrub shows it."""
+    try:
+        return store.delete(key)
+    except BlobLocked:
+        return False
 
 
 def anonymisation_due(client: Client, policy: RetentionPolicy, today: date) -> bool:

@@ -30,6 +30,7 @@ from app.clients.models import Client
 from app.clients.services import get_client
 from app.db import transaction
 from app.documents.models import Document
+from app.documents.services import lock_blob
 from app.pki import trust_roots
 from app.runtime import Collaborators
 
@@ -83,6 +84,7 @@ def build_restitution(collab: Collaborators, client_id: int, *, actor: str) -> B
                 actor=actor,
                 retention=collab.settings.retention,
             )
+            lock_blob(collab.store, record.document)
             return BuiltRestitution(record, created=True)
         unused = session.scalar(select(Document.id).where(Document.sha256 == ref.sha256)) is None
     # Another run archived the same state meanwhile: ours is left unreferenced, so removed

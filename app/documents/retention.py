@@ -9,8 +9,9 @@ after. `None` means "not known yet" (the contract has not ended) or "kept as lon
 from __future__ import annotations
 
 import calendar
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
+from app.clock import PARIS
 from app.config import RetentionPolicy
 from app.documents.models import DocumentKind
 
@@ -73,3 +74,10 @@ def retention_until(
 def is_due(retention_end: date | None, legal_hold: bool, today: date) -> bool:
     """Whether a document may be deleted today: its retention has ended and no hold blocks it."""
     return retention_end is not None and retention_end < today and not legal_hold
+
+
+def lock_end(retention_end: date) -> datetime:
+    """The instant the store's write-once lock of a document kept until `retention_end` may
+    end: midnight in Paris after that last day, when `is_due` starts to say yes (the purge
+    compares business dates, which are Paris dates)."""
+    return datetime.combine(retention_end + timedelta(days=1), time(0), PARIS).astimezone(UTC)

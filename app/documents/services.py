@@ -43,8 +43,9 @@ def deposit(
     retention: RetentionPolicy | None = None,
 ) -> Document:
     """Blob first, then the row: a failed commit leaves at worst an orphan blob (collected by
-    the scrub), never a row pointing at nothing. Depositing the same bytes again is a no-op."""
-    return record_deposit(
+    the scrub), never a row pointing at nothing. Depositing the same bytes again is a no-op.
+    A known retention end becomes the blob's write-once lock (`lock_blob`)."""
+    document = record_deposit(
         session,
         store.put(data),
         kind=kind,
@@ -57,6 +58,20 @@ def deposit(
         actor=actor,
         retention=retention,
     )
+    lock_blob(store, document)
+    return document
+
+
+def lock_blob(store: BlobStore, document: Document) -> None:
+    """Make the store refuse to delete the document's bytes before its retention end, and
+    while it is under legal hold (S3 Object Lock in compliance mode, or the store's own rule).
+    A lock is only ever extended: a blob shared by several documents keeps the latest end.
+    Locked before the commit: should the commit fail, the orphan blob stays until that end,
+    which wastes space but never loses a document."""
+    if document.retention_until is not None:
+        store.retain(document.sha256, rules.lock_end(document.retention_until))
+    if document.legal_hold:
+        store.hold(document.sha256, True)
 
 
 def record_deposit(
@@ -166,18 +181,30 @@ def read_content(
 
 
 def open_content(
-    session: Session, store: BlobStore, document: Document, *, actor: str, now: datetime
+    session: Session,
+    store: BlobStore,
+    document: Document,
+    *,
+    actor: str,
+    now: datetime,
+    part: tuple[int, int] | None = None,
 ) -> BinaryIO:
-    """`read_content` for a document streamed in chunks (a restitution archive).
+    """`read_content` for a document streamed in chunks (a restitution archive), or only
+    `part` of it, (start, length): an HTTP range, read from the store as a range.
 
     The whole blob is re-hashed before the stream is returned, because an HTTP status cannot
     change once the first chunk is sent: a damaged blob is refused (journaled, 503) up front.
-    The stream verifies its hash again as it is read (a blob damaged in between breaks the
-    transfer instead of completing it)."""
+    The whole stream verifies its hash again as it is read (a blob damaged in between breaks
+    the transfer instead of completing it); a part cannot be checked alone, so the up-front
+    check is its check."""
     _ensure_not_purged(document)
     try:
         store.verify(document.sha256)
-        stream = store.open(document.sha256)
+        stream = (
+            store.open(document.sha256)
+            if part is None
+            else store.open_range(document.sha256, *part)
+        )
     except (BlobCorrupted, BlobNotFound) as exc:
         raise integrity_failure(session, document, exc, actor=actor, now=now) from exc
     _journal_read(session, document, actor=actor, now=now)

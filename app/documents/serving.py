@@ -63,11 +63,19 @@ def document_response(
     return response
 
 
-def open_checked(db: Session, store: BlobStore, document: Document, *, actor: str) -> BinaryIO:
-    """The document opened for streaming, verified whole first (a damaged blob is a 503, not a
-    truncated download); the read (or the failed check) is journaled and committed."""
+def open_checked(
+    db: Session,
+    store: BlobStore,
+    document: Document,
+    *,
+    actor: str,
+    part: tuple[int, int] | None = None,
+) -> BinaryIO:
+    """The document (or `part` of it: start, length) opened for streaming, verified whole
+    first (a damaged blob is a 503, not a truncated download); the read (or the failed check)
+    is journaled and committed."""
     try:
-        source = services.open_content(db, store, document, actor=actor, now=utcnow())
+        source = services.open_content(db, store, document, actor=actor, now=utcnow(), part=part)
     except DocumentIntegrityFailed:
         db.commit()  # the failed check is journaled before the refusal is answered
         raise

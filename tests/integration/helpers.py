@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import email
 import re
+from dataclasses import replace
+from datetime import datetime
 from email.message import Message
 from pathlib import Path
 
@@ -12,6 +14,8 @@ from flask.testing import FlaskClient
 
 from app.auth.services import find_user
 from app.db import transaction
+from app.runtime import Runtime
+from storage import FilesystemBlobStore
 from tests.conftest import csrf_from
 
 
@@ -74,3 +78,17 @@ def authenticate(app: Flask, browser: FlaskClient, link: str, to: str) -> None:
 def user_id_of(app: Flask, address: str) -> int:
     with transaction(app.extensions["paraphe"].session_factory) as session:
         return find_user(session, address).id
+
+
+def store_clock_at(rt: Runtime, now: datetime) -> Runtime:
+    """`rt` whose filesystem store tells time by `now`: a purge run "on" a date of the test's
+    calendar finds the write-once locks of that date ended or not, as the store would then."""
+    assert isinstance(rt.store, FilesystemBlobStore)
+    return replace(rt, store=FilesystemBlobStore(rt.store.root, clock=lambda: now))
+
+
+def remove_blob_behind_the_store(rt: Runtime, sha256: str) -> None:
+    """The blob lost (a disk failure, an operator's mistake): its file unlinked directly,
+    since the store itself refuses to delete a blob its retention still locks."""
+    assert isinstance(rt.store, FilesystemBlobStore)
+    (rt.store.root / sha256[:2] / sha256[2:4] / sha256).unlink()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,7 +15,9 @@ from app.auth.services import token_digest
 from app.db import transaction
 from app.documents import services as documents
 from app.documents.models import DocumentKind
+from storage import S3BlobStore, S3Location
 from tests.factories import make_client, make_token
+from tests.s3_server import new_bucket, s3_client
 
 T0 = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
@@ -161,3 +164,30 @@ def test_links_are_the_routes_and_last_use_is_recorded(app: Flask, client: Flask
     assert content.status_code == 200 and len(content.data) == made[0]["size"]
     # Within the minute the row is not written again (no write, no row lock per request).
     assert last_used() == first_use
+
+
+def test_a_range_is_read_from_s3_after_the_whole_blob_is_verified(
+    app: Flask, client: FlaskClient, s3_endpoint: str
+) -> None:
+    """On S3 a Range is a ranged GET; the whole blob is re-hashed first, so a damaged one is
+    refused (503, journaled) even when the part asked for is intact."""
+    raw = s3_client(s3_endpoint)
+    # Object Lock: the invoices are locked at deposit. Their versions are, not the key: a raw
+    # put (no If-None-Match) still lays a damaged newer version over one, as below.
+    store = S3BlobStore(raw, S3Location(new_bucket(raw, lock=True)))
+    app.extensions["paraphe"] = replace(app.extensions["paraphe"], store=store)
+    _first, _second, made = _seed(app)
+    headers = {"Authorization": f"Bearer {make_token(app, Scope.READ)}"}
+    document = made[3]
+    url = f"/api/v1/documents/{document['id']}/content"
+    data = store.get(document["sha256"])
+
+    part = client.get(url, headers={**headers, "Range": "bytes=3-9"})
+    assert part.status_code == 206 and part.data == data[3:10]
+    assert part.headers["Content-Range"] == f"bytes 3-9/{len(data)}"
+
+    raw.put_object(Bucket=store.location.bucket, Key=document["sha256"], Body=data[:-1] + b"!")
+    damaged = client.get(url, headers={**headers, "Range": "bytes=3-9"})
+    assert damaged.status_code == 503
+    events = client.get(f"/api/v1/documents/{document['id']}/events", headers=headers)
+    assert "document.integrity_failed" in [e["action"] for e in events.get_json()["items"]]

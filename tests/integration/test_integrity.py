@@ -38,10 +38,10 @@ from tests.factories.audit import record_reads as _journal
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
 
-def _deposit(app: Flask, reference: str, data: bytes) -> tuple[int, str]:
-    document = deposit_file(
-        app, None, DocumentKind.INVOICE, reference, data=data, now=T0, retention=False
-    )
+def _deposit(
+    app: Flask, reference: str, data: bytes, kind: DocumentKind = DocumentKind.INVOICE
+) -> tuple[int, str]:
+    document = deposit_file(app, None, kind, reference, data=data, now=T0, retention=False)
     return document.id, document.sha256
 
 
@@ -147,7 +147,11 @@ def test_scrub_is_silent_while_a_request_is_in_flight(app: Flask) -> None:
 
 def test_scrub_is_silent_after_a_retention_purge(app: Flask) -> None:
     """A purged document's blob is deleted on purpose: not missing."""
-    document_id, _sha256 = _deposit(app, "FAC-7", b"%PDF-1.7 facture perimee" * 100)
+    # A quote of no client: no retention end, so no write-once lock that would keep its blob
+    # (an invoice's lock of ten years would, whatever its row says).
+    document_id, _sha256 = _deposit(
+        app, "DEV-7", b"%PDF-1.7 devis perime" * 100, kind=DocumentKind.QUOTE
+    )
     with transaction(runtime(app).session_factory) as session:
         document = session.get(Document, document_id)
         assert document is not None

@@ -24,7 +24,7 @@ from app.documents.models import Document, DocumentKind
 from app.mail import MailError, OutgoingMail
 from app.runtime import Runtime
 from tests.factories import deposit_file, make_client
-from tests.integration.helpers import outbox_messages
+from tests.integration.helpers import outbox_messages, store_clock_at
 
 DEPOSIT = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 TERMINATED = date(2026, 6, 30)
@@ -54,6 +54,7 @@ def _setup(
         assert client is not None
         archive.terminate_client(
             session,
+            rt.store,
             client,
             on=terminated,
             reason="fin d'abonnement",
@@ -63,7 +64,13 @@ def _setup(
         )
         held = documents.get_document(session, docs["held"][0])
         archive.set_legal_hold(
-            session, held, hold=True, reason="Contentieux en cours", actor="test", now=deposit
+            session,
+            rt.store,
+            held,
+            hold=True,
+            reason="Contentieux en cours",
+            actor="test",
+            now=deposit,
         )
     return docs
 
@@ -72,7 +79,8 @@ def _purge(app: Flask, today: str, rt: Runtime | None = None) -> PurgeReport:
     """Run the purge job on `today` with the app's collaborators, or with `rt`'s."""
     day = date.fromisoformat(today)
     now = datetime(day.year, day.month, day.day, 3, 0, tzinfo=UTC)
-    return run_purge(rt or app.extensions["paraphe"], today=day, now=now, dry_run=False)
+    runtime = store_clock_at(rt or app.extensions["paraphe"], now)
+    return run_purge(runtime, today=day, now=now, dry_run=False)
 
 
 def _exists(app: Flask, sha256: str) -> bool:
@@ -179,7 +187,7 @@ def test_purge_resumes_after_a_crash(app: Flask) -> None:
     rt = app.extensions["paraphe"]
     outbox = rt.settings.outbox_dir
     # A crash after the blob was deleted but before the row was marked: the blob is gone.
-    rt.store.delete(docs["quote"][1])
+    store_clock_at(rt, datetime(2027, 1, 5, 3, 0, tzinfo=UTC)).store.delete(docs["quote"][1])
     with pytest.raises(MailError):  # dies after the certificate, before the email
         _purge(app, "2027-01-05", replace(rt, mailer=_FailingMailer()))
     assert not outbox.exists() or outbox_messages(outbox) == []

@@ -36,7 +36,7 @@ from signing import SignatureFieldSpec, SignSpec, add_signature_fields, sign_pdf
 from tests.conftest import csrf_from
 from tests.factories import deposit_file, make_client, make_token
 from tests.factories.sales import publish_cgv
-from tests.integration.helpers import outbox_messages
+from tests.integration.helpers import outbox_messages, remove_blob_behind_the_store
 from tests.integration.production_server import production_server as production_server
 
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -295,7 +295,7 @@ def test_a_damaged_document_stops_the_restitution_and_is_journaled(
             select(Document).where(Document.kind == DocumentKind.INVOICE)
         ).one()
         sha256 = invoice.sha256
-    rt.store.delete(sha256)
+    remove_blob_behind_the_store(rt, sha256)
     headers = {"Authorization": f"Bearer {make_token(app, Scope.RESTITUTION)}"}
     url = f"/api/v1/clients/{client_id}/restitution"
     for _attempt in range(2):  # refused each time, journaled each time
@@ -332,7 +332,7 @@ def test_a_request_link_stopped_by_a_damaged_document_works_once_it_is_restored(
         ).one()
         sha256 = invoice.sha256
     content = rt.store.get(sha256)
-    rt.store.delete(sha256)
+    remove_blob_behind_the_store(rt, sha256)
     page = client.get(request_url)
     form = {"csrf_token": csrf_from(page.get_data(as_text=True))}
     refused = client.post(request_url, data=form)

@@ -52,7 +52,7 @@ from tests.factories import (
     sign_through_services,
 )
 from tests.factories.audit import journaled_details
-from tests.integration.helpers import authenticate, outbox_messages
+from tests.integration.helpers import authenticate, outbox_messages, store_clock_at
 
 SIGNER = "zoe@example.fr"
 STUCK = "/demandes-signature/cachet-en-attente"
@@ -262,6 +262,7 @@ def test_purge_does_not_mail_a_damaged_certificate(app: Flask) -> None:
         assert client is not None
         archive.terminate_client(
             session,
+            rt.store,
             client,
             on=date(2026, 6, 30),
             reason="fin d'abonnement",
@@ -272,7 +273,12 @@ def test_purge_does_not_mail_a_damaged_certificate(app: Flask) -> None:
     today = date(2027, 1, 5)
     now = datetime(2027, 1, 5, 3, 0, tzinfo=UTC)
     with pytest.raises(MailError):  # the certificate is issued, its mail fails
-        run_purge(replace(rt, mailer=_FailingMailer()), today=today, now=now, dry_run=False)
+        run_purge(
+            store_clock_at(replace(rt, mailer=_FailingMailer()), now),
+            today=today,
+            now=now,
+            dry_run=False,
+        )
     with transaction(rt.session_factory) as session:
         certificate = session.scalars(
             select(Document).where(Document.kind == DocumentKind.DELETION_CERTIFICATE)
@@ -282,7 +288,7 @@ def test_purge_does_not_mail_a_damaged_certificate(app: Flask) -> None:
     original = path.read_bytes()
     _damage(path, "mismatch")
 
-    report = run_purge(rt, today=today, now=now, dry_run=False)
+    report = run_purge(store_clock_at(rt, now), today=today, now=now, dry_run=False)
 
     [line] = report.damaged
     assert "ne correspond plus à son empreinte" in line and sha256 in line
@@ -314,7 +320,7 @@ def test_purge_does_not_mail_a_damaged_certificate(app: Flask) -> None:
 
     os.makedirs(path.parent, exist_ok=True)
     path.write_bytes(original)
-    resumed = run_purge(rt, today=today, now=now, dry_run=False)
+    resumed = run_purge(store_clock_at(rt, now), today=today, now=now, dry_run=False)
     assert resumed.damaged == [] and resumed.emailed == [f"{_certificate_reference(app)}.pdf"]
     [message] = outbox_messages(outbox)
     assert message["To"] == SIGNER

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, aliased
 
 from app.audit import services as audit
 from app.clients import services as clients
@@ -17,14 +17,23 @@ from app.config import RetentionPolicy
 from app.documents import retention as rules
 from app.documents.errors import DocumentPurged
 from app.documents.models import Document
-from app.documents.services import iso_day
+from app.documents.services import iso_day, lock_blob
+from storage import BlobStore
 
 
 def apply_retention(
-    session: Session, client: Client, *, policy: RetentionPolicy, now: datetime, actor: str
+    session: Session,
+    store: BlobStore,
+    client: Client,
+    *,
+    policy: RetentionPolicy,
+    now: datetime,
+    actor: str,
 ) -> list[Document]:
     """(Re)compute the retention end of every live document of `client` from its kind, its
-    date and the client's termination date; journal each change. Returns the changed ones."""
+    date and the client's termination date; journal each change and lock the blob until then
+    (a lock only grows: an earlier end leaves the blob locked until the former one, and the
+    purge reports it kept). Returns the changed ones."""
     changed: list[Document] = []
     for document in documents_of_client(session, client.id):
         until = rules.retention_until(
@@ -52,12 +61,14 @@ def apply_retention(
         )
         document.retention_until = until
         document.retention_basis = basis
+        lock_blob(store, document)
         changed.append(document)
     return changed
 
 
 def terminate_client(
     session: Session,
+    store: BlobStore,
     client: Client,
     *,
     on: date,
@@ -68,12 +79,13 @@ def terminate_client(
 ) -> Client:
     """Record the termination, then date the end of retention of the client's documents."""
     clients.terminate(session, client, on=on, reason=reason, actor=actor, now=now)
-    apply_retention(session, client, policy=policy, now=now, actor=actor)
+    apply_retention(session, store, client, policy=policy, now=now, actor=actor)
     return client
 
 
 def set_legal_hold(
     session: Session,
+    store: BlobStore,
     document: Document,
     *,
     hold: bool,
@@ -81,7 +93,9 @@ def set_legal_hold(
     actor: str,
     now: datetime,
 ) -> Document:
-    """Place or lift a legal hold: while held, a document is never purged."""
+    """Place or lift a legal hold: while held, a document is never purged, and the store
+    refuses to delete its bytes. Blobs are shared by content: the store's hold is released
+    only when no other live document with the same bytes is held."""
     if document.purged_at is not None:
         raise DocumentPurged(
             f"Le document n° {document.id} a été supprimé le "
@@ -89,6 +103,19 @@ def set_legal_hold(
         )
     document.legal_hold = hold
     document.legal_hold_reason = (reason.strip() or None) if hold else None
+    other = aliased(Document)
+    still_held = session.scalar(
+        select(
+            exists().where(
+                other.sha256 == document.sha256,
+                other.id != document.id,
+                other.purged_at.is_(None),
+                other.legal_hold.is_(True),
+            )
+        )
+    )
+    if hold or not still_held:
+        store.hold(document.sha256, hold)
     audit.record(
         session,
         now=now,

@@ -1,4 +1,6 @@
-"""The BlobStore contract: the same assertions against the fake and the real store."""
+"""The BlobStore contract: the same assertions against the fake and the real stores (the
+filesystem, and S3 through moto's server on loopback: tests/s3_server.py says what moto
+honours)."""
 
 from __future__ import annotations
 
@@ -20,7 +22,10 @@ from storage import (
     FilesystemBlobStore,
     InvalidKey,
     MemoryBlobStore,
+    S3BlobStore,
+    S3Location,
 )
+from tests.s3_server import new_bucket, s3_client
 
 CONTRACT = b"%PDF-1.7\nContrat de prestation, version signee\n%%EOF\n"
 CONTRACT_SHA256 = hashlib.sha256(CONTRACT).hexdigest()
@@ -39,10 +44,16 @@ BAD_KEYS = [
 ]
 
 
-@pytest.fixture(params=["memory", "filesystem"])
+@pytest.fixture(params=["memory", "filesystem", "s3"])
 def store(request: pytest.FixtureRequest, tmp_path: Path) -> BlobStore:
     if request.param == "memory":
         return MemoryBlobStore()
+    if request.param == "s3":
+        # A plain bucket (so a raw client can overwrite an object, as `corrupt` does), under a
+        # prefix; a streamed blob over 64 KiB takes the temporary-key path.
+        client = s3_client(request.getfixturevalue("s3_endpoint"))
+        location = S3Location(new_bucket(client, lock=False), "archives/paraphe/")
+        return S3BlobStore(client, location, multipart_threshold=64 * 1024)
     return FilesystemBlobStore(tmp_path / "blobs")
 
 
@@ -50,6 +61,14 @@ def corrupt(store: BlobStore, sha256: str) -> None:
     """Flip the first stored byte, as bit rot would, behind the store's back."""
     if isinstance(store, MemoryBlobStore):
         store._corrupt(sha256)
+        return
+    if isinstance(store, S3BlobStore):
+        raw = store._client  # the same endpoint, without the store's conditional writes
+        key = store.location.prefix + sha256
+        data = raw.get_object(Bucket=store.location.bucket, Key=key)["Body"].read()
+        raw.put_object(
+            Bucket=store.location.bucket, Key=key, Body=bytes([data[0] ^ 0xFF]) + data[1:]
+        )
         return
     assert isinstance(store, FilesystemBlobStore)
     path = store.root / sha256[:2] / sha256[2:4] / sha256
@@ -192,7 +211,7 @@ def test_iter_keys_lists_every_blob_in_order(store: BlobStore) -> None:
 
 def test_concurrent_puts_of_the_same_content_store_it_once(store: BlobStore) -> None:
     data = os.urandom(1024 * 1024)
-    threads = 16
+    threads = 20
     start = threading.Barrier(threads)
 
     def put(n: int) -> BlobRef:
@@ -205,6 +224,37 @@ def test_concurrent_puts_of_the_same_content_store_it_once(store: BlobStore) -> 
     assert refs == {BlobRef(sha256=hashlib.sha256(data).hexdigest(), size=len(data))}
     assert list(store.iter_keys()) == [next(iter(refs)).sha256]
     assert store.get(next(iter(refs)).sha256) == data
+
+
+@pytest.mark.parametrize(
+    ("start", "length", "expected"),
+    [
+        (0, 10, slice(0, 10)),
+        (1_000_000, 65_536, slice(1_000_000, 1_065_536)),
+        (5 * 1024 * 1024 - 3, 100, slice(5 * 1024 * 1024 - 3, None)),
+        (7, 0, slice(0, 0)),
+        (6 * 1024 * 1024, 10, slice(0, 0)),
+    ],
+)
+def test_open_range_returns_those_bytes(
+    store: BlobStore, start: int, length: int, expected: slice
+) -> None:
+    data = five_megabytes()
+    ref = store.put(data)
+
+    with store.open_range(ref.sha256, start, length) as reader:
+        read = reader.read()
+
+    assert read == data[expected]
+
+
+def test_open_range_of_a_missing_or_malformed_key(store: BlobStore) -> None:
+    with pytest.raises(BlobNotFound):
+        store.open_range(ABSENT, 0, 10).read()
+    with pytest.raises(InvalidKey):
+        store.open_range("../etc/passwd", 0, 10)
+    with pytest.raises(ValueError, match="range"):
+        store.open_range(ABSENT, -1, 10)
 
 
 @pytest.mark.parametrize("key", BAD_KEYS)

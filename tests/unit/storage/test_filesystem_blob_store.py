@@ -14,12 +14,13 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 import storage
-from storage import FilesystemBlobStore, StorageError
+from storage import BlobLock, BlobLocked, FilesystemBlobStore, StorageError
 
 CONTRACT = b"%PDF-1.7\nContrat de prestation, version signee\n%%EOF\n"
 CONTRACT_SHA256 = hashlib.sha256(CONTRACT).hexdigest()
@@ -193,3 +194,42 @@ def test_open_reader_is_not_seekable(store: FilesystemBlobStore) -> None:
     with store.open(CONTRACT_SHA256) as reader:
         assert not reader.seekable()
         assert reader.read() == CONTRACT
+
+
+def test_racing_writers_never_rewrite_the_stored_file(
+    store: FilesystemBlobStore, root: Path
+) -> None:
+    """The first writer wins and nobody rewrites its file, even in a race. Tested here only:
+    moto checks `If-None-Match: *` and then writes without a lock, so two racing conditional
+    puts can both succeed there (real S3 answers 412 or 409 to all but one)."""
+    data = os.urandom(64 * 1024)
+    first = store.put(data)
+    before = blob_path(root, first.sha256).stat()
+    start = threading.Barrier(20)
+
+    def put(n: int) -> str:
+        start.wait()
+        return (store.put(data) if n % 2 else store.put_stream([data])).sha256
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        assert set(pool.map(put, range(20))) == {first.sha256}
+
+    after = blob_path(root, first.sha256).stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_a_lock_is_kept_beside_the_blob_for_every_process(
+    store: FilesystemBlobStore, root: Path
+) -> None:
+    ref = store.put(CONTRACT)
+    until = datetime.now(UTC) + timedelta(days=10)
+    store.retain(ref.sha256, until)
+    store.hold(ref.sha256, True)
+
+    sidecar = blob_path(root, ref.sha256).with_name(ref.sha256 + ".lock")
+    assert sidecar.is_file()
+    assert FilesystemBlobStore(root).lock(ref.sha256) == BlobLock(until, legal_hold=True)
+    assert list(store.iter_keys()) == [ref.sha256]
+    assert list((root / ".tmp").iterdir()) == []
+    with pytest.raises(BlobLocked):
+        FilesystemBlobStore(root).delete(ref.sha256)
