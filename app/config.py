@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from stdnum.fr import siren as fr_siren
 
+from app.queue.settings import QUEUE_INLINE, queue_url_from
 from app.storage_settings import object_storage
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -87,11 +88,6 @@ class RetentionPolicy:
     client_data_months: int = 6
     fiscal_year_end_month: int = 12
     fiscal_year_end_day: int = 31
-
-
-QUEUE_INLINE = "inline"
-"""PARAPHE_QUEUE_URL value: no broker, each job runs where it is enqueued (Huey's immediate
-mode, the same task code)."""
 
 
 @dataclass(frozen=True)
@@ -182,21 +178,7 @@ class Settings:
                 "PARAPHE_RATELIMIT_STORAGE doit valoir « database » (la base de l'application, "
                 "par défaut), redis://hôte:port/n, rediss://… ou memory:// (un seul processus)"
             )
-        queue_url = env.get("PARAPHE_QUEUE_URL", "").strip() or (
-            f"sqlite:///{instance_dir / 'queue.db'}"
-        )
-        if queue_url != QUEUE_INLINE and urlsplit(queue_url).scheme.split("+")[0] not in {
-            "sqlite",
-            "postgresql",
-            "postgres",
-            "redis",
-            "rediss",
-        }:
-            problems.append(
-                "PARAPHE_QUEUE_URL doit valoir sqlite:///chemin (une machine, par défaut), "
-                "postgresql://…, redis://hôte:port/n ou « inline » (chaque travail exécuté "
-                "aussitôt par le processus qui le demande)"
-            )
+        queue_url = queue_url_from(env, instance_dir, problems)
         storage_url, s3_endpoint_url, s3_region = object_storage(env, problems)
 
         base_url = env.get("PARAPHE_BASE_URL", "http://127.0.0.1:5000").rstrip("/")

@@ -27,7 +27,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import migrate
-from app.config import QUEUE_INLINE, Settings
+from app.config import Settings
+from app.queue.settings import QUEUE_INLINE
 from app.db import Base, make_engine
 from app.factory import create_app
 from signing import ensure_dev_pki

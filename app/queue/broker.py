@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from huey import Huey
 from huey.storage import PostgresStorage, RedisStorage, SqliteStorage
 
-from app.config import QUEUE_INLINE
+from app.queue.settings import QUEUE_INLINE
 
 huey = Huey("paraphe", results=False, immediate=True, utc=True)
 """Results are not kept: the state that matters (sealed, sent, notified) is in the
