@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app import migrate
 from app.config import Settings
-from app.queue.settings import QUEUE_INLINE
 from app.db import Base, make_engine
 from app.factory import create_app
+from app.queue.settings import QUEUE_INLINE
 from signing import ensure_dev_pki
 from tests.shared_fixtures import CGV_FIXTURE as CGV_FIXTURE  # re-exported for the tests
 
