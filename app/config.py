@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import re
-import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -19,6 +18,8 @@ from urllib.parse import urlsplit
 
 from stdnum.fr import siren as fr_siren
 
+from app.instance_secret import instance_secret
+from app.production import ENV_DEVELOPMENT, ENV_PRODUCTION, production_problems, read_environment
 from app.queue.settings import QUEUE_INLINE, queue_url_from
 from app.storage_settings import object_storage
 
@@ -140,10 +141,17 @@ class Settings:
     # The queue's name on its broker: two instances sharing one Redis or PostgreSQL broker
     # keep their jobs apart by name.
     queue_name: str = "paraphe"
+    # PARAPHE_ENV: "production" refuses every default that keeps state on one host or in one
+    # process (app/production.py); "development" (the default) runs anywhere with none set.
+    environment: str = ENV_DEVELOPMENT
     testing: bool = False
 
     def __repr__(self) -> str:  # never let the secret key reach a log line
         return f"Settings(instance_dir={self.instance_dir!s}, database={self.database_backend})"
+
+    @property
+    def production(self) -> bool:
+        return self.environment == ENV_PRODUCTION
 
     @property
     def database_backend(self) -> str:
@@ -292,10 +300,21 @@ class Settings:
 
         legal_form, share_capital, rcs_city = _legal_identity(env, problems)
 
+        environment = read_environment(env, problems)
+        if environment == ENV_PRODUCTION:
+            problems += production_problems(
+                env,
+                database_backend=urlsplit(database_url).scheme.split("+")[0],
+                queue_url=queue_url,
+                ratelimit_storage=ratelimit_storage,
+                base_url=base_url,
+                smtp_url=smtp_url,
+            )
+
         if problems:
             raise ConfigError(problems)
 
-        secret = env.get("PARAPHE_SECRET_KEY") or _instance_secret(instance_dir)
+        secret = env.get("PARAPHE_SECRET_KEY") or instance_secret(instance_dir)
         vendor = VendorIdentity(
             legal_name=env.get("PARAPHE_VENDOR_NAME", VendorIdentity.legal_name),
             siren=env.get("PARAPHE_VENDOR_SIREN", VendorIdentity.siren),
@@ -349,6 +368,7 @@ class Settings:
             access_log=access_log,
             queue_url=queue_url,
             queue_name=env.get("PARAPHE_QUEUE_NAME", "").strip() or cls.queue_name,
+            environment=environment,
         )
 
 
@@ -469,19 +489,3 @@ def _retention_policy(env: Mapping[str, str], problems: list[str]) -> RetentionP
         except ValueError:
             problems.append("PARAPHE_FISCAL_YEAR_END doit être une date MM-JJ (ex. 12-31)")
     return replace(default, **values)
-
-
-def _instance_secret(instance_dir: Path) -> str:
-    """A per-installation secret, created once, so the embedded default needs no setup and
-    nothing secret ever sits in the repository."""
-    path = instance_dir / "secret_key"
-    if path.exists():
-        return path.read_text().strip()
-    instance_dir.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(48)
-    tmp = path.with_suffix(".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(value)
-    os.replace(tmp, path)
-    return value

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import stat
 from datetime import UTC, datetime, timedelta
+from multiprocessing.synchronize import Barrier
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import pkcs12
 
@@ -91,3 +94,45 @@ def test_lost_passphrase_regenerates_instead_of_failing(tmp_path: Path) -> None:
     assert second.passphrase != first.passphrase
     assert second.root_cert_pem != first_root
     load_pkcs12(second.pkcs12_path, second.passphrase)
+
+
+PROCESSES = 4
+
+_Seen = tuple[bytes, bytes, bytes]  # root certificate, passphrase, seal certificate (DER)
+
+
+def _first_start(directory: Path, start: Barrier, results: multiprocessing.Queue[_Seen]) -> None:
+    start.wait()  # every process finds the PKI folder empty at the same moment
+    try:
+        pki = ensure_dev_pki(directory)
+        seal = load_pkcs12(pki.pkcs12_path, pki.passphrase).certificate  # what it signs with
+        der = seal.public_bytes(serialization.Encoding.DER)
+        results.put((pki.root_cert_pem, pki.passphrase, der))
+    except Exception as exc:  # reported to the test rather than lost in a child's stderr
+        results.put((b"", repr(exc).encode(), b""))
+
+
+def test_processes_starting_together_create_one_pki(tmp_path: Path) -> None:
+    """A web process and workers starting at once on a fresh PKI folder (shared between
+    machines in a staging deployment): one of them creates it, the others use that one."""
+    # fork: the children run this module's function without re-importing the test package.
+    ctx = multiprocessing.get_context("fork")
+    start = ctx.Barrier(PROCESSES)
+    results: multiprocessing.Queue[_Seen] = ctx.Queue()
+    children = [
+        ctx.Process(target=_first_start, args=(tmp_path / "pki", start, results))
+        for _ in range(PROCESSES)
+    ]
+    for child in children:
+        child.start()
+    seen = {results.get(timeout=60) for _ in children}
+    for child in children:
+        child.join(timeout=60)
+
+    assert len(seen) == 1, seen  # one root, one passphrase, one seal for every process
+    ((root_pem, passphrase, seal_der),) = seen
+    on_disk = ensure_dev_pki(tmp_path / "pki")
+    assert (on_disk.root_cert_pem, on_disk.passphrase) == (root_pem, passphrase)
+    seal = x509.load_der_x509_certificate(seal_der)
+    seal.verify_directly_issued_by(x509.load_pem_x509_certificate(root_pem))
+    assert not [p for p in on_disk.directory.iterdir() if p.name.endswith(".tmp")]

@@ -1,0 +1,93 @@
+"""What production (PARAPHE_ENV=production) demands of the configuration.
+
+The embedded defaults keep their state on the local disk or in one process (a generated
+secret, the development PKI, SQLite, an outbox folder, counters in memory): right for one
+machine that runs everything, wrong for several web processes behind a proxy, where a session
+opened by one process must be honoured by the next and a job enqueued on one machine must be
+seen by the worker of another. In production each such default is refused at start, all at
+once, with the setting that replaces it (docs/deployment.md)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from urllib.parse import urlsplit
+
+ENV_DEVELOPMENT = "development"
+ENV_PRODUCTION = "production"
+ENVIRONMENTS = (ENV_DEVELOPMENT, ENV_PRODUCTION)
+# It signs every session cookie and CSRF token: short enough to guess, and anyone could log in.
+MIN_SECRET_KEY_LENGTH = 32
+
+
+def read_environment(env: Mapping[str, str], problems: list[str]) -> str:
+    """PARAPHE_ENV: `development` (the default) or `production`."""
+    raw = env.get("PARAPHE_ENV", "").strip().lower() or ENV_DEVELOPMENT
+    if raw not in ENVIRONMENTS:
+        problems.append("PARAPHE_ENV doit valoir « development » (par défaut) ou « production »")
+        return ENV_DEVELOPMENT
+    return raw
+
+
+def production_problems(
+    env: Mapping[str, str],
+    *,
+    database_backend: str,
+    queue_url: str,
+    ratelimit_storage: str,
+    base_url: str,
+    smtp_url: str | None,
+) -> list[str]:
+    """Every setting that would keep production's state on one host or in one process.
+
+    `env` is read only for what Settings does not keep as given: whether the secret key, the
+    seal key and the PKI folder were set explicitly rather than defaulted."""
+    problems: list[str] = []
+    prefix = "PARAPHE_ENV=production : "
+    if not env.get("PARAPHE_SECRET_KEY"):
+        problems.append(
+            prefix + "PARAPHE_SECRET_KEY manque ; sans elle, chaque machine génère sa propre clé "
+            "(instance/secret_key) et refuse les sessions et jetons CSRF signés par les autres. "
+            "Donnez la même clé à tous les processus (au moins 32 caractères aléatoires)"
+        )
+    elif len(env["PARAPHE_SECRET_KEY"].strip()) < MIN_SECRET_KEY_LENGTH:
+        problems.append(
+            prefix + f"PARAPHE_SECRET_KEY est trop courte (au moins {MIN_SECRET_KEY_LENGTH} "
+            "caractères aléatoires, ex. python3 -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))')"
+        )
+    real_seal = env.get("PARAPHE_SEAL_PKCS12") or env.get("PARAPHE_SEAL_PKCS11_MODULE")
+    if not real_seal and not env.get("PARAPHE_PKI_DIR"):
+        problems.append(
+            prefix + "le cachet serait celui de la PKI de développement, créée par chaque machine "
+            "dans son instance/pki : configurez le vrai certificat de cachet "
+            "(PARAPHE_SEAL_PKCS12 ou PARAPHE_SEAL_PKCS11_*), ou, pour une préproduction, "
+            "PARAPHE_PKI_DIR vers un dossier partagé par toutes les machines"
+        )
+    if database_backend == "sqlite":
+        problems.append(
+            prefix + "DATABASE_URL désigne SQLite, un fichier sur une seule machine : "
+            "utilisez PostgreSQL (postgresql+psycopg://utilisateur@hôte/base)"
+        )
+    queue_scheme = urlsplit(queue_url).scheme
+    if queue_url == "inline" or queue_scheme == "sqlite":
+        problems.append(
+            prefix + f"PARAPHE_QUEUE_URL vaut {'« inline »' if queue_url == 'inline' else 'SQLite'}"
+            " : les travaux resteraient sur la machine qui les demande. Utilisez "
+            "postgresql://… ou redis://…"
+        )
+    if urlsplit(ratelimit_storage).scheme == "memory":
+        problems.append(
+            prefix + "PARAPHE_RATELIMIT_STORAGE=memory:// compte dans chaque processus : gardez "
+            "« database » (par défaut) ou redis://…"
+        )
+    if urlsplit(base_url).scheme != "https":
+        problems.append(
+            prefix + "PARAPHE_BASE_URL doit commencer par https:// (cookies de session « Secure », "
+            "HSTS, liens de signature des courriels)"
+        )
+    if smtp_url is None:
+        problems.append(
+            prefix + "PARAPHE_SMTP_URL manque : les courriels iraient dans le dossier outbox "
+            "d'une machine au lieu de partir. Indiquez smtp://, smtp+starttls:// ou smtps://…"
+        )
+    return problems
