@@ -1,7 +1,9 @@
-"""Outgoing email: an outbox folder on the embedded default, SMTP in production.
+"""Outgoing email: the message, and its transports (an outbox folder on the embedded default,
+SMTP in production).
 
-Both implement `Mailer.send`; callers send only after their transaction has committed (never
-hold a database transaction across a network call).
+The application never calls a transport itself: every mail goes through the outbox table and
+the job queue (`app.mail.outbox`), whose delivery job hands it to the transport
+(`Runtime.transport`) with no database transaction open.
 """
 
 from __future__ import annotations
