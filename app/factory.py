@@ -34,6 +34,8 @@ from app.home import bp as home
 from app.http_errors import register_error_handlers
 from app.invoices.views import bp as invoice_views
 from app.mail import Mailer, OutboxMailer, SmtpMailer
+from app.mail import tasks as mail_tasks
+from app.mail.outbox import QueuedMailer
 from app.overview.views import bp as overview_views
 from app.queue import broker as queue_broker
 from app.queue import context as queue_context
@@ -51,7 +53,7 @@ from app.storage_config import build_store
 from app.terms.api import bp as terms_api
 from app.terms.views import bp as cgv_views
 
-TASK_MODULES = (signature_tasks,)
+TASK_MODULES = (signature_tasks, mail_tasks)
 """The features' job declarations: imported here, so every process that builds the
 application (web, worker, command) knows every job before it enqueues or consumes one."""
 
@@ -116,18 +118,22 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 def _wire_runtime(app: Flask, settings: Settings) -> None:
     engine = make_engine(settings.database_url)
-    mailer: Mailer = (
+    transport: Mailer = (
         SmtpMailer(settings.smtp_url, settings.mail_from)
         if settings.smtp_url
         else OutboxMailer(settings.outbox_dir, settings.mail_from)
     )
-    app.extensions["paraphe"] = Runtime(
+    # Every mail is an outbox row delivered by a job (inline in the tests, the same path);
+    # the session factory is read at each send, the tests replace the runtime's.
+    rt = Runtime(
         settings=settings,
         engine=engine,
         session_factory=make_session_factory(engine),
         store=build_store(settings),
-        mailer=mailer,
+        mailer=QueuedMailer(lambda: rt.session_factory),
+        transport=transport,
     )
+    app.extensions["paraphe"] = rt
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:

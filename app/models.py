@@ -15,6 +15,7 @@ from app.invoices.models import (
     Invoice,
     InvoiceLine,
 )
+from app.mail.models import OutgoingMailAttachment, OutgoingMailRecord
 from app.numbering.models import NumberSequence
 from app.quotes.models import Product, Quote, QuoteLine, SetupFeeInstalment
 from app.signatures.models import ReplacedSigningLink, SignatureRequest, Signer
@@ -41,6 +42,8 @@ __all__ = [
     "Invoice",
     "InvoiceLine",
     "NumberSequence",
+    "OutgoingMailAttachment",
+    "OutgoingMailRecord",
     "Product",
     "Quote",
     "QuoteLine",

@@ -43,6 +43,10 @@ class Runtime:
     session_factory: sessionmaker[Session]
     store: BlobStore
     mailer: Mailer
+    """What the application sends with: the outbox (`app.mail.outbox.QueuedMailer`), each mail a
+    row delivered by the job `mail.deliver`."""
+    transport: Mailer
+    """What that job hands the message to: the SMTP server, or the outbox folder."""
     _seal: SealKey | None = None
     _seal_lock: threading.Lock = field(default_factory=threading.Lock)
     _signing_key: SigningKey | None = None

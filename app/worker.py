@@ -19,6 +19,8 @@ from app.queue import context
 from app.queue.broker import huey, is_inline
 from app.wiring import runtime
 
+MAX_POLL_DELAY_S = 0.5
+
 
 @click.command("worker", help="Exécute les travaux en arrière-plan (file de travaux Huey).")
 @click.option(
@@ -47,7 +49,13 @@ def worker_command(workers: int, periodic: bool) -> None:
     runtime().engine.dispose()  # the children open their own connections
     huey.on_startup("fresh-connections")(context.fresh_connections)
     consumer = huey.create_consumer(
-        workers=workers, worker_type="process", periodic=periodic, check_worker_health=True
+        workers=workers,
+        worker_type="process",
+        periodic=periodic,
+        check_worker_health=True,
+        # An idle worker polls the broker at least every half second (Huey's default backs off
+        # to 10 s): a signer's one-time code mail is picked up within a second.
+        max_delay=MAX_POLL_DELAY_S,
     )
     click.echo(f"Worker : {workers} processus, travaux périodiques {'oui' if periodic else 'non'}.")
     consumer.run()

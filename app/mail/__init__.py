@@ -1,7 +1,9 @@
-"""Outgoing email: an outbox folder on the embedded default, SMTP in production.
+"""Outgoing email: the message, and its transports (an outbox folder on the embedded default,
+SMTP in production).
 
-Both implement `Mailer.send`; callers send only after their transaction has committed (never
-hold a database transaction across a network call).
+The application never calls a transport itself: every mail goes through the outbox table and
+the job queue (`app.mail.outbox`), whose delivery job hands it to the transport
+(`Runtime.transport`) with no database transaction open.
 """
 
 from __future__ import annotations
@@ -36,10 +38,17 @@ class OutgoingMail:
     subject: str
     text: str
     attachments: tuple[Attachment, ...] = ()
+    # Set by the outbox (app.mail.outbox), the same for every attempt at one mail; None: a
+    # new one is made for this sending.
+    message_id: str | None = None
 
 
 class Mailer(Protocol):
     def send(self, mail: OutgoingMail) -> None: ...
+
+
+def new_message_id() -> str:
+    return make_msgid(domain="paraphe.localhost")
 
 
 def build_message(mail: OutgoingMail, sender: str) -> EmailMessage:
@@ -48,7 +57,7 @@ def build_message(mail: OutgoingMail, sender: str) -> EmailMessage:
     message["To"] = mail.to
     message["Subject"] = mail.subject
     message["Date"] = formatdate(localtime=False)
-    message["Message-ID"] = make_msgid(domain="paraphe.localhost")
+    message["Message-ID"] = mail.message_id or new_message_id()
     message.set_content(mail.text, charset="utf-8")
     for attachment in mail.attachments:
         maintype, _, subtype = attachment.media_type.partition("/")

@@ -29,6 +29,9 @@ application's database, where pages read it; a job's failure is journaled by
 def configure(queue_url: str, name: str = "paraphe") -> None:
     """Point the jobs at `queue_url`: "inline" (immediate mode, in-memory schedule), or a
     sqlite:///, postgresql:// or redis:// broker, on which they wait under `name`."""
+    # The broker connections of an earlier configuration (another application in the same
+    # process: the tests) are closed, not left to the garbage collector.
+    huey.storage.close()
     huey.name = name
     if queue_url == QUEUE_INLINE:
         huey.immediate = True

@@ -5,9 +5,11 @@ sweep, reminders and expiry. Views, CLI commands and the queue's jobs
 
 Each takes `app.runtime.Collaborators` and opens its own short transactions: it reads in one,
 does the cryptography with no transaction open, then writes in another that re-checks under
-row locks; mail goes out after the last commit. A crash at any point leaves the request
-either before or after a step, never half-written (new PDFs go to the blob store first and
-only the final commit makes a request point at them), and running a function twice has the
+row locks; its mails are outbox rows written in the transaction that decides them
+(`app.mail.outbox.enqueue_mail`), delivered by the job `mail.deliver` once it commits. A
+crash at any point leaves the request either before or after a step, never half-written (new
+PDFs go to the blob store first and only the final commit makes a request point at them),
+and running a function twice has the
 effect of running it once: a sent version is not sent again (`AlreadySent`), a signed link
 is gone, a sealed request has nothing left to seal, a reminder waits for its next due date.
 """
@@ -27,6 +29,7 @@ from app.db import transaction
 from app.documents.errors import DocumentIntegrityFailed
 from app.documents.services import read_content
 from app.mail import Mailer, MailError, OutgoingMail
+from app.mail.outbox import enqueue_mail
 from app.rendering.evidence import render_evidence_pdf
 from app.runtime import Collaborators
 from app.signatures import evidence, lifecycle, mails, revisions, sending, signature
@@ -41,12 +44,20 @@ SIGN_ATTEMPTS = 5
 keep moving it (each signer of a group can make another one retry at most once)."""
 
 
-def deliver(collab: Collaborators, outgoing: list[OutgoingMail]) -> list[str]:
-    return send_all(collab.mailer, outgoing)
+def enqueue(
+    session: Session, collab: Collaborators, outgoing: list[OutgoingMail], *, key: str | None = None
+) -> list[str]:
+    """Write the mails in the caller's transaction: they exist if and only if what they
+    announce was committed, and go out (retried, never twice) once it is. With `key`, a
+    workflow run twice writes each mail once. The errors: none, the queue retries."""
+    for mail in outgoing:
+        enqueue_mail(session, mail, now=collab.now, key=None if key is None else f"{key}:{mail.to}")
+    return []
 
 
 def send_all(mailer: Mailer, outgoing: list[OutgoingMail]) -> list[str]:
-    """Send after commit; returns the errors (a mail failure never undoes what was done)."""
+    """Send after commit (each mail an outbox row: `app.mail.outbox.QueuedMailer`); returns
+    the errors (a mail failure never undoes what was done)."""
     errors: list[str] = []
     for mail in outgoing:
         try:
@@ -116,8 +127,9 @@ def send_version(
             mails.invitation_mail(i, version, collab.settings.base_url) for i in invitations
         ]
         request_id = request.id
-    # Mail goes out only once the request exists for sure.
-    return Sent(request_id, outgoing, deliver(collab, outgoing))
+        # Mail goes out only once the request exists for sure: with its commit.
+        errors = enqueue(session, collab, outgoing)
+    return Sent(request_id, outgoing, errors)
 
 
 def _version(session: Session, contract_id: int, number: int) -> ContractVersion:
@@ -196,13 +208,13 @@ def sign_with_link(
                     for i in outcome.invitations
                 ]
                 completed = outcome.completed
+                enqueue(session, collab, outgoing)
         except StaleRevision:
             log.info("signature %s: revision moved, retry %d", prepared.signer_id, attempt)
             continue
         # The seal (then the evidence file, the archive and the completion mails) is a job of
         # its own (`app.signatures.tasks.seal_request`, enqueued by the caller): the signer's
         # answer never waits on the TSA or on the renderer.
-        deliver(collab, outgoing)
         return SignResult(prepared.request_id, completed, outgoing)
     raise StaleRevision("Le document est en cours de signature par un autre signataire.")
 
@@ -214,15 +226,13 @@ def seal(collab: Collaborators, request_id: int) -> list[OutgoingMail] | None:
     """Seal a completed request and mail every signer the signed document's link; the mails
     sent, or None when there was nothing to seal (already sealed, not completed). Raises
     like `_seal`."""
-    outgoing = _seal(collab, request_id)
-    if outgoing is not None:
-        deliver(collab, outgoing)
-    return outgoing
+    return _seal(collab, request_id)
 
 
 def _seal(collab: Collaborators, request_id: int) -> list[OutgoingMail] | None:
     """Apply the platform seal to a completed request, archive the sealed PDF and return the
-    completion mails (unsent); None when there was nothing to seal.
+    completion mails (written to the outbox with the seal, keyed by the request: a seal job run
+    twice mails once); None when there was nothing to seal.
 
     The one place that produces the final document: PAdES B-LTA when a timestamp authority
     is configured (`seal.apply_seal`), B-B otherwise. A signing failure (TSA down,
@@ -270,6 +280,7 @@ def _seal(collab: Collaborators, request_id: int) -> list[OutgoingMail] | None:
         if completion is None:
             return None
         outgoing = mails.completion_mails(completion, collab.settings.base_url)
+        enqueue(session, collab, outgoing, key=f"signatures.completed:{request_id}")
     try:
         seal_evidence(collab, request_id)
     except SigningError as exc:  # the contract is sealed; the sweeper completes the evidence
@@ -338,7 +349,7 @@ def sweep(collab: Collaborators) -> SweepResult:
             seal_evidence(collab, request_id)
         except SigningError:
             failed.append(request_id)
-    return SweepResult(sealed, failed, outgoing, damaged, deliver(collab, outgoing))
+    return SweepResult(sealed, failed, outgoing, damaged)
 
 
 # --- periodic work ------------------------------------------------------------------------------
@@ -361,14 +372,16 @@ def remind(collab: Collaborators) -> Notified:
             session, now=collab.now, schedule=collab.settings.reminder_days
         )
         outgoing = [mails.reminder_mail(i, collab.settings.base_url) for i in due]
-    return Notified(len(outgoing), outgoing, deliver(collab, outgoing))
+        errors = enqueue(session, collab, outgoing)
+    return Notified(len(outgoing), outgoing, errors)
 
 
 def expire(collab: Collaborators) -> Notified:
     """Close every request past its deadline and tell its parties."""
     with transaction(collab.session_factory) as session:
         ids, outgoing = lifecycle.expire_due(session, now=collab.now)
-    return Notified(len(ids), outgoing, deliver(collab, outgoing))
+        errors = enqueue(session, collab, outgoing)
+    return Notified(len(ids), outgoing, errors)
 
 
 # --- a request's parties act ----------------------------------------------------------------------
@@ -381,7 +394,8 @@ def cancel(collab: Collaborators, request_id: int, reason: str, *, user_id: int)
             session, request_id, reason, now=collab.now, actor=f"user:{user_id}"
         )
         contract_id = revisions.get_request(session, request_id).contract_version.contract_id
-    return Notified(1, outgoing, deliver(collab, outgoing), contract_id)
+        errors = enqueue(session, collab, outgoing)
+    return Notified(1, outgoing, errors, contract_id)
 
 
 def resend(collab: Collaborators, request_id: int, *, user_id: int) -> Notified:
@@ -399,11 +413,13 @@ def resend(collab: Collaborators, request_id: int, *, user_id: int) -> Notified:
             mails.invitation_mail(i, version, collab.settings.base_url) for i in invitations
         ]
         contract_id = version.contract_id
-    return Notified(len(outgoing), outgoing, deliver(collab, outgoing), contract_id)
+        errors = enqueue(session, collab, outgoing)
+    return Notified(len(outgoing), outgoing, errors, contract_id)
 
 
 def decline(collab: Collaborators, token: str, reason: str, *, ip: str | None) -> Notified:
     """The link's signer declines to sign: the request ends and every party is told."""
     with transaction(collab.session_factory) as session:
         outgoing = lifecycle.decline(session, token, reason, now=collab.now, ip=ip)
-    return Notified(1, outgoing, deliver(collab, outgoing))
+        errors = enqueue(session, collab, outgoing)
+    return Notified(1, outgoing, errors)

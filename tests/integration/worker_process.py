@@ -14,8 +14,10 @@ from app.config import Settings
 
 
 def worker_env(settings: Settings) -> dict[str, str]:
+    smtp = {"PARAPHE_SMTP_URL": settings.smtp_url} if settings.smtp_url else {}
     return {
         **os.environ,
+        **smtp,
         "DATABASE_URL": settings.database_url,
         "PARAPHE_INSTANCE_DIR": str(settings.instance_dir),
         "PARAPHE_PKI_DIR": str(settings.pki_dir),
