@@ -33,6 +33,9 @@ from app.extensions import csrf, limiter
 from app.home import bp as home
 from app.http_errors import register_error_handlers
 from app.invoices.views import bp as invoice_views
+from app.job_runs import recording as job_run_recording
+from app.job_runs import tasks as job_run_tasks
+from app.job_runs.views import bp as job_run_views
 from app.mail import Mailer, OutboxMailer, SmtpMailer
 from app.overview.views import bp as overview_views
 from app.queue import broker as queue_broker
@@ -50,7 +53,7 @@ from app.signatures.views import bp as signing_views
 from app.terms.api import bp as terms_api
 from app.terms.views import bp as cgv_views
 
-TASK_MODULES = (signature_tasks,)
+TASK_MODULES = (signature_tasks, job_run_tasks)
 """The features' job declarations: imported here, so every process that builds the
 application (web, worker, command) knows every job before it enqueues or consumes one."""
 
@@ -141,6 +144,7 @@ def _wire_queue(app: Flask, settings: Settings) -> None:
     """Point the jobs at the settings' broker and let them run with this application's
     runtime (read when a job runs: the tests swap the runtime's session factory)."""
     queue_broker.configure(settings.queue_url, settings.queue_name)
+    job_run_recording.install()  # every run of every job into job_runs (the admins' page)
 
     def runtime_of_the_job() -> Runtime:
         # Inline, a job runs inside the request or command that enqueued it: that
@@ -178,6 +182,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(invoice_views)
 
     app.register_blueprint(requests_bp)
+    app.register_blueprint(job_run_views)  # failed jobs, beside the stuck seals
     app.register_blueprint(sending_bp)
     app.register_blueprint(verify_bp)
     csrf.exempt(signatures_api)

@@ -15,6 +15,7 @@ from app.invoices.models import (
     Invoice,
     InvoiceLine,
 )
+from app.job_runs.models import JobRun
 from app.numbering.models import NumberSequence
 from app.quotes.models import Product, Quote, QuoteLine, SetupFeeInstalment
 from app.signatures.models import ReplacedSigningLink, SignatureRequest, Signer
@@ -40,6 +41,7 @@ __all__ = [
     "Document",
     "Invoice",
     "InvoiceLine",
+    "JobRun",
     "NumberSequence",
     "Product",
     "Quote",
