@@ -29,6 +29,10 @@ application's database, where pages read it; a job's failure is journaled by
 def configure(queue_url: str, name: str = "paraphe") -> None:
     """Point the jobs at `queue_url`: "inline" (immediate mode, in-memory schedule), or a
     sqlite:///, postgresql:// or redis:// broker, on which they wait under `name`."""
+    # The broker's connection (this thread's) is closed before its storage is replaced: left
+    # to the garbage collector, a PostgreSQL one warns (ResourceWarning) at a random moment,
+    # in whatever runs then (a process that builds several applications: the tests).
+    huey.storage.close()
     huey.name = name
     if queue_url == QUEUE_INLINE:
         huey.immediate = True
