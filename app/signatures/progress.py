@@ -45,6 +45,9 @@ class RequestProgress:
     status: RequestStatus
     stage: Stage
     seal_attempts: int
+    # The sealed evidence file follows the seal, in the same job (or the sweep): until it is
+    # archived, a sealed request is still pending on the contract page, which links to it.
+    evidence_ready: bool = False
 
     @property
     def label(self) -> str:
@@ -74,6 +77,8 @@ class RequestProgress:
     @property
     def poll_after(self) -> int | None:
         """Seconds until the page should ask again; None when nothing will change by itself."""
+        if self.stage is Stage.SEALED and not self.evidence_ready:
+            return POLL_SEALING_SECONDS
         return {
             Stage.SEALING: POLL_SEALING_SECONDS,
             Stage.SEAL_FAILING: POLL_FAILING_SECONDS,
@@ -87,6 +92,7 @@ def request_progress(request: SignatureRequest) -> RequestProgress:
         status=request.status,
         stage=_stage(request),
         seal_attempts=request.seal_attempts,
+        evidence_ready=request.evidence_document_id is not None,
     )
 
 

@@ -1,6 +1,7 @@
 """The last signer, on a phone (360 px wide), sees « Signature enregistrée » at once; the seal
 runs in the background, in a real `paraphe worker` on a real broker (a SQLite file), and the
-page shows the download button when it is done, without a reload."""
+page shows the download button when it is done, without a reload. The contract page, open on a
+laptop, follows the same seal."""
 
 from __future__ import annotations
 
@@ -10,20 +11,23 @@ import secrets
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import pytest
 from flask import Flask
 from playwright.sync_api import BrowserContext, Page, expect
 from sqlalchemy import select
 
+from app.auth.models import Role
 from app.config import Settings
 from app.job_runs.models import JobRun, RunStatus
 from app.signatures.models import RequestStatus, SignatureRequest
 from tests.factories import (
+    PASSWORD,
     VALID_CLIENT,
     count,
     make_contracted_client,
+    make_fast_user,
     publish_short_cgv,
     send_contract,
     session_of,
@@ -53,18 +57,34 @@ def settings(settings: Settings, tmp_path: Path) -> Settings:
     )
 
 
-def _contract_sent(app: Flask) -> str:
-    """A contract sent to its client's only signer: the signing link's path."""
+T = TypeVar("T")
+
+
+def _contract_sent(app: Flask) -> tuple[int, str]:
+    """A contract sent to its client's only signer: (contract id, the signing link's path)."""
     publish_short_cgv(app)
     contracted = make_contracted_client(app)
-    return send_contract(app, contracted.contract_id)
+    return contracted.contract_id, send_contract(app, contracted.contract_id)
 
 
-def _in_a_thread(function: Callable[[Flask], str], app: Flask) -> str:
+def _in_a_thread(function: Callable[[Flask], T], app: Flask) -> T:
     # The contract is certified with pyHanko's synchronous API, which runs its own asyncio
     # loop; Playwright's sync API already runs one in this thread.
     with ThreadPoolExecutor(max_workers=1) as pool:
         return pool.submit(function, app).result()
+
+
+def _contract_page(
+    new_context: Callable[..., BrowserContext], app: Flask, contract_id: int
+) -> Page:
+    """The contract page, on a laptop, for a sales user logged in through the form."""
+    page: Page = new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page.goto("/connexion")
+    page.get_by_label("Adresse e-mail").fill(make_fast_user(app, Role.SALES))
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.goto(f"/contrats/{contract_id}")
+    return page
 
 
 def _request(app: Flask) -> SignatureRequest:
@@ -78,7 +98,7 @@ def test_the_last_signer_on_a_phone_sees_the_seal_arrive_without_reload(
     live_server: LiveServer,
     new_context: Callable[..., BrowserContext],
 ) -> None:
-    path = _in_a_thread(_contract_sent, app)
+    contract_id, path = _in_a_thread(_contract_sent, app)
     signer_email = VALID_CLIENT["signer_email"]
 
     phone: Page = new_context(viewport={"width": PHONE_WIDTH, "height": PHONE_HEIGHT}).new_page()
@@ -105,6 +125,12 @@ def test_the_last_signer_on_a_phone_sees_the_seal_arrive_without_reload(
     # the page reads on a phone: nothing wider than the screen
     assert phone.evaluate("() => document.documentElement.scrollWidth") <= PHONE_WIDTH
     phone.evaluate("() => { window.notReloaded = true; }")
+    sales = _contract_page(new_context, app, contract_id)
+    badge = sales.locator(f"#request-{request.id}")
+    expect(badge).to_have_text("signée, scellement en cours")
+    evidence = sales.get_by_role("link", name="Dossier de preuve (PDF)")
+    expect(evidence).to_be_hidden()
+    sales.evaluate("() => { window.notReloaded = true; }")
 
     with running_worker(settings):
         try:
@@ -112,6 +138,12 @@ def test_the_last_signer_on_a_phone_sees_the_seal_arrive_without_reload(
         except AssertionError:
             pytest.fail(f"no download button; worker log:\n{worker_log(settings)[-4000:]}")
 
+    # the contract page followed too, without a reload
+    expect(badge).to_have_text("signée et scellée")
+    expect(sales.locator("#status-v1")).to_have_text("signé")
+    expect(evidence).to_be_visible()
+    expect(sales.get_by_role("link", name="Télécharger le PDF signé")).to_be_visible()
+    assert sales.evaluate("() => window.notReloaded") is True
     # the same page, not a reloaded one
     assert phone.evaluate("() => window.notReloaded") is True
     expect(phone.get_by_role("heading", level=1)).to_have_text("Signature enregistrée")

@@ -16,7 +16,9 @@ from app.signatures.progress import (
 
 
 def _progress(status: RequestStatus, stage: Stage, attempts: int = 0) -> RequestProgress:
-    return RequestProgress(request_id=1, status=status, stage=stage, seal_attempts=attempts)
+    return RequestProgress(
+        request_id=1, status=status, stage=stage, seal_attempts=attempts, evidence_ready=True
+    )
 
 
 @pytest.mark.parametrize(
@@ -45,6 +47,13 @@ def test_labels_and_polling(
     assert progress.label == label
     assert progress.poll_after == poll
     assert (progress.detail is not None) is (stage is Stage.SEAL_FAILING)
+
+
+def test_a_sealed_request_is_followed_until_its_evidence_file_is_archived() -> None:
+    sealed = RequestProgress(1, RequestStatus.COMPLETED, Stage.SEALED, 0, evidence_ready=False)
+    assert sealed.poll_after == POLL_SEALING_SECONDS
+    done = RequestProgress(1, RequestStatus.COMPLETED, Stage.SEALED, 0, evidence_ready=True)
+    assert done.poll_after is None
 
 
 def test_the_failed_seal_counts_its_attempts() -> None:
