@@ -33,6 +33,9 @@ from app.extensions import csrf, limiter
 from app.home import bp as home
 from app.http_errors import register_error_handlers
 from app.invoices.views import bp as invoice_views
+from app.job_runs import recording as job_run_recording
+from app.job_runs import tasks as job_run_tasks
+from app.job_runs.views import bp as job_run_views
 from app.mail import Mailer, OutboxMailer, SmtpMailer
 from app.mail import tasks as mail_tasks
 from app.mail.outbox import QueuedMailer
@@ -53,7 +56,7 @@ from app.storage_config import build_store
 from app.terms.api import bp as terms_api
 from app.terms.views import bp as cgv_views
 
-TASK_MODULES = (signature_tasks, mail_tasks)
+TASK_MODULES = (signature_tasks, mail_tasks, job_run_tasks)
 """The features' job declarations: imported here, so every process that builds the
 application (web, worker, command) knows every job before it enqueues or consumes one."""
 
@@ -146,6 +149,7 @@ def _wire_queue(app: Flask, settings: Settings) -> None:
     """Point the jobs at the settings' broker and let them run with this application's
     runtime (read when a job runs: the tests swap the runtime's session factory)."""
     queue_broker.configure(settings.queue_url, settings.queue_name)
+    job_run_recording.install()  # every run of every job into job_runs (the admins' page)
 
     def runtime_of_the_job() -> Runtime:
         # Inline, a job runs inside the request or command that enqueued it: that
@@ -183,6 +187,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(invoice_views)
 
     app.register_blueprint(requests_bp)
+    app.register_blueprint(job_run_views)  # failed jobs, beside the stuck seals
     app.register_blueprint(sending_bp)
     app.register_blueprint(verify_bp)
     csrf.exempt(signatures_api)

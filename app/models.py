@@ -15,6 +15,7 @@ from app.invoices.models import (
     Invoice,
     InvoiceLine,
 )
+from app.job_runs.models import JobRun
 from app.mail.models import OutgoingMailAttachment, OutgoingMailRecord
 from app.numbering.models import NumberSequence
 from app.quotes.models import Product, Quote, QuoteLine, SetupFeeInstalment
@@ -41,6 +42,7 @@ __all__ = [
     "Document",
     "Invoice",
     "InvoiceLine",
+    "JobRun",
     "NumberSequence",
     "OutgoingMailAttachment",
     "OutgoingMailRecord",

@@ -21,6 +21,7 @@ from app.quotes import services as quotes
 from app.quotes.commercial_terms import describe_terms
 from app.quotes.models import Quote, QuoteLine, QuoteStatus
 from app.signatures.models import SignatureRequest
+from app.signatures.progress import RequestProgress, request_progress
 from app.signatures.revisions import requests_for_version
 from app.terms.acceptances import Opposable, acceptances_of, is_client_behind, opposable_for
 from app.terms.models import CgvAcceptance, CgvVersion
@@ -79,15 +80,17 @@ class ContractPage:
     cgv_behind: dict[int, CgvVersion | None]
     clauses: list[Clause]  # the library, for a new version
     draft_quotes: list[Quote]  # the client's quotes a new version can take its lines from
+    progress: dict[int, RequestProgress]  # by request id: where it stands (seal included)
 
 
 def contract_page(session: Session, contract_id: int, today: date) -> ContractPage:
     """What the contract page shows: it reads signature requests, so it sits above both
     contracts and signatures (a contract knows nothing of how it is signed)."""
     contract = get_contract(session, contract_id)
+    requests = {v.id: requests_for_version(session, v.id) for v in contract.versions}
     return ContractPage(
         contract=contract,
-        requests={v.id: requests_for_version(session, v.id) for v in contract.versions},
+        requests=requests,
         cgv_behind={
             v.id: opposable_for(session, contract.client_id, today).version
             for v in contract.versions
@@ -99,4 +102,26 @@ def contract_page(session: Session, contract_id: int, today: date) -> ContractPa
             for q in quotes.quotes_of(session, contract.client_id)
             if q.status is QuoteStatus.DRAFT
         ],
+        progress=_progress_by_request(requests),
     )
+
+
+def _progress_by_request(
+    requests: dict[int, list[SignatureRequest]],
+) -> dict[int, RequestProgress]:
+    return {r.id: request_progress(r) for rs in requests.values() for r in rs}
+
+
+@dataclass(frozen=True)
+class ContractProgress:
+    """What the contract page polls: its versions and their requests, nothing else."""
+
+    contract: Contract
+    requests: dict[int, list[SignatureRequest]]  # by version id
+    progress: dict[int, RequestProgress]  # by request id
+
+
+def contract_progress(session: Session, contract_id: int) -> ContractProgress:
+    contract = get_contract(session, contract_id)
+    requests = {v.id: requests_for_version(session, v.id) for v in contract.versions}
+    return ContractProgress(contract, requests, _progress_by_request(requests))

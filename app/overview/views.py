@@ -6,16 +6,21 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, jsonify, render_template, url_for
 
 from app.auth.guards import require
 from app.auth.rules import Permission
 from app.clock import business_date
 from app.contracts import printing
+from app.contracts.models import VersionStatus
 from app.db import utcnow
 from app.overview import services
+from app.rendering import french
 from app.rendering.contract_document import ParticularTerm
+from app.rendering.labels import label
 from app.rendering.markdown import markdown_to_html
+from app.signatures.models import ACTIVE
+from app.signatures.progress import soonest_poll
 from app.wiring import db_session
 
 bp = Blueprint("overview", __name__)
@@ -66,7 +71,66 @@ def contract(contract_id: int) -> str:
         clauses=page.clauses,
         quotes=page.draft_quotes,
         printed={v.id: [_preview(t) for t in printing.printed_terms(v)] for v in versions},
+        progress=page.progress,
+        poll_after=soonest_poll(list(page.progress.values())),
     )
+
+
+@bp.route("/contrats/<int:contract_id>/suivi.json")
+@require(Permission.VIEW_CONTRACTS)
+def contract_progress(contract_id: int) -> Response:
+    """Where the contract's signature requests stand, polled by its page (a GET: reads only);
+    `poll_after` is null once nothing can change by itself."""
+    followed = services.contract_progress(db_session(), contract_id)
+    contract = followed.contract
+    requests = []
+    for version in contract.versions:
+        for r in followed.requests[version.id]:
+            progress = followed.progress[r.id]
+            sealed = r.evidence_document_id is not None
+            requests.append(
+                {
+                    "id": r.id,
+                    "stage": progress.stage.value,
+                    "label": progress.label,
+                    "detail": progress.detail,
+                    "active": r.status in ACTIVE,
+                    "evidence_pdf_url": _evidence_url(r.id, "pdf") if sealed else None,
+                    "evidence_json_url": _evidence_url(r.id, "json") if sealed else None,
+                    "signers": [
+                        {
+                            "id": s.id,
+                            "status": label(s.status),
+                            "signed_at": french.format_datetime(s.signed_at)
+                            if s.signed_at
+                            else None,
+                        }
+                        for s in r.signers
+                    ],
+                }
+            )
+    response = jsonify(
+        poll_after=soonest_poll(list(followed.progress.values())),
+        requests=requests,
+        versions=[
+            {
+                "number": v.version,
+                "status": label(v.status),
+                "signed_pdf_url": url_for(
+                    "signature_sending.signed_pdf", contract_id=contract.id, number=v.version
+                )
+                if v.status is VersionStatus.SIGNED
+                else None,
+            }
+            for v in contract.versions
+        ],
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _evidence_url(request_id: int, fmt: str) -> str:
+    return url_for("signature_requests.evidence", request_id=request_id, fmt=fmt)
 
 
 def _preview(term: ParticularTerm) -> dict[str, object]:

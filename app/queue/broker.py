@@ -22,15 +22,16 @@ from app.queue.settings import QUEUE_INLINE
 
 huey = Huey("paraphe", results=False, immediate=True, utc=True)
 """Results are not kept: the state that matters (sealed, sent, notified) is in the
-application's database, where pages read it; a job's failure is journaled by
-`app.queue.runs`."""
+application's database, where pages read it; a job's runs and failures are
+recorded by `app.job_runs.recording`."""
 
 
 def configure(queue_url: str, name: str = "paraphe") -> None:
     """Point the jobs at `queue_url`: "inline" (immediate mode, in-memory schedule), or a
     sqlite:///, postgresql:// or redis:// broker, on which they wait under `name`."""
-    # The broker connections of an earlier configuration (another application in the same
-    # process: the tests) are closed, not left to the garbage collector.
+    # The broker's connection (this thread's) is closed before its storage is replaced: left
+    # to the garbage collector, a PostgreSQL one warns (ResourceWarning) at a random moment,
+    # in whatever runs then (a process that builds several applications: the tests).
     huey.storage.close()
     huey.name = name
     if queue_url == QUEUE_INLINE:

@@ -11,6 +11,7 @@ Redis before 7.4, so a worker killed while holding one would block that work for
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from typing import Any, Generic, ParamSpec
 
@@ -35,13 +36,45 @@ class Job(Generic[P]):
         self._wrapper = wrapper
 
     def enqueue(self, *args: P.args, **kwargs: P.kwargs) -> None:
+        _check_json(self.name, args, kwargs)
         self._wrapper(*args, **kwargs)
 
     def enqueue_in(self, delay_seconds: float, *args: P.args, **kwargs: P.kwargs) -> None:
+        _check_json(self.name, args, kwargs)
         self._wrapper.schedule(args=args, kwargs=kwargs, delay=delay_seconds)
 
     def run(self, *args: P.args, **kwargs: P.kwargs) -> None:
         self.function(*args, **kwargs)
+
+
+class UnknownJob(LookupError):
+    """No job of that name in this process (a row written by an older release, say)."""
+
+
+_declared: dict[str, Job[...]] = {}
+
+
+def declared(name: str) -> Job[...]:
+    """The job declared under `name` (the admins' "Relancer" button enqueues it again with
+    the arguments recorded in `job_runs`). Raises UnknownJob."""
+    try:
+        return _declared[name]
+    except KeyError:
+        raise UnknownJob(name) from None
+
+
+def _declare(declared_job: Job[P]) -> Job[P]:
+    _declared[declared_job.name] = declared_job
+    return declared_job
+
+
+def _check_json(name: str, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
+    """A job's arguments are JSON values (ids, mostly): the run is recorded with them and can
+    be enqueued again from that record; an object would not survive the trip."""
+    try:
+        json.dumps([args, kwargs])
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"job {name}: arguments must be JSON values ({exc})") from None
 
 
 def job(
@@ -55,7 +88,7 @@ def job(
         wrapper = huey.task(
             retries=retries, retry_delay=retry_delay, retry_backoff=retry_backoff, name=name
         )(function)
-        return Job(name, function, wrapper)
+        return _declare(Job(name, function, wrapper))
 
     return declare
 
@@ -69,6 +102,6 @@ def periodic(
     def declare(function: Callable[[], None]) -> Job[[]]:
         schedule = crontab(minute=minute, hour=hour, day=day)
         wrapper = huey.periodic_task(schedule, name=name)(function)
-        return Job(name, function, wrapper)
+        return _declare(Job(name, function, wrapper))
 
     return declare

@@ -42,6 +42,15 @@ STATUS_LABELS: Mapping[str, Mapping[str, str]] = {
         "declined": "a refusé",
         "expired": "expiré",
     },
+    # app.job_runs.models
+    "RunStatus": {
+        "running": "en cours",
+        "complete": "terminé",
+        "retrying": "nouvel essai prévu",
+        "failed": "en échec",
+        "interrupted": "interrompu (arrêt du worker)",
+        "relaunched": "relancé",
+    },
     # app.terms.models
     "AcceptanceMethod": {
         "contract_signature": "signature du contrat",

@@ -6,6 +6,7 @@ from flask import (
     Blueprint,
     Response,
     current_app,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -21,7 +22,7 @@ from app.error_table import status_of
 from app.errors import DomainError, FieldErrors
 from app.extensions import limiter
 from app.mail import MailError
-from app.signatures import codes, links, mails, sending, tasks, workflow
+from app.signatures import codes, links, mails, progress, sending, tasks, workflow
 from app.signatures.errors import (
     ConsentMissing,
     NotAuthenticated,
@@ -257,17 +258,37 @@ def decline(token: str) -> BaseResponse | tuple[str, int]:
 
 @bp.route("/<token>/termine")
 def done(token: str) -> str | BaseResponse:
-    db = db_session()
-    signer = links.find_signer(db, token, utcnow(), allow_signed=True)
+    """After the signature: what happens next. The last signer's page follows the seal (a
+    job) by polling `progress_state`; without JavaScript, a link reloads it."""
+    followed = progress.signer_progress(db_session(), token, utcnow())
+    signer = followed.signer
     if signer.status is not SignerStatus.SIGNED:
         return redirect(url_for("signing.page", token=token))
     return render_template(
         "signing/done.html",
         signer=signer,
         token=token,
-        document=signer.request.signed_document,
+        progress=followed,
+        document=signer.request.signed_document if followed.downloadable else None,
         others=[s for s in signer.request.signers if s.status is not SignerStatus.SIGNED],
     )
+
+
+@bp.route("/<token>/etat")
+@limiter.limit("90 per minute")  # a page polling every 2 s, with room for a second tab
+def progress_state(token: str) -> Response:
+    """The seal's progress for the signer's page, as JSON (a GET: reads only)."""
+    followed = progress.signer_progress(db_session(), token, utcnow())
+    document = followed.signer.request.signed_document if followed.downloadable else None
+    response = jsonify(
+        stage=followed.request.stage.value,
+        message=followed.message,
+        poll_after=followed.poll_after,
+        download_url=url_for("signing.signed_pdf", token=token) if document else None,
+        sha256=document.sha256 if document else None,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/<token>/document-signe.pdf")

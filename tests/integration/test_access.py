@@ -50,6 +50,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "signing.sign",
         "signing.contract_pdf",
         "signing.done",
+        "signing.progress_state",  # the seal's progress, polled by the signer's page
         "signing.signed_pdf",
         "cgv.pdf",  # published CGV texts are public, at a stable address
         "cgv.accept_page",  # click-through acceptance: the emailed link is the credential
@@ -193,6 +194,7 @@ def web_url(app: Flask, rule: Rule, world: World) -> str:
         "token_id": 1,
         "request_id": _request_id(app),
         "fmt": "pdf",
+        "run_id": 1,  # no such failed run: the relaunch says so and redirects
     }
     if "invoice_id" in rule.arguments:
         values["invoice_id"] = make_invoice(app, world.client_id)

@@ -71,6 +71,7 @@ ENUMS = {
     "RequestStatus": "app.signatures.models",
     "SignerStatus": "app.signatures.models",
     "AcceptanceMethod": "app.terms.models",
+    "RunStatus": "app.job_runs.models",
 }
 
 

@@ -1,0 +1,151 @@
+"""The `job_runs` rows: written from Huey's signals (`recording`), read by the admins' page,
+claimed by a relaunch, pruned when they went well. Single-transaction services: the caller
+passes the session and `now`, and commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from app.job_runs.models import NEEDS_ATTENTION, JobRun, RunStatus
+
+KEEP_COMPLETED = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class TaskRef:
+    """What a signal says of a Huey task: its id, its job's name, its arguments."""
+
+    task_id: str
+    name: str
+    args: list[Any]
+    kwargs: dict[str, Any]
+
+
+def _run(session: Session, task: TaskRef, now: datetime) -> JobRun:
+    """The task's row, created at its first sight (a retry finds the same row)."""
+    run = session.scalar(select(JobRun).where(JobRun.task_id == task.task_id).with_for_update())
+    if run is None:
+        run = JobRun(
+            task_id=task.task_id,
+            name=task.name,
+            args=task.args,
+            kwargs=task.kwargs,
+            status=RunStatus.RUNNING,
+            attempts=0,
+            started_at=now,
+            updated_at=now,
+        )
+        session.add(run)
+    return run
+
+
+def started(session: Session, task: TaskRef, now: datetime) -> None:
+    run = _run(session, task, now)
+    run.status = RunStatus.RUNNING
+    run.attempts += 1
+    run.next_attempt_at = None
+    run.updated_at = now
+
+
+def completed(session: Session, task: TaskRef, now: datetime) -> None:
+    run = _run(session, task, now)
+    run.status = RunStatus.COMPLETE
+    run.updated_at = run.finished_at = now
+
+
+def failed(
+    session: Session,
+    task: TaskRef,
+    now: datetime,
+    *,
+    error: str,
+    retry_in: timedelta | None,
+) -> None:
+    """A failed attempt: to be retried `retry_in` from now, or final (None)."""
+    run = _run(session, task, now)
+    run.last_error = error
+    run.updated_at = now
+    if retry_in is None:
+        run.status = RunStatus.FAILED
+        run.finished_at = now
+        run.next_attempt_at = None
+    else:
+        run.status = RunStatus.RETRYING
+        run.next_attempt_at = now + retry_in
+
+
+def interrupted(session: Session, task: TaskRef, now: datetime) -> None:
+    run = _run(session, task, now)
+    run.status = RunStatus.INTERRUPTED
+    run.last_error = run.last_error or "Le worker s'est arrêté pendant l'exécution."
+    run.updated_at = run.finished_at = now
+
+
+def needing_attention(session: Session) -> Sequence[JobRun]:
+    """Failed and interrupted runs, the latest first."""
+    return session.scalars(
+        select(JobRun)
+        .where(JobRun.status.in_(NEEDS_ATTENTION))
+        .order_by(JobRun.updated_at.desc(), JobRun.id.desc())
+    ).all()
+
+
+def retrying(session: Session) -> Sequence[JobRun]:
+    """Runs that failed and wait for their next attempt, the latest first."""
+    return session.scalars(
+        select(JobRun)
+        .where(JobRun.status == RunStatus.RETRYING)
+        .order_by(JobRun.updated_at.desc(), JobRun.id.desc())
+    ).all()
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A failed run an admin relaunches: what to enqueue, and what to restore on failure."""
+
+    run_id: int
+    name: str
+    args: list[Any]
+    kwargs: dict[str, Any]
+    previous: RunStatus
+
+
+def claim_relaunch(session: Session, run_id: int, now: datetime) -> Claim | None:
+    """Mark a failed run relaunched, under its row lock, if it still is failed: of two
+    clicks (or two admins), one relaunches; None for the other, and for a run that did not
+    fail."""
+    run = session.scalar(select(JobRun).where(JobRun.id == run_id).with_for_update())
+    if run is None or run.status not in NEEDS_ATTENTION:
+        return None
+    claim = Claim(run.id, run.name, list(run.args), dict(run.kwargs), run.status)
+    run.status = RunStatus.RELAUNCHED
+    run.relaunched_at = run.updated_at = now
+    return claim
+
+
+def release_relaunch(session: Session, claim: Claim) -> None:
+    """The relaunch could not be enqueued (broker down): the run is listed again."""
+    run = session.scalar(select(JobRun).where(JobRun.id == claim.run_id).with_for_update())
+    if run is not None and run.status is RunStatus.RELAUNCHED:
+        run.status = claim.previous
+        run.relaunched_at = None
+
+
+def prune(session: Session, now: datetime) -> int:
+    """Delete the runs that completed more than a day ago, and the relaunched ones (their new
+    run has its own row); failures stay. Returns how many rows went."""
+    result = session.execute(
+        delete(JobRun)
+        .where(
+            JobRun.status.in_((RunStatus.COMPLETE, RunStatus.RELAUNCHED)),
+            JobRun.updated_at < now - KEEP_COMPLETED,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return int(getattr(result, "rowcount", 0))

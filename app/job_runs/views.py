@@ -1,0 +1,40 @@
+"""The admins' page of failed background jobs ("Travaux en échec"), beside the stuck seals,
+with the same guard, and its "Relancer" button."""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from app.auth.guards import require
+from app.auth.rules import Permission
+from app.db import utcnow
+from app.job_runs import runs, workflow
+from app.wiring import db_session, runtime
+
+bp = Blueprint("job_runs", __name__, url_prefix="/travaux")
+
+
+@bp.route("/en-echec")
+@require(Permission.OPERATE_SIGNATURES)
+def failed() -> str:
+    db = db_session()
+    return render_template(
+        "job_runs/failed.html", failed=runs.needing_attention(db), retrying=runs.retrying(db)
+    )
+
+
+@bp.route("/<int:run_id>/relancer", methods=["POST"])
+@require(Permission.OPERATE_SIGNATURES)
+def relaunch(run_id: int) -> BaseResponse:
+    # The guard's read ends here: the relaunch has its own transactions, and an inline job
+    # runs right now in this request (on SQLite, an open transaction would hold it up).
+    db_session().rollback()
+    done = workflow.relaunch(runtime().collaborators(utcnow()), run_id)
+    if done.problem is not None:
+        flash(done.problem, "error")
+    elif done.name is None:
+        flash("Ce travail a déjà été relancé, ou n'est plus en échec.", "info")
+    else:
+        flash(f"Travail « {done.name} » relancé.", "success")
+    return redirect(url_for("job_runs.failed"))

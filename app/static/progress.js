@@ -1,0 +1,101 @@
+// Pages that follow work done in the background (the seal after the last signature) without a
+// reload: each element with data-progress-url asks that address for JSON, every
+// data-poll-after seconds, as long as the answer gives a next delay (poll_after). A failed
+// request (network, expired session) stops the polling: the page's reload link remains.
+"use strict";
+(function () {
+  function follow(element, apply) {
+    var url = element.getAttribute("data-progress-url");
+    var ask = function () {
+      fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (response) {
+          if (!response.ok) {
+            throw new Error("HTTP " + response.status);
+          }
+          return response.json();
+        })
+        .then(function (state) {
+          apply(state);
+          if (state.poll_after) {
+            window.setTimeout(ask, state.poll_after * 1000);
+          }
+        })
+        .catch(function () {});
+    };
+    var first = Number(element.getAttribute("data-poll-after"));
+    if (first > 0) {
+      window.setTimeout(ask, first * 1000);
+    }
+  }
+
+  function setText(id, text) {
+    var node = document.getElementById(id);
+    if (node && text !== undefined && text !== null && node.textContent !== text) {
+      node.textContent = text;
+    }
+  }
+
+  // A link rendered hidden until its document exists.
+  function reveal(id, url) {
+    var link = document.getElementById(id);
+    if (link && url) {
+      link.setAttribute("href", url);
+      link.hidden = false;
+    }
+  }
+
+  // The signer's page after the last signature: the seal, then the download button.
+  var seal = document.getElementById("seal-progress");
+  if (seal) {
+    follow(seal, function (state) {
+      setText("sealing", state.message);
+      seal.setAttribute("data-stage", state.stage);
+      if (state.download_url) {
+        var button = document.getElementById("download");
+        button.setAttribute("href", state.download_url);
+        button.hidden = false;
+        var hash = document.getElementById("signed-hash");
+        hash.querySelector("code").textContent = state.sha256;
+        hash.hidden = false;
+      }
+      var hint = document.getElementById("reload-hint");
+      if (hint && !state.poll_after) {
+        hint.hidden = true;
+      }
+    });
+  }
+
+  // The contract page: each signature request's state, its signers, its links once sealed.
+  var contract = document.getElementById("signature-progress");
+  if (contract) {
+    follow(contract, function (state) {
+      state.requests.forEach(function (request) {
+        var prefix = "request-" + request.id;
+        setText(prefix, request.label);
+        var badge = document.getElementById(prefix);
+        if (badge) {
+          badge.className = "status " + request.stage;
+        }
+        setText(prefix + "-detail", request.detail || "");
+        var box = document.getElementById(prefix + "-box");
+        if (box) {
+          box.setAttribute("data-stage", request.stage);
+        }
+        var actions = document.getElementById(prefix + "-actions");
+        if (actions && !request.active) {
+          actions.hidden = true;
+        }
+        request.signers.forEach(function (signer) {
+          setText("signer-" + signer.id + "-status", signer.status);
+          setText("signer-" + signer.id + "-signed", signer.signed_at || "—");
+        });
+        reveal("evidence-" + request.id, request.evidence_pdf_url);
+        reveal("evidence-json-" + request.id, request.evidence_json_url);
+      });
+      state.versions.forEach(function (version) {
+        setText("status-v" + version.number, version.status);
+        reveal("signed-pdf-v" + version.number, version.signed_pdf_url);
+      });
+    });
+  }
+})();
