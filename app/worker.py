@@ -19,6 +19,13 @@ from app.queue import context
 from app.queue.broker import huey, is_inline
 from app.wiring import runtime
 
+MAX_POLL_DELAY_S = 1.0
+"""Longest wait between two looks at an empty SQLite or PostgreSQL queue (Redis blocks until a
+job comes). Huey's default grows to 10 s when idle: a seal enqueued after a quiet minute then
+waited up to 10 s before it started, twice the 5 s budget from the last signature to the
+archived PDF (docs/benchmarks.md, bench/journey.py). One indexed query per second and per
+worker process costs nothing next to that."""
+
 
 @click.command("worker", help="Exécute les travaux en arrière-plan (file de travaux Huey).")
 @click.option(
@@ -47,7 +54,11 @@ def worker_command(workers: int, periodic: bool) -> None:
     runtime().engine.dispose()  # the children open their own connections
     huey.on_startup("fresh-connections")(context.fresh_connections)
     consumer = huey.create_consumer(
-        workers=workers, worker_type="process", periodic=periodic, check_worker_health=True
+        workers=workers,
+        worker_type="process",
+        periodic=periodic,
+        check_worker_health=True,
+        max_delay=MAX_POLL_DELAY_S,
     )
     click.echo(f"Worker : {workers} processus, travaux périodiques {'oui' if periodic else 'non'}.")
     consumer.run()
