@@ -14,9 +14,10 @@ loopback, twice in the same run:
 
 Reported per mode: p50/p95 of every step (the request alone, a redirect is not followed), and
 the time from the answer to the last signature to the sealed PDF being downloadable (polled
-every 100 ms by the sales user). PostgreSQL from DATABASE_URL (default
-postgresql+psycopg://postgres@127.0.0.1:5432/postgres) in a throw-away database; SQLite in a
-temporary folder, with a printed note, if PostgreSQL cannot be reached.
+every 0.5 s by the sales user: at 100 ms, 20 pollers were a load of their own). PostgreSQL
+from DATABASE_URL (default postgresql+psycopg://postgres@127.0.0.1:5432/postgres) in a
+throw-away database; SQLite in a temporary folder, with a printed note, if PostgreSQL cannot
+be reached. `--job-workers` sets the processes of the one `paraphe worker` (default 1).
 
     .venv/bin/python bench/journey.py [--quick] [--journeys N]
 
@@ -178,6 +179,7 @@ def _run_journeys(base: str, outbox: Path, count: int, first: int) -> tuple[list
                 password=PASSWORD,
                 sales_email=f"commercial{number}@paraphe.test",
                 signer_email=f"signataire{number}@example.fr",
+                poll=0.5,
             )
         except Exception:  # a failed journey is counted and shown, the others go on
             with lock:
@@ -194,7 +196,9 @@ def _run_journeys(base: str, outbox: Path, count: int, first: int) -> tuple[list
     return results, failures
 
 
-def run_mode(mode: str, pg: str | None, journeys: int, *, quick: bool) -> dict[str, Any]:
+def run_mode(
+    mode: str, pg: str | None, journeys: int, *, quick: bool, job_workers: int
+) -> dict[str, Any]:
     warm_up = not quick
     with (
         tempfile.TemporaryDirectory(prefix=f"bench-journey-{mode}-") as tmp,
@@ -230,7 +234,7 @@ def run_mode(mode: str, pg: str | None, journeys: int, *, quick: bool) -> dict[s
                 paraphe = Path(sys.executable).parent / "paraphe"
                 log = (folder / "worker.log").open("ab")
                 worker = subprocess.Popen(
-                    [str(paraphe), "worker", "--workers", "1"],
+                    [str(paraphe), "worker", "--workers", str(job_workers)],
                     env=env,
                     stdout=log,
                     stderr=subprocess.STDOUT,
@@ -308,6 +312,9 @@ def main() -> None:
         "--quick", action="store_true", help="2 journeys, a one-page CGV, no warm-up"
     )
     parser.add_argument("--journeys", type=int, default=20)
+    parser.add_argument(
+        "--job-workers", type=int, default=1, help="processes of the one `paraphe worker`"
+    )
     args = parser.parse_args()
     journeys = 2 if args.quick else args.journeys
     pg = _postgres(os.environ.get("DATABASE_URL", DEFAULT_PG))
@@ -317,9 +324,14 @@ def main() -> None:
             "SQLite (base et file de travaux dans un dossier temporaire)."
         )
     database = "postgresql" if pg else "sqlite"
-    summary: dict[str, Any] = {"bench": "journey", "journeys": journeys, "database": database}
+    summary: dict[str, Any] = {
+        "bench": "journey",
+        "journeys": journeys,
+        "database": database,
+        "job_workers": args.job_workers,
+    }
     for mode in ("inline", "queue"):
-        measured = run_mode(mode, pg, journeys, quick=args.quick)
+        measured = run_mode(mode, pg, journeys, quick=args.quick, job_workers=args.job_workers)
         _print_mode(mode, measured)
         summary.update(_summary(mode, measured))
     print(

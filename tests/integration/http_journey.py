@@ -243,10 +243,11 @@ def journey(
     password: str,
     sales_email: str,
     signer_email: str,
+    poll: float = 0.1,
 ) -> Journey:
     """Log in, create a client and a quote, generate the contract, send it; its client then the
     sales user (the vendor's countersigner) sign in browsers from `signers()`; wait for the
-    sealed PDF on `sales`' server."""
+    sealed PDF on `sales`' server, asking every `poll` seconds."""
     log_in(sales, sales_email, password)
     client_id = create_client(sales, number, signer_email)
     quote_id = create_quote(sales, client_id)
@@ -254,5 +255,5 @@ def journey(
     send_for_signature(sales, contract_id)
     sign(signers(), outbox, invitation_link(outbox, signer_email), signer_email)
     last = sign(signers(), outbox, invitation_link(outbox, sales_email), sales_email)
-    pdf, sealed = wait_signed_pdf(sales, contract_id)
+    pdf, sealed = wait_signed_pdf(sales, contract_id, poll=poll)
     return Journey(contract_id, pdf, last, sealed)
