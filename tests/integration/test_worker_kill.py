@@ -10,7 +10,7 @@ test, watching that log, kills the worker's whole process group (SIGKILL, as the
 OOM killer or a lost machine would) after a random delay drawn within the time a seal takes.
 What the kill interrupted is then read from the database (nothing recorded yet, sealed but
 no evidence, everything but the mails, or nothing: the job had finished) and printed with the
-delays, so a run shows how many kills landed mid-seal. The window narrows when a kill comes
+delays, so a run shows how many kills landed mid-seal. The window is halved when a kill comes
 too late. A SIGKILLed worker's job is lost with it (Huey removed it from the queue when it
 started it): only the sweep can finish it, which is the point."""
 
@@ -116,7 +116,9 @@ def kill_rounds(
 
     seed = secrets.randbits(32)
     rng = random.Random(seed)
-    window = 1.5  # seconds; a seal with its evidence file takes ~0.3–1.5 s here
+    # seconds; a seal with its evidence file took 0.7–1.5 s on 2 busy cores. Halved after a
+    # kill that came too late, so that a quiet (faster) machine still gets kills mid-seal.
+    window = 1.5
     outcomes: dict[int, tuple[float, str]] = {}
     kills = 0
     started = time.monotonic()
@@ -139,7 +141,7 @@ def kill_rounds(
             outcome = _state(app, queued, request_id, signers[request_id])
             outcomes[request_id] = (delay, outcome)
             if outcome == DONE:
-                window *= 0.7
+                window *= 0.5
     mid_seal = {r for r, (_d, o) in outcomes.items() if o != DONE}
     print(
         f"\n{kills} kills for {rounds} seals in {time.monotonic() - started:.1f} s "
