@@ -20,6 +20,11 @@ from app.queue.broker import huey, is_inline
 from app.wiring import runtime
 
 MAX_POLL_DELAY_S = 0.5
+"""Longest wait between two looks at an empty SQLite or PostgreSQL queue (Redis blocks until a
+job comes). Huey's default grows to 10 s when idle: a signer's one-time code mail would wait
+that long, and a seal enqueued after a quiet minute would take twice the 5 s budget from the
+last signature to the archived PDF (docs/benchmarks.md, bench/journey.py). Two indexed
+queries per second and per worker process cost nothing next to that."""
 
 
 @click.command("worker", help="Exécute les travaux en arrière-plan (file de travaux Huey).")
@@ -53,8 +58,6 @@ def worker_command(workers: int, periodic: bool) -> None:
         worker_type="process",
         periodic=periodic,
         check_worker_health=True,
-        # An idle worker polls the broker at least every half second (Huey's default backs off
-        # to 10 s): a signer's one-time code mail is picked up within a second.
         max_delay=MAX_POLL_DELAY_S,
     )
     click.echo(f"Worker : {workers} processus, travaux périodiques {'oui' if periodic else 'non'}.")

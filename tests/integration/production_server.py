@@ -47,6 +47,10 @@ def serve(
         "PARAPHE_PKI_DIR": str(settings.pki_dir),
         "PARAPHE_BASE_URL": f"http://127.0.0.1:{port}",
         "PARAPHE_QUEUE_URL": settings.queue_url,
+        "PARAPHE_QUEUE_NAME": settings.queue_name,
+        "PARAPHE_SECRET_KEY": settings.secret_key,
+        "PARAPHE_STORAGE_DIR": str(settings.storage_dir),
+        "PARAPHE_OUTBOX_DIR": str(settings.outbox_dir),
         **(extra_env or {}),
     }
     paraphe = Path(sys.executable).parent / "paraphe"

@@ -86,3 +86,30 @@ def test_contracts_bulk_bench_quick() -> None:
     assert summary["contracts"] == 2
     assert any("contrats/s" in line for line in lines)
     _positive_numbers(summary, {"per_second", "ms_per_contract", "wall_s"})
+
+
+@pytest.mark.slow
+def test_journey_bench_quick() -> None:
+    """On the run's database: PostgreSQL when DATABASE_URL says so, else the bench's SQLite
+    fallback (which says so)."""
+    configured = os.environ.get("DATABASE_URL", "")
+    on_postgres = configured.startswith("postgresql")
+    lines, summary = _run(
+        "journey.py", {"DATABASE_URL": configured if on_postgres else "sqlite://"}
+    )
+    assert summary["bench"] == "journey"
+    assert summary["journeys"] == 2
+    assert summary["database"] == ("postgresql" if on_postgres else "sqlite")
+    assert any(line.startswith("Note :") for line in lines) is not on_postgres
+    for mode in ("inline", "queue"):
+        assert summary[f"{mode}_errors"] == 0
+        _positive_numbers(
+            summary,
+            {
+                f"{mode}_sign_p95_ms",
+                f"{mode}_page_p95_ms",
+                f"{mode}_seal_p50_s",
+                f"{mode}_seal_p95_s",
+                f"{mode}_wall_s",
+            },
+        )

@@ -25,16 +25,28 @@ def worker_env(settings: Settings) -> dict[str, str]:
         "PARAPHE_QUEUE_URL": settings.queue_url,
         "PARAPHE_QUEUE_NAME": settings.queue_name,
         "PARAPHE_SECRET_KEY": settings.secret_key,
+        # Several instance folders may share one deployment's blobs and mail (two machines).
+        "PARAPHE_STORAGE_DIR": str(settings.storage_dir),
+        "PARAPHE_OUTBOX_DIR": str(settings.outbox_dir),
     }
 
 
 @contextmanager
-def running_worker(settings: Settings, *, workers: int = 1) -> Iterator[subprocess.Popen[bytes]]:
-    """Start `paraphe worker`; stop it gracefully at the end (SIGINT), killed if it hangs."""
+def running_worker(
+    settings: Settings, *, workers: int = 1, periodic: bool = True
+) -> Iterator[subprocess.Popen[bytes]]:
+    """Start `paraphe worker`; stop it gracefully at the end (SIGINT), killed if it hangs (a
+    test may have killed it already: nothing is left to stop then)."""
     paraphe = Path(sys.executable).parent / "paraphe"
     log = (settings.instance_dir / "worker.log").open("ab")
     process = subprocess.Popen(
-        [str(paraphe), "worker", "--workers", str(workers)],
+        [
+            str(paraphe),
+            "worker",
+            "--workers",
+            str(workers),
+            "--periodic" if periodic else "--no-periodic",
+        ],
         env=worker_env(settings),
         stdout=log,
         stderr=subprocess.STDOUT,
