@@ -56,13 +56,15 @@ def address_refusal(address: str, *, allow_private: bool) -> str | None:
         ip = ip.ipv4_mapped
     if allow_private:
         return None
+    if ip.is_unspecified:  # 0.0.0.0 or ::, which Linux connects to the host itself
+        return f"adresse réservée refusée ({ip})"
     if ip.is_loopback:
         return f"adresse de bouclage refusée ({ip})"
     if ip.is_link_local:
         return f"adresse lien-local refusée ({ip})"
     if ip.is_private:
         return f"adresse privée refusée ({ip})"
-    if ip.is_multicast or ip.is_reserved or ip.is_unspecified or not ip.is_global:
+    if ip.is_multicast or ip.is_reserved or not ip.is_global:
         return f"adresse réservée refusée ({ip})"
     return None
 

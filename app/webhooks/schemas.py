@@ -15,8 +15,9 @@ from app.webhooks.errors import EndpointInvalid
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.webhooks.rules import absolute_links
 
+_PORT = "([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])"
 URL_PATTERN = (
-    "^https?://[a-z0-9]([a-z0-9.-]{0,60}[a-z0-9])?(:[1-9][0-9]{0,3})?(/[A-Za-z0-9._~/-]{0,100})?$"
+    f"^https?://[a-z0-9]([a-z0-9.-]{{0,60}}[a-z0-9])?(:{_PORT})?(/[A-Za-z0-9._~/-]{{0,100}})?$"
 )
 """What the API accepts as an endpoint URL: stricter than the page (ASCII host in lower case,
 a plain path), so that the description says exactly what is accepted."""
