@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.events.catalogue import TEST_EVENT
 from app.events.models import Event
 
 
@@ -23,15 +23,10 @@ def by_public_id(session: Session, public_id: str) -> Event:
 
 
 def events_after(session: Session, after: str | None, *, limit: int) -> Sequence[Event]:
-    """The events recorded after the one named `after` (all of them from the first when
-    None), oldest first: the order in which they were committed... or at least recorded."""
-    stmt = select(Event).order_by(Event.id).limit(limit)
+    """The events recorded after the one named `after` (from the first when None), in the
+    order they were recorded. Test events (one endpoint's « Envoyer un événement de test »)
+    are not business events: pollers do not see them."""
+    stmt = select(Event).where(Event.type != TEST_EVENT).order_by(Event.id).limit(limit)
     if after is not None:
         stmt = stmt.where(Event.id > by_public_id(session, after).id)
     return session.scalars(stmt).all()
-
-
-def events_since(session: Session, since: datetime, types: Sequence[str]) -> Sequence[Event]:
-    return session.scalars(
-        select(Event).where(Event.created_at >= since, Event.type.in_(types)).order_by(Event.id)
-    ).all()

@@ -51,6 +51,19 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
         self.sock = self._tls.wrap_socket(raw, server_hostname=self.host)
 
 
+def network_error(exc: BaseException) -> str:
+    """What went wrong, in French for the delivery log (the system's text follows)."""
+    if isinstance(exc, TimeoutError):
+        return "délai dépassé (10 s)"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connexion refusée"
+    if isinstance(exc, ConnectionResetError):
+        return "connexion interrompue par le récepteur"
+    if isinstance(exc, ssl.SSLError):
+        return f"erreur TLS : {exc}"[:500]
+    return f"erreur réseau : {exc or type(exc).__name__}"[:500]
+
+
 def resolve(host: str, port: int) -> list[str]:
     infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
@@ -73,7 +86,7 @@ def post(
     try:
         addresses = resolve(host, port)
     except (OSError, UnicodeError) as exc:
-        return SendResult(AttemptOutcome.FAILED, error=f"nom introuvable : {exc}"[:500])
+        return SendResult(AttemptOutcome.FAILED, error=f"nom introuvable ({host}) : {exc}"[:500])
     for address in addresses:
         # Every address, not the first: a name resolving to a public and a private address
         # would otherwise reach the private one on a later attempt.
@@ -91,10 +104,7 @@ def post(
         raw = response.read(rules.RESPONSE_CAP)
     except (OSError, http.client.HTTPException) as exc:
         latency = int((time.monotonic() - started) * 1000)
-        message = "délai dépassé (10 s)" if isinstance(exc, TimeoutError) else str(exc)
-        return SendResult(
-            AttemptOutcome.FAILED, latency_ms=latency, error=message[:500] or type(exc).__name__
-        )
+        return SendResult(AttemptOutcome.FAILED, latency_ms=latency, error=network_error(exc))
     finally:
         connection.close()
     latency = int((time.monotonic() - started) * 1000)

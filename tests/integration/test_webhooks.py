@@ -6,6 +6,7 @@ API."""
 from __future__ import annotations
 
 import html
+import socket
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
@@ -277,6 +278,18 @@ def test_private_and_link_local_addresses_are_refused_without_a_connection(
     assert attempt.latency_ms is None and attempt.status_code is None
 
 
+def test_a_receiver_that_is_down_is_retried_with_the_reason_in_french(hooks_app: Flask) -> None:
+    with socket.socket() as probe:  # a port nobody listens on any more
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    add_endpoint(hooks_app, f"http://127.0.0.1:{port}/hooks")
+    terminate_client(hooks_app)
+    [attempt] = attempts(hooks_app)
+    assert attempt.outcome is AttemptOutcome.FAILED and attempt.error == "connexion refusée"
+    delivery = only_delivery(hooks_app)
+    assert delivery.status is DeliveryStatus.PENDING and delivery.failures == 1
+
+
 def test_https_is_required_when_the_instance_is_served_over_https(
     settings: Settings, make_app: Callable[[Settings], Flask], receiver: Receiver
 ) -> None:
@@ -398,12 +411,22 @@ def test_the_api_manages_endpoints_and_serves_events_for_polling(
     after = http.get(f"/api/v1/events?after={terminated[0]['id']}", headers=reader).get_json()
     assert [e["id"] for e in after["items"]] == [terminated[1]["id"]]
     assert after["next_after"] == terminated[1]["id"]
+    # A test event goes to its endpoint only; pollers never see it.
+    admin_page = login_as(hooks_app, Role.ADMIN)
+    detail = admin_page.get(f"/admin/webhooks/{endpoint['id']}")
+    admin_page.post(
+        f"/admin/webhooks/{endpoint['id']}/test",
+        data={"csrf_token": csrf_from(detail.get_data(as_text=True))},
+    )
+    assert len(receiver.received) == 3
+    polled = http.get(f"/api/v1/events?after={terminated[1]['id']}", headers=reader).get_json()
+    assert polled["items"] == []
     unknown = http.get("/api/v1/events?after=evt_" + "0" * 24, headers=reader)
     assert unknown.status_code == 404
 
     delivery_id = log.get_json()["items"][0]["id"]
     again = http.post(f"/api/v1/webhook-deliveries/{delivery_id}/redelivery", headers=admin)
-    assert again.status_code == 202 and len(receiver.received) == 3
+    assert again.status_code == 202 and len(receiver.received) == 4
     rotated = http.post(
         f"/api/v1/webhook-endpoints/{endpoint['id']}/secret-rotation", headers=admin
     ).get_json()
