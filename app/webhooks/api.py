@@ -12,8 +12,8 @@ from app.auth.models import Scope
 from app.db import utcnow
 from app.errors import NotFound
 from app.events import queries
-from app.webhooks import deliveries, endpoints, schemas, tasks
-from app.wiring import db_session, read_only_db_session, runtime, unit_of_work
+from app.webhooks import deliveries, endpoints, schemas, tasks, workflow
+from app.wiring import db_session, hand_over, read_only_db_session, runtime, unit_of_work
 
 bp = Blueprint("webhooks_api", __name__, url_prefix="/api/v1")
 
@@ -81,6 +81,33 @@ def endpoint_deliveries(endpoint_id: int) -> dict[str, Any]:
     log = deliveries.log_of(db, endpoint_id)
     attempts = deliveries.attempts_of(db, [d.id for d in log])
     return {"items": [schemas.delivery_json(d, attempts[d.id]) for d in log]}
+
+
+@bp.post("/webhook-endpoints/<int:endpoint_id>/test")
+@require_scope(Scope.ADMIN)
+def send_test(endpoint_id: int) -> tuple[dict[str, Any], int]:
+    """« Envoyer un événement de test »: a `webhook.test` event to this endpoint only."""
+    delivery_id = workflow.send_test(hand_over(), endpoint_id, _actor())
+    tasks.deliver.enqueue(delivery_id)
+    return _delivery(delivery_id), 202
+
+
+@bp.post("/webhook-endpoints/<int:endpoint_id>/redelivery")
+@require_scope(Scope.ADMIN)
+def redeliver_since(endpoint_id: int) -> tuple[dict[str, Any], int]:
+    """Every event the endpoint subscribes to, recorded since a date (Paris), sent again."""
+    since = schemas.parse_since(request.get_json(silent=True))
+    with unit_of_work() as db:
+        ids = deliveries.redeliver_since(db, endpoints.get(db, endpoint_id), since, now=utcnow())
+    for delivery_id in ids:
+        tasks.deliver.enqueue(delivery_id)
+    return {"redelivered": len(ids)}, 202
+
+
+def _delivery(delivery_id: int) -> dict[str, Any]:
+    db = db_session()
+    delivery = deliveries.get(db, delivery_id)
+    return schemas.delivery_json(delivery, deliveries.attempts_of(db, [delivery_id])[delivery_id])
 
 
 @bp.post("/webhook-deliveries/<int:delivery_id>/redelivery")

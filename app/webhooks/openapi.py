@@ -8,7 +8,7 @@ from types import ModuleType
 from typing import Any
 
 from app.events.catalogue import EVENT_TYPES
-from app.webhooks.schemas import EVENT_ID_PATTERN, MAX_PAGE, URL_PATTERN
+from app.webhooks.schemas import DATE_PATTERN, EVENT_ID_PATTERN, MAX_PAGE, URL_PATTERN
 
 ENDPOINT_BODY: dict[str, Any] = {
     "type": "object",
@@ -112,6 +112,35 @@ def paths(parts: ModuleType) -> dict[str, Any]:
                     "404": not_found,
                 },
                 parameters=[endpoint_id],
+            )
+        },
+        "/webhook-endpoints/{endpoint_id}/test": {
+            "post": operation(
+                "Envoyer un événement de test",
+                "admin",
+                {
+                    "202": json_body(obj, "La livraison de l'événement `webhook.test`."),
+                    "404": not_found,
+                },
+                parameters=[endpoint_id],
+            )
+        },
+        "/webhook-endpoints/{endpoint_id}/redelivery": {
+            "post": operation(
+                "Renvoyer les événements depuis une date",
+                "admin",
+                {
+                    "202": json_body(obj, "Le nombre d'événements renvoyés."),
+                    "404": not_found,
+                    "422": invalid,
+                },
+                parameters=[endpoint_id],
+                body={
+                    "type": "object",
+                    "required": ["since"],
+                    "additionalProperties": False,
+                    "properties": {"since": dict(parts.DATE, pattern=DATE_PATTERN)},
+                },
             )
         },
         "/webhook-deliveries/{delivery_id}/redelivery": {

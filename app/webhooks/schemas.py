@@ -5,8 +5,10 @@ answer that creates or rotates it."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime, time
 from typing import Any
 
+from app.clock import PARIS
 from app.events.catalogue import EVENT_TYPES
 from app.events.models import Event
 from app.plaintext import text_problem
@@ -23,6 +25,7 @@ URL_PATTERN = (
 a plain path), so that the description says exactly what is accepted."""
 
 EVENT_ID_PATTERN = "^evt_[0-9a-f]{24}$"
+DATE_PATTERN = "^(19|[2-9][0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$"
 MAX_PAGE = 500
 
 
@@ -59,6 +62,25 @@ def parse_endpoint(body: Any) -> EndpointInput:
         raise EndpointInvalid(errors)
     assert isinstance(url, str) and isinstance(types, list)  # checked above
     return EndpointInput(url=url, event_types=types, description=description, enabled=enabled)
+
+
+def parse_since(body: Any) -> datetime:
+    """`{"since": "AAAA-MM-JJ"}`: midnight of that day in Paris, as an admin means it."""
+    if not isinstance(body, dict):
+        raise EndpointInvalid({"body": 'Objet JSON attendu : {"since": "AAAA-MM-JJ"}.'})
+    errors = {name: "Champ inconnu." for name in sorted(set(body) - {"since"})}
+    raw = body.get("since")
+    day = None
+    if isinstance(raw, str) and re.fullmatch(DATE_PATTERN, raw):
+        try:
+            day = date.fromisoformat(raw)
+        except ValueError:
+            day = None
+    if day is None:
+        errors["since"] = "Date attendue (AAAA-MM-JJ)."
+    if errors or day is None:
+        raise EndpointInvalid(errors)
+    return datetime.combine(day, time.min, tzinfo=PARIS).astimezone(UTC)
 
 
 def parse_after(args: dict[str, str]) -> tuple[str | None, int]:

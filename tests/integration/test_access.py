@@ -172,6 +172,8 @@ ALLOWED_API_STATUS: dict[str, tuple[int, ...]] = {
     # The matrix posts {"terminated_on": …}: the endpoint's view ran and refused that body.
     "webhooks_api.create_endpoint": (422,),
     "webhooks_api.redeliver": (202,),
+    "webhooks_api.send_test": (202,),
+    "webhooks_api.redeliver_since": (422,),
 }
 
 

@@ -432,6 +432,24 @@ def test_the_api_manages_endpoints_and_serves_events_for_polling(
     ).get_json()
     assert rotated["secret"] != endpoint["secret"] and rotated["previous_secret_valid_until"]
 
+    tested = http.post(f"/api/v1/webhook-endpoints/{endpoint['id']}/test", headers=admin)
+    assert tested.status_code == 202 and tested.get_json()["status"] == "delivered"
+    assert verified(rotated["secret"], receiver.received[-1])["type"] == "webhook.test"
+    since = (utcnow() - timedelta(days=1)).date().isoformat()
+    resent = http.post(
+        f"/api/v1/webhook-endpoints/{endpoint['id']}/redelivery",
+        json={"since": since},
+        headers=admin,
+    )
+    assert resent.status_code == 202 and resent.get_json() == {"redelivered": 2}
+    assert len(receiver.received) == 7
+    bad_date = http.post(
+        f"/api/v1/webhook-endpoints/{endpoint['id']}/redelivery",
+        json={"since": "2026-02-30"},
+        headers=admin,
+    )
+    assert bad_date.status_code == 422
+
 
 def test_redelivery_since_a_date_covers_events_before_the_endpoint(
     hooks_app: Flask, receiver: Receiver
