@@ -144,6 +144,10 @@ class Settings:
     # PARAPHE_ENV: "production" refuses every default that keeps state on one host or in one
     # process (app/production.py); "development" (the default) runs anywhere with none set.
     environment: str = ENV_DEVELOPMENT
+    # Webhook deliveries to loopback, private, link-local or reserved addresses (checked after
+    # DNS resolution, at each delivery). Off: a webhook URL must not reach the instance's own
+    # network (metadata services, databases). The tests and a closed on-premise network set it.
+    webhooks_allow_private: bool = False
     testing: bool = False
 
     def __repr__(self) -> str:  # never let the secret key reach a log line
@@ -283,6 +287,10 @@ class Settings:
         if access_log_raw not in _FLAG_VALUES:
             problems.append("PARAPHE_ACCESS_LOG doit valoir 1 ou 0 (oui/non, true/false)")
         access_log = _FLAG_VALUES.get(access_log_raw, True)
+        allow_private_raw = env.get("PARAPHE_WEBHOOKS_ALLOW_PRIVATE", "0").strip().lower()
+        if allow_private_raw not in _FLAG_VALUES:
+            problems.append("PARAPHE_WEBHOOKS_ALLOW_PRIVATE doit valoir 0 ou 1")
+        webhooks_allow_private = _FLAG_VALUES.get(allow_private_raw, False)
 
         iban, bic = _bank_details(env, problems)
         debits_raw = env.get("PARAPHE_VENDOR_VAT_ON_DEBITS", "").strip().lower()
@@ -369,6 +377,7 @@ class Settings:
             queue_url=queue_url,
             queue_name=env.get("PARAPHE_QUEUE_NAME", "").strip() or cls.queue_name,
             environment=environment,
+            webhooks_allow_private=webhooks_allow_private,
         )
 
 

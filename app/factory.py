@@ -29,6 +29,7 @@ from app.clients.views import bp as client_views
 from app.config import RATELIMIT_DATABASE, Settings
 from app.contracts.views import bp as contract_views
 from app.db import make_engine, make_session_factory
+from app.events import outbox
 from app.extensions import csrf, limiter
 from app.home import bp as home
 from app.http_errors import register_error_handlers
@@ -55,8 +56,11 @@ from app.signatures.views import bp as signing_views
 from app.storage_config import build_store
 from app.terms.api import bp as terms_api
 from app.terms.views import bp as cgv_views
+from app.webhooks import tasks as webhook_tasks
+from app.webhooks.api import bp as webhooks_api
+from app.webhooks.views import bp as webhook_views
 
-TASK_MODULES = (signature_tasks, mail_tasks, job_run_tasks)
+TASK_MODULES = (signature_tasks, mail_tasks, job_run_tasks, webhook_tasks)
 """The features' job declarations: imported here, so every process that builds the
 application (web, worker, command) knows every job before it enqueues or consumes one."""
 
@@ -159,6 +163,9 @@ def _wire_queue(app: Flask, settings: Settings) -> None:
         return rt
 
     queue_context.bind(runtime_of_the_job)
+    # Events committed by any feature are fanned out to the webhooks at once; the low
+    # `events` package only knows it has something to call.
+    outbox.install(webhook_tasks.request_dispatch)
 
 
 def _configure_rate_limits(app: Flask, settings: Settings) -> None:
@@ -203,6 +210,9 @@ def _register_blueprints(app: Flask) -> None:
 
     csrf.exempt(quotes_api)
     app.register_blueprint(quotes_api)
+    csrf.exempt(webhooks_api)
+    app.register_blueprint(webhooks_api)
+    app.register_blueprint(webhook_views)
 
 
 def _register_template_helpers(app: Flask) -> None:

@@ -7,6 +7,7 @@ from app.clauses.models import Clause, ClauseVersion
 from app.clients.models import Client
 from app.contracts.models import Contract, ContractClause, ContractVersion
 from app.documents.models import Document
+from app.events.models import Event
 from app.invoices.models import (
     BillingPlan,
     BillingPlanLine,
@@ -21,6 +22,7 @@ from app.numbering.models import NumberSequence
 from app.quotes.models import Product, Quote, QuoteLine, SetupFeeInstalment
 from app.signatures.models import ReplacedSigningLink, SignatureRequest, Signer
 from app.terms.models import CgvAcceptance, CgvNotification, CgvVersion
+from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
     "ApiToken",
@@ -40,6 +42,7 @@ __all__ = [
     "CreditNote",
     "CreditNoteLine",
     "Document",
+    "Event",
     "Invoice",
     "InvoiceLine",
     "JobRun",
@@ -55,4 +58,7 @@ __all__ = [
     "SignatureRequest",
     "Signer",
     "User",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
 ]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.archive import openapi_parts
 from app.archive.openapi_parts import (
     CLIENT_ID,
     DATE,
@@ -32,6 +33,7 @@ from app.archive.openapi_parts import (
 )
 from app.archive.schemas import RANGE_PATTERN, SORTS
 from app.documents.models import DocumentKind
+from app.webhooks.openapi import paths as webhook_paths
 
 PATHS: dict[str, Any] = {
     "/documents": {
@@ -345,12 +347,13 @@ def openapi_spec() -> dict[str, Any]:
         "info": {
             "title": "Paraphe — API archiviste",
             "version": "1",
-            "description": "Documents archivés, journal, résiliation, restitution. "
+            "description": "Documents archivés, journal, résiliation, restitution, "
+            "événements et webhooks. "
             "Authentification : `Authorization: Bearer <jeton>` ; erreurs RFC 9457.",
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": PATHS,
+        "paths": {**PATHS, **webhook_paths(openapi_parts)},
         "components": {
             "schemas": SCHEMAS,
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},

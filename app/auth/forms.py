@@ -34,7 +34,7 @@ class ApiTokenForm(FrenchForm):
         choices=[
             SelectChoice(Scope.READ.value, "read : lister et lire les documents"),
             SelectChoice(Scope.RESTITUTION.value, "restitution : résiliation et restitution"),
-            SelectChoice(Scope.ADMIN.value, "admin : gels juridiques"),
+            SelectChoice(Scope.ADMIN.value, "admin : gels juridiques, webhooks"),
         ],
         validators=[DataRequired("Choisissez au moins une portée.")],
         option_widget=widgets.CheckboxInput(),

@@ -25,6 +25,7 @@ class Permission(StrEnum):
     RECORD_PAYMENTS = "record_payments"
     MANAGE_PRICE_INDICES = "manage_price_indices"
     OPERATE_SIGNATURES = "operate_signatures"
+    MANAGE_WEBHOOKS = "manage_webhooks"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
@@ -68,6 +69,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.RECORD_PAYMENTS,
             Permission.MANAGE_PRICE_INDICES,
             Permission.OPERATE_SIGNATURES,
+            Permission.MANAGE_WEBHOOKS,
         }
     ),
 }

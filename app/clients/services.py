@@ -18,6 +18,8 @@ from app.clients.errors import (
     ClientNotFound,
 )
 from app.clients.models import Client, ClientStatus
+from app.events import recording as events
+from app.events.recording import Resource
 from app.plaintext import text_problem
 from app.printable import unprintable_character_problem
 from app.rendering.french import format_date
@@ -207,5 +209,12 @@ def terminate(
         subject_id=client.id,
         client_id=client.id,
         details={"on": on.isoformat(), "reason": client.termination_reason},
+    )
+    events.record(
+        session,
+        "client.terminated",
+        Resource("client", client.id, f"/api/v1/clients/{client.id}/cgv"),
+        {"terminated_on": on.isoformat()},
+        now=now,
     )
     return client

@@ -34,6 +34,8 @@ from app.contracts.printing import (
 from app.contracts.queries import contract_made_from
 from app.documents.models import DocumentKind
 from app.documents.services import deposit
+from app.events import recording as events
+from app.events.recording import Resource
 from app.numbering.services import next_number
 from app.plaintext import control_character_problem
 from app.quotes.models import Quote, QuoteStatus
@@ -266,6 +268,18 @@ def generate_contract(
         client_id=quote.client_id,
         details={"version": 1, "sha256": sha256, "cgv": version.cgv_version.label},
     )
+    events.record(
+        session,
+        "contract.generated",
+        Resource("contract", version.contract.number),
+        {
+            "version": 1,
+            "quote": {"id": quote.id, "links": {"api": f"/api/v1/quotes/{quote.id}"}},
+            "client_id": quote.client_id,
+            "cgv_version": version.cgv_version.label,
+        },
+        now=now,
+    )
     return version
 
 
@@ -351,5 +365,12 @@ def new_version(
             "amendment": amendment,
             "reason": reason,
         },
+    )
+    events.record(
+        session,
+        "contract.version_created",
+        Resource("contract", contract.number),
+        {"version": version.version, "amendment": amendment, "client_id": contract.client_id},
+        now=now,
     )
     return version

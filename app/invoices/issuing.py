@@ -21,6 +21,8 @@ from app.audit import services as audit
 from app.clients.models import Client, ClientStatus
 from app.clock import business_date
 from app.contracts.models import Contract
+from app.events import recording as events
+from app.events.recording import Resource
 from app.invoices import late_payment, rules
 from app.invoices.errors import (
     CreditNoteInvalid,
@@ -141,6 +143,18 @@ def issue_invoice(
         subject_id=invoice.id,
         client_id=client.id,
         details={"number": number, "total_incl_vat": str(totals.total_incl_vat)},
+    )
+    events.record(
+        session,
+        "invoice.issued",
+        Resource("invoice", invoice.id),
+        {
+            "number": number,
+            "client_id": client.id,
+            "total_incl_vat": str(totals.total_incl_vat),
+            "currency": "EUR",
+        },
+        now=now,
     )
     return invoice
 

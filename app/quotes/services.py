@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from app.audit import services as audit
 from app.clients.models import Client, ClientStatus
+from app.events import recording as events
+from app.events.recording import Resource
 from app.numbering.services import next_number
 from app.pricing.discounts import NO_DISCOUNT, Discount
 from app.pricing.lines import LineInput
@@ -116,6 +118,13 @@ def create_quote(
         subject_type="quote",
         subject_id=quote.number,
         client_id=client.id,
+    )
+    events.record(
+        session,
+        "quote.created",
+        Resource("quote", quote.id, f"/api/v1/quotes/{quote.id}"),
+        {"number": quote.number, "client_id": client.id},
+        now=now,
     )
     return quote
 

@@ -57,6 +57,14 @@ STATUS_LABELS: Mapping[str, Mapping[str, str]] = {
         "click_through": "acceptation en ligne",
         "account_creation": "création du compte",
     },
+    # app.webhooks.models
+    "DeliveryStatus": {"pending": "en cours", "delivered": "livrée", "failed": "échouée"},
+    "AttemptOutcome": {
+        "sending": "en cours d'envoi",
+        "succeeded": "acceptée",
+        "failed": "échouée",
+        "refused": "refusée (adresse ou protocole interdit)",
+    },
 }
 
 

@@ -11,6 +11,8 @@ from app.audit import services as audit
 from app.auth.models import User
 from app.contracts.models import VersionStatus
 from app.errors import FieldErrors
+from app.events import recording as events
+from app.events.recording import Resource
 from app.mail import OutgoingMail
 from app.plaintext import text_problem
 from app.signatures import mails
@@ -45,6 +47,7 @@ def _close(
     now: datetime,
     actor: str,
     reason: str,
+    declined_by: Signer | None = None,
 ) -> list[OutgoingMail]:
     """End an unfinished request; the contract version can be sent again (a new request).
     Returns the notices for every party: each signer already invited, and the sender."""
@@ -65,6 +68,25 @@ def _close(
         subject_id=request.id,
         client_id=version.contract.client_id,
         details={"reason": reason},
+    )
+    if declined_by is not None:
+        events.record(
+            session,
+            "signer.declined",
+            Resource("signer", declined_by.id),
+            {"signature_request_id": request.id, "client_id": version.contract.client_id},
+            now=now,
+        )
+    events.record(
+        session,
+        f"signature_request.{status.value}",
+        Resource("signature_request", request.id),
+        {
+            "status": status.value,
+            "contract": {"number": version.contract.number, "version": version.version},
+            "client_id": version.contract.client_id,
+        },
+        now=now,
     )
     recipients = [s.email for s in request.signers if s.notified_at is not None]
     creator = session.get(User, request.created_by_id) if request.created_by_id else None
@@ -97,6 +119,7 @@ def decline(
         now=now,
         actor=f"signer:{signer.id}",
         reason=f"refus de {signer.name} : {reason}",
+        declined_by=signer,
     )
 
 

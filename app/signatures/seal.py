@@ -13,6 +13,8 @@ from app.clock import PARIS
 from app.contracts.models import VersionStatus
 from app.documents.models import Document, DocumentKind
 from app.documents.services import deposit
+from app.events import recording as events
+from app.events.recording import Resource
 from app.signatures.links import Invitation
 from app.signatures.models import (
     RequestStatus,
@@ -173,6 +175,23 @@ def record_seal(
             "document_sha256_before": prepared.base_sha256,
             "document_sha256_after": document.sha256,
         },
+    )
+    events.record(
+        session,
+        "signature_request.completed",
+        Resource("signature_request", request.id),
+        {
+            "status": "completed",
+            "sealed_at": now.isoformat(),
+            "contract": {"number": contract.number, "version": version.version},
+            "client_id": contract.client_id,
+            "signed_document": {
+                "id": document.id,
+                "sha256": document.sha256,
+                "links": {"api": f"/api/v1/documents/{document.id}"},
+            },
+        },
+        now=now,
     )
     return Completion(request=request, document=document, downloads=downloads)
 

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from app.audit import services as audit
 from app.auth.models import User
 from app.contracts.models import ContractVersion, VersionStatus
+from app.events import recording as events
+from app.events.recording import Resource
 from app.rendering.geometry import signature_boxes
 from app.signatures import rules
 from app.signatures.errors import (
@@ -225,6 +227,18 @@ def send_for_signature(
             "groups": [s.group for s in request.signers],
             "prepared_sha256": ref.sha256,
         },
+    )
+    events.record(
+        session,
+        "signature_request.sent",
+        Resource("signature_request", request.id),
+        {
+            "status": request.status.value,
+            "contract": {"number": version.contract.number, "version": version.version},
+            "client_id": version.contract.client_id,
+            "signers": [{"id": s.id, "name": s.name, "group": s.group} for s in request.signers],
+        },
+        now=now,
     )
     return request, notify_next_group(session, request, now=now, link_days=link_days)
 

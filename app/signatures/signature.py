@@ -22,6 +22,8 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from app.audit import services as audit
+from app.events import recording as events
+from app.events.recording import Resource
 from app.signatures import rules
 from app.signatures.codes import LOCKED_MESSAGE
 from app.signatures.errors import (
@@ -213,6 +215,18 @@ def record_signature(
             "consent": prepared.consent_text,
             "ip": ip,
         },
+    )
+    events.record(
+        session,
+        "signer.signed",
+        Resource("signer", signer.id),
+        {
+            "signature_request_id": request.id,
+            "contract": {"number": contract.number, "version": version.version},
+            "client_id": contract.client_id,
+            "signed_at": now.isoformat(),
+        },
+        now=now,
     )
     completed = current_group(request) is None
     invitations: list[Invitation] = []

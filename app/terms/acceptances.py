@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from app.audit import services as audit
 from app.clock import business_date
+from app.events import recording as events
+from app.events.recording import Resource
 from app.terms import rules
 from app.terms.errors import AcceptanceRefused
 from app.terms.models import AcceptanceMethod, CgvAcceptance, CgvNotification, CgvVersion
@@ -61,6 +63,22 @@ def record_acceptance(
         subject_id=acceptance.id,
         client_id=client_id,
         details={"version": version.label, "sha256": shown_sha256, "method": method.value},
+    )
+    events.record(
+        session,
+        "cgv.accepted",
+        Resource("cgv_acceptance", acceptance.id, f"/api/v1/clients/{client_id}/cgv-acceptances"),
+        {
+            "client_id": client_id,
+            "cgv_version": {
+                "id": version.id,
+                "label": version.label,
+                "links": {"api": f"/api/v1/cgv-versions/{version.id}"},
+            },
+            "method": method.value,
+            "accepted_at": now.isoformat(),
+        },
+        now=now,
     )
     return acceptance
 

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 from app.audit import services as audit
 from app.documents.models import Document, DocumentKind
 from app.documents.services import deposit
+from app.events import recording as events
+from app.events.recording import Resource
 from app.plaintext import control_character_problem, text_problem
 from app.rendering.cgv import CgvDocument, render_cgv_pdf
 from app.terms import rules
@@ -169,6 +171,18 @@ def record_version(session: Session, draft: CgvDraft, *, now: datetime, actor: s
         subject_type="cgv_version",
         subject_id=version.id,
         details={"label": version.label, "sha256": version.sha256, "kind": version.kind.value},
+    )
+    events.record(
+        session,
+        "cgv.version_published",
+        Resource("cgv_version", version.id, f"/api/v1/cgv-versions/{version.id}"),
+        {
+            "label": version.label,
+            "kind": version.kind.value,
+            "effective_on": version.effective_date.isoformat(),
+            "sha256": version.sha256,
+        },
+        now=now,
     )
     return version
 

@@ -35,6 +35,7 @@ from tests.factories import (
     signed_from_quote,
 )
 from tests.factories.people import make_user
+from tests.factories.webhooks import make_webhook_delivery
 from tests.integration.fixtures_security import check_each, csrf_of_session, logged_in_csrf
 from tests.integration.helpers import user_id_of
 
@@ -144,6 +145,7 @@ def world(app: Flask) -> World:
 ALLOWED_POST_STATUS: dict[str, int] = {}
 ALLOWED_POST_STATUS["contracts.new_version"] = 422  # posted without a reason
 ALLOWED_POST_STATUS["invoices.credit_note"] = 422  # posted without a reason
+ALLOWED_POST_STATUS["webhook_views.rotate"] = 200  # the page, showing the new secret once
 ALLOWED_POST_STATUS["invoices.revision_clause"] = 422  # posted without a base month
 ALLOWED_POST_STATUS["invoices.revision"] = 422  # posted without a renewal date
 ALLOWED_POST_STATUS["invoices.new_plan"] = 422  # posted without a contract
@@ -168,6 +170,11 @@ ALLOWED_API_STATUS: dict[str, tuple[int, ...]] = {
     # A GET never builds a restitution: before the POST of the matrix, "none yet, POST to
     # ask for one" (404 problem+json), after it the archive.
     "archive_api.restitution": (200, 404),
+    # The matrix posts {"terminated_on": …}: the endpoint's view ran and refused that body.
+    "webhooks_api.create_endpoint": (422,),
+    "webhooks_api.redeliver": (202,),
+    "webhooks_api.send_test": (202,),
+    "webhooks_api.redeliver_since": (422,),
 }
 
 
@@ -207,6 +214,8 @@ def web_url(app: Flask, rule: Rule, world: World) -> str:
         )
     if "note_id" in rule.arguments:
         values["note_id"] = make_credit_note(app, world.client_id)
+    if {"endpoint_id", "delivery_id"} & set(rule.arguments):
+        values["endpoint_id"], values["delivery_id"] = make_webhook_delivery(app)
     missing = set(rule.arguments) - set(values)
     assert not missing, f"add URL values for the new route {rule.endpoint}: {missing}"
     with app.test_request_context():
@@ -287,6 +296,7 @@ def test_api_access_matrix(app: Flask) -> None:
     publish_short_cgv(app)
     values["version_id"] = _cgv_version_id(app)
     values["quote_id"] = make_quote(app, client_id)
+    values["endpoint_id"], values["delivery_id"] = make_webhook_delivery(app)
 
     guarded = guarded_api_routes(app)
     cells: list[tuple[str, str, str, Scope | None, bool]] = []

@@ -28,6 +28,7 @@ def worker_env(settings: Settings) -> dict[str, str]:
         # Several instance folders may share one deployment's blobs and mail (two machines).
         "PARAPHE_STORAGE_DIR": str(settings.storage_dir),
         "PARAPHE_OUTBOX_DIR": str(settings.outbox_dir),
+        "PARAPHE_WEBHOOKS_ALLOW_PRIVATE": "1" if settings.webhooks_allow_private else "0",
     }
 
 

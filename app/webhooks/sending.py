@@ -1,0 +1,118 @@
+"""One POST to a receiver, with the safety rules of the issue: the host is resolved here, at
+delivery time, and every address it resolves to is checked before any connection (a DNS
+answer changed since the endpoint was saved cannot reach the internal network); the
+connection goes to the checked address (no second resolution to rebind); 10 s timeout; no
+redirect followed (http.client follows none); the answer read up to a cap. No database here:
+the caller holds no transaction during the call."""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from app.webhooks import rules
+from app.webhooks.models import AttemptOutcome
+
+
+@dataclass(frozen=True)
+class SendResult:
+    outcome: AttemptOutcome
+    status_code: int | None = None
+    latency_ms: int | None = None
+    excerpt: str | None = None
+    error: str | None = None
+
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    """Connects to the address already checked, whatever the host name says."""
+
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self._address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    """TLS to the checked address, the certificate verified for the host name (SNI)."""
+
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        self._tls = ssl.create_default_context()
+        super().__init__(host, port, timeout=timeout, context=self._tls)
+        self._address = address
+
+    def connect(self) -> None:
+        raw = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._tls.wrap_socket(raw, server_hostname=self.host)
+
+
+def network_error(exc: BaseException) -> str:
+    """What went wrong, in French for the delivery log (the system's text follows)."""
+    if isinstance(exc, TimeoutError):
+        return "délai dépassé (10 s)"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connexion refusée"
+    if isinstance(exc, ConnectionResetError):
+        return "connexion interrompue par le récepteur"
+    if isinstance(exc, ssl.SSLError):
+        return f"erreur TLS : {exc}"[:500]
+    return f"erreur réseau : {exc or type(exc).__name__}"[:500]
+
+
+def resolve(host: str, port: int) -> list[str]:
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def post(
+    url: str,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    allow_private: bool,
+    require_https: bool,
+) -> SendResult:
+    if problem := rules.url_problem(url, require_https=require_https):
+        return SendResult(AttemptOutcome.REFUSED, error=problem)
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    https = parts.scheme == "https"
+    port = parts.port or (443 if https else 80)
+    try:
+        addresses = resolve(host, port)
+    except (OSError, UnicodeError) as exc:
+        return SendResult(AttemptOutcome.FAILED, error=f"nom introuvable ({host}) : {exc}"[:500])
+    for address in addresses:
+        # Every address, not the first: a name resolving to a public and a private address
+        # would otherwise reach the private one on a later attempt.
+        if refusal := rules.address_refusal(address, allow_private=allow_private):
+            return SendResult(AttemptOutcome.REFUSED, error=refusal)
+    connection_class = _PinnedHTTPS if https else _PinnedHTTP
+    connection = connection_class(host, port, addresses[0], rules.TIMEOUT_S)
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    started = time.monotonic()
+    try:
+        connection.request("POST", path, body=body, headers=headers)
+        response = connection.getresponse()
+        raw = response.read(rules.RESPONSE_CAP)
+    except (OSError, http.client.HTTPException) as exc:
+        latency = int((time.monotonic() - started) * 1000)
+        return SendResult(AttemptOutcome.FAILED, latency_ms=latency, error=network_error(exc))
+    finally:
+        connection.close()
+    latency = int((time.monotonic() - started) * 1000)
+    accepted = 200 <= response.status < 300
+    return SendResult(
+        AttemptOutcome.SUCCEEDED if accepted else AttemptOutcome.FAILED,
+        status_code=response.status,
+        latency_ms=latency,
+        excerpt=rules.excerpt(raw),
+        error=None if accepted else f"réponse {response.status}",
+    )

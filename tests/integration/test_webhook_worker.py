@@ -1,0 +1,80 @@
+"""Webhooks through a real broker and `paraphe worker`: the commit of a change enqueues the
+dispatch, the worker fans the event out and delivers it; a 500 is retried by the worker's
+scheduler on the webhooks' own schedule (5 s first), then delivered once."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+from standardwebhooks import Webhook
+
+from app.clients.services import get_client, terminate
+from app.config import Settings
+from app.db import transaction, utcnow
+from app.webhooks import endpoints
+from app.webhooks.endpoints import EndpointInput
+from app.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
+from tests.factories import make_client, runtime, session_of
+from tests.integration.webhook_receiver import running_receiver
+from tests.integration.worker_process import running_worker, worker_log
+
+# The worker process reads what the test committed, with the real clock.
+pytestmark = [pytest.mark.committed_db, pytest.mark.real_clock]
+
+
+@pytest.mark.parametrize("broker", ["sqlite", "redis"])
+def test_a_worker_delivers_and_retries_on_its_schedule(
+    broker: str, settings: Settings, make_app: Callable[[Settings], Flask], tmp_path: Path
+) -> None:
+    queued = replace(
+        settings,
+        queue_url=(
+            f"sqlite:///{tmp_path / 'queue.db'}"
+            if broker == "sqlite"
+            else "redis://127.0.0.1:6379/0"
+        ),
+        queue_name=f"test-{secrets.token_hex(6)}",  # parallel runs share Redis
+        webhooks_allow_private=True,
+    )
+    app = make_app(queued)
+    with running_receiver(statuses=[500]) as receiver:
+        with transaction(runtime(app).session_factory) as session:
+            secret = endpoints.create(
+                session,
+                EndpointInput(url=receiver.url, event_types=["client.terminated"]),
+                require_https=False,
+                now=utcnow(),
+                actor="test",
+            ).secret
+        client_id = make_client(app)
+        with transaction(runtime(app).session_factory) as session:
+            terminate(
+                session,
+                get_client(session, client_id),
+                on=date(2026, 6, 30),
+                reason="",
+                actor="test",
+                now=utcnow(),
+            )
+        assert receiver.received == []  # the commit only enqueued the dispatch
+        with running_worker(queued):
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and len(receiver.received) < 2:
+                time.sleep(0.2)
+            time.sleep(1.0)  # time for a duplicate, which must not come
+        assert len(receiver.received) == 2, worker_log(queued)[-4000:]
+        for post in receiver.received:
+            assert Webhook(secret).verify(post.body, post.headers)["type"] == "client.terminated"
+    with session_of(app) as session:
+        delivery = session.scalars(select(WebhookDelivery)).unique().one()
+        assert delivery.status is DeliveryStatus.DELIVERED
+        codes = [a.status_code for a in session.scalars(select(WebhookAttempt))]
+        assert sorted(codes) == [200, 500]
