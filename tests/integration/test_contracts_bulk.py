@@ -38,7 +38,7 @@ def test_bulk_generates_every_pending_quote_once_and_reports_a_rate(app: Flask) 
     runner = app.test_cli_runner()
 
     result = runner.invoke(
-        args=["contracts", "bulk", "--author", author, "--clause", clause_version]
+        args=["contracts", "bulk", "--wait", "--author", author, "--clause", clause_version]
     )
 
     assert result.exit_code == 0, result.output
@@ -82,7 +82,17 @@ def test_a_refused_quote_is_reported_and_the_others_are_generated(app: Flask) ->
         numbers = [session.get(Quote, good).number, quote.number]  # type: ignore[union-attr]
 
     result = app.test_cli_runner().invoke(
-        args=["contracts", "bulk", "--author", author, "--quote", numbers[0], "--quote", numbers[1]]
+        args=[
+            "contracts",
+            "bulk",
+            "--wait",
+            "--author",
+            author,
+            "--quote",
+            numbers[0],
+            "--quote",
+            numbers[1],
+        ]
     )
 
     assert result.exit_code == 1
