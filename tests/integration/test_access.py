@@ -56,6 +56,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "cgv.accept",
         "restitution.request_page",
         "restitution.request_archive",
+        "restitution.request_status",
         "restitution.download",
         "api_docs.api_documentation",
         "signing.download",
@@ -167,6 +168,10 @@ ALLOWED_API_STATUS: dict[str, tuple[int, ...]] = {
     # A GET never builds a restitution: before the POST of the matrix, "none yet, POST to
     # ask for one" (404 problem+json), after it the archive.
     "archive_api.restitution": (200, 404),
+    # Built by a job (202, inline here), or already built and returned at once (200).
+    "archive_api.request_restitution": (200, 202),
+    # The status of a restitution request: none yet (404), or the one the POST opened.
+    "archive_api.restitution_request": (200, 404),
 }
 
 
@@ -285,6 +290,7 @@ def test_api_access_matrix(app: Flask) -> None:
     publish_short_cgv(app)
     values["version_id"] = _cgv_version_id(app)
     values["quote_id"] = make_quote(app, client_id)
+    values["request_id"] = 1  # the restitution request the matrix's POST opens
 
     guarded = guarded_api_routes(app)
     cells: list[tuple[str, str, str, Scope | None, bool]] = []
