@@ -213,8 +213,8 @@ def _inline_pdf(document: Document | None, number: str) -> Response:
     if document is None:
         raise PdfNotProduced(
             f"{number} est émis mais son PDF n'est pas encore archivé : il est produit après "
-            "l'émission par les travaux en arrière-plan : la page de la facture affiche le "
-            "lien dès qu'il est prêt."
+            "l'émission par les travaux en arrière-plan. Réessayez dans quelques instants : "
+            "la page de la facture affiche le lien dès qu'il est prêt."
         )
     user = current_user()
     assert user is not None
