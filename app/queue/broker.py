@@ -30,6 +30,11 @@ def configure(queue_url: str, name: str = "paraphe") -> None:
     """Point the jobs at `queue_url`: "inline" (immediate mode, in-memory schedule), or a
     sqlite:///, postgresql:// or redis:// broker, on which they wait under `name`."""
     huey.name = name
+    # The broker connection of a previous configuration (a process that builds several
+    # applications: the tests) is closed now rather than left to the garbage collector.
+    close = getattr(huey.storage, "close", None)
+    if callable(close):
+        close()
     if queue_url == QUEUE_INLINE:
         huey.immediate = True
         return
