@@ -18,12 +18,13 @@ from email.message import Message
 
 import pytest
 import weasyprint
-from flask import Flask
+from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from app.archive.models import RestitutionLink
-from app.archive.restitution import contents
+from app.archive import workflow
+from app.archive.models import RestitutionLink, RestitutionStatus
+from app.archive.restitution import contents, requests
 from app.audit.models import AuditEvent
 from app.auth.models import Scope
 from app.db import transaction
@@ -425,3 +426,24 @@ def test_the_cli_builds_once_for_unchanged_data(app: Flask) -> None:
     _check_archive(app, app.extensions["paraphe"].store.get(archive.sha256))
     unknown = runner.invoke(args=["jobs", "restitution", str(client_id + 1000)])
     assert unknown.exit_code == 1 and "introuvable" in unknown.output
+
+
+def test_a_restitution_job_run_twice_archives_and_mails_once(app: Flask) -> None:
+    """Two requests while one is pending are the same request; its job run again (a retry,
+    two workers) finds it ready and mails nothing more."""
+    client_id = _client_with_documents(app)
+    rt = app.extensions["paraphe"]
+    collab = rt.collaborators(datetime.now(UTC))
+    first = workflow.order_restitution(collab, client_id, actor="token:1")
+    assert workflow.order_restitution(collab, client_id, actor="token:2") == first
+
+    assert workflow.fulfil_restitution(collab, first) is RestitutionStatus.READY
+    assert workflow.fulfil_restitution(collab, first) is RestitutionStatus.READY
+    [mail] = outbox_messages(rt.settings.outbox_dir)
+    assert _link(mail).startswith(requests.DOWNLOAD_PATH)
+    assert len(_restitutions(app)) == 1
+    with app.test_request_context():
+        # The job builds the link without a request: the same address as the route's.
+        assert requests.download_url("http://x", "t") == "http://x" + url_for(
+            "restitution.download", token="t"
+        )
