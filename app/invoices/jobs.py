@@ -38,7 +38,6 @@ class RunReport:
     nothing_due: int = 0
     refused: list[str] = field(default_factory=list)
     recovered: int = 0  # PDFs of invoices issued by an interrupted run, produced now
-    issued_ids: list[int] = field(default_factory=list)  # the invoices issued by this run
 
 
 def plans_to_bill(factory: sessionmaker[Session]) -> list[int]:
@@ -129,17 +128,9 @@ def issue_period(
     for plan_id in plans_to_bill(collab.session_factory):
         issued = bill_plan(collab.session_factory, plan_id, str(parsed), collab.now, report)
         if issued is not None:
-            report.issued_ids.append(issued)
             on_issued(Issued.INVOICE, issued)
         on_step()
     return report
-
-
-def pending_steps(collab: Collaborators) -> int:
-    """How many steps ``run_period`` reports through ``on_step``, at most: one per plan,
-    one per PDF produced (at most one per plan, plus the PDFs missing)."""
-    missing = workflow.missing_pdfs(collab)
-    return 2 * len(plans_to_bill(collab.session_factory)) + sum(map(len, missing.values()))
 
 
 def reminder_mail(row: payments.Overdue) -> OutgoingMail:
