@@ -13,9 +13,11 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
 from app.access_log import register_access_log
+from app.archive import tasks as archive_tasks
 from app.archive.api import bp as archive_api
 from app.archive.views import bp as restitution_views
 from app.archive.views import docs_bp as api_docs
+from app.audit import tasks as audit_tasks
 from app.auth.admin import bp as auth_admin
 from app.auth.guards import current_user
 from app.auth.password_views import bp as password_views
@@ -27,12 +29,14 @@ from app.clauses.views import bp as clause_views
 from app.cli import register_commands
 from app.clients.views import bp as client_views
 from app.config import RATELIMIT_DATABASE, Settings
+from app.contracts import tasks as contract_tasks
 from app.contracts.views import bp as contract_views
 from app.db import make_engine, make_session_factory
 from app.events import outbox
 from app.extensions import csrf, limiter
 from app.home import bp as home
 from app.http_errors import register_error_handlers
+from app.invoices import tasks as invoice_tasks
 from app.invoices.views import bp as invoice_views
 from app.job_runs import recording as job_run_recording
 from app.job_runs import tasks as job_run_tasks
@@ -60,7 +64,16 @@ from app.webhooks import tasks as webhook_tasks
 from app.webhooks.api import bp as webhooks_api
 from app.webhooks.views import bp as webhook_views
 
-TASK_MODULES = (signature_tasks, mail_tasks, job_run_tasks, webhook_tasks)
+TASK_MODULES = (
+    signature_tasks,
+    mail_tasks,
+    job_run_tasks,
+    webhook_tasks,
+    invoice_tasks,
+    archive_tasks,
+    audit_tasks,
+    contract_tasks,
+)
 """The features' job declarations: imported here, so every process that builds the
 application (web, worker, command) knows every job before it enqueues or consumes one."""
 

@@ -11,12 +11,19 @@ service's path against a naive loop, in the same run, on the same data.
   once, EN 16931 schema parsed once), fed by chunks; each chunk's PDFs are archived in one
   transaction while the next invoices are issued and rendered.
 
+* queue (``--workers-processes N``, issue 14): what ``paraphe invoices run`` does now. The
+  invoices are issued, one ``invoices.produce_pdf`` job each is enqueued on a SQLite broker,
+  and ``paraphe worker --workers P`` (P = 1 … N, real subprocesses, each keeping its renderer)
+  renders and archives them; timed from the enqueue of the batch to its last archived PDF,
+  after a warm-up batch has started every worker process's renderer. Same run, same content.
+
 Both paths produce the same content (same template, same CSS, same XML, same checks).
 The last line printed is one JSON object (see docs/benchmarks.md).
 
 Run from the repository root::
 
     .venv/bin/python bench/invoices.py [--quick] [--count N] [--workers W]
+        [--workers-processes N]
 """
 
 from __future__ import annotations
@@ -25,12 +32,16 @@ import argparse
 import json
 import os
 import resource
+import signal
+import subprocess
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+
+from sqlalchemy import func, select
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
@@ -41,9 +52,12 @@ from app.clients.services import ClientInput, create_client, get_client  # noqa:
 from app.config import VendorIdentity  # noqa: E402
 from app.db import make_engine, make_session_factory, transaction  # noqa: E402
 from app.invoices import issuing, pdfs  # noqa: E402
+from app.invoices import tasks as invoice_tasks  # noqa: E402
+from app.invoices.models import Invoice  # noqa: E402
 from app.invoices.pdfs import Issued  # noqa: E402
 from app.invoices.production import PdfProducer  # noqa: E402
 from app.invoices.renderer import render_invoice_pdf_naive  # noqa: E402
+from app.queue import broker  # noqa: E402
 from app.quotes.rules import LineInput  # noqa: E402
 from storage import FilesystemBlobStore  # noqa: E402
 
@@ -99,11 +113,114 @@ def service(
     return time.perf_counter() - start
 
 
+def _archived(factory) -> int:  # type: ignore[no-untyped-def]
+    with factory() as session:
+        return int(
+            session.scalar(
+                select(func.count()).select_from(Invoice).where(Invoice.document_id.is_not(None))
+            )
+            or 0
+        )
+
+
+def _new_client(factory) -> int:  # type: ignore[no-untyped-def]
+    with transaction(factory) as session:
+        client = create_client(
+            session,
+            ClientInput(
+                legal_name="Boulangerie Lefèvre & Fils",
+                siren="552100554",
+                vat_number="FR96552100554",
+                address="3 place de la Bourse",
+                postal_code="69002",
+                city="Lyon",
+                signer_name="Zoë Martin",
+                signer_email="zoe@example.fr",
+            ),
+            actor="bench",
+            now=NOW,
+        )
+        return client.id
+
+
+def _enqueue_and_wait(factory, client_id: int, count: int, done_before: int) -> float:  # type: ignore[no-untyped-def]
+    """Issue ``count`` invoices, enqueue their PDF jobs, and wait for the workers to archive
+    them all; the seconds from the first enqueue to the last PDF (issuing included, as in
+    ``paraphe invoices run``)."""
+    start = time.perf_counter()
+    for _ in range(count):
+        invoice_tasks.produce_pdf.enqueue(Issued.INVOICE.value, _issue(factory, client_id))
+    deadline = start + 60 + 5 * count
+    while _archived(factory) < done_before + count:
+        if time.perf_counter() > deadline:
+            raise SystemExit(f"les workers n'ont pas produit {count} PDF à temps")
+        time.sleep(0.05)
+    return time.perf_counter() - start
+
+
+def through_queue(tmp: Path, count: int, processes: int) -> float:
+    """Invoices per second through the job queue, with ``processes`` worker processes of a
+    real ``paraphe worker`` on a SQLite broker (the embedded default)."""
+    instance = Path(tmp) / f"queue-{processes}"
+    instance.mkdir()
+    url = f"sqlite:///{instance}/paraphe.db"
+    queue_url = f"sqlite:///{instance}/queue.db"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    client_id = _new_client(factory)
+    broker.configure(queue_url, "bench")
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO_ROOT),
+        "PARAPHE_INSTANCE_DIR": str(instance),
+        "DATABASE_URL": url,
+        "PARAPHE_QUEUE_URL": queue_url,
+        "PARAPHE_QUEUE_NAME": "bench",
+    }
+    with (instance / "worker.log").open("wb") as log:
+        worker = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from app.console import main; main()",
+                "worker",
+                "--workers",
+                str(processes),
+                "--no-periodic",
+            ],
+            env=env,
+            cwd=REPO_ROOT,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        try:
+            # Warm-up: every worker process imports WeasyPrint and builds its renderer.
+            _enqueue_and_wait(factory, client_id, 2 * processes, 0)
+            seconds = _enqueue_and_wait(factory, client_id, count, 2 * processes)
+        finally:
+            worker.send_signal(signal.SIGINT)
+            try:
+                worker.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(worker.pid, signal.SIGKILL)
+                worker.wait(timeout=10)
+    engine.dispose()
+    return count / seconds
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="a few invoices, seconds")
     parser.add_argument("--count", type=int, default=1000, help="invoices per path")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    parser.add_argument(
+        "--workers-processes",
+        type=int,
+        default=0,
+        help="also through the job queue with 1 … N `paraphe worker` processes",
+    )
     args = parser.parse_args()
     count = 2 if args.quick else args.count
     vendor = VendorIdentity()
@@ -136,6 +253,10 @@ def main() -> None:
         service_s = service(factory, store, vendor, client_id, count, args.workers)
         cpu_2 = cpu_seconds()
         engine.dispose()
+        queue_rates = {
+            processes: through_queue(Path(tmp), count, processes)
+            for processes in range(1, args.workers_processes + 1)
+        }
     naive_rate = count / naive_s
     service_rate = count / service_s
     print(f"{count} factures par chemin (PDF/A-3b + Factur-X + archive), {args.workers} processus")
@@ -145,6 +266,11 @@ def main() -> None:
     naive_cpu_ms = 1000 * (cpu_1 - cpu_0) / count
     service_cpu_ms = 1000 * (cpu_2 - cpu_1) / count
     print(f"  CPU par facture : naïve {naive_cpu_ms:.0f} ms, service {service_cpu_ms:.0f} ms")
+    for processes, rate in queue_rates.items():
+        print(f"  file, {processes} worker(s) : {rate:.2f} factures/s")
+    scaling = queue_rates[2] / queue_rates[1] if {1, 2} <= set(queue_rates) else None
+    if scaling is not None:
+        print(f"  file, 2 workers / 1 worker : {scaling:.2f} (objectif ≥ 1,8)")
     print(f"  charge moyenne (1 min) à la fin : {os.getloadavg()[0]:.1f}")
     print(
         json.dumps(
@@ -158,6 +284,9 @@ def main() -> None:
                 "naive_cpu_ms": round(naive_cpu_ms, 1),
                 "service_cpu_ms": round(service_cpu_ms, 1),
                 "goal_ratio": 3,
+                "queue_per_s": {str(p): round(r, 3) for p, r in queue_rates.items()},
+                "queue_scaling_2_over_1": round(scaling, 3) if scaling is not None else None,
+                "goal_queue_scaling": 1.8,
             }
         )
     )

@@ -7,8 +7,9 @@ from typing import Any
 
 from flask import Blueprint, Response, request, url_for
 
-from app.archive import schemas, workflow
+from app.archive import schemas, tasks, workflow
 from app.archive.openapi import openapi_spec
+from app.archive.restitution import requests
 from app.archive.restitution.records import archived_restitution
 from app.archive.services import listing, retention
 from app.auth.guards import current_token, require_scope
@@ -16,9 +17,10 @@ from app.auth.models import Scope
 from app.clients import services as clients
 from app.db import utcnow
 from app.documents import services as documents
+from app.documents.models import Document
 from app.documents.serving import checked_bytes, open_checked, stream_response
 from app.runtime import Collaborators
-from app.wiring import db_session, read_only_db_session, runtime, unit_of_work
+from app.wiring import db_session, hand_over, read_only_db_session, runtime, unit_of_work
 
 bp = Blueprint("archive_api", __name__, url_prefix="/api/v1")
 
@@ -157,17 +159,26 @@ def restitution(client_id: int) -> Response:
 @bp.post("/clients/<int:client_id>/restitution")
 @require_scope(Scope.RESTITUTION)
 def request_restitution(client_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
-    """An archivist's request: the archive is produced and archived (201), or the latest one
-    returned if the client's data has not changed since (200); an expiring download link is
-    emailed to the client's contact (and returned)."""
+    """An archivist's request. The client's data unchanged since its latest archive: that
+    archive is returned at once (200) and an expiring download link emailed to the client's
+    contact (and returned). Otherwise the archive is built by a background job: 202 with the
+    request's status resource (Location), pending until the archive is ready and the link
+    emailed."""
+    collab = hand_over()  # the workflow's transactions must not wait for the request's
+    if not workflow.restitution_is_current(collab, client_id):
+        request_id = workflow.order_restitution(collab, client_id, actor=_actor())
+        tasks.build_restitution.enqueue(request_id)
+        location = url_for("archive_api.restitution_request", request_id=request_id)
+        return _request_json(request_id), 202, {"Location": location}
     delivery = workflow.request_restitution(
-        _collaborators(),
+        collab,
         client_id,
         actor=_actor(),
         download_url=_link_url("restitution.download"),
     )
     record = delivery.built.record
     body = {
+        "status": "ready",
         "document": schemas.document_json(record.document),
         "created": delivery.built.created,
         "files": record.files,
@@ -178,6 +189,23 @@ def request_restitution(client_id: int) -> tuple[dict[str, Any], int, dict[str, 
     }
     location = f"{schemas.documents_url()}/{record.document.id}"
     return body, 201 if delivery.built.created else 200, {"Location": location}
+
+
+@bp.get("/restitution-requests/<int:request_id>")
+@require_scope(Scope.RESTITUTION)
+def restitution_request(request_id: int) -> dict[str, Any]:
+    """A restitution being built: pending, then ready (the archive and where to read it; the
+    download link itself went to the client's contact by mail) or failed (why)."""
+    return _request_json(request_id)
+
+
+def _request_json(request_id: int) -> dict[str, Any]:
+    db = read_only_db_session()
+    request_row = requests.get_request(db, request_id)
+    document = db.get(Document, request_row.document_id) if request_row.document_id else None
+    return schemas.restitution_request_json(
+        request_row, document, requests.download_link(db, request_row)
+    )
 
 
 @bp.post("/clients/<int:client_id>/restitution-invitation")

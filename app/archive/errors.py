@@ -11,3 +11,7 @@ class RestitutionLinkGone(Gone):
 
 class RestitutionNotBuilt(NotFound):
     """The client has no restitution archive yet: a GET never builds one, a POST does."""
+
+
+class RestitutionRequestNotFound(NotFound):
+    """No restitution request has this number."""

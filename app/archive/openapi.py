@@ -20,6 +20,7 @@ from app.archive.openapi_parts import (
     NO_CONTROL,
     NOT_FOUND,
     OBJECT,
+    REQUEST_ID,
     SCHEMAS,
     SINGLE_LINE_BANNED,
     VERSION_ID,
@@ -251,7 +252,8 @@ PATHS: dict[str, Any] = {
                 "201": {
                     **json_body(
                         ref("Restitution"),
-                        "Archive produite et archivée ; lien de "
+                        "Archive produite et archivée pendant la requête (les données ont "
+                        "changé entre la vérification et la production) ; lien de "
                         "téléchargement expirant envoyé au contact du client.",
                     ),
                     "headers": {
@@ -261,14 +263,43 @@ PATHS: dict[str, Any] = {
                         }
                     },
                 },
+                "202": {
+                    **json_body(
+                        ref("RestitutionRequest"),
+                        "Aucune archive à jour : elle est produite en arrière-plan. La "
+                        "ressource d'état (Location) passe de « pending » à « ready » quand "
+                        "l'archive est archivée et le lien envoyé au contact du client.",
+                    ),
+                    "headers": {
+                        "Location": {
+                            "schema": {"type": "string"},
+                            "description": "Adresse de la ressource d'état de la demande.",
+                        }
+                    },
+                },
                 "404": NOT_FOUND,
                 "503": INTEGRITY,
             },
             parameters=[CLIENT_ID],
             description="Idempotente : tant que les données du client (documents, "
             "acceptations, journal hors restitutions) n'ont pas changé, aucune nouvelle "
-            "archive n'est produite.",
+            "archive n'est produite (200, tout de suite). Sinon 202 : un travail en "
+            "arrière-plan la produit ; deux demandes pendant sa production donnent la même "
+            "ressource d'état.",
         ),
+    },
+    "/restitution-requests/{request_id}": {
+        "get": operation(
+            "Suivre une demande de restitution",
+            "restitution",
+            {
+                "200": json_body(
+                    ref("RestitutionRequest"), "En production, prête ou en échec, et pourquoi."
+                ),
+                "404": NOT_FOUND,
+            },
+            parameters=[REQUEST_ID],
+        )
     },
     "/clients/{client_id}/restitution-invitation": {
         "post": operation(

@@ -48,6 +48,7 @@ def path_id(name: str, description: str) -> dict[str, Any]:
 DOCUMENT_ID = path_id("document_id", "Identifiant du document")
 CLIENT_ID = path_id("client_id", "Identifiant du client")
 VERSION_ID = path_id("version_id", "Identifiant de la version des CGV")
+REQUEST_ID = path_id("request_id", "Identifiant de la demande de restitution")
 # Answers described as JSON objects (their members are documented in the README).
 OBJECT: dict[str, Any] = {"type": "object"}
 
@@ -234,6 +235,7 @@ SCHEMAS: dict[str, Any] = {
             "mail_sent_to",
         ],
         "properties": {
+            "status": {"type": "string", "enum": ["ready"]},
             "document": ref("Document"),
             "created": {
                 "type": "boolean",
@@ -247,6 +249,47 @@ SCHEMAS: dict[str, Any] = {
             "manifest_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
             "download_url": {"type": "string"},
             **_LINK_SENT,
+        },
+    },
+    "RestitutionRequest": {
+        "type": "object",
+        "description": "Une archive de restitution produite en arrière-plan (travail "
+        "archive.build_restitution) : « pending » tant qu'elle est en production, puis "
+        "« ready » (archivée, lien de téléchargement envoyé par courriel au contact du "
+        "client ; le lien lui-même n'est donné qu'à lui) ou « failed » (un document a "
+        "échoué au contrôle d'intégrité, journalisé : redemander une fois le fichier "
+        "restauré).",
+        "required": [
+            "id",
+            "client_id",
+            "status",
+            "requested_at",
+            "finished_at",
+            "document",
+            "content_url",
+            "expires_at",
+            "mail_sent_to",
+            "problem",
+        ],
+        "properties": {
+            "id": {"type": "integer"},
+            "client_id": {"type": "integer"},
+            "status": {"type": "string", "enum": ["pending", "ready", "failed"]},
+            "requested_at": {"type": "string", "format": "date-time"},
+            "finished_at": {"type": "string", "format": "date-time", "nullable": True},
+            "document": {"allOf": [ref("Document")], "nullable": True},
+            "content_url": {
+                "type": "string",
+                "nullable": True,
+                "description": "Où l'API sert l'archive (GET), une fois prête.",
+            },
+            "expires_at": {"type": "string", "format": "date-time", "nullable": True},
+            "mail_sent_to": {"type": "string", "nullable": True},
+            "problem": {
+                "type": "string",
+                "nullable": True,
+                "description": "Pourquoi la production a échoué (status « failed »).",
+            },
         },
     },
     "Invitation": {

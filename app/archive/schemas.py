@@ -13,6 +13,7 @@ from sqlalchemy import Row
 from werkzeug.exceptions import RequestedRangeNotSatisfiable
 
 from app.archive.errors import ArchiveQueryInvalid
+from app.archive.models import RestitutionLink, RestitutionRequest, RestitutionStatus
 from app.audit.models import AuditEvent
 from app.clock import PARIS
 from app.documents.models import Document, DocumentKind
@@ -253,3 +254,25 @@ def parse_legal_hold(body: Any) -> str:
     if errors or not isinstance(reason, str):
         raise ArchiveQueryInvalid(errors)
     return reason.strip()
+
+
+def restitution_request_json(
+    request: RestitutionRequest, document: Document | None, link: RestitutionLink | None
+) -> dict[str, Any]:
+    """A restitution request's status resource: pending, ready (the archive, where the API
+    serves it, until when the emailed link is valid and to whom it went) or failed (why)."""
+    ready = request.status is RestitutionStatus.READY and document is not None
+    return {
+        "id": request.id,
+        "client_id": request.client_id,
+        "status": request.status.value,
+        "requested_at": request.requested_at.isoformat(),
+        "finished_at": request.finished_at.isoformat() if request.finished_at else None,
+        "document": document_json(document) if ready and document is not None else None,
+        "content_url": (
+            url_for("archive_api.restitution", client_id=request.client_id) if ready else None
+        ),
+        "expires_at": link.expires_at.isoformat() if link is not None else None,
+        "mail_sent_to": request.mail_sent_to,
+        "problem": request.problem,
+    }

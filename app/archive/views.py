@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, render_template, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.archive.models import LinkPurpose
+from app.archive import tasks, workflow
+from app.archive.models import LinkPurpose, RestitutionStatus
 from app.archive.openapi import openapi_spec
+from app.archive.restitution import requests
 from app.archive.restitution.links import archive_of_link, find_link
 from app.archive.restitution.links import download as download_archive
-from app.archive.workflow import request_by_link
 from app.db import utcnow
 from app.documents.serving import open_checked, stream_response
 from app.extensions import limiter
 from app.forms import FrenchForm
-from app.wiring import db_session, runtime, unit_of_work
+from app.wiring import db_session, hand_over, runtime, unit_of_work
 
 bp = Blueprint("restitution", __name__, url_prefix="/restitution")
 limiter.limit("30 per minute")(bp)
@@ -34,13 +37,21 @@ def request_page(token: str) -> str:
 
 @bp.post("/demande/<token>")
 def request_archive(token: str) -> str | tuple[str, int] | BaseResponse:
+    """The contact's request. Its client's data unchanged since the latest archive: the
+    download link at once. Otherwise the archive is built by a background job and this page
+    follows it (`request_status`) until the link is mailed."""
     form = RequestForm()
     if not form.validate_on_submit():
         link = find_link(db_session(), token, purpose=LinkPurpose.REQUEST, now=utcnow())
         return render_template("restitution/request.html", form=form, link=link), 422
+    collab = hand_over()  # the workflow's transactions must not wait for the request's
+    client_id = workflow.client_of_request_link(collab, token)
+    if not workflow.restitution_is_current(collab, client_id):
+        tasks.build_restitution.enqueue(workflow.order_by_link(collab, token))
+        return render_template("restitution/pending.html", token=token), 202
     base = runtime().settings.base_url
-    delivery = request_by_link(
-        runtime().collaborators(utcnow()),
+    delivery = workflow.request_by_link(
+        collab,
         token,
         download_url=lambda t: base + url_for("restitution.download", token=t),
     )
@@ -51,6 +62,26 @@ def request_archive(token: str) -> str | tuple[str, int] | BaseResponse:
         expires_at=delivery.expires_at,
         sent=delivery.mail_sent_to is not None,
     )
+
+
+@bp.get("/demande/<token>/etat")
+def request_status(token: str) -> dict[str, Any]:
+    """Where the contact's request stands (polled by its page): pending, ready (the link
+    went by mail) or failed, with a French sentence to show."""
+    request_row = requests.request_of_link(db_session(), token)
+    return {"status": request_row.status.value, "message": _STATUS_TEXT[request_row.status]}
+
+
+_STATUS_TEXT = {
+    RestitutionStatus.PENDING: "Votre archive est en préparation…",
+    RestitutionStatus.READY: (
+        "Votre archive est prête : le lien de téléchargement vous a été envoyé par courriel."
+    ),
+    RestitutionStatus.FAILED: (
+        "L'archive n'a pas pu être produite : un document est endommagé. L'éditeur en est "
+        "informé ; votre lien de demande restera valable une fois le document restauré."
+    ),
+}
 
 
 @bp.get("/archive/<token>")

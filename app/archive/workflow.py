@@ -16,7 +16,8 @@ from datetime import datetime
 from sqlalchemy import select
 
 from app.archive.mails import download_mail, invitation_mail, send_mail
-from app.archive.models import LinkPurpose
+from app.archive.models import LinkPurpose, RestitutionLink, RestitutionStatus
+from app.archive.restitution import requests
 from app.archive.restitution.assembly import write_restitution
 from app.archive.restitution.contents import client_identity, client_state
 from app.archive.restitution.links import create_link, find_link
@@ -29,6 +30,7 @@ from app.archive.restitution.zipwriter import CHUNK
 from app.clients.models import Client
 from app.clients.services import get_client
 from app.db import transaction
+from app.documents.errors import DocumentIntegrityFailed
 from app.documents.models import Document
 from app.documents.services import lock_blob
 from app.pki import trust_roots
@@ -165,6 +167,95 @@ def request_by_link(collab: Collaborators, token: str, *, download_url: LinkUrl)
     return _deliver(
         collab, client_id, built, actor=actor, download_url=download_url, used_request=token
     )
+
+
+def restitution_is_current(collab: Collaborators, client_id: int) -> bool:
+    """Whether the client's latest archive still holds its data as it is now: then a request
+    is answered at once (a link to it); otherwise the archive is built by a job."""
+    with transaction(collab.session_factory) as session:
+        state = client_state(session, client_id)
+        return current_restitution(session, client_id, state) is not None
+
+
+def order_restitution(collab: Collaborators, client_id: int, *, actor: str) -> int:
+    """Record that a restitution is asked for (the client's pending request if there is one):
+    its id, for the job `archive.build_restitution` and the status resource.
+    `ClientNotFound` for an unknown client."""
+    with transaction(collab.session_factory) as session:
+        get_client(session, client_id)
+        return requests.open_request(session, client_id, actor=actor, now=collab.now).id
+
+
+def client_of_request_link(collab: Collaborators, token: str) -> int:
+    """The client whose contact holds the request link `token` (`RestitutionLinkGone` if it
+    is unknown, expired or used)."""
+    with transaction(collab.session_factory) as session:
+        return find_link(session, token, purpose=LinkPurpose.REQUEST, now=collab.now).client_id
+
+
+def order_by_link(collab: Collaborators, token: str) -> int:
+    """The contact's request through its link: like `order_restitution`; the link is marked
+    used only once the archive is ready (after a damaged document stopped it, the same link
+    works again once the document is restored)."""
+    with transaction(collab.session_factory) as session:
+        link = find_link(session, token, purpose=LinkPurpose.REQUEST, now=collab.now)
+        request = requests.open_request(
+            session,
+            link.client_id,
+            actor=f"contact:client-{link.client_id}",
+            now=collab.now,
+            request_link_id=link.id,
+        )
+        return request.id
+
+
+def fulfil_restitution(collab: Collaborators, request_id: int) -> RestitutionStatus:
+    """The job's work: build the archive of a pending request (`build_restitution`, outside
+    any transaction), then in one transaction re-check the request under its row lock, create
+    the download link and mark it ready; the mail leaves after that commit. A request no
+    longer pending is left alone, so a job run twice mails once. A damaged document (already
+    journaled by the build) marks the request failed: retrying cannot restore a file."""
+    with transaction(collab.session_factory) as session:
+        request = requests.get_request(session, request_id)
+        if request.status is not RestitutionStatus.PENDING:
+            return request.status
+        client_id, actor = request.client_id, request.actor
+    try:
+        built = build_restitution(collab, client_id, actor=actor)
+    except DocumentIntegrityFailed as exc:
+        with transaction(collab.session_factory) as session:
+            request = requests.get_request(session, request_id, lock=True)
+            if request.status is RestitutionStatus.PENDING:
+                request.status = RestitutionStatus.FAILED
+                request.problem = exc.detail
+                request.finished_at = collab.now
+            return request.status
+    with transaction(collab.session_factory) as session:
+        request = requests.get_request(session, request_id, lock=True)
+        if request.status is not RestitutionStatus.PENDING:
+            return request.status
+        if request.request_link_id is not None:
+            session.get_one(RestitutionLink, request.request_link_id).used_at = collab.now
+        client = get_client(session, client_id)
+        link, token = create_link(
+            session,
+            client_id,
+            purpose=LinkPurpose.DOWNLOAD,
+            document_id=built.record.document.id,
+            now=collab.now,
+            actor=actor,
+        )
+        request.status = RestitutionStatus.READY
+        request.document_id = built.record.document.id
+        request.download_link_id = link.id
+        request.finished_at = collab.now
+        mail = download_mail(
+            client, requests.download_url(collab.settings.base_url, token), link.expires_at
+        )
+    if send_mail(collab.mailer, mail):
+        with transaction(collab.session_factory) as session:
+            requests.get_request(session, request_id, lock=True).mail_sent_to = mail.to
+    return RestitutionStatus.READY
 
 
 @dataclass(frozen=True)

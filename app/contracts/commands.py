@@ -1,19 +1,19 @@
-"""`paraphe contracts bulk`: generate the contracts of many quotes in one run.
+"""`paraphe contracts bulk`: generate the contracts of many quotes, one job per quote.
 
-Each contract is generated in its own transaction, exactly as the web form does it (same
-service, same checks, same audit entry): one refused quote (expired meanwhile, already
-contracted by a colleague) is reported and the run goes on; a crash loses at most the
-contract being generated, and a second run skips the quotes already contracted. The CGV
-pages are laid out once per process (``app.rendering.contract``), so a bulk run pays the
-CGV layout once and then only each contract's own pages.
+The command enqueues one `contracts.generate` job per quote not yet contracted; the
+queue's workers (`paraphe worker`) generate each contract in its own transaction, exactly as
+the web form does it (`contracts.bulk`). With `--wait` it follows the run with a progress bar
+and reports the rate and the refusals (journaled by the jobs). A crash loses at most the
+contracts being generated; a second run skips the quotes already contracted. The CGV pages
+are laid out once per worker process (``app.rendering.contract``).
 """
 
 from __future__ import annotations
 
+import secrets
 import sys
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from decimal import Decimal
 
 import click
@@ -25,28 +25,21 @@ from app.auth.models import User
 from app.auth.rules import Permission, can
 from app.clauses.services import get_versions
 from app.clock import business_date
-from app.contracts import generation, printing
-from app.db import transaction, utcnow
+from app.contracts import bulk as bulk_run
+from app.contracts import tasks
+from app.db import utcnow
 from app.errors import DomainError
-from app.quotes.services import get_quote, quote_by_number, quotes_awaiting_contract
+from app.quotes.services import quote_by_number, quotes_awaiting_contract
 from app.rendering.french import format_decimal
-from app.runtime import Runtime
+from app.runtime import Collaborators, Runtime
+
+POLL_SECONDS = 0.5
+"""How often `contracts bulk --wait` reads where the run stands."""
 
 
 @click.group("contracts", cls=AppGroup, help="Contrats.")
 def contracts_group() -> None:
     """Contrats."""
-
-
-@dataclass
-class BulkReport:
-    generated: list[str] = field(default_factory=list)
-    refused: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-
-    @property
-    def per_second(self) -> float:
-        return len(self.generated) / self.seconds if self.seconds > 0 else 0.0
 
 
 def _author(rt: Runtime, email: str) -> User:
@@ -82,45 +75,6 @@ def _check_clauses(rt: Runtime, clause_version_ids: Sequence[int]) -> None:
             raise click.UsageError(str(exc)) from exc
 
 
-def generate_many(
-    rt: Runtime,
-    author: User,
-    quotes: Sequence[tuple[int, str]],
-    clause_version_ids: Sequence[int] = (),
-    on_done: Callable[[], object] | None = None,
-) -> BulkReport:
-    """Generate version 1 of a contract for each quote, one transaction each, with the same
-    particular clauses (library versions) for all."""
-    report = BulkReport()
-    started = time.perf_counter()
-    for quote_id, quote_number in quotes:
-        try:
-            with transaction(rt.session_factory) as session:
-                quote = get_quote(session, quote_id)
-                version = generation.generate_contract(
-                    session,
-                    rt.store,
-                    quote=quote,
-                    vendor=rt.settings.vendor,
-                    now=utcnow(),
-                    actor=f"user:{author.id}",
-                    author_id=author.id,
-                    templates_dir=rt.settings.contract_templates_dir,
-                    clauses=get_versions(session, clause_version_ids),
-                    countersigner=printing.Countersigner.for_vendor(
-                        rt.settings.vendor, author.full_name, author.email
-                    ),
-                )
-                number = version.contract.number
-            report.generated.append(f"{quote_number} → {number}")
-        except DomainError as exc:
-            report.refused.append(f"{quote_number} : {exc}")
-        if on_done is not None:
-            on_done()
-    report.seconds = time.perf_counter() - started
-    return report
-
-
 @contracts_group.command(
     "bulk", help="Génère la version 1 du contrat de chaque devis (tous les devis en attente)."
 )
@@ -143,27 +97,79 @@ def generate_many(
     type=click.IntRange(min=1),
     help="Version de clause de la bibliothèque à joindre à chaque contrat, répétable.",
 )
-def bulk(author_email: str, numbers: tuple[str, ...], clause_version_ids: tuple[int, ...]) -> None:
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="Attend que les contrats soient générés (barre de progression, débit, refus).",
+)
+@click.option(
+    "--timeout",
+    type=click.IntRange(1),
+    default=3600,
+    show_default=True,
+    help="Avec --wait : secondes d'attente au plus (code de sortie 1 au-delà).",
+)
+def bulk(
+    author_email: str,
+    numbers: tuple[str, ...],
+    clause_version_ids: tuple[int, ...],
+    wait: bool,
+    timeout: int,
+) -> None:
     rt: Runtime = current_app.extensions["paraphe"]
     author = _author(rt, author_email)
     _check_clauses(rt, clause_version_ids)
+    collab = rt.collaborators(utcnow())
     quotes = _quote_ids(rt, numbers)
+    contracted = bulk_run.already_contracted(collab, [quote_id for quote_id, _ in quotes])
+    for quote_id, number in quotes:
+        if quote_id in contracted:
+            click.echo(f"  déjà sous contrat, ignoré : {number}")
+    quotes = [(quote_id, number) for quote_id, number in quotes if quote_id not in contracted]
     if not quotes:
         click.echo("Aucun devis en attente de contrat.")
         return
-    with click.progressbar(length=len(quotes), label="Génération des contrats") as bar:
-        report = generate_many(
-            rt, author, quotes, clause_version_ids, on_done=lambda: bar.update(1)
+    run = secrets.token_hex(8)
+    ids = [quote_id for quote_id, _ in quotes]
+    started = time.perf_counter()
+    for quote_id in ids:
+        tasks.generate.enqueue(quote_id, author.id, list(clause_version_ids), run)
+    if not wait:
+        click.echo(
+            f"{len(ids)} contrat(s) en file : `paraphe worker` les génère "
+            "(--wait pour suivre la génération)."
         )
-    seconds = format_decimal(Decimal(f"{report.seconds:.1f}"))
-    rate = format_decimal(Decimal(f"{report.per_second:.2f}"))
+        return
+    report = _follow(collab, ids, run, timeout)
+    seconds = time.perf_counter() - started
+    rate = len(report.generated) / seconds if seconds > 0 else 0.0
     click.echo(
-        f"{len(report.generated)} contrat(s) généré(s) en {seconds} s, "
-        f"soit {rate} contrat(s) par seconde ; {len(report.refused)} refusé(s)."
+        f"{len(report.generated)} contrat(s) généré(s) en "
+        f"{format_decimal(Decimal(f'{seconds:.1f}'))} s, soit "
+        f"{format_decimal(Decimal(f'{rate:.2f}'))} contrat(s) par seconde ; "
+        f"{len(report.refused)} refusé(s)."
     )
     for line in report.generated:
         click.echo(f"  {line}")
     for line in report.refused:
         click.echo(f"  refus : {line}", err=True)
-    if report.refused:
+    if report.done < len(ids):
+        click.echo(
+            f"{len(ids) - report.done} contrat(s) encore en file après {timeout} s.", err=True
+        )
+    if report.refused or report.done < len(ids):
         sys.exit(1)
+
+
+def _follow(collab: Collaborators, ids: list[int], run: str, timeout: int) -> bulk_run.RunProgress:
+    """Follow the queue's workers until each quote is contracted or refused, or `timeout`."""
+    deadline = time.monotonic() + timeout
+    report = bulk_run.progress(collab, ids, run)
+    with click.progressbar(length=len(ids), label="Génération des contrats") as bar:
+        bar.update(report.done)
+        while report.done < len(ids) and time.monotonic() < deadline:
+            time.sleep(POLL_SECONDS)
+            latest = bulk_run.progress(collab, ids, run)
+            bar.update(latest.done - report.done)
+            report = latest
+    return report

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from datetime import date
 
 import click
@@ -12,12 +13,16 @@ from flask.cli import AppGroup
 from app.clock import business_date
 from app.db import transaction, utcnow
 from app.errors import DomainError, FieldErrors
-from app.invoices import jobs, payments, plans, revision, workflow
+from app.invoices import jobs, payments, plans, revision, tasks, workflow
 from app.invoices.models import RateKind
+from app.invoices.pdfs import Issued
 from app.invoices.rules import Period
 from app.pricing.decimals import parse_decimal
 from app.rendering.french import format_amount
-from app.runtime import Runtime
+from app.runtime import Collaborators, Runtime
+
+POLL_SECONDS = 0.5
+"""How often `invoices run --wait` reads how many PDFs are still missing."""
 
 
 @click.group("invoices", cls=AppGroup, help="Facturation.")
@@ -25,35 +30,74 @@ def invoices_group() -> None:
     """Facturation."""
 
 
-@invoices_group.command("run", help="Émet toutes les factures dues pour la période (AAAA-MM).")
+@invoices_group.command(
+    "run",
+    help=(
+        "Émet toutes les factures dues pour la période (AAAA-MM) et met en file la production "
+        "de leurs PDF (exécutée par `paraphe worker`)."
+    ),
+)
 @click.option("--period", required=True, help="Période facturée, ex. 2026-12.")
 @click.option(
-    "--workers",
-    type=click.IntRange(1, 64),
-    default=1,
-    show_default=True,
-    help="Processus de rendu PDF en parallèle.",
+    "--wait",
+    is_flag=True,
+    help="Attend que les PDF soient produits, avec une barre de progression.",
 )
-def run(period: str, workers: int) -> None:
+@click.option(
+    "--timeout",
+    type=click.IntRange(1),
+    default=1800,
+    show_default=True,
+    help="Avec --wait : secondes d'attente au plus (code de sortie 1 au-delà).",
+)
+def run(period: str, wait: bool, timeout: int) -> None:
     rt: Runtime = current_app.extensions["paraphe"]
     if Period.parse(period) is None:
         click.echo(f"Période {period!r} invalide : attendu AAAA-MM (ex. 2026-12).", err=True)
         sys.exit(2)
     collab = rt.collaborators(utcnow())
-    total = jobs.pending_steps(collab)
-    with click.progressbar(length=total, label=f"Facturation {period}") as bar:
-        report = jobs.run_period(collab, period, workers=workers, on_step=lambda: bar.update(1))
-        bar.update(max(0, total - bar.pos))
+    queued: list[tuple[Issued, int]] = []
+
+    def enqueue(kind: Issued, issued_id: int) -> None:
+        queued.append((kind, issued_id))
+        tasks.after_issue(kind, issued_id)
+
+    plans = len(jobs.plans_to_bill(collab.session_factory))
+    with click.progressbar(length=plans, label=f"Facturation {period}") as bar:
+        report = jobs.issue_period(collab, period, on_issued=enqueue, on_step=lambda: bar.update(1))
     click.echo(
         f"{len(report.issued)} facture(s) émise(s), {report.already_billed} déjà facturée(s), "
         f"{report.nothing_due} sans échéance, {len(report.refused)} refusée(s)."
     )
     if report.recovered:
-        click.echo(f"{report.recovered} PDF de factures émises précédemment produit(s).")
+        click.echo(f"{report.recovered} PDF de documents émis précédemment remis en production.")
     for number in report.issued:
         click.echo(f"  {number}")
     for problem in report.refused:
         click.echo(f"  refus : {problem}", err=True)
+    if not wait:
+        click.echo(f"{len(queued)} PDF en préparation par les workers (`paraphe worker`).")
+        return
+    left = _wait_for_pdfs(collab, queued, timeout)
+    if left:
+        click.echo(f"{left} PDF encore en préparation après {timeout} s.", err=True)
+        sys.exit(1)
+    click.echo(f"{len(queued)} PDF produit(s) et archivé(s).")
+
+
+def _wait_for_pdfs(collab: Collaborators, queued: list[tuple[Issued, int]], timeout: int) -> int:
+    """Follow the queue's workers until every PDF of ``queued`` is archived; how many are
+    still missing when ``timeout`` seconds have passed."""
+    deadline = time.monotonic() + timeout
+    left = workflow.count_without_pdf(collab, queued)
+    with click.progressbar(length=len(queued), label="Production des PDF") as bar:
+        bar.update(len(queued) - left)
+        while left and time.monotonic() < deadline:
+            time.sleep(POLL_SECONDS)
+            now_left = workflow.count_without_pdf(collab, queued)
+            bar.update(left - now_left)
+            left = now_left
+    return left
 
 
 @invoices_group.command(

@@ -1,14 +1,17 @@
 """Invoice and credit-note pages: list, manual invoice, invoice page, payments, overdue
 invoices, credit notes, and the downloads of their archived PDFs.
 
-Issuing commits, then produces the PDF (``workflow.produce_pdfs``) with no transaction
-open; a download only serves the archived PDF: a GET renders, seals and deposits nothing."""
+Issuing commits, then enqueues the PDF's production (``tasks.produce_pdf``, run by
+``paraphe worker``): the page says "PDF en préparation" and follows it through a small JSON
+status (``pdf_status``) until the download link appears. A download only serves the archived
+PDF: a GET renders, seals and deposits nothing."""
 
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
-from flask import current_app, flash, redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
@@ -21,7 +24,7 @@ from app.db import utcnow
 from app.documents.models import Document
 from app.documents.serving import checked_bytes
 from app.errors import DomainError, FieldErrors
-from app.invoices import issuing, payments, workflow
+from app.invoices import issuing, payments, tasks
 from app.invoices.blueprint import bp
 from app.invoices.errors import PdfNotProduced, RateMissing
 from app.invoices.forms import CreditNoteForm, ManualInvoiceForm, PaymentForm
@@ -81,22 +84,6 @@ def _attach(form: ManualInvoiceForm, errors: dict[str, str]) -> None:
     attach_line_errors(form, non_blank, errors)
 
 
-def _produce_pdf(kind: Issued, issued_id: int) -> None:
-    """The PDF of a document just issued (and committed), produced with no transaction
-    open. Issuing does not depend on it: on a failure the document stays issued, its page
-    says the PDF is missing, and the next producer run (``paraphe invoices pdfs``, the
-    billing run) produces it."""
-    try:
-        workflow.produce_pdfs(runtime().collaborators(utcnow()), [issued_id], kind=kind)
-    except Exception:
-        current_app.logger.exception("PDF de %s n° %s non produit", kind.value, issued_id)
-        flash(
-            "Le PDF n'a pas pu être produit maintenant : il le sera au prochain passage "
-            "de la production des PDF.",
-            "error",
-        )
-
-
 @bp.route("/nouvelle", methods=["GET", "POST"])
 @require(Permission.ISSUE_INVOICES)
 def new() -> str | Response | tuple[str, int]:
@@ -135,7 +122,7 @@ def new() -> str | Response | tuple[str, int]:
                 form.form_errors = [*form.form_errors, exc.detail]
             else:
                 db.commit()
-                _produce_pdf(Issued.INVOICE, invoice.id)
+                tasks.after_issue(Issued.INVOICE, invoice.id)
                 flash(f"Facture {invoice.number} émise.", "success")
                 return redirect(url_for("invoices.show", invoice_id=invoice.id))
         return render_template("invoices/new.html", form=form), 422
@@ -226,8 +213,8 @@ def _inline_pdf(document: Document | None, number: str) -> Response:
     if document is None:
         raise PdfNotProduced(
             f"{number} est émis mais son PDF n'est pas encore archivé : il est produit après "
-            "l'émission, ou au prochain passage de la production des PDF. "
-            "Réessayez dans quelques minutes."
+            "l'émission par les travaux en arrière-plan. Réessayez dans quelques instants : "
+            "la page de la facture affiche le lien dès qu'il est prêt."
         )
     user = current_user()
     assert user is not None
@@ -289,7 +276,7 @@ def credit_note(invoice_id: int) -> str | Response | tuple[str, int]:
             field.errors = [*field.errors, message]
         return _show(invoice_id, form), 422
     db.commit()
-    _produce_pdf(Issued.CREDIT_NOTE, note.id)
+    tasks.after_issue(Issued.CREDIT_NOTE, note.id)
     flash(f"Avoir {note.number} émis sur la facture {invoice.number}.", "success")
     return redirect(url_for("invoices.show", invoice_id=invoice_id))
 
@@ -299,3 +286,27 @@ def credit_note(invoice_id: int) -> str | Response | tuple[str, int]:
 def credit_note_pdf(note_id: int) -> Response:
     note = issuing.get_credit_note(db_session(), note_id)
     return _inline_pdf(note.document, f"L'avoir {note.number}")
+
+
+@bp.route("/<int:invoice_id>/pdf/etat")
+@require(Permission.VIEW_INVOICES)
+def pdf_status(invoice_id: int) -> dict[str, Any]:
+    """Whether the PDFs of the invoice and of its credit notes are archived, and where to
+    download them: what the invoice page's script polls while a PDF is being produced."""
+    invoice = issuing.get_invoice(db_session(), invoice_id)
+
+    def state(ready: bool, url: str) -> dict[str, Any]:
+        return {"ready": ready, "url": url if ready else None}
+
+    return {
+        "invoice": state(
+            invoice.document_id is not None, url_for("invoices.pdf", invoice_id=invoice.id)
+        ),
+        "credit_notes": {
+            str(note.id): state(
+                note.document_id is not None,
+                url_for("invoices.credit_note_pdf", note_id=note.id),
+            )
+            for note in invoice.credit_notes
+        },
+    }

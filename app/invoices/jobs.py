@@ -3,6 +3,9 @@
 Each plan is billed in its own short transaction (number taken and invoice inserted
 together), then its Factur-X PDF is rendered outside any transaction and archived in a
 later one (``workflow.pdf_producer``: rendering overlaps the issuing of the next plans).
+``issue_period`` (the command) only issues and hands each invoice to the job queue, whose
+workers produce the PDFs; ``run_period`` produces them here, in a pipeline (the tests and
+the benchmark's in-process path).
 Running the same period again issues nothing twice: a billed (plan, period) is
 skipped, and the unique constraint on (plan, period) settles a race between two runs.
 """
@@ -103,11 +106,31 @@ def run_period(
     return report
 
 
-def pending_steps(collab: Collaborators) -> int:
-    """How many steps ``run_period`` reports through ``on_step``, at most: one per plan,
-    one per PDF produced (at most one per plan, plus the PDFs missing)."""
+def issue_period(
+    collab: Collaborators,
+    period: str,
+    *,
+    on_issued: Callable[[Issued, int], None],
+    on_step: Callable[[], None] = lambda: None,
+) -> RunReport:
+    """Issue every invoice due for ``period``, handing each to ``on_issued`` once committed
+    (``paraphe invoices run`` enqueues its PDF job there), and first the invoices and credit
+    notes still without their PDF. Nothing is rendered here: the queue's workers do it."""
+    parsed = Period.parse(period)
+    if parsed is None:
+        raise PeriodInvalid(f"Période {period!r} invalide : attendu AAAA-MM (ex. 2026-12).")
+    report = RunReport(period=str(parsed))
     missing = workflow.missing_pdfs(collab)
-    return 2 * len(plans_to_bill(collab.session_factory)) + sum(map(len, missing.values()))
+    for kind, ids in missing.items():
+        for stranded in ids:
+            on_issued(kind, stranded)
+    report.recovered = sum(len(ids) for ids in missing.values())
+    for plan_id in plans_to_bill(collab.session_factory):
+        issued = bill_plan(collab.session_factory, plan_id, str(parsed), collab.now, report)
+        if issued is not None:
+            on_issued(Issued.INVOICE, issued)
+        on_step()
+    return report
 
 
 def reminder_mail(row: payments.Overdue) -> OutgoingMail:

@@ -115,3 +115,8 @@ def without_pdf(session: Session, kind: Issued = Issued.INVOICE) -> list[int]:
     return list(
         session.scalars(select(model.id).where(model.document_id.is_(None)).order_by(model.id))
     )
+
+
+def has_pdf(session: Session, kind: Issued, issued_id: int) -> bool:
+    model = kind.model
+    return session.scalar(select(model.document_id).where(model.id == issued_id)) is not None

@@ -19,7 +19,14 @@ from app.invoices.production import PdfProducer
 from app.invoices.sealing import invoice_sealer
 from app.runtime import Collaborators
 
-__all__ = ["Issued", "missing_pdfs", "pdf_producer", "produce_missing_pdfs", "produce_pdfs"]
+__all__ = [
+    "Issued",
+    "count_without_pdf",
+    "missing_pdfs",
+    "pdf_producer",
+    "produce_missing_pdfs",
+    "produce_pdfs",
+]
 
 
 def pdf_producer(
@@ -80,3 +87,10 @@ def produce_missing_pdfs(
         for kind, ids in missing_pdfs(collab).items()
         if ids
     )
+
+
+def count_without_pdf(collab: Collaborators, issued: Sequence[tuple[Issued, int]]) -> int:
+    """How many of ``issued`` still have no PDF (what a command waiting for the queue's
+    workers shows)."""
+    with transaction(collab.session_factory) as session:
+        return sum(1 for kind, issued_id in issued if not pdfs.has_pdf(session, kind, issued_id))

@@ -34,6 +34,11 @@ def configure(queue_url: str, name: str = "paraphe") -> None:
     # in whatever runs then (a process that builds several applications: the tests).
     huey.storage.close()
     huey.name = name
+    # The broker connection of a previous configuration (a process that builds several
+    # applications: the tests) is closed now rather than left to the garbage collector.
+    close = getattr(huey.storage, "close", None)
+    if callable(close):
+        close()
     if queue_url == QUEUE_INLINE:
         huey.immediate = True
         return

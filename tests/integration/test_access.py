@@ -58,6 +58,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "cgv.accept",
         "restitution.request_page",
         "restitution.request_archive",
+        "restitution.request_status",
         "restitution.download",
         "api_docs.api_documentation",
         "signing.download",
@@ -175,6 +176,10 @@ ALLOWED_API_STATUS: dict[str, tuple[int, ...]] = {
     "webhooks_api.redeliver": (202,),
     "webhooks_api.send_test": (202,),
     "webhooks_api.redeliver_since": (422,),
+    # Built by a job (202, inline here), or already built and returned at once (200).
+    "archive_api.request_restitution": (200, 202),
+    # The status of a restitution request: none yet (404), or the one the POST opened.
+    "archive_api.restitution_request": (200, 404),
 }
 
 
@@ -297,6 +302,7 @@ def test_api_access_matrix(app: Flask) -> None:
     values["version_id"] = _cgv_version_id(app)
     values["quote_id"] = make_quote(app, client_id)
     values["endpoint_id"], values["delivery_id"] = make_webhook_delivery(app)
+    values["request_id"] = 1  # the restitution request the matrix's POST opens
 
     guarded = guarded_api_routes(app)
     cells: list[tuple[str, str, str, Scope | None, bool]] = []

@@ -18,8 +18,8 @@ from flask import Flask
 from sqlalchemy import delete, select, update
 
 from app.audit import services as audit
-from app.audit.commands import NO_TSA
 from app.audit.models import AuditAnchor
+from app.audit.workflow import NO_TSA
 from app.config import Settings
 from app.db import transaction
 from tests.factories.audit import record_reads as _journal

@@ -15,9 +15,11 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
-def _run(script: str, env: dict[str, str] | None = None) -> tuple[list[str], dict[str, Any]]:
+def _run(
+    script: str, env: dict[str, str] | None = None, *options: str
+) -> tuple[list[str], dict[str, Any]]:
     result = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "bench" / script), "--quick"],
+        [sys.executable, str(REPO_ROOT / "bench" / script), "--quick", *options],
         cwd=REPO_ROOT,
         capture_output=True,
         text=True,
@@ -113,3 +115,13 @@ def test_journey_bench_quick() -> None:
                 f"{mode}_wall_s",
             },
         )
+
+
+def test_invoices_bench_quick_with_the_queue() -> None:
+    """The in-process paths and the queue's, with 1 then 2 real `paraphe worker` processes."""
+    lines, summary = _run("invoices.py", None, "--workers-processes", "2")
+    assert summary["bench"] == "invoices" and summary["count"] == 2
+    assert set(summary["queue_per_s"]) == {"1", "2"}
+    assert all(rate > 0 for rate in summary["queue_per_s"].values())
+    assert any("2 workers / 1 worker" in line for line in lines)
+    _positive_numbers(summary, {"naive_per_s", "service_per_s", "queue_scaling_2_over_1"})

@@ -10,8 +10,10 @@ from flask import Flask
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
-from app.auth.models import Role
+from app.auth.models import Role, User
 from app.clauses.models import Clause
+from app.contracts import bulk, tasks
+from app.contracts.bulk import Outcome
 from app.contracts.models import Contract
 from app.db import transaction, utcnow
 from app.documents.models import Document, DocumentKind
@@ -38,7 +40,7 @@ def test_bulk_generates_every_pending_quote_once_and_reports_a_rate(app: Flask) 
     runner = app.test_cli_runner()
 
     result = runner.invoke(
-        args=["contracts", "bulk", "--author", author, "--clause", clause_version]
+        args=["contracts", "bulk", "--wait", "--author", author, "--clause", clause_version]
     )
 
     assert result.exit_code == 0, result.output
@@ -82,7 +84,17 @@ def test_a_refused_quote_is_reported_and_the_others_are_generated(app: Flask) ->
         numbers = [session.get(Quote, good).number, quote.number]  # type: ignore[union-attr]
 
     result = app.test_cli_runner().invoke(
-        args=["contracts", "bulk", "--author", author, "--quote", numbers[0], "--quote", numbers[1]]
+        args=[
+            "contracts",
+            "bulk",
+            "--wait",
+            "--author",
+            author,
+            "--quote",
+            numbers[0],
+            "--quote",
+            numbers[1],
+        ]
     )
 
     assert result.exit_code == 1
@@ -119,3 +131,26 @@ def test_an_author_without_the_right_or_an_unknown_quote_is_a_usage_error(app: F
     assert missing.exit_code == 2
     assert "Devis DEV-1999-0001 introuvable" in missing.output
     assert count(app, Contract) == 0
+
+
+def test_one_job_per_quote_and_a_quote_already_contracted_is_skipped(app: Flask) -> None:
+    """Without --wait the command only enqueues (the jobs run inline here); a job run again
+    for a contracted quote (a retry, a second run) makes nothing and journals no refusal."""
+    publish_short_cgv(app)
+    author = make_user(app, Role.SALES)
+    quote_id = make_quote(app, make_client(app))
+
+    result = app.test_cli_runner().invoke(args=["contracts", "bulk", "--author", author])
+
+    assert result.exit_code == 0, result.output
+    assert "1 contrat(s) en file" in result.output
+    assert count(app, Contract) == 1
+    rt = runtime(app)
+    with rt.session_factory() as session:
+        author_id = session.scalars(select(User.id).where(User.email == author)).one()
+    tasks.generate.enqueue(quote_id, author_id, [], "encore")
+    again = bulk.generate_for_quote(rt.collaborators(utcnow()), quote_id, author_id=author_id)
+    assert again.outcome is Outcome.SKIPPED and "déjà donné lieu au contrat" in again.line
+    assert count(app, Contract) == 1
+    assert count(app, AuditEvent, AuditEvent.action == bulk.REFUSED_ACTION) == 0
+    assert count(app, AuditEvent, AuditEvent.action == "contract.generated") == 1

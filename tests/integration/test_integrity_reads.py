@@ -66,8 +66,11 @@ def _restitution_download(app: Flask, signed: Signed) -> tuple[str, int]:
     """An archivist orders the restitution: the archive is produced and a link mailed."""
     api = app.test_client()
     auth = {"Authorization": f"Bearer {make_token(app, Scope.RESTITUTION)}"}
+    built = api.post(f"/api/v1/clients/{signed.client_id}/restitution", headers=auth)
+    assert built.status_code == 202, built.get_data(as_text=True)  # built by the (inline) job
+    # Ordered again, unchanged: answered at once, with a download link of its own.
     ordered = api.post(f"/api/v1/clients/{signed.client_id}/restitution", headers=auth)
-    assert ordered.status_code == 201, ordered.get_data(as_text=True)
+    assert ordered.status_code == 200, ordered.get_data(as_text=True)
     body = ordered.get_json()
     return body["download_url"].split("://", 1)[1].split("/", 1)[1], body["document"]["id"]
 

@@ -61,6 +61,12 @@ def test_an_invoice_issued_from_its_page_has_its_pdf_without_any_download(app: F
         assert invoice.document.filename == f"{invoice.number}.pdf"
         assert runtime(app).store.get(invoice.document.sha256).startswith(b"%PDF-")
         invoice_id = invoice.id
+    # Issuing enqueued the PDF's job (run inline here): the page links the PDF, polls nothing.
+    assert browser.get(f"/factures/{invoice_id}/pdf/etat").get_json()["invoice"] == {
+        "ready": True,
+        "url": f"/factures/{invoice_id}/pdf",
+    }
+    assert "pdf-status.js" not in browser.get(f"/factures/{invoice_id}").get_data(as_text=True)
 
     response = post_form(
         browser,
@@ -90,7 +96,14 @@ def test_downloading_a_missing_pdf_produces_nothing(app: Flask) -> None:
     browser = login_as(app, Role.SALES)
 
     page = browser.get(f"/factures/{invoice_id}").get_data(as_text=True)
-    assert "PDF en cours de production" in page
+    # The page says so and follows the production through its JSON status (a script).
+    assert "PDF en préparation" in page and "pdf-status.js" in page
+    assert f'data-pdf-key="{note_id}"' in page and 'data-pdf-key="invoice"' in page
+    status = browser.get(f"/factures/{invoice_id}/pdf/etat")
+    assert status.get_json() == {
+        "invoice": {"ready": False, "url": None},
+        "credit_notes": {str(note_id): {"ready": False, "url": None}},
+    }
     for url in (f"/factures/{invoice_id}/pdf", f"/factures/avoirs/{note_id}/pdf"):
         response = browser.get(url)
         assert response.status_code == 409, url

@@ -3,11 +3,8 @@ application and run by `paraphe worker`, a separate process, exactly once."""
 
 from __future__ import annotations
 
-import os
-import secrets
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -20,26 +17,17 @@ from app.signatures.models import RequestStatus, SignatureRequest
 from tests.factories import make_contracted_client, publish_short_cgv
 from tests.factories.db import count, session_of
 from tests.factories.signing import completion_mail_texts, send_contract, sign_token
-from tests.integration.worker_process import running_worker, worker_log
+from tests.integration.worker_process import (
+    brokers,
+    queued_settings,
+    running_worker,
+    wait_until,
+    worker_log,
+)
 
 # The worker process reads what the test committed, with the real clock (.ci/timetravel moves
 # only this process's clock).
 pytestmark = [pytest.mark.committed_db, pytest.mark.real_clock]
-
-
-def _brokers() -> list[str]:
-    brokers = ["sqlite", "redis"]
-    if os.environ.get("DATABASE_URL", "").startswith("postgresql"):
-        brokers.append("postgresql")
-    return brokers
-
-
-def _queue_url(broker: str, settings: Settings, tmp_path: Path) -> str:
-    if broker == "sqlite":
-        return f"sqlite:///{tmp_path / 'queue.db'}"
-    if broker == "redis":
-        return "redis://127.0.0.1:6379/0"
-    return settings.database_url
 
 
 def _sealed(app: Flask, request_id: int) -> bool:
@@ -49,28 +37,14 @@ def _sealed(app: Flask, request_id: int) -> bool:
         return request.sealed_at is not None and request.evidence_document_id is not None
 
 
-def _wait(condition: Callable[[], bool], settings: Settings, seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.2)
-    pytest.fail(f"not done after {seconds} s; worker log:\n{worker_log(settings)[-4000:]}")
-
-
-@pytest.mark.parametrize("broker", _brokers())
+@pytest.mark.parametrize("broker", brokers())
 def test_the_last_signature_answers_at_once_and_a_worker_seals_exactly_once(
     broker: str,
     settings: Settings,
     make_app: Callable[[Settings], Flask],
     tmp_path: Path,
 ) -> None:
-    queued = replace(
-        settings,
-        queue_url=_queue_url(broker, settings, tmp_path),
-        # Test runs in parallel share Redis and PostgreSQL: each its own queue.
-        queue_name=f"test-{secrets.token_hex(6)}",
-    )
+    queued = queued_settings(broker, settings, tmp_path)  # a queue of its own
     app = make_app(queued)
     publish_short_cgv(app)
     contracted = make_contracted_client(app)
@@ -91,8 +65,8 @@ def test_the_last_signature_answers_at_once_and_a_worker_seals_exactly_once(
 
     seal_request.enqueue(result.request_id)
     with running_worker(queued, workers=2):
-        _wait(lambda: _sealed(app, result.request_id), queued)
-        _wait(lambda: len(completion_mail_texts(app)) == 1, queued)
+        wait_until(lambda: _sealed(app, result.request_id), queued)
+        wait_until(lambda: len(completion_mail_texts(app)) == 1, queued)
         time.sleep(1.0)  # the duplicate job had time to run: it must find nothing to seal
     assert count(app, Document, Document.kind == DocumentKind.SIGNED_CONTRACT) == 1
     assert count(app, Document, Document.kind == DocumentKind.EVIDENCE) == 2  # PDF + JSON

@@ -18,12 +18,13 @@ from email.message import Message
 
 import pytest
 import weasyprint
-from flask import Flask
+from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from app.archive.models import RestitutionLink
-from app.archive.restitution import contents
+from app.archive import workflow
+from app.archive.models import RestitutionLink, RestitutionStatus
+from app.archive.restitution import contents, requests
 from app.audit.models import AuditEvent
 from app.auth.models import Scope
 from app.db import transaction
@@ -157,14 +158,18 @@ def test_archivist_request_gives_a_sealed_verifiable_archive(
     _accept_cgv(app, client_id, "3.1", archived_pdf=False)
     headers = {"Authorization": f"Bearer {make_token(app, Scope.RESTITUTION)}"}
     first = client.post(f"/api/v1/clients/{client_id}/restitution", headers=headers)
-    assert first.status_code == 201, first.get_data(as_text=True)
-    body = first.get_json()
+    # Not built yet: a job builds it (inline in the tests); the status resource follows it.
+    assert first.status_code == 202, first.get_data(as_text=True)
+    assert first.headers["Location"] == f"/api/v1/restitution-requests/{first.get_json()['id']}"
+    body = client.get(first.headers["Location"], headers=headers).get_json()
+    assert body == first.get_json() and body["status"] == "ready"
     assert body["mail_sent_to"] == "zoe@example.fr"
     assert body["document"]["kind"] == "restitution"
+    assert body["content_url"] == f"/api/v1/clients/{client_id}/restitution"
 
     [message] = outbox_messages(app.extensions["paraphe"].settings.outbox_dir)
     url = _link(message)
-    assert body["download_url"].endswith(url)
+    assert url.startswith("/restitution/archive/")
     download = client.get(url)
     assert download.status_code == 200 and download.mimetype == "application/zip"
     data = download.data
@@ -184,8 +189,11 @@ def test_archivist_request_gives_a_sealed_verifiable_archive(
     # Nothing changed but the restitution's own bookkeeping (links, download): the same one.
     assert second.status_code == 200, second.get_data(as_text=True)
     assert second.get_json()["document"] == body["document"]
-    assert second.get_json()["created"] is False and body["created"] is True
-    assert second.get_json()["files"] == body["files"] == len(_check_archive_paths(data))
+    assert second.get_json()["created"] is False and second.get_json()["status"] == "ready"
+    assert second.get_json()["files"] == len(_check_archive_paths(data))
+    assert second.get_json()["download_url"].endswith(
+        _link(outbox_messages(app.extensions["paraphe"].settings.outbox_dir)[-1])
+    )
     assert second.headers["Location"].endswith(f"/api/v1/documents/{body['document']['id']}")
 
     with transaction(app.extensions["paraphe"].session_factory) as session:
@@ -236,7 +244,7 @@ def test_a_get_never_builds_and_a_post_builds_only_for_changed_data(
     assert _restitutions(app) == []
 
     built = client.post(url, headers=headers)
-    assert built.status_code == 201, built.get_data(as_text=True)
+    assert built.status_code == 202, built.get_data(as_text=True)
     first = built.get_json()["document"]
     for _ in range(2):  # reading it twice changes nothing
         got = client.get(url, headers=headers)
@@ -248,7 +256,7 @@ def test_a_get_never_builds_and_a_post_builds_only_for_changed_data(
     # New data: the next POST builds a new archive, which the GET then returns.
     _deposit(app, client_id, DocumentKind.INVOICE, "FAC-2026-0002", b"%PDF-1.7 facture 2")
     rebuilt = client.post(url, headers=headers)
-    assert rebuilt.status_code == 201
+    assert rebuilt.status_code == 202 and rebuilt.get_json()["status"] == "ready"
     second = rebuilt.get_json()["document"]
     assert second["id"] != first["id"] and second["reference"] != first["reference"]
     latest = client.get(url, headers=headers)
@@ -274,7 +282,11 @@ def test_client_requests_its_archive_through_an_emailed_link(
     no_csrf = client.post(request_url, data={})
     assert no_csrf.status_code == 400  # CSRF refused, nothing produced
     ready = client.post(request_url, data={"csrf_token": csrf_from(page.get_data(as_text=True))})
-    assert ready.status_code == 200, ready.get_data(as_text=True)
+    # Built by a job (inline here): the page follows it, the link comes by mail.
+    assert ready.status_code == 202, ready.get_data(as_text=True)
+    assert "en préparation" in ready.get_data(as_text=True)
+    status = client.get(f"{request_url}/etat")
+    assert status.get_json()["status"] == "ready" and "courriel" in status.get_json()["message"]
     [_invitation, ready_mail] = outbox_messages(outbox)
     download = client.get(_link(ready_mail))
     assert download.status_code == 200
@@ -300,9 +312,10 @@ def test_a_damaged_document_stops_the_restitution_and_is_journaled(
     url = f"/api/v1/clients/{client_id}/restitution"
     for _attempt in range(2):  # refused each time, journaled each time
         response = client.post(url, headers=headers)
-        assert response.status_code == 503, response.get_data(as_text=True)
-        assert response.mimetype == "application/problem+json"
-        assert sha256 in response.get_json()["detail"]
+        assert response.status_code == 202, response.get_data(as_text=True)
+        status = client.get(response.headers["Location"], headers=headers).get_json()
+        assert status["status"] == "failed" and status["document"] is None
+        assert sha256 in status["problem"]
     assert client.get(url, headers=headers).status_code == 404  # nothing was archived
     with transaction(rt.session_factory) as session:
         failures = session.scalars(
@@ -336,10 +349,13 @@ def test_a_request_link_stopped_by_a_damaged_document_works_once_it_is_restored(
     page = client.get(request_url)
     form = {"csrf_token": csrf_from(page.get_data(as_text=True))}
     refused = client.post(request_url, data=form)
-    assert refused.status_code == 503 and sha256 in refused.get_data(as_text=True)
+    assert refused.status_code == 202
+    failed = client.get(f"{request_url}/etat").get_json()
+    assert failed["status"] == "failed" and "endommagé" in failed["message"]
     rt.store.put(content)
     ready = client.post(request_url, data=form)
-    assert ready.status_code == 200, ready.get_data(as_text=True)
+    assert ready.status_code == 202, ready.get_data(as_text=True)
+    assert client.get(f"{request_url}/etat").get_json()["status"] == "ready"
     [_invitation, ready_mail] = outbox_messages(outbox)
     _check_archive(app, client.get(_link(ready_mail)).data)
     assert client.post(request_url, data=form).status_code == 410
@@ -353,7 +369,7 @@ def test_rows_are_read_a_page_at_a_time(
     monkeypatch.setattr(contents, "_ROWS_PER_QUERY", 2)
     headers = {"Authorization": f"Bearer {make_token(app, Scope.RESTITUTION)}"}
     built = client.post(f"/api/v1/clients/{client_id}/restitution", headers=headers)
-    assert built.status_code == 201, built.get_data(as_text=True)
+    assert built.status_code == 202, built.get_data(as_text=True)
     response = client.get(f"/api/v1/clients/{client_id}/restitution", headers=headers)
     assert response.status_code == 200, response.get_data(as_text=True)
     names = _check_archive(app, response.data)
@@ -382,7 +398,7 @@ def test_the_archive_streams_through_the_production_server(
     with closing(http.client.HTTPConnection(base.removeprefix("http://"), timeout=60)) as conn:
         conn.request("POST", url, headers=auth)  # builds it
         built = conn.getresponse()
-        assert built.status == 201, built.read()
+        assert built.status == 202, built.read()  # built by the inline job
         built.read()
         conn.request("GET", url, headers=auth)  # streams it
         response = conn.getresponse()
@@ -410,3 +426,24 @@ def test_the_cli_builds_once_for_unchanged_data(app: Flask) -> None:
     _check_archive(app, app.extensions["paraphe"].store.get(archive.sha256))
     unknown = runner.invoke(args=["jobs", "restitution", str(client_id + 1000)])
     assert unknown.exit_code == 1 and "introuvable" in unknown.output
+
+
+def test_a_restitution_job_run_twice_archives_and_mails_once(app: Flask) -> None:
+    """Two requests while one is pending are the same request; its job run again (a retry,
+    two workers) finds it ready and mails nothing more."""
+    client_id = _client_with_documents(app)
+    rt = app.extensions["paraphe"]
+    collab = rt.collaborators(datetime.now(UTC))
+    first = workflow.order_restitution(collab, client_id, actor="token:1")
+    assert workflow.order_restitution(collab, client_id, actor="token:2") == first
+
+    assert workflow.fulfil_restitution(collab, first) is RestitutionStatus.READY
+    assert workflow.fulfil_restitution(collab, first) is RestitutionStatus.READY
+    [mail] = outbox_messages(rt.settings.outbox_dir)
+    assert _link(mail).startswith(requests.DOWNLOAD_PATH)
+    assert len(_restitutions(app)) == 1
+    with app.test_request_context():
+        # The job builds the link without a request: the same address as the route's.
+        assert requests.download_url("http://x", "t") == "http://x" + url_for(
+            "restitution.download", token="t"
+        )

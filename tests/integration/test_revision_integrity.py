@@ -373,7 +373,8 @@ def test_restitution_verifies_the_signed_pdf_it_copied(app: Flask) -> None:
     headers = {"Authorization": f"Bearer {make_token(app, Scope.RESTITUTION)}"}
     url = f"/api/v1/clients/{client_id}/restitution"
     built = app.test_client().post(url, headers=headers)
-    assert built.status_code == 201, built.get_data(as_text=True)[:500]
+    assert built.status_code == 202, built.get_data(as_text=True)[:500]
+    assert built.get_json()["status"] == "ready"
     response = app.test_client().get(url, headers=headers)
 
     assert response.status_code == 200, response.get_data(as_text=True)[:500]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import secrets
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from app.config import Settings
@@ -69,3 +72,33 @@ def running_worker(
 def worker_log(settings: Settings) -> str:
     path = settings.instance_dir / "worker.log"
     return path.read_text(errors="replace") if path.exists() else ""
+
+
+def brokers() -> list[str]:
+    """The brokers a real-worker test runs on: SQLite and Redis, and PostgreSQL when the
+    tests run on it."""
+    found = ["sqlite", "redis"]
+    if os.environ.get("DATABASE_URL", "").startswith("postgresql"):
+        found.append("postgresql")
+    return found
+
+
+def queued_settings(broker: str, settings: Settings, tmp_path: Path) -> Settings:
+    """`settings` with jobs written to `broker` under a queue of the test's own (parallel
+    test runs share Redis and PostgreSQL)."""
+    if broker == "sqlite":
+        url = f"sqlite:///{tmp_path / 'queue.db'}"
+    elif broker == "redis":
+        url = "redis://127.0.0.1:6379/0"
+    else:
+        url = settings.database_url
+    return replace(settings, queue_url=url, queue_name=f"test-{secrets.token_hex(6)}")
+
+
+def wait_until(condition: Callable[[], bool], settings: Settings, seconds: float = 90) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"not done after {seconds} s; worker log:\n{worker_log(settings)[-4000:]}")

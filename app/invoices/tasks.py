@@ -1,0 +1,45 @@
+"""Invoicing's background jobs: the PDF of each issued invoice or credit note (rendered,
+sealed when configured, archived), the sweep of PDFs a lost job left missing, and the daily
+payment reminders (formerly a cron line running `paraphe invoices remind`).
+
+One PDF per document whatever the timing: `pdfs.attach_pdf` re-checks under the document's
+row lock, so a second job for the same document (a retry, two workers, the sweep) archives
+nothing, not even a blob."""
+
+from __future__ import annotations
+
+from app.clock import business_date
+from app.invoices import jobs, workflow
+from app.invoices.pdfs import Issued
+from app.queue.context import collaborators
+from app.queue.tasks import job, periodic
+
+ACTOR = "job:invoices"
+
+
+@job("invoices.produce_pdf")
+def produce_pdf(kind: str, issued_id: int) -> None:
+    """Produce the PDF of one issued document unless it has one. A rendering or sealing
+    failure is raised: the queue retries with backoff, then the sweep below."""
+    workflow.produce_pdfs(collaborators(), [issued_id], kind=Issued(kind), actor=ACTOR)
+
+
+def after_issue(kind: Issued, issued_id: int) -> None:
+    """What follows the commit of an issued document: its PDF, in the background."""
+    produce_pdf.enqueue(kind.value, issued_id)
+
+
+@periodic("invoices.produce_missing", minute="30")
+def produce_missing() -> None:
+    """Every hour: the PDFs still missing, whose job was lost (a worker killed, a broker
+    flushed) or gave up."""
+    workflow.produce_missing_pdfs(collaborators(), actor=ACTOR)
+
+
+@periodic("invoices.remind", minute="0", hour="7")
+def remind() -> None:
+    """Every day: the reminders due for unpaid invoices (each sent once: recorded first)."""
+    collab = collaborators()
+    jobs.send_reminders(
+        collab.session_factory, collab.mailer, as_of=business_date(collab.now), now=collab.now
+    )
