@@ -47,10 +47,11 @@ from app.signatures.api import bp as signatures_api
 from app.signatures.request_views import requests_bp, sending_bp
 from app.signatures.verify_views import verify_bp
 from app.signatures.views import bp as signing_views
+from app.terms import tasks as terms_tasks
 from app.terms.api import bp as terms_api
 from app.terms.views import bp as cgv_views
 
-TASK_MODULES = (signature_tasks,)
+TASK_MODULES = (signature_tasks, terms_tasks)
 """The features' job declarations: imported here, so every process that builds the
 application (web, worker, command) knows every job before it enqueues or consumes one."""
 
