@@ -74,6 +74,8 @@ class Progress:
 
     @property
     def text(self) -> str:
+        if not self.planned:
+            return "Notification des clients en préparation"
         return f"{self.notified} client(s) notifié(s) sur {self.total}"
 
 

@@ -23,6 +23,7 @@ def worker_env(settings: Settings) -> dict[str, str]:
         "PARAPHE_QUEUE_URL": settings.queue_url,
         "PARAPHE_QUEUE_NAME": settings.queue_name,
         "PARAPHE_SECRET_KEY": settings.secret_key,
+        **({"PARAPHE_SMTP_URL": settings.smtp_url} if settings.smtp_url else {}),
     }
 
 
