@@ -7,16 +7,18 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.header import decode_header, make_header
 
 from flask import Flask
 from sqlalchemy import select
 
+from app.db import transaction
 from app.documents.models import Document, DocumentKind
 from app.mail import Mailer, MailError, OutgoingMail
-from app.terms import workflow
+from app.terms import notifications, workflow
 from app.terms.models import CgvNotification, CgvVersion, VersionKind
+from app.terms.notifications import CLAIM_LEASE
 from app.terms.versions import CgvDraft
 from app.tokens import token_hash
 from tests.factories.db import count, session_of
@@ -115,3 +117,34 @@ def test_a_mail_that_failed_leaves_with_the_next_run_and_its_link_works(app: Fla
         ).one()
         assert notification.link_token_hash == token_hash(match.group(1))
         assert notification.sent_at == NOW
+
+
+def test_a_claimed_notification_is_left_to_its_job_until_its_lease_ends(app: Flask) -> None:
+    client_id = make_client(app)
+    c = runtime(app).collaborators(NOW)
+    version = workflow.publish(c, _draft(), actor="test")
+    assert workflow.plan_notifications(c, version.id) == [[client_id]]
+    # Another job claimed it (its mail is leaving, or it was killed doing so).
+    with transaction(c.session_factory) as session:
+        claimed = notifications.claim_notices(
+            session,
+            version,
+            [client_id],
+            base_url=c.settings.base_url,
+            vendor_name=c.settings.vendor.legal_name,
+            link_days=30,
+            now=NOW,
+        )
+    assert len(claimed) == 1
+
+    assert workflow.notify_clients(c, version.id, [client_id]) == workflow.Notified(0, 0)
+    assert workflow.plan_notifications(c, version.id) == []  # nothing left to hand out
+    assert workflow.sweep(c).chunks == []  # a live claim is not resumed
+    assert outbox_messages(c.settings.outbox_dir) == []
+
+    # Past the lease, the claim is a dead job's: the sweep frees it and hands it out again.
+    later = dataclasses.replace(c, now=NOW + CLAIM_LEASE + timedelta(minutes=1))
+    assert workflow.sweep(later).chunks == [(version.id, [client_id])]
+    assert workflow.notify_clients(later, version.id, [client_id]) == workflow.Notified(1, 0)
+    assert workflow.notify_clients(later, version.id, [client_id]) == workflow.Notified(0, 0)
+    assert [m["To"] for m in outbox_messages(c.settings.outbox_dir)] == ["zoe@example.fr"]
