@@ -70,6 +70,8 @@ class CgvVersion(Base):
     )
     # When the fan-out job wrote one notification row per active client (None: not yet; the
     # periodic sweep runs it if its job was lost). The progress "n sur N" counts those rows.
+    # A version published without notification (command line, demo data) has it from the
+    # start: no fan-out is due.
     notifications_planned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 

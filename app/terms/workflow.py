@@ -97,7 +97,7 @@ def publish(c: Collaborators, draft: versions.CgvDraft, *, actor: str) -> CgvVer
     the clients' notifications are jobs (`app.terms.tasks.after_publication`): the request
     answers without rendering or mailing."""
     with transaction(c.session_factory) as session:
-        return versions.record_version(session, draft, now=c.now, actor=actor)
+        return versions.record_version(session, draft, now=c.now, actor=actor, fan_out=True)
 
 
 def archive_version_pdf(c: Collaborators, version_id: int) -> None:

@@ -148,3 +148,20 @@ def test_a_claimed_notification_is_left_to_its_job_until_its_lease_ends(app: Fla
     assert workflow.notify_clients(later, version.id, [client_id]) == workflow.Notified(1, 0)
     assert workflow.notify_clients(later, version.id, [client_id]) == workflow.Notified(0, 0)
     assert [m["To"] for m in outbox_messages(c.settings.outbox_dir)] == ["zoe@example.fr"]
+
+
+def test_the_sweep_fans_out_a_form_publication_never_a_command_line_one(app: Flask) -> None:
+    make_client(app)
+    c = runtime(app).collaborators(NOW)
+    from_cli = workflow.publish_version(c, _draft(), actor="cli").version
+    draft = dataclasses.replace(_draft(), label="2.1", effective_date=date(2024, 5, 1))
+    from_form = workflow.publish(c, draft, actor="test")
+
+    assert workflow.sweep(c).fan_outs == [from_form.id]  # its fan-out job was lost
+    assert workflow.plan_notifications(c, from_form.id) != []
+    assert workflow.sweep(c).fan_outs == []
+    with session_of(app) as session:
+        assert notifications.progress_of(session, [from_cli.id, from_form.id]) == {
+            from_cli.id: notifications.Progress(0, 0, 0, planned=True),
+            from_form.id: notifications.Progress(0, 1, 1, planned=True),
+        }

@@ -8,8 +8,9 @@ Create Date: 2026-12-05 07:30:00.000000
 before mailing them, so that two jobs for the same clients (a retry, two workers, the sweep)
 mail each client once; a claim older than its lease is a crashed job's and is taken again.
 `cgv_versions.notifications_planned_at`: when the fan-out wrote the version's notification
-rows (NULL: not yet, the sweep runs it). Versions published before this revision were
-notified in the request that published them: planned at their publication.
+rows, or the version's publication when none is due (NULL: a fan-out is due and has not run;
+the sweep runs it). Versions published before this revision were notified in the request that
+published them, or not at all (command line): none is due.
 """
 
 from collections.abc import Sequence
