@@ -58,6 +58,7 @@ from app.signatures.request_views import requests_bp, sending_bp
 from app.signatures.verify_views import verify_bp
 from app.signatures.views import bp as signing_views
 from app.storage_config import build_store
+from app.terms import tasks as terms_tasks
 from app.terms.api import bp as terms_api
 from app.terms.views import bp as cgv_views
 from app.webhooks import tasks as webhook_tasks
@@ -73,6 +74,7 @@ TASK_MODULES = (
     archive_tasks,
     audit_tasks,
     contract_tasks,
+    terms_tasks,
 )
 """The features' job declarations: imported here, so every process that builds the
 application (web, worker, command) knows every job before it enqueues or consumes one."""

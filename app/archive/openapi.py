@@ -341,7 +341,10 @@ PATHS: dict[str, Any] = {
         )
     },
     "/cgv-versions/{version_id}": read_one(
-        "Une version des CGV", OBJECT, "Métadonnées, SHA-256, liens.", VERSION_ID
+        "Une version des CGV",
+        OBJECT,
+        "Métadonnées, SHA-256, liens, avancement des notifications (`notifications`).",
+        VERSION_ID,
     ),
     "/cgv-versions/{version_id}/acceptances": read_one(
         "Acceptations d'une version des CGV", OBJECT, "Les acceptations.", VERSION_ID

@@ -29,6 +29,11 @@ def install(notify: Callable[[], None]) -> None:
 
 
 def _after_commit(session: Session) -> None:
+    if session.in_nested_transaction():
+        # A savepoint released (an idempotent insert, e.g. a mail of the outbox): the outer
+        # transaction, and the write lock SQLite gives it, goes on. Dispatching now would
+        # run (inline) jobs that wait for that lock, in the thread that holds it.
+        return
     if not session.info.pop(PENDING_KEY, False) or _notify is None:
         return
     try:

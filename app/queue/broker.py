@@ -29,24 +29,21 @@ recorded by `app.job_runs.recording`."""
 def configure(queue_url: str, name: str = "paraphe") -> None:
     """Point the jobs at `queue_url`: "inline" (immediate mode, in-memory schedule), or a
     sqlite:///, postgresql:// or redis:// broker, on which they wait under `name`."""
-    # The broker's connection (this thread's) is closed before its storage is replaced: left
-    # to the garbage collector, a PostgreSQL one warns (ResourceWarning) at a random moment,
-    # in whatever runs then (a process that builds several applications: the tests).
-    huey.storage.close()
     huey.name = name
-    # The broker connection of a previous configuration (a process that builds several
-    # applications: the tests) is closed now rather than left to the garbage collector.
-    close = getattr(huey.storage, "close", None)
-    if callable(close):
-        close()
+    # A process configured twice (the tests build one application each) closes the broker
+    # connection it had: left to the garbage collector, psycopg warns that it was still open.
+    previous = huey.storage
     if queue_url == QUEUE_INLINE:
         huey.immediate = True
-        return
-    storage_class, kwargs = storage_for(queue_url)
-    huey.storage_class = storage_class
-    huey.storage_kwargs = kwargs
-    huey.immediate = False
-    huey.storage = huey.create_storage()
+    else:
+        storage_class, kwargs = storage_for(queue_url)
+        huey.storage_class = storage_class
+        huey.storage_kwargs = kwargs
+        huey.immediate = False  # leaving immediate mode, Huey builds the new storage itself
+        if huey.storage is previous:
+            huey.storage = huey.create_storage()
+    if huey.storage is not previous:
+        previous.close()
 
 
 def storage_for(queue_url: str) -> tuple[type[Any], dict[str, Any]]:

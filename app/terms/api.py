@@ -14,6 +14,7 @@ from app.db import utcnow
 from app.terms import schemas
 from app.terms.acceptances import acceptances_of, acceptances_of_version, opposable_for
 from app.terms.models import CgvVersion
+from app.terms.notifications import Progress, progress_of
 from app.terms.versions import get_version, list_versions
 from app.wiring import db_session
 
@@ -48,7 +49,7 @@ def client_opposable(client_id: int) -> dict[str, Any]:
     }
 
 
-def _version_json(version: CgvVersion) -> dict[str, Any]:
+def _version_json(version: CgvVersion, progress: Progress) -> dict[str, Any]:
     body = schemas.version_summary(version)
     body.update(
         {
@@ -56,6 +57,7 @@ def _version_json(version: CgvVersion) -> dict[str, Any]:
             "summary": version.summary,
             "published_at": version.published_at.isoformat(),
             "document_id": version.document_id,
+            "notifications": schemas.progress_json(progress),
             "links": {
                 "self": url_for("terms_api.get_cgv_version", version_id=version.id),
                 "pdf": url_for("cgv.pdf", label=version.label),
@@ -69,13 +71,18 @@ def _version_json(version: CgvVersion) -> dict[str, Any]:
 @bp.get("/cgv-versions")
 @require_scope(Scope.READ)
 def list_cgv_versions() -> dict[str, Any]:
-    return {"items": [_version_json(v) for v in list_versions(db_session())]}
+    db = db_session()
+    published = list_versions(db)
+    progress = progress_of(db, [v.id for v in published])
+    return {"items": [_version_json(v, progress[v.id]) for v in published]}
 
 
 @bp.get("/cgv-versions/<int:version_id>")
 @require_scope(Scope.READ)
 def get_cgv_version(version_id: int) -> dict[str, Any]:
-    return _version_json(get_version(db_session(), version_id))
+    db = db_session()
+    version = get_version(db, version_id)
+    return _version_json(version, progress_of(db, [version.id])[version.id])
 
 
 @bp.get("/cgv-versions/<int:version_id>/acceptances")

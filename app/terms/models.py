@@ -68,6 +68,11 @@ class CgvVersion(Base):
     recovery_indemnity: Mapped[Decimal] = mapped_column(
         Amount(), default=Decimal("40.00"), server_default=text("'40.00'")
     )
+    # When the fan-out job wrote one notification row per active client (None: not yet; the
+    # periodic sweep runs it if its job was lost). The progress "n sur N" counts those rows.
+    # A version published without notification (command line, demo data) has it from the
+    # start: no fan-out is due.
+    notifications_planned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class CgvAcceptance(Base):
@@ -105,6 +110,10 @@ class CgvNotification(Base):
     email: Mapped[str] = mapped_column(String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Set by the job about to mail this client (a conditional update: one job wins); cleared
+    # when the mail failed, so that a retry sends it. A claim older than
+    # `notifications.CLAIM_LEASE` belongs to a job that died and may be taken again.
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     link_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     link_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     link_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

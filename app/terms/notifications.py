@@ -6,11 +6,24 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    and_,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from app.clients.models import Client, ClientStatus
 from app.clock import PARIS, business_date
+from app.db import UTCDateTime
 from app.mail import OutgoingMail
 from app.terms import rules
 from app.terms.acceptances import client_facts, record_acceptance, version_facts
@@ -31,6 +44,11 @@ from app.terms.models import (
 from app.terms.versions import KIND_LABELS
 from app.tokens import new_link_token, token_hash
 
+CLAIM_LEASE = timedelta(minutes=30)
+"""How long a job's claim on a notification holds. Longer than any run of one claim batch
+(`workflow.CLAIM_BATCH` mails, each bounded by the SMTP timeout); a claim older than this
+belongs to a job that died (a worker killed) and may be taken again."""
+
 
 @dataclass(frozen=True)
 class Notice:
@@ -40,34 +58,126 @@ class Notice:
     mail: OutgoingMail
 
 
-def prepare_notices(
+@dataclass(frozen=True)
+class Progress:
+    """How far the notification of one version is: `notified` of `total` rows mailed;
+    `pending` rows of active clients not mailed yet; `planned`: the rows exist."""
+
+    notified: int
+    total: int
+    pending: int
+    planned: bool
+
+    @property
+    def done(self) -> bool:
+        return self.planned and self.pending == 0
+
+    @property
+    def text(self) -> str:
+        if not self.planned:
+            return "Notification des clients en préparation"
+        return f"{self.notified} client(s) notifié(s) sur {self.total}"
+
+
+def plan_notifications(session: Session, version_id: int, now: datetime) -> None:
+    """One notification row per active client that has none for this version, written by one
+    INSERT … SELECT (10,000 clients in one statement), then the version marked planned. The
+    version's row lock makes a second fan-out wait for the first and find the rows written
+    (PostgreSQL; SQLite serialises write transactions); the unique (client, version) key
+    holds the rest."""
+    session.execute(
+        select(CgvVersion.id).where(CgvVersion.id == version_id).with_for_update()
+    ).one()
+    told = select(CgvNotification.id).where(
+        CgvNotification.cgv_version_id == version_id, CgvNotification.client_id == Client.id
+    )
+    rows = select(
+        Client.id,
+        literal(version_id, Integer()),
+        Client.signer_email,
+        literal(now, UTCDateTime()),
+    ).where(Client.status == ClientStatus.ACTIVE, ~exists(told))
+    session.execute(
+        insert(CgvNotification).from_select(
+            ["client_id", "cgv_version_id", "email", "created_at"], rows
+        )
+    )
+    session.execute(
+        update(CgvVersion)
+        .where(CgvVersion.id == version_id, CgvVersion.notifications_planned_at.is_(None))
+        .values(notifications_planned_at=now)
+    )
+
+
+def pending_clients(
+    session: Session, version_id: int, now: datetime, *, created_before: datetime | None = None
+) -> list[int]:
+    """The active clients whose notification is neither mailed nor claimed by a live job,
+    in id order (``created_before``: only rows older than that, for the sweep)."""
+    stmt = (
+        select(CgvNotification.client_id)
+        .join(Client, Client.id == CgvNotification.client_id)
+        .where(
+            CgvNotification.cgv_version_id == version_id,
+            CgvNotification.sent_at.is_(None),
+            _unclaimed(now),
+            Client.status == ClientStatus.ACTIVE,
+        )
+        .order_by(CgvNotification.client_id)
+    )
+    if created_before is not None:
+        stmt = stmt.where(CgvNotification.created_at < created_before)
+    return list(session.scalars(stmt).all())
+
+
+def _unclaimed(now: datetime) -> ColumnElement[bool]:
+    return or_(CgvNotification.claimed_at.is_(None), CgvNotification.claimed_at < now - CLAIM_LEASE)
+
+
+def claim_notices(
     session: Session,
     version: CgvVersion,
+    client_ids: Sequence[int],
     *,
     base_url: str,
     vendor_name: str,
     link_days: int,
     now: datetime,
-    limit: int | None = None,
 ) -> list[Notice]:
-    """One notification per active client (its signer's address) and version, created once;
-    then a mail for each one not yet sent (at most ``limit``, for runs in chunks): the change
-    summary and the link to the PDF and, for a material version, a personal click-through
-    acceptance link. Only a link's hash is stored, so a notification whose mail never left
-    gets a new link: the old one was never seen by anyone."""
-    _create_missing(session, version, now)
-    stmt = (
-        select(CgvNotification, Client)
-        .join(Client, Client.id == CgvNotification.client_id)
+    """Claim the notifications of these clients that no job holds and no mail has left, by
+    one conditional UPDATE (the condition is re-checked under each row's lock: of two jobs
+    for the same clients, each row goes to one), then build their mails: the change summary
+    and the link to the PDF and, for a material version, a personal click-through acceptance
+    link. Only a link's hash is stored, so a notification whose mail never left gets a new
+    link: the old one was never seen by anyone."""
+    active = select(Client.id).where(
+        Client.id.in_(client_ids), Client.status == ClientStatus.ACTIVE
+    )
+    claimed = session.scalars(
+        update(CgvNotification)
         .where(
             CgvNotification.cgv_version_id == version.id,
+            CgvNotification.client_id.in_(active),
             CgvNotification.sent_at.is_(None),
-            Client.status == ClientStatus.ACTIVE,
+            _unclaimed(now),
         )
-        .order_by(CgvNotification.id)
-        .limit(limit)
+        .values(claimed_at=now)
+        .returning(CgvNotification.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    if not claimed:
+        return []
+    pending = (
+        session.execute(
+            select(CgvNotification, Client)
+            .join(Client, Client.id == CgvNotification.client_id)
+            .where(CgvNotification.id.in_(claimed))
+            .order_by(CgvNotification.id)
+            .execution_options(populate_existing=True)
+        )
+        .tuples()
+        .all()
     )
-    pending = session.execute(stmt).tuples().all()
     facts = version_facts(session)
     per_client = client_facts(session, [client.id for _, client in pending])
     today = business_date(now)
@@ -85,25 +195,54 @@ def prepare_notices(
     return notices
 
 
-def _create_missing(session: Session, version: CgvVersion, now: datetime) -> None:
-    """The notification rows of the active clients that have none for this version yet."""
-    told = select(CgvNotification.client_id).where(CgvNotification.cgv_version_id == version.id)
-    clients = session.scalars(
-        select(Client)
-        .where(Client.status == ClientStatus.ACTIVE, Client.id.not_in(told))
-        .order_by(Client.id)
+def release_stale_claims(session: Session, now: datetime) -> None:
+    """Forget the claims of jobs that died before mailing (older than the lease)."""
+    session.execute(
+        update(CgvNotification)
+        .where(
+            CgvNotification.sent_at.is_(None),
+            CgvNotification.claimed_at < now - CLAIM_LEASE,
+        )
+        .values(claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def progress_of(session: Session, version_ids: Sequence[int]) -> dict[int, Progress]:
+    """The progress of each version, counted in one grouped query."""
+    unsent_active = case(
+        (
+            and_(CgvNotification.sent_at.is_(None), Client.status == ClientStatus.ACTIVE),
+            1,
+        ),
+        else_=0,
+    )
+    counted = session.execute(
+        select(
+            CgvNotification.cgv_version_id,
+            func.count(),
+            func.count(CgvNotification.sent_at),
+            func.coalesce(func.sum(unsent_active), 0),
+        )
+        .join(Client, Client.id == CgvNotification.client_id)
+        .where(CgvNotification.cgv_version_id.in_(version_ids))
+        .group_by(CgvNotification.cgv_version_id)
     ).all()
-    for client in clients:
-        session.add(
-            CgvNotification(
-                client_id=client.id,
-                cgv_version_id=version.id,
-                cgv_version=version,
-                email=client.signer_email,
-                created_at=now,
+    by_version = {row[0]: (int(row[1]), int(row[2]), int(row[3])) for row in counted}
+    planned = dict(
+        session.execute(
+            select(CgvVersion.id, CgvVersion.notifications_planned_at).where(
+                CgvVersion.id.in_(version_ids)
             )
         )
-    session.flush()
+        .tuples()
+        .all()
+    )
+    result: dict[int, Progress] = {}
+    for version_id in version_ids:
+        total, notified, pending = by_version.get(version_id, (0, 0, 0))
+        result[version_id] = Progress(notified, total, pending, planned.get(version_id) is not None)
+    return result
 
 
 def _minor_would_bind(
@@ -179,9 +318,22 @@ def _notification_mail(letter: Letter, token: str | None, expires_at: datetime) 
 
 def mark_sent(session: Session, notification_id: int, now: datetime) -> None:
     """The email went out: from now on a minor version binds the client (once in force)."""
-    notification = session.get(CgvNotification, notification_id)
-    if notification is not None and notification.sent_at is None:
-        notification.sent_at = now
+    session.execute(
+        update(CgvNotification)
+        .where(CgvNotification.id == notification_id, CgvNotification.sent_at.is_(None))
+        .values(sent_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def release(session: Session, notification_id: int) -> None:
+    """The mail server refused the email: the claim is dropped, the next run sends it."""
+    session.execute(
+        update(CgvNotification)
+        .where(CgvNotification.id == notification_id, CgvNotification.sent_at.is_(None))
+        .values(claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def find_acceptance_link(

@@ -8,6 +8,7 @@ from typing import Any
 
 from app.terms.errors import CgvQueryInvalid
 from app.terms.models import CgvAcceptance, CgvVersion
+from app.terms.notifications import Progress
 
 # As the OpenAPI description says (`_DATE`): ASCII digits, a year from 1900 on.
 _ISO_DATE = re.compile(r"(19|[2-9][0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}")
@@ -52,4 +53,15 @@ def acceptance_json(a: CgvAcceptance) -> dict[str, Any]:
         "user_agent": a.user_agent,
         "contract_version_id": a.contract_version_id,
         "signature_request_id": a.signature_request_id,
+    }
+
+
+def progress_json(progress: Progress) -> dict[str, Any]:
+    """The notification progress of a version: the page's poll and the API say the same."""
+    return {
+        "notified": progress.notified,
+        "total": progress.total,
+        "pending": progress.pending,
+        "done": progress.done,
+        "text": progress.text,
     }

@@ -157,10 +157,17 @@ def check_version(session: Session, draft: CgvDraft, now: datetime) -> CgvVersio
     )
 
 
-def record_version(session: Session, draft: CgvDraft, *, now: datetime, actor: str) -> CgvVersion:
+def record_version(
+    session: Session, draft: CgvDraft, *, now: datetime, actor: str, fan_out: bool = False
+) -> CgvVersion:
     """Check the draft again (in the writing transaction: a label taken meanwhile is refused)
-    and record the version, journaled."""
+    and record the version, journaled. ``fan_out``: the clients are to be notified by the
+    background jobs (the publication form), so the version waits for its fan-out, which the
+    sweep runs if its job is lost; otherwise (command line, demo data, which notify nobody)
+    there is no fan-out to wait for."""
     version = check_version(session, draft, now)
+    if not fan_out:
+        version.notifications_planned_at = now
     session.add(version)
     session.flush()
     audit.record(

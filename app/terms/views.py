@@ -18,7 +18,7 @@ from app.db import utcnow
 from app.documents.serving import document_response
 from app.extensions import limiter
 from app.forms import apply_field_errors
-from app.terms import acceptances, notifications, versions, workflow
+from app.terms import acceptances, notifications, schemas, tasks, versions, workflow
 from app.terms.errors import CgvInvalid, CgvNotFound, CgvQueryInvalid, ConsentMissing
 from app.terms.forms import FROM_TEXT, SILENT, CgvVersionForm
 from app.terms.models import CgvNotification, LateInterestRule, VersionKind
@@ -59,17 +59,19 @@ def new() -> str | BaseResponse | tuple[str, int]:
             published_by_id=user.id,
             penalties=_penalty_declaration(form),
         )
-        actor = f"user:{user.id}"
         try:
-            publication, notified = workflow.publish_and_notify(hand_over(), draft, actor=actor)
+            version = workflow.publish(hand_over(), draft, actor=f"user:{user.id}")
         except CgvInvalid as exc:
             apply_field_errors(form, exc)
             return render_template("terms/new.html", form=form), 422
-        version = publication.version
+        # The PDF/A and the mails are jobs: with a worker, the request answers now and the
+        # version's page shows the progress; inline (no broker), they have already run.
+        tasks.after_publication(version.id)
+        progress = notifications.progress_of(db_session(), [version.id])[version.id]
         flash(
-            f"Version {version.label} publiée ; {notified.sent} client(s) notifié(s)"
-            + (f", {notified.failed} envoi(s) en échec." if notified.failed else "."),
-            "error" if notified.failed else "success",
+            f"Version {version.label} publiée ; {progress.notified} client(s) notifié(s)"
+            + ("." if progress.done else " : les autres courriels partent en arrière-plan."),
+            "success",
         )
         return redirect(url_for("cgv.show", version_id=version.id))
     status = 422 if form.errors else 200
@@ -105,7 +107,17 @@ def show(version_id: int) -> str:
         kind_rules=versions.KIND_RULES,
         acceptances=acceptances.acceptances_of_version(db, version.id),
         notifications=notifications.notifications_of_version(db, version.id),
+        progress=notifications.progress_of(db, [version.id])[version.id],
     )
+
+
+@bp.route("/versions/<int:version_id>/avancement")
+@require(Permission.VIEW_CGV)
+def progress(version_id: int) -> dict[str, object]:
+    """The notification progress, polled by the version's page (static/cgv-progress.js)."""
+    db = db_session()
+    version = versions.get_version(db, version_id)
+    return schemas.progress_json(notifications.progress_of(db, [version.id])[version.id])
 
 
 @bp.route("/<label>.pdf")

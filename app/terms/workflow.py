@@ -1,22 +1,22 @@
-"""CGV use cases that span transactions or render: publishing a version with its PDF/A, and
-notifying the clients. Each takes the `Collaborators` of one unit of work, opens its own
-short transactions, holds none while WeasyPrint renders or a mail leaves, and can run twice
-(the background-jobs queue will retry them): a second run publishes nothing new and mails
-nobody already mailed."""
+"""CGV use cases that span transactions or render: publishing a version (with its PDF/A, or
+recorded at once with its PDF and notifications left to jobs), and notifying the clients.
+Each takes the `Collaborators` of one unit of work, opens its own short transactions, holds
+none while WeasyPrint renders or a mail leaves, and can run twice (the background-jobs queue
+retries them): a second run publishes nothing new and mails nobody already mailed."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from app.db import transaction
 from app.documents.models import Document
-from app.mail import MailError
+from app.mail.outbox import enqueue_mail
 from app.rendering.cgv import render_cgv_pdf
 from app.runtime import Collaborators
 from app.terms import notifications, versions
-from app.terms.errors import CgvInvalid
 from app.terms.models import CgvVersion
 
 
@@ -82,39 +82,112 @@ def archived_pdf(c: Collaborators, label: str) -> Document:
         )
 
 
-def notify(c: Collaborators, version_id: int, *, limit: int | None = None) -> Notified:
-    """Tell every active client of the version by mail, once: the notifications are recorded
-    and committed before any mail leaves, and each mail sent is stamped in its own
-    transaction (a minor version binds from then). ``limit`` caps the mails of one run."""
+CHUNK = 200
+"""Clients per notification job: a job is a few seconds of work, so a lost one costs little and
+the jobs of a large publication spread over every worker process."""
+
+CLAIM_BATCH = 25
+"""Notifications claimed per transaction inside a job: a crash strands at most this many
+claims until their lease ends, and one claim's lease covers this many SMTP timeouts."""
+
+
+def publish(c: Collaborators, draft: versions.CgvDraft, *, actor: str) -> CgvVersion:
+    """The publication form: check and record the version, journaled, in one short
+    transaction (CgvInvalid when refused, a label already published included). Its PDF/A and
+    the clients' notifications are jobs (`app.terms.tasks.after_publication`): the request
+    answers without rendering or mailing."""
     with transaction(c.session_factory) as session:
-        version = versions.get_version(session, version_id)
-        notices = notifications.prepare_notices(
-            session,
-            version,
-            base_url=c.settings.base_url,
-            vendor_name=c.settings.vendor.legal_name,
-            link_days=c.settings.signing_link_days,
-            now=c.now,
-            limit=limit,
-        )
-    failed = 0
-    for notice in notices:
-        try:
-            c.mailer.send(notice.mail)
-        except MailError:
-            failed += 1
-            continue
+        return versions.record_version(session, draft, now=c.now, actor=actor, fan_out=True)
+
+
+def archive_version_pdf(c: Collaborators, version_id: int) -> None:
+    """The PDF/A of a version, rendered and archived once (the job after a publication)."""
+    with transaction(c.session_factory) as session:
+        label = versions.get_version(session, version_id).label
+    archived_pdf(c, label)
+
+
+def plan_notifications(c: Collaborators, version_id: int) -> list[list[int]]:
+    """The fan-out: one notification row per active client (one statement, one short
+    transaction), then the clients still to mail, in chunks of `CHUNK`, for one job each."""
+    with transaction(c.session_factory) as session:
+        notifications.plan_notifications(session, version_id, c.now)
+    with transaction(c.session_factory) as session:
+        pending = notifications.pending_clients(session, version_id, c.now)
+    return [pending[i : i + CHUNK] for i in range(0, len(pending), CHUNK)]
+
+
+def notify_clients(c: Collaborators, version_id: int, client_ids: Sequence[int]) -> Notified:
+    """Mail these clients of the version, each once whatever runs at the same time: each
+    batch of `CLAIM_BATCH` notifications is claimed (another job's claims, and
+    notifications already mailed, are skipped), written to the mail outbox and stamped sent
+    in one transaction (a minor version binds from then). A job killed before that commit
+    did nothing; after it, the outbox delivers each mail once (`app.mail.outbox`, retried,
+    its delivery time kept on the outbox row as the proof of sending)."""
+    sent = 0
+    for start in range(0, len(client_ids), CLAIM_BATCH):
         with transaction(c.session_factory) as session:
-            notifications.mark_sent(session, notice.notification_id, c.now)
-    return Notified(sent=len(notices) - failed, failed=failed)
+            version = versions.get_version(session, version_id)
+            notices = notifications.claim_notices(
+                session,
+                version,
+                client_ids[start : start + CLAIM_BATCH],
+                base_url=c.settings.base_url,
+                vendor_name=c.settings.vendor.legal_name,
+                link_days=c.settings.signing_link_days,
+                now=c.now,
+            )
+            for notice in notices:
+                key = f"terms.notice:{notice.notification_id}"
+                enqueue_mail(session, notice.mail, now=c.now, key=key)
+                notifications.mark_sent(session, notice.notification_id, c.now)
+        sent += len(notices)
+    return Notified(sent=sent, failed=0)
 
 
-def publish_and_notify(
-    c: Collaborators, draft: versions.CgvDraft, *, actor: str
-) -> tuple[Publication, Notified]:
-    """The publication form: publish, then notify. A person who submits a label already
-    published is told so, as any refused field (a queue re-running `publish_version` is not)."""
-    publication = publish_version(c, draft, actor=actor)
-    if not publication.created:
-        raise CgvInvalid({"label": versions.label_taken(publication.version.label)})
-    return publication, notify(c, publication.version.id)
+def notify(c: Collaborators, version_id: int, *, limit: int | None = None) -> Notified:
+    """Tell every active client of the version by mail, once, in this process (the jobs do
+    the same in chunks): the rows first, then the mails. ``limit`` caps the mails of one
+    run."""
+    with transaction(c.session_factory) as session:
+        notifications.plan_notifications(session, version_id, c.now)
+    with transaction(c.session_factory) as session:
+        pending = notifications.pending_clients(session, version_id, c.now)
+    return notify_clients(c, version_id, pending[:limit])
+
+
+@dataclass(frozen=True)
+class Resumption:
+    """What the sweep found undone: versions without their PDF, versions whose fan-out never
+    ran, and chunks of clients whose notification job was lost."""
+
+    pdfs: list[int]
+    fan_outs: list[int]
+    chunks: list[tuple[int, list[int]]]
+
+
+def sweep(c: Collaborators) -> Resumption:
+    """Find the work whose job was lost (a worker killed, a broker flushed, retries spent):
+    the claims of dead jobs are dropped; notifications created more than a lease ago and
+    still unmailed are handed out again (a job still queued for them finds them claimed or
+    sent and does nothing)."""
+    stale_before = c.now - notifications.CLAIM_LEASE
+    with transaction(c.session_factory) as session:
+        notifications.release_stale_claims(session, c.now)
+    with transaction(c.session_factory) as session:
+        pdfs = list(session.scalars(select(CgvVersion.id).where(CgvVersion.document_id.is_(None))))
+        fan_outs = list(
+            session.scalars(
+                select(CgvVersion.id).where(CgvVersion.notifications_planned_at.is_(None))
+            )
+        )
+        planned = session.scalars(
+            select(CgvVersion.id).where(CgvVersion.notifications_planned_at.is_not(None))
+        ).all()
+        chunks: list[tuple[int, list[int]]] = []
+        for version_id in planned:
+            pending = notifications.pending_clients(
+                session, version_id, c.now, created_before=stale_before
+            )
+            chunks += [(version_id, pending[i : i + CHUNK]) for i in range(0, len(pending), CHUNK)]
+    return Resumption(pdfs, fan_outs, chunks)

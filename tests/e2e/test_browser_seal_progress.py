@@ -32,7 +32,7 @@ from tests.factories import (
     send_contract,
     session_of,
 )
-from tests.integration.helpers import last_code
+from tests.integration.helpers import deliver_queued_mails, last_code
 from tests.integration.worker_process import running_worker, worker_log
 
 if TYPE_CHECKING:  # annotations only: conftest modules are pytest's to import
@@ -106,6 +106,8 @@ def test_the_last_signer_on_a_phone_sees_the_seal_arrive_without_reload(
     phone.get_by_role("button", name="Recevoir un code par e-mail").click()
     expect(phone.get_by_role("status")).to_contain_text(signer_email)
     outbox = app.extensions["paraphe"].settings.outbox_dir
+    # No worker yet (the seal must wait for one): the code mail is delivered here.
+    assert _in_a_thread(deliver_queued_mails, app) >= 1
     phone.get_by_label("Code reçu par e-mail").fill(last_code(outbox, signer_email))
     phone.get_by_role("button", name="Valider le code").click()
     height = phone.evaluate("() => document.documentElement.scrollHeight")

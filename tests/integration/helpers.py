@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import re
+import time
 from dataclasses import replace
 from datetime import datetime
 from email.message import Message
@@ -11,9 +12,12 @@ from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from app.auth.services import find_user
-from app.db import transaction
+from app.db import transaction, utcnow
+from app.mail import delivery
+from app.mail.models import MailStatus, OutgoingMailRecord
 from app.runtime import Runtime
 from storage import FilesystemBlobStore
 from tests.conftest import csrf_from
@@ -53,14 +57,33 @@ def download_link(message: Message) -> str:
     return match.group(1)
 
 
-def last_code(outbox: Path, to: str) -> str:
-    """The one-time code in the latest code mail sent to `to`."""
-    for message in reversed(outbox_messages(outbox)):
-        if message["To"] == to and str(message["Subject"]).startswith("Votre code"):
-            match = re.search(r"est : (\d{6})\s", body_text(message))
-            assert match, body_text(message)
-            return match.group(1)
-    raise AssertionError(f"no code mail to {to}")
+def last_code(outbox: Path, to: str, *, wait_seconds: float = 30.0) -> str:
+    """The one-time code in the latest code mail sent to `to`. Mail goes through the outbox
+    and its delivery job: with a real worker it lands within a second or so, so this waits
+    for it (inline, it is there at once)."""
+    deadline = time.monotonic() + wait_seconds
+    while True:
+        for message in reversed(outbox_messages(outbox)):
+            if message["To"] == to and str(message["Subject"]).startswith("Votre code"):
+                match = re.search(r"est : (\d{6})\s", body_text(message))
+                assert match, body_text(message)
+                return match.group(1)
+        if time.monotonic() > deadline:
+            raise AssertionError(f"no code mail to {to}")
+        time.sleep(0.2)
+
+
+def deliver_queued_mails(app: Flask) -> int:
+    """Deliver here, now, the mails waiting for a worker (a test that starts its worker only
+    later); the number delivered."""
+    rt = app.extensions["paraphe"]
+    with rt.session_factory() as session:
+        waiting = session.scalars(
+            select(OutgoingMailRecord.id).where(OutgoingMailRecord.status == MailStatus.PENDING)
+        ).all()
+    for mail_id in waiting:
+        delivery.deliver(rt.session_factory, rt.transport, mail_id, clock=utcnow)
+    return len(waiting)
 
 
 def authenticate(app: Flask, browser: FlaskClient, link: str, to: str) -> None:

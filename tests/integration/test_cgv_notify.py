@@ -7,22 +7,24 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from email.header import decode_header, make_header
 
 from flask import Flask
 from sqlalchemy import select
 
+from app.db import transaction
 from app.documents.models import Document, DocumentKind
 from app.mail import Mailer, MailError, OutgoingMail
-from app.terms import workflow
+from app.terms import notifications, workflow
 from app.terms.models import CgvNotification, CgvVersion, VersionKind
+from app.terms.notifications import CLAIM_LEASE
 from app.terms.versions import CgvDraft
 from app.tokens import token_hash
 from tests.factories.db import count, session_of
 from tests.factories.sales import make_client
 from tests.integration.fixtures_security import runtime
-from tests.integration.helpers import body_text, outbox_messages
+from tests.integration.helpers import body_text, deliver_queued_mails, outbox_messages
 
 NOW = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)
 BODY = (
@@ -93,11 +95,18 @@ def test_a_mail_that_failed_leaves_with_the_next_run_and_its_link_works(app: Fla
     make_client(app, signer_email="ines@example.fr")
     c = runtime(app).collaborators(NOW)
     version_id = workflow.publish_version(c, _draft(), actor="test").version.id
-    failing = dataclasses.replace(c, mailer=_RefusingMailer(c.mailer, "yann@example.fr"))
-
-    # in chunks of two: the first run mails one client and fails on the other
-    assert workflow.notify(failing, version_id, limit=2) == workflow.Notified(sent=1, failed=1)
-    assert workflow.notify(c, version_id, limit=2) == workflow.Notified(sent=2, failed=0)
+    rt = runtime(app)
+    working = rt.transport
+    # The mail server refuses one address: its mail stays in the outbox, for the next attempt.
+    rt.transport = _RefusingMailer(working, "yann@example.fr")
+    try:
+        # notified = written to the outbox in the stamping transaction (chunks of two)
+        assert workflow.notify(c, version_id, limit=2) == workflow.Notified(sent=2, failed=0)
+    finally:
+        rt.transport = working
+    assert sorted(m["To"] for m in outbox_messages(c.settings.outbox_dir)) == ["zoe@example.fr"]
+    assert deliver_queued_mails(app) == 1  # the refused mail, delivered on its next attempt
+    assert workflow.notify(c, version_id, limit=2) == workflow.Notified(sent=1, failed=0)
     assert workflow.notify(c, version_id, limit=2) == workflow.Notified(sent=0, failed=0)
 
     mails = outbox_messages(c.settings.outbox_dir)
@@ -115,3 +124,51 @@ def test_a_mail_that_failed_leaves_with_the_next_run_and_its_link_works(app: Fla
         ).one()
         assert notification.link_token_hash == token_hash(match.group(1))
         assert notification.sent_at == NOW
+
+
+def test_a_claimed_notification_is_left_to_its_job_until_its_lease_ends(app: Flask) -> None:
+    client_id = make_client(app)
+    c = runtime(app).collaborators(NOW)
+    version = workflow.publish(c, _draft(), actor="test")
+    assert workflow.plan_notifications(c, version.id) == [[client_id]]
+    # Another job claimed it (its mail is leaving, or it was killed doing so).
+    with transaction(c.session_factory) as session:
+        claimed = notifications.claim_notices(
+            session,
+            version,
+            [client_id],
+            base_url=c.settings.base_url,
+            vendor_name=c.settings.vendor.legal_name,
+            link_days=30,
+            now=NOW,
+        )
+    assert len(claimed) == 1
+
+    assert workflow.notify_clients(c, version.id, [client_id]) == workflow.Notified(0, 0)
+    assert workflow.plan_notifications(c, version.id) == []  # nothing left to hand out
+    assert workflow.sweep(c).chunks == []  # a live claim is not resumed
+    assert outbox_messages(c.settings.outbox_dir) == []
+
+    # Past the lease, the claim is a dead job's: the sweep frees it and hands it out again.
+    later = dataclasses.replace(c, now=NOW + CLAIM_LEASE + timedelta(minutes=1))
+    assert workflow.sweep(later).chunks == [(version.id, [client_id])]
+    assert workflow.notify_clients(later, version.id, [client_id]) == workflow.Notified(1, 0)
+    assert workflow.notify_clients(later, version.id, [client_id]) == workflow.Notified(0, 0)
+    assert [m["To"] for m in outbox_messages(c.settings.outbox_dir)] == ["zoe@example.fr"]
+
+
+def test_the_sweep_fans_out_a_form_publication_never_a_command_line_one(app: Flask) -> None:
+    make_client(app)
+    c = runtime(app).collaborators(NOW)
+    from_cli = workflow.publish_version(c, _draft(), actor="cli").version
+    draft = dataclasses.replace(_draft(), label="2.1", effective_date=date(2024, 5, 1))
+    from_form = workflow.publish(c, draft, actor="test")
+
+    assert workflow.sweep(c).fan_outs == [from_form.id]  # its fan-out job was lost
+    assert workflow.plan_notifications(c, from_form.id) != []
+    assert workflow.sweep(c).fan_outs == []
+    with session_of(app) as session:
+        assert notifications.progress_of(session, [from_cli.id, from_form.id]) == {
+            from_cli.id: notifications.Progress(0, 0, 0, planned=True),
+            from_form.id: notifications.Progress(0, 1, 1, planned=True),
+        }

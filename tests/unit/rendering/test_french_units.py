@@ -72,6 +72,8 @@ ENUMS = {
     "SignerStatus": "app.signatures.models",
     "AcceptanceMethod": "app.terms.models",
     "RunStatus": "app.job_runs.models",
+    "DeliveryStatus": "app.webhooks.models",
+    "AttemptOutcome": "app.webhooks.models",
 }
 
 

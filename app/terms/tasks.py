@@ -1,0 +1,62 @@
+"""The CGV's background jobs: a published version's PDF/A, the fan-out of its notifications
+into jobs of `workflow.CHUNK` clients, those jobs, and the periodic sweep that resumes what a
+lost job left undone. Each calls a function of `workflow`.
+
+One mail per client and version whatever the timing: the notification rows are unique per
+(client, version), and a job mails only the rows it claimed by a conditional update
+(`notifications.claim_notices`), so a chunk run twice, by two workers, or again by the sweep,
+mails nobody twice."""
+
+from __future__ import annotations
+
+from app.queue.context import collaborators
+from app.queue.tasks import job, periodic
+from app.runtime import Collaborators
+from app.terms import workflow
+from app.terms.errors import NotificationsFailed
+
+
+@job("terms.render_pdf")
+def render_pdf(version_id: int) -> None:
+    workflow.archive_version_pdf(collaborators(), version_id)
+
+
+@job("terms.fan_out")
+def fan_out(version_id: int) -> None:
+    for chunk in workflow.plan_notifications(collaborators(), version_id):
+        notify_chunk.enqueue(version_id, chunk)
+
+
+@job("terms.notify")
+def notify_chunk(version_id: int, client_ids: list[int]) -> None:
+    """Mail a chunk of clients. Refused mails are raised after the others left: the queue
+    retries the chunk with backoff, and the retry mails only those."""
+    notified = workflow.notify_clients(collaborators(), version_id, client_ids)
+    if notified.failed:
+        raise NotificationsFailed(
+            f"Version {version_id} : {notified.failed} courriel(s) refusé(s) par le serveur, "
+            "nouvel essai à venir."
+        )
+
+
+def after_publication(version_id: int) -> None:
+    """What follows a publication: its PDF/A, then the notification of the clients (the
+    mails link to the PDF, which the public address also renders on a first request)."""
+    render_pdf.enqueue(version_id)
+    fan_out.enqueue(version_id)
+
+
+def resume(c: Collaborators) -> None:
+    """Enqueue again what the sweep found undone."""
+    found = workflow.sweep(c)
+    for version_id in found.pdfs:
+        render_pdf.enqueue(version_id)
+    for version_id in found.fan_outs:
+        fan_out.enqueue(version_id)
+    for version_id, chunk in found.chunks:
+        notify_chunk.enqueue(version_id, chunk)
+
+
+@periodic("terms.sweep", minute="*/10")
+def sweep() -> None:
+    resume(collaborators())

@@ -1,0 +1,206 @@
+"""Benchmark: publishing a CGV version to N active clients (issue 14).
+
+A throw-away instance (SQLite in a temporary folder, its queue a SQLite file beside it; or the
+PostgreSQL server of DATABASE_URL, in a database created for the run and dropped after, which
+is the broker too) gets N active clients inserted in bulk. A legal user submits the
+publication form (Flask's test client, in this process): the request time is measured. Then a
+real `paraphe worker` (subprocess, already started and idle) renders the PDF/A, fans out and
+mails every client (outbox: one fsynced .eml per mail). Measured in the same run, one version
+each: with 1 worker process, then with 2. Notifications per second are counted from the first
+row stamped sent to the last (polled every 0.2 s), so the worker's start and the fan-out are
+left out.
+
+Run from the repository root::
+
+    .venv/bin/python bench/cgv_notify.py [--quick] [--clients N]
+    DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/postgres \
+        .venv/bin/python bench/cgv_notify.py
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+import sqlalchemy as sa  # noqa: E402
+from flask import Flask  # noqa: E402
+from flask.testing import FlaskClient  # noqa: E402
+
+BODY = "# CGV\n\n## Article 1. Objet\n\nLe service.\n\n## Article 2. Prix\n\n100 € par mois.\n"
+
+
+@contextmanager
+def _database(tmp: Path) -> Iterator[str]:
+    """A fresh database: SQLite in ``tmp``, or a new database on DATABASE_URL's server."""
+    base = os.environ.get("DATABASE_URL", "")
+    if not base.startswith("postgresql"):
+        yield f"sqlite:///{tmp / 'paraphe.db'}"
+        return
+    name = f"bench_cgv_{secrets.token_hex(4)}"
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield sa.make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@contextmanager
+def _worker(env: dict[str, str], workers: int, log: Path) -> Iterator[None]:
+    """`paraphe worker`, started and waited for until its consumer runs; stopped (SIGINT)."""
+    paraphe = Path(sys.executable).parent / "paraphe"
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            [str(paraphe), "worker", "--workers", str(workers), "--no-periodic"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while "consumer started" not in log.read_text(errors="replace"):
+            if time.monotonic() > deadline or process.poll() is not None:
+                sys.exit(f"le worker n'a pas démarré :\n{log.read_text(errors='replace')}")
+            time.sleep(0.1)
+        time.sleep(1.0)  # its worker processes import the application
+        yield
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=10)
+
+
+def _publish(browser: FlaskClient, label: str) -> tuple[float, int]:
+    from tests.conftest import csrf_from
+
+    page = browser.get("/cgv/nouvelle")
+    data = {
+        "csrf_token": csrf_from(page.get_data(as_text=True)),
+        "label": label,
+        "title": "Conditions générales de vente",
+        "effective_date": "2024-01-01",
+        "kind": "material",
+        "summary": "Nouveau prix.",
+        "body_markdown": BODY.replace("100", str(100 + len(label))),
+    }
+    started = time.perf_counter()
+    response = browser.post("/cgv/nouvelle", data=data)
+    elapsed = time.perf_counter() - started
+    if response.status_code != 302:
+        sys.exit(f"publication refusée ({response.status_code}) :\n{response.get_data(True)}")
+    return elapsed, int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def _rate(app: Flask, version_id: int, clients: int, timeout_s: float) -> float:
+    """Notifications per second, from the first row stamped sent to the last."""
+    from app.terms.notifications import progress_of
+
+    factory = app.extensions["paraphe"].session_factory
+    first: tuple[float, int] | None = None
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with factory() as session:
+            progress = progress_of(session, [version_id])[version_id]
+        now = time.monotonic()
+        if first is None and progress.notified > 0:
+            first = (now, progress.notified)
+        if progress.done and first is not None:
+            if progress.notified != clients or progress.total != clients:
+                sys.exit(f"{progress.notified} notifiés sur {progress.total}, {clients} attendus")
+            if now == first[0]:
+                return float("nan")
+            return (clients - first[1]) / (now - first[0])
+        time.sleep(0.2)
+    sys.exit(f"notification inachevée après {timeout_s:.0f} s")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="200 clients, to prove it runs")
+    parser.add_argument("--clients", type=int, default=10_000)
+    args = parser.parse_args()
+    clients = 200 if args.quick else args.clients
+
+    with tempfile.TemporaryDirectory(prefix="paraphe-cgv-") as tmp, _database(Path(tmp)) as url:
+        instance = Path(tmp) / "instance"
+        queue_url = url if url.startswith("postgresql") else f"sqlite:///{Path(tmp) / 'queue.db'}"
+        env = {
+            **os.environ,
+            "PARAPHE_INSTANCE_DIR": str(instance),
+            "DATABASE_URL": url,
+            "PARAPHE_QUEUE_URL": queue_url,
+            "PARAPHE_QUEUE_NAME": f"bench-{secrets.token_hex(4)}",
+            "PYTHONPATH": str(REPO_ROOT),
+            "PARAPHE_ACCESS_LOG": "0",
+        }
+        env.pop("PARAPHE_SMTP_URL", None)
+        os.environ.update(env)
+
+        from app import migrate
+        from app.auth.models import Role
+        from app.db import utcnow
+        from app.factory import create_app
+        from tests.factories import login_as
+        from tests.factories.bulk_clients import seed_active_clients
+
+        migrate.upgrade(url)
+        app = create_app()
+        env["PARAPHE_SECRET_KEY"] = app.extensions["paraphe"].settings.secret_key
+        started = time.perf_counter()
+        seed_active_clients(app.extensions["paraphe"].session_factory, clients, utcnow())
+        print(f"{clients} clients insérés en {time.perf_counter() - started:.2f} s ({url[:10]}…)")
+        legal = login_as(app, Role.LEGAL)
+        timeout = 120 + clients / 5
+
+        results: dict[int, tuple[float, float]] = {}
+        for workers in (1, 2):
+            with _worker(env, workers, instance / f"worker-{workers}.log"):
+                request_s, version_id = _publish(legal, f"{workers}.0")
+                rate = _rate(app, version_id, clients, timeout)
+            results[workers] = (request_s, rate)
+            print(
+                f"{workers} processus : requête de publication {request_s * 1000:.0f} ms, "
+                f"{rate:.1f} notifications/s"
+            )
+        app.extensions["paraphe"].engine.dispose()
+
+    speedup = results[2][1] / results[1][1]
+    print(f"accélération avec 2 processus : {speedup:.2f}× (objectif ≥ 1,8×)")
+    print(
+        json.dumps(
+            {
+                "bench": "cgv_notify",
+                "clients": clients,
+                "database": "postgresql" if url.startswith("postgresql") else "sqlite",
+                "request_ms": round(max(r[0] for r in results.values()) * 1000, 1),
+                "per_second_1_worker": round(results[1][1], 1),
+                "per_second_2_workers": round(results[2][1], 1),
+                "speedup": round(speedup, 2),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
