@@ -88,11 +88,10 @@ def stream_response(document: Document, source: BinaryIO) -> Response:
     streams."""
 
     def chunks() -> Iterator[bytes]:
-        with source:
-            while chunk := source.read(_CHUNK):
-                yield chunk
+        while chunk := source.read(_CHUNK):
+            yield chunk
 
-    return Response(
+    response = Response(
         chunks(),
         mimetype=document.media_type,
         headers={
@@ -102,3 +101,7 @@ def stream_response(document: Document, source: BinaryIO) -> Response:
             "Cache-Control": "private, no-store",
         },
     )
+    # Closed when the response is (the server calls close() on it), also when the body is
+    # never read: a 304, a HEAD, a client gone before the first chunk.
+    response.call_on_close(source.close)
+    return response
