@@ -8,13 +8,14 @@ import logging
 from collections.abc import Callable
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 
 from app.events.recording import PENDING_KEY
 
 log = logging.getLogger(__name__)
 
 _notify: Callable[[], None] | None = None
+_DUE_KEY = "app.events.outbox.due"
 
 
 def install(notify: Callable[[], None]) -> None:
@@ -26,6 +27,7 @@ def install(notify: Callable[[], None]) -> None:
     if first:
         event.listen(Session, "after_commit", _after_commit)
         event.listen(Session, "after_rollback", _after_rollback)
+        event.listen(Session, "after_transaction_end", _after_transaction_end)
 
 
 def _after_commit(session: Session) -> None:
@@ -34,7 +36,16 @@ def _after_commit(session: Session) -> None:
         # transaction, and the write lock SQLite gives it, goes on. Dispatching now would
         # run (inline) jobs that wait for that lock, in the thread that holds it.
         return
-    if not session.info.pop(PENDING_KEY, False) or _notify is None:
+    if session.info.pop(PENDING_KEY, False):
+        session.info[_DUE_KEY] = True
+
+
+def _after_transaction_end(session: Session, transaction: SessionTransaction) -> None:
+    # After the commit's connection went back to the pool: inline, the dispatch job opens
+    # its own, and twenty threads committing at once must not each hold two.
+    if transaction.parent is not None or not session.info.pop(_DUE_KEY, False):
+        return
+    if _notify is None:
         return
     try:
         _notify()

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 
 from app.db import transaction, utcnow
 from app.mail import OutgoingMail, records
@@ -30,6 +30,7 @@ from app.mail.tasks import deliver_mail
 log = logging.getLogger(__name__)
 
 _TO_DISPATCH = "app.mail.outbox.to_dispatch"
+_DUE = "app.mail.outbox.due"
 
 
 def enqueue_mail(
@@ -73,16 +74,28 @@ def _dispatch_after_commit(session: Session, mail_id: int) -> None:
     pending: list[int] | None = session.info.get(_TO_DISPATCH)
     if pending is None:
         pending = session.info[_TO_DISPATCH] = []
-        event.listen(session, "after_commit", _dispatch)
+        event.listen(session, "after_commit", _committed)
         event.listen(session, "after_rollback", _forget)
+        event.listen(session, "after_transaction_end", _dispatch)
     pending.append(mail_id)
 
 
-def _dispatch(session: Session) -> None:
+def _committed(session: Session) -> None:
     if session.in_nested_transaction():
         return  # a savepoint released: the rows are not committed yet
     pending: list[int] = session.info.get(_TO_DISPATCH, [])
-    ids, pending[:] = list(pending), []
+    due: list[int] = session.info.setdefault(_DUE, [])
+    due.extend(pending)
+    pending.clear()
+
+
+def _dispatch(session: Session, transaction: SessionTransaction) -> None:
+    # After the commit's connection went back to the pool: inline, the delivery job opens its
+    # own, and many threads committing at once must not each hold two.
+    if transaction.parent is not None:
+        return
+    due: list[int] = session.info.get(_DUE, [])
+    ids, due[:] = list(due), []
     for mail_id in ids:
         try:
             deliver_mail.enqueue(mail_id)
@@ -91,4 +104,5 @@ def _dispatch(session: Session) -> None:
 
 
 def _forget(session: Session) -> None:
-    session.info.get(_TO_DISPATCH, []).clear()
+    if not session.in_nested_transaction():
+        session.info.get(_TO_DISPATCH, []).clear()
