@@ -43,7 +43,9 @@ from tests.factories import login_as, make_token, runtime, session_of
 from tests.factories.bulk_clients import client_email, seed_active_clients
 from tests.integration.worker_process import running_worker, worker_log
 
-pytestmark = pytest.mark.committed_db  # the worker process reads what the test committed
+# The worker process reads what the test committed, on the real clock (.ci/timetravel moves
+# only this process's).
+pytestmark = [pytest.mark.committed_db, pytest.mark.real_clock]
 
 BODY = "# CGV\n\n## Article 1. Objet\n\nLe service.\n\n## Article 2. Prix\n\n100 € par mois.\n"
 

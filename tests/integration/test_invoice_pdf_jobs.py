@@ -30,7 +30,9 @@ from tests.integration.worker_process import (
     worker_log,
 )
 
-pytestmark = pytest.mark.committed_db  # the worker process reads what the test committed
+# The worker process reads what the test committed, on the real clock (.ci/timetravel moves
+# only this process's).
+pytestmark = [pytest.mark.committed_db, pytest.mark.real_clock]
 
 
 def _archived(app: Flask, invoice_id: int) -> bool:

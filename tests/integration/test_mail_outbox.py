@@ -238,6 +238,7 @@ def test_twenty_concurrent_deliveries_of_one_row_send_one_message(
 
 
 @pytest.mark.committed_db  # the worker process reads what the test committed
+@pytest.mark.real_clock  # and runs on the real clock (.ci/timetravel moves only this process's)
 def test_a_worker_picks_a_mail_up_within_a_second(
     settings: Settings,
     make_app: Callable[[Settings], Flask],
