@@ -42,6 +42,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
@@ -57,9 +58,9 @@ from app.invoices.models import Invoice  # noqa: E402
 from app.invoices.pdfs import Issued  # noqa: E402
 from app.invoices.production import PdfProducer  # noqa: E402
 from app.invoices.renderer import render_invoice_pdf_naive  # noqa: E402
+from app.pricing.lines import LineInput  # noqa: E402
 from app.queue import broker  # noqa: E402
-from app.quotes.rules import LineInput  # noqa: E402
-from storage import FilesystemBlobStore  # noqa: E402
+from storage import BlobStore, FilesystemBlobStore  # noqa: E402
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 LINES = [
@@ -72,7 +73,7 @@ LINES = [
 ]
 
 
-def _issue(factory, client_id: int) -> int:  # type: ignore[no-untyped-def]
+def _issue(factory: sessionmaker[Session], client_id: int) -> int:
     with transaction(factory) as session:
         invoice = issuing.issue_invoice(
             session, client=get_client(session, client_id), lines=LINES, now=NOW, actor="bench"
@@ -90,7 +91,13 @@ def cpu_seconds() -> float:
     return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
 
 
-def naive(factory, store, vendor: VendorIdentity, client_id: int, count: int) -> float:  # type: ignore[no-untyped-def]
+def naive(
+    factory: sessionmaker[Session],
+    store: BlobStore,
+    vendor: VendorIdentity,
+    client_id: int,
+    count: int,
+) -> float:
     start = time.perf_counter()
     for _ in range(count):
         invoice_id = _issue(factory, client_id)
@@ -103,8 +110,13 @@ def naive(factory, store, vendor: VendorIdentity, client_id: int, count: int) ->
 
 
 def service(
-    factory, store, vendor: VendorIdentity, client_id: int, count: int, workers: int
-) -> float:  # type: ignore[no-untyped-def]
+    factory: sessionmaker[Session],
+    store: BlobStore,
+    vendor: VendorIdentity,
+    client_id: int,
+    count: int,
+    workers: int,
+) -> float:
     start = time.perf_counter()
     with PdfProducer(factory, store, vendor, NOW, workers=workers, actor="bench") as producer:
         for _ in range(count):
@@ -113,7 +125,7 @@ def service(
     return time.perf_counter() - start
 
 
-def _archived(factory) -> int:  # type: ignore[no-untyped-def]
+def _archived(factory: sessionmaker[Session]) -> int:
     with factory() as session:
         return int(
             session.scalar(
@@ -123,7 +135,7 @@ def _archived(factory) -> int:  # type: ignore[no-untyped-def]
         )
 
 
-def _new_client(factory) -> int:  # type: ignore[no-untyped-def]
+def _new_client(factory: sessionmaker[Session]) -> int:
     with transaction(factory) as session:
         client = create_client(
             session,
@@ -143,7 +155,9 @@ def _new_client(factory) -> int:  # type: ignore[no-untyped-def]
         return client.id
 
 
-def _enqueue_and_wait(factory, client_id: int, count: int, done_before: int) -> float:  # type: ignore[no-untyped-def]
+def _enqueue_and_wait(
+    factory: sessionmaker[Session], client_id: int, count: int, done_before: int
+) -> float:
     """Issue ``count`` invoices, enqueue their PDF jobs, and wait for the workers to archive
     them all; the seconds from the first enqueue to the last PDF (issuing included, as in
     ``paraphe invoices run``)."""
