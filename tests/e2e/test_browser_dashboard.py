@@ -14,6 +14,7 @@ from flask import Flask
 from playwright.sync_api import BrowserContext, expect
 
 from app.auth.models import Role
+from tests.e2e.axe import assert_no_serious_violations
 from tests.factories.people import PASSWORD, make_user
 from tests.factories.sales import make_client, make_contract, make_quote, publish_short_cgv
 from tests.factories.signing import send_contract
@@ -60,6 +61,7 @@ def test_the_dashboard_reads_on_a_phone_and_a_laptop(
     for panel in ("#expiring", "#to-countersign", "#declined", "#seal-failures", "#activity"):
         expect(page.locator(panel)).to_be_visible()
     page.screenshot(path=str(tmp_path / f"dashboard-{width}.png"), full_page=True)
+    assert_no_serious_violations(page)
 
     # Nothing wider than the screen: no sideways scrolling on a phone.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
