@@ -382,22 +382,111 @@ def accept_through_link(
             "Ce lien ne permet d'accepter que la version "
             f"{notification.cgv_version.label} : rien n'a été enregistré."
         )
-    if not consent:
-        raise ConsentMissing("Cochez la case pour accepter cette version des CGV.")
     client = session.get(Client, notification.client_id)
     assert client is not None  # foreign key
-    acceptance = record_acceptance(
+    return _accept(
         session,
-        client_id=client.id,
-        version=version,
+        notification,
+        version,
         shown_sha256=shown_sha256,
+        consent=consent,
         person_name=client.signer_name,
         person_email=notification.email,
+        now=now,
+        ip=ip,
+        user_agent=user_agent,
+    )
+
+
+def pending_notifications(session: Session, client_id: int) -> Sequence[CgvNotification]:
+    """The versions mailed to the client and not accepted yet (their link unused): what its
+    space offers to accept."""
+    return session.scalars(
+        select(CgvNotification)
+        .where(
+            CgvNotification.client_id == client_id,
+            CgvNotification.link_used_at.is_(None),
+            CgvNotification.link_token_hash.is_not(None),
+        )
+        .order_by(CgvNotification.id)
+    ).all()
+
+
+def accept_in_space(
+    session: Session,
+    client_id: int,
+    *,
+    version_id: int,
+    shown_sha256: str,
+    consent: bool,
+    person_email: str,
+    now: datetime,
+    ip: str | None,
+    user_agent: str | None,
+) -> CgvAcceptance:
+    """The acceptance from the client's space, signed in by `person_email`: the same checks
+    and the same evidence as the mailed link, whose notification it spends (one acceptance,
+    whichever way comes first)."""
+    notification = session.scalar(
+        select(CgvNotification)
+        .where(
+            CgvNotification.client_id == client_id,
+            CgvNotification.cgv_version_id == version_id,
+            CgvNotification.link_token_hash.is_not(None),  # mailed with its acceptance link
+        )
+        .with_for_update(of=CgvNotification)
+    )
+    if notification is None:
+        raise CgvNotFound("Aucune version des CGV n'attend votre acceptation sous ce numéro.")
+    if notification.link_used_at is not None:
+        when = notification.link_used_at.astimezone(PARIS)
+        raise AcceptanceLinkGone(
+            f"La version {notification.cgv_version.label} a déjà été acceptée le "
+            f"{when:%d/%m/%Y à %H:%M}."
+        )
+    client = session.get(Client, client_id)
+    assert client is not None  # foreign key
+    return _accept(
+        session,
+        notification,
+        notification.cgv_version,
+        shown_sha256=shown_sha256,
+        consent=consent,
+        person_name=client.signer_name,
+        person_email=person_email,
+        now=now,
+        ip=ip,
+        user_agent=user_agent,
+    )
+
+
+def _accept(
+    session: Session,
+    notification: CgvNotification,
+    version: CgvVersion,
+    *,
+    shown_sha256: str,
+    consent: bool,
+    person_name: str,
+    person_email: str,
+    now: datetime,
+    ip: str | None,
+    user_agent: str | None,
+) -> CgvAcceptance:
+    if not consent:
+        raise ConsentMissing("Cochez la case pour accepter cette version des CGV.")
+    acceptance = record_acceptance(
+        session,
+        client_id=notification.client_id,
+        version=version,
+        shown_sha256=shown_sha256,
+        person_name=person_name,
+        person_email=person_email,
         method=AcceptanceMethod.CLICK_THROUGH,
         now=now,
         ip=ip,
         user_agent=user_agent,
-        actor=f"client:{client.id}",
+        actor=f"client:{notification.client_id}",
     )
     notification.link_used_at = now
     return acceptance

@@ -74,6 +74,7 @@ ENUMS = {
     "RunStatus": "app.job_runs.models",
     "DeliveryStatus": "app.webhooks.models",
     "AttemptOutcome": "app.webhooks.models",
+    "DocumentKind": "app.documents.models",
 }
 
 
