@@ -69,6 +69,7 @@ def signed_in(view: Callable[P, R]) -> Callable[P, R | Response]:
             return redirect(url_for("client_space.index"))
         return view(*args, **kwargs)
 
+    wrapped.__dict__["space_session"] = True  # read by the access-matrix test
     return wrapped
 
 

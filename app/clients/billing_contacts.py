@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from app.audit import services as audit
@@ -45,7 +46,9 @@ def validate_contact(data: ContactInput) -> ContactInput:
         errors["email"] = problem
     if errors:
         raise ClientInvalid(errors)
-    return ContactInput(name=name, email=email, active=data.active)
+    # Lower case: one address, one row (the unique key then holds it, even for two
+    # submissions at once); no mail server of a billing department tells cases apart.
+    return ContactInput(name=name, email=email.lower(), active=data.active)
 
 
 def contacts_of(session: Session, client_id: int) -> Sequence[BillingContact]:
@@ -69,14 +72,24 @@ def get_contact(session: Session, client_id: int, contact_id: int) -> BillingCon
     return contact
 
 
+TAKEN = {"email": "Cette adresse est déjà un contact de facturation."}
+
+
 def _taken(session: Session, client_id: int, email: str, other_than: int | None) -> bool:
-    where = [
-        BillingContact.client_id == client_id,
-        func.lower(BillingContact.email) == email.lower(),
-    ]
+    where = [BillingContact.client_id == client_id, BillingContact.email == email]
     if other_than is not None:
         where.append(BillingContact.id != other_than)
     return session.scalar(select(func.count()).select_from(BillingContact).where(*where)) != 0
+
+
+def _flush_unique(session: Session) -> None:
+    """Flush; the unique (client, address) key refusing a row added at the same moment by
+    another submission (a double click) is the same field error as the check before it."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as exc:
+        raise ClientInvalid(TAKEN) from exc
 
 
 def add_contact(
@@ -84,7 +97,7 @@ def add_contact(
 ) -> BillingContact:
     clean = validate_contact(data)
     if _taken(session, client.id, clean.email, None):
-        raise ClientInvalid({"email": "Cette adresse est déjà un contact de facturation."})
+        raise ClientInvalid(TAKEN)
     contact = BillingContact(
         client_id=client.id,
         name=clean.name,
@@ -94,7 +107,7 @@ def add_contact(
         updated_at=now,
     )
     session.add(contact)
-    session.flush()
+    _flush_unique(session)
     _journal(session, contact, "billing_contact.added", now=now, actor=actor)
     return contact
 
@@ -104,11 +117,11 @@ def update_contact(
 ) -> BillingContact:
     clean = validate_contact(data)
     if _taken(session, contact.client_id, clean.email, contact.id):
-        raise ClientInvalid({"email": "Cette adresse est déjà un contact de facturation."})
+        raise ClientInvalid(TAKEN)
     before = {"name": contact.name, "email": contact.email, "active": contact.active}
     contact.name, contact.email, contact.active = clean.name, clean.email, clean.active
     contact.updated_at = now
-    session.flush()
+    _flush_unique(session)
     _journal(session, contact, "billing_contact.updated", now=now, actor=actor, before=before)
     return contact
 

@@ -69,6 +69,13 @@ STATUS_LABELS: Mapping[str, Mapping[str, str]] = {
         "restitution": "Archive de restitution",
         "deletion_certificate": "Certificat de suppression",
     },
+    # app.mail.models
+    "MailStatus": {
+        "pending": "en attente d'envoi",
+        "sending": "en cours d'envoi",
+        "sent": "envoyé",
+        "failed": "échec de l'envoi",
+    },
     # app.webhooks.models
     "DeliveryStatus": {"pending": "en cours", "delivered": "livrée", "failed": "échouée"},
     "AttemptOutcome": {

@@ -75,6 +75,7 @@ ENUMS = {
     "DeliveryStatus": "app.webhooks.models",
     "AttemptOutcome": "app.webhooks.models",
     "DocumentKind": "app.documents.models",
+    "MailStatus": "app.mail.models",
 }
 
 
