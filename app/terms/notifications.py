@@ -9,6 +9,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    Select,
+    SQLColumnExpression,
     and_,
     case,
     exists,
@@ -26,16 +28,14 @@ from app.clock import PARIS, business_date
 from app.db import UTCDateTime
 from app.mail import OutgoingMail
 from app.terms import rules
-from app.terms.acceptances import client_facts, record_acceptance, version_facts
+from app.terms.acceptances import accept_notified, client_facts, version_facts
 from app.terms.errors import (
     AcceptanceLinkGone,
     AcceptanceLinkUnknown,
     AcceptanceRefused,
     CgvNotFound,
-    ConsentMissing,
 )
 from app.terms.models import (
-    AcceptanceMethod,
     CgvAcceptance,
     CgvNotification,
     CgvVersion,
@@ -384,7 +384,7 @@ def accept_through_link(
         )
     client = session.get(Client, notification.client_id)
     assert client is not None  # foreign key
-    return _accept(
+    return accept_notified(
         session,
         notification,
         version,
@@ -398,15 +398,25 @@ def accept_through_link(
     )
 
 
+def _accepted(
+    client_id: int | SQLColumnExpression[int], version_id: int | SQLColumnExpression[int]
+) -> Select[tuple[int]]:
+    return select(CgvAcceptance.id).where(
+        CgvAcceptance.client_id == client_id, CgvAcceptance.cgv_version_id == version_id
+    )
+
+
 def pending_notifications(session: Session, client_id: int) -> Sequence[CgvNotification]:
-    """The versions mailed to the client and not accepted yet (their link unused): what its
-    space offers to accept."""
+    """The versions mailed to the client and not accepted yet, by their link or otherwise (a
+    contract signed since carries its acceptance): what its space offers to accept."""
+    accepted = _accepted(CgvNotification.client_id, CgvNotification.cgv_version_id)
     return session.scalars(
         select(CgvNotification)
         .where(
             CgvNotification.client_id == client_id,
             CgvNotification.link_used_at.is_(None),
             CgvNotification.link_token_hash.is_not(None),
+            ~accepted.exists(),
         )
         .order_by(CgvNotification.id)
     ).all()
@@ -444,9 +454,14 @@ def accept_in_space(
             f"La version {notification.cgv_version.label} a déjà été acceptée le "
             f"{when:%d/%m/%Y à %H:%M}."
         )
+    if session.scalar(_accepted(client_id, version_id).exists().select()):
+        raise AcceptanceLinkGone(
+            f"La version {notification.cgv_version.label} a déjà été acceptée (par exemple à la "
+            "signature d'un contrat) : rien n'a été enregistré."
+        )
     client = session.get(Client, client_id)
     assert client is not None  # foreign key
-    return _accept(
+    return accept_notified(
         session,
         notification,
         notification.cgv_version,
@@ -458,38 +473,6 @@ def accept_in_space(
         ip=ip,
         user_agent=user_agent,
     )
-
-
-def _accept(
-    session: Session,
-    notification: CgvNotification,
-    version: CgvVersion,
-    *,
-    shown_sha256: str,
-    consent: bool,
-    person_name: str,
-    person_email: str,
-    now: datetime,
-    ip: str | None,
-    user_agent: str | None,
-) -> CgvAcceptance:
-    if not consent:
-        raise ConsentMissing("Cochez la case pour accepter cette version des CGV.")
-    acceptance = record_acceptance(
-        session,
-        client_id=notification.client_id,
-        version=version,
-        shown_sha256=shown_sha256,
-        person_name=person_name,
-        person_email=person_email,
-        method=AcceptanceMethod.CLICK_THROUGH,
-        now=now,
-        ip=ip,
-        user_agent=user_agent,
-        actor=f"client:{notification.client_id}",
-    )
-    notification.link_used_at = now
-    return acceptance
 
 
 def notifications_of_version(session: Session, version_id: int) -> Sequence[CgvNotification]:

@@ -21,7 +21,9 @@ from app.db import transaction, utcnow
 from app.documents.models import Document, DocumentKind
 from app.invoices.models import CreditNote, Invoice
 from app.mail.models import OutgoingMailRecord
-from app.terms.models import CgvAcceptance, CgvNotification
+from app.terms.acceptances import record_acceptance
+from app.terms.models import AcceptanceMethod, CgvAcceptance, CgvNotification
+from app.terms.versions import get_version
 from tests.conftest import csrf_from
 from tests.factories import (
     count,
@@ -62,7 +64,9 @@ def test_the_request_answers_the_same_for_a_known_and_an_unknown_address(app: Fl
     with session_of(app) as session:
         mails = session.scalars(select(OutgoingMailRecord)).all()
         assert [m.recipient for m in mails] == ["compta@client.example"]
-        assert "/espace-client/connexion/" in mails[0].text and "30 minutes" not in mails[0].subject
+        vendor = runtime(app).settings.vendor.legal_name
+        assert mails[0].subject == f"{vendor} : votre lien de connexion à l'espace client"
+        assert "/espace-client/connexion/" in mails[0].text
         # only the hash of the mailed token is stored
         token = mails[0].text.split("/espace-client/connexion/")[1].split()[0]
         assert session.scalar(select(SpaceLink.token_hash)) != token
@@ -81,6 +85,28 @@ def test_the_request_is_rate_limited_per_address(app: Flask) -> None:
             ).status_code
         )
     assert codes == [200, 200, 200, 429]
+
+
+def test_the_request_is_rate_limited_per_ip_whatever_the_address(app: Flask) -> None:
+    browser = app.test_client()
+    codes = []
+    for n in range(6):
+        csrf = csrf_from(browser.get(HOME).get_data(as_text=True))
+        codes.append(
+            browser.post(
+                "/espace-client/connexion",
+                data={"csrf_token": csrf, "email": f"essai{n}@ailleurs.example"},
+            ).status_code
+        )
+    assert codes == [200] * 5 + [429]
+
+
+def test_the_signer_reaches_the_space_of_its_client_too(app: Flask) -> None:
+    client_id = make_client(app, signer_email="signataire@client.example")
+    browser = space_browser(app, "Signataire@Client.example")
+    assert "Connecté avec signataire@client.example" in browser.get(HOME).get_data(as_text=True)
+    with session_of(app) as session:
+        assert session.scalars(select(SpaceSession.client_id)).one() == client_id
 
 
 def test_a_link_opens_one_session_then_says_it_has_served(app: Flask) -> None:
@@ -180,6 +206,7 @@ def test_a_contact_downloads_its_invoice_accepts_its_cgv_and_edits_its_contacts(
         url, data={"csrf_token": _csrf(browser), "text_sha256": sha, "accept": "y"}
     )
     assert twice.status_code == 410 and "déjà été acceptée" in twice.get_data(as_text=True)
+    assert "version 5.0 des CGV" not in browser.get(HOME).get_data(as_text=True)
     with session_of(app) as session:
         acceptance = session.scalars(select(CgvAcceptance)).one()
         assert acceptance.person_email == "compta@client.example" and acceptance.ip is not None
@@ -341,3 +368,36 @@ def test_twenty_concurrent_uses_of_one_link_open_one_session(app: Flask) -> None
     assert codes == [302] + [410] * 19, codes
     assert all("déjà servi" in text for code, text in answers if code == 410)
     assert count(app, SpaceSession) == 1
+
+
+def test_a_version_accepted_otherwise_is_no_longer_offered_nor_accepted_twice(
+    app: Flask,
+) -> None:
+    publish_cgv(app, "# Article 1\n\nTexte.\n", label="8.0", effective="2024-01-01")
+    client_id = make_client(app)
+    add_billing_contact(app, client_id, "compta@client.example")
+    version_id = notify_cgv(app, client_id, "8.0")
+    with transaction(runtime(app).session_factory) as session:
+        version = get_version(session, version_id)
+        record_acceptance(  # as the signature of a contract carrying this version records it
+            session,
+            client_id=client_id,
+            version=version,
+            shown_sha256=version.sha256,
+            person_name="Zoë Martin",
+            person_email="zoe@example.fr",
+            method=AcceptanceMethod.CONTRACT_SIGNATURE,
+            now=utcnow(),
+            ip=None,
+            user_agent=None,
+            actor="test",
+        )
+        sha = version.sha256
+    browser = space_browser(app, "compta@client.example")
+    assert "Accepter la version 8.0" not in browser.get(HOME).get_data(as_text=True)
+    again = browser.post(
+        f"/espace-client/cgv/{version_id}/accepter",
+        data={"csrf_token": _csrf(browser), "text_sha256": sha, "accept": "y"},
+    )
+    assert again.status_code == 410 and "déjà été acceptée" in again.get_data(as_text=True)
+    assert count(app, CgvAcceptance) == 1
