@@ -21,6 +21,7 @@ from app.clients.billing_contacts import contacts_of
 from app.clients.models import BillingContact, Client, ClientStatus
 from app.documents.models import Document, DocumentKind
 from app.invoices import payments
+from app.invoices.errors import RateMissing
 from app.invoices.models import CreditNote, Invoice
 from app.terms.acceptances import Opposable, opposable_for
 from app.terms.models import CgvNotification
@@ -53,6 +54,9 @@ class InvoiceRow:
     state: PaymentState
     amount_due: Decimal
     overdue: payments.Overdue | None
+    # Late, but the interest cannot be computed yet (the reference rate of its due date is not
+    # entered): said in French instead of a figure, never an error page for the client.
+    interest_pending: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,7 +102,12 @@ def _documents(session: Session, client_id: int, *kinds: DocumentKind) -> Sequen
 
 
 def invoice_row(session: Session, invoice: Invoice, as_of: date) -> InvoiceRow:
-    late = payments.overdue(session, invoice, as_of)
+    try:
+        late = payments.overdue(session, invoice, as_of)
+    except RateMissing:
+        due = payments.amount_due(session, invoice)
+        pending = "intérêts de retard calculés dès que le taux de référence sera publié"
+        return InvoiceRow(invoice, PaymentState.OVERDUE, due, None, pending)
     if late is not None:
         return InvoiceRow(invoice, PaymentState.OVERDUE, late.amount_due, late)
     due = payments.amount_due(session, invoice)

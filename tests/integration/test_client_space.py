@@ -4,8 +4,10 @@ contact of one client reaches nothing of another's, by any route of the space an
 
 from __future__ import annotations
 
+import re
 import threading
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from flask import Flask
@@ -17,10 +19,16 @@ from app.client_space.models import SpaceLink, SpaceSession
 from app.clients.billing_contacts import ContactInput, get_contact, update_contact
 from app.clients.models import BillingContact
 from app.clients.services import get_client, terminate
+from app.clock import business_date
 from app.db import transaction, utcnow
 from app.documents.models import Document, DocumentKind
+from app.invoices import payments
+from app.invoices.issuing import issue_invoice
 from app.invoices.models import CreditNote, Invoice
+from app.invoices.payments import record_payment
 from app.mail.models import OutgoingMailRecord
+from app.pricing.lines import LineInput
+from app.rendering.french import format_amount
 from app.terms.acceptances import record_acceptance
 from app.terms.models import AcceptanceMethod, CgvAcceptance, CgvNotification
 from app.terms.versions import get_version
@@ -401,3 +409,53 @@ def test_a_version_accepted_otherwise_is_no_longer_offered_nor_accepted_twice(
     )
     assert again.status_code == 410 and "déjà été acceptée" in again.get_data(as_text=True)
     assert count(app, CgvAcceptance) == 1
+
+
+def test_invoices_show_paid_due_and_overdue_with_interest_and_indemnity(app: Flask) -> None:
+    client_id = make_client(app)
+    add_billing_contact(app, client_id, "compta@client.example")
+    now = utcnow()
+    with transaction(runtime(app).session_factory) as session:
+        client = get_client(session, client_id)
+        line = [LineInput("Abonnement", Decimal("1"), Decimal("1000"), Decimal("20"))]
+        # issued 61 days ago at 30 days: 31 days late today, whatever today is
+        late = issue_invoice(
+            session, client=client, lines=line, now=now - timedelta(days=61), actor="t"
+        )
+        paid = issue_invoice(session, client=client, lines=line, now=now, actor="t")
+        due = issue_invoice(session, client=client, lines=line, now=now, actor="t")
+        record_payment(
+            session,
+            invoice=paid,
+            amount=Decimal("1200.00"),
+            occurred_on=now.date(),
+            now=now,
+            actor="t",
+        )
+        numbers = late.number, paid.number, due.number
+    browser = space_browser(app, "compta@client.example")
+
+    def row(number: str) -> str:
+        html = browser.get(HOME).get_data(as_text=True)
+        start = html.index(number)
+        return re.sub(r"[ \t\n]+", " ", html[start : html.index("</tr>", start)])
+
+    # no reference rate entered yet: said, not an error page
+    assert "En retard" in row(numbers[0]) and "taux de référence" in row(numbers[0])
+    for kind, rate in (("ecb", "2,15"), ("legal", "3.16")):
+        start = (now - timedelta(days=400)).date().isoformat()
+        done = app.test_cli_runner().invoke(
+            args=["invoices", "rate", "--kind", kind, "--from", start, "--rate", rate]
+        )
+        assert done.exit_code == 0, done.output
+    with session_of(app) as session:
+        invoice = session.get(Invoice, late.id)
+        assert invoice is not None
+        expected = payments.overdue(session, invoice, business_date(utcnow()))
+    assert expected is not None
+    text = row(numbers[0])
+    assert "En retard" in text and f"{expected.days_late} jours de retard" in text
+    assert f"intérêts {format_amount(expected.interest)}" in text
+    assert "indemnité forfaitaire 40,00" in text
+    assert "Payée" in row(numbers[1])
+    assert "À payer : 1" in row(numbers[2])
