@@ -49,6 +49,15 @@ def test_sales_add_and_edit_billing_contacts_with_every_error_at_once(app: Flask
     with session_of(app) as session:
         contact = session.scalars(select(BillingContact)).one()
         assert contact.email == "compta@client.example" and contact.active  # one case
+    hostile = post_form(
+        sales,
+        page,
+        {"name": "<script>alert(1)</script>", "email": "x@client.example", "active": "y"},
+        url=f"{page}/contacts",
+    )
+    assert hostile.status_code == 302
+    shown = sales.get(page).get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in shown and "&lt;script&gt;" in shown
     off = post_form(
         sales, page, {"name": "Compta", "email": contact.email}, url=f"{page}/contacts/{contact.id}"
     )
