@@ -46,6 +46,13 @@ TABLE: Mapping[str, ErrorRow] = {
     "app.archive.errors.RestitutionLinkGone": ErrorRow(
         410, "Plus disponible", "No longer available", template="restitution/gone.html"
     ),
+    # client space: a sign-in link that no longer opens anything
+    "app.client_space.errors.SignInLinkGone": ErrorRow(
+        410,
+        "Lien de connexion plus valable",
+        "Sign-in link no longer valid",
+        template="client_space/link_gone.html",
+    ),
     # invoices
     "app.invoices.errors.ContractNotSigned": ErrorRow(
         409, "Contrat non signé", "Contract not signed"

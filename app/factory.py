@@ -27,6 +27,7 @@ from app.auth.users_admin import bp as users_admin
 from app.auth.views import bp as auth_views
 from app.clauses.views import bp as clause_views
 from app.cli import register_commands
+from app.client_space.views import bp as client_space_views
 from app.clients.views import bp as client_views
 from app.config import RATELIMIT_DATABASE, Settings
 from app.contracts import tasks as contract_tasks
@@ -204,6 +205,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(overview_views)  # the client and quote pages, above the features
     app.register_blueprint(cgv_views)
     app.register_blueprint(restitution_views)
+    app.register_blueprint(client_space_views)  # the client's own space, its own sessions
     app.register_blueprint(api_docs)
     app.register_blueprint(auth_admin)
     app.register_blueprint(invoice_views)

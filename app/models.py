@@ -4,7 +4,8 @@ from app.archive.models import RestitutionLink
 from app.audit.models import AuditChainHead, AuditEvent
 from app.auth.models import ApiToken, User
 from app.clauses.models import Clause, ClauseVersion
-from app.clients.models import Client
+from app.client_space.models import SpaceLink, SpaceSession
+from app.clients.models import BillingContact, Client
 from app.contracts.models import Contract, ContractClause, ContractVersion
 from app.documents.models import Document
 from app.events.models import Event
@@ -28,6 +29,7 @@ __all__ = [
     "ApiToken",
     "AuditChainHead",
     "AuditEvent",
+    "BillingContact",
     "BillingPlan",
     "BillingPlanLine",
     "CgvAcceptance",
@@ -57,6 +59,8 @@ __all__ = [
     "SetupFeeInstalment",
     "SignatureRequest",
     "Signer",
+    "SpaceLink",
+    "SpaceSession",
     "User",
     "WebhookAttempt",
     "WebhookDelivery",

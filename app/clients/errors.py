@@ -25,3 +25,7 @@ class ClientDuplicate(Conflict):
         super().__init__(f"Un client a déjà ce {key} : {names}.")
         self.existing = existing
         self.key = key
+
+
+class BillingContactNotFound(NotFound):
+    """No billing contact with this id for this client."""

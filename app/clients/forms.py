@@ -51,3 +51,16 @@ class ClientForm(FrenchForm):
 class TerminationForm(FrenchForm):
     terminated_on = DateField("Date de résiliation", validators=[DataRequired(_REQUIRED)])
     reason = TextAreaField("Motif", validators=[Optional(), Length(max=2000)])
+
+
+class BillingContactForm(FrenchForm):
+    """A billing contact, added or edited by sales or by the client in its space. No
+    validators of its own: the service checks every field and names each fault at once."""
+
+    name = StringField("Nom", render_kw={"autocomplete": "name", "maxlength": 200})
+    email = EmailField("Adresse e-mail", render_kw={"autocomplete": "email", "maxlength": 254})
+    active = BooleanField("Reçoit les factures", default=True)
+
+
+class InvoicesByEmailForm(FrenchForm):
+    send_invoices_by_email = BooleanField("Envoyer les factures par courriel")

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime
@@ -40,7 +40,26 @@ class Client(Base):
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # Some vendors post invoices to the client's e-invoicing platform instead of mailing them.
+    send_invoices_by_email: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     @property
     def full_address(self) -> str:
         return f"{self.address}, {self.postal_code} {self.city}"
+
+
+class BillingContact(Base):
+    """An address that receives the client's invoices and credit notes, kept apart from the
+    signer's (the person who signs is rarely the one who pays). Deactivated, never deleted:
+    the journal and the mails already sent still name it."""
+
+    __tablename__ = "billing_contacts"
+    __table_args__ = (UniqueConstraint("client_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("clients.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

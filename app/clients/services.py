@@ -94,13 +94,9 @@ def validate(data: ClientInput) -> ClientInput:
         )
     ):
         errors["postal_code"] = problem
-    email = data.signer_email.strip()
-    try:
-        email = validate_email(email, check_deliverability=False, allow_smtputf8=False).normalized
-    except EmailNotValidError:
-        errors["signer_email"] = "Adresse e-mail invalide (ex. prenom.nom@entreprise.fr)."
-        if not email.split("@")[0].isascii():
-            errors["signer_email"] += " Les caractères accentués ne sont pas acceptés avant le @."
+    email, problem = normalise_email(data.signer_email)
+    if problem:
+        errors["signer_email"] = problem
     if errors:
         raise ClientInvalid(errors)
     return ClientInput(
@@ -114,6 +110,20 @@ def validate(data: ClientInput) -> ClientInput:
         signer_email=email,
         country=country,
     )
+
+
+def normalise_email(value: str) -> tuple[str, str | None]:
+    """The address as it will be stored and mailed, and what is wrong with it if anything."""
+    email = value.strip()
+    try:
+        return validate_email(
+            email, check_deliverability=False, allow_smtputf8=False
+        ).normalized, None
+    except EmailNotValidError:
+        problem = "Adresse e-mail invalide (ex. prenom.nom@entreprise.fr)."
+        if not email.split("@")[0].isascii():
+            problem += " Les caractères accentués ne sont pas acceptés avant le @."
+        return email, problem
 
 
 def create_client(

@@ -1,13 +1,15 @@
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 
 from app.auth.guards import current_user, require
 from app.auth.rules import Permission
-from app.clients import services
+from app.clients import billing_contacts, services
 from app.clients.errors import ClientDuplicate, ClientInvalid
-from app.clients.forms import ClientForm
+from app.clients.forms import BillingContactForm, ClientForm, InvoicesByEmailForm
 from app.db import utcnow
 from app.forms import add_missing_field_errors, apply_field_errors
 from app.wiring import db_session, unit_of_work
@@ -69,3 +71,90 @@ def _client_input(form: ClientForm) -> services.ClientInput:
         signer_email=form.signer_email.data or "",
         country=form.country.data or "",
     )
+
+
+@bp.route("/<int:client_id>/facturation")
+@require(Permission.VIEW_CLIENTS)
+def billing(client_id: int) -> Any:
+    return _billing_page(client_id, BillingContactForm(formdata=None))
+
+
+def _billing_page(client_id: int, form: BillingContactForm, status: int = 200) -> Any:
+    db = db_session()
+    client = services.get_client(db, client_id)
+    page = render_template(
+        "clients/billing.html",
+        client=client,
+        contacts=billing_contacts.contacts_of(db, client.id),
+        form=form,
+        setting=InvoicesByEmailForm(
+            formdata=None, send_invoices_by_email=client.send_invoices_by_email
+        ),
+    )
+    return (page, status) if status != 200 else page
+
+
+@bp.route("/<int:client_id>/facturation/contacts", methods=["POST"])
+@require(Permission.MANAGE_CLIENTS)
+def add_billing_contact(client_id: int) -> Any:
+    return _save_contact(client_id, None)
+
+
+@bp.route("/<int:client_id>/facturation/contacts/<int:contact_id>", methods=["POST"])
+@require(Permission.MANAGE_CLIENTS)
+def update_billing_contact(client_id: int, contact_id: int) -> Any:
+    return _save_contact(client_id, contact_id)
+
+
+def _save_contact(client_id: int, contact_id: int | None) -> Any:
+    form = BillingContactForm()
+    user = current_user()
+    assert user is not None  # guaranteed by @require
+    if form.validate_on_submit():
+        data = billing_contacts.ContactInput(
+            name=form.name.data or "", email=form.email.data or "", active=bool(form.active.data)
+        )
+        try:
+            with unit_of_work() as db:
+                if contact_id is None:
+                    billing_contacts.add_contact(
+                        db,
+                        services.get_client(db, client_id),
+                        data,
+                        now=utcnow(),
+                        actor=f"user:{user.id}",
+                    )
+                else:
+                    billing_contacts.update_contact(
+                        db,
+                        billing_contacts.get_contact(db, client_id, contact_id),
+                        data,
+                        now=utcnow(),
+                        actor=f"user:{user.id}",
+                    )
+        except ClientInvalid as exc:
+            apply_field_errors(form, exc)
+        else:
+            flash(f"Contact de facturation « {data.name.strip()} » enregistré.", "success")
+            return redirect(url_for("clients.billing", client_id=client_id))
+    return _billing_page(client_id, form, status=422)
+
+
+@bp.route("/<int:client_id>/facturation/envoi", methods=["POST"])
+@require(Permission.MANAGE_CLIENTS)
+def invoices_by_email(client_id: int) -> Any:
+    form = InvoicesByEmailForm()
+    user = current_user()
+    assert user is not None  # guaranteed by @require
+    if not form.validate_on_submit():
+        return _billing_page(client_id, BillingContactForm(formdata=None), status=400)
+    with unit_of_work() as db:
+        billing_contacts.set_invoices_by_email(
+            db,
+            services.get_client(db, client_id),
+            bool(form.send_invoices_by_email.data),
+            now=utcnow(),
+            actor=f"user:{user.id}",
+        )
+    flash("Réglage d'envoi des factures enregistré.", "success")
+    return redirect(url_for("clients.billing", client_id=client_id))

@@ -24,7 +24,7 @@ from app.db import utcnow
 from app.documents.models import Document
 from app.documents.serving import checked_bytes
 from app.errors import DomainError, FieldErrors
-from app.invoices import issuing, payments, tasks
+from app.invoices import issuing, mailing, payments, tasks
 from app.invoices.blueprint import bp
 from app.invoices.errors import PdfNotProduced, RateMissing
 from app.invoices.forms import CreditNoteForm, ManualInvoiceForm, PaymentForm
@@ -146,6 +146,7 @@ def _show(invoice_id: int, credit_form: CreditNoteForm) -> str:
         due=payments.amount_due(db, invoice),
         form=PaymentForm(),
         credit_form=credit_form,
+        deliveries=mailing.deliveries(db, invoice),
     )
 
 

@@ -191,26 +191,34 @@ def overdue_invoices(session: Session, as_of: date) -> list[Overdue]:
         select(Invoice).where(Invoice.due_on < as_of).order_by(Invoice.due_on, Invoice.id)
     ).all()
     for invoice in candidates:
-        due = amount_due(session, invoice)
-        if due <= 0:
-            continue
-        days = (as_of - invoice.due_on).days
-        rate = late_payment.late_interest_rate(
-            invoice.late_interest_rule.value,
-            rate_on(session, RateKind.ECB, invoice.due_on),
-            rate_on(session, RateKind.LEGAL, invoice.due_on),
-        )
-        rows.append(
-            Overdue(
-                invoice=invoice,
-                amount_due=due,
-                days_late=days,
-                rate=rate,
-                interest=late_payment.late_interest(due, rate, days),
-                indemnity=invoice.recovery_indemnity,
-            )
-        )
+        row = overdue(session, invoice, as_of)
+        if row is not None:
+            rows.append(row)
     return rows
+
+
+def overdue(session: Session, invoice: Invoice, as_of: date) -> Overdue | None:
+    """The invoice's arrears on `as_of`, or None when it is not late or nothing is left to
+    pay (the one computation the reminders and the client's space both show)."""
+    if invoice.due_on >= as_of:
+        return None
+    due = amount_due(session, invoice)
+    if due <= 0:
+        return None
+    days = (as_of - invoice.due_on).days
+    rate = late_payment.late_interest_rate(
+        invoice.late_interest_rule.value,
+        rate_on(session, RateKind.ECB, invoice.due_on),
+        rate_on(session, RateKind.LEGAL, invoice.due_on),
+    )
+    return Overdue(
+        invoice=invoice,
+        amount_due=due,
+        days_late=days,
+        rate=rate,
+        interest=late_payment.late_interest(due, rate, days),
+        indemnity=invoice.recovery_indemnity,
+    )
 
 
 def reminders_due(session: Session, as_of: date) -> list[tuple[Overdue, int]]:

@@ -18,6 +18,7 @@ from app.documents.models import DocumentKind
 from app.documents.services import deposit
 from app.invoices import document
 from app.invoices.errors import InvoiceNotFound
+from app.invoices.mailing import MailingContext, mail_issued
 from app.invoices.models import CreditNote, Invoice, IssuedDocument
 from storage import BlobStore
 
@@ -76,11 +77,14 @@ def attach_pdf(
     *,
     now: datetime,
     actor: str,
+    mailing: MailingContext | None = None,
 ) -> bool:
     """Deposit ``pdf`` under the document's number and attach it, unless a PDF is attached
     already; True when this call attached it. The row is locked first (``FOR UPDATE``; on
     SQLite the transaction holds the write lock): a concurrent producer waits, then finds
-    the PDF attached and deposits nothing, not even a blob."""
+    the PDF attached and deposits nothing, not even a blob. With ``mailing``, the document
+    is mailed to the client's billing contacts in the same transaction
+    (``mailing.mail_issued``): once, with the PDF."""
     model = kind.model
     row = session.execute(
         select(model.id, model.document_id).where(model.id == issued_id).with_for_update()
@@ -105,6 +109,8 @@ def attach_pdf(
         actor=actor,
     )
     issued.document_id = archived.id
+    if mailing is not None:
+        mail_issued(session, issued, pdf, mailing, now=now, actor=actor)
     return True
 
 

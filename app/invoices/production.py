@@ -32,6 +32,7 @@ from app.config import VendorIdentity
 from app.db import transaction
 from app.invoices import pdfs
 from app.invoices.document import InvoiceDocument
+from app.invoices.mailing import MailingContext
 from app.invoices.pdfs import Issued
 from app.invoices.renderer import render_invoice_pdf, renderer
 from storage import BlobStore
@@ -70,6 +71,7 @@ class PdfProducer:
         actor: str = "job:invoices",
         on_done: Callable[[], None] = lambda: None,
         seal: Callable[[bytes], bytes] | None = None,
+        mailing: MailingContext | None = None,
     ) -> None:
         self.factory = factory
         self.store = store
@@ -81,6 +83,7 @@ class PdfProducer:
         self.actor = actor
         self.on_done = on_done
         self.seal = seal  # the platform's seal, applied before archiving (sealing.py)
+        self.mailing = mailing  # the billing contacts get each archived PDF (mailing.py)
         self.produced = 0  # PDFs this producer attached (not those found already there)
         self._waiting: list[int] = []
         self._running: deque[tuple[list[int], list[int], Future[list[bytes]]]] = deque()
@@ -153,6 +156,7 @@ class PdfProducer:
                         pdf,
                         now=self.now,
                         actor=self.actor,
+                        mailing=self.mailing,
                     ):
                         self.produced += 1
             for _ in ids:

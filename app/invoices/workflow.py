@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 
 from app.db import transaction
 from app.invoices import pdfs
+from app.invoices.mailing import MailingContext
 from app.invoices.pdfs import Issued
 from app.invoices.production import PdfProducer
 from app.invoices.sealing import invoice_sealer
@@ -48,6 +49,7 @@ def pdf_producer(
         actor=actor,
         on_done=on_done,
         seal=invoice_sealer(collab),
+        mailing=MailingContext(collab.settings.vendor.legal_name, collab.settings.base_url),
     )
 
 

@@ -10,7 +10,8 @@ from app.auth.guards import require
 from app.auth.rules import Permission
 from app.db import utcnow
 from app.job_runs import runs, workflow
-from app.wiring import db_session, runtime
+from app.mail import outbox
+from app.wiring import db_session, runtime, unit_of_work
 
 bp = Blueprint("job_runs", __name__, url_prefix="/travaux")
 
@@ -20,7 +21,10 @@ bp = Blueprint("job_runs", __name__, url_prefix="/travaux")
 def failed() -> str:
     db = db_session()
     return render_template(
-        "job_runs/failed.html", failed=runs.needing_attention(db), retrying=runs.retrying(db)
+        "job_runs/failed.html",
+        failed=runs.needing_attention(db),
+        retrying=runs.retrying(db),
+        failed_mails=outbox.failed_mails(db),
     )
 
 
@@ -37,4 +41,18 @@ def relaunch(run_id: int) -> BaseResponse:
         flash("Ce travail a déjà été relancé, ou n'est plus en échec.", "info")
     else:
         flash(f"Travail « {done.name} » relancé.", "success")
+    return redirect(url_for("job_runs.failed"))
+
+
+@bp.route("/courriels/<int:mail_id>/relancer", methods=["POST"])
+@require(Permission.OPERATE_SIGNATURES)
+def retry_mail(mail_id: int) -> BaseResponse:
+    """A mail every attempt of which failed (an invoice to a billing contact, a code…) gets
+    a new round of attempts, enqueued once this commits."""
+    with unit_of_work() as db:
+        retried = outbox.retry_mail(db, mail_id)
+    if retried:
+        flash("Courriel remis dans la file d'envoi.", "success")
+    else:
+        flash("Ce courriel a déjà été relancé, ou n'est plus en échec.", "info")
     return redirect(url_for("job_runs.failed"))

@@ -43,6 +43,20 @@ def enqueue_mail(
     return mail_id
 
 
+def message_id_of(session: Session, mail_id: int) -> str:
+    """The Message-ID the mail carries on every attempt (fixed at insertion): what a journal
+    records as the proof of sending."""
+    row = session.get(OutgoingMailRecord, mail_id)
+    assert row is not None
+    return row.message_id
+
+
+def mails_keyed(session: Session, prefix: str) -> Sequence[OutgoingMailRecord]:
+    """The mails enqueued with a key starting with `prefix` (a document's deliveries), with
+    their status: a page shows which were sent and which failed."""
+    return records.with_key_prefix(session, prefix)
+
+
 def failed_mails(session: Session) -> Sequence[OutgoingMailRecord]:
     """Mails every attempt of which failed, newest first (the admins' page lists them: the
     recipient, the subject, `attempts`, `last_error`)."""

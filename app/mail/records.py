@@ -161,3 +161,13 @@ def reset_failed(session: Session, mail_id: int) -> bool:
         .execution_options(synchronize_session=False)
     )
     return bool(reset.rowcount == 1)  # type: ignore[attr-defined]
+
+
+def with_key_prefix(session: Session, prefix: str) -> Sequence[OutgoingMailRecord]:
+    """The rows a caller named under `prefix` (its mails about one thing), oldest first."""
+    escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return session.scalars(
+        select(OutgoingMailRecord)
+        .where(OutgoingMailRecord.idempotency_key.like(escaped + "%", escape="\\"))
+        .order_by(OutgoingMailRecord.id)
+    ).all()

@@ -57,6 +57,25 @@ STATUS_LABELS: Mapping[str, Mapping[str, str]] = {
         "click_through": "acceptation en ligne",
         "account_creation": "création du compte",
     },
+    # app.documents.models (the kinds a client's space lists)
+    "DocumentKind": {
+        "quote": "Devis",
+        "contract": "Contrat",
+        "signed_contract": "Contrat signé",
+        "evidence": "Dossier de preuve",
+        "cgv": "CGV",
+        "invoice": "Facture",
+        "credit_note": "Avoir",
+        "restitution": "Archive de restitution",
+        "deletion_certificate": "Certificat de suppression",
+    },
+    # app.mail.models
+    "MailStatus": {
+        "pending": "en attente d'envoi",
+        "sending": "en cours d'envoi",
+        "sent": "envoyé",
+        "failed": "échec de l'envoi",
+    },
     # app.webhooks.models
     "DeliveryStatus": {"pending": "en cours", "delivered": "livrée", "failed": "échouée"},
     "AttemptOutcome": {

@@ -14,7 +14,7 @@ from app.clock import business_date
 from app.events import recording as events
 from app.events.recording import Resource
 from app.terms import rules
-from app.terms.errors import AcceptanceRefused
+from app.terms.errors import AcceptanceRefused, ConsentMissing
 from app.terms.models import AcceptanceMethod, CgvAcceptance, CgvNotification, CgvVersion
 
 
@@ -80,6 +80,40 @@ def record_acceptance(
         },
         now=now,
     )
+    return acceptance
+
+
+def accept_notified(
+    session: Session,
+    notification: CgvNotification,
+    version: CgvVersion,
+    *,
+    shown_sha256: str,
+    consent: bool,
+    person_name: str,
+    person_email: str,
+    now: datetime,
+    ip: str | None,
+    user_agent: str | None,
+) -> CgvAcceptance:
+    """The click-through acceptance of the version a notification mailed, from its link or
+    from the client's space: one path, one kind of evidence; the notification is spent."""
+    if not consent:
+        raise ConsentMissing("Cochez la case pour accepter cette version des CGV.")
+    acceptance = record_acceptance(
+        session,
+        client_id=notification.client_id,
+        version=version,
+        shown_sha256=shown_sha256,
+        person_name=person_name,
+        person_email=person_email,
+        method=AcceptanceMethod.CLICK_THROUGH,
+        now=now,
+        ip=ip,
+        user_agent=user_agent,
+        actor=f"client:{notification.client_id}",
+    )
+    notification.link_used_at = now
     return acceptance
 
 

@@ -9,6 +9,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import (
     ColumnElement,
     Integer,
+    Select,
+    SQLColumnExpression,
     and_,
     case,
     exists,
@@ -26,16 +28,14 @@ from app.clock import PARIS, business_date
 from app.db import UTCDateTime
 from app.mail import OutgoingMail
 from app.terms import rules
-from app.terms.acceptances import client_facts, record_acceptance, version_facts
+from app.terms.acceptances import accept_notified, client_facts, version_facts
 from app.terms.errors import (
     AcceptanceLinkGone,
     AcceptanceLinkUnknown,
     AcceptanceRefused,
     CgvNotFound,
-    ConsentMissing,
 )
 from app.terms.models import (
-    AcceptanceMethod,
     CgvAcceptance,
     CgvNotification,
     CgvVersion,
@@ -382,25 +382,97 @@ def accept_through_link(
             "Ce lien ne permet d'accepter que la version "
             f"{notification.cgv_version.label} : rien n'a été enregistré."
         )
-    if not consent:
-        raise ConsentMissing("Cochez la case pour accepter cette version des CGV.")
     client = session.get(Client, notification.client_id)
     assert client is not None  # foreign key
-    acceptance = record_acceptance(
+    return accept_notified(
         session,
-        client_id=client.id,
-        version=version,
+        notification,
+        version,
         shown_sha256=shown_sha256,
+        consent=consent,
         person_name=client.signer_name,
         person_email=notification.email,
-        method=AcceptanceMethod.CLICK_THROUGH,
         now=now,
         ip=ip,
         user_agent=user_agent,
-        actor=f"client:{client.id}",
     )
-    notification.link_used_at = now
-    return acceptance
+
+
+def _accepted(
+    client_id: int | SQLColumnExpression[int], version_id: int | SQLColumnExpression[int]
+) -> Select[tuple[int]]:
+    return select(CgvAcceptance.id).where(
+        CgvAcceptance.client_id == client_id, CgvAcceptance.cgv_version_id == version_id
+    )
+
+
+def pending_notifications(session: Session, client_id: int) -> Sequence[CgvNotification]:
+    """The versions mailed to the client and not accepted yet, by their link or otherwise (a
+    contract signed since carries its acceptance): what its space offers to accept."""
+    accepted = _accepted(CgvNotification.client_id, CgvNotification.cgv_version_id)
+    return session.scalars(
+        select(CgvNotification)
+        .where(
+            CgvNotification.client_id == client_id,
+            CgvNotification.link_used_at.is_(None),
+            CgvNotification.link_token_hash.is_not(None),
+            ~accepted.exists(),
+        )
+        .order_by(CgvNotification.id)
+    ).all()
+
+
+def accept_in_space(
+    session: Session,
+    client_id: int,
+    *,
+    version_id: int,
+    shown_sha256: str,
+    consent: bool,
+    person_email: str,
+    now: datetime,
+    ip: str | None,
+    user_agent: str | None,
+) -> CgvAcceptance:
+    """The acceptance from the client's space, signed in by `person_email`: the same checks
+    and the same evidence as the mailed link, whose notification it spends (one acceptance,
+    whichever way comes first)."""
+    notification = session.scalar(
+        select(CgvNotification)
+        .where(
+            CgvNotification.client_id == client_id,
+            CgvNotification.cgv_version_id == version_id,
+            CgvNotification.link_token_hash.is_not(None),  # mailed with its acceptance link
+        )
+        .with_for_update(of=CgvNotification)
+    )
+    if notification is None:
+        raise CgvNotFound("Aucune version des CGV n'attend votre acceptation sous ce numéro.")
+    if notification.link_used_at is not None:
+        when = notification.link_used_at.astimezone(PARIS)
+        raise AcceptanceLinkGone(
+            f"La version {notification.cgv_version.label} a déjà été acceptée le "
+            f"{when:%d/%m/%Y à %H:%M}."
+        )
+    if session.scalar(_accepted(client_id, version_id).exists().select()):
+        raise AcceptanceLinkGone(
+            f"La version {notification.cgv_version.label} a déjà été acceptée (par exemple à la "
+            "signature d'un contrat) : rien n'a été enregistré."
+        )
+    client = session.get(Client, client_id)
+    assert client is not None  # foreign key
+    return accept_notified(
+        session,
+        notification,
+        notification.cgv_version,
+        shown_sha256=shown_sha256,
+        consent=consent,
+        person_name=client.signer_name,
+        person_email=person_email,
+        now=now,
+        ip=ip,
+        user_agent=user_agent,
+    )
 
 
 def notifications_of_version(session: Session, version_id: int) -> Sequence[CgvNotification]:

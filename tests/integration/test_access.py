@@ -35,6 +35,7 @@ from tests.factories import (
     signed_from_quote,
 )
 from tests.factories.people import make_user
+from tests.factories.space import add_billing_contact
 from tests.factories.webhooks import make_webhook_delivery
 from tests.integration.fixtures_security import check_each, csrf_of_session, logged_in_csrf
 from tests.integration.helpers import user_id_of
@@ -70,6 +71,12 @@ PUBLIC_ENDPOINTS = frozenset(
         "signing.verify_code",
         "accounts.forgot_password",  # answers the same whether the address has an account
         "accounts.set_password",  # the emailed link is the credential
+        # the client space's way in (same answer for any address; the link is the credential)
+        "client_space.index",
+        "client_space.request_link",
+        "client_space.confirm_page",
+        "client_space.sign_in",
+        "client_space.sign_out",
     }
 )
 
@@ -110,6 +117,11 @@ def test_every_route_is_guarded_or_explicitly_public(app: Flask) -> None:
             # redirect to a login page; nothing under /api/ is public.
             if scope is None or permission is not None:
                 problems.append(f"{rule.rule} ({rule.endpoint}): API route without a scope")
+        elif attrs.get("space_session"):
+            # a client contact's route: its own session, limited to its client (isolation
+            # matrix in test_client_space.py); never a staff permission as well
+            if permission is not None or rule.endpoint in PUBLIC_ENDPOINTS:
+                problems.append(f"{rule.endpoint}: a contact's route guarded twice")
         elif permission is None and rule.endpoint not in PUBLIC_ENDPOINTS:
             problems.append(f"{rule.rule} ({rule.endpoint}): neither guarded nor public")
         elif permission is not None and rule.endpoint in PUBLIC_ENDPOINTS:
@@ -150,6 +162,8 @@ ALLOWED_POST_STATUS["webhook_views.rotate"] = 200  # the page, showing the new s
 ALLOWED_POST_STATUS["invoices.revision_clause"] = 422  # posted without a base month
 ALLOWED_POST_STATUS["invoices.revision"] = 422  # posted without a renewal date
 ALLOWED_POST_STATUS["invoices.new_plan"] = 422  # posted without a contract
+ALLOWED_POST_STATUS["clients.add_billing_contact"] = 422  # posted without a name or address
+ALLOWED_POST_STATUS["clients.update_billing_contact"] = 422  # the same
 
 
 def _cgv_version_id(app: Flask) -> int:
@@ -207,7 +221,12 @@ def web_url(app: Flask, rule: Rule, world: World) -> str:
         "request_id": _request_id(app),
         "fmt": "pdf",
         "run_id": 1,  # no such failed run: the relaunch says so and redirects
+        "mail_id": 1,  # no such failed mail: the retry says so and redirects
     }
+    if "contact_id" in rule.arguments:
+        values["contact_id"] = add_billing_contact(
+            app, world.client_id, f"{rule.endpoint}@client.example"
+        )
     if "invoice_id" in rule.arguments:
         values["invoice_id"] = make_invoice(app, world.client_id)
     if "plan_id" in rule.arguments:

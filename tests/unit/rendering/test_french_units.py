@@ -74,6 +74,8 @@ ENUMS = {
     "RunStatus": "app.job_runs.models",
     "DeliveryStatus": "app.webhooks.models",
     "AttemptOutcome": "app.webhooks.models",
+    "DocumentKind": "app.documents.models",
+    "MailStatus": "app.mail.models",
 }
 
 

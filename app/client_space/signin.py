@@ -1,0 +1,191 @@
+"""Signing in to the client's space without a password: a link mailed to a known contact,
+spent once, opens a session limited to that contact's client.
+
+Who may ask: an active billing contact of a client, or a client's signer (its contract
+address). The request is answered the same way whether the address is known or not; the
+caller learns nothing from the result but the links to mail. A link lives 30 minutes; it is
+spent by one conditional UPDATE, and its session row holds it under a unique key: of twenty
+uses at once, one opens a session and the others are told the link has served."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from app.audit import services as audit
+from app.client_space.errors import SignInLinkGone
+from app.client_space.models import SpaceLink, SpaceSession
+from app.clients.models import BillingContact, Client
+from app.tokens import new_link_token, token_hash
+
+LINK_VALIDITY = timedelta(minutes=30)
+# A working session in the space: long enough to read and download, short enough that a
+# shared computer forgotten signed in closes itself.
+SESSION_VALIDITY = timedelta(hours=4)
+
+UNKNOWN = (
+    "Ce lien de connexion n'est pas valable. Vérifiez l'adresse reçue par courriel, ou "
+    "demandez un nouveau lien."
+)
+USED = (
+    "Ce lien de connexion a déjà servi : chaque lien n'ouvre qu'une session. Demandez un "
+    "nouveau lien si vous êtes déconnecté."
+)
+EXPIRED = "Ce lien de connexion a expiré (il est valable 30 minutes). Demandez-en un nouveau."
+NO_ACCESS = (
+    "Cette adresse n'a plus accès à l'espace client. Adressez-vous à votre interlocuteur "
+    "commercial."
+)
+
+
+@dataclass(frozen=True)
+class IssuedSignIn:
+    """A link just created: the client, the address and the token to mail (never stored)."""
+
+    client: Client
+    email: str
+    token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class Opened:
+    """A session just opened, and its token for the browser's cookie (never stored)."""
+
+    session: SpaceSession
+    token: str
+
+
+def clients_reachable_by(session: Session, email: str) -> list[Client]:
+    """The clients for which `email` is an active billing contact or the signer."""
+    address = email.strip().lower()
+    if not address:
+        return []
+    by_contact = select(BillingContact.client_id).where(
+        func.lower(BillingContact.email) == address, BillingContact.active.is_(True)
+    )
+    return list(
+        session.scalars(
+            select(Client)
+            .where(
+                Client.anonymised_at.is_(None),
+                (Client.id.in_(by_contact)) | (func.lower(Client.signer_email) == address),
+            )
+            .order_by(Client.id)
+        )
+    )
+
+
+def may_sign_in(session: Session, client_id: int, email: str) -> bool:
+    return any(client.id == client_id for client in clients_reachable_by(session, email))
+
+
+def issue_links(session: Session, email: str, *, now: datetime) -> list[IssuedSignIn]:
+    """One link per client the address may open; none for an unknown address (the caller
+    answers the same)."""
+    issued = []
+    for client in clients_reachable_by(session, email):
+        token = new_link_token()
+        link = SpaceLink(
+            client_id=client.id,
+            email=email.strip().lower(),
+            token_hash=token_hash(token),
+            created_at=now,
+            expires_at=now + LINK_VALIDITY,
+        )
+        session.add(link)
+        session.flush()
+        audit.record(
+            session,
+            now=now,
+            actor="anonymous",
+            action="client_space.link_requested",
+            subject_type="client_space_link",
+            subject_id=link.id,
+            client_id=client.id,
+            details={"email": link.email},
+        )
+        issued.append(IssuedSignIn(client, link.email, token, link.expires_at))
+    return issued
+
+
+def check_link(session: Session, token: str, now: datetime) -> SpaceLink:
+    """The link if it may still open a session; SignInLinkGone saying why otherwise."""
+    link = session.scalar(select(SpaceLink).where(SpaceLink.token_hash == token_hash(token)))
+    if link is None:
+        raise SignInLinkGone(UNKNOWN)
+    if link.used_at is not None:
+        raise SignInLinkGone(USED)
+    if link.expires_at <= now:
+        raise SignInLinkGone(EXPIRED)
+    if not may_sign_in(session, link.client_id, link.email):
+        raise SignInLinkGone(NO_ACCESS)
+    return link
+
+
+def open_session(session: Session, token: str, *, now: datetime, ip: str | None) -> Opened:
+    """Spend the link and open its session. Spent by one conditional UPDATE: of two uses at
+    once, the second updates nothing and is told the link has served."""
+    link = check_link(session, token, now)
+    spent = session.execute(
+        update(SpaceLink)
+        .where(SpaceLink.id == link.id, SpaceLink.used_at.is_(None))
+        .values(used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(spent, "rowcount", 0) != 1:
+        raise SignInLinkGone(USED)
+    session_token = new_link_token()
+    opened = SpaceSession(
+        client_id=link.client_id,
+        link_id=link.id,
+        email=link.email,
+        token_hash=token_hash(session_token),
+        created_at=now,
+        expires_at=now + SESSION_VALIDITY,
+    )
+    session.add(opened)
+    session.flush()
+    audit.record(
+        session,
+        now=now,
+        actor=f"contact:{link.email}",
+        action="client_space.signed_in",
+        subject_type="client_space_session",
+        subject_id=opened.id,
+        client_id=link.client_id,
+        details={"email": link.email, "ip": ip},
+    )
+    return Opened(opened, session_token)
+
+
+def current_session(session: Session, token: str | None, now: datetime) -> SpaceSession | None:
+    """The open session behind the browser's token: not ended, not expired, and its contact
+    still allowed (a contact deactivated meanwhile is out at its next page)."""
+    if not token:
+        return None
+    found = session.scalar(select(SpaceSession).where(SpaceSession.token_hash == token_hash(token)))
+    if found is None or found.ended_at is not None or found.expires_at <= now:
+        return None
+    if not may_sign_in(session, found.client_id, found.email):
+        return None
+    return found
+
+
+def end_session(session: Session, token: str | None, *, now: datetime) -> None:
+    found = current_session(session, token, now)
+    if found is None:
+        return
+    found.ended_at = now
+    audit.record(
+        session,
+        now=now,
+        actor=f"contact:{found.email}",
+        action="client_space.signed_out",
+        subject_type="client_space_session",
+        subject_id=found.id,
+        client_id=found.client_id,
+    )

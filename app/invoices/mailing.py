@@ -1,0 +1,137 @@
+"""Issued invoices and credit notes mailed to the client's billing contacts, the Factur-X PDF
+attached, in the transaction that attaches the PDF: the mails exist if and only if the PDF
+does, and that step runs once per document (``pdfs.attach_pdf`` re-checks under a row lock).
+Each mail is also named (document, contact) in the outbox, so no replay sends one twice, and
+its Message-ID is journaled: the proof of sending a dispute asks for."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from app.audit import services as audit
+from app.clients.billing_contacts import active_contacts
+from app.clients.models import BillingContact, Client
+from app.invoices.models import CreditNote, Invoice, IssuedDocument
+from app.mail import Attachment, OutgoingMail
+from app.mail.models import MailStatus, OutgoingMailRecord
+from app.mail.outbox import enqueue_mail, mails_keyed, message_id_of
+from app.rendering.french import format_amount, format_date
+
+SPACE_PATH = "/espace-client"
+
+
+@dataclass(frozen=True)
+class MailingContext:
+    """What the mails say besides the document: who sends them, where the space is."""
+
+    vendor_name: str
+    base_url: str
+
+    @property
+    def space_url(self) -> str:
+        return self.base_url.rstrip("/") + SPACE_PATH
+
+
+def key_prefix(issued: IssuedDocument) -> str:
+    kind = "invoice" if isinstance(issued, Invoice) else "credit_note"
+    return f"issued-mail:{kind}:{issued.id}:"
+
+
+def issued_mail(
+    issued: IssuedDocument, contact: BillingContact, pdf: bytes, context: MailingContext
+) -> OutgoingMail:
+    amount = format_amount(issued.total_incl_vat)
+    if isinstance(issued, Invoice):
+        subject = (
+            f"{context.vendor_name} : facture {issued.number} de {amount} TTC, "
+            f"à régler avant le {format_date(issued.due_on)}"
+        )
+        what = (
+            f"veuillez trouver ci-jointe la facture {issued.number} du "
+            f"{format_date(issued.issued_on)}, d'un montant de {amount} TTC, à régler avant le "
+            f"{format_date(issued.due_on)} ({issued.payment_method.lower()})."
+        )
+    else:
+        assert isinstance(issued, CreditNote)
+        subject = f"{context.vendor_name} : avoir {issued.number} de {amount} TTC"
+        what = (
+            f"veuillez trouver ci-joint l'avoir {issued.number} du "
+            f"{format_date(issued.issued_on)}, d'un montant de {amount} TTC, sur la facture "
+            f"{issued.invoice.number}."
+        )
+    text = (
+        f"Bonjour {contact.name},\n\n"
+        f"{what}\n\n"
+        "Le PDF joint est une facture électronique Factur-X : votre logiciel comptable peut "
+        "en lire les données directement.\n\n"
+        f"Vos factures, vos contrats et vos CGV sont aussi dans votre espace client : "
+        f"{context.space_url}\n\n"
+        f"{context.vendor_name}\n"
+    )
+    return OutgoingMail(
+        to=contact.email,
+        subject=_plain_spaces(subject),
+        text=text,
+        attachments=(Attachment(f"{issued.number}.pdf", "application/pdf", pdf),),
+    )
+
+
+def _plain_spaces(subject: str) -> str:
+    """The subject with ordinary spaces: Python's header folding may cut between two encoded
+    words at a no-break space of an amount ("1 200,00 €"), and readers then drop the space
+    before it ("de1 200,00 €"). The body keeps the typographic spaces."""
+    return subject.replace("\u202f", " ").replace("\xa0", " ")
+
+
+def mail_issued(
+    session: Session,
+    issued: IssuedDocument,
+    pdf: bytes,
+    context: MailingContext,
+    *,
+    now: datetime,
+    actor: str,
+) -> int:
+    """Enqueue one mail per active billing contact (none when the client receives its
+    invoices another way); the number enqueued."""
+    client = session.get(Client, issued.client_id)
+    if client is None or not client.send_invoices_by_email:
+        return 0
+    enqueued = 0
+    for contact in active_contacts(session, issued.client_id):
+        mail_id = enqueue_mail(
+            session,
+            issued_mail(issued, contact, pdf, context),
+            now=now,
+            key=f"{key_prefix(issued)}{contact.id}",
+        )
+        audit.record(
+            session,
+            now=now,
+            actor=actor,
+            action="invoice.mailed" if isinstance(issued, Invoice) else "credit_note.mailed",
+            subject_type="invoice" if isinstance(issued, Invoice) else "credit_note",
+            subject_id=issued.id,
+            client_id=issued.client_id,
+            details={
+                "number": issued.number,
+                "to": contact.email,
+                "billing_contact_id": contact.id,
+                "message_id": message_id_of(session, mail_id),
+            },
+        )
+        enqueued += 1
+    return enqueued
+
+
+def deliveries(session: Session, issued: IssuedDocument) -> Sequence[OutgoingMailRecord]:
+    """The mails of the document, each with its state (the invoice page lists them)."""
+    return mails_keyed(session, key_prefix(issued))
+
+
+def failed_deliveries(session: Session, issued: IssuedDocument) -> list[OutgoingMailRecord]:
+    return [row for row in deliveries(session, issued) if row.status is MailStatus.FAILED]
