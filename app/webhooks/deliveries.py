@@ -16,8 +16,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.events.models import Event
-from app.webhooks import rules
-from app.webhooks.endpoints import signing_secrets
+from app.webhooks import alerts, rules
+from app.webhooks.endpoints import lock, signing_secrets
 from app.webhooks.errors import DeliveryNotFound
 from app.webhooks.models import (
     AttemptOutcome,
@@ -93,10 +93,17 @@ def claim(session: Session, delivery_id: int, *, now: datetime) -> Claim | None:
 
 
 def finish(
-    session: Session, claim: Claim, result: SendResult, *, now: datetime
+    session: Session,
+    claim: Claim,
+    result: SendResult,
+    *,
+    now: datetime,
+    base_url: str,
+    retry_scale: float = 1.0,
 ) -> timedelta | None:
     """Record the attempt's result; returns the wait before the next attempt, None when the
-    delivery is over (delivered, or failed for good and its endpoint marked failing)."""
+    delivery is over (delivered, or failed for good and its endpoint marked failing, the
+    admins told by mail once per failing period: `alerts`)."""
     delivery = session.scalar(
         select(WebhookDelivery)
         .where(WebhookDelivery.id == claim.delivery_id)
@@ -119,12 +126,16 @@ def finish(
         endpoint.failing_since = None
         return None
     delivery.failures += 1
-    delay = rules.next_delay(delivery.failures)
+    delay = rules.next_delay(delivery.failures, retry_scale)
     if delay is None:
         delivery.status = DeliveryStatus.FAILED
         delivery.next_attempt_at = None
+        # Under the endpoint's row lock: two deliveries failing for good at once start one
+        # failing period, and one mail.
+        endpoint = lock(session, endpoint.id, refresh=True)
         if endpoint.failing_since is None:
             endpoint.failing_since = now
+            alerts.tell_admins(session, endpoint, base_url=base_url, now=now)
         return None
     delivery.next_attempt_at = now + delay
     return delay

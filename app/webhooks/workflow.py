@@ -50,7 +50,14 @@ def deliver(collab: Collaborators, delivery_id: int) -> timedelta | None:
         require_https=collab.settings.base_url.startswith("https://"),
     )
     with transaction(collab.session_factory) as session:
-        return deliveries.finish(session, claim, result, now=collab.now)
+        return deliveries.finish(
+            session,
+            claim,
+            result,
+            now=collab.now,
+            base_url=collab.settings.base_url,
+            retry_scale=collab.settings.webhooks_retry_scale,
+        )
 
 
 def signed_headers(
