@@ -226,6 +226,38 @@ def due(session: Session, now: datetime, *, limit: int = 500) -> list[int]:
     )
 
 
+def claim_batch(session: Session, endpoint_id: int, *, now: datetime, limit: int) -> list[Claim]:
+    """`claim` of the endpoint's oldest due deliveries (up to `limit`), skipping those another
+    transaction has locked (PostgreSQL: the endpoint's threads in every process claim
+    different rows at once instead of queueing on the same ones)."""
+    ids = session.scalars(
+        select(WebhookDelivery.id)
+        .where(
+            WebhookDelivery.endpoint_id == endpoint_id,
+            WebhookDelivery.status == DeliveryStatus.PENDING,
+            WebhookDelivery.next_attempt_at <= now,
+        )
+        .order_by(WebhookDelivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    return [c for c in (claim(session, i, now=now) for i in ids) if c is not None]
+
+
+def endpoints_of(session: Session, delivery_ids: Sequence[int]) -> set[int]:
+    return set(
+        session.scalars(
+            select(WebhookDelivery.endpoint_id).where(WebhookDelivery.id.in_(delivery_ids))
+        )
+    )
+
+
+def endpoint_of(session: Session, delivery_id: int) -> int | None:
+    return session.scalar(
+        select(WebhookDelivery.endpoint_id).where(WebhookDelivery.id == delivery_id)
+    )
+
+
 def log_of(session: Session, endpoint_id: int, *, limit: int = 50) -> Sequence[WebhookDelivery]:
     """The endpoint's latest deliveries, newest first, for its page."""
     return (
