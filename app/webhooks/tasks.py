@@ -1,8 +1,9 @@
 """The webhooks' jobs. `dispatch` runs after each commit that recorded events (the outbox
 hook, wired by the application factory) and fans them out to deliveries; `deliver` makes one
-attempt and schedules the next on the webhooks' own backoff (not Huey's retries: the schedule
-spans more than a day and each attempt is logged); `sweep`, every minute, dispatches what a
-lost dispatch left and re-enqueues deliveries whose job was lost."""
+attempt (inline) or wakes the endpoint's delivery threads (in a worker process, `pools`), and
+a failed attempt is scheduled again on the webhooks' own backoff (not Huey's retries: the
+schedule spans more than a day and each attempt is logged); `sweep`, every minute, dispatches
+what a lost dispatch left and restarts deliveries whose job was lost."""
 
 from __future__ import annotations
 
