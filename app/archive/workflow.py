@@ -33,8 +33,6 @@ from app.db import transaction
 from app.documents.errors import DocumentIntegrityFailed
 from app.documents.models import Document
 from app.documents.services import lock_blob
-from app.events import recording as events
-from app.events.recording import Resource
 from app.pki import trust_roots
 from app.runtime import Collaborators
 
@@ -247,26 +245,8 @@ def fulfil_restitution(collab: Collaborators, request_id: int) -> RestitutionSta
             now=collab.now,
             actor=actor,
         )
-        request.status = RestitutionStatus.READY
-        request.document_id = built.record.document.id
-        request.download_link_id = link.id
-        request.finished_at = collab.now
-        document_id = built.record.document.id
-        events.record(
-            session,
-            "restitution.ready",
-            Resource(
-                "restitution_request", request.id, f"/api/v1/restitution-requests/{request.id}"
-            ),
-            {
-                "client_id": client_id,
-                "status": RestitutionStatus.READY.value,
-                "document": {
-                    "id": document_id,
-                    "links": {"api": f"/api/v1/documents/{document_id}"},
-                },
-            },
-            now=collab.now,
+        requests.mark_ready(
+            session, request, document_id=built.record.document.id, link=link, now=collab.now
         )
         mail = download_mail(
             client, requests.download_url(collab.settings.base_url, token), link.expires_at

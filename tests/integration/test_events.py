@@ -16,6 +16,9 @@ from sqlalchemy.orm import Session
 
 from app.archive import purge
 from app.archive import workflow as archive_workflow
+from app.archive.models import LinkPurpose
+from app.archive.restitution import requests as restitution_requests
+from app.archive.restitution.links import create_link
 from app.clients.services import get_client, terminate
 from app.contracts.generation import new_version
 from app.contracts.queries import get_contract
@@ -320,6 +323,21 @@ def test_restitution_ready_once_per_request(app: Flask) -> None:
     make_invoice(app, client_id)  # a document to restitute
     collab = runtime(app).collaborators(utcnow())
     request_id = archive_workflow.order_restitution(collab, client_id, actor="token:1")
+    document_id = deposit_file(app, client_id, DocumentKind.QUOTE, "DEV-2026-0009").id
+    with pytest.raises(Refused), transaction(runtime(app).session_factory) as session:
+        request = restitution_requests.get_request(session, request_id, lock=True)
+        link, _token = create_link(
+            session,
+            client_id,
+            purpose=LinkPurpose.DOWNLOAD,
+            document_id=None,
+            now=utcnow(),
+            actor="test",
+        )
+        restitution_requests.mark_ready(
+            session, request, document_id=document_id, link=link, now=utcnow()
+        )
+        raise Refused
     assert events(app, "restitution.ready") == []
     archive_workflow.fulfil_restitution(collab, request_id)
     archive_workflow.fulfil_restitution(collab, request_id)  # a retry: nothing more
