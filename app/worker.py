@@ -56,6 +56,7 @@ def worker_command(workers: int, periodic: bool) -> None:
     huey.on_startup("fresh-connections")(context.fresh_connections)
     # Webhook deliveries on per-endpoint threads: a slow receiver delays no other.
     huey.on_startup("webhook-pools")(webhook_pools.start)
+    huey.on_shutdown("webhook-pools")(webhook_pools.stop)
     consumer = huey.create_consumer(
         workers=workers,
         worker_type="process",

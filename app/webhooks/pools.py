@@ -37,6 +37,12 @@ class EndpointPools:
         # Woken while every thread of the endpoint was busy: one of them pulls once more
         # before it stops, so a delivery made due at that moment is not left to the sweep.
         self._woken: set[int] = set()
+        # Set when the worker stops: threads finish the batch in hand and pull no more (a
+        # slow endpoint's backlog would otherwise hold the process's exit).
+        self._stopping = threading.Event()
+
+    def stop(self) -> None:
+        self._stopping.set()
 
     def wake(self, endpoint_id: int, drain: Callable[[int], bool]) -> None:
         """Have a thread of the endpoint's pool run `drain(endpoint_id)` until it returns
@@ -56,10 +62,10 @@ class EndpointPools:
     def _run(self, endpoint_id: int, drain: Callable[[int], bool]) -> None:
         try:
             while True:
-                while drain(endpoint_id):
+                while not self._stopping.is_set() and drain(endpoint_id):
                     pass
                 with self._lock:
-                    if endpoint_id in self._woken:
+                    if endpoint_id in self._woken and not self._stopping.is_set():
                         self._woken.discard(endpoint_id)
                         continue
                     self._running[endpoint_id] -= 1
@@ -79,6 +85,12 @@ def start() -> None:
     """In each worker process, at its start (`paraphe worker`): deliveries go to the pools."""
     global _active
     _active = EndpointPools()
+
+
+def stop() -> None:
+    """When the worker process stops: no new batch is pulled."""
+    if _active is not None:
+        _active.stop()
 
 
 def active() -> EndpointPools | None:
