@@ -148,6 +148,10 @@ class Settings:
     # DNS resolution, at each delivery). Off: a webhook URL must not reach the instance's own
     # network (metadata services, databases). The tests and a closed on-premise network set it.
     webhooks_allow_private: bool = False
+    # Every wait of the webhooks' retry schedule multiplied by this (PARAPHE_WEBHOOKS_RETRY_SCALE):
+    # for the tests and benches only (0.01 turns the 5 s, 5 min, 30 min… schedule into 50 ms,
+    # 3 s, 18 s…), so that a real worker's retries fit in a test. Refused in production.
+    webhooks_retry_scale: float = 1.0
     testing: bool = False
 
     def __repr__(self) -> str:  # never let the secret key reach a log line
@@ -291,6 +295,7 @@ class Settings:
         if allow_private_raw not in _FLAG_VALUES:
             problems.append("PARAPHE_WEBHOOKS_ALLOW_PRIVATE doit valoir 0 ou 1")
         webhooks_allow_private = _FLAG_VALUES.get(allow_private_raw, False)
+        retry_scale = _retry_scale(env.get("PARAPHE_WEBHOOKS_RETRY_SCALE", "1"), problems)
 
         iban, bic = _bank_details(env, problems)
         debits_raw = env.get("PARAPHE_VENDOR_VAT_ON_DEBITS", "").strip().lower()
@@ -318,6 +323,11 @@ class Settings:
                 base_url=base_url,
                 smtp_url=smtp_url,
             )
+            if retry_scale != 1.0:
+                problems.append(
+                    "PARAPHE_WEBHOOKS_RETRY_SCALE sert aux tests : en production, le calendrier "
+                    "des nouvelles tentatives des webhooks n'est pas raccourci (valeur 1)"
+                )
 
         if problems:
             raise ConfigError(problems)
@@ -378,10 +388,23 @@ class Settings:
             queue_name=env.get("PARAPHE_QUEUE_NAME", "").strip() or cls.queue_name,
             environment=environment,
             webhooks_allow_private=webhooks_allow_private,
+            webhooks_retry_scale=retry_scale,
         )
 
 
 MAX_TRUSTED_PROXIES = 5
+
+
+def _retry_scale(raw: str, problems: list[str]) -> float:
+    """PARAPHE_WEBHOOKS_RETRY_SCALE: a number in ]0, 1] (1 unless set)."""
+    try:
+        scale = float(raw.strip().replace(",", "."))
+    except ValueError:
+        scale = -1.0
+    if not 0 < scale <= 1:
+        problems.append("PARAPHE_WEBHOOKS_RETRY_SCALE doit être un nombre de 0 (exclu) à 1")
+        return 1.0
+    return scale
 
 
 def _bank_details(env: Mapping[str, str], problems: list[str]) -> tuple[str, str | None]:

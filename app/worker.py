@@ -17,6 +17,7 @@ from flask.cli import with_appcontext
 
 from app.queue import context
 from app.queue.broker import huey, is_inline
+from app.webhooks import pools as webhook_pools
 from app.wiring import runtime
 
 MAX_POLL_DELAY_S = 0.5
@@ -53,6 +54,9 @@ def worker_command(workers: int, periodic: bool) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     runtime().engine.dispose()  # the children open their own connections
     huey.on_startup("fresh-connections")(context.fresh_connections)
+    # Webhook deliveries on per-endpoint threads: a slow receiver delays no other.
+    huey.on_startup("webhook-pools")(webhook_pools.start)
+    huey.on_shutdown("webhook-pools")(webhook_pools.stop)
     consumer = huey.create_consumer(
         workers=workers,
         worker_type="process",

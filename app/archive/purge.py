@@ -25,6 +25,8 @@ from app.contracts.models import Contract, ContractVersion
 from app.documents import retention as rules
 from app.documents.models import Document, DocumentKind
 from app.documents.services import deposit
+from app.events import recording as events
+from app.events.recording import Resource
 from app.rendering.french import format_datetime
 from app.signatures.models import SignatureRequest, Signer
 from app.terms.models import CgvAcceptance
@@ -154,6 +156,19 @@ def purge_document(
             "retention_until": item.retention_until.isoformat() if item.retention_until else None,
             "blob_deleted": blob_deleted,
         },
+    )
+    events.record(
+        session,
+        "document.purged",
+        Resource("document", document.id, f"/api/v1/documents/{document.id}"),
+        {
+            "kind": item.kind,
+            "reference": item.reference,
+            "version": item.version,
+            "client_id": item.client_id,
+            "retention_until": item.retention_until.isoformat() if item.retention_until else None,
+        },
+        now=now,
     )
     return item
 

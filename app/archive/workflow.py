@@ -245,10 +245,9 @@ def fulfil_restitution(collab: Collaborators, request_id: int) -> RestitutionSta
             now=collab.now,
             actor=actor,
         )
-        request.status = RestitutionStatus.READY
-        request.document_id = built.record.document.id
-        request.download_link_id = link.id
-        request.finished_at = collab.now
+        requests.mark_ready(
+            session, request, document_id=built.record.document.id, link=link, now=collab.now
+        )
         mail = download_mail(
             client, requests.download_url(collab.settings.base_url, token), link.expires_at
         )

@@ -9,6 +9,7 @@ EVENT_TYPES: dict[str, str] = {
     "contract.generated": "Contrat généré (version 1)",
     "contract.version_created": "Nouvelle version d'un contrat",
     "signature_request.sent": "Demande de signature envoyée",
+    "signer.viewed": "Un signataire a consulté le document (après son code)",
     "signer.signed": "Un signataire a signé",
     "signer.declined": "Un signataire a refusé",
     "signature_request.completed": "Demande terminée et scellée",
@@ -18,7 +19,12 @@ EVENT_TYPES: dict[str, str] = {
     "cgv.version_published": "Nouvelle version des CGV publiée",
     "cgv.accepted": "CGV acceptées par un client",
     "invoice.issued": "Facture émise",
+    "invoice.paid": "Facture entièrement payée",
+    "invoice.overdue": "Facture en retard de paiement (première relance)",
+    "credit_note.issued": "Avoir émis",
     "client.terminated": "Résiliation d'un client enregistrée",
+    "restitution.ready": "Archive de restitution prête",
+    "document.purged": "Document supprimé (fin de conservation)",
 }
 
 TEST_EVENT = "webhook.test"

@@ -259,6 +259,19 @@ def issue_credit_note(
         client_id=invoice.client_id,
         details={"number": number, "invoice": invoice.number},
     )
+    events.record(
+        session,
+        "credit_note.issued",
+        Resource("credit_note", note.id),
+        {
+            "number": number,
+            "invoice": {"id": invoice.id, "number": invoice.number},
+            "client_id": invoice.client_id,
+            "total_incl_vat": str(totals.total_incl_vat),
+            "currency": "EUR",
+        },
+        now=now,
+    )
     return note
 
 

@@ -12,6 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import services as audit
+from app.events import recording as events
+from app.events.recording import Resource
 from app.invoices import late_payment, rules
 from app.invoices.errors import (
     PaymentInvalid,
@@ -26,6 +28,7 @@ from app.invoices.models import (
     RateKind,
     ReferenceRate,
 )
+from app.pricing.totals import round_money
 
 
 def paid_amount(session: Session, invoice: Invoice) -> Decimal:
@@ -80,6 +83,22 @@ def record_payment(
         client_id=invoice.client_id,
         details={"amount": str(amount), "left": str(due - amount)},
     )
+    if amount == due:
+        # Paid in full: never again, since no payment may exceed what is left (zero now).
+        events.record(
+            session,
+            "invoice.paid",
+            Resource("invoice", invoice.id),
+            {
+                "number": invoice.number,
+                "client_id": invoice.client_id,
+                # Two decimals whatever the database returns (PostgreSQL: its column's scale).
+                "total_incl_vat": str(round_money(invoice.total_incl_vat)),
+                "currency": "EUR",
+                "paid_on": occurred_on.isoformat(),
+            },
+            now=now,
+        )
     return event
 
 
@@ -235,6 +254,15 @@ def reminders_due(session: Session, as_of: date) -> list[tuple[Overdue, int]]:
 
 
 def record_reminder(session: Session, *, row: Overdue, step: int, now: datetime) -> InvoiceReminder:
+    """A reminder step, recorded before its mail leaves. The first one of an invoice is when it
+    becomes overdue for the receivers of `invoice.overdue` (once: one row per (invoice, step),
+    so only one transaction can insert the first)."""
+    first = (
+        session.scalar(
+            select(InvoiceReminder.id).where(InvoiceReminder.invoice_id == row.invoice.id).limit(1)
+        )
+        is None
+    )
     reminder = InvoiceReminder(
         invoice_id=row.invoice.id,
         step=step,
@@ -243,4 +271,20 @@ def record_reminder(session: Session, *, row: Overdue, step: int, now: datetime)
     )
     session.add(reminder)
     session.flush()
+    if first:
+        invoice = row.invoice
+        events.record(
+            session,
+            "invoice.overdue",
+            Resource("invoice", invoice.id),
+            {
+                "number": invoice.number,
+                "client_id": invoice.client_id,
+                "due_on": invoice.due_on.isoformat(),
+                "days_late": row.days_late,
+                "amount_due": str(round_money(row.amount_due)),
+                "currency": "EUR",
+            },
+            now=now,
+        )
     return reminder

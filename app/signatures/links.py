@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session
 from app.audit import services as audit
 from app.clock import PARIS
 from app.documents.models import Document
+from app.events import recording as events
+from app.events.recording import Resource
 from app.signatures.errors import (
     SignatureRefused,
     SigningLinkGone,
@@ -165,6 +167,42 @@ def open_link(
             details={"ip": ip, "user_agent": (user_agent or "")[:200]},
         )
     return signer
+
+
+def mark_viewed(session: Session, token: str, *, now: datetime) -> bool:
+    """The signer, authenticated by its code, views the document: the first time only, journal
+    it and record `signer.viewed` (the row lock makes two views at once record one). Whether
+    this view was the first."""
+    signer = find_signer(session, token, now, for_update=True, allow_signed=True)
+    if signer.authenticated_at is None or signer.viewed_at is not None:
+        return False
+    signer.viewed_at = now
+    request = signer.request
+    audit.record(
+        session,
+        now=now,
+        actor=f"signer:{signer.id}",
+        action="signature.document_viewed",
+        subject_type="signer",
+        subject_id=signer.id,
+        client_id=request.contract_version.contract.client_id,
+        details={"contract_version_id": request.contract_version_id},
+    )
+    events.record(
+        session,
+        "signer.viewed",
+        Resource("signer", signer.id),
+        {
+            "signature_request_id": request.id,
+            "contract": {
+                "number": request.contract_version.contract.number,
+                "version": request.contract_version.version,
+            },
+            "viewed_at": now.isoformat(),
+        },
+        now=now,
+    )
+    return True
 
 
 def cgv_document(

@@ -127,6 +127,9 @@ class Signer(Base):
     otp_failures: Mapped[int] = mapped_column(default=0)
     otp_locked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     authenticated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # First view of the document after the code was entered: set once, under the signer's row
+    # lock, with the `signer.viewed` event (a second view records nothing).
+    viewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(500))

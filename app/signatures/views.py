@@ -121,6 +121,10 @@ def _render_page(
 @bp.route("/<token>/contrat.pdf")
 def contract_pdf(token: str) -> Response:
     db = db_session()
+    if _authenticated_here(token):
+        # Counted as a view only from the browser that entered the code (signer.viewed).
+        links.mark_viewed(db, token, now=utcnow())
+        db.commit()
     signer = links.find_signer(db, token, utcnow(), allow_signed=True)
     document = signer.request.contract_version.document
     return _pdf(document, actor=f"signer:{signer.id}", download=False)

@@ -65,6 +65,15 @@ def get_endpoint(endpoint_id: int) -> dict[str, Any]:
     return schemas.endpoint_json(endpoints.get(db_session(), endpoint_id))
 
 
+@bp.delete("/webhook-endpoints/<int:endpoint_id>")
+@require_scope(Scope.ADMIN)
+def delete_endpoint(endpoint_id: int) -> dict[str, Any]:
+    """The endpoint, its delivery log and its pending deliveries (cancelled) removed."""
+    with unit_of_work() as db:
+        deleted = endpoints.delete(db, endpoint_id, now=utcnow(), actor=_actor())
+    return schemas.deletion_json(deleted)
+
+
 @bp.post("/webhook-endpoints/<int:endpoint_id>/secret-rotation")
 @require_scope(Scope.ADMIN)
 def rotate_secret(endpoint_id: int) -> dict[str, Any]:

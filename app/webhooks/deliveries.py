@@ -16,8 +16,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.events.models import Event
-from app.webhooks import rules
-from app.webhooks.endpoints import signing_secrets
+from app.webhooks import alerts, rules
+from app.webhooks.endpoints import lock, signing_secrets
 from app.webhooks.errors import DeliveryNotFound
 from app.webhooks.models import (
     AttemptOutcome,
@@ -93,10 +93,17 @@ def claim(session: Session, delivery_id: int, *, now: datetime) -> Claim | None:
 
 
 def finish(
-    session: Session, claim: Claim, result: SendResult, *, now: datetime
+    session: Session,
+    claim: Claim,
+    result: SendResult,
+    *,
+    now: datetime,
+    base_url: str,
+    retry_scale: float = 1.0,
 ) -> timedelta | None:
     """Record the attempt's result; returns the wait before the next attempt, None when the
-    delivery is over (delivered, or failed for good and its endpoint marked failing)."""
+    delivery is over (delivered, or failed for good and its endpoint marked failing, the
+    admins told by mail once per failing period: `alerts`)."""
     delivery = session.scalar(
         select(WebhookDelivery)
         .where(WebhookDelivery.id == claim.delivery_id)
@@ -119,12 +126,16 @@ def finish(
         endpoint.failing_since = None
         return None
     delivery.failures += 1
-    delay = rules.next_delay(delivery.failures)
+    delay = rules.next_delay(delivery.failures, retry_scale)
     if delay is None:
         delivery.status = DeliveryStatus.FAILED
         delivery.next_attempt_at = None
+        # Under the endpoint's row lock: two deliveries failing for good at once start one
+        # failing period, and one mail.
+        endpoint = lock(session, endpoint.id, refresh=True)
         if endpoint.failing_since is None:
             endpoint.failing_since = now
+            alerts.tell_admins(session, endpoint, base_url=base_url, now=now)
         return None
     delivery.next_attempt_at = now + delay
     return delay
@@ -212,6 +223,38 @@ def due(session: Session, now: datetime, *, limit: int = 500) -> list[int]:
             .order_by(WebhookDelivery.id)
             .limit(limit)
         )
+    )
+
+
+def claim_batch(session: Session, endpoint_id: int, *, now: datetime, limit: int) -> list[Claim]:
+    """`claim` of the endpoint's oldest due deliveries (up to `limit`), skipping those another
+    transaction has locked (PostgreSQL: the endpoint's threads in every process claim
+    different rows at once instead of queueing on the same ones)."""
+    ids = session.scalars(
+        select(WebhookDelivery.id)
+        .where(
+            WebhookDelivery.endpoint_id == endpoint_id,
+            WebhookDelivery.status == DeliveryStatus.PENDING,
+            WebhookDelivery.next_attempt_at <= now,
+        )
+        .order_by(WebhookDelivery.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    return [c for c in (claim(session, i, now=now) for i in ids) if c is not None]
+
+
+def endpoints_of(session: Session, delivery_ids: Sequence[int]) -> set[int]:
+    return set(
+        session.scalars(
+            select(WebhookDelivery.endpoint_id).where(WebhookDelivery.id.in_(delivery_ids))
+        )
+    )
+
+
+def endpoint_of(session: Session, delivery_id: int) -> int | None:
+    return session.scalar(
+        select(WebhookDelivery.endpoint_id).where(WebhookDelivery.id == delivery_id)
     )
 
 

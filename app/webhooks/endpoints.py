@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete as sql_delete
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit import services as audit
@@ -15,7 +16,7 @@ from app.events.catalogue import EVENT_TYPES
 from app.plaintext import text_problem
 from app.webhooks import rules
 from app.webhooks.errors import EndpointInvalid, EndpointNotFound
-from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from app.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,58 @@ def rotate(session: Session, endpoint_id: int, *, now: datetime, actor: str) -> 
     return endpoint
 
 
+@dataclass(frozen=True)
+class Deletion:
+    """What deleting an endpoint removed: its deliveries by status (the pending ones are the
+    cancelled ones: they will never be sent)."""
+
+    endpoint_id: int
+    url: str
+    deliveries: dict[str, int]
+
+    @property
+    def cancelled(self) -> int:
+        return self.deliveries.get(DeliveryStatus.PENDING.value, 0)
+
+
+def delete(session: Session, endpoint_id: int, *, now: datetime, actor: str) -> Deletion:
+    """Delete an endpoint with its delivery log (deliveries and attempts): the log describes
+    traffic to a receiver that no longer exists, and its response excerpts came from it. The
+    pending deliveries are cancelled with it (a job that finds its delivery gone does
+    nothing; an attempt under way records nothing). The events stay in the outbox (polling,
+    other endpoints). The journal keeps the endpoint's address and the counts removed."""
+    endpoint = lock(session, endpoint_id)
+    counts = {
+        str(status.value): count
+        for status, count in session.execute(
+            select(WebhookDelivery.status, func.count())
+            .where(WebhookDelivery.endpoint_id == endpoint.id)
+            .group_by(WebhookDelivery.status)
+        ).tuples()
+    }
+    delivery_ids = select(WebhookDelivery.id).where(WebhookDelivery.endpoint_id == endpoint.id)
+    session.execute(sql_delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(delivery_ids)))
+    session.execute(sql_delete(WebhookDelivery).where(WebhookDelivery.endpoint_id == endpoint.id))
+    deletion = Deletion(endpoint.id, endpoint.url, counts)
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="webhook.endpoint_deleted",
+        subject_type="webhook_endpoint",
+        subject_id=endpoint.id,
+        details={
+            "url": endpoint.url,
+            "events": endpoint.event_types,
+            "deliveries_removed": counts,
+            "pending_cancelled": deletion.cancelled,
+        },
+    )
+    session.delete(endpoint)
+    session.flush()
+    return deletion
+
+
 def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
     """The secrets a delivery is signed with now: the current one, and the previous one
     during its grace period (Standard Webhooks allows several signatures)."""
@@ -117,9 +170,14 @@ def get(session: Session, endpoint_id: int) -> WebhookEndpoint:
     return endpoint
 
 
-def lock(session: Session, endpoint_id: int) -> WebhookEndpoint:
+def lock(session: Session, endpoint_id: int, *, refresh: bool = False) -> WebhookEndpoint:
+    """The endpoint under its row lock; `refresh`: re-read even if the session holds it (read
+    before the lock, it may be stale)."""
     endpoint = session.scalar(
-        select(WebhookEndpoint).where(WebhookEndpoint.id == endpoint_id).with_for_update()
+        select(WebhookEndpoint)
+        .where(WebhookEndpoint.id == endpoint_id)
+        .with_for_update()
+        .execution_options(populate_existing=refresh)
     )
     if endpoint is None:
         raise EndpointNotFound(f"Aucun point de réception n° {endpoint_id}.")

@@ -28,3 +28,7 @@ class EndpointForm(FrenchForm):
 
 class RedeliverSinceForm(FrenchForm):
     since = DateField("Depuis le", validators=[DataRequired("Indiquez une date.")])
+
+
+class ConfirmDeletionForm(FrenchForm):
+    """Nothing to fill in: the button and its CSRF token."""

@@ -88,7 +88,21 @@ def paths(parts: ModuleType) -> dict[str, Any]:
                 "admin",
                 {"200": json_body(obj, "Le point de réception."), "404": not_found},
                 parameters=[endpoint_id],
-            )
+            ),
+            "delete": operation(
+                "Supprimer un point de réception",
+                "admin",
+                {
+                    "200": json_body(
+                        obj,
+                        "Supprimé avec son journal des livraisons ; les livraisons en attente "
+                        "sont annulées (`cancelled_deliveries`). Les événements restent "
+                        "lisibles par `GET /events`.",
+                    ),
+                    "404": not_found,
+                },
+                parameters=[endpoint_id],
+            ),
         },
         "/webhook-endpoints/{endpoint_id}/secret-rotation": {
             "post": operation(

@@ -35,11 +35,12 @@ SECRET_GRACE = timedelta(hours=24)
 """After a rotation, deliveries carry a signature with the previous secret too, this long."""
 
 
-def next_delay(failures: int) -> timedelta | None:
-    """The wait before the next attempt after `failures` failed ones; None: give up."""
+def next_delay(failures: int, scale: float = 1.0) -> timedelta | None:
+    """The wait before the next attempt after `failures` failed ones; None: give up. `scale`
+    shortens the schedule for the tests (settings.webhooks_retry_scale, 1 in production)."""
     if failures < 1 or failures > len(RETRY_SCHEDULE):
         return None
-    return RETRY_SCHEDULE[failures - 1]
+    return RETRY_SCHEDULE[failures - 1] * scale
 
 
 def new_secret() -> str:

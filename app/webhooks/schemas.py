@@ -12,7 +12,7 @@ from app.clock import PARIS
 from app.events.catalogue import EVENT_TYPES
 from app.events.models import Event
 from app.plaintext import text_problem
-from app.webhooks.endpoints import EndpointInput
+from app.webhooks.endpoints import Deletion, EndpointInput
 from app.webhooks.errors import EndpointInvalid
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from app.webhooks.rules import absolute_links
@@ -147,4 +147,14 @@ def event_json(event: Event, base_url: str) -> dict[str, Any]:
         "type": event.type,
         "timestamp": event.created_at.isoformat(),
         "data": absolute_links(event.payload, base_url),
+    }
+
+
+def deletion_json(deletion: Deletion) -> dict[str, Any]:
+    return {
+        "id": deletion.endpoint_id,
+        "deleted": True,
+        "url": deletion.url,
+        "cancelled_deliveries": deletion.cancelled,
+        "removed_deliveries": deletion.deliveries,
     }

@@ -14,7 +14,7 @@ from app.clock import PARIS
 from app.db import utcnow
 from app.errors import FieldErrors
 from app.webhooks import deliveries, endpoints, tasks, workflow
-from app.webhooks.forms import EndpointForm, RedeliverSinceForm
+from app.webhooks.forms import ConfirmDeletionForm, EndpointForm, RedeliverSinceForm
 from app.webhooks.models import WebhookEndpoint
 from app.wiring import db_session, hand_over, runtime, unit_of_work
 
@@ -117,6 +117,24 @@ def rotate(endpoint_id: int) -> str:
     with unit_of_work() as db:
         rotated = endpoints.rotate(db, endpoint_id, now=utcnow(), actor=_actor())
     return _endpoint_page(rotated, EndpointForm(formdata=None, obj=rotated), secret_shown=True)
+
+
+@bp.route("/admin/webhooks/<int:endpoint_id>/suppression", methods=["GET", "POST"])
+@require(Permission.MANAGE_WEBHOOKS)
+def delete(endpoint_id: int) -> str | Response:
+    """A confirmation page (GET), then the deletion (POST, CSRF checked by the form)."""
+    current = endpoints.get(db_session(), endpoint_id)
+    form = ConfirmDeletionForm()
+    if not form.validate_on_submit():
+        return render_template("webhooks/delete.html", endpoint=current, form=form)
+    with unit_of_work() as db:
+        deleted = endpoints.delete(db, endpoint_id, now=utcnow(), actor=_actor())
+    flash(
+        f"Point de réception n° {deleted.endpoint_id} supprimé, avec son journal ; "
+        f"{deleted.cancelled} livraison(s) en attente annulée(s).",
+        "success",
+    )
+    return redirect(url_for("webhook_views.index"))
 
 
 @bp.route("/admin/webhooks/<int:endpoint_id>/test", methods=["POST"])

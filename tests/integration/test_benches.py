@@ -125,3 +125,24 @@ def test_invoices_bench_quick_with_the_queue() -> None:
     assert all(rate > 0 for rate in summary["queue_per_s"].values())
     assert any("2 workers / 1 worker" in line for line in lines)
     _positive_numbers(summary, {"naive_per_s", "service_per_s", "queue_scaling_2_over_1"})
+
+
+@pytest.mark.slow
+def test_webhooks_bench_quick() -> None:
+    """300 events to 3 loopback endpoints (one slow) with 1 then 2 worker processes; the
+    database of the run (SQLite unless DATABASE_URL names PostgreSQL)."""
+    lines, summary = _run("webhooks.py")
+    assert summary["bench"] == "webhooks" and summary["events"] == 300
+    assert any("livraisons/s" in line for line in lines)
+    _positive_numbers(
+        summary,
+        {
+            "events_per_second",
+            "per_second_1_worker",
+            "per_second_2_workers",
+            "fast_p95_ms_1_worker",
+            "fast_p95_ms_2_workers",
+            "slow_p95_ms_1_worker",
+            "slow_p95_ms_2_workers",
+        },
+    )

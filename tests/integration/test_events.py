@@ -5,24 +5,35 @@ content); a rolled-back change records nothing."""
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import pytest
 from flask import Flask
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from app.archive import purge
+from app.archive import workflow as archive_workflow
+from app.archive.models import LinkPurpose
+from app.archive.restitution import requests as restitution_requests
+from app.archive.restitution.links import create_link
 from app.clients.services import get_client, terminate
 from app.contracts.generation import new_version
 from app.contracts.queries import get_contract
 from app.db import transaction, utcnow
+from app.documents.models import Document, DocumentKind
 from app.events.models import Event
+from app.invoices import issuing, jobs, payments
+from app.invoices.models import RateKind
 from app.pricing.lines import LineInput
 from app.quotes.services import create_quote
-from app.signatures import lifecycle, workflow
-from app.signatures.models import SignatureRequest
+from app.signatures import lifecycle, links, workflow
+from app.signatures.models import SignatureRequest, Signer
+from app.tokens import token_hash
 from tests.factories import (
+    deposit_file,
     make_client,
     make_contract,
     make_contracted_client,
@@ -34,6 +45,7 @@ from tests.factories import (
     sign_through_services,
 )
 from tests.factories.sales import publish_short_cgv
+from tests.integration.helpers import authenticate, store_clock_at
 
 
 def events(app: Flask, type: str | None = None) -> list[Event]:
@@ -216,3 +228,179 @@ def test_contract_generation_of_a_second_quote_numbers_its_own_resource(app: Fla
     make_contract(app, make_quote(app, client_id))
     make_contract(app, make_quote(app, client_id))
     assert [e.sequence for e in events(app, "contract.generated")] == [1, 1]
+
+
+class Refused(Exception):
+    """Raised inside a transaction to roll back the change under test."""
+
+
+def test_invoice_paid_once_when_nothing_is_left(app: Flask) -> None:
+    rt = runtime(app)
+    invoice_id = make_invoice(app, make_client(app), with_pdf=False)
+
+    def pay(amount: str) -> None:
+        with transaction(rt.session_factory) as session:
+            payments.record_payment(
+                session,
+                invoice=issuing.get_invoice(session, invoice_id),
+                amount=Decimal(amount),
+                occurred_on=date(2026, 11, 2),
+                now=utcnow(),
+                actor="test",
+            )
+
+    with pytest.raises(Refused), transaction(rt.session_factory) as session:
+        payments.record_payment(
+            session,
+            invoice=issuing.get_invoice(session, invoice_id),
+            amount=Decimal("1080.00"),
+            occurred_on=date(2026, 11, 2),
+            now=utcnow(),
+            actor="test",
+        )
+        raise Refused
+    assert events(app, "invoice.paid") == []
+    pay("80.00")  # partial: not paid yet
+    assert events(app, "invoice.paid") == []
+    pay("1000.00")
+    payload = only(app, "invoice.paid")
+    assert payload["object"] == "invoice" and payload["id"] == invoice_id
+    assert payload["paid_on"] == "2026-11-02" and payload["total_incl_vat"] == "1080.00"
+    assert payload["sequence"] == 2  # after invoice.issued
+
+
+def test_invoice_overdue_once_at_its_first_reminder(app: Flask) -> None:
+    rt = runtime(app)
+    invoice_id = make_invoice(app, make_client(app), with_pdf=False)
+    with transaction(rt.session_factory) as session:
+        for kind in (RateKind.ECB, RateKind.LEGAL):
+            payments.set_reference_rate(
+                session, kind=kind, effective_from=date(2000, 1, 1), rate=Decimal("3"), now=utcnow()
+            )
+        due_on = issuing.get_invoice(session, invoice_id).due_on
+
+    with pytest.raises(Refused), transaction(rt.session_factory) as session:
+        [(row, step)] = payments.reminders_due(session, due_on + timedelta(days=2))
+        payments.record_reminder(session, row=row, step=step, now=utcnow())
+        raise Refused
+    assert events(app, "invoice.overdue") == []
+    for days in (2, 2, 20, 40):  # the first step, again (nothing due), then two more steps
+        jobs.send_reminders(
+            rt.session_factory, rt.mailer, as_of=due_on + timedelta(days), now=utcnow()
+        )
+    payload = only(app, "invoice.overdue")
+    assert payload["object"] == "invoice" and payload["id"] == invoice_id
+    assert payload["due_on"] == due_on.isoformat() and payload["days_late"] == 2
+    assert payload["amount_due"] == "1080.00"
+
+
+def test_credit_note_issued(app: Flask) -> None:
+    rt = runtime(app)
+    invoice_id = make_invoice(app, make_client(app), with_pdf=False)
+
+    def credit(session: Session) -> int:
+        return issuing.issue_credit_note(
+            session,
+            invoice=issuing.get_invoice(session, invoice_id),
+            reason="Annulation",
+            now=utcnow(),
+            actor="test",
+        ).id
+
+    with pytest.raises(Refused), transaction(rt.session_factory) as session:
+        credit(session)
+        raise Refused
+    assert events(app, "credit_note.issued") == []
+    with transaction(rt.session_factory) as session:
+        note_id = credit(session)
+    payload = only(app, "credit_note.issued")
+    assert payload["object"] == "credit_note" and payload["id"] == note_id
+    assert payload["invoice"]["id"] == invoice_id and payload["total_incl_vat"] == "1080.00"
+
+
+def test_restitution_ready_once_per_request(app: Flask) -> None:
+    client_id = make_client(app)
+    make_invoice(app, client_id)  # a document to restitute
+    collab = runtime(app).collaborators(utcnow())
+    request_id = archive_workflow.order_restitution(collab, client_id, actor="token:1")
+    document_id = deposit_file(app, client_id, DocumentKind.QUOTE, "DEV-2026-0009").id
+    with pytest.raises(Refused), transaction(runtime(app).session_factory) as session:
+        request = restitution_requests.get_request(session, request_id, lock=True)
+        link, _token = create_link(
+            session,
+            client_id,
+            purpose=LinkPurpose.DOWNLOAD,
+            document_id=None,
+            now=utcnow(),
+            actor="test",
+        )
+        restitution_requests.mark_ready(
+            session, request, document_id=document_id, link=link, now=utcnow()
+        )
+        raise Refused
+    assert events(app, "restitution.ready") == []
+    archive_workflow.fulfil_restitution(collab, request_id)
+    archive_workflow.fulfil_restitution(collab, request_id)  # a retry: nothing more
+    payload = only(app, "restitution.ready")
+    assert payload["object"] == "restitution_request" and payload["id"] == request_id
+    assert payload["links"] == {"api": f"/api/v1/restitution-requests/{request_id}"}
+    assert payload["client_id"] == client_id
+    document_id = payload["document"]["id"]
+    assert payload["document"]["links"] == {"api": f"/api/v1/documents/{document_id}"}
+
+
+def test_document_purged_once(app: Flask) -> None:
+    rt = runtime(app)
+    deposited = datetime(2020, 1, 6, 9, 0, tzinfo=UTC)
+    document = deposit_file(
+        app, make_client(app), DocumentKind.QUOTE, "DEV-2020-0001", now=deposited, retention=False
+    )
+    with transaction(rt.session_factory) as session:
+        session.get_one(Document, document.id).retention_until = date(2021, 1, 6)
+    today = date(2021, 2, 1)
+    now = datetime(2021, 2, 1, 3, 0, tzinfo=UTC)
+    store = store_clock_at(rt, now).store
+    with pytest.raises(Refused), transaction(rt.session_factory) as session:
+        assert purge.purge_document(session, store, document.id, today=today, now=now, actor="t")
+        raise Refused
+    assert events(app, "document.purged") == []
+    for _ in range(2):  # a rerun finds nothing more to purge
+        with transaction(rt.session_factory) as session:
+            purge.purge_document(session, store, document.id, today=today, now=now, actor="t")
+    payload = only(app, "document.purged")
+    assert payload["object"] == "document" and payload["id"] == document.id
+    assert payload["links"] == {"api": f"/api/v1/documents/{document.id}"}
+    assert payload["reference"] == "DEV-2020-0001" and payload["retention_until"] == "2021-01-06"
+
+
+def test_signer_viewed_once_after_the_code(app: Flask) -> None:
+    link = sent_link(app)
+    browser = app.test_client()
+    # Before the code, the document read is no view for the receivers.
+    assert browser.get(f"{link}/contrat.pdf").status_code == 200
+    assert events(app, "signer.viewed") == []
+    authenticate(app, browser, link, "zoe@example.fr")
+    assert browser.get(f"{link}/contrat.pdf").status_code == 200
+    assert browser.get(f"{link}/contrat.pdf").status_code == 200
+    payload = only(app, "signer.viewed")
+    assert payload["object"] == "signer" and payload["signature_request_id"] == request_id(app)
+    assert payload["contract"]["version"] == 1
+
+
+def test_signer_viewed_rolled_back_records_nothing(app: Flask) -> None:
+    link = sent_link(app)
+    token = link.rsplit("/", 1)[1]
+    rt = runtime(app)
+    with transaction(rt.session_factory) as session:
+        signer = session.scalar(select(Signer).where(Signer.token_hash == token_hash(token)))
+        assert signer is not None
+        signer.authenticated_at = utcnow()
+    with pytest.raises(Refused), transaction(rt.session_factory) as session:
+        assert links.mark_viewed(session, token, now=utcnow())
+        raise Refused
+    assert events(app, "signer.viewed") == []
+    with transaction(rt.session_factory) as session:
+        assert links.mark_viewed(session, token, now=utcnow())
+    with transaction(rt.session_factory) as session:
+        assert not links.mark_viewed(session, token, now=utcnow())
+    assert len(events(app, "signer.viewed")) == 1

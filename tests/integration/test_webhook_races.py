@@ -13,14 +13,18 @@ import pytest
 from flask import Flask
 from sqlalchemy import select
 
+from app.audit.models import AuditEvent
+from app.auth.models import Role
 from app.config import Settings
 from app.db import transaction, utcnow
 from app.events.models import Event
 from app.events.recording import Resource, record
-from app.webhooks import deliveries, endpoints, tasks
+from app.mail.models import OutgoingMailRecord
+from app.webhooks import deliveries, endpoints, rules, tasks
 from app.webhooks.endpoints import EndpointInput
+from app.webhooks.errors import EndpointNotFound
 from app.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
-from tests.factories import runtime, session_of
+from tests.factories import make_fast_user, runtime, session_of
 from tests.integration.webhook_receiver import running_receiver
 
 PARALLEL = 20
@@ -71,3 +75,87 @@ def test_twenty_runs_of_one_delivery_post_once(
         assert delivery is not None and delivery.status is DeliveryStatus.DELIVERED
         assert len(session.scalars(select(WebhookAttempt)).all()) == 1
         assert session.scalars(select(Event)).one().public_id.startswith("evt_")
+
+
+def _at_once(app: Flask, work: Callable[[int], None]) -> list[BaseException]:
+    """`work(n)` from PARALLEL threads released together; the errors they raised."""
+    barrier = threading.Barrier(PARALLEL)
+    errors: list[BaseException] = []
+
+    def run(n: int) -> None:
+        try:
+            with app.app_context():
+                barrier.wait(timeout=30)
+                work(n)
+        except BaseException as exc:  # reported to the caller
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(PARALLEL)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return errors
+
+
+@pytest.mark.committed_db
+def test_twenty_deletions_of_one_endpoint_delete_it_once(
+    settings: Settings, make_app: Callable[[Settings], Flask]
+) -> None:
+    app = make_app(settings)
+    rt = runtime(app)
+    with transaction(rt.session_factory) as session:
+        endpoint_id = endpoints.create(
+            session,
+            EndpointInput(url="https://crm.example.fr/hooks", event_types=["quote.created"]),
+            require_https=True,
+            now=utcnow(),
+            actor="test",
+        ).id
+
+    def delete(_n: int) -> None:
+        with transaction(rt.session_factory) as session:
+            endpoints.delete(session, endpoint_id, now=utcnow(), actor="test")
+
+    errors = _at_once(app, delete)
+    assert len(errors) == PARALLEL - 1 and all(isinstance(e, EndpointNotFound) for e in errors)
+    with session_of(app) as session:
+        deleted = select(AuditEvent).where(AuditEvent.action == "webhook.endpoint_deleted")
+        assert len(session.scalars(deleted).all()) == 1
+
+
+@pytest.mark.committed_db
+def test_twenty_deliveries_failing_for_good_at_once_mail_the_admin_once(
+    settings: Settings, make_app: Callable[[Settings], Flask]
+) -> None:
+    app = make_app(replace(settings, webhooks_allow_private=True))
+    make_fast_user(app, Role.ADMIN)
+    rt = runtime(app)
+    with running_receiver(statuses=[500] * PARALLEL) as receiver:
+        ids = []
+        with transaction(rt.session_factory) as session:
+            endpoint = endpoints.create(
+                session,
+                EndpointInput(url=receiver.url, event_types=["quote.created"]),
+                require_https=False,
+                now=utcnow(),
+                actor="test",
+            )
+            for n in range(PARALLEL):
+                event = record(
+                    session, "quote.created", Resource("quote", n), {"n": n}, now=utcnow()
+                )
+                event.dispatched_at = utcnow()
+                delivery = deliveries.new_delivery(session, event, endpoint, now=utcnow())
+                # Its last attempt is due: this one failing ends the schedule.
+                delivery.failures = len(rules.RETRY_SCHEDULE)
+                ids.append(delivery.id)
+        errors = _at_once(app, lambda n: tasks.deliver.run(ids[n]))
+        assert errors == [] and len(receiver.received) == PARALLEL
+    with session_of(app) as session:
+        failed = select(WebhookDelivery).where(WebhookDelivery.status == DeliveryStatus.FAILED)
+        assert len(session.scalars(failed).unique().all()) == PARALLEL
+        mails = select(OutgoingMailRecord).where(
+            OutgoingMailRecord.subject.startswith("Webhook en échec")
+        )
+        assert len(session.scalars(mails).all()) == 1

@@ -19,6 +19,7 @@ from standardwebhooks import Webhook
 from app.clients.services import get_client, terminate
 from app.config import Settings
 from app.db import transaction, utcnow
+from app.events.recording import Resource, record
 from app.webhooks import endpoints
 from app.webhooks.endpoints import EndpointInput
 from app.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
@@ -78,3 +79,41 @@ def test_a_worker_delivers_and_retries_on_its_schedule(
         assert delivery.status is DeliveryStatus.DELIVERED
         codes = [a.status_code for a in session.scalars(select(WebhookAttempt))]
         assert sorted(codes) == [200, 500]
+
+
+def test_a_slow_receiver_does_not_delay_the_others(
+    settings: Settings, make_app: Callable[[Settings], Flask], tmp_path: Path
+) -> None:
+    """One worker process: 30 events to a receiver taking 0.5 s each and to a fast one. The
+    fast one has them all while the slow one is still at its first ones (per-endpoint
+    threads, `app.webhooks.pools`): without them it would wait 15 s behind the slow one,
+    which would have had all of its events by then."""
+    queued = replace(
+        settings,
+        queue_url=f"sqlite:///{tmp_path / 'queue.db'}",
+        queue_name=f"test-{secrets.token_hex(6)}",
+        webhooks_allow_private=True,
+    )
+    app = make_app(queued)
+    events = 30
+    with running_receiver(delay_s=0.5) as slow, running_receiver() as fast:
+        with transaction(runtime(app).session_factory) as session:
+            for receiver in (slow, fast):
+                endpoints.create(
+                    session,
+                    EndpointInput(url=receiver.url, event_types=["quote.created"]),
+                    require_https=False,
+                    now=utcnow(),
+                    actor="test",
+                )
+        with running_worker(queued, workers=1):
+            with transaction(runtime(app).session_factory) as session:
+                for n in range(events):
+                    record(session, "quote.created", Resource("quote", n), {"n": n}, now=utcnow())
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and len(fast.received) < events:
+                time.sleep(0.1)
+            slow_so_far = len(slow.received)
+        assert len(fast.received) == events, worker_log(queued)[-4000:]
+        # The slow one's threads each send a batch of 10, one after the other.
+        assert slow_so_far < events

@@ -32,6 +32,7 @@ def worker_env(settings: Settings) -> dict[str, str]:
         "PARAPHE_STORAGE_DIR": str(settings.storage_dir),
         "PARAPHE_OUTBOX_DIR": str(settings.outbox_dir),
         "PARAPHE_WEBHOOKS_ALLOW_PRIVATE": "1" if settings.webhooks_allow_private else "0",
+        "PARAPHE_WEBHOOKS_RETRY_SCALE": str(settings.webhooks_retry_scale),
     }
 
 

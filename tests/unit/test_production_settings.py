@@ -167,3 +167,16 @@ def test_the_command_line_exits_2_with_every_production_problem(tmp_path: Path) 
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith("Configuration invalide :")
     assert result.stderr.count("PARAPHE_ENV=production : ") == 7
+
+
+def test_the_webhooks_retry_scale_is_for_tests_only(tmp_path: Path) -> None:
+    base = {"PARAPHE_INSTANCE_DIR": str(tmp_path)}
+    assert Settings.from_env(base).webhooks_retry_scale == 1.0
+    scaled = Settings.from_env({**base, "PARAPHE_WEBHOOKS_RETRY_SCALE": "0,01"})
+    assert scaled.webhooks_retry_scale == 0.01
+    for bad in ("0", "2", "-1", "vite"):
+        (problem,) = _problems({**base, "PARAPHE_WEBHOOKS_RETRY_SCALE": bad})
+        assert problem.startswith("PARAPHE_WEBHOOKS_RETRY_SCALE doit être un nombre")
+    production = {**_shared_env(tmp_path), "PARAPHE_WEBHOOKS_RETRY_SCALE": "0.5"}
+    (problem,) = _problems(production)
+    assert "en production" in problem

@@ -19,6 +19,8 @@ from app.archive.models import (
 )
 from app.audit import services as audit
 from app.clients.models import Client
+from app.events import recording as events
+from app.events.recording import Resource
 from app.tokens import token_hash
 
 DOWNLOAD_PATH = "/restitution/archive/"
@@ -106,3 +108,31 @@ def download_link(session: Session, request: RestitutionRequest) -> RestitutionL
     if request.download_link_id is None:
         return None
     return session.get(RestitutionLink, request.download_link_id)
+
+
+def mark_ready(
+    session: Session,
+    request: RestitutionRequest,
+    *,
+    document_id: int,
+    link: RestitutionLink,
+    now: datetime,
+) -> None:
+    """The request's archive is built and its download link created (the request locked by
+    the caller and still pending): ready, with its `restitution.ready` event in the same
+    transaction (the download link itself goes to the contact only, by mail)."""
+    request.status = RestitutionStatus.READY
+    request.document_id = document_id
+    request.download_link_id = link.id
+    request.finished_at = now
+    events.record(
+        session,
+        "restitution.ready",
+        Resource("restitution_request", request.id, f"/api/v1/restitution-requests/{request.id}"),
+        {
+            "client_id": request.client_id,
+            "status": RestitutionStatus.READY.value,
+            "document": {"id": document_id, "links": {"api": f"/api/v1/documents/{document_id}"}},
+        },
+        now=now,
+    )
