@@ -3,6 +3,7 @@
 from app.archive.models import RestitutionLink
 from app.audit.models import AuditChainHead, AuditEvent
 from app.auth.models import ApiToken, User
+from app.backups.models import BackupKey, BackupRun
 from app.clauses.models import Clause, ClauseVersion
 from app.clients.models import Client
 from app.contracts.models import Contract, ContractClause, ContractVersion
@@ -28,6 +29,8 @@ __all__ = [
     "ApiToken",
     "AuditChainHead",
     "AuditEvent",
+    "BackupKey",
+    "BackupRun",
     "BillingPlan",
     "BillingPlanLine",
     "CgvAcceptance",

@@ -1,0 +1,146 @@
+"""`paraphe backup` and its periodic job: one run per slot, the dump and the blob list read in
+one snapshot, each blob copied (encrypted under its owner's key) only when the target lacks
+it, then the sealed manifest written last and the run journaled."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from app.backups import dumps, keyring, services
+from app.backups.encryption import encrypt
+from app.backups.manifest import Copy, Manifest
+from app.backups.target import MANIFEST_SUFFIX, SEAL_SUFFIX, BackupTarget, open_target
+from app.db import transaction
+from app.runtime import Collaborators
+from signing import seal_detached
+
+
+@dataclass(frozen=True)
+class BackupOutcome:
+    done: services.Done | None  # None: another run holds the slot
+
+    @property
+    def message(self) -> str:
+        if self.done is None:
+            return "Sauvegarde déjà faite ou en cours pour cette période : rien à faire."
+        d = self.done
+        return (
+            f"Sauvegarde {d.name} terminée : {d.blobs} document(s), {d.copied} copié(s) "
+            f"({d.copied_bytes} octets), les autres déjà présents à la cible."
+        )
+
+
+class BackupFailed(Exception):
+    """The backup did not complete; the previous backups are untouched."""
+
+
+def target_of(collab: Collaborators, url: str | None = None) -> BackupTarget:
+    settings = collab.settings
+    chosen = url or settings.backup.url
+    if chosen is None:
+        raise BackupFailed("aucune cible de sauvegarde (PARAPHE_BACKUP_URL)")
+    return open_target(chosen, endpoint_url=settings.s3_endpoint_url, region=settings.s3_region)
+
+
+def slot_of(now: datetime, interval_hours: int) -> str:
+    """The periodic slot `now` falls in: every job started in one interval shares it."""
+    index = int(now.timestamp()) // (interval_hours * 3600)
+    return f"periode-{interval_hours}h-{index}"
+
+
+def latest_manifest(target: BackupTarget) -> Manifest | None:
+    """The newest manifest at the target (for reuse of its copies; not trusted further: each
+    reused copy is checked to exist, and the restore checks the seal and every hash)."""
+    for name in reversed(target.manifests.names()):
+        if name.endswith(MANIFEST_SUFFIX) and not name.endswith(SEAL_SUFFIX):
+            raw = target.manifests.read(name)
+            if raw is not None:
+                try:
+                    return Manifest.from_json(raw)
+                except (ValueError, KeyError, TypeError):
+                    continue
+    return None
+
+
+def backup(collab: Collaborators, *, slot: str, url: str | None = None) -> BackupOutcome:
+    with transaction(collab.session_factory) as session:
+        run = services.claim(session, slot, collab.now)
+        run_id = None if run is None else run.id
+    if run_id is None:
+        return BackupOutcome(None)
+    try:
+        done = _backup(collab, url)
+    except Exception as exc:
+        with transaction(collab.session_factory) as session:
+            services.fail(session, run_id, f"{type(exc).__name__}: {exc}", collab.now)
+        raise BackupFailed(f"sauvegarde en échec : {exc}") from exc
+    with transaction(collab.session_factory) as session:
+        services.finish(session, run_id, done, collab.now)
+    return BackupOutcome(done)
+
+
+def _backup(collab: Collaborators, url: str | None) -> services.Done:
+    settings = collab.settings
+    target = target_of(collab, url)
+    keyring_path = settings.backup.keyring_path or settings.instance_dir / "backup-keyring.json"
+    now = collab.now.astimezone(UTC)
+    name = now.strftime("%Y%m%dT%H%M%S%fZ")
+    previous = latest_manifest(target)
+    with tempfile.TemporaryDirectory(prefix="paraphe-backup-") as work:
+        dump_path = Path(work) / "base.dump"
+        with dumps.snapshot(settings.database_url, dump_path) as snap:
+            owners = services.key_owners(snap)
+            head = services.journal_head(snap)
+            revision = services.schema_revision(snap)
+        ring = keyring.ensure(keyring_path, set(owners.values()) | {services.PLATFORM_KEY})
+        blobs: dict[str, Copy] = {}
+        copied = copied_bytes = 0
+        for sha256, key_id in sorted(owners.items()):
+            key = ring.keys.get(key_id)
+            if key is None:
+                continue  # key destroyed: the client was purged; nothing of it is copied again
+            reused = previous.blobs.get(sha256) if previous else None
+            if reused and reused.key_id == key_id and target.blobs.exists(reused.stored):
+                blobs[sha256] = reused
+                continue
+            data = collab.store.get(sha256)
+            ref = target.blobs.put(encrypt(key, key_id, sha256, data))
+            blobs[sha256] = Copy(stored=ref.sha256, size=len(data), key_id=key_id)
+            copied += 1
+            copied_bytes += ref.size
+        raw_dump = dump_path.read_bytes()
+    dump_sha256 = hashlib.sha256(raw_dump).hexdigest()
+    dump_key = settings.backup.dump_key
+    stored_dump = (
+        encrypt(dump_key, services.DUMP_KEY, dump_sha256, raw_dump) if dump_key else raw_dump
+    )
+    dump_ref = target.blobs.put(stored_dump)
+    copied_bytes += dump_ref.size
+    manifest = Manifest(
+        name=name,
+        created_at=now,
+        database=settings.database_backend,
+        schema_revision=revision,
+        dump_sha256=dump_sha256,
+        dump=Copy(dump_ref.sha256, len(raw_dump), services.DUMP_KEY if dump_key else None),
+        journal_head=head,
+        blobs=blobs,
+    )
+    body = manifest.to_json()
+    seal = seal_detached(body, collab.signing_key(), now)
+    # The seal first, the manifest last: the manifest's appearance is the backup's commit.
+    target.manifests.write(name + SEAL_SUFFIX, seal)
+    target.manifests.write(name + MANIFEST_SUFFIX, body)
+    with transaction(collab.session_factory) as session:
+        services.register_keys(session, {c.key_id for c in blobs.values() if c.key_id}, now)
+    return services.Done(
+        name=name,
+        blobs=len(blobs),
+        copied=copied,
+        copied_bytes=copied_bytes,
+        manifest_sha256=hashlib.sha256(body).hexdigest(),
+    )
