@@ -3,7 +3,8 @@
 from app.archive.models import RestitutionLink
 from app.audit.models import AuditChainHead, AuditEvent
 from app.auth.models import ApiToken, User
-from app.backups.models import BackupKey, BackupRun
+from app.backup_keys.models import BackupKey
+from app.backups.models import BackupRun
 from app.clauses.models import Clause, ClauseVersion
 from app.clients.models import Client
 from app.contracts.models import Contract, ContractClause, ContractVersion

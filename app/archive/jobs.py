@@ -18,6 +18,7 @@ from sqlalchemy import select
 from app.archive import purge
 from app.archive.certificate import CertificateView, line, render_certificate
 from app.audit import services as audit
+from app.backup_keys import services as backup_keys
 from app.clients.models import Client
 from app.db import transaction
 from app.documents.errors import DocumentIntegrityFailed
@@ -111,6 +112,9 @@ def _certify(
             deleted=[line(d) for d in purged],
             kept=[line(d, locked.get(d.id)) for d in purge.kept_documents(session, client_id)],
             anonymised=anonymise,
+            # The last of the client's documents its backup key protects is gone: the key goes
+            # too, so no backup can restore or reconstruct them (crypto-shredding).
+            backups_erased=backup_keys.client_key_spent(session, client_id),
         )
         number = purge.next_certificate_reference(session, client_id)
     # Rendering takes a second: done outside any transaction, then checked against the rows.
@@ -131,6 +135,15 @@ def _certify(
             now=now,
             actor=ACTOR,
         )
+        if view.backups_erased:
+            backup_keys.destroy_client_key(
+                session,
+                backup_keys.keyring_file(rt.settings),
+                client_id,
+                now=now,
+                reason=f"purge du client, certificat de suppression {number}",
+                actor=ACTOR,
+            )
         return certificate.id, certificate.reference
 
 

@@ -7,21 +7,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-KEY_BYTES = 32
 _NONCE = 12
 
 
 class DecryptionFailed(Exception):
     """The bytes were not encrypted under this key and label, or were altered."""
-
-
-def new_key() -> bytes:
-    return secrets.token_bytes(KEY_BYTES)
 
 
 def _aad(key_id: str, label: str) -> bytes:

@@ -15,7 +15,9 @@ from sqlalchemy import func, inspect, select
 from app.archive.services import scrub as scrubbing
 from app.audit import services as audit
 from app.audit.models import AuditEvent
-from app.backups import dumps, keyring, services
+from app.backup_keys import keyring
+from app.backup_keys.services import keyring_file
+from app.backups import dumps, services
 from app.backups.encryption import DecryptionFailed, decrypt
 from app.backups.manifest import Manifest
 from app.backups.target import MANIFEST_SUFFIX, SEAL_SUFFIX, BackupTarget
@@ -51,9 +53,7 @@ def restore(collab: Collaborators, source: str, name: str | None = None) -> Rest
     _refuse_unless_empty(collab)
     target = target_of(collab, source)
     manifest = _verified_manifest(collab, target, name)
-    ring = keyring.read(
-        collab.settings.backup.keyring_path or collab.settings.instance_dir / "backup-keyring.json"
-    )
+    ring = keyring.read(keyring_file(collab.settings))
     dump = _verified_dump(collab, target, manifest)
     restorable: dict[str, str] = {}
     report = RestoreReport(manifest.name)

@@ -16,26 +16,22 @@ from app.archive import purge
 from app.archive.services.scrub import referenced_blobs, revision_keys
 from app.audit import services as audit
 from app.audit.models import AuditChainHead
-from app.backups.keyring import Tombstone
-from app.backups.models import BackupKey, BackupRun, KeyPurpose, RunState
+from app.backup_keys.keyring import Tombstone
+from app.backup_keys.services import (
+    LEGAL_KINDS,
+    PLATFORM_KEY,
+    PLATFORM_KINDS,
+    client_key,
+    legal_key,
+)
+from app.backups.models import BackupRun, RunState
 from app.clients.models import Client
 from app.contracts.models import Contract, ContractVersion
-from app.documents.models import Document, DocumentKind
+from app.documents.models import Document
 from app.signatures.models import SignatureRequest
 
-PLATFORM_KEY = "plateforme"
 DUMP_KEY = "base"
-LEGAL_KINDS = (DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE)
 ACTOR = "system:backup"
-
-
-def client_key(client_id: int) -> str:
-    return f"client-{client_id}"
-
-
-def legal_key(year: int) -> str:
-    """Invoices whose retention ends in `year` share a key, destroyed once that year is over."""
-    return f"legal-{year}"
 
 
 def claim(session: Session, slot: str, now: datetime) -> BackupRun | None:
@@ -77,6 +73,8 @@ def key_owners(session: Session) -> dict[str, str]:
     for sha256, kind, client_id, retention_until in rows:
         if kind in LEGAL_KINDS and retention_until is not None:
             owners[sha256] = legal_key(retention_until.year)
+        elif kind in PLATFORM_KINDS:
+            continue
         elif client_id is not None and not owners[sha256].startswith("legal-"):
             owners[sha256] = client_key(client_id)
     return owners
@@ -91,18 +89,6 @@ def journal_head(session: Session) -> dict[str, object]:
 
 def schema_revision(session: Session) -> str | None:
     return session.execute(text("SELECT version_num FROM alembic_version")).scalar()
-
-
-def register_keys(session: Session, key_ids: set[str], now: datetime) -> None:
-    """A row per key (its id, purpose, client; never its bytes)."""
-    known = set(session.scalars(select(BackupKey.key_id).where(BackupKey.key_id.in_(key_ids))))
-    for key_id in sorted(key_ids - known):
-        purpose, client_id = KeyPurpose.PLATFORM, None
-        if key_id.startswith("client-"):
-            purpose, client_id = KeyPurpose.CLIENT, int(key_id.removeprefix("client-"))
-        elif key_id.startswith("legal-"):
-            purpose = KeyPurpose.LEGAL
-        session.add(BackupKey(key_id=key_id, purpose=purpose, client_id=client_id, created_at=now))
 
 
 @dataclass(frozen=True)
@@ -186,7 +172,7 @@ def reapply_purges(
             select(Document).where(
                 Document.client_id == client.id,
                 Document.purged_at.is_(None),
-                Document.kind.not_in(LEGAL_KINDS),
+                Document.kind.not_in(LEGAL_KINDS + PLATFORM_KINDS),
             )
         ).all()
         for document in documents:

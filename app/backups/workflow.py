@@ -10,7 +10,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.backups import dumps, keyring, services
+from app.backup_keys import keyring
+from app.backup_keys.services import PLATFORM_KEY, keyring_file, register_keys
+from app.backups import dumps, services
 from app.backups.encryption import encrypt
 from app.backups.manifest import Copy, Manifest
 from app.backups.target import MANIFEST_SUFFIX, SEAL_SUFFIX, BackupTarget, open_target
@@ -86,7 +88,7 @@ def backup(collab: Collaborators, *, slot: str, url: str | None = None) -> Backu
 def _backup(collab: Collaborators, url: str | None) -> services.Done:
     settings = collab.settings
     target = target_of(collab, url)
-    keyring_path = settings.backup.keyring_path or settings.instance_dir / "backup-keyring.json"
+    keyring_path = keyring_file(settings)
     now = collab.now.astimezone(UTC)
     name = now.strftime("%Y%m%dT%H%M%S%fZ")
     previous = latest_manifest(target)
@@ -96,7 +98,7 @@ def _backup(collab: Collaborators, url: str | None) -> services.Done:
             owners = services.key_owners(snap)
             head = services.journal_head(snap)
             revision = services.schema_revision(snap)
-        ring = keyring.ensure(keyring_path, set(owners.values()) | {services.PLATFORM_KEY})
+        ring = keyring.ensure(keyring_path, set(owners.values()) | {PLATFORM_KEY})
         blobs: dict[str, Copy] = {}
         copied = copied_bytes = 0
         for sha256, key_id in sorted(owners.items()):
@@ -136,7 +138,7 @@ def _backup(collab: Collaborators, url: str | None) -> services.Done:
     target.manifests.write(name + SEAL_SUFFIX, seal)
     target.manifests.write(name + MANIFEST_SUFFIX, body)
     with transaction(collab.session_factory) as session:
-        services.register_keys(session, {c.key_id for c in blobs.values() if c.key_id}, now)
+        register_keys(session, {c.key_id for c in blobs.values() if c.key_id}, now)
     return services.Done(
         name=name,
         blobs=len(blobs),

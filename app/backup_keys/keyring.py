@@ -13,13 +13,14 @@ import contextlib
 import fcntl
 import json
 import os
+import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from app.backups.encryption import new_key
+KEY_BYTES = 32  # AES-256
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ def ensure(path: Path, key_ids: set[str]) -> Keyring:
         wanted = key_ids - ring.keys.keys() - ring.destroyed.keys()
         if wanted:
             for key_id in wanted:
-                ring.keys[key_id] = new_key()
+                ring.keys[key_id] = secrets.token_bytes(KEY_BYTES)
             _write(path, ring)
         return ring
 
