@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from app.backups import pruning
 from app.backups.restore import RestoreRefused, restore
@@ -26,6 +26,7 @@ from app.wiring import runtime
 )
 @click.option("--to", "target", default=None, help="Dossier ou s3://compartiment/préfixe.")
 @click.pass_context
+@with_appcontext  # the group itself runs the backup: it needs the app, as commands do
 def backup_group(ctx: click.Context, target: str | None) -> None:
     if ctx.invoked_subcommand is not None:
         return
@@ -65,6 +66,7 @@ def prune_command(target: str | None) -> None:
 )
 @click.option("--from", "source", required=True, help="Dossier ou s3://compartiment/préfixe.")
 @click.option("--backup", "name", default=None, help="Nom de la sauvegarde (la plus récente).")
+@with_appcontext
 def restore_command(source: str, name: str | None) -> None:
     try:
         report = restore(runtime().collaborators(utcnow()), source, name)

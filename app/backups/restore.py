@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlalchemy import func, inspect, select
 
 from app.archive.services import scrub as scrubbing
+from app.archive.services.storage_migration import locks_from_documents
 from app.audit import services as audit
 from app.audit.models import AuditEvent
 from app.backup_keys import keyring
@@ -88,6 +89,14 @@ def restore(collab: Collaborators, source: str, name: str | None = None) -> Rest
         report.restored_blobs += 1
     with transaction(collab.session_factory) as session:
         report.purged = services.reapply_purges(session, ring.destroyed, now=collab.now)
+        locks = locks_from_documents(session)
+    # The write-once locks are not in the copies: the restored rows say what each blob needs.
+    for sha256, lock in locks.items():
+        if sha256 in restorable:
+            if lock.retain_until is not None:
+                collab.store.retain(sha256, lock.retain_until)
+            if lock.legal_hold:
+                collab.store.hold(sha256, True)
     with transaction(collab.session_factory) as session:
         referenced = scrubbing.referenced_blobs(session)
         report.documents = session.scalar(select(func.count()).select_from(Document)) or 0
