@@ -125,3 +125,12 @@ def test_invoices_bench_quick_with_the_queue() -> None:
     assert all(rate > 0 for rate in summary["queue_per_s"].values())
     assert any("2 workers / 1 worker" in line for line in lines)
     _positive_numbers(summary, {"naive_per_s", "service_per_s", "queue_scaling_2_over_1"})
+
+
+@pytest.mark.slow
+def test_backup_bench_quick() -> None:
+    _lines, summary = _run("backup.py")
+    assert summary["bench"] == "backup"
+    assert summary["documents"] == 200 and summary["restored"] == 202
+    assert summary["incremental_copied"] == 2
+    _positive_numbers(summary, {"full_s", "full_mb", "incremental_s", "restore_s"})
