@@ -27,6 +27,10 @@ class BackupSettings:
     keep_monthly: int = 12
 
 
+def _overlap(a: S3Location, b: S3Location) -> bool:
+    return a.bucket == b.bucket and (a.prefix.startswith(b.prefix) or b.prefix.startswith(a.prefix))
+
+
 def _positive(env: Mapping[str, str], name: str, default: int, problems: list[str]) -> int:
     raw = (env.get(name) or "").strip()
     if not raw:
@@ -51,11 +55,15 @@ def backup_settings(
     url = (env.get("PARAPHE_BACKUP_URL") or "").strip() or str(instance_dir / "backups")
     if url.startswith("s3://"):
         try:
-            S3Location.parse(url)
+            target = S3Location.parse(url)
         except ValueError:
             problems.append("PARAPHE_BACKUP_URL : s3://compartiment/préfixe ou un dossier")
-        if storage_url is not None and url.rstrip("/") == storage_url.rstrip("/"):
-            problems.append("PARAPHE_BACKUP_URL doit différer du stockage des documents")
+        else:
+            if storage_url is not None and _overlap(target, S3Location.parse(storage_url)):
+                problems.append(
+                    "PARAPHE_BACKUP_URL doit différer du stockage des documents "
+                    "(autre compartiment, ou préfixe qui ne contient pas le sien et n'y est pas)"
+                )
     else:
         target = Path(url).resolve()
         live = storage_dir.resolve()
