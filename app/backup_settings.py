@@ -55,11 +55,11 @@ def backup_settings(
     url = (env.get("PARAPHE_BACKUP_URL") or "").strip() or str(instance_dir / "backups")
     if url.startswith("s3://"):
         try:
-            target = S3Location.parse(url)
+            location = S3Location.parse(url)
         except ValueError:
             problems.append("PARAPHE_BACKUP_URL : s3://compartiment/préfixe ou un dossier")
         else:
-            if storage_url is not None and _overlap(target, S3Location.parse(storage_url)):
+            if storage_url is not None and _overlap(location, S3Location.parse(storage_url)):
                 problems.append(
                     "PARAPHE_BACKUP_URL doit différer du stockage des documents "
                     "(autre compartiment, ou préfixe qui ne contient pas le sien et n'y est pas)"
