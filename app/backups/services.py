@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -34,16 +34,35 @@ DUMP_KEY = "base"
 ACTOR = "system:backup"
 
 
+STALE = timedelta(hours=6)
+"""A run still `running` after this long was killed: its slot may be taken again."""
+
+
 def claim(session: Session, slot: str, now: datetime) -> BackupRun | None:
-    """The run of `slot`, created now; None when another run already holds the slot."""
+    """The run of `slot`, created now, or taken over from a failed or killed (stale) run of
+    that slot; None when another run holds it or already made its backup. The insert (unique
+    slot) or the conditional update (row lock) decides between concurrent claimers."""
     try:
         with session.begin_nested():
             run = BackupRun(slot=slot, state=RunState.RUNNING, started_at=now)
             session.add(run)
             session.flush()
+        return run
     except IntegrityError:
+        pass
+    retaken = session.execute(
+        update(BackupRun)
+        .where(
+            BackupRun.slot == slot,
+            (BackupRun.state == RunState.FAILED)
+            | ((BackupRun.state == RunState.RUNNING) & (BackupRun.started_at < now - STALE)),
+        )
+        .values(state=RunState.RUNNING, started_at=now, finished_at=None, error=None)
+        .execution_options(synchronize_session=False)
+    )
+    if retaken.rowcount != 1:  # type: ignore[attr-defined]
         return None
-    return run
+    return session.scalar(select(BackupRun).where(BackupRun.slot == slot))
 
 
 def key_owners(session: Session) -> dict[str, str]:

@@ -23,8 +23,9 @@ from app.backups import tasks as backup_tasks
 from app.backups.manifest import Manifest
 from app.backups.models import BackupRun, RunState
 from app.backups.services import lateness
+from app.backups.workflow import BackupFailed, backup
 from app.config import Settings
-from app.db import transaction
+from app.db import transaction, utcnow
 from app.documents.models import Document, DocumentKind
 from tests.factories import deposit_file, make_client
 from tests.factories.db import runtime
@@ -183,3 +184,24 @@ def test_a_late_or_missing_backup_is_reported(app: Flask) -> None:
         session.add(BackupRun(slot="c", state=RunState.DONE, started_at=now, finished_at=now))
         session.flush()
         assert lateness(session, now + timedelta(hours=2), 24) is None
+
+
+def test_a_failed_run_frees_its_slot_for_the_next_attempt(
+    settings: Settings, make_app: Callable[[Settings], Flask], tmp_path: Path
+) -> None:
+    live = _live(settings, make_app, tmp_path)
+    deposit_file(live, make_client(live), DocumentKind.QUOTE, "DEV-ECHEC-1")
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_bytes(b"")
+    rt = runtime(live)
+    with pytest.raises(BackupFailed, match="sauvegarde en échec"):
+        backup(rt.collaborators(utcnow()), slot="periode-x", url=str(blocked))
+    with rt.session_factory() as session:
+        failed = session.scalars(select(BackupRun)).one()
+        assert failed.state is RunState.FAILED and failed.error
+    done = backup(rt.collaborators(utcnow()), slot="periode-x").done
+    assert done is not None and done.blobs == 1
+    assert backup(rt.collaborators(utcnow()), slot="periode-x").done is None  # made: kept
+    with rt.session_factory() as session:
+        run = session.scalars(select(BackupRun)).one()
+        assert run.state is RunState.DONE and run.error is None
