@@ -6,6 +6,7 @@ again, or `pg_restore`."""
 from __future__ import annotations
 
 import contextlib
+import os
 import sqlite3
 import subprocess
 from collections.abc import Iterator
@@ -22,9 +23,14 @@ class DumpFailed(Exception):
     pass
 
 
-def libpq_url(database_url: str) -> str:
-    """The SQLAlchemy URL as pg_dump reads it (no driver suffix)."""
-    return make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+def libpq_url(database_url: str) -> tuple[str, dict[str, str]]:
+    """The SQLAlchemy URL as pg_dump reads it (no driver suffix, no password), and the
+    environment that carries the password: a command line is visible to every local user."""
+    url = make_url(database_url)
+    env = {**os.environ}
+    if url.password is not None:
+        env["PGPASSWORD"] = str(url.password)
+    return url.set(drivername="postgresql", password=None).render_as_string(), env
 
 
 def sqlite_path(database_url: str) -> str:
@@ -57,9 +63,11 @@ def snapshot(database_url: str, dump_path: Path) -> Iterator[Session]:
     try:
         with Session(engine) as session:
             snapshot_id = session.execute(text("SELECT pg_export_snapshot()")).scalar_one()
+            url, env = libpq_url(database_url)
             _run(
                 ["pg_dump", "-Fc", "--no-owner", f"--snapshot={snapshot_id}",
-                 "-f", str(dump_path), "-d", libpq_url(database_url)]
+                 "-f", str(dump_path), "-d", url],
+                env,
             )  # fmt: skip
             yield session
             session.rollback()
@@ -78,16 +86,18 @@ def restore(database_url: str, dump_path: Path) -> None:
             target.close()
             source.close()
         return
+    url, env = libpq_url(database_url)
     _run(
         ["pg_restore", "--no-owner", "--no-privileges", "--clean", "--if-exists",
-         "--single-transaction", "--exit-on-error", "-d", libpq_url(database_url),
-         str(dump_path)]
+         "--single-transaction", "--exit-on-error", "-d", url, str(dump_path)],
+        env,
     )  # fmt: skip
 
 
-def _run(command: list[str]) -> None:
+def _run(command: list[str], env: dict[str, str]) -> None:
     # Fixed argument lists (pg_dump, pg_restore), no shell.
-    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    result = subprocess.run(  # noqa: S603
+        command, capture_output=True, text=True, check=False, env=env
+    )
     if result.returncode != 0:
-        # The URL may carry a password: only the tool's own message is kept.
         raise DumpFailed(f"{command[0]} a échoué : {result.stderr.strip()[-500:]}")
