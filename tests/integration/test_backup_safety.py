@@ -197,11 +197,14 @@ def test_a_failed_run_frees_its_slot_for_the_next_attempt(
     with pytest.raises(BackupFailed, match="sauvegarde en échec"):
         backup(rt.collaborators(utcnow()), slot="periode-x", url=str(blocked))
     with rt.session_factory() as session:
-        failed = session.scalars(select(BackupRun)).one()
+        failed = session.scalars(select(BackupRun).where(BackupRun.slot == "periode-x")).one()
         assert failed.state is RunState.FAILED and failed.error
+    refused = live.test_cli_runner().invoke(args=["backup", "--to", str(blocked)])
+    assert refused.exit_code == 1
+    assert "sauvegarde en échec" in refused.output
     done = backup(rt.collaborators(utcnow()), slot="periode-x").done
     assert done is not None and done.blobs == 1
     assert backup(rt.collaborators(utcnow()), slot="periode-x").done is None  # made: kept
     with rt.session_factory() as session:
-        run = session.scalars(select(BackupRun)).one()
+        run = session.scalars(select(BackupRun).where(BackupRun.slot == "periode-x")).one()
         assert run.state is RunState.DONE and run.error is None
