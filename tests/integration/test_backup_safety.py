@@ -19,6 +19,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from app.auth.models import Role
 from app.backups import tasks as backup_tasks
 from app.backups.manifest import Manifest
 from app.backups.models import BackupRun, RunState
@@ -27,7 +28,9 @@ from app.backups.workflow import BackupFailed, backup
 from app.config import Settings
 from app.db import transaction, utcnow
 from app.documents.models import Document, DocumentKind
-from tests.factories import deposit_file, make_client
+from app.job_runs.models import JobRun
+from app.job_runs.models import RunStatus as JobRunStatus
+from tests.factories import deposit_file, login_as, make_client
 from tests.factories.db import runtime
 from tests.integration.backup_helpers import fresh_settings, with_backup
 from tests.integration.worker_process import worker_env
@@ -208,3 +211,18 @@ def test_a_failed_run_frees_its_slot_for_the_next_attempt(
     with rt.session_factory() as session:
         run = session.scalars(select(BackupRun).where(BackupRun.slot == "periode-x")).one()
         assert run.state is RunState.DONE and run.error is None
+
+
+def test_a_failed_periodic_backup_is_shown_to_the_admins(
+    settings: Settings, make_app: Callable[[Settings], Flask], tmp_path: Path
+) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_bytes(b"")
+    live = make_app(with_backup(settings, str(blocked), tmp_path / "keyring.json"))
+    backup_tasks.run.enqueue()  # inline: the periodic job runs here, and fails
+    with runtime(live).session_factory() as session:
+        (run,) = session.scalars(select(JobRun).where(JobRun.name == "backups.run"))
+    assert run.status is JobRunStatus.FAILED
+    page = login_as(live, Role.ADMIN).get("/travaux/en-echec").get_data(as_text=True)
+    assert f'id="run-{run.id}"' in page and "backups.run" in page
+    assert "sauvegarde en échec" in page
