@@ -92,6 +92,9 @@ def _backup(collab: Collaborators, url: str | None) -> services.Done:
     now = collab.now.astimezone(UTC)
     name = now.strftime("%Y%m%dT%H%M%S%fZ")
     previous = latest_manifest(target)
+    # One listing of the target (a directory walk, or S3 list pages of 1,000) rather than a
+    # stat or a HEAD request per reused copy.
+    present = set(target.blobs.iter_keys()) if previous else set()
     with tempfile.TemporaryDirectory(prefix="paraphe-backup-") as work:
         dump_path = Path(work) / "base.dump"
         with dumps.snapshot(settings.database_url, dump_path) as snap:
@@ -106,7 +109,7 @@ def _backup(collab: Collaborators, url: str | None) -> services.Done:
             if key is None:
                 continue  # key destroyed: the client was purged; nothing of it is copied again
             reused = previous.blobs.get(sha256) if previous else None
-            if reused and reused.key_id == key_id and target.blobs.exists(reused.stored):
+            if reused and reused.key_id == key_id and reused.stored in present:
                 blobs[sha256] = reused
                 continue
             data = collab.store.get(sha256)
