@@ -55,28 +55,12 @@ def restore(collab: Collaborators, source: str, name: str | None = None) -> Rest
     target = target_of(collab, source)
     manifest = _verified_manifest(collab, target, name)
     ring = keyring.read(keyring_file(collab.settings))
-    dump = _verified_dump(collab, target, manifest)
     restorable: dict[str, str] = {}
     report = RestoreReport(manifest.name)
-    for sha256, copy in sorted(manifest.blobs.items()):
-        if copy.key_id in ring.destroyed:
-            continue  # purged since: reported below from the keyring's tombstone and the journal
-        if copy.key_id is None or copy.key_id not in ring.keys:
-            raise RestoreRefused(
-                f"clé « {copy.key_id} » absente du trousseau : le document {sha256} "
-                "ne peut pas être déchiffré (trousseau d'une autre instance ?)"
-            )
-        try:
-            target.blobs.verify(copy.stored)
-        except StorageError as exc:
-            raise RestoreRefused(
-                f"copie du document {sha256} altérée ou manquante à la cible "
-                f"({copy.stored}) : {exc}"
-            ) from None
-        restorable[sha256] = copy.key_id
     with tempfile.TemporaryDirectory(prefix="paraphe-restore-") as work:
         dump_path = Path(work) / "base.dump"
-        dump_path.write_bytes(dump)
+        _verified_dump(collab, target, manifest, dump_path)
+        _verify_copies(target, manifest, ring, restorable)
         dumps.restore(collab.settings.database_url, dump_path)
     for sha256, key_id in restorable.items():
         copy = manifest.blobs[sha256]
@@ -106,6 +90,29 @@ def restore(collab: Collaborators, source: str, name: str | None = None) -> Rest
         report.journal_problems += sealed.problems
     scrubbing.scrub(collab.store, referenced, collab.store.iter_keys(), report.scrub)
     return report
+
+
+def _verify_copies(
+    target: BackupTarget, manifest: Manifest, ring: keyring.Keyring, restorable: dict[str, str]
+) -> None:
+    """Every copy whose key still exists is present and intact (its hash re-read at the
+    target), filling `restorable` {blob key: key id}; a copy under a destroyed key is left."""
+    for sha256, copy in sorted(manifest.blobs.items()):
+        if copy.key_id in ring.destroyed:
+            continue  # purged since: reported below from the keyring's tombstone and the journal
+        if copy.key_id is None or copy.key_id not in ring.keys:
+            raise RestoreRefused(
+                f"clé « {copy.key_id} » absente du trousseau : le document {sha256} "
+                "ne peut pas être déchiffré (trousseau d'une autre instance ?)"
+            )
+        try:
+            target.blobs.verify(copy.stored)
+        except StorageError as exc:
+            raise RestoreRefused(
+                f"copie du document {sha256} altérée ou manquante à la cible "
+                f"({copy.stored}) : {exc}"
+            ) from None
+        restorable[sha256] = copy.key_id
 
 
 def _refuse_unless_empty(collab: Collaborators) -> None:
@@ -149,26 +156,37 @@ def _verified_manifest(collab: Collaborators, target: BackupTarget, name: str | 
         raise RestoreRefused(f"manifeste de la sauvegarde {chosen} illisible : {exc}") from None
 
 
-def _verified_dump(collab: Collaborators, target: BackupTarget, manifest: Manifest) -> bytes:
+def _verified_dump(
+    collab: Collaborators, target: BackupTarget, manifest: Manifest, path: Path
+) -> None:
+    """The dump's copy, checked against the manifest, written to `path`."""
     if manifest.database != collab.settings.database_backend:
         raise RestoreRefused(
             f"sauvegarde d'une base {manifest.database}, instance sur "
             f"{collab.settings.database_backend}"
         )
+    digest = hashlib.sha256()
     try:
-        stored = target.blobs.get(manifest.dump.stored)
+        if manifest.dump.key_id is None:
+            # Streamed: the store's reader re-hashes the copy and raises at its end if altered.
+            with target.blobs.open(manifest.dump.stored) as reader, path.open("wb") as out:
+                while chunk := reader.read(1024 * 1024):
+                    digest.update(chunk)
+                    out.write(chunk)
+        else:
+            key = collab.settings.backup.dump_key
+            if key is None:
+                raise RestoreRefused("copie de la base chiffrée : PARAPHE_BACKUP_KEY manque")
+            stored = target.blobs.get(manifest.dump.stored)
+            try:
+                plain = decrypt(key, manifest.dump.key_id, manifest.dump_sha256, stored)
+            except DecryptionFailed:
+                raise RestoreRefused(
+                    "copie de la base : PARAPHE_BACKUP_KEY ne la déchiffre pas"
+                ) from None
+            digest.update(plain)
+            path.write_bytes(plain)
     except StorageError as exc:
         raise RestoreRefused(f"copie de la base altérée ou manquante : {exc}") from None
-    if manifest.dump.key_id is not None:
-        key = collab.settings.backup.dump_key
-        if key is None:
-            raise RestoreRefused("copie de la base chiffrée : PARAPHE_BACKUP_KEY manque")
-        try:
-            stored = decrypt(key, manifest.dump.key_id, manifest.dump_sha256, stored)
-        except DecryptionFailed:
-            raise RestoreRefused(
-                "copie de la base : PARAPHE_BACKUP_KEY ne la déchiffre pas"
-            ) from None
-    if hashlib.sha256(stored).hexdigest() != manifest.dump_sha256:
+    if digest.hexdigest() != manifest.dump_sha256:
         raise RestoreRefused("copie de la base altérée : empreinte différente du manifeste")
-    return stored

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -68,6 +69,25 @@ def latest_manifest(target: BackupTarget) -> Manifest | None:
     return None
 
 
+def _chunks(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as reader:
+        while chunk := reader.read(1024 * 1024):
+            yield chunk
+
+
+def _store_dump(target: BackupTarget, path: Path, key: bytes | None) -> tuple[str, Copy]:
+    """The dump's hash, and its copy at the target: streamed as is (a PostgreSQL dump may be
+    larger than memory), or encrypted whole under PARAPHE_BACKUP_KEY when one is set."""
+    digest = hashlib.sha256()
+    for chunk in _chunks(path):
+        digest.update(chunk)
+    sha256, size = digest.hexdigest(), path.stat().st_size
+    if key is None:
+        return sha256, Copy(target.blobs.put_stream(_chunks(path)).sha256, size, None)
+    stored = encrypt(key, services.DUMP_KEY, sha256, path.read_bytes())
+    return sha256, Copy(target.blobs.put(stored).sha256, size, services.DUMP_KEY)
+
+
 def backup(collab: Collaborators, *, slot: str, url: str | None = None) -> BackupOutcome:
     with transaction(collab.session_factory) as session:
         run = services.claim(session, slot, collab.now)
@@ -117,21 +137,15 @@ def _backup(collab: Collaborators, url: str | None) -> services.Done:
             blobs[sha256] = Copy(stored=ref.sha256, size=len(data), key_id=key_id)
             copied += 1
             copied_bytes += ref.size
-        raw_dump = dump_path.read_bytes()
-    dump_sha256 = hashlib.sha256(raw_dump).hexdigest()
-    dump_key = settings.backup.dump_key
-    stored_dump = (
-        encrypt(dump_key, services.DUMP_KEY, dump_sha256, raw_dump) if dump_key else raw_dump
-    )
-    dump_ref = target.blobs.put(stored_dump)
-    copied_bytes += dump_ref.size
+        dump_sha256, dump = _store_dump(target, dump_path, settings.backup.dump_key)
+    copied_bytes += dump.size
     manifest = Manifest(
         name=name,
         created_at=now,
         database=settings.database_backend,
         schema_revision=revision,
         dump_sha256=dump_sha256,
-        dump=Copy(dump_ref.sha256, len(raw_dump), services.DUMP_KEY if dump_key else None),
+        dump=dump,
         journal_head=head,
         blobs=blobs,
     )

@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -226,3 +227,26 @@ def test_a_failed_periodic_backup_is_shown_to_the_admins(
     page = login_as(live, Role.ADMIN).get("/travaux/en-echec").get_data(as_text=True)
     assert f'id="run-{run.id}"' in page and "backups.run" in page
     assert "sauvegarde en échec" in page
+
+
+def test_a_dump_encrypted_with_the_settings_key_needs_it_to_restore(
+    settings: Settings, make_app: Callable[[Settings], Flask], tmp_path: Path
+) -> None:
+    configured = with_backup(settings, str(tmp_path / "backups"), tmp_path / "keyring.json")
+    key = os.urandom(32)
+    live = make_app(replace(configured, backup=replace(configured.backup, dump_key=key)))
+    deposit_file(live, make_client(live), DocumentKind.QUOTE, "DEV-CLE-1")
+    assert live.test_cli_runner().invoke(args=["backup"]).exit_code == 0
+    manifest = _manifest(tmp_path / "backups")
+    assert manifest.dump.key_id is not None
+    stored = _copy_path(tmp_path / "backups", manifest.dump.stored).read_bytes()
+    assert b"SQLite format" not in stored and b"PGDMP" not in stored
+    source = str(tmp_path / "backups")
+    without = replace(runtime(live).settings, backup=replace(configured.backup, dump_key=None))
+    with fresh_settings(without, tmp_path / "sans-cle") as new:
+        refused = make_app(new).test_cli_runner().invoke(args=["restore", "--from", source])
+        assert refused.exit_code == 1
+        assert "copie de la base chiffrée : PARAPHE_BACKUP_KEY manque" in refused.output
+    with fresh_settings(runtime(live).settings, tmp_path / "avec-cle") as new:
+        restored = make_app(new).test_cli_runner().invoke(args=["restore", "--from", source])
+        assert restored.exit_code == 0, restored.output
