@@ -70,6 +70,19 @@ def run_purge(rt: Runtime, *, today: date, now: datetime, dry_run: bool) -> Purg
         elif item is not None:
             report.deleted.append(item)
     locked = {item.document_id: item.reason for item in report.deferred}
+    with transaction(rt.session_factory) as session:
+        # The invoices of a year whose legal retention is over are all purged: their backup
+        # key goes too, so no backup restores them either.
+        for year in backup_keys.spent_legal_years(session, today):
+            backup_keys.destroy_key(
+                session,
+                backup_keys.keyring_file(rt.settings),
+                backup_keys.legal_key(year),
+                client_id=None,
+                now=now,
+                reason=f"fin de la conservation légale des pièces comptables de {year}",
+                actor=ACTOR,
+            )
 
     with transaction(rt.session_factory) as session:
         clients = purge.clients_to_certify(session, policy, today)
@@ -136,10 +149,11 @@ def _certify(
             actor=ACTOR,
         )
         if view.backups_erased:
-            backup_keys.destroy_client_key(
+            backup_keys.destroy_key(
                 session,
                 backup_keys.keyring_file(rt.settings),
-                client_id,
+                backup_keys.client_key(client_id),
+                client_id=client_id,
                 now=now,
                 reason=f"purge du client, certificat de suppression {number}",
                 actor=ACTOR,

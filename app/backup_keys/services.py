@@ -4,7 +4,7 @@ documents that the key protects."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from sqlalchemy import exists, select
@@ -61,20 +61,52 @@ def client_key_spent(session: Session, client_id: int) -> bool:
     )
 
 
-def destroy_client_key(
-    session: Session, path: Path, client_id: int, *, now: datetime, reason: str, actor: str
+def spent_legal_years(session: Session, today: date) -> list[int]:
+    """The years of the legal keys still alive whose documents are all gone: the year is over
+    (every retention ending in it has ended) and no invoice or credit note of it is kept."""
+    years: list[int] = []
+    for key_id in session.scalars(
+        select(BackupKey.key_id).where(
+            BackupKey.purpose == KeyPurpose.LEGAL, BackupKey.destroyed_at.is_(None)
+        )
+    ):
+        year = int(key_id.removeprefix("legal-"))
+        if year >= today.year:
+            continue
+        kept = session.scalar(
+            select(
+                exists().where(
+                    Document.kind.in_(LEGAL_KINDS),
+                    Document.purged_at.is_(None),
+                    Document.retention_until >= date(year, 1, 1),
+                    Document.retention_until <= date(year, 12, 31),
+                )
+            )
+        )
+        if not kept:
+            years.append(year)
+    return sorted(years)
+
+
+def destroy_key(
+    session: Session,
+    path: Path,
+    key_id: str,
+    *,
+    client_id: int | None,
+    now: datetime,
+    reason: str,
+    actor: str,
 ) -> bool:
-    """Destroy the client's key in the keyring (its bytes gone, a tombstone left), mark its row
-    and journal why. The file goes first, as the purge deletes a blob before its row: if the
+    """Destroy the key in the keyring (its bytes gone, a tombstone left), mark its row and
+    journal why. The file goes first, as the purge deletes a blob before its row: if the
     transaction then fails, the rerun finds the key already destroyed and completes the rows.
     Returns False when the row was already marked."""
-    key_id = client_key(client_id)
     keyring.destroy(path, key_id, now=now, reason=reason)
     row = session.get(BackupKey, key_id)
     if row is None:
-        row = BackupKey(
-            key_id=key_id, purpose=KeyPurpose.CLIENT, client_id=client_id, created_at=now
-        )
+        purpose = KeyPurpose.CLIENT if client_id is not None else KeyPurpose.LEGAL
+        row = BackupKey(key_id=key_id, purpose=purpose, client_id=client_id, created_at=now)
         session.add(row)
     elif row.destroyed_at is not None:
         return False

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
@@ -182,6 +182,9 @@ def reapply_purges(
     line per client."""
     lines: list[str] = []
     for key_id, tombstone in sorted(destroyed.items()):
+        if key_id.startswith("legal-"):
+            lines += _reapply_legal(session, key_id, tombstone, now=now)
+            continue
         if not key_id.startswith("client-"):
             continue
         client = session.get(Client, int(key_id.removeprefix("client-")))
@@ -220,3 +223,39 @@ def reapply_purges(
             f"(journal : {tombstone.reason}) ; {len(documents)} document(s) non restauré(s)"
         )
     return lines
+
+
+def _reapply_legal(
+    session: Session, key_id: str, tombstone: Tombstone, *, now: datetime
+) -> list[str]:
+    """Invoices and credit notes whose legal retention ended in the key's year: purged."""
+    year = int(key_id.removeprefix("legal-"))
+    documents = session.scalars(
+        select(Document).where(
+            Document.kind.in_(LEGAL_KINDS),
+            Document.purged_at.is_(None),
+            Document.retention_until >= date(year, 1, 1),
+            Document.retention_until <= date(year, 12, 31),
+        )
+    ).all()
+    for document in documents:
+        document.purged_at = tombstone.destroyed_at
+    audit.record(
+        session,
+        now=now,
+        actor=ACTOR,
+        action="backup.purge_reapplied",
+        subject_type="backup_key",
+        subject_id=key_id,
+        details={
+            "key": key_id,
+            "destroyed_at": tombstone.destroyed_at.isoformat(),
+            "reason": tombstone.reason,
+            "documents": [d.id for d in documents],
+        },
+    )
+    return [
+        f"pièces comptables dont la conservation a pris fin en {year} : purgées le "
+        f"{tombstone.destroyed_at:%d/%m/%Y} (journal : {tombstone.reason}) ; "
+        f"{len(documents)} document(s) non restauré(s)"
+    ]

@@ -114,3 +114,37 @@ def test_purge_destroys_the_client_key_and_an_older_backup_restores_none_of_it(
                     AuditEvent.client_id == client_id,
                 )
             )
+
+
+def test_invoices_past_their_legal_retention_leave_the_backups_with_their_year_key(
+    settings: Settings, make_app: Callable[[Settings], Flask], tmp_path: Path
+) -> None:
+    keyring = tmp_path / "keys" / "keyring.json"
+    target = tmp_path / "backups"
+    live = make_app(with_backup(settings, str(target), keyring))
+    rt = runtime(live)
+    client_id = make_client(live)
+    invoice = deposit_file(live, client_id, DocumentKind.INVOICE, "FAC-2026-0009", now=DEPOSIT)
+    assert invoice.retention_until is not None
+    year = invoice.retention_until.year
+    later = deposit_file(
+        live, client_id, DocumentKind.INVOICE, "FAC-2027-0001", now=DEPOSIT.replace(year=2027)
+    )
+    assert later.retention_until is not None and later.retention_until.year == year + 1
+    assert live.test_cli_runner().invoke(args=["backup"]).exit_code == 0
+    purge_day = datetime(year + 1, 2, 1, 3, 0, tzinfo=UTC)  # after `year`, before the next
+
+    run_purge(store_clock_at(rt, purge_day), today=purge_day.date(), now=purge_day, dry_run=False)
+
+    ring = json.loads(keyring.read_text())
+    assert f"legal-{year}" in ring["destroyed"] and f"legal-{year + 1}" in ring["keys"]
+    with fresh_settings(rt.settings, tmp_path / "fresh") as new:
+        fresh = make_app(new)
+        restored = fresh.test_cli_runner().invoke(args=["restore", "--from", str(target)])
+        assert restored.exit_code == 0, restored.output
+        assert f"conservation a pris fin en {year} : purgées le 01/02/{year + 1}" in restored.output
+        store = runtime(fresh).store
+        assert not store.exists(invoice.sha256) and store.exists(later.sha256)
+        with runtime(fresh).session_factory() as session:
+            gone = session.get(Document, invoice.id)
+            assert gone is not None and gone.purged_at is not None
