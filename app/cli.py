@@ -13,6 +13,8 @@ paraphe storage migrate --to s3://…   copy every blob to an S3 bucket, verifie
 paraphe audit verify                  check the journal's hash chain and its timestamps
 paraphe audit anchor                  timestamp the journal's head with the TSA (periodically)
 paraphe jobs purge [--dry-run]        delete what passed its retention, with a certificate
+paraphe backup [--to …] | prune       sealed, encrypted backup of the database and blobs
+paraphe restore --from …              a backup into an empty instance, checked, then verified
 paraphe serve                         production server (granian, WSGI; what .ci/start runs)
 paraphe worker [--workers N]          background jobs and the periodic ones (what .ci/start runs)
 paraphe run                           development server (Werkzeug's reloader and debugger)
@@ -36,6 +38,7 @@ from app.audit.commands import audit_group
 from app.auth import services as auth
 from app.auth.errors import AuthError
 from app.auth.models import Role, Scope
+from app.backups.commands import backup_group, restore_command
 from app.contracts.commands import contracts_group
 from app.db import utcnow
 from app.demo import seed
@@ -62,6 +65,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(signatures_group)
     app.cli.add_command(seal_group)  # paraphe seal status
     app.cli.add_command(contracts_group)  # paraphe contracts bulk
+    app.cli.add_command(backup_group)  # paraphe backup [prune]
+    app.cli.add_command(restore_command)  # paraphe restore --from …
 
 
 @click.group("db", cls=AppGroup, help="Migrations du schéma.")

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from stdnum.fr import siren as fr_siren
 
+from app.backup_settings import BackupSettings, backup_settings
 from app.instance_secret import instance_secret
 from app.production import ENV_DEVELOPMENT, ENV_PRODUCTION, production_problems, read_environment
 from app.queue.settings import QUEUE_INLINE, queue_url_from
@@ -46,25 +47,21 @@ class VendorIdentity:
     vat_number: str = "FR44732829320"
     address: str = "12 rue de la Paix, 75002 Paris"
     representative: str = "Service commercial"
-    # The vendor's countersigner; when unset, the sales user who generates the contract.
+    # The vendor's countersigner; unset: the sales user who generates the contract.
     signer_name: str | None = None
     signer_email: str | None = None
-    # The account invoices are paid into (printed, and BT-84/BT-86 of the Factur-X XML: an
-    # invoice payable by transfer without it is rejected by EN 16931 rule BR-61). Compact
-    # form, checked at start. The default is the widely published example IBAN, for the demo.
+    # The account invoices are paid into (printed, BT-84/BT-86 of the Factur-X XML; BR-61
+    # rejects a transfer without it). Checked at start; the default is the published example.
     iban: str = "FR7630006000011234567890189"
     bic: str | None = None
-    # "Option pour le paiement de la taxe d'après les débits" (CGI art. 269, 2, c): VAT on
-    # services is otherwise due on receipt of payment; a mandatory invoice mention since
-    # 1 September 2026 when chosen (and BT-8 = 5 in the XML).
+    # "Option pour le paiement de la taxe d'après les débits" (CGI art. 269, 2, c): a mandatory
+    # invoice mention since 1 September 2026 when chosen (BT-8 = 5 in the XML).
     vat_on_debits: bool = False
-    # The provision of the CGI that exempts the vendor's 0 % lines: a mandatory mention on an
-    # invoice with an exempt base (CGI ann. II art. 242 nonies A, I-13°), and BT-120 of the
-    # XML. The default suits the usual case, training days of a registered training body.
+    # The CGI provision exempting the vendor's 0 % lines: mandatory on an invoice with an exempt
+    # base (CGI ann. II art. 242 nonies A, I-13°), BT-120; default: a training body's days.
     vat_exemption_reason: str = "Exonération de TVA, article 261-4-4° a du CGI"
-    # What Code de commerce R123-237 requires on every invoice of a registered company: its
-    # legal form, share capital and registration (RCS, the city of the registry, and the
-    # SIREN as number). Printed on invoices and credit notes, and BT-33 of the XML.
+    # What Code de commerce R123-237 requires on every invoice of a registered company (legal
+    # form, share capital, RCS city; the SIREN as number): on invoices, and BT-33 of the XML.
     legal_form: str = "SAS"
     share_capital: Decimal = Decimal("10000.00")
     rcs_city: str = "Paris"
@@ -99,9 +96,8 @@ class Settings:
     storage_dir: Path
     outbox_dir: Path
     pki_dir: Path
-    # s3://bucket[/prefix] to keep the blobs in an S3-compatible bucket instead of storage_dir
-    # (app/storage_config.py). Credentials come from the standard AWS_* variables, read by
-    # boto3 itself: never copied here, so never in a log line.
+    # s3://bucket[/prefix]: the blobs in an S3-compatible bucket (app/storage_config.py); the
+    # credentials are the AWS_* variables, read by boto3 itself: never here, never logged.
     storage_url: str | None = None
     s3_endpoint_url: str | None = None
     s3_region: str | None = None
@@ -127,6 +123,7 @@ class Settings:
     ratelimit_storage_uri: str = "database"  # RATELIMIT_DATABASE, or a `limits` storage URI
     retention: RetentionPolicy = field(default_factory=RetentionPolicy)
     seal_invoices: bool = False  # PAdES seal of the platform on each invoice PDF, off by default
+    backup: BackupSettings = field(default_factory=BackupSettings)  # app/backup_settings.py
     # Reverse proxies in front of the server whose X-Forwarded-For / -Proto are believed. 0 (the
     # default): the headers are ignored, since anyone could forge them; behind one nginx: 1.
     # The client's IP feeds the rate limits and the evidence files.
@@ -196,6 +193,8 @@ class Settings:
             )
         queue_url = queue_url_from(env, instance_dir, problems)
         storage_url, s3_endpoint_url, s3_region = object_storage(env, problems)
+        storage_dir = Path(env.get("PARAPHE_STORAGE_DIR", str(instance_dir / "blobs")))
+        backup = backup_settings(env, instance_dir, storage_dir, storage_url, problems)
 
         base_url = env.get("PARAPHE_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
         if urlsplit(base_url).scheme not in {"http", "https"}:
@@ -353,7 +352,7 @@ class Settings:
             instance_dir=instance_dir,
             database_url=database_url,
             secret_key=secret,
-            storage_dir=Path(env.get("PARAPHE_STORAGE_DIR", str(instance_dir / "blobs"))),
+            storage_dir=storage_dir,
             storage_url=storage_url,
             s3_endpoint_url=s3_endpoint_url,
             s3_region=s3_region,
@@ -389,6 +388,7 @@ class Settings:
             environment=environment,
             webhooks_allow_private=webhooks_allow_private,
             webhooks_retry_scale=retry_scale,
+            backup=backup,
         )
 
 

@@ -25,6 +25,7 @@ from app.auth.ratelimit import storage_uri
 from app.auth.rules import Permission, can
 from app.auth.users_admin import bp as users_admin
 from app.auth.views import bp as auth_views
+from app.backups import tasks as backup_tasks
 from app.clauses.views import bp as clause_views
 from app.cli import register_commands
 from app.client_space.views import bp as client_space_views
@@ -74,6 +75,7 @@ TASK_MODULES = (
     invoice_tasks,
     archive_tasks,
     audit_tasks,
+    backup_tasks,
     contract_tasks,
     terms_tasks,
 )

@@ -3,6 +3,8 @@
 from app.archive.models import RestitutionLink
 from app.audit.models import AuditChainHead, AuditEvent
 from app.auth.models import ApiToken, User
+from app.backup_keys.models import BackupKey
+from app.backups.models import BackupRun
 from app.clauses.models import Clause, ClauseVersion
 from app.client_space.models import SpaceLink, SpaceSession
 from app.clients.models import BillingContact, Client
@@ -29,6 +31,8 @@ __all__ = [
     "ApiToken",
     "AuditChainHead",
     "AuditEvent",
+    "BackupKey",
+    "BackupRun",
     "BillingContact",
     "BillingPlan",
     "BillingPlanLine",

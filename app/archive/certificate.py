@@ -48,6 +48,7 @@ class CertificateView:
     deleted: Sequence[CertificateLine]
     kept: Sequence[CertificateLine]
     anonymised: bool
+    backups_erased: bool = False  # the client's backup key destroyed with this purge
 
 
 def line(document: Document, locked: str | None = None) -> CertificateLine:

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from app.archive import purge
 from app.archive.certificate import CertificateView, line, render_certificate
 from app.audit import services as audit
+from app.backup_keys import services as backup_keys
 from app.clients.models import Client
 from app.db import transaction
 from app.documents.errors import DocumentIntegrityFailed
@@ -69,6 +70,19 @@ def run_purge(rt: Runtime, *, today: date, now: datetime, dry_run: bool) -> Purg
         elif item is not None:
             report.deleted.append(item)
     locked = {item.document_id: item.reason for item in report.deferred}
+    with transaction(rt.session_factory) as session:
+        # The invoices of a year whose legal retention is over are all purged: their backup
+        # key goes too, so no backup restores them either.
+        for year in backup_keys.spent_legal_years(session, today):
+            backup_keys.destroy_key(
+                session,
+                backup_keys.keyring_file(rt.settings),
+                backup_keys.legal_key(year),
+                client_id=None,
+                now=now,
+                reason=f"fin de la conservation légale des pièces comptables de {year}",
+                actor=ACTOR,
+            )
 
     with transaction(rt.session_factory) as session:
         clients = purge.clients_to_certify(session, policy, today)
@@ -111,6 +125,9 @@ def _certify(
             deleted=[line(d) for d in purged],
             kept=[line(d, locked.get(d.id)) for d in purge.kept_documents(session, client_id)],
             anonymised=anonymise,
+            # The last of the client's documents its backup key protects is gone: the key goes
+            # too, so no backup can restore or reconstruct them (crypto-shredding).
+            backups_erased=backup_keys.client_key_spent(session, client_id),
         )
         number = purge.next_certificate_reference(session, client_id)
     # Rendering takes a second: done outside any transaction, then checked against the rows.
@@ -131,6 +148,16 @@ def _certify(
             now=now,
             actor=ACTOR,
         )
+        if view.backups_erased:
+            backup_keys.destroy_key(
+                session,
+                backup_keys.keyring_file(rt.settings),
+                backup_keys.client_key(client_id),
+                client_id=client_id,
+                now=now,
+                reason=f"purge du client, certificat de suppression {number}",
+                actor=ACTOR,
+            )
         return certificate.id, certificate.reference
 
 

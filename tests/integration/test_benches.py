@@ -146,3 +146,12 @@ def test_webhooks_bench_quick() -> None:
             "slow_p95_ms_2_workers",
         },
     )
+
+
+@pytest.mark.slow
+def test_backup_bench_quick() -> None:
+    _lines, summary = _run("backup.py")
+    assert summary["bench"] == "backup"
+    assert summary["documents"] == 200 and summary["restored"] == 202
+    assert summary["incremental_copied"] == 2
+    _positive_numbers(summary, {"full_s", "full_mb", "incremental_s", "restore_s"})

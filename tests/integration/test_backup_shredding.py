@@ -1,0 +1,150 @@
+"""Crypto-shredding (issue 17): the purge that deletes the last of a client's documents
+destroys the client's backup key (keyring tombstone, row, journal) and its certificate says
+so; an older backup restored afterwards yields none of those documents, and the client's rows
+come back purged and anonymised as the purge left them, reported from the journal. The
+invoices the law keeps are under a legal key: they come back."""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from app.archive.jobs import run_purge
+from app.archive.purge import ANONYMISED_NAME
+from app.archive.services import retention as archive
+from app.audit.models import AuditEvent
+from app.backup_keys.models import BackupKey
+from app.clients.models import Client
+from app.config import Settings
+from app.db import transaction
+from app.documents.models import Document, DocumentKind
+from tests.factories import deposit_file, make_client
+from tests.factories.db import runtime
+from tests.integration.backup_helpers import fresh_settings, with_backup
+from tests.integration.helpers import store_clock_at
+
+pytestmark = pytest.mark.committed_db  # the dump reads committed data
+
+DEPOSIT = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
+TERMINATED = date(2026, 6, 30)
+PURGE_DAY = datetime(2031, 8, 1, 3, 0, tzinfo=UTC)  # contracts' 5 years over, invoices' 10 not
+
+
+def test_purge_destroys_the_client_key_and_an_older_backup_restores_none_of_it(
+    settings: Settings, make_app: Callable[[Settings], Flask], tmp_path: Path
+) -> None:
+    keyring = tmp_path / "keys" / "keyring.json"
+    target = tmp_path / "backups"
+    live = make_app(with_backup(settings, str(target), keyring))
+    rt = runtime(live)
+    client_id = make_client(live)
+    other_id = make_client(live, legal_name="Autre Client SAS")
+    invoice = deposit_file(live, client_id, DocumentKind.INVOICE, "FAC-2026-0001", now=DEPOSIT)
+    purged = [
+        deposit_file(live, client_id, kind, ref, now=DEPOSIT)
+        for kind, ref in [
+            (DocumentKind.SIGNED_CONTRACT, "CTR-2026-0001"),
+            (DocumentKind.CONTRACT, "CTR-2026-0001"),
+            (DocumentKind.QUOTE, "DEV-2026-0001"),
+        ]
+    ]
+    kept = deposit_file(live, other_id, DocumentKind.QUOTE, "DEV-2026-0002", now=DEPOSIT)
+    with transaction(rt.session_factory) as session:
+        client = session.get(Client, client_id)
+        assert client is not None
+        archive.terminate_client(
+            session, rt.store, client, on=TERMINATED, reason="fin d'abonnement",
+            policy=rt.settings.retention, actor="test", now=DEPOSIT,
+        )  # fmt: skip
+    assert live.test_cli_runner().invoke(args=["backup"]).exit_code == 0
+    assert f"client-{client_id}" in json.loads(keyring.read_text())["keys"]
+
+    report = run_purge(
+        store_clock_at(rt, PURGE_DAY), today=PURGE_DAY.date(), now=PURGE_DAY, dry_run=False
+    )
+
+    assert {item.document_id for item in report.deleted} >= {d.id for d in purged}
+    ring = json.loads(keyring.read_text())
+    assert f"client-{client_id}" not in ring["keys"]
+    assert ring["destroyed"][f"client-{client_id}"]["destroyed_at"].startswith("2031-08-01")
+    assert f"client-{other_id}" in ring["keys"]
+    with rt.session_factory() as session:
+        row = session.get(BackupKey, f"client-{client_id}")
+        assert row is not None and row.destroyed_at is not None
+        assert session.scalar(
+            select(AuditEvent.id).where(
+                AuditEvent.action == "backup.key_destroyed", AuditEvent.client_id == client_id
+            )
+        )
+        certificate = session.scalars(
+            select(Document).where(Document.kind == DocumentKind.DELETION_CERTIFICATE)
+        ).first()
+        assert certificate is not None
+        pdf = rt.store.get(certificate.sha256)
+    text = " ".join("".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
+    assert "Cette clé est détruite : aucune sauvegarde, ancienne ou future" in text
+
+    with fresh_settings(rt.settings, tmp_path / "fresh") as new:
+        fresh = make_app(new)
+        restored = fresh.test_cli_runner().invoke(args=["restore", "--from", str(target)])
+        assert restored.exit_code == 0, restored.output
+        assert f"client n° {client_id} : purgé le 01/08/2031" in restored.output
+        assert "certificat de suppression SUP-" in restored.output  # why, as journaled
+        assert "Contrôle du stockage : conforme" in restored.output
+        store = runtime(fresh).store
+        assert all(not store.exists(d.sha256) for d in purged)
+        assert store.exists(invoice.sha256) and store.exists(kept.sha256)
+        with runtime(fresh).session_factory() as session:
+            for document in purged:
+                row_doc = session.get(Document, document.id)
+                assert row_doc is not None and row_doc.purged_at is not None
+            client = session.get(Client, client_id)
+            assert client is not None and client.signer_name == ANONYMISED_NAME
+            assert session.scalar(
+                select(AuditEvent.id).where(
+                    AuditEvent.action == "backup.purge_reapplied",
+                    AuditEvent.client_id == client_id,
+                )
+            )
+
+
+def test_invoices_past_their_legal_retention_leave_the_backups_with_their_year_key(
+    settings: Settings, make_app: Callable[[Settings], Flask], tmp_path: Path
+) -> None:
+    keyring = tmp_path / "keys" / "keyring.json"
+    target = tmp_path / "backups"
+    live = make_app(with_backup(settings, str(target), keyring))
+    rt = runtime(live)
+    client_id = make_client(live)
+    invoice = deposit_file(live, client_id, DocumentKind.INVOICE, "FAC-2026-0009", now=DEPOSIT)
+    assert invoice.retention_until is not None
+    year = invoice.retention_until.year
+    later = deposit_file(
+        live, client_id, DocumentKind.INVOICE, "FAC-2027-0001", now=DEPOSIT.replace(year=2027)
+    )
+    assert later.retention_until is not None and later.retention_until.year == year + 1
+    assert live.test_cli_runner().invoke(args=["backup"]).exit_code == 0
+    purge_day = datetime(year + 1, 2, 1, 3, 0, tzinfo=UTC)  # after `year`, before the next
+
+    run_purge(store_clock_at(rt, purge_day), today=purge_day.date(), now=purge_day, dry_run=False)
+
+    ring = json.loads(keyring.read_text())
+    assert f"legal-{year}" in ring["destroyed"] and f"legal-{year + 1}" in ring["keys"]
+    with fresh_settings(rt.settings, tmp_path / "fresh") as new:
+        fresh = make_app(new)
+        restored = fresh.test_cli_runner().invoke(args=["restore", "--from", str(target)])
+        assert restored.exit_code == 0, restored.output
+        assert f"conservation a pris fin en {year} : purgées le 01/02/{year + 1}" in restored.output
+        store = runtime(fresh).store
+        assert not store.exists(invoice.sha256) and store.exists(later.sha256)
+        with runtime(fresh).session_factory() as session:
+            gone = session.get(Document, invoice.id)
+            assert gone is not None and gone.purged_at is not None
