@@ -74,6 +74,7 @@ def send_all(mailer: Mailer, outgoing: list[OutgoingMail]) -> list[str]:
 @dataclass(frozen=True)
 class Sent:
     request_id: int
+    document_id: int  # the contract's PDF the signers read (its page images follow)
     mails: list[OutgoingMail]
     mail_errors: list[str]
 
@@ -127,9 +128,10 @@ def send_version(
             mails.invitation_mail(i, version, collab.settings.base_url) for i in invitations
         ]
         request_id = request.id
+        document_id = version.document.id
         # Mail goes out only once the request exists for sure: with its commit.
         errors = enqueue(session, collab, outgoing)
-    return Sent(request_id, outgoing, errors)
+    return Sent(request_id, document_id, outgoing, errors)
 
 
 def _version(session: Session, contract_id: int, number: int) -> ContractVersion:

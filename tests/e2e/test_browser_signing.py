@@ -28,7 +28,7 @@ from app.pki import trust_roots
 from signing import VerificationReport, verify_pdf
 from tests.conftest import CGV_FIXTURE
 from tests.factories import PASSWORD, make_user, publish_cgv
-from tests.integration.helpers import body_text, signing_link
+from tests.integration.helpers import body_text, is_code_mail, signing_link
 
 
 class _Inbox:
@@ -43,7 +43,7 @@ class _Inbox:
 
     def code_for(self, to: str) -> str:
         for message in reversed(self.messages):
-            if message["To"] == to and str(message["Subject"]).startswith("Votre code"):
+            if message["To"] == to and is_code_mail(message):
                 match = re.search(r"est : (\d{6})\s", body_text(message))
                 assert match
                 return match.group(1)

@@ -7,6 +7,7 @@ import re
 import time
 from dataclasses import replace
 from datetime import datetime
+from email.header import decode_header, make_header
 from email.message import Message
 from pathlib import Path
 
@@ -36,10 +37,31 @@ def outbox_messages(outbox: Path) -> list[Message]:
     return [email.message_from_bytes(p.read_bytes()) for p in sorted(outbox.glob("*.eml"))]
 
 
+def _part(message: Message, content_type: str) -> str:
+    for part in message.walk():
+        if part.get_content_type() == content_type and not part.get_filename():
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            return payload.decode(part.get_content_charset() or "utf-8")
+    raise AssertionError(f"no {content_type} part in {message['Subject']}")
+
+
 def body_text(message: Message) -> str:
-    payload = message.get_payload(decode=True)
-    assert isinstance(payload, bytes)
-    return payload.decode(message.get_content_charset() or "utf-8")
+    """The plain-text part (every mail has one, beside its HTML alternative)."""
+    return _part(message, "text/plain")
+
+
+def body_html(message: Message) -> str:
+    return _part(message, "text/html")
+
+
+def subject_of(message: Message) -> str:
+    """The Subject header decoded (a non-ASCII subject travels as RFC 2047 encoded words)."""
+    return str(make_header(decode_header(str(message["Subject"]))))
+
+
+def is_code_mail(message: Message) -> bool:
+    return "votre code pour signer" in subject_of(message).lower()
 
 
 def signing_link(message: Message) -> str:
@@ -64,7 +86,7 @@ def last_code(outbox: Path, to: str, *, wait_seconds: float = 30.0) -> str:
     deadline = time.monotonic() + wait_seconds
     while True:
         for message in reversed(outbox_messages(outbox)):
-            if message["To"] == to and str(message["Subject"]).startswith("Votre code"):
+            if message["To"] == to and is_code_mail(message):
                 match = re.search(r"est : (\d{6})\s", body_text(message))
                 assert match, body_text(message)
                 return match.group(1)
