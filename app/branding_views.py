@@ -5,7 +5,7 @@ allows styles from 'self' only, which keeps injected markup from restyling a sig
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, send_file
+from flask import Blueprint, Response, abort
 
 from app.wiring import runtime
 
@@ -19,7 +19,8 @@ def logo() -> Response:
     branding = runtime().settings.vendor.branding
     if branding.logo_path is None:  # a remote logo: the pages link it directly
         abort(404)
-    response = send_file(branding.logo_path, mimetype=branding.logo_media_type, max_age=3600)
+    # A logo is a few kilobytes: read whole, no file left open by an unread response.
+    response = Response(branding.logo_path.read_bytes(), mimetype=branding.logo_media_type)
     # An SVG is a document that may carry scripts: opened on its own, it must run none.
     response.headers["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'"
     response.headers["Cache-Control"] = _CACHE
