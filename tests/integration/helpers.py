@@ -15,13 +15,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from app.auth.models import Role
 from app.auth.services import find_user
+from app.contracts.queries import get_contract
 from app.db import transaction, utcnow
 from app.mail import delivery
 from app.mail.models import MailStatus, OutgoingMailRecord
 from app.runtime import Runtime
 from storage import FilesystemBlobStore
 from tests.conftest import csrf_from
+from tests.factories.people import login_as
 
 
 def post_form(client: FlaskClient, page_url: str, data: dict[str, str], url: str | None = None):
@@ -29,6 +32,22 @@ def post_form(client: FlaskClient, page_url: str, data: dict[str, str], url: str
     assert page.status_code == 200, page.status_code
     payload = {"csrf_token": csrf_from(page.get_data(as_text=True)), **data}
     return client.post(url or page_url, data=payload)
+
+
+def send_from_sales_page(app: Flask, contract_id: int) -> tuple[int, str]:
+    """Send the contract's version 1 as sales do, through its page's button (the send view
+    also enqueues the page images); the contract's document id and the first signer's link,
+    read from the invitation mail (delivered here if a broker holds it)."""
+    sales = login_as(app, Role.SALES)
+    response = post_form(sales, "/", {}, f"/contrats/{contract_id}/v1/envoyer")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    deliver_queued_mails(app)
+    outbox = app.extensions["paraphe"].settings.outbox_dir
+    invitation = next(m for m in outbox_messages(outbox) if "à signer" in subject_of(m))
+    rt = app.extensions["paraphe"]
+    with rt.session_factory() as session:
+        document_id = get_contract(session, contract_id).versions[0].document_id
+    return document_id, signing_link(invitation)
 
 
 def outbox_messages(outbox: Path) -> list[Message]:

@@ -126,3 +126,13 @@ def test_layout_turns_a_lone_link_into_a_button_and_escapes_text(settings: Setti
     # a subject that already names the vendor is left as written
     named = OutgoingMail(to="a@example.fr", subject=f"{VENDOR} : CGV 4.0", text="x")
     assert subject_of(build_message(named, "p@example.fr", layout)) == f"{VENDOR} : CGV 4.0"
+
+
+def test_the_admin_page_shows_the_vendor_identity(app: Flask) -> None:
+    admin = login_as(app, Role.ADMIN)
+    page = admin.get("/admin/utilisateurs").get_data(as_text=True)
+    section = page[page.index('id="vendor-identity"') :]
+    assert f'id="vendor-name">{VENDOR}<' in section
+    assert 'id="vendor-support">support@editeur-demo.fr<' in section
+    assert "#1f4e8c" in section and 'src="/identite/logo"' in section
+    assert login_as(app, Role.SALES).get("/admin/utilisateurs").status_code == 403

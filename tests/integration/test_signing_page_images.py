@@ -15,24 +15,18 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from weasyprint import HTML
 
-from app.auth.models import Role
 from app.config import Settings
-from app.contracts.queries import get_contract
 from app.db import utcnow
 from app.documents.models import DocumentKind
 from app.signatures import page_images
 from app.signatures.models import PageImage
 from tests.conftest import csrf_from
-from tests.factories import count, login_as, make_contracted_client, publish_short_cgv
+from tests.factories import count, make_contracted_client, publish_short_cgv
 from tests.factories.db import session_of
 from tests.factories.documents import deposit_file
 from tests.integration.helpers import (
-    deliver_queued_mails,
     last_code,
-    outbox_messages,
-    post_form,
-    signing_link,
-    subject_of,
+    send_from_sales_page,
 )
 from tests.integration.worker_process import queued_settings, running_worker, wait_until
 
@@ -40,19 +34,7 @@ from tests.integration.worker_process import queued_settings, running_worker, wa
 def _send(app: Flask) -> tuple[int, str]:
     """A contract sent through the sales page: (its document id, the signer's link)."""
     publish_short_cgv(app)
-    contracted = make_contracted_client(app)
-    sales = login_as(app, Role.SALES)
-    response = post_form(sales, "/", {}, f"/contrats/{contracted.contract_id}/v1/envoyer")
-    assert response.status_code == 302
-    deliver_queued_mails(app)  # with a broker, mails wait for a worker too: delivered here
-    invitation = next(
-        m
-        for m in outbox_messages(app.extensions["paraphe"].settings.outbox_dir)
-        if "à signer" in subject_of(m)
-    )
-    with session_of(app) as session:
-        document_id = get_contract(session, contracted.contract_id).versions[0].document_id
-    return document_id, signing_link(invitation)
+    return send_from_sales_page(app, make_contracted_client(app).contract_id)
 
 
 def test_the_signing_page_shows_the_steps_and_the_pages_as_images(app: Flask) -> None:
