@@ -34,16 +34,19 @@ def post_form(client: FlaskClient, page_url: str, data: dict[str, str], url: str
     return client.post(url or page_url, data=payload)
 
 
-def send_from_sales_page(app: Flask, contract_id: int) -> tuple[int, str]:
+def send_from_sales_page(
+    app: Flask, contract_id: int, sales: FlaskClient | None = None
+) -> tuple[int, str]:
     """Send the contract's version 1 as sales do, through its page's button (the send view
     also enqueues the page images); the contract's document id and the first signer's link,
-    read from the invitation mail (delivered here if a broker holds it)."""
-    sales = login_as(app, Role.SALES)
+    read from the invitation mail (delivered here if a broker holds it). `sales`: a browser
+    logged in as a sales user (a new user by default)."""
+    sales = sales or login_as(app, Role.SALES)
     response = post_form(sales, "/", {}, f"/contrats/{contract_id}/v1/envoyer")
     assert response.status_code == 302, response.get_data(as_text=True)
     deliver_queued_mails(app)
     outbox = app.extensions["paraphe"].settings.outbox_dir
-    invitation = next(m for m in outbox_messages(outbox) if "à signer" in subject_of(m))
+    invitation = [m for m in outbox_messages(outbox) if "à signer" in subject_of(m)][-1]
     rt = app.extensions["paraphe"]
     with rt.session_factory() as session:
         document_id = get_contract(session, contract_id).versions[0].document_id
