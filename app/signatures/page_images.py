@@ -105,6 +105,30 @@ def page_of(session: Session, document_id: int, page: int) -> PageImage | None:
     )
 
 
+def referenced(session: Session) -> dict[str, list[str]]:
+    """Every page image's blob key, with what holds it (for `storage scrub`: not orphans)."""
+    refs: dict[str, list[str]] = {}
+    for document_id, page, sha256 in session.execute(
+        select(PageImage.document_id, PageImage.page, PageImage.sha256).order_by(PageImage.id)
+    ):
+        refs.setdefault(sha256, []).append(f"page {page} en image du document n° {document_id}")
+    return refs
+
+
+def discard(session: Session, store: BlobStore, document_id: int) -> int:
+    """Delete the document's page images, rows and blobs (its purge: an image of a page holds
+    what the page holds); a blob another document's image shares stays. The rows deleted."""
+    images = pages_of(session, document_id)
+    keys = {image.sha256 for image in images}
+    for image in images:
+        session.delete(image)
+    session.flush()
+    still_used = set(session.scalars(select(PageImage.sha256).where(PageImage.sha256.in_(keys))))
+    for key in keys - still_used:
+        store.delete(key)  # never locked: derived images carry no retention of their own
+    return len(images)
+
+
 def render(
     factory: sessionmaker[Session], store: BlobStore, document_id: int, *, now: datetime
 ) -> int:
@@ -116,8 +140,8 @@ def render(
         if page_of(session, document_id, 1) is not None:
             return len(pages_of(session, document_id))
         document = session.get(Document, document_id)
-        if document is None:
-            return 0
+        if document is None or document.purged_at is not None:
+            return 0  # nothing left to show
         # Verified like any read; not journaled as one: nobody reads it, the images are derived
         # from it, and each signer's own reads of the PDF and its pages are the evidence.
         pdf = read_content(session, store, document, actor=ACTOR, now=now, journal_read=False)

@@ -36,6 +36,7 @@ from app.signatures.rules import agreement_text, cgv_consent_text, consents_to_c
 from app.tokens import token_hash
 from app.wiring import db_session, runtime
 from signing import SigningError
+from storage import BlobCorrupted, BlobNotFound
 
 bp = Blueprint("signing", __name__, url_prefix="/signature")
 # Per IP: enough for a person, too few to scan for tokens (256-bit tokens make that moot anyway).
@@ -141,7 +142,15 @@ def page_image(token: str, page: int) -> Response:
     image = page_images.page_of(db, signer.request.contract_version.document.id, page)
     if image is None:
         abort(404)
-    response = Response(runtime().store.get(image.sha256), mimetype="image/png")
+    try:
+        data = runtime().store.get(image.sha256)  # the store checks the bytes against the key
+    except (BlobCorrupted, BlobNotFound):
+        # A derived image, not an archived document: the PDF link stays the way to read.
+        current_app.logger.warning(
+            "page image %s of document %s unreadable", page, image.document_id
+        )
+        abort(503)
+    response = Response(data, mimetype="image/png")
     # Private: the link is the credential; the bytes of a page never change (content key).
     response.headers["Cache-Control"] = "private, max-age=86400"
     response.headers["ETag"] = f'"{image.sha256}"'

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -15,9 +16,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from weasyprint import HTML
 
+from app.archive.purge import purge_document
+from app.archive.services.scrub import referenced_blobs
 from app.config import Settings
-from app.db import utcnow
-from app.documents.models import DocumentKind
+from app.db import transaction, utcnow
+from app.documents.models import Document, DocumentKind
 from app.signatures import page_images
 from app.signatures.models import PageImage
 from tests.conftest import csrf_from
@@ -26,6 +29,7 @@ from tests.factories.db import session_of
 from tests.factories.documents import deposit_file
 from tests.integration.helpers import (
     last_code,
+    remove_blob_behind_the_store,
     send_from_sales_page,
 )
 from tests.integration.worker_process import queued_settings, running_worker, wait_until
@@ -84,6 +88,17 @@ def test_the_signing_page_shows_the_steps_and_the_pages_as_images(app: Flask) ->
     assert count(app, PageImage) == before
 
 
+def test_a_lost_page_image_is_a_503_and_the_pdf_stays(app: Flask) -> None:
+    document_id, link = _send(app)
+    rt = app.extensions["paraphe"]
+    with session_of(app) as session:
+        first = page_images.pages_of(session, document_id)[0]
+    remove_blob_behind_the_store(rt, first.sha256)
+    signer = app.test_client()
+    assert signer.get(f"{link}/pages/1.png").status_code == 503
+    assert signer.get(f"{link}/contrat.pdf").status_code == 200
+
+
 @pytest.mark.committed_db
 @pytest.mark.real_clock
 def test_until_a_worker_renders_the_pages_the_page_offers_the_pdf(
@@ -116,3 +131,29 @@ def test_twenty_renders_at_once_record_one_set_of_pages(app: Flask) -> None:
     with session_of(app) as session:
         rows = session.scalars(select(PageImage).where(PageImage.document_id == document.id))
         assert sorted(r.page for r in rows) == [1, 2]
+
+
+def test_the_purge_of_a_document_deletes_its_page_images(app: Flask) -> None:
+    pdf = HTML(string="<p>Données du client</p>").write_pdf()
+    document = deposit_file(
+        app, None, DocumentKind.CONTRACT, "CTR-PURGE", data=pdf, retention=False
+    )
+    rt = app.extensions["paraphe"]
+    assert page_images.render(rt.session_factory, rt.store, document.id, now=utcnow()) == 1
+    with session_of(app) as session:
+        [image] = page_images.pages_of(session, document.id)
+        holders = referenced_blobs(session)[image.sha256]
+    assert holders == [f"page 1 en image du document n° {document.id}"]  # not an orphan
+    assert rt.store.exists(image.sha256)
+
+    with transaction(rt.session_factory) as session:
+        session.get(Document, document.id).retention_until = date(2020, 1, 1)
+    with transaction(rt.session_factory) as session:
+        purged = purge_document(
+            session, rt.store, document.id, today=date(2021, 1, 1), now=utcnow(), actor="test"
+        )
+    assert purged is not None
+    assert count(app, PageImage, PageImage.document_id == document.id) == 0
+    assert not rt.store.exists(image.sha256)
+    # a late job for the purged document renders nothing
+    assert page_images.render(rt.session_factory, rt.store, document.id, now=utcnow()) == 0
