@@ -219,7 +219,7 @@ def send_code(token: str) -> tuple[str, int]:
         issued = codes.issue_code(db, token, now=now, secret=rt.settings.secret_key)
     except (SignerLocked, NotYourTurn) as exc:
         return _render_page(links.find_signer(db, token, now), token, exc.detail, status_of(exc))
-    mail = mails.code_mail(issued)
+    mail = mails.code_mail(issued, vendor=rt.settings.vendor.legal_name)
     db.commit()
     try:
         rt.mailer.send(mail)
