@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from stdnum.fr import siren as fr_siren
 
 from app.backup_settings import BackupSettings, backup_settings
+from app.branding import Branding, branding_from_env
 from app.instance_secret import instance_secret
 from app.production import ENV_DEVELOPMENT, ENV_PRODUCTION, production_problems, read_environment
 from app.queue.settings import QUEUE_INLINE, queue_url_from
@@ -65,6 +66,9 @@ class VendorIdentity:
     legal_form: str = "SAS"
     share_capital: Decimal = Decimal("10000.00")
     rcs_city: str = "Paris"
+    # What signers and clients see of the vendor on every page and mail: logo, colour, the
+    # support address (app/branding.py).
+    branding: Branding = field(default_factory=Branding)
 
     @property
     def rcs(self) -> str:
@@ -311,6 +315,7 @@ class Settings:
             )
 
         legal_form, share_capital, rcs_city = _legal_identity(env, problems)
+        branding = branding_from_env(env, problems)
 
         environment = read_environment(env, problems)
         if environment == ENV_PRODUCTION:
@@ -347,6 +352,7 @@ class Settings:
             legal_form=legal_form,
             share_capital=share_capital,
             rcs_city=rcs_city,
+            branding=branding,
         )
         return cls(
             instance_dir=instance_dir,

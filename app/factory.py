@@ -7,7 +7,7 @@ import hashlib
 import logging
 from typing import Any
 
-from flask import Flask, Response, current_app, g, has_app_context
+from flask import Flask, Response, current_app, g, has_app_context, url_for
 from flask.json.provider import DefaultJSONProvider
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
@@ -26,6 +26,7 @@ from app.auth.rules import Permission, can
 from app.auth.users_admin import bp as users_admin
 from app.auth.views import bp as auth_views
 from app.backups import tasks as backup_tasks
+from app.branding_views import bp as branding_views
 from app.clauses.views import bp as clause_views
 from app.cli import register_commands
 from app.client_space.views import bp as client_space_views
@@ -53,6 +54,7 @@ from app.quotes.api import bp as quotes_api
 from app.quotes.views import bp as quote_views
 from app.rendering import french
 from app.rendering.labels import label
+from app.rendering.mail_layout import VendorMailLayout
 from app.runtime import Runtime
 from app.signatures import tasks as signature_tasks
 from app.signatures.api import bp as signatures_api
@@ -133,7 +135,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     _register_template_helpers(app)
 
     register_error_handlers(app)
-    _register_security_headers(app, https=settings.base_url.startswith("https://"))
+    _register_security_headers(
+        app,
+        https=settings.base_url.startswith("https://"),
+        logo_origin=settings.vendor.branding.logo_origin,
+    )
     if settings.access_log:
         register_access_log(app)
 
@@ -143,10 +149,13 @@ def create_app(settings: Settings | None = None) -> Flask:
 
 def _wire_runtime(app: Flask, settings: Settings) -> None:
     engine = make_engine(settings.database_url)
+    # Every mail leaves dressed in the vendor's letterhead (name in the subject, HTML part,
+    # Reply-To its support address): a mail that does not say who sends it looks like phishing.
+    layout = VendorMailLayout(settings.vendor, settings.base_url)
     transport: Mailer = (
-        SmtpMailer(settings.smtp_url, settings.mail_from)
+        SmtpMailer(settings.smtp_url, settings.mail_from, layout=layout)
         if settings.smtp_url
-        else OutboxMailer(settings.outbox_dir, settings.mail_from)
+        else OutboxMailer(settings.outbox_dir, settings.mail_from, layout=layout)
     )
     # Every mail is an outbox row delivered by a job (inline in the tests, the same path);
     # the session factory is read at each send, the tests replace the runtime's.
@@ -202,7 +211,15 @@ def _configure_rate_limits(app: Flask, settings: Settings) -> None:
 
 def _register_blueprints(app: Flask) -> None:
 
-    for blueprint in (home, auth_views, client_views, quote_views, contract_views, signing_views):
+    for blueprint in (
+        home,
+        branding_views,
+        auth_views,
+        client_views,
+        quote_views,
+        contract_views,
+        signing_views,
+    ):
         app.register_blueprint(blueprint)
     app.register_blueprint(overview_views)  # the client and quote pages, above the features
     app.register_blueprint(cgv_views)
@@ -253,15 +270,27 @@ def _register_template_helpers(app: Flask) -> None:
 
     @app.context_processor
     def _inject() -> dict[str, object]:
-        return {"current_user": current_user(), "Permission": Permission, "can": can}
+        vendor = app.extensions["paraphe"].settings.vendor
+        return {
+            "current_user": current_user(),
+            "Permission": Permission,
+            "can": can,
+            # Every page a signer or client sees carries the vendor's name, logo and support
+            # address (base.html).
+            "vendor": vendor,
+            "vendor_logo": vendor.branding.logo_url or url_for("branding.logo"),
+        }
 
 
-def _register_security_headers(app: Flask, *, https: bool) -> None:
+def _register_security_headers(app: Flask, *, https: bool, logo_origin: str | None) -> None:
+    # A logo configured by URL is the one image allowed from elsewhere.
+    images = f"'self' data: {logo_origin}" if logo_origin else "'self' data:"
+
     @app.after_request
     def _headers(response: Response) -> Response:
         response.headers.setdefault(
             "Content-Security-Policy",
-            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            f"default-src 'self'; img-src {images}; style-src 'self'; script-src 'self'; "
             "frame-src 'self'; object-src 'self'; frame-ancestors 'self'; form-action 'self'",
         )
         response.headers.setdefault("X-Content-Type-Options", "nosniff")

@@ -28,6 +28,7 @@ from app.documents.services import deposit
 from app.events import recording as events
 from app.events.recording import Resource
 from app.rendering.french import format_datetime
+from app.signatures import page_images
 from app.signatures.models import SignatureRequest, Signer
 from app.terms.models import CgvAcceptance
 from storage import BlobLocked, BlobStore
@@ -127,6 +128,7 @@ def purge_document(
         return _defer(session, document, locked, now=now, actor=actor)
     document.purged_at = now
     _purge_revisions(session, store, document, now=now, actor=actor)
+    page_images.discard(session, store, document.id)
     item = PurgedItem(
         document_id=document.id,
         client_id=document.client_id,

@@ -47,18 +47,37 @@ class Mailer(Protocol):
     def send(self, mail: OutgoingMail) -> None: ...
 
 
+class MailLayout(Protocol):
+    """How the transports dress each mail (app.rendering.mail_layout: the vendor's letterhead)."""
+
+    @property
+    def reply_to(self) -> str: ...
+
+    def subject(self, mail: OutgoingMail) -> str: ...
+
+    def html(self, mail: OutgoingMail) -> str: ...
+
+
 def new_message_id() -> str:
     return make_msgid(domain="paraphe.localhost")
 
 
-def build_message(mail: OutgoingMail, sender: str) -> EmailMessage:
+def build_message(
+    mail: OutgoingMail, sender: str, layout: MailLayout | None = None
+) -> EmailMessage:
+    """The message: plain text, and with a layout, its HTML alternative (multipart/alternative,
+    the text first: RFC 2046 orders the parts from the plainest to the richest)."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = mail.to
-    message["Subject"] = mail.subject
+    message["Subject"] = layout.subject(mail) if layout else mail.subject
+    if layout is not None:
+        message["Reply-To"] = layout.reply_to
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = mail.message_id or new_message_id()
     message.set_content(mail.text, charset="utf-8")
+    if layout is not None:
+        message.add_alternative(layout.html(mail), subtype="html", charset="utf-8")
     for attachment in mail.attachments:
         maintype, _, subtype = attachment.media_type.partition("/")
         message.add_attachment(
@@ -70,16 +89,17 @@ def build_message(mail: OutgoingMail, sender: str) -> EmailMessage:
 class OutboxMailer:
     """Writes each message as an .eml file (atomically: temp file, fsync, rename)."""
 
-    def __init__(self, directory: Path, sender: str) -> None:
+    def __init__(self, directory: Path, sender: str, layout: MailLayout | None = None) -> None:
         self.directory = directory
         self.sender = sender
+        self.layout = layout
 
     def send(self, mail: OutgoingMail) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
         final = self.directory / f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
         tmp = final.with_suffix(".tmp")
-        data = build_message(mail, self.sender).as_bytes()
+        data = build_message(mail, self.sender, self.layout).as_bytes()
         with open(tmp, "wb") as fh:
             fh.write(data)
             fh.flush()
@@ -90,7 +110,9 @@ class OutboxMailer:
 class SmtpMailer:
     """smtp://user:pass@host:port (plain), smtp+starttls://… or smtps://… (implicit TLS)."""
 
-    def __init__(self, url: str, sender: str, timeout: float = 20.0) -> None:
+    def __init__(
+        self, url: str, sender: str, timeout: float = 20.0, layout: MailLayout | None = None
+    ) -> None:
         parts = urlsplit(url)
         self.scheme = parts.scheme
         self.host = parts.hostname or "localhost"
@@ -99,9 +121,10 @@ class SmtpMailer:
         self.password = unquote(parts.password) if parts.password else None
         self.sender = sender
         self.timeout = timeout
+        self.layout = layout
 
     def send(self, mail: OutgoingMail) -> None:
-        message = build_message(mail, self.sender)
+        message = build_message(mail, self.sender, self.layout)
         try:
             if self.scheme == "smtps":
                 client: smtplib.SMTP = smtplib.SMTP_SSL(

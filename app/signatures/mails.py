@@ -41,14 +41,21 @@ def render_mail(template_name: str, to: str, **context: object) -> OutgoingMail:
 
 
 def invitation_mail(
-    invitation: Invitation, version: ContractVersion, base_url: str, *, reminder: bool = False
+    invitation: Invitation,
+    version: ContractVersion,
+    base_url: str,
+    *,
+    vendor: str,
+    reminder: bool = False,
 ) -> OutgoingMail:
+    """The signing link, naming who asks (`vendor`): a mail that does not looks like phishing."""
     signer = invitation.signer
     assert signer.token_expires_at is not None
     return render_mail(
         "invitation",
         signer.email,
         reminder=reminder,
+        vendor=vendor,
         name=signer.name,
         number=version.contract.number,
         version=version.version,
@@ -59,16 +66,17 @@ def invitation_mail(
     )
 
 
-def reminder_mail(invitation: Invitation, base_url: str) -> OutgoingMail:
+def reminder_mail(invitation: Invitation, base_url: str, *, vendor: str) -> OutgoingMail:
     """The invitation again, saying that its new link replaces the one received before."""
     version = invitation.signer.request.contract_version
-    return invitation_mail(invitation, version, base_url, reminder=True)
+    return invitation_mail(invitation, version, base_url, vendor=vendor, reminder=True)
 
 
-def code_mail(issued: IssuedCode) -> OutgoingMail:
+def code_mail(issued: IssuedCode, *, vendor: str) -> OutgoingMail:
     return render_mail(
         "code",
         issued.signer.email,
+        vendor=vendor,
         name=issued.signer.name,
         number=issued.signer.request.contract_version.contract.number,
         code=issued.code,
@@ -87,12 +95,13 @@ def locked_mail(signer: Signer, sender_email: str) -> OutgoingMail:
     )
 
 
-def completion_mails(completion: Completion, base_url: str) -> list[OutgoingMail]:
+def completion_mails(completion: Completion, base_url: str, *, vendor: str) -> list[OutgoingMail]:
     version = completion.request.contract_version
     return [
         render_mail(
             "completion",
             download.signer.email,
+            vendor=vendor,
             name=download.signer.name,
             number=version.contract.number,
             version=version.version,

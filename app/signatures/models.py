@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, Index, String, Text, text
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.contracts.models import ContractVersion
@@ -160,3 +160,23 @@ class ReplacedSigningLink(Base):
     reason: Mapped[LinkReplacement] = mapped_column(enum_column(LinkReplacement))
 
     signer: Mapped[Signer] = relationship()
+
+
+class PageImage(Base):
+    """One page of an archived PDF as a PNG (a blob), for the signing page: phones and
+    headless browsers show no PDF in a frame, every browser shows an image.
+
+    Rendered once per document by the job `signatures.page_images` (never in a request); the
+    rows of a document are inserted together, so one row means every page is there. The unique
+    key makes a second run (a retry, two workers) insert nothing."""
+
+    __tablename__ = "page_images"
+    __table_args__ = (UniqueConstraint("document_id", "page"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), index=True)
+    page: Mapped[int]  # from 1
+    sha256: Mapped[str] = mapped_column(String(64))  # the PNG in the blob store
+    width: Mapped[int]
+    height: Mapped[int]
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -22,7 +22,7 @@ from app.contracts.queries import get_version
 from app.db import utcnow
 from app.documents.serving import document_response
 from app.signatures import evidence as evidence_files
-from app.signatures import revisions, workflow
+from app.signatures import revisions, tasks, workflow
 from app.signatures import seal as sealing
 from app.signatures.errors import AlreadySent, RevisionIntegrityFailed
 from app.wiring import db_session, runtime
@@ -57,6 +57,7 @@ def send(contract_id: int, number: int) -> BaseResponse:
             "error",
         )
     else:
+        tasks.after_send(sent.document_id)
         if sent.mail_errors:
             flash(
                 f"La demande est créée mais l'e-mail n'a pas pu partir : {sent.mail_errors[0]}",

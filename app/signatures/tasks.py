@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import logging
 
+from app.db import utcnow
 from app.queue.context import collaborators
 from app.queue.tasks import job, periodic
-from app.signatures import workflow
+from app.signatures import page_images, workflow
 from app.signatures.errors import RevisionIntegrityFailed
 
 log = logging.getLogger(__name__)
@@ -28,6 +29,19 @@ def seal_request(request_id: int) -> None:
     except RevisionIntegrityFailed as exc:
         # Journaled and shown on the stuck-seal page; retrying cannot restore a blob.
         log.warning("request %s not sealed: %s", request_id, exc.detail)
+
+
+@job("signatures.page_images")
+def render_page_images(document_id: int) -> None:
+    """The contract's pages as images for the signing page (once per document: a second run
+    finds them and stops). A poppler failure raises: the queue retries."""
+    collab = collaborators()
+    page_images.render(collab.session_factory, collab.store, document_id, now=utcnow())
+
+
+def after_send(document_id: int) -> None:
+    """What follows a send: the signers' page images, ready before the first opens the link."""
+    render_page_images.enqueue(document_id)
 
 
 def after_signature(result: workflow.SignResult) -> None:

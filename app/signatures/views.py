@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
     jsonify,
     redirect,
@@ -22,7 +23,7 @@ from app.error_table import status_of
 from app.errors import DomainError, FieldErrors
 from app.extensions import limiter
 from app.mail import MailError
-from app.signatures import codes, links, mails, progress, sending, tasks, workflow
+from app.signatures import codes, links, mails, page_images, progress, sending, tasks, workflow
 from app.signatures.errors import (
     ConsentMissing,
     NotAuthenticated,
@@ -35,6 +36,7 @@ from app.signatures.rules import agreement_text, cgv_consent_text, consents_to_c
 from app.tokens import token_hash
 from app.wiring import db_session, runtime
 from signing import SigningError
+from storage import BlobCorrupted, BlobNotFound
 
 bp = Blueprint("signing", __name__, url_prefix="/signature")
 # Per IP: enough for a person, too few to scan for tokens (256-bit tokens make that moot anyway).
@@ -73,6 +75,11 @@ def page(token: str) -> str | tuple[str, int]:
         db, token, now=now, ip=_client_ip(), user_agent=request.user_agent.string
     )
     db.commit()
+    document_id = signer.request.contract_version.document.id
+    if not page_images.pages_of(db, document_id):
+        # Sent before page images existed, or their job was lost: ask again (a job, never
+        # rendered here); the page offers the PDF meanwhile.
+        tasks.render_page_images.enqueue(document_id)
     return _render_page(signer, token)
 
 
@@ -100,6 +107,7 @@ def _render_page(
     cgv = version.cgv_version
     return render_template(
         "signing/page.html",
+        pages=page_images.pages_of(db_session(), version.document.id),
         authenticated=_authenticated_here(token) and signer.authenticated_at is not None,
         locked=signer.otp_locked_at is not None,
         notice=notice,
@@ -128,6 +136,29 @@ def contract_pdf(token: str) -> Response:
     signer = links.find_signer(db, token, utcnow(), allow_signed=True)
     document = signer.request.contract_version.document
     return _pdf(document, actor=f"signer:{signer.id}", download=False)
+
+
+@bp.route("/<token>/pages/<int:page>.png")
+def page_image(token: str, page: int) -> Response:
+    """One page of the contract as an image (rendered by the job `signatures.page_images`)."""
+    db = db_session()
+    signer = links.find_signer(db, token, utcnow(), allow_signed=True)
+    image = page_images.page_of(db, signer.request.contract_version.document.id, page)
+    if image is None:
+        abort(404)
+    try:
+        data = runtime().store.get(image.sha256)  # the store checks the bytes against the key
+    except (BlobCorrupted, BlobNotFound):
+        # A derived image, not an archived document: the PDF link stays the way to read.
+        current_app.logger.warning(
+            "page image %s of document %s unreadable", page, image.document_id
+        )
+        abort(503)
+    response = Response(data, mimetype="image/png")
+    # Private: the link is the credential; the bytes of a page never change (content key).
+    response.headers["Cache-Control"] = "private, max-age=86400"
+    response.headers["ETag"] = f'"{image.sha256}"'
+    return response
 
 
 @bp.route("/<token>/cgv.pdf")
@@ -192,7 +223,7 @@ def send_code(token: str) -> tuple[str, int]:
         issued = codes.issue_code(db, token, now=now, secret=rt.settings.secret_key)
     except (SignerLocked, NotYourTurn) as exc:
         return _render_page(links.find_signer(db, token, now), token, exc.detail, status_of(exc))
-    mail = mails.code_mail(issued)
+    mail = mails.code_mail(issued, vendor=rt.settings.vendor.legal_name)
     db.commit()
     try:
         rt.mailer.send(mail)

@@ -74,6 +74,7 @@ def send_all(mailer: Mailer, outgoing: list[OutgoingMail]) -> list[str]:
 @dataclass(frozen=True)
 class Sent:
     request_id: int
+    document_id: int  # the contract's PDF the signers read (its page images follow)
     mails: list[OutgoingMail]
     mail_errors: list[str]
 
@@ -124,12 +125,19 @@ def send_version(
             parallel=parallel,
         )
         outgoing = [
-            mails.invitation_mail(i, version, collab.settings.base_url) for i in invitations
+            mails.invitation_mail(i, version, collab.settings.base_url, vendor=_vendor(collab))
+            for i in invitations
         ]
         request_id = request.id
+        document_id = version.document.id
         # Mail goes out only once the request exists for sure: with its commit.
         errors = enqueue(session, collab, outgoing)
-    return Sent(request_id, outgoing, errors)
+    return Sent(request_id, document_id, outgoing, errors)
+
+
+def _vendor(collab: Collaborators) -> str:
+    """Who asks, named in the signers' mails."""
+    return collab.settings.vendor.legal_name
 
 
 def _version(session: Session, contract_id: int, number: int) -> ContractVersion:
@@ -204,7 +212,9 @@ def sign_with_link(
                 )
                 version = outcome.signer.request.contract_version
                 outgoing = [
-                    mails.invitation_mail(i, version, collab.settings.base_url)
+                    mails.invitation_mail(
+                        i, version, collab.settings.base_url, vendor=_vendor(collab)
+                    )
                     for i in outcome.invitations
                 ]
                 completed = outcome.completed
@@ -279,7 +289,9 @@ def _seal(collab: Collaborators, request_id: int) -> list[OutgoingMail] | None:
         )
         if completion is None:
             return None
-        outgoing = mails.completion_mails(completion, collab.settings.base_url)
+        outgoing = mails.completion_mails(
+            completion, collab.settings.base_url, vendor=_vendor(collab)
+        )
         enqueue(session, collab, outgoing, key=f"signatures.completed:{request_id}")
     try:
         seal_evidence(collab, request_id)
@@ -371,7 +383,9 @@ def remind(collab: Collaborators) -> Notified:
         due = lifecycle.due_reminders(
             session, now=collab.now, schedule=collab.settings.reminder_days
         )
-        outgoing = [mails.reminder_mail(i, collab.settings.base_url) for i in due]
+        outgoing = [
+            mails.reminder_mail(i, collab.settings.base_url, vendor=_vendor(collab)) for i in due
+        ]
         errors = enqueue(session, collab, outgoing)
     return Notified(len(outgoing), outgoing, errors)
 
@@ -410,7 +424,8 @@ def resend(collab: Collaborators, request_id: int, *, user_id: int) -> Notified:
         )
         version = revisions.get_request(session, request_id).contract_version
         outgoing = [
-            mails.invitation_mail(i, version, collab.settings.base_url) for i in invitations
+            mails.invitation_mail(i, version, collab.settings.base_url, vendor=_vendor(collab))
+            for i in invitations
         ]
         contract_id = version.contract_id
         errors = enqueue(session, collab, outgoing)

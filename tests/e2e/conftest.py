@@ -6,6 +6,8 @@ Never `playwright install`: there is no browser download here, the system Chromi
 from __future__ import annotations
 
 import dataclasses
+import os
+import re
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -127,3 +129,15 @@ def new_context(
 @pytest.fixture
 def page(new_context: Callable[..., BrowserContext]) -> Page:
     return new_context().new_page()
+
+
+@pytest.fixture
+def artefacts(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    """Where a browser test keeps its screenshots: `PARAPHE_TEST_ARTEFACTS/<test name>` when
+    set (CI uploads that folder with the results), else the test's temporary folder."""
+    root = os.environ.get("PARAPHE_TEST_ARTEFACTS")
+    if not root:
+        return tmp_path
+    folder = Path(root) / re.sub(r"[^A-Za-z0-9_.-]+", "-", request.node.name)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -7,6 +7,7 @@ import re
 import time
 from dataclasses import replace
 from datetime import datetime
+from email.header import decode_header, make_header
 from email.message import Message
 from pathlib import Path
 
@@ -14,13 +15,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from app.auth.models import Role
 from app.auth.services import find_user
+from app.contracts.queries import get_contract
 from app.db import transaction, utcnow
 from app.mail import delivery
 from app.mail.models import MailStatus, OutgoingMailRecord
 from app.runtime import Runtime
 from storage import FilesystemBlobStore
 from tests.conftest import csrf_from
+from tests.factories.people import login_as
 
 
 def post_form(client: FlaskClient, page_url: str, data: dict[str, str], url: str | None = None):
@@ -30,16 +34,56 @@ def post_form(client: FlaskClient, page_url: str, data: dict[str, str], url: str
     return client.post(url or page_url, data=payload)
 
 
+def send_from_sales_page(
+    app: Flask, contract_id: int, sales: FlaskClient | None = None
+) -> tuple[int, str]:
+    """Send the contract's version 1 as sales do, through its page's button (the send view
+    also enqueues the page images); the contract's document id and the first signer's link,
+    read from the invitation mail (delivered here if a broker holds it). `sales`: a browser
+    logged in as a sales user (a new user by default)."""
+    sales = sales or login_as(app, Role.SALES)
+    response = post_form(sales, "/", {}, f"/contrats/{contract_id}/v1/envoyer")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    deliver_queued_mails(app)
+    outbox = app.extensions["paraphe"].settings.outbox_dir
+    invitation = [m for m in outbox_messages(outbox) if "à signer" in subject_of(m)][-1]
+    rt = app.extensions["paraphe"]
+    with rt.session_factory() as session:
+        document_id = get_contract(session, contract_id).versions[0].document_id
+    return document_id, signing_link(invitation)
+
+
 def outbox_messages(outbox: Path) -> list[Message]:
     if not outbox.exists():
         return []
     return [email.message_from_bytes(p.read_bytes()) for p in sorted(outbox.glob("*.eml"))]
 
 
+def _part(message: Message, content_type: str) -> str:
+    for part in message.walk():
+        if part.get_content_type() == content_type and not part.get_filename():
+            payload = part.get_payload(decode=True)
+            assert isinstance(payload, bytes)
+            return payload.decode(part.get_content_charset() or "utf-8")
+    raise AssertionError(f"no {content_type} part in {message['Subject']}")
+
+
 def body_text(message: Message) -> str:
-    payload = message.get_payload(decode=True)
-    assert isinstance(payload, bytes)
-    return payload.decode(message.get_content_charset() or "utf-8")
+    """The plain-text part (every mail has one, beside its HTML alternative)."""
+    return _part(message, "text/plain")
+
+
+def body_html(message: Message) -> str:
+    return _part(message, "text/html")
+
+
+def subject_of(message: Message) -> str:
+    """The Subject header decoded (a non-ASCII subject travels as RFC 2047 encoded words)."""
+    return str(make_header(decode_header(str(message["Subject"]))))
+
+
+def is_code_mail(message: Message) -> bool:
+    return "votre code pour signer" in subject_of(message).lower()
 
 
 def signing_link(message: Message) -> str:
@@ -64,7 +108,7 @@ def last_code(outbox: Path, to: str, *, wait_seconds: float = 30.0) -> str:
     deadline = time.monotonic() + wait_seconds
     while True:
         for message in reversed(outbox_messages(outbox)):
-            if message["To"] == to and str(message["Subject"]).startswith("Votre code"):
+            if message["To"] == to and is_code_mail(message):
                 match = re.search(r"est : (\d{6})\s", body_text(message))
                 assert match, body_text(message)
                 return match.group(1)

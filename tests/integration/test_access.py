@@ -51,6 +51,9 @@ PUBLIC_ENDPOINTS = frozenset(
         "signing.page",
         "signing.sign",
         "signing.contract_pdf",
+        "signing.page_image",  # the contract's pages as images: the signing link is the key
+        "branding.logo",  # the vendor's logo and colour, on every public page
+        "branding.colours",
         "signing.done",
         "signing.progress_state",  # the seal's progress, polled by the signer's page
         "signing.signed_pdf",

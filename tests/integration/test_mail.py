@@ -14,7 +14,9 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from app.config import Settings
 from app.mail import Mailer, MailError, OutboxMailer, OutgoingMail, SmtpMailer
+from app.rendering.mail_layout import VendorMailLayout
 
 
 class _Collector:
@@ -101,3 +103,18 @@ def test_smtp_failure_is_reported_without_credentials() -> None:
         mailer.send(OutgoingMail(to="b@example.test", subject="x", text="x"))
     assert f"127.0.0.1:{port}" in str(info.value)
     assert "s3cr3t" not in str(info.value)
+
+
+def test_smtp_sends_the_vendors_html_alternative(smtp_server, tmp_path: Path) -> None:
+    """Over SMTP too, each mail carries its plain text and its HTML part, Reply-To support."""
+    port, collector = smtp_server
+    settings = Settings.from_env({"PARAPHE_INSTANCE_DIR": str(tmp_path)})
+    layout = VendorMailLayout(settings.vendor, "https://paraphe.example")
+    mailer = SmtpMailer(
+        f"smtp://127.0.0.1:{port}", "Paraphe <no-reply@example.test>", layout=layout
+    )
+    mailer.send(OutgoingMail(to="a@example.fr", subject="Contrat C-1 à signer", text="Bonjour"))
+    [message] = collector.messages
+    assert message.get_content_type() == "multipart/alternative"
+    assert [p.get_content_type() for p in message.get_payload()] == ["text/plain", "text/html"]
+    assert message["Reply-To"] == "support@editeur-demo.fr"

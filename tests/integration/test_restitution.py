@@ -37,7 +37,7 @@ from signing import SignatureFieldSpec, SignSpec, add_signature_fields, sign_pdf
 from tests.conftest import csrf_from
 from tests.factories import deposit_file, make_client, make_token
 from tests.factories.sales import publish_cgv
-from tests.integration.helpers import outbox_messages, remove_blob_behind_the_store
+from tests.integration.helpers import body_text, outbox_messages, remove_blob_behind_the_store
 from tests.integration.production_server import production_server as production_server
 
 T0 = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -97,9 +97,8 @@ def _accept_cgv(app: Flask, client_id: int, label: str, *, archived_pdf: bool) -
 
 
 def _link(message: Message) -> str:
-    body = message.get_payload(decode=True)
-    assert isinstance(body, bytes)
-    match = re.search(r"http://[^\s]+", body.decode("utf-8"))
+    body = body_text(message)  # the plain-text part, beside the HTML alternative
+    match = re.search(r"http://[^\s]+", body)
     assert match, body
     return match.group(0).removeprefix("http://127.0.0.1:5000")
 

@@ -14,6 +14,7 @@ from app.audit import services as audit
 from app.audit.models import AuditEvent
 from app.contracts.models import Contract, ContractVersion
 from app.documents.models import Document
+from app.signatures import page_images
 from app.signatures.models import SignatureRequest
 from storage import BlobCorrupted, BlobNotFound, BlobStore, is_key
 
@@ -127,7 +128,9 @@ def referenced_blobs(session: Session) -> dict[str, list[str]]:
       They are purged with it (`purge.purge_document`), after which they are no longer
       referenced (`retired_requests`);
     - a sealed anchor of the audit journal (`audit.sealed_anchor_blobs`): written when no
-      timestamp authority is configured, kept for good so that truncation stays detectable.
+      timestamp authority is configured, kept for good so that truncation stays detectable;
+    - a page image of a document for the signing page (`page_images.referenced`), deleted
+      with the document's purge.
     Anything else in the store is an orphan: a blob written by a transaction that did not
     commit (blob first, row second), or a file nobody accounts for."""
     refs: dict[str, list[str]] = {}
@@ -145,6 +148,8 @@ def referenced_blobs(session: Session) -> dict[str, list[str]]:
             refs.setdefault(key, []).extend(holders)
     for key in sorted(audit.sealed_anchor_blobs(session)):
         refs.setdefault(key, []).append("ancre scellée du journal")
+    for key, holders in page_images.referenced(session).items():
+        refs.setdefault(key, []).extend(holders)
     return refs
 
 
