@@ -116,6 +116,24 @@ def test_a_key_lasts_24_hours_then_is_purged(app: Flask, client: FlaskClient) ->
     assert count(app, IdempotencyKey) == 0
 
 
+def test_a_claim_left_by_a_dead_request_is_taken_over(app: Flask, client: FlaskClient) -> None:
+    token = make_token(app, Scope.WRITE)
+    first = client.post("/api/v1/clients", json=VALID_CLIENT, headers=headers(token, "k-4"))
+    assert first.status_code == 201
+    # as if the process answering it had been killed before recording the answer, long ago
+    with transaction(runtime(app).session_factory) as session:
+        session.execute(
+            update(IdempotencyKey).values(
+                status=None, response_body=None, created_at=utcnow() - timedelta(minutes=11)
+            )
+        )
+    body = {**VALID_CLIENT, "confirm_duplicate": True}
+    again = client.post("/api/v1/clients", json=body, headers=headers(token, "k-4"))
+    assert again.status_code == 201 and "Idempotent-Replayed" not in again.headers
+    with session_of(app) as session:
+        assert session.scalars(select(IdempotencyKey.status)).all() == [201]
+
+
 @pytest.mark.committed_db  # threads on their own connections
 def test_twenty_identical_posts_at_once_make_one_quote(app: Flask) -> None:
     token = make_token(app, Scope.WRITE)
