@@ -159,6 +159,12 @@ SEND_BODY = _closed(
     {
         "version": {"type": "integer", "minimum": 1, "maximum": 9999},
         "order": {"type": "string", "enum": list(signatures.ORDERS)},
+        "expires_in_days": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": signatures.MAX_EXPIRY_DAYS,
+            "description": "Durée de la demande et des liens (défaut : réglage de l'instance).",
+        },
     }
 )
 CANCEL_BODY = _closed(
@@ -394,7 +400,7 @@ PATHS: dict[str, Any] = {
             description="Signataires : ceux imprimés sur la page de signature de la version "
             "(le signataire du client, puis la contresignature du fournisseur — ou en même "
             "temps : `order` = `parallel`). Échéance des liens et relances : réglages de "
-            "l'instance.",
+            "l'instance, sauf `expires_in_days`.",
         )
     },
     "/signature-requests/{request_id}": {

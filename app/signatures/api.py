@@ -61,14 +61,18 @@ def send(contract_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
     """The version is certified, the request created and the first signers mailed (their
     links go to them only). A second send of a version that has its request: 409."""
     sent_body = request.get_json(silent=True) if request.get_data() else {}
-    number, parallel, errors = schemas.parse_send(sent_body)
+    body, errors = schemas.parse_send(sent_body)
     raise_problems(errors)
-    if number is None:
-        number = get_contract(read_only_db_session(), contract_id).latest.version
-    actor = f"token:{current_token().id}"
+    number = body.version or get_contract(read_only_db_session(), contract_id).latest.version
     try:
         sent = workflow.send_version(
-            hand_over(), contract_id, number, user_id=None, parallel=parallel, actor=actor
+            hand_over(),
+            contract_id,
+            number,
+            user_id=None,
+            parallel=body.parallel,
+            actor=f"token:{current_token().id}",
+            link_days=body.expires_in_days,
         )
     except SigningError as exc:
         raise CertificationUnavailable(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -46,14 +47,24 @@ ORDERS = ("sequential", "parallel")
 MAX_REASON = 2000
 
 
-def parse_send(body: Any) -> tuple[int | None, bool, dict[str, str]]:
-    """`{"version": n, "order": "sequential" | "parallel"}`: which version (default: the
-    latest) and whether the vendor countersigns at the same time as the client."""
+MAX_EXPIRY_DAYS = 90
+
+
+@dataclass(frozen=True)
+class SendBody:
+    version: int | None  # None: the latest
+    parallel: bool  # the vendor countersigns at the same time as the client
+    expires_in_days: int | None  # None: the instance's setting
+
+
+def parse_send(body: Any) -> tuple[SendBody, dict[str, str]]:
+    """`{"version": n, "order": "sequential" | "parallel", "expires_in_days": d}`."""
     reader = Reader(body)
-    reader.only(("version", "order"))
+    reader.only(("version", "order", "expires_in_days"))
     version = reader.integer("version", minimum=1, maximum=9999)
     order = reader.choice("order", ORDERS, default="sequential")
-    return version, order == "parallel", reader.errors
+    days = reader.integer("expires_in_days", minimum=1, maximum=MAX_EXPIRY_DAYS)
+    return SendBody(version, order == "parallel", days), reader.errors
 
 
 def parse_cancel(body: Any) -> tuple[str, dict[str, str]]:

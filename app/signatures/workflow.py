@@ -86,13 +86,15 @@ def send_version(
     user_id: int | None,
     parallel: bool,
     actor: str | None = None,
+    link_days: int | None = None,
 ) -> Sent:
     """Certify version `number` of the contract for its signers, create the request and mail
     the first group. Raises `AlreadySent` when the version already has its request (a second
     click, even one racing this one: nothing is written and nobody is mailed twice),
     `DocumentIntegrityFailed` (journaled) when the contract's PDF is damaged, `SigningError`
     when the certification fails (the TSA is down): nothing is recorded then. `actor`: who
-    is journaled when no user sends (an API token); else the user."""
+    is journaled when no user sends (an API token); else the user. `link_days`: how long
+    the request and its links last (default: the instance's setting)."""
     actor = actor or f"user:{user_id}"
     with transaction(collab.session_factory) as session:
         version = _version(session, contract_id, number)
@@ -127,7 +129,7 @@ def send_version(
             now=collab.now,
             actor=actor,
             created_by_id=user_id,
-            link_days=collab.settings.signing_link_days,
+            link_days=link_days or collab.settings.signing_link_days,
             parallel=parallel,
         )
         outgoing = [

@@ -5,6 +5,7 @@ field at once (French, English on request), nothing written."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -233,12 +234,16 @@ def test_contract_then_signature_request_then_cancel(
     assert count(app, Contract) == 1
 
     sent = client.post(
-        version["links"]["signature_requests"], json={"order": "sequential"}, headers=writer
+        version["links"]["signature_requests"],
+        json={"order": "sequential", "expires_in_days": 7},
+        headers=writer,
     )
     assert sent.status_code == 201, sent.get_json()
     request = sent.get_json()
     assert sent.headers["Location"] == request["links"]["self"]
     assert request["status"] == "sent"
+    created = datetime.fromisoformat(request["created_at"])
+    assert datetime.fromisoformat(request["expires_at"]) - created == timedelta(days=7)
     assert [(s["party"], s["status"]) for s in request["signers"]] == [("client", "notified")]
     assert request["links"]["signed_document"] is None
     assert client.get(request["links"]["self"], headers=writer).get_json() == request
