@@ -38,6 +38,17 @@ TABLE: Mapping[str, ErrorRow] = {
     "app.errors.NotFound": ErrorRow(404, "Introuvable", "Not found"),
     "app.errors.Gone": ErrorRow(410, "Plus disponible", "No longer available"),
     "app.errors.Conflict": ErrorRow(409, "Conflit", "Conflict"),
+    "app.errors.InvalidBody": ErrorRow(422, "Données invalides", "Invalid data"),
+    # idempotency of the API's POSTs
+    "app.idempotency.errors.IdempotencyKeyInvalid": ErrorRow(
+        400, "Clé d'idempotence invalide", "Invalid idempotency key"
+    ),
+    "app.idempotency.errors.IdempotencyKeyReused": ErrorRow(
+        409, "Clé d'idempotence déjà utilisée", "Idempotency key already used"
+    ),
+    "app.idempotency.errors.IdempotencyKeyInProgress": ErrorRow(
+        409, "Requête en cours", "Request in progress"
+    ),
     # documents
     "app.documents.errors.DocumentIntegrityFailed": ErrorRow(
         503, "Contrôle d'intégrité échoué", "Integrity check failed"
@@ -97,6 +108,9 @@ TABLE: Mapping[str, ErrorRow] = {
     "app.signatures.errors.NotAPdf": ErrorRow(422, "Fichier non PDF", "Not a PDF file"),
     "app.signatures.errors.AlreadySent": ErrorRow(
         409, "Déjà envoyé pour signature", "Already sent for signature"
+    ),
+    "app.signatures.errors.CertificationUnavailable": ErrorRow(
+        503, "Certification indisponible", "Certification unavailable"
     ),
     "app.signatures.errors.ArchivedNotAPdf": ErrorRow(
         409, "Document non vérifiable", "Document cannot be verified"

@@ -25,6 +25,11 @@ class FieldErrors(DomainError):
         self.errors = errors
 
 
+class InvalidBody(FieldErrors):
+    """A JSON body (or an API header) refused, one message per path into it (`lines[2].quantity`,
+    `signers[0].email`): the API answers these as a list of `{"field", "message"}`."""
+
+
 class NotFound(DomainError):
     """What was asked for does not exist (or is not visible to the asker)."""
 

@@ -30,15 +30,18 @@ from app.branding_views import bp as branding_views
 from app.clauses.views import bp as clause_views
 from app.cli import register_commands
 from app.client_space.views import bp as client_space_views
+from app.clients.api import bp as clients_api
 from app.clients.views import bp as client_views
 from app.config import RATELIMIT_DATABASE, Settings
 from app.contracts import tasks as contract_tasks
+from app.contracts.api import bp as contracts_api
 from app.contracts.views import bp as contract_views
 from app.db import make_engine, make_session_factory
 from app.events import outbox
 from app.extensions import csrf, limiter
 from app.home import bp as home
 from app.http_errors import register_error_handlers
+from app.idempotency import tasks as idempotency_tasks
 from app.invoices import tasks as invoice_tasks
 from app.invoices.views import bp as invoice_views
 from app.job_runs import recording as job_run_recording
@@ -80,6 +83,7 @@ TASK_MODULES = (
     backup_tasks,
     contract_tasks,
     terms_tasks,
+    idempotency_tasks,
 )
 """The features' job declarations: imported here, so every process that builds the
 application (web, worker, command) knows every job before it enqueues or consumes one."""
@@ -244,8 +248,10 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(password_views)
     app.register_blueprint(users_admin)
 
-    csrf.exempt(quotes_api)
-    app.register_blueprint(quotes_api)
+    # bearer tokens, no cookies: CSRF does not apply
+    for write_api in (quotes_api, clients_api, contracts_api):
+        csrf.exempt(write_api)
+        app.register_blueprint(write_api)
     csrf.exempt(webhooks_api)
     app.register_blueprint(webhooks_api)
     app.register_blueprint(webhook_views)

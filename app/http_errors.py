@@ -17,7 +17,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 
 from app.error_table import row_for
-from app.errors import DomainError, FieldErrors
+from app.errors import DomainError, FieldErrors, InvalidBody
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
@@ -58,7 +58,9 @@ def register_error_handlers(app: Flask) -> None:
         row = row_for(exc)
         if _wants_problem_json():
             extra: dict[str, Any] = {}
-            if isinstance(exc, FieldErrors):
+            if isinstance(exc, InvalidBody):
+                extra["errors"] = [{"field": f, "message": m} for f, m in exc.errors.items()]
+            elif isinstance(exc, FieldErrors):
                 extra["errors"] = exc.errors
             title = row.title_en if _prefers_english() else row.title
             return problem(row.status, title, exc.detail, **extra)

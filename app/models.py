@@ -11,6 +11,7 @@ from app.clients.models import BillingContact, Client
 from app.contracts.models import Contract, ContractClause, ContractVersion
 from app.documents.models import Document
 from app.events.models import Event
+from app.idempotency.models import IdempotencyKey
 from app.invoices.models import (
     BillingPlan,
     BillingPlanLine,
@@ -49,6 +50,7 @@ __all__ = [
     "CreditNoteLine",
     "Document",
     "Event",
+    "IdempotencyKey",
     "Invoice",
     "InvoiceLine",
     "JobRun",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.archive import openapi_parts
+from app.archive import openapi_parts, openapi_write
 from app.archive.openapi_parts import (
     CLIENT_ID,
     DATE,
@@ -379,17 +379,28 @@ def openapi_spec() -> dict[str, Any]:
     return {
         "openapi": "3.0.3",
         "info": {
-            "title": "Paraphe — API archiviste",
+            "title": "Paraphe — API",
             "version": "1",
             "description": "Documents archivés, journal, résiliation, restitution, "
-            "événements et webhooks. "
+            "événements et webhooks ; clients, devis, contrats et demandes de signature "
+            "(portée write). "
             "Authentification : `Authorization: Bearer <jeton>` ; erreurs RFC 9457.",
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": {**PATHS, **webhook_paths(openapi_parts)},
+        "paths": _merged(PATHS, webhook_paths(openapi_parts), openapi_write.PATHS),
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": {**SCHEMAS, **openapi_write.SCHEMAS},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }
+
+
+def _merged(*parts: dict[str, Any]) -> dict[str, Any]:
+    """The paths of every part; one path may get its operations from two parts (a GET that
+    reads, a PATCH that writes)."""
+    paths: dict[str, Any] = {}
+    for part in parts:
+        for path, operations in part.items():
+            paths[path] = {**paths.get(path, {}), **operations}
+    return paths

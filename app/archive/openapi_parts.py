@@ -127,9 +127,26 @@ SCHEMAS: dict[str, Any] = {
             "status": {"type": "integer"},
             "detail": {"type": "string"},
             "errors": {
-                "type": "object",
-                "additionalProperties": {"type": "string"},
-                "description": "Un message par paramètre ou champ refusé (422).",
+                "oneOf": [
+                    {
+                        "type": "object",
+                        "additionalProperties": {"type": "string"},
+                        "description": "Lectures : un message par paramètre refusé (422).",
+                    },
+                    {
+                        "type": "array",
+                        "description": "Écritures : chaque problème du corps, par chemin "
+                        "(`lines[2].quantity`), tous dans la même réponse.",
+                        "items": {
+                            "type": "object",
+                            "required": ["field", "message"],
+                            "properties": {
+                                "field": {"type": "string"},
+                                "message": {"type": "string"},
+                            },
+                        },
+                    },
+                ]
             },
         },
     },

@@ -35,6 +35,7 @@ class ApiTokenForm(FrenchForm):
             SelectChoice(Scope.READ.value, "read : lister et lire les documents"),
             SelectChoice(Scope.RESTITUTION.value, "restitution : résiliation et restitution"),
             SelectChoice(Scope.ADMIN.value, "admin : gels juridiques, webhooks"),
+            SelectChoice(Scope.WRITE.value, "write : clients, devis, contrats, envoi en signature"),
         ],
         validators=[DataRequired("Choisissez au moins une portée.")],
         option_widget=widgets.CheckboxInput(),

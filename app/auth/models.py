@@ -30,6 +30,7 @@ class Scope(StrEnum):
     READ = "read"
     RESTITUTION = "restitution"
     ADMIN = "admin"
+    WRITE = "write"  # the CRM's writes: clients, quotes, contracts, signature requests
 
 
 class User(Base):

@@ -170,6 +170,70 @@ def create_client(
     return client
 
 
+def input_of(client: Client) -> ClientInput:
+    """The client's current data, as a form or an API update starts from."""
+    return ClientInput(
+        legal_name=client.legal_name,
+        siren=client.siren,
+        vat_number=client.vat_number or "",
+        address=client.address,
+        postal_code=client.postal_code,
+        city=client.city,
+        signer_name=client.signer_name,
+        signer_email=client.signer_email,
+        country=client.country,
+    )
+
+
+def update_client(
+    session: Session,
+    client: Client,
+    data: ClientInput,
+    *,
+    actor: str,
+    now: datetime,
+    confirm_duplicate: bool = False,
+) -> Client:
+    """The client's identity or signer corrected, with the checks of its creation. Documents
+    already produced keep what they printed; the journal keeps which fields changed."""
+    if client.status is ClientStatus.TERMINATED:
+        raise ClientAlreadyTerminated(
+            f"Le client n° {client.id} est résilié : ses données ne changent plus."
+        )
+    clean = validate(data)
+    before = input_of(client)
+    duplicates = [c for c in same_company(session, clean) if c.id != client.id]
+    company_changed = (clean.siren, clean.vat_number) != (before.siren, before.vat_number)
+    if duplicates and company_changed and not confirm_duplicate:
+        raise ClientDuplicate(duplicates, key="SIREN" if clean.siren else "numéro de TVA")
+    changed = sorted(
+        name
+        for name in ClientInput.__dataclass_fields__
+        if getattr(clean, name) != getattr(before, name)
+    )
+    client.legal_name = clean.legal_name
+    client.siren = clean.siren
+    client.vat_number = clean.vat_number or None
+    client.address = clean.address
+    client.postal_code = clean.postal_code
+    client.city = clean.city
+    client.country = clean.country
+    client.signer_name = clean.signer_name
+    client.signer_email = clean.signer_email
+    if changed:
+        audit.record(
+            session,
+            now=now,
+            actor=actor,
+            action="client.updated",
+            subject_type="client",
+            subject_id=client.id,
+            client_id=client.id,
+            details={"fields": changed},
+        )
+    return client
+
+
 def same_company(session: Session, data: ClientInput) -> list[Client]:
     """The clients with this SIREN, or for a client without one, this VAT number."""
     if data.siren:

@@ -1,19 +1,26 @@
-"""GET /api/v1/documents/{id}/verification: the signature report of an archived PDF."""
+"""Signatures in the API (/api/v1): the signature report of an archived PDF (scope read);
+sending a contract version for signature, a request's state, its cancellation (scope write),
+through the workflow the web pages use (`app.signatures.workflow`)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint
+from flask import Blueprint, request
 
 from app.auth.guards import current_token, require_scope
 from app.auth.models import Scope
+from app.contracts.queries import get_contract
 from app.db import utcnow
 from app.documents.errors import DocumentIntegrityFailed
+from app.idempotency.guard import idempotent
+from app.json_input import raise_problems
 from app.pki import trust_roots
-from app.signatures import schemas
+from app.signatures import revisions, schemas, workflow
+from app.signatures.errors import CertificationUnavailable
 from app.signatures.verification import verify_document
-from app.wiring import db_session, runtime
+from app.wiring import db_session, hand_over, read_only_db_session, runtime
+from signing import SigningError
 
 bp = Blueprint("signatures_api", __name__, url_prefix="/api/v1")
 
@@ -41,3 +48,53 @@ def verification(document_id: int) -> dict[str, Any]:
         "sha256": result.sha256,
         **schemas.report_json(result.report),
     }
+
+
+def _request(request_id: int) -> dict[str, Any]:
+    return schemas.request_json(revisions.get_request(read_only_db_session(), request_id))
+
+
+@bp.post("/contracts/<int:contract_id>/signature-requests")
+@require_scope(Scope.WRITE)
+@idempotent
+def send(contract_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """The version is certified, the request created and the first signers mailed (their
+    links go to them only). A second send of a version that has its request: 409."""
+    sent_body = request.get_json(silent=True) if request.get_data() else {}
+    body, errors = schemas.parse_send(sent_body)
+    raise_problems(errors)
+    number = body.version or get_contract(read_only_db_session(), contract_id).latest.version
+    try:
+        sent = workflow.send_version(
+            hand_over(),
+            contract_id,
+            number,
+            user_id=None,
+            parallel=body.parallel,
+            actor=f"token:{current_token().id}",
+            link_days=body.expires_in_days,
+        )
+    except SigningError as exc:
+        raise CertificationUnavailable(
+            "Le contrat n'a pas pu être certifié (service d'horodatage indisponible) : "
+            "rien n'a été envoyé, réessayez dans quelques minutes."
+        ) from exc
+    location = f"/api/v1/signature-requests/{sent.request_id}"
+    return _request(sent.request_id), 201, {"Location": location}
+
+
+@bp.get("/signature-requests/<int:request_id>")
+@require_scope(Scope.READ)
+def get_request(request_id: int) -> dict[str, Any]:
+    return _request(request_id)
+
+
+@bp.post("/signature-requests/<int:request_id>/cancel")
+@require_scope(Scope.WRITE)
+@idempotent
+def cancel(request_id: int) -> dict[str, Any]:
+    reason, errors = schemas.parse_cancel(request.get_json(silent=True))
+    raise_problems(errors)
+    actor = f"token:{current_token().id}"
+    workflow.cancel(hand_over(), request_id, reason, user_id=None, actor=actor)
+    return _request(request_id)

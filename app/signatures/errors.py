@@ -60,3 +60,8 @@ class RevisionIntegrityFailed(DocumentIntegrityFailed):
     """The current revision of a signature request (the PDF being signed, a blob named by the
     request, not an archived document) is missing or no longer matches its SHA-256: nothing
     can be signed or sealed on it until it is restored (503, journaled, never a 500)."""
+
+
+class CertificationUnavailable(DomainError):
+    """The contract could not be certified before sending (the timestamp authority did not
+    answer): nothing was recorded, sending again later works."""

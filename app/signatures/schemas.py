@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
+from app.json_input import Reader
+from app.signatures.models import SignatureRequest
 from signing import SignatureReport, VerificationReport
 
 
@@ -34,4 +38,85 @@ def report_json(report: VerificationReport) -> dict[str, Any]:
         "all_intact_and_valid": report.all_intact_and_valid,
         "all_ok": report.all_ok,
         "signatures": [signature_json(s) for s in report.signatures],
+    }
+
+
+# --- signature requests in the write API ---------------------------------------------------
+
+ORDERS = ("sequential", "parallel")
+MAX_REASON = 2000
+
+
+MAX_EXPIRY_DAYS = 90
+
+
+@dataclass(frozen=True)
+class SendBody:
+    version: int | None  # None: the latest
+    parallel: bool  # the vendor countersigns at the same time as the client
+    expires_in_days: int | None  # None: the instance's setting
+
+
+def parse_send(body: Any) -> tuple[SendBody, dict[str, str]]:
+    """`{"version": n, "order": "sequential" | "parallel", "expires_in_days": d}`."""
+    reader = Reader(body)
+    reader.only(("version", "order", "expires_in_days"))
+    version = reader.integer("version", minimum=1, maximum=9999)
+    order = reader.choice("order", ORDERS, default="sequential")
+    days = reader.integer("expires_in_days", minimum=1, maximum=MAX_EXPIRY_DAYS)
+    return SendBody(version, order == "parallel", days), reader.errors
+
+
+def parse_cancel(body: Any) -> tuple[str, dict[str, str]]:
+    reader = Reader(body)
+    reader.only(("reason",))
+    reason = reader.text("reason", max_length=MAX_REASON, required=True, multiline=True)
+    return reason, reader.errors
+
+
+def _at(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _content(document_id: int | None) -> str | None:
+    return None if document_id is None else f"/api/v1/documents/{document_id}/content"
+
+
+def request_json(request: SignatureRequest) -> dict[str, Any]:
+    """A request's state and its signers' (never their links: those go to the signers only);
+    the signed PDF and the evidence file once sealed, through the archivist's document API."""
+    version = request.contract_version
+    return {
+        "id": request.id,
+        "status": request.status.value,
+        "contract_id": version.contract_id,
+        "contract_number": version.contract.number,
+        "version": version.version,
+        "created_at": request.created_at.isoformat(),
+        "expires_at": _at(request.expires_at),
+        "completed_at": _at(request.completed_at),
+        "sealed_at": _at(request.sealed_at),
+        "closed_reason": request.closed_reason,
+        "signers": [
+            {
+                "position": s.position,
+                "group": s.group,
+                "party": s.party,
+                "role": s.role,
+                "name": s.name,
+                "email": s.email,
+                "status": s.status.value,
+                "notified_at": _at(s.notified_at),
+                "opened_at": _at(s.opened_at),
+                "signed_at": _at(s.signed_at),
+                "declined_at": _at(s.declined_at),
+                "reminders_sent": s.reminders_sent,
+            }
+            for s in request.signers
+        ],
+        "links": {
+            "self": f"/api/v1/signature-requests/{request.id}",
+            "signed_document": _content(request.signed_document_id if request.sealed_at else None),
+            "evidence": _content(request.evidence_document_id),
+        },
     }

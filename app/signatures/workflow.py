@@ -80,14 +80,23 @@ class Sent:
 
 
 def send_version(
-    collab: Collaborators, contract_id: int, number: int, *, user_id: int, parallel: bool
+    collab: Collaborators,
+    contract_id: int,
+    number: int,
+    *,
+    user_id: int | None,
+    parallel: bool,
+    actor: str | None = None,
+    link_days: int | None = None,
 ) -> Sent:
     """Certify version `number` of the contract for its signers, create the request and mail
     the first group. Raises `AlreadySent` when the version already has its request (a second
     click, even one racing this one: nothing is written and nobody is mailed twice),
     `DocumentIntegrityFailed` (journaled) when the contract's PDF is damaged, `SigningError`
-    when the certification fails (the TSA is down): nothing is recorded then."""
-    actor = f"user:{user_id}"
+    when the certification fails (the TSA is down): nothing is recorded then. `actor`: who
+    is journaled when no user sends (an API token); else the user. `link_days`: how long
+    the request and its links last (default: the instance's setting)."""
+    actor = actor or f"user:{user_id}"
     with transaction(collab.session_factory) as session:
         version = _version(session, contract_id, number)
         sending.ensure_sendable(version)
@@ -121,7 +130,7 @@ def send_version(
             now=collab.now,
             actor=actor,
             created_by_id=user_id,
-            link_days=collab.settings.signing_link_days,
+            link_days=link_days or collab.settings.signing_link_days,
             parallel=parallel,
         )
         outgoing = [
@@ -401,11 +410,19 @@ def expire(collab: Collaborators) -> Notified:
 # --- a request's parties act ----------------------------------------------------------------------
 
 
-def cancel(collab: Collaborators, request_id: int, reason: str, *, user_id: int) -> Notified:
-    """The sender cancels an unfinished request; every party is told."""
+def cancel(
+    collab: Collaborators,
+    request_id: int,
+    reason: str,
+    *,
+    user_id: int | None,
+    actor: str | None = None,
+) -> Notified:
+    """The sender (a user, or an API token: `actor`) cancels an unfinished request; every
+    party is told."""
     with transaction(collab.session_factory) as session:
         outgoing = lifecycle.cancel(
-            session, request_id, reason, now=collab.now, actor=f"user:{user_id}"
+            session, request_id, reason, now=collab.now, actor=actor or f"user:{user_id}"
         )
         contract_id = revisions.get_request(session, request_id).contract_version.contract_id
         errors = enqueue(session, collab, outgoing)

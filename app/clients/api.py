@@ -1,0 +1,65 @@
+"""Clients in the API (/api/v1): read (scope read), created and corrected (scope write) with
+the same checks as the web form (`services.validate`), every problem in one 422."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, request
+
+from app.auth.guards import current_token, require_scope
+from app.auth.models import Scope
+from app.clients import schemas, services
+from app.clients.errors import ClientInvalid
+from app.db import utcnow
+from app.idempotency.guard import idempotent
+from app.json_input import raise_problems
+from app.wiring import read_only_db_session, unit_of_work
+
+bp = Blueprint("clients_api", __name__, url_prefix="/api/v1")
+
+
+def _actor() -> str:
+    return f"token:{current_token().id}"
+
+
+def _checked(data: services.ClientInput, errors: dict[str, str]) -> None:
+    """The body's problems and the form's rules, in one answer."""
+    try:
+        services.validate(data)
+    except ClientInvalid as exc:
+        raise_problems(errors, exc.errors)
+    raise_problems(errors)
+
+
+@bp.post("/clients")
+@require_scope(Scope.WRITE)
+@idempotent
+def create_client() -> tuple[dict[str, Any], int, dict[str, str]]:
+    data, confirm, errors = schemas.parse_client(request.get_json(silent=True))
+    _checked(data, errors)
+    with unit_of_work() as db:
+        client = services.create_client(
+            db, data, actor=_actor(), now=utcnow(), confirm_duplicate=confirm
+        )
+    return schemas.client_json(client), 201, {"Location": f"/api/v1/clients/{client.id}"}
+
+
+@bp.get("/clients/<int:client_id>")
+@require_scope(Scope.READ)
+def get_client(client_id: int) -> dict[str, Any]:
+    return schemas.client_json(services.get_client(read_only_db_session(), client_id))
+
+
+@bp.patch("/clients/<int:client_id>")
+@require_scope(Scope.WRITE)
+def update_client(client_id: int) -> dict[str, Any]:
+    with unit_of_work() as db:
+        client = services.get_client(db, client_id)
+        start = services.input_of(client)
+        data, confirm, errors = schemas.parse_client(request.get_json(silent=True), start=start)
+        _checked(data, errors)
+        services.update_client(
+            db, client, data, actor=_actor(), now=utcnow(), confirm_duplicate=confirm
+        )
+    return schemas.client_json(client)

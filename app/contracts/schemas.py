@@ -1,0 +1,64 @@
+"""The API's shapes for contracts: the body of a generation, and the version answered."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+
+from app.contracts.models import ContractVersion
+from app.contracts.printing import MAX_FREE_TEXT
+from app.json_input import Reader
+
+MAX_CLAUSES = 50
+MAX_ID = 2**31 - 1
+
+
+@dataclass(frozen=True)
+class GenerationBody:
+    clause_versions: list[int]
+    free_text: str
+    countersigner: tuple[str, str] | None
+
+
+def parse_generation(body: Any) -> tuple[GenerationBody, dict[str, str]]:
+    """Which clause versions of the library, the free particular terms, and who countersigns
+    for the vendor when no signatory is configured (`PARAPHE_VENDOR_SIGNER_*`)."""
+    reader = Reader(body)
+    reader.only(("clause_versions", "free_text", "countersigner"))
+    clauses = reader.integers("clause_versions", max_items=MAX_CLAUSES, maximum=MAX_ID)
+    free_text = reader.text("free_text", max_length=MAX_FREE_TEXT, multiline=True)
+    countersigner = None
+    if reader.has("countersigner"):
+        part = Reader(reader.members["countersigner"], "countersigner", reader.errors)
+        part.only(("name", "email"))
+        name = part.text("name", max_length=200, required=True)
+        email = part.text("email", max_length=254, required=True)
+        try:
+            email = validate_email(email, check_deliverability=False).normalized
+        except EmailNotValidError:
+            part.refuse("email", "Adresse e-mail invalide (ex. prenom.nom@entreprise.fr).")
+        countersigner = (name.strip(), email)
+    return GenerationBody(clauses, free_text, countersigner), reader.errors
+
+
+def version_json(version: ContractVersion) -> dict[str, Any]:
+    contract = version.contract
+    return {
+        "contract_id": contract.id,
+        "number": contract.number,
+        "client_id": contract.client_id,
+        "quote_id": version.quote_id,
+        "version": version.version,
+        "status": version.status.value,
+        "cgv_version": version.cgv_version.label,
+        "document_id": version.document_id,
+        "sha256": version.document.sha256,
+        "created_at": version.created_at.isoformat(),
+        "links": {
+            "document": f"/api/v1/documents/{version.document_id}",
+            "content": f"/api/v1/documents/{version.document_id}/content",
+            "signature_requests": f"/api/v1/contracts/{contract.id}/signature-requests",
+        },
+    }
