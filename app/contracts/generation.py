@@ -227,6 +227,14 @@ def _add_version(
     return version, sha256
 
 
+def check_first_version(session: Session, quote: Quote, now: datetime) -> None:
+    """What refuses version 1 of the quote's contract, checked under the quote's row lock
+    (held until the transaction ends): the web form checks it before it hands the rendering
+    to a job, and the job checks it again."""
+    _lock_quote(session, quote)
+    _check_quote(quote, business_date(now), session)
+
+
 def generate_contract(
     session: Session,
     store: BlobStore,
@@ -243,8 +251,7 @@ def generate_contract(
     countersigner: Countersigner | None = None,
 ) -> ContractVersion:
     """Version 1 of a new contract. ``precedence`` defaults to the template's setting."""
-    _lock_quote(session, quote)
-    _check_quote(quote, business_date(now), session)
+    check_first_version(session, quote, now)
     choices = Choices(vendor, templates_dir, precedence, clauses, free_text, countersigner)
     version, sha256 = _add_version(
         session,
@@ -283,6 +290,45 @@ def generate_contract(
     return version
 
 
+def check_new_version(
+    session: Session,
+    contract: Contract,
+    *,
+    reason: str,
+    based_on: int | None,
+    quote: Quote | None,
+    now: datetime,
+) -> str:
+    """What refuses version n+1, checked under the contract's and its versions' row locks
+    (held until the transaction ends; the revised quote's too): the web form checks it before
+    it hands the rendering to a job, and the job checks it again. Returns the reason, trimmed."""
+    reason = reason.strip()
+    if not reason:
+        raise ContractInvalid({"reason": "Indiquez le motif de la nouvelle version."})
+    if len(reason) > MAX_REASON or control_character_problem(reason, multiline=True):
+        raise ContractInvalid({"reason": f"Motif de {MAX_REASON} caractères au maximum."})
+    _lock_versions(session, contract)
+    latest = contract.latest
+    if based_on is not None and latest.version != based_on:
+        raise VersionAlreadyCreated(
+            f"La version {latest.version} du contrat {contract.number} a été créée depuis "
+            f"l'affichage de la version {based_on} (double clic ou autre utilisateur) : "
+            "vérifiez-la avant d'en demander une autre.",
+            contract_id=contract.id,
+        )
+    if latest.status is VersionStatus.SENT:
+        raise ContractRefused(
+            f"La version {latest.version} est en cours de signature : "
+            "attendez la signature ou son expiration."
+        )
+    if quote is not None:
+        if quote.client_id != contract.client_id:
+            raise ContractInvalid({"quote": "Ce devis concerne un autre client."})
+        _lock_quote(session, quote)
+        _check_quote(quote, business_date(now), session)
+    return reason
+
+
 def new_version(
     session: Session,
     store: BlobStore,
@@ -310,32 +356,11 @@ def new_version(
     Earlier versions are never modified, except that an unsigned one is marked superseded.
     After a signed version, the new one is an amendment (avenant), to be signed again. A
     version out for signature blocks a new one (its signers must not sign a stale text)."""
-    reason = reason.strip()
-    if not reason:
-        raise ContractInvalid({"reason": "Indiquez le motif de la nouvelle version."})
-    if len(reason) > MAX_REASON or control_character_problem(reason, multiline=True):
-        raise ContractInvalid({"reason": f"Motif de {MAX_REASON} caractères au maximum."})
-    _lock_versions(session, contract)
+    reason = check_new_version(
+        session, contract, reason=reason, based_on=based_on, quote=quote, now=now
+    )
     latest = contract.latest
-    if based_on is not None and latest.version != based_on:
-        raise VersionAlreadyCreated(
-            f"La version {latest.version} du contrat {contract.number} a été créée depuis "
-            f"l'affichage de la version {based_on} (double clic ou autre utilisateur) : "
-            "vérifiez-la avant d'en demander une autre.",
-            contract_id=contract.id,
-        )
-    if latest.status is VersionStatus.SENT:
-        raise ContractRefused(
-            f"La version {latest.version} est en cours de signature : "
-            "attendez la signature ou son expiration."
-        )
-    if quote is None:
-        quote = latest.printed_quote
-    else:
-        if quote.client_id != contract.client_id:
-            raise ContractInvalid({"quote": "Ce devis concerne un autre client."})
-        _lock_quote(session, quote)
-        _check_quote(quote, business_date(now), session)
+    quote = quote if quote is not None else latest.printed_quote
     amendment = any(v.status is VersionStatus.SIGNED for v in contract.versions)
     signer = countersigner or countersigner_of(latest)
     choices = Choices(vendor, templates_dir, precedence, clauses, free_text, signer)

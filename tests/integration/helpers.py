@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import email
 import re
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from email.message import Message
@@ -13,6 +15,7 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.test import TestResponse
 
 from app.auth.services import find_user
 from app.db import transaction, utcnow
@@ -115,3 +118,36 @@ def remove_blob_behind_the_store(rt: Runtime, sha256: str) -> None:
     since the store itself refuses to delete a blob its retention still locks."""
     assert isinstance(rt.store, FilesystemBlobStore)
     (rt.store.root / sha256[:2] / sha256[2:4] / sha256).unlink()
+
+
+PARALLEL = 20
+SESSION_COOKIE = "session"
+
+
+def fire_together(
+    app: Flask, browser: FlaskClient, send: Callable[[FlaskClient], TestResponse]
+) -> list[TestResponse]:
+    """``send`` run by PARALLEL clients of ``browser``'s session, released by one barrier."""
+    cookie = browser.get_cookie(SESSION_COOKIE)
+    assert cookie is not None
+    barrier = threading.Barrier(PARALLEL)
+    responses: list[TestResponse] = []
+    errors: list[BaseException] = []
+
+    def click() -> None:
+        try:
+            tab = app.test_client()
+            tab.set_cookie(SESSION_COOKIE, cookie.value)
+            barrier.wait(timeout=30)
+            responses.append(send(tab))
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=click) for _ in range(PARALLEL)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not errors, errors
+    assert len(responses) == PARALLEL
+    return responses
