@@ -320,6 +320,7 @@ class Settings:
                 ratelimit_storage=ratelimit_storage,
                 base_url=base_url,
                 smtp_url=smtp_url,
+                storage_url=storage_url,
             )
 
         if problems:
