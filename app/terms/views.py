@@ -106,7 +106,9 @@ def show(version_id: int) -> str:
         kind_labels=versions.KIND_LABELS,
         kind_rules=versions.KIND_RULES,
         acceptances=acceptances.acceptances_of_version(db, version.id),
-        notifications=notifications.notifications_of_version(db, version.id),
+        notifications=notifications.notifications_page(
+            db, version.id, _number_arg("page", 1, "Numéro de page attendu.")
+        ),
         progress=notifications.progress_of(db, [version.id])[version.id],
     )
 
@@ -243,8 +245,8 @@ def compare() -> str:
     if not published:
         raise CgvNotFound("Aucune version des CGV n'est publiée : rien à comparer.")
     default_old = published[1] if len(published) > 1 else published[0]
-    old = versions.get_version(db, _version_arg("de", default_old.id))
-    new = versions.get_version(db, _version_arg("a", published[0].id))
+    old = versions.get_version(db, _number_arg("de", default_old.id, VERSION_EXPECTED))
+    new = versions.get_version(db, _number_arg("a", published[0].id, VERSION_EXPECTED))
     return render_template(
         "terms/compare.html",
         versions=published,
@@ -254,10 +256,14 @@ def compare() -> str:
     )
 
 
-def _version_arg(name: str, default: int) -> int:
+VERSION_EXPECTED = "Numéro de version attendu."
+
+
+def _number_arg(name: str, default: int, problem: str) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or len(raw) > 9:
-        raise CgvQueryInvalid({name: "Numéro de version attendu."})
+    # ASCII only: "²".isdigit() is True but int("²") fails
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+        raise CgvQueryInvalid({name: problem})
     return int(raw)
