@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypedDict
 
 from sqlalchemy import String, cast, exists, func, select
 from sqlalchemy.orm import Session, aliased
@@ -76,6 +77,28 @@ def lock_reason(locked_until: datetime | None, legal_hold: bool) -> str:
     return f"verrou de conservation du stockage (écriture unique) jusqu'au {when}"
 
 
+class _Identity(TypedDict):
+    """What a purged and a deferred item both say of their document."""
+
+    document_id: int
+    client_id: int | None
+    kind: str
+    reference: str
+    version: int
+    sha256: str
+
+
+def _identity(document: Document) -> _Identity:
+    return _Identity(
+        document_id=document.id,
+        client_id=document.client_id,
+        kind=document.kind.value,
+        reference=document.reference,
+        version=document.version,
+        sha256=document.sha256,
+    )
+
+
 def _due(today: date) -> list[ColumnElement[bool]]:
     return [
         Document.purged_at.is_(None),
@@ -126,12 +149,7 @@ def purge_document(
     document.purged_at = now
     _purge_revisions(session, store, document, now=now, actor=actor)
     item = PurgedItem(
-        document_id=document.id,
-        client_id=document.client_id,
-        kind=document.kind.value,
-        reference=document.reference,
-        version=document.version,
-        sha256=document.sha256,
+        **_identity(document),
         size=document.size,
         retention_until=document.retention_until,
         retention_basis=document.retention_basis,
@@ -162,12 +180,7 @@ def _defer(
     session: Session, document: Document, locked: BlobLocked, *, now: datetime, actor: str
 ) -> DeferredItem:
     item = DeferredItem(
-        document_id=document.id,
-        client_id=document.client_id,
-        kind=document.kind.value,
-        reference=document.reference,
-        version=document.version,
-        sha256=document.sha256,
+        **_identity(document),
         locked_until=locked.retain_until,
         legal_hold=locked.legal_hold,
     )

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -265,29 +266,47 @@ def generate_contract(
         actor=actor,
         author_id=author_id,
     )
-    audit.record(
+    _journal(
         session,
-        now=now,
-        actor=actor,
-        action="contract.generated",
-        subject_type="contract",
-        subject_id=version.contract.number,
-        client_id=quote.client_id,
-        details={"version": 1, "sha256": sha256, "cgv": version.cgv_version.label},
-    )
-    events.record(
-        session,
+        version,
         "contract.generated",
-        Resource("contract", version.contract.number),
-        {
+        details={"version": 1, "sha256": sha256, "cgv": version.cgv_version.label},
+        payload={
             "version": 1,
             "quote": {"id": quote.id, "links": {"api": f"/api/v1/quotes/{quote.id}"}},
             "client_id": quote.client_id,
             "cgv_version": version.cgv_version.label,
         },
         now=now,
+        actor=actor,
     )
     return version
+
+
+def _journal(
+    session: Session,
+    version: ContractVersion,
+    action: str,
+    *,
+    details: dict[str, Any],
+    payload: dict[str, Any],
+    now: datetime,
+    actor: str,
+) -> None:
+    """The audit entry (`details`) and the event (`payload`) of a version just made, both
+    named `action`, in the transaction that made it."""
+    contract = version.contract
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action=action,
+        subject_type="contract",
+        subject_id=contract.number,
+        client_id=contract.client_id,
+        details=details,
+    )
+    events.record(session, action, Resource("contract", contract.number), payload, now=now)
 
 
 def check_new_version(
@@ -376,26 +395,22 @@ def new_version(
         actor=actor,
         author_id=author_id,
     )
-    audit.record(
+    _journal(
         session,
-        now=now,
-        actor=actor,
-        action="contract.version_created",
-        subject_type="contract",
-        subject_id=contract.number,
-        client_id=contract.client_id,
+        version,
+        "contract.version_created",
         details={
             "version": version.version,
             "sha256": sha256,
             "amendment": amendment,
             "reason": reason,
         },
-    )
-    events.record(
-        session,
-        "contract.version_created",
-        Resource("contract", contract.number),
-        {"version": version.version, "amendment": amendment, "client_id": contract.client_id},
+        payload={
+            "version": version.version,
+            "amendment": amendment,
+            "client_id": contract.client_id,
+        },
         now=now,
+        actor=actor,
     )
     return version

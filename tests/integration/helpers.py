@@ -17,6 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
+from app.auth.models import Role
 from app.auth.services import find_user
 from app.db import transaction, utcnow
 from app.mail import delivery
@@ -24,6 +25,8 @@ from app.mail.models import MailStatus, OutgoingMailRecord
 from app.runtime import Runtime
 from storage import FilesystemBlobStore
 from tests.conftest import csrf_from
+from tests.factories import login_as, make_client, make_quote, publish_short_cgv
+from tests.integration.fixtures_security import logged_in_csrf
 
 
 def post_form(client: FlaskClient, page_url: str, data: dict[str, str], url: str | None = None):
@@ -151,3 +154,18 @@ def fire_together(
     assert not errors, errors
     assert len(responses) == PARALLEL
     return responses
+
+
+def generate_clicked_together(app: Flask) -> tuple[FlaskClient, int, list[TestResponse]]:
+    """A quote's "generate the contract" clicked PARALLEL times at once by one salesperson:
+    (their browser, the quote's id, the answers)."""
+    publish_short_cgv(app)
+    quote_id = make_quote(app, make_client(app))
+    sales = login_as(app, Role.SALES)
+    token = logged_in_csrf(sales)
+    responses = fire_together(
+        app,
+        sales,
+        lambda tab: tab.post(f"/contrats/generer/{quote_id}", data={"csrf_token": token}),
+    )
+    return sales, quote_id, responses

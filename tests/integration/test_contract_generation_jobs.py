@@ -21,8 +21,7 @@ from app.quotes.models import Quote
 from app.quotes.services import get_quote
 from tests.factories import count, login_as, make_client, make_quote, publish_short_cgv, runtime
 from tests.factories.db import session_of
-from tests.integration.fixtures_security import logged_in_csrf
-from tests.integration.helpers import PARALLEL, fire_together, user_id_of
+from tests.integration.helpers import PARALLEL, generate_clicked_together, user_id_of
 from tests.integration.worker_process import (
     brokers,
     queued_settings,
@@ -62,16 +61,7 @@ def test_twenty_clicks_on_generate_make_one_version_through_a_worker(
 ) -> None:
     queued = queued_settings(broker, settings, tmp_path)
     app = make_app(queued)
-    publish_short_cgv(app)
-    quote_id = make_quote(app, make_client(app))
-    sales = login_as(app, Role.SALES)
-    token = logged_in_csrf(sales)
-
-    responses = fire_together(
-        app,
-        sales,
-        lambda tab: tab.post(f"/contrats/generer/{quote_id}", data={"csrf_token": token}),
-    )
+    sales, _quote_id, responses = generate_clicked_together(app)
 
     # Answered at once, nothing rendered yet: every click follows the one pending generation.
     assert sorted(r.status_code for r in responses) == [302] * PARALLEL

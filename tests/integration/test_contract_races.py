@@ -27,15 +27,13 @@ from tests.conftest import _postgres_database
 from tests.factories import (
     count,
     login_as,
-    make_client,
     make_contracted_client,
-    make_quote,
     publish_short_cgv,
     sent_link,
     session_of,
 )
 from tests.integration.fixtures_security import ON_POSTGRES, iter_outbox_links, logged_in_csrf
-from tests.integration.helpers import PARALLEL, fire_together
+from tests.integration.helpers import PARALLEL, fire_together, generate_clicked_together
 
 
 def _statuses(responses: list[TestResponse]) -> list[int]:
@@ -73,16 +71,8 @@ def test_parallel_sends_of_one_version_make_one_request_and_one_invitation(app: 
 
 @pytest.mark.committed_db  # threads on their own connections
 def test_parallel_generations_from_one_quote_make_one_contract(app: Flask) -> None:
-    publish_short_cgv(app)
-    quote_id = make_quote(app, make_client(app))
-    sales = login_as(app, Role.SALES)
+    sales, quote_id, responses = generate_clicked_together(app)
     token = logged_in_csrf(sales)
-
-    responses = fire_together(
-        app,
-        sales,
-        lambda tab: tab.post(f"/contrats/generer/{quote_id}", data={"csrf_token": token}),
-    )
 
     assert _statuses(responses) == [302] * PARALLEL, [
         (r.status_code, r.get_data(as_text=True)[:300]) for r in responses if r.status_code != 302
