@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TypedDict
+from typing import Any, TypedDict
 
 from sqlalchemy import String, cast, exists, func, select
 from sqlalchemy.orm import Session, aliased
@@ -155,14 +155,12 @@ def purge_document(
         retention_basis=document.retention_basis,
         blob_deleted=blob_deleted,
     )
-    audit.record(
+    _journal(
         session,
+        document,
+        "document.purged",
         now=now,
         actor=actor,
-        action="document.purged",
-        subject_type="document",
-        subject_id=document.id,
-        client_id=document.client_id,
         details={
             "kind": item.kind,
             "reference": item.reference,
@@ -176,6 +174,28 @@ def purge_document(
     return item
 
 
+def _journal(
+    session: Session,
+    document: Document,
+    action: str,
+    *,
+    now: datetime,
+    actor: str,
+    details: dict[str, Any],
+) -> None:
+    """The journal entry of what the purge did to `document`."""
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action=action,
+        subject_type="document",
+        subject_id=document.id,
+        client_id=document.client_id,
+        details=details,
+    )
+
+
 def _defer(
     session: Session, document: Document, locked: BlobLocked, *, now: datetime, actor: str
 ) -> DeferredItem:
@@ -184,14 +204,12 @@ def _defer(
         locked_until=locked.retain_until,
         legal_hold=locked.legal_hold,
     )
-    audit.record(
+    _journal(
         session,
+        document,
+        "document.purge_deferred",
         now=now,
         actor=actor,
-        action="document.purge_deferred",
-        subject_type="document",
-        subject_id=document.id,
-        client_id=document.client_id,
         details={
             "sha256": document.sha256,
             "locked_until": locked.retain_until.isoformat() if locked.retain_until else None,
