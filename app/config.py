@@ -88,6 +88,9 @@ class RetentionPolicy:
     accounting_years: int = 10
     contract_years: int = 5
     client_data_months: int = 6
+    sent_mail_days: int = 90
+    """The outbox's rows of sent mails (bodies, attachments): kept this long for support and
+    resending questions, then deleted by the purge (the audit journal keeps the facts)."""
     fiscal_year_end_month: int = 12
     fiscal_year_end_day: int = 31
 
@@ -326,6 +329,7 @@ class Settings:
                 ratelimit_storage=ratelimit_storage,
                 base_url=base_url,
                 smtp_url=smtp_url,
+                storage_url=storage_url,
             )
             if retry_scale != 1.0:
                 problems.append(
@@ -509,6 +513,7 @@ def _retention_policy(env: Mapping[str, str], problems: list[str]) -> RetentionP
         ("PARAPHE_RETENTION_ACCOUNTING_YEARS", "accounting_years", 1, 50),
         ("PARAPHE_RETENTION_CONTRACT_YEARS", "contract_years", 1, 50),
         ("PARAPHE_RETENTION_CLIENT_DATA_MONTHS", "client_data_months", 0, 120),
+        ("PARAPHE_RETENTION_SENT_MAIL_DAYS", "sent_mail_days", 1, 3650),
     ):
         raw = env.get(name)
         if raw is None or raw == "":

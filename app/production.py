@@ -36,11 +36,13 @@ def production_problems(
     ratelimit_storage: str,
     base_url: str,
     smtp_url: str | None,
+    storage_url: str | None,
 ) -> list[str]:
     """Every setting that would keep production's state on one host or in one process.
 
     `env` is read only for what Settings does not keep as given: whether the secret key, the
-    seal key and the PKI folder were set explicitly rather than defaulted."""
+    seal key and the PKI folder were set explicitly rather than defaulted, and whether a local
+    document folder is acknowledged as a shared mount."""
     problems: list[str] = []
     prefix = "PARAPHE_ENV=production : "
     if not env.get("PARAPHE_SECRET_KEY"):
@@ -85,9 +87,32 @@ def production_problems(
             prefix + "PARAPHE_BASE_URL doit commencer par https:// (cookies de session « Secure », "
             "HSTS, liens de signature des courriels)"
         )
+    problems += _storage_problems(env, storage_url, prefix)
     if smtp_url is None:
         problems.append(
             prefix + "PARAPHE_SMTP_URL manque : les courriels iraient dans le dossier outbox "
             "d'une machine au lieu de partir. Indiquez smtp://, smtp+starttls:// ou smtps://…"
         )
     return problems
+
+
+STORAGE_SHARED = "PARAPHE_STORAGE_SHARED"
+
+
+def _storage_problems(env: Mapping[str, str], storage_url: str | None, prefix: str) -> list[str]:
+    """Documents in a folder (PARAPHE_STORAGE_DIR, instance/blobs by default) are on one
+    machine's disk unless that folder is a mount every machine shares at the same path, which
+    only the operator knows: S3 is expected, or PARAPHE_STORAGE_SHARED=1 saying so. Read
+    whatever the storage, so that a misspelt value is refused even beside S3."""
+    shared = env.get(STORAGE_SHARED, "").strip()
+    if shared not in ("", "0", "1"):
+        return [prefix + f"{STORAGE_SHARED} doit valoir 1 (dossier partagé) ou 0"]
+    if storage_url is None and shared != "1":
+        return [
+            prefix + "les documents iraient dans un dossier de cette machine "
+            "(PARAPHE_STORAGE_DIR) : une machine perdue perd l'archive et les autres ne la "
+            "voient pas. Utilisez un stockage S3 compatible (PARAPHE_STORAGE_URL=s3://…) ou, "
+            f"si ce dossier est un partage monté au même chemin sur toutes les machines, "
+            f"déclarez-le par {STORAGE_SHARED}=1"
+        ]
+    return []

@@ -16,8 +16,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.config import Settings
 from app.mail import Mailer
 from app.pki import load_seal_key, load_signing_key, trust_roots
-from signing import SealKey, SigningKey, TimestampAuthority, TrustServices
+from signing import SealKey, SigningKey, SignSpec, TimestampAuthority, TrustServices, platform_seal
 from storage import BlobStore
+
+SealStamp = Callable[[bytes, SigningKey, SignSpec, TrustServices | None], bytes]
+"""How the platform's seal goes on a completed request's PDF (`signing.platform_seal`): its
+own collaborator, so that a test hands the runtime a seal that fails (a TSA down) instead of
+patching the module that calls it."""
 
 
 @dataclass(frozen=True)
@@ -34,6 +39,7 @@ class Collaborators:
     signing_key: Callable[[], SigningKey]
     trust: Callable[[], TrustServices | None]
     now: datetime
+    seal_stamp: SealStamp = platform_seal
 
 
 @dataclass
@@ -47,6 +53,7 @@ class Runtime:
     row delivered by the job `mail.deliver`."""
     transport: Mailer
     """What that job hands the message to: the SMTP server, or the outbox folder."""
+    seal_stamp: SealStamp = platform_seal
     _seal: SealKey | None = None
     _seal_lock: threading.Lock = field(default_factory=threading.Lock)
     _signing_key: SigningKey | None = None
@@ -92,4 +99,5 @@ class Runtime:
             signing_key=self.signing_key,
             trust=self.trust_services,
             now=now,
+            seal_stamp=self.seal_stamp,
         )

@@ -29,7 +29,7 @@ from signing.errors import (
 from signing.fields import SignatureBox, SignatureFieldSpec, add_signature_fields
 from signing.keys import EXPIRY_WARNING, KeyValidity, SealKey, SigningKey, load_pkcs12
 from signing.network import HttpPool, TrustServices
-from signing.pades import SignSpec, certify_pdf, seal_pdf, sign_pdf
+from signing.pades import SignSpec, certify_pdf, platform_seal, seal_pdf, sign_pdf
 from signing.pkcs11 import Pkcs11Key, load_pkcs11
 from signing.timestamps import TimestampAuthority
 from signing.tokens import TimestampTokenReport, verify_timestamp_token
@@ -84,6 +84,7 @@ __all__ = [
     "ensure_dev_pki",
     "load_pkcs11",
     "load_pkcs12",
+    "platform_seal",
     "seal_detached",
     "seal_pdf",
     "sign_pdf",

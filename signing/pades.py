@@ -191,6 +191,17 @@ def seal_pdf(pdf: bytes, key: SigningKey, spec: SignSpec, services: TrustService
         raise
 
 
+def platform_seal(
+    pdf: bytes, key: SigningKey, spec: SignSpec, services: TrustServices | None
+) -> bytes:
+    """A platform seal at the level the configuration allows: with ``services`` (a timestamp
+    authority), PAdES B-LTA (:func:`seal_pdf`: TimestampError / ValidationDataError when the
+    TSA or revocation data is unavailable, and nothing is written); without, B-B."""
+    if services is not None:
+        return seal_pdf(pdf, key, spec, services)
+    return sign_pdf(pdf, key, spec)
+
+
 def _seal_pdf(pdf: bytes, key: SigningKey, spec: SignSpec, services: TrustServices) -> bytes:
     key.check_validity(spec.signed_at)
     tsa = spec.timestamp_authority or services.timestamp_authority

@@ -190,7 +190,10 @@ def purge_command(dry_run: bool, as_of: datetime | None) -> None:
             click.echo(f"À SUPPRIMER  n° {document_id}  {kind}  {reference}  {sha256}")
         for client_id in report.to_anonymise:
             click.echo(f"À ANONYMISER client n° {client_id}")
-        click.echo(f"{len(report.due)} document(s), {len(report.to_anonymise)} client(s).")
+        click.echo(
+            f"{len(report.due)} document(s), {len(report.to_anonymise)} client(s), "
+            f"{report.mails_deleted} courriel(s) envoyé(s) à effacer de la file."
+        )
         return
     for item in report.deleted:
         click.echo(
@@ -212,7 +215,8 @@ def purge_command(dry_run: bool, as_of: datetime | None) -> None:
     click.echo(
         f"{len(report.deleted)} document(s) supprimé(s), "
         f"{len(report.deferred)} conservé(s) par le verrou du stockage, "
-        f"{len(report.certificates)} certificat(s) émis."
+        f"{len(report.certificates)} certificat(s) émis, "
+        f"{report.mails_deleted} courriel(s) envoyé(s) effacé(s) de la file."
     )
     if report.damaged:
         sys.exit(1)

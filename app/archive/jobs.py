@@ -1,17 +1,19 @@
 """`jobs purge`: the retention purge, one document or one client per transaction.
 
-Steps, each resumable: (1) every due document: blob deleted, row marked purged, journaled;
-(2) every client with purged documents not yet certified, or whose contact data is due for
-anonymisation: a deletion certificate PDF rendered (outside any transaction), archived, the
-documents linked to it; (3) every certificate not yet sent: emailed to the client's contact
-after commit, then the sending journaled and the contact anonymised if due. A crash between
-(3)'s email and its journal entry means the email goes again on the rerun (at least once).
+Steps, each resumable: (0) the outbox's rows of mails sent longer ago than the retention
+setting (`RetentionPolicy.sent_mail_days`), deleted and journaled; (1) every due document:
+blob deleted, row marked purged, journaled; (2) every client with purged documents not yet
+certified, or whose contact data is due for anonymisation: a deletion certificate PDF rendered
+(outside any transaction), archived, the documents linked to it; (3) every certificate not yet
+sent: emailed to the client's contact after commit, then the sending journaled and the contact
+anonymised if due. A crash between (3)'s email and its journal entry means the email goes
+again on the rerun (at least once).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -25,6 +27,7 @@ from app.documents.errors import DocumentIntegrityFailed
 from app.documents.models import Document
 from app.documents.services import read_content
 from app.mail import Attachment, OutgoingMail
+from app.mail.outbox import purge_sent_mails
 from app.runtime import Runtime
 
 ACTOR = "job:purge"
@@ -41,6 +44,8 @@ class PurgeReport:
     to_anonymise: list[int] = field(default_factory=list)
     certificates: list[tuple[int, str]] = field(default_factory=list)  # document id, reference
     emailed: list[str] = field(default_factory=list)
+    mails_deleted: int = 0
+    """Rows of mails sent more than `RetentionPolicy.sent_mail_days` ago (counted in a dry run)."""
     damaged: list[str] = field(default_factory=list)
     """One French line per certificate not sent because its blob failed the integrity check
     (journaled; it is sent by the first run after the blob is restored)."""
@@ -57,6 +62,7 @@ def run_purge(rt: Runtime, *, today: date, now: datetime, dry_run: bool) -> Purg
             for c in session.scalars(select(Client).where(Client.anonymised_at.is_(None)))
             if purge.anonymisation_due(c, policy, today)
         ]
+    report.mails_deleted = _purge_sent_mails(rt, now=now, dry_run=dry_run)
     if dry_run:
         return report
 
@@ -99,6 +105,25 @@ def run_purge(rt: Runtime, *, today: date, now: datetime, dry_run: bool) -> Purg
         except DocumentIntegrityFailed as exc:
             report.damaged.append(exc.detail)
     return report
+
+
+def _purge_sent_mails(rt: Runtime, *, now: datetime, dry_run: bool) -> int:
+    """Step (0): the outbox's rows of mails sent before the retention window, deleted in one
+    transaction with the journal entry that says how many and up to when."""
+    before = now - timedelta(days=rt.settings.retention.sent_mail_days)
+    with transaction(rt.session_factory) as session:
+        deleted = purge_sent_mails(session, before=before, dry_run=dry_run)
+        if deleted and not dry_run:
+            audit.record(
+                session,
+                now=now,
+                actor=ACTOR,
+                action="mail.purged",
+                subject_type="outgoing_mails",
+                subject_id="sent",
+                details={"rows": deleted, "sent_before": before.isoformat()},
+            )
+    return deleted
 
 
 def _certify(

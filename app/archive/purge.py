@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any, TypedDict
 
 from sqlalchemy import String, cast, exists, func, select
 from sqlalchemy.orm import Session, aliased
@@ -79,6 +80,28 @@ def lock_reason(locked_until: datetime | None, legal_hold: bool) -> str:
     return f"verrou de conservation du stockage (écriture unique) jusqu'au {when}"
 
 
+class _Identity(TypedDict):
+    """What a purged and a deferred item both say of their document."""
+
+    document_id: int
+    client_id: int | None
+    kind: str
+    reference: str
+    version: int
+    sha256: str
+
+
+def _identity(document: Document) -> _Identity:
+    return _Identity(
+        document_id=document.id,
+        client_id=document.client_id,
+        kind=document.kind.value,
+        reference=document.reference,
+        version=document.version,
+        sha256=document.sha256,
+    )
+
+
 def _due(today: date) -> list[ColumnElement[bool]]:
     return [
         Document.purged_at.is_(None),
@@ -130,25 +153,18 @@ def purge_document(
     _purge_revisions(session, store, document, now=now, actor=actor)
     page_images.discard(session, store, document.id)
     item = PurgedItem(
-        document_id=document.id,
-        client_id=document.client_id,
-        kind=document.kind.value,
-        reference=document.reference,
-        version=document.version,
-        sha256=document.sha256,
+        **_identity(document),
         size=document.size,
         retention_until=document.retention_until,
         retention_basis=document.retention_basis,
         blob_deleted=blob_deleted,
     )
-    audit.record(
+    _journal(
         session,
+        document,
+        "document.purged",
         now=now,
         actor=actor,
-        action="document.purged",
-        subject_type="document",
-        subject_id=document.id,
-        client_id=document.client_id,
         details={
             "kind": item.kind,
             "reference": item.reference,
@@ -175,27 +191,42 @@ def purge_document(
     return item
 
 
-def _defer(
-    session: Session, document: Document, locked: BlobLocked, *, now: datetime, actor: str
-) -> DeferredItem:
-    item = DeferredItem(
-        document_id=document.id,
-        client_id=document.client_id,
-        kind=document.kind.value,
-        reference=document.reference,
-        version=document.version,
-        sha256=document.sha256,
-        locked_until=locked.retain_until,
-        legal_hold=locked.legal_hold,
-    )
+def _journal(
+    session: Session,
+    document: Document,
+    action: str,
+    *,
+    now: datetime,
+    actor: str,
+    details: dict[str, Any],
+) -> None:
+    """The journal entry of what the purge did to `document`."""
     audit.record(
         session,
         now=now,
         actor=actor,
-        action="document.purge_deferred",
+        action=action,
         subject_type="document",
         subject_id=document.id,
         client_id=document.client_id,
+        details=details,
+    )
+
+
+def _defer(
+    session: Session, document: Document, locked: BlobLocked, *, now: datetime, actor: str
+) -> DeferredItem:
+    item = DeferredItem(
+        **_identity(document),
+        locked_until=locked.retain_until,
+        legal_hold=locked.legal_hold,
+    )
+    _journal(
+        session,
+        document,
+        "document.purge_deferred",
+        now=now,
+        actor=actor,
         details={
             "sha256": document.sha256,
             "locked_until": locked.retain_until.isoformat() if locked.retain_until else None,

@@ -13,7 +13,7 @@ from app.auth.mails import SET_PASSWORD_PATH
 from app.db import utcnow
 from app.extensions import limiter
 from app.mail import MailError
-from app.wiring import db_session, runtime
+from app.wiring import db_session, runtime, unit_of_work
 
 bp = Blueprint("accounts", __name__)
 
@@ -52,21 +52,20 @@ def forgot_password() -> str | tuple[str, int]:
 @bp.route(SET_PASSWORD_PATH + "<token>", methods=["GET", "POST"])
 @limiter.limit("10 per minute", methods=["POST"])
 def set_password(token: str) -> str | Response | tuple[str, int]:
-    db = db_session()
     now = utcnow()
     form = SetPasswordForm()
     try:
         if form.validate_on_submit():
-            accounts.set_password_with_link(
-                db, token=token, password=form.password.data or "", now=now
-            )
-            db.commit()
+            with unit_of_work() as db:
+                accounts.set_password_with_link(
+                    db, token=token, password=form.password.data or "", now=now
+                )
             flash(
                 "Mot de passe enregistré. Connectez-vous avec votre nouveau mot de passe.",
                 "success",
             )
             return redirect(url_for("auth.login"))
-        link = accounts.open_link(db, token, now)
+        link = accounts.open_link(db_session(), token, now)
     except AccountLinkInvalid as exc:
         return render_template("auth/link_invalid.html", message=str(exc)), 410
     status = 422 if form.errors else 200

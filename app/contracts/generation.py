@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -227,6 +228,14 @@ def _add_version(
     return version, sha256
 
 
+def check_first_version(session: Session, quote: Quote, now: datetime) -> None:
+    """What refuses version 1 of the quote's contract, checked under the quote's row lock
+    (held until the transaction ends): the web form checks it before it hands the rendering
+    to a job, and the job checks it again."""
+    _lock_quote(session, quote)
+    _check_quote(quote, business_date(now), session)
+
+
 def generate_contract(
     session: Session,
     store: BlobStore,
@@ -243,8 +252,7 @@ def generate_contract(
     countersigner: Countersigner | None = None,
 ) -> ContractVersion:
     """Version 1 of a new contract. ``precedence`` defaults to the template's setting."""
-    _lock_quote(session, quote)
-    _check_quote(quote, business_date(now), session)
+    check_first_version(session, quote, now)
     choices = Choices(vendor, templates_dir, precedence, clauses, free_text, countersigner)
     version, sha256 = _add_version(
         session,
@@ -258,29 +266,86 @@ def generate_contract(
         actor=actor,
         author_id=author_id,
     )
-    audit.record(
+    _journal(
         session,
-        now=now,
-        actor=actor,
-        action="contract.generated",
-        subject_type="contract",
-        subject_id=version.contract.number,
-        client_id=quote.client_id,
-        details={"version": 1, "sha256": sha256, "cgv": version.cgv_version.label},
-    )
-    events.record(
-        session,
+        version,
         "contract.generated",
-        Resource("contract", version.contract.number),
-        {
+        details={"version": 1, "sha256": sha256, "cgv": version.cgv_version.label},
+        payload={
             "version": 1,
             "quote": {"id": quote.id, "links": {"api": f"/api/v1/quotes/{quote.id}"}},
             "client_id": quote.client_id,
             "cgv_version": version.cgv_version.label,
         },
         now=now,
+        actor=actor,
     )
     return version
+
+
+def _journal(
+    session: Session,
+    version: ContractVersion,
+    action: str,
+    *,
+    details: dict[str, Any],
+    payload: dict[str, Any],
+    now: datetime,
+    actor: str,
+) -> None:
+    """The audit entry (`details`) and the event (`payload`) of a version just made, both
+    named `action`, in the transaction that made it."""
+    contract = version.contract
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action=action,
+        subject_type="contract",
+        subject_id=contract.number,
+        client_id=contract.client_id,
+        details=details,
+    )
+    events.record(session, action, Resource("contract", contract.number), payload, now=now)
+
+
+def check_new_version(
+    session: Session,
+    contract: Contract,
+    *,
+    reason: str,
+    based_on: int | None,
+    quote: Quote | None,
+    now: datetime,
+) -> str:
+    """What refuses version n+1, checked under the contract's and its versions' row locks
+    (held until the transaction ends; the revised quote's too): the web form checks it before
+    it hands the rendering to a job, and the job checks it again. Returns the reason, trimmed."""
+    reason = reason.strip()
+    if not reason:
+        raise ContractInvalid({"reason": "Indiquez le motif de la nouvelle version."})
+    if len(reason) > MAX_REASON or control_character_problem(reason, multiline=True):
+        raise ContractInvalid({"reason": f"Motif de {MAX_REASON} caractères au maximum."})
+    _lock_versions(session, contract)
+    latest = contract.latest
+    if based_on is not None and latest.version != based_on:
+        raise VersionAlreadyCreated(
+            f"La version {latest.version} du contrat {contract.number} a été créée depuis "
+            f"l'affichage de la version {based_on} (double clic ou autre utilisateur) : "
+            "vérifiez-la avant d'en demander une autre.",
+            contract_id=contract.id,
+        )
+    if latest.status is VersionStatus.SENT:
+        raise ContractRefused(
+            f"La version {latest.version} est en cours de signature : "
+            "attendez la signature ou son expiration."
+        )
+    if quote is not None:
+        if quote.client_id != contract.client_id:
+            raise ContractInvalid({"quote": "Ce devis concerne un autre client."})
+        _lock_quote(session, quote)
+        _check_quote(quote, business_date(now), session)
+    return reason
 
 
 def new_version(
@@ -310,32 +375,11 @@ def new_version(
     Earlier versions are never modified, except that an unsigned one is marked superseded.
     After a signed version, the new one is an amendment (avenant), to be signed again. A
     version out for signature blocks a new one (its signers must not sign a stale text)."""
-    reason = reason.strip()
-    if not reason:
-        raise ContractInvalid({"reason": "Indiquez le motif de la nouvelle version."})
-    if len(reason) > MAX_REASON or control_character_problem(reason, multiline=True):
-        raise ContractInvalid({"reason": f"Motif de {MAX_REASON} caractères au maximum."})
-    _lock_versions(session, contract)
+    reason = check_new_version(
+        session, contract, reason=reason, based_on=based_on, quote=quote, now=now
+    )
     latest = contract.latest
-    if based_on is not None and latest.version != based_on:
-        raise VersionAlreadyCreated(
-            f"La version {latest.version} du contrat {contract.number} a été créée depuis "
-            f"l'affichage de la version {based_on} (double clic ou autre utilisateur) : "
-            "vérifiez-la avant d'en demander une autre.",
-            contract_id=contract.id,
-        )
-    if latest.status is VersionStatus.SENT:
-        raise ContractRefused(
-            f"La version {latest.version} est en cours de signature : "
-            "attendez la signature ou son expiration."
-        )
-    if quote is None:
-        quote = latest.printed_quote
-    else:
-        if quote.client_id != contract.client_id:
-            raise ContractInvalid({"quote": "Ce devis concerne un autre client."})
-        _lock_quote(session, quote)
-        _check_quote(quote, business_date(now), session)
+    quote = quote if quote is not None else latest.printed_quote
     amendment = any(v.status is VersionStatus.SIGNED for v in contract.versions)
     signer = countersigner or countersigner_of(latest)
     choices = Choices(vendor, templates_dir, precedence, clauses, free_text, signer)
@@ -351,26 +395,22 @@ def new_version(
         actor=actor,
         author_id=author_id,
     )
-    audit.record(
+    _journal(
         session,
-        now=now,
-        actor=actor,
-        action="contract.version_created",
-        subject_type="contract",
-        subject_id=contract.number,
-        client_id=contract.client_id,
+        version,
+        "contract.version_created",
         details={
             "version": version.version,
             "sha256": sha256,
             "amendment": amendment,
             "reason": reason,
         },
-    )
-    events.record(
-        session,
-        "contract.version_created",
-        Resource("contract", contract.number),
-        {"version": version.version, "amendment": amendment, "client_id": contract.client_id},
+        payload={
+            "version": version.version,
+            "amendment": amendment,
+            "client_id": contract.client_id,
+        },
         now=now,
+        actor=actor,
     )
     return version

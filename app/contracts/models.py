@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, text
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clients.models import Client
@@ -94,3 +94,55 @@ class ContractClause(Base):
     clause_version_id: Mapped[int | None] = mapped_column(ForeignKey("clause_versions.id"))
     title: Mapped[str] = mapped_column(String(200))
     body_markdown: Mapped[str] = mapped_column(Text)
+
+
+class GenerationStatus(StrEnum):
+    PENDING = "pending"  # asked on the web; the job `contracts.generate_requested` renders it
+    DONE = "done"  # the version exists (made by this request, or by another one first)
+    FAILED = "failed"  # refused when rendered (the quote expired meanwhile, …): `problem` says why
+
+
+PENDING_GENERATION = "status = 'pending'"
+
+
+class ContractGeneration(Base):
+    """A contract version asked for on the web and rendered by a background job: version 1 of
+    a quote's contract (``contract_id`` None until done) or version n+1 of a contract. What the
+    follow page and its `suivi.json` read.
+
+    Of two clicks while one generation is pending, the second is the first: the partial unique
+    indexes hold one pending generation per quote (version 1) and per contract (version n+1)."""
+
+    __tablename__ = "contract_generations"
+    __table_args__ = (
+        Index(
+            "uq_contract_generations_pending_quote",
+            "quote_id",
+            unique=True,
+            sqlite_where=text(f"{PENDING_GENERATION} AND first_version"),
+            postgresql_where=text(f"{PENDING_GENERATION} AND first_version"),
+        ),
+        Index(
+            "uq_contract_generations_pending_contract",
+            "contract_id",
+            unique=True,
+            sqlite_where=text(PENDING_GENERATION),
+            postgresql_where=text(PENDING_GENERATION),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    first_version: Mapped[bool]
+    # version 1: the quote contracted; version n+1: the revised quote, if one was picked
+    quote_id: Mapped[int | None] = mapped_column(ForeignKey("quotes.id"), index=True)
+    contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"), index=True)
+    based_on: Mapped[int | None]
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    clause_version_ids: Mapped[list[int]] = mapped_column(JSON)
+    free_text: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[GenerationStatus] = mapped_column(enum_column(GenerationStatus))
+    version_id: Mapped[int | None] = mapped_column(ForeignKey("contract_versions.id"))
+    problem: Mapped[str | None] = mapped_column(Text)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

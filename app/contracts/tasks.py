@@ -1,16 +1,27 @@
-"""Contracts' background job: version 1 of a quote's contract, one job per quote (enqueued by
-`paraphe contracts bulk`). Idempotent: a quote already contracted is skipped
-(`bulk.generate_for_quote`)."""
+"""Contracts' background jobs.
+
+- `contracts.generate`: version 1 of a quote's contract, one job per quote (enqueued by
+  `paraphe contracts bulk`). Idempotent: a quote already contracted is skipped
+  (`bulk.generate_for_quote`).
+- `contracts.generate_requested`: a version asked for on the web (`requested.fulfil`): the
+  sales request answers at once and its page follows the job. Idempotent: the job renders
+  only a generation still pending, under its row lock.
+- `contracts.sweep`: every 5 minutes, enqueues again the generations whose job was lost."""
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 
-from app.contracts import bulk
+from app.contracts import bulk, requested
 from app.queue.context import collaborators
-from app.queue.tasks import job
+from app.queue.tasks import job, periodic
 
 log = logging.getLogger(__name__)
+
+LOST_AFTER = timedelta(minutes=5)
+"""A generation pending this long lost its job: rendering takes seconds, and the queue's own
+retries re-run a failed one before this."""
 
 
 @job("contracts.generate")
@@ -23,3 +34,16 @@ def generate(quote_id: int, author_id: int, clause_version_ids: list[int], run: 
         run=run,
     )
     log.info("%s : %s", result.outcome.value, result.line)
+
+
+@job("contracts.generate_requested")
+def generate_requested(generation_id: int) -> None:
+    status = requested.fulfil(collaborators(), generation_id)
+    log.info("génération %s : %s", generation_id, status.value)
+
+
+@periodic("contracts.sweep", minute="*/5")
+def sweep() -> None:
+    collab = collaborators()
+    for generation_id in requested.pending_since(collab, collab.now - LOST_AFTER):
+        generate_requested.enqueue(generation_id)

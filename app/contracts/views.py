@@ -1,19 +1,19 @@
 from __future__ import annotations
 
-from flask import Blueprint, Response, flash, redirect, render_template, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, url_for
 from flask import request as http_request
 from werkzeug.wrappers import Response as BaseResponse
 
 from app.auth.guards import current_user, require
+from app.auth.models import User
 from app.auth.rules import Permission
-from app.clauses.services import get_versions
-from app.contracts import comparison, generation, printing, queries
+from app.contracts import comparison, printing, queries, requested, tasks
 from app.contracts.errors import ContractInvalid, QuoteAlreadyContracted, VersionAlreadyCreated
 from app.contracts.models import ContractVersion
 from app.db import utcnow
 from app.documents.serving import document_response
 from app.quotes.services import get_quote
-from app.wiring import db_session, runtime
+from app.wiring import db_session, read_only_db_session, runtime, unit_of_work
 
 bp = Blueprint("contracts", __name__, url_prefix="/contrats")
 
@@ -35,41 +35,39 @@ def _clause_ids(raw: list[str]) -> list[int]:
     return [int(v) for v in raw]
 
 
+def _author() -> User:
+    user = current_user()
+    assert user is not None  # the route's guard let a signed-in user through
+    return user
+
+
 @bp.route("/generer/<int:quote_id>", methods=["POST"])
 @require(Permission.GENERATE_CONTRACTS)
 def generate(quote_id: int) -> BaseResponse:
-    rt = runtime()
-    db = db_session()
-    user = current_user()
-    assert user is not None
-    quote = get_quote(db, quote_id)
-    picked = _clause_ids(http_request.form.getlist("clause"))
+    """Checked at once (a refusal answers now); rendered by a job the page then follows."""
+    choices = _choices(_author())
     try:
-        version = generation.generate_contract(
-            db,
-            rt.store,
-            quote=quote,
-            vendor=rt.settings.vendor,
-            now=utcnow(),
-            actor=f"user:{user.id}",
-            author_id=user.id,
-            templates_dir=rt.settings.contract_templates_dir,
-            clauses=get_versions(db, picked),
-            free_text=http_request.form.get("free_text", ""),
-            countersigner=printing.Countersigner.for_vendor(
-                rt.settings.vendor, user.full_name, user.email
-            ),
-        )
+        with unit_of_work() as db:
+            asked = requested.ask_first_version(
+                db, get_quote(db, quote_id), choices, vendor=runtime().settings.vendor, now=utcnow()
+            )
+            generation_id = asked.id
     except QuoteAlreadyContracted as exc:
         return _already_contracted(exc)
-    db.commit()
-    flash(f"Contrat {version.contract.number} (version 1) généré.", "success")
-    return redirect(url_for("overview.contract", contract_id=version.contract_id))
+    return _hand_to_job(generation_id)
 
 
-def _already_contracted(exc: QuoteAlreadyContracted) -> BaseResponse:
-    """A second click on "generate" (or a retry): the contract the quote already became."""
-    db_session().rollback()
+def _choices(user: User) -> requested.Choices:
+    return requested.Choices(
+        author_id=user.id,
+        clause_version_ids=_clause_ids(http_request.form.getlist("clause")),
+        free_text=http_request.form.get("free_text", ""),
+    )
+
+
+def _already_contracted(exc: QuoteAlreadyContracted | VersionAlreadyCreated) -> BaseResponse:
+    """A second click on "generate" (or a retry, or a colleague first): the contract's page
+    shows what exists."""
     flash(exc.detail, "info")
     return redirect(url_for("overview.contract", contract_id=exc.contract_id))
 
@@ -77,47 +75,85 @@ def _already_contracted(exc: QuoteAlreadyContracted) -> BaseResponse:
 @bp.route("/<int:contract_id>/versions", methods=["POST"])
 @require(Permission.GENERATE_CONTRACTS)
 def new_version(contract_id: int) -> BaseResponse:
-    rt = runtime()
-    db = db_session()
-    user = current_user()
-    assert user is not None
-    contract = queries.get_contract(db, contract_id)
+    """Checked at once (a refusal answers now); rendered by a job the page then follows."""
     form = http_request.form
-    picked = _clause_ids(form.getlist("clause"))
+    choices = _choices(_author())
     quote_raw = form.get("quote_id", "")
     if quote_raw and not _is_id(quote_raw):
         raise ContractInvalid({"quote_id": "Devis inconnu."})
-    quote = get_quote(db, int(quote_raw)) if quote_raw else None
     based_on_raw = form.get("based_on", "")
     if based_on_raw and not _is_id(based_on_raw):
         raise ContractInvalid({"based_on": "Version d'origine inconnue : rechargez la page."})
     try:
-        version = generation.new_version(
-            db,
-            rt.store,
-            contract=contract,
-            reason=form.get("reason", ""),
-            vendor=rt.settings.vendor,
-            now=utcnow(),
-            actor=f"user:{user.id}",
-            author_id=user.id,
-            quote=quote,
-            templates_dir=rt.settings.contract_templates_dir,
-            clauses=get_versions(db, picked),
-            free_text=form.get("free_text", ""),
-            based_on=int(based_on_raw) if based_on_raw else None,
-        )
-    except QuoteAlreadyContracted as exc:
+        with unit_of_work() as db:
+            asked = requested.ask_new_version(
+                db,
+                queries.get_contract(db, contract_id),
+                choices,
+                vendor=runtime().settings.vendor,
+                reason=form.get("reason", ""),
+                based_on=int(based_on_raw) if based_on_raw else None,
+                quote=get_quote(db, int(quote_raw)) if quote_raw else None,
+                now=utcnow(),
+            )
+            generation_id = asked.id
+    except (QuoteAlreadyContracted, VersionAlreadyCreated) as exc:
         return _already_contracted(exc)
-    except VersionAlreadyCreated as exc:
-        # a second click (or a colleague first): the contract's page shows the version made
-        db.rollback()
-        flash(exc.detail, "info")
-        return redirect(url_for("overview.contract", contract_id=exc.contract_id))
-    db.commit()
-    kind = "avenant" if version.amendment else "version"
-    flash(f"Contrat {contract.number} : {kind} {version.version} générée.", "success")
-    return redirect(url_for("overview.contract", contract_id=contract.id))
+    return _hand_to_job(generation_id)
+
+
+def _hand_to_job(generation_id: int) -> BaseResponse:
+    """Enqueue the rendering once the generation is committed. Rendered already (the queue
+    runs inline, or a worker was quick): the contract's page; otherwise the follow page (a
+    redirect either way: reloading it never posts the form again)."""
+    tasks.generate_requested.enqueue(generation_id)
+    state = requested.state_of(read_only_db_session(), generation_id)
+    return _contract_once_done(state) or redirect(
+        url_for("contracts.generation", generation_id=generation_id)
+    )
+
+
+def _contract_once_done(state: requested.GenerationState) -> BaseResponse | None:
+    if state.contract_id is None:
+        return None
+    flash(state.message, "success" if state.made else "info")
+    return redirect(url_for("overview.contract", contract_id=state.contract_id))
+
+
+@bp.route("/generations/<int:generation_id>")
+@require(Permission.VIEW_CONTRACTS)
+def generation(generation_id: int) -> BaseResponse:
+    """The follow page while the job renders; once done, the contract's page (with what was
+    made, or what existed already); a refusal met when rendering is shown here."""
+    state = requested.state_of(read_only_db_session(), generation_id)
+    done = _contract_once_done(state)
+    if done is not None:
+        return done
+    page = render_template(
+        "contracts/generation.html",
+        generation_id=generation_id,
+        state=state,
+        poll_after=requested.POLL_AFTER if state.pending else None,
+    )
+    return Response(page, status=200)
+
+
+@bp.route("/generations/<int:generation_id>/suivi.json")
+@require(Permission.VIEW_CONTRACTS)
+def generation_progress(generation_id: int) -> Response:
+    """Where the generation stands, polled by its page; `poll_after` is null once done."""
+    state = requested.state_of(read_only_db_session(), generation_id)
+    contract_url = (
+        url_for("overview.contract", contract_id=state.contract_id)
+        if state.contract_id is not None
+        else None
+    )
+    return jsonify(
+        poll_after=requested.POLL_AFTER if state.pending else None,
+        stage=state.stage,
+        message=state.message,
+        contract_url=contract_url,
+    )
 
 
 @bp.route("/<int:contract_id>/comparer")
@@ -152,9 +188,7 @@ def pdf(contract_id: int, number: int) -> Response:
 
 
 def _user_actor() -> str:
-    user = current_user()
-    assert user is not None  # the route's guard let a signed-in user through
-    return f"user:{user.id}"
+    return f"user:{_author().id}"
 
 
 @bp.route("/<int:contract_id>/v<int:number>.docx")

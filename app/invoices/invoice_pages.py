@@ -36,7 +36,7 @@ from app.pricing.forms import attach_line_errors
 from app.pricing.lines import LineInput
 from app.quotes.forms import LineForm
 from app.rendering.french import format_percent
-from app.wiring import db_session, runtime
+from app.wiring import db_session, runtime, unit_of_work
 
 
 @bp.route("/")
@@ -87,7 +87,6 @@ def _attach(form: ManualInvoiceForm, errors: dict[str, str]) -> None:
 @bp.route("/nouvelle", methods=["GET", "POST"])
 @require(Permission.ISSUE_INVOICES)
 def new() -> str | Response | tuple[str, int]:
-    db = db_session()
     form = ManualInvoiceForm()
     _choices(form)
     if form.add_line.data:
@@ -100,28 +99,26 @@ def new() -> str | Response | tuple[str, int]:
             user = current_user()
             assert user is not None
             try:
-                contract = (
-                    get_contract(db, form.contract_id.data) if form.contract_id.data else None
-                )
-                invoice = issuing.issue_invoice(
-                    db,
-                    client=get_client(db, form.client_id.data),
-                    contract=contract,
-                    lines=lines,
-                    payment_terms_days=form.payment_terms_days.data,
-                    payment_method=form.payment_method.data,
-                    now=utcnow(),
-                    actor=f"user:{user.id}",
-                    created_by_id=user.id,
-                )
+                with unit_of_work() as work:
+                    contract = (
+                        get_contract(work, form.contract_id.data) if form.contract_id.data else None
+                    )
+                    invoice = issuing.issue_invoice(
+                        work,
+                        client=get_client(work, form.client_id.data),
+                        contract=contract,
+                        lines=lines,
+                        payment_terms_days=form.payment_terms_days.data,
+                        payment_method=form.payment_method.data,
+                        now=utcnow(),
+                        actor=f"user:{user.id}",
+                        created_by_id=user.id,
+                    )
             except FieldErrors as exc:
-                db.rollback()
                 _attach(form, exc.errors)
             except DomainError as exc:
-                db.rollback()
                 form.form_errors = [*form.form_errors, exc.detail]
             else:
-                db.commit()
                 tasks.after_issue(Issued.INVOICE, invoice.id)
                 flash(f"Facture {invoice.number} émise.", "success")
                 return redirect(url_for("invoices.show", invoice_id=invoice.id))
@@ -178,20 +175,20 @@ def payment(invoice_id: int) -> Response:
         "actor": f"user:{user.id}",
         "created_by_id": user.id,
     }
+    failed = form.kind.data == "failed"
+    amount = None if failed else parse_decimal(form.amount.data or "")
+    if not failed and amount is None:
+        flash("Indiquez le montant reçu (ex. 1 250,00).", "error")
+        return back
     try:
-        if form.kind.data == "failed":
-            payments.record_failed_debit(db, charge_fee=bool(form.charge_fee.data), **common)
-        else:
-            amount = parse_decimal(form.amount.data or "")
-            if amount is None:
-                flash("Indiquez le montant reçu (ex. 1 250,00).", "error")
-                return back
-            payments.record_payment(db, amount=amount, **common)
+        with unit_of_work() as work:
+            if amount is None:  # a failed debit: no amount received
+                payments.record_failed_debit(work, charge_fee=bool(form.charge_fee.data), **common)
+            else:
+                payments.record_payment(work, amount=amount, **common)
     except FieldErrors as exc:
-        db.rollback()
         flash(" ".join(exc.errors.values()), "error")
         return back
-    db.commit()
     flash("Paiement enregistré.", "success")
     return back
 
@@ -261,22 +258,21 @@ def credit_note(invoice_id: int) -> str | Response | tuple[str, int]:
     user = current_user()
     assert user is not None
     try:
-        note = issuing.issue_credit_note(
-            db,
-            invoice=invoice,
-            reason=form.reason.data or "",
-            lines=lines,
-            now=utcnow(),
-            actor=f"user:{user.id}",
-            created_by_id=user.id,
-        )
+        with unit_of_work() as work:
+            note = issuing.issue_credit_note(
+                work,
+                invoice=invoice,
+                reason=form.reason.data or "",
+                lines=lines,
+                now=utcnow(),
+                actor=f"user:{user.id}",
+                created_by_id=user.id,
+            )
     except FieldErrors as exc:
-        db.rollback()
         for key, message in exc.errors.items():
             field = {"reason": form.reason}.get(key, form.amount)
             field.errors = [*field.errors, message]
         return _show(invoice_id, form), 422
-    db.commit()
     tasks.after_issue(Issued.CREDIT_NOTE, note.id)
     flash(f"Avoir {note.number} émis sur la facture {invoice.number}.", "success")
     return redirect(url_for("invoices.show", invoice_id=invoice_id))

@@ -28,7 +28,7 @@ from app.invoices.forms import (
 from app.invoices.models import RateKind
 from app.pricing.decimals import parse_decimal
 from app.rendering.french import format_decimal
-from app.wiring import db_session
+from app.wiring import db_session, unit_of_work
 
 
 @bp.route("/syntec", methods=["GET", "POST"])
@@ -44,15 +44,18 @@ def syntec() -> str | Response | tuple[str, int]:
         try:
             if value is None:
                 raise FieldErrors({"value": "Indiquez une valeur (ex. 298,4)."})
-            row = revision.set_syntec_index(
-                db, month=form.month.data or "", value=value, now=utcnow(), created_by_id=user.id
-            )
+            with unit_of_work() as work:
+                row = revision.set_syntec_index(
+                    work,
+                    month=form.month.data or "",
+                    value=value,
+                    now=utcnow(),
+                    created_by_id=user.id,
+                )
         except FieldErrors as exc:
-            db.rollback()
             apply_field_errors(form, exc)
             status = 422
         else:
-            db.commit()
             flash(f"Indice Syntec de {row.month} enregistré.", "success")
             return redirect(url_for("invoices.syntec"))
     elif form.errors:
@@ -90,25 +93,23 @@ def _plans_page(form: PlanFromContractForm) -> str:
 def new_plan() -> str | Response | tuple[str, int]:
     """A signed contract's plan, filled from its quote's commercial terms (frequency,
     payment, amounts per period, setup-fee schedule: ``rules.plan_lines``)."""
-    db = db_session()
     form = _plan_form()
     if not form.validate_on_submit() or form.start_date.data is None:
         return _plans_page(form), 422
     user = current_user()
     assert user is not None
     try:
-        plan = plans.create_plan_from_contract(
-            db,
-            contract=get_contract(db, form.contract_id.data),
-            start_date=form.start_date.data,
-            now=utcnow(),
-            actor=f"user:{user.id}",
-        )
+        with unit_of_work() as work:
+            plan = plans.create_plan_from_contract(
+                work,
+                contract=get_contract(work, form.contract_id.data),
+                start_date=form.start_date.data,
+                now=utcnow(),
+                actor=f"user:{user.id}",
+            )
     except FieldErrors as exc:
-        db.rollback()
         apply_field_errors(form, exc)
         return _plans_page(form), 422
-    db.commit()
     flash(f"Plan de facturation n° {plan.id} créé.", "success")
     return redirect(url_for("invoices.plan", plan_id=plan.id))
 
@@ -167,19 +168,18 @@ def revision_clause(plan_id: int) -> str | Response | tuple[str, int]:
             form.cap_percent.errors = ["Indiquez un pourcentage (ex. 3 ou 2,5)."]
             return _plan_page(plan_id, clause_form=form), 422
     try:
-        revision.set_revision_clause(
-            db,
-            plan=plan,
-            base_month=(form.base_month.data or "").strip(),
-            reference_month=form.reference_month.data or 0,
-            cap_percent=cap,
-            no_decrease=bool(form.no_decrease.data),
-        )
+        with unit_of_work() as work:
+            revision.set_revision_clause(
+                work,
+                plan=plan,
+                base_month=(form.base_month.data or "").strip(),
+                reference_month=form.reference_month.data or 0,
+                cap_percent=cap,
+                no_decrease=bool(form.no_decrease.data),
+            )
     except FieldErrors as exc:
-        db.rollback()
         apply_field_errors(form, exc)
         return _plan_page(plan_id, clause_form=form), 422
-    db.commit()
     flash("Clause de révision enregistrée.", "success")
     return redirect(url_for("invoices.plan", plan_id=plan_id))
 
@@ -195,25 +195,22 @@ def revise(plan_id: int) -> str | Response | tuple[str, int]:
     form = RevisionForm()
     if not form.validate_on_submit() or form.renewal.data is None:
         return _plan_page(plan_id, revision_form=form), 422
+    user = current_user()
+    assert user is not None
     try:
-        if form.apply.data:
-            user = current_user()
-            assert user is not None
+        with unit_of_work() as work:
+            if not form.apply.data:  # nothing written: the unit of work commits nothing
+                preview = revision.preview_revision(work, plan=plan, renewal=form.renewal.data)
+                return _plan_page(plan_id, revision_form=form, preview=preview)
             applied = revision.apply_revision(
-                db, plan=plan, renewal=form.renewal.data, now=utcnow(), actor=f"user:{user.id}"
+                work, plan=plan, renewal=form.renewal.data, now=utcnow(), actor=f"user:{user.id}"
             )
-        else:
-            preview = revision.preview_revision(db, plan=plan, renewal=form.renewal.data)
-            return _plan_page(plan_id, revision_form=form, preview=preview)
     except FieldErrors as exc:
-        db.rollback()
         apply_field_errors(form, exc)
         return _plan_page(plan_id, revision_form=form), 422
     except DomainError as exc:  # an index not entered yet
-        db.rollback()
         form.form_errors = [*form.form_errors, exc.detail]
         return _plan_page(plan_id, revision_form=form), 422
-    db.commit()
     flash(f"Révision appliquée : {applied.formula}", "success")
     return redirect(url_for("invoices.plan", plan_id=plan_id))
 
@@ -231,19 +228,18 @@ def rates() -> str | Response | tuple[str, int]:
         try:
             if value is None:
                 raise FieldErrors({"rate": "Indiquez un taux en % (ex. 2,15)."})
-            row = payments.set_reference_rate(
-                db,
-                kind=RateKind(form.kind.data),
-                effective_from=form.effective_from.data,
-                rate=value,
-                now=utcnow(),
-            )
+            with unit_of_work() as work:
+                row = payments.set_reference_rate(
+                    work,
+                    kind=RateKind(form.kind.data),
+                    effective_from=form.effective_from.data,
+                    rate=value,
+                    now=utcnow(),
+                )
         except FieldErrors as exc:
-            db.rollback()
             apply_field_errors(form, exc)
             status = 422
         else:
-            db.commit()
             flash(
                 f"{row.kind.label.capitalize()} de {format_decimal(row.rate)} % "
                 f"enregistré à partir du {row.effective_from:%d/%m/%Y}.",

@@ -63,6 +63,16 @@ def failed_mails(session: Session) -> Sequence[OutgoingMailRecord]:
     return records.failed(session)
 
 
+def purge_sent_mails(session: Session, *, before: datetime, dry_run: bool = False) -> int:
+    """The rows of mails sent before `before`, deleted (or counted, `dry_run`): the retention
+    purge's step for the outbox. The audit journal is not touched: the entries the workflows
+    wrote when they decided to send (an invitation, a notice, a certificate) stay the proof,
+    and the purge journals how many rows went and up to when."""
+    if dry_run:
+        return records.count_sent_before(session, before)
+    return records.delete_sent_before(session, before)
+
+
 def retry_mail(session: Session, mail_id: int) -> bool:
     """Give a failed mail a new round of attempts, enqueued when the caller commits. False
     when the mail is not (or no longer) failed."""

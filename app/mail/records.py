@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import CursorResult, Select, and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -171,3 +172,28 @@ def with_key_prefix(session: Session, prefix: str) -> Sequence[OutgoingMailRecor
         .where(OutgoingMailRecord.idempotency_key.like(escaped + "%", escape="\\"))
         .order_by(OutgoingMailRecord.id)
     ).all()
+
+
+def _sent_before(before: datetime) -> Select[tuple[int]]:
+    return select(OutgoingMailRecord.id).where(
+        OutgoingMailRecord.status == MailStatus.SENT, OutgoingMailRecord.sent_at < before
+    )
+
+
+def count_sent_before(session: Session, before: datetime) -> int:
+    return session.scalar(select(func.count()).select_from(_sent_before(before).subquery())) or 0
+
+
+def delete_sent_before(session: Session, before: datetime) -> int:
+    """Delete the rows sent before `before`, their attachments with them (the foreign key
+    cascades, on SQLite too: PRAGMA foreign_keys=ON). Pending, sending and failed rows stay:
+    they are work to do, or the admins' to retry. Returns how many rows went."""
+    result = cast(  # a DELETE's result is a cursor result (it has a rowcount)
+        CursorResult[Any],
+        session.execute(
+            delete(OutgoingMailRecord)
+            .where(OutgoingMailRecord.id.in_(_sent_before(before)))
+            .execution_options(synchronize_session=False)
+        ),
+    )
+    return result.rowcount

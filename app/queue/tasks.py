@@ -3,9 +3,12 @@ enqueues it with `seal.enqueue(request_id)`; a periodic job with `@periodic(...)
 
 Defaults every job shares: retries with exponential backoff (5 s, 10 s, 20 s … about 21 min
 over 8 attempts), then the job is recorded as failed (the admins' page lists it, with a retry
-button). A job is written to be idempotent: the database says what is already done, so a job
-run twice (a retry after a crash, a sweep that re-enqueues lost work, two workers at once) has
-one effect. That guarantee is the database's (row locks, unique keys, a state re-checked
+button). Inline (`PARAPHE_QUEUE_URL=inline`: the tests, one-off commands), a job runs once
+where it is enqueued and a failure is final at once (`Job.enqueue`).
+
+A job is written to be idempotent: the database says what is already done, so a job run twice
+(a retry after a crash, a sweep that re-enqueues lost work, two workers at once) has one
+effect. That guarantee is the database's (row locks, unique keys, a state re-checked
 before writing), not a queue lock: Huey's locks have no lifetime on SQLite, PostgreSQL or
 Redis before 7.4, so a worker killed while holding one would block that work for good."""
 
@@ -17,7 +20,7 @@ from typing import Any, Generic, ParamSpec
 
 from huey import crontab
 
-from app.queue.broker import huey
+from app.queue.broker import huey, is_inline
 
 P = ParamSpec("P")
 
@@ -37,7 +40,14 @@ class Job(Generic[P]):
 
     def enqueue(self, *args: P.args, **kwargs: P.kwargs) -> None:
         _check_json(self.name, args, kwargs)
-        self._wrapper(*args, **kwargs)
+        task = self._wrapper.s(*args, **kwargs)
+        if is_inline():
+            # Inline (Huey's immediate mode) has no consumer: a retry would be parked in
+            # Huey's in-memory schedule, which nothing reads, and the run shown as "retrying"
+            # for ever. So one attempt: a failure is final, recorded in job_runs (the admins'
+            # page, with "Relancer"); the state in the database is left for the sweeps.
+            task.retries = 0
+        huey.enqueue(task)
 
     def enqueue_in(self, delay_seconds: float, *args: P.args, **kwargs: P.kwargs) -> None:
         _check_json(self.name, args, kwargs)

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 
 from flask import Blueprint, flash, redirect, render_template, url_for
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from app.auth.guards import current_user, require
@@ -29,7 +31,7 @@ from app.quotes.errors import ProductInvalid, QuoteInvalid
 from app.quotes.forms import LineForm, ProductForm, QuoteForm
 from app.quotes.models import Product, ProductKind
 from app.quotes.rules import MAX_LINES
-from app.wiring import db_session
+from app.wiring import db_session, unit_of_work
 
 bp = Blueprint("quotes", __name__, url_prefix="/devis")
 
@@ -166,24 +168,23 @@ def new(client_id: int) -> str | Response | tuple[str, int]:
             assert user is not None
             now = utcnow()
             try:
-                quote = services.create_quote(
-                    db,
-                    client=client,
-                    lines=lines,
-                    particular_terms=form.particular_terms.data or "",
-                    today=business_date(now),
-                    now=now,
-                    actor=f"user:{user.id}",
-                    created_by_id=user.id,
-                    valid_until=form.valid_until.data,
-                    global_discount=global_discount,
-                    terms=terms,
-                )
+                with unit_of_work() as work:
+                    quote = services.create_quote(
+                        work,
+                        client=client,
+                        lines=lines,
+                        particular_terms=form.particular_terms.data or "",
+                        today=business_date(now),
+                        now=now,
+                        actor=f"user:{user.id}",
+                        created_by_id=user.id,
+                        valid_until=form.valid_until.data,
+                        global_discount=global_discount,
+                        terms=terms,
+                    )
             except QuoteInvalid as exc:
-                db.rollback()
                 attach_line_errors(form, sources, exc.errors)
             else:
-                db.commit()
                 flash(f"Devis {quote.number} enregistré.", "success")
                 return redirect(url_for("overview.quote", quote_id=quote.id))
         return _render_new(form, client, 422)
@@ -218,6 +219,29 @@ def _product_input(form: ProductForm) -> services.ProductInput | None:
     )
 
 
+def _save_product(
+    form: ProductForm,
+    save: Callable[[Session, services.ProductInput, str], Product],
+    done: str,
+) -> Response | None:
+    """The catalogue form's submission, written by `save` in one unit of work: the redirect
+    to the catalogue once saved (flashing `done`, given the product's code), or None with
+    every refusal on the form's fields."""
+    data = _product_input(form)
+    if data is None:
+        return None
+    user = current_user()
+    assert user is not None
+    try:
+        with unit_of_work() as work:
+            product = save(work, data, f"user:{user.id}")
+    except ProductInvalid as exc:
+        apply_field_errors(form, exc)
+        return None
+    flash(done.format(code=product.code), "success")
+    return redirect(url_for("quotes.catalogue"))
+
+
 @bp.route("/catalogue", methods=["GET", "POST"])
 @require(Permission.MANAGE_CATALOGUE)
 def catalogue() -> str | Response | tuple[str, int]:
@@ -225,19 +249,15 @@ def catalogue() -> str | Response | tuple[str, int]:
     form = ProductForm()
     status = 200
     if form.validate_on_submit():
-        data = _product_input(form)
-        if data is not None:
-            user = current_user()
-            assert user is not None
-            try:
-                product = services.create_product(db, data, now=utcnow(), actor=f"user:{user.id}")
-            except ProductInvalid as exc:
-                db.rollback()
-                apply_field_errors(form, exc)
-            else:
-                db.commit()
-                flash(f"Produit {product.code} ajouté au catalogue.", "success")
-                return redirect(url_for("quotes.catalogue"))
+        saved = _save_product(
+            form,
+            lambda work, data, actor: services.create_product(
+                work, data, now=utcnow(), actor=actor
+            ),
+            "Produit {code} ajouté au catalogue.",
+        )
+        if saved is not None:
+            return saved
         status = 422
     elif form.is_submitted():
         status = 422
@@ -257,26 +277,15 @@ def edit_product(product_id: int) -> str | Response | tuple[str, int]:
         form.vat_rate.data = str(product.vat_rate.normalize())
     status = 200
     if form.validate_on_submit():
-        data = _product_input(form)
-        if data is not None:
-            user = current_user()
-            assert user is not None
-            try:
-                services.update_product(
-                    db,
-                    product,
-                    data,
-                    active=bool(form.active.data),
-                    now=utcnow(),
-                    actor=f"user:{user.id}",
-                )
-            except ProductInvalid as exc:
-                db.rollback()
-                apply_field_errors(form, exc)
-            else:
-                db.commit()
-                flash(f"Produit {product.code} modifié.", "success")
-                return redirect(url_for("quotes.catalogue"))
+        saved = _save_product(
+            form,
+            lambda work, data, actor: services.update_product(
+                work, product, data, active=bool(form.active.data), now=utcnow(), actor=actor
+            ),
+            "Produit {code} modifié.",
+        )
+        if saved is not None:
+            return saved
         status = 422
     elif form.is_submitted():
         status = 422

@@ -20,12 +20,9 @@ from app.signatures.models import (
     SignatureRequest,
 )
 from app.signatures.revisions import get_request, lock_request
-from app.signatures.seal import sign_spec, stamp
+from app.signatures.seal import sign_spec
 from app.terms.models import CgvAcceptance
-from signing import (
-    SigningKey,
-    TrustServices,
-)
+from signing import SigningKey, TrustServices, platform_seal
 from storage import BlobStore
 
 EVIDENCE_FIELD = "cachet-preuve"
@@ -165,7 +162,7 @@ def apply_evidence_seal(
     the evidence can be validated offline as long as the contract can; TimestampError /
     ValidationDataError when the TSA or revocation data is unavailable, nothing is written
     and the sweeper retries. Without: B-B, like the contract."""
-    return stamp(
+    return platform_seal(
         pdf,
         key,
         sign_spec(

@@ -15,6 +15,7 @@ from app.documents.models import Document, DocumentKind
 from app.documents.services import deposit
 from app.events import recording as events
 from app.events.recording import Resource
+from app.runtime import SealStamp
 from app.signatures.links import Invitation
 from app.signatures.models import (
     RequestStatus,
@@ -22,13 +23,7 @@ from app.signatures.models import (
 )
 from app.signatures.revisions import advance, lock_request, read_revision
 from app.tokens import new_link_token, token_hash
-from signing import (
-    SigningKey,
-    SignSpec,
-    TrustServices,
-    seal_pdf,
-    sign_pdf,
-)
+from signing import SigningKey, SignSpec, TrustServices, platform_seal
 from storage import BlobStore
 
 
@@ -51,16 +46,6 @@ def sign_spec(
         location=location,
         existing_fields_only=not new_field,
     )
-
-
-def stamp(pdf: bytes, key: SigningKey, spec: SignSpec, trust: TrustServices | None) -> bytes:
-    """A platform seal at the level the configuration allows: with ``trust``, PAdES B-LTA
-    (validation data of every earlier signature, timestamped seal, document timestamp last;
-    TimestampError / ValidationDataError when the TSA or revocation data is unavailable, and
-    nothing is written); without, B-B."""
-    if trust is not None:
-        return seal_pdf(pdf, key, spec, trust)
-    return sign_pdf(pdf, key, spec)
 
 
 @dataclass(frozen=True)
@@ -93,12 +78,14 @@ def apply_seal(
     now: datetime,
     sealer: str,
     trust: TrustServices | None = None,
+    stamp: SealStamp = platform_seal,
 ) -> bytes:
     """The platform seal in the invisible seal field. Pure cryptography, no session.
 
     With ``trust``: PAdES B-LTA (validation data of every earlier signature, timestamped
     seal, document timestamp last); TimestampError / ValidationDataError when the TSA or the
-    revocation data is unavailable, and nothing is written. Without: B-B."""
+    revocation data is unavailable, and nothing is written. Without: B-B. ``stamp`` is the
+    process's seal collaborator (`Collaborators.seal_stamp`)."""
     return stamp(
         prepared.pdf,
         key,

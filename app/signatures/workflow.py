@@ -280,7 +280,12 @@ def _seal(collab: Collaborators, request_id: int) -> list[OutgoingMail] | None:
     sealer = collab.settings.vendor.legal_name
     try:
         sealed = sealing.apply_seal(
-            prepared, collab.signing_key(), now=now, sealer=sealer, trust=collab.trust()
+            prepared,
+            collab.signing_key(),
+            now=now,
+            sealer=sealer,
+            trust=collab.trust(),
+            stamp=collab.seal_stamp,
         )
     except SigningError as exc:
         log.warning("request %s completed but not sealed: %s", request_id, exc)

@@ -65,6 +65,23 @@
     });
   }
 
+  // A contract version being generated: its message, then the link to the contract.
+  var generation = document.getElementById("generation-progress");
+  if (generation) {
+    follow(generation, function (state) {
+      setText("generation-message", state.message);
+      generation.setAttribute("data-stage", state.stage);
+      if (state.stage === "failed") {
+        document.getElementById("generation-message").className = "flash error";
+      }
+      reveal("generation-contract", state.contract_url);
+      var hint = document.getElementById("generation-reload");
+      if (hint && !state.poll_after) {
+        hint.hidden = true;
+      }
+    });
+  }
+
   // The contract page: each signature request's state, its signers, its links once sealed.
   var contract = document.getElementById("signature-progress");
   if (contract) {

@@ -34,6 +34,7 @@ from app.terms.errors import (
     AcceptanceLinkUnknown,
     AcceptanceRefused,
     CgvNotFound,
+    CgvQueryInvalid,
 )
 from app.terms.models import (
     CgvAcceptance,
@@ -475,9 +476,48 @@ def accept_in_space(
     )
 
 
-def notifications_of_version(session: Session, version_id: int) -> Sequence[CgvNotification]:
-    return session.scalars(
+NOTIFICATIONS_PER_PAGE = 50
+"""Rows of the version's page: a version sent to 10,000 clients is read page by page, its
+counts (`progress_of`) stay those of every client."""
+
+
+@dataclass(frozen=True)
+class NotificationPage:
+    rows: Sequence[CgvNotification]
+    number: int
+    total: int
+    """Every notification of the version, not only this page's."""
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+    @property
+    def first(self) -> int:
+        """The position of the page's first row (1-based; 0 for an empty version)."""
+        return (self.number - 1) * self.per_page + 1 if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.rows) - 1 if self.rows else 0
+
+
+def notifications_page(
+    session: Session, version_id: int, number: int, *, per_page: int = NOTIFICATIONS_PER_PAGE
+) -> NotificationPage:
+    """Page `number` (from 1) of the version's notifications, in the order they were made.
+    A page past the last is refused (`CgvQueryInvalid`), not shown empty."""
+    of_version = CgvNotification.cgv_version_id == version_id
+    total = session.scalar(select(func.count()).where(of_version)) or 0
+    page = NotificationPage((), number, total, per_page)
+    if not 1 <= number <= page.pages:
+        raise CgvQueryInvalid({"page": f"Page {number} inexistante : de 1 à {page.pages}."})
+    rows = session.scalars(
         select(CgvNotification)
-        .where(CgvNotification.cgv_version_id == version_id)
+        .where(of_version)
         .order_by(CgvNotification.id)
+        .offset((number - 1) * per_page)
+        .limit(per_page)
     ).all()
+    return NotificationPage(rows, number, total, per_page)

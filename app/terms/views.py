@@ -26,7 +26,7 @@ from app.terms.report import NO_VERSION, opposability_report
 from app.terms.rules import PenaltyDeclaration, compare_articles
 from app.terms.schemas import parse_at
 from app.terms.versions import CgvDraft
-from app.wiring import db_session, hand_over, runtime
+from app.wiring import db_session, hand_over, runtime, unit_of_work
 
 bp = Blueprint("cgv", __name__, url_prefix="/cgv")
 
@@ -106,7 +106,9 @@ def show(version_id: int) -> str:
         kind_labels=versions.KIND_LABELS,
         kind_rules=versions.KIND_RULES,
         acceptances=acceptances.acceptances_of_version(db, version.id),
-        notifications=notifications.notifications_of_version(db, version.id),
+        notifications=notifications.notifications_page(
+            db, version.id, _number_arg("page", 1, "Numéro de page attendu.")
+        ),
         progress=notifications.progress_of(db, [version.id])[version.id],
     )
 
@@ -161,25 +163,25 @@ def _render_accept(notification: CgvNotification, token: str, error: str | None 
 @bp.route("/accepter/<token>", methods=["POST"])
 @limiter.limit("10 per minute")
 def accept(token: str) -> str | tuple[str, int]:
-    db = db_session()
     now = utcnow()
     raw_id = request.form.get("version_id", "")
+    # ASCII only: "²".isdigit() is True but int("²") fails
+    readable = raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 10
     try:
-        acceptance = notifications.accept_through_link(
-            db,
-            token,
-            version_id=int(raw_id) if raw_id.isdigit() and len(raw_id) < 10 else None,
-            shown_sha256=request.form.get("text_sha256", ""),
-            consent=request.form.get("accept") == "oui",
-            now=now,
-            ip=request.remote_addr,
-            user_agent=request.user_agent.string,
-        )
+        with unit_of_work() as db:
+            acceptance = notifications.accept_through_link(
+                db,
+                token,
+                version_id=int(raw_id) if readable else None,
+                shown_sha256=request.form.get("text_sha256", ""),
+                consent=request.form.get("accept") == "oui",
+                now=now,
+                ip=request.remote_addr,
+                user_agent=request.user_agent.string,
+            )
     except ConsentMissing as exc:
-        db.rollback()
-        notification = notifications.find_acceptance_link(db, token, now)
+        notification = notifications.find_acceptance_link(db_session(), token, now)
         return _render_accept(notification, token, error=exc.detail), 422
-    db.commit()
     return render_template("terms/accepted.html", acceptance=acceptance)
 
 
@@ -243,8 +245,8 @@ def compare() -> str:
     if not published:
         raise CgvNotFound("Aucune version des CGV n'est publiée : rien à comparer.")
     default_old = published[1] if len(published) > 1 else published[0]
-    old = versions.get_version(db, _version_arg("de", default_old.id))
-    new = versions.get_version(db, _version_arg("a", published[0].id))
+    old = versions.get_version(db, _number_arg("de", default_old.id, VERSION_EXPECTED))
+    new = versions.get_version(db, _number_arg("a", published[0].id, VERSION_EXPECTED))
     return render_template(
         "terms/compare.html",
         versions=published,
@@ -254,10 +256,14 @@ def compare() -> str:
     )
 
 
-def _version_arg(name: str, default: int) -> int:
+VERSION_EXPECTED = "Numéro de version attendu."
+
+
+def _number_arg(name: str, default: int, problem: str) -> int:
     raw = request.args.get(name)
     if raw is None or raw == "":
         return default
-    if not raw.isdigit() or len(raw) > 9:
-        raise CgvQueryInvalid({name: "Numéro de version attendu."})
+    # ASCII only: "²".isdigit() is True but int("²") fails
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
+        raise CgvQueryInvalid({name: problem})
     return int(raw)

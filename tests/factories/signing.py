@@ -7,6 +7,8 @@ import email
 import email.message
 import email.policy
 import re
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -17,9 +19,11 @@ from app.contracts.models import ContractVersion
 from app.contracts.printing import Countersigner
 from app.contracts.queries import get_contract
 from app.db import transaction, utcnow
+from app.runtime import SealStamp
 from app.signatures import codes, sending, tasks, workflow
 from app.signatures.models import SignatureRequest, Signer
 from app.tokens import token_hash
+from signing import SigningError
 from tests.factories.db import runtime, session_of
 from tests.factories.sales import (
     make_client,
@@ -216,3 +220,29 @@ def sign_completely(app: Flask) -> Signed:
             match.group(1),
             documents,
         )
+
+
+@contextmanager
+def sealing_with(app: Flask, stamp: SealStamp) -> Iterator[None]:
+    """Until the block ends, the platform seal is applied by `stamp`: the runtime's seal
+    collaborator (`Runtime.seal_stamp`) is replaced, then given back. Signatures and the
+    evidence seal are not affected."""
+    rt = runtime(app)
+    working = rt.seal_stamp
+    rt.seal_stamp = stamp
+    try:
+        yield
+    finally:
+        rt.seal_stamp = working
+
+
+def seal_failing(
+    app: Flask, error: str = "horodatage indisponible"
+) -> AbstractContextManager[None]:
+    """Until the block ends, the platform seal fails as with a timestamp authority that is
+    down (`SigningError(error)`)."""
+
+    def tsa_down(*_args: object) -> bytes:
+        raise SigningError(error)
+
+    return sealing_with(app, tsa_down)

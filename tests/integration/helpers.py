@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import email
 import re
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from email.header import decode_header, make_header
@@ -14,6 +16,7 @@ from pathlib import Path
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.test import TestResponse
 
 from app.auth.models import Role
 from app.auth.services import find_user
@@ -24,7 +27,8 @@ from app.mail.models import MailStatus, OutgoingMailRecord
 from app.runtime import Runtime
 from storage import FilesystemBlobStore
 from tests.conftest import csrf_from
-from tests.factories.people import login_as
+from tests.factories import login_as, make_client, make_quote, publish_short_cgv
+from tests.integration.fixtures_security import logged_in_csrf
 
 
 def post_form(client: FlaskClient, page_url: str, data: dict[str, str], url: str | None = None):
@@ -159,3 +163,51 @@ def remove_blob_behind_the_store(rt: Runtime, sha256: str) -> None:
     since the store itself refuses to delete a blob its retention still locks."""
     assert isinstance(rt.store, FilesystemBlobStore)
     (rt.store.root / sha256[:2] / sha256[2:4] / sha256).unlink()
+
+
+PARALLEL = 20
+SESSION_COOKIE = "session"
+
+
+def fire_together(
+    app: Flask, browser: FlaskClient, send: Callable[[FlaskClient], TestResponse]
+) -> list[TestResponse]:
+    """``send`` run by PARALLEL clients of ``browser``'s session, released by one barrier."""
+    cookie = browser.get_cookie(SESSION_COOKIE)
+    assert cookie is not None
+    barrier = threading.Barrier(PARALLEL)
+    responses: list[TestResponse] = []
+    errors: list[BaseException] = []
+
+    def click() -> None:
+        try:
+            tab = app.test_client()
+            tab.set_cookie(SESSION_COOKIE, cookie.value)
+            barrier.wait(timeout=30)
+            responses.append(send(tab))
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=click) for _ in range(PARALLEL)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not errors, errors
+    assert len(responses) == PARALLEL
+    return responses
+
+
+def generate_clicked_together(app: Flask) -> tuple[FlaskClient, int, list[TestResponse]]:
+    """A quote's "generate the contract" clicked PARALLEL times at once by one salesperson:
+    (their browser, the quote's id, the answers)."""
+    publish_short_cgv(app)
+    quote_id = make_quote(app, make_client(app))
+    sales = login_as(app, Role.SALES)
+    token = logged_in_csrf(sales)
+    responses = fire_together(
+        app,
+        sales,
+        lambda tab: tab.post(f"/contrats/generer/{quote_id}", data={"csrf_token": token}),
+    )
+    return sales, quote_id, responses

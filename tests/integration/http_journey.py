@@ -8,6 +8,7 @@ bench/journey.py (many journeys at once)."""
 from __future__ import annotations
 
 import http.cookiejar
+import json
 import re
 import time
 import urllib.error
@@ -159,7 +160,23 @@ def generate_contract(browser: Browser, quote_id: int) -> int:
     reply = browser.post(
         "POST /contrats/generer/<quote>", f"/contrats/generer/{quote_id}", {}, page.csrf()
     )
-    return _redirected(reply, r"/contrats/(\d+)")
+    if "/generations/" not in (reply.location or ""):
+        return _redirected(reply, r"/contrats/(\d+)")  # rendered already (inline queue)
+    # A worker renders it: poll the follow page's JSON, as its script does.
+    generation_id = _redirected(reply, r"/contrats/generations/(\d+)")
+    deadline = time.monotonic() + 120
+    while True:
+        state = json.loads(
+            browser.get(
+                "GET /contrats/generations/<id>/suivi.json",
+                f"/contrats/generations/{generation_id}/suivi.json",
+            ).body
+        )
+        if state["contract_url"]:
+            return int(state["contract_url"].rstrip("/").rsplit("/", 1)[1])
+        assert state["poll_after"], state  # refused: the message says why
+        assert time.monotonic() < deadline, f"contract not generated: {state}"
+        time.sleep(0.1)
 
 
 def send_for_signature(browser: Browser, contract_id: int) -> None:

@@ -7,15 +7,13 @@ IMMEDIATE), where they must give the same answers."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.exc import IntegrityError
 from werkzeug.test import TestResponse
@@ -29,46 +27,13 @@ from tests.conftest import _postgres_database
 from tests.factories import (
     count,
     login_as,
-    make_client,
     make_contracted_client,
-    make_quote,
     publish_short_cgv,
     sent_link,
     session_of,
 )
 from tests.integration.fixtures_security import ON_POSTGRES, iter_outbox_links, logged_in_csrf
-
-PARALLEL = 20
-SESSION_COOKIE = "session"
-
-
-def _fire_together(
-    app: Flask, browser: FlaskClient, send: Callable[[FlaskClient], TestResponse]
-) -> list[TestResponse]:
-    """``send`` run by PARALLEL clients of ``browser``'s session, released by one barrier."""
-    cookie = browser.get_cookie(SESSION_COOKIE)
-    assert cookie is not None
-    barrier = threading.Barrier(PARALLEL)
-    responses: list[TestResponse] = []
-    errors: list[BaseException] = []
-
-    def click() -> None:
-        try:
-            tab = app.test_client()
-            tab.set_cookie(SESSION_COOKIE, cookie.value)
-            barrier.wait(timeout=30)
-            responses.append(send(tab))
-        except BaseException as exc:  # reported below, in the test's thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=click) for _ in range(PARALLEL)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert not errors, errors
-    assert len(responses) == PARALLEL
-    return responses
+from tests.integration.helpers import PARALLEL, fire_together, generate_clicked_together
 
 
 def _statuses(responses: list[TestResponse]) -> list[int]:
@@ -83,7 +48,7 @@ def test_parallel_sends_of_one_version_make_one_request_and_one_invitation(app: 
     token = logged_in_csrf(sales)
     page = f"/contrats/{contracted.contract_id}"
 
-    responses = _fire_together(
+    responses = fire_together(
         app, sales, lambda tab: tab.post(f"{page}/v1/envoyer", data={"csrf_token": token})
     )
 
@@ -106,16 +71,8 @@ def test_parallel_sends_of_one_version_make_one_request_and_one_invitation(app: 
 
 @pytest.mark.committed_db  # threads on their own connections
 def test_parallel_generations_from_one_quote_make_one_contract(app: Flask) -> None:
-    publish_short_cgv(app)
-    quote_id = make_quote(app, make_client(app))
-    sales = login_as(app, Role.SALES)
+    sales, quote_id, responses = generate_clicked_together(app)
     token = logged_in_csrf(sales)
-
-    responses = _fire_together(
-        app,
-        sales,
-        lambda tab: tab.post(f"/contrats/generer/{quote_id}", data={"csrf_token": token}),
-    )
 
     assert _statuses(responses) == [302] * PARALLEL, [
         (r.status_code, r.get_data(as_text=True)[:300]) for r in responses if r.status_code != 302
@@ -145,7 +102,7 @@ def test_parallel_new_versions_from_one_page_make_one_version(app: Flask) -> Non
     page = f"/contrats/{contracted.contract_id}"
     assert 'name="based_on" value="1"' in sales.get(page).get_data(as_text=True)
 
-    responses = _fire_together(
+    responses = fire_together(
         app,
         sales,
         lambda tab: tab.post(

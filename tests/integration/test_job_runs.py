@@ -17,15 +17,15 @@ from app.job_runs import runs
 from app.job_runs.models import JobRun, RunStatus
 from app.queue.broker import huey
 from app.queue.tasks import declared, job
-from app.signatures import seal, tasks
+from app.signatures import tasks
 from app.signatures.models import SignatureRequest
-from signing import SigningError
 from tests.conftest import csrf_from
 from tests.factories import (
     login_as,
     make_contracted_client,
     publish_short_cgv,
     runtime,
+    seal_failing,
     send_contract,
     session_of,
     sign_token,
@@ -116,44 +116,60 @@ def test_only_operators_see_failed_jobs(app: Flask) -> None:
     assert 'href="/travaux/en-echec">Travaux en échec</a>' in admin_home
 
 
-def test_the_seal_job_retries_then_fails_then_is_relaunched(
-    app: Flask, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_seal_job_retries_then_fails_then_is_relaunched(app: Flask) -> None:
     publish_short_cgv(app)
     contracted = make_contracted_client(app)
     token = send_contract(app, contracted.contract_id).rsplit("/", 1)[1]
-
-    def tsa_down(*_args: object, **_kwargs: object) -> bytes:
-        raise SigningError("horodatage indisponible")
-
-    monkeypatch.setattr(seal, "apply_seal", tsa_down)
-    result = sign_token(app, token)  # the last signature enqueues the seal: it fails
-
-    (run,) = _runs(app, "signatures.seal")
-    assert run.status is RunStatus.RETRYING and run.attempts == 1
-    assert run.args == [result.request_id] and run.next_attempt_at is not None
-    assert run.last_error == "SigningError : horodatage indisponible"
     admin = login_as(app, Role.ADMIN)
-    html = admin.get("/travaux/en-echec").get_data(as_text=True)
-    assert 'id="retrying-jobs"' in html and 'id="none"' in html  # waiting, not failed yet
 
-    # its last attempt (the queue's retries exhausted): a failure for good
-    huey.execute(tasks.seal_request._wrapper.s(result.request_id, retries=0))
-    (run, last) = _runs(app, "signatures.seal")
-    assert last.status is RunStatus.FAILED and last.last_error == run.last_error
+    with seal_failing(app):
+        result = sign_token(app, token)  # the last signature enqueues the seal: it fails
+        # Inline, that attempt was the only one: failed for good, nothing parked in memory.
+        (run,) = _runs(app, "signatures.seal")
+        assert run.status is RunStatus.FAILED and run.attempts == 1
+        assert run.args == [result.request_id] and run.next_attempt_at is None
+        assert run.last_error == "SigningError : horodatage indisponible"
+        assert huey.scheduled_count() == 0
 
-    monkeypatch.undo()  # the TSA is back
+        # What a worker records of an attempt with retries left: waiting, not failed yet.
+        huey.execute(tasks.seal_request._wrapper.s(result.request_id, retries=1))
+        huey.storage.flush_schedule()  # that retry is for a worker: none runs here
+        retrying = _runs(app, "signatures.seal")[-1]
+        assert retrying.status is RunStatus.RETRYING and retrying.next_attempt_at is not None
+        html = admin.get("/travaux/en-echec").get_data(as_text=True)
+        assert 'id="retrying-jobs"' in html and f'id="relaunch-{run.id}"' in html
+
+    # the TSA is back
     html = admin.get("/travaux/en-echec").get_data(as_text=True)
-    assert f'id="relaunch-{last.id}"' in html
-    admin.post(f"/travaux/{last.id}/relancer", data={"csrf_token": csrf_from(html)})
+    admin.post(f"/travaux/{run.id}/relancer", data={"csrf_token": csrf_from(html)})
     with session_of(app) as session:
         request = session.get(SignatureRequest, result.request_id)
         assert request is not None and request.sealed_at is not None
     assert [r.status for r in _runs(app, "signatures.seal")] == [
-        RunStatus.RETRYING,
         RunStatus.RELAUNCHED,
+        RunStatus.RETRYING,
         RunStatus.COMPLETE,
     ]
+
+
+@job("tests.failing_with_retries")  # the default retries, as every feature's job
+def failing_with_retries(number: int) -> None:
+    raise ConnectionError(f"serveur injoignable ({number})")
+
+
+def test_inline_a_job_with_retries_runs_once_and_its_failure_is_final(app: Flask) -> None:
+    """Inline (no consumer), Huey would park each retry in its in-memory schedule, which
+    nothing reads: the job would show "retrying" for ever. It runs once; its failure is
+    recorded as final, for the admins to relaunch."""
+    failing_with_retries.enqueue(3)
+
+    (run,) = _runs(app, "tests.failing_with_retries")
+    assert run.status is RunStatus.FAILED and run.attempts == 1
+    assert run.next_attempt_at is None and run.finished_at is not None
+    assert run.last_error == "ConnectionError : serveur injoignable (3)"
+    assert huey.scheduled_count() == 0
+    html = login_as(app, Role.ADMIN).get("/travaux/en-echec").get_data(as_text=True)
+    assert f'id="relaunch-{run.id}"' in html
 
 
 def test_completed_runs_are_pruned_after_a_day_failures_stay(app: Flask) -> None:

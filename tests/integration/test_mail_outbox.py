@@ -81,6 +81,32 @@ def test_a_mail_is_delivered_once_with_its_stable_message_id(smtp_app: Flask, in
     assert len(inbox.messages) == 1
 
 
+def test_a_worker_killed_after_the_smtp_server_accepted_resends_with_the_same_message_id(
+    smtp_app: Flask, inbox: Inbox
+) -> None:
+    """The one double-send window (`app.mail.delivery`): the server accepted the message, and
+    the worker died before `mark_sent` committed. The row stays "sending" until the periodic
+    requeue finds it lost and sends it again: at least once, both copies with the row's
+    Message-ID, which receivers de-duplicate by."""
+    rt = runtime_of(smtp_app)
+    long_ago = utcnow() - records.LOST_AFTER - timedelta(minutes=1)
+    with transaction(rt.session_factory) as session:
+        mail_id = records.insert(session, MAIL, now=long_ago, key=None)
+    # What the killed worker did: claimed the row, then the real SMTP server accepted it.
+    with transaction(rt.session_factory) as session:
+        claimed = records.claim(session, mail_id, now=long_ago)
+    assert claimed is not None
+    rt.transport.send(claimed)
+    assert len(inbox.messages) == 1
+
+    with smtp_app.app_context():
+        requeue_lost.run()
+
+    [row] = _rows(smtp_app)
+    assert row.status is MailStatus.SENT and row.attempts == 2
+    assert [m["Message-ID"] for m in inbox.messages] == [row.message_id, row.message_id]
+
+
 def test_smtp_down_the_mail_waits_then_is_delivered_once_when_it_is_back(
     smtp_app: Flask, smtp_port: int
 ) -> None:

@@ -32,11 +32,11 @@ from app.db import transaction, utcnow
 from app.documents import services as documents
 from app.documents.models import Document, DocumentKind
 from app.mail import MailError, OutgoingMail
-from app.signatures import seal, sending
+from app.signatures import sending
 from app.signatures.errors import SignatureRefused
 from app.signatures.models import RequestStatus, SignatureRequest, SignerStatus
 from app.terms.models import CgvAcceptance
-from signing import SignatureFieldSpec, SigningError, SignSpec, add_signature_fields, sign_pdf
+from signing import SignatureFieldSpec, SignSpec, add_signature_fields, sign_pdf
 from storage import FilesystemBlobStore
 from tests.conftest import csrf_from
 from tests.factories import (
@@ -52,6 +52,7 @@ from tests.factories import (
     sign_through_services,
 )
 from tests.factories.audit import journaled_details
+from tests.factories.signing import seal_failing
 from tests.integration.helpers import authenticate, outbox_messages, store_clock_at
 
 SIGNER = "zoe@example.fr"
@@ -129,16 +130,11 @@ def test_signing_a_damaged_revision_is_refused_and_journaled(app: Flask, problem
         assert signed == 0
 
 
-def _completed_unsealed(app: Flask, monkeypatch: pytest.MonkeyPatch) -> SignatureRequest:
+def _completed_unsealed(app: Flask) -> SignatureRequest:
     """A request signed by everyone whose seal did not happen (the TSA was down)."""
-
-    def tsa_down(*_args: object, **_kwargs: object) -> bytes:
-        raise SigningError("horodatage indisponible")
-
     link = sent_link(app)
-    monkeypatch.setattr(seal, "apply_seal", tsa_down)
-    sign_through_services(app, link)
-    monkeypatch.undo()
+    with seal_failing(app):
+        sign_through_services(app, link)
     request = _request(app)
     assert request.status is RequestStatus.COMPLETED and request.signed_document_id is None
     return request
@@ -148,7 +144,7 @@ def _completed_unsealed(app: Flask, monkeypatch: pytest.MonkeyPatch) -> Signatur
 def test_sweep_reports_a_damaged_revision_and_keeps_the_request_waiting(
     app: Flask, monkeypatch: pytest.MonkeyPatch, problem: str
 ) -> None:
-    request = _completed_unsealed(app, monkeypatch)
+    request = _completed_unsealed(app)
     assert request.current_sha256 is not None
     path = _blob(app, request.current_sha256)
     original = path.read_bytes()

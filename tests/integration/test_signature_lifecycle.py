@@ -14,10 +14,8 @@ from sqlalchemy import select
 from app.auth.models import Role
 from app.contracts.models import ContractVersion, VersionStatus
 from app.db import transaction, utcnow
-from app.signatures import seal
 from app.signatures.models import RequestStatus, SignatureRequest, Signer, SignerStatus
 from app.tokens import token_hash
-from signing import SigningError
 from tests.conftest import csrf_from
 from tests.factories import (
     login_as,
@@ -26,6 +24,7 @@ from tests.factories import (
     session_of,
     sign_through_services,
 )
+from tests.factories.signing import seal_failing
 from tests.integration.helpers import authenticate, body_text, outbox_messages, signing_link
 
 SIGNER = "zoe@example.fr"
@@ -239,22 +238,16 @@ def test_expire_command_closes_overdue_requests(app: Flask, link: str) -> None:
     assert app.test_client().get(link).status_code == 410
 
 
-def test_sweep_command_and_operators_page(
-    app: Flask, link: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    def tsa_down(*_args: object, **_kwargs: object) -> bytes:
-        raise SigningError("horodatage indisponible")
-
-    monkeypatch.setattr(seal, "apply_seal", tsa_down)
-    sign_through_services(app, link)
-    request_id = only_request(app).id
-    admin = login_as(app, Role.ADMIN)
-    page = admin.get("/demandes-signature/cachet-en-attente").get_data(as_text=True)
-    assert "horodatage indisponible" in page and 'id="stuck"' in page
+def test_sweep_command_and_operators_page(app: Flask, link: str) -> None:
     runner = app.test_cli_runner()
-    failed = runner.invoke(args=["signatures", "sweep"])
-    assert failed.exit_code == 1 and "1 en échec" in failed.output
-    monkeypatch.undo()
+    admin = login_as(app, Role.ADMIN)
+    with seal_failing(app):
+        sign_through_services(app, link)
+        request_id = only_request(app).id
+        page = admin.get("/demandes-signature/cachet-en-attente").get_data(as_text=True)
+        assert "horodatage indisponible" in page and 'id="stuck"' in page
+        failed = runner.invoke(args=["signatures", "sweep"])
+        assert failed.exit_code == 1 and "1 en échec" in failed.output
     done = runner.invoke(args=["signatures", "sweep"])
     assert done.exit_code == 0 and "1 demande(s) scellée(s)" in done.output
     assert only_request(app).signed_document_id is not None
@@ -268,13 +261,9 @@ def test_sweep_command_and_operators_page(
     assert request_id
 
 
-def test_operator_can_seal_now(app: Flask, link: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    def tsa_down(*_args: object, **_kwargs: object) -> bytes:
-        raise SigningError("horodatage indisponible")
-
-    monkeypatch.setattr(seal, "apply_seal", tsa_down)
-    sign_through_services(app, link)
-    monkeypatch.undo()
+def test_operator_can_seal_now(app: Flask, link: str) -> None:
+    with seal_failing(app):
+        sign_through_services(app, link)
     admin = login_as(app, Role.ADMIN)
     page = admin.get("/demandes-signature/cachet-en-attente").get_data(as_text=True)
     request_id = only_request(app).id

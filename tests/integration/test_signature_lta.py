@@ -38,9 +38,18 @@ from pyhanko_certvalidator.registry import SimpleTrustManager
 from app.auth.models import Role
 from app.config import Settings
 from app.pki import trust_roots
-from app.signatures import evidence, mails, seal, signature
+from app.signatures import evidence, mails, seal
 from app.signatures.models import RequestStatus, SignatureRequest
-from signing import ModificationLevel, PadesLevel, SignatureKind, verify_pdf
+from signing import (
+    ModificationLevel,
+    PadesLevel,
+    SignatureKind,
+    SigningKey,
+    SignSpec,
+    TrustServices,
+    platform_seal,
+    verify_pdf,
+)
 from tests.conftest import csrf_from
 from tests.factories import (
     login_as,
@@ -50,6 +59,7 @@ from tests.factories import (
     publish_short_cgv,
     session_of,
 )
+from tests.factories.signing import sealing_with
 from tests.integration.fixtures_security import logged_in_csrf
 from tests.integration.helpers import authenticate, body_text, outbox_messages, signing_link
 from tests.integration.test_signature_workflow import VENDOR
@@ -252,20 +262,20 @@ def test_tsa_down_leaves_the_request_unsealed_and_the_sweep_seals_it_later(
         test_pki.server.start()
 
     # signed with the TSA up; the TSA goes down before the seal: completed but unsealed
-    real_apply_signature = signature.apply_signature
-
-    def sign_then_tsa_down(*args: object, **kwargs: object) -> bytes:
-        signed = real_apply_signature(*args, **kwargs)  # type: ignore[arg-type]
+    def tsa_down_then_seal(
+        pdf: bytes, key: SigningKey, spec: SignSpec, trust: TrustServices | None
+    ) -> bytes:
         test_pki.server.stop()
-        return signed
+        return platform_seal(pdf, key, spec, trust)
 
     try:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setattr(signature, "apply_signature", sign_then_tsa_down)
-            with caplog.at_level(logging.WARNING, logger="app.signatures.workflow"):
-                done = vendor.post(
-                    vendor_link, data={"csrf_token": csrf, "accept_cgv": "oui", "agree": "oui"}
-                )
+        with (
+            sealing_with(lta_app, tsa_down_then_seal),
+            caplog.at_level(logging.WARNING, logger="app.signatures.workflow"),
+        ):
+            done = vendor.post(
+                vendor_link, data={"csrf_token": csrf, "accept_cgv": "oui", "agree": "oui"}
+            )
         assert done.status_code == 302
         with session_of(lta_app) as session:
             request = session.get(SignatureRequest, request_id)

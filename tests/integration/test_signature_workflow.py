@@ -35,6 +35,7 @@ from tests.factories import (
     session_of,
     sign_token,
 )
+from tests.factories.signing import seal_failing
 from tests.integration.helpers import outbox_messages
 
 VENDOR = Countersigner(name="Søren Ødegård", email="soren@vendor.example")
@@ -228,22 +229,16 @@ def test_a_crash_while_signing_leaves_the_request_before(
     assert not sign(app, tokens["zoe@example.fr"], with_code=False).completed
 
 
-def test_a_failed_seal_is_recorded_listed_and_completed_by_the_sweeper(
-    app: Flask, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_failed_seal_is_recorded_listed_and_completed_by_the_sweeper(app: Flask) -> None:
     request_id, tokens = send(app, parallel=True)
 
-    def tsa_down(*_args: object, **_kwargs: object) -> bytes:
-        raise SigningError("TSA injoignable")
-
-    monkeypatch.setattr(seal, "apply_seal", tsa_down)
-    results = [sign(app, token) for token in tokens.values()]
+    with seal_failing(app, "TSA injoignable"):
+        results = [sign(app, token) for token in tokens.values()]
     assert results[-1].completed and completion_mails_to(app) == []
     with session_of(app) as session:
         (stuck,) = seal.stuck_requests(session)
         assert stuck.id == request_id and stuck.seal_attempts == 1
         assert stuck.seal_error == "TSA injoignable"
-    monkeypatch.undo()
 
     def key_unavailable() -> SigningKey:
         raise SigningError("TSA injoignable")

@@ -14,10 +14,9 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.auth.models import Role
-from app.signatures import seal, tasks
+from app.signatures import tasks
 from app.signatures.models import SignatureRequest
 from app.signatures.progress import POLL_FAILING_SECONDS, POLL_SEALING_SECONDS
-from signing import SigningError
 from tests.factories import (
     count,
     login_as,
@@ -27,6 +26,7 @@ from tests.factories import (
     session_of,
     sign_token,
 )
+from tests.factories.signing import seal_failing
 
 
 @pytest.fixture
@@ -93,16 +93,12 @@ def test_the_signer_sees_the_signature_recorded_then_the_download(
     assert "progress.js" not in page
 
 
-def test_a_failing_seal_says_it_is_retried(
-    app: Flask, signed_unsealed: tuple[int, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_failing_seal_says_it_is_retried(app: Flask, signed_unsealed: tuple[int, str]) -> None:
     contract_id, token = signed_unsealed
 
-    def tsa_down(*_args: object, **_kwargs: object) -> bytes:
-        raise SigningError("horodatage indisponible")
-
-    monkeypatch.setattr(seal, "apply_seal", tsa_down)
-    tasks.seal_request.enqueue(_request_id(app))  # inline: fails, its retry is scheduled
+    with seal_failing(app):
+        # inline: one attempt, failed; the request records it and the sweep retries it
+        tasks.seal_request.enqueue(_request_id(app))
 
     state = _json(app.test_client(), f"/signature/{token}/etat")
     assert state["stage"] == "seal_failing" and state["poll_after"] == POLL_FAILING_SECONDS

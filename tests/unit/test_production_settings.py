@@ -23,6 +23,7 @@ def _shared_env(tmp_path: Path) -> dict[str, str]:
         "PARAPHE_BASE_URL": "https://contrats.exemple.fr",
         "PARAPHE_SMTP_URL": "smtp+starttls://paraphe:mdp@smtp.exemple.fr:587",
         "PARAPHE_SEAL_PKCS12": str(seal),
+        "PARAPHE_STORAGE_URL": "s3://paraphe-documents",
     }
 
 
@@ -67,7 +68,7 @@ def test_production_lists_every_per_host_default_at_once(tmp_path: Path) -> None
         }
     )
 
-    assert len(problems) == 7, problems
+    assert len(problems) == 8, problems
     for problem, names in zip(
         problems,
         (
@@ -77,6 +78,7 @@ def test_production_lists_every_per_host_default_at_once(tmp_path: Path) -> None
             "PARAPHE_QUEUE_URL vaut SQLite",
             "PARAPHE_RATELIMIT_STORAGE",
             "PARAPHE_BASE_URL doit commencer par https://",
+            "(PARAPHE_STORAGE_URL=s3://…) ou, si ce dossier est un partage monté",
             "PARAPHE_SMTP_URL manque",
         ),
         strict=True,
@@ -99,6 +101,13 @@ def test_production_lists_every_per_host_default_at_once(tmp_path: Path) -> None
         ({"PARAPHE_RATELIMIT_STORAGE": "memory://"}, "PARAPHE_RATELIMIT_STORAGE=memory://"),
         ({"PARAPHE_BASE_URL": "http://contrats.exemple.fr"}, "https://"),
         ({"PARAPHE_SMTP_URL": ""}, "PARAPHE_SMTP_URL manque"),
+        # Documents in a folder of this machine (PARAPHE_STORAGE_DIR or its default).
+        ({"PARAPHE_STORAGE_URL": ""}, "les documents iraient dans un dossier de cette machine"),
+        (
+            {"PARAPHE_STORAGE_URL": "", "PARAPHE_STORAGE_DIR": "/srv/paraphe/blobs"},
+            "PARAPHE_STORAGE_SHARED=1",
+        ),
+        ({"PARAPHE_STORAGE_SHARED": "oui"}, "PARAPHE_STORAGE_SHARED doit valoir 1"),
     ],
 )
 def test_each_per_host_default_is_refused(
@@ -130,6 +139,12 @@ def test_the_same_settings_are_accepted_in_development(tmp_path: Path) -> None:
         {"PARAPHE_QUEUE_URL": "postgresql://paraphe@db.interne/paraphe"},
         {"PARAPHE_RATELIMIT_STORAGE": "redis://redis.interne:6379/2"},
         {"PARAPHE_SMTP_URL": "smtps://paraphe:mdp@smtp.exemple.fr:465"},
+        # A document folder the operator declares mounted at the same path on every machine.
+        {
+            "PARAPHE_STORAGE_URL": "",
+            "PARAPHE_STORAGE_DIR": "/srv/partage/blobs",
+            "PARAPHE_STORAGE_SHARED": "1",
+        },
     ],
 )
 def test_shared_alternatives_are_accepted(tmp_path: Path, change: dict[str, str]) -> None:
@@ -166,7 +181,7 @@ def test_the_command_line_exits_2_with_every_production_problem(tmp_path: Path) 
 
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith("Configuration invalide :")
-    assert result.stderr.count("PARAPHE_ENV=production : ") == 7
+    assert result.stderr.count("PARAPHE_ENV=production : ") == 8
 
 
 def test_the_webhooks_retry_scale_is_for_tests_only(tmp_path: Path) -> None:

@@ -1,0 +1,68 @@
+"""The follow page of a contract being generated in the background: "Génération du contrat en
+cours…", then the message and the link to the contract, without a reload (app/static/progress.js
+polling the generation's suivi.json)."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from flask import Flask
+from playwright.sync_api import Page, expect
+from sqlalchemy import select
+
+from app.auth.models import Role
+from app.contracts import requested
+from app.contracts.models import Contract, GenerationStatus
+from app.db import transaction, utcnow
+from app.quotes.services import get_quote
+from tests.factories import runtime, session_of
+from tests.factories.people import PASSWORD, make_user
+from tests.factories.sales import make_client, make_quote, publish_short_cgv
+from tests.integration.helpers import user_id_of
+
+if TYPE_CHECKING:  # annotations only: conftest modules are pytest's to import
+    from tests.e2e.conftest import LiveServer
+
+
+def test_the_contract_link_appears_once_the_job_rendered_it(
+    app: Flask, live_server: LiveServer, page: Page
+) -> None:
+    publish_short_cgv(app)
+    quote_id = make_quote(app, make_client(app))
+    sales = make_user(app, Role.SALES)
+    choices = requested.Choices(author_id=user_id_of(app, sales))
+    rt = runtime(app)
+    # Asked, its job not run yet: as while it waits for a worker.
+    with transaction(rt.session_factory) as session:
+        generation_id = requested.ask_first_version(
+            session,
+            get_quote(session, quote_id),
+            choices,
+            vendor=rt.settings.vendor,
+            now=utcnow(),
+        ).id
+    page.goto("/connexion")
+    page.get_by_label("Adresse e-mail").fill(sales)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.goto(f"/contrats/generations/{generation_id}")
+    message = page.locator("#generation-message")
+    expect(message).to_have_text("Génération du contrat en cours…")
+    link = page.get_by_role("link", name="Ouvrir le contrat")
+    expect(link).to_be_hidden()
+
+    # The worker's job, done while the page is open (in another thread: Playwright keeps an
+    # event loop in this one).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        status = pool.submit(
+            lambda: requested.fulfil(rt.collaborators(utcnow()), generation_id)
+        ).result()
+    assert status is GenerationStatus.DONE
+
+    with session_of(app) as session:
+        contract = session.scalars(select(Contract)).one()
+    expect(link).to_have_attribute("href", f"/contrats/{contract.id}", timeout=20_000)
+    expect(message).to_have_text(f"Contrat {contract.number} (version 1) généré.")
+    expect(page.locator("#generation-reload")).to_be_hidden()
+    assert page.url.endswith(f"/contrats/generations/{generation_id}")  # no reload
