@@ -13,6 +13,7 @@ from app.audit import services as audit
 from app.audit.models import AuditEvent
 from app.documents.models import Document, DocumentKind
 from app.documents.services import deposit
+from app.signatures import rules
 from app.signatures.errors import (
     RequestNotFound,
 )
@@ -27,8 +28,6 @@ from signing import (
     TrustServices,
 )
 from storage import BlobStore
-
-EVIDENCE_FIELD = "cachet-preuve"
 
 AUTH_METHOD = "lien personnel à usage unique + code à 6 chiffres envoyé par e-mail"
 
@@ -97,6 +96,7 @@ def evidence_data(session: Session, request_id: int) -> dict[str, Any] | None:
         },
         "signers": [
             {
+                "id": s.id,
                 "position": s.position,
                 "group": s.group,
                 "party": s.party,
@@ -169,7 +169,7 @@ def apply_evidence_seal(
         pdf,
         key,
         sign_spec(
-            EVIDENCE_FIELD,
+            rules.EVIDENCE_FIELD,
             sealer,
             now=now,
             reason="Cachet de la plateforme sur le dossier de preuve",

@@ -15,6 +15,7 @@ from app.documents.models import Document, DocumentKind
 from app.documents.services import deposit
 from app.events import recording as events
 from app.events.recording import Resource
+from app.signatures import rules
 from app.signatures.links import Invitation
 from app.signatures.models import (
     RequestStatus,
@@ -103,7 +104,7 @@ def apply_seal(
         prepared.pdf,
         key,
         sign_spec(
-            SEAL_FIELD,
+            rules.SEAL_FIELD,
             sealer,
             now=now,
             reason="Cachet de la plateforme : toutes les signatures sont recueillies",
@@ -214,6 +215,3 @@ def stuck_requests(session: Session) -> list[SignatureRequest]:
             .order_by(SignatureRequest.id)
         ).unique()
     )
-
-
-SEAL_FIELD = "cachet-plateforme"

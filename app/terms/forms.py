@@ -3,8 +3,9 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.forms import FrenchForm
+from app.rendering.labels import label
 from app.terms.models import LateInterestRule, VersionKind
-from app.terms.versions import KIND_LABELS, KIND_RULES
+from app.terms.versions import KIND_RULES
 
 _REQUIRED = "Ce champ est obligatoire."
 FROM_TEXT = "texte"
@@ -34,8 +35,7 @@ class CgvVersionForm(FrenchForm):
     kind = RadioField(
         "Nature de la modification",
         choices=[
-            SelectChoice(k.value, f"{KIND_LABELS[k].capitalize()} — {KIND_RULES[k]}")
-            for k in VersionKind
+            SelectChoice(k.value, f"{label(k).capitalize()} — {KIND_RULES[k]}") for k in VersionKind
         ],
         validators=[DataRequired("Choisissez la nature de la modification.")],
     )

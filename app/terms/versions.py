@@ -18,6 +18,7 @@ from app.events import recording as events
 from app.events.recording import Resource
 from app.plaintext import control_character_problem, text_problem
 from app.rendering.cgv import CgvDocument, render_cgv_pdf
+from app.rendering.labels import label
 from app.terms import rules
 from app.terms.errors import CgvInvalid, CgvNotFound, NoCgvInForce
 from app.terms.models import CgvVersion, VersionKind
@@ -25,8 +26,6 @@ from storage import BlobStore
 
 _LABEL = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]*")
 
-
-KIND_LABELS = {VersionKind.MINOR: "mineure", VersionKind.MATERIAL: "substantielle"}
 
 KIND_RULES = {
     VersionKind.MINOR: (
@@ -236,7 +235,7 @@ def cgv_document(version: CgvVersion, *, vendor_name: str) -> CgvDocument:
         label=version.label,
         title=version.title,
         effective_date=version.effective_date,
-        kind_label=KIND_LABELS[version.kind],
+        kind_label=label(version.kind),
         summary=version.summary,
         body_markdown=version.body_markdown,
         sha256=version.sha256,

@@ -37,7 +37,6 @@ def index() -> str:
     return render_template(
         "terms/index.html",
         versions=versions.list_versions(db_session()),
-        kind_labels=versions.KIND_LABELS,
     )
 
 
@@ -103,7 +102,6 @@ def show(version_id: int) -> str:
     return render_template(
         "terms/show.html",
         version=version,
-        kind_labels=versions.KIND_LABELS,
         kind_rules=versions.KIND_RULES,
         acceptances=acceptances.acceptances_of_version(db, version.id),
         notifications=notifications.notifications_of_version(db, version.id),
@@ -154,7 +152,6 @@ def _render_accept(notification: CgvNotification, token: str, error: str | None 
         version=version,
         token=token,
         error=error,
-        kind_labels=versions.KIND_LABELS,
     )
 
 

@@ -71,6 +71,8 @@ ENUMS = {
     "RequestStatus": "app.signatures.models",
     "SignerStatus": "app.signatures.models",
     "AcceptanceMethod": "app.terms.models",
+    "VersionKind": "app.terms.models",
+    "Stage": "app.signatures.progress",
     "RunStatus": "app.job_runs.models",
     "DeliveryStatus": "app.webhooks.models",
     "AttemptOutcome": "app.webhooks.models",
