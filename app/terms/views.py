@@ -19,11 +19,12 @@ from app.documents.serving import document_response
 from app.extensions import limiter
 from app.forms import apply_field_errors
 from app.terms import acceptances, notifications, schemas, tasks, versions, workflow
+from app.terms.comparison import compare_articles
 from app.terms.errors import CgvInvalid, CgvNotFound, CgvQueryInvalid, ConsentMissing
 from app.terms.forms import FROM_TEXT, SILENT, CgvVersionForm
 from app.terms.models import CgvNotification, LateInterestRule, VersionKind
 from app.terms.report import NO_VERSION, opposability_report
-from app.terms.rules import PenaltyDeclaration, compare_articles
+from app.terms.rules import PenaltyDeclaration
 from app.terms.schemas import parse_at
 from app.terms.versions import CgvDraft
 from app.wiring import db_session, hand_over, runtime
