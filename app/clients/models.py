@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ColumnElement, ForeignKey, String, Text, or_
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime
@@ -44,3 +44,10 @@ class Client(Base):
     @property
     def full_address(self) -> str:
         return f"{self.address}, {self.postal_code} {self.city}"
+
+
+def active_on(day: date) -> ColumnElement[bool]:
+    """Clients still clients on ``day``: not terminated, or terminated with effect after it
+    (a termination is recorded ahead of its date; until then the client is bound, billed and
+    told like any other)."""
+    return or_(Client.status == ClientStatus.ACTIVE, Client.terminated_on > day)
