@@ -21,6 +21,11 @@ def render_pdf(version_id: int) -> None:
     workflow.archive_version_pdf(collaborators(), version_id)
 
 
+@job("terms.render_preview")
+def render_preview(preview_id: int) -> None:
+    workflow.render_preview(collaborators(), preview_id)
+
+
 @job("terms.fan_out")
 def fan_out(version_id: int) -> None:
     for chunk in workflow.plan_notifications(collaborators(), version_id):

@@ -21,7 +21,7 @@ from app.rendering.cgv import CgvDocument, render_cgv_pdf
 from app.rendering.labels import label
 from app.terms import rules
 from app.terms.errors import CgvInvalid, CgvNotFound, NoCgvInForce
-from app.terms.models import CgvVersion, VersionKind
+from app.terms.models import CgvPreview, CgvVersion, VersionKind
 from storage import BlobStore
 
 _LABEL = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]*")
@@ -229,17 +229,24 @@ def pdf_filename(version: CgvVersion) -> str:
     return f"cgv-{safe}.pdf"
 
 
-def cgv_document(version: CgvVersion, *, vendor_name: str) -> CgvDocument:
+def cgv_document(version: CgvVersion | CgvPreview, *, vendor_name: str) -> CgvDocument:
+    """The PDF's content of a version, or of a preview (dated its submission: the preview
+    shows the document as it will read, and is never archived)."""
+    if isinstance(version, CgvPreview):
+        title = version.title.strip() or "Conditions générales de vente"
+        summary, published_at = version.summary.strip(), version.created_at
+    else:
+        title, summary, published_at = version.title, version.summary, version.published_at
     return CgvDocument(
         vendor_name=vendor_name,
-        label=version.label,
-        title=version.title,
+        label=version.label.strip(),
+        title=title,
         effective_date=version.effective_date,
         kind_label=label(version.kind),
-        summary=version.summary,
+        summary=summary,
         body_markdown=version.body_markdown,
         sha256=version.sha256,
-        published_at=version.published_at,
+        published_at=published_at,
     )
 
 

@@ -16,7 +16,8 @@ from app.documents.models import Document
 from app.mail.outbox import enqueue_mail
 from app.rendering.cgv import render_cgv_pdf
 from app.runtime import Collaborators
-from app.terms import notifications, versions
+from app.terms import notifications, previews, versions
+from app.terms.conversion import SourceFormat
 from app.terms.models import CgvVersion
 
 
@@ -79,6 +80,50 @@ def archived_pdf(c: Collaborators, label: str) -> Document:
         version = versions.get_version_by_label(session, label)
         return versions.archive_pdf(
             session, c.store, version, vendor_name=vendor_name, now=c.now, actor="system", pdf=pdf
+        )
+
+
+def prepare_preview(
+    c: Collaborators,
+    draft: versions.CgvDraft,
+    *,
+    source: SourceFormat,
+    filename: str | None,
+) -> int:
+    """Check the submitted version and keep it for its preview, in one short transaction
+    (CgvInvalid when refused); its PDF is a job (`app.terms.tasks.render_preview`)."""
+    with transaction(c.session_factory) as session:
+        return previews.create_preview(
+            session, draft, source=source, filename=filename, now=c.now
+        ).id
+
+
+def render_preview(c: Collaborators, preview_id: int) -> None:
+    """The preview's PDF, rendered with no transaction open and stored once (a second run
+    of the job finds it done). The job's retries cover a failed rendering."""
+    vendor_name = c.settings.vendor.legal_name
+    with transaction(c.session_factory) as session:
+        preview = previews.get_preview(session, preview_id)
+        if preview.rendered_at is not None:
+            return
+        document = versions.cgv_document(preview, vendor_name=vendor_name)
+    pdf = render_cgv_pdf(document)
+    with transaction(c.session_factory) as session:
+        preview = previews.get_preview(session, preview_id, lock=True)
+        if preview.rendered_at is None:
+            preview.pdf = pdf
+            preview.rendered_at = c.now
+
+
+def publish_preview(
+    c: Collaborators, preview_id: int, *, shown_sha256: str, actor: str
+) -> tuple[CgvVersion, bool]:
+    """Publish a previewed text in one short transaction (``previews.publish_preview``); its
+    archived PDF/A and the clients' notifications follow as jobs, for the caller to enqueue
+    when this call published it."""
+    with transaction(c.session_factory) as session:
+        return previews.publish_preview(
+            session, preview_id, shown_sha256=shown_sha256, now=c.now, actor=actor
         )
 
 

@@ -19,7 +19,7 @@ from app.documents.models import Document, DocumentKind
 from app.terms.models import AcceptanceMethod, CgvAcceptance, CgvNotification, CgvVersion
 from tests.conftest import csrf_from
 from tests.factories import count, login_as, make_client, make_token, runtime, session_of
-from tests.integration.helpers import body_text, outbox_messages
+from tests.integration.helpers import body_text, outbox_messages, publish_cgv
 
 BODY_1 = "# CGV\n\n## Article 1. Objet\n\nLe service.\n\n## Article 2. Prix\n\n100 € par mois.\n"
 BODY_2 = "# CGV\n\n## Article 1. Objet\n\nLe service.\n\n## Article 2. Prix\n\n120 € par mois.\n"
@@ -39,7 +39,7 @@ def publish(browser: FlaskClient, **overrides: str):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Opposable à un client seulement après son acceptation expresse" in html
-    return browser.post("/cgv/nouvelle", data={"csrf_token": csrf_from(html), **data})
+    return publish_cgv(browser, data)
 
 
 def outbox(app: Flask):
