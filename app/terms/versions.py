@@ -18,6 +18,7 @@ from app.events import recording as events
 from app.events.recording import Resource
 from app.plaintext import control_character_problem, text_problem
 from app.rendering.cgv import CgvDocument, render_cgv_pdf
+from app.rendering.french import format_date
 from app.rendering.labels import label
 from app.terms import rules
 from app.terms.errors import CgvInvalid, CgvNotFound, NoCgvInForce
@@ -116,7 +117,7 @@ def check_version(session: Session, draft: CgvDraft, now: datetime) -> CgvVersio
     if latest is not None and effective_date < latest.effective_date:
         errors["effective_date"] = (
             f"La date d'entrée en vigueur précède celle de la version {latest.label} "
-            f"({latest.effective_date.isoformat()})."
+            f"({format_date(latest.effective_date)})."
         )
     if penalties is None:
         penalties = rules.PenaltyDeclaration(None, None, from_text=True)
