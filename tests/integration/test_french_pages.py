@@ -128,7 +128,7 @@ def test_the_cgv_and_verification_pages_speak_french(app: Flask) -> None:
     from sqlalchemy import select
 
     from app.signatures.models import SignatureRequest
-    from app.terms.models import CgvVersion
+    from app.terms.models import CgvPreview, CgvVersion
     from tests.factories import runtime, session_of
     from tests.factories.sales import publish_cgv
     from tests.integration.fixtures_security import csrf_of_session
@@ -152,14 +152,15 @@ def test_the_cgv_and_verification_pages_speak_french(app: Flask) -> None:
     )
     assert submitted.status_code == 302
     with session_of(app) as session:
-        version_ids = session.scalars(select(CgvVersion.id)).all()
+        version_ids = session.scalars(select(CgvVersion.id).order_by(CgvVersion.id)).all()
+        preview_id = session.scalars(select(CgvPreview.id)).one()
         request = session.scalars(select(SignatureRequest)).one()
         assert request.signed_document is not None
         signed = runtime(app).store.get(request.signed_document.sha256)
     pages = [
         "/cgv/",
         "/cgv/nouvelle",
-        "/cgv/apercus/1",
+        f"/cgv/apercus/{preview_id}",
         *(f"/cgv/versions/{v}" for v in version_ids),
         f"/cgv/comparer?de={version_ids[0]}&a={version_ids[-1]}",
         "/cgv/rapport?at=2024-07-01",
