@@ -60,6 +60,8 @@ def resume(c: Collaborators) -> None:
         fan_out.enqueue(version_id)
     for version_id, chunk in found.chunks:
         notify_chunk.enqueue(version_id, chunk)
+    for preview_id in found.previews:
+        render_preview.enqueue(preview_id)
 
 
 @periodic("terms.sweep", minute="*/10")

@@ -18,7 +18,7 @@ from app.rendering.cgv import render_cgv_pdf
 from app.runtime import Collaborators
 from app.terms import notifications, previews, versions
 from app.terms.conversion import SourceFormat
-from app.terms.models import CgvVersion
+from app.terms.models import CgvPreview, CgvVersion
 
 
 @dataclass(frozen=True)
@@ -209,6 +209,7 @@ class Resumption:
     pdfs: list[int]
     fan_outs: list[int]
     chunks: list[tuple[int, list[int]]]
+    previews: list[int]  # previews whose PDF job was lost (legal's page waits for it)
 
 
 def sweep(c: Collaborators) -> Resumption:
@@ -235,4 +236,11 @@ def sweep(c: Collaborators) -> Resumption:
                 session, version_id, c.now, created_before=stale_before
             )
             chunks += [(version_id, pending[i : i + CHUNK]) for i in range(0, len(pending), CHUNK)]
-    return Resumption(pdfs, fan_outs, chunks)
+        unrendered = session.scalars(
+            select(CgvPreview.id).where(
+                CgvPreview.rendered_at.is_(None),
+                CgvPreview.published_version_id.is_(None),
+                CgvPreview.created_at < stale_before,
+            )
+        ).all()
+    return Resumption(pdfs, fan_outs, chunks, list(unrendered))

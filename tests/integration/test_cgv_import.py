@@ -5,11 +5,12 @@ that was on screen."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 import subprocess
 import threading
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from flask import Flask
@@ -20,9 +21,11 @@ from werkzeug.test import TestResponse
 from app.audit.models import AuditEvent
 from app.auth.models import Role
 from app.db import transaction, utcnow
+from app.terms import workflow
 from app.terms.comparison import compare_articles
 from app.terms.conversion import SourceFormat
 from app.terms.models import CgvPreview, CgvVersion, VersionKind
+from app.terms.notifications import CLAIM_LEASE
 from app.terms.previews import create_preview
 from app.terms.versions import CgvDraft
 from tests.conftest import CGV_FIXTURE, csrf_from
@@ -209,3 +212,18 @@ def test_twenty_clicks_on_publish_publish_once(app: Flask) -> None:
     assert len({a.headers["Location"] for a in answers if isinstance(a, TestResponse)}) == 1
     assert count(app, CgvVersion) == 1
     assert count(app, AuditEvent, AuditEvent.action == "cgv.published") == 1
+
+
+def test_the_sweep_renders_a_preview_whose_job_was_lost(app: Flask) -> None:
+    preview = _unrendered_preview(app)  # no job was ever enqueued for it
+    c = runtime(app).collaborators(preview.created_at)
+    assert workflow.sweep(c).previews == []  # its job may still be on its way
+    later = dataclasses.replace(c, now=preview.created_at + CLAIM_LEASE + timedelta(minutes=1))
+    assert workflow.sweep(later).previews == [preview.id]
+    workflow.render_preview(later, preview.id)
+    workflow.render_preview(later, preview.id)  # a second run finds it done
+    assert workflow.sweep(later).previews == []
+    with session_of(app) as session:
+        rendered = session.get_one(CgvPreview, preview.id)
+        assert rendered.rendered_at == later.now and rendered.pdf is not None
+        assert rendered.pdf.startswith(b"%PDF-")
