@@ -19,7 +19,7 @@ from app.clock import business_date
 from app.db import utcnow
 from app.documents.serving import document_response
 from app.extensions import limiter
-from app.forms import FrenchForm, add_missing_field_errors, apply_field_errors
+from app.forms import add_missing_field_errors, apply_field_errors
 from app.rendering.markdown import markdown_to_html
 from app.terms import acceptances, notifications, previews, schemas, tasks, versions, workflow
 from app.terms.comparison import compare_articles
@@ -30,7 +30,6 @@ from app.terms.errors import (
     CgvQueryInvalid,
     ConsentMissing,
     PreviewNotReady,
-    PreviewStale,
 )
 from app.terms.forms import FROM_TEXT, CgvVersionForm
 from app.terms.models import CgvNotification, LateInterestRule, VersionKind
@@ -190,10 +189,7 @@ def preview_pdf(preview_id: int) -> Response:
 def publish_preview(preview_id: int) -> BaseResponse:
     """Publish the previewed text: the form carries the hash of the text on screen, and a
     second click (or a retry) finds the version already published."""
-    form = FrenchForm()
-    if not form.validate_on_submit():
-        raise PreviewStale("Formulaire expiré : rouvrez l'aperçu avant de publier.")
-    user = current_user()
+    user = current_user()  # the CSRF token was checked before (app-wide CSRFProtect)
     assert user is not None  # guaranteed by @require
     version, published = workflow.publish_preview(
         hand_over(),

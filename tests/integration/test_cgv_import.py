@@ -164,6 +164,8 @@ def test_only_the_previewed_and_rendered_text_is_published(app: Flask) -> None:
         session.get_one(CgvPreview, preview.id).rendered_at = utcnow()
     stale = legal.post(f"{url}/publier", data={"csrf_token": csrf, "sha256": "0" * 64})
     assert stale.status_code == 409 and count(app, CgvVersion) == 0
+    forged = legal.post(f"{url}/publier", data={"sha256": preview.sha256})  # no CSRF token
+    assert forged.status_code == 400 and count(app, CgvVersion) == 0
     assert login_as(app, Role.SALES).get(url).status_code == 403
 
 
