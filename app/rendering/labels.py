@@ -99,6 +99,15 @@ DOCUMENT_KIND_LABELS: Mapping[str, str] = {
 }
 
 
+# What became of an article between two CGV versions (app.terms.comparison.Status).
+ARTICLE_CHANGE_LABELS: Mapping[str, str] = {
+    "same": "inchangé",
+    "changed": "modifié",
+    "added": "ajouté",
+    "removed": "supprimé",
+}
+
+
 # The journal's events that a salesperson follows, in French (the dashboard's recent
 # activity); events absent here (logins, reads, purges) are not shown there.
 EVENT_LABELS: Mapping[str, str] = {

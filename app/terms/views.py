@@ -20,6 +20,7 @@ from app.db import utcnow
 from app.documents.serving import document_response
 from app.extensions import limiter
 from app.forms import add_missing_field_errors, apply_field_errors
+from app.rendering.labels import ARTICLE_CHANGE_LABELS
 from app.rendering.markdown import markdown_to_html
 from app.terms import acceptances, notifications, previews, schemas, tasks, versions, workflow
 from app.terms.comparison import compare_articles
@@ -382,6 +383,7 @@ def compare() -> str:
         old=old,
         new=new,
         diff=compare_articles(old.body_markdown, new.body_markdown),
+        change_labels=ARTICLE_CHANGE_LABELS,
     )
 
 

@@ -90,3 +90,12 @@ def test_added_removed_and_renumbered_articles() -> None:
 def test_words_are_read_from_the_rendered_text() -> None:
     assert rendered_words("**Prix** : 5 \\*") == ["Prix", ":", "5", "*"]
     assert rendered_words("- un\n- deux\n\nfin") == ["un", "\n", "deux", "\n", "fin"]
+
+
+def test_every_article_status_has_its_french_label() -> None:
+    from typing import get_args
+
+    from app.rendering.labels import ARTICLE_CHANGE_LABELS
+    from app.terms.comparison import Status
+
+    assert set(ARTICLE_CHANGE_LABELS) == set(get_args(Status))
