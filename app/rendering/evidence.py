@@ -23,7 +23,7 @@ def _when(iso: str | None) -> str:
     return format_datetime(datetime.fromisoformat(iso)) if iso else "—"
 
 
-def _who(actor: str, subject: str, signers: Mapping[str, str]) -> str:
+def _who(actor: str, subject: str, signers: Mapping[str, str], users: Mapping[str, str]) -> str:
     """The person an event is about: the signer it concerns, else the one who acted."""
     kind, _, ident = subject.partition(":")
     if kind == "signer" and ident in signers:
@@ -32,15 +32,17 @@ def _who(actor: str, subject: str, signers: Mapping[str, str]) -> str:
     if kind == "signer" and ident in signers:
         return signers[ident]
     if kind == "user":
-        return f"l'utilisateur n° {ident} de la plateforme"
+        return users.get(ident) or f"l'utilisateur n° {ident} de la plateforme"
     if kind == "token":
         return f"une application autorisée (jeton n° {ident})"
     return "la plateforme"
 
 
-def event_sentence(event: Mapping[str, Any], signers: Mapping[str, str]) -> str:
+def event_sentence(
+    event: Mapping[str, Any], signers: Mapping[str, str], users: Mapping[str, str]
+) -> str:
     """``Le 5 décembre 2026 à 14 h 03, Marie Dupont a saisi le code à usage unique.``"""
-    who = _who(event["actor"], event["subject"], signers)
+    who = _who(event["actor"], event["subject"], signers, users)
     said = EVIDENCE_SENTENCES.get(event["action"], EVIDENCE_OTHER).format(who=who)
     return f"Le {_when(event['at'])}, {said}."
 
@@ -67,7 +69,8 @@ def evidence_context(e: Mapping[str, Any]) -> dict[str, Any]:
             for s in e["signers"]
         ],
         "events": [
-            {"sentence": event_sentence(ev, names), "hash": ev["hash"]} for ev in e["events"]
+            {"sentence": event_sentence(ev, names, e.get("users", {})), "hash": ev["hash"]}
+            for ev in e["events"]
         ],
     }
 

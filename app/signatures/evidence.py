@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import services as audit
 from app.audit.models import AuditEvent
+from app.auth.models import User
 from app.documents.models import Document, DocumentKind
 from app.documents.services import deposit
 from app.signatures import rules
@@ -70,8 +71,17 @@ def evidence_data(session: Session, request_id: int) -> dict[str, Any] | None:
             select(CgvAcceptance).where(CgvAcceptance.signature_request_id == request.id)
         )
     }
+    # The platform's users who acted (sent, cancelled), by name: the PDF tells who did what.
+    actors = (e.actor.partition(":") for e in events)
+    user_ids = {int(ident) for kind, _, ident in actors if kind == "user" and ident.isdigit()}
+    users = (
+        {str(u.id): u.full_name for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
+        if user_ids
+        else {}
+    )
     return {
         "format": "paraphe-evidence/1",
+        "users": users,
         "contract": {"number": version.contract.number, "version": version.version},
         "client": {
             "legal_name": version.contract.client.legal_name,
