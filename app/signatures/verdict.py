@@ -165,7 +165,7 @@ def _summary(report: VerificationReport, lang: Language) -> tuple[bool, str]:
     sigs = report.signatures
     if not sigs:
         return False, _t(
-            lang, "Ce PDF ne porte aucune signature.", "This PDF carries no signature."
+            lang, "Ce PDF ne contient aucune signature.", "This PDF contains no signature."
         )
     # Integrity first: the first signature whose content changed is the one to name.
     modified = _modified(report, lang)

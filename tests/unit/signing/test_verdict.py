@@ -117,5 +117,5 @@ def test_an_unknown_authority_is_said_after_integrity(
 
 def test_an_unsigned_pdf_says_so(contract_pdf: bytes, signed: tuple[bytes, DevPki]) -> None:
     said = verdict(verify_pdf(contract_pdf, [signed[1].root_cert_pem]))
-    assert not said.ok and said.summary == "Ce PDF ne porte aucune signature."
+    assert not said.ok and said.summary == "Ce PDF ne contient aucune signature."
     assert said.details == ()
