@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.plaintext import text_problem
 from app.terms import versions
 from app.terms.conversion import SourceFormat, articles_of
 from app.terms.errors import PreviewNotFound, PreviewNotReady, PreviewStale
@@ -37,7 +38,8 @@ def create_preview(
         body_markdown=draft.body_markdown,
         sha256=versions.text_sha256(draft.body_markdown),
         source_format=source.value,
-        source_filename=(filename or "")[:255] or None,
+        # shown on the preview page: a name with control or bidi characters is not kept
+        source_filename=filename[:255] if filename and not text_problem(filename) else None,
         late_interest_rule=penalties.rule,
         penalty_article=penalties.article,
         recovery_indemnity=penalties.indemnity,

@@ -112,10 +112,12 @@ def test_an_uploaded_text_is_previewed_then_published_as_previewed(
 def test_a_text_without_articles_is_previewed_with_a_warning(app: Flask) -> None:
     legal = login_as(app, Role.LEGAL)
     text = "Conditions du service\n\nLe client paie chaque mois.\nLe service est rendu.\n"
-    submitted = _upload(legal, text.encode(), "cgv.txt")
+    # a file name with a bidi override (it would show "cgv-txt.exe") is not shown
+    submitted = _upload(legal, text.encode(), "cgv-\u202eexe.txt")
     assert submitted.status_code == 302
     html = legal.get(submitted.headers["Location"]).get_data(as_text=True)
     assert 'id="no-article"' in html and "Aucun article n'a été reconnu" in html
+    assert "\u202e" not in html and "importée du fichier" not in html
 
 
 def test_an_unreadable_file_and_the_other_fields_are_refused_at_once(app: Flask) -> None:
