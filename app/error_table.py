@@ -117,6 +117,12 @@ TABLE: Mapping[str, ErrorRow] = {
     ),
     # terms
     "app.terms.errors.ConsentMissing": ErrorRow(422, "Acceptation manquante", "Acceptance missing"),
+    "app.terms.errors.PreviewNotReady": ErrorRow(
+        409, "Aperçu pas encore prêt", "Preview not ready yet"
+    ),
+    "app.terms.errors.PreviewStale": ErrorRow(
+        409, "Texte différent de l'aperçu", "Text differs from the preview"
+    ),
 }
 
 

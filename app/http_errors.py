@@ -32,7 +32,7 @@ def _wants_problem_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def _prefers_english() -> bool:
+def prefers_english() -> bool:
     """French unless the client ranks English above French (by primary tag: `en-GB` is English,
     `fr-FR` French; no header, `*` or only other languages: French). Werkzeug's `best_match`
     would take an exact `en` over a preferred `fr-FR`."""
@@ -62,7 +62,7 @@ def register_error_handlers(app: Flask) -> None:
                 extra["errors"] = [{"field": f, "message": m} for f, m in exc.errors.items()]
             elif isinstance(exc, FieldErrors):
                 extra["errors"] = exc.errors
-            title = row.title_en if _prefers_english() else row.title
+            title = row.title_en if prefers_english() else row.title
             return problem(row.status, title, exc.detail, **extra)
         page = render_template(
             row.template or "error.html", title=row.title, detail=exc.detail, error=exc
@@ -78,7 +78,7 @@ def register_error_handlers(app: Flask) -> None:
         # Keep what the exception says about the protocol (Allow on 405, Retry-After on 429).
         headers = Headers([(k, v) for k, v in exc.get_headers() if k.lower() != "content-type"])
         if _wants_problem_json():
-            response = problem(status, exc.name if _prefers_english() else title, detail)
+            response = problem(status, exc.name if prefers_english() else title, detail)
             response.headers.extend(headers)
             if status == 401:
                 response.headers["WWW-Authenticate"] = 'Bearer realm="paraphe"'
@@ -93,7 +93,7 @@ def register_error_handlers(app: Flask) -> None:
         app.logger.exception("Erreur inattendue sur %s %s", request.method, request.path)
         detail = "Une erreur interne est survenue. Elle a été journalisée."
         if _wants_problem_json():
-            title = "Internal error" if _prefers_english() else "Erreur interne"
+            title = "Internal error" if prefers_english() else "Erreur interne"
             return problem(500, title, detail)
         return render_template("error.html", title="Erreur interne", detail=detail), 500
 

@@ -25,7 +25,7 @@ from app.mail.models import OutgoingMailAttachment, OutgoingMailRecord
 from app.numbering.models import NumberSequence
 from app.quotes.models import Product, Quote, QuoteLine, SetupFeeInstalment
 from app.signatures.models import ReplacedSigningLink, SignatureRequest, Signer
-from app.terms.models import CgvAcceptance, CgvNotification, CgvVersion
+from app.terms.models import CgvAcceptance, CgvNotification, CgvPreview, CgvVersion
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 
 __all__ = [
@@ -39,6 +39,7 @@ __all__ = [
     "BillingPlanLine",
     "CgvAcceptance",
     "CgvNotification",
+    "CgvPreview",
     "CgvVersion",
     "Clause",
     "ClauseVersion",

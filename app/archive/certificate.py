@@ -10,19 +10,8 @@ from app.documents.models import Document
 from app.rendering.french import format_date
 from app.rendering.jinja import CONTRACT_TEMPLATES_DIR, TEMPLATES_ROOT, make_environment
 from app.rendering.jinja import render_template as render_document_template
+from app.rendering.labels import DOCUMENT_KIND_LABELS
 from app.rendering.pdf import ASSETS_BASE_URL, render_pdf
-
-KIND_LABELS = {
-    "quote": "Devis",
-    "contract": "Contrat",
-    "signed_contract": "Contrat signé",
-    "evidence": "Dossier de preuve",
-    "cgv": "CGV",
-    "invoice": "Facture",
-    "credit_note": "Avoir",
-    "restitution": "Archive de restitution",
-    "deletion_certificate": "Certificat de suppression",
-}
 
 
 @dataclass(frozen=True)
@@ -62,7 +51,7 @@ def line(document: Document, locked: str | None = None) -> CertificateLine:
         reason = document.retention_basis or "durée de conservation légale"
     until = format_date(document.retention_until) if document.retention_until else "fin du contrat"
     return CertificateLine(
-        kind_label=KIND_LABELS.get(document.kind.value, document.kind.value),
+        kind_label=DOCUMENT_KIND_LABELS[document.kind.value],
         reference=document.reference,
         version=document.version,
         size=document.size,

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, true
+from sqlalchemy import ColumnElement, ForeignKey, String, Text, UniqueConstraint, or_, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime
@@ -63,3 +63,10 @@ class BillingContact(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+def active_on(day: date) -> ColumnElement[bool]:
+    """Clients still clients on ``day``: not terminated, or terminated with effect after it
+    (a termination is recorded ahead of its date; until then the client is bound, billed and
+    told like any other)."""
+    return or_(Client.status == ClientStatus.ACTIVE, Client.terminated_on > day)

@@ -33,6 +33,15 @@ STATUS_LABELS: Mapping[str, Mapping[str, str]] = {
         "expired": "expirée",
         "cancelled": "annulée",
     },
+    # app.signatures.progress: where a request stands, on the contract page (a closed
+    # request is named by its status instead)
+    "Stage": {
+        "waiting_signatures": "envoyée, en attente des signatures",
+        "sealing": "signée, scellement en cours",
+        "seal_failing": "signée, échec du cachet",
+        "sealed": "signée et scellée",
+        "closed": "close",
+    },
     "SignerStatus": {
         "pending": "en attente de son tour",
         "notified": "invité",
@@ -52,6 +61,7 @@ STATUS_LABELS: Mapping[str, Mapping[str, str]] = {
         "relaunched": "relancé",
     },
     # app.terms.models
+    "VersionKind": {"minor": "mineure", "material": "substantielle"},
     "AcceptanceMethod": {
         "contract_signature": "signature du contrat",
         "click_through": "acceptation en ligne",
@@ -92,6 +102,31 @@ def label(value: StrEnum) -> str:
     return STATUS_LABELS[type(value).__name__][value.value]
 
 
+# The kinds of archived documents (app.documents.models.DocumentKind), as a reader names them:
+# kinds, not states, so apart from the table above (whose stored values the pages are checked
+# never to show).
+DOCUMENT_KIND_LABELS: Mapping[str, str] = {
+    "quote": "Devis",
+    "contract": "Contrat",
+    "signed_contract": "Contrat signé",
+    "evidence": "Dossier de preuve",
+    "cgv": "CGV",
+    "invoice": "Facture",
+    "credit_note": "Avoir",
+    "restitution": "Archive de restitution",
+    "deletion_certificate": "Certificat de suppression",
+}
+
+
+# What became of an article between two CGV versions (app.terms.comparison.Status).
+ARTICLE_CHANGE_LABELS: Mapping[str, str] = {
+    "same": "inchangé",
+    "changed": "modifié",
+    "added": "ajouté",
+    "removed": "supprimé",
+}
+
+
 # The journal's events that a salesperson follows, in French (the dashboard's recent
 # activity); events absent here (logins, reads, purges) are not shown there.
 EVENT_LABELS: Mapping[str, str] = {
@@ -116,3 +151,29 @@ EVENT_LABELS: Mapping[str, str] = {
     "invoice.debit_failed": "Prélèvement rejeté",
     "credit_note.issued": "Avoir émis",
 }
+
+
+# The evidence file's events as sentences: "{who}" is the signer the event is about (or who
+# acted). An action absent here is written with `EVIDENCE_OTHER`, never as its stored key.
+EVIDENCE_SENTENCES: Mapping[str, str] = {
+    "signature.requested": "{who} a envoyé le contrat pour signature",
+    "signature.notified": "l'invitation à signer a été envoyée à {who}",
+    "signature.opened": "{who} a ouvert son lien personnel de signature",
+    "signature.code_sent": "un code à usage unique a été envoyé par courriel à {who}",
+    "signature.authenticated": "{who} a saisi le code à usage unique",
+    "signature.code_refused": "un code erroné a été saisi sur le lien de {who}",
+    "signature.locked": "le lien de {who} a été bloqué après trop de codes erronés",
+    "signature.signed": "{who} a signé le document",
+    "signature.declined": "{who} a refusé de signer",
+    "signature.reminded": "une relance a été envoyée à {who}",
+    "signature.resent": "la demande a été renvoyée à {who}",
+    "signature.expired": "la demande de signature a expiré",
+    "signature.cancelled": "{who} a annulé la demande de signature",
+    "signature.sealed": "la plateforme a apposé son cachet sur le document signé",
+    "signature.evidence": "le dossier de preuve a été établi",
+    "signature.revisions_purged": "les versions intermédiaires du document ont été purgées",
+    "signature.revision_integrity_failed": (
+        "une version intermédiaire du document a échoué au contrôle d'intégrité"
+    ),
+}
+EVIDENCE_OTHER = "un autre événement a été inscrit au journal par {who}"

@@ -13,11 +13,13 @@ from app.auth.models import Scope
 from app.contracts.queries import get_contract
 from app.db import utcnow
 from app.documents.errors import DocumentIntegrityFailed
+from app.http_errors import prefers_english
 from app.idempotency.guard import idempotent
 from app.json_input import raise_problems
 from app.pki import trust_roots
 from app.signatures import revisions, schemas, workflow
 from app.signatures.errors import CertificationUnavailable
+from app.signatures.verdict import verdict
 from app.signatures.verification import verify_document
 from app.wiring import db_session, hand_over, read_only_db_session, runtime
 from signing import SigningError
@@ -43,7 +45,12 @@ def verification(document_id: int) -> dict[str, Any]:
         db.commit()  # the failed check is journaled before the refusal is answered
         raise
     db.commit()  # the read is journaled
+    # the verdict first, in French unless the client ranks English above French
+    said = verdict(result.report, "en" if prefers_english() else "fr")
     return {
+        "verdict": said.summary,
+        "verdict_ok": said.ok,
+        "details": list(said.details),
         "document_id": document_id,
         "sha256": result.sha256,
         **schemas.report_json(result.report),

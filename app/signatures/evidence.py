@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session
 
 from app.audit import services as audit
 from app.audit.models import AuditEvent
+from app.auth.models import User
 from app.documents.models import Document, DocumentKind
 from app.documents.services import deposit
+from app.signatures import rules
 from app.signatures.errors import (
     RequestNotFound,
 )
@@ -24,8 +26,6 @@ from app.signatures.seal import sign_spec
 from app.terms.models import CgvAcceptance
 from signing import SigningKey, TrustServices, platform_seal
 from storage import BlobStore
-
-EVIDENCE_FIELD = "cachet-preuve"
 
 AUTH_METHOD = "lien personnel à usage unique + code à 6 chiffres envoyé par e-mail"
 
@@ -68,8 +68,17 @@ def evidence_data(session: Session, request_id: int) -> dict[str, Any] | None:
             select(CgvAcceptance).where(CgvAcceptance.signature_request_id == request.id)
         )
     }
+    # The platform's users who acted (sent, cancelled), by name: the PDF tells who did what.
+    actors = (e.actor.partition(":") for e in events)
+    user_ids = {int(ident) for kind, _, ident in actors if kind == "user" and ident.isdigit()}
+    users = (
+        {str(u.id): u.full_name for u in session.scalars(select(User).where(User.id.in_(user_ids)))}
+        if user_ids
+        else {}
+    )
     return {
         "format": "paraphe-evidence/1",
+        "users": users,
         "contract": {"number": version.contract.number, "version": version.version},
         "client": {
             "legal_name": version.contract.client.legal_name,
@@ -94,6 +103,7 @@ def evidence_data(session: Session, request_id: int) -> dict[str, Any] | None:
         },
         "signers": [
             {
+                "id": s.id,
                 "position": s.position,
                 "group": s.group,
                 "party": s.party,
@@ -166,7 +176,7 @@ def apply_evidence_seal(
         pdf,
         key,
         sign_spec(
-            EVIDENCE_FIELD,
+            rules.EVIDENCE_FIELD,
             sealer,
             now=now,
             reason="Cachet de la plateforme sur le dossier de preuve",

@@ -15,6 +15,7 @@ from app.events import recording as events
 from app.events.recording import Resource
 from app.mail import OutgoingMail
 from app.plaintext import text_problem
+from app.rendering.labels import label
 from app.signatures import mails
 from app.signatures.errors import (
     NotYourTurn,
@@ -31,12 +32,6 @@ from app.signatures.models import (
     SignerStatus,
 )
 from app.signatures.revisions import lock_request, lock_request_or_404
-
-CLOSED_LABELS = {
-    RequestStatus.DECLINED: "refusée",
-    RequestStatus.CANCELLED: "annulée",
-    RequestStatus.EXPIRED: "expirée",
-}
 
 
 def _close(
@@ -92,7 +87,7 @@ def _close(
     creator = session.get(User, request.created_by_id) if request.created_by_id else None
     if creator is not None and creator.email not in recipients:
         recipients.append(creator.email)
-    return mails.closed_mails(request, recipients, label=CLOSED_LABELS[status], reason=reason)
+    return mails.closed_mails(request, recipients, label=label(status), reason=reason)
 
 
 def decline(

@@ -13,6 +13,7 @@ from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
+from app.rendering.labels import label
 from app.signatures.links import find_signer
 from app.signatures.models import ACTIVE, RequestStatus, SignatureRequest, Signer, SignerStatus
 
@@ -31,14 +32,6 @@ class Stage(StrEnum):
     CLOSED = "closed"  # draft, declined, expired or cancelled: nothing follows by itself
 
 
-STAGE_LABELS = {
-    Stage.WAITING_SIGNATURES: "envoyée, en attente des signatures",
-    Stage.SEALING: "signée, scellement en cours",
-    Stage.SEAL_FAILING: "signée, échec du cachet",
-    Stage.SEALED: "signée et scellée",
-}
-
-
 @dataclass(frozen=True)
 class RequestProgress:
     request_id: int
@@ -53,15 +46,10 @@ class RequestProgress:
     def label(self) -> str:
         """What the contract page says of the request, in French."""
         if self.stage is Stage.CLOSED:
-            return {
-                RequestStatus.DRAFT: "brouillon",
-                RequestStatus.DECLINED: "refusée",
-                RequestStatus.EXPIRED: "expirée",
-                RequestStatus.CANCELLED: "annulée",
-            }[self.status]
+            return label(self.status)
         if self.stage is Stage.WAITING_SIGNATURES and self.status is RequestStatus.PARTIALLY_SIGNED:
             return "partiellement signée, en attente des autres signatures"
-        return STAGE_LABELS[self.stage]
+        return label(self.stage)
 
     @property
     def detail(self) -> str | None:

@@ -9,6 +9,14 @@ from datetime import date, timedelta
 
 from app.rendering.french import format_date
 
+# The platform's own signature fields: its certification of the prepared contract (first
+# revision), its seal once every party signed, and its seal on the evidence file. Everything
+# else in a contract is a signer's field.
+CERTIFICATION_FIELD = "certification"
+SEAL_FIELD = "cachet-plateforme"
+EVIDENCE_FIELD = "cachet-preuve"
+PLATFORM_FIELDS = frozenset({CERTIFICATION_FIELD, SEAL_FIELD, EVIDENCE_FIELD})
+
 CODE_VALIDITY = timedelta(minutes=10)
 CODE_MAX_FAILURES = 5
 

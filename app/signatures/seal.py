@@ -16,6 +16,7 @@ from app.documents.services import deposit
 from app.events import recording as events
 from app.events.recording import Resource
 from app.runtime import SealStamp
+from app.signatures import rules
 from app.signatures.links import Invitation
 from app.signatures.models import (
     RequestStatus,
@@ -90,7 +91,7 @@ def apply_seal(
         prepared.pdf,
         key,
         sign_spec(
-            SEAL_FIELD,
+            rules.SEAL_FIELD,
             sealer,
             now=now,
             reason="Cachet de la plateforme : toutes les signatures sont recueillies",
@@ -201,6 +202,3 @@ def stuck_requests(session: Session) -> list[SignatureRequest]:
             .order_by(SignatureRequest.id)
         ).unique()
     )
-
-
-SEAL_FIELD = "cachet-plateforme"

@@ -29,7 +29,7 @@ from app.signatures.models import (
     Signer,
     SignerStatus,
 )
-from app.signatures.seal import SEAL_FIELD, sign_spec
+from app.signatures.seal import sign_spec
 from signing import (
     SignatureBox,
     SignatureFieldSpec,
@@ -38,8 +38,6 @@ from signing import (
     certify_pdf,
 )
 from storage import BlobStore
-
-CERTIFICATION_FIELD = "certification"
 
 CLIENT = rules.CLIENT_PARTY
 
@@ -89,7 +87,7 @@ def field_specs(n_signers: int) -> list[SignatureFieldSpec]:
         )
         for i, (x1, y1, x2, y2) in enumerate(signature_boxes(n_signers))
     ]
-    return [*specs, SignatureFieldSpec(name=SEAL_FIELD, box=None)]
+    return [*specs, SignatureFieldSpec(name=rules.SEAL_FIELD, box=None)]
 
 
 def ensure_sendable(version: ContractVersion) -> None:
@@ -136,7 +134,7 @@ def certify_document(
         key,
         field_specs(n_signers),
         sign_spec(
-            CERTIFICATION_FIELD,
+            rules.CERTIFICATION_FIELD,
             certifier,
             now=now,
             reason="Certification : seules les signatures prévues peuvent être ajoutées",

@@ -7,8 +7,9 @@ from flask import Blueprint, render_template, request
 from app.db import utcnow
 from app.extensions import limiter
 from app.pki import trust_roots
-from app.signatures import schemas, verification
+from app.signatures import verification
 from app.signatures.errors import NotAPdf
+from app.signatures.verdict import verdict
 from app.wiring import db_session, runtime
 
 verify_bp = Blueprint("verify", __name__, url_prefix="/verify")
@@ -43,7 +44,7 @@ def verify_upload() -> tuple[str, int]:
     except NotAPdf as exc:
         return _verify_error(exc.detail, 422)
     return render_template(
-        "signing/verify.html", result=result, report=schemas.report_json(result.report), error=None
+        "signing/verify.html", result=result, verdict=verdict(result.report), error=None
     ), 200
 
 

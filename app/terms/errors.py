@@ -36,3 +36,15 @@ class ConsentMissing(DomainError):
 class NotificationsFailed(Exception):
     """Some notification mails were refused by the mail server: raised by the job so that the
     queue retries it (never reaches HTTP: a request only enqueues)."""
+
+
+class PreviewNotFound(NotFound):
+    """No CGV preview with this id."""
+
+
+class PreviewNotReady(Conflict):
+    """Publication asked before the preview's PDF was rendered: nothing was shown yet."""
+
+
+class PreviewStale(Conflict):
+    """The text submitted for publication is not the one the preview showed."""

@@ -3,8 +3,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.forms import FrenchForm
+from app.rendering.labels import label
+from app.terms.conversion import SourceFormat
 from app.terms.models import LateInterestRule, VersionKind
-from app.terms.versions import KIND_LABELS, KIND_RULES
+from app.terms.versions import KIND_RULES
 
 _REQUIRED = "Ce champ est obligatoire."
 FROM_TEXT = "texte"
@@ -34,8 +36,7 @@ class CgvVersionForm(FrenchForm):
     kind = RadioField(
         "Nature de la modification",
         choices=[
-            SelectChoice(k.value, f"{KIND_LABELS[k].capitalize()} — {KIND_RULES[k]}")
-            for k in VersionKind
+            SelectChoice(k.value, f"{label(k).capitalize()} — {KIND_RULES[k]}") for k in VersionKind
         ],
         validators=[DataRequired("Choisissez la nature de la modification.")],
     )
@@ -44,8 +45,18 @@ class CgvVersionForm(FrenchForm):
         validators=[Optional(), Length(max=5000)],
     )
     body_markdown = TextAreaField(
-        "Texte des CGV (Markdown : # titres, ## articles)",
-        validators=[DataRequired("Le texte des CGV est vide."), Length(max=500_000)],
+        "Ou texte des CGV collé ici",
+        validators=[Optional(), Length(max=500_000)],
+    )
+    # How the pasted text is written; a file says it by its extension (.md, .txt, .docx).
+    source_format = RadioField(
+        "Le texte collé est écrit en",
+        choices=[
+            SelectChoice(SourceFormat.TEXT.value, "texte brut (articles reconnus à l'import)"),
+            SelectChoice(SourceFormat.MARKDOWN.value, "Markdown (# titre, ## articles)"),
+        ],
+        default=SourceFormat.TEXT.value,
+        validators=[DataRequired("Choisissez le format du texte collé.")],
     )
     late_interest_rule = SelectField(
         "Taux des pénalités de retard que ces CGV énoncent",

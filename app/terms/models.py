@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Amount, Base, UTCDateTime
@@ -119,3 +119,39 @@ class CgvNotification(Base):
     link_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     cgv_version: Mapped[CgvVersion] = relationship(lazy="joined", innerjoin=True)
+
+
+class CgvPreview(Base):
+    """A version as legal submitted it, before publication: its converted text, rendered to
+    PDF by a job, shown with its table of articles. Only a previewed text is published: the
+    publication names the hash that was on screen, and the preview records the version it
+    became (unique: a double click or a retry publishes once)."""
+
+    __tablename__ = "cgv_previews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))
+    effective_date: Mapped[date]
+    kind: Mapped[VersionKind] = mapped_column(enum_column(VersionKind))
+    summary: Mapped[str] = mapped_column(Text, default="")
+    body_markdown: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))  # of body_markdown, as versions hash it
+    source_format: Mapped[str] = mapped_column(String(10))  # markdown, text or docx
+    source_filename: Mapped[str | None] = mapped_column(String(255))
+    # legal's declaration of late-payment terms, checked with the text (versions.check_version)
+    late_interest_rule: Mapped[LateInterestRule | None] = mapped_column(
+        enum_column(LateInterestRule)
+    )
+    penalty_article: Mapped[str | None] = mapped_column(String(200))
+    recovery_indemnity: Mapped[Decimal] = mapped_column(Amount())
+    penalties_from_text: Mapped[bool] = mapped_column(default=False)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # the rendering job's result: the PDF as it will be published, or why it failed
+    pdf: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+    rendered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    render_error: Mapped[str | None] = mapped_column(Text)
+    published_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("cgv_versions.id"), unique=True
+    )

@@ -27,6 +27,7 @@ from app.clients.models import Client, ClientStatus
 from app.clock import PARIS, business_date
 from app.db import UTCDateTime
 from app.mail import OutgoingMail
+from app.rendering.labels import label
 from app.terms import rules
 from app.terms.acceptances import accept_notified, client_facts, version_facts
 from app.terms.errors import (
@@ -42,7 +43,6 @@ from app.terms.models import (
     CgvVersion,
     VersionKind,
 )
-from app.terms.versions import KIND_LABELS
 from app.tokens import new_link_token, token_hash
 
 CLAIM_LEASE = timedelta(minutes=30)
@@ -279,7 +279,7 @@ def _notification_mail(letter: Letter, token: str | None, expires_at: datetime) 
         f"Bonjour {client.signer_name},",
         "",
         f"{vendor} publie la version {version.label} de ses {version.title.lower()}, "
-        f"en vigueur à compter du {effective} (modification {KIND_LABELS[version.kind]}).",
+        f"en vigueur à compter du {effective} (modification {label(version.kind)}).",
         "",
         "Résumé des modifications :",
         version.summary or "(aucun résumé)",

@@ -1,4 +1,5 @@
-"""The opposability report: for every active client, the CGV version that binds it."""
+"""The opposability report: for every client active on the day (a termination taking effect
+later does not end it yet), the CGV version that binds it, and how many accepted each version."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.clients.models import Client, ClientStatus
+from app.clients.models import Client, active_on
 from app.terms import rules
 from app.terms.acceptances import client_facts, version_facts
 from app.terms.models import CgvVersion
@@ -23,11 +24,25 @@ class ReportRow:
 
 
 @dataclass(frozen=True)
+class Acceptance:
+    """One bar of the chart: the active clients that accepted a version by the day."""
+
+    label: str
+    accepted: int
+    clients: int  # every active client: the bar's full length
+
+    @property
+    def share(self) -> float:
+        return self.accepted / self.clients if self.clients else 0.0
+
+
+@dataclass(frozen=True)
 class OpposabilityReport:
     at: date
     rows: list[ReportRow]
     counts: list[tuple[str, int]]  # version label (or "aucune") → active clients bound by it
     latest_material: CgvVersion | None
+    acceptance: list[Acceptance]  # per version in force on the day, the latest first
 
     @property
     def not_bound(self) -> list[ReportRow]:
@@ -47,7 +62,7 @@ def opposability_report(session: Session, at: date) -> OpposabilityReport:
     facts = version_facts(session)
     by_id = {v.id: v for v in session.scalars(select(CgvVersion))}
     clients = session.scalars(
-        select(Client).where(Client.status == ClientStatus.ACTIVE).order_by(Client.legal_name)
+        select(Client).where(active_on(at)).order_by(Client.legal_name, Client.id)
     ).all()
     per_client = client_facts(session, [c.id for c in clients])
     material = rules.latest_material(facts, at)
@@ -63,9 +78,22 @@ def opposability_report(session: Session, at: date) -> OpposabilityReport:
     counts = [(v.label, tally[v.id]) for v in ordered if v.id in tally]
     if None in tally:
         counts.append((NO_VERSION, tally[None]))
+    acceptance = [
+        Acceptance(
+            v.label,
+            sum(
+                any(day <= at for day in per_client[c.id].accepted_on.get(v.id, ()))
+                for c in clients
+            ),
+            len(clients),
+        )
+        for v in ordered
+        if v.effective_date <= at
+    ]
     return OpposabilityReport(
         at=at,
         rows=rows,
         counts=counts,
         latest_material=by_id[material.id] if material else None,
+        acceptance=acceptance,
     )

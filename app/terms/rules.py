@@ -119,21 +119,6 @@ class Article:
     text: str  # the article's Markdown source, heading included
 
 
-@dataclass(frozen=True)
-class DiffLine:
-    text: str
-    changed: bool
-
-
-@dataclass(frozen=True)
-class ArticleDiff:
-    status: str  # "same", "changed", "added", "removed"
-    left: Article | None
-    right: Article | None
-    left_lines: tuple[DiffLine, ...]
-    right_lines: tuple[DiffLine, ...]
-
-
 def split_articles(markdown: str) -> list[Article]:
     """Cut a CGV body into articles at its level-1/2 headings (CommonMark, both styles)."""
     from markdown_it import MarkdownIt
@@ -157,51 +142,6 @@ def split_articles(markdown: str) -> list[Article]:
 
 def _key(title: str) -> str:
     return " ".join(title.casefold().split())
-
-
-def _line_diff(left: str, right: str) -> tuple[tuple[DiffLine, ...], tuple[DiffLine, ...]]:
-    from difflib import SequenceMatcher
-
-    a, b = left.splitlines(), right.splitlines()
-    out_a: list[DiffLine] = []
-    out_b: list[DiffLine] = []
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
-        out_a += [DiffLine(t, tag != "equal") for t in a[i1:i2]]
-        out_b += [DiffLine(t, tag != "equal") for t in b[j1:j2]]
-    return tuple(out_a), tuple(out_b)
-
-
-def _whole(article: Article, changed: bool) -> tuple[DiffLine, ...]:
-    return tuple(DiffLine(t, changed) for t in article.text.splitlines())
-
-
-def compare_articles(old: str, new: str) -> list[ArticleDiff]:
-    """Align the articles of two versions by title, then compare each pair line by line.
-
-    An article whose title changed but whose place did not (a one-for-one replacement) is
-    shown as changed; otherwise unmatched articles are removed or added.
-    """
-    from difflib import SequenceMatcher
-
-    left, right = split_articles(old), split_articles(new)
-    matcher = SequenceMatcher(
-        None, [_key(a.title) for a in left], [_key(a.title) for a in right], autojunk=False
-    )
-    result: list[ArticleDiff] = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
-        if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
-            for a, b in zip(left[i1:i2], right[j1:j2], strict=True):
-                if a.text == b.text:
-                    result.append(ArticleDiff("same", a, b, _whole(a, False), _whole(b, False)))
-                else:
-                    la, lb = _line_diff(a.text, b.text)
-                    result.append(ArticleDiff("changed", a, b, la, lb))
-            continue
-        for a in left[i1:i2]:
-            result.append(ArticleDiff("removed", a, None, _whole(a, True), ()))
-        for b in right[j1:j2]:
-            result.append(ArticleDiff("added", None, b, (), _whole(b, True)))
-    return result
 
 
 # --- What a version says of late payment ------------------------------------------------------

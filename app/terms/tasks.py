@@ -21,6 +21,11 @@ def render_pdf(version_id: int) -> None:
     workflow.archive_version_pdf(collaborators(), version_id)
 
 
+@job("terms.render_preview")
+def render_preview(preview_id: int) -> None:
+    workflow.render_preview(collaborators(), preview_id)
+
+
 @job("terms.fan_out")
 def fan_out(version_id: int) -> None:
     for chunk in workflow.plan_notifications(collaborators(), version_id):
@@ -55,6 +60,8 @@ def resume(c: Collaborators) -> None:
         fan_out.enqueue(version_id)
     for version_id, chunk in found.chunks:
         notify_chunk.enqueue(version_id, chunk)
+    for preview_id in found.previews:
+        render_preview.enqueue(preview_id)
 
 
 @periodic("terms.sweep", minute="*/10")

@@ -18,15 +18,15 @@ from app.events import recording as events
 from app.events.recording import Resource
 from app.plaintext import control_character_problem, text_problem
 from app.rendering.cgv import CgvDocument, render_cgv_pdf
+from app.rendering.french import format_date
+from app.rendering.labels import label
 from app.terms import rules
 from app.terms.errors import CgvInvalid, CgvNotFound, NoCgvInForce
-from app.terms.models import CgvVersion, VersionKind
+from app.terms.models import CgvPreview, CgvVersion, VersionKind
 from storage import BlobStore
 
 _LABEL = re.compile(r"[0-9A-Za-z][0-9A-Za-z._-]*")
 
-
-KIND_LABELS = {VersionKind.MINOR: "mineure", VersionKind.MATERIAL: "substantielle"}
 
 KIND_RULES = {
     VersionKind.MINOR: (
@@ -117,7 +117,7 @@ def check_version(session: Session, draft: CgvDraft, now: datetime) -> CgvVersio
     if latest is not None and effective_date < latest.effective_date:
         errors["effective_date"] = (
             f"La date d'entrée en vigueur précède celle de la version {latest.label} "
-            f"({latest.effective_date.isoformat()})."
+            f"({format_date(latest.effective_date)})."
         )
     if penalties is None:
         penalties = rules.PenaltyDeclaration(None, None, from_text=True)
@@ -230,17 +230,24 @@ def pdf_filename(version: CgvVersion) -> str:
     return f"cgv-{safe}.pdf"
 
 
-def cgv_document(version: CgvVersion, *, vendor_name: str) -> CgvDocument:
+def cgv_document(version: CgvVersion | CgvPreview, *, vendor_name: str) -> CgvDocument:
+    """The PDF's content of a version, or of a preview (dated its submission: the preview
+    shows the document as it will read, and is never archived)."""
+    if isinstance(version, CgvPreview):
+        title = version.title.strip() or "Conditions générales de vente"
+        summary, published_at = version.summary.strip(), version.created_at
+    else:
+        title, summary, published_at = version.title, version.summary, version.published_at
     return CgvDocument(
         vendor_name=vendor_name,
-        label=version.label,
-        title=version.title,
+        label=version.label.strip(),
+        title=title,
         effective_date=version.effective_date,
-        kind_label=KIND_LABELS[version.kind],
-        summary=version.summary,
+        kind_label=label(version.kind),
+        summary=summary,
         body_markdown=version.body_markdown,
         sha256=version.sha256,
-        published_at=version.published_at,
+        published_at=published_at,
     )
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from pathlib import Path
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
@@ -17,13 +19,23 @@ from app.clock import business_date
 from app.db import utcnow
 from app.documents.serving import document_response
 from app.extensions import limiter
-from app.forms import apply_field_errors
-from app.terms import acceptances, notifications, schemas, tasks, versions, workflow
-from app.terms.errors import CgvInvalid, CgvNotFound, CgvQueryInvalid, ConsentMissing
-from app.terms.forms import FROM_TEXT, SILENT, CgvVersionForm
+from app.forms import add_missing_field_errors, apply_field_errors
+from app.rendering.labels import ARTICLE_CHANGE_LABELS
+from app.rendering.markdown import markdown_to_html
+from app.terms import acceptances, notifications, previews, schemas, tasks, versions, workflow
+from app.terms.comparison import compare_articles
+from app.terms.conversion import SourceFormat, UnreadableSource, convert
+from app.terms.errors import (
+    CgvInvalid,
+    CgvNotFound,
+    CgvQueryInvalid,
+    ConsentMissing,
+    PreviewNotReady,
+)
+from app.terms.forms import FROM_TEXT, CgvVersionForm
 from app.terms.models import CgvNotification, LateInterestRule, VersionKind
 from app.terms.report import NO_VERSION, opposability_report
-from app.terms.rules import PenaltyDeclaration, compare_articles
+from app.terms.rules import PenaltyDeclaration
 from app.terms.schemas import parse_at
 from app.terms.versions import CgvDraft
 from app.wiring import db_session, hand_over, runtime, unit_of_work
@@ -37,33 +49,156 @@ def index() -> str:
     return render_template(
         "terms/index.html",
         versions=versions.list_versions(db_session()),
-        kind_labels=versions.KIND_LABELS,
     )
 
 
 @bp.route("/nouvelle", methods=["GET", "POST"])
 @require(Permission.PUBLISH_CGV)
 def new() -> str | BaseResponse | tuple[str, int]:
+    """The version as submitted — a file (.md, .txt, .docx) or a pasted text — checked like
+    its publication, every problem at once; a valid one goes to its preview, nothing is
+    published from here."""
     form = CgvVersionForm()
-    if form.validate_on_submit():
+    if not form.is_submitted():
+        return render_template("terms/new.html", form=form, source_error=None)
+    valid = form.validate()
+    submitted = _submitted_text(form)
+    draft = _draft(form, submitted.markdown) if form.effective_date.data else None
+    if valid and submitted.problem is None and draft is not None:
         user = current_user()
         assert user is not None  # guaranteed by @require
-        assert form.effective_date.data is not None  # DataRequired
-        draft = CgvDraft(
-            label=form.label.data or "",
-            title=form.title.data or "",
-            effective_date=form.effective_date.data,
-            body_markdown=form.body_markdown.data or "",
-            summary=form.summary.data or "",
-            kind=VersionKind(form.kind.data),
-            published_by_id=user.id,
-            penalties=_penalty_declaration(form),
-        )
         try:
-            version = workflow.publish(hand_over(), draft, actor=f"user:{user.id}")
+            preview_id = workflow.prepare_preview(
+                hand_over(), draft, source=submitted.source, filename=submitted.filename
+            )
         except CgvInvalid as exc:
             apply_field_errors(form, exc)
-            return render_template("terms/new.html", form=form), 422
+        else:
+            # rendering the PDF takes seconds: a job, whose progress the preview page follows
+            tasks.render_preview.enqueue(preview_id)
+            return redirect(url_for("cgv.preview", preview_id=preview_id))
+    elif draft is not None:
+        try:  # the domain's problems too, so that one submission shows them all
+            versions.check_version(db_session(), draft, utcnow())
+        except CgvInvalid as exc:
+            add_missing_field_errors(form, exc)
+    return render_template("terms/new.html", form=form, source_error=submitted.problem), 422
+
+
+MAX_SOURCE = 5 * 1024 * 1024
+SOURCE_EXTENSIONS = {
+    ".md": SourceFormat.MARKDOWN,
+    ".markdown": SourceFormat.MARKDOWN,
+    ".txt": SourceFormat.TEXT,
+    ".docx": SourceFormat.DOCX,
+}
+
+
+@dataclass(frozen=True)
+class _Submitted:
+    markdown: str
+    source: SourceFormat
+    filename: str | None
+    problem: str | None  # why the file could not be read (shown under the file input)
+
+
+def _submitted_text(form: CgvVersionForm) -> _Submitted:
+    """The text of the version in Markdown: the uploaded file's, converted by its extension,
+    else the pasted text's, converted as its declared format."""
+    upload = request.files.get("source")
+    if upload is None or not upload.filename:
+        pasted = form.body_markdown.data or ""
+        declared = form.source_format.data  # an unknown choice is the form's error
+        pasted_formats = (SourceFormat.MARKDOWN.value, SourceFormat.TEXT.value)
+        source = SourceFormat(declared) if declared in pasted_formats else SourceFormat.TEXT
+        return _Submitted(convert(pasted, source).markdown if pasted else "", source, None, None)
+    filename = upload.filename
+    source = SOURCE_EXTENSIONS.get(Path(filename).suffix.casefold(), SourceFormat.TEXT)
+    try:
+        data = upload.stream.read(MAX_SOURCE + 1)
+    finally:
+        upload.close()
+    if Path(filename).suffix.casefold() not in SOURCE_EXTENSIONS:
+        problem = "Format non pris en charge : déposez un fichier .docx, .txt ou .md."
+        return _Submitted("", source, filename, problem)
+    if len(data) > MAX_SOURCE:
+        return _Submitted("", source, filename, "Fichier trop volumineux (5 Mo au plus).")
+    try:
+        markdown = convert(data, source).markdown
+    except UnreadableSource as exc:
+        return _Submitted("", source, filename, str(exc))
+    if len(markdown) > 500_000:
+        return _Submitted("", source, filename, "Texte trop long (500 000 caractères au plus).")
+    return _Submitted(markdown, source, filename, None)
+
+
+def _draft(form: CgvVersionForm, body_markdown: str) -> CgvDraft:
+    user = current_user()
+    assert form.effective_date.data is not None  # the caller checked
+    return CgvDraft(
+        label=form.label.data or "",
+        title=form.title.data or "",
+        effective_date=form.effective_date.data,
+        body_markdown=body_markdown,
+        summary=form.summary.data or "",
+        kind=VersionKind(form.kind.data)
+        if form.kind.data in set(VersionKind)
+        else VersionKind.MINOR,
+        published_by_id=user.id if user is not None else None,
+        penalties=_penalty_declaration(form),
+    )
+
+
+@bp.route("/apercus/<int:preview_id>")
+@require(Permission.PUBLISH_CGV)
+def preview(preview_id: int) -> str:
+    """The submitted version before publication: its table of articles (a warning when
+    none was recognised), its text as rendered, its PDF once the job rendered it, and the
+    publication button bound to the hash of this text."""
+    shown = previews.get_preview(db_session(), preview_id)
+    return render_template(
+        "terms/preview.html",
+        preview=shown,
+        articles=previews.articles(shown),
+        body_html=markdown_to_html(shown.body_markdown),
+        published=shown.published_version_id,
+    )
+
+
+@bp.route("/apercus/<int:preview_id>/etat")
+@require(Permission.PUBLISH_CGV)
+def preview_status(preview_id: int) -> dict[str, object]:
+    """Polled by the preview page (static/cgv-preview.js) while its PDF renders."""
+    shown = previews.get_preview(db_session(), preview_id)
+    return {"rendered": shown.rendered_at is not None}
+
+
+@bp.route("/apercus/<int:preview_id>.pdf")
+@require(Permission.PUBLISH_CGV)
+def preview_pdf(preview_id: int) -> Response:
+    shown = previews.get_preview(db_session(), preview_id)
+    if shown.pdf is None:
+        raise PreviewNotReady("Le PDF de l'aperçu est en cours de rendu.")
+    response = Response(shown.pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="apercu-cgv-{shown.id}.pdf"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.route("/apercus/<int:preview_id>/publier", methods=["POST"])
+@require(Permission.PUBLISH_CGV)
+def publish_preview(preview_id: int) -> BaseResponse:
+    """Publish the previewed text: the form carries the hash of the text on screen, and a
+    second click (or a retry) finds the version already published."""
+    user = current_user()  # the CSRF token was checked before (app-wide CSRFProtect)
+    assert user is not None  # guaranteed by @require
+    version, published = workflow.publish_preview(
+        hand_over(),
+        preview_id,
+        shown_sha256=request.form.get("sha256", ""),
+        actor=f"user:{user.id}",
+    )
+    if published:
         # The PDF/A and the mails are jobs: with a worker, the request answers now and the
         # version's page shows the progress; inline (no broker), they have already run.
         tasks.after_publication(version.id)
@@ -73,9 +208,7 @@ def new() -> str | BaseResponse | tuple[str, int]:
             + ("." if progress.done else " : les autres courriels partent en arrière-plan."),
             "success",
         )
-        return redirect(url_for("cgv.show", version_id=version.id))
-    status = 422 if form.errors else 200
-    return render_template("terms/new.html", form=form), status
+    return redirect(url_for("cgv.show", version_id=version.id))
 
 
 def _penalty_declaration(form: CgvVersionForm) -> PenaltyDeclaration:
@@ -88,7 +221,8 @@ def _penalty_declaration(form: CgvVersionForm) -> PenaltyDeclaration:
         indemnity = Decimal("NaN")
     choice = form.late_interest_rule.data
     return PenaltyDeclaration(
-        rule=None if choice in (FROM_TEXT, SILENT) else LateInterestRule(choice),
+        # an unknown choice is the form's own error; the other checks still run
+        rule=LateInterestRule(choice) if choice in set(LateInterestRule) else None,
         article=form.penalty_article.data or None,
         indemnity=indemnity,
         from_text=choice == FROM_TEXT,
@@ -103,7 +237,6 @@ def show(version_id: int) -> str:
     return render_template(
         "terms/show.html",
         version=version,
-        kind_labels=versions.KIND_LABELS,
         kind_rules=versions.KIND_RULES,
         acceptances=acceptances.acceptances_of_version(db, version.id),
         notifications=notifications.notifications_page(
@@ -156,7 +289,6 @@ def _render_accept(notification: CgvNotification, token: str, error: str | None 
         version=version,
         token=token,
         error=error,
-        kind_labels=versions.KIND_LABELS,
     )
 
 
@@ -253,6 +385,7 @@ def compare() -> str:
         old=old,
         new=new,
         diff=compare_articles(old.body_markdown, new.body_markdown),
+        change_labels=ARTICLE_CHANGE_LABELS,
     )
 
 

@@ -16,8 +16,9 @@ from app.documents.models import Document
 from app.mail.outbox import enqueue_mail
 from app.rendering.cgv import render_cgv_pdf
 from app.runtime import Collaborators
-from app.terms import notifications, versions
-from app.terms.models import CgvVersion
+from app.terms import notifications, previews, versions
+from app.terms.conversion import SourceFormat
+from app.terms.models import CgvPreview, CgvVersion
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,50 @@ def archived_pdf(c: Collaborators, label: str) -> Document:
         version = versions.get_version_by_label(session, label)
         return versions.archive_pdf(
             session, c.store, version, vendor_name=vendor_name, now=c.now, actor="system", pdf=pdf
+        )
+
+
+def prepare_preview(
+    c: Collaborators,
+    draft: versions.CgvDraft,
+    *,
+    source: SourceFormat,
+    filename: str | None,
+) -> int:
+    """Check the submitted version and keep it for its preview, in one short transaction
+    (CgvInvalid when refused); its PDF is a job (`app.terms.tasks.render_preview`)."""
+    with transaction(c.session_factory) as session:
+        return previews.create_preview(
+            session, draft, source=source, filename=filename, now=c.now
+        ).id
+
+
+def render_preview(c: Collaborators, preview_id: int) -> None:
+    """The preview's PDF, rendered with no transaction open and stored once (a second run
+    of the job finds it done). The job's retries cover a failed rendering."""
+    vendor_name = c.settings.vendor.legal_name
+    with transaction(c.session_factory) as session:
+        preview = previews.get_preview(session, preview_id)
+        if preview.rendered_at is not None:
+            return
+        document = versions.cgv_document(preview, vendor_name=vendor_name)
+    pdf = render_cgv_pdf(document)
+    with transaction(c.session_factory) as session:
+        preview = previews.get_preview(session, preview_id, lock=True)
+        if preview.rendered_at is None:
+            preview.pdf = pdf
+            preview.rendered_at = c.now
+
+
+def publish_preview(
+    c: Collaborators, preview_id: int, *, shown_sha256: str, actor: str
+) -> tuple[CgvVersion, bool]:
+    """Publish a previewed text in one short transaction (``previews.publish_preview``); its
+    archived PDF/A and the clients' notifications follow as jobs, for the caller to enqueue
+    when this call published it."""
+    with transaction(c.session_factory) as session:
+        return previews.publish_preview(
+            session, preview_id, shown_sha256=shown_sha256, now=c.now, actor=actor
         )
 
 
@@ -164,6 +209,7 @@ class Resumption:
     pdfs: list[int]
     fan_outs: list[int]
     chunks: list[tuple[int, list[int]]]
+    previews: list[int]  # previews whose PDF job was lost (legal's page waits for it)
 
 
 def sweep(c: Collaborators) -> Resumption:
@@ -190,4 +236,11 @@ def sweep(c: Collaborators) -> Resumption:
                 session, version_id, c.now, created_before=stale_before
             )
             chunks += [(version_id, pending[i : i + CHUNK]) for i in range(0, len(pending), CHUNK)]
-    return Resumption(pdfs, fan_outs, chunks)
+        unrendered = session.scalars(
+            select(CgvPreview.id).where(
+                CgvPreview.rendered_at.is_(None),
+                CgvPreview.published_version_id.is_(None),
+                CgvPreview.created_at < stale_before,
+            )
+        ).all()
+    return Resumption(pdfs, fan_outs, chunks, list(unrendered))

@@ -46,8 +46,14 @@ def test_client_accepts_a_material_version_from_the_email(
     page.get_by_label("Date d'entrée en vigueur").fill("2025-01-01")
     page.locator("input[name=kind][value=material]").check()
     page.get_by_label("Résumé des modifications").fill("Nouveau prix à l'article 2.")
-    page.get_by_label("Texte des CGV").fill(SHORT_CGV.replace("proposition", "grille tarifaire"))
-    page.get_by_role("button", name="Publier").click()
+    page.get_by_label("Ou texte des CGV collé ici").fill(
+        SHORT_CGV.replace("proposition", "grille tarifaire")
+    )
+    page.get_by_label("Markdown (# titre, ## articles)").check()
+    page.get_by_role("button", name="Voir l'aperçu").click()
+    # the preview first (its PDF rendered by the job, inline here), then the publication
+    expect(page.locator("#preview-pdf-link")).to_be_visible()
+    page.get_by_role("button", name="Publier cette version").click()
     expect(page.get_by_role("status")).to_contain_text(
         "Version 2.0 publiée ; 1 client(s) notifié(s)."
     )

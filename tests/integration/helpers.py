@@ -211,3 +211,30 @@ def generate_clicked_together(app: Flask) -> tuple[FlaskClient, int, list[TestRe
         lambda tab: tab.post(f"/contrats/generer/{quote_id}", data={"csrf_token": token}),
     )
     return sales, quote_id, responses
+
+
+PREVIEW_HASH = re.compile(r'name="sha256" value="([0-9a-f]{64})"')
+
+
+def publish_cgv(browser: FlaskClient, data: dict[str, str], *, wait_seconds: float = 0.0):
+    """Publish a CGV version as legal does: submit the form (pasted Markdown unless said
+    otherwise), read the preview once its PDF is rendered, publish the text it showed.
+    Answers the form's response when it refused the submission, else the publication's."""
+    page = browser.get("/cgv/nouvelle").get_data(as_text=True)
+    submitted = browser.post(
+        "/cgv/nouvelle",
+        data={"csrf_token": csrf_from(page), "source_format": "markdown", **data},
+    )
+    if submitted.status_code != 302:
+        return submitted
+    preview_url = submitted.headers["Location"]
+    deadline = time.monotonic() + wait_seconds
+    html = browser.get(preview_url).get_data(as_text=True)
+    while 'id="preview-pdf-link"' not in html and time.monotonic() < deadline:
+        time.sleep(0.1)  # a worker renders the PDF: the page shows its link once done
+        html = browser.get(preview_url).get_data(as_text=True)
+    shown = PREVIEW_HASH.search(html)
+    assert shown is not None, html
+    return browser.post(
+        f"{preview_url}/publier", data={"csrf_token": csrf_from(html), "sha256": shown[1]}
+    )

@@ -35,12 +35,13 @@ from app.mail import records
 from app.mail.models import MailStatus, OutgoingMailRecord
 from app.mail.records import LOST_AFTER
 from app.mail.tasks import deliver_mail
-from app.terms import tasks
+from app.terms import tasks, workflow
 from app.terms.models import CgvNotification, CgvVersion
 from app.terms.notifications import CLAIM_LEASE
 from tests.conftest import csrf_from
 from tests.factories import login_as, make_token, runtime, session_of
 from tests.factories.bulk_clients import client_email, seed_active_clients
+from tests.integration.helpers import PREVIEW_HASH
 from tests.integration.worker_process import running_worker, worker_log
 
 # The worker process reads what the test committed, on the real clock (.ci/timetravel moves
@@ -62,8 +63,10 @@ def _queued(settings: Settings, tmp_path: Path, **changes: Any) -> Settings:
     )
 
 
-def _publish(browser: FlaskClient) -> tuple[float, int]:
-    """Submit the publication form; returns the request's duration and the version's id."""
+def _publish(app: Flask, browser: FlaskClient) -> tuple[float, int]:
+    """Submit the form, render its preview here (no worker runs yet: what the workers do is
+    what follows the publication), publish it; returns the publishing request's duration
+    and the version's id."""
     page = browser.get("/cgv/nouvelle")
     data = {
         "csrf_token": csrf_from(page.get_data(as_text=True)),
@@ -73,9 +76,20 @@ def _publish(browser: FlaskClient) -> tuple[float, int]:
         "kind": "material",
         "summary": "Nouveau prix.",
         "body_markdown": BODY,
+        "source_format": "markdown",
     }
+    submitted = browser.post("/cgv/nouvelle", data=data)
+    assert submitted.status_code == 302, submitted.get_data(as_text=True)
+    preview_url = submitted.headers["Location"]
+    preview_id = int(preview_url.rsplit("/", 1)[1])
+    workflow.render_preview(runtime(app).collaborators(utcnow()), preview_id)
+    html = browser.get(preview_url).get_data(as_text=True)
+    shown = PREVIEW_HASH.search(html)
+    assert shown is not None
     started = time.perf_counter()
-    response = browser.post("/cgv/nouvelle", data=data)
+    response = browser.post(
+        f"{preview_url}/publier", data={"csrf_token": csrf_from(html), "sha256": shown[1]}
+    )
     elapsed = time.perf_counter() - started
     assert response.status_code == 302, response.get_data(as_text=True)
     version_id = int(response.headers["Location"].rsplit("/", 1)[1])
@@ -126,7 +140,7 @@ def test_publishing_answers_at_once_and_workers_notify_each_client_once(
     seed_active_clients(runtime(app).session_factory, clients, utcnow())
     legal = login_as(app, Role.LEGAL)
 
-    elapsed, version_id = _publish(legal)
+    elapsed, version_id = _publish(app, legal)
 
     # Recorded and answered; nothing rendered or mailed in the request.
     assert elapsed < 1.0, f"the publication request took {elapsed:.2f} s"
@@ -225,7 +239,7 @@ def test_a_worker_killed_in_the_middle_of_a_mail_leaves_no_client_twice_nor_forg
         app = make_app(queued)
         seed_active_clients(runtime(app).session_factory, clients, utcnow())
         legal = login_as(app, Role.LEGAL)
-        _, version_id = _publish(legal)
+        _, version_id = _publish(app, legal)
 
         with running_worker(queued, workers=2) as worker:
             # Both worker processes are inside an SMTP exchange that never ends: kill -9.

@@ -14,9 +14,9 @@ from werkzeug.test import TestResponse
 
 from app.auth.models import Role
 from app.terms.models import CgvVersion, LateInterestRule
-from tests.conftest import csrf_from
 from tests.factories import login_as, session_of
 from tests.integration.fixtures_security import field_errors
+from tests.integration.helpers import publish_cgv
 
 BODY = (
     "# CGV\n\n## Article 1. Objet\n\nLe service.\n\n"
@@ -37,7 +37,7 @@ def _publish(browser: FlaskClient, **fields: str) -> TestResponse:
         "body_markdown": BODY,
         **fields,
     }
-    return browser.post("/cgv/nouvelle", data={"csrf_token": csrf_from(page), **data})
+    return publish_cgv(browser, data)
 
 
 def _versions(app: Flask) -> list[CgvVersion]:

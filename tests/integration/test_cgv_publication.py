@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -19,7 +19,7 @@ from app.documents.models import Document, DocumentKind
 from app.terms.models import AcceptanceMethod, CgvAcceptance, CgvNotification, CgvVersion
 from tests.conftest import csrf_from
 from tests.factories import count, login_as, make_client, make_token, runtime, session_of
-from tests.integration.helpers import body_text, outbox_messages
+from tests.integration.helpers import body_text, outbox_messages, publish_cgv
 
 BODY_1 = "# CGV\n\n## Article 1. Objet\n\nLe service.\n\n## Article 2. Prix\n\n100 € par mois.\n"
 BODY_2 = "# CGV\n\n## Article 1. Objet\n\nLe service.\n\n## Article 2. Prix\n\n120 € par mois.\n"
@@ -39,7 +39,7 @@ def publish(browser: FlaskClient, **overrides: str):
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Opposable à un client seulement après son acceptation expresse" in html
-    return browser.post("/cgv/nouvelle", data={"csrf_token": csrf_from(html), **data})
+    return publish_cgv(browser, data)
 
 
 def outbox(app: Flask):
@@ -271,3 +271,38 @@ def test_a_version_published_from_the_command_line_gets_its_pdf_once(app: Flask)
         version = session.scalars(select(CgvVersion)).one()
         document = session.get(Document, version.document_id)
         assert document is not None and first.headers["ETag"] == f'"{document.sha256}"'
+
+
+def test_report_covers_clients_until_their_termination_takes_effect(app: Flask) -> None:
+    from tests.integration.test_cgv_opposable import build_history
+    from tests.integration.test_french_pages import problems_of
+    from tests.unit.terms.history import CLIENTS, VERSIONS
+
+    ids = build_history(app)
+    at = date(2025, 6, 1)
+    with transaction(runtime(app).session_factory) as session:
+        # E's termination takes effect after the day: still a client; F's already has
+        for name, on in (("E", at + timedelta(days=1)), ("F", at)):
+            session.execute(
+                update(Client)
+                .where(Client.id == ids[name])
+                .values(status=ClientStatus.TERMINATED, terminated_on=on)
+            )
+    legal = login_as(app, Role.LEGAL)
+    html = legal.get(f"/cgv/rapport?at={at.isoformat()}").get_data(as_text=True)
+    counts = dict(re.findall(r"<tr><td>([^<]+)</td><td class=\"num\">(\d+)</td></tr>", html))
+    assert counts == {"2.1": "3", "1.0": "1", "aucune": "1"}  # E counted (none), F gone
+    not_bound = html[html.index('id="not-bound"') :]
+    assert "Client E" in not_bound and "Client F" not in not_bound
+    # the chart: one bar per version in force, as many accepted as the history says
+    chart = html[html.index('<svg id="acceptance-chart"') : html.index("</svg>")]
+    active = [name for name in CLIENTS if name != "F"]
+    for label, (_kind, effective) in VERSIONS.items():
+        assert effective <= at
+        accepted = sum(
+            any(lab == label and on <= at for lab, on in CLIENTS[n]["accepted"])  # type: ignore[attr-defined]
+            for n in active
+        )
+        assert f'data-version="{label}"' in chart
+        assert f"Version {label} : {accepted} client(s) sur {len(active)}." in chart
+    assert "<script" not in chart and not problems_of(html), problems_of(html)

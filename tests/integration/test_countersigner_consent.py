@@ -99,3 +99,6 @@ def test_only_the_client_signer_accepts_the_cgv(app: Flask) -> None:
     pdf = sales.get(f"/demandes-signature/{request_id}/preuve.pdf")
     text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.data)).pages)
     assert "sans objet : signataire du fournisseur" in " ".join(text.split())
+    # the salesperson who sent the contract is named in the evidence's journal, by name
+    (sender,) = evidence["users"].values()
+    assert f"{sender} a envoyé le contrat pour signature." in " ".join(text.split())

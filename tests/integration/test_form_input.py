@@ -40,7 +40,7 @@ from app.quotes.models import Product, Quote, QuoteLine
 from app.signatures import lifecycle
 from app.terms.errors import CgvInvalid
 from app.terms.forms import CgvVersionForm
-from app.terms.models import CgvVersion, VersionKind
+from app.terms.models import CgvPreview, CgvVersion, VersionKind
 from app.terms.versions import publish_version
 from tests.conftest import csrf_from
 from tests.factories import VALID_CLIENT, count, login_as, make_client, runtime
@@ -96,8 +96,9 @@ WEB_FORMS = [
             "kind": "minor",
             "summary": "Première version.",
             "body_markdown": CGV_BODY,
+            "source_format": "markdown",
         },
-        (CgvVersion,),
+        (CgvVersion, CgvPreview),
     ),
     WebForm(
         ProductForm,
@@ -262,7 +263,7 @@ def test_a_file_in_place_of_a_value_is_a_field_error(
     assert any(NOT_TEXT in m for m in errors_shown(html, name)), errors_shown(html, name)
 
 
-def test_a_nul_in_the_cgv_body_is_refused_and_the_clean_body_is_published(
+def test_a_nul_in_the_cgv_body_is_refused_and_the_clean_body_is_previewed(
     submitter: Submitter,
 ) -> None:
     (cgv,) = [web for web in WEB_FORMS if web.form is CgvVersionForm]
@@ -273,8 +274,8 @@ def test_a_nul_in_the_cgv_body_is_refused_and_the_clean_body_is_published(
     status, _html = submitter.post(
         cgv, {"body_markdown": CGV_BODY + "\tTabulé.\r\n"}, refused=False
     )
-    assert status == 302
-    assert count(submitter.app, CgvVersion) == 1
+    assert status == 302  # to its preview, the step before any publication
+    assert count(submitter.app, CgvPreview) == 1
 
 
 def test_every_error_of_one_submission_is_shown_at_once(submitter: Submitter) -> None:

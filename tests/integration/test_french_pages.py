@@ -4,6 +4,7 @@ salesperson opens (clients, quotes, contracts, invoices)."""
 
 from __future__ import annotations
 
+import io
 import re
 from decimal import Decimal
 from html.parser import HTMLParser
@@ -121,3 +122,63 @@ def test_the_sales_pages_show_french_words_numbers_and_dates(app: Flask) -> None
     assert "3,5\u00a0jours" in quote_page and "12\u00a0licences" in quote_page
     contracts = browser.get("/contrats/").get_data(as_text=True)
     assert "généré" in contracts and "signé" in contracts
+
+
+def test_the_cgv_and_verification_pages_speak_french(app: Flask) -> None:
+    from sqlalchemy import select
+
+    from app.signatures.models import SignatureRequest
+    from app.terms.models import CgvPreview, CgvVersion
+    from tests.factories import runtime, session_of
+    from tests.factories.sales import publish_cgv
+    from tests.integration.fixtures_security import csrf_of_session
+    from tests.integration.helpers import publish_cgv as publish_through_the_form
+
+    publish_short_cgv(app)
+    client_id = make_client(app)
+    sign_through_services(app, send_contract(app, make_contract(app, make_quote(app, client_id))))
+    publish_cgv(app, "# CGV\n\n## Article 1. Objet\n\nLe service, modifié.\n", "3.1", "2024-03-01")
+    legal = login_as(app, Role.LEGAL)
+    submitted = publish_through_the_form(
+        legal,
+        {
+            "label": "3.2",
+            "title": "Conditions générales de vente",
+            "effective_date": "2024-06-01",
+            "kind": "minor",
+            "summary": "",
+            "body_markdown": "# CGV\n\n## Article 1. Objet\n\nLe service.\n",
+        },
+    )
+    assert submitted.status_code == 302
+    with session_of(app) as session:
+        version_ids = session.scalars(select(CgvVersion.id).order_by(CgvVersion.id)).all()
+        preview_id = session.scalars(select(CgvPreview.id)).one()
+        request = session.scalars(select(SignatureRequest)).one()
+        assert request.signed_document is not None
+        signed = runtime(app).store.get(request.signed_document.sha256)
+    pages = [
+        "/cgv/",
+        "/cgv/nouvelle",
+        f"/cgv/apercus/{preview_id}",
+        *(f"/cgv/versions/{v}" for v in version_ids),
+        f"/cgv/comparer?de={version_ids[0]}&a={version_ids[-1]}",
+        "/cgv/rapport?at=2024-07-01",
+    ]
+    report = {}
+    for url in pages:
+        response = legal.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        if found := problems_of(response.get_data(as_text=True)):
+            report[url] = found
+    visitor = app.test_client()
+    visitor.get("/verify")
+    verified = visitor.post(
+        "/verify",
+        data={"csrf_token": csrf_of_session(visitor), "document": (io.BytesIO(signed), "c.pdf")},
+        content_type="multipart/form-data",
+    )
+    assert verified.status_code == 200
+    if found := problems_of(verified.get_data(as_text=True)):
+        report["/verify"] = found
+    assert not report, report

@@ -20,6 +20,7 @@ from tests.factories import (
     sign_through_services,
 )
 from tests.integration.fixtures_security import csrf_of_session
+from tests.integration.test_french_pages import problems_of
 
 
 def sealed(app: Flask) -> tuple[int, bytes]:
@@ -39,6 +40,16 @@ def test_api_reports_every_signature(app: Flask) -> None:
     assert response.status_code == 200, response.get_data(as_text=True)
     body = response.json
     assert body["all_ok"] is True and body["signed"] is True
+    assert body["verdict_ok"] is True
+    assert body["verdict"].startswith("Document intact, signé par Zoë Martin le ")
+    assert body["verdict"].endswith("cachet de la plateforme valide")
+    assert len(body["details"]) == 3
+    english = client.get(
+        f"/api/v1/documents/{document_id}/verification",
+        headers={**auth, "Accept-Language": "en-GB,en;q=0.9,fr;q=0.5"},
+    ).json
+    assert english["verdict"].startswith("Document intact, signed by Zoë Martin on ")
+    assert english["verdict"].endswith("(Paris time); platform seal valid")
     by_field = {s["field"]: s for s in body["signatures"]}
     # the platform's certification (first revision), the client, the platform seal
     assert [s["field"] for s in body["signatures"]] == [
@@ -78,7 +89,21 @@ def test_public_verify_page(app: Flask) -> None:
     assert ok.status_code == 200
     html = ok.get_data(as_text=True)
     assert "figure dans les archives de Paraphe (déposé le" in html
-    assert html.count('<tr class="ok">') == 3  # certification, client, seal
+    # the verdict first, in French, then one sentence per signature (certification, client,
+    # seal), and no English reason or ISO date anywhere
+    verdict = html.index('id="verdict"')
+    assert html.index('id="signatures"') > verdict
+    assert "Document intact, signé par Zoë Martin le " in html
+    assert "; cachet de la plateforme valide" in html.replace("\u202f", "").replace(" ;", ";")
+    assert html.count("intègre, certificat reconnu") == 3
+    assert not problems_of(html), problems_of(html)
+    assert "the signed" not in html and "trusted" not in html
+    tampered = bytearray(data)
+    tampered[10] ^= 0x01  # the header's binary comment: still a PDF, every signature covers it
+    modified = upload(bytes(tampered)).get_data(as_text=True)
+    assert "Document modifié après la signature de Zoë Martin" in modified
+    assert "non reconnu" not in modified  # integrity is the finding, not the certificate
+    assert not problems_of(modified), problems_of(modified)
     # one byte more: a different file, not in the archive (the signatures still verify)
     other = upload(data + b"\n")
     assert "ne figure pas dans les archives" in other.get_data(as_text=True)

@@ -71,6 +71,8 @@ ENUMS = {
     "RequestStatus": "app.signatures.models",
     "SignerStatus": "app.signatures.models",
     "AcceptanceMethod": "app.terms.models",
+    "VersionKind": "app.terms.models",
+    "Stage": "app.signatures.progress",
     "RunStatus": "app.job_runs.models",
     "DeliveryStatus": "app.webhooks.models",
     "AttemptOutcome": "app.webhooks.models",
@@ -89,3 +91,10 @@ def test_every_member_of_each_labelled_enum_has_a_french_label(name: str) -> Non
 
 def test_the_table_names_every_enum_the_test_knows() -> None:
     assert set(ENUMS) == set(STATUS_LABELS)
+
+
+def test_every_document_kind_has_its_french_name() -> None:
+    from app.documents.models import DocumentKind
+    from app.rendering.labels import DOCUMENT_KIND_LABELS
+
+    assert set(DOCUMENT_KIND_LABELS) == {kind.value for kind in DocumentKind}
