@@ -56,7 +56,13 @@ def record_payment(
     actor: str,
     created_by_id: int | None = None,
 ) -> PaymentEvent:
-    """A payment received, full or partial; never more than what is still due."""
+    """A payment received, full or partial; never more than what is still due.
+
+    The invoice's row is locked first and what is due read after: two payments recorded at
+    once (a double click, two accountants) would otherwise both read the same balance and
+    both pass, paying it twice and announcing `invoice.paid` twice. The second one waits,
+    then sees the first one's payment."""
+    lock_invoice(session, invoice)
     due = amount_due(session, invoice)
     if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
         raise PaymentInvalid({"amount": "Montant positif, au centime."})
@@ -100,6 +106,13 @@ def record_payment(
             now=now,
         )
     return event
+
+
+def lock_invoice(session: Session, invoice: Invoice) -> None:
+    """Hold the invoice's row until the transaction ends, and re-read what was loaded before
+    the lock (its credit notes: another transaction may have issued one meanwhile)."""
+    session.execute(select(Invoice.id).where(Invoice.id == invoice.id).with_for_update())
+    session.expire(invoice, ["credit_notes"])
 
 
 def record_failed_debit(
