@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.audit import services as audit
 from app.events import recording as events
 from app.events.recording import Resource
-from app.invoices import late_payment, rules
+from app.invoices import issuing, late_payment, rules
 from app.invoices.errors import (
     PaymentInvalid,
     RateMissing,
@@ -62,7 +62,7 @@ def record_payment(
     once (a double click, two accountants) would otherwise both read the same balance and
     both pass, paying it twice and announcing `invoice.paid` twice. The second one waits,
     then sees the first one's payment."""
-    lock_invoice(session, invoice)
+    issuing.lock_invoice(session, invoice)
     due = amount_due(session, invoice)
     if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
         raise PaymentInvalid({"amount": "Montant positif, au centime."})
@@ -106,13 +106,6 @@ def record_payment(
             now=now,
         )
     return event
-
-
-def lock_invoice(session: Session, invoice: Invoice) -> None:
-    """Hold the invoice's row until the transaction ends, and re-read what was loaded before
-    the lock (its credit notes: another transaction may have issued one meanwhile)."""
-    session.execute(select(Invoice.id).where(Invoice.id == invoice.id).with_for_update())
-    session.expire(invoice, ["credit_notes"])
 
 
 def record_failed_debit(
