@@ -330,6 +330,8 @@ class Settings:
                 base_url=base_url,
                 smtp_url=smtp_url,
                 storage_url=storage_url,
+                instance_dir=instance_dir,
+                backup_keyring=backup.keyring_path,
             )
             if retry_scale != 1.0:
                 problems.append(

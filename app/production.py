@@ -10,6 +10,7 @@ once, with the setting that replaces it (docs/deployment.md)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from urllib.parse import urlsplit
 
 ENV_DEVELOPMENT = "development"
@@ -37,6 +38,8 @@ def production_problems(
     base_url: str,
     smtp_url: str | None,
     storage_url: str | None,
+    instance_dir: Path,
+    backup_keyring: Path | None,
 ) -> list[str]:
     """Every setting that would keep production's state on one host or in one process.
 
@@ -88,6 +91,7 @@ def production_problems(
             "HSTS, liens de signature des courriels)"
         )
     problems += _storage_problems(env, storage_url, prefix)
+    problems += _backup_problems(env, instance_dir, backup_keyring, prefix)
     if smtp_url is None:
         problems.append(
             prefix + "PARAPHE_SMTP_URL manque : les courriels iraient dans le dossier outbox "
@@ -116,3 +120,49 @@ def _storage_problems(env: Mapping[str, str], storage_url: str | None, prefix: s
             f"déclarez-le par {STORAGE_SHARED}=1"
         ]
     return []
+
+
+BACKUP_KEYRING_SHARED = "PARAPHE_BACKUP_KEYRING_SHARED"
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    path, folder = path.resolve(), folder.resolve()
+    return path == folder or folder in path.parents
+
+
+def _backup_problems(
+    env: Mapping[str, str], instance_dir: Path, keyring: Path | None, prefix: str
+) -> list[str]:
+    """The default backup target (instance/backups) and keyring (instance/backup-keyring.json)
+    are on the very disk the backups are meant to survive: a lost machine takes the copies and
+    the only keys that decrypt them. The target must be named (its overlap with the live store
+    is refused by app.backup_settings for every environment); the keyring must be named outside
+    the instance folder, or its place declared deliberate by PARAPHE_BACKUP_KEYRING_SHARED=1
+    (an instance folder that is itself a mounted, separately backed-up volume)."""
+    problems: list[str] = []
+    url = (env.get("PARAPHE_BACKUP_URL") or "").strip()
+    if not url:
+        problems.append(
+            prefix + "PARAPHE_BACKUP_URL manque : les sauvegardes iraient dans instance/backups, "
+            "sur le disque même qu'elles doivent protéger. Indiquez s3://compartiment/préfixe "
+            "(autre que celui des documents) ou un dossier monté d'une autre machine"
+        )
+    elif not url.startswith("s3://") and _inside(Path(url), instance_dir):
+        problems.append(
+            prefix + "PARAPHE_BACKUP_URL est dans le dossier de l'instance (PARAPHE_INSTANCE_DIR), "
+            "sur le disque de cette machine : choisissez s3://… ou un dossier monté ailleurs"
+        )
+    declared = env.get(BACKUP_KEYRING_SHARED, "").strip()
+    if declared not in ("", "0", "1"):
+        problems.append(prefix + f"{BACKUP_KEYRING_SHARED} doit valoir 1 (emplacement voulu) ou 0")
+    elif declared != "1" and (
+        not env.get("PARAPHE_BACKUP_KEYRING") or keyring is None or _inside(keyring, instance_dir)
+    ):
+        problems.append(
+            prefix + "le trousseau des sauvegardes (PARAPHE_BACKUP_KEYRING) serait dans le dossier "
+            "de l'instance, sur le disque de cette machine : la perdre, c'est ne plus pouvoir "
+            "déchiffrer aucune sauvegarde. Indiquez un chemin hors de PARAPHE_INSTANCE_DIR "
+            "(volume chiffré, coffre monté) ou, si cet emplacement est voulu et sauvegardé à part, "
+            f"déclarez-le par {BACKUP_KEYRING_SHARED}=1"
+        )
+    return problems

@@ -125,12 +125,14 @@ def _deliver(
     """A download link for `built` (in one transaction, which also marks the request link
     `used_request` used), then the mail to the client's contact, after commit."""
     document = built.record.document
+    request_link_id = None
     with transaction(collab.session_factory) as session:
         if used_request is not None:
-            request = find_link(
+            request_link = find_link(
                 session, used_request, purpose=LinkPurpose.REQUEST, now=collab.now, lock=True
             )
-            request.used_at = collab.now
+            request_link.used_at = collab.now
+            request_link_id = request_link.id
         client = get_client(session, client_id)
         link, token = create_link(
             session,
@@ -140,8 +142,20 @@ def _deliver(
             now=collab.now,
             actor=actor,
         )
+        request_id = requests.ready_at_once(
+            session,
+            client.id,
+            document_id=document.id,
+            link=link,
+            actor=actor,
+            now=collab.now,
+            request_link_id=request_link_id,
+        ).id
     url = download_url(token)
     sent = send_mail(collab.mailer, download_mail(client, url, link.expires_at))
+    if sent:
+        with transaction(collab.session_factory) as session:
+            requests.get_request(session, request_id, lock=True).mail_sent_to = client.signer_email
     return Delivery(built, token, url, link.expires_at, client.signer_email if sent else None)
 
 

@@ -2,7 +2,16 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from werkzeug.wrappers import Response
 
 from app.auth import services
@@ -13,6 +22,16 @@ from app.extensions import limiter
 from app.wiring import unit_of_work
 
 bp = Blueprint("auth", __name__)
+
+STAFF_KEYS = ("user_id", "gen")
+"""The staff sign-in's keys in the signed session cookie. The same cookie may carry a client
+space's sign-in (`space`, app/client_space/views.py), another person's business that a staff
+login or logout leaves alone: only these keys are dropped, never the whole session."""
+
+
+def _drop_staff_keys() -> None:
+    for key in STAFF_KEYS:
+        session.pop(key, None)
 
 
 def _safe_next(target: str | None) -> str:
@@ -44,7 +63,9 @@ def login() -> str | Response | tuple[str, int]:
             # A form error (on the password field), not an error page.
             form.password.errors = [str(exc)]
             return render_template("auth/login.html", form=form), 401
-        session.clear()  # new session id on login: no fixation
+        _drop_staff_keys()
+        # A new CSRF token on login (no fixation of one planted before); the space's key stays.
+        session.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
         session["user_id"] = user.id
         session["gen"] = user.session_generation
         flash(f"Bienvenue, {user.full_name}.", "success")
@@ -57,6 +78,6 @@ def login() -> str | Response | tuple[str, int]:
 def logout() -> Response:
     with unit_of_work() as db:
         services.log_out(db, session.get("user_id"), session.get("gen"), now=utcnow())
-    session.clear()
+    _drop_staff_keys()
     flash("Vous êtes déconnecté.", "info")
     return redirect(url_for("auth.login"))

@@ -93,6 +93,10 @@ def restore_command(source: str, name: str | None) -> None:
         click.echo("Journal NON CONFORME :")
         for problem in report.journal_problems:
             click.echo(f"  {problem}")
-    click.echo("Puis : `paraphe db upgrade` si le code est plus récent que la sauvegarde.")
+    if report.schema_to is not None:
+        click.echo(
+            f"Base mise à jour depuis le schéma de la sauvegarde : {report.schema_from} → "
+            f"{report.schema_to}."
+        )
     if not report.clean:
         sys.exit(1)

@@ -1,7 +1,12 @@
 """`paraphe restore --from …`: a sealed backup loaded into an empty instance. Everything is
 checked before anything is written (the manifest's seal, the dump's hash, each copy's hash,
 each key); then the database, then the blobs (each decrypted and re-hashed); then the purge
-re-applied for the keys destroyed since; then the scrub and the journal's verification."""
+re-applied for the keys destroyed since; then the scrub and the journal's verification.
+
+A backup taken by older code is brought to this code's schema right after its dump is loaded
+(the migrations, as `paraphe db upgrade` runs them), before anything reads the restored rows
+with today's models; one taken by newer code (a schema revision these migrations do not
+know) is refused before anything is written: this code could neither read nor migrate it."""
 
 from __future__ import annotations
 
@@ -12,6 +17,7 @@ from pathlib import Path
 
 from sqlalchemy import func, inspect, select
 
+from app import migrate
 from app.archive.services import scrub as scrubbing
 from app.archive.services.storage_migration import locks_from_documents
 from app.audit import services as audit
@@ -44,6 +50,9 @@ class RestoreReport:
     scrub: scrubbing.ScrubReport = field(default_factory=scrubbing.ScrubReport)
     journal_events: int = 0
     journal_problems: list[str] = field(default_factory=list)
+    # The schema the backup was taken at, and the one it was migrated to (None: the same).
+    schema_from: str | None = None
+    schema_to: str | None = None
 
     @property
     def clean(self) -> bool:
@@ -54,6 +63,7 @@ def restore(collab: Collaborators, source: str, name: str | None = None) -> Rest
     _refuse_unless_empty(collab)
     target = target_of(collab, source)
     manifest = _verified_manifest(collab, target, name)
+    _refuse_newer_schema(manifest)
     ring = keyring.read(keyring_file(collab.settings))
     restorable: dict[str, str] = {}
     report = RestoreReport(manifest.name)
@@ -62,6 +72,10 @@ def restore(collab: Collaborators, source: str, name: str | None = None) -> Rest
         _verified_dump(collab, target, manifest, dump_path)
         _verify_copies(target, manifest, ring, restorable)
         dumps.restore(collab.settings.database_url, dump_path)
+    head = migrate.head_revision()
+    if manifest.schema_revision != head:
+        migrate.upgrade(collab.settings.database_url)
+        report.schema_from, report.schema_to = manifest.schema_revision, head
     for sha256, key_id in restorable.items():
         copy = manifest.blobs[sha256]
         try:
@@ -113,6 +127,17 @@ def _verify_copies(
                 f"({copy.stored}) : {exc}"
             ) from None
         restorable[sha256] = copy.key_id
+
+
+def _refuse_newer_schema(manifest: Manifest) -> None:
+    revision = manifest.schema_revision
+    if revision is not None and not migrate.is_known(revision):
+        raise RestoreRefused(
+            f"la sauvegarde {manifest.name} vient d'une version plus récente de Paraphe "
+            f"(schéma de base « {revision} », inconnu de celle-ci, qui s'arrête à "
+            f"« {migrate.head_revision()} ») : installez la version qui l'a produite, ou une "
+            "plus récente, puis relancez la restauration. Rien n'a été écrit."
+        )
 
 
 def _refuse_unless_empty(collab: Collaborators) -> None:

@@ -215,7 +215,9 @@ def issue_credit_note(
     created_by_id: int | None = None,
 ) -> CreditNote:
     """An avoir on ``invoice``: all of it (``lines=None``: a cancellation) or the given lines
-    (positive amounts, credited back). The credits never exceed the invoice."""
+    (positive amounts, credited back). The credits never exceed the invoice, even when two
+    are issued at once (the invoice's row locked before the check)."""
+    lock_invoice(session, invoice)
     if lines is None:
         lines = [line_input(line) for line in invoice.lines]
     lines = rules.reverse_charged(lines, invoice.reverse_charge)  # credits what was invoiced
@@ -280,6 +282,15 @@ def get_credit_note(session: Session, note_id: int) -> CreditNote:
     if note is None:
         raise InvoiceNotFound(f"Avoir n° {note_id} introuvable.")
     return note
+
+
+def lock_invoice(session: Session, invoice: Invoice) -> None:
+    """Hold the invoice's row until the transaction ends (BEGIN IMMEDIATE on SQLite), and
+    re-read what was loaded before the lock: its credit notes, which another transaction may
+    have added meanwhile. Whatever is checked against what is left on the invoice (a payment,
+    a credit note) is checked under it, so two at once cannot both pass on the same balance."""
+    session.execute(select(Invoice.id).where(Invoice.id == invoice.id).with_for_update())
+    session.expire(invoice, ["credit_notes"])
 
 
 def get_invoice(session: Session, invoice_id: int) -> Invoice:

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from app.audit import services as audit
 from app.events import recording as events
 from app.events.recording import Resource
-from app.invoices import late_payment, rules
+from app.invoices import issuing, late_payment, rules
 from app.invoices.errors import (
     PaymentInvalid,
     RateMissing,
@@ -56,7 +56,13 @@ def record_payment(
     actor: str,
     created_by_id: int | None = None,
 ) -> PaymentEvent:
-    """A payment received, full or partial; never more than what is still due."""
+    """A payment received, full or partial; never more than what is still due.
+
+    The invoice's row is locked first and what is due read after: two payments recorded at
+    once (a double click, two accountants) would otherwise both read the same balance and
+    both pass, paying it twice and announcing `invoice.paid` twice. The second one waits,
+    then sees the first one's payment."""
+    issuing.lock_invoice(session, invoice)
     due = amount_due(session, invoice)
     if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
         raise PaymentInvalid({"amount": "Montant positif, au centime."})

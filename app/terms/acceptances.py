@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import services as audit
-from app.clock import business_date
+from app.clock import PARIS, business_date
 from app.events import recording as events
 from app.events.recording import Resource
 from app.terms import rules
-from app.terms.errors import AcceptanceRefused, ConsentMissing
+from app.terms.errors import AcceptanceLinkGone, AcceptanceRefused, ConsentMissing
 from app.terms.models import AcceptanceMethod, CgvAcceptance, CgvNotification, CgvVersion
 
 
@@ -98,6 +98,7 @@ def accept_notified(
 ) -> CgvAcceptance:
     """The click-through acceptance of the version a notification mailed, from its link or
     from the client's space: one path, one kind of evidence; the notification is spent."""
+    refuse_if_accepted(session, notification.client_id, version)
     if not consent:
         raise ConsentMissing("Cochez la case pour accepter cette version des CGV.")
     acceptance = record_acceptance(
@@ -115,6 +116,22 @@ def accept_notified(
     )
     notification.link_used_at = now
     return acceptance
+
+
+def refuse_if_accepted(session: Session, client_id: int, version: CgvVersion) -> None:
+    """A version the client already accepted otherwise (by signing a contract that carried
+    it, or an earlier click) is not offered again: its mailed link and its space say when."""
+    first = session.scalar(
+        select(CgvAcceptance.accepted_at)
+        .where(CgvAcceptance.client_id == client_id, CgvAcceptance.cgv_version_id == version.id)
+        .order_by(CgvAcceptance.accepted_at)
+        .limit(1)
+    )
+    if first is not None:
+        raise AcceptanceLinkGone(
+            f"La version {version.label} des CGV est déjà acceptée le "
+            f"{first.astimezone(PARIS):%d/%m/%Y} : il n'y a plus rien à faire."
+        )
 
 
 def acceptances_of(session: Session, client_id: int) -> Sequence[CgvAcceptance]:

@@ -29,7 +29,12 @@ from app.db import UTCDateTime
 from app.mail import OutgoingMail
 from app.rendering.labels import label
 from app.terms import rules
-from app.terms.acceptances import accept_notified, client_facts, version_facts
+from app.terms.acceptances import (
+    accept_notified,
+    client_facts,
+    refuse_if_accepted,
+    version_facts,
+)
 from app.terms.errors import (
     AcceptanceLinkGone,
     AcceptanceLinkUnknown,
@@ -354,6 +359,7 @@ def find_acceptance_link(
             f"Ce lien a déjà servi : la version {notification.cgv_version.label} a été "
             f"acceptée le {when:%d/%m/%Y à %H:%M}."
         )
+    refuse_if_accepted(session, notification.client_id, notification.cgv_version)
     if notification.link_expires_at is None or notification.link_expires_at <= now:
         raise AcceptanceLinkGone(
             "Ce lien d'acceptation a expiré. Demandez un nouvel envoi à votre interlocuteur."
@@ -454,11 +460,6 @@ def accept_in_space(
         raise AcceptanceLinkGone(
             f"La version {notification.cgv_version.label} a déjà été acceptée le "
             f"{when:%d/%m/%Y à %H:%M}."
-        )
-    if session.scalar(_accepted(client_id, version_id).exists().select()):
-        raise AcceptanceLinkGone(
-            f"La version {notification.cgv_version.label} a déjà été acceptée (par exemple à la "
-            "signature d'un contrat) : rien n'a été enregistré."
         )
     client = session.get(Client, client_id)
     assert client is not None  # foreign key

@@ -40,8 +40,12 @@ def sign_in_token(app: Flask, email: str) -> str:
 def space_browser(app: Flask, email: str) -> FlaskClient:
     """A browser signed in to the space from a fresh link, as a contact does: the mailed
     link's page, then its button."""
+    return sign_in_space(app, app.test_client(), email)
+
+
+def sign_in_space(app: Flask, browser: FlaskClient, email: str) -> FlaskClient:
+    """`browser` (perhaps already used by a staff member) signed in to the space as `email`."""
     token = sign_in_token(app, email)
-    browser = app.test_client()
     page = browser.get(f"/espace-client/connexion/{token}")
     assert page.status_code == 200, page.get_data(as_text=True)[:500]
     signed = browser.post(

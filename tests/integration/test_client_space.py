@@ -30,7 +30,9 @@ from app.mail.models import OutgoingMailRecord
 from app.pricing.lines import LineInput
 from app.rendering.french import format_amount
 from app.terms.acceptances import record_acceptance
+from app.terms.errors import AcceptanceLinkGone
 from app.terms.models import AcceptanceMethod, CgvAcceptance, CgvNotification
+from app.terms.notifications import accept_through_link
 from app.terms.versions import get_version
 from tests.conftest import csrf_from
 from tests.factories import (
@@ -407,7 +409,31 @@ def test_a_version_accepted_otherwise_is_no_longer_offered_nor_accepted_twice(
         f"/espace-client/cgv/{version_id}/accepter",
         data={"csrf_token": _csrf(browser), "text_sha256": sha, "accept": "y"},
     )
-    assert again.status_code == 410 and "déjà été acceptée" in again.get_data(as_text=True)
+    accepted_on = business_date(utcnow()).strftime("%d/%m/%Y")
+    already = f"La version 8.0 des CGV est déjà acceptée le {accepted_on}"
+    assert again.status_code == 410 and already in again.get_data(as_text=True)
+    # The link of the notification mail says so too, on its page and if posted to anyway.
+    with session_of(app) as session:
+        texts = session.scalars(
+            select(OutgoingMailRecord.text).where(
+                OutgoingMailRecord.text.contains("/cgv/accepter/")
+            )
+        ).all()
+    (text,) = texts
+    link = re.search(r"(/cgv/accepter/[A-Za-z0-9_\-]+)", text).group(1)  # type: ignore[union-attr]
+    page = app.test_client().get(link)
+    assert page.status_code == 410 and already in page.get_data(as_text=True)
+    with pytest.raises(AcceptanceLinkGone), transaction(runtime(app).session_factory) as session:
+        accept_through_link(
+            session,
+            link.rsplit("/", 1)[1],
+            version_id=version_id,
+            shown_sha256=sha,
+            consent=True,
+            now=utcnow(),
+            ip=None,
+            user_agent=None,
+        )
     assert count(app, CgvAcceptance) == 1
 
 

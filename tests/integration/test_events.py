@@ -349,6 +349,49 @@ def test_restitution_ready_once_per_request(app: Flask) -> None:
     assert payload["document"]["links"] == {"api": f"/api/v1/documents/{document_id}"}
 
 
+def test_restitution_answered_at_once_is_ready_once_per_request(app: Flask) -> None:
+    client_id = make_client(app)
+    make_invoice(app, client_id)  # a document to restitute
+    collab = runtime(app).collaborators(utcnow())
+    archive_workflow.fulfil_restitution(
+        collab, archive_workflow.order_restitution(collab, client_id, actor="token:1")
+    )
+    assert len(events(app, "restitution.ready")) == 1  # the job's
+    assert archive_workflow.restitution_is_current(collab, client_id)
+
+    # Nothing changed since: the archivist's request is answered at once, no job.
+    delivery = archive_workflow.request_restitution(
+        collab, client_id, actor="token:1", download_url=lambda token: f"https://x/{token}"
+    )
+
+    assert not delivery.built.created
+    first, second = events(app, "restitution.ready")
+    payload = second.payload
+    assert payload["object"] == "restitution_request" and payload["id"] != first.payload["id"]
+    assert payload["client_id"] == client_id and payload["sequence"] == 1
+    assert payload["document"]["id"] == delivery.built.record.document.id
+    with transaction(runtime(app).session_factory) as session:
+        request = restitution_requests.get_request(session, payload["id"])
+        assert request.status.value == "ready" and request.download_link_id is not None
+        assert request.mail_sent_to == delivery.mail_sent_to is not None
+
+    # The contact's own request link, answered at once too: one more request, one more event.
+    with transaction(runtime(app).session_factory) as session:
+        _link, token = create_link(
+            session,
+            client_id,
+            purpose=LinkPurpose.REQUEST,
+            document_id=None,
+            now=utcnow(),
+            actor="test",
+        )
+    archive_workflow.request_by_link(collab, token, download_url=lambda t: f"https://x/{t}")
+    third = events(app, "restitution.ready")[-1].payload
+    assert len(events(app, "restitution.ready")) == 3 and third["id"] != payload["id"]
+    with transaction(runtime(app).session_factory) as session:
+        assert restitution_requests.request_of_link(session, token).id == third["id"]
+
+
 def test_document_purged_once(app: Flask) -> None:
     rt = runtime(app)
     deposited = datetime(2020, 1, 6, 9, 0, tzinfo=UTC)

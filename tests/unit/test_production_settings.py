@@ -24,6 +24,8 @@ def _shared_env(tmp_path: Path) -> dict[str, str]:
         "PARAPHE_SMTP_URL": "smtp+starttls://paraphe:mdp@smtp.exemple.fr:587",
         "PARAPHE_SEAL_PKCS12": str(seal),
         "PARAPHE_STORAGE_URL": "s3://paraphe-documents",
+        "PARAPHE_BACKUP_URL": "s3://paraphe-sauvegardes",
+        "PARAPHE_BACKUP_KEYRING": str(tmp_path / "coffre" / "backup-keyring.json"),
     }
 
 
@@ -68,7 +70,7 @@ def test_production_lists_every_per_host_default_at_once(tmp_path: Path) -> None
         }
     )
 
-    assert len(problems) == 8, problems
+    assert len(problems) == 10, problems
     for problem, names in zip(
         problems,
         (
@@ -79,6 +81,8 @@ def test_production_lists_every_per_host_default_at_once(tmp_path: Path) -> None
             "PARAPHE_RATELIMIT_STORAGE",
             "PARAPHE_BASE_URL doit commencer par https://",
             "(PARAPHE_STORAGE_URL=s3://…) ou, si ce dossier est un partage monté",
+            "PARAPHE_BACKUP_URL manque",
+            "le trousseau des sauvegardes (PARAPHE_BACKUP_KEYRING) serait dans le dossier",
             "PARAPHE_SMTP_URL manque",
         ),
         strict=True,
@@ -108,6 +112,10 @@ def test_production_lists_every_per_host_default_at_once(tmp_path: Path) -> None
             "PARAPHE_STORAGE_SHARED=1",
         ),
         ({"PARAPHE_STORAGE_SHARED": "oui"}, "PARAPHE_STORAGE_SHARED doit valoir 1"),
+        # Backups on the disk they are meant to survive, and the only keys that decrypt them.
+        ({"PARAPHE_BACKUP_URL": ""}, "PARAPHE_BACKUP_URL manque"),
+        ({"PARAPHE_BACKUP_KEYRING": ""}, "PARAPHE_BACKUP_KEYRING_SHARED=1"),
+        ({"PARAPHE_BACKUP_KEYRING_SHARED": "oui"}, "PARAPHE_BACKUP_KEYRING_SHARED doit valoir 1"),
     ],
 )
 def test_each_per_host_default_is_refused(
@@ -151,6 +159,36 @@ def test_shared_alternatives_are_accepted(tmp_path: Path, change: dict[str, str]
     assert Settings.from_env({**_shared_env(tmp_path), **change}).production
 
 
+def test_backups_inside_the_instance_folder_are_refused(tmp_path: Path) -> None:
+    env = _shared_env(tmp_path)
+    instance = tmp_path / "instance"
+    (target, keyring) = _problems(
+        {
+            **env,
+            "PARAPHE_BACKUP_URL": str(instance / "copies"),
+            "PARAPHE_BACKUP_KEYRING": str(instance / "cles" / "trousseau.json"),
+        }
+    )
+    assert "PARAPHE_BACKUP_URL est dans le dossier de l'instance" in target
+    assert "le trousseau des sauvegardes (PARAPHE_BACKUP_KEYRING) serait" in keyring
+    # The live store's own folder is refused with the rest, not after it is fixed.
+    storage = {"PARAPHE_STORAGE_URL": "", "PARAPHE_STORAGE_DIR": "/srv/partage/blobs"}
+    problems = _problems({**env, **storage, "PARAPHE_BACKUP_URL": "/srv/partage/blobs/copies"})
+    assert any("distinct du stockage des documents" in p for p in problems), problems
+    assert any("PARAPHE_STORAGE_SHARED=1" in p for p in problems), problems
+
+
+def test_a_keyring_in_the_instance_folder_may_be_declared(tmp_path: Path) -> None:
+    env = {
+        **_shared_env(tmp_path),
+        "PARAPHE_BACKUP_KEYRING": "",
+        "PARAPHE_BACKUP_KEYRING_SHARED": "1",
+        "PARAPHE_BACKUP_URL": "/mnt/sauvegardes/paraphe",
+    }
+    settings = Settings.from_env(env)
+    assert settings.backup.keyring_path == tmp_path / "instance" / "backup-keyring.json"
+
+
 def test_a_seal_key_in_a_pkcs11_token_is_a_real_seal(tmp_path: Path) -> None:
     module = tmp_path / "libpkcs11.so"
     module.write_bytes(b"a PKCS#11 module")  # only its presence is checked at start
@@ -181,7 +219,7 @@ def test_the_command_line_exits_2_with_every_production_problem(tmp_path: Path) 
 
     assert result.exit_code == 2, result.output
     assert result.stderr.startswith("Configuration invalide :")
-    assert result.stderr.count("PARAPHE_ENV=production : ") == 8
+    assert result.stderr.count("PARAPHE_ENV=production : ") == 10
 
 
 def test_the_webhooks_retry_scale_is_for_tests_only(tmp_path: Path) -> None:

@@ -136,3 +136,31 @@ def mark_ready(
         },
         now=now,
     )
+
+
+def ready_at_once(
+    session: Session,
+    client_id: int,
+    *,
+    document_id: int,
+    link: RestitutionLink,
+    actor: str,
+    now: datetime,
+    request_link_id: int | None = None,
+) -> RestitutionRequest:
+    """A request answered at once (the client's latest archive was still current, so no job
+    built anything): recorded ready in the transaction that creates its download link, through
+    `mark_ready` like the job's, so that every archive handed over has its status resource and
+    its one `restitution.ready` event. Never pending, so beside a pending request of the same
+    client without touching it."""
+    request = RestitutionRequest(
+        client_id=client_id,
+        status=RestitutionStatus.READY,
+        actor=actor[:64],
+        request_link_id=request_link_id,
+        requested_at=now,
+    )
+    session.add(request)
+    session.flush()
+    mark_ready(session, request, document_id=document_id, link=link, now=now)
+    return request

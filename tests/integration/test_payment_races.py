@@ -1,0 +1,99 @@
+"""Payments and credit notes recorded at the same instant (a double click, two accountants on
+one invoice): the invoice's row lock makes each read what is left after the others, so together
+they never exceed it and `invoice.paid` is announced once. With DATABASE_URL=postgresql… the 20
+transactions really overlap; SQLite serialises them (BEGIN IMMEDIATE), with the same answer."""
+
+from __future__ import annotations
+
+import threading
+from decimal import Decimal
+
+import pytest
+from flask import Flask
+from sqlalchemy import select
+
+from app.auth.models import Role
+from app.clock import business_date
+from app.db import transaction, utcnow
+from app.events.models import Event
+from app.invoices import issuing
+from app.invoices.errors import CreditNoteInvalid
+from app.invoices.models import CreditNote, PaymentEvent, PaymentKind
+from app.pricing.lines import LineInput
+from tests.factories import login_as, make_client, runtime, session_of
+from tests.factories.invoices import make_invoice
+from tests.integration.fixtures_security import logged_in_csrf
+from tests.integration.helpers import PARALLEL, fire_together
+
+
+@pytest.mark.committed_db  # threads on their own connections
+def test_twenty_payments_at_once_never_exceed_what_is_due(app: Flask) -> None:
+    invoice_id = make_invoice(app, make_client(app), with_pdf=False)  # 1 080,00 € TTC
+    sales = login_as(app, Role.SALES)
+    token = logged_in_csrf(sales)
+    form = {
+        "csrf_token": token,
+        "kind": "payment",
+        "amount": "60,00",  # 20 × 60 = 1 200 > 1 080: the last two must be refused
+        "occurred_on": business_date(utcnow()).isoformat(),
+    }
+
+    responses = fire_together(
+        app, sales, lambda tab: tab.post(f"/factures/{invoice_id}/paiement", data=form)
+    )
+
+    assert sorted(r.status_code for r in responses) == [302] * PARALLEL  # back to the page
+    with session_of(app) as session:
+        amounts = session.scalars(
+            select(PaymentEvent.amount).where(
+                PaymentEvent.invoice_id == invoice_id, PaymentEvent.kind == PaymentKind.PAYMENT
+            )
+        ).all()
+        paid = session.scalars(
+            select(Event).where(Event.type == "invoice.paid", Event.resource_id == str(invoice_id))
+        ).all()
+    assert len(amounts) == 18
+    assert sum(amounts, Decimal("0")) == Decimal("1080.00")
+    assert len(paid) == 1
+
+
+@pytest.mark.committed_db  # threads on their own connections
+def test_twenty_credit_notes_at_once_never_exceed_the_invoice(app: Flask) -> None:
+    invoice_id = make_invoice(app, make_client(app), with_pdf=False)  # 1 080,00 € TTC
+    factory = runtime(app).session_factory
+    barrier = threading.Barrier(PARALLEL)
+    outcomes: list[str] = []
+    errors: list[BaseException] = []
+
+    def credit() -> None:
+        try:
+            barrier.wait(timeout=30)
+            with transaction(factory) as session:
+                issuing.issue_credit_note(
+                    session,
+                    invoice=issuing.get_invoice(session, invoice_id),
+                    reason="Geste commercial",
+                    # 120 € TTC each: 9 fit in 1 080 €, the other 11 must be refused
+                    lines=[LineInput("Remise", Decimal("1"), Decimal("100"), Decimal("20"))],
+                    now=utcnow(),
+                    actor="test",
+                )
+            outcomes.append("issued")
+        except CreditNoteInvalid:
+            outcomes.append("refused")
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=credit) for _ in range(PARALLEL)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert not errors, errors
+    assert sorted(outcomes) == ["issued"] * 9 + ["refused"] * 11
+    with session_of(app) as session:
+        totals = session.scalars(
+            select(CreditNote.total_incl_vat).where(CreditNote.invoice_id == invoice_id)
+        ).all()
+    assert sum(totals, Decimal("0")) == Decimal("1080.00")
