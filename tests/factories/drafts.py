@@ -1,0 +1,76 @@
+"""Rows that the web flows leave behind between two steps (a contract generation asked for, a
+CGV text waiting in its preview), written directly so that a test can open their pages without
+running the renders that made them."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+
+from flask import Flask
+from sqlalchemy import select
+
+from app.contracts.models import ContractGeneration, ContractVersion, GenerationStatus
+from app.db import utcnow
+from app.terms.models import CgvPreview, VersionKind
+from tests.factories.db import session_of
+
+
+def pending_generation(app: Flask, contract_id: int, author_id: int) -> int:
+    """A new version of `contract_id` asked for, waiting for its render (based on the latest);
+    the one already waiting, if any."""
+    with session_of(app) as session, session.begin():
+        waiting = session.scalar(
+            select(ContractGeneration.id).where(
+                ContractGeneration.contract_id == contract_id,
+                ContractGeneration.status == GenerationStatus.PENDING,
+            )
+        )
+        if waiting is not None:  # one pending generation per contract: the same one again
+            return waiting
+        version = session.scalars(
+            select(ContractVersion)
+            .where(ContractVersion.contract_id == contract_id)
+            .order_by(ContractVersion.version.desc())
+        ).first()
+        assert version is not None
+        now = utcnow()
+        row = ContractGeneration(
+            first_version=False,
+            contract_id=contract_id,
+            based_on=version.version,
+            author_id=author_id,
+            clause_version_ids=[],
+            free_text="",
+            reason="Révision demandée",
+            status=GenerationStatus.PENDING,
+            requested_at=now,
+        )
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def waiting_preview(app: Flask, author_id: int, *, label: str = "2099.1") -> int:
+    """A CGV text in its preview, rendered (a stand-in PDF: only served back) and not published."""
+    body = "# Article 1 : Objet\n\nLes présentes conditions s'appliquent.\n"
+    with session_of(app) as session, session.begin():
+        row = CgvPreview(
+            label=label,
+            title="Conditions générales de vente",
+            effective_date=date(2099, 1, 1),
+            kind=VersionKind.MINOR,
+            summary="",
+            body_markdown=body,
+            sha256="0" * 64,
+            source_format="markdown",
+            source_filename=None,
+            recovery_indemnity=Decimal("40.00"),
+            created_by_id=author_id,
+            created_at=utcnow(),
+            pdf=b"%PDF-1.7\n% stand-in for the rendered preview\n",
+            rendered_at=utcnow(),
+        )
+        session.add(row)
+        session.flush()
+        return row.id
