@@ -17,8 +17,9 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('clients', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('send_invoices_by_email', sa.Boolean(), server_default=sa.true(), nullable=False))
+    # A plain ADD COLUMN, not batch mode: batch mode rebuilds `clients` on SQLite, and dropping
+    # the old table fails on an instance with data (other tables reference it).
+    op.add_column('clients', sa.Column('send_invoices_by_email', sa.Boolean(), server_default=sa.true(), nullable=False))
 
     op.create_table('billing_contacts',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -73,5 +74,4 @@ def downgrade() -> None:
     op.drop_table('client_space_sessions')
     op.drop_table('client_space_links')
     op.drop_table('billing_contacts')
-    with op.batch_alter_table('clients', schema=None) as batch_op:
-        batch_op.drop_column('send_invoices_by_email')
+    op.drop_column('clients', 'send_invoices_by_email')  # SQLite ≥ 3.35 drops it in place
