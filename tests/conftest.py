@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -76,7 +76,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.committed_db)
 
 
-def _postgres_database(base_url: str) -> Iterator[str]:
+def _postgres_database(base_url: str) -> Generator[str, None, None]:
     """A throw-away database per test session (and per xdist worker)."""
     url = make_url(base_url)
     name = f"paraphe_test_{uuid.uuid4().hex[:10]}"
