@@ -36,7 +36,12 @@ from tests.shared_fixtures import CGV_FIXTURE as CGV_FIXTURE  # re-exported for 
 
 # The certomancer PKI over HTTP (session fixture `test_pki`), see tests/pki/; a moto S3
 # server on loopback (session fixture `s3_endpoint`), see tests/s3_server.py.
-pytest_plugins = ["tests.pki.fixtures", "tests.pki.softhsm", "tests.s3_server"]
+pytest_plugins = [
+    "tests.pki.fixtures",
+    "tests.pki.softhsm",
+    "tests.s3_server",
+    "tests.integration.smtp_server",
+]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
