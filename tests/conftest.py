@@ -14,6 +14,7 @@ import os
 import re
 import uuid
 from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -100,21 +101,31 @@ def _postgres_database(base_url: str) -> Generator[str, None, None]:
         admin.dispose()
 
 
+@contextmanager
+def migrated_database(folder: Path, revision: str = "head") -> Iterator[str]:
+    """A new database migrated to `revision`: on PostgreSQL when DATABASE_URL names it (dropped
+    afterwards), else a SQLite file in `folder`."""
+    configured = os.environ.get("DATABASE_URL", "")
+    if not configured.startswith("postgresql"):
+        url = f"sqlite:///{folder / 'paraphe.db'}"
+        migrate.upgrade(url, revision)
+        yield url
+        return
+    if configured.startswith("postgresql://"):
+        configured = "postgresql+psycopg://" + configured.removeprefix("postgresql://")
+    databases = _postgres_database(configured)
+    url = next(databases)
+    try:
+        migrate.upgrade(url, revision)
+        yield url
+    finally:
+        databases.close()
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    configured = os.environ.get("DATABASE_URL", "")
-    if configured.startswith("postgresql"):
-        if configured.startswith("postgresql://"):
-            configured = "postgresql+psycopg://" + configured.removeprefix("postgresql://")
-        gen = _postgres_database(configured)
-        url = next(gen)
-        migrate.upgrade(url)
+    with migrated_database(tmp_path_factory.mktemp("db")) as url:
         yield url
-        gen.close()
-        return
-    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'paraphe.db'}"
-    migrate.upgrade(url)
-    yield url
 
 
 @pytest.fixture(scope="session")
