@@ -36,7 +36,6 @@ import subprocess
 import sys
 import time
 from datetime import UTC, date, datetime
-from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -55,48 +54,17 @@ from app.rendering.contract_document import (  # noqa: E402
     ContractDocument,
     ParticularTerm,
     Party,
-    QuoteLineView,
     Signer,
-    VatBreakdown,
 )
 from app.rendering.jinja import make_environment  # noqa: E402
 from app.rendering.markdown import clear_markdown_cache  # noqa: E402
 from app.rendering.pdf import ASSETS_BASE_URL, AssetFetcher  # noqa: E402
 from tests.shared_fixtures import CGV_FIXTURE  # noqa: E402  (../shared, never copied)
-
-CENT = Decimal("0.01")
-
-
-def _cent(value: Decimal) -> Decimal:
-    return value.quantize(CENT, rounding=ROUND_HALF_UP)
+from tests.unit.rendering.factory import priced_lines  # noqa: E402
 
 
 def build_contract(cgv: str, number: int) -> ContractDocument:
     """A contract with 20 quote lines at two VAT rates and 3 particular clauses."""
-    lines = []
-    for i in range(1, 21):
-        quantity = Decimal(i % 4 + 1)
-        unit_price = _cent(Decimal("1234.50") * i / 7)
-        lines.append(
-            QuoteLineView(
-                position=i,
-                designation=f"Module {i} — abonnement mensuel « Premium »",
-                quantity=quantity,
-                unit_price=unit_price,
-                vat_rate=Decimal("5.5") if i % 5 == 0 else Decimal("20"),
-                total_excl_vat=_cent(quantity * unit_price),
-                unit="mois",
-            )
-        )
-    bases: dict[Decimal, Decimal] = {}
-    for line in lines:
-        bases[line.vat_rate] = bases.get(line.vat_rate, Decimal("0")) + line.total_excl_vat
-    breakdown = tuple(
-        VatBreakdown(rate=rate, base=base, vat=_cent(base * rate / 100))
-        for rate, base in sorted(bases.items(), reverse=True)
-    )
-    total_excl = sum((b.base for b in breakdown), Decimal("0"))
-    total_vat = sum((b.vat for b in breakdown), Decimal("0"))
     return ContractDocument(
         contract_number=f"CTR-2026-{number:04d}",
         version=1,
@@ -119,11 +87,6 @@ def build_contract(cgv: str, number: int) -> ContractDocument:
         quote_number=f"DEV-2026-{number:04d}",
         quote_date=date(2026, 11, 20),
         quote_valid_until=date(2026, 12, 20),
-        lines=tuple(lines),
-        total_excl_vat=total_excl,
-        vat_breakdown=breakdown,
-        total_vat=total_vat,
-        total_incl_vat=total_excl + total_vat,
         particular_terms=(
             # a library clause (Markdown); the other two are printed as typed
             ParticularTerm("Durée", "Engagement de **12 mois**, reconduction tacite.", True),
@@ -138,6 +101,7 @@ def build_contract(cgv: str, number: int) -> ContractDocument:
             Signer("Jean Dupont", "jean.dupont@example.com", "Pour QUANTOS EVOLUTION"),
             Signer("Marie Curie", "marie.curie@example.com", "Pour le Client"),
         ),
+        **priced_lines(designation="Module {i} — abonnement mensuel « Premium »", unit="mois"),
     )
 
 

@@ -244,23 +244,7 @@ def main() -> None:
         engine = make_engine(url)
         factory = make_session_factory(engine)
         store = FilesystemBlobStore(Path(tmp) / "blobs")
-        with transaction(factory) as session:
-            client = create_client(
-                session,
-                ClientInput(
-                    legal_name="Boulangerie Lefèvre & Fils",
-                    siren="552100554",
-                    vat_number="FR96552100554",
-                    address="3 place de la Bourse",
-                    postal_code="69002",
-                    city="Lyon",
-                    signer_name="Zoë Martin",
-                    signer_email="zoe@example.fr",
-                ),
-                actor="bench",
-                now=NOW,
-            )
-            client_id = client.id
+        client_id = _new_client(factory)
         cpu_0 = cpu_seconds()
         naive_s = naive(factory, store, vendor, client_id, count)
         cpu_1 = cpu_seconds()

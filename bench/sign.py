@@ -44,7 +44,6 @@ import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from io import BytesIO
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -88,35 +87,9 @@ FALLBACK_BOX = (62.0, 436.0, 290.0, 516.0)
 
 def _contract_document(cgv_text: str, n_lines: int) -> object:
     """A realistic contract (as tests/unit/rendering/factory.py builds one), ``n_lines`` lines."""
-    from app.rendering.contract import ContractDocument, Party
-    from app.rendering.contract_document import ParticularTerm, QuoteLineView, Signer, VatBreakdown
+    from app.rendering.contract_document import ContractDocument, ParticularTerm, Party, Signer
+    from tests.unit.rendering.factory import priced_lines
 
-    cent = Decimal("0.01")
-    lines = []
-    for i in range(1, n_lines + 1):
-        quantity = Decimal(i % 4 + 1) if i % 7 else Decimal("2.5")
-        unit_price = (Decimal("1234.50") * i / 7).quantize(cent, rounding=ROUND_HALF_UP)
-        lines.append(
-            QuoteLineView(
-                position=i,
-                designation=f"Module {i} — abonnement mensuel",
-                quantity=quantity,
-                unit_price=unit_price,
-                vat_rate=Decimal("5.5") if i % 5 == 0 else Decimal("20"),
-                total_excl_vat=(quantity * unit_price).quantize(cent, rounding=ROUND_HALF_UP),
-            )
-        )
-    bases: dict[Decimal, Decimal] = {}
-    for line in lines:
-        bases[line.vat_rate] = bases.get(line.vat_rate, Decimal("0")) + line.total_excl_vat
-    breakdown = tuple(
-        VatBreakdown(
-            rate=rate, base=base, vat=(base * rate / 100).quantize(cent, rounding=ROUND_HALF_UP)
-        )
-        for rate, base in sorted(bases.items(), reverse=True)
-    )
-    total_excl = sum((b.base for b in breakdown), Decimal("0"))
-    total_vat = sum((b.vat for b in breakdown), Decimal("0"))
     return ContractDocument(
         contract_number="CTR-2026-0001",
         version=1,
@@ -141,11 +114,6 @@ def _contract_document(cgv_text: str, n_lines: int) -> object:
         quote_number="DEV-2026-0042",
         quote_date=date(2026, 1, 10),
         quote_valid_until=date(2026, 3, 1),
-        lines=tuple(lines),
-        total_excl_vat=total_excl,
-        vat_breakdown=breakdown,
-        total_vat=total_vat,
-        total_incl_vat=total_excl + total_vat,
         particular_terms=(
             ParticularTerm(
                 "Durée et reconduction",
@@ -158,6 +126,7 @@ def _contract_document(cgv_text: str, n_lines: int) -> object:
         cgv_markdown=cgv_text,
         cgv_sha256=hashlib.sha256(cgv_text.encode("utf-8")).hexdigest(),
         signers=(Signer(SIGNER_NAME, "marie.curie@client.example", "Pour le Client"),),
+        **priced_lines(n_lines),
     )
 
 

@@ -13,7 +13,8 @@ from __future__ import annotations
 import os
 import re
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -36,7 +37,12 @@ from tests.shared_fixtures import CGV_FIXTURE as CGV_FIXTURE  # re-exported for 
 
 # The certomancer PKI over HTTP (session fixture `test_pki`), see tests/pki/; a moto S3
 # server on loopback (session fixture `s3_endpoint`), see tests/s3_server.py.
-pytest_plugins = ["tests.pki.fixtures", "tests.pki.softhsm", "tests.s3_server"]
+pytest_plugins = [
+    "tests.pki.fixtures",
+    "tests.pki.softhsm",
+    "tests.s3_server",
+    "tests.integration.smtp_server",
+]
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -76,7 +82,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.committed_db)
 
 
-def _postgres_database(base_url: str) -> Iterator[str]:
+def _postgres_database(base_url: str) -> Generator[str, None, None]:
     """A throw-away database per test session (and per xdist worker)."""
     url = make_url(base_url)
     name = f"paraphe_test_{uuid.uuid4().hex[:10]}"
@@ -95,21 +101,31 @@ def _postgres_database(base_url: str) -> Iterator[str]:
         admin.dispose()
 
 
+@contextmanager
+def migrated_database(folder: Path, revision: str = "head") -> Iterator[str]:
+    """A new database migrated to `revision`: on PostgreSQL when DATABASE_URL names it (dropped
+    afterwards), else a SQLite file in `folder`."""
+    configured = os.environ.get("DATABASE_URL", "")
+    if not configured.startswith("postgresql"):
+        url = f"sqlite:///{folder / 'paraphe.db'}"
+        migrate.upgrade(url, revision)
+        yield url
+        return
+    if configured.startswith("postgresql://"):
+        configured = "postgresql+psycopg://" + configured.removeprefix("postgresql://")
+    databases = _postgres_database(configured)
+    url = next(databases)
+    try:
+        migrate.upgrade(url, revision)
+        yield url
+    finally:
+        databases.close()
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    configured = os.environ.get("DATABASE_URL", "")
-    if configured.startswith("postgresql"):
-        if configured.startswith("postgresql://"):
-            configured = "postgresql+psycopg://" + configured.removeprefix("postgresql://")
-        gen = _postgres_database(configured)
-        url = next(gen)
-        migrate.upgrade(url)
+    with migrated_database(tmp_path_factory.mktemp("db")) as url:
         yield url
-        gen.close()
-        return
-    url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'paraphe.db'}"
-    migrate.upgrade(url)
-    yield url
 
 
 @pytest.fixture(scope="session")

@@ -472,14 +472,12 @@ def record_sent(
 ) -> None:
     """After the email went out: journal it and anonymise the contact if due (the address was
     needed until now)."""
-    audit.record(
+    _journal(
         session,
+        certificate,
+        SENT_ACTION,
         now=now,
         actor=actor,
-        action=SENT_ACTION,
-        subject_type="document",
-        subject_id=certificate.id,
-        client_id=certificate.client_id,
         details={"reference": certificate.reference},
     )
     client = session.get(Client, certificate.client_id) if certificate.client_id else None

@@ -52,17 +52,6 @@ def record(
     text = canonical_details(details)
     # Normalised to UTC: the verifier reads UTC back, and must hash the same text.
     at = now.astimezone(UTC)
-    digest = event_hash(
-        prev_hash=head.last_hash,
-        event_id=event_id,
-        at=at,
-        actor=actor,
-        action=action,
-        subject_type=subject_type,
-        subject_id=str(subject_id),
-        client_id=client_id,
-        details=text,
-    )
     event = AuditEvent(
         id=event_id,
         at=at,
@@ -73,11 +62,12 @@ def record(
         client_id=client_id,
         details=text,
         prev_hash=head.last_hash,
-        hash=digest,
     )
+    # Hashed from the row as stored: what verify_chain recomputes is what was chained.
+    event.hash = stored_event_hash(event)
     session.add(event)
     head.last_event_id = event_id
-    head.last_hash = digest
+    head.last_hash = event.hash
     session.flush()
     return event
 

@@ -89,18 +89,18 @@ def interrupted(session: Session, task: TaskRef, now: datetime) -> None:
 
 def needing_attention(session: Session) -> Sequence[JobRun]:
     """Failed and interrupted runs, the latest first."""
-    return session.scalars(
-        select(JobRun)
-        .where(JobRun.status.in_(NEEDS_ATTENTION))
-        .order_by(JobRun.updated_at.desc(), JobRun.id.desc())
-    ).all()
+    return _latest_first(session, NEEDS_ATTENTION)
 
 
 def retrying(session: Session) -> Sequence[JobRun]:
     """Runs that failed and wait for their next attempt, the latest first."""
+    return _latest_first(session, (RunStatus.RETRYING,))
+
+
+def _latest_first(session: Session, statuses: tuple[RunStatus, ...]) -> Sequence[JobRun]:
     return session.scalars(
         select(JobRun)
-        .where(JobRun.status == RunStatus.RETRYING)
+        .where(JobRun.status.in_(statuses))
         .order_by(JobRun.updated_at.desc(), JobRun.id.desc())
     ).all()
 

@@ -34,7 +34,7 @@ from app.signatures.errors import (
 from app.signatures.models import Signer, SignerStatus
 from app.signatures.rules import agreement_text, cgv_consent_text, consents_to_cgv
 from app.tokens import token_hash
-from app.wiring import db_session, runtime
+from app.wiring import db_session, runtime, unit_of_work
 from signing import SigningError
 from storage import BlobCorrupted, BlobNotFound
 
@@ -69,12 +69,10 @@ def _pdf(document: Document, *, actor: str, download: bool) -> Response:
 
 @bp.route("/<token>", methods=["GET"])
 def page(token: str) -> str | tuple[str, int]:
-    db = db_session()
-    now = utcnow()
-    signer = links.open_link(
-        db, token, now=now, ip=_client_ip(), user_agent=request.user_agent.string
-    )
-    db.commit()
+    with unit_of_work() as db:
+        signer = links.open_link(
+            db, token, now=utcnow(), ip=_client_ip(), user_agent=request.user_agent.string
+        )
     document_id = signer.request.contract_version.document.id
     if not page_images.pages_of(db, document_id):
         # Sent before page images existed, or their job was lost: ask again (a job, never
@@ -128,12 +126,11 @@ def _render_page(
 
 @bp.route("/<token>/contrat.pdf")
 def contract_pdf(token: str) -> Response:
-    db = db_session()
     if _authenticated_here(token):
         # Counted as a view only from the browser that entered the code (signer.viewed).
-        links.mark_viewed(db, token, now=utcnow())
-        db.commit()
-    signer = links.find_signer(db, token, utcnow(), allow_signed=True)
+        with unit_of_work() as work:
+            links.mark_viewed(work, token, now=utcnow())
+    signer = links.find_signer(db_session(), token, utcnow(), allow_signed=True)
     document = signer.request.contract_version.document
     return _pdf(document, actor=f"signer:{signer.id}", download=False)
 
@@ -164,11 +161,14 @@ def page_image(token: str, page: int) -> Response:
 @bp.route("/<token>/cgv.pdf")
 def cgv_pdf(token: str) -> Response:
     """The CGV version the signer is asked to accept, on its own (rendered once, archived)."""
-    db = db_session()
-    document = links.cgv_document(
-        db, runtime().store, token, vendor_name=runtime().settings.vendor.legal_name, now=utcnow()
-    )
-    db.commit()
+    with unit_of_work() as db:
+        document = links.cgv_document(
+            db,
+            runtime().store,
+            token,
+            vendor_name=runtime().settings.vendor.legal_name,
+            now=utcnow(),
+        )
     signer = links.find_signer(db, token, utcnow(), allow_signed=True)
     return _pdf(document, actor=f"signer:{signer.id}", download=False)
 
@@ -217,14 +217,14 @@ def _link_key() -> str:
 @limiter.limit("20 per hour")
 def send_code(token: str) -> tuple[str, int]:
     rt = runtime()
-    db = db_session()
     now = utcnow()
     try:
-        issued = codes.issue_code(db, token, now=now, secret=rt.settings.secret_key)
-    except (SignerLocked, NotYourTurn) as exc:
-        return _render_page(links.find_signer(db, token, now), token, exc.detail, status_of(exc))
-    mail = mails.code_mail(issued, vendor=rt.settings.vendor.legal_name)
-    db.commit()
+        with unit_of_work() as db:
+            issued = codes.issue_code(db, token, now=now, secret=rt.settings.secret_key)
+            mail = mails.code_mail(issued, vendor=rt.settings.vendor.legal_name)
+    except (SignerLocked, NotYourTurn) as exc:  # refused: nothing issued, nothing kept
+        signer = links.find_signer(db_session(), token, now)
+        return _render_page(signer, token, exc.detail, status_of(exc))
     try:
         rt.mailer.send(mail)
     except MailError:
@@ -240,23 +240,22 @@ def send_code(token: str) -> tuple[str, int]:
 @limiter.limit("10 per 10 minutes", key_func=_link_key)
 def verify_code(token: str) -> BaseResponse | tuple[str, int]:
     rt = runtime()
-    db = db_session()
     now = utcnow()
-    check = codes.verify_code(
-        db,
-        token,
-        request.form.get("code", "")[:20],
-        now=now,
-        secret=rt.settings.secret_key,
-        ip=_client_ip(),
-        user_agent=request.user_agent.string,
-    )
-    alert = None
-    if check.locked and check.signer.otp_locked_at == now:
-        alert = mails.locked_mail(
-            check.signer, sending.sender_email(db, check.signer.request, rt.settings.mail_from)
+    with unit_of_work() as db:  # a failure is counted whatever happens next
+        check = codes.verify_code(
+            db,
+            token,
+            request.form.get("code", "")[:20],
+            now=now,
+            secret=rt.settings.secret_key,
+            ip=_client_ip(),
+            user_agent=request.user_agent.string,
         )
-    db.commit()  # a failure is counted whatever happens next
+        alert = None
+        if check.locked and check.signer.otp_locked_at == now:
+            alert = mails.locked_mail(
+                check.signer, sending.sender_email(db, check.signer.request, rt.settings.mail_from)
+            )
     if alert is not None:
         for error in workflow.send_all(rt.mailer, [alert]):
             current_app.logger.warning("lock notice not sent: %s", error)

@@ -164,10 +164,7 @@ def signing_secrets(endpoint: WebhookEndpoint, now: datetime) -> list[str]:
 
 
 def get(session: Session, endpoint_id: int) -> WebhookEndpoint:
-    endpoint = session.get(WebhookEndpoint, endpoint_id)
-    if endpoint is None:
-        raise EndpointNotFound(f"Aucun point de réception n° {endpoint_id}.")
-    return endpoint
+    return _found(session.get(WebhookEndpoint, endpoint_id), endpoint_id)
 
 
 def lock(session: Session, endpoint_id: int, *, refresh: bool = False) -> WebhookEndpoint:
@@ -179,6 +176,11 @@ def lock(session: Session, endpoint_id: int, *, refresh: bool = False) -> Webhoo
         .with_for_update()
         .execution_options(populate_existing=refresh)
     )
+    return _found(endpoint, endpoint_id)
+
+
+def _found(endpoint: WebhookEndpoint | None, endpoint_id: int) -> WebhookEndpoint:
+    """The endpoint read, or the one refusal (and its French message) when there is none."""
     if endpoint is None:
         raise EndpointNotFound(f"Aucun point de réception n° {endpoint_id}.")
     return endpoint

@@ -14,8 +14,8 @@ from app.clients.services import ClientInput, create_client, get_client
 from app.contracts.generation import generate_contract
 from app.contracts.printing import Countersigner
 from app.db import transaction, utcnow
+from app.pricing.lines import LineInput
 from app.quotes.models import ProductKind
-from app.quotes.rules import LineInput
 from app.quotes.services import ProductInput, create_product, create_quote, get_quote
 from app.terms.models import VersionKind
 from app.terms.versions import publish_version

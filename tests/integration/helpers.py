@@ -31,11 +31,33 @@ from tests.factories import login_as, make_client, make_quote, publish_short_cgv
 from tests.integration.fixtures_security import logged_in_csrf
 
 
-def post_form(client: FlaskClient, page_url: str, data: dict[str, str], url: str | None = None):
+def post_form(
+    client: FlaskClient, page_url: str, data: dict[str, str], url: str | None = None
+) -> TestResponse:
     page = client.get(page_url)
     assert page.status_code == 200, page.status_code
     payload = {"csrf_token": csrf_from(page.get_data(as_text=True)), **data}
     return client.post(url or page_url, data=payload)
+
+
+def issue_invoice_from_page(browser: FlaskClient, client_id: int) -> TestResponse:
+    """Issue a one-line manual invoice (900,00 € HT, 20 % VAT) through the invoice form, as
+    sales do; the response is the redirect to the invoice's page."""
+    return post_form(
+        browser,
+        "/factures/nouvelle",
+        {
+            "client_id": str(client_id),
+            "contract_id": "0",
+            "payment_terms_days": "30",
+            "payment_method": "Virement bancaire",
+            "lines-0-designation": "Journée de formation",
+            "lines-0-quantity": "1",
+            "lines-0-unit_price": "900,00",
+            "lines-0-vat_rate": "20",
+            "issue": "Émettre la facture",
+        },
+    )
 
 
 def send_from_sales_page(
@@ -216,7 +238,9 @@ def generate_clicked_together(app: Flask) -> tuple[FlaskClient, int, list[TestRe
 PREVIEW_HASH = re.compile(r'name="sha256" value="([0-9a-f]{64})"')
 
 
-def publish_cgv(browser: FlaskClient, data: dict[str, str], *, wait_seconds: float = 0.0):
+def publish_cgv(
+    browser: FlaskClient, data: dict[str, str], *, wait_seconds: float = 0.0
+) -> TestResponse:
     """Publish a CGV version as legal does: submit the form (pasted Markdown unless said
     otherwise), read the preview once its PDF is rendered, publish the text it showed.
     Answers the form's response when it refused the submission, else the publication's."""

@@ -3,36 +3,12 @@
 
 from __future__ import annotations
 
-import json
 import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _run(
-    script: str, env: dict[str, str] | None = None, *options: str
-) -> tuple[list[str], dict[str, Any]]:
-    result = subprocess.run(
-        [sys.executable, str(REPO_ROOT / "bench" / script), "--quick", *options],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        env={**os.environ, **(env or {})},
-    )
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.strip().splitlines()
-    assert len(lines) > 1, "a human-readable summary comes before the JSON line"
-    summary = json.loads(lines[-1])
-    assert isinstance(summary, dict)
-    return lines, summary
+from tests.bench_runs import run_quick
 
 
 def _positive_numbers(summary: dict[str, Any], keys: set[str]) -> None:
@@ -44,7 +20,7 @@ def _positive_numbers(summary: dict[str, Any], keys: set[str]) -> None:
 
 @pytest.mark.slow
 def test_restitution_bench_quick() -> None:
-    _lines, summary = _run("restitution.py")
+    _lines, summary = run_quick("restitution.py")
     assert summary["bench"] == "restitution"
     assert summary["docs"] == 20 and summary["docs_10x"] == 200
     _positive_numbers(
@@ -60,7 +36,7 @@ def test_api_bench_quick() -> None:
         if configured.startswith("postgresql")
         else {"DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"}
     )
-    _lines, summary = _run("api.py", env)
+    _lines, summary = run_quick("api.py", env=env)
     assert summary["bench"] == "api"
     assert summary["docs"] == 2000 and summary["clients"] == 5
     assert summary["errors"] == 0
@@ -71,7 +47,7 @@ def test_api_bench_quick() -> None:
 
 @pytest.mark.slow
 def test_contract_render_bench_quick() -> None:
-    _lines, summary = _run("contract_render.py")
+    _lines, summary = run_quick("contract_render.py")
     assert summary["bench"] == "contract_render"
     assert summary["same_text"] is True and summary["page_footers_ok"] is True
     assert isinstance(summary["pages"], int) and summary["pages"] >= 5
@@ -83,7 +59,7 @@ def test_contract_render_bench_quick() -> None:
 
 @pytest.mark.slow
 def test_contracts_bulk_bench_quick() -> None:
-    lines, summary = _run("contracts_bulk.py")
+    lines, summary = run_quick("contracts_bulk.py")
     assert summary["bench"] == "contracts_bulk"
     assert summary["contracts"] == 2
     assert any("contrats/s" in line for line in lines)
@@ -96,8 +72,8 @@ def test_journey_bench_quick() -> None:
     fallback (which says so)."""
     configured = os.environ.get("DATABASE_URL", "")
     on_postgres = configured.startswith("postgresql")
-    lines, summary = _run(
-        "journey.py", {"DATABASE_URL": configured if on_postgres else "sqlite://"}
+    lines, summary = run_quick(
+        "journey.py", env={"DATABASE_URL": configured if on_postgres else "sqlite://"}
     )
     assert summary["bench"] == "journey"
     assert summary["journeys"] == 2
@@ -119,7 +95,7 @@ def test_journey_bench_quick() -> None:
 
 def test_invoices_bench_quick_with_the_queue() -> None:
     """The in-process paths and the queue's, with 1 then 2 real `paraphe worker` processes."""
-    lines, summary = _run("invoices.py", None, "--workers-processes", "2")
+    lines, summary = run_quick("invoices.py", "--workers-processes", "2")
     assert summary["bench"] == "invoices" and summary["count"] == 2
     assert set(summary["queue_per_s"]) == {"1", "2"}
     assert all(rate > 0 for rate in summary["queue_per_s"].values())
@@ -131,7 +107,7 @@ def test_invoices_bench_quick_with_the_queue() -> None:
 def test_webhooks_bench_quick() -> None:
     """300 events to 3 loopback endpoints (one slow) with 1 then 2 worker processes; the
     database of the run (SQLite unless DATABASE_URL names PostgreSQL)."""
-    lines, summary = _run("webhooks.py")
+    lines, summary = run_quick("webhooks.py")
     assert summary["bench"] == "webhooks" and summary["events"] == 300
     assert any("livraisons/s" in line for line in lines)
     _positive_numbers(
@@ -150,7 +126,7 @@ def test_webhooks_bench_quick() -> None:
 
 @pytest.mark.slow
 def test_backup_bench_quick() -> None:
-    _lines, summary = _run("backup.py")
+    _lines, summary = run_quick("backup.py")
     assert summary["bench"] == "backup"
     assert summary["documents"] == 200 and summary["restored"] == 202
     assert summary["incremental_copied"] == 2

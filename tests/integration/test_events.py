@@ -19,7 +19,7 @@ from app.archive import workflow as archive_workflow
 from app.archive.models import LinkPurpose
 from app.archive.restitution import requests as restitution_requests
 from app.archive.restitution.links import create_link
-from app.clients.services import get_client, terminate
+from app.clients.services import get_client
 from app.contracts.generation import new_version
 from app.contracts.queries import get_contract
 from app.db import transaction, utcnow
@@ -45,6 +45,7 @@ from tests.factories import (
     sign_through_services,
 )
 from tests.factories.sales import publish_short_cgv
+from tests.factories.webhooks import terminate_client
 from tests.integration.helpers import authenticate, store_clock_at
 
 
@@ -180,16 +181,7 @@ def test_invoice_issued(app: Flask) -> None:
 
 
 def test_client_terminated(app: Flask) -> None:
-    client_id = make_client(app)
-    with transaction(runtime(app).session_factory) as session:
-        terminate(
-            session,
-            get_client(session, client_id),
-            on=date(2026, 6, 30),
-            reason="Fin du contrat",
-            actor="test",
-            now=utcnow(),
-        )
+    client_id = terminate_client(app, reason="Fin du contrat")
     payload = only(app, "client.terminated")
     assert payload == {
         "object": "client",

@@ -5,11 +5,8 @@ added later gets the next invoice, and the journal holds each mail's Message-ID.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from dataclasses import replace
 from email.message import EmailMessage
 
-import pytest
 from facturx import get_facturx_xml_from_pdf
 from flask import Flask
 from sqlalchemy import select
@@ -17,30 +14,13 @@ from sqlalchemy import select
 from app.audit.models import AuditEvent
 from app.clients.billing_contacts import set_invoices_by_email
 from app.clients.services import get_client
-from app.config import Settings
 from app.db import transaction, utcnow
 from app.invoices.models import Invoice
 from app.rendering.french import format_date
 from tests import en16931
 from tests.factories import annual_plan, make_client, make_credit_note, make_invoice, runtime
 from tests.factories.space import add_billing_contact
-from tests.integration.smtp_server import Inbox, free_port, smtp_server
-
-
-@pytest.fixture
-def smtp_port() -> int:
-    return free_port()
-
-
-@pytest.fixture
-def inbox(smtp_port: int) -> Iterator[Inbox]:
-    with smtp_server(smtp_port, Inbox()) as received:
-        yield received
-
-
-@pytest.fixture
-def smtp_app(settings: Settings, make_app: Callable[[Settings], Flask], smtp_port: int) -> Flask:
-    return make_app(replace(settings, smtp_url=f"smtp://127.0.0.1:{smtp_port}"))
+from tests.integration.smtp_server import Inbox
 
 
 def _billing_mails(inbox: Inbox) -> list[EmailMessage]:

@@ -21,7 +21,7 @@ from app.invoices.tasks import after_issue
 from tests.factories.db import count, session_of
 from tests.factories.people import login_as
 from tests.factories.sales import make_client
-from tests.integration.helpers import post_form
+from tests.integration.helpers import issue_invoice_from_page
 from tests.integration.worker_process import (
     brokers,
     queued_settings,
@@ -54,21 +54,7 @@ def test_an_issued_invoice_gets_its_pdf_from_a_worker_exactly_once(
     client_id = make_client(app)
     browser = login_as(app, Role.SALES)
 
-    issued = post_form(
-        browser,
-        "/factures/nouvelle",
-        {
-            "client_id": str(client_id),
-            "contract_id": "0",
-            "payment_terms_days": "30",
-            "payment_method": "Virement bancaire",
-            "lines-0-designation": "Journée de formation",
-            "lines-0-quantity": "1",
-            "lines-0-unit_price": "900,00",
-            "lines-0-vat_rate": "20",
-            "issue": "Émettre la facture",
-        },
-    )
+    issued = issue_invoice_from_page(browser, client_id)
 
     # Issued and answered at once; the PDF waits in the broker for a worker.
     assert issued.status_code == 302, issued.get_data(as_text=True)[:2000]

@@ -26,7 +26,7 @@ from tests.factories.invoices import make_credit_note, make_invoice
 from tests.factories.people import login_as
 from tests.factories.sales import make_client
 from tests.integration.fixtures_security import runtime
-from tests.integration.helpers import post_form
+from tests.integration.helpers import issue_invoice_from_page, post_form
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -38,21 +38,7 @@ def _blobs(app: Flask) -> set[str]:
 def test_an_invoice_issued_from_its_page_has_its_pdf_without_any_download(app: Flask) -> None:
     client_id = make_client(app)
     browser = login_as(app, Role.SALES)
-    response = post_form(
-        browser,
-        "/factures/nouvelle",
-        {
-            "client_id": str(client_id),
-            "contract_id": "0",
-            "payment_terms_days": "30",
-            "payment_method": "Virement bancaire",
-            "lines-0-designation": "Journée de formation",
-            "lines-0-quantity": "1",
-            "lines-0-unit_price": "900,00",
-            "lines-0-vat_rate": "20",
-            "issue": "Émettre la facture",
-        },
-    )
+    response = issue_invoice_from_page(browser, client_id)
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     with runtime(app).session_factory() as session:
         invoice = session.query(Invoice).one()

@@ -8,7 +8,7 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -27,7 +27,7 @@ from app.mail.tasks import deliver_mail, requeue_lost
 from app.wiring import runtime
 from tests.factories.db import runtime as runtime_of
 from tests.factories.db import session_of
-from tests.integration.smtp_server import Inbox, free_port, smtp_server
+from tests.integration.smtp_server import Inbox, smtp_server
 from tests.integration.worker_process import running_worker, worker_log
 
 MAIL = OutgoingMail(
@@ -36,22 +36,6 @@ MAIL = OutgoingMail(
     text="Bonjour Élodie,\nvotre code : 123456\n",
     attachments=(Attachment("certificat.pdf", "application/pdf", b"%PDF-1.7 test"),),
 )
-
-
-@pytest.fixture
-def smtp_port() -> int:
-    return free_port()
-
-
-@pytest.fixture
-def inbox(smtp_port: int) -> Iterator[Inbox]:
-    with smtp_server(smtp_port, Inbox()) as received:
-        yield received
-
-
-@pytest.fixture
-def smtp_app(settings: Settings, make_app: Callable[[Settings], Flask], smtp_port: int) -> Flask:
-    return make_app(replace(settings, smtp_url=f"smtp://127.0.0.1:{smtp_port}"))
 
 
 def _rows(app: Flask) -> list[OutgoingMailRecord]:

@@ -5,7 +5,6 @@ printed. Run on a database of its own, at the revision before, on SQLite or Post
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -14,7 +13,7 @@ import pytest
 from sqlalchemy import Engine, create_engine, text
 
 from app import migrate
-from tests.conftest import _postgres_database
+from tests.conftest import migrated_database
 
 T = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 DEMO_CGV = (Path(__file__).parents[2] / "app" / "demo" / "cgv-demo.md").read_text(encoding="utf-8")
@@ -28,17 +27,7 @@ BODIES = {
 
 @pytest.fixture
 def old_database(tmp_path: Path) -> Iterator[str]:
-    configured = os.environ.get("DATABASE_URL", "")
-    if configured.startswith("postgresql"):
-        configured = configured.replace("postgresql://", "postgresql+psycopg://", 1)
-        gen = _postgres_database(configured)
-        url = next(gen)
-        migrate.upgrade(url, "0008")
-        yield url
-        gen.close()
-    else:
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-        migrate.upgrade(url, "0008")
+    with migrated_database(tmp_path, "0008") as url:
         yield url
 
 

@@ -5,7 +5,6 @@ its own, at the revision before, on SQLite or PostgreSQL."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -14,24 +13,14 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from app import migrate
-from tests.conftest import _postgres_database
+from tests.conftest import migrated_database
 
 T = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 
 
 @pytest.fixture
 def old_database(tmp_path: Path) -> Iterator[str]:
-    configured = os.environ.get("DATABASE_URL", "")
-    if configured.startswith("postgresql"):
-        configured = configured.replace("postgresql://", "postgresql+psycopg://", 1)
-        gen = _postgres_database(configured)
-        url = next(gen)
-        migrate.upgrade(url, "0015")  # the revision before 0016
-        yield url
-        gen.close()
-    else:
-        url = f"sqlite:///{tmp_path / 'old.db'}"
-        migrate.upgrade(url, "0015")  # the revision before 0016
+    with migrated_database(tmp_path, "0015") as url:  # the revision before 0016
         yield url
 
 

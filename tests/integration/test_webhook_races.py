@@ -25,6 +25,7 @@ from app.webhooks.endpoints import EndpointInput
 from app.webhooks.errors import EndpointNotFound
 from app.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
 from tests.factories import make_fast_user, runtime, session_of
+from tests.factories.webhooks import create_endpoint
 from tests.integration.webhook_receiver import running_receiver
 
 PARALLEL = 20
@@ -39,13 +40,7 @@ def test_twenty_runs_of_one_delivery_post_once(
     with running_receiver(delay_s=0.5) as receiver:
         rt = runtime(app)
         with transaction(rt.session_factory) as session:
-            endpoint = endpoints.create(
-                session,
-                EndpointInput(url=receiver.url, event_types=["quote.created"]),
-                require_https=False,
-                now=utcnow(),
-                actor="test",
-            )
+            endpoint = create_endpoint(session, receiver.url, ["quote.created"])
             # A delivery whose job is about to run (the dispatch's, the sweep's, a retry).
             event = record(
                 session, "quote.created", Resource("quote", 1), {"number": "DEV-1"}, now=utcnow()
@@ -134,13 +129,7 @@ def test_twenty_deliveries_failing_for_good_at_once_mail_the_admin_once(
     with running_receiver(statuses=[500] * PARALLEL) as receiver:
         ids = []
         with transaction(rt.session_factory) as session:
-            endpoint = endpoints.create(
-                session,
-                EndpointInput(url=receiver.url, event_types=["quote.created"]),
-                require_https=False,
-                now=utcnow(),
-                actor="test",
-            )
+            endpoint = create_endpoint(session, receiver.url, ["quote.created"])
             for n in range(PARALLEL):
                 event = record(
                     session, "quote.created", Resource("quote", n), {"n": n}, now=utcnow()

@@ -16,7 +16,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -25,13 +24,10 @@ from flask import Flask
 from sqlalchemy import select
 from standardwebhooks import Webhook
 
-from app.clients.services import get_client, terminate
 from app.config import Settings
-from app.db import transaction, utcnow
-from app.webhooks import endpoints
-from app.webhooks.endpoints import EndpointInput
 from app.webhooks.models import AttemptOutcome, DeliveryStatus, WebhookAttempt, WebhookDelivery
-from tests.factories import make_client, runtime, session_of
+from tests.factories import session_of
+from tests.factories.webhooks import add_endpoint, terminate_client
 from tests.integration.worker_process import running_worker, worker_log
 
 pytestmark = [pytest.mark.committed_db, pytest.mark.real_clock]
@@ -107,24 +103,8 @@ def test_a_receiver_killed_while_the_worker_delivers_gets_the_event_after_restar
     )
     app = make_app(queued)
     port = free_port()
-    with transaction(runtime(app).session_factory) as session:
-        secret = endpoints.create(
-            session,
-            EndpointInput(url=f"http://127.0.0.1:{port}/hooks", event_types=["client.terminated"]),
-            require_https=False,
-            now=utcnow(),
-            actor="test",
-        ).secret
-    client_id = make_client(app)
-    with transaction(runtime(app).session_factory) as session:
-        terminate(
-            session,
-            get_client(session, client_id),
-            on=date(2026, 6, 30),
-            reason="",
-            actor="test",
-            now=utcnow(),
-        )
+    secret = add_endpoint(app, f"http://127.0.0.1:{port}/hooks").secret
+    terminate_client(app)
     first_log, second_log = tmp_path / "first.jsonl", tmp_path / "second.jsonl"
     with running_worker(queued, workers=1):
         # A receiver that takes the POST and answers only after 60 s: killed mid-delivery.

@@ -8,7 +8,6 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -16,14 +15,12 @@ from flask import Flask
 from sqlalchemy import select
 from standardwebhooks import Webhook
 
-from app.clients.services import get_client, terminate
 from app.config import Settings
 from app.db import transaction, utcnow
 from app.events.recording import Resource, record
-from app.webhooks import endpoints
-from app.webhooks.endpoints import EndpointInput
 from app.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
-from tests.factories import make_client, runtime, session_of
+from tests.factories import runtime, session_of
+from tests.factories.webhooks import add_endpoint, create_endpoint, terminate_client
 from tests.integration.webhook_receiver import running_receiver
 from tests.integration.worker_process import running_worker, worker_log
 
@@ -47,24 +44,8 @@ def test_a_worker_delivers_and_retries_on_its_schedule(
     )
     app = make_app(queued)
     with running_receiver(statuses=[500]) as receiver:
-        with transaction(runtime(app).session_factory) as session:
-            secret = endpoints.create(
-                session,
-                EndpointInput(url=receiver.url, event_types=["client.terminated"]),
-                require_https=False,
-                now=utcnow(),
-                actor="test",
-            ).secret
-        client_id = make_client(app)
-        with transaction(runtime(app).session_factory) as session:
-            terminate(
-                session,
-                get_client(session, client_id),
-                on=date(2026, 6, 30),
-                reason="",
-                actor="test",
-                now=utcnow(),
-            )
+        secret = add_endpoint(app, receiver.url).secret
+        terminate_client(app)
         assert receiver.received == []  # the commit only enqueued the dispatch
         with running_worker(queued):
             deadline = time.monotonic() + 60
@@ -99,13 +80,7 @@ def test_a_slow_receiver_does_not_delay_the_others(
     with running_receiver(delay_s=0.5) as slow, running_receiver() as fast:
         with transaction(runtime(app).session_factory) as session:
             for receiver in (slow, fast):
-                endpoints.create(
-                    session,
-                    EndpointInput(url=receiver.url, event_types=["quote.created"]),
-                    require_https=False,
-                    now=utcnow(),
-                    actor="test",
-                )
+                create_endpoint(session, receiver.url, ["quote.created"])
         with running_worker(queued, workers=1):
             with transaction(runtime(app).session_factory) as session:
                 for n in range(events):

@@ -10,7 +10,7 @@ import socket
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -20,7 +20,6 @@ from sqlalchemy import select
 from standardwebhooks import Webhook
 
 from app.auth.models import Role, Scope
-from app.clients.services import get_client, terminate
 from app.config import Settings
 from app.db import transaction, utcnow
 from app.events.models import Event
@@ -35,6 +34,7 @@ from app.webhooks.models import (
 )
 from tests.conftest import csrf_from
 from tests.factories import login_as, make_client, make_token, runtime, session_of
+from tests.factories.webhooks import add_endpoint, terminate_client
 from tests.integration.webhook_receiver import Receiver, running_receiver
 
 
@@ -48,38 +48,6 @@ def hooks_app(settings: Settings, make_app: Callable[[Settings], Flask]) -> Flas
 def receiver() -> Iterator[Receiver]:
     with running_receiver() as running:
         yield running
-
-
-def add_endpoint(
-    app: Flask, url: str, types: tuple[str, ...] = ("client.terminated",)
-) -> WebhookEndpoint:
-    with transaction(runtime(app).session_factory) as session:
-        endpoint = endpoints.create(
-            session,
-            EndpointInput(url=url, event_types=types, description="CRM"),
-            require_https=False,
-            now=utcnow(),
-            actor="test",
-        )
-        session.flush()
-        session.expunge(endpoint)
-        return endpoint
-
-
-def terminate_client(app: Flask, client_id: int | None = None) -> int:
-    """A change that records `client.terminated`: its commit dispatches and delivers it
-    (inline jobs)."""
-    client_id = client_id or make_client(app)
-    with transaction(runtime(app).session_factory) as session:
-        terminate(
-            session,
-            get_client(session, client_id),
-            on=date(2026, 6, 30),
-            reason="",
-            actor="test",
-            now=utcnow(),
-        )
-    return client_id
 
 
 def only_delivery(app: Flask) -> WebhookDelivery:

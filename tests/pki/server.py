@@ -71,19 +71,21 @@ class PkiServer:
         self.log_path = key_root / "animator.log"
         self._process: subprocess.Popen[bytes] | None = None
         self._log_offset = 0
-        from certomancer.registry import CertomancerConfig
+        from certomancer.registry import ArchLabel, CertomancerConfig
 
         config = CertomancerConfig.from_file(
             str(CONFIG), key_search_dir=str(key_root), external_url_prefix=self.url
         )
-        self.arch = config.get_pki_arch(ARCH)
+        self.arch = config.get_pki_arch(ArchLabel(ARCH))
 
     @property
     def tsa_url(self) -> str:
         return f"{self.url}/{ARCH}/tsa/tsa"
 
     def cert_der(self, label: str) -> bytes:
-        der: bytes = self.arch.get_cert(label).dump()
+        from certomancer.registry import CertLabel
+
+        der: bytes = self.arch.get_cert(CertLabel(label)).dump()
         return der
 
     def root_der(self) -> bytes:
@@ -91,8 +93,12 @@ class PkiServer:
 
     def write_pfx(self, label: str, path: Path) -> Path:
         """The certificate ``label`` with its key and chain (interm, root) as PKCS#12."""
+        from certomancer.registry import CertLabel
+
         data = self.arch.package_pkcs12(
-            label, certs_to_embed=["interm", "root"], password=PFX_PASSPHRASE
+            CertLabel(label),
+            certs_to_embed=[CertLabel("interm"), CertLabel("root")],
+            password=PFX_PASSPHRASE,
         )
         path.write_bytes(data)
         return path

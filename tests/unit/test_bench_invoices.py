@@ -2,31 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-BENCH = REPO_ROOT / "bench" / "invoices.py"
+from tests.bench_runs import run_quick
 
 
 @pytest.mark.slow
 def test_quick_run_ends_with_a_json_summary() -> None:
-    result = subprocess.run(
-        [sys.executable, str(BENCH), "--quick", "--workers", "2"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.strip().splitlines()
-    assert len(lines) > 1, "a human-readable summary comes before the JSON line"
-    summary = json.loads(lines[-1])
+    summary = run_quick("invoices.py", "--workers", "2")[1]
     assert set(summary) == {
         "bench",
         "count",

@@ -37,21 +37,25 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def build_document(cgv_text: str, /, **changes: Any) -> ContractDocument:
-    """A realistic contract: 20 quote lines at two VAT rates, two particular terms."""
+def priced_lines(
+    count: int = 20, *, designation: str = "Module {i} — abonnement mensuel", unit: str = ""
+) -> dict[str, Any]:
+    """`count` quote lines at two VAT rates (5.5 % every fifth line, a decimal quantity every
+    seventh) and their totals, as the fields of a `ContractDocument` (the rendering tests and
+    the benches print the same kind of proposal)."""
     lines = []
-    for i in range(1, 21):
+    for i in range(1, count + 1):
         quantity = Decimal(i % 4 + 1) if i % 7 else Decimal("2.5")
         unit_price = _cent(Decimal("1234.50") * i / 7)
-        rate = Decimal("5.5") if i % 5 == 0 else Decimal("20")
         lines.append(
             QuoteLineView(
                 position=i,
-                designation=f"Module {i} — abonnement mensuel",
+                designation=designation.format(i=i),
                 quantity=quantity,
                 unit_price=unit_price,
-                vat_rate=rate,
+                vat_rate=Decimal("5.5") if i % 5 == 0 else Decimal("20"),
                 total_excl_vat=_cent(quantity * unit_price),
+                unit=unit,
             )
         )
     bases: dict[Decimal, Decimal] = {}
@@ -63,6 +67,17 @@ def build_document(cgv_text: str, /, **changes: Any) -> ContractDocument:
     )
     total_excl = sum((b.base for b in breakdown), Decimal("0"))
     total_vat = sum((b.vat for b in breakdown), Decimal("0"))
+    return {
+        "lines": tuple(lines),
+        "total_excl_vat": total_excl,
+        "vat_breakdown": breakdown,
+        "total_vat": total_vat,
+        "total_incl_vat": total_excl + total_vat,
+    }
+
+
+def build_document(cgv_text: str, /, **changes: Any) -> ContractDocument:
+    """A realistic contract: 20 quote lines at two VAT rates, two particular terms."""
     values: dict[str, Any] = {
         "contract_number": "CTR-2026-0001",
         "version": 1,
@@ -87,11 +102,6 @@ def build_document(cgv_text: str, /, **changes: Any) -> ContractDocument:
         "quote_number": "DEV-2026-0042",
         "quote_date": date(2026, 1, 10),
         "quote_valid_until": date(2026, 3, 1),
-        "lines": tuple(lines),
-        "total_excl_vat": total_excl,
-        "vat_breakdown": breakdown,
-        "total_vat": total_vat,
-        "total_incl_vat": total_excl + total_vat,
         "particular_terms": (
             ParticularTerm(
                 "Durée et reconduction",
@@ -110,6 +120,7 @@ def build_document(cgv_text: str, /, **changes: Any) -> ContractDocument:
             Signer("Marie Curie", "marie.curie@client.example", "Pour le Client"),
         ),
     }
+    values.update(priced_lines())
     values.update(changes)
     return ContractDocument(**values)
 

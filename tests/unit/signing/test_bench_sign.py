@@ -2,35 +2,18 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
+from typing import Any
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-BENCH = REPO_ROOT / "bench" / "sign.py"
+from tests.bench_runs import run_quick
 
 
-def run_quick(*args: str) -> dict[str, object]:
-    result = subprocess.run(
-        [sys.executable, str(BENCH), "--quick", *args],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    lines = result.stdout.strip().splitlines()
-    assert len(lines) > 1, "a human-readable summary comes before the JSON line"
-    summary = json.loads(lines[-1])
-    assert isinstance(summary, dict)
-    return summary
+def run_sign(*args: str) -> dict[str, Any]:
+    return run_quick("sign.py", *args)[1]
 
 
-def check_figures(summary: dict[str, object], keys: tuple[str, ...]) -> None:
+def check_figures(summary: dict[str, Any], keys: tuple[str, ...]) -> None:
     expected = {"bench", "level", "pages", "iterations"}
     expected |= {f"{k}_{f}" for k in keys for f in ("ours_ms", "baseline_ms", "ratio")}
     assert set(summary) == expected
@@ -46,27 +29,17 @@ def check_figures(summary: dict[str, object], keys: tuple[str, ...]) -> None:
 
 @pytest.mark.slow
 def test_quick_run_measures_every_key_type_and_ends_with_a_json_summary() -> None:
-    check_figures(run_quick(), ("rsa", "rsa3072", "ecdsa"))
+    check_figures(run_sign(), ("rsa", "rsa3072", "ecdsa"))
 
 
 @pytest.mark.slow
 def test_quick_pkcs11_run_signs_with_a_softhsm_token() -> None:
-    check_figures(run_quick("--key", "pkcs11"), ("pkcs11",))
+    check_figures(run_sign("--key", "pkcs11"), ("pkcs11",))
 
 
 @pytest.mark.slow
 def test_lta_quick_run_counts_http_requests_per_document() -> None:
-    result = subprocess.run(
-        [sys.executable, str(BENCH), "--level", "lta", "--quick"],
-        cwd=REPO_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-
-    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    summary = run_sign("--level", "lta")
 
     assert summary["bench"] == "sign" and summary["level"] == "B-LTA"
     assert summary["documents"] == 3
