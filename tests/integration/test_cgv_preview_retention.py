@@ -5,16 +5,20 @@ its version. The purge runs at a fixed `now`; the previews are dated around it."
 from __future__ import annotations
 
 import json
+import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
-from app.archive.jobs import run_purge
+from app.archive.jobs import PurgeReport, run_purge
 from app.audit.models import AuditEvent
 from app.db import transaction
+from app.terms import workflow
 from app.terms.conversion import SourceFormat
-from app.terms.models import CgvPreview, VersionKind
+from app.terms.errors import PreviewNotFound
+from app.terms.models import CgvPreview, CgvVersion, VersionKind
 from app.terms.previews import create_preview, publish_preview
 from app.terms.versions import CgvDraft
 from tests.factories.db import runtime, session_of
@@ -85,3 +89,54 @@ def test_unpublished_previews_older_than_the_setting_are_purged_and_journaled(
             )
             == 1
         )
+
+
+@pytest.mark.committed_db  # twenty workers, each on its own connection
+def test_twenty_purges_and_publications_at_once_keep_one_consistent_outcome(app: Flask) -> None:
+    """Two workers' purges and legal publishing an old preview at the same moment: each row
+    goes once (the DELETE re-checks its condition under the row's lock), the journal counts
+    exactly what went, and a preview that became a version is never deleted."""
+    old = NOW - timedelta(days=40)
+    contested = _preview(app, "4.0", old)
+    others = {_preview(app, f"4.{i}", old) for i in range(1, 5)}
+    with transaction(runtime(app).session_factory) as session:
+        session.get_one(CgvPreview, contested).rendered_at = old
+        sha256 = session.get_one(CgvPreview, contested).sha256
+    c = runtime(app).collaborators(NOW)
+    barrier = threading.Barrier(20)
+    outcomes: list[object] = []
+
+    def purge() -> None:
+        barrier.wait(timeout=30)
+        outcomes.append(run_purge(runtime(app), today=NOW.date(), now=NOW, dry_run=False))
+
+    def publish() -> None:
+        barrier.wait(timeout=30)
+        try:
+            outcomes.append(workflow.publish_preview(c, contested, shown_sha256=sha256, actor="t"))
+        except PreviewNotFound as gone:  # the purge took it first: a 404 for legal
+            outcomes.append(gone)
+
+    threads = [threading.Thread(target=purge if i % 2 else publish) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(outcomes) == 20, outcomes
+    with session_of(app) as session:
+        versions = session.scalars(select(CgvVersion)).all()
+        left = set(session.scalars(select(CgvPreview.id)))
+        journaled = [
+            json.loads(e.details)["rows"]
+            for e in session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "cgv_preview.purged")
+            )
+        ]
+    assert not left & others  # every abandoned draft went
+    if versions:  # published before the purge reached it: kept, with its version
+        assert len(versions) == 1 and left == {contested}
+        assert sum(journaled) == len(others)
+    else:
+        assert left == set() and sum(journaled) == len(others) + 1
+    deleted = sum(o.previews_deleted for o in outcomes if isinstance(o, PurgeReport))
+    assert deleted == sum(journaled)
