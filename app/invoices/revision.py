@@ -33,7 +33,7 @@ from app.invoices.plans import billed, penalties_of
 from app.pricing.lines import LineInput, line_input
 from app.pricing.problems import INVOICE_LINES, field_problems
 from app.pricing.totals import line_total
-from app.rendering.french import format_date, format_decimal
+from app.rendering.french import format_date, format_day_month, format_decimal
 
 
 def revision_clause_of(session: Session, plan: BillingPlan) -> RevisionClause | None:
@@ -135,7 +135,10 @@ def preview_revision(session: Session, *, plan: BillingPlan, renewal: date) -> R
         raise RevisionInvalid({"plan": "Ce plan n'a pas de clause de révision Syntec."})
     if renewal.month != plan.start_date.month or renewal.day != plan.start_date.day:
         raise RevisionInvalid(
-            {"renewal": f"La révision s'applique au renouvellement ({plan.start_date:%d/%m})."}
+            {
+                "renewal": "La révision s'applique au renouvellement "
+                f"({format_day_month(plan.start_date)})."
+            }
         )
     s_month = str(rules.revision_index_month(clause.reference_month, renewal))
     s0 = syntec_value(session, clause.base_month)
