@@ -1,6 +1,8 @@
 """Regenerate docs/screenshots/ (run by `.ci/screenshots`): the signing page (each step), the
-sales dashboard, the quote form and /verify, at a phone's width (360 × 740) and a laptop's
-(1280 × 900), in Chromium, from the demo data of a fresh instance under /tmp.
+sales dashboard, the quote form, /verify (the signed PDF, then the same PDF with one byte
+changed) and the CGV import preview (the shared fixture as a plain-text file), at a phone's
+width (360 × 740) and a laptop's (1280 × 900), in Chromium, from the demo data of a fresh
+instance under /tmp.
 
 Each shot is the first screen (what a person sees before scrolling), reduced to a 256-colour
 palette and optimised: a few tens of kilobytes each, fit for a repository."""
@@ -18,6 +20,7 @@ import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
@@ -31,18 +34,22 @@ sys.path.insert(0, str(ROOT))
 
 from app import migrate  # noqa: E402
 from app.clients.models import Client  # noqa: E402
+from app.clock import business_date  # noqa: E402
 from app.config import Settings  # noqa: E402
 from app.db import utcnow  # noqa: E402
 from app.demo import seed  # noqa: E402
 from app.factory import create_app  # noqa: E402
+from tests.conftest import CGV_FIXTURE  # noqa: E402
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 from tests.factories.people import login  # noqa: E402
 from tests.factories.sales import make_contract, make_quote  # noqa: E402
 from tests.integration.helpers import last_code, send_from_sales_page  # noqa: E402
+from tests.unit.terms.plain_cgv import plain_text_of  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
 SIZES = ((360, 740), (1280, 900))
 SALES = "commercial@demo.paraphe.fr"
+LEGAL = "juriste@demo.paraphe.fr"
 
 
 @contextmanager
@@ -141,15 +148,47 @@ def sales_and_verify(
     for scroller in page.locator(".table-scroll").all():
         scroller.evaluate("el => { el.scrollLeft = 0; }")
     shoot(page, "devis", width)
-    page.goto("/verify")
-    with tempfile.NamedTemporaryFile(suffix=".pdf") as pdf:
-        pdf.write(signed)
-        pdf.flush()
-        page.locator("#document").set_input_files(pdf.name)
-        page.get_by_role("button", name="Vérifier").click()
-    expect(page.locator("#result")).to_be_visible()
-    page.locator("#result").scroll_into_view_if_needed()
-    shoot(page, "verification", width)
+    changed = bytearray(signed)
+    changed[10] ^= 0x01  # the header's binary comment: still a PDF, inside every signature
+    for name, pdf_bytes in (("intact", signed), ("modifie", bytes(changed))):
+        page.goto("/verify")
+        with tempfile.NamedTemporaryFile(suffix=".pdf") as pdf:
+            pdf.write(pdf_bytes)
+            pdf.flush()
+            page.locator("#document").set_input_files(pdf.name)
+            page.get_by_role("button", name="Vérifier").click()
+        expect(page.locator("#verdict")).to_be_visible()
+        page.locator("#result").scroll_into_view_if_needed()
+        shoot(page, f"verification-{name}", width)
+    context.close()
+
+
+def cgv_preview(browser: Browser, url: str, password: str, size: tuple[int, int]) -> None:
+    """Legal's import of the shared CGV fixture as a plain-text file, at its preview (the PDF
+    rendered by the job, the table of articles found)."""
+    width, height = size
+    context = browser.new_context(
+        base_url=url, viewport={"width": width, "height": height}, locale="fr-FR"
+    )
+    page = context.new_page()
+    page.goto("/connexion")
+    page.get_by_label("Adresse e-mail").fill(LEGAL)
+    page.get_by_label("Mot de passe").fill(password)
+    page.get_by_role("button", name="Se connecter").click()
+    page.goto("/cgv/nouvelle")
+    page.get_by_label("Libellé de la version (ex. 2.3)").fill("3.0")
+    effective = business_date(utcnow()) + timedelta(days=30)
+    page.get_by_label("Date d'entrée en vigueur").fill(effective.isoformat())
+    page.locator("input[name=kind][value=minor]").check()
+    with tempfile.TemporaryDirectory() as folder:
+        source = Path(folder) / "cgv-3.0.txt"
+        source.write_text(plain_text_of(CGV_FIXTURE.read_text(encoding="utf-8")), "utf-8")
+        page.get_by_label("Fichier Word (.docx), texte (.txt) ou Markdown (.md)").set_input_files(
+            str(source)
+        )
+        page.get_by_role("button", name="Voir l'aperçu").click()
+    expect(page.locator("#preview-pdf-link")).to_be_visible()
+    shoot(page, "cgv-apercu", width)
     context.close()
 
 
@@ -171,22 +210,25 @@ def main() -> None:
             migrate.upgrade(rt.settings.database_url)
             seed(rt.collaborators(utcnow()))
             rt.seal_key()  # the development PKI
-            password = json.loads((instance / "demo-credentials.json").read_text())[SALES]
-            client_id, links = prepare(app, password)
+            passwords = json.loads((instance / "demo-credentials.json").read_text())
+            client_id, links = prepare(app, passwords[SALES])
             # Playwright's sync API runs an event loop in its thread; the app (pyHanko) must
             # not run in it: the browser gets a thread of its own.
             with ThreadPoolExecutor(max_workers=1) as pool:
-                pool.submit(_browse, url, links, rt.settings, client_id, password).result()
+                pool.submit(_browse, url, links, rt.settings, client_id, passwords).result()
     finally:
         shutil.rmtree(instance, ignore_errors=True)
 
 
-def _browse(url: str, links: list[str], settings: Settings, client_id: int, password: str) -> None:
+def _browse(
+    url: str, links: list[str], settings: Settings, client_id: int, passwords: dict[str, str]
+) -> None:
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         for size, link in zip(SIZES, links, strict=True):
             signed = sign_and_shoot(browser, url, link, settings, size)
-            sales_and_verify(browser, url, client_id, password, signed, size)
+            sales_and_verify(browser, url, client_id, passwords[SALES], signed, size)
+            cgv_preview(browser, url, passwords[LEGAL], size)
         browser.close()
 
 

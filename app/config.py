@@ -93,6 +93,9 @@ class RetentionPolicy:
     resending questions, then deleted by the purge (the audit journal keeps the facts)."""
     fiscal_year_end_month: int = 12
     fiscal_year_end_day: int = 31
+    cgv_preview_days: int = 30
+    """CGV previews never published (drafts legal abandoned, each with its text and PDF):
+    deleted by the daily purge once this old; a published one is kept with its version."""
 
 
 @dataclass(frozen=True)
@@ -516,6 +519,7 @@ def _retention_policy(env: Mapping[str, str], problems: list[str]) -> RetentionP
         ("PARAPHE_RETENTION_CONTRACT_YEARS", "contract_years", 1, 50),
         ("PARAPHE_RETENTION_CLIENT_DATA_MONTHS", "client_data_months", 0, 120),
         ("PARAPHE_RETENTION_SENT_MAIL_DAYS", "sent_mail_days", 1, 3650),
+        ("PARAPHE_RETENTION_CGV_PREVIEW_DAYS", "cgv_preview_days", 1, 3650),
     ):
         raw = env.get(name)
         if raw is None or raw == "":

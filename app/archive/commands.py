@@ -192,7 +192,8 @@ def purge_command(dry_run: bool, as_of: datetime | None) -> None:
             click.echo(f"À ANONYMISER client n° {client_id}")
         click.echo(
             f"{len(report.due)} document(s), {len(report.to_anonymise)} client(s), "
-            f"{report.mails_deleted} courriel(s) envoyé(s) à effacer de la file."
+            f"{report.mails_deleted} courriel(s) envoyé(s) à effacer de la file, "
+            f"{report.previews_deleted} aperçu(s) de CGV jamais publié(s) à effacer."
         )
         return
     for item in report.deleted:
@@ -216,7 +217,8 @@ def purge_command(dry_run: bool, as_of: datetime | None) -> None:
         f"{len(report.deleted)} document(s) supprimé(s), "
         f"{len(report.deferred)} conservé(s) par le verrou du stockage, "
         f"{len(report.certificates)} certificat(s) émis, "
-        f"{report.mails_deleted} courriel(s) envoyé(s) effacé(s) de la file."
+        f"{report.mails_deleted} courriel(s) envoyé(s) effacé(s) de la file, "
+        f"{report.previews_deleted} aperçu(s) de CGV jamais publié(s) effacé(s)."
     )
     if report.damaged:
         sys.exit(1)

@@ -1,7 +1,8 @@
 """`jobs purge`: the retention purge, one document or one client per transaction.
 
 Steps, each resumable: (0) the outbox's rows of mails sent longer ago than the retention
-setting (`RetentionPolicy.sent_mail_days`), deleted and journaled; (1) every due document:
+setting (`RetentionPolicy.sent_mail_days`), deleted and journaled, and the CGV previews never
+published older than `RetentionPolicy.cgv_preview_days`, likewise; (1) every due document:
 blob deleted, row marked purged, journaled; (2) every client with purged documents not yet
 certified, or whose contact data is due for anonymisation: a deletion certificate PDF rendered
 (outside any transaction), archived, the documents linked to it; (3) every certificate not yet
@@ -14,8 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.archive import purge
 from app.archive.certificate import CertificateView, line, render_certificate
@@ -29,6 +32,7 @@ from app.documents.services import read_content
 from app.mail import Attachment, OutgoingMail
 from app.mail.outbox import purge_sent_mails
 from app.runtime import Runtime
+from app.terms import previews
 
 ACTOR = "job:purge"
 
@@ -46,6 +50,9 @@ class PurgeReport:
     emailed: list[str] = field(default_factory=list)
     mails_deleted: int = 0
     """Rows of mails sent more than `RetentionPolicy.sent_mail_days` ago (counted in a dry run)."""
+    previews_deleted: int = 0
+    """CGV previews never published, older than `RetentionPolicy.cgv_preview_days` (counted in
+    a dry run)."""
     damaged: list[str] = field(default_factory=list)
     """One French line per certificate not sent because its blob failed the integrity check
     (journaled; it is sent by the first run after the blob is restored)."""
@@ -63,6 +70,7 @@ def run_purge(rt: Runtime, *, today: date, now: datetime, dry_run: bool) -> Purg
             if purge.anonymisation_due(c, policy, today)
         ]
     report.mails_deleted = _purge_sent_mails(rt, now=now, dry_run=dry_run)
+    report.previews_deleted = _purge_unpublished_previews(rt, now=now, dry_run=dry_run)
     if dry_run:
         return report
 
@@ -107,23 +115,68 @@ def run_purge(rt: Runtime, *, today: date, now: datetime, dry_run: bool) -> Purg
     return report
 
 
-def _purge_sent_mails(rt: Runtime, *, now: datetime, dry_run: bool) -> int:
-    """Step (0): the outbox's rows of mails sent before the retention window, deleted in one
-    transaction with the journal entry that says how many and up to when."""
-    before = now - timedelta(days=rt.settings.retention.sent_mail_days)
+class _RowPurge(Protocol):
+    def __call__(self, session: Session, *, before: datetime, dry_run: bool = False) -> int: ...
+
+
+def _purge_rows(
+    rt: Runtime,
+    purge_rows: _RowPurge,
+    *,
+    days: int,
+    now: datetime,
+    dry_run: bool,
+    action: str,
+    table: str,
+    which: str,
+    before_key: str,
+) -> int:
+    """Rows older than ``days`` deleted (or counted) by ``purge_rows``, in one transaction with
+    the journal entry that says how many went and up to when."""
+    before = now - timedelta(days=days)
     with transaction(rt.session_factory) as session:
-        deleted = purge_sent_mails(session, before=before, dry_run=dry_run)
+        deleted = purge_rows(session, before=before, dry_run=dry_run)
         if deleted and not dry_run:
             audit.record(
                 session,
                 now=now,
                 actor=ACTOR,
-                action="mail.purged",
-                subject_type="outgoing_mails",
-                subject_id="sent",
-                details={"rows": deleted, "sent_before": before.isoformat()},
+                action=action,
+                subject_type=table,
+                subject_id=which,
+                details={"rows": deleted, before_key: before.isoformat()},
             )
     return deleted
+
+
+def _purge_sent_mails(rt: Runtime, *, now: datetime, dry_run: bool) -> int:
+    """Step (0): the outbox's rows of mails sent before the retention window."""
+    return _purge_rows(
+        rt,
+        purge_sent_mails,
+        days=rt.settings.retention.sent_mail_days,
+        now=now,
+        dry_run=dry_run,
+        action="mail.purged",
+        table="outgoing_mails",
+        which="sent",
+        before_key="sent_before",
+    )
+
+
+def _purge_unpublished_previews(rt: Runtime, *, now: datetime, dry_run: bool) -> int:
+    """Step (0), continued: the CGV previews never published, older than the setting."""
+    return _purge_rows(
+        rt,
+        previews.purge_unpublished,
+        days=rt.settings.retention.cgv_preview_days,
+        now=now,
+        dry_run=dry_run,
+        action="cgv_preview.purged",
+        table="cgv_previews",
+        which="unpublished",
+        before_key="created_before",
+    )
 
 
 def _certify(

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime
 from app.enums import enum_column
+from app.rendering import labels
 
 
 class Role(StrEnum):
@@ -18,12 +19,7 @@ class Role(StrEnum):
 
     @property
     def label(self) -> str:
-        return {
-            "sales": "Commercial",
-            "legal": "Juridique",
-            "archivist": "Archiviste",
-            "admin": "Administrateur",
-        }[self.value]
+        return labels.label(self)
 
 
 class Scope(StrEnum):

@@ -28,6 +28,7 @@ from app.backups.models import BackupRun, RunState
 from app.clients.models import Client
 from app.contracts.models import Contract, ContractVersion
 from app.documents.models import Document
+from app.rendering.french import format_date, format_datetime
 from app.signatures.models import SignatureRequest
 
 DUMP_KEY = "base"
@@ -166,9 +167,7 @@ def lateness(session: Session, now: datetime, interval_hours: int) -> str | None
     if going:
         return None
     since = (
-        "jamais réussi"
-        if finished is None
-        else f"dernière réussie le {finished:%d/%m/%Y %H:%M} UTC"
+        "jamais réussi" if finished is None else f"dernière réussie le {format_datetime(finished)}"
     )
     return f"sauvegarde en retard : {since} (intervalle {interval_hours} h)"
 
@@ -219,7 +218,7 @@ def reapply_purges(
             },
         )
         lines.append(
-            f"client n° {client.id} : purgé le {tombstone.destroyed_at:%d/%m/%Y} "
+            f"client n° {client.id} : purgé le {format_date(tombstone.destroyed_at)} "
             f"(journal : {tombstone.reason}) ; {len(documents)} document(s) non restauré(s)"
         )
     return lines
@@ -256,6 +255,6 @@ def _reapply_legal(
     )
     return [
         f"pièces comptables dont la conservation a pris fin en {year} : purgées le "
-        f"{tombstone.destroyed_at:%d/%m/%Y} (journal : {tombstone.reason}) ; "
+        f"{format_date(tombstone.destroyed_at)} (journal : {tombstone.reason}) ; "
         f"{len(documents)} document(s) non restauré(s)"
     ]

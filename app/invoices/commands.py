@@ -18,7 +18,7 @@ from app.invoices.models import RateKind
 from app.invoices.pdfs import Issued
 from app.invoices.rules import Period
 from app.pricing.decimals import parse_decimal
-from app.rendering.french import format_amount
+from app.rendering.french import format_amount, format_date
 from app.runtime import Collaborators, Runtime
 
 POLL_SECONDS = 0.5
@@ -141,7 +141,7 @@ def rate(kind: str, effective_from: str, rate: str) -> None:
     except FieldErrors as exc:
         click.echo(exc.detail, err=True)
         sys.exit(2)
-    click.echo(f"{RateKind(kind).label} : {value} % à partir du {day:%d/%m/%Y}.")
+    click.echo(f"{RateKind(kind).label} : {value} % à partir du {format_date(day)}.")
 
 
 @invoices_group.command("remind", help="Envoie les relances dues pour les factures impayées.")

@@ -52,7 +52,7 @@ from app.invoices.plans import (
 from app.numbering.services import next_number
 from app.pricing.lines import LineInput, line_input
 from app.pricing.totals import Totals, compute_totals
-from app.rendering.french import format_amount
+from app.rendering.french import format_amount, format_date
 
 LineT = TypeVar("LineT", InvoiceLine, CreditNoteLine)
 
@@ -178,7 +178,7 @@ def issue_period_invoice(
         plan.frequency.value, plan.start_date, parsed, terminated_on
     ):
         raise PeriodAfterTermination(
-            f"Le client {plan.client.legal_name} est résilié au {terminated_on:%d/%m/%Y} : "
+            f"Le client {plan.client.legal_name} est résilié au {format_date(terminated_on)} : "
             f"la période {parsed} commence après la résiliation, elle n'est pas facturée."
         )
     revisions = session.scalars(

@@ -19,6 +19,7 @@ from app.clients.models import Client
 from app.db import Amount, Base, UTCDateTime
 from app.documents.models import Document
 from app.enums import enum_column
+from app.rendering import labels
 from app.terms.models import LateInterestRule
 
 __all__ = ["LateInterestRule"]  # defined with the CGV versions that state it; used here too
@@ -30,7 +31,7 @@ class BillingFrequency(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"monthly": "mensuelle", "annual": "annuelle"}[self.value]
+        return labels.label(self)
 
 
 class BillingPlan(Base):
@@ -192,7 +193,7 @@ class PaymentKind(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"payment": "paiement reçu", "failed": "prélèvement rejeté"}[self.value]
+        return labels.label(self)
 
 
 class PaymentEvent(Base):
@@ -230,7 +231,7 @@ class RateKind(StrEnum):
 
     @property
     def label(self) -> str:
-        return {"ecb": "taux BCE", "legal": "taux d'intérêt légal"}[self.value]
+        return labels.label(self)
 
 
 class ReferenceRate(Base):

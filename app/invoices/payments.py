@@ -29,6 +29,7 @@ from app.invoices.models import (
     ReferenceRate,
 )
 from app.pricing.totals import round_money
+from app.rendering.french import format_date
 
 
 def paid_amount(session: Session, invoice: Invoice) -> Decimal:
@@ -134,7 +135,7 @@ def record_failed_debit(
             PendingCharge(
                 client_id=invoice.client_id,
                 designation=(
-                    f"Frais de rejet de prélèvement du {occurred_on:%d/%m/%Y} "
+                    f"Frais de rejet de prélèvement du {format_date(occurred_on)} "
                     f"(facture {invoice.number})"
                 ),
                 amount=late_payment.REJECTED_DEBIT_FEE,
@@ -168,7 +169,7 @@ def set_reference_rate(
     )
     if existing is not None:
         raise PaymentInvalid(
-            {"effective_from": f"Un {kind.label} est déjà saisi au {effective_from:%d/%m/%Y}."}
+            {"effective_from": f"Un {kind.label} est déjà saisi au {format_date(effective_from)}."}
         )
     row = ReferenceRate(kind=kind, effective_from=effective_from, rate=rate, created_at=now)
     session.add(row)
@@ -190,7 +191,7 @@ def rate_on(session: Session, kind: RateKind, day: date) -> Decimal:
         .limit(1)
     )
     if found is None:
-        raise RateMissing(f"Aucun {kind.label} saisi en vigueur au {day:%d/%m/%Y}.")
+        raise RateMissing(f"Aucun {kind.label} saisi en vigueur au {format_date(day)}.")
     return found
 
 

@@ -27,7 +27,7 @@ from app.invoices.forms import (
 )
 from app.invoices.models import RateKind
 from app.pricing.decimals import parse_decimal
-from app.rendering.french import format_decimal
+from app.rendering.french import format_date, format_decimal
 from app.wiring import db_session, unit_of_work
 
 
@@ -242,7 +242,7 @@ def rates() -> str | Response | tuple[str, int]:
         else:
             flash(
                 f"{row.kind.label.capitalize()} de {format_decimal(row.rate)} % "
-                f"enregistré à partir du {row.effective_from:%d/%m/%Y}.",
+                f"enregistré à partir du {format_date(row.effective_from)}.",
                 "success",
             )
             return redirect(url_for("invoices.rates"))

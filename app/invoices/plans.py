@@ -33,6 +33,7 @@ from app.pricing.totals import compute_totals, line_total
 from app.quotes import services as quotes
 from app.quotes.commercial_terms import PaymentMethod
 from app.quotes.models import Product, ProductKind, QuoteLine
+from app.rendering.french import format_date
 
 DEFAULT_PAYMENT_METHOD = "Virement bancaire"
 
@@ -114,7 +115,7 @@ def create_billing_plan(
     terminated_on = contract.client.terminated_on
     if terminated_on is not None and start_date > terminated_on:
         problems["start_date"] = (
-            f"Le client est résilié au {terminated_on:%d/%m/%Y} : un plan de facturation ne "
+            f"Le client est résilié au {format_date(terminated_on)} : un plan de facturation ne "
             "peut pas commencer après la résiliation."
         )
     for index, (fee, period) in enumerate(setup_fees):
@@ -269,7 +270,7 @@ def period_lines(plan: BillingPlan, period: rules.Period) -> list[LineInput]:
     if bounds is not None:
         begin, end = bounds
         fraction = rules.pro_rata(plan.frequency.value, begin, end, period)
-        span = f"du {begin:%d/%m/%Y} au {end:%d/%m/%Y}"
+        span = f"du {format_date(begin)} au {format_date(end)}"
         suffix = f" — {span}" + (" (prorata)" if fraction != 1 else "")
         lines += [
             LineInput(

@@ -33,7 +33,7 @@ from app.invoices.plans import billed, penalties_of
 from app.pricing.lines import LineInput, line_input
 from app.pricing.problems import INVOICE_LINES, field_problems
 from app.pricing.totals import line_total
-from app.rendering.french import format_decimal
+from app.rendering.french import format_date, format_day_month, format_decimal
 
 
 def revision_clause_of(session: Session, plan: BillingPlan) -> RevisionClause | None:
@@ -135,14 +135,17 @@ def preview_revision(session: Session, *, plan: BillingPlan, renewal: date) -> R
         raise RevisionInvalid({"plan": "Ce plan n'a pas de clause de révision Syntec."})
     if renewal.month != plan.start_date.month or renewal.day != plan.start_date.day:
         raise RevisionInvalid(
-            {"renewal": f"La révision s'applique au renouvellement ({plan.start_date:%d/%m})."}
+            {
+                "renewal": "La révision s'applique au renouvellement "
+                f"({format_day_month(plan.start_date)})."
+            }
         )
     s_month = str(rules.revision_index_month(clause.reference_month, renewal))
     s0 = syntec_value(session, clause.base_month)
     s = syntec_value(session, s_month)
     factor, applied = rules.revision_factor(s0, s, clause.cap_percent, clause.no_decrease)
     formula = (
-        f"Révision de prix au {renewal:%d/%m/%Y} (indice Syntec) : P = P0 × (S / S0) = "
+        f"Révision de prix au {format_date(renewal)} (indice Syntec) : P = P0 × (S / S0) = "
         f"P0 × ({format_decimal(s, 2)} / {format_decimal(s0, 2)}), "
         f"S0 = indice de {clause.base_month}, S = indice de {s_month}, "
         f"coefficient appliqué {format_decimal(factor)}{applied}."
@@ -261,7 +264,7 @@ def change_plan_line(
             {
                 "effective": (
                     f"La période {period} n'est pas encore facturée : la modification doit "
-                    f"prendre effet le {begin:%d/%m/%Y}, ou après la facturation de la période."
+                    f"prendre effet le {format_date(begin)}, ou après la facturation de la période."
                 )
             }
         )
@@ -276,7 +279,8 @@ def change_plan_line(
                 f"Complément au prorata : {line.designation}, "
                 f"{format_decimal(line.quantity)} × {format_decimal(line.unit_price)} € → "
                 f"{format_decimal(quantity)} × {format_decimal(unit_price)} € HT, "
-                f"du {effective:%d/%m/%Y} au {end:%d/%m/%Y} ({days} jours, période {period})"
+                f"du {format_date(effective)} au {format_date(end)} "
+                f"({days} jours, période {period})"
             ),
             amount=amount,
             vat_rate=line.vat_rate,

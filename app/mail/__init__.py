@@ -43,6 +43,15 @@ class OutgoingMail:
     message_id: str | None = None
 
 
+@dataclass(frozen=True)
+class InlineImage:
+    """An image the HTML part shows by ``cid:`` (the vendor's logo), carried in the message."""
+
+    cid: str  # without angle brackets: "logo@paraphe"
+    media_type: str  # "image/png"
+    data: bytes
+
+
 class Mailer(Protocol):
     def send(self, mail: OutgoingMail) -> None: ...
 
@@ -57,6 +66,9 @@ class MailLayout(Protocol):
 
     def html(self, mail: OutgoingMail) -> str: ...
 
+    @property
+    def inline_logo(self) -> InlineImage | None: ...
+
 
 def new_message_id() -> str:
     return make_msgid(domain="paraphe.localhost")
@@ -66,7 +78,8 @@ def build_message(
     mail: OutgoingMail, sender: str, layout: MailLayout | None = None
 ) -> EmailMessage:
     """The message: plain text, and with a layout, its HTML alternative (multipart/alternative,
-    the text first: RFC 2046 orders the parts from the plainest to the richest)."""
+    the text first: RFC 2046 orders the parts from the plainest to the richest); the HTML
+    part with the logo it shows by ``cid:`` forms a multipart/related (RFC 2387)."""
     message = EmailMessage()
     message["From"] = sender
     message["To"] = mail.to
@@ -78,6 +91,18 @@ def build_message(
     message.set_content(mail.text, charset="utf-8")
     if layout is not None:
         message.add_alternative(layout.html(mail), subtype="html", charset="utf-8")
+        logo = layout.inline_logo
+        if logo is not None:
+            html_part = message.get_body(preferencelist=("html",))
+            assert html_part is not None  # added just above
+            maintype, _, subtype = logo.media_type.partition("/")
+            html_part.add_related(
+                logo.data,
+                maintype=maintype,
+                subtype=subtype,
+                cid=f"<{logo.cid}>",
+                disposition="inline",
+            )
     for attachment in mail.attachments:
         maintype, _, subtype = attachment.media_type.partition("/")
         message.add_attachment(

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from wtforms.fields.choices import SelectChoice
 
 from app.quotes.models import Product
+from app.rendering.french import format_amount_excl_vat
 
 FREE_LINE = SelectChoice("", "— ligne libre —")
 
@@ -37,5 +38,6 @@ def with_product_defaults(typed: TypedLine, product: Product) -> TypedLine:
 def product_choices(products: Sequence[Product]) -> list[SelectChoice]:
     """The catalogue selector of a quote line: a free line, then each active product."""
     return [FREE_LINE] + [
-        SelectChoice(str(p.id), f"{p.name} ({p.unit_price} € HT / {p.unit})") for p in products
+        SelectChoice(str(p.id), f"{p.name} ({format_amount_excl_vat(p.unit_price)} / {p.unit})")
+        for p in products
     ]

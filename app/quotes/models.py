@@ -12,6 +12,7 @@ from app.db import Amount, Base, UTCDateTime
 from app.enums import enum_column
 from app.pricing.discounts import DiscountKind
 from app.quotes.commercial_terms import BillingPeriod, PaymentMethod
+from app.rendering import labels
 
 
 class QuoteStatus(StrEnum):
@@ -27,12 +28,7 @@ class ProductKind(StrEnum):
 
     @property
     def label(self) -> str:
-        return {
-            "plan": "Abonnement",
-            "module": "Module",
-            "setup_fee": "Frais de mise en service",
-            "training": "Formation",
-        }[self.value]
+        return labels.label(self)
 
 
 class Product(Base):

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 
 from flask import Blueprint, flash, redirect, render_template, url_for
@@ -133,8 +133,19 @@ def _parse_terms(form: QuoteForm) -> CommercialTerms | None:
     return with_preset(typed, plan)
 
 
-def _render_new(form: QuoteForm, client: object, status: int = 200) -> tuple[str, int]:
-    return render_template("quotes/new.html", form=form, client=client, preview=None), status
+def _render_new(
+    form: QuoteForm, client: object, catalogue: Mapping[str, Product], status: int = 200
+) -> tuple[str, int]:
+    # what a catalogue line is worth while its price and VAT fields are left empty: the live
+    # totals (static/quote-totals.js) read it, as the server fills the line on saving
+    prices = {
+        key: {"price": f"{p.unit_price:f}", "vat": f"{p.vat_rate:f}"}
+        for key, p in catalogue.items()
+    }
+    page = render_template(
+        "quotes/new.html", form=form, client=client, preview=None, catalogue_prices=prices
+    )
+    return page, status
 
 
 @bp.route("/nouveau/<int:client_id>", methods=["GET", "POST"])
@@ -151,10 +162,10 @@ def new(client_id: int) -> str | Response | tuple[str, int]:
     if form.add_line.data:
         if len(form.lines.entries) >= MAX_LINES:
             form.form_errors = [f"{MAX_LINES} lignes au maximum."]
-            return _render_new(form, client, 422)
+            return _render_new(form, client, catalogue, 422)
         form.lines.append_entry()
         form.lines.entries[-1].form.product.choices = choices
-        return _render_new(form, client)
+        return _render_new(form, client, catalogue)
     if form.validate_on_submit():
         lines, sources, unreadable = _parse_lines(form, catalogue)
         terms = _parse_terms(form)
@@ -187,12 +198,12 @@ def new(client_id: int) -> str | Response | tuple[str, int]:
             else:
                 flash(f"Devis {quote.number} enregistré.", "success")
                 return redirect(url_for("overview.quote", quote_id=quote.id))
-        return _render_new(form, client, 422)
+        return _render_new(form, client, catalogue, 422)
     if not form.is_submitted():
         form.valid_until.data = business_date(utcnow()) + timedelta(
             days=services.DEFAULT_VALIDITY_DAYS
         )
-    return _render_new(form, client, 422 if form.errors else 200)
+    return _render_new(form, client, catalogue, 422 if form.errors else 200)
 
 
 # --- Catalogue (admins) ----------------------------------------------------------------------

@@ -167,7 +167,17 @@ def format_date(value: date) -> str:
     are CLDR's; "1er" is the French ordinal for the first day, which CLDR does not write.
     """
     day = _paris_date(value)
-    text = str(babel_format_date(day, "d MMMM y", locale=LOCALE))
+    return _with_first(day, str(babel_format_date(day, "d MMMM y", locale=LOCALE)))
+
+
+def format_day_month(value: date) -> str:
+    """A yearly date, the day and month only: ``date(2026, 3, 15)`` -> ``"15 mars"``,
+    ``"1er janvier"`` (an anniversary: a renewal, a fiscal year's end)."""
+    day = _paris_date(value)
+    return _with_first(day, str(babel_format_date(day, "d MMMM", locale=LOCALE)))
+
+
+def _with_first(day: date, text: str) -> str:
     return "1er" + text[1:] if day.day == 1 else text
 
 

@@ -97,25 +97,51 @@ STATUS_LABELS: Mapping[str, Mapping[str, str]] = {
 }
 
 
+# The kinds and roles a reader sees named (not states: the pages are checked never to show
+# the stored values of the table above, and "module" or "admin" are French words too). The
+# enums' ``label`` properties read this table, so that every French word for a stored value is
+# here, in the one layer every feature may import.
+KIND_LABELS: Mapping[str, Mapping[str, str]] = {
+    # app.auth.models
+    "Role": {
+        "sales": "Commercial",
+        "legal": "Juridique",
+        "archivist": "Archiviste",
+        "admin": "Administrateur",
+    },
+    # app.quotes.models
+    "ProductKind": {
+        "plan": "Abonnement",
+        "module": "Module",
+        "setup_fee": "Frais de mise en service",
+        "training": "Formation",
+    },
+    # app.invoices.models
+    "BillingFrequency": {"monthly": "mensuelle", "annual": "annuelle"},
+    "PaymentKind": {"payment": "paiement reçu", "failed": "prélèvement rejeté"},
+    "RateKind": {"ecb": "taux BCE", "legal": "taux d'intérêt légal"},
+    # app.terms.models: the wording printed in contracts and invoices (Code de commerce L441-10)
+    "LateInterestRule": {
+        "ecb_plus_10": (
+            "taux d'intérêt appliqué par la Banque centrale européenne à son opération de "
+            "refinancement la plus récente, majoré de 10 points de pourcentage"
+        ),
+        "three_times_legal": "trois fois le taux d'intérêt légal",
+    },
+}
+
+
 def label(value: StrEnum) -> str:
-    """The French label of an enum member: ``VersionStatus.SIGNED`` -> ``"signé"``."""
-    return STATUS_LABELS[type(value).__name__][value.value]
+    """The French label of an enum member: ``VersionStatus.SIGNED`` -> ``"signé"``,
+    ``Role.LEGAL`` -> ``"Juridique"``."""
+    name = type(value).__name__
+    table = STATUS_LABELS.get(name) or KIND_LABELS[name]
+    return table[value.value]
 
 
 # The kinds of archived documents (app.documents.models.DocumentKind), as a reader names them:
-# kinds, not states, so apart from the table above (whose stored values the pages are checked
-# never to show).
-DOCUMENT_KIND_LABELS: Mapping[str, str] = {
-    "quote": "Devis",
-    "contract": "Contrat",
-    "signed_contract": "Contrat signé",
-    "evidence": "Dossier de preuve",
-    "cgv": "CGV",
-    "invoice": "Facture",
-    "credit_note": "Avoir",
-    "restitution": "Archive de restitution",
-    "deletion_certificate": "Certificat de suppression",
-}
+# the same words as the client's space lists, read from one place.
+DOCUMENT_KIND_LABELS: Mapping[str, str] = STATUS_LABELS["DocumentKind"]
 
 
 # What became of an article between two CGV versions (app.terms.comparison.Status).

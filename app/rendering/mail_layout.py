@@ -18,11 +18,13 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from app.config import VendorIdentity
-from app.mail import OutgoingMail
+from app.mail import InlineImage, OutgoingMail
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "mails"
 LOGO_PATH = "/identite/logo"
 """Where the application serves the vendor's logo (app.branding_views)."""
+LOGO_CID = "logo@paraphe"
+"""The Content-ID of the logo carried inside each mail (multipart/related)."""
 
 _URL_LINE = re.compile(r"https?://\S+")
 _SIGNATURE = "\n-- \n"  # RFC 3676: what follows is the signature block, the layout's footer
@@ -42,6 +44,12 @@ def _environment() -> Environment:
         autoescape=select_autoescape(enabled_extensions=("html",)),
         undefined=StrictUndefined,
     )
+
+
+@cache
+def _png_logo(path: Path) -> InlineImage:
+    """Read once per process: the file is checked at start and not changed while running."""
+    return InlineImage(cid=LOGO_CID, media_type="image/png", data=path.read_bytes())
 
 
 def blocks_of(text: str) -> list[Block]:
@@ -71,8 +79,24 @@ class VendorMailLayout:
     base_url: str
 
     @property
-    def logo_url(self) -> str:
-        return self.vendor.branding.logo_url or self.base_url.rstrip("/") + LOGO_PATH
+    def inline_logo(self) -> InlineImage | None:
+        """A PNG logo file travels inside the mail (multipart/related, ``cid:``): Gmail and
+        Outlook block remote images until the reader allows them, and a signer who sees no
+        logo in a mail asking for a signature has one more reason to take it for phishing.
+        An SVG file is not sent at all: neither of them displays SVG, so the header is the
+        vendor's name alone (a PNG logo is the setting to choose for mails)."""
+        path = self.vendor.branding.logo_path
+        if path is None or self.vendor.branding.logo_media_type != "image/png":
+            return None
+        return _png_logo(path)
+
+    @property
+    def logo_url(self) -> str | None:
+        """The header's image: the inline PNG, the remote https:// logo as configured, or
+        none (an SVG file: a text-only header)."""
+        if self.vendor.branding.logo_url is not None:
+            return self.vendor.branding.logo_url
+        return f"cid:{LOGO_CID}" if self.inline_logo is not None else None
 
     @property
     def reply_to(self) -> str:

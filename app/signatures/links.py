@@ -11,10 +11,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import services as audit
-from app.clock import PARIS
 from app.documents.models import Document
 from app.events import recording as events
 from app.events.recording import Resource
+from app.rendering.french import format_datetime
 from app.signatures.errors import (
     SignatureRefused,
     SigningLinkGone,
@@ -109,10 +109,9 @@ def find_signer(
         _refuse_replaced_link(session, token)
         raise SigningLinkUnknown("Ce lien de signature n'existe pas. Vérifiez l'adresse reçue.")
     if signer.status is SignerStatus.SIGNED and not allow_signed:
-        when = signer.signed_at.astimezone(PARIS) if signer.signed_at else None
+        when = format_datetime(signer.signed_at) if signer.signed_at else None
         raise SigningLinkGone(
-            "Ce lien a déjà servi : le document a été signé"
-            + (f" le {when:%d/%m/%Y à %H:%M}." if when else ".")
+            "Ce lien a déjà servi : le document a été signé" + (f" le {when}." if when else ".")
         )
     expires = signer.token_expires_at
     if expires is not None and expires <= now and signer.status is not SignerStatus.SIGNED:
@@ -137,14 +136,14 @@ def _refuse_replaced_link(session: Session, token: str) -> None:
         raise SigningLinkGone(
             "Ce lien a été remplacé par un plus récent, avec lequel le document a été signé."
         )
-    when = replaced.replaced_at.astimezone(PARIS)
+    when = format_datetime(replaced.replaced_at)
     by = (
         "celui du courriel de rappel envoyé"
         if replaced.reason is LinkReplacement.REMINDER
         else "celui d'un nouvel envoi de la demande,"
     )
     raise SigningLinkGone(
-        f"Ce lien a été remplacé par {by} le {when:%d/%m/%Y à %H:%M}. "
+        f"Ce lien a été remplacé par {by} le {when}. "
         "Pour signer, utilisez le lien du courriel le plus récent reçu de Paraphe."
     )
 

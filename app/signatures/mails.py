@@ -11,9 +11,9 @@ from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from app.clock import PARIS
 from app.contracts.models import ContractVersion
 from app.mail import OutgoingMail
+from app.rendering.french import format_date
 from app.signatures import rules
 from app.signatures.codes import IssuedCode
 from app.signatures.links import Invitation
@@ -62,7 +62,7 @@ def invitation_mail(
         client=version.contract.client.legal_name,
         role=signer.role,
         link=f"{base_url}/signature/{invitation.token}",
-        expires=signer.token_expires_at.astimezone(PARIS).strftime("%d/%m/%Y"),
+        expires=format_date(signer.token_expires_at),
     )
 
 

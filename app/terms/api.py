@@ -73,7 +73,7 @@ def _version_json(version: CgvVersion, progress: Progress) -> dict[str, Any]:
 def list_cgv_versions() -> dict[str, Any]:
     db = db_session()
     published = list_versions(db)
-    progress = progress_of(db, [v.id for v in published])
+    progress = progress_of(db, [v.id for v in published], business_date(utcnow()))
     return {"items": [_version_json(v, progress[v.id]) for v in published]}
 
 
@@ -82,7 +82,9 @@ def list_cgv_versions() -> dict[str, Any]:
 def get_cgv_version(version_id: int) -> dict[str, Any]:
     db = db_session()
     version = get_version(db, version_id)
-    return _version_json(version, progress_of(db, [version.id])[version.id])
+    return _version_json(
+        version, progress_of(db, [version.id], business_date(utcnow()))[version.id]
+    )
 
 
 @bp.get("/cgv-versions/<int:version_id>/acceptances")

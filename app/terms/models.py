@@ -9,6 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Amount, Base, UTCDateTime
 from app.enums import enum_column
+from app.rendering import labels
 
 
 class VersionKind(StrEnum):
@@ -25,13 +26,7 @@ class LateInterestRule(StrEnum):
 
     @property
     def label(self) -> str:
-        return {
-            "ecb_plus_10": (
-                "taux d'intérêt appliqué par la Banque centrale européenne à son opération de "
-                "refinancement la plus récente, majoré de 10 points de pourcentage"
-            ),
-            "three_times_legal": "trois fois le taux d'intérêt légal",
-        }[self.value]
+        return labels.label(self)
 
 
 class AcceptanceMethod(StrEnum):

@@ -23,10 +23,11 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
-from app.clients.models import Client, ClientStatus
-from app.clock import PARIS, business_date
+from app.clients.models import Client, active_on
+from app.clock import business_date
 from app.db import UTCDateTime
 from app.mail import OutgoingMail
+from app.rendering.french import format_date, format_datetime
 from app.rendering.labels import label
 from app.terms import rules
 from app.terms.acceptances import (
@@ -102,7 +103,7 @@ def plan_notifications(session: Session, version_id: int, now: datetime) -> None
         literal(version_id, Integer()),
         Client.signer_email,
         literal(now, UTCDateTime()),
-    ).where(Client.status == ClientStatus.ACTIVE, ~exists(told))
+    ).where(active_on(business_date(now)), ~exists(told))
     session.execute(
         insert(CgvNotification).from_select(
             ["client_id", "cgv_version_id", "email", "created_at"], rows
@@ -127,7 +128,7 @@ def pending_clients(
             CgvNotification.cgv_version_id == version_id,
             CgvNotification.sent_at.is_(None),
             _unclaimed(now),
-            Client.status == ClientStatus.ACTIVE,
+            active_on(business_date(now)),
         )
         .order_by(CgvNotification.client_id)
     )
@@ -156,9 +157,7 @@ def claim_notices(
     and the link to the PDF and, for a material version, a personal click-through acceptance
     link. Only a link's hash is stored, so a notification whose mail never left gets a new
     link: the old one was never seen by anyone."""
-    active = select(Client.id).where(
-        Client.id.in_(client_ids), Client.status == ClientStatus.ACTIVE
-    )
+    active = select(Client.id).where(Client.id.in_(client_ids), active_on(business_date(now)))
     claimed = session.scalars(
         update(CgvNotification)
         .where(
@@ -214,13 +213,11 @@ def release_stale_claims(session: Session, now: datetime) -> None:
     )
 
 
-def progress_of(session: Session, version_ids: Sequence[int]) -> dict[int, Progress]:
-    """The progress of each version, counted in one grouped query."""
+def progress_of(session: Session, version_ids: Sequence[int], today: date) -> dict[int, Progress]:
+    """The progress of each version, counted in one grouped query (still to mail: the clients
+    still clients ``today``, a termination ahead included)."""
     unsent_active = case(
-        (
-            and_(CgvNotification.sent_at.is_(None), Client.status == ClientStatus.ACTIVE),
-            1,
-        ),
+        (and_(CgvNotification.sent_at.is_(None), active_on(today)), 1),
         else_=0,
     )
     counted = session.execute(
@@ -279,7 +276,7 @@ def _notification_mail(letter: Letter, token: str | None, expires_at: datetime) 
     """The mail links to the archived PDF and gives the summary, never the whole text: a CGV
     runs to tens of kilobytes, and the PDF is the document the client is bound by."""
     version, client, vendor = letter.version, letter.client, letter.vendor_name
-    effective = version.effective_date.strftime("%d/%m/%Y")
+    effective = format_date(version.effective_date)
     lines = [
         f"Bonjour {client.signer_name},",
         "",
@@ -299,7 +296,7 @@ def _notification_mail(letter: Letter, token: str | None, expires_at: datetime) 
             f"{client.legal_name} qu'après votre acceptation expresse. Pour la lire et "
             "l'accepter, ouvrez ce lien personnel :",
             f"{letter.base_url}/cgv/accepter/{token}",
-            f"Ce lien est valable jusqu'au {expires_at.astimezone(PARIS):%d/%m/%Y}.",
+            f"Ce lien est valable jusqu'au {format_date(expires_at)}.",
             "",
             "D'ici là, la dernière version que vous avez acceptée continue de s'appliquer.",
         ]
@@ -354,10 +351,10 @@ def find_acceptance_link(
             "Ce lien d'acceptation n'existe pas. Vérifiez l'adresse reçue par courriel."
         )
     if notification.link_used_at is not None:
-        when = notification.link_used_at.astimezone(PARIS)
+        when = format_datetime(notification.link_used_at)
         raise AcceptanceLinkGone(
             f"Ce lien a déjà servi : la version {notification.cgv_version.label} a été "
-            f"acceptée le {when:%d/%m/%Y à %H:%M}."
+            f"acceptée le {when}."
         )
     refuse_if_accepted(session, notification.client_id, notification.cgv_version)
     if notification.link_expires_at is None or notification.link_expires_at <= now:
@@ -456,10 +453,9 @@ def accept_in_space(
     if notification is None:
         raise CgvNotFound("Aucune version des CGV n'attend votre acceptation sous ce numéro.")
     if notification.link_used_at is not None:
-        when = notification.link_used_at.astimezone(PARIS)
+        when = format_datetime(notification.link_used_at)
         raise AcceptanceLinkGone(
-            f"La version {notification.cgv_version.label} a déjà été acceptée le "
-            f"{when:%d/%m/%Y à %H:%M}."
+            f"La version {notification.cgv_version.label} a déjà été acceptée le {when}."
         )
     client = session.get(Client, client_id)
     assert client is not None  # foreign key

@@ -5,9 +5,11 @@ articles; then published from that preview only, with the hash that was on scree
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, and_, delete, func, select
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.elements import ColumnElement
 
 from app.plaintext import text_problem
 from app.terms import versions
@@ -105,3 +107,25 @@ def publish_preview(
     )
     preview.published_version_id = version.id
     return version, True
+
+
+def _unpublished_before(before: datetime) -> ColumnElement[bool]:
+    return and_(CgvPreview.published_version_id.is_(None), CgvPreview.created_at < before)
+
+
+def purge_unpublished(session: Session, *, before: datetime, dry_run: bool = False) -> int:
+    """Delete (or count, ``dry_run``) the previews created before ``before`` and never
+    published: drafts legal abandoned, each holding a text and its PDF. A published preview
+    stays, the record of the text that was on screen. One DELETE whose condition PostgreSQL
+    re-checks under each row's lock: a preview published meanwhile is kept."""
+    condition = _unpublished_before(before)
+    if dry_run:
+        counted = select(func.count()).select_from(CgvPreview).where(condition)
+        return int(session.scalar(counted) or 0)
+    result = cast(
+        CursorResult[Any],
+        session.execute(
+            delete(CgvPreview).where(condition).execution_options(synchronize_session=False)
+        ),
+    )
+    return result.rowcount

@@ -202,7 +202,9 @@ def publish_preview(preview_id: int) -> BaseResponse:
         # The PDF/A and the mails are jobs: with a worker, the request answers now and the
         # version's page shows the progress; inline (no broker), they have already run.
         tasks.after_publication(version.id)
-        progress = notifications.progress_of(db_session(), [version.id])[version.id]
+        progress = notifications.progress_of(db_session(), [version.id], business_date(utcnow()))[
+            version.id
+        ]
         flash(
             f"Version {version.label} publiée ; {progress.notified} client(s) notifié(s)"
             + ("." if progress.done else " : les autres courriels partent en arrière-plan."),
@@ -242,7 +244,7 @@ def show(version_id: int) -> str:
         notifications=notifications.notifications_page(
             db, version.id, _number_arg("page", 1, "Numéro de page attendu.")
         ),
-        progress=notifications.progress_of(db, [version.id])[version.id],
+        progress=notifications.progress_of(db, [version.id], business_date(utcnow()))[version.id],
     )
 
 
@@ -252,7 +254,9 @@ def progress(version_id: int) -> dict[str, object]:
     """The notification progress, polled by the version's page (static/cgv-progress.js)."""
     db = db_session()
     version = versions.get_version(db, version_id)
-    return schemas.progress_json(notifications.progress_of(db, [version.id])[version.id])
+    return schemas.progress_json(
+        notifications.progress_of(db, [version.id], business_date(utcnow()))[version.id]
+    )
 
 
 @bp.route("/<label>.pdf")

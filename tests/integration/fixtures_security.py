@@ -38,7 +38,7 @@ def line_cell_errors(html: str) -> dict[str, list[str]]:
         ident = re.search(r'id="(lines-\d+-[a-z_]+)"', cell)
         messages = re.findall(r'<p class="field-error">(.*?)</p>', cell, re.S)
         if ident and messages:
-            assert cell.startswith('<td class="has-error">'), cell[:200]
+            assert cell.startswith('<td class="has-error"'), cell[:200]
             errors[ident.group(1)] = [unescape(m) for m in messages]
     return errors
 

@@ -181,7 +181,9 @@ def test_a_late_or_missing_backup_is_reported(app: Flask) -> None:
             )
         )
         session.flush()
-        assert "dernière réussie le 31/01/2027 06:00 UTC" in (lateness(session, now, 24) or "")
+        assert "dernière réussie le 31 janvier 2027 à 7\u00a0h\u00a000" in (
+            lateness(session, now, 24) or ""
+        )
         session.add(BackupRun(slot="b", state=RunState.RUNNING, started_at=now))
         session.flush()
         assert lateness(session, now, 24) is None  # one is under way

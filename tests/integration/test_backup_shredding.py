@@ -96,7 +96,7 @@ def test_purge_destroys_the_client_key_and_an_older_backup_restores_none_of_it(
         fresh = make_app(new)
         restored = fresh.test_cli_runner().invoke(args=["restore", "--from", str(target)])
         assert restored.exit_code == 0, restored.output
-        assert f"client n° {client_id} : purgé le 01/08/2031" in restored.output
+        assert f"client n° {client_id} : purgé le 1er août 2031" in restored.output
         assert "certificat de suppression SUP-" in restored.output  # why, as journaled
         assert "Contrôle du stockage : conforme" in restored.output
         store = runtime(fresh).store
@@ -142,7 +142,8 @@ def test_invoices_past_their_legal_retention_leave_the_backups_with_their_year_k
         fresh = make_app(new)
         restored = fresh.test_cli_runner().invoke(args=["restore", "--from", str(target)])
         assert restored.exit_code == 0, restored.output
-        assert f"conservation a pris fin en {year} : purgées le 01/02/{year + 1}" in restored.output
+        ended = f"conservation a pris fin en {year} : purgées le 1er février {year + 1}"
+        assert ended in restored.output
         store = runtime(fresh).store
         assert not store.exists(invoice.sha256) and store.exists(later.sha256)
         with runtime(fresh).session_factory() as session:

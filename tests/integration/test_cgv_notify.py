@@ -11,8 +11,9 @@ from datetime import UTC, date, datetime, timedelta
 from email.header import decode_header, make_header
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from app.clients.models import Client, ClientStatus
 from app.db import transaction
 from app.documents.models import Document, DocumentKind
 from app.mail import Mailer, MailError, OutgoingMail
@@ -168,7 +169,37 @@ def test_the_sweep_fans_out_a_form_publication_never_a_command_line_one(app: Fla
     assert workflow.plan_notifications(c, from_form.id) != []
     assert workflow.sweep(c).fan_outs == []
     with session_of(app) as session:
-        assert notifications.progress_of(session, [from_cli.id, from_form.id]) == {
+        assert notifications.progress_of(session, [from_cli.id, from_form.id], NOW.date()) == {
             from_cli.id: notifications.Progress(0, 0, 0, planned=True),
             from_form.id: notifications.Progress(0, 1, 1, planned=True),
         }
+
+
+def test_a_client_whose_termination_is_still_ahead_is_told_one_already_gone_is_not(
+    app: Flask,
+) -> None:
+    # Built around NOW (1 March 2024): "ahead" ends tomorrow, "gone" ended today.
+    ahead = make_client(app, signer_email="ahead@example.fr")
+    gone = make_client(app, signer_email="gone@example.fr")
+    make_client(app, signer_email="still@example.fr")
+    today = NOW.date()
+    with transaction(runtime(app).session_factory) as session:
+        for client_id, on in ((ahead, today + timedelta(days=1)), (gone, today)):
+            session.execute(
+                update(Client)
+                .where(Client.id == client_id)
+                .values(status=ClientStatus.TERMINATED, terminated_on=on)
+            )
+    c = runtime(app).collaborators(NOW)
+    version_id = workflow.publish_version(c, _draft(), actor="test").version.id
+    with session_of(app) as session:
+        assert notifications.pending_clients(session, version_id, NOW) == []
+    workflow.plan_notifications(c, version_id)
+    with session_of(app) as session:
+        assert notifications.progress_of(session, [version_id], today) == {
+            version_id: notifications.Progress(0, 2, 2, planned=True)
+        }
+
+    assert workflow.notify(c, version_id) == workflow.Notified(sent=2, failed=0)
+    mailed = sorted(m["To"] for m in outbox_messages(c.settings.outbox_dir))
+    assert mailed == ["ahead@example.fr", "still@example.fr"]

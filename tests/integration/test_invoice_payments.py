@@ -92,7 +92,7 @@ def test_payments_fee_and_overdue_interest(app: Flask) -> None:
         invoice = session.get(Invoice, third)
         assert invoice is not None
         fee = invoice.lines[-1]
-        assert fee.designation.startswith("Frais de rejet de prélèvement du 31/10/2026")
+        assert fee.designation.startswith("Frais de rejet de prélèvement du 31 octobre 2026")
         assert (fee.total_excl_vat, fee.vat_rate) == (Decimal("25.00"), Decimal("0"))
         assert invoice.total_incl_vat == Decimal("1225.00")
     fourth = _invoice(app, client_id, now=ISSUED + timedelta(days=41))

@@ -81,7 +81,7 @@ def test_run_bills_each_plan_once_with_setup_fee_schedule(app: Flask) -> None:
         assert jan_monthly.total_excl_vat == Decimal("100.00")
         # the annual plan: the quote's 12 × 100 € for the year starting in January
         assert jan_annual.total_excl_vat == Decimal("1200.00")
-        assert "du 01/01/2027 au 31/12/2027" in jan_annual.lines[0].designation
+        assert "du 1er janvier 2027 au 31 décembre 2027" in jan_annual.lines[0].designation
         archived_pdfs = {
             d.reference: runtime(app).store.get(d.sha256)
             for d in session.scalars(select(Document).where(Document.kind == DocumentKind.INVOICE))

@@ -80,7 +80,10 @@ def test_monthly_upgrade_is_billed_pro_rata_on_the_next_invoice(app: Flask) -> N
     # (300 − 100) × 21 days left (11 to 31 December) / 31 = 135.483… → 135.48
     assert change.charge is not None and change.invoice is None
     assert change.charge.amount == Decimal("135.48")
-    assert "du 11/12/2026 au 31/12/2026 (21 jours, période 2026-12)" in change.charge.designation
+    assert (
+        "du 11 décembre 2026 au 31 décembre 2026 (21 jours, période 2026-12)"
+        in change.charge.designation
+    )
 
     again = _change(app, plan_id, effective=date(2026, 12, 11), **upgrade)
     assert again.charge is None  # the line already says 3: nothing owed twice

@@ -15,7 +15,15 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from app.config import Settings
-from app.mail import Mailer, MailError, OutboxMailer, OutgoingMail, SmtpMailer
+from app.mail import (
+    Attachment,
+    Mailer,
+    MailError,
+    OutboxMailer,
+    OutgoingMail,
+    SmtpMailer,
+    build_message,
+)
 from app.rendering.mail_layout import VendorMailLayout
 
 
@@ -118,3 +126,70 @@ def test_smtp_sends_the_vendors_html_alternative(smtp_server, tmp_path: Path) ->
     assert message.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in message.get_payload()] == ["text/plain", "text/html"]
     assert message["Reply-To"] == "support@editeur-demo.fr"
+
+
+def _png(path: Path) -> bytes:
+    from PIL import Image
+
+    Image.new("RGB", (32, 32), (31, 78, 140)).save(path, format="PNG")
+    return path.read_bytes()
+
+
+def test_a_png_logo_travels_inside_the_mail_over_smtp(tmp_path: Path) -> None:
+    """Gmail and Outlook block remote images: a PNG logo is carried in the message, the HTML
+    part and the image forming a multipart/related, shown by cid:; delivered through the real
+    SMTP server on loopback and read back as the recipient's client reads it."""
+    from tests.integration.smtp_server import Inbox, free_port
+    from tests.integration.smtp_server import smtp_server as loopback_smtp
+
+    logo = _png(tmp_path / "logo.png")
+    settings = Settings.from_env(
+        {"PARAPHE_INSTANCE_DIR": str(tmp_path), "PARAPHE_VENDOR_LOGO": str(tmp_path / "logo.png")}
+    )
+    layout = VendorMailLayout(settings.vendor, "https://paraphe.example")
+    port = free_port()
+    mail = OutgoingMail(
+        to="a@example.fr",
+        subject="Contrat C-1 à signer",
+        text="Bonjour",
+        attachments=(Attachment("contrat.pdf", "application/pdf", b"%PDF-1.7 test"),),
+    )
+    with loopback_smtp(port, Inbox()) as inbox:
+        SmtpMailer(f"smtp://127.0.0.1:{port}", "no-reply@example.test", layout=layout).send(mail)
+    [message] = inbox.messages
+
+    def tree(part: Message) -> object:
+        if part.is_multipart():
+            return (part.get_content_type(), [tree(p) for p in part.get_payload()])
+        return part.get_content_type()
+
+    assert tree(message) == (
+        "multipart/mixed",
+        [
+            (
+                "multipart/alternative",
+                ["text/plain", ("multipart/related", ["text/html", "image/png"])],
+            ),
+            "application/pdf",
+        ],
+    )
+    related = message.get_payload()[0].get_payload()[1]
+    html_part, image = related.get_payload()
+    assert image["Content-ID"] == "<logo@paraphe>"
+    assert image.get_content_disposition() == "inline"
+    assert image.get_payload(decode=True) == logo
+    html = html_part.get_payload(decode=True).decode()
+    assert 'src="cid:logo@paraphe"' in html and "/identite/logo" not in html
+
+
+def test_an_svg_logo_gives_a_text_header_and_no_remote_image(tmp_path: Path) -> None:
+    """Mail clients do not display SVG: the header is the vendor's name alone, no image."""
+    settings = Settings.from_env({"PARAPHE_INSTANCE_DIR": str(tmp_path)})  # the demo SVG
+    assert settings.vendor.branding.logo_media_type == "image/svg+xml"
+    layout = VendorMailLayout(settings.vendor, "https://paraphe.example")
+    message = build_message(
+        OutgoingMail(to="a@example.fr", subject="S", text="x"), "p@e.fr", layout
+    )
+    assert [p.get_content_type() for p in message.get_payload()] == ["text/plain", "text/html"]
+    html = message.get_payload()[1].get_payload(decode=True).decode()
+    assert "<img" not in html and settings.vendor.legal_name in html

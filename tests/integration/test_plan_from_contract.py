@@ -218,7 +218,7 @@ def test_no_period_after_the_termination_is_billed_and_what_remains_is_shown(
     assert len(march.issued) == 1  # begun before the termination: billed in advance
     assert april.issued == []
     assert april.refused == [
-        f"plan {plan_id} : Le client Boulangerie Lefèvre & Fils est résilié au 15/03/2027 : "
+        f"plan {plan_id} : Le client Boulangerie Lefèvre & Fils est résilié au 15 mars 2027 : "
         "la période 2027-04 commence après la résiliation, elle n'est pas facturée."
     ]
     with rt.session_factory() as session:
@@ -254,7 +254,7 @@ def test_a_plan_cannot_start_after_the_termination(app: Flask) -> None:
 
     assert refused.status_code == 422
     assert field_errors(refused.get_data(as_text=True))["start_date"] == [
-        "Le client est résilié au 15/03/2027 : un plan de facturation ne peut pas commencer "
+        "Le client est résilié au 15 mars 2027 : un plan de facturation ne peut pas commencer "
         "après la résiliation."
     ]
     assert count(app, BillingPlan) == 0

@@ -37,5 +37,5 @@ def test_the_selector_offers_a_free_line_then_the_products() -> None:
     choices = product_choices([PRODUCT])
     assert [(c.value, c.label) for c in choices] == [
         ("", "— ligne libre —"),
-        ("7", "Abonnement Premium (486.16 € HT / mois)"),
+        ("7", "Abonnement Premium (486,16\u00a0€\u00a0HT / mois)"),
     ]

@@ -69,15 +69,24 @@ def test_policy_is_configured_from_the_environment(tmp_path: object) -> None:
         "PARAPHE_RETENTION_CONTRACT_YEARS": "6",
         "PARAPHE_RETENTION_CLIENT_DATA_MONTHS": "3",
         "PARAPHE_FISCAL_YEAR_END": "03-31",
+        "PARAPHE_RETENTION_CGV_PREVIEW_DAYS": "45",
     }
     policy = Settings.from_env(env).retention
-    assert policy == RetentionPolicy(11, 6, 3, 3, 31)
+    assert policy == RetentionPolicy(
+        accounting_years=11,
+        contract_years=6,
+        client_data_months=3,
+        fiscal_year_end_month=3,
+        fiscal_year_end_day=31,
+        cgv_preview_days=45,
+    )
     with pytest.raises(ConfigError) as bad:
         Settings.from_env(
             {
                 "PARAPHE_INSTANCE_DIR": str(tmp_path),
                 "PARAPHE_RETENTION_CONTRACT_YEARS": "cinq",
                 "PARAPHE_FISCAL_YEAR_END": "02-30",
+                "PARAPHE_RETENTION_CGV_PREVIEW_DAYS": "0",
             }
         )
-    assert len(bad.value.problems) == 2
+    assert len(bad.value.problems) == 3

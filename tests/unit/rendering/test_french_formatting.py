@@ -12,6 +12,7 @@ from app.rendering.french import (
     format_amount,
     format_date,
     format_datetime,
+    format_day_month,
     format_decimal,
     format_percent,
     typographie,
@@ -95,6 +96,11 @@ def test_format_percent(value: Decimal, expected: str) -> None:
 )
 def test_format_date(value: date, expected: str) -> None:
     assert format_date(value) == expected
+
+
+def test_format_day_month_for_a_yearly_date() -> None:
+    assert format_day_month(date(2026, 3, 15)) == "15 mars"
+    assert format_day_month(date(2027, 1, 1)) == "1er janvier"
 
 
 def test_format_date_converts_an_aware_datetime_to_paris() -> None:

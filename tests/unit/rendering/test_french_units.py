@@ -20,7 +20,7 @@ from app.rendering.french import (
     is_plural,
     plural,
 )
-from app.rendering.labels import STATUS_LABELS, label
+from app.rendering.labels import KIND_LABELS, STATUS_LABELS, label
 
 
 def test_amounts_with_their_tax_basis() -> None:
@@ -91,6 +91,30 @@ def test_every_member_of_each_labelled_enum_has_a_french_label(name: str) -> Non
 
 def test_the_table_names_every_enum_the_test_knows() -> None:
     assert set(ENUMS) == set(STATUS_LABELS)
+
+
+KIND_ENUMS = {
+    "Role": "app.auth.models",
+    "ProductKind": "app.quotes.models",
+    "BillingFrequency": "app.invoices.models",
+    "PaymentKind": "app.invoices.models",
+    "RateKind": "app.invoices.models",
+    "LateInterestRule": "app.terms.models",
+}
+
+
+@pytest.mark.parametrize("name", sorted(KIND_LABELS))
+def test_every_kind_and_role_is_named_from_the_one_table(name: str) -> None:
+    enum: type[StrEnum] = getattr(importlib.import_module(KIND_ENUMS[name]), name)
+    assert {m.value for m in enum} == set(KIND_LABELS[name])
+    for member in enum:
+        # the enum's own property reads the table: no second list of words in the models
+        assert member.label == label(member) == KIND_LABELS[name][member.value]  # type: ignore[attr-defined]
+    assert not set(KIND_LABELS) & set(STATUS_LABELS)
+
+
+def test_the_kind_table_names_every_enum_the_test_knows() -> None:
+    assert set(KIND_ENUMS) == set(KIND_LABELS)
 
 
 def test_every_document_kind_has_its_french_name() -> None:
