@@ -92,8 +92,8 @@ def test_api_follows_its_description(
 ) -> None:
     operations = [result.ok() for result in api_schema.get_all_operations()]
     assert (
-        len(operations) == 37
-    )  # with the webhooks (endpoint deletion too), the restitution status and the writes
+        len(operations) == 39
+    )  # with the webhooks (endpoint deletion too), the restitution status, the writes, invoices
     failures: list[str] = []
     for operation in operations:
 
