@@ -43,6 +43,7 @@ from app.home import bp as home
 from app.http_errors import register_error_handlers
 from app.idempotency import tasks as idempotency_tasks
 from app.invoices import tasks as invoice_tasks
+from app.invoices.api import bp as invoices_api
 from app.invoices.views import bp as invoice_views
 from app.job_runs import recording as job_run_recording
 from app.job_runs import tasks as job_run_tasks
@@ -239,7 +240,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(verify_bp)
     csrf.exempt(signatures_api)
     app.register_blueprint(signatures_api)
-    for api in (archive_api, terms_api):
+    for api in (archive_api, terms_api, invoices_api):
         csrf.exempt(api)  # bearer tokens, no cookies: CSRF does not apply
         app.register_blueprint(api)
 

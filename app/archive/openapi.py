@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.archive import openapi_parts, openapi_write
+from app.archive import openapi_billing, openapi_parts, openapi_write
 from app.archive.openapi_parts import (
     CLIENT_ID,
     DATE,
@@ -383,14 +383,16 @@ def openapi_spec() -> dict[str, Any]:
             "version": "1",
             "description": "Documents archivés, journal, résiliation, restitution, "
             "événements et webhooks ; clients, devis, contrats et demandes de signature "
-            "(portée write). "
+            "(portée write) ; factures et avoirs. "
             "Authentification : `Authorization: Bearer <jeton>` ; erreurs RFC 9457.",
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
-        "paths": _merged(PATHS, webhook_paths(openapi_parts), openapi_write.PATHS),
+        "paths": _merged(
+            PATHS, webhook_paths(openapi_parts), openapi_write.PATHS, openapi_billing.PATHS
+        ),
         "components": {
-            "schemas": {**SCHEMAS, **openapi_write.SCHEMAS},
+            "schemas": {**SCHEMAS, **openapi_write.SCHEMAS, **openapi_billing.SCHEMAS},
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }

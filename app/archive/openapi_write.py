@@ -21,6 +21,7 @@ from app.archive.openapi_parts import (
 )
 from app.clients import schemas as clients
 from app.contracts import schemas as contracts
+from app.contracts.models import GenerationStatus
 from app.contracts.printing import MAX_FREE_TEXT
 from app.idempotency.guard import HEADER
 from app.json_input import DECIMAL_PATTERN
@@ -228,6 +229,57 @@ SCHEMAS: dict[str, Any] = {
             },
         },
     },
+    "ContractGeneration": {
+        "type": "object",
+        "required": [
+            "id",
+            "status",
+            "message",
+            "error",
+            "quote_id",
+            "contract_id",
+            "requested_at",
+            "finished_at",
+            "version",
+            "links",
+        ],
+        "properties": {
+            "id": {"type": "integer"},
+            "status": {"type": "string", "enum": [s.value for s in GenerationStatus]},
+            "message": {"type": "string", "description": "Où en est la génération, en français."},
+            "error": {
+                "type": "string",
+                "nullable": True,
+                "description": "Échouée : pourquoi, et que faire (en français).",
+            },
+            "quote_id": {"type": "integer", "nullable": True},
+            "contract_id": {
+                "type": "integer",
+                "nullable": True,
+                "description": "Le contrat, une fois la version générée.",
+            },
+            "requested_at": STAMP,
+            "finished_at": STAMP_OR_NULL,
+            "version": {
+                "allOf": [ref("ContractVersion")],
+                "nullable": True,
+                "description": "La version générée (ses liens : PDF, demandes de signature).",
+            },
+            "links": {
+                "type": "object",
+                "required": ["self", "retry"],
+                "properties": {
+                    "self": {"type": "string"},
+                    "retry": {
+                        "type": "string",
+                        "nullable": True,
+                        "description": "Échouée : POST (avec une nouvelle clé d'idempotence) "
+                        "pour la relancer.",
+                    },
+                },
+            },
+        },
+    },
     "SignatureRequest": {
         "type": "object",
         "required": [
@@ -322,6 +374,7 @@ def _write(
 
 QUOTE_ID = path_id("quote_id", "Identifiant du devis")
 CONTRACT_ID = path_id("contract_id", "Identifiant du contrat")
+GENERATION_ID = path_id("generation_id", "Identifiant de la génération de contrat")
 SIGNATURE_REQUEST_ID = path_id("request_id", "Identifiant de la demande de signature")
 
 PATHS: dict[str, Any] = {
@@ -376,14 +429,30 @@ PATHS: dict[str, Any] = {
         "post": _write(
             "Générer le contrat d'un devis",
             {
-                "201": json_body(ref("ContractVersion"), "La version 1, rendue et archivée."),
+                "202": json_body(
+                    ref("ContractGeneration"),
+                    "La génération demandée (`Location` : à suivre jusqu'à `done` ou "
+                    "`failed`, ou attendre le webhook `contract.generated`).",
+                ),
                 "404": problem("Devis introuvable."),
             },
             body=GENERATION_BODY,
             body_required=False,
             parameters=[QUOTE_ID],
-            description="Clauses de la bibliothèque et conditions particulières libres ; "
-            "un devis ne donne qu'un contrat (409 ensuite).",
+            description="Clauses de la bibliothèque et conditions particulières libres, "
+            "vérifiées tout de suite ; le PDF est rendu en tâche de fond. Redemandée pendant "
+            "le rendu : la même génération. Un devis ne donne qu'un contrat (409 ensuite).",
+        )
+    },
+    "/contract-generations/{generation_id}": {
+        "get": operation(
+            "Une génération de contrat",
+            "read",
+            {
+                "200": json_body(ref("ContractGeneration"), "État, version une fois générée."),
+                "404": NOT_FOUND,
+            },
+            parameters=[GENERATION_ID],
         )
     },
     "/contracts/{contract_id}/signature-requests": {

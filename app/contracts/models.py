@@ -3,7 +3,16 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clients.models import Client
@@ -99,7 +108,8 @@ class ContractClause(Base):
 class GenerationStatus(StrEnum):
     PENDING = "pending"  # asked on the web; the job `contracts.generate_requested` renders it
     DONE = "done"  # the version exists (made by this request, or by another one first)
-    FAILED = "failed"  # refused when rendered (the quote expired meanwhile, …): `problem` says why
+    FAILED = "failed"  # refused when rendered (the quote expired meanwhile, …), or the render
+    # kept failing (`MAX_RENDER_ATTEMPTS`): `problem` says why
 
 
 PENDING_GENERATION = "status = 'pending'"
@@ -108,7 +118,9 @@ PENDING_GENERATION = "status = 'pending'"
 class ContractGeneration(Base):
     """A contract version asked for on the web and rendered by a background job: version 1 of
     a quote's contract (``contract_id`` None until done) or version n+1 of a contract. What the
-    follow page and its `suivi.json` read.
+    follow page, its `suivi.json` and the API's `/contract-generations/{id}` read. Asked by a
+    user on the web (`author_id`) or by an API token (`token_id`, with the countersigner the
+    body named), never both.
 
     Of two clicks while one generation is pending, the second is the first: the partial unique
     indexes hold one pending generation per quote (version 1) and per contract (version n+1)."""
@@ -129,6 +141,9 @@ class ContractGeneration(Base):
             sqlite_where=text(PENDING_GENERATION),
             postgresql_where=text(PENDING_GENERATION),
         ),
+        CheckConstraint(
+            "(author_id IS NULL) <> (token_id IS NULL)", name="asked_by_a_user_or_a_token"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -137,7 +152,10 @@ class ContractGeneration(Base):
     quote_id: Mapped[int | None] = mapped_column(ForeignKey("quotes.id"), index=True)
     contract_id: Mapped[int | None] = mapped_column(ForeignKey("contracts.id"), index=True)
     based_on: Mapped[int | None]
-    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"))
+    countersigner_name: Mapped[str | None] = mapped_column(String(200))
+    countersigner_email: Mapped[str | None] = mapped_column(String(254))
     clause_version_ids: Mapped[list[int]] = mapped_column(JSON)
     free_text: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
@@ -146,3 +164,6 @@ class ContractGeneration(Base):
     problem: Mapped[str | None] = mapped_column(Text)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    render_attempts: Mapped[int] = mapped_column(server_default=text("0"), default=0)
+    """Renders that crashed (not a refusal): at `requested.MAX_RENDER_ATTEMPTS` the generation
+    is failed, and the sweep stops enqueuing it."""

@@ -14,6 +14,7 @@ generation re-checks under its locks, so a job run twice renders once."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,22 +31,39 @@ from app.contracts.errors import ContractNotFound, QuoteAlreadyContracted, Versi
 from app.contracts.models import Contract, ContractGeneration, ContractVersion, GenerationStatus
 from app.db import transaction
 from app.errors import DomainError
+from app.queue.tasks import RETRIES
 from app.quotes.models import Quote
 from app.quotes.services import get_quote
 from app.runtime import Collaborators
 from app.terms.versions import version_in_force
 
+log = logging.getLogger(__name__)
+
 POLL_AFTER = 1.5
 """Seconds between two polls of the follow page: a version renders in a few seconds."""
+
+MAX_RENDER_ATTEMPTS = RETRIES + 1
+"""Renders that crash before the generation is failed: the job's own attempts (its first run
+and its retries, about 21 minutes) or, inline or with the job lost, as many sweeps. A render
+that failed this often fails again: the sales retry from the page once the cause is fixed."""
+
+GAVE_UP = (
+    "le rendu du PDF a échoué {attempts} fois de suite. Relancez la génération ; si elle "
+    "échoue encore, prévenez un administrateur (le journal des tâches dit pourquoi)."
+)
 
 
 @dataclass(frozen=True)
 class Choices:
-    """What the form asked for, beyond the quote or contract."""
+    """What the form (or the API's body) asked for, beyond the quote or contract: asked by a
+    user (`author_id`) or by an API token (`token_id`), who may name the vendor's
+    countersigner."""
 
-    author_id: int
+    author_id: int | None
     clause_version_ids: Sequence[int] = ()
     free_text: str = ""
+    token_id: int | None = None
+    countersigner: tuple[str, str] | None = None
 
 
 def _pending(session: Session, *conditions: object) -> ContractGeneration | None:
@@ -116,6 +134,37 @@ def ask_new_version(
     )
 
 
+def ask_again(
+    session: Session, generation_id: int, author_id: int, *, vendor: VendorIdentity, now: datetime
+) -> ContractGeneration:
+    """A failed generation asked again from its page, with the same choices, by the user who
+    clicked (a new generation: the failed one stays as it ended). One not failed is answered
+    as it is (a second click: its page shows where it stands)."""
+    row = get_generation(session, generation_id)
+    if row.status is not GenerationStatus.FAILED:
+        return row
+    choices = Choices(
+        author_id=author_id,
+        clause_version_ids=row.clause_version_ids,
+        free_text=row.free_text,
+    )
+    quote = get_quote(session, row.quote_id) if row.quote_id is not None else None
+    if row.first_version:
+        assert quote is not None  # a version 1 is asked for a quote
+        return ask_first_version(session, quote, choices, vendor=vendor, now=now)
+    assert row.contract_id is not None  # a version n+1 is asked for a contract
+    return ask_new_version(
+        session,
+        session.get_one(Contract, row.contract_id),
+        choices,
+        vendor=vendor,
+        reason=row.reason,
+        based_on=row.based_on,
+        quote=quote,
+        now=now,
+    )
+
+
 def _add(
     session: Session,
     choices: Choices,
@@ -133,6 +182,9 @@ def _add(
         contract_id=contract_id,
         based_on=based_on,
         author_id=choices.author_id,
+        token_id=choices.token_id,
+        countersigner_name=choices.countersigner[0] if choices.countersigner else None,
+        countersigner_email=choices.countersigner[1] if choices.countersigner else None,
         clause_version_ids=list(choices.clause_version_ids),
         free_text=choices.free_text,
         reason=reason,
@@ -157,9 +209,28 @@ def get_generation(
     return row
 
 
+def _countersigner(
+    session: Session, vendor: VendorIdentity, row: ContractGeneration
+) -> printing.Countersigner | None:
+    """Asked on the web: the author countersigns for the vendor (unless a signatory is
+    configured). Through the API: whom the body named, else the configured signatory, else
+    no countersignature."""
+    if row.author_id is not None:
+        author = session.get_one(User, row.author_id)
+        return printing.Countersigner.for_vendor(vendor, author.full_name, author.email)
+    if row.countersigner_email is None and not vendor.signer_email:
+        return None
+    return printing.Countersigner.for_vendor(
+        vendor, row.countersigner_name or "", row.countersigner_email or ""
+    )
+
+
+def actor_of(row: ContractGeneration) -> str:
+    """Who asked, as the audit trail names them."""
+    return f"user:{row.author_id}" if row.author_id is not None else f"token:{row.token_id}"
+
+
 def _render(session: Session, collab: Collaborators, row: ContractGeneration) -> ContractVersion:
-    author = session.get_one(User, row.author_id)
-    actor = f"user:{author.id}"
     clauses = get_versions(session, row.clause_version_ids)
     settings = collab.settings
     if row.first_version:
@@ -170,14 +241,12 @@ def _render(session: Session, collab: Collaborators, row: ContractGeneration) ->
             quote=get_quote(session, row.quote_id),
             vendor=settings.vendor,
             now=collab.now,
-            actor=actor,
-            author_id=author.id,
+            actor=actor_of(row),
+            author_id=row.author_id,
             templates_dir=settings.contract_templates_dir,
             clauses=clauses,
             free_text=row.free_text,
-            countersigner=printing.Countersigner.for_vendor(
-                settings.vendor, author.full_name, author.email
-            ),
+            countersigner=_countersigner(session, settings.vendor, row),
         )
     assert row.contract_id is not None  # a version n+1 is asked for a contract
     return generation.new_version(
@@ -187,8 +256,8 @@ def _render(session: Session, collab: Collaborators, row: ContractGeneration) ->
         reason=row.reason,
         vendor=settings.vendor,
         now=collab.now,
-        actor=actor,
-        author_id=author.id,
+        actor=actor_of(row),
+        author_id=row.author_id,
         quote=get_quote(session, row.quote_id) if row.quote_id is not None else None,
         templates_dir=settings.contract_templates_dir,
         clauses=clauses,
@@ -202,7 +271,9 @@ def fulfil(collab: Collaborators, generation_id: int) -> GenerationStatus:
     says it is done. A generation no longer pending is left alone (a job run twice). A version
     made meanwhile by another path (the API, a colleague) marks it done with that contract;
     a refusal (the quote expired meanwhile) marks it failed with the reason: retrying would
-    change nothing. Anything else (a rendering crash) propagates, and the queue retries."""
+    change nothing. Anything else (a rendering crash) is counted on the row and propagates, so
+    the queue retries; at `MAX_RENDER_ATTEMPTS` crashes the generation is failed instead, and
+    neither the queue nor the sweep runs it again."""
     try:
         with transaction(collab.session_factory) as session:
             row = get_generation(session, generation_id, lock=True)
@@ -218,6 +289,26 @@ def fulfil(collab: Collaborators, generation_id: int) -> GenerationStatus:
         return _finish(collab, generation_id, GenerationStatus.DONE, exc.detail, exc.contract_id)
     except DomainError as exc:
         return _finish(collab, generation_id, GenerationStatus.FAILED, exc.detail, None)
+    except Exception:
+        if _count_crash(collab, generation_id) is GenerationStatus.FAILED:
+            log.exception("génération %s abandonnée après des échecs répétés", generation_id)
+            return GenerationStatus.FAILED
+        raise
+
+
+def _count_crash(collab: Collaborators, generation_id: int) -> GenerationStatus:
+    """One more crashed render, under the row's lock (two workers crashing at once count
+    two); the last one allowed fails the generation."""
+    with transaction(collab.session_factory) as session:
+        row = get_generation(session, generation_id, lock=True)
+        if row.status is not GenerationStatus.PENDING:
+            return row.status
+        row.render_attempts += 1
+        if row.render_attempts >= MAX_RENDER_ATTEMPTS:
+            row.status = GenerationStatus.FAILED
+            row.problem = GAVE_UP.format(attempts=row.render_attempts)
+            row.finished_at = collab.now
+        return row.status
 
 
 def _finish(
@@ -273,8 +364,9 @@ def state_of(session: Session, generation_id: int) -> GenerationState:
         what = "du contrat" if row.first_version else "de la nouvelle version"
         return GenerationState(row.status.value, f"Génération {what} en cours…", None, made=False)
     if row.status is GenerationStatus.FAILED:
+        what = "impossible" if row.render_attempts >= MAX_RENDER_ATTEMPTS else "refusée"
         return GenerationState(
-            row.status.value, f"Génération refusée : {row.problem}", None, made=False
+            row.status.value, f"Génération {what} : {row.problem}", None, made=False
         )
     if row.version_id is None:  # another path made it first: what it made
         return GenerationState(row.status.value, row.problem or "", row.contract_id, made=False)

@@ -7,7 +7,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
-from app.contracts.models import ContractVersion
+from app.contracts.models import ContractGeneration, ContractVersion, GenerationStatus
 from app.contracts.printing import MAX_FREE_TEXT
 from app.json_input import Reader
 
@@ -60,5 +60,30 @@ def version_json(version: ContractVersion) -> dict[str, Any]:
             "document": f"/api/v1/documents/{version.document_id}",
             "content": f"/api/v1/documents/{version.document_id}/content",
             "signature_requests": f"/api/v1/contracts/{contract.id}/signature-requests",
+        },
+    }
+
+
+def generation_json(
+    row: ContractGeneration, message: str, version: ContractVersion | None
+) -> dict[str, Any]:
+    """A generation asked through the API: `message` says in French where it stands (and,
+    failed, why and what to do); `version` is the version once this generation made it."""
+    failed = row.status is GenerationStatus.FAILED
+    return {
+        "id": row.id,
+        "status": row.status.value,
+        "message": message,
+        "error": message if failed else None,
+        "quote_id": row.quote_id,
+        "contract_id": row.contract_id,
+        "requested_at": row.requested_at.isoformat(),
+        "finished_at": row.finished_at.isoformat() if row.finished_at else None,
+        "version": version_json(version) if version is not None else None,
+        "links": {
+            "self": f"/api/v1/contract-generations/{row.id}",
+            "retry": f"/api/v1/quotes/{row.quote_id}/contract"
+            if failed and row.first_version
+            else None,
         },
     }

@@ -138,6 +138,22 @@ def generation(generation_id: int) -> BaseResponse:
     return Response(page, status=200)
 
 
+@bp.route("/generations/<int:generation_id>/relancer", methods=["POST"])
+@require(Permission.GENERATE_CONTRACTS)
+def retry_generation(generation_id: int) -> BaseResponse:
+    """A failed generation asked again (same choices, a new generation and job), checked at
+    once like the first request."""
+    try:
+        with unit_of_work() as db:
+            asked = requested.ask_again(
+                db, generation_id, _author().id, vendor=runtime().settings.vendor, now=utcnow()
+            )
+            again_id = asked.id
+    except (QuoteAlreadyContracted, VersionAlreadyCreated) as exc:
+        return _already_contracted(exc)
+    return _hand_to_job(again_id)
+
+
 @bp.route("/generations/<int:generation_id>/suivi.json")
 @require(Permission.VIEW_CONTRACTS)
 def generation_progress(generation_id: int) -> Response:

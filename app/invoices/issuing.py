@@ -147,7 +147,7 @@ def issue_invoice(
     events.record(
         session,
         "invoice.issued",
-        Resource("invoice", invoice.id),
+        Resource("invoice", invoice.id, f"/api/v1/invoices/{invoice.id}"),
         {
             "number": number,
             "client_id": client.id,
@@ -264,10 +264,14 @@ def issue_credit_note(
     events.record(
         session,
         "credit_note.issued",
-        Resource("credit_note", note.id),
+        Resource("credit_note", note.id, f"/api/v1/credit-notes/{note.id}"),
         {
             "number": number,
-            "invoice": {"id": invoice.id, "number": invoice.number},
+            "invoice": {
+                "id": invoice.id,
+                "number": invoice.number,
+                "links": {"api": f"/api/v1/invoices/{invoice.id}"},
+            },
             "client_id": invoice.client_id,
             "total_incl_vat": str(totals.total_incl_vat),
             "currency": "EUR",

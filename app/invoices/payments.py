@@ -95,7 +95,7 @@ def record_payment(
         events.record(
             session,
             "invoice.paid",
-            Resource("invoice", invoice.id),
+            Resource("invoice", invoice.id, f"/api/v1/invoices/{invoice.id}"),
             {
                 "number": invoice.number,
                 "client_id": invoice.client_id,
@@ -283,7 +283,7 @@ def record_reminder(session: Session, *, row: Overdue, step: int, now: datetime)
         events.record(
             session,
             "invoice.overdue",
-            Resource("invoice", invoice.id),
+            Resource("invoice", invoice.id, f"/api/v1/invoices/{invoice.id}"),
             {
                 "number": invoice.number,
                 "client_id": invoice.client_id,

@@ -73,6 +73,7 @@
       generation.setAttribute("data-stage", state.stage);
       if (state.stage === "failed") {
         document.getElementById("generation-message").className = "flash error";
+        document.getElementById("generation-retry").hidden = false;
       }
       reveal("generation-contract", state.contract_url);
       var hint = document.getElementById("generation-reload");

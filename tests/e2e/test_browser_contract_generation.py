@@ -4,18 +4,21 @@ polling the generation's suivi.json)."""
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from flask import Flask
 from playwright.sync_api import Page, expect
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.auth.models import Role
 from app.contracts import requested
-from app.contracts.models import Contract, GenerationStatus
+from app.contracts.models import Contract, ContractGeneration, GenerationStatus
 from app.db import transaction, utcnow
 from app.quotes.services import get_quote
+from storage import BlobRef, FilesystemBlobStore
 from tests.factories import runtime, session_of
 from tests.factories.people import PASSWORD, make_user
 from tests.factories.sales import make_client, make_quote, publish_short_cgv
@@ -66,3 +69,60 @@ def test_the_contract_link_appears_once_the_job_rendered_it(
     expect(message).to_have_text(f"Contrat {contract.number} (version 1) généré.")
     expect(page.locator("#generation-reload")).to_be_hidden()
     assert page.url.endswith(f"/contrats/generations/{generation_id}")  # no reload
+
+
+class _FullDisk(FilesystemBlobStore):
+    """The archive refuses every new blob: the render crashes when it stores its PDF."""
+
+    def put(self, data: bytes) -> BlobRef:
+        raise OSError(28, "No space left on device")
+
+
+def test_a_generation_given_up_meanwhile_offers_its_retry_without_a_reload(
+    app: Flask, live_server: LiveServer, page: Page
+) -> None:
+    publish_short_cgv(app)
+    quote_id = make_quote(app, make_client(app))
+    sales = make_user(app, Role.SALES)
+    choices = requested.Choices(author_id=user_id_of(app, sales))
+    rt = runtime(app)
+    with transaction(rt.session_factory) as session:
+        generation_id = requested.ask_first_version(
+            session,
+            get_quote(session, quote_id),
+            choices,
+            vendor=rt.settings.vendor,
+            now=utcnow(),
+        ).id
+        # Its earlier renders crashed already: the next crash is the last one allowed.
+        session.execute(
+            update(ContractGeneration)
+            .where(ContractGeneration.id == generation_id)
+            .values(render_attempts=requested.MAX_RENDER_ATTEMPTS - 1)
+        )
+    page.goto("/connexion")
+    page.get_by_label("Adresse e-mail").fill(sales)
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    page.goto(f"/contrats/generations/{generation_id}")
+    retry = page.get_by_role("button", name="Relancer la génération")
+    expect(retry).to_be_hidden()
+
+    # The worker's last attempt, with a full disk, while the page is open.
+    collab = replace(rt.collaborators(utcnow()), store=_FullDisk(rt.settings.storage_dir))
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        status = pool.submit(lambda: requested.fulfil(collab, generation_id)).result()
+    assert status is GenerationStatus.FAILED
+
+    message = page.locator("#generation-message")
+    expect(message).to_contain_text(
+        "Génération impossible : le rendu du PDF a échoué", timeout=20_000
+    )
+    expect(retry).to_be_visible()
+    retry.click()  # the disk freed: a new generation, rendered (inline), the contract's page
+    expect(page).to_have_url(re.compile(r"/contrats/\d+$"), timeout=20_000)
+    with session_of(app) as session:
+        contract = session.scalars(select(Contract)).one()
+        assert session.get_one(ContractGeneration, generation_id).status is GenerationStatus.FAILED
+    assert page.url.endswith(f"/contrats/{contract.id}")
+    expect(page.get_by_text(f"Contrat {contract.number} (version 1) généré.")).to_be_visible()

@@ -178,6 +178,7 @@ def test_invoice_issued(app: Flask) -> None:
     payload = only(app, "invoice.issued")
     assert payload["object"] == "invoice" and payload["id"] == invoice_id
     assert payload["total_incl_vat"] == "1080.00" and payload["currency"] == "EUR"
+    assert payload["links"] == {"api": f"/api/v1/invoices/{invoice_id}"}
 
 
 def test_client_terminated(app: Flask) -> None:
@@ -259,6 +260,7 @@ def test_invoice_paid_once_when_nothing_is_left(app: Flask) -> None:
     assert payload["object"] == "invoice" and payload["id"] == invoice_id
     assert payload["paid_on"] == "2026-11-02" and payload["total_incl_vat"] == "1080.00"
     assert payload["sequence"] == 2  # after invoice.issued
+    assert payload["links"] == {"api": f"/api/v1/invoices/{invoice_id}"}
 
 
 def test_invoice_overdue_once_at_its_first_reminder(app: Flask) -> None:
@@ -284,6 +286,7 @@ def test_invoice_overdue_once_at_its_first_reminder(app: Flask) -> None:
     assert payload["object"] == "invoice" and payload["id"] == invoice_id
     assert payload["due_on"] == due_on.isoformat() and payload["days_late"] == 2
     assert payload["amount_due"] == "1080.00"
+    assert payload["links"] == {"api": f"/api/v1/invoices/{invoice_id}"}
 
 
 def test_credit_note_issued(app: Flask) -> None:
@@ -308,6 +311,8 @@ def test_credit_note_issued(app: Flask) -> None:
     payload = only(app, "credit_note.issued")
     assert payload["object"] == "credit_note" and payload["id"] == note_id
     assert payload["invoice"]["id"] == invoice_id and payload["total_incl_vat"] == "1080.00"
+    assert payload["links"] == {"api": f"/api/v1/credit-notes/{note_id}"}
+    assert payload["invoice"]["links"] == {"api": f"/api/v1/invoices/{invoice_id}"}
 
 
 def test_restitution_ready_once_per_request(app: Flask) -> None:

@@ -223,8 +223,15 @@ def test_contract_then_signature_request_then_cancel(
         json={"free_text": "Le client dispose d'un interlocuteur dédié."},
         headers=writer,
     )
-    assert generated.status_code == 201, generated.get_json()
-    version = generated.get_json()
+    # Rendered by the job (inline here, within the request): still 202, the generation done.
+    assert generated.status_code == 202, generated.get_json()
+    asked = generated.get_json()
+    assert generated.headers["Location"] == asked["links"]["self"]
+    assert asked["links"]["self"] == f"/api/v1/contract-generations/{asked['id']}"
+    assert asked["status"] == "done" and asked["error"] is None
+    assert client.get(asked["links"]["self"], headers=writer).get_json() == asked
+    version = asked["version"]
+    assert asked["contract_id"] == version["contract_id"]
     assert version["version"] == 1 and version["status"] == "generated"
     assert version["number"].startswith("CTR-")
     pdf = client.get(version["links"]["content"], headers=writer)
