@@ -25,6 +25,7 @@ from tests.factories import (
     login_as,
     make_clause,
     make_client,
+    make_contract,
     make_credit_note,
     make_invoice,
     make_product,
@@ -338,7 +339,7 @@ def test_a_forbidden_post_writes_nothing(app: Flask) -> None:
 
 def test_api_access_matrix(app: Flask) -> None:
     client_id = make_client(app)
-    document_id = deposit_document(app, client_id)
+    document_id = deposit_document(app, client_id, reference="CTR-MATRICE-0001")
     tokens = {scope: make_token(app, scope) for scope in Scope}
     client = app.test_client()
     values: dict[str, Any] = {"client_id": client_id, "document_id": document_id}
@@ -347,7 +348,11 @@ def test_api_access_matrix(app: Flask) -> None:
     values["quote_id"] = make_quote(app, client_id)
     values["endpoint_id"], values["delivery_id"] = make_webhook_delivery(app)
     values["request_id"] = 1  # the restitution request the matrix's POST opens
-    values["contract_id"] = 1
+    values["contract_id"] = make_contract(app, values["quote_id"])
+    author = user_id_of(app, make_user(app, Role.SALES, "api-matrix@example.test"))
+    values["generation_id"] = pending_generation(app, values["contract_id"], author)
+    values["invoice_id"] = make_invoice(app, client_id)
+    values["note_id"] = make_credit_note(app, client_id)
 
     guarded = guarded_api_routes(app)
     cells: list[tuple[str, str, str, Scope | None, bool]] = []
