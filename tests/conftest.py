@@ -31,6 +31,7 @@ from app import migrate
 from app.config import Settings
 from app.db import Base, make_engine
 from app.factory import create_app
+from app.queue.broker import huey, is_inline
 from app.queue.settings import QUEUE_INLINE
 from signing import ensure_dev_pki
 from tests.shared_fixtures import CGV_FIXTURE as CGV_FIXTURE  # re-exported for the tests
@@ -160,6 +161,18 @@ def sealing_around(settings: Settings, directory: Path, now: datetime) -> Settin
 def committed(request: pytest.FixtureRequest) -> bool:
     """Whether the running test asked for a committed database (marker ``committed_db``)."""
     return request.node.get_closest_marker("committed_db") is not None
+
+
+@pytest.fixture(autouse=True)
+def _empty_inline_schedule() -> Iterator[None]:
+    """Inline, a job queued for later (a webhook retry) waits in Huey's in-memory schedule,
+    which nothing runs and which outlives the test: each test starts and ends with it empty,
+    so one test's leftovers are not counted by the next."""
+    if is_inline():
+        huey.storage.flush_schedule()
+    yield
+    if is_inline():
+        huey.storage.flush_schedule()
 
 
 @pytest.fixture
