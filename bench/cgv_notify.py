@@ -92,11 +92,16 @@ def _worker(env: dict[str, str], workers: int, log: Path) -> Iterator[None]:
 
 
 def _publish(browser: FlaskClient, label: str) -> tuple[float, int]:
+    """Publish as legal does: submit the text, wait for its preview (the worker renders the
+    PDF), then publish what the preview showed. Only the publication's request is timed: it
+    is the one that fans out to every client."""
     from tests.conftest import csrf_from
+    from tests.integration.helpers import PREVIEW_HASH
 
     page = browser.get("/cgv/nouvelle")
     data = {
         "csrf_token": csrf_from(page.get_data(as_text=True)),
+        "source_format": "markdown",
         "label": label,
         "title": "Conditions générales de vente",
         "effective_date": "2024-01-01",
@@ -104,8 +109,22 @@ def _publish(browser: FlaskClient, label: str) -> tuple[float, int]:
         "summary": "Nouveau prix.",
         "body_markdown": BODY.replace("100", str(100 + len(label))),
     }
+    submitted = browser.post("/cgv/nouvelle", data=data)
+    if submitted.status_code != 302:
+        sys.exit(f"texte refusé ({submitted.status_code}) :\n{submitted.get_data(True)}")
+    preview_url = submitted.headers["Location"]
+    deadline = time.monotonic() + 120
+    html = browser.get(preview_url).get_data(as_text=True)
+    while 'id="preview-pdf-link"' not in html and time.monotonic() < deadline:
+        time.sleep(0.1)
+        html = browser.get(preview_url).get_data(as_text=True)
+    shown = PREVIEW_HASH.search(html)
+    if shown is None:
+        sys.exit(f"aperçu jamais prêt : {preview_url}")
     started = time.perf_counter()
-    response = browser.post("/cgv/nouvelle", data=data)
+    response = browser.post(
+        f"{preview_url}/publier", data={"csrf_token": csrf_from(html), "sha256": shown[1]}
+    )
     elapsed = time.perf_counter() - started
     if response.status_code != 302:
         sys.exit(f"publication refusée ({response.status_code}) :\n{response.get_data(True)}")
@@ -114,6 +133,8 @@ def _publish(browser: FlaskClient, label: str) -> tuple[float, int]:
 
 def _rate(app: Flask, version_id: int, clients: int, timeout_s: float) -> float:
     """Notifications per second, from the first row stamped sent to the last."""
+    from app.clock import business_date
+    from app.db import utcnow
     from app.terms.notifications import progress_of
 
     factory = app.extensions["paraphe"].session_factory
@@ -121,7 +142,7 @@ def _rate(app: Flask, version_id: int, clients: int, timeout_s: float) -> float:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         with factory() as session:
-            progress = progress_of(session, [version_id])[version_id]
+            progress = progress_of(session, [version_id], business_date(utcnow()))[version_id]
         now = time.monotonic()
         if first is None and progress.notified > 0:
             first = (now, progress.notified)
