@@ -131,3 +131,14 @@ def test_backup_bench_quick() -> None:
     assert summary["documents"] == 200 and summary["restored"] == 202
     assert summary["incremental_copied"] == 2
     _positive_numbers(summary, {"full_s", "full_mb", "incremental_s", "restore_s"})
+
+
+@pytest.mark.slow
+def test_cgv_notify_bench_quick() -> None:
+    """A CGV version published through its preview to 200 clients, notified by a real worker
+    with 1 then 2 processes (the bench broke silently once when publication gained its preview)."""
+    _lines, summary = run_quick("cgv_notify.py")
+    assert summary["bench"] == "cgv_notify" and summary["clients"] == 200
+    _positive_numbers(
+        summary, {"request_ms", "per_second_1_worker", "per_second_2_workers", "speedup"}
+    )
