@@ -73,7 +73,7 @@ def prepare(app: Flask, password: str) -> tuple[int, list[str]]:
     client's id and each signer's link (path)."""
     rt = app.extensions["paraphe"]
     with rt.session_factory() as session:
-        client_id = session.scalars(select(Client).order_by(Client.id)).first().id  # type: ignore[union-attr]
+        client_id = session.scalars(select(Client.id).order_by(Client.id).limit(1)).one()
     sales = app.test_client()
     login(sales, SALES, password)
     links = []
