@@ -9,8 +9,10 @@ from __future__ import annotations
 import argparse
 import json
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
+
+from tests.integration.webhook_receiver import LoopbackServer
 
 
 def serve(port: int, log: Path, delay_s: float) -> None:
@@ -33,7 +35,7 @@ def serve(port: int, log: Path, delay_s: float) -> None:
             pass
 
     # allow_reuse_address (SO_REUSEADDR): the restarted receiver binds the port at once.
-    ThreadingHTTPServer(("127.0.0.1", port), Handler).serve_forever()
+    LoopbackServer(("127.0.0.1", port), Handler).serve_forever()
 
 
 def main() -> None:
