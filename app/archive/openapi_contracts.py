@@ -384,7 +384,7 @@ PATHS: dict[str, Any] = {
     "/signature-requests/{request_id}/reminders": {
         "post": _on_request(
             "Relancer maintenant les signataires attendus",
-            ("201", "La demande ; `reminders_sent` compte la relance de chaque signataire."),
+            ("200", "La demande ; `reminders_sent` compte la relance de chaque signataire."),
             body=REMIND_BODY,
             body_required=False,
             parameter=SIGNATURE_REQUEST_ID,

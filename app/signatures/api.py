@@ -110,11 +110,11 @@ def cancel(request_id: int) -> dict[str, Any]:
 @bp.post("/signature-requests/<int:request_id>/reminders")
 @require_scope(Scope.WRITE)
 @idempotent
-def remind(request_id: int) -> tuple[dict[str, Any], int]:
-    """A reminder now to the signers awaited (no body, or `{}`): 201 with the request, whose
-    signers' `reminders_sent` counted it; 409 when the request or its signers cannot be
-    reminded now (see `lifecycle.remind_now`)."""
+def remind(request_id: int) -> dict[str, Any]:
+    """A reminder now to the signers awaited (no body, or `{}`): the request (200; no
+    resource is created, as for a cancellation), whose signers' `reminders_sent` counted it;
+    409 when the request or its signers cannot be reminded now (`lifecycle.remind_now`)."""
     sent_body = request.get_json(silent=True) if request.get_data() else {}
     raise_problems(schemas.parse_remind(sent_body))
     workflow.remind_now(hand_over(), request_id, actor=f"token:{current_token().id}")
-    return _request(request_id), 201
+    return _request(request_id)

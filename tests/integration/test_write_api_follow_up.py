@@ -3,6 +3,7 @@ n+1 of a contract (the web's "nouvelle version", same job); every refusal a prob
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 from typing import Any
 
@@ -16,7 +17,7 @@ from app.contracts.models import ContractVersion
 from app.db import transaction
 from app.signatures.models import ReplacedSigningLink, Signer
 from tests.factories import count, make_client, make_quote, make_token, publish_short_cgv, runtime
-from tests.integration.helpers import body_text, outbox_messages
+from tests.integration.helpers import PARALLEL, body_text, outbox_messages
 
 SIGNER = "zoe@example.fr"
 
@@ -78,17 +79,17 @@ def test_a_reminder_now_once_a_day_at_most_and_once_per_key(
     _mailed_hours_ago(app, 25)
     keyed = {**writer, "Idempotency-Key": "relance-1"}
     reminded = client.post(remind, headers=keyed)
-    assert reminded.status_code == 201, reminded.get_json()
+    assert reminded.status_code == 200, reminded.get_json()
     [signer] = reminded.get_json()["signers"]
     assert (signer["email"], signer["reminders_sent"]) == (SIGNER, 1)
     assert len(_reminders(app)) == 1
     replayed = client.post(remind, headers=keyed)  # a CRM retrying: the same answer, no mail
-    assert (replayed.status_code, replayed.get_json()) == (201, reminded.get_json())
+    assert (replayed.status_code, replayed.get_json()) == (200, reminded.get_json())
     assert client.post(remind, headers=writer).status_code == 409  # reminded just now
     assert len(_reminders(app)) == 1
 
     _mailed_hours_ago(app, 25)
-    assert client.post(remind, json={}, headers=writer).status_code == 201
+    assert client.post(remind, json={}, headers=writer).status_code == 200
     state = client.get(sent.get_json()["links"]["self"], headers=writer).get_json()
     assert state["signers"][0]["reminders_sent"] == 2
     assert len(_reminders(app)) == 2
@@ -109,6 +110,41 @@ def test_a_reminder_now_once_a_day_at_most_and_once_per_key(
     assert client.post("/api/v1/signature-requests/999/reminders", headers=writer).status_code == (
         404
     )
+
+
+@pytest.mark.committed_db  # each request's thread commits in its own connection
+def test_twenty_reminders_at_once_remind_once(
+    app: Flask, client: FlaskClient, writer: dict[str, str]
+) -> None:
+    """A CRM firing the call many times (no idempotency key): the request's and the signers'
+    row locks let one through; the others find the signer just reminded (409)."""
+    version = _contract(app, client, writer)
+    sent = client.post(version["links"]["signature_requests"], headers=writer)
+    assert sent.status_code == 201, sent.get_json()
+    remind = f"{sent.get_json()['links']['self']}/reminders"
+    _mailed_hours_ago(app, 25)
+    barrier = threading.Barrier(PARALLEL)
+    statuses: list[int] = []
+    errors: list[BaseException] = []
+
+    def post() -> None:
+        try:
+            own = app.test_client()
+            barrier.wait(timeout=30)
+            statuses.append(own.post(remind, headers=writer).status_code)
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=post) for _ in range(PARALLEL)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not errors, errors
+    assert sorted(statuses) == [200] + [409] * (PARALLEL - 1)
+    assert len(_reminders(app)) == 1
+    state = client.get(sent.get_json()["links"]["self"], headers=writer).get_json()
+    assert state["signers"][0]["reminders_sent"] == 1
 
 
 def test_version_n_plus_1_through_the_api(
