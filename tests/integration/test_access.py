@@ -211,6 +211,8 @@ ALLOWED_API_STATUS: dict[str, tuple[int, ...]] = {
     "contracts_api.generate": (422,),
     "signatures_api.send": (422,),
     "signatures_api.cancel": (422,),
+    "signatures_api.remind": (422,),
+    "contracts_api.new_version": (422,),
     # `request_id` 1 names the restitution request; no signature request has that id.
     "signatures_api.get_request": (404,),
 }
