@@ -54,6 +54,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "signing.sign",
         "signing.contract_pdf",
         "signing.page_image",  # the contract's pages as images: the signing link is the key
+        "signing.page_images_fragment",  # the same pages, polled while they are rendered
         "branding.logo",  # the vendor's logo and colour, on every public page
         "branding.colours",
         "signing.done",
