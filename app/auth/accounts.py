@@ -14,7 +14,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app import links
-from app.audit import services as audit
 from app.auth.errors import AccountLinkInvalid, AuthError
 from app.auth.models import AccountLink, LinkPurpose, Role, User
 from app.auth.services import (
@@ -22,6 +21,7 @@ from app.auth.services import (
     create_user,
     deactivate_user,
     end_sessions,
+    journal_user,
 )
 
 # Long enough to read the mail the same morning, short enough that a link found later in a
@@ -72,14 +72,7 @@ def issue_password_reset(session: Session, *, email: str, now: datetime) -> Issu
     if user is None or not user.active:
         return None
     issued = _issue(session, user, LinkPurpose.PASSWORD_RESET, now)
-    audit.record(
-        session,
-        now=now,
-        actor="anonymous",
-        action="user.password_reset_requested",
-        subject_type="user",
-        subject_id=user.id,
-    )
+    journal_user(session, user, "user.password_reset_requested", now=now, actor="anonymous")
     return issued
 
 
@@ -104,18 +97,9 @@ def set_password_with_link(session: Session, *, token: str, password: str, now: 
     user = session.get(User, link.user_id)
     assert user is not None  # checked by open_link
     change_password(session, user, password=password, now=now, actor=f"user:{user.id}")
-    audit.record(
-        session,
-        now=now,
-        actor=f"user:{user.id}",
-        action=(
-            "user.invitation_accepted"
-            if link.purpose is LinkPurpose.INVITATION
-            else "user.password_reset"
-        ),
-        subject_type="user",
-        subject_id=user.id,
-    )
+    invited = link.purpose is LinkPurpose.INVITATION
+    action = "user.invitation_accepted" if invited else "user.password_reset"
+    journal_user(session, user, action, now=now, actor=f"user:{user.id}")
     return user
 
 
@@ -134,14 +118,7 @@ def invite_user(
         actor=actor,
     )
     issued = _issue(session, user, LinkPurpose.INVITATION, now)
-    audit.record(
-        session,
-        now=now,
-        actor=actor,
-        action="user.invited",
-        subject_type="user",
-        subject_id=user.id,
-    )
+    journal_user(session, user, "user.invited", now=now, actor=actor)
     return issued
 
 
@@ -169,13 +146,12 @@ def change_role(session: Session, user_id: int, *, role: Role, acting: User, now
     user.role = role
     session.flush()
     end_sessions(session, user)
-    audit.record(
+    journal_user(
         session,
+        user,
+        "user.role_changed",
         now=now,
         actor=f"user:{acting.id}",
-        action="user.role_changed",
-        subject_type="user",
-        subject_id=user.id,
         details={"from": previous.value, "to": role.value},
     )
     return user
@@ -195,12 +171,5 @@ def reactivate(session: Session, user_id: int, *, acting: User, now: datetime) -
     if not user.active:
         user.active = True
         session.flush()
-        audit.record(
-            session,
-            now=now,
-            actor=f"user:{acting.id}",
-            action="user.reactivated",
-            subject_type="user",
-            subject_id=user.id,
-        )
+        journal_user(session, user, "user.reactivated", now=now, actor=f"user:{acting.id}")
     return user
