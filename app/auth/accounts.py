@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app import links
+from app.audit import services as audit
 from app.auth.errors import AccountLinkInvalid, AuthError
 from app.auth.models import AccountLink, LinkPurpose, Role, User
 from app.auth.services import (
@@ -146,12 +147,13 @@ def change_role(session: Session, user_id: int, *, role: Role, acting: User, now
     user.role = role
     session.flush()
     end_sessions(session, user)
-    journal_user(
+    audit.record(
         session,
-        user,
-        "user.role_changed",
         now=now,
         actor=f"user:{acting.id}",
+        action="user.role_changed",
+        subject_type="user",
+        subject_id=user.id,
         details={"from": previous.value, "to": role.value},
     )
     return user

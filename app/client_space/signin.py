@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -135,16 +136,8 @@ def open_session(session: Session, token: str, *, now: datetime, ip: str | None)
     )
     session.add(opened)
     session.flush()
-    audit.record(
-        session,
-        now=now,
-        actor=f"contact:{link.email}",
-        action="client_space.signed_in",
-        subject_type="client_space_session",
-        subject_id=opened.id,
-        client_id=link.client_id,
-        details={"email": link.email, "ip": ip},
-    )
+    details = {"email": link.email, "ip": ip}
+    _journal(session, opened, "client_space.signed_in", now=now, details=details)
     return Opened(opened, made.token)
 
 
@@ -166,12 +159,26 @@ def end_session(session: Session, token: str | None, *, now: datetime) -> None:
     if found is None:
         return
     found.ended_at = now
+    _journal(session, found, "client_space.signed_out", now=now)
+
+
+def _journal(
+    session: Session,
+    space: SpaceSession,
+    action: str,
+    *,
+    now: datetime,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """A space session's events are the contact's, filed under the session and its client (the
+    client's journal shows who came in, and when they left)."""
     audit.record(
         session,
         now=now,
-        actor=f"contact:{found.email}",
-        action="client_space.signed_out",
+        actor=f"contact:{space.email}",
+        action=action,
         subject_type="client_space_session",
-        subject_id=found.id,
-        client_id=found.client_id,
+        subject_id=space.id,
+        client_id=space.client_id,
+        details=details,
     )
