@@ -14,7 +14,7 @@ from pathlib import Path
 from app.backup_keys import keyring
 from app.backup_keys.services import PLATFORM_KEY, keyring_file, register_keys
 from app.backups import dumps, services
-from app.backups.encryption import encrypt
+from app.backups.encryption import encrypt, encrypt_stream
 from app.backups.manifest import Copy, Manifest
 from app.backups.target import MANIFEST_SUFFIX, SEAL_SUFFIX, BackupTarget, open_target
 from app.db import transaction
@@ -76,16 +76,17 @@ def _chunks(path: Path) -> Iterator[bytes]:
 
 
 def _store_dump(target: BackupTarget, path: Path, key: bytes | None) -> tuple[str, Copy]:
-    """The dump's hash, and its copy at the target: streamed as is (a PostgreSQL dump may be
-    larger than memory), or encrypted whole under PARAPHE_BACKUP_KEY when one is set."""
+    """The dump's hash, and its copy at the target, streamed (a PostgreSQL dump may be larger
+    than memory): as is, or encrypted chunk by chunk under PARAPHE_BACKUP_KEY when one is set.
+    The hash is read first: it names the copy and derives the chunks' nonces."""
     digest = hashlib.sha256()
     for chunk in _chunks(path):
         digest.update(chunk)
     sha256, size = digest.hexdigest(), path.stat().st_size
     if key is None:
         return sha256, Copy(target.blobs.put_stream(_chunks(path)).sha256, size, None)
-    stored = encrypt(key, services.DUMP_KEY, sha256, path.read_bytes())
-    return sha256, Copy(target.blobs.put(stored).sha256, size, services.DUMP_KEY)
+    stored = encrypt_stream(key, services.DUMP_KEY, sha256, _chunks(path))
+    return sha256, Copy(target.blobs.put_stream(stored).sha256, size, services.DUMP_KEY)
 
 
 def backup(collab: Collaborators, *, slot: str, url: str | None = None) -> BackupOutcome:
