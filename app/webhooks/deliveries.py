@@ -41,6 +41,7 @@ class Claim:
     event_created_at: datetime
     payload: dict[str, object]
     secrets: list[str]
+    endpoint_id: int
 
 
 def claim(session: Session, delivery_id: int, *, now: datetime) -> Claim | None:
@@ -89,6 +90,7 @@ def claim(session: Session, delivery_id: int, *, now: datetime) -> Claim | None:
         event_created_at=event.created_at,
         payload=dict(event.payload),
         secrets=signing_secrets(endpoint, now),
+        endpoint_id=endpoint.id,
     )
 
 
@@ -224,24 +226,6 @@ def due(session: Session, now: datetime, *, limit: int = 500) -> list[int]:
             .limit(limit)
         )
     )
-
-
-def claim_batch(session: Session, endpoint_id: int, *, now: datetime, limit: int) -> list[Claim]:
-    """`claim` of the endpoint's oldest due deliveries (up to `limit`), skipping those another
-    transaction has locked (PostgreSQL: the endpoint's threads in every process claim
-    different rows at once instead of queueing on the same ones)."""
-    ids = session.scalars(
-        select(WebhookDelivery.id)
-        .where(
-            WebhookDelivery.endpoint_id == endpoint_id,
-            WebhookDelivery.status == DeliveryStatus.PENDING,
-            WebhookDelivery.next_attempt_at <= now,
-        )
-        .order_by(WebhookDelivery.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
-    return [c for c in (claim(session, i, now=now) for i in ids) if c is not None]
 
 
 def endpoints_of(session: Session, delivery_ids: Sequence[int]) -> set[int]:
