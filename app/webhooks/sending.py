@@ -37,6 +37,15 @@ class SendResult:
     error: str | None = None
 
 
+def _connected(address: str, port: int, timeout: float | None) -> socket.socket:
+    """A TCP connection to the checked address, without Nagle's delay (as http.client's own
+    `connect` does): on a kept-alive connection a small write would otherwise wait for the
+    receiver's delayed ACK, 40 ms on Linux."""
+    sock = socket.create_connection((address, port), timeout)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
+
+
 class _PinnedHTTP(http.client.HTTPConnection):
     """Connects to the address already checked, whatever the host name says."""
 
@@ -45,7 +54,7 @@ class _PinnedHTTP(http.client.HTTPConnection):
         self._address = address
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = _connected(self._address, self.port, self.timeout)
 
 
 class _PinnedHTTPS(http.client.HTTPSConnection):
@@ -57,7 +66,7 @@ class _PinnedHTTPS(http.client.HTTPSConnection):
         self._address = address
 
     def connect(self) -> None:
-        raw = socket.create_connection((self._address, self.port), self.timeout)
+        raw = _connected(self._address, self.port, self.timeout)
         self.sock = self._tls.wrap_socket(raw, server_hostname=self.host)
 
 

@@ -62,6 +62,9 @@ def running_receiver(
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+        # Headers and body are two writes: with Nagle's algorithm the body of an answer on a
+        # kept-alive connection waits for the client's delayed ACK (40 ms), unlike real servers.
+        disable_nagle_algorithm = True
 
         def setup(self) -> None:
             super().setup()
