@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.events.models import Event
@@ -228,12 +228,16 @@ def due(session: Session, now: datetime, *, limit: int = 500) -> list[int]:
     )
 
 
-def endpoints_of(session: Session, delivery_ids: Sequence[int]) -> set[int]:
-    return set(
-        session.scalars(
-            select(WebhookDelivery.endpoint_id).where(WebhookDelivery.id.in_(delivery_ids))
-        )
-    )
+def endpoints_of(session: Session, delivery_ids: Sequence[int]) -> dict[int, int]:
+    """The deliveries' endpoints, and how many of them each has."""
+    return {
+        endpoint_id: count
+        for endpoint_id, count in session.execute(
+            select(WebhookDelivery.endpoint_id, func.count())
+            .where(WebhookDelivery.id.in_(delivery_ids))
+            .group_by(WebhookDelivery.endpoint_id)
+        ).tuples()
+    }
 
 
 def endpoint_of(session: Session, delivery_id: int) -> int | None:

@@ -71,7 +71,8 @@ def endpoint_of(collab: Collaborators, delivery_id: int) -> int | None:
         return deliveries.endpoint_of(session, delivery_id)
 
 
-def endpoints_of(collab: Collaborators, delivery_ids: list[int]) -> set[int]:
+def endpoints_of(collab: Collaborators, delivery_ids: list[int]) -> dict[int, int]:
+    """The deliveries' endpoints, and how many of them each has."""
     with transaction(collab.session_factory) as session:
         return deliveries.endpoints_of(session, delivery_ids)
 

@@ -34,6 +34,8 @@ class Receiver:
     statuses: list[int] = field(default_factory=list)  # answered in turn; then 200
     delay_s: float = 0.0  # a slow receiver (the concurrency test)
     connections: int = 0  # TCP connections accepted (keep-alive reuses them)
+    in_flight: int = 0  # POSTs being answered now
+    most_in_flight: int = 0  # the most at once so far
     open_sockets: set[socket.socket] = field(default_factory=set)
     received: list[Received] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -83,8 +85,12 @@ def running_receiver(
                 receiver.received.append(
                     Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body)
                 )
+                receiver.in_flight += 1
+                receiver.most_in_flight = max(receiver.most_in_flight, receiver.in_flight)
             if receiver.delay_s:
                 time.sleep(receiver.delay_s)
+            with receiver.lock:
+                receiver.in_flight -= 1
             status = receiver.next_status()
             answer = f"réponse {status}".encode()
             self.send_response(status)
