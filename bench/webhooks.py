@@ -3,13 +3,14 @@
 A throw-away instance (SQLite in a temporary folder, its queue a SQLite file beside it; or the
 PostgreSQL server of DATABASE_URL, in a database created for the run and dropped after, which
 is the broker too) gets 3 endpoints subscribed to `quote.created`: two fast receivers and one
-that answers after 200 ms (threaded `http.server` receivers in this process, each POST stamped
-on arrival). Events are recorded at a steady rate (default 200 per second, 10 per transaction,
-each commit enqueuing the dispatch as a real change does) while a real `paraphe worker`
-(subprocess, started and idle beforehand) fans them out and delivers them. Measured with 1
-worker process, then with 2, in the same run: deliveries per second (all endpoints, from the
-first event to the last delivery), and the delay from each event's change (its `created_at`)
-to its arrival, p50/p95, on the fast endpoints and on the slow one.
+that answers after 200 ms (threaded `http.server` receivers in this process speaking HTTP/1.1
+with keep-alive, as most receivers do, each POST stamped on arrival). Events are recorded at a
+steady rate (default 200 per second, 10 per transaction, each commit enqueuing the dispatch as
+a real change does) while a real `paraphe worker` (subprocess, started and idle beforehand)
+fans them out and delivers them. Measured with 1 worker process, then with 2, in the same run:
+deliveries per second (all endpoints, from the first event to the last delivery), and the delay
+from each event's change (its `created_at`) to its arrival, p50/p95, on the fast endpoints and
+on the slow one.
 
 Run from the repository root::
 
@@ -129,9 +130,9 @@ def main() -> None:
         app = create_app()
         env["PARAPHE_SECRET_KEY"] = app.extensions["paraphe"].settings.secret_key
         receivers = {
-            "rapide-1": stack.enter_context(running_receiver()),
-            "rapide-2": stack.enter_context(running_receiver()),
-            "lent": stack.enter_context(running_receiver(delay_s=SLOW_S)),
+            "rapide-1": stack.enter_context(running_receiver(keep_alive=True)),
+            "rapide-2": stack.enter_context(running_receiver(keep_alive=True)),
+            "lent": stack.enter_context(running_receiver(delay_s=SLOW_S, keep_alive=True)),
         }
         with transaction(app.extensions["paraphe"].session_factory) as session:
             for name, receiver in receivers.items():

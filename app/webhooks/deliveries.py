@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.events.models import Event
@@ -41,6 +41,7 @@ class Claim:
     event_created_at: datetime
     payload: dict[str, object]
     secrets: list[str]
+    endpoint_id: int
 
 
 def claim(session: Session, delivery_id: int, *, now: datetime) -> Claim | None:
@@ -89,6 +90,7 @@ def claim(session: Session, delivery_id: int, *, now: datetime) -> Claim | None:
         event_created_at=event.created_at,
         payload=dict(event.payload),
         secrets=signing_secrets(endpoint, now),
+        endpoint_id=endpoint.id,
     )
 
 
@@ -226,30 +228,16 @@ def due(session: Session, now: datetime, *, limit: int = 500) -> list[int]:
     )
 
 
-def claim_batch(session: Session, endpoint_id: int, *, now: datetime, limit: int) -> list[Claim]:
-    """`claim` of the endpoint's oldest due deliveries (up to `limit`), skipping those another
-    transaction has locked (PostgreSQL: the endpoint's threads in every process claim
-    different rows at once instead of queueing on the same ones)."""
-    ids = session.scalars(
-        select(WebhookDelivery.id)
-        .where(
-            WebhookDelivery.endpoint_id == endpoint_id,
-            WebhookDelivery.status == DeliveryStatus.PENDING,
-            WebhookDelivery.next_attempt_at <= now,
-        )
-        .order_by(WebhookDelivery.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).all()
-    return [c for c in (claim(session, i, now=now) for i in ids) if c is not None]
-
-
-def endpoints_of(session: Session, delivery_ids: Sequence[int]) -> set[int]:
-    return set(
-        session.scalars(
-            select(WebhookDelivery.endpoint_id).where(WebhookDelivery.id.in_(delivery_ids))
-        )
-    )
+def endpoints_of(session: Session, delivery_ids: Sequence[int]) -> dict[int, int]:
+    """The deliveries' endpoints, and how many of them each has."""
+    return {
+        endpoint_id: count
+        for endpoint_id, count in session.execute(
+            select(WebhookDelivery.endpoint_id, func.count())
+            .where(WebhookDelivery.id.in_(delivery_ids))
+            .group_by(WebhookDelivery.endpoint_id)
+        ).tuples()
+    }
 
 
 def endpoint_of(session: Session, delivery_id: int) -> int | None:

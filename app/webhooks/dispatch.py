@@ -9,21 +9,22 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
 from app.events.catalogue import TEST_EVENT
 from app.events.models import Event
-from app.webhooks.deliveries import new_delivery
-from app.webhooks.models import WebhookEndpoint
+from app.webhooks.models import DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 BATCH = 200
 
 
 def fan_out(session: Session, *, now: datetime) -> tuple[int, list[int]]:
-    """Dispatch up to BATCH events; returns how many, and the ids of the deliveries created."""
-    events = session.scalars(
-        select(Event)
+    """Dispatch up to BATCH events; returns how many, and the ids of the deliveries created.
+    Three statements whatever the number of events (issue 15: one ORM flush per delivery cost
+    more CPU than the delivery's POST)."""
+    events = session.execute(
+        select(Event.id, Event.type)
         .where(Event.dispatched_at.is_(None))
         .order_by(Event.id)
         .limit(BATCH)
@@ -31,15 +32,36 @@ def fan_out(session: Session, *, now: datetime) -> tuple[int, list[int]]:
     ).all()
     if not events:
         return 0, []
-    endpoints = session.scalars(
-        select(WebhookEndpoint).where(WebhookEndpoint.enabled.is_(True))
+    endpoints = session.execute(
+        select(WebhookEndpoint.id, WebhookEndpoint.event_types).where(
+            WebhookEndpoint.enabled.is_(True)
+        )
     ).all()
-    created: list[int] = []
-    for event in events:
-        event.dispatched_at = now
-        if event.type == TEST_EVENT:
-            continue  # a test event is delivered to its one endpoint, by `send_test`
-        for endpoint in endpoints:
-            if event.type in endpoint.event_types:
-                created.append(new_delivery(session, event, endpoint, now=now).id)
-    return len(events), created
+    session.execute(
+        update(Event)
+        .where(Event.id.in_([e.id for e in events]))
+        .values(dispatched_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    rows = [
+        {
+            "event_id": event.id,
+            "endpoint_id": endpoint.id,
+            "status": DeliveryStatus.PENDING,
+            "attempts": 0,
+            "failures": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        }
+        for event in events
+        # A test event is delivered to its one endpoint, by `send_test`.
+        if event.type != TEST_EVENT
+        for endpoint in endpoints
+        if event.type in endpoint.event_types
+    ]
+    if not rows:
+        return len(events), []
+    created = session.scalars(
+        insert(WebhookDelivery).returning(WebhookDelivery.id, sort_by_parameter_order=True), rows
+    ).all()
+    return len(events), list(created)

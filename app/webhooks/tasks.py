@@ -52,8 +52,12 @@ def _start(delivery_ids: list[int]) -> None:
             deliver.enqueue(delivery_id)
         return
     if delivery_ids:
-        for endpoint_id in workflow.endpoints_of(collaborators(), delivery_ids):
-            endpoint_pools.wake(endpoint_id, _drain)
+        for endpoint_id, count in workflow.endpoints_of(collaborators(), delivery_ids).items():
+            # One thread per batch of the backlog (up to the pool's size): one wake per
+            # endpoint left a burst to a single thread, which sends its batches one after
+            # the other (10 × 200 ms at a time to a slow receiver).
+            for _ in range(-(-count // workflow.BATCH)):
+                endpoint_pools.wake(endpoint_id, _drain)
 
 
 @periodic("webhooks.sweep", minute="*")

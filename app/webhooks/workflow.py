@@ -14,7 +14,7 @@ from app.db import transaction, utcnow
 from app.events.catalogue import TEST_EVENT
 from app.events.recording import Resource, record
 from app.runtime import Collaborators
-from app.webhooks import deliveries, dispatch, rules, sending
+from app.webhooks import batch, deliveries, dispatch, rules, sending
 from app.webhooks.endpoints import lock
 
 
@@ -23,8 +23,8 @@ def fan_out(collab: Collaborators) -> list[int]:
     created: list[int] = []
     while True:
         with transaction(collab.session_factory) as session:
-            count, batch = dispatch.fan_out(session, now=collab.now)
-        created.extend(batch)
+            count, ids = dispatch.fan_out(session, now=collab.now)
+        created.extend(ids)
         if count < dispatch.BATCH:
             return created
 
@@ -59,7 +59,7 @@ def deliver_batch(collab: Collaborators, endpoint_id: int) -> list[Attempted]:
     """An attempt of each of the endpoint's oldest due deliveries (up to BATCH) that no other
     thread or process is claiming; empty when none is due."""
     with transaction(collab.session_factory) as session:
-        claims = deliveries.claim_batch(session, endpoint_id, now=collab.now, limit=BATCH)
+        claims = batch.claim(session, endpoint_id, now=collab.now, limit=BATCH)
     if not claims:
         return []
     done = _record(collab, [(claim, _post(collab, claim)) for claim in claims])
@@ -71,7 +71,8 @@ def endpoint_of(collab: Collaborators, delivery_id: int) -> int | None:
         return deliveries.endpoint_of(session, delivery_id)
 
 
-def endpoints_of(collab: Collaborators, delivery_ids: list[int]) -> set[int]:
+def endpoints_of(collab: Collaborators, delivery_ids: list[int]) -> dict[int, int]:
+    """The deliveries' endpoints, and how many of them each has."""
     with transaction(collab.session_factory) as session:
         return deliveries.endpoints_of(session, delivery_ids)
 
@@ -101,20 +102,13 @@ def _record(
     attempt (None: over)."""
     now = utcnow()  # after the POSTs: a batch to a slow receiver takes seconds
     with transaction(collab.session_factory) as session:
-        return [
-            (
-                claim.delivery_id,
-                deliveries.finish(
-                    session,
-                    claim,
-                    result,
-                    now=now,
-                    base_url=collab.settings.base_url,
-                    retry_scale=collab.settings.webhooks_retry_scale,
-                ),
-            )
-            for claim, result in results
-        ]
+        return batch.record(
+            session,
+            results,
+            now=now,
+            base_url=collab.settings.base_url,
+            retry_scale=collab.settings.webhooks_retry_scale,
+        )
 
 
 def signed_headers(

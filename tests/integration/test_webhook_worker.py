@@ -92,3 +92,31 @@ def test_a_slow_receiver_does_not_delay_the_others(
         assert len(fast.received) == events, worker_log(queued)[-4000:]
         # The slow one's threads each send a batch of 10, one after the other.
         assert slow_so_far < events
+
+
+def test_a_backlog_is_sent_by_one_thread_per_batch(
+    settings: Settings, make_app: Callable[[Settings], Flask], tmp_path: Path
+) -> None:
+    """30 events in one commit to a receiver taking 0.5 s each: the dispatch wakes one of
+    the endpoint's threads per batch of 10, so three POSTs are under way at once. With one
+    wake per endpoint, one thread sent the 30 one after the other (15 s)."""
+    queued = replace(
+        settings,
+        queue_url=f"sqlite:///{tmp_path / 'queue.db'}",
+        queue_name=f"test-{secrets.token_hex(6)}",
+        webhooks_allow_private=True,
+    )
+    app = make_app(queued)
+    events = 30
+    with running_receiver(delay_s=0.5) as slow:
+        with transaction(runtime(app).session_factory) as session:
+            create_endpoint(session, slow.url, ["quote.created"])
+        with running_worker(queued, workers=1):
+            with transaction(runtime(app).session_factory) as session:
+                for n in range(events):
+                    record(session, "quote.created", Resource("quote", n), {"n": n}, now=utcnow())
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline and len(slow.received) < events:
+                time.sleep(0.1)
+        assert len(slow.received) == events, worker_log(queued)[-4000:]
+        assert slow.most_in_flight >= 3
