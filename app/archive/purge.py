@@ -21,7 +21,6 @@ from app.archive.services.scrub import revision_keys
 from app.audit import services as audit
 from app.audit.models import AuditEvent
 from app.clients.models import Client
-from app.config import RetentionPolicy
 from app.contracts.models import Contract, ContractVersion
 from app.documents import retention as rules
 from app.documents.models import Document, DocumentKind
@@ -29,6 +28,7 @@ from app.documents.services import deposit
 from app.events import recording as events
 from app.events.recording import Resource
 from app.rendering.french import format_datetime
+from app.retention_settings import RetentionPolicy
 from app.signatures import page_images
 from app.signatures.models import SignatureRequest, Signer
 from app.terms.models import CgvAcceptance

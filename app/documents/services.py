@@ -15,7 +15,6 @@ from sqlalchemy.orm import Session
 from app.audit import services as audit
 from app.clients.models import Client
 from app.clock import business_date
-from app.config import RetentionPolicy
 from app.documents import retention as rules
 from app.documents.errors import (
     DocumentConflict,
@@ -24,6 +23,7 @@ from app.documents.errors import (
     DocumentPurged,
 )
 from app.documents.models import Document, DocumentKind
+from app.retention_settings import RetentionPolicy
 from storage import BlobCorrupted, BlobNotFound, BlobRef, BlobStore
 
 

@@ -13,11 +13,11 @@ from app.audit import services as audit
 from app.clients import services as clients
 from app.clients.models import Client
 from app.clock import business_date
-from app.config import RetentionPolicy
 from app.documents import retention as rules
 from app.documents.errors import DocumentPurged
 from app.documents.models import Document
 from app.documents.services import iso_day, lock_blob
+from app.retention_settings import RetentionPolicy
 from storage import BlobStore
 
 
