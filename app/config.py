@@ -19,7 +19,6 @@ from app.instance_secret import instance_secret
 from app.production import ENV_DEVELOPMENT, ENV_PRODUCTION, production_problems, read_environment
 from app.queue.settings import QUEUE_INLINE, queue_url_from
 from app.retention_settings import RetentionPolicy, retention_policy
-from app.seal_settings import seal_key_settings
 from app.storage_settings import object_storage
 from app.vendor_settings import VendorIdentity, vendor_identity
 from app.webhook_settings import webhook_delivery, webhook_production_problems
@@ -156,7 +155,42 @@ class Settings:
                 "PARAPHE_SMTP_URL doit être de la forme smtp://, smtps:// ou smtp+starttls://"
             )
 
-        seal = seal_key_settings(env, problems)
+        p12 = env.get("PARAPHE_SEAL_PKCS12") or None
+        p12_pass = env.get("PARAPHE_SEAL_PKCS12_PASSWORD") or None
+        if p12 and not Path(p12).is_file():
+            problems.append(f"PARAPHE_SEAL_PKCS12 : fichier introuvable ({p12})")
+
+        pkcs11 = {
+            name: env.get(f"PARAPHE_SEAL_PKCS11_{name}") or None
+            for name in ("MODULE", "TOKEN", "PIN", "KEY_LABEL", "CERT_LABEL", "CHAIN_LABELS")
+        }
+        required = ("MODULE", "TOKEN", "PIN", "CERT_LABEL")
+        if any(pkcs11.values()) and not all(pkcs11[n] for n in required):
+            missing = ", ".join(f"PARAPHE_SEAL_PKCS11_{n}" for n in required if not pkcs11[n])
+            problems.append(f"clé de cachet PKCS#11 incomplète : il manque {missing}")
+        if pkcs11["MODULE"] and not Path(pkcs11["MODULE"]).is_file():
+            problems.append(
+                f"PARAPHE_SEAL_PKCS11_MODULE : fichier introuvable ({pkcs11['MODULE']})"
+            )
+        if pkcs11["MODULE"] and p12:
+            problems.append("choisir PARAPHE_SEAL_PKCS12 ou PARAPHE_SEAL_PKCS11_*, pas les deux")
+
+        tsa_url = env.get("PARAPHE_TSA_URL") or None
+        if tsa_url and urlsplit(tsa_url).scheme not in {"http", "https"}:
+            problems.append("PARAPHE_TSA_URL doit être une URL http(s)")
+        if tsa_url and not p12 and not pkcs11["MODULE"]:
+            # With a TSA the seal is PAdES B-LTA, which embeds the revocation status of every
+            # certificate; the development PKI publishes none (no CRL, no OCSP), so every seal
+            # would fail at signing time. Refused here rather than discovered contract after
+            # contract ("alerts only when something is wrong").
+            problems.append(
+                "PARAPHE_TSA_URL demande un vrai certificat de cachet (PARAPHE_SEAL_PKCS12 ou "
+                "PARAPHE_SEAL_PKCS11_*) : avec une autorité d'horodatage, le cachet est en "
+                "PAdES B-LTA et embarque l'état de révocation de son certificat, que le "
+                "certificat de développement ne publie pas (ni liste de révocation, ni OCSP) ; "
+                "chaque cachet échouerait. Configurez le certificat de cachet, ou retirez "
+                "PARAPHE_TSA_URL (signatures B-B)"
+            )
 
         days_raw = env.get("PARAPHE_SIGNING_LINK_DAYS", "30")
         try:
@@ -233,15 +267,19 @@ class Settings:
             base_url=base_url,
             smtp_url=smtp_url,
             mail_from=env.get("PARAPHE_MAIL_FROM", cls.mail_from),
-            seal_pkcs12_path=seal.pkcs12_path,
-            seal_pkcs12_passphrase=seal.pkcs12_passphrase,
-            tsa_url=seal.tsa_url,
-            seal_pkcs11_module=seal.pkcs11_module,
-            seal_pkcs11_token=seal.pkcs11_token,
-            seal_pkcs11_pin=seal.pkcs11_pin,
-            seal_pkcs11_key_label=seal.pkcs11_key_label,
-            seal_pkcs11_cert_label=seal.pkcs11_cert_label,
-            seal_pkcs11_chain_labels=seal.pkcs11_chain_labels,
+            seal_pkcs12_path=Path(p12) if p12 else None,
+            seal_pkcs12_passphrase=p12_pass,
+            tsa_url=tsa_url,
+            seal_pkcs11_module=pkcs11["MODULE"],
+            seal_pkcs11_token=pkcs11["TOKEN"],
+            seal_pkcs11_pin=pkcs11["PIN"],
+            seal_pkcs11_key_label=pkcs11["KEY_LABEL"],
+            seal_pkcs11_cert_label=pkcs11["CERT_LABEL"],
+            seal_pkcs11_chain_labels=tuple(
+                label.strip()
+                for label in (pkcs11["CHAIN_LABELS"] or "").split(",")
+                if label.strip()
+            ),
             signing_link_days=signing_link_days,
             reminder_days=reminder_days,
             contract_templates_dir=Path(templates) if templates else None,
