@@ -8,22 +8,20 @@ overrides them through environment variables documented in the README.
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from datetime import date
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from stdnum.fr import siren as fr_siren
-
 from app.backup_settings import BackupSettings, backup_settings
-from app.branding import Branding, branding_from_env
+from app.env_flags import read_flag
 from app.instance_secret import instance_secret
 from app.production import ENV_DEVELOPMENT, ENV_PRODUCTION, production_problems, read_environment
 from app.queue.settings import QUEUE_INLINE, queue_url_from
+from app.retention_settings import RetentionPolicy, retention_policy
 from app.storage_settings import object_storage
+from app.vendor_settings import VendorIdentity, vendor_identity
+from app.webhook_settings import webhook_delivery, webhook_production_problems
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,65 +35,6 @@ class ConfigError(Exception):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("Configuration invalide :\n  - " + "\n  - ".join(problems))
         self.problems = problems
-
-
-@dataclass(frozen=True)
-class VendorIdentity:
-    """The vendor that uses Paraphe: printed on every contract as the first party."""
-
-    legal_name: str = "Éditeur Démo SAS"
-    siren: str = "732829320"
-    vat_number: str = "FR44732829320"
-    address: str = "12 rue de la Paix, 75002 Paris"
-    representative: str = "Service commercial"
-    # The vendor's countersigner; unset: the sales user who generates the contract.
-    signer_name: str | None = None
-    signer_email: str | None = None
-    # The account invoices are paid into (printed, BT-84/BT-86 of the Factur-X XML; BR-61
-    # rejects a transfer without it). Checked at start; the default is the published example.
-    iban: str = "FR7630006000011234567890189"
-    bic: str | None = None
-    # "Option pour le paiement de la taxe d'après les débits" (CGI art. 269, 2, c): a mandatory
-    # invoice mention since 1 September 2026 when chosen (BT-8 = 5 in the XML).
-    vat_on_debits: bool = False
-    # The CGI provision exempting the vendor's 0 % lines: mandatory on an invoice with an exempt
-    # base (CGI ann. II art. 242 nonies A, I-13°), BT-120; default: a training body's days.
-    vat_exemption_reason: str = "Exonération de TVA, article 261-4-4° a du CGI"
-    # What Code de commerce R123-237 requires on every invoice of a registered company (legal
-    # form, share capital, RCS city; the SIREN as number): on invoices, and BT-33 of the XML.
-    legal_form: str = "SAS"
-    share_capital: Decimal = Decimal("10000.00")
-    rcs_city: str = "Paris"
-    # What signers and clients see of the vendor on every page and mail: logo, colour, the
-    # support address (app/branding.py).
-    branding: Branding = field(default_factory=Branding)
-
-    @property
-    def rcs(self) -> str:
-        """« RCS Paris 732 829 320 »: the registry's city and the SIREN, grouped by three."""
-        grouped = " ".join(self.siren[i : i + 3] for i in range(0, len(self.siren), 3))
-        return f"RCS {self.rcs_city} {grouped}"
-
-
-@dataclass(frozen=True)
-class RetentionPolicy:
-    """How long documents are kept (the rules themselves live in app.documents.retention).
-
-    Defaults follow French law: accounting documents 10 years after the fiscal year ends
-    (C. com. L123-22), contracts and their evidence 5 years after the contract ends (C. com.
-    L110-4, C. civ. 2224), other client data 6 months after termination (our CGV)."""
-
-    accounting_years: int = 10
-    contract_years: int = 5
-    client_data_months: int = 6
-    sent_mail_days: int = 90
-    """The outbox's rows of sent mails (bodies, attachments): kept this long for support and
-    resending questions, then deleted by the purge (the audit journal keeps the facts)."""
-    fiscal_year_end_month: int = 12
-    fiscal_year_end_day: int = 31
-    cgv_preview_days: int = 30
-    """CGV previews never published (drafts legal abandoned, each with its text and PDF):
-    deleted by the daily purge once this old; a published one is kept with its version."""
 
 
 @dataclass(frozen=True)
@@ -280,12 +219,8 @@ class Settings:
         if templates and not Path(templates).is_dir():
             problems.append(f"PARAPHE_CONTRACT_TEMPLATES : dossier introuvable ({templates})")
 
-        retention = _retention_policy(env, problems)
-
-        seal_invoices_raw = env.get("PARAPHE_SEAL_INVOICES", "").strip().lower()
-        if seal_invoices_raw not in _FLAG_VALUES:
-            problems.append("PARAPHE_SEAL_INVOICES doit valoir 1 ou 0 (oui/non, true/false)")
-        seal_invoices = _FLAG_VALUES.get(seal_invoices_raw, False)
+        retention = retention_policy(env, problems)
+        seal_invoices = read_flag(env, "PARAPHE_SEAL_INVOICES", "", problems)
 
         proxies_raw = env.get("PARAPHE_TRUSTED_PROXIES", "0").strip() or "0"
         trusted_proxies = int(proxies_raw) if proxies_raw.isdigit() else -1
@@ -296,32 +231,9 @@ class Settings:
             )
             trusted_proxies = 0
 
-        access_log_raw = env.get("PARAPHE_ACCESS_LOG", "1").strip().lower()
-        if access_log_raw not in _FLAG_VALUES:
-            problems.append("PARAPHE_ACCESS_LOG doit valoir 1 ou 0 (oui/non, true/false)")
-        access_log = _FLAG_VALUES.get(access_log_raw, True)
-        allow_private_raw = env.get("PARAPHE_WEBHOOKS_ALLOW_PRIVATE", "0").strip().lower()
-        if allow_private_raw not in _FLAG_VALUES:
-            problems.append("PARAPHE_WEBHOOKS_ALLOW_PRIVATE doit valoir 0 ou 1")
-        webhooks_allow_private = _FLAG_VALUES.get(allow_private_raw, False)
-        retry_scale = _retry_scale(env.get("PARAPHE_WEBHOOKS_RETRY_SCALE", "1"), problems)
-
-        iban, bic = _bank_details(env, problems)
-        debits_raw = env.get("PARAPHE_VENDOR_VAT_ON_DEBITS", "").strip().lower()
-        if debits_raw not in _FLAG_VALUES:
-            problems.append("PARAPHE_VENDOR_VAT_ON_DEBITS doit valoir 1 ou 0 (oui/non, true/false)")
-        vat_on_debits = _FLAG_VALUES.get(debits_raw, False)
-        exemption = " ".join(
-            env.get("PARAPHE_VAT_EXEMPTION_REASON", VendorIdentity.vat_exemption_reason).split()
-        )
-        if not 10 <= len(exemption) <= 200:
-            problems.append(
-                "PARAPHE_VAT_EXEMPTION_REASON : la disposition qui justifie l'exonération "
-                "(10 à 200 caractères), ex. « Exonération de TVA, article 261-4-4° a du CGI »"
-            )
-
-        legal_form, share_capital, rcs_city = _legal_identity(env, problems)
-        branding = branding_from_env(env, problems)
+        access_log = read_flag(env, "PARAPHE_ACCESS_LOG", "1", problems)
+        webhooks = webhook_delivery(env, problems)
+        vendor = vendor_identity(env, problems)
 
         environment = read_environment(env, problems)
         if environment == ENV_PRODUCTION:
@@ -336,33 +248,12 @@ class Settings:
                 instance_dir=instance_dir,
                 backup_keyring=backup.keyring_path,
             )
-            if retry_scale != 1.0:
-                problems.append(
-                    "PARAPHE_WEBHOOKS_RETRY_SCALE sert aux tests : en production, le calendrier "
-                    "des nouvelles tentatives des webhooks n'est pas raccourci (valeur 1)"
-                )
+            problems += webhook_production_problems(webhooks)
 
         if problems:
             raise ConfigError(problems)
 
         secret = env.get("PARAPHE_SECRET_KEY") or instance_secret(instance_dir)
-        vendor = VendorIdentity(
-            legal_name=env.get("PARAPHE_VENDOR_NAME", VendorIdentity.legal_name),
-            siren=env.get("PARAPHE_VENDOR_SIREN", VendorIdentity.siren),
-            vat_number=env.get("PARAPHE_VENDOR_VAT", VendorIdentity.vat_number),
-            address=env.get("PARAPHE_VENDOR_ADDRESS", VendorIdentity.address),
-            representative=env.get("PARAPHE_VENDOR_REPRESENTATIVE", VendorIdentity.representative),
-            signer_name=env.get("PARAPHE_VENDOR_SIGNER_NAME") or None,
-            signer_email=env.get("PARAPHE_VENDOR_SIGNER_EMAIL") or None,
-            iban=iban,
-            bic=bic,
-            vat_on_debits=vat_on_debits,
-            vat_exemption_reason=exemption,
-            legal_form=legal_form,
-            share_capital=share_capital,
-            rcs_city=rcs_city,
-            branding=branding,
-        )
         return cls(
             instance_dir=instance_dir,
             database_url=database_url,
@@ -401,140 +292,10 @@ class Settings:
             queue_url=queue_url,
             queue_name=env.get("PARAPHE_QUEUE_NAME", "").strip() or cls.queue_name,
             environment=environment,
-            webhooks_allow_private=webhooks_allow_private,
-            webhooks_retry_scale=retry_scale,
+            webhooks_allow_private=webhooks.allow_private,
+            webhooks_retry_scale=webhooks.retry_scale,
             backup=backup,
         )
 
 
 MAX_TRUSTED_PROXIES = 5
-
-
-def _retry_scale(raw: str, problems: list[str]) -> float:
-    """PARAPHE_WEBHOOKS_RETRY_SCALE: a number in ]0, 1] (1 unless set)."""
-    try:
-        scale = float(raw.strip().replace(",", "."))
-    except ValueError:
-        scale = -1.0
-    if not 0 < scale <= 1:
-        problems.append("PARAPHE_WEBHOOKS_RETRY_SCALE doit être un nombre de 0 (exclu) à 1")
-        return 1.0
-    return scale
-
-
-def _bank_details(env: Mapping[str, str], problems: list[str]) -> tuple[str, str | None]:
-    """The vendor's IBAN (compact) and optional BIC, checked with schwifty: country format,
-    length and check digits for the IBAN, structure and country for the BIC. A typo here
-    would send every client's payment to the wrong account."""
-    # Imported here: its bank registry costs ~50 ms, which the processes that only need
-    # VendorIdentity (the invoice renderers) do not pay.
-    from schwifty import BIC, IBAN
-    from schwifty.exceptions import SchwiftyException
-
-    iban_raw = env.get("PARAPHE_VENDOR_IBAN", VendorIdentity.iban)
-    iban = VendorIdentity.iban
-    try:
-        iban = IBAN(iban_raw).compact
-    except SchwiftyException:
-        problems.append(
-            "PARAPHE_VENDOR_IBAN : IBAN invalide (pays, longueur ou clé de contrôle), "
-            "ex. FR76 3000 6000 0112 3456 7890 189"
-        )
-    bic_raw = (env.get("PARAPHE_VENDOR_BIC") or "").strip()
-    if not bic_raw:
-        return iban, None
-    try:
-        return iban, str(BIC(bic_raw))
-    except SchwiftyException:
-        problems.append("PARAPHE_VENDOR_BIC : BIC invalide (8 ou 11 caractères, ex. AGRIFRPP)")
-        return iban, None
-
-
-_LEGAL_FORM = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ .'’-]{1,59}")
-_RCS_CITY = re.compile(r"[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ .'’-]{1,59}")
-MAX_SHARE_CAPITAL = Decimal("1e15")
-
-
-def _legal_identity(env: Mapping[str, str], problems: list[str]) -> tuple[str, Decimal, str]:
-    """The vendor's legal form, share capital and RCS registry city (C. com. R123-237),
-    printed on every invoice: a wrong value is a wrong legal mention on each of them."""
-    legal_form = " ".join(env.get("PARAPHE_VENDOR_LEGAL_FORM", VendorIdentity.legal_form).split())
-    if not _LEGAL_FORM.fullmatch(legal_form):
-        problems.append(
-            "PARAPHE_VENDOR_LEGAL_FORM : la forme juridique de l'éditeur (2 à 60 lettres), "
-            "ex. SAS, SARL, SA"
-        )
-    capital_raw = env.get("PARAPHE_VENDOR_SHARE_CAPITAL", str(VendorIdentity.share_capital))
-    capital = VendorIdentity.share_capital
-    try:
-        capital = Decimal(capital_raw.strip().replace(" ", "").replace(",", "."))
-        if not (
-            capital.is_finite()
-            and Decimal("1") <= capital < MAX_SHARE_CAPITAL
-            and capital == capital.quantize(Decimal("0.01"))
-        ):
-            raise InvalidOperation
-        capital = capital.quantize(Decimal("0.01"))
-    except InvalidOperation:
-        problems.append(
-            "PARAPHE_VENDOR_SHARE_CAPITAL : le capital social en euros, positif, au centime "
-            "près (ex. 10000 ou 10000,50)"
-        )
-        capital = VendorIdentity.share_capital
-    rcs_city = " ".join(env.get("PARAPHE_VENDOR_RCS_CITY", VendorIdentity.rcs_city).split())
-    if not _RCS_CITY.fullmatch(rcs_city):
-        problems.append(
-            "PARAPHE_VENDOR_RCS_CITY : la ville du greffe où l'éditeur est immatriculé au RCS "
-            "(2 à 60 lettres), ex. Paris"
-        )
-    siren = env.get("PARAPHE_VENDOR_SIREN", VendorIdentity.siren)
-    if not (siren.isdigit() and fr_siren.is_valid(siren)):
-        problems.append(
-            "PARAPHE_VENDOR_SIREN : SIREN invalide (9 chiffres, clé de Luhn), il est aussi le "
-            "numéro d'immatriculation au RCS imprimé sur les factures"
-        )
-    return legal_form, capital, rcs_city
-
-
-_FLAG_VALUES = {
-    "": False,
-    "0": False,
-    "non": False,
-    "false": False,
-    "no": False,
-    "off": False,
-    "1": True,
-    "oui": True,
-    "true": True,
-    "yes": True,
-    "on": True,
-}
-
-
-def _retention_policy(env: Mapping[str, str], problems: list[str]) -> RetentionPolicy:
-    default = RetentionPolicy()
-    values: dict[str, int] = {}
-    for name, attr, low, high in (
-        ("PARAPHE_RETENTION_ACCOUNTING_YEARS", "accounting_years", 1, 50),
-        ("PARAPHE_RETENTION_CONTRACT_YEARS", "contract_years", 1, 50),
-        ("PARAPHE_RETENTION_CLIENT_DATA_MONTHS", "client_data_months", 0, 120),
-        ("PARAPHE_RETENTION_SENT_MAIL_DAYS", "sent_mail_days", 1, 3650),
-        ("PARAPHE_RETENTION_CGV_PREVIEW_DAYS", "cgv_preview_days", 1, 3650),
-    ):
-        raw = env.get(name)
-        if raw is None or raw == "":
-            continue
-        if raw.isdigit() and low <= int(raw) <= high:
-            values[attr] = int(raw)
-        else:
-            problems.append(f"{name} doit être un entier entre {low} et {high}")
-    fiscal = env.get("PARAPHE_FISCAL_YEAR_END")
-    if fiscal:
-        try:
-            month, day = (int(part) for part in fiscal.split("-"))
-            date(2023, month, day)  # a non-leap year: 02-29 cannot end every fiscal year
-            values["fiscal_year_end_month"] = month
-            values["fiscal_year_end_day"] = day
-        except ValueError:
-            problems.append("PARAPHE_FISCAL_YEAR_END doit être une date MM-JJ (ex. 12-31)")
-    return replace(default, **values)

@@ -141,7 +141,7 @@ def _rate(app: Flask, version_id: int, clients: int, published: float, timeout_s
     between two polls, which left a span of zero (a rate of NaN) on a fast machine."""
     from app.clock import business_date
     from app.db import utcnow
-    from app.terms.notifications import progress_of
+    from app.terms.planning import progress_of
 
     factory = app.extensions["paraphe"].session_factory
     deadline = time.monotonic() + timeout_s

@@ -50,7 +50,6 @@ if str(REPO_ROOT) not in sys.path:
 
 from app import migrate  # noqa: E402
 from app.clients.services import ClientInput, create_client, get_client  # noqa: E402
-from app.config import VendorIdentity  # noqa: E402
 from app.db import make_engine, make_session_factory, transaction  # noqa: E402
 from app.invoices import issuing, pdfs  # noqa: E402
 from app.invoices import tasks as invoice_tasks  # noqa: E402
@@ -60,6 +59,7 @@ from app.invoices.production import PdfProducer  # noqa: E402
 from app.invoices.renderer import render_invoice_pdf_naive  # noqa: E402
 from app.pricing.lines import LineInput  # noqa: E402
 from app.queue import broker  # noqa: E402
+from app.vendor_settings import VendorIdentity  # noqa: E402
 from storage import BlobStore, FilesystemBlobStore  # noqa: E402
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

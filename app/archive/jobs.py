@@ -89,14 +89,13 @@ def run_purge(rt: Runtime, *, today: date, now: datetime, dry_run: bool) -> Purg
         # The invoices of a year whose legal retention is over are all purged: their backup
         # key goes too, so no backup restores them either.
         for year in backup_keys.spent_legal_years(session, today):
-            backup_keys.destroy_key(
+            _shred_backup_key(
                 session,
-                backup_keys.keyring_file(rt.settings),
+                rt,
                 backup_keys.legal_key(year),
                 client_id=None,
                 now=now,
                 reason=f"fin de la conservation légale des pièces comptables de {year}",
-                actor=ACTOR,
             )
 
     with transaction(rt.session_factory) as session:
@@ -228,14 +227,13 @@ def _certify(
             actor=ACTOR,
         )
         if view.backups_erased:
-            backup_keys.destroy_key(
+            _shred_backup_key(
                 session,
-                backup_keys.keyring_file(rt.settings),
+                rt,
                 backup_keys.client_key(client_id),
                 client_id=client_id,
                 now=now,
                 reason=f"purge du client, certificat de suppression {number}",
-                actor=ACTOR,
             )
         return certificate.id, certificate.reference
 
@@ -288,3 +286,19 @@ def _send(rt: Runtime, certificate_id: int, *, today: date, now: datetime) -> st
                 subject_id=certificate_id,
             )
     return filename if emailed else ""
+
+
+def _shred_backup_key(
+    session: Session, rt: Runtime, key_id: str, *, client_id: int | None, now: datetime, reason: str
+) -> None:
+    """Destroy a backup key in the instance's keyring, as the purge (crypto-shredding: no
+    backup can restore what the key protected). Already destroyed: nothing changes."""
+    backup_keys.destroy_key(
+        session,
+        backup_keys.keyring_file(rt.settings),
+        key_id,
+        client_id=client_id,
+        now=now,
+        reason=reason,
+        actor=ACTOR,
+    )

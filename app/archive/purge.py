@@ -11,24 +11,24 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any, TypedDict
+from typing import Any
 
 from sqlalchemy import String, cast, exists, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.archive.services.scrub import revision_keys
 from app.audit import services as audit
 from app.audit.models import AuditEvent
 from app.clients.models import Client
-from app.config import RetentionPolicy
 from app.contracts.models import Contract, ContractVersion
 from app.documents import retention as rules
 from app.documents.models import Document, DocumentKind
-from app.documents.services import deposit
+from app.documents.services import deposit, shares_bytes
 from app.events import recording as events
 from app.events.recording import Resource
 from app.rendering.french import format_datetime
+from app.retention_settings import RetentionPolicy
 from app.signatures import page_images
 from app.signatures.models import SignatureRequest, Signer
 from app.terms.models import CgvAcceptance
@@ -39,13 +39,19 @@ SENT_ACTION = "deletion_certificate.sent"
 
 
 @dataclass(frozen=True)
-class PurgedItem:
+class DocumentItem:
+    """What a purged and a deferred item both say of their document (`_identity`)."""
+
     document_id: int
     client_id: int | None
     kind: str
     reference: str
     version: int
     sha256: str
+
+
+@dataclass(frozen=True)
+class PurgedItem(DocumentItem):
     size: int
     retention_until: date | None
     retention_basis: str | None
@@ -53,17 +59,11 @@ class PurgedItem:
 
 
 @dataclass(frozen=True)
-class DeferredItem:
+class DeferredItem(DocumentItem):
     """A due document whose bytes the store still locks (a write-once retention ending later
     than the recomputed one, or a hold placed directly on the store): kept, not purged; a
     later run purges it once the lock ends."""
 
-    document_id: int
-    client_id: int | None
-    kind: str
-    reference: str
-    version: int
-    sha256: str
     locked_until: datetime | None
     legal_hold: bool
 
@@ -80,25 +80,15 @@ def lock_reason(locked_until: datetime | None, legal_hold: bool) -> str:
     return f"verrou de conservation du stockage (écriture unique) jusqu'au {when}"
 
 
-class _Identity(TypedDict):
-    """What a purged and a deferred item both say of their document."""
-
-    document_id: int
-    client_id: int | None
-    kind: str
-    reference: str
-    version: int
-    sha256: str
-
-
-def _identity(document: Document) -> _Identity:
-    return _Identity(
-        document_id=document.id,
-        client_id=document.client_id,
-        kind=document.kind.value,
-        reference=document.reference,
-        version=document.version,
-        sha256=document.sha256,
+def _identity(document: Document) -> tuple[int, int | None, str, str, int, str]:
+    """The fields of `DocumentItem`, in their order, that open a purged or a deferred item."""
+    return (
+        document.id,
+        document.client_id,
+        document.kind.value,
+        document.reference,
+        document.version,
+        document.sha256,
     )
 
 
@@ -134,16 +124,7 @@ def purge_document(
     )
     if document is None:
         return None
-    other = aliased(Document)
-    shared = session.scalar(
-        select(
-            exists().where(
-                other.sha256 == document.sha256,
-                other.id != document.id,
-                other.purged_at.is_(None),
-            )
-        )
-    )
+    shared = shares_bytes(session, document)
     # Identical bytes kept under another (live) record stay: blobs are shared by content.
     try:
         blob_deleted = False if shared else store.delete(document.sha256)
@@ -153,7 +134,7 @@ def purge_document(
     _purge_revisions(session, store, document, now=now, actor=actor)
     page_images.discard(session, store, document.id)
     item = PurgedItem(
-        **_identity(document),
+        *_identity(document),
         size=document.size,
         retention_until=document.retention_until,
         retention_basis=document.retention_basis,
@@ -217,7 +198,7 @@ def _defer(
     session: Session, document: Document, locked: BlobLocked, *, now: datetime, actor: str
 ) -> DeferredItem:
     item = DeferredItem(
-        **_identity(document),
+        *_identity(document),
         locked_until=locked.retain_until,
         legal_hold=locked.legal_hold,
     )

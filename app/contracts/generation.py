@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 from app.audit import services as audit
 from app.clauses.models import ClauseVersion
 from app.clock import business_date
-from app.config import VendorIdentity
 from app.contracts.errors import (
     ContractInvalid,
     ContractRefused,
@@ -43,6 +42,7 @@ from app.quotes.models import Quote, QuoteStatus
 from app.rendering import contract as document
 from app.rendering.contract import template_precedence
 from app.terms.versions import version_in_force
+from app.vendor_settings import VendorIdentity
 from storage import BlobStore
 
 MAX_REASON = 1000

@@ -14,7 +14,6 @@ from jinja2.sandbox import SandboxedEnvironment
 from app.clauses.models import ClauseVersion
 from app.clauses.services import render_body
 from app.clients.models import Client
-from app.config import VendorIdentity
 from app.contracts.errors import ContractInvalid
 from app.contracts.models import ContractVersion
 from app.plaintext import control_character_problem
@@ -28,6 +27,7 @@ from app.rendering.contract import template_environment
 from app.rendering.docx import render_contract_docx
 from app.rendering.french import format_amount, format_percent
 from app.terms.models import CgvVersion
+from app.vendor_settings import VendorIdentity
 
 # The order of precedence is a setting of the contract template (vendors differ); this is the
 # default, which follows Code civil art. 1119: particular terms prevail over general ones.

@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 from app.auth.models import User
 from app.clauses.services import get_versions
 from app.clock import business_date
-from app.config import VendorIdentity
 from app.contracts import generation, printing
 from app.contracts.errors import ContractNotFound, QuoteAlreadyContracted, VersionAlreadyCreated
 from app.contracts.models import Contract, ContractGeneration, ContractVersion, GenerationStatus
@@ -36,6 +35,7 @@ from app.quotes.models import Quote
 from app.quotes.services import get_quote
 from app.runtime import Collaborators
 from app.terms.versions import version_in_force
+from app.vendor_settings import VendorIdentity
 
 log = logging.getLogger(__name__)
 

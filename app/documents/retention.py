@@ -12,8 +12,8 @@ import calendar
 from datetime import UTC, date, datetime, time, timedelta
 
 from app.clock import PARIS
-from app.config import RetentionPolicy
 from app.documents.models import DocumentKind
+from app.retention_settings import RetentionPolicy
 
 ACCOUNTING = frozenset({DocumentKind.INVOICE, DocumentKind.CREDIT_NOTE})
 CONTRACTUAL = frozenset({DocumentKind.SIGNED_CONTRACT, DocumentKind.EVIDENCE})

@@ -9,13 +9,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import BinaryIO
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, aliased
 
 from app.audit import services as audit
 from app.clients.models import Client
 from app.clock import business_date
-from app.config import RetentionPolicy
 from app.documents import retention as rules
 from app.documents.errors import (
     DocumentConflict,
@@ -24,6 +23,7 @@ from app.documents.errors import (
     DocumentPurged,
 )
 from app.documents.models import Document, DocumentKind
+from app.retention_settings import RetentionPolicy
 from storage import BlobCorrupted, BlobNotFound, BlobRef, BlobStore
 
 
@@ -72,6 +72,21 @@ def lock_blob(store: BlobStore, document: Document) -> None:
         store.retain(document.sha256, rules.lock_end(document.retention_until))
     if document.legal_hold:
         store.hold(document.sha256, True)
+
+
+def shares_bytes(session: Session, document: Document, *, held_only: bool = False) -> bool:
+    """Whether another live (not purged) document has the same bytes (`held_only`: under a
+    legal hold as well). Blobs are shared by content: deleting or releasing them for one
+    record must leave those of another alone."""
+    other = aliased(Document)
+    same_bytes = [
+        other.sha256 == document.sha256,
+        other.id != document.id,
+        other.purged_at.is_(None),
+    ]
+    if held_only:
+        same_bytes.append(other.legal_hold.is_(True))
+    return bool(session.scalar(select(exists().where(*same_bytes))))
 
 
 def record_deposit(

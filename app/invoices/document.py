@@ -12,11 +12,11 @@ from decimal import Decimal
 from typing import Any
 
 from app.clients.models import Client
-from app.config import VendorIdentity
 from app.invoices.models import CreditNote, Invoice, LateInterestRule
 from app.pricing.lines import line_input
 from app.pricing.totals import compute_totals
 from app.rendering.french import format_amount
+from app.vendor_settings import VendorIdentity
 
 OPERATION_CATEGORY = "Prestations de services"
 NO_DISCOUNT = "Pas d'escompte pour paiement anticipé."

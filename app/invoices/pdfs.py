@@ -12,7 +12,6 @@ from enum import StrEnum
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.config import VendorIdentity
 from app.contracts.models import Contract
 from app.documents.models import DocumentKind
 from app.documents.services import deposit
@@ -20,6 +19,7 @@ from app.invoices import document
 from app.invoices.errors import InvoiceNotFound
 from app.invoices.mailing import MailingContext, mail_issued
 from app.invoices.models import CreditNote, Invoice, IssuedDocument
+from app.vendor_settings import VendorIdentity
 from storage import BlobStore
 
 

@@ -28,13 +28,13 @@ from types import TracebackType
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.config import VendorIdentity
 from app.db import transaction
 from app.invoices import pdfs
 from app.invoices.document import InvoiceDocument
 from app.invoices.mailing import MailingContext
 from app.invoices.pdfs import Issued
 from app.invoices.renderer import render_invoice_pdf, renderer
+from app.vendor_settings import VendorIdentity
 from storage import BlobStore
 
 DEFAULT_CHUNK = 8

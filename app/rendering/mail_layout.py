@@ -21,8 +21,8 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from app.branding import LogoUnavailable, fetch_remote_logo
-from app.config import VendorIdentity
 from app.mail import InlineImage, OutgoingMail
+from app.vendor_settings import VendorIdentity
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "mails"
 LOGO_PATH = "/identite/logo"

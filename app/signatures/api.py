@@ -21,7 +21,7 @@ from app.signatures import revisions, schemas, workflow
 from app.signatures.errors import CertificationUnavailable
 from app.signatures.verdict import verdict
 from app.signatures.verification import verify_document
-from app.wiring import db_session, hand_over, read_only_db_session, runtime
+from app.wiring import hand_over, read_only_db_session, runtime, unit_of_work
 from signing import SigningError
 
 bp = Blueprint("signatures_api", __name__, url_prefix="/api/v1")
@@ -31,8 +31,8 @@ bp = Blueprint("signatures_api", __name__, url_prefix="/api/v1")
 @require_scope(Scope.READ)
 def verification(document_id: int) -> dict[str, Any]:
     rt = runtime()
-    db = db_session()
-    try:
+    # The read is journaled; so is a failed integrity check, before the refusal is answered.
+    with unit_of_work(commit_on=(DocumentIntegrityFailed,)) as db:
         result = verify_document(
             db,
             rt.store,
@@ -41,10 +41,6 @@ def verification(document_id: int) -> dict[str, Any]:
             now=utcnow(),
             actor=f"token:{current_token().id}",
         )
-    except DocumentIntegrityFailed:
-        db.commit()  # the failed check is journaled before the refusal is answered
-        raise
-    db.commit()  # the read is journaled
     # the verdict first, in French unless the client ranks English above French
     said = verdict(result.report, "en" if prefers_english() else "fr")
     return {

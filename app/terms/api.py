@@ -14,7 +14,7 @@ from app.db import utcnow
 from app.terms import schemas
 from app.terms.acceptances import acceptances_of, acceptances_of_version, opposable_for
 from app.terms.models import CgvVersion
-from app.terms.notifications import Progress, progress_of
+from app.terms.planning import Progress, progress_of
 from app.terms.versions import get_version, list_versions
 from app.wiring import db_session
 

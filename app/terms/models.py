@@ -107,7 +107,7 @@ class CgvNotification(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Set by the job about to mail this client (a conditional update: one job wins); cleared
     # when the mail failed, so that a retry sends it. A claim older than
-    # `notifications.CLAIM_LEASE` belongs to a job that died and may be taken again.
+    # `planning.CLAIM_LEASE` belongs to a job that died and may be taken again.
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     link_token_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     link_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -8,7 +8,7 @@ from typing import Any
 
 from app.terms.errors import CgvQueryInvalid
 from app.terms.models import CgvAcceptance, CgvVersion
-from app.terms.notifications import Progress
+from app.terms.planning import Progress
 
 # As the OpenAPI description says (`_DATE`): ASCII digits, a year from 1900 on.
 _ISO_DATE = re.compile(r"(19|[2-9][0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}")

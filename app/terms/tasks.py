@@ -4,7 +4,7 @@ lost job left undone. Each calls a function of `workflow`.
 
 One mail per client and version whatever the timing: the notification rows are unique per
 (client, version), and a job mails only the rows it claimed by a conditional update
-(`notifications.claim_notices`), so a chunk run twice, by two workers, or again by the sweep,
+(`planning.claim_notices`), so a chunk run twice, by two workers, or again by the sweep,
 mails nobody twice."""
 
 from __future__ import annotations

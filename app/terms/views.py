@@ -22,7 +22,16 @@ from app.extensions import limiter
 from app.forms import add_missing_field_errors, apply_field_errors
 from app.rendering.labels import ARTICLE_CHANGE_LABELS
 from app.rendering.markdown import markdown_to_html
-from app.terms import acceptances, notifications, previews, schemas, tasks, versions, workflow
+from app.terms import (
+    acceptances,
+    notifications,
+    planning,
+    previews,
+    schemas,
+    tasks,
+    versions,
+    workflow,
+)
 from app.terms.comparison import compare_articles
 from app.terms.conversion import SourceFormat, UnreadableSource, convert
 from app.terms.errors import (
@@ -202,7 +211,7 @@ def publish_preview(preview_id: int) -> BaseResponse:
         # The PDF/A and the mails are jobs: with a worker, the request answers now and the
         # version's page shows the progress; inline (no broker), they have already run.
         tasks.after_publication(version.id)
-        progress = notifications.progress_of(db_session(), [version.id], business_date(utcnow()))[
+        progress = planning.progress_of(db_session(), [version.id], business_date(utcnow()))[
             version.id
         ]
         flash(
@@ -244,7 +253,7 @@ def show(version_id: int) -> str:
         notifications=notifications.notifications_page(
             db, version.id, _number_arg("page", 1, "Numéro de page attendu.")
         ),
-        progress=notifications.progress_of(db, [version.id], business_date(utcnow()))[version.id],
+        progress=planning.progress_of(db, [version.id], business_date(utcnow()))[version.id],
     )
 
 
@@ -255,7 +264,7 @@ def progress(version_id: int) -> dict[str, object]:
     db = db_session()
     version = versions.get_version(db, version_id)
     return schemas.progress_json(
-        notifications.progress_of(db, [version.id], business_date(utcnow()))[version.id]
+        planning.progress_of(db, [version.id], business_date(utcnow()))[version.id]
     )
 
 

@@ -16,7 +16,7 @@ from app.documents.models import Document
 from app.mail.outbox import enqueue_mail
 from app.rendering.cgv import render_cgv_pdf
 from app.runtime import Collaborators
-from app.terms import notifications, previews, versions
+from app.terms import planning, previews, versions
 from app.terms.conversion import SourceFormat
 from app.terms.models import CgvPreview, CgvVersion
 
@@ -156,9 +156,9 @@ def plan_notifications(c: Collaborators, version_id: int) -> list[list[int]]:
     """The fan-out: one notification row per active client (one statement, one short
     transaction), then the clients still to mail, in chunks of `CHUNK`, for one job each."""
     with transaction(c.session_factory) as session:
-        notifications.plan_notifications(session, version_id, c.now)
+        planning.plan_notifications(session, version_id, c.now)
     with transaction(c.session_factory) as session:
-        pending = notifications.pending_clients(session, version_id, c.now)
+        pending = planning.pending_clients(session, version_id, c.now)
     return [pending[i : i + CHUNK] for i in range(0, len(pending), CHUNK)]
 
 
@@ -173,7 +173,7 @@ def notify_clients(c: Collaborators, version_id: int, client_ids: Sequence[int])
     for start in range(0, len(client_ids), CLAIM_BATCH):
         with transaction(c.session_factory) as session:
             version = versions.get_version(session, version_id)
-            notices = notifications.claim_notices(
+            notices = planning.claim_notices(
                 session,
                 version,
                 client_ids[start : start + CLAIM_BATCH],
@@ -185,7 +185,7 @@ def notify_clients(c: Collaborators, version_id: int, client_ids: Sequence[int])
             for notice in notices:
                 key = f"terms.notice:{notice.notification_id}"
                 enqueue_mail(session, notice.mail, now=c.now, key=key)
-                notifications.mark_sent(session, notice.notification_id, c.now)
+                planning.mark_sent(session, notice.notification_id, c.now)
         sent += len(notices)
     return Notified(sent=sent, failed=0)
 
@@ -195,9 +195,9 @@ def notify(c: Collaborators, version_id: int, *, limit: int | None = None) -> No
     the same in chunks): the rows first, then the mails. ``limit`` caps the mails of one
     run."""
     with transaction(c.session_factory) as session:
-        notifications.plan_notifications(session, version_id, c.now)
+        planning.plan_notifications(session, version_id, c.now)
     with transaction(c.session_factory) as session:
-        pending = notifications.pending_clients(session, version_id, c.now)
+        pending = planning.pending_clients(session, version_id, c.now)
     return notify_clients(c, version_id, pending[:limit])
 
 
@@ -217,9 +217,9 @@ def sweep(c: Collaborators) -> Resumption:
     the claims of dead jobs are dropped; notifications created more than a lease ago and
     still unmailed are handed out again (a job still queued for them finds them claimed or
     sent and does nothing)."""
-    stale_before = c.now - notifications.CLAIM_LEASE
+    stale_before = c.now - planning.CLAIM_LEASE
     with transaction(c.session_factory) as session:
-        notifications.release_stale_claims(session, c.now)
+        planning.release_stale_claims(session, c.now)
     with transaction(c.session_factory) as session:
         pdfs = list(session.scalars(select(CgvVersion.id).where(CgvVersion.document_id.is_(None))))
         fan_outs = list(
@@ -232,7 +232,7 @@ def sweep(c: Collaborators) -> Resumption:
         ).all()
         chunks: list[tuple[int, list[int]]] = []
         for version_id in planned:
-            pending = notifications.pending_clients(
+            pending = planning.pending_clients(
                 session, version_id, c.now, created_before=stale_before
             )
             chunks += [(version_id, pending[i : i + CHUNK]) for i in range(0, len(pending), CHUNK)]

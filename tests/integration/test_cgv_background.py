@@ -37,7 +37,7 @@ from app.mail.records import LOST_AFTER
 from app.mail.tasks import deliver_mail
 from app.terms import tasks, workflow
 from app.terms.models import CgvNotification, CgvVersion
-from app.terms.notifications import CLAIM_LEASE
+from app.terms.planning import CLAIM_LEASE
 from tests.conftest import csrf_from
 from tests.factories import login_as, make_token, runtime, session_of
 from tests.factories.bulk_clients import client_email, seed_active_clients

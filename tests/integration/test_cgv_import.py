@@ -25,7 +25,7 @@ from app.terms import workflow
 from app.terms.comparison import compare_articles
 from app.terms.conversion import SourceFormat
 from app.terms.models import CgvPreview, CgvVersion, VersionKind
-from app.terms.notifications import CLAIM_LEASE
+from app.terms.planning import CLAIM_LEASE
 from app.terms.previews import create_preview
 from app.terms.versions import CgvDraft
 from tests.conftest import CGV_FIXTURE, csrf_from

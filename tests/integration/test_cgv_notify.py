@@ -17,9 +17,9 @@ from app.clients.models import Client, ClientStatus
 from app.db import transaction
 from app.documents.models import Document, DocumentKind
 from app.mail import Mailer, MailError, OutgoingMail
-from app.terms import notifications, workflow
+from app.terms import planning, workflow
 from app.terms.models import CgvNotification, CgvVersion, VersionKind
-from app.terms.notifications import CLAIM_LEASE
+from app.terms.planning import CLAIM_LEASE
 from app.terms.versions import CgvDraft
 from app.tokens import token_hash
 from tests.factories.db import count, session_of
@@ -134,7 +134,7 @@ def test_a_claimed_notification_is_left_to_its_job_until_its_lease_ends(app: Fla
     assert workflow.plan_notifications(c, version.id) == [[client_id]]
     # Another job claimed it (its mail is leaving, or it was killed doing so).
     with transaction(c.session_factory) as session:
-        claimed = notifications.claim_notices(
+        claimed = planning.claim_notices(
             session,
             version,
             [client_id],
@@ -169,9 +169,9 @@ def test_the_sweep_fans_out_a_form_publication_never_a_command_line_one(app: Fla
     assert workflow.plan_notifications(c, from_form.id) != []
     assert workflow.sweep(c).fan_outs == []
     with session_of(app) as session:
-        assert notifications.progress_of(session, [from_cli.id, from_form.id], NOW.date()) == {
-            from_cli.id: notifications.Progress(0, 0, 0, planned=True),
-            from_form.id: notifications.Progress(0, 1, 1, planned=True),
+        assert planning.progress_of(session, [from_cli.id, from_form.id], NOW.date()) == {
+            from_cli.id: planning.Progress(0, 0, 0, planned=True),
+            from_form.id: planning.Progress(0, 1, 1, planned=True),
         }
 
 
@@ -193,11 +193,11 @@ def test_a_client_whose_termination_is_still_ahead_is_told_one_already_gone_is_n
     c = runtime(app).collaborators(NOW)
     version_id = workflow.publish_version(c, _draft(), actor="test").version.id
     with session_of(app) as session:
-        assert notifications.pending_clients(session, version_id, NOW) == []
+        assert planning.pending_clients(session, version_id, NOW) == []
     workflow.plan_notifications(c, version_id)
     with session_of(app) as session:
-        assert notifications.progress_of(session, [version_id], today) == {
-            version_id: notifications.Progress(0, 2, 2, planned=True)
+        assert planning.progress_of(session, [version_id], today) == {
+            version_id: planning.Progress(0, 2, 2, planned=True)
         }
 
     assert workflow.notify(c, version_id) == workflow.Notified(sent=2, failed=0)

@@ -17,9 +17,9 @@ from app.audit import services as audit
 from app.audit.models import AuditEvent
 from app.clients.services import get_client
 from app.clock import PARIS
-from app.config import RetentionPolicy
 from app.documents.models import Document, DocumentKind
 from app.documents.services import record_deposit
+from app.retention_settings import RetentionPolicy
 from storage import BlobRef
 
 RESTITUTION_ACTION = "client.restitution"

@@ -6,18 +6,18 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, datetime
 
-from sqlalchemy import exists, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.audit import services as audit
 from app.clients import services as clients
 from app.clients.models import Client
 from app.clock import business_date
-from app.config import RetentionPolicy
 from app.documents import retention as rules
 from app.documents.errors import DocumentPurged
 from app.documents.models import Document
-from app.documents.services import iso_day, lock_blob
+from app.documents.services import iso_day, lock_blob, shares_bytes
+from app.retention_settings import RetentionPolicy
 from storage import BlobStore
 
 
@@ -103,17 +103,7 @@ def set_legal_hold(
         )
     document.legal_hold = hold
     document.legal_hold_reason = (reason.strip() or None) if hold else None
-    other = aliased(Document)
-    still_held = session.scalar(
-        select(
-            exists().where(
-                other.sha256 == document.sha256,
-                other.id != document.id,
-                other.purged_at.is_(None),
-                other.legal_hold.is_(True),
-            )
-        )
-    )
+    still_held = shares_bytes(session, document, held_only=True)
     if hold or not still_held:
         store.hold(document.sha256, hold)
     audit.record(

@@ -7,9 +7,10 @@ from datetime import date
 
 import pytest
 
-from app.config import ConfigError, RetentionPolicy, Settings
+from app.config import ConfigError, Settings
 from app.documents.models import DocumentKind
 from app.documents.retention import add_months, fiscal_year_end, is_due, retention_until
+from app.retention_settings import RetentionPolicy
 
 POLICY = RetentionPolicy()
 

@@ -52,7 +52,7 @@ def test_latest_material_and_order() -> None:
 def test_the_minor_notification_says_whether_it_will_bind() -> None:
     from types import SimpleNamespace
 
-    from app.terms.notifications import _minor_would_bind
+    from app.terms.planning import _minor_would_bind
 
     v21 = SimpleNamespace(id=IDS["2.1"], effective_date=date(2025, 1, 1))
     today = date(2024, 12, 1)
