@@ -23,7 +23,7 @@ from app.config import Settings
 from app.db import transaction, utcnow
 from app.job_runs.models import JobRun, RunStatus
 from app.pki import trust_roots
-from app.signatures import signing_flow, tasks
+from app.signatures import consent, signing_flow, tasks
 from app.signatures.models import RequestStatus, SignatureRequest, Signer, SignerStatus
 from app.signatures.progress import POLL_FAILING_SECONDS, POLL_SIGNING_SECONDS
 from app.terms.models import CgvAcceptance
@@ -136,7 +136,9 @@ def test_the_post_answers_without_signing_and_the_worker_signs_with_the_consent_
     signer = _signer(app, token)
     assert signer.status is SignerStatus.SIGNING and signer.signed_at is None
     assert signer.consented_at is not None and signer.ip is not None
-    assert signer.consent_text and "CGV" in signer.consent_text
+    assert signer.consent_text and "conditions générales de vente, version 3.0" in (
+        signer.consent_text
+    )
     assert _request(app).current_sha256 == before  # no new PDF revision
     assert _journaled(app, "signature.consented") == 1 and _acceptances(app) == 1
     assert _journaled(app, "signature.signed") == 0
@@ -241,11 +243,13 @@ def test_the_sweep_enqueues_again_a_consent_whose_job_was_lost(app: Flask) -> No
     tasks.sweep.run()  # a consent of a moment ago: its job may still be on its way
     assert _signer(app, token).status is SignerStatus.SIGNING
 
+    consented = _signer(app, token).consented_at
+    assert consented is not None
     with transaction(runtime(app).session_factory) as session:
         session.execute(
             update(Signer)
             .where(Signer.id == signer_id)
-            .values(consented_at=Signer.consented_at - timedelta(minutes=3))
+            .values(consented_at=consented - consent.LOST_AFTER - timedelta(seconds=1))
         )
     tasks.sweep.run()
 
