@@ -291,3 +291,18 @@ def test_a_signature_that_cannot_be_applied_is_shown_retried_and_relaunched(
     admin.post(f"/travaux/{run.id}/relancer", data={"csrf_token": csrf_from(listing)})
     assert _signer(app, token).status is SignerStatus.SIGNED
     assert _state(browser, token)["stage"] == "sealed"
+
+
+def test_a_request_due_to_expire_waits_for_a_consent_given_in_time(app: Flask) -> None:
+    _contract_id, token = _sent(app)
+    signer_id = _consent(app, token)  # its job not run yet
+    with transaction(runtime(app).session_factory) as session:
+        session.execute(update(SignatureRequest).values(expires_at=utcnow() - timedelta(seconds=1)))
+    runner = app.test_cli_runner()
+
+    kept = runner.invoke(args=["signatures", "expire"])
+
+    assert "0 demande(s) expirée(s)." in kept.output
+    assert _signer(app, token).status is SignerStatus.SIGNING
+    tasks.sign_consented.run(signer_id)  # the signature lands: the only one, so completed
+    assert _request(app).status is RequestStatus.COMPLETED
