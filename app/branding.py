@@ -10,8 +10,12 @@ buttons print white on it: a pale brand colour would make every button unreadabl
 from __future__ import annotations
 
 import re
+import struct
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from http import HTTPStatus
+from http.client import HTTPConnection, HTTPException, HTTPSConnection
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -28,7 +32,7 @@ _COLOUR = re.compile(r"#[0-9a-fA-F]{6}")
 @dataclass(frozen=True)
 class Branding:
     logo_path: Path | None = DEFAULT_LOGO  # a PNG or SVG file the application serves
-    logo_url: str | None = None  # or an https:// image, linked as is (pages and mails)
+    logo_url: str | None = None  # or an https:// image: linked by pages, carried by mails
     colour: str = "#1f4e8c"
     support_email: str = "support@editeur-demo.fr"
 
@@ -110,3 +114,82 @@ def branding_from_env(env: Mapping[str, str], problems: list[str]) -> Branding:
     return Branding(
         logo_path=logo_path, logo_url=logo_url, colour=colour.lower(), support_email=support
     )
+
+
+# --- a remote logo, carried inside the mails ---------------------------------------------
+
+MAX_REMOTE_LOGO_BYTES = 512 * 1024
+"""A letterhead logo is a few kilobytes; more is not a logo, and every mail would carry it."""
+MAX_LOGO_SIDE = 2048
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+class LogoUnavailable(Exception):
+    """The remote logo could not be fetched or is not a usable PNG; the message says why, in
+    French, for the operator who set `PARAPHE_VENDOR_LOGO`."""
+
+
+def check_png(data: bytes) -> tuple[int, int]:
+    """The PNG's (width, height), after walking every chunk and checking its CRC: an HTML
+    error page, a truncated download or another format is refused (stdlib only: Pillow is a
+    test dependency)."""
+    if not data.startswith(_PNG_SIGNATURE):
+        raise LogoUnavailable("ce n'est pas une image PNG")
+    offset, names = len(_PNG_SIGNATURE), []
+    size = (0, 0)
+    while offset + 12 <= len(data):
+        (length,) = struct.unpack(">I", data[offset : offset + 4])
+        name = data[offset + 4 : offset + 8]
+        body = data[offset + 8 : offset + 8 + length]
+        crc = data[offset + 8 + length : offset + 12 + length]
+        if (
+            len(body) != length
+            or len(crc) != 4
+            or struct.unpack(">I", crc)[0] != zlib.crc32(name + body)
+        ):
+            raise LogoUnavailable("image PNG tronquée ou abîmée")
+        if name == b"IHDR" and length >= 8:
+            size = struct.unpack(">II", body[:8])
+        names.append(name)
+        offset += 12 + length
+        if name == b"IEND":
+            break
+    if not names or names[0] != b"IHDR" or names[-1] != b"IEND" or 0 in size:
+        raise LogoUnavailable("image PNG tronquée ou abîmée")
+    if max(size) > MAX_LOGO_SIDE:
+        raise LogoUnavailable(
+            f"image de {size[0]} × {size[1]} pixels, {MAX_LOGO_SIDE} au plus par côté"
+        )
+    return size
+
+
+def fetch_remote_logo(
+    url: str, *, timeout: float = 5.0, max_bytes: int = MAX_REMOTE_LOGO_BYTES
+) -> bytes:
+    """The logo at `url` as PNG bytes, read once so that mails carry it (``cid:``) instead of
+    linking it: mail clients block remote images, and a remote image in a mail tells its
+    host who opened the mail and when. `LogoUnavailable` says why it cannot serve."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.hostname:
+        raise LogoUnavailable("une adresse https:// d'image est attendue")
+    connection_class = HTTPSConnection if parts.scheme == "https" else HTTPConnection
+    connection = connection_class(parts.hostname, parts.port, timeout=timeout)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    try:
+        connection.request("GET", target, headers={"Accept": "image/png"})
+        with connection.getresponse() as response:
+            # No redirect followed: the address configured is the one fetched, nowhere else.
+            if response.status != HTTPStatus.OK:
+                raise LogoUnavailable(f"le serveur a répondu {response.status} {response.reason}")
+            media_type = response.headers.get_content_type()
+            data = response.read(max_bytes + 1)
+    except (OSError, HTTPException) as exc:
+        raise LogoUnavailable(f"adresse injoignable ({exc})") from exc
+    finally:
+        connection.close()
+    if len(data) > max_bytes:
+        raise LogoUnavailable(f"image de plus de {max_bytes // 1024} Kio")
+    if media_type != "image/png":
+        raise LogoUnavailable(f"le serveur envoie « {media_type} », pas une image PNG")
+    check_png(data)
+    return data

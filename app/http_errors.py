@@ -17,7 +17,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 
 from app.error_table import row_for
-from app.errors import DomainError, FieldErrors, InvalidBody
+from app.errors import DomainError, FieldErrors
 
 
 def problem(status: int, title: str, detail: str, **extra: Any) -> Response:
@@ -58,10 +58,8 @@ def register_error_handlers(app: Flask) -> None:
         row = row_for(exc)
         if _wants_problem_json():
             extra: dict[str, Any] = {}
-            if isinstance(exc, InvalidBody):
+            if isinstance(exc, FieldErrors):  # a body's or a query's: one shape for clients
                 extra["errors"] = [{"field": f, "message": m} for f, m in exc.errors.items()]
-            elif isinstance(exc, FieldErrors):
-                extra["errors"] = exc.errors
             title = row.title_en if prefers_english() else row.title
             return problem(row.status, title, exc.detail, **extra)
         page = render_template(

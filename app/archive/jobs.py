@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from app.archive import purge
 from app.archive.certificate import CertificateView, line, render_certificate
+from app.archive.mails import deletion_certificate_mail
 from app.audit import services as audit
 from app.backup_keys import services as backup_keys
 from app.clients.models import Client
@@ -29,7 +30,7 @@ from app.db import transaction
 from app.documents.errors import DocumentIntegrityFailed
 from app.documents.models import Document
 from app.documents.services import read_content
-from app.mail import Attachment, OutgoingMail
+from app.mail import Attachment
 from app.mail.outbox import purge_sent_mails
 from app.runtime import Runtime
 from app.terms import previews
@@ -263,17 +264,11 @@ def _send(rt: Runtime, certificate_id: int, *, today: date, now: datetime) -> st
     emailed = bool(recipient) and client is not None and client.anonymised_at is None
     if emailed:
         rt.mailer.send(
-            OutgoingMail(
-                to=recipient,
-                subject=f"Certificat de suppression de vos données — {name}",
-                text=(
-                    "Bonjour,\n\nConformément à nos conditions générales, les données de "
-                    f"{name} arrivées au terme de leur durée de conservation ont été "
-                    "supprimées. Le certificat joint liste les documents supprimés (avec leur "
-                    "empreinte SHA-256) et ceux que la loi nous impose de conserver, avec le "
-                    f"motif.\n\n{rt.settings.vendor.legal_name}\n"
-                ),
-                attachments=(Attachment(filename, "application/pdf", pdf),),
+            deletion_certificate_mail(
+                recipient,
+                name,
+                rt.settings.vendor.legal_name,
+                Attachment(filename, "application/pdf", pdf),
             )
         )
     with transaction(rt.session_factory) as session:

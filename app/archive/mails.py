@@ -6,34 +6,42 @@ import logging
 from datetime import datetime
 
 from app.clients.models import Client
-from app.mail import Mailer, MailError, OutgoingMail
-from app.rendering.french import format_datetime
+from app.mail import Attachment, Mailer, MailError, OutgoingMail
+from app.rendering.mail_text import render_mail
 
 logger = logging.getLogger(__name__)
 
 
 def invitation_mail(client: Client, url: str, expires_at: datetime) -> OutgoingMail:
-    return OutgoingMail(
-        to=client.signer_email,
-        subject=f"Restitution de vos documents — {client.legal_name}",
-        text=(
-            f"Bonjour,\n\nPour recevoir l'archive de tous les documents de {client.legal_name} "
-            f"(contrats, contrats signés, preuves, CGV, factures), ouvrez ce lien :\n\n{url}\n\n"
-            f"Il est valable jusqu'au {format_datetime(expires_at)}.\n"
-        ),
+    return render_mail(
+        "archive/invitation.txt",
+        client.signer_email,
+        client=client.legal_name,
+        url=url,
+        expires_at=expires_at,
     )
 
 
 def download_mail(client: Client, url: str, expires_at: datetime) -> OutgoingMail:
-    return OutgoingMail(
-        to=client.signer_email,
-        subject=f"Votre archive de restitution est prête — {client.legal_name}",
-        text=(
-            f"Bonjour,\n\nL'archive de restitution de {client.legal_name} est prête. "
-            f"Téléchargez-la ici :\n\n{url}\n\nLe lien est valable jusqu'au "
-            f"{format_datetime(expires_at)}. Le fichier LISEZMOI.txt de l'archive explique "
-            "comment vérifier l'empreinte de chaque document et le cachet du manifeste.\n"
-        ),
+    return render_mail(
+        "archive/download.txt",
+        client.signer_email,
+        client=client.legal_name,
+        url=url,
+        expires_at=expires_at,
+    )
+
+
+def deletion_certificate_mail(
+    to: str, client_name: str, vendor: str, certificate: Attachment
+) -> OutgoingMail:
+    """The purge's certificate, attached, to the contact of the client whose data went."""
+    return render_mail(
+        "archive/deletion_certificate.txt",
+        to,
+        attachments=(certificate,),
+        client=client_name,
+        vendor=vendor,
     )
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.archive import openapi_billing, openapi_parts, openapi_write
+from app.archive import openapi_billing, openapi_contracts, openapi_parts, openapi_write
 from app.archive.openapi_parts import (
     CLIENT_ID,
     DATE,
@@ -24,6 +24,7 @@ from app.archive.openapi_parts import (
     SCHEMAS,
     SINGLE_LINE_BANNED,
     VERSION_ID,
+    closed,
     json_body,
     operation,
     path_id,
@@ -170,11 +171,8 @@ PATHS: dict[str, Any] = {
                 "422": INVALID,
             },
             parameters=[DOCUMENT_ID],
-            body={
-                "type": "object",
-                "required": ["reason"],
-                "additionalProperties": False,
-                "properties": {
+            body=closed(
+                {
                     "reason": {
                         "type": "string",
                         "minLength": 1,
@@ -183,7 +181,8 @@ PATHS: dict[str, Any] = {
                         f"[^{SINGLE_LINE_BANNED}]*$",
                     }
                 },
-            },
+                ["reason"],
+            ),
         ),
         "delete": operation(
             "Lever un gel juridique",
@@ -209,15 +208,13 @@ PATHS: dict[str, Any] = {
                 "422": INVALID,
             },
             parameters=[CLIENT_ID],
-            body={
-                "type": "object",
-                "required": ["terminated_on"],
-                "additionalProperties": False,
-                "properties": {
+            body=closed(
+                {
                     "terminated_on": DATE,
                     "reason": {"type": "string", "maxLength": 2000, "pattern": MULTILINE_TEXT},
                 },
-            },
+                ["terminated_on"],
+            ),
         )
     },
     "/clients/{client_id}/restitution": {
@@ -389,10 +386,19 @@ def openapi_spec() -> dict[str, Any]:
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
         "paths": _merged(
-            PATHS, webhook_paths(openapi_parts), openapi_write.PATHS, openapi_billing.PATHS
+            PATHS,
+            webhook_paths(openapi_parts),
+            openapi_write.PATHS,
+            openapi_contracts.PATHS,
+            openapi_billing.PATHS,
         ),
         "components": {
-            "schemas": {**SCHEMAS, **openapi_write.SCHEMAS, **openapi_billing.SCHEMAS},
+            "schemas": {
+                **SCHEMAS,
+                **openapi_write.SCHEMAS,
+                **openapi_contracts.SCHEMAS,
+                **openapi_billing.SCHEMAS,
+            },
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         },
     }

@@ -23,6 +23,27 @@ MULTILINE_TEXT = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f
 DATE = {"type": "string", "format": "date", "pattern": "^(19|[2-9][0-9])[0-9]{2}-"}
 
 
+def strings_object(*names: str) -> dict[str, Any]:
+    """An object whose members, all required, are strings (links, `{field, message}`)."""
+    return {
+        "type": "object",
+        "required": list(names),
+        "properties": {name: {"type": "string"} for name in names},
+    }
+
+
+def closed(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    """A body as `app.json_input` reads it: these members only (an unknown one is a 422)."""
+    shape: dict[str, Any] = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": properties,
+    }
+    if required:
+        shape["required"] = required
+    return shape
+
+
 def json_body(schema: dict[str, Any], description: str) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
@@ -127,26 +148,11 @@ SCHEMAS: dict[str, Any] = {
             "status": {"type": "integer"},
             "detail": {"type": "string"},
             "errors": {
-                "oneOf": [
-                    {
-                        "type": "object",
-                        "additionalProperties": {"type": "string"},
-                        "description": "Lectures : un message par paramètre refusé (422).",
-                    },
-                    {
-                        "type": "array",
-                        "description": "Écritures : chaque problème du corps, par chemin "
-                        "(`lines[2].quantity`), tous dans la même réponse.",
-                        "items": {
-                            "type": "object",
-                            "required": ["field", "message"],
-                            "properties": {
-                                "field": {"type": "string"},
-                                "message": {"type": "string"},
-                            },
-                        },
-                    },
-                ]
+                "type": "array",
+                "description": "Données refusées (400, 422) : chaque problème des paramètres, "
+                "des en-têtes ou du corps, par chemin (`lines[2].quantity`), tous dans la même "
+                "réponse.",
+                "items": strings_object("field", "message"),
             },
         },
     },

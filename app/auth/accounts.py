@@ -1,7 +1,7 @@
 """Accounts managed from the web: "mot de passe oublié", invitations, roles, deactivation.
 
 Services in the feature's usual form: they take a session and `now`, journal what they change,
-and never commit. A link's token (`app.tokens`) is returned once to the caller, which mails it;
+and never commit. A link's token (`app.links`) is returned once to the caller, which mails it;
 only its SHA-256 is stored."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from app import links
 from app.audit import services as audit
 from app.auth.errors import AccountLinkInvalid, AuthError
 from app.auth.models import AccountLink, LinkPurpose, Role, User
@@ -21,8 +22,8 @@ from app.auth.services import (
     create_user,
     deactivate_user,
     end_sessions,
+    journal_user,
 )
-from app.tokens import new_link_token, token_hash
 
 # Long enough to read the mail the same morning, short enough that a link found later in a
 # mailbox (or a forwarded mail) no longer opens the account.
@@ -58,18 +59,11 @@ def _issue(session: Session, user: User, purpose: LinkPurpose, now: datetime) ->
         .values(used_at=now)
         .execution_options(synchronize_session=False)
     )
-    token = new_link_token()
     validity = RESET_VALIDITY if purpose is LinkPurpose.PASSWORD_RESET else INVITATION_VALIDITY
-    link = AccountLink(
-        user_id=user.id,
-        purpose=purpose,
-        token_hash=token_hash(token),
-        created_at=now,
-        expires_at=now + validity,
-    )
-    session.add(link)
+    made = links.fresh(now, validity)
+    session.add(AccountLink(user_id=user.id, purpose=purpose, **made.columns()))
     session.flush()
-    return IssuedLink(user=user, token=token, expires_at=link.expires_at)
+    return IssuedLink(user=user, token=made.token, expires_at=made.expires_at)
 
 
 def issue_password_reset(session: Session, *, email: str, now: datetime) -> IssuedLink | None:
@@ -79,21 +73,15 @@ def issue_password_reset(session: Session, *, email: str, now: datetime) -> Issu
     if user is None or not user.active:
         return None
     issued = _issue(session, user, LinkPurpose.PASSWORD_RESET, now)
-    audit.record(
-        session,
-        now=now,
-        actor="anonymous",
-        action="user.password_reset_requested",
-        subject_type="user",
-        subject_id=user.id,
-    )
+    journal_user(session, user, "user.password_reset_requested", now=now, actor="anonymous")
     return issued
 
 
 def open_link(session: Session, token: str, now: datetime) -> AccountLink:
     """The link behind `token` if it may still set a password; AccountLinkInvalid otherwise."""
-    link = session.scalar(select(AccountLink).where(AccountLink.token_hash == token_hash(token)))
-    if link is None or link.used_at is not None or link.expires_at <= now:
+    link = links.find(session, AccountLink, token)
+    # One message whatever the reason: the page asks for a new link in every case.
+    if link is None or links.state(link, now) is not links.LinkState.OPEN:
         raise AccountLinkInvalid(LINK_INVALID)
     user = session.get(User, link.user_id)
     if user is None or not user.active:
@@ -104,31 +92,15 @@ def open_link(session: Session, token: str, now: datetime) -> AccountLink:
 def set_password_with_link(session: Session, *, token: str, password: str, now: datetime) -> User:
     """Spend the link and set the password; every session the user had open ends."""
     link = open_link(session, token, now)
-    # Marked used in one conditional statement: two tabs submitting the same link at once
-    # cannot both succeed.
-    spent = session.execute(
-        update(AccountLink)
-        .where(AccountLink.id == link.id, AccountLink.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(spent, "rowcount", 0) != 1:
+    # Two tabs submitting the same link at once cannot both succeed.
+    if not links.spend(session, AccountLink, link.id, now=now):
         raise AccountLinkInvalid(LINK_INVALID)
     user = session.get(User, link.user_id)
     assert user is not None  # checked by open_link
     change_password(session, user, password=password, now=now, actor=f"user:{user.id}")
-    audit.record(
-        session,
-        now=now,
-        actor=f"user:{user.id}",
-        action=(
-            "user.invitation_accepted"
-            if link.purpose is LinkPurpose.INVITATION
-            else "user.password_reset"
-        ),
-        subject_type="user",
-        subject_id=user.id,
-    )
+    invited = link.purpose is LinkPurpose.INVITATION
+    action = "user.invitation_accepted" if invited else "user.password_reset"
+    journal_user(session, user, action, now=now, actor=f"user:{user.id}")
     return user
 
 
@@ -147,14 +119,7 @@ def invite_user(
         actor=actor,
     )
     issued = _issue(session, user, LinkPurpose.INVITATION, now)
-    audit.record(
-        session,
-        now=now,
-        actor=actor,
-        action="user.invited",
-        subject_type="user",
-        subject_id=user.id,
-    )
+    journal_user(session, user, "user.invited", now=now, actor=actor)
     return issued
 
 
@@ -208,12 +173,5 @@ def reactivate(session: Session, user_id: int, *, acting: User, now: datetime) -
     if not user.active:
         user.active = True
         session.flush()
-        audit.record(
-            session,
-            now=now,
-            actor=f"user:{acting.id}",
-            action="user.reactivated",
-            subject_type="user",
-            subject_id=user.id,
-        )
+        journal_user(session, user, "user.reactivated", now=now, actor=f"user:{acting.id}")
     return user

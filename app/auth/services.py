@@ -24,6 +24,14 @@ MIN_PASSWORD_LENGTH = 12
 _DUMMY_HASH = generate_password_hash("paraphe-timing-equaliser")
 
 
+def journal_user(session: Session, user: User, action: str, *, now: datetime, actor: str) -> None:
+    """Journal one change to an account that needs no details: every entry about a user is filed
+    under the same subject, so that the account's history is one query on the journal."""
+    audit.record(
+        session, now=now, actor=actor, action=action, subject_type="user", subject_id=user.id
+    )
+
+
 def hash_password(password: str) -> str:
     # Werkzeug's default is scrypt with a random salt: memory-hard, no extra dependency.
     return generate_password_hash(password)
@@ -80,14 +88,7 @@ def authenticate(session: Session, *, email: str, password: str, now: datetime) 
 def log_in(session: Session, *, email: str, password: str, now: datetime) -> User:
     """`authenticate`, and the login journaled (`user.login`)."""
     user = authenticate(session, email=email, password=password, now=now)
-    audit.record(
-        session,
-        now=now,
-        actor=f"user:{user.id}",
-        action="user.login",
-        subject_type="user",
-        subject_id=user.id,
-    )
+    journal_user(session, user, "user.login", now=now, actor=f"user:{user.id}")
     return user
 
 
@@ -101,14 +102,7 @@ def log_out(session: Session, user_id: object, generation: object, *, now: datet
     if user is None or not session_is_current(user, generation):
         return
     end_sessions(session, user)
-    audit.record(
-        session,
-        now=now,
-        actor=f"user:{user.id}",
-        action="user.logout",
-        subject_type="user",
-        subject_id=user.id,
-    )
+    journal_user(session, user, "user.logout", now=now, actor=f"user:{user.id}")
 
 
 def end_sessions(session: Session, user: User) -> None:
@@ -145,14 +139,7 @@ def change_password(
     user.password_hash = hash_password(password)
     session.flush()
     end_sessions(session, user)
-    audit.record(
-        session,
-        now=now,
-        actor=actor,
-        action="user.password_changed",
-        subject_type="user",
-        subject_id=user.id,
-    )
+    journal_user(session, user, "user.password_changed", now=now, actor=actor)
 
 
 def deactivate_user(session: Session, user: User, *, now: datetime, actor: str) -> None:
@@ -160,14 +147,7 @@ def deactivate_user(session: Session, user: User, *, now: datetime, actor: str) 
     user.active = False
     session.flush()
     end_sessions(session, user)
-    audit.record(
-        session,
-        now=now,
-        actor=actor,
-        action="user.deactivated",
-        subject_type="user",
-        subject_id=user.id,
-    )
+    journal_user(session, user, "user.deactivated", now=now, actor=actor)
 
 
 def token_digest(plaintext: str) -> str:

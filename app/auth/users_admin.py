@@ -16,8 +16,10 @@ from app.auth.forms import InviteForm, RoleForm
 from app.auth.guards import current_user, require
 from app.auth.models import Role, User
 from app.auth.rules import Permission
+from app.branding import MAX_REMOTE_LOGO_BYTES
 from app.db import utcnow
 from app.mail import MailError
+from app.rendering.mail_layout import remote_logo_problem
 from app.wiring import db_session, runtime, unit_of_work
 
 bp = Blueprint("users_admin", __name__)
@@ -31,7 +33,16 @@ def _acting() -> User:
 
 def _page(form: InviteForm, status: int = 200) -> tuple[str, int]:
     users = accounts.list_users(db_session())
-    return render_template("auth/users.html", form=form, users=users, roles=list(Role)), status
+    # A remote logo the mails cannot carry is said here, where the vendor's identity is shown.
+    logo_url = runtime().settings.vendor.branding.logo_url
+    return render_template(
+        "auth/users.html",
+        form=form,
+        users=users,
+        roles=list(Role),
+        logo_problem=remote_logo_problem(logo_url) if logo_url else None,
+        logo_max_kib=MAX_REMOTE_LOGO_BYTES // 1024,
+    ), status
 
 
 @bp.route("/admin/utilisateurs", methods=["GET", "POST"])

@@ -1,7 +1,8 @@
 """The database's consistent copy: SQLite's online backup API (a page-by-page copy that sees
 one committed state), `pg_dump -Fc` for PostgreSQL, taken in an exported snapshot so that the
-blob list read in that same snapshot matches the dump exactly. Restored with the backup API
-again, or `pg_restore`."""
+blob list read in that same snapshot matches the dump exactly; pg_dump runs while the caller
+works in the snapshot, and the dump is complete when the `snapshot` block ends. Restored with
+the backup API again, or `pg_restore`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import contextlib
 import os
 import sqlite3
 import subprocess
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -42,7 +44,8 @@ def sqlite_path(database_url: str) -> str:
 
 @contextlib.contextmanager
 def snapshot(database_url: str, dump_path: Path) -> Iterator[Session]:
-    """Write the dump to `dump_path` and yield a session that reads the very same state."""
+    """Yield a session that reads the state the dump holds; the dump is in `dump_path` once
+    the block ends (written before it starts on SQLite, meanwhile on PostgreSQL)."""
     if make_url(database_url).get_backend_name() == "sqlite":
         source = sqlite3.connect(sqlite_path(database_url))
         target = sqlite3.connect(dump_path)
@@ -61,15 +64,30 @@ def snapshot(database_url: str, dump_path: Path) -> Iterator[Session]:
         return
     engine = create_engine(database_url, isolation_level="REPEATABLE READ")
     try:
-        with Session(engine) as session:
+        with Session(engine) as session, tempfile.TemporaryFile() as errors:
             snapshot_id = session.execute(text("SELECT pg_export_snapshot()")).scalar_one()
             url, env = libpq_url(database_url)
-            _run(
-                ["pg_dump", "-Fc", "--no-owner", f"--snapshot={snapshot_id}",
-                 "-f", str(dump_path), "-d", url],
-                env,
-            )  # fmt: skip
-            yield session
+            # pg_dump runs beside the caller's work (the blob list, the copies): an incremental
+            # backup then costs the longer of the two, not their sum. Its output is a temporary
+            # file read once and copied (fsynced) to the target: its own fsync is not needed.
+            # Its errors go to a file, not a pipe that nobody reads while it runs.
+            command = ["pg_dump", "-Fc", "--no-owner", "--no-sync",
+                       f"--snapshot={snapshot_id}", "-f", str(dump_path), "-d", url]  # fmt: skip
+            # Fixed argument list (pg_dump), no shell.
+            process = subprocess.Popen(  # noqa: S603
+                command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=errors, env=env
+            )
+            try:
+                yield session
+            except BaseException:
+                process.kill()
+                process.wait()
+                raise
+            # The snapshot lives as long as this transaction: kept open until pg_dump is done.
+            if process.wait() != 0:
+                errors.seek(0)
+                message = errors.read().decode("utf-8", "replace").strip()[-500:]
+                raise DumpFailed(f"pg_dump a échoué : {message}")
             session.rollback()
     finally:
         engine.dispose()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from app.audit.models import AuditEvent
 from app.backup_keys import keyring
 from app.backup_keys.services import keyring_file
 from app.backups import dumps, services
-from app.backups.encryption import DecryptionFailed, decrypt
+from app.backups.encryption import DecryptionFailed, decrypt, decrypt_stream
 from app.backups.manifest import Manifest
 from app.backups.target import MANIFEST_SUFFIX, SEAL_SUFFIX, BackupTarget
 from app.backups.workflow import target_of
@@ -192,25 +193,27 @@ def _verified_dump(
         )
     digest = hashlib.sha256()
     try:
-        if manifest.dump.key_id is None:
-            # Streamed: the store's reader re-hashes the copy and raises at its end if altered.
-            with target.blobs.open(manifest.dump.stored) as reader, path.open("wb") as out:
-                while chunk := reader.read(1024 * 1024):
-                    digest.update(chunk)
-                    out.write(chunk)
-        else:
+        key = None
+        if manifest.dump.key_id is not None:
             key = collab.settings.backup.dump_key
             if key is None:
                 raise RestoreRefused("copie de la base chiffrée : PARAPHE_BACKUP_KEY manque")
-            stored = target.blobs.get(manifest.dump.stored)
+        # Streamed: the store's reader re-hashes the copy and raises at its end if altered;
+        # an encrypted copy is decrypted chunk by chunk (`decrypt_stream`), so memory stays
+        # bounded whatever the database's size.
+        with target.blobs.open(manifest.dump.stored) as reader, path.open("wb") as out:
+            plain: Iterator[bytes] = iter(lambda: reader.read(1024 * 1024), b"")
+            if key is not None and manifest.dump.key_id is not None:
+                plain = decrypt_stream(key, manifest.dump.key_id, manifest.dump_sha256, reader)
             try:
-                plain = decrypt(key, manifest.dump.key_id, manifest.dump_sha256, stored)
-            except DecryptionFailed:
+                for chunk in plain:
+                    digest.update(chunk)
+                    out.write(chunk)
+            except DecryptionFailed as exc:
                 raise RestoreRefused(
-                    "copie de la base : PARAPHE_BACKUP_KEY ne la déchiffre pas"
+                    "copie de la base indéchiffrable : PARAPHE_BACKUP_KEY n'est pas celle de la "
+                    f"sauvegarde, ou la copie a été altérée, tronquée ou réordonnée ({exc})"
                 ) from None
-            digest.update(plain)
-            path.write_bytes(plain)
     except StorageError as exc:
         raise RestoreRefused(f"copie de la base altérée ou manquante : {exc}") from None
     if digest.hexdigest() != manifest.dump_sha256:

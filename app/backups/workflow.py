@@ -14,7 +14,7 @@ from pathlib import Path
 from app.backup_keys import keyring
 from app.backup_keys.services import PLATFORM_KEY, keyring_file, register_keys
 from app.backups import dumps, services
-from app.backups.encryption import encrypt
+from app.backups.encryption import encrypt, encrypt_stream
 from app.backups.manifest import Copy, Manifest
 from app.backups.target import MANIFEST_SUFFIX, SEAL_SUFFIX, BackupTarget, open_target
 from app.db import transaction
@@ -76,16 +76,46 @@ def _chunks(path: Path) -> Iterator[bytes]:
 
 
 def _store_dump(target: BackupTarget, path: Path, key: bytes | None) -> tuple[str, Copy]:
-    """The dump's hash, and its copy at the target: streamed as is (a PostgreSQL dump may be
-    larger than memory), or encrypted whole under PARAPHE_BACKUP_KEY when one is set."""
+    """The dump's hash, and its copy at the target, streamed (a PostgreSQL dump may be larger
+    than memory): as is, or encrypted chunk by chunk under PARAPHE_BACKUP_KEY when one is set.
+    The hash is read first: it names the copy and derives the chunks' nonces."""
     digest = hashlib.sha256()
     for chunk in _chunks(path):
         digest.update(chunk)
     sha256, size = digest.hexdigest(), path.stat().st_size
     if key is None:
         return sha256, Copy(target.blobs.put_stream(_chunks(path)).sha256, size, None)
-    stored = encrypt(key, services.DUMP_KEY, sha256, path.read_bytes())
-    return sha256, Copy(target.blobs.put(stored).sha256, size, services.DUMP_KEY)
+    stored = encrypt_stream(key, services.DUMP_KEY, sha256, _chunks(path))
+    return sha256, Copy(target.blobs.put_stream(stored).sha256, size, services.DUMP_KEY)
+
+
+def _copy_blobs(
+    collab: Collaborators,
+    target: BackupTarget,
+    owners: dict[str, str],
+    ring: keyring.Keyring,
+    previous: Manifest | None,
+    present: set[str],
+) -> tuple[dict[str, Copy], int, int]:
+    """Each blob's copy: reused from the previous manifest when the target still has it under
+    the same key, else encrypted and written. Returns the copies, how many were written and
+    their bytes."""
+    blobs: dict[str, Copy] = {}
+    copied = copied_bytes = 0
+    for sha256, key_id in sorted(owners.items()):
+        key = ring.keys.get(key_id)
+        if key is None:
+            continue  # key destroyed: the client was purged; nothing of it is copied again
+        reused = previous.blobs.get(sha256) if previous else None
+        if reused and reused.key_id == key_id and reused.stored in present:
+            blobs[sha256] = reused
+            continue
+        data = collab.store.get(sha256)
+        ref = target.blobs.put(encrypt(key, key_id, sha256, data))
+        blobs[sha256] = Copy(stored=ref.sha256, size=len(data), key_id=key_id)
+        copied += 1
+        copied_bytes += ref.size
+    return blobs, copied, copied_bytes
 
 
 def backup(collab: Collaborators, *, slot: str, url: str | None = None) -> BackupOutcome:
@@ -112,31 +142,20 @@ def _backup(collab: Collaborators, url: str | None) -> services.Done:
     now = collab.now.astimezone(UTC)
     name = now.strftime("%Y%m%dT%H%M%S%fZ")
     previous = latest_manifest(target)
-    # One listing of the target (a directory walk, or S3 list pages of 1,000) rather than a
-    # stat or a HEAD request per reused copy.
-    present = set(target.blobs.iter_keys()) if previous else set()
     with tempfile.TemporaryDirectory(prefix="paraphe-backup-") as work:
         dump_path = Path(work) / "base.dump"
+        # Everything up to the dump's own copy happens while pg_dump writes it.
         with dumps.snapshot(settings.database_url, dump_path) as snap:
             owners = services.key_owners(snap)
             head = services.journal_head(snap)
             revision = services.schema_revision(snap)
-        ring = keyring.ensure(keyring_path, set(owners.values()) | {PLATFORM_KEY})
-        blobs: dict[str, Copy] = {}
-        copied = copied_bytes = 0
-        for sha256, key_id in sorted(owners.items()):
-            key = ring.keys.get(key_id)
-            if key is None:
-                continue  # key destroyed: the client was purged; nothing of it is copied again
-            reused = previous.blobs.get(sha256) if previous else None
-            if reused and reused.key_id == key_id and reused.stored in present:
-                blobs[sha256] = reused
-                continue
-            data = collab.store.get(sha256)
-            ref = target.blobs.put(encrypt(key, key_id, sha256, data))
-            blobs[sha256] = Copy(stored=ref.sha256, size=len(data), key_id=key_id)
-            copied += 1
-            copied_bytes += ref.size
+            ring = keyring.ensure(keyring_path, set(owners.values()) | {PLATFORM_KEY})
+            # One listing of the target (a directory walk, or S3 list pages of 1,000) rather
+            # than a stat or a HEAD request per reused copy.
+            present = set(target.blobs.iter_keys()) if previous else set()
+            blobs, copied, copied_bytes = _copy_blobs(
+                collab, target, owners, ring, previous, present
+            )
         dump_sha256, dump = _store_dump(target, dump_path, settings.backup.dump_key)
     copied_bytes += dump.size
     manifest = Manifest(

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from app import links
 from app.audit import services as audit
 from app.client_space.errors import SignInLinkGone
 from app.client_space.models import SpaceLink, SpaceSession
 from app.clients.models import BillingContact, Client
-from app.tokens import new_link_token, token_hash
 
 LINK_VALIDITY = timedelta(minutes=30)
 # A working session in the space: long enough to read and download, short enough that a
@@ -35,6 +36,11 @@ USED = (
     "nouveau lien si vous êtes déconnecté."
 )
 EXPIRED = "Ce lien de connexion a expiré (il est valable 30 minutes). Demandez-en un nouveau."
+_GONE = {
+    links.LinkState.UNKNOWN: UNKNOWN,
+    links.LinkState.USED: USED,
+    links.LinkState.EXPIRED: EXPIRED,
+}
 NO_ACCESS = (
     "Cette adresse n'a plus accès à l'espace client. Adressez-vous à votre interlocuteur "
     "commercial."
@@ -88,14 +94,8 @@ def issue_links(session: Session, email: str, *, now: datetime) -> list[IssuedSi
     answers the same)."""
     issued = []
     for client in clients_reachable_by(session, email):
-        token = new_link_token()
-        link = SpaceLink(
-            client_id=client.id,
-            email=email.strip().lower(),
-            token_hash=token_hash(token),
-            created_at=now,
-            expires_at=now + LINK_VALIDITY,
-        )
+        made = links.fresh(now, LINK_VALIDITY)
+        link = SpaceLink(client_id=client.id, email=email.strip().lower(), **made.columns())
         session.add(link)
         session.flush()
         audit.record(
@@ -108,19 +108,17 @@ def issue_links(session: Session, email: str, *, now: datetime) -> list[IssuedSi
             client_id=client.id,
             details={"email": link.email},
         )
-        issued.append(IssuedSignIn(client, link.email, token, link.expires_at))
+        issued.append(IssuedSignIn(client, link.email, made.token, link.expires_at))
     return issued
 
 
 def check_link(session: Session, token: str, now: datetime) -> SpaceLink:
     """The link if it may still open a session; SignInLinkGone saying why otherwise."""
-    link = session.scalar(select(SpaceLink).where(SpaceLink.token_hash == token_hash(token)))
+    link = links.find(session, SpaceLink, token)
     if link is None:
         raise SignInLinkGone(UNKNOWN)
-    if link.used_at is not None:
-        raise SignInLinkGone(USED)
-    if link.expires_at <= now:
-        raise SignInLinkGone(EXPIRED)
+    if (found := links.state(link, now)) is not links.LinkState.OPEN:
+        raise SignInLinkGone(_GONE[found])
     if not may_sign_in(session, link.client_id, link.email):
         raise SignInLinkGone(NO_ACCESS)
     return link
@@ -130,36 +128,17 @@ def open_session(session: Session, token: str, *, now: datetime, ip: str | None)
     """Spend the link and open its session. Spent by one conditional UPDATE: of two uses at
     once, the second updates nothing and is told the link has served."""
     link = check_link(session, token, now)
-    spent = session.execute(
-        update(SpaceLink)
-        .where(SpaceLink.id == link.id, SpaceLink.used_at.is_(None))
-        .values(used_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    if getattr(spent, "rowcount", 0) != 1:
+    if not links.spend(session, SpaceLink, link.id, now=now):
         raise SignInLinkGone(USED)
-    session_token = new_link_token()
+    made = links.fresh(now, SESSION_VALIDITY)
     opened = SpaceSession(
-        client_id=link.client_id,
-        link_id=link.id,
-        email=link.email,
-        token_hash=token_hash(session_token),
-        created_at=now,
-        expires_at=now + SESSION_VALIDITY,
+        client_id=link.client_id, link_id=link.id, email=link.email, **made.columns()
     )
     session.add(opened)
     session.flush()
-    audit.record(
-        session,
-        now=now,
-        actor=f"contact:{link.email}",
-        action="client_space.signed_in",
-        subject_type="client_space_session",
-        subject_id=opened.id,
-        client_id=link.client_id,
-        details={"email": link.email, "ip": ip},
-    )
-    return Opened(opened, session_token)
+    details = {"email": link.email, "ip": ip}
+    _journal(session, opened, "client_space.signed_in", now=now, details=details)
+    return Opened(opened, made.token)
 
 
 def current_session(session: Session, token: str | None, now: datetime) -> SpaceSession | None:
@@ -167,7 +146,7 @@ def current_session(session: Session, token: str | None, now: datetime) -> Space
     still allowed (a contact deactivated meanwhile is out at its next page)."""
     if not token:
         return None
-    found = session.scalar(select(SpaceSession).where(SpaceSession.token_hash == token_hash(token)))
+    found = links.find(session, SpaceSession, token)
     if found is None or found.ended_at is not None or found.expires_at <= now:
         return None
     if not may_sign_in(session, found.client_id, found.email):
@@ -180,12 +159,26 @@ def end_session(session: Session, token: str | None, *, now: datetime) -> None:
     if found is None:
         return
     found.ended_at = now
+    _journal(session, found, "client_space.signed_out", now=now)
+
+
+def _journal(
+    session: Session,
+    space: SpaceSession,
+    action: str,
+    *,
+    now: datetime,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """A space session's events are the contact's, filed under the session and its client (the
+    client's journal shows who came in, and when they left)."""
     audit.record(
         session,
         now=now,
-        actor=f"contact:{found.email}",
-        action="client_space.signed_out",
+        actor=f"contact:{space.email}",
+        action=action,
         subject_type="client_space_session",
-        subject_id=found.id,
-        client_id=found.client_id,
+        subject_id=space.id,
+        client_id=space.client_id,
+        details=details,
     )

@@ -19,6 +19,7 @@ from flask import (
     session,
     url_for,
 )
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from app.archive import tasks as archive_tasks
@@ -182,33 +183,37 @@ def document(document_id: int) -> Response:
 @signed_in
 def add_contact() -> str | Response:
     space = _current()
-    form = BillingContactForm()
-    if form.validate_on_submit():
-        try:
-            with unit_of_work() as db:
-                client = reading.client_of(db, space)
-                billing_contacts.add_contact(
-                    db, client, _contact_input(form), now=utcnow(), actor=f"contact:{space.email}"
-                )
-        except ClientInvalid as exc:
-            apply_field_errors(form, exc)
-        else:
-            return redirect(url_for("client_space.index") + "#contacts")
-    return _home(space, contact_form=form, status=422)
+
+    def add(db: Session, data: billing_contacts.ContactInput, actor: str) -> None:
+        client = reading.client_of(db, space)
+        billing_contacts.add_contact(db, client, data, now=utcnow(), actor=actor)
+
+    return _save_contact(space, add)
 
 
 @bp.post("/contacts/<int:contact_id>")
 @signed_in
 def update_contact(contact_id: int) -> str | Response:
     space = _current()
+
+    def update(db: Session, data: billing_contacts.ContactInput, actor: str) -> None:
+        contact = billing_contacts.get_contact(db, space.client_id, contact_id)
+        billing_contacts.update_contact(db, contact, data, now=utcnow(), actor=actor)
+
+    return _save_contact(space, update)
+
+
+def _save_contact(
+    space: SpaceSession,
+    write: Callable[[Session, billing_contacts.ContactInput, str], None],
+) -> str | Response:
+    """Adding and editing a contact answer the form alike: back to the contacts once written
+    in one transaction, else the page again with the form's errors (422)."""
     form = BillingContactForm()
     if form.validate_on_submit():
         try:
             with unit_of_work() as db:
-                contact = billing_contacts.get_contact(db, space.client_id, contact_id)
-                billing_contacts.update_contact(
-                    db, contact, _contact_input(form), now=utcnow(), actor=f"contact:{space.email}"
-                )
+                write(db, _contact_input(form), f"contact:{space.email}")
         except ClientInvalid as exc:
             apply_field_errors(form, exc)
         else:

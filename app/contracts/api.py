@@ -1,6 +1,7 @@
-"""Contracts through the write API (/api/v1): version 1 of a quote's contract is asked for
-(scope write) and rendered by the job the web page uses (`contracts.generate_requested`), and
-the generation is followed at `/contract-generations/{id}` (scope read)."""
+"""Contracts through the write API (/api/v1): version 1 of a quote's contract, or version n+1
+of a contract, is asked for (scope write) and rendered by the job the web pages use
+(`contracts.generate_requested`), and the generation is followed at
+`/contract-generations/{id}` (scope read)."""
 
 from __future__ import annotations
 
@@ -11,18 +12,19 @@ from flask import Blueprint, request
 from app.auth.guards import current_token, require_scope
 from app.auth.models import Scope
 from app.clauses.errors import ClauseNotFound
-from app.contracts import requested, schemas, tasks
+from app.contracts import queries, requested, schemas, tasks
 from app.contracts.errors import ContractInvalid
 from app.contracts.models import ContractVersion
 from app.db import utcnow
 from app.idempotency.guard import idempotent
 from app.json_input import raise_problems
+from app.quotes.errors import QuoteNotFound
 from app.quotes.services import get_quote
 from app.wiring import read_only_db_session, runtime, unit_of_work
 
 bp = Blueprint("contracts_api", __name__, url_prefix="/api/v1")
 
-_PATHS = {"clause": "clause_versions"}
+_PATHS = {"clause": "clause_versions", "quote": "quote_id"}
 """The form's field names that differ from the body's members."""
 
 
@@ -55,6 +57,53 @@ def generate(quote_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
             raise_problems({_PATHS.get(k, k): v for k, v in exc.errors.items()})
             raise
         generation_id = asked.id
+    return _hand_to_job(generation_id)
+
+
+@bp.post("/contracts/<int:contract_id>/versions")
+@require_scope(Scope.WRITE)
+@idempotent
+def new_version(contract_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """The web's "nouvelle version": checked at once (a version in signature, a reason
+    missing: a 4xx now), rendered by the same job. Asked again while it is pending: that same
+    generation; `based_on` older than the latest version: 409 (made since, by someone else)."""
+    body, errors = schemas.parse_new_version(request.get_json(silent=True))
+    raise_problems(errors)
+    choices = requested.Choices(
+        author_id=None,
+        token_id=current_token().id,
+        clause_version_ids=body.clause_versions,
+        free_text=body.free_text,
+    )
+    with unit_of_work() as db:
+        contract = queries.get_contract(db, contract_id)
+        try:
+            quote = get_quote(db, body.quote_id) if body.quote_id is not None else None
+        except QuoteNotFound as exc:  # a member of the body, not the resource of the path
+            raise_problems({"quote_id": exc.detail})
+            raise
+        try:
+            asked = requested.ask_new_version(
+                db,
+                contract,
+                choices,
+                vendor=runtime().settings.vendor,
+                reason=body.reason,
+                based_on=body.based_on,
+                quote=quote,
+                now=utcnow(),
+            )
+        except ClauseNotFound as exc:
+            raise_problems({"clause_versions": exc.detail})
+            raise
+        except ContractInvalid as exc:
+            raise_problems({_PATHS.get(k, k): v for k, v in exc.errors.items()})
+            raise
+        generation_id = asked.id
+    return _hand_to_job(generation_id)
+
+
+def _hand_to_job(generation_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
     # Once committed, so the job finds it (inline, the tests: it renders here and now).
     tasks.generate_requested.enqueue(generation_id)
     location = f"/api/v1/contract-generations/{generation_id}"

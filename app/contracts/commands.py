@@ -32,9 +32,7 @@ from app.errors import DomainError
 from app.quotes.services import quote_by_number, quotes_awaiting_contract
 from app.rendering.french import format_decimal
 from app.runtime import Collaborators, Runtime
-
-POLL_SECONDS = 0.5
-"""How often `contracts bulk --wait` reads where the run stands."""
+from app.waiting import follow, wait_options
 
 
 @click.group("contracts", cls=AppGroup, help="Contrats.")
@@ -97,17 +95,9 @@ def _check_clauses(rt: Runtime, clause_version_ids: Sequence[int]) -> None:
     type=click.IntRange(min=1),
     help="Version de clause de la bibliothèque à joindre à chaque contrat, répétable.",
 )
-@click.option(
-    "--wait",
-    is_flag=True,
-    help="Attend que les contrats soient générés (barre de progression, débit, refus).",
-)
-@click.option(
-    "--timeout",
-    type=click.IntRange(1),
-    default=3600,
-    show_default=True,
-    help="Avec --wait : secondes d'attente au plus (code de sortie 1 au-delà).",
+@wait_options(
+    default_timeout=3600,
+    what="Attend que les contrats soient générés (barre de progression, débit, refus).",
 )
 def bulk(
     author_email: str,
@@ -163,13 +153,10 @@ def bulk(
 
 def _follow(collab: Collaborators, ids: list[int], run: str, timeout: int) -> bulk_run.RunProgress:
     """Follow the queue's workers until each quote is contracted or refused, or `timeout`."""
-    deadline = time.monotonic() + timeout
-    report = bulk_run.progress(collab, ids, run)
-    with click.progressbar(length=len(ids), label="Génération des contrats") as bar:
-        bar.update(report.done)
-        while report.done < len(ids) and time.monotonic() < deadline:
-            time.sleep(POLL_SECONDS)
-            latest = bulk_run.progress(collab, ids, run)
-            bar.update(latest.done - report.done)
-            report = latest
-    return report
+    return follow(
+        total=len(ids),
+        label="Génération des contrats",
+        timeout=timeout,
+        read=lambda: bulk_run.progress(collab, ids, run),
+        done=lambda progress: progress.done,
+    )

@@ -7,12 +7,14 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
+from app.contracts.generation import MAX_REASON
 from app.contracts.models import ContractGeneration, ContractVersion, GenerationStatus
 from app.contracts.printing import MAX_FREE_TEXT
 from app.json_input import Reader
 
 MAX_CLAUSES = 50
 MAX_ID = 2**31 - 1
+MAX_VERSION = 9999
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,30 @@ def parse_generation(body: Any) -> tuple[GenerationBody, dict[str, str]]:
             part.refuse("email", "Adresse e-mail invalide (ex. prenom.nom@entreprise.fr).")
         countersigner = (name.strip(), email)
     return GenerationBody(clauses, free_text, countersigner), reader.errors
+
+
+@dataclass(frozen=True)
+class NewVersionBody:
+    reason: str
+    clause_versions: list[int]
+    free_text: str
+    quote_id: int | None
+    based_on: int | None
+
+
+def parse_new_version(body: Any) -> tuple[NewVersionBody, dict[str, str]]:
+    """What the web's "nouvelle version" form asks: the reason (required), the clauses and
+    free text printed on it, a revised quote of the same client, and the version the CRM saw
+    last (`based_on`: a version made since is a 409, not a second version). The signers are
+    fixed by the contract: the client's and the vendor's of its signature page."""
+    reader = Reader(body)
+    reader.only(("reason", "clause_versions", "free_text", "quote_id", "based_on"))
+    reason = reader.text("reason", max_length=MAX_REASON, required=True, multiline=True)
+    clauses = reader.integers("clause_versions", max_items=MAX_CLAUSES, maximum=MAX_ID)
+    free_text = reader.text("free_text", max_length=MAX_FREE_TEXT, multiline=True)
+    quote_id = reader.integer("quote_id", minimum=1, maximum=MAX_ID)
+    based_on = reader.integer("based_on", minimum=1, maximum=MAX_VERSION)
+    return NewVersionBody(reason, clauses, free_text, quote_id, based_on), reader.errors
 
 
 def version_json(version: ContractVersion) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from datetime import date
 
 import click
@@ -20,9 +19,7 @@ from app.invoices.rules import Period
 from app.pricing.decimals import parse_decimal
 from app.rendering.french import format_amount, format_date
 from app.runtime import Collaborators, Runtime
-
-POLL_SECONDS = 0.5
-"""How often `invoices run --wait` reads how many PDFs are still missing."""
+from app.waiting import follow, wait_options
 
 
 @click.group("invoices", cls=AppGroup, help="Facturation.")
@@ -38,17 +35,8 @@ def invoices_group() -> None:
     ),
 )
 @click.option("--period", required=True, help="Période facturée, ex. 2026-12.")
-@click.option(
-    "--wait",
-    is_flag=True,
-    help="Attend que les PDF soient produits, avec une barre de progression.",
-)
-@click.option(
-    "--timeout",
-    type=click.IntRange(1),
-    default=1800,
-    show_default=True,
-    help="Avec --wait : secondes d'attente au plus (code de sortie 1 au-delà).",
+@wait_options(
+    default_timeout=1800, what="Attend que les PDF soient produits, avec une barre de progression."
 )
 def run(period: str, wait: bool, timeout: int) -> None:
     rt: Runtime = current_app.extensions["paraphe"]
@@ -88,16 +76,14 @@ def run(period: str, wait: bool, timeout: int) -> None:
 def _wait_for_pdfs(collab: Collaborators, queued: list[tuple[Issued, int]], timeout: int) -> int:
     """Follow the queue's workers until every PDF of ``queued`` is archived; how many are
     still missing when ``timeout`` seconds have passed."""
-    deadline = time.monotonic() + timeout
-    left = workflow.count_without_pdf(collab, queued)
-    with click.progressbar(length=len(queued), label="Production des PDF") as bar:
-        bar.update(len(queued) - left)
-        while left and time.monotonic() < deadline:
-            time.sleep(POLL_SECONDS)
-            now_left = workflow.count_without_pdf(collab, queued)
-            bar.update(left - now_left)
-            left = now_left
-    return left
+    produced = follow(
+        total=len(queued),
+        label="Production des PDF",
+        timeout=timeout,
+        read=lambda: len(queued) - workflow.count_without_pdf(collab, queued),
+        done=lambda count: count,
+    )
+    return len(queued) - produced
 
 
 @invoices_group.command(

@@ -22,6 +22,14 @@ PAYMENT_METHODS = [
 ]
 
 
+def _menu(label: str, **options: str) -> SelectField:
+    """A choice among fixed options, given as value="French label" in the order shown (the
+    values are what the pages and their tests post)."""
+    return SelectField(
+        label, choices=[SelectChoice(value, text) for value, text in options.items()]
+    )
+
+
 class ManualInvoiceForm(FrenchForm):
     """A one-off invoice (training days, extra service). A negative unit price is a discount."""
 
@@ -41,13 +49,7 @@ class ManualInvoiceForm(FrenchForm):
 class PaymentForm(FrenchForm):
     """Mark an invoice paid (full or partial) or its direct debit rejected."""
 
-    kind = SelectField(
-        "Événement",
-        choices=[
-            SelectChoice("payment", "Paiement reçu"),
-            SelectChoice("failed", "Prélèvement rejeté"),
-        ],
-    )
+    kind = _menu("Événement", payment="Paiement reçu", failed="Prélèvement rejeté")
     amount = StringField("Montant reçu TTC (€)", validators=[Optional(), Length(max=20)])
     occurred_on = DateField("Date", validators=[InputRequired()])
     charge_fee = BooleanField("Refacturer 25 € de frais de rejet sur la prochaine facture")
@@ -62,12 +64,10 @@ class SyntecIndexForm(FrenchForm):
 class CreditNoteForm(FrenchForm):
     """An avoir on an issued invoice: its cancellation, or one credited amount."""
 
-    mode = SelectField(
+    mode = _menu(
         "Nature de l'avoir",
-        choices=[
-            SelectChoice("cancel", "Annulation totale de la facture"),
-            SelectChoice("partial", "Avoir partiel (un montant)"),
-        ],
+        cancel="Annulation totale de la facture",
+        partial="Avoir partiel (un montant)",
     )
     reason = StringField("Motif", validators=[InputRequired(), Length(max=500)])
     designation = StringField(
@@ -114,12 +114,10 @@ class PlanFromContractForm(FrenchForm):
 class ReferenceRateForm(FrenchForm):
     """A dated reference rate for late interest (ECB rate or French legal interest rate)."""
 
-    kind = SelectField(
+    kind = _menu(
         "Taux",
-        choices=[
-            SelectChoice("ecb", "Taux BCE (refinancement principal)"),
-            SelectChoice("legal", "Taux d'intérêt légal (créanciers professionnels)"),
-        ],
+        ecb="Taux BCE (refinancement principal)",
+        legal="Taux d'intérêt légal (créanciers professionnels)",
     )
     effective_from = DateField("En vigueur à partir du", validators=[InputRequired()])
     rate = StringField("Taux annuel (%)", validators=[InputRequired(), Length(max=12)])

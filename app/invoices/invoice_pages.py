@@ -62,19 +62,15 @@ def _parse_lines(form: ManualInvoiceForm) -> tuple[list[LineInput], bool]:
         sub: LineForm = entry.form
         if sub.is_blank():
             continue
-        quantity = parse_decimal(sub.quantity.data or "")
-        price = parse_decimal(sub.unit_price.data or "")
-        vat = parse_decimal(sub.vat_rate.data or "")
-        if quantity is None:
-            sub.quantity.errors = ["Indiquez une quantité (ex. 12 ou 1,5)."]
-        if price is None:
-            sub.unit_price.errors = ["Indiquez un prix (ex. 1 250,00 ; négatif pour une remise)."]
-        if vat is None:
-            sub.vat_rate.errors = ["Taux de TVA inconnu."]
-        if quantity is None or price is None or vat is None:
+        figures = sub.figures(
+            sub.unit_price.data or "",
+            sub.vat_rate.data or "",
+            price_hint="Indiquez un prix (ex. 1 250,00 ; négatif pour une remise).",
+        )
+        if figures is None:
             unreadable = True
             continue
-        lines.append(LineInput(sub.designation.data or "", quantity, price, vat))
+        lines.append(LineInput(sub.designation.data or "", *figures))
     return lines, unreadable
 
 

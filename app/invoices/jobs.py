@@ -26,7 +26,7 @@ from app.invoices.models import BillingPlan
 from app.invoices.pdfs import Issued
 from app.invoices.rules import Period
 from app.mail import Mailer, OutgoingMail
-from app.rendering.french import format_amount, format_date, format_percent
+from app.rendering.mail_text import render_mail
 from app.runtime import Collaborators
 
 
@@ -135,21 +135,18 @@ def issue_period(
 
 def reminder_mail(row: payments.Overdue) -> OutgoingMail:
     invoice = row.invoice
-    text = (
-        f"Bonjour,\n\n"
-        f"Sauf erreur de notre part, la facture {invoice.number} du "
-        f"{format_date(invoice.issued_on)}, échue le {format_date(invoice.due_on)}, reste "
-        f"impayée : {format_amount(row.amount_due)} TTC ({row.days_late} jours de retard).\n\n"
-        f"Conformément à nos conditions, s'y ajoutent des intérêts de retard au taux annuel de "
-        f"{format_percent(row.rate)}, soit {format_amount(row.interest)} à ce jour, et "
-        f"l'indemnité forfaitaire pour frais de recouvrement de "
-        f"{format_amount(row.indemnity)}.\n\n"
-        f"Merci de procéder au règlement de {format_amount(row.total_claimed)}.\n"
-    )
-    return OutgoingMail(
-        to=invoice.client.signer_email,
-        subject=f"Relance : facture {invoice.number} impayée",
-        text=text,
+    return render_mail(
+        "invoices/reminder.txt",
+        invoice.client.signer_email,
+        number=invoice.number,
+        issued_on=invoice.issued_on,
+        due_on=invoice.due_on,
+        amount_due=row.amount_due,
+        days_late=row.days_late,
+        rate=row.rate,
+        interest=row.interest,
+        indemnity=row.indemnity,
+        total_claimed=row.total_claimed,
     )
 
 

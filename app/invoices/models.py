@@ -19,6 +19,7 @@ from app.clients.models import Client
 from app.db import Amount, Base, UTCDateTime
 from app.documents.models import Document
 from app.enums import enum_column
+from app.pricing.columns import PricedLineColumns
 from app.rendering import labels
 from app.terms.models import LateInterestRule
 
@@ -69,7 +70,7 @@ class PlanLineKind(StrEnum):
     ONE_OFF = "one_off"  # billed once, on the invoice of ``bill_period`` (setup-fee schedule)
 
 
-class BillingPlanLine(Base):
+class BillingPlanLine(PricedLineColumns, Base):
     """An amount billed each period (unit price excl. VAT per period), or once: a setup-fee
     instalment (e.g. 50 % before onboarding, 50 % after) billed with the period it names."""
 
@@ -79,10 +80,6 @@ class BillingPlanLine(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     plan_id: Mapped[int] = mapped_column(ForeignKey("billing_plans.id"), index=True)
     position: Mapped[int]
-    designation: Mapped[str] = mapped_column(String(500))
-    quantity: Mapped[Decimal] = mapped_column(Amount())
-    unit_price: Mapped[Decimal] = mapped_column(Amount())
-    vat_rate: Mapped[Decimal] = mapped_column(Amount(6, 2))
     kind: Mapped[PlanLineKind] = mapped_column(
         enum_column(PlanLineKind), default=PlanLineKind.RECURRING
     )
@@ -107,15 +104,11 @@ class IssuedDocument:
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
-class IssuedLine:
+class IssuedLine(PricedLineColumns):
     """The columns of a line as issued, on an invoice or a credit note."""
 
     id: Mapped[int] = mapped_column(primary_key=True)
     position: Mapped[int]
-    designation: Mapped[str] = mapped_column(String(500))
-    quantity: Mapped[Decimal] = mapped_column(Amount())
-    unit_price: Mapped[Decimal] = mapped_column(Amount())
-    vat_rate: Mapped[Decimal] = mapped_column(Amount(6, 2))
     total_excl_vat: Mapped[Decimal] = mapped_column(Amount())
 
 

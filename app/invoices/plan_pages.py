@@ -3,9 +3,12 @@ clause and revisions; the Syntec indices and the reference rates they are comput
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
+from decimal import Decimal
 
 from flask import flash, redirect, render_template, url_for
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
@@ -40,24 +43,20 @@ def syntec() -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         user = current_user()
         assert user is not None
-        value = parse_decimal(form.value.data or "")
-        try:
-            if value is None:
-                raise FieldErrors({"value": "Indiquez une valeur (ex. 298,4)."})
-            with unit_of_work() as work:
-                row = revision.set_syntec_index(
-                    work,
-                    month=form.month.data or "",
-                    value=value,
-                    now=utcnow(),
-                    created_by_id=user.id,
-                )
-        except FieldErrors as exc:
-            apply_field_errors(form, exc)
-            status = 422
-        else:
-            flash(f"Indice Syntec de {row.month} enregistré.", "success")
-            return redirect(url_for("invoices.syntec"))
+
+        def save(work: Session, value: Decimal) -> str:
+            month = form.month.data or ""
+            row = revision.set_syntec_index(
+                work, month=month, value=value, now=utcnow(), created_by_id=user.id
+            )
+            return f"Indice Syntec de {row.month} enregistré."
+
+        answer = _save_figure(
+            form, "value", "Indiquez une valeur (ex. 298,4).", save, "invoices.syntec"
+        )
+        if isinstance(answer, Response):
+            return answer
+        status = answer
     elif form.errors:
         status = 422
     indices = revision.syntec_indices(db)
@@ -223,31 +222,50 @@ def rates() -> str | Response | tuple[str, int]:
     db = db_session()
     form = ReferenceRateForm()
     status = 200
-    if form.validate_on_submit() and form.effective_from.data is not None:
-        value = parse_decimal(form.rate.data or "")
-        try:
-            if value is None:
-                raise FieldErrors({"rate": "Indiquez un taux en % (ex. 2,15)."})
-            with unit_of_work() as work:
-                row = payments.set_reference_rate(
-                    work,
-                    kind=RateKind(form.kind.data),
-                    effective_from=form.effective_from.data,
-                    rate=value,
-                    now=utcnow(),
-                )
-        except FieldErrors as exc:
-            apply_field_errors(form, exc)
-            status = 422
-        else:
-            flash(
-                f"{row.kind.label.capitalize()} de {format_decimal(row.rate)} % "
-                f"enregistré à partir du {format_date(row.effective_from)}.",
-                "success",
+    if form.validate_on_submit() and (effective_from := form.effective_from.data) is not None:
+
+        def save(work: Session, value: Decimal) -> str:
+            kind = RateKind(form.kind.data)
+            row = payments.set_reference_rate(
+                work, kind=kind, effective_from=effective_from, rate=value, now=utcnow()
             )
-            return redirect(url_for("invoices.rates"))
+            return (
+                f"{row.kind.label.capitalize()} de {format_decimal(row.rate)} % "
+                f"enregistré à partir du {format_date(row.effective_from)}."
+            )
+
+        answer = _save_figure(
+            form, "rate", "Indiquez un taux en % (ex. 2,15).", save, "invoices.rates"
+        )
+        if isinstance(answer, Response):
+            return answer
+        status = answer
     elif form.errors:
         status = 422
     return render_template(
         "invoices/rates.html", form=form, rates=payments.reference_rates(db)
     ), status
+
+
+def _save_figure(
+    form: SyntecIndexForm | ReferenceRateForm,
+    field: str,
+    missing: str,
+    save: Callable[[Session, Decimal], str],
+    page: str,
+) -> Response | int:
+    """The Syntec index and the reference rates save one figure typed the French way (298,4)
+    alike: unreadable, it is refused on its field; read, `save` writes it in one transaction and
+    says what was saved, and `page` is shown again (a GET, so a reload posts nothing). Else
+    the status to render the form with its errors."""
+    value = parse_decimal(getattr(form, field).data or "")
+    try:
+        if value is None:
+            raise FieldErrors({field: missing})
+        with unit_of_work() as work:
+            saved = save(work, value)
+    except FieldErrors as exc:
+        apply_field_errors(form, exc)
+        return 422
+    flash(saved, "success")
+    return redirect(url_for(page))

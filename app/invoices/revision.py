@@ -254,6 +254,10 @@ def change_plan_line(
         raise InvoiceInvalid(problems)
     assert period is not None and bounds is not None
     begin, end = bounds
+    # The period as the invoice's other lines print it (app.invoices.plans.period_lines): its
+    # days in words, never "2026-12", which reads as a code (and for a yearly plan, names only
+    # the month the year begins).
+    span = f"du {format_date(begin)} au {format_date(end)}"
     old_total = line_total(line_input(line))
     new_total = line_total(new)
     if billed(session, plan.id, str(period)):
@@ -263,7 +267,7 @@ def change_plan_line(
         raise InvoiceInvalid(
             {
                 "effective": (
-                    f"La période {period} n'est pas encore facturée : la modification doit "
+                    f"La période {span} n'est pas encore facturée : la modification doit "
                     f"prendre effet le {format_date(begin)}, ou après la facturation de la période."
                 )
             }
@@ -280,7 +284,7 @@ def change_plan_line(
                 f"{format_decimal(line.quantity)} × {format_decimal(line.unit_price)} € → "
                 f"{format_decimal(quantity)} × {format_decimal(unit_price)} € HT, "
                 f"du {format_date(effective)} au {format_date(end)} "
-                f"({days} jours, période {period})"
+                f"({days} jours de la période {span})"
             ),
             amount=amount,
             vat_rate=line.vat_rate,

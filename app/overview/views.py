@@ -4,7 +4,9 @@ the CGV behind). URLs under /clients, /devis and /contrats, as before the move."
 
 from __future__ import annotations
 
+from dataclasses import fields
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, jsonify, render_template, url_for
 
@@ -23,6 +25,9 @@ from app.signatures.models import ACTIVE
 from app.signatures.progress import soonest_poll
 from app.wiring import db_session
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 bp = Blueprint("overview", __name__)
 
 
@@ -30,32 +35,14 @@ bp = Blueprint("overview", __name__)
 @require(Permission.VIEW_CLIENTS)
 def client(client_id: int) -> str:
     overview = services.client_overview(db_session(), client_id, business_date(utcnow()))
-    return render_template(
-        "clients/show.html",
-        client=overview.client,
-        country_name=overview.country_name,
-        quotes=overview.quotes,
-        contracts=overview.contracts,
-        acceptances=overview.acceptances,
-        opposable=overview.opposable,
-    )
+    return _render("clients/show.html", overview)
 
 
 @bp.route("/devis/<int:quote_id>")
 @require(Permission.VIEW_CLIENTS)
 def quote(quote_id: int) -> str:
     page = services.quote_page(db_session(), quote_id)
-    return render_template(
-        "quotes/show.html",
-        quote=page.quote,
-        totals=page.totals,
-        rows=page.rows,
-        terms_sentences=page.terms_sentences,
-        contract=page.contract,
-        clauses=page.clauses,
-        today=business_date(utcnow()),
-        zero=Decimal("0"),
-    )
+    return _render("quotes/show.html", page, today=business_date(utcnow()), zero=Decimal("0"))
 
 
 @bp.route("/contrats/<int:contract_id>")
@@ -63,15 +50,11 @@ def quote(quote_id: int) -> str:
 def contract(contract_id: int) -> str:
     page = services.contract_page(db_session(), contract_id, business_date(utcnow()))
     versions = page.contract.versions
-    return render_template(
+    return _render(
         "contracts/show.html",
-        contract=page.contract,
-        requests=page.requests,
-        cgv_behind=page.cgv_behind,
-        clauses=page.clauses,
+        page,
         quotes=page.draft_quotes,
         printed={v.id: [_preview(t) for t in printing.printed_terms(v)] for v in versions},
-        progress=page.progress,
         poll_after=soonest_poll(list(page.progress.values())),
     )
 
@@ -127,6 +110,13 @@ def contract_progress(contract_id: int) -> Response:
     )
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+def _render(template: str, page: DataclassInstance, **extra: object) -> str:
+    """A page's template gets the page's fields under their own names (the services shape
+    each page for its template), plus what only the view knows (today, previews)."""
+    context = {field.name: getattr(page, field.name) for field in fields(page)}
+    return render_template(template, **context, **extra)
 
 
 def _evidence_url(request_id: int, fmt: str) -> str:

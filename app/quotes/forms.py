@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from wtforms import (
     BooleanField,
     DateField,
@@ -12,6 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from app.forms import FrenchForm, FrenchSubForm
+from app.pricing.decimals import parse_decimal
 from app.pricing.forms import VAT_CHOICES, FrenchDecimalField
 from app.quotes.models import ProductKind
 from app.quotes.rules import MAX_LINES
@@ -46,6 +49,25 @@ class LineForm(FrenchSubForm):
             (f.data or "").strip()
             for f in (self.product, self.designation, self.quantity, self.unit_price)
         )
+
+    def figures(
+        self, unit_price: str, vat_rate: str, *, price_hint: str
+    ) -> tuple[Decimal, Decimal, Decimal] | None:
+        """Quantity, unit price and VAT rate read the French way (1 250,00), or None with an
+        error on each unreadable field. The price and rate are passed in: a quote's line may
+        take them from its catalogue item; `price_hint` says what a price looks like here."""
+        quantity = parse_decimal(self.quantity.data or "")
+        price = parse_decimal(unit_price)
+        vat = parse_decimal(vat_rate)
+        if quantity is None:
+            self.quantity.errors = ["Indiquez une quantité (ex. 12 ou 1,5)."]
+        if price is None:
+            self.unit_price.errors = [price_hint]
+        if vat is None:
+            self.vat_rate.errors = ["Taux de TVA inconnu."]
+        if quantity is None or price is None or vat is None:
+            return None
+        return quantity, price, vat
 
 
 class QuoteForm(FrenchForm):

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.clients.models import Client
 from app.db import Amount, Base, UTCDateTime
 from app.enums import enum_column
+from app.pricing.columns import PricedLineColumns
 from app.pricing.discounts import DiscountKind
 from app.quotes.commercial_terms import BillingPeriod, PaymentMethod
 from app.rendering import labels
@@ -100,17 +101,13 @@ class SetupFeeInstalment(Base):
     milestone: Mapped[str] = mapped_column(String(120))
 
 
-class QuoteLine(Base):
+class QuoteLine(PricedLineColumns, Base):
     __tablename__ = "quote_lines"
     __table_args__ = (UniqueConstraint("quote_id", "position"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     quote_id: Mapped[int] = mapped_column(ForeignKey("quotes.id"), index=True)
     position: Mapped[int]
-    designation: Mapped[str] = mapped_column(String(500))
-    quantity: Mapped[Decimal] = mapped_column(Amount())
-    unit_price: Mapped[Decimal] = mapped_column(Amount())
-    vat_rate: Mapped[Decimal] = mapped_column(Amount(6, 2))
     product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
     unit: Mapped[str] = mapped_column(String(30), default="", server_default="")
     discount_kind: Mapped[DiscountKind] = mapped_column(

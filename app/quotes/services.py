@@ -241,27 +241,10 @@ def _product_problems(
 def create_product(session: Session, data: ProductInput, *, now: datetime, actor: str) -> Product:
     if problems := _product_problems(session, data, None):
         raise ProductInvalid(problems)
-    product = Product(
-        code=data.code.strip(),
-        kind=data.kind,
-        name=data.name.strip(),
-        unit=data.unit.strip(),
-        unit_price=data.unit_price,
-        vat_rate=data.vat_rate,
-        active=True,
-        created_at=now,
-    )
+    product = Product(active=True, created_at=now)
+    _copy_input(product, data)
     session.add(product)
-    session.flush()
-    audit.record(
-        session,
-        now=now,
-        actor=actor,
-        action="product.created",
-        subject_type="product",
-        subject_id=product.code,
-        client_id=None,
-    )
+    _stored(session, product, "product.created", now=now, actor=actor)
     return product
 
 
@@ -277,24 +260,29 @@ def update_product(
     """Change a catalogue item; quotes already made keep the values they copied."""
     if problems := _product_problems(session, data, product.id):
         raise ProductInvalid(problems)
+    _copy_input(product, data)
+    product.active = active
+    _stored(session, product, "product.updated", now=now, actor=actor)
+    return product
+
+
+def _copy_input(product: Product, data: ProductInput) -> None:
+    """The form's values as a catalogue item keeps them, at creation and at each change alike."""
     product.code = data.code.strip()
     product.kind = data.kind
     product.name = data.name.strip()
     product.unit = data.unit.strip()
     product.unit_price = data.unit_price
     product.vat_rate = data.vat_rate
-    product.active = active
+
+
+def _stored(session: Session, item: Product, action: str, *, now: datetime, actor: str) -> None:
+    """Write the item and journal it under its code (the code, not the id, is what people and
+    quotes know it by)."""
     session.flush()
     audit.record(
-        session,
-        now=now,
-        actor=actor,
-        action="product.updated",
-        subject_type="product",
-        subject_id=product.code,
-        client_id=None,
+        session, now=now, actor=actor, action=action, subject_type="product", subject_id=item.code
     )
-    return product
 
 
 def get_product(session: Session, product_id: int) -> Product:

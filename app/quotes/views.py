@@ -63,32 +63,17 @@ def _parse_lines(
         )
         if product is not None:
             typed = with_product_defaults(typed, product)
-        quantity = parse_decimal(sub.quantity.data or "")
-        price = parse_decimal(typed.unit_price)
-        vat = parse_decimal(typed.vat_rate)
+        figures = sub.figures(
+            typed.unit_price, typed.vat_rate, price_hint="Indiquez un prix (ex. 1 250,00)."
+        )
         discount = parse_discount(sub.discount_kind.data or "", sub.discount_value.data or "")
-        if quantity is None:
-            sub.quantity.errors = ["Indiquez une quantité (ex. 12 ou 1,5)."]
-        if price is None:
-            sub.unit_price.errors = ["Indiquez un prix (ex. 1 250,00)."]
-        if vat is None:
-            sub.vat_rate.errors = ["Taux de TVA inconnu."]
         if discount is None:
             sub.discount_value.errors = ["Indiquez une remise (ex. 10 ou 150,00)."]
-        if quantity is None or price is None or vat is None or discount is None:
+        if figures is None or discount is None:
             unreadable = True
             continue
-        lines.append(
-            LineInput(
-                typed.designation,
-                quantity,
-                price,
-                vat,
-                discount,
-                typed.unit,
-                product.id if product is not None else None,
-            )
-        )
+        product_id = product.id if product is not None else None
+        lines.append(LineInput(typed.designation, *figures, discount, typed.unit, product_id))
         sources.append(sub)
     return lines, sources, unreadable
 

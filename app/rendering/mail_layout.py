@@ -10,13 +10,17 @@ a client named `<b>…</b>` reads as typed.
 
 from __future__ import annotations
 
+import logging
 import re
+import threading
+import time
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from app.branding import LogoUnavailable, fetch_remote_logo
 from app.config import VendorIdentity
 from app.mail import InlineImage, OutgoingMail
 
@@ -25,6 +29,13 @@ LOGO_PATH = "/identite/logo"
 """Where the application serves the vendor's logo (app.branding_views)."""
 LOGO_CID = "logo@paraphe"
 """The Content-ID of the logo carried inside each mail (multipart/related)."""
+
+logger = logging.getLogger(__name__)
+
+REMOTE_LOGO_RETRY_S = 600.0
+"""After a failed fetch, the mails go with the vendor's name alone for this long, then the
+next mail tries again (a logo host that was down for a moment does not cost the logo until
+the next restart, nor a network call per mail)."""
 
 _URL_LINE = re.compile(r"https?://\S+")
 _SIGNATURE = "\n-- \n"  # RFC 3676: what follows is the signature block, the layout's footer
@@ -50,6 +61,49 @@ def _environment() -> Environment:
 def _png_logo(path: Path) -> InlineImage:
     """Read once per process: the file is checked at start and not changed while running."""
     return InlineImage(cid=LOGO_CID, media_type="image/png", data=path.read_bytes())
+
+
+_remote_lock = threading.Lock()
+_remote_logos: dict[str, InlineImage] = {}
+# address -> (time.monotonic() of its last failure, why, in French)
+_remote_failures: dict[str, tuple[float, str]] = {}
+
+
+def _remote_png_logo(url: str) -> InlineImage | None:
+    """The remote logo fetched once per process (first mail), carried like a local PNG; None
+    (a text-only header, never a link to the remote image) while it cannot be fetched. The
+    lock makes the transports' threads wait for one fetch rather than each start their own."""
+    with _remote_lock:
+        if url in _remote_logos:
+            return _remote_logos[url]
+        failed = _remote_failures.get(url)
+        if failed is not None and time.monotonic() - failed[0] < REMOTE_LOGO_RETRY_S:
+            return None
+        try:
+            data = fetch_remote_logo(url)
+        except LogoUnavailable as exc:
+            logger.warning(
+                "Logo distant %s non repris dans les courriels (nom de l'éditeur seul) : %s",
+                url,
+                exc,
+            )
+            _remote_failures[url] = (time.monotonic(), str(exc))
+            return None
+        image = InlineImage(cid=LOGO_CID, media_type="image/png", data=data)
+        _remote_logos[url] = image
+        _remote_failures.pop(url, None)
+        return image
+
+
+def remote_logo_problem(url: str) -> str | None:
+    """Why the remote logo at `url` is not in the mails (French), or None when it is: for the
+    page that shows the vendor's identity to its administrators (fetched there if this
+    process has not tried yet)."""
+    if _remote_png_logo(url) is not None:
+        return None
+    with _remote_lock:
+        failed = _remote_failures.get(url)
+    return failed[1] if failed is not None else None
 
 
 def blocks_of(text: str) -> list[Block]:
@@ -80,22 +134,24 @@ class VendorMailLayout:
 
     @property
     def inline_logo(self) -> InlineImage | None:
-        """A PNG logo file travels inside the mail (multipart/related, ``cid:``): Gmail and
+        """A PNG logo travels inside the mail (multipart/related, ``cid:``): Gmail and
         Outlook block remote images until the reader allows them, and a signer who sees no
         logo in a mail asking for a signature has one more reason to take it for phishing.
-        An SVG file is not sent at all: neither of them displays SVG, so the header is the
-        vendor's name alone (a PNG logo is the setting to choose for mails)."""
-        path = self.vendor.branding.logo_path
-        if path is None or self.vendor.branding.logo_media_type != "image/png":
+        A logo configured as an https:// address is fetched once and carried the same way
+        (linked, it would also tell its host who opened the mail, and when). An SVG file is
+        not sent at all: neither of them displays SVG, so the header is the vendor's name
+        alone (a PNG logo is the setting to choose for mails)."""
+        branding = self.vendor.branding
+        if branding.logo_url is not None:
+            return _remote_png_logo(branding.logo_url)
+        if branding.logo_path is None or branding.logo_media_type != "image/png":
             return None
-        return _png_logo(path)
+        return _png_logo(branding.logo_path)
 
     @property
     def logo_url(self) -> str | None:
-        """The header's image: the inline PNG, the remote https:// logo as configured, or
-        none (an SVG file: a text-only header)."""
-        if self.vendor.branding.logo_url is not None:
-            return self.vendor.branding.logo_url
+        """The header's image: the logo carried inside the mail, or none (a text-only
+        header). Never a remote address."""
         return f"cid:{LOGO_CID}" if self.inline_logo is not None else None
 
     @property

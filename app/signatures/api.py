@@ -1,6 +1,6 @@
 """Signatures in the API (/api/v1): the signature report of an archived PDF (scope read);
-sending a contract version for signature, a request's state, its cancellation (scope write),
-through the workflow the web pages use (`app.signatures.workflow`)."""
+sending a contract version for signature, a request's state, a reminder now, its cancellation
+(scope write), through the workflow the web pages use (`app.signatures.workflow`)."""
 
 from __future__ import annotations
 
@@ -104,4 +104,17 @@ def cancel(request_id: int) -> dict[str, Any]:
     raise_problems(errors)
     actor = f"token:{current_token().id}"
     workflow.cancel(hand_over(), request_id, reason, user_id=None, actor=actor)
+    return _request(request_id)
+
+
+@bp.post("/signature-requests/<int:request_id>/reminders")
+@require_scope(Scope.WRITE)
+@idempotent
+def remind(request_id: int) -> dict[str, Any]:
+    """A reminder now to the signers awaited (no body, or `{}`): the request (200; no
+    resource is created, as for a cancellation), whose signers' `reminders_sent` counted it;
+    409 when the request or its signers cannot be reminded now (`lifecycle.remind_now`)."""
+    sent_body = request.get_json(silent=True) if request.get_data() else {}
+    raise_problems(schemas.parse_remind(sent_body))
+    workflow.remind_now(hand_over(), request_id, actor=f"token:{current_token().id}")
     return _request(request_id)

@@ -1,10 +1,11 @@
-"""An unfinished request's life: decline, cancel, resend, reminders, expiry."""
+"""An unfinished request's life: decline, cancel, resend, reminders (scheduled or asked now),
+expiry."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.audit import services as audit
@@ -26,6 +27,7 @@ from app.signatures.models import (
     ACTIVE,
     WAITING,
     LinkReplacement,
+    ReplacedSigningLink,
     RequestStatus,
     SignatureRequest,
     Signer,
@@ -171,6 +173,85 @@ REMINDER_QUIET = timedelta(hours=12)
 a reminder now would replace the link in their hands, so it waits for a later run."""
 
 
+MANUAL_REMINDER_INTERVAL = timedelta(hours=24)
+"""A reminder asked now (the API) reaches a signer at most once a day: one mailed this
+recently (invitation, reminder, new link) would only bury the previous one in their inbox."""
+
+
+def _quiet(signer: Signer, now: datetime) -> bool:
+    activity = [t for t in (signer.opened_at, signer.otp_sent_at, signer.authenticated_at) if t]
+    return not activity or now - max(activity) >= REMINDER_QUIET
+
+
+def _last_mailed(session: Session, signer: Signer) -> datetime | None:
+    """When the signer was last sent a link: invited, or a link replaced since (each reminder
+    and resend replaces it)."""
+    replaced = session.scalar(
+        select(func.max(ReplacedSigningLink.replaced_at)).where(
+            ReplacedSigningLink.signer_id == signer.id
+        )
+    )
+    sent = [t for t in (signer.notified_at, replaced) if t is not None]
+    return max(sent) if sent else None
+
+
+def _remind(session: Session, signer: Signer, *, now: datetime, actor: str) -> Invitation:
+    token = new_link(session, signer, now=now, reason=LinkReplacement.REMINDER)
+    signer.reminders_sent += 1
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action="signature.reminded",
+        subject_type="signer",
+        subject_id=signer.id,
+        client_id=signer.request.contract_version.contract.client_id,
+        details={"reminder": signer.reminders_sent},
+    )
+    return Invitation(signer=signer, token=token)
+
+
+def remind_now(session: Session, request_id: int, *, now: datetime, actor: str) -> list[Invitation]:
+    """A reminder now, asked by the sender, to each signer of the current group who has not
+    signed, with a new link (as a scheduled one; it counts in `reminders_sent`, so the
+    schedule goes on from there). Under the request's lock: two calls at once remind once.
+    Refused (409) on a request no longer in progress, and when no signer can be reminded:
+    each was mailed less than `MANUAL_REMINDER_INTERVAL` ago, is signing right now, or is
+    locked out by wrong codes (a resend unlocks them)."""
+    request = lock_request_or_404(session, request_id)
+    if request.status not in ACTIVE:
+        raise SignatureRefused(
+            "Seule une demande en cours peut être relancée "
+            f"(celle-ci est « {label(request.status)} »)."
+        )
+    group = current_group(request)
+    # The signers' rows locked too, as the scheduled run locks them: one reminder, not two.
+    waiting = session.scalars(
+        select(Signer)
+        .where(
+            Signer.request_id == request.id,
+            Signer.group == group,
+            Signer.status.in_(WAITING),
+            Signer.otp_locked_at.is_(None),
+        )
+        .order_by(Signer.position)
+        .with_for_update()
+        .execution_options(populate_existing=True)  # as they are once locked
+    ).all()
+    due = [
+        s
+        for s in waiting
+        if _quiet(s, now)
+        and ((last := _last_mailed(session, s)) is None or now - last >= MANUAL_REMINDER_INTERVAL)
+    ]
+    if not due:
+        raise SignatureRefused(
+            "Aucun signataire à relancer maintenant : chacun a reçu un lien il y a moins de "
+            "24 heures, est en train de signer ou est bloqué (renvoyez alors la demande)."
+        )
+    return [_remind(session, s, now=now, actor=actor) for s in due]
+
+
 def due_reminders(
     session: Session, *, now: datetime, schedule: tuple[int, ...]
 ) -> list[Invitation]:
@@ -194,22 +275,8 @@ def due_reminders(
             continue
         if now < signer.notified_at + timedelta(days=schedule[signer.reminders_sent]):
             continue
-        activity = [t for t in (signer.opened_at, signer.otp_sent_at, signer.authenticated_at) if t]
-        if activity and now - max(activity) < REMINDER_QUIET:
-            continue
-        token = new_link(session, signer, now=now, reason=LinkReplacement.REMINDER)
-        signer.reminders_sent += 1
-        audit.record(
-            session,
-            now=now,
-            actor="system",
-            action="signature.reminded",
-            subject_type="signer",
-            subject_id=signer.id,
-            client_id=signer.request.contract_version.contract.client_id,
-            details={"reminder": signer.reminders_sent},
-        )
-        reminders.append(Invitation(signer=signer, token=token))
+        if _quiet(signer, now):
+            reminders.append(_remind(session, signer, now=now, actor="system"))
     return reminders
 
 

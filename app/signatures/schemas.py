@@ -74,6 +74,13 @@ def parse_cancel(body: Any) -> tuple[str, dict[str, str]]:
     return reason, reader.errors
 
 
+def parse_remind(body: Any) -> dict[str, str]:
+    """A reminder asks nothing: an empty object (a member would be a typo, refused)."""
+    reader = Reader(body)
+    reader.only(())
+    return reader.errors
+
+
 def _at(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 

@@ -169,6 +169,25 @@ def page_image(token: str, page: int) -> Response:
     return response
 
 
+@bp.route("/<token>/pages")
+@limiter.limit("90 per minute")  # a page polling every 2 s, with room for a second tab
+def page_images_fragment(token: str) -> Response:
+    """The contract's page images as an HTML fragment for the signing page that waits for them
+    (static/pages-status.js); 204 while they are not rendered yet. A GET: reads only (the
+    signing page itself asked for the rendering)."""
+    db = db_session()
+    signer = links.find_signer(db, token, utcnow(), allow_signed=True)
+    version = signer.request.contract_version
+    pages = page_images.pages_of(db, version.document.id)
+    if pages:
+        fragment = render_template("signing/_pages.html", pages=pages, token=token, version=version)
+        response = Response(fragment, mimetype="text/html")
+    else:
+        response = Response(status=204)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 @bp.route("/<token>/cgv.pdf")
 def cgv_pdf(token: str) -> Response:
     """The CGV version the signer is asked to accept, on its own (rendered once, archived)."""

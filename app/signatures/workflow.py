@@ -319,6 +319,18 @@ def remind(collab: Collaborators) -> Notified:
     return Notified(len(outgoing), outgoing, errors)
 
 
+def remind_now(collab: Collaborators, request_id: int, *, actor: str) -> Notified:
+    """The sender's reminder now (see `lifecycle.remind_now`): one mail per signer reminded,
+    written with the reminders in one transaction (a call replayed mails nobody twice)."""
+    with transaction(collab.session_factory) as session:
+        due = lifecycle.remind_now(session, request_id, now=collab.now, actor=actor)
+        outgoing = [
+            mails.reminder_mail(i, collab.settings.base_url, vendor=_vendor(collab)) for i in due
+        ]
+        errors = enqueue(session, collab, outgoing)
+    return Notified(len(outgoing), outgoing, errors)
+
+
 def expire(collab: Collaborators) -> Notified:
     """Close every request past its deadline and tell its parties."""
     with transaction(collab.session_factory) as session:

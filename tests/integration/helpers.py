@@ -12,6 +12,7 @@ from datetime import datetime
 from email.header import decode_header, make_header
 from email.message import Message
 from pathlib import Path
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -262,3 +263,12 @@ def publish_cgv(
     return browser.post(
         f"{preview_url}/publier", data={"csrf_token": csrf_from(html), "sha256": shown[1]}
     )
+
+
+def problem_fields(problem: dict[str, Any]) -> dict[str, str]:
+    """The `errors` of a problem+json (4xx), in their one shape (a list of `{field, message}`:
+    reads and writes alike), as `{field: message}`."""
+    errors = problem["errors"]
+    assert isinstance(errors, list), problem
+    assert all(set(e) == {"field", "message"} for e in errors), problem
+    return {e["field"]: e["message"] for e in errors}

@@ -54,6 +54,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "signing.sign",
         "signing.contract_pdf",
         "signing.page_image",  # the contract's pages as images: the signing link is the key
+        "signing.page_images_fragment",  # the same pages, polled while they are rendered
         "branding.logo",  # the vendor's logo and colour, on every public page
         "branding.colours",
         "signing.done",
@@ -211,6 +212,8 @@ ALLOWED_API_STATUS: dict[str, tuple[int, ...]] = {
     "contracts_api.generate": (422,),
     "signatures_api.send": (422,),
     "signatures_api.cancel": (422,),
+    "signatures_api.remind": (422,),
+    "contracts_api.new_version": (422,),
     # `request_id` 1 names the restitution request; no signature request has that id.
     "signatures_api.get_request": (404,),
 }

@@ -16,6 +16,7 @@ from app.audit.models import AuditEvent
 from app.auth.models import Role, Scope
 from tests.factories import count, deposit_document, login_as, make_client, make_token
 from tests.integration.fixtures_security import check_each
+from tests.integration.helpers import problem_fields
 
 
 @pytest.fixture
@@ -38,7 +39,7 @@ def test_an_empty_or_pre_1900_at_is_refused(
 
     def refused(query: str) -> None:
         body = problem_of(client.get(f"{url}?{query}", headers=headers), 422)
-        assert set(body["errors"]) == {"at"} and "AAAA-MM-JJ" in body["errors"]["at"]
+        assert set(problem_fields(body)) == {"at"} and "AAAA-MM-JJ" in problem_fields(body)["at"]
 
     check_each(
         ["at=", "at=0999-12-31", "at=1899-12-31", "at=%D9%A2%D9%A0%D9%A2%D9%A6-01-01"], refused
@@ -57,7 +58,7 @@ def test_a_cursor_is_the_last_document_of_the_previous_page(
 
     def refused(query: str) -> None:
         body = problem_of(client.get(f"/api/v1/documents?{query}", headers=headers), 422)
-        assert set(body["errors"]) == {"cursor"}, body
+        assert set(problem_fields(body)) == {"cursor"}, body
 
     check_each(
         ["cursor=", "cursor=0", "cursor=-1", "cursor=01", "cursor=abc", f"cursor={2**31}"], refused
@@ -87,7 +88,7 @@ def test_range_requests_follow_rfc_9110(
 
     def refused(header: str) -> None:
         body = problem_of(client.get(url, headers={**headers, "Range": header}), 422)
-        assert set(body["errors"]) == {"Range"}
+        assert set(problem_fields(body)) == {"Range"}
 
     check_each(RANGE_REFUSED, refused)
 

@@ -14,6 +14,7 @@ from app.terms.acceptances import record_acceptance
 from app.terms.models import AcceptanceMethod, CgvNotification
 from app.terms.versions import publish_version, text_sha256
 from tests.factories import login_as, make_client, make_token, runtime
+from tests.integration.helpers import problem_fields
 from tests.unit.terms.history import CLIENTS, EXPECTED, VERSIONS
 
 SIRENS = ["552100554", "732829320", "542107651", "443061841", "180089013", "356000000"]
@@ -87,7 +88,7 @@ def test_api_answers_the_opposable_version_at_every_date(app: Flask, client: Fla
         response = client.get(f"/api/v1/clients/{ids['A']}/cgv?at={bad}", headers=headers)
         assert response.status_code == 422
         assert response.mimetype == "application/problem+json"
-        assert "at" in response.get_json()["errors"]
+        assert "at" in problem_fields(response.get_json())
     assert client.get("/api/v1/clients/999999/cgv", headers=headers).status_code == 404
 
     page = login_as(app, Role.SALES).get(f"/clients/{ids['B']}")

@@ -81,9 +81,10 @@ def test_monthly_upgrade_is_billed_pro_rata_on_the_next_invoice(app: Flask) -> N
     assert change.charge is not None and change.invoice is None
     assert change.charge.amount == Decimal("135.48")
     assert (
-        "du 11 décembre 2026 au 31 décembre 2026 (21 jours, période 2026-12)"
-        in change.charge.designation
+        "du 11 décembre 2026 au 31 décembre 2026 (21 jours de la période du 1er décembre 2026 "
+        "au 31 décembre 2026)" in change.charge.designation
     )
+    assert "2026-12" not in change.charge.designation  # a period in words, never a code
 
     again = _change(app, plan_id, effective=date(2026, 12, 11), **upgrade)
     assert again.charge is None  # the line already says 3: nothing owed twice
@@ -118,6 +119,11 @@ def test_annual_upgrade_with_an_immediate_complementary_invoice(app: Flask) -> N
     )
     # (1800 − 1200) × 184 days (1 July to 31 December 2027) / 365 = 302.465… → 302.47
     assert change.charge is not None and change.charge.amount == Decimal("302.47")
+    # A yearly period in words: "période 2027-01" would name only the month the year begins.
+    assert change.charge.designation.endswith(
+        "du 1er juillet 2027 au 31 décembre 2027 "
+        "(184 jours de la période du 1er janvier 2027 au 31 décembre 2027)"
+    )
     invoice = change.invoice
     assert invoice is not None and invoice.period is None
     assert invoice.total_excl_vat == Decimal("302.47")
@@ -151,6 +157,11 @@ def test_decrease_and_refusals_owe_nothing_and_write_nothing(app: Flask) -> None
         with pytest.raises(InvoiceInvalid) as refused:
             _change(app, plan_id, immediate=True, **arguments)
         assert field in refused.value.errors, (overrides, refused.value.errors)
+        if overrides.get("effective") == date(2027, 1, 15):
+            assert refused.value.errors["effective"].startswith(
+                "La période du 1er janvier 2027 au 31 janvier 2027 n'est pas encore facturée : "
+                "la modification doit prendre effet le 1er janvier 2027"
+            )
     assert count(app, PendingCharge) == 0 and count(app, Invoice) == 1
 
     decrease = _change(

@@ -14,6 +14,7 @@ from app.auth.models import Scope
 from app.db import transaction
 from app.documents.models import DocumentKind
 from tests.factories import deposit_file, make_client, make_token
+from tests.integration.helpers import problem_fields
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 
@@ -64,7 +65,7 @@ def test_legal_hold_needs_admin_scope_and_is_journaled(app: Flask, client: Flask
 
     assert client.put(url, json={"reason": "x"}, headers=reader).status_code == 403
     missing = client.put(url, json={}, headers=admin)
-    assert missing.status_code == 422 and "reason" in missing.get_json()["errors"]
+    assert missing.status_code == 422 and "reason" in problem_fields(missing.get_json())
 
     placed = client.put(url, json={"reason": "Contentieux TC Lyon n° 2026-42"}, headers=admin)
     assert placed.status_code == 200

@@ -110,11 +110,24 @@ def test_until_a_worker_renders_the_pages_the_page_offers_the_pdf(
     html = app.test_client().get(link).get_data(as_text=True)
     assert 'id="pages-pending"' in html and "en cours de préparation" in html
     assert f'href="{link}/contrat.pdf"' in html and 'id="pages"' not in html
+    # The page asks for the pages itself (pages-status.js); without JavaScript, a reload link.
+    assert f'data-url="{link}/pages"' in html and "pages-status.js" in html
+    assert f'<noscript>Ou <a href="{link}">actualisez la page</a>' in html
+    waiting = app.test_client().get(f"{link}/pages")
+    assert waiting.status_code == 204 and waiting.get_data() == b""
+    assert waiting.headers["Cache-Control"] == "no-store"
 
     with running_worker(queued, periodic=False):
         wait_until(lambda: count(app, PageImage, PageImage.document_id == document_id) > 0, queued)
     html = app.test_client().get(link).get_data(as_text=True)
     assert 'id="pages"' in html and 'id="pages-pending"' not in html
+    assert "data-url=" not in html and "pages-status.js" not in html  # nothing left to wait for
+    ready = app.test_client().get(f"{link}/pages")
+    fragment = ready.get_data(as_text=True)
+    assert ready.status_code == 200 and ready.mimetype == "text/html"
+    assert 'id="pages"' in fragment and f'src="{link}/pages/1.png"' in fragment
+    assert "<html" not in fragment and "<script" not in fragment  # the pages alone
+    assert app.test_client().get("/signature/inconnu/pages").status_code == 404
 
 
 @pytest.mark.committed_db

@@ -53,6 +53,8 @@ def test_every_write_needs_the_write_scope(app: Flask, client: FlaskClient) -> N
         "/api/v1/quotes/1/contract",
         "/api/v1/contracts/1/signature-requests",
         "/api/v1/signature-requests/1/cancel",
+        "/api/v1/signature-requests/1/reminders",
+        "/api/v1/contracts/1/versions",
     ):
         response = client.post(path, json={}, headers=reader)
         assert response.status_code == 403, path
@@ -69,7 +71,7 @@ def test_every_write_needs_the_write_scope(app: Flask, client: FlaskClient) -> N
         and "restitution" not in rule.rule
         and "termination" not in rule.rule
     ]
-    assert len(write_routes) == 6
+    assert len(write_routes) == 8
     assert all(v.__dict__["required_scope"] is Scope.WRITE for v in write_routes)
 
 

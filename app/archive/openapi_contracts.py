@@ -1,0 +1,410 @@
+"""The write API's contracts and signature requests in the OpenAPI description (scope write):
+a contract's generation (version 1 from a quote, version n+1 of a contract), its follow-up,
+the signature request sent, reminded, cancelled. Built from `openapi_write`'s blocks."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from app.archive.openapi_parts import (
+    MULTILINE_TEXT,
+    NOT_FOUND,
+    closed,
+    json_body,
+    operation,
+    path_id,
+    problem,
+    ref,
+    strings_object,
+)
+from app.archive.openapi_write import (
+    ID,
+    MULTILINE_FILLED,
+    QUOTE_ID,
+    STAMP,
+    STAMP_OR_NULL,
+    text,
+    write,
+)
+from app.contracts import schemas as contracts
+from app.contracts.generation import MAX_REASON
+from app.contracts.models import GenerationStatus
+from app.contracts.printing import MAX_FREE_TEXT
+from app.signatures import schemas as signatures
+from app.signatures.models import RequestStatus, SignerStatus
+
+PRINTED = {
+    "clause_versions": {
+        "type": "array",
+        "maxItems": contracts.MAX_CLAUSES,
+        "uniqueItems": True,
+        "items": ID,
+        "description": "Versions de clauses de la bibliothèque, dans l'ordre.",
+    },
+    "free_text": {
+        "type": "string",
+        "maxLength": MAX_FREE_TEXT,
+        "pattern": MULTILINE_TEXT,
+    },
+}
+"""What a version prints beyond its quote: the same members for version 1 and version n+1."""
+GENERATION_BODY = closed(
+    {
+        **PRINTED,
+        "countersigner": closed(
+            {"name": text(200, required=True), "email": text(254, required=True)},
+            ["name", "email"],
+        ),
+    }
+)
+NEW_VERSION_BODY = closed(
+    {
+        "reason": {
+            "type": "string",
+            "maxLength": MAX_REASON,
+            "pattern": MULTILINE_FILLED,
+            "description": "Motif de la nouvelle version (enregistré avec elle, journalisé).",
+        },
+        **PRINTED,
+        "quote_id": {**ID, "description": "Un devis révisé du même client (facultatif)."},
+        "based_on": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": contracts.MAX_VERSION,
+            "description": "La dernière version que le CRM connaît : une version créée depuis "
+            "répond 409 plutôt que d'en faire une de plus.",
+        },
+    },
+    ["reason"],
+)
+REMIND_BODY = closed({})
+SEND_BODY = closed(
+    {
+        "version": {"type": "integer", "minimum": 1, "maximum": 9999},
+        "order": {"type": "string", "enum": list(signatures.ORDERS)},
+        "expires_in_days": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": signatures.MAX_EXPIRY_DAYS,
+            "description": "Durée de la demande et des liens (défaut : réglage de l'instance).",
+        },
+    }
+)
+CANCEL_BODY = closed(
+    {
+        "reason": {
+            "type": "string",
+            "maxLength": signatures.MAX_REASON,
+            "pattern": MULTILINE_FILLED,
+        }
+    },
+    ["reason"],
+)
+
+SCHEMAS: dict[str, Any] = {
+    "ContractVersion": {
+        "type": "object",
+        "required": [
+            "contract_id",
+            "number",
+            "client_id",
+            "quote_id",
+            "version",
+            "status",
+            "cgv_version",
+            "document_id",
+            "sha256",
+            "created_at",
+            "links",
+        ],
+        "properties": {
+            "contract_id": {"type": "integer"},
+            "number": {"type": "string"},
+            "client_id": {"type": "integer"},
+            "quote_id": {"type": "integer", "nullable": True},
+            "version": {"type": "integer"},
+            "status": {"type": "string"},
+            "cgv_version": {"type": "string"},
+            "document_id": {"type": "integer"},
+            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "created_at": STAMP,
+            "links": strings_object("document", "content", "signature_requests"),
+        },
+    },
+    "ContractGeneration": {
+        "type": "object",
+        "required": [
+            "id",
+            "status",
+            "message",
+            "error",
+            "quote_id",
+            "contract_id",
+            "requested_at",
+            "finished_at",
+            "version",
+            "links",
+        ],
+        "properties": {
+            "id": {"type": "integer"},
+            "status": {"type": "string", "enum": [s.value for s in GenerationStatus]},
+            "message": {"type": "string", "description": "Où en est la génération, en français."},
+            "error": {
+                "type": "string",
+                "nullable": True,
+                "description": "Échouée : pourquoi, et que faire (en français).",
+            },
+            "quote_id": {"type": "integer", "nullable": True},
+            "contract_id": {
+                "type": "integer",
+                "nullable": True,
+                "description": "Le contrat, une fois la version générée.",
+            },
+            "requested_at": STAMP,
+            "finished_at": STAMP_OR_NULL,
+            "version": {
+                "allOf": [ref("ContractVersion")],
+                "nullable": True,
+                "description": "La version générée (ses liens : PDF, demandes de signature).",
+            },
+            "links": {
+                "type": "object",
+                "required": ["self", "retry"],
+                "properties": {
+                    "self": {"type": "string"},
+                    "retry": {
+                        "type": "string",
+                        "nullable": True,
+                        "description": "Échouée : POST (avec une nouvelle clé d'idempotence) "
+                        "pour la relancer.",
+                    },
+                },
+            },
+        },
+    },
+    "SignatureRequest": {
+        "type": "object",
+        "required": [
+            "id",
+            "status",
+            "contract_id",
+            "contract_number",
+            "version",
+            "created_at",
+            "expires_at",
+            "completed_at",
+            "sealed_at",
+            "closed_reason",
+            "signers",
+            "links",
+        ],
+        "properties": {
+            "id": {"type": "integer"},
+            "status": {"type": "string", "enum": [s.value for s in RequestStatus]},
+            "contract_id": {"type": "integer"},
+            "contract_number": {"type": "string"},
+            "version": {"type": "integer"},
+            "created_at": STAMP,
+            "expires_at": STAMP_OR_NULL,
+            "completed_at": STAMP_OR_NULL,
+            "sealed_at": STAMP_OR_NULL,
+            "closed_reason": {"type": "string", "nullable": True},
+            "signers": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["position", "group", "party", "name", "email", "status"],
+                    "properties": {
+                        "position": {"type": "integer"},
+                        "group": {"type": "integer"},
+                        "party": {"type": "string", "enum": ["client", "vendor"]},
+                        "role": {"type": "string"},
+                        "name": {"type": "string"},
+                        "email": {"type": "string"},
+                        "status": {"type": "string", "enum": [s.value for s in SignerStatus]},
+                        "notified_at": STAMP_OR_NULL,
+                        "opened_at": STAMP_OR_NULL,
+                        "signed_at": STAMP_OR_NULL,
+                        "declined_at": STAMP_OR_NULL,
+                        "reminders_sent": {"type": "integer"},
+                    },
+                },
+            },
+            "links": {
+                "type": "object",
+                "required": ["self", "signed_document", "evidence"],
+                "properties": {
+                    "self": {"type": "string"},
+                    "signed_document": {
+                        "type": "string",
+                        "nullable": True,
+                        "description": "Le PDF signé et scellé (GET, portée read), une fois "
+                        "la demande terminée.",
+                    },
+                    "evidence": {
+                        "type": "string",
+                        "nullable": True,
+                        "description": "Le fichier de preuve (GET, portée read).",
+                    },
+                },
+            },
+        },
+    },
+}
+
+CONTRACT_ID = path_id("contract_id", "Identifiant du contrat")
+GENERATION_ID = path_id("generation_id", "Identifiant de la génération de contrat")
+SIGNATURE_REQUEST_ID = path_id("request_id", "Identifiant de la demande de signature")
+
+SIGNERS = (
+    "Signataires : ceux imprimés sur la page de signature de la version, choisis à sa "
+    "génération — le signataire du client (`signer_name`, `signer_email` de la fiche client : "
+    "`PATCH /clients/{client_id}` les corrige avant la génération, mêmes contrôles que le "
+    "formulaire) et le contresignataire du fournisseur (le signataire configuré de "
+    "l'instance, sinon `countersigner` du corps de la génération de la version 1 ; une "
+    "version n+1 reprend ce choix)."
+)
+
+
+def _generation(
+    summary: str,
+    missing: str,
+    *,
+    body: dict[str, Any],
+    parameter: dict[str, Any],
+    description: str,
+    body_required: bool,
+) -> dict[str, Any]:
+    """A version asked for (202): rendered by a job, followed at `/contract-generations/{id}`."""
+    answered = json_body(
+        ref("ContractGeneration"),
+        "La génération demandée (`Location` : à suivre jusqu'à `done` ou `failed`, ou "
+        "attendre le webhook `contract.generated`).",
+    )
+    return write(
+        summary,
+        {"202": answered, "404": problem(missing)},
+        body=body,
+        body_required=body_required,
+        parameters=[parameter],
+        description=f"{description}\n\n{SIGNERS}",
+    )
+
+
+def _on_request(
+    summary: str,
+    answered: tuple[str, str],
+    *,
+    body: dict[str, Any],
+    parameter: dict[str, Any],
+    description: str,
+    body_required: bool = True,
+    more: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """A write answered with the signature request as it stands after it."""
+    status, said = answered
+    return write(
+        summary,
+        {status: json_body(ref("SignatureRequest"), said), "404": NOT_FOUND, **(more or {})},
+        body=body,
+        body_required=body_required,
+        parameters=[parameter],
+        description=description,
+    )
+
+
+PATHS: dict[str, Any] = {
+    "/quotes/{quote_id}/contract": {
+        "post": _generation(
+            "Générer le contrat d'un devis",
+            "Devis introuvable.",
+            body=GENERATION_BODY,
+            body_required=False,
+            parameter=QUOTE_ID,
+            description="Clauses de la bibliothèque et conditions particulières libres, "
+            "vérifiées tout de suite ; le PDF est rendu en tâche de fond. Redemandée pendant "
+            "le rendu : la même génération. Un devis ne donne qu'un contrat (409 ensuite).",
+        )
+    },
+    "/contracts/{contract_id}/versions": {
+        "post": _generation(
+            "Générer la version suivante d'un contrat",
+            "Contrat introuvable.",
+            body=NEW_VERSION_BODY,
+            body_required=True,
+            parameter=CONTRACT_ID,
+            description="La « nouvelle version » de la page du contrat, par la même tâche : "
+            "motif obligatoire, clauses et conditions particulières vérifiées tout de suite, "
+            "un devis révisé du même client en option (`quote_id`, 422 sinon). Redemandée "
+            "pendant le rendu : la même génération. 409 quand la dernière version est en "
+            "cours de signature, ou quand une version a été créée après `based_on`.",
+        )
+    },
+    "/contract-generations/{generation_id}": {
+        "get": operation(
+            "Une génération de contrat",
+            "read",
+            {
+                "200": json_body(ref("ContractGeneration"), "État, version une fois générée."),
+                "404": NOT_FOUND,
+            },
+            parameters=[GENERATION_ID],
+        )
+    },
+    "/contracts/{contract_id}/signature-requests": {
+        "post": _on_request(
+            "Envoyer un contrat pour signature",
+            ("201", "La demande, signataires avisés."),
+            body=SEND_BODY,
+            body_required=False,
+            parameter=CONTRACT_ID,
+            more={
+                "404": problem("Contrat ou version introuvable."),
+                "503": problem("Certification impossible (horodatage) ou document altéré."),
+            },
+            description=f"{SIGNERS} Le client signe d'abord, puis le fournisseur — ou en "
+            "même temps : `order` = `parallel`. Échéance des liens : réglage de l'instance, "
+            "sauf `expires_in_days`. Relances automatiques : le calendrier de l'instance "
+            "(`PARAPHE_REMINDER_DAYS`, jours après l'invitation), le même que pour un envoi "
+            "depuis l'application, qui n'en propose pas d'autre ; une relance immédiate : "
+            "`POST /signature-requests/{request_id}/reminders`.",
+        )
+    },
+    "/signature-requests/{request_id}": {
+        "get": operation(
+            "Une demande de signature",
+            "read",
+            {
+                "200": json_body(ref("SignatureRequest"), "État, signataires, liens."),
+                "404": NOT_FOUND,
+            },
+            parameters=[SIGNATURE_REQUEST_ID],
+        )
+    },
+    "/signature-requests/{request_id}/reminders": {
+        "post": _on_request(
+            "Relancer maintenant les signataires attendus",
+            ("200", "La demande ; `reminders_sent` compte la relance de chaque signataire."),
+            body=REMIND_BODY,
+            body_required=False,
+            parameter=SIGNATURE_REQUEST_ID,
+            description="Chaque signataire attendu (groupe en cours, pas encore signé) reçoit "
+            "un rappel avec un nouveau lien (l'ancien cesse de marcher), au plus une fois par "
+            "24 heures après son dernier lien ; pas celui qui signe en ce moment (lien ouvert "
+            "ou code demandé depuis moins de 12 heures) ni celui bloqué par des codes erronés "
+            "(renvoyez alors la demande depuis l'application). La relance compte dans le "
+            "calendrier automatique. 409 si la demande n'est plus en cours ou si personne ne "
+            "peut être relancé maintenant.",
+        )
+    },
+    "/signature-requests/{request_id}/cancel": {
+        "post": _on_request(
+            "Annuler une demande de signature",
+            ("200", "La demande annulée."),
+            body=CANCEL_BODY,
+            parameter=SIGNATURE_REQUEST_ID,
+            description="Seule une demande en cours s'annule (409 sinon) ; chaque partie "
+            "est avisée.",
+        )
+    },
+}
