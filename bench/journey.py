@@ -8,9 +8,10 @@ each, one address each as a trusted proxy reports it, so that the rate limits co
 not the load generator), against `paraphe serve` (granian, 2 processes × 4 threads) on
 loopback, twice in the same run:
 
-- inline: PARAPHE_QUEUE_URL=inline, the seal runs in the last signer's request;
-- queue: the seal is a job in the database's own broker (PostgreSQL, or SQLite), run by one
-  `paraphe worker` process.
+- inline: PARAPHE_QUEUE_URL=inline, each signer's signature (and the seal after the last one)
+  runs in the signer's request;
+- queue: the signature and the seal are jobs in the database's own broker (PostgreSQL, or
+  SQLite), run by one `paraphe worker` process.
 
 Reported per mode: p50/p95 of every step (the request alone, a redirect is not followed), and
 the time from the answer to the last signature to the sealed PDF being downloadable (polled

@@ -19,11 +19,13 @@ from typing import Any, BinaryIO
 
 from asn1crypto import x509 as asn1_x509
 from pyhanko.pdf_utils.misc import PdfError
+from pyhanko.pdf_utils.writer import BasePdfFileWriter
 from pyhanko.sign.fields import MDPPerm, SigSeedSubFilter
 from pyhanko.sign.general import SigningError as PyHankoSigningError
 from pyhanko.sign.signers import PdfSignatureMetadata, PdfSigner, Signer
 from pyhanko.sign.signers.pdf_signer import (
     DSSContentSettings,
+    PdfSigningSession,
     SigDSSPlacementPreference,
     TimestampDSSContentSettings,
 )
@@ -295,8 +297,28 @@ def _pdf_signer(
     style, text_params = stamp_style(text, spec.appearance)
     if signer is None:
         signer = key.pyhanko_signer()
-    pdf_signer = PdfSigner(meta, signer, timestamper=timestamper, stamp_style=style)
+    pdf_signer = _ClaimedTimeSigner(
+        meta, signer, timestamper=timestamper, stamp_style=style, claimed_at=spec.signed_at
+    )
     return pdf_signer, signer, text_params
+
+
+class _ClaimedTimeSigner(PdfSigner):
+    """A PdfSigner whose claimed signing time (the CMS signingTime and the signature's /M) is
+    the spec's ``signed_at``, not pyHanko's clock when the session starts: a signature applied
+    by a background job some time after the person's consent claims the consent's time. The
+    proven time is still the timestamp authority's."""
+
+    def __init__(self, *args: Any, claimed_at: datetime, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._claimed_at = claimed_at
+
+    def init_signing_session(
+        self, pdf_out: BasePdfFileWriter, existing_fields_only: bool = False
+    ) -> PdfSigningSession:
+        session = super().init_signing_session(pdf_out, existing_fields_only)
+        session.system_time = self._claimed_at
+        return session
 
 
 def _timestamper(

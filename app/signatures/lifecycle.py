@@ -291,8 +291,14 @@ def expire_due(session: Session, *, now: datetime) -> tuple[list[int], list[Outg
         )
     )
     notices: list[OutgoingMail] = []
+    expired: list[int] = []
     for request_id in ids:
         request = lock_request(session, request_id)
+        if any(s.status is SignerStatus.SIGNING for s in request.signers):
+            # A consent given in time waits for its signature job: the request expires on a
+            # later run, if it is still unfinished once that signature is applied.
+            continue
+        expired.append(request_id)
         notices += _close(
             session,
             request,
@@ -301,4 +307,4 @@ def expire_due(session: Session, *, now: datetime) -> tuple[list[int], list[Outg
             actor="system",
             reason="délai de signature dépassé",
         )
-    return ids, notices
+    return expired, notices

@@ -39,6 +39,9 @@ class SignerStatus(StrEnum):
     NOTIFIED = "notified"
     OPENED = "opened"
     AUTHENTICATED = "authenticated"
+    # Consent recorded by the signing page's POST; the PAdES signature is the job
+    # `signatures.sign` (app.signatures.tasks), applied with the consent's time.
+    SIGNING = "signing"
     SIGNED = "signed"
     DECLINED = "declined"
     EXPIRED = "expired"
@@ -131,6 +134,13 @@ class Signer(Base):
     # lock, with the `signer.viewed` event (a second view records nothing).
     viewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The consent (the proof: with ip, user_agent, consent_text and the CGV acceptance) is
+    # recorded by the POST; the signature applied later by a job carries this time.
+    consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Failed attempts of the signature job (key or TSA down) and the last error: the signer's
+    # page says the signature is late and retried; the admins see the failed job.
+    sign_attempts: Mapped[int] = mapped_column(server_default=text("0"), default=0)
+    sign_error: Mapped[str | None] = mapped_column(Text)
     ip: Mapped[str | None] = mapped_column(String(45))
     user_agent: Mapped[str | None] = mapped_column(String(500))
     consent_text: Mapped[str | None] = mapped_column(Text)

@@ -22,6 +22,12 @@ from app.signatures.models import ACTIVE, RequestStatus, SignatureRequest, Signe
 POLL_SEALING_SECONDS = 2
 POLL_FAILING_SECONDS = 15  # the queue retries with backoff, then the sweep every 5 minutes
 POLL_SIGNATURES_SECONDS = 30
+# The signer's own signature (a job after the consent) takes about a second.
+POLL_SIGNING_SECONDS = 1
+
+SIGNING = "signing"
+SIGNING_FAILING = "signing_failing"
+"""The stages of the signer's own signature, before the request's (`Stage`) in the JSON."""
 
 
 class Stage(StrEnum):
@@ -41,6 +47,8 @@ class RequestProgress:
     # The sealed evidence file follows the seal, in the same job (or the sweep): until it is
     # archived, a sealed request is still pending on the contract page, which links to it.
     evidence_ready: bool = False
+    # A signer's signature job is running (its consent recorded): the page follows it closely.
+    signing: bool = False
 
     @property
     def label(self) -> str:
@@ -67,6 +75,8 @@ class RequestProgress:
         """Seconds until the page should ask again; None when nothing will change by itself."""
         if self.stage is Stage.SEALED and not self.evidence_ready:
             return POLL_SEALING_SECONDS
+        if self.stage is Stage.WAITING_SIGNATURES and self.signing:
+            return POLL_SEALING_SECONDS
         return {
             Stage.SEALING: POLL_SEALING_SECONDS,
             Stage.SEAL_FAILING: POLL_FAILING_SECONDS,
@@ -81,6 +91,7 @@ def request_progress(request: SignatureRequest) -> RequestProgress:
         stage=_stage(request),
         seal_attempts=request.seal_attempts,
         evidence_ready=request.evidence_document_id is not None,
+        signing=any(s.status is SignerStatus.SIGNING for s in request.signers),
     )
 
 
@@ -110,8 +121,28 @@ class SignerProgress:
     downloadable: bool
 
     @property
+    def stage(self) -> str:
+        """The signer's signature while its job runs, then the request's stage."""
+        if self.signer.status is SignerStatus.SIGNING:
+            return SIGNING_FAILING if self.signer.sign_attempts > 0 else SIGNING
+        return self.request.stage.value
+
+    @property
     def message(self) -> str:
+        if self.stage == SIGNING:
+            return (
+                "Votre accord est enregistré ; votre signature électronique est en cours "
+                "d'apposition sur le document (quelques secondes)."
+            )
+        if self.stage == SIGNING_FAILING:
+            return (
+                "Votre accord est enregistré, mais l'apposition de votre signature a pris du "
+                "retard (service de signature momentanément indisponible). Elle est relancée "
+                "automatiquement : vous n'avez rien à refaire, et vous serez prévenu par e-mail."
+            )
         stage = self.request.stage
+        if stage is Stage.WAITING_SIGNATURES and self.signer.status is SignerStatus.SIGNED:
+            return "Votre signature est apposée. Le contrat attend encore d'autres signatures."
         if stage is Stage.SEALED:
             return (
                 "Toutes les parties ont signé et la plateforme a scellé le document : "
@@ -134,6 +165,10 @@ class SignerProgress:
 
     @property
     def poll_after(self) -> int | None:
+        if self.stage == SIGNING:
+            return POLL_SIGNING_SECONDS
+        if self.stage == SIGNING_FAILING:
+            return POLL_FAILING_SECONDS
         if self.request.stage in (Stage.SEALING, Stage.SEAL_FAILING):
             return self.request.poll_after
         return None  # the page does not follow the other signers (a mail tells the signer)

@@ -1,17 +1,18 @@
-"""One signer's signature, in three steps.
+"""One signer's signature, applied by the job `signatures.sign` after the signing page's POST
+recorded the consent (`app.signatures.consent`).
 
 At send, the contract got one revision holding EVERY signature field (one visible field per
 signer, on the box the contract's signature page draws for it, plus the invisible seal
 field); each signer fills only its own field, and the platform seal fills the last one.
 
 Signing is split in three so that no database transaction stays open while the PDF is signed
-(a signature may call a TSA over the network): `prepare_signature` reads and checks,
-`apply_signature` does the cryptography without a session, `record_signature` re-checks under
-row locks and writes. The request's latest revision (`current_sha256`) only moves forward by
+(a signature may call a TSA over the network): `prepare_signature` reads, `apply_signature`
+does the cryptography without a session, `record_signature` re-checks under row locks and
+writes. The request's latest revision (`current_sha256`) only moves forward by
 compare-and-swap: when two signers of a parallel group sign at the same moment, the second
 one finds the revision moved (`StaleRevision`), re-reads the latest PDF and signs again, so
-both signatures land one after the other and none is lost. Two submissions of one link yield
-exactly one signature.
+both signatures land one after the other and none is lost. The signer's status (« signature
+en cours » until recorded) makes a job run twice, or by two workers, sign once.
 """
 
 from __future__ import annotations
@@ -19,38 +20,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import services as audit
 from app.events import recording as events
 from app.events.recording import Resource
 from app.signatures import rules
-from app.signatures.codes import LOCKED_MESSAGE
-from app.signatures.errors import (
-    ConsentMissing,
-    NotAuthenticated,
-    NotYourTurn,
-    SignerLocked,
-    SigningLinkGone,
-    StaleRevision,
-)
-from app.signatures.links import Invitation, current_group, find_signer, notify_next_group
-from app.signatures.models import (
-    ACTIVE,
-    WAITING,
-    RequestStatus,
-    Signer,
-    SignerStatus,
-)
+from app.signatures.errors import StaleRevision
+from app.signatures.links import Invitation, current_group, notify_next_group
+from app.signatures.models import ACTIVE, RequestStatus, Signer, SignerStatus
 from app.signatures.revisions import advance, lock_request, read_revision
 from app.signatures.seal import sign_spec
-from app.terms import acceptances as terms
-from app.terms.models import AcceptanceMethod
-from signing import (
-    SigningKey,
-    TrustServices,
-    sign_pdf,
-)
+from signing import SigningKey, TrustServices, sign_pdf
 from storage import BlobStore
 
 
@@ -63,50 +45,24 @@ class PreparedSignature:
     base_sha256: str
     pdf: bytes
     reason: str
-    consent_text: str
+    signed_at: datetime
+    """The consent's time (`Signer.consented_at`): the time in the signature."""
 
 
 def prepare_signature(
-    session: Session,
-    store: BlobStore,
-    token: str,
-    *,
-    now: datetime,
-    accepted_cgv: bool,
-    agreed: bool,
-    authenticated: bool,
-) -> PreparedSignature:
-    """`authenticated`: this browser entered a valid one-time code for this signer."""
-    signer = find_signer(session, token, now)
+    session: Session, store: BlobStore, signer_id: int, *, now: datetime
+) -> PreparedSignature | None:
+    """What the job needs to sign for a signer whose consent is recorded (`consent`); None
+    when there is nothing to do (already signed by an earlier run, or the request closed)."""
+    signer = session.get(Signer, signer_id)
+    if signer is None or signer.status is not SignerStatus.SIGNING:
+        return None
     request = signer.request
-    if request.status not in ACTIVE or signer.status not in WAITING:
-        raise NotYourTurn("Ce n'est pas encore à vous de signer ce document.")
-    if signer.otp_locked_at is not None:
-        raise SignerLocked(LOCKED_MESSAGE)
-    if not authenticated or signer.authenticated_at is None:
-        raise NotAuthenticated("Saisissez d'abord le code reçu par e-mail.")
-    version = request.contract_version
-    cgv = version.cgv_version
-    # Only the client's signers accept the CGV (the vendor's own terms): a countersigner's
-    # stray ``accepted_cgv`` is ignored, never recorded.
+    if request.status not in ACTIVE:
+        return None
+    assert request.current_sha256 is not None and signer.consented_at is not None
+    cgv = request.contract_version.cgv_version
     accepts_cgv = rules.consents_to_cgv(signer.party)
-    missing: list[str] = []
-    if accepts_cgv and not accepted_cgv:
-        missing.append("l'acceptation des conditions générales de vente")
-    if not agreed:
-        missing.append("la mention « Bon pour accord »")
-    if missing:
-        raise ConsentMissing("Pour signer, cochez " + " et ".join(missing) + ".")
-    assert request.current_sha256 is not None
-    consent = "\n".join(
-        rules.consent_texts(
-            signer.party,
-            cgv_label=cgv.label,
-            cgv_effective=cgv.effective_date,
-            contract_number=version.contract.number,
-            version=version.version,
-        )
-    )
     return PreparedSignature(
         signer_id=signer.id,
         request_id=request.id,
@@ -115,27 +71,24 @@ def prepare_signature(
         base_sha256=request.current_sha256,
         pdf=read_revision(session, store, request, actor=f"signer:{signer.id}", now=now),
         reason=f"Bon pour accord — CGV version {cgv.label}" if accepts_cgv else "Bon pour accord",
-        consent_text=consent,
+        signed_at=signer.consented_at,
     )
 
 
 def apply_signature(
-    prepared: PreparedSignature,
-    key: SigningKey,
-    *,
-    now: datetime,
-    trust: TrustServices | None = None,
+    prepared: PreparedSignature, key: SigningKey, *, trust: TrustServices | None = None
 ) -> bytes:
     """Pure cryptography: no session, safe to run while no transaction is open. Fills the
-    signer's own pre-created field; nothing is drawn on the page. With ``trust`` the
-    signature is timestamped by its authority (B-T; TimestampError when it fails)."""
+    signer's own pre-created field with the consent's time; nothing is drawn on the page.
+    With ``trust`` the signature is timestamped by its authority (B-T; TimestampError when it
+    fails)."""
     return sign_pdf(
         prepared.pdf,
         key,
         sign_spec(
             prepared.field_name,
             prepared.signer_name,
-            now=now,
+            now=prepared.signed_at,
             reason=prepared.reason,
             location="Signature électronique Paraphe",
         ),
@@ -153,22 +106,23 @@ class SignOutcome:
 def record_signature(
     session: Session,
     store: BlobStore,
-    token: str,
     prepared: PreparedSignature,
     signed_pdf: bytes,
     *,
     now: datetime,
-    ip: str | None,
-    user_agent: str | None,
     link_days: int,
-) -> SignOutcome:
+) -> SignOutcome | None:
+    """Record the applied signature; None when an earlier run (or another worker) already
+    did, or the request closed meanwhile: nothing written. StaleRevision when another
+    signature moved the revision: the caller prepares again."""
     # Lock order everywhere: the request row, then the signer row.
     request = lock_request(session, prepared.request_id)
-    signer = find_signer(session, token, now, for_update=True, allow_signed=True)
-    if signer.status is SignerStatus.SIGNED or signer.id != prepared.signer_id:
-        raise SigningLinkGone("Ce document a déjà été signé avec ce lien.")
-    if request.status not in ACTIVE:
-        raise SigningLinkGone("Cette demande de signature n'est plus active.")
+    signer = session.scalar(
+        select(Signer).where(Signer.id == prepared.signer_id).with_for_update(of=Signer)
+    )
+    assert signer is not None
+    if signer.status is not SignerStatus.SIGNING or request.status not in ACTIVE:
+        return None
     if request.current_sha256 != prepared.base_sha256:
         raise StaleRevision("Le document a reçu une autre signature entre-temps.")
     ref = store.put(signed_pdf)  # blob first: a crash now leaves an orphan blob, nothing else
@@ -176,27 +130,8 @@ def record_signature(
     version = request.contract_version
     contract = version.contract
     signer.status = SignerStatus.SIGNED
-    signer.signed_at = now
-    signer.ip = ip
-    signer.user_agent = (user_agent or "")[:500] or None
-    signer.consent_text = prepared.consent_text
-    if rules.consents_to_cgv(signer.party):
-        cgv = version.cgv_version
-        terms.record_acceptance(
-            session,
-            client_id=contract.client_id,
-            version=cgv,
-            shown_sha256=cgv.sha256,
-            person_name=signer.name,
-            person_email=signer.email,
-            method=AcceptanceMethod.CONTRACT_SIGNATURE,
-            now=now,
-            ip=ip,
-            user_agent=user_agent,
-            contract_version_id=version.id,
-            signature_request_id=request.id,
-            actor=f"signer:{signer.id}",
-        )
+    signer.signed_at = prepared.signed_at
+    signer.sign_error = None
     audit.record(
         session,
         now=now,
@@ -212,8 +147,9 @@ def record_signature(
             "field": signer.field_name,
             "document_sha256_before": prepared.base_sha256,
             "document_sha256_after": ref.sha256,
-            "consent": prepared.consent_text,
-            "ip": ip,
+            "consent": signer.consent_text,
+            "consented_at": prepared.signed_at.isoformat(),
+            "ip": signer.ip,
         },
     )
     events.record(
@@ -224,7 +160,7 @@ def record_signature(
             "signature_request_id": request.id,
             "contract": {"number": contract.number, "version": version.version},
             "client_id": contract.client_id,
-            "signed_at": now.isoformat(),
+            "signed_at": prepared.signed_at.isoformat(),
         },
         now=now,
     )
@@ -237,3 +173,12 @@ def record_signature(
         request.status = RequestStatus.PARTIALLY_SIGNED
         invitations = notify_next_group(session, request, now=now, link_days=link_days)
     return SignOutcome(signer=signer, invitations=invitations, completed=completed)
+
+
+def record_sign_failure(session: Session, signer_id: int, error: str) -> None:
+    """A failed attempt of the signature job (key or TSA down): counted on the signer, whose
+    page then says the signature is late and retried."""
+    signer = session.get(Signer, signer_id, with_for_update=True)
+    if signer is not None and signer.status is SignerStatus.SIGNING:
+        signer.sign_attempts += 1
+        signer.sign_error = error[:2000]

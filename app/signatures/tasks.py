@@ -1,4 +1,5 @@
-"""The signature workflow's background jobs: the seal of a completed request (then its evidence
+"""The signature workflow's background jobs: a signer's signature after the consent its POST
+recorded, the seal of a completed request (then its evidence
 file, the archive and the completion mails), and the periodic sweep, expiry and reminders
 that were cron lines. Each calls the workflow function that the CLI command calls too.
 
@@ -14,7 +15,7 @@ import logging
 from app.db import utcnow
 from app.queue.context import collaborators
 from app.queue.tasks import job, periodic
-from app.signatures import page_images, workflow
+from app.signatures import page_images, signing_flow, workflow
 from app.signatures.errors import RevisionIntegrityFailed
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,18 @@ def seal_request(request_id: int) -> None:
         log.warning("request %s not sealed: %s", request_id, exc.detail)
 
 
+@job("signatures.sign")
+def sign_consented(signer_id: int) -> None:
+    """Apply the signature a signer consented to on the signing page (its POST recorded the
+    consent and answered at once), mail the next group, and enqueue the seal after the last
+    one. Idempotent: a second run finds the signer signed and does nothing. A signing failure
+    (key or TSA down) is counted on the signer and raised: the queue retries with backoff,
+    the admins see the failed job, and the sweep enqueues it again after that."""
+    result = signing_flow.apply_consented(collaborators(), signer_id)
+    if result is not None:
+        after_signature(result)
+
+
 @job("signatures.page_images")
 def render_page_images(document_id: int) -> None:
     """The contract's pages as images for the signing page (once per document: a second run
@@ -44,7 +57,7 @@ def after_send(document_id: int) -> None:
     render_page_images.enqueue(document_id)
 
 
-def after_signature(result: workflow.SignResult) -> None:
+def after_signature(result: signing_flow.SignResult) -> None:
     """What follows a signature: the seal, when it was the last one."""
     if result.completed:
         seal_request.enqueue(result.request_id)
@@ -52,7 +65,11 @@ def after_signature(result: workflow.SignResult) -> None:
 
 @periodic("signatures.sweep", minute="*/5")
 def sweep() -> None:
-    workflow.sweep(collaborators())
+    collab = collaborators()
+    # Consents whose signature job was lost first: their seal may follow in this same sweep.
+    for signer_id in signing_flow.lost_signatures(collab):
+        sign_consented.enqueue(signer_id)
+    workflow.sweep(collab)
 
 
 @periodic("signatures.expire", minute="0")

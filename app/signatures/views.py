@@ -23,7 +23,17 @@ from app.error_table import status_of
 from app.errors import DomainError, FieldErrors
 from app.extensions import limiter
 from app.mail import MailError
-from app.signatures import codes, links, mails, page_images, progress, sending, tasks, workflow
+from app.signatures import (
+    codes,
+    links,
+    mails,
+    page_images,
+    progress,
+    sending,
+    signing_flow,
+    tasks,
+    workflow,
+)
 from app.signatures.errors import (
     ConsentMissing,
     NotAuthenticated,
@@ -35,7 +45,6 @@ from app.signatures.models import Signer, SignerStatus
 from app.signatures.rules import agreement_text, cgv_consent_text, consents_to_cgv
 from app.tokens import token_hash
 from app.wiring import db_session, runtime, unit_of_work
-from signing import SigningError
 from storage import BlobCorrupted, BlobNotFound
 
 bp = Blueprint("signing", __name__, url_prefix="/signature")
@@ -68,11 +77,13 @@ def _pdf(document: Document, *, actor: str, download: bool) -> Response:
 
 
 @bp.route("/<token>", methods=["GET"])
-def page(token: str) -> str | tuple[str, int]:
+def page(token: str) -> str | tuple[str, int] | BaseResponse:
     with unit_of_work() as db:
         signer = links.open_link(
             db, token, now=utcnow(), ip=_client_ip(), user_agent=request.user_agent.string
         )
+    if signer.status is SignerStatus.SIGNING:  # consented: the page after follows the job
+        return redirect(url_for("signing.done", token=token))
     document_id = signer.request.contract_version.document.id
     if not page_images.pages_of(db, document_id):
         # Sent before page images existed, or their job was lost: ask again (a job, never
@@ -195,10 +206,11 @@ def cgv_pdf(token: str) -> Response:
 @bp.route("/<token>", methods=["POST"])
 @limiter.limit("10 per minute")
 def sign(token: str) -> BaseResponse | tuple[str, int]:
-    db = db_session()
+    """Record the consent in one short transaction and answer at once: the PAdES signature
+    (key, TSA) is the job `signatures.sign`, followed on the page after (issue 14)."""
     now = utcnow()
     try:
-        result = workflow.sign_with_link(
+        consent = signing_flow.record_consent(
             runtime().collaborators(now),
             token,
             accepted_cgv=request.form.get("accept_cgv") == "oui",
@@ -208,21 +220,10 @@ def sign(token: str) -> BaseResponse | tuple[str, int]:
             user_agent=request.user_agent.string,
         )
     except (ConsentMissing, NotAuthenticated, SignerLocked) as exc:
-        signer = links.find_signer(db, token, now)
+        signer = links.find_signer(db_session(), token, now)
         return _render_page(signer, token, error=exc.detail, status=status_of(exc))
-    except SigningError as exc:  # e.g. the timestamp authority is down: nothing was recorded
-        current_app.logger.warning("signature not applied: %s", exc)
-        signer = links.find_signer(db, token, now)
-        return _render_page(
-            signer,
-            token,
-            error="La signature n'a pas pu être apposée (service d'horodatage indisponible) : "
-            "rien n'a été enregistré, réessayez dans quelques minutes.",
-            status=503,
-        )
-    # The workflow mailed after its commits; a failure is logged there, the signature stays.
-    # The seal runs as a job: the page after says what happens next and follows it.
-    tasks.after_signature(result)
+    if consent.recorded:  # a second POST finds the consent: its job is already asked for
+        tasks.sign_consented.enqueue(consent.signer_id)
     return redirect(url_for("signing.done", token=token))
 
 
@@ -311,11 +312,12 @@ def decline(token: str) -> BaseResponse | tuple[str, int]:
 
 @bp.route("/<token>/termine")
 def done(token: str) -> str | BaseResponse:
-    """After the signature: what happens next. The last signer's page follows the seal (a
-    job) by polling `progress_state`; without JavaScript, a link reloads it."""
+    """After the consent: what happens next. The page follows the signature (a job), then
+    for the last signer the seal (another), by polling `progress_state`; without JavaScript,
+    a link reloads it."""
     followed = progress.signer_progress(db_session(), token, utcnow())
     signer = followed.signer
-    if signer.status is not SignerStatus.SIGNED:
+    if signer.status not in (SignerStatus.SIGNING, SignerStatus.SIGNED):
         return redirect(url_for("signing.page", token=token))
     return render_template(
         "signing/done.html",
@@ -323,18 +325,23 @@ def done(token: str) -> str | BaseResponse:
         token=token,
         progress=followed,
         document=signer.request.signed_document if followed.downloadable else None,
-        others=[s for s in signer.request.signers if s.status is not SignerStatus.SIGNED],
+        others=[
+            s
+            for s in signer.request.signers
+            if s.id != signer.id and s.status is not SignerStatus.SIGNED
+        ],
     )
 
 
 @bp.route("/<token>/etat")
 @limiter.limit("90 per minute")  # a page polling every 2 s, with room for a second tab
 def progress_state(token: str) -> Response:
-    """The seal's progress for the signer's page, as JSON (a GET: reads only)."""
+    """The signature's, then the seal's progress for the signer's page, as JSON (a GET:
+    reads only)."""
     followed = progress.signer_progress(db_session(), token, utcnow())
     document = followed.signer.request.signed_document if followed.downloadable else None
     response = jsonify(
-        stage=followed.request.stage.value,
+        stage=followed.stage,
         message=followed.message,
         poll_after=followed.poll_after,
         download_url=url_for("signing.signed_pdf", token=token) if document else None,

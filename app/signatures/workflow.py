@@ -1,7 +1,7 @@
 """The use cases of the signature workflow that span several transactions, call a signer (a
-TSA over the network) or send mail: sending a version, signing with a link, sealing, the
-sweep, reminders and expiry. Views, CLI commands and the queue's jobs
-(`app.signatures.tasks`) call these.
+TSA over the network) or send mail: sending a version, sealing, the sweep, reminders and
+expiry (a signer's signature is `app.signatures.signing_flow`). Views, CLI commands and the
+queue's jobs (`app.signatures.tasks`) call these.
 
 Each takes `app.runtime.Collaborators` and opens its own short transactions: it reads in one,
 does the cryptography with no transaction open, then writes in another that re-checks under
@@ -32,16 +32,12 @@ from app.mail import Mailer, MailError, OutgoingMail
 from app.mail.outbox import enqueue_mail
 from app.rendering.evidence import render_evidence_pdf
 from app.runtime import Collaborators
-from app.signatures import evidence, lifecycle, mails, revisions, sending, signature
+from app.signatures import evidence, lifecycle, mails, revisions, sending
 from app.signatures import seal as sealing
-from app.signatures.errors import RevisionIntegrityFailed, StaleRevision
+from app.signatures.errors import RevisionIntegrityFailed
 from signing import SigningError
 
 log = logging.getLogger(__name__)
-
-SIGN_ATTEMPTS = 5
-"""How many times a signature is re-applied on the latest revision when concurrent signers
-keep moving it (each signer of a group can make another one retry at most once)."""
 
 
 def enqueue(
@@ -155,87 +151,6 @@ def _version(session: Session, contract_id: int, number: int) -> ContractVersion
         if version.version == number:
             return version
     raise ContractNotFound(f"Le contrat {contract.number} n'a pas de version {number}.")
-
-
-# --- signing ----------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class SignResult:
-    request_id: int
-    completed: bool
-    """The last signature: the request now waits for its seal."""
-    mails: list[OutgoingMail]
-
-
-def sign_with_link(
-    collab: Collaborators,
-    token: str,
-    *,
-    accepted_cgv: bool,
-    agreed: bool,
-    authenticated: bool,
-    ip: str | None,
-    user_agent: str | None,
-) -> SignResult:
-    """Sign with a signer's link, then mail the next group. When it was the last signature
-    (`SignResult.completed`), the caller enqueues the seal (`app.signatures.tasks`).
-
-    Raises the services' domain errors (ConsentMissing, SigningLinkGone, NotYourTurn...);
-    `RevisionIntegrityFailed` once its journal entry is committed; `SigningError` when the
-    signature cannot be applied (nothing is recorded)."""
-    now = collab.now
-    for attempt in range(1, SIGN_ATTEMPTS + 1):
-        with transaction(collab.session_factory) as session:
-            try:
-                prepared = signature.prepare_signature(
-                    session,
-                    collab.store,
-                    token,
-                    now=now,
-                    accepted_cgv=accepted_cgv,
-                    agreed=agreed,
-                    authenticated=authenticated,
-                )
-            except RevisionIntegrityFailed as exc:
-                failure: RevisionIntegrityFailed | None = exc  # raised once this has committed
-            else:
-                failure = None
-        if failure is not None:
-            raise failure
-        signed = signature.apply_signature(
-            prepared, collab.signing_key(), now=now, trust=collab.trust()
-        )
-        try:
-            with transaction(collab.session_factory) as session:
-                outcome = signature.record_signature(
-                    session,
-                    collab.store,
-                    token,
-                    prepared,
-                    signed,
-                    now=now,
-                    ip=ip,
-                    user_agent=user_agent,
-                    link_days=collab.settings.signing_link_days,
-                )
-                version = outcome.signer.request.contract_version
-                outgoing = [
-                    mails.invitation_mail(
-                        i, version, collab.settings.base_url, vendor=_vendor(collab)
-                    )
-                    for i in outcome.invitations
-                ]
-                completed = outcome.completed
-                enqueue(session, collab, outgoing)
-        except StaleRevision:
-            log.info("signature %s: revision moved, retry %d", prepared.signer_id, attempt)
-            continue
-        # The seal (then the evidence file, the archive and the completion mails) is a job of
-        # its own (`app.signatures.tasks.seal_request`, enqueued by the caller): the signer's
-        # answer never waits on the TSA or on the renderer.
-        return SignResult(prepared.request_id, completed, outgoing)
-    raise StaleRevision("Le document est en cours de signature par un autre signataire.")
 
 
 # --- the platform seal --------------------------------------------------------------------------

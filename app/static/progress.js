@@ -44,12 +44,16 @@
     }
   }
 
-  // The signer's page after the last signature: the seal, then the download button.
+  // The signer's page after the consent: the signature (a job), after the last one the seal,
+  // then the download button.
   var seal = document.getElementById("seal-progress");
   if (seal) {
     follow(seal, function (state) {
       setText("sealing", state.message);
       seal.setAttribute("data-stage", state.stage);
+      // The signer's signature retried after a failure: said as an error until it lands.
+      document.getElementById("sealing").className =
+        state.stage === "signing_failing" ? "flash error" : "";
       if (state.download_url) {
         var button = document.getElementById("download");
         button.setAttribute("href", state.download_url);

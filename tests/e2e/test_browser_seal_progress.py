@@ -1,7 +1,7 @@
-"""The last signer, on a phone (360 px wide), sees « Signature enregistrée » at once; the seal
-runs in the background, in a real `paraphe worker` on a real broker (a SQLite file), and the
-page shows the download button when it is done, without a reload. The contract page, open on a
-laptop, follows the same seal."""
+"""The last signer, on a phone (360 px wide), sees « Signature enregistrée » at once; the
+signature, then the seal run in the background, in a real `paraphe worker` on a real broker (a
+SQLite file), and the page shows « en cours », then the download button when it is done,
+without a reload. The contract page, open on a laptop, follows the same signature and seal."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from sqlalchemy import select
 from app.auth.models import Role
 from app.config import Settings
 from app.job_runs.models import JobRun, RunStatus
-from app.signatures.models import RequestStatus, SignatureRequest
+from app.signatures.models import RequestStatus, SignatureRequest, Signer, SignerStatus
 from tests.factories import (
     PASSWORD,
     VALID_CLIENT,
@@ -87,6 +87,11 @@ def _contract_page(
     return page
 
 
+def _signers(app: Flask) -> list[Signer]:
+    with session_of(app) as session:
+        return list(session.scalars(select(Signer)))
+
+
 def _request(app: Flask) -> SignatureRequest:
     with session_of(app) as session:
         return session.scalars(select(SignatureRequest)).one()
@@ -116,20 +121,24 @@ def test_the_last_signer_on_a_phone_sees_the_seal_arrive_without_reload(
     phone.get_by_label("Bon pour accord", exact=False).check()
     phone.get_by_role("button", name="Signer le contrat").click()
 
-    # At once: the signature is recorded, the seal waits in the broker for a worker.
+    # At once: the consent is recorded, the signature waits in the broker for a worker.
     expect(phone.get_by_role("heading", level=1)).to_have_text("Signature enregistrée")
-    expect(phone.locator("#sealing")).to_contain_text("en cours de scellement")
+    expect(phone.locator("#sealing")).to_contain_text("en cours d'apposition")
     download = phone.get_by_role("link", name="Télécharger le contrat signé (PDF)")
     expect(download).to_be_hidden()
     expect(phone.locator("#reload")).to_be_visible()  # without JavaScript: reload by hand
     request = _request(app)
-    assert request.status is RequestStatus.COMPLETED and request.sealed_at is None
+    assert request.status is RequestStatus.SENT and request.sealed_at is None
+    (signer,) = _signers(app)
+    assert signer.status is SignerStatus.SIGNING and signer.signed_at is None
     # the page reads on a phone: nothing wider than the screen
     assert phone.evaluate("() => document.documentElement.scrollWidth") <= PHONE_WIDTH
     phone.evaluate("() => { window.notReloaded = true; }")
     sales = _contract_page(new_context, app, contract_id)
     badge = sales.locator(f"#request-{request.id}")
-    expect(badge).to_have_text("signée, scellement en cours")
+    expect(badge).to_have_text("envoyée, en attente des signatures")
+    signer_status = sales.locator(f"#signer-{signer.id}-status")
+    expect(signer_status).to_have_text("signature en cours")
     evidence = sales.get_by_role("link", name="Dossier de preuve (PDF)")
     expect(evidence).to_be_hidden()
     sales.evaluate("() => { window.notReloaded = true; }")
@@ -142,6 +151,7 @@ def test_the_last_signer_on_a_phone_sees_the_seal_arrive_without_reload(
 
     # the contract page followed too, without a reload
     expect(badge).to_have_text("signée et scellée")
+    expect(signer_status).to_have_text("signé")
     expect(sales.locator("#status-v1")).to_have_text("signé")
     expect(evidence).to_be_visible()
     expect(sales.get_by_role("link", name="Télécharger le PDF signé")).to_be_visible()
@@ -163,3 +173,7 @@ def test_the_last_signer_on_a_phone_sees_the_seal_arrive_without_reload(
         app, JobRun, JobRun.name == "signatures.seal", JobRun.status == RunStatus.COMPLETE
     )
     assert sealed_runs == 1
+    signed_runs = count(
+        app, JobRun, JobRun.name == "signatures.sign", JobRun.status == RunStatus.COMPLETE
+    )
+    assert signed_runs == 1

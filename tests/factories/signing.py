@@ -20,7 +20,7 @@ from app.contracts.printing import Countersigner
 from app.contracts.queries import get_contract
 from app.db import transaction, utcnow
 from app.runtime import SealStamp
-from app.signatures import codes, sending, tasks, workflow
+from app.signatures import codes, sending, signing_flow, tasks
 from app.signatures.models import SignatureRequest, Signer
 from app.tokens import token_hash
 from signing import SigningError
@@ -94,13 +94,15 @@ def sign_token(
     with_code: bool = True,
     ip: str = "192.0.2.7",
     user_agent: str = "pytest",
-) -> workflow.SignResult:
-    """Sign with `token` the way the POST handler does, without HTTP; `with_code` first
-    enters a one-time code (the signing page requires one)."""
+) -> signing_flow.SignResult:
+    """Sign with `token` the way the POST handler and its job do, without HTTP: record the
+    consent, then run the signature job here (the seal after it runs inline in the tests);
+    `with_code` first enters a one-time code (the signing page requires one)."""
     if with_code:
         authenticate_link(app, token)
-    result = workflow.sign_with_link(
-        runtime(app).collaborators(utcnow()),
+    collab = runtime(app).collaborators(utcnow())
+    consent = signing_flow.record_consent(
+        collab,
         token,
         accepted_cgv=True,
         agreed=True,
@@ -108,6 +110,8 @@ def sign_token(
         ip=ip,
         user_agent=user_agent,
     )
+    result = signing_flow.apply_consented(collab, consent.signer_id)
+    assert result is not None, "the consent's signature was already applied"
     tasks.after_signature(result)  # inline in the tests: the seal runs here
     return result
 

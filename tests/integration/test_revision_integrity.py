@@ -105,14 +105,11 @@ def test_signing_a_damaged_revision_is_refused_and_journaled(app: Flask, problem
     assert before.current_sha256 is not None
     _damage(_blob(app, before.current_sha256), problem)
 
-    refused = browser.post(link, data={"csrf_token": csrf, "accept_cgv": "oui", "agree": "oui"})
+    # The POST records the consent and answers at once; the signature job (inline here) reads
+    # the damaged revision: refused, journaled, counted on the signer, nothing signed.
+    posted = browser.post(link, data={"csrf_token": csrf, "accept_cgv": "oui", "agree": "oui"})
 
-    assert refused.status_code == 503, refused.get_data(as_text=True)[:500]
-    assert refused.mimetype == "text/html"
-    text = unescape(refused.get_data(as_text=True))
-    assert "Contrôle d'intégrité échoué" in text
-    assert "Le document en cours de signature" in text and _problem_text(problem) in text
-    assert "restaurer depuis une sauvegarde" in text
+    assert posted.status_code == 302, posted.get_data(as_text=True)[:500]
     [failure] = _revision_failures(app, before.id)
     details = json.loads(failure)
     assert details["problem"] == problem and details["sha256"] == before.current_sha256
@@ -120,8 +117,14 @@ def test_signing_a_damaged_revision_is_refused_and_journaled(app: Flask, problem
     assert after.status is RequestStatus.SENT and after.current_sha256 == before.current_sha256
     assert {s.status for s in after.signers} != {SignerStatus.SIGNED}
     assert all(s.signed_at is None for s in after.signers)
+    [signer] = [s for s in after.signers if s.status is SignerStatus.SIGNING]
+    assert signer.sign_attempts == 1 and signer.sign_error
+    assert _problem_text(problem) in signer.sign_error
+    late = unescape(browser.get(posted.headers["Location"]).get_data(as_text=True))
+    assert "pris du retard" in late and "relancée automatiquement" in late
     with transaction(runtime(app).session_factory) as session:
-        assert session.scalar(select(func.count()).select_from(CgvAcceptance)) == 0
+        # the consent is the proof of the signer's will: kept, with its CGV acceptance
+        assert session.scalar(select(func.count()).select_from(CgvAcceptance)) == 1
         signed = session.scalar(
             select(func.count())
             .select_from(AuditEvent)

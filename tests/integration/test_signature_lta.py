@@ -38,8 +38,8 @@ from pyhanko_certvalidator.registry import SimpleTrustManager
 from app.auth.models import Role
 from app.config import Settings
 from app.pki import trust_roots
-from app.signatures import evidence, mails, seal
-from app.signatures.models import RequestStatus, SignatureRequest
+from app.signatures import evidence, mails, seal, tasks
+from app.signatures.models import RequestStatus, SignatureRequest, Signer, SignerStatus
 from signing import (
     ModificationLevel,
     PadesLevel,
@@ -245,19 +245,23 @@ def test_tsa_down_leaves_the_request_unsealed_and_the_sweep_seals_it_later(
 
     try:
         test_pki.server.stop()
-        # the last signer's own signature needs the TSA too: it is refused, nothing recorded
-        refused = vendor.post(
+        # the last signer's own signature needs the TSA too: the consent is recorded and the
+        # page answered at once; the job fails, counted on the signer, nothing signed
+        consented = vendor.post(
             vendor_link, data={"csrf_token": csrf, "accept_cgv": "oui", "agree": "oui"}
         )
-        assert refused.status_code == 503
-        assert "service d'horodatage indisponible" in refused.get_data(as_text=True).replace(
-            "&#39;", "'"
-        )
+        assert consented.status_code == 302
         with session_of(lta_app) as session:
             request = session.get(SignatureRequest, request_id)
             assert request is not None
             assert request.status is RequestStatus.PARTIALLY_SIGNED
             assert request.current_sha256 == before
+            [signer] = [s for s in request.signers if s.email == VENDOR.email]
+            assert signer.status is SignerStatus.SIGNING and signer.sign_attempts == 1
+            assert signer.sign_error and signer.consented_at is not None
+            signer_id, consented_at = signer.id, signer.consented_at
+        late = vendor.get(consented.headers["Location"]).get_data(as_text=True)
+        assert "relancée automatiquement" in late.replace("&#39;", "'")
     finally:
         test_pki.server.start()
 
@@ -273,10 +277,12 @@ def test_tsa_down_leaves_the_request_unsealed_and_the_sweep_seals_it_later(
             sealing_with(lta_app, tsa_down_then_seal),
             caplog.at_level(logging.WARNING, logger="app.signatures.workflow"),
         ):
-            done = vendor.post(
-                vendor_link, data={"csrf_token": csrf, "accept_cgv": "oui", "agree": "oui"}
-            )
-        assert done.status_code == 302
+            # the queue's retry (here at once) applies it with the TSA up
+            tasks.sign_consented.enqueue(signer_id)
+        with session_of(lta_app) as session:
+            signed_by = session.get(Signer, signer_id)
+            assert signed_by is not None and signed_by.status is SignerStatus.SIGNED
+            assert signed_by.signed_at == consented_at  # the consent's time, not the retry's
         with session_of(lta_app) as session:
             request = session.get(SignatureRequest, request_id)
             assert request is not None and request.status is RequestStatus.COMPLETED

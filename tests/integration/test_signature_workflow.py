@@ -7,7 +7,6 @@ from __future__ import annotations
 import dataclasses
 import threading
 from email.header import decode_header, make_header
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -19,7 +18,7 @@ from app.contracts.printing import Countersigner
 from app.db import transaction, utcnow
 from app.documents.models import Document, DocumentKind
 from app.pki import trust_roots
-from app.signatures import seal, signature, workflow
+from app.signatures import seal, signature, signing_flow, tasks, workflow
 from app.signatures.errors import StaleRevision
 from app.signatures.models import RequestStatus, SignatureRequest, Signer, SignerStatus
 from signing import ModificationLevel, SigningError, SigningKey, verify_pdf
@@ -48,7 +47,7 @@ def send(app: Flask, *, parallel: bool) -> tuple[int, dict[str, str]]:
     return send_version_1(app, contract_id, parallel=parallel)
 
 
-def sign(app: Flask, token: str, *, with_code: bool = True) -> workflow.SignResult:
+def sign(app: Flask, token: str, *, with_code: bool = True) -> signing_flow.SignResult:
     return sign_token(app, token, with_code=with_code)
 
 
@@ -141,41 +140,38 @@ def test_parallel_group_both_invited_and_a_stale_signature_is_reapplied(app: Fla
     prepared = {}
     for email, token in tokens.items():
         authenticate_link(app, token)
+        consent = signing_flow.record_consent(
+            rt.collaborators(now),
+            token,
+            accepted_cgv=True,
+            agreed=True,
+            authenticated=True,
+            ip=None,
+            user_agent=None,
+        )
         with transaction(rt.session_factory) as session:
-            prepared[email] = signature.prepare_signature(
-                session,
-                rt.store,
-                token,
-                now=now,
-                accepted_cgv=True,
-                agreed=True,
-                authenticated=True,
-            )
+            ready = signature.prepare_signature(session, rt.store, consent.signer_id, now=now)
+        assert ready is not None
+        prepared[email] = ready
     # both signed the same revision; the first to record wins, the second finds it moved
-    signed = {e: signature.apply_signature(p, rt.seal_key(), now=now) for e, p in prepared.items()}
-    common: dict[str, Any] = {"now": now, "ip": None, "user_agent": None, "link_days": 30}
+    signed = {e: signature.apply_signature(p, rt.seal_key()) for e, p in prepared.items()}
     with transaction(rt.session_factory) as session:
         signature.record_signature(
-            session,
-            rt.store,
-            tokens[VENDOR.email],
-            prepared[VENDOR.email],
-            signed[VENDOR.email],
-            **common,
+            session, rt.store, prepared[VENDOR.email], signed[VENDOR.email], now=now, link_days=30
         )
     with pytest.raises(StaleRevision), transaction(rt.session_factory) as session:
         signature.record_signature(
             session,
             rt.store,
-            tokens["zoe@example.fr"],
             prepared["zoe@example.fr"],
             signed["zoe@example.fr"],
-            **common,
+            now=now,
+            link_days=30,
         )
     assert state(app, request_id)[0] is RequestStatus.PARTIALLY_SIGNED
-    # through the job, the client's signature is re-applied on the latest revision
-    result = sign(app, tokens["zoe@example.fr"])
-    assert result.completed
+    # the job (its retry) re-applies the client's signature on the latest revision
+    tasks.sign_consented.run(prepared["zoe@example.fr"].signer_id)
+    assert state(app, request_id)[0] is RequestStatus.COMPLETED
     check_sealed(app, request_id)
 
 
@@ -183,7 +179,7 @@ def test_parallel_group_both_invited_and_a_stale_signature_is_reapplied(app: Fla
 def test_two_parallel_signers_at_the_same_moment_both_land(app: Flask) -> None:
     request_id, tokens = send(app, parallel=True)
     barrier = threading.Barrier(len(tokens))
-    results: dict[str, workflow.SignResult] = {}
+    results: dict[str, signing_flow.SignResult] = {}
     errors: list[BaseException] = []
 
     def run(email: str, token: str) -> None:
