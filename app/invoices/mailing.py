@@ -7,7 +7,7 @@ its Message-ID is journaled: the proof of sending a dispute asks for."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -19,7 +19,7 @@ from app.invoices.models import CreditNote, Invoice, IssuedDocument
 from app.mail import Attachment, OutgoingMail
 from app.mail.models import MailStatus, OutgoingMailRecord
 from app.mail.outbox import enqueue_mail, mails_keyed, message_id_of
-from app.rendering.french import format_amount, format_date
+from app.rendering.mail_text import render_mail
 
 SPACE_PATH = "/espace-client"
 
@@ -44,40 +44,36 @@ def key_prefix(issued: IssuedDocument) -> str:
 def issued_mail(
     issued: IssuedDocument, contact: BillingContact, pdf: bytes, context: MailingContext
 ) -> OutgoingMail:
-    amount = format_amount(issued.total_incl_vat)
+    """The mail of `issued` to one contact, from ``invoices/invoice.txt`` or
+    ``invoices/credit_note.txt``."""
+    common: dict[str, object] = {
+        "vendor": context.vendor_name,
+        "contact": contact.name,
+        "number": issued.number,
+        "issued_on": issued.issued_on,
+        "amount": issued.total_incl_vat,
+        "space_url": context.space_url,
+    }
+    attachments = (Attachment(f"{issued.number}.pdf", "application/pdf", pdf),)
     if isinstance(issued, Invoice):
-        subject = (
-            f"{context.vendor_name} : facture {issued.number} de {amount} TTC, "
-            f"à régler avant le {format_date(issued.due_on)}"
-        )
-        what = (
-            f"veuillez trouver ci-jointe la facture {issued.number} du "
-            f"{format_date(issued.issued_on)}, d'un montant de {amount} TTC, à régler avant le "
-            f"{format_date(issued.due_on)} ({issued.payment_method.lower()})."
+        mail = render_mail(
+            "invoices/invoice.txt",
+            contact.email,
+            attachments=attachments,
+            due_on=issued.due_on,
+            payment_method=issued.payment_method,
+            **common,
         )
     else:
         assert isinstance(issued, CreditNote)
-        subject = f"{context.vendor_name} : avoir {issued.number} de {amount} TTC"
-        what = (
-            f"veuillez trouver ci-joint l'avoir {issued.number} du "
-            f"{format_date(issued.issued_on)}, d'un montant de {amount} TTC, sur la facture "
-            f"{issued.invoice.number}."
+        mail = render_mail(
+            "invoices/credit_note.txt",
+            contact.email,
+            attachments=attachments,
+            invoice_number=issued.invoice.number,
+            **common,
         )
-    text = (
-        f"Bonjour {contact.name},\n\n"
-        f"{what}\n\n"
-        "Le PDF joint est une facture électronique Factur-X : votre logiciel comptable peut "
-        "en lire les données directement.\n\n"
-        f"Vos factures, vos contrats et vos CGV sont aussi dans votre espace client : "
-        f"{context.space_url}\n\n"
-        f"{context.vendor_name}\n"
-    )
-    return OutgoingMail(
-        to=contact.email,
-        subject=_plain_spaces(subject),
-        text=text,
-        attachments=(Attachment(f"{issued.number}.pdf", "application/pdf", pdf),),
-    )
+    return replace(mail, subject=_plain_spaces(mail.subject))
 
 
 def _plain_spaces(subject: str) -> str:

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from app.clients.models import Client
 from app.mail import OutgoingMail
-from app.rendering.french import format_date
 from app.rendering.labels import label
+from app.rendering.mail_text import render_mail
 from app.terms.models import CgvVersion
 
 
@@ -26,46 +26,23 @@ class Letter:
 
 def notification_mail(letter: Letter, token: str | None, expires_at: datetime) -> OutgoingMail:
     """The mail links to the archived PDF and gives the summary, never the whole text: a CGV
-    runs to tens of kilobytes, and the PDF is the document the client is bound by."""
-    version, client, vendor = letter.version, letter.client, letter.vendor_name
-    effective = format_date(version.effective_date)
-    lines = [
-        f"Bonjour {client.signer_name},",
-        "",
-        f"{vendor} publie la version {version.label} de ses {version.title.lower()}, "
-        f"en vigueur à compter du {effective} (modification {label(version.kind)}).",
-        "",
-        "Résumé des modifications :",
-        version.summary or "(aucun résumé)",
-        "",
-        f"Le texte intégral (PDF) : {letter.base_url}/cgv/{version.label}.pdf",
-        f"Empreinte SHA-256 du texte : {version.sha256}",
-        "",
-    ]
-    if token is not None:
-        lines += [
-            "Cette version modifie des conditions substantielles : elle ne s'appliquera à "
-            f"{client.legal_name} qu'après votre acceptation expresse. Pour la lire et "
-            "l'accepter, ouvrez ce lien personnel :",
-            f"{letter.base_url}/cgv/accepter/{token}",
-            f"Ce lien est valable jusqu'au {format_date(expires_at)}.",
-            "",
-            "D'ici là, la dernière version que vous avez acceptée continue de s'appliquer.",
-        ]
-    elif letter.binds:
-        lines += [
-            "Cette modification ne change pas vos obligations : elle vous sera opposable "
-            f"à compter du {effective}, sans démarche de votre part.",
-        ]
-    else:
-        lines += [
-            f"{client.legal_name} n'a pas encore accepté une version antérieure dont celle-ci "
-            "reprend les modifications : elle ne vous sera opposable qu'après votre "
-            "acceptation (par exemple à la signature de votre prochain contrat).",
-        ]
-    lines += ["", "-- ", vendor, ""]
-    return OutgoingMail(
-        to=client.signer_email,
-        subject=f"{vendor} : nouvelle version {version.label} de ses conditions générales de vente",
-        text="\n".join(lines),
+    runs to tens of kilobytes, and the PDF is the document the client is bound by. Written in
+    `app/templates/mails/terms/notification.txt`."""
+    version, client = letter.version, letter.client
+    return render_mail(
+        "terms/notification.txt",
+        client.signer_email,
+        vendor=letter.vendor_name,
+        signer=client.signer_name,
+        client=client.legal_name,
+        label=version.label,
+        title=version.title,
+        effective=version.effective_date,
+        kind=label(version.kind),
+        summary=version.summary,
+        pdf_url=f"{letter.base_url}/cgv/{version.label}.pdf",
+        sha256=version.sha256,
+        accept_url=None if token is None else f"{letter.base_url}/cgv/accepter/{token}",
+        expires_at=expires_at,
+        binds=letter.binds,
     )

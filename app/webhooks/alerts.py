@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from app.auth.models import Role, User
 from app.mail import OutgoingMail
 from app.mail.outbox import enqueue_mail
-from app.rendering.french import format_datetime
+from app.rendering.mail_text import render_mail
 from app.webhooks.models import WebhookEndpoint
 
 
@@ -22,20 +22,15 @@ def endpoint_page(base_url: str, endpoint_id: int) -> str:
 
 
 def failing_mail(endpoint: WebhookEndpoint, to: str, page: str) -> OutgoingMail:
+    """Written in `app/templates/mails/webhooks/failing.txt`."""
     assert endpoint.failing_since is not None
-    return OutgoingMail(
-        to=to,
-        subject=f"Webhook en échec : point de réception n° {endpoint.id}",
-        text=(
-            "Bonjour,\n\n"
-            f"Le point de réception de webhooks n° {endpoint.id} ({endpoint.url}) est en échec "
-            f"depuis le {format_datetime(endpoint.failing_since)} : une livraison n'a reçu "
-            "aucune réponse 2xx après toutes ses tentatives (plus de 24 heures).\n\n"
-            "Corrigez le récepteur, puis renvoyez les livraisons échouées depuis la page du "
-            f"point de réception :\n{page}\n\n"
-            "La prochaine livraison acceptée lève l'alerte. Vous ne recevrez pas d'autre "
-            "message pour cet échec.\n"
-        ),
+    return render_mail(
+        "webhooks/failing.txt",
+        to,
+        endpoint_id=endpoint.id,
+        url=endpoint.url,
+        failing_since=endpoint.failing_since,
+        page=page,
     )
 
 
