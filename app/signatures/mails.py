@@ -1,18 +1,16 @@
-"""The mails of the signature workflow, rendered from `app/templates/mails/signatures/`.
+"""The mails of the signature workflow, rendered from `app/templates/mails/signatures/` by the
+renderer of every templated mail (`app.rendering.mail_text`).
 
-Each template gives a `subject` block and a `body` block (inside `_layout.txt`, which adds the
-signature). Only `.html` templates would be autoescaped: the text mails print names, roles
-and reasons verbatim, as the person typed them."""
+Each template gives a `subject` block and a `body` block (inside `signatures/_layout.txt`,
+which adds the signature). Only `.html` templates would be autoescaped: the text mails print
+names, roles and reasons verbatim, as the person typed them; the HTML part the transport draws
+from the text is escaped by its layout."""
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
-
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-
 from app.contracts.models import ContractVersion
 from app.mail import OutgoingMail
+from app.rendering import mail_text
 from app.rendering.french import format_date
 from app.signatures import rules
 from app.signatures.codes import IssuedCode
@@ -20,24 +18,10 @@ from app.signatures.links import Invitation
 from app.signatures.models import SignatureRequest, Signer
 from app.signatures.seal import Completion
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "mails" / "signatures"
-
-
-@cache
-def _environment() -> Environment:
-    return Environment(
-        loader=FileSystemLoader(TEMPLATES),
-        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
-        undefined=StrictUndefined,  # a misspelt variable fails the test, not the recipient
-        keep_trailing_newline=True,
-    )
-
 
 def render_mail(template_name: str, to: str, **context: object) -> OutgoingMail:
-    """The mail `template_name` (a template of this folder, without `.txt`), to `to`."""
-    template = _environment().get_template(f"{template_name}.txt")
-    subject = "".join(template.blocks["subject"](template.new_context(context)))
-    return OutgoingMail(to=to, subject=subject, text=template.render(context))
+    """The mail `template_name` (a template of `mails/signatures/`, without `.txt`), to `to`."""
+    return mail_text.render_mail(f"signatures/{template_name}.txt", to, attachments=(), **context)
 
 
 def invitation_mail(
