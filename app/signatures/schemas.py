@@ -49,22 +49,31 @@ MAX_REASON = 2000
 
 MAX_EXPIRY_DAYS = 90
 
+MAX_REMINDER_EVERY_DAYS = 30
+"""A cadence of a month at most: a request lasts `MAX_EXPIRY_DAYS` at most, a longer one
+would hardly remind anybody."""
+
 
 @dataclass(frozen=True)
 class SendBody:
     version: int | None  # None: the latest
     parallel: bool  # the vendor countersigns at the same time as the client
     expires_in_days: int | None  # None: the instance's setting
+    reminder_every_days: int | None = None  # None: the instance's schedule
 
 
 def parse_send(body: Any) -> tuple[SendBody, dict[str, str]]:
-    """`{"version": n, "order": "sequential" | "parallel", "expires_in_days": d}`."""
+    """`{"version": n, "order": "sequential" | "parallel", "expires_in_days": d,
+    "reminder_every_days": r}` (r null: as absent, the instance's schedule)."""
     reader = Reader(body)
-    reader.only(("version", "order", "expires_in_days"))
+    reader.only(("version", "order", "expires_in_days", "reminder_every_days"))
     version = reader.integer("version", minimum=1, maximum=9999)
     order = reader.choice("order", ORDERS, default="sequential")
     days = reader.integer("expires_in_days", minimum=1, maximum=MAX_EXPIRY_DAYS)
-    return SendBody(version, order == "parallel", days), reader.errors
+    every = None
+    if reader.members.get("reminder_every_days") is not None:
+        every = reader.integer("reminder_every_days", minimum=1, maximum=MAX_REMINDER_EVERY_DAYS)
+    return SendBody(version, order == "parallel", days, every), reader.errors
 
 
 def parse_cancel(body: Any) -> tuple[str, dict[str, str]]:
@@ -104,6 +113,7 @@ def request_json(request: SignatureRequest) -> dict[str, Any]:
         "completed_at": _at(request.completed_at),
         "sealed_at": _at(request.sealed_at),
         "closed_reason": request.closed_reason,
+        "reminder_every_days": request.reminder_every_days,
         "signers": [
             {
                 "position": s.position,
