@@ -42,11 +42,13 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('signature_requests', schema=None) as batch_op:
-        batch_op.drop_column('reminder_every_days')
-    with op.batch_alter_table('contract_generations', schema=None) as batch_op:
-        batch_op.drop_column('signer_email')
-        batch_op.drop_column('signer_name')
-    with op.batch_alter_table('contract_versions', schema=None) as batch_op:
-        batch_op.drop_column('signer_email')
-        batch_op.drop_column('signer_name')
+    # the columns upgrade() added, dropped in the reverse order
+    added = (
+        ('signature_requests', ('reminder_every_days',)),
+        ('contract_generations', ('signer_email', 'signer_name')),
+        ('contract_versions', ('signer_email', 'signer_name')),
+    )
+    for table, columns in added:
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            for column in columns:
+                batch_op.drop_column(column)
