@@ -76,6 +76,17 @@ def parse_send(body: Any) -> tuple[SendBody, dict[str, str]]:
     return SendBody(version, order == "parallel", days, every), reader.errors
 
 
+def form_cadence(value: str) -> int | None:
+    """The send form's `reminder_every_days`: empty, the instance's schedule; else a number
+    of days within the API's bounds. ValueError for anything else (a forged form)."""
+    if not value:
+        return None
+    days = int(value)
+    if not 1 <= days <= MAX_REMINDER_EVERY_DAYS:
+        raise ValueError(value)
+    return days
+
+
 def parse_cancel(body: Any) -> tuple[str, dict[str, str]]:
     reader = Reader(body)
     reader.only(("reason",))

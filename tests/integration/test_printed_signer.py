@@ -14,14 +14,22 @@ from flask.testing import FlaskClient
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from app.auth.models import Scope
+from app.auth.models import Role, Scope
 from app.contracts.models import ContractVersion
 from app.db import transaction
 from app.signatures import lifecycle
 from app.signatures.models import SignatureRequest, Signer
-from tests.factories import make_client, make_quote, make_token, publish_short_cgv, runtime
+from tests.factories import (
+    login_as,
+    make_client,
+    make_contracted_client,
+    make_quote,
+    make_token,
+    publish_short_cgv,
+    runtime,
+)
 from tests.factories.sales import VALID_CLIENT
-from tests.integration.helpers import outbox_messages, problem_fields
+from tests.integration.helpers import outbox_messages, post_form, problem_fields
 
 PRINTED = VALID_CLIENT["signer_email"]
 CORRECTED = "paul.durand@example.fr"
@@ -177,3 +185,19 @@ def test_a_cadence_out_of_bounds_is_refused(
             headers=writer,
         )
         assert refused(answer) == {"reminder_every_days"}, every
+
+
+def test_the_send_form_sets_the_cadence_and_refuses_a_forged_one(app: Flask) -> None:
+    publish_short_cgv(app)
+    contract_id = make_contracted_client(app).contract_id
+    sales = login_as(app, Role.SALES)
+    page = f"/contrats/{contract_id}"
+    assert 'name="reminder_every_days"' in sales.get(page).get_data(as_text=True)
+    forged = post_form(sales, page, {"reminder_every_days": "0"}, f"{page}/v1/envoyer")
+    assert forged.status_code == 302
+    with transaction(runtime(app).session_factory) as session:
+        assert session.scalars(select(SignatureRequest)).all() == []
+    sent = post_form(sales, page, {"reminder_every_days": "3"}, f"{page}/v1/envoyer")
+    assert sent.status_code == 302
+    with transaction(runtime(app).session_factory) as session:
+        assert session.scalars(select(SignatureRequest)).one().reminder_every_days == 3
