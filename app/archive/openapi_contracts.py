@@ -48,15 +48,16 @@ PRINTED = {
     },
 }
 """What a version prints beyond its quote: the same members for version 1 and version n+1."""
-GENERATION_BODY = closed(
-    {
-        **PRINTED,
-        "countersigner": closed(
-            {"name": text(200, required=True), "email": text(254, required=True)},
-            ["name", "email"],
-        ),
-    }
+PERSON = closed(
+    {"name": text(200, required=True), "email": text(254, required=True)}, ["name", "email"]
 )
+CLIENT_SIGNER = {
+    **PERSON,
+    "description": "Qui signe pour le client, imprimé sur la page de signature et seul invité "
+    "à signer (défaut : `signer_name` et `signer_email` de la fiche client au moment du "
+    "rendu). Mêmes contrôles que le formulaire client.",
+}
+GENERATION_BODY = closed({**PRINTED, "signer": CLIENT_SIGNER, "countersigner": PERSON})
 NEW_VERSION_BODY = closed(
     {
         "reason": {
@@ -74,6 +75,7 @@ NEW_VERSION_BODY = closed(
             "description": "La dernière version que le CRM connaît : une version créée depuis "
             "répond 409 plutôt que d'en faire une de plus.",
         },
+        "signer": CLIENT_SIGNER,
     },
     ["reason"],
 )
@@ -87,6 +89,15 @@ SEND_BODY = closed(
             "minimum": 1,
             "maximum": signatures.MAX_EXPIRY_DAYS,
             "description": "Durée de la demande et des liens (défaut : réglage de l'instance).",
+        },
+        "reminder_every_days": {
+            "type": "integer",
+            "minimum": 1,
+            "maximum": signatures.MAX_REMINDER_EVERY_DAYS,
+            "nullable": True,
+            "description": "Une relance automatique tous les n jours après l'invitation, tant "
+            "que le signataire n'a pas signé (absent ou null : le calendrier de l'instance, "
+            "`PARAPHE_REMINDER_DAYS`).",
         },
     }
 )
@@ -115,6 +126,7 @@ SCHEMAS: dict[str, Any] = {
             "document_id",
             "sha256",
             "created_at",
+            "signer",
             "links",
         ],
         "properties": {
@@ -128,6 +140,12 @@ SCHEMAS: dict[str, Any] = {
             "document_id": {"type": "integer"},
             "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
             "created_at": STAMP,
+            "signer": {
+                **closed({"name": {"type": "string"}, "email": {"type": "string"}}),
+                "required": ["name", "email"],
+                "description": "Le signataire du client imprimé sur la version : celui qui "
+                "sera invité à signer.",
+            },
             "links": strings_object("document", "content", "signature_requests"),
         },
     },
@@ -195,6 +213,7 @@ SCHEMAS: dict[str, Any] = {
             "completed_at",
             "sealed_at",
             "closed_reason",
+            "reminder_every_days",
             "signers",
             "links",
         ],
@@ -209,6 +228,11 @@ SCHEMAS: dict[str, Any] = {
             "completed_at": STAMP_OR_NULL,
             "sealed_at": STAMP_OR_NULL,
             "closed_reason": {"type": "string", "nullable": True},
+            "reminder_every_days": {
+                "type": "integer",
+                "nullable": True,
+                "description": "Relance tous les n jours (null : calendrier de l'instance).",
+            },
             "signers": {
                 "type": "array",
                 "items": {
@@ -258,9 +282,10 @@ SIGNATURE_REQUEST_ID = path_id("request_id", "Identifiant de la demande de signa
 
 SIGNERS = (
     "Signataires : ceux imprimés sur la page de signature de la version, choisis à sa "
-    "génération — le signataire du client (`signer_name`, `signer_email` de la fiche client : "
-    "`PATCH /clients/{client_id}` les corrige avant la génération, mêmes contrôles que le "
-    "formulaire) et le contresignataire du fournisseur (le signataire configuré de "
+    "génération et enregistrés avec elle — le signataire du client (`signer` du corps de la "
+    "génération, sinon `signer_name` et `signer_email` de la fiche client au moment du rendu ; "
+    "corriger la fiche ensuite ne change pas qui est invité à signer cette version : générez "
+    "une nouvelle version) et le contresignataire du fournisseur (le signataire configuré de "
     "l'instance, sinon `countersigner` du corps de la génération de la version 1 ; une "
     "version n+1 reprend ce choix)."
 )
@@ -364,9 +389,10 @@ PATHS: dict[str, Any] = {
             },
             description=f"{SIGNERS} Le client signe d'abord, puis le fournisseur — ou en "
             "même temps : `order` = `parallel`. Échéance des liens : réglage de l'instance, "
-            "sauf `expires_in_days`. Relances automatiques : le calendrier de l'instance "
+            "sauf `expires_in_days`. Relances automatiques : tous les `reminder_every_days` "
+            "jours après l'invitation, sinon le calendrier de l'instance "
             "(`PARAPHE_REMINDER_DAYS`, jours après l'invitation), le même que pour un envoi "
-            "depuis l'application, qui n'en propose pas d'autre ; une relance immédiate : "
+            "depuis l'application ; une relance immédiate : "
             "`POST /signature-requests/{request_id}/reminders`.",
         )
     },

@@ -44,6 +44,7 @@ def generate(quote_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
         clause_version_ids=body.clause_versions,
         free_text=body.free_text,
         countersigner=body.countersigner,
+        signer=body.signer,
     )
     with unit_of_work() as db:
         try:
@@ -74,6 +75,7 @@ def new_version(contract_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
         token_id=current_token().id,
         clause_version_ids=body.clause_versions,
         free_text=body.free_text,
+        signer=body.signer,
     )
     with unit_of_work() as db:
         contract = queries.get_contract(db, contract_id)

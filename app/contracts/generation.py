@@ -25,6 +25,7 @@ from app.contracts.errors import (
 )
 from app.contracts.models import Contract, ContractClause, ContractVersion, VersionStatus
 from app.contracts.printing import (
+    ClientSigner,
     Countersigner,
     build_document,
     countersigner_of,
@@ -105,8 +106,10 @@ def _render_version(
     picked: Sequence[tuple[int | None, str, str]],
     amendment: bool,
     countersigner: Countersigner | None,
+    signer: ClientSigner | None,
 ) -> tuple[ContractVersion, str]:
     """Render and archive one version (blob first, then row); the caller attaches it."""
+    signer = signer if signer is not None else ClientSigner.of_client(quote.client)
     today = business_date(now)
     cgv = version_in_force(session, today)
     order = tuple(precedence) if precedence is not None else template_precedence(templates_dir)
@@ -122,6 +125,7 @@ def _render_version(
         clauses=[(title, body, cid is not None) for cid, title, body in picked],
         amendment=amendment,
         countersigner=countersigner,
+        signer=signer,
     )
     pdf = document.render_contract_pdf(doc, env=environment(templates_dir))
     stored = deposit(
@@ -147,6 +151,8 @@ def _render_version(
         precedence="|".join(order),
         reason="",
         author_id=None,
+        signer_name=signer.name,
+        signer_email=signer.email,
         countersigner_name=countersigner.name if countersigner else None,
         countersigner_email=countersigner.email if countersigner else None,
         created_at=now,
@@ -169,6 +175,7 @@ class Choices:
     clauses: Sequence[ClauseVersion]
     free_text: str
     countersigner: Countersigner | None
+    signer: ClientSigner | None = None  # None: the client record's signer
 
 
 def _add_version(
@@ -207,6 +214,7 @@ def _add_version(
         picked=picked,
         amendment=amendment,
         countersigner=choices.countersigner,
+        signer=choices.signer,
     )
     if contract is None:
         contract = Contract(
@@ -250,10 +258,12 @@ def generate_contract(
     clauses: Sequence[ClauseVersion] = (),
     free_text: str = "",
     countersigner: Countersigner | None = None,
+    signer: ClientSigner | None = None,
 ) -> ContractVersion:
-    """Version 1 of a new contract. ``precedence`` defaults to the template's setting."""
+    """Version 1 of a new contract. ``precedence`` defaults to the template's setting;
+    ``signer`` (the client's) to the client record's."""
     check_first_version(session, quote, now)
-    choices = Choices(vendor, templates_dir, precedence, clauses, free_text, countersigner)
+    choices = Choices(vendor, templates_dir, precedence, clauses, free_text, countersigner, signer)
     version, sha256 = _add_version(
         session,
         store,
@@ -365,6 +375,7 @@ def new_version(
     free_text: str = "",
     countersigner: Countersigner | None = None,
     based_on: int | None = None,
+    signer: ClientSigner | None = None,
 ) -> ContractVersion:
     """Version n+1 after a change (a revised quote, other clauses, the CGV now in force).
 
@@ -381,8 +392,8 @@ def new_version(
     latest = contract.latest
     quote = quote if quote is not None else latest.printed_quote
     amendment = any(v.status is VersionStatus.SIGNED for v in contract.versions)
-    signer = countersigner or countersigner_of(latest)
-    choices = Choices(vendor, templates_dir, precedence, clauses, free_text, signer)
+    vendor_signer = countersigner or countersigner_of(latest)
+    choices = Choices(vendor, templates_dir, precedence, clauses, free_text, vendor_signer, signer)
     version, sha256 = _add_version(
         session,
         store,

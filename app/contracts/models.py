@@ -68,6 +68,10 @@ class ContractVersion(Base):
     precedence: Mapped[str] = mapped_column(String(300))
     reason: Mapped[str] = mapped_column(Text)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The client's signer printed on the signature page: the one person invited to sign for
+    # the client, whatever the client record says by the time the version is sent.
+    signer_name: Mapped[str] = mapped_column(String(200))
+    signer_email: Mapped[str] = mapped_column(String(254))
     # The vendor's countersigner printed on the signature page (signs after the client).
     countersigner_name: Mapped[str | None] = mapped_column(String(200))
     countersigner_email: Mapped[str | None] = mapped_column(String(254))
@@ -156,6 +160,9 @@ class ContractGeneration(Base):
     token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"))
     countersigner_name: Mapped[str | None] = mapped_column(String(200))
     countersigner_email: Mapped[str | None] = mapped_column(String(254))
+    # The client's signer the API body named (None: the client record's when rendered).
+    signer_name: Mapped[str | None] = mapped_column(String(200))
+    signer_email: Mapped[str | None] = mapped_column(String(254))
     clause_version_ids: Mapped[list[int]] = mapped_column(JSON)
     free_text: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)

@@ -59,6 +59,25 @@ class Countersigner:
         )
 
 
+@dataclass(frozen=True)
+class ClientSigner:
+    """The client's signer printed on the signature page: named in the API's body, else the
+    client record's as it is at generation. Stored on the version: the person invited to
+    sign is the person printed, even if the client record is corrected before sending."""
+
+    name: str
+    email: str
+
+    @classmethod
+    def of_client(cls, client: Client) -> ClientSigner:
+        return cls(name=client.signer_name, email=client.signer_email)
+
+
+def signer_of(version: ContractVersion) -> ClientSigner:
+    """The client's signer the version printed (not the client record, corrected since?)."""
+    return ClientSigner(name=version.signer_name, email=version.signer_email)
+
+
 def countersigner_of(version: ContractVersion) -> Countersigner | None:
     if version.countersigner_name and version.countersigner_email:
         return Countersigner(name=version.countersigner_name, email=version.countersigner_email)
@@ -78,9 +97,12 @@ def build_document(
     clauses: Sequence[tuple[str, str, bool]] = (),
     amendment: bool = False,
     countersigner: Countersigner | None = None,
+    signer: ClientSigner | None = None,
 ) -> document.ContractDocument:
     """``clauses``: (title, body, is Markdown), Markdown only for a legal library clause; the
-    quote's particular terms, typed by sales, are printed exactly as typed."""
+    quote's particular terms, typed by sales, are printed exactly as typed. ``signer``: the
+    client's signer (None: the client record's)."""
+    signer = signer if signer is not None else ClientSigner.of_client(client)
     totals = totals_of(quote)
     title = (
         f"Avenant (version {version}) au contrat d’abonnement et de services"
@@ -105,8 +127,8 @@ def build_document(
             siren=client.siren,
             vat_number=client.vat_number,
             address_lines=(client.address, f"{client.postal_code} {client.city}"),
-            representative_name=client.signer_name,
-            representative_email=client.signer_email,
+            representative_name=signer.name,
+            representative_email=signer.email,
         ),
         quote_number=quote.number,
         quote_date=quote.issued_on,
@@ -153,9 +175,7 @@ def build_document(
         cgv_sha256=cgv.sha256,
         precedence=tuple(precedence),
         signers=(
-            document.Signer(
-                name=client.signer_name, email=client.signer_email, role=f"Pour {client.legal_name}"
-            ),
+            document.Signer(name=signer.name, email=signer.email, role=f"Pour {client.legal_name}"),
             *(
                 (
                     document.Signer(
@@ -257,6 +277,7 @@ def document_of(version: ContractVersion, vendor: VendorIdentity) -> document.Co
         clauses=terms,
         amendment=version.amendment,
         countersigner=countersigner_of(version),
+        signer=signer_of(version),
     )
 
 

@@ -64,6 +64,7 @@ class Choices:
     free_text: str = ""
     token_id: int | None = None
     countersigner: tuple[str, str] | None = None
+    signer: tuple[str, str] | None = None  # the client's; None: the client record's
 
 
 def _pending(session: Session, *conditions: object) -> ContractGeneration | None:
@@ -147,6 +148,10 @@ def ask_again(
         author_id=author_id,
         clause_version_ids=row.clause_version_ids,
         free_text=row.free_text,
+        # the client's signer the first asking named, if any: the same version asked again
+        signer=(row.signer_name, row.signer_email)
+        if row.signer_name is not None and row.signer_email is not None
+        else None,
     )
     quote = get_quote(session, row.quote_id) if row.quote_id is not None else None
     if row.first_version:
@@ -185,6 +190,8 @@ def _add(
         token_id=choices.token_id,
         countersigner_name=choices.countersigner[0] if choices.countersigner else None,
         countersigner_email=choices.countersigner[1] if choices.countersigner else None,
+        signer_name=choices.signer[0] if choices.signer else None,
+        signer_email=choices.signer[1] if choices.signer else None,
         clause_version_ids=list(choices.clause_version_ids),
         free_text=choices.free_text,
         reason=reason,
@@ -225,6 +232,14 @@ def _countersigner(
     )
 
 
+def _signer(row: ContractGeneration) -> printing.ClientSigner | None:
+    """The client's signer the API body named; None: the client record's, read when the
+    version is rendered (what the signature page prints and who will be invited)."""
+    if row.signer_name is None or row.signer_email is None:
+        return None
+    return printing.ClientSigner(name=row.signer_name, email=row.signer_email)
+
+
 def actor_of(row: ContractGeneration) -> str:
     """Who asked, as the audit trail names them."""
     return f"user:{row.author_id}" if row.author_id is not None else f"token:{row.token_id}"
@@ -247,6 +262,7 @@ def _render(session: Session, collab: Collaborators, row: ContractGeneration) ->
             clauses=clauses,
             free_text=row.free_text,
             countersigner=_countersigner(session, settings.vendor, row),
+            signer=_signer(row),
         )
     assert row.contract_id is not None  # a version n+1 is asked for a contract
     return generation.new_version(
@@ -263,6 +279,7 @@ def _render(session: Session, collab: Collaborators, row: ContractGeneration) ->
         clauses=clauses,
         free_text=row.free_text,
         based_on=row.based_on,
+        signer=_signer(row),
     )
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
-
+from app.clients.services import normalise_email
 from app.contracts.generation import MAX_REASON
 from app.contracts.models import ContractGeneration, ContractVersion, GenerationStatus
 from app.contracts.printing import MAX_FREE_TEXT
@@ -22,27 +21,36 @@ class GenerationBody:
     clause_versions: list[int]
     free_text: str
     countersigner: tuple[str, str] | None
+    signer: tuple[str, str] | None = None  # the client's; None: the client record's
+
+
+def _person(reader: Reader, member: str) -> tuple[str, str] | None:
+    """A `{name, email}` member, checked as the client form checks its signer (200 and 254
+    characters at most, no control character, an address that can be mailed); absent: None."""
+    if not reader.has(member):
+        return None
+    part = Reader(reader.members[member], member, reader.errors)
+    part.only(("name", "email"))
+    name = part.text("name", max_length=200, required=True)
+    email = part.text("email", max_length=254, required=True)
+    if part.at("email") not in reader.errors:
+        email, problem = normalise_email(email)
+        if problem:
+            part.refuse("email", problem)
+    return name.strip(), email
 
 
 def parse_generation(body: Any) -> tuple[GenerationBody, dict[str, str]]:
-    """Which clause versions of the library, the free particular terms, and who countersigns
-    for the vendor when no signatory is configured (`PARAPHE_VENDOR_SIGNER_*`)."""
+    """Which clause versions of the library, the free particular terms, who signs for the
+    client (`signer`; absent: the client record's signer) and who countersigns for the vendor
+    when no signatory is configured (`PARAPHE_VENDOR_SIGNER_*`)."""
     reader = Reader(body)
-    reader.only(("clause_versions", "free_text", "countersigner"))
+    reader.only(("clause_versions", "free_text", "countersigner", "signer"))
     clauses = reader.integers("clause_versions", max_items=MAX_CLAUSES, maximum=MAX_ID)
     free_text = reader.text("free_text", max_length=MAX_FREE_TEXT, multiline=True)
-    countersigner = None
-    if reader.has("countersigner"):
-        part = Reader(reader.members["countersigner"], "countersigner", reader.errors)
-        part.only(("name", "email"))
-        name = part.text("name", max_length=200, required=True)
-        email = part.text("email", max_length=254, required=True)
-        try:
-            email = validate_email(email, check_deliverability=False).normalized
-        except EmailNotValidError:
-            part.refuse("email", "Adresse e-mail invalide (ex. prenom.nom@entreprise.fr).")
-        countersigner = (name.strip(), email)
-    return GenerationBody(clauses, free_text, countersigner), reader.errors
+    countersigner = _person(reader, "countersigner")
+    signer = _person(reader, "signer")
+    return GenerationBody(clauses, free_text, countersigner, signer), reader.errors
 
 
 @dataclass(frozen=True)
@@ -52,21 +60,24 @@ class NewVersionBody:
     free_text: str
     quote_id: int | None
     based_on: int | None
+    signer: tuple[str, str] | None = None  # the client's; None: the client record's
 
 
 def parse_new_version(body: Any) -> tuple[NewVersionBody, dict[str, str]]:
     """What the web's "nouvelle version" form asks: the reason (required), the clauses and
     free text printed on it, a revised quote of the same client, and the version the CRM saw
-    last (`based_on`: a version made since is a 409, not a second version). The signers are
-    fixed by the contract: the client's and the vendor's of its signature page."""
+    last (`based_on`: a version made since is a 409, not a second version), who signs for the
+    client (`signer`; absent: the client record's signer). The vendor's countersigner is the
+    one of the latest version's signature page."""
     reader = Reader(body)
-    reader.only(("reason", "clause_versions", "free_text", "quote_id", "based_on"))
+    reader.only(("reason", "clause_versions", "free_text", "quote_id", "based_on", "signer"))
     reason = reader.text("reason", max_length=MAX_REASON, required=True, multiline=True)
     clauses = reader.integers("clause_versions", max_items=MAX_CLAUSES, maximum=MAX_ID)
     free_text = reader.text("free_text", max_length=MAX_FREE_TEXT, multiline=True)
     quote_id = reader.integer("quote_id", minimum=1, maximum=MAX_ID)
     based_on = reader.integer("based_on", minimum=1, maximum=MAX_VERSION)
-    return NewVersionBody(reason, clauses, free_text, quote_id, based_on), reader.errors
+    signer = _person(reader, "signer")
+    return NewVersionBody(reason, clauses, free_text, quote_id, based_on, signer), reader.errors
 
 
 def version_json(version: ContractVersion) -> dict[str, Any]:
@@ -82,6 +93,7 @@ def version_json(version: ContractVersion) -> dict[str, Any]:
         "document_id": version.document_id,
         "sha256": version.document.sha256,
         "created_at": version.created_at.isoformat(),
+        "signer": {"name": version.signer_name, "email": version.signer_email},
         "links": {
             "document": f"/api/v1/documents/{version.document_id}",
             "content": f"/api/v1/documents/{version.document_id}/content",

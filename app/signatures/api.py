@@ -76,6 +76,7 @@ def send(contract_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
             parallel=body.parallel,
             actor=f"token:{current_token().id}",
             link_days=body.expires_in_days,
+            reminder_every_days=body.reminder_every_days,
         )
     except SigningError as exc:
         raise CertificationUnavailable(

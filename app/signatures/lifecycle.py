@@ -252,12 +252,27 @@ def remind_now(session: Session, request_id: int, *, now: datetime, actor: str) 
     return [_remind(session, s, now=now, actor=actor) for s in due]
 
 
+def _next_reminder(signer: Signer, schedule: tuple[int, ...]) -> datetime | None:
+    """When the signer's next reminder is due: every `reminder_every_days` days after the
+    invitation when the request has its own cadence (until it expires), else the instance's
+    `schedule` (days after the invitation; None once it is exhausted)."""
+    if signer.notified_at is None:
+        return None
+    every = signer.request.reminder_every_days
+    if every is not None:
+        return signer.notified_at + timedelta(days=every * (signer.reminders_sent + 1))
+    if signer.reminders_sent >= len(schedule):
+        return None
+    return signer.notified_at + timedelta(days=schedule[signer.reminders_sent])
+
+
 def due_reminders(
     session: Session, *, now: datetime, schedule: tuple[int, ...]
 ) -> list[Invitation]:
-    """Signers invited `schedule[k]` days ago who have not signed get reminder k+1, with a
-    new link that replaces the earlier one (see new_link); its expiry stays the same. A
-    signer active within ``REMINDER_QUIET`` is reminded on a later run."""
+    """Signers invited `schedule[k]` days ago (or k+1 times the request's own cadence) who
+    have not signed get reminder k+1, with a new link that replaces the earlier one (see
+    new_link); its expiry stays the same. A signer active within ``REMINDER_QUIET`` is
+    reminded on a later run."""
     reminders: list[Invitation] = []
     signers = session.scalars(
         select(Signer)
@@ -271,9 +286,8 @@ def due_reminders(
         .with_for_update(of=Signer)
     ).all()
     for signer in signers:
-        if signer.reminders_sent >= len(schedule) or signer.notified_at is None:
-            continue
-        if now < signer.notified_at + timedelta(days=schedule[signer.reminders_sent]):
+        due = _next_reminder(signer, schedule)
+        if due is None or now < due:
             continue
         if _quiet(signer, now):
             reminders.append(_remind(session, signer, now=now, actor="system"))

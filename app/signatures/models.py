@@ -82,6 +82,8 @@ class SignatureRequest(Base):
     # After this moment an unfinished request expires (`paraphe signatures expire`).
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closed_reason: Mapped[str | None] = mapped_column(Text)
+    # A reminder every n days after the invitation (None: the instance's PARAPHE_REMINDER_DAYS).
+    reminder_every_days: Mapped[int | None]
     # Set when the platform seal is in the archived document; completed and unsealed = stuck.
     sealed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The sealed evidence file (PDF) and its JSON form, archived once the contract is sealed.

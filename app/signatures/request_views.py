@@ -22,7 +22,7 @@ from app.contracts.queries import get_version
 from app.db import utcnow
 from app.documents.serving import document_response
 from app.signatures import evidence as evidence_files
-from app.signatures import revisions, tasks, workflow
+from app.signatures import revisions, schemas, tasks, workflow
 from app.signatures import seal as sealing
 from app.signatures.errors import AlreadySent, RevisionIntegrityFailed
 from app.wiring import db_session, runtime
@@ -40,12 +40,18 @@ def send(contract_id: int, number: int) -> BaseResponse:
     user_id = user.id
     db_session().rollback()  # the guard's read ends here: the workflow has its own transactions
     try:
+        every = schemas.form_cadence(request.form.get("reminder_every_days", ""))
+    except ValueError:
+        flash("Rythme de relance invalide : rien n'a été envoyé.", "error")
+        return redirect(url_for("overview.contract", contract_id=contract_id))
+    try:
         sent = workflow.send_version(
             runtime().collaborators(utcnow()),
             contract_id,
             number,
             user_id=user_id,
             parallel=request.form.get("order") == "parallel",
+            reminder_every_days=every,
         )
     except AlreadySent as exc:  # a second click (or a retry): the page shows its request
         flash(exc.detail, "info")

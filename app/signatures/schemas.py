@@ -49,22 +49,42 @@ MAX_REASON = 2000
 
 MAX_EXPIRY_DAYS = 90
 
+MAX_REMINDER_EVERY_DAYS = 30
+"""A cadence of a month at most: a request lasts `MAX_EXPIRY_DAYS` at most, a longer one
+would hardly remind anybody."""
+
 
 @dataclass(frozen=True)
 class SendBody:
     version: int | None  # None: the latest
     parallel: bool  # the vendor countersigns at the same time as the client
     expires_in_days: int | None  # None: the instance's setting
+    reminder_every_days: int | None = None  # None: the instance's schedule
 
 
 def parse_send(body: Any) -> tuple[SendBody, dict[str, str]]:
-    """`{"version": n, "order": "sequential" | "parallel", "expires_in_days": d}`."""
+    """`{"version": n, "order": "sequential" | "parallel", "expires_in_days": d,
+    "reminder_every_days": r}` (r null: as absent, the instance's schedule)."""
     reader = Reader(body)
-    reader.only(("version", "order", "expires_in_days"))
+    reader.only(("version", "order", "expires_in_days", "reminder_every_days"))
     version = reader.integer("version", minimum=1, maximum=9999)
     order = reader.choice("order", ORDERS, default="sequential")
     days = reader.integer("expires_in_days", minimum=1, maximum=MAX_EXPIRY_DAYS)
-    return SendBody(version, order == "parallel", days), reader.errors
+    every = None
+    if reader.members.get("reminder_every_days") is not None:
+        every = reader.integer("reminder_every_days", minimum=1, maximum=MAX_REMINDER_EVERY_DAYS)
+    return SendBody(version, order == "parallel", days, every), reader.errors
+
+
+def form_cadence(value: str) -> int | None:
+    """The send form's `reminder_every_days`: empty, the instance's schedule; else a number
+    of days within the API's bounds. ValueError for anything else (a forged form)."""
+    if not value:
+        return None
+    days = int(value)
+    if not 1 <= days <= MAX_REMINDER_EVERY_DAYS:
+        raise ValueError(value)
+    return days
 
 
 def parse_cancel(body: Any) -> tuple[str, dict[str, str]]:
@@ -104,6 +124,7 @@ def request_json(request: SignatureRequest) -> dict[str, Any]:
         "completed_at": _at(request.completed_at),
         "sealed_at": _at(request.sealed_at),
         "closed_reason": request.closed_reason,
+        "reminder_every_days": request.reminder_every_days,
         "signers": [
             {
                 "position": s.position,

@@ -55,12 +55,14 @@ class SignerInput:
 
 def signers_of_version(version: ContractVersion, *, parallel: bool) -> list[SignerInput]:
     """The signers printed on the version's signature page, in the same order: the client's
-    signer, then the vendor's countersigner (after the client, or at the same time)."""
+    signer, then the vendor's countersigner (after the client, or at the same time). The
+    client's signer is the one the version printed, not the client record's as it is now: a
+    record corrected since must not have someone other than the printed person sign."""
     client = version.contract.client
     signers = [
         SignerInput(
-            name=client.signer_name,
-            email=client.signer_email,
+            name=version.signer_name,
+            email=version.signer_email,
             role=f"Pour {client.legal_name}",
             party=CLIENT,
             group=1,
@@ -154,6 +156,7 @@ def send_for_signature(
     created_by_id: int | None,
     link_days: int,
     parallel: bool = False,
+    reminder_every_days: int | None = None,
 ) -> tuple[SignatureRequest, list[Invitation]]:
     """Create the request on ``certified``, the version's document certified by
     :func:`certify_document` for as many signers as :func:`signers_of_version` gives.
@@ -183,6 +186,7 @@ def send_for_signature(
         expires_at=now + timedelta(days=link_days),
         created_by_id=created_by_id,
         seal_attempts=0,
+        reminder_every_days=reminder_every_days,
     )
     try:
         with session.begin_nested():
@@ -224,6 +228,7 @@ def send_for_signature(
             "signers": [s.email for s in request.signers],
             "groups": [s.group for s in request.signers],
             "prepared_sha256": ref.sha256,
+            "reminder_every_days": reminder_every_days,
         },
     )
     events.record(

@@ -84,6 +84,7 @@ def send_version(
     parallel: bool,
     actor: str | None = None,
     link_days: int | None = None,
+    reminder_every_days: int | None = None,
 ) -> Sent:
     """Certify version `number` of the contract for its signers, create the request and mail
     the first group. Raises `AlreadySent` when the version already has its request (a second
@@ -91,7 +92,8 @@ def send_version(
     `DocumentIntegrityFailed` (journaled) when the contract's PDF is damaged, `SigningError`
     when the certification fails (the TSA is down): nothing is recorded then. `actor`: who
     is journaled when no user sends (an API token); else the user. `link_days`: how long
-    the request and its links last (default: the instance's setting)."""
+    the request and its links last (default: the instance's setting); `reminder_every_days`:
+    the request's reminder cadence (default: the instance's schedule)."""
     actor = actor or f"user:{user_id}"
     with transaction(collab.session_factory) as session:
         version = _version(session, contract_id, number)
@@ -128,6 +130,7 @@ def send_version(
             created_by_id=user_id,
             link_days=link_days or collab.settings.signing_link_days,
             parallel=parallel,
+            reminder_every_days=reminder_every_days,
         )
         outgoing = [
             mails.invitation_mail(i, version, collab.settings.base_url, vendor=_vendor(collab))
