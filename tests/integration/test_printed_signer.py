@@ -5,7 +5,7 @@ name that signer in the generation's body, and a reminder cadence in the send's 
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -125,21 +125,19 @@ def test_the_generation_body_names_the_client_signer(
         assert refused(answer) == members, signer
 
 
-T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
-"""When the signer was invited; each run below is a fixed `now` counted from it."""
-
-
 def _sent(
     app: Flask, client: FlaskClient, writer: dict[str, str], body: dict[str, Any] | None
-) -> int:
+) -> tuple[int, datetime]:
+    """The request sent through the API, and when its signer was invited (as the sending
+    recorded it): each reminder run below is a fixed `now` counted from that moment."""
     _client_id, version = _generate(app, client, writer)
     sent = client.post(version["links"]["signature_requests"], json=body, headers=writer)
     assert sent.status_code == 201, sent.get_json()
     with transaction(runtime(app).session_factory) as session:
-        for signer in session.scalars(select(Signer)):
-            signer.notified_at = T0
+        [invited_at] = [s.notified_at for s in session.scalars(select(Signer))]
+    assert invited_at is not None
     request_id: int = sent.get_json()["id"]
-    return request_id
+    return request_id, invited_at
 
 
 def _remind(app: Flask, now: datetime) -> int:
@@ -153,12 +151,12 @@ def _remind(app: Flask, now: datetime) -> int:
 def test_a_request_with_its_own_cadence_is_reminded_every_n_days(
     app: Flask, client: FlaskClient, writer: dict[str, str]
 ) -> None:
-    request_id = _sent(app, client, writer, {"reminder_every_days": 2})
-    assert _remind(app, T0 + timedelta(days=2) - timedelta(minutes=1)) == 0
-    assert _remind(app, T0 + timedelta(days=2)) == 1
-    assert _remind(app, T0 + timedelta(days=3)) == 0  # the instance's day 3 does not apply
-    assert _remind(app, T0 + timedelta(days=4) - timedelta(minutes=1)) == 0
-    assert _remind(app, T0 + timedelta(days=4)) == 1
+    request_id, t0 = _sent(app, client, writer, {"reminder_every_days": 2})
+    assert _remind(app, t0 + timedelta(days=2) - timedelta(minutes=1)) == 0
+    assert _remind(app, t0 + timedelta(days=2)) == 1
+    assert _remind(app, t0 + timedelta(days=3)) == 0  # the instance's day 3 does not apply
+    assert _remind(app, t0 + timedelta(days=4) - timedelta(minutes=1)) == 0
+    assert _remind(app, t0 + timedelta(days=4)) == 1
     with transaction(runtime(app).session_factory) as session:
         request = session.get_one(SignatureRequest, request_id)
         assert request.reminder_every_days == 2
@@ -168,10 +166,10 @@ def test_a_request_with_its_own_cadence_is_reminded_every_n_days(
 def test_without_a_cadence_the_instance_schedule_applies(
     app: Flask, client: FlaskClient, writer: dict[str, str]
 ) -> None:
-    _sent(app, client, writer, {"reminder_every_days": None})
+    _request_id, t0 = _sent(app, client, writer, {"reminder_every_days": None})
     first = runtime(app).settings.reminder_days[0]
-    assert _remind(app, T0 + timedelta(days=first) - timedelta(minutes=1)) == 0
-    assert _remind(app, T0 + timedelta(days=first)) == 1
+    assert _remind(app, t0 + timedelta(days=first) - timedelta(minutes=1)) == 0
+    assert _remind(app, t0 + timedelta(days=first)) == 1
 
 
 def test_a_cadence_out_of_bounds_is_refused(
