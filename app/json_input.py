@@ -21,6 +21,7 @@ DECIMAL_PATTERN = "^-?[0-9]{1,9}([.][0-9]{1,4})?$"
 """Amounts, quantities and rates travel as decimal strings (`"12.50"`), never as floats."""
 DATE_PATTERN = "^(19|[2-9][0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$"
 _UNKNOWN = "Champ inconnu."
+_REQUIRED = "Ce champ est obligatoire."
 BODY = "body"
 """The path of a problem with the body as a whole (not JSON, not an object)."""
 
@@ -48,6 +49,14 @@ class Reader:
         if self.valid:
             self.errors.setdefault(self.at(name), message)
 
+    def missing(self, name: str, required: bool) -> bool:
+        """A required member left out is refused as missing (not as of the wrong type: the
+        caller sent nothing to be wrong)."""
+        if required and name not in self.members:
+            self.refuse(name, _REQUIRED)
+            return True
+        return False
+
     def only(self, allowed: Iterable[str]) -> None:
         """Unknown members are refused (a typo would otherwise be silently ignored)."""
         for name in sorted(set(self.members) - set(allowed)):
@@ -63,13 +72,15 @@ class Reader:
         default: str = "",
     ) -> str:
         value = self.members.get(name)
+        if self.missing(name, required):
+            return default
         if value is None and not required and name not in self.members:
             return default
         if not isinstance(value, str):
             self.refuse(name, "Chaîne de caractères attendue.")
             return default
         if required and not value.strip():
-            self.refuse(name, "Ce champ est obligatoire.")
+            self.refuse(name, _REQUIRED)
         elif len(value) > max_length:
             self.refuse(name, f"{max_length} caractères au maximum.")
         elif problem := text_problem(value, multiline=multiline):
@@ -80,6 +91,8 @@ class Reader:
         self, name: str, *, minimum: int, maximum: int, required: bool = False
     ) -> int | None:
         value = self.members.get(name)
+        if self.missing(name, required):
+            return None
         if value is None and not required and name not in self.members:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
@@ -101,6 +114,8 @@ class Reader:
 
     def decimal(self, name: str, *, required: bool = False) -> Decimal | None:
         value = self.members.get(name)
+        if self.missing(name, required):
+            return None
         if value is None and not required and name not in self.members:
             return None
         if not isinstance(value, str) or not re.fullmatch(DECIMAL_PATTERN, value):

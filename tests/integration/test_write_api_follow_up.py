@@ -187,3 +187,16 @@ def test_version_n_plus_1_through_the_api(
     assert client.post("/api/v1/contracts/999/versions", json=body, headers=writer).status_code == (
         404
     )
+
+
+def test_a_required_member_left_out_is_said_missing_not_of_the_wrong_type(
+    client: FlaskClient, writer: dict[str, str]
+) -> None:
+    answer = client.post(
+        "/api/v1/clients", json={"legal_name": "Atelier", "siren": 5}, headers=writer
+    )
+    assert answer.status_code == 422
+    errors = fields(answer)
+    for name in ("address", "postal_code", "city", "signer_name", "signer_email"):
+        assert errors[name] == "Ce champ est obligatoire.", name
+    assert errors["siren"] == "Chaîne de caractères attendue."  # sent, but not a string
