@@ -28,7 +28,8 @@ from app.rendering.labels import label
 from app.rendering.markdown import markdown_to_html
 from app.signatures.models import ACTIVE
 from app.signatures.progress import soonest_poll
-from app.wiring import db_session
+from app.signatures.rules import reminders_text
+from app.wiring import db_session, runtime
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -96,7 +97,14 @@ def generate_contract(quote_id: int) -> BaseResponse | tuple[str, int]:
 @bp.route("/contrats/<int:contract_id>")
 @require(Permission.VIEW_CONTRACTS)
 def contract(contract_id: int) -> str:
-    page = services.contract_page(db_session(), contract_id, business_date(utcnow()))
+    settings = runtime().settings
+    page = services.contract_page(
+        db_session(),
+        contract_id,
+        business_date(utcnow()),
+        schedule=settings.reminder_days,
+        at_most=settings.reminder_max,
+    )
     versions = page.contract.versions
     return _render(
         "contracts/show.html",
@@ -104,6 +112,7 @@ def contract(contract_id: int) -> str:
         quotes=page.draft_quotes,
         printed={v.id: [_preview(t) for t in printing.printed_terms(v)] for v in versions},
         poll_after=soonest_poll(list(page.progress.values())),
+        reminders_text=reminders_text,
     )
 
 
