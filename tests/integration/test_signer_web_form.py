@@ -139,3 +139,20 @@ def test_the_corrected_form_stores_and_prints_the_signer_as_typed(app: Flask) ->
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
     assert "<script>alert(1)</script> {{ 7*7 }}" in text  # printed literally, not evaluated
     assert "Jeanne.Roux@example.fr" in text
+
+
+def test_a_forged_clause_is_named_with_the_other_problems(app: Flask) -> None:
+    sales, quote_id, html = _quote_page(app)
+    refused = sales.post(
+        f"/contrats/generer/{quote_id}",
+        data={
+            "csrf_token": csrf_from(html),
+            "clause": "abc",
+            "signer_name": "Jeanne Roux",
+            "signer_email": "",
+        },
+    )
+    assert refused.status_code == 422
+    errors = field_errors(refused.get_data(as_text=True))
+    assert errors == {"clause": ["Clause inconnue."], "signer_email": ["Ce champ est obligatoire."]}
+    assert count(app, ContractGeneration) == 0
