@@ -69,10 +69,14 @@ def link_gone(exc: SigningLinkGone) -> tuple[str, int]:
 def signature_in_progress(exc: SignatureInProgress) -> tuple[str, int]:
     """An action of a signer whose consent is recorded (decline, a code asked for or
     entered): refused with the page that follows the signature, never an error page that
-    reads as if the consent were lost; nothing the refused view read or wrote is kept."""
+    reads as if the consent were lost. Another signer's decline meanwhile: their own page,
+    with the refusal. Nothing the refused view read or wrote is kept."""
     db_session().rollback()
     token = str((request.view_args or {}).get("token", ""))
-    return _progress_page(token, notice=exc.detail), status_of(exc)
+    followed = progress.signer_progress(db_session(), token, utcnow())
+    if followed.signer.status is not SignerStatus.SIGNING:
+        return _render_page(followed.signer, token, exc.detail, status_of(exc))
+    return _progress_page(token, followed, notice=exc.detail), status_of(exc)
 
 
 def _client_ip() -> str | None:

@@ -7,7 +7,10 @@ so one run chases one consent and the admins' page shows that run."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -17,11 +20,12 @@ from werkzeug.test import TestResponse
 
 from app.audit.models import AuditEvent
 from app.auth.models import Role, Scope
+from app.config import Settings
 from app.contracts.printing import Countersigner
 from app.db import transaction, utcnow
 from app.job_runs import runs
 from app.job_runs.models import JobRun, RunStatus
-from app.signatures import consent, signing_flow, tasks
+from app.signatures import consent, lifecycle, signing_flow, tasks
 from app.signatures.models import RequestStatus, SignatureRequest, Signer, SignerStatus
 from app.tokens import token_hash
 from signing import SigningError, SigningKey
@@ -37,6 +41,7 @@ from tests.factories import (
     session_of,
 )
 from tests.factories.signing import authenticate_link, send_version_1
+from tests.integration.worker_process import queued_settings, running_worker, wait_until
 
 VENDOR = Countersigner(name="Søren Ødegård", email="soren@vendor.example")
 IN_PROGRESS = "Votre signature est en cours d&#39;application"
@@ -281,3 +286,98 @@ def signer_by_token(app: Flask, token: str) -> Signer:
         assert found is not None
         session.expunge(found)
         return found
+
+
+@pytest.mark.committed_db  # a thread, and the worker process, read what the test committed
+@pytest.mark.real_clock
+@pytest.mark.parametrize("first", ["consent", "cancel"])
+def test_a_consent_and_a_cancellation_at_once_leave_a_signature_or_nothing(
+    first: str, settings: Settings, make_app: Callable[[Settings], Flask], tmp_path: Path
+) -> None:
+    """The two take the request's lock: whichever has it first wins, the other waits for it
+    and, once it has it, reads the request as the first left it. A consent first: the
+    cancellation is refused and the worker applies the signature; a cancellation first: the
+    consent is refused (410) and a stray job for that signer records nothing."""
+    on_postgresql = settings.database_url.startswith("postgresql")
+    queued = queued_settings("postgresql" if on_postgresql else "sqlite", settings, tmp_path)
+    app = make_app(queued)
+    request_id, [token] = sent_to_two(app)  # the client, then the vendor: cancellable after
+    browser, csrf = browser_of(app, token)
+    signer_id = signer_by_token(app, token).id
+    sales = login_as(app, Role.SALES)
+    sales_csrf = csrf_from(sales.get("/").get_data(as_text=True))
+    before = revision(app, request_id)
+    answers: list[TestResponse] = []
+
+    def second() -> None:
+        if first == "consent":
+            answers.append(
+                sales.post(
+                    f"/demandes-signature/{request_id}/annuler",
+                    data={"csrf_token": sales_csrf, "reason": "Non."},
+                )
+            )
+        else:
+            answers.append(
+                browser.post(f"/signature/{token}", data={"csrf_token": csrf, **CONSENT})
+            )
+
+    holder = runtime(app).session_factory()  # the first, its transaction held open
+    try:
+        if first == "consent":
+            consent.record_consent(
+                holder,
+                token,
+                now=utcnow(),
+                accepted_cgv=True,
+                agreed=True,
+                authenticated=True,
+                ip="192.0.2.7",
+                user_agent="pytest",
+            )
+        else:
+            lifecycle.cancel(holder, request_id, "Non.", now=utcnow(), actor="test")
+        waiting = threading.Thread(target=second)
+        waiting.start()
+        waiting.join(timeout=2)
+        assert waiting.is_alive(), "the second did not wait for the request's lock"
+        holder.commit()
+    finally:
+        holder.close()
+    waiting.join(timeout=60)
+    [answer] = answers
+    # As the POST does once its consent is committed; after a cancellation, a stray job (a
+    # retry, a sweep, a relaunch) that must find nothing to do.
+    tasks.sign_consented.enqueue(signer_id)
+
+    with running_worker(queued):
+        wait_until(lambda: any(r.status is RunStatus.COMPLETE for r in sign_runs(app)), queued)
+
+    if first == "consent":
+        assert answer.status_code == 409 and CANCEL_WAITS in answer.get_data(as_text=True)
+        assert signer(app, signer_id).status is SignerStatus.SIGNED
+        assert journaled(app, "signature.signed") == 1
+        assert request_status(app, request_id) is RequestStatus.PARTIALLY_SIGNED
+        again = sales.post(
+            f"/demandes-signature/{request_id}/annuler",
+            data={"csrf_token": sales_csrf, "reason": "Non."},
+        )
+        assert again.status_code == 302  # applied: now the request can be cancelled
+        assert request_status(app, request_id) is RequestStatus.CANCELLED
+        assert signer(app, signer_id).status is SignerStatus.SIGNED
+    else:
+        assert answer.status_code == 410
+        assert "n&#39;est plus active" in answer.get_data(as_text=True)
+        assert request_status(app, request_id) is RequestStatus.CANCELLED
+        refused = signer(app, signer_id)
+        assert refused.status is SignerStatus.AUTHENTICATED and refused.consented_at is None
+        assert journaled(app, "signature.consented") == 0
+        assert journaled(app, "signature.signed") == 0
+        assert revision(app, request_id) == before  # the stray job signed nothing
+
+
+def revision(app: Flask, request_id: int) -> str | None:
+    with session_of(app) as session:
+        request = session.get(SignatureRequest, request_id)
+        assert request is not None
+        return request.current_sha256
