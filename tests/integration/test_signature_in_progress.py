@@ -188,7 +188,9 @@ def test_cancel_and_another_signers_decline_wait_for_a_signature_being_applied(
     assert on_the_web.status_code == 409 and CANCEL_WAITS in on_the_web.get_data(as_text=True)
     assert by_api.status_code == 409 and by_api.mimetype == "application/problem+json"
     assert by_api.get_json()["detail"] == CANCEL_WAITS.replace("&#39;", "'")
-    assert declined.status_code == 409 and CANCEL_WAITS in declined.get_data(as_text=True)
+    declined_page = declined.get_data(as_text=True)
+    assert declined.status_code == 409 and CANCEL_WAITS in declined_page
+    assert "<h1>Contrat " in declined_page  # their own signing page, with the refusal
     assert request_status(app, request_id) is RequestStatus.SENT
     assert journaled(app, "signature.cancelled") == 0 and journaled(app, "signature.declined") == 0
     assert signer(app, signer_id).status is SignerStatus.SIGNING
