@@ -383,3 +383,31 @@ def revision(app: Flask, request_id: int) -> str | None:
         request = session.get(SignatureRequest, request_id)
         assert request is not None
         return request.current_sha256
+
+
+def test_the_sweep_takes_over_a_signature_job_whose_worker_went_silent(app: Flask) -> None:
+    _request_id, [token] = sent_to_two(app)
+    authenticate_link(app, token)
+    signer_id = consent_only(app, token)
+    _consent_lost_long_ago(app, signer_id)
+    task = runs.TaskRef("task-of-the-consent", "signatures.sign", [signer_id], {})
+    with transaction(runtime(app).session_factory) as session:
+        runs.started(session, task, utcnow())  # a worker took it a moment ago
+
+    tasks.sweep.run()
+    [running] = sign_runs(app)
+    assert running.status is RunStatus.RUNNING
+    assert signer(app, signer_id).status is SignerStatus.SIGNING
+
+    # No news since `runs.LOST_AFTER`: its worker was killed (kill -9 leaves no signal).
+    with transaction(runtime(app).session_factory) as session:
+        session.execute(
+            update(JobRun)
+            .where(JobRun.id == running.id)
+            .values(updated_at=utcnow() - runs.LOST_AFTER - timedelta(seconds=1))
+        )
+    tasks.sweep.run()
+
+    silent, taken_over = sign_runs(app)
+    assert silent.status is RunStatus.RELAUNCHED and taken_over.status is RunStatus.COMPLETE
+    assert signer(app, signer_id).status is SignerStatus.SIGNED
