@@ -74,6 +74,17 @@ class Job(Generic[P]):
             task.retries = 0
         huey.enqueue(task)
 
+    def enqueue_again(self, *args: P.args, **kwargs: P.kwargs) -> bool:
+        """Enqueue the job again for work the database says is still undone (a sweep), unless
+        a run of it with the same arguments is under way or waiting for its retry; a run of it
+        that failed or stopped is marked relaunched, as the admins' « Relancer » does. One job
+        chases the work, one run is visible. Whether it was enqueued."""
+        _check_json(self.name, args, kwargs)
+        if not _take_over(self.name, list(args), dict(kwargs)):
+            return False
+        self.enqueue(*args, **kwargs)
+        return True
+
     def enqueue_in(self, delay_seconds: float, *args: P.args, **kwargs: P.kwargs) -> None:
         _check_json(self.name, args, kwargs)
         self._wrapper.schedule(args=args, kwargs=kwargs, delay=delay_seconds)
@@ -85,6 +96,24 @@ class Job(Generic[P]):
     def priority(self) -> Priority:
         """The rank a worker gives it among waiting jobs (kept by retries and re-enqueues)."""
         return Priority(self._wrapper.task_class.default_priority)
+
+
+TakeOver = Callable[[str, list[Any], dict[str, Any]], bool]
+"""Whether a sweep may enqueue a job again (name, arguments): False while a run of it is under
+way or waiting for its retry. Answered by the record of runs (`app.job_runs.recording`, which
+installs it with its signal receivers): the queue itself knows no database."""
+
+
+def _no_record(_name: str, _args: list[Any], _kwargs: dict[str, Any]) -> bool:
+    return True
+
+
+_take_over: TakeOver = _no_record
+
+
+def take_over_with(decide: TakeOver) -> None:
+    global _take_over
+    _take_over = decide
 
 
 class UnknownJob(LookupError):

@@ -20,9 +20,16 @@ from app.rendering.labels import label
 from app.signatures import mails
 from app.signatures.errors import (
     NotYourTurn,
+    SignatureInProgress,
     SignatureRefused,
 )
-from app.signatures.links import Invitation, current_group, find_signer, new_link, notify_next_group
+from app.signatures.links import (
+    Invitation,
+    acting_signer,
+    current_group,
+    new_link,
+    notify_next_group,
+)
 from app.signatures.models import (
     ACTIVE,
     WAITING,
@@ -93,6 +100,22 @@ def _close(
     return mails.closed_mails(request, recipients, label=label(status), reason=reason)
 
 
+def _refuse_while_signing(session: Session, request: SignatureRequest) -> None:
+    """A request with a consent recorded and its signature not applied yet is neither
+    cancelled nor declined: the consent came first (recorded under this same request lock),
+    so its signature lands, then the request can be closed (docs/architecture.md). Read
+    under the caller's request lock, which every consent takes first."""
+    signing = session.scalar(
+        select(func.count())
+        .select_from(Signer)
+        .where(Signer.request_id == request.id, Signer.status == SignerStatus.SIGNING)
+    )
+    if signing:
+        raise SignatureInProgress(
+            "Une signature est en cours d'application ; réessayez dans un instant."
+        )
+
+
 def decline(
     session: Session, token: str, reason: str, *, now: datetime, ip: str | None
 ) -> list[OutgoingMail]:
@@ -103,10 +126,13 @@ def decline(
         raise FieldErrors({"reason": "2 000 caractères au plus."})
     if problem := text_problem(reason, multiline=True):
         raise FieldErrors({"reason": problem})  # a NUL was a 500 on PostgreSQL
-    signer = find_signer(session, token, now)
-    request = lock_request(session, signer.request_id)
+    request = lock_request(session, acting_signer(session, token, now).request_id)
+    # Lock order everywhere: the request row, then the signer row (read again once locked: a
+    # consent may have been recorded meanwhile).
+    signer = acting_signer(session, token, now, for_update=True)
     if request.status not in ACTIVE or signer.status not in WAITING:
         raise NotYourTurn("Ce n'est pas à vous de répondre à cette demande.")
+    _refuse_while_signing(session, request)
     signer.status = SignerStatus.DECLINED
     signer.declined_at = now
     signer.ip = ip
@@ -129,6 +155,7 @@ def cancel(
     request = lock_request_or_404(session, request_id)
     if request.status not in ACTIVE:
         raise SignatureRefused("Seule une demande en cours peut être annulée.")
+    _refuse_while_signing(session, request)
     return _close(
         session,
         request,

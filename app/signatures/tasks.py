@@ -40,7 +40,8 @@ def sign_consented(signer_id: int) -> None:
     consent and answered at once), mail the next group, and enqueue the seal after the last
     one. Idempotent: a second run finds the signer signed and does nothing. A signing failure
     (key or TSA down) is counted on the signer and raised: the queue retries with backoff,
-    the admins see the failed job, and the sweep enqueues it again after that."""
+    the admins see the failed job, and the sweep enqueues it again after that (marking the
+    failed run relaunched: one run on the admins' page), never while it waits for a retry."""
     result = signing_flow.apply_consented(collaborators(), signer_id)
     if result is not None:
         after_signature(result)
@@ -70,8 +71,10 @@ def after_signature(result: signing_flow.SignResult) -> None:
 def sweep() -> None:
     collab = collaborators()
     # Consents whose signature job was lost first: their seal may follow in this same sweep.
+    # Not one whose job is running or waiting for its retry (a TSA down a moment): a second
+    # job would count its attempts twice and could show a failure beside a run that succeeds.
     for signer_id in signing_flow.lost_signatures(collab):
-        sign_consented.enqueue(signer_id)
+        sign_consented.enqueue_again(signer_id)
     workflow.sweep(collab)
 
 
