@@ -15,6 +15,7 @@ import logging
 from app.db import utcnow
 from app.queue.context import collaborators
 from app.queue.tasks import Priority, job, periodic
+from app.runtime import Collaborators
 from app.signatures import page_images, signing_flow, workflow
 from app.signatures.errors import RevisionIntegrityFailed
 
@@ -71,11 +72,19 @@ def after_signature(result: signing_flow.SignResult) -> None:
 def sweep() -> None:
     collab = collaborators()
     # Consents whose signature job was lost first: their seal may follow in this same sweep.
-    # Not one whose job is running or waiting for its retry (a TSA down a moment): a second
-    # job would count its attempts twice and could show a failure beside a run that succeeds.
-    for signer_id in signing_flow.lost_signatures(collab):
-        sign_consented.enqueue_again(signer_id)
+    requeue_lost_signatures(collab)
     workflow.sweep(collab)
+
+
+def requeue_lost_signatures(collab: Collaborators) -> int:
+    """Enqueue again the signature of each consent whose job was lost (the periodic sweep and
+    `paraphe signatures sweep`); how many. Not one whose job is running or waiting for its
+    retry (a TSA down a moment): a second job would count its attempts twice and could show a
+    failure beside a run that succeeds."""
+    return sum(
+        sign_consented.enqueue_again(signer_id)
+        for signer_id in signing_flow.lost_signatures(collab)
+    )
 
 
 @periodic("signatures.expire", minute="0")
