@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from app.clients.models import Client
 from app.errors import Conflict, FieldErrors, NotFound
+from app.messages import msg
 
 
 class ClientInvalid(FieldErrors):
@@ -22,7 +23,7 @@ class ClientDuplicate(Conflict):
 
     def __init__(self, existing: list[Client], *, key: str) -> None:
         names = ", ".join(f"« {c.legal_name} » (n° {c.id})" for c in existing)
-        super().__init__(f"Un client a déjà ce {key} : {names}.")
+        super().__init__(msg("Un client a déjà ce {key} : {names}.", key=key, names=names))
         self.existing = existing
         self.key = key
 

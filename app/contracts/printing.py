@@ -16,6 +16,7 @@ from app.clauses.services import render_body
 from app.clients.models import Client
 from app.contracts.errors import ContractInvalid
 from app.contracts.models import ContractVersion
+from app.messages import msg
 from app.plaintext import control_character_problem
 from app.pricing.discounts import DiscountKind
 from app.printable import typed_text, unprintable_character_problem
@@ -220,7 +221,7 @@ def particular_clauses(
 ) -> list[tuple[int | None, str, str]]:
     """(clause version id or None, title, Markdown with the placeholders filled), in order."""
     if len(free_text.encode("utf-8")) > MAX_FREE_TEXT:
-        raise ContractInvalid({"free_text": "Le texte libre dépasse 100 Ko."})
+        raise ContractInvalid({"free_text": msg("Le texte libre dépasse 100 Ko.")})
     if problem := control_character_problem(
         free_text, multiline=True
     ) or unprintable_character_problem(free_text, multiline=True):

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import services as audit
+from app.messages import msg
 from app.signatures import rules
 from app.signatures.codes import LOCKED_MESSAGE
 from app.signatures.errors import ConsentMissing, NotAuthenticated, NotYourTurn, SignerLocked
@@ -58,11 +59,11 @@ def record_consent(
     if signer.status is SignerStatus.SIGNING:
         return Consent(signer.id, request.id, recorded=False)
     if request.status not in ACTIVE or signer.status not in WAITING:
-        raise NotYourTurn("Ce n'est pas encore à vous de signer ce document.")
+        raise NotYourTurn(msg("Ce n'est pas encore à vous de signer ce document."))
     if signer.otp_locked_at is not None:
         raise SignerLocked(LOCKED_MESSAGE)
     if not authenticated or signer.authenticated_at is None:
-        raise NotAuthenticated("Saisissez d'abord le code reçu par e-mail.")
+        raise NotAuthenticated(msg("Saisissez d'abord le code reçu par e-mail."))
     version = request.contract_version
     cgv = version.cgv_version
     # Only the client's signers accept the CGV (the vendor's own terms): a countersigner's
