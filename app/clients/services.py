@@ -20,10 +20,9 @@ from app.clients.errors import (
 from app.clients.models import Client, ClientStatus
 from app.events import recording as events
 from app.events.recording import Resource
-from app.messages import msg
+from app.messages import Day, msg
 from app.plaintext import text_problem
 from app.printable import unprintable_character_problem
-from app.rendering.french import format_date
 
 
 @dataclass(frozen=True)
@@ -123,10 +122,12 @@ def normalise_email(value: str) -> tuple[str, str | None]:
             email, check_deliverability=False, allow_smtputf8=False
         ).normalized, None
     except EmailNotValidError:
-        problem = msg("Adresse e-mail invalide (ex. prenom.nom@entreprise.fr).")
         if not email.split("@")[0].isascii():
-            problem += " Les caractères accentués ne sont pas acceptés avant le @."
-        return email, problem
+            return email, msg(
+                "Adresse e-mail invalide (ex. prenom.nom@entreprise.fr). "
+                "Les caractères accentués ne sont pas acceptés avant le @."
+            )
+        return email, msg("Adresse e-mail invalide (ex. prenom.nom@entreprise.fr).")
 
 
 def create_client(
@@ -274,13 +275,9 @@ def terminate(
         raise ClientAlreadyTerminated(
             msg(
                 "La résiliation du client n° {client_id} est déjà enregistrée (au "
-                "{format_date_client_terminated_on_if_client_terminated_on_else}).",
+                "{terminated_on}).",
                 client_id=client.id,
-                format_date_client_terminated_on_if_client_terminated_on_else=format_date(
-                    client.terminated_on
-                )
-                if client.terminated_on
-                else "?",
+                terminated_on=Day(client.terminated_on) if client.terminated_on else "?",
             )
         )
     if len(reason) > 2000:

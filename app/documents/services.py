@@ -280,7 +280,11 @@ def integrity_failure(
         client_id=document.client_id,
         details=details,
     )
-    what = "est introuvable dans le stockage" if missing else "ne correspond plus à son empreinte"
+    what = (
+        msg("est introuvable dans le stockage")
+        if missing
+        else msg("ne correspond plus à son empreinte")
+    )
     return DocumentIntegrityFailed(
         msg(
             "Le contenu archivé du document n° {document_id} {what} (SHA-256 attendu "

@@ -49,11 +49,10 @@ from app.invoices.plans import (
     require_signed,
     signed_contracts,
 )
-from app.messages import msg
+from app.messages import Day, Euros, msg
 from app.numbering.services import next_number
 from app.pricing.lines import LineInput, line_input
 from app.pricing.totals import Totals, compute_totals
-from app.rendering.french import format_amount, format_date
 
 LineT = TypeVar("LineT", InvoiceLine, CreditNoteLine)
 
@@ -184,10 +183,10 @@ def issue_period_invoice(
     ):
         raise PeriodAfterTermination(
             msg(
-                "Le client {plan_client_legal_name} est résilié au {format_date_terminated_on} "
+                "Le client {plan_client_legal_name} est résilié au {terminated_on} "
                 ": la période {parsed} commence après la résiliation, elle n'est pas facturée.",
                 plan_client_legal_name=plan.client.legal_name,
-                format_date_terminated_on=format_date(terminated_on),
+                terminated_on=Day(terminated_on),
                 parsed=parsed,
             )
         )
@@ -239,10 +238,9 @@ def issue_credit_note(
         if already + totals.total_incl_vat > invoice.total_incl_vat:
             remaining = invoice.total_incl_vat - already
             problems["total"] = msg(
-                "L'avoir dépasse ce qui reste à créditer sur {invoice_number} "
-                "({format_amount_remaining} TTC).",
+                "L'avoir dépasse ce qui reste à créditer sur {invoice_number} ({remaining} TTC).",
                 invoice_number=invoice.number,
-                format_amount_remaining=format_amount(remaining),
+                remaining=Euros(remaining),
             )
     if problems:
         raise CreditNoteInvalid(problems)

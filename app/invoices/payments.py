@@ -28,7 +28,7 @@ from app.invoices.models import (
     RateKind,
     ReferenceRate,
 )
-from app.messages import msg
+from app.messages import Day, msg
 from app.pricing.totals import round_money
 from app.rendering.french import format_date
 
@@ -174,9 +174,9 @@ def set_reference_rate(
         raise PaymentInvalid(
             {
                 "effective_from": msg(
-                    "Un {kind_label} est déjà saisi au {format_date_effective_from}.",
+                    "Un {kind_label} est déjà saisi au {effective_from}.",
                     kind_label=kind.label,
-                    format_date_effective_from=format_date(effective_from),
+                    effective_from=Day(effective_from),
                 )
             }
         )
@@ -202,9 +202,9 @@ def rate_on(session: Session, kind: RateKind, day: date) -> Decimal:
     if found is None:
         raise RateMissing(
             msg(
-                "Aucun {kind_label} saisi en vigueur au {format_date_day}.",
+                "Aucun {kind_label} saisi en vigueur au {day}.",
                 kind_label=kind.label,
-                format_date_day=format_date(day),
+                day=Day(day),
             )
         )
     return found

@@ -27,7 +27,7 @@ from app.invoices.models import (
     LateInterestRule,
     PlanLineKind,
 )
-from app.messages import msg
+from app.messages import Day, msg
 from app.pricing.lines import LineInput, line_input
 from app.pricing.problems import INVOICE_LINES, field_problems
 from app.pricing.totals import compute_totals, line_total
@@ -119,9 +119,9 @@ def create_billing_plan(
     terminated_on = contract.client.terminated_on
     if terminated_on is not None and start_date > terminated_on:
         problems["start_date"] = msg(
-            "Le client est résilié au {format_date_terminated_on} : un plan de facturation ne "
+            "Le client est résilié au {terminated_on} : un plan de facturation ne "
             "peut pas commencer après la résiliation.",
-            format_date_terminated_on=format_date(terminated_on),
+            terminated_on=Day(terminated_on),
         )
     for index, (fee, period) in enumerate(setup_fees):
         for name, message in field_problems(fee, INVOICE_LINES).items():

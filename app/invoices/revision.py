@@ -30,11 +30,11 @@ from app.invoices.models import (
     SyntecIndex,
 )
 from app.invoices.plans import billed, penalties_of
-from app.messages import msg
+from app.messages import Day, DayOfYear, msg
 from app.pricing.lines import LineInput, line_input
 from app.pricing.problems import INVOICE_LINES, field_problems
 from app.pricing.totals import line_total
-from app.rendering.french import format_date, format_day_month, format_decimal
+from app.rendering.french import format_date, format_decimal
 
 
 def revision_clause_of(session: Session, plan: BillingPlan) -> RevisionClause | None:
@@ -143,9 +143,8 @@ def preview_revision(session: Session, *, plan: BillingPlan, renewal: date) -> R
         raise RevisionInvalid(
             {
                 "renewal": msg(
-                    "La révision s'applique au renouvellement "
-                    "({format_day_month_plan_start_date}).",
-                    format_day_month_plan_start_date=format_day_month(plan.start_date),
+                    "La révision s'applique au renouvellement ({anniversary}).",
+                    anniversary=DayOfYear(plan.start_date),
                 )
             }
         )
@@ -278,10 +277,10 @@ def change_plan_line(
                 "effective": (
                     msg(
                         "La période {span} n'est pas encore facturée : la modification doit "
-                        "prendre effet le {format_date_begin}, ou après la facturation de la "
+                        "prendre effet le {begin}, ou après la facturation de la "
                         "période.",
-                        span=span,
-                        format_date_begin=format_date(begin),
+                        span=msg("du {first} au {last}", first=Day(begin), last=Day(end)),
+                        begin=Day(begin),
                     )
                 )
             }

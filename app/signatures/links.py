@@ -14,8 +14,7 @@ from app.audit import services as audit
 from app.documents.models import Document
 from app.events import recording as events
 from app.events.recording import Resource
-from app.messages import msg
-from app.rendering.french import format_datetime
+from app.messages import Moment, msg
 from app.signatures.errors import (
     SignatureRefused,
     SigningLinkGone,
@@ -112,9 +111,13 @@ def find_signer(
             msg("Ce lien de signature n'existe pas. Vérifiez l'adresse reçue.")
         )
     if signer.status is SignerStatus.SIGNED and not allow_signed:
-        when = format_datetime(signer.signed_at) if signer.signed_at else None
         raise SigningLinkGone(
-            "Ce lien a déjà servi : le document a été signé" + (f" le {when}." if when else ".")
+            msg(
+                "Ce lien a déjà servi : le document a été signé le {when}.",
+                when=Moment(signer.signed_at),
+            )
+            if signer.signed_at
+            else msg("Ce lien a déjà servi : le document a été signé.")
         )
     expires = signer.token_expires_at
     if expires is not None and expires <= now and signer.status is not SignerStatus.SIGNED:
@@ -139,11 +142,11 @@ def _refuse_replaced_link(session: Session, token: str) -> None:
         raise SigningLinkGone(
             msg("Ce lien a été remplacé par un plus récent, avec lequel le document a été signé.")
         )
-    when = format_datetime(replaced.replaced_at)
+    when = Moment(replaced.replaced_at)
     by = (
-        "celui du courriel de rappel envoyé"
+        msg("celui du courriel de rappel envoyé")
         if replaced.reason is LinkReplacement.REMINDER
-        else "celui d'un nouvel envoi de la demande,"
+        else msg("celui d'un nouvel envoi de la demande,")
     )
     raise SigningLinkGone(
         msg(

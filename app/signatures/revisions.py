@@ -49,9 +49,9 @@ def read_revision(
             details=details,
         )
         what = (
-            "est introuvable dans le stockage"
+            msg("est introuvable dans le stockage")
             if isinstance(exc, BlobNotFound)
-            else "ne correspond plus à son empreinte"
+            else msg("ne correspond plus à son empreinte")
         )
         raise RevisionIntegrityFailed(
             msg(

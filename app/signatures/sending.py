@@ -95,7 +95,9 @@ def field_specs(n_signers: int) -> list[SignatureFieldSpec]:
 
 def ensure_sendable(version: ContractVersion) -> None:
     if version.status in (VersionStatus.SENT, VersionStatus.SIGNED):
-        state = "envoyée pour signature" if version.status is VersionStatus.SENT else "signée"
+        state = (
+            msg("envoyée pour signature") if version.status is VersionStatus.SENT else msg("signée")
+        )
         raise AlreadySent(
             msg(
                 "La version {version_version} du contrat {version_contract_number} est déjà "

@@ -132,9 +132,9 @@ def refuse_if_accepted(session: Session, client_id: int, version: CgvVersion) ->
         raise AcceptanceLinkGone(
             msg(
                 "La version {version_label} des CGV est déjà acceptée le "
-                "{first_astimezone_paris:%d/%m/%Y} : il n'y a plus rien à faire.",
+                "{accepted_at:%d/%m/%Y} : il n'y a plus rien à faire.",
                 version_label=version.label,
-                first_astimezone_paris=first.astimezone(PARIS),
+                accepted_at=first.astimezone(PARIS),
             )
         )
 

@@ -12,8 +12,7 @@ from sqlalchemy import Select, SQLColumnExpression, func, select
 from sqlalchemy.orm import Session
 
 from app.clients.models import Client
-from app.messages import msg
-from app.rendering.french import format_datetime
+from app.messages import Moment, msg
 from app.terms.acceptances import accept_notified, refuse_if_accepted
 from app.terms.errors import (
     AcceptanceLinkGone,
@@ -38,7 +37,7 @@ def find_acceptance_link(
             msg("Ce lien d'acceptation n'existe pas. Vérifiez l'adresse reçue par courriel.")
         )
     if notification.link_used_at is not None:
-        when = format_datetime(notification.link_used_at)
+        when = Moment(notification.link_used_at)
         raise AcceptanceLinkGone(
             msg(
                 "Ce lien a déjà servi : la version {notification_cgv_version_label} a été "
@@ -147,7 +146,7 @@ def accept_in_space(
     if notification is None:
         raise CgvNotFound(msg("Aucune version des CGV n'attend votre acceptation sous ce numéro."))
     if notification.link_used_at is not None:
-        when = format_datetime(notification.link_used_at)
+        when = Moment(notification.link_used_at)
         raise AcceptanceLinkGone(
             msg(
                 "La version {notification_cgv_version_label} a déjà été acceptée le {when}.",

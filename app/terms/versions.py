@@ -16,10 +16,9 @@ from app.documents.models import Document, DocumentKind
 from app.documents.services import deposit
 from app.events import recording as events
 from app.events.recording import Resource
-from app.messages import msg
+from app.messages import Day, msg
 from app.plaintext import control_character_problem, text_problem
 from app.rendering.cgv import CgvDocument, render_cgv_pdf
-from app.rendering.french import format_date
 from app.rendering.labels import label
 from app.terms import rules
 from app.terms.errors import CgvInvalid, CgvNotFound, NoCgvInForce
@@ -118,9 +117,9 @@ def check_version(session: Session, draft: CgvDraft, now: datetime) -> CgvVersio
     if latest is not None and effective_date < latest.effective_date:
         errors["effective_date"] = msg(
             "La date d'entrée en vigueur précède celle de la version {latest_label} "
-            "({format_date_latest_effective_date}).",
+            "({latest_effective_date}).",
             latest_label=latest.label,
-            format_date_latest_effective_date=format_date(latest.effective_date),
+            latest_effective_date=Day(latest.effective_date),
         )
     if penalties is None:
         penalties = rules.PenaltyDeclaration(None, None, from_text=True)

@@ -69,7 +69,7 @@ def parse_since(body: Any) -> datetime:
     """`{"since": "AAAA-MM-JJ"}`: midnight of that day in Paris, as an admin means it."""
     if not isinstance(body, dict):
         raise EndpointInvalid({"body": msg('Objet JSON attendu : {"since": "AAAA-MM-JJ"}.')})
-    errors = {name: msg("Champ inconnu.") for name in sorted(set(body) - {"since"})}
+    errors: dict[str, str] = {name: msg("Champ inconnu.") for name in sorted(set(body) - {"since"})}
     raw = body.get("since")
     day = None
     if isinstance(raw, str) and re.fullmatch(DATE_PATTERN, raw):

@@ -100,12 +100,9 @@ def set_legal_hold(
     if document.purged_at is not None:
         raise DocumentPurged(
             msg(
-                "Le document n° {document_id} a été supprimé le "
-                "{business_date_document_purged_at_isoformat} (fin de conservation).",
+                "Le document n° {document_id} a été supprimé le {purged_on} (fin de conservation).",
                 document_id=document.id,
-                business_date_document_purged_at_isoformat=business_date(
-                    document.purged_at
-                ).isoformat(),
+                purged_on=business_date(document.purged_at).isoformat(),
             )
         )
     document.legal_hold = hold
