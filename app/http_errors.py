@@ -15,6 +15,7 @@ from typing import Any
 
 from babel.support import Translations
 from flask import Flask, Response, current_app, g, jsonify, render_template, request
+from flask_limiter.errors import RateLimitExceeded
 from flask_wtf.csrf import CSRFError
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
@@ -130,6 +131,9 @@ def _french_detail(exc: HTTPException, title: str) -> str:
             "Le formulaire n'est plus valide (jeton de sécurité absent ou expiré). "
             "Rechargez la page et recommencez."
         )
+    if isinstance(exc, RateLimitExceeded) and not exc.limit.error_message:
+        # Flask-Limiter's own description is the limit itself ("10 per 1 minute").
+        return _FRENCH_DETAILS[429]
     description = exc.description or ""
     if not description or description == type(exc).description:
         return _FRENCH_DETAILS.get(exc.code or 500, title)
