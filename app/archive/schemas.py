@@ -90,7 +90,9 @@ def parse_list_query(args: dict[str, str]) -> dict[str, Any]:
     errors: dict[str, str] = {}
     for name in args:
         if name not in LIST_PARAMETERS:
-            errors[name] = "Paramètre inconnu (acceptés : " + ", ".join(LIST_PARAMETERS) + ")."
+            errors[name] = msg(
+                "Paramètre inconnu (acceptés : {accepted}).", accepted=", ".join(LIST_PARAMETERS)
+            )
     result: dict[str, Any] = {
         "client_id": None,
         "kind": None,
@@ -111,8 +113,9 @@ def parse_list_query(args: dict[str, str]) -> dict[str, Any]:
         try:
             result["kind"] = DocumentKind(args["kind"])
         except ValueError:
-            errors["kind"] = "Nature inconnue ; valeurs : " + ", ".join(
-                k.value for k in DocumentKind
+            errors["kind"] = msg(
+                "Nature inconnue ; valeurs : {kinds}",
+                kinds=", ".join(k.value for k in DocumentKind),
             )
     if "reference" in args:
         ref = args["reference"]
@@ -140,7 +143,7 @@ def parse_list_query(args: dict[str, str]) -> dict[str, Any]:
         if args["sort"] in SORTS:
             result["sort"] = args["sort"]
         else:
-            errors["sort"] = "Tri inconnu ; valeurs : " + ", ".join(SORTS)
+            errors["sort"] = msg("Tri inconnu ; valeurs : {sorts}", sorts=", ".join(SORTS))
     if "limit" in args:
         raw = args["limit"]
         if re.fullmatch(r"[0-9]{1,3}", raw) and 1 <= int(raw) <= 200:

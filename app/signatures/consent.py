@@ -69,13 +69,20 @@ def record_consent(
     # Only the client's signers accept the CGV (the vendor's own terms): a countersigner's
     # stray ``accepted_cgv`` is ignored, never recorded.
     accepts_cgv = rules.consents_to_cgv(signer.party)
-    missing: list[str] = []
-    if accepts_cgv and not accepted_cgv:
-        missing.append("l'acceptation des conditions générales de vente")
+    cgv_missing = accepts_cgv and not accepted_cgv
+    if cgv_missing and not agreed:
+        raise ConsentMissing(
+            msg(
+                "Pour signer, cochez l'acceptation des conditions générales de vente et la "
+                "mention « Bon pour accord »."
+            )
+        )
+    if cgv_missing:
+        raise ConsentMissing(
+            msg("Pour signer, cochez l'acceptation des conditions générales de vente.")
+        )
     if not agreed:
-        missing.append("la mention « Bon pour accord »")
-    if missing:
-        raise ConsentMissing("Pour signer, cochez " + " et ".join(missing) + ".")
+        raise ConsentMissing(msg("Pour signer, cochez la mention « Bon pour accord »."))
     signer.status = SignerStatus.SIGNING
     signer.consented_at = now
     signer.ip = ip

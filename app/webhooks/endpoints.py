@@ -34,7 +34,9 @@ def check(data: EndpointInput, *, require_https: bool) -> None:
         problems["url"] = problem
     unknown = sorted(set(data.event_types) - set(EVENT_TYPES))
     if unknown:
-        problems["event_types"] = "Type d'événement inconnu : " + ", ".join(unknown)
+        problems["event_types"] = msg(
+            "Type d'événement inconnu : {unknown}", unknown=", ".join(unknown)
+        )
     elif not data.event_types:
         problems["event_types"] = msg("Choisissez au moins un type d'événement.")
     if len(data.description) > 200:

@@ -46,8 +46,8 @@ def parse_endpoint(body: Any) -> EndpointInput:
         or len(types) != len(set(map(str, types)))
         or not all(isinstance(t, str) and t in EVENT_TYPES for t in types)
     ):
-        errors["event_types"] = "Liste non vide, sans doublon, de types connus : " + ", ".join(
-            EVENT_TYPES
+        errors["event_types"] = msg(
+            "Liste non vide, sans doublon, de types connus : {types}", types=", ".join(EVENT_TYPES)
         )
     description = body.get("description", "")
     if not isinstance(description, str) or len(description) > 200:

@@ -111,8 +111,20 @@ def _domain_error_names() -> set[str]:
 
 
 def _is_text(node: ast.AST) -> bool:
+    """A literal, an f-string, or text glued with `+`: what a translation cannot reach."""
     literal = isinstance(node, ast.Constant) and isinstance(node.value, str)
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _is_text(node.left) or _is_text(node.right)
     return literal or isinstance(node, ast.JoinedStr)
+
+
+def _is_problem_slot(target: ast.expr) -> bool:
+    """`errors[...]`, `problems[...]`, `self.errors[...]`: where field messages are kept."""
+    if not isinstance(target, ast.Subscript):
+        return False
+    holder = target.value
+    name = holder.id if isinstance(holder, ast.Name) else getattr(holder, "attr", "")
+    return "error" in name.lower() or "problem" in name.lower()
 
 
 def _unmarked(call: ast.Call) -> list[ast.AST]:
@@ -131,6 +143,10 @@ def test_no_refusal_is_written_without_msg() -> None:
     found = []
     for path in _sources():
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Assign) and any(map(_is_problem_slot, node.targets)):
+                if _is_text(node.value):
+                    found.append(f"{path.relative_to(APP)}:{node.lineno}")
+                continue
             if not isinstance(node, ast.Call):
                 continue
             func = node.func
