@@ -9,9 +9,9 @@ with the same values: never by reworking the rendered French.
 
 A value that is itself written in words is given as what it is, so that each language writes
 it its own way: a date as `Day(...)` ("1er mars 2027" / "1 March 2027"), a moment as
-`Moment(...)`, an amount as `Euros(...)`, and a French phrase as another `msg()` (translated
-in turn). Other values (numbers, numbers of documents, names typed by people) are printed as
-given.
+`Moment(...)`, an amount as `Euros(...)`, a French phrase as another `msg()` (translated
+in turn), and a list of them as a tuple (written with ", " between). Other values (numbers,
+identifiers, names typed by people) are printed as given.
 
 `msg` is also the marker Babel's extractor looks for (`tests/unit/test_message_catalogue.py`
 checks that every message marked in the code has its English). No Flask here: the domain
@@ -125,6 +125,8 @@ def _value(value: Any, lookup: Lookup, language: str) -> Any:
         return value.said(lookup, language)
     if isinstance(value, Day | DayOfYear | Moment | Euros):
         return value.written(language)
+    if isinstance(value, tuple):  # a list of things named in the sentence, each said in turn
+        return ", ".join(str(_value(item, lookup, language)) for item in value)
     return value
 
 

@@ -30,23 +30,21 @@ def _is_id(raw: str) -> bool:
     return raw.isascii() and raw.isdigit() and len(raw) < 10
 
 
-def _clause_ids(raw: list[str]) -> list[int]:
+def clause_ids(raw: list[str]) -> list[int]:
     if not all(_is_id(v) for v in raw):
         raise ContractInvalid({"clause": msg("Clause inconnue.")})
     return [int(v) for v in raw]
 
 
-def _author() -> User:
+def author() -> User:
     user = current_user()
     assert user is not None  # the route's guard let a signed-in user through
     return user
 
 
-@bp.route("/generer/<int:quote_id>", methods=["POST"])
-@require(Permission.GENERATE_CONTRACTS)
-def generate(quote_id: int) -> BaseResponse:
-    """Checked at once (a refusal answers now); rendered by a job the page then follows."""
-    choices = _choices(_author())
+def first_version(quote_id: int, choices: requested.Choices) -> BaseResponse:
+    """Version 1 asked from the quote page (its form lives with the page, `overview`): checked
+    at once (a refusal raises now), rendered by a job the page then follows."""
     try:
         with unit_of_work() as db:
             asked = requested.ask_first_version(
@@ -61,7 +59,7 @@ def generate(quote_id: int) -> BaseResponse:
 def _choices(user: User) -> requested.Choices:
     return requested.Choices(
         author_id=user.id,
-        clause_version_ids=_clause_ids(http_request.form.getlist("clause")),
+        clause_version_ids=clause_ids(http_request.form.getlist("clause")),
         free_text=http_request.form.get("free_text", ""),
     )
 
@@ -78,7 +76,7 @@ def _already_contracted(exc: QuoteAlreadyContracted | VersionAlreadyCreated) -> 
 def new_version(contract_id: int) -> BaseResponse:
     """Checked at once (a refusal answers now); rendered by a job the page then follows."""
     form = http_request.form
-    choices = _choices(_author())
+    choices = _choices(author())
     quote_raw = form.get("quote_id", "")
     if quote_raw and not _is_id(quote_raw):
         raise ContractInvalid({"quote_id": msg("Devis inconnu.")})
@@ -147,7 +145,7 @@ def retry_generation(generation_id: int) -> BaseResponse:
     try:
         with unit_of_work() as db:
             asked = requested.ask_again(
-                db, generation_id, _author().id, vendor=runtime().settings.vendor, now=utcnow()
+                db, generation_id, author().id, vendor=runtime().settings.vendor, now=utcnow()
             )
             again_id = asked.id
     except (QuoteAlreadyContracted, VersionAlreadyCreated) as exc:
@@ -205,7 +203,7 @@ def pdf(contract_id: int, number: int) -> Response:
 
 
 def _user_actor() -> str:
-    return f"user:{_author().id}"
+    return f"user:{author().id}"
 
 
 @bp.route("/<int:contract_id>/v<int:number>.docx")

@@ -18,7 +18,7 @@ from app.idempotency.guard import idempotent
 from app.json_input import raise_problems
 from app.messages import msg
 from app.pki import trust_roots
-from app.signatures import revisions, schemas, workflow
+from app.signatures import lifecycle, revisions, schemas, workflow
 from app.signatures.errors import CertificationUnavailable
 from app.signatures.verdict import verdict
 from app.signatures.verification import verify_document
@@ -55,7 +55,16 @@ def verification(document_id: int) -> dict[str, Any]:
 
 
 def _request(request_id: int) -> dict[str, Any]:
-    return schemas.request_json(revisions.get_request(read_only_db_session(), request_id))
+    session = read_only_db_session()
+    signature_request = revisions.get_request(session, request_id)
+    settings = runtime().settings
+    plans = {
+        s.id: lifecycle.reminder_plan(
+            session, s, schedule=settings.reminder_days, at_most=settings.reminder_max
+        )
+        for s in signature_request.signers
+    }
+    return schemas.request_json(signature_request, plans)
 
 
 @bp.post("/contracts/<int:contract_id>/signature-requests")

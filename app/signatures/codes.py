@@ -17,7 +17,7 @@ from app.signatures.errors import (
     NotYourTurn,
     SignerLocked,
 )
-from app.signatures.links import find_signer
+from app.signatures.links import acting_signer
 from app.signatures.models import (
     ACTIVE,
     WAITING,
@@ -34,7 +34,7 @@ class IssuedCode:
 
 def issue_code(session: Session, token: str, *, now: datetime, secret: str) -> IssuedCode:
     """A new 6-digit code for the link's signer (replaces any earlier one)."""
-    signer = find_signer(session, token, now, for_update=True)
+    signer = acting_signer(session, token, now, for_update=True)
     if signer.otp_locked_at is not None:
         raise SignerLocked(LOCKED_MESSAGE)
     if signer.status not in WAITING or signer.request.status not in ACTIVE:
@@ -80,8 +80,9 @@ def verify_code(
     user_agent: str | None,
 ) -> CodeCheck:
     """Check a code in constant time; count failures; lock on the fifth. The caller commits
-    whatever the outcome (a failure must be counted) and then raises `outcome_error`."""
-    signer = find_signer(session, token, now, for_update=True)
+    whatever the outcome (a failure must be counted) and then raises `outcome_error`; a signer
+    whose signature is being applied is refused before anything is counted."""
+    signer = acting_signer(session, token, now, for_update=True)
     client_id = signer.request.contract_version.contract.client_id
     if signer.otp_locked_at is not None:
         return CodeCheck(signer, ok=False, locked=True)

@@ -16,6 +16,7 @@ from app.events import recording as events
 from app.events.recording import Resource
 from app.messages import Moment, msg
 from app.signatures.errors import (
+    SignatureInProgress,
     SignatureRefused,
     SigningLinkGone,
     SigningLinkUnknown,
@@ -103,7 +104,9 @@ def find_signer(
 ) -> Signer:
     stmt = select(Signer).where(Signer.token_hash == token_hash(token))
     if for_update:
-        stmt = stmt.with_for_update()
+        # As the row is once locked: an earlier read of this session may predate the
+        # transaction that held the lock (a consent, a cancellation).
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     signer = session.scalar(stmt)
     if signer is None:
         _refuse_replaced_link(session, token)
@@ -128,6 +131,24 @@ def find_signer(
         RequestStatus.DECLINED,
     ):
         raise SigningLinkGone(msg("Cette demande de signature n'est plus active."))
+    return signer
+
+
+SIGNING_MESSAGE = (
+    "Votre signature est en cours d'application : votre accord est enregistré et ne peut plus "
+    "être retiré ni refusé. Cette page suit son avancement."
+)
+
+
+def acting_signer(
+    session: Session, token: str, now: datetime, *, for_update: bool = False
+) -> Signer:
+    """The link's signer about to act (ask for a code, enter one, decline). Once its consent
+    is recorded, its signature is being applied (the job `signatures.sign`): every action is
+    refused with `SignatureInProgress`, before anything is counted or written."""
+    signer = find_signer(session, token, now, for_update=for_update)
+    if signer.status is SignerStatus.SIGNING:
+        raise SignatureInProgress(SIGNING_MESSAGE)
     return signer
 
 

@@ -71,6 +71,9 @@ def lock_request(session: Session, request_id: int) -> SignatureRequest:
         select(SignatureRequest)
         .where(SignatureRequest.id == request_id)
         .with_for_update(of=SignatureRequest)
+        # As the row is once locked: the caller may have read it before (finding the link's
+        # signer), and the transaction it waited for may have closed the request.
+        .execution_options(populate_existing=True)
     )
     assert request is not None
     return request

@@ -126,6 +126,7 @@ def apply_consented(collab: Collaborators, signer_id: int) -> SignResult | None:
 
 def lost_signatures(collab: Collaborators) -> list[int]:
     """The signers whose consent waits for a signature longer than a job takes (its job lost,
-    or failing): the sweep enqueues their job again (a run with nothing to do does nothing)."""
+    or failing): the sweep enqueues their job again unless a run of it is under way or
+    waiting for its retry (`Job.enqueue_again`; a run with nothing to do does nothing)."""
     with transaction(collab.session_factory) as session:
         return consent.unapplied(session, now=collab.now)
