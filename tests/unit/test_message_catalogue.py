@@ -222,3 +222,18 @@ def test_say_translates_templates_values_and_phrases(english: object) -> None:
     )
     # a sentence the catalogue does not have stays French rather than failing
     assert say(msg("Phrase absente {n}.", n=3), english) == "Phrase absente 3."
+
+
+def test_a_list_of_characters_is_said_item_by_item(english: object) -> None:
+    from babel.support import Translations
+
+    from app.printable import MAX_LISTED, unprintable_character_problem
+
+    assert isinstance(english, Translations)
+    text = "🥐😀漢\u2060🍞🧀🥖🍰🍩"  # nine characters the documents' fonts lack
+    several = unprintable_character_problem(text)
+    assert several is not None and "« 🥐 » (U+1F950), « 😀 » (U+1F600)" in several
+    said = say(several, english)
+    assert said.startswith("These characters cannot be printed in the documents")
+    assert "“🥐” (U+1F950), “😀” (U+1F600), “漢” (U+6F22), the invisible character U+2060" in said
+    assert f" and {len(text) - MAX_LISTED} other(s). Remove or replace them." in said
