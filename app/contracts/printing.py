@@ -16,6 +16,7 @@ from app.clauses.services import render_body
 from app.clients.models import Client
 from app.contracts.errors import ContractInvalid
 from app.contracts.models import ContractVersion
+from app.messages import msg
 from app.plaintext import control_character_problem
 from app.pricing.discounts import DiscountKind
 from app.printable import typed_text, unprintable_character_problem
@@ -219,7 +220,7 @@ def free_text_problem(free_text: str) -> str | None:
     """Why the free particular terms cannot be printed, or None: the web form asks before
     anything else, so its page lists this with the other fields' problems."""
     if len(free_text.encode("utf-8")) > MAX_FREE_TEXT:
-        return "Le texte libre dépasse 100 Ko."
+        return msg("Le texte libre dépasse 100 Ko.")
     return control_character_problem(free_text, multiline=True) or unprintable_character_problem(
         free_text, multiline=True
     )

@@ -30,6 +30,7 @@ from app.contracts.errors import ContractNotFound, QuoteAlreadyContracted, Versi
 from app.contracts.models import Contract, ContractGeneration, ContractVersion, GenerationStatus
 from app.db import transaction
 from app.errors import DomainError
+from app.messages import msg
 from app.queue.tasks import RETRIES
 from app.quotes.models import Quote
 from app.quotes.services import get_quote
@@ -219,7 +220,11 @@ def get_generation(
         ContractGeneration, generation_id, with_for_update=lock, populate_existing=True
     )
     if row is None:
-        raise ContractNotFound(f"Génération de contrat n° {generation_id} introuvable.")
+        raise ContractNotFound(
+            msg(
+                "Génération de contrat n° {generation_id} introuvable.", generation_id=generation_id
+            )
+        )
     return row
 
 

@@ -12,6 +12,7 @@ from app.contracts.errors import ContractInvalid, QuoteAlreadyContracted, Versio
 from app.contracts.models import ContractVersion
 from app.db import utcnow
 from app.documents.serving import document_response
+from app.messages import msg
 from app.quotes.services import get_quote
 from app.wiring import db_session, read_only_db_session, runtime, unit_of_work
 
@@ -31,7 +32,7 @@ def _is_id(raw: str) -> bool:
 
 def clause_ids(raw: list[str]) -> list[int]:
     if not all(_is_id(v) for v in raw):
-        raise ContractInvalid({"clause": "Clause inconnue."})
+        raise ContractInvalid({"clause": msg("Clause inconnue.")})
     return [int(v) for v in raw]
 
 
@@ -78,10 +79,10 @@ def new_version(contract_id: int) -> BaseResponse:
     choices = _choices(author())
     quote_raw = form.get("quote_id", "")
     if quote_raw and not _is_id(quote_raw):
-        raise ContractInvalid({"quote_id": "Devis inconnu."})
+        raise ContractInvalid({"quote_id": msg("Devis inconnu.")})
     based_on_raw = form.get("based_on", "")
     if based_on_raw and not _is_id(based_on_raw):
-        raise ContractInvalid({"based_on": "Version d'origine inconnue : rechargez la page."})
+        raise ContractInvalid({"based_on": msg("Version d'origine inconnue : rechargez la page.")})
     try:
         with unit_of_work() as db:
             asked = requested.ask_new_version(

@@ -16,6 +16,7 @@ from app.documents.errors import DocumentIntegrityFailed
 from app.http_errors import prefers_english
 from app.idempotency.guard import idempotent
 from app.json_input import raise_problems
+from app.messages import msg
 from app.pki import trust_roots
 from app.signatures import lifecycle, revisions, schemas, workflow
 from app.signatures.errors import CertificationUnavailable
@@ -89,8 +90,10 @@ def send(contract_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
         )
     except SigningError as exc:
         raise CertificationUnavailable(
-            "Le contrat n'a pas pu être certifié (service d'horodatage indisponible) : "
-            "rien n'a été envoyé, réessayez dans quelques minutes."
+            msg(
+                "Le contrat n'a pas pu être certifié (service d'horodatage indisponible) : "
+                "rien n'a été envoyé, réessayez dans quelques minutes."
+            )
         ) from exc
     location = f"/api/v1/signature-requests/{sent.request_id}"
     return _request(sent.request_id), 201, {"Location": location}

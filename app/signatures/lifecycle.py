@@ -15,6 +15,7 @@ from app.errors import FieldErrors
 from app.events import recording as events
 from app.events.recording import Resource
 from app.mail import OutgoingMail
+from app.messages import msg
 from app.plaintext import text_problem
 from app.rendering.labels import label
 from app.signatures import mails
@@ -112,7 +113,7 @@ def _refuse_while_signing(session: Session, request: SignatureRequest) -> None:
     )
     if signing:
         raise SignatureInProgress(
-            "Une signature est en cours d'application ; réessayez dans un instant."
+            msg("Une signature est en cours d'application ; réessayez dans un instant.")
         )
 
 
@@ -121,9 +122,9 @@ def decline(
 ) -> list[OutgoingMail]:
     reason = reason.strip()
     if not reason:
-        raise FieldErrors({"reason": "Indiquez le motif du refus."})
+        raise FieldErrors({"reason": msg("Indiquez le motif du refus.")})
     if len(reason) > 2000:
-        raise FieldErrors({"reason": "2 000 caractères au plus."})
+        raise FieldErrors({"reason": msg("2 000 caractères au plus.")})
     if problem := text_problem(reason, multiline=True):
         raise FieldErrors({"reason": problem})  # a NUL was a 500 on PostgreSQL
     request = lock_request(session, acting_signer(session, token, now).request_id)
@@ -131,7 +132,7 @@ def decline(
     # consent may have been recorded meanwhile).
     signer = acting_signer(session, token, now, for_update=True)
     if request.status not in ACTIVE or signer.status not in WAITING:
-        raise NotYourTurn("Ce n'est pas à vous de répondre à cette demande.")
+        raise NotYourTurn(msg("Ce n'est pas à vous de répondre à cette demande."))
     _refuse_while_signing(session, request)
     signer.status = SignerStatus.DECLINED
     signer.declined_at = now
@@ -154,7 +155,7 @@ def cancel(
         raise FieldErrors({"reason": problem})
     request = lock_request_or_404(session, request_id)
     if request.status not in ACTIVE:
-        raise SignatureRefused("Seule une demande en cours peut être annulée.")
+        raise SignatureRefused(msg("Seule une demande en cours peut être annulée."))
     _refuse_while_signing(session, request)
     return _close(
         session,
@@ -173,7 +174,7 @@ def resend(
     by wrong codes gets a fresh start). The request's deadline is pushed back too."""
     request = lock_request_or_404(session, request_id)
     if request.status not in ACTIVE:
-        raise SignatureRefused("Seule une demande en cours peut être renvoyée.")
+        raise SignatureRefused(msg("Seule une demande en cours peut être renvoyée."))
     request.expires_at = now + timedelta(days=link_days)
     group = current_group(request)
     for signer in request.signers:
@@ -251,8 +252,11 @@ def remind_now(
     request = lock_request_or_404(session, request_id)
     if request.status not in ACTIVE:
         raise SignatureRefused(
-            "Seule une demande en cours peut être relancée "
-            f"(celle-ci est « {label(request.status)} »)."
+            msg(
+                "Seule une demande en cours peut être relancée (celle-ci est « "
+                "{label_request_status} »).",
+                label_request_status=label(request.status),
+            )
         )
     group = current_group(request)
     # The signers' rows locked too, as the scheduled run locks them: one reminder, not two.
@@ -277,9 +281,13 @@ def remind_now(
     ]
     if not due:
         raise SignatureRefused(
-            "Aucun signataire à relancer maintenant : chacun a reçu un lien il y a moins de "
-            f"24 heures, a déjà reçu {at_most} relance{'s' if at_most > 1 else ''} (le maximum), "
-            "est en train de signer ou est bloqué (renvoyez alors la demande)."
+            msg(
+                "Aucun signataire à relancer maintenant : chacun a reçu un lien il y a moins de "
+                "24 heures, a déjà reçu {at_most} relance{s} (le maximum), est en train de signer "
+                "ou est bloqué (renvoyez alors la demande).",
+                at_most=at_most,
+                s="s" if at_most > 1 else "",
+            )
         )
     return [_remind(session, s, now=now, actor=actor) for s in due]
 

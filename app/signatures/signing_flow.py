@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from app.db import transaction
 from app.mail import OutgoingMail
+from app.messages import msg
 from app.runtime import Collaborators
 from app.signatures import consent, mails, signature
 from app.signatures.errors import RevisionIntegrityFailed, StaleRevision
@@ -120,7 +121,7 @@ def apply_consented(collab: Collaborators, signer_id: int) -> SignResult | None:
             log.info("signature %s: revision moved, retry %d", signer_id, attempt)
             continue
         return SignResult(prepared.request_id, completed, outgoing)
-    raise StaleRevision("Le document est en cours de signature par un autre signataire.")
+    raise StaleRevision(msg("Le document est en cours de signature par un autre signataire."))
 
 
 def lost_signatures(collab: Collaborators) -> list[int]:

@@ -30,6 +30,7 @@ from app.documents.errors import DocumentIntegrityFailed
 from app.documents.services import read_content
 from app.mail import Mailer, MailError, OutgoingMail
 from app.mail.outbox import enqueue_mail
+from app.messages import msg
 from app.rendering.evidence import render_evidence_pdf
 from app.runtime import Collaborators
 from app.signatures import evidence, lifecycle, mails, revisions, sending
@@ -153,7 +154,13 @@ def _version(session: Session, contract_id: int, number: int) -> ContractVersion
     for version in contract.versions:
         if version.version == number:
             return version
-    raise ContractNotFound(f"Le contrat {contract.number} n'a pas de version {number}.")
+    raise ContractNotFound(
+        msg(
+            "Le contrat {contract_number} n'a pas de version {number}.",
+            contract_number=contract.number,
+            number=number,
+        )
+    )
 
 
 # --- the platform seal --------------------------------------------------------------------------
