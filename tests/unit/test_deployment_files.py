@@ -12,6 +12,7 @@ import shlex
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -159,3 +160,34 @@ def test_each_unit_starts_a_paraphe_command_that_exists(path: Path, tmp_path: Pa
     assert done.returncode == 0, done.stderr
     first_option = next((i for i, arg in enumerate(argv) if arg.startswith("-")), len(argv))
     assert f"Usage: paraphe {' '.join(argv[:first_option])} [OPTIONS]" in done.stdout
+
+
+def test_the_commands_listed_by_paraphe_help_exist_one_per_line(tmp_path: Path) -> None:
+    """`paraphe --help` lists the operator's commands in French, one per line (click would
+    re-flow a plain docstring into one paragraph), and each one listed exists: its own
+    `--help` answers (click refuses an unknown command with exit 2)."""
+    from click.testing import CliRunner
+
+    from app.console import main
+
+    env = {"PARAPHE_INSTANCE_DIR": str(tmp_path), "PARAPHE_QUEUE_URL": "inline"}
+    env |= {"DATABASE_URL": f"sqlite:///{tmp_path / 'paraphe.db'}"}
+
+    def run(*argv: str) -> Any:
+        return CliRunner().invoke(main, [*argv, "--help"], env=env)
+
+    listed = [
+        line.split()[1:3]
+        for line in run().output.splitlines()
+        if line.strip().startswith("paraphe ")
+    ]
+    assert len(listed) >= 15, listed
+    assert ["worker", "[--workers"] in listed and ["serve", "serveur"] in listed
+    for words in listed:
+        # "db upgrade | db check", "users create|password|deactivate": the first of each.
+        argv = [words[0]]
+        second = words[1].split("|")[0]
+        if second.isalpha() and not second.startswith("-"):
+            argv.append(second)
+        done = run(*argv)
+        assert done.exit_code == 0, (argv, done.output)
