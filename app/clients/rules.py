@@ -33,14 +33,18 @@ def normalise_vat(value: str) -> str:
     return re.sub(r"[\s.\u00a0\u202f-]", "", value).upper()
 
 
-def vat_problem(vat: str, siren: str) -> str | None:
-    """Why a French VAT number is wrong for this SIREN, or None when it is right."""
+def vat_problem(vat: str, siren: str | None) -> str | None:
+    """Why a French VAT number is wrong for this SIREN, or None when it is right. With no
+    valid SIREN to compare with (its own field says why), only the number's form is checked:
+    every problem is told in one answer."""
     match = re.fullmatch(r"FR([0-9A-Z]{2})([0-9]{9})", vat)
     if not match:
         return msg(
             "Le numéro de TVA doit avoir la forme FR + 2 caractères + SIREN (13 caractères)."
         )
     key, vat_siren = match.groups()
+    if siren is None:
+        return None
     if vat_siren != siren:
         return msg("Le numéro de TVA ne correspond pas au SIREN.")
     if key.isdigit() and key != fr_vat_key(siren):

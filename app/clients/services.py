@@ -76,7 +76,8 @@ def validate(data: ClientInput) -> ClientInput:
         )
     vat = rules.normalise_vat(data.vat_number)
     if country == "FR":
-        if vat and "siren" not in errors and (problem := rules.vat_problem(vat, siren)):
+        known_siren = None if "siren" in errors else siren
+        if vat and (problem := rules.vat_problem(vat, known_siren)):
             errors["vat_number"] = problem
     elif "country" not in errors:
         if not vat:

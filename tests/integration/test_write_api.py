@@ -110,12 +110,13 @@ def test_every_problem_of_a_client_in_one_answer(
         "legal_name": "ACME\u0007",  # a control character
         "city": 75,  # not a string
         "colour": "blue",  # unknown
+        "vat_number": "FR00",  # malformed, whatever the SIREN: told in the same answer
     }
     response = client.post("/api/v1/clients", json=body, headers=writer)
     assert response.status_code == 422
     problem = response.get_json()
     assert problem["title"] == "Données invalides"
-    assert set(fields(response)) == {"siren", "legal_name", "city", "colour"}
+    assert set(fields(response)) == {"siren", "legal_name", "city", "colour", "vat_number"}
     assert "Luhn" in fields(response)["siren"]
     english = client.post("/api/v1/clients", json=body, headers={**writer, "Accept-Language": "en"})
     assert english.get_json()["title"] == "Invalid data"

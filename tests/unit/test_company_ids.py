@@ -127,3 +127,11 @@ def test_vat_number_examples() -> None:
         assert problem is not None and "FR + 2 caractères + SIREN" in problem, malformed
     # letter keys (numbers attributed to entities without the numeric key) are not computed
     assert vat_problem("FRXY732829320", "732829320") is None
+
+
+def test_with_no_valid_siren_to_compare_the_vat_numbers_form_is_still_checked() -> None:
+    """A bad SIREN has its own message; the VAT number's form is told in the same answer,
+    not after the SIREN is fixed (its match with the SIREN cannot be checked yet)."""
+    problem = vat_problem("FR00", None)
+    assert problem is not None and "FR + 2 caractères + SIREN" in problem
+    assert vat_problem("FR44552100554", None) is None
