@@ -182,14 +182,13 @@ def _journal(
     details: dict[str, Any],
 ) -> None:
     """The journal entry of what the purge did to `document`."""
-    audit.record(
+    audit.record_about(
         session,
+        "document",
+        document,
         now=now,
         actor=actor,
         action=action,
-        subject_type="document",
-        subject_id=document.id,
-        client_id=document.client_id,
         details=details,
     )
 
@@ -368,14 +367,12 @@ def issue_certificate(
     )
     for document in session.scalars(select(Document).where(Document.id.in_(certified))):
         document.purge_certificate_id = certificate.id
-    audit.record(
+    audit.record_about_client(
         session,
+        client.id,
         now=now,
         actor=actor,
         action="client.deletion_certificate_issued",
-        subject_type="client",
-        subject_id=client.id,
-        client_id=client.id,
         details={
             "certificate_id": certificate.id,
             "reference": reference,
@@ -406,14 +403,12 @@ def anonymise_client(session: Session, client: Client, *, now: datetime, actor: 
     anonymised_evidence = 0
     if not evidence_kept:
         anonymised_evidence = anonymise_evidence(session, client.id)
-    audit.record(
+    audit.record_about_client(
         session,
+        client.id,
         now=now,
         actor=actor,
         action="client.anonymised",
-        subject_type="client",
-        subject_id=client.id,
-        client_id=client.id,
         details={"evidence_rows": anonymised_evidence, "evidence_kept": bool(evidence_kept)},
     )
 

@@ -172,13 +172,12 @@ def _journal(
 ) -> None:
     """A space session's events are the contact's, filed under the session and its client (the
     client's journal shows who came in, and when they left)."""
-    audit.record(
+    audit.record_about(
         session,
+        "client_space_session",
+        space,
         now=now,
         actor=f"contact:{space.email}",
         action=action,
-        subject_type="client_space_session",
-        subject_id=space.id,
-        client_id=space.client_id,
         details=details,
     )

@@ -235,14 +235,13 @@ def _ensure_not_purged(document: Document) -> None:
 
 
 def _journal_read(session: Session, document: Document, *, actor: str, now: datetime) -> None:
-    audit.record(
+    audit.record_about(
         session,
+        "document",
+        document,
         now=now,
         actor=actor,
         action="document.read",
-        subject_type="document",
-        subject_id=document.id,
-        client_id=document.client_id,
     )
 
 
@@ -259,14 +258,13 @@ def integrity_failure(
     details: dict[str, str] = {"sha256": document.sha256, "problem": "missing"}
     if isinstance(exc, BlobCorrupted):
         details = {"sha256": document.sha256, "problem": "mismatch", "actual_sha256": exc.actual}
-    audit.record(
+    audit.record_about(
         session,
+        "document",
+        document,
         now=now,
         actor=actor,
         action="document.integrity_failed",
-        subject_type="document",
-        subject_id=document.id,
-        client_id=document.client_id,
         details=details,
     )
     what = "est introuvable dans le stockage" if missing else "ne correspond plus à son empreinte"

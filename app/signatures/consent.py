@@ -16,12 +16,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.audit import services as audit
 from app.signatures import rules
 from app.signatures.codes import LOCKED_MESSAGE
 from app.signatures.errors import ConsentMissing, NotAuthenticated, NotYourTurn, SignerLocked
+from app.signatures.journal import journal_signer
 from app.signatures.links import find_signer
-from app.signatures.models import ACTIVE, WAITING, SignatureRequest, Signer, SignerStatus
+from app.signatures.models import ACTIVE, WAITING, Signer, SignerStatus
 from app.signatures.revisions import lock_request
 from app.terms import acceptances as terms
 from app.terms.models import AcceptanceMethod
@@ -114,36 +114,6 @@ def record_consent(
         details={"consent": signer.consent_text, "ip": ip},
     )
     return Consent(signer.id, request.id, recorded=True)
-
-
-def journal_signer(
-    session: Session,
-    signer: Signer,
-    request: SignatureRequest,
-    action: str,
-    *,
-    now: datetime,
-    details: dict[str, object],
-) -> None:
-    """The journal entry of a signer's step (its consent, then its signature), made by the
-    signer and naming the contract version and the request; `details` add what the step proved."""
-    version = request.contract_version
-    contract = version.contract
-    audit.record(
-        session,
-        now=now,
-        actor=f"signer:{signer.id}",
-        action=action,
-        subject_type="signer",
-        subject_id=signer.id,
-        client_id=contract.client_id,
-        details={
-            "contract": contract.number,
-            "version": version.version,
-            "request": request.id,
-            **details,
-        },
-    )
 
 
 def unapplied(session: Session, *, now: datetime) -> list[int]:

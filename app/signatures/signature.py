@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 from app.events import recording as events
 from app.events.recording import Resource
 from app.signatures import rules
-from app.signatures.consent import journal_signer
 from app.signatures.errors import StaleRevision
+from app.signatures.journal import journal_signer
 from app.signatures.links import Invitation, current_group, notify_next_group
 from app.signatures.models import ACTIVE, RequestStatus, Signer, SignerStatus
 from app.signatures.revisions import advance, lock_request, read_revision

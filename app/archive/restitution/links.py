@@ -39,14 +39,12 @@ def create_link(
     )
     session.add(link)
     session.flush()
-    audit.record(
+    audit.record_about_client(
         session,
+        client_id,
         now=now,
         actor=actor,
         action=f"restitution.link_{purpose.value}",
-        subject_type="client",
-        subject_id=client_id,
-        client_id=client_id,
         details={"link_id": link.id, "document_id": link.document_id},
     )
     return link, token
@@ -87,14 +85,13 @@ def download(session: Session, link: RestitutionLink, *, now: datetime, actor: s
     """The archive a download link points at; the download is journaled (once its content has
     passed the integrity check: see `archive.views.download`)."""
     document = archive_of_link(session, link)
-    audit.record(
+    audit.record_about(
         session,
+        "document",
+        document,
         now=now,
         actor=actor,
         action="restitution.downloaded",
-        subject_type="document",
-        subject_id=document.id,
-        client_id=document.client_id,
         details={"link_id": link.id},
     )
     return document

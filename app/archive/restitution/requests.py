@@ -64,14 +64,12 @@ def open_request(
     )
     session.add(request)
     session.flush()
-    audit.record(
+    audit.record_about_client(
         session,
+        client_id,
         now=now,
         actor=actor,
         action="restitution.requested",
-        subject_type="client",
-        subject_id=client_id,
-        client_id=client_id,
         details={"request_id": request.id},
     )
     return request

@@ -106,14 +106,13 @@ def set_legal_hold(
     still_held = shares_bytes(session, document, held_only=True)
     if hold or not still_held:
         store.hold(document.sha256, hold)
-    audit.record(
+    audit.record_about(
         session,
+        "document",
+        document,
         now=now,
         actor=actor,
         action="document.legal_hold_set" if hold else "document.legal_hold_lifted",
-        subject_type="document",
-        subject_id=document.id,
-        client_id=document.client_id,
         details={"reason": reason.strip()} if hold else {},
     )
     return document
