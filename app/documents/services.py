@@ -7,7 +7,7 @@ is journaled as an integrity failure and refused (`DocumentIntegrityFailed`)."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased
@@ -139,14 +139,12 @@ def record_deposit(
     )
     session.add(document)
     session.flush()
-    audit.record(
+    journal_document(
         session,
+        document,
+        "document.deposited",
         now=now,
         actor=actor,
-        action="document.deposited",
-        subject_type="document",
-        subject_id=document.id,
-        client_id=client_id,
         details={
             "kind": kind.value,
             "reference": reference,
@@ -191,7 +189,7 @@ def read_content(
     except (BlobCorrupted, BlobNotFound) as exc:
         raise integrity_failure(session, document, exc, actor=actor, now=now) from exc
     if journal_read:
-        _journal_read(session, document, actor=actor, now=now)
+        journal_document(session, document, "document.read", now=now, actor=actor)
     return data
 
 
@@ -222,7 +220,7 @@ def open_content(
         )
     except (BlobCorrupted, BlobNotFound) as exc:
         raise integrity_failure(session, document, exc, actor=actor, now=now) from exc
-    _journal_read(session, document, actor=actor, now=now)
+    journal_document(session, document, "document.read", now=now, actor=actor)
     return stream
 
 
@@ -234,14 +232,18 @@ def _ensure_not_purged(document: Document) -> None:
         )
 
 
-def _journal_read(session: Session, document: Document, *, actor: str, now: datetime) -> None:
+def journal_document(
+    session: Session,
+    document: Document,
+    action: str,
+    *,
+    now: datetime,
+    actor: str,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """The journal entry about one archived document, filed under its client."""
     audit.record_about(
-        session,
-        "document",
-        document,
-        now=now,
-        actor=actor,
-        action="document.read",
+        session, "document", document, now=now, actor=actor, action=action, details=details
     )
 
 

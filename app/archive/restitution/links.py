@@ -12,6 +12,7 @@ from app.archive.errors import RestitutionLinkGone
 from app.archive.models import LinkPurpose, RestitutionLink
 from app.audit import services as audit
 from app.documents.models import Document
+from app.documents.services import journal_document
 from app.tokens import new_link_token, token_hash
 
 LINK_DAYS = 7
@@ -85,13 +86,12 @@ def download(session: Session, link: RestitutionLink, *, now: datetime, actor: s
     """The archive a download link points at; the download is journaled (once its content has
     passed the integrity check: see `archive.views.download`)."""
     document = archive_of_link(session, link)
-    audit.record_about(
+    journal_document(
         session,
-        "document",
         document,
+        "restitution.downloaded",
         now=now,
         actor=actor,
-        action="restitution.downloaded",
         details={"link_id": link.id},
     )
     return document
