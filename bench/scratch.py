@@ -83,9 +83,15 @@ def paraphe_worker(env: dict[str, str], workers: int, log: Path) -> Iterator[Non
         time.sleep(1.0)  # its worker processes import the application
         yield
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
+        stop_worker(process)
+
+
+def stop_worker(process: subprocess.Popen[bytes]) -> None:
+    """Stop a `paraphe worker` started in a session of its own as it is stopped in production
+    (SIGINT: it finishes its jobs), its whole process group killed if it has not after 30 s."""
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)

@@ -12,9 +12,10 @@ from playwright.sync_api import Page, expect
 from app.auth.models import Role
 from app.db import utcnow
 from app.invoices.workflow import produce_pdfs
+from tests.e2e.signin import sign_in
 from tests.factories import runtime
 from tests.factories.invoices import make_invoice
-from tests.factories.people import PASSWORD, make_user
+from tests.factories.people import make_user
 from tests.factories.sales import make_client
 
 if TYPE_CHECKING:  # annotations only: conftest modules are pytest's to import
@@ -27,10 +28,7 @@ def test_the_download_link_appears_once_the_worker_archived_the_pdf(
     # Issued, its PDF not produced yet: as while the job waits for a worker.
     invoice_id = make_invoice(app, make_client(app), with_pdf=False)
     sales = make_user(app, Role.SALES)
-    page.goto("/connexion")
-    page.get_by_label("Adresse e-mail").fill(sales)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    sign_in(page, sales)
     page.goto(f"/factures/{invoice_id}")
     pending = page.locator("#pdf-missing")
     expect(pending).to_contain_text("PDF en préparation")
