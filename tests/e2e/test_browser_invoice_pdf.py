@@ -3,6 +3,7 @@ then the download link, without a reload (app/static/pdf-status.js polling the J
 
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -32,6 +33,8 @@ def test_the_download_link_appears_once_the_worker_archived_the_pdf(
     page.goto(f"/factures/{invoice_id}")
     pending = page.locator("#pdf-missing")
     expect(pending).to_contain_text("PDF en préparation")
+    # the title is the invoice's number alone (it once held the status markup as text)
+    expect(page).to_have_title(re.compile(r"^Facture FAC-\S+ · Paraphe$"))
 
     # The worker's job, done while the page is open (in another thread: Playwright keeps an
     # event loop in this one).
