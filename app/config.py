@@ -67,6 +67,9 @@ class Settings:
     signing_link_days: int = 30
     # Days after the invitation when a signer who has not signed is reminded.
     reminder_days: tuple[int, ...] = (3, 7, 14)
+    # Reminders a signer gets at most per request (scheduled and asked now alike): a cadence
+    # of every day would otherwise mail them daily until the request expires.
+    reminder_max: int = 3
     contract_templates_dir: Path | None = None
     vendor: VendorIdentity = field(default_factory=VendorIdentity)
     ratelimit_storage_uri: str = "database"  # RATELIMIT_DATABASE, or a `limits` storage URI
@@ -215,6 +218,15 @@ class Settings:
             )
             reminder_days = (3, 7, 14)
 
+        reminder_max_raw = env.get("PARAPHE_REMINDER_MAX", "3")
+        try:
+            reminder_max = int(reminder_max_raw)
+            if not 0 <= reminder_max <= 10:
+                raise ValueError
+        except ValueError:
+            problems.append("PARAPHE_REMINDER_MAX doit être un entier entre 0 et 10")
+            reminder_max = 3
+
         templates = env.get("PARAPHE_CONTRACT_TEMPLATES") or None
         if templates and not Path(templates).is_dir():
             problems.append(f"PARAPHE_CONTRACT_TEMPLATES : dossier introuvable ({templates})")
@@ -282,6 +294,7 @@ class Settings:
             ),
             signing_link_days=signing_link_days,
             reminder_days=reminder_days,
+            reminder_max=reminder_max,
             contract_templates_dir=Path(templates) if templates else None,
             vendor=vendor,
             ratelimit_storage_uri=ratelimit_storage,

@@ -94,6 +94,9 @@ TABLE: Mapping[str, ErrorRow] = {
     "app.signatures.errors.NotYourTurn": ErrorRow(
         409, "Signature pas encore ouverte", "Signing not open yet"
     ),
+    "app.signatures.errors.SignatureInProgress": ErrorRow(
+        409, "Signature en cours d'application", "Signature being applied"
+    ),
     "app.signatures.errors.StaleRevision": ErrorRow(
         409, "Document modifié entre-temps", "Document changed in the meantime"
     ),

@@ -15,13 +15,14 @@ from decimal import Decimal
 from typing import Any
 
 from app.errors import InvalidBody
+from app.messages import msg
 from app.plaintext import text_problem
 
 DECIMAL_PATTERN = "^-?[0-9]{1,9}([.][0-9]{1,4})?$"
 """Amounts, quantities and rates travel as decimal strings (`"12.50"`), never as floats."""
 DATE_PATTERN = "^(19|[2-9][0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}$"
-_UNKNOWN = "Champ inconnu."
-_REQUIRED = "Ce champ est obligatoire."
+_UNKNOWN = msg("Champ inconnu.")
+_REQUIRED = msg("Ce champ est obligatoire.")
 BODY = "body"
 """The path of a problem with the body as a whole (not JSON, not an object)."""
 
@@ -37,7 +38,7 @@ class Reader:
         self.valid = isinstance(value, dict)
         self.members: dict[str, Any] = value if isinstance(value, dict) else {}
         if not self.valid:
-            self.errors[path or BODY] = "Objet JSON attendu."
+            self.errors[path or BODY] = msg("Objet JSON attendu.")
 
     def at(self, name: str) -> str:
         return f"{self.path}.{name}" if self.path else name
@@ -77,12 +78,12 @@ class Reader:
         if value is None and not required and name not in self.members:
             return default
         if not isinstance(value, str):
-            self.refuse(name, "Chaîne de caractères attendue.")
+            self.refuse(name, msg("Chaîne de caractères attendue."))
             return default
         if required and not value.strip():
             self.refuse(name, _REQUIRED)
         elif len(value) > max_length:
-            self.refuse(name, f"{max_length} caractères au maximum.")
+            self.refuse(name, msg("{max_length} caractères au maximum.", max_length=max_length))
         elif problem := text_problem(value, multiline=multiline):
             self.refuse(name, problem)
         return value
@@ -96,10 +97,12 @@ class Reader:
         if value is None and not required and name not in self.members:
             return None
         if isinstance(value, bool) or not isinstance(value, int):
-            self.refuse(name, "Nombre entier attendu.")
+            self.refuse(name, msg("Nombre entier attendu."))
             return None
         if not minimum <= value <= maximum:
-            self.refuse(name, f"Entier de {minimum} à {maximum}.")
+            self.refuse(
+                name, msg("Entier de {minimum} à {maximum}.", minimum=minimum, maximum=maximum)
+            )
             return None
         return value
 
@@ -108,7 +111,7 @@ class Reader:
             return default
         value = self.members[name]
         if not isinstance(value, bool):
-            self.refuse(name, "true ou false.")
+            self.refuse(name, msg("true ou false."))
             return default
         return value
 
@@ -119,7 +122,7 @@ class Reader:
         if value is None and not required and name not in self.members:
             return None
         if not isinstance(value, str) or not re.fullmatch(DECIMAL_PATTERN, value):
-            self.refuse(name, 'Nombre décimal en chaîne attendu (ex. "12.50").')
+            self.refuse(name, msg('Nombre décimal en chaîne attendu (ex. "12.50").'))
             return None
         return Decimal(value)
 
@@ -132,14 +135,14 @@ class Reader:
                 return date.fromisoformat(value)
             except ValueError:
                 pass
-        self.refuse(name, "Date attendue (AAAA-MM-JJ).")
+        self.refuse(name, msg("Date attendue (AAAA-MM-JJ)."))
         return None
 
     def choice(self, name: str, choices: Iterable[str], *, default: str) -> str:
         allowed = list(choices)
         value = self.members.get(name, default)
         if not isinstance(value, str) or value not in allowed:
-            self.refuse(name, "Valeur attendue parmi : " + ", ".join(allowed) + ".")
+            self.refuse(name, msg("Valeur attendue parmi : {choices}.", choices=", ".join(allowed)))
             return default
         return value
 
@@ -147,10 +150,17 @@ class Reader:
         """The array member `name`, each item read as an object (`name[i]`)."""
         value = self.members.get(name, [] if min_items == 0 else None)
         if not isinstance(value, list):
-            self.refuse(name, "Liste attendue.")
+            self.refuse(name, msg("Liste attendue."))
             return []
         if not min_items <= len(value) <= max_items:
-            self.refuse(name, f"De {min_items} à {max_items} éléments.")
+            self.refuse(
+                name,
+                msg(
+                    "De {min_items} à {max_items} éléments.",
+                    min_items=min_items,
+                    max_items=max_items,
+                ),
+            )
             return []
         return [Reader(item, f"{self.at(name)}[{i}]", self.errors) for i, item in enumerate(value)]
 
@@ -164,7 +174,10 @@ class Reader:
             or not all(1 <= v <= maximum for v in value)
             or len(set(value)) != len(value)
         ):
-            self.refuse(name, f"Liste d'identifiants distincts ({max_items} au plus).")
+            self.refuse(
+                name,
+                msg("Liste d'identifiants distincts ({max_items} au plus).", max_items=max_items),
+            )
             return []
         return list(value)
 

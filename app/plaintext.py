@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import unicodedata
 
+from app.messages import msg
+
 _MULTILINE_OK = frozenset("\n\r\t")
 BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
@@ -23,9 +25,10 @@ def control_character_problem(value: str, *, multiline: bool = False) -> str | N
         if multiline and char in _MULTILINE_OK:
             continue
         if unicodedata.category(char) in ("Cc", "Cs"):
-            return (
-                f"Caractère de contrôle interdit (U+{ord(char):04X}) : "
-                "retapez le texte sans le copier-coller depuis un autre logiciel."
+            return msg(
+                "Caractère de contrôle interdit (U+{code:04X}) : "
+                "retapez le texte sans le copier-coller depuis un autre logiciel.",
+                code=ord(char),
             )
     return None
 
@@ -33,9 +36,10 @@ def control_character_problem(value: str, *, multiline: bool = False) -> str | N
 def bidi_control_problem(value: str) -> str | None:
     for char in value:
         if char in BIDI_CONTROLS:
-            return (
-                f"Caractère de contrôle du sens d'écriture interdit (U+{ord(char):04X}) : "
-                "il ferait lire le texte imprimé autrement que saisi."
+            return msg(
+                "Caractère de contrôle du sens d'écriture interdit (U+{code:04X}) : "
+                "il ferait lire le texte imprimé autrement que saisi.",
+                code=ord(char),
             )
     return None
 

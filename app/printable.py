@@ -19,6 +19,8 @@ from pathlib import Path
 
 from fontTools.ttLib import TTFont
 
+from app.messages import Message, msg
+
 FONTS_DIR = Path(__file__).resolve().parents[1] / "templates" / "contracts" / "assets" / "fonts"
 """The fonts every generated PDF embeds (contracts, CGV, invoices: ``Paraphe Sans``)."""
 
@@ -65,11 +67,11 @@ def unprintable_characters(value: str, *, multiline: bool = False) -> list[str]:
     return found
 
 
-def _describe(char: str) -> str:
+def _describe(char: str) -> Message:
     code = f"U+{ord(char):04X}"
     if unicodedata.category(char)[0] in "CZ" and char != " ":  # invisible: the code alone
-        return f"le caractère invisible {code}"
-    return f"« {char} » ({code})"
+        return msg("le caractère invisible {code}", code=code)
+    return msg("« {char} » ({code})", char=char, code=code)
 
 
 def unprintable_character_problem(value: str, *, multiline: bool = False) -> str | None:
@@ -77,14 +79,17 @@ def unprintable_character_problem(value: str, *, multiline: bool = False) -> str
     found = unprintable_characters(value, multiline=multiline)
     if not found:
         return None
-    listed = ", ".join(_describe(c) for c in found[:MAX_LISTED])
-    more = f" et {len(found) - MAX_LISTED} autre(s)" if len(found) > MAX_LISTED else ""
+    listed = tuple(_describe(c) for c in found[:MAX_LISTED])
     if len(found) == 1:
-        return (
+        return msg(
             "Ce caractère ne peut pas être imprimé dans les documents (les polices du PDF ne "
-            f"le contiennent pas) : {listed}. Retirez-le ou remplacez-le."
+            "le contiennent pas) : {listed}. Retirez-le ou remplacez-le.",
+            listed=listed,
         )
-    return (
+    more = msg(" et {count} autre(s)", count=len(found) - MAX_LISTED)
+    return msg(
         "Ces caractères ne peuvent pas être imprimés dans les documents (les polices du PDF "
-        f"ne les contiennent pas) : {listed}{more}. Retirez-les ou remplacez-les."
+        "ne les contiennent pas) : {listed}{more}. Retirez-les ou remplacez-les.",
+        listed=listed,
+        more=more if len(found) > MAX_LISTED else "",
     )

@@ -316,6 +316,12 @@ def main() -> None:
     parser.add_argument(
         "--job-workers", type=int, default=1, help="processes of the one `paraphe worker`"
     )
+    parser.add_argument(
+        "--mode",
+        choices=("both", "inline", "queue"),
+        default="both",
+        help="the two modes in one run (default), or one of them",
+    )
     args = parser.parse_args()
     journeys = 2 if args.quick else args.journeys
     pg = _postgres(os.environ.get("DATABASE_URL", DEFAULT_PG))
@@ -331,7 +337,7 @@ def main() -> None:
         "database": database,
         "job_workers": args.job_workers,
     }
-    for mode in ("inline", "queue"):
+    for mode in ("inline", "queue") if args.mode == "both" else (args.mode,):
         measured = run_mode(mode, pg, journeys, quick=args.quick, job_workers=args.job_workers)
         _print_mode(mode, measured)
         summary.update(_summary(mode, measured))

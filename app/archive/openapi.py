@@ -381,7 +381,8 @@ def openapi_spec() -> dict[str, Any]:
             "description": "Documents archivés, journal, résiliation, restitution, "
             "événements et webhooks ; clients, devis, contrats et demandes de signature "
             "(portée write) ; factures et avoirs. "
-            "Authentification : `Authorization: Bearer <jeton>` ; erreurs RFC 9457.",
+            "Authentification : `Authorization: Bearer <jeton>` ; erreurs RFC 9457, en "
+            "français, ou en anglais avec `Accept-Language: en` (schéma `Problem`).",
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],

@@ -214,6 +214,9 @@ SCHEMAS: dict[str, Any] = {
             "sealed_at",
             "closed_reason",
             "reminder_every_days",
+            "reminders_sent",
+            "reminders_max",
+            "next_reminder_at",
             "signers",
             "links",
         ],
@@ -233,6 +236,24 @@ SCHEMAS: dict[str, Any] = {
                 "nullable": True,
                 "description": "Relance tous les n jours (null : calendrier de l'instance).",
             },
+            "reminders_sent": {
+                "type": "integer",
+                "description": "Relances envoyées, tous signataires confondus (automatiques "
+                "et immédiates).",
+            },
+            "reminders_max": {
+                "type": "integer",
+                "description": "Relances au plus par signataire et par demande "
+                "(`PARAPHE_REMINDER_MAX`, 3 par défaut).",
+            },
+            "next_reminder_at": {
+                **STAMP_OR_NULL,
+                "description": "La prochaine relance due (la plus proche des signataires) : "
+                "envoyée par le premier passage de la tâche de relance (chaque jour à 8 h) "
+                "à partir de ce moment ; jamais moins de 24 heures après l'invitation ou le "
+                "dernier lien envoyé. null : aucune prévue (maximum atteint, signataires "
+                "ayant signé ou refusé, demande terminée ou expirant avant).",
+            },
             "signers": {
                 "type": "array",
                 "items": {
@@ -251,6 +272,11 @@ SCHEMAS: dict[str, Any] = {
                         "signed_at": STAMP_OR_NULL,
                         "declined_at": STAMP_OR_NULL,
                         "reminders_sent": {"type": "integer"},
+                        "next_reminder_at": {
+                            **STAMP_OR_NULL,
+                            "description": "La prochaine relance due à ce signataire ; null : "
+                            "aucune prévue.",
+                        },
                     },
                 },
             },
@@ -419,8 +445,9 @@ PATHS: dict[str, Any] = {
             "24 heures après son dernier lien ; pas celui qui signe en ce moment (lien ouvert "
             "ou code demandé depuis moins de 12 heures) ni celui bloqué par des codes erronés "
             "(renvoyez alors la demande depuis l'application). La relance compte dans le "
-            "calendrier automatique. 409 si la demande n'est plus en cours ou si personne ne "
-            "peut être relancé maintenant.",
+            "calendrier automatique et dans le maximum par signataire "
+            "(`PARAPHE_REMINDER_MAX`). 409 si la demande n'est plus en cours ou si personne ne "
+            "peut être relancé maintenant (maximum atteint compris).",
         )
     },
     "/signature-requests/{request_id}/cancel": {

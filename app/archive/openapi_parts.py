@@ -141,6 +141,10 @@ _LINK_SENT: dict[str, Any] = {
 SCHEMAS: dict[str, Any] = {
     "Problem": {
         "type": "object",
+        "description": "Une erreur (RFC 9457), en français par défaut. En anglais (`title`, "
+        "`detail` et chaque `errors[].message`) quand `Accept-Language` place l'anglais avant "
+        "le français (`en`, `en-GB,en;q=0.9`) ; les chemins `errors[].field` sont les mêmes "
+        "dans les deux langues.",
         "required": ["type", "title", "status", "detail"],
         "properties": {
             "type": {"type": "string"},

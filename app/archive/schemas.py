@@ -17,6 +17,7 @@ from app.archive.models import RestitutionLink, RestitutionRequest, RestitutionS
 from app.audit.models import AuditEvent
 from app.clock import PARIS
 from app.documents.models import Document, DocumentKind
+from app.messages import msg
 from app.plaintext import text_problem
 
 # Identifiers are 32-bit integers in the schema; larger values cannot exist.
@@ -89,7 +90,9 @@ def parse_list_query(args: dict[str, str]) -> dict[str, Any]:
     errors: dict[str, str] = {}
     for name in args:
         if name not in LIST_PARAMETERS:
-            errors[name] = "Paramètre inconnu (acceptés : " + ", ".join(LIST_PARAMETERS) + ")."
+            errors[name] = msg(
+                "Paramètre inconnu (acceptés : {accepted}).", accepted=", ".join(LIST_PARAMETERS)
+            )
     result: dict[str, Any] = {
         "client_id": None,
         "kind": None,
@@ -105,30 +108,33 @@ def parse_list_query(args: dict[str, str]) -> dict[str, Any]:
         if re.fullmatch(r"[0-9]{1,10}", args["client_id"]) and int(args["client_id"]) <= MAX_ID:
             result["client_id"] = int(args["client_id"])
         else:
-            errors["client_id"] = "Entier positif attendu."
+            errors["client_id"] = msg("Entier positif attendu.")
     if "kind" in args:
         try:
             result["kind"] = DocumentKind(args["kind"])
         except ValueError:
-            errors["kind"] = "Nature inconnue ; valeurs : " + ", ".join(
-                k.value for k in DocumentKind
+            errors["kind"] = msg(
+                "Nature inconnue ; valeurs : {kinds}",
+                kinds=", ".join(k.value for k in DocumentKind),
             )
     if "reference" in args:
         ref = args["reference"]
         if not ref or len(ref) > 60 or text_problem(ref):
-            errors["reference"] = "Référence de 1 à 60 caractères attendue."
+            errors["reference"] = msg("Référence de 1 à 60 caractères attendue.")
         else:
             result["reference"] = ref
     if "sha256" in args:
         if re.fullmatch(r"[0-9a-f]{64}", args["sha256"]):
             result["sha256"] = args["sha256"]
         else:
-            errors["sha256"] = "Empreinte SHA-256 attendue (64 chiffres hexadécimaux minuscules)."
+            errors["sha256"] = msg(
+                "Empreinte SHA-256 attendue (64 chiffres hexadécimaux minuscules)."
+            )
     for name in ("created_from", "created_to"):
         if name in args:
             day = _parse_day(args[name])
             if day is None:
-                errors[name] = "Date au format AAAA-MM-JJ attendue."
+                errors[name] = msg("Date au format AAAA-MM-JJ attendue.")
             elif name == "created_from":
                 result["created_from"] = _paris_midnight(day)
             elif day < date.max:
@@ -137,20 +143,20 @@ def parse_list_query(args: dict[str, str]) -> dict[str, Any]:
         if args["sort"] in SORTS:
             result["sort"] = args["sort"]
         else:
-            errors["sort"] = "Tri inconnu ; valeurs : " + ", ".join(SORTS)
+            errors["sort"] = msg("Tri inconnu ; valeurs : {sorts}", sorts=", ".join(SORTS))
     if "limit" in args:
         raw = args["limit"]
         if re.fullmatch(r"[0-9]{1,3}", raw) and 1 <= int(raw) <= 200:
             result["limit"] = int(raw)
         else:
-            errors["limit"] = "Entier entre 1 et 200 attendu."
+            errors["limit"] = msg("Entier entre 1 et 200 attendu.")
     if "cursor" in args:
         # the `next_cursor` of the previous page: a document id, as in the description
         raw = args["cursor"]
         if re.fullmatch(r"[1-9][0-9]{0,9}", raw) and int(raw) <= MAX_ID:
             result["cursor"] = int(raw)
         else:
-            errors["cursor"] = "Curseur de pagination invalide : repassez le next_cursor reçu."
+            errors["cursor"] = msg("Curseur de pagination invalide : repassez le next_cursor reçu.")
     if errors:
         raise ArchiveQueryInvalid(errors)
     return result
@@ -180,7 +186,7 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
         return None
     if not _RANGE.fullmatch(header):
         raise ArchiveQueryInvalid(
-            {"Range": "Plage invalide : bytes=début-fin, bytes=début- ou bytes=-longueur."}
+            {"Range": msg("Plage invalide : bytes=début-fin, bytes=début- ou bytes=-longueur.")}
         )
     specs = header.removeprefix("bytes=").split(",")
     if len(specs) > 1:
@@ -211,27 +217,29 @@ def event_json(event: AuditEvent) -> dict[str, Any]:
 
 def parse_termination(body: Any) -> tuple[date, str]:
     if not isinstance(body, dict):
-        raise ArchiveQueryInvalid({"body": 'Objet JSON attendu : {"terminated_on": "AAAA-MM-JJ"}.'})
+        raise ArchiveQueryInvalid(
+            {"body": msg('Objet JSON attendu : {"terminated_on": "AAAA-MM-JJ"}.')}
+        )
     errors: dict[str, str] = {}
     raw = body.get("terminated_on")
     terminated_on: date | None = None
     if not isinstance(raw, str) or not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", raw):
-        errors["terminated_on"] = "Date obligatoire au format AAAA-MM-JJ."
+        errors["terminated_on"] = msg("Date obligatoire au format AAAA-MM-JJ.")
     else:
         try:
             terminated_on = date.fromisoformat(raw)
         except ValueError:
-            errors["terminated_on"] = "Date invalide : format AAAA-MM-JJ attendu."
+            errors["terminated_on"] = msg("Date invalide : format AAAA-MM-JJ attendu.")
     reason = body.get("reason", "")
     if not isinstance(reason, str):
-        errors["reason"] = "Texte attendu."
+        errors["reason"] = msg("Texte attendu.")
     elif len(reason) > 2000:
-        errors["reason"] = "2 000 caractères au maximum."
+        errors["reason"] = msg("2 000 caractères au maximum.")
     elif problem := text_problem(reason, multiline=True):
         errors["reason"] = problem
     unknown = set(body) - {"terminated_on", "reason"}
     for name in sorted(unknown):
-        errors[name] = "Champ inconnu."
+        errors[name] = msg("Champ inconnu.")
     if errors or terminated_on is None:
         raise ArchiveQueryInvalid(errors)
     return terminated_on, reason if isinstance(reason, str) else ""
@@ -240,17 +248,17 @@ def parse_termination(body: Any) -> tuple[date, str]:
 def parse_legal_hold(body: Any) -> str:
     """`{"reason": "…"}`: why the document must be kept beyond its retention (required)."""
     if not isinstance(body, dict):
-        raise ArchiveQueryInvalid({"body": 'Objet JSON attendu : {"reason": "…"}.'})
+        raise ArchiveQueryInvalid({"body": msg('Objet JSON attendu : {"reason": "…"}.')})
     errors: dict[str, str] = {}
     reason = body.get("reason")
     if not isinstance(reason, str) or not reason.strip():
-        errors["reason"] = "Motif obligatoire (ex. référence de la procédure)."
+        errors["reason"] = msg("Motif obligatoire (ex. référence de la procédure).")
     elif len(reason) > 500:
-        errors["reason"] = "500 caractères au maximum."
+        errors["reason"] = msg("500 caractères au maximum.")
     elif problem := text_problem(reason):
         errors["reason"] = problem
     for name in sorted(set(body) - {"reason"}):
-        errors[name] = "Champ inconnu."
+        errors[name] = msg("Champ inconnu.")
     if errors or not isinstance(reason, str):
         raise ArchiveQueryInvalid(errors)
     return reason.strip()

@@ -16,7 +16,7 @@ from app.archive.jobs import run_purge
 from app.clock import business_date
 from app.db import utcnow
 from app.queue.context import collaborators, runtime
-from app.queue.tasks import job, periodic
+from app.queue.tasks import Priority, job, periodic
 
 log = logging.getLogger(__name__)
 
@@ -25,7 +25,8 @@ class PurgeIncomplete(Exception):
     """Raised so that the queue records the run as failed: a certificate was not sent."""
 
 
-@job("archive.build_restitution")
+# A terminated client's archive, mailed when ready.
+@job("archive.build_restitution", priority=Priority.LOW)
 def build_restitution(request_id: int) -> None:
     workflow.fulfil_restitution(collaborators(), request_id)
 

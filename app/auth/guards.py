@@ -13,6 +13,7 @@ from app.auth.models import Scope, User
 from app.auth.rules import Permission, can
 from app.auth.services import TokenCache, TokenGrant, session_is_current
 from app.db import utcnow
+from app.messages import msg
 from app.wiring import db_session, read_only_db_session
 
 P = ParamSpec("P")
@@ -40,7 +41,7 @@ def require(permission: Permission) -> Callable[[Callable[P, R]], Callable[P, R 
             if user is None:
                 return redirect(url_for("auth.login", next=request.full_path))
             if not can(user.role, permission):
-                abort(403, "Votre rôle ne permet pas cette action.")
+                abort(403, msg("Votre rôle ne permet pas cette action."))
             return view(*args, **kwargs)
 
         wrapped.__dict__["required_permission"] = permission  # read by the access-matrix test
@@ -70,7 +71,7 @@ def require_scope(scope: Scope) -> Callable[[Callable[P, R]], Callable[P, R]]:
             header = request.headers.get("Authorization", "")
             scheme, _, value = header.partition(" ")
             if scheme.lower() != "bearer" or not value.strip():
-                abort(401, "Jeton d'API requis (en-tête Authorization: Bearer …).")
+                abort(401, msg("Jeton d'API requis (en-tête Authorization: Bearer …)."))
             # The token's revocation is read on every request: in autocommit on PostgreSQL (one
             # round trip, no BEGIN/ROLLBACK), then the guard's work is ended so that the view
             # starts afresh (in autocommit again if it only reads, in a transaction if it
@@ -79,9 +80,12 @@ def require_scope(scope: Scope) -> Callable[[Callable[P, R]], Callable[P, R]]:
             token, _last_use_written = token_cache().resolve(session, value.strip(), utcnow())
             session.commit()
             if token is None:
-                abort(401, "Jeton d'API inconnu, expiré ou révoqué.")
+                abort(401, msg("Jeton d'API inconnu, expiré ou révoqué."))
             if scope not in token.scopes:
-                abort(403, f"Ce jeton n'a pas la portée « {scope.value} ».")
+                abort(
+                    403,
+                    msg("Ce jeton n'a pas la portée « {scope_value} ».", scope_value=scope.value),
+                )
             g.api_token = token
             return view(*args, **kwargs)
 

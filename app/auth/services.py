@@ -17,6 +17,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.audit import services as audit
 from app.auth.errors import AuthError, InvalidCredentials, TokenError
 from app.auth.models import ApiToken, Role, Scope, User
+from app.messages import msg
 
 API_KEY_PREFIX = "pph_"
 MIN_PASSWORD_LENGTH = 12
@@ -78,9 +79,9 @@ def authenticate(session: Session, *, email: str, password: str, now: datetime) 
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
         check_password_hash(_DUMMY_HASH, password)
-        raise InvalidCredentials("Adresse e-mail ou mot de passe incorrect.")
+        raise InvalidCredentials(msg("Adresse e-mail ou mot de passe incorrect."))
     if not check_password_hash(user.password_hash, password) or not user.active:
-        raise InvalidCredentials("Adresse e-mail ou mot de passe incorrect.")
+        raise InvalidCredentials(msg("Adresse e-mail ou mot de passe incorrect."))
     user.last_login_at = now
     return user
 
@@ -167,7 +168,7 @@ def create_api_token(
     """Return the row and the plaintext token; the plaintext is shown once and never stored."""
     scope_list = sorted({Scope(s) for s in scopes})
     if not scope_list:
-        raise TokenError("Un jeton doit avoir au moins une portée (read, restitution, admin).")
+        raise TokenError(msg("Un jeton doit avoir au moins une portée (read, restitution, admin)."))
     plaintext = API_KEY_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken(
         name=name.strip(),

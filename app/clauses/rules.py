@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from app.messages import msg
 from app.plaintext import control_character_problem
 
 MAX_BODY_BYTES = 100_000
@@ -40,15 +41,15 @@ SAMPLE_CONTEXT: Mapping[str, str] = {
 def clause_problems(title: str, body: str) -> dict[str, str]:
     problems: dict[str, str] = {}
     if not title.strip():
-        problems["title"] = "Le titre est obligatoire."
+        problems["title"] = msg("Le titre est obligatoire.")
     elif len(title) > MAX_TITLE:
-        problems["title"] = f"{MAX_TITLE} caractères au maximum."
+        problems["title"] = msg("{max_title} caractères au maximum.", max_title=MAX_TITLE)
     elif problem := control_character_problem(title):
         problems["title"] = problem
     if not body.strip():
-        problems["body_markdown"] = "Le texte de la clause est obligatoire."
+        problems["body_markdown"] = msg("Le texte de la clause est obligatoire.")
     elif len(body.encode("utf-8")) > MAX_BODY_BYTES:
-        problems["body_markdown"] = "Une clause ne dépasse pas 100 Ko."
+        problems["body_markdown"] = msg("Une clause ne dépasse pas 100 Ko.")
     elif problem := control_character_problem(body, multiline=True):
         problems["body_markdown"] = problem
     return problems

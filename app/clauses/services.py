@@ -14,6 +14,7 @@ from app.audit import services as audit
 from app.clauses import rules
 from app.clauses.errors import ClauseInvalid, ClauseNotFound
 from app.clauses.models import Clause, ClauseVersion
+from app.messages import msg
 from app.rendering.errors import RenderingError, TemplateSecurityError
 from app.rendering.jinja import make_text_environment, render_string
 
@@ -33,14 +34,18 @@ def render_body(body: str, context: Mapping[str, str]) -> str:
         return render_string(_environment(), body, literal)
     except TemplateSecurityError as exc:
         raise ClauseInvalid(
-            {"body_markdown": "Ce texte tente d'accéder à des éléments interdits : refusé."}
+            {"body_markdown": msg("Ce texte tente d'accéder à des éléments interdits : refusé.")}
         ) from exc
     except RenderingError as exc:
         names = ", ".join(f"{{{{ {name} }}}}" for name in rules.PLACEHOLDERS)
         raise ClauseInvalid(
             {
                 "body_markdown": (
-                    f"Champ inconnu ou syntaxe invalide ({exc}). Champs disponibles : {names}."
+                    msg(
+                        "Champ inconnu ou syntaxe invalide ({exc}). Champs disponibles : {names}.",
+                        exc=exc,
+                        names=names,
+                    )
                 )
             }
         ) from exc
@@ -121,7 +126,7 @@ def revise_clause(
 def get_clause(session: Session, clause_id: int) -> Clause:
     clause = session.get(Clause, clause_id)
     if clause is None:
-        raise ClauseNotFound(f"Clause n° {clause_id} introuvable.")
+        raise ClauseNotFound(msg("Clause n° {clause_id} introuvable.", clause_id=clause_id))
     return clause
 
 
@@ -132,7 +137,7 @@ def get_versions(session: Session, ids: Sequence[int]) -> list[ClauseVersion]:
     }
     missing = [i for i in ids if i not in found]
     if missing:
-        raise ClauseNotFound(f"Version de clause inconnue : {missing[0]}.")
+        raise ClauseNotFound(msg("Version de clause inconnue : {missing_0}.", missing_0=missing[0]))
     return [found[i] for i in ids]
 
 

@@ -23,6 +23,7 @@ from app.documents.models import Document, DocumentKind
 from app.invoices import payments
 from app.invoices.errors import RateMissing
 from app.invoices.models import CreditNote, Invoice
+from app.messages import msg
 from app.terms.acceptances import Opposable, opposable_for
 from app.terms.models import CgvNotification
 from app.terms.notifications import pending_notifications
@@ -157,7 +158,9 @@ def document_of(session: Session, client_id: int, document_id: int) -> Document:
         or document.kind not in VISIBLE_KINDS
         or document.purged_at is not None
     ):
-        raise SpaceDocumentNotFound(f"Document n° {document_id} introuvable dans votre espace.")
+        raise SpaceDocumentNotFound(
+            msg("Document n° {document_id} introuvable dans votre espace.", document_id=document_id)
+        )
     return document
 
 

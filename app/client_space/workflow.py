@@ -9,6 +9,7 @@ from app.client_space.errors import RestitutionNotOpen
 from app.clients.models import Client, ClientStatus
 from app.db import transaction
 from app.mail.outbox import enqueue_mail
+from app.messages import msg
 from app.runtime import Collaborators
 
 
@@ -31,7 +32,7 @@ def order_restitution(collab: Collaborators, client_id: int, *, email: str) -> i
         assert client is not None  # the session's client
         if client.status is not ClientStatus.TERMINATED:
             raise RestitutionNotOpen(
-                "La restitution de vos documents est proposée après la résiliation du contrat."
+                msg("La restitution de vos documents est proposée après la résiliation du contrat.")
             )
     if archive.restitution_is_current(collab, client_id):
         return None

@@ -16,6 +16,7 @@ from app.audit import services as audit
 from app.clients.errors import BillingContactNotFound, ClientInvalid
 from app.clients.models import BillingContact, Client
 from app.clients.services import normalise_email
+from app.messages import msg
 from app.plaintext import text_problem
 from app.printable import unprintable_character_problem
 
@@ -34,14 +35,14 @@ def validate_contact(data: ContactInput) -> ContactInput:
     errors: dict[str, str] = {}
     name = data.name.strip()
     if not name:
-        errors["name"] = "Ce champ est obligatoire."
+        errors["name"] = msg("Ce champ est obligatoire.")
     elif len(name) > NAME_LIMIT:
-        errors["name"] = f"{NAME_LIMIT} caractères au maximum."
+        errors["name"] = msg("{name_limit} caractères au maximum.", name_limit=NAME_LIMIT)
     elif problem := text_problem(name) or unprintable_character_problem(name):
         errors["name"] = problem
     email, problem = normalise_email(data.email)
     if not data.email.strip():
-        errors["email"] = "Ce champ est obligatoire."
+        errors["email"] = msg("Ce champ est obligatoire.")
     elif problem:
         errors["email"] = problem
     if errors:
@@ -68,7 +69,9 @@ def get_contact(session: Session, client_id: int, contact_id: int) -> BillingCon
     another client's contact: the same answer as a contact that does not exist)."""
     contact = session.get(BillingContact, contact_id)
     if contact is None or contact.client_id != client_id:
-        raise BillingContactNotFound(f"Contact de facturation n° {contact_id} introuvable.")
+        raise BillingContactNotFound(
+            msg("Contact de facturation n° {contact_id} introuvable.", contact_id=contact_id)
+        )
     return contact
 
 

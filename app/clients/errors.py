@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from app.clients.models import Client
 from app.errors import Conflict, FieldErrors, NotFound
+from app.messages import msg
 
 
 class ClientInvalid(FieldErrors):
@@ -22,7 +23,12 @@ class ClientDuplicate(Conflict):
 
     def __init__(self, existing: list[Client], *, key: str) -> None:
         names = ", ".join(f"« {c.legal_name} » (n° {c.id})" for c in existing)
-        super().__init__(f"Un client a déjà ce {key} : {names}.")
+        # One sentence per key, not the key as a value: its name is a word to translate too.
+        if key == "SIREN":
+            detail = msg("Un client a déjà ce SIREN : {names}.", names=names)
+        else:
+            detail = msg("Un client a déjà ce numéro de TVA : {names}.", names=names)
+        super().__init__(detail)
         self.existing = existing
         self.key = key
 

@@ -10,6 +10,8 @@ from stdnum.eu import vat as eu_vat
 from stdnum.exceptions import InvalidChecksum, ValidationError
 from stdnum.fr import siren as fr_siren
 
+from app.messages import msg
+
 
 def normalise_siren(value: str) -> str:
     return re.sub(r"[\s.\u00a0\u202f-]", "", value)
@@ -35,12 +37,14 @@ def vat_problem(vat: str, siren: str) -> str | None:
     """Why a French VAT number is wrong for this SIREN, or None when it is right."""
     match = re.fullmatch(r"FR([0-9A-Z]{2})([0-9]{9})", vat)
     if not match:
-        return "Le numéro de TVA doit avoir la forme FR + 2 caractères + SIREN (13 caractères)."
+        return msg(
+            "Le numéro de TVA doit avoir la forme FR + 2 caractères + SIREN (13 caractères)."
+        )
     key, vat_siren = match.groups()
     if vat_siren != siren:
-        return "Le numéro de TVA ne correspond pas au SIREN."
+        return msg("Le numéro de TVA ne correspond pas au SIREN.")
     if key.isdigit() and key != fr_vat_key(siren):
-        return "La clé du numéro de TVA est incorrecte."
+        return msg("La clé du numéro de TVA est incorrecte.")
     return None
 
 
@@ -98,14 +102,14 @@ def postal_code_problem(postal_code: str, country: str) -> str | None:
     if country == "FR":
         if re.fullmatch(r"[0-9]{5}", postal_code):
             return None
-        return "Code postal français : 5 chiffres (ex. 69002)."
+        return msg("Code postal français : 5 chiffres (ex. 69002).")
     rules = get_validation_rules({"country_code": country})
     if not rules.postal_code_matchers or any(
         matcher.match(postal_code) for matcher in rules.postal_code_matchers
     ):
         return None
     examples = " ou ".join(rules.postal_code_examples[:2])
-    return f"Code postal invalide pour ce pays (ex. {examples})."
+    return msg("Code postal invalide pour ce pays (ex. {examples}).", examples=examples)
 
 
 def eu_vat_problem(vat: str, country: str) -> str | None:
@@ -113,11 +117,11 @@ def eu_vat_problem(vat: str, country: str) -> str | None:
     or None: prefix, length and check digits as `stdnum.eu.vat` knows them for each state."""
     prefix = vat_prefix(country)
     if not vat.startswith(prefix):
-        return f"Le numéro de TVA d'un client de ce pays commence par {prefix}."
+        return msg("Le numéro de TVA d'un client de ce pays commence par {prefix}.", prefix=prefix)
     try:
         eu_vat.validate(vat)
     except InvalidChecksum:
-        return "La clé du numéro de TVA est incorrecte."
+        return msg("La clé du numéro de TVA est incorrecte.")
     except ValidationError:
-        return f"Numéro de TVA {prefix} mal formé (longueur ou caractères)."
+        return msg("Numéro de TVA {prefix} mal formé (longueur ou caractères).", prefix=prefix)
     return None

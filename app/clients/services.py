@@ -20,9 +20,9 @@ from app.clients.errors import (
 from app.clients.models import Client, ClientStatus
 from app.events import recording as events
 from app.events.recording import Resource
+from app.messages import Day, msg
 from app.plaintext import text_problem
 from app.printable import unprintable_character_problem
-from app.rendering.french import format_date
 
 
 @dataclass(frozen=True)
@@ -55,9 +55,9 @@ def validate(data: ClientInput) -> ClientInput:
     for name, limit in _LIMITS.items():
         value = getattr(data, name).strip()
         if not value:
-            errors[name] = "Ce champ est obligatoire."
+            errors[name] = msg("Ce champ est obligatoire.")
         elif len(value) > limit:
-            errors[name] = f"{limit} caractères au maximum."
+            errors[name] = msg("{limit} caractères au maximum.", limit=limit)
         # a character the PDF fonts lack would print as an empty box: refused, named (the
         # postal code has its own format rule below, which says what is expected instead)
         elif problem := text_problem(value) or (
@@ -66,19 +66,21 @@ def validate(data: ClientInput) -> ClientInput:
             errors[name] = problem
     country = data.country.strip().upper()
     if country not in rules.EU_COUNTRIES:
-        errors["country"] = "Pays non pris en charge : la France ou un autre État de l'UE."
+        errors["country"] = msg("Pays non pris en charge : la France ou un autre État de l'UE.")
     siren = rules.normalise_siren(data.siren)
     if country == "FR" and not siren:
-        errors["siren"] = "Ce champ est obligatoire."
+        errors["siren"] = msg("Ce champ est obligatoire.")
     elif (country == "FR" or siren) and not rules.is_valid_siren(siren):
-        errors["siren"] = "SIREN invalide : 9 chiffres dont la clé de contrôle (Luhn) est juste."
+        errors["siren"] = msg(
+            "SIREN invalide : 9 chiffres dont la clé de contrôle (Luhn) est juste."
+        )
     vat = rules.normalise_vat(data.vat_number)
     if country == "FR":
         if vat and "siren" not in errors and (problem := rules.vat_problem(vat, siren)):
             errors["vat_number"] = problem
     elif "country" not in errors:
         if not vat:
-            errors["vat_number"] = (
+            errors["vat_number"] = msg(
                 "Obligatoire pour un client d'un autre État de l'UE (autoliquidation de la TVA)."
             )
         elif problem := rules.eu_vat_problem(vat, country):
@@ -120,10 +122,12 @@ def normalise_email(value: str) -> tuple[str, str | None]:
             email, check_deliverability=False, allow_smtputf8=False
         ).normalized, None
     except EmailNotValidError:
-        problem = "Adresse e-mail invalide (ex. prenom.nom@entreprise.fr)."
         if not email.split("@")[0].isascii():
-            problem += " Les caractères accentués ne sont pas acceptés avant le @."
-        return email, problem
+            return email, msg(
+                "Adresse e-mail invalide (ex. prenom.nom@entreprise.fr). "
+                "Les caractères accentués ne sont pas acceptés avant le @."
+            )
+        return email, msg("Adresse e-mail invalide (ex. prenom.nom@entreprise.fr).")
 
 
 def create_client(
@@ -196,7 +200,10 @@ def update_client(
     already produced keep what they printed; the journal keeps which fields changed."""
     if client.status is ClientStatus.TERMINATED:
         raise ClientAlreadyTerminated(
-            f"Le client n° {client.id} est résilié : ses données ne changent plus."
+            msg(
+                "Le client n° {client_id} est résilié : ses données ne changent plus.",
+                client_id=client.id,
+            )
         )
     clean = validate(data)
     before = input_of(client)
@@ -244,7 +251,7 @@ def same_company(session: Session, data: ClientInput) -> list[Client]:
 def get_client(session: Session, client_id: int) -> Client:
     client = find_client(session, client_id)
     if client is None:
-        raise ClientNotFound(f"Client n° {client_id} introuvable.")
+        raise ClientNotFound(msg("Client n° {client_id} introuvable.", client_id=client_id))
     return client
 
 
@@ -262,11 +269,15 @@ def terminate(
 ) -> Client:
     if client.status is ClientStatus.TERMINATED:
         raise ClientAlreadyTerminated(
-            f"La résiliation du client n° {client.id} est déjà enregistrée "
-            f"(au {format_date(client.terminated_on) if client.terminated_on else '?'})."
+            msg(
+                "La résiliation du client n° {client_id} est déjà enregistrée (au "
+                "{terminated_on}).",
+                client_id=client.id,
+                terminated_on=Day(client.terminated_on) if client.terminated_on else "?",
+            )
         )
     if len(reason) > 2000:
-        raise ClientInvalid({"reason": "2 000 caractères au maximum."})
+        raise ClientInvalid({"reason": msg("2 000 caractères au maximum.")})
     client.status = ClientStatus.TERMINATED
     client.terminated_on = on
     client.termination_reason = reason.strip() or None

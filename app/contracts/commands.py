@@ -19,10 +19,11 @@ from decimal import Decimal
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
 
+from app.auth.errors import AuthError
 from app.auth.models import User
 from app.auth.rules import Permission, can
+from app.auth.services import find_user
 from app.clauses.services import get_versions
 from app.clock import business_date
 from app.contracts import bulk as bulk_run
@@ -42,7 +43,10 @@ def contracts_group() -> None:
 
 def _author(rt: Runtime, email: str) -> User:
     with rt.session_factory() as session:
-        user = session.scalars(select(User).where(User.email == email.strip().lower())).first()
+        try:
+            user = find_user(session, email)
+        except AuthError:
+            user = None
         if user is None or not user.active:
             raise click.UsageError(f"Utilisateur {email!r} introuvable ou inactif.")
         if not can(user.role, Permission.GENERATE_CONTRACTS):

@@ -6,6 +6,7 @@ from app.contracts import rules
 from app.contracts.errors import ContractNotFound
 from app.contracts.models import Contract, ContractVersion
 from app.contracts.printing import discount_label
+from app.messages import msg
 from app.quotes.commercial_terms import describe_terms
 from app.quotes.services import terms_of, totals_of
 from app.rendering.french import format_amount, format_date, format_decimal
@@ -47,5 +48,10 @@ def snapshot(version: ContractVersion) -> rules.VersionSnapshot:
 def compare_versions(contract: Contract, first: int, second: int) -> list[rules.Change]:
     by_number = {v.version: v for v in contract.versions}
     if first not in by_number or second not in by_number:
-        raise ContractNotFound(f"Le contrat {contract.number} n'a pas ces versions.")
+        raise ContractNotFound(
+            msg(
+                "Le contrat {contract_number} n'a pas ces versions.",
+                contract_number=contract.number,
+            )
+        )
     return rules.diff(snapshot(by_number[first]), snapshot(by_number[second]))

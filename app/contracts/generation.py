@@ -37,6 +37,7 @@ from app.documents.models import DocumentKind
 from app.documents.services import deposit
 from app.events import recording as events
 from app.events.recording import Resource
+from app.messages import msg
 from app.numbering.services import next_number
 from app.plaintext import control_character_problem
 from app.quotes.models import Quote, QuoteStatus
@@ -79,15 +80,27 @@ def _check_quote(quote: Quote, today: date, session: Session) -> None:
         existing = contract_made_from(session, quote.id)
         if existing is not None:
             raise QuoteAlreadyContracted(
-                f"Le devis {quote.number} a déjà donné lieu au contrat {existing.number} : "
-                "rien d'autre n'a été généré.",
+                msg(
+                    "Le devis {quote_number} a déjà donné lieu au contrat {existing_number} : "
+                    "rien d'autre n'a été généré.",
+                    quote_number=quote.number,
+                    existing_number=existing.number,
+                ),
                 existing.id,
             )
-        raise ContractRefused(f"Le devis {quote.number} a déjà donné lieu à un contrat.")
+        raise ContractRefused(
+            msg(
+                "Le devis {quote_number} a déjà donné lieu à un contrat.", quote_number=quote.number
+            )
+        )
     if quote.valid_until < today:
         raise ContractRefused(
-            f"Le devis {quote.number} a expiré le {quote.valid_until.isoformat()} : "
-            "établissez un nouveau devis."
+            msg(
+                "Le devis {quote_number} a expiré le {quote_valid_until_isoformat} : établissez "
+                "un nouveau devis.",
+                quote_number=quote.number,
+                quote_valid_until_isoformat=quote.valid_until.isoformat(),
+            )
         )
 
 
@@ -333,26 +346,36 @@ def check_new_version(
     it hands the rendering to a job, and the job checks it again. Returns the reason, trimmed."""
     reason = reason.strip()
     if not reason:
-        raise ContractInvalid({"reason": "Indiquez le motif de la nouvelle version."})
+        raise ContractInvalid({"reason": msg("Indiquez le motif de la nouvelle version.")})
     if len(reason) > MAX_REASON or control_character_problem(reason, multiline=True):
-        raise ContractInvalid({"reason": f"Motif de {MAX_REASON} caractères au maximum."})
+        raise ContractInvalid(
+            {"reason": msg("Motif de {max_reason} caractères au maximum.", max_reason=MAX_REASON)}
+        )
     _lock_versions(session, contract)
     latest = contract.latest
     if based_on is not None and latest.version != based_on:
         raise VersionAlreadyCreated(
-            f"La version {latest.version} du contrat {contract.number} a été créée depuis "
-            f"l'affichage de la version {based_on} (double clic ou autre utilisateur) : "
-            "vérifiez-la avant d'en demander une autre.",
+            msg(
+                "La version {latest_version} du contrat {contract_number} a été créée depuis "
+                "l'affichage de la version {based_on} (double clic ou autre utilisateur) : "
+                "vérifiez-la avant d'en demander une autre.",
+                latest_version=latest.version,
+                contract_number=contract.number,
+                based_on=based_on,
+            ),
             contract_id=contract.id,
         )
     if latest.status is VersionStatus.SENT:
         raise ContractRefused(
-            f"La version {latest.version} est en cours de signature : "
-            "attendez la signature ou son expiration."
+            msg(
+                "La version {latest_version} est en cours de signature : attendez la signature "
+                "ou son expiration.",
+                latest_version=latest.version,
+            )
         )
     if quote is not None:
         if quote.client_id != contract.client_id:
-            raise ContractInvalid({"quote": "Ce devis concerne un autre client."})
+            raise ContractInvalid({"quote": msg("Ce devis concerne un autre client.")})
         _lock_quote(session, quote)
         _check_quote(quote, business_date(now), session)
     return reason

@@ -171,6 +171,9 @@ class ContractGeneration(Base):
     problem: Mapped[str | None] = mapped_column(Text)
     requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Asked again from the page of a failed generation: the one first asked (never a retry
+    # itself), whose rule of who countersigns the retry follows (see requested._countersigner).
+    retry_of: Mapped[int | None] = mapped_column(ForeignKey("contract_generations.id"))
     render_attempts: Mapped[int] = mapped_column(server_default=text("0"), default=0)
     """Renders that crashed (not a refusal): at `requested.MAX_RENDER_ATTEMPTS` the generation
     is failed, and the sweep stops enqueuing it."""

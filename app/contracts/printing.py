@@ -16,6 +16,7 @@ from app.clauses.services import render_body
 from app.clients.models import Client
 from app.contracts.errors import ContractInvalid
 from app.contracts.models import ContractVersion
+from app.messages import msg
 from app.plaintext import control_character_problem
 from app.pricing.discounts import DiscountKind
 from app.printable import typed_text, unprintable_character_problem
@@ -215,15 +216,21 @@ def placeholder_values(quote: Quote, vendor: VendorIdentity) -> dict[str, str]:
     }
 
 
+def free_text_problem(free_text: str) -> str | None:
+    """Why the free particular terms cannot be printed, or None: the web form asks before
+    anything else, so its page lists this with the other fields' problems."""
+    if len(free_text.encode("utf-8")) > MAX_FREE_TEXT:
+        return msg("Le texte libre dépasse 100 Ko.")
+    return control_character_problem(free_text, multiline=True) or unprintable_character_problem(
+        free_text, multiline=True
+    )
+
+
 def particular_clauses(
     quote: Quote, vendor: VendorIdentity, clauses: Sequence[ClauseVersion], free_text: str
 ) -> list[tuple[int | None, str, str]]:
     """(clause version id or None, title, Markdown with the placeholders filled), in order."""
-    if len(free_text.encode("utf-8")) > MAX_FREE_TEXT:
-        raise ContractInvalid({"free_text": "Le texte libre dépasse 100 Ko."})
-    if problem := control_character_problem(
-        free_text, multiline=True
-    ) or unprintable_character_problem(free_text, multiline=True):
+    if problem := free_text_problem(free_text):
         raise ContractInvalid({"free_text": problem})
     values = placeholder_values(quote, vendor)
     picked: list[tuple[int | None, str, str]] = [

@@ -9,12 +9,15 @@ from sqlalchemy.orm import Session
 
 from app.contracts.errors import ContractNotFound
 from app.contracts.models import Contract, ContractVersion
+from app.messages import msg
 
 
 def get_contract(session: Session, contract_id: int) -> Contract:
     contract = session.get(Contract, contract_id)
     if contract is None:
-        raise ContractNotFound(f"Contrat n° {contract_id} introuvable.")
+        raise ContractNotFound(
+            msg("Contrat n° {contract_id} introuvable.", contract_id=contract_id)
+        )
     return contract
 
 
@@ -24,7 +27,13 @@ def get_version(session: Session, contract_id: int, number: int) -> ContractVers
     for version in contract.versions:
         if version.version == number:
             return version
-    raise ContractNotFound(f"Le contrat {contract.number} n'a pas de version {number}.")
+    raise ContractNotFound(
+        msg(
+            "Le contrat {contract_number} n'a pas de version {number}.",
+            contract_number=contract.number,
+            number=number,
+        )
+    )
 
 
 def contracts_of(session: Session, client_id: int) -> Sequence[Contract]:

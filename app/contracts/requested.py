@@ -30,6 +30,7 @@ from app.contracts.errors import ContractNotFound, QuoteAlreadyContracted, Versi
 from app.contracts.models import Contract, ContractGeneration, ContractVersion, GenerationStatus
 from app.db import transaction
 from app.errors import DomainError
+from app.messages import msg
 from app.queue.tasks import RETRIES
 from app.quotes.models import Quote
 from app.quotes.services import get_quote
@@ -65,6 +66,11 @@ class Choices:
     token_id: int | None = None
     countersigner: tuple[str, str] | None = None
     signer: tuple[str, str] | None = None  # the client's; None: the client record's
+    retry_of: int | None = None  # the failed generation first asked, when asked again
+
+
+def _pair(name: str | None, email: str | None) -> tuple[str, str] | None:
+    return (name, email) if name is not None and email is not None else None
 
 
 def _pending(session: Session, *conditions: object) -> ContractGeneration | None:
@@ -138,9 +144,11 @@ def ask_new_version(
 def ask_again(
     session: Session, generation_id: int, author_id: int, *, vendor: VendorIdentity, now: datetime
 ) -> ContractGeneration:
-    """A failed generation asked again from its page, with the same choices, by the user who
-    clicked (a new generation: the failed one stays as it ended). One not failed is answered
-    as it is (a second click: its page shows where it stands)."""
+    """A failed generation asked again from its page by the user who clicked (a new
+    generation: the failed one stays as it ended), with exactly what was first asked: the
+    clauses, the free text, the client's signer and the vendor's countersigner (the one an
+    API body named, or the first asker's rule: see `_countersigner`). One not failed is
+    answered as it is (a second click: its page shows where it stands)."""
     row = get_generation(session, generation_id)
     if row.status is not GenerationStatus.FAILED:
         return row
@@ -148,10 +156,9 @@ def ask_again(
         author_id=author_id,
         clause_version_ids=row.clause_version_ids,
         free_text=row.free_text,
-        # the client's signer the first asking named, if any: the same version asked again
-        signer=(row.signer_name, row.signer_email)
-        if row.signer_name is not None and row.signer_email is not None
-        else None,
+        countersigner=_pair(row.countersigner_name, row.countersigner_email),
+        signer=_pair(row.signer_name, row.signer_email),
+        retry_of=row.retry_of if row.retry_of is not None else row.id,
     )
     quote = get_quote(session, row.quote_id) if row.quote_id is not None else None
     if row.first_version:
@@ -192,6 +199,7 @@ def _add(
         countersigner_email=choices.countersigner[1] if choices.countersigner else None,
         signer_name=choices.signer[0] if choices.signer else None,
         signer_email=choices.signer[1] if choices.signer else None,
+        retry_of=choices.retry_of,
         clause_version_ids=list(choices.clause_version_ids),
         free_text=choices.free_text,
         reason=reason,
@@ -212,7 +220,11 @@ def get_generation(
         ContractGeneration, generation_id, with_for_update=lock, populate_existing=True
     )
     if row is None:
-        raise ContractNotFound(f"Génération de contrat n° {generation_id} introuvable.")
+        raise ContractNotFound(
+            msg(
+                "Génération de contrat n° {generation_id} introuvable.", generation_id=generation_id
+            )
+        )
     return row
 
 
@@ -221,9 +233,11 @@ def _countersigner(
 ) -> printing.Countersigner | None:
     """Asked on the web: the author countersigns for the vendor (unless a signatory is
     configured). Through the API: whom the body named, else the configured signatory, else
-    no countersignature."""
-    if row.author_id is not None:
-        author = session.get_one(User, row.author_id)
+    no countersignature. A retry follows the rule of the generation first asked: the user who
+    retries an API generation does not become its countersigner."""
+    asked = session.get_one(ContractGeneration, row.retry_of) if row.retry_of else row
+    if asked.author_id is not None:
+        author = session.get_one(User, asked.author_id)
         return printing.Countersigner.for_vendor(vendor, author.full_name, author.email)
     if row.countersigner_email is None and not vendor.signer_email:
         return None

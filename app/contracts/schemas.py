@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,7 +25,7 @@ class GenerationBody:
     signer: tuple[str, str] | None = None  # the client's; None: the client record's
 
 
-def _person(reader: Reader, member: str) -> tuple[str, str] | None:
+def person(reader: Reader, member: str) -> tuple[str, str] | None:
     """A `{name, email}` member, checked as the client form checks its signer (200 and 254
     characters at most, no control character, an address that can be mailed); absent: None."""
     if not reader.has(member):
@@ -40,6 +41,24 @@ def _person(reader: Reader, member: str) -> tuple[str, str] | None:
     return name.strip(), email
 
 
+WEB_SIGNER_FIELDS = {"signer.name": "signer_name", "signer.email": "signer_email"}
+"""The web form's fields for the client's signer, by the API member they stand for."""
+
+
+def parse_web_signer(form: Mapping[str, str]) -> tuple[tuple[str, str] | None, dict[str, str]]:
+    """The client's signer typed in the web generation form (prefilled with the client
+    record's), read by the API's rules (`person`) so both refuse the same input with the same
+    words; a form without these fields (an older page) leaves the client record's."""
+    if not any(field in form for field in WEB_SIGNER_FIELDS.values()):
+        return None, {}
+    typed = {
+        member.split(".")[1]: form.get(field, "") for member, field in WEB_SIGNER_FIELDS.items()
+    }
+    reader = Reader({"signer": typed})
+    signer = person(reader, "signer")
+    return signer, {WEB_SIGNER_FIELDS[path]: message for path, message in reader.errors.items()}
+
+
 def parse_generation(body: Any) -> tuple[GenerationBody, dict[str, str]]:
     """Which clause versions of the library, the free particular terms, who signs for the
     client (`signer`; absent: the client record's signer) and who countersigns for the vendor
@@ -48,8 +67,8 @@ def parse_generation(body: Any) -> tuple[GenerationBody, dict[str, str]]:
     reader.only(("clause_versions", "free_text", "countersigner", "signer"))
     clauses = reader.integers("clause_versions", max_items=MAX_CLAUSES, maximum=MAX_ID)
     free_text = reader.text("free_text", max_length=MAX_FREE_TEXT, multiline=True)
-    countersigner = _person(reader, "countersigner")
-    signer = _person(reader, "signer")
+    countersigner = person(reader, "countersigner")
+    signer = person(reader, "signer")
     return GenerationBody(clauses, free_text, countersigner, signer), reader.errors
 
 
@@ -76,7 +95,7 @@ def parse_new_version(body: Any) -> tuple[NewVersionBody, dict[str, str]]:
     free_text = reader.text("free_text", max_length=MAX_FREE_TEXT, multiline=True)
     quote_id = reader.integer("quote_id", minimum=1, maximum=MAX_ID)
     based_on = reader.integer("based_on", minimum=1, maximum=MAX_VERSION)
-    signer = _person(reader, "signer")
+    signer = person(reader, "signer")
     return NewVersionBody(reason, clauses, free_text, quote_id, based_on, signer), reader.errors
 
 

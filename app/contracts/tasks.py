@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from app.contracts import bulk, requested
 from app.queue.context import collaborators
-from app.queue.tasks import job, periodic
+from app.queue.tasks import Priority, job, periodic
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,8 @@ LOST_AFTER = timedelta(minutes=5)
 retries re-run a failed one before this."""
 
 
-@job("contracts.generate")
+# The bulk command's contracts, one job per quote.
+@job("contracts.generate", priority=Priority.LOW)
 def generate(quote_id: int, author_id: int, clause_version_ids: list[int], run: str) -> None:
     result = bulk.generate_for_quote(
         collaborators(),
@@ -36,7 +37,8 @@ def generate(quote_id: int, author_id: int, clause_version_ids: list[int], run: 
     log.info("%s : %s", result.outcome.value, result.line)
 
 
-@job("contracts.generate_requested")
+# The sales user's page follows the generation's progress.
+@job("contracts.generate_requested", priority=Priority.NORMAL)
 def generate_requested(generation_id: int) -> None:
     status = requested.fulfil(collaborators(), generation_id)
     log.info("génération %s : %s", generation_id, status.value)

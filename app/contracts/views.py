@@ -12,6 +12,7 @@ from app.contracts.errors import ContractInvalid, QuoteAlreadyContracted, Versio
 from app.contracts.models import ContractVersion
 from app.db import utcnow
 from app.documents.serving import document_response
+from app.messages import msg
 from app.quotes.services import get_quote
 from app.wiring import db_session, read_only_db_session, runtime, unit_of_work
 
@@ -29,23 +30,21 @@ def _is_id(raw: str) -> bool:
     return raw.isascii() and raw.isdigit() and len(raw) < 10
 
 
-def _clause_ids(raw: list[str]) -> list[int]:
+def clause_ids(raw: list[str]) -> list[int]:
     if not all(_is_id(v) for v in raw):
-        raise ContractInvalid({"clause": "Clause inconnue."})
+        raise ContractInvalid({"clause": msg("Clause inconnue.")})
     return [int(v) for v in raw]
 
 
-def _author() -> User:
+def author() -> User:
     user = current_user()
     assert user is not None  # the route's guard let a signed-in user through
     return user
 
 
-@bp.route("/generer/<int:quote_id>", methods=["POST"])
-@require(Permission.GENERATE_CONTRACTS)
-def generate(quote_id: int) -> BaseResponse:
-    """Checked at once (a refusal answers now); rendered by a job the page then follows."""
-    choices = _choices(_author())
+def first_version(quote_id: int, choices: requested.Choices) -> BaseResponse:
+    """Version 1 asked from the quote page (its form lives with the page, `overview`): checked
+    at once (a refusal raises now), rendered by a job the page then follows."""
     try:
         with unit_of_work() as db:
             asked = requested.ask_first_version(
@@ -60,7 +59,7 @@ def generate(quote_id: int) -> BaseResponse:
 def _choices(user: User) -> requested.Choices:
     return requested.Choices(
         author_id=user.id,
-        clause_version_ids=_clause_ids(http_request.form.getlist("clause")),
+        clause_version_ids=clause_ids(http_request.form.getlist("clause")),
         free_text=http_request.form.get("free_text", ""),
     )
 
@@ -77,13 +76,13 @@ def _already_contracted(exc: QuoteAlreadyContracted | VersionAlreadyCreated) -> 
 def new_version(contract_id: int) -> BaseResponse:
     """Checked at once (a refusal answers now); rendered by a job the page then follows."""
     form = http_request.form
-    choices = _choices(_author())
+    choices = _choices(author())
     quote_raw = form.get("quote_id", "")
     if quote_raw and not _is_id(quote_raw):
-        raise ContractInvalid({"quote_id": "Devis inconnu."})
+        raise ContractInvalid({"quote_id": msg("Devis inconnu.")})
     based_on_raw = form.get("based_on", "")
     if based_on_raw and not _is_id(based_on_raw):
-        raise ContractInvalid({"based_on": "Version d'origine inconnue : rechargez la page."})
+        raise ContractInvalid({"based_on": msg("Version d'origine inconnue : rechargez la page.")})
     try:
         with unit_of_work() as db:
             asked = requested.ask_new_version(
@@ -146,7 +145,7 @@ def retry_generation(generation_id: int) -> BaseResponse:
     try:
         with unit_of_work() as db:
             asked = requested.ask_again(
-                db, generation_id, _author().id, vendor=runtime().settings.vendor, now=utcnow()
+                db, generation_id, author().id, vendor=runtime().settings.vendor, now=utcnow()
             )
             again_id = asked.id
     except (QuoteAlreadyContracted, VersionAlreadyCreated) as exc:
@@ -204,7 +203,7 @@ def pdf(contract_id: int, number: int) -> Response:
 
 
 def _user_actor() -> str:
-    return f"user:{_author().id}"
+    return f"user:{author().id}"
 
 
 @bp.route("/<int:contract_id>/v<int:number>.docx")

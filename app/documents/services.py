@@ -23,6 +23,7 @@ from app.documents.errors import (
     DocumentPurged,
 )
 from app.documents.models import Document, DocumentKind
+from app.messages import msg
 from app.retention_settings import RetentionPolicy
 from storage import BlobCorrupted, BlobNotFound, BlobRef, BlobStore
 
@@ -112,8 +113,13 @@ def record_deposit(
     if existing is not None:
         if existing.sha256 != ref.sha256:
             raise DocumentConflict(
-                f"{kind.value} {reference} v{version} existe déjà avec un autre contenu : "
-                "un document archivé ne change jamais."
+                msg(
+                    "{kind_value} {reference} v{version} existe déjà avec un autre contenu : un "
+                    "document archivé ne change jamais.",
+                    kind_value=kind.value,
+                    reference=reference,
+                    version=version,
+                )
             )
         return existing
     policy = retention or RetentionPolicy()
@@ -164,7 +170,9 @@ def iso_day(day: date | None) -> str | None:
 def get_document(session: Session, document_id: int) -> Document:
     document = session.get(Document, document_id)
     if document is None:
-        raise DocumentNotFound(f"Document n° {document_id} introuvable.")
+        raise DocumentNotFound(
+            msg("Document n° {document_id} introuvable.", document_id=document_id)
+        )
     return document
 
 
@@ -227,8 +235,11 @@ def open_content(
 def _ensure_not_purged(document: Document) -> None:
     if document.purged_at is not None:
         raise DocumentPurged(
-            f"Le contenu du document n° {document.id} a été supprimé à la fin de sa durée de "
-            "conservation ; le certificat de suppression en garde la trace."
+            msg(
+                "Le contenu du document n° {document_id} a été supprimé à la fin de sa durée de "
+                "conservation ; le certificat de suppression en garde la trace.",
+                document_id=document.id,
+            )
         )
 
 
@@ -269,9 +280,18 @@ def integrity_failure(
         action="document.integrity_failed",
         details=details,
     )
-    what = "est introuvable dans le stockage" if missing else "ne correspond plus à son empreinte"
+    what = (
+        msg("est introuvable dans le stockage")
+        if missing
+        else msg("ne correspond plus à son empreinte")
+    )
     return DocumentIntegrityFailed(
-        f"Le contenu archivé du document n° {document.id} {what} (SHA-256 attendu "
-        f"{document.sha256}) : il a échoué au contrôle d'intégrité et n'est pas servi. "
-        "L'incident est journalisé ; restaurez le fichier depuis une sauvegarde."
+        msg(
+            "Le contenu archivé du document n° {document_id} {what} (SHA-256 attendu "
+            "{document_sha256}) : il a échoué au contrôle d'intégrité et n'est pas servi. "
+            "L'incident est journalisé ; restaurez le fichier depuis une sauvegarde.",
+            document_id=document.id,
+            what=what,
+            document_sha256=document.sha256,
+        )
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.errors import Conflict, InvalidBody
+from app.messages import msg
 
 
 class IdempotencyKeyInvalid(InvalidBody):
@@ -10,7 +11,7 @@ class IdempotencyKeyInvalid(InvalidBody):
 
     def __init__(self) -> None:
         super().__init__(
-            {"Idempotency-Key": "De 1 à 255 caractères ASCII imprimables (un UUID convient)."}
+            {"Idempotency-Key": msg("De 1 à 255 caractères ASCII imprimables (un UUID convient).")}
         )
 
 
@@ -19,8 +20,10 @@ class IdempotencyKeyReused(Conflict):
 
     def __init__(self) -> None:
         super().__init__(
-            "Cette clé d'idempotence a déjà servi pour une autre requête dans les dernières "
-            "24 heures : choisissez une nouvelle clé pour une nouvelle requête."
+            msg(
+                "Cette clé d'idempotence a déjà servi pour une autre requête dans les dernières "
+                "24 heures : choisissez une nouvelle clé pour une nouvelle requête."
+            )
         )
 
 
@@ -29,6 +32,8 @@ class IdempotencyKeyInProgress(Conflict):
 
     def __init__(self) -> None:
         super().__init__(
-            "Une requête avec cette clé d'idempotence est encore en cours : "
-            "réessayez dans un instant pour obtenir sa réponse."
+            msg(
+                "Une requête avec cette clé d'idempotence est encore en cours : "
+                "réessayez dans un instant pour obtenir sa réponse."
+            )
         )

@@ -31,6 +31,7 @@ from app.invoices.forms import CreditNoteForm, ManualInvoiceForm, PaymentForm
 from app.invoices.models import Invoice
 from app.invoices.pdfs import Issued
 from app.invoices.rules import MAX_LINES
+from app.messages import msg
 from app.pricing.decimals import parse_decimal
 from app.pricing.forms import attach_line_errors
 from app.pricing.lines import LineInput
@@ -206,9 +207,12 @@ def _inline_pdf(document: Document | None, number: str) -> Response:
     not archived yet: 409, and nothing is produced here."""
     if document is None:
         raise PdfNotProduced(
-            f"{number} est émis mais son PDF n'est pas encore archivé : il est produit après "
-            "l'émission par les travaux en arrière-plan. Réessayez dans quelques instants : "
-            "la page de la facture affiche le lien dès qu'il est prêt."
+            msg(
+                "{number} est émis mais son PDF n'est pas encore archivé : il est produit après "
+                "l'émission par les travaux en arrière-plan. Réessayez dans quelques instants : "
+                "la page de la facture affiche le lien dès qu'il est prêt.",
+                number=number,
+            )
         )
     user = current_user()
     assert user is not None

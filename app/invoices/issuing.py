@@ -49,10 +49,10 @@ from app.invoices.plans import (
     require_signed,
     signed_contracts,
 )
+from app.messages import Day, Euros, msg
 from app.numbering.services import next_number
 from app.pricing.lines import LineInput, line_input
 from app.pricing.totals import Totals, compute_totals
-from app.rendering.french import format_amount, format_date
 
 LineT = TypeVar("LineT", InvoiceLine, CreditNoteLine)
 
@@ -82,7 +82,7 @@ def issue_invoice(
     if contract is not None:
         require_signed(contract)
         if contract.client_id != client.id:
-            raise InvoiceInvalid({"contract": "Ce contrat appartient à un autre client."})
+            raise InvoiceInvalid({"contract": msg("Ce contrat appartient à un autre client.")})
     if penalties is None:
         penalties = penalties_of(plan, contract)
     pending = _pending_charges(session, client.id)
@@ -95,11 +95,13 @@ def issue_invoice(
     if problem := rules.payment_terms_problem(payment_terms_days):
         problems["payment_terms_days"] = problem
     if not payment_method.strip():
-        problems["payment_method"] = "Le mode de paiement est obligatoire."
+        problems["payment_method"] = msg("Le mode de paiement est obligatoire.")
     if problems:
         raise InvoiceInvalid(problems)
     if plan is not None and period is not None and billed(session, plan.id, period):
-        raise PeriodAlreadyBilled(f"La période {period} est déjà facturée pour ce contrat.")
+        raise PeriodAlreadyBilled(
+            msg("La période {period} est déjà facturée pour ce contrat.", period=period)
+        )
     issued_on = business_date(now)
     number = next_number(session, rules.SERIES_INVOICE, issued_on.year, rules.NUMBER_WIDTH)
     invoice = Invoice(
@@ -130,7 +132,7 @@ def issue_invoice(
             session.flush()
     except IntegrityError as exc:  # a concurrent run billed the same plan and period
         raise PeriodAlreadyBilled(
-            f"La période {period} est déjà facturée pour ce contrat."
+            msg("La période {period} est déjà facturée pour ce contrat.", period=period)
         ) from exc
     for charge in pending:
         charge.billed_invoice_id = invoice.id
@@ -165,7 +167,9 @@ def issue_period_invoice(
     period), or None when nothing is due that month."""
     parsed = rules.Period.parse(period)
     if parsed is None:
-        raise PeriodInvalid(f"Période {period!r} invalide : attendu AAAA-MM (ex. 2026-12).")
+        raise PeriodInvalid(
+            msg("Période {period!r} invalide : attendu AAAA-MM (ex. 2026-12).", period=period)
+        )
     contract = session.get(Contract, plan.contract_id)
     assert contract is not None
     require_signed(contract)
@@ -177,8 +181,13 @@ def issue_period_invoice(
         plan.frequency.value, plan.start_date, parsed, terminated_on
     ):
         raise PeriodAfterTermination(
-            f"Le client {plan.client.legal_name} est résilié au {format_date(terminated_on)} : "
-            f"la période {parsed} commence après la résiliation, elle n'est pas facturée."
+            msg(
+                "Le client {plan_client_legal_name} est résilié au {terminated_on} "
+                ": la période {parsed} commence après la résiliation, elle n'est pas facturée.",
+                plan_client_legal_name=plan.client.legal_name,
+                terminated_on=Day(terminated_on),
+                parsed=parsed,
+            )
         )
     revisions = session.scalars(
         select(PriceRevision)
@@ -222,14 +231,15 @@ def issue_credit_note(
     lines = rules.reverse_charged(lines, invoice.reverse_charge)  # credits what was invoiced
     totals, problems = rules.check_lines(lines)
     if not reason.strip():
-        problems["reason"] = "Le motif de l'avoir est obligatoire."
+        problems["reason"] = msg("Le motif de l'avoir est obligatoire.")
     if not problems:
         already = rules.credited_so_far([c.total_incl_vat for c in invoice.credit_notes])
         if already + totals.total_incl_vat > invoice.total_incl_vat:
             remaining = invoice.total_incl_vat - already
-            problems["total"] = (
-                f"L'avoir dépasse ce qui reste à créditer sur {invoice.number} "
-                f"({format_amount(remaining)} TTC)."
+            problems["total"] = msg(
+                "L'avoir dépasse ce qui reste à créditer sur {invoice_number} ({remaining} TTC).",
+                invoice_number=invoice.number,
+                remaining=Euros(remaining),
             )
     if problems:
         raise CreditNoteInvalid(problems)
@@ -282,7 +292,7 @@ def issue_credit_note(
 def get_credit_note(session: Session, note_id: int) -> CreditNote:
     note = session.get(CreditNote, note_id)
     if note is None:
-        raise InvoiceNotFound(f"Avoir n° {note_id} introuvable.")
+        raise InvoiceNotFound(msg("Avoir n° {note_id} introuvable.", note_id=note_id))
     return note
 
 
@@ -298,7 +308,7 @@ def lock_invoice(session: Session, invoice: Invoice) -> None:
 def get_invoice(session: Session, invoice_id: int) -> Invoice:
     invoice = session.get(Invoice, invoice_id)
     if invoice is None:
-        raise InvoiceNotFound(f"Facture n° {invoice_id} introuvable.")
+        raise InvoiceNotFound(msg("Facture n° {invoice_id} introuvable.", invoice_id=invoice_id))
     return invoice
 
 

@@ -26,6 +26,7 @@ from app.invoices.models import BillingPlan
 from app.invoices.pdfs import Issued
 from app.invoices.rules import Period
 from app.mail import Mailer, OutgoingMail
+from app.messages import msg
 from app.rendering.mail_text import render_mail
 from app.runtime import Collaborators
 
@@ -81,7 +82,9 @@ def run_period(
     first."""
     parsed = Period.parse(period)
     if parsed is None:
-        raise PeriodInvalid(f"Période {period!r} invalide : attendu AAAA-MM (ex. 2026-12).")
+        raise PeriodInvalid(
+            msg("Période {period!r} invalide : attendu AAAA-MM (ex. 2026-12).", period=period)
+        )
     report = RunReport(period=str(parsed))
     missing = workflow.missing_pdfs(collab)
     workflow.produce_pdfs(
@@ -118,7 +121,9 @@ def issue_period(
     notes still without their PDF. Nothing is rendered here: the queue's workers do it."""
     parsed = Period.parse(period)
     if parsed is None:
-        raise PeriodInvalid(f"Période {period!r} invalide : attendu AAAA-MM (ex. 2026-12).")
+        raise PeriodInvalid(
+            msg("Période {period!r} invalide : attendu AAAA-MM (ex. 2026-12).", period=period)
+        )
     report = RunReport(period=str(parsed))
     missing = workflow.missing_pdfs(collab)
     for kind, ids in missing.items():

@@ -28,6 +28,7 @@ from app.invoices.models import (
     RateKind,
     ReferenceRate,
 )
+from app.messages import Day, msg
 from app.pricing.totals import round_money
 from app.rendering.french import format_date
 
@@ -66,9 +67,11 @@ def record_payment(
     issuing.lock_invoice(session, invoice)
     due = amount_due(session, invoice)
     if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
-        raise PaymentInvalid({"amount": "Montant positif, au centime."})
+        raise PaymentInvalid({"amount": msg("Montant positif, au centime.")})
     if amount > due:
-        raise PaymentInvalid({"amount": f"Le montant dépasse le reste dû ({due} € TTC)."})
+        raise PaymentInvalid(
+            {"amount": msg("Le montant dépasse le reste dû ({due} € TTC).", due=due)}
+        )
     event = PaymentEvent(
         invoice_id=invoice.id,
         kind=PaymentKind.PAYMENT,
@@ -159,7 +162,7 @@ def set_reference_rate(
     session: Session, *, kind: RateKind, effective_from: date, rate: Decimal, now: datetime
 ) -> ReferenceRate:
     if not rate.is_finite() or not Decimal("-5") <= rate <= Decimal("50"):
-        raise PaymentInvalid({"rate": "Taux en %, entre -5 et 50."})
+        raise PaymentInvalid({"rate": msg("Taux en %, entre -5 et 50.")})
     existing = session.scalar(
         select(ReferenceRate).where(
             ReferenceRate.kind == kind, ReferenceRate.effective_from == effective_from
@@ -167,7 +170,13 @@ def set_reference_rate(
     )
     if existing is not None:
         raise PaymentInvalid(
-            {"effective_from": f"Un {kind.label} est déjà saisi au {format_date(effective_from)}."}
+            {
+                "effective_from": msg(
+                    "Un {kind_label} est déjà saisi au {effective_from}.",
+                    kind_label=kind.label,
+                    effective_from=Day(effective_from),
+                )
+            }
         )
     row = ReferenceRate(kind=kind, effective_from=effective_from, rate=rate, created_at=now)
     session.add(row)
@@ -189,7 +198,13 @@ def rate_on(session: Session, kind: RateKind, day: date) -> Decimal:
         .limit(1)
     )
     if found is None:
-        raise RateMissing(f"Aucun {kind.label} saisi en vigueur au {format_date(day)}.")
+        raise RateMissing(
+            msg(
+                "Aucun {kind_label} saisi en vigueur au {day}.",
+                kind_label=kind.label,
+                day=Day(day),
+            )
+        )
     return found
 
 

@@ -19,6 +19,7 @@ from app.invoices import document
 from app.invoices.errors import InvoiceNotFound
 from app.invoices.mailing import MailingContext, mail_issued
 from app.invoices.models import CreditNote, Invoice, IssuedDocument
+from app.messages import msg
 from app.vendor_settings import VendorIdentity
 from storage import BlobStore
 
@@ -56,13 +57,15 @@ def documents_to_render(
         if kind is Issued.INVOICE:
             invoice = session.get(Invoice, issued_id)
             if invoice is None:
-                raise InvoiceNotFound(f"Facture n° {issued_id} introuvable.")
+                raise InvoiceNotFound(
+                    msg("Facture n° {issued_id} introuvable.", issued_id=issued_id)
+                )
             if invoice.document_id is None:
                 found.append((issued_id, invoice_document(session, invoice, vendor)))
         else:
             note = session.get(CreditNote, issued_id)
             if note is None:
-                raise InvoiceNotFound(f"Avoir n° {issued_id} introuvable.")
+                raise InvoiceNotFound(msg("Avoir n° {issued_id} introuvable.", issued_id=issued_id))
             if note.document_id is None:
                 found.append((issued_id, document.credit_note_document(note, vendor)))
     return found
@@ -90,7 +93,7 @@ def attach_pdf(
         select(model.id, model.document_id).where(model.id == issued_id).with_for_update()
     ).first()
     if row is None:
-        raise InvoiceNotFound(f"Document émis n° {issued_id} introuvable.")
+        raise InvoiceNotFound(msg("Document émis n° {issued_id} introuvable.", issued_id=issued_id))
     if row.document_id is not None:
         return False
     issued = session.get(model, issued_id, populate_existing=True)

@@ -27,6 +27,7 @@ from app.invoices.models import (
     LateInterestRule,
     PlanLineKind,
 )
+from app.messages import Day, msg
 from app.pricing.lines import LineInput, line_input
 from app.pricing.problems import INVOICE_LINES, field_problems
 from app.pricing.totals import compute_totals, line_total
@@ -83,7 +84,10 @@ def penalties_of(plan: BillingPlan | None, contract: Contract | None) -> late_pa
 def require_signed(contract: Contract) -> None:
     if not contract.versions or contract.latest.status != VersionStatus.SIGNED:
         raise ContractNotSigned(
-            f"Le contrat {contract.number} n'est pas signé : il ne peut pas être facturé."
+            msg(
+                "Le contrat {contract_number} n'est pas signé : il ne peut pas être facturé.",
+                contract_number=contract.number,
+            )
         )
 
 
@@ -114,15 +118,16 @@ def create_billing_plan(
         problems["payment_terms_days"] = problem
     terminated_on = contract.client.terminated_on
     if terminated_on is not None and start_date > terminated_on:
-        problems["start_date"] = (
-            f"Le client est résilié au {format_date(terminated_on)} : un plan de facturation ne "
-            "peut pas commencer après la résiliation."
+        problems["start_date"] = msg(
+            "Le client est résilié au {terminated_on} : un plan de facturation ne "
+            "peut pas commencer après la résiliation.",
+            terminated_on=Day(terminated_on),
         )
     for index, (fee, period) in enumerate(setup_fees):
         for name, message in field_problems(fee, INVOICE_LINES).items():
             problems[f"setup_fees-{index}-{name}"] = message
         if rules.Period.parse(period) is None:
-            problems[f"setup_fees-{index}-period"] = "Période attendue au format AAAA-MM."
+            problems[f"setup_fees-{index}-period"] = msg("Période attendue au format AAAA-MM.")
     if problems:
         raise InvoiceInvalid(problems)
     plan = BillingPlan(
@@ -215,7 +220,13 @@ def create_plan_from_contract(
     schedule (``rules.plan_lines`` writes the rule down). One plan per contract."""
     require_signed(contract)
     if session.scalar(select(BillingPlan.id).where(BillingPlan.contract_id == contract.id)):
-        raise InvoiceInvalid({"contract": f"Le contrat {contract.number} a déjà son plan."})
+        raise InvoiceInvalid(
+            {
+                "contract": msg(
+                    "Le contrat {contract_number} a déjà son plan.", contract_number=contract.number
+                )
+            }
+        )
     quote = contract.quote
     terms = quotes.terms_of(quote)
     ids = {line.product_id for line in quote.lines if line.product_id is not None}
@@ -346,7 +357,7 @@ def list_plans(session: Session) -> Sequence[BillingPlan]:
 def get_plan(session: Session, plan_id: int) -> BillingPlan:
     plan = session.get(BillingPlan, plan_id)
     if plan is None:
-        raise InvoiceNotFound(f"Plan de facturation n° {plan_id} introuvable.")
+        raise InvoiceNotFound(msg("Plan de facturation n° {plan_id} introuvable.", plan_id=plan_id))
     return plan
 
 

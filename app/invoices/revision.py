@@ -30,10 +30,11 @@ from app.invoices.models import (
     SyntecIndex,
 )
 from app.invoices.plans import billed, penalties_of
+from app.messages import Day, DayOfYear, msg
 from app.pricing.lines import LineInput, line_input
 from app.pricing.problems import INVOICE_LINES, field_problems
 from app.pricing.totals import line_total
-from app.rendering.french import format_date, format_day_month, format_decimal
+from app.rendering.french import format_date, format_decimal
 
 
 def revision_clause_of(session: Session, plan: BillingPlan) -> RevisionClause | None:
@@ -57,13 +58,15 @@ def set_syntec_index(
     parsed = rules.Period.parse(month)
     problems: dict[str, str] = {}
     if parsed is None:
-        problems["month"] = "Mois attendu au format AAAA-MM."
+        problems["month"] = msg("Mois attendu au format AAAA-MM.")
     if not value.is_finite() or not Decimal("1") <= value <= Decimal("100000"):
-        problems["value"] = "Valeur d'indice positive attendue (ex. 298,4)."
+        problems["value"] = msg("Valeur d'indice positive attendue (ex. 298,4).")
     elif value != value.quantize(Decimal("0.01")):
-        problems["value"] = "2 décimales au maximum."
+        problems["value"] = msg("2 décimales au maximum.")
     if not problems and session.get(SyntecIndex, str(parsed)) is not None:
-        problems["month"] = f"L'indice de {parsed} est déjà saisi : il ne change plus."
+        problems["month"] = msg(
+            "L'indice de {parsed} est déjà saisi : il ne change plus.", parsed=parsed
+        )
     if problems:
         raise RevisionInvalid(problems)
     row = SyntecIndex(month=str(parsed), value=value, created_at=now, created_by_id=created_by_id)
@@ -80,8 +83,11 @@ def syntec_value(session: Session, month: str) -> Decimal:
     row = session.get(SyntecIndex, month)
     if row is None:
         raise SyntecIndexMissing(
-            f"Indice Syntec de {month} non saisi : la révision de prix ne peut pas être "
-            "calculée. Saisissez-le d'abord (Factures → Indices Syntec)."
+            msg(
+                "Indice Syntec de {month} non saisi : la révision de prix ne peut pas être "
+                "calculée. Saisissez-le d'abord (Factures → Indices Syntec).",
+                month=month,
+            )
         )
     return row.value
 
@@ -97,11 +103,11 @@ def set_revision_clause(
 ) -> RevisionClause:
     problems: dict[str, str] = {}
     if rules.Period.parse(base_month) is None:
-        problems["base_month"] = "Mois attendu au format AAAA-MM."
+        problems["base_month"] = msg("Mois attendu au format AAAA-MM.")
     if not 1 <= reference_month <= 12:
-        problems["reference_month"] = "Mois de référence de 1 à 12."
+        problems["reference_month"] = msg("Mois de référence de 1 à 12.")
     if cap_percent is not None and not Decimal("0") <= cap_percent <= Decimal("100"):
-        problems["cap_percent"] = "Plafond de 0 à 100 %."
+        problems["cap_percent"] = msg("Plafond de 0 à 100 %.")
     if problems:
         raise RevisionInvalid(problems)
     clause = session.scalar(select(RevisionClause).where(RevisionClause.plan_id == plan.id))
@@ -132,12 +138,14 @@ def preview_revision(session: Session, *, plan: BillingPlan, renewal: date) -> R
     """What the revision at ``renewal`` would do; raises when an index is missing."""
     clause = session.scalar(select(RevisionClause).where(RevisionClause.plan_id == plan.id))
     if clause is None:
-        raise RevisionInvalid({"plan": "Ce plan n'a pas de clause de révision Syntec."})
+        raise RevisionInvalid({"plan": msg("Ce plan n'a pas de clause de révision Syntec.")})
     if renewal.month != plan.start_date.month or renewal.day != plan.start_date.day:
         raise RevisionInvalid(
             {
-                "renewal": "La révision s'applique au renouvellement "
-                f"({format_day_month(plan.start_date)})."
+                "renewal": msg(
+                    "La révision s'applique au renouvellement ({anniversary}).",
+                    anniversary=DayOfYear(plan.start_date),
+                )
             }
         )
     s_month = str(rules.revision_index_month(clause.reference_month, renewal))
@@ -169,7 +177,7 @@ def apply_revision(
         )
     )
     if done is not None:
-        raise RevisionInvalid({"renewal": "Cette révision est déjà appliquée."})
+        raise RevisionInvalid({"renewal": msg("Cette révision est déjà appliquée.")})
     for line in plan.lines:
         if line.kind == PlanLineKind.RECURRING:
             line.unit_price = rules.revised_price(line.unit_price, preview.factor)
@@ -236,11 +244,11 @@ def change_plan_line(
     invoice then bills the new amount for the whole period)."""
     line = next((x for x in plan.lines if x.position == position), None)
     if line is None or line.kind != PlanLineKind.RECURRING:
-        raise InvoiceInvalid({"position": "Ligne récurrente introuvable dans ce plan."})
+        raise InvoiceInvalid({"position": msg("Ligne récurrente introuvable dans ce plan.")})
     new = LineInput(line.designation, quantity, unit_price, line.vat_rate)
     problems = {k: v for k, v in field_problems(new, INVOICE_LINES).items() if k != "designation"}
     if not problems and unit_price < 0:
-        problems["unit_price"] = "Le prix unitaire d'une ligne récurrente est positif."
+        problems["unit_price"] = msg("Le prix unitaire d'une ligne récurrente est positif.")
     period = rules.period_containing(plan.frequency.value, plan.start_date, effective)
     bounds = (
         rules.plan_period_bounds(plan.frequency.value, plan.start_date, period)
@@ -248,7 +256,7 @@ def change_plan_line(
         else None
     )
     if period is None or bounds is None:
-        problems["effective"] = "La date d'effet précède le début du plan."
+        problems["effective"] = msg("La date d'effet précède le début du plan.")
     if problems:
         raise InvoiceInvalid(problems)
     assert period is not None and bounds is not None
@@ -266,8 +274,13 @@ def change_plan_line(
         raise InvoiceInvalid(
             {
                 "effective": (
-                    f"La période {span} n'est pas encore facturée : la modification doit "
-                    f"prendre effet le {format_date(begin)}, ou après la facturation de la période."
+                    msg(
+                        "La période {span} n'est pas encore facturée : la modification doit "
+                        "prendre effet le {begin}, ou après la facturation de la "
+                        "période.",
+                        span=msg("du {first} au {last}", first=Day(begin), last=Day(end)),
+                        begin=Day(begin),
+                    )
                 )
             }
         )

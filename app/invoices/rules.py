@@ -17,6 +17,7 @@ from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 from itertools import accumulate, pairwise
 
+from app.messages import msg
 from app.pricing.lines import LineInput
 from app.pricing.problems import INVOICE_LINES, LinePolicy, line_problems
 from app.pricing.totals import CENT, Totals, compute_totals, round_money
@@ -39,7 +40,7 @@ def check_lines(
         return compute_totals([]), problems
     totals = compute_totals(lines)
     if totals.total_excl_vat < 0 or any(v.base < 0 for v in totals.vat_breakdown):
-        problems["total"] = (
+        problems["total"] = msg(
             "Le total (ou la base d'un taux de TVA) est négatif : une facture ne peut pas "
             "être négative, émettez un avoir sur la facture concernée."
         )
@@ -53,7 +54,10 @@ def due_date(issued_on: date, payment_terms_days: int) -> date:
 
 def payment_terms_problem(days: int) -> str | None:
     if not 0 <= days <= MAX_PAYMENT_DAYS:
-        return f"Délai de paiement de 0 à {MAX_PAYMENT_DAYS} jours (Code de commerce L441-10)."
+        return msg(
+            "Délai de paiement de 0 à {maximum} jours (Code de commerce L441-10).",
+            maximum=MAX_PAYMENT_DAYS,
+        )
     return None
 
 

@@ -12,12 +12,13 @@ from app.clock import business_date
 from app.invoices import jobs, workflow
 from app.invoices.pdfs import Issued
 from app.queue.context import collaborators
-from app.queue.tasks import job, periodic
+from app.queue.tasks import Priority, job, periodic
 
 ACTOR = "job:invoices"
 
 
-@job("invoices.produce_pdf")
+# An invoice's page shows « PDF en préparation » until it is done.
+@job("invoices.produce_pdf", priority=Priority.NORMAL)
 def produce_pdf(kind: str, issued_id: int) -> None:
     """Produce the PDF of one issued document unless it has one. A rendering or sealing
     failure is raised: the queue retries with backoff, then the sweep below."""

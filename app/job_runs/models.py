@@ -17,7 +17,9 @@ class RunStatus(StrEnum):
     RETRYING = "retrying"  # failed; the queue runs it again later (backoff)
     FAILED = "failed"  # failed with no retry left: listed for the admins
     INTERRUPTED = "interrupted"  # the worker stopped while it ran: listed too
-    RELAUNCHED = "relaunched"  # an admin enqueued it again (a new run, a new row)
+    # Enqueued again (a new run, a new row): by an admin's « Relancer », or by a sweep that
+    # found its work undone and this run failed, stopped or lost (`runs.take_over`).
+    RELAUNCHED = "relaunched"
 
 
 # What the admins' page lists and may relaunch.

@@ -17,6 +17,7 @@ from app.job_runs import runs
 from app.job_runs.redaction import error_summary
 from app.queue.broker import huey
 from app.queue.context import runtime
+from app.queue.tasks import take_over_with
 
 
 def _ref(task: Any) -> runs.TaskRef:
@@ -31,6 +32,12 @@ def _ref(task: Any) -> runs.TaskRef:
 def _write(change: Callable[..., None], task: Any, **details: Any) -> None:
     with transaction(runtime().session_factory) as session:
         change(session, _ref(task), utcnow(), **details)
+
+
+def take_over(name: str, args: list[Any], kwargs: dict[str, Any]) -> bool:
+    """`app.queue.tasks.Job.enqueue_again`'s question, answered from `job_runs`."""
+    with transaction(runtime().session_factory) as session:
+        return runs.take_over(session, runs.TaskRef("", name, args, kwargs), utcnow())
 
 
 def on_executing(_signal: str, task: Any) -> None:
@@ -70,4 +77,5 @@ def install() -> None:
         return
     for receiver, signal in _RECEIVERS:
         huey.signal(signal)(receiver)
+    take_over_with(take_over)
     _installed.append(True)

@@ -87,6 +87,48 @@ def interrupted(session: Session, task: TaskRef, now: datetime) -> None:
     run.updated_at = run.finished_at = now
 
 
+LOST_AFTER = timedelta(minutes=15)
+"""A run "running" with no news this long lost its worker (killed); one due for its retry this
+long ago lost its place in the queue (a broker flushed): longer than the queue's longest wait
+between two retries (640 s) and than any one attempt."""
+
+
+def take_over(session: Session, task: TaskRef, now: datetime) -> bool:
+    """Whether a sweep may enqueue `task`'s job again for its arguments: not while one of its
+    runs is under way or waiting for its retry (the queue holds it: a second job would count
+    its attempts twice, and could fail beside a run that succeeds). The runs it replaces
+    (failed, interrupted, lost) are marked relaunched, under their row locks, so the admins'
+    page shows the new run, not a failure of work since done; a concurrent « Relancer » or
+    sweep finds them relaunched."""
+    # Finished runs of a job are few (the completed ones are not read); JSON arguments are
+    # compared here, the same way on SQLite and PostgreSQL (whose `json` has no equality).
+    candidates = session.scalars(
+        select(JobRun)
+        .where(
+            JobRun.name == task.name,
+            JobRun.status.in_((RunStatus.RUNNING, RunStatus.RETRYING, *NEEDS_ATTENTION)),
+        )
+        .order_by(JobRun.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).all()
+    mine = [r for r in candidates if r.args == task.args and r.kwargs == task.kwargs]
+    if any(_under_way(r, now) for r in mine):
+        return False
+    for run in mine:
+        run.status = RunStatus.RELAUNCHED
+        run.relaunched_at = run.updated_at = now
+    return True
+
+
+def _under_way(run: JobRun, now: datetime) -> bool:
+    if run.status is RunStatus.RUNNING:
+        return run.updated_at >= now - LOST_AFTER
+    if run.status is RunStatus.RETRYING:
+        return (run.next_attempt_at or run.updated_at) >= now - LOST_AFTER
+    return False
+
+
 def needing_attention(session: Session) -> Sequence[JobRun]:
     """Failed and interrupted runs, the latest first."""
     return _latest_first(session, NEEDS_ATTENTION)

@@ -7,10 +7,11 @@ from __future__ import annotations
 from app.db import transaction, utcnow
 from app.mail import delivery, records
 from app.queue.context import runtime
-from app.queue.tasks import job, periodic
+from app.queue.tasks import Priority, job, periodic
 
 
-@job("mail.deliver")
+# One-time codes and invitations: someone is waiting for them in their mailbox.
+@job("mail.deliver", priority=Priority.IMMEDIATE)
 def deliver_mail(mail_id: int) -> None:
     rt = runtime()
     delivery.deliver(rt.session_factory, rt.transport, mail_id, clock=utcnow)

@@ -20,9 +20,11 @@ from app.pricing.totals import Totals
 from app.quotes import services as quotes
 from app.quotes.commercial_terms import describe_terms
 from app.quotes.models import Quote, QuoteLine, QuoteStatus
+from app.signatures.lifecycle import reminder_plan
 from app.signatures.models import SignatureRequest
 from app.signatures.progress import RequestProgress, request_progress
 from app.signatures.revisions import requests_for_version
+from app.signatures.rules import ReminderPlan
 from app.terms.acceptances import Opposable, acceptances_of, is_client_behind, opposable_for
 from app.terms.models import CgvAcceptance, CgvVersion
 
@@ -81,11 +83,15 @@ class ContractPage:
     clauses: list[Clause]  # the library, for a new version
     draft_quotes: list[Quote]  # the client's quotes a new version can take its lines from
     progress: dict[int, RequestProgress]  # by request id: where it stands (seal included)
+    reminders: dict[int, ReminderPlan]  # by signer id: reminders sent and the next one due
 
 
-def contract_page(session: Session, contract_id: int, today: date) -> ContractPage:
+def contract_page(
+    session: Session, contract_id: int, today: date, *, schedule: tuple[int, ...], at_most: int
+) -> ContractPage:
     """What the contract page shows: it reads signature requests, so it sits above both
-    contracts and signatures (a contract knows nothing of how it is signed)."""
+    contracts and signatures (a contract knows nothing of how it is signed). `schedule` and
+    `at_most`: the instance's reminders (`PARAPHE_REMINDER_DAYS`, `PARAPHE_REMINDER_MAX`)."""
     contract = get_contract(session, contract_id)
     requests = {v.id: requests_for_version(session, v.id) for v in contract.versions}
     return ContractPage(
@@ -103,6 +109,12 @@ def contract_page(session: Session, contract_id: int, today: date) -> ContractPa
             if q.status is QuoteStatus.DRAFT
         ],
         progress=_progress_by_request(requests),
+        reminders={
+            s.id: reminder_plan(session, s, schedule=schedule, at_most=at_most)
+            for rs in requests.values()
+            for r in rs
+            for s in r.signers
+        },
     )
 
 

@@ -9,11 +9,16 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from flask import Blueprint, Response, jsonify, render_template, url_for
+from flask import request as http_request
+from werkzeug.datastructures import MultiDict
+from werkzeug.wrappers import Response as BaseResponse
 
 from app.auth.guards import require
 from app.auth.rules import Permission
 from app.clock import business_date
-from app.contracts import printing
+from app.contracts import printing, requested, schemas
+from app.contracts import views as contract_views
+from app.contracts.errors import ContractInvalid
 from app.contracts.models import VersionStatus
 from app.db import utcnow
 from app.overview import services
@@ -23,7 +28,8 @@ from app.rendering.labels import label
 from app.rendering.markdown import markdown_to_html
 from app.signatures.models import ACTIVE
 from app.signatures.progress import soonest_poll
-from app.wiring import db_session
+from app.signatures.rules import reminders_text
+from app.wiring import db_session, runtime
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -41,14 +47,64 @@ def client(client_id: int) -> str:
 @bp.route("/devis/<int:quote_id>")
 @require(Permission.VIEW_CLIENTS)
 def quote(quote_id: int) -> str:
+    return _quote_page(quote_id, {}, None)
+
+
+def _quote_page(quote_id: int, errors: dict[str, str], typed: MultiDict[str, str] | None) -> str:
+    """The quote page; sent back with its generation form's problems, the form shows what
+    was typed (the client's signer prefilled from the client record otherwise)."""
     page = services.quote_page(db_session(), quote_id)
-    return _render("quotes/show.html", page, today=business_date(utcnow()), zero=Decimal("0"))
+    return _render(
+        "quotes/show.html",
+        page,
+        today=business_date(utcnow()),
+        zero=Decimal("0"),
+        errors=errors,
+        typed=typed,
+    )
+
+
+@bp.route("/contrats/generer/<int:quote_id>", methods=["POST"])
+@require(Permission.GENERATE_CONTRACTS)
+def generate_contract(quote_id: int) -> BaseResponse | tuple[str, int]:
+    """The quote page's generation form: the clauses, the free text and the client's signer
+    printed on the version (checked by the API's rules). Every field's problem at once, on
+    the page again with what was typed; nothing stored until all are right."""
+    form = http_request.form
+    signer, errors = schemas.parse_web_signer(form)
+    free_text = form.get("free_text", "")
+    if problem := printing.free_text_problem(free_text):
+        errors["free_text"] = problem
+    try:
+        clauses = contract_views.clause_ids(form.getlist("clause"))
+    except ContractInvalid as exc:
+        errors.update(exc.errors)
+        clauses = []
+    if not errors:
+        choices = requested.Choices(
+            author_id=contract_views.author().id,
+            clause_version_ids=clauses,
+            free_text=free_text,
+            signer=signer,
+        )
+        try:
+            return contract_views.first_version(quote_id, choices)
+        except ContractInvalid as exc:  # what only the quote and the library can refuse
+            errors = dict(exc.errors)
+    return _quote_page(quote_id, errors, form), 422
 
 
 @bp.route("/contrats/<int:contract_id>")
 @require(Permission.VIEW_CONTRACTS)
 def contract(contract_id: int) -> str:
-    page = services.contract_page(db_session(), contract_id, business_date(utcnow()))
+    settings = runtime().settings
+    page = services.contract_page(
+        db_session(),
+        contract_id,
+        business_date(utcnow()),
+        schedule=settings.reminder_days,
+        at_most=settings.reminder_max,
+    )
     versions = page.contract.versions
     return _render(
         "contracts/show.html",
@@ -56,6 +112,7 @@ def contract(contract_id: int) -> str:
         quotes=page.draft_quotes,
         printed={v.id: [_preview(t) for t in printing.printed_terms(v)] for v in versions},
         poll_after=soonest_poll(list(page.progress.values())),
+        reminders_text=reminders_text,
     )
 
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from app.messages import msg
 from app.pricing.decimals import decimal_places, parse_decimal
 
 HUNDRED = Decimal("100")
@@ -45,13 +46,13 @@ def discount_problem(discount: Discount, applies_to: Decimal) -> str | None:
     if discount.kind is DiscountKind.NONE:
         return None
     if discount.value < 0:
-        return "La remise ne peut pas être négative."
+        return msg("La remise ne peut pas être négative.")
     if decimal_places(discount.value) > 2:
         return "2 décimales au maximum."
     if discount.kind is DiscountKind.PERCENT and discount.value > HUNDRED:
-        return "Une remise ne peut pas dépasser 100 %."
+        return msg("Une remise ne peut pas dépasser 100 %.")
     if discount.kind is DiscountKind.AMOUNT and discount.value > applies_to:
-        return "La remise dépasse le montant auquel elle s'applique."
+        return msg("La remise dépasse le montant auquel elle s'applique.")
     return None
 
 

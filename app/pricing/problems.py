@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from app.messages import msg
 from app.plaintext import control_character_problem
 from app.pricing.decimals import decimal_places
 from app.pricing.discounts import Discount, discount_problem
@@ -32,12 +33,12 @@ class LinePolicy:
 
 QUOTE_LINES = LinePolicy(
     max_lines=500,
-    no_line="Le devis doit comporter au moins une ligne.",
+    no_line=msg("Le devis doit comporter au moins une ligne."),
     negative_unit_price=False,
 )
 INVOICE_LINES = LinePolicy(
     max_lines=200,
-    no_line="Au moins une ligne est nécessaire.",
+    no_line=msg("Au moins une ligne est nécessaire."),
     negative_unit_price=True,
 )
 CREDIT_NOTE_LINES = INVOICE_LINES
@@ -52,7 +53,9 @@ def line_problems(lines: Sequence[LineInput], policy: LinePolicy) -> dict[str, s
     if not lines:
         problems["lines"] = policy.no_line
     elif len(lines) > policy.max_lines:
-        problems["lines"] = f"{policy.max_lines} lignes au maximum."
+        problems["lines"] = msg(
+            "{policy_max_lines} lignes au maximum.", policy_max_lines=policy.max_lines
+        )
     for index, line in enumerate(lines):
         for name, message in field_problems(line, policy).items():
             problems[f"lines-{index}-{name}"] = message
@@ -65,28 +68,30 @@ def field_problems(line: LineInput, policy: LinePolicy) -> dict[str, str]:
     problems: dict[str, str] = {}
     designation = line.designation.strip()
     if not designation:
-        problems["designation"] = "La désignation est obligatoire."
+        problems["designation"] = msg("La désignation est obligatoire.")
     elif len(designation) > MAX_DESIGNATION:
-        problems["designation"] = f"{MAX_DESIGNATION} caractères au maximum."
+        problems["designation"] = msg(
+            "{max_designation} caractères au maximum.", max_designation=MAX_DESIGNATION
+        )
     elif problem := control_character_problem(designation):
         problems["designation"] = problem
     if len(line.unit) > MAX_UNIT:
-        problems["unit"] = f"{MAX_UNIT} caractères au maximum."
+        problems["unit"] = msg("{max_unit} caractères au maximum.", max_unit=MAX_UNIT)
     elif problem := control_character_problem(line.unit):
         problems["unit"] = problem
     if not line.quantity.is_finite() or line.quantity <= 0:
-        problems["quantity"] = "La quantité doit être strictement positive."
+        problems["quantity"] = msg("La quantité doit être strictement positive.")
     elif line.quantity > MAX_QUANTITY:
-        problems["quantity"] = "Quantité trop grande."
+        problems["quantity"] = msg("Quantité trop grande.")
     elif decimal_places(line.quantity) > 3:
-        problems["quantity"] = "3 décimales au maximum."
+        problems["quantity"] = msg("3 décimales au maximum.")
     price = line.unit_price
     if not policy.negative_unit_price and not price.is_nan() and price < 0:
-        problems["unit_price"] = "Le prix unitaire ne peut pas être négatif."
+        problems["unit_price"] = msg("Le prix unitaire ne peut pas être négatif.")
     elif not price.is_finite() or abs(price) > MAX_UNIT_PRICE:
-        problems["unit_price"] = "Prix unitaire trop grand."
+        problems["unit_price"] = msg("Prix unitaire trop grand.")
     elif decimal_places(price) > 2:
-        problems["unit_price"] = "2 décimales au maximum (centimes)."
+        problems["unit_price"] = msg("2 décimales au maximum (centimes).")
     if not is_allowed_vat_rate(line.vat_rate):
         problems["vat_rate"] = VAT_RATE_PROBLEM
     if not problems and (

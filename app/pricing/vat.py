@@ -5,6 +5,8 @@ from __future__ import annotations
 from decimal import Decimal
 from enum import Enum
 
+from app.messages import msg
+
 
 class VatRate(Enum):
     """French VAT rates (CGI art. 278 to 281 nonies), and 0 % (exempt, reverse charge)."""
@@ -24,7 +26,7 @@ class VatRate(Enum):
 ALLOWED_VAT_RATES = tuple(rate.value for rate in VatRate)
 """Decimal equality ignores trailing zeros: ``Decimal("20.00") in ALLOWED_VAT_RATES``."""
 
-VAT_RATE_PROBLEM = "Taux de TVA non autorisé (20, 10, 5,5, 2,1 ou 0 %)."
+VAT_RATE_PROBLEM = msg("Taux de TVA non autorisé (20, 10, 5,5, 2,1 ou 0 %).")
 
 
 def is_allowed_vat_rate(rate: Decimal) -> bool:

@@ -16,7 +16,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from huey import Huey
-from huey.storage import PostgresStorage, RedisStorage, SqliteStorage
+from huey.storage import PostgresStorage, PriorityRedisStorage, SqliteStorage
 
 from app.queue.settings import QUEUE_INLINE
 
@@ -58,8 +58,30 @@ def storage_for(queue_url: str) -> tuple[type[Any], dict[str, Any]]:
         # Alembic leaves tables named huey_* alone (app/migrations/env.py).
         dsn = parts._replace(scheme="postgresql").geturl()
         return PostgresStorage, {"dsn": dsn}
-    return RedisStorage, {"url": queue_url}
+    # Redis: the sorted-set queue (Redis >= 5), since jobs have priorities; Huey's plain
+    # RedisStorage is a list and refuses them.
+    return QueueOnRedis, {"url": queue_url}
 
 
 def is_inline() -> bool:
     return bool(huey.immediate)
+
+
+class QueueOnRedis(PriorityRedisStorage):
+    """Huey's priority queue on Redis, taking over the jobs a release without priorities left
+    waiting in the same key as a Redis list: the key would otherwise answer WRONGTYPE to every
+    enqueue, and those jobs would be lost."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._adopt_list_queue()
+
+    def _adopt_list_queue(self) -> None:
+        if self.conn.type(self.queue_key) not in (b"list", "list"):
+            return
+        # RENAME is atomic: a job pushed by an older process after it starts a new list,
+        # taken over by the next process that starts. The list's oldest job is on the right.
+        legacy = f"{self.queue_key}.fifo"
+        self.conn.rename(self.queue_key, legacy)
+        while (data := self.conn.rpop(legacy)) is not None:
+            self.enqueue(data, 0)

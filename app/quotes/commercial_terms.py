@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
+from app.messages import msg
 from app.plaintext import control_character_problem
 from app.pricing.decimals import decimal_places, parse_decimal
 
@@ -117,32 +118,39 @@ def with_preset(terms: CommercialTerms, plan: CommitmentPlan) -> CommercialTerms
 def terms_problems(terms: CommercialTerms) -> dict[str, str]:
     problems: dict[str, str] = {}
     if not 1 <= terms.commitment_months <= MAX_COMMITMENT_MONTHS:
-        problems["commitment_months"] = f"Engagement de 1 à {MAX_COMMITMENT_MONTHS} mois."
+        problems["commitment_months"] = msg(
+            "Engagement de 1 à {max_commitment_months} mois.",
+            max_commitment_months=MAX_COMMITMENT_MONTHS,
+        )
     elif terms.commitment_months % terms.billing_period.months:
-        problems["billing_period"] = (
+        problems["billing_period"] = msg(
             "La durée d'engagement doit être un multiple de la période de facturation."
         )
     if not 0 <= terms.payment_terms_days <= MAX_PAYMENT_TERMS_DAYS:
-        problems["payment_terms_days"] = (
-            f"Délai de paiement de 0 à {MAX_PAYMENT_TERMS_DAYS} jours (art. L441-10 C. com.)."
+        problems["payment_terms_days"] = msg(
+            "Délai de paiement de 0 à {max_payment_terms_days} jours (art. L441-10 C. com.).",
+            max_payment_terms_days=MAX_PAYMENT_TERMS_DAYS,
         )
     if not 0 <= terms.notice_months <= max(terms.commitment_months, 1):
-        problems["notice_months"] = "Le préavis ne peut pas dépasser la durée d'engagement."
+        problems["notice_months"] = msg("Le préavis ne peut pas dépasser la durée d'engagement.")
     schedule = terms.setup_schedule
     if not 1 <= len(schedule) <= MAX_INSTALMENTS:
-        problems["setup_schedule"] = f"De 1 à {MAX_INSTALMENTS} échéances."
+        problems["setup_schedule"] = msg(
+            "De 1 à {max_instalments} échéances.", max_instalments=MAX_INSTALMENTS
+        )
     elif any(not 0 < s.percent <= HUNDRED or decimal_places(s.percent) > 2 for s in schedule):
-        problems["setup_schedule"] = "Chaque échéance est un pourcentage entre 0 et 100."
+        problems["setup_schedule"] = msg("Chaque échéance est un pourcentage entre 0 et 100.")
     elif sum(s.percent for s in schedule) != HUNDRED:
-        problems["setup_schedule"] = "Les échéances des frais de mise en service font 100 %."
+        problems["setup_schedule"] = msg("Les échéances des frais de mise en service font 100 %.")
     elif any(
         not s.milestone.strip()
         or len(s.milestone) > MAX_MILESTONE
         or control_character_problem(s.milestone)
         for s in schedule
     ):
-        problems["setup_schedule"] = (
-            f"Chaque échéance a un libellé (de 1 à {MAX_MILESTONE} caractères)."
+        problems["setup_schedule"] = msg(
+            "Chaque échéance a un libellé (de 1 à {max_milestone} caractères).",
+            max_milestone=MAX_MILESTONE,
         )
     return problems
 

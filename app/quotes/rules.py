@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from app.messages import msg
 from app.plaintext import control_character_problem
 from app.pricing.discounts import NO_DISCOUNT, Discount
 from app.pricing.lines import LineInput
@@ -29,7 +30,7 @@ def quote_problems(
     if lines and not errors and (problem := global_discount_problem(lines, global_discount)):
         errors["global_discount_value"] = problem
     if len(particular_terms.encode("utf-8")) > MAX_PARTICULAR_TERMS:
-        errors["particular_terms"] = "Les conditions particulières dépassent 100 Ko."
+        errors["particular_terms"] = msg("Les conditions particulières dépassent 100 Ko.")
     elif problem := control_character_problem(
         particular_terms, multiline=True
     ) or unprintable_character_problem(particular_terms, multiline=True):

@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.json_input import Reader
+from app.messages import msg
 from app.pricing.decimals import parse_decimal
 from app.pricing.discounts import NO_DISCOUNT, Discount, DiscountKind
 from app.pricing.lines import LineInput
@@ -231,13 +232,13 @@ def resolve_lines(
         if line.product:
             product = catalogue.get(line.product)
             if product is None:
-                errors.setdefault(f"{path}.product", "Produit inconnu ou retiré du catalogue.")
+                errors.setdefault(f"{path}.product", msg("Produit inconnu ou retiré du catalogue."))
                 continue
             typed = with_product_defaults(typed, product)
         product_id = catalogue[line.product].id if line.product else None
         for name in ("designation", "unit_price", "vat_rate"):
             if not getattr(typed, name):
-                errors.setdefault(f"{path}.{name}", "Obligatoire pour une ligne libre.")
+                errors.setdefault(f"{path}.{name}", msg("Obligatoire pour une ligne libre."))
         price, vat = parse_decimal(typed.unit_price), parse_decimal(typed.vat_rate)
         if line.quantity is None or price is None or vat is None:
             continue

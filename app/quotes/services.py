@@ -14,6 +14,7 @@ from app.audit import services as audit
 from app.clients.models import Client, ClientStatus
 from app.events import recording as events
 from app.events.recording import Resource
+from app.messages import msg
 from app.numbering.services import next_number
 from app.pricing.discounts import NO_DISCOUNT, Discount
 from app.pricing.lines import LineInput
@@ -58,17 +59,19 @@ def create_quote(
     errors.update(terms_problems(terms))
     until = valid_until or today + timedelta(days=validity_days)
     if until < today:
-        errors["valid_until"] = "Cette date est passée : le devis serait déjà expiré."
+        errors["valid_until"] = msg("Cette date est passée : le devis serait déjà expiré.")
     elif until > today + timedelta(days=MAX_VALIDITY_DAYS):
-        errors["valid_until"] = f"Validité de {MAX_VALIDITY_DAYS} jours au maximum."
+        errors["valid_until"] = msg(
+            "Validité de {max_validity_days} jours au maximum.", max_validity_days=MAX_VALIDITY_DAYS
+        )
     product_ids = {line.product_id for line in lines if line.product_id is not None}
     if product_ids:
         known = set(session.scalars(select(Product.id).where(Product.id.in_(product_ids))))
         for index, line in enumerate(lines):
             if line.product_id is not None and line.product_id not in known:
-                errors[f"lines-{index}-product"] = "Produit inconnu."
+                errors[f"lines-{index}-product"] = msg("Produit inconnu.")
     if client.status is not ClientStatus.ACTIVE:
-        errors["client"] = "Ce client est résilié : aucun nouveau devis possible."
+        errors["client"] = msg("Ce client est résilié : aucun nouveau devis possible.")
     if errors:
         raise QuoteInvalid(errors)
     quote = Quote(
@@ -172,7 +175,7 @@ def is_expired(quote: Quote, today: date) -> bool:
 def get_quote(session: Session, quote_id: int) -> Quote:
     quote = session.get(Quote, quote_id)
     if quote is None:
-        raise QuoteNotFound(f"Devis n° {quote_id} introuvable.")
+        raise QuoteNotFound(msg("Devis n° {quote_id} introuvable.", quote_id=quote_id))
     return quote
 
 
@@ -196,7 +199,7 @@ def quotes_awaiting_contract(session: Session, today: date) -> list[Quote]:
 def quote_by_number(session: Session, number: str) -> Quote:
     quote = session.scalars(select(Quote).where(Quote.number == number)).first()
     if quote is None:
-        raise QuoteNotFound(f"Devis {number} introuvable.")
+        raise QuoteNotFound(msg("Devis {number} introuvable.", number=number))
     return quote
 
 
@@ -222,19 +225,21 @@ def _product_problems(
     problems: dict[str, str] = {}
     code = data.code.strip()
     if not code:
-        problems["code"] = "Le code est obligatoire."
+        problems["code"] = msg("Le code est obligatoire.")
     elif len(code) > MAX_CODE or not all(c.isalnum() or c in "-_." for c in code):
-        problems["code"] = f"Lettres, chiffres, « - », « _ » ou « . », {MAX_CODE} au maximum."
+        problems["code"] = msg(
+            "Lettres, chiffres, « - », « _ » ou « . », {max_code} au maximum.", max_code=MAX_CODE
+        )
     else:
         clash = session.scalar(select(Product.id).where(Product.code == code))
         if clash is not None and clash != product_id:
-            problems["code"] = "Ce code est déjà utilisé."
+            problems["code"] = msg("Ce code est déjà utilisé.")
     line = LineInput(data.name, Decimal("1"), data.unit_price, data.vat_rate, unit=data.unit)
     renamed = {"designation": "name"}
     for name, message in field_problems(line, QUOTE_LINES).items():
         problems[renamed.get(name, name)] = message
     if not data.unit.strip():
-        problems["unit"] = "L'unité est obligatoire (mois, jour, forfait…)."
+        problems["unit"] = msg("L'unité est obligatoire (mois, jour, forfait…).")
     return problems
 
 
@@ -288,7 +293,7 @@ def _stored(session: Session, item: Product, action: str, *, now: datetime, acto
 def get_product(session: Session, product_id: int) -> Product:
     product = session.get(Product, product_id)
     if product is None:
-        raise ProductNotFound(f"Produit n° {product_id} introuvable.")
+        raise ProductNotFound(msg("Produit n° {product_id} introuvable.", product_id=product_id))
     return product
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 
+from app.messages import msg
+
 STATUS_LABELS: Mapping[str, Mapping[str, str]] = {
     # app.clients.models
     "ClientStatus": {"active": "actif", "terminated": "résilié"},
@@ -25,13 +27,13 @@ STATUS_LABELS: Mapping[str, Mapping[str, str]] = {
     },
     # app.signatures.models
     "RequestStatus": {
-        "draft": "brouillon",
-        "sent": "envoyée",
-        "partially_signed": "partiellement signée",
-        "completed": "signée par tous",
-        "declined": "refusée",
-        "expired": "expirée",
-        "cancelled": "annulée",
+        "draft": msg("brouillon"),
+        "sent": msg("envoyée"),
+        "partially_signed": msg("partiellement signée"),
+        "completed": msg("signée par tous"),
+        "declined": msg("refusée"),
+        "expired": msg("expirée"),
+        "cancelled": msg("annulée"),
     },
     # app.signatures.progress: where a request stands, on the contract page (a closed
     # request is named by its status instead)
@@ -120,14 +122,14 @@ KIND_LABELS: Mapping[str, Mapping[str, str]] = {
     # app.invoices.models
     "BillingFrequency": {"monthly": "mensuelle", "annual": "annuelle"},
     "PaymentKind": {"payment": "paiement reçu", "failed": "prélèvement rejeté"},
-    "RateKind": {"ecb": "taux BCE", "legal": "taux d'intérêt légal"},
+    "RateKind": {"ecb": msg("taux BCE"), "legal": msg("taux d'intérêt légal")},
     # app.terms.models: the wording printed in contracts and invoices (Code de commerce L441-10)
     "LateInterestRule": {
-        "ecb_plus_10": (
+        "ecb_plus_10": msg(
             "taux d'intérêt appliqué par la Banque centrale européenne à son opération de "
             "refinancement la plus récente, majoré de 10 points de pourcentage"
         ),
-        "three_times_legal": "trois fois le taux d'intérêt légal",
+        "three_times_legal": msg("trois fois le taux d'intérêt légal"),
     },
 }
 

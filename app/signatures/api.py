@@ -16,8 +16,9 @@ from app.documents.errors import DocumentIntegrityFailed
 from app.http_errors import prefers_english
 from app.idempotency.guard import idempotent
 from app.json_input import raise_problems
+from app.messages import msg
 from app.pki import trust_roots
-from app.signatures import revisions, schemas, workflow
+from app.signatures import lifecycle, revisions, schemas, workflow
 from app.signatures.errors import CertificationUnavailable
 from app.signatures.verdict import verdict
 from app.signatures.verification import verify_document
@@ -54,7 +55,16 @@ def verification(document_id: int) -> dict[str, Any]:
 
 
 def _request(request_id: int) -> dict[str, Any]:
-    return schemas.request_json(revisions.get_request(read_only_db_session(), request_id))
+    session = read_only_db_session()
+    signature_request = revisions.get_request(session, request_id)
+    settings = runtime().settings
+    plans = {
+        s.id: lifecycle.reminder_plan(
+            session, s, schedule=settings.reminder_days, at_most=settings.reminder_max
+        )
+        for s in signature_request.signers
+    }
+    return schemas.request_json(signature_request, plans)
 
 
 @bp.post("/contracts/<int:contract_id>/signature-requests")
@@ -80,8 +90,10 @@ def send(contract_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
         )
     except SigningError as exc:
         raise CertificationUnavailable(
-            "Le contrat n'a pas pu être certifié (service d'horodatage indisponible) : "
-            "rien n'a été envoyé, réessayez dans quelques minutes."
+            msg(
+                "Le contrat n'a pas pu être certifié (service d'horodatage indisponible) : "
+                "rien n'a été envoyé, réessayez dans quelques minutes."
+            )
         ) from exc
     location = f"/api/v1/signature-requests/{sent.request_id}"
     return _request(sent.request_id), 201, {"Location": location}

@@ -10,13 +10,14 @@ from sqlalchemy.orm import Session
 
 from app.audit import services as audit
 from app.errors import DomainError
+from app.messages import msg
 from app.signatures import rules
 from app.signatures.errors import (
     CodeRefused,
     NotYourTurn,
     SignerLocked,
 )
-from app.signatures.links import find_signer
+from app.signatures.links import acting_signer
 from app.signatures.models import (
     ACTIVE,
     WAITING,
@@ -33,11 +34,11 @@ class IssuedCode:
 
 def issue_code(session: Session, token: str, *, now: datetime, secret: str) -> IssuedCode:
     """A new 6-digit code for the link's signer (replaces any earlier one)."""
-    signer = find_signer(session, token, now, for_update=True)
+    signer = acting_signer(session, token, now, for_update=True)
     if signer.otp_locked_at is not None:
         raise SignerLocked(LOCKED_MESSAGE)
     if signer.status not in WAITING or signer.request.status not in ACTIVE:
-        raise NotYourTurn("Ce n'est pas encore à vous de signer ce document.")
+        raise NotYourTurn(msg("Ce n'est pas encore à vous de signer ce document."))
     code = rules.new_code()
     signer.otp_hash = rules.code_hash(secret, signer.id, code)
     signer.otp_sent_at = now
@@ -79,8 +80,9 @@ def verify_code(
     user_agent: str | None,
 ) -> CodeCheck:
     """Check a code in constant time; count failures; lock on the fifth. The caller commits
-    whatever the outcome (a failure must be counted) and then raises `outcome_error`."""
-    signer = find_signer(session, token, now, for_update=True)
+    whatever the outcome (a failure must be counted) and then raises `outcome_error`; a signer
+    whose signature is being applied is refused before anything is counted."""
+    signer = acting_signer(session, token, now, for_update=True)
     client_id = signer.request.contract_version.contract.client_id
     if signer.otp_locked_at is not None:
         return CodeCheck(signer, ok=False, locked=True)
@@ -122,10 +124,14 @@ def code_refusal(check: CodeCheck, now: datetime) -> DomainError:
         return SignerLocked(LOCKED_MESSAGE)
     signer = check.signer
     if signer.otp_hash is None or signer.otp_expires_at is None:
-        return CodeRefused("Demandez d'abord un code : il vous sera envoyé par e-mail.")
+        return CodeRefused(msg("Demandez d'abord un code : il vous sera envoyé par e-mail."))
     if signer.otp_expires_at <= now:
-        return CodeRefused("Ce code a expiré (10 minutes). Demandez-en un nouveau.")
+        return CodeRefused(msg("Ce code a expiré (10 minutes). Demandez-en un nouveau."))
     left = rules.CODE_MAX_FAILURES - signer.otp_failures
     return CodeRefused(
-        f"Code incorrect. Il vous reste {left} essai{'s' if left > 1 else ''} avant le blocage."
+        msg(
+            "Code incorrect. Il vous reste {left} essai{s_if_left_1_else} avant le blocage.",
+            left=left,
+            s_if_left_1_else="s" if left > 1 else "",
+        )
     )

@@ -8,7 +8,7 @@ from flask.cli import AppGroup
 
 from app.db import utcnow
 from app.runtime import Collaborators
-from app.signatures import workflow
+from app.signatures import tasks, workflow
 from app.wiring import runtime
 
 
@@ -41,9 +41,17 @@ def expire() -> None:
     _report_mails(len(result.mails), result.mail_errors)
 
 
-@signatures_group.command("sweep", help="Scelle les demandes signées dont le cachet manque.")
+@signatures_group.command(
+    "sweep",
+    help="Relance les signatures consenties dont le travail s'est perdu, puis scelle les "
+    "demandes signées dont le cachet manque.",
+)
 def sweep() -> None:
-    result = workflow.sweep(_collaborators())
+    collab = _collaborators()
+    requeued = tasks.requeue_lost_signatures(collab)
+    if requeued:
+        click.echo(f"{requeued} signature(s) consentie(s) remise(s) en file.")
+    result = workflow.sweep(collab)
     for line in result.damaged:
         click.echo(f"Cachet impossible : {line}", err=True)
     click.echo(f"{len(result.sealed)} demande(s) scellée(s), {len(result.failed)} en échec.")

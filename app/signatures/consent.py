@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from app.messages import msg
 from app.signatures import rules
 from app.signatures.codes import LOCKED_MESSAGE
 from app.signatures.errors import ConsentMissing, NotAuthenticated, NotYourTurn, SignerLocked
@@ -58,23 +59,30 @@ def record_consent(
     if signer.status is SignerStatus.SIGNING:
         return Consent(signer.id, request.id, recorded=False)
     if request.status not in ACTIVE or signer.status not in WAITING:
-        raise NotYourTurn("Ce n'est pas encore à vous de signer ce document.")
+        raise NotYourTurn(msg("Ce n'est pas encore à vous de signer ce document."))
     if signer.otp_locked_at is not None:
         raise SignerLocked(LOCKED_MESSAGE)
     if not authenticated or signer.authenticated_at is None:
-        raise NotAuthenticated("Saisissez d'abord le code reçu par e-mail.")
+        raise NotAuthenticated(msg("Saisissez d'abord le code reçu par e-mail."))
     version = request.contract_version
     cgv = version.cgv_version
     # Only the client's signers accept the CGV (the vendor's own terms): a countersigner's
     # stray ``accepted_cgv`` is ignored, never recorded.
     accepts_cgv = rules.consents_to_cgv(signer.party)
-    missing: list[str] = []
-    if accepts_cgv and not accepted_cgv:
-        missing.append("l'acceptation des conditions générales de vente")
+    cgv_missing = accepts_cgv and not accepted_cgv
+    if cgv_missing and not agreed:
+        raise ConsentMissing(
+            msg(
+                "Pour signer, cochez l'acceptation des conditions générales de vente et la "
+                "mention « Bon pour accord »."
+            )
+        )
+    if cgv_missing:
+        raise ConsentMissing(
+            msg("Pour signer, cochez l'acceptation des conditions générales de vente.")
+        )
     if not agreed:
-        missing.append("la mention « Bon pour accord »")
-    if missing:
-        raise ConsentMissing("Pour signer, cochez " + " et ".join(missing) + ".")
+        raise ConsentMissing(msg("Pour signer, cochez la mention « Bon pour accord »."))
     signer.status = SignerStatus.SIGNING
     signer.consented_at = now
     signer.ip = ip

@@ -22,6 +22,12 @@ class NotYourTurn(Conflict):
     """The signer's group has not been reached yet, or the request is no longer open."""
 
 
+class SignatureInProgress(Conflict):
+    """A signer's consent is recorded and its signature being applied (the job
+    `signatures.sign`): that signer can no longer decline nor ask for or enter a code, and the
+    request can be neither cancelled nor declined by another signer until it is applied."""
+
+
 class StaleRevision(Conflict):
     """Another signature landed since this one was prepared: re-read the latest PDF."""
 

@@ -14,6 +14,7 @@ from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.documents.models import Document, DocumentKind
 from app.documents.services import deposit
+from app.messages import msg
 from app.signatures import rules
 from app.signatures.errors import (
     RequestNotFound,
@@ -257,5 +258,5 @@ def evidence_file(session: Session, request_id: int, *, as_json: bool) -> Docume
     document_id = request.evidence_json_id if as_json else request.evidence_document_id
     document = session.get(Document, document_id) if document_id is not None else None
     if document is None:
-        raise RequestNotFound("Le dossier de preuve de cette demande n'est pas encore prêt.")
+        raise RequestNotFound(msg("Le dossier de preuve de cette demande n'est pas encore prêt."))
     return document

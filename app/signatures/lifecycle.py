@@ -15,14 +15,22 @@ from app.errors import FieldErrors
 from app.events import recording as events
 from app.events.recording import Resource
 from app.mail import OutgoingMail
+from app.messages import msg
 from app.plaintext import text_problem
 from app.rendering.labels import label
 from app.signatures import mails
 from app.signatures.errors import (
     NotYourTurn,
+    SignatureInProgress,
     SignatureRefused,
 )
-from app.signatures.links import Invitation, current_group, find_signer, new_link, notify_next_group
+from app.signatures.links import (
+    Invitation,
+    acting_signer,
+    current_group,
+    new_link,
+    notify_next_group,
+)
 from app.signatures.models import (
     ACTIVE,
     WAITING,
@@ -34,6 +42,7 @@ from app.signatures.models import (
     SignerStatus,
 )
 from app.signatures.revisions import lock_request, lock_request_or_404
+from app.signatures.rules import REMINDER_GAP, ReminderPlan, next_reminder_at
 
 
 def _close(
@@ -92,20 +101,39 @@ def _close(
     return mails.closed_mails(request, recipients, label=label(status), reason=reason)
 
 
+def _refuse_while_signing(session: Session, request: SignatureRequest) -> None:
+    """A request with a consent recorded and its signature not applied yet is neither
+    cancelled nor declined: the consent came first (recorded under this same request lock),
+    so its signature lands, then the request can be closed (docs/architecture.md). Read
+    under the caller's request lock, which every consent takes first."""
+    signing = session.scalar(
+        select(func.count())
+        .select_from(Signer)
+        .where(Signer.request_id == request.id, Signer.status == SignerStatus.SIGNING)
+    )
+    if signing:
+        raise SignatureInProgress(
+            msg("Une signature est en cours d'application ; réessayez dans un instant.")
+        )
+
+
 def decline(
     session: Session, token: str, reason: str, *, now: datetime, ip: str | None
 ) -> list[OutgoingMail]:
     reason = reason.strip()
     if not reason:
-        raise FieldErrors({"reason": "Indiquez le motif du refus."})
+        raise FieldErrors({"reason": msg("Indiquez le motif du refus.")})
     if len(reason) > 2000:
-        raise FieldErrors({"reason": "2 000 caractères au plus."})
+        raise FieldErrors({"reason": msg("2 000 caractères au plus.")})
     if problem := text_problem(reason, multiline=True):
         raise FieldErrors({"reason": problem})  # a NUL was a 500 on PostgreSQL
-    signer = find_signer(session, token, now)
-    request = lock_request(session, signer.request_id)
+    request = lock_request(session, acting_signer(session, token, now).request_id)
+    # Lock order everywhere: the request row, then the signer row (read again once locked: a
+    # consent may have been recorded meanwhile).
+    signer = acting_signer(session, token, now, for_update=True)
     if request.status not in ACTIVE or signer.status not in WAITING:
-        raise NotYourTurn("Ce n'est pas à vous de répondre à cette demande.")
+        raise NotYourTurn(msg("Ce n'est pas à vous de répondre à cette demande."))
+    _refuse_while_signing(session, request)
     signer.status = SignerStatus.DECLINED
     signer.declined_at = now
     signer.ip = ip
@@ -127,7 +155,8 @@ def cancel(
         raise FieldErrors({"reason": problem})
     request = lock_request_or_404(session, request_id)
     if request.status not in ACTIVE:
-        raise SignatureRefused("Seule une demande en cours peut être annulée.")
+        raise SignatureRefused(msg("Seule une demande en cours peut être annulée."))
+    _refuse_while_signing(session, request)
     return _close(
         session,
         request,
@@ -145,7 +174,7 @@ def resend(
     by wrong codes gets a fresh start). The request's deadline is pushed back too."""
     request = lock_request_or_404(session, request_id)
     if request.status not in ACTIVE:
-        raise SignatureRefused("Seule une demande en cours peut être renvoyée.")
+        raise SignatureRefused(msg("Seule une demande en cours peut être renvoyée."))
     request.expires_at = now + timedelta(days=link_days)
     group = current_group(request)
     for signer in request.signers:
@@ -173,7 +202,7 @@ REMINDER_QUIET = timedelta(hours=12)
 a reminder now would replace the link in their hands, so it waits for a later run."""
 
 
-MANUAL_REMINDER_INTERVAL = timedelta(hours=24)
+MANUAL_REMINDER_INTERVAL = REMINDER_GAP
 """A reminder asked now (the API) reaches a signer at most once a day: one mailed this
 recently (invitation, reminder, new link) would only bury the previous one in their inbox."""
 
@@ -211,18 +240,23 @@ def _remind(session: Session, signer: Signer, *, now: datetime, actor: str) -> I
     return Invitation(signer=signer, token=token)
 
 
-def remind_now(session: Session, request_id: int, *, now: datetime, actor: str) -> list[Invitation]:
+def remind_now(
+    session: Session, request_id: int, *, now: datetime, actor: str, at_most: int
+) -> list[Invitation]:
     """A reminder now, asked by the sender, to each signer of the current group who has not
     signed, with a new link (as a scheduled one; it counts in `reminders_sent`, so the
     schedule goes on from there). Under the request's lock: two calls at once remind once.
     Refused (409) on a request no longer in progress, and when no signer can be reminded:
-    each was mailed less than `MANUAL_REMINDER_INTERVAL` ago, is signing right now, or is
-    locked out by wrong codes (a resend unlocks them)."""
+    each was mailed less than `MANUAL_REMINDER_INTERVAL` ago, had its `at_most` reminders
+    already, is signing right now, or is locked out by wrong codes (a resend unlocks them)."""
     request = lock_request_or_404(session, request_id)
     if request.status not in ACTIVE:
         raise SignatureRefused(
-            "Seule une demande en cours peut être relancée "
-            f"(celle-ci est « {label(request.status)} »)."
+            msg(
+                "Seule une demande en cours peut être relancée (celle-ci est « "
+                "{label_request_status} »).",
+                label_request_status=label(request.status),
+            )
         )
     group = current_group(request)
     # The signers' rows locked too, as the scheduled run locks them: one reminder, not two.
@@ -241,38 +275,55 @@ def remind_now(session: Session, request_id: int, *, now: datetime, actor: str) 
     due = [
         s
         for s in waiting
-        if _quiet(s, now)
+        if s.reminders_sent < at_most
+        and _quiet(s, now)
         and ((last := _last_mailed(session, s)) is None or now - last >= MANUAL_REMINDER_INTERVAL)
     ]
     if not due:
         raise SignatureRefused(
-            "Aucun signataire à relancer maintenant : chacun a reçu un lien il y a moins de "
-            "24 heures, est en train de signer ou est bloqué (renvoyez alors la demande)."
+            msg(
+                "Aucun signataire à relancer maintenant : chacun a reçu un lien il y a moins de "
+                "24 heures, a déjà reçu {at_most} relance{s} (le maximum), est en train de signer "
+                "ou est bloqué (renvoyez alors la demande).",
+                at_most=at_most,
+                s="s" if at_most > 1 else "",
+            )
         )
     return [_remind(session, s, now=now, actor=actor) for s in due]
 
 
-def _next_reminder(signer: Signer, schedule: tuple[int, ...]) -> datetime | None:
-    """When the signer's next reminder is due: every `reminder_every_days` days after the
-    invitation when the request has its own cadence (until it expires), else the instance's
-    `schedule` (days after the invitation; None once it is exhausted)."""
-    if signer.notified_at is None:
-        return None
-    every = signer.request.reminder_every_days
-    if every is not None:
-        return signer.notified_at + timedelta(days=every * (signer.reminders_sent + 1))
-    if signer.reminders_sent >= len(schedule):
-        return None
-    return signer.notified_at + timedelta(days=schedule[signer.reminders_sent])
+def reminder_plan(
+    session: Session, signer: Signer, *, schedule: tuple[int, ...], at_most: int
+) -> ReminderPlan:
+    """The signer's reminders so far and the next one due (see `rules.next_reminder_at`):
+    none for a signer who signed, declined or is locked out, nor in a request that ended."""
+    request = signer.request
+    awaited = request.status in ACTIVE and signer.status in WAITING and signer.otp_locked_at is None
+    due = (
+        next_reminder_at(
+            notified_at=signer.notified_at,
+            sent=signer.reminders_sent,
+            last_mailed=_last_mailed(session, signer),
+            every_days=request.reminder_every_days,
+            schedule=schedule,
+            at_most=at_most,
+            expires_at=request.expires_at,
+        )
+        if awaited
+        else None
+    )
+    return ReminderPlan(sent=signer.reminders_sent, at_most=at_most, next_at=due)
 
 
 def due_reminders(
-    session: Session, *, now: datetime, schedule: tuple[int, ...]
+    session: Session, *, now: datetime, schedule: tuple[int, ...], at_most: int
 ) -> list[Invitation]:
     """Signers invited `schedule[k]` days ago (or k+1 times the request's own cadence) who
     have not signed get reminder k+1, with a new link that replaces the earlier one (see
-    new_link); its expiry stays the same. A signer active within ``REMINDER_QUIET`` is
-    reminded on a later run."""
+    new_link); its expiry stays the same. At most `at_most` per signer and request, a day
+    apart at least (`rules.next_reminder_at`). A signer active within ``REMINDER_QUIET`` is
+    reminded on a later run. Under the signers' row locks, re-read once locked: of runs at
+    once, the first reminds, the others find the reminder counted and the link just mailed."""
     reminders: list[Invitation] = []
     signers = session.scalars(
         select(Signer)
@@ -281,12 +332,14 @@ def due_reminders(
             SignatureRequest.status.in_(ACTIVE),
             Signer.status.in_(WAITING),
             Signer.otp_locked_at.is_(None),
+            Signer.reminders_sent < at_most,
         )
         .order_by(Signer.id)
         .with_for_update(of=Signer)
+        .execution_options(populate_existing=True)
     ).all()
     for signer in signers:
-        due = _next_reminder(signer, schedule)
+        due = reminder_plan(session, signer, schedule=schedule, at_most=at_most).next_at
         if due is None or now < due:
             continue
         if _quiet(signer, now):

@@ -14,8 +14,9 @@ from app.audit import services as audit
 from app.documents.models import Document
 from app.events import recording as events
 from app.events.recording import Resource
-from app.rendering.french import format_datetime
+from app.messages import Moment, msg
 from app.signatures.errors import (
+    SignatureInProgress,
     SignatureRefused,
     SigningLinkGone,
     SigningLinkUnknown,
@@ -103,25 +104,51 @@ def find_signer(
 ) -> Signer:
     stmt = select(Signer).where(Signer.token_hash == token_hash(token))
     if for_update:
-        stmt = stmt.with_for_update()
+        # As the row is once locked: an earlier read of this session may predate the
+        # transaction that held the lock (a consent, a cancellation).
+        stmt = stmt.with_for_update().execution_options(populate_existing=True)
     signer = session.scalar(stmt)
     if signer is None:
         _refuse_replaced_link(session, token)
-        raise SigningLinkUnknown("Ce lien de signature n'existe pas. Vérifiez l'adresse reçue.")
+        raise SigningLinkUnknown(
+            msg("Ce lien de signature n'existe pas. Vérifiez l'adresse reçue.")
+        )
     if signer.status is SignerStatus.SIGNED and not allow_signed:
-        when = format_datetime(signer.signed_at) if signer.signed_at else None
         raise SigningLinkGone(
-            "Ce lien a déjà servi : le document a été signé" + (f" le {when}." if when else ".")
+            msg(
+                "Ce lien a déjà servi : le document a été signé le {when}.",
+                when=Moment(signer.signed_at),
+            )
+            if signer.signed_at
+            else msg("Ce lien a déjà servi : le document a été signé.")
         )
     expires = signer.token_expires_at
     if expires is not None and expires <= now and signer.status is not SignerStatus.SIGNED:
-        raise SigningLinkGone("Ce lien de signature a expiré. Demandez un nouvel envoi.")
+        raise SigningLinkGone(msg("Ce lien de signature a expiré. Demandez un nouvel envoi."))
     if signer.request.status in (
         RequestStatus.CANCELLED,
         RequestStatus.EXPIRED,
         RequestStatus.DECLINED,
     ):
-        raise SigningLinkGone("Cette demande de signature n'est plus active.")
+        raise SigningLinkGone(msg("Cette demande de signature n'est plus active."))
+    return signer
+
+
+SIGNING_MESSAGE = (
+    "Votre signature est en cours d'application : votre accord est enregistré et ne peut plus "
+    "être retiré ni refusé. Cette page suit son avancement."
+)
+
+
+def acting_signer(
+    session: Session, token: str, now: datetime, *, for_update: bool = False
+) -> Signer:
+    """The link's signer about to act (ask for a code, enter one, decline). Once its consent
+    is recorded, its signature is being applied (the job `signatures.sign`): every action is
+    refused with `SignatureInProgress`, before anything is counted or written."""
+    signer = find_signer(session, token, now, for_update=for_update)
+    if signer.status is SignerStatus.SIGNING:
+        raise SignatureInProgress(SIGNING_MESSAGE)
     return signer
 
 
@@ -134,17 +161,21 @@ def _refuse_replaced_link(session: Session, token: str) -> None:
         return
     if replaced.signer.status is SignerStatus.SIGNED:
         raise SigningLinkGone(
-            "Ce lien a été remplacé par un plus récent, avec lequel le document a été signé."
+            msg("Ce lien a été remplacé par un plus récent, avec lequel le document a été signé.")
         )
-    when = format_datetime(replaced.replaced_at)
+    when = Moment(replaced.replaced_at)
     by = (
-        "celui du courriel de rappel envoyé"
+        msg("celui du courriel de rappel envoyé")
         if replaced.reason is LinkReplacement.REMINDER
-        else "celui d'un nouvel envoi de la demande,"
+        else msg("celui d'un nouvel envoi de la demande,")
     )
     raise SigningLinkGone(
-        f"Ce lien a été remplacé par {by} le {when}. "
-        "Pour signer, utilisez le lien du courriel le plus récent reçu de Paraphe."
+        msg(
+            "Ce lien a été remplacé par {by} le {when}. Pour signer, utilisez le lien du "
+            "courriel le plus récent reçu de Paraphe.",
+            by=by,
+            when=when,
+        )
     )
 
 
@@ -220,14 +251,14 @@ def signed_document_for(session: Session, token: str, now: datetime) -> Document
     signer = find_signer(session, token, now, allow_signed=True)
     document = signer.request.signed_document
     if signer.status is not SignerStatus.SIGNED or document is None:
-        raise SignatureRefused("Le document n'est pas encore signé par toutes les parties.")
+        raise SignatureRefused(msg("Le document n'est pas encore signé par toutes les parties."))
     if signer.token_expires_at is not None and signer.token_expires_at <= now:
-        raise SigningLinkGone("Ce lien a expiré ; demandez le document signé à votre contact.")
+        raise SigningLinkGone(msg("Ce lien a expiré ; demandez le document signé à votre contact."))
     return document
 
 
 def document_for_download_token(session: Session, token: str) -> Document:
     signer = session.scalar(select(Signer).where(Signer.download_token_hash == token_hash(token)))
     if signer is None or signer.request.signed_document is None:
-        raise SigningLinkUnknown("Ce lien de téléchargement n'existe pas.")
+        raise SigningLinkUnknown(msg("Ce lien de téléchargement n'existe pas."))
     return signer.request.signed_document

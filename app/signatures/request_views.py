@@ -21,6 +21,7 @@ from app.auth.rules import Permission
 from app.contracts.queries import get_version
 from app.db import utcnow
 from app.documents.serving import document_response
+from app.messages import msg
 from app.signatures import evidence as evidence_files
 from app.signatures import revisions, schemas, tasks, workflow
 from app.signatures import seal as sealing
@@ -83,7 +84,7 @@ def signed_pdf(contract_id: int, number: int) -> Response:
     version = get_version(db, contract_id, number)
     document = revisions.signed_document_of_version(db, version.id)
     if document is None:
-        abort(404, "Cette version n'est pas encore signée.")
+        abort(404, msg("Cette version n'est pas encore signée."))
     user = current_user()
     assert user is not None  # the route's guard let a signed-in user through
     return document_response(

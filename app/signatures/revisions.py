@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import services as audit
 from app.documents.models import Document
+from app.messages import msg
 from app.signatures.errors import (
     RequestNotFound,
     RevisionIntegrityFailed,
@@ -48,15 +49,20 @@ def read_revision(
             details=details,
         )
         what = (
-            "est introuvable dans le stockage"
+            msg("est introuvable dans le stockage")
             if isinstance(exc, BlobNotFound)
-            else "ne correspond plus à son empreinte"
+            else msg("ne correspond plus à son empreinte")
         )
         raise RevisionIntegrityFailed(
-            f"Le document en cours de signature (demande n° {request.id}) {what} (SHA-256 "
-            f"attendu {sha256}) : il est endommagé et ne peut être ni signé ni scellé. "
-            "L'incident est journalisé ; l'équipe de l'éditeur doit le restaurer depuis une "
-            "sauvegarde."
+            msg(
+                "Le document en cours de signature (demande n° {request_id}) {what} (SHA-256 "
+                "attendu {sha256}) : il est endommagé et ne peut être ni signé ni scellé. "
+                "L'incident est journalisé ; l'équipe de l'éditeur doit le restaurer depuis une "
+                "sauvegarde.",
+                request_id=request.id,
+                what=what,
+                sha256=sha256,
+            )
         ) from exc
 
 
@@ -65,6 +71,9 @@ def lock_request(session: Session, request_id: int) -> SignatureRequest:
         select(SignatureRequest)
         .where(SignatureRequest.id == request_id)
         .with_for_update(of=SignatureRequest)
+        # As the row is once locked: the caller may have read it before (finding the link's
+        # signer), and the transaction it waited for may have closed the request.
+        .execution_options(populate_existing=True)
     )
     assert request is not None
     return request
@@ -79,14 +88,16 @@ def advance(session: Session, request: SignatureRequest, old: str, new: str) -> 
         .execution_options(synchronize_session=False)
     )
     if getattr(result, "rowcount", 0) != 1:
-        raise StaleRevision("Le document a reçu une autre signature entre-temps.")
+        raise StaleRevision(msg("Le document a reçu une autre signature entre-temps."))
     request.current_sha256 = new
 
 
 def get_request(session: Session, request_id: int) -> SignatureRequest:
     request = session.get(SignatureRequest, request_id)
     if request is None:
-        raise RequestNotFound(f"Demande de signature n° {request_id} introuvable.")
+        raise RequestNotFound(
+            msg("Demande de signature n° {request_id} introuvable.", request_id=request_id)
+        )
     return request
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import date, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 
-from app.rendering.french import format_date
+from app.rendering.french import format_date, format_datetime
 
 # The platform's own signature fields: its certification of the prepared contract (first
 # revision), its seal once every party signed, and its seal on the evidence file. Everything
@@ -69,3 +70,63 @@ def cgv_consent_text(label: str, effective: date) -> str:
 
 def agreement_text(contract_number: str, version: int) -> str:
     return f"Bon pour accord : je signe le contrat {contract_number} (version {version})."
+
+
+REMINDER_GAP = timedelta(hours=24)
+"""No reminder within a day of the invitation or of the previous mail with a link (a
+reminder, a new link): a late run catching up, or a cadence shorter than the gap, would
+otherwise mail a signer twice in a day."""
+
+
+@dataclass(frozen=True)
+class ReminderPlan:
+    """A signer's reminders: how many were sent, the most a request sends them, and when the
+    next one is due (None: none will be sent, the cap reached, the signer done, the request
+    ended or about to expire first). Sent by the first run of the reminder job from then."""
+
+    sent: int
+    at_most: int
+    next_at: datetime | None
+
+
+def next_reminder_at(
+    *,
+    notified_at: datetime | None,
+    sent: int,
+    last_mailed: datetime | None,
+    every_days: int | None,
+    schedule: tuple[int, ...],
+    at_most: int,
+    expires_at: datetime | None,
+) -> datetime | None:
+    """When a signer still awaited gets its next reminder: every `every_days` days after the
+    invitation when the request has its own cadence, else the instance's `schedule` (days
+    after the invitation); at most `at_most` in all, never within `REMINDER_GAP` of the
+    invitation or the last mail, and none due once the request expired."""
+    if notified_at is None or sent >= at_most:
+        return None
+    if every_days is not None:
+        due = notified_at + timedelta(days=every_days * (sent + 1))
+    elif sent < len(schedule):
+        due = notified_at + timedelta(days=schedule[sent])
+    else:
+        return None
+    due = max(due, notified_at + REMINDER_GAP)
+    if last_mailed is not None:
+        due = max(due, last_mailed + REMINDER_GAP)
+    if expires_at is not None and due >= expires_at:
+        return None
+    return due
+
+
+def reminders_text(plan: ReminderPlan) -> str:
+    """« Relances : 2 envoyées sur 3 au plus, prochaine le 9 décembre 2026 à 8 h 00 »."""
+    if plan.at_most == 0:
+        return "Relances : désactivées (PARAPHE_REMINDER_MAX vaut 0)."
+    sent = {0: "aucune envoyée", 1: "1 envoyée"}.get(plan.sent, f"{plan.sent} envoyées")
+    then = (
+        f"prochaine le {format_datetime(plan.next_at)}"
+        if plan.next_at is not None
+        else "aucune autre prévue"
+    )
+    return f"Relances : {sent} sur {plan.at_most} au plus, {then}."

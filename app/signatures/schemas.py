@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from app.json_input import Reader
 from app.signatures.models import SignatureRequest
+from app.signatures.rules import ReminderPlan
 from signing import SignatureReport, VerificationReport
 
 
@@ -109,10 +111,15 @@ def _content(document_id: int | None) -> str | None:
     return None if document_id is None else f"/api/v1/documents/{document_id}/content"
 
 
-def request_json(request: SignatureRequest) -> dict[str, Any]:
+def request_json(
+    request: SignatureRequest, reminders: Mapping[int, ReminderPlan]
+) -> dict[str, Any]:
     """A request's state and its signers' (never their links: those go to the signers only);
-    the signed PDF and the evidence file once sealed, through the archivist's document API."""
+    the signed PDF and the evidence file once sealed, through the archivist's document API.
+    `reminders`: each signer's (by id); the request's are their sum and the soonest due."""
     version = request.contract_version
+    plans = [reminders[s.id] for s in request.signers]
+    upcoming = [p.next_at for p in plans if p.next_at is not None]
     return {
         "id": request.id,
         "status": request.status.value,
@@ -125,6 +132,9 @@ def request_json(request: SignatureRequest) -> dict[str, Any]:
         "sealed_at": _at(request.sealed_at),
         "closed_reason": request.closed_reason,
         "reminder_every_days": request.reminder_every_days,
+        "reminders_sent": sum(p.sent for p in plans),
+        "reminders_max": plans[0].at_most if plans else 0,
+        "next_reminder_at": _at(min(upcoming) if upcoming else None),
         "signers": [
             {
                 "position": s.position,
@@ -139,6 +149,7 @@ def request_json(request: SignatureRequest) -> dict[str, Any]:
                 "signed_at": _at(s.signed_at),
                 "declined_at": _at(s.declined_at),
                 "reminders_sent": s.reminders_sent,
+                "next_reminder_at": _at(reminders[s.id].next_at),
             }
             for s in request.signers
         ],

@@ -16,6 +16,7 @@ from app.auth.models import User
 from app.contracts.models import ContractVersion, VersionStatus
 from app.events import recording as events
 from app.events.recording import Resource
+from app.messages import msg
 from app.rendering.geometry import signature_boxes
 from app.signatures import rules
 from app.signatures.errors import (
@@ -94,15 +95,26 @@ def field_specs(n_signers: int) -> list[SignatureFieldSpec]:
 
 def ensure_sendable(version: ContractVersion) -> None:
     if version.status in (VersionStatus.SENT, VersionStatus.SIGNED):
-        state = "envoyée pour signature" if version.status is VersionStatus.SENT else "signée"
+        state = (
+            msg("envoyée pour signature") if version.status is VersionStatus.SENT else msg("signée")
+        )
         raise AlreadySent(
-            f"La version {version.version} du contrat {version.contract.number} est déjà "
-            f"{state} : voici sa demande de signature, rien n'a été renvoyé."
+            msg(
+                "La version {version_version} du contrat {version_contract_number} est déjà "
+                "{state} : voici sa demande de signature, rien n'a été renvoyé.",
+                version_version=version.version,
+                version_contract_number=version.contract.number,
+                state=state,
+            )
         )
     if version.status is not VersionStatus.GENERATED:
         raise SignatureRefused(
-            f"La version {version.version} du contrat {version.contract.number} a déjà été "
-            "envoyée ou signée."
+            msg(
+                "La version {version_version} du contrat {version_contract_number} a déjà été "
+                "envoyée ou signée.",
+                version_version=version.version,
+                version_contract_number=version.contract.number,
+            )
         )
 
 
@@ -174,7 +186,7 @@ def send_for_signature(
     # check; the store is not read again, so a blob damaged meanwhile cannot make this a 500).
     document = version.document
     if hashlib.sha256(certified[: document.size]).hexdigest() != document.sha256:
-        raise SignatureRefused("Le document certifié n'est pas celui de cette version.")
+        raise SignatureRefused(msg("Le document certifié n'est pas celui de cette version."))
     prepared = certified
     ref = store.put(prepared)
     request = SignatureRequest(
@@ -193,8 +205,12 @@ def send_for_signature(
             session.add(request)
     except IntegrityError as exc:
         raise AlreadySent(
-            f"La version {version.version} du contrat {version.contract.number} a déjà une "
-            "demande de signature en cours : rien n'a été renvoyé."
+            msg(
+                "La version {version_version} du contrat {version_contract_number} a déjà une "
+                "demande de signature en cours : rien n'a été renvoyé.",
+                version_version=version.version,
+                version_contract_number=version.contract.number,
+            )
         ) from exc
     for position, data in enumerate(inputs, start=1):
         session.add(

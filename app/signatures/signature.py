@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from app.events import recording as events
 from app.events.recording import Resource
+from app.messages import msg
 from app.signatures import rules
 from app.signatures.errors import StaleRevision
 from app.signatures.journal import journal_signer
@@ -124,7 +125,7 @@ def record_signature(
     if signer.status is not SignerStatus.SIGNING or request.status not in ACTIVE:
         return None
     if request.current_sha256 != prepared.base_sha256:
-        raise StaleRevision("Le document a reçu une autre signature entre-temps.")
+        raise StaleRevision(msg("Le document a reçu une autre signature entre-temps."))
     ref = store.put(signed_pdf)  # blob first: a crash now leaves an orphan blob, nothing else
     advance(session, request, prepared.base_sha256, ref.sha256)
     version = request.contract_version

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from app.db import transaction
 from app.mail import OutgoingMail
+from app.messages import msg
 from app.runtime import Collaborators
 from app.signatures import consent, mails, signature
 from app.signatures.errors import RevisionIntegrityFailed, StaleRevision
@@ -120,11 +121,12 @@ def apply_consented(collab: Collaborators, signer_id: int) -> SignResult | None:
             log.info("signature %s: revision moved, retry %d", signer_id, attempt)
             continue
         return SignResult(prepared.request_id, completed, outgoing)
-    raise StaleRevision("Le document est en cours de signature par un autre signataire.")
+    raise StaleRevision(msg("Le document est en cours de signature par un autre signataire."))
 
 
 def lost_signatures(collab: Collaborators) -> list[int]:
     """The signers whose consent waits for a signature longer than a job takes (its job lost,
-    or failing): the sweep enqueues their job again (a run with nothing to do does nothing)."""
+    or failing): the sweep enqueues their job again unless a run of it is under way or
+    waiting for its retry (`Job.enqueue_again`; a run with nothing to do does nothing)."""
     with transaction(collab.session_factory) as session:
         return consent.unapplied(session, now=collab.now)

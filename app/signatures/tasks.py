@@ -14,14 +14,16 @@ import logging
 
 from app.db import utcnow
 from app.queue.context import collaborators
-from app.queue.tasks import job, periodic
+from app.queue.tasks import Priority, job, periodic
+from app.runtime import Collaborators
 from app.signatures import page_images, signing_flow, workflow
 from app.signatures.errors import RevisionIntegrityFailed
 
 log = logging.getLogger(__name__)
 
 
-@job("signatures.seal")
+# Signers and sales watch the seal's progress after the last signature.
+@job("signatures.seal", priority=Priority.HIGH)
 def seal_request(request_id: int) -> None:
     """Seal a completed request. A signing failure (TSA down…) is recorded on the request
     and raised: the queue retries with backoff, and the sweep after that."""
@@ -32,19 +34,22 @@ def seal_request(request_id: int) -> None:
         log.warning("request %s not sealed: %s", request_id, exc.detail)
 
 
-@job("signatures.sign")
+# The signer who consented is on the page that follows it.
+@job("signatures.sign", priority=Priority.IMMEDIATE)
 def sign_consented(signer_id: int) -> None:
     """Apply the signature a signer consented to on the signing page (its POST recorded the
     consent and answered at once), mail the next group, and enqueue the seal after the last
     one. Idempotent: a second run finds the signer signed and does nothing. A signing failure
     (key or TSA down) is counted on the signer and raised: the queue retries with backoff,
-    the admins see the failed job, and the sweep enqueues it again after that."""
+    the admins see the failed job, and the sweep enqueues it again after that (marking the
+    failed run relaunched: one run on the admins' page), never while it waits for a retry."""
     result = signing_flow.apply_consented(collaborators(), signer_id)
     if result is not None:
         after_signature(result)
 
 
-@job("signatures.page_images")
+# Ready before the signer opens the link; the page offers the PDF meanwhile.
+@job("signatures.page_images", priority=Priority.NORMAL)
 def render_page_images(document_id: int) -> None:
     """The contract's pages as images for the signing page (once per document: a second run
     finds them and stops). A poppler failure raises: the queue retries."""
@@ -67,9 +72,19 @@ def after_signature(result: signing_flow.SignResult) -> None:
 def sweep() -> None:
     collab = collaborators()
     # Consents whose signature job was lost first: their seal may follow in this same sweep.
-    for signer_id in signing_flow.lost_signatures(collab):
-        sign_consented.enqueue(signer_id)
+    requeue_lost_signatures(collab)
     workflow.sweep(collab)
+
+
+def requeue_lost_signatures(collab: Collaborators) -> int:
+    """Enqueue again the signature of each consent whose job was lost (the periodic sweep and
+    `paraphe signatures sweep`); how many. Not one whose job is running or waiting for its
+    retry (a TSA down a moment): a second job would count its attempts twice and could show a
+    failure beside a run that succeeds."""
+    return sum(
+        sign_consented.enqueue_again(signer_id)
+        for signer_id in signing_flow.lost_signatures(collab)
+    )
 
 
 @periodic("signatures.expire", minute="0")

@@ -38,6 +38,7 @@ from app.signatures.errors import (
     ConsentMissing,
     NotAuthenticated,
     NotYourTurn,
+    SignatureInProgress,
     SignerLocked,
     SigningLinkGone,
 )
@@ -62,6 +63,20 @@ def link_gone(exc: SigningLinkGone) -> tuple[str, int]:
     return render_template(
         "signing/gone.html", detail=exc.detail, token=token, signed=_is_signed(token)
     ), 410
+
+
+@bp.errorhandler(SignatureInProgress)
+def signature_in_progress(exc: SignatureInProgress) -> tuple[str, int]:
+    """An action of a signer whose consent is recorded (decline, a code asked for or
+    entered): refused with the page that follows the signature, never an error page that
+    reads as if the consent were lost. Another signer's decline meanwhile: their own page,
+    with the refusal. Nothing the refused view read or wrote is kept."""
+    db_session().rollback()
+    token = str((request.view_args or {}).get("token", ""))
+    followed = progress.signer_progress(db_session(), token, utcnow())
+    if followed.signer.status is not SignerStatus.SIGNING:
+        return _render_page(followed.signer, token, exc.detail, status_of(exc))
+    return _progress_page(token, followed, notice=exc.detail), status_of(exc)
 
 
 def _client_ip() -> str | None:
@@ -292,7 +307,7 @@ def decline(token: str) -> BaseResponse | tuple[str, int]:
     db = db_session()
     now = utcnow()
     if not _authenticated_here(token):
-        signer = links.find_signer(db, token, now)
+        signer = links.acting_signer(db, token, now)
         return _render_page(signer, token, "Saisissez d'abord le code reçu par e-mail.", 403)
     try:
         workflow.decline(
@@ -316,13 +331,22 @@ def done(token: str) -> str | BaseResponse:
     for the last signer the seal (another), by polling `progress_state`; without JavaScript,
     a link reloads it."""
     followed = progress.signer_progress(db_session(), token, utcnow())
-    signer = followed.signer
-    if signer.status not in (SignerStatus.SIGNING, SignerStatus.SIGNED):
+    if followed.signer.status not in (SignerStatus.SIGNING, SignerStatus.SIGNED):
         return redirect(url_for("signing.page", token=token))
+    return _progress_page(token, followed)
+
+
+def _progress_page(
+    token: str, followed: progress.SignerProgress | None = None, notice: str | None = None
+) -> str:
+    if followed is None:
+        followed = progress.signer_progress(db_session(), token, utcnow())
+    signer = followed.signer
     return render_template(
         "signing/done.html",
         signer=signer,
         token=token,
+        notice=notice,
         progress=followed,
         document=signer.request.signed_document if followed.downloadable else None,
         others=[

@@ -30,6 +30,7 @@ from app.documents.errors import DocumentIntegrityFailed
 from app.documents.services import read_content
 from app.mail import Mailer, MailError, OutgoingMail
 from app.mail.outbox import enqueue_mail
+from app.messages import msg
 from app.rendering.evidence import render_evidence_pdf
 from app.runtime import Collaborators
 from app.signatures import evidence, lifecycle, mails, revisions, sending
@@ -153,7 +154,13 @@ def _version(session: Session, contract_id: int, number: int) -> ContractVersion
     for version in contract.versions:
         if version.version == number:
             return version
-    raise ContractNotFound(f"Le contrat {contract.number} n'a pas de version {number}.")
+    raise ContractNotFound(
+        msg(
+            "Le contrat {contract_number} n'a pas de version {number}.",
+            contract_number=contract.number,
+            number=number,
+        )
+    )
 
 
 # --- the platform seal --------------------------------------------------------------------------
@@ -309,11 +316,14 @@ class Notified:
 
 
 def remind(collab: Collaborators) -> Notified:
-    """Remind every signer whose reminder is due (`PARAPHE_REMINDER_DAYS`), each with a new
-    link replacing the earlier one."""
+    """Remind every signer whose reminder is due (`PARAPHE_REMINDER_DAYS` or the request's
+    cadence, at most `PARAPHE_REMINDER_MAX`), each with a new link replacing the earlier one."""
     with transaction(collab.session_factory) as session:
         due = lifecycle.due_reminders(
-            session, now=collab.now, schedule=collab.settings.reminder_days
+            session,
+            now=collab.now,
+            schedule=collab.settings.reminder_days,
+            at_most=collab.settings.reminder_max,
         )
         outgoing = [
             mails.reminder_mail(i, collab.settings.base_url, vendor=_vendor(collab)) for i in due
@@ -326,7 +336,9 @@ def remind_now(collab: Collaborators, request_id: int, *, actor: str) -> Notifie
     """The sender's reminder now (see `lifecycle.remind_now`): one mail per signer reminded,
     written with the reminders in one transaction (a call replayed mails nobody twice)."""
     with transaction(collab.session_factory) as session:
-        due = lifecycle.remind_now(session, request_id, now=collab.now, actor=actor)
+        due = lifecycle.remind_now(
+            session, request_id, now=collab.now, actor=actor, at_most=collab.settings.reminder_max
+        )
         outgoing = [
             mails.reminder_mail(i, collab.settings.base_url, vendor=_vendor(collab)) for i in due
         ]

@@ -13,6 +13,7 @@ from app.audit import services as audit
 from app.clock import PARIS, business_date
 from app.events import recording as events
 from app.events.recording import Resource
+from app.messages import msg
 from app.terms import rules
 from app.terms.errors import AcceptanceLinkGone, AcceptanceRefused, ConsentMissing
 from app.terms.models import AcceptanceMethod, CgvAcceptance, CgvNotification, CgvVersion
@@ -36,7 +37,7 @@ def record_acceptance(
 ) -> CgvAcceptance:
     if shown_sha256 != version.sha256:
         raise AcceptanceRefused(
-            "Le texte présenté ne correspond pas à la version publiée (empreinte différente)."
+            msg("Le texte présenté ne correspond pas à la version publiée (empreinte différente).")
         )
     acceptance = CgvAcceptance(
         client_id=client_id,
@@ -99,7 +100,7 @@ def accept_notified(
     from the client's space: one path, one kind of evidence; the notification is spent."""
     refuse_if_accepted(session, notification.client_id, version)
     if not consent:
-        raise ConsentMissing("Cochez la case pour accepter cette version des CGV.")
+        raise ConsentMissing(msg("Cochez la case pour accepter cette version des CGV."))
     acceptance = record_acceptance(
         session,
         client_id=notification.client_id,
@@ -128,8 +129,12 @@ def refuse_if_accepted(session: Session, client_id: int, version: CgvVersion) ->
     )
     if first is not None:
         raise AcceptanceLinkGone(
-            f"La version {version.label} des CGV est déjà acceptée le "
-            f"{first.astimezone(PARIS):%d/%m/%Y} : il n'y a plus rien à faire."
+            msg(
+                "La version {version_label} des CGV est déjà acceptée le "
+                "{accepted_at:%d/%m/%Y} : il n'y a plus rien à faire.",
+                version_label=version.label,
+                accepted_at=first.astimezone(PARIS),
+            )
         )
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import Select, SQLColumnExpression, func, select
 from sqlalchemy.orm import Session
 
 from app.clients.models import Client
-from app.rendering.french import format_datetime
+from app.messages import Moment, msg
 from app.terms.acceptances import accept_notified, refuse_if_accepted
 from app.terms.errors import (
     AcceptanceLinkGone,
@@ -34,18 +34,22 @@ def find_acceptance_link(
     notification = session.scalar(stmt)
     if notification is None:
         raise AcceptanceLinkUnknown(
-            "Ce lien d'acceptation n'existe pas. Vérifiez l'adresse reçue par courriel."
+            msg("Ce lien d'acceptation n'existe pas. Vérifiez l'adresse reçue par courriel.")
         )
     if notification.link_used_at is not None:
-        when = format_datetime(notification.link_used_at)
+        when = Moment(notification.link_used_at)
         raise AcceptanceLinkGone(
-            f"Ce lien a déjà servi : la version {notification.cgv_version.label} a été "
-            f"acceptée le {when}."
+            msg(
+                "Ce lien a déjà servi : la version {notification_cgv_version_label} a été "
+                "acceptée le {when}.",
+                notification_cgv_version_label=notification.cgv_version.label,
+                when=when,
+            )
         )
     refuse_if_accepted(session, notification.client_id, notification.cgv_version)
     if notification.link_expires_at is None or notification.link_expires_at <= now:
         raise AcceptanceLinkGone(
-            "Ce lien d'acceptation a expiré. Demandez un nouvel envoi à votre interlocuteur."
+            msg("Ce lien d'acceptation a expiré. Demandez un nouvel envoi à votre interlocuteur.")
         )
     return notification
 
@@ -66,11 +70,14 @@ def accept_through_link(
     notification = find_acceptance_link(session, token, now, for_update=True)
     version = session.get(CgvVersion, version_id) if version_id is not None else None
     if version is None:
-        raise CgvNotFound("Cette version des CGV n'est pas publiée : rien n'a été enregistré.")
+        raise CgvNotFound(msg("Cette version des CGV n'est pas publiée : rien n'a été enregistré."))
     if version.id != notification.cgv_version_id:
         raise AcceptanceRefused(
-            "Ce lien ne permet d'accepter que la version "
-            f"{notification.cgv_version.label} : rien n'a été enregistré."
+            msg(
+                "Ce lien ne permet d'accepter que la version {notification_cgv_version_label} : "
+                "rien n'a été enregistré.",
+                notification_cgv_version_label=notification.cgv_version.label,
+            )
         )
     client = session.get(Client, notification.client_id)
     assert client is not None  # foreign key
@@ -137,11 +144,15 @@ def accept_in_space(
         .with_for_update(of=CgvNotification)
     )
     if notification is None:
-        raise CgvNotFound("Aucune version des CGV n'attend votre acceptation sous ce numéro.")
+        raise CgvNotFound(msg("Aucune version des CGV n'attend votre acceptation sous ce numéro."))
     if notification.link_used_at is not None:
-        when = format_datetime(notification.link_used_at)
+        when = Moment(notification.link_used_at)
         raise AcceptanceLinkGone(
-            f"La version {notification.cgv_version.label} a déjà été acceptée le {when}."
+            msg(
+                "La version {notification_cgv_version_label} a déjà été acceptée le {when}.",
+                notification_cgv_version_label=notification.cgv_version.label,
+                when=when,
+            )
         )
     client = session.get(Client, client_id)
     assert client is not None  # foreign key
@@ -195,7 +206,15 @@ def notifications_page(
     total = session.scalar(select(func.count()).where(of_version)) or 0
     page = NotificationPage((), number, total, per_page)
     if not 1 <= number <= page.pages:
-        raise CgvQueryInvalid({"page": f"Page {number} inexistante : de 1 à {page.pages}."})
+        raise CgvQueryInvalid(
+            {
+                "page": msg(
+                    "Page {number} inexistante : de 1 à {page_pages}.",
+                    number=number,
+                    page_pages=page.pages,
+                )
+            }
+        )
     rows = session.scalars(
         select(CgvNotification)
         .where(of_version)

@@ -11,6 +11,7 @@ from sqlalchemy import CursorResult, and_, delete, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
+from app.messages import msg
 from app.plaintext import text_problem
 from app.terms import versions
 from app.terms.conversion import SourceFormat, articles_of
@@ -58,7 +59,9 @@ def get_preview(session: Session, preview_id: int, *, lock: bool = False) -> Cgv
     query = select(CgvPreview).where(CgvPreview.id == preview_id)
     preview = session.scalar(query.with_for_update() if lock else query)
     if preview is None:
-        raise PreviewNotFound(f"Aperçu de CGV n° {preview_id} introuvable.")
+        raise PreviewNotFound(
+            msg("Aperçu de CGV n° {preview_id} introuvable.", preview_id=preview_id)
+        )
     return preview
 
 
@@ -96,11 +99,11 @@ def publish_preview(
         return versions.get_version(session, preview.published_version_id), False
     if shown_sha256 != preview.sha256:
         raise PreviewStale(
-            "Le texte à publier n'est pas celui de l'aperçu : rouvrez l'aperçu et vérifiez-le."
+            msg("Le texte à publier n'est pas celui de l'aperçu : rouvrez l'aperçu et vérifiez-le.")
         )
     if preview.rendered_at is None:
         raise PreviewNotReady(
-            "Le PDF de l'aperçu n'est pas encore rendu : publiez après l'avoir relu."
+            msg("Le PDF de l'aperçu n'est pas encore rendu : publiez après l'avoir relu.")
         )
     version = versions.record_version(
         session, draft_of(preview), now=now, actor=actor, fan_out=True

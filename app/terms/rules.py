@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from app.messages import msg
 from app.terms.models import LateInterestRule, VersionKind
 
 
@@ -80,7 +81,7 @@ def how_bound(
     """The opposable version and, in French, why it binds the client."""
     version = opposable_version(versions, client, at)
     if version is None:
-        return None, "Aucune version acceptée à cette date."
+        return None, msg("Aucune version acceptée à cette date.")
     if any(d <= at for d in client.accepted_on.get(version.id, ())):
         return version, "version acceptée par le client"
     return version, "version mineure notifiée par courriel et en vigueur"
@@ -227,8 +228,9 @@ def stated_penalties(markdown: str) -> tuple[StatedPenalties, str | None]:
     rules = {rule for _title, rule in stated}
     if len(rules) > 1:
         where = " ; ".join(f"« {title} » : {rule.label}" for title, rule in stated)
-        return StatedPenalties(None, None), (
-            f"Le texte énonce deux taux de pénalités de retard contradictoires ({where})."
+        return StatedPenalties(None, None), msg(
+            "Le texte énonce deux taux de pénalités de retard contradictoires ({where}).",
+            where=where,
         )
     if not stated:
         return StatedPenalties(None, None), None
@@ -264,19 +266,25 @@ def declared_penalty_problems(
     elif article:
         section = find_section(markdown, article)
         if section is None:
-            problems["penalty_article"] = f"Aucun article « {article} » dans le texte des CGV."
+            problems["penalty_article"] = msg(
+                "Aucun article « {article} » dans le texte des CGV.", article=article
+            )
         elif rule is None:
-            problems["late_interest_rule"] = "Choisissez le taux que cet article énonce."
+            problems["late_interest_rule"] = msg("Choisissez le taux que cet article énonce.")
         elif rule not in stated_rule(section.text):
-            problems["penalty_article"] = (
-                f"L'article « {section.title} » n'énonce pas ce taux ({rule.label})."
+            problems["penalty_article"] = msg(
+                "L'article « {section_title} » n'énonce pas ce taux ({rule_label}).",
+                section_title=section.title,
+                rule_label=rule.label,
             )
     elif rule is not None:
-        problems["penalty_article"] = "Indiquez l'article des CGV qui énonce ce taux."
+        problems["penalty_article"] = msg("Indiquez l'article des CGV qui énonce ce taux.")
     elif stated.rule is not None:
-        problems["late_interest_rule"] = (
-            f"Le texte énonce un taux ({stated.rule.label}, article « {stated.article} ») : "
-            "déclarez-le."
+        problems["late_interest_rule"] = msg(
+            "Le texte énonce un taux ({stated_rule_label}, article « {stated_article} ») : "
+            "déclarez-le.",
+            stated_rule_label=stated.rule.label,
+            stated_article=stated.article,
         )
     if problem := indemnity_problem(indemnity):
         problems["recovery_indemnity"] = problem
@@ -286,12 +294,12 @@ def declared_penalty_problems(
 def indemnity_problem(indemnity: Decimal) -> str | None:
     """The recovery indemnity is an amount in euros of at least the legal 40 € (D441-5)."""
     if not indemnity.is_finite():
-        return "Montant en euros attendu (ex. 40 ou 40,00)."
+        return msg("Montant en euros attendu (ex. 40 ou 40,00).")
     if indemnity < LEGAL_MINIMUM_INDEMNITY:
-        return (
+        return msg(
             "L'indemnité forfaitaire pour frais de recouvrement est d'au moins 40 € "
             "(article D441-5 du Code de commerce)."
         )
     if indemnity > Decimal("10000") or indemnity != indemnity.quantize(Decimal("0.01")):
-        return "Montant en euros, au centime près (au plus 10 000 €)."
+        return msg("Montant en euros, au centime près (au plus 10 000 €).")
     return None

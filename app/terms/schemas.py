@@ -6,6 +6,7 @@ import re
 from datetime import date
 from typing import Any
 
+from app.messages import msg
 from app.terms.errors import CgvQueryInvalid
 from app.terms.models import CgvAcceptance, CgvVersion
 from app.terms.planning import Progress
@@ -21,12 +22,12 @@ def parse_at(value: str | None, default: date) -> date:
         return default
     if not _ISO_DATE.fullmatch(value):
         raise CgvQueryInvalid(
-            {"at": "Date attendue au format AAAA-MM-JJ, à partir de 1900 (ex. 2026-01-31)."}
+            {"at": msg("Date attendue au format AAAA-MM-JJ, à partir de 1900 (ex. 2026-01-31).")}
         )
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise CgvQueryInvalid({"at": f"La date {value} n'existe pas."}) from None
+        raise CgvQueryInvalid({"at": msg("La date {value} n'existe pas.", value=value)}) from None
 
 
 def version_summary(version: CgvVersion) -> dict[str, Any]:

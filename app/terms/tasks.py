@@ -10,29 +10,33 @@ mails nobody twice."""
 from __future__ import annotations
 
 from app.queue.context import collaborators
-from app.queue.tasks import job, periodic
+from app.queue.tasks import Priority, job, periodic
 from app.runtime import Collaborators
 from app.terms import workflow
 from app.terms.errors import NotificationsFailed
 
 
-@job("terms.render_pdf")
+# The CGV version page waits for its PDF.
+@job("terms.render_pdf", priority=Priority.NORMAL)
 def render_pdf(version_id: int) -> None:
     workflow.archive_version_pdf(collaborators(), version_id)
 
 
-@job("terms.render_preview")
+# The author is looking at the preview's progress.
+@job("terms.render_preview", priority=Priority.NORMAL)
 def render_preview(preview_id: int) -> None:
     workflow.render_preview(collaborators(), preview_id)
 
 
-@job("terms.fan_out")
+# Notifying every client of a version: nobody waits on one notice.
+@job("terms.fan_out", priority=Priority.LOW)
 def fan_out(version_id: int) -> None:
     for chunk in workflow.plan_notifications(collaborators(), version_id):
         notify_chunk.enqueue(version_id, chunk)
 
 
-@job("terms.notify")
+# One chunk of that fan-out.
+@job("terms.notify", priority=Priority.LOW)
 def notify_chunk(version_id: int, client_ids: list[int]) -> None:
     """Mail a chunk of clients. Refused mails are raised after the others left: the queue
     retries the chunk with backoff, and the retry mails only those."""

@@ -16,9 +16,9 @@ from app.documents.models import Document, DocumentKind
 from app.documents.services import deposit
 from app.events import recording as events
 from app.events.recording import Resource
+from app.messages import Day, msg
 from app.plaintext import control_character_problem, text_problem
 from app.rendering.cgv import CgvDocument, render_cgv_pdf
-from app.rendering.french import format_date
 from app.rendering.labels import label
 from app.terms import rules
 from app.terms.errors import CgvInvalid, CgvNotFound, NoCgvInForce
@@ -97,14 +97,14 @@ def check_version(session: Session, draft: CgvDraft, now: datetime) -> CgvVersio
     title, body_markdown, summary = draft.title, draft.body_markdown, draft.summary
     effective_date, penalties = draft.effective_date, draft.penalties
     if not label or len(label) > 20:
-        errors["label"] = "Le libellé est obligatoire (20 caractères au maximum)."
+        errors["label"] = msg("Le libellé est obligatoire (20 caractères au maximum).")
     elif not _LABEL.fullmatch(label):
         # the label is part of the version's public URL (/cgv/<label>.pdf) and file name
-        errors["label"] = "Chiffres, lettres, point, tiret ou souligné uniquement (ex. 2.3)."
+        errors["label"] = msg("Chiffres, lettres, point, tiret ou souligné uniquement (ex. 2.3).")
     elif session.scalar(select(CgvVersion).where(CgvVersion.label == label)) is not None:
         errors["label"] = label_taken(label)
     if not body_markdown.strip():
-        errors["body_markdown"] = "Le texte des CGV est vide."
+        errors["body_markdown"] = msg("Le texte des CGV est vide.")
     elif problem := text_problem(body_markdown, multiline=True):
         errors["body_markdown"] = problem  # a NUL broke PostgreSQL, and was archived on SQLite
     if problem := text_problem(title):
@@ -112,12 +112,14 @@ def check_version(session: Session, draft: CgvDraft, now: datetime) -> CgvVersio
     if problem := control_character_problem(summary, multiline=True):
         errors["summary"] = problem
     if len(title.strip()) > 200:
-        errors["title"] = "200 caractères au maximum."
+        errors["title"] = msg("200 caractères au maximum.")
     latest = session.scalar(select(CgvVersion).order_by(CgvVersion.effective_date.desc()))
     if latest is not None and effective_date < latest.effective_date:
-        errors["effective_date"] = (
-            f"La date d'entrée en vigueur précède celle de la version {latest.label} "
-            f"({format_date(latest.effective_date)})."
+        errors["effective_date"] = msg(
+            "La date d'entrée en vigueur précède celle de la version {latest_label} "
+            "({latest_effective_date}).",
+            latest_label=latest.label,
+            latest_effective_date=Day(latest.effective_date),
         )
     if penalties is None:
         penalties = rules.PenaltyDeclaration(None, None, from_text=True)
@@ -202,7 +204,7 @@ def version_in_force(session: Session, on: date) -> CgvVersion:
     )
     if version is None:
         raise NoCgvInForce(
-            "Aucune version des CGV n'est en vigueur : un juriste doit en publier une."
+            msg("Aucune version des CGV n'est en vigueur : un juriste doit en publier une.")
         )
     return version
 
@@ -210,7 +212,7 @@ def version_in_force(session: Session, on: date) -> CgvVersion:
 def get_version(session: Session, version_id: int) -> CgvVersion:
     version = session.get(CgvVersion, version_id)
     if version is None:
-        raise CgvNotFound(f"Version de CGV n° {version_id} introuvable.")
+        raise CgvNotFound(msg("Version de CGV n° {version_id} introuvable.", version_id=version_id))
     return version
 
 
@@ -221,7 +223,9 @@ def list_versions(session: Session) -> Sequence[CgvVersion]:
 def get_version_by_label(session: Session, label: str) -> CgvVersion:
     version = session.scalar(select(CgvVersion).where(CgvVersion.label == label))
     if version is None:
-        raise CgvNotFound(f"Aucune version publiée des CGV ne porte le libellé « {label} ».")
+        raise CgvNotFound(
+            msg("Aucune version publiée des CGV ne porte le libellé « {label} ».", label=label)
+        )
     return version
 
 

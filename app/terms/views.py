@@ -20,6 +20,7 @@ from app.db import utcnow
 from app.documents.serving import document_response
 from app.extensions import limiter
 from app.forms import add_missing_field_errors, apply_field_errors
+from app.messages import msg
 from app.rendering.labels import ARTICLE_CHANGE_LABELS
 from app.rendering.markdown import markdown_to_html
 from app.terms import (
@@ -187,7 +188,7 @@ def preview_status(preview_id: int) -> dict[str, object]:
 def preview_pdf(preview_id: int) -> Response:
     shown = previews.get_preview(db_session(), preview_id)
     if shown.pdf is None:
-        raise PreviewNotReady("Le PDF de l'aperçu est en cours de rendu.")
+        raise PreviewNotReady(msg("Le PDF de l'aperçu est en cours de rendu."))
     response = Response(shown.pdf, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="apercu-cgv-{shown.id}.pdf"'
     response.headers["Cache-Control"] = "no-store"
@@ -388,7 +389,7 @@ def compare() -> str:
     db = db_session()
     published = versions.list_versions(db)
     if not published:
-        raise CgvNotFound("Aucune version des CGV n'est publiée : rien à comparer.")
+        raise CgvNotFound(msg("Aucune version des CGV n'est publiée : rien à comparer."))
     default_old = published[1] if len(published) > 1 else published[0]
     old = versions.get_version(db, _number_arg("de", default_old.id, VERSION_EXPECTED))
     new = versions.get_version(db, _number_arg("a", published[0].id, VERSION_EXPECTED))

@@ -12,6 +12,7 @@ from app.auth.models import Scope
 from app.db import utcnow
 from app.errors import NotFound
 from app.events import queries
+from app.messages import msg
 from app.webhooks import deliveries, endpoints, schemas, tasks, workflow
 from app.wiring import db_session, hand_over, read_only_db_session, runtime, unit_of_work
 
@@ -30,7 +31,7 @@ def list_events() -> dict[str, Any]:
     try:
         events = queries.events_after(read_only_db_session(), after, limit=limit)
     except queries.UnknownEvent as exc:
-        raise NotFound(f"Aucun événement {exc.args[0]}.") from exc
+        raise NotFound(msg("Aucun événement {exc_args_0}.", exc_args_0=exc.args[0])) from exc
     base = runtime().settings.base_url
     return {
         "items": [schemas.event_json(e, base) for e in events],

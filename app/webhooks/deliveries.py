@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from app.events.models import Event
+from app.messages import msg
 from app.webhooks import alerts, rules
 from app.webhooks.endpoints import lock, signing_secrets
 from app.webhooks.errors import DeliveryNotFound
@@ -151,7 +152,7 @@ def redeliver(session: Session, delivery_id: int, *, now: datetime) -> WebhookDe
         .with_for_update(of=WebhookDelivery)
     )
     if delivery is None:
-        raise DeliveryNotFound(f"Aucune livraison n° {delivery_id}.")
+        raise DeliveryNotFound(msg("Aucune livraison n° {delivery_id}.", delivery_id=delivery_id))
     _reschedule(delivery, now)
     return delivery
 
@@ -274,5 +275,5 @@ def attempts_of(session: Session, delivery_ids: Sequence[int]) -> dict[int, list
 def get(session: Session, delivery_id: int) -> WebhookDelivery:
     delivery = session.get(WebhookDelivery, delivery_id, populate_existing=True)
     if delivery is None:
-        raise DeliveryNotFound(f"Aucune livraison n° {delivery_id}.")
+        raise DeliveryNotFound(msg("Aucune livraison n° {delivery_id}.", delivery_id=delivery_id))
     return delivery

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.audit import services as audit
 from app.events.catalogue import EVENT_TYPES
+from app.messages import msg
 from app.plaintext import text_problem
 from app.webhooks import rules
 from app.webhooks.errors import EndpointInvalid, EndpointNotFound
@@ -33,11 +34,13 @@ def check(data: EndpointInput, *, require_https: bool) -> None:
         problems["url"] = problem
     unknown = sorted(set(data.event_types) - set(EVENT_TYPES))
     if unknown:
-        problems["event_types"] = "Type d'événement inconnu : " + ", ".join(unknown)
+        problems["event_types"] = msg(
+            "Type d'événement inconnu : {unknown}", unknown=", ".join(unknown)
+        )
     elif not data.event_types:
-        problems["event_types"] = "Choisissez au moins un type d'événement."
+        problems["event_types"] = msg("Choisissez au moins un type d'événement.")
     if len(data.description) > 200:
-        problems["description"] = "200 caractères au plus."
+        problems["description"] = msg("200 caractères au plus.")
     elif problem := text_problem(data.description):
         problems["description"] = problem
     if problems:
@@ -182,7 +185,9 @@ def lock(session: Session, endpoint_id: int, *, refresh: bool = False) -> Webhoo
 def _found(endpoint: WebhookEndpoint | None, endpoint_id: int) -> WebhookEndpoint:
     """The endpoint read, or the one refusal (and its French message) when there is none."""
     if endpoint is None:
-        raise EndpointNotFound(f"Aucun point de réception n° {endpoint_id}.")
+        raise EndpointNotFound(
+            msg("Aucun point de réception n° {endpoint_id}.", endpoint_id=endpoint_id)
+        )
     return endpoint
 
 

@@ -11,6 +11,8 @@ from datetime import timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from app.messages import msg
+
 RETRY_SCHEDULE: tuple[timedelta, ...] = (
     timedelta(seconds=5),
     timedelta(minutes=5),
@@ -75,20 +77,20 @@ def url_problem(url: str, *, require_https: bool) -> str | None:
     if len(url) > 500:
         return "500 caractères au plus."
     if any(ord(c) < 33 or ord(c) == 127 for c in url):
-        return "Une adresse ne contient ni espace ni caractère de contrôle."
+        return msg("Une adresse ne contient ni espace ni caractère de contrôle.")
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError:
-        return "Adresse invalide (port ?)."
+        return msg("Adresse invalide (port ?).")
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        return "Indiquez une adresse complète, commençant par https://."
+        return msg("Indiquez une adresse complète, commençant par https://.")
     if require_https and parts.scheme != "https":
-        return "En production, l'adresse doit commencer par https://."
+        return msg("En production, l'adresse doit commencer par https://.")
     if parts.username or parts.password:
-        return "L'adresse ne doit pas contenir d'identifiants."
+        return msg("L'adresse ne doit pas contenir d'identifiants.")
     if port == 0:
-        return "Adresse invalide (port 0)."
+        return msg("Adresse invalide (port 0).")
     return None
 
 

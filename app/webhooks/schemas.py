@@ -11,6 +11,7 @@ from typing import Any
 from app.clock import PARIS
 from app.events.catalogue import EVENT_TYPES
 from app.events.models import Event
+from app.messages import msg
 from app.plaintext import text_problem
 from app.webhooks.endpoints import Deletion, EndpointInput
 from app.webhooks.errors import EndpointInvalid
@@ -32,12 +33,12 @@ MAX_PAGE = 500
 def parse_endpoint(body: Any) -> EndpointInput:
     if not isinstance(body, dict):
         raise EndpointInvalid(
-            {"body": 'Objet JSON attendu : {"url": "https://…", "event_types": […]}.'}
+            {"body": msg('Objet JSON attendu : {"url": "https://…", "event_types": […]}.')}
         )
     errors: dict[str, str] = {}
     url = body.get("url")
     if not isinstance(url, str) or not re.fullmatch(URL_PATTERN, url):
-        errors["url"] = "Adresse https://… attendue (hôte en minuscules, chemin simple)."
+        errors["url"] = msg("Adresse https://… attendue (hôte en minuscules, chemin simple).")
     types = body.get("event_types")
     if (
         not isinstance(types, list)
@@ -45,19 +46,19 @@ def parse_endpoint(body: Any) -> EndpointInput:
         or len(types) != len(set(map(str, types)))
         or not all(isinstance(t, str) and t in EVENT_TYPES for t in types)
     ):
-        errors["event_types"] = "Liste non vide, sans doublon, de types connus : " + ", ".join(
-            EVENT_TYPES
+        errors["event_types"] = msg(
+            "Liste non vide, sans doublon, de types connus : {types}", types=", ".join(EVENT_TYPES)
         )
     description = body.get("description", "")
     if not isinstance(description, str) or len(description) > 200:
-        errors["description"] = "Texte de 200 caractères au plus."
+        errors["description"] = msg("Texte de 200 caractères au plus.")
     elif problem := text_problem(description):
         errors["description"] = problem
     enabled = body.get("enabled", True)
     if not isinstance(enabled, bool):
-        errors["enabled"] = "true ou false."
+        errors["enabled"] = msg("true ou false.")
     for name in sorted(set(body) - {"url", "event_types", "description", "enabled"}):
-        errors[name] = "Champ inconnu."
+        errors[name] = msg("Champ inconnu.")
     if errors:
         raise EndpointInvalid(errors)
     assert isinstance(url, str) and isinstance(types, list)  # checked above
@@ -67,8 +68,8 @@ def parse_endpoint(body: Any) -> EndpointInput:
 def parse_since(body: Any) -> datetime:
     """`{"since": "AAAA-MM-JJ"}`: midnight of that day in Paris, as an admin means it."""
     if not isinstance(body, dict):
-        raise EndpointInvalid({"body": 'Objet JSON attendu : {"since": "AAAA-MM-JJ"}.'})
-    errors = {name: "Champ inconnu." for name in sorted(set(body) - {"since"})}
+        raise EndpointInvalid({"body": msg('Objet JSON attendu : {"since": "AAAA-MM-JJ"}.')})
+    errors: dict[str, str] = {name: msg("Champ inconnu.") for name in sorted(set(body) - {"since"})}
     raw = body.get("since")
     day = None
     if isinstance(raw, str) and re.fullmatch(DATE_PATTERN, raw):
@@ -77,7 +78,7 @@ def parse_since(body: Any) -> datetime:
         except ValueError:
             day = None
     if day is None:
-        errors["since"] = "Date attendue (AAAA-MM-JJ)."
+        errors["since"] = msg("Date attendue (AAAA-MM-JJ).")
     if errors or day is None:
         raise EndpointInvalid(errors)
     return datetime.combine(day, time.min, tzinfo=PARIS).astimezone(UTC)
@@ -87,11 +88,11 @@ def parse_after(args: dict[str, str]) -> tuple[str | None, int]:
     errors: dict[str, str] = {}
     after = args.get("after")
     if after is not None and not re.fullmatch(EVENT_ID_PATTERN, after):
-        errors["after"] = "Identifiant d'événement attendu (evt_…)."
+        errors["after"] = msg("Identifiant d'événement attendu (evt_…).")
     raw_limit = args.get("limit", "100")
     limit = int(raw_limit) if re.fullmatch("[0-9]{1,4}", raw_limit) else 0
     if not 1 <= limit <= MAX_PAGE:
-        errors["limit"] = f"Entier de 1 à {MAX_PAGE}."
+        errors["limit"] = msg("Entier de 1 à {max_page}.", max_page=MAX_PAGE)
     if errors:
         raise EndpointInvalid(errors)
     return after, limit

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from app.db import transaction
 from app.queue.context import collaborators
-from app.queue.tasks import job, periodic
+from app.queue.tasks import Priority, job, periodic
 from app.webhooks import deliveries, pools, workflow
 
 
-@job("webhooks.deliver", retries=0)
+# Integrators are promised a delivery within a second of the change.
+@job("webhooks.deliver", priority=Priority.HIGH, retries=0)
 def deliver(delivery_id: int) -> None:
     """In a worker process: wake the delivery's endpoint pool (`pools`), which pulls its due
     deliveries; elsewhere (inline) one attempt here and now."""
@@ -38,7 +39,8 @@ def _drain(endpoint_id: int) -> bool:
     return bool(attempted)
 
 
-@job("webhooks.dispatch", retries=3)
+# Fans an event out to the deliveries above.
+@job("webhooks.dispatch", priority=Priority.HIGH, retries=3)
 def dispatch() -> None:
     _start(workflow.fan_out(collaborators()))
 

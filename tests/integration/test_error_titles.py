@@ -1,5 +1,5 @@
-"""API error titles follow Accept-Language (French by default, English when preferred); the
-detail stays French. Web pages stay French whatever the browser asks."""
+"""API error titles and details follow Accept-Language (French by default, English when
+preferred). Web pages stay French whatever the browser asks."""
 
 from __future__ import annotations
 
@@ -34,7 +34,8 @@ def test_api_error_title_is_english_when_the_client_prefers_it(
     assert _missing(client, token, "de")["title"] == "Introuvable"
     english = _missing(client, token, "en-GB,en;q=0.9,fr;q=0.5")
     assert english["title"] == "Not found" and english["status"] == 404
-    assert english["detail"] == french["detail"]  # the domain's sentence, in French
+    assert french["detail"] == DETAIL
+    assert english["detail"] == "Document no. 999999 not found."  # the same sentence, in English
 
 
 def test_protocol_errors_follow_accept_language_too(client: FlaskClient) -> None:

@@ -16,7 +16,7 @@ from app.db import transaction
 from app.job_runs import runs
 from app.job_runs.models import JobRun, RunStatus
 from app.queue.broker import huey
-from app.queue.tasks import declared, job
+from app.queue.tasks import Priority, declared, job
 from app.signatures import tasks
 from app.signatures.models import SignatureRequest
 from tests.conftest import csrf_from
@@ -35,7 +35,7 @@ failures_left: list[int] = []  # how many more times `flaky` fails
 done: list[int] = []  # what `flaky` did, when it succeeded
 
 
-@job("tests.flaky", retries=0)
+@job("tests.flaky", priority=Priority.NORMAL, retries=0)
 def flaky(number: int) -> None:
     if failures_left:
         failures_left.pop()
@@ -152,7 +152,7 @@ def test_the_seal_job_retries_then_fails_then_is_relaunched(app: Flask) -> None:
     ]
 
 
-@job("tests.failing_with_retries")  # the default retries, as every feature's job
+@job("tests.failing_with_retries", priority=Priority.NORMAL)  # default retries, as every job
 def failing_with_retries(number: int) -> None:
     raise ConnectionError(f"serveur injoignable ({number})")
 

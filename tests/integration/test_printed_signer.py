@@ -142,8 +142,9 @@ def _sent(
 
 def _remind(app: Flask, now: datetime) -> int:
     with transaction(runtime(app).session_factory) as session:
+        settings = runtime(app).settings
         reminded = lifecycle.due_reminders(
-            session, now=now, schedule=runtime(app).settings.reminder_days
+            session, now=now, schedule=settings.reminder_days, at_most=settings.reminder_max
         )
         return len(reminded)
 

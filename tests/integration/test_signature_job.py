@@ -258,6 +258,29 @@ def test_the_sweep_enqueues_again_a_consent_whose_job_was_lost(app: Flask) -> No
     assert _request(app).sealed_at is not None  # the seal followed, in the same sweep
 
 
+def test_the_operators_sweep_command_applies_a_lost_consent_then_seals(app: Flask) -> None:
+    """`paraphe signatures sweep` does what the periodic sweep does: a consent whose job was
+    lost is signed (its job enqueued again: inline here, it runs), then the request sealed."""
+    _contract_id, token = _sent(app)
+    signer_id = _consent(app, token)
+    consented = _signer(app, token).consented_at
+    assert consented is not None
+    with transaction(runtime(app).session_factory) as session:
+        session.execute(
+            update(Signer)
+            .where(Signer.id == signer_id)
+            .values(consented_at=consented - consent.LOST_AFTER - timedelta(seconds=1))
+        )
+
+    swept = app.test_cli_runner().invoke(args=["signatures", "sweep"])
+
+    assert swept.exit_code == 0, swept.output
+    assert "1 signature(s) consentie(s) remise(s) en file." in swept.output
+    signer = _signer(app, token)
+    assert signer.status is SignerStatus.SIGNED and signer.signed_at == signer.consented_at
+    assert _request(app).sealed_at is not None
+
+
 def test_a_signature_that_cannot_be_applied_is_shown_retried_and_relaunched(
     app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:

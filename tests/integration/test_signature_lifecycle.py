@@ -9,12 +9,18 @@ from html import unescape
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.auth.models import Role
 from app.contracts.models import ContractVersion, VersionStatus
 from app.db import transaction, utcnow
-from app.signatures.models import RequestStatus, SignatureRequest, Signer, SignerStatus
+from app.signatures.models import (
+    ReplacedSigningLink,
+    RequestStatus,
+    SignatureRequest,
+    Signer,
+    SignerStatus,
+)
 from app.tokens import token_hash
 from tests.conftest import csrf_from
 from tests.factories import (
@@ -152,6 +158,12 @@ def test_a_reminder_replaces_the_link_and_the_old_one_says_so(app: Flask, link: 
             signer = session.scalar(select(Signer))
             assert signer is not None and signer.notified_at is not None
             signer.notified_at = utcnow() - timedelta(days=days, minutes=1)
+            # the earlier reminder mailed on its day (3), not a minute ago: a day apart at least
+            session.execute(
+                update(ReplacedSigningLink).values(
+                    replaced_at=signer.notified_at + timedelta(days=3)
+                )
+            )
             _quiet_since(signer, hours=13)  # the signer stopped half-way, a while ago
             expires = signer.token_expires_at
         assert "1 relance(s)." in runner.invoke(args=["signatures", "remind"]).output

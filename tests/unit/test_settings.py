@@ -254,3 +254,13 @@ def test_rate_limits_are_shared_by_default_and_checked(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
         Settings.from_env({**base, "PARAPHE_RATELIMIT_STORAGE": "mongodb://x"})
     assert "PARAPHE_RATELIMIT_STORAGE doit valoir « database »" in str(info.value)
+
+
+def test_reminders_are_capped_at_three_unless_set(tmp_path: Path) -> None:
+    base = {"PARAPHE_INSTANCE_DIR": str(tmp_path)}
+    assert Settings.from_env(base).reminder_max == 3
+    assert Settings.from_env({**base, "PARAPHE_REMINDER_MAX": "0"}).reminder_max == 0
+    for raw in ("-1", "11", "trois"):
+        with pytest.raises(ConfigError) as info:
+            Settings.from_env({**base, "PARAPHE_REMINDER_MAX": raw})
+        assert "PARAPHE_REMINDER_MAX doit être un entier entre 0 et 10" in str(info.value)

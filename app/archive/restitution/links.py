@@ -13,6 +13,7 @@ from app.archive.models import LinkPurpose, RestitutionLink
 from app.audit import services as audit
 from app.documents.models import Document
 from app.documents.services import journal_document
+from app.messages import msg
 from app.tokens import new_link_token, token_hash
 
 LINK_DAYS = 7
@@ -61,15 +62,17 @@ def find_link(
     )
     link = session.scalar(stmt.with_for_update() if lock else stmt)
     if link is None:
-        raise RestitutionLinkGone("Ce lien n'existe pas.")
+        raise RestitutionLinkGone(msg("Ce lien n'existe pas."))
     if link.expires_at <= now:
         raise RestitutionLinkGone(
-            "Ce lien a expiré. Demandez-en un nouveau à votre interlocuteur chez l'éditeur."
+            msg("Ce lien a expiré. Demandez-en un nouveau à votre interlocuteur chez l'éditeur.")
         )
     if purpose is LinkPurpose.REQUEST and link.used_at is not None:
         raise RestitutionLinkGone(
-            "Cette demande a déjà été faite : le lien de téléchargement "
-            "vous a été envoyé par courriel."
+            msg(
+                "Cette demande a déjà été faite : le lien de téléchargement "
+                "vous a été envoyé par courriel."
+            )
         )
     return link
 
@@ -78,7 +81,7 @@ def archive_of_link(session: Session, link: RestitutionLink) -> Document:
     """The archive a download link points at, while it is still archived."""
     document = session.get(Document, link.document_id) if link.document_id else None
     if document is None or document.purged_at is not None:
-        raise RestitutionLinkGone("Cette archive n'est plus disponible.")
+        raise RestitutionLinkGone(msg("Cette archive n'est plus disponible."))
     return document
 
 

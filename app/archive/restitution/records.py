@@ -19,6 +19,7 @@ from app.clients.services import get_client
 from app.clock import PARIS
 from app.documents.models import Document, DocumentKind
 from app.documents.services import record_deposit
+from app.messages import msg
 from app.retention_settings import RetentionPolicy
 from storage import BlobRef
 
@@ -47,9 +48,12 @@ def archived_restitution(session: Session, client_id: int) -> Document:
     document = latest_restitution(session, client_id)
     if document is None:
         raise RestitutionNotBuilt(
-            f"Le client n° {client_id} n'a pas encore d'archive de restitution. Pour la "
-            f"produire, envoyez une requête POST à /api/v1/clients/{client_id}/restitution ; "
-            "elle sera ensuite disponible ici."
+            msg(
+                "Le client n° {client_id} n'a pas encore d'archive de restitution. Pour la "
+                "produire, envoyez une requête POST à /api/v1/clients/{client_id}/restitution ; "
+                "elle sera ensuite disponible ici.",
+                client_id=client_id,
+            )
         )
     return document
 

@@ -21,6 +21,7 @@ from app.audit import services as audit
 from app.clients.models import Client
 from app.events import recording as events
 from app.events.recording import Resource
+from app.messages import msg
 from app.tokens import token_hash
 
 DOWNLOAD_PATH = "/restitution/archive/"
@@ -74,7 +75,9 @@ def get_request(session: Session, request_id: int, *, lock: bool = False) -> Res
         RestitutionRequest, request_id, with_for_update=lock, populate_existing=lock
     )
     if request is None:
-        raise RestitutionRequestNotFound(f"Demande de restitution n° {request_id} introuvable.")
+        raise RestitutionRequestNotFound(
+            msg("Demande de restitution n° {request_id} introuvable.", request_id=request_id)
+        )
     return request
 
 
@@ -92,7 +95,7 @@ def request_of_link(session: Session, token: str) -> RestitutionRequest:
         .limit(1)
     )
     if request is None:
-        raise RestitutionLinkGone("Aucune demande n'a été faite par ce lien.")
+        raise RestitutionLinkGone(msg("Aucune demande n'a été faite par ce lien."))
     return request
 
 

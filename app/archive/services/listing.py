@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from app.audit.models import AuditEvent
 from app.documents.errors import DocumentNotFound
 from app.documents.models import Document, DocumentKind
+from app.messages import msg
 
 
 def document_metadata(session: Session, document_id: int) -> Row[Any]:
@@ -22,7 +23,9 @@ def document_metadata(session: Session, document_id: int) -> Row[Any]:
     server time, py-spy under bench/api.py)."""
     row = session.execute(select(*LIST_COLUMNS).where(Document.id == document_id)).first()
     if row is None:
-        raise DocumentNotFound(f"Document n° {document_id} introuvable.")
+        raise DocumentNotFound(
+            msg("Document n° {document_id} introuvable.", document_id=document_id)
+        )
     return row
 
 
@@ -98,7 +101,9 @@ def list_documents(
     if cursor is not None:
         last = session.execute(select(column, Document.id).where(Document.id == cursor)).first()
         if last is None:
-            raise DocumentNotFound(f"Curseur inconnu : aucun document n° {cursor}.")
+            raise DocumentNotFound(
+                msg("Curseur inconnu : aucun document n° {cursor}.", cursor=cursor)
+            )
         value, last_id = last
         if column is Document.id:
             stmt = stmt.where(Document.id < last_id if descending else Document.id > last_id)

@@ -17,6 +17,7 @@ from app.documents import retention as rules
 from app.documents.errors import DocumentPurged
 from app.documents.models import Document
 from app.documents.services import iso_day, journal_document, lock_blob, shares_bytes
+from app.messages import msg
 from app.retention_settings import RetentionPolicy
 from storage import BlobStore
 
@@ -98,8 +99,11 @@ def set_legal_hold(
     only when no other live document with the same bytes is held."""
     if document.purged_at is not None:
         raise DocumentPurged(
-            f"Le document n° {document.id} a été supprimé le "
-            f"{business_date(document.purged_at).isoformat()} (fin de conservation)."
+            msg(
+                "Le document n° {document_id} a été supprimé le {purged_on} (fin de conservation).",
+                document_id=document.id,
+                purged_on=business_date(document.purged_at).isoformat(),
+            )
         )
     document.legal_hold = hold
     document.legal_hold_reason = (reason.strip() or None) if hold else None

@@ -1,0 +1,185 @@
+"""A failed generation asked again from its page (« Relancer la génération ») repeats exactly
+what was first asked (issue 15 follow-up): through the API, the countersigner and the client's
+signer the body named survive a retry by a salesperson, who does not become the countersigner;
+a retry of a retry still follows the first asking. Inline queue, then a real worker."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from app.auth.models import Role, Scope
+from app.config import Settings
+from app.contracts import requested
+from app.contracts.models import ContractGeneration, ContractVersion, GenerationStatus
+from app.db import utcnow
+from storage import BlobRef, FilesystemBlobStore
+from tests.conftest import csrf_from
+from tests.factories import (
+    count,
+    login_as,
+    make_client,
+    make_quote,
+    make_token,
+    publish_short_cgv,
+    runtime,
+)
+from tests.factories.db import session_of
+from tests.integration.worker_process import (
+    brokers,
+    queued_settings,
+    running_worker,
+    wait_until,
+)
+
+COUNTERSIGNER = {"name": "Hélène Vendeur", "email": "helene.vendeur@example.fr"}
+SIGNER = {"name": "Jeanne Roux", "email": "jeanne.roux@example.fr"}
+
+
+class FullDisk(FilesystemBlobStore):
+    """The archive refuses every new blob: each render crashes when it stores its PDF."""
+
+    def put(self, data: bytes) -> BlobRef:
+        raise OSError(28, "No space left on device")
+
+
+def _fail(app: Flask, generation_id: int) -> None:
+    """The generation's renders crash until it is given up (as a full disk does)."""
+    rt = runtime(app)
+    collab = replace(rt.collaborators(utcnow()), store=FullDisk(rt.settings.storage_dir))
+    while _row(app, generation_id).status is GenerationStatus.PENDING:
+        try:
+            requested.fulfil(collab, generation_id)
+        except OSError:
+            continue
+    assert _row(app, generation_id).status is GenerationStatus.FAILED
+
+
+def _row(app: Flask, generation_id: int) -> ContractGeneration:
+    with session_of(app) as session:
+        return session.get_one(ContractGeneration, generation_id)
+
+
+def _disk(app: Flask, store: type[FilesystemBlobStore]) -> None:
+    rt = runtime(app)
+    app.extensions["paraphe"] = replace(rt, store=store(rt.settings.storage_dir))
+
+
+def _asked_through_the_api(app: Flask, body: dict[str, Any]) -> int:
+    """Asked by a CRM while the disk is full (inline, its job crashes in the request; queued,
+    it waits for a worker): still pending, 202."""
+    publish_short_cgv(app)
+    quote_id = make_quote(app, make_client(app))
+    writer = {"Authorization": f"Bearer {make_token(app, Scope.WRITE, Scope.READ)}"}
+    _disk(app, FullDisk)
+    asked = app.test_client().post(f"/api/v1/quotes/{quote_id}/contract", json=body, headers=writer)
+    assert asked.status_code == 202, asked.get_json()
+    assert asked.get_json()["status"] == "pending"
+    generation_id: int = asked.get_json()["id"]
+    return generation_id
+
+
+def _retry(sales: FlaskClient, generation_id: int) -> Any:
+    follow = f"/contrats/generations/{generation_id}"
+    page = sales.get(follow).get_data(as_text=True)
+    assert "Relancer la génération" in page
+    return sales.post(f"{follow}/relancer", data={"csrf_token": csrf_from(page)})
+
+
+def _pdf_text(app: Flask, version: ContractVersion) -> str:
+    data = runtime(app).store.get(version.document.sha256)
+    return "".join(page.extract_text() for page in PdfReader(io.BytesIO(data)).pages)
+
+
+def test_a_retry_from_the_web_prints_the_countersigner_and_signer_the_api_named(
+    app: Flask,
+) -> None:
+    assert not runtime(app).settings.vendor.signer_email  # no configured signatory
+    first = _asked_through_the_api(
+        app, {"countersigner": COUNTERSIGNER, "signer": SIGNER, "free_text": "Support dédié."}
+    )
+    _fail(app, first)
+    sales = login_as(app, Role.SALES)
+
+    # Failed again (the disk still full): the retry of the retry still follows the API's asking.
+    retried = _retry(sales, first)
+    assert retried.status_code == 302
+    second = max(r.id for r in _all_generations(app))
+    _fail(app, second)
+    _disk(app, FilesystemBlobStore)
+    done = _retry(sales, second)
+    assert done.status_code == 302 and done.headers["Location"].startswith("/contrats/")
+
+    rows = _all_generations(app)
+    assert [(r.status, r.retry_of) for r in rows] == [
+        (GenerationStatus.FAILED, None),
+        (GenerationStatus.FAILED, first),
+        (GenerationStatus.DONE, first),
+    ]
+    for row in rows[1:]:  # what was asked, repeated; the clicker recorded as who asked
+        assert (row.countersigner_name, row.countersigner_email) == tuple(COUNTERSIGNER.values())
+        assert (row.signer_name, row.signer_email) == tuple(SIGNER.values())
+        assert row.free_text == "Support dédié." and row.token_id is None
+        assert row.author_id is not None
+    with session_of(app) as session:
+        version = session.scalars(select(ContractVersion)).one()
+        assert (version.countersigner_name, version.countersigner_email) == tuple(
+            COUNTERSIGNER.values()
+        )
+        assert (version.signer_name, version.signer_email) == tuple(SIGNER.values())
+        text = _pdf_text(app, version)
+    assert COUNTERSIGNER["name"] in text and SIGNER["name"] in text
+    assert "Support dédié." in text
+
+
+def test_a_retry_of_an_api_generation_without_countersigner_adds_none(app: Flask) -> None:
+    first = _asked_through_the_api(app, {})
+    _fail(app, first)
+    sales = login_as(app, Role.SALES)
+    _disk(app, FilesystemBlobStore)
+    assert _retry(sales, first).status_code == 302
+    with session_of(app) as session:
+        version = session.scalars(select(ContractVersion)).one()
+        # the salesperson who clicked is not made the vendor's countersigner
+        assert (version.countersigner_name, version.countersigner_email) == (None, None)
+
+
+def _all_generations(app: Flask) -> list[ContractGeneration]:
+    with session_of(app) as session:
+        return list(session.scalars(select(ContractGeneration).order_by(ContractGeneration.id)))
+
+
+@pytest.mark.committed_db  # the worker process reads what the test committed
+@pytest.mark.real_clock
+@pytest.mark.parametrize("broker", brokers())
+def test_a_retry_rendered_by_a_worker_keeps_the_api_countersigner(
+    broker: str, settings: Settings, make_app: Callable[[Settings], Flask], tmp_path: Path
+) -> None:
+    queued = queued_settings(broker, settings, tmp_path)
+    app = make_app(queued)
+    first = _asked_through_the_api(app, {"countersigner": COUNTERSIGNER, "signer": SIGNER})
+    _fail(app, first)
+    sales = login_as(app, Role.SALES)
+    _disk(app, FilesystemBlobStore)
+    retried = _retry(sales, first)
+    assert retried.status_code == 302  # the follow page: the worker renders
+    [again] = [r.id for r in _all_generations(app) if r.retry_of == first]
+    assert retried.headers["Location"] == f"/contrats/generations/{again}"
+    with running_worker(queued):
+        wait_until(lambda: _row(app, again).status is GenerationStatus.DONE, queued)
+    assert count(app, ContractVersion) == 1
+    with session_of(app) as session:
+        version = session.scalars(select(ContractVersion)).one()
+        assert (version.countersigner_name, version.countersigner_email) == tuple(
+            COUNTERSIGNER.values()
+        )
+        assert (version.signer_name, version.signer_email) == tuple(SIGNER.values())
