@@ -23,12 +23,9 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import secrets
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
@@ -36,29 +33,11 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-import sqlalchemy as sa  # noqa: E402
 from flask import Flask  # noqa: E402
 
+from bench.scratch import scratch_database  # noqa: E402
+
 DOC_BYTES = 20_000
-
-
-@contextmanager
-def _database(tmp: Path, name: str) -> Iterator[str]:
-    """A fresh database: SQLite in ``tmp``, or a new database on DATABASE_URL's server."""
-    base = os.environ.get("DATABASE_URL", "")
-    if not base.startswith("postgresql"):
-        yield f"sqlite:///{tmp / 'paraphe.db'}"
-        return
-    database = f"bench_backup_{name}_{secrets.token_hex(4)}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{database}"'))
-    try:
-        yield sa.make_url(base).set(database=database).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE "{database}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def _deposit(app: Flask, start: int, count: int, clients: list[int]) -> None:
@@ -95,7 +74,10 @@ def main() -> None:
         root = Path(work)
         (root / "live").mkdir()
         (root / "fresh").mkdir()
-        with _database(root / "live", "live") as url, _database(root / "fresh", "fresh") as fresh:
+        with (
+            scratch_database(root / "live", "bench_backup_live") as url,
+            scratch_database(root / "fresh", "bench_backup_fresh") as fresh,
+        ):
             print(json.dumps(_run(root, url, fresh, documents)))
 
 

@@ -21,74 +21,21 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import secrets
-import signal
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-import sqlalchemy as sa  # noqa: E402
 from flask import Flask  # noqa: E402
 from flask.testing import FlaskClient  # noqa: E402
 
+from bench.scratch import instance_env, paraphe_worker, scratch_database  # noqa: E402
+
 BODY = "# CGV\n\n## Article 1. Objet\n\nLe service.\n\n## Article 2. Prix\n\n100 € par mois.\n"
-
-
-@contextmanager
-def _database(tmp: Path) -> Iterator[str]:
-    """A fresh database: SQLite in ``tmp``, or a new database on DATABASE_URL's server."""
-    base = os.environ.get("DATABASE_URL", "")
-    if not base.startswith("postgresql"):
-        yield f"sqlite:///{tmp / 'paraphe.db'}"
-        return
-    name = f"bench_cgv_{secrets.token_hex(4)}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-@contextmanager
-def _worker(env: dict[str, str], workers: int, log: Path) -> Iterator[None]:
-    """`paraphe worker`, started and waited for until its consumer runs; stopped (SIGINT)."""
-    paraphe = Path(sys.executable).parent / "paraphe"
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [str(paraphe), "worker", "--workers", str(workers), "--no-periodic"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while "consumer started" not in log.read_text(errors="replace"):
-            if time.monotonic() > deadline or process.poll() is not None:
-                sys.exit(f"le worker n'a pas démarré :\n{log.read_text(errors='replace')}")
-            time.sleep(0.1)
-        time.sleep(1.0)  # its worker processes import the application
-        yield
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=10)
 
 
 def _publish(browser: FlaskClient, label: str) -> tuple[float, int, float]:
@@ -163,20 +110,12 @@ def main() -> None:
     args = parser.parse_args()
     clients = 200 if args.quick else args.clients
 
-    with tempfile.TemporaryDirectory(prefix="paraphe-cgv-") as tmp, _database(Path(tmp)) as url:
-        instance = Path(tmp) / "instance"
-        queue_url = url if url.startswith("postgresql") else f"sqlite:///{Path(tmp) / 'queue.db'}"
-        env = {
-            **os.environ,
-            "PARAPHE_INSTANCE_DIR": str(instance),
-            "DATABASE_URL": url,
-            "PARAPHE_QUEUE_URL": queue_url,
-            "PARAPHE_QUEUE_NAME": f"bench-{secrets.token_hex(4)}",
-            "PYTHONPATH": str(REPO_ROOT),
-            "PARAPHE_ACCESS_LOG": "0",
-        }
-        env.pop("PARAPHE_SMTP_URL", None)
-        os.environ.update(env)
+    with (
+        tempfile.TemporaryDirectory(prefix="paraphe-cgv-") as tmp,
+        scratch_database(Path(tmp), "bench_cgv") as url,
+    ):
+        env = instance_env(Path(tmp), url)
+        instance = Path(env["PARAPHE_INSTANCE_DIR"])
 
         from app import migrate
         from app.auth.models import Role
@@ -196,7 +135,7 @@ def main() -> None:
 
         results: dict[int, tuple[float, float]] = {}
         for workers in (1, 2):
-            with _worker(env, workers, instance / f"worker-{workers}.log"):
+            with paraphe_worker(env, workers, instance / f"worker-{workers}.log"):
                 request_s, version_id, published = _publish(legal, f"{workers}.0")
                 rate = _rate(app, version_id, clients, published, timeout)
             results[workers] = (request_s, rate)

@@ -32,7 +32,6 @@ import argparse
 import json
 import os
 import resource
-import signal
 import subprocess
 import sys
 import tempfile
@@ -60,6 +59,7 @@ from app.invoices.renderer import render_invoice_pdf_naive  # noqa: E402
 from app.pricing.lines import LineInput  # noqa: E402
 from app.queue import broker  # noqa: E402
 from app.vendor_settings import VendorIdentity  # noqa: E402
+from bench.scratch import stop_worker  # noqa: E402
 from storage import BlobStore, FilesystemBlobStore  # noqa: E402
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
@@ -214,12 +214,7 @@ def through_queue(tmp: Path, count: int, processes: int) -> float:
             _enqueue_and_wait(factory, client_id, 2 * processes, 0)
             seconds = _enqueue_and_wait(factory, client_id, count, 2 * processes)
         finally:
-            worker.send_signal(signal.SIGINT)
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(worker.pid, signal.SIGKILL)
-                worker.wait(timeout=10)
+            stop_worker(worker)
     engine.dispose()
     return count / seconds
 

@@ -23,8 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import secrets
 import statistics
 import sys
 import tempfile
@@ -38,7 +36,7 @@ if str(REPO_ROOT) not in sys.path:
 
 from flask import Flask  # noqa: E402
 
-from bench.cgv_notify import _database, _worker  # noqa: E402
+from bench.scratch import instance_env, paraphe_worker, scratch_database  # noqa: E402
 from tests.integration.webhook_receiver import Receiver, running_receiver  # noqa: E402
 
 SLOW_S = 0.2
@@ -104,21 +102,10 @@ def main() -> None:
 
     with ExitStack() as stack:
         tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="paraphe-hooks-")))
-        url = stack.enter_context(_database(tmp))
-        instance = tmp / "instance"
-        queue_url = url if url.startswith("postgresql") else f"sqlite:///{tmp / 'queue.db'}"
-        env = {
-            **os.environ,
-            "PARAPHE_INSTANCE_DIR": str(instance),
-            "DATABASE_URL": url,
-            "PARAPHE_QUEUE_URL": queue_url,
-            "PARAPHE_QUEUE_NAME": f"bench-{secrets.token_hex(4)}",
-            "PYTHONPATH": str(REPO_ROOT),
-            "PARAPHE_ACCESS_LOG": "0",
-            "PARAPHE_WEBHOOKS_ALLOW_PRIVATE": "1",  # the receivers are on loopback
-        }
-        env.pop("PARAPHE_SMTP_URL", None)
-        os.environ.update(env)
+        url = stack.enter_context(scratch_database(tmp, "bench_hooks"))
+        # the receivers are on loopback
+        env = instance_env(tmp, url, PARAPHE_WEBHOOKS_ALLOW_PRIVATE="1")
+        instance = Path(env["PARAPHE_INSTANCE_DIR"])
 
         from app import migrate
         from app.db import transaction, utcnow
@@ -147,7 +134,7 @@ def main() -> None:
 
         results: dict[int, dict[str, float]] = {}
         for workers in (1, 2):
-            with _worker(env, workers, instance / f"worker-{workers}.log"):
+            with paraphe_worker(env, workers, instance / f"worker-{workers}.log"):
                 started = time.time()
                 changed = _produce(app, workers * 1_000_000, events, args.rate)
                 produced_s = time.time() - started

@@ -13,6 +13,7 @@ again on the rerun (at least once).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
@@ -32,6 +33,7 @@ from app.documents.models import Document
 from app.documents.services import read_content
 from app.mail import Attachment
 from app.mail.outbox import purge_sent_mails
+from app.retention_settings import RetentionPolicy
 from app.runtime import Runtime
 from app.terms import previews
 
@@ -70,8 +72,8 @@ def run_purge(rt: Runtime, *, today: date, now: datetime, dry_run: bool) -> Purg
             for c in session.scalars(select(Client).where(Client.anonymised_at.is_(None)))
             if purge.anonymisation_due(c, policy, today)
         ]
-    report.mails_deleted = _purge_sent_mails(rt, now=now, dry_run=dry_run)
-    report.previews_deleted = _purge_unpublished_previews(rt, now=now, dry_run=dry_run)
+    report.mails_deleted = _purge_rows(rt, SENT_MAILS, now=now, dry_run=dry_run)
+    report.previews_deleted = _purge_rows(rt, UNPUBLISHED_PREVIEWS, now=now, dry_run=dry_run)
     if dry_run:
         return report
 
@@ -119,64 +121,56 @@ class _RowPurge(Protocol):
     def __call__(self, session: Session, *, before: datetime, dry_run: bool = False) -> int: ...
 
 
-def _purge_rows(
-    rt: Runtime,
-    purge_rows: _RowPurge,
-    *,
-    days: int,
-    now: datetime,
-    dry_run: bool,
-    action: str,
-    table: str,
-    which: str,
-    before_key: str,
-) -> int:
-    """Rows older than ``days`` deleted (or counted) by ``purge_rows``, in one transaction with
-    the journal entry that says how many went and up to when."""
-    before = now - timedelta(days=days)
+@dataclass(frozen=True)
+class _OldRows:
+    """Rows deleted once older than a retention setting, and how the journal names them."""
+
+    purge_rows: _RowPurge
+    days: Callable[[RetentionPolicy], int]
+    action: str
+    table: str
+    which: str
+    before_key: str
+
+
+SENT_MAILS = _OldRows(
+    purge_sent_mails,
+    lambda policy: policy.sent_mail_days,
+    action="mail.purged",
+    table="outgoing_mails",
+    which="sent",
+    before_key="sent_before",
+)
+"""Step (0): the outbox's rows of mails sent before the retention window."""
+
+UNPUBLISHED_PREVIEWS = _OldRows(
+    previews.purge_unpublished,
+    lambda policy: policy.cgv_preview_days,
+    action="cgv_preview.purged",
+    table="cgv_previews",
+    which="unpublished",
+    before_key="created_before",
+)
+"""Step (0), continued: the CGV previews never published, older than the setting."""
+
+
+def _purge_rows(rt: Runtime, rows: _OldRows, *, now: datetime, dry_run: bool) -> int:
+    """The old rows deleted (or counted), in one transaction with the journal entry that says
+    how many went and up to when."""
+    before = now - timedelta(days=rows.days(rt.settings.retention))
     with transaction(rt.session_factory) as session:
-        deleted = purge_rows(session, before=before, dry_run=dry_run)
+        deleted = rows.purge_rows(session, before=before, dry_run=dry_run)
         if deleted and not dry_run:
             audit.record(
                 session,
                 now=now,
                 actor=ACTOR,
-                action=action,
-                subject_type=table,
-                subject_id=which,
-                details={"rows": deleted, before_key: before.isoformat()},
+                action=rows.action,
+                subject_type=rows.table,
+                subject_id=rows.which,
+                details={"rows": deleted, rows.before_key: before.isoformat()},
             )
     return deleted
-
-
-def _purge_sent_mails(rt: Runtime, *, now: datetime, dry_run: bool) -> int:
-    """Step (0): the outbox's rows of mails sent before the retention window."""
-    return _purge_rows(
-        rt,
-        purge_sent_mails,
-        days=rt.settings.retention.sent_mail_days,
-        now=now,
-        dry_run=dry_run,
-        action="mail.purged",
-        table="outgoing_mails",
-        which="sent",
-        before_key="sent_before",
-    )
-
-
-def _purge_unpublished_previews(rt: Runtime, *, now: datetime, dry_run: bool) -> int:
-    """Step (0), continued: the CGV previews never published, older than the setting."""
-    return _purge_rows(
-        rt,
-        previews.purge_unpublished,
-        days=rt.settings.retention.cgv_preview_days,
-        now=now,
-        dry_run=dry_run,
-        action="cgv_preview.purged",
-        table="cgv_previews",
-        which="unpublished",
-        before_key="created_before",
-    )
 
 
 def _certify(

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from sqlalchemy import String, cast, exists, func, select
 from sqlalchemy.orm import Session
@@ -24,7 +23,7 @@ from app.clients.models import Client
 from app.contracts.models import Contract, ContractVersion
 from app.documents import retention as rules
 from app.documents.models import Document, DocumentKind
-from app.documents.services import deposit, shares_bytes
+from app.documents.services import deposit, journal_document, shares_bytes
 from app.events import recording as events
 from app.events.recording import Resource
 from app.rendering.french import format_datetime
@@ -140,7 +139,7 @@ def purge_document(
         retention_basis=document.retention_basis,
         blob_deleted=blob_deleted,
     )
-    _journal(
+    journal_document(
         session,
         document,
         "document.purged",
@@ -172,28 +171,6 @@ def purge_document(
     return item
 
 
-def _journal(
-    session: Session,
-    document: Document,
-    action: str,
-    *,
-    now: datetime,
-    actor: str,
-    details: dict[str, Any],
-) -> None:
-    """The journal entry of what the purge did to `document`."""
-    audit.record(
-        session,
-        now=now,
-        actor=actor,
-        action=action,
-        subject_type="document",
-        subject_id=document.id,
-        client_id=document.client_id,
-        details=details,
-    )
-
-
 def _defer(
     session: Session, document: Document, locked: BlobLocked, *, now: datetime, actor: str
 ) -> DeferredItem:
@@ -202,7 +179,7 @@ def _defer(
         locked_until=locked.retain_until,
         legal_hold=locked.legal_hold,
     )
-    _journal(
+    journal_document(
         session,
         document,
         "document.purge_deferred",
@@ -368,14 +345,12 @@ def issue_certificate(
     )
     for document in session.scalars(select(Document).where(Document.id.in_(certified))):
         document.purge_certificate_id = certificate.id
-    audit.record(
+    audit.record_about_client(
         session,
+        client.id,
         now=now,
         actor=actor,
         action="client.deletion_certificate_issued",
-        subject_type="client",
-        subject_id=client.id,
-        client_id=client.id,
         details={
             "certificate_id": certificate.id,
             "reference": reference,
@@ -406,14 +381,12 @@ def anonymise_client(session: Session, client: Client, *, now: datetime, actor: 
     anonymised_evidence = 0
     if not evidence_kept:
         anonymised_evidence = anonymise_evidence(session, client.id)
-    audit.record(
+    audit.record_about_client(
         session,
+        client.id,
         now=now,
         actor=actor,
         action="client.anonymised",
-        subject_type="client",
-        subject_id=client.id,
-        client_id=client.id,
         details={"evidence_rows": anonymised_evidence, "evidence_kept": bool(evidence_kept)},
     )
 
@@ -453,7 +426,7 @@ def record_sent(
 ) -> None:
     """After the email went out: journal it and anonymise the contact if due (the address was
     needed until now)."""
-    _journal(
+    journal_document(
         session,
         certificate,
         SENT_ACTION,

@@ -8,7 +8,7 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -70,6 +70,62 @@ def record(
     head.last_hash = event.hash
     session.flush()
     return event
+
+
+class Filed(Protocol):
+    """A row filed under a client (a document, an invoice, a billing contact...)."""
+
+    @property
+    def id(self) -> int: ...
+
+    @property
+    def client_id(self) -> int | None: ...
+
+
+def record_about(
+    session: Session,
+    subject_type: str,
+    subject: Filed,
+    *,
+    now: datetime,
+    actor: str,
+    action: str,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """`record` about a row filed under a client: the subject's id and its client come from the
+    one row, so an entry can never name one row and file it under another row's client."""
+    return record(
+        session,
+        now=now,
+        actor=actor,
+        action=action,
+        subject_type=subject_type,
+        subject_id=subject.id,
+        client_id=subject.client_id,
+        details=details,
+    )
+
+
+def record_about_client(
+    session: Session,
+    client_id: int,
+    *,
+    now: datetime,
+    actor: str,
+    action: str,
+    details: dict[str, Any] | None = None,
+) -> AuditEvent:
+    """`record` about a client itself, filed under that client."""
+    return record(
+        session,
+        now=now,
+        actor=actor,
+        action=action,
+        subject_type="client",
+        subject_id=client_id,
+        client_id=client_id,
+        details=details,
+    )
 
 
 def stored_event_hash(ev: AuditEvent) -> str:

@@ -202,14 +202,12 @@ def reapply_purges(
             purge.anonymise_client(session, client, now=now, actor=ACTOR)
         else:
             purge.anonymise_evidence(session, client.id)
-        audit.record(
+        audit.record_about_client(
             session,
+            client.id,
             now=now,
             actor=ACTOR,
             action="backup.purge_reapplied",
-            subject_type="client",
-            subject_id=client.id,
-            client_id=client.id,
             details={
                 "key": key_id,
                 "destroyed_at": tombstone.destroyed_at.isoformat(),

@@ -78,14 +78,12 @@ class SpaceHome:
 
 
 def journal_read(session: Session, space: SpaceSession, page: str, *, now: datetime) -> None:
-    audit.record(
+    audit.record_about_client(
         session,
+        space.client_id,
         now=now,
         actor=f"contact:{space.email}",
         action="client_space.read",
-        subject_type="client",
-        subject_id=space.client_id,
-        client_id=space.client_id,
         details={"page": page, "session_id": space.id},
     )
 

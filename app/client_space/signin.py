@@ -98,14 +98,13 @@ def issue_links(session: Session, email: str, *, now: datetime) -> list[IssuedSi
         link = SpaceLink(client_id=client.id, email=email.strip().lower(), **made.columns())
         session.add(link)
         session.flush()
-        audit.record(
+        audit.record_about(
             session,
+            "client_space_link",
+            link,
             now=now,
             actor="anonymous",
             action="client_space.link_requested",
-            subject_type="client_space_link",
-            subject_id=link.id,
-            client_id=client.id,
             details={"email": link.email},
         )
         issued.append(IssuedSignIn(client, link.email, made.token, link.expires_at))
@@ -172,13 +171,12 @@ def _journal(
 ) -> None:
     """A space session's events are the contact's, filed under the session and its client (the
     client's journal shows who came in, and when they left)."""
-    audit.record(
+    audit.record_about(
         session,
+        "client_space_session",
+        space,
         now=now,
         actor=f"contact:{space.email}",
         action=action,
-        subject_type="client_space_session",
-        subject_id=space.id,
-        client_id=space.client_id,
         details=details,
     )

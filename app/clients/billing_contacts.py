@@ -135,14 +135,12 @@ def set_invoices_by_email(
     if client.send_invoices_by_email == enabled:
         return
     client.send_invoices_by_email = enabled
-    audit.record(
+    audit.record_about_client(
         session,
+        client.id,
         now=now,
         actor=actor,
         action="client.invoices_by_email_changed",
-        subject_type="client",
-        subject_id=client.id,
-        client_id=client.id,
         details={"enabled": enabled},
     )
 
@@ -163,13 +161,12 @@ def _journal(
     }
     if before is not None:
         details["before"] = before
-    audit.record(
+    audit.record_about(
         session,
+        "billing_contact",
+        contact,
         now=now,
         actor=actor,
         action=action,
-        subject_type="billing_contact",
-        subject_id=contact.id,
-        client_id=contact.client_id,
         details=details,
     )

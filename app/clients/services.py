@@ -162,14 +162,12 @@ def create_client(
     )
     session.add(client)
     session.flush()
-    audit.record(
+    audit.record_about_client(
         session,
+        client.id,
         now=now,
         actor=actor,
         action="client.created",
-        subject_type="client",
-        subject_id=client.id,
-        client_id=client.id,
         details={"same_company_as": [c.id for c in duplicates]} if duplicates else None,
     )
     return client
@@ -229,14 +227,12 @@ def update_client(
     client.signer_name = clean.signer_name
     client.signer_email = clean.signer_email
     if changed:
-        audit.record(
+        audit.record_about_client(
             session,
+            client.id,
             now=now,
             actor=actor,
             action="client.updated",
-            subject_type="client",
-            subject_id=client.id,
-            client_id=client.id,
             details={"fields": changed},
         )
     return client
@@ -286,14 +282,12 @@ def terminate(
     client.status = ClientStatus.TERMINATED
     client.terminated_on = on
     client.termination_reason = reason.strip() or None
-    audit.record(
+    audit.record_about_client(
         session,
+        client.id,
         now=now,
         actor=actor,
         action="client.terminated",
-        subject_type="client",
-        subject_id=client.id,
-        client_id=client.id,
         details={"on": on.isoformat(), "reason": client.termination_reason},
     )
     events.record(

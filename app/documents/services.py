@@ -7,7 +7,7 @@ is journaled as an integrity failure and refused (`DocumentIntegrityFailed`)."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased
@@ -145,14 +145,12 @@ def record_deposit(
     )
     session.add(document)
     session.flush()
-    audit.record(
+    journal_document(
         session,
+        document,
+        "document.deposited",
         now=now,
         actor=actor,
-        action="document.deposited",
-        subject_type="document",
-        subject_id=document.id,
-        client_id=client_id,
         details={
             "kind": kind.value,
             "reference": reference,
@@ -199,7 +197,7 @@ def read_content(
     except (BlobCorrupted, BlobNotFound) as exc:
         raise integrity_failure(session, document, exc, actor=actor, now=now) from exc
     if journal_read:
-        _journal_read(session, document, actor=actor, now=now)
+        journal_document(session, document, "document.read", now=now, actor=actor)
     return data
 
 
@@ -230,7 +228,7 @@ def open_content(
         )
     except (BlobCorrupted, BlobNotFound) as exc:
         raise integrity_failure(session, document, exc, actor=actor, now=now) from exc
-    _journal_read(session, document, actor=actor, now=now)
+    journal_document(session, document, "document.read", now=now, actor=actor)
     return stream
 
 
@@ -245,15 +243,18 @@ def _ensure_not_purged(document: Document) -> None:
         )
 
 
-def _journal_read(session: Session, document: Document, *, actor: str, now: datetime) -> None:
-    audit.record(
-        session,
-        now=now,
-        actor=actor,
-        action="document.read",
-        subject_type="document",
-        subject_id=document.id,
-        client_id=document.client_id,
+def journal_document(
+    session: Session,
+    document: Document,
+    action: str,
+    *,
+    now: datetime,
+    actor: str,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """The journal entry about one archived document, filed under its client."""
+    audit.record_about(
+        session, "document", document, now=now, actor=actor, action=action, details=details
     )
 
 
@@ -270,14 +271,13 @@ def integrity_failure(
     details: dict[str, str] = {"sha256": document.sha256, "problem": "missing"}
     if isinstance(exc, BlobCorrupted):
         details = {"sha256": document.sha256, "problem": "mismatch", "actual_sha256": exc.actual}
-    audit.record(
+    audit.record_about(
         session,
+        "document",
+        document,
         now=now,
         actor=actor,
         action="document.integrity_failed",
-        subject_type="document",
-        subject_id=document.id,
-        client_id=document.client_id,
         details=details,
     )
     what = (

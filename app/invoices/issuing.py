@@ -136,14 +136,13 @@ def issue_invoice(
         ) from exc
     for charge in pending:
         charge.billed_invoice_id = invoice.id
-    audit.record(
+    audit.record_about(
         session,
+        "invoice",
+        invoice,
         now=now,
         actor=actor,
         action="invoice.issued",
-        subject_type="invoice",
-        subject_id=invoice.id,
-        client_id=client.id,
         details={"number": number, "total_incl_vat": str(totals.total_incl_vat)},
     )
     events.record(
@@ -261,14 +260,13 @@ def issue_credit_note(
     )
     session.add(note)
     session.flush()
-    audit.record(
+    audit.record_about(
         session,
+        "credit_note",
+        note,
         now=now,
         actor=actor,
         action="credit_note.issued",
-        subject_type="credit_note",
-        subject_id=note.id,
-        client_id=invoice.client_id,
         details={"number": number, "invoice": invoice.number},
     )
     events.record(

@@ -105,14 +105,13 @@ def mail_issued(
             now=now,
             key=f"{key_prefix(issued)}{contact.id}",
         )
-        audit.record(
+        audit.record_about(
             session,
+            "invoice" if isinstance(issued, Invoice) else "credit_note",
+            issued,
             now=now,
             actor=actor,
             action="invoice.mailed" if isinstance(issued, Invoice) else "credit_note.mailed",
-            subject_type="invoice" if isinstance(issued, Invoice) else "credit_note",
-            subject_id=issued.id,
-            client_id=issued.client_id,
             details={
                 "number": issued.number,
                 "to": contact.email,

@@ -83,14 +83,13 @@ def record_payment(
     )
     session.add(event)
     session.flush()
-    audit.record(
+    audit.record_about(
         session,
+        "invoice",
+        invoice,
         now=now,
         actor=actor,
         action="invoice.payment_recorded",
-        subject_type="invoice",
-        subject_id=invoice.id,
-        client_id=invoice.client_id,
         details={"amount": str(amount), "left": str(due - amount)},
     )
     if amount == due:
@@ -147,14 +146,13 @@ def record_failed_debit(
             )
         )
     session.flush()
-    audit.record(
+    audit.record_about(
         session,
+        "invoice",
+        invoice,
         now=now,
         actor=actor,
         action="invoice.debit_failed",
-        subject_type="invoice",
-        subject_id=invoice.id,
-        client_id=invoice.client_id,
         details={"fee": charge_fee},
     )
     return event

@@ -167,14 +167,13 @@ def create_billing_plan(
     )
     session.add(plan)
     session.flush()
-    audit.record(
+    audit.record_about(
         session,
+        "billing_plan",
+        plan,
         now=now,
         actor=actor,
         action="billing_plan.created",
-        subject_type="billing_plan",
-        subject_id=plan.id,
-        client_id=plan.client_id,
         details={"contract": contract.number, "frequency": frequency.value},
     )
     return plan

@@ -197,14 +197,13 @@ def apply_revision(
     )
     session.add(revision)
     session.flush()
-    audit.record(
+    audit.record_about(
         session,
+        "billing_plan",
+        plan,
         now=now,
         actor=actor,
         action="billing_plan.revised",
-        subject_type="billing_plan",
-        subject_id=plan.id,
-        client_id=plan.client_id,
         details={"factor": str(preview.factor), "s0": str(preview.s0), "s": str(preview.s)},
     )
     return revision
@@ -307,14 +306,13 @@ def change_plan_line(
     old = (str(line.quantity), str(line.unit_price))
     line.quantity, line.unit_price = quantity, unit_price
     session.flush()
-    audit.record(
+    audit.record_about(
         session,
+        "billing_plan",
+        plan,
         now=now,
         actor=actor,
         action="billing_plan.line_changed",
-        subject_type="billing_plan",
-        subject_id=plan.id,
-        client_id=plan.client_id,
         details={
             "position": position,
             "from": list(old),

@@ -113,14 +113,24 @@ def make_environment(template_dirs: Sequence[Path] | None = None) -> SandboxedEn
 
 def render_template(env: SandboxedEnvironment, name: str, context: Mapping[str, Any]) -> str:
     """Render ``name`` with ``context``; any failure is a ``RenderingError`` (fail closed)."""
+    return _fail_closed(
+        lambda: env.get_template(name).render(dict(context)),
+        refused=f"gabarit {name!r} refusé par le bac à sable",
+        prefix=f"gabarit {name!r} : ",
+    )
+
+
+def _fail_closed(render: Callable[[], str], *, refused: str, prefix: str) -> str:
+    """``render()``, every failure turned into a ``RenderingError``: a ``TemplateSecurityError``
+    (``refused : why``) when the sandbox said no, else the error after ``prefix``."""
     try:
-        return env.get_template(name).render(dict(context))
+        return render()
     except SecurityError as exc:
-        raise TemplateSecurityError(f"gabarit {name!r} refusé par le bac à sable : {exc}") from exc
+        raise TemplateSecurityError(f"{refused} : {exc}") from exc
     except TemplateError as exc:
-        raise RenderingError(f"gabarit {name!r} : {exc}") from exc
+        raise RenderingError(f"{prefix}{exc}") from exc
     except Exception as exc:  # a filter refusing a value (naive datetime, float amount ...)
-        raise RenderingError(f"gabarit {name!r} : {type(exc).__name__}: {exc}") from exc
+        raise RenderingError(f"{prefix}{type(exc).__name__}: {exc}") from exc
 
 
 def make_text_environment() -> SandboxedEnvironment:
@@ -143,11 +153,8 @@ def make_text_environment() -> SandboxedEnvironment:
 
 def render_string(env: SandboxedEnvironment, source: str, context: Mapping[str, Any]) -> str:
     """Render a user-written text; any failure is a ``RenderingError`` (fail closed)."""
-    try:
-        return env.from_string(source).render(dict(context))
-    except SecurityError as exc:
-        raise TemplateSecurityError(f"texte refusé par le bac à sable : {exc}") from exc
-    except TemplateError as exc:
-        raise RenderingError(str(exc)) from exc
-    except Exception as exc:
-        raise RenderingError(f"{type(exc).__name__}: {exc}") from exc
+    return _fail_closed(
+        lambda: env.from_string(source).render(dict(context)),
+        refused="texte refusé par le bac à sable",
+        prefix="",
+    )

@@ -16,11 +16,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.audit import services as audit
 from app.messages import msg
 from app.signatures import rules
 from app.signatures.codes import LOCKED_MESSAGE
 from app.signatures.errors import ConsentMissing, NotAuthenticated, NotYourTurn, SignerLocked
+from app.signatures.journal import journal_signer
 from app.signatures.links import find_signer
 from app.signatures.models import ACTIVE, WAITING, Signer, SignerStatus
 from app.signatures.revisions import lock_request
@@ -113,21 +113,13 @@ def record_consent(
             signature_request_id=request.id,
             actor=f"signer:{signer.id}",
         )
-    audit.record(
+    journal_signer(
         session,
+        signer,
+        request,
+        "signature.consented",
         now=now,
-        actor=f"signer:{signer.id}",
-        action="signature.consented",
-        subject_type="signer",
-        subject_id=signer.id,
-        client_id=contract.client_id,
-        details={
-            "contract": contract.number,
-            "version": version.version,
-            "request": request.id,
-            "consent": signer.consent_text,
-            "ip": ip,
-        },
+        details={"consent": signer.consent_text, "ip": ip},
     )
     return Consent(signer.id, request.id, recorded=True)
 

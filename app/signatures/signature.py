@@ -23,12 +23,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.audit import services as audit
 from app.events import recording as events
 from app.events.recording import Resource
 from app.messages import msg
 from app.signatures import rules
 from app.signatures.errors import StaleRevision
+from app.signatures.journal import journal_signer
 from app.signatures.links import Invitation, current_group, notify_next_group
 from app.signatures.models import ACTIVE, RequestStatus, Signer, SignerStatus
 from app.signatures.revisions import advance, lock_request, read_revision
@@ -133,18 +133,13 @@ def record_signature(
     signer.status = SignerStatus.SIGNED
     signer.signed_at = prepared.signed_at
     signer.sign_error = None
-    audit.record(
+    journal_signer(
         session,
+        signer,
+        request,
+        "signature.signed",
         now=now,
-        actor=f"signer:{signer.id}",
-        action="signature.signed",
-        subject_type="signer",
-        subject_id=signer.id,
-        client_id=contract.client_id,
         details={
-            "contract": contract.number,
-            "version": version.version,
-            "request": request.id,
             "field": signer.field_name,
             "document_sha256_before": prepared.base_sha256,
             "document_sha256_after": ref.sha256,

@@ -1,17 +1,14 @@
 // Follows PDFs being produced in the background (invoice page): polls the JSON status named by
-// #pdf-status every 2 s and, as each PDF is archived, replaces its "PDF en préparation" text
-// (an element marked data-pdf-key: "invoice" or a credit note's id) by its download link.
-// No reload: the page's forms keep what was typed. Stops once every PDF is there, or after
-// 10 minutes (a PDF that failed is produced by the hourly sweep; the page says so).
+// #pdf-status every 2 s (follow-json.js) and, as each PDF is archived, replaces its "PDF en
+// préparation" text (an element marked data-pdf-key: "invoice" or a credit note's id) by its
+// download link. No reload: the page's forms keep what was typed. Stops once every PDF is
+// there, or after 10 minutes (a PDF that failed is produced by the hourly sweep; the page says so).
 "use strict";
 (function () {
   var status = document.getElementById("pdf-status");
   if (!status) {
     return;
   }
-  var url = status.getAttribute("data-url");
-  var started = Date.now();
-  var LIMIT_MS = 10 * 60 * 1000;
 
   var pending = function () {
     return document.querySelectorAll("[data-pdf-key]");
@@ -30,36 +27,25 @@
     element.appendChild(anchor);
   };
 
-  var poll = function () {
-    fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (response) {
-        return response.ok ? response.json() : null;
-      })
-      .then(function (body) {
-        if (body) {
-          pending().forEach(function (element) {
-            var key = element.getAttribute("data-pdf-key");
-            var state = key === "invoice" ? body.invoice : body.credit_notes[key];
-            if (state && state.ready) {
-              show(element, state.url);
-            }
-          });
-        }
-        if (pending().length === 0) {
-          return;
-        }
-        if (Date.now() - started > LIMIT_MS) {
-          pending().forEach(function (element) {
-            element.textContent =
-              "PDF toujours en préparation : rechargez la page plus tard.";
-          });
-          return;
-        }
-        window.setTimeout(poll, 2000);
-      })
-      .catch(function () {
-        window.setTimeout(poll, 5000);
+  window.parapheFollowJson(status.getAttribute("data-url"), {
+    everyMs: 2000,
+    limitMs: 10 * 60 * 1000,
+    handle: function (body) {
+      if (body) {
+        pending().forEach(function (element) {
+          var key = element.getAttribute("data-pdf-key");
+          var state = key === "invoice" ? body.invoice : body.credit_notes[key];
+          if (state && state.ready) {
+            show(element, state.url);
+          }
+        });
+      }
+      return pending().length === 0;
+    },
+    giveUp: function () {
+      pending().forEach(function (element) {
+        element.textContent = "PDF toujours en préparation : rechargez la page plus tard.";
       });
-  };
-  window.setTimeout(poll, 1000);
+    },
+  });
 })();

@@ -55,14 +55,13 @@ def record_acceptance(
     )
     session.add(acceptance)
     session.flush()
-    audit.record(
+    audit.record_about(
         session,
+        "cgv_acceptance",
+        acceptance,
         now=now,
         actor=actor,
         action="cgv.accepted",
-        subject_type="cgv_acceptance",
-        subject_id=acceptance.id,
-        client_id=client_id,
         details={"version": version.label, "sha256": shown_sha256, "method": method.value},
     )
     events.record(

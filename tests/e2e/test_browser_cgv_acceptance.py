@@ -13,7 +13,8 @@ from flask import Flask
 from playwright.sync_api import BrowserContext, Page, expect
 
 from app.auth.models import Role, Scope
-from tests.factories import PASSWORD, SHORT_CGV, make_client, make_token, make_user, publish_cgv
+from tests.e2e.signin import sign_in
+from tests.factories import SHORT_CGV, make_client, make_token, make_user, publish_cgv
 from tests.integration.helpers import body_text, outbox_messages
 
 if TYPE_CHECKING:  # annotations only: conftest modules are pytest's to import
@@ -36,10 +37,7 @@ def test_client_accepts_a_material_version_from_the_email(
     client_id = make_client(app)
     legal = make_user(app, Role.LEGAL)
 
-    page.goto("/connexion")
-    page.get_by_label("Adresse e-mail").fill(legal)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    sign_in(page, legal)
     page.get_by_role("link", name="CGV", exact=True).click()
     page.get_by_role("link", name="Publier une version").click()
     page.get_by_label("Libellé de la version").fill("2.0")

@@ -15,7 +15,8 @@ from playwright.sync_api import Page, expect
 from app.auth.models import Role
 from tests.conftest import CGV_FIXTURE
 from tests.e2e.axe import assert_no_serious_violations
-from tests.factories import PASSWORD, make_user
+from tests.e2e.signin import sign_in
+from tests.factories import make_user
 from tests.unit.terms.docx_cgv import docx_of
 from tests.unit.terms.plain_cgv import plain_text_of
 
@@ -36,10 +37,7 @@ def test_a_cgv_file_is_previewed_then_published(
     else:
         source.write_bytes(docx_of(markdown))
     legal = make_user(app, Role.LEGAL)
-    page.goto("/connexion")
-    page.get_by_label("Adresse e-mail").fill(legal)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    sign_in(page, legal)
 
     page.goto("/cgv/nouvelle")
     page.get_by_label("Libellé de la version (ex. 2.3)").fill("2.2")

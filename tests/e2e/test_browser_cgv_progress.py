@@ -23,7 +23,8 @@ from app.db import utcnow
 from app.terms import tasks, workflow
 from app.terms.models import VersionKind
 from app.terms.versions import CgvDraft
-from tests.factories import PASSWORD, SHORT_CGV, make_user, runtime
+from tests.e2e.signin import sign_in
+from tests.factories import SHORT_CGV, make_user, runtime
 from tests.factories.bulk_clients import seed_active_clients
 from tests.integration.worker_process import running_worker
 
@@ -59,10 +60,7 @@ def test_the_version_page_follows_the_notification_without_reload(
     version = workflow.publish(c, draft, actor="test")
     tasks.after_publication(version.id)  # enqueued; no worker yet
 
-    page.goto("/connexion")
-    page.get_by_label("Adresse e-mail").fill(legal)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    sign_in(page, legal)
     polls: list[float] = []
 
     def _count(request: Request) -> None:

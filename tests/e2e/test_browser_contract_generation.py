@@ -17,10 +17,11 @@ from app.auth.models import Role
 from app.contracts import requested
 from app.contracts.models import Contract, ContractGeneration, GenerationStatus
 from app.db import transaction, utcnow
-from app.quotes.services import get_quote
 from storage import BlobRef, FilesystemBlobStore
+from tests.e2e.signin import sign_in
 from tests.factories import runtime, session_of
-from tests.factories.people import PASSWORD, make_user
+from tests.factories.drafts import first_version_asked
+from tests.factories.people import make_user
 from tests.factories.sales import make_client, make_quote, publish_short_cgv
 from tests.integration.helpers import user_id_of
 
@@ -28,27 +29,21 @@ if TYPE_CHECKING:  # annotations only: conftest modules are pytest's to import
     from tests.e2e.conftest import LiveServer
 
 
-def test_the_contract_link_appears_once_the_job_rendered_it(
-    app: Flask, live_server: LiveServer, page: Page
-) -> None:
+def _asked(app: Flask) -> tuple[str, int]:
+    """A sales user, and the first version of a quote's contract asked by them, its job not
+    run yet (as while it waits for a worker): the user's e-mail and the generation's id."""
     publish_short_cgv(app)
     quote_id = make_quote(app, make_client(app))
     sales = make_user(app, Role.SALES)
-    choices = requested.Choices(author_id=user_id_of(app, sales))
+    return sales, first_version_asked(app, quote_id, user_id_of(app, sales))
+
+
+def test_the_contract_link_appears_once_the_job_rendered_it(
+    app: Flask, live_server: LiveServer, page: Page
+) -> None:
+    sales, generation_id = _asked(app)
     rt = runtime(app)
-    # Asked, its job not run yet: as while it waits for a worker.
-    with transaction(rt.session_factory) as session:
-        generation_id = requested.ask_first_version(
-            session,
-            get_quote(session, quote_id),
-            choices,
-            vendor=rt.settings.vendor,
-            now=utcnow(),
-        ).id
-    page.goto("/connexion")
-    page.get_by_label("Adresse e-mail").fill(sales)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    sign_in(page, sales)
     page.goto(f"/contrats/generations/{generation_id}")
     message = page.locator("#generation-message")
     expect(message).to_have_text("Génération du contrat en cours…")
@@ -81,29 +76,16 @@ class _FullDisk(FilesystemBlobStore):
 def test_a_generation_given_up_meanwhile_offers_its_retry_without_a_reload(
     app: Flask, live_server: LiveServer, page: Page
 ) -> None:
-    publish_short_cgv(app)
-    quote_id = make_quote(app, make_client(app))
-    sales = make_user(app, Role.SALES)
-    choices = requested.Choices(author_id=user_id_of(app, sales))
+    sales, generation_id = _asked(app)
     rt = runtime(app)
     with transaction(rt.session_factory) as session:
-        generation_id = requested.ask_first_version(
-            session,
-            get_quote(session, quote_id),
-            choices,
-            vendor=rt.settings.vendor,
-            now=utcnow(),
-        ).id
         # Its earlier renders crashed already: the next crash is the last one allowed.
         session.execute(
             update(ContractGeneration)
             .where(ContractGeneration.id == generation_id)
             .values(render_attempts=requested.MAX_RENDER_ATTEMPTS - 1)
         )
-    page.goto("/connexion")
-    page.get_by_label("Adresse e-mail").fill(sales)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    sign_in(page, sales)
     page.goto(f"/contrats/generations/{generation_id}")
     retry = page.get_by_role("button", name="Relancer la génération")
     expect(retry).to_be_hidden()

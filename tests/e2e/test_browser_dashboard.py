@@ -15,7 +15,8 @@ from playwright.sync_api import BrowserContext, expect
 
 from app.auth.models import Role
 from tests.e2e.axe import assert_no_serious_violations
-from tests.factories.people import PASSWORD, make_user
+from tests.e2e.signin import sign_in
+from tests.factories.people import make_user
 from tests.factories.sales import make_client, make_contract, make_quote, publish_short_cgv
 from tests.factories.signing import send_contract
 
@@ -50,10 +51,7 @@ def test_the_dashboard_reads_on_a_phone_and_a_laptop(
     sales = make_user(app, Role.SALES)
 
     page = new_context(viewport={"width": width, "height": height}).new_page()
-    page.goto("/connexion")
-    page.get_by_label("Adresse e-mail").fill(sales)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    sign_in(page, sales)
 
     waiting = page.locator("#waiting")
     expect(waiting).to_contain_text("Boulangerie des Quatre Saisons et Associés")

@@ -14,8 +14,9 @@ from playwright.sync_api import BrowserContext
 
 from app.auth.models import Role
 from tests.e2e.axe import assert_no_serious_violations
+from tests.e2e.signin import sign_in
 from tests.factories.invoices import make_invoice
-from tests.factories.people import PASSWORD, make_user
+from tests.factories.people import make_user
 from tests.factories.sales import make_client
 
 if TYPE_CHECKING:  # annotations only: conftest modules are pytest's to import
@@ -38,10 +39,7 @@ def test_the_lists_fit_a_phone(
         pool.submit(_data).result()
     sales = make_user(app, Role.SALES)
     page = new_context(viewport={"width": 360, "height": 740}).new_page()
-    page.goto("/connexion")
-    page.get_by_label("Adresse e-mail").fill(sales)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    sign_in(page, sales)
     page.wait_for_url("**/")
 
     for path in PAGES:

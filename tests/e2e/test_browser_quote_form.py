@@ -16,7 +16,8 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from app.auth.models import Role
 from tests.e2e.axe import assert_no_serious_violations
-from tests.factories.people import PASSWORD, make_user
+from tests.e2e.signin import sign_in
+from tests.factories.people import make_user
 from tests.factories.sales import make_client, make_product
 
 if TYPE_CHECKING:  # annotations only: conftest modules are pytest's to import
@@ -48,10 +49,7 @@ def test_the_quote_form_fits_and_totals_as_one_types(
     product_id = make_product(app, code="PREMIUM", price="390.00", vat="20")
     sales = make_user(app, Role.SALES)
     page = new_context(viewport={"width": width, "height": height}).new_page()
-    page.goto("/connexion")
-    page.get_by_label("Adresse e-mail").fill(sales)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    sign_in(page, sales)
     page.goto(f"/devis/nouveau/{client_id}")
 
     totals = page.locator("#quote-totals")

@@ -22,8 +22,8 @@ from app.auth.models import Role
 from app.config import Settings
 from app.job_runs.models import JobRun, RunStatus
 from app.signatures.models import RequestStatus, SignatureRequest, Signer, SignerStatus
+from tests.e2e.signin import sign_in
 from tests.factories import (
-    PASSWORD,
     VALID_CLIENT,
     count,
     make_contracted_client,
@@ -79,10 +79,7 @@ def _contract_page(
 ) -> Page:
     """The contract page, on a laptop, for a sales user logged in through the form."""
     page: Page = new_context(viewport={"width": 1280, "height": 900}).new_page()
-    page.goto("/connexion")
-    page.get_by_label("Adresse e-mail").fill(make_fast_user(app, Role.SALES))
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    sign_in(page, make_fast_user(app, Role.SALES))
     page.goto(f"/contrats/{contract_id}")
     return page
 

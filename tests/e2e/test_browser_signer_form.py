@@ -18,8 +18,9 @@ from sqlalchemy import select
 from app.auth.models import Role
 from app.contracts.models import ContractVersion
 from tests.e2e.axe import assert_no_serious_violations
+from tests.e2e.signin import sign_in
 from tests.factories import session_of
-from tests.factories.people import PASSWORD, make_user
+from tests.factories.people import make_user
 from tests.factories.sales import VALID_CLIENT, make_client, make_quote, publish_short_cgv
 
 if TYPE_CHECKING:  # annotations only: conftest modules are pytest's to import
@@ -43,10 +44,7 @@ def test_the_signer_is_refused_then_corrected_and_printed_as_typed(
     quote_id = make_quote(app, make_client(app))
     sales = make_user(app, Role.SALES)
     page = new_context(viewport={"width": width, "height": height}).new_page()
-    page.goto("/connexion")
-    page.get_by_label("Adresse e-mail").fill(sales)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    sign_in(page, sales)
     page.goto(f"/devis/{quote_id}")
 
     name = page.get_by_label("Nom du signataire")

@@ -27,7 +27,8 @@ from app.config import Settings
 from app.pki import trust_roots
 from signing import VerificationReport, verify_pdf
 from tests.conftest import CGV_FIXTURE
-from tests.factories import PASSWORD, make_user, publish_cgv
+from tests.e2e.signin import sign_in
+from tests.factories import make_user, publish_cgv
 from tests.integration.helpers import body_text, is_code_mail, signing_link
 
 
@@ -126,10 +127,7 @@ def test_quote_to_signed_pdf_in_a_real_browser(
     sales = make_user(app, Role.SALES)
 
     # 1. log in through the form
-    page.goto("/connexion")
-    page.get_by_label("Adresse e-mail").fill(sales)
-    page.get_by_label("Mot de passe").fill(PASSWORD)
-    page.get_by_role("button", name="Se connecter").click()
+    sign_in(page, sales)
     expect(page.get_by_role("heading", level=1)).to_have_text(re.compile(r"^Bonjour "))
 
     # 2. a client whose name looks like markup: it must be shown as text, never interpreted

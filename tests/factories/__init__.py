@@ -9,9 +9,11 @@ from tests.factories.db import count, runtime, session_of
 from tests.factories.documents import deposit_document, deposit_file
 from tests.factories.invoices import (
     annual_plan,
+    issue_to,
     make_credit_note,
     make_invoice,
     plan_for,
+    plan_of,
 )
 from tests.factories.people import (
     PASSWORD,
@@ -64,6 +66,7 @@ __all__ = [
     "deposit_document",
     "deposit_file",
     "expire_link",
+    "issue_to",
     "login",
     "login_as",
     "make_clause",
@@ -78,6 +81,7 @@ __all__ = [
     "make_token",
     "make_user",
     "plan_for",
+    "plan_of",
     "publish_cgv",
     "publish_short_cgv",
     "runtime",

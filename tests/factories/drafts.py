@@ -10,10 +10,26 @@ from decimal import Decimal
 from flask import Flask
 from sqlalchemy import select
 
+from app.contracts import requested
 from app.contracts.models import ContractGeneration, ContractVersion, GenerationStatus
-from app.db import utcnow
+from app.db import transaction, utcnow
+from app.quotes.services import get_quote
 from app.terms.models import CgvPreview, VersionKind
-from tests.factories.db import session_of
+from tests.factories.db import runtime, session_of
+
+
+def first_version_asked(app: Flask, quote_id: int, author_id: int, *, free_text: str = "") -> int:
+    """Version 1 of `quote_id`'s contract asked for through the service the web form calls,
+    its job not run yet (as while it waits for a worker): the generation's id."""
+    rt = runtime(app)
+    with transaction(rt.session_factory) as session:
+        return requested.ask_first_version(
+            session,
+            get_quote(session, quote_id),
+            requested.Choices(author_id=author_id, free_text=free_text),
+            vendor=rt.settings.vendor,
+            now=utcnow(),
+        ).id
 
 
 def pending_generation(app: Flask, contract_id: int, author_id: int) -> int:

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date
+from collections.abc import Sequence
+from datetime import date, datetime
 from decimal import Decimal
 
 from flask import Flask
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from app.clients.services import get_client
 from app.contracts.queries import get_contract
 from app.db import transaction, utcnow
 from app.invoices.issuing import get_invoice, issue_credit_note, issue_invoice
-from app.invoices.models import BillingFrequency, BillingPlan
+from app.invoices.models import BillingFrequency, BillingPlan, Invoice
 from app.invoices.plans import create_billing_plan
 from app.invoices.workflow import Issued, produce_pdfs
 from app.pricing.lines import LineInput
@@ -24,16 +26,54 @@ def make_invoice(app: Flask, client_id: int, *, with_pdf: bool = True) -> int:
     """An issued invoice; ``with_pdf``: its PDF produced after the commit, as the issuing
     page does (without: as after a failure between the two)."""
     with transaction(runtime(app).session_factory) as session:
-        invoice = issue_invoice(
+        invoice = issue_to(
             session,
-            client=get_client(session, client_id),
-            lines=[LineInput("Journée de formation", Decimal("1"), Decimal("900"), Decimal("20"))],
+            client_id,
+            [LineInput("Journée de formation", Decimal("1"), Decimal("900"), Decimal("20"))],
             now=utcnow(),
-            actor="test",
         )
     if with_pdf:
         assert produce_pdfs(runtime(app).collaborators(utcnow()), [invoice.id]) == 1
     return invoice.id
+
+
+def issue_to(
+    session: Session,
+    client_id: int,
+    lines: Sequence[LineInput],
+    *,
+    now: datetime,
+    actor: str = "test",
+) -> Invoice:
+    """An invoice of `lines` issued to the client `client_id` in the caller's transaction."""
+    return issue_invoice(
+        session, client=get_client(session, client_id), lines=lines, now=now, actor=actor
+    )
+
+
+def plan_of(
+    session: Session,
+    contract_id: int,
+    *,
+    start_date: date,
+    now: datetime,
+    frequency: BillingFrequency = BillingFrequency.MONTHLY,
+    lines: Sequence[LineInput] | None = None,
+    setup_fees: Sequence[tuple[LineInput, str]] = (),
+    actor: str = "test",
+) -> BillingPlan:
+    """The billing plan of the signed contract `contract_id`, created in the caller's
+    transaction (lines: the contract's quote lines unless given)."""
+    return create_billing_plan(
+        session,
+        contract=get_contract(session, contract_id),
+        frequency=frequency,
+        start_date=start_date,
+        now=now,
+        actor=actor,
+        lines=lines,
+        setup_fees=setup_fees,
+    )
 
 
 def make_credit_note(app: Flask, client_id: int, *, with_pdf: bool = True) -> int:
@@ -61,15 +101,7 @@ def plan_for(app: Flask, contract_id: int) -> int:
         )
         if existing is not None:
             return int(existing)
-        plan = create_billing_plan(
-            session,
-            contract=get_contract(session, contract_id),
-            frequency=BillingFrequency.MONTHLY,
-            start_date=date(2026, 1, 1),
-            now=utcnow(),
-            actor="test",
-        )
-        return plan.id
+        return plan_of(session, contract_id, start_date=date(2026, 1, 1), now=utcnow()).id
 
 
 def annual_plan(app: Flask, client_id: int, unit_price: str = "1000.00") -> int:
@@ -77,13 +109,12 @@ def annual_plan(app: Flask, client_id: int, unit_price: str = "1000.00") -> int:
     subscription line at ``unit_price`` € HT (the Syntec and plan-page tests revise it)."""
     contract_id = signed_contract(app, client_id)
     with transaction(runtime(app).session_factory) as session:
-        plan = create_billing_plan(
+        plan = plan_of(
             session,
-            contract=get_contract(session, contract_id),
+            contract_id,
             frequency=BillingFrequency.ANNUAL,
             start_date=date(2026, 1, 1),
             now=utcnow(),
-            actor="test",
             lines=[
                 LineInput("Abonnement annuel", Decimal("1"), Decimal(unit_price), Decimal("20"))
             ],

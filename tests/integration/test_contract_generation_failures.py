@@ -16,7 +16,6 @@ from app.auth.models import Role, Scope
 from app.contracts import requested, tasks
 from app.contracts.models import ContractGeneration, ContractVersion, GenerationStatus
 from app.db import transaction, utcnow
-from app.quotes.services import get_quote
 from storage import BlobRef, FilesystemBlobStore
 from tests.conftest import csrf_from
 from tests.factories import (
@@ -29,6 +28,7 @@ from tests.factories import (
     runtime,
 )
 from tests.factories.db import session_of
+from tests.factories.drafts import first_version_asked
 from tests.integration.helpers import user_id_of
 
 SALES = "sales@example.test"  # the user `login_as(app, Role.SALES)` creates
@@ -72,15 +72,9 @@ def test_a_render_that_keeps_failing_ends_failed_and_sales_retry_it(app: Flask) 
     publish_short_cgv(app)
     quote_id = make_quote(app, make_client(app))
     sales = login_as(app, Role.SALES)
-    rt = runtime(app)
-    with transaction(rt.session_factory) as session:
-        generation_id = requested.ask_first_version(
-            session,
-            get_quote(session, quote_id),
-            requested.Choices(author_id=user_id_of(app, SALES), free_text="Support dédié."),
-            vendor=rt.settings.vendor,
-            now=utcnow(),
-        ).id
+    generation_id = first_version_asked(
+        app, quote_id, user_id_of(app, SALES), free_text="Support dédié."
+    )
     _disk_full(app)
 
     # The job's attempts (a worker's retries): each crash is counted and propagates.
@@ -135,15 +129,7 @@ def test_a_generation_that_is_not_failed_shows_no_retry(app: Flask) -> None:
     publish_short_cgv(app)
     quote_id = make_quote(app, make_client(app))
     sales = login_as(app, Role.SALES)
-    rt = runtime(app)
-    with transaction(rt.session_factory) as session:
-        generation_id = requested.ask_first_version(
-            session,
-            get_quote(session, quote_id),
-            requested.Choices(author_id=user_id_of(app, SALES)),
-            vendor=rt.settings.vendor,
-            now=utcnow(),
-        ).id
+    generation_id = first_version_asked(app, quote_id, user_id_of(app, SALES))
     page = sales.get(f"/contrats/generations/{generation_id}").get_data(as_text=True)
     assert 'id="generation-retry" method="post"' in page and " hidden>" in page
     # Without the CSRF token: refused, nothing asked.

@@ -21,6 +21,7 @@ from app.quotes.models import Quote
 from app.quotes.services import get_quote
 from tests.factories import count, login_as, make_client, make_quote, publish_short_cgv, runtime
 from tests.factories.db import session_of
+from tests.factories.drafts import first_version_asked
 from tests.integration.helpers import PARALLEL, generate_clicked_together, user_id_of
 from tests.integration.worker_process import (
     brokers,
@@ -31,19 +32,6 @@ from tests.integration.worker_process import (
 )
 
 SALES = "sales@example.test"  # the user `login_as(app, Role.SALES)` creates
-
-
-def _ask_first_version(app: Flask, quote_id: int, author_id: int) -> int:
-    rt = runtime(app)
-    with transaction(rt.session_factory) as session:
-        row = requested.ask_first_version(
-            session,
-            get_quote(session, quote_id),
-            requested.Choices(author_id=author_id),
-            vendor=rt.settings.vendor,
-            now=utcnow(),
-        )
-        return row.id
 
 
 def _generation(app: Flask, generation_id: int) -> ContractGeneration:
@@ -110,7 +98,7 @@ def test_a_generation_refused_when_rendered_says_why_on_its_page(app: Flask) -> 
     publish_short_cgv(app)
     quote_id = make_quote(app, make_client(app))
     sales = login_as(app, Role.SALES)
-    generation_id = _ask_first_version(app, quote_id, user_id_of(app, SALES))
+    generation_id = first_version_asked(app, quote_id, user_id_of(app, SALES))
     yesterday = utcnow().date() - timedelta(days=1)
     with transaction(runtime(app).session_factory) as session:
         session.execute(update(Quote).where(Quote.id == quote_id).values(valid_until=yesterday))
@@ -136,7 +124,7 @@ def test_a_contract_made_meanwhile_by_another_path_ends_the_generation_without_a
     quote_id = make_quote(app, make_client(app))
     sales = login_as(app, Role.SALES)
     author_id = user_id_of(app, SALES)
-    generation_id = _ask_first_version(app, quote_id, author_id)
+    generation_id = first_version_asked(app, quote_id, author_id)
     rt = runtime(app)
     with transaction(rt.session_factory) as session:
         made = generation.generate_contract(
@@ -171,8 +159,8 @@ def test_the_sweep_enqueues_again_only_generations_whose_job_was_lost(app: Flask
     login_as(app, Role.SALES)
     author_id = user_id_of(app, SALES)
     client_id = make_client(app)
-    lost = _ask_first_version(app, make_quote(app, client_id), author_id)
-    recent = _ask_first_version(app, make_quote(app, client_id), author_id)
+    lost = first_version_asked(app, make_quote(app, client_id), author_id)
+    recent = first_version_asked(app, make_quote(app, client_id), author_id)
     now = utcnow()
     with transaction(runtime(app).session_factory) as session:
         session.execute(

@@ -14,7 +14,6 @@ from flask import Flask
 from lxml import etree
 from pypdf import PdfReader
 
-from app.clients.services import get_client
 from app.db import transaction
 from app.documents.models import Document, DocumentKind
 from app.invoices import issuing, pdfs
@@ -25,7 +24,7 @@ from app.invoices.pdfs import Issued
 from app.invoices.renderer import render_invoice_pdf
 from app.pricing.lines import LineInput
 from tests import en16931
-from tests.factories import make_client, runtime
+from tests.factories import issue_to, make_client, runtime
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 LINES = [
@@ -50,13 +49,7 @@ def test_invoice_pdf_mentions_facturx_and_archive(app: Flask) -> None:
     rt = runtime(app)
     client_id = make_client(app)
     with transaction(rt.session_factory) as session:
-        invoice = issuing.issue_invoice(
-            session,
-            client=get_client(session, client_id),
-            lines=LINES,
-            now=NOW,
-            actor="test",
-        )
+        invoice = issue_to(session, client_id, LINES, now=NOW)
         invoice_id = invoice.id
     with transaction(rt.session_factory) as session:
         invoice = issuing.get_invoice(session, invoice_id)
@@ -135,9 +128,7 @@ def test_credit_note_xml_is_valid_and_references_the_invoice(app: Flask) -> None
     rt = runtime(app)
     client_id = make_client(app)
     with transaction(rt.session_factory) as session:
-        invoice = issuing.issue_invoice(
-            session, client=get_client(session, client_id), lines=LINES, now=NOW, actor="t"
-        )
+        invoice = issue_to(session, client_id, LINES, now=NOW, actor="t")
         note = issuing.issue_credit_note(
             session, invoice=invoice, reason="Annulation", now=NOW, actor="t"
         )
@@ -160,9 +151,7 @@ def test_vendor_options_reach_the_pdf_and_the_xml(app: Flask) -> None:
     vendor = replace(rt.settings.vendor, vat_on_debits=True, bic="AGRIFRPPXXX")
     client_id = make_client(app)
     with transaction(rt.session_factory) as session:
-        invoice = issuing.issue_invoice(
-            session, client=get_client(session, client_id), lines=LINES, now=NOW, actor="t"
-        )
+        invoice = issue_to(session, client_id, LINES, now=NOW, actor="t")
         pdf = render_invoice_pdf(pdfs.invoice_document(session, invoice, vendor))
     flat = re.sub(r"\s+", " ", _text(pdf))
     assert "TVA : Option pour le paiement de la taxe d'après les débits." in flat
@@ -190,13 +179,7 @@ def test_exempt_line_prints_the_provision_that_exempts_it(app: Flask) -> None:
     vendor = replace(rt.settings.vendor, vat_exemption_reason=reason)
     training = LineInput("Journée de formation", Decimal("2"), Decimal("900.00"), Decimal("0"))
     with transaction(rt.session_factory) as session:
-        invoice = issuing.issue_invoice(
-            session,
-            client=get_client(session, make_client(app)),
-            lines=[*LINES, training],
-            now=NOW,
-            actor="t",
-        )
+        invoice = issue_to(session, make_client(app), [*LINES, training], now=NOW, actor="t")
         pdf = render_invoice_pdf(pdfs.invoice_document(session, invoice, vendor))
     flat = re.sub(r"\s+", " ", _text(pdf))
     assert "TVA 0 % sur 1 800,00 € 0,00 €" in flat

@@ -25,7 +25,6 @@ from pypdf import PdfReader
 
 from app.auth.models import Role
 from app.clients.models import Client
-from app.clients.services import get_client
 from app.contracts.queries import get_contract
 from app.db import transaction
 from app.invoices import issuing, pdfs, plans
@@ -37,8 +36,10 @@ from app.invoices.renderer import render_invoice_pdf
 from app.pricing.lines import LineInput
 from tests import en16931
 from tests.factories import (
+    issue_to,
     login_as,
     make_client,
+    plan_of,
     publish_cgv,
     runtime,
     signed_contract,
@@ -102,14 +103,7 @@ def _signed_contract(app: Flask, cgv: str, label: str, particular_terms: str = "
 def _plan_and_invoice(app: Flask, contract_id: int) -> tuple[int, bytes]:
     rt = runtime(app)
     with transaction(rt.session_factory) as session:
-        plan = plans.create_billing_plan(
-            session,
-            contract=get_contract(session, contract_id),
-            frequency=BillingFrequency.MONTHLY,
-            start_date=date(2026, 12, 1),
-            now=NOW,
-            actor="test",
-        )
+        plan = plan_of(session, contract_id, start_date=date(2026, 12, 1), now=NOW)
         invoice = issuing.issue_period_invoice(
             session, plan=plan, period="2026-12", now=NOW, actor="test"
         )
@@ -221,12 +215,11 @@ def test_the_vendor_legal_identity_is_printed_and_in_the_xml(app: Flask) -> None
     rt = runtime(app)
     client_id = make_client(app)
     with transaction(rt.session_factory) as session:
-        invoice = issuing.issue_invoice(
+        invoice = issue_to(
             session,
-            client=get_client(session, client_id),
-            lines=[LineInput("Journée de formation", D("1"), D("900.00"), D("20"))],
+            client_id,
+            [LineInput("Journée de formation", D("1"), D("900.00"), D("20"))],
             now=NOW,
-            actor="test",
         )
         pdf = render_invoice_pdf(pdfs.invoice_document(session, invoice, rt.settings.vendor))
     mention = "SAS au capital de 10 000,00 € — RCS Paris 732 829 320"
@@ -266,16 +259,15 @@ def test_an_eu_business_client_is_invoiced_under_the_reverse_charge(app: Flask) 
     rt = runtime(app)
     client_id = _eu_client(app)
     with transaction(rt.session_factory) as session:
-        invoice = issuing.issue_invoice(
+        invoice = issue_to(
             session,
-            client=get_client(session, client_id),
-            lines=[
+            client_id,
+            [
                 LineInput("Abonnement Premium", D("12"), D("100.00"), D("20")),
                 LineInput("Remise de lancement", D("1"), D("-100.00"), D("20")),
                 LineInput("Guide imprimé", D("1"), D("10.00"), D("5.5")),
             ],
             now=NOW,
-            actor="test",
         )
         invoice_id = invoice.id
         assert invoice.reverse_charge is True
@@ -342,12 +334,8 @@ def test_a_french_client_keeps_french_vat(app: Flask) -> None:
     rt = runtime(app)
     client_id = make_client(app)
     with transaction(rt.session_factory) as session:
-        invoice = issuing.issue_invoice(
-            session,
-            client=get_client(session, client_id),
-            lines=[LineInput("Abonnement", D("1"), D("100.00"), D("20"))],
-            now=NOW,
-            actor="test",
+        invoice = issue_to(
+            session, client_id, [LineInput("Abonnement", D("1"), D("100.00"), D("20"))], now=NOW
         )
         assert invoice.reverse_charge is False and invoice.total_vat == D("20.00")
     with runtime(app).session_factory() as session:

@@ -15,7 +15,6 @@ from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy import func, select
 
-from app.clients.services import get_client
 from app.db import transaction
 from app.documents.models import Document, DocumentKind
 from app.invoices import issuing, jobs, pdfs
@@ -23,7 +22,7 @@ from app.invoices.models import Invoice
 from app.invoices.production import PdfProducer
 from app.invoices.renderer import render_invoice_pdf, render_invoice_pdf_naive
 from app.pricing.lines import LineInput
-from tests.factories import make_client, runtime
+from tests.factories import issue_to, make_client, runtime
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 LINES = [
@@ -35,9 +34,7 @@ LINES = [
 
 def _issue(app: Flask, client_id: int, lines: list[LineInput] = LINES) -> int:
     with transaction(runtime(app).session_factory) as session:
-        invoice = issuing.issue_invoice(
-            session, client=get_client(session, client_id), lines=lines, now=NOW, actor="t"
-        )
+        invoice = issue_to(session, client_id, lines, now=NOW, actor="t")
         return invoice.id
 
 

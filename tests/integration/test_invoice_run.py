@@ -9,15 +9,14 @@ from facturx import get_facturx_xml_from_pdf
 from flask import Flask
 from sqlalchemy import select
 
-from app.contracts.queries import get_contract
 from app.db import transaction
 from app.documents.models import Document, DocumentKind
-from app.invoices import plans
 from app.invoices.models import BillingFrequency, Invoice
 from app.pricing.lines import LineInput
 from tests import en16931
 from tests.factories import (
     count,
+    plan_of,
     publish_short_cgv,
     runtime,
     signed_contract,
@@ -37,19 +36,18 @@ def test_run_bills_each_plan_once_with_setup_fee_schedule(app: Flask) -> None:
         "Frais de mise en service (50 %)", Decimal("1"), Decimal("750"), Decimal("20")
     )
     with transaction(runtime(app).session_factory) as session:
-        plans.create_billing_plan(
+        plan_of(
             session,
-            contract=get_contract(session, monthly_contract),
-            frequency=BillingFrequency.MONTHLY,
+            monthly_contract,
             start_date=date(2026, 12, 1),
             now=NOW,
-            actor="t",
             lines=[LineInput("Abonnement mensuel", Decimal("1"), Decimal("100"), Decimal("20"))],
             setup_fees=[(setup, "2026-12"), (setup, "2027-03")],
+            actor="t",
         )
-        plans.create_billing_plan(
+        plan_of(
             session,
-            contract=get_contract(session, annual_contract),
+            annual_contract,
             frequency=BillingFrequency.ANNUAL,
             start_date=date(2027, 1, 1),
             now=NOW,

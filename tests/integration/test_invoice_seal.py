@@ -18,7 +18,6 @@ from facturx import get_facturx_xml_from_pdf, xml_check_xsd
 from flask import Flask
 from pypdf import PdfReader
 
-from app.clients.services import get_client
 from app.config import ConfigError, Settings
 from app.db import transaction
 from app.invoices import issuing, workflow
@@ -27,7 +26,7 @@ from app.pki import trust_roots
 from app.pricing.lines import LineInput
 from signing import verify_pdf
 from tests.conftest import sealing_around
-from tests.factories import make_client, runtime
+from tests.factories import issue_to, make_client, runtime
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 LINES = [LineInput("Abonnement Premium décembre", Decimal("3"), Decimal("100.00"), Decimal("20"))]
@@ -60,9 +59,7 @@ def test_sealed_invoice_validates_and_stays_facturx(sealing_at_now: Flask) -> No
     rt = runtime(sealing_at_now)
     client_id = make_client(sealing_at_now)
     with transaction(rt.session_factory) as session:
-        invoice = issuing.issue_invoice(
-            session, client=get_client(session, client_id), lines=LINES, now=NOW, actor="t"
-        )
+        invoice = issue_to(session, client_id, LINES, now=NOW, actor="t")
         invoice_id = invoice.id
     assert invoice_sealer(rt.collaborators(NOW)) is not None
     assert workflow.produce_pdfs(rt.collaborators(NOW), [invoice_id]) == 1
@@ -108,13 +105,7 @@ def test_a_credit_note_issued_from_the_web_is_sealed_too(
 
     rt = runtime(sealing_app)
     with transaction(rt.session_factory) as session:
-        invoice = issuing.issue_invoice(
-            session,
-            client=get_client(session, make_client(sealing_app)),
-            lines=LINES,
-            now=NOW,
-            actor="t",
-        )
+        invoice = issue_to(session, make_client(sealing_app), LINES, now=NOW, actor="t")
         invoice_id = invoice.id
     sales = login_as(sealing_app, Role.SALES)
     response = post_form(

@@ -14,14 +14,14 @@ from flask import Flask
 from sqlalchemy import select
 
 from app.audit.models import AuditEvent
-from app.contracts.queries import get_contract
 from app.db import transaction
-from app.invoices import issuing, plans, revision
+from app.invoices import issuing, revision
 from app.invoices.errors import InvoiceInvalid
 from app.invoices.models import BillingFrequency, BillingPlan, Invoice, PendingCharge
 from app.pricing.lines import LineInput
 from tests.factories import (
     count,
+    plan_of,
     runtime,
     signed_contract,
 )
@@ -33,16 +33,16 @@ MONTHLY = [LineInput("Licence utilisateur", Decimal("1"), Decimal("100.00"), Dec
 def _plan(app: Flask, frequency: BillingFrequency, start: date) -> int:
     contract_id = signed_contract(app)
     with transaction(runtime(app).session_factory) as session:
-        plan = plans.create_billing_plan(
+        plan = plan_of(
             session,
-            contract=get_contract(session, contract_id),
+            contract_id,
             frequency=frequency,
             start_date=start,
             now=NOW,
-            actor="t",
             lines=MONTHLY
             if frequency == BillingFrequency.MONTHLY
             else [LineInput("Abonnement annuel", Decimal("1"), Decimal("1200.00"), Decimal("20"))],
+            actor="t",
         )
         return plan.id
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.clients.services import get_client
 from app.contracts.queries import get_contract
 from app.db import transaction
-from app.invoices import issuing, plans
+from app.invoices import issuing
 from app.invoices.errors import (
     ContractNotSigned,
     CreditNoteInvalid,
@@ -21,7 +21,6 @@ from app.invoices.errors import (
     PeriodAlreadyBilled,
 )
 from app.invoices.models import (
-    BillingFrequency,
     CreditNote,
     ImmutableIssuedDocument,
     Invoice,
@@ -31,8 +30,10 @@ from app.numbering.models import NumberSequence
 from app.pricing.lines import LineInput
 from tests.factories import (
     count,
+    issue_to,
     make_client,
     make_contracted_client,
+    plan_of,
     publish_short_cgv,
     runtime,
     signed_contract,
@@ -162,26 +163,12 @@ def test_contract_not_signed_and_period_already_billed_are_refused(app: Flask) -
             session, client=contract.client, lines=SERVICE, contract=contract, now=NOW, actor="t"
         )
     with pytest.raises(ContractNotSigned), transaction(factory) as session:
-        plans.create_billing_plan(
-            session,
-            contract=get_contract(session, unsigned.contract_id),
-            frequency=BillingFrequency.MONTHLY,
-            start_date=date(2026, 12, 1),
-            now=NOW,
-            actor="t",
-        )
+        plan_of(session, unsigned.contract_id, start_date=date(2026, 12, 1), now=NOW, actor="t")
     assert count(app, Invoice) == 0 and _last_value(app, "FAC") == 0
 
     contract_id = _signed_contract(app, publish=False)
     with transaction(factory) as session:
-        plan = plans.create_billing_plan(
-            session,
-            contract=get_contract(session, contract_id),
-            frequency=BillingFrequency.MONTHLY,
-            start_date=date(2026, 11, 16),
-            now=NOW,
-            actor="t",
-        )
+        plan = plan_of(session, contract_id, start_date=date(2026, 11, 16), now=NOW, actor="t")
         november = issuing.issue_period_invoice(
             session, plan=plan, period="2026-11", now=NOW, actor="t"
         )
@@ -218,12 +205,8 @@ def test_twenty_concurrent_issuers_get_consecutive_numbers(app: Flask) -> None:
             barrier.wait()
             for round_ in range(3):
                 with transaction(factory) as session:
-                    invoice = issuing.issue_invoice(
-                        session,
-                        client=get_client(session, client_id),
-                        lines=SERVICE,
-                        now=NOW,
-                        actor=f"issuer-{index}",
+                    invoice = issue_to(
+                        session, client_id, SERVICE, now=NOW, actor=f"issuer-{index}"
                     )
                     if round_ == 1 and index % 4 == 0:
                         raise RuntimeError("crash after taking a number")

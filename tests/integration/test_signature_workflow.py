@@ -13,6 +13,7 @@ from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from app.audit import services as audit
 from app.contracts.models import VersionStatus
 from app.contracts.printing import Countersigner
 from app.db import transaction, utcnow
@@ -215,7 +216,7 @@ def test_a_crash_while_signing_leaves_the_request_before(
     def crash(*_args: object, **_kwargs: object) -> None:
         raise RuntimeError("process killed")
 
-    monkeypatch.setattr(signature.audit, "record", crash)
+    monkeypatch.setattr(audit, "record", crash)
     with pytest.raises(RuntimeError, match="process killed"):
         sign(app, tokens["zoe@example.fr"], with_code=False)
     monkeypatch.undo()

@@ -132,17 +132,9 @@ def write_restitution(
         zipfile.ZipFile(out, "w", allowZip64=True) as archive,
     ):
         spool = EntrySpool(spool_file)
-        _write_documents(
-            archive,
-            spool,
-            transactions,
-            store,
-            client.id,
-            now=now,
-            actor=actor,
-            trust_roots=trust_roots,
-        )
-        _write_client_files(archive, spool, transactions, store, client.id, now=now, actor=actor)
+        writing = _Writing(archive, spool, transactions, store, now=now, actor=actor)
+        _write_documents(writing, client.id, trust_roots)
+        _write_client_files(writing, client.id)
         spool.add(
             _generated(
                 archive,
@@ -169,165 +161,152 @@ def write_restitution(
     )
 
 
-@contextmanager
-def _integrity_checked(
-    transactions: Transactions, document_id: int, *, actor: str, now: datetime
-) -> Iterator[None]:
-    """Never hand over a damaged archive: a blob that is missing or fails its hash stops the
-    restitution, and which document failed is journaled (in its own transaction)."""
-    try:
-        yield
-    except (BlobCorrupted, BlobNotFound) as exc:
-        with transactions() as session:
-            document = session.get_one(Document, document_id)
-            failure = integrity_failure(session, document, exc, actor=actor, now=now)
-        raise failure from exc
+@dataclass(frozen=True)
+class _Writing:
+    """What every step of writing one archive uses: the zip, the manifest entries so far, the
+    short transactions that read rows (and journal a damaged blob), the store, who and when."""
+
+    archive: zipfile.ZipFile
+    spool: EntrySpool
+    transactions: Transactions
+    store: BlobStore
+    now: datetime
+    actor: str
+
+    @contextmanager
+    def integrity_checked(self, document_id: int) -> Iterator[None]:
+        """Never hand over a damaged archive: a blob that is missing or fails its hash stops
+        the restitution, and which document failed is journaled (in its own transaction)."""
+        try:
+            yield
+        except (BlobCorrupted, BlobNotFound) as exc:
+            with self.transactions() as session:
+                document = session.get_one(Document, document_id)
+                failure = integrity_failure(session, document, exc, actor=self.actor, now=self.now)
+            raise failure from exc
+
+    def copy(self, path: str, document: Row[Any] | ArchivedPdf) -> tuple[str, int]:
+        """An archived document's blob copied into the archive in chunks, checked on the way."""
+        with self.integrity_checked(document.id), self.store.open(document.sha256) as src:
+            return write_member(
+                self.archive,
+                path,
+                file_chunks(src, document.size),
+                created_at=document.created_at,
+                compress=False,
+            )
 
 
-def _copy(
-    archive: zipfile.ZipFile,
+def _archived_entry(
     path: str,
-    transactions: Transactions,
-    store: BlobStore,
+    written: tuple[str, int],
     document: Row[Any] | ArchivedPdf,
     *,
-    actor: str,
-    now: datetime,
-) -> tuple[str, int]:
-    """An archived document's blob copied into the archive in chunks, checked on the way."""
-    with (
-        _integrity_checked(transactions, document.id, actor=actor, now=now),
-        store.open(document.sha256) as src,
-    ):
-        return write_member(
-            archive,
-            path,
-            file_chunks(src, document.size),
-            created_at=document.created_at,
-            compress=False,
-        )
+    kind: str,
+    reference: str,
+    version: int,
+) -> ManifestEntry:
+    """The manifest entry of an archived document copied as `path` (`written`: its SHA-256 and
+    size in the archive), with the document's own date and retention."""
+    sha256, size = written
+    return ManifestEntry(
+        path=path,
+        sha256=sha256,
+        size=size,
+        kind=kind,
+        reference=reference,
+        version=version,
+        created_at=document.created_at.isoformat(),
+        retention_until=(
+            document.retention_until.isoformat() if document.retention_until else None
+        ),
+        retention_basis=document.retention_basis,
+    )
 
 
-def _write_documents(
-    archive: zipfile.ZipFile,
-    spool: EntrySpool,
-    transactions: Transactions,
-    store: BlobStore,
-    client_id: int,
-    *,
-    now: datetime,
-    actor: str,
-    trust_roots: Sequence[bytes],
-) -> None:
+def _write_documents(writing: _Writing, client_id: int, trust_roots: Sequence[bytes]) -> None:
     """Each archived document under its kind's folder; for a signed PDF, its verification
     report."""
-    for row in restituted_documents(transactions, client_id):
+    spool = writing.spool
+    for row in restituted_documents(writing.transactions, client_id):
         kind = DocumentKind(row.kind)
         path = spool.unique(f"{kind.folder}/{_safe_name(row.filename)}", row.id)
         signed_pdf: bytes | None = None
         if kind is DocumentKind.SIGNED_CONTRACT:
             # Read whole and verified once: the bytes copied are the bytes whose signatures
             # the report checks (the store is not read a second time).
-            with _integrity_checked(transactions, row.id, actor=actor, now=now):
-                signed_pdf = store.get(row.sha256)
-            sha256, size = write_member(
-                archive, path, [signed_pdf], created_at=row.created_at, compress=False
+            with writing.integrity_checked(row.id):
+                signed_pdf = writing.store.get(row.sha256)
+            written = write_member(
+                writing.archive, path, [signed_pdf], created_at=row.created_at, compress=False
             )
         else:
-            sha256, size = _copy(archive, path, transactions, store, row, actor=actor, now=now)
+            written = writing.copy(path, row)
         spool.add(
-            ManifestEntry(
-                path=path,
-                sha256=sha256,
-                size=size,
-                kind=kind.value,
-                reference=row.reference,
-                version=row.version,
-                created_at=row.created_at.isoformat(),
-                retention_until=(row.retention_until.isoformat() if row.retention_until else None),
-                retention_basis=row.retention_basis,
+            _archived_entry(
+                path, written, row, kind=kind.value, reference=row.reference, version=row.version
             )
         )
         if signed_pdf is not None:
             stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
             spool.add(
                 _generated(
-                    archive,
+                    writing.archive,
                     spool.unique(f"rapports-de-verification/{stem}.json", row.id),
-                    [_verification_report(signed_pdf, trust_roots, now)],
+                    [_verification_report(signed_pdf, trust_roots, writing.now)],
                     kind="verification_report",
                     reference=row.reference,
                     version=row.version,
-                    created_at=now,
+                    created_at=writing.now,
                 )
             )
 
 
-def _write_client_files(
-    archive: zipfile.ZipFile,
-    spool: EntrySpool,
-    transactions: Transactions,
-    store: BlobStore,
-    client_id: int,
-    *,
-    now: datetime,
-    actor: str,
-) -> None:
+def _write_client_files(writing: _Writing, client_id: int) -> None:
     """The accepted CGV versions and their acceptance history, the journal excerpt, the
     README (naming what the archive holds)."""
-    with transactions() as session:
+    with writing.transactions() as session:
         history, versions = acceptances(session, client_id)
     for version in versions:
-        spool.add(_cgv(archive, spool, transactions, store, version, actor=actor, now=now))
+        writing.spool.add(_cgv(writing, version))
     client_ref = f"client-{client_id}"
     history_json = json.dumps(history, ensure_ascii=False, indent=2).encode("utf-8")
     for path, chunks, kind, reference in (
         ("acceptations-cgv.json", [history_json], "cgv_acceptances", client_ref),
         (
             "journal.json",
-            json_array_chunks(journal_rows(transactions, client_id)),
+            json_array_chunks(journal_rows(writing.transactions, client_id)),
             "journal",
             client_ref,
         ),
-        ("LISEZMOI.txt", [readme(spool.paths).encode("utf-8")], "readme", "LISEZMOI"),
+        ("LISEZMOI.txt", [readme(writing.spool.paths).encode("utf-8")], "readme", "LISEZMOI"),
     ):
-        spool.add(_generated(archive, path, chunks, kind=kind, reference=reference, created_at=now))
+        writing.spool.add(
+            _generated(
+                writing.archive,
+                path,
+                chunks,
+                kind=kind,
+                reference=reference,
+                created_at=writing.now,
+            )
+        )
 
 
-def _cgv(
-    archive: zipfile.ZipFile,
-    spool: EntrySpool,
-    transactions: Transactions,
-    store: BlobStore,
-    version: AcceptedCgv,
-    *,
-    actor: str,
-    now: datetime,
-) -> ManifestEntry:
+def _cgv(writing: _Writing, version: AcceptedCgv) -> ManifestEntry:
     """An accepted CGV version as the PDF/A archived at its publication, the document the
     client accepted; its Markdown text when no PDF was archived."""
     reference = f"CGV-{version.label}"
     stem = f"cgv/{_safe_name(reference)}"
     if version.pdf is None:
         return _generated(
-            archive,
-            spool.unique(f"{stem}.md", version.id),
+            writing.archive,
+            writing.spool.unique(f"{stem}.md", version.id),
             [version.body_markdown.encode("utf-8")],
             kind="cgv",
             reference=reference,
             created_at=version.published_at,
         )
-    pdf = version.pdf
-    path = spool.unique(f"{stem}.pdf", version.id)
-    sha256, size = _copy(archive, path, transactions, store, pdf, actor=actor, now=now)
-    return ManifestEntry(
-        path=path,
-        sha256=sha256,
-        size=size,
-        kind="cgv",
-        reference=reference,
-        version=1,
-        created_at=pdf.created_at.isoformat(),
-        retention_until=pdf.retention_until.isoformat() if pdf.retention_until else None,
-        retention_basis=pdf.retention_basis,
-    )
+    path = writing.spool.unique(f"{stem}.pdf", version.id)
+    written = writing.copy(path, version.pdf)
+    return _archived_entry(path, written, version.pdf, kind="cgv", reference=reference, version=1)

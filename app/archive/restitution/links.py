@@ -12,6 +12,7 @@ from app.archive.errors import RestitutionLinkGone
 from app.archive.models import LinkPurpose, RestitutionLink
 from app.audit import services as audit
 from app.documents.models import Document
+from app.documents.services import journal_document
 from app.messages import msg
 from app.tokens import new_link_token, token_hash
 
@@ -40,14 +41,12 @@ def create_link(
     )
     session.add(link)
     session.flush()
-    audit.record(
+    audit.record_about_client(
         session,
+        client_id,
         now=now,
         actor=actor,
         action=f"restitution.link_{purpose.value}",
-        subject_type="client",
-        subject_id=client_id,
-        client_id=client_id,
         details={"link_id": link.id, "document_id": link.document_id},
     )
     return link, token
@@ -90,14 +89,12 @@ def download(session: Session, link: RestitutionLink, *, now: datetime, actor: s
     """The archive a download link points at; the download is journaled (once its content has
     passed the integrity check: see `archive.views.download`)."""
     document = archive_of_link(session, link)
-    audit.record(
+    journal_document(
         session,
+        document,
+        "restitution.downloaded",
         now=now,
         actor=actor,
-        action="restitution.downloaded",
-        subject_type="document",
-        subject_id=document.id,
-        client_id=document.client_id,
         details={"link_id": link.id},
     )
     return document

@@ -125,14 +125,12 @@ def record_restitution(
         actor=actor,
         retention=retention,
     )
-    audit.record(
+    audit.record_about_client(
         session,
+        client_id,
         now=now,
         actor=actor,
         action=RESTITUTION_ACTION,
-        subject_type="client",
-        subject_id=client_id,
-        client_id=client_id,
         details={
             "document_id": document.id,
             "sha256": document.sha256,

@@ -56,23 +56,15 @@ def open_request(
             # the contact asks while an archivist's request is being built: the same archive
             pending.request_link_id = request_link_id
         return pending
-    request = RestitutionRequest(
-        client_id=client_id,
-        status=RestitutionStatus.PENDING,
-        actor=actor[:64],
-        request_link_id=request_link_id,
-        requested_at=now,
+    request = _new_request(
+        session, client_id, RestitutionStatus.PENDING, actor, request_link_id, now=now
     )
-    session.add(request)
-    session.flush()
-    audit.record(
+    audit.record_about_client(
         session,
+        client_id,
         now=now,
         actor=actor,
         action="restitution.requested",
-        subject_type="client",
-        subject_id=client_id,
-        client_id=client_id,
         details={"request_id": request.id},
     )
     return request
@@ -156,14 +148,30 @@ def ready_at_once(
     `mark_ready` like the job's, so that every archive handed over has its status resource and
     its one `restitution.ready` event. Never pending, so beside a pending request of the same
     client without touching it."""
+    request = _new_request(
+        session, client_id, RestitutionStatus.READY, actor, request_link_id, now=now
+    )
+    mark_ready(session, request, document_id=document_id, link=link, now=now)
+    return request
+
+
+def _new_request(
+    session: Session,
+    client_id: int,
+    status: RestitutionStatus,
+    actor: str,
+    request_link_id: int | None,
+    *,
+    now: datetime,
+) -> RestitutionRequest:
+    """A request row, flushed so that it has its id; who asked is cut to its column's 64."""
     request = RestitutionRequest(
         client_id=client_id,
-        status=RestitutionStatus.READY,
+        status=status,
         actor=actor[:64],
         request_link_id=request_link_id,
         requested_at=now,
     )
     session.add(request)
     session.flush()
-    mark_ready(session, request, document_id=document_id, link=link, now=now)
     return request

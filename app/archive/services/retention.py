@@ -16,7 +16,7 @@ from app.clock import business_date
 from app.documents import retention as rules
 from app.documents.errors import DocumentPurged
 from app.documents.models import Document
-from app.documents.services import iso_day, lock_blob, shares_bytes
+from app.documents.services import iso_day, journal_document, lock_blob, shares_bytes
 from app.messages import msg
 from app.retention_settings import RetentionPolicy
 from storage import BlobStore
@@ -110,14 +110,12 @@ def set_legal_hold(
     still_held = shares_bytes(session, document, held_only=True)
     if hold or not still_held:
         store.hold(document.sha256, hold)
-    audit.record(
+    journal_document(
         session,
+        document,
+        "document.legal_hold_set" if hold else "document.legal_hold_lifted",
         now=now,
         actor=actor,
-        action="document.legal_hold_set" if hold else "document.legal_hold_lifted",
-        subject_type="document",
-        subject_id=document.id,
-        client_id=document.client_id,
         details={"reason": reason.strip()} if hold else {},
     )
     return document
