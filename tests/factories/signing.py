@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app.contracts.models import ContractVersion
@@ -24,6 +25,7 @@ from app.signatures import codes, sending, signing_flow, tasks
 from app.signatures.models import SignatureRequest, Signer
 from app.tokens import token_hash
 from signing import SigningError
+from tests.conftest import csrf_from
 from tests.factories.db import runtime, session_of
 from tests.factories.sales import (
     make_client,
@@ -85,6 +87,32 @@ def authenticate_link(app: Flask, token: str) -> None:
             session, token, code, now=utcnow(), secret=secret, ip=None, user_agent=None
         )
         assert check.ok
+
+
+def signing_browser(app: Flask, token: str) -> tuple[FlaskClient, str]:
+    """A browser that entered the link's one-time code (through the services: with a queue
+    and no worker, the code's mail would wait), and the signing page's CSRF token."""
+    authenticate_link(app, token)
+    browser = app.test_client()
+    with browser.session_transaction() as cookie:
+        cookie["signing_auth"] = [token_hash(token)]
+    page = browser.get(f"/signature/{token}")
+    assert page.status_code == 200, page.get_data(as_text=True)[:300]
+    return browser, csrf_from(page.get_data(as_text=True))
+
+
+def consent_without_job(app: Flask, token: str) -> int:
+    """The consent recorded as the signing page's POST does (the link's code entered before),
+    its signature job not run (not yet, or lost): the signer's id."""
+    return signing_flow.record_consent(
+        runtime(app).collaborators(utcnow()),
+        token,
+        accepted_cgv=True,
+        agreed=True,
+        authenticated=True,
+        ip="192.0.2.7",
+        user_agent="pytest",
+    ).signer_id
 
 
 def sign_token(

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
 from werkzeug.test import TestResponse
 
@@ -25,7 +24,7 @@ from app.contracts.printing import Countersigner
 from app.db import transaction, utcnow
 from app.job_runs import runs
 from app.job_runs.models import JobRun, RunStatus
-from app.signatures import consent, lifecycle, signing_flow, tasks
+from app.signatures import consent, lifecycle, tasks
 from app.signatures.models import RequestStatus, SignatureRequest, Signer, SignerStatus
 from app.tokens import token_hash
 from signing import SigningError, SigningKey
@@ -40,7 +39,12 @@ from tests.factories import (
     runtime,
     session_of,
 )
-from tests.factories.signing import authenticate_link, send_version_1
+from tests.factories.signing import (
+    authenticate_link,
+    consent_without_job,
+    send_version_1,
+    signing_browser,
+)
 from tests.integration.worker_process import queued_settings, running_worker, wait_until
 
 VENDOR = Countersigner(name="Søren Ødegård", email="soren@vendor.example")
@@ -56,30 +60,6 @@ def sent_to_two(app: Flask, *, parallel: bool = False) -> tuple[int, list[str]]:
     contract_id = make_contract(app, make_quote(app, make_client(app)), VENDOR)
     request_id, tokens = send_version_1(app, contract_id, parallel=parallel)
     return request_id, list(tokens.values())
-
-
-def browser_of(app: Flask, token: str) -> tuple[FlaskClient, str]:
-    """A browser that entered the link's code, and the signing page's CSRF token."""
-    authenticate_link(app, token)
-    browser = app.test_client()
-    with browser.session_transaction() as cookie:
-        cookie["signing_auth"] = [token_hash(token)]
-    page = browser.get(f"/signature/{token}")
-    assert page.status_code == 200, page.get_data(as_text=True)[:300]
-    return browser, csrf_from(page.get_data(as_text=True))
-
-
-def consent_only(app: Flask, token: str) -> int:
-    """The consent recorded as the POST does, its job not run yet: the signer's id."""
-    return signing_flow.record_consent(
-        runtime(app).collaborators(utcnow()),
-        token,
-        accepted_cgv=True,
-        agreed=True,
-        authenticated=True,
-        ip="192.0.2.7",
-        user_agent="pytest",
-    ).signer_id
 
 
 def signer(app: Flask, signer_id: int) -> Signer:
@@ -131,10 +111,10 @@ def test_every_action_of_a_signer_whose_signature_is_applied_says_so_and_changes
     app: Flask,
 ) -> None:
     request_id, [token] = sent_to_two(app)
-    browser, csrf = browser_of(app, token)
+    browser, csrf = signing_browser(app, token)
     elsewhere = app.test_client()  # a browser without the code, opened before the consent
     elsewhere_csrf = csrf_from(elsewhere.get(f"/signature/{token}").get_data(as_text=True))
-    signer_id = consent_only(app, token)
+    signer_id = consent_without_job(app, token)
     before = signer(app, signer_id)
     codes_sent = journaled(app, "signature.code_sent")
 
@@ -167,9 +147,9 @@ def test_cancel_and_another_signers_decline_wait_for_a_signature_being_applied(
     app: Flask,
 ) -> None:
     request_id, [client_token, vendor_token] = sent_to_two(app, parallel=True)
-    vendor_browser, vendor_csrf = browser_of(app, vendor_token)
+    vendor_browser, vendor_csrf = signing_browser(app, vendor_token)
     authenticate_link(app, client_token)
-    signer_id = consent_only(app, client_token)
+    signer_id = consent_without_job(app, client_token)
     sales = login_as(app, Role.SALES)
     csrf = csrf_from(sales.get("/").get_data(as_text=True))
     api = app.test_client()
@@ -217,7 +197,7 @@ def _consent_lost_long_ago(app: Flask, signer_id: int) -> None:
 def test_the_sweep_leaves_alone_a_signature_job_waiting_for_its_retry(app: Flask) -> None:
     _request_id, [token] = sent_to_two(app)
     authenticate_link(app, token)
-    signer_id = consent_only(app, token)
+    signer_id = consent_without_job(app, token)
     _consent_lost_long_ago(app, signer_id)
     # Its job failed once (a TSA down a moment): recorded as Huey's signals record it, the
     # queue retries it in 40 s.
@@ -252,7 +232,7 @@ def test_a_signature_job_out_of_attempts_is_shown_then_taken_over_by_the_sweep(
     app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _request_id, [token] = sent_to_two(app)
-    browser, csrf = browser_of(app, token)
+    browser, csrf = signing_browser(app, token)
 
     def key_unavailable() -> SigningKey:
         raise SigningError("horodatage indisponible")
@@ -304,7 +284,7 @@ def test_a_consent_and_a_cancellation_at_once_leave_a_signature_or_nothing(
     queued = queued_settings("postgresql" if on_postgresql else "sqlite", settings, tmp_path)
     app = make_app(queued)
     request_id, [token] = sent_to_two(app)  # the client, then the vendor: cancellable after
-    browser, csrf = browser_of(app, token)
+    browser, csrf = signing_browser(app, token)
     signer_id = signer_by_token(app, token).id
     sales = login_as(app, Role.SALES)
     sales_csrf = csrf_from(sales.get("/").get_data(as_text=True))
@@ -388,7 +368,7 @@ def revision(app: Flask, request_id: int) -> str | None:
 def test_the_sweep_takes_over_a_signature_job_whose_worker_went_silent(app: Flask) -> None:
     _request_id, [token] = sent_to_two(app)
     authenticate_link(app, token)
-    signer_id = consent_only(app, token)
+    signer_id = consent_without_job(app, token)
     _consent_lost_long_ago(app, signer_id)
     task = runs.TaskRef("task-of-the-consent", "signatures.sign", [signer_id], {})
     with transaction(runtime(app).session_factory) as session:

@@ -23,7 +23,7 @@ from app.config import Settings
 from app.db import transaction, utcnow
 from app.job_runs.models import JobRun, RunStatus
 from app.pki import trust_roots
-from app.signatures import consent, signing_flow, tasks
+from app.signatures import consent, tasks
 from app.signatures.models import RequestStatus, SignatureRequest, Signer, SignerStatus
 from app.signatures.progress import POLL_FAILING_SECONDS, POLL_SIGNING_SECONDS
 from app.terms.models import CgvAcceptance
@@ -38,7 +38,7 @@ from tests.factories import (
     send_contract,
     session_of,
 )
-from tests.factories.signing import authenticate_link
+from tests.factories.signing import authenticate_link, consent_without_job, signing_browser
 from tests.integration.helpers import PARALLEL
 from tests.integration.worker_process import (
     brokers,
@@ -55,18 +55,6 @@ def _sent(app: Flask) -> tuple[int, str]:
     publish_short_cgv(app)
     contracted = make_contracted_client(app)
     return contracted.contract_id, send_contract(app, contracted.contract_id).rsplit("/", 1)[1]
-
-
-def _signer_browser(app: Flask, token: str) -> tuple[FlaskClient, str]:
-    """A browser that entered the link's one-time code (through the services: with a queue
-    and no worker, the code's mail would wait), and the signing page's CSRF token."""
-    authenticate_link(app, token)
-    browser = app.test_client()
-    with browser.session_transaction() as cookie:
-        cookie["signing_auth"] = [token_hash(token)]
-    page = browser.get(f"/signature/{token}")
-    assert page.status_code == 200, page.get_data(as_text=True)[:300]
-    return browser, csrf_from(page.get_data(as_text=True))
 
 
 def _signer(app: Flask, token: str) -> Signer:
@@ -97,6 +85,18 @@ def _acceptances(app: Flask) -> int:
         return session.scalar(select(func.count()).select_from(CgvAcceptance)) or 0
 
 
+def _as_if_lost(app: Flask, token: str, signer_id: int) -> None:
+    """The consent moved back past the time a job takes: the sweep counts its job lost."""
+    consented = _signer(app, token).consented_at
+    assert consented is not None
+    with transaction(runtime(app).session_factory) as session:
+        session.execute(
+            update(Signer)
+            .where(Signer.id == signer_id)
+            .values(consented_at=consented - consent.LOST_AFTER - timedelta(seconds=1))
+        )
+
+
 def _state(browser: FlaskClient, token: str) -> dict[str, Any]:
     data = browser.get(f"/signature/{token}/etat").get_json()
     assert isinstance(data, dict)
@@ -106,15 +106,7 @@ def _state(browser: FlaskClient, token: str) -> dict[str, Any]:
 def _consent(app: Flask, token: str) -> int:
     """The consent recorded as the POST does, its job not run (lost): the signer's id."""
     authenticate_link(app, token)
-    return signing_flow.record_consent(
-        runtime(app).collaborators(utcnow()),
-        token,
-        accepted_cgv=True,
-        agreed=True,
-        authenticated=True,
-        ip="192.0.2.7",
-        user_agent="pytest",
-    ).signer_id
+    return consent_without_job(app, token)
 
 
 @pytest.mark.committed_db  # the worker process reads what the test committed
@@ -125,7 +117,7 @@ def test_the_post_answers_without_signing_and_the_worker_signs_with_the_consent_
     queued = queued_settings("sqlite", settings, tmp_path)
     app = make_app(queued)
     contract_id, token = _sent(app)
-    browser, csrf = _signer_browser(app, token)
+    browser, csrf = signing_browser(app, token)
     before = _request(app).current_sha256
 
     posted = browser.post(f"/signature/{token}", data={"csrf_token": csrf, **CONSENT})
@@ -178,7 +170,7 @@ def test_twenty_posts_of_one_signer_record_one_consent_and_one_signature(
     queued = queued_settings(broker, settings, tmp_path)
     app = make_app(queued)
     _contract_id, token = _sent(app)
-    browser, csrf = _signer_browser(app, token)
+    browser, csrf = signing_browser(app, token)
     cookie = browser.get_cookie("session")
     assert cookie is not None
     barrier = threading.Barrier(PARALLEL)
@@ -243,14 +235,7 @@ def test_the_sweep_enqueues_again_a_consent_whose_job_was_lost(app: Flask) -> No
     tasks.sweep.run()  # a consent of a moment ago: its job may still be on its way
     assert _signer(app, token).status is SignerStatus.SIGNING
 
-    consented = _signer(app, token).consented_at
-    assert consented is not None
-    with transaction(runtime(app).session_factory) as session:
-        session.execute(
-            update(Signer)
-            .where(Signer.id == signer_id)
-            .values(consented_at=consented - consent.LOST_AFTER - timedelta(seconds=1))
-        )
+    _as_if_lost(app, token, signer_id)
     tasks.sweep.run()
 
     signer = _signer(app, token)
@@ -263,14 +248,7 @@ def test_the_operators_sweep_command_applies_a_lost_consent_then_seals(app: Flas
     lost is signed (its job enqueued again: inline here, it runs), then the request sealed."""
     _contract_id, token = _sent(app)
     signer_id = _consent(app, token)
-    consented = _signer(app, token).consented_at
-    assert consented is not None
-    with transaction(runtime(app).session_factory) as session:
-        session.execute(
-            update(Signer)
-            .where(Signer.id == signer_id)
-            .values(consented_at=consented - consent.LOST_AFTER - timedelta(seconds=1))
-        )
+    _as_if_lost(app, token, signer_id)
 
     swept = app.test_cli_runner().invoke(args=["signatures", "sweep"])
 
@@ -285,7 +263,7 @@ def test_a_signature_that_cannot_be_applied_is_shown_retried_and_relaunched(
     app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     _contract_id, token = _sent(app)
-    browser, csrf = _signer_browser(app, token)
+    browser, csrf = signing_browser(app, token)
 
     def key_unavailable() -> SigningKey:
         raise SigningError("horodatage indisponible")
