@@ -10,6 +10,7 @@ or storage. Typical flow::
     report = verify_pdf(pdf, trust_roots=[root_pem])
 """
 
+from signing import third_party_warnings  # noqa: F401  (first: before pyHanko is imported)
 from signing.appearance import BUNDLED_FONT, AppearanceStyle
 from signing.cms import DetachedSealReport, seal_detached, verify_detached
 from signing.devpki import DevPki, ensure_dev_pki
