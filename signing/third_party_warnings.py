@@ -13,5 +13,5 @@ warnings.filterwarnings(
     "ignore",
     message="DSA is deprecated",
     category=CryptographyDeprecationWarning,
-    module=r"pyhanko\.",
+    module=r"pyhanko",  # pyhanko and pyhanko_certvalidator
 )
