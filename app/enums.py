@@ -1,8 +1,21 @@
-"""Helper to store Python StrEnums as readable VARCHARs (portable, no native ENUM types)."""
+"""The model enums: stored as readable VARCHARs (portable, no native ENUM types), and named
+in French where a person reads them."""
 
 from enum import StrEnum
 
 from sqlalchemy import Enum
+
+from app.rendering import labels
+
+
+class LabelledEnum(StrEnum):
+    """A StrEnum whose members carry their French label (``Role.LEGAL.label`` ->
+    ``"Juridique"``), read from app.rendering.labels' one table so that forms, pages and
+    documents name a member the same way."""
+
+    @property
+    def label(self) -> str:
+        return labels.label(self)
 
 
 def enum_column(enum_cls: type[StrEnum], length: int = 24) -> Enum:

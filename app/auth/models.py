@@ -7,19 +7,14 @@ from sqlalchemy import Float, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime
-from app.enums import enum_column
-from app.rendering import labels
+from app.enums import LabelledEnum, enum_column
 
 
-class Role(StrEnum):
+class Role(LabelledEnum):
     SALES = "sales"
     LEGAL = "legal"
     ARCHIVIST = "archivist"
     ADMIN = "admin"
-
-    @property
-    def label(self) -> str:
-        return labels.label(self)
 
 
 class Scope(StrEnum):

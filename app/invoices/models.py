@@ -18,21 +18,16 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 from app.clients.models import Client
 from app.db import Amount, Base, UTCDateTime
 from app.documents.models import Document
-from app.enums import enum_column
+from app.enums import LabelledEnum, enum_column
 from app.pricing.columns import PricedLineColumns
-from app.rendering import labels
 from app.terms.models import LateInterestRule
 
 __all__ = ["LateInterestRule"]  # defined with the CGV versions that state it; used here too
 
 
-class BillingFrequency(StrEnum):
+class BillingFrequency(LabelledEnum):
     MONTHLY = "monthly"
     ANNUAL = "annual"
-
-    @property
-    def label(self) -> str:
-        return labels.label(self)
 
 
 class BillingPlan(Base):
@@ -180,13 +175,9 @@ class CreditNoteLine(IssuedLine, Base):
     credit_note: Mapped[CreditNote] = relationship(back_populates="lines")
 
 
-class PaymentKind(StrEnum):
+class PaymentKind(LabelledEnum):
     PAYMENT = "payment"  # money received (full or partial)
     FAILED = "failed"  # a direct debit rejected
-
-    @property
-    def label(self) -> str:
-        return labels.label(self)
 
 
 class PaymentEvent(Base):
@@ -218,13 +209,9 @@ class PendingCharge(Base):
     billed_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
 
 
-class RateKind(StrEnum):
+class RateKind(LabelledEnum):
     ECB = "ecb"  # ECB main refinancing operations rate
     LEGAL = "legal"  # French legal interest rate (creditors other than individuals)
-
-    @property
-    def label(self) -> str:
-        return labels.label(self)
 
 
 class ReferenceRate(Base):

@@ -9,11 +9,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.clients.models import Client
 from app.db import Amount, Base, UTCDateTime
-from app.enums import enum_column
+from app.enums import LabelledEnum, enum_column
 from app.pricing.columns import PricedLineColumns
 from app.pricing.discounts import DiscountKind
 from app.quotes.commercial_terms import BillingPeriod, PaymentMethod
-from app.rendering import labels
 
 
 class QuoteStatus(StrEnum):
@@ -21,15 +20,11 @@ class QuoteStatus(StrEnum):
     CONTRACTED = "contracted"
 
 
-class ProductKind(StrEnum):
+class ProductKind(LabelledEnum):
     PLAN = "plan"
     MODULE = "module"
     SETUP_FEE = "setup_fee"
     TRAINING = "training"
-
-    @property
-    def label(self) -> str:
-        return labels.label(self)
 
 
 class Product(Base):

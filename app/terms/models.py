@@ -8,8 +8,7 @@ from sqlalchemy import ForeignKey, LargeBinary, String, Text, UniqueConstraint, 
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.db import Amount, Base, UTCDateTime
-from app.enums import enum_column
-from app.rendering import labels
+from app.enums import LabelledEnum, enum_column
 
 
 class VersionKind(StrEnum):
@@ -17,16 +16,12 @@ class VersionKind(StrEnum):
     MATERIAL = "material"  # money, duration, termination: opposable only once accepted
 
 
-class LateInterestRule(StrEnum):
+class LateInterestRule(LabelledEnum):
     """How late-payment interest is computed (Code de commerce L441-10): stated by the CGV
     version a contract is signed under, or by a particular term that overrides it."""
 
     ECB_PLUS_10 = "ecb_plus_10"
     THREE_TIMES_LEGAL = "three_times_legal"
-
-    @property
-    def label(self) -> str:
-        return labels.label(self)
 
 
 class AcceptanceMethod(StrEnum):
