@@ -69,6 +69,16 @@ def bill_plan(
     return None
 
 
+def _billed_period(period: str) -> Period:
+    """The period a run bills, read from the command's "AAAA-MM"; refused before any work."""
+    parsed = Period.parse(period)
+    if parsed is None:
+        raise PeriodInvalid(
+            msg("Période {period!r} invalide : attendu AAAA-MM (ex. 2026-12).", period=period)
+        )
+    return parsed
+
+
 def run_period(
     collab: Collaborators,
     period: str,
@@ -80,11 +90,7 @@ def run_period(
     the first ones overlapping the issuing of the next (``workflow.pdf_producer``). PDFs a
     failure left missing (invoices and credit notes issued, not archived) are produced
     first."""
-    parsed = Period.parse(period)
-    if parsed is None:
-        raise PeriodInvalid(
-            msg("Période {period!r} invalide : attendu AAAA-MM (ex. 2026-12).", period=period)
-        )
+    parsed = _billed_period(period)
     report = RunReport(period=str(parsed))
     missing = workflow.missing_pdfs(collab)
     workflow.produce_pdfs(
@@ -119,11 +125,7 @@ def issue_period(
     """Issue every invoice due for ``period``, handing each to ``on_issued`` once committed
     (``paraphe invoices run`` enqueues its PDF job there), and first the invoices and credit
     notes still without their PDF. Nothing is rendered here: the queue's workers do it."""
-    parsed = Period.parse(period)
-    if parsed is None:
-        raise PeriodInvalid(
-            msg("Période {period!r} invalide : attendu AAAA-MM (ex. 2026-12).", period=period)
-        )
+    parsed = _billed_period(period)
     report = RunReport(period=str(parsed))
     missing = workflow.missing_pdfs(collab)
     for kind, ids in missing.items():
