@@ -14,7 +14,7 @@ from typing import Any
 from app.clients.models import Client
 from app.invoices.models import CreditNote, Invoice, LateInterestRule
 from app.pricing.lines import line_input
-from app.pricing.totals import compute_totals
+from app.pricing.totals import VatLine, compute_totals
 from app.rendering.french import format_amount
 from app.vendor_settings import VendorIdentity
 
@@ -53,11 +53,9 @@ class LineView:
         return self.total_excl_vat < 0
 
 
-@dataclass(frozen=True)
-class VatView:
-    rate: Decimal
-    base: Decimal
-    vat: Decimal
+# A VAT rate's base and amount, as app.pricing.totals breaks the totals down: the document
+# shows that breakdown as computed, so it keeps the one type.
+VatView = VatLine
 
 
 @dataclass(frozen=True)
@@ -174,8 +172,7 @@ def _views(rows: Any) -> tuple[tuple[LineView, ...], tuple[VatView, ...]]:
         LineView(r.position, r.designation, r.quantity, r.unit_price, r.vat_rate, r.total_excl_vat)
         for r in rows
     )
-    vat = tuple(VatView(v.rate, v.base, v.vat) for v in totals.vat_breakdown)
-    return lines, vat
+    return lines, totals.vat_breakdown
 
 
 def late_interest_text(rule: LateInterestRule, source: str) -> str:
