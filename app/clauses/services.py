@@ -57,31 +57,44 @@ def _check(title: str, body: str) -> None:
     render_body(body, rules.SAMPLE_CONTEXT)  # fails closed before anything is saved
 
 
+def _wording(
+    number: int, title: str, body: str, *, author_id: int | None, now: datetime
+) -> ClauseVersion:
+    """Version ``number`` of a clause, its title and text as saved (trimmed): the first one
+    and every revision alike."""
+    return ClauseVersion(
+        version=number,
+        title=title.strip(),
+        body_markdown=body.strip(),
+        author_id=author_id,
+        created_at=now,
+    )
+
+
+def _journal(
+    session: Session, clause: Clause, action: str, number: int, *, now: datetime, actor: str
+) -> None:
+    """The audit entry of a clause's new version (its number is all the details say)."""
+    audit.record(
+        session,
+        now=now,
+        actor=actor,
+        action=action,
+        subject_type="clause",
+        subject_id=clause.id,
+        details={"version": number},
+    )
+
+
 def create_clause(
     session: Session, *, title: str, body: str, now: datetime, actor: str, author_id: int | None
 ) -> Clause:
     _check(title, body)
     clause = Clause(created_at=now)
-    clause.versions = [
-        ClauseVersion(
-            version=1,
-            title=title.strip(),
-            body_markdown=body.strip(),
-            author_id=author_id,
-            created_at=now,
-        )
-    ]
+    clause.versions = [_wording(1, title, body, author_id=author_id, now=now)]
     session.add(clause)
     session.flush()
-    audit.record(
-        session,
-        now=now,
-        actor=actor,
-        action="clause.created",
-        subject_type="clause",
-        subject_id=clause.id,
-        details={"version": 1},
-    )
+    _journal(session, clause, "clause.created", 1, now=now, actor=actor)
     return clause
 
 
@@ -100,26 +113,12 @@ def revise_clause(
     latest = clause.latest
     if latest.title == title.strip() and latest.body_markdown == body.strip():
         return latest
-    version = ClauseVersion(
-        clause_id=clause.id,
-        version=latest.version + 1,
-        title=title.strip(),
-        body_markdown=body.strip(),
-        author_id=author_id,
-        created_at=now,
-    )
+    version = _wording(latest.version + 1, title, body, author_id=author_id, now=now)
+    version.clause_id = clause.id
     session.add(version)
     session.flush()
     session.refresh(clause)
-    audit.record(
-        session,
-        now=now,
-        actor=actor,
-        action="clause.revised",
-        subject_type="clause",
-        subject_id=clause.id,
-        details={"version": version.version},
-    )
+    _journal(session, clause, "clause.revised", version.version, now=now, actor=actor)
     return version
 
 
