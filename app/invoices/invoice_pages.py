@@ -35,7 +35,7 @@ from app.messages import msg
 from app.pricing.decimals import parse_decimal
 from app.pricing.forms import attach_line_errors
 from app.pricing.lines import LineInput
-from app.quotes.forms import LineForm
+from app.quotes.forms import filled_lines
 from app.rendering.french import format_percent
 from app.wiring import db_session, runtime, unit_of_work
 
@@ -59,10 +59,7 @@ def _choices(form: ManualInvoiceForm) -> None:
 def _parse_lines(form: ManualInvoiceForm) -> tuple[list[LineInput], bool]:
     lines: list[LineInput] = []
     unreadable = False
-    for entry in form.lines.entries:
-        sub: LineForm = entry.form
-        if sub.is_blank():
-            continue
+    for sub in filled_lines(form.lines):
         figures = sub.figures(
             sub.unit_price.data or "",
             sub.vat_rate.data or "",
@@ -76,9 +73,7 @@ def _parse_lines(form: ManualInvoiceForm) -> tuple[list[LineInput], bool]:
 
 
 def _attach(form: ManualInvoiceForm, errors: dict[str, str]) -> None:
-    # The checked lines are the non-blank ones, in order: `lines-<i>` indexes those.
-    non_blank = [e.form for e in form.lines.entries if not e.form.is_blank()]
-    attach_line_errors(form, non_blank, errors)
+    attach_line_errors(form, filled_lines(form.lines), errors)
 
 
 @bp.route("/nouvelle", methods=["GET", "POST"])

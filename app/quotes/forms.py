@@ -70,6 +70,12 @@ class LineForm(FrenchSubForm):
         return quantity, price, vat
 
 
+def filled_lines(lines: FieldList) -> list[LineForm]:
+    """The line sub-forms with something typed in, in their order: blank rows are left out,
+    and the line errors the services return (``lines-<i>``) count these only."""
+    return [entry.form for entry in lines.entries if not entry.form.is_blank()]
+
+
 class QuoteForm(FrenchForm):
     # One more than the rule allows, so that a 501st line reaches the check and is refused
     # (WTForms would otherwise drop it silently).

@@ -28,7 +28,7 @@ from app.quotes.commercial_terms import (
     with_preset,
 )
 from app.quotes.errors import ProductInvalid, QuoteInvalid
-from app.quotes.forms import LineForm, ProductForm, QuoteForm
+from app.quotes.forms import LineForm, ProductForm, QuoteForm, filled_lines
 from app.quotes.models import Product, ProductKind
 from app.quotes.rules import MAX_LINES
 from app.wiring import db_session, unit_of_work
@@ -46,10 +46,7 @@ def _parse_lines(
     lines: list[LineInput] = []
     sources: list[LineForm] = []
     unreadable = False
-    for entry in form.lines.entries:
-        sub: LineForm = entry.form
-        if sub.is_blank():
-            continue
+    for sub in filled_lines(form.lines):
         product = catalogue.get(sub.product.data or "")
         if (sub.product.data or "") and product is None:
             sub.product.errors = ["Produit inconnu ou retiré du catalogue."]
