@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.audit import services as audit
 from app.documents.models import Document
 from app.messages import msg
 from app.signatures.errors import (
@@ -16,6 +15,7 @@ from app.signatures.errors import (
     RevisionIntegrityFailed,
     StaleRevision,
 )
+from app.signatures.journal import journal_about_request
 from app.signatures.models import (
     SignatureRequest,
 )
@@ -38,14 +38,12 @@ def read_revision(
         details = {"sha256": sha256, "problem": "missing"}
         if isinstance(exc, BlobCorrupted):
             details = {"sha256": sha256, "problem": "mismatch", "actual_sha256": exc.actual}
-        audit.record(
+        journal_about_request(
             session,
+            request,
+            "signature.revision_integrity_failed",
             now=now,
             actor=actor,
-            action="signature.revision_integrity_failed",
-            subject_type="signature_request",
-            subject_id=request.id,
-            client_id=request.contract_version.contract.client_id,
             details=details,
         )
         what = (
