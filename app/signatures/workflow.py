@@ -172,17 +172,15 @@ def _seal(collab: Collaborators, request_id: int) -> list[OutgoingMail] | None:
     re-raised.
     """
     now = collab.now
-    with transaction(collab.session_factory) as session:
-        try:
-            prepared = sealing.prepare_seal(session, collab.store, request_id, now=now)
-        except RevisionIntegrityFailed as exc:
-            sealing.record_seal_failure(session, request_id, exc.detail)
-            failure: RevisionIntegrityFailed | None = exc  # raised once this has committed
-        else:
-            failure = None
-    if failure is not None:
+    try:
+        prepared = revisions.prepare_from_revision(
+            collab.session_factory,
+            lambda session: sealing.prepare_seal(session, collab.store, request_id, now=now),
+            lambda session, detail: sealing.record_seal_failure(session, request_id, detail),
+        )
+    except RevisionIntegrityFailed as failure:
         log.warning("request %s completed but not sealed: %s", request_id, failure.detail)
-        raise failure
+        raise
     if prepared is None:
         return None
     sealer = collab.settings.vendor.legal_name
