@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from app.audit import services as audit
@@ -139,18 +139,17 @@ def refuse_if_accepted(session: Session, client_id: int, version: CgvVersion) ->
 
 
 def acceptances_of(session: Session, client_id: int) -> Sequence[CgvAcceptance]:
-    return session.scalars(
-        select(CgvAcceptance)
-        .where(CgvAcceptance.client_id == client_id)
-        .order_by(CgvAcceptance.accepted_at, CgvAcceptance.id)
-    ).all()
+    return _in_order_given(session, CgvAcceptance.client_id == client_id)
 
 
 def acceptances_of_version(session: Session, version_id: int) -> Sequence[CgvAcceptance]:
+    return _in_order_given(session, CgvAcceptance.cgv_version_id == version_id)
+
+
+def _in_order_given(session: Session, which: ColumnElement[bool]) -> Sequence[CgvAcceptance]:
+    """The acceptances `which` selects, oldest first (the id orders two given at once)."""
     return session.scalars(
-        select(CgvAcceptance)
-        .where(CgvAcceptance.cgv_version_id == version_id)
-        .order_by(CgvAcceptance.accepted_at, CgvAcceptance.id)
+        select(CgvAcceptance).where(which).order_by(CgvAcceptance.accepted_at, CgvAcceptance.id)
     ).all()
 
 
