@@ -51,7 +51,7 @@ from app.terms.versions import CgvDraft
 from app.terms.workflow import publish_version as publish_cgv
 from app.wiring import runtime as _runtime
 from app.wiring import unit_of_work
-from app.worker import worker_command
+from app.worker import processes_option, worker_command
 
 
 def register_commands(app: Flask) -> None:
@@ -294,13 +294,7 @@ def server_argv(host: str, port: int, workers: int, threads: int) -> list[str]:
 @click.command("serve", help="Serveur de production (granian, WSGI).")
 @click.option("--host", default="127.0.0.1", show_default=True, envvar="PARAPHE_HOST")
 @click.option("--port", default=5000, show_default=True, type=int, envvar="PORT")
-@click.option(
-    "--workers",
-    default=lambda: os.cpu_count() or 2,
-    show_default="un par cœur",
-    type=click.IntRange(1),
-    envvar="PARAPHE_WORKERS",
-)
+@processes_option("PARAPHE_WORKERS")
 @click.option(
     "--threads", default=4, show_default=True, type=click.IntRange(1), envvar="PARAPHE_THREADS"
 )

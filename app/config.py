@@ -195,14 +195,7 @@ class Settings:
                 "PARAPHE_TSA_URL (signatures B-B)"
             )
 
-        days_raw = env.get("PARAPHE_SIGNING_LINK_DAYS", "30")
-        try:
-            signing_link_days = int(days_raw)
-            if not 1 <= signing_link_days <= 365:
-                raise ValueError
-        except ValueError:
-            problems.append("PARAPHE_SIGNING_LINK_DAYS doit être un entier entre 1 et 365")
-            signing_link_days = 30
+        signing_link_days = _whole_number(env, "PARAPHE_SIGNING_LINK_DAYS", 30, 1, 365, problems)
 
         reminders_raw = env.get("PARAPHE_REMINDER_DAYS", "3,7,14")
         try:
@@ -218,14 +211,7 @@ class Settings:
             )
             reminder_days = (3, 7, 14)
 
-        reminder_max_raw = env.get("PARAPHE_REMINDER_MAX", "3")
-        try:
-            reminder_max = int(reminder_max_raw)
-            if not 0 <= reminder_max <= 10:
-                raise ValueError
-        except ValueError:
-            problems.append("PARAPHE_REMINDER_MAX doit être un entier entre 0 et 10")
-            reminder_max = 3
+        reminder_max = _whole_number(env, "PARAPHE_REMINDER_MAX", 3, 0, 10, problems)
 
         templates = env.get("PARAPHE_CONTRACT_TEMPLATES") or None
         if templates and not Path(templates).is_dir():
@@ -312,3 +298,19 @@ class Settings:
 
 
 MAX_TRUSTED_PROXIES = 5
+
+
+def _whole_number(
+    env: Mapping[str, str], name: str, default: int, low: int, high: int, problems: list[str]
+) -> int:
+    """The variable `name` (`default` when unset) as a whole number from `low` to `high`;
+    any other value adds « NAME doit être un entier entre LOW et HIGH » to `problems` and
+    reads as the default, so that every problem is listed at once."""
+    try:
+        value: int | None = int(env.get(name, str(default)))
+    except ValueError:
+        value = None
+    if value is None or not low <= value <= high:
+        problems.append(f"{name} doit être un entier entre {low} et {high}")
+        return default
+    return value

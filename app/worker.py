@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import click
 from flask.cli import with_appcontext
@@ -28,15 +30,25 @@ last signature to the archived PDF (docs/benchmarks.md, bench/journey.py). Two i
 queries per second and per worker process cost nothing next to that."""
 
 
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def processes_option(envvar: str, help_text: str | None = None) -> Callable[[_Command], _Command]:
+    """`--workers`: how many processes, one per core unless told. The job worker and the web
+    server (`paraphe serve`) both run CPU-bound work in processes, so both size themselves
+    the same way."""
+    return click.option(
+        "--workers",
+        default=lambda: os.cpu_count() or 2,
+        show_default="un par cœur",
+        type=click.IntRange(1),
+        envvar=envvar,
+        help=help_text,
+    )
+
+
 @click.command("worker", help="Exécute les travaux en arrière-plan (file de travaux Huey).")
-@click.option(
-    "--workers",
-    default=lambda: os.cpu_count() or 2,
-    show_default="un par cœur",
-    type=click.IntRange(1),
-    envvar="PARAPHE_JOB_WORKERS",
-    help="Nombre de processus qui exécutent les travaux.",
-)
+@processes_option("PARAPHE_JOB_WORKERS", "Nombre de processus qui exécutent les travaux.")
 @click.option(
     "--periodic/--no-periodic",
     default=True,

@@ -8,7 +8,6 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from app.audit import services as audit
 from app.errors import DomainError
 from app.messages import msg
 from app.signatures import rules
@@ -17,6 +16,7 @@ from app.signatures.errors import (
     NotYourTurn,
     SignerLocked,
 )
+from app.signatures.journal import journal_about_signer
 from app.signatures.links import acting_signer
 from app.signatures.models import (
     ACTIVE,
@@ -43,15 +43,8 @@ def issue_code(session: Session, token: str, *, now: datetime, secret: str) -> I
     signer.otp_hash = rules.code_hash(secret, signer.id, code)
     signer.otp_sent_at = now
     signer.otp_expires_at = now + rules.CODE_VALIDITY
-    audit.record(
-        session,
-        now=now,
-        actor=f"signer:{signer.id}",
-        action="signature.code_sent",
-        subject_type="signer",
-        subject_id=signer.id,
-        client_id=signer.request.contract_version.contract.client_id,
-        details={"email": signer.email},
+    journal_about_signer(
+        session, signer, "signature.code_sent", now=now, details={"email": signer.email}
     )
     return IssuedCode(signer=signer, code=code)
 
@@ -83,7 +76,6 @@ def verify_code(
     whatever the outcome (a failure must be counted) and then raises `outcome_error`; a signer
     whose signature is being applied is refused before anything is counted."""
     signer = acting_signer(session, token, now, for_update=True)
-    client_id = signer.request.contract_version.contract.client_id
     if signer.otp_locked_at is not None:
         return CodeCheck(signer, ok=False, locked=True)
     valid = (
@@ -106,14 +98,11 @@ def verify_code(
             action = "signature.locked"
         else:
             action = "signature.code_refused"
-    audit.record(
+    journal_about_signer(
         session,
+        signer,
+        action,
         now=now,
-        actor=f"signer:{signer.id}",
-        action=action,
-        subject_type="signer",
-        subject_id=signer.id,
-        client_id=client_id,
         details={"method": "email_otp", "ip": ip, "user_agent": (user_agent or "")[:200]},
     )
     return CodeCheck(signer, ok=valid, locked=signer.otp_locked_at is not None)

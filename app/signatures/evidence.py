@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from app.audit import services as audit
 from app.audit.models import AuditEvent
 from app.auth.models import User
 from app.documents.models import Document, DocumentKind
@@ -19,6 +18,7 @@ from app.signatures import rules
 from app.signatures.errors import (
     RequestNotFound,
 )
+from app.signatures.journal import journal_about_request
 from app.signatures.models import (
     SignatureRequest,
 )
@@ -229,14 +229,12 @@ def record_evidence(
     request.evidence_json_id = as_json.id
     request.evidence_document_id = as_pdf.id
     request.evidence_document = as_pdf
-    audit.record(
+    journal_about_request(
         session,
+        request,
+        "signature.evidence",
         now=now,
         actor="system",
-        action="signature.evidence",
-        subject_type="signature_request",
-        subject_id=request.id,
-        client_id=contract.client_id,
         details={"pdf_sha256": as_pdf.sha256, "json_sha256": as_json.sha256},
     )
     return as_pdf

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.audit import services as audit
 from app.auth.models import User
 from app.contracts.models import VersionStatus
 from app.errors import FieldErrors
@@ -24,6 +23,7 @@ from app.signatures.errors import (
     SignatureInProgress,
     SignatureRefused,
 )
+from app.signatures.journal import journal_about_request, journal_about_signer
 from app.signatures.links import (
     Invitation,
     acting_signer,
@@ -65,14 +65,12 @@ def _close(
                 signer.status = SignerStatus.EXPIRED
     version = request.contract_version
     version.status = VersionStatus.GENERATED
-    audit.record(
+    journal_about_request(
         session,
+        request,
+        f"signature.{status.value}",
         now=now,
         actor=actor,
-        action=f"signature.{status.value}",
-        subject_type="signature_request",
-        subject_id=request.id,
-        client_id=version.contract.client_id,
         details={"reason": reason},
     )
     if declined_by is not None:
@@ -184,15 +182,8 @@ def resend(
             signer.otp_locked_at = None
             signer.otp_hash = None
             signer.reminders_sent = 0
-    audit.record(
-        session,
-        now=now,
-        actor=actor,
-        action="signature.resent",
-        subject_type="signature_request",
-        subject_id=request.id,
-        client_id=request.contract_version.contract.client_id,
-        details={"group": group},
+    journal_about_request(
+        session, request, "signature.resent", now=now, actor=actor, details={"group": group}
     )
     return notify_next_group(session, request, now=now, link_days=link_days)
 
@@ -227,14 +218,12 @@ def _last_mailed(session: Session, signer: Signer) -> datetime | None:
 def _remind(session: Session, signer: Signer, *, now: datetime, actor: str) -> Invitation:
     token = new_link(session, signer, now=now, reason=LinkReplacement.REMINDER)
     signer.reminders_sent += 1
-    audit.record(
+    journal_about_signer(
         session,
+        signer,
+        "signature.reminded",
         now=now,
         actor=actor,
-        action="signature.reminded",
-        subject_type="signer",
-        subject_id=signer.id,
-        client_id=signer.request.contract_version.contract.client_id,
         details={"reminder": signer.reminders_sent},
     )
     return Invitation(signer=signer, token=token)

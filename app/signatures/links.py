@@ -10,7 +10,6 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.audit import services as audit
 from app.documents.models import Document
 from app.events import recording as events
 from app.events.recording import Resource
@@ -21,6 +20,7 @@ from app.signatures.errors import (
     SigningLinkGone,
     SigningLinkUnknown,
 )
+from app.signatures.journal import journal_about_signer
 from app.signatures.models import (
     LinkReplacement,
     ReplacedSigningLink,
@@ -63,14 +63,12 @@ def notify_next_group(
             signer.status = SignerStatus.NOTIFIED
             signer.notified_at = now
             invitations.append(Invitation(signer=signer, token=token))
-            audit.record(
+            journal_about_signer(
                 session,
+                signer,
+                "signature.notified",
                 now=now,
                 actor="system",
-                action="signature.notified",
-                subject_type="signer",
-                subject_id=signer.id,
-                client_id=request.contract_version.contract.client_id,
                 details={"email": signer.email, "group": signer.group},
             )
     return invitations
@@ -186,14 +184,11 @@ def open_link(
     if signer.status is SignerStatus.NOTIFIED:
         signer.status = SignerStatus.OPENED
         signer.opened_at = now
-        audit.record(
+        journal_about_signer(
             session,
+            signer,
+            "signature.opened",
             now=now,
-            actor=f"signer:{signer.id}",
-            action="signature.opened",
-            subject_type="signer",
-            subject_id=signer.id,
-            client_id=signer.request.contract_version.contract.client_id,
             details={"ip": ip, "user_agent": (user_agent or "")[:200]},
         )
     return signer
@@ -208,14 +203,11 @@ def mark_viewed(session: Session, token: str, *, now: datetime) -> bool:
         return False
     signer.viewed_at = now
     request = signer.request
-    audit.record(
+    journal_about_signer(
         session,
+        signer,
+        "signature.document_viewed",
         now=now,
-        actor=f"signer:{signer.id}",
-        action="signature.document_viewed",
-        subject_type="signer",
-        subject_id=signer.id,
-        client_id=request.contract_version.contract.client_id,
         details={"contract_version_id": request.contract_version_id},
     )
     events.record(

@@ -3,12 +3,14 @@ through its integrity check, move it forward by compare-and-swap."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from typing import TypeVar
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from app.audit import services as audit
+from app.db import transaction
 from app.documents.models import Document
 from app.messages import msg
 from app.signatures.errors import (
@@ -16,10 +18,31 @@ from app.signatures.errors import (
     RevisionIntegrityFailed,
     StaleRevision,
 )
+from app.signatures.journal import journal_about_request
 from app.signatures.models import (
     SignatureRequest,
 )
 from storage import BlobCorrupted, BlobNotFound, BlobStore
+
+_Prepared = TypeVar("_Prepared")
+
+
+def prepare_from_revision(
+    session_factory: sessionmaker[Session],
+    prepare: Callable[[Session], _Prepared],
+    record_failure: Callable[[Session, str], None],
+) -> _Prepared:
+    """Run `prepare` (a signature's or the seal's, which reads the current revision) in one
+    transaction. A damaged or missing revision, journaled by the read, is also recorded by
+    `record_failure` (on the signer or on the request, whose page then says it is late) in
+    that transaction: `RevisionIntegrityFailed` is raised only once both have committed."""
+    with transaction(session_factory) as session:
+        try:
+            return prepare(session)
+        except RevisionIntegrityFailed as exc:
+            record_failure(session, exc.detail)
+            failure = exc
+    raise failure
 
 
 def read_revision(
@@ -38,14 +61,12 @@ def read_revision(
         details = {"sha256": sha256, "problem": "missing"}
         if isinstance(exc, BlobCorrupted):
             details = {"sha256": sha256, "problem": "mismatch", "actual_sha256": exc.actual}
-        audit.record(
+        journal_about_request(
             session,
+            request,
+            "signature.revision_integrity_failed",
             now=now,
             actor=actor,
-            action="signature.revision_integrity_failed",
-            subject_type="signature_request",
-            subject_id=request.id,
-            client_id=request.contract_version.contract.client_id,
             details=details,
         )
         what = (

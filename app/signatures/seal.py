@@ -8,7 +8,6 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.audit import services as audit
 from app.clock import PARIS
 from app.contracts.models import VersionStatus
 from app.documents.models import Document, DocumentKind
@@ -17,6 +16,7 @@ from app.events import recording as events
 from app.events.recording import Resource
 from app.runtime import SealStamp
 from app.signatures import rules
+from app.signatures.journal import journal_about_request
 from app.signatures.links import Invitation
 from app.signatures.models import (
     RequestStatus,
@@ -149,14 +149,12 @@ def record_seal(
         token = new_link_token()
         signer.download_token_hash = token_hash(token)
         downloads.append(Invitation(signer=signer, token=token))
-    audit.record(
+    journal_about_request(
         session,
+        request,
+        "signature.sealed",
         now=now,
         actor="system",
-        action="signature.sealed",
-        subject_type="signature_request",
-        subject_id=request.id,
-        client_id=contract.client_id,
         details={
             "contract": contract.number,
             "version": version.version,

@@ -11,7 +11,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.audit import services as audit
 from app.auth.models import User
 from app.contracts.models import ContractVersion, VersionStatus
 from app.events import recording as events
@@ -23,6 +22,7 @@ from app.signatures.errors import (
     AlreadySent,
     SignatureRefused,
 )
+from app.signatures.journal import journal_about_request
 from app.signatures.links import Invitation, notify_next_group
 from app.signatures.models import (
     RequestStatus,
@@ -230,14 +230,12 @@ def send_for_signature(
     version.status = VersionStatus.SENT
     session.flush()
     session.refresh(request, ["signers"])
-    audit.record(
+    journal_about_request(
         session,
+        request,
+        "signature.requested",
         now=now,
         actor=actor,
-        action="signature.requested",
-        subject_type="signature_request",
-        subject_id=request.id,
-        client_id=version.contract.client_id,
         details={
             "contract": version.contract.number,
             "version": version.version,

@@ -22,8 +22,8 @@ from app.db import transaction
 from app.mail import OutgoingMail
 from app.messages import msg
 from app.runtime import Collaborators
-from app.signatures import consent, mails, signature
-from app.signatures.errors import RevisionIntegrityFailed, StaleRevision
+from app.signatures import consent, mails, revisions, signature
+from app.signatures.errors import StaleRevision
 from app.signatures.workflow import enqueue
 from signing import SigningError
 
@@ -75,19 +75,13 @@ def apply_consented(collab: Collaborators, signer_id: int) -> SignResult | None:
     Raises `SigningError` (recorded on the signer first) when the signature cannot be applied,
     `RevisionIntegrityFailed` once its journal entry is committed."""
     for attempt in range(1, SIGN_ATTEMPTS + 1):
-        with transaction(collab.session_factory) as session:
-            try:
-                prepared = signature.prepare_signature(
-                    session, collab.store, signer_id, now=collab.now
-                )
-            except RevisionIntegrityFailed as exc:
-                # Journaled by the read; counted on the signer, whose page says it is late.
-                signature.record_sign_failure(session, signer_id, exc.detail)
-                failure: RevisionIntegrityFailed | None = exc  # raised once this has committed
-            else:
-                failure = None
-        if failure is not None:
-            raise failure
+        prepared = revisions.prepare_from_revision(
+            collab.session_factory,
+            lambda session: signature.prepare_signature(
+                session, collab.store, signer_id, now=collab.now
+            ),
+            lambda session, detail: signature.record_sign_failure(session, signer_id, detail),
+        )
         if prepared is None:
             return None
         try:

@@ -22,15 +22,12 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from app.contracts.errors import ContractNotFound
-from app.contracts.models import ContractVersion
-from app.contracts.queries import get_contract
+from app.contracts.queries import get_version
 from app.db import transaction
 from app.documents.errors import DocumentIntegrityFailed
 from app.documents.services import read_content
 from app.mail import Mailer, MailError, OutgoingMail
 from app.mail.outbox import enqueue_mail
-from app.messages import msg
 from app.rendering.evidence import render_evidence_pdf
 from app.runtime import Collaborators
 from app.signatures import evidence, lifecycle, mails, revisions, sending
@@ -97,7 +94,7 @@ def send_version(
     the request's reminder cadence (default: the instance's schedule)."""
     actor = actor or f"user:{user_id}"
     with transaction(collab.session_factory) as session:
-        version = _version(session, contract_id, number)
+        version = get_version(session, contract_id, number)
         sending.ensure_sendable(version)
         try:
             original = read_content(
@@ -120,7 +117,7 @@ def send_version(
         trust=collab.trust(),
     )
     with transaction(collab.session_factory) as session:
-        version = _version(session, contract_id, number)
+        version = get_version(session, contract_id, number)
         request, invitations = sending.send_for_signature(
             session,
             collab.store,
@@ -149,20 +146,6 @@ def _vendor(collab: Collaborators) -> str:
     return collab.settings.vendor.legal_name
 
 
-def _version(session: Session, contract_id: int, number: int) -> ContractVersion:
-    contract = get_contract(session, contract_id)
-    for version in contract.versions:
-        if version.version == number:
-            return version
-    raise ContractNotFound(
-        msg(
-            "Le contrat {contract_number} n'a pas de version {number}.",
-            contract_number=contract.number,
-            number=number,
-        )
-    )
-
-
 # --- the platform seal --------------------------------------------------------------------------
 
 
@@ -189,17 +172,15 @@ def _seal(collab: Collaborators, request_id: int) -> list[OutgoingMail] | None:
     re-raised.
     """
     now = collab.now
-    with transaction(collab.session_factory) as session:
-        try:
-            prepared = sealing.prepare_seal(session, collab.store, request_id, now=now)
-        except RevisionIntegrityFailed as exc:
-            sealing.record_seal_failure(session, request_id, exc.detail)
-            failure: RevisionIntegrityFailed | None = exc  # raised once this has committed
-        else:
-            failure = None
-    if failure is not None:
+    try:
+        prepared = revisions.prepare_from_revision(
+            collab.session_factory,
+            lambda session: sealing.prepare_seal(session, collab.store, request_id, now=now),
+            lambda session, detail: sealing.record_seal_failure(session, request_id, detail),
+        )
+    except RevisionIntegrityFailed as failure:
         log.warning("request %s completed but not sealed: %s", request_id, failure.detail)
-        raise failure
+        raise
     if prepared is None:
         return None
     sealer = collab.settings.vendor.legal_name

@@ -44,13 +44,25 @@
     }
   }
 
+  // A page that follows one job: its message and stage (`apply` adds what the page shows of
+  // it), and the hint to reload, needless once the job's state stops changing.
+  function followJob(element, messageId, hintId, apply) {
+    follow(element, function (state) {
+      setText(messageId, state.message);
+      element.setAttribute("data-stage", state.stage);
+      apply(state);
+      var hint = document.getElementById(hintId);
+      if (hint && !state.poll_after) {
+        hint.hidden = true;
+      }
+    });
+  }
+
   // The signer's page after the consent: the signature (a job), after the last one the seal,
   // then the download button.
   var seal = document.getElementById("seal-progress");
   if (seal) {
-    follow(seal, function (state) {
-      setText("sealing", state.message);
-      seal.setAttribute("data-stage", state.stage);
+    followJob(seal, "sealing", "reload-hint", function (state) {
       // The signer's signature retried after a failure: said as an error until it lands.
       document.getElementById("sealing").className =
         state.stage === "signing_failing" ? "flash error" : "";
@@ -62,28 +74,18 @@
         hash.querySelector("code").textContent = state.sha256;
         hash.hidden = false;
       }
-      var hint = document.getElementById("reload-hint");
-      if (hint && !state.poll_after) {
-        hint.hidden = true;
-      }
     });
   }
 
   // A contract version being generated: its message, then the link to the contract.
   var generation = document.getElementById("generation-progress");
   if (generation) {
-    follow(generation, function (state) {
-      setText("generation-message", state.message);
-      generation.setAttribute("data-stage", state.stage);
+    followJob(generation, "generation-message", "generation-reload", function (state) {
       if (state.stage === "failed") {
         document.getElementById("generation-message").className = "flash error";
         document.getElementById("generation-retry").hidden = false;
       }
       reveal("generation-contract", state.contract_url);
-      var hint = document.getElementById("generation-reload");
-      if (hint && !state.poll_after) {
-        hint.hidden = true;
-      }
     });
   }
 

@@ -6,10 +6,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.orm import Session
 
 from app.audit import services as audit
+from app.clients.models import Client
 from app.clock import PARIS, business_date
 from app.events import recording as events
 from app.events.recording import Resource
@@ -90,23 +91,25 @@ def accept_notified(
     *,
     shown_sha256: str,
     consent: bool,
-    person_name: str,
     person_email: str,
     now: datetime,
     ip: str | None,
     user_agent: str | None,
 ) -> CgvAcceptance:
     """The click-through acceptance of the version a notification mailed, from its link or
-    from the client's space: one path, one kind of evidence; the notification is spent."""
+    from the client's space: one path, one kind of evidence, given in the name of the
+    client's signer by `person_email`; the notification is spent."""
     refuse_if_accepted(session, notification.client_id, version)
     if not consent:
         raise ConsentMissing(msg("Cochez la case pour accepter cette version des CGV."))
+    client = session.get(Client, notification.client_id)
+    assert client is not None  # foreign key
     acceptance = record_acceptance(
         session,
         client_id=notification.client_id,
         version=version,
         shown_sha256=shown_sha256,
-        person_name=person_name,
+        person_name=client.signer_name,
         person_email=person_email,
         method=AcceptanceMethod.CLICK_THROUGH,
         now=now,
@@ -139,18 +142,17 @@ def refuse_if_accepted(session: Session, client_id: int, version: CgvVersion) ->
 
 
 def acceptances_of(session: Session, client_id: int) -> Sequence[CgvAcceptance]:
-    return session.scalars(
-        select(CgvAcceptance)
-        .where(CgvAcceptance.client_id == client_id)
-        .order_by(CgvAcceptance.accepted_at, CgvAcceptance.id)
-    ).all()
+    return _in_order_given(session, CgvAcceptance.client_id == client_id)
 
 
 def acceptances_of_version(session: Session, version_id: int) -> Sequence[CgvAcceptance]:
+    return _in_order_given(session, CgvAcceptance.cgv_version_id == version_id)
+
+
+def _in_order_given(session: Session, which: ColumnElement[bool]) -> Sequence[CgvAcceptance]:
+    """The acceptances `which` selects, oldest first (the id orders two given at once)."""
     return session.scalars(
-        select(CgvAcceptance)
-        .where(CgvAcceptance.cgv_version_id == version_id)
-        .order_by(CgvAcceptance.accepted_at, CgvAcceptance.id)
+        select(CgvAcceptance).where(which).order_by(CgvAcceptance.accepted_at, CgvAcceptance.id)
     ).all()
 
 

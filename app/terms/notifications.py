@@ -11,7 +11,6 @@ from datetime import datetime
 from sqlalchemy import Select, SQLColumnExpression, func, select
 from sqlalchemy.orm import Session
 
-from app.clients.models import Client
 from app.messages import Moment, msg
 from app.terms.acceptances import accept_notified, refuse_if_accepted
 from app.terms.errors import (
@@ -79,15 +78,12 @@ def accept_through_link(
                 notification_cgv_version_label=notification.cgv_version.label,
             )
         )
-    client = session.get(Client, notification.client_id)
-    assert client is not None  # foreign key
     return accept_notified(
         session,
         notification,
         version,
         shown_sha256=shown_sha256,
         consent=consent,
-        person_name=client.signer_name,
         person_email=notification.email,
         now=now,
         ip=ip,
@@ -154,15 +150,12 @@ def accept_in_space(
                 when=when,
             )
         )
-    client = session.get(Client, client_id)
-    assert client is not None  # foreign key
     return accept_notified(
         session,
         notification,
         notification.cgv_version,
         shown_sha256=shown_sha256,
         consent=consent,
-        person_name=client.signer_name,
         person_email=person_email,
         now=now,
         ip=ip,
