@@ -142,10 +142,17 @@ def ask_new_version(
 
 
 def ask_again(
-    session: Session, generation_id: int, author_id: int, *, vendor: VendorIdentity, now: datetime
+    session: Session,
+    generation_id: int,
+    author_id: int | None,
+    *,
+    vendor: VendorIdentity,
+    now: datetime,
+    token_id: int | None = None,
 ) -> ContractGeneration:
-    """A failed generation asked again from its page by the user who clicked (a new
-    generation: the failed one stays as it ended), with exactly what was first asked: the
+    """A failed generation asked again, from its page by the user who clicked, or by the
+    admins' « Relancer » for whoever first asked (`token_id` for an API token): a new
+    generation (the failed one stays as it ended), with exactly what was first asked: the
     clauses, the free text, the client's signer and the vendor's countersigner (the one an
     API body named, or the first asker's rule: see `_countersigner`). One not failed is
     answered as it is (a second click: its page shows where it stands)."""
@@ -154,6 +161,7 @@ def ask_again(
         return row
     choices = Choices(
         author_id=author_id,
+        token_id=token_id,
         clause_version_ids=row.clause_version_ids,
         free_text=row.free_text,
         countersigner=_pair(row.countersigner_name, row.countersigner_email),
