@@ -69,10 +69,6 @@ class Choices:
     retry_of: int | None = None  # the failed generation first asked, when asked again
 
 
-def _pair(name: str | None, email: str | None) -> tuple[str, str] | None:
-    return (name, email) if name is not None and email is not None else None
-
-
 def _pending(session: Session, *conditions: object) -> ContractGeneration | None:
     return session.scalar(
         select(ContractGeneration).where(
@@ -138,50 +134,6 @@ def ask_new_version(
         contract_id=contract.id,
         based_on=based_on,
         reason=reason,
-    )
-
-
-def ask_again(
-    session: Session,
-    generation_id: int,
-    author_id: int | None,
-    *,
-    vendor: VendorIdentity,
-    now: datetime,
-    token_id: int | None = None,
-) -> ContractGeneration:
-    """A failed generation asked again, from its page by the user who clicked, or by the
-    admins' « Relancer » for whoever first asked (`token_id` for an API token): a new
-    generation (the failed one stays as it ended), with exactly what was first asked: the
-    clauses, the free text, the client's signer and the vendor's countersigner (the one an
-    API body named, or the first asker's rule: see `_countersigner`). One not failed is
-    answered as it is (a second click: its page shows where it stands)."""
-    row = get_generation(session, generation_id)
-    if row.status is not GenerationStatus.FAILED:
-        return row
-    choices = Choices(
-        author_id=author_id,
-        token_id=token_id,
-        clause_version_ids=row.clause_version_ids,
-        free_text=row.free_text,
-        countersigner=_pair(row.countersigner_name, row.countersigner_email),
-        signer=_pair(row.signer_name, row.signer_email),
-        retry_of=row.retry_of if row.retry_of is not None else row.id,
-    )
-    quote = get_quote(session, row.quote_id) if row.quote_id is not None else None
-    if row.first_version:
-        assert quote is not None  # a version 1 is asked for a quote
-        return ask_first_version(session, quote, choices, vendor=vendor, now=now)
-    assert row.contract_id is not None  # a version n+1 is asked for a contract
-    return ask_new_version(
-        session,
-        session.get_one(Contract, row.contract_id),
-        choices,
-        vendor=vendor,
-        reason=row.reason,
-        based_on=row.based_on,
-        quote=quote,
-        now=now,
     )
 
 

@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from app.auth.guards import current_user, require
 from app.auth.models import User
 from app.auth.rules import Permission
-from app.contracts import comparison, printing, queries, requested, tasks
+from app.contracts import comparison, printing, queries, requested, retrying, tasks
 from app.contracts.errors import ContractInvalid, QuoteAlreadyContracted, VersionAlreadyCreated
 from app.contracts.models import ContractVersion
 from app.db import utcnow
@@ -144,7 +144,7 @@ def retry_generation(generation_id: int) -> BaseResponse:
     once like the first request."""
     try:
         with unit_of_work() as db:
-            asked = requested.ask_again(
+            asked = retrying.ask_again(
                 db, generation_id, author().id, vendor=runtime().settings.vendor, now=utcnow()
             )
             again_id = asked.id

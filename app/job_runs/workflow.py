@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.contracts import relaunching, tasks
+from app.contracts import retrying, tasks
 from app.db import transaction
 from app.errors import DomainError
 from app.job_runs import runs
@@ -45,7 +45,7 @@ class WorkRow:
 
 _WORK_ROWS: dict[str, WorkRow] = {
     tasks.generate_requested.name: WorkRow(
-        relaunching.nothing_to_relaunch, relaunching.generation_to_render
+        retrying.nothing_to_relaunch, retrying.generation_to_render
     ),
 }
 

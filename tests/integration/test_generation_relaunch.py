@@ -1,6 +1,6 @@
 """« Relancer » on « Travaux en échec » for a contract generation's job: a generation already
 failed is asked again, on behalf of whoever first asked, by the contract page's own retry
-(`requested.ask_again`), once however many clicks; a generation with nothing left to retry
+(`retrying.ask_again`), once however many clicks; a generation with nothing left to retry
 (done, or relaunched already) says why and offers no button. Inline queue, then twenty clicks
 at once and a real worker."""
 
