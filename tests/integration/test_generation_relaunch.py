@@ -7,7 +7,6 @@ at once and a real worker."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,12 +16,12 @@ from sqlalchemy import select
 
 from app.auth.models import Role, Scope
 from app.config import Settings
-from app.contracts import requested, tasks
+from app.contracts import tasks
 from app.contracts.models import ContractGeneration, ContractVersion, GenerationStatus
 from app.db import transaction, utcnow
 from app.job_runs import runs
 from app.job_runs.models import JobRun, RunStatus
-from storage import BlobRef, FilesystemBlobStore
+from storage import FilesystemBlobStore
 from tests.conftest import csrf_from
 from tests.factories import (
     count,
@@ -34,22 +33,11 @@ from tests.factories import (
     runtime,
 )
 from tests.factories.db import session_of
+from tests.integration.failing_renders import FullDisk, generation_row, given_up, use_store
 from tests.integration.helpers import fire_together
 from tests.integration.worker_process import queued_settings, running_worker, wait_until
 
 FAILED_JOBS = "/travaux/en-echec"
-
-
-class FullDisk(FilesystemBlobStore):
-    """The archive refuses every new blob: each render crashes when it stores its PDF."""
-
-    def put(self, data: bytes) -> BlobRef:
-        raise OSError(28, "No space left on device")
-
-
-def _disk(app: Flask, store: type[FilesystemBlobStore]) -> None:
-    rt = runtime(app)
-    app.extensions["paraphe"] = replace(rt, store=store(rt.settings.storage_dir))
 
 
 def _asked_through_the_api(app: Flask) -> tuple[int, int]:
@@ -58,7 +46,7 @@ def _asked_through_the_api(app: Flask) -> tuple[int, int]:
     publish_short_cgv(app)
     quote_id = make_quote(app, make_client(app))
     token = make_token(app, Scope.WRITE, Scope.READ)
-    _disk(app, FullDisk)
+    use_store(app, FullDisk)
     asked = app.test_client().post(
         f"/api/v1/quotes/{quote_id}/contract",
         json={"free_text": "Support dédié."},
@@ -66,24 +54,7 @@ def _asked_through_the_api(app: Flask) -> tuple[int, int]:
     )
     assert asked.status_code == 202, asked.get_json()
     generation_id: int = asked.get_json()["id"]
-    return generation_id, _row(app, generation_id).token_id or 0
-
-
-def _given_up(app: Flask, generation_id: int) -> None:
-    """The generation's renders crash until it is failed (the queue's retries, the sweeps)."""
-    rt = runtime(app)
-    collab = replace(rt.collaborators(utcnow()), store=FullDisk(rt.settings.storage_dir))
-    while _row(app, generation_id).status is GenerationStatus.PENDING:
-        try:
-            requested.fulfil(collab, generation_id)
-        except OSError:
-            continue
-    assert _row(app, generation_id).status is GenerationStatus.FAILED
-
-
-def _row(app: Flask, generation_id: int) -> ContractGeneration:
-    with session_of(app) as session:
-        return session.get_one(ContractGeneration, generation_id)
+    return generation_id, generation_row(app, generation_id).token_id or 0
 
 
 def _generations(app: Flask) -> list[ContractGeneration]:
@@ -114,8 +85,8 @@ def test_relaunching_the_job_of_a_failed_generation_asks_it_again_once(app: Flas
     first, token_id = _asked_through_the_api(app)
     (run,) = _runs(app)  # inline, the job's one attempt crashed: listed for the admins
     assert run.status is RunStatus.FAILED and run.args == [first]
-    _given_up(app, first)
-    _disk(app, FilesystemBlobStore)  # the cause fixed
+    given_up(app, first)
+    use_store(app, FilesystemBlobStore)  # the cause fixed
     admin = login_as(app, Role.ADMIN)
     assert f'id="relaunch-{run.id}"' in admin.get(FAILED_JOBS).get_data(as_text=True)
 
@@ -141,9 +112,9 @@ def test_relaunching_the_job_of_a_failed_generation_asks_it_again_once(app: Flas
 
 def test_a_run_whose_generation_has_nothing_left_to_retry_offers_no_button(app: Flask) -> None:
     first, _token = _asked_through_the_api(app)
-    _disk(app, FilesystemBlobStore)
+    use_store(app, FilesystemBlobStore)
     tasks.generate_requested.run(first)  # done since, by the sweep's run
-    assert _row(app, first).status is GenerationStatus.DONE
+    assert generation_row(app, first).status is GenerationStatus.DONE
     (run,) = _runs(app)
     admin = login_as(app, Role.ADMIN)
 
@@ -162,7 +133,7 @@ def test_other_failed_runs_of_a_relaunched_generation_ask_nothing_more(app: Flas
     first, _token = _asked_through_the_api(app)
     tasks.generate_requested.enqueue(first)  # the sweep's run, which crashed too (inline)
     one, two = _runs(app)
-    _given_up(app, first)
+    given_up(app, first)
     admin = login_as(app, Role.ADMIN)
     _relaunch(admin, one.id)  # the disk still full: the retry fails in its turn
     retry = _generations(app)[-1]
@@ -183,12 +154,12 @@ def test_twenty_clicks_at_once_make_one_new_attempt_rendered_by_the_worker(
     queued = queued_settings("sqlite", settings, tmp_path)
     app = make_app(queued)
     first, _token = _asked_through_the_api(app)
-    _given_up(app, first)
+    given_up(app, first)
     with transaction(runtime(app).session_factory) as session:  # as a worker records it
         task = runs.TaskRef("lost-task", tasks.generate_requested.name, [first], {})
         runs.failed(session, task, utcnow(), error="OSError : disque plein", retry_in=None)
     (run,) = _runs(app)
-    _disk(app, FilesystemBlobStore)
+    use_store(app, FilesystemBlobStore)
     admin = login_as(app, Role.ADMIN)
     csrf = csrf_from(admin.get(FAILED_JOBS).get_data(as_text=True))
 
@@ -201,6 +172,6 @@ def test_twenty_clicks_at_once_make_one_new_attempt_rendered_by_the_worker(
     assert failed.status is GenerationStatus.FAILED
     assert (again.retry_of, again.status) == (first, GenerationStatus.PENDING)
     with running_worker(queued):
-        wait_until(lambda: _row(app, again.id).status is GenerationStatus.DONE, queued)
+        wait_until(lambda: generation_row(app, again.id).status is GenerationStatus.DONE, queued)
     assert len(_generations(app)) == 2 and count(app, ContractVersion) == 1
     assert _runs(app)[0].status is RunStatus.RELAUNCHED
