@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -42,6 +42,11 @@ log = logging.getLogger(__name__)
 
 POLL_AFTER = 1.5
 """Seconds between two polls of the follow page: a version renders in a few seconds."""
+
+LOST_AFTER = timedelta(minutes=5)
+"""A generation pending this long lost its job: rendering takes seconds, and the queue's own
+retries re-run a failed one before this. The sweep enqueues it again; its page says it waits
+(no worker may be running, and the sweep itself is a worker's job)."""
 
 MAX_RENDER_ATTEMPTS = RETRIES + 1
 """Renders that crash before the generation is failed: the job's own attempts (its first run
@@ -349,11 +354,21 @@ class GenerationState:
         return self.stage == GenerationStatus.PENDING.value
 
 
-def state_of(session: Session, generation_id: int) -> GenerationState:
+def state_of(session: Session, generation_id: int, now: datetime) -> GenerationState:
     row = get_generation(session, generation_id)
     if row.status is GenerationStatus.PENDING:
         what = "du contrat" if row.first_version else "de la nouvelle version"
-        return GenerationState(row.status.value, f"Génération {what} en cours…", None, made=False)
+        message = f"Génération {what} en cours…"
+        # Never tried by a worker after this long: without a word, the page would say "en
+        # cours" for as long as no worker runs (the job waits in the queue, unrecorded).
+        if row.render_attempts == 0 and row.requested_at < now - LOST_AFTER:
+            minutes = int(LOST_AFTER.total_seconds() // 60)
+            message = (
+                f"Génération {what} en attente depuis plus de {minutes} minutes : le service "
+                "des travaux en arrière-plan ne l'a pas encore prise en charge. Elle se fera "
+                "dès qu'il tournera de nouveau ; si l'attente dure, prévenez un administrateur."
+            )
+        return GenerationState(row.status.value, message, None, made=False)
     if row.status is GenerationStatus.FAILED:
         what = "impossible" if row.render_attempts >= MAX_RENDER_ATTEMPTS else "refusée"
         return GenerationState(

@@ -5,16 +5,12 @@ leaves it alone, its page and the API say what to do, and a retry makes a new ge
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 import pytest
 from flask import Flask
-from sqlalchemy import update
 
 from app.auth.models import Role, Scope
 from app.contracts import requested, tasks
 from app.contracts.models import ContractGeneration, ContractVersion, GenerationStatus
-from app.db import transaction, utcnow
 from storage import FilesystemBlobStore
 from tests.conftest import csrf_from
 from tests.factories import (
@@ -24,24 +20,13 @@ from tests.factories import (
     make_quote,
     make_token,
     publish_short_cgv,
-    runtime,
 )
 from tests.factories.db import session_of
-from tests.factories.drafts import first_version_asked
+from tests.factories.drafts import asked_too_long_ago, first_version_asked
 from tests.integration.failing_renders import FullDisk, generation_row, use_store
 from tests.integration.helpers import user_id_of
 
 SALES = "sales@example.test"  # the user `login_as(app, Role.SALES)` creates
-
-
-def _lost(app: Flask, generation_id: int) -> None:
-    """Asked long enough ago for the sweep to take it for a lost job."""
-    with transaction(runtime(app).session_factory) as session:
-        session.execute(
-            update(ContractGeneration)
-            .where(ContractGeneration.id == generation_id)
-            .values(requested_at=utcnow() - tasks.LOST_AFTER - timedelta(seconds=1))
-        )
 
 
 def test_a_render_that_keeps_failing_ends_failed_and_sales_retry_it(app: Flask) -> None:
@@ -60,7 +45,7 @@ def test_a_render_that_keeps_failing_ends_failed_and_sales_retry_it(app: Flask) 
         row = generation_row(app, generation_id)
         assert (row.status, row.render_attempts) == (GenerationStatus.PENDING, attempt)
     # Then the sweep's: the job lost, it enqueues it again (inline: one attempt).
-    _lost(app, generation_id)
+    asked_too_long_ago(app, generation_id)
     tasks.sweep.run()
     row = generation_row(app, generation_id)
     assert (row.status, row.render_attempts) == (
@@ -144,7 +129,7 @@ def test_the_api_status_says_a_generation_failed_and_how_to_retry(app: Flask) ->
     for _ in range(requested.MAX_RENDER_ATTEMPTS - 3):
         with pytest.raises(OSError):
             tasks.generate_requested.run(generation_id)
-    _lost(app, generation_id)
+    asked_too_long_ago(app, generation_id)
     tasks.sweep.run()
     status = client.get(asked["links"]["self"], headers=writer)
     assert status.status_code == 200
