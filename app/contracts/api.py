@@ -121,7 +121,7 @@ def generation(generation_id: int) -> dict[str, Any]:
 
 def _generation(generation_id: int) -> dict[str, Any]:
     session = read_only_db_session()
-    state = requested.state_of(session, generation_id)
+    state = requested.state_of(session, generation_id, utcnow())
     row = requested.get_generation(session, generation_id)
     version = session.get(ContractVersion, row.version_id) if row.version_id else None
     return schemas.generation_json(row, state.message, version)

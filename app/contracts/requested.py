@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -43,6 +43,11 @@ log = logging.getLogger(__name__)
 POLL_AFTER = 1.5
 """Seconds between two polls of the follow page: a version renders in a few seconds."""
 
+LOST_AFTER = timedelta(minutes=5)
+"""A generation pending this long lost its job: rendering takes seconds, and the queue's own
+retries re-run a failed one before this. The sweep enqueues it again; its page says it waits
+(no worker may be running, and the sweep itself is a worker's job)."""
+
 MAX_RENDER_ATTEMPTS = RETRIES + 1
 """Renders that crash before the generation is failed: the job's own attempts (its first run
 and its retries, about 21 minutes) or, inline or with the job lost, as many sweeps. A render
@@ -67,10 +72,6 @@ class Choices:
     countersigner: tuple[str, str] | None = None
     signer: tuple[str, str] | None = None  # the client's; None: the client record's
     retry_of: int | None = None  # the failed generation first asked, when asked again
-
-
-def _pair(name: str | None, email: str | None) -> tuple[str, str] | None:
-    return (name, email) if name is not None and email is not None else None
 
 
 def _pending(session: Session, *conditions: object) -> ContractGeneration | None:
@@ -138,42 +139,6 @@ def ask_new_version(
         contract_id=contract.id,
         based_on=based_on,
         reason=reason,
-    )
-
-
-def ask_again(
-    session: Session, generation_id: int, author_id: int, *, vendor: VendorIdentity, now: datetime
-) -> ContractGeneration:
-    """A failed generation asked again from its page by the user who clicked (a new
-    generation: the failed one stays as it ended), with exactly what was first asked: the
-    clauses, the free text, the client's signer and the vendor's countersigner (the one an
-    API body named, or the first asker's rule: see `_countersigner`). One not failed is
-    answered as it is (a second click: its page shows where it stands)."""
-    row = get_generation(session, generation_id)
-    if row.status is not GenerationStatus.FAILED:
-        return row
-    choices = Choices(
-        author_id=author_id,
-        clause_version_ids=row.clause_version_ids,
-        free_text=row.free_text,
-        countersigner=_pair(row.countersigner_name, row.countersigner_email),
-        signer=_pair(row.signer_name, row.signer_email),
-        retry_of=row.retry_of if row.retry_of is not None else row.id,
-    )
-    quote = get_quote(session, row.quote_id) if row.quote_id is not None else None
-    if row.first_version:
-        assert quote is not None  # a version 1 is asked for a quote
-        return ask_first_version(session, quote, choices, vendor=vendor, now=now)
-    assert row.contract_id is not None  # a version n+1 is asked for a contract
-    return ask_new_version(
-        session,
-        session.get_one(Contract, row.contract_id),
-        choices,
-        vendor=vendor,
-        reason=row.reason,
-        based_on=row.based_on,
-        quote=quote,
-        now=now,
     )
 
 
@@ -389,11 +354,21 @@ class GenerationState:
         return self.stage == GenerationStatus.PENDING.value
 
 
-def state_of(session: Session, generation_id: int) -> GenerationState:
+def state_of(session: Session, generation_id: int, now: datetime) -> GenerationState:
     row = get_generation(session, generation_id)
     if row.status is GenerationStatus.PENDING:
         what = "du contrat" if row.first_version else "de la nouvelle version"
-        return GenerationState(row.status.value, f"Génération {what} en cours…", None, made=False)
+        message = f"Génération {what} en cours…"
+        # Never tried by a worker after this long: without a word, the page would say "en
+        # cours" for as long as no worker runs (the job waits in the queue, unrecorded).
+        if row.render_attempts == 0 and row.requested_at < now - LOST_AFTER:
+            minutes = int(LOST_AFTER.total_seconds() // 60)
+            message = (
+                f"Génération {what} en attente depuis plus de {minutes} minutes : le service "
+                "des travaux en arrière-plan ne l'a pas encore prise en charge. Elle se fera "
+                "dès qu'il tournera de nouveau ; si l'attente dure, prévenez un administrateur."
+            )
+        return GenerationState(row.status.value, message, None, made=False)
     if row.status is GenerationStatus.FAILED:
         what = "impossible" if row.render_attempts >= MAX_RENDER_ATTEMPTS else "refusée"
         return GenerationState(

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
 
 from app.contracts import bulk, requested
 from app.queue.context import collaborators
@@ -19,9 +18,8 @@ from app.queue.tasks import Priority, job, periodic
 
 log = logging.getLogger(__name__)
 
-LOST_AFTER = timedelta(minutes=5)
-"""A generation pending this long lost its job: rendering takes seconds, and the queue's own
-retries re-run a failed one before this."""
+LOST_AFTER = requested.LOST_AFTER
+"""A generation pending this long lost its job (its page says it waits from then on)."""
 
 
 # The bulk command's contracts, one job per quote.

@@ -7,7 +7,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from app.auth.guards import current_user, require
 from app.auth.models import User
 from app.auth.rules import Permission
-from app.contracts import comparison, printing, queries, requested, tasks
+from app.contracts import comparison, printing, queries, requested, retrying, tasks
 from app.contracts.errors import ContractInvalid, QuoteAlreadyContracted, VersionAlreadyCreated
 from app.contracts.models import ContractVersion
 from app.db import utcnow
@@ -106,7 +106,7 @@ def _hand_to_job(generation_id: int) -> BaseResponse:
     runs inline, or a worker was quick): the contract's page; otherwise the follow page (a
     redirect either way: reloading it never posts the form again)."""
     tasks.generate_requested.enqueue(generation_id)
-    state = requested.state_of(read_only_db_session(), generation_id)
+    state = requested.state_of(read_only_db_session(), generation_id, utcnow())
     return _contract_once_done(state) or redirect(
         url_for("contracts.generation", generation_id=generation_id)
     )
@@ -124,7 +124,7 @@ def _contract_once_done(state: requested.GenerationState) -> BaseResponse | None
 def generation(generation_id: int) -> BaseResponse:
     """The follow page while the job renders; once done, the contract's page (with what was
     made, or what existed already); a refusal met when rendering is shown here."""
-    state = requested.state_of(read_only_db_session(), generation_id)
+    state = requested.state_of(read_only_db_session(), generation_id, utcnow())
     done = _contract_once_done(state)
     if done is not None:
         return done
@@ -144,7 +144,7 @@ def retry_generation(generation_id: int) -> BaseResponse:
     once like the first request."""
     try:
         with unit_of_work() as db:
-            asked = requested.ask_again(
+            asked = retrying.ask_again(
                 db, generation_id, author().id, vendor=runtime().settings.vendor, now=utcnow()
             )
             again_id = asked.id
@@ -157,7 +157,7 @@ def retry_generation(generation_id: int) -> BaseResponse:
 @require(Permission.VIEW_CONTRACTS)
 def generation_progress(generation_id: int) -> Response:
     """Where the generation stands, polled by its page; `poll_after` is null once done."""
-    state = requested.state_of(read_only_db_session(), generation_id)
+    state = requested.state_of(read_only_db_session(), generation_id, utcnow())
     contract_url = (
         url_for("overview.contract", contract_id=state.contract_id)
         if state.contract_id is not None

@@ -20,9 +20,11 @@ bp = Blueprint("job_runs", __name__, url_prefix="/travaux")
 @require(Permission.OPERATE_SIGNATURES)
 def failed() -> str:
     db = db_session()
+    failed = runs.needing_attention(db)
     return render_template(
         "job_runs/failed.html",
-        failed=runs.needing_attention(db),
+        failed=failed,
+        nothing_to_relaunch=workflow.nothing_to_relaunch(db, failed),
         retrying=runs.retrying(db),
         failed_mails=outbox.failed_mails(db),
     )

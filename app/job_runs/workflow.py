@@ -1,14 +1,25 @@
 """Relaunching a failed job: claim its row, enqueue the declared job again with the recorded
 arguments, and give the row back if the queue refused it. Safe to repeat: the claim lets one
-click through, and every job is idempotent (the database says what is already done)."""
+click through, and every job is idempotent (the database says what is already done).
+
+A job whose argument names a row holding the state of its work (a contract generation) is
+relaunched through that row: enqueued again as it was, it would end at once on work that
+failed for good meanwhile, and the click would change nothing."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
+from sqlalchemy.orm import Session
+
+from app.contracts import retrying, tasks
 from app.db import transaction
+from app.errors import DomainError
 from app.job_runs import runs
+from app.job_runs.models import JobRun
 from app.queue.tasks import UnknownJob, declared
 from app.runtime import Collaborators
 
@@ -21,14 +32,54 @@ class Relaunch:
     problem: str | None = None  # in French, for the page
 
 
+@dataclass(frozen=True)
+class WorkRow:
+    """How a job whose first argument is the id of its work's row is relaunched."""
+
+    nothing_to_do: Callable[[Session, int], str | None]
+    """Why a relaunch would do nothing (the page shows it instead of the button), or None."""
+    row_to_work_on: Callable[[Session, Collaborators, int], int]
+    """The row the job is enqueued again for, in the claim's transaction; raises a
+    DomainError (the reason, in French) when there is none."""
+
+
+_WORK_ROWS: dict[str, WorkRow] = {
+    tasks.generate_requested.name: WorkRow(
+        retrying.nothing_to_relaunch, retrying.generation_to_render
+    ),
+}
+
+
+def nothing_to_relaunch(session: Session, failed: Sequence[JobRun]) -> dict[int, str]:
+    """Of these failed runs, those a relaunch would do nothing for, with why (by run id)."""
+    reasons = {}
+    for run in failed:
+        work = _WORK_ROWS.get(run.name)
+        reason = work.nothing_to_do(session, run.args[0]) if work is not None else None
+        if reason is not None:
+            reasons[run.id] = reason
+    return reasons
+
+
+def _arguments_again(session: Session, collab: Collaborators, claim: runs.Claim) -> list[Any]:
+    work = _WORK_ROWS.get(claim.name)
+    if work is None:
+        return claim.args
+    return [work.row_to_work_on(session, collab, claim.args[0]), *claim.args[1:]]
+
+
 def relaunch(collab: Collaborators, run_id: int) -> Relaunch:
-    with transaction(collab.session_factory) as session:
-        claim = runs.claim_relaunch(session, run_id, collab.now)
-    if claim is None:
-        return Relaunch(None)
+    try:
+        with transaction(collab.session_factory) as session:
+            claim = runs.claim_relaunch(session, run_id, collab.now)
+            if claim is None:
+                return Relaunch(None)
+            args = _arguments_again(session, collab, claim)
+    except DomainError as exc:  # the work's row refused: the claim is undone with the rest
+        return Relaunch(None, exc.detail)
     try:
         # Inline (tests, one-off commands), the job runs here, now, and records its own run.
-        declared(claim.name).enqueue(*claim.args, **claim.kwargs)
+        declared(claim.name).enqueue(*args, **claim.kwargs)
     except Exception as exc:  # the brokers' errors (redis, sqlite3, psycopg) share no base
         log.warning("job run %s (%s) not relaunched: %r", run_id, claim.name, exc)
         with transaction(collab.session_factory) as session:

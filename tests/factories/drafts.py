@@ -4,11 +4,11 @@ running the renders that made them."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from app.contracts import requested
 from app.contracts.models import ContractGeneration, ContractVersion, GenerationStatus
@@ -30,6 +30,17 @@ def first_version_asked(app: Flask, quote_id: int, author_id: int, *, free_text:
             vendor=rt.settings.vendor,
             now=utcnow(),
         ).id
+
+
+def asked_too_long_ago(app: Flask, generation_id: int) -> None:
+    """The generation asked `requested.LOST_AFTER` ago and more: the sweep takes its job for
+    lost, and its page says it waits."""
+    with transaction(runtime(app).session_factory) as session:
+        session.execute(
+            update(ContractGeneration)
+            .where(ContractGeneration.id == generation_id)
+            .values(requested_at=utcnow() - requested.LOST_AFTER - timedelta(seconds=1))
+        )
 
 
 def pending_generation(app: Flask, contract_id: int, author_id: int) -> int:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from markupsafe import escape
 from sqlalchemy import select, update
 
 from app.auth.models import Role
@@ -21,7 +22,7 @@ from app.quotes.models import Quote
 from app.quotes.services import get_quote
 from tests.factories import count, login_as, make_client, make_quote, publish_short_cgv, runtime
 from tests.factories.db import session_of
-from tests.factories.drafts import first_version_asked
+from tests.factories.drafts import asked_too_long_ago, first_version_asked
 from tests.integration.helpers import PARALLEL, generate_clicked_together, user_id_of
 from tests.integration.worker_process import (
     brokers,
@@ -161,16 +162,35 @@ def test_the_sweep_enqueues_again_only_generations_whose_job_was_lost(app: Flask
     client_id = make_client(app)
     lost = first_version_asked(app, make_quote(app, client_id), author_id)
     recent = first_version_asked(app, make_quote(app, client_id), author_id)
-    now = utcnow()
-    with transaction(runtime(app).session_factory) as session:
-        session.execute(
-            update(ContractGeneration)
-            .where(ContractGeneration.id == lost)
-            .values(requested_at=now - tasks.LOST_AFTER - timedelta(seconds=1))
-        )
+    asked_too_long_ago(app, lost)
 
     tasks.sweep.run()
 
     assert _generation(app, lost).status is GenerationStatus.DONE
     assert _generation(app, recent).status is GenerationStatus.PENDING
     assert count(app, ContractVersion) == 1
+
+
+def test_a_generation_no_worker_took_says_it_waits(app: Flask) -> None:
+    """Its job waits in the queue (no worker running, which also runs the sweep): rather
+    than « en cours » for ever, its page says it waits and whom to tell, and keeps polling."""
+    publish_short_cgv(app)
+    sales = login_as(app, Role.SALES)
+    generation_id = first_version_asked(
+        app, make_quote(app, make_client(app)), user_id_of(app, SALES)
+    )
+    follow = f"/contrats/generations/{generation_id}"
+    assert "Génération du contrat en cours…" in sales.get(follow).get_data(as_text=True)
+
+    asked_too_long_ago(app, generation_id)
+
+    waiting = (
+        "Génération du contrat en attente depuis plus de 5 minutes : le service des travaux en "
+        "arrière-plan ne l'a pas encore prise en charge."
+    )
+    assert escape(waiting) in sales.get(follow).get_data(as_text=True)
+    state = sales.get(f"{follow}/suivi.json").get_json()
+    assert state["stage"] == "pending" and state["poll_after"] == requested.POLL_AFTER
+    assert state["message"].startswith(waiting) and "prévenez un administrateur" in state["message"]
+    tasks.sweep.run()  # a worker back: its sweep renders it
+    assert _generation(app, generation_id).status is GenerationStatus.DONE

@@ -1,0 +1,177 @@
+"""« Relancer » on « Travaux en échec » for a contract generation's job: a generation already
+failed is asked again, on behalf of whoever first asked, by the contract page's own retry
+(`retrying.ask_again`), once however many clicks; a generation with nothing left to retry
+(done, or relaunched already) says why and offers no button. Inline queue, then twenty clicks
+at once and a real worker."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from app.auth.models import Role, Scope
+from app.config import Settings
+from app.contracts import tasks
+from app.contracts.models import ContractGeneration, ContractVersion, GenerationStatus
+from app.db import transaction, utcnow
+from app.job_runs import runs
+from app.job_runs.models import JobRun, RunStatus
+from storage import FilesystemBlobStore
+from tests.conftest import csrf_from
+from tests.factories import (
+    count,
+    login_as,
+    make_client,
+    make_quote,
+    make_token,
+    publish_short_cgv,
+    runtime,
+)
+from tests.factories.db import session_of
+from tests.integration.failing_renders import FullDisk, generation_row, given_up, use_store
+from tests.integration.helpers import fire_together
+from tests.integration.worker_process import queued_settings, running_worker, wait_until
+
+FAILED_JOBS = "/travaux/en-echec"
+
+
+def _asked_through_the_api(app: Flask) -> tuple[int, int]:
+    """A generation asked by a CRM while the disk is full: (its id, the token's id). Inline,
+    its job crashes in the request (a failed run); queued, it waits for a worker."""
+    publish_short_cgv(app)
+    quote_id = make_quote(app, make_client(app))
+    token = make_token(app, Scope.WRITE, Scope.READ)
+    use_store(app, FullDisk)
+    asked = app.test_client().post(
+        f"/api/v1/quotes/{quote_id}/contract",
+        json={"free_text": "Support dédié."},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert asked.status_code == 202, asked.get_json()
+    generation_id: int = asked.get_json()["id"]
+    return generation_id, generation_row(app, generation_id).token_id or 0
+
+
+def _generations(app: Flask) -> list[ContractGeneration]:
+    with session_of(app) as session:
+        return list(session.scalars(select(ContractGeneration).order_by(ContractGeneration.id)))
+
+
+def _runs(app: Flask) -> list[JobRun]:
+    with session_of(app) as session:
+        return list(
+            session.scalars(
+                select(JobRun)
+                .where(JobRun.name == tasks.generate_requested.name)
+                .order_by(JobRun.id)
+            )
+        )
+
+
+def _relaunch(admin: FlaskClient, run_id: int) -> str:
+    """Click « Relancer » on the run; the page the admin lands on."""
+    csrf = csrf_from(admin.get(FAILED_JOBS).get_data(as_text=True))
+    answer = admin.post(f"/travaux/{run_id}/relancer", data={"csrf_token": csrf})
+    assert answer.status_code == 302 and answer.headers["Location"] == FAILED_JOBS
+    return admin.get(FAILED_JOBS).get_data(as_text=True)
+
+
+def test_relaunching_the_job_of_a_failed_generation_asks_it_again_once(app: Flask) -> None:
+    first, token_id = _asked_through_the_api(app)
+    (run,) = _runs(app)  # inline, the job's one attempt crashed: listed for the admins
+    assert run.status is RunStatus.FAILED and run.args == [first]
+    given_up(app, first)
+    use_store(app, FilesystemBlobStore)  # the cause fixed
+    admin = login_as(app, Role.ADMIN)
+    assert f'id="relaunch-{run.id}"' in admin.get(FAILED_JOBS).get_data(as_text=True)
+
+    page = _relaunch(admin, run.id)
+
+    assert "Travail « contracts.generate_requested » relancé." in page
+    failed, again = _generations(app)
+    assert (failed.id, failed.status) == (first, GenerationStatus.FAILED)
+    assert (again.status, again.retry_of, again.free_text) == (
+        GenerationStatus.DONE,
+        first,
+        "Support dédié.",
+    )
+    # asked again for the CRM that first asked: the admin neither sells nor signs
+    assert (again.token_id, again.author_id) == (token_id, None)
+    assert count(app, ContractVersion) == 1
+    assert [r.status for r in _runs(app)] == [RunStatus.RELAUNCHED, RunStatus.COMPLETE]
+    # a second click (an old page, another admin): nothing asked again
+    csrf = csrf_from(page)
+    assert admin.post(f"/travaux/{run.id}/relancer", data={"csrf_token": csrf}).status_code == 302
+    assert len(_generations(app)) == 2 and count(app, ContractVersion) == 1
+
+
+def test_a_run_whose_generation_has_nothing_left_to_retry_offers_no_button(app: Flask) -> None:
+    first, _token = _asked_through_the_api(app)
+    use_store(app, FilesystemBlobStore)
+    tasks.generate_requested.run(first)  # done since, by the sweep's run
+    assert generation_row(app, first).status is GenerationStatus.DONE
+    (run,) = _runs(app)
+    admin = login_as(app, Role.ADMIN)
+
+    page = admin.get(FAILED_JOBS).get_data(as_text=True)
+    assert f'id="run-{run.id}"' in page and f'id="relaunch-{run.id}"' not in page
+    assert f"Génération de contrat n° {first} déjà terminée : rien à relancer." in page
+    answer = admin.post(f"/travaux/{run.id}/relancer", data={"csrf_token": csrf_from(page)})
+    assert answer.status_code == 302
+    page = admin.get(FAILED_JOBS).get_data(as_text=True)
+    assert f"Génération de contrat n° {first} déjà terminée : rien à relancer." in page
+    assert [r.status for r in _runs(app)] == [RunStatus.FAILED]
+    assert len(_generations(app)) == 1 and count(app, ContractVersion) == 1
+
+
+def test_other_failed_runs_of_a_relaunched_generation_ask_nothing_more(app: Flask) -> None:
+    first, _token = _asked_through_the_api(app)
+    tasks.generate_requested.enqueue(first)  # the sweep's run, which crashed too (inline)
+    one, two = _runs(app)
+    given_up(app, first)
+    admin = login_as(app, Role.ADMIN)
+    _relaunch(admin, one.id)  # the disk still full: the retry fails in its turn
+    retry = _generations(app)[-1]
+    assert (retry.retry_of, retry.status) == (first, GenerationStatus.PENDING)
+
+    page = admin.get(FAILED_JOBS).get_data(as_text=True)
+    refusal = f"Génération de contrat n° {first} déjà relancée (génération n° {retry.id})."
+    assert refusal in page and f'id="relaunch-{two.id}"' not in page
+    page = _relaunch(admin, two.id)
+    assert refusal in page and len(_generations(app)) == 2
+
+
+@pytest.mark.committed_db  # the clicks' threads and the worker commit on their own
+@pytest.mark.real_clock
+def test_twenty_clicks_at_once_make_one_new_attempt_rendered_by_the_worker(
+    settings: Settings, make_app: Callable[[Settings], Flask], tmp_path: Path
+) -> None:
+    queued = queued_settings("sqlite", settings, tmp_path)
+    app = make_app(queued)
+    first, _token = _asked_through_the_api(app)
+    given_up(app, first)
+    with transaction(runtime(app).session_factory) as session:  # as a worker records it
+        task = runs.TaskRef("lost-task", tasks.generate_requested.name, [first], {})
+        runs.failed(session, task, utcnow(), error="OSError : disque plein", retry_in=None)
+    (run,) = _runs(app)
+    use_store(app, FilesystemBlobStore)
+    admin = login_as(app, Role.ADMIN)
+    csrf = csrf_from(admin.get(FAILED_JOBS).get_data(as_text=True))
+
+    answers = fire_together(
+        app, admin, lambda tab: tab.post(f"/travaux/{run.id}/relancer", data={"csrf_token": csrf})
+    )
+
+    assert {a.status_code for a in answers} == {302}
+    failed, again = _generations(app)
+    assert failed.status is GenerationStatus.FAILED
+    assert (again.retry_of, again.status) == (first, GenerationStatus.PENDING)
+    with running_worker(queued):
+        wait_until(lambda: generation_row(app, again.id).status is GenerationStatus.DONE, queued)
+    assert len(_generations(app)) == 2 and count(app, ContractVersion) == 1
+    assert _runs(app)[0].status is RunStatus.RELAUNCHED
