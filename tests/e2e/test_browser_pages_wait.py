@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import secrets
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,6 +18,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from app.config import Settings
 from tests.e2e.axe import assert_no_serious_violations
+from tests.e2e.screens import outside_the_loop
 from tests.factories import make_contracted_client, publish_short_cgv, send_contract
 from tests.integration.worker_process import running_worker, worker_log
 
@@ -42,14 +42,8 @@ def settings(settings: Settings, tmp_path: Path) -> Settings:
 
 
 def _sent(app: Flask) -> str:
-    # Sending certifies the contract with pyHanko's synchronous API, which runs its own asyncio
-    # loop; Playwright's sync API already runs one in this thread.
-    def send(app: Flask) -> str:
-        publish_short_cgv(app)
-        return send_contract(app, make_contracted_client(app).contract_id)
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(send, app).result()
+    publish_short_cgv(app)
+    return send_contract(app, make_contracted_client(app).contract_id)
 
 
 def test_the_pages_appear_when_ready_without_a_reload(
@@ -59,7 +53,7 @@ def test_the_pages_appear_when_ready_without_a_reload(
     new_context: Callable[..., BrowserContext],
     artefacts: Path,
 ) -> None:
-    path = _sent(app)
+    path = outside_the_loop(_sent, app)
     phone: Page = new_context(viewport=PHONE).new_page()
     phone.goto(path)
 
@@ -101,7 +95,7 @@ def test_without_javascript_the_notice_offers_a_reload_link(
     live_server: LiveServer,
     new_context: Callable[..., BrowserContext],
 ) -> None:
-    path = _sent(app)
+    path = outside_the_loop(_sent, app)
     phone: Page = new_context(viewport=PHONE, java_script_enabled=False).new_page()
     phone.goto(path)
 
