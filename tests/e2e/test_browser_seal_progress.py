@@ -5,9 +5,7 @@ without a reload. The contract page, open on a laptop, follows the same signatur
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -33,7 +31,7 @@ from tests.factories import (
     session_of,
 )
 from tests.integration.helpers import deliver_queued_mails, last_code
-from tests.integration.worker_process import running_worker, worker_log
+from tests.integration.worker_process import queued_settings, running_worker, worker_log
 
 if TYPE_CHECKING:  # annotations only: conftest modules are pytest's to import
     from tests.e2e.conftest import LiveServer
@@ -50,11 +48,7 @@ SEAL_TIMEOUT_MS = 120_000  # the worker's start (imports, PKI) and the seal, on 
 @pytest.fixture
 def settings(settings: Settings, tmp_path: Path) -> Settings:
     """A real broker: the signature enqueues the seal, a worker started by the test runs it."""
-    return dataclasses.replace(
-        settings,
-        queue_url=f"sqlite:///{tmp_path / 'queue.db'}",
-        queue_name=f"test-{secrets.token_hex(6)}",
-    )
+    return queued_settings("sqlite", settings, tmp_path)
 
 
 def _contract_sent(app: Flask) -> tuple[int, str]:
