@@ -36,33 +36,11 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from sqlalchemy import create_engine, insert, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import insert, text  # noqa: E402
 
 from app.cli import server_argv  # noqa: E402
 
 CLIENTS_IN_DB = 1000
-
-
-def _database(base_url: str) -> tuple[str, str]:
-    url = make_url(base_url)
-    name = f"paraphe_bench_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False), name
-
-
-def _drop(base_url: str, name: str) -> None:
-    admin = create_engine(make_url(base_url).set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(
-            text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-            {"n": name},
-        )
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-    admin.dispose()
 
 
 def _seed(url: str, docs: int) -> str:
@@ -236,33 +214,35 @@ def main() -> None:
     if args.quick:
         args.docs, args.clients, args.seconds = 2000, 5, 3
     base = os.environ.get("DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-    url, name = _database(base)
+    from tests.throwaway_postgres import throwaway_database
+
     server = None
-    try:
-        token = "Bearer " + _seed(url, args.docs)
-        port = _free_port()
-        with tempfile.TemporaryDirectory(prefix="bench-api-") as instance:
-            env = {
-                **os.environ,
-                "DATABASE_URL": url,
-                "PARAPHE_INSTANCE_DIR": instance,
-                "PYTHONPATH": str(REPO_ROOT),
-                "PARAPHE_ACCESS_LOG": "1" if args.access_log else "0",
-            }
-            # The production server, started as `paraphe serve` starts it.
-            argv = server_argv("127.0.0.1", port, args.workers, args.threads)
-            # Its access log (one line per request, as in production) is not shown.
-            server = subprocess.Popen(argv, cwd=REPO_ROOT, env=env, stderr=subprocess.DEVNULL)
-            _wait(port, token)
-            _load(port, token, args.docs, args.clients, 1)  # warm-up
-            started = time.perf_counter()
-            lists, reads, errors = _load(port, token, args.docs, args.clients, args.seconds)
-            elapsed = time.perf_counter() - started
-    finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
-        _drop(base, name)
+    with throwaway_database(base, f"paraphe_bench_{uuid.uuid4().hex[:8]}") as url:
+        try:
+            token = "Bearer " + _seed(url, args.docs)
+            port = _free_port()
+            with tempfile.TemporaryDirectory(prefix="bench-api-") as instance:
+                env = {
+                    **os.environ,
+                    "DATABASE_URL": url,
+                    "PARAPHE_INSTANCE_DIR": instance,
+                    "PYTHONPATH": str(REPO_ROOT),
+                    "PARAPHE_ACCESS_LOG": "1" if args.access_log else "0",
+                }
+                # The production server, started as `paraphe serve` starts it.
+                argv = server_argv("127.0.0.1", port, args.workers, args.threads)
+                # Its access log (one line per request, as in production) is not shown.
+                server = subprocess.Popen(argv, cwd=REPO_ROOT, env=env, stderr=subprocess.DEVNULL)
+                _wait(port, token)
+                _load(port, token, args.docs, args.clients, 1)  # warm-up
+                started = time.perf_counter()
+                lists, reads, errors = _load(port, token, args.docs, args.clients, args.seconds)
+                elapsed = time.perf_counter() - started
+        finally:
+            # Before the drop: the server's connections would hold the database open.
+            if server is not None:
+                server.terminate()
+                server.wait(timeout=30)
     total = len(lists) + len(reads)
     summary = {
         "bench": "api",

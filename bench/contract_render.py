@@ -27,7 +27,6 @@ Run from the repository root::
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import json
 import resource
@@ -35,6 +34,7 @@ import statistics
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -50,40 +50,21 @@ from app.rendering.contract import (  # noqa: E402
     render_contract_html,
     render_contract_pdf,
 )
-from app.rendering.contract_document import (  # noqa: E402
-    ContractDocument,
-    ParticularTerm,
-    Party,
-    Signer,
-)
+from app.rendering.contract_document import ContractDocument, ParticularTerm  # noqa: E402
 from app.rendering.jinja import make_environment  # noqa: E402
 from app.rendering.markdown import clear_markdown_cache  # noqa: E402
 from app.rendering.pdf import ASSETS_BASE_URL, AssetFetcher  # noqa: E402
 from tests.shared_fixtures import CGV_FIXTURE  # noqa: E402  (../shared, never copied)
-from tests.unit.rendering.factory import priced_lines  # noqa: E402
+from tests.unit.rendering.factory import CLIENT, build_document, priced_lines  # noqa: E402
 
 
 def build_contract(cgv: str, number: int) -> ContractDocument:
     """A contract with 20 quote lines at two VAT rates and 3 particular clauses."""
-    return ContractDocument(
+    return build_document(
+        cgv,
         contract_number=f"CTR-2026-{number:04d}",
-        version=1,
         generated_at=datetime(2026, 11, 22, 9, 0, tzinfo=UTC),
-        vendor=Party(
-            legal_name="QUANTOS EVOLUTION",
-            siren="799001391",
-            vat_number="FR12799001391",
-            address_lines=("19 rue Émile Duclaux", "75015 Paris"),
-            representative_name="Jean Dupont",
-            representative_title="Président",
-        ),
-        client=Party(
-            legal_name=f"Client {number} SAS",
-            siren="732829320",
-            vat_number=None,
-            address_lines=("1 place Bellecour", "69002 Lyon"),
-            representative_name="Marie Curie",
-        ),
+        client=replace(CLIENT, legal_name=f"Client {number} SAS"),
         quote_number=f"DEV-2026-{number:04d}",
         quote_date=date(2026, 11, 20),
         quote_valid_until=date(2026, 12, 20),
@@ -92,14 +73,6 @@ def build_contract(cgv: str, number: int) -> ContractDocument:
             ParticularTerm("Durée", "Engagement de **12 mois**, reconduction tacite.", True),
             ParticularTerm("Préavis", "Résiliation avec un préavis de 3 mois."),
             ParticularTerm("Données", "Hébergement en France ; réversibilité sous 30 jours."),
-        ),
-        cgv_label="2.2",
-        cgv_effective_date=date(2022, 9, 4),
-        cgv_markdown=cgv,
-        cgv_sha256=hashlib.sha256(cgv.encode("utf-8")).hexdigest(),
-        signers=(
-            Signer("Jean Dupont", "jean.dupont@example.com", "Pour QUANTOS EVOLUTION"),
-            Signer("Marie Curie", "marie.curie@example.com", "Pour le Client"),
         ),
         **priced_lines(designation="Module {i} — abonnement mensuel « Premium »", unit="mois"),
     )

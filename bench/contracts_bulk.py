@@ -23,7 +23,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
@@ -64,24 +63,13 @@ def _prepare(env: dict[str, str], count: int) -> int:
     from app.factory import create_app
     from app.pricing.lines import LineInput
     from app.quotes.services import create_quote
-    from app.terms.models import VersionKind
-    from app.terms.versions import publish_version
+    from tests.factories.sales import VALID_CLIENT, publish_cgv
 
     app = create_app()
     factory = app.extensions["paraphe"].session_factory
     now = utcnow()
+    publish_cgv(app, CGV_FIXTURE.read_text(encoding="utf-8"))
     with transaction(factory) as session:
-        publish_version(
-            session,
-            label="2.2",
-            title="Conditions générales de vente",
-            effective_date=date(2022, 9, 4),
-            body_markdown=CGV_FIXTURE.read_text(encoding="utf-8"),
-            summary="",
-            kind=VersionKind.MATERIAL,
-            now=now,
-            actor="bench",
-        )
         create_user(
             session,
             email=AUTHOR,
@@ -114,14 +102,11 @@ def _prepare(env: dict[str, str], count: int) -> int:
             client = create_client(
                 session,
                 ClientInput(
-                    legal_name=f"Client n° {i + 1} SAS",
-                    siren="552100554",
-                    vat_number="FR96552100554",
-                    address="3 place de la Bourse",
-                    postal_code="69002",
-                    city="Lyon",
-                    signer_name="Zoë Martin",
-                    signer_email=f"signataire{i}@example.fr",
+                    **{
+                        **VALID_CLIENT,
+                        "legal_name": f"Client n° {i + 1} SAS",
+                        "signer_email": f"signataire{i}@example.fr",
+                    }
                 ),
                 confirm_duplicate=True,  # one company, many contracting entities: the bench's data
                 actor="bench",

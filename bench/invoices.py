@@ -136,19 +136,12 @@ def _archived(factory: sessionmaker[Session]) -> int:
 
 
 def _new_client(factory: sessionmaker[Session]) -> int:
+    from tests.factories.sales import VALID_CLIENT
+
     with transaction(factory) as session:
         client = create_client(
             session,
-            ClientInput(
-                legal_name="Boulangerie Lefèvre & Fils",
-                siren="552100554",
-                vat_number="FR96552100554",
-                address="3 place de la Bourse",
-                postal_code="69002",
-                city="Lyon",
-                signer_name="Zoë Martin",
-                signer_email="zoe@example.fr",
-            ),
+            ClientInput(**VALID_CLIENT),
             actor="bench",
             now=NOW,
         )

@@ -47,7 +47,7 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy import create_engine  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.exc import OperationalError  # noqa: E402
 
@@ -91,22 +91,10 @@ def _database(pg: str | None, folder: Path, mode: str) -> Iterator[str]:
     if pg is None:
         yield f"sqlite:///{folder / 'paraphe.db'}"
         return
-    url = make_url(pg)
-    name = f"paraphe_bench_journey_{mode}_{os.getpid()}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(
-                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                {"n": name},
-            )
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    from tests.throwaway_postgres import throwaway_database
+
+    with throwaway_database(pg, f"paraphe_bench_journey_{mode}_{os.getpid()}") as url:
+        yield url
 
 
 def _seed(env: dict[str, str], journeys: int, *, short_cgv: bool) -> None:

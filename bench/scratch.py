@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import sqlalchemy as sa
+from tests.throwaway_postgres import throwaway_database
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -29,16 +29,8 @@ def scratch_database(tmp: Path, prefix: str) -> Iterator[str]:
     if not base.startswith("postgresql"):
         yield f"sqlite:///{tmp / 'paraphe.db'}"
         return
-    name = f"{prefix}_{secrets.token_hex(4)}"
-    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield sa.make_url(base).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with throwaway_database(base, f"{prefix}_{secrets.token_hex(4)}") as url:
+        yield url
 
 
 def instance_env(tmp: Path, url: str, **extra: str) -> dict[str, str]:

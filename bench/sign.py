@@ -36,14 +36,13 @@ requests per document: one per timestamp; OCSP/CRL fetched once per certificate,
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -86,34 +85,13 @@ FALLBACK_BOX = (62.0, 436.0, 290.0, 516.0)
 
 
 def _contract_document(cgv_text: str, n_lines: int) -> object:
-    """A realistic contract (as tests/unit/rendering/factory.py builds one), ``n_lines`` lines."""
-    from app.rendering.contract_document import ContractDocument, ParticularTerm, Party, Signer
-    from tests.unit.rendering.factory import priced_lines
+    """A realistic contract (tests/unit/rendering/factory.py's), ``n_lines`` lines."""
+    from app.rendering.contract_document import ParticularTerm
+    from tests.unit.rendering.factory import CLIENT, CLIENT_SIGNER, build_document, priced_lines
 
-    return ContractDocument(
-        contract_number="CTR-2026-0001",
-        version=1,
-        generated_at=datetime(2026, 1, 15, 13, 5, tzinfo=UTC),
-        vendor=Party(
-            legal_name="QUANTOS EVOLUTION",
-            siren="799001391",
-            vat_number="FR12799001391",
-            address_lines=("19 rue Émile Duclaux", "75015 Paris"),
-            representative_name="Jean Dupont",
-            representative_email="jean.dupont@dendreo.example",
-            representative_title="Président",
-        ),
-        client=Party(
-            legal_name="Laboratoires Curie SAS",
-            siren="123456789",
-            vat_number=None,
-            address_lines=("1 place Bellecour", "69002 Lyon"),
-            representative_name=SIGNER_NAME,
-            representative_email="marie.curie@client.example",
-        ),
-        quote_number="DEV-2026-0042",
-        quote_date=date(2026, 1, 10),
-        quote_valid_until=date(2026, 3, 1),
+    return build_document(
+        cgv_text,
+        client=CLIENT,
         particular_terms=(
             ParticularTerm(
                 "Durée et reconduction",
@@ -121,11 +99,7 @@ def _contract_document(cgv_text: str, n_lines: int) -> object:
                 "Préavis : 3 mois par lettre recommandée avec accusé de réception.",
             ),
         ),
-        cgv_label="2.2",
-        cgv_effective_date=date(2022, 9, 4),
-        cgv_markdown=cgv_text,
-        cgv_sha256=hashlib.sha256(cgv_text.encode("utf-8")).hexdigest(),
-        signers=(Signer(SIGNER_NAME, "marie.curie@client.example", "Pour le Client"),),
+        signers=(CLIENT_SIGNER,),
         **priced_lines(n_lines),
     )
 

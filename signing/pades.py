@@ -113,18 +113,9 @@ def sign_pdf(
     key.check_validity(spec.signed_at)
     writer = _pdf.open_for_update(pdf)
     _check_target_field(_pdf.signature_fields(writer.prev), spec)
-    tsa = spec.timestamp_authority
-    if services is not None and tsa is None:
-        tsa = services.timestamp_authority
-    timestamper = _timestamper(tsa, services)
-    pdf_signer, signer, text_params = _pdf_signer(spec, key, _metadata(spec), timestamper)
-    coroutine = pdf_signer.async_sign_pdf(
-        writer,
-        existing_fields_only=spec.existing_fields_only,
-        bytes_reserved=_bytes_reserved(signer, tsa),
-        appearance_text_params=text_params,
+    return _sign_into(
+        writer, spec, key, _metadata(spec), services, existing_fields_only=spec.existing_fields_only
     )
-    return _run_signing(coroutine, spec, tsa, services)
 
 
 def certify_pdf(
@@ -154,19 +145,10 @@ def certify_pdf(
         )
     append_fields(writer, fields)
     names = {f.name for f in fields}
-    tsa = spec.timestamp_authority
-    if services is not None and tsa is None:
-        tsa = services.timestamp_authority
-    timestamper = _timestamper(tsa, services)
     meta = _metadata(spec, certify=True, docmdp_permissions=MDPPerm.FILL_FORMS)
-    pdf_signer, signer, text_params = _pdf_signer(spec, key, meta, timestamper)
-    coroutine = pdf_signer.async_sign_pdf(
-        writer,
-        existing_fields_only=spec.field_name in names,
-        bytes_reserved=_bytes_reserved(signer, tsa),
-        appearance_text_params=text_params,
+    return _sign_into(
+        writer, spec, key, meta, services, existing_fields_only=spec.field_name in names
     )
-    return _run_signing(coroutine, spec, tsa, services)
 
 
 def seal_pdf(pdf: bytes, key: SigningKey, spec: SignSpec, services: TrustServices) -> bytes:
@@ -206,7 +188,7 @@ def platform_seal(
 
 def _seal_pdf(pdf: bytes, key: SigningKey, spec: SignSpec, services: TrustServices) -> bytes:
     key.check_validity(spec.signed_at)
-    tsa = spec.timestamp_authority or services.timestamp_authority
+    tsa = _signature_tsa(spec, services)
     if tsa is None:
         raise InvalidSpecError("sealing at B-LTA needs a timestamp authority")
     _check_target_field(_pdf.signature_fields(_pdf.open_reader(pdf)), spec)
@@ -230,16 +212,15 @@ def _seal_pdf(pdf: bytes, key: SigningKey, spec: SignSpec, services: TrustServic
             next_ts_settings=TimestampDSSContentSettings(include_vri=False, update_before_ts=True),
         ),
     )
-    pdf_signer, signer, text_params = _pdf_signer(
-        spec, key, meta, _timestamper(tsa, services), signer
-    )
-    coroutine = pdf_signer.async_sign_pdf(
+    return _sign_into(
         writer,
+        spec,
+        key,
+        meta,
+        services,
         existing_fields_only=spec.existing_fields_only,
-        bytes_reserved=_bytes_reserved(signer, tsa),
-        appearance_text_params=text_params,
+        signer=signer,
     )
-    return _run_signing(coroutine, spec, tsa, services)
 
 
 async def _add_validation_data(pdf: bytes, services: TrustServices) -> bytes:
@@ -283,14 +264,26 @@ def _metadata(spec: SignSpec, **extra: Any) -> PdfSignatureMetadata:
     )
 
 
-def _pdf_signer(
+def _signature_tsa(spec: SignSpec, services: TrustServices | None) -> TimestampAuthority | None:
+    """Who timestamps the signature: the spec's authority, else the services' (or nobody)."""
+    if spec.timestamp_authority is None and services is not None:
+        return services.timestamp_authority
+    return spec.timestamp_authority
+
+
+def _sign_into(
+    writer: BasePdfFileWriter,
     spec: SignSpec,
     key: SigningKey,
     meta: PdfSignatureMetadata,
-    timestamper: TimeStamper | None,
+    services: TrustServices | None,
+    *,
+    existing_fields_only: bool,
     signer: Signer | None = None,
-) -> tuple[PdfSigner, Signer, dict[str, str]]:
-    """The pyHanko signer, the key's signer and the appearance's text parameters."""
+) -> bytes:
+    """Sign the document open in `writer` (the signature `meta` describes, timestamped if
+    `spec` or `services` name an authority) and return the signed bytes."""
+    tsa = _signature_tsa(spec, services)
     text = appearance_text(
         spec.appearance, spec.signer_name, spec.signed_at, spec.reason, spec.location
     )
@@ -298,9 +291,19 @@ def _pdf_signer(
     if signer is None:
         signer = key.pyhanko_signer()
     pdf_signer = _ClaimedTimeSigner(
-        meta, signer, timestamper=timestamper, stamp_style=style, claimed_at=spec.signed_at
+        meta,
+        signer,
+        timestamper=_timestamper(tsa, services),
+        stamp_style=style,
+        claimed_at=spec.signed_at,
     )
-    return pdf_signer, signer, text_params
+    coroutine = pdf_signer.async_sign_pdf(
+        writer,
+        existing_fields_only=existing_fields_only,
+        bytes_reserved=_bytes_reserved(signer, tsa),
+        appearance_text_params=text_params,
+    )
+    return _run_signing(coroutine, spec, tsa, services)
 
 
 class _ClaimedTimeSigner(PdfSigner):

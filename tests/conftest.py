@@ -23,8 +23,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from app import migrate
@@ -35,6 +34,7 @@ from app.queue.broker import huey, is_inline
 from app.queue.settings import QUEUE_INLINE
 from signing import ensure_dev_pki
 from tests.shared_fixtures import CGV_FIXTURE as CGV_FIXTURE  # re-exported for the tests
+from tests.throwaway_postgres import throwaway_database
 
 # The certomancer PKI over HTTP (session fixture `test_pki`), see tests/pki/; a moto S3
 # server on loopback (session fixture `s3_endpoint`), see tests/s3_server.py.
@@ -85,21 +85,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 def _postgres_database(base_url: str) -> Generator[str, None, None]:
     """A throw-away database per test session (and per xdist worker)."""
-    url = make_url(base_url)
-    name = f"paraphe_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(
-                text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = :n"),
-                {"n": name},
-            )
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-        admin.dispose()
+    with throwaway_database(base_url, f"paraphe_test_{uuid.uuid4().hex[:10]}") as url:
+        yield url
 
 
 @contextmanager

@@ -5,10 +5,8 @@ Never `playwright install`: there is no browser download here, the system Chromi
 
 from __future__ import annotations
 
-import dataclasses
 import os
 import re
-import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +15,8 @@ from typing import Any
 import pytest
 from flask import Flask, Response, got_request_exception, request, request_finished
 from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
-from werkzeug.serving import BaseWSGIServer, make_server
+
+from tests.loopback import serving_app
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -43,43 +42,29 @@ class LiveServer:
 
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[LiveServer]:
-    """The `app` fixture served by a threaded werkzeug server on a free loopback port.
+    """The `app` fixture served on a free loopback port (`tests.loopback.serving_app`).
 
-    Emails carry links built from `settings.base_url`, so it is pointed at the real address.
     Any 5xx answer fails the test at teardown: the app turns unexpected exceptions into a polite
     error page, which a browser test would not necessarily notice.
     """
-    server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
-    # server_close() then waits for requests still running, so teardown never empties the
-    # tables under a request that is still writing.
-    server.daemon_threads = False
-    server.block_on_close = True
-    url = f"http://127.0.0.1:{server.server_port}"
-    runtime = app.extensions["paraphe"]
-    runtime.settings = dataclasses.replace(runtime.settings, base_url=url)
-    live = LiveServer(url=url, app=app)
+    errors: list[str] = []
 
     def _on_response(_sender: Flask, response: Response, **_extra: object) -> None:
         if response.status_code >= 500:
-            live.server_errors.append(f"{request.method} {request.path} -> {response.status}")
+            errors.append(f"{request.method} {request.path} -> {response.status}")
 
     def _on_exception(_sender: Flask, exception: BaseException, **_extra: object) -> None:
-        live.server_errors.append(f"{request.method} {request.path} raised {exception!r}")
+        errors.append(f"{request.method} {request.path} raised {exception!r}")
 
     request_finished.connect(_on_response, app, weak=False)
     got_request_exception.connect(_on_exception, app, weak=False)
-    thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
-    thread.start()
     try:
-        yield live
+        with serving_app(app) as url:
+            yield LiveServer(url=url, app=app, server_errors=errors)
     finally:
-        server.shutdown()
-        thread.join(timeout=10)
-        server.server_close()
         request_finished.disconnect(_on_response, app)
         got_request_exception.disconnect(_on_exception, app)
-    assert not thread.is_alive(), "the live server did not stop"
-    assert not live.server_errors, f"server errors during the test: {live.server_errors}"
+    assert not errors, f"server errors during the test: {errors}"
 
 
 # Module scope, not session: Playwright's sync API keeps an asyncio loop running in this

@@ -17,6 +17,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from app.clients.services import get_client, terminate
 from app.db import transaction, utcnow
 from tests.e2e.axe import assert_no_serious_violations
+from tests.e2e.screens import ON_A_PHONE_AND_A_LAPTOP, Screen
 from tests.factories import make_client, make_invoice, publish_cgv, runtime
 from tests.factories.space import add_billing_contact, notify_cgv
 from tests.integration.helpers import body_text, outbox_messages
@@ -56,18 +57,17 @@ def _mailed_link(app: Flask) -> str:
     raise AssertionError("no sign-in mail in the outbox")
 
 
-@pytest.mark.parametrize(("width", "height"), [(360, 740), (1280, 900)])
+@ON_A_PHONE_AND_A_LAPTOP
 def test_a_contact_signs_in_downloads_accepts_and_gets_its_archive(
     app: Flask,
     live_server: LiveServer,
     new_context: Callable[..., BrowserContext],
-    width: int,
-    height: int,
+    screen: Screen,
 ) -> None:
     # Playwright keeps an event loop in this thread; the app's own work runs in another.
     pool = ThreadPoolExecutor(max_workers=1)
     client_id = pool.submit(_client_with_an_invoice_and_a_pending_cgv, app).result()
-    page: Page = new_context(viewport={"width": width, "height": height}).new_page()
+    page: Page = new_context(viewport=screen.viewport).new_page()
 
     page.goto("/espace-client/")
     assert_no_serious_violations(page)
@@ -81,7 +81,7 @@ def test_a_contact_signs_in_downloads_accepts_and_gets_its_archive(
     expect(page.get_by_role("heading", level=1)).to_contain_text("Espace client")
     assert_no_serious_violations(page)
     # nothing wider than the screen: the tables scroll inside their box
-    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert page.evaluate("document.documentElement.scrollWidth") <= screen.width
 
     invoice = page.locator("#factures a").first
     with page.expect_download() as download:

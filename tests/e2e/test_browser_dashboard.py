@@ -5,7 +5,6 @@ laptop the panels sit side by side. Screenshots are kept in the test's temporary
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,6 +14,7 @@ from playwright.sync_api import BrowserContext, expect
 
 from app.auth.models import Role
 from tests.e2e.axe import assert_no_serious_violations
+from tests.e2e.screens import LAPTOP, PHONE, SCREEN_IDS, Screen, outside_the_loop
 from tests.e2e.signin import sign_in
 from tests.factories.people import make_user
 from tests.factories.sales import make_client, make_contract, make_quote, publish_short_cgv
@@ -33,24 +33,20 @@ def _sent_contract(app: Flask) -> None:
 
 
 @pytest.mark.parametrize(
-    ("width", "height", "columns"), [(360, 740, "one"), (1280, 900, "several")]
+    ("screen", "columns"), [(PHONE, "one"), (LAPTOP, "several")], ids=SCREEN_IDS
 )
 def test_the_dashboard_reads_on_a_phone_and_a_laptop(
     app: Flask,
     live_server: LiveServer,
     new_context: Callable[..., BrowserContext],
     tmp_path: Path,
-    width: int,
-    height: int,
+    screen: Screen,
     columns: str,
 ) -> None:
-    # Playwright keeps an event loop running in this thread and pyHanko's synchronous API
-    # (which certifies the contract on sending) refuses to run inside one: set up elsewhere.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(_sent_contract, app).result()
+    outside_the_loop(_sent_contract, app)
     sales = make_user(app, Role.SALES)
 
-    page = new_context(viewport={"width": width, "height": height}).new_page()
+    page = new_context(viewport=screen.viewport).new_page()
     sign_in(page, sales)
 
     waiting = page.locator("#waiting")
@@ -58,7 +54,7 @@ def test_the_dashboard_reads_on_a_phone_and_a_laptop(
     expect(waiting).to_contain_text("attend Zoë Martin")
     for panel in ("#expiring", "#to-countersign", "#declined", "#seal-failures", "#activity"):
         expect(page.locator(panel)).to_be_visible()
-    page.screenshot(path=str(tmp_path / f"dashboard-{width}.png"), full_page=True)
+    page.screenshot(path=str(tmp_path / f"dashboard-{screen.width}.png"), full_page=True)
     assert_no_serious_violations(page)
 
     # Nothing wider than the screen: no sideways scrolling on a phone.
@@ -66,7 +62,7 @@ def test_the_dashboard_reads_on_a_phone_and_a_laptop(
     first = waiting.bounding_box()
     second = page.locator("#expiring").bounding_box()
     assert first is not None and second is not None
-    assert first["x"] >= 0 and first["x"] + first["width"] <= width
+    assert first["x"] >= 0 and first["x"] + first["width"] <= screen.width
     side_by_side = abs(first["y"] - second["y"]) < 1 and second["x"] > first["x"]
     assert side_by_side is (columns == "several")
 
@@ -75,5 +71,5 @@ def test_the_dashboard_reads_on_a_phone_and_a_laptop(
     page.get_by_role("button", name="Rechercher").click()
     results = page.locator("#search-results")
     expect(results).to_contain_text("Client : Boulangerie des Quatre Saisons et Associés")
-    page.screenshot(path=str(tmp_path / f"dashboard-search-{width}.png"), full_page=True)
+    page.screenshot(path=str(tmp_path / f"dashboard-search-{screen.width}.png"), full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

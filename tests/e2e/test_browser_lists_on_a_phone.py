@@ -5,7 +5,6 @@ never scrolls sideways, and the accessibility check finds nothing serious."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import pytest
@@ -14,6 +13,7 @@ from playwright.sync_api import BrowserContext
 
 from app.auth.models import Role
 from tests.e2e.axe import assert_no_serious_violations
+from tests.e2e.screens import PHONE, outside_the_loop
 from tests.e2e.signin import sign_in
 from tests.factories.invoices import make_invoice
 from tests.factories.people import make_user
@@ -34,11 +34,9 @@ def test_the_lists_fit_a_phone(
         client_id = make_client(app, legal_name="Société des Établissements Très Longuement Nommés")
         make_invoice(app, client_id, with_pdf=False)
 
-    # Playwright keeps an event loop in this thread; the factories render PDFs: set up elsewhere.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        pool.submit(_data).result()
+    outside_the_loop(_data)
     sales = make_user(app, Role.SALES)
-    page = new_context(viewport={"width": 360, "height": 740}).new_page()
+    page = new_context(viewport=PHONE.viewport).new_page()
     sign_in(page, sales)
     page.wait_for_url("**/")
 

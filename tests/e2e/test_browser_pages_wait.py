@@ -6,10 +6,7 @@ violation in either state."""
 
 from __future__ import annotations
 
-import dataclasses
-import secrets
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,37 +16,27 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from app.config import Settings
 from tests.e2e.axe import assert_no_serious_violations
+from tests.e2e.screens import PHONE, outside_the_loop
 from tests.factories import make_contracted_client, publish_short_cgv, send_contract
-from tests.integration.worker_process import running_worker, worker_log
+from tests.integration.worker_process import queued_settings, running_worker, worker_log
 
 if TYPE_CHECKING:  # annotations only: conftest modules are pytest's to import
     from tests.e2e.conftest import LiveServer
 
 pytestmark = pytest.mark.e2e
 
-PHONE = {"width": 360, "height": 740}
 RENDER_TIMEOUT_MS = 120_000  # the worker's start (imports) and pdftoppm, on shared cores
 
 
 @pytest.fixture
 def settings(settings: Settings, tmp_path: Path) -> Settings:
     """A real broker: sending enqueues the page images, no worker runs until the test starts one."""
-    return dataclasses.replace(
-        settings,
-        queue_url=f"sqlite:///{tmp_path / 'queue.db'}",
-        queue_name=f"test-{secrets.token_hex(6)}",
-    )
+    return queued_settings("sqlite", settings, tmp_path)
 
 
 def _sent(app: Flask) -> str:
-    # Sending certifies the contract with pyHanko's synchronous API, which runs its own asyncio
-    # loop; Playwright's sync API already runs one in this thread.
-    def send(app: Flask) -> str:
-        publish_short_cgv(app)
-        return send_contract(app, make_contracted_client(app).contract_id)
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(send, app).result()
+    publish_short_cgv(app)
+    return send_contract(app, make_contracted_client(app).contract_id)
 
 
 def test_the_pages_appear_when_ready_without_a_reload(
@@ -59,8 +46,8 @@ def test_the_pages_appear_when_ready_without_a_reload(
     new_context: Callable[..., BrowserContext],
     artefacts: Path,
 ) -> None:
-    path = _sent(app)
-    phone: Page = new_context(viewport=PHONE).new_page()
+    path = outside_the_loop(_sent, app)
+    phone: Page = new_context(viewport=PHONE.viewport).new_page()
     phone.goto(path)
 
     pending = phone.locator("#pages-pending")
@@ -90,7 +77,7 @@ def test_the_pages_appear_when_ready_without_a_reload(
     assert images.first.evaluate("img => img.naturalWidth") > 0
     assert (images.first.get_attribute("alt") or "").startswith("Page 1 sur ")
     shown = images.first.bounding_box()
-    assert shown is not None and shown["width"] <= PHONE["width"] and shown["x"] >= 0
+    assert shown is not None and shown["width"] <= PHONE.width and shown["x"] >= 0
     assert phone.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     phone.screenshot(path=str(artefacts / "pages-arrivees-360.png"), full_page=True)
     assert_no_serious_violations(phone)
@@ -101,8 +88,8 @@ def test_without_javascript_the_notice_offers_a_reload_link(
     live_server: LiveServer,
     new_context: Callable[..., BrowserContext],
 ) -> None:
-    path = _sent(app)
-    phone: Page = new_context(viewport=PHONE, java_script_enabled=False).new_page()
+    path = outside_the_loop(_sent, app)
+    phone: Page = new_context(viewport=PHONE.viewport, java_script_enabled=False).new_page()
     phone.goto(path)
 
     pending = phone.locator("#pages-pending")

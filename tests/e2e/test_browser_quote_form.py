@@ -16,6 +16,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from app.auth.models import Role
 from tests.e2e.axe import assert_no_serious_violations
+from tests.e2e.screens import LAPTOP, PHONE, SCREEN_IDS, Screen
 from tests.e2e.signin import sign_in
 from tests.factories.people import make_user
 from tests.factories.sales import make_client, make_product
@@ -35,20 +36,19 @@ def _inside(page: Page, selector: str, width: int) -> None:
         assert box["x"] >= 0 and box["x"] + box["width"] <= width + 0.5, (selector, index, box)
 
 
-@pytest.mark.parametrize(("width", "height", "cards"), [(360, 740, True), (1280, 900, False)])
+@pytest.mark.parametrize(("screen", "cards"), [(PHONE, True), (LAPTOP, False)], ids=SCREEN_IDS)
 def test_the_quote_form_fits_and_totals_as_one_types(
     app: Flask,
     live_server: LiveServer,
     new_context: Callable[..., BrowserContext],
     artefacts: Path,
-    width: int,
-    height: int,
+    screen: Screen,
     cards: bool,
 ) -> None:
     client_id = make_client(app, legal_name="Boulangerie des Quatre Saisons et Associés")
     product_id = make_product(app, code="PREMIUM", price="390.00", vat="20")
     sales = make_user(app, Role.SALES)
-    page = new_context(viewport={"width": width, "height": height}).new_page()
+    page = new_context(viewport=screen.viewport).new_page()
     sign_in(page, sales)
     page.goto(f"/devis/nouveau/{client_id}")
 
@@ -79,11 +79,11 @@ def test_the_quote_form_fits_and_totals_as_one_types(
     expect(page.locator("#total-incl")).to_have_text(f"5{NBSP}719,02{NBSP}€")
 
     page.evaluate("document.activeElement.blur(); window.scrollTo(0, 0)")
-    page.screenshot(path=str(artefacts / f"devis-{width}.png"), full_page=True)
+    page.screenshot(path=str(artefacts / f"devis-{screen.width}.png"), full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-    _inside(page, "#quote-lines td[data-field='discount_value'] input", width)
-    _inside(page, "#quote-lines td.line-total", width)
-    _inside(page, "#quote-lines select", width)
+    _inside(page, "#quote-lines td[data-field='discount_value'] input", screen.width)
+    _inside(page, "#quote-lines td.line-total", screen.width)
+    _inside(page, "#quote-lines select", screen.width)
     first, second = (page.locator("#quote-lines tbody tr").nth(i).bounding_box() for i in (0, 1))
     assert first is not None and second is not None
     # cards: a line is taller than one field; table: a line is one row of fields

@@ -5,13 +5,10 @@ without a reload. The contract page, open on a laptop, follows the same signatur
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
-import secrets
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
 import pytest
 from flask import Flask
@@ -22,6 +19,7 @@ from app.auth.models import Role
 from app.config import Settings
 from app.job_runs.models import JobRun, RunStatus
 from app.signatures.models import RequestStatus, SignatureRequest, Signer, SignerStatus
+from tests.e2e.screens import LAPTOP, outside_the_loop
 from tests.e2e.signin import sign_in
 from tests.factories import (
     VALID_CLIENT,
@@ -33,7 +31,7 @@ from tests.factories import (
     session_of,
 )
 from tests.integration.helpers import deliver_queued_mails, last_code
-from tests.integration.worker_process import running_worker, worker_log
+from tests.integration.worker_process import queued_settings, running_worker, worker_log
 
 if TYPE_CHECKING:  # annotations only: conftest modules are pytest's to import
     from tests.e2e.conftest import LiveServer
@@ -50,14 +48,7 @@ SEAL_TIMEOUT_MS = 120_000  # the worker's start (imports, PKI) and the seal, on 
 @pytest.fixture
 def settings(settings: Settings, tmp_path: Path) -> Settings:
     """A real broker: the signature enqueues the seal, a worker started by the test runs it."""
-    return dataclasses.replace(
-        settings,
-        queue_url=f"sqlite:///{tmp_path / 'queue.db'}",
-        queue_name=f"test-{secrets.token_hex(6)}",
-    )
-
-
-T = TypeVar("T")
+    return queued_settings("sqlite", settings, tmp_path)
 
 
 def _contract_sent(app: Flask) -> tuple[int, str]:
@@ -67,18 +58,11 @@ def _contract_sent(app: Flask) -> tuple[int, str]:
     return contracted.contract_id, send_contract(app, contracted.contract_id)
 
 
-def _in_a_thread(function: Callable[[Flask], T], app: Flask) -> T:
-    # The contract is certified with pyHanko's synchronous API, which runs its own asyncio
-    # loop; Playwright's sync API already runs one in this thread.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(function, app).result()
-
-
 def _contract_page(
     new_context: Callable[..., BrowserContext], app: Flask, contract_id: int
 ) -> Page:
     """The contract page, on a laptop, for a sales user logged in through the form."""
-    page: Page = new_context(viewport={"width": 1280, "height": 900}).new_page()
+    page: Page = new_context(viewport=LAPTOP.viewport).new_page()
     sign_in(page, make_fast_user(app, Role.SALES))
     page.goto(f"/contrats/{contract_id}")
     return page
@@ -100,7 +84,7 @@ def test_the_last_signer_on_a_phone_sees_the_seal_arrive_without_reload(
     live_server: LiveServer,
     new_context: Callable[..., BrowserContext],
 ) -> None:
-    contract_id, path = _in_a_thread(_contract_sent, app)
+    contract_id, path = outside_the_loop(_contract_sent, app)
     signer_email = VALID_CLIENT["signer_email"]
 
     phone: Page = new_context(viewport={"width": PHONE_WIDTH, "height": PHONE_HEIGHT}).new_page()
@@ -109,7 +93,7 @@ def test_the_last_signer_on_a_phone_sees_the_seal_arrive_without_reload(
     expect(phone.get_by_role("status")).to_contain_text(signer_email)
     outbox = app.extensions["paraphe"].settings.outbox_dir
     # No worker yet (the seal must wait for one): the code mail is delivered here.
-    assert _in_a_thread(deliver_queued_mails, app) >= 1
+    assert outside_the_loop(deliver_queued_mails, app) >= 1
     phone.get_by_label("Code reçu par e-mail").fill(last_code(outbox, signer_email))
     phone.get_by_role("button", name="Valider le code").click()
     height = phone.evaluate("() => document.documentElement.scrollHeight")

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from app.auth.models import Role
 from app.contracts.models import ContractVersion
 from tests.e2e.axe import assert_no_serious_violations
+from tests.e2e.screens import ON_A_PHONE_AND_A_LAPTOP, Screen
 from tests.e2e.signin import sign_in
 from tests.factories import session_of
 from tests.factories.people import make_user
@@ -31,19 +32,18 @@ pytestmark = pytest.mark.e2e
 TYPED = "Zoé <b>Roux</b> & {{ 7*7 }}"
 
 
-@pytest.mark.parametrize(("width", "height"), [(360, 740), (1280, 900)])
+@ON_A_PHONE_AND_A_LAPTOP
 def test_the_signer_is_refused_then_corrected_and_printed_as_typed(
     app: Flask,
     live_server: LiveServer,
     new_context: Callable[..., BrowserContext],
     artefacts: Path,
-    width: int,
-    height: int,
+    screen: Screen,
 ) -> None:
     publish_short_cgv(app)
     quote_id = make_quote(app, make_client(app))
     sales = make_user(app, Role.SALES)
-    page = new_context(viewport={"width": width, "height": height}).new_page()
+    page = new_context(viewport=screen.viewport).new_page()
     sign_in(page, sales)
     page.goto(f"/devis/{quote_id}")
 
@@ -66,11 +66,11 @@ def test_the_signer_is_refused_then_corrected_and_printed_as_typed(
     expect(email).to_have_value("zoe.roux@")
     assert page.locator("#signer-fields b").count() == 0
     page.evaluate("document.activeElement.blur(); window.scrollTo(0, 0)")
-    page.screenshot(path=str(artefacts / f"signataire-refuse-{width}.png"), full_page=True)
+    page.screenshot(path=str(artefacts / f"signataire-refuse-{screen.width}.png"), full_page=True)
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     for field in (name, email):
         box = field.bounding_box()
-        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width + 0.5
+        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= screen.width + 0.5
     assert_no_serious_violations(page)
 
     email.fill("zoe.roux@example.fr")

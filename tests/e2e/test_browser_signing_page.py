@@ -7,7 +7,6 @@ kept as a screenshot (the `artefacts` folder)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -17,6 +16,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from app.config import Settings
 from tests.e2e.axe import assert_no_serious_violations
+from tests.e2e.screens import ON_A_PHONE_AND_A_LAPTOP, Screen, outside_the_loop
 from tests.factories.sales import make_contracted_client, publish_short_cgv
 from tests.integration.helpers import last_code, send_from_sales_page
 
@@ -37,21 +37,17 @@ def _step(page: Page, artefacts: Path, name: str, width: int) -> None:
     assert_no_serious_violations(page)
 
 
-@pytest.mark.parametrize(("width", "height"), [(360, 740), (1280, 900)])
+@ON_A_PHONE_AND_A_LAPTOP
 def test_a_signer_signs_on_a_phone_and_a_laptop(
     app: Flask,
     settings: Settings,
     live_server: LiveServer,
     new_context: Callable[..., BrowserContext],
     artefacts: Path,
-    width: int,
-    height: int,
+    screen: Screen,
 ) -> None:
-    # Playwright keeps an event loop running in this thread and pyHanko's synchronous API
-    # (which certifies the contract on sending) refuses to run inside one: set up elsewhere.
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        link = pool.submit(_sent, app).result()
-    page = new_context(viewport={"width": width, "height": height}).new_page()
+    link = outside_the_loop(_sent, app)
+    page = new_context(viewport=screen.viewport).new_page()
     page.goto(link)
 
     # 1. who asks, and the identity check on the first screen
@@ -60,8 +56,8 @@ def test_a_signer_signs_on_a_phone_and_a_laptop(
     expect(page.locator("#support-email")).to_have_text("support@editeur-demo.fr")
     send_code = page.get_by_role("button", name="Recevoir un code par e-mail")
     box = send_code.bounding_box()
-    assert box is not None and box["y"] + box["height"] <= height, "code below the fold"
-    _step(page, artefacts, "1-code", width)
+    assert box is not None and box["y"] + box["height"] <= screen.height, "code below the fold"
+    _step(page, artefacts, "1-code", screen.width)
 
     send_code.click()
     expect(page.locator("#notice")).to_contain_text("Un code à 6 chiffres a été envoyé")
@@ -77,20 +73,20 @@ def test_a_signer_signs_on_a_phone_and_a_laptop(
     expect(first).to_have_js_property("complete", True)
     assert first.evaluate("img => img.naturalWidth") > 0
     shown = first.bounding_box()
-    assert shown is not None and shown["width"] <= width and shown["x"] >= 0
+    assert shown is not None and shown["width"] <= screen.width and shown["x"] >= 0
     assert images.nth(1).get_attribute("loading") == "lazy"
     expect(page.get_by_role("link", name="Télécharger le contrat (PDF)")).to_be_visible()
-    _step(page, artefacts, "2-lire", width)
+    _step(page, artefacts, "2-lire", screen.width)
 
     # 3. consent, 4. sign
     page.locator("#accept_cgv").check()
     page.locator("#agree").check()
     page.locator("#consent").scroll_into_view_if_needed()
-    _step(page, artefacts, "3-consentement", width)
+    _step(page, artefacts, "3-consentement", screen.width)
     page.get_by_role("button", name="Signer le contrat").click()
 
     # after: the signed copy and where it was sent
     expect(page.get_by_role("heading", level=1)).to_have_text("Merci, le contrat est signé")
     expect(page.locator("main")).to_contain_text("reçu à zoe@example.fr un e-mail de Éditeur")
     expect(page.get_by_role("link", name="Télécharger le contrat signé (PDF)")).to_be_visible()
-    _step(page, artefacts, "4-signe", width)
+    _step(page, artefacts, "4-signe", screen.width)

@@ -7,7 +7,6 @@ are kept in the test's temporary folder."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +17,7 @@ from sqlalchemy import select
 
 from app.signatures.models import SignatureRequest
 from tests.e2e.axe import assert_no_serious_violations
+from tests.e2e.screens import ON_A_PHONE_AND_A_LAPTOP, Screen, outside_the_loop
 from tests.factories import runtime, sent_link, session_of, sign_through_services
 
 if TYPE_CHECKING:  # annotations only: conftest modules are pytest's to import
@@ -34,18 +34,15 @@ def _signed_contract(app: Flask) -> bytes:
         return runtime(app).store.get(request.signed_document.sha256)
 
 
-@pytest.mark.parametrize(("width", "height"), [(360, 740), (1280, 900)])
+@ON_A_PHONE_AND_A_LAPTOP
 def test_verify_says_intact_or_modified_first_on_a_phone_and_a_laptop(
     app: Flask,
     live_server: LiveServer,
     new_context: Callable[..., BrowserContext],
     tmp_path: Path,
-    width: int,
-    height: int,
+    screen: Screen,
 ) -> None:
-    # pyHanko's synchronous API refuses to run inside Playwright's event loop: sign elsewhere
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        signed = pool.submit(_signed_contract, app).result()
+    signed = outside_the_loop(_signed_contract, app)
     genuine = tmp_path / "contrat-signe.pdf"
     genuine.write_bytes(signed)
     tampered = tmp_path / "contrat-modifie.pdf"
@@ -53,7 +50,7 @@ def test_verify_says_intact_or_modified_first_on_a_phone_and_a_laptop(
     changed[10] ^= 0x01  # the header's binary comment: still a PDF, inside every signature
     tampered.write_bytes(bytes(changed))
 
-    page = new_context(viewport={"width": width, "height": height}).new_page()
+    page = new_context(viewport=screen.viewport).new_page()
     for name, path, expected in (
         ("intact", genuine, "Document intact, signé par Zoë Martin le "),
         ("modifie", tampered, "Document modifié après la signature de Zoë Martin"),
@@ -70,7 +67,7 @@ def test_verify_says_intact_or_modified_first_on_a_phone_and_a_laptop(
         expect(details).to_be_visible()
         box, after = verdict.bounding_box(), details.bounding_box()
         assert box is not None and after is not None and box["y"] < after["y"]
-        assert box["x"] >= 0 and box["x"] + box["width"] <= width
+        assert box["x"] >= 0 and box["x"] + box["width"] <= screen.width
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
-        page.screenshot(path=str(tmp_path / f"verify-{name}-{width}.png"), full_page=True)
+        page.screenshot(path=str(tmp_path / f"verify-{name}-{screen.width}.png"), full_page=True)
         assert_no_serious_violations(page)

@@ -11,6 +11,8 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from tests.loopback import serving
+
 
 class LoopbackServer(ThreadingHTTPServer):
     """A threading HTTP server whose listen backlog holds a burst of connections: the
@@ -104,12 +106,8 @@ def running_receiver(
 
     server = LoopbackServer(("127.0.0.1", 0), Handler)
     receiver.url = f"http://127.0.0.1:{server.server_address[1]}/hooks/paraphe"
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
     try:
-        yield receiver
+        with serving(server, "webhook-receiver"):
+            yield receiver
     finally:
-        server.shutdown()
-        server.server_close()
         receiver.cut_connections()
-        thread.join(5)

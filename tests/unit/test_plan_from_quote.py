@@ -17,49 +17,49 @@ from app.invoices.rules import (
 
 SCHEDULE = [(Decimal("50"), "avant la mise en service"), (Decimal("50"), "après")]
 D = Decimal
+JANUARY_2027 = Period(2027, 1)
 
 
 def _line(kind: QuotedKind, net: str, quantity: str = "1", unit: str = "") -> QuotedLine:
     return QuotedLine("Ligne", D(quantity), unit, D("20"), D(net), kind)
 
 
+def _plan(
+    quoted: list[QuotedLine],
+    *,
+    period_months: int,
+    commitment_months: int = 12,
+    setup_schedule: list[tuple[Decimal, str]] = SCHEDULE,
+    first: Period = JANUARY_2027,
+) -> list[PlannedLine]:
+    """The plan of `quoted`: a year's commitment from January 2027 unless told otherwise."""
+    return plan_lines(
+        quoted,
+        commitment_months=commitment_months,
+        period_months=period_months,
+        setup_schedule=setup_schedule,
+        first=first,
+    )
+
+
 def test_a_subscription_counted_in_months_bills_its_monthly_price() -> None:
     quoted = [_line(QuotedKind.RECURRING, "1080.00", "12", "mois")]  # 12 × 100 − 10 %
-    monthly = plan_lines(
-        quoted,
-        commitment_months=12,
-        period_months=1,
-        setup_schedule=SCHEDULE,
-        first=Period(2027, 1),
-    )
+    monthly = _plan(quoted, period_months=1)
     assert monthly == [PlannedLine("Ligne", D("1"), D("90.00"), D("20"), None)]
-    annual = plan_lines(
-        quoted,
-        commitment_months=12,
-        period_months=12,
-        setup_schedule=SCHEDULE,
-        first=Period(2027, 1),
-    )
+    annual = _plan(quoted, period_months=12)
     assert annual == [PlannedLine("Ligne", D("12"), D("90.00"), D("20"), None)]
 
 
 def test_seats_keep_their_quantity_at_the_per_period_price() -> None:
     quoted = [_line(QuotedKind.RECURRING, "6000.00", "5", "utilisateur")]  # 5 seats, 12 months
-    planned = plan_lines(
-        quoted,
-        commitment_months=12,
-        period_months=1,
-        setup_schedule=SCHEDULE,
-        first=Period(2027, 1),
-    )
+    planned = _plan(quoted, period_months=1)
     assert planned == [PlannedLine("Ligne", D("5"), D("100.00"), D("20"), None)]
 
 
 def test_setup_fees_follow_the_schedule_and_add_up_to_the_cent() -> None:
     schedule = [(D("30"), "à la commande"), (D("30"), "au démarrage"), (D("40"), "à la recette")]
-    planned = plan_lines(
+    planned = _plan(
         [QuotedLine("Mise en service", D("1"), "", D("20"), D("999.99"), QuotedKind.SETUP)],
-        commitment_months=12,
         period_months=12,
         setup_schedule=schedule,
         first=Period(2026, 12),
@@ -75,11 +75,10 @@ def test_setup_fees_follow_the_schedule_and_add_up_to_the_cent() -> None:
 
 
 def test_other_lines_are_billed_once_with_the_first_period() -> None:
-    planned = plan_lines(
+    planned = _plan(
         [_line(QuotedKind.ONE_OFF, "1800.00", "2", "jour")],
         commitment_months=1,
         period_months=1,
-        setup_schedule=SCHEDULE,
         first=Period(2027, 3),
     )
     assert planned == [PlannedLine("Ligne", D("1"), D("1800.00"), D("20"), "2027-03")]

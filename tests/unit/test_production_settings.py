@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from app.config import ConfigError, Settings
+from tests.unit.instance_settings import settings_in
 
 
 def _shared_env(tmp_path: Path) -> dict[str, str]:
@@ -45,7 +46,7 @@ def test_a_configuration_shared_by_every_machine_is_accepted(tmp_path: Path) -> 
 
 
 def test_development_is_the_default(tmp_path: Path) -> None:
-    settings = Settings.from_env({"PARAPHE_INSTANCE_DIR": str(tmp_path)})
+    settings = settings_in(tmp_path)
 
     assert settings.environment == "development" and not settings.production
     explicit = Settings.from_env(

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 
 from app.config import ConfigError, Settings
+from tests.unit.instance_settings import settings_in
 
 
 def test_embedded_defaults(tmp_path: Path) -> None:
-    settings = Settings.from_env({"PARAPHE_INSTANCE_DIR": str(tmp_path)})
+    settings = settings_in(tmp_path)
     assert settings.database_url == f"sqlite:///{tmp_path / 'paraphe.db'}"
     assert settings.storage_dir == tmp_path / "blobs"
     assert settings.outbox_dir == tmp_path / "outbox"
@@ -22,30 +23,24 @@ def test_embedded_defaults(tmp_path: Path) -> None:
     # the per-installation secret is created once, private, and reused
     secret_file = tmp_path / "secret_key"
     assert secret_file.stat().st_mode & 0o777 == 0o600
-    assert (
-        Settings.from_env({"PARAPHE_INSTANCE_DIR": str(tmp_path)}).secret_key == settings.secret_key
-    )
+    assert settings_in(tmp_path).secret_key == settings.secret_key
 
 
 def test_postgres_url_uses_psycopg3(tmp_path: Path) -> None:
-    settings = Settings.from_env(
-        {"PARAPHE_INSTANCE_DIR": str(tmp_path), "DATABASE_URL": "postgresql://u:p@db/paraphe"}
-    )
+    settings = settings_in(tmp_path, DATABASE_URL="postgresql://u:p@db/paraphe")
     assert settings.database_url == "postgresql+psycopg://u:p@db/paraphe"
     assert settings.database_backend == "postgresql"
 
 
 def test_every_problem_is_reported(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as info:
-        Settings.from_env(
-            {
-                "PARAPHE_INSTANCE_DIR": str(tmp_path),
-                "DATABASE_URL": "mysql://x",
-                "PARAPHE_BASE_URL": "ftp://x",
-                "PARAPHE_SMTP_URL": "imap://x",
-                "PARAPHE_SEAL_PKCS12": str(tmp_path / "absent.p12"),
-                "PARAPHE_SIGNING_LINK_DAYS": "zéro",
-            }
+        settings_in(
+            tmp_path,
+            DATABASE_URL="mysql://x",
+            PARAPHE_BASE_URL="ftp://x",
+            PARAPHE_SMTP_URL="imap://x",
+            PARAPHE_SEAL_PKCS12=str(tmp_path / "absent.p12"),
+            PARAPHE_SIGNING_LINK_DAYS="zéro",
         )
     message = str(info.value)
     assert len(info.value.problems) == 5
@@ -60,12 +55,8 @@ def test_every_problem_is_reported(tmp_path: Path) -> None:
 
 
 def test_secret_never_in_repr(tmp_path: Path) -> None:
-    settings = Settings.from_env(
-        {
-            "PARAPHE_INSTANCE_DIR": str(tmp_path),
-            "PARAPHE_SECRET_KEY": "très-secret-123",
-            "PARAPHE_SEAL_PKCS12_PASSWORD": "p12-secret",
-        }
+    settings = settings_in(
+        tmp_path, PARAPHE_SECRET_KEY="très-secret-123", PARAPHE_SEAL_PKCS12_PASSWORD="p12-secret"
     )
     assert "très-secret-123" not in repr(settings)
     assert "p12-secret" not in repr(settings)
@@ -74,14 +65,13 @@ def test_secret_never_in_repr(tmp_path: Path) -> None:
 @pytest.mark.parametrize("raw", ["-1", "un", "6", "1.5"])
 def test_trusted_proxies_must_be_a_small_count(tmp_path: Path, raw: str) -> None:
     with pytest.raises(ConfigError) as info:
-        Settings.from_env({"PARAPHE_INSTANCE_DIR": str(tmp_path), "PARAPHE_TRUSTED_PROXIES": raw})
+        settings_in(tmp_path, PARAPHE_TRUSTED_PROXIES=raw)
     assert "PARAPHE_TRUSTED_PROXIES" in str(info.value)
 
 
 def test_trusted_proxies_default_to_none(tmp_path: Path) -> None:
-    assert Settings.from_env({"PARAPHE_INSTANCE_DIR": str(tmp_path)}).trusted_proxies == 0
-    behind_nginx = {"PARAPHE_INSTANCE_DIR": str(tmp_path), "PARAPHE_TRUSTED_PROXIES": "1"}
-    assert Settings.from_env(behind_nginx).trusted_proxies == 1
+    assert settings_in(tmp_path).trusted_proxies == 0
+    assert settings_in(tmp_path, PARAPHE_TRUSTED_PROXIES="1").trusted_proxies == 1
 
 
 def test_access_log_is_on_unless_turned_off(tmp_path: Path) -> None:
@@ -94,25 +84,20 @@ def test_access_log_is_on_unless_turned_off(tmp_path: Path) -> None:
 
 
 def test_vendor_bank_details_are_normalised(tmp_path: Path) -> None:
-    settings = Settings.from_env(
-        {
-            "PARAPHE_INSTANCE_DIR": str(tmp_path),
-            "PARAPHE_VENDOR_IBAN": "fr14 2004 1010 0505 0001 3m02 606",
-            "PARAPHE_VENDOR_BIC": " psstfrpp ",
-            "PARAPHE_VENDOR_VAT_ON_DEBITS": "oui",
-        }
+    settings = settings_in(
+        tmp_path,
+        PARAPHE_VENDOR_IBAN="fr14 2004 1010 0505 0001 3m02 606",
+        PARAPHE_VENDOR_BIC=" psstfrpp ",
+        PARAPHE_VENDOR_VAT_ON_DEBITS="oui",
     )
     assert settings.vendor.iban == "FR1420041010050500013M02606"
     assert settings.vendor.bic == "PSSTFRPP"
     assert settings.vendor.vat_on_debits is True
-    exempt = Settings.from_env(
-        {
-            "PARAPHE_INSTANCE_DIR": str(tmp_path),
-            "PARAPHE_VAT_EXEMPTION_REASON": " TVA non\n applicable, art. 293 B du CGI ",
-        }
+    exempt = settings_in(
+        tmp_path, PARAPHE_VAT_EXEMPTION_REASON=" TVA non\n applicable, art. 293 B du CGI "
     )
     assert exempt.vendor.vat_exemption_reason == "TVA non applicable, art. 293 B du CGI"
-    default = Settings.from_env({"PARAPHE_INSTANCE_DIR": str(tmp_path)}).vendor
+    default = settings_in(tmp_path).vendor
     assert (default.iban, default.bic, default.vat_on_debits) == (
         "FR7630006000011234567890189",
         None,
@@ -135,7 +120,7 @@ def test_vendor_bank_details_are_normalised(tmp_path: Path) -> None:
 def test_vendor_bank_details_are_checked(tmp_path: Path, name: str, raw: str, message: str) -> None:
     """A wrong check digit would send every client's transfer to the wrong account."""
     with pytest.raises(ConfigError) as info:
-        Settings.from_env({"PARAPHE_INSTANCE_DIR": str(tmp_path), name: raw})
+        settings_in(tmp_path, **{name: raw})
     assert len(info.value.problems) == 1 and info.value.problems[0].startswith(message)
 
 
@@ -153,7 +138,7 @@ def test_a_timestamp_authority_needs_a_real_seal_certificate(tmp_path: Path) -> 
     p12.write_bytes(b"a PKCS#12 file")  # only its presence is checked at start
     settings = Settings.from_env({**env, "PARAPHE_SEAL_PKCS12": str(p12)})
     assert settings.tsa_url == "http://tsa.example/"
-    assert Settings.from_env({"PARAPHE_INSTANCE_DIR": str(tmp_path)}).tsa_url is None
+    assert settings_in(tmp_path).tsa_url is None
 
 
 def test_the_command_line_exits_2_on_a_tsa_with_the_development_seal(tmp_path: Path) -> None:
@@ -179,20 +164,18 @@ def test_the_command_line_exits_2_on_a_tsa_with_the_development_seal(tmp_path: P
 
 def test_vendor_legal_identity_is_read_and_normalised(tmp_path: Path) -> None:
     """C. com. R123-237: legal form, share capital and RCS, printed on every invoice."""
-    default = Settings.from_env({"PARAPHE_INSTANCE_DIR": str(tmp_path)}).vendor
+    default = settings_in(tmp_path).vendor
     assert (default.legal_form, default.share_capital, default.rcs) == (
         "SAS",
         Decimal("10000.00"),
         "RCS Paris 732 829 320",
     )
-    vendor = Settings.from_env(
-        {
-            "PARAPHE_INSTANCE_DIR": str(tmp_path),
-            "PARAPHE_VENDOR_SIREN": "552100554",
-            "PARAPHE_VENDOR_LEGAL_FORM": " SARL  unipersonnelle ",
-            "PARAPHE_VENDOR_SHARE_CAPITAL": "37 500,5",
-            "PARAPHE_VENDOR_RCS_CITY": "Aix-en-Provence",
-        }
+    vendor = settings_in(
+        tmp_path,
+        PARAPHE_VENDOR_SIREN="552100554",
+        PARAPHE_VENDOR_LEGAL_FORM=" SARL  unipersonnelle ",
+        PARAPHE_VENDOR_SHARE_CAPITAL="37 500,5",
+        PARAPHE_VENDOR_RCS_CITY="Aix-en-Provence",
     ).vendor
     assert (vendor.legal_form, vendor.share_capital, vendor.rcs) == (
         "SARL unipersonnelle",
@@ -220,7 +203,7 @@ def test_vendor_legal_identity_is_read_and_normalised(tmp_path: Path) -> None:
 )
 def test_vendor_legal_identity_is_checked(tmp_path: Path, name: str, raw: str) -> None:
     with pytest.raises(ConfigError) as info:
-        Settings.from_env({"PARAPHE_INSTANCE_DIR": str(tmp_path), name: raw})
+        settings_in(tmp_path, **{name: raw})
     assert len(info.value.problems) == 1 and info.value.problems[0].startswith(name)
 
 

@@ -6,13 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from app.config import ConfigError, Settings
+from app.config import ConfigError
 from app.storage_config import build_store
 from storage import FilesystemBlobStore, S3BlobStore, S3Location
+from tests.unit.instance_settings import settings_in
 
 
 def test_the_filesystem_store_stays_the_default(tmp_path: Path) -> None:
-    settings = Settings.from_env({"PARAPHE_INSTANCE_DIR": str(tmp_path)})
+    settings = settings_in(tmp_path)
 
     assert settings.storage_url is None
     store = build_store(settings)
@@ -21,13 +22,11 @@ def test_the_filesystem_store_stays_the_default(tmp_path: Path) -> None:
 
 
 def test_an_s3_url_builds_the_s3_store(tmp_path: Path) -> None:
-    settings = Settings.from_env(
-        {
-            "PARAPHE_INSTANCE_DIR": str(tmp_path),
-            "PARAPHE_STORAGE_URL": "s3://archives-paraphe/prod/blobs",
-            "PARAPHE_S3_ENDPOINT_URL": "https://s3.fr-par.scw.cloud",
-            "PARAPHE_S3_REGION": "fr-par",
-        }
+    settings = settings_in(
+        tmp_path,
+        PARAPHE_STORAGE_URL="s3://archives-paraphe/prod/blobs",
+        PARAPHE_S3_ENDPOINT_URL="https://s3.fr-par.scw.cloud",
+        PARAPHE_S3_REGION="fr-par",
     )
 
     store = build_store(settings)
@@ -56,16 +55,14 @@ def test_an_s3_url_builds_the_s3_store(tmp_path: Path) -> None:
 )
 def test_storage_settings_are_checked(tmp_path: Path, env: dict[str, str], message: str) -> None:
     with pytest.raises(ConfigError, match=message):
-        Settings.from_env({"PARAPHE_INSTANCE_DIR": str(tmp_path), **env})
+        settings_in(tmp_path, **env)
 
 
 def test_aws_credentials_never_reach_the_settings(tmp_path: Path) -> None:
-    settings = Settings.from_env(
-        {
-            "PARAPHE_INSTANCE_DIR": str(tmp_path),
-            "PARAPHE_STORAGE_URL": "s3://archives",
-            "AWS_SECRET_ACCESS_KEY": "tres-secret-0123456789",
-        }
+    settings = settings_in(
+        tmp_path,
+        PARAPHE_STORAGE_URL="s3://archives",
+        AWS_SECRET_ACCESS_KEY="tres-secret-0123456789",
     )
 
     assert "tres-secret" not in repr(settings)

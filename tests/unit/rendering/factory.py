@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -27,6 +27,26 @@ HOSTILE_STRINGS = (
     "url(file:///etc/passwd)",
 )
 CENT = Decimal("0.01")
+
+# The parties of every built contract (the rendering tests' and the benches').
+VENDOR = Party(
+    legal_name="QUANTOS EVOLUTION",
+    siren="799001391",
+    vat_number="FR12799001391",
+    address_lines=("19 rue Émile Duclaux", "75015 Paris"),
+    representative_name="Jean Dupont",
+    representative_email="jean.dupont@dendreo.example",
+    representative_title="Président",
+)
+CLIENT = Party(
+    legal_name="Laboratoires Curie SAS",
+    siren="123456789",
+    vat_number=None,
+    address_lines=("1 place Bellecour", "69002 Lyon"),
+    representative_name="Marie Curie",
+    representative_email="marie.curie@client.example",
+)
+CLIENT_SIGNER = Signer("Marie Curie", "marie.curie@client.example", "Pour le Client")
 
 
 def _cent(value: Decimal) -> Decimal:
@@ -82,22 +102,12 @@ def build_document(cgv_text: str, /, **changes: Any) -> ContractDocument:
         "contract_number": "CTR-2026-0001",
         "version": 1,
         "generated_at": datetime(2026, 1, 15, 13, 5, tzinfo=UTC),
-        "vendor": Party(
-            legal_name="QUANTOS EVOLUTION",
-            siren="799001391",
-            vat_number="FR12799001391",
-            address_lines=("19 rue Émile Duclaux", "75015 Paris"),
-            representative_name="Jean Dupont",
-            representative_email="jean.dupont@dendreo.example",
-            representative_title="Président",
-        ),
-        "client": Party(
+        "vendor": VENDOR,
+        # Hostile strings where the template prints the client's own words.
+        "client": replace(
+            CLIENT,
             legal_name=HOSTILE_CLIENT_NAME,
-            siren="123456789",
-            vat_number=None,
             address_lines=("1 place {{ 7*7 }}", "69002 Lyon"),
-            representative_name="Marie Curie",
-            representative_email="marie.curie@client.example",
         ),
         "quote_number": "DEV-2026-0042",
         "quote_date": date(2026, 1, 10),
@@ -117,7 +127,7 @@ def build_document(cgv_text: str, /, **changes: Any) -> ContractDocument:
         "cgv_sha256": sha256_text(cgv_text),
         "signers": (
             Signer("Jean Dupont", "jean.dupont@dendreo.example", "Pour QUANTOS EVOLUTION"),
-            Signer("Marie Curie", "marie.curie@client.example", "Pour le Client"),
+            CLIENT_SIGNER,
         ),
     }
     values.update(priced_lines())

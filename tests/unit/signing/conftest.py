@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -27,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from fontTools.fontBuilder import FontBuilder
 from fontTools.pens.ttGlyphPen import TTGlyphPen
+from pyhanko.sign import attributes, general
 from pyhanko.sign.timestamps import DummyTimeStamper
 
 from signing import (
@@ -38,6 +40,7 @@ from signing import (
     ensure_dev_pki,
     load_pkcs12,
 )
+from signing import keys as signing_keys
 
 PARIS = ZoneInfo("Europe/Paris")
 PDFSIG = "/usr/bin/pdfsig"
@@ -77,6 +80,23 @@ def prepared_pdf(contract_pdf: bytes) -> bytes:
         contract_pdf,
         [SignatureFieldSpec("client", CLIENT_BOX), SignatureFieldSpec("seal")],
     )
+
+
+@pytest.fixture
+def signing_certificate_builds(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """The arguments of every build of the signing-certificate-v2 attribute from now on,
+    wherever it is made (pyHanko's modules, the keys'): stock pyHanko rebuilds it at every
+    signature (about 12 ms of asn1crypto work), a loaded key only once, at load time."""
+    calls: list[object] = []
+    real = general.as_signing_certificate_v2
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args)
+        return real(*args, **kwargs)
+
+    for module in (general, attributes, signing_keys):
+        monkeypatch.setattr(module, "as_signing_certificate_v2", counting)
+    return calls
 
 
 @pytest.fixture

@@ -176,19 +176,23 @@ def test_the_embedded_subset_has_the_bounds_fonttools_would_compute() -> None:
     assert "GPOS" not in ours and "MATH" not in ours and "glyf" in ours
 
 
-def test_a_name_outside_the_cut_is_drawn_with_the_whole_font(
-    prepared_pdf: bytes, seal_key: SealKey, now: datetime, tmp_path: Path
-) -> None:
-    signed = sign_pdf(prepared_pdf, seal_key, _client(now, "Иван Петров"))
-
-    path = tmp_path / "signed.pdf"
-    path.write_bytes(signed)
-    text = subprocess.run(
+def _signature_page_text(pdf: bytes, path: Path) -> str:
+    """What pdftotext reads on page 2 (the signature's) of `pdf`, written to `path` first."""
+    path.write_bytes(pdf)
+    return subprocess.run(
         ["pdftotext", "-f", "2", "-l", "2", str(path), "-"],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
+
+
+def test_a_name_outside_the_cut_is_drawn_with_the_whole_font(
+    prepared_pdf: bytes, seal_key: SealKey, now: datetime, tmp_path: Path
+) -> None:
+    signed = sign_pdf(prepared_pdf, seal_key, _client(now, "Иван Петров"))
+
+    text = _signature_page_text(signed, tmp_path / "signed.pdf")
     assert "Иван Петров" in text
     assert "Signé électroniquement par" in text
 
@@ -239,12 +243,5 @@ def test_the_same_signer_reuses_the_embedded_font_program_whatever_the_time(
     for index, (pdf, name, at) in enumerate(drawn):
         when = at.strftime("%d/%m/%Y %H:%M")
         assert verify_pdf(pdf, [dev_pki.root_cert_pem]).all_ok
-        path = tmp_path / f"signed-{index}.pdf"
-        path.write_bytes(pdf)
-        text = subprocess.run(
-            ["pdftotext", "-f", "2", "-l", "2", str(path), "-"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
+        text = _signature_page_text(pdf, tmp_path / f"signed-{index}.pdf")
         assert name in text and when in text, text

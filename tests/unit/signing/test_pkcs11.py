@@ -5,11 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from io import BytesIO
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign import attributes, general
 from pyhanko.sign.pkcs11 import PKCS11Signer
 
 from app.config import ConfigError, Settings
@@ -24,23 +22,27 @@ from signing import (
     sign_pdf,
     verify_pdf,
 )
-from signing import keys as signing_keys
 from tests.pki.fixtures import TestPki
 from tests.pki.softhsm import SoftHsmToken
 from tests.unit.signing.conftest import PARIS
 
 
+def _token_key(token: SoftHsmToken, key_label: str | None = None) -> Pkcs11Key:
+    """The seal key of the test token, with its CA chain."""
+    return load_pkcs11(
+        token.module_path,
+        token.token_label,
+        token.user_pin,
+        cert_label=token.cert_label,
+        key_label=key_label,
+        chain_labels=token.chain_labels,
+    )
+
+
 def test_a_pkcs11_sealed_pdf_validates(
     softhsm_token: SoftHsmToken, test_pki: TestPki, contract_pdf: bytes
 ) -> None:
-    key = load_pkcs11(
-        softhsm_token.module_path,
-        softhsm_token.token_label,
-        softhsm_token.user_pin,
-        cert_label=softhsm_token.cert_label,
-        key_label=softhsm_token.key_label,
-        chain_labels=softhsm_token.chain_labels,
-    )
+    key = _token_key(softhsm_token, key_label=softhsm_token.key_label)
     try:
         assert key.subject_common_name == "Paraphe Test Seal"
         assert len(key.chain) == 2
@@ -63,29 +65,14 @@ def test_the_token_signer_finds_its_objects_and_builds_its_attribute_once_per_ke
     softhsm_token: SoftHsmToken,
     test_pki: TestPki,
     contract_pdf: bytes,
+    signing_certificate_builds: list[object],
 ) -> None:
     # Stock pyHanko's PKCS11Signer searches the token for the key and each chain certificate
     # and rebuilds the signing-certificate-v2 attribute (~12 ms) at every signature; the
     # token key does all three once, at load time.
-    calls: list[object] = []
-    real = general.as_signing_certificate_v2
-
-    def counting(*args: Any, **kwargs: Any) -> Any:
-        calls.append(args)
-        return real(*args, **kwargs)
-
-    monkeypatch.setattr(general, "as_signing_certificate_v2", counting)
-    monkeypatch.setattr(attributes, "as_signing_certificate_v2", counting)
-    monkeypatch.setattr(signing_keys, "as_signing_certificate_v2", counting)
-    key = load_pkcs11(
-        softhsm_token.module_path,
-        softhsm_token.token_label,
-        softhsm_token.user_pin,
-        cert_label=softhsm_token.cert_label,
-        chain_labels=softhsm_token.chain_labels,
-    )
+    key = _token_key(softhsm_token)  # found by its certificate's label
     try:
-        assert len(calls) == 1
+        assert len(signing_certificate_builds) == 1
 
         def fail(*_args: object, **_kwargs: object) -> None:
             raise AssertionError("the token searched again at signing time")
@@ -97,7 +84,7 @@ def test_the_token_signer_finds_its_objects_and_builds_its_attribute_once_per_ke
         signed = [sign_pdf(pdf, key, SignSpec("seal", "Paraphe", now)) for _ in range(2)]
     finally:
         key.close()
-    assert len(calls) == 1
+    assert len(signing_certificate_builds) == 1
     for document in signed:
         (report,) = verify_pdf(document, [test_pki.root_der]).signatures
         assert report.ok, report.problem
