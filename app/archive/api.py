@@ -91,27 +91,27 @@ def document_content(document_id: int) -> Response:
 @require_scope(Scope.ADMIN)
 def place_legal_hold(document_id: int) -> dict[str, Any]:
     reason = schemas.parse_legal_hold(request.get_json(silent=True))
+    return _legal_hold(document_id, hold=True, reason=reason)
+
+
+@bp.delete("/documents/<int:document_id>/legal-hold")
+@require_scope(Scope.ADMIN)
+def lift_legal_hold(document_id: int) -> dict[str, Any]:
+    return _legal_hold(document_id, hold=False, reason="")
+
+
+def _legal_hold(document_id: int, *, hold: bool, reason: str) -> dict[str, Any]:
+    """Place or lift the hold, and answer with the document as it stands after."""
     with unit_of_work() as db:
         document = documents.get_document(db, document_id)
         retention.set_legal_hold(
             db,
             runtime().store,
             document,
-            hold=True,
+            hold=hold,
             reason=reason,
             actor=token_actor(),
             now=utcnow(),
-        )
-    return schemas.document_json(document)
-
-
-@bp.delete("/documents/<int:document_id>/legal-hold")
-@require_scope(Scope.ADMIN)
-def lift_legal_hold(document_id: int) -> dict[str, Any]:
-    with unit_of_work() as db:
-        document = documents.get_document(db, document_id)
-        retention.set_legal_hold(
-            db, runtime().store, document, hold=False, reason="", actor=token_actor(), now=utcnow()
         )
     return schemas.document_json(document)
 
