@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
@@ -43,6 +44,42 @@ class Claim:
     payload: dict[str, object]
     secrets: list[str]
     endpoint_id: int
+
+    @classmethod
+    def sending(
+        cls,
+        event: SentEvent,
+        endpoint: WebhookEndpoint,
+        secrets: list[str],
+        *,
+        delivery_id: int,
+        attempt_id: int,
+    ) -> Claim:
+        """The attempt `attempt_id` of the delivery `delivery_id`: `event` to `endpoint`."""
+        return cls(
+            delivery_id=delivery_id,
+            attempt_id=attempt_id,
+            url=endpoint.url,
+            message_id=event.public_id,
+            event_type=event.type,
+            event_created_at=event.created_at,
+            payload=dict(event.payload),
+            secrets=secrets,
+            endpoint_id=endpoint.id,
+        )
+
+
+class SentEvent(Protocol):
+    """What an attempt sends of an event: the row itself, or the columns a batch selects."""
+
+    @property
+    def public_id(self) -> str: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def payload(self) -> dict[str, Any]: ...
 
 
 def claim(session: Session, delivery_id: int, *, now: datetime) -> Claim | None:
@@ -81,17 +118,12 @@ def claim(session: Session, delivery_id: int, *, now: datetime) -> Claim | None:
     )
     session.add(attempt)
     session.flush()
-    event = delivery.event
-    return Claim(
+    return Claim.sending(
+        delivery.event,
+        endpoint,
+        signing_secrets(endpoint, now),
         delivery_id=delivery.id,
         attempt_id=attempt.id,
-        url=endpoint.url,
-        message_id=event.public_id,
-        event_type=event.type,
-        event_created_at=event.created_at,
-        payload=dict(event.payload),
-        secrets=signing_secrets(endpoint, now),
-        endpoint_id=endpoint.id,
     )
 
 
