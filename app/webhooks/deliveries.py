@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import Session
 
 from app.events.models import Event
@@ -48,14 +48,15 @@ class Claim:
     @classmethod
     def sending(
         cls,
-        event: SentEvent,
+        event: Event | Row[Any],
         endpoint: WebhookEndpoint,
         secrets: list[str],
         *,
         delivery_id: int,
         attempt_id: int,
     ) -> Claim:
-        """The attempt `attempt_id` of the delivery `delivery_id`: `event` to `endpoint`."""
+        """The attempt `attempt_id` of the delivery `delivery_id`: `event` to `endpoint`. The
+        event is the row itself, or the columns of it a batch selects (same names)."""
         return cls(
             delivery_id=delivery_id,
             attempt_id=attempt_id,
@@ -67,19 +68,6 @@ class Claim:
             secrets=secrets,
             endpoint_id=endpoint.id,
         )
-
-
-class SentEvent(Protocol):
-    """What an attempt sends of an event: the row itself, or the columns a batch selects."""
-
-    @property
-    def public_id(self) -> str: ...
-    @property
-    def type(self) -> str: ...
-    @property
-    def created_at(self) -> datetime: ...
-    @property
-    def payload(self) -> dict[str, Any]: ...
 
 
 def claim(session: Session, delivery_id: int, *, now: datetime) -> Claim | None:
