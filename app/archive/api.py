@@ -12,7 +12,8 @@ from app.archive.openapi import openapi_spec
 from app.archive.restitution import requests
 from app.archive.restitution.records import archived_restitution
 from app.archive.services import listing, retention
-from app.auth.guards import current_token, require_scope
+from app.auth.api_actor import token_actor
+from app.auth.guards import require_scope
 from app.auth.models import Scope
 from app.clients import services as clients
 from app.db import utcnow
@@ -23,10 +24,6 @@ from app.runtime import Collaborators
 from app.wiring import db_session, hand_over, read_only_db_session, runtime, unit_of_work
 
 bp = Blueprint("archive_api", __name__, url_prefix="/api/v1")
-
-
-def _actor() -> str:
-    return f"token:{current_token().id}"
 
 
 @bp.get("/openapi.json")
@@ -75,12 +72,12 @@ def document_content(document_id: int) -> Response:
     if request.headers.get("If-Range", etag) != etag:
         wanted = None  # the client's part is of another version: it gets the whole content
     if wanted is None:
-        data = checked_bytes(db, runtime().store, document, actor=_actor())
+        data = checked_bytes(db, runtime().store, document, actor=token_actor())
         response = Response(data, mimetype=document.media_type)
     else:
         # Only the part is fetched (a ranged GET on S3), once the whole blob has been verified.
         part = (wanted.first, wanted.last - wanted.first + 1)
-        with open_checked(db, runtime().store, document, actor=_actor(), part=part) as source:
+        with open_checked(db, runtime().store, document, actor=token_actor(), part=part) as source:
             response = Response(source.read(), 206, mimetype=document.media_type)
         response.headers["Content-Range"] = f"bytes {wanted.first}-{wanted.last}/{document.size}"
     response.headers["ETag"] = etag
@@ -94,21 +91,27 @@ def document_content(document_id: int) -> Response:
 @require_scope(Scope.ADMIN)
 def place_legal_hold(document_id: int) -> dict[str, Any]:
     reason = schemas.parse_legal_hold(request.get_json(silent=True))
-    with unit_of_work() as db:
-        document = documents.get_document(db, document_id)
-        retention.set_legal_hold(
-            db, runtime().store, document, hold=True, reason=reason, actor=_actor(), now=utcnow()
-        )
-    return schemas.document_json(document)
+    return _legal_hold(document_id, hold=True, reason=reason)
 
 
 @bp.delete("/documents/<int:document_id>/legal-hold")
 @require_scope(Scope.ADMIN)
 def lift_legal_hold(document_id: int) -> dict[str, Any]:
+    return _legal_hold(document_id, hold=False, reason="")
+
+
+def _legal_hold(document_id: int, *, hold: bool, reason: str) -> dict[str, Any]:
+    """Place or lift the hold, and answer with the document as it stands after."""
     with unit_of_work() as db:
         document = documents.get_document(db, document_id)
         retention.set_legal_hold(
-            db, runtime().store, document, hold=False, reason="", actor=_actor(), now=utcnow()
+            db,
+            runtime().store,
+            document,
+            hold=hold,
+            reason=reason,
+            actor=token_actor(),
+            now=utcnow(),
         )
     return schemas.document_json(document)
 
@@ -126,7 +129,7 @@ def terminate(client_id: int) -> tuple[dict[str, Any], int]:
             on=terminated_on,
             reason=reason,
             policy=runtime().settings.retention,
-            actor=_actor(),
+            actor=token_actor(),
             now=utcnow(),
         )
     return {
@@ -152,7 +155,7 @@ def restitution(client_id: int) -> Response:
     how to ask for one: POST on the same URL)."""
     db = db_session()
     document = archived_restitution(db, client_id)
-    source = open_checked(db, runtime().store, document, actor=_actor())
+    source = open_checked(db, runtime().store, document, actor=token_actor())
     return stream_response(document, source)
 
 
@@ -166,14 +169,14 @@ def request_restitution(client_id: int) -> tuple[dict[str, Any], int, dict[str, 
     emailed."""
     collab = hand_over()  # the workflow's transactions must not wait for the request's
     if not workflow.restitution_is_current(collab, client_id):
-        request_id = workflow.order_restitution(collab, client_id, actor=_actor())
+        request_id = workflow.order_restitution(collab, client_id, actor=token_actor())
         tasks.build_restitution.enqueue(request_id)
         location = url_for("archive_api.restitution_request", request_id=request_id)
         return _request_json(request_id), 202, {"Location": location}
     delivery = workflow.request_restitution(
         collab,
         client_id,
-        actor=_actor(),
+        actor=token_actor(),
         download_url=_link_url("restitution.download"),
     )
     record = delivery.built.record
@@ -215,7 +218,7 @@ def invite_restitution(client_id: int) -> tuple[dict[str, Any], int]:
     invitation = workflow.invite_contact(
         _collaborators(),
         client_id,
-        actor=_actor(),
+        actor=token_actor(),
         request_url=_link_url("restitution.request_page"),
     )
     return {

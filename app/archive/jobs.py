@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from app.archive import purge
 from app.archive.certificate import CertificateView, line, render_certificate
 from app.archive.mails import deletion_certificate_mail
+from app.archive.services import retention
 from app.audit import services as audit
 from app.backup_keys import services as backup_keys
 from app.clients.models import Client
@@ -186,6 +187,7 @@ def _certify(
         if not purged and not anonymise:
             return None
         certified = [d.id for d in purged]
+        kept = retention.documents_of_client(session, client_id)
         view = CertificateView(
             reference="",
             issued_at=now,
@@ -195,7 +197,7 @@ def _certify(
             client_siren=client.siren,
             terminated_on=client.terminated_on,
             deleted=[line(d) for d in purged],
-            kept=[line(d, locked.get(d.id)) for d in purge.kept_documents(session, client_id)],
+            kept=[line(d, locked.get(d.id)) for d in kept],
             anonymised=anonymise,
             # The last of the client's documents its backup key protects is gone: the key goes
             # too, so no backup can restore or reconstruct them (crypto-shredding).

@@ -13,18 +13,19 @@ logger = logging.getLogger(__name__)
 
 
 def invitation_mail(client: Client, url: str, expires_at: datetime) -> OutgoingMail:
-    return render_mail(
-        "archive/invitation.txt",
-        client.signer_email,
-        client=client.legal_name,
-        url=url,
-        expires_at=expires_at,
-    )
+    return _expiring_link_mail("archive/invitation.txt", client, url, expires_at)
 
 
 def download_mail(client: Client, url: str, expires_at: datetime) -> OutgoingMail:
+    return _expiring_link_mail("archive/download.txt", client, url, expires_at)
+
+
+def _expiring_link_mail(
+    template: str, client: Client, url: str, expires_at: datetime
+) -> OutgoingMail:
+    """An expiring link sent to the client's contact: both mails say the same things."""
     return render_mail(
-        "archive/download.txt",
+        template,
         client.signer_email,
         client=client.legal_name,
         url=url,

@@ -26,12 +26,14 @@ from app.archive.openapi_parts import (
     VERSION_ID,
     closed,
     json_body,
+    on_one,
     operation,
     path_id,
     problem,
     query,
     read_one,
     ref,
+    required_object,
 )
 from app.archive.schemas import RANGE_PATTERN, SORTS
 from app.documents.models import DocumentKind
@@ -142,24 +144,12 @@ PATHS: dict[str, Any] = {
             ],
         )
     },
-    "/documents/{document_id}/events": {
-        "get": operation(
-            "Événements du journal concernant un document",
-            "read",
-            {
-                "200": json_body(
-                    {
-                        "type": "object",
-                        "required": ["items"],
-                        "properties": {"items": {"type": "array", "items": ref("Event")}},
-                    },
-                    "Dépôt, lectures, gels, suppression… dans l'ordre du journal.",
-                ),
-                "404": NOT_FOUND,
-            },
-            parameters=[DOCUMENT_ID],
-        )
-    },
+    "/documents/{document_id}/events": read_one(
+        "Événements du journal concernant un document",
+        required_object({"items": {"type": "array", "items": ref("Event")}}),
+        "Dépôt, lectures, gels, suppression… dans l'ordre du journal.",
+        DOCUMENT_ID,
+    ),
     "/documents/{document_id}/legal-hold": {
         "put": operation(
             "Poser un gel juridique",
@@ -286,27 +276,23 @@ PATHS: dict[str, Any] = {
         ),
     },
     "/restitution-requests/{request_id}": {
-        "get": operation(
+        "get": on_one(
             "Suivre une demande de restitution",
             "restitution",
+            REQUEST_ID,
             {
                 "200": json_body(
                     ref("RestitutionRequest"), "En production, prête ou en échec, et pourquoi."
-                ),
-                "404": NOT_FOUND,
+                )
             },
-            parameters=[REQUEST_ID],
         )
     },
     "/clients/{client_id}/restitution-invitation": {
-        "post": operation(
+        "post": on_one(
             "Inviter le client à demander son archive",
             "restitution",
-            {
-                "201": json_body(ref("Invitation"), "Lien de demande expirant envoyé au contact."),
-                "404": NOT_FOUND,
-            },
-            parameters=[CLIENT_ID],
+            CLIENT_ID,
+            {"201": json_body(ref("Invitation"), "Lien de demande expirant envoyé au contact.")},
         )
     },
     "/clients/{client_id}/cgv-acceptances": read_one(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from app.archive.openapi_parts import NOT_FOUND, json_body, operation, path_id, ref
+from app.archive.openapi_parts import path_id, read_one, ref, required_object
 from app.invoices.api import STATUSES
 
 _MONEY = {"type": "string", "pattern": "^-?[0-9]+\\.[0-9]{2}$", "description": "En euros."}
@@ -20,12 +20,8 @@ _PDF_LINK = {
 _TOTALS = {"total_excl_vat": _MONEY, "total_vat": _MONEY, "total_incl_vat": _MONEY}
 
 
-def _object(properties: dict[str, Any]) -> dict[str, Any]:
-    return {"type": "object", "required": list(properties), "properties": properties}
-
-
 SCHEMAS: dict[str, Any] = {
-    "Invoice": _object(
+    "Invoice": required_object(
         {
             "id": {"type": "integer"},
             "number": {"type": "string"},
@@ -46,31 +42,31 @@ SCHEMAS: dict[str, Any] = {
             "amount_due": _MONEY,
             "credit_notes": {
                 "type": "array",
-                "items": _object(
+                "items": required_object(
                     {
                         "id": {"type": "integer"},
                         "number": {"type": "string"},
-                        "links": _object({"self": _LINK}),
+                        "links": required_object({"self": _LINK}),
                     }
                 ),
             },
-            "links": _object(
+            "links": required_object(
                 {"self": _LINK, "client": _LINK, "document": _PDF_LINK, "content": _PDF_LINK}
             ),
         }
     ),
-    "CreditNote": _object(
+    "CreditNote": required_object(
         {
             "id": {"type": "integer"},
             "number": {"type": "string"},
             "issued_on": _DATE,
             "reason": {"type": "string"},
             "client_id": {"type": "integer"},
-            "invoice": _object({"id": {"type": "integer"}, "number": {"type": "string"}}),
+            "invoice": required_object({"id": {"type": "integer"}, "number": {"type": "string"}}),
             "contract_id": {"type": "integer", "nullable": True},
             "currency": {"type": "string", "enum": ["EUR"]},
             **_TOTALS,
-            "links": _object(
+            "links": required_object(
                 {
                     "self": _LINK,
                     "invoice": _LINK,
@@ -84,26 +80,16 @@ SCHEMAS: dict[str, Any] = {
 }
 
 PATHS: dict[str, Any] = {
-    "/invoices/{invoice_id}": {
-        "get": operation(
-            "Une facture",
-            "read",
-            {
-                "200": json_body(ref("Invoice"), "Montants, reste dû, état, lien du PDF."),
-                "404": NOT_FOUND,
-            },
-            parameters=[path_id("invoice_id", "Identifiant de la facture")],
-        )
-    },
-    "/credit-notes/{note_id}": {
-        "get": operation(
-            "Un avoir",
-            "read",
-            {
-                "200": json_body(ref("CreditNote"), "Montants, facture annulée, lien du PDF."),
-                "404": NOT_FOUND,
-            },
-            parameters=[path_id("note_id", "Identifiant de l'avoir")],
-        )
-    },
+    "/invoices/{invoice_id}": read_one(
+        "Une facture",
+        ref("Invoice"),
+        "Montants, reste dû, état, lien du PDF.",
+        path_id("invoice_id", "Identifiant de la facture"),
+    ),
+    "/credit-notes/{note_id}": read_one(
+        "Un avoir",
+        ref("CreditNote"),
+        "Montants, facture annulée, lien du PDF.",
+        path_id("note_id", "Identifiant de l'avoir"),
+    ),
 }

@@ -7,25 +7,22 @@ from __future__ import annotations
 from typing import Any
 
 from app.archive.openapi_parts import (
+    ID,
     MULTILINE_TEXT,
     NOT_FOUND,
-    closed,
-    json_body,
-    operation,
-    path_id,
-    problem,
-    ref,
-    strings_object,
-)
-from app.archive.openapi_write import (
-    ID,
-    MULTILINE_FILLED,
-    QUOTE_ID,
+    SHA256,
     STAMP,
     STAMP_OR_NULL,
-    text,
-    write,
+    closed,
+    json_body,
+    path_id,
+    problem,
+    read_one,
+    ref,
+    required_object,
+    strings_object,
 )
+from app.archive.openapi_write import MULTILINE_FILLED, QUOTE_ID, text, write
 from app.contracts import schemas as contracts
 from app.contracts.generation import MAX_REASON
 from app.contracts.models import GenerationStatus
@@ -113,23 +110,8 @@ CANCEL_BODY = closed(
 )
 
 SCHEMAS: dict[str, Any] = {
-    "ContractVersion": {
-        "type": "object",
-        "required": [
-            "contract_id",
-            "number",
-            "client_id",
-            "quote_id",
-            "version",
-            "status",
-            "cgv_version",
-            "document_id",
-            "sha256",
-            "created_at",
-            "signer",
-            "links",
-        ],
-        "properties": {
+    "ContractVersion": required_object(
+        {
             "contract_id": {"type": "integer"},
             "number": {"type": "string"},
             "client_id": {"type": "integer"},
@@ -138,7 +120,7 @@ SCHEMAS: dict[str, Any] = {
             "status": {"type": "string"},
             "cgv_version": {"type": "string"},
             "document_id": {"type": "integer"},
-            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "sha256": SHA256,
             "created_at": STAMP,
             "signer": {
                 **closed({"name": {"type": "string"}, "email": {"type": "string"}}),
@@ -147,23 +129,10 @@ SCHEMAS: dict[str, Any] = {
                 "sera invité à signer.",
             },
             "links": strings_object("document", "content", "signature_requests"),
-        },
-    },
-    "ContractGeneration": {
-        "type": "object",
-        "required": [
-            "id",
-            "status",
-            "message",
-            "error",
-            "quote_id",
-            "contract_id",
-            "requested_at",
-            "finished_at",
-            "version",
-            "links",
-        ],
-        "properties": {
+        }
+    ),
+    "ContractGeneration": required_object(
+        {
             "id": {"type": "integer"},
             "status": {"type": "string", "enum": [s.value for s in GenerationStatus]},
             "message": {"type": "string", "description": "Où en est la génération, en français."},
@@ -185,10 +154,8 @@ SCHEMAS: dict[str, Any] = {
                 "nullable": True,
                 "description": "La version générée (ses liens : PDF, demandes de signature).",
             },
-            "links": {
-                "type": "object",
-                "required": ["self", "retry"],
-                "properties": {
+            "links": required_object(
+                {
                     "self": {"type": "string"},
                     "retry": {
                         "type": "string",
@@ -196,31 +163,12 @@ SCHEMAS: dict[str, Any] = {
                         "description": "Échouée : POST (avec une nouvelle clé d'idempotence) "
                         "pour la relancer.",
                     },
-                },
-            },
-        },
-    },
-    "SignatureRequest": {
-        "type": "object",
-        "required": [
-            "id",
-            "status",
-            "contract_id",
-            "contract_number",
-            "version",
-            "created_at",
-            "expires_at",
-            "completed_at",
-            "sealed_at",
-            "closed_reason",
-            "reminder_every_days",
-            "reminders_sent",
-            "reminders_max",
-            "next_reminder_at",
-            "signers",
-            "links",
-        ],
-        "properties": {
+                }
+            ),
+        }
+    ),
+    "SignatureRequest": required_object(
+        {
             "id": {"type": "integer"},
             "status": {"type": "string", "enum": [s.value for s in RequestStatus]},
             "contract_id": {"type": "integer"},
@@ -280,10 +228,8 @@ SCHEMAS: dict[str, Any] = {
                     },
                 },
             },
-            "links": {
-                "type": "object",
-                "required": ["self", "signed_document", "evidence"],
-                "properties": {
+            "links": required_object(
+                {
                     "self": {"type": "string"},
                     "signed_document": {
                         "type": "string",
@@ -296,10 +242,10 @@ SCHEMAS: dict[str, Any] = {
                         "nullable": True,
                         "description": "Le fichier de preuve (GET, portée read).",
                     },
-                },
-            },
-        },
-    },
+                }
+            ),
+        }
+    ),
 }
 
 CONTRACT_ID = path_id("contract_id", "Identifiant du contrat")
@@ -391,17 +337,12 @@ PATHS: dict[str, Any] = {
             "cours de signature, ou quand une version a été créée après `based_on`.",
         )
     },
-    "/contract-generations/{generation_id}": {
-        "get": operation(
-            "Une génération de contrat",
-            "read",
-            {
-                "200": json_body(ref("ContractGeneration"), "État, version une fois générée."),
-                "404": NOT_FOUND,
-            },
-            parameters=[GENERATION_ID],
-        )
-    },
+    "/contract-generations/{generation_id}": read_one(
+        "Une génération de contrat",
+        ref("ContractGeneration"),
+        "État, version une fois générée.",
+        GENERATION_ID,
+    ),
     "/contracts/{contract_id}/signature-requests": {
         "post": _on_request(
             "Envoyer un contrat pour signature",
@@ -422,17 +363,12 @@ PATHS: dict[str, Any] = {
             "`POST /signature-requests/{request_id}/reminders`.",
         )
     },
-    "/signature-requests/{request_id}": {
-        "get": operation(
-            "Une demande de signature",
-            "read",
-            {
-                "200": json_body(ref("SignatureRequest"), "État, signataires, liens."),
-                "404": NOT_FOUND,
-            },
-            parameters=[SIGNATURE_REQUEST_ID],
-        )
-    },
+    "/signature-requests/{request_id}": read_one(
+        "Une demande de signature",
+        ref("SignatureRequest"),
+        "État, signataires, liens.",
+        SIGNATURE_REQUEST_ID,
+    ),
     "/signature-requests/{request_id}/reminders": {
         "post": _on_request(
             "Relancer maintenant les signataires attendus",

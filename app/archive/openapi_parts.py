@@ -14,7 +14,10 @@ def ref(name: str) -> dict[str, str]:
 
 MAX_ID = 2**31 - 1
 
-_ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+ID = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
+STAMP = {"type": "string", "format": "date-time"}
+STAMP_OR_NULL = {"type": "string", "format": "date-time", "nullable": True}
+SHA256 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 # As app.plaintext.text_problem: no control character, no bidi override in a single line;
 # TAB, LF and CR allowed in a multi-line text.
 SINGLE_LINE_BANNED = "\\u0000-\\u001f\\u007f-\\u009f\\u202a-\\u202e\\u2066-\\u2069"
@@ -23,13 +26,19 @@ MULTILINE_TEXT = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f-\\u009f
 DATE = {"type": "string", "format": "date", "pattern": "^(19|[2-9][0-9])[0-9]{2}-"}
 
 
+def required_object(
+    properties: dict[str, Any], *, description: str | None = None
+) -> dict[str, Any]:
+    """An object whose members are all required, in the order given: what most answers are."""
+    shape: dict[str, Any] = {"type": "object"}
+    if description is not None:
+        shape["description"] = description
+    return {**shape, "required": list(properties), "properties": properties}
+
+
 def strings_object(*names: str) -> dict[str, Any]:
     """An object whose members, all required, are strings (links, `{field, message}`)."""
-    return {
-        "type": "object",
-        "required": list(names),
-        "properties": {name: {"type": "string"} for name in names},
-    }
+    return required_object({name: {"type": "string"} for name in names})
 
 
 def closed(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
@@ -63,7 +72,7 @@ _ERRORS = {
 
 
 def path_id(name: str, description: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": _ID, "description": description}
+    return {"name": name, "in": "path", "required": True, "schema": ID, "description": description}
 
 
 DOCUMENT_ID = path_id("document_id", "Identifiant du document")
@@ -111,25 +120,26 @@ def operation(
 NOT_FOUND = problem("Introuvable.")
 
 
+def on_one(
+    summary: str, scope: str, parameter: dict[str, Any], answers: dict[str, Any]
+) -> dict[str, Any]:
+    """An operation on one resource named by a path parameter: `answers`, or 404 when there
+    is no such resource."""
+    return operation(summary, scope, {**answers, "404": NOT_FOUND}, parameters=[parameter])
+
+
 def read_one(
     summary: str, schema: dict[str, Any], description: str, parameter: dict[str, Any]
 ) -> dict[str, Any]:
     """A GET of one resource (read scope) named by a path parameter: 200 or 404."""
-    return {
-        "get": operation(
-            summary,
-            "read",
-            {"200": json_body(schema, description), "404": NOT_FOUND},
-            parameters=[parameter],
-        )
-    }
+    return {"get": on_one(summary, "read", parameter, {"200": json_body(schema, description)})}
 
 
 INVALID = problem("Paramètres ou corps refusés, un message par champ.")
 INTEGRITY = problem("Un document du client a échoué au contrôle d'intégrité (journalisé).")
 
 _LINK_SENT: dict[str, Any] = {
-    "expires_at": {"type": "string", "format": "date-time"},
+    "expires_at": STAMP,
     "mail_sent_to": {
         "type": "string",
         "nullable": True,
@@ -160,37 +170,18 @@ SCHEMAS: dict[str, Any] = {
             },
         },
     },
-    "Document": {
-        "type": "object",
-        "required": [
-            "id",
-            "kind",
-            "client_id",
-            "reference",
-            "version",
-            "sha256",
-            "size",
-            "media_type",
-            "filename",
-            "created_at",
-            "retention_basis",
-            "retention_until",
-            "legal_hold",
-            "legal_hold_reason",
-            "purged_at",
-            "links",
-        ],
-        "properties": {
+    "Document": required_object(
+        {
             "id": {"type": "integer"},
             "kind": {"type": "string", "enum": [k.value for k in DocumentKind]},
             "client_id": {"type": "integer", "nullable": True},
             "reference": {"type": "string"},
             "version": {"type": "integer"},
-            "sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "sha256": SHA256,
             "size": {"type": "integer", "minimum": 0},
             "media_type": {"type": "string"},
             "filename": {"type": "string"},
-            "created_at": {"type": "string", "format": "date-time"},
+            "created_at": STAMP,
             "retention_basis": {"type": "string", "nullable": True},
             "retention_until": {
                 "type": "string",
@@ -202,22 +193,14 @@ SCHEMAS: dict[str, Any] = {
             "legal_hold": {"type": "boolean"},
             "legal_hold_reason": {"type": "string", "nullable": True},
             "purged_at": {
-                "type": "string",
-                "format": "date-time",
-                "nullable": True,
+                **STAMP_OR_NULL,
                 "description": "Contenu supprimé en fin de conservation.",
             },
-            "links": {
-                "type": "object",
-                "required": ["self", "content"],
-                "properties": {"self": {"type": "string"}, "content": {"type": "string"}},
-            },
-        },
-    },
-    "DocumentPage": {
-        "type": "object",
-        "required": ["items", "next_cursor"],
-        "properties": {
+            "links": strings_object("self", "content"),
+        }
+    ),
+    "DocumentPage": required_object(
+        {
             "items": {"type": "array", "items": ref("Document")},
             "next_cursor": {
                 "type": "string",
@@ -226,30 +209,26 @@ SCHEMAS: dict[str, Any] = {
                 "description": "À repasser dans `cursor` (l'identifiant du dernier document "
                 "de la page) ; null en fin de liste.",
             },
-        },
-    },
-    "Event": {
-        "type": "object",
-        "required": ["id", "at", "actor", "action", "details", "prev_hash", "hash"],
-        "properties": {
+        }
+    ),
+    "Event": required_object(
+        {
             "id": {"type": "integer"},
-            "at": {"type": "string", "format": "date-time"},
+            "at": STAMP,
             "actor": {"type": "string"},
             "action": {"type": "string"},
             "details": {"type": "object"},
-            "prev_hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-            "hash": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
-        },
-    },
-    "Termination": {
-        "type": "object",
-        "required": ["client_id", "status", "terminated_on"],
-        "properties": {
+            "prev_hash": SHA256,
+            "hash": SHA256,
+        }
+    ),
+    "Termination": required_object(
+        {
             "client_id": {"type": "integer"},
             "status": {"type": "string", "enum": ["terminated"]},
             "terminated_on": {"type": "string", "format": "date"},
-        },
-    },
+        }
+    ),
     "Restitution": {
         "type": "object",
         "required": [
@@ -273,44 +252,25 @@ SCHEMAS: dict[str, Any] = {
                 "minimum": 0,
                 "description": "Nombre de fichiers de l'archive (hors manifeste et cachet).",
             },
-            "manifest_sha256": {"type": "string", "pattern": "^[0-9a-f]{64}$"},
+            "manifest_sha256": SHA256,
             "download_url": {"type": "string"},
             **_LINK_SENT,
         },
     },
-    "RestitutionRequest": {
-        "type": "object",
-        "description": "Une archive de restitution produite en arrière-plan (travail "
-        "archive.build_restitution) : « pending » tant qu'elle est en production, puis "
-        "« ready » (archivée, lien de téléchargement envoyé par courriel au contact du "
-        "client ; le lien lui-même n'est donné qu'à lui) ou « failed » (un document a "
-        "échoué au contrôle d'intégrité, journalisé : redemander une fois le fichier "
-        "restauré).",
-        "required": [
-            "id",
-            "client_id",
-            "status",
-            "requested_at",
-            "finished_at",
-            "document",
-            "content_url",
-            "expires_at",
-            "mail_sent_to",
-            "problem",
-        ],
-        "properties": {
+    "RestitutionRequest": required_object(
+        {
             "id": {"type": "integer"},
             "client_id": {"type": "integer"},
             "status": {"type": "string", "enum": ["pending", "ready", "failed"]},
-            "requested_at": {"type": "string", "format": "date-time"},
-            "finished_at": {"type": "string", "format": "date-time", "nullable": True},
+            "requested_at": STAMP,
+            "finished_at": STAMP_OR_NULL,
             "document": {"allOf": [ref("Document")], "nullable": True},
             "content_url": {
                 "type": "string",
                 "nullable": True,
                 "description": "Où l'API sert l'archive (GET), une fois prête.",
             },
-            "expires_at": {"type": "string", "format": "date-time", "nullable": True},
+            "expires_at": STAMP_OR_NULL,
             "mail_sent_to": {"type": "string", "nullable": True},
             "problem": {
                 "type": "string",
@@ -318,16 +278,16 @@ SCHEMAS: dict[str, Any] = {
                 "description": "Pourquoi la production a échoué (status « failed »).",
             },
         },
-    },
-    "Invitation": {
-        "type": "object",
-        "required": ["expires_at", "mail_sent_to"],
-        "properties": _LINK_SENT,
-    },
-    "CgvAcceptances": {
-        "type": "object",
-        "required": ["client_id", "items"],
-        "properties": {
+        description="Une archive de restitution produite en arrière-plan (travail "
+        "archive.build_restitution) : « pending » tant qu'elle est en production, puis "
+        "« ready » (archivée, lien de téléchargement envoyé par courriel au contact du "
+        "client ; le lien lui-même n'est donné qu'à lui) ou « failed » (un document a "
+        "échoué au contrôle d'intégrité, journalisé : redemander une fois le fichier "
+        "restauré).",
+    ),
+    "Invitation": required_object(_LINK_SENT),
+    "CgvAcceptances": required_object(
+        {
             "client_id": {"type": "integer"},
             "items": {
                 "type": "array",
@@ -349,7 +309,7 @@ SCHEMAS: dict[str, Any] = {
                         "person_name": {"type": "string"},
                         "person_email": {"type": "string"},
                         "method": {"type": "string"},
-                        "accepted_at": {"type": "string", "format": "date-time"},
+                        "accepted_at": STAMP,
                         "ip": {"type": "string", "nullable": True},
                         "user_agent": {"type": "string", "nullable": True},
                         "contract_version_id": {"type": "integer", "nullable": True},
@@ -357,6 +317,6 @@ SCHEMAS: dict[str, Any] = {
                     },
                 },
             },
-        },
-    },
+        }
+    ),
 }

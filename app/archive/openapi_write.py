@@ -10,14 +10,17 @@ from typing import Any
 from app.archive.openapi_parts import (
     CLIENT_ID,
     DATE,
+    ID,
     MULTILINE_TEXT,
     NOT_FOUND,
     SINGLE_LINE_BANNED,
+    STAMP,
     closed,
     json_body,
     operation,
     path_id,
     problem,
+    read_one,
     ref,
 )
 from app.clients import schemas as clients
@@ -41,9 +44,6 @@ DECIMAL = {
     "pattern": DECIMAL_PATTERN,
     "description": 'Décimal en chaîne : "12.50".',
 }
-ID = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1}
-STAMP = {"type": "string", "format": "date-time"}
-STAMP_OR_NULL = {"type": "string", "format": "date-time", "nullable": True}
 
 
 def text(max_length: int, *, required: bool = False) -> dict[str, Any]:
@@ -171,12 +171,7 @@ PATHS: dict[str, Any] = {
         )
     },
     "/clients/{client_id}": {
-        "get": operation(
-            "Un client",
-            "read",
-            {"200": json_body(ref("Client"), "Le client."), "404": NOT_FOUND},
-            parameters=[CLIENT_ID],
-        ),
+        **read_one("Un client", ref("Client"), "Le client.", CLIENT_ID),
         "patch": operation(
             "Corriger un client",
             "write",

@@ -264,14 +264,6 @@ def uncertified(session: Session, client_id: int) -> Sequence[Document]:
     ).all()
 
 
-def kept_documents(session: Session, client_id: int) -> Sequence[Document]:
-    return session.scalars(
-        select(Document)
-        .where(Document.client_id == client_id, Document.purged_at.is_(None))
-        .order_by(Document.id)
-    ).all()
-
-
 def unsent_certificates(session: Session) -> Sequence[Document]:
     """Certificates issued whose email has not been recorded as sent (a crash in between)."""
     sent = select(AuditEvent.subject_id).where(AuditEvent.action == SENT_ACTION)

@@ -7,7 +7,8 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from app.auth.guards import current_token, require_scope
+from app.auth.api_actor import token_actor
+from app.auth.guards import require_scope
 from app.auth.models import Scope
 from app.clients import schemas, services
 from app.clients.errors import ClientInvalid
@@ -17,10 +18,6 @@ from app.json_input import raise_problems
 from app.wiring import read_only_db_session, unit_of_work
 
 bp = Blueprint("clients_api", __name__, url_prefix="/api/v1")
-
-
-def _actor() -> str:
-    return f"token:{current_token().id}"
 
 
 def _checked(data: services.ClientInput, errors: dict[str, str]) -> None:
@@ -40,7 +37,7 @@ def create_client() -> tuple[dict[str, Any], int, dict[str, str]]:
     _checked(data, errors)
     with unit_of_work() as db:
         client = services.create_client(
-            db, data, actor=_actor(), now=utcnow(), confirm_duplicate=confirm
+            db, data, actor=token_actor(), now=utcnow(), confirm_duplicate=confirm
         )
     return schemas.client_json(client), 201, {"Location": f"/api/v1/clients/{client.id}"}
 
@@ -60,6 +57,6 @@ def update_client(client_id: int) -> dict[str, Any]:
         data, confirm, errors = schemas.parse_client(request.get_json(silent=True), start=start)
         _checked(data, errors)
         services.update_client(
-            db, client, data, actor=_actor(), now=utcnow(), confirm_duplicate=confirm
+            db, client, data, actor=token_actor(), now=utcnow(), confirm_duplicate=confirm
         )
     return schemas.client_json(client)

@@ -5,6 +5,8 @@ of a contract, is asked for (scope write) and rendered by the job the web pages 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Blueprint, request
@@ -38,25 +40,11 @@ def generate(quote_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
     sent = request.get_json(silent=True) if request.get_data() else {}
     body, errors = schemas.parse_generation(sent)
     raise_problems(errors)
-    choices = requested.Choices(
-        author_id=None,
-        token_id=current_token().id,
-        clause_version_ids=body.clause_versions,
-        free_text=body.free_text,
-        countersigner=body.countersigner,
-        signer=body.signer,
-    )
-    with unit_of_work() as db:
-        try:
-            asked = requested.ask_first_version(
-                db, get_quote(db, quote_id), choices, vendor=runtime().settings.vendor, now=utcnow()
-            )
-        except ClauseNotFound as exc:
-            raise_problems({"clause_versions": exc.detail})
-            raise
-        except ContractInvalid as exc:  # the free text, as the form's field says it
-            raise_problems({_PATHS.get(k, k): v for k, v in exc.errors.items()})
-            raise
+    choices = _asked_by_token(body, countersigner=body.countersigner)
+    with unit_of_work() as db, _refused_members():
+        asked = requested.ask_first_version(
+            db, get_quote(db, quote_id), choices, vendor=runtime().settings.vendor, now=utcnow()
+        )
         generation_id = asked.id
     return _hand_to_job(generation_id)
 
@@ -70,13 +58,7 @@ def new_version(contract_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
     generation; `based_on` older than the latest version: 409 (made since, by someone else)."""
     body, errors = schemas.parse_new_version(request.get_json(silent=True))
     raise_problems(errors)
-    choices = requested.Choices(
-        author_id=None,
-        token_id=current_token().id,
-        clause_version_ids=body.clause_versions,
-        free_text=body.free_text,
-        signer=body.signer,
-    )
+    choices = _asked_by_token(body)
     with unit_of_work() as db:
         contract = queries.get_contract(db, contract_id)
         try:
@@ -84,7 +66,7 @@ def new_version(contract_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
         except QuoteNotFound as exc:  # a member of the body, not the resource of the path
             raise_problems({"quote_id": exc.detail})
             raise
-        try:
+        with _refused_members():
             asked = requested.ask_new_version(
                 db,
                 contract,
@@ -95,14 +77,37 @@ def new_version(contract_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
                 quote=quote,
                 now=utcnow(),
             )
-        except ClauseNotFound as exc:
-            raise_problems({"clause_versions": exc.detail})
-            raise
-        except ContractInvalid as exc:
-            raise_problems({_PATHS.get(k, k): v for k, v in exc.errors.items()})
-            raise
         generation_id = asked.id
     return _hand_to_job(generation_id)
+
+
+def _asked_by_token(
+    body: schemas.GenerationBody | schemas.NewVersionBody,
+    countersigner: tuple[str, str] | None = None,
+) -> requested.Choices:
+    """What the body asks for, asked by the request's API token (no user is its author)."""
+    return requested.Choices(
+        author_id=None,
+        token_id=current_token().id,
+        clause_version_ids=body.clause_versions,
+        free_text=body.free_text,
+        countersigner=countersigner,
+        signer=body.signer,
+    )
+
+
+@contextmanager
+def _refused_members() -> Iterator[None]:
+    """A clause or a free text the use case refuses: a 422 naming the body's member (the free
+    text, as the form's field says it)."""
+    try:
+        yield
+    except ClauseNotFound as exc:
+        raise_problems({"clause_versions": exc.detail})
+        raise
+    except ContractInvalid as exc:
+        raise_problems({_PATHS.get(k, k): v for k, v in exc.errors.items()})
+        raise
 
 
 def _hand_to_job(generation_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:

@@ -17,7 +17,6 @@ from collections.abc import Sequence
 from decimal import Decimal
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
 from app.auth.errors import AuthError
@@ -34,6 +33,7 @@ from app.quotes.services import quote_by_number, quotes_awaiting_contract
 from app.rendering.french import format_decimal
 from app.runtime import Collaborators, Runtime
 from app.waiting import follow, wait_options
+from app.wiring import runtime
 
 
 @click.group("contracts", cls=AppGroup, help="Contrats.")
@@ -110,7 +110,7 @@ def bulk(
     wait: bool,
     timeout: int,
 ) -> None:
-    rt: Runtime = current_app.extensions["paraphe"]
+    rt = runtime()
     author = _author(rt, author_email)
     _check_clauses(rt, clause_version_ids)
     collab = rt.collaborators(utcnow())

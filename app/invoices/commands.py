@@ -6,7 +6,6 @@ import sys
 from datetime import date
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
 from app.clock import business_date
@@ -18,8 +17,9 @@ from app.invoices.pdfs import Issued
 from app.invoices.rules import Period
 from app.pricing.decimals import parse_decimal
 from app.rendering.french import format_amount, format_date
-from app.runtime import Collaborators, Runtime
+from app.runtime import Collaborators
 from app.waiting import follow, wait_options
+from app.wiring import runtime
 
 
 @click.group("invoices", cls=AppGroup, help="Facturation.")
@@ -39,7 +39,7 @@ def invoices_group() -> None:
     default_timeout=1800, what="Attend que les PDF soient produits, avec une barre de progression."
 )
 def run(period: str, wait: bool, timeout: int) -> None:
-    rt: Runtime = current_app.extensions["paraphe"]
+    rt = runtime()
     if Period.parse(period) is None:
         click.echo(f"Période {period!r} invalide : attendu AAAA-MM (ex. 2026-12).", err=True)
         sys.exit(2)
@@ -97,7 +97,7 @@ def _wait_for_pdfs(collab: Collaborators, queued: list[tuple[Issued, int]], time
     help="Processus de rendu PDF en parallèle.",
 )
 def produce_pdfs(workers: int) -> None:
-    rt: Runtime = current_app.extensions["paraphe"]
+    rt = runtime()
     produced = workflow.produce_missing_pdfs(
         rt.collaborators(utcnow()), workers=workers, actor="cli"
     )
@@ -109,7 +109,7 @@ def produce_pdfs(workers: int) -> None:
 @click.option("--from", "effective_from", required=True, help="En vigueur à partir du AAAA-MM-JJ.")
 @click.option("--rate", required=True, help="Taux annuel en %, ex. 2,15.")
 def rate(kind: str, effective_from: str, rate: str) -> None:
-    rt: Runtime = current_app.extensions["paraphe"]
+    rt = runtime()
     value = parse_decimal(rate)
     try:
         day = date.fromisoformat(effective_from)
@@ -132,7 +132,7 @@ def rate(kind: str, effective_from: str, rate: str) -> None:
 
 @invoices_group.command("remind", help="Envoie les relances dues pour les factures impayées.")
 def remind() -> None:
-    rt: Runtime = current_app.extensions["paraphe"]
+    rt = runtime()
     now = utcnow()
     try:
         sent = jobs.send_reminders(rt.session_factory, rt.mailer, as_of=business_date(now), now=now)
@@ -149,7 +149,7 @@ def remind() -> None:
 @click.option("--renewal", required=True, help="Date de renouvellement AAAA-MM-JJ.")
 @click.option("--apply", "apply_", is_flag=True, help="Applique la révision affichée.")
 def revise(plan_id: int, renewal: str, apply_: bool) -> None:
-    rt: Runtime = current_app.extensions["paraphe"]
+    rt = runtime()
     try:
         day = date.fromisoformat(renewal)
     except ValueError:

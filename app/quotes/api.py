@@ -7,7 +7,8 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from app.auth.guards import current_token, require_scope
+from app.auth.api_actor import token_actor
+from app.auth.guards import require_scope
 from app.auth.models import Scope
 from app.clients.services import get_client
 from app.clock import business_date
@@ -47,7 +48,7 @@ def create_quote() -> tuple[dict[str, Any], int, dict[str, str]]:
                 particular_terms=body.particular_terms,
                 today=business_date(now),
                 now=now,
-                actor=f"token:{current_token().id}",
+                actor=token_actor(),
                 valid_until=body.valid_until,
                 global_discount=body.global_discount,
                 terms=body.terms,

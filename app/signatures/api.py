@@ -8,7 +8,8 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from app.auth.guards import current_token, require_scope
+from app.auth.api_actor import token_actor
+from app.auth.guards import require_scope
 from app.auth.models import Scope
 from app.contracts.queries import get_contract
 from app.db import utcnow
@@ -40,7 +41,7 @@ def verification(document_id: int) -> dict[str, Any]:
             document_id,
             trust_roots=trust_roots(rt.settings),
             now=utcnow(),
-            actor=f"token:{current_token().id}",
+            actor=token_actor(),
         )
     # the verdict first, in French unless the client ranks English above French
     said = verdict(result.report, "en" if prefers_english() else "fr")
@@ -84,7 +85,7 @@ def send(contract_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
             number,
             user_id=None,
             parallel=body.parallel,
-            actor=f"token:{current_token().id}",
+            actor=token_actor(),
             link_days=body.expires_in_days,
             reminder_every_days=body.reminder_every_days,
         )
@@ -111,7 +112,7 @@ def get_request(request_id: int) -> dict[str, Any]:
 def cancel(request_id: int) -> dict[str, Any]:
     reason, errors = schemas.parse_cancel(request.get_json(silent=True))
     raise_problems(errors)
-    actor = f"token:{current_token().id}"
+    actor = token_actor()
     workflow.cancel(hand_over(), request_id, reason, user_id=None, actor=actor)
     return _request(request_id)
 
@@ -125,5 +126,5 @@ def remind(request_id: int) -> dict[str, Any]:
     409 when the request or its signers cannot be reminded now (`lifecycle.remind_now`)."""
     sent_body = request.get_json(silent=True) if request.get_data() else {}
     raise_problems(schemas.parse_remind(sent_body))
-    workflow.remind_now(hand_over(), request_id, actor=f"token:{current_token().id}")
+    workflow.remind_now(hand_over(), request_id, actor=token_actor())
     return _request(request_id)

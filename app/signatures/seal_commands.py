@@ -6,11 +6,10 @@ from __future__ import annotations
 import sys
 
 import click
-from flask import current_app
 from flask.cli import AppGroup
 
 from app.db import utcnow
-from app.runtime import Runtime
+from app.wiring import runtime
 from signing import EXPIRY_WARNING, CertificateValidityError, SigningError
 
 # Exit codes of `paraphe seal status`, for monitoring (cron, probes).
@@ -34,7 +33,7 @@ def seal_group() -> None:
     ),
 )
 def seal_status() -> None:
-    rt: Runtime = current_app.extensions["paraphe"]
+    rt = runtime()
     try:
         key = rt.signing_key()
     except SigningError as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from flask import Blueprint, request, url_for
@@ -13,7 +14,7 @@ from app.clock import business_date
 from app.db import utcnow
 from app.terms import schemas
 from app.terms.acceptances import acceptances_of, acceptances_of_version, opposable_for
-from app.terms.models import CgvVersion
+from app.terms.models import CgvAcceptance, CgvVersion
 from app.terms.planning import Progress, progress_of
 from app.terms.versions import get_version, list_versions
 from app.wiring import db_session
@@ -26,11 +27,7 @@ bp = Blueprint("terms_api", __name__, url_prefix="/api/v1")
 def client_acceptances(client_id: int) -> dict[str, Any]:
     db = db_session()
     client = get_client(db, client_id)
-    items = []
-    for a in acceptances_of(db, client.id):
-        item = schemas.acceptance_json(a)
-        del item["client_id"]
-        items.append(item)
+    items = _acceptances_json(acceptances_of(db, client.id), known="client_id")
     return {"client_id": client.id, "items": items}
 
 
@@ -92,9 +89,15 @@ def get_cgv_version(version_id: int) -> dict[str, Any]:
 def cgv_version_acceptances(version_id: int) -> dict[str, Any]:
     db = db_session()
     version = get_version(db, version_id)
-    items = []
-    for a in acceptances_of_version(db, version.id):
-        item = schemas.acceptance_json(a)
-        del item["cgv_version"]
-        items.append(item)
+    items = _acceptances_json(acceptances_of_version(db, version.id), known="cgv_version")
     return {"cgv_version_id": version.id, "label": version.label, "items": items}
+
+
+def _acceptances_json(acceptances: Iterable[CgvAcceptance], *, known: str) -> list[dict[str, Any]]:
+    """The acceptances without the member the whole answer already states once (`known`)."""
+    items = []
+    for a in acceptances:
+        item = schemas.acceptance_json(a)
+        del item[known]
+        items.append(item)
+    return items

@@ -7,7 +7,8 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from app.auth.guards import current_token, require_scope
+from app.auth.api_actor import token_actor
+from app.auth.guards import require_scope
 from app.auth.models import Scope
 from app.db import utcnow
 from app.errors import NotFound
@@ -17,10 +18,6 @@ from app.webhooks import deliveries, endpoints, schemas, tasks, workflow
 from app.wiring import db_session, hand_over, read_only_db_session, runtime, unit_of_work
 
 bp = Blueprint("webhooks_api", __name__, url_prefix="/api/v1")
-
-
-def _actor() -> str:
-    return f"token:{current_token().id}"
 
 
 @bp.get("/events")
@@ -55,7 +52,7 @@ def create_endpoint() -> tuple[dict[str, Any], int]:
             data,
             require_https=runtime().settings.base_url.startswith("https://"),
             now=utcnow(),
-            actor=_actor(),
+            actor=token_actor(),
         )
     return schemas.endpoint_json(endpoint, with_secret=True), 201
 
@@ -71,7 +68,7 @@ def get_endpoint(endpoint_id: int) -> dict[str, Any]:
 def delete_endpoint(endpoint_id: int) -> dict[str, Any]:
     """The endpoint, its delivery log and its pending deliveries (cancelled) removed."""
     with unit_of_work() as db:
-        deleted = endpoints.delete(db, endpoint_id, now=utcnow(), actor=_actor())
+        deleted = endpoints.delete(db, endpoint_id, now=utcnow(), actor=token_actor())
     return schemas.deletion_json(deleted)
 
 
@@ -79,7 +76,7 @@ def delete_endpoint(endpoint_id: int) -> dict[str, Any]:
 @require_scope(Scope.ADMIN)
 def rotate_secret(endpoint_id: int) -> dict[str, Any]:
     with unit_of_work() as db:
-        endpoint = endpoints.rotate(db, endpoint_id, now=utcnow(), actor=_actor())
+        endpoint = endpoints.rotate(db, endpoint_id, now=utcnow(), actor=token_actor())
     return schemas.endpoint_json(endpoint, with_secret=True)
 
 
@@ -97,7 +94,7 @@ def endpoint_deliveries(endpoint_id: int) -> dict[str, Any]:
 @require_scope(Scope.ADMIN)
 def send_test(endpoint_id: int) -> tuple[dict[str, Any], int]:
     """« Envoyer un événement de test »: a `webhook.test` event to this endpoint only."""
-    delivery_id = workflow.send_test(hand_over(), endpoint_id, _actor())
+    delivery_id = workflow.send_test(hand_over(), endpoint_id, token_actor())
     tasks.deliver.enqueue(delivery_id)
     return _delivery(delivery_id), 202
 

@@ -98,17 +98,7 @@ def claim(
     ).all()
     secrets = signing_secrets(endpoint, now)
     return [
-        deliveries.Claim(
-            delivery_id=row.id,
-            attempt_id=attempt_id,
-            url=endpoint.url,
-            message_id=row.public_id,
-            event_type=row.type,
-            event_created_at=row.created_at,
-            payload=dict(row.payload),
-            secrets=secrets,
-            endpoint_id=endpoint_id,
-        )
+        deliveries.Claim.sending(row, endpoint, secrets, delivery_id=row.id, attempt_id=attempt_id)
         for row, attempt_id in zip(rows, attempt_ids, strict=True)
     ]
 

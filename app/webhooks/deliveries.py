@@ -11,8 +11,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.orm import Session
 
 from app.events.models import Event
@@ -43,6 +44,30 @@ class Claim:
     payload: dict[str, object]
     secrets: list[str]
     endpoint_id: int
+
+    @classmethod
+    def sending(
+        cls,
+        event: Event | Row[Any],
+        endpoint: WebhookEndpoint,
+        secrets: list[str],
+        *,
+        delivery_id: int,
+        attempt_id: int,
+    ) -> Claim:
+        """The attempt `attempt_id` of the delivery `delivery_id`: `event` to `endpoint`. The
+        event is the row itself, or the columns of it a batch selects (same names)."""
+        return cls(
+            delivery_id=delivery_id,
+            attempt_id=attempt_id,
+            url=endpoint.url,
+            message_id=event.public_id,
+            event_type=event.type,
+            event_created_at=event.created_at,
+            payload=dict(event.payload),
+            secrets=secrets,
+            endpoint_id=endpoint.id,
+        )
 
 
 def claim(session: Session, delivery_id: int, *, now: datetime) -> Claim | None:
@@ -81,17 +106,12 @@ def claim(session: Session, delivery_id: int, *, now: datetime) -> Claim | None:
     )
     session.add(attempt)
     session.flush()
-    event = delivery.event
-    return Claim(
+    return Claim.sending(
+        delivery.event,
+        endpoint,
+        signing_secrets(endpoint, now),
         delivery_id=delivery.id,
         attempt_id=attempt.id,
-        url=endpoint.url,
-        message_id=event.public_id,
-        event_type=event.type,
-        event_created_at=event.created_at,
-        payload=dict(event.payload),
-        secrets=signing_secrets(endpoint, now),
-        endpoint_id=endpoint.id,
     )
 
 

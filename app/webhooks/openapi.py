@@ -31,7 +31,7 @@ ENDPOINT_BODY: dict[str, Any] = {
 def paths(parts: ModuleType) -> dict[str, Any]:
     """The /events and /webhook-* operations, built with `app.archive.openapi_parts`."""
     operation, json_body, problem = parts.operation, parts.json_body, parts.problem
-    obj, invalid, not_found = parts.OBJECT, parts.INVALID, parts.NOT_FOUND
+    on_one, obj, invalid, not_found = parts.on_one, parts.OBJECT, parts.INVALID, parts.NOT_FOUND
     endpoint_id = parts.path_id("endpoint_id", "Identifiant du point de réception")
     delivery_id = parts.path_id("delivery_id", "Identifiant de la livraison")
     # The description is a single line of text: the same characters refused as everywhere.
@@ -83,60 +83,52 @@ def paths(parts: ModuleType) -> dict[str, Any]:
             ),
         },
         "/webhook-endpoints/{endpoint_id}": {
-            "get": operation(
+            "get": on_one(
                 "Un point de réception",
                 "admin",
-                {"200": json_body(obj, "Le point de réception."), "404": not_found},
-                parameters=[endpoint_id],
+                endpoint_id,
+                {"200": json_body(obj, "Le point de réception.")},
             ),
-            "delete": operation(
+            "delete": on_one(
                 "Supprimer un point de réception",
                 "admin",
+                endpoint_id,
                 {
                     "200": json_body(
                         obj,
                         "Supprimé avec son journal des livraisons ; les livraisons en attente "
                         "sont annulées (`cancelled_deliveries`). Les événements restent "
                         "lisibles par `GET /events`.",
-                    ),
-                    "404": not_found,
+                    )
                 },
-                parameters=[endpoint_id],
             ),
         },
         "/webhook-endpoints/{endpoint_id}/secret-rotation": {
-            "post": operation(
+            "post": on_one(
                 "Changer le secret d'un point de réception",
                 "admin",
+                endpoint_id,
                 {
                     "200": json_body(
                         obj, "Le nouveau secret ; l'ancien signe aussi pendant 24 heures."
-                    ),
-                    "404": not_found,
+                    )
                 },
-                parameters=[endpoint_id],
             )
         },
         "/webhook-endpoints/{endpoint_id}/deliveries": {
-            "get": operation(
+            "get": on_one(
                 "Journal des livraisons d'un point de réception",
                 "admin",
-                {
-                    "200": json_body(obj, "Les 50 dernières livraisons et leurs tentatives."),
-                    "404": not_found,
-                },
-                parameters=[endpoint_id],
+                endpoint_id,
+                {"200": json_body(obj, "Les 50 dernières livraisons et leurs tentatives.")},
             )
         },
         "/webhook-endpoints/{endpoint_id}/test": {
-            "post": operation(
+            "post": on_one(
                 "Envoyer un événement de test",
                 "admin",
-                {
-                    "202": json_body(obj, "La livraison de l'événement `webhook.test`."),
-                    "404": not_found,
-                },
-                parameters=[endpoint_id],
+                endpoint_id,
+                {"202": json_body(obj, "La livraison de l'événement `webhook.test`.")},
             )
         },
         "/webhook-endpoints/{endpoint_id}/redelivery": {
@@ -158,11 +150,11 @@ def paths(parts: ModuleType) -> dict[str, Any]:
             )
         },
         "/webhook-deliveries/{delivery_id}/redelivery": {
-            "post": operation(
+            "post": on_one(
                 "Renvoyer une livraison",
                 "admin",
-                {"202": json_body(obj, "La livraison, reprogrammée."), "404": not_found},
-                parameters=[delivery_id],
+                delivery_id,
+                {"202": json_body(obj, "La livraison, reprogrammée.")},
             )
         },
     }

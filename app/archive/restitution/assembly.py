@@ -15,7 +15,7 @@ import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import IO, Any
 
 from sqlalchemy import Row
@@ -92,19 +92,10 @@ def _generated(
     created_at: datetime,
     version: int = 1,
 ) -> ManifestEntry:
-    """Write a file Paraphe generates (report, CGV text, JSON, CSV) and its manifest entry."""
-    sha256, size = write_member(archive, path, chunks, created_at=created_at)
-    return ManifestEntry(
-        path=path,
-        sha256=sha256,
-        size=size,
-        kind=kind,
-        reference=reference,
-        version=version,
-        created_at=created_at.isoformat(),
-        retention_until=None,
-        retention_basis=None,
-    )
+    """Write a file Paraphe generates (report, CGV text, JSON, CSV) and its manifest entry:
+    dated when written, with no retention of its own."""
+    written = write_member(archive, path, chunks, created_at=created_at)
+    return _entry(path, written, kind=kind, reference=reference, version=version, at=created_at)
 
 
 def write_restitution(
@@ -208,7 +199,31 @@ def _archived_entry(
 ) -> ManifestEntry:
     """The manifest entry of an archived document copied as `path` (`written`: its SHA-256 and
     size in the archive), with the document's own date and retention."""
+    return _entry(
+        path,
+        written,
+        kind=kind,
+        reference=reference,
+        version=version,
+        at=document.created_at,
+        retention=(document.retention_until, document.retention_basis),
+    )
+
+
+def _entry(
+    path: str,
+    written: tuple[str, int],
+    *,
+    kind: str,
+    reference: str,
+    version: int,
+    at: datetime,
+    retention: tuple[date | None, str | None] = (None, None),
+) -> ManifestEntry:
+    """The manifest entry of a file written as `path` (`written`: its SHA-256 and size in the
+    archive), dated `at`, kept until and on the basis `retention` says."""
     sha256, size = written
+    until, basis = retention
     return ManifestEntry(
         path=path,
         sha256=sha256,
@@ -216,11 +231,9 @@ def _archived_entry(
         kind=kind,
         reference=reference,
         version=version,
-        created_at=document.created_at.isoformat(),
-        retention_until=(
-            document.retention_until.isoformat() if document.retention_until else None
-        ),
-        retention_basis=document.retention_basis,
+        created_at=at.isoformat(),
+        retention_until=until.isoformat() if until else None,
+        retention_basis=basis,
     )
 
 
