@@ -6,7 +6,8 @@
 - `contracts.generate_requested`: a version asked for on the web (`requested.fulfil`): the
   sales request answers at once and its page follows the job. Idempotent: the job renders
   only a generation still pending, under its row lock.
-- `contracts.sweep`: every 5 minutes, enqueues again the generations whose job was lost."""
+- `contracts.sweep`: every 5 minutes, enqueues again the generations whose job was lost, not
+  one whose job is running or waiting for its retry."""
 
 from __future__ import annotations
 
@@ -45,5 +46,8 @@ def generate_requested(generation_id: int) -> None:
 @periodic("contracts.sweep", minute="*/5")
 def sweep() -> None:
     collab = collaborators()
+    # `enqueue_again`, not `enqueue`: a generation whose job waits for its retry (a full disk
+    # for a moment) is not lost; a second job would count its failures twice and, inline,
+    # leave one more failed run on the admins' page at every sweep.
     for generation_id in requested.pending_since(collab, collab.now - LOST_AFTER):
-        generate_requested.enqueue(generation_id)
+        generate_requested.enqueue_again(generation_id)
