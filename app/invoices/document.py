@@ -15,6 +15,7 @@ from app.clients.models import Client
 from app.invoices.models import CreditNote, Invoice, LateInterestRule
 from app.pricing.lines import line_input
 from app.pricing.totals import VatLine, compute_totals
+from app.rendering.contract_document import PricedLineView
 from app.rendering.french import format_amount
 from app.vendor_settings import VendorIdentity
 
@@ -40,13 +41,8 @@ class PartyView:
 
 
 @dataclass(frozen=True)
-class LineView:
-    position: int
-    designation: str
-    quantity: Decimal
-    unit_price: Decimal
-    vat_rate: Decimal
-    total_excl_vat: Decimal
+class LineView(PricedLineView):
+    """An invoice's or credit note's line; a negative total is a discount line."""
 
     @property
     def is_discount(self) -> bool:

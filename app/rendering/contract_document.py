@@ -56,8 +56,9 @@ class Party:
 
 
 @dataclass(frozen=True)
-class QuoteLineView:
-    """One line of the commercial proposal, amounts excl. VAT, already rounded."""
+class PricedLineView:
+    """A priced line as a document prints it (the contract's proposal, an invoice), amounts
+    excl. VAT, already rounded."""
 
     position: int
     designation: str
@@ -65,6 +66,12 @@ class QuoteLineView:
     unit_price: Decimal
     vat_rate: Decimal
     total_excl_vat: Decimal
+
+
+@dataclass(frozen=True)
+class QuoteLineView(PricedLineView):
+    """One line of the commercial proposal, with its unit and discount as printed."""
+
     unit: str = ""
     discount: str = ""  # "10 %" or "150,00 €", already formatted; empty when none
 
