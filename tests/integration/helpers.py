@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import email
 import re
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 from email.header import decode_header, make_header
 from email.message import Message
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +30,7 @@ from storage import FilesystemBlobStore
 from tests.conftest import csrf_from
 from tests.factories import login_as, make_client, make_quote, publish_short_cgv
 from tests.integration.fixtures_security import logged_in_csrf
+from tests.integration.together import PARALLEL, all_at_once
 
 
 def post_form(
@@ -188,37 +189,24 @@ def remove_blob_behind_the_store(rt: Runtime, sha256: str) -> None:
     (rt.store.root / sha256[:2] / sha256[2:4] / sha256).unlink()
 
 
-PARALLEL = 20
 SESSION_COOKIE = "session"
+
+
+def tabs_of(app: Flask, browser: FlaskClient, tabs: int = PARALLEL) -> list[FlaskClient]:
+    """`tabs` clients sharing ``browser``'s session: the same person in several tabs."""
+    cookie = browser.get_cookie(SESSION_COOKIE)
+    assert cookie is not None
+    clients = [app.test_client() for _ in range(tabs)]
+    for tab in clients:
+        tab.set_cookie(SESSION_COOKIE, cookie.value)
+    return clients
 
 
 def fire_together(
     app: Flask, browser: FlaskClient, send: Callable[[FlaskClient], TestResponse]
 ) -> list[TestResponse]:
     """``send`` run by PARALLEL clients of ``browser``'s session, released by one barrier."""
-    cookie = browser.get_cookie(SESSION_COOKIE)
-    assert cookie is not None
-    barrier = threading.Barrier(PARALLEL)
-    responses: list[TestResponse] = []
-    errors: list[BaseException] = []
-
-    def click() -> None:
-        try:
-            tab = app.test_client()
-            tab.set_cookie(SESSION_COOKIE, cookie.value)
-            barrier.wait(timeout=30)
-            responses.append(send(tab))
-        except BaseException as exc:  # reported below, in the test's thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=click) for _ in range(PARALLEL)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert not errors, errors
-    assert len(responses) == PARALLEL
-    return responses
+    return all_at_once([partial(send, tab) for tab in tabs_of(app, browser)])
 
 
 def generate_clicked_together(app: Flask) -> tuple[FlaskClient, int, list[TestResponse]]:

@@ -5,9 +5,9 @@ the sweep enqueues again a consent whose job was lost; a failing job is retried 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
-from werkzeug.test import TestResponse
 
 from app.audit.models import AuditEvent
 from app.auth.models import Role
@@ -39,7 +38,8 @@ from tests.factories import (
     session_of,
 )
 from tests.factories.signing import authenticate_link, consent_without_job, signing_browser
-from tests.integration.helpers import PARALLEL
+from tests.integration.helpers import tabs_of
+from tests.integration.together import PARALLEL, all_at_once
 from tests.integration.worker_process import (
     brokers,
     queued_settings,
@@ -171,34 +171,18 @@ def test_twenty_posts_of_one_signer_record_one_consent_and_one_signature(
     app = make_app(queued)
     _contract_id, token = _sent(app)
     browser, csrf = signing_browser(app, token)
-    cookie = browser.get_cookie("session")
-    assert cookie is not None
-    barrier = threading.Barrier(PARALLEL)
-    responses: list[TestResponse] = []
-    errors: list[BaseException] = []
-
-    def click(number: int) -> None:
-        try:
-            tab = app.test_client()
-            tab.set_cookie("session", cookie.value)
-            barrier.wait(timeout=30)
-            # one address each: the POST's rate limit counts people, not this test
-            responses.append(
-                tab.post(
-                    f"/signature/{token}",
-                    data={"csrf_token": csrf, **CONSENT},
-                    environ_base={"REMOTE_ADDR": f"192.0.2.{number + 1}"},
-                )
+    # one address each: the POST's rate limit counts people, not this test
+    responses = all_at_once(
+        [
+            partial(
+                tab.post,
+                f"/signature/{token}",
+                data={"csrf_token": csrf, **CONSENT},
+                environ_base={"REMOTE_ADDR": f"192.0.2.{number + 1}"},
             )
-        except BaseException as exc:  # reported below, in the test's thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=click, args=(n,)) for n in range(PARALLEL)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert not errors, errors
+            for number, tab in enumerate(tabs_of(app, browser))
+        ]
+    )
     assert sorted(r.status_code for r in responses) == [302] * PARALLEL
     assert _journaled(app, "signature.consented") == 1 and _acceptances(app) == 1
 
