@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -24,8 +23,6 @@ from tests.factories.db import session_of
 from tests.factories.drafts import first_version_asked
 from tests.integration.helpers import PARALLEL, generate_clicked_together, user_id_of
 from tests.integration.worker_process import (
-    brokers,
-    queued_settings,
     running_worker,
     wait_until,
     worker_log,
@@ -43,11 +40,9 @@ def _generation(app: Flask, generation_id: int) -> ContractGeneration:
 
 @pytest.mark.committed_db  # the worker process reads what the test committed
 @pytest.mark.real_clock
-@pytest.mark.parametrize("broker", brokers())
 def test_twenty_clicks_on_generate_make_one_version_through_a_worker(
-    broker: str, settings: Settings, make_app: Callable[[Settings], Flask], tmp_path: Path
+    queued: Settings, make_app: Callable[[Settings], Flask]
 ) -> None:
-    queued = queued_settings(broker, settings, tmp_path)
     app = make_app(queued)
     sales, _quote_id, responses = generate_clicked_together(app)
 

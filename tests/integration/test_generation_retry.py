@@ -8,7 +8,6 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,8 +34,6 @@ from tests.factories import (
 )
 from tests.factories.db import session_of
 from tests.integration.worker_process import (
-    brokers,
-    queued_settings,
     running_worker,
     wait_until,
 )
@@ -160,11 +157,9 @@ def _all_generations(app: Flask) -> list[ContractGeneration]:
 
 @pytest.mark.committed_db  # the worker process reads what the test committed
 @pytest.mark.real_clock
-@pytest.mark.parametrize("broker", brokers())
 def test_a_retry_rendered_by_a_worker_keeps_the_api_countersigner(
-    broker: str, settings: Settings, make_app: Callable[[Settings], Flask], tmp_path: Path
+    queued: Settings, make_app: Callable[[Settings], Flask]
 ) -> None:
-    queued = queued_settings(broker, settings, tmp_path)
     app = make_app(queued)
     first = _asked_through_the_api(app, {"countersigner": COUNTERSIGNER, "signer": SIGNER})
     _fail(app, first)

@@ -41,7 +41,6 @@ from tests.factories.signing import authenticate_link, consent_without_job, sign
 from tests.integration.helpers import tabs_of
 from tests.integration.together import PARALLEL, all_at_once
 from tests.integration.worker_process import (
-    brokers,
     queued_settings,
     running_worker,
     wait_until,
@@ -163,11 +162,9 @@ def test_the_post_answers_without_signing_and_the_worker_signs_with_the_consent_
 
 @pytest.mark.committed_db  # threads and the worker on their own connections
 @pytest.mark.real_clock
-@pytest.mark.parametrize("broker", brokers())
 def test_twenty_posts_of_one_signer_record_one_consent_and_one_signature(
-    broker: str, settings: Settings, make_app: Callable[[Settings], Flask], tmp_path: Path
+    queued: Settings, make_app: Callable[[Settings], Flask]
 ) -> None:
-    queued = queued_settings(broker, settings, tmp_path)
     app = make_app(queued)
     _contract_id, token = _sent(app)
     browser, csrf = signing_browser(app, token)
