@@ -5,7 +5,7 @@ from __future__ import annotations
 import email
 import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from email.header import decode_header, make_header
@@ -134,15 +134,21 @@ def last_code(outbox: Path, to: str, *, wait_seconds: float = 30.0) -> str:
     and its delivery job: with a real worker it lands within a second or so, so this waits
     for it (inline, it is there at once)."""
     deadline = time.monotonic() + wait_seconds
-    while True:
-        for message in reversed(outbox_messages(outbox)):
-            if message["To"] == to and is_code_mail(message):
-                match = re.search(r"est : (\d{6})\s", body_text(message))
-                assert match, body_text(message)
-                return match.group(1)
+    while (code := latest_code(outbox_messages(outbox), to)) is None:
         if time.monotonic() > deadline:
             raise AssertionError(f"no code mail to {to}")
         time.sleep(0.2)
+    return code
+
+
+def latest_code(messages: Sequence[Message], to: str) -> str | None:
+    """The one-time code in the latest of `messages` that is a code mail to `to`, if any."""
+    for message in reversed(messages):
+        if message["To"] == to and is_code_mail(message):
+            match = re.search(r"est : (\d{6})\s", body_text(message))
+            assert match, body_text(message)
+            return match.group(1)
+    return None
 
 
 def deliver_queued_mails(app: Flask) -> int:
