@@ -26,9 +26,10 @@ from app.db import transaction, utcnow
 from app.mail import delivery
 from app.mail.models import MailStatus, OutgoingMailRecord
 from app.runtime import Runtime
+from app.signatures.models import Signer
 from storage import FilesystemBlobStore
 from tests.conftest import csrf_from
-from tests.factories import login_as, make_client, make_quote, publish_short_cgv
+from tests.factories import login_as, make_client, make_quote, publish_short_cgv, signer_of
 from tests.integration.fixtures_security import logged_in_csrf
 from tests.integration.together import PARALLEL, all_at_once
 
@@ -174,6 +175,11 @@ def authenticate(app: Flask, browser: FlaskClient, link: str, to: str) -> None:
     code = last_code(app.extensions["paraphe"].settings.outbox_dir, to)
     verified = browser.post(f"{link}/verifier", data={"csrf_token": token, "code": code})
     assert verified.status_code == 302, verified.get_data(as_text=True)[:500]
+
+
+def signer_by_token(app: Flask, token: str) -> Signer:
+    """The signer whose link ends in `token`, detached from its session."""
+    return signer_of(app, f"/signature/{token}")
 
 
 def user_id_of(app: Flask, address: str) -> int:

@@ -6,16 +6,13 @@ leaves it alone, its page and the API say what to do, and a retry makes a new ge
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import update
 
 from app.auth.models import Role, Scope
 from app.contracts import requested, tasks
 from app.contracts.models import ContractGeneration, ContractVersion, GenerationStatus
-from app.db import transaction, utcnow
 from storage import BlobRef, FilesystemBlobStore
 from tests.conftest import csrf_from
 from tests.factories import (
@@ -30,6 +27,7 @@ from tests.factories import (
 from tests.factories.db import session_of
 from tests.factories.drafts import first_version_asked
 from tests.integration.helpers import user_id_of
+from tests.integration.lost_jobs import aged_past
 
 SALES = "sales@example.test"  # the user `login_as(app, Role.SALES)` creates
 
@@ -60,12 +58,7 @@ def _generation(app: Flask, generation_id: int) -> ContractGeneration:
 
 def _lost(app: Flask, generation_id: int) -> None:
     """Asked long enough ago for the sweep to take it for a lost job."""
-    with transaction(runtime(app).session_factory) as session:
-        session.execute(
-            update(ContractGeneration)
-            .where(ContractGeneration.id == generation_id)
-            .values(requested_at=utcnow() - tasks.LOST_AFTER - timedelta(seconds=1))
-        )
+    aged_past(app, ContractGeneration.requested_at, generation_id, tasks.LOST_AFTER)
 
 
 def test_a_render_that_keeps_failing_ends_failed_and_sales_retry_it(app: Flask) -> None:

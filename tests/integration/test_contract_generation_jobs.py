@@ -22,6 +22,7 @@ from tests.factories import count, login_as, make_client, make_quote, publish_sh
 from tests.factories.db import session_of
 from tests.factories.drafts import first_version_asked
 from tests.integration.helpers import PARALLEL, generate_clicked_together, user_id_of
+from tests.integration.lost_jobs import aged_past
 from tests.integration.worker_process import (
     running_worker,
     wait_until,
@@ -156,13 +157,7 @@ def test_the_sweep_enqueues_again_only_generations_whose_job_was_lost(app: Flask
     client_id = make_client(app)
     lost = first_version_asked(app, make_quote(app, client_id), author_id)
     recent = first_version_asked(app, make_quote(app, client_id), author_id)
-    now = utcnow()
-    with transaction(runtime(app).session_factory) as session:
-        session.execute(
-            update(ContractGeneration)
-            .where(ContractGeneration.id == lost)
-            .values(requested_at=now - tasks.LOST_AFTER - timedelta(seconds=1))
-        )
+    aged_past(app, ContractGeneration.requested_at, lost, tasks.LOST_AFTER)
 
     tasks.sweep.run()
 

@@ -5,7 +5,6 @@ idempotency key. Inline queue (the job runs where it is enqueued), except where 
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -28,7 +27,11 @@ from tests.factories.db import runtime as runtime_of
 from tests.factories.db import session_of
 from tests.integration.smtp_server import Inbox, smtp_server
 from tests.integration.together import at_once
-from tests.integration.worker_process import running_worker, worker_log
+from tests.integration.worker_process import (
+    queued_settings,
+    running_worker,
+    wait_until,
+)
 
 MAIL = OutgoingMail(
     to="Élodie Martin <elodie@example.fr>",
@@ -229,29 +232,18 @@ def test_a_worker_picks_a_mail_up_within_a_second(
     tmp_path: Path,
 ) -> None:
     queued = replace(
-        settings,
-        smtp_url=f"smtp://127.0.0.1:{smtp_port}",
-        queue_url=f"sqlite:///{tmp_path / 'queue.db'}",
-        queue_name=f"test-{secrets.token_hex(6)}",
+        queued_settings("sqlite", settings, tmp_path), smtp_url=f"smtp://127.0.0.1:{smtp_port}"
     )
     app = make_app(queued)
     with running_worker(queued, workers=1):
         _send(app)
-        _wait(lambda: len(inbox.messages) == 1, queued, seconds=60)  # the worker has started
+        # the worker has started
+        wait_until(lambda: len(inbox.messages) == 1, queued, seconds=60, poll=0.02)
         time.sleep(3)  # idle: its polling has backed off as far as it goes
         started = time.monotonic()
         _send(app, replace(MAIL, subject="Votre code à usage unique"))
-        _wait(lambda: len(inbox.messages) == 2, queued, seconds=10)
+        wait_until(lambda: len(inbox.messages) == 2, queued, seconds=10, poll=0.02)
         # Picked up within 0.5 s (app.worker.MAX_POLL_DELAY_S), then sent: under a second,
         # with some margin for a loaded machine (Huey's default would wait up to 10 s).
         assert time.monotonic() - started < 1.5
     assert [row.status for row in _rows(app)] == [MailStatus.SENT, MailStatus.SENT]
-
-
-def _wait(condition: Callable[[], bool], settings: Settings, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    pytest.fail(f"not done after {seconds} s; worker log:\n{worker_log(settings)[-4000:]}")

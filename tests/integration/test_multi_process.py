@@ -33,7 +33,7 @@ from tests.factories.signing import completion_mail_texts
 from tests.integration.http_journey import Browser, journey
 from tests.integration.production_server import serve
 from tests.integration.sealed_pdf import assert_sealed_contract, assert_valid_for_pdfsig
-from tests.integration.worker_process import running_worker, worker_log
+from tests.integration.worker_process import running_worker, wait_until, worker_log
 
 pytestmark = [pytest.mark.committed_db, pytest.mark.real_clock]
 
@@ -70,13 +70,6 @@ def deployment(backend: str, settings: Settings, tmp_path: Path) -> tuple[Settin
     )
 
 
-def _wait(condition: Callable[[], bool], what: str, seconds: float = 90) -> None:
-    deadline = time.monotonic() + seconds
-    while not condition():
-        assert time.monotonic() < deadline, f"not done after {seconds} s: {what}"
-        time.sleep(0.2)
-
-
 @pytest.mark.slow  # ~60 s on 2 busy cores: four processes start, then a whole journey
 @pytest.mark.parametrize("backend", database_backend())
 def test_two_servers_two_workers_one_deployment(
@@ -107,7 +100,7 @@ def test_two_servers_two_workers_one_deployment(
             signer_email="zoe@example.fr",
         )
         # The completion mails (client and countersigner) go after the evidence file.
-        _wait(lambda: len(completion_mail_texts(app)) == 2, "the completion mails")
+        wait_until(lambda: len(completion_mail_texts(app)) == 2, machine_1)
         time.sleep(1.0)  # time for a second seal, if a worker were to run one
 
     logs = {m.instance_dir for m in (machine_1, machine_2)}

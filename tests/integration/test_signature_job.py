@@ -26,7 +26,6 @@ from app.signatures import consent, tasks
 from app.signatures.models import RequestStatus, SignatureRequest, Signer, SignerStatus
 from app.signatures.progress import POLL_FAILING_SECONDS, POLL_SIGNING_SECONDS
 from app.terms.models import CgvAcceptance
-from app.tokens import token_hash
 from signing import SigningError, SigningKey, verify_pdf
 from tests.conftest import csrf_from
 from tests.factories import (
@@ -38,7 +37,8 @@ from tests.factories import (
     session_of,
 )
 from tests.factories.signing import authenticate_link, consent_without_job, signing_browser
-from tests.integration.helpers import tabs_of
+from tests.integration.helpers import signer_by_token, tabs_of
+from tests.integration.lost_jobs import aged_past
 from tests.integration.together import PARALLEL, all_at_once
 from tests.integration.worker_process import (
     queued_settings,
@@ -54,14 +54,6 @@ def _sent(app: Flask) -> tuple[int, str]:
     publish_short_cgv(app)
     contracted = make_contracted_client(app)
     return contracted.contract_id, send_contract(app, contracted.contract_id).rsplit("/", 1)[1]
-
-
-def _signer(app: Flask, token: str) -> Signer:
-    with session_of(app) as session:
-        signer = session.scalar(select(Signer).where(Signer.token_hash == token_hash(token)))
-        assert signer is not None
-        session.expunge(signer)
-        return signer
 
 
 def _request(app: Flask) -> SignatureRequest:
@@ -86,14 +78,9 @@ def _acceptances(app: Flask) -> int:
 
 def _as_if_lost(app: Flask, token: str, signer_id: int) -> None:
     """The consent moved back past the time a job takes: the sweep counts its job lost."""
-    consented = _signer(app, token).consented_at
+    consented = signer_by_token(app, token).consented_at
     assert consented is not None
-    with transaction(runtime(app).session_factory) as session:
-        session.execute(
-            update(Signer)
-            .where(Signer.id == signer_id)
-            .values(consented_at=consented - consent.LOST_AFTER - timedelta(seconds=1))
-        )
+    aged_past(app, Signer.consented_at, signer_id, consent.LOST_AFTER, since=consented)
 
 
 def _state(browser: FlaskClient, token: str) -> dict[str, Any]:
@@ -124,7 +111,7 @@ def test_the_post_answers_without_signing_and_the_worker_signs_with_the_consent_
     # Answered with no worker running: the consent is recorded, nothing is signed yet.
     assert posted.status_code == 302
     assert posted.headers["Location"] == f"/signature/{token}/termine"
-    signer = _signer(app, token)
+    signer = signer_by_token(app, token)
     assert signer.status is SignerStatus.SIGNING and signer.signed_at is None
     assert signer.consented_at is not None and signer.ip is not None
     assert signer.consent_text and "conditions générales de vente, version 3.0" in (
@@ -146,7 +133,7 @@ def test_the_post_answers_without_signing_and_the_worker_signs_with_the_consent_
     with running_worker(queued):
         wait_until(lambda: _request(app).signed_document_id is not None, queued)
 
-    signed = _signer(app, token)
+    signed = signer_by_token(app, token)
     assert signed.status is SignerStatus.SIGNED and signed.signed_at == signer.consented_at
     request = _request(app)
     assert request.status is RequestStatus.COMPLETED and request.sealed_at is not None
@@ -183,7 +170,7 @@ def test_twenty_posts_of_one_signer_record_one_consent_and_one_signature(
     assert sorted(r.status_code for r in responses) == [302] * PARALLEL
     assert _journaled(app, "signature.consented") == 1 and _acceptances(app) == 1
 
-    signer_id = _signer(app, token).id
+    signer_id = signer_by_token(app, token).id
     tasks.sign_consented.enqueue(signer_id)  # once more: a retry, the sweep
     with running_worker(queued, workers=2):
         wait_until(lambda: _request(app).signed_document_id is not None, queued)
@@ -206,7 +193,7 @@ def test_the_job_run_twice_signs_once(app: Flask) -> None:
         tasks.sign_consented.run(signer_id)  # a retry after a crash, a second worker
     assert _request(app).current_sha256 == after_first
     assert _journaled(app, "signature.signed") == 1
-    assert _signer(app, token).status is SignerStatus.SIGNED
+    assert signer_by_token(app, token).status is SignerStatus.SIGNED
 
 
 def test_the_sweep_enqueues_again_a_consent_whose_job_was_lost(app: Flask) -> None:
@@ -214,12 +201,12 @@ def test_the_sweep_enqueues_again_a_consent_whose_job_was_lost(app: Flask) -> No
     signer_id = _consent(app, token)
 
     tasks.sweep.run()  # a consent of a moment ago: its job may still be on its way
-    assert _signer(app, token).status is SignerStatus.SIGNING
+    assert signer_by_token(app, token).status is SignerStatus.SIGNING
 
     _as_if_lost(app, token, signer_id)
     tasks.sweep.run()
 
-    signer = _signer(app, token)
+    signer = signer_by_token(app, token)
     assert signer.status is SignerStatus.SIGNED and signer.signed_at == signer.consented_at
     assert _request(app).sealed_at is not None  # the seal followed, in the same sweep
 
@@ -235,7 +222,7 @@ def test_the_operators_sweep_command_applies_a_lost_consent_then_seals(app: Flas
 
     assert swept.exit_code == 0, swept.output
     assert "1 signature(s) consentie(s) remise(s) en file." in swept.output
-    signer = _signer(app, token)
+    signer = signer_by_token(app, token)
     assert signer.status is SignerStatus.SIGNED and signer.signed_at == signer.consented_at
     assert _request(app).sealed_at is not None
 
@@ -255,7 +242,7 @@ def test_a_signature_that_cannot_be_applied_is_shown_retried_and_relaunched(
         posted = browser.post(f"/signature/{token}", data={"csrf_token": csrf, **CONSENT})
 
     assert posted.status_code == 302  # the consent is kept; inline, the one attempt failed
-    signer = _signer(app, token)
+    signer = signer_by_token(app, token)
     assert signer.status is SignerStatus.SIGNING and signer.sign_attempts == 1
     state = _state(browser, token)
     assert state["stage"] == "signing_failing" and state["poll_after"] == POLL_FAILING_SECONDS
@@ -271,7 +258,7 @@ def test_a_signature_that_cannot_be_applied_is_shown_retried_and_relaunched(
     listing = admin.get("/travaux/en-echec").get_data(as_text=True)
     assert "signatures.sign" in listing
     admin.post(f"/travaux/{run.id}/relancer", data={"csrf_token": csrf_from(listing)})
-    assert _signer(app, token).status is SignerStatus.SIGNED
+    assert signer_by_token(app, token).status is SignerStatus.SIGNED
     assert _state(browser, token)["stage"] == "sealed"
 
 
@@ -285,6 +272,6 @@ def test_a_request_due_to_expire_waits_for_a_consent_given_in_time(app: Flask) -
     kept = runner.invoke(args=["signatures", "expire"])
 
     assert "0 demande(s) expirée(s)." in kept.output
-    assert _signer(app, token).status is SignerStatus.SIGNING
+    assert signer_by_token(app, token).status is SignerStatus.SIGNING
     tasks.sign_consented.run(signer_id)  # the signature lands: the only one, so completed
     assert _request(app).status is RequestStatus.COMPLETED
