@@ -1,13 +1,15 @@
-"""Fixtures of the integration tests that run a real `paraphe worker` (tests/conftest.py holds
-the application's own)."""
+"""Fixtures shared by the integration tests: a real `paraphe worker`'s queue, a signing link
+(tests/conftest.py holds the application's own)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from flask import Flask
 
 from app.config import Settings
+from tests.factories import sent_link
 from tests.integration.worker_process import brokers, queued_settings
 
 
@@ -17,3 +19,10 @@ def queued(request: pytest.FixtureRequest, settings: Settings, tmp_path: Path) -
     PostgreSQL on it), under a queue of its own: for a `running_worker` to read."""
     broker: str = request.param
     return queued_settings(broker, settings, tmp_path)
+
+
+@pytest.fixture
+def link(app: Flask) -> str:
+    """A fresh signing link (/signature/<token>): the short CGV published, a client's contract
+    sent to its signer (zoe@example.fr)."""
+    return sent_link(app)

@@ -195,14 +195,20 @@ def _consent_lost_long_ago(app: Flask, signer_id: int) -> None:
     aged_past(app, Signer.consented_at, signer_id, consent.LOST_AFTER)
 
 
-def test_the_sweep_leaves_alone_a_signature_job_waiting_for_its_retry(app: Flask) -> None:
+def _consent_of_a_lost_job(app: Flask) -> tuple[int, runs.TaskRef]:
+    """A client's consent recorded long ago, its signature not applied: (the signer's id, the
+    job `signatures.sign` that was to apply it, as a job run records it)."""
     _request_id, [token] = sent_to_two(app)
     authenticate_link(app, token)
     signer_id = consent_without_job(app, token)
     _consent_lost_long_ago(app, signer_id)
+    return signer_id, runs.TaskRef("task-of-the-consent", "signatures.sign", [signer_id], {})
+
+
+def test_the_sweep_leaves_alone_a_signature_job_waiting_for_its_retry(app: Flask) -> None:
+    signer_id, task = _consent_of_a_lost_job(app)
     # Its job failed once (a TSA down a moment): recorded as Huey's signals record it, the
     # queue retries it in 40 s.
-    task = runs.TaskRef("task-of-the-consent", "signatures.sign", [signer_id], {})
     now = utcnow()
     with transaction(runtime(app).session_factory) as session:
         runs.started(session, task, now)
@@ -353,11 +359,7 @@ def revision(app: Flask, request_id: int) -> str | None:
 
 
 def test_the_sweep_takes_over_a_signature_job_whose_worker_went_silent(app: Flask) -> None:
-    _request_id, [token] = sent_to_two(app)
-    authenticate_link(app, token)
-    signer_id = consent_without_job(app, token)
-    _consent_lost_long_ago(app, signer_id)
-    task = runs.TaskRef("task-of-the-consent", "signatures.sign", [signer_id], {})
+    signer_id, task = _consent_of_a_lost_job(app)
     with transaction(runtime(app).session_factory) as session:
         runs.started(session, task, utcnow())  # a worker took it a moment ago
 
