@@ -63,6 +63,25 @@ def issue_invoice_from_page(browser: FlaskClient, client_id: int) -> TestRespons
     )
 
 
+def post_one_line_quote(
+    sales: FlaskClient, client_id: int, designation: str, particular_terms: str
+) -> TestResponse:
+    """The new quote form submitted as typed: one line (`designation`, 1 × 49 € HT at 20 %)
+    and `particular_terms`."""
+    return sales.post(
+        f"/devis/nouveau/{client_id}",
+        data={
+            "csrf_token": logged_in_csrf(sales),
+            "lines-0-designation": designation,
+            "lines-0-quantity": "1",
+            "lines-0-unit_price": "49",
+            "lines-0-vat_rate": "20",
+            "particular_terms": particular_terms,
+            "save": "Enregistrer",
+        },
+    )
+
+
 def send_from_sales_page(
     app: Flask, contract_id: int, sales: FlaskClient | None = None
 ) -> tuple[int, str]:

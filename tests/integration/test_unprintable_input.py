@@ -17,6 +17,7 @@ from tests.factories import (
     publish_short_cgv,
 )
 from tests.integration.fixtures_security import field_errors, line_cell_errors, logged_in_csrf
+from tests.integration.helpers import post_one_line_quote
 
 EMOJI_ERROR = "« 🥐 » (U+1F950)"
 
@@ -55,17 +56,8 @@ def test_quote_and_contract_texts_refuse_an_emoji_naming_it(app: Flask) -> None:
     publish_short_cgv(app)
     client_id = make_client(app)
     sales = login_as(app, Role.SALES)
-    response = sales.post(
-        f"/devis/nouveau/{client_id}",
-        data={
-            "csrf_token": logged_in_csrf(sales),
-            "lines-0-designation": "Abonnement 🥐",
-            "lines-0-quantity": "1",
-            "lines-0-unit_price": "49",
-            "lines-0-vat_rate": "20",
-            "particular_terms": "Livraison\r\nde 🥐 chaque matin",
-            "save": "Enregistrer",
-        },
+    response = post_one_line_quote(
+        sales, client_id, "Abonnement 🥐", "Livraison\r\nde 🥐 chaque matin"
     )
     assert response.status_code == 422
     errors = field_errors(response.get_data(as_text=True))
