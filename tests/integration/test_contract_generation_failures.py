@@ -5,15 +5,13 @@ leaves it alone, its page and the API say what to do, and a retry makes a new ge
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 from flask import Flask
 
 from app.auth.models import Role, Scope
 from app.contracts import requested, tasks
 from app.contracts.models import ContractGeneration, ContractVersion, GenerationStatus
-from storage import BlobRef, FilesystemBlobStore
+from storage import FilesystemBlobStore
 from tests.conftest import csrf_from
 from tests.factories import (
     count,
@@ -22,38 +20,10 @@ from tests.factories import (
     make_quote,
     make_token,
     publish_short_cgv,
-    runtime,
 )
 from tests.factories.db import session_of
-from tests.factories.drafts import first_version_asked
-from tests.integration.helpers import user_id_of
+from tests.integration.generation_setup import FullDisk, asked_by_sales, generation_row, use_store
 from tests.integration.lost_jobs import aged_past
-
-SALES = "sales@example.test"  # the user `login_as(app, Role.SALES)` creates
-
-
-class FullDisk(FilesystemBlobStore):
-    """The archive refuses every new blob: each render crashes when it stores its PDF."""
-
-    def put(self, data: bytes) -> BlobRef:
-        raise OSError(28, "No space left on device")
-
-
-def _disk_full(app: Flask) -> None:
-    rt = runtime(app)
-    app.extensions["paraphe"] = replace(rt, store=FullDisk(rt.settings.storage_dir))
-
-
-def _disk_freed(app: Flask) -> None:
-    rt = runtime(app)
-    app.extensions["paraphe"] = replace(rt, store=FilesystemBlobStore(rt.settings.storage_dir))
-
-
-def _generation(app: Flask, generation_id: int) -> ContractGeneration:
-    with session_of(app) as session:
-        row = session.get(ContractGeneration, generation_id)
-        assert row is not None
-        return row
 
 
 def _lost(app: Flask, generation_id: int) -> None:
@@ -62,24 +32,20 @@ def _lost(app: Flask, generation_id: int) -> None:
 
 
 def test_a_render_that_keeps_failing_ends_failed_and_sales_retry_it(app: Flask) -> None:
-    publish_short_cgv(app)
-    quote_id = make_quote(app, make_client(app))
-    sales = login_as(app, Role.SALES)
-    generation_id = first_version_asked(
-        app, quote_id, user_id_of(app, SALES), free_text="Support dédié."
-    )
-    _disk_full(app)
+    asked = asked_by_sales(app, free_text="Support dédié.")
+    sales, generation_id = asked.sales, asked.generation_id
+    use_store(app, FullDisk)
 
     # The job's attempts (a worker's retries): each crash is counted and propagates.
     for attempt in range(1, requested.MAX_RENDER_ATTEMPTS):
         with pytest.raises(OSError):
             tasks.generate_requested.run(generation_id)
-        row = _generation(app, generation_id)
+        row = generation_row(app, generation_id)
         assert (row.status, row.render_attempts) == (GenerationStatus.PENDING, attempt)
     # Then the sweep's: the job lost, it enqueues it again (inline: one attempt).
     _lost(app, generation_id)
     tasks.sweep.run()
-    row = _generation(app, generation_id)
+    row = generation_row(app, generation_id)
     assert (row.status, row.render_attempts) == (
         GenerationStatus.FAILED,
         requested.MAX_RENDER_ATTEMPTS,
@@ -89,7 +55,7 @@ def test_a_render_that_keeps_failing_ends_failed_and_sales_retry_it(app: Flask) 
 
     # Failed: the sweep leaves it alone.
     tasks.sweep.run()
-    assert _generation(app, generation_id).render_attempts == requested.MAX_RENDER_ATTEMPTS
+    assert generation_row(app, generation_id).render_attempts == requested.MAX_RENDER_ATTEMPTS
 
     follow = f"/contrats/generations/{generation_id}"
     page = sales.get(follow).get_data(as_text=True)
@@ -101,14 +67,14 @@ def test_a_render_that_keeps_failing_ends_failed_and_sales_retry_it(app: Flask) 
     assert state["message"].startswith("Génération impossible : ")
 
     # Retried once the disk is freed: a new generation, rendered (inline), the contract's page.
-    _disk_freed(app)
+    use_store(app, FilesystemBlobStore)
     retried = sales.post(f"{follow}/relancer", data={"csrf_token": csrf_from(page)})
     assert retried.status_code == 302
     assert count(app, ContractGeneration) == 2
-    assert _generation(app, generation_id).status is GenerationStatus.FAILED
+    assert generation_row(app, generation_id).status is GenerationStatus.FAILED
     with session_of(app) as session:
         version = session.query(ContractVersion).one()
-        assert version.contract.quote_id == quote_id
+        assert version.contract.quote_id == asked.quote_id
         assert retried.headers["Location"] == f"/contrats/{version.contract_id}"
     done = sales.get(retried.headers["Location"]).get_data(as_text=True)
     assert "(version 1) généré." in done
@@ -119,10 +85,8 @@ def test_a_render_that_keeps_failing_ends_failed_and_sales_retry_it(app: Flask) 
 
 
 def test_a_generation_that_is_not_failed_shows_no_retry(app: Flask) -> None:
-    publish_short_cgv(app)
-    quote_id = make_quote(app, make_client(app))
-    sales = login_as(app, Role.SALES)
-    generation_id = first_version_asked(app, quote_id, user_id_of(app, SALES))
+    asked = asked_by_sales(app)
+    sales, generation_id = asked.sales, asked.generation_id
     page = sales.get(f"/contrats/generations/{generation_id}").get_data(as_text=True)
     assert 'id="generation-retry" method="post"' in page and " hidden>" in page
     # Without the CSRF token: refused, nothing asked.
@@ -143,7 +107,7 @@ def test_the_api_status_says_a_generation_failed_and_how_to_retry(app: Flask) ->
     quote_id = make_quote(app, make_client(app))
     client = app.test_client()
     writer = {"Authorization": f"Bearer {make_token(app, Scope.WRITE, Scope.READ)}"}
-    _disk_full(app)
+    use_store(app, FullDisk)
 
     # Inline, the job's one attempt crashes within the request: still 202, still pending.
     first = client.post(f"/api/v1/quotes/{quote_id}/contract", headers=writer)
@@ -157,7 +121,7 @@ def test_the_api_status_says_a_generation_failed_and_how_to_retry(app: Flask) ->
     assert again.status_code == 202 and again.get_json()["id"] == generation_id
 
     # Each POST enqueued the job (inline: ran it once): two crashes so far.
-    assert _generation(app, generation_id).render_attempts == 2
+    assert generation_row(app, generation_id).render_attempts == 2
     for _ in range(requested.MAX_RENDER_ATTEMPTS - 3):
         with pytest.raises(OSError):
             tasks.generate_requested.run(generation_id)
@@ -172,7 +136,7 @@ def test_the_api_status_says_a_generation_failed_and_how_to_retry(app: Flask) ->
     assert failed["links"]["retry"] == f"/api/v1/quotes/{quote_id}/contract"
     assert failed["contract_id"] is None and failed["version"] is None
 
-    _disk_freed(app)
+    use_store(app, FilesystemBlobStore)
     retried = client.post(failed["links"]["retry"], headers=writer)
     assert retried.status_code == 202
     done = retried.get_json()

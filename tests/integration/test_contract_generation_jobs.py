@@ -21,6 +21,7 @@ from app.quotes.services import get_quote
 from tests.factories import count, login_as, make_client, make_quote, publish_short_cgv, runtime
 from tests.factories.db import session_of
 from tests.factories.drafts import first_version_asked
+from tests.integration.generation_setup import SALES, asked_by_sales, generation_row
 from tests.integration.helpers import PARALLEL, generate_clicked_together, user_id_of
 from tests.integration.lost_jobs import aged_past
 from tests.integration.worker_process import (
@@ -28,15 +29,6 @@ from tests.integration.worker_process import (
     wait_until,
     worker_log,
 )
-
-SALES = "sales@example.test"  # the user `login_as(app, Role.SALES)` creates
-
-
-def _generation(app: Flask, generation_id: int) -> ContractGeneration:
-    with session_of(app) as session:
-        row = session.get(ContractGeneration, generation_id)
-        assert row is not None
-        return row
 
 
 @pytest.mark.committed_db  # the worker process reads what the test committed
@@ -67,7 +59,9 @@ def test_twenty_clicks_on_generate_make_one_version_through_a_worker(
 
     tasks.generate_requested.enqueue(generation_id)  # once more: a retry, the sweep
     with running_worker(queued, workers=2):
-        wait_until(lambda: _generation(app, generation_id).status is GenerationStatus.DONE, queued)
+        wait_until(
+            lambda: generation_row(app, generation_id).status is GenerationStatus.DONE, queued
+        )
         wait_until(
             lambda: worker_log(queued).count("contracts.generate_requested: ") >= 2 * 21, queued
         )
@@ -91,17 +85,15 @@ def test_twenty_clicks_on_generate_make_one_version_through_a_worker(
 def test_a_generation_refused_when_rendered_says_why_on_its_page(app: Flask) -> None:
     """The quote expired between the click and the job: the job renders nothing, and the
     follow page (then its JSON) gives the reason instead of waiting for ever."""
-    publish_short_cgv(app)
-    quote_id = make_quote(app, make_client(app))
-    sales = login_as(app, Role.SALES)
-    generation_id = first_version_asked(app, quote_id, user_id_of(app, SALES))
+    asked = asked_by_sales(app)
+    sales, quote_id, generation_id = asked.sales, asked.quote_id, asked.generation_id
     yesterday = utcnow().date() - timedelta(days=1)
     with transaction(runtime(app).session_factory) as session:
         session.execute(update(Quote).where(Quote.id == quote_id).values(valid_until=yesterday))
 
     tasks.generate_requested.run(generation_id)
 
-    assert _generation(app, generation_id).status is GenerationStatus.FAILED
+    assert generation_row(app, generation_id).status is GenerationStatus.FAILED
     assert count(app, ContractVersion) == 0
     page = sales.get(f"/contrats/generations/{generation_id}")
     assert page.status_code == 200
@@ -116,11 +108,9 @@ def test_a_contract_made_meanwhile_by_another_path_ends_the_generation_without_a
 ) -> None:
     """The API (or the bulk job) contracted the quote while the job waited: the job makes
     nothing and its page leads to the contract that exists."""
-    publish_short_cgv(app)
-    quote_id = make_quote(app, make_client(app))
-    sales = login_as(app, Role.SALES)
-    author_id = user_id_of(app, SALES)
-    generation_id = first_version_asked(app, quote_id, author_id)
+    asked = asked_by_sales(app)
+    sales, quote_id, author_id = asked.sales, asked.quote_id, asked.author_id
+    generation_id = asked.generation_id
     rt = runtime(app)
     with transaction(rt.session_factory) as session:
         made = generation.generate_contract(
@@ -136,7 +126,7 @@ def test_a_contract_made_meanwhile_by_another_path_ends_the_generation_without_a
 
     tasks.generate_requested.run(generation_id)
 
-    row = _generation(app, generation_id)
+    row = generation_row(app, generation_id)
     assert (row.status, row.version_id, row.contract_id) == (
         GenerationStatus.DONE,
         None,
@@ -161,6 +151,6 @@ def test_the_sweep_enqueues_again_only_generations_whose_job_was_lost(app: Flask
 
     tasks.sweep.run()
 
-    assert _generation(app, lost).status is GenerationStatus.DONE
-    assert _generation(app, recent).status is GenerationStatus.PENDING
+    assert generation_row(app, lost).status is GenerationStatus.DONE
+    assert generation_row(app, recent).status is GenerationStatus.PENDING
     assert count(app, ContractVersion) == 1

@@ -21,7 +21,7 @@ from app.config import Settings
 from app.contracts import requested
 from app.contracts.models import ContractGeneration, ContractVersion, GenerationStatus
 from app.db import utcnow
-from storage import BlobRef, FilesystemBlobStore
+from storage import FilesystemBlobStore
 from tests.conftest import csrf_from
 from tests.factories import (
     count,
@@ -33,6 +33,7 @@ from tests.factories import (
     runtime,
 )
 from tests.factories.db import session_of
+from tests.integration.generation_setup import FullDisk, generation_row, use_store
 from tests.integration.worker_process import (
     running_worker,
     wait_until,
@@ -42,33 +43,16 @@ COUNTERSIGNER = {"name": "Hélène Vendeur", "email": "helene.vendeur@example.fr
 SIGNER = {"name": "Jeanne Roux", "email": "jeanne.roux@example.fr"}
 
 
-class FullDisk(FilesystemBlobStore):
-    """The archive refuses every new blob: each render crashes when it stores its PDF."""
-
-    def put(self, data: bytes) -> BlobRef:
-        raise OSError(28, "No space left on device")
-
-
 def _fail(app: Flask, generation_id: int) -> None:
     """The generation's renders crash until it is given up (as a full disk does)."""
     rt = runtime(app)
     collab = replace(rt.collaborators(utcnow()), store=FullDisk(rt.settings.storage_dir))
-    while _row(app, generation_id).status is GenerationStatus.PENDING:
+    while generation_row(app, generation_id).status is GenerationStatus.PENDING:
         try:
             requested.fulfil(collab, generation_id)
         except OSError:
             continue
-    assert _row(app, generation_id).status is GenerationStatus.FAILED
-
-
-def _row(app: Flask, generation_id: int) -> ContractGeneration:
-    with session_of(app) as session:
-        return session.get_one(ContractGeneration, generation_id)
-
-
-def _disk(app: Flask, store: type[FilesystemBlobStore]) -> None:
-    rt = runtime(app)
-    app.extensions["paraphe"] = replace(rt, store=store(rt.settings.storage_dir))
+    assert generation_row(app, generation_id).status is GenerationStatus.FAILED
 
 
 def _asked_through_the_api(app: Flask, body: dict[str, Any]) -> int:
@@ -77,7 +61,7 @@ def _asked_through_the_api(app: Flask, body: dict[str, Any]) -> int:
     publish_short_cgv(app)
     quote_id = make_quote(app, make_client(app))
     writer = {"Authorization": f"Bearer {make_token(app, Scope.WRITE, Scope.READ)}"}
-    _disk(app, FullDisk)
+    use_store(app, FullDisk)
     asked = app.test_client().post(f"/api/v1/quotes/{quote_id}/contract", json=body, headers=writer)
     assert asked.status_code == 202, asked.get_json()
     assert asked.get_json()["status"] == "pending"
@@ -112,7 +96,7 @@ def test_a_retry_from_the_web_prints_the_countersigner_and_signer_the_api_named(
     assert retried.status_code == 302
     second = max(r.id for r in _all_generations(app))
     _fail(app, second)
-    _disk(app, FilesystemBlobStore)
+    use_store(app, FilesystemBlobStore)
     done = _retry(sales, second)
     assert done.status_code == 302 and done.headers["Location"].startswith("/contrats/")
 
@@ -142,7 +126,7 @@ def test_a_retry_of_an_api_generation_without_countersigner_adds_none(app: Flask
     first = _asked_through_the_api(app, {})
     _fail(app, first)
     sales = login_as(app, Role.SALES)
-    _disk(app, FilesystemBlobStore)
+    use_store(app, FilesystemBlobStore)
     assert _retry(sales, first).status_code == 302
     with session_of(app) as session:
         version = session.scalars(select(ContractVersion)).one()
@@ -164,13 +148,13 @@ def test_a_retry_rendered_by_a_worker_keeps_the_api_countersigner(
     first = _asked_through_the_api(app, {"countersigner": COUNTERSIGNER, "signer": SIGNER})
     _fail(app, first)
     sales = login_as(app, Role.SALES)
-    _disk(app, FilesystemBlobStore)
+    use_store(app, FilesystemBlobStore)
     retried = _retry(sales, first)
     assert retried.status_code == 302  # the follow page: the worker renders
     [again] = [r.id for r in _all_generations(app) if r.retry_of == first]
     assert retried.headers["Location"] == f"/contrats/generations/{again}"
     with running_worker(queued):
-        wait_until(lambda: _row(app, again).status is GenerationStatus.DONE, queued)
+        wait_until(lambda: generation_row(app, again).status is GenerationStatus.DONE, queued)
     assert count(app, ContractVersion) == 1
     with session_of(app) as session:
         version = session.scalars(select(ContractVersion)).one()
