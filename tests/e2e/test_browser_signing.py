@@ -7,18 +7,14 @@ PAdES-valid PDF. Every email goes through a real SMTP server on loopback (aiosmt
 from __future__ import annotations
 
 import dataclasses
-import email
 import hashlib
 import re
-import socket
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from email.message import Message
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
-from aiosmtpd.controller import Controller
 from flask import Flask
 from playwright.sync_api import BrowserContext, Page, expect
 
@@ -29,52 +25,23 @@ from signing import VerificationReport, verify_pdf
 from tests.conftest import CGV_FIXTURE
 from tests.e2e.signin import sign_in
 from tests.factories import make_user, publish_cgv
-from tests.integration.helpers import body_text, is_code_mail, signing_link
-
-
-class _Inbox:
-    """What the loopback SMTP server received, in order."""
-
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-    def code_for(self, to: str) -> str:
-        for message in reversed(self.messages):
-            if message["To"] == to and is_code_mail(message):
-                match = re.search(r"est : (\d{6})\s", body_text(message))
-                assert match
-                return match.group(1)
-        raise AssertionError(f"no code mail to {to}")
+from tests.integration.helpers import body_text, latest_code, signing_link
+from tests.integration.sealed_pdf import assert_sealed_contract
+from tests.integration.smtp_server import Inbox
 
 
 @pytest.fixture
-def inbox() -> Iterator[tuple[int, _Inbox]]:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    received = _Inbox()
-    controller = Controller(received, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port, received
-    finally:
-        controller.stop()
-
-
-@pytest.fixture
-def settings(settings: Settings, inbox: tuple[int, _Inbox]) -> Settings:
+def settings(settings: Settings, smtp_port: int) -> Settings:
     """The app mails through the loopback SMTP server (what PARAPHE_SMTP_URL configures)."""
-    return dataclasses.replace(settings, smtp_url=f"smtp://127.0.0.1:{inbox[0]}")
+    return dataclasses.replace(settings, smtp_url=f"smtp://127.0.0.1:{smtp_port}")
 
 
-def enter_code(page: Page, received: _Inbox, to: str) -> None:
+def enter_code(page: Page, received: Inbox, to: str) -> None:
     page.get_by_role("button", name="Recevoir un code par e-mail").click()
     expect(page.get_by_role("status")).to_have_text(f"Un code à 6 chiffres a été envoyé à {to}.")
-    page.get_by_label("Code reçu par e-mail").fill(received.code_for(to))
+    code = latest_code(received.messages, to)
+    assert code is not None, f"no code mail to {to}"
+    page.get_by_label("Code reçu par e-mail").fill(code)
     page.get_by_role("button", name="Valider le code").click()
     expect(page.get_by_role("button", name="Signer le contrat")).to_be_visible()
 
@@ -120,9 +87,8 @@ def test_quote_to_signed_pdf_in_a_real_browser(
     page: Page,
     new_context: Callable[..., BrowserContext],
     tmp_path: Path,
-    inbox: tuple[int, _Inbox],
+    inbox: Inbox,
 ) -> None:
-    received = inbox[1]
     publish_cgv(app, CGV_FIXTURE.read_text(encoding="utf-8"))
     sales = make_user(app, Role.SALES)
 
@@ -192,7 +158,7 @@ def test_quote_to_signed_pdf_in_a_real_browser(
         f"Contrat envoyé pour signature à {SIGNER_EMAIL}."
     )
     expect(page.locator("#status-v1")).to_have_text("envoyé pour signature")
-    messages = received.messages
+    messages = inbox.messages
     assert len(messages) == 1 and messages[0]["To"] == SIGNER_EMAIL
     path = signing_link(messages[0])
     link = live_server.url + path
@@ -210,7 +176,7 @@ def test_quote_to_signed_pdf_in_a_real_browser(
     )
     # 6'. the one-time code, read from the SMTP server, before the consent form appears
     expect(signer.get_by_role("button", name="Signer le contrat")).to_have_count(0)
-    enter_code(signer, received, SIGNER_EMAIL)
+    enter_code(signer, inbox, SIGNER_EMAIL)
     accept_cgv = signer.get_by_label("J'ai lu et j'accepte les conditions générales de vente")
     agree = signer.get_by_label(f"Bon pour accord : je signe le contrat {number} (version 1).")
     sign = signer.get_by_role("button", name="Signer le contrat")
@@ -249,13 +215,13 @@ def test_quote_to_signed_pdf_in_a_real_browser(
     )
     page.reload()
     expect(page.locator("#status-v1")).to_have_text("envoyé pour signature")
-    invitations = [m for m in received.messages if "ouvrez ce lien" in body_text(m)]
+    invitations = [m for m in inbox.messages if "ouvrez ce lien" in body_text(m)]
     assert [m["To"] for m in invitations] == [SIGNER_EMAIL, sales]
 
     # 6c. the vendor's countersigner (the sales user) signs in its own session
     vendor = new_context(viewport=SIGNER_VIEWPORT).new_page()
     vendor.goto(live_server.url + signing_link(invitations[1]))
-    enter_code(vendor, received, sales)
+    enter_code(vendor, inbox, sales)
     # the CGV are the vendor's own terms: its countersigner is not asked to accept them
     cgv_box = vendor.get_by_label("J'ai lu et j'accepte les conditions générales de vente")
     expect(cgv_box).to_have_count(0)
@@ -271,16 +237,7 @@ def test_quote_to_signed_pdf_in_a_real_browser(
 
     # independent proof: the PAdES signature validates against the development root, and the
     # signature is an incremental update: the unsigned contract is the first revision, untouched
-    report = _verify(signed_pdf, settings)
-    assert report.all_intact_and_valid
-    # the platform's certification (first revision), client, countersigner, platform seal
-    assert [s.field_name for s in report.signatures] == [
-        "certification",
-        "signature-1",
-        "signature-2",
-        "cachet-plateforme",
-    ]
-    assert all(sig.trusted for sig in report.signatures)
+    assert_sealed_contract(_verify(signed_pdf, settings))
     assert signed_pdf.startswith(unsigned_pdf) and len(signed_pdf) > len(unsigned_pdf)
     expect(vendor.locator("code.hash")).to_have_text(hashlib.sha256(signed_pdf).hexdigest())
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import email
 import re
-import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 from email.header import decode_header, make_header
 from email.message import Message
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,10 +26,12 @@ from app.db import transaction, utcnow
 from app.mail import delivery
 from app.mail.models import MailStatus, OutgoingMailRecord
 from app.runtime import Runtime
+from app.signatures.models import Signer
 from storage import FilesystemBlobStore
 from tests.conftest import csrf_from
-from tests.factories import login_as, make_client, make_quote, publish_short_cgv
+from tests.factories import login_as, make_client, make_quote, publish_short_cgv, signer_of
 from tests.integration.fixtures_security import logged_in_csrf
+from tests.integration.together import PARALLEL, all_at_once
 
 
 def post_form(
@@ -57,6 +59,25 @@ def issue_invoice_from_page(browser: FlaskClient, client_id: int) -> TestRespons
             "lines-0-unit_price": "900,00",
             "lines-0-vat_rate": "20",
             "issue": "Émettre la facture",
+        },
+    )
+
+
+def post_one_line_quote(
+    sales: FlaskClient, client_id: int, designation: str, particular_terms: str
+) -> TestResponse:
+    """The new quote form submitted as typed: one line (`designation`, 1 × 49 € HT at 20 %)
+    and `particular_terms`."""
+    return sales.post(
+        f"/devis/nouveau/{client_id}",
+        data={
+            "csrf_token": logged_in_csrf(sales),
+            "lines-0-designation": designation,
+            "lines-0-quantity": "1",
+            "lines-0-unit_price": "49",
+            "lines-0-vat_rate": "20",
+            "particular_terms": particular_terms,
+            "save": "Enregistrer",
         },
     )
 
@@ -133,15 +154,21 @@ def last_code(outbox: Path, to: str, *, wait_seconds: float = 30.0) -> str:
     and its delivery job: with a real worker it lands within a second or so, so this waits
     for it (inline, it is there at once)."""
     deadline = time.monotonic() + wait_seconds
-    while True:
-        for message in reversed(outbox_messages(outbox)):
-            if message["To"] == to and is_code_mail(message):
-                match = re.search(r"est : (\d{6})\s", body_text(message))
-                assert match, body_text(message)
-                return match.group(1)
+    while (code := latest_code(outbox_messages(outbox), to)) is None:
         if time.monotonic() > deadline:
             raise AssertionError(f"no code mail to {to}")
         time.sleep(0.2)
+    return code
+
+
+def latest_code(messages: Sequence[Message], to: str) -> str | None:
+    """The one-time code in the latest of `messages` that is a code mail to `to`, if any."""
+    for message in reversed(messages):
+        if message["To"] == to and is_code_mail(message):
+            match = re.search(r"est : (\d{6})\s", body_text(message))
+            assert match, body_text(message)
+            return match.group(1)
+    return None
 
 
 def deliver_queued_mails(app: Flask) -> int:
@@ -169,6 +196,11 @@ def authenticate(app: Flask, browser: FlaskClient, link: str, to: str) -> None:
     assert verified.status_code == 302, verified.get_data(as_text=True)[:500]
 
 
+def signer_by_token(app: Flask, token: str) -> Signer:
+    """The signer whose link ends in `token`, detached from its session."""
+    return signer_of(app, f"/signature/{token}")
+
+
 def user_id_of(app: Flask, address: str) -> int:
     with transaction(app.extensions["paraphe"].session_factory) as session:
         return find_user(session, address).id
@@ -188,37 +220,24 @@ def remove_blob_behind_the_store(rt: Runtime, sha256: str) -> None:
     (rt.store.root / sha256[:2] / sha256[2:4] / sha256).unlink()
 
 
-PARALLEL = 20
 SESSION_COOKIE = "session"
+
+
+def tabs_of(app: Flask, browser: FlaskClient, tabs: int = PARALLEL) -> list[FlaskClient]:
+    """`tabs` clients sharing ``browser``'s session: the same person in several tabs."""
+    cookie = browser.get_cookie(SESSION_COOKIE)
+    assert cookie is not None
+    clients = [app.test_client() for _ in range(tabs)]
+    for tab in clients:
+        tab.set_cookie(SESSION_COOKIE, cookie.value)
+    return clients
 
 
 def fire_together(
     app: Flask, browser: FlaskClient, send: Callable[[FlaskClient], TestResponse]
 ) -> list[TestResponse]:
     """``send`` run by PARALLEL clients of ``browser``'s session, released by one barrier."""
-    cookie = browser.get_cookie(SESSION_COOKIE)
-    assert cookie is not None
-    barrier = threading.Barrier(PARALLEL)
-    responses: list[TestResponse] = []
-    errors: list[BaseException] = []
-
-    def click() -> None:
-        try:
-            tab = app.test_client()
-            tab.set_cookie(SESSION_COOKIE, cookie.value)
-            barrier.wait(timeout=30)
-            responses.append(send(tab))
-        except BaseException as exc:  # reported below, in the test's thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=click) for _ in range(PARALLEL)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert not errors, errors
-    assert len(responses) == PARALLEL
-    return responses
+    return all_at_once([partial(send, tab) for tab in tabs_of(app, browser)])
 
 
 def generate_clicked_together(app: Flask) -> tuple[FlaskClient, int, list[TestResponse]]:

@@ -134,22 +134,25 @@ def create_client(browser: Browser, number: int, signer_email: str) -> int:
     return _redirected(reply, r"/clients/(\d+)")
 
 
+QUOTE_LINES = {
+    "lines-0-designation": "Abonnement Premium (12 mois)",
+    "lines-0-quantity": "12",
+    "lines-0-unit_price": "1 250,00",
+    "lines-0-vat_rate": "20",
+    "lines-1-designation": "Formation initiale (jours)",
+    "lines-1-quantity": "1,5",
+    "lines-1-unit_price": "900",
+    "lines-1-vat_rate": "20",
+}
+"""A quote's lines as sales type them in its form (French decimals): 16 350,00 € HT at 20 %."""
+
+
 def create_quote(browser: Browser, client_id: int) -> int:
     page = browser.get("GET /devis/nouveau/<client>", f"/devis/nouveau/{client_id}")
     reply = browser.post(
         "POST /devis/nouveau/<client>",
         f"/devis/nouveau/{client_id}",
-        {
-            "lines-0-designation": "Abonnement Premium (12 mois)",
-            "lines-0-quantity": "12",
-            "lines-0-unit_price": "1 250,00",
-            "lines-0-vat_rate": "20",
-            "lines-1-designation": "Formation initiale (jours)",
-            "lines-1-quantity": "1,5",
-            "lines-1-unit_price": "900",
-            "lines-1-vat_rate": "20",
-            "save": "Enregistrer le devis",
-        },
+        {**QUOTE_LINES, "save": "Enregistrer le devis"},
         page.csrf(),
     )
     return _redirected(reply, r"/devis/(\d+)")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import signal
 import socket
 import time
@@ -42,7 +41,13 @@ from tests.conftest import csrf_from
 from tests.factories import login_as, make_token, runtime, session_of
 from tests.factories.bulk_clients import client_email, seed_active_clients
 from tests.integration.helpers import PREVIEW_HASH
-from tests.integration.worker_process import running_worker, worker_log
+from tests.integration.worker_process import (
+    database_broker,
+    queued_settings,
+    running_worker,
+    wait_until,
+    worker_log,
+)
 
 # The worker process reads what the test committed, on the real clock (.ci/timetravel moves
 # only this process's).
@@ -54,13 +59,7 @@ BODY = "# CGV\n\n## Article 1. Objet\n\nLe service.\n\n## Article 2. Prix\n\n100
 def _queued(settings: Settings, tmp_path: Path, **changes: Any) -> Settings:
     """A real broker: the database itself on PostgreSQL, a SQLite file beside it otherwise;
     each test its own queue (parallel runs share PostgreSQL)."""
-    if settings.database_url.startswith("postgresql"):
-        queue_url = settings.database_url
-    else:
-        queue_url = f"sqlite:///{tmp_path / 'queue.db'}"
-    return replace(
-        settings, queue_url=queue_url, queue_name=f"test-{secrets.token_hex(6)}", **changes
-    )
+    return replace(queued_settings(database_broker(settings), settings, tmp_path), **changes)
 
 
 def _publish(app: Flask, browser: FlaskClient) -> tuple[float, int]:
@@ -120,15 +119,6 @@ def _outbox_recipients(outbox: Path) -> Counter[str]:
     return Counter(str(parser.parsebytes(path.read_bytes())["To"]) for path in outbox.glob("*.eml"))
 
 
-def _wait(condition: Callable[[], bool], settings: Settings, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.25)
-    pytest.fail(f"not done after {seconds} s; worker log:\n{worker_log(settings)[-4000:]}")
-
-
 @pytest.mark.parametrize(
     "clients", [1_000, pytest.param(10_000, marks=pytest.mark.slow)], ids=["1k", "10k"]
 )
@@ -158,9 +148,9 @@ def test_publishing_answers_at_once_and_workers_notify_each_client_once(
     tasks.fan_out.enqueue(version_id)
     started = time.monotonic()
     with running_worker(queued, workers=2):
-        _wait(lambda: _progress(legal, version_id)["done"], queued, seconds=60 + clients / 20)
+        wait_until(lambda: _progress(legal, version_id)["done"], queued, seconds=60 + clients / 20)
         # Stamped notifications are outbox rows: the workers' mail.deliver jobs send them.
-        _wait(
+        wait_until(
             lambda: len(_outbox_recipients(queued.outbox_dir)) >= clients,
             queued,
             seconds=60 + clients / 20,
@@ -243,7 +233,7 @@ def test_a_worker_killed_in_the_middle_of_a_mail_leaves_no_client_twice_nor_forg
 
         with running_worker(queued, workers=2) as worker:
             # Both worker processes are inside an SMTP exchange that never ends: kill -9.
-            _wait(lambda: server.held == 2, queued, seconds=60 + clients / 50)
+            wait_until(lambda: server.held == 2, queued, seconds=60 + clients / 50)
             os.killpg(worker.pid, signal.SIGKILL)
             worker.wait(timeout=10)
         server.holding = False
@@ -270,8 +260,8 @@ def test_a_worker_killed_in_the_middle_of_a_mail_leaves_no_client_twice_nor_forg
         for mail_id in lost:
             deliver_mail.enqueue(mail_id)
         with running_worker(queued, workers=2):
-            _wait(lambda: _progress(legal, version_id)["done"], queued, 60 + clients / 20)
-            _wait(lambda: len(set(server.received)) >= clients, queued, 60 + clients / 20)
+            wait_until(lambda: _progress(legal, version_id)["done"], queued, 60 + clients / 20)
+            wait_until(lambda: len(set(server.received)) >= clients, queued, 60 + clients / 20)
             time.sleep(1.0)  # duplicate chunks (queued before the kill, and the sweep's) ran
 
     assert _sent_rows(app, version_id) == (clients, clients)

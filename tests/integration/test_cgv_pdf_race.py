@@ -14,6 +14,7 @@ from app.documents.models import Document, DocumentKind
 from app.terms import versions
 from app.terms.models import CgvVersion
 from tests.factories import count, publish_short_cgv, runtime
+from tests.integration.together import at_once
 
 
 @pytest.mark.committed_db  # threads on their own connections
@@ -24,33 +25,21 @@ def test_concurrent_first_requests_archive_the_cgv_pdf_once(app: Flask) -> None:
     # lock must serialise them. On SQLite the second transaction cannot even start before
     # the first commits (BEGIN IMMEDIATE): the threads only start together.
     concurrent_reads = rt.engine.dialect.name == "postgresql"
-    start = threading.Barrier(2)
     seen = threading.Barrier(2)
-    results: list[int] = []
-    errors: list[BaseException] = []
 
-    def first_request() -> None:
-        try:
-            start.wait(timeout=30)
-            with transaction(rt.session_factory) as session:
-                version = session.scalars(select(CgvVersion)).one()
-                if concurrent_reads:
-                    assert version.document_id is None
-                    seen.wait(timeout=30)  # both have seen "no PDF yet"
-                document = versions.archive_pdf(
-                    session, rt.store, version, vendor_name="Éditeur", now=utcnow(), actor="t"
-                )
-                results.append(document.id)
-        except BaseException as exc:  # reported below, with the thread's own traceback
-            errors.append(exc)
+    def first_request() -> int:
+        with transaction(rt.session_factory) as session:
+            version = session.scalars(select(CgvVersion)).one()
+            if concurrent_reads:
+                assert version.document_id is None
+                seen.wait(timeout=30)  # both have seen "no PDF yet"
+            document = versions.archive_pdf(
+                session, rt.store, version, vendor_name="Éditeur", now=utcnow(), actor="t"
+            )
+            return document.id
 
-    threads = [threading.Thread(target=first_request) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    results = at_once(first_request, times=2)
 
-    assert not errors, errors
     assert len(results) == 2 and results[0] == results[1]
     assert count(app, Document, Document.kind == DocumentKind.CGV) == 1
     with rt.session_factory() as session:

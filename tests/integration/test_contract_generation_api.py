@@ -4,43 +4,18 @@ generation, and the status resource follows it."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
-from werkzeug.test import TestResponse
 
 from app.auth.models import Scope
 from app.config import Settings
 from app.contracts.models import ContractGeneration, ContractVersion
 from tests.factories import count, make_client, make_quote, make_token, publish_short_cgv
-from tests.integration.helpers import PARALLEL
+from tests.integration.together import PARALLEL, at_once
 from tests.integration.worker_process import queued_settings
-
-
-def _together(app: Flask, send: Callable[[FlaskClient], TestResponse]) -> list[TestResponse]:
-    barrier = threading.Barrier(PARALLEL)
-    responses: list[TestResponse] = []
-    errors: list[BaseException] = []
-
-    def request() -> None:
-        try:
-            client = app.test_client()
-            barrier.wait(timeout=30)
-            responses.append(send(client))
-        except BaseException as exc:  # reported below, in the test's thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=request) for _ in range(PARALLEL)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert not errors, errors
-    return responses
 
 
 @pytest.mark.committed_db  # the requests' threads each commit in their own connection
@@ -54,13 +29,12 @@ def test_twenty_api_requests_at_once_make_one_pending_generation(
     quote_id = make_quote(app, make_client(app))
     headers = {"Authorization": f"Bearer {make_token(app, Scope.WRITE, Scope.READ)}"}
 
-    responses = _together(
-        app,
-        lambda client: client.post(
+    responses = at_once(
+        lambda: app.test_client().post(
             f"/api/v1/quotes/{quote_id}/contract",
             json={"free_text": "Interlocuteur dédié."},
             headers=headers,
-        ),
+        )
     )
 
     assert sorted(r.status_code for r in responses) == [202] * PARALLEL

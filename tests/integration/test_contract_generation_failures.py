@@ -22,20 +22,13 @@ from tests.factories import (
     publish_short_cgv,
 )
 from tests.factories.db import session_of
-from tests.factories.drafts import asked_too_long_ago, first_version_asked
-from tests.integration.failing_renders import FullDisk, generation_row, use_store
-from tests.integration.helpers import user_id_of
-
-SALES = "sales@example.test"  # the user `login_as(app, Role.SALES)` creates
+from tests.factories.drafts import asked_too_long_ago
+from tests.integration.generation_setup import FullDisk, asked_by_sales, generation_row, use_store
 
 
 def test_a_render_that_keeps_failing_ends_failed_and_sales_retry_it(app: Flask) -> None:
-    publish_short_cgv(app)
-    quote_id = make_quote(app, make_client(app))
-    sales = login_as(app, Role.SALES)
-    generation_id = first_version_asked(
-        app, quote_id, user_id_of(app, SALES), free_text="Support dédié."
-    )
+    asked = asked_by_sales(app, free_text="Support dédié.")
+    sales, generation_id = asked.sales, asked.generation_id
     use_store(app, FullDisk)
 
     # The job's attempts (a worker's retries): each crash is counted and propagates.
@@ -76,7 +69,7 @@ def test_a_render_that_keeps_failing_ends_failed_and_sales_retry_it(app: Flask) 
     assert generation_row(app, generation_id).status is GenerationStatus.FAILED
     with session_of(app) as session:
         version = session.query(ContractVersion).one()
-        assert version.contract.quote_id == quote_id
+        assert version.contract.quote_id == asked.quote_id
         assert retried.headers["Location"] == f"/contrats/{version.contract_id}"
     done = sales.get(retried.headers["Location"]).get_data(as_text=True)
     assert "(version 1) généré." in done
@@ -87,10 +80,8 @@ def test_a_render_that_keeps_failing_ends_failed_and_sales_retry_it(app: Flask) 
 
 
 def test_a_generation_that_is_not_failed_shows_no_retry(app: Flask) -> None:
-    publish_short_cgv(app)
-    quote_id = make_quote(app, make_client(app))
-    sales = login_as(app, Role.SALES)
-    generation_id = first_version_asked(app, quote_id, user_id_of(app, SALES))
+    asked = asked_by_sales(app)
+    sales, generation_id = asked.sales, asked.generation_id
     page = sales.get(f"/contrats/generations/{generation_id}").get_data(as_text=True)
     assert 'id="generation-retry" method="post"' in page and " hidden>" in page
     # Without the CSRF token: refused, nothing asked.

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -23,32 +22,20 @@ from app.quotes.services import get_quote
 from tests.factories import count, login_as, make_client, make_quote, publish_short_cgv, runtime
 from tests.factories.db import session_of
 from tests.factories.drafts import asked_too_long_ago, first_version_asked
+from tests.integration.generation_setup import SALES, asked_by_sales, generation_row
 from tests.integration.helpers import PARALLEL, generate_clicked_together, user_id_of
 from tests.integration.worker_process import (
-    brokers,
-    queued_settings,
     running_worker,
     wait_until,
     worker_log,
 )
 
-SALES = "sales@example.test"  # the user `login_as(app, Role.SALES)` creates
-
-
-def _generation(app: Flask, generation_id: int) -> ContractGeneration:
-    with session_of(app) as session:
-        row = session.get(ContractGeneration, generation_id)
-        assert row is not None
-        return row
-
 
 @pytest.mark.committed_db  # the worker process reads what the test committed
 @pytest.mark.real_clock
-@pytest.mark.parametrize("broker", brokers())
 def test_twenty_clicks_on_generate_make_one_version_through_a_worker(
-    broker: str, settings: Settings, make_app: Callable[[Settings], Flask], tmp_path: Path
+    queued: Settings, make_app: Callable[[Settings], Flask]
 ) -> None:
-    queued = queued_settings(broker, settings, tmp_path)
     app = make_app(queued)
     sales, _quote_id, responses = generate_clicked_together(app)
 
@@ -72,7 +59,9 @@ def test_twenty_clicks_on_generate_make_one_version_through_a_worker(
 
     tasks.generate_requested.enqueue(generation_id)  # once more: a retry, the sweep
     with running_worker(queued, workers=2):
-        wait_until(lambda: _generation(app, generation_id).status is GenerationStatus.DONE, queued)
+        wait_until(
+            lambda: generation_row(app, generation_id).status is GenerationStatus.DONE, queued
+        )
         wait_until(
             lambda: worker_log(queued).count("contracts.generate_requested: ") >= 2 * 21, queued
         )
@@ -96,17 +85,15 @@ def test_twenty_clicks_on_generate_make_one_version_through_a_worker(
 def test_a_generation_refused_when_rendered_says_why_on_its_page(app: Flask) -> None:
     """The quote expired between the click and the job: the job renders nothing, and the
     follow page (then its JSON) gives the reason instead of waiting for ever."""
-    publish_short_cgv(app)
-    quote_id = make_quote(app, make_client(app))
-    sales = login_as(app, Role.SALES)
-    generation_id = first_version_asked(app, quote_id, user_id_of(app, SALES))
+    asked = asked_by_sales(app)
+    sales, quote_id, generation_id = asked.sales, asked.quote_id, asked.generation_id
     yesterday = utcnow().date() - timedelta(days=1)
     with transaction(runtime(app).session_factory) as session:
         session.execute(update(Quote).where(Quote.id == quote_id).values(valid_until=yesterday))
 
     tasks.generate_requested.run(generation_id)
 
-    assert _generation(app, generation_id).status is GenerationStatus.FAILED
+    assert generation_row(app, generation_id).status is GenerationStatus.FAILED
     assert count(app, ContractVersion) == 0
     page = sales.get(f"/contrats/generations/{generation_id}")
     assert page.status_code == 200
@@ -121,11 +108,9 @@ def test_a_contract_made_meanwhile_by_another_path_ends_the_generation_without_a
 ) -> None:
     """The API (or the bulk job) contracted the quote while the job waited: the job makes
     nothing and its page leads to the contract that exists."""
-    publish_short_cgv(app)
-    quote_id = make_quote(app, make_client(app))
-    sales = login_as(app, Role.SALES)
-    author_id = user_id_of(app, SALES)
-    generation_id = first_version_asked(app, quote_id, author_id)
+    asked = asked_by_sales(app)
+    sales, quote_id, author_id = asked.sales, asked.quote_id, asked.author_id
+    generation_id = asked.generation_id
     rt = runtime(app)
     with transaction(rt.session_factory) as session:
         made = generation.generate_contract(
@@ -141,7 +126,7 @@ def test_a_contract_made_meanwhile_by_another_path_ends_the_generation_without_a
 
     tasks.generate_requested.run(generation_id)
 
-    row = _generation(app, generation_id)
+    row = generation_row(app, generation_id)
     assert (row.status, row.version_id, row.contract_id) == (
         GenerationStatus.DONE,
         None,
@@ -166,8 +151,8 @@ def test_the_sweep_enqueues_again_only_generations_whose_job_was_lost(app: Flask
 
     tasks.sweep.run()
 
-    assert _generation(app, lost).status is GenerationStatus.DONE
-    assert _generation(app, recent).status is GenerationStatus.PENDING
+    assert generation_row(app, lost).status is GenerationStatus.DONE
+    assert generation_row(app, recent).status is GenerationStatus.PENDING
     assert count(app, ContractVersion) == 1
 
 
@@ -193,4 +178,4 @@ def test_a_generation_no_worker_took_says_it_waits(app: Flask) -> None:
     assert state["stage"] == "pending" and state["poll_after"] == requested.POLL_AFTER
     assert state["message"].startswith(waiting) and "prévenez un administrateur" in state["message"]
     tasks.sweep.run()  # a worker back: its sweep renders it
-    assert _generation(app, generation_id).status is GenerationStatus.DONE
+    assert generation_row(app, generation_id).status is GenerationStatus.DONE

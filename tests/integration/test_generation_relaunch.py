@@ -33,7 +33,7 @@ from tests.factories import (
     runtime,
 )
 from tests.factories.db import session_of
-from tests.integration.failing_renders import FullDisk, generation_row, given_up, use_store
+from tests.integration.generation_setup import FullDisk, generation_row, given_up, use_store
 from tests.integration.helpers import fire_together
 from tests.integration.worker_process import queued_settings, running_worker, wait_until
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,10 +30,8 @@ from tests.factories import (
     runtime,
 )
 from tests.factories.db import session_of
-from tests.integration.failing_renders import FullDisk, generation_row, given_up, use_store
+from tests.integration.generation_setup import FullDisk, generation_row, given_up, use_store
 from tests.integration.worker_process import (
-    brokers,
-    queued_settings,
     running_worker,
     wait_until,
 )
@@ -129,11 +126,9 @@ def _all_generations(app: Flask) -> list[ContractGeneration]:
 
 @pytest.mark.committed_db  # the worker process reads what the test committed
 @pytest.mark.real_clock
-@pytest.mark.parametrize("broker", brokers())
 def test_a_retry_rendered_by_a_worker_keeps_the_api_countersigner(
-    broker: str, settings: Settings, make_app: Callable[[Settings], Flask], tmp_path: Path
+    queued: Settings, make_app: Callable[[Settings], Flask]
 ) -> None:
-    queued = queued_settings(broker, settings, tmp_path)
     app = make_app(queued)
     first = _asked_through_the_api(app, {"countersigner": COUNTERSIGNER, "signer": SIGNER})
     given_up(app, first)

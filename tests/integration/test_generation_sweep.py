@@ -8,18 +8,15 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy import select, update
 
-from app.auth.models import Role
 from app.contracts import tasks
-from app.contracts.models import ContractGeneration, GenerationStatus
+from app.contracts.models import GenerationStatus
 from app.db import transaction, utcnow
 from app.job_runs import runs
 from app.job_runs.models import JobRun, RunStatus
-from tests.factories import login_as, make_client, make_quote, publish_short_cgv, runtime
+from tests.factories import runtime
 from tests.factories.db import session_of
-from tests.factories.drafts import asked_too_long_ago, first_version_asked
-from tests.integration.helpers import user_id_of
-
-SALES = "sales@example.test"  # the user `login_as(app, Role.SALES)` creates
+from tests.factories.drafts import asked_too_long_ago
+from tests.integration.generation_setup import asked_by_sales, generation_row
 
 
 def _generation_runs(app: Flask) -> list[JobRun]:
@@ -33,17 +30,8 @@ def _generation_runs(app: Flask) -> list[JobRun]:
         )
 
 
-def _status(app: Flask, generation_id: int) -> GenerationStatus:
-    with session_of(app) as session:
-        return session.get_one(ContractGeneration, generation_id).status
-
-
 def test_the_sweep_leaves_alone_a_generation_whose_job_waits_for_its_retry(app: Flask) -> None:
-    publish_short_cgv(app)
-    login_as(app, Role.SALES)
-    generation_id = first_version_asked(
-        app, make_quote(app, make_client(app)), user_id_of(app, SALES)
-    )
+    generation_id = asked_by_sales(app).generation_id
     asked_too_long_ago(app, generation_id)
     # Its job failed once (the disk full a moment), as Huey's signals record it: the queue
     # retries it in 40 s.
@@ -59,7 +47,7 @@ def test_the_sweep_leaves_alone_a_generation_whose_job_waits_for_its_retry(app: 
 
     [waiting] = _generation_runs(app)  # no second job chasing the generation
     assert waiting.status is RunStatus.RETRYING and waiting.attempts == 1
-    assert _status(app, generation_id) is GenerationStatus.PENDING
+    assert generation_row(app, generation_id).status is GenerationStatus.PENDING
 
     # Its retry was due long ago and never ran (the broker lost it): the sweep takes over.
     with transaction(runtime(app).session_factory) as session:
@@ -73,7 +61,7 @@ def test_the_sweep_leaves_alone_a_generation_whose_job_waits_for_its_retry(app: 
     lost, taken_over = _generation_runs(app)
     assert lost.status is RunStatus.RELAUNCHED  # off the admins' page
     assert taken_over.status is RunStatus.COMPLETE and taken_over.args == [generation_id]
-    assert _status(app, generation_id) is GenerationStatus.DONE
+    assert generation_row(app, generation_id).status is GenerationStatus.DONE
 
     tasks.sweep.run()  # nothing left to chase: no third run
     assert len(_generation_runs(app)) == 2

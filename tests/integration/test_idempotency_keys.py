@@ -4,9 +4,7 @@ requests at once make one resource (the claim is a unique row, committed first).
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -27,6 +25,7 @@ from tests.factories import (
     runtime,
     session_of,
 )
+from tests.integration.together import at_once
 
 QUOTE_LINE = {"designation": "Audit", "quantity": "1", "unit_price": "900", "vat_rate": "20"}
 
@@ -138,34 +137,17 @@ def test_a_claim_left_by_a_dead_request_is_taken_over(app: Flask, client: FlaskC
 def test_twenty_identical_posts_at_once_make_one_quote(app: Flask) -> None:
     token = make_token(app, Scope.WRITE)
     body = {"client_id": make_client(app), "lines": [QUOTE_LINE]}
-    barrier = threading.Barrier(20)
-    answers: list[tuple[int, Any, str | None]] = []
-    replayed: list[str] = []
-    errors: list[BaseException] = []
+    answers = at_once(
+        lambda: app.test_client().post(
+            "/api/v1/quotes", json=body, headers=headers(token, "same-key")
+        )
+    )
 
-    def post() -> None:
-        try:
-            barrier.wait(timeout=10)
-            response = app.test_client().post(
-                "/api/v1/quotes", json=body, headers=headers(token, "same-key")
-            )
-            answers.append(
-                (response.status_code, response.get_json(), response.headers.get("Location"))
-            )
-            replayed.append(response.headers.get("Idempotent-Replayed", "no"))
-        except BaseException as exc:  # reported below, in the test's thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=post) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
     assert len(answers) == 20
-    assert {status for status, _, _ in answers} == {201}
-    assert len({repr(body) for _, body, _ in answers}) == 1  # the same answer, twenty times
-    assert len({location for _, _, location in answers}) == 1
+    assert {a.status_code for a in answers} == {201}
+    assert len({repr(a.get_json()) for a in answers}) == 1  # the same answer, twenty times
+    assert len({a.headers.get("Location") for a in answers}) == 1
+    replayed = [a.headers.get("Idempotent-Replayed", "no") for a in answers]
     assert sorted(replayed) == ["no"] + ["true"] * 19  # one did the work, nineteen waited
     assert count(app, Quote) == 1
     with session_of(app) as session:

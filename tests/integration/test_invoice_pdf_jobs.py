@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -23,8 +22,6 @@ from tests.factories.people import login_as
 from tests.factories.sales import make_client
 from tests.integration.helpers import issue_invoice_from_page
 from tests.integration.worker_process import (
-    brokers,
-    queued_settings,
     running_worker,
     wait_until,
     worker_log,
@@ -42,14 +39,9 @@ def _archived(app: Flask, invoice_id: int) -> bool:
         return invoice.document_id is not None
 
 
-@pytest.mark.parametrize("broker", brokers())
 def test_an_issued_invoice_gets_its_pdf_from_a_worker_exactly_once(
-    broker: str,
-    settings: Settings,
-    make_app: Callable[[Settings], Flask],
-    tmp_path: Path,
+    queued: Settings, make_app: Callable[[Settings], Flask]
 ) -> None:
-    queued = queued_settings(broker, settings, tmp_path)
     app = make_app(queued)
     client_id = make_client(app)
     browser = login_as(app, Role.SALES)

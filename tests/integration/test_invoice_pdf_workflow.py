@@ -27,6 +27,7 @@ from tests.factories.people import login_as
 from tests.factories.sales import make_client
 from tests.integration.fixtures_security import runtime
 from tests.integration.helpers import issue_invoice_from_page, post_form
+from tests.integration.together import at_once
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -166,25 +167,15 @@ def test_producing_twice_at_once_archives_one_pdf_per_invoice(app: Flask) -> Non
     documents = count(app, Document)
     barrier = threading.Barrier(2)
     store = _CountingStore(rt.store)
-    produced: list[int] = []
-    errors: list[BaseException] = []
 
-    def producer() -> None:
+    def producer() -> int:
         factory = _AttachTogether(rt.session_factory, barrier)
         collab = replace(rt.collaborators(NOW), session_factory=factory, store=store)
-        try:
-            # one chunk: one read, then one attaching transaction for all three
-            produced.append(produce_pdfs(collab, ids))
-        except BaseException as exc:  # reported below, with the thread's own traceback
-            errors.append(exc)
+        # one chunk: one read, then one attaching transaction for all three
+        return produce_pdfs(collab, ids)
 
-    threads = [threading.Thread(target=producer) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=180)
+    produced = at_once(producer, times=2)
 
-    assert not errors, errors
     assert sorted(produced) == [0, 3]
     assert store.puts == 3
     assert count(app, Document) == documents + 3

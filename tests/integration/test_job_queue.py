@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -18,8 +17,6 @@ from tests.factories import make_contracted_client, publish_short_cgv
 from tests.factories.db import count, session_of
 from tests.factories.signing import completion_mail_texts, send_contract, sign_token
 from tests.integration.worker_process import (
-    brokers,
-    queued_settings,
     running_worker,
     wait_until,
     worker_log,
@@ -37,14 +34,9 @@ def _sealed(app: Flask, request_id: int) -> bool:
         return request.sealed_at is not None and request.evidence_document_id is not None
 
 
-@pytest.mark.parametrize("broker", brokers())
 def test_the_last_signature_answers_at_once_and_a_worker_seals_exactly_once(
-    broker: str,
-    settings: Settings,
-    make_app: Callable[[Settings], Flask],
-    tmp_path: Path,
+    queued: Settings, make_app: Callable[[Settings], Flask]
 ) -> None:
-    queued = queued_settings(broker, settings, tmp_path)  # a queue of its own
     app = make_app(queued)
     publish_short_cgv(app)
     contracted = make_contracted_client(app)

@@ -5,14 +5,10 @@ from __future__ import annotations
 import email
 import email.header
 import email.utils
-import socket
-from collections.abc import Iterator
 from email.message import Message
 from pathlib import Path
-from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
 
 from app.config import Settings
 from app.mail import (
@@ -25,33 +21,7 @@ from app.mail import (
     build_message,
 )
 from app.rendering.mail_layout import VendorMailLayout
-
-
-class _Collector:
-    def __init__(self) -> None:
-        self.messages: list[Message] = []
-
-    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
-        self.messages.append(email.message_from_bytes(envelope.content))
-        return "250 OK"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def smtp_server() -> Iterator[tuple[int, _Collector]]:
-    collector = _Collector()
-    port = _free_port()
-    controller = Controller(collector, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield port, collector
-    finally:
-        controller.stop()
+from tests.integration.smtp_server import Inbox, free_port
 
 
 @pytest.fixture(params=["outbox", "smtp"])
@@ -66,10 +36,11 @@ def mailer_and_inbox(request: pytest.FixtureRequest, tmp_path: Path):
             ]
 
         return mailer, received
-    port, collector = request.getfixturevalue("smtp_server")
+    port: int = request.getfixturevalue("smtp_port")
+    inbox: Inbox = request.getfixturevalue("inbox")
     return SmtpMailer(
         f"smtp://127.0.0.1:{port}", "Paraphe <no-reply@example.test>"
-    ), lambda: collector.messages
+    ), lambda: inbox.messages
 
 
 def test_mailer_contract(mailer_and_inbox) -> None:
@@ -105,7 +76,7 @@ def test_outbox_writes_whole_files_only(tmp_path: Path) -> None:
 
 
 def test_smtp_failure_is_reported_without_credentials() -> None:
-    port = _free_port()
+    port = free_port()
     mailer = SmtpMailer(f"smtp://user:s3cr3t@127.0.0.1:{port}", "a@example.test", timeout=2)
     with pytest.raises(MailError) as info:
         mailer.send(OutgoingMail(to="b@example.test", subject="x", text="x"))
@@ -113,16 +84,17 @@ def test_smtp_failure_is_reported_without_credentials() -> None:
     assert "s3cr3t" not in str(info.value)
 
 
-def test_smtp_sends_the_vendors_html_alternative(smtp_server, tmp_path: Path) -> None:
+def test_smtp_sends_the_vendors_html_alternative(
+    smtp_port: int, inbox: Inbox, tmp_path: Path
+) -> None:
     """Over SMTP too, each mail carries its plain text and its HTML part, Reply-To support."""
-    port, collector = smtp_server
     settings = Settings.from_env({"PARAPHE_INSTANCE_DIR": str(tmp_path)})
     layout = VendorMailLayout(settings.vendor, "https://paraphe.example")
     mailer = SmtpMailer(
-        f"smtp://127.0.0.1:{port}", "Paraphe <no-reply@example.test>", layout=layout
+        f"smtp://127.0.0.1:{smtp_port}", "Paraphe <no-reply@example.test>", layout=layout
     )
     mailer.send(OutgoingMail(to="a@example.fr", subject="Contrat C-1 à signer", text="Bonjour"))
-    [message] = collector.messages
+    [message] = inbox.messages
     assert message.get_content_type() == "multipart/alternative"
     assert [p.get_content_type() for p in message.get_payload()] == ["text/plain", "text/html"]
     assert message["Reply-To"] == "support@editeur-demo.fr"
@@ -139,7 +111,6 @@ def test_a_png_logo_travels_inside_the_mail_over_smtp(tmp_path: Path) -> None:
     """Gmail and Outlook block remote images: a PNG logo is carried in the message, the HTML
     part and the image forming a multipart/related, shown by cid:; delivered through the real
     SMTP server on loopback and read back as the recipient's client reads it."""
-    from tests.integration.smtp_server import Inbox, free_port
     from tests.integration.smtp_server import smtp_server as loopback_smtp
 
     logo = _png(tmp_path / "logo.png")

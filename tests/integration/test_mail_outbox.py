@@ -5,8 +5,6 @@ idempotency key. Inline queue (the job runs where it is enqueued), except where 
 
 from __future__ import annotations
 
-import secrets
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -28,7 +26,12 @@ from app.wiring import runtime
 from tests.factories.db import runtime as runtime_of
 from tests.factories.db import session_of
 from tests.integration.smtp_server import Inbox, smtp_server
-from tests.integration.worker_process import running_worker, worker_log
+from tests.integration.together import at_once
+from tests.integration.worker_process import (
+    queued_settings,
+    running_worker,
+    wait_until,
+)
 
 MAIL = OutgoingMail(
     to="Élodie Martin <elodie@example.fr>",
@@ -193,24 +196,12 @@ def test_one_idempotency_key_from_ten_concurrent_transactions_is_one_row(
     smtp_app: Flask, inbox: Inbox
 ) -> None:
     factory = runtime_of(smtp_app).session_factory
-    barrier = threading.Barrier(10)
-    ids: list[int] = []
-    errors: list[BaseException] = []
 
-    def insert() -> None:
-        barrier.wait()
-        try:
-            with transaction(factory) as session:
-                ids.append(enqueue_mail(session, MAIL, now=utcnow(), key="invoices.reminder:3"))
-        except BaseException as exc:
-            errors.append(exc)
+    def insert() -> int:
+        with transaction(factory) as session:
+            return enqueue_mail(session, MAIL, now=utcnow(), key="invoices.reminder:3")
 
-    threads = [threading.Thread(target=insert) for _ in range(10)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors, errors
+    ids = at_once(insert, times=10)
     assert len(set(ids)) == 1 and len(ids) == 10
     assert len(_rows(smtp_app)) == 1 and len(inbox.messages) == 1
 
@@ -222,25 +213,9 @@ def test_twenty_concurrent_deliveries_of_one_row_send_one_message(
     rt = runtime_of(smtp_app)
     with transaction(rt.session_factory) as session:
         mail_id = records.insert(session, MAIL, now=utcnow(), key=None)
-    barrier = threading.Barrier(20)
-    outcomes: list[MailStatus | None] = []
-    errors: list[BaseException] = []
-
-    def attempt() -> None:
-        barrier.wait()
-        try:
-            outcomes.append(
-                delivery.deliver(rt.session_factory, rt.transport, mail_id, clock=utcnow)
-            )
-        except BaseException as exc:
-            errors.append(exc)
-
-    threads = [threading.Thread(target=attempt) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors, errors
+    outcomes = at_once(
+        lambda: delivery.deliver(rt.session_factory, rt.transport, mail_id, clock=utcnow)
+    )
     assert outcomes.count(MailStatus.SENT) == 1 and outcomes.count(None) == 19
     assert len(inbox.messages) == 1
     [row] = _rows(smtp_app)
@@ -257,29 +232,18 @@ def test_a_worker_picks_a_mail_up_within_a_second(
     tmp_path: Path,
 ) -> None:
     queued = replace(
-        settings,
-        smtp_url=f"smtp://127.0.0.1:{smtp_port}",
-        queue_url=f"sqlite:///{tmp_path / 'queue.db'}",
-        queue_name=f"test-{secrets.token_hex(6)}",
+        queued_settings("sqlite", settings, tmp_path), smtp_url=f"smtp://127.0.0.1:{smtp_port}"
     )
     app = make_app(queued)
     with running_worker(queued, workers=1):
         _send(app)
-        _wait(lambda: len(inbox.messages) == 1, queued, seconds=60)  # the worker has started
+        # the worker has started
+        wait_until(lambda: len(inbox.messages) == 1, queued, seconds=60, poll=0.02)
         time.sleep(3)  # idle: its polling has backed off as far as it goes
         started = time.monotonic()
         _send(app, replace(MAIL, subject="Votre code à usage unique"))
-        _wait(lambda: len(inbox.messages) == 2, queued, seconds=10)
+        wait_until(lambda: len(inbox.messages) == 2, queued, seconds=10, poll=0.02)
         # Picked up within 0.5 s (app.worker.MAX_POLL_DELAY_S), then sent: under a second,
         # with some margin for a loaded machine (Huey's default would wait up to 10 s).
         assert time.monotonic() - started < 1.5
     assert [row.status for row in _rows(app)] == [MailStatus.SENT, MailStatus.SENT]
-
-
-def _wait(condition: Callable[[], bool], settings: Settings, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.02)
-    pytest.fail(f"not done after {seconds} s; worker log:\n{worker_log(settings)[-4000:]}")

@@ -5,7 +5,6 @@ transactions really overlap; SQLite serialises them (BEGIN IMMEDIATE), with the 
 
 from __future__ import annotations
 
-import threading
 from decimal import Decimal
 
 import pytest
@@ -23,7 +22,8 @@ from app.pricing.lines import LineInput
 from tests.factories import login_as, make_client, runtime, session_of
 from tests.factories.invoices import make_invoice
 from tests.integration.fixtures_security import logged_in_csrf
-from tests.integration.helpers import PARALLEL, fire_together
+from tests.integration.helpers import fire_together
+from tests.integration.together import PARALLEL, at_once
 
 
 @pytest.mark.committed_db  # threads on their own connections
@@ -61,13 +61,9 @@ def test_twenty_payments_at_once_never_exceed_what_is_due(app: Flask) -> None:
 def test_twenty_credit_notes_at_once_never_exceed_the_invoice(app: Flask) -> None:
     invoice_id = make_invoice(app, make_client(app), with_pdf=False)  # 1 080,00 € TTC
     factory = runtime(app).session_factory
-    barrier = threading.Barrier(PARALLEL)
-    outcomes: list[str] = []
-    errors: list[BaseException] = []
 
-    def credit() -> None:
+    def credit() -> str:
         try:
-            barrier.wait(timeout=30)
             with transaction(factory) as session:
                 issuing.issue_credit_note(
                     session,
@@ -78,19 +74,12 @@ def test_twenty_credit_notes_at_once_never_exceed_the_invoice(app: Flask) -> Non
                     now=utcnow(),
                     actor="test",
                 )
-            outcomes.append("issued")
         except CreditNoteInvalid:
-            outcomes.append("refused")
-        except BaseException as exc:  # reported below, in the test's thread
-            errors.append(exc)
+            return "refused"
+        return "issued"
 
-    threads = [threading.Thread(target=credit) for _ in range(PARALLEL)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    outcomes = at_once(credit)
 
-    assert not errors, errors
     assert sorted(outcomes) == ["issued"] * 9 + ["refused"] * 11
     with session_of(app) as session:
         totals = session.scalars(

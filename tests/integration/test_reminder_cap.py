@@ -7,7 +7,6 @@ counted from the invitation time the sending recorded."""
 
 from __future__ import annotations
 
-import threading
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -30,7 +29,8 @@ from tests.factories import (
     publish_short_cgv,
     runtime,
 )
-from tests.integration.helpers import PARALLEL, outbox_messages
+from tests.integration.helpers import outbox_messages
+from tests.integration.together import PARALLEL, at_once
 
 DAY = timedelta(days=1)
 
@@ -158,23 +158,7 @@ def test_twenty_runs_at_once_send_one_reminder(
     now = t0 + 2 * DAY
     outbox = runtime(app).settings.outbox_dir
     mailed_before = len(outbox_messages(outbox))
-    barrier = threading.Barrier(PARALLEL)
-    counts: list[int] = []
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            barrier.wait(timeout=30)
-            counts.append(_remind(app, now))
-        except BaseException as exc:  # reported below, with the others
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(PARALLEL)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors, errors
+    counts = at_once(lambda: _remind(app, now))
     assert sorted(counts) == [0] * (PARALLEL - 1) + [1]
     assert len(outbox_messages(outbox)) == mailed_before + 1
     state = _state(client, writer, request_id)

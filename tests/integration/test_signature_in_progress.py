@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from app.audit.models import AuditEvent
@@ -26,7 +26,6 @@ from app.job_runs import runs
 from app.job_runs.models import JobRun, RunStatus
 from app.signatures import consent, lifecycle, tasks
 from app.signatures.models import RequestStatus, SignatureRequest, Signer, SignerStatus
-from app.tokens import token_hash
 from signing import SigningError, SigningKey
 from tests.conftest import csrf_from
 from tests.factories import (
@@ -45,7 +44,14 @@ from tests.factories.signing import (
     send_version_1,
     signing_browser,
 )
-from tests.integration.worker_process import queued_settings, running_worker, wait_until
+from tests.integration.helpers import signer_by_token
+from tests.integration.lost_jobs import aged_past
+from tests.integration.worker_process import (
+    database_broker,
+    queued_settings,
+    running_worker,
+    wait_until,
+)
 
 VENDOR = Countersigner(name="Søren Ødegård", email="soren@vendor.example")
 IN_PROGRESS = "Votre signature est en cours d&#39;application"
@@ -186,22 +192,23 @@ def test_cancel_and_another_signers_decline_wait_for_a_signature_being_applied(
 
 def _consent_lost_long_ago(app: Flask, signer_id: int) -> None:
     """The consent older than the sweep's patience (`consent.LOST_AFTER`)."""
-    with transaction(runtime(app).session_factory) as session:
-        session.execute(
-            update(Signer)
-            .where(Signer.id == signer_id)
-            .values(consented_at=utcnow() - consent.LOST_AFTER - timedelta(seconds=1))
-        )
+    aged_past(app, Signer.consented_at, signer_id, consent.LOST_AFTER)
 
 
-def test_the_sweep_leaves_alone_a_signature_job_waiting_for_its_retry(app: Flask) -> None:
+def _consent_of_a_lost_job(app: Flask) -> tuple[int, runs.TaskRef]:
+    """A client's consent recorded long ago, its signature not applied: (the signer's id, the
+    job `signatures.sign` that was to apply it, as a job run records it)."""
     _request_id, [token] = sent_to_two(app)
     authenticate_link(app, token)
     signer_id = consent_without_job(app, token)
     _consent_lost_long_ago(app, signer_id)
+    return signer_id, runs.TaskRef("task-of-the-consent", "signatures.sign", [signer_id], {})
+
+
+def test_the_sweep_leaves_alone_a_signature_job_waiting_for_its_retry(app: Flask) -> None:
+    signer_id, task = _consent_of_a_lost_job(app)
     # Its job failed once (a TSA down a moment): recorded as Huey's signals record it, the
     # queue retries it in 40 s.
-    task = runs.TaskRef("task-of-the-consent", "signatures.sign", [signer_id], {})
     now = utcnow()
     with transaction(runtime(app).session_factory) as session:
         runs.started(session, task, now)
@@ -214,12 +221,7 @@ def test_the_sweep_leaves_alone_a_signature_job_waiting_for_its_retry(app: Flask
     assert signer(app, signer_id).status is SignerStatus.SIGNING
 
     # Its retry was due long ago and never ran (the broker lost it): the sweep takes over.
-    with transaction(runtime(app).session_factory) as session:
-        session.execute(
-            update(JobRun)
-            .where(JobRun.id == waiting.id)
-            .values(next_attempt_at=utcnow() - runs.LOST_AFTER - timedelta(seconds=1))
-        )
+    aged_past(app, JobRun.next_attempt_at, waiting.id, runs.LOST_AFTER)
     tasks.sweep.run()
 
     lost, taken_over = sign_runs(app)
@@ -262,14 +264,6 @@ def test_a_signature_job_out_of_attempts_is_shown_then_taken_over_by_the_sweep(
     assert 'id="none"' in admin.get("/travaux/en-echec").get_data(as_text=True)
 
 
-def signer_by_token(app: Flask, token: str) -> Signer:
-    with session_of(app) as session:
-        found = session.scalar(select(Signer).where(Signer.token_hash == token_hash(token)))
-        assert found is not None
-        session.expunge(found)
-        return found
-
-
 @pytest.mark.committed_db  # a thread, and the worker process, read what the test committed
 @pytest.mark.real_clock
 @pytest.mark.parametrize("first", ["consent", "cancel"])
@@ -280,8 +274,7 @@ def test_a_consent_and_a_cancellation_at_once_leave_a_signature_or_nothing(
     and, once it has it, reads the request as the first left it. A consent first: the
     cancellation is refused and the worker applies the signature; a cancellation first: the
     consent is refused (410) and a stray job for that signer records nothing."""
-    on_postgresql = settings.database_url.startswith("postgresql")
-    queued = queued_settings("postgresql" if on_postgresql else "sqlite", settings, tmp_path)
+    queued = queued_settings(database_broker(settings), settings, tmp_path)
     app = make_app(queued)
     request_id, [token] = sent_to_two(app)  # the client, then the vendor: cancellable after
     browser, csrf = signing_browser(app, token)
@@ -366,11 +359,7 @@ def revision(app: Flask, request_id: int) -> str | None:
 
 
 def test_the_sweep_takes_over_a_signature_job_whose_worker_went_silent(app: Flask) -> None:
-    _request_id, [token] = sent_to_two(app)
-    authenticate_link(app, token)
-    signer_id = consent_without_job(app, token)
-    _consent_lost_long_ago(app, signer_id)
-    task = runs.TaskRef("task-of-the-consent", "signatures.sign", [signer_id], {})
+    signer_id, task = _consent_of_a_lost_job(app)
     with transaction(runtime(app).session_factory) as session:
         runs.started(session, task, utcnow())  # a worker took it a moment ago
 
@@ -380,12 +369,7 @@ def test_the_sweep_takes_over_a_signature_job_whose_worker_went_silent(app: Flas
     assert signer(app, signer_id).status is SignerStatus.SIGNING
 
     # No news since `runs.LOST_AFTER`: its worker was killed (kill -9 leaves no signal).
-    with transaction(runtime(app).session_factory) as session:
-        session.execute(
-            update(JobRun)
-            .where(JobRun.id == running.id)
-            .values(updated_at=utcnow() - runs.LOST_AFTER - timedelta(seconds=1))
-        )
+    aged_past(app, JobRun.updated_at, running.id, runs.LOST_AFTER)
     tasks.sweep.run()
 
     silent, taken_over = sign_runs(app)

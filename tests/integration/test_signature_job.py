@@ -5,9 +5,9 @@ the sweep enqueues again a consent whose job was lost; a failing job is retried 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +15,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select, update
-from werkzeug.test import TestResponse
 
 from app.audit.models import AuditEvent
 from app.auth.models import Role
@@ -27,7 +26,6 @@ from app.signatures import consent, tasks
 from app.signatures.models import RequestStatus, SignatureRequest, Signer, SignerStatus
 from app.signatures.progress import POLL_FAILING_SECONDS, POLL_SIGNING_SECONDS
 from app.terms.models import CgvAcceptance
-from app.tokens import token_hash
 from signing import SigningError, SigningKey, verify_pdf
 from tests.conftest import csrf_from
 from tests.factories import (
@@ -39,9 +37,10 @@ from tests.factories import (
     session_of,
 )
 from tests.factories.signing import authenticate_link, consent_without_job, signing_browser
-from tests.integration.helpers import PARALLEL
+from tests.integration.helpers import signer_by_token, tabs_of
+from tests.integration.lost_jobs import aged_past
+from tests.integration.together import PARALLEL, all_at_once
 from tests.integration.worker_process import (
-    brokers,
     queued_settings,
     running_worker,
     wait_until,
@@ -55,14 +54,6 @@ def _sent(app: Flask) -> tuple[int, str]:
     publish_short_cgv(app)
     contracted = make_contracted_client(app)
     return contracted.contract_id, send_contract(app, contracted.contract_id).rsplit("/", 1)[1]
-
-
-def _signer(app: Flask, token: str) -> Signer:
-    with session_of(app) as session:
-        signer = session.scalar(select(Signer).where(Signer.token_hash == token_hash(token)))
-        assert signer is not None
-        session.expunge(signer)
-        return signer
 
 
 def _request(app: Flask) -> SignatureRequest:
@@ -87,14 +78,9 @@ def _acceptances(app: Flask) -> int:
 
 def _as_if_lost(app: Flask, token: str, signer_id: int) -> None:
     """The consent moved back past the time a job takes: the sweep counts its job lost."""
-    consented = _signer(app, token).consented_at
+    consented = signer_by_token(app, token).consented_at
     assert consented is not None
-    with transaction(runtime(app).session_factory) as session:
-        session.execute(
-            update(Signer)
-            .where(Signer.id == signer_id)
-            .values(consented_at=consented - consent.LOST_AFTER - timedelta(seconds=1))
-        )
+    aged_past(app, Signer.consented_at, signer_id, consent.LOST_AFTER, since=consented)
 
 
 def _state(browser: FlaskClient, token: str) -> dict[str, Any]:
@@ -125,7 +111,7 @@ def test_the_post_answers_without_signing_and_the_worker_signs_with_the_consent_
     # Answered with no worker running: the consent is recorded, nothing is signed yet.
     assert posted.status_code == 302
     assert posted.headers["Location"] == f"/signature/{token}/termine"
-    signer = _signer(app, token)
+    signer = signer_by_token(app, token)
     assert signer.status is SignerStatus.SIGNING and signer.signed_at is None
     assert signer.consented_at is not None and signer.ip is not None
     assert signer.consent_text and "conditions générales de vente, version 3.0" in (
@@ -147,7 +133,7 @@ def test_the_post_answers_without_signing_and_the_worker_signs_with_the_consent_
     with running_worker(queued):
         wait_until(lambda: _request(app).signed_document_id is not None, queued)
 
-    signed = _signer(app, token)
+    signed = signer_by_token(app, token)
     assert signed.status is SignerStatus.SIGNED and signed.signed_at == signer.consented_at
     request = _request(app)
     assert request.status is RequestStatus.COMPLETED and request.sealed_at is not None
@@ -163,46 +149,28 @@ def test_the_post_answers_without_signing_and_the_worker_signs_with_the_consent_
 
 @pytest.mark.committed_db  # threads and the worker on their own connections
 @pytest.mark.real_clock
-@pytest.mark.parametrize("broker", brokers())
 def test_twenty_posts_of_one_signer_record_one_consent_and_one_signature(
-    broker: str, settings: Settings, make_app: Callable[[Settings], Flask], tmp_path: Path
+    queued: Settings, make_app: Callable[[Settings], Flask]
 ) -> None:
-    queued = queued_settings(broker, settings, tmp_path)
     app = make_app(queued)
     _contract_id, token = _sent(app)
     browser, csrf = signing_browser(app, token)
-    cookie = browser.get_cookie("session")
-    assert cookie is not None
-    barrier = threading.Barrier(PARALLEL)
-    responses: list[TestResponse] = []
-    errors: list[BaseException] = []
-
-    def click(number: int) -> None:
-        try:
-            tab = app.test_client()
-            tab.set_cookie("session", cookie.value)
-            barrier.wait(timeout=30)
-            # one address each: the POST's rate limit counts people, not this test
-            responses.append(
-                tab.post(
-                    f"/signature/{token}",
-                    data={"csrf_token": csrf, **CONSENT},
-                    environ_base={"REMOTE_ADDR": f"192.0.2.{number + 1}"},
-                )
+    # one address each: the POST's rate limit counts people, not this test
+    responses = all_at_once(
+        [
+            partial(
+                tab.post,
+                f"/signature/{token}",
+                data={"csrf_token": csrf, **CONSENT},
+                environ_base={"REMOTE_ADDR": f"192.0.2.{number + 1}"},
             )
-        except BaseException as exc:  # reported below, in the test's thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=click, args=(n,)) for n in range(PARALLEL)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert not errors, errors
+            for number, tab in enumerate(tabs_of(app, browser))
+        ]
+    )
     assert sorted(r.status_code for r in responses) == [302] * PARALLEL
     assert _journaled(app, "signature.consented") == 1 and _acceptances(app) == 1
 
-    signer_id = _signer(app, token).id
+    signer_id = signer_by_token(app, token).id
     tasks.sign_consented.enqueue(signer_id)  # once more: a retry, the sweep
     with running_worker(queued, workers=2):
         wait_until(lambda: _request(app).signed_document_id is not None, queued)
@@ -225,7 +193,7 @@ def test_the_job_run_twice_signs_once(app: Flask) -> None:
         tasks.sign_consented.run(signer_id)  # a retry after a crash, a second worker
     assert _request(app).current_sha256 == after_first
     assert _journaled(app, "signature.signed") == 1
-    assert _signer(app, token).status is SignerStatus.SIGNED
+    assert signer_by_token(app, token).status is SignerStatus.SIGNED
 
 
 def test_the_sweep_enqueues_again_a_consent_whose_job_was_lost(app: Flask) -> None:
@@ -233,12 +201,12 @@ def test_the_sweep_enqueues_again_a_consent_whose_job_was_lost(app: Flask) -> No
     signer_id = _consent(app, token)
 
     tasks.sweep.run()  # a consent of a moment ago: its job may still be on its way
-    assert _signer(app, token).status is SignerStatus.SIGNING
+    assert signer_by_token(app, token).status is SignerStatus.SIGNING
 
     _as_if_lost(app, token, signer_id)
     tasks.sweep.run()
 
-    signer = _signer(app, token)
+    signer = signer_by_token(app, token)
     assert signer.status is SignerStatus.SIGNED and signer.signed_at == signer.consented_at
     assert _request(app).sealed_at is not None  # the seal followed, in the same sweep
 
@@ -254,7 +222,7 @@ def test_the_operators_sweep_command_applies_a_lost_consent_then_seals(app: Flas
 
     assert swept.exit_code == 0, swept.output
     assert "1 signature(s) consentie(s) remise(s) en file." in swept.output
-    signer = _signer(app, token)
+    signer = signer_by_token(app, token)
     assert signer.status is SignerStatus.SIGNED and signer.signed_at == signer.consented_at
     assert _request(app).sealed_at is not None
 
@@ -274,7 +242,7 @@ def test_a_signature_that_cannot_be_applied_is_shown_retried_and_relaunched(
         posted = browser.post(f"/signature/{token}", data={"csrf_token": csrf, **CONSENT})
 
     assert posted.status_code == 302  # the consent is kept; inline, the one attempt failed
-    signer = _signer(app, token)
+    signer = signer_by_token(app, token)
     assert signer.status is SignerStatus.SIGNING and signer.sign_attempts == 1
     state = _state(browser, token)
     assert state["stage"] == "signing_failing" and state["poll_after"] == POLL_FAILING_SECONDS
@@ -290,7 +258,7 @@ def test_a_signature_that_cannot_be_applied_is_shown_retried_and_relaunched(
     listing = admin.get("/travaux/en-echec").get_data(as_text=True)
     assert "signatures.sign" in listing
     admin.post(f"/travaux/{run.id}/relancer", data={"csrf_token": csrf_from(listing)})
-    assert _signer(app, token).status is SignerStatus.SIGNED
+    assert signer_by_token(app, token).status is SignerStatus.SIGNED
     assert _state(browser, token)["stage"] == "sealed"
 
 
@@ -304,6 +272,6 @@ def test_a_request_due_to_expire_waits_for_a_consent_given_in_time(app: Flask) -
     kept = runner.invoke(args=["signatures", "expire"])
 
     assert "0 demande(s) expirée(s)." in kept.output
-    assert _signer(app, token).status is SignerStatus.SIGNING
+    assert signer_by_token(app, token).status is SignerStatus.SIGNING
     tasks.sign_consented.run(signer_id)  # the signature lands: the only one, so completed
     assert _request(app).status is RequestStatus.COMPLETED

@@ -7,7 +7,6 @@ from datetime import timedelta
 from email.message import Message
 from html import unescape
 
-import pytest
 from flask import Flask
 from sqlalchemy import select, update
 
@@ -26,7 +25,6 @@ from tests.conftest import csrf_from
 from tests.factories import (
     login_as,
     runtime,
-    sent_link,
     session_of,
     sign_through_services,
 )
@@ -34,11 +32,6 @@ from tests.factories.signing import seal_failing
 from tests.integration.helpers import authenticate, body_text, outbox_messages, signing_link
 
 SIGNER = "zoe@example.fr"
-
-
-@pytest.fixture
-def link(app: Flask) -> str:
-    return sent_link(app)
 
 
 def only_request(app: Flask) -> SignatureRequest:

@@ -8,7 +8,6 @@ import re
 from datetime import timedelta
 from html import unescape
 
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, text
@@ -23,18 +22,12 @@ from tests.factories import (
     publish_short_cgv,
     runtime,
     send_contract,
-    sent_link,
     session_of,
     signer_of,
 )
 from tests.integration.helpers import authenticate, body_text, last_code, outbox_messages
 
 SIGNER = "zoe@example.fr"
-
-
-@pytest.fixture
-def link(app: Flask) -> str:
-    return sent_link(app)
 
 
 def alert_of(html: str) -> str:

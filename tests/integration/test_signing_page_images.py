@@ -6,7 +6,6 @@ images are not ready the page says so. Twenty renders at once record one set of 
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -32,6 +31,7 @@ from tests.integration.helpers import (
     remove_blob_behind_the_store,
     send_from_sales_page,
 )
+from tests.integration.together import PARALLEL, at_once
 from tests.integration.worker_process import queued_settings, running_worker, wait_until
 
 
@@ -136,11 +136,10 @@ def test_twenty_renders_at_once_record_one_set_of_pages(app: Flask) -> None:
     document = deposit_file(app, None, DocumentKind.CONTRACT, "CTR-PAGES", data=pdf)
     rt = app.extensions["paraphe"]
 
-    def render(_: int) -> int:
-        return page_images.render(rt.session_factory, rt.store, document.id, now=utcnow())
-
-    with ThreadPoolExecutor(max_workers=20) as pool:
-        assert list(pool.map(render, range(20))) == [2] * 20
+    renders = at_once(
+        lambda: page_images.render(rt.session_factory, rt.store, document.id, now=utcnow())
+    )
+    assert renders == [2] * PARALLEL
     with session_of(app) as session:
         rows = session.scalars(select(PageImage).where(PageImage.document_id == document.id))
         assert sorted(r.page for r in rows) == [1, 2]

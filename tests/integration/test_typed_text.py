@@ -20,6 +20,7 @@ from pypdf import PdfReader
 from app.auth.models import Role
 from tests.factories import VALID_CLIENT, login_as, make_clause, make_client, publish_short_cgv
 from tests.integration.fixtures_security import logged_in_csrf
+from tests.integration.helpers import post_one_line_quote
 
 TYPED_LINES = [
     "{{ ''.__class__.__mro__ }}",
@@ -73,17 +74,8 @@ def make_typed_contract(app: Flask) -> tuple[Any, str, int]:
     )
     client_id = make_client(app, legal_name=CLIENT_NAME)
     sales = login_as(app, Role.SALES)
-    created = sales.post(
-        f"/devis/nouveau/{client_id}",
-        data={
-            "csrf_token": logged_in_csrf(sales),
-            "lines-0-designation": "Abonnement",
-            "lines-0-quantity": "1",
-            "lines-0-unit_price": "49",
-            "lines-0-vat_rate": "20",
-            "particular_terms": TYPED.replace("\n", "\r\n") + "\r\n",
-            "save": "Enregistrer",
-        },
+    created = post_one_line_quote(
+        sales, client_id, "Abonnement", TYPED.replace("\n", "\r\n") + "\r\n"
     )
     assert created.status_code == 302, created.get_data(as_text=True)[:500]
     quote_url = created.headers["Location"]

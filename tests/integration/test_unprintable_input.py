@@ -4,6 +4,8 @@ forms with a French field error naming it, and nothing is stored (issue 12)."""
 from __future__ import annotations
 
 from flask import Flask
+from flask.testing import FlaskClient
+from werkzeug.test import TestResponse
 
 from app.auth.models import Role
 from app.clients.models import Client
@@ -17,21 +19,22 @@ from tests.factories import (
     publish_short_cgv,
 )
 from tests.integration.fixtures_security import field_errors, line_cell_errors, logged_in_csrf
+from tests.integration.helpers import post_one_line_quote
 
 EMOJI_ERROR = "« 🥐 » (U+1F950)"
 
 
+def _submit_client(sales: FlaskClient, **typed: str) -> TestResponse:
+    """The new client form submitted with a valid client's fields, `typed` over them."""
+    return sales.post(
+        "/clients/nouveau", data={"csrf_token": logged_in_csrf(sales), **VALID_CLIENT, **typed}
+    )
+
+
 def test_the_client_form_refuses_an_emoji_naming_it(app: Flask) -> None:
     sales = login_as(app, Role.SALES)
-    response = sales.post(
-        "/clients/nouveau",
-        data={
-            "csrf_token": logged_in_csrf(sales),
-            **VALID_CLIENT,
-            "legal_name": "Boulangerie 🥐 Lefèvre",
-            "signer_name": "Zoë 😀 Martin",
-            "city": "Lyon",
-        },
+    response = _submit_client(
+        sales, legal_name="Boulangerie 🥐 Lefèvre", signer_name="Zoë 😀 Martin", city="Lyon"
     )
     assert response.status_code == 422
     errors = field_errors(response.get_data(as_text=True))
@@ -40,14 +43,7 @@ def test_the_client_form_refuses_an_emoji_naming_it(app: Flask) -> None:
     assert "city" not in errors
     assert count(app, Client) == 0
     # European names print: accepted
-    accepted = sales.post(
-        "/clients/nouveau",
-        data={
-            "csrf_token": logged_in_csrf(sales),
-            **VALID_CLIENT,
-            "legal_name": "Ødegård & Łukasz — Œuvres « l’été »",
-        },
-    )
+    accepted = _submit_client(sales, legal_name="Ødegård & Łukasz — Œuvres « l’été »")
     assert accepted.status_code == 302, accepted.get_data(as_text=True)[:500]
 
 
@@ -55,17 +51,8 @@ def test_quote_and_contract_texts_refuse_an_emoji_naming_it(app: Flask) -> None:
     publish_short_cgv(app)
     client_id = make_client(app)
     sales = login_as(app, Role.SALES)
-    response = sales.post(
-        f"/devis/nouveau/{client_id}",
-        data={
-            "csrf_token": logged_in_csrf(sales),
-            "lines-0-designation": "Abonnement 🥐",
-            "lines-0-quantity": "1",
-            "lines-0-unit_price": "49",
-            "lines-0-vat_rate": "20",
-            "particular_terms": "Livraison\r\nde 🥐 chaque matin",
-            "save": "Enregistrer",
-        },
+    response = post_one_line_quote(
+        sales, client_id, "Abonnement 🥐", "Livraison\r\nde 🥐 chaque matin"
     )
     assert response.status_code == 422
     errors = field_errors(response.get_data(as_text=True))

@@ -7,7 +7,6 @@ import hashlib
 import io
 import json
 import re
-import subprocess
 import zipfile
 
 from flask import Flask
@@ -26,6 +25,8 @@ from tests.integration.helpers import (
     post_form,
     signing_link,
 )
+from tests.integration.http_journey import QUOTE_LINES
+from tests.integration.sealed_pdf import assert_sealed_contract, assert_valid_for_pdfsig
 
 
 def test_quote_to_restitution(app: Flask, client: FlaskClient) -> None:
@@ -58,14 +59,7 @@ def test_quote_to_restitution(app: Flask, client: FlaskClient) -> None:
         client,
         f"/devis/nouveau/{client_id}",
         {
-            "lines-0-designation": "Abonnement Premium (12 mois)",
-            "lines-0-quantity": "12",
-            "lines-0-unit_price": "1 250,00",
-            "lines-0-vat_rate": "20",
-            "lines-1-designation": "Formation initiale (jours)",
-            "lines-1-quantity": "1,5",
-            "lines-1-unit_price": "900",
-            "lines-1-vat_rate": "20",
+            **QUOTE_LINES,
             "lines-2-designation": "Documentation papier",
             "lines-2-quantity": "1",
             "lines-2-unit_price": "49.99",
@@ -170,22 +164,9 @@ def test_quote_to_restitution(app: Flask, client: FlaskClient) -> None:
     # independent proof: pyHanko's validator and poppler's pdfsig
     from app.pki import trust_roots
 
-    report = verify_pdf(signed.data, trust_roots(settings))
-    assert report.all_intact_and_valid
-    # the platform's certification (first revision), client, countersigner, platform seal
-    assert [s.field_name for s in report.signatures] == [
-        "certification",
-        "signature-1",
-        "signature-2",
-        "cachet-plateforme",
-    ]
-    assert all(sig.trusted for sig in report.signatures)
+    assert_sealed_contract(verify_pdf(signed.data, trust_roots(settings)))
     assert signer.get(download_link(completion[0])).data == signed.data
-    path = settings.instance_dir / "signed.pdf"
-    path.write_bytes(signed.data)
-    pdfsig = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True, check=False)
-    assert "Signature is Valid" in pdfsig.stdout
-    assert "Total document signed" in pdfsig.stdout
+    assert_valid_for_pdfsig(signed.data, settings.instance_dir / "signed.pdf")
 
     # the sales user sees the signed status
     assert "signé" in client.get(contract_url).get_data(as_text=True)

@@ -4,7 +4,6 @@ scheduler on the webhooks' own schedule (5 s first), then delivered once."""
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -21,36 +20,46 @@ from app.events.recording import Resource, record
 from app.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
 from tests.factories import runtime, session_of
 from tests.factories.webhooks import add_endpoint, create_endpoint, terminate_client
-from tests.integration.webhook_receiver import running_receiver
-from tests.integration.worker_process import running_worker, worker_log
+from tests.integration.webhook_receiver import Receiver, running_receiver
+from tests.integration.worker_process import queued_settings, running_worker, worker_log
 
 # The worker process reads what the test committed, with the real clock.
 pytestmark = [pytest.mark.committed_db, pytest.mark.real_clock]
+
+EVENTS = 30
+
+
+def _posting_to_loopback(broker: str, settings: Settings, tmp_path: Path) -> Settings:
+    """Queued on `broker`, webhooks allowed to the receivers on loopback."""
+    return replace(queued_settings(broker, settings, tmp_path), webhooks_allow_private=True)
+
+
+def _wait_for(receiver: Receiver, posts: int, poll: float) -> None:
+    """Until `receiver` has `posts` POSTs or a minute went by (the test's asserts say which)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and len(receiver.received) < posts:
+        time.sleep(poll)
+
+
+def _record_events(app: Flask) -> None:
+    """EVENTS quote.created events in one commit."""
+    with transaction(runtime(app).session_factory) as session:
+        for n in range(EVENTS):
+            record(session, "quote.created", Resource("quote", n), {"n": n}, now=utcnow())
 
 
 @pytest.mark.parametrize("broker", ["sqlite", "redis"])
 def test_a_worker_delivers_and_retries_on_its_schedule(
     broker: str, settings: Settings, make_app: Callable[[Settings], Flask], tmp_path: Path
 ) -> None:
-    queued = replace(
-        settings,
-        queue_url=(
-            f"sqlite:///{tmp_path / 'queue.db'}"
-            if broker == "sqlite"
-            else "redis://127.0.0.1:6379/0"
-        ),
-        queue_name=f"test-{secrets.token_hex(6)}",  # parallel runs share Redis
-        webhooks_allow_private=True,
-    )
+    queued = _posting_to_loopback(broker, settings, tmp_path)
     app = make_app(queued)
     with running_receiver(statuses=[500]) as receiver:
         secret = add_endpoint(app, receiver.url).secret
         terminate_client(app)
         assert receiver.received == []  # the commit only enqueued the dispatch
         with running_worker(queued):
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and len(receiver.received) < 2:
-                time.sleep(0.2)
+            _wait_for(receiver, 2, poll=0.2)
             time.sleep(1.0)  # time for a duplicate, which must not come
         assert len(receiver.received) == 2, worker_log(queued)[-4000:]
         for post in receiver.received:
@@ -69,29 +78,19 @@ def test_a_slow_receiver_does_not_delay_the_others(
     fast one has them all while the slow one is still at its first ones (per-endpoint
     threads, `app.webhooks.pools`): without them it would wait 15 s behind the slow one,
     which would have had all of its events by then."""
-    queued = replace(
-        settings,
-        queue_url=f"sqlite:///{tmp_path / 'queue.db'}",
-        queue_name=f"test-{secrets.token_hex(6)}",
-        webhooks_allow_private=True,
-    )
+    queued = _posting_to_loopback("sqlite", settings, tmp_path)
     app = make_app(queued)
-    events = 30
     with running_receiver(delay_s=0.5) as slow, running_receiver() as fast:
         with transaction(runtime(app).session_factory) as session:
             for receiver in (slow, fast):
                 create_endpoint(session, receiver.url, ["quote.created"])
         with running_worker(queued, workers=1):
-            with transaction(runtime(app).session_factory) as session:
-                for n in range(events):
-                    record(session, "quote.created", Resource("quote", n), {"n": n}, now=utcnow())
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and len(fast.received) < events:
-                time.sleep(0.1)
+            _record_events(app)
+            _wait_for(fast, EVENTS, poll=0.1)
             slow_so_far = len(slow.received)
-        assert len(fast.received) == events, worker_log(queued)[-4000:]
+        assert len(fast.received) == EVENTS, worker_log(queued)[-4000:]
         # The slow one's threads each send a batch of 10, one after the other.
-        assert slow_so_far < events
+        assert slow_so_far < EVENTS
 
 
 def test_a_backlog_is_sent_by_one_thread_per_batch(
@@ -100,23 +99,13 @@ def test_a_backlog_is_sent_by_one_thread_per_batch(
     """30 events in one commit to a receiver taking 0.5 s each: the dispatch wakes one of
     the endpoint's threads per batch of 10, so three POSTs are under way at once. With one
     wake per endpoint, one thread sent the 30 one after the other (15 s)."""
-    queued = replace(
-        settings,
-        queue_url=f"sqlite:///{tmp_path / 'queue.db'}",
-        queue_name=f"test-{secrets.token_hex(6)}",
-        webhooks_allow_private=True,
-    )
+    queued = _posting_to_loopback("sqlite", settings, tmp_path)
     app = make_app(queued)
-    events = 30
     with running_receiver(delay_s=0.5) as slow:
         with transaction(runtime(app).session_factory) as session:
             create_endpoint(session, slow.url, ["quote.created"])
         with running_worker(queued, workers=1):
-            with transaction(runtime(app).session_factory) as session:
-                for n in range(events):
-                    record(session, "quote.created", Resource("quote", n), {"n": n}, now=utcnow())
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline and len(slow.received) < events:
-                time.sleep(0.1)
-        assert len(slow.received) == events, worker_log(queued)[-4000:]
+            _record_events(app)
+            _wait_for(slow, EVENTS, poll=0.1)
+        assert len(slow.received) == EVENTS, worker_log(queued)[-4000:]
         assert slow.most_in_flight >= 3

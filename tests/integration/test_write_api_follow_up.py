@@ -3,7 +3,6 @@ n+1 of a contract (the web's "nouvelle version", same job); every refusal a prob
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 from typing import Any
 
@@ -17,7 +16,8 @@ from app.contracts.models import ContractVersion
 from app.db import transaction
 from app.signatures.models import ReplacedSigningLink, Signer
 from tests.factories import count, make_client, make_quote, make_token, publish_short_cgv, runtime
-from tests.integration.helpers import PARALLEL, body_text, outbox_messages
+from tests.integration.helpers import body_text, outbox_messages
+from tests.integration.together import PARALLEL, at_once
 
 SIGNER = "zoe@example.fr"
 
@@ -123,24 +123,7 @@ def test_twenty_reminders_at_once_remind_once(
     assert sent.status_code == 201, sent.get_json()
     remind = f"{sent.get_json()['links']['self']}/reminders"
     _mailed_hours_ago(app, 25)
-    barrier = threading.Barrier(PARALLEL)
-    statuses: list[int] = []
-    errors: list[BaseException] = []
-
-    def post() -> None:
-        try:
-            own = app.test_client()
-            barrier.wait(timeout=30)
-            statuses.append(own.post(remind, headers=writer).status_code)
-        except BaseException as exc:  # reported below, in the test's thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=post) for _ in range(PARALLEL)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=300)
-    assert not errors, errors
+    statuses = at_once(lambda: app.test_client().post(remind, headers=writer).status_code)
     assert sorted(statuses) == [200] + [409] * (PARALLEL - 1)
     assert len(_reminders(app)) == 1
     state = client.get(sent.get_json()["links"]["self"], headers=writer).get_json()

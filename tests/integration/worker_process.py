@@ -84,6 +84,12 @@ def brokers() -> list[str]:
     return found
 
 
+def database_broker(settings: Settings) -> str:
+    """The broker that is the database the tests run on: PostgreSQL on it, SQLite otherwise
+    (a file beside it)."""
+    return "postgresql" if settings.database_url.startswith("postgresql") else "sqlite"
+
+
 def queued_settings(broker: str, settings: Settings, tmp_path: Path) -> Settings:
     """`settings` with jobs written to `broker` under a queue of the test's own (parallel
     test runs share Redis and PostgreSQL)."""
@@ -96,10 +102,14 @@ def queued_settings(broker: str, settings: Settings, tmp_path: Path) -> Settings
     return replace(settings, queue_url=url, queue_name=f"test-{secrets.token_hex(6)}")
 
 
-def wait_until(condition: Callable[[], bool], settings: Settings, seconds: float = 90) -> None:
+def wait_until(
+    condition: Callable[[], bool], settings: Settings, seconds: float = 90, poll: float = 0.2
+) -> None:
+    """Until `condition()` holds, asked every `poll` seconds; failing with the worker's log
+    after `seconds`."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if condition():
             return
-        time.sleep(0.2)
+        time.sleep(poll)
     raise AssertionError(f"not done after {seconds} s; worker log:\n{worker_log(settings)[-4000:]}")
