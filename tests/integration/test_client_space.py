@@ -5,7 +5,6 @@ contact of one client reaches nothing of another's, by any route of the space an
 from __future__ import annotations
 
 import re
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
@@ -45,6 +44,7 @@ from tests.factories import (
     session_of,
 )
 from tests.factories.space import add_billing_contact, notify_cgv, sign_in_token, space_browser
+from tests.together import run_together
 
 HOME = "/espace-client/"
 
@@ -354,26 +354,12 @@ def test_twenty_concurrent_uses_of_one_link_open_one_session(app: Flask) -> None
     url = f"/espace-client/connexion/{token}"
     browsers = [app.test_client() for _ in range(20)]
     forms = [csrf_from(b.get(url).get_data(as_text=True)) for b in browsers]
-    barrier = threading.Barrier(20)
-    answers: list[tuple[int, str]] = []
-    errors: list[BaseException] = []
 
-    def use(browser: FlaskClient, csrf: str) -> None:
-        try:
-            barrier.wait(timeout=20)
-            reply = browser.post(url, data={"csrf_token": csrf})
-            answers.append((reply.status_code, reply.get_data(as_text=True)))
-        except BaseException as exc:  # reported in the test's thread
-            errors.append(exc)
+    def use(n: int) -> tuple[int, str]:
+        reply = browsers[n].post(url, data={"csrf_token": forms[n]})
+        return reply.status_code, reply.get_data(as_text=True)
 
-    threads = [
-        threading.Thread(target=use, args=pair) for pair in zip(browsers, forms, strict=True)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
+    answers = run_together(len(browsers), use).without_errors()
     codes = sorted(code for code, _ in answers)
     assert codes == [302] + [410] * 19, codes
     assert all("déjà servi" in text for code, text in answers if code == 410)
