@@ -28,7 +28,6 @@ from app.invoices.payments import record_payment
 from app.mail.models import OutgoingMailRecord
 from app.pricing.lines import LineInput
 from app.rendering.french import format_amount
-from app.terms.acceptances import record_acceptance
 from app.terms.errors import AcceptanceLinkGone
 from app.terms.models import AcceptanceMethod, CgvAcceptance, CgvNotification
 from app.terms.notifications import accept_through_link
@@ -44,6 +43,7 @@ from tests.factories import (
     session_of,
 )
 from tests.factories.space import add_billing_contact, notify_cgv, sign_in_token, space_browser
+from tests.factories.terms import accept_version
 from tests.together import run_together
 
 HOME = "/espace-client/"
@@ -375,18 +375,9 @@ def test_a_version_accepted_otherwise_is_no_longer_offered_nor_accepted_twice(
     version_id = notify_cgv(app, client_id, "8.0")
     with transaction(runtime(app).session_factory) as session:
         version = get_version(session, version_id)
-        record_acceptance(  # as the signature of a contract carrying this version records it
-            session,
-            client_id=client_id,
-            version=version,
-            shown_sha256=version.sha256,
-            person_name="Zoë Martin",
-            person_email="zoe@example.fr",
-            method=AcceptanceMethod.CONTRACT_SIGNATURE,
-            now=utcnow(),
-            ip=None,
-            user_agent=None,
-            actor="test",
+        # As the signature of a contract carrying this version records it.
+        accept_version(
+            session, client_id, version, now=utcnow(), method=AcceptanceMethod.CONTRACT_SIGNATURE
         )
         sha = version.sha256
     browser = space_browser(app, "compta@client.example")
