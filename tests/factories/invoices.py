@@ -15,6 +15,7 @@ from app.contracts.queries import get_contract
 from app.db import transaction
 from app.invoices.issuing import get_invoice, issue_credit_note, issue_invoice
 from app.invoices.models import BillingFrequency, BillingPlan, Invoice
+from app.invoices.payments import record_payment
 from app.invoices.plans import create_billing_plan
 from app.invoices.workflow import Issued, produce_pdfs
 from app.pricing.lines import LineInput
@@ -51,6 +52,19 @@ def issue_to(
     """An invoice of `lines` issued to the client `client_id` in the caller's transaction."""
     return issue_invoice(
         session, client=get_client(session, client_id), lines=lines, now=now, actor=actor
+    )
+
+
+def pay_invoice(session: Session, invoice_id: int, amount: str, *, on: date, now: datetime) -> None:
+    """A payment of ``amount`` € received ``on`` for the invoice, recorded at ``now`` in the
+    caller's transaction."""
+    record_payment(
+        session,
+        invoice=get_invoice(session, invoice_id),
+        amount=Decimal(amount),
+        occurred_on=on,
+        now=now,
+        actor="test",
     )
 
 

@@ -5,7 +5,6 @@ carry lead to these resources."""
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
 from flask import Flask
@@ -15,10 +14,9 @@ from sqlalchemy import select, update
 from app.auth.models import Scope
 from app.db import transaction, utcnow
 from app.events.models import Event
-from app.invoices import issuing, payments
 from app.invoices.models import Invoice
 from tests.factories import make_client, make_token, runtime, session_of
-from tests.factories.invoices import make_credit_note, make_invoice
+from tests.factories.invoices import make_credit_note, make_invoice, pay_invoice
 
 
 def _bearer(app: Flask, *scopes: Scope) -> dict[str, str]:
@@ -74,14 +72,7 @@ def test_an_invoice_read_through_the_link_of_its_webhook(app: Flask) -> None:
         == "overdue"
     )
     with transaction(runtime(app).session_factory) as session:
-        payments.record_payment(
-            session,
-            invoice=issuing.get_invoice(session, invoice_id),
-            amount=Decimal("1080.00"),
-            occurred_on=date(2020, 2, 1),
-            now=utcnow(),
-            actor="test",
-        )
+        pay_invoice(session, invoice_id, "1080.00", on=date(2020, 2, 1), now=utcnow())
     paid = client.get(_links_of(app, "invoice.paid")["api"], headers=reader).get_json()
     assert (paid["status"], paid["amount_paid"], paid["amount_due"]) == ("paid", "1080.00", "0.00")
 
