@@ -105,10 +105,10 @@ def test_purge_destroys_the_client_key_and_an_older_backup_restores_none_of_it(
     text = " ".join("".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
     assert "Cette clé est détruite : aucune sauvegarde, ancienne ou future" in text
 
-    with _restored(live, make_app, tmp_path) as (fresh, report):
-        assert f"client n° {client_id} : purgé le 1er août 2031" in report
-        assert "certificat de suppression SUP-" in report  # why, as journaled
-        assert "Contrôle du stockage : conforme" in report
+    with _restored(live, make_app, tmp_path) as (fresh, printed):
+        assert f"client n° {client_id} : purgé le 1er août 2031" in printed
+        assert "certificat de suppression SUP-" in printed  # why, as journaled
+        assert "Contrôle du stockage : conforme" in printed
         store = runtime(fresh).store
         assert all(not store.exists(d.sha256) for d in purged)
         assert store.exists(invoice.sha256) and store.exists(kept.sha256)
@@ -145,9 +145,9 @@ def test_invoices_past_their_legal_retention_leave_the_backups_with_their_year_k
 
     ring = json.loads((tmp_path / KEYRING).read_text())
     assert f"legal-{year}" in ring["destroyed"] and f"legal-{year + 1}" in ring["keys"]
-    with _restored(live, make_app, tmp_path) as (fresh, report):
+    with _restored(live, make_app, tmp_path) as (fresh, printed):
         ended = f"conservation a pris fin en {year} : purgées le 1er février {year + 1}"
-        assert ended in report
+        assert ended in printed
         store = runtime(fresh).store
         assert not store.exists(invoice.sha256) and store.exists(later.sha256)
         with runtime(fresh).session_factory() as session:

@@ -58,6 +58,7 @@ from tests.factories import (
     make_contract,
     make_quote,
     publish_short_cgv,
+    runtime,
     session_of,
 )
 from tests.factories.signing import sealing_with
@@ -139,7 +140,7 @@ def _stored_document(
         document = pick(request)
         if document is None:
             return None
-        return app.extensions["paraphe"].store.get(document.sha256)
+        return runtime(app).store.get(document.sha256)
 
 
 def signed_pdf(app: Flask, request_id: int) -> bytes | None:
