@@ -26,6 +26,7 @@ from tests.factories.people import (
 from tests.factories.sales import (
     SHORT_CGV,
     VALID_CLIENT,
+    VALID_PRODUCT,
     Contracted,
     make_clause,
     make_client,
@@ -57,6 +58,7 @@ __all__ = [
     "PASSWORD",
     "SHORT_CGV",
     "VALID_CLIENT",
+    "VALID_PRODUCT",
     "Contracted",
     "Signed",
     "annual_plan",

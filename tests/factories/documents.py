@@ -6,9 +6,10 @@ from datetime import datetime
 
 from flask import Flask
 
-from app.db import transaction, utcnow
+from app.db import transaction
 from app.documents.models import Document, DocumentKind
 from app.documents.services import deposit
+from tests.factories.clock import REFERENCE_NOW
 from tests.factories.db import runtime
 
 
@@ -20,11 +21,12 @@ def deposit_file(
     *,
     data: bytes | None = None,
     filename: str | None = None,
-    now: datetime | None = None,
+    now: datetime = REFERENCE_NOW,
     retention: bool = True,
 ) -> Document:
-    """A PDF-looking file of `kind` deposited for `client_id` (version 1). With `retention`,
-    its retention dates follow the instance's rules, as the features' deposits do."""
+    """A PDF-looking file of `kind` deposited for `client_id` (version 1) at `now`. With
+    `retention`, its retention dates follow the instance's rules, as the features' deposits
+    do."""
     rt = runtime(app)
     with transaction(rt.session_factory) as session:
         return deposit(
@@ -37,7 +39,7 @@ def deposit_file(
             data=data if data is not None else f"%PDF-1.7 {kind.value} {reference}".encode(),
             media_type="application/pdf",
             filename=filename or f"{reference}.pdf",
-            now=now or utcnow(),
+            now=now,
             actor="test",
             retention=rt.settings.retention if retention else None,
         )

@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.security import generate_password_hash
+from werkzeug.test import TestResponse
 
 from app.auth.models import Role, Scope, User
 from app.auth.services import create_api_token, create_user
@@ -59,10 +60,11 @@ def make_token(app: Flask, *scopes: Scope) -> str:
     return plaintext
 
 
-def login(client: FlaskClient, address: str, password: str = PASSWORD) -> None:
-    """Log `client` in through the login form, as a browser would."""
+def submit_login(client: FlaskClient, address: str, password: str = PASSWORD) -> TestResponse:
+    """The login form filled in and sent by `client`, as a browser would; its answer (a 302
+    when the login succeeds)."""
     page = client.get("/connexion")
-    response = client.post(
+    return client.post(
         "/connexion",
         data={
             "csrf_token": csrf_from(page.get_data(as_text=True)),
@@ -70,6 +72,11 @@ def login(client: FlaskClient, address: str, password: str = PASSWORD) -> None:
             "password": password,
         },
     )
+
+
+def login(client: FlaskClient, address: str, password: str = PASSWORD) -> None:
+    """Log `client` in through the login form, as a browser would."""
+    response = submit_login(client, address, password)
     assert response.status_code == 302, response.get_data(as_text=True)
 
 

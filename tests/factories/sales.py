@@ -41,6 +41,16 @@ VALID_CLIENT: dict[str, str] = {
     "signer_email": "zoe@example.fr",
 }
 
+# The catalogue form filled in validly, as an admin types it (French decimal comma).
+VALID_PRODUCT: dict[str, str] = {
+    "code": "FORMATION-J",
+    "kind": "training",
+    "name": "Journée de formation",
+    "unit": "jour",
+    "unit_price": "650,00",
+    "vat_rate": "20",
+}
+
 
 def publish_cgv(app: Flask, body: str, label: str = "2.2", effective: str = "2022-09-04") -> None:
     with transaction(runtime(app).session_factory) as session:

@@ -50,9 +50,10 @@ def certified_for(app: Flask, version: ContractVersion, *, parallel: bool = Fals
 
 
 def send_version_1(
-    app: Flask, contract_id: int, *, parallel: bool = False
+    app: Flask, contract_id: int, *, parallel: bool = False, certified: bytes | None = None
 ) -> tuple[int, dict[str, str]]:
-    """Send the contract's version 1 for signature; returns (request id, {email: token})."""
+    """Send the contract's version 1 for signature, as ``certified`` (by default the version
+    certified as the send view does); returns (request id, {email: token})."""
     rt = runtime(app)
     with transaction(rt.session_factory) as session:
         version = get_contract(session, contract_id).versions[0]
@@ -60,7 +61,9 @@ def send_version_1(
             session,
             rt.store,
             version=version,
-            certified=certified_for(app, version, parallel=parallel),
+            certified=certified_for(app, version, parallel=parallel)
+            if certified is None
+            else certified,
             now=utcnow(),
             actor="test",
             created_by_id=None,

@@ -93,22 +93,22 @@ def _methods(rule: Rule) -> list[str]:
     return [m for m in METHODS if m in (rule.methods or set())]
 
 
-def guarded_web_routes(app: Flask) -> list[tuple[Rule, Permission]]:
+def _routes_guarded_by(app: Flask, attribute: str) -> list[tuple[Rule, Any]]:
+    """The routes whose view carries ``attribute`` (set by its guard), with its value."""
     found = []
     for rule in app.url_map.iter_rules():
-        permission = app.view_functions[rule.endpoint].__dict__.get("required_permission")
-        if permission is not None:
-            found.append((rule, permission))
+        guard = app.view_functions[rule.endpoint].__dict__.get(attribute)
+        if guard is not None:
+            found.append((rule, guard))
     return found
+
+
+def guarded_web_routes(app: Flask) -> list[tuple[Rule, Permission]]:
+    return _routes_guarded_by(app, "required_permission")
 
 
 def guarded_api_routes(app: Flask) -> list[tuple[Rule, Scope]]:
-    found = []
-    for rule in app.url_map.iter_rules():
-        scope = app.view_functions[rule.endpoint].__dict__.get("required_scope")
-        if scope is not None:
-            found.append((rule, scope))
-    return found
+    return _routes_guarded_by(app, "required_scope")
 
 
 def test_every_route_is_guarded_or_explicitly_public(app: Flask) -> None:

@@ -18,7 +18,7 @@ from app.auth import accounts
 from app.auth.models import AccountLink, Role, User
 from app.db import transaction, utcnow
 from tests.conftest import csrf_from
-from tests.factories.people import PASSWORD, login, make_user
+from tests.factories.people import PASSWORD, login, make_user, submit_login
 from tests.integration.helpers import body_text, outbox_messages, post_form
 
 NEW_PASSWORD = "un-tout-nouveau-secret"
@@ -57,17 +57,7 @@ def _actions(app: Flask) -> list[str]:
 
 
 def _can_log_in(app: Flask, address: str, password: str) -> bool:
-    browser = app.test_client()
-    page = browser.get("/connexion")
-    response = browser.post(
-        "/connexion",
-        data={
-            "csrf_token": csrf_from(page.get_data(as_text=True)),
-            "email": address,
-            "password": password,
-        },
-    )
-    return response.status_code == 302
+    return submit_login(app.test_client(), address, password).status_code == 302
 
 
 def test_the_login_page_links_to_the_forgotten_password_page(app: Flask) -> None:

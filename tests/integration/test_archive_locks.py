@@ -17,7 +17,6 @@ from sqlalchemy import select
 
 from app.archive.jobs import run_purge
 from app.archive.services import retention as archive
-from app.clients.models import Client
 from app.clock import business_date
 from app.db import transaction, utcnow
 from app.documents import retention as rules
@@ -25,7 +24,8 @@ from app.documents import services as documents
 from app.documents.models import Document, DocumentKind
 from app.runtime import Runtime
 from storage import BlobRef, S3BlobStore, S3Location
-from tests.factories import make_client
+from tests.factories import deposit_file, make_client, session_of
+from tests.factories.archive import terminate_in_archive
 from tests.s3_server import new_bucket, s3_client
 
 
@@ -41,26 +41,13 @@ def rt(request: pytest.FixtureRequest, app: Flask) -> Runtime:
     return runtime
 
 
-def _deposit(rt: Runtime, client_id: int, kind: DocumentKind, reference: str) -> Document:
-    with transaction(rt.session_factory) as session:
-        return documents.deposit(
-            session,
-            rt.store,
-            kind=kind,
-            client_id=client_id,
-            reference=reference,
-            version=1,
-            data=f"%PDF-1.7 {kind.value} {reference}".encode(),
-            media_type="application/pdf",
-            filename=f"{reference}.pdf",
-            now=utcnow(),
-            actor="test",
-            retention=rt.settings.retention,
-        )
+def _deposit(app: Flask, client_id: int, kind: DocumentKind, reference: str) -> Document:
+    # At the real clock: an S3 Object Lock refuses a retention date already past.
+    return deposit_file(app, client_id, kind, reference, now=utcnow())
 
 
 def test_a_deposit_locks_its_blob_until_the_retention_end(app: Flask, rt: Runtime) -> None:
-    invoice = _deposit(rt, make_client(app), DocumentKind.INVOICE, "FAC-LOCK-1")
+    invoice = _deposit(app, make_client(app), DocumentKind.INVOICE, "FAC-LOCK-1")
 
     assert invoice.retention_until is not None
     lock = rt.store.lock(invoice.sha256)
@@ -71,22 +58,12 @@ def test_a_deposit_locks_its_blob_until_the_retention_end(app: Flask, rt: Runtim
 
 def test_termination_locks_what_it_dates(app: Flask, rt: Runtime) -> None:
     client_id = make_client(app)
-    signed = _deposit(rt, client_id, DocumentKind.SIGNED_CONTRACT, "CTR-LOCK-1")
+    signed = _deposit(app, client_id, DocumentKind.SIGNED_CONTRACT, "CTR-LOCK-1")
     assert rt.store.lock(signed.sha256).retain_until is None  # the contract has not ended
 
     now = utcnow()
-    with transaction(rt.session_factory) as session:
-        client = session.get_one(Client, client_id)
-        archive.terminate_client(
-            session,
-            rt.store,
-            client,
-            on=business_date(now),
-            reason="fin d'abonnement",
-            policy=rt.settings.retention,
-            actor="test",
-            now=now,
-        )
+    terminate_in_archive(app, client_id, on=business_date(now), now=now)
+    with session_of(app) as session:
         until = session.get_one(Document, signed.id).retention_until
     assert until is not None
     assert rt.store.lock(signed.sha256).retain_until == rules.lock_end(until)
@@ -94,7 +71,7 @@ def test_termination_locks_what_it_dates(app: Flask, rt: Runtime) -> None:
 
 def test_a_legal_hold_holds_the_blob_while_any_document_holds_it(app: Flask, rt: Runtime) -> None:
     client_id = make_client(app)
-    first = _deposit(rt, client_id, DocumentKind.QUOTE, "DEV-LOCK-1")
+    first = _deposit(app, client_id, DocumentKind.QUOTE, "DEV-LOCK-1")
     # The same bytes archived again under another reference share the blob.
     with transaction(rt.session_factory) as session:
         second = documents.record_deposit(
@@ -130,23 +107,13 @@ def test_the_purge_keeps_what_the_store_still_locks(app: Flask, rt: Runtime) -> 
     now = utcnow()
     today = business_date(now)
     client_id = make_client(app)
-    invoice = _deposit(rt, client_id, DocumentKind.INVOICE, "FAC-LOCK-2")
-    quote = _deposit(rt, client_id, DocumentKind.QUOTE, "DEV-LOCK-3")
+    invoice = _deposit(app, client_id, DocumentKind.INVOICE, "FAC-LOCK-2")
+    quote = _deposit(app, client_id, DocumentKind.QUOTE, "DEV-LOCK-3")
+    # Terminated long ago: the quote's retention (6 months) has ended, it was never locked
+    # beyond that. The invoice's row is then shortened by hand, as a wrong correction would:
+    # its blob stays locked for ten years whatever the row says.
+    terminate_in_archive(app, client_id, on=today - timedelta(days=400), now=now)
     with transaction(rt.session_factory) as session:
-        # Terminated long ago: the quote's retention (6 months) has ended, it was never
-        # locked beyond that. The invoice's row is then shortened by hand, as a wrong
-        # correction would: its blob stays locked for ten years whatever the row says.
-        client = session.get_one(Client, client_id)
-        archive.terminate_client(
-            session,
-            rt.store,
-            client,
-            on=today - timedelta(days=400),
-            reason="fin d'abonnement",
-            policy=rt.settings.retention,
-            actor="test",
-            now=now,
-        )
         session.get_one(Document, invoice.id).retention_until = today - timedelta(days=30)
     locked_until = rt.store.lock(invoice.sha256).retain_until
     assert locked_until is not None and locked_until > now

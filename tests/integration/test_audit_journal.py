@@ -11,6 +11,7 @@ from sqlalchemy import text
 from app.audit import services as audit
 from app.db import transaction
 from tests.factories.audit import record_reads as _journal
+from tests.together import run_together
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -64,32 +65,21 @@ def test_inserted_event_is_detected(app: Flask) -> None:
 
 @pytest.mark.committed_db  # threads on their own connections
 def test_concurrent_appends_chain_one_after_another(app: Flask) -> None:
-    import threading
-
     factory = app.extensions["paraphe"].session_factory
-    errors: list[BaseException] = []
 
     def writer(offset: int) -> None:
-        try:
-            for index in range(10):
-                with transaction(factory) as session:
-                    audit.record(
-                        session,
-                        now=T0 + timedelta(seconds=offset * 100 + index),
-                        actor=f"w{offset}",
-                        action="x",
-                        subject_type="t",
-                        subject_id=index,
-                    )
-        except BaseException as exc:  # reported below
-            errors.append(exc)
+        for index in range(10):
+            with transaction(factory) as session:
+                audit.record(
+                    session,
+                    now=T0 + timedelta(seconds=offset * 100 + index),
+                    actor=f"w{offset}",
+                    action="x",
+                    subject_type="t",
+                    subject_id=index,
+                )
 
-    threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    run_together(4, writer).without_errors()
     with transaction(factory) as session:
         assert session.scalar(text("SELECT count(*) FROM audit_events")) == 40
     assert _problems(app) == []

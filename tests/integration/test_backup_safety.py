@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -35,6 +34,7 @@ from tests.factories import deposit_file, login_as, make_client
 from tests.factories.db import runtime
 from tests.integration.backup_helpers import fresh_settings, with_backup
 from tests.integration.worker_process import worker_env
+from tests.together import run_together
 
 pytestmark = pytest.mark.committed_db  # the dump reads committed data
 
@@ -145,22 +145,7 @@ def test_twenty_concurrent_runs_of_the_periodic_job_make_one_backup(
 ) -> None:
     live = _live(settings, make_app, tmp_path)
     deposit_file(live, make_client(live), DocumentKind.QUOTE, "DEV-CONC-1")
-    start = threading.Barrier(20)
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        start.wait()
-        try:
-            backup_tasks.run.run()
-        except BaseException as exc:  # collected, asserted below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    run_together(20, lambda _n: backup_tasks.run.run()).without_errors()
     with runtime(live).session_factory() as session:
         runs = session.scalars(select(BackupRun)).all()
     assert [r.state for r in runs] == [RunState.DONE]

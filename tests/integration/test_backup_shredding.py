@@ -6,9 +6,10 @@ invoices the law keeps are under a legal key: they come back."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -19,14 +20,13 @@ from sqlalchemy import select
 
 from app.archive.jobs import run_purge
 from app.archive.purge import ANONYMISED_NAME
-from app.archive.services import retention as archive
 from app.audit.models import AuditEvent
 from app.backup_keys.models import BackupKey
 from app.clients.models import Client
 from app.config import Settings
-from app.db import transaction
 from app.documents.models import Document, DocumentKind
 from tests.factories import deposit_file, make_client
+from tests.factories.archive import terminate_in_archive
 from tests.factories.db import runtime
 from tests.integration.backup_helpers import fresh_settings, with_backup
 from tests.integration.helpers import store_clock_at
@@ -36,14 +36,33 @@ pytestmark = pytest.mark.committed_db  # the dump reads committed data
 DEPOSIT = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
 TERMINATED = date(2026, 6, 30)
 PURGE_DAY = datetime(2031, 8, 1, 3, 0, tzinfo=UTC)  # contracts' 5 years over, invoices' 10 not
+BACKUPS = "backups"
+KEYRING = Path("keys") / "keyring.json"
+
+
+@pytest.fixture
+def live(settings: Settings, make_app: Callable[[Settings], Flask], tmp_path: Path) -> Flask:
+    """The instance under test, backing up to ``tmp_path / BACKUPS`` with its keyring at
+    ``tmp_path / KEYRING``."""
+    return make_app(with_backup(settings, str(tmp_path / BACKUPS), tmp_path / KEYRING))
+
+
+@contextlib.contextmanager
+def _restored(
+    live: Flask, make_app: Callable[[Settings], Flask], tmp_path: Path
+) -> Iterator[tuple[Flask, str]]:
+    """A second instance restored from ``live``'s backups: (it, what the restore printed)."""
+    with fresh_settings(runtime(live).settings, tmp_path / "fresh") as new:
+        fresh = make_app(new)
+        source = str(tmp_path / BACKUPS)
+        restored = fresh.test_cli_runner().invoke(args=["restore", "--from", source])
+        assert restored.exit_code == 0, restored.output
+        yield fresh, restored.output
 
 
 def test_purge_destroys_the_client_key_and_an_older_backup_restores_none_of_it(
-    settings: Settings, make_app: Callable[[Settings], Flask], tmp_path: Path
+    live: Flask, make_app: Callable[[Settings], Flask], tmp_path: Path
 ) -> None:
-    keyring = tmp_path / "keys" / "keyring.json"
-    target = tmp_path / "backups"
-    live = make_app(with_backup(settings, str(target), keyring))
     rt = runtime(live)
     client_id = make_client(live)
     other_id = make_client(live, legal_name="Autre Client SAS")
@@ -57,22 +76,16 @@ def test_purge_destroys_the_client_key_and_an_older_backup_restores_none_of_it(
         ]
     ]
     kept = deposit_file(live, other_id, DocumentKind.QUOTE, "DEV-2026-0002", now=DEPOSIT)
-    with transaction(rt.session_factory) as session:
-        client = session.get(Client, client_id)
-        assert client is not None
-        archive.terminate_client(
-            session, rt.store, client, on=TERMINATED, reason="fin d'abonnement",
-            policy=rt.settings.retention, actor="test", now=DEPOSIT,
-        )  # fmt: skip
+    terminate_in_archive(live, client_id, on=TERMINATED, now=DEPOSIT)
     assert live.test_cli_runner().invoke(args=["backup"]).exit_code == 0
-    assert f"client-{client_id}" in json.loads(keyring.read_text())["keys"]
+    assert f"client-{client_id}" in json.loads((tmp_path / KEYRING).read_text())["keys"]
 
     report = run_purge(
         store_clock_at(rt, PURGE_DAY), today=PURGE_DAY.date(), now=PURGE_DAY, dry_run=False
     )
 
     assert {item.document_id for item in report.deleted} >= {d.id for d in purged}
-    ring = json.loads(keyring.read_text())
+    ring = json.loads((tmp_path / KEYRING).read_text())
     assert f"client-{client_id}" not in ring["keys"]
     assert ring["destroyed"][f"client-{client_id}"]["destroyed_at"].startswith("2031-08-01")
     assert f"client-{other_id}" in ring["keys"]
@@ -92,13 +105,10 @@ def test_purge_destroys_the_client_key_and_an_older_backup_restores_none_of_it(
     text = " ".join("".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).split())
     assert "Cette clé est détruite : aucune sauvegarde, ancienne ou future" in text
 
-    with fresh_settings(rt.settings, tmp_path / "fresh") as new:
-        fresh = make_app(new)
-        restored = fresh.test_cli_runner().invoke(args=["restore", "--from", str(target)])
-        assert restored.exit_code == 0, restored.output
-        assert f"client n° {client_id} : purgé le 1er août 2031" in restored.output
-        assert "certificat de suppression SUP-" in restored.output  # why, as journaled
-        assert "Contrôle du stockage : conforme" in restored.output
+    with _restored(live, make_app, tmp_path) as (fresh, printed):
+        assert f"client n° {client_id} : purgé le 1er août 2031" in printed
+        assert "certificat de suppression SUP-" in printed  # why, as journaled
+        assert "Contrôle du stockage : conforme" in printed
         store = runtime(fresh).store
         assert all(not store.exists(d.sha256) for d in purged)
         assert store.exists(invoice.sha256) and store.exists(kept.sha256)
@@ -117,11 +127,8 @@ def test_purge_destroys_the_client_key_and_an_older_backup_restores_none_of_it(
 
 
 def test_invoices_past_their_legal_retention_leave_the_backups_with_their_year_key(
-    settings: Settings, make_app: Callable[[Settings], Flask], tmp_path: Path
+    live: Flask, make_app: Callable[[Settings], Flask], tmp_path: Path
 ) -> None:
-    keyring = tmp_path / "keys" / "keyring.json"
-    target = tmp_path / "backups"
-    live = make_app(with_backup(settings, str(target), keyring))
     rt = runtime(live)
     client_id = make_client(live)
     invoice = deposit_file(live, client_id, DocumentKind.INVOICE, "FAC-2026-0009", now=DEPOSIT)
@@ -136,14 +143,11 @@ def test_invoices_past_their_legal_retention_leave_the_backups_with_their_year_k
 
     run_purge(store_clock_at(rt, purge_day), today=purge_day.date(), now=purge_day, dry_run=False)
 
-    ring = json.loads(keyring.read_text())
+    ring = json.loads((tmp_path / KEYRING).read_text())
     assert f"legal-{year}" in ring["destroyed"] and f"legal-{year + 1}" in ring["keys"]
-    with fresh_settings(rt.settings, tmp_path / "fresh") as new:
-        fresh = make_app(new)
-        restored = fresh.test_cli_runner().invoke(args=["restore", "--from", str(target)])
-        assert restored.exit_code == 0, restored.output
+    with _restored(live, make_app, tmp_path) as (fresh, printed):
         ended = f"conservation a pris fin en {year} : purgées le 1er février {year + 1}"
-        assert ended in restored.output
+        assert ended in printed
         store = runtime(fresh).store
         assert not store.exists(invoice.sha256) and store.exists(later.sha256)
         with runtime(fresh).session_factory() as session:

@@ -331,32 +331,26 @@ def test_quote_form_level_refusals(app: Flask, sales: FlaskClient) -> None:
     assert response.status_code == 422
     assert "Le devis doit comporter au moins une ligne." in response.get_data(as_text=True)
 
+    def refused_terms(particular_terms: str) -> dict[str, list[str]]:
+        """The field errors shown when a one-line quote is saved with these terms."""
+        response = sales.post(
+            url,
+            data={
+                "csrf_token": token,
+                **line(0),
+                "particular_terms": particular_terms,
+                "save": "Enregistrer",
+            },
+        )
+        assert response.status_code == 422
+        return field_errors(response.get_data(as_text=True))
+
     # particular terms over 100 KB (counted in UTF-8 bytes: 50 001 "é" are 100 002 bytes)
-    response = sales.post(
-        url,
-        data={
-            "csrf_token": token,
-            **line(0),
-            "particular_terms": "é" * 50_001,
-            "save": "Enregistrer",
-        },
-    )
-    assert response.status_code == 422
-    shown = field_errors(response.get_data(as_text=True))
+    shown = refused_terms("é" * 50_001)
     assert shown == {"particular_terms": ["Les conditions particulières dépassent 100 Ko."]}
 
     # over 100 000 characters
-    response = sales.post(
-        url,
-        data={
-            "csrf_token": token,
-            **line(0),
-            "particular_terms": "a" * 100_001,
-            "save": "Enregistrer",
-        },
-    )
-    assert response.status_code == 422
-    assert "particular_terms" in field_errors(response.get_data(as_text=True))
+    assert "particular_terms" in refused_terms("a" * 100_001)
 
     assert count(app, Quote) == 0 and _dev_last(app) == 0
     assert next_quote_number(app, sales, client_id, token) in first_numbers_of_the_year()

@@ -4,8 +4,6 @@ admins' page lists it with a "Renvoyer" button (the outbox's own failed state)."
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from flask import Flask
 from sqlalchemy import select, update
@@ -21,6 +19,7 @@ from app.mail.models import MailStatus, OutgoingMailRecord
 from tests.factories import count, login_as, make_client, make_invoice, runtime, session_of
 from tests.factories.space import add_billing_contact
 from tests.integration.helpers import post_form
+from tests.together import run_together
 
 
 def test_sales_add_and_edit_billing_contacts_with_every_error_at_once(app: Flask) -> None:
@@ -115,12 +114,9 @@ def test_a_failed_delivery_shows_on_the_invoice_page_and_to_the_admins(app: Flas
 def test_twenty_concurrent_additions_of_one_address_make_one_contact(app: Flask) -> None:
     client_id = make_client(app)
     factory = runtime(app).session_factory
-    barrier = threading.Barrier(20)
-    outcomes: list[str] = []
 
-    def add() -> None:
+    def add(_n: int) -> str:
         try:
-            barrier.wait(timeout=20)
             with transaction(factory) as session:
                 add_contact(
                     session,
@@ -129,16 +125,10 @@ def test_twenty_concurrent_additions_of_one_address_make_one_contact(app: Flask)
                     now=utcnow(),
                     actor="test",
                 )
-            outcomes.append("added")
         except ClientInvalid as exc:
-            outcomes.append(exc.errors["email"])
-        except BaseException as exc:  # reported in the test's thread
-            outcomes.append(repr(exc))
+            return exc.errors["email"]
+        return "added"
 
-    threads = [threading.Thread(target=add) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = run_together(20, add).without_errors()
     assert sorted(outcomes) == sorted(["added"] + [TAKEN["email"]] * 19), outcomes
     assert count(app, BillingContact) == 1

@@ -5,8 +5,6 @@ overlap (row locks on the audit chain head serialise only the journal, not the r
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from flask import Flask
 from sqlalchemy import select
@@ -16,6 +14,7 @@ from app.terms.acceptances import record_acceptance
 from app.terms.models import AcceptanceMethod, CgvAcceptance, CgvVersion
 from app.terms.versions import get_version
 from tests.factories import count, make_client, publish_short_cgv, runtime, session_of
+from tests.together import run_together
 
 
 @pytest.mark.committed_db  # threads on their own connections
@@ -25,38 +24,29 @@ def test_two_acceptances_at_the_same_instant_are_both_kept(app: Flask) -> None:
     with session_of(app) as session:
         version_id = session.scalars(select(CgvVersion.id)).one()
     now = utcnow()
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
     factory = runtime(app).session_factory
+    people = ("Zoë", "Yann")
 
-    def accept(person: str) -> None:
-        try:
-            barrier.wait(timeout=10)  # both start together (SQLite then serialises them)
-            with factory() as session:
-                version = get_version(session, version_id)
-                record_acceptance(
-                    session,
-                    client_id=client_id,
-                    version=version,
-                    shown_sha256=version.sha256,
-                    person_name=person,
-                    person_email=f"{person.lower()}@example.fr",
-                    method=AcceptanceMethod.CLICK_THROUGH,
-                    now=now,
-                    ip="192.0.2.7",
-                    user_agent="test",
-                    actor="test",
-                )
-                session.commit()
-        except BaseException as exc:  # reported below, in the test's thread
-            errors.append(exc)
+    def accept(n: int) -> None:
+        with factory() as session:
+            version = get_version(session, version_id)
+            record_acceptance(
+                session,
+                client_id=client_id,
+                version=version,
+                shown_sha256=version.sha256,
+                person_name=people[n],
+                person_email=f"{people[n].lower()}@example.fr",
+                method=AcceptanceMethod.CLICK_THROUGH,
+                now=now,
+                ip="192.0.2.7",
+                user_agent="test",
+                actor="test",
+            )
+            session.commit()
 
-    threads = [threading.Thread(target=accept, args=(name,)) for name in ("Zoë", "Yann")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not errors, errors
+    # Both start together (SQLite then serialises them).
+    run_together(len(people), accept).without_errors()
     assert count(app, CgvAcceptance) == 2
     with session_of(app) as session:
         rows = session.scalars(select(CgvAcceptance)).all()

@@ -9,7 +9,6 @@ import dataclasses
 import io
 import re
 import subprocess
-import threading
 from datetime import date, timedelta
 
 import pytest
@@ -31,6 +30,7 @@ from app.terms.versions import CgvDraft
 from tests.conftest import CGV_FIXTURE, csrf_from
 from tests.factories import count, login_as, runtime, session_of
 from tests.integration.helpers import PREVIEW_HASH
+from tests.together import run_together
 from tests.unit.terms.docx_cgv import docx_of
 from tests.unit.terms.plain_cgv import plain_text_of
 
@@ -188,32 +188,20 @@ def test_twenty_clicks_on_publish_publish_once(app: Flask) -> None:
         browser = app.test_client()
         browser.set_cookie(name, cookie.value)
         browsers.append((browser, csrf_from(page)))
-    barrier = threading.Barrier(20)
-    answers: list[TestResponse | BaseException] = []
 
-    def click(browser: FlaskClient, csrf: str) -> None:
-        try:
-            barrier.wait(timeout=30)
-            answers.append(
-                browser.post(
-                    f"/cgv/apercus/{preview.id}/publier",
-                    data={"csrf_token": csrf, "sha256": preview.sha256},
-                )
-            )
-        except BaseException as exc:  # reported below, in the test's thread
-            answers.append(exc)
+    def click(n: int) -> TestResponse:
+        browser, csrf = browsers[n]
+        return browser.post(
+            f"/cgv/apercus/{preview.id}/publier",
+            data={"csrf_token": csrf, "sha256": preview.sha256},
+        )
 
-    threads = [threading.Thread(target=click, args=pair) for pair in browsers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    answers = run_together(len(browsers), click).without_errors()
     assert len(answers) == 20
-    assert all(isinstance(a, TestResponse) and a.status_code == 302 for a in answers), [
-        a if isinstance(a, BaseException) else (a.status_code, a.get_data(as_text=True)[-300:])
-        for a in answers
+    assert all(a.status_code == 302 for a in answers), [
+        (a.status_code, a.get_data(as_text=True)[-300:]) for a in answers
     ]
-    assert len({a.headers["Location"] for a in answers if isinstance(a, TestResponse)}) == 1
+    assert len({a.headers["Location"] for a in answers}) == 1
     assert count(app, CgvVersion) == 1
     assert count(app, AuditEvent, AuditEvent.action == "cgv.published") == 1
 

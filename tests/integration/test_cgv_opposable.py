@@ -14,6 +14,7 @@ from app.terms.acceptances import record_acceptance
 from app.terms.models import AcceptanceMethod, CgvNotification
 from app.terms.versions import publish_version, text_sha256
 from tests.factories import login_as, make_client, make_token, runtime
+from tests.factories.terms import accept_version
 from tests.integration.helpers import problem_fields
 from tests.unit.terms.history import CLIENTS, EXPECTED, VERSIONS
 
@@ -110,18 +111,6 @@ def test_sales_are_warned_when_the_client_is_behind_the_contract_version(app: Fl
 
     with transaction(runtime(app).session_factory) as session:
         version = session.query(CgvVersion).one()
-        record_acceptance(
-            session,
-            client_id=client_id,
-            version=version,
-            shown_sha256=version.sha256,
-            person_name="Zoë",
-            person_email="zoe@example.fr",
-            method=AcceptanceMethod.CLICK_THROUGH,
-            now=datetime.now(UTC),
-            ip=None,
-            user_agent=None,
-            actor="test",
-        )
+        accept_version(session, client_id, version, now=datetime.now(UTC))
     html = sales.get(f"/contrats/{contract_id}").get_data(as_text=True)
     assert 'id="cgv-warning-v1"' not in html

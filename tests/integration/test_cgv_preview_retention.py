@@ -5,7 +5,6 @@ its version. The purge runs at a fixed `now`; the previews are dated around it."
 from __future__ import annotations
 
 import json
-import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -22,6 +21,7 @@ from app.terms.models import CgvPreview, CgvVersion, VersionKind
 from app.terms.previews import create_preview, publish_preview
 from app.terms.versions import CgvDraft
 from tests.factories.db import runtime, session_of
+from tests.together import run_together
 
 NOW = datetime(2031, 6, 15, 2, 15, tzinfo=UTC)
 
@@ -103,25 +103,16 @@ def test_twenty_purges_and_publications_at_once_keep_one_consistent_outcome(app:
         session.get_one(CgvPreview, contested).rendered_at = old
         sha256 = session.get_one(CgvPreview, contested).sha256
     c = runtime(app).collaborators(NOW)
-    barrier = threading.Barrier(20)
-    outcomes: list[object] = []
 
-    def purge() -> None:
-        barrier.wait(timeout=30)
-        outcomes.append(run_purge(runtime(app), today=NOW.date(), now=NOW, dry_run=False))
-
-    def publish() -> None:
-        barrier.wait(timeout=30)
+    def purge_or_publish(n: int) -> object:
+        if n % 2:
+            return run_purge(runtime(app), today=NOW.date(), now=NOW, dry_run=False)
         try:
-            outcomes.append(workflow.publish_preview(c, contested, shown_sha256=sha256, actor="t"))
+            return workflow.publish_preview(c, contested, shown_sha256=sha256, actor="t")
         except PreviewNotFound as gone:  # the purge took it first: a 404 for legal
-            outcomes.append(gone)
+            return gone
 
-    threads = [threading.Thread(target=purge if i % 2 else publish) for i in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    outcomes = run_together(20, purge_or_publish).without_errors()
     assert len(outcomes) == 20, outcomes
     with session_of(app) as session:
         versions = session.scalars(select(CgvVersion)).all()

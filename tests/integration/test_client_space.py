@@ -5,7 +5,6 @@ contact of one client reaches nothing of another's, by any route of the space an
 from __future__ import annotations
 
 import re
-import threading
 from datetime import timedelta
 from decimal import Decimal
 
@@ -29,7 +28,6 @@ from app.invoices.payments import record_payment
 from app.mail.models import OutgoingMailRecord
 from app.pricing.lines import LineInput
 from app.rendering.french import format_amount
-from app.terms.acceptances import record_acceptance
 from app.terms.errors import AcceptanceLinkGone
 from app.terms.models import AcceptanceMethod, CgvAcceptance, CgvNotification
 from app.terms.notifications import accept_through_link
@@ -45,6 +43,8 @@ from tests.factories import (
     session_of,
 )
 from tests.factories.space import add_billing_contact, notify_cgv, sign_in_token, space_browser
+from tests.factories.terms import accept_version
+from tests.together import run_together
 
 HOME = "/espace-client/"
 
@@ -354,26 +354,12 @@ def test_twenty_concurrent_uses_of_one_link_open_one_session(app: Flask) -> None
     url = f"/espace-client/connexion/{token}"
     browsers = [app.test_client() for _ in range(20)]
     forms = [csrf_from(b.get(url).get_data(as_text=True)) for b in browsers]
-    barrier = threading.Barrier(20)
-    answers: list[tuple[int, str]] = []
-    errors: list[BaseException] = []
 
-    def use(browser: FlaskClient, csrf: str) -> None:
-        try:
-            barrier.wait(timeout=20)
-            reply = browser.post(url, data={"csrf_token": csrf})
-            answers.append((reply.status_code, reply.get_data(as_text=True)))
-        except BaseException as exc:  # reported in the test's thread
-            errors.append(exc)
+    def use(n: int) -> tuple[int, str]:
+        reply = browsers[n].post(url, data={"csrf_token": forms[n]})
+        return reply.status_code, reply.get_data(as_text=True)
 
-    threads = [
-        threading.Thread(target=use, args=pair) for pair in zip(browsers, forms, strict=True)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
+    answers = run_together(len(browsers), use).without_errors()
     codes = sorted(code for code, _ in answers)
     assert codes == [302] + [410] * 19, codes
     assert all("déjà servi" in text for code, text in answers if code == 410)
@@ -389,18 +375,9 @@ def test_a_version_accepted_otherwise_is_no_longer_offered_nor_accepted_twice(
     version_id = notify_cgv(app, client_id, "8.0")
     with transaction(runtime(app).session_factory) as session:
         version = get_version(session, version_id)
-        record_acceptance(  # as the signature of a contract carrying this version records it
-            session,
-            client_id=client_id,
-            version=version,
-            shown_sha256=version.sha256,
-            person_name="Zoë Martin",
-            person_email="zoe@example.fr",
-            method=AcceptanceMethod.CONTRACT_SIGNATURE,
-            now=utcnow(),
-            ip=None,
-            user_agent=None,
-            actor="test",
+        # As the signature of a contract carrying this version records it.
+        accept_version(
+            session, client_id, version, now=utcnow(), method=AcceptanceMethod.CONTRACT_SIGNATURE
         )
         sha = version.sha256
     browser = space_browser(app, "compta@client.example")

@@ -15,7 +15,7 @@ from app.auth.models import Role
 from app.documents.models import Document, DocumentKind
 from app.invoices.models import CreditNote
 from tests.factories import count, login_as, make_client, make_invoice, runtime
-from tests.integration.helpers import post_form
+from tests.integration.credit_note_page import submit_credit_note
 
 RSM = "urn:un:unece:uncefact:data:standard:CrossIndustryInvoice:100"
 RAM = "urn:un:unece:uncefact:data:standard:ReusableAggregateBusinessInformationEntity:100"
@@ -30,11 +30,10 @@ def test_a_cancellation_credits_the_whole_invoice_as_a_factur_x_avoir(app: Flask
     invoice_id = make_invoice(app, make_client(app))  # 900 € HT at 20 %: 1 080 € TTC
     browser = login_as(app, Role.SALES)
 
-    response = post_form(
+    response = submit_credit_note(
         browser,
-        f"/factures/{invoice_id}",
+        invoice_id,
         {"mode": "cancel", "reason": "Formation annulée par le client"},
-        url=f"/factures/{invoice_id}/avoir",
     )
 
     assert response.status_code == 302, response.get_data(as_text=True)
@@ -61,9 +60,9 @@ def test_a_partial_avoir_credits_one_amount_at_the_invoice_rate(app: Flask) -> N
     invoice_id = make_invoice(app, make_client(app))
     browser = login_as(app, Role.SALES)
 
-    response = post_form(
+    response = submit_credit_note(
         browser,
-        f"/factures/{invoice_id}",
+        invoice_id,
         {
             "mode": "partial",
             "reason": "Geste commercial",
@@ -71,7 +70,6 @@ def test_a_partial_avoir_credits_one_amount_at_the_invoice_rate(app: Flask) -> N
             "amount": "150,00",
             "vat_rate": "20",
         },
-        url=f"/factures/{invoice_id}/avoir",
     )
 
     assert response.status_code == 302, response.get_data(as_text=True)
@@ -88,8 +86,6 @@ def test_a_partial_avoir_credits_one_amount_at_the_invoice_rate(app: Flask) -> N
 def test_bad_input_gives_field_errors_and_takes_no_number(app: Flask) -> None:
     invoice_id = make_invoice(app, make_client(app))
     browser = login_as(app, Role.SALES)
-    url = f"/factures/{invoice_id}/avoir"
-    page_url = f"/factures/{invoice_id}"
     partial = {"mode": "partial", "reason": "Geste", "designation": "Remise", "vat_rate": "20"}
 
     cases = [
@@ -102,7 +98,7 @@ def test_bad_input_gives_field_errors_and_takes_no_number(app: Flask) -> None:
         ({"mode": "refund-everything", "reason": "x"}, "mode-error"),
     ]
     for data, expected in cases:
-        response = post_form(browser, page_url, data, url=url)
+        response = submit_credit_note(browser, invoice_id, data)
         assert response.status_code == 422, (data, response.status_code)
         assert expected in response.get_data(as_text=True), data
     assert count(app, CreditNote) == 0
@@ -112,11 +108,10 @@ def test_hostile_reason_is_inert_and_only_issuers_may_credit(app: Flask) -> None
     invoice_id = make_invoice(app, make_client(app))
     hostile = "<script>alert(1)</script>{{ 7*7 }}"
     sales = login_as(app, Role.SALES)
-    response = post_form(
+    response = submit_credit_note(
         sales,
-        f"/factures/{invoice_id}",
+        invoice_id,
         {"mode": "cancel", "reason": hostile},
-        url=f"/factures/{invoice_id}/avoir",
     )
     assert response.status_code == 302
     page = sales.get(f"/factures/{invoice_id}").get_data(as_text=True)

@@ -44,6 +44,7 @@ from tests.factories import (
     session_of,
     sign_through_services,
 )
+from tests.factories.invoices import pay_invoice
 from tests.factories.sales import publish_short_cgv
 from tests.factories.webhooks import terminate_client
 from tests.integration.helpers import authenticate, store_clock_at
@@ -233,24 +234,10 @@ def test_invoice_paid_once_when_nothing_is_left(app: Flask) -> None:
 
     def pay(amount: str) -> None:
         with transaction(rt.session_factory) as session:
-            payments.record_payment(
-                session,
-                invoice=issuing.get_invoice(session, invoice_id),
-                amount=Decimal(amount),
-                occurred_on=date(2026, 11, 2),
-                now=utcnow(),
-                actor="test",
-            )
+            pay_invoice(session, invoice_id, amount, on=date(2026, 11, 2), now=utcnow())
 
     with pytest.raises(Refused), transaction(rt.session_factory) as session:
-        payments.record_payment(
-            session,
-            invoice=issuing.get_invoice(session, invoice_id),
-            amount=Decimal("1080.00"),
-            occurred_on=date(2026, 11, 2),
-            now=utcnow(),
-            actor="test",
-        )
+        pay_invoice(session, invoice_id, "1080.00", on=date(2026, 11, 2), now=utcnow())
         raise Refused
     assert events(app, "invoice.paid") == []
     pay("80.00")  # partial: not paid yet

@@ -43,7 +43,7 @@ from app.terms.forms import CgvVersionForm
 from app.terms.models import CgvPreview, CgvVersion, VersionKind
 from app.terms.versions import publish_version
 from tests.conftest import csrf_from
-from tests.factories import VALID_CLIENT, count, login_as, make_client, runtime
+from tests.factories import VALID_CLIENT, VALID_PRODUCT, count, login_as, make_client, runtime
 from tests.integration.fixtures_security import check_each, field_errors, line_cell_errors
 
 CONTROL = "Caractère de contrôle interdit (U+{:04X})"
@@ -104,14 +104,7 @@ WEB_FORMS = [
         ProductForm,
         Role.ADMIN,
         "/devis/catalogue",
-        {
-            "code": "FORMATION-J",
-            "kind": "training",
-            "name": "Journée de formation",
-            "unit": "jour",
-            "unit_price": "650,00",
-            "vat_rate": "20",
-        },
+        VALID_PRODUCT,
         (Product,),
     ),
     WebForm(

@@ -19,6 +19,7 @@ from app.invoices.late_payment import PenaltyTerms
 from app.invoices.models import Invoice, LateInterestRule
 from app.pricing.lines import LineInput
 from tests.factories import login_as, make_client, runtime
+from tests.factories.invoices import pay_invoice
 from tests.integration.helpers import body_text, outbox_messages, post_form
 
 ISSUED = datetime(2026, 10, 1, 9, 0, tzinfo=UTC)
@@ -71,14 +72,7 @@ def test_payments_fee_and_overdue_interest(app: Flask) -> None:
     )
     assert "dépasse le reste dû" in browser.get(too_much.headers["Location"]).get_data(as_text=True)
     with pytest.raises(PaymentInvalid), transaction(rt.session_factory) as session:
-        payments.record_payment(
-            session,
-            invoice=issuing.get_invoice(session, first),
-            amount=Decimal("-1"),
-            occurred_on=date(2026, 10, 15),
-            now=ISSUED,
-            actor="t",
-        )
+        pay_invoice(session, first, "-1", on=date(2026, 10, 15), now=ISSUED)
 
     rejected = post_form(
         browser,

@@ -101,18 +101,17 @@ def test_a_credit_note_issued_from_the_web_is_sealed_too(
     from app.documents.models import Document
     from app.invoices.models import CreditNote
     from tests.factories import login_as
-    from tests.integration.helpers import post_form
+    from tests.integration.credit_note_page import submit_credit_note
 
     rt = runtime(sealing_app)
     with transaction(rt.session_factory) as session:
         invoice = issue_to(session, make_client(sealing_app), LINES, now=NOW, actor="t")
         invoice_id = invoice.id
     sales = login_as(sealing_app, Role.SALES)
-    response = post_form(
+    response = submit_credit_note(
         sales,
-        f"/factures/{invoice_id}",
+        invoice_id,
         {"mode": "cancel", "reason": "Erreur de facturation"},
-        url=f"/factures/{invoice_id}/avoir",
     )
     assert response.status_code == 302, response.get_data(as_text=True)
     with rt.session_factory() as session:

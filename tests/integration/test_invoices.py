@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
@@ -38,6 +37,7 @@ from tests.factories import (
     runtime,
     signed_contract,
 )
+from tests.together import run_together
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 SERVICE = [LineInput("Journée de formation", Decimal("2"), Decimal("900.00"), Decimal("20"))]
@@ -195,34 +195,24 @@ def test_contract_not_signed_and_period_already_billed_are_refused(app: Flask) -
 def test_twenty_concurrent_issuers_get_consecutive_numbers(app: Flask) -> None:
     client_id = make_client(app)
     factory = runtime(app).session_factory
-    numbers: list[str] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-    barrier = threading.Barrier(20)
 
-    def issuer(index: int) -> None:
-        try:
-            barrier.wait()
-            for round_ in range(3):
+    def issuer(index: int) -> list[str]:
+        issued: list[str] = []
+        for round_ in range(3):
+            try:
                 with transaction(factory) as session:
                     invoice = issue_to(
                         session, client_id, SERVICE, now=NOW, actor=f"issuer-{index}"
                     )
                     if round_ == 1 and index % 4 == 0:
                         raise RuntimeError("crash after taking a number")
-                with lock:
-                    numbers.append(invoice.number)
-        except RuntimeError:
-            return
-        except BaseException as exc:  # surfaced by the assertion below
-            errors.append(exc)
+            except RuntimeError:
+                return issued
+            issued.append(invoice.number)
+        return issued
 
-    threads = [threading.Thread(target=issuer, args=(i,)) for i in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    outcomes = run_together(20, issuer).without_errors()
+    numbers = [number for issued in outcomes for number in issued]
     # 5 issuers crash on their 2nd invoice (rolled back) and stop: 15 × 3 + 5 × 1 issued
     assert len(numbers) == 50
     assert sorted(numbers) == [f"FAC-2026-{n:06d}" for n in range(1, 51)]

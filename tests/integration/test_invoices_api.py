@@ -5,18 +5,18 @@ carry lead to these resources."""
 from __future__ import annotations
 
 from datetime import date
-from decimal import Decimal
+from typing import Any
 
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from app.auth.models import Scope
 from app.db import transaction, utcnow
 from app.events.models import Event
-from app.invoices import issuing, payments
 from app.invoices.models import Invoice
 from tests.factories import make_client, make_token, runtime, session_of
-from tests.factories.invoices import make_credit_note, make_invoice
+from tests.factories.invoices import make_credit_note, make_invoice, pay_invoice
 
 
 def _bearer(app: Flask, *scopes: Scope) -> dict[str, str]:
@@ -30,16 +30,23 @@ def _links_of(app: Flask, event_type: str) -> dict[str, str]:
         return links
 
 
-def test_an_invoice_read_through_the_link_of_its_webhook(app: Flask) -> None:
-    client_id = make_client(app)
-    invoice_id = make_invoice(app, client_id)
+def _read_by_link(app: Flask, event_type: str) -> tuple[FlaskClient, dict[str, str], Any]:
+    """The resource the API link of the ``event_type`` webhook names, read with the read
+    scope: (the HTTP client, its credentials, the resource)."""
     client = app.test_client()
     reader = _bearer(app, Scope.READ)
-
-    answer = client.get(_links_of(app, "invoice.issued")["api"], headers=reader)
-
+    answer = client.get(_links_of(app, event_type)["api"], headers=reader)
     assert answer.status_code == 200
-    invoice = answer.get_json()
+    return client, reader, answer.get_json()
+
+
+def test_an_invoice_read_through_the_link_of_its_webhook(app: Flask) -> None:
+    client_id = make_client(app)
+    # Issued today: the API tells "open" from "overdue" by the real clock.
+    invoice_id = make_invoice(app, client_id, now=utcnow())
+
+    client, reader, invoice = _read_by_link(app, "invoice.issued")
+
     assert invoice["id"] == invoice_id and invoice["number"].startswith("FA")
     assert (invoice["client_id"], invoice["contract_id"]) == (client_id, None)
     assert (invoice["total_excl_vat"], invoice["total_vat"], invoice["total_incl_vat"]) == (
@@ -65,14 +72,7 @@ def test_an_invoice_read_through_the_link_of_its_webhook(app: Flask) -> None:
         == "overdue"
     )
     with transaction(runtime(app).session_factory) as session:
-        payments.record_payment(
-            session,
-            invoice=issuing.get_invoice(session, invoice_id),
-            amount=Decimal("1080.00"),
-            occurred_on=date(2020, 2, 1),
-            now=utcnow(),
-            actor="test",
-        )
+        pay_invoice(session, invoice_id, "1080.00", on=date(2020, 2, 1), now=utcnow())
     paid = client.get(_links_of(app, "invoice.paid")["api"], headers=reader).get_json()
     assert (paid["status"], paid["amount_paid"], paid["amount_due"]) == ("paid", "1080.00", "0.00")
 
@@ -80,13 +80,9 @@ def test_an_invoice_read_through_the_link_of_its_webhook(app: Flask) -> None:
 def test_a_credit_note_read_through_the_link_of_its_webhook(app: Flask) -> None:
     client_id = make_client(app)
     note_id = make_credit_note(app, client_id)
-    client = app.test_client()
-    reader = _bearer(app, Scope.READ)
 
-    answer = client.get(_links_of(app, "credit_note.issued")["api"], headers=reader)
+    client, reader, note = _read_by_link(app, "credit_note.issued")
 
-    assert answer.status_code == 200
-    note = answer.get_json()
     assert note["id"] == note_id and note["reason"] == "Annulation"
     assert note["total_incl_vat"] == "1080.00" and note["client_id"] == client_id
     assert client.get(note["links"]["content"], headers=reader).data.startswith(b"%PDF")

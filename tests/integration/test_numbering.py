@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from flask import Flask
 from sqlalchemy import select
@@ -11,6 +9,7 @@ from sqlalchemy import select
 from app.db import transaction
 from app.numbering.models import NumberSequence
 from app.numbering.services import next_number
+from tests.together import run_together
 
 
 def test_numbers_are_consecutive_per_series_and_year(app: Flask) -> None:
@@ -37,26 +36,15 @@ def test_rolled_back_number_is_reused(app: Flask) -> None:
 @pytest.mark.committed_db  # threads on their own connections
 def test_concurrent_takers_get_distinct_consecutive_numbers(app: Flask) -> None:
     factory = app.extensions["paraphe"].session_factory
-    taken: list[str] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
 
-    def taker() -> None:
-        try:
-            for _ in range(5):
-                with transaction(factory) as session:
-                    number = next_number(session, "DEV", 2026)
-                with lock:
-                    taken.append(number)
-        except BaseException as exc:  # surfaced by the assertion below
-            errors.append(exc)
+    def taker(_n: int) -> list[str]:
+        numbers = []
+        for _ in range(5):
+            with transaction(factory) as session:
+                numbers.append(next_number(session, "DEV", 2026))
+        return numbers
 
-    threads = [threading.Thread(target=taker) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    taken = [number for numbers in run_together(8, taker).without_errors() for number in numbers]
     assert sorted(taken) == [f"DEV-2026-{n:04d}" for n in range(1, 41)]
     with transaction(factory) as session:
         seq = session.scalar(select(NumberSequence).where(NumberSequence.series == "DEV"))

@@ -28,10 +28,8 @@ from flask import Flask
 
 from app.auth.models import Role, Scope
 from app.cli import STOP_TIMEOUT_S
-from app.db import transaction
-from app.documents import services as documents
 from app.documents.models import DocumentKind
-from tests.factories import PASSWORD, make_client, make_token, make_user
+from tests.factories import PASSWORD, deposit_file, make_client, make_token, make_user
 from tests.integration.production_server import production_server as production_server
 
 
@@ -118,24 +116,19 @@ def test_api_through_the_production_server(
     app: Flask, production_server: tuple[str, subprocess.Popen[bytes]]
 ) -> None:
     base, process = production_server
-    rt = app.extensions["paraphe"]
     client_id = make_client(app)
     data = b"%PDF-1.7 " + os.urandom(300_000)  # large enough to span many TCP segments
-    with transaction(rt.session_factory) as session:
-        document = documents.deposit(
-            session,
-            rt.store,
-            kind=DocumentKind.CONTRACT,
-            client_id=client_id,
-            reference="CT-2026-0001",
-            version=1,
-            data=data,
-            media_type="application/pdf",
-            filename="contrat.pdf",
-            now=datetime(2026, 11, 1, tzinfo=UTC),
-            actor="test",
-        )
-        document_id, sha256 = document.id, document.sha256
+    document = deposit_file(
+        app,
+        client_id,
+        DocumentKind.CONTRACT,
+        "CT-2026-0001",
+        data=data,
+        filename="contrat.pdf",
+        now=datetime(2026, 11, 1, tzinfo=UTC),
+        retention=False,
+    )
+    document_id, sha256 = document.id, document.sha256
     bearer = {"Authorization": f"Bearer {make_token(app, Scope.READ)}"}
     host = base.removeprefix("http://")
     # One keep-alive connection throughout.

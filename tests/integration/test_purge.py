@@ -24,6 +24,7 @@ from app.documents.models import Document, DocumentKind
 from app.mail import MailError, OutgoingMail
 from app.runtime import Runtime
 from tests.factories import deposit_file, make_client
+from tests.factories.archive import terminate_in_archive
 from tests.integration.helpers import outbox_messages, store_clock_at
 
 DEPOSIT = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
@@ -49,19 +50,8 @@ def _setup(
         "held": _deposit(app, client_id, DocumentKind.QUOTE, "DEV-2026-0002", deposit),
     }
     rt = app.extensions["paraphe"]
+    terminate_in_archive(app, client_id, on=terminated, now=deposit)
     with transaction(rt.session_factory) as session:
-        client = session.get(Client, client_id)
-        assert client is not None
-        archive.terminate_client(
-            session,
-            rt.store,
-            client,
-            on=terminated,
-            reason="fin d'abonnement",
-            policy=rt.settings.retention,
-            actor="test",
-            now=deposit,
-        )
         held = documents.get_document(session, docs["held"][0])
         archive.set_legal_hold(
             session,

@@ -16,6 +16,7 @@ from app.db import utcnow
 from app.numbering.models import NumberSequence
 from app.quotes.models import Product, Quote, QuoteLine, SetupFeeInstalment
 from tests.factories import (
+    VALID_PRODUCT,
     count,
     login_as,
     make_client,
@@ -34,15 +35,7 @@ def flat(text: str) -> str:
 def test_admin_manages_the_catalogue_with_field_errors(app: Flask) -> None:
     admin = login_as(app, Role.ADMIN)
     token = logged_in_csrf(admin)
-    valid = {
-        "csrf_token": token,
-        "code": "FORMATION-J",
-        "kind": "training",
-        "name": "Journée de formation",
-        "unit": "jour",
-        "unit_price": "650,00",
-        "vat_rate": "20",
-    }
+    valid = {"csrf_token": token, **VALID_PRODUCT}
     response = admin.post("/devis/catalogue", data=valid)
     assert response.status_code == 302, response.get_data(as_text=True)[:500]
     page = admin.get("/devis/catalogue").get_data(as_text=True)

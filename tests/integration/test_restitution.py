@@ -30,13 +30,13 @@ from app.auth.models import Scope
 from app.db import transaction
 from app.documents.models import Document, DocumentKind
 from app.pki import trust_roots
-from app.terms.acceptances import record_acceptance
-from app.terms.models import AcceptanceMethod, CgvVersion
+from app.terms.models import CgvVersion
 from app.terms.versions import archive_pdf
 from signing import SignatureFieldSpec, SignSpec, add_signature_fields, sign_pdf, verify_detached
 from tests.conftest import csrf_from
 from tests.factories import deposit_file, make_client, make_token
 from tests.factories.sales import publish_cgv
+from tests.factories.terms import accept_version
 from tests.integration.helpers import body_text, outbox_messages, remove_blob_behind_the_store
 from tests.integration.production_server import production_server as production_server
 
@@ -81,19 +81,7 @@ def _accept_cgv(app: Flask, client_id: int, label: str, *, archived_pdf: bool) -
         version = session.scalars(select(CgvVersion).where(CgvVersion.label == label)).one()
         if archived_pdf:
             archive_pdf(session, rt.store, version, vendor_name="Paraphe", now=T0, actor="t")
-        record_acceptance(
-            session,
-            client_id=client_id,
-            version=version,
-            shown_sha256=version.sha256,
-            person_name="Zoé Martin",
-            person_email="zoe@example.fr",
-            method=AcceptanceMethod.CLICK_THROUGH,
-            now=T0,
-            ip=None,
-            user_agent=None,
-            actor="test",
-        )
+        accept_version(session, client_id, version, now=T0)
 
 
 def _link(message: Message) -> str:

@@ -22,17 +22,14 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from app.archive.jobs import run_purge
-from app.archive.services import retention as archive
 from app.audit import services as audit
 from app.audit.models import AuditEvent
 from app.auth.models import Role, Scope
 from app.clients.models import Client
 from app.contracts.queries import get_contract
 from app.db import transaction, utcnow
-from app.documents import services as documents
 from app.documents.models import Document, DocumentKind
 from app.mail import MailError, OutgoingMail
-from app.signatures import sending
 from app.signatures.errors import SignatureRefused
 from app.signatures.models import RequestStatus, SignatureRequest, SignerStatus
 from app.terms.models import CgvAcceptance
@@ -48,9 +45,12 @@ from tests.factories import (
     make_token,
     publish_short_cgv,
     runtime,
+    send_version_1,
     sent_link,
+    session_of,
     sign_through_services,
 )
+from tests.factories.archive import terminate_in_archive
 from tests.factories.audit import journaled_details
 from tests.factories.signing import seal_failing
 from tests.integration.helpers import authenticate, outbox_messages, store_clock_at
@@ -202,32 +202,12 @@ def test_send_compares_with_the_contract_without_reading_the_store_again(app: Fl
         other = certified_for(app, version).replace(b"%PDF", b"%PDX", 1)
         sha256 = version.document.sha256
     _damage(_blob(app, sha256), "missing")
-    with transaction(rt.session_factory) as session:
-        version = get_contract(session, contract_id).versions[0]
-        with pytest.raises(SignatureRefused):
-            sending.send_for_signature(
-                session,
-                rt.store,
-                version=version,
-                certified=other,
-                now=utcnow(),
-                actor="test",
-                created_by_id=None,
-                link_days=30,
-            )
-    with transaction(rt.session_factory) as session:
-        version = get_contract(session, contract_id).versions[0]
-        request, invitations = sending.send_for_signature(
-            session,
-            rt.store,
-            version=version,
-            certified=certified,
-            now=utcnow(),
-            actor="test",
-            created_by_id=None,
-            link_days=30,
-        )
-        assert request.current_sha256 is not None and len(invitations) == 1
+    with pytest.raises(SignatureRefused):
+        send_version_1(app, contract_id, certified=other)
+    request_id, tokens = send_version_1(app, contract_id, certified=certified)
+    with session_of(app) as session:
+        request = session.get_one(SignatureRequest, request_id)
+        assert request.current_sha256 is not None and len(tokens) == 1
 
 
 class _FailingMailer:
@@ -242,33 +222,9 @@ def test_purge_does_not_mail_a_damaged_certificate(app: Flask) -> None:
     rt = runtime(app)
     client_id = make_client(app)
     deposited = datetime(2026, 3, 10, 9, 0, tzinfo=UTC)
-    with transaction(rt.session_factory) as session:
-        documents.deposit(
-            session,
-            rt.store,
-            kind=DocumentKind.QUOTE,
-            client_id=client_id,
-            reference="DEV-2026-0001",
-            version=1,
-            data=b"%PDF-1.7 devis DEV-2026-0001",
-            media_type="application/pdf",
-            filename="DEV-2026-0001.pdf",
-            now=deposited,
-            actor="test",
-            retention=rt.settings.retention,
-        )
-        client = session.get(Client, client_id)
-        assert client is not None
-        archive.terminate_client(
-            session,
-            rt.store,
-            client,
-            on=date(2026, 6, 30),
-            reason="fin d'abonnement",
-            policy=rt.settings.retention,
-            actor="test",
-            now=deposited,
-        )
+    data = b"%PDF-1.7 devis DEV-2026-0001"
+    deposit_file(app, client_id, DocumentKind.QUOTE, "DEV-2026-0001", data=data, now=deposited)
+    terminate_in_archive(app, client_id, on=date(2026, 6, 30), now=deposited)
     today = date(2027, 1, 5)
     now = datetime(2027, 1, 5, 3, 0, tzinfo=UTC)
     with pytest.raises(MailError):  # the certificate is issued, its mail fails

@@ -37,6 +37,7 @@ from pyhanko_certvalidator.registry import SimpleTrustManager
 
 from app.auth.models import Role
 from app.config import Settings
+from app.documents.models import Document
 from app.pki import trust_roots
 from app.signatures import evidence, mails, seal, tasks
 from app.signatures.models import RequestStatus, SignatureRequest, Signer, SignerStatus
@@ -57,6 +58,7 @@ from tests.factories import (
     make_contract,
     make_quote,
     publish_short_cgv,
+    runtime,
     session_of,
 )
 from tests.factories.signing import sealing_with
@@ -128,13 +130,21 @@ def sign_link(app: Flask, browser: FlaskClient, link: str, to: str) -> None:
     assert done.status_code == 302, done.get_data(as_text=True)[:500]
 
 
-def signed_pdf(app: Flask, request_id: int) -> bytes | None:
+def _stored_document(
+    app: Flask, request_id: int, pick: Callable[[SignatureRequest], Document | None]
+) -> bytes | None:
+    """The bytes of the request's document that ``pick`` names; None while it has none."""
     with session_of(app) as session:
         request = session.get(SignatureRequest, request_id)
         assert request is not None
-        if request.signed_document is None:
+        document = pick(request)
+        if document is None:
             return None
-        return app.extensions["paraphe"].store.get(request.signed_document.sha256)
+        return runtime(app).store.get(document.sha256)
+
+
+def signed_pdf(app: Flask, request_id: int) -> bytes | None:
+    return _stored_document(app, request_id, lambda request: request.signed_document)
 
 
 def test_certified_timestamped_signatures_and_b_lta_seal(lta_app: Flask, test_pki: TestPki):
@@ -326,12 +336,7 @@ def test_tsa_down_leaves_the_request_unsealed_and_the_sweep_seals_it_later(
 
 
 def evidence_pdf(app: Flask, request_id: int) -> bytes | None:
-    with session_of(app) as session:
-        request = session.get(SignatureRequest, request_id)
-        assert request is not None
-        if request.evidence_document is None:
-            return None
-        return app.extensions["paraphe"].store.get(request.evidence_document.sha256)
+    return _stored_document(app, request_id, lambda request: request.evidence_document)
 
 
 def test_evidence_file_is_sealed_b_lta_like_the_contract_and_fails_closed(

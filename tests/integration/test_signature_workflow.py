@@ -5,7 +5,6 @@ parallel group both land; a crash while signing or sealing leaves nothing half-w
 from __future__ import annotations
 
 import dataclasses
-import threading
 from email.header import decode_header, make_header
 
 import pytest
@@ -37,6 +36,7 @@ from tests.factories import (
 )
 from tests.factories.signing import seal_failing
 from tests.integration.helpers import outbox_messages
+from tests.together import run_together
 
 VENDOR = Countersigner(name="Søren Ødegård", email="soren@vendor.example")
 
@@ -179,24 +179,14 @@ def test_parallel_group_both_invited_and_a_stale_signature_is_reapplied(app: Fla
 @pytest.mark.committed_db  # threads on their own connections
 def test_two_parallel_signers_at_the_same_moment_both_land(app: Flask) -> None:
     request_id, tokens = send(app, parallel=True)
-    barrier = threading.Barrier(len(tokens))
-    results: dict[str, signing_flow.SignResult] = {}
-    errors: list[BaseException] = []
+    invited = list(tokens.items())
 
-    def run(email: str, token: str) -> None:
+    def run(n: int) -> tuple[str, signing_flow.SignResult]:
+        email, token = invited[n]
         with app.app_context():
-            barrier.wait()
-            try:
-                results[email] = sign(app, token)
-            except BaseException as exc:
-                errors.append(exc)
+            return email, sign(app, token)
 
-    threads = [threading.Thread(target=run, args=item) for item in tokens.items()]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not errors, errors
+    results = dict(run_together(len(invited), run).without_errors())
     assert sorted(r.completed for r in results.values()) == [False, True]
     # one seal and one set of completion mails, whichever thread enqueued it
     assert sorted(completion_mails_to(app)) == sorted(tokens)

@@ -5,7 +5,6 @@ SQLite serialises them (BEGIN IMMEDIATE), where the answer must be the same."""
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import replace
 
@@ -27,6 +26,7 @@ from app.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
 from tests.factories import make_fast_user, runtime, session_of
 from tests.factories.webhooks import create_endpoint
 from tests.integration.webhook_receiver import running_receiver
+from tests.together import Outcomes, run_together
 
 PARALLEL = 20
 
@@ -47,23 +47,7 @@ def test_twenty_runs_of_one_delivery_post_once(
             )
             event.dispatched_at = utcnow()
             delivery_id = deliveries.new_delivery(session, event, endpoint, now=utcnow()).id
-        barrier = threading.Barrier(PARALLEL)
-        errors: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                with app.app_context():
-                    barrier.wait(timeout=30)
-                    tasks.deliver.run(delivery_id)
-            except BaseException as exc:  # reported below
-                errors.append(exc)
-
-        threads = [threading.Thread(target=run) for _ in range(PARALLEL)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join(60)
-        assert errors == []
+        _at_once(app, lambda _n: tasks.deliver.run(delivery_id)).without_errors()
         assert len(receiver.received) == 1
     with session_of(app) as session:
         delivery = session.get(WebhookDelivery, delivery_id)
@@ -72,25 +56,14 @@ def test_twenty_runs_of_one_delivery_post_once(
         assert session.scalars(select(Event)).one().public_id.startswith("evt_")
 
 
-def _at_once(app: Flask, work: Callable[[int], None]) -> list[BaseException]:
-    """`work(n)` from PARALLEL threads released together; the errors they raised."""
-    barrier = threading.Barrier(PARALLEL)
-    errors: list[BaseException] = []
+def _at_once(app: Flask, work: Callable[[int], None]) -> Outcomes[None]:
+    """`work(n)` from PARALLEL threads released together, each in an application context."""
 
-    def run(n: int) -> None:
-        try:
-            with app.app_context():
-                barrier.wait(timeout=30)
-                work(n)
-        except BaseException as exc:  # reported to the caller
-            errors.append(exc)
+    def in_context(n: int) -> None:
+        with app.app_context():
+            work(n)
 
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(PARALLEL)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    return errors
+    return run_together(PARALLEL, in_context)
 
 
 @pytest.mark.committed_db
@@ -112,7 +85,7 @@ def test_twenty_deletions_of_one_endpoint_delete_it_once(
         with transaction(rt.session_factory) as session:
             endpoints.delete(session, endpoint_id, now=utcnow(), actor="test")
 
-    errors = _at_once(app, delete)
+    errors = _at_once(app, delete).errors
     assert len(errors) == PARALLEL - 1 and all(isinstance(e, EndpointNotFound) for e in errors)
     with session_of(app) as session:
         deleted = select(AuditEvent).where(AuditEvent.action == "webhook.endpoint_deleted")
@@ -139,8 +112,8 @@ def test_twenty_deliveries_failing_for_good_at_once_mail_the_admin_once(
                 # Its last attempt is due: this one failing ends the schedule.
                 delivery.failures = len(rules.RETRY_SCHEDULE)
                 ids.append(delivery.id)
-        errors = _at_once(app, lambda n: tasks.deliver.run(ids[n]))
-        assert errors == [] and len(receiver.received) == PARALLEL
+        _at_once(app, lambda n: tasks.deliver.run(ids[n])).without_errors()
+        assert len(receiver.received) == PARALLEL
     with session_of(app) as session:
         failed = select(WebhookDelivery).where(WebhookDelivery.status == DeliveryStatus.FAILED)
         assert len(session.scalars(failed).unique().all()) == PARALLEL
