@@ -1,56 +1,57 @@
-"""The race harness of the concurrency tests: the same work from several threads released at
-the same instant by one barrier, what each returned and what each raised collected for the
-test's own thread (an assertion failing in a worker thread would otherwise go unnoticed)."""
+"""Calls released at the same instant, each in a thread of its own: how the tests make requests,
+jobs and transactions race (a double click, two workers, a CRM retrying, two accountants).
+What each thread raised is reported in the test's own thread: an assertion failing in a worker
+thread would otherwise go unnoticed."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Generic, TypeVar
+from collections.abc import Callable, Sequence
+from functools import partial
+from typing import TypeVar
 
-R = TypeVar("R")
+T = TypeVar("T")
 
-# Generous: twenty threads on a loaded two-core machine, each with its own connection.
-START_TIMEOUT_S = 60.0
+PARALLEL = 20
+"""How many at once, by default: enough for PostgreSQL's transactions to really overlap."""
 
-
-@dataclass(frozen=True)
-class Outcomes(Generic[R]):
-    """What the threads gave back, each list in the order the threads finished."""
-
-    results: list[R]
-    errors: list[BaseException]
-
-    def without_errors(self) -> list[R]:
-        """The results, once it is checked that no thread raised."""
-        assert not self.errors, self.errors
-        return self.results
+# Generous (twenty threads on a loaded two-core machine, each with its own connection), but a
+# thread still blocked after this long is a deadlock: the test fails instead of hanging.
+_START_SECONDS = 60
+_FINISH_SECONDS = 300
 
 
-def run_together(count: int, work: Callable[[int], R], *, timeout: float = 300.0) -> Outcomes[R]:
-    """``work(n)`` for n in 0..count-1, each in a thread of its own, all released together;
-    fails if a thread has not finished within ``timeout`` seconds (a hang, not a race)."""
-    barrier = threading.Barrier(count)
-    lock = threading.Lock()
-    results: list[R] = []
+def all_at_once(tasks: Sequence[Callable[[], T]]) -> list[T]:
+    """Each of `tasks` called in its own thread, the threads released together by one barrier
+    (whatever a task needs is made before, so that only the calls race); their results, in the
+    tasks' order. An exception raised in a thread fails the test here, in the test's thread."""
+    barrier = threading.Barrier(len(tasks))
+    results: dict[int, T] = {}
     errors: list[BaseException] = []
 
-    def run(n: int) -> None:
+    def run(number: int) -> None:
         try:
-            barrier.wait(timeout=START_TIMEOUT_S)
-            result = work(n)
-        except BaseException as exc:  # handed to the test's thread, which asserts on it
-            with lock:
-                errors.append(exc)
-        else:
-            with lock:
-                results.append(result)
+            barrier.wait(timeout=_START_SECONDS)
+            results[number] = tasks[number]()
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
 
-    threads = [threading.Thread(target=run, args=(n,)) for n in range(count)]
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(len(tasks))]
     for thread in threads:
         thread.start()
     for thread in threads:
-        thread.join(timeout=timeout)
-    assert not any(thread.is_alive() for thread in threads), "un fil n'a pas fini à temps"
-    return Outcomes(results, errors)
+        thread.join(timeout=_FINISH_SECONDS)
+    assert not errors, errors
+    assert len(results) == len(tasks), f"{len(tasks) - len(results)} thread(s) never finished"
+    return [results[n] for n in range(len(tasks))]
+
+
+def at_once(task: Callable[[], T], times: int = PARALLEL) -> list[T]:
+    """`task` called `times` times at the same instant (see `all_at_once`)."""
+    return all_at_once([task] * times)
+
+
+def run_together(count: int, work: Callable[[int], T]) -> list[T]:
+    """`work(n)` for n in 0..count-1 at the same instant, when each thread needs its number
+    (its own browser, its own client): see `all_at_once`."""
+    return all_at_once([partial(work, n) for n in range(count)])

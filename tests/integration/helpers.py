@@ -31,7 +31,7 @@ from storage import FilesystemBlobStore
 from tests.conftest import csrf_from
 from tests.factories import login_as, make_client, make_quote, publish_short_cgv, signer_of
 from tests.integration.fixtures_security import logged_in_csrf
-from tests.integration.together import PARALLEL, all_at_once
+from tests.together import PARALLEL, all_at_once
 
 
 def post_form(

@@ -14,7 +14,7 @@ from app.documents.models import Document, DocumentKind
 from app.terms import versions
 from app.terms.models import CgvVersion
 from tests.factories import count, publish_short_cgv, runtime
-from tests.integration.together import at_once
+from tests.together import at_once
 
 
 @pytest.mark.committed_db  # threads on their own connections

@@ -14,8 +14,8 @@ from app.auth.models import Scope
 from app.config import Settings
 from app.contracts.models import ContractGeneration, ContractVersion
 from tests.factories import count, make_client, make_quote, make_token, publish_short_cgv
-from tests.integration.together import PARALLEL, at_once
 from tests.integration.worker_process import queued_settings
+from tests.together import PARALLEL, at_once
 
 
 @pytest.mark.committed_db  # the requests' threads each commit in their own connection

@@ -25,7 +25,7 @@ from tests.factories import (
     runtime,
     session_of,
 )
-from tests.integration.together import at_once
+from tests.together import at_once
 
 QUOTE_LINE = {"designation": "Audit", "quantity": "1", "unit_price": "900", "vat_rate": "20"}
 

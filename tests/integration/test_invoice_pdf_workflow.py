@@ -27,7 +27,7 @@ from tests.factories.people import login_as
 from tests.factories.sales import make_client
 from tests.integration.fixtures_security import runtime
 from tests.integration.helpers import issue_invoice_from_page, post_form
-from tests.integration.together import at_once
+from tests.together import at_once
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 

@@ -211,7 +211,7 @@ def test_twenty_concurrent_issuers_get_consecutive_numbers(app: Flask) -> None:
             issued.append(invoice.number)
         return issued
 
-    outcomes = run_together(20, issuer).without_errors()
+    outcomes = run_together(20, issuer)
     numbers = [number for issued in outcomes for number in issued]
     # 5 issuers crash on their 2nd invoice (rolled back) and stop: 15 × 3 + 5 × 1 issued
     assert len(numbers) == 50

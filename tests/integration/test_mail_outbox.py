@@ -26,12 +26,12 @@ from app.wiring import runtime
 from tests.factories.db import runtime as runtime_of
 from tests.factories.db import session_of
 from tests.integration.smtp_server import Inbox, smtp_server
-from tests.integration.together import at_once
 from tests.integration.worker_process import (
     queued_settings,
     running_worker,
     wait_until,
 )
+from tests.together import at_once
 
 MAIL = OutgoingMail(
     to="Élodie Martin <elodie@example.fr>",

@@ -23,7 +23,7 @@ from tests.factories import login_as, make_client, runtime, session_of
 from tests.factories.invoices import make_invoice
 from tests.integration.fixtures_security import logged_in_csrf
 from tests.integration.helpers import fire_together
-from tests.integration.together import PARALLEL, at_once
+from tests.together import PARALLEL, at_once
 
 
 @pytest.mark.committed_db  # threads on their own connections

@@ -30,7 +30,7 @@ from tests.factories import (
     runtime,
 )
 from tests.integration.helpers import outbox_messages
-from tests.integration.together import PARALLEL, at_once
+from tests.together import PARALLEL, at_once
 
 DAY = timedelta(days=1)
 

@@ -39,12 +39,12 @@ from tests.factories import (
 from tests.factories.signing import authenticate_link, consent_without_job, signing_browser
 from tests.integration.helpers import signer_by_token, tabs_of
 from tests.integration.lost_jobs import aged_past
-from tests.integration.together import PARALLEL, all_at_once
 from tests.integration.worker_process import (
     queued_settings,
     running_worker,
     wait_until,
 )
+from tests.together import PARALLEL, all_at_once
 
 CONSENT = {"accept_cgv": "oui", "agree": "oui"}
 

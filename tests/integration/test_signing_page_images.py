@@ -31,8 +31,8 @@ from tests.integration.helpers import (
     remove_blob_behind_the_store,
     send_from_sales_page,
 )
-from tests.integration.together import PARALLEL, at_once
 from tests.integration.worker_process import queued_settings, running_worker, wait_until
+from tests.together import PARALLEL, at_once
 
 
 def _send(app: Flask) -> tuple[int, str]:

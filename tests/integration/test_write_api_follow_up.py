@@ -17,7 +17,7 @@ from app.db import transaction
 from app.signatures.models import ReplacedSigningLink, Signer
 from tests.factories import count, make_client, make_quote, make_token, publish_short_cgv, runtime
 from tests.integration.helpers import body_text, outbox_messages
-from tests.integration.together import PARALLEL, at_once
+from tests.together import PARALLEL, at_once
 
 SIGNER = "zoe@example.fr"
 
