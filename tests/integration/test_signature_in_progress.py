@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -45,7 +44,7 @@ from tests.factories.signing import (
     signing_browser,
 )
 from tests.integration.helpers import signer_by_token
-from tests.integration.lost_jobs import aged_past
+from tests.integration.lost_jobs import aged_past, failed_once, runs_named
 from tests.integration.worker_process import (
     database_broker,
     queued_settings,
@@ -94,12 +93,7 @@ def journaled(app: Flask, action: str) -> int:
 
 
 def sign_runs(app: Flask) -> list[JobRun]:
-    with session_of(app) as session:
-        found = session.scalars(
-            select(JobRun).where(JobRun.name == "signatures.sign").order_by(JobRun.id)
-        ).all()
-        session.expunge_all()
-        return list(found)
+    return runs_named(app, "signatures.sign")
 
 
 def assert_follows_the_signature(response: TestResponse, token: str) -> None:
@@ -207,12 +201,7 @@ def _consent_of_a_lost_job(app: Flask) -> tuple[int, runs.TaskRef]:
 
 def test_the_sweep_leaves_alone_a_signature_job_waiting_for_its_retry(app: Flask) -> None:
     signer_id, task = _consent_of_a_lost_job(app)
-    # Its job failed once (a TSA down a moment): recorded as Huey's signals record it, the
-    # queue retries it in 40 s.
-    now = utcnow()
-    with transaction(runtime(app).session_factory) as session:
-        runs.started(session, task, now)
-        runs.failed(session, task, now, error="TimestampError", retry_in=timedelta(seconds=40))
+    failed_once(app, task, "TimestampError")  # a TSA down a moment
 
     tasks.sweep.run()
 
