@@ -16,6 +16,11 @@ class DomainError(Exception):
         super().__init__(detail)
         self.detail = detail
 
+    def members(self) -> dict[str, object]:
+        """What a program needs to act on the refusal without reading `detail` (an id, a
+        link), as values: the API adds them to its problem+json answer. None by default."""
+        return {}
+
 
 class FieldErrors(DomainError):
     """Input that fails validation, with one message per field (form field or JSON member)."""

@@ -76,7 +76,7 @@ def register_error_handlers(app: Flask) -> None:
         _reset_session()
         row = row_for(exc)
         if _wants_problem_json():
-            extra: dict[str, Any] = {}
+            extra: dict[str, Any] = dict(exc.members())
             detail = _said(exc.detail)
             if isinstance(exc, FieldErrors):  # a body's or a query's: one shape for clients
                 said = {field: _said(message) for field, message in exc.errors.items()}

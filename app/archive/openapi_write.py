@@ -20,6 +20,7 @@ from app.archive.openapi_parts import (
     operation,
     path_id,
     problem,
+    query,
     read_one,
     ref,
 )
@@ -134,6 +135,33 @@ SCHEMAS: dict[str, Any] = {
             "links": {"type": "object"},
         },
     },
+    "ClientDuplicate": {
+        "allOf": [
+            ref("Problem"),
+            {
+                "type": "object",
+                "description": "Quand un client a déjà ce SIREN (ou ce numéro de TVA) : "
+                "ses membres, pour le désigner sans lire `detail`.",
+                "properties": {
+                    "client_id": {
+                        "type": "integer",
+                        "description": "Le client qui a déjà ce SIREN (le plus ancien).",
+                    },
+                    "client_ids": {"type": "array", "items": {"type": "integer"}},
+                    "links": {
+                        "type": "object",
+                        "required": ["client"],
+                        "properties": {
+                            "client": {
+                                "type": "string",
+                                "description": "`/api/v1/clients/{client_id}`.",
+                            }
+                        },
+                    },
+                },
+            },
+        ],
+    },
 }
 
 
@@ -149,7 +177,7 @@ def write(
     found = operation(
         summary,
         "write",
-        {**responses, "400": BAD_KEY, "409": CONFLICT, "422": INVALID},
+        {"400": BAD_KEY, "409": CONFLICT, "422": INVALID, **responses},
         parameters=[*(parameters or []), IDEMPOTENCY_KEY],
         body=body,
         description=description,
@@ -162,13 +190,48 @@ QUOTE_ID = path_id("quote_id", "Identifiant du devis")
 
 PATHS: dict[str, Any] = {
     "/clients": {
+        "get": operation(
+            "Trouver un client par SIREN ou numéro de TVA",
+            "read",
+            {
+                "200": json_body(
+                    {"type": "array", "items": ref("Client")},
+                    "Les clients qui ont ce SIREN (ou ce numéro de TVA), du plus ancien au "
+                    "plus récent ; une liste vide quand il n'y en a aucun.",
+                ),
+                "422": INVALID,
+            },
+            parameters=[
+                query(
+                    "siren",
+                    {"type": "string", "pattern": clients.SIREN_PATTERN},
+                    "SIREN : 9 chiffres, clé de Luhn juste.",
+                ),
+                query(
+                    "vat_number",
+                    {"type": "string", "pattern": clients.VAT_PATTERN},
+                    "Numéro de TVA intracommunautaire (préfixe du pays, clé juste).",
+                ),
+            ],
+            description="Un seul des deux paramètres, obligatoire : pas de liste de tous "
+            "les clients. Un SIREN ou un numéro de TVA mal formé, un paramètre inconnu ou "
+            "absent : 422, chaque problème dans `errors`.",
+        ),
         "post": write(
             "Créer un client",
-            {"201": json_body(ref("Client"), "Le client créé (`Location`).")},
+            {
+                "201": json_body(ref("Client"), "Le client créé (`Location`)."),
+                "409": {
+                    "description": "Un client a déjà ce SIREN (ou ce numéro de TVA) : "
+                    "`client_id` et `links.client` le désignent (`confirm_duplicate` pour en "
+                    "créer un autre). Ou la clé d'idempotence a servi pour une autre requête.",
+                    "content": {"application/problem+json": {"schema": ref("ClientDuplicate")}},
+                },
+            },
             body=closed(CLIENT_PROPERTIES, list(clients.REQUIRED)),
             description="Mêmes contrôles que le formulaire : SIREN (clé de Luhn), TVA "
             "intracommunautaire, code postal du pays, caractères de contrôle refusés.",
-        )
+        ),
     },
     "/clients/{client_id}": {
         **read_one("Un client", ref("Client"), "Le client.", CLIENT_ID),
@@ -178,7 +241,11 @@ PATHS: dict[str, Any] = {
             {
                 "200": json_body(ref("Client"), "Le client corrigé."),
                 "404": NOT_FOUND,
-                "409": problem("Client résilié, ou SIREN d'un autre client non confirmé."),
+                "409": {
+                    "description": "Client résilié, ou SIREN d'un autre client non confirmé "
+                    "(`client_id` et `links.client` désignent cet autre client).",
+                    "content": {"application/problem+json": {"schema": ref("ClientDuplicate")}},
+                },
                 "422": INVALID,
             },
             parameters=[CLIENT_ID],

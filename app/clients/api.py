@@ -1,5 +1,6 @@
-"""Clients in the API (/api/v1): read (scope read), created and corrected (scope write) with
-the same checks as the web form (`services.validate`), every problem in one 422."""
+"""Clients in the API (/api/v1): read, or found by SIREN or VAT number (scope read); created
+and corrected (scope write) with the same checks as the web form (`services.validate`), every
+problem in one 422."""
 
 from __future__ import annotations
 
@@ -40,6 +41,15 @@ def create_client() -> tuple[dict[str, Any], int, dict[str, str]]:
             db, data, actor=token_actor(), now=utcnow(), confirm_duplicate=confirm
         )
     return schemas.client_json(client), 201, {"Location": f"/api/v1/clients/{client.id}"}
+
+
+@bp.get("/clients")
+@require_scope(Scope.READ)
+def find_clients() -> list[dict[str, Any]]:
+    """A CRM that does not know Paraphe's id finds the client by SIREN or VAT number."""
+    siren, vat_number = schemas.parse_lookup(request.args.to_dict())
+    found = services.clients_with(read_only_db_session(), siren=siren, vat_number=vat_number)
+    return [schemas.client_json(client) for client in found]
 
 
 @bp.get("/clients/<int:client_id>")

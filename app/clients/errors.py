@@ -32,6 +32,14 @@ class ClientDuplicate(Conflict):
         self.existing = existing
         self.key = key
 
+    def members(self) -> dict[str, object]:
+        """The first of the clients already there (the one a CRM links to), and all of them."""
+        return {
+            "client_id": self.existing[0].id,
+            "client_ids": [c.id for c in self.existing],
+            "links": {"client": f"/api/v1/clients/{self.existing[0].id}"},
+        }
+
 
 class BillingContactNotFound(NotFound):
     """No billing contact with this id for this client."""

@@ -24,6 +24,9 @@ def is_valid_siren(siren: str) -> bool:
     return re.fullmatch(r"[0-9]{9}", siren) is not None and fr_siren.is_valid(siren)
 
 
+SIREN_INVALID = msg("SIREN invalide : 9 chiffres dont la clé de contrôle (Luhn) est juste.")
+
+
 def fr_vat_key(siren: str) -> str:
     """The 2-digit key of a French VAT number: (12 + 3 × (SIREN mod 97)) mod 97."""
     return f"{(12 + 3 * (int(siren) % 97)) % 97:02d}"
@@ -31,6 +34,13 @@ def fr_vat_key(siren: str) -> str:
 
 def normalise_vat(value: str) -> str:
     return re.sub(r"[\s.\u00a0\u202f-]", "", value).upper()
+
+
+def is_valid_eu_vat(vat: str) -> bool:
+    """A (normalised) VAT number of one of the EU member states: its prefix, length and check
+    digits as `stdnum.eu.vat` knows them (a lookup's check; a client's own is `vat_problem`
+    or `eu_vat_problem`, which say what is wrong)."""
+    return bool(eu_vat.is_valid(vat))
 
 
 def vat_problem(vat: str, siren: str | None) -> str | None:

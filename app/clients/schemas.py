@@ -4,11 +4,14 @@ the web form, `app.clients.forms`), and the client as answered."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any
 
-from app.clients import services
+from app.clients import rules, services
+from app.clients.errors import ClientInvalid
 from app.clients.models import Client
 from app.json_input import Reader
+from app.messages import msg
 
 LIMITS = {
     "legal_name": 200,
@@ -42,6 +45,37 @@ def parse_client(
     confirm = reader.boolean(CONFIRM, default=False)
     base = start or services.ClientInput(**{name: "" for name in LIMITS if name != "country"})
     return dataclasses.replace(base, **values), confirm, reader.errors
+
+
+LOOKUP = ("siren", "vat_number")
+"""What a client is looked up by (`GET /clients?siren=`): one of them, never a whole listing."""
+SIREN_PATTERN = "^[0-9]{9}$"
+VAT_PATTERN = "^[A-Z]{2}[0-9A-Z]{2,13}$"
+"""A lookup's values as stored (`rules.normalise_*`): no space, no dot, capitals; written
+otherwise, refused, as the OpenAPI description says."""
+
+
+def parse_lookup(args: dict[str, str]) -> tuple[str, str]:
+    """The SIREN or the VAT number asked for (one of the two, as stored; the other empty), or
+    ClientInvalid with every problem of the query at once."""
+    errors: dict[str, str] = {
+        name: msg("Paramètre inconnu (acceptés : {accepted}).", accepted=", ".join(LOOKUP))
+        for name in sorted(set(args) - set(LOOKUP))
+    }
+    siren, vat = args.get("siren", ""), args.get("vat_number", "")
+    if "siren" in args and not rules.is_valid_siren(siren):
+        errors["siren"] = rules.SIREN_INVALID
+    if "vat_number" in args and not (re.fullmatch(VAT_PATTERN, vat) and rules.is_valid_eu_vat(vat)):
+        errors["vat_number"] = msg(
+            "Numéro de TVA intracommunautaire invalide (préfixe du pays, longueur ou clé)."
+        )
+    if not any(name in args for name in LOOKUP):
+        errors["siren"] = msg("Indiquez le SIREN (siren) ou le numéro de TVA (vat_number).")
+    elif all(name in args for name in LOOKUP):
+        errors.setdefault("vat_number", msg("Le SIREN ou le numéro de TVA, pas les deux."))
+    if errors:
+        raise ClientInvalid(errors)
+    return siren, vat
 
 
 def client_json(client: Client) -> dict[str, Any]:

@@ -71,9 +71,7 @@ def validate(data: ClientInput) -> ClientInput:
     if country == "FR" and not siren:
         errors["siren"] = msg("Ce champ est obligatoire.")
     elif (country == "FR" or siren) and not rules.is_valid_siren(siren):
-        errors["siren"] = msg(
-            "SIREN invalide : 9 chiffres dont la clé de contrôle (Luhn) est juste."
-        )
+        errors["siren"] = rules.SIREN_INVALID
     vat = rules.normalise_vat(data.vat_number)
     if country == "FR":
         known_siren = None if "siren" in errors else siren
@@ -240,10 +238,16 @@ def update_client(
 
 def same_company(session: Session, data: ClientInput) -> list[Client]:
     """The clients with this SIREN, or for a client without one, this VAT number."""
-    if data.siren:
-        where = Client.siren == data.siren
-    elif data.vat_number:
-        where = Client.vat_number == data.vat_number
+    return clients_with(session, siren=data.siren, vat_number=data.vat_number)
+
+
+def clients_with(session: Session, *, siren: str = "", vat_number: str = "") -> list[Client]:
+    """The clients with this (normalised) SIREN, or when none is given, this VAT number; the
+    oldest first. Nothing to compare: none."""
+    if siren:
+        where = Client.siren == siren
+    elif vat_number:
+        where = Client.vat_number == vat_number
     else:
         return []
     return list(session.scalars(select(Client).where(where).order_by(Client.id)))
