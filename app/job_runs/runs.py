@@ -130,7 +130,8 @@ def _under_way(run: JobRun, now: datetime) -> bool:
 
 
 def needing_attention(session: Session) -> Sequence[JobRun]:
-    """Failed and interrupted runs, the latest first."""
+    """Failed and interrupted runs, the latest first (`workflow.needing_attention` leaves out
+    those whose work settled since)."""
     return _latest_first(session, NEEDS_ATTENTION)
 
 

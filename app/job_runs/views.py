@@ -20,7 +20,7 @@ bp = Blueprint("job_runs", __name__, url_prefix="/travaux")
 @require(Permission.OPERATE_SIGNATURES)
 def failed() -> str:
     db = db_session()
-    failed = runs.needing_attention(db)
+    failed = workflow.needing_attention(db)
     return render_template(
         "job_runs/failed.html",
         failed=failed,

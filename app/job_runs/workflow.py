@@ -4,7 +4,8 @@ click through, and every job is idempotent (the database says what is already do
 
 A job whose argument names a row holding the state of its work (a contract generation) is
 relaunched through that row: enqueued again as it was, it would end at once on work that
-failed for good meanwhile, and the click would change nothing."""
+failed for good meanwhile, and the click would change nothing. Such a run whose work settled
+since leaves the admins' list."""
 
 from __future__ import annotations
 
@@ -41,13 +42,30 @@ class WorkRow:
     row_to_work_on: Callable[[Session, Collaborators, int], int]
     """The row the job is enqueued again for, in the claim's transaction; raises a
     DomainError (the reason, in French) when there is none."""
+    settled: Callable[[Session, int], bool]
+    """Whether the work is done, or under way again without the admins (a newer attempt of
+    it, with its own run): a failed run of it then needs nobody."""
 
 
 _WORK_ROWS: dict[str, WorkRow] = {
     tasks.generate_requested.name: WorkRow(
-        retrying.nothing_to_relaunch, retrying.generation_to_render
+        retrying.nothing_to_relaunch, retrying.generation_to_render, retrying.settled
     ),
 }
+
+
+def needing_attention(session: Session) -> list[JobRun]:
+    """The failed and interrupted runs an admin has something to do about, the latest first:
+    not those whose work settled since. Filtered here, at each reading, rather than marked
+    when the work settles: it settles where nothing knows of job runs (a render, a retry from
+    the contract page, a sweep), and a reading of the work's own row cannot go stale. The
+    run's row stays as it ended (it did fail); the list holds few rows, one or two reads each."""
+    return [run for run in runs.needing_attention(session) if not _settled(session, run)]
+
+
+def _settled(session: Session, run: JobRun) -> bool:
+    work = _WORK_ROWS.get(run.name)
+    return work is not None and work.settled(session, run.args[0])
 
 
 def nothing_to_relaunch(session: Session, failed: Sequence[JobRun]) -> dict[int, str]:
