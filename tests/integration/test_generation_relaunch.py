@@ -170,6 +170,7 @@ def test_other_failed_runs_of_a_relaunched_generation_ask_nothing_more(app: Flas
     given_up(app, retry.id)  # the retry failed in its turn: relaunched through its own run
     page = admin.get(FAILED_JOBS).get_data(as_text=True)
     assert refusal in page and f'id="relaunch-{two.id}"' not in page
+    assert f'id="dismiss-{two.id}"' in page
 
 
 @pytest.mark.committed_db  # the clicks' threads and the worker commit on their own
