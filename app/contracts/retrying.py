@@ -97,6 +97,22 @@ def nothing_to_relaunch(session: Session, generation_id: int) -> str | None:
     return None
 
 
+def settled(session: Session, generation_id: int) -> bool:
+    """Whether the generation's work is done or under way without anyone's help: the
+    generation done, or asked again and its latest retry done or pending (its own job renders
+    it, its own failed run says so). A failed run of its job then needs no admin."""
+    row = session.get(ContractGeneration, generation_id)
+    if row is None:
+        return False
+    if row.status is GenerationStatus.DONE:
+        return True
+    retry = _later_retry(session, row)
+    return retry is not None and session.get_one(ContractGeneration, retry).status in (
+        GenerationStatus.DONE,
+        GenerationStatus.PENDING,
+    )
+
+
 def _later_retry(session: Session, row: ContractGeneration) -> int | None:
     """The latest generation asked again after this failed one (from its page, or by a
     relaunch), if any: each retry names the generation first asked (`retry_of`)."""

@@ -20,6 +20,10 @@ class RunStatus(StrEnum):
     # Enqueued again (a new run, a new row): by an admin's « Relancer », or by a sweep that
     # found its work undone and this run failed, stopped or lost (`runs.take_over`).
     RELAUNCHED = "relaunched"
+    # Taken off the admins' list by an admin (« Retirer de la liste »): it failed and nothing
+    # is left to relaunch. Kept, never pruned: the row is the evidence of what failed. Not
+    # "relaunched", which would say that a new run took its place.
+    DISMISSED = "dismissed"
 
 
 # What the admins' page lists and may relaunch.
@@ -29,7 +33,8 @@ NEEDS_ATTENTION = (RunStatus.FAILED, RunStatus.INTERRUPTED)
 class JobRun(Base):
     """One Huey task, from its first attempt to its last: retries keep Huey's task id, so they
     update this row (attempts, last error) rather than add one. Completed runs are pruned
-    after a day (`app.job_runs.tasks.prune`); failures stay until an admin relaunches them."""
+    after a day (`app.job_runs.tasks.prune`); failures stay until an admin relaunches them,
+    and the ones an admin dismisses stay for good."""
 
     __tablename__ = "job_runs"
     __table_args__ = (Index("ix_job_runs_status_updated_at", "status", "updated_at"),)

@@ -130,7 +130,8 @@ def _under_way(run: JobRun, now: datetime) -> bool:
 
 
 def needing_attention(session: Session) -> Sequence[JobRun]:
-    """Failed and interrupted runs, the latest first."""
+    """Failed and interrupted runs, the latest first (`workflow.needing_attention` leaves out
+    those whose work settled since)."""
     return _latest_first(session, NEEDS_ATTENTION)
 
 
@@ -158,12 +159,28 @@ class Claim:
     previous: RunStatus
 
 
+def locked_if_failed(session: Session, run_id: int) -> JobRun | None:
+    """The run under its row lock if it still is failed or interrupted (listed for the
+    admins), else None: of two clicks (or two admins) acting on it, the second waits for the
+    first's commit and finds it no longer failed."""
+    run = session.scalar(select(JobRun).where(JobRun.id == run_id).with_for_update())
+    if run is None or run.status not in NEEDS_ATTENTION:
+        return None
+    return run
+
+
+def dismiss(run: JobRun, now: datetime) -> None:
+    """Off the admins' list for good (`locked_if_failed`'s run): the row stays, as evidence."""
+    run.status = RunStatus.DISMISSED
+    run.updated_at = now
+
+
 def claim_relaunch(session: Session, run_id: int, now: datetime) -> Claim | None:
     """Mark a failed run relaunched, under its row lock, if it still is failed: of two
     clicks (or two admins), one relaunches; None for the other, and for a run that did not
     fail."""
-    run = session.scalar(select(JobRun).where(JobRun.id == run_id).with_for_update())
-    if run is None or run.status not in NEEDS_ATTENTION:
+    run = locked_if_failed(session, run_id)
+    if run is None:
         return None
     claim = Claim(run.id, run.name, list(run.args), dict(run.kwargs), run.status)
     run.status = RunStatus.RELAUNCHED

@@ -1,12 +1,12 @@
 """The admins' page of failed background jobs ("Travaux en échec"), beside the stuck seals,
-with the same guard, and its "Relancer" button."""
+with the same guard, and its "Relancer" and "Retirer de la liste" buttons."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.auth.guards import require
+from app.auth.guards import current_user, require
 from app.auth.rules import Permission
 from app.db import utcnow
 from app.job_runs import runs, workflow
@@ -20,7 +20,7 @@ bp = Blueprint("job_runs", __name__, url_prefix="/travaux")
 @require(Permission.OPERATE_SIGNATURES)
 def failed() -> str:
     db = db_session()
-    failed = runs.needing_attention(db)
+    failed = workflow.needing_attention(db)
     return render_template(
         "job_runs/failed.html",
         failed=failed,
@@ -43,6 +43,31 @@ def relaunch(run_id: int) -> BaseResponse:
         flash("Ce travail a déjà été relancé, ou n'est plus en échec.", "info")
     else:
         flash(f"Travail « {done.name} » relancé.", "success")
+    return redirect(url_for("job_runs.failed"))
+
+
+_DISMISSAL_FLASHES = {
+    workflow.Dismissal.DISMISSED: ("Travail retiré de la liste (il reste au journal).", "success"),
+    workflow.Dismissal.NOT_LISTED: (
+        "Ce travail a déjà été retiré de la liste ou relancé, ou n'est plus en échec.",
+        "info",
+    ),
+    workflow.Dismissal.RELAUNCHABLE: (
+        "Ce travail peut encore être relancé : utilisez « Relancer ».",
+        "error",
+    ),
+}
+
+
+@bp.route("/<int:run_id>/retirer", methods=["POST"])
+@require(Permission.OPERATE_SIGNATURES)
+def dismiss(run_id: int) -> BaseResponse:
+    """A failed run with nothing left to relaunch, off the list: its row stays (what failed)."""
+    user = current_user()
+    assert user is not None  # the guard sent anyone else to the login page
+    with unit_of_work() as db:
+        done = workflow.dismiss(db, run_id, actor=f"user:{user.id}", now=utcnow())
+    flash(*_DISMISSAL_FLASHES[done])
     return redirect(url_for("job_runs.failed"))
 
 

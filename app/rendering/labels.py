@@ -62,6 +62,7 @@ STATUS_LABELS: Mapping[str, Mapping[str, str]] = {
         "failed": "en échec",
         "interrupted": "interrompu (arrêt du worker)",
         "relaunched": "relancé",
+        "dismissed": "retiré de la liste",
     },
     # app.terms.models
     "VersionKind": {"minor": "mineure", "material": "substantielle"},

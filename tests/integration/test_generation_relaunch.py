@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from app.auth.models import Role, Scope
 from app.config import Settings
-from app.contracts import tasks
+from app.contracts import retrying, tasks
 from app.contracts.models import ContractGeneration, ContractVersion, GenerationStatus
 from app.db import transaction, utcnow
 from app.job_runs import runs
@@ -110,7 +110,7 @@ def test_relaunching_the_job_of_a_failed_generation_asks_it_again_once(app: Flas
     assert len(_generations(app)) == 2 and count(app, ContractVersion) == 1
 
 
-def test_a_run_whose_generation_has_nothing_left_to_retry_offers_no_button(app: Flask) -> None:
+def test_a_run_whose_generation_is_done_since_leaves_the_list(app: Flask) -> None:
     first, _token = _asked_through_the_api(app)
     use_store(app, FilesystemBlobStore)
     tasks.generate_requested.run(first)  # done since, by the sweep's run
@@ -119,14 +119,35 @@ def test_a_run_whose_generation_has_nothing_left_to_retry_offers_no_button(app: 
     admin = login_as(app, Role.ADMIN)
 
     page = admin.get(FAILED_JOBS).get_data(as_text=True)
-    assert f'id="run-{run.id}"' in page and f'id="relaunch-{run.id}"' not in page
-    assert f"Génération de contrat n° {first} déjà terminée : rien à relancer." in page
+    assert f'id="run-{run.id}"' not in page and 'id="none"' in page
+    # an old page's « Relancer »: refused, with why, and nothing asked again
     answer = admin.post(f"/travaux/{run.id}/relancer", data={"csrf_token": csrf_from(page)})
     assert answer.status_code == 302
     page = admin.get(FAILED_JOBS).get_data(as_text=True)
     assert f"Génération de contrat n° {first} déjà terminée : rien à relancer." in page
-    assert [r.status for r in _runs(app)] == [RunStatus.FAILED]
+    assert f'id="run-{run.id}"' not in page
+    assert [r.status for r in _runs(app)] == [RunStatus.FAILED]  # kept as it ended
     assert len(_generations(app)) == 1 and count(app, ContractVersion) == 1
+
+
+def test_a_run_whose_generation_was_asked_again_and_done_leaves_the_list(app: Flask) -> None:
+    first, token_id = _asked_through_the_api(app)
+    given_up(app, first)
+    use_store(app, FilesystemBlobStore)
+    with transaction(runtime(app).session_factory) as session:  # the contract page's retry
+        rt = runtime(app)
+        again = retrying.ask_again(
+            session, first, None, token_id=token_id, vendor=rt.settings.vendor, now=utcnow()
+        ).id
+    (run,) = _runs(app)
+    admin = login_as(app, Role.ADMIN)
+    assert f'id="run-{run.id}"' not in admin.get(FAILED_JOBS).get_data(as_text=True)  # pending
+
+    tasks.generate_requested.run(again)
+
+    assert generation_row(app, again).status is GenerationStatus.DONE
+    assert f'id="run-{run.id}"' not in admin.get(FAILED_JOBS).get_data(as_text=True)
+    assert _runs(app)[0].status is RunStatus.FAILED
 
 
 def test_other_failed_runs_of_a_relaunched_generation_ask_nothing_more(app: Flask) -> None:
@@ -141,9 +162,15 @@ def test_other_failed_runs_of_a_relaunched_generation_ask_nothing_more(app: Flas
 
     page = admin.get(FAILED_JOBS).get_data(as_text=True)
     refusal = f"Génération de contrat n° {first} déjà relancée (génération n° {retry.id})."
-    assert refusal in page and f'id="relaunch-{two.id}"' not in page
-    page = _relaunch(admin, two.id)
+    # the retry pending, its own job renders it: the other run needs nobody
+    assert refusal not in page and f'id="run-{two.id}"' not in page
+    page = _relaunch(admin, two.id)  # an old page's click: refused, with why
     assert refusal in page and len(_generations(app)) == 2
+
+    given_up(app, retry.id)  # the retry failed in its turn: relaunched through its own run
+    page = admin.get(FAILED_JOBS).get_data(as_text=True)
+    assert refusal in page and f'id="relaunch-{two.id}"' not in page
+    assert f'id="dismiss-{two.id}"' in page
 
 
 @pytest.mark.committed_db  # the clicks' threads and the worker commit on their own
