@@ -21,11 +21,11 @@ from app.invoices.models import Invoice
 from app.quotes.models import Quote
 from app.signatures.models import SignatureRequest, Signer
 from tests.conftest import csrf_from
+from tests.factories import runtime
 from tests.factories.invoices import make_invoice
 from tests.factories.people import login_as
 from tests.factories.sales import make_client, make_contract, make_quote, publish_short_cgv
 from tests.factories.signing import send_contract, sign_through_services
-from tests.integration.fixtures_security import runtime
 from tests.integration.helpers import authenticate
 from tests.integration.test_french_pages import problems_of
 

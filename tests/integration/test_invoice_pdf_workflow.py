@@ -21,11 +21,11 @@ from app.invoices import issuing
 from app.invoices.models import CreditNote, Invoice
 from app.invoices.workflow import Issued, missing_pdfs, produce_pdfs
 from storage import BlobRef, BlobStore
+from tests.factories import runtime
 from tests.factories.db import count
 from tests.factories.invoices import make_credit_note, make_invoice
 from tests.factories.people import login_as
 from tests.factories.sales import make_client
-from tests.integration.fixtures_security import runtime
 from tests.integration.helpers import issue_invoice_from_page, post_form
 from tests.together import at_once
 
