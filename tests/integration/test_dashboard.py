@@ -125,7 +125,11 @@ def board(app: Flask) -> Board:
         assert invoice is not None
         overdue_number = invoice.number
     return Board(
-        *(_number(app, c) for c in (waiting, expiring, countersign, declined, seal_failed)),
+        waiting=_number(app, waiting),
+        expiring=_number(app, expiring),
+        countersign=_number(app, countersign),
+        declined=_number(app, declined),
+        seal_failed=_number(app, seal_failed),
         overdue_invoice=overdue_number,
         quiet=_number(app, quiet),
     )
