@@ -17,8 +17,9 @@ import pytest
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
+    from mypy_boto3_s3.literals import BucketLocationConstraintType
 
-REGION = "eu-west-3"
+REGION: BucketLocationConstraintType = "eu-west-3"
 # moto accepts any credentials; given explicitly, so no AWS_* variable of the machine is read.
 CREDENTIALS = {"aws_access_key_id": "paraphe-test", "aws_secret_access_key": "paraphe-test"}
 
@@ -47,7 +48,8 @@ def s3_client(endpoint: str) -> S3Client:
         endpoint_url=endpoint,
         region_name=REGION,
         config=Config(retries={"max_attempts": 2, "mode": "standard"}),
-        **CREDENTIALS,
+        aws_access_key_id=CREDENTIALS["aws_access_key_id"],
+        aws_secret_access_key=CREDENTIALS["aws_secret_access_key"],
     )
 
 

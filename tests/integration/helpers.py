@@ -16,6 +16,8 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from pypdf import PdfReader
+from pypdf.generic import StreamObject
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
@@ -99,6 +101,13 @@ def send_from_sales_page(
     with rt.session_factory() as session:
         document_id = get_contract(session, contract_id).versions[0].document_id
     return document_id, signing_link(invitation)
+
+
+def xmp_metadata(reader: PdfReader) -> bytes:
+    """The PDF's XMP metadata, where PDF/A (and Factur-X) declare what the file conforms to."""
+    metadata = reader.root_object["/Metadata"].get_object()
+    assert isinstance(metadata, StreamObject), "the PDF carries an XMP metadata stream"
+    return metadata.get_data()
 
 
 def outbox_messages(outbox: Path) -> list[Message]:

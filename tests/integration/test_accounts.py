@@ -12,6 +12,7 @@ from email.message import Message
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
+from werkzeug.test import TestResponse
 
 from app.audit.models import AuditEvent
 from app.auth import accounts
@@ -45,7 +46,9 @@ def _ask_reset(browser: FlaskClient, address: str) -> tuple[int, str]:
     return response.status_code, response.get_data(as_text=True)
 
 
-def _set_password(browser: FlaskClient, link: str, password: str, confirmation: str | None = None):
+def _set_password(
+    browser: FlaskClient, link: str, password: str, confirmation: str | None = None
+) -> TestResponse:
     return post_form(
         browser, link, {"password": password, "confirmation": confirmation or password}
     )
@@ -171,7 +174,7 @@ def _user_id(app: Flask, address: str) -> int:
         return user.id
 
 
-def _post_action(browser: FlaskClient, url: str, **data: str):
+def _post_action(browser: FlaskClient, url: str, **data: str) -> TestResponse:
     token = csrf_from(browser.get("/admin/utilisateurs").get_data(as_text=True))
     return browser.post(url, data={"csrf_token": token, **data})
 

@@ -9,6 +9,7 @@ import dataclasses
 import io
 import re
 import subprocess
+from collections.abc import Callable
 from datetime import date, timedelta
 
 import pytest
@@ -69,7 +70,7 @@ def _pdf_text(pdf: bytes) -> str:
     ids=["txt", "docx"],
 )
 def test_an_uploaded_text_is_previewed_then_published_as_previewed(
-    app: Flask, filename: str, build
+    app: Flask, filename: str, build: Callable[[str], bytes]
 ) -> None:
     markdown = CGV_FIXTURE.read_text(encoding="utf-8")
     legal = login_as(app, Role.LEGAL)

@@ -22,9 +22,9 @@ from app.terms.models import CgvNotification, CgvVersion, VersionKind
 from app.terms.planning import CLAIM_LEASE
 from app.terms.versions import CgvDraft
 from app.tokens import token_hash
+from tests.factories import runtime
 from tests.factories.db import count, session_of
 from tests.factories.sales import make_client
-from tests.integration.fixtures_security import runtime
 from tests.integration.helpers import body_text, deliver_queued_mails, outbox_messages
 
 NOW = datetime(2024, 3, 1, 9, 30, tzinfo=UTC)

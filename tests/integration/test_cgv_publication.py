@@ -6,11 +6,13 @@ from __future__ import annotations
 import io
 import re
 from datetime import date, timedelta
+from email.message import Message
 
 from flask import Flask
 from flask.testing import FlaskClient
 from pypdf import PdfReader
 from sqlalchemy import select, update
+from werkzeug.test import TestResponse
 
 from app.auth.models import Role, Scope
 from app.clients.models import Client, ClientStatus
@@ -19,13 +21,13 @@ from app.documents.models import Document, DocumentKind
 from app.terms.models import AcceptanceMethod, CgvAcceptance, CgvNotification, CgvVersion
 from tests.conftest import csrf_from
 from tests.factories import count, login_as, make_client, make_token, runtime, session_of
-from tests.integration.helpers import body_text, outbox_messages, publish_cgv
+from tests.integration.helpers import body_text, outbox_messages, publish_cgv, xmp_metadata
 
 BODY_1 = "# CGV\n\n## Article 1. Objet\n\nLe service.\n\n## Article 2. Prix\n\n100 € par mois.\n"
 BODY_2 = "# CGV\n\n## Article 1. Objet\n\nLe service.\n\n## Article 2. Prix\n\n120 € par mois.\n"
 
 
-def publish(browser: FlaskClient, **overrides: str):
+def publish(browser: FlaskClient, **overrides: str) -> TestResponse:
     data = {
         "label": "1.0",
         "title": "Conditions générales de vente",
@@ -42,7 +44,7 @@ def publish(browser: FlaskClient, **overrides: str):
     return publish_cgv(browser, data)
 
 
-def outbox(app: Flask):
+def outbox(app: Flask) -> list[Message]:
     return outbox_messages(runtime(app).settings.outbox_dir)
 
 
@@ -70,7 +72,7 @@ def test_publish_archive_notify_and_refusals(app: Flask) -> None:
     pdf = anonymous.get("/cgv/1.0.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     reader = PdfReader(io.BytesIO(pdf.data))
-    xmp = reader.trailer["/Root"]["/Metadata"].get_object().get_data()
+    xmp = xmp_metadata(reader)
     assert b'pdfaid:part="3"' in xmp  # PDF/A-3b
     assert "Le service." in "".join(page.extract_text() for page in reader.pages)
     assert pdf.headers["ETag"] == f'"{document.sha256}"'
@@ -109,7 +111,7 @@ def _link(app: Flask) -> str:
     raise AssertionError("no acceptance link sent")
 
 
-def _accept(browser: FlaskClient, link: str, **data: str):
+def _accept(browser: FlaskClient, link: str, **data: str) -> TestResponse:
     page = browser.get(link)
     assert page.status_code == 200, page.get_data(as_text=True)
     html = page.get_data(as_text=True)

@@ -293,16 +293,13 @@ def _client_with_everything(app: Flask, email: str) -> dict[str, list[int]]:
         )
     ]
     with session_of(app) as session:
-        docs += [
-            d
-            for d in session.scalars(
-                select(Invoice.document_id).where(Invoice.client_id == client_id)
-            ).all()
-            + session.scalars(
-                select(CreditNote.document_id).where(CreditNote.client_id == client_id)
-            ).all()
-            if d is not None
-        ]
+        invoices = session.scalars(
+            select(Invoice.document_id).where(Invoice.client_id == client_id)
+        ).all()
+        credit_notes = session.scalars(
+            select(CreditNote.document_id).where(CreditNote.client_id == client_id)
+        ).all()
+        docs += [d for d in (*invoices, *credit_notes) if d is not None]
     return {"client": [client_id], "documents": docs, "contacts": [contact_id]}
 
 

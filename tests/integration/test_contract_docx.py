@@ -42,6 +42,7 @@ def test_docx_has_the_contract_content_and_hostile_text_stays_text(app: Flask) -
     sales = login_as(app, Role.SALES)
     response = sales.get(f"/contrats/{contract_id}/v1.docx")
     assert response.status_code == 200, response.get_data(as_text=True)[:500]
+    assert response.mimetype is not None
     assert response.mimetype.endswith("wordprocessingml.document")
     assert 'filename="CTR-' in response.headers["Content-Disposition"]
     with zipfile.ZipFile(io.BytesIO(response.data)) as archive:

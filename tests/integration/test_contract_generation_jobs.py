@@ -23,12 +23,13 @@ from tests.factories import count, login_as, make_client, make_quote, publish_sh
 from tests.factories.db import session_of
 from tests.factories.drafts import asked_too_long_ago, first_version_asked
 from tests.integration.generation_setup import SALES, asked_by_sales, generation_row
-from tests.integration.helpers import PARALLEL, generate_clicked_together, user_id_of
+from tests.integration.helpers import generate_clicked_together, user_id_of
 from tests.integration.worker_process import (
     running_worker,
     wait_until,
     worker_log,
 )
+from tests.together import PARALLEL
 
 
 @pytest.mark.committed_db  # the worker process reads what the test committed

@@ -33,7 +33,8 @@ from tests.factories import (
     session_of,
 )
 from tests.integration.fixtures_security import ON_POSTGRES, iter_outbox_links, logged_in_csrf
-from tests.integration.helpers import PARALLEL, fire_together, generate_clicked_together
+from tests.integration.helpers import fire_together, generate_clicked_together
+from tests.together import PARALLEL
 
 
 def _statuses(responses: list[TestResponse]) -> list[int]:

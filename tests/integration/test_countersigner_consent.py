@@ -82,8 +82,9 @@ def test_only_the_client_signer_accepts_the_cgv(app: Flask) -> None:
         assert request.evidence_document_id is not None
         consents = {s.email: s.consent_text for s in request.signers}
         request_id = request.id
-    assert consents[CLIENT_EMAIL] is not None and CGV_SENTENCE in consents[CLIENT_EMAIL]
-    assert consents[VENDOR_EMAIL] is not None and "conditions" not in consents[VENDOR_EMAIL]
+    client_consent, vendor_consent = consents[CLIENT_EMAIL], consents[VENDOR_EMAIL]
+    assert client_consent is not None and CGV_SENTENCE in client_consent
+    assert vendor_consent is not None and "conditions" not in vendor_consent
 
     # the evidence file says what each signer consented to
     evidence = json.loads(sales.get(f"/demandes-signature/{request_id}/preuve.json").data)

@@ -21,11 +21,11 @@ from app.invoices.models import Invoice
 from app.quotes.models import Quote
 from app.signatures.models import SignatureRequest, Signer
 from tests.conftest import csrf_from
+from tests.factories import runtime
 from tests.factories.invoices import make_invoice
 from tests.factories.people import login_as
 from tests.factories.sales import make_client, make_contract, make_quote, publish_short_cgv
 from tests.factories.signing import send_contract, sign_through_services
-from tests.integration.fixtures_security import runtime
 from tests.integration.helpers import authenticate
 from tests.integration.test_french_pages import problems_of
 
@@ -125,7 +125,11 @@ def board(app: Flask) -> Board:
         assert invoice is not None
         overdue_number = invoice.number
     return Board(
-        *(_number(app, c) for c in (waiting, expiring, countersign, declined, seal_failed)),
+        waiting=_number(app, waiting),
+        expiring=_number(app, expiring),
+        countersign=_number(app, countersign),
+        declined=_number(app, declined),
+        seal_failed=_number(app, seal_failed),
         overdue_invoice=overdue_number,
         quiet=_number(app, quiet),
     )

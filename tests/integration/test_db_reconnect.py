@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError
 
 from app.db import make_engine, ping_idle_connections
@@ -62,7 +63,12 @@ def _counting_pings(engine: Engine, engines: list[Engine]) -> tuple[Engine, list
     engines.append(engine)
     pings: list[object] = []
     original = engine.dialect.do_ping
-    engine.dialect.do_ping = lambda c: pings.append(c) or original(c)  # type: ignore[method-assign]
+
+    def counting_ping(dbapi_connection: DBAPIConnection) -> bool:
+        pings.append(dbapi_connection)
+        return original(dbapi_connection)
+
+    engine.dialect.do_ping = counting_ping  # type: ignore[method-assign]
     return engine, pings
 
 

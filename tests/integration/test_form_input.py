@@ -349,7 +349,9 @@ def test_every_text_field_of_every_form_class_refuses_bad_characters(
             if issubclass(form_class, FrenchForm):
                 form = form_class(meta={"csrf": False})  # reads the request, as in a view
             else:  # a sub-form gets its data from the enclosing form: here, the same mix
-                form = form_class(CombinedMultiDict((request.files, request.form)))
+                # Texts and files in one mapping, as WTForms (untyped) reads them.
+                data = CombinedMultiDict[str, Any]((request.files, request.form))
+                form = form_class(data)
             for bound in form:  # choices the view sets from the database
                 if isinstance(bound, SelectFieldBase) and bound.choices is None:
                     bound.choices = []

@@ -25,6 +25,7 @@ from app.invoices.renderer import render_invoice_pdf
 from app.pricing.lines import LineInput
 from tests import en16931
 from tests.factories import issue_to, make_client, runtime
+from tests.integration.helpers import xmp_metadata
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 LINES = [
@@ -119,7 +120,7 @@ def test_invoice_pdf_mentions_facturx_and_archive(app: Flask) -> None:
         assert archived is not None and archived.kind == DocumentKind.INVOICE
         assert archived.retention_basis and "10" in archived.retention_basis
         assert rt.store.get(archived.sha256) == pdf
-    metadata = PdfReader(io.BytesIO(pdf)).trailer["/Root"]["/Metadata"].get_object().get_data()
+    metadata = xmp_metadata(PdfReader(io.BytesIO(pdf)))
     assert re.search(rb"pdfaid:part(>|=\")3", metadata), metadata[:500]
     assert b"urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#" in metadata
 

@@ -65,7 +65,9 @@ def test_an_invoice_run_mails_each_active_contact_once_with_its_factur_x(
                 f"{vendor} : facture {invoice.number} de 1 200,00 € TTC, "
                 f"à régler avant le {format_date(invoice.due_on)}"
             )
-            assert "/espace-client" in message.get_body(("plain",)).get_content()
+            plain = message.get_body(("plain",))
+            assert plain is not None, "the mail has a plain-text part"
+            assert "/espace-client" in plain.get_content()
             pdf = _pdf_of(message)
             _, xml = get_facturx_xml_from_pdf(pdf, check_xsd=True)
             assert not en16931.check(xml).rules_broken, en16931.check(xml).violations

@@ -91,7 +91,7 @@ def test_payments_fee_and_overdue_interest(app: Flask) -> None:
         assert invoice.total_incl_vat == Decimal("1225.00")
     fourth = _invoice(app, client_id, now=ISSUED + timedelta(days=41))
     with rt.session_factory() as session:
-        assert session.get(Invoice, fourth).total_incl_vat == Decimal("1200.00")  # billed once
+        assert session.get_one(Invoice, fourth).total_incl_vat == Decimal("1200.00")  # billed once
 
     as_of = date(2026, 12, 1)  # the first two are due 31 October: 31 days late
     with pytest.raises(RateMissing), rt.session_factory() as session:

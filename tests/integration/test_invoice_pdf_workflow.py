@@ -21,11 +21,11 @@ from app.invoices import issuing
 from app.invoices.models import CreditNote, Invoice
 from app.invoices.workflow import Issued, missing_pdfs, produce_pdfs
 from storage import BlobRef, BlobStore
+from tests.factories import runtime
 from tests.factories.db import count
 from tests.factories.invoices import make_credit_note, make_invoice
 from tests.factories.people import login_as
 from tests.factories.sales import make_client
-from tests.integration.fixtures_security import runtime
 from tests.integration.helpers import issue_invoice_from_page, post_form
 from tests.together import at_once
 
@@ -122,12 +122,13 @@ def test_the_pdfs_command_produces_what_a_failure_left_missing(app: Flask) -> No
     assert "0 PDF produit(s)." in again.output
 
 
-class _AttachTogether:
+class _AttachTogether(sessionmaker[Session]):
     """A session factory that lets a workflow read, then holds its second transaction (the
     attach) until the other thread has read too: both saw 'no PDF yet'."""
 
     def __init__(self, factory: sessionmaker[Session], barrier: threading.Barrier) -> None:
-        self.factory = factory
+        # The same settings (engine, expire_on_commit) as the application's factory.
+        super().__init__(**factory.kw)
         self.barrier = barrier
         self.calls = 0
 
@@ -135,7 +136,7 @@ class _AttachTogether:
         self.calls += 1
         if self.calls == 2:
             self.barrier.wait(timeout=60)
-        return self.factory(**kwargs)
+        return super().__call__(**kwargs)
 
 
 class _CountingStore:
@@ -144,10 +145,10 @@ class _CountingStore:
     def __init__(self, inner: BlobStore) -> None:
         self.inner = inner
         self.puts = 0
-        self.lock = threading.Lock()
+        self.counting = threading.Lock()
 
     def put(self, data: bytes) -> BlobRef:
-        with self.lock:
+        with self.counting:
             self.puts += 1
         return self.inner.put(data)
 

@@ -27,6 +27,7 @@ from app.pricing.lines import LineInput
 from signing import verify_pdf
 from tests.conftest import sealing_around
 from tests.factories import issue_to, make_client, runtime
+from tests.integration.helpers import xmp_metadata
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 LINES = [LineInput("Abonnement Premium décembre", Decimal("3"), Decimal("100.00"), Decimal("20"))]
@@ -87,7 +88,7 @@ def test_sealed_invoice_validates_and_stays_facturx(sealing_at_now: Flask) -> No
         assert f">{amount:.2f}<".encode() in xml
     assert totals == (Decimal("300.00"), Decimal("60.00"), Decimal("360.00"))
     reader = PdfReader(io.BytesIO(pdf))
-    metadata = reader.trailer["/Root"]["/Metadata"].get_object().get_data()
+    metadata = xmp_metadata(reader)
     assert re.search(rb"pdfaid:part(>|=\")3", metadata)
     assert b"urn:factur-x:pdfa:CrossIndustryDocument:invoice:1p0#" in metadata
     assert "Facture n° FAC-2026-000001" in reader.pages[0].extract_text()

@@ -59,7 +59,7 @@ def test_syntec_revision_previewed_applied_and_shown(app: Flask) -> None:
         and "Aperçu seulement" in preview.output
     )
     with rt.session_factory() as session:
-        assert session.get(BillingPlan, plan_id).lines[0].unit_price == Decimal("1000.00")
+        assert session.get_one(BillingPlan, plan_id).lines[0].unit_price == Decimal("1000.00")
 
     applied = runner.invoke(args=[*args, "--apply"])
     assert applied.exit_code == 0, applied.output

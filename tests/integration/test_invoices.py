@@ -179,11 +179,11 @@ def test_contract_not_signed_and_period_already_billed_are_refused(app: Flask) -
         assert "(prorata)" in november.lines[0].designation
         plan_id = plan.id
     with pytest.raises(PeriodAlreadyBilled), transaction(factory) as session:
-        plan = session.get(type(plan), plan_id)
+        plan = session.get_one(type(plan), plan_id)
         issuing.issue_period_invoice(session, plan=plan, period="2026-11", now=NOW, actor="t")
     assert count(app, Invoice) == 1 and _last_value(app, "FAC") == 1
     with transaction(factory) as session:
-        plan = session.get(type(plan), plan_id)
+        plan = session.get_one(type(plan), plan_id)
         december = issuing.issue_period_invoice(
             session, plan=plan, period="2026-12", now=NOW, actor="t"
         )

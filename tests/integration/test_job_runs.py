@@ -83,8 +83,8 @@ def test_a_failed_job_is_listed_and_relaunched_once(app: Flask) -> None:
     first, second = _runs(app, "tests.flaky")
     assert first.status is RunStatus.RELAUNCHED and first.relaunched_at is not None
     assert second.status is RunStatus.COMPLETE and second.args == [42]
-    page = admin.get("/travaux/en-echec").get_data(as_text=True)
-    assert "Travail « tests.flaky » relancé." in page and 'id="none"' in page
+    html = admin.get("/travaux/en-echec").get_data(as_text=True)
+    assert "Travail « tests.flaky » relancé." in html and 'id="none"' in html
 
     # a second click (an old page, another admin): nothing enqueued again
     again = admin.post(f"/travaux/{run.id}/relancer", data={"csrf_token": csrf})

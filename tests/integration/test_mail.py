@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.header
 import email.utils
+from collections.abc import Callable, Sequence
 from email.message import Message
 from pathlib import Path
 
@@ -23,9 +24,30 @@ from app.mail import (
 from app.rendering.mail_layout import VendorMailLayout
 from tests.integration.smtp_server import Inbox, free_port
 
+# A mailer and what its recipient then finds in the inbox.
+MailerAndInbox = tuple[Mailer, Callable[[], Sequence[Message]]]
+
+
+def _parts(message: Message) -> list[Message]:
+    """The parts of a multipart message (a single part's payload would be its text)."""
+    payload = message.get_payload()
+    assert isinstance(payload, list), message.get_content_type()
+    parts = []
+    for part in payload:
+        assert isinstance(part, Message), part
+        parts.append(part)
+    return parts
+
+
+def _decoded(part: Message) -> bytes:
+    """A single part's content, its transfer encoding undone."""
+    data = part.get_payload(decode=True)
+    assert isinstance(data, bytes), part.get_content_type()
+    return data
+
 
 @pytest.fixture(params=["outbox", "smtp"])
-def mailer_and_inbox(request: pytest.FixtureRequest, tmp_path: Path):
+def mailer_and_inbox(request: pytest.FixtureRequest, tmp_path: Path) -> MailerAndInbox:
     if request.param == "outbox":
         mailer: Mailer = OutboxMailer(tmp_path / "outbox", "Paraphe <no-reply@example.test>")
 
@@ -43,7 +65,7 @@ def mailer_and_inbox(request: pytest.FixtureRequest, tmp_path: Path):
     ), lambda: inbox.messages
 
 
-def test_mailer_contract(mailer_and_inbox) -> None:
+def test_mailer_contract(mailer_and_inbox: MailerAndInbox) -> None:
     mailer, received = mailer_and_inbox
     mailer.send(
         OutgoingMail(
@@ -62,7 +84,9 @@ def test_mailer_contract(mailer_and_inbox) -> None:
         str(email.header.make_header(email.header.decode_header(message["Subject"])))
         == "Contrat « CTR-2026-0001 » à signer"
     )
-    body = message.get_payload(decode=True).decode(message.get_content_charset())
+    charset = message.get_content_charset()
+    assert charset is not None, "the text part names its charset"
+    body = _decoded(message).decode(charset)
     assert "Bonjour Élodie" in body and "https://x.test/signature/abc" in body
     assert message["Message-ID"]
 
@@ -96,7 +120,7 @@ def test_smtp_sends_the_vendors_html_alternative(
     mailer.send(OutgoingMail(to="a@example.fr", subject="Contrat C-1 à signer", text="Bonjour"))
     [message] = inbox.messages
     assert message.get_content_type() == "multipart/alternative"
-    assert [p.get_content_type() for p in message.get_payload()] == ["text/plain", "text/html"]
+    assert [p.get_content_type() for p in _parts(message)] == ["text/plain", "text/html"]
     assert message["Reply-To"] == "support@editeur-demo.fr"
 
 
@@ -131,7 +155,7 @@ def test_a_png_logo_travels_inside_the_mail_over_smtp(tmp_path: Path) -> None:
 
     def tree(part: Message) -> object:
         if part.is_multipart():
-            return (part.get_content_type(), [tree(p) for p in part.get_payload()])
+            return (part.get_content_type(), [tree(p) for p in _parts(part)])
         return part.get_content_type()
 
     assert tree(message) == (
@@ -144,12 +168,12 @@ def test_a_png_logo_travels_inside_the_mail_over_smtp(tmp_path: Path) -> None:
             "application/pdf",
         ],
     )
-    related = message.get_payload()[0].get_payload()[1]
-    html_part, image = related.get_payload()
+    related = _parts(_parts(message)[0])[1]
+    html_part, image = _parts(related)
     assert image["Content-ID"] == "<logo@paraphe>"
     assert image.get_content_disposition() == "inline"
-    assert image.get_payload(decode=True) == logo
-    html = html_part.get_payload(decode=True).decode()
+    assert _decoded(image) == logo
+    html = _decoded(html_part).decode()
     assert 'src="cid:logo@paraphe"' in html and "/identite/logo" not in html
 
 
@@ -161,6 +185,6 @@ def test_an_svg_logo_gives_a_text_header_and_no_remote_image(tmp_path: Path) -> 
     message = build_message(
         OutgoingMail(to="a@example.fr", subject="S", text="x"), "p@e.fr", layout
     )
-    assert [p.get_content_type() for p in message.get_payload()] == ["text/plain", "text/html"]
-    html = message.get_payload()[1].get_payload(decode=True).decode()
+    assert [p.get_content_type() for p in _parts(message)] == ["text/plain", "text/html"]
+    html = _decoded(_parts(message)[1]).decode()
     assert "<img" not in html and settings.vendor.legal_name in html

@@ -34,7 +34,9 @@ def test_termination_dates_the_retention_of_each_document(app: Flask, client: Fl
 
     def until(document_id: int) -> str | None:
         body = client.get(f"/api/v1/documents/{document_id}", headers=read).get_json()
-        return body["retention_until"]
+        retention_until = body["retention_until"]
+        assert retention_until is None or isinstance(retention_until, str), retention_until
+        return retention_until
 
     assert until(invoice) == "2036-12-31"  # known at deposit
     assert until(signed) is None and until(quote) is None  # the contract has not ended

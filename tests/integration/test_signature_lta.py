@@ -147,7 +147,7 @@ def signed_pdf(app: Flask, request_id: int) -> bytes | None:
     return _stored_document(app, request_id, lambda request: request.signed_document)
 
 
-def test_certified_timestamped_signatures_and_b_lta_seal(lta_app: Flask, test_pki: TestPki):
+def test_certified_timestamped_signatures_and_b_lta_seal(lta_app: Flask, test_pki: TestPki) -> None:
     request_id = send_and_sign(lta_app)
     pdf = signed_pdf(lta_app, request_id)
     assert pdf is not None
@@ -201,7 +201,7 @@ def test_certified_timestamped_signatures_and_b_lta_seal(lta_app: Flask, test_pk
         assert outcome.ades_subindic.status is AdESStatus.PASSED, (
             sig.field_name,
             outcome.ades_subindic,
-            outcome.api_status.pretty_print_details(),
+            outcome.api_status and outcome.api_status.pretty_print_details(),
         )
 
 
@@ -393,7 +393,7 @@ def test_evidence_file_is_sealed_b_lta_like_the_contract_and_fails_closed(
     outcome = asyncio.run(ades_lta_validation(regular, offline_lta_spec(test_pki)))
     assert outcome.ades_subindic.status is AdESStatus.PASSED, (
         outcome.ades_subindic,
-        outcome.api_status.pretty_print_details(),
+        outcome.api_status and outcome.api_status.pretty_print_details(),
     )
 
     # poppler agrees the seal is valid

@@ -260,8 +260,9 @@ def test_evidence_file_is_sealed_archived_and_downloadable(app: Flask) -> None:
         sealed_sha = request.signed_document.sha256 if request.signed_document else None
         contract_id = request.contract_version.contract_id
     for role in (Role.SALES, Role.ARCHIVIST):
-        browser = login_as(app, role) if role is Role.SALES else None
-        if browser is None:
+        if role is Role.SALES:
+            browser = login_as(app, role)
+        else:
             from tests.factories import login, make_fast_user
 
             browser = app.test_client()

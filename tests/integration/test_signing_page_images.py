@@ -159,7 +159,7 @@ def test_the_purge_of_a_document_deletes_its_page_images(app: Flask) -> None:
     assert rt.store.exists(image.sha256)
 
     with transaction(rt.session_factory) as session:
-        session.get(Document, document.id).retention_until = date(2020, 1, 1)
+        session.get_one(Document, document.id).retention_until = date(2020, 1, 1)
     with transaction(rt.session_factory) as session:
         purged = purge_document(
             session, rt.store, document.id, today=date(2021, 1, 1), now=utcnow(), actor="test"

@@ -8,7 +8,7 @@ import io
 from flask import Flask
 from sqlalchemy import select
 from werkzeug.datastructures import FileStorage
-from werkzeug.test import encode_multipart
+from werkzeug.test import TestResponse, encode_multipart
 
 from app.auth.models import Scope
 from app.signatures.models import SignatureRequest
@@ -39,6 +39,7 @@ def test_api_reports_every_signature(app: Flask) -> None:
     response = client.get(f"/api/v1/documents/{document_id}/verification", headers=auth)
     assert response.status_code == 200, response.get_data(as_text=True)
     body = response.json
+    assert body is not None, "the API answers in JSON"
     assert body["all_ok"] is True and body["signed"] is True
     assert body["verdict_ok"] is True
     assert body["verdict"].startswith("Document intact, signé par Zoë Martin le ")
@@ -48,6 +49,7 @@ def test_api_reports_every_signature(app: Flask) -> None:
         f"/api/v1/documents/{document_id}/verification",
         headers={**auth, "Accept-Language": "en-GB,en;q=0.9,fr;q=0.5"},
     ).json
+    assert english is not None
     assert english["verdict"].startswith("Document intact, signed by Zoë Martin on ")
     assert english["verdict"].endswith("(Paris time); platform seal valid")
     by_field = {s["field"]: s for s in body["signatures"]}
@@ -76,7 +78,7 @@ def test_public_verify_page(app: Flask) -> None:
     assert browser.get("/verify").status_code == 200
     csrf = csrf_of_session(browser)
 
-    def upload(content: bytes, name: str = "contrat.pdf"):
+    def upload(content: bytes, name: str = "contrat.pdf") -> TestResponse:
         # encoded in memory: the test client would spool a large body to a file it never closes
         boundary, body = encode_multipart(
             {"csrf_token": csrf, "document": FileStorage(io.BytesIO(content), name)}

@@ -52,7 +52,9 @@ def test_quote_to_restitution(app: Flask, client: FlaskClient) -> None:
     assert response.status_code == 302
     client_page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "Boulangerie Lefèvre &amp; Fils" in client_page
-    client_id = int(re.search(r"/clients/(\d+)", response.headers["Location"]).group(1))
+    client_found = re.search(r"/clients/(\d+)", response.headers["Location"])
+    assert client_found is not None, response.headers["Location"]
+    client_id = int(client_found.group(1))
 
     # 2. quote with lines, totals shown
     response = post_form(
@@ -88,7 +90,9 @@ def test_quote_to_restitution(app: Flask, client: FlaskClient) -> None:
     contract_url = response.headers["Location"]
     contract_page = client.get(contract_url).get_data(as_text=True)
     assert "Contrat CTR-" in contract_page and "Version 1" in contract_page
-    number = re.search(r"(CTR-\d{4}-\d{4})", contract_page).group(1)
+    number_found = re.search(r"(CTR-\d{4}-\d{4})", contract_page)
+    assert number_found is not None, "the contract page shows its number"
+    number = number_found.group(1)
     pdf = client.get(f"{contract_url}/v1.pdf")
     assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
     reader = PdfReader(io.BytesIO(pdf.data))
@@ -176,12 +180,15 @@ def test_quote_to_restitution(app: Flask, client: FlaskClient) -> None:
     auth = {"Authorization": f"Bearer {token}"}
     listing = client.get(f"/api/v1/documents?client_id={client_id}", headers=auth)
     assert listing.status_code == 200
-    kinds = sorted(d["kind"] for d in listing.json["items"])
+    documents = listing.json
+    assert documents is not None
+    kinds = sorted(d["kind"] for d in documents["items"])
     assert kinds == ["contract", "evidence", "evidence", "signed_contract"]
-    signed_meta = next(d for d in listing.json["items"] if d["kind"] == "signed_contract")
+    signed_meta = next(d for d in documents["items"] if d["kind"] == "signed_contract")
     assert signed_meta["sha256"] == hashlib.sha256(signed.data).hexdigest()
     assert signed_meta["reference"] == number and signed_meta["version"] == 1
     meta = client.get(f"/api/v1/documents/{signed_meta['id']}", headers=auth).json
+    assert meta is not None
     assert meta["size"] == len(signed.data)
     content = client.get(f"/api/v1/documents/{signed_meta['id']}/content", headers=auth)
     assert content.data == signed.data
@@ -192,6 +199,7 @@ def test_quote_to_restitution(app: Flask, client: FlaskClient) -> None:
     )
     assert cached.status_code == 304
     acceptances = client.get(f"/api/v1/clients/{client_id}/cgv-acceptances", headers=auth).json
+    assert acceptances is not None
     assert len(acceptances["items"]) == 1
     accepted = acceptances["items"][0]
     assert accepted["cgv_version"]["label"] == "2.2"

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import time_machine
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 
 from app.audit.models import AuditEvent
 from app.auth.models import Role, Scope
@@ -35,7 +35,7 @@ def hooks_app(settings: Settings, make_app: Callable[[Settings], Flask]) -> Flas
     return make_app(replace(settings, webhooks_allow_private=True))
 
 
-def count(app: Flask, model: type, *where: object) -> int:
+def count(app: Flask, model: type, *where: ColumnElement[bool]) -> int:
     with session_of(app) as session:
         return int(session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 

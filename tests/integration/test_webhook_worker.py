@@ -5,6 +5,7 @@ scheduler on the webhooks' own schedule (5 s first), then delivered once."""
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -68,7 +69,7 @@ def test_a_worker_delivers_and_retries_on_its_schedule(
         delivery = session.scalars(select(WebhookDelivery)).unique().one()
         assert delivery.status is DeliveryStatus.DELIVERED
         codes = [a.status_code for a in session.scalars(select(WebhookAttempt))]
-        assert sorted(codes) == [200, 500]
+        assert Counter(codes) == Counter([200, 500])
 
 
 def test_a_slow_receiver_does_not_delay_the_others(

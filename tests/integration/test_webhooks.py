@@ -25,6 +25,7 @@ from app.db import transaction, utcnow
 from app.events.models import Event
 from app.webhooks import deliveries, endpoints, rules, tasks
 from app.webhooks.endpoints import EndpointInput
+from app.webhooks.errors import EndpointInvalid
 from app.webhooks.models import (
     AttemptOutcome,
     DeliveryStatus,
@@ -266,7 +267,7 @@ def test_https_is_required_when_the_instance_is_served_over_https(
     )
     with (
         transaction(runtime(app).session_factory) as session,
-        pytest.raises(endpoints.EndpointInvalid) as refused,
+        pytest.raises(EndpointInvalid) as refused,
     ):
         endpoints.create(
             session,

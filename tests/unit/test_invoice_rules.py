@@ -16,8 +16,9 @@ def test_period_bounds_and_pro_rata() -> None:
     assert december is not None and str(december) == "2026-12"
     assert rules.Period.parse("2026-13") is None and rules.Period.parse("26-1") is None
     assert rules.plan_period_bounds("monthly", date(2027, 1, 1), december) is None
-    begin, end = rules.plan_period_bounds("monthly", date(2026, 12, 11), december) or (None, None)
-    assert (begin, end) == (date(2026, 12, 11), date(2026, 12, 31))
+    bounds = rules.plan_period_bounds("monthly", date(2026, 12, 11), december)
+    assert bounds == (date(2026, 12, 11), date(2026, 12, 31))
+    begin, end = bounds
     assert rules.pro_rata("monthly", begin, end, december) == Decimal(21) / Decimal(31)
     assert rules.prorated_quantity(Decimal("1"), Decimal(21) / Decimal(31)) == Decimal("0.677")
     # annual: billed in the anniversary month only, for the year that begins

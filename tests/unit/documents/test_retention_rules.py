@@ -28,10 +28,10 @@ def test_invoices_ten_years_after_the_fiscal_year_ends() -> None:
     assert _until(DocumentKind.INVOICE, "2026-03-15", None) == date(2036, 12, 31)
     assert _until(DocumentKind.CREDIT_NOTE, "2026-12-31", "2027-01-10") == date(2036, 12, 31)
     offset = replace(POLICY, fiscal_year_end_month=6, fiscal_year_end_day=30)
-    kwargs = {"terminated_on": None, "policy": offset}
-    assert retention_until(DocumentKind.INVOICE, created_on=date(2026, 7, 1), **kwargs) == date(
-        2037, 6, 30
+    until = retention_until(
+        DocumentKind.INVOICE, created_on=date(2026, 7, 1), terminated_on=None, policy=offset
     )
+    assert until == date(2037, 6, 30)
     assert fiscal_year_end(date(2026, 6, 30), offset) == date(2026, 6, 30)
 
 

@@ -14,7 +14,9 @@ PCT = DiscountKind.PERCENT
 AMT = DiscountKind.AMOUNT
 
 
-def line(q: str, p: str, rate: str = "20", kind: DiscountKind = DiscountKind.NONE, v: str = "0"):
+def line(
+    q: str, p: str, rate: str = "20", kind: DiscountKind = DiscountKind.NONE, v: str = "0"
+) -> LineInput:
     return LineInput("x", D(q), D(p), D(rate), Discount(kind, D(v)))
 
 

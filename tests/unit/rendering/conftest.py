@@ -7,7 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
-from app.rendering.contract import ContractDocument, render_contract_pdf
+from app.rendering.contract import render_contract_pdf
+from app.rendering.contract_document import ContractDocument
 from app.rendering.pdf import FetchAttempt, clear_font_configurations
 from tests.unit.rendering.factory import CGV_FIXTURE, RenderedContract, build_document
 

@@ -13,7 +13,7 @@ from pypdf import PdfReader
 from app.rendering import contract
 from app.rendering.contract import render_contract_pdf
 from app.rendering.contract_document import ContractDocument
-from app.rendering.jinja import make_environment
+from app.rendering.jinja import DEFAULT_TEMPLATE_DIRS, make_environment
 from tests.unit.rendering.factory import build_document, sha256_text
 
 
@@ -87,7 +87,7 @@ def test_a_template_without_parts_is_rendered_whole(
 ) -> None:
     contract.clear_cgv_page_cache()
     (tmp_path / "contract.html").write_text("<p>Contrat {{ doc.contract_number }}</p>")
-    env = make_environment((tmp_path, *contract.DEFAULT_TEMPLATE_DIRS))
+    env = make_environment((tmp_path, *DEFAULT_TEMPLATE_DIRS))
     args = (env, contract.CONTRACT_TEMPLATE, contract.CONTRACT_ASSETS_DIR, None, None)
     assert contract._cgv_document(make_short(), *args) is None
     assert not contract._cgv_cache

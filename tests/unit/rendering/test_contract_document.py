@@ -13,16 +13,17 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
-from pypdf.generic import DictionaryObject, IndirectObject
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject, StreamObject
 
-from app.rendering.contract import (
+from app.rendering.contract import render_contract_html, render_contract_pdf
+from app.rendering.contract_document import (
     COMMERCIAL_PROPOSAL,
     GENERAL_TERMS,
     PARTICULAR_TERMS,
     ContractDocument,
+    ParticularTerm,
     Party,
-    render_contract_html,
-    render_contract_pdf,
+    Signer,
 )
 from app.rendering.errors import RenderingError
 from app.rendering.french import format_amount, typographie
@@ -145,17 +146,23 @@ def test_particular_terms_and_precedence(full_text: str) -> None:
 
 def test_pdf_is_pdf_a_3b_flavoured(rendered_contract: RenderedContract) -> None:
     reader = PdfReader(io.BytesIO(rendered_contract.pdf))
-    root = reader.trailer["/Root"]
-    intents = root["/OutputIntents"]
-    assert intents[0]["/S"] == "/GTS_PDFA1"
-    assert "/DestOutputProfile" in intents[0]
-    xmp = root["/Metadata"].get_object().get_data()
+    root = reader.root_object
+    intents = root["/OutputIntents"].get_object()
+    assert isinstance(intents, ArrayObject)
+    intent = intents[0].get_object()
+    assert isinstance(intent, DictionaryObject)
+    assert intent["/S"] == NameObject("/GTS_PDFA1")
+    assert "/DestOutputProfile" in intent
+    metadata = root["/Metadata"].get_object()
+    assert isinstance(metadata, StreamObject)
+    xmp = metadata.get_data()
     assert b'pdfaid:part="3"' in xmp
     assert b'pdfaid:conformance="B"' in xmp
     assert reader.metadata is not None
     assert reader.metadata.title == REFERENCE
     # Dates come from the document, not from the clock.
-    assert reader.metadata["/CreationDate"].startswith("D:20260115130500")
+    assert reader.metadata.creation_date_raw is not None
+    assert reader.metadata.creation_date_raw.startswith("D:20260115130500")
     assert b"<xmp:CreateDate>2026-01-15T13:05:00Z</xmp:CreateDate>" in xmp
 
 
@@ -183,6 +190,7 @@ def test_every_font_is_embedded_and_bundled(rendered_contract: RenderedContract)
             descendants = font.get("/DescendantFonts")
             target = descendants[0].get_object() if descendants else font
             descriptor = target["/FontDescriptor"].get_object()
+            assert isinstance(descriptor, DictionaryObject)
             assert {"/FontFile", "/FontFile2", "/FontFile3"} & set(descriptor), font["/BaseFont"]
     assert names
     # Subsets of the bundled family only: nothing came from the system's fonts.
@@ -277,8 +285,12 @@ def test_plain_tuples_are_accepted_for_terms_and_signers(
     doc = make_document(
         particular_terms=[("Titre", "Corps")], signers=[("A B", "a@b.example", "Client")]
     )
-    assert doc.particular_terms[0].title == "Titre"
-    assert doc.signers[0].email == "a@b.example"
+    # The plain tuples came out as named tuples.
+    term, signer = doc.particular_terms[0], doc.signers[0]
+    assert isinstance(term, ParticularTerm)
+    assert term.title == "Titre"
+    assert isinstance(signer, Signer)
+    assert signer.email == "a@b.example"
     assert isinstance(doc.particular_terms, tuple)
 
 

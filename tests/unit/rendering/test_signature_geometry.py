@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from pypdf import PdfReader
 
-from app.rendering.contract import ContractDocument, render_contract_pdf
-from app.rendering.contract_document import Signer
+from app.rendering.contract import render_contract_pdf
+from app.rendering.contract_document import ContractDocument, Signer
 from app.rendering.geometry import (
     MAX_SIGNERS,
     PAGE_HEIGHT,
@@ -116,7 +116,9 @@ def _assert_frames_drawn(pdf: bytes, signers: tuple[Signer, ...]) -> None:
 
 
 def test_frames_on_the_last_page_of_the_full_contract(rendered_contract: RenderedContract) -> None:
-    _assert_frames_drawn(rendered_contract.pdf, rendered_contract.document.signers)
+    # The document turned its signers into named tuples; the annotation still says plain ones.
+    signers = tuple(map(Signer._make, rendered_contract.document.signers))
+    _assert_frames_drawn(rendered_contract.pdf, signers)
 
 
 def test_frames_for_the_largest_number_of_signers(

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -28,6 +29,8 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from fontTools.fontBuilder import FontBuilder
 from fontTools.pens.ttGlyphPen import TTGlyphPen
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign import attributes, general
 from pyhanko.sign.timestamps import DummyTimeStamper
 
@@ -43,6 +46,18 @@ from signing import (
 from signing import keys as signing_keys
 
 PARIS = ZoneInfo("Europe/Paris")
+
+
+def drawn_after_signing(pdf: bytes, page: int, content: bytes) -> bytes:
+    """`pdf` with `content` drawn on `page` in a new revision, as a later edit would."""
+    writer = IncrementalPdfFileWriter(BytesIO(pdf))
+    # pyHanko leaves add_stream_to_page and write unannotated (as signing/fields.py notes).
+    writer.add_stream_to_page(page, writer.add_object(generic.StreamObject(stream_data=content)))  # type: ignore[no-untyped-call]
+    out = BytesIO()
+    writer.write(out)  # type: ignore[no-untyped-call]
+    return out.getvalue()
+
+
 PDFSIG = "/usr/bin/pdfsig"
 
 # Where the visible field goes on the last page (PDF points, origin bottom left).

@@ -203,7 +203,8 @@ def _font_programs(pdf: bytes) -> list[bytes]:
     reader = PdfFileReader(BytesIO(pdf))
     programs = []
     for ref in reader.xrefs.explicit_refs_in_revision(reader.xrefs.total_revisions - 1):
-        obj = reader.get_object(ref)
+        # pyHanko leaves PdfFileReader.get_object unannotated.
+        obj = reader.get_object(ref)  # type: ignore[no-untyped-call]
         if isinstance(obj, dict) and "/FontFile2" in obj:
             programs.append(obj["/FontFile2"].get_object().data)
     return programs

@@ -11,8 +11,6 @@ from io import BytesIO
 
 import pytest
 from asn1crypto import x509 as asn1_x509
-from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.ades.report import AdESStatus
 from pyhanko.sign.validation.ades import ades_lta_validation
@@ -48,7 +46,7 @@ from signing import (
 )
 from tests.pki.fixtures import TestPki
 from tests.pki.server import free_port
-from tests.unit.signing.conftest import PARIS
+from tests.unit.signing.conftest import PARIS, drawn_after_signing
 
 # certomancer (TSA, OCSP, CRL) runs on the real clock: see the real_clock marker.
 pytestmark = pytest.mark.real_clock
@@ -206,13 +204,9 @@ def test_revocation_data_is_reused_for_the_next_document(
 def test_drawing_on_a_page_after_certification_is_an_illegal_modification(
     flow: Flow, test_pki: TestPki
 ) -> None:
-    writer = IncrementalPdfFileWriter(BytesIO(flow.signed[0]))
-    stream = generic.StreamObject(stream_data=b"q 1 0 0 RG 10 10 m 500 500 l S Q")
-    writer.add_stream_to_page(0, writer.add_object(stream))
-    out = BytesIO()
-    writer.write(out)
+    drawn = drawn_after_signing(flow.signed[0], 0, b"q 1 0 0 RG 10 10 m 500 500 l S Q")
 
-    report = verify_pdf(out.getvalue(), [test_pki.root_der])
+    report = verify_pdf(drawn, [test_pki.root_der])
 
     first = report.signatures[0]
     assert first.field_name == "certification"

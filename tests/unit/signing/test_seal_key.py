@@ -107,7 +107,8 @@ def test_signing_never_reparses_the_private_key(
     def fail(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("private key parsed again at signing time")
 
-    monkeypatch.setattr(pdf_cms.serialization, "load_der_private_key", fail)
+    # pdf_cms calls it through the cryptography module it imports: patch it there.
+    monkeypatch.setattr(serialization, "load_der_private_key", fail)
     signed = sign_pdf(prepared_pdf, seal_key, SignSpec("seal", "Paraphe", now))
 
     assert verify_pdf(signed, [dev_pki.root_cert_pem]).all_ok

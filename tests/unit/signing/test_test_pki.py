@@ -18,6 +18,7 @@ def test_pki_serves_crl_and_the_seal_has_non_repudiation(
         crl = x509.load_der_x509_crl(reply.read())
     assert "Intermediate" in crl.issuer.rfc4514_string()
     usage = pki_seal_key.certificate.extensions.get_extension_for_oid(ExtensionOID.KEY_USAGE)
+    assert isinstance(usage.value, x509.KeyUsage)
     assert usage.value.content_commitment  # nonRepudiation
     assert pki_seal_key.subject_common_name == "Paraphe Test Seal"
     assert len(pki_seal_key.chain) == 2

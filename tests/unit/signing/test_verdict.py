@@ -6,12 +6,9 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from io import BytesIO
 from pathlib import Path
 
 import pytest
-from pyhanko.pdf_utils import generic
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 from app.clock import PARIS
 from app.rendering.french import format_datetime
@@ -27,7 +24,7 @@ from signing import (
     sign_pdf,
     verify_pdf,
 )
-from tests.unit.signing.conftest import CLIENT_BOX
+from tests.unit.signing.conftest import CLIENT_BOX, drawn_after_signing
 
 # pyHanko writes the signer's claimed time from the clock (not the spec's), so the expected
 # words are built from the time the file states, and their shape checked apart.
@@ -89,12 +86,8 @@ def test_a_tampered_byte_names_the_signer_not_the_certificate(
 
 def test_a_drawing_added_after_signing_is_a_modification(signed: tuple[bytes, DevPki]) -> None:
     pdf, pki = signed
-    writer = IncrementalPdfFileWriter(BytesIO(pdf))
-    scribble = writer.add_object(generic.StreamObject(stream_data=b"0 0 1 rg 100 100 50 20 re f"))
-    writer.add_stream_to_page(1, scribble)
-    out = BytesIO()
-    writer.write(out)
-    said = verdict(verify_pdf(out.getvalue(), [pki.root_cert_pem]))
+    drawn = drawn_after_signing(pdf, 1, b"0 0 1 rg 100 100 50 20 re f")
+    said = verdict(verify_pdf(drawn, [pki.root_cert_pem]))
     assert said.summary == "Document modifié après la signature de Marie Dupont"
 
 

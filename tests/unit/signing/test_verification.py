@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding
-from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.sign.signers import PdfTimeStamper
 from pyhanko.sign.timestamps import HTTPTimeStamper
@@ -31,6 +30,7 @@ from signing import (
     sign_pdf,
     verify_pdf,
 )
+from tests.unit.signing.conftest import drawn_after_signing
 
 
 @pytest.fixture
@@ -65,13 +65,9 @@ def test_untouched_document_verifies(sealed_pdf: bytes, dev_pki: DevPki) -> None
 
 def test_drawing_on_a_page_after_signing_is_reported(sealed_pdf: bytes, dev_pki: DevPki) -> None:
     # The classic mistake: a later "signature" drawn as page content.
-    writer = IncrementalPdfFileWriter(BytesIO(sealed_pdf))
-    scribble = writer.add_object(generic.StreamObject(stream_data=b"0 0 1 rg 100 100 50 20 re f"))
-    writer.add_stream_to_page(1, scribble)
-    out = BytesIO()
-    writer.write(out)
+    drawn = drawn_after_signing(sealed_pdf, 1, b"0 0 1 rg 100 100 50 20 re f")
 
-    report = verify_pdf(out.getvalue(), [dev_pki.root_cert_pem])
+    report = verify_pdf(drawn, [dev_pki.root_cert_pem])
 
     assert report.all_intact_and_valid  # the signed bytes themselves are untouched...
     for sig in report.signatures:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -155,11 +156,12 @@ def test_once_the_retention_has_ended_the_blob_can_be_deleted(locked: Locked) ->
 def test_locks_of_a_missing_or_malformed_key(locked: Locked) -> None:
     store = locked.store
     until = locked.clock.now + timedelta(days=1)
-    for call in (
+    calls: tuple[Callable[[str], object], ...] = (
         lambda key: store.lock(key),
         lambda key: store.retain(key, until),
         lambda key: store.hold(key, True),
-    ):
+    )
+    for call in calls:
         with pytest.raises(BlobNotFound):
             call(ABSENT)
         with pytest.raises(InvalidKey):
