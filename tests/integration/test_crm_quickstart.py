@@ -78,7 +78,7 @@ def test_the_quick_start_runs_as_written(
     settings: Settings, make_app: Callable[[Settings], Flask], tmp_path: Path
 ) -> None:
     blocks = sh_blocks()
-    assert len(blocks) == 7  # the contract: asked, then followed until rendered
+    assert len(blocks) == 8  # the lookup by SIREN came after the client's creation
     download = next(i for i, b in enumerate(blocks) if "signed_document" in b)
     queued = replace(queued_settings("sqlite", settings, tmp_path), webhooks_allow_private=True)
     app = make_app(queued)
