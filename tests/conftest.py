@@ -54,6 +54,13 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         metavar="DAYS",
         help="run the tests with their clock moved by DAYS (e.g. 365 or -365; .ci/timetravel)",
     )
+    parser.addoption(
+        "--clock-at",
+        default=None,
+        metavar="HH:MM",
+        help="with --clock-offset: start the moved clock at this UTC time of day (.ci/timetravel"
+        " uses 23:05, when the date in Paris is already the next day)",
+    )
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -66,9 +73,27 @@ def pytest_configure(config: pytest.Config) -> None:
     if days:
         import time_machine
 
-        traveller = time_machine.travel(datetime.now(UTC) + timedelta(days=days), tick=True)
+        traveller = time_machine.travel(
+            moved_clock(datetime.now(UTC), days, config.getoption("--clock-at")), tick=True
+        )
         traveller.start()
         config.add_cleanup(traveller.stop)
+
+
+def moved_clock(now: datetime, days: int, at: str | None) -> datetime:
+    """Where the moved clock starts: `days` from `now`, at the UTC time of day `at` if given.
+    From 23:00 to midnight UTC the date in Paris (the business date: due dates, days late,
+    effective dates) is already the next day in every season, so a test that builds a date
+    from the UTC date and compares it with one the app derives in Paris fails there. The
+    2026-12-05 CI run found one such test by chance, at 23:40 UTC; the time-travel run now
+    goes there on purpose."""
+    moved = now + timedelta(days=days)
+    if at is None:
+        return moved
+    match = re.fullmatch(r"([01]\d|2[0-3]):([0-5]\d)", at)
+    if match is None:
+        raise pytest.UsageError(f"--clock-at attend HH:MM (heure UTC), pas « {at} »")
+    return moved.replace(hour=int(match[1]), minute=int(match[2]), second=0, microsecond=0)
 
 
 # Fixtures whose processes open their own connections to the test database.

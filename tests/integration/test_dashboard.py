@@ -14,6 +14,7 @@ from flask import Flask
 from sqlalchemy import select, update
 
 from app.auth.models import Role
+from app.clock import business_date
 from app.contracts.models import Contract
 from app.contracts.printing import Countersigner
 from app.db import transaction, utcnow
@@ -118,7 +119,7 @@ def board(app: Flask) -> Board:
         app,
         update(Invoice)
         .where(Invoice.id == invoice_id)
-        .values(due_on=utcnow().date() - timedelta(days=10)),
+        .values(due_on=business_date(utcnow()) - timedelta(days=10)),  # days late count in Paris
     )
     with transaction(runtime(app).session_factory) as session:
         invoice = session.get(Invoice, invoice_id)
