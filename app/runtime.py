@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Generic, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -23,6 +24,25 @@ SealStamp = Callable[[bytes, SigningKey, SignSpec, TrustServices | None], bytes]
 """How the platform's seal goes on a completed request's PDF (`signing.platform_seal`): its
 own collaborator, so that a test hands the runtime a seal that fails (a TSA down) instead of
 patching the module that calls it."""
+
+
+T = TypeVar("T")
+
+
+class LoadedOnce(Generic[T]):
+    """A value loaded on first use and kept for the life of the process: threads that ask
+    together load it once (the lock), and once loaded it is read without the lock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._value: T | None = None
+
+    def get(self, load: Callable[[], T]) -> T:
+        if self._value is None:
+            with self._lock:
+                if self._value is None:
+                    self._value = load()
+        return self._value
 
 
 @dataclass(frozen=True)
@@ -54,40 +74,28 @@ class Runtime:
     transport: Mailer
     """What that job hands the message to: the SMTP server, or the outbox folder."""
     seal_stamp: SealStamp = platform_seal
-    _seal: SealKey | None = None
-    _seal_lock: threading.Lock = field(default_factory=threading.Lock)
-    _signing_key: SigningKey | None = None
-    _trust: TrustServices | None = None
+    _seal: LoadedOnce[SealKey] = field(default_factory=LoadedOnce)
+    _signing_key: LoadedOnce[SigningKey] = field(default_factory=LoadedOnce)
+    _trust: LoadedOnce[TrustServices] = field(default_factory=LoadedOnce)
 
     def seal_key(self) -> SealKey:
         """The seal key, loaded once per process (parsing a key costs more than signing)."""
-        if self._seal is None:
-            with self._seal_lock:
-                if self._seal is None:
-                    self._seal = load_seal_key(self.settings)
-        return self._seal
+        return self._seal.get(lambda: load_seal_key(self.settings))
 
     def signing_key(self) -> SigningKey:
         """The seal key wherever it lives (PKCS#11 token when configured), loaded once."""
-        if self._signing_key is None:
-            with self._seal_lock:
-                if self._signing_key is None:
-                    self._signing_key = load_signing_key(self.settings)
-        return self._signing_key
+        return self._signing_key.get(lambda: load_signing_key(self.settings))
 
     def trust_services(self) -> TrustServices | None:
         """Timestamp authority, trust anchors and revocation fetching, built once per process
         when PARAPHE_TSA_URL is set (signatures are then B-T and the seal B-LTA); None
         otherwise (B-B). Its API is synchronous: never call it inside a running event loop."""
-        if self.settings.tsa_url is None:
+        tsa_url = self.settings.tsa_url
+        if tsa_url is None:
             return None
-        if self._trust is None:
-            with self._seal_lock:
-                if self._trust is None:
-                    self._trust = TrustServices(
-                        trust_roots(self.settings), TimestampAuthority(self.settings.tsa_url)
-                    )
-        return self._trust
+        return self._trust.get(
+            lambda: TrustServices(trust_roots(self.settings), TimestampAuthority(tsa_url))
+        )
 
     def collaborators(self, now: datetime) -> Collaborators:
         """The collaborators of one unit of work started at `now`."""

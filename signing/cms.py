@@ -24,23 +24,17 @@ from pyhanko_certvalidator import ValidationContext
 from signing._sync import refuse_running_loop
 from signing.errors import InvalidSpecError, SigningError
 from signing.keys import SigningKey
-from signing.verify import load_trust_roots
+from signing.verify import SignedBytesChecks, load_trust_roots
 
 
 @dataclass(frozen=True)
-class DetachedSealReport:
-    """What a detached seal says about the bytes it was checked against."""
+class DetachedSealReport(SignedBytesChecks):
+    """What a detached seal says about the bytes it was checked against: intact, valid and
+    trusted (the seal's certificate), then who sealed and when."""
 
-    intact: bool  # the bytes hash to the signed digest
-    valid: bool  # the signature value verifies with the certificate's key
-    trusted: bool  # ... and the certificate chains up to a trust root
     signer_common_name: str | None
     signing_time: datetime | None
     problem: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.intact and self.valid and self.trusted
 
 
 def seal_detached(data: bytes | BinaryIO, key: SigningKey, now: datetime) -> bytes:

@@ -18,25 +18,20 @@ from pyhanko.sign.validation.generic_cms import validate_tst_signed_data
 from pyhanko_certvalidator import ValidationContext
 
 from signing._sync import refuse_running_loop
-from signing.verify import load_trust_roots
+from signing.verify import SignedBytesChecks, load_trust_roots
 
 __all__ = ["TimestampTokenReport", "verify_timestamp_token"]
 
 
 @dataclass(frozen=True)
-class TimestampTokenReport:
-    """What a timestamp token says about the digest it was checked against."""
+class TimestampTokenReport(SignedBytesChecks):
+    """What a timestamp token says about the digest it was checked against. The signed bytes
+    are the token's message imprint (``intact``: it is the expected digest) and the signer is
+    the TSA (``valid``, ``trusted``: its signature and its certificate)."""
 
-    intact: bool  # the token's message imprint is the expected digest
-    valid: bool  # the TSA's signature over the token verifies
-    trusted: bool  # ... and the TSA certificate chains up to a trust root
     gen_time: datetime | None
     tsa_common_name: str | None
     problem: str | None = None
-
-    @property
-    def ok(self) -> bool:
-        return self.intact and self.valid and self.trusted
 
 
 def verify_timestamp_token(

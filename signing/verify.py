@@ -95,6 +95,21 @@ class SigningTimeSource(StrEnum):
 
 
 @dataclass(frozen=True)
+class SignedBytesChecks:
+    """pyHanko's three findings about a signature over bytes, checked outside a PDF (a detached
+    seal, a timestamp token): the base of their reports, which add who signed and when.
+    ``valid`` alone says nothing about the bytes: use :attr:`ok`."""
+
+    intact: bool  # the bytes hash to the signed digest
+    valid: bool  # the signature value verifies with the signer's certificate key
+    trusted: bool  # ... and that certificate chains up to a trust root
+
+    @property
+    def ok(self) -> bool:
+        return self.intact and self.valid and self.trusted
+
+
+@dataclass(frozen=True)
 class SignatureReport:
     """What is known about one signature or document timestamp."""
 
