@@ -17,7 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.audit import services as audit
 from app.clients.models import Client, ClientStatus
 from app.clock import business_date
 from app.contracts.models import Contract
@@ -32,6 +31,7 @@ from app.invoices.errors import (
     PeriodAlreadyBilled,
     PeriodInvalid,
 )
+from app.invoices.journal import journal
 from app.invoices.models import (
     BillingPlan,
     CreditNote,
@@ -136,13 +136,12 @@ def issue_invoice(
         ) from exc
     for charge in pending:
         charge.billed_invoice_id = invoice.id
-    audit.record_about(
+    journal(
         session,
-        "invoice",
         invoice,
+        "issued",
         now=now,
         actor=actor,
-        action="invoice.issued",
         details={"number": number, "total_incl_vat": str(totals.total_incl_vat)},
     )
     events.record(
@@ -260,13 +259,12 @@ def issue_credit_note(
     )
     session.add(note)
     session.flush()
-    audit.record_about(
+    journal(
         session,
-        "credit_note",
         note,
+        "issued",
         now=now,
         actor=actor,
-        action="credit_note.issued",
         details={"number": number, "invoice": invoice.number},
     )
     events.record(

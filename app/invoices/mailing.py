@@ -12,9 +12,9 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from app.audit import services as audit
 from app.clients.billing_contacts import active_contacts
 from app.clients.models import BillingContact, Client
+from app.invoices.journal import journal
 from app.invoices.models import CreditNote, Invoice, IssuedDocument
 from app.mail import Attachment, OutgoingMail
 from app.mail.models import MailStatus, OutgoingMailRecord
@@ -105,13 +105,12 @@ def mail_issued(
             now=now,
             key=f"{key_prefix(issued)}{contact.id}",
         )
-        audit.record_about(
+        journal(
             session,
-            "invoice" if isinstance(issued, Invoice) else "credit_note",
             issued,
+            "mailed",
             now=now,
             actor=actor,
-            action="invoice.mailed" if isinstance(issued, Invoice) else "credit_note.mailed",
             details={
                 "number": issued.number,
                 "to": contact.email,

@@ -11,7 +11,6 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.audit import services as audit
 from app.events import recording as events
 from app.events.recording import Resource
 from app.invoices import issuing, late_payment, rules
@@ -19,6 +18,7 @@ from app.invoices.errors import (
     PaymentInvalid,
     RateMissing,
 )
+from app.invoices.journal import journal
 from app.invoices.models import (
     Invoice,
     InvoiceReminder,
@@ -83,13 +83,12 @@ def record_payment(
     )
     session.add(event)
     session.flush()
-    audit.record_about(
+    journal(
         session,
-        "invoice",
         invoice,
+        "payment_recorded",
         now=now,
         actor=actor,
-        action="invoice.payment_recorded",
         details={"amount": str(amount), "left": str(due - amount)},
     )
     if amount == due:
@@ -146,13 +145,12 @@ def record_failed_debit(
             )
         )
     session.flush()
-    audit.record_about(
+    journal(
         session,
-        "invoice",
         invoice,
+        "debit_failed",
         now=now,
         actor=actor,
-        action="invoice.debit_failed",
         details={"fee": charge_fee},
     )
     return event

@@ -37,30 +37,24 @@ from app.wiring import db_session, unit_of_work
 @bp.route("/syntec", methods=["GET", "POST"])
 @require(Permission.MANAGE_PRICE_INDICES)
 def syntec() -> str | Response | tuple[str, int]:
-    db = db_session()
     form = SyntecIndexForm()
-    status = 200
-    if form.validate_on_submit():
+
+    def save(work: Session, value: Decimal) -> str:
         user = current_user()
         assert user is not None
-
-        def save(work: Session, value: Decimal) -> str:
-            month = form.month.data or ""
-            row = revision.set_syntec_index(
-                work, month=month, value=value, now=utcnow(), created_by_id=user.id
-            )
-            return f"Indice Syntec de {row.month} enregistré."
-
-        answer = _save_figure(
-            form, "value", "Indiquez une valeur (ex. 298,4).", save, "invoices.syntec"
+        month = form.month.data or ""
+        row = revision.set_syntec_index(
+            work, month=month, value=value, now=utcnow(), created_by_id=user.id
         )
-        if isinstance(answer, Response):
-            return answer
-        status = answer
-    elif form.errors:
-        status = 422
-    indices = revision.syntec_indices(db)
-    return render_template("invoices/syntec.html", form=form, indices=indices), status
+        return f"Indice Syntec de {row.month} enregistré."
+
+    answer = _save_figure(
+        form, "value", "Indiquez une valeur (ex. 298,4).", save, "invoices.syntec"
+    )
+    if isinstance(answer, Response):
+        return answer
+    indices = revision.syntec_indices(db_session())
+    return render_template("invoices/syntec.html", form=form, indices=indices), answer
 
 
 @bp.route("/plans", endpoint="plans")
@@ -219,32 +213,25 @@ def revise(plan_id: int) -> str | Response | tuple[str, int]:
 def rates() -> str | Response | tuple[str, int]:
     """The dated ECB and legal interest rates late interest is computed from. A rate, once
     entered for a date, does not change (interest already computed depends on it)."""
-    db = db_session()
     form = ReferenceRateForm()
-    status = 200
-    if form.validate_on_submit() and (effective_from := form.effective_from.data) is not None:
 
-        def save(work: Session, value: Decimal) -> str:
-            kind = RateKind(form.kind.data)
-            row = payments.set_reference_rate(
-                work, kind=kind, effective_from=effective_from, rate=value, now=utcnow()
-            )
-            return (
-                f"{row.kind.label.capitalize()} de {format_decimal(row.rate)} % "
-                f"enregistré à partir du {format_date(row.effective_from)}."
-            )
-
-        answer = _save_figure(
-            form, "rate", "Indiquez un taux en % (ex. 2,15).", save, "invoices.rates"
+    def save(work: Session, value: Decimal) -> str:
+        effective_from = form.effective_from.data
+        assert effective_from is not None  # required: a valid form has its date
+        kind = RateKind(form.kind.data)
+        row = payments.set_reference_rate(
+            work, kind=kind, effective_from=effective_from, rate=value, now=utcnow()
         )
-        if isinstance(answer, Response):
-            return answer
-        status = answer
-    elif form.errors:
-        status = 422
-    return render_template(
-        "invoices/rates.html", form=form, rates=payments.reference_rates(db)
-    ), status
+        return (
+            f"{row.kind.label.capitalize()} de {format_decimal(row.rate)} % "
+            f"enregistré à partir du {format_date(row.effective_from)}."
+        )
+
+    answer = _save_figure(form, "rate", "Indiquez un taux en % (ex. 2,15).", save, "invoices.rates")
+    if isinstance(answer, Response):
+        return answer
+    listed = payments.reference_rates(db_session())
+    return render_template("invoices/rates.html", form=form, rates=listed), answer
 
 
 def _save_figure(
@@ -255,9 +242,11 @@ def _save_figure(
     page: str,
 ) -> Response | int:
     """The Syntec index and the reference rates save one figure typed the French way (298,4)
-    alike: unreadable, it is refused on its field; read, `save` writes it in one transaction and
-    says what was saved, and `page` is shown again (a GET, so a reload posts nothing). Else
-    the status to render the form with its errors."""
+    alike: on a valid post, an unreadable figure is refused on its field; read, `save` writes
+    it in one transaction and says what was saved, and `page` is shown again (a GET, so a
+    reload posts nothing). Else the status to render the form with (422) or without errors."""
+    if not form.validate_on_submit():
+        return 422 if form.errors else 200
     value = parse_decimal(getattr(form, field).data or "")
     try:
         if value is None:

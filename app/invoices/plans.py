@@ -11,7 +11,6 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from app.audit import services as audit
 from app.contracts.models import Contract, ContractVersion, VersionStatus
 from app.invoices import late_payment, rules
 from app.invoices.errors import (
@@ -19,6 +18,7 @@ from app.invoices.errors import (
     InvoiceInvalid,
     InvoiceNotFound,
 )
+from app.invoices.journal import journal
 from app.invoices.models import (
     BillingFrequency,
     BillingPlan,
@@ -167,13 +167,12 @@ def create_billing_plan(
     )
     session.add(plan)
     session.flush()
-    audit.record_about(
+    journal(
         session,
-        "billing_plan",
         plan,
+        "created",
         now=now,
         actor=actor,
-        action="billing_plan.created",
         details={"contract": contract.number, "frequency": frequency.value},
     )
     return plan

@@ -11,7 +11,6 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.audit import services as audit
 from app.contracts.models import Contract
 from app.invoices import rules
 from app.invoices.errors import (
@@ -20,6 +19,7 @@ from app.invoices.errors import (
     SyntecIndexMissing,
 )
 from app.invoices.issuing import issue_invoice
+from app.invoices.journal import journal
 from app.invoices.models import (
     BillingPlan,
     Invoice,
@@ -197,13 +197,12 @@ def apply_revision(
     )
     session.add(revision)
     session.flush()
-    audit.record_about(
+    journal(
         session,
-        "billing_plan",
         plan,
+        "revised",
         now=now,
         actor=actor,
-        action="billing_plan.revised",
         details={"factor": str(preview.factor), "s0": str(preview.s0), "s": str(preview.s)},
     )
     return revision
@@ -306,13 +305,12 @@ def change_plan_line(
     old = (str(line.quantity), str(line.unit_price))
     line.quantity, line.unit_price = quantity, unit_price
     session.flush()
-    audit.record_about(
+    journal(
         session,
-        "billing_plan",
         plan,
+        "line_changed",
         now=now,
         actor=actor,
-        action="billing_plan.line_changed",
         details={
             "position": position,
             "from": list(old),
