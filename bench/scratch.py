@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -16,6 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tests.integration.worker_process import stop_worker
 from tests.throwaway_postgres import throwaway_database
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -76,14 +76,3 @@ def paraphe_worker(env: dict[str, str], workers: int, log: Path) -> Iterator[Non
         yield
     finally:
         stop_worker(process)
-
-
-def stop_worker(process: subprocess.Popen[bytes]) -> None:
-    """Stop a `paraphe worker` started in a session of its own as it is stopped in production
-    (SIGINT: it finishes its jobs), its whole process group killed if it has not after 30 s."""
-    process.send_signal(signal.SIGINT)
-    try:
-        process.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(timeout=10)

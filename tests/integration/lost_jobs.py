@@ -3,7 +3,9 @@ them was lost (a worker killed, a broker emptied): the tests then run the sweep.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from flask import Flask
@@ -12,7 +14,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from app.db import transaction, utcnow
 from app.job_runs import runs
-from app.job_runs.models import JobRun
+from app.job_runs.models import JobRun, RunStatus
 from tests.factories import runtime
 from tests.factories.db import session_of
 
@@ -49,3 +51,28 @@ def failed_once(app: Flask, task: runs.TaskRef, error: str) -> None:
     with transaction(runtime(app).session_factory) as session:
         runs.started(session, task, now)
         runs.failed(session, task, now, error=error, retry_in=timedelta(seconds=40))
+
+
+def sweep_waits_for_the_retry_then_takes_over(
+    app: Flask, sweep: Callable[[], object], task: runs.TaskRef, subject_status: Callable[[], Enum]
+) -> tuple[Enum, Enum]:
+    """What every sweep owes a job whose first attempt failed (`failed_once`): while its retry
+    is due, no second job chases its subject; once the retry is overdue past
+    `runs.LOST_AFTER` (the broker lost it), the sweep takes over: the lost run leaves the
+    admins' page (relaunched) and a new run of the same job completes. One scenario for every
+    sweep, so that the contracts' and the signatures' cannot drift. Returns the subject's
+    status after each sweep (still waiting, then done), for the test to name them."""
+    sweep()
+
+    [retrying] = runs_named(app, task.name)  # no second job chasing the subject
+    assert retrying.status is RunStatus.RETRYING and retrying.attempts == 1
+    while_retrying = subject_status()
+
+    # Its retry was due long ago and never ran (the broker lost it): the sweep takes over.
+    aged_past(app, JobRun.next_attempt_at, retrying.id, runs.LOST_AFTER)
+    sweep()
+
+    lost, taken_over = runs_named(app, task.name)
+    assert lost.status is RunStatus.RELAUNCHED  # off the admins' page
+    assert taken_over.status is RunStatus.COMPLETE and taken_over.args == task.args
+    return while_retrying, subject_status()

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.auth.models import Role
 from app.backups import tasks as backup_tasks
@@ -31,7 +31,7 @@ from app.documents.models import Document, DocumentKind
 from app.job_runs.models import JobRun
 from app.job_runs.models import RunStatus as JobRunStatus
 from tests.factories import deposit_file, login_as, make_client
-from tests.factories.db import runtime
+from tests.factories.db import count, runtime
 from tests.integration.backup_helpers import fresh_settings, with_backup
 from tests.integration.worker_process import worker_env
 from tests.together import run_together
@@ -136,8 +136,7 @@ def test_kill_9_midway_leaves_the_previous_backup_and_the_next_run_completes(
         fresh = make_app(new)
         restored = fresh.test_cli_runner().invoke(args=["restore", "--from", str(target)])
         assert restored.exit_code == 0, restored.output
-        with runtime(fresh).session_factory() as session:
-            assert session.scalar(select(func.count()).select_from(Document)) == 201
+        assert count(fresh, Document) == 201
 
 
 def test_twenty_concurrent_runs_of_the_periodic_job_make_one_backup(

@@ -10,14 +10,14 @@ from pathlib import Path
 import pytest
 from alembic import command
 from flask import Flask
-from sqlalchemy import func, inspect, select, text
+from sqlalchemy import inspect, text
 
 from app import migrate
 from app.config import Settings
 from app.db import transaction
 from app.documents.models import Document, DocumentKind
 from tests.factories import deposit_file, make_client
-from tests.factories.db import runtime
+from tests.factories.db import count, runtime
 from tests.integration.backup_helpers import fresh_settings, with_backup
 
 pytestmark = pytest.mark.committed_db  # the dump reads committed data
@@ -65,8 +65,7 @@ def test_an_older_backup_is_brought_to_this_schema(
         assert _revision(fresh) == HEAD
         migrate.check(new.database_url)  # the models and the restored base agree
         runtime(fresh).engine.dispose()
-        with runtime(fresh).session_factory() as session:
-            assert session.scalar(select(func.count()).select_from(Document)) == 1
+        assert count(fresh, Document) == 1
 
 
 def test_a_backup_from_newer_code_is_refused_before_anything_is_written(

@@ -8,10 +8,14 @@ from flask import Flask
 from app.contracts import tasks
 from app.contracts.models import GenerationStatus
 from app.job_runs import runs
-from app.job_runs.models import JobRun, RunStatus
+from app.job_runs.models import JobRun
 from tests.factories.drafts import asked_too_long_ago
 from tests.integration.generation_setup import asked_by_sales, generation_row
-from tests.integration.lost_jobs import aged_past, failed_once, runs_named
+from tests.integration.lost_jobs import (
+    failed_once,
+    runs_named,
+    sweep_waits_for_the_retry_then_takes_over,
+)
 
 
 def _generation_runs(app: Flask) -> list[JobRun]:
@@ -24,20 +28,10 @@ def test_the_sweep_leaves_alone_a_generation_whose_job_waits_for_its_retry(app: 
     task = runs.TaskRef("generation-task", tasks.generate_requested.name, [generation_id], {})
     failed_once(app, task, "OSError")  # the disk full a moment
 
-    tasks.sweep.run()
-
-    [waiting] = _generation_runs(app)  # no second job chasing the generation
-    assert waiting.status is RunStatus.RETRYING and waiting.attempts == 1
-    assert generation_row(app, generation_id).status is GenerationStatus.PENDING
-
-    # Its retry was due long ago and never ran (the broker lost it): the sweep takes over.
-    aged_past(app, JobRun.next_attempt_at, waiting.id, runs.LOST_AFTER)
-    tasks.sweep.run()
-
-    lost, taken_over = _generation_runs(app)
-    assert lost.status is RunStatus.RELAUNCHED  # off the admins' page
-    assert taken_over.status is RunStatus.COMPLETE and taken_over.args == [generation_id]
-    assert generation_row(app, generation_id).status is GenerationStatus.DONE
+    statuses = sweep_waits_for_the_retry_then_takes_over(
+        app, tasks.sweep.run, task, lambda: generation_row(app, generation_id).status
+    )
+    assert statuses == (GenerationStatus.PENDING, GenerationStatus.DONE)
 
     tasks.sweep.run()  # nothing left to chase: no third run
     assert len(_generation_runs(app)) == 2

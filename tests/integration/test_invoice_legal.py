@@ -24,7 +24,6 @@ from lxml import etree
 from pypdf import PdfReader
 
 from app.auth.models import Role
-from app.clients.models import Client
 from app.contracts.queries import get_contract
 from app.db import transaction
 from app.invoices import issuing, pdfs, plans
@@ -232,23 +231,20 @@ def test_the_vendor_legal_identity_is_printed_and_in_the_xml(app: Flask) -> None
 
 
 def _eu_client(app: Flask) -> int:
-    """A German company (no SIREN), created directly: the client form is another change."""
-    with transaction(runtime(app).session_factory) as session:
-        client = Client(
-            legal_name="Bäckerei Müller GmbH",
-            siren="",
-            vat_number="DE136695976",
-            address="Hauptstraße 5",
-            postal_code="10115",
-            city="Berlin",
-            country="DE",
-            signer_name="Jana Müller",
-            signer_email="jana@example.de",
-            created_at=NOW,
-        )
-        session.add(client)
-        session.flush()
-        return client.id
+    """A German company (no SIREN, its VAT number checked for Germany), created as the client
+    form creates it."""
+    return make_client(
+        app,
+        legal_name="Bäckerei Müller GmbH",
+        siren="",
+        vat_number="DE136695976",
+        address="Hauptstraße 5",
+        postal_code="10115",
+        city="Berlin",
+        country="DE",
+        signer_name="Jana Müller",
+        signer_email="jana@example.de",
+    )
 
 
 def _categories(root: etree._Element) -> set[str]:

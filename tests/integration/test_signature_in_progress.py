@@ -44,7 +44,12 @@ from tests.factories.signing import (
     signing_browser,
 )
 from tests.integration.helpers import signer_by_token
-from tests.integration.lost_jobs import aged_past, failed_once, runs_named
+from tests.integration.lost_jobs import (
+    aged_past,
+    failed_once,
+    runs_named,
+    sweep_waits_for_the_retry_then_takes_over,
+)
 from tests.integration.worker_process import (
     database_broker,
     queued_settings,
@@ -203,20 +208,10 @@ def test_the_sweep_leaves_alone_a_signature_job_waiting_for_its_retry(app: Flask
     signer_id, task = _consent_of_a_lost_job(app)
     failed_once(app, task, "TimestampError")  # a TSA down a moment
 
-    tasks.sweep.run()
-
-    [waiting] = sign_runs(app)  # no second job chasing the consent
-    assert waiting.status is RunStatus.RETRYING and waiting.attempts == 1
-    assert signer(app, signer_id).status is SignerStatus.SIGNING
-
-    # Its retry was due long ago and never ran (the broker lost it): the sweep takes over.
-    aged_past(app, JobRun.next_attempt_at, waiting.id, runs.LOST_AFTER)
-    tasks.sweep.run()
-
-    lost, taken_over = sign_runs(app)
-    assert lost.status is RunStatus.RELAUNCHED  # off the admins' pages
-    assert taken_over.status is RunStatus.COMPLETE and taken_over.args == [signer_id]
-    assert signer(app, signer_id).status is SignerStatus.SIGNED
+    statuses = sweep_waits_for_the_retry_then_takes_over(
+        app, tasks.sweep.run, task, lambda: signer(app, signer_id).status
+    )
+    assert statuses == (SignerStatus.SIGNING, SignerStatus.SIGNED)
 
 
 def test_a_signature_job_out_of_attempts_is_shown_then_taken_over_by_the_sweep(

@@ -60,14 +60,22 @@ def running_worker(
     try:
         yield process
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGINT)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=10)
+        stop_worker(process)
         log.close()
+
+
+def stop_worker(process: subprocess.Popen[bytes]) -> None:
+    """Stop a `paraphe worker` started in a session of its own as it is stopped in production
+    (SIGINT: it finishes its jobs), its whole process group killed if it has not after 30 s.
+    The tests' workers and the benches' stop alike (bench/scratch.py uses this one)."""
+    if process.poll() is not None:
+        return  # stopped already (a test may kill it)
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=10)
 
 
 def worker_log(settings: Settings) -> str:
