@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import create_engine, text
 
 from app import migrate
 from tests.conftest import migrated_database
@@ -23,124 +23,131 @@ def old_database(tmp_path: Path) -> Iterator[str]:
         yield url
 
 
-def _insert(engine: Engine, table: str, **values: object) -> None:
-    names = ", ".join(values)
-    params = ", ".join(f":{name}" for name in values)
-    with engine.begin() as conn:
-        conn.execute(text(f"INSERT INTO {table} ({names}) VALUES ({params})"), values)
-
-
-def _version_of_a_client(engine: Engine) -> None:
-    """A client, its quote, its contract's version 1 and a pending generation, as 0031 has
-    them."""
-    _insert(
-        engine,
+ROWS: tuple[tuple[str, dict[str, object]], ...] = (
+    (
         "cgv_versions",
-        id=1,
-        label="1.0",
-        title="CGV",
-        effective_date=date(2026, 1, 1),
-        body_markdown="# CGV",
-        sha256="0" * 64,
-        summary="",
-        kind="minor",
-        published_at=T,
-        recovery_indemnity="40.00",
-    )
-    _insert(
-        engine,
+        {
+            "id": 1,
+            "label": "1.0",
+            "title": "CGV",
+            "effective_date": date(2026, 1, 1),
+            "body_markdown": "# CGV",
+            "sha256": "0" * 64,
+            "summary": "",
+            "kind": "minor",
+            "published_at": T,
+            "recovery_indemnity": "40.00",
+        },
+    ),
+    (
         "clients",
-        id=1,
-        legal_name="Boulangerie Lefèvre",
-        siren="552100554",
-        address="3 place de la Bourse",
-        postal_code="69002",
-        city="Lyon",
-        country="FR",
-        signer_name="Zoë Martin",
-        signer_email="zoe@example.fr",
-        status="active",
-        created_at=T,
-    )
-    _insert(
-        engine,
+        {
+            "id": 1,
+            "legal_name": "Boulangerie Lefèvre",
+            "siren": "552100554",
+            "address": "3 place de la Bourse",
+            "postal_code": "69002",
+            "city": "Lyon",
+            "country": "FR",
+            "signer_name": "Zoë Martin",
+            "signer_email": "zoe@example.fr",
+            "status": "active",
+            "created_at": T,
+        },
+    ),
+    (
         "quotes",
-        id=1,
-        number="DEV-2026-0001",
-        client_id=1,
-        status="draft",
-        issued_on=date(2026, 1, 5),
-        valid_until=date(2026, 2, 5),
-        particular_terms="",
-        created_at=T,
-    )
-    _insert(
-        engine,
+        {
+            "id": 1,
+            "number": "DEV-2026-0001",
+            "client_id": 1,
+            "status": "draft",
+            "issued_on": date(2026, 1, 5),
+            "valid_until": date(2026, 2, 5),
+            "particular_terms": "",
+            "created_at": T,
+        },
+    ),
+    (
         "documents",
-        id=1,
-        kind="contract",
-        reference="CTR-2026-0001",
-        version=1,
-        sha256="1" * 64,
-        size=1,
-        media_type="application/pdf",
-        filename="c.pdf",
-        created_at=T,
-        legal_hold=False,
-    )
-    _insert(
-        engine,
+        {
+            "id": 1,
+            "kind": "contract",
+            "reference": "CTR-2026-0001",
+            "version": 1,
+            "sha256": "1" * 64,
+            "size": 1,
+            "media_type": "application/pdf",
+            "filename": "c.pdf",
+            "created_at": T,
+            "legal_hold": False,
+        },
+    ),
+    (
         "contracts",
-        id=1,
-        number="CTR-2026-0001",
-        client_id=1,
-        quote_id=1,
-        created_at=T,
-    )
-    _insert(
-        engine,
+        {
+            "id": 1,
+            "number": "CTR-2026-0001",
+            "client_id": 1,
+            "quote_id": 1,
+            "created_at": T,
+        },
+    ),
+    (
         "contract_versions",
-        id=1,
-        contract_id=1,
-        version=1,
-        status="generated",
-        cgv_version_id=1,
-        document_id=1,
-        precedence="cgv",
-        reason="",
-        signer_name="Zoë Martin",
-        signer_email="zoe@example.fr",
-        created_at=T,
-    )
-    _insert(
-        engine,
+        {
+            "id": 1,
+            "contract_id": 1,
+            "version": 1,
+            "status": "generated",
+            "cgv_version_id": 1,
+            "document_id": 1,
+            "precedence": "cgv",
+            "reason": "",
+            "signer_name": "Zoë Martin",
+            "signer_email": "zoe@example.fr",
+            "created_at": T,
+        },
+    ),
+    (
         "users",
-        id=1,
-        email="vente@example.fr",
-        full_name="Léa Vente",
-        password_hash="x",
-        role="sales",
-        active=True,
-        created_at=T,
-    )
-    _insert(
-        engine,
+        {
+            "id": 1,
+            "email": "vente@example.fr",
+            "full_name": "Léa Vente",
+            "password_hash": "x",
+            "role": "sales",
+            "active": True,
+            "created_at": T,
+        },
+    ),
+    (
         "contract_generations",
-        id=1,
-        author_id=1,
-        first_version=False,
-        contract_id=1,
-        clause_version_ids="[]",
-        free_text="",
-        reason="Nouveau dirigeant.",
-        status="pending",
-        requested_at=T,
-    )
+        {
+            "id": 1,
+            "author_id": 1,
+            "first_version": False,
+            "contract_id": 1,
+            "clause_version_ids": "[]",
+            "free_text": "",
+            "reason": "Nouveau dirigeant.",
+            "status": "pending",
+            "requested_at": T,
+        },
+    ),
+)
+"""A client, its quote, its contract's version 1 and a generation asked by a user, as 0031
+has them (in the order their foreign keys need)."""
 
 
 def test_existing_rows_get_no_capacity_and_take_one_afterwards(old_database: str) -> None:
     engine = create_engine(old_database)
-    _version_of_a_client(engine)
+    with engine.begin() as conn:
+        for table, values in ROWS:
+            columns = ", ".join(values)
+            conn.execute(
+                text(f"INSERT INTO {table} ({columns}) VALUES (:{', :'.join(values)})"), values
+            )
     engine.dispose()
 
     migrate.upgrade(old_database)
@@ -148,7 +155,7 @@ def test_existing_rows_get_no_capacity_and_take_one_afterwards(old_database: str
     engine = create_engine(old_database)
     with engine.begin() as conn:
         for table in ("clients", "contract_versions", "contract_generations"):
-            assert conn.execute(text(f"SELECT signer_title FROM {table}")).all() == [(None,)]
+            assert conn.execute(text(f"SELECT signer_title FROM {table}")).scalars().all() == [None]
         kept = conn.execute(
             text("SELECT signer_name, signer_email FROM contract_versions WHERE id = 1")
         ).one()

@@ -29,6 +29,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    # Not in batch mode: on SQLite it rebuilds the table, and dropping `clients` (which other
+    # tables reference) fails with foreign keys on. SQLite >= 3.35 drops a column in place.
     for table in reversed(TABLES):
-        with op.batch_alter_table(table, schema=None) as batch_op:
-            batch_op.drop_column('signer_title')
+        op.drop_column(table, 'signer_title')
