@@ -24,7 +24,10 @@ from app.auth.models import Role, Scope
 from app.clients.models import Client
 from app.config import Settings
 from app.contracts.models import ContractVersion
+from app.db import utcnow
+from app.demo import seed
 from app.signatures.models import SignatureRequest
+from app.vendor_settings import vendor_identity
 from tests.factories import (
     VALID_CLIENT,
     login_as,
@@ -361,3 +364,25 @@ def test_the_evidence_file_states_the_client_signer_capacity(
         ["pdftotext", "-layout", "-", "-"], input=pdf, capture_output=True, check=True
     ).stdout.decode()
     assert f"Zoë Martin, {TITLE} <zoe@example.fr>" in flat(text)
+
+
+def test_the_vendor_representative_capacity_is_read_from_the_environment() -> None:
+    problems: list[str] = []
+    env = {"PARAPHE_VENDOR_REPRESENTATIVE_TITLE": "  Directrice commerciale "}
+    assert vendor_identity(env, problems).representative_title == "Directrice commerciale"
+    assert vendor_identity({}, problems).representative_title is None  # none, not a guess
+    assert problems == []
+    for wrong in ("D" * 121, "Directrice\ncommerciale"):
+        refused_at_start: list[str] = []
+        identity = vendor_identity({"PARAPHE_VENDOR_REPRESENTATIVE_TITLE": wrong}, refused_at_start)
+        assert identity.representative_title is None
+        assert [p.split(" : ")[0] for p in refused_at_start] == [
+            "PARAPHE_VENDOR_REPRESENTATIVE_TITLE"
+        ]
+
+
+def test_the_demo_client_signs_in_a_stated_capacity(app: Flask) -> None:
+    seed(runtime(app).collaborators(utcnow()))
+    with session_of(app) as session:
+        [demo] = session.scalars(select(Client)).all()
+        assert (demo.signer_name, demo.signer_title) == ("Élodie Martin-Ngô", "Associée gérante")
