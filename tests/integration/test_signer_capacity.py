@@ -83,9 +83,9 @@ def refused(response: Any) -> dict[str, str]:
     return problem_fields(response.get_json())
 
 
-def docx_text(app: Flask, contract_id: int, number: int = 1) -> list[str]:
+def docx_text(sales: FlaskClient, contract_id: int, number: int = 1) -> list[str]:
     """The paragraphs of the version's DOCX export, as sales download it."""
-    docx = login_as(app, Role.SALES).get(f"/contrats/{contract_id}/v{number}.docx")
+    docx = sales.get(f"/contrats/{contract_id}/v{number}.docx")
     assert docx.status_code == 200
     return [p.text for p in DocxDocument(io.BytesIO(docx.data)).paragraphs]
 
@@ -225,7 +225,7 @@ def test_the_contract_prints_both_parties_with_their_capacity(
     assert f"Représentée par {VALID_CLIENT['signer_name']}, {TITLE}" in text
     assert f"Représentée par {VENDOR}, {VENDOR_TITLE}" in text
 
-    paragraphs = docx_text(app, version["contract_id"])
+    paragraphs = docx_text(login_as(app, Role.SALES), version["contract_id"])
     assert any(
         p.endswith(f"représentée par {VALID_CLIENT['signer_name']}, {TITLE}") for p in paragraphs
     )
@@ -255,7 +255,7 @@ def test_the_version_keeps_the_capacity_it_printed(
         row = session.scalars(select(ContractVersion)).one()
         assert row.signer_title == TITLE
     # the DOCX export is rebuilt from the stored version, not from the corrected record
-    text = "\n".join(docx_text(app, version["contract_id"]))
+    text = "\n".join(docx_text(login_as(app, Role.SALES), version["contract_id"]))
     assert f"{VALID_CLIENT['signer_name']}, {TITLE}" in text
     assert "Directeur général" not in text
 
@@ -340,12 +340,17 @@ def test_hostile_text_is_inert_on_the_page_and_printed_as_typed(
     publish_short_cgv(app)
     hostile = '<b onmouseover="x()">PDG</b> {{ 7*7 }}'
     client_id = make_client(app, signer_title=hostile)
-    page = login_as(app, Role.SALES).get(f"/clients/{client_id}").get_data(as_text=True)
+    sales = login_as(app, Role.SALES)
+    page = sales.get(f"/clients/{client_id}").get_data(as_text=True)
     assert "<b onmouseover" not in page
     assert "&lt;b onmouseover=" in page
     version = generate(app, client, writer, client_id)
     text = pdf_text(app, version["sha256"])
     assert f"Zoë Martin, {hostile}" in text
+    # the DOCX too: escaped into its XML (a raw « < » would break the file), read as typed
+    assert f"représentée par Zoë Martin, {hostile}" in "\n".join(
+        docx_text(sales, version["contract_id"])
+    )
 
 
 def test_the_evidence_file_states_the_client_signer_capacity(
