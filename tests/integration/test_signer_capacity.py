@@ -353,11 +353,15 @@ def test_hostile_text_is_inert_on_the_page_and_printed_as_typed(
     )
 
 
-def test_the_evidence_file_states_the_client_signer_capacity(
+def test_the_signing_page_and_the_evidence_file_state_the_capacity(
     app: Flask, client: FlaskClient, writer: dict[str, str]
 ) -> None:
     _client_id, version = titled_version(app, client, writer)
-    sign_through_services(app, send_contract(app, version["contract_id"]))
+    link = send_contract(app, version["contract_id"])
+    # the signing page says in what capacity the person signs
+    page = unescape(app.test_client().get(link).get_data(as_text=True))
+    assert f"Signataire : Zoë Martin, {TITLE} (zoe@example.fr)" in page
+    sign_through_services(app, link)
     with session_of(app) as session:
         request_id = session.scalars(select(SignatureRequest)).one().id
     sales = login_as(app, Role.SALES)
