@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from app.archive.purge import anonymise_client
 from app.auth.models import Role, Scope
 from app.clients.models import Client
 from app.config import Settings
@@ -395,3 +396,13 @@ def test_the_demo_client_signs_in_a_stated_capacity(app: Flask) -> None:
     with session_of(app) as session:
         [demo] = session.scalars(select(Client)).all()
         assert (demo.signer_name, demo.signer_title) == ("Élodie Martin-Ngô", "Associée gérante")
+
+
+def test_the_anonymised_client_keeps_no_capacity(app: Flask) -> None:
+    client_id = make_client(app, signer_title="Gérant")
+    with session_of(app) as session:
+        client = session.get_one(Client, client_id)
+        anonymise_client(session, client, now=utcnow(), actor="test")
+        session.flush()
+        assert client.signer_title is None
+        assert client.signer_name != VALID_CLIENT["signer_name"]
