@@ -1,7 +1,7 @@
 """What a salesperson meets on a 390 × 844 phone, found by walking the product in Chromium:
 the forms (new client, a contract's "send for signature", a one-off invoice) stay inside the
 screen, the header's links are big enough for a thumb, and a checkbox field is a row one taps
-by its sentence."""
+by its sentence; an invoice page that mailed nothing says why and what to do."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 from flask import Flask
-from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import BrowserContext, Page, expect
 
 from app.auth.models import Role
 from app.contracts.printing import Countersigner
 from tests.e2e.screens import Screen, outside_the_loop
 from tests.e2e.signin import sign_in
+from tests.factories.invoices import make_invoice
 from tests.factories.people import make_user
 from tests.factories.sales import make_client, make_contract, make_quote, publish_short_cgv
 
@@ -100,3 +101,22 @@ def test_a_checkbox_field_is_a_row_to_tap(
     # tapping the sentence ticks the box
     page.get_by_text("Reconduction tacite").click()
     assert not page.locator("#tacit_renewal").is_checked()
+
+
+def test_an_invoice_mailed_to_nobody_says_what_to_do(
+    app: Flask, live_server: LiveServer, new_context: Callable[..., BrowserContext]
+) -> None:
+    def _issued() -> tuple[int, int]:
+        client_id = make_client(app)  # no billing contact
+        return client_id, make_invoice(app, client_id)
+
+    client_id, invoice_id = outside_the_loop(_issued)
+    page = _sales_on_a_phone(app, new_context)
+    page.goto(f"/factures/{invoice_id}")
+
+    said = page.locator("#mail-none")
+    expect(said).to_contain_text("aucun contact de facturation actif")
+    # the PDF is archived: "not archived yet" is no longer a possible reason
+    expect(said).not_to_contain_text("pas encore archivé")
+    said.get_by_role("link", name="ajoutez un contact de facturation").click()
+    page.wait_for_url(f"**/clients/{client_id}/facturation")
