@@ -1,7 +1,8 @@
 """What a salesperson meets on a 390 × 844 phone, found by walking the product in Chromium:
 the forms (new client, a contract's "send for signature", a one-off invoice) stay inside the
 screen, the header's links are big enough for a thumb, and a checkbox field is a row one taps
-by its sentence; an invoice page that mailed nothing says why and what to do."""
+by its sentence; an invoice page that mailed nothing says why and what to do. On a laptop, the quote
+form's choices are read whole."""
 
 from __future__ import annotations
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:  # annotations only: conftest modules are pytest's to import
 pytestmark = pytest.mark.e2e
 
 PHONE = Screen(390, 844)
+LAPTOP = Screen(1280, 800)
 THUMB_PX = 44  # the smallest target a thumb hits reliably (Apple's and Material's guidance)
 
 
@@ -120,3 +122,36 @@ def test_an_invoice_mailed_to_nobody_says_what_to_do(
     expect(said).not_to_contain_text("pas encore archivé")
     said.get_by_role("link", name="ajoutez un contact de facturation").click()
     page.wait_for_url(f"**/clients/{client_id}/facturation")
+
+
+# Room a select needs besides its text: Chromium draws its arrow in about 20 px.
+SELECT_ARROW_PX = 20
+
+
+def test_the_quote_lines_choices_are_read_whole_on_a_laptop(
+    app: Flask, live_server: LiveServer, new_context: Callable[..., BrowserContext]
+) -> None:
+    client_id = outside_the_loop(make_client, app)
+    page = new_context(viewport=LAPTOP.viewport).new_page()
+    sign_in(page, make_user(app, Role.SALES))
+    page.wait_for_url("**/")
+    page.goto(f"/devis/nouveau/{client_id}")
+
+    cut: list[str] = page.evaluate(
+        """(arrow) => Array.from(document.querySelectorAll(
+              '#quote-lines tbody tr:first-child select'
+            ))
+            .filter(select => {
+              const style = getComputedStyle(select);
+              const pen = document.createElement('canvas').getContext('2d');
+              pen.font = style.font;
+              const widths = Array.from(select.options, o => pen.measureText(o.text).width);
+              const widest = Math.max(...widths);
+              const room = select.clientWidth - parseFloat(style.paddingLeft)
+                - parseFloat(style.paddingRight) - arrow;
+              return widest > room;
+            })
+            .map(select => select.name)""",
+        SELECT_ARROW_PX,
+    )
+    assert cut == []
