@@ -2,7 +2,7 @@
 the forms (new client, a contract's "send for signature", a one-off invoice) stay inside the
 screen, the header's links are big enough for a thumb, and a checkbox field is a row one taps
 by its sentence; an invoice page that mailed nothing says why and what to do. On a laptop, the quote
-form's choices are read whole."""
+form's choices are read whole. The legal and admin forms fit a phone too."""
 
 from __future__ import annotations
 
@@ -19,7 +19,13 @@ from tests.e2e.screens import Screen, outside_the_loop
 from tests.e2e.signin import sign_in
 from tests.factories.invoices import make_invoice
 from tests.factories.people import make_user
-from tests.factories.sales import make_client, make_contract, make_quote, publish_short_cgv
+from tests.factories.sales import (
+    make_client,
+    make_contract,
+    make_product,
+    make_quote,
+    publish_short_cgv,
+)
 
 if TYPE_CHECKING:  # annotations only: conftest modules are pytest's to import
     from tests.e2e.conftest import LiveServer
@@ -41,11 +47,15 @@ def _contract_to_send(app: Flask) -> int:
     return make_contract(app, quote_id, vendor)
 
 
-def _sales_on_a_phone(app: Flask, new_context: Callable[..., BrowserContext]) -> Page:
-    page = new_context(viewport=PHONE.viewport).new_page()
-    sign_in(page, make_user(app, Role.SALES))
+def _signed_in(new_context: Callable[..., BrowserContext], email: str, screen: Screen) -> Page:
+    page = new_context(viewport=screen.viewport).new_page()
+    sign_in(page, email)
     page.wait_for_url("**/")
     return page
+
+
+def _sales_on_a_phone(app: Flask, new_context: Callable[..., BrowserContext]) -> Page:
+    return _signed_in(new_context, make_user(app, Role.SALES), PHONE)
 
 
 def _overflowing(page: Page) -> list[str]:
@@ -132,9 +142,7 @@ def test_the_quote_lines_choices_are_read_whole_on_a_laptop(
     app: Flask, live_server: LiveServer, new_context: Callable[..., BrowserContext]
 ) -> None:
     client_id = outside_the_loop(make_client, app)
-    page = new_context(viewport=LAPTOP.viewport).new_page()
-    sign_in(page, make_user(app, Role.SALES))
-    page.wait_for_url("**/")
+    page = _signed_in(new_context, make_user(app, Role.SALES), LAPTOP)
     page.goto(f"/devis/nouveau/{client_id}")
 
     cut: list[str] = page.evaluate(
@@ -155,3 +163,22 @@ def test_the_quote_lines_choices_are_read_whole_on_a_laptop(
         SELECT_ARROW_PX,
     )
     assert cut == []
+
+
+@pytest.mark.parametrize(
+    ("role", "path"), [(Role.LEGAL, "/cgv/nouvelle"), (Role.ADMIN, "/devis/catalogue")]
+)
+def test_the_back_office_pages_fit_a_phone(
+    app: Flask,
+    live_server: LiveServer,
+    new_context: Callable[..., BrowserContext],
+    role: Role,
+    path: str,
+) -> None:
+    outside_the_loop(make_product, app)
+    email = make_user(app, role)
+    for screen in (PHONE, LAPTOP):
+        page = _signed_in(new_context, email, screen)
+        response = page.goto(path)
+        assert response is not None and response.status == 200
+        assert _overflowing(page) == [], f"{path} at {screen.width} px"
