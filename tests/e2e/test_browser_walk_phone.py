@@ -1,8 +1,9 @@
-"""What a salesperson meets on a 390 × 844 phone, found by walking the product in Chromium:
-the forms (new client, a contract's "send for signature", a one-off invoice) stay inside the
-screen, the header's links are big enough for a thumb, and a checkbox field is a row one taps
-by its sentence; an invoice page that mailed nothing says why and what to do. On a laptop, the quote
-form's choices are read whole. The legal and admin forms fit a phone too."""
+"""What people meet on a 390 × 844 phone (and a laptop), found by walking the product in
+Chromium: the forms (new client, a contract's "send for signature", a one-off invoice, a CGV
+version, the catalogue) stay inside the screen; the header's links are big enough for a
+thumb; a checkbox field is a row one taps by its sentence, and no checkbox or radio is the
+browser's 13 px; an invoice page that mailed nothing says why and what to do; on a laptop the
+quote form's choices are read whole."""
 
 from __future__ import annotations
 
@@ -182,3 +183,20 @@ def test_the_back_office_pages_fit_a_phone(
         response = page.goto(path)
         assert response is not None and response.status == 200
         assert _overflowing(page) == [], f"{path} at {screen.width} px"
+
+
+def test_checkboxes_and_radios_are_big_enough_and_beside_their_label(
+    app: Flask, live_server: LiveServer, new_context: Callable[..., BrowserContext]
+) -> None:
+    client_id = outside_the_loop(make_client, app)
+    sales = _sales_on_a_phone(app, new_context)
+    legal = _signed_in(new_context, make_user(app, Role.LEGAL), PHONE)
+    for page, path in ((sales, f"/clients/{client_id}/facturation"), (legal, "/cgv/nouvelle")):
+        page.goto(path)
+        boxes = page.locator("main input[type=checkbox], main input[type=radio]")
+        assert boxes.count() >= 2, path
+        for index in range(boxes.count()):
+            box = boxes.nth(index).bounding_box()
+            assert box is not None, path
+            # at least 20 px to aim at, and not stretched across the column
+            assert 20 <= box["width"] <= 40 and box["height"] >= 20, (path, index, box)
