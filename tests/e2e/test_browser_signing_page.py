@@ -87,6 +87,6 @@ def test_a_signer_signs_on_a_phone_and_a_laptop(
 
     # after: the signed copy and where it was sent
     expect(page.get_by_role("heading", level=1)).to_have_text("Merci, le contrat est signé")
-    expect(page.locator("main")).to_contain_text("reçu à zoe@example.fr un e-mail de Éditeur")
+    expect(page.locator("main")).to_contain_text("zoe@example.fr un e-mail d'Éditeur Démo SAS")
     expect(page.get_by_role("link", name="Télécharger le contrat signé (PDF)")).to_be_visible()
     _step(page, artefacts, "4-signe", screen.width)

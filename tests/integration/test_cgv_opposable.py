@@ -107,7 +107,7 @@ def test_sales_are_warned_when_the_client_is_behind_the_contract_version(app: Fl
     contract_id = make_contract(app, make_quote(app, client_id))
     sales = login_as(app, Role.SALES)
     html = sales.get(f"/contrats/{contract_id}").get_data(as_text=True)
-    assert 'id="cgv-warning-v1"' in html and "lié par\n  aucune version" in html
+    assert 'id="cgv-warning-v1"' in html and "n'a encore accepté aucune version des CGV." in html
 
     with transaction(runtime(app).session_factory) as session:
         version = session.query(CgvVersion).one()

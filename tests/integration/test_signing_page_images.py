@@ -79,7 +79,7 @@ def test_the_signing_page_shows_the_steps_and_the_pages_as_images(app: Flask) ->
     page = signer.get(done.headers["Location"]).get_data(as_text=True)
     # the only signer: sealed inline at once, the page says where the signed copy went
     assert "Télécharger le contrat signé" in page
-    assert "reçu à zoe@example.fr un e-mail de Éditeur Démo SAS" in page
+    assert "reçu à zoe@example.fr un e-mail d'Éditeur Démo SAS" in page
 
     # the job again (a retry, the sweep): the pages are there, nothing more is recorded
     rt = app.extensions["paraphe"]
