@@ -302,13 +302,13 @@ def get_client(session: Session, client_id: int, *, for_update: bool = False) ->
     """`for_update`: read afresh and locked until the transaction ends (PostgreSQL; SQLite's
     write lock already serialises), for an edit checked against the record's revision: a
     concurrent one waits, then sees the revision this one made."""
-    client = (
-        session.get(Client, client_id, with_for_update=True, populate_existing=True)
-        if for_update
-        else find_client(session, client_id)
-    )
+    client = find_client(session, client_id)
     if client is None:
         raise ClientNotFound(msg("Client n° {client_id} introuvable.", client_id=client_id))
+    if for_update:
+        # A refresh, not a locking get: the request may have read the client already, and a
+        # get would take the newer revision it finds for a stale copy (StaleDataError).
+        session.refresh(client, with_for_update=True)
     return client
 
 
