@@ -76,15 +76,13 @@ def edit(client_id: int) -> str | Response | tuple[str, int]:
     if not form.validate_on_submit():
         _add_domain_errors(form)
         return _edit_page(form, client, 422)
-    user = current_user()
-    assert user is not None  # guaranteed by @require
     try:
         with unit_of_work() as db:
             changed = services.update_client(
                 db,
                 services.get_client(db, client_id, for_update=True),
                 _client_input(form),
-                actor=f"user:{user.id}",
+                actor=_actor(),
                 now=utcnow(),
                 confirm_duplicate=bool(form.confirm_duplicate.data),
                 revisions={form.revision.data or 0},
@@ -104,6 +102,13 @@ def edit(client_id: int) -> str | Response | tuple[str, int]:
     else:
         flash("Aucune modification : la fiche client est restée telle quelle.", "info")
     return redirect(url_for("overview.client", client_id=client_id))
+
+
+def _actor() -> str:
+    """Who acts, as the journal names them."""
+    user = current_user()
+    assert user is not None  # guaranteed by @require
+    return f"user:{user.id}"
 
 
 def _form_of(client: Client) -> EditClientForm:
@@ -168,8 +173,6 @@ def update_billing_contact(client_id: int, contact_id: int) -> Any:
 
 def _save_contact(client_id: int, contact_id: int | None) -> Any:
     form = BillingContactForm()
-    user = current_user()
-    assert user is not None  # guaranteed by @require
     if form.validate_on_submit():
         data = billing_contacts.ContactInput(
             name=form.name.data or "", email=form.email.data or "", active=bool(form.active.data)
@@ -182,7 +185,7 @@ def _save_contact(client_id: int, contact_id: int | None) -> Any:
                         services.get_client(db, client_id),
                         data,
                         now=utcnow(),
-                        actor=f"user:{user.id}",
+                        actor=_actor(),
                     )
                 else:
                     billing_contacts.update_contact(
@@ -190,7 +193,7 @@ def _save_contact(client_id: int, contact_id: int | None) -> Any:
                         billing_contacts.get_contact(db, client_id, contact_id),
                         data,
                         now=utcnow(),
-                        actor=f"user:{user.id}",
+                        actor=_actor(),
                     )
         except ClientInvalid as exc:
             apply_field_errors(form, exc)
@@ -204,8 +207,6 @@ def _save_contact(client_id: int, contact_id: int | None) -> Any:
 @require(Permission.MANAGE_CLIENTS)
 def invoices_by_email(client_id: int) -> Any:
     form = InvoicesByEmailForm()
-    user = current_user()
-    assert user is not None  # guaranteed by @require
     if not form.validate_on_submit():
         return _billing_page(client_id, BillingContactForm(formdata=None), status=400)
     with unit_of_work() as db:
@@ -214,7 +215,7 @@ def invoices_by_email(client_id: int) -> Any:
             services.get_client(db, client_id),
             bool(form.send_invoices_by_email.data),
             now=utcnow(),
-            actor=f"user:{user.id}",
+            actor=_actor(),
         )
     flash("Réglage d'envoi des factures enregistré.", "success")
     return redirect(url_for("clients.billing", client_id=client_id))

@@ -9,6 +9,7 @@ import dataclasses
 import io
 import json
 import re
+from dataclasses import dataclass
 from html import unescape
 from typing import Any
 
@@ -20,8 +21,7 @@ from sqlalchemy import select
 
 from app.audit.models import AuditEvent
 from app.auth.models import Role
-from app.clients.models import Client
-from app.clients.services import get_client, input_of, update_client
+from app.clients.services import ClientInput, get_client, input_of, update_client
 from app.contracts.models import ContractVersion
 from app.db import transaction, utcnow
 from app.documents.models import Document
@@ -69,12 +69,17 @@ def journal(app: Flask, client_id: int, action: str = "client.updated") -> list[
         return list(found)
 
 
-def stored(app: Flask, client_id: int) -> Client:
+@dataclass(frozen=True)
+class Stored:
+    data: ClientInput
+    revision: int
+
+
+def stored(app: Flask, client_id: int) -> Stored:
+    """The record as the service reads it (what a form starts from), and its revision."""
     with session_of(app) as session:
-        client = session.get(Client, client_id)
-        assert client is not None
-        session.expunge(client)
-        return client
+        client = get_client(session, client_id)
+        return Stored(input_of(client), client.revision)
 
 
 def test_sales_correct_a_client_from_its_page(app: Flask, sales: FlaskClient) -> None:
@@ -91,7 +96,11 @@ def test_sales_correct_a_client_from_its_page(app: Flask, sales: FlaskClient) ->
     page = sales.get(saved.headers["Location"]).get_data(as_text=True)
     assert "Fiche client mise à jour." in page and "Présidente" in page
     client = stored(app, client_id)
-    assert (client.city, client.signer_title, client.revision) == ("Villeurbanne", "Présidente", 2)
+    assert (client.data.city, client.data.signer_title, client.revision) == (
+        "Villeurbanne",
+        "Présidente",
+        2,
+    )
     [event] = journal(app, client_id)
     assert json.loads(event.details) == {"fields": ["city", "signer_title"]}
     assert event.actor.startswith("user:")
@@ -129,7 +138,7 @@ def test_every_field_error_at_once_with_what_was_typed_kept(app: Flask, sales: F
         "zoé@exemple",
     )
     client = stored(app, client_id)
-    assert (client.city, client.revision) == (VALID_CLIENT["city"], 1)
+    assert (client.data.city, client.revision) == (VALID_CLIENT["city"], 1)
     assert journal(app, client_id) == []
 
 
@@ -145,7 +154,7 @@ def test_a_role_that_may_not_write_clients_gets_403(app: Flask, role: Role) -> N
         edit_url(client_id), data={**VALID_CLIENT, "city": "Bron", "csrf_token": token}
     )
     assert posted.status_code == 403
-    assert stored(app, client_id).city == VALID_CLIENT["city"]
+    assert stored(app, client_id).data.city == VALID_CLIENT["city"]
 
 
 def test_a_terminated_client_cannot_be_edited(app: Flask, sales: FlaskClient) -> None:
@@ -170,7 +179,7 @@ def test_a_terminated_client_cannot_be_edited(app: Flask, sales: FlaskClient) ->
     )
     assert posted.status_code == 409
     assert "est résilié" in posted.get_data(as_text=True)
-    assert stored(app, client_id).city == VALID_CLIENT["city"]
+    assert stored(app, client_id).data.city == VALID_CLIENT["city"]
     assert journal(app, client_id) == []
 
 
@@ -186,11 +195,11 @@ def test_taking_another_clients_siren_needs_the_confirmation(
     assert 'id="duplicates"' in html and f"/clients/{first}" in html
     assert 'name="confirm_duplicate"' in html
     assert form_values(html)["siren"] == VALID_CLIENT["siren"]  # what was typed, kept
-    assert stored(app, second).siren == OTHER_SIREN
+    assert stored(app, second).data.siren == OTHER_SIREN
 
     confirmed = sales.post(edit_url(second), data={**form_values(html), "confirm_duplicate": "y"})
     assert confirmed.status_code == 302
-    assert stored(app, second).siren == VALID_CLIENT["siren"]
+    assert stored(app, second).data.siren == VALID_CLIENT["siren"]
     [event] = journal(app, second)
     assert json.loads(event.details) == {"fields": ["siren"]}
 
@@ -203,11 +212,11 @@ def test_an_edit_from_an_older_revision_is_refused_and_writes_nothing(
     assert opened["revision"] == "1"
     # meanwhile, a colleague corrects the city
     with transaction(runtime(app).session_factory) as session:
-        client = get_client(session, client_id, for_update=True)
+        record = get_client(session, client_id, for_update=True)
         update_client(
             session,
-            client,
-            dataclasses.replace(input_of(client), city="Bron"),
+            record,
+            dataclasses.replace(input_of(record), city="Bron"),
             actor="user:colleague",
             now=utcnow(),
             revisions={1},
@@ -224,7 +233,7 @@ def test_an_edit_from_an_older_revision_is_refused_and_writes_nothing(
         "2",
     )
     client = stored(app, client_id)
-    assert (client.city, client.signer_name, client.revision) == (
+    assert (client.data.city, client.data.signer_name, client.revision) == (
         "Bron",
         VALID_CLIENT["signer_name"],
         2,
@@ -234,7 +243,7 @@ def test_an_edit_from_an_older_revision_is_refused_and_writes_nothing(
     # resubmitted from the form now shown, the correction lands
     resubmitted = sales.post(edit_url(client_id), data={**shown, "signer_name": "Paul Durand"})
     assert resubmitted.status_code == 302
-    assert stored(app, client_id).signer_name == "Paul Durand"
+    assert stored(app, client_id).data.signer_name == "Paul Durand"
 
 
 def test_a_generated_contract_keeps_the_signer_it_printed(app: Flask, sales: FlaskClient) -> None:
