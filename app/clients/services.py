@@ -306,10 +306,16 @@ def get_client(session: Session, client_id: int, *, for_update: bool = False) ->
     if client is None:
         raise ClientNotFound(msg("Client n° {client_id} introuvable.", client_id=client_id))
     if for_update:
-        # A refresh, not a locking get: the request may have read the client already, and a
-        # get would take the newer revision it finds for a stale copy (StaleDataError).
-        session.refresh(client, with_for_update=True)
+        lock(session, client)
     return client
+
+
+def lock(session: Session, client: Client) -> None:
+    """Lock the client's row until the transaction ends, and read it afresh. Every change to
+    the row bumps its revision and fails (StaleDataError) when the row moved on since it was
+    read: a change that first waits here starts from the latest row instead. A refresh, not a
+    locking get: a get would take the newer revision it finds for a stale copy and fail."""
+    session.refresh(client, with_for_update=True)
 
 
 def find_client(session: Session, client_id: int) -> Client | None:
@@ -324,6 +330,7 @@ def list_clients(session: Session) -> list[Client]:
 def terminate(
     session: Session, client: Client, *, on: date, reason: str, actor: str, now: datetime
 ) -> Client:
+    lock(session, client)  # a second termination at once then sees the first one
     if client.status is ClientStatus.TERMINATED:
         raise ClientAlreadyTerminated(
             msg(

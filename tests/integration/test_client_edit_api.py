@@ -13,10 +13,15 @@ from werkzeug.test import TestResponse
 
 from app.audit.models import AuditEvent
 from app.auth.models import Role, Scope
+from app.clients.errors import ClientAlreadyTerminated
 from app.clients.models import Client
-from tests.factories import login_as, make_client, make_token, session_of
+from app.clients.services import get_client, terminate
+from app.clock import business_date
+from app.db import transaction, utcnow
+from tests.conftest import csrf_from
+from tests.factories import login_as, make_client, make_token, runtime, session_of
 from tests.factories.sales import VALID_CLIENT
-from tests.integration.helpers import tabs_of
+from tests.integration.helpers import fire_together, tabs_of
 from tests.integration.test_client_edit import edit_url, form_values
 from tests.together import PARALLEL, run_together
 
@@ -105,3 +110,51 @@ def test_twenty_submissions_of_one_revision_make_one_change(app: Flask) -> None:
         stored = session.get(Client, client_id)
         assert stored is not None and stored.revision == 2
         assert stored.signer_name == VALID_CLIENT["signer_name"]
+
+
+@pytest.mark.committed_db  # twenty submissions on their own connections
+def test_twenty_clicks_of_the_invoices_setting_still_land_once(app: Flask) -> None:
+    """The revision refuses a change of an older reading: the client's other writers lock the
+    row first, so a double click waits and finds the setting made instead of failing."""
+    client_id = make_client(app)
+    sales = login_as(app, Role.SALES)
+    page = f"/clients/{client_id}/facturation"
+    token = csrf_from(sales.get(page).get_data(as_text=True))
+
+    responses = fire_together(
+        app, sales, lambda tab: tab.post(f"{page}/envoi", data={"csrf_token": token})
+    )
+
+    assert sorted(r.status_code for r in responses) == [302] * PARALLEL
+    with session_of(app) as session:
+        stored = session.get(Client, client_id)
+        assert stored is not None and stored.send_invoices_by_email is False
+        assert stored.revision == 2
+        changes = session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "client.invoices_by_email_changed")
+        ).all()
+        assert len(changes) == 1
+
+
+@pytest.mark.committed_db  # twenty transactions on their own connections
+def test_twenty_terminations_at_once_record_one(app: Flask) -> None:
+    client_id = make_client(app)
+    factory = runtime(app).session_factory
+
+    def end(_n: int) -> str:
+        try:
+            with transaction(factory) as session:
+                terminate(
+                    session,
+                    get_client(session, client_id),
+                    on=business_date(utcnow()),
+                    reason="",
+                    actor="test",
+                    now=utcnow(),
+                )
+        except ClientAlreadyTerminated:
+            return "already"
+        return "terminated"
+
+    outcomes = run_together(PARALLEL, end)
+    assert sorted(outcomes) == ["already"] * (PARALLEL - 1) + ["terminated"], outcomes
