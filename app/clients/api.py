@@ -69,6 +69,9 @@ def update_client(client_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
     with unit_of_work() as db:
         # locked: a concurrent PATCH waits, then starts from (and checks) this one's result
         client = services.get_client(db, client_id, for_update=True)
+        # a precondition comes before the body (RFC 9110 13.2.2): a stale copy is told so
+        # first, not what is wrong with the correction it would not be allowed to make
+        services.check_revision(client, revisions)
         start = services.input_of(client)
         data, confirm, errors = schemas.parse_client(request.get_json(silent=True), start=start)
         _checked(data, errors)

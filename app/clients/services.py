@@ -227,15 +227,7 @@ def update_client(
 
     Returns the names of the fields that changed: none, nothing is journaled."""
     check_editable(client)
-    if revisions is not None and client.revision not in revisions:
-        raise ClientChanged(
-            msg(
-                "La fiche du client n° {client_id} a été modifiée entre-temps par quelqu'un "
-                "d'autre : relisez-la, puis refaites vos corrections.",
-                client_id=client.id,
-            ),
-            revision=client.revision,
-        )
+    check_revision(client, revisions)
     clean = validate(data)
     before = input_of(client)
     duplicates = [c for c in same_company(session, clean) if c.id != client.id]
@@ -267,6 +259,19 @@ def update_client(
             details={"fields": changed},
         )
     return changed
+
+
+def check_revision(client: Client, revisions: Collection[int] | None) -> None:
+    """Raise ClientChanged when the client is at none of `revisions` (None: no condition)."""
+    if revisions is not None and client.revision not in revisions:
+        raise ClientChanged(
+            msg(
+                "La fiche du client n° {client_id} a été modifiée entre-temps par quelqu'un "
+                "d'autre : relisez-la, puis refaites vos corrections.",
+                client_id=client.id,
+            ),
+            revision=client.revision,
+        )
 
 
 def check_editable(client: Client) -> None:

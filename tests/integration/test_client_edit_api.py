@@ -63,6 +63,8 @@ def test_if_match_guards_a_patch_and_its_absence_does_not(
         body = refused.get_json()
         assert body["revision"] == 2 and "modifiée entre-temps" in body["detail"]
     assert city_and_updates(app, client_id) == ("Bron", 1)
+    invalid_too = client.patch(url, json={"siren": "1"}, headers={**crm, "If-Match": '"1"'})
+    assert invalid_too.status_code == 412  # a precondition is checked before the body
 
     listed = client.patch(url, json={"city": "Vienne"}, headers={**crm, "If-Match": '"1", "2"'})
     assert listed.status_code == 200 and listed.headers["ETag"] == '"3"'
