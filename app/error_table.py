@@ -49,6 +49,11 @@ TABLE: Mapping[str, ErrorRow] = {
     "app.idempotency.errors.IdempotencyKeyInProgress": ErrorRow(
         409, "Requête en cours", "Request in progress"
     ),
+    # clients: met by the API on a PATCH whose If-Match names an older revision (the web form
+    # answers the same refusal in place, with the current values, as a 409)
+    "app.clients.errors.ClientChanged": ErrorRow(
+        412, "Client modifié entre-temps", "Client changed in the meantime"
+    ),
     # documents
     "app.documents.errors.DocumentIntegrityFailed": ErrorRow(
         503, "Contrôle d'intégrité échoué", "Integrity check failed"

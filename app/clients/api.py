@@ -54,19 +54,34 @@ def find_clients() -> list[dict[str, Any]]:
 
 @bp.get("/clients/<int:client_id>")
 @require_scope(Scope.READ)
-def get_client(client_id: int) -> dict[str, Any]:
-    return schemas.client_json(services.get_client(read_only_db_session(), client_id))
+def get_client(client_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
+    client = services.get_client(read_only_db_session(), client_id)
+    return schemas.client_json(client), 200, schemas.etag_of(client)
 
 
 @bp.patch("/clients/<int:client_id>")
 @require_scope(Scope.WRITE)
-def update_client(client_id: int) -> dict[str, Any]:
+def update_client(client_id: int) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """With `If-Match` naming an older revision than the client's: 412, nothing written.
+    Without it the update applies to the current record, as before (CRMs in the field do not
+    send it)."""
+    revisions = schemas.revisions_accepted(request.if_match)
     with unit_of_work() as db:
-        client = services.get_client(db, client_id)
+        # locked: a concurrent PATCH waits, then starts from (and checks) this one's result
+        client = services.get_client(db, client_id, for_update=True)
+        # a precondition comes before the body (RFC 9110 13.2.2): a stale copy is told so
+        # first, not what is wrong with the correction it would not be allowed to make
+        services.check_revision(client, revisions)
         start = services.input_of(client)
         data, confirm, errors = schemas.parse_client(request.get_json(silent=True), start=start)
         _checked(data, errors)
         services.update_client(
-            db, client, data, actor=token_actor(), now=utcnow(), confirm_duplicate=confirm
+            db,
+            client,
+            data,
+            actor=token_actor(),
+            now=utcnow(),
+            confirm_duplicate=confirm,
+            revisions=revisions,
         )
-    return schemas.client_json(client)
+    return schemas.client_json(client), 200, schemas.etag_of(client)

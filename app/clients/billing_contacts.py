@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from app.audit import services as audit
 from app.clients.errors import BillingContactNotFound, ClientInvalid
 from app.clients.models import BillingContact, Client
-from app.clients.services import normalise_email
+from app.clients.services import lock, normalise_email
 from app.messages import msg
 from app.plaintext import text_problem
 from app.printable import unprintable_character_problem
@@ -132,6 +132,7 @@ def update_contact(
 def set_invoices_by_email(
     session: Session, client: Client, enabled: bool, *, now: datetime, actor: str
 ) -> None:
+    lock(session, client)  # a double click then finds the setting already made
     if client.send_invoices_by_email == enabled:
         return
     client.send_invoices_by_email = enabled

@@ -17,6 +17,19 @@ class ClientAlreadyTerminated(Conflict):
     """The client's termination is already recorded."""
 
 
+class ClientChanged(Conflict):
+    """The client record changed since the reading an edit started from (another person's
+    edit, a CRM's): applied, the edit would silently undo that change."""
+
+    def __init__(self, detail: str, *, revision: int) -> None:
+        super().__init__(detail)
+        self.revision = revision
+
+    def members(self) -> dict[str, object]:
+        """The current revision, the one to read again and start from."""
+        return {"revision": self.revision}
+
+
 class ClientDuplicate(Conflict):
     """Another client has the same SIREN (or, abroad, the same VAT number): a second
     contracting entity with one SIREN exists only by explicit confirmation."""

@@ -1,8 +1,17 @@
 from typing import Any
 
-from wtforms import BooleanField, DateField, EmailField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional, StopValidation
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation
+from wtforms.widgets import HiddenInput
 
 from app.clients.rules import EU_COUNTRIES
 from app.forms import FrenchForm
@@ -50,6 +59,15 @@ class ClientForm(FrenchForm):
     # shown with the warning that other clients have this SIREN (ClientDuplicate)
     confirm_duplicate = BooleanField(
         "Je confirme : créer une autre entité contractante avec le même SIREN"
+    )
+
+
+class EditClientForm(ClientForm):
+    """The creation form, prefilled from the record, with the revision it was read at."""
+
+    revision = IntegerField(widget=HiddenInput(), validators=[InputRequired(_REQUIRED)])
+    confirm_duplicate = BooleanField(
+        "Je confirme : cette entité contractante a le même SIREN qu'un autre client"
     )
 
 

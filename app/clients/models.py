@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from types import MappingProxyType
 
 from sqlalchemy import ColumnElement, ForeignKey, String, Text, UniqueConstraint, or_, true
 from sqlalchemy.orm import Mapped, mapped_column
@@ -45,6 +46,14 @@ class Client(Base):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Some vendors post invoices to the client's e-invoicing platform instead of mailing them.
     send_invoices_by_email: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # Bumped by every change to the row: SQLAlchemy's version counter writes `UPDATE ... WHERE
+    # revision = <the one read>`, so two changes of one reading cannot both land. An edit
+    # carries the revision it started from (the form's hidden field, the API's If-Match on
+    # the ETag) and is refused when the record has moved on, instead of undoing the other.
+    revision: Mapped[int] = mapped_column(server_default="1")
+
+    # read-only (SQLAlchemy copies it): a class attribute nobody can mutate by mistake
+    __mapper_args__ = MappingProxyType({"version_id_col": revision})
 
     @property
     def full_address(self) -> str:

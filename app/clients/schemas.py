@@ -7,6 +7,8 @@ import dataclasses
 import re
 from typing import Any
 
+from werkzeug.datastructures import ETags
+
 from app.clients import rules, services
 from app.clients.errors import ClientInvalid
 from app.clients.models import Client
@@ -107,3 +109,18 @@ def client_json(client: Client) -> dict[str, Any]:
             "cgv": f"/api/v1/clients/{client.id}/cgv",
         },
     }
+
+
+def revisions_accepted(if_match: ETags) -> frozenset[int] | None:
+    """The revisions an If-Match header lets a PATCH start from. None: no condition (no
+    header, which CRMs in the field do not send, or `*`, which any existing client meets).
+    Otherwise its strong tags that are revisions: a weak tag never matches (If-Match compares
+    strongly, RFC 9110 13.1.1), nor one that is not ours, so an empty set refuses the PATCH."""
+    if not if_match or if_match.star_tag:
+        return None
+    return frozenset(int(tag) for tag in if_match.as_set() if tag.isascii() and tag.isdigit())
+
+
+def etag_of(client: Client) -> dict[str, str]:
+    """The client's revision as a strong ETag: what the next PATCH's If-Match names."""
+    return {"ETag": f'"{client.revision}"'}

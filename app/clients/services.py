@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -13,6 +14,7 @@ from app.audit import services as audit
 from app.clients import rules
 from app.clients.errors import (
     ClientAlreadyTerminated,
+    ClientChanged,
     ClientDuplicate,
     ClientInvalid,
     ClientNotFound,
@@ -213,16 +215,19 @@ def update_client(
     actor: str,
     now: datetime,
     confirm_duplicate: bool = False,
-) -> Client:
+    revisions: Collection[int] | None = None,
+) -> list[str]:
     """The client's identity or signer corrected, with the checks of its creation. Documents
-    already produced keep what they printed; the journal keeps which fields changed."""
-    if client.status is ClientStatus.TERMINATED:
-        raise ClientAlreadyTerminated(
-            msg(
-                "Le client n° {client_id} est résilié : ses données ne changent plus.",
-                client_id=client.id,
-            )
-        )
+    already produced keep what they printed; the journal keeps which fields changed.
+
+    `revisions`: those the edit may start from (the form's one, an API's If-Match); another
+    one means someone changed the record since it was read, and the edit is refused
+    (ClientChanged). None: no condition. For the check to hold against a concurrent edit,
+    `client` comes from `get_client(..., for_update=True)`.
+
+    Returns the names of the fields that changed: none, nothing is journaled."""
+    check_editable(client)
+    check_revision(client, revisions)
     clean = validate(data)
     before = input_of(client)
     duplicates = [c for c in same_company(session, clean) if c.id != client.id]
@@ -253,7 +258,32 @@ def update_client(
             action="client.updated",
             details={"fields": changed},
         )
-    return client
+    return changed
+
+
+def check_revision(client: Client, revisions: Collection[int] | None) -> None:
+    """Raise ClientChanged when the client is at none of `revisions` (None: no condition)."""
+    if revisions is not None and client.revision not in revisions:
+        raise ClientChanged(
+            msg(
+                "La fiche du client n° {client_id} a été modifiée entre-temps par quelqu'un "
+                "d'autre : relisez-la, puis refaites vos corrections.",
+                client_id=client.id,
+            ),
+            revision=client.revision,
+        )
+
+
+def check_editable(client: Client) -> None:
+    """Raise ClientAlreadyTerminated for a terminated client: its data no longer change (the
+    edit page refuses to open, as the update itself would)."""
+    if client.status is ClientStatus.TERMINATED:
+        raise ClientAlreadyTerminated(
+            msg(
+                "Le client n° {client_id} est résilié : ses données ne changent plus.",
+                client_id=client.id,
+            )
+        )
 
 
 def same_company(session: Session, data: ClientInput) -> list[Client]:
@@ -273,11 +303,24 @@ def clients_with(session: Session, *, siren: str = "", vat_number: str = "") -> 
     return list(session.scalars(select(Client).where(where).order_by(Client.id)))
 
 
-def get_client(session: Session, client_id: int) -> Client:
+def get_client(session: Session, client_id: int, *, for_update: bool = False) -> Client:
+    """`for_update`: read afresh and locked until the transaction ends (PostgreSQL; SQLite's
+    write lock already serialises), for an edit checked against the record's revision: a
+    concurrent one waits, then sees the revision this one made."""
     client = find_client(session, client_id)
     if client is None:
         raise ClientNotFound(msg("Client n° {client_id} introuvable.", client_id=client_id))
+    if for_update:
+        lock(session, client)
     return client
+
+
+def lock(session: Session, client: Client) -> None:
+    """Lock the client's row until the transaction ends, and read it afresh. Every change to
+    the row bumps its revision and fails (StaleDataError) when the row moved on since it was
+    read: a change that first waits here starts from the latest row instead. A refresh, not a
+    locking get: a get would take the newer revision it finds for a stale copy and fail."""
+    session.refresh(client, with_for_update=True)
 
 
 def find_client(session: Session, client_id: int) -> Client | None:
@@ -292,6 +335,7 @@ def list_clients(session: Session) -> list[Client]:
 def terminate(
     session: Session, client: Client, *, on: date, reason: str, actor: str, now: datetime
 ) -> Client:
+    lock(session, client)  # a second termination at once then sees the first one
     if client.status is ClientStatus.TERMINATED:
         raise ClientAlreadyTerminated(
             msg(

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from app.auth.guards import current_user, require
 from app.auth.rules import Permission
 from app.clients import billing_contacts, services
-from app.clients.errors import ClientDuplicate, ClientInvalid
-from app.clients.forms import BillingContactForm, ClientForm, InvoicesByEmailForm
+from app.clients.errors import ClientChanged, ClientDuplicate, ClientInvalid
+from app.clients.forms import BillingContactForm, ClientForm, EditClientForm, InvoicesByEmailForm
+from app.clients.models import Client
 from app.db import utcnow
 from app.forms import add_missing_field_errors, apply_field_errors
 from app.wiring import db_session, unit_of_work
@@ -49,14 +51,76 @@ def new() -> str | Response | tuple[str, int]:
             return render_template("clients/new.html", form=form, duplicates=exc), 409
         flash(f"Client « {client.legal_name} » créé.", "success")
         return redirect(url_for("overview.client", client_id=client.id))
+    _add_domain_errors(form)
+    status = 422 if form.errors else 200
+    return render_template("clients/new.html", form=form), status
+
+
+def _add_domain_errors(form: ClientForm) -> None:
     if form.errors:
         # the form stopped at its own checks: the domain's checks of the other fields too
         try:
             services.validate(_client_input(form))
         except ClientInvalid as exc:
             add_missing_field_errors(form, exc)
-    status = 422 if form.errors else 200
-    return render_template("clients/new.html", form=form), status
+
+
+@bp.route("/<int:client_id>/modifier", methods=["GET", "POST"])
+@require(Permission.MANAGE_CLIENTS)
+def edit(client_id: int) -> str | Response | tuple[str, int]:
+    client = services.get_client(db_session(), client_id)
+    services.check_editable(client)  # terminated: the error page says its data no longer change
+    if request.method != "POST":
+        return _edit_page(_form_of(client), client)
+    form = EditClientForm()
+    if not form.validate_on_submit():
+        _add_domain_errors(form)
+        return _edit_page(form, client, 422)
+    try:
+        with unit_of_work() as db:
+            changed = services.update_client(
+                db,
+                services.get_client(db, client_id, for_update=True),
+                _client_input(form),
+                actor=_actor(),
+                now=utcnow(),
+                confirm_duplicate=bool(form.confirm_duplicate.data),
+                revisions={form.revision.data or 0},
+            )
+    except ClientInvalid as exc:
+        apply_field_errors(form, exc)
+        return _edit_page(form, client, 422)
+    except ClientDuplicate as exc:
+        return _edit_page(form, client, 409, duplicates=exc)
+    except ClientChanged as exc:
+        # What was typed would undo the other person's change: the form starts again from
+        # the record as it is now (and its revision), with the reason.
+        current = services.get_client(db_session(), client_id)
+        return _edit_page(_form_of(current), current, 409, changed=exc)
+    if changed:
+        flash("Fiche client mise à jour.", "success")
+    else:
+        flash("Aucune modification : la fiche client est restée telle quelle.", "info")
+    return redirect(url_for("overview.client", client_id=client_id))
+
+
+def _actor() -> str:
+    """Who acts, as the journal names them."""
+    user = current_user()
+    assert user is not None  # guaranteed by @require
+    return f"user:{user.id}"
+
+
+def _form_of(client: Client) -> EditClientForm:
+    """The edit form filled from the record as it is, at its current revision."""
+    data = {**dataclasses.asdict(services.input_of(client)), "revision": client.revision}
+    return EditClientForm(formdata=None, data=data)
+
+
+def _edit_page(
+    form: EditClientForm, client: Client, status: int = 200, **shown: object
+) -> tuple[str, int]:
+    return render_template("clients/edit.html", form=form, client=client, **shown), status
 
 
 def _client_input(form: ClientForm) -> services.ClientInput:
@@ -109,8 +173,6 @@ def update_billing_contact(client_id: int, contact_id: int) -> Any:
 
 def _save_contact(client_id: int, contact_id: int | None) -> Any:
     form = BillingContactForm()
-    user = current_user()
-    assert user is not None  # guaranteed by @require
     if form.validate_on_submit():
         data = billing_contacts.ContactInput(
             name=form.name.data or "", email=form.email.data or "", active=bool(form.active.data)
@@ -123,7 +185,7 @@ def _save_contact(client_id: int, contact_id: int | None) -> Any:
                         services.get_client(db, client_id),
                         data,
                         now=utcnow(),
-                        actor=f"user:{user.id}",
+                        actor=_actor(),
                     )
                 else:
                     billing_contacts.update_contact(
@@ -131,7 +193,7 @@ def _save_contact(client_id: int, contact_id: int | None) -> Any:
                         billing_contacts.get_contact(db, client_id, contact_id),
                         data,
                         now=utcnow(),
-                        actor=f"user:{user.id}",
+                        actor=_actor(),
                     )
         except ClientInvalid as exc:
             apply_field_errors(form, exc)
@@ -145,8 +207,6 @@ def _save_contact(client_id: int, contact_id: int | None) -> Any:
 @require(Permission.MANAGE_CLIENTS)
 def invoices_by_email(client_id: int) -> Any:
     form = InvoicesByEmailForm()
-    user = current_user()
-    assert user is not None  # guaranteed by @require
     if not form.validate_on_submit():
         return _billing_page(client_id, BillingContactForm(formdata=None), status=400)
     with unit_of_work() as db:
@@ -155,7 +215,7 @@ def invoices_by_email(client_id: int) -> Any:
             services.get_client(db, client_id),
             bool(form.send_invoices_by_email.data),
             now=utcnow(),
-            actor=f"user:{user.id}",
+            actor=_actor(),
         )
     flash("Réglage d'envoi des factures enregistré.", "success")
     return redirect(url_for("clients.billing", client_id=client_id))
