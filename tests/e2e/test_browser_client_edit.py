@@ -41,6 +41,8 @@ def test_a_client_is_corrected_on_a_phone(
     expect(page.get_by_label("Raison sociale")).to_have_value(VALID_CLIENT["legal_name"])
     expect(page.get_by_label("Qualité du signataire")).to_have_value("Gérante")
     assert_no_serious_violations(page)
+    # the form reads on the phone: one column, nothing wider than the screen
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= PHONE.width
 
     page.get_by_label("Raison sociale").fill("")
     page.get_by_label("E-mail du signataire").fill("zoe@")
