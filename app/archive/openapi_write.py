@@ -194,6 +194,36 @@ def write(
 
 QUOTE_ID = path_id("quote_id", "Identifiant du devis")
 
+# A client's revision as an HTTP validator (app/clients/api.py): a CRM that sends it back in
+# If-Match cannot overwrite a correction made meanwhile; one that does not still can, as before.
+REVISION_TAG = {
+    "ETag": {
+        "description": 'La révision de la fiche, par exemple `"3"` : à renvoyer dans '
+        "`If-Match` pour corriger sans écraser une correction faite entre-temps.",
+        "schema": {"type": "string"},
+    }
+}
+IF_MATCH = {
+    "name": "If-Match",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "L'`ETag` lu avec la fiche. S'il n'est plus celui de la fiche : 412, rien "
+    "n'est écrit. Absent (ou `*`) : la correction s'applique sans ce contrôle.",
+}
+
+
+def tagged(answer: dict[str, Any]) -> dict[str, Any]:
+    """A client answer that carries the record's revision as its ETag."""
+    return {**answer, "headers": REVISION_TAG}
+
+
+def _client_read() -> dict[str, Any]:
+    found = read_one("Un client", ref("Client"), "Le client.", CLIENT_ID)
+    found["get"]["responses"]["200"] = tagged(found["get"]["responses"]["200"])
+    return found
+
+
 PATHS: dict[str, Any] = {
     "/clients": {
         "get": operation(
@@ -241,27 +271,33 @@ PATHS: dict[str, Any] = {
         ),
     },
     "/clients/{client_id}": {
-        **read_one("Un client", ref("Client"), "Le client.", CLIENT_ID),
+        **_client_read(),
         "patch": operation(
             "Corriger un client",
             "write",
             {
-                "200": json_body(ref("Client"), "Le client corrigé."),
+                "200": tagged(json_body(ref("Client"), "Le client corrigé.")),
                 "404": NOT_FOUND,
                 "409": {
                     "description": "Client résilié, ou SIREN d'un autre client non confirmé "
                     "(`client_id` et `links.client` désignent cet autre client).",
                     "content": {"application/problem+json": {"schema": ref("ClientDuplicate")}},
                 },
+                "412": problem(
+                    "`If-Match` ne désigne plus la révision de la fiche : quelqu'un l'a "
+                    "corrigée entre-temps (`revision` : la révision actuelle). Relire, puis "
+                    "corriger."
+                ),
                 "422": INVALID,
             },
-            parameters=[CLIENT_ID],
+            parameters=[CLIENT_ID, IF_MATCH],
             body=closed(
                 {name: text(limit) for name, limit in clients.LIMITS.items()}
                 | {clients.CONFIRM: CLIENT_PROPERTIES[clients.CONFIRM]}
             ),
             description="Les membres absents gardent leur valeur ; mêmes contrôles qu'à la "
-            "création.",
+            "création. Pour ne pas écraser une correction faite entre-temps (un commercial sur "
+            "la page « Modifier »), renvoyer dans `If-Match` l'`ETag` du GET.",
         ),
     },
     "/quotes": {

@@ -118,7 +118,9 @@ def revisions_accepted(if_match: ETags) -> frozenset[int] | None:
     strongly, RFC 9110 13.1.1), nor one that is not ours, so an empty set refuses the PATCH."""
     if not if_match or if_match.star_tag:
         return None
-    return frozenset(int(tag) for tag in if_match.as_set() if tag.isascii() and tag.isdigit())
+    # Werkzeug parses an empty tag (`If-Match: ""`) to None despite its `set[str]` type.
+    tags: set[str | None] = set(if_match.as_set())
+    return frozenset(int(tag) for tag in tags if tag and tag.isascii() and tag.isdigit())
 
 
 def etag_of(client: Client) -> dict[str, str]:
