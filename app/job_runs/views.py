@@ -17,7 +17,8 @@ bp = Blueprint("job_runs", __name__, url_prefix="/travaux")
 
 # The French name of each background job: the queue's names (`signatures.seal`…) are for
 # support, not for the people who read the page. One entry per job declared with `@job` /
-# `@periodic` (tests/unit/test_task_labels.py fails when one has none, or names no job).
+# `@periodic` (tests/unit/test_task_labels.py fails when one has none, or names no job). A job
+# with none (a test's, an older release's run) is shown, like in the flash, by its queue name.
 TASK_LABELS: dict[str, str] = {
     "archive.build_restitution": "Préparation d'une archive de restitution",
     "archive.purge": "Purge des données arrivées en fin de conservation",
@@ -49,14 +50,6 @@ TASK_LABELS: dict[str, str] = {
     "webhooks.sweep": "Reprise des webhooks en attente",
 }
 
-# A run recorded by an older release, or a job this table forgot: the page still shows its
-# queue name beside this.
-UNLISTED = "Travail sans libellé"
-
-
-def task_label(name: str) -> str:
-    return TASK_LABELS.get(name, UNLISTED)
-
 
 @bp.route("/en-echec")
 @require(Permission.OPERATE_SIGNATURES)
@@ -69,7 +62,7 @@ def failed() -> str:
         nothing_to_relaunch=workflow.nothing_to_relaunch(db, failed),
         retrying=runs.retrying(db),
         failed_mails=outbox.failed_mails(db),
-        task_label=task_label,
+        task_labels=TASK_LABELS,
     )
 
 
@@ -85,7 +78,6 @@ def relaunch(run_id: int) -> BaseResponse:
     elif done.name is None:
         flash("Ce travail a déjà été relancé, ou n'est plus en échec.", "info")
     else:
-        # An unlisted job (a test's, an older release's) has only its queue name to show.
         flash(f"Travail « {TASK_LABELS.get(done.name, done.name)} » relancé.", "success")
     return redirect(url_for("job_runs.failed"))
 
