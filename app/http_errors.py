@@ -109,7 +109,7 @@ def register_error_handlers(app: Flask) -> None:
             if status == 401:
                 response.headers["WWW-Authenticate"] = 'Bearer realm="paraphe"'
             return response
-        html = render_template("error.html", title=title, detail=detail)
+        html = render_template("error.html", title=title, detail=detail, status=status)
         return Response(html, status=status, headers=headers, mimetype="text/html")
 
     @app.errorhandler(Exception)

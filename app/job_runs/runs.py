@@ -83,7 +83,10 @@ def failed(
 def interrupted(session: Session, task: TaskRef, now: datetime) -> None:
     run = _run(session, task, now)
     run.status = RunStatus.INTERRUPTED
-    run.last_error = run.last_error or "Le worker s'est arrêté pendant l'exécution."
+    run.last_error = (
+        run.last_error
+        or "Le processus des travaux en arrière-plan s'est arrêté pendant l'exécution."
+    )
     run.updated_at = run.finished_at = now
 
 

@@ -60,7 +60,7 @@ STATUS_LABELS: Mapping[str, Mapping[str, str]] = {
         "complete": "terminé",
         "retrying": "nouvel essai prévu",
         "failed": "en échec",
-        "interrupted": "interrompu (arrêt du worker)",
+        "interrupted": "interrompu (arrêt du processus des travaux en arrière-plan)",
         "relaunched": "relancé",
         "dismissed": "retiré de la liste",
     },

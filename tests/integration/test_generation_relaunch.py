@@ -92,7 +92,7 @@ def test_relaunching_the_job_of_a_failed_generation_asks_it_again_once(app: Flas
 
     page = _relaunch(admin, run.id)
 
-    assert "Travail « contracts.generate_requested » relancé." in page
+    assert "Travail « Génération d&#39;un contrat demandé » relancé." in page  # its French name
     failed, again = _generations(app)
     assert (failed.id, failed.status) == (first, GenerationStatus.FAILED)
     assert (again.status, again.retry_of, again.free_text) == (
