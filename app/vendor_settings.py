@@ -24,6 +24,9 @@ class VendorIdentity:
     vat_number: str = "FR44732829320"
     address: str = "12 rue de la Paix, 75002 Paris"
     representative: str = "Service commercial"
+    # Printed after the representative's name (« Directrice commerciale »). No default: a
+    # vendor that sets its representative without a capacity prints none, never a wrong one.
+    representative_title: str | None = None
     # The vendor's countersigner; unset: the sales user who generates the contract.
     signer_name: str | None = None
     signer_email: str | None = None
@@ -74,6 +77,7 @@ def vendor_identity(env: Mapping[str, str], problems: list[str]) -> VendorIdenti
         vat_number=env.get("PARAPHE_VENDOR_VAT", VendorIdentity.vat_number),
         address=env.get("PARAPHE_VENDOR_ADDRESS", VendorIdentity.address),
         representative=env.get("PARAPHE_VENDOR_REPRESENTATIVE", VendorIdentity.representative),
+        representative_title=_representative_title(env, problems),
         signer_name=env.get("PARAPHE_VENDOR_SIGNER_NAME") or None,
         signer_email=env.get("PARAPHE_VENDOR_SIGNER_EMAIL") or None,
         iban=iban,
@@ -85,6 +89,21 @@ def vendor_identity(env: Mapping[str, str], problems: list[str]) -> VendorIdenti
         rcs_city=rcs_city,
         branding=branding,
     )
+
+
+MAX_REPRESENTATIVE_TITLE = 120  # as a client signer's capacity (app.clients.services)
+
+
+def _representative_title(env: Mapping[str, str], problems: list[str]) -> str | None:
+    """PARAPHE_VENDOR_REPRESENTATIVE_TITLE, trimmed; unset or blank: None."""
+    title = env.get("PARAPHE_VENDOR_REPRESENTATIVE_TITLE", "").strip()
+    if len(title) > MAX_REPRESENTATIVE_TITLE or not title.isprintable():
+        problems.append(
+            "PARAPHE_VENDOR_REPRESENTATIVE_TITLE : la qualité du représentant de l'éditeur "
+            "(120 caractères au plus, sur une ligne), ex. Directrice commerciale"
+        )
+        return None
+    return title or None
 
 
 def _bank_details(env: Mapping[str, str], problems: list[str]) -> tuple[str, str | None]:

@@ -37,6 +37,8 @@ def anonymise_client(session: Session, client: Client, *, now: datetime, actor: 
     data goes too once no signed contract or evidence file of the client is kept."""
     client.signer_name = ANONYMISED_NAME
     client.signer_email = f"supprime-{client.id}@anonyme.invalid"
+    # with the company's name, a capacity (« Gérant ») still points at one person
+    client.signer_title = None
     client.termination_reason = None
     client.anonymised_at = now
     evidence_kept = session.scalar(

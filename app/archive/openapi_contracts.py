@@ -23,6 +23,7 @@ from app.archive.openapi_parts import (
     strings_object,
 )
 from app.archive.openapi_write import MULTILINE_FILLED, QUOTE_ID, text, write
+from app.clients.services import MAX_SIGNER_TITLE
 from app.contracts import schemas as contracts
 from app.contracts.generation import MAX_REASON
 from app.contracts.models import GenerationStatus
@@ -49,10 +50,14 @@ PERSON = closed(
     {"name": text(200, required=True), "email": text(254, required=True)}, ["name", "email"]
 )
 CLIENT_SIGNER = {
-    **PERSON,
+    **closed(
+        {**PERSON["properties"], "title": text(MAX_SIGNER_TITLE)},
+        ["name", "email"],
+    ),
     "description": "Qui signe pour le client, imprimé sur la page de signature et seul invité "
-    "à signer (défaut : `signer_name` et `signer_email` de la fiche client au moment du "
-    "rendu). Mêmes contrôles que le formulaire client.",
+    "à signer, et sa qualité (`title`, facultative, imprimée après son nom) ; défaut : "
+    "`signer_name`, `signer_email` et `signer_title` de la fiche client au moment du rendu. "
+    "Mêmes contrôles que le formulaire client.",
 }
 GENERATION_BODY = closed({**PRINTED, "signer": CLIENT_SIGNER, "countersigner": PERSON})
 NEW_VERSION_BODY = closed(
@@ -123,10 +128,16 @@ SCHEMAS: dict[str, Any] = {
             "sha256": SHA256,
             "created_at": STAMP,
             "signer": {
-                **closed({"name": {"type": "string"}, "email": {"type": "string"}}),
-                "required": ["name", "email"],
+                **closed(
+                    {
+                        "name": {"type": "string"},
+                        "email": {"type": "string"},
+                        "title": {"type": "string", "nullable": True},
+                    }
+                ),
+                "required": ["name", "email", "title"],
                 "description": "Le signataire du client imprimé sur la version : celui qui "
-                "sera invité à signer.",
+                "sera invité à signer, et sa qualité imprimée (null : aucune).",
             },
             "links": strings_object("document", "content", "signature_requests"),
         }

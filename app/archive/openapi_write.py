@@ -80,6 +80,11 @@ def _discount() -> dict[str, Any]:
 CLIENT_PROPERTIES = {
     name: text(limit, required=name in clients.REQUIRED) for name, limit in clients.LIMITS.items()
 }
+CLIENT_PROPERTIES["signer_title"] = {
+    **CLIENT_PROPERTIES["signer_title"],
+    "description": "Qualité du signataire (« Présidente », « Gérant »…), facultative, imprimée "
+    "telle que saisie après son nom sur les contrats.",
+}
 CLIENT_PROPERTIES[clients.CONFIRM] = {
     "type": "boolean",
     "description": "Créer un client de plus avec un SIREN déjà connu (sinon 409).",
@@ -130,6 +135,7 @@ SCHEMAS: dict[str, Any] = {
             "id": {"type": "integer"},
             **{name: {"type": "string"} for name in clients.LIMITS},
             "vat_number": {"type": "string", "nullable": True},
+            "signer_title": {"type": "string", "nullable": True},
             "status": {"type": "string", "enum": ["active", "terminated"]},
             "created_at": STAMP,
             "links": {"type": "object"},
@@ -205,7 +211,8 @@ PATHS: dict[str, Any] = {
                 query(
                     "siren",
                     {"type": "string", "pattern": clients.SIREN_PATTERN},
-                    "SIREN : 9 chiffres, clé de Luhn juste.",
+                    "SIREN : 9 chiffres, clé de Luhn juste (vide : 422, « Le SIREN recherché "
+                    "est vide. »).",
                 ),
                 query(
                     "vat_number",

@@ -42,6 +42,11 @@ class ClientForm(FrenchForm):
     signer_email = EmailField(
         "E-mail du signataire", validators=[DataRequired(_REQUIRED), Length(max=254)]
     )
+    # Optional; the service checks it (length, printable characters) with the other fields.
+    signer_title = StringField(
+        "Qualité du signataire",
+        render_kw={"maxlength": 120, "placeholder": "Ex. Présidente, Gérant, Directeur général"},
+    )
     # shown with the warning that other clients have this SIREN (ClientDuplicate)
     confirm_duplicate = BooleanField(
         "Je confirme : créer une autre entité contractante avec le même SIREN"

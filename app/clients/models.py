@@ -31,6 +31,9 @@ class Client(Base):
     country: Mapped[str] = mapped_column(String(2), default="FR")
     signer_name: Mapped[str] = mapped_column(String(200))
     signer_email: Mapped[str] = mapped_column(String(254))
+    # The signer's capacity (« Président », « Directrice générale, par délégation »): what
+    # shows the person may bind the company; printed on contracts as typed. None: not given.
+    signer_title: Mapped[str | None] = mapped_column(String(120))
     status: Mapped[ClientStatus] = mapped_column(
         enum_column(ClientStatus), default=ClientStatus.ACTIVE
     )

@@ -23,6 +23,7 @@ LIMITS = {
     "country": 2,
     "signer_name": 200,
     "signer_email": 254,
+    "signer_title": 120,
 }
 """What the API reads of each member (the form's bounds); `services.validate` then checks
 the content (the SIREN's key, the VAT number's, the postal code of the country …)."""
@@ -63,9 +64,17 @@ def parse_lookup(args: dict[str, str]) -> tuple[str, str]:
         for name in sorted(set(args) - set(LOOKUP))
     }
     siren, vat = args.get("siren", ""), args.get("vat_number", "")
-    if "siren" in args and not rules.is_valid_siren(siren):
+    # `?siren=` (a CRM whose record has no SIREN yet) is told it sent nothing, not that
+    # nothing is a wrong SIREN: the fix is on its side, not in the digits.
+    if "siren" in args and not siren:
+        errors["siren"] = msg("Le SIREN recherché est vide.")
+    elif "siren" in args and not rules.is_valid_siren(siren):
         errors["siren"] = rules.SIREN_INVALID
-    if "vat_number" in args and not (re.fullmatch(VAT_PATTERN, vat) and rules.is_valid_eu_vat(vat)):
+    if "vat_number" in args and not vat:
+        errors["vat_number"] = msg("Le numéro de TVA recherché est vide.")
+    elif "vat_number" in args and not (
+        re.fullmatch(VAT_PATTERN, vat) and rules.is_valid_eu_vat(vat)
+    ):
         errors["vat_number"] = msg(
             "Numéro de TVA intracommunautaire invalide (préfixe du pays, longueur ou clé)."
         )
@@ -90,6 +99,7 @@ def client_json(client: Client) -> dict[str, Any]:
         "country": client.country,
         "signer_name": client.signer_name,
         "signer_email": client.signer_email,
+        "signer_title": client.signer_title,
         "status": client.status.value,
         "created_at": client.created_at.isoformat(),
         "links": {

@@ -38,6 +38,8 @@ class ClientInput:
     # ISO 3166-1 alpha-2; another EU member state (rules.EU_COUNTRIES) makes the VAT number
     # required and checked for that state, and the SIREN optional ("" when there is none).
     country: str = "FR"
+    # The signer's capacity (« Présidente », « Gérant »...); optional, printed as typed.
+    signer_title: str = ""
 
 
 _LIMITS = {
@@ -47,6 +49,7 @@ _LIMITS = {
     "city": 100,
     "signer_name": 200,
 }
+MAX_SIGNER_TITLE = 120
 
 
 def validate(data: ClientInput) -> ClientInput:
@@ -98,6 +101,8 @@ def validate(data: ClientInput) -> ClientInput:
     email, problem = normalise_email(data.signer_email)
     if problem:
         errors["signer_email"] = problem
+    if problem := signer_title_problem(data.signer_title):
+        errors["signer_title"] = problem
     if errors:
         raise ClientInvalid(errors)
     return ClientInput(
@@ -110,7 +115,19 @@ def validate(data: ClientInput) -> ClientInput:
         signer_name=data.signer_name.strip(),
         signer_email=email,
         country=country,
+        signer_title=data.signer_title.strip(),
     )
+
+
+def signer_title_problem(value: str) -> str | None:
+    """What is wrong with a signer's capacity, or None: optional, but printed on the contract
+    next to the name, so bounded and made only of characters the PDF fonts have."""
+    title = value.strip()
+    if not title:
+        return None
+    if len(title) > MAX_SIGNER_TITLE:
+        return msg("{limit} caractères au maximum.", limit=MAX_SIGNER_TITLE)
+    return text_problem(title) or unprintable_character_problem(title)
 
 
 def normalise_email(value: str) -> tuple[str, str | None]:
@@ -154,6 +171,7 @@ def create_client(
         country=clean.country,
         signer_name=clean.signer_name,
         signer_email=clean.signer_email,
+        signer_title=clean.signer_title or None,
         status=ClientStatus.ACTIVE,
         created_at=now,
         created_by_id=created_by_id,
@@ -183,6 +201,7 @@ def input_of(client: Client) -> ClientInput:
         signer_name=client.signer_name,
         signer_email=client.signer_email,
         country=client.country,
+        signer_title=client.signer_title or "",
     )
 
 
@@ -224,6 +243,7 @@ def update_client(
     client.country = clean.country
     client.signer_name = clean.signer_name
     client.signer_email = clean.signer_email
+    client.signer_title = clean.signer_title or None
     if changed:
         audit.record_about_client(
             session,

@@ -69,6 +69,7 @@ def _client_input(form: ClientForm) -> services.ClientInput:
         city=form.city.data or "",
         signer_name=form.signer_name.data or "",
         signer_email=form.signer_email.data or "",
+        signer_title=form.signer_title.data or "",
         country=form.country.data or "",
     )
 

@@ -166,6 +166,7 @@ def _render_version(
         author_id=None,
         signer_name=signer.name,
         signer_email=signer.email,
+        signer_title=signer.title,
         countersigner_name=countersigner.name if countersigner else None,
         countersigner_email=countersigner.email if countersigner else None,
         created_at=now,

@@ -72,6 +72,8 @@ class ContractVersion(Base):
     # the client, whatever the client record says by the time the version is sent.
     signer_name: Mapped[str] = mapped_column(String(200))
     signer_email: Mapped[str] = mapped_column(String(254))
+    # That signer's capacity as printed (the client record's at generation; None: none given).
+    signer_title: Mapped[str | None] = mapped_column(String(120))
     # The vendor's countersigner printed on the signature page (signs after the client).
     countersigner_name: Mapped[str | None] = mapped_column(String(200))
     countersigner_email: Mapped[str | None] = mapped_column(String(254))
@@ -163,6 +165,7 @@ class ContractGeneration(Base):
     # The client's signer the API body named (None: the client record's when rendered).
     signer_name: Mapped[str | None] = mapped_column(String(200))
     signer_email: Mapped[str | None] = mapped_column(String(254))
+    signer_title: Mapped[str | None] = mapped_column(String(120))
     clause_version_ids: Mapped[list[int]] = mapped_column(JSON)
     free_text: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)

@@ -68,15 +68,20 @@ class ClientSigner:
 
     name: str
     email: str
+    # The capacity in which they sign (« Présidente »); None: none given. A signer named in
+    # an API body is another person than the record's: it has only the title given with it.
+    title: str | None = None
 
     @classmethod
     def of_client(cls, client: Client) -> ClientSigner:
-        return cls(name=client.signer_name, email=client.signer_email)
+        return cls(name=client.signer_name, email=client.signer_email, title=client.signer_title)
 
 
 def signer_of(version: ContractVersion) -> ClientSigner:
     """The client's signer the version printed (not the client record, corrected since?)."""
-    return ClientSigner(name=version.signer_name, email=version.signer_email)
+    return ClientSigner(
+        name=version.signer_name, email=version.signer_email, title=version.signer_title
+    )
 
 
 def countersigner_of(version: ContractVersion) -> Countersigner | None:
@@ -122,6 +127,7 @@ def build_document(
             address_lines=(vendor.address,),
             representative_name=vendor.representative,
             representative_email=None,
+            representative_title=vendor.representative_title,
         ),
         client=document.Party(
             legal_name=client.legal_name,
@@ -130,6 +136,7 @@ def build_document(
             address_lines=(client.address, f"{client.postal_code} {client.city}"),
             representative_name=signer.name,
             representative_email=signer.email,
+            representative_title=signer.title,
         ),
         quote_number=quote.number,
         quote_date=quote.issued_on,

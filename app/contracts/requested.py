@@ -70,7 +70,7 @@ class Choices:
     free_text: str = ""
     token_id: int | None = None
     countersigner: tuple[str, str] | None = None
-    signer: tuple[str, str] | None = None  # the client's; None: the client record's
+    signer: printing.ClientSigner | None = None  # the client's; None: the client record's
     retry_of: int | None = None  # the failed generation first asked, when asked again
 
 
@@ -162,8 +162,9 @@ def _add(
         token_id=choices.token_id,
         countersigner_name=choices.countersigner[0] if choices.countersigner else None,
         countersigner_email=choices.countersigner[1] if choices.countersigner else None,
-        signer_name=choices.signer[0] if choices.signer else None,
-        signer_email=choices.signer[1] if choices.signer else None,
+        signer_name=choices.signer.name if choices.signer else None,
+        signer_email=choices.signer.email if choices.signer else None,
+        signer_title=choices.signer.title if choices.signer else None,
         retry_of=choices.retry_of,
         clause_version_ids=list(choices.clause_version_ids),
         free_text=choices.free_text,
@@ -211,12 +212,14 @@ def _countersigner(
     )
 
 
-def _signer(row: ContractGeneration) -> printing.ClientSigner | None:
+def asked_signer(row: ContractGeneration) -> printing.ClientSigner | None:
     """The client's signer the API body named; None: the client record's, read when the
     version is rendered (what the signature page prints and who will be invited)."""
     if row.signer_name is None or row.signer_email is None:
         return None
-    return printing.ClientSigner(name=row.signer_name, email=row.signer_email)
+    return printing.ClientSigner(
+        name=row.signer_name, email=row.signer_email, title=row.signer_title
+    )
 
 
 def actor_of(row: ContractGeneration) -> str:
@@ -241,7 +244,7 @@ def _render(session: Session, collab: Collaborators, row: ContractGeneration) ->
             clauses=clauses,
             free_text=row.free_text,
             countersigner=_countersigner(session, settings.vendor, row),
-            signer=_signer(row),
+            signer=asked_signer(row),
         )
     assert row.contract_id is not None  # a version n+1 is asked for a contract
     return generation.new_version(
@@ -258,7 +261,7 @@ def _render(session: Session, collab: Collaborators, row: ContractGeneration) ->
         clauses=clauses,
         free_text=row.free_text,
         based_on=row.based_on,
-        signer=_signer(row),
+        signer=asked_signer(row),
     )
 
 

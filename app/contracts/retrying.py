@@ -19,7 +19,13 @@ from sqlalchemy.orm import Session
 
 from app.contracts.errors import ContractRefused
 from app.contracts.models import Contract, ContractGeneration, GenerationStatus
-from app.contracts.requested import Choices, ask_first_version, ask_new_version, get_generation
+from app.contracts.requested import (
+    Choices,
+    ask_first_version,
+    ask_new_version,
+    asked_signer,
+    get_generation,
+)
 from app.messages import msg
 from app.quotes.services import get_quote
 from app.runtime import Collaborators
@@ -54,7 +60,7 @@ def ask_again(
         clause_version_ids=row.clause_version_ids,
         free_text=row.free_text,
         countersigner=_pair(row.countersigner_name, row.countersigner_email),
-        signer=_pair(row.signer_name, row.signer_email),
+        signer=asked_signer(row),
         retry_of=row.retry_of if row.retry_of is not None else row.id,
     )
     quote = get_quote(session, row.quote_id) if row.quote_id is not None else None

@@ -6,10 +6,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from app.clients.services import normalise_email
+from app.clients.services import MAX_SIGNER_TITLE, normalise_email, signer_title_problem
 from app.contracts.generation import MAX_REASON
 from app.contracts.models import ContractGeneration, ContractVersion, GenerationStatus
-from app.contracts.printing import MAX_FREE_TEXT
+from app.contracts.printing import MAX_FREE_TEXT, ClientSigner
 from app.json_input import Reader
 
 MAX_CLAUSES = 50
@@ -22,16 +22,39 @@ class GenerationBody:
     clause_versions: list[int]
     free_text: str
     countersigner: tuple[str, str] | None
-    signer: tuple[str, str] | None = None  # the client's; None: the client record's
+    signer: ClientSigner | None = None  # the client's; None: the client record's
 
 
 def person(reader: Reader, member: str) -> tuple[str, str] | None:
     """A `{name, email}` member, checked as the client form checks its signer (200 and 254
     characters at most, no control character, an address that can be mailed); absent: None."""
+    part = _member(reader, member, ("name", "email"))
+    return None if part is None else _name_and_email(reader, part)
+
+
+def client_signer(reader: Reader, member: str = "signer") -> ClientSigner | None:
+    """The client's signer a body names: `person`'s members and its capacity (`title`,
+    optional, checked as the client record's); absent: None. Named here, the signer is not
+    the record's: it has only the title given with it."""
+    part = _member(reader, member, ("name", "email", "title"))
+    if part is None:
+        return None
+    name, email = _name_and_email(reader, part)
+    title = part.text("title", max_length=MAX_SIGNER_TITLE)
+    if part.at("title") not in reader.errors and (problem := signer_title_problem(title)):
+        part.refuse("title", problem)
+    return ClientSigner(name=name, email=email, title=title.strip() or None)
+
+
+def _member(reader: Reader, member: str, allowed: tuple[str, ...]) -> Reader | None:
     if not reader.has(member):
         return None
     part = Reader(reader.members[member], member, reader.errors)
-    part.only(("name", "email"))
+    part.only(allowed)
+    return part
+
+
+def _name_and_email(reader: Reader, part: Reader) -> tuple[str, str]:
     name = part.text("name", max_length=200, required=True)
     email = part.text("email", max_length=254, required=True)
     if part.at("email") not in reader.errors:
@@ -41,11 +64,15 @@ def person(reader: Reader, member: str) -> tuple[str, str] | None:
     return name.strip(), email
 
 
-WEB_SIGNER_FIELDS = {"signer.name": "signer_name", "signer.email": "signer_email"}
+WEB_SIGNER_FIELDS = {
+    "signer.name": "signer_name",
+    "signer.email": "signer_email",
+    "signer.title": "signer_title",
+}
 """The web form's fields for the client's signer, by the API member they stand for."""
 
 
-def parse_web_signer(form: Mapping[str, str]) -> tuple[tuple[str, str] | None, dict[str, str]]:
+def parse_web_signer(form: Mapping[str, str]) -> tuple[ClientSigner | None, dict[str, str]]:
     """The client's signer typed in the web generation form (prefilled with the client
     record's), read by the API's rules (`person`) so both refuse the same input with the same
     words; a form without these fields (an older page) leaves the client record's."""
@@ -55,7 +82,7 @@ def parse_web_signer(form: Mapping[str, str]) -> tuple[tuple[str, str] | None, d
         member.split(".")[1]: form.get(field, "") for member, field in WEB_SIGNER_FIELDS.items()
     }
     reader = Reader({"signer": typed})
-    signer = person(reader, "signer")
+    signer = client_signer(reader)
     return signer, {WEB_SIGNER_FIELDS[path]: message for path, message in reader.errors.items()}
 
 
@@ -68,7 +95,7 @@ def parse_generation(body: Any) -> tuple[GenerationBody, dict[str, str]]:
     clauses = reader.integers("clause_versions", max_items=MAX_CLAUSES, maximum=MAX_ID)
     free_text = reader.text("free_text", max_length=MAX_FREE_TEXT, multiline=True)
     countersigner = person(reader, "countersigner")
-    signer = person(reader, "signer")
+    signer = client_signer(reader)
     return GenerationBody(clauses, free_text, countersigner, signer), reader.errors
 
 
@@ -79,7 +106,7 @@ class NewVersionBody:
     free_text: str
     quote_id: int | None
     based_on: int | None
-    signer: tuple[str, str] | None = None  # the client's; None: the client record's
+    signer: ClientSigner | None = None  # the client's; None: the client record's
 
 
 def parse_new_version(body: Any) -> tuple[NewVersionBody, dict[str, str]]:
@@ -95,7 +122,7 @@ def parse_new_version(body: Any) -> tuple[NewVersionBody, dict[str, str]]:
     free_text = reader.text("free_text", max_length=MAX_FREE_TEXT, multiline=True)
     quote_id = reader.integer("quote_id", minimum=1, maximum=MAX_ID)
     based_on = reader.integer("based_on", minimum=1, maximum=MAX_VERSION)
-    signer = person(reader, "signer")
+    signer = client_signer(reader)
     return NewVersionBody(reason, clauses, free_text, quote_id, based_on, signer), reader.errors
 
 
@@ -112,7 +139,11 @@ def version_json(version: ContractVersion) -> dict[str, Any]:
         "document_id": version.document_id,
         "sha256": version.document.sha256,
         "created_at": version.created_at.isoformat(),
-        "signer": {"name": version.signer_name, "email": version.signer_email},
+        "signer": {
+            "name": version.signer_name,
+            "email": version.signer_email,
+            "title": version.signer_title,
+        },
         "links": {
             "document": f"/api/v1/documents/{version.document_id}",
             "content": f"/api/v1/documents/{version.document_id}/content",

@@ -110,6 +110,7 @@ def _seed_records(session: Session, settings: Settings, *, now: datetime) -> lis
                 city="Lyon",
                 signer_name="Élodie Martin-Ngô",
                 signer_email="elodie.martin@example.fr",
+                signer_title="Associée gérante",
             ),
             actor="demo",
             now=now,

@@ -76,6 +76,8 @@ def docx_context(doc: ContractDocument) -> dict[str, Any]:
             "siren": p.siren,
             "vat": p.vat_number or "",
             "representative": p.representative_name,
+            # the template prints it after the name, as the PDF does ("" when none)
+            "representative_title": p.representative_title or "",
         }
 
     return {
@@ -160,6 +162,8 @@ def build_docx_template(path: Path) -> None:
             f"SIREN : {{{{ {key}.siren }}}}{{% if {key}.vat %}}, "
             f"TVA : {{{{ {key}.vat }}}}{{% endif %}}, "
             f"représentée par {{{{ {key}.representative }}}}"
+            f"{{% if {key}.representative_title %}}, "
+            f"{{{{ {key}.representative_title }}}}{{% endif %}}"
         )
     d.add_heading("Proposition commerciale n° {{ quote_number }}", level=1)
     d.add_paragraph("Émise le {{ quote_date }}, valable jusqu’au {{ quote_valid_until }}.")

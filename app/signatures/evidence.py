@@ -111,6 +111,8 @@ def evidence_data(session: Session, request_id: int) -> dict[str, Any] | None:
                 "role": s.role,
                 "name": s.name,
                 "email": s.email,
+                # the capacity the version printed for the client's signer (None: none)
+                "title": version.signer_title if s.party == rules.CLIENT_PARTY else None,
                 "field": s.field_name,
                 "status": s.status.value,
                 "authentication": {

@@ -96,9 +96,13 @@ def test_the_last_signer_on_a_phone_sees_the_seal_arrive_without_reload(
     assert outside_the_loop(deliver_queued_mails, app) >= 1
     phone.get_by_label("Code reçu par e-mail").fill(last_code(outbox, signer_email))
     phone.get_by_role("button", name="Valider le code").click()
+    # The click starts a POST → redirect → GET: measure the page it lands on, not the one
+    # being replaced (mid-navigation the document has no root element yet).
+    consent = phone.get_by_label("J'ai lu et j'accepte les conditions générales de vente")
+    consent.wait_for()
     height = phone.evaluate("() => document.documentElement.scrollHeight")
     assert height <= PHONE_HEIGHT, f"the signing page is {height}px tall: raise PHONE_HEIGHT"
-    phone.get_by_label("J'ai lu et j'accepte les conditions générales de vente").check()
+    consent.check()
     phone.get_by_label("Bon pour accord", exact=False).check()
     phone.get_by_role("button", name="Signer le contrat").click()
 

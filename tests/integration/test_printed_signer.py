@@ -70,7 +70,11 @@ def test_the_printed_signer_is_invited_not_the_corrected_record(
     app: Flask, client: FlaskClient, writer: dict[str, str]
 ) -> None:
     client_id, version = _generate(app, client, writer)
-    assert version["signer"] == {"name": VALID_CLIENT["signer_name"], "email": PRINTED}
+    assert version["signer"] == {
+        "name": VALID_CLIENT["signer_name"],
+        "email": PRINTED,
+        "title": None,  # the record has none
+    }
     corrected = client.patch(
         f"/api/v1/clients/{client_id}",
         json={"signer_name": "Paul Durand", "signer_email": CORRECTED},
@@ -95,7 +99,11 @@ def test_the_generation_body_names_the_client_signer(
 ) -> None:
     named = {"name": "  Jeanne Roux ", "email": "Jeanne.Roux@Example.FR"}
     client_id, version = _generate(app, client, writer, {"signer": named})
-    assert version["signer"] == {"name": "Jeanne Roux", "email": "Jeanne.Roux@example.fr"}
+    assert version["signer"] == {
+        "name": "Jeanne Roux",
+        "email": "Jeanne.Roux@example.fr",
+        "title": None,
+    }
     assert "Jeanne Roux" in _pdf_text(app, version)  # printed on the signature page
 
     # version n+1: the body's signer again, else the client record's
@@ -105,7 +113,7 @@ def test_the_generation_body_names_the_client_signer(
         url, json={"reason": "Signataire changé.", "signer": other}, headers=writer
     )
     assert second.status_code == 202, second.get_json()
-    assert second.get_json()["version"]["signer"] == other
+    assert second.get_json()["version"]["signer"] == {**other, "title": None}
     third = client.post(url, json={"reason": "Retour à la fiche."}, headers=writer)
     assert third.status_code == 202, third.get_json()
     assert third.get_json()["version"]["signer"]["email"] == PRINTED
