@@ -11,7 +11,7 @@ Each font is prepared once per process, on first use (a few hundred
 milliseconds for DejaVu Sans): read, stripped of the tables a PDF never needs,
 cut down to Latin coverage for the common case, and given its HarfBuzz face.
 Every signature then only subsets that prepared copy, and the subset font
-program, compressed, is kept per font and glyph set (see _FontFileCache): the
+program, compressed, is kept per font and glyph set (see font_subsetting): the
 same signer's next signature embeds it without subsetting again.
 """
 

@@ -21,7 +21,8 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.archive import purge
+from app.archive import certification, purge
+from app.archive.anonymisation import anonymisation_due
 from app.archive.certificate import CertificateView, line, render_certificate
 from app.archive.mails import deletion_certificate_mail
 from app.archive.services import retention
@@ -71,7 +72,7 @@ def run_purge(rt: Runtime, *, today: date, now: datetime, dry_run: bool) -> Purg
         report.to_anonymise = [
             c.id
             for c in session.scalars(select(Client).where(Client.anonymised_at.is_(None)))
-            if purge.anonymisation_due(c, policy, today)
+            if anonymisation_due(c, policy, today)
         ]
     report.mails_deleted = _purge_rows(rt, SENT_MAILS, now=now, dry_run=dry_run)
     report.previews_deleted = _purge_rows(rt, UNPUBLISHED_PREVIEWS, now=now, dry_run=dry_run)
@@ -102,14 +103,14 @@ def run_purge(rt: Runtime, *, today: date, now: datetime, dry_run: bool) -> Purg
             )
 
     with transaction(rt.session_factory) as session:
-        clients = purge.clients_to_certify(session, policy, today)
+        clients = certification.clients_to_certify(session, policy, today)
     for client_id in clients:
         certificate = _certify(rt, client_id, today=today, now=now, locked=locked)
         if certificate is not None:
             report.certificates.append(certificate)
 
     with transaction(rt.session_factory) as session:
-        unsent = [c.id for c in purge.unsent_certificates(session)]
+        unsent = [c.id for c in certification.unsent_certificates(session)]
     for certificate_id in unsent:
         try:
             report.emailed.append(_send(rt, certificate_id, today=today, now=now))
@@ -182,8 +183,8 @@ def _certify(
         client = session.get(Client, client_id)
         if client is None:
             return None
-        purged = purge.uncertified(session, client_id)
-        anonymise = purge.anonymisation_due(client, policy, today)
+        purged = certification.uncertified(session, client_id)
+        anonymise = anonymisation_due(client, policy, today)
         if not purged and not anonymise:
             return None
         certified = [d.id for d in purged]
@@ -203,15 +204,18 @@ def _certify(
             # too, so no backup can restore or reconstruct them (crypto-shredding).
             backups_erased=backup_keys.client_key_spent(session, client_id),
         )
-        number = purge.next_certificate_reference(session, client_id)
+        number = certification.next_certificate_reference(session, client_id)
     # Rendering takes a second: done outside any transaction, then checked against the rows.
     view = CertificateView(**{**view.__dict__, "reference": number})
     pdf = render_certificate(view)
     with transaction(rt.session_factory) as session:
         client = session.get(Client, client_id)
-        if client is None or [d.id for d in purge.uncertified(session, client_id)] != certified:
+        if (
+            client is None
+            or [d.id for d in certification.uncertified(session, client_id)] != certified
+        ):
             return None  # another run certified them meanwhile; the next run starts afresh
-        certificate = purge.issue_certificate(
+        certificate = certification.issue_certificate(
             session,
             rt.store,
             client,
@@ -268,7 +272,7 @@ def _send(rt: Runtime, certificate_id: int, *, today: date, now: datetime) -> st
     with transaction(rt.session_factory) as session:
         certificate = session.get(Document, certificate_id)
         assert certificate is not None
-        purge.record_sent(
+        certification.record_sent(
             session, certificate, policy=rt.settings.retention, today=today, now=now, actor=ACTOR
         )
         if not emailed:

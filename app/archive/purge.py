@@ -1,9 +1,12 @@
-"""Retention purge use cases: delete what has passed its retention, anonymise the client's
-personal data, record it all in a deletion certificate.
+"""Retention purge: delete the documents that have passed their retention (the blob, then
+the row marked purged), or keep and journal those the store still locks.
 
-Each function works in the caller's transaction and never commits; `app.archive.jobs.purge`
-runs them one document (or one client) per transaction so that a crash loses at most the step
-in progress, and a rerun finds nothing more to do for what is done.
+What follows a purge is apart: the deletion certificate that lists it
+(`app.archive.certification`) and the anonymisation of the client's personal data
+(`app.archive.anonymisation`). Each function works in the caller's transaction and never
+commits; `app.archive.jobs.run_purge` runs them one document (or one client) per transaction so
+that a crash loses at most the step in progress, and a rerun finds nothing more to do for what
+is done.
 """
 
 from __future__ import annotations
@@ -12,29 +15,21 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from sqlalchemy import String, cast, exists, func, select
+from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.elements import ColumnElement
 
 from app.archive.services.scrub import revision_keys
 from app.audit import services as audit
-from app.audit.models import AuditEvent
-from app.clients.models import Client
-from app.contracts.models import Contract, ContractVersion
-from app.documents import retention as rules
+from app.contracts.models import ContractVersion
 from app.documents.models import Document, DocumentKind
-from app.documents.services import deposit, journal_document, shares_bytes
+from app.documents.services import journal_document, shares_bytes
 from app.events import recording as events
 from app.events.recording import Resource
 from app.rendering.french import format_datetime
-from app.retention_settings import RetentionPolicy
 from app.signatures import page_images
-from app.signatures.models import SignatureRequest, Signer
-from app.terms.models import CgvAcceptance
+from app.signatures.models import SignatureRequest
 from storage import BlobLocked, BlobStore
-
-ANONYMISED_NAME = "Contact supprimé"
-SENT_ACTION = "deletion_certificate.sent"
 
 
 @dataclass(frozen=True)
@@ -242,192 +237,3 @@ def _delete_unless_locked(store: BlobStore, key: str) -> bool:
         return store.delete(key)
     except BlobLocked:
         return False
-
-
-def anonymisation_due(client: Client, policy: RetentionPolicy, today: date) -> bool:
-    """The client's contact data goes once its other data's retention has ended."""
-    if client.anonymised_at is not None or client.terminated_on is None:
-        return False
-    return rules.add_months(client.terminated_on, policy.client_data_months) < today
-
-
-def uncertified(session: Session, client_id: int) -> Sequence[Document]:
-    """Purged documents of the client that no deletion certificate lists yet."""
-    return session.scalars(
-        select(Document)
-        .where(
-            Document.client_id == client_id,
-            Document.purged_at.is_not(None),
-            Document.purge_certificate_id.is_(None),
-        )
-        .order_by(Document.id)
-    ).all()
-
-
-def unsent_certificates(session: Session) -> Sequence[Document]:
-    """Certificates issued whose email has not been recorded as sent (a crash in between)."""
-    sent = select(AuditEvent.subject_id).where(AuditEvent.action == SENT_ACTION)
-    return session.scalars(
-        select(Document)
-        .where(
-            Document.kind == DocumentKind.DELETION_CERTIFICATE,
-            Document.purged_at.is_(None),
-            cast(Document.id, String(40)).not_in(sent),
-        )
-        .order_by(Document.id)
-    ).all()
-
-
-def clients_to_certify(session: Session, policy: RetentionPolicy, today: date) -> list[int]:
-    """Clients with purged documents not yet certified, or whose contact data is due for
-    anonymisation and not already announced by a certificate waiting to be sent."""
-    ids = set(
-        session.scalars(
-            select(Document.client_id).where(
-                Document.client_id.is_not(None),
-                Document.purged_at.is_not(None),
-                Document.purge_certificate_id.is_(None),
-            )
-        ).all()
-    )
-    waiting = {c.client_id for c in unsent_certificates(session)}
-    for client in session.scalars(
-        select(Client).where(Client.terminated_on.is_not(None), Client.anonymised_at.is_(None))
-    ):
-        if anonymisation_due(client, policy, today) and client.id not in waiting:
-            ids.add(client.id)
-    return sorted(i for i in ids if i is not None)
-
-
-def next_certificate_reference(session: Session, client_id: int) -> str:
-    count = session.scalar(
-        select(func.count())
-        .select_from(Document)
-        .where(Document.client_id == client_id, Document.kind == DocumentKind.DELETION_CERTIFICATE)
-    )
-    return f"SUP-{client_id:06d}-{(count or 0) + 1:02d}"
-
-
-def issue_certificate(
-    session: Session,
-    store: BlobStore,
-    client: Client,
-    *,
-    certified: Sequence[int],
-    reference: str,
-    pdf: bytes,
-    policy: RetentionPolicy,
-    now: datetime,
-    actor: str,
-) -> Document:
-    """Archive the certificate PDF and link the purged documents it lists to it."""
-    certificate = deposit(
-        session,
-        store,
-        kind=DocumentKind.DELETION_CERTIFICATE,
-        client_id=client.id,
-        reference=reference,
-        version=1,
-        data=pdf,
-        media_type="application/pdf",
-        filename=f"{reference}.pdf",
-        now=now,
-        actor=actor,
-        retention=policy,
-    )
-    for document in session.scalars(select(Document).where(Document.id.in_(certified))):
-        document.purge_certificate_id = certificate.id
-    audit.record_about_client(
-        session,
-        client.id,
-        now=now,
-        actor=actor,
-        action="client.deletion_certificate_issued",
-        details={
-            "certificate_id": certificate.id,
-            "reference": reference,
-            "sha256": certificate.sha256,
-            "documents": list(certified),
-        },
-    )
-    return certificate
-
-
-def anonymise_client(session: Session, client: Client, *, now: datetime, actor: str) -> None:
-    """Replace the contact's personal data on the client row, which stays (company identity
-    for the invoices kept by law). Signers and CGV acceptances are evidence: their personal
-    data goes too once no signed contract or evidence file of the client is kept."""
-    client.signer_name = ANONYMISED_NAME
-    client.signer_email = f"supprime-{client.id}@anonyme.invalid"
-    # with the company's name, a capacity (« Gérant ») still points at one person
-    client.signer_title = None
-    client.termination_reason = None
-    client.anonymised_at = now
-    evidence_kept = session.scalar(
-        select(
-            exists().where(
-                Document.client_id == client.id,
-                Document.purged_at.is_(None),
-                Document.kind.in_(list(rules.CONTRACTUAL)),
-            )
-        )
-    )
-    anonymised_evidence = 0
-    if not evidence_kept:
-        anonymised_evidence = anonymise_evidence(session, client.id)
-    audit.record_about_client(
-        session,
-        client.id,
-        now=now,
-        actor=actor,
-        action="client.anonymised",
-        details={"evidence_rows": anonymised_evidence, "evidence_kept": bool(evidence_kept)},
-    )
-
-
-def anonymise_evidence(session: Session, client_id: int) -> int:
-    """Blank the personal data of the client's signers and CGV acceptances; return how many
-    rows changed (0 on a rerun)."""
-    changed = 0
-    for acceptance in session.scalars(
-        select(CgvAcceptance).where(CgvAcceptance.client_id == client_id)
-    ):
-        if acceptance.person_name != ANONYMISED_NAME:
-            acceptance.person_name = ANONYMISED_NAME
-            acceptance.person_email = "anonyme@anonyme.invalid"
-            acceptance.ip = None
-            acceptance.user_agent = None
-            changed += 1
-    signers = select(Signer).join(SignatureRequest).join(ContractVersion).join(Contract)
-    for signer in session.scalars(signers.where(Contract.client_id == client_id)):
-        if signer.name != ANONYMISED_NAME:
-            signer.name = ANONYMISED_NAME
-            signer.email = "anonyme@anonyme.invalid"
-            signer.ip = None
-            signer.user_agent = None
-            changed += 1
-    return changed
-
-
-def record_sent(
-    session: Session,
-    certificate: Document,
-    *,
-    policy: RetentionPolicy,
-    today: date,
-    now: datetime,
-    actor: str,
-) -> None:
-    """After the email went out: journal it and anonymise the contact if due (the address was
-    needed until now)."""
-    journal_document(
-        session,
-        certificate,
-        SENT_ACTION,
-        now=now,
-        actor=actor,
-        details={"reference": certificate.reference},
-    )
-    client = session.get(Client, certificate.client_id) if certificate.client_id else None
-    if client is not None and anonymisation_due(client, policy, today):
-        anonymise_client(session, client, now=now, actor=actor)

@@ -7,7 +7,7 @@ import sys
 import click
 from flask.cli import AppGroup
 
-from app.audit import services, workflow
+from app.audit import anchoring, sealing, services, workflow
 from app.audit.workflow import when
 from app.db import utcnow
 from app.pki import trust_roots
@@ -31,9 +31,9 @@ def verify() -> None:
     with unit_of_work() as session:
         count = services.count_events(session)
         problems = services.verify_chain(session)
-        anchors = services.verify_anchors(session, trust_roots(rt.settings))
-        missing = services.verify_anchor_records(session)
-        sealed = services.verify_sealed_anchors(session, rt.store, trust_roots(rt.settings))
+        anchors = anchoring.verify_anchors(session, trust_roots(rt.settings))
+        missing = anchoring.verify_anchor_records(session)
+        sealed = sealing.verify_sealed_anchors(session, rt.store, trust_roots(rt.settings))
     broken = [a for a in anchors if a.problem is not None]
     if not problems:
         click.echo(f"Journal intact : {count} événement(s), chaîne d'empreintes vérifiée.")

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from app.audit import services
+from app.audit import anchoring, sealing
 from app.db import transaction
 from app.pki import trust_roots
 from app.runtime import Collaborators
@@ -51,14 +51,14 @@ def anchor(collab: Collaborators) -> AnchorOutcome:
         return _seal(collab)
     try:
         with transaction(collab.session_factory) as session:
-            made = services.anchor_head(
+            made = anchoring.anchor_head(
                 session,
                 timestamp=trust.timestamp_digest,
                 tsa_url=tsa_url,
                 trust_roots=trust_roots(collab.settings),
                 now=collab.now,
             )
-    except (TimestampError, services.AnchorRefused) as exc:
+    except (TimestampError, anchoring.AnchorRefused) as exc:
         return AnchorOutcome(f"Horodatage impossible, rien n'est enregistré : {exc}", failed=True)
     if made is None:
         return AnchorOutcome("Rien à horodater : journal vide, ou sa tête est déjà horodatée.")
@@ -72,7 +72,7 @@ def _seal(collab: Collaborators) -> AnchorOutcome:
     notice = f"{NO_TSA} {SEALED_INSTEAD}"
     try:
         with transaction(collab.session_factory) as session:
-            made = services.seal_head(session, collab.store, collab.signing_key(), now=collab.now)
+            made = sealing.seal_head(session, collab.store, collab.signing_key(), now=collab.now)
     except (SigningError, StorageError) as exc:
         return AnchorOutcome(
             f"Scellement impossible, rien n'est enregistré : {exc}", failed=True, notice=notice

@@ -23,6 +23,7 @@ from app.archive.services import scrub as scrubbing
 from app.archive.services.storage_migration import locks_from_documents
 from app.audit import services as audit
 from app.audit.models import AuditEvent
+from app.audit.sealing import verify_sealed_anchors
 from app.backup_keys import keyring
 from app.backup_keys.services import keyring_file
 from app.backups import dumps, services
@@ -101,7 +102,7 @@ def restore(collab: Collaborators, source: str, name: str | None = None) -> Rest
         report.documents = session.scalar(select(func.count()).select_from(Document)) or 0
         report.journal_events = audit.count_events(session)
         report.journal_problems = [p.message for p in audit.verify_chain(session)]
-        sealed = audit.verify_sealed_anchors(session, collab.store, trust_roots(collab.settings))
+        sealed = verify_sealed_anchors(session, collab.store, trust_roots(collab.settings))
         report.journal_problems += sealed.problems
     scrubbing.scrub(collab.store, referenced, collab.store.iter_keys(), report.scrub)
     return report

@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from app.archive import purge
+from app.archive.anonymisation import anonymise_client, anonymise_evidence
 from app.archive.services.scrub import referenced_blobs, revision_keys
 from app.audit import services as audit
 from app.audit.models import AuditChainHead
@@ -199,9 +199,9 @@ def reapply_purges(
         for document in documents:
             document.purged_at = tombstone.destroyed_at
         if client.anonymised_at is None:
-            purge.anonymise_client(session, client, now=now, actor=ACTOR)
+            anonymise_client(session, client, now=now, actor=ACTOR)
         else:
-            purge.anonymise_evidence(session, client.id)
+            anonymise_evidence(session, client.id)
         audit.record_about_client(
             session,
             client.id,

@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.serialization import Encoding
 from flask import Flask
 from sqlalchemy import delete, select, update
 
+from app.audit import anchoring
 from app.audit import services as audit
 from app.audit.models import AuditAnchor
 from app.audit.workflow import NO_TSA
@@ -116,7 +117,7 @@ def test_a_tampered_or_deleted_anchor_target_is_reported(tsa_app: Flask) -> None
     assert code == 1 and "jeton invalide" in out
     with transaction(factory) as session:
         session.execute(update(AuditAnchor).values(token=anchor.token))
-        checks = audit.verify_anchors(session, [])  # no trust root: signature fine, untrusted
+        checks = anchoring.verify_anchors(session, [])  # no trust root: signature fine, untrusted
         assert checks[0].problem is not None and "trust root" in checks[0].problem
     assert _cli(tsa_app, "verify")[0] == 0
 

@@ -11,6 +11,7 @@ import json
 from flask import Flask
 from sqlalchemy import delete, select, update
 
+from app.audit import sealing
 from app.audit import services as audit
 from app.audit.models import AuditChainHead, AuditEvent
 from app.db import transaction
@@ -35,7 +36,7 @@ def _truncate_after(app: Flask, last_kept: int) -> None:
 
 def _sealed_blobs(app: Flask) -> list[str]:
     store = app.extensions["paraphe"].store
-    return [k for k in store.iter_keys() if store.get(k).startswith(audit.SEALED_ANCHOR_MAGIC)]
+    return [k for k in store.iter_keys() if store.get(k).startswith(sealing.SEALED_ANCHOR_MAGIC)]
 
 
 def test_an_intact_journal_verifies_clean_against_its_sealed_anchors(app: Flask) -> None:
@@ -53,7 +54,7 @@ def test_an_intact_journal_verifies_clean_against_its_sealed_anchors(app: Flask)
     assert "Journal intact : 8 événement(s)" in out
     assert "Ancres scellées valides : 2" in out and "événements n° 1 à 7" in out
     with transaction(app.extensions["paraphe"].session_factory) as session:
-        assert audit.sealed_anchor_blobs(session) == set(_sealed_blobs(app))
+        assert sealing.sealed_anchor_blobs(session) == set(_sealed_blobs(app))
 
 
 def test_a_truncated_journal_with_its_head_rewritten_is_caught(app: Flask) -> None:

@@ -18,8 +18,8 @@ from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from app.archive.anonymisation import ANONYMISED_NAME
 from app.archive.jobs import run_purge
-from app.archive.purge import ANONYMISED_NAME
 from app.audit.models import AuditEvent
 from app.backup_keys.models import BackupKey
 from app.clients.models import Client

@@ -11,7 +11,7 @@ from flask import Flask
 from app.archive import tasks as archive_tasks
 from app.audit import tasks as audit_tasks
 from app.audit.models import AuditEvent
-from app.audit.services import SEALED
+from app.audit.sealing import SEALED
 from app.invoices import tasks as invoice_tasks
 from app.queue.tasks import Job
 from tests.factories.audit import record_reads

@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from app.archive.purge import anonymise_client
+from app.archive.anonymisation import anonymise_client
 from app.auth.models import Role, Scope
 from app.clients.models import Client
 from app.config import Settings

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from app.audit import services as audit
 from app.audit.models import AuditEvent
+from app.audit.sealing import sealed_anchor_blobs
 from app.contracts.models import Contract, ContractVersion
 from app.documents.models import Document
 from app.signatures import page_images
@@ -127,7 +127,7 @@ def referenced_blobs(session: Session) -> dict[str, list[str]]:
       signature, the seal): kept as long as the signed contract, never collected before.
       They are purged with it (`purge.purge_document`), after which they are no longer
       referenced (`retired_requests`);
-    - a sealed anchor of the audit journal (`audit.sealed_anchor_blobs`): written when no
+    - a sealed anchor of the audit journal (`sealed_anchor_blobs`): written when no
       timestamp authority is configured, kept for good so that truncation stays detectable;
     - a page image of a document for the signing page (`page_images.referenced`), deleted
       with the document's purge.
@@ -146,7 +146,7 @@ def referenced_blobs(session: Session) -> dict[str, list[str]]:
             continue
         for key, holders in keys.items():
             refs.setdefault(key, []).extend(holders)
-    for key in sorted(audit.sealed_anchor_blobs(session)):
+    for key in sorted(sealed_anchor_blobs(session)):
         refs.setdefault(key, []).append("ancre scellée du journal")
     for key, holders in page_images.referenced(session).items():
         refs.setdefault(key, []).extend(holders)

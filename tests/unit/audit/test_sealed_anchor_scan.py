@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from app.audit.services import read_sealed_anchors
+from app.audit.sealing import read_sealed_anchors
 from storage import MemoryBlobStore
 
 

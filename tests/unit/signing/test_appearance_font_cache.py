@@ -15,7 +15,9 @@ import pytest
 from fontTools.ttLib import TTFont
 from pyhanko.pdf_utils.writer import PdfFileWriter
 
-from signing import BUNDLED_FONT, DevPki, SealKey, SignSpec, fonts, sign_pdf, verify_pdf
+from signing import BUNDLED_FONT, DevPki, SealKey, SignSpec, sign_pdf, verify_pdf
+from signing import font_preparation as preparation
+from signing import font_subsetting as subsetting
 
 LATIN_TEXT = (
     "Signé électroniquement par\nZoë Łukasiewicz-Müller — « AVAWAY » Tête-à-tête\n"
@@ -27,14 +29,14 @@ LATIN_TEXT = (
 def prepare_calls(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Path]]:
     """An empty process-wide font cache, and the fonts its loader is called for."""
     calls: list[Path] = []
-    real_prepare = fonts._prepare_font
+    real_prepare = preparation._prepare_font
 
-    def counting_prepare(font: Path) -> fonts._PreparedFont:
+    def counting_prepare(font: Path) -> preparation.PreparedFont:
         calls.append(font)
         return real_prepare(font)
 
-    monkeypatch.setattr(fonts, "_PREPARED_FONTS", fonts._PreparedFontCache())
-    monkeypatch.setattr(fonts, "_prepare_font", counting_prepare)
+    monkeypatch.setattr(preparation, "_PREPARED_FONTS", preparation._PreparedFontCache())
+    monkeypatch.setattr(preparation, "_prepare_font", counting_prepare)
     yield calls
 
 
@@ -86,7 +88,7 @@ def test_concurrent_first_signatures_prepare_the_font_once(
 
 
 def test_latin_text_uses_the_small_cut_and_anything_else_the_whole_font() -> None:
-    prepared = fonts._prepared_font(BUNDLED_FONT)
+    prepared = preparation.prepared_font(BUNDLED_FONT)
     assert prepared.latin is not None
     assert len(prepared.latin.subset_source) * 4 < len(prepared.full.subset_source)
 
@@ -98,7 +100,7 @@ def test_latin_text_uses_the_small_cut_and_anything_else_the_whole_font() -> Non
 
 
 def test_a_font_with_little_to_cut_is_used_whole(cjk_font: Path) -> None:
-    prepared = fonts._prepared_font(cjk_font)
+    prepared = preparation.prepared_font(cjk_font)
     assert prepared.latin is None
     assert prepared.variant_for("Zoë") is prepared.full
 
@@ -115,21 +117,21 @@ def test_a_font_that_cannot_be_cut_is_used_whole(
     def broken_cut(*_args: object) -> None:
         raise ValueError("unexpected table")
 
-    monkeypatch.setattr(fonts, "_latin_cut", broken_cut)
+    monkeypatch.setattr(preparation, "_latin_cut", broken_cut)
     with caplog.at_level(logging.WARNING, logger="signing.appearance"):
         signed = sign_pdf(prepared_pdf, seal_key, _client(now, "Zoë Müller"))
 
     assert verify_pdf(signed, [dev_pki.root_cert_pem]).all_ok
-    assert fonts._prepared_font(BUNDLED_FONT).latin is None
+    assert preparation.prepared_font(BUNDLED_FONT).latin is None
     assert any("used whole" in r.getMessage() for r in caplog.records)
 
 
 def _draw(
-    variant: fonts._FontVariant, text: str
+    variant: preparation.FontVariant, text: str
 ) -> tuple[list[tuple[bytes, float]], list[tuple[str, int]], bytes]:
     """Shape ``text`` line by line; return positions, widths by character, embedded font."""
     writer = PdfFileWriter(stream_xrefs=False)  # type: ignore[no-untyped-call]
-    engine = fonts._PdfUnitsGlyphAccumulator(
+    engine = subsetting.PdfUnitsGlyphAccumulator(
         writer=writer, font=variant, font_size=10, obj_stream=None
     )
     lines = []
@@ -146,7 +148,7 @@ def _draw(
 
 
 def test_the_latin_cut_draws_exactly_what_the_whole_font_draws() -> None:
-    prepared = fonts._prepared_font(BUNDLED_FONT)
+    prepared = preparation.prepared_font(BUNDLED_FONT)
     assert prepared.latin is not None
 
     cut_lines, cut_widths, cut_program = _draw(prepared.latin, LATIN_TEXT)
@@ -160,7 +162,7 @@ def test_the_latin_cut_draws_exactly_what_the_whole_font_draws() -> None:
 def test_the_embedded_subset_has_the_bounds_fonttools_would_compute() -> None:
     # The subset is saved without fontTools' bounds recalculation (which
     # re-encodes every glyph); the values written instead must be the same.
-    _lines, _widths, program = _draw(fonts._prepared_font(BUNDLED_FONT).full, LATIN_TEXT)
+    _lines, _widths, program = _draw(preparation.prepared_font(BUNDLED_FONT).full, LATIN_TEXT)
     ours = TTFont(BytesIO(program))
     recomputed_bytes = BytesIO()
     TTFont(BytesIO(program), recalcBBoxes=True).save(recomputed_bytes)
@@ -218,15 +220,15 @@ def test_the_same_signer_reuses_the_embedded_font_program_whatever_the_time(
     now: datetime,
     tmp_path: Path,
 ) -> None:
-    monkeypatch.setattr(fonts, "_FONT_FILES", fonts._FontFileCache(8))
+    monkeypatch.setattr(subsetting, "_FONT_FILES", subsetting._FontFileCache(8))
     subsets: list[str] = []
-    real_subset = fonts._PdfUnitsGlyphAccumulator._subset_truetype
+    real_subset = subsetting.PdfUnitsGlyphAccumulator._subset_truetype
 
-    def counting(self: fonts._PdfUnitsGlyphAccumulator) -> None:
+    def counting(self: subsetting.PdfUnitsGlyphAccumulator) -> None:
         subsets.append(self.tt.getGlyphOrder()[0])
         real_subset(self)
 
-    monkeypatch.setattr(fonts._PdfUnitsGlyphAccumulator, "_subset_truetype", counting)
+    monkeypatch.setattr(subsetting.PdfUnitsGlyphAccumulator, "_subset_truetype", counting)
     times = [now, now + timedelta(days=1, hours=5, minutes=13)]  # other digits drawn
     same = [sign_pdf(prepared_pdf, seal_key, _client(t, "Zoë Müller")) for t in times]
     assert len(subsets) == 1  # the second signature took the program from the cache
