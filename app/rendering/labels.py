@@ -209,3 +209,38 @@ EVIDENCE_SENTENCES: Mapping[str, str] = {
     ),
 }
 EVIDENCE_OTHER = "un autre événement a été inscrit au journal par {who}"
+
+# The French name of each background job: the queue's names (`signatures.seal`…) are for
+# support, not for the people who read the page. One entry per job declared with `@job` /
+# `@periodic` (tests/unit/test_task_labels.py fails when one has none, or names no job). A job
+# with none (a test's, an older release's run) is shown, like in the flash, by its queue name.
+TASK_LABELS: Mapping[str, str] = {
+    "archive.build_restitution": "Préparation d'une archive de restitution",
+    "archive.purge": "Purge des données arrivées en fin de conservation",
+    "audit.anchor": "Ancrage du journal d'audit",
+    "backups.run": "Sauvegarde",
+    "contracts.generate": "Génération du contrat",
+    "contracts.generate_requested": "Génération d'un contrat demandé",
+    "contracts.sweep": "Reprise des générations de contrats en attente",
+    "idempotency.purge": "Purge des clés d'idempotence",
+    "invoices.produce_pdf": "Production du PDF d'une facture",
+    "invoices.produce_missing": "Production des PDF de factures manquants",
+    "invoices.remind": "Relance des factures impayées",
+    "job_runs.prune": "Nettoyage de l'historique des travaux",
+    "mail.deliver": "Envoi d'un courriel",
+    "mail.requeue": "Reprise des courriels en attente",
+    "signatures.expire": "Expiration des demandes de signature",
+    "signatures.page_images": "Images des pages d'un contrat à signer",
+    "signatures.remind": "Relance des signataires",
+    "signatures.seal": "Scellement du contrat signé",
+    "signatures.sign": "Apposition d'une signature",
+    "signatures.sweep": "Reprise des signatures et cachets en attente",
+    "terms.fan_out": "Annonce d'une nouvelle version des CGV",
+    "terms.notify": "Envoi d'une nouvelle version des CGV à des clients",
+    "terms.render_pdf": "Production du PDF des CGV",
+    "terms.render_preview": "Aperçu PDF des CGV",
+    "terms.sweep": "Reprise des publications de CGV en attente",
+    "webhooks.deliver": "Livraison d'un webhook",
+    "webhooks.dispatch": "Répartition des webhooks à livrer",
+    "webhooks.sweep": "Reprise des webhooks en attente",
+}

@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 from app.factory import TASK_MODULES
-from app.job_runs.views import TASK_LABELS
 from app.queue.tasks import Job
+from app.rendering.labels import TASK_LABELS
 
 
 def _declared_names() -> set[str]:
