@@ -129,10 +129,17 @@ def on_one(
 
 
 def read_one(
-    summary: str, schema: dict[str, Any], description: str, parameter: dict[str, Any]
+    summary: str,
+    schema: dict[str, Any],
+    description: str,
+    parameter: dict[str, Any],
+    *,
+    headers: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """A GET of one resource (read scope) named by a path parameter: 200 or 404."""
-    return {"get": on_one(summary, "read", parameter, {"200": json_body(schema, description)})}
+    """A GET of one resource (read scope) named by a path parameter: 200 (with `headers`, if
+    given) or 404."""
+    found = json_body(schema, description) | ({"headers": headers} if headers else {})
+    return {"get": on_one(summary, "read", parameter, {"200": found})}
 
 
 INVALID = problem("Paramètres ou corps refusés, un message par champ.")

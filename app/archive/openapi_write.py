@@ -213,17 +213,6 @@ IF_MATCH = {
 }
 
 
-def tagged(answer: dict[str, Any]) -> dict[str, Any]:
-    """A client answer that carries the record's revision as its ETag."""
-    return {**answer, "headers": REVISION_TAG}
-
-
-def _client_read() -> dict[str, Any]:
-    found = read_one("Un client", ref("Client"), "Le client.", CLIENT_ID)
-    found["get"]["responses"]["200"] = tagged(found["get"]["responses"]["200"])
-    return found
-
-
 PATHS: dict[str, Any] = {
     "/clients": {
         "get": operation(
@@ -271,12 +260,12 @@ PATHS: dict[str, Any] = {
         ),
     },
     "/clients/{client_id}": {
-        **_client_read(),
+        **read_one("Un client", ref("Client"), "Le client.", CLIENT_ID, headers=REVISION_TAG),
         "patch": operation(
             "Corriger un client",
             "write",
             {
-                "200": tagged(json_body(ref("Client"), "Le client corrigé.")),
+                "200": json_body(ref("Client"), "Le client corrigé.") | {"headers": REVISION_TAG},
                 "404": NOT_FOUND,
                 "409": {
                     "description": "Client résilié, ou SIREN d'un autre client non confirmé "
