@@ -93,10 +93,15 @@ def edit(client_id: int) -> str | Response | tuple[str, int]:
     except ClientDuplicate as exc:
         return _edit_page(form, client, 409, duplicates=exc)
     except ClientChanged as exc:
-        # What was typed would undo the other person's change: the form starts again from
-        # the record as it is now (and its revision), with the reason.
+        # Submitted as is, what was typed would undo the other person's change: the form
+        # starts again from the record as it is now (and its revision), with the reason, and
+        # every value typed that differs from it is shown beside the value now recorded, so
+        # that nothing typed is lost and the person decides field by field.
         current = services.get_client(db_session(), client_id)
-        return _edit_page(_form_of(current), current, 409, changed=exc)
+        fresh = _form_of(current)
+        return _edit_page(
+            fresh, current, 409, changed=exc, differing=_differing(form, fresh, current)
+        )
     if changed:
         flash("Fiche client mise à jour.", "success")
     else:
@@ -109,6 +114,18 @@ def _actor() -> str:
     user = current_user()
     assert user is not None  # guaranteed by @require
     return f"user:{user.id}"
+
+
+def _differing(typed: ClientForm, fresh: ClientForm, client: Client) -> list[tuple[str, str, str]]:
+    """(label, value typed, value recorded) of each field the submitted form has otherwise
+    than the record now (spaces around a value do not count: the record has them trimmed)."""
+    recorded = dataclasses.asdict(services.input_of(client))
+    typed_values = dataclasses.asdict(_client_input(typed))
+    return [
+        (str(fresh[name].label.text), typed_values[name], value)
+        for name, value in recorded.items()
+        if typed_values[name].strip() != value.strip()
+    ]
 
 
 def _form_of(client: Client) -> EditClientForm:

@@ -226,6 +226,18 @@ def test_an_edit_from_an_older_revision_is_refused_and_writes_nothing(
     html = late.get_data(as_text=True)
     assert late.status_code == 409
     assert "modifiée entre-temps par quelqu'un d'autre" in unescape(html)
+    # nothing typed is lost: each value that differs from the record now is shown beside it
+    differing = re.search(r'<section id="differing".*?</section>', html, re.S)
+    assert differing is not None
+    listed = re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", "", differing.group(0))))
+    assert (
+        "Nom du signataire : vous aviez saisi « Paul Durand », la fiche indique maintenant « "
+        + VALID_CLIENT["signer_name"]
+        + " »"
+        in listed
+    )
+    assert "Ville : vous aviez saisi « Lyon », la fiche indique maintenant « Bron »" in listed
+    assert "Raison sociale" not in listed  # the same on both sides
     shown = form_values(html)
     assert (shown["city"], shown["signer_name"], shown["revision"]) == (
         "Bron",
