@@ -12,7 +12,11 @@ What the kill interrupted is then read from the database (nothing recorded yet, 
 no evidence, everything but the mails, or nothing: the job had finished) and printed with the
 delays, so a run shows how many kills landed mid-seal. The window is halved when a kill comes
 too late. A SIGKILLed worker's job is lost with it (Huey removed it from the queue when it
-started it): only the sweep can finish it, which is the point."""
+started it): only the sweep can finish it, which is the point.
+
+Which jobs a round took is read from the broker (the seal jobs no longer waiting), not from the
+log: a kill that lands just after the worker finished one seal and dequeued the next, before it
+logged "Executing", takes that job too, and nothing would ever log it."""
 
 from __future__ import annotations
 
@@ -35,6 +39,7 @@ from sqlalchemy import func, select
 from app.audit.models import AuditEvent
 from app.config import Settings
 from app.documents.models import Document, DocumentKind
+from app.queue.broker import huey
 from app.signatures.models import SignatureRequest
 from tests.factories import make_contracted_client, publish_short_cgv
 from tests.factories.db import session_of
@@ -46,7 +51,8 @@ pytestmark = [pytest.mark.committed_db, pytest.mark.real_clock]
 
 EXTRA_ROUNDS = 8
 """Requests signed beyond `rounds` while no kill has landed mid-seal (a fast machine)."""
-SEAL_JOB = "Executing app.signatures.tasks.signatures.seal"
+SEAL_TASK = "signatures.seal"
+SEAL_JOB = f"Executing app.signatures.tasks.{SEAL_TASK}"
 COMPLETION = "signé par toutes les parties"
 
 
@@ -133,15 +139,25 @@ def kill_rounds(
     def landed_mid_seal() -> bool:
         return any(o != DONE for _d, o in outcomes.values())
 
-    while (taken := worker_log(queued).count(SEAL_JOB)) < len(order) or (
+    def seals_taken() -> int:
+        """The seal jobs no longer in the broker (in `order`'s order: one priority, FIFO),
+        whether or not the worker that took them lived to log it."""
+        waiting = sum(1 for task in huey.pending() if task.name == SEAL_TASK)
+        return len(order) - waiting
+
+    def seal_logged_beyond(count: int) -> Callable[[], bool]:
+        return lambda: worker_log(queued).count(SEAL_JOB) > count
+
+    while (taken := seals_taken()) < len(order) or (
         not landed_mid_seal() and len(order) < rounds + EXTRA_ROUNDS
     ):
         if taken == len(order):
             order.append(signed_request(len(order)))
+        logged = worker_log(queued).count(SEAL_JOB)
         # --no-periodic: only the seal jobs run in these rounds; the sweep comes at the end.
         with running_worker(queued, periodic=False) as worker:
             _wait(
-                lambda: worker_log(queued).count(SEAL_JOB) > taken,
+                seal_logged_beyond(logged),
                 queued,
                 "the worker started a seal",
                 90,
@@ -152,7 +168,7 @@ def kill_rounds(
             worker.wait(timeout=10)
         kills += 1
         # the jobs this worker took (one, unless the kill came after it had finished one)
-        for request_id in order[taken : worker_log(queued).count(SEAL_JOB)]:
+        for request_id in order[taken : seals_taken()]:
             outcome = _state(app, queued, request_id, signers[request_id])
             outcomes[request_id] = (delay, outcome)
             if outcome == DONE:
