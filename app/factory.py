@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, g, has_app_context, url_for
 from flask.json.provider import DefaultJSONProvider
+from sqlalchemy.exc import SQLAlchemyError
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter, Map
 
@@ -36,7 +37,7 @@ from app.config import RATELIMIT_DATABASE, Settings
 from app.contracts import tasks as contract_tasks
 from app.contracts.api import bp as contracts_api
 from app.contracts.views import bp as contract_views
-from app.db import make_engine, make_session_factory
+from app.db import make_engine, make_session_factory, utcnow
 from app.events import outbox
 from app.extensions import csrf, limiter
 from app.home import bp as home
@@ -45,8 +46,10 @@ from app.idempotency import tasks as idempotency_tasks
 from app.invoices import tasks as invoice_tasks
 from app.invoices.api import bp as invoices_api
 from app.invoices.views import bp as invoice_views
+from app.job_runs import heartbeats
 from app.job_runs import recording as job_run_recording
 from app.job_runs import tasks as job_run_tasks
+from app.job_runs.health import bp as health_views
 from app.job_runs.views import bp as job_run_views
 from app.mail import Mailer, OutboxMailer, SmtpMailer
 from app.mail import tasks as mail_tasks
@@ -72,6 +75,7 @@ from app.terms.views import bp as cgv_views
 from app.webhooks import tasks as webhook_tasks
 from app.webhooks.api import bp as webhooks_api
 from app.webhooks.views import bp as webhook_views
+from app.wiring import db_session
 
 TASK_MODULES = (
     signature_tasks,
@@ -236,6 +240,7 @@ def _register_blueprints(app: Flask) -> None:
 
     app.register_blueprint(requests_bp)
     app.register_blueprint(job_run_views)  # failed jobs, beside the stuck seals
+    app.register_blueprint(health_views)  # /sante, for load balancers and monitoring
     app.register_blueprint(sending_bp)
     app.register_blueprint(verify_bp)
     csrf.exempt(signatures_api)
@@ -286,7 +291,23 @@ def _register_template_helpers(app: Flask) -> None:
             # address (base.html).
             "vendor": vendor,
             "vendor_logo": vendor.branding.logo_url or url_for("branding.logo"),
+            "workers_stopped": _workers_stopped,
         }
+
+
+def _workers_stopped() -> heartbeats.Liveness | None:
+    """For base.html's warning to the staff: the liveness of the workers when none is alive
+    (every background job waits: « en cours » would otherwise show forever with no reason),
+    None when one is, or when jobs run inline. Read in the request's session, already open
+    (on SQLite a second one would wait for its write lock); never fails the page it is on,
+    an error page included."""
+    if queue_broker.is_inline():
+        return None
+    try:
+        liveness = heartbeats.liveness(db_session(), utcnow())
+    except SQLAlchemyError:
+        return None
+    return liveness if liveness.stopped else None
 
 
 def _register_security_headers(app: Flask, *, https: bool, logo_origin: str | None) -> None:

@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import click
 from flask.cli import with_appcontext
 
+from app.job_runs import pulse
 from app.queue import context
 from app.queue.broker import huey, is_inline
 from app.webhooks import pools as webhook_pools
@@ -69,6 +70,9 @@ def worker_command(workers: int, periodic: bool) -> None:
     # Webhook deliveries on per-endpoint threads: a slow receiver delays no other.
     huey.on_startup("webhook-pools")(webhook_pools.start)
     huey.on_shutdown("webhook-pools")(webhook_pools.stop)
+    # Each process says it is alive (`/sante`, and the staff pages' warning when none is).
+    huey.on_startup("heartbeat")(pulse.start)
+    huey.on_shutdown("heartbeat")(pulse.stop)
     consumer = huey.create_consumer(
         workers=workers,
         worker_type="process",

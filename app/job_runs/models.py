@@ -4,7 +4,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Index, String, Text
+from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, UTCDateTime
@@ -56,3 +56,20 @@ class JobRun(Base):
     # When the queue will try again (status retrying), as Huey computed it.
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     relaunched_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class WorkerHeartbeat(Base):
+    """One `paraphe worker` process seen alive: it writes `last_seen` every few seconds
+    (`app.job_runs.heartbeats`). A process stopped gracefully removes its row; one killed
+    leaves it, and its age says so. What `/sante` and the staff pages' warning read: without
+    a live worker, every background job (seal, mail, generation) waits, and a page that shows
+    its progress would say « en cours » forever with no sign of why."""
+
+    __tablename__ = "worker_heartbeats"
+    __table_args__ = (UniqueConstraint("hostname", "pid"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    hostname: Mapped[str] = mapped_column(String(255))
+    pid: Mapped[int]
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
