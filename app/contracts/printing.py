@@ -59,6 +59,13 @@ class Countersigner:
             name=vendor.signer_name or author_name, email=vendor.signer_email or author_email
         )
 
+    def title_at(self, vendor: VendorIdentity) -> str | None:
+        """The capacity printed in the countersigner's signature box: the vendor's
+        representative's (PARAPHE_VENDOR_REPRESENTATIVE_TITLE) when the countersigner is that
+        representative; anyone else (a sales user) signs in no stated capacity, never a
+        borrowed one."""
+        return vendor.representative_title if self.name == vendor.representative else None
+
 
 @dataclass(frozen=True)
 class ClientSigner:
@@ -183,13 +190,19 @@ def build_document(
         cgv_sha256=cgv.sha256,
         precedence=tuple(precedence),
         signers=(
-            document.Signer(name=signer.name, email=signer.email, role=f"Pour {client.legal_name}"),
+            document.Signer(
+                name=signer.name,
+                email=signer.email,
+                role=f"Pour {client.legal_name}",
+                title=signer.title,
+            ),
             *(
                 (
                     document.Signer(
                         name=countersigner.name,
                         email=countersigner.email,
                         role=f"Pour {vendor.legal_name}",
+                        title=countersigner.title_at(vendor),
                     ),
                 )
                 if countersigner

@@ -3,7 +3,9 @@ invoices, credit notes, and the downloads of their archived PDFs.
 
 Issuing commits, then enqueues the PDF's production (``tasks.produce_pdf``, run by
 ``paraphe worker``): the page says "PDF en préparation" and follows it through a small JSON
-status (``pdf_status``) until the download link appears. A download only serves the archived
+status (``pdf_status``) until the download link appears; then the mails to the client's
+billing contacts, sent by their own jobs: « Envoi en cours… » until each is sent or failed
+(``mailing_state``, polled by progress.js). A download only serves the archived
 PDF: a GET renders, seals and deposits nothing."""
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, jsonify, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
@@ -135,7 +137,7 @@ def _show(invoice_id: int, credit_form: CreditNoteForm) -> str:
         due=payments.amount_due(db, invoice),
         form=PaymentForm(),
         credit_form=credit_form,
-        deliveries=mailing.deliveries(db, invoice),
+        mail=mailing.mail_progress(db, invoice),
     )
 
 
@@ -302,3 +304,21 @@ def pdf_status(invoice_id: int) -> dict[str, Any]:
             for note in invoice.credit_notes
         },
     }
+
+
+@bp.route("/<int:invoice_id>/envoi/etat")
+@require(Permission.VIEW_INVOICES)
+def mailing_state(invoice_id: int) -> Response:
+    """Where the invoice's mails stand, polled by its page while they are being sent (a GET:
+    reads only): the section as the page shows it, rendered and escaped here, and
+    ``poll_after``, null once nothing is left to send."""
+    db = db_session()
+    invoice = issuing.get_invoice(db, invoice_id)
+    mail = mailing.mail_progress(db, invoice)
+    response = jsonify(
+        stage=mail.stage.value,
+        poll_after=mail.poll_after,
+        html=render_template("invoices/_mailing.html", invoice=invoice, mail=mail),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

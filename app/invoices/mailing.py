@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
@@ -129,3 +130,47 @@ def deliveries(session: Session, issued: IssuedDocument) -> Sequence[OutgoingMai
 
 def failed_deliveries(session: Session, issued: IssuedDocument) -> list[OutgoingMailRecord]:
     return [row for row in deliveries(session, issued) if row.status is MailStatus.FAILED]
+
+
+POLL_SENDING_SECONDS = 2
+POLL_RETRYING_SECONDS = 15  # a mail refused once waits for its job's retry (backoff)
+
+
+class MailStage(StrEnum):
+    """Where the mailing of an issued document stands, as its page says it."""
+
+    SENDING = "sending"  # the PDF is being archived, or a mail waits for its job or is in it
+    SENT = "sent"  # every mail accepted by the mail server
+    FAILED = "failed"  # a mail failed after every attempt, none left waiting
+    NONE = "none"  # the PDF is archived and the client had no active contact then
+    OFF = "off"  # the client receives its invoices another way
+
+
+@dataclass(frozen=True)
+class MailProgress:
+    """The document's mails and their stage; ``poll_after``: the seconds after which its page
+    asks again, None once nothing can change by itself."""
+
+    stage: MailStage
+    deliveries: Sequence[OutgoingMailRecord]
+    poll_after: int | None = None
+
+
+def mail_progress(session: Session, issued: IssuedDocument) -> MailProgress:
+    """The mails of the document and where they stand: what its page shows, and what the page
+    polls while the mails are being sent in the background."""
+    rows = deliveries(session, issued)
+    waiting = [r for r in rows if r.status in (MailStatus.PENDING, MailStatus.SENDING)]
+    if waiting:
+        retrying = any(r.attempts > 0 for r in waiting)
+        poll = POLL_RETRYING_SECONDS if retrying else POLL_SENDING_SECONDS
+        return MailProgress(MailStage.SENDING, rows, poll)
+    if rows:
+        failed = any(r.status is MailStatus.FAILED for r in rows)
+        return MailProgress(MailStage.FAILED if failed else MailStage.SENT, rows)
+    client = session.get(Client, issued.client_id)
+    if client is None or not client.send_invoices_by_email:
+        return MailProgress(MailStage.OFF, rows)
+    if issued.document_id is None:  # mailed, with the PDF, as soon as it is archived
+        return MailProgress(MailStage.SENDING, rows, POLL_SENDING_SECONDS)
+    return MailProgress(MailStage.NONE, rows)

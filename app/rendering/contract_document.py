@@ -98,14 +98,16 @@ class ParticularTerm(NamedTuple):
 
 
 class Signer(NamedTuple):
-    """A person who signs, in signing order; ``role`` says for whom ("Client", "Pour X" ...).
+    """A person who signs, in signing order; ``role`` says for whom ("Client", "Pour X" ...),
+    ``title`` in what capacity (« Directrice générale »; None: none stated, none printed).
 
-    A plain ``(name, email, role)`` tuple works too.
+    A plain ``(name, email, role[, title])`` tuple works too.
     """
 
     name: str
     email: str
     role: str
+    title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,7 @@ class ContractDocument:
     cgv_effective_date: date
     cgv_markdown: str
     cgv_sha256: str
-    signers: tuple[tuple[str, str, str], ...]
+    signers: tuple[Signer | tuple[str, str, str], ...]
     precedence: tuple[str, ...] = DEFAULT_PRECEDENCE
     global_discount: Decimal = Decimal("0.00")  # taken off subtotal_excl_vat, already rounded
     subtotal_excl_vat: Decimal = Decimal("0.00")
@@ -216,11 +218,11 @@ def precedence_items(doc: ContractDocument) -> list[PrecedenceItem]:
     ]
 
 
-def signature_slots(signers: Sequence[tuple[str, str, str]]) -> list[SignatureSlot]:
+def signature_slots(signers: Sequence[Signer | tuple[str, str, str]]) -> list[SignatureSlot]:
     """Each signer with its frame from ``geometry.signature_boxes`` and the matching CSS."""
     slots = []
     for index, (signer, rect) in enumerate(
-        zip(map(Signer._make, signers), signature_boxes(len(signers)), strict=True)
+        zip((Signer(*s) for s in signers), signature_boxes(len(signers)), strict=True)
     ):
         x1, _, x2, y2 = rect
         label = css_box((x1, y2, x2, y2 + SIGNATURE_LABEL_HEIGHT))

@@ -20,7 +20,12 @@ from docx.shared import Pt
 from docxtpl import DocxTemplate
 from jinja2.exceptions import SecurityError, TemplateError
 
-from app.rendering.contract_document import ContractDocument, ParticularTerm, precedence_items
+from app.rendering.contract_document import (
+    ContractDocument,
+    ParticularTerm,
+    Signer,
+    precedence_items,
+)
 from app.rendering.errors import RenderingError, TemplateSecurityError
 from app.rendering.french import format_amount, format_date, format_decimal, format_percent
 from app.rendering.jinja import CONTRACT_TEMPLATES_DIR, make_text_environment
@@ -123,7 +128,10 @@ def docx_context(doc: ContractDocument) -> dict[str, Any]:
         "cgv_sha256": doc.cgv_sha256,
         "cgv_blocks": markdown_blocks(doc.cgv_markdown),
         "precedence": [f"{i.rank}. {i.name} {i.detail}".strip() for i in precedence_items(doc)],
-        "signers": [{"name": n, "role": r, "email": e} for n, e, r in doc.signers],
+        "signers": [
+            {"name": s.name, "role": s.role, "email": s.email, "title": s.title or ""}
+            for s in (Signer(*signer) for signer in doc.signers)
+        ],
     }
 
 
@@ -219,7 +227,10 @@ def build_docx_template(path: Path) -> None:
     )
     d.add_heading("Signatures", level=1)
     d.add_paragraph("{%p for s in signers %}")
-    d.add_paragraph("{{ s.name }} ({{ s.role }}, {{ s.email }}) : signature électronique")
+    d.add_paragraph(
+        "{{ s.name }}{% if s.title %} — {{ s.title }}{% endif %} "
+        "({{ s.role }}, {{ s.email }}) : signature électronique"
+    )
     d.add_paragraph("{%p endfor %}")
     d.save(str(path))
 

@@ -89,6 +89,18 @@
     });
   }
 
+  // The invoice page: its mails, each sent by a job once the PDF is archived. The server
+  // renders the section (escaped); it takes the place of the one shown, until nothing is left
+  // to send.
+  var mailing = document.getElementById("mail-progress");
+  if (mailing) {
+    follow(mailing, function (state) {
+      var parsed = new DOMParser().parseFromString(state.html, "text/html");
+      mailing.replaceChildren.apply(mailing, Array.prototype.slice.call(parsed.body.childNodes));
+      mailing.setAttribute("data-stage", state.stage);
+    });
+  }
+
   // The contract page: each signature request's state, its signers, its links once sealed.
   var contract = document.getElementById("signature-progress");
   if (contract) {

@@ -243,6 +243,48 @@ def test_without_a_capacity_nothing_follows_the_name(
     assert f"Représentée par {VALID_CLIENT['signer_name']} {VALID_CLIENT['signer_email']}" in text
 
 
+def signature_page(app: Flask, sha256: str) -> str:
+    """The text of the contract's last page: the signature boxes."""
+    data = runtime(app).store.get(sha256)
+    return flat(PdfReader(io.BytesIO(data)).pages[-1].extract_text())
+
+
+COUNTERSIGNER = {"name": VENDOR, "email": "camille.roux@editeur.example"}
+
+
+def test_the_signature_boxes_state_each_signer_capacity(
+    app: Flask, client: FlaskClient, writer: dict[str, str]
+) -> None:
+    publish_short_cgv(app)
+    client_id = make_client(app, signer_title=TITLE)
+    # the vendor's representative countersigns: the capacity of PARAPHE_VENDOR_REPRESENTATIVE
+    version = generate(app, client, writer, client_id, {"countersigner": COUNTERSIGNER})
+    boxes = signature_page(app, version["sha256"])
+    assert f"Signataire 1 : {VALID_CLIENT['signer_name']} — {TITLE}" in boxes
+    assert f"Signataire 2 : {VENDOR} — {VENDOR_TITLE}" in boxes
+
+    paragraphs = docx_text(login_as(app, Role.SALES), version["contract_id"])
+    assert f"{VALID_CLIENT['signer_name']} — {TITLE} (Pour " in "\n".join(paragraphs)
+    assert f"{VENDOR} — {VENDOR_TITLE} (Pour " in "\n".join(paragraphs)
+
+
+def test_a_signature_box_without_a_capacity_prints_nothing_after_the_name(
+    app: Flask, client: FlaskClient, writer: dict[str, str]
+) -> None:
+    publish_short_cgv(app)
+    other = {"name": "Luc Blanc", "email": "luc@editeur.example"}  # not the representative
+    version = generate(app, client, writer, make_client(app), {"countersigner": other})
+    boxes = signature_page(app, version["sha256"])
+    assert f"Signataire 1 : {VALID_CLIENT['signer_name']} Pour " in boxes
+    # a countersigner who is not the representative does not borrow its capacity
+    assert "Signataire 2 : Luc Blanc Pour " in boxes
+    assert " — Pour" not in boxes and "Qualité" not in boxes and VENDOR_TITLE not in boxes
+
+    paragraphs = "\n".join(docx_text(login_as(app, Role.SALES), version["contract_id"]))
+    assert f"{VALID_CLIENT['signer_name']} (Pour " in paragraphs
+    assert "Luc Blanc (Pour " in paragraphs
+
+
 def test_the_version_keeps_the_capacity_it_printed(
     app: Flask, client: FlaskClient, writer: dict[str, str]
 ) -> None:
@@ -348,10 +390,11 @@ def test_hostile_text_is_inert_on_the_page_and_printed_as_typed(
     version = generate(app, client, writer, client_id)
     text = pdf_text(app, version["sha256"])
     assert f"Zoë Martin, {hostile}" in text
+    assert f"Signataire 1 : Zoë Martin — {hostile}" in signature_page(app, version["sha256"])
     # the DOCX too: escaped into its XML (a raw « < » would break the file), read as typed
-    assert f"représentée par Zoë Martin, {hostile}" in "\n".join(
-        docx_text(sales, version["contract_id"])
-    )
+    docx = "\n".join(docx_text(sales, version["contract_id"]))
+    assert f"représentée par Zoë Martin, {hostile}" in docx
+    assert f"Zoë Martin — {hostile} (Pour " in docx
 
 
 def test_the_signing_page_and_the_evidence_file_state_the_capacity(
