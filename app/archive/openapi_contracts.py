@@ -25,7 +25,7 @@ from app.archive.openapi_parts import (
 from app.archive.openapi_write import MULTILINE_FILLED, QUOTE_ID, text, write
 from app.clients.services import MAX_SIGNER_TITLE
 from app.contracts import schemas as contracts
-from app.contracts.generation import MAX_REASON
+from app.contracts.checks import MAX_REASON
 from app.contracts.models import GenerationStatus
 from app.contracts.printing import MAX_FREE_TEXT
 from app.signatures import schemas as signatures
