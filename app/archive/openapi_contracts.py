@@ -1,6 +1,7 @@
 """The write API's contracts and signature requests in the OpenAPI description (scope write):
 a contract's generation (version 1 from a quote, version n+1 of a contract), its follow-up,
-the signature request sent, reminded, cancelled. Built from `openapi_write`'s blocks."""
+the signature request sent, reminded, cancelled. Built from `openapi_write`'s blocks; the
+answers' components are in `openapi_contract_schemas`."""
 
 from __future__ import annotations
 
@@ -10,26 +11,19 @@ from app.archive.openapi_parts import (
     ID,
     MULTILINE_TEXT,
     NOT_FOUND,
-    SHA256,
-    STAMP,
-    STAMP_OR_NULL,
     closed,
     json_body,
     path_id,
     problem,
     read_one,
     ref,
-    required_object,
-    strings_object,
 )
 from app.archive.openapi_write import MULTILINE_FILLED, QUOTE_ID, text, write
 from app.clients.services import MAX_SIGNER_TITLE
 from app.contracts import schemas as contracts
-from app.contracts.generation import MAX_REASON
-from app.contracts.models import GenerationStatus
+from app.contracts.checks import MAX_REASON
 from app.contracts.printing import MAX_FREE_TEXT
 from app.signatures import schemas as signatures
-from app.signatures.models import RequestStatus, SignerStatus
 
 PRINTED = {
     "clause_versions": {
@@ -113,151 +107,6 @@ CANCEL_BODY = closed(
     },
     ["reason"],
 )
-
-SCHEMAS: dict[str, Any] = {
-    "ContractVersion": required_object(
-        {
-            "contract_id": {"type": "integer"},
-            "number": {"type": "string"},
-            "client_id": {"type": "integer"},
-            "quote_id": {"type": "integer", "nullable": True},
-            "version": {"type": "integer"},
-            "status": {"type": "string"},
-            "cgv_version": {"type": "string"},
-            "document_id": {"type": "integer"},
-            "sha256": SHA256,
-            "created_at": STAMP,
-            "signer": {
-                **closed(
-                    {
-                        "name": {"type": "string"},
-                        "email": {"type": "string"},
-                        "title": {"type": "string", "nullable": True},
-                    }
-                ),
-                "required": ["name", "email", "title"],
-                "description": "Le signataire du client imprimé sur la version : celui qui "
-                "sera invité à signer, et sa qualité imprimée (null : aucune).",
-            },
-            "links": strings_object("document", "content", "signature_requests"),
-        }
-    ),
-    "ContractGeneration": required_object(
-        {
-            "id": {"type": "integer"},
-            "status": {"type": "string", "enum": [s.value for s in GenerationStatus]},
-            "message": {"type": "string", "description": "Où en est la génération, en français."},
-            "error": {
-                "type": "string",
-                "nullable": True,
-                "description": "Échouée : pourquoi, et que faire (en français).",
-            },
-            "quote_id": {"type": "integer", "nullable": True},
-            "contract_id": {
-                "type": "integer",
-                "nullable": True,
-                "description": "Le contrat, une fois la version générée.",
-            },
-            "requested_at": STAMP,
-            "finished_at": STAMP_OR_NULL,
-            "version": {
-                "allOf": [ref("ContractVersion")],
-                "nullable": True,
-                "description": "La version générée (ses liens : PDF, demandes de signature).",
-            },
-            "links": required_object(
-                {
-                    "self": {"type": "string"},
-                    "retry": {
-                        "type": "string",
-                        "nullable": True,
-                        "description": "Échouée : POST (avec une nouvelle clé d'idempotence) "
-                        "pour la relancer.",
-                    },
-                }
-            ),
-        }
-    ),
-    "SignatureRequest": required_object(
-        {
-            "id": {"type": "integer"},
-            "status": {"type": "string", "enum": [s.value for s in RequestStatus]},
-            "contract_id": {"type": "integer"},
-            "contract_number": {"type": "string"},
-            "version": {"type": "integer"},
-            "created_at": STAMP,
-            "expires_at": STAMP_OR_NULL,
-            "completed_at": STAMP_OR_NULL,
-            "sealed_at": STAMP_OR_NULL,
-            "closed_reason": {"type": "string", "nullable": True},
-            "reminder_every_days": {
-                "type": "integer",
-                "nullable": True,
-                "description": "Relance tous les n jours (null : calendrier de l'instance).",
-            },
-            "reminders_sent": {
-                "type": "integer",
-                "description": "Relances envoyées, tous signataires confondus (automatiques "
-                "et immédiates).",
-            },
-            "reminders_max": {
-                "type": "integer",
-                "description": "Relances au plus par signataire et par demande "
-                "(`PARAPHE_REMINDER_MAX`, 3 par défaut).",
-            },
-            "next_reminder_at": {
-                **STAMP_OR_NULL,
-                "description": "La prochaine relance due (la plus proche des signataires) : "
-                "envoyée par le premier passage de la tâche de relance (chaque jour à 8 h) "
-                "à partir de ce moment ; jamais moins de 24 heures après l'invitation ou le "
-                "dernier lien envoyé. null : aucune prévue (maximum atteint, signataires "
-                "ayant signé ou refusé, demande terminée ou expirant avant).",
-            },
-            "signers": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["position", "group", "party", "name", "email", "status"],
-                    "properties": {
-                        "position": {"type": "integer"},
-                        "group": {"type": "integer"},
-                        "party": {"type": "string", "enum": ["client", "vendor"]},
-                        "role": {"type": "string"},
-                        "name": {"type": "string"},
-                        "email": {"type": "string"},
-                        "status": {"type": "string", "enum": [s.value for s in SignerStatus]},
-                        "notified_at": STAMP_OR_NULL,
-                        "opened_at": STAMP_OR_NULL,
-                        "signed_at": STAMP_OR_NULL,
-                        "declined_at": STAMP_OR_NULL,
-                        "reminders_sent": {"type": "integer"},
-                        "next_reminder_at": {
-                            **STAMP_OR_NULL,
-                            "description": "La prochaine relance due à ce signataire ; null : "
-                            "aucune prévue.",
-                        },
-                    },
-                },
-            },
-            "links": required_object(
-                {
-                    "self": {"type": "string"},
-                    "signed_document": {
-                        "type": "string",
-                        "nullable": True,
-                        "description": "Le PDF signé et scellé (GET, portée read), une fois "
-                        "la demande terminée.",
-                    },
-                    "evidence": {
-                        "type": "string",
-                        "nullable": True,
-                        "description": "Le fichier de preuve (GET, portée read).",
-                    },
-                }
-            ),
-        }
-    ),
-}
 
 CONTRACT_ID = path_id("contract_id", "Identifiant du contrat")
 GENERATION_ID = path_id("generation_id", "Identifiant de la génération de contrat")

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from app.auth.models import User
 from app.clauses.services import get_versions
 from app.clock import business_date
-from app.contracts import generation, printing
+from app.contracts import checks, generation, printing
 from app.contracts.errors import ContractNotFound, QuoteAlreadyContracted, VersionAlreadyCreated
 from app.contracts.models import Contract, ContractGeneration, ContractVersion, GenerationStatus
 from app.db import transaction
@@ -99,7 +99,7 @@ def ask_first_version(
     """Version 1 of the quote's contract, to be rendered by the job: the pending generation of
     this quote if there is one (a second click). Raises what `generate_contract` would refuse
     now (the quote contracted already, expired; the form's input)."""
-    generation.check_first_version(session, quote, now)
+    checks.check_first_version(session, quote, now)
     _check_printable(session, quote, choices, vendor, now)
     pending = _pending(
         session, ContractGeneration.quote_id == quote.id, ContractGeneration.first_version
@@ -122,7 +122,7 @@ def ask_new_version(
 ) -> ContractGeneration:
     """Version n+1 of the contract, to be rendered by the job: the contract's pending
     generation if there is one (a second click). Raises what `new_version` would refuse now."""
-    reason = generation.check_new_version(
+    reason = checks.check_new_version(
         session, contract, reason=reason, based_on=based_on, quote=quote, now=now
     )
     printed = quote if quote is not None else contract.latest.printed_quote

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.clients.services import MAX_SIGNER_TITLE, normalise_email, signer_title_problem
-from app.contracts.generation import MAX_REASON
+from app.contracts.checks import MAX_REASON
 from app.contracts.models import ContractGeneration, ContractVersion, GenerationStatus
 from app.contracts.printing import MAX_FREE_TEXT, ClientSigner
 from app.json_input import Reader
