@@ -15,7 +15,7 @@ from app.archive.openapi_parts import (
     required_object,
     strings_object,
 )
-from app.contracts.models import GenerationStatus
+from app.contracts.models import GenerationStatus, VersionStatus
 from app.signatures.models import RequestStatus, SignerStatus
 
 SCHEMAS: dict[str, Any] = {
@@ -44,6 +44,41 @@ SCHEMAS: dict[str, Any] = {
                 "sera invité à signer, et sa qualité imprimée (null : aucune).",
             },
             "links": strings_object("document", "content", "signature_requests"),
+        }
+    ),
+    "Contract": required_object(
+        {
+            "id": {"type": "integer"},
+            "number": {"type": "string"},
+            "client_id": {"type": "integer"},
+            "quote_id": {"type": "integer", "description": "Le devis d'origine (version 1)."},
+            "created_at": STAMP,
+            "status": {
+                "type": "string",
+                "enum": [s.value for s in VersionStatus],
+                "description": "Celui de la dernière version.",
+            },
+            "latest_version": {"type": "integer"},
+            "versions": {
+                "type": "array",
+                "items": ref("ContractVersion"),
+                "description": "Toutes les versions, la dernière en dernier.",
+            },
+            "signature_requests": {
+                "type": "array",
+                "description": "Les demandes de signature, la plus récente d'abord (le détail "
+                "de chacune : `links.self`).",
+                "items": required_object(
+                    {
+                        "id": {"type": "integer"},
+                        "version": {"type": "integer"},
+                        "status": {"type": "string", "enum": [s.value for s in RequestStatus]},
+                        "created_at": STAMP,
+                        "links": strings_object("self"),
+                    }
+                ),
+            },
+            "links": strings_object("self", "client", "versions", "signature_requests"),
         }
     ),
     "ContractGeneration": required_object(

@@ -17,6 +17,7 @@ from app.archive.openapi_parts import (
     problem,
     read_one,
     ref,
+    required_object,
 )
 from app.archive.openapi_write import MULTILINE_FILLED, QUOTE_ID, text, write
 from app.clients.services import MAX_SIGNER_TITLE
@@ -203,7 +204,20 @@ PATHS: dict[str, Any] = {
         "État, version une fois générée.",
         GENERATION_ID,
     ),
+    "/contracts/{contract_id}": read_one(
+        "Un contrat",
+        ref("Contract"),
+        "Ses versions et ses demandes de signature : où en est l'affaire, sans rejouer les "
+        "webhooks.",
+        CONTRACT_ID,
+    ),
     "/contracts/{contract_id}/signature-requests": {
+        **read_one(
+            "Les demandes de signature d'un contrat",
+            required_object({"items": {"type": "array", "items": ref("SignatureRequest")}}),
+            "Toutes, la plus récente d'abord, chacune entière (signataires, relances, liens).",
+            CONTRACT_ID,
+        ),
         "post": _on_request(
             "Envoyer un contrat pour signature",
             ("201", "La demande, signataires avisés."),
@@ -221,7 +235,7 @@ PATHS: dict[str, Any] = {
             "(`PARAPHE_REMINDER_DAYS`, jours après l'invitation), le même que pour un envoi "
             "depuis l'application ; une relance immédiate : "
             "`POST /signature-requests/{request_id}/reminders`.",
-        )
+        ),
     },
     "/signature-requests/{request_id}": read_one(
         "Une demande de signature",

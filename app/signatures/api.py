@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, request
+from sqlalchemy.orm import Session
 
 from app.auth.api_actor import token_actor
 from app.auth.guards import require_scope
@@ -21,6 +22,7 @@ from app.messages import msg
 from app.pki import trust_roots
 from app.signatures import lifecycle, revisions, schemas, workflow
 from app.signatures.errors import CertificationUnavailable
+from app.signatures.models import SignatureRequest
 from app.signatures.verdict import verdict
 from app.signatures.verification import verify_document
 from app.wiring import hand_over, read_only_db_session, runtime, unit_of_work
@@ -57,7 +59,10 @@ def verification(document_id: int) -> dict[str, Any]:
 
 def _request(request_id: int) -> dict[str, Any]:
     session = read_only_db_session()
-    signature_request = revisions.get_request(session, request_id)
+    return _request_json(session, revisions.get_request(session, request_id))
+
+
+def _request_json(session: Session, signature_request: SignatureRequest) -> dict[str, Any]:
     settings = runtime().settings
     plans = {
         s.id: lifecycle.reminder_plan(
@@ -66,6 +71,30 @@ def _request(request_id: int) -> dict[str, Any]:
         for s in signature_request.signers
     }
     return schemas.request_json(signature_request, plans)
+
+
+@bp.get("/contracts/<int:contract_id>")
+@require_scope(Scope.READ)
+def get_contract_state(contract_id: int) -> dict[str, Any]:
+    """The contract, its versions and its signature requests: what a CRM reads to know where
+    a deal stands without replaying the webhooks."""
+    session = read_only_db_session()
+    contract = get_contract(session, contract_id)
+    return schemas.contract_json(contract, revisions.requests_for_contract(session, contract_id))
+
+
+@bp.get("/contracts/<int:contract_id>/signature-requests")
+@require_scope(Scope.READ)
+def list_requests(contract_id: int) -> dict[str, Any]:
+    """Every request of the contract, whole (signers, reminders, links), the latest first."""
+    session = read_only_db_session()
+    get_contract(session, contract_id)  # 404 for an unknown contract, not an empty list
+    return {
+        "items": [
+            _request_json(session, signature_request)
+            for signature_request in revisions.requests_for_contract(session, contract_id)
+        ]
+    }
 
 
 @bp.post("/contracts/<int:contract_id>/signature-requests")

@@ -10,6 +10,7 @@ from typing import TypeVar
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from app.contracts.models import ContractVersion
 from app.db import transaction
 from app.documents.models import Document
 from app.messages import msg
@@ -128,6 +129,18 @@ def requests_for_version(session: Session, version_id: int) -> list[SignatureReq
             select(SignatureRequest)
             .where(SignatureRequest.contract_version_id == version_id)
             .order_by(SignatureRequest.id)
+        ).unique()
+    )
+
+
+def requests_for_contract(session: Session, contract_id: int) -> list[SignatureRequest]:
+    """Every request of every version of a contract, the latest first."""
+    return list(
+        session.scalars(
+            select(SignatureRequest)
+            .join(ContractVersion, ContractVersion.id == SignatureRequest.contract_version_id)
+            .where(ContractVersion.contract_id == contract_id)
+            .order_by(SignatureRequest.id.desc())
         ).unique()
     )
 

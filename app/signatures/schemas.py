@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from app.contracts.models import Contract
+from app.contracts.schemas import version_json
 from app.json_input import Reader
 from app.signatures.models import SignatureRequest
 from app.signatures.rules import ReminderPlan
@@ -157,5 +159,38 @@ def request_json(
             "self": f"/api/v1/signature-requests/{request.id}",
             "signed_document": _content(request.signed_document_id if request.sealed_at else None),
             "evidence": _content(request.evidence_document_id),
+        },
+    }
+
+
+def contract_json(contract: Contract, requests: Sequence[SignatureRequest]) -> dict[str, Any]:
+    """A contract as a CRM follows it: every version (the latest last, its status the
+    contract's), and every signature request sent, the latest first (each one's signers at
+    its own `links.self`)."""
+    latest = contract.latest
+    return {
+        "id": contract.id,
+        "number": contract.number,
+        "client_id": contract.client_id,
+        "quote_id": contract.quote_id,
+        "created_at": contract.created_at.isoformat(),
+        "status": latest.status.value,
+        "latest_version": latest.version,
+        "versions": [version_json(version) for version in contract.versions],
+        "signature_requests": [
+            {
+                "id": request.id,
+                "version": request.contract_version.version,
+                "status": request.status.value,
+                "created_at": request.created_at.isoformat(),
+                "links": {"self": f"/api/v1/signature-requests/{request.id}"},
+            }
+            for request in requests
+        ],
+        "links": {
+            "self": f"/api/v1/contracts/{contract.id}",
+            "client": f"/api/v1/clients/{contract.client_id}",
+            "versions": f"/api/v1/contracts/{contract.id}/versions",
+            "signature_requests": f"/api/v1/contracts/{contract.id}/signature-requests",
         },
     }
