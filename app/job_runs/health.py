@@ -20,7 +20,8 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.db import utcnow
 from app.job_runs import heartbeats
-from app.queue.broker import huey, is_inline
+from app.job_runs.backlog import backlog
+from app.queue.broker import is_inline
 from app.wiring import read_only_db_session
 
 log = logging.getLogger(__name__)
@@ -44,14 +45,12 @@ def _database() -> tuple[dict[str, Any], heartbeats.Liveness | None]:
 
 
 def _queue() -> dict[str, Any]:
-    if is_inline():
+    state = backlog()
+    if state.inline:
         return {"status": "ok", "mode": "inline"}
-    try:
-        waiting = huey.pending_count()
-    except Exception:  # SQLite, psycopg or redis errors: the brokers share no base class
-        log.warning("/sante : la file des travaux ne répond pas", exc_info=True)
+    if state.waiting is None:
         return {"status": "error", "message": "La file des travaux ne répond pas."}
-    return {"status": "ok", "waiting": int(waiting)}
+    return {"status": "ok", "waiting": state.waiting}
 
 
 def _workers(liveness: heartbeats.Liveness | None) -> dict[str, Any]:

@@ -9,7 +9,8 @@ from werkzeug.wrappers import Response as BaseResponse
 from app.auth.guards import current_user, require
 from app.auth.rules import Permission
 from app.db import utcnow
-from app.job_runs import runs, workflow
+from app.job_runs import heartbeats, runs, workflow
+from app.job_runs.backlog import backlog
 from app.mail import outbox
 from app.rendering.labels import TASK_LABELS
 from app.wiring import db_session, runtime, unit_of_work
@@ -24,6 +25,8 @@ def failed() -> str:
     failed = workflow.needing_attention(db)
     return render_template(
         "job_runs/failed.html",
+        queue=backlog(),
+        workers=heartbeats.liveness(db, utcnow()),
         failed=failed,
         nothing_to_relaunch=workflow.nothing_to_relaunch(db, failed),
         retrying=runs.retrying(db),

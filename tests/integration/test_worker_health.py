@@ -53,7 +53,10 @@ def test_inline_jobs_need_no_worker(app: Flask) -> None:
             "workers": {"status": "ok", "mode": "inline"},
         },
     }
-    assert WARNING not in login_as(app, Role.ADMIN).get("/").get_data(as_text=True)
+    admin = login_as(app, Role.ADMIN)
+    assert WARNING not in admin.get("/").get_data(as_text=True)
+    page = admin.get("/travaux/en-echec").get_data(as_text=True)
+    assert "chaque travail s'exécute aussitôt" in page
 
 
 @pytest.fixture
@@ -227,3 +230,20 @@ def test_paraphe_worker_processes_say_they_are_alive_and_leave_when_stopped(
         assert killed.alive == 1 and killed.last_seen is not None
         gone = heartbeats.liveness(session, killed.last_seen + heartbeats.ALIVE_WITHIN * 1.01)
         assert gone.stopped and gone.last_seen == killed.last_seen
+
+
+def test_the_failed_jobs_page_shows_the_queue_and_the_workers(queued_app: Flask) -> None:
+    admin = login_as(queued_app, Role.ADMIN)
+    page = admin.get("/travaux/en-echec").get_data(as_text=True)
+    assert "File des travaux : 0\u00a0travail en attente" in page
+    assert "<strong>aucun processus worker actif</strong>." in page
+
+    from app.signatures.tasks import sweep
+
+    sweep.enqueue()  # waits in the broker: nobody takes it
+    sweep.enqueue()
+    _beat(queued_app, pid=101, seconds_ago=5)
+    _beat(queued_app, pid=102, seconds_ago=5)
+    page = admin.get("/travaux/en-echec").get_data(as_text=True)
+    assert "File des travaux : 2\u00a0travaux en attente" in page
+    assert "2\u00a0processus worker actifs." in page
