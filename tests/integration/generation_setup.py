@@ -10,19 +10,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app.auth.models import Role, Scope
+from app.auth.models import Role
 from app.contracts import requested
 from app.contracts.models import ContractGeneration, GenerationStatus
 from app.db import utcnow
 from storage import BlobRef, FilesystemBlobStore
-from tests.factories import (
-    login_as,
-    make_client,
-    make_quote,
-    make_token,
-    publish_short_cgv,
-    runtime,
-)
+from tests.factories import crm_writer, login_as, quote_ready_for_contract, runtime
 from tests.factories.db import session_of
 from tests.factories.drafts import first_version_asked
 from tests.integration.helpers import user_id_of
@@ -81,8 +74,7 @@ class Asked:
 
 def asked_by_sales(app: Flask, *, free_text: str = "") -> Asked:
     """The CGV in force published, a client's quote, and its contract asked by a salesperson."""
-    publish_short_cgv(app)
-    quote_id = make_quote(app, make_client(app))
+    quote_id = quote_ready_for_contract(app)
     sales = login_as(app, Role.SALES)
     author_id = user_id_of(app, SALES)
     generation_id = first_version_asked(app, quote_id, author_id, free_text=free_text)
@@ -93,9 +85,8 @@ def asked_through_the_api(app: Flask, body: dict[str, Any]) -> int:
     """The CGV in force published, a client's quote, and its contract asked by a CRM with
     `body` while the disk is full (inline, its job crashes in the request: a failed run;
     queued, it waits for a worker): still pending, 202. The generation's id."""
-    publish_short_cgv(app)
-    quote_id = make_quote(app, make_client(app))
-    writer = {"Authorization": f"Bearer {make_token(app, Scope.WRITE, Scope.READ)}"}
+    quote_id = quote_ready_for_contract(app)
+    writer = crm_writer(app)
     use_store(app, FullDisk)
     asked = app.test_client().post(f"/api/v1/quotes/{quote_id}/contract", json=body, headers=writer)
     assert asked.status_code == 202, asked.get_json()

@@ -11,11 +11,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app.auth.models import Scope
 from app.contracts.models import ContractVersion
 from app.db import transaction
 from app.signatures.models import ReplacedSigningLink, Signer
-from tests.factories import count, make_client, make_quote, make_token, publish_short_cgv, runtime
+from tests.factories import count, crm_writer, quote_ready_for_contract, runtime
 from tests.integration.helpers import body_text, outbox_messages, response_fields
 from tests.together import PARALLEL, at_once
 
@@ -24,13 +23,12 @@ SIGNER = "zoe@example.fr"
 
 @pytest.fixture
 def writer(app: Flask) -> dict[str, str]:
-    return {"Authorization": f"Bearer {make_token(app, Scope.WRITE, Scope.READ)}"}
+    return crm_writer(app)
 
 
 def _contract(app: Flask, client: FlaskClient, writer: dict[str, str]) -> dict[str, Any]:
     """Version 1 of a contract generated through the API (rendered inline by the job)."""
-    publish_short_cgv(app)
-    quote_id = make_quote(app, make_client(app))
+    quote_id = quote_ready_for_contract(app)
     generated = client.post(f"/api/v1/quotes/{quote_id}/contract", headers=writer)
     assert generated.status_code == 202, generated.get_json()
     version: dict[str, Any] = generated.get_json()["version"]
