@@ -168,17 +168,29 @@ def check_digest(sha256: str, actual: str) -> None:
         raise BlobCorrupted(expected=sha256, actual=actual)
 
 
-class _VerifyingReader(io.RawIOBase):
-    """Passes bytes through while hashing them, and checks the digest at end of stream."""
+class _Wrapper(io.RawIOBase):
+    """A readable raw stream over `inner`, which closing it closes."""
 
-    def __init__(self, inner: BinaryIO, sha256: str) -> None:
+    def __init__(self, inner: BinaryIO) -> None:
         super().__init__()
         self._inner = inner
-        self._sha256 = sha256
-        self._hash = hashlib.sha256()
 
     def readable(self) -> bool:
         return True
+
+    def close(self) -> None:
+        if not self.closed:
+            self._inner.close()
+        super().close()
+
+
+class _VerifyingReader(_Wrapper):
+    """Passes bytes through while hashing them, and checks the digest at end of stream."""
+
+    def __init__(self, inner: BinaryIO, sha256: str) -> None:
+        super().__init__(inner)
+        self._sha256 = sha256
+        self._hash = hashlib.sha256()
 
     def readinto(self, buffer: WriteableBuffer) -> int:
         view = memoryview(buffer).cast("B")
@@ -190,22 +202,13 @@ class _VerifyingReader(io.RawIOBase):
         self._hash.update(data)
         return len(data)
 
-    def close(self) -> None:
-        if not self.closed:
-            self._inner.close()
-        super().close()
 
-
-class _LimitedReader(io.RawIOBase):
+class _LimitedReader(_Wrapper):
     """At most `remaining` bytes of `inner`."""
 
     def __init__(self, inner: BinaryIO, remaining: int) -> None:
-        super().__init__()
-        self._inner = inner
+        super().__init__(inner)
         self._remaining = remaining
-
-    def readable(self) -> bool:
-        return True
 
     def readinto(self, buffer: WriteableBuffer) -> int:
         view = memoryview(buffer).cast("B")
@@ -213,11 +216,6 @@ class _LimitedReader(io.RawIOBase):
         view[: len(data)] = data
         self._remaining -= len(data)
         return len(data)
-
-    def close(self) -> None:
-        if not self.closed:
-            self._inner.close()
-        super().close()
 
 
 def limited_reader(inner: BinaryIO, length: int) -> BinaryIO:

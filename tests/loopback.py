@@ -4,6 +4,7 @@ screenshots, the test doubles (a webhook receiver) for the integration tests."""
 from __future__ import annotations
 
 import dataclasses
+import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,6 +12,13 @@ from socketserver import BaseServer
 
 from flask import Flask
 from werkzeug.serving import ThreadedWSGIServer, make_server
+
+
+def free_port() -> int:
+    """A loopback port free now (nothing listens on it once this returns)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 @contextmanager

@@ -26,7 +26,7 @@ from app.auth.models import User
 from app.clauses.services import get_versions
 from app.clock import business_date
 from app.contracts import checks, generation, printing
-from app.contracts.errors import ContractNotFound, QuoteAlreadyContracted, VersionAlreadyCreated
+from app.contracts.errors import AlreadyInContract, ContractNotFound
 from app.contracts.models import Contract, ContractGeneration, ContractVersion, GenerationStatus
 from app.db import transaction
 from app.errors import DomainError
@@ -284,7 +284,7 @@ def fulfil(collab: Collaborators, generation_id: int) -> GenerationStatus:
             row.contract_id = version.contract_id
             row.finished_at = collab.now
             return GenerationStatus.DONE
-    except (QuoteAlreadyContracted, VersionAlreadyCreated) as exc:
+    except AlreadyInContract as exc:
         return _finish(collab, generation_id, GenerationStatus.DONE, exc.detail, exc.contract_id)
     except DomainError as exc:
         return _finish(collab, generation_id, GenerationStatus.FAILED, exc.detail, None)

@@ -8,7 +8,7 @@ from app.auth.guards import current_user, require
 from app.auth.models import User
 from app.auth.rules import Permission
 from app.contracts import comparison, printing, queries, requested, retrying, tasks
-from app.contracts.errors import ContractInvalid, QuoteAlreadyContracted, VersionAlreadyCreated
+from app.contracts.errors import AlreadyInContract, ContractInvalid, QuoteAlreadyContracted
 from app.contracts.models import ContractVersion
 from app.db import utcnow
 from app.documents.serving import document_response
@@ -64,7 +64,7 @@ def _choices(user: User) -> requested.Choices:
     )
 
 
-def _already_contracted(exc: QuoteAlreadyContracted | VersionAlreadyCreated) -> BaseResponse:
+def _already_contracted(exc: AlreadyInContract) -> BaseResponse:
     """A second click on "generate" (or a retry, or a colleague first): the contract's page
     shows what exists."""
     flash(exc.detail, "info")
@@ -96,7 +96,7 @@ def new_version(contract_id: int) -> BaseResponse:
                 now=utcnow(),
             )
             generation_id = asked.id
-    except (QuoteAlreadyContracted, VersionAlreadyCreated) as exc:
+    except AlreadyInContract as exc:
         return _already_contracted(exc)
     return _hand_to_job(generation_id)
 
@@ -148,7 +148,7 @@ def retry_generation(generation_id: int) -> BaseResponse:
                 db, generation_id, author().id, vendor=runtime().settings.vendor, now=utcnow()
             )
             again_id = asked.id
-    except (QuoteAlreadyContracted, VersionAlreadyCreated) as exc:
+    except AlreadyInContract as exc:
         return _already_contracted(exc)
     return _hand_to_job(again_id)
 

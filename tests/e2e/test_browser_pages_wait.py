@@ -17,7 +17,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 from app.config import Settings
 from tests.e2e.axe import assert_no_serious_violations
 from tests.e2e.screens import PHONE, outside_the_loop
-from tests.factories import make_contracted_client, publish_short_cgv, send_contract
+from tests.factories import sent_link
 from tests.integration.worker_process import queued_settings, running_worker, worker_log
 
 if TYPE_CHECKING:  # annotations only: conftest modules are pytest's to import
@@ -34,11 +34,6 @@ def settings(settings: Settings, tmp_path: Path) -> Settings:
     return queued_settings("sqlite", settings, tmp_path)
 
 
-def _sent(app: Flask) -> str:
-    publish_short_cgv(app)
-    return send_contract(app, make_contracted_client(app).contract_id)
-
-
 def test_the_pages_appear_when_ready_without_a_reload(
     app: Flask,
     settings: Settings,
@@ -46,7 +41,7 @@ def test_the_pages_appear_when_ready_without_a_reload(
     new_context: Callable[..., BrowserContext],
     artefacts: Path,
 ) -> None:
-    path = outside_the_loop(_sent, app)
+    path = outside_the_loop(sent_link, app)
     phone: Page = new_context(viewport=PHONE.viewport).new_page()
     phone.goto(path)
 
@@ -88,7 +83,7 @@ def test_without_javascript_the_notice_offers_a_reload_link(
     live_server: LiveServer,
     new_context: Callable[..., BrowserContext],
 ) -> None:
-    path = outside_the_loop(_sent, app)
+    path = outside_the_loop(sent_link, app)
     phone: Page = new_context(viewport=PHONE.viewport, java_script_enabled=False).new_page()
     phone.goto(path)
 

@@ -17,6 +17,7 @@ from tests.factories.invoices import (
 )
 from tests.factories.people import (
     PASSWORD,
+    crm_writer,
     login,
     login_as,
     make_fast_user,
@@ -36,6 +37,7 @@ from tests.factories.sales import (
     make_quote,
     publish_cgv,
     publish_short_cgv,
+    quote_ready_for_contract,
 )
 from tests.factories.signing import (
     Signed,
@@ -65,6 +67,7 @@ __all__ = [
     "authenticate_link",
     "certified_for",
     "count",
+    "crm_writer",
     "deposit_document",
     "deposit_file",
     "expire_link",
@@ -86,6 +89,7 @@ __all__ = [
     "plan_of",
     "publish_cgv",
     "publish_short_cgv",
+    "quote_ready_for_contract",
     "runtime",
     "seal_failing",
     "send_contract",

@@ -59,3 +59,9 @@ def journaled_details(
         return list(
             session.scalars(select(AuditEvent.details).where(*where).order_by(AuditEvent.id))
         )
+
+
+def audit_command(app: Flask, *args: str) -> tuple[int, str]:
+    """`paraphe audit <args>`: its exit code and its output (stdout and stderr together)."""
+    result = app.test_cli_runner().invoke(args=["audit", *args])
+    return result.exit_code, result.output

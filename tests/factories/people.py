@@ -60,6 +60,11 @@ def make_token(app: Flask, *scopes: Scope) -> str:
     return plaintext
 
 
+def crm_writer(app: Flask) -> dict[str, str]:
+    """The headers of a CRM's requests: a new token that reads and writes."""
+    return {"Authorization": f"Bearer {make_token(app, Scope.WRITE, Scope.READ)}"}
+
+
 def submit_login(client: FlaskClient, address: str, password: str = PASSWORD) -> TestResponse:
     """The login form filled in and sent by `client`, as a browser would; its answer (a 302
     when the login succeeds)."""

@@ -129,6 +129,13 @@ def make_quote(
         return quote.id
 
 
+def quote_ready_for_contract(app: Flask) -> int:
+    """The short CGV in force published and a new client's quote: what a contract is asked
+    from. The quote's id."""
+    publish_short_cgv(app)
+    return make_quote(app, make_client(app))
+
+
 def make_contract(app: Flask, quote_id: int, countersigner: Countersigner | None = None) -> int:
     """Generate version 1; with a `Countersigner`, the vendor signs after the client."""
     rt = runtime(app)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import date
 
 from flask import Flask
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.clients.services import get_client, terminate
@@ -13,8 +14,8 @@ from app.db import transaction, utcnow
 from app.events.recording import Resource, record
 from app.webhooks import deliveries, endpoints
 from app.webhooks.endpoints import EndpointInput
-from app.webhooks.models import WebhookEndpoint
-from tests.factories.db import runtime
+from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
+from tests.factories.db import runtime, session_of
 from tests.factories.sales import make_client
 
 UNREACHABLE = "http://10.0.0.1/hooks"
@@ -71,3 +72,19 @@ def make_webhook_delivery(app: Flask, url: str = UNREACHABLE) -> tuple[int, int]
         event.dispatched_at = now  # fanned out here, by hand
         delivery = deliveries.new_delivery(session, event, endpoint, now=now)
         return endpoint.id, delivery.id
+
+
+def only_delivery(app: Flask) -> WebhookDelivery:
+    """The one delivery recorded (detached: read its columns)."""
+    with session_of(app) as session:
+        delivery = session.scalars(select(WebhookDelivery)).unique().one()
+        session.expunge_all()
+        return delivery
+
+
+def attempts(app: Flask) -> list[WebhookAttempt]:
+    """Every delivery attempt recorded, in order (detached: read their columns)."""
+    with session_of(app) as session:
+        found = list(session.scalars(select(WebhookAttempt).order_by(WebhookAttempt.number)))
+        session.expunge_all()
+        return found

@@ -4,16 +4,18 @@ their renders crash: what the generation tests (jobs, failures, retries) start f
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
 from app.auth.models import Role
 from app.contracts import requested
 from app.contracts.models import ContractGeneration, GenerationStatus
 from app.db import utcnow
 from storage import BlobRef, FilesystemBlobStore
-from tests.factories import login_as, make_client, make_quote, publish_short_cgv, runtime
+from tests.factories import crm_writer, login_as, quote_ready_for_contract, runtime
 from tests.factories.db import session_of
 from tests.factories.drafts import first_version_asked
 from tests.integration.helpers import user_id_of
@@ -32,6 +34,12 @@ def generation_row(app: Flask, generation_id: int) -> ContractGeneration:
     """The generation's row as committed now (detached: read its columns only)."""
     with session_of(app) as session:
         return session.get_one(ContractGeneration, generation_id)
+
+
+def generations(app: Flask) -> list[ContractGeneration]:
+    """Every generation's row as committed now, oldest first (detached: read their columns)."""
+    with session_of(app) as session:
+        return list(session.scalars(select(ContractGeneration).order_by(ContractGeneration.id)))
 
 
 def use_store(app: Flask, store: type[FilesystemBlobStore]) -> None:
@@ -66,9 +74,22 @@ class Asked:
 
 def asked_by_sales(app: Flask, *, free_text: str = "") -> Asked:
     """The CGV in force published, a client's quote, and its contract asked by a salesperson."""
-    publish_short_cgv(app)
-    quote_id = make_quote(app, make_client(app))
+    quote_id = quote_ready_for_contract(app)
     sales = login_as(app, Role.SALES)
     author_id = user_id_of(app, SALES)
     generation_id = first_version_asked(app, quote_id, author_id, free_text=free_text)
     return Asked(sales, quote_id, author_id, generation_id)
+
+
+def asked_through_the_api(app: Flask, body: dict[str, Any]) -> int:
+    """The CGV in force published, a client's quote, and its contract asked by a CRM with
+    `body` while the disk is full (inline, its job crashes in the request: a failed run;
+    queued, it waits for a worker): still pending, 202. The generation's id."""
+    quote_id = quote_ready_for_contract(app)
+    writer = crm_writer(app)
+    use_store(app, FullDisk)
+    asked = app.test_client().post(f"/api/v1/quotes/{quote_id}/contract", json=body, headers=writer)
+    assert asked.status_code == 202, asked.get_json()
+    assert asked.get_json()["status"] == "pending"
+    generation_id: int = asked.get_json()["id"]
+    return generation_id

@@ -130,8 +130,22 @@ def body_text(message: Message) -> str:
     return _part(message, "text/plain")
 
 
+HOSTILE = "<script>alert(1)</script> & <b>Fils</b>"
+"""A name typed with markup: printed as typed in a mail's text, inert in its HTML."""
+INERT = "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;Fils&lt;/b&gt;"
+"""`HOSTILE` as a mail's HTML part must show it."""
+
+
 def body_html(message: Message) -> str:
     return _part(message, "text/html")
+
+
+def assert_inert(message: Message) -> None:
+    """`HOSTILE` inert in the mail's HTML part, printed as typed in its plain text."""
+    html = body_html(message)
+    assert INERT in html
+    assert "<script>" not in html and "<b>Fils" not in html
+    assert HOSTILE in body_text(message)
 
 
 def subject_of(message: Message) -> str:
@@ -300,3 +314,9 @@ def problem_fields(problem: dict[str, Any]) -> dict[str, str]:
     assert isinstance(errors, list), problem
     assert all(set(e) == {"field", "message"} for e in errors), problem
     return {e["field"]: e["message"] for e in errors}
+
+
+def response_fields(response: TestResponse) -> dict[str, str]:
+    """`problem_fields` of a response, which must be a problem+json."""
+    assert response.mimetype == "application/problem+json", response.get_data(as_text=True)
+    return problem_fields(response.get_json())

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,13 +18,7 @@ from flask import Flask
 
 from app.cli import STOP_TIMEOUT_S
 from app.config import Settings
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+from tests.loopback import free_port
 
 
 @pytest.fixture
@@ -39,7 +32,7 @@ def serve(
     settings: Settings, extra_env: dict[str, str] | None = None
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """`paraphe serve` with 2 workers on the test database, stopped at the end."""
-    port = _free_port()
+    port = free_port()
     env = {
         **os.environ,
         "DATABASE_URL": settings.database_url,

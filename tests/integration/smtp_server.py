@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import email
 import email.policy
-import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -17,6 +16,7 @@ from aiosmtpd.controller import Controller
 from flask import Flask
 
 from app.config import Settings
+from tests.loopback import free_port
 
 
 class Inbox:
@@ -28,12 +28,6 @@ class Inbox:
         assert isinstance(message, EmailMessage)
         self.messages.append(message)
         return "250 OK"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @contextmanager

@@ -5,7 +5,6 @@ caught. Without a TSA both commands say so."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -23,8 +22,9 @@ from app.audit.models import AuditAnchor
 from app.audit.workflow import NO_TSA
 from app.config import Settings
 from app.db import transaction
+from tests.factories.audit import audit_command, rewrite_chain
 from tests.factories.audit import record_reads as _journal
-from tests.factories.audit import rewrite_chain
+from tests.loopback import free_port
 from tests.pki.fixtures import TestPki
 
 
@@ -54,11 +54,6 @@ def tsa_app(
     trust.close()
 
 
-def _cli(app: Flask, *args: str) -> tuple[int, str]:
-    result = app.test_cli_runner().invoke(args=["audit", *args])
-    return result.exit_code, result.output  # stdout and stderr together
-
-
 def _anchors(app: Flask) -> list[AuditAnchor]:
     with transaction(app.extensions["paraphe"].session_factory) as session:
         return list(session.scalars(select(AuditAnchor).order_by(AuditAnchor.id)))
@@ -71,7 +66,7 @@ def _rewrite_chain(app: Flask) -> None:
 @pytest.mark.real_clock  # the TSA's time is compared with the tests'
 def test_the_head_is_timestamped_and_a_rewritten_journal_is_caught(tsa_app: Flask) -> None:
     _journal(tsa_app, 4)
-    code, out = _cli(tsa_app, "anchor")
+    code, out = audit_command(tsa_app, "anchor")
     assert code == 0, out
     assert "Tête du journal horodatée : événement n° 4" in out
     [first] = _anchors(tsa_app)
@@ -79,17 +74,17 @@ def test_the_head_is_timestamped_and_a_rewritten_journal_is_caught(tsa_app: Flas
     assert abs(first.timestamped_at - datetime.now(UTC)) < timedelta(minutes=5)
 
     # Nothing new: no TSA request, no new token.
-    code, out = _cli(tsa_app, "anchor")
+    code, out = audit_command(tsa_app, "anchor")
     assert code == 0 and "Rien à horodater" in out
     assert len(_anchors(tsa_app)) == 1
 
     # Each anchor is journaled (event 5 records the first), and that record alone is not
     # something new to anchor.
     _journal(tsa_app, 2, start=4)
-    assert _cli(tsa_app, "anchor")[0] == 0
+    assert audit_command(tsa_app, "anchor")[0] == 0
     assert [a.event_id for a in _anchors(tsa_app)] == [4, 7]
 
-    code, out = _cli(tsa_app, "verify")
+    code, out = audit_command(tsa_app, "verify")
     assert code == 0, out
     assert "Journal intact : 8 événement(s)" in out
     assert "Horodatages valides : 2" in out and "Paraphe Test TSA" in out
@@ -98,7 +93,7 @@ def test_the_head_is_timestamped_and_a_rewritten_journal_is_caught(tsa_app: Flas
     _rewrite_chain(tsa_app)
     with transaction(tsa_app.extensions["paraphe"].session_factory) as session:
         assert audit.verify_chain(session) == []  # the chain alone is fooled...
-    code, out = _cli(tsa_app, "verify")
+    code, out = audit_command(tsa_app, "verify")
     assert code == 1  # ... the timestamps are not
     assert "Journal intact" in out and "Horodatages INVALIDES (2 sur 2)" in out
     assert "l'événement n° 4 n'a plus l'empreinte horodatée" in out
@@ -106,39 +101,33 @@ def test_the_head_is_timestamped_and_a_rewritten_journal_is_caught(tsa_app: Flas
 
 def test_a_tampered_or_deleted_anchor_target_is_reported(tsa_app: Flask) -> None:
     _journal(tsa_app, 3)
-    assert _cli(tsa_app, "anchor")[0] == 0
+    assert audit_command(tsa_app, "anchor")[0] == 0
     [anchor] = _anchors(tsa_app)
     factory = tsa_app.extensions["paraphe"].session_factory
     with transaction(factory) as session:
         token = bytearray(anchor.token)
         token[-10] ^= 0xFF  # inside the TSA's signature value
         session.execute(update(AuditAnchor).values(token=bytes(token)))
-    code, out = _cli(tsa_app, "verify")
+    code, out = audit_command(tsa_app, "verify")
     assert code == 1 and "jeton invalide" in out
     with transaction(factory) as session:
         session.execute(update(AuditAnchor).values(token=anchor.token))
         checks = anchoring.verify_anchors(session, [])  # no trust root: signature fine, untrusted
         assert checks[0].problem is not None and "trust root" in checks[0].problem
-    assert _cli(tsa_app, "verify")[0] == 0
+    assert audit_command(tsa_app, "verify")[0] == 0
 
 
 def test_a_deleted_anchor_is_reported_by_the_journal(tsa_app: Flask) -> None:
     """The evidence cannot be quietly removed: the journal recorded each anchor taken."""
     _journal(tsa_app, 3)
-    assert _cli(tsa_app, "anchor")[0] == 0
+    assert audit_command(tsa_app, "anchor")[0] == 0
     [anchor] = _anchors(tsa_app)
     with transaction(tsa_app.extensions["paraphe"].session_factory) as session:
         session.execute(delete(AuditAnchor).where(AuditAnchor.id == anchor.id))
-    code, out = _cli(tsa_app, "verify")
+    code, out = audit_command(tsa_app, "verify")
     assert code == 1, out
     assert "Journal intact" in out  # the chain itself is untouched...
     assert f"l'horodatage n° {anchor.id} (événement n° 4 du journal) a été supprimé" in out
-
-
-def _closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_a_tsa_that_does_not_answer_stores_nothing(
@@ -148,11 +137,11 @@ def test_a_tsa_that_does_not_answer_stores_nothing(
     make_app: Callable[[Settings], Flask],
 ) -> None:
     app = _app_with_tsa(
-        make_app, settings, test_pki, tmp_path, f"http://127.0.0.1:{_closed_port()}/tsa"
+        make_app, settings, test_pki, tmp_path, f"http://127.0.0.1:{free_port()}/tsa"
     )
     try:
         _journal(app, 2)
-        code, out = _cli(app, "anchor")
+        code, out = audit_command(app, "anchor")
         assert code == 1 and "Horodatage impossible, rien n'est enregistré" in out
         assert _anchors(app) == []
     finally:
@@ -165,8 +154,8 @@ def test_without_a_tsa_both_commands_say_so(app: Flask) -> None:
     """No TSA token is taken; the head is sealed in the blob store instead (tested in
     test_audit_sealed_anchor)."""
     _journal(app, 2)
-    code, out = _cli(app, "anchor")
+    code, out = audit_command(app, "anchor")
     assert code == 0 and NO_TSA in out and "Tête du journal scellée : événement n° 2" in out
     assert _anchors(app) == []
-    code, out = _cli(app, "verify")
+    code, out = audit_command(app, "verify")
     assert code == 0 and "Journal intact : 3 événement(s)" in out and NO_TSA in out

@@ -11,6 +11,7 @@ from sqlalchemy import text
 from app.audit import services as audit
 from app.db import transaction
 from tests.factories.audit import record_reads as _journal
+from tests.factories.db import execute_sql
 from tests.together import run_together
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
@@ -21,11 +22,6 @@ def _problems(app: Flask) -> list[str]:
         return [p.message for p in audit.verify_chain(session)]
 
 
-def _sql(app: Flask, statement: str) -> None:
-    with transaction(app.extensions["paraphe"].session_factory) as session:
-        session.execute(text(statement))
-
-
 def test_intact_journal_verifies(app: Flask) -> None:
     _journal(app)
     assert _problems(app) == []
@@ -33,27 +29,27 @@ def test_intact_journal_verifies(app: Flask) -> None:
 
 def test_altered_event_is_located(app: Flask) -> None:
     _journal(app)
-    _sql(app, "UPDATE audit_events SET actor = 'user:2' WHERE id = 3")
+    execute_sql(app, "UPDATE audit_events SET actor = 'user:2' WHERE id = 3")
     assert any("n° 3" in p and "altéré" in p for p in _problems(app))
 
 
 def test_deleted_event_is_located(app: Flask) -> None:
     _journal(app)
-    _sql(app, "DELETE FROM audit_events WHERE id = 2")
+    execute_sql(app, "DELETE FROM audit_events WHERE id = 2")
     problems = _problems(app)
     assert any("manquant" in p and "n° 3" in p for p in problems)
 
 
 def test_deleted_tail_is_detected(app: Flask) -> None:
     _journal(app)
-    _sql(app, "DELETE FROM audit_events WHERE id = 5")
+    execute_sql(app, "DELETE FROM audit_events WHERE id = 5")
     assert any("fin du journal" in p for p in _problems(app))
 
 
 def test_inserted_event_is_detected(app: Flask) -> None:
     _journal(app, 3)
-    _sql(app, "UPDATE audit_events SET id = id + 10 WHERE id = 3")
-    _sql(
+    execute_sql(app, "UPDATE audit_events SET id = id + 10 WHERE id = 3")
+    execute_sql(
         app,
         "INSERT INTO audit_events (id, at, actor, action, subject_type, subject_id, "
         "client_id, details, prev_hash, hash) SELECT 3, at, actor, action, subject_type, "

@@ -15,13 +15,8 @@ from app.audit import sealing
 from app.audit import services as audit
 from app.audit.models import AuditChainHead, AuditEvent
 from app.db import transaction
+from tests.factories.audit import audit_command, rewrite_chain
 from tests.factories.audit import record_reads as _journal
-from tests.factories.audit import rewrite_chain
-
-
-def _cli(app: Flask, *args: str) -> tuple[int, str]:
-    result = app.test_cli_runner().invoke(args=["audit", *args])
-    return result.exit_code, result.output
 
 
 def _truncate_after(app: Flask, last_kept: int) -> None:
@@ -41,15 +36,15 @@ def _sealed_blobs(app: Flask) -> list[str]:
 
 def test_an_intact_journal_verifies_clean_against_its_sealed_anchors(app: Flask) -> None:
     _journal(app, 4)
-    code, out = _cli(app, "anchor")
+    code, out = audit_command(app, "anchor")
     assert code == 0, out
     assert "Tête du journal scellée : événement n° 4" in out
-    code, out = _cli(app, "anchor")  # only the record of that anchor came since
+    code, out = audit_command(app, "anchor")  # only the record of that anchor came since
     assert code == 0 and "Rien à sceller" in out
     _journal(app, 2, start=10)
-    assert _cli(app, "anchor")[0] == 0
+    assert audit_command(app, "anchor")[0] == 0
     assert len(_sealed_blobs(app)) == 2  # each anchor is a new blob; none is rewritten
-    code, out = _cli(app, "verify")
+    code, out = audit_command(app, "verify")
     assert code == 0, out
     assert "Journal intact : 8 événement(s)" in out
     assert "Ancres scellées valides : 2" in out and "événements n° 1 à 7" in out
@@ -59,9 +54,9 @@ def test_an_intact_journal_verifies_clean_against_its_sealed_anchors(app: Flask)
 
 def test_a_truncated_journal_with_its_head_rewritten_is_caught(app: Flask) -> None:
     _journal(app, 6)
-    assert _cli(app, "anchor")[0] == 0  # anchors event 6; its record is event 7
+    assert audit_command(app, "anchor")[0] == 0  # anchors event 6; its record is event 7
     _truncate_after(app, 3)
-    code, out = _cli(app, "verify")
+    code, out = audit_command(app, "verify")
     assert code == 1, out
     assert "Journal intact : 3 événement(s)" in out  # the chain alone is fooled...
     # ... not the sealed anchor, which names what is missing.
@@ -70,24 +65,24 @@ def test_a_truncated_journal_with_its_head_rewritten_is_caught(app: Flask) -> No
 
 def test_deleting_only_the_anchored_event_is_caught(app: Flask) -> None:
     _journal(app, 3)
-    assert _cli(app, "anchor")[0] == 0
+    assert audit_command(app, "anchor")[0] == 0
     _truncate_after(app, 2)
-    code, out = _cli(app, "verify")
+    code, out = audit_command(app, "verify")
     assert code == 1 and "journal tronqué : l'événement n° 3 manque" in out
 
 
 def test_a_journal_rewritten_with_recomputed_hashes_is_caught(app: Flask) -> None:
     _journal(app, 4)
-    assert _cli(app, "anchor")[0] == 0
+    assert audit_command(app, "anchor")[0] == 0
     rewrite_chain(app)
-    code, out = _cli(app, "verify")
+    code, out = audit_command(app, "verify")
     assert code == 1, out
     assert "l'événement n° 4 n'a plus l'empreinte scellée" in out
 
 
 def test_a_forged_anchor_and_a_deleted_anchor_are_reported(app: Flask) -> None:
     _journal(app, 2)
-    assert _cli(app, "anchor")[0] == 0
+    assert audit_command(app, "anchor")[0] == 0
     store = app.extensions["paraphe"].store
     [real] = _sealed_blobs(app)
     fields = json.loads(store.get(real))
@@ -95,7 +90,7 @@ def test_a_forged_anchor_and_a_deleted_anchor_are_reported(app: Flask) -> None:
     forged = dict(fields, event_id=1, head_hash="f" * 64)
     forged_key = store.put(json.dumps(forged, separators=(",", ":")).encode()).sha256
     store.delete(real)
-    code, out = _cli(app, "verify")
+    code, out = audit_command(app, "verify")
     assert code == 1, out
     assert f"l'ancre scellée {forged_key[:16]}… a un sceau invalide" in out
     assert f"l'ancre scellée {real[:16]}… (événement n° 3 du journal) est introuvable" in out
@@ -103,7 +98,7 @@ def test_a_forged_anchor_and_a_deleted_anchor_are_reported(app: Flask) -> None:
 
 
 def test_nothing_to_seal_in_an_empty_journal(app: Flask) -> None:
-    code, out = _cli(app, "anchor")
+    code, out = audit_command(app, "anchor")
     assert code == 0 and "Rien à sceller" in out
-    code, out = _cli(app, "verify")
+    code, out = audit_command(app, "verify")
     assert code == 0 and "Aucune ancre scellée" in out

@@ -12,14 +12,14 @@ from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 from app.audit.models import AuditEvent
-from app.auth.models import Role, Scope
+from app.auth.models import Role
 from app.clients.errors import ClientAlreadyTerminated
 from app.clients.models import Client
 from app.clients.services import get_client, terminate
 from app.clock import business_date
 from app.db import transaction, utcnow
 from tests.conftest import csrf_from
-from tests.factories import login_as, make_client, make_token, runtime, session_of
+from tests.factories import crm_writer, login_as, make_client, runtime, session_of
 from tests.factories.sales import VALID_CLIENT
 from tests.integration.helpers import fire_together, tabs_of
 from tests.integration.test_client_edit import edit_url, form_values
@@ -28,7 +28,7 @@ from tests.together import PARALLEL, run_together
 
 @pytest.fixture
 def crm(app: Flask) -> dict[str, str]:
-    return {"Authorization": f"Bearer {make_token(app, Scope.WRITE, Scope.READ)}"}
+    return crm_writer(app)
 
 
 def city_and_updates(app: Flask, client_id: int) -> tuple[str, int]:

@@ -10,10 +10,9 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from app.auth.models import Scope
 from app.config import Settings
 from app.contracts.models import ContractGeneration, ContractVersion
-from tests.factories import count, make_client, make_quote, make_token, publish_short_cgv
+from tests.factories import count, crm_writer, quote_ready_for_contract
 from tests.integration.worker_process import queued_settings
 from tests.together import PARALLEL, at_once
 
@@ -25,9 +24,8 @@ def test_twenty_api_requests_at_once_make_one_pending_generation(
 ) -> None:
     # A queue no worker reads: the generation stays pending, as while a worker renders.
     app = make_app(queued_settings("sqlite", settings, tmp_path))
-    publish_short_cgv(app)
-    quote_id = make_quote(app, make_client(app))
-    headers = {"Authorization": f"Bearer {make_token(app, Scope.WRITE, Scope.READ)}"}
+    quote_id = quote_ready_for_contract(app)
+    headers = crm_writer(app)
 
     responses = at_once(
         lambda: app.test_client().post(

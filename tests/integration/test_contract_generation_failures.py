@@ -8,18 +8,16 @@ from __future__ import annotations
 import pytest
 from flask import Flask
 
-from app.auth.models import Role, Scope
+from app.auth.models import Role
 from app.contracts import requested, tasks
 from app.contracts.models import ContractGeneration, ContractVersion, GenerationStatus
 from storage import FilesystemBlobStore
 from tests.conftest import csrf_from
 from tests.factories import (
     count,
+    crm_writer,
     login_as,
-    make_client,
-    make_quote,
-    make_token,
-    publish_short_cgv,
+    quote_ready_for_contract,
 )
 from tests.factories.db import session_of
 from tests.factories.drafts import asked_too_long_ago
@@ -98,10 +96,9 @@ def test_a_generation_that_is_not_failed_shows_no_retry(app: Flask) -> None:
 
 
 def test_the_api_status_says_a_generation_failed_and_how_to_retry(app: Flask) -> None:
-    publish_short_cgv(app)
-    quote_id = make_quote(app, make_client(app))
+    quote_id = quote_ready_for_contract(app)
     client = app.test_client()
-    writer = {"Authorization": f"Bearer {make_token(app, Scope.WRITE, Scope.READ)}"}
+    writer = crm_writer(app)
     use_store(app, FullDisk)
 
     # Inline, the job's one attempt crashes within the request: still 202, still pending.

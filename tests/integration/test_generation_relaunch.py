@@ -12,65 +12,39 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
 
-from app.auth.models import Role, Scope
+from app.auth.models import Role
 from app.config import Settings
 from app.contracts import retrying, tasks
-from app.contracts.models import ContractGeneration, ContractVersion, GenerationStatus
+from app.contracts.models import ContractVersion, GenerationStatus
 from app.db import transaction, utcnow
 from app.job_runs import runs
 from app.job_runs.models import JobRun, RunStatus
 from storage import FilesystemBlobStore
 from tests.conftest import csrf_from
-from tests.factories import (
-    count,
-    login_as,
-    make_client,
-    make_quote,
-    make_token,
-    publish_short_cgv,
-    runtime,
+from tests.factories import count, login_as, runtime
+from tests.integration.generation_setup import (
+    asked_through_the_api,
+    generation_row,
+    generations,
+    given_up,
+    use_store,
 )
-from tests.factories.db import session_of
-from tests.integration.generation_setup import FullDisk, generation_row, given_up, use_store
 from tests.integration.helpers import fire_together
+from tests.integration.lost_jobs import runs_named
 from tests.integration.worker_process import queued_settings, running_worker, wait_until
 
 FAILED_JOBS = "/travaux/en-echec"
 
 
 def _asked_through_the_api(app: Flask) -> tuple[int, int]:
-    """A generation asked by a CRM while the disk is full: (its id, the token's id). Inline,
-    its job crashes in the request (a failed run); queued, it waits for a worker."""
-    publish_short_cgv(app)
-    quote_id = make_quote(app, make_client(app))
-    token = make_token(app, Scope.WRITE, Scope.READ)
-    use_store(app, FullDisk)
-    asked = app.test_client().post(
-        f"/api/v1/quotes/{quote_id}/contract",
-        json={"free_text": "Support dédié."},
-        headers={"Authorization": f"Bearer {token}"},
-    )
-    assert asked.status_code == 202, asked.get_json()
-    generation_id: int = asked.get_json()["id"]
+    """A generation asked by a CRM while the disk is full: (its id, the token's id)."""
+    generation_id = asked_through_the_api(app, {"free_text": "Support dédié."})
     return generation_id, generation_row(app, generation_id).token_id or 0
 
 
-def _generations(app: Flask) -> list[ContractGeneration]:
-    with session_of(app) as session:
-        return list(session.scalars(select(ContractGeneration).order_by(ContractGeneration.id)))
-
-
 def _runs(app: Flask) -> list[JobRun]:
-    with session_of(app) as session:
-        return list(
-            session.scalars(
-                select(JobRun)
-                .where(JobRun.name == tasks.generate_requested.name)
-                .order_by(JobRun.id)
-            )
-        )
+    return runs_named(app, tasks.generate_requested.name)
 
 
 def _relaunch(admin: FlaskClient, run_id: int) -> str:
@@ -93,7 +67,7 @@ def test_relaunching_the_job_of_a_failed_generation_asks_it_again_once(app: Flas
     page = _relaunch(admin, run.id)
 
     assert "Travail « Génération d&#39;un contrat demandé » relancé." in page  # its French name
-    failed, again = _generations(app)
+    failed, again = generations(app)
     assert (failed.id, failed.status) == (first, GenerationStatus.FAILED)
     assert (again.status, again.retry_of, again.free_text) == (
         GenerationStatus.DONE,
@@ -107,7 +81,7 @@ def test_relaunching_the_job_of_a_failed_generation_asks_it_again_once(app: Flas
     # a second click (an old page, another admin): nothing asked again
     csrf = csrf_from(page)
     assert admin.post(f"/travaux/{run.id}/relancer", data={"csrf_token": csrf}).status_code == 302
-    assert len(_generations(app)) == 2 and count(app, ContractVersion) == 1
+    assert len(generations(app)) == 2 and count(app, ContractVersion) == 1
 
 
 def test_a_run_whose_generation_is_done_since_leaves_the_list(app: Flask) -> None:
@@ -127,7 +101,7 @@ def test_a_run_whose_generation_is_done_since_leaves_the_list(app: Flask) -> Non
     assert f"Génération de contrat n° {first} déjà terminée : rien à relancer." in page
     assert f'id="run-{run.id}"' not in page
     assert [r.status for r in _runs(app)] == [RunStatus.FAILED]  # kept as it ended
-    assert len(_generations(app)) == 1 and count(app, ContractVersion) == 1
+    assert len(generations(app)) == 1 and count(app, ContractVersion) == 1
 
 
 def test_a_run_whose_generation_was_asked_again_and_done_leaves_the_list(app: Flask) -> None:
@@ -157,7 +131,7 @@ def test_other_failed_runs_of_a_relaunched_generation_ask_nothing_more(app: Flas
     given_up(app, first)
     admin = login_as(app, Role.ADMIN)
     _relaunch(admin, one.id)  # the disk still full: the retry fails in its turn
-    retry = _generations(app)[-1]
+    retry = generations(app)[-1]
     assert (retry.retry_of, retry.status) == (first, GenerationStatus.PENDING)
 
     page = admin.get(FAILED_JOBS).get_data(as_text=True)
@@ -165,7 +139,7 @@ def test_other_failed_runs_of_a_relaunched_generation_ask_nothing_more(app: Flas
     # the retry pending, its own job renders it: the other run needs nobody
     assert refusal not in page and f'id="run-{two.id}"' not in page
     page = _relaunch(admin, two.id)  # an old page's click: refused, with why
-    assert refusal in page and len(_generations(app)) == 2
+    assert refusal in page and len(generations(app)) == 2
 
     given_up(app, retry.id)  # the retry failed in its turn: relaunched through its own run
     page = admin.get(FAILED_JOBS).get_data(as_text=True)
@@ -195,10 +169,10 @@ def test_twenty_clicks_at_once_make_one_new_attempt_rendered_by_the_worker(
     )
 
     assert {a.status_code for a in answers} == {302}
-    failed, again = _generations(app)
+    failed, again = generations(app)
     assert failed.status is GenerationStatus.FAILED
     assert (again.retry_of, again.status) == (first, GenerationStatus.PENDING)
     with running_worker(queued):
         wait_until(lambda: generation_row(app, again.id).status is GenerationStatus.DONE, queued)
-    assert len(_generations(app)) == 2 and count(app, ContractVersion) == 1
+    assert len(generations(app)) == 2 and count(app, ContractVersion) == 1
     assert _runs(app)[0].status is RunStatus.RELAUNCHED

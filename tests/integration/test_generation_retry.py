@@ -15,22 +15,20 @@ from flask.testing import FlaskClient
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from app.auth.models import Role, Scope
+from app.auth.models import Role
 from app.config import Settings
-from app.contracts.models import ContractGeneration, ContractVersion, GenerationStatus
+from app.contracts.models import ContractVersion, GenerationStatus
 from storage import FilesystemBlobStore
 from tests.conftest import csrf_from
-from tests.factories import (
-    count,
-    login_as,
-    make_client,
-    make_quote,
-    make_token,
-    publish_short_cgv,
-    runtime,
-)
+from tests.factories import count, login_as, runtime
 from tests.factories.db import session_of
-from tests.integration.generation_setup import FullDisk, generation_row, given_up, use_store
+from tests.integration.generation_setup import (
+    asked_through_the_api,
+    generation_row,
+    generations,
+    given_up,
+    use_store,
+)
 from tests.integration.worker_process import (
     running_worker,
     wait_until,
@@ -38,20 +36,6 @@ from tests.integration.worker_process import (
 
 COUNTERSIGNER = {"name": "Hélène Vendeur", "email": "helene.vendeur@example.fr"}
 SIGNER = {"name": "Jeanne Roux", "email": "jeanne.roux@example.fr"}
-
-
-def _asked_through_the_api(app: Flask, body: dict[str, Any]) -> int:
-    """Asked by a CRM while the disk is full (inline, its job crashes in the request; queued,
-    it waits for a worker): still pending, 202."""
-    publish_short_cgv(app)
-    quote_id = make_quote(app, make_client(app))
-    writer = {"Authorization": f"Bearer {make_token(app, Scope.WRITE, Scope.READ)}"}
-    use_store(app, FullDisk)
-    asked = app.test_client().post(f"/api/v1/quotes/{quote_id}/contract", json=body, headers=writer)
-    assert asked.status_code == 202, asked.get_json()
-    assert asked.get_json()["status"] == "pending"
-    generation_id: int = asked.get_json()["id"]
-    return generation_id
 
 
 def _retry(sales: FlaskClient, generation_id: int) -> Any:
@@ -70,7 +54,7 @@ def test_a_retry_from_the_web_prints_the_countersigner_and_signer_the_api_named(
     app: Flask,
 ) -> None:
     assert not runtime(app).settings.vendor.signer_email  # no configured signatory
-    first = _asked_through_the_api(
+    first = asked_through_the_api(
         app, {"countersigner": COUNTERSIGNER, "signer": SIGNER, "free_text": "Support dédié."}
     )
     given_up(app, first)
@@ -79,13 +63,13 @@ def test_a_retry_from_the_web_prints_the_countersigner_and_signer_the_api_named(
     # Failed again (the disk still full): the retry of the retry still follows the API's asking.
     retried = _retry(sales, first)
     assert retried.status_code == 302
-    second = max(r.id for r in _all_generations(app))
+    second = max(r.id for r in generations(app))
     given_up(app, second)
     use_store(app, FilesystemBlobStore)
     done = _retry(sales, second)
     assert done.status_code == 302 and done.headers["Location"].startswith("/contrats/")
 
-    rows = _all_generations(app)
+    rows = generations(app)
     assert [(r.status, r.retry_of) for r in rows] == [
         (GenerationStatus.FAILED, None),
         (GenerationStatus.FAILED, first),
@@ -108,7 +92,7 @@ def test_a_retry_from_the_web_prints_the_countersigner_and_signer_the_api_named(
 
 
 def test_a_retry_of_an_api_generation_without_countersigner_adds_none(app: Flask) -> None:
-    first = _asked_through_the_api(app, {})
+    first = asked_through_the_api(app, {})
     given_up(app, first)
     sales = login_as(app, Role.SALES)
     use_store(app, FilesystemBlobStore)
@@ -119,24 +103,19 @@ def test_a_retry_of_an_api_generation_without_countersigner_adds_none(app: Flask
         assert (version.countersigner_name, version.countersigner_email) == (None, None)
 
 
-def _all_generations(app: Flask) -> list[ContractGeneration]:
-    with session_of(app) as session:
-        return list(session.scalars(select(ContractGeneration).order_by(ContractGeneration.id)))
-
-
 @pytest.mark.committed_db  # the worker process reads what the test committed
 @pytest.mark.real_clock
 def test_a_retry_rendered_by_a_worker_keeps_the_api_countersigner(
     queued: Settings, make_app: Callable[[Settings], Flask]
 ) -> None:
     app = make_app(queued)
-    first = _asked_through_the_api(app, {"countersigner": COUNTERSIGNER, "signer": SIGNER})
+    first = asked_through_the_api(app, {"countersigner": COUNTERSIGNER, "signer": SIGNER})
     given_up(app, first)
     sales = login_as(app, Role.SALES)
     use_store(app, FilesystemBlobStore)
     retried = _retry(sales, first)
     assert retried.status_code == 302  # the follow page: the worker renders
-    [again] = [r.id for r in _all_generations(app) if r.retry_of == first]
+    [again] = [r.id for r in generations(app) if r.retry_of == first]
     assert retried.headers["Location"] == f"/contrats/generations/{again}"
     with running_worker(queued):
         wait_until(lambda: generation_row(app, again).status is GenerationStatus.DONE, queued)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, text
+from sqlalchemy import select
 
 from app.archive.services import scrub as archive
 from app.audit import services as audit
@@ -33,7 +33,9 @@ from tests.factories import (
     sign_completely,
     signed_from_quote,
 )
+from tests.factories.audit import audit_command
 from tests.factories.audit import record_reads as _journal
+from tests.factories.db import execute_sql
 
 T0 = datetime(2026, 3, 1, 9, 0, tzinfo=UTC)
 
@@ -253,47 +255,37 @@ def test_api_read_of_corrupted_document_is_refused_and_journaled(
         assert audit.verify_chain(session) == []
 
 
-def _sql(app: Flask, statement: str) -> None:
-    with transaction(app.extensions["paraphe"].session_factory) as session:
-        session.execute(text(statement))
-
-
-def _verify(app: Flask) -> tuple[int, str]:
-    result = app.test_cli_runner().invoke(args=["audit", "verify"])
-    return result.exit_code, result.output
-
-
 def test_audit_verify_intact(app: Flask) -> None:
     _journal(app)
-    code, output = _verify(app)
+    code, output = audit_command(app, "verify")
     assert code == 0 and "Journal intact : 5 événement(s)" in output
 
 
 def test_audit_verify_locates_altered_event(app: Flask) -> None:
     _journal(app)
-    _sql(app, "UPDATE audit_events SET actor = 'user:2' WHERE id = 3")
-    code, output = _verify(app)
+    execute_sql(app, "UPDATE audit_events SET actor = 'user:2' WHERE id = 3")
+    code, output = audit_command(app, "verify")
     assert code == 1 and "[n° 3] contenu altéré au n° 3" in output
 
 
 def test_audit_verify_locates_deleted_event(app: Flask) -> None:
     _journal(app)
-    _sql(app, "DELETE FROM audit_events WHERE id = 2")
-    code, output = _verify(app)
+    execute_sql(app, "DELETE FROM audit_events WHERE id = 2")
+    code, output = audit_command(app, "verify")
     assert code == 1 and "manquant(s) avant le n° 3" in output
 
 
 def test_audit_verify_locates_inserted_event(app: Flask) -> None:
     _journal(app, 3)
     # Shift the last event away and slip a forged one in its place, chained to event 2.
-    _sql(app, "UPDATE audit_events SET id = 4 WHERE id = 3")
-    _sql(
+    execute_sql(app, "UPDATE audit_events SET id = 4 WHERE id = 3")
+    execute_sql(
         app,
         "INSERT INTO audit_events (id, at, actor, action, subject_type, subject_id, "
         "client_id, details, prev_hash, hash) SELECT 3, at, 'intrus', action, subject_type, "
         "subject_id, client_id, details, hash, '" + "e" * 64 + "' FROM audit_events WHERE id = 2",
     )
-    code, output = _verify(app)
+    code, output = audit_command(app, "verify")
     assert code == 1
     assert "[n° 3] contenu altéré au n° 3" in output
     assert "[n° 4] chaînage rompu au n° 4" in output

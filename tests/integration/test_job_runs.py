@@ -9,12 +9,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
 
 from app.auth.models import Role
 from app.db import transaction
 from app.job_runs import runs
-from app.job_runs.models import JobRun, RunStatus
+from app.job_runs.models import RunStatus
 from app.queue.broker import huey
 from app.queue.tasks import Priority, declared, job
 from app.signatures import tasks
@@ -30,6 +29,7 @@ from tests.factories import (
     session_of,
     sign_token,
 )
+from tests.integration.lost_jobs import runs_named
 
 failures_left: list[int] = []  # how many more times `flaky` fails
 done: list[int] = []  # what `flaky` did, when it succeeded
@@ -52,16 +52,11 @@ def _fresh_flaky() -> None:
     done.clear()
 
 
-def _runs(app: Flask, name: str) -> list[JobRun]:
-    with session_of(app) as session:
-        return list(session.scalars(select(JobRun).where(JobRun.name == name).order_by(JobRun.id)))
-
-
 def test_a_failed_job_is_listed_and_relaunched_once(app: Flask) -> None:
     failures_left.append(1)
     flaky.enqueue(42)
 
-    (run,) = _runs(app, "tests.flaky")
+    (run,) = runs_named(app, "tests.flaky")
     assert run.status is RunStatus.FAILED and run.attempts == 1 and run.args == [42]
     assert run.last_error is not None
     assert run.last_error.startswith("ConnectionError : SMTP refusé pour smtp://paraphe:***@")
@@ -80,7 +75,7 @@ def test_a_failed_job_is_listed_and_relaunched_once(app: Flask) -> None:
     relaunched = admin.post(f"/travaux/{run.id}/relancer", data={"csrf_token": csrf})
     assert relaunched.status_code == 302
     assert done == [42]  # inline, the job ran again, with its recorded arguments
-    first, second = _runs(app, "tests.flaky")
+    first, second = runs_named(app, "tests.flaky")
     assert first.status is RunStatus.RELAUNCHED and first.relaunched_at is not None
     assert second.status is RunStatus.COMPLETE and second.args == [42]
     html = admin.get("/travaux/en-echec").get_data(as_text=True)
@@ -89,14 +84,14 @@ def test_a_failed_job_is_listed_and_relaunched_once(app: Flask) -> None:
     # a second click (an old page, another admin): nothing enqueued again
     again = admin.post(f"/travaux/{run.id}/relancer", data={"csrf_token": csrf})
     assert again.status_code == 302 and done == [42]
-    assert len(_runs(app, "tests.flaky")) == 2
+    assert len(runs_named(app, "tests.flaky")) == 2
     assert "déjà été relancé" in admin.get("/travaux/en-echec").get_data(as_text=True)
 
 
 def test_only_operators_see_failed_jobs(app: Flask) -> None:
     failures_left.append(1)
     flaky.enqueue(7)
-    (run,) = _runs(app, "tests.flaky")
+    (run,) = runs_named(app, "tests.flaky")
     for role in (Role.SALES, Role.LEGAL, Role.ARCHIVIST):
         browser = login_as(app, role)
         listing = browser.get("/travaux/en-echec")
@@ -109,7 +104,7 @@ def test_only_operators_see_failed_jobs(app: Flask) -> None:
             == 403
         )
         assert "Travaux en échec" not in home
-    assert done == [] and _runs(app, "tests.flaky")[0].status is RunStatus.FAILED
+    assert done == [] and runs_named(app, "tests.flaky")[0].status is RunStatus.FAILED
     anonymous = app.test_client().get("/travaux/en-echec")
     assert anonymous.status_code == 302 and anonymous.headers["Location"].startswith("/connexion")
     admin_home = login_as(app, Role.ADMIN).get("/").get_data(as_text=True)
@@ -125,7 +120,7 @@ def test_the_seal_job_retries_then_fails_then_is_relaunched(app: Flask) -> None:
     with seal_failing(app):
         result = sign_token(app, token)  # the last signature enqueues the seal: it fails
         # Inline, that attempt was the only one: failed for good, nothing parked in memory.
-        (run,) = _runs(app, "signatures.seal")
+        (run,) = runs_named(app, "signatures.seal")
         assert run.status is RunStatus.FAILED and run.attempts == 1
         assert run.args == [result.request_id] and run.next_attempt_at is None
         assert run.last_error == "SigningError : horodatage indisponible"
@@ -134,7 +129,7 @@ def test_the_seal_job_retries_then_fails_then_is_relaunched(app: Flask) -> None:
         # What a worker records of an attempt with retries left: waiting, not failed yet.
         huey.execute(tasks.seal_request._wrapper.s(result.request_id, retries=1))
         huey.storage.flush_schedule()  # that retry is for a worker: none runs here
-        retrying = _runs(app, "signatures.seal")[-1]
+        retrying = runs_named(app, "signatures.seal")[-1]
         assert retrying.status is RunStatus.RETRYING and retrying.next_attempt_at is not None
         html = admin.get("/travaux/en-echec").get_data(as_text=True)
         assert 'id="retrying-jobs"' in html and f'id="relaunch-{run.id}"' in html
@@ -145,7 +140,7 @@ def test_the_seal_job_retries_then_fails_then_is_relaunched(app: Flask) -> None:
     with session_of(app) as session:
         request = session.get(SignatureRequest, result.request_id)
         assert request is not None and request.sealed_at is not None
-    assert [r.status for r in _runs(app, "signatures.seal")] == [
+    assert [r.status for r in runs_named(app, "signatures.seal")] == [
         RunStatus.RELAUNCHED,
         RunStatus.RETRYING,
         RunStatus.COMPLETE,
@@ -163,7 +158,7 @@ def test_inline_a_job_with_retries_runs_once_and_its_failure_is_final(app: Flask
     recorded as final, for the admins to relaunch."""
     failing_with_retries.enqueue(3)
 
-    (run,) = _runs(app, "tests.failing_with_retries")
+    (run,) = runs_named(app, "tests.failing_with_retries")
     assert run.status is RunStatus.FAILED and run.attempts == 1
     assert run.next_attempt_at is None and run.finished_at is not None
     assert run.last_error == "ConnectionError : serveur injoignable (3)"
@@ -180,9 +175,9 @@ def test_completed_runs_are_pruned_after_a_day_failures_stay(app: Flask) -> None
     with transaction(runtime(app).session_factory) as session:
         assert runs.prune(session, datetime.now(UTC)) == 0  # not a day old yet
         assert runs.prune(session, later) == 1
-    assert [(r.args, r.status) for r in _runs(app, "tests.flaky")] == [([2], RunStatus.FAILED)]
+    assert [(r.args, r.status) for r in runs_named(app, "tests.flaky")] == [([2], RunStatus.FAILED)]
     declared("job_runs.prune").run()  # the periodic job itself: nothing more to delete
-    assert len(_runs(app, "tests.flaky")) == 1
+    assert len(runs_named(app, "tests.flaky")) == 1
 
 
 def test_job_arguments_must_be_json_values() -> None:

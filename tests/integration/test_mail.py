@@ -22,7 +22,8 @@ from app.mail import (
     build_message,
 )
 from app.rendering.mail_layout import VendorMailLayout
-from tests.integration.smtp_server import Inbox, free_port
+from tests.integration.smtp_server import Inbox
+from tests.loopback import free_port
 
 # A mailer and what its recipient then finds in the inbox.
 MailerAndInbox = tuple[Mailer, Callable[[], Sequence[Message]]]

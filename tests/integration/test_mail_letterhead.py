@@ -32,6 +32,7 @@ from tests.factories import (
     runtime,
 )
 from tests.integration.helpers import (
+    HOSTILE,
     body_html,
     body_text,
     last_code,
@@ -42,7 +43,6 @@ from tests.integration.helpers import (
 )
 from tests.integration.test_french_pages import ISO_TIMESTAMP
 
-HOSTILE = "<script>alert(1)</script> & <b>Fils</b>"
 # A person reads dates in words ("4 septembre 2026"), never as 04/09/2026 or an ISO stamp.
 NUMERIC_DATE = re.compile(r"\b\d{1,2}/\d{1,2}/\d{2,4}\b")
 VENDOR = "Éditeur Démo SAS"

@@ -18,23 +18,22 @@ from app.invoices import issuing, jobs, payments
 from app.invoices.models import RateKind
 from app.mail import Attachment
 from tests.factories import make_client, make_invoice, runtime
-from tests.integration.helpers import body_html, body_text, outbox_messages, subject_of
+from tests.integration.helpers import (
+    HOSTILE,
+    INERT,
+    assert_inert,
+    body_html,
+    body_text,
+    outbox_messages,
+    subject_of,
+)
 
-HOSTILE = "<script>alert(1)</script> & <b>Fils</b>"
-INERT = "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;Fils&lt;/b&gt;"
 VENDOR = "Éditeur Démo SAS"
 
 
 def _only_mail(app: Flask) -> Message:
     [message] = outbox_messages(runtime(app).settings.outbox_dir)
     return message
-
-
-def _assert_inert(message: Message) -> None:
-    html = body_html(message)
-    assert INERT in html
-    assert "<script>" not in html and "<b>Fils" not in html
-    assert HOSTILE in body_text(message)  # the plain text prints the name as typed
 
 
 def test_overdue_reminder_text_and_html(app: Flask) -> None:
@@ -93,7 +92,7 @@ def test_restitution_invitation_text_and_html(app: Flask) -> None:
     html = body_html(message)
     assert 'href="https://x.example/r/' in html  # the lone link: a button
     assert "<title>" in html and INERT in html.split("<title>", 1)[1].split("</title>", 1)[0]
-    _assert_inert(message)
+    assert_inert(message)
 
 
 def test_restitution_ready_text_and_html(app: Flask) -> None:
@@ -116,7 +115,7 @@ def test_restitution_ready_text_and_html(app: Flask) -> None:
     assert "Le fichier LISEZMOI.txt de l'archive explique comment vérifier l'empreinte" in text
     html = body_html(message)
     assert f'href="{delivery.download_url}"' in html and "LISEZMOI.txt" in html
-    _assert_inert(message)
+    assert_inert(message)
 
 
 def test_deletion_certificate_text_html_and_attachment(app: Flask) -> None:
@@ -142,4 +141,4 @@ def test_deletion_certificate_text_html_and_attachment(app: Flask) -> None:
     assert attached.get_payload(decode=True) == pdf
     html = body_html(message)
     assert "le motif." in html
-    _assert_inert(message)
+    assert_inert(message)

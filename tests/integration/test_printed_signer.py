@@ -14,17 +14,17 @@ from flask.testing import FlaskClient
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from app.auth.models import Role, Scope
+from app.auth.models import Role
 from app.contracts.models import ContractVersion
 from app.db import transaction
 from app.signatures import lifecycle
 from app.signatures.models import SignatureRequest, Signer
 from tests.factories import (
+    crm_writer,
     login_as,
     make_client,
     make_contracted_client,
     make_quote,
-    make_token,
     publish_short_cgv,
     runtime,
 )
@@ -38,7 +38,7 @@ CORRECTED = "paul.durand@example.fr"
 @pytest.fixture
 def writer(app: Flask) -> dict[str, str]:
     """A CRM's token: it writes (generation, correction, send) and reads what it made."""
-    return {"Authorization": f"Bearer {make_token(app, Scope.WRITE, Scope.READ)}"}
+    return crm_writer(app)
 
 
 def refused(response: Any) -> set[str]:

@@ -16,16 +16,16 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app.auth.models import Role, Scope
+from app.auth.models import Role
 from app.db import transaction
 from app.rendering.french import format_datetime
 from app.signatures import workflow
 from app.signatures.models import Signer
 from tests.factories import (
+    crm_writer,
     login_as,
     make_client,
     make_quote,
-    make_token,
     publish_short_cgv,
     runtime,
 )
@@ -39,7 +39,7 @@ DAY = timedelta(days=1)
 def writer(app: Flask) -> dict[str, str]:
     """A CRM's token (the CGV in force published: contracts can be generated)."""
     publish_short_cgv(app)
-    return {"Authorization": f"Bearer {make_token(app, Scope.WRITE, Scope.READ)}"}
+    return crm_writer(app)
 
 
 def _sent(

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
 from app.audit.models import AuditEvent
-from app.auth.models import Role, Scope
+from app.auth.models import Role
 from app.config import Settings
 from app.contracts.printing import Countersigner
 from app.db import transaction, utcnow
@@ -28,11 +28,11 @@ from app.signatures.models import RequestStatus, SignatureRequest, Signer, Signe
 from signing import SigningError, SigningKey
 from tests.conftest import csrf_from
 from tests.factories import (
+    crm_writer,
     login_as,
     make_client,
     make_contract,
     make_quote,
-    make_token,
     publish_short_cgv,
     runtime,
     session_of,
@@ -158,7 +158,7 @@ def test_cancel_and_another_signers_decline_wait_for_a_signature_being_applied(
     sales = login_as(app, Role.SALES)
     csrf = csrf_from(sales.get("/").get_data(as_text=True))
     api = app.test_client()
-    writer = {"Authorization": f"Bearer {make_token(app, Scope.WRITE, Scope.READ)}"}
+    writer = crm_writer(app)
 
     on_the_web = sales.post(
         f"/demandes-signature/{request_id}/annuler", data={"csrf_token": csrf, "reason": "Non."}

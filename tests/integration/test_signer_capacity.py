@@ -21,7 +21,7 @@ from pypdf import PdfReader
 from sqlalchemy import select
 
 from app.archive.anonymisation import anonymise_client
-from app.auth.models import Role, Scope
+from app.auth.models import Role
 from app.clients.models import Client
 from app.config import Settings
 from app.contracts.models import ContractVersion
@@ -31,10 +31,10 @@ from app.signatures.models import SignatureRequest
 from app.vendor_settings import vendor_identity
 from tests.factories import (
     VALID_CLIENT,
+    crm_writer,
     login_as,
     make_client,
     make_quote,
-    make_token,
     publish_short_cgv,
     runtime,
     session_of,
@@ -58,7 +58,7 @@ def app(settings: Settings, make_app: Callable[[Settings], Flask]) -> Flask:
 
 @pytest.fixture
 def writer(app: Flask) -> dict[str, str]:
-    return {"Authorization": f"Bearer {make_token(app, Scope.WRITE, Scope.READ)}"}
+    return crm_writer(app)
 
 
 def flat(text: str) -> str:

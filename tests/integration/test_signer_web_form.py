@@ -12,17 +12,15 @@ from markupsafe import escape
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from app.auth.models import Role, Scope
+from app.auth.models import Role
 from app.contracts.models import ContractGeneration, ContractVersion
 from app.db import transaction
 from tests.conftest import csrf_from
 from tests.factories import (
     count,
+    crm_writer,
     login_as,
-    make_client,
-    make_quote,
-    make_token,
-    publish_short_cgv,
+    quote_ready_for_contract,
     runtime,
 )
 from tests.factories.sales import VALID_CLIENT
@@ -33,8 +31,7 @@ HOSTILE = '<script>alert(1)</script> {{ 7*7 }} Zoé & "Fils"'
 
 
 def _quote_page(app: Flask) -> tuple[FlaskClient, int, str]:
-    publish_short_cgv(app)
-    quote_id = make_quote(app, make_client(app))
+    quote_id = quote_ready_for_contract(app)
     sales = login_as(app, Role.SALES)
     page = sales.get(f"/devis/{quote_id}")
     assert page.status_code == 200
@@ -92,7 +89,7 @@ def test_every_problem_is_shown_at_once_with_what_was_typed_and_nothing_stored(
 def test_the_web_and_the_api_refuse_the_same_signer_with_the_same_words(app: Flask) -> None:
     sales, quote_id, html = _quote_page(app)
     api = app.test_client()
-    writer = {"Authorization": f"Bearer {make_token(app, Scope.WRITE, Scope.READ)}"}
+    writer = crm_writer(app)
     for name, email in (("Jeanne\x1b", "é@example.fr"), (" ", "j@example..fr"), ("J\u202e", "")):
         web = sales.post(
             f"/contrats/generer/{quote_id}",

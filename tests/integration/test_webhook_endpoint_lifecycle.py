@@ -25,8 +25,7 @@ from app.webhooks import deliveries, rules, tasks
 from app.webhooks.models import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from tests.conftest import csrf_from
 from tests.factories import login_as, make_fast_user, make_token, runtime, session_of
-from tests.factories.webhooks import add_endpoint, terminate_client
-from tests.integration.test_webhooks import only_delivery
+from tests.factories.webhooks import add_endpoint, only_delivery, terminate_client
 from tests.integration.webhook_receiver import running_receiver
 
 

@@ -21,24 +21,17 @@ from typing import Any
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
 from standardwebhooks import Webhook
 
 from app.config import Settings
-from app.webhooks.models import AttemptOutcome, DeliveryStatus, WebhookAttempt, WebhookDelivery
-from tests.factories import session_of
-from tests.factories.webhooks import add_endpoint, terminate_client
+from app.webhooks.models import AttemptOutcome, DeliveryStatus
+from tests.factories.webhooks import add_endpoint, attempts, only_delivery, terminate_client
 from tests.integration.worker_process import running_worker, worker_log
+from tests.loopback import free_port
 
 pytestmark = [pytest.mark.committed_db, pytest.mark.real_clock]
 
 RETRY_SCALE = 0.01  # the schedule's 5 s, 5 min, 30 min… become 50 ms, 3 s, 18 s…
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager
@@ -75,13 +68,6 @@ def posts(log: Path) -> list[dict[str, Any]]:
     if not log.exists():
         return []
     return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
-
-
-def attempts(app: Flask) -> list[WebhookAttempt]:
-    with session_of(app) as session:
-        found = list(session.scalars(select(WebhookAttempt).order_by(WebhookAttempt.number)))
-        session.expunge_all()
-        return found
 
 
 def wait_for(check: Callable[[], bool], seconds: float, what: str, settings: Settings) -> None:
@@ -135,6 +121,5 @@ def test_a_receiver_killed_while_the_worker_delivers_gets_the_event_after_restar
     assert {a.outcome for a in logged[1:-1]} == {AttemptOutcome.FAILED}
     assert all(a.error == "connexion refusée" for a in logged[1:-1])
     assert logged[-1].outcome is AttemptOutcome.SUCCEEDED and logged[-1].status_code == 200
-    with session_of(app) as session:
-        delivery = session.scalars(select(WebhookDelivery)).unique().one()
-        assert delivery.status is DeliveryStatus.DELIVERED and delivery.attempts == len(logged)
+    delivery = only_delivery(app)
+    assert delivery.status is DeliveryStatus.DELIVERED and delivery.attempts == len(logged)

@@ -29,13 +29,12 @@ from app.webhooks.errors import EndpointInvalid
 from app.webhooks.models import (
     AttemptOutcome,
     DeliveryStatus,
-    WebhookAttempt,
     WebhookDelivery,
     WebhookEndpoint,
 )
 from tests.conftest import csrf_from
 from tests.factories import login_as, make_client, make_token, runtime, session_of
-from tests.factories.webhooks import add_endpoint, terminate_client
+from tests.factories.webhooks import add_endpoint, attempts, only_delivery, terminate_client
 from tests.integration.webhook_receiver import Receiver, running_receiver
 
 
@@ -49,20 +48,6 @@ def hooks_app(settings: Settings, make_app: Callable[[Settings], Flask]) -> Flas
 def receiver() -> Iterator[Receiver]:
     with running_receiver() as running:
         yield running
-
-
-def only_delivery(app: Flask) -> WebhookDelivery:
-    with session_of(app) as session:
-        delivery = session.scalars(select(WebhookDelivery)).unique().one()
-        session.expunge_all()
-        return delivery
-
-
-def attempts(app: Flask) -> list[WebhookAttempt]:
-    with session_of(app) as session:
-        found = list(session.scalars(select(WebhookAttempt).order_by(WebhookAttempt.number)))
-        session.expunge_all()
-        return found
 
 
 def verified(secret: str, received: Any) -> Any:

@@ -29,6 +29,7 @@ from tests.factories import (
     publish_short_cgv,
     session_of,
 )
+from tests.integration.helpers import response_fields
 
 
 def bearer(token: str, **extra: str) -> dict[str, str]:
@@ -38,11 +39,6 @@ def bearer(token: str, **extra: str) -> dict[str, str]:
 @pytest.fixture
 def writer(app: Flask) -> dict[str, str]:
     return bearer(make_token(app, Scope.WRITE, Scope.READ))
-
-
-def fields(response: Any) -> dict[str, str]:
-    assert response.mimetype == "application/problem+json", response.get_data(as_text=True)
-    return {e["field"]: e["message"] for e in response.get_json()["errors"]}
 
 
 def test_every_write_needs_the_write_scope(app: Flask, client: FlaskClient) -> None:
@@ -117,8 +113,8 @@ def test_every_problem_of_a_client_in_one_answer(
     assert response.status_code == 422
     problem = response.get_json()
     assert problem["title"] == "Données invalides"
-    assert set(fields(response)) == {"siren", "legal_name", "city", "colour", "vat_number"}
-    assert "Luhn" in fields(response)["siren"]
+    assert set(response_fields(response)) == {"siren", "legal_name", "city", "colour", "vat_number"}
+    assert "Luhn" in response_fields(response)["siren"]
     english = client.post("/api/v1/clients", json=body, headers={**writer, "Accept-Language": "en"})
     assert english.get_json()["title"] == "Invalid data"
     # no body, a body that is not JSON, a JSON array: refused, never a 500
@@ -127,13 +123,13 @@ def test_every_problem_of_a_client_in_one_answer(
             "/api/v1/clients", data=raw, content_type="application/json", headers=writer
         )
         assert refused.status_code == 422, raw
-        assert fields(refused) == {"body": "Objet JSON attendu."}
+        assert response_fields(refused) == {"body": "Objet JSON attendu."}
     assert count(app, Client) == 0
     client_id = make_client(app)
     patch = client.patch(
         f"/api/v1/clients/{client_id}", json={"signer_email": "pas une adresse"}, headers=writer
     )
-    assert patch.status_code == 422 and set(fields(patch)) == {"signer_email"}
+    assert patch.status_code == 422 and set(response_fields(patch)) == {"signer_email"}
     assert client.patch("/api/v1/clients/999", json={}, headers=writer).status_code == 404
 
 
@@ -190,7 +186,7 @@ def test_every_problem_of_a_quote_by_its_path(
         """The paths of the problems the API answers ``sent`` with."""
         response = client.post("/api/v1/quotes", json=sent, headers=writer)
         assert response.status_code == 422
-        return set(fields(response))
+        return set(response_fields(response))
 
     assert refused_paths(body) == {
         "lines[0].product",
@@ -264,7 +260,7 @@ def test_contract_then_signature_request_then_cancel(
     no_reason = client.post(
         f"/api/v1/signature-requests/{request['id']}/cancel", json={}, headers=writer
     )
-    assert no_reason.status_code == 422 and set(fields(no_reason)) == {"reason"}
+    assert no_reason.status_code == 422 and set(response_fields(no_reason)) == {"reason"}
     cancelled = client.post(
         f"/api/v1/signature-requests/{request['id']}/cancel",
         json={"reason": "Le client a changé d'avis."},

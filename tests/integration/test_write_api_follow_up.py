@@ -11,12 +11,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app.auth.models import Scope
 from app.contracts.models import ContractVersion
 from app.db import transaction
 from app.signatures.models import ReplacedSigningLink, Signer
-from tests.factories import count, make_client, make_quote, make_token, publish_short_cgv, runtime
-from tests.integration.helpers import body_text, outbox_messages
+from tests.factories import count, crm_writer, quote_ready_for_contract, runtime
+from tests.integration.helpers import body_text, outbox_messages, response_fields
 from tests.together import PARALLEL, at_once
 
 SIGNER = "zoe@example.fr"
@@ -24,18 +23,12 @@ SIGNER = "zoe@example.fr"
 
 @pytest.fixture
 def writer(app: Flask) -> dict[str, str]:
-    return {"Authorization": f"Bearer {make_token(app, Scope.WRITE, Scope.READ)}"}
-
-
-def fields(response: Any) -> dict[str, str]:
-    assert response.mimetype == "application/problem+json", response.get_data(as_text=True)
-    return {e["field"]: e["message"] for e in response.get_json()["errors"]}
+    return crm_writer(app)
 
 
 def _contract(app: Flask, client: FlaskClient, writer: dict[str, str]) -> dict[str, Any]:
     """Version 1 of a contract generated through the API (rendered inline by the job)."""
-    publish_short_cgv(app)
-    quote_id = make_quote(app, make_client(app))
+    quote_id = quote_ready_for_contract(app)
     generated = client.post(f"/api/v1/quotes/{quote_id}/contract", headers=writer)
     assert generated.status_code == 202, generated.get_json()
     version: dict[str, Any] = generated.get_json()["version"]
@@ -95,7 +88,7 @@ def test_a_reminder_now_once_a_day_at_most_and_once_per_key(
     assert len(_reminders(app)) == 2
 
     typo = client.post(remind, json={"when": "now"}, headers=writer)
-    assert typo.status_code == 422 and set(fields(typo)) == {"when"}
+    assert typo.status_code == 422 and set(response_fields(typo)) == {"when"}
     cancelled = client.post(
         f"{sent.get_json()['links']['self']}/cancel", json={"reason": "Abandon."}, headers=writer
     )
@@ -138,11 +131,11 @@ def test_version_n_plus_1_through_the_api(
 
     no_reason = client.post(versions, json={"free_text": 7}, headers=writer)
     assert no_reason.status_code == 422
-    assert set(fields(no_reason)) == {"reason", "free_text"}
+    assert set(response_fields(no_reason)) == {"reason", "free_text"}
     unknown_quote = client.post(
         versions, json={"reason": "Révision", "quote_id": 999}, headers=writer
     )
-    assert unknown_quote.status_code == 422 and set(fields(unknown_quote)) == {"quote_id"}
+    assert unknown_quote.status_code == 422 and set(response_fields(unknown_quote)) == {"quote_id"}
     assert count(app, ContractVersion) == 1
 
     keyed = {**writer, "Idempotency-Key": "v2"}
@@ -179,7 +172,7 @@ def test_a_required_member_left_out_is_said_missing_not_of_the_wrong_type(
         "/api/v1/clients", json={"legal_name": "Atelier", "siren": 5}, headers=writer
     )
     assert answer.status_code == 422
-    errors = fields(answer)
+    errors = response_fields(answer)
     for name in ("address", "postal_code", "city", "signer_name", "signer_email"):
         assert errors[name] == "Ce champ est obligatoire.", name
     assert errors["siren"] == "Chaîne de caractères attendue."  # sent, but not a string

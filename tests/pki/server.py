@@ -12,7 +12,6 @@ port and counts the requests it answers (from its access log), per service.
 from __future__ import annotations
 
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -24,6 +23,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from tests.loopback import free_port
+
 CONFIG = Path(__file__).with_name("certomancer.yml")
 ARCH = "paraphe"
 CA_KEYS = ("root", "interm")
@@ -33,13 +34,6 @@ PFX_PASSPHRASE = b"test-only-passphrase"
 CERTOMANCER = Path(sys.executable).with_name("certomancer")
 
 _REQUEST_LINE = re.compile(r'"(?:GET|POST) /[^/ ]+/(?P<kind>[a-z-]+)/(?P<label>[^/ ]+)')
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def generate_keys(key_root: Path) -> None:

@@ -44,8 +44,8 @@ from signing import (
     sign_pdf,
     verify_pdf,
 )
+from tests.loopback import free_port
 from tests.pki.fixtures import TestPki
-from tests.pki.server import free_port
 from tests.unit.signing.conftest import PARIS, drawn_after_signing
 
 # certomancer (TSA, OCSP, CRL) runs on the real clock: see the real_clock marker.
