@@ -22,7 +22,6 @@ import http.client
 import json
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,9 +35,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from sqlalchemy import insert, text  # noqa: E402
+from sqlalchemy import insert, text
 
-from app.cli import server_argv  # noqa: E402
+from app.cli import server_argv
+from tests.loopback import free_port
 
 CLIENTS_IN_DB = 1000
 
@@ -107,13 +107,6 @@ def _seed(url: str, docs: int) -> str:
         conn.execute(text("VACUUM ANALYZE"))
     engine.dispose()
     return plaintext
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _wait(port: int, token: str, timeout: float = 60) -> None:
@@ -220,7 +213,7 @@ def main() -> None:
     with throwaway_database(base, f"paraphe_bench_{uuid.uuid4().hex[:8]}") as url:
         try:
             token = "Bearer " + _seed(url, args.docs)
-            port = _free_port()
+            port = free_port()
             with tempfile.TemporaryDirectory(prefix="bench-api-") as instance:
                 env = {
                     **os.environ,

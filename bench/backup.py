@@ -33,9 +33,9 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from flask import Flask  # noqa: E402
+from flask import Flask
 
-from bench.scratch import scratch_database  # noqa: E402
+from bench.scratch import scratch_database
 
 DOC_BYTES = 20_000
 

@@ -30,10 +30,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from flask import Flask  # noqa: E402
-from flask.testing import FlaskClient  # noqa: E402
+from flask import Flask
+from flask.testing import FlaskClient
 
-from bench.scratch import instance_env, paraphe_worker, scratch_database  # noqa: E402
+from bench.scratch import instance_env, paraphe_worker, scratch_database
 
 BODY = "# CGV\n\n## Article 1. Objet\n\nLe service.\n\n## Article 2. Prix\n\n100 € par mois.\n"
 

@@ -42,20 +42,20 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from pypdf import PdfReader  # noqa: E402
-from weasyprint import HTML  # noqa: E402
+from pypdf import PdfReader
+from weasyprint import HTML
 
-from app.rendering.contract import (  # noqa: E402
+from app.rendering.contract import (
     CONTRACT_ASSETS_DIR,
     render_contract_html,
     render_contract_pdf,
 )
-from app.rendering.contract_document import ContractDocument, ParticularTerm  # noqa: E402
-from app.rendering.jinja import make_environment  # noqa: E402
-from app.rendering.markdown import clear_markdown_cache  # noqa: E402
-from app.rendering.pdf import ASSETS_BASE_URL, AssetFetcher  # noqa: E402
-from tests.shared_fixtures import CGV_FIXTURE  # noqa: E402  (../shared, never copied)
-from tests.unit.rendering.factory import CLIENT, build_document, priced_lines  # noqa: E402
+from app.rendering.contract_document import ContractDocument, ParticularTerm
+from app.rendering.jinja import make_environment
+from app.rendering.markdown import clear_markdown_cache
+from app.rendering.pdf import ASSETS_BASE_URL, AssetFetcher
+from tests.shared_fixtures import CGV_FIXTURE  # ../shared, never copied
+from tests.unit.rendering.factory import CLIENT, build_document, priced_lines
 
 
 def build_contract(cgv: str, number: int) -> ContractDocument:

@@ -30,10 +30,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from sqlalchemy import func, select  # noqa: E402
+from sqlalchemy import func, select
 
-from app.auth.models import Role  # noqa: E402
-from tests.shared_fixtures import CGV_FIXTURE  # noqa: E402  (../shared, never copied)
+from app.auth.models import Role
+from tests.shared_fixtures import CGV_FIXTURE  # ../shared, never copied
 
 AUTHOR = "commercial@paraphe.test"
 SUMMARY = re.compile(

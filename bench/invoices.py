@@ -47,20 +47,20 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from app import migrate  # noqa: E402
-from app.clients.services import ClientInput, create_client, get_client  # noqa: E402
-from app.db import make_engine, make_session_factory, transaction  # noqa: E402
-from app.invoices import issuing, pdfs  # noqa: E402
-from app.invoices import tasks as invoice_tasks  # noqa: E402
-from app.invoices.models import Invoice  # noqa: E402
-from app.invoices.pdfs import Issued  # noqa: E402
-from app.invoices.production import PdfProducer  # noqa: E402
-from app.invoices.renderer import render_invoice_pdf_naive  # noqa: E402
-from app.pricing.lines import LineInput  # noqa: E402
-from app.queue import broker  # noqa: E402
-from app.vendor_settings import VendorIdentity  # noqa: E402
-from bench.scratch import stop_worker  # noqa: E402
-from storage import BlobStore, FilesystemBlobStore  # noqa: E402
+from app import migrate
+from app.clients.services import ClientInput, create_client, get_client
+from app.db import make_engine, make_session_factory, transaction
+from app.invoices import issuing, pdfs
+from app.invoices import tasks as invoice_tasks
+from app.invoices.models import Invoice
+from app.invoices.pdfs import Issued
+from app.invoices.production import PdfProducer
+from app.invoices.renderer import render_invoice_pdf_naive
+from app.pricing.lines import LineInput
+from app.queue import broker
+from app.vendor_settings import VendorIdentity
+from bench.scratch import stop_worker
+from storage import BlobStore, FilesystemBlobStore
 
 NOW = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 LINES = [

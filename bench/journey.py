@@ -31,7 +31,6 @@ import argparse
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -47,11 +46,12 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from sqlalchemy import create_engine  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
-from sqlalchemy.exc import OperationalError  # noqa: E402
+from sqlalchemy import create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
-from app.cli import server_argv  # noqa: E402
+from app.cli import server_argv
+from tests.loopback import free_port
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 POLL_STEP = "GET /contrats/<id>/v1/signe.pdf (attente)"
@@ -62,13 +62,6 @@ GOALS = {"sign_post_p95_ms": 300, "page_p95_ms": 500, "seal_p95_s": 5}
 def _pct(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def _postgres(base_url: str) -> str | None:
@@ -194,7 +187,7 @@ def run_mode(
         _database(pg, Path(tmp), mode) as url,
     ):
         folder = Path(tmp)
-        port = _free_port()
+        port = free_port()
         if mode == "inline":
             queue = "inline"
         else:

@@ -51,24 +51,24 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from cryptography import x509  # noqa: E402
-from cryptography.hazmat.primitives import serialization  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import ec, rsa  # noqa: E402
-from cryptography.hazmat.primitives.serialization import pkcs12  # noqa: E402
-from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: E402
-from pyhanko.pdf_utils.reader import PdfFileReader  # noqa: E402
-from pyhanko.sign import signers  # noqa: E402
-from pyhanko.sign.fields import SigSeedSubFilter  # noqa: E402
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.serialization import pkcs12
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import signers
+from pyhanko.sign.fields import SigSeedSubFilter
 
-import signing  # noqa: E402
-from signing import (  # noqa: E402
+import signing
+from signing import (
     DevPki,
     SignatureBox,
     SignatureFieldSpec,
     SignSpec,
 )
-from signing.devpki import issue_seal_certificate  # noqa: E402
-from tests.shared_fixtures import CGV_FIXTURE  # noqa: E402  (../shared, never copied)
+from signing.devpki import issue_seal_certificate
+from tests.shared_fixtures import CGV_FIXTURE  # ../shared, never copied
 
 PARIS = ZoneInfo("Europe/Paris")
 FIELD = "signer-1"

@@ -34,10 +34,10 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
-from flask import Flask  # noqa: E402
+from flask import Flask
 
-from bench.scratch import instance_env, paraphe_worker, scratch_database  # noqa: E402
-from tests.integration.webhook_receiver import Receiver, running_receiver  # noqa: E402
+from bench.scratch import instance_env, paraphe_worker, scratch_database
+from tests.integration.webhook_receiver import Receiver, running_receiver
 
 SLOW_S = 0.2
 PER_COMMIT = 10

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -27,7 +26,7 @@ from app.config import Settings
 from app.webhooks.models import AttemptOutcome, DeliveryStatus
 from tests.factories.webhooks import add_endpoint, attempts, only_delivery, terminate_client
 from tests.integration.worker_process import running_worker, worker_log
-from tests.loopback import free_port
+from tests.loopback import free_port, wait_for_port
 
 pytestmark = [pytest.mark.committed_db, pytest.mark.real_clock]
 
@@ -50,13 +49,7 @@ def receiver_process(port: int, log: Path, delay_s: float) -> Iterator[subproces
         ]
     )
     try:
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:  # listening?
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
+        wait_for_port(port)
         yield process
     finally:
         if process.poll() is None:

@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 from datetime import timedelta
@@ -25,6 +23,7 @@ from app.job_runs import heartbeats
 from app.job_runs.health import STOPPED
 from tests.factories import login_as, session_of
 from tests.integration.worker_process import queued_settings, running_worker, wait_until
+from tests.loopback import free_port, wait_for_port
 
 WARNING = "Les travaux en arrière-plan sont à l'arrêt"
 
@@ -142,31 +141,19 @@ def test_an_unreachable_database_is_a_503(settings: Settings, tmp_path: Path) ->
     assert checks["workers"]["status"] == "ok"  # inline: nobody to wait for
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @pytest.fixture
 def own_redis() -> Iterator[tuple[int, subprocess.Popen[bytes]]]:
     """A Redis of this test's own, that it may stop."""
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"],
         stdout=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 10
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            break
-        except OSError:
-            if time.monotonic() > deadline:
-                server.kill()
-                raise
-            time.sleep(0.05)
+    try:
+        wait_for_port(port)
+    except OSError:
+        server.kill()
+        raise
     yield port, server
     server.kill()
     server.wait(timeout=10)
