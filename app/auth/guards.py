@@ -33,6 +33,15 @@ def current_user() -> User | None:
     return found
 
 
+def signed_in_user() -> User:
+    """The user of a view behind `require` (or of a template it renders): the guard has
+    already turned away anyone not signed in, so there is always one here."""
+    user = current_user()
+    if user is None:
+        raise RuntimeError("signed_in_user() outside a route guarded by require()")
+    return user
+
+
 def require(permission: Permission) -> Callable[[Callable[P, R]], Callable[P, R | Response]]:
     def decorator(view: Callable[P, R]) -> Callable[P, R | Response]:
         @wraps(view)

@@ -13,7 +13,7 @@ from werkzeug.wrappers import Response
 from app.auth import accounts, workflow
 from app.auth.errors import AuthError
 from app.auth.forms import InviteForm, RoleForm
-from app.auth.guards import current_user, require
+from app.auth.guards import require, signed_in_user
 from app.auth.models import Role, User
 from app.auth.rules import Permission
 from app.branding import MAX_REMOTE_LOGO_BYTES
@@ -26,8 +26,7 @@ bp = Blueprint("users_admin", __name__)
 
 
 def _acting() -> User:
-    user = current_user()
-    assert user is not None  # the guard let only a logged-in administrator through
+    user = signed_in_user()
     return user
 
 

@@ -5,7 +5,7 @@ from collections.abc import Callable
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
-from app.auth.guards import current_user, require
+from app.auth.guards import require, signed_in_user
 from app.auth.rules import Permission
 from app.clauses import rules, services
 from app.clauses.errors import ClauseInvalid
@@ -27,8 +27,7 @@ def _submit(form: ClauseForm, write: Write) -> Response | int:
     field errors on the page rather than an error page)."""
     if not form.validate_on_submit():
         return 422 if form.is_submitted() else 200
-    user = current_user()
-    assert user is not None
+    user = signed_in_user()
     try:
         with unit_of_work():
             version = write(form.title.data or "", form.body_markdown.data or "", user.id)

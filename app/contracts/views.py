@@ -4,7 +4,7 @@ from flask import Blueprint, Response, flash, jsonify, redirect, render_template
 from flask import request as http_request
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.auth.guards import current_user, require
+from app.auth.guards import require, signed_in_user
 from app.auth.models import User
 from app.auth.rules import Permission
 from app.contracts import comparison, printing, queries, requested, retrying, tasks
@@ -34,12 +34,6 @@ def clause_ids(raw: list[str]) -> list[int]:
     if not all(_is_id(v) for v in raw):
         raise ContractInvalid({"clause": msg("Clause inconnue.")})
     return [int(v) for v in raw]
-
-
-def author() -> User:
-    user = current_user()
-    assert user is not None  # the route's guard let a signed-in user through
-    return user
 
 
 def first_version(quote_id: int, choices: requested.Choices) -> BaseResponse:
@@ -76,7 +70,7 @@ def _already_contracted(exc: AlreadyInContract) -> BaseResponse:
 def new_version(contract_id: int) -> BaseResponse:
     """Checked at once (a refusal answers now); rendered by a job the page then follows."""
     form = http_request.form
-    choices = _choices(author())
+    choices = _choices(signed_in_user())
     quote_raw = form.get("quote_id", "")
     if quote_raw and not _is_id(quote_raw):
         raise ContractInvalid({"quote_id": msg("Devis inconnu.")})
@@ -145,7 +139,11 @@ def retry_generation(generation_id: int) -> BaseResponse:
     try:
         with unit_of_work() as db:
             asked = retrying.ask_again(
-                db, generation_id, author().id, vendor=runtime().settings.vendor, now=utcnow()
+                db,
+                generation_id,
+                signed_in_user().id,
+                vendor=runtime().settings.vendor,
+                now=utcnow(),
             )
             again_id = asked.id
     except AlreadyInContract as exc:
@@ -203,7 +201,7 @@ def pdf(contract_id: int, number: int) -> Response:
 
 
 def _user_actor() -> str:
-    return f"user:{author().id}"
+    return f"user:{signed_in_user().id}"
 
 
 @bp.route("/<int:contract_id>/v<int:number>.docx")

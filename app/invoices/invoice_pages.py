@@ -17,7 +17,7 @@ from flask import flash, jsonify, redirect, render_template, url_for
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from app.auth.guards import current_user, require
+from app.auth.guards import require, signed_in_user
 from app.auth.rules import Permission
 from app.clients.services import get_client
 from app.clock import business_date
@@ -90,8 +90,7 @@ def new() -> str | Response | tuple[str, int]:
     if form.validate_on_submit():
         lines, unreadable = _parse_lines(form)
         if not unreadable:
-            user = current_user()
-            assert user is not None
+            user = signed_in_user()
             try:
                 with unit_of_work() as work:
                     contract = (
@@ -160,8 +159,7 @@ def payment(invoice_id: int) -> Response:
     if not form.validate_on_submit():
         flash("Indiquez l'événement et sa date.", "error")
         return back
-    user = current_user()
-    assert user is not None
+    user = signed_in_user()
     common = {
         "invoice": invoice,
         "occurred_on": form.occurred_on.data,
@@ -211,8 +209,7 @@ def _inline_pdf(document: Document | None, number: str) -> Response:
                 number=number,
             )
         )
-    user = current_user()
-    assert user is not None
+    user = signed_in_user()
     data = checked_bytes(db_session(), runtime().store, document, actor=f"user:{user.id}")
     return Response(
         data,
@@ -252,8 +249,7 @@ def credit_note(invoice_id: int) -> str | Response | tuple[str, int]:
         if amount is None or vat is None or form.amount.errors or form.designation.errors:
             return _show(invoice_id, form), 422
         lines = [LineInput((form.designation.data or "").strip(), Decimal("1"), amount, vat)]
-    user = current_user()
-    assert user is not None
+    user = signed_in_user()
     try:
         with unit_of_work() as work:
             note = issuing.issue_credit_note(

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from app.auth.guards import current_user, require
+from app.auth.guards import require, signed_in_user
 from app.auth.rules import Permission
 from app.clock import business_date
 from app.contracts.queries import get_contract
@@ -40,8 +40,7 @@ def syntec() -> str | Response | tuple[str, int]:
     form = SyntecIndexForm()
 
     def save(work: Session, value: Decimal) -> str:
-        user = current_user()
-        assert user is not None
+        user = signed_in_user()
         month = form.month.data or ""
         row = revision.set_syntec_index(
             work, month=month, value=value, now=utcnow(), created_by_id=user.id
@@ -89,8 +88,7 @@ def new_plan() -> str | Response | tuple[str, int]:
     form = _plan_form()
     if not form.validate_on_submit() or form.start_date.data is None:
         return _plans_page(form), 422
-    user = current_user()
-    assert user is not None
+    user = signed_in_user()
     try:
         with unit_of_work() as work:
             plan = plans.create_plan_from_contract(
@@ -188,8 +186,7 @@ def revise(plan_id: int) -> str | Response | tuple[str, int]:
     form = RevisionForm()
     if not form.validate_on_submit() or form.renewal.data is None:
         return _plan_page(plan_id, revision_form=form), 422
-    user = current_user()
-    assert user is not None
+    user = signed_in_user()
     try:
         with unit_of_work() as work:
             if not form.apply.data:  # nothing written: the unit of work commits nothing

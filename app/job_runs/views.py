@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.auth.guards import current_user, require
+from app.auth.guards import require, signed_in_user
 from app.auth.rules import Permission
 from app.db import utcnow
 from app.job_runs import heartbeats, runs, workflow
@@ -68,8 +68,7 @@ _DISMISSAL_FLASHES = {
 @require(Permission.OPERATE_SIGNATURES)
 def dismiss(run_id: int) -> BaseResponse:
     """A failed run with nothing left to relaunch, off the list: its row stays (what failed)."""
-    user = current_user()
-    assert user is not None  # the guard sent anyone else to the login page
+    user = signed_in_user()
     with unit_of_work() as db:
         done = workflow.dismiss(db, run_id, actor=f"user:{user.id}", now=utcnow())
     flash(*_DISMISSAL_FLASHES[done])

@@ -13,7 +13,7 @@ from flask import request as http_request
 from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.auth.guards import require
+from app.auth.guards import require, signed_in_user
 from app.auth.rules import Permission
 from app.clock import business_date
 from app.contracts import printing, requested, schemas
@@ -82,7 +82,7 @@ def generate_contract(quote_id: int) -> BaseResponse | tuple[str, int]:
         clauses = []
     if not errors:
         choices = requested.Choices(
-            author_id=contract_views.author().id,
+            author_id=signed_in_user().id,
             clause_version_ids=clauses,
             free_text=free_text,
             signer=signer,

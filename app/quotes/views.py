@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, url_for
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from app.auth.guards import current_user, require
+from app.auth.guards import require, signed_in_user
 from app.auth.rules import Permission
 from app.clients.services import get_client
 from app.clock import business_date
@@ -157,8 +157,7 @@ def new(client_id: int) -> str | Response | tuple[str, int]:
         if global_discount is None:
             form.global_discount_value.errors = ["Indiquez une remise (ex. 10 ou 150,00)."]
         if not unreadable and terms is not None and global_discount is not None:
-            user = current_user()
-            assert user is not None
+            user = signed_in_user()
             now = utcnow()
             try:
                 with unit_of_work() as work:
@@ -223,8 +222,7 @@ def _save_product(
     data = _product_input(form)
     if data is None:
         return None
-    user = current_user()
-    assert user is not None
+    user = signed_in_user()
     try:
         with unit_of_work() as work:
             product = save(work, data, f"user:{user.id}")

@@ -16,7 +16,7 @@ from flask import (
 )
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.auth.guards import current_user, require
+from app.auth.guards import require, signed_in_user
 from app.auth.rules import Permission
 from app.contracts.queries import get_version
 from app.db import utcnow
@@ -36,8 +36,7 @@ sending_bp = Blueprint("signature_sending", __name__, url_prefix="/contrats")
 @sending_bp.route("/<int:contract_id>/v<int:number>/envoyer", methods=["POST"])
 @require(Permission.SEND_FOR_SIGNATURE)
 def send(contract_id: int, number: int) -> BaseResponse:
-    user = current_user()
-    assert user is not None
+    user = signed_in_user()
     user_id = user.id
     db_session().rollback()  # the guard's read ends here: the workflow has its own transactions
     try:
@@ -85,8 +84,7 @@ def signed_pdf(contract_id: int, number: int) -> Response:
     document = revisions.signed_document_of_version(db, version.id)
     if document is None:
         abort(404, msg("Cette version n'est pas encore signée."))
-    user = current_user()
-    assert user is not None  # the route's guard let a signed-in user through
+    user = signed_in_user()
     return document_response(
         db, runtime().store, document, actor=f"user:{user.id}", download=True, cache_control=None
     )
@@ -133,8 +131,7 @@ def resend(request_id: int) -> BaseResponse:
 
 
 def _user_id() -> int:
-    user = current_user()
-    assert user is not None  # the route's guard let a signed-in user through
+    user = signed_in_user()
     return user.id
 
 
@@ -144,8 +141,7 @@ def evidence(request_id: int, fmt: str) -> Response:
     """The sealed evidence file (PDF) or its JSON form, for sales and archivists."""
     db = db_session()
     document = evidence_files.evidence_file(db, request_id, as_json=fmt == "json")
-    user = current_user()
-    assert user is not None  # the route's guard let a signed-in user through
+    user = signed_in_user()
     return document_response(
         db, runtime().store, document, actor=f"user:{user.id}", download=True, cache_control=None
     )

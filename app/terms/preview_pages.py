@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask import Response, flash, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from app.auth.guards import current_user, require
+from app.auth.guards import require, signed_in_user
 from app.auth.rules import Permission
 from app.clock import business_date
 from app.db import utcnow
@@ -59,8 +59,7 @@ def preview_pdf(preview_id: int) -> Response:
 def publish_preview(preview_id: int) -> BaseResponse:
     """Publish the previewed text: the form carries the hash of the text on screen, and a
     second click (or a retry) finds the version already published."""
-    user = current_user()  # the CSRF token was checked before (app-wide CSRFProtect)
-    assert user is not None  # guaranteed by @require
+    user = signed_in_user()  # the CSRF token was checked before (app-wide CSRFProtect)
     version, published = workflow.publish_preview(
         hand_over(),
         preview_id,

@@ -39,8 +39,6 @@ def new() -> str | BaseResponse | tuple[str, int]:
     submitted = _submitted_text(form)
     draft = _draft(form, submitted.markdown) if form.effective_date.data else None
     if valid and submitted.problem is None and draft is not None:
-        user = current_user()
-        assert user is not None  # guaranteed by @require
         try:
             preview_id = workflow.prepare_preview(
                 hand_over(), draft, source=submitted.source, filename=submitted.filename
