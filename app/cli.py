@@ -27,6 +27,7 @@ import os
 import sys
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 from flask import Flask
@@ -255,6 +256,26 @@ def demo_command() -> None:
 STOP_TIMEOUT_S = 20
 
 
+_LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+
+
+def links_elsewhere(base_url: str, port: int) -> str | None:
+    """The warning `paraphe serve` prints when the links it mails would lead elsewhere: a
+    PARAPHE_BASE_URL on this machine (loopback) naming another port than the one served. A
+    public address (behind a proxy) may well differ from the port: nothing is said then."""
+    parts = urlsplit(base_url)
+    if parts.hostname not in _LOOPBACK:
+        return None
+    linked = parts.port or (443 if parts.scheme == "https" else 80)
+    if linked == port:
+        return None
+    return (
+        f"Attention : PARAPHE_BASE_URL vaut {base_url}, mais ce serveur écoute sur le port "
+        f"{port} : les liens des courriels (signature, codes, CGV, espace client) mèneraient "
+        f"ailleurs. Lancez-le avec PARAPHE_BASE_URL={parts.scheme}://{parts.hostname}:{port}."
+    )
+
+
 def server_argv(host: str, port: int, workers: int, threads: int) -> list[str]:
     """The production server's command line: granian serving the app factory over WSGI.
 
@@ -308,6 +329,9 @@ def serve_command(host: str, port: int, workers: int, threads: int) -> None:
             f"processus, chaque limite de débit serait multipliée par {workers}. Gardez le "
             "stockage par défaut (database), ou redis://…, ou lancez --workers 1."
         )
+    warning = links_elsewhere(_runtime().settings.base_url, port)
+    if warning is not None:
+        click.echo(warning, err=True)
     argv = server_argv(host, port, workers, threads)
     sys.stdout.flush()
     # Replace this process (no shell, a fixed argv): the service manager's signals reach the

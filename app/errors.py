@@ -22,11 +22,20 @@ class DomainError(Exception):
         return {}
 
 
+def field_sentences(errors: dict[str, str], colon: str = " : ") -> str:
+    """One sentence per field, `field : message.`: the messages end with their own full stop
+    (« Ce champ est obligatoire. »), so a separator after it would read « obligatoire.; »."""
+    return " ".join(
+        f"{field}{colon}{message if message.endswith(('.', '!', '?', '…')) else message + '.'}"
+        for field, message in errors.items()
+    )
+
+
 class FieldErrors(DomainError):
     """Input that fails validation, with one message per field (form field or JSON member)."""
 
     def __init__(self, errors: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{k} : {v}" for k, v in errors.items()))
+        super().__init__(field_sentences(errors))
         self.errors = errors
 
 

@@ -21,7 +21,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 
 from app.error_table import row_for
-from app.errors import DomainError, FieldErrors
+from app.errors import DomainError, FieldErrors, field_sentences
 from app.messages import msg
 from app.translation import load_english, say
 
@@ -82,7 +82,7 @@ def register_error_handlers(app: Flask) -> None:
                 said = {field: _said(message) for field, message in exc.errors.items()}
                 extra["errors"] = [{"field": f, "message": m} for f, m in said.items()]
                 if prefers_english():  # the French detail lists the French messages
-                    detail = "; ".join(f"{field}: {message}" for field, message in said.items())
+                    detail = field_sentences(said, colon=": ")
             title = row.title_en if prefers_english() else row.title
             return problem(row.status, title, detail, **extra)
         page = render_template(

@@ -74,11 +74,21 @@ SCHEMAS: dict[str, Any] = {
                         "version": {"type": "integer"},
                         "status": {"type": "string", "enum": [s.value for s in RequestStatus]},
                         "created_at": STAMP,
-                        "links": strings_object("self"),
+                        "links": required_object(
+                            {
+                                "self": {"type": "string"},
+                                "signed_document": {
+                                    "type": "string",
+                                    "nullable": True,
+                                    "description": "Le PDF signé et scellé (null : pas "
+                                    "encore scellé).",
+                                },
+                            }
+                        ),
                     }
                 ),
             },
-            "links": strings_object("self", "client", "versions", "signature_requests"),
+            "links": strings_object("self", "client", "signature_requests"),
         }
     ),
     "ContractGeneration": required_object(

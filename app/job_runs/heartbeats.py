@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from app.job_runs.models import WorkerHeartbeat
@@ -30,8 +30,8 @@ class Liveness:
     alive: int
     """Worker processes seen within `ALIVE_WITHIN`."""
     last_seen: datetime | None
-    """The latest heartbeat of any process, alive or gone (None: no worker ever seen, or
-    not within `FORGET_AFTER`)."""
+    """The latest heartbeat of any process, alive or gone, or when the last one stopped
+    (None: no worker ever seen, or not within `FORGET_AFTER`)."""
 
     @property
     def stopped(self) -> bool:
@@ -49,22 +49,27 @@ def beat(session: Session, hostname: str, pid: int, now: datetime) -> None:
         session.add(WorkerHeartbeat(hostname=hostname, pid=pid, started_at=now, last_seen=now))
     else:
         row.last_seen = now
+        row.stopped_at = None  # the pid came back (a restart that drew the same number)
     session.execute(delete(WorkerHeartbeat).where(WorkerHeartbeat.last_seen < now - FORGET_AFTER))
 
 
-def forget(session: Session, hostname: str, pid: int) -> None:
-    """Process `pid` stopped gracefully: it is no longer capacity, and not a lost worker."""
+def stopped(session: Session, hostname: str, pid: int, now: datetime) -> None:
+    """Process `pid` stopped gracefully at `now`: no longer capacity, and not a lost worker;
+    its row stays (until `FORGET_AFTER`) to say since when no worker runs."""
     session.execute(
-        delete(WorkerHeartbeat).where(
-            WorkerHeartbeat.hostname == hostname, WorkerHeartbeat.pid == pid
-        )
+        update(WorkerHeartbeat)
+        .where(WorkerHeartbeat.hostname == hostname, WorkerHeartbeat.pid == pid)
+        .values(last_seen=now, stopped_at=now)
     )
 
 
 def liveness(session: Session, now: datetime) -> Liveness:
     alive, last_seen = session.execute(
         select(
-            func.count().filter(WorkerHeartbeat.last_seen >= now - ALIVE_WITHIN),
+            func.count().filter(
+                WorkerHeartbeat.stopped_at.is_(None),
+                WorkerHeartbeat.last_seen >= now - ALIVE_WITHIN,
+            ),
             func.max(WorkerHeartbeat.last_seen),
         )
     ).one()

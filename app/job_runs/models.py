@@ -60,10 +60,11 @@ class JobRun(Base):
 
 class WorkerHeartbeat(Base):
     """One `paraphe worker` process seen alive: it writes `last_seen` every few seconds
-    (`app.job_runs.heartbeats`). A process stopped gracefully removes its row; one killed
-    leaves it, and its age says so. What `/sante` and the staff pages' warning read: without
-    a live worker, every background job (seal, mail, generation) waits, and a page that shows
-    its progress would say « en cours » forever with no sign of why."""
+    (`app.job_runs.heartbeats`). A process stopped gracefully says when (`stopped_at`); one
+    killed stops writing, and the age of its `last_seen` says so. What `/sante` and the staff
+    pages' warning read: without a live worker, every background job (seal, mail, generation)
+    waits, and a page that shows its progress would say « en cours » forever with no sign of
+    why."""
 
     __tablename__ = "worker_heartbeats"
     __table_args__ = (UniqueConstraint("hostname", "pid"),)
@@ -73,3 +74,4 @@ class WorkerHeartbeat(Base):
     pid: Mapped[int]
     started_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seen: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    stopped_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

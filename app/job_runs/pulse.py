@@ -51,13 +51,13 @@ def start() -> None:
 
 
 def stop() -> None:
-    """Huey shutdown hook: the process stops gracefully, its row goes with it."""
+    """Huey shutdown hook: the process stops gracefully, and says when."""
     _stop.set()
     if _thread is not None:
         _thread.join(timeout=5)
     hostname, pid = _identity()
     try:
         with transaction(runtime().session_factory) as session:
-            heartbeats.forget(session, hostname, pid)
+            heartbeats.stopped(session, hostname, pid, utcnow())
     except Exception:  # the row then ages out: taken for gone after ALIVE_WITHIN
-        log.warning("battement de cœur du worker non retiré", exc_info=True)
+        log.warning("arrêt du worker non enregistré", exc_info=True)

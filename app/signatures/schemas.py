@@ -183,14 +183,18 @@ def contract_json(contract: Contract, requests: Sequence[SignatureRequest]) -> d
                 "version": request.contract_version.version,
                 "status": request.status.value,
                 "created_at": request.created_at.isoformat(),
-                "links": {"self": f"/api/v1/signature-requests/{request.id}"},
+                "links": {
+                    "self": f"/api/v1/signature-requests/{request.id}",
+                    "signed_document": _content(
+                        request.signed_document_id if request.sealed_at else None
+                    ),
+                },
             }
             for request in requests
         ],
         "links": {
             "self": f"/api/v1/contracts/{contract.id}",
             "client": f"/api/v1/clients/{contract.client_id}",
-            "versions": f"/api/v1/contracts/{contract.id}/versions",
             "signature_requests": f"/api/v1/contracts/{contract.id}/signature-requests",
         },
     }

@@ -92,7 +92,8 @@ def test_french_stays_the_default(app: Flask, client: FlaskClient) -> None:
         french = _post_bad_client(client, token, language)
         assert french["title"] == "Données invalides", language
         assert _fields(french) == FRENCH, language
-        assert french["detail"] == "; ".join(f"{k} : {v}" for k, v in french_order(french))
+        assert french["detail"] == " ".join(f"{k} : {v}" for k, v in french_order(french))
+        assert ".;" not in french["detail"]
 
 
 def french_order(body: dict[str, Any]) -> list[tuple[str, str]]:

@@ -45,9 +45,11 @@ def test_a_contract_reads_with_its_versions_and_its_requests(
     assert contract["links"] == {
         "self": url,
         "client": f"/api/v1/clients/{client_id}",
-        "versions": f"{url}/versions",
         "signature_requests": f"{url}/signature-requests",
     }
+    # Every link answers a GET (a CRM follows them): none names a POST-only address.
+    for link in (*contract["links"].values(), *generated["version"]["links"].values()):
+        assert client.get(link, headers=crm).status_code == 200, link
     # The link every version gives now reads too (it answered 405 to a GET).
     requests_url = generated["version"]["links"]["signature_requests"]
     assert _read(client, requests_url, crm) == {"items": []}
@@ -76,7 +78,8 @@ def test_a_contract_reads_with_its_versions_and_its_requests(
         (first["id"], 1, "cancelled"),
     ]
     assert contract["signature_requests"][0]["links"] == {
-        "self": f"/api/v1/signature-requests/{second['id']}"
+        "self": f"/api/v1/signature-requests/{second['id']}",
+        "signed_document": None,  # not signed yet
     }
     # Each request whole, as its own URL answers it, the latest first.
     listed = _read(client, requests_url, crm)["items"]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
 from app.auth.models import Role
 from app.config import Settings
@@ -21,6 +22,7 @@ from app.db import transaction, utcnow
 from app.factory import create_app
 from app.job_runs import heartbeats
 from app.job_runs.health import STOPPED
+from app.job_runs.models import WorkerHeartbeat
 from tests.factories import login_as, session_of
 from tests.integration.worker_process import queued_settings, running_worker, wait_until
 from tests.loopback import free_port, wait_for_port
@@ -103,19 +105,27 @@ def test_a_live_worker_clears_the_warning_and_a_silent_one_raises_it_again(
         # Four missed beats and it is taken for gone (killed, machine lost).
         later = heartbeats.liveness(session, utcnow() + heartbeats.ALIVE_WITHIN)
         assert later.stopped and later.last_seen is not None
-        # A day later its row is forgotten, at the next beat of any process.
+        # A day later their rows are forgotten, at the next beat of any process.
         heartbeats.beat(session, "machine-2", 7, utcnow() + timedelta(days=1, minutes=1))
-        assert heartbeats.liveness(session, utcnow() + timedelta(days=1, minutes=1)).alive == 1
+        rows = session.scalars(select(WorkerHeartbeat.hostname)).all()
+        assert rows == ["machine-2"]
         session.rollback()
 
+    # Both stopped gracefully five minutes ago: no longer capacity, and the time is kept.
+    stop_time = utcnow() - timedelta(minutes=5)
     with transaction(queued_app.extensions["paraphe"].session_factory) as session:
-        heartbeats.forget(session, "machine-1", 101)
-        heartbeats.forget(session, "machine-1", 102)
-        heartbeats.beat(session, "machine-1", 103, utcnow() - timedelta(minutes=5))
+        heartbeats.stopped(session, "machine-1", 101, stop_time)
+        heartbeats.stopped(session, "machine-1", 102, stop_time)
     code, body = _health(queued_app)
     assert (code, body["status"]) == (200, "degraded")
+    checks = body["checks"]
+    assert isinstance(checks, dict)
+    assert checks["workers"]["last_seen"] == stop_time.isoformat()
     page = admin.get("/").get_data(as_text=True)
     assert WARNING in page and "n'est actif depuis le " in page
+    # A pid that comes back (a restart drawing the same number) is capacity again.
+    _beat(queued_app, pid=101, seconds_ago=0)
+    assert _health(queued_app)[1]["status"] == "ok"
 
 
 def test_an_unreachable_database_is_a_503(settings: Settings, tmp_path: Path) -> None:
@@ -201,10 +211,11 @@ def test_paraphe_worker_processes_say_they_are_alive_and_leave_when_stopped(
         wait_until(lambda: alive() == 2, queued, seconds=60)  # one row per process
         code, body = _health(app)
         assert (code, body["status"]) == (200, "ok")
-    # Stopped gracefully (SIGINT): the rows go with the processes, at once.
+    # Stopped gracefully (SIGINT): at once no longer alive, and /sante says since when.
     assert alive() == 0
     with session_of(app) as session:
-        assert heartbeats.liveness(session, utcnow()).last_seen is None
+        assert heartbeats.liveness(session, utcnow()).last_seen is not None
+        assert all(row.stopped_at is not None for row in session.scalars(select(WorkerHeartbeat)))
     assert _health(app)[1]["status"] == "degraded"
 
     # Killed (SIGKILL, a lost machine): its row stays, and ages out of "alive".
@@ -223,7 +234,7 @@ def test_the_failed_jobs_page_shows_the_queue_and_the_workers(queued_app: Flask)
     admin = login_as(queued_app, Role.ADMIN)
     page = admin.get("/travaux/en-echec").get_data(as_text=True)
     assert "File des travaux : 0\u00a0travail en attente" in page
-    assert "<strong>aucun processus worker actif</strong>." in page
+    assert "<strong>aucun processus <code>paraphe worker</code> actif</strong>." in page
 
     from app.signatures.tasks import sweep
 
@@ -233,4 +244,4 @@ def test_the_failed_jobs_page_shows_the_queue_and_the_workers(queued_app: Flask)
     _beat(queued_app, pid=102, seconds_ago=5)
     page = admin.get("/travaux/en-echec").get_data(as_text=True)
     assert "File des travaux : 2\u00a0travaux en attente" in page
-    assert "2\u00a0processus worker actifs." in page
+    assert "2\u00a0processus <code>paraphe worker</code> actifs." in page

@@ -25,6 +25,7 @@ def upgrade() -> None:
         sa.Column('pid', sa.Integer(), nullable=False),
         sa.Column('started_at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('last_seen', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('stopped_at', sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_worker_heartbeats')),
         sa.UniqueConstraint('hostname', 'pid', name=op.f('uq_worker_heartbeats_hostname_pid')),
     )
