@@ -56,6 +56,7 @@ PUBLIC_ENDPOINTS = frozenset(
         "signing.page_image",  # the contract's pages as images: the signing link is the key
         "signing.page_images_fragment",  # the same pages, polled while they are rendered
         "branding.logo",  # the vendor's logo and colour, on every public page
+        "health.health",  # /sante: a load balancer asks without an account (counts only)
         "branding.colours",
         "signing.done",
         "signing.progress_state",  # the seal's progress, polled by the signer's page
