@@ -175,8 +175,10 @@ def claim_notices(
         if token is not None:
             notification.link_token_hash = token_hash(token)
             notification.link_expires_at = expires_at
-        binds = token is None and _minor_would_bind(facts, per_client[client.id], version, today)
-        letter = letters.Letter(version, client, vendor_name, base_url, binds)
+        known = per_client[client.id]
+        binds = token is None and _minor_would_bind(facts, known, version, today)
+        accepted_before = any(v != version.id for v in known.accepted_on)
+        letter = letters.Letter(version, client, vendor_name, base_url, binds, accepted_before)
         notices.append(
             Notice(notification.id, letters.notification_mail(letter, token, expires_at))
         )
