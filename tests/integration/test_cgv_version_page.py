@@ -14,7 +14,7 @@ from app.db import utcnow
 from app.terms import workflow
 from app.terms.models import CgvVersion
 from app.terms.notifications import NOTIFICATIONS_PER_PAGE
-from tests.factories import login_as, publish_short_cgv, runtime, session_of
+from tests.factories import login_as, make_client, publish_short_cgv, runtime, session_of
 from tests.factories.bulk_clients import seed_active_clients
 
 CLIENTS = 2 * NOTIFICATIONS_PER_PAGE + 20
@@ -70,3 +70,22 @@ def test_a_version_without_notifications_has_one_empty_page(app: Flask) -> None:
     body = page.get_data(as_text=True)
     assert "Aucune notification." in body
     assert "Notifications 1 à" not in body and "Page suivante" not in body
+
+
+def test_the_notified_clients_are_named_and_linked_for_those_who_may_open_them(
+    app: Flask,
+) -> None:
+    publish_short_cgv(app)
+    client_id = make_client(app, legal_name="Atelier Élan SARL")
+    with session_of(app) as session:
+        version_id = session.scalars(select(CgvVersion.id)).one()
+    assert workflow.notify(runtime(app).collaborators(utcnow()), version_id).sent == 1
+    url = f"/cgv/versions/{version_id}"
+
+    legal = login_as(app, Role.LEGAL).get(url).get_data(as_text=True)
+    assert f'<td><a href="/clients/{client_id}">Atelier Élan SARL</a></td>' in legal
+    assert f"n° {client_id}" not in legal
+    # an administrator reads the CGV but not the clients' pages: the name, without a link
+    admin = login_as(app, Role.ADMIN).get(url).get_data(as_text=True)
+    assert "<td>Atelier Élan SARL</td>" in admin
+    assert f'href="/clients/{client_id}"' not in admin
