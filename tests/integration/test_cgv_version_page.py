@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from app.auth.models import Role
 from app.db import utcnow
+from app.rendering.french import NBSP
 from app.terms import workflow
 from app.terms.models import CgvVersion
 from app.terms.notifications import NOTIFICATIONS_PER_PAGE
@@ -39,7 +40,7 @@ def test_the_notifications_of_a_version_are_paginated_with_every_client_counted(
 
     first = legal.get(url).get_data(as_text=True)
     assert _rows(first) == NOTIFICATIONS_PER_PAGE
-    assert f"{MAILED} client(s) notifié(s) sur {CLIENTS}" in first
+    assert f"{MAILED}{NBSP}clients notifiés sur {CLIENTS}" in first
     assert f"Notifications 1 à 50 sur {CLIENTS} · page 1 sur 3" in first
     assert f'href="{url}?page=2"' in first and "Page précédente" not in first
 
@@ -48,7 +49,7 @@ def test_the_notifications_of_a_version_are_paginated_with_every_client_counted(
     assert f"Notifications 101 à {CLIENTS} sur {CLIENTS} · page 3 sur 3" in last
     assert f'href="{url}?page=2"' in last and "Page suivante" not in last
     assert last.count("non envoyée") == 20  # the mailed ones came first
-    assert f"{MAILED} client(s) notifié(s) sur {CLIENTS}" in last
+    assert f"{MAILED}{NBSP}clients notifiés sur {CLIENTS}" in last
 
     for bad, message in (
         ("4", "Page 4 inexistante : de 1 à 3."),
