@@ -103,3 +103,10 @@ def test_by_default_the_rule_is_read_from_the_text(app: Flask) -> None:
         LateInterestRule.THREE_TIMES_LEGAL,
         "7.3. Pénalités",
     )
+
+
+def test_the_rate_options_keep_the_capitals_of_their_labels(app: Flask) -> None:
+    page = unescape(login_as(app, Role.LEGAL).get("/cgv/nouvelle").get_data(as_text=True))
+    assert ">Taux d'intérêt appliqué par la Banque centrale européenne à son opération" in page
+    assert "banque centrale" not in page
+    assert ">Trois fois le taux d'intérêt légal</option>" in page
