@@ -81,7 +81,7 @@ def test_an_uploaded_text_is_previewed_then_published_as_previewed(
 
     html = legal.get(preview_url).get_data(as_text=True)
     table = html[html.index('id="articles"') :]
-    articles = re.findall(r"<li>([^<]+)</li>", table[: table.index("</ol>")])
+    articles = re.findall(r"<li>([^<]+)</li>", table[: table.index("</ul>")])
     assert len(articles) == 21 and articles[16] == "ARTICLE 17. NON-RENONCIATION"
     assert articles[-1].startswith("ANNEXE III")
     assert 'id="no-article"' not in html

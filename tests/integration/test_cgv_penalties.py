@@ -87,7 +87,8 @@ def test_the_declaration_is_stored_and_shown(app: Flask) -> None:
         Decimal("40.00"),
     )
     page = unescape(legal.get(done.headers["Location"]).get_data(as_text=True))
-    assert "trois fois le taux d'intérêt légal (article « 7.3. Pénalités »)" in page
+    assert "trois fois le taux d'intérêt légal, selon l'article 7.3 (Pénalités)" in page
+    assert "article « " not in page
 
 
 def test_by_default_the_rule_is_read_from_the_text(app: Flask) -> None:
