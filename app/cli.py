@@ -45,6 +45,7 @@ from app.db import utcnow
 from app.demo import seed
 from app.errors import DomainError
 from app.invoices.commands import invoices_group
+from app.rendering.french import article_reference
 from app.signatures.commands import signatures_group
 from app.signatures.seal_commands import seal_group
 from app.terms.models import CgvVersion, VersionKind
@@ -207,7 +208,8 @@ def _penalties_read(version: CgvVersion) -> str:
     if rule is None:
         stated = "aucun taux énoncé, le taux de l'article L441-10 du Code de commerce s'appliquera"
     else:
-        where = f" (article « {version.penalty_article} »)" if version.penalty_article else ""
+        article = version.penalty_article
+        where = f", selon l'{article_reference(article)}" if article else ""
         stated = f"{rule.label}{where}"
     return f"Pénalités de retard lues dans le texte : {stated}."
 

@@ -277,6 +277,8 @@ def _register_template_helpers(app: Flask) -> None:
         plural=french.plural,
         date_fr=french.format_date,
         datetime_fr=french.format_datetime,
+        de=french.de,
+        article=french.article_reference,
         label=label,
     )
 

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from app.rendering.contract import CONTRACT_ASSETS_DIR
-from app.rendering.french import format_date, format_datetime
+from app.rendering.french import de, format_date, format_datetime
 from app.rendering.jinja import make_environment, render_template
 from app.rendering.labels import EVIDENCE_OTHER, EVIDENCE_SENTENCES, STATUS_LABELS
 from app.rendering.pdf import ASSETS_BASE_URL, render_pdf
@@ -43,7 +43,7 @@ def event_sentence(
 ) -> str:
     """``Le 5 décembre 2026 à 14 h 03, Marie Dupont a saisi le code à usage unique.``"""
     who = _who(event["actor"], event["subject"], signers, users)
-    said = EVIDENCE_SENTENCES.get(event["action"], EVIDENCE_OTHER).format(who=who)
+    said = EVIDENCE_SENTENCES.get(event["action"], EVIDENCE_OTHER).format(who=who, de_who=de(who))
     return f"Le {_when(event['at'])}, {said}."
 
 

@@ -14,6 +14,7 @@ documents (the filters of ``app.rendering.jinja``) and pages (the filters regist
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -104,6 +105,47 @@ def plural(value: Decimal | int, singular: str, plural_form: str) -> str:
     """``plural(3, "relance", "relances")`` -> ``"3 relances"``."""
     word = plural_form if is_plural(value) else singular
     return f"{format_decimal(value)}{NBSP}{word}"
+
+
+def upper_first(text: str) -> str:
+    """The first letter in capital, the rest as written: ``"taux de la Banque centrale"`` ->
+    ``"Taux de la Banque centrale"`` (``str.capitalize`` would lower every other letter)."""
+    return text[:1].upper() + text[1:]
+
+
+_VOWELS = frozenset("aeiouàâäéèêëîïôöùûüœæ")
+
+
+def de(name: str) -> str:
+    """The preposition "de" before a name, elided before a vowel: ``"Élodie Dupré"`` ->
+    ``"d'Élodie Dupré"``, ``"Anna"`` -> ``"d'Anna"``, ``"Paul"`` -> ``"de Paul"``.
+
+    Conservative: only a vowel letter elides (accented or not); a "h" never does, mute or
+    aspirated ("de Hugo", "de Hélène"), and a "y" only before a consonant ("d'Yves", but
+    "de Yann"), where it is read as a vowel."""
+    text = name.strip()
+    first, second = text[:1].casefold(), text[1:2].casefold()
+    if first in _VOWELS or (first == "y" and second.isalpha() and second not in _VOWELS):
+        return f"d'{text}"
+    return f"de {text}"
+
+
+_ARTICLE_TITLE = re.compile(
+    r"^\s*(?:article\s+)?(?P<number>\d+(?:\.\d+)*)\.?\s*(?:[:\-–—)]\s*)?(?P<title>.*?)\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+def article_reference(title: str) -> str:
+    """How a sentence cites a CGV article by its heading, without doubling "article" or the
+    number: ``"Article 4. Prix et paiement"`` -> ``"article 4 (Prix et paiement)"``,
+    ``"7.3"`` -> ``"article 7.3"``; a heading without a number is quoted:
+    ``"Pénalités"`` -> ``"article « Pénalités »"``. The caller writes "l'" or "à l'"."""
+    match = _ARTICLE_TITLE.match(title)
+    if match is None:
+        return f"article «{NBSP}{title.strip()}{NBSP}»"
+    number, rest = match["number"], match["title"]
+    return f"article {number} ({rest})" if rest else f"article {number}"
 
 
 # Units whose French name and plural CLDR knows (Babel's `format_unit`): "3,5 jours".

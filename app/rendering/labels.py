@@ -185,15 +185,16 @@ EVENT_LABELS: Mapping[str, str] = {
 
 
 # The evidence file's events as sentences: "{who}" is the signer the event is about (or who
-# acted). An action absent here is written with `EVIDENCE_OTHER`, never as its stored key.
+# acted), "{de_who}" the same after "de", elided before a vowel ("d'Élodie", `french.de`).
+# An action absent here is written with `EVIDENCE_OTHER`, never as its stored key.
 EVIDENCE_SENTENCES: Mapping[str, str] = {
     "signature.requested": "{who} a envoyé le contrat pour signature",
     "signature.notified": "l'invitation à signer a été envoyée à {who}",
     "signature.opened": "{who} a ouvert son lien personnel de signature",
     "signature.code_sent": "un code à usage unique a été envoyé par courriel à {who}",
     "signature.authenticated": "{who} a saisi le code à usage unique",
-    "signature.code_refused": "un code erroné a été saisi sur le lien de {who}",
-    "signature.locked": "le lien de {who} a été bloqué après trop de codes erronés",
+    "signature.code_refused": "un code erroné a été saisi sur le lien {de_who}",
+    "signature.locked": "le lien {de_who} a été bloqué après trop de codes erronés",
     "signature.consented": "{who} a donné son accord et demandé la signature du document",
     "signature.signed": "{who} a signé le document",
     "signature.declined": "{who} a refusé de signer",

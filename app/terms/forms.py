@@ -3,6 +3,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.forms import FrenchForm
+from app.rendering.french import upper_first
 from app.rendering.labels import label
 from app.terms.conversion import SourceFormat
 from app.terms.models import LateInterestRule, VersionKind
@@ -13,7 +14,7 @@ FROM_TEXT = "texte"
 SILENT = "aucun"
 PENALTY_CHOICES = [
     SelectChoice(FROM_TEXT, "Lire le taux dans le texte (l'article qui l'énonce est retenu)"),
-    *(SelectChoice(rule.value, rule.label.capitalize()) for rule in LateInterestRule),
+    *(SelectChoice(rule.value, upper_first(rule.label)) for rule in LateInterestRule),
     SelectChoice(
         SILENT, "Ces CGV ne fixent pas de taux (taux de l'article L441-10 du Code de commerce)"
     ),
@@ -36,7 +37,7 @@ class CgvVersionForm(FrenchForm):
     kind = RadioField(
         "Nature de la modification",
         choices=[
-            SelectChoice(k.value, f"{label(k).capitalize()} — {KIND_RULES[k]}") for k in VersionKind
+            SelectChoice(k.value, f"{upper_first(label(k))} — {KIND_RULES[k]}") for k in VersionKind
         ],
         validators=[DataRequired("Choisissez la nature de la modification.")],
     )

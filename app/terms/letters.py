@@ -22,6 +22,7 @@ class Letter:
     vendor_name: str
     base_url: str
     binds: bool  # a minor version that will bind the client once notified and in force
+    accepted_before: bool  # the client accepted a version already: that one binds it meanwhile
 
 
 def notification_mail(letter: Letter, token: str | None, expires_at: datetime) -> OutgoingMail:
@@ -45,4 +46,5 @@ def notification_mail(letter: Letter, token: str | None, expires_at: datetime) -
         accept_url=None if token is None else f"{letter.base_url}/cgv/accepter/{token}",
         expires_at=expires_at,
         binds=letter.binds,
+        accepted_before=letter.accepted_before,
     )

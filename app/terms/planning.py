@@ -28,6 +28,7 @@ from app.clients.models import Client, active_on
 from app.clock import business_date
 from app.db import UTCDateTime
 from app.mail import OutgoingMail
+from app.rendering.french import format_decimal, plural, upper_first
 from app.terms import letters, rules
 from app.terms.acceptances import client_facts, version_facts
 from app.terms.models import CgvNotification, CgvVersion, VersionKind
@@ -63,9 +64,27 @@ class Progress:
 
     @property
     def text(self) -> str:
+        """Where the notification is, for the version's page: « 2 clients notifiés sur 3 »."""
         if not self.planned:
             return "Notification des clients en préparation"
-        return f"{self.notified} client(s) notifié(s) sur {self.total}"
+        if self.total == 0:
+            return "Aucun client à notifier"
+        return f"{upper_first(self._notified())} sur {format_decimal(self.total)}"
+
+    @property
+    def after_publication(self) -> str:
+        """What the publication did, for its flash: « 3 clients notifiés. », or what is
+        still under way (without a « 0 client notifié » while the mails leave)."""
+        if self.done:
+            return "aucun client à notifier." if self.total == 0 else f"{self._notified()}."
+        if self.notified == 0:
+            return "les courriels aux clients partent en arrière-plan."
+        return f"{self._notified()}, les autres courriels partent en arrière-plan."
+
+    def _notified(self) -> str:
+        if self.notified == 0:
+            return "aucun client notifié"
+        return plural(self.notified, "client notifié", "clients notifiés")
 
 
 def plan_notifications(session: Session, version_id: int, now: datetime) -> None:
@@ -175,8 +194,10 @@ def claim_notices(
         if token is not None:
             notification.link_token_hash = token_hash(token)
             notification.link_expires_at = expires_at
-        binds = token is None and _minor_would_bind(facts, per_client[client.id], version, today)
-        letter = letters.Letter(version, client, vendor_name, base_url, binds)
+        known = per_client[client.id]
+        binds = token is None and _minor_would_bind(facts, known, version, today)
+        accepted_before = any(v != version.id for v in known.accepted_on)
+        letter = letters.Letter(version, client, vendor_name, base_url, binds, accepted_before)
         notices.append(
             Notice(notification.id, letters.notification_mail(letter, token, expires_at))
         )

@@ -73,9 +73,5 @@ def publish_preview(preview_id: int) -> BaseResponse:
         progress = planning.progress_of(db_session(), [version.id], business_date(utcnow()))[
             version.id
         ]
-        flash(
-            f"Version {version.label} publiée ; {progress.notified} client(s) notifié(s)"
-            + ("." if progress.done else " : les autres courriels partent en arrière-plan."),
-            "success",
-        )
+        flash(f"Version {version.label} publiée ; {progress.after_publication}", "success")
     return redirect(url_for("cgv.show", version_id=version.id))

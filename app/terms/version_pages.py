@@ -34,13 +34,18 @@ def index() -> str:
 def show(version_id: int) -> str:
     db = db_session()
     version = versions.get_version(db, version_id)
+    accepted = acceptances.acceptances_of_version(db, version.id)
+    notified = notifications.notifications_page(
+        db, version.id, _number_arg("page", 1, "Numéro de page attendu.")
+    )
     return render_template(
         "terms/show.html",
         version=version,
         kind_rules=versions.KIND_RULES,
-        acceptances=acceptances.acceptances_of_version(db, version.id),
-        notifications=notifications.notifications_page(
-            db, version.id, _number_arg("page", 1, "Numéro de page attendu.")
+        acceptances=accepted,
+        notifications=notified,
+        client_names=versions.client_names(
+            db, [a.client_id for a in accepted] + [n.client_id for n in notified.rows]
         ),
         progress=planning.progress_of(db, [version.id], business_date(utcnow()))[version.id],
     )

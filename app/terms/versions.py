@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.audit import services as audit
+from app.clients.models import Client
 from app.documents.models import Document, DocumentKind
 from app.documents.services import deposit
 from app.events import recording as events
@@ -306,3 +307,13 @@ def archive_pdf(
     )
     version.document_id = document.id
     return document
+
+
+def client_names(session: Session, client_ids: Iterable[int]) -> dict[int, str]:
+    """The legal names of these clients, by id: a version's page names the clients it was
+    sent to and accepted by, not their numbers."""
+    ids = set(client_ids)
+    if not ids:
+        return {}
+    rows = session.execute(select(Client.id, Client.legal_name).where(Client.id.in_(ids)))
+    return dict(rows.tuples().all())

@@ -53,7 +53,7 @@ def test_client_accepts_a_material_version_from_the_email(
     expect(page.locator("#preview-pdf-link")).to_be_visible()
     page.get_by_role("button", name="Publier cette version").click()
     expect(page.get_by_role("status")).to_contain_text(
-        "Version 2.0 publiée ; 1 client(s) notifié(s)."
+        "Version 2.0 publiée ; 1\u00a0client notifié."
     )
 
     # the signer's mailbox

@@ -1,6 +1,6 @@
 """The notification progress of a CGV version in a real browser: the page opened while the
 notification jobs wait in the broker says so; a `paraphe worker` then mails every client and
-the sentence becomes "300 client(s) notifié(s) sur 300" without a reload; the polling stops
+the sentence becomes "300 clients notifiés sur 300" without a reload; the polling stops
 once it is done."""
 
 from __future__ import annotations
@@ -74,7 +74,7 @@ def test_the_version_page_follows_the_notification_without_reload(
 
     with running_worker(live_server.app.extensions["paraphe"].settings, workers=2):
         expect(progress).to_have_text(
-            f"{CLIENTS} client(s) notifié(s) sur {CLIENTS}", timeout=120_000
+            f"{CLIENTS}\u00a0clients notifiés sur {CLIENTS}", timeout=120_000
         )
     assert polls, "the page never polled"
     done_at = time.monotonic()

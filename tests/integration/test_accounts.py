@@ -8,6 +8,7 @@ import re
 from datetime import timedelta
 from email.header import decode_header, make_header
 from email.message import Message
+from html import unescape
 
 from flask import Flask
 from flask.testing import FlaskClient
@@ -267,3 +268,19 @@ def test_the_users_page_refuses_a_post_without_csrf(app: Flask) -> None:
     response = admin.post(f"/admin/utilisateurs/{user_id}/desactivation")
     assert response.status_code == 400
     assert _can_log_in(app, address, PASSWORD)
+
+
+def test_the_role_field_of_each_user_elides_de_before_a_vowel(app: Flask) -> None:
+    admin = _admin(app)
+    for name, email in (
+        ("Anna Archiviste", "anna@example.com"),
+        ("Paul Martin", "paul@example.com"),
+    ):
+        response = post_form(
+            admin, "/admin/utilisateurs", {"full_name": name, "email": email, "role": "legal"}
+        )
+        assert response.status_code == 302
+    page = unescape(admin.get("/admin/utilisateurs").get_data(as_text=True))
+    assert ">Rôle d'Anna Archiviste</label>" in page
+    assert ">Rôle de Paul Martin</label>" in page
+    assert "Rôle de Anna" not in page

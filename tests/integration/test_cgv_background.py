@@ -34,6 +34,7 @@ from app.mail import records
 from app.mail.models import MailStatus, OutgoingMailRecord
 from app.mail.records import LOST_AFTER
 from app.mail.tasks import deliver_mail
+from app.rendering.french import format_decimal, plural
 from app.terms import tasks, workflow
 from app.terms.models import CgvNotification, CgvVersion
 from app.terms.planning import CLAIM_LEASE
@@ -162,15 +163,16 @@ def test_publishing_answers_at_once_and_workers_notify_each_client_once(
     recipients = _outbox_recipients(queued.outbox_dir)
     assert len(recipients) == clients and set(recipients.values()) == {1}
     assert set(recipients) == {client_email(n) for n in range(clients)}
+    told = plural(clients, "client notifié", "clients notifiés")  # « 1 000 clients notifiés »
     assert _progress(legal, version_id) == {
         "notified": clients,
         "total": clients,
         "pending": 0,
         "done": True,
-        "text": f"{clients} client(s) notifié(s) sur {clients}",
+        "text": f"{told} sur {format_decimal(clients)}",
     }
     page = legal.get(f"/cgv/versions/{version_id}").get_data(as_text=True)
-    assert f"{clients} client(s) notifié(s) sur {clients}" in page
+    assert f"{told} sur {format_decimal(clients)}" in page
     assert "data-progress-url" not in page  # done: nothing to poll
     token = make_token(app, Scope.READ)
     api = app.test_client().get(

@@ -81,7 +81,7 @@ def test_an_uploaded_text_is_previewed_then_published_as_previewed(
 
     html = legal.get(preview_url).get_data(as_text=True)
     table = html[html.index('id="articles"') :]
-    articles = re.findall(r"<li>([^<]+)</li>", table[: table.index("</ol>")])
+    articles = re.findall(r"<li>([^<]+)</li>", table[: table.index("</ul>")])
     assert len(articles) == 21 and articles[16] == "ARTICLE 17. NON-RENONCIATION"
     assert articles[-1].startswith("ANNEXE III")
     assert 'id="no-article"' not in html
@@ -98,6 +98,10 @@ def test_an_uploaded_text_is_previewed_then_published_as_previewed(
         f"{preview_url}/publier", data={"csrf_token": csrf_from(html), "sha256": shown[1]}
     )
     assert published.status_code == 302, published.get_data(as_text=True)[-2000:]
+    # no client yet: said as such, not « 0 client(s) notifié(s) »
+    shown_after = legal.get(published.headers["Location"]).get_data(as_text=True)
+    assert "publiée ; aucun client à notifier." in shown_after, shown_after[:3000]
+    assert "Aucun client à notifier" in shown_after
     with session_of(app) as session:
         version = session.scalars(select(CgvVersion)).one()
         preview = session.scalars(select(CgvPreview)).one()

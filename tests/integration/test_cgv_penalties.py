@@ -87,7 +87,8 @@ def test_the_declaration_is_stored_and_shown(app: Flask) -> None:
         Decimal("40.00"),
     )
     page = unescape(legal.get(done.headers["Location"]).get_data(as_text=True))
-    assert "trois fois le taux d'intérêt légal (article « 7.3. Pénalités »)" in page
+    assert "trois fois le taux d'intérêt légal, selon l'article 7.3 (Pénalités)" in page
+    assert "article « " not in page
 
 
 def test_by_default_the_rule_is_read_from_the_text(app: Flask) -> None:
@@ -103,3 +104,10 @@ def test_by_default_the_rule_is_read_from_the_text(app: Flask) -> None:
         LateInterestRule.THREE_TIMES_LEGAL,
         "7.3. Pénalités",
     )
+
+
+def test_the_rate_options_keep_the_capitals_of_their_labels(app: Flask) -> None:
+    page = unescape(login_as(app, Role.LEGAL).get("/cgv/nouvelle").get_data(as_text=True))
+    assert ">Taux d'intérêt appliqué par la Banque centrale européenne à son opération" in page
+    assert "banque centrale" not in page
+    assert ">Trois fois le taux d'intérêt légal</option>" in page

@@ -106,8 +106,8 @@ def test_cgv_publish_says_which_late_payment_rule_it_read(app: Flask, tmp_path: 
     )
     assert done.exit_code == 0, done.output
     assert (
-        "Pénalités de retard lues dans le texte : trois fois le taux d'intérêt légal "
-        "(article « Article 6. Retards »)."
+        "Pénalités de retard lues dans le texte : trois fois le taux d'intérêt légal, "
+        "selon l'article 6 (Retards)."
     ) in done.output
     silent = tmp_path / "silent.md"
     silent.write_text("# CGV\n\n## Article 1. Objet\n\nLe service.\n", encoding="utf-8")

@@ -183,7 +183,8 @@ def _cgv(label: str, kind: VersionKind, effective: date) -> CgvDraft:
 
 def test_the_cgv_notifications_text_and_html_for_each_case(app: Flask) -> None:
     """A first minor version, which cannot bind a client that accepted no version; a material
-    one with its acceptance link, accepted through it; then a minor one that binds."""
+    one with its acceptance link, accepted through it; then a minor one that binds; then a
+    material one again, while the version accepted before still applies."""
     make_client(app, legal_name=HOSTILE, signer_name="Zoë Martin")
     c = runtime(app).collaborators(NOW)
     effective = NOW.date() + timedelta(days=31)
@@ -193,6 +194,7 @@ def test_the_cgv_notifications_text_and_html_for_each_case(app: Flask) -> None:
         ("1.0", VersionKind.MINOR),
         ("2.0", VersionKind.MATERIAL),
         ("2.1", VersionKind.MINOR),
+        ("3.0", VersionKind.MATERIAL),
     ):
         version = terms_workflow.publish_version(c, _cgv(label, kind, effective), actor="t").version
         version_id = version.id
@@ -231,7 +233,7 @@ def test_the_cgv_notifications_text_and_html_for_each_case(app: Flask) -> None:
                     user_agent="test",
                 )
 
-    pending, material, minor = texts
+    pending, material, minor, material_again = texts
     assert (
         "\n\nCette modification ne change pas vos obligations : elle vous sera opposable à "
         f"compter du {format_date(effective)}, sans démarche de votre part.\n\n-- \n"
@@ -242,10 +244,16 @@ def test_the_cgv_notifications_text_and_html_for_each_case(app: Flask) -> None:
         f"{HOSTILE} qu'après votre acceptation expresse. Pour la lire et l'accepter, ouvrez ce "
         f"lien personnel :\n{base_url}/cgv/accepter/"
     ) in material
+    # never accepted any version: none applies meanwhile (the opposable one is the last accepted)
+    assert (
+        f".\n\nD'ici là, aucune version de ces conditions ne s'applique à {HOSTILE}, qui n'en a "
+        "encore accepté aucune.\n\n-- \n"
+    ) in material
+    assert "continue de s'appliquer" not in material
     assert (
         ".\n\nD'ici là, la dernière version que vous avez acceptée continue de s'appliquer."
         "\n\n-- \n"
-    ) in material
+    ) in material_again
     assert (
         f"\n\n{HOSTILE} n'a pas encore accepté une version antérieure dont celle-ci reprend "
         "les modifications : elle ne vous sera opposable qu'après votre acceptation (par "

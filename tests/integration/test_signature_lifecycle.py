@@ -136,6 +136,9 @@ def test_reminders_follow_the_schedule(app: Flask, link: str) -> None:
     assert "0 relance(s)." in runner.invoke(args=["signatures", "remind"]).output  # next at 7
     reminder = mails_to(app, SIGNER)[-1]
     assert "Ceci est un rappel" in reminder
+    # a wording that holds for every signer (not « Vous êtes invité »)
+    assert "Votre signature est attendue sur le contrat " in reminder
+    assert "invité" not in reminder
 
 
 def test_a_reminder_replaces_the_link_and_the_old_one_says_so(app: Flask, link: str) -> None:
