@@ -74,8 +74,10 @@ def vat_problem(vat: str, siren: str | None) -> str | None:
 
 # --- country, postal code, VAT number of a client in another EU member state ---------------
 
-# The member states of the European Union (ISO 3166-1 alpha-2, French names), France first:
-# a business client there is invoiced under the reverse charge (its VAT number is required).
+# The member states of the European Union (ISO 3166-1 alpha-2, French names), France first,
+# then in French order, accents ignored (`folded`; a test holds it), as the client form lists
+# them. A business client there is invoiced under the reverse charge (its VAT number is
+# required).
 EU_COUNTRIES: dict[str, str] = {
     "FR": "France",
     "DE": "Allemagne",
@@ -99,11 +101,11 @@ EU_COUNTRIES: dict[str, str] = {
     "NL": "Pays-Bas",
     "PL": "Pologne",
     "PT": "Portugal",
-    "CZ": "Tchéquie",
     "RO": "Roumanie",
     "SK": "Slovaquie",
     "SI": "Slovénie",
     "SE": "Suède",
+    "CZ": "Tchéquie",
 }
 
 
