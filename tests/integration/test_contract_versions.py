@@ -18,11 +18,8 @@ from pypdf import PdfReader
 
 from app.auth.models import Role
 from app.clauses.models import Clause
-from app.contracts.generation import generate_contract
 from app.contracts.models import ContractVersion, VersionStatus
-from app.db import transaction, utcnow
 from app.pricing.lines import LineInput
-from app.quotes.services import get_quote
 from app.rendering.contract import template_precedence
 from app.rendering.errors import RenderingError
 from tests.factories import (
@@ -32,7 +29,6 @@ from tests.factories import (
     make_contract,
     make_quote,
     publish_short_cgv,
-    runtime,
     send_contract,
     session_of,
     sign_through_services,
@@ -166,24 +162,14 @@ def test_the_new_version_form_starts_from_the_latest_version_clauses(app: Flask)
     publish_short_cgv(app)
     kept = make_clause(app)  # « Réversibilité »
     other = make_clause(app, title="Sous-traitance", body="Aucune sous-traitance.")
-    quote_id = make_quote(app, make_client(app))
-    rt = runtime(app)
-    with transaction(rt.session_factory) as session:
-        kept_version, other_version = (
-            session.get_one(Clause, clause_id).latest for clause_id in (kept, other)
-        )
-        version = generate_contract(
-            session,
-            rt.store,
-            quote=get_quote(session, quote_id),
-            vendor=rt.settings.vendor,
-            now=utcnow(),
-            actor="test",
-            author_id=None,
-            clauses=[kept_version],
-            free_text="Hébergement en France.",
-        )
-        contract_id, kept_id, other_id = version.contract_id, kept_version.id, other_version.id
+    contract_id = make_contract(
+        app,
+        make_quote(app, make_client(app)),
+        clause_ids=[kept],
+        free_text="Hébergement en France.",
+    )
+    with session_of(app) as session:
+        kept_id, other_id = (session.get_one(Clause, c).latest.id for c in (kept, other))
     sales = login_as(app, Role.SALES)
     page = unescape(sales.get(f"/contrats/{contract_id}").get_data(as_text=True))
     form = page.split("<h2>Nouvelle version</h2>", 1)[1]
