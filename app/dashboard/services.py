@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from app.audit.models import AuditEvent
 from app.clients.models import Client
+from app.clients.rules import folded, normalise_siren
 from app.clock import business_date
 from app.contracts.models import Contract, ContractVersion
 from app.invoices.models import Invoice
@@ -225,21 +226,37 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
+def _matching_clients(session: Session, text: str) -> list[Client]:
+    """The clients whose name, city or signer's name contains `text` (accents and case
+    ignored) or whose SIREN it is (spaces ignored). Accent folding is not portable between
+    SQLite and PostgreSQL (no `unaccent` there), so it is done here over the few columns of
+    every client (a vendor's client list is thousands of rows at most); in French order."""
+    wanted = folded(text)
+    siren = normalise_siren(text)
+    rows = session.execute(
+        select(Client.id, Client.legal_name, Client.city, Client.signer_name, Client.siren)
+    ).all()
+    found = sorted(
+        (folded(row.legal_name), row.id)
+        for row in rows
+        if (siren and row.siren == siren)
+        or any(wanted in folded(v) for v in (row.legal_name, row.city, row.signer_name))
+    )[:SEARCH_LIMIT]
+    ids = [client_id for _, client_id in found]
+    clients = {c.id: c for c in session.scalars(select(Client).where(Client.id.in_(ids)))}
+    return [clients[client_id] for client_id in ids]
+
+
 def search(session: Session, query: str) -> SearchResults:
-    """Clients by name (or SIREN), quotes and contracts by number; case-insensitive."""
+    """Clients by name, city, signer's name or SIREN, quotes and contracts by number; accents,
+    case and (in a SIREN or a number) spaces ignored."""
     text = query.strip()[:100]
     if not text:
         return SearchResults("", [], [], [])
-    pattern = _like(text)
-    clients = session.scalars(
-        select(Client)
-        .where(or_(Client.legal_name.ilike(pattern, escape="\\"), Client.siren == text))
-        .order_by(Client.legal_name)
-        .limit(SEARCH_LIMIT)
-    ).all()
+    pattern = _like("".join(text.split()))  # « DEV-2026- 0001 »
     return SearchResults(
         text,
-        list(clients),
+        _matching_clients(session, text),
         _numbered(session, Quote, pattern),
         _numbered(session, Contract, pattern),
     )

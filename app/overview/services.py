@@ -81,6 +81,10 @@ class ContractPage:
     # by version id, for versions whose CGV the client has not accepted: the version that binds
     cgv_behind: dict[int, CgvVersion | None]
     clauses: list[Clause]  # the library, for a new version
+    # what the new-version form starts from: the latest version's library clauses (their
+    # clause ids, ticked) and its free text, so that an amendment keeps them unless removed
+    kept_clause_ids: set[int]
+    kept_free_text: str
     draft_quotes: list[Quote]  # the client's quotes a new version can take its lines from
     progress: dict[int, RequestProgress]  # by request id: where it stands (seal included)
     reminders: dict[int, ReminderPlan]  # by signer id: reminders sent and the next one due
@@ -94,6 +98,9 @@ def contract_page(
     `at_most`: the instance's reminders (`PARAPHE_REMINDER_DAYS`, `PARAPHE_REMINDER_MAX`)."""
     contract = get_contract(session, contract_id)
     requests = {v.id: requests_for_version(session, v.id) for v in contract.versions}
+    library = list_clauses(session)
+    printed = contract.latest.clauses
+    kept = {c.clause_version_id for c in printed if c.clause_version_id is not None}
     return ContractPage(
         contract=contract,
         requests=requests,
@@ -102,7 +109,9 @@ def contract_page(
             for v in contract.versions
             if is_client_behind(session, contract.client_id, v.cgv_version, today)
         },
-        clauses=list_clauses(session),
+        clauses=library,
+        kept_clause_ids={c.id for c in library if any(v.id in kept for v in c.versions)},
+        kept_free_text=next((c.body_markdown for c in printed if c.clause_version_id is None), ""),
         draft_quotes=[
             q
             for q in quotes.quotes_of(session, contract.client_id)

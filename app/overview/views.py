@@ -24,7 +24,7 @@ from app.db import utcnow
 from app.overview import services
 from app.rendering import french
 from app.rendering.contract_document import ParticularTerm
-from app.rendering.labels import label
+from app.rendering.labels import label, version_badge
 from app.rendering.markdown import markdown_to_html
 from app.signatures.models import ACTIVE
 from app.signatures.progress import soonest_poll
@@ -113,6 +113,7 @@ def contract(contract_id: int) -> str:
         printed={v.id: [_preview(t) for t in printing.printed_terms(v)] for v in versions},
         poll_after=soonest_poll(list(page.progress.values())),
         reminders_text=reminders_text,
+        version_badge=version_badge,
     )
 
 
@@ -155,7 +156,7 @@ def contract_progress(contract_id: int) -> Response:
         versions=[
             {
                 "number": v.version,
-                "status": label(v.status),
+                "status": version_badge(v.status),
                 "signed_pdf_url": url_for(
                     "signature_sending.signed_pdf", contract_id=contract.id, number=v.version
                 )

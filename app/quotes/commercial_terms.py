@@ -172,7 +172,9 @@ def parse_schedule(raw: str) -> tuple[SetupInstalment, ...] | None:
 
 
 def format_schedule(schedule: Sequence[SetupInstalment]) -> str:
-    return "; ".join(f"{s.percent.normalize():f} % {s.milestone}" for s in schedule)
+    """The schedule as the quote form shows it; French puts a (narrow no-break) space before
+    « ; », which `parse_schedule` reads back."""
+    return "\u202f; ".join(f"{s.percent.normalize():f} % {s.milestone}" for s in schedule)
 
 
 def _months(n: int) -> str:

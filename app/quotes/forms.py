@@ -16,6 +16,7 @@ from wtforms.validators import InputRequired, Length, Optional
 from app.forms import FrenchForm, FrenchSubForm
 from app.pricing.decimals import parse_decimal
 from app.pricing.forms import VAT_CHOICES, FrenchDecimalField
+from app.quotes.commercial_terms import DEFAULT_SETUP_SCHEDULE, format_schedule
 from app.quotes.models import ProductKind
 from app.quotes.rules import MAX_LINES
 
@@ -109,7 +110,7 @@ class QuoteForm(FrenchForm):
     notice_months = StringField("Préavis de résiliation (mois)", default="3")
     setup_schedule = StringField(
         "Échéancier des frais de mise en service",
-        default="50 % avant la mise en service; 50 % après la mise en service",
+        default=format_schedule(DEFAULT_SETUP_SCHEDULE),
         validators=[Optional(), Length(max=800)],
     )
     particular_terms = TextAreaField(

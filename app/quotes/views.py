@@ -91,7 +91,7 @@ def _parse_terms(form: QuoteForm) -> CommercialTerms | None:
     if schedule is None:
         form.setup_schedule.errors = [
             *form.setup_schedule.errors,
-            "Écrivez « 50 % avant la mise en service; 50 % après la mise en service ».",
+            "Écrivez « 50 % avant la mise en service\u202f; 50 % après la mise en service ».",
         ]
         ok = False
     try:

@@ -135,6 +135,21 @@ KIND_LABELS: Mapping[str, Mapping[str, str]] = {
 }
 
 
+# The badge after « Version 2 » on the contract page (and its live update): « version » is
+# feminine, while STATUS_LABELS["VersionStatus"] also follows « contrat » (lists, search).
+VERSION_BADGE_LABELS: Mapping[str, str] = {
+    "generated": "générée",
+    "sent": "envoyée pour signature",
+    "signed": "signée",
+    "superseded": "remplacée",
+}
+
+
+def version_badge(status: StrEnum) -> str:
+    """The badge of a contract version: ``VersionStatus.SIGNED`` -> ``"signée"``."""
+    return VERSION_BADGE_LABELS[status.value]
+
+
 def label(value: StrEnum) -> str:
     """The French label of an enum member: ``VersionStatus.SIGNED`` -> ``"signé"``,
     ``Role.LEGAL`` -> ``"Juridique"``."""

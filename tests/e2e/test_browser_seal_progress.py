@@ -137,7 +137,7 @@ def test_the_last_signer_on_a_phone_sees_the_seal_arrive_without_reload(
     # the contract page followed too, without a reload
     expect(badge).to_have_text("signée et scellée")
     expect(signer_status).to_have_text("signé")
-    expect(sales.locator("#status-v1")).to_have_text("signé")
+    expect(sales.locator("#status-v1")).to_have_text("signée")
     expect(evidence).to_be_visible()
     expect(sales.get_by_role("link", name="Télécharger le PDF signé")).to_be_visible()
     assert sales.evaluate("() => window.notReloaded") is True

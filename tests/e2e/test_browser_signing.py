@@ -144,7 +144,7 @@ def test_quote_to_signed_pdf_in_a_real_browser(
     heading = page.get_by_role("heading", level=1)
     expect(heading).to_have_text(re.compile(r"^Contrat CTR-\d{4}-\d{4}$"))
     number = (heading.text_content() or "").removeprefix("Contrat ")
-    expect(page.locator("#status-v1")).to_have_text("généré")
+    expect(page.locator("#status-v1")).to_have_text("générée")
     pdf_href = page.get_by_role("link", name="Voir le PDF").get_attribute("href")
     assert pdf_href
     unsigned = page.request.get(pdf_href)  # shares the sales user's cookies
@@ -157,7 +157,7 @@ def test_quote_to_signed_pdf_in_a_real_browser(
     expect(page.get_by_role("status")).to_contain_text(
         f"Contrat envoyé pour signature à {SIGNER_EMAIL}."
     )
-    expect(page.locator("#status-v1")).to_have_text("envoyé pour signature")
+    expect(page.locator("#status-v1")).to_have_text("envoyée pour signature")
     messages = inbox.messages
     assert len(messages) == 1 and messages[0]["To"] == SIGNER_EMAIL
     path = signing_link(messages[0])
@@ -204,7 +204,7 @@ def test_quote_to_signed_pdf_in_a_real_browser(
     not_yet = signer.request.get(f"{path}/document-signe.pdf")
     assert not_yet.status == 409, not_yet.status
     page.reload()
-    expect(page.locator("#status-v1")).to_have_text("envoyé pour signature")
+    expect(page.locator("#status-v1")).to_have_text("envoyée pour signature")
 
     # 6b. with both boxes ticked, the client's signature is recorded; the countersigner is next
     accept_cgv.check()
@@ -214,7 +214,7 @@ def test_quote_to_signed_pdf_in_a_real_browser(
         "Merci, votre signature est enregistrée"
     )
     page.reload()
-    expect(page.locator("#status-v1")).to_have_text("envoyé pour signature")
+    expect(page.locator("#status-v1")).to_have_text("envoyée pour signature")
     invitations = [m for m in inbox.messages if "ouvrez ce lien" in body_text(m)]
     assert [m["To"] for m in invitations] == [SIGNER_EMAIL, sales]
 
@@ -248,7 +248,7 @@ def test_quote_to_signed_pdf_in_a_real_browser(
 
     # 7. the sales user sees the signed status and can download the same document
     page.reload()
-    expect(page.locator("#status-v1")).to_have_text("signé")
+    expect(page.locator("#status-v1")).to_have_text("signée")
     signed_href = page.get_by_role("link", name="Télécharger le PDF signé").get_attribute("href")
     assert signed_href
     assert page.request.get(signed_href).body() == signed_pdf

@@ -3,12 +3,14 @@ through the services (fast, no HTTP) so that a test exercises HTTP only where it
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
 from flask import Flask
 
+from app.clauses.models import Clause
 from app.clauses.services import create_clause
 from app.clients.services import ClientInput, create_client, get_client
 from app.contracts.generation import generate_contract
@@ -136,8 +138,17 @@ def quote_ready_for_contract(app: Flask) -> int:
     return make_quote(app, make_client(app))
 
 
-def make_contract(app: Flask, quote_id: int, countersigner: Countersigner | None = None) -> int:
-    """Generate version 1; with a `Countersigner`, the vendor signs after the client."""
+def make_contract(
+    app: Flask,
+    quote_id: int,
+    countersigner: Countersigner | None = None,
+    *,
+    clause_ids: Sequence[int] = (),
+    free_text: str = "",
+) -> int:
+    """Generate version 1; with a `Countersigner`, the vendor signs after the client.
+    `clause_ids`: library clauses printed in it (their latest version); `free_text`: the free
+    particular terms."""
     rt = runtime(app)
     with transaction(rt.session_factory) as session:
         version = generate_contract(
@@ -149,6 +160,8 @@ def make_contract(app: Flask, quote_id: int, countersigner: Countersigner | None
             actor="test",
             author_id=None,
             countersigner=countersigner,
+            clauses=[session.get_one(Clause, clause_id).latest for clause_id in clause_ids],
+            free_text=free_text,
         )
         return version.contract_id
 

@@ -17,12 +17,14 @@ from flask import Flask
 from pypdf import PdfReader
 
 from app.auth.models import Role
+from app.clauses.models import Clause
 from app.contracts.models import ContractVersion, VersionStatus
 from app.pricing.lines import LineInput
 from app.rendering.contract import template_precedence
 from app.rendering.errors import RenderingError
 from tests.factories import (
     login_as,
+    make_clause,
     make_client,
     make_contract,
     make_quote,
@@ -152,3 +154,25 @@ def test_precedence_is_a_setting_of_the_template_folder(tmp_path: Path) -> None:
     (tmp_path / "contract.json").write_text("{", "utf-8")
     with pytest.raises(RenderingError):
         template_precedence(tmp_path)
+
+
+def test_the_new_version_form_starts_from_the_latest_version_clauses(app: Flask) -> None:
+    """An amendment keeps the library clauses and the free text of the version it follows
+    unless sales remove them: the form ticks and fills them in (here « Réversibilité »)."""
+    publish_short_cgv(app)
+    kept = make_clause(app)  # « Réversibilité »
+    other = make_clause(app, title="Sous-traitance", body="Aucune sous-traitance.")
+    contract_id = make_contract(
+        app,
+        make_quote(app, make_client(app)),
+        clause_ids=[kept],
+        free_text="Hébergement en France.",
+    )
+    with session_of(app) as session:
+        kept_id, other_id = (session.get_one(Clause, c).latest.id for c in (kept, other))
+    sales = login_as(app, Role.SALES)
+    page = unescape(sales.get(f"/contrats/{contract_id}").get_data(as_text=True))
+    form = page.split("<h2>Nouvelle version</h2>", 1)[1]
+    assert f'name="clause" value="{kept_id}" checked>' in form
+    assert f'name="clause" value="{other_id}">' in form
+    assert ">Hébergement en France.</textarea>" in form

@@ -196,3 +196,23 @@ def test_each_role_sees_what_it_may(app: Flask, board: Board) -> None:
     assert 'id="overdue"' not in legal  # legal does not see invoices
     admin = login_as(app, Role.ADMIN).get("/").get_data(as_text=True)
     assert 'id="waiting"' not in admin and "Utilisateurs" in admin
+
+
+def test_search_ignores_accents_case_and_spaces_and_reads_city_and_signer(app: Flask) -> None:
+    """« dupre » finds « Dupré », a SIREN typed with spaces (as the client form accepts it)
+    finds the client, and so do its city and its signer's name, on either database."""
+    make_client(
+        app,
+        legal_name="Dupré Frères",
+        siren="443061841",
+        vat_number="FR64443061841",
+        city="Besançon",
+        signer_name="Hélène Marchal",
+    )
+    make_client(app, legal_name="Autre Maison", city="Lyon", signer_name="Zoë Martin")
+    browser = login_as(app, Role.SALES)
+    for query in ("dupre", "DUPRÉ", "dupré  frères", "443 061 841", "besancon", "helene"):
+        found = panel(browser.get(f"/?q={query}").get_data(as_text=True), "search-results")
+        assert "Dupré Frères" in found and "Autre Maison" not in found, query
+    nothing = panel(browser.get("/?q=dupree").get_data(as_text=True), "search-results")
+    assert "Aucun client, devis ni contrat ne correspond." in nothing

@@ -71,6 +71,12 @@ def test_admin_manages_the_catalogue_with_field_errors(app: Flask) -> None:
     client_id = make_client(app)
     form = sales.get(f"/devis/nouveau/{client_id}").get_data(as_text=True)
     assert "Journée de formation" in form and "PREMIUM" not in form
+    # the default setup-fee schedule reads in French: a no-break space before « ; »
+    schedule = re.search(r'name="setup_schedule"[^>]*value="([^"]*)"', form)
+    assert schedule is not None
+    assert unescape(schedule.group(1)) == (
+        "50 % avant la mise en service\u202f; 50 % après la mise en service"
+    )
 
 
 def test_same_figures_on_the_page_the_api_and_the_pdf(app: Flask) -> None:
@@ -146,6 +152,8 @@ def test_same_figures_on_the_page_the_api_and_the_pdf(app: Flask) -> None:
     assert "Formation <b>sur site</b>" in text
     assert "Engagement initial de 1 mois" in text and "prélèvement SEPA" in text
     assert "30 % à la signature" in text and "70 % après la mise en service" in text
+    # quantities and units as the quote page prints them (the same formatter)
+    assert "2 jours" in flat(quote_page) and "2 jours" in text and "2 jour " not in text
 
 
 def test_bad_quote_input_is_a_field_error_and_writes_nothing(app: Flask) -> None:

@@ -129,10 +129,12 @@ def test_the_contract_page_follows_each_request_until_sealed(app: Flask) -> None
     assert [s["signed_at"] for s in request["signers"]] == [None]
     assert sent["poll_after"] == 30  # people take their time: the page asks rarely
     assert sent["versions"] == [
-        {"number": 1, "status": "envoyé pour signature", "signed_pdf_url": None}
+        {"number": 1, "status": "envoyée pour signature", "signed_pdf_url": None}
     ]
     page = sales.get(f"/contrats/{contracted.contract_id}").get_data(as_text=True)
     assert f'data-progress-url="{url}"' in page and 'data-poll-after="30"' in page
+    # « version » is feminine: the badge agrees (the contract lists keep « envoyé »)
+    assert 'id="status-v1">envoyée pour signature<' in page
     assert f'id="request-{request["id"]}">envoyée, en attente des signatures<' in page
     assert f'id="evidence-{request["id"]}" href="#" hidden' in page
 
@@ -144,7 +146,7 @@ def test_the_contract_page_follows_each_request_until_sealed(app: Flask) -> None
     assert request["active"] is False and request["detail"] is None
     assert request["signers"][0]["status"] == "signé" and request["signers"][0]["signed_at"]
     assert request["evidence_pdf_url"] == f"/demandes-signature/{request['id']}/preuve.pdf"
-    assert done["versions"][0]["status"] == "signé"
+    assert done["versions"][0]["status"] == "signée"
     assert (
         done["versions"][0]["signed_pdf_url"] == f"/contrats/{contracted.contract_id}/v1/signe.pdf"
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from app.clients.rules import (
+    EU_COUNTRIES,
+    folded,
     fr_vat_key,
     is_valid_siren,
     normalise_siren,
@@ -135,3 +137,17 @@ def test_with_no_valid_siren_to_compare_the_vat_numbers_form_is_still_checked() 
     problem = vat_problem("FR00", None)
     assert problem is not None and "FR + 2 caractères + SIREN" in problem
     assert vat_problem("FR44552100554", None) is None
+
+
+def test_countries_are_listed_in_french_order_france_first() -> None:
+    """« Roumanie » before « Tchéquie », « Suède » (accent ignored) between « Slovénie » and
+    « Tchéquie »: the client form lists the names as a French reader looks for them."""
+    names = list(EU_COUNTRIES.values())
+    assert names[0] == "France"
+    assert names[1:] == sorted(names[1:], key=folded)
+    assert names.index("Roumanie") < names.index("Tchéquie")
+
+
+def test_folded_ignores_accents_case_and_repeated_blanks() -> None:
+    assert folded("  Dupré\u00a0 FRÈRES ") == "dupre freres"
+    assert folded("Zoë Œuvre") == folded("zoe œuvre")
