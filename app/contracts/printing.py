@@ -169,6 +169,11 @@ def build_document(
         total_incl_vat=totals.total_incl_vat,
         subtotal_excl_vat=totals.subtotal_excl_vat,
         global_discount=totals.global_discount,
+        global_discount_rate=(
+            quote.global_discount_value
+            if quote.global_discount_kind is DiscountKind.PERCENT
+            else None
+        ),
         commercial_terms=describe_terms(terms_of(quote)),
         particular_terms=(
             *(

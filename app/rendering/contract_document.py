@@ -155,6 +155,9 @@ class ContractDocument:
     signers: tuple[Signer | tuple[str, str, str], ...]
     precedence: tuple[str, ...] = DEFAULT_PRECEDENCE
     global_discount: Decimal = Decimal("0.00")  # taken off subtotal_excl_vat, already rounded
+    # The global discount's rate when the quote gave one (« Remise globale (5 %) », as the quote
+    # page prints it); None for an amount.
+    global_discount_rate: Decimal | None = None
     subtotal_excl_vat: Decimal = Decimal("0.00")
     # sentences from app.quotes.commercial_terms.describe_terms
     commercial_terms: tuple[str, ...] = ()

@@ -109,7 +109,7 @@ def docx_context(doc: ContractDocument) -> dict[str, Any]:
             for line in doc.lines
         ],
         "subtotal": format_amount(doc.subtotal_excl_vat),
-        "global_discount": format_amount(doc.global_discount) if doc.global_discount else "",
+        "global_discount": _global_discount(doc),
         "vat_breakdown": [
             {
                 "rate": format_percent(v.rate),
@@ -237,3 +237,13 @@ def build_docx_template(path: Path) -> None:
 
 if __name__ == "__main__":
     build_docx_template(CONTRACT_TEMPLATES_DIR / DOCX_TEMPLATE)
+
+
+def _global_discount(doc: ContractDocument) -> str:
+    """« 114,00 € (5 %) », as the PDF and the quote page print it; empty without a discount."""
+    if not doc.global_discount:
+        return ""
+    amount = format_amount(doc.global_discount)
+    if doc.global_discount_rate is None:
+        return amount
+    return f"{amount} ({format_percent(doc.global_discount_rate)})"

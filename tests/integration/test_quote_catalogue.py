@@ -154,6 +154,8 @@ def test_same_figures_on_the_page_the_api_and_the_pdf(app: Flask) -> None:
     assert "30 % à la signature" in text and "70 % après la mise en service" in text
     # quantities and units as the quote page prints them (the same formatter)
     assert "2 jours" in flat(quote_page) and "2 jours" in text and "2 jour " not in text
+    # the global discount's rate too, as on the quote page
+    assert "Remise globale (5 %)" in flat(quote_page) and "Remise globale (5 %)" in text
 
 
 def test_bad_quote_input_is_a_field_error_and_writes_nothing(app: Flask) -> None:
