@@ -113,10 +113,19 @@ def cii_xml(doc: InvoiceDocument) -> bytes:
     _sub(header, "ram:ID", doc.number)
     _sub(header, "ram:TypeCode", "381" if doc.credit_note else "380")
     _date(header, "ram:IssueDateTime", doc.issued_on)
+    # An invoice's payment notes (penalties, indemnity, no discount); a credit note, which
+    # asks for no payment, prints none of them and carries none.
+    payment_notes = (
+        ()
+        if doc.credit_note
+        else (
+            ("PMD", doc.late_interest_text),
+            ("PMT", indemnity_text(doc.recovery_indemnity)),
+            ("AAB", NO_DISCOUNT),
+        )
+    )
     for subject, content in (
-        ("PMD", doc.late_interest_text),
-        ("PMT", indemnity_text(doc.recovery_indemnity)),
-        ("AAB", NO_DISCOUNT),
+        *payment_notes,
         ("AAI", f"Catégorie de l'opération : {OPERATION_CATEGORY}."),
         *((("TXD", VAT_ON_DEBITS),) if doc.vat_on_debits else ()),
         *(("PRI", n) for n in doc.notes),
@@ -187,10 +196,12 @@ def cii_xml(doc: InvoiceDocument) -> bytes:
         _sub(tax, "ram:CategoryCode", _category(line.vat_rate, doc))
         _sub(tax, "ram:RateApplicablePercent", f"{line.vat_rate.normalize():f}")
     terms = _sub(settlement, "ram:SpecifiedTradePaymentTerms")
-    _sub(  # BT-20: the payment terms, late-payment terms included
+    _sub(  # BT-20: the payment terms, late-payment terms included; a credit note's settlement
         terms,
         "ram:Description",
-        f"Paiement à {doc.payment_terms_days} jours ({doc.payment_method}). "
+        doc.settlement_text
+        if doc.credit_note
+        else f"Paiement à {doc.payment_terms_days} jours ({doc.payment_method}). "
         f"{doc.late_interest_text} {indemnity_text(doc.recovery_indemnity)}",
     )
     if doc.due_on is not None:

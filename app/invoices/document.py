@@ -16,7 +16,7 @@ from app.invoices.models import CreditNote, Invoice, LateInterestRule
 from app.pricing.lines import line_input
 from app.pricing.totals import VatLine, compute_totals
 from app.rendering.contract_document import PricedLineView
-from app.rendering.french import format_amount
+from app.rendering.french import NBSP, format_amount
 from app.vendor_settings import VendorIdentity
 
 OPERATION_CATEGORY = "Prestations de services"
@@ -25,10 +25,25 @@ VAT_ON_DEBITS = "Option pour le paiement de la taxe d'après les débits."
 _POSTCODE_CITY = re.compile(r"(?P<code>\d{4,5})\s+(?P<city>.+)")
 
 
+def no_break(identifier: str) -> str:
+    """An identifier kept on one line, whatever the width left: its spaces made no-break
+    spaces (« RCS Paris 732 829 320 » never ends a line with « 732 829 »)."""
+    return NBSP.join(identifier.split())
+
+
+def grouped_siren(siren: str) -> str:
+    """A SIREN as printed: three groups of three digits held by no-break spaces
+    (« 732 829 320 »), as in the RCS mention; anything else only kept on one line."""
+    digits = "".join(siren.split())
+    if len(digits) != 9 or not digits.isdigit():
+        return no_break(siren)
+    return NBSP.join(digits[i : i + 3] for i in range(0, 9, 3))
+
+
 @dataclass(frozen=True)
 class PartyView:
     legal_name: str
-    siren: str
+    siren: str  # compact: the XML's legal registration identifier (BT-30, BT-47)
     vat_number: str | None
     street: str
     postal_code: str
@@ -38,6 +53,16 @@ class PartyView:
     @property
     def address_lines(self) -> tuple[str, str]:
         return self.street, f"{self.postal_code} {self.city}"
+
+    @property
+    def siren_printed(self) -> str:
+        """The SIREN grouped by three (a French party), or the foreign registration number,
+        on one line."""
+        return grouped_siren(self.siren) if self.country == "FR" else no_break(self.siren)
+
+    @property
+    def vat_number_printed(self) -> str:
+        return no_break(self.vat_number or "")
 
 
 @dataclass(frozen=True)
@@ -75,7 +100,8 @@ class InvoiceDocument:
     recovery_indemnity: Decimal = Decimal("40.00")  # the legal amount (D441-5) unless agreed
     contract_number: str | None = None
     period: str | None = None
-    credited_invoice: str | None = None
+    credited_invoice: str | None = None  # a credit note: the number of the invoice it credits
+    credited_invoice_issued_on: date | None = None
     reason: str | None = None
     notes: tuple[str, ...] = field(default=())
     seller_iban: str | None = None  # compact; where an invoice is paid
@@ -90,6 +116,12 @@ class InvoiceDocument:
     @property
     def title(self) -> str:
         return "Avoir" if self.credit_note else "Facture"
+
+    @property
+    def settlement_text(self) -> str:
+        """A credit note's settlement, instead of an invoice's payment terms: nothing is paid
+        to the seller, the amount is set against the invoice it credits."""
+        return f"Avoir à imputer sur la facture {self.credited_invoice}."
 
     @property
     def has_exempt_base(self) -> bool:
@@ -127,9 +159,10 @@ REVERSE_CHARGE_REASON_CODE = "VATEX-EU-AE"  # BT-121, CEF VATEX code list
 
 
 def seller_legal_info(vendor: VendorIdentity) -> str:
-    """The legal form, share capital and RCS registration (C. com. R123-237)."""
+    """The legal form, share capital and RCS registration (C. com. R123-237), the RCS
+    registration on one line (no-break spaces, like the amount's)."""
     capital = format_amount(vendor.share_capital)
-    return f"{vendor.legal_form} au capital de {capital} — {vendor.rcs}"
+    return f"{vendor.legal_form} au capital de {capital} — {no_break(vendor.rcs)}"
 
 
 def seller_terms(vendor: VendorIdentity) -> dict[str, Any]:
@@ -220,6 +253,7 @@ def _document(
         contract_number=contract_number,
         period=period,
         credited_invoice=invoice.number if credit_note else None,
+        credited_invoice_issued_on=invoice.issued_on if credit_note else None,
         reason=reason,
         notes=notes,
         reverse_charge=invoice.reverse_charge,

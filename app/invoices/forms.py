@@ -50,8 +50,14 @@ class PaymentForm(FrenchForm):
     """Mark an invoice paid (full or partial) or its direct debit rejected."""
 
     kind = _menu("Événement", payment="Paiement reçu", failed="Prélèvement rejeté")
-    amount = StringField("Montant reçu TTC (€)", validators=[Optional(), Length(max=20)])
-    occurred_on = DateField("Date", validators=[InputRequired()])
+    # Its own id: the avoir form, on the same page, has an "amount" too.
+    amount = StringField(
+        "Montant reçu TTC (€)", id="payment-amount", validators=[Optional(), Length(max=20)]
+    )
+    occurred_on = DateField(
+        "Date",
+        validators=[InputRequired("Indiquez la date du paiement ou du rejet de prélèvement.")],
+    )
     charge_fee = BooleanField("Refacturer 25 € de frais de rejet sur la prochaine facture")
 
 
@@ -73,7 +79,9 @@ class CreditNoteForm(FrenchForm):
     designation = StringField(
         "Désignation (avoir partiel)", validators=[Optional(), Length(max=500)]
     )
-    amount = StringField("Montant HT crédité (€)", validators=[Optional(), Length(max=20)])
+    amount = StringField(
+        "Montant HT crédité (€)", id="credit-amount", validators=[Optional(), Length(max=20)]
+    )
     vat_rate = SelectField("Taux de TVA", validators=[Optional()])
     issue_credit = SubmitField("Émettre l'avoir")
 

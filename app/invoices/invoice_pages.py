@@ -32,7 +32,7 @@ from app.invoices.errors import PdfNotProduced, RateMissing
 from app.invoices.forms import CreditNoteForm, ManualInvoiceForm, PaymentForm
 from app.invoices.models import Invoice
 from app.invoices.pdfs import Issued
-from app.invoices.rules import MAX_LINES
+from app.invoices.rules import MAX_LINES, payment_date_problem
 from app.messages import msg
 from app.pricing.decimals import parse_decimal
 from app.pricing.forms import attach_line_errors
@@ -123,25 +123,33 @@ def new() -> str | Response | tuple[str, int]:
 @bp.route("/<int:invoice_id>")
 @require(Permission.VIEW_INVOICES)
 def show(invoice_id: int) -> str:
-    return _show(invoice_id, _credit_form(issuing.get_invoice(db_session(), invoice_id)))
+    invoice = issuing.get_invoice(db_session(), invoice_id)
+    return _show(invoice_id, _credit_form(invoice, submitted=False))
 
 
-def _show(invoice_id: int, credit_form: CreditNoteForm) -> str:
+def _show(
+    invoice_id: int, credit_form: CreditNoteForm, payment_form: PaymentForm | None = None
+) -> str:
+    """The invoice page; the form that was sent (``credit_form`` or ``payment_form``) comes
+    back as typed, with its errors, the other one blank (never filled from the other's data)."""
     db = db_session()
     invoice = issuing.get_invoice(db, invoice_id)
+    if payment_form is None:
+        payment_form = PaymentForm(formdata=None, occurred_on=business_date(utcnow()))
     return render_template(
         "invoices/show.html",
         invoice=invoice,
         totals=issuing.totals_of(invoice),
         due=payments.amount_due(db, invoice),
-        form=PaymentForm(),
+        payments=payments.payments_of(db, invoice),
+        form=payment_form,
         credit_form=credit_form,
         mail=mailing.mail_progress(db, invoice),
     )
 
 
-def _credit_form(invoice: Invoice) -> CreditNoteForm:
-    form = CreditNoteForm()
+def _credit_form(invoice: Invoice, *, submitted: bool) -> CreditNoteForm:
+    form = CreditNoteForm() if submitted else CreditNoteForm(formdata=None)
     rates = sorted({line.vat_rate for line in invoice.lines}, reverse=True)
     form.vat_rate.choices = [
         SelectChoice(format(r.normalize(), "f"), format_percent(r)) for r in rates
@@ -151,27 +159,35 @@ def _credit_form(invoice: Invoice) -> CreditNoteForm:
 
 @bp.route("/<int:invoice_id>/paiement", methods=["POST"])
 @require(Permission.RECORD_PAYMENTS)
-def payment(invoice_id: int) -> Response:
+def payment(invoice_id: int) -> Response | tuple[str, int]:
+    """A payment received or a direct debit rejected. Refused: the invoice page again (422),
+    what was typed kept, every problem on its field."""
     db = db_session()
     invoice = issuing.get_invoice(db, invoice_id)
     form = PaymentForm()
-    back = redirect(url_for("invoices.show", invoice_id=invoice_id))
-    if not form.validate_on_submit():
-        flash("Indiquez l'événement et sa date.", "error")
-        return back
+    valid = form.validate_on_submit()
+    failed = form.kind.data == "failed"
+    amount = None if failed else parse_decimal(form.amount.data or "")
+    if not failed and amount is None and not form.amount.errors:
+        form.amount.errors = ["Indiquez le montant reçu (ex. 1 250,00)."]
+    day = form.occurred_on.data
+    if not valid or day is None or form.amount.errors:
+        # Refused before the service is asked: its date check said here too (all at once).
+        if (
+            day is not None
+            and not form.occurred_on.errors
+            and (problem := payment_date_problem(day, invoice.issued_on))
+        ):
+            form.occurred_on.errors = [problem]
+        return _refused_payment(invoice, form)
     user = signed_in_user()
     common = {
         "invoice": invoice,
-        "occurred_on": form.occurred_on.data,
+        "occurred_on": day,
         "now": utcnow(),
         "actor": f"user:{user.id}",
         "created_by_id": user.id,
     }
-    failed = form.kind.data == "failed"
-    amount = None if failed else parse_decimal(form.amount.data or "")
-    if not failed and amount is None:
-        flash("Indiquez le montant reçu (ex. 1 250,00).", "error")
-        return back
     try:
         with unit_of_work() as work:
             if amount is None:  # a failed debit: no amount received
@@ -179,10 +195,16 @@ def payment(invoice_id: int) -> Response:
             else:
                 payments.record_payment(work, amount=amount, **common)
     except FieldErrors as exc:
-        flash(" ".join(exc.errors.values()), "error")
-        return back
+        for key, message in exc.errors.items():
+            field = {"occurred_on": form.occurred_on}.get(key, form.amount)
+            field.errors = [*field.errors, message]
+        return _refused_payment(invoice, form)
     flash("Paiement enregistré.", "success")
-    return back
+    return redirect(url_for("invoices.show", invoice_id=invoice_id))
+
+
+def _refused_payment(invoice: Invoice, form: PaymentForm) -> tuple[str, int]:
+    return _show(invoice.id, _credit_form(invoice, submitted=False), form), 422
 
 
 @bp.route("/impayees")
@@ -233,7 +255,7 @@ def credit_note(invoice_id: int) -> str | Response | tuple[str, int]:
     field errors on the invoice page; no number is taken."""
     db = db_session()
     invoice = issuing.get_invoice(db, invoice_id)
-    form = _credit_form(invoice)
+    form = _credit_form(invoice, submitted=True)
     if not form.validate_on_submit():
         return _show(invoice_id, form), 422
     lines: list[LineInput] | None = None

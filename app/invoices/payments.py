@@ -48,6 +48,21 @@ def amount_due(session: Session, invoice: Invoice) -> Decimal:
     return invoice.total_incl_vat - credited - paid_amount(session, invoice)
 
 
+def _date_problems(invoice: Invoice, occurred_on: date) -> dict[str, str]:
+    problem = rules.payment_date_problem(occurred_on, invoice.issued_on)
+    return {"occurred_on": problem} if problem else {}
+
+
+def payments_of(session: Session, invoice: Invoice) -> Sequence[PaymentEvent]:
+    """What happened to the invoice's payment (payments received, rejected debits), oldest
+    first: the list its page shows."""
+    return session.scalars(
+        select(PaymentEvent)
+        .where(PaymentEvent.invoice_id == invoice.id)
+        .order_by(PaymentEvent.occurred_on, PaymentEvent.id)
+    ).all()
+
+
 def record_payment(
     session: Session,
     *,
@@ -66,12 +81,13 @@ def record_payment(
     then sees the first one's payment."""
     issuing.lock_invoice(session, invoice)
     due = amount_due(session, invoice)
+    problems = _date_problems(invoice, occurred_on)
     if not amount.is_finite() or amount <= 0 or amount != amount.quantize(Decimal("0.01")):
-        raise PaymentInvalid({"amount": msg("Montant positif, au centime.")})
-    if amount > due:
-        raise PaymentInvalid(
-            {"amount": msg("Le montant dépasse le reste dû ({due} € TTC).", due=due)}
-        )
+        problems["amount"] = msg("Montant positif, au centime.")
+    elif amount > due:
+        problems["amount"] = msg("Le montant dépasse le reste dû ({due} € TTC).", due=due)
+    if problems:
+        raise PaymentInvalid(problems)
     event = PaymentEvent(
         invoice_id=invoice.id,
         kind=PaymentKind.PAYMENT,
@@ -121,6 +137,8 @@ def record_failed_debit(
     created_by_id: int | None = None,
 ) -> PaymentEvent:
     """A rejected direct debit; with ``charge_fee`` the 25 € fee goes on the next invoice."""
+    if problems := _date_problems(invoice, occurred_on):
+        raise PaymentInvalid(problems)
     event = PaymentEvent(
         invoice_id=invoice.id,
         kind=PaymentKind.FAILED,

@@ -84,7 +84,7 @@ def embed_facturx(pdf: bytes, doc: InvoiceDocument, *, check_xsd: bool = True) -
         check_xsd=check_xsd,
         pdf_metadata={
             "author": doc.seller.legal_name,
-            "keywords": "Factur-X, facture",
+            "keywords": f"Factur-X, {doc.title.lower()}",
             "title": f"{doc.title} {doc.number}",
             "subject": f"{doc.title} {doc.number} — {doc.buyer.legal_name}",
         },

@@ -17,7 +17,7 @@ from decimal import ROUND_DOWN, Decimal
 from enum import StrEnum
 from itertools import accumulate, pairwise
 
-from app.messages import msg
+from app.messages import Day, msg
 from app.pricing.lines import LineInput
 from app.pricing.problems import INVOICE_LINES, LinePolicy, line_problems
 from app.pricing.totals import CENT, Totals, compute_totals, round_money
@@ -50,6 +50,18 @@ def check_lines(
 def due_date(issued_on: date, payment_terms_days: int) -> date:
     """The due date as a calendar date (what the invoice must print)."""
     return issued_on + timedelta(days=payment_terms_days)
+
+
+def payment_date_problem(occurred_on: date, issued_on: date) -> str | None:
+    """A payment (or a rejected debit) is about an issued invoice: it cannot predate it. A
+    deposit received before the invoice is an advance (acompte), invoiced on its own."""
+    if occurred_on < issued_on:
+        return msg(
+            "Cette date est avant la date d'émission de la facture ({issued_on}) : un "
+            "paiement ne peut pas la précéder.",
+            issued_on=Day(issued_on),
+        )
+    return None
 
 
 def payment_terms_problem(days: int) -> str | None:

@@ -165,6 +165,7 @@ def world(app: Flask) -> World:
 ALLOWED_POST_STATUS: dict[str, int] = {}
 ALLOWED_POST_STATUS["contracts.new_version"] = 422  # posted without a reason
 ALLOWED_POST_STATUS["invoices.credit_note"] = 422  # posted without a reason
+ALLOWED_POST_STATUS["invoices.payment"] = 422  # posted without a date (the invoice page again)
 ALLOWED_POST_STATUS["webhook_views.rotate"] = 200  # the page, showing the new secret once
 ALLOWED_POST_STATUS["invoices.revision_clause"] = 422  # posted without a base month
 ALLOWED_POST_STATUS["invoices.revision"] = 422  # posted without a renewal date

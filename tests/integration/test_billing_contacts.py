@@ -91,7 +91,7 @@ def test_a_failed_delivery_shows_on_the_invoice_page_and_to_the_admins(app: Flas
     sales = login_as(app, Role.SALES)
     page = sales.get(f"/factures/{invoice_id}").get_data(as_text=True)
     assert "compta@client.example : envoyé" in page
-    assert "daf@client.example : échec de l&#39;envoi" in page and "après 9 tentatives" in page
+    assert "daf@client.example : échec de l&#39;envoi" in page and "après 9\xa0tentatives" in page
 
     admin = login_as(app, Role.ADMIN)
     failed = admin.get("/travaux/en-echec").get_data(as_text=True)

@@ -18,10 +18,10 @@ from app.db import transaction
 from app.documents.models import Document, DocumentKind
 from app.invoices import issuing, pdfs
 from app.invoices.cii import NS, cii_xml
-from app.invoices.document import credit_note_document
+from app.invoices.document import credit_note_document, invoice_document
 from app.invoices.models import Invoice
 from app.invoices.pdfs import Issued
-from app.invoices.renderer import render_invoice_pdf
+from app.invoices.renderer import render_html, render_invoice_pdf
 from app.pricing.lines import LineInput
 from tests import en16931
 from tests.factories import issue_to, make_client, runtime
@@ -62,12 +62,12 @@ def test_invoice_pdf_mentions_facturx_and_archive(app: Flask) -> None:
     mentions = {
         "seller name": vendor.legal_name,
         "seller address": "12 rue de la Paix",
-        "seller SIREN": f"SIREN : {vendor.siren}",
+        "seller SIREN": "SIREN : 732 829 320",  # grouped by three, as in the RCS mention
         "seller VAT": vendor.vat_number,
         "buyer name": "Boulangerie Lefèvre & Fils",
         "buyer address": "3 place de la Bourse",
         "buyer city": "69002 Lyon",
-        "buyer SIREN": "SIREN : 552100554",
+        "buyer SIREN": "SIREN : 552 100 554",
         "buyer VAT": "FR96552100554",
         "number": "Facture n° FAC-2026-000001",
         "date": "Date d'émission : 1er décembre 2026",
@@ -188,3 +188,74 @@ def test_exempt_line_prints_the_provision_that_exempts_it(app: Flask) -> None:
     _, xml = get_facturx_xml_from_pdf(pdf, check_xsd=True)
     assert not en16931.check(xml).rules_broken
     assert reason.encode() in xml
+
+
+def test_a_credit_note_reads_as_an_avoir_and_references_its_invoice(app: Flask) -> None:
+    """An avoir asks for no payment: no payment method, late penalties, recovery indemnity
+    nor early-payment discount, in its PDF or its XML (still valid: XSD and Schematron)."""
+    rt = runtime(app)
+    with transaction(rt.session_factory) as session:
+        invoice = issue_to(session, make_client(app), LINES, now=NOW, actor="t")
+        note = issuing.issue_credit_note(
+            session, invoice=invoice, reason="Annulation", now=NOW, actor="t"
+        )
+        pdf = render_invoice_pdf(credit_note_document(note, rt.settings.vendor))
+        invoice_number, note_number = invoice.number, note.number
+    flat = re.sub(r"\s+", " ", _text(pdf))
+    assert f"Avoir n° {note_number}" in flat
+    assert f"Avoir sur la facture : {invoice_number} du 1er décembre 2026" in flat
+    assert f"Avoir à imputer sur la facture {invoice_number}." in flat
+    assert "Avoir électronique au format Factur-X (profil EN 16931)" in flat
+    for invoice_only in (
+        "Facture électronique",
+        "Mode de paiement",
+        "Virement bancaire",
+        "pénalités de retard",
+        "Indemnité forfaitaire",
+        "Escompte",
+        "Date d'échéance",
+    ):
+        assert invoice_only not in flat, invoice_only
+
+    _name, xml = get_facturx_xml_from_pdf(pdf, check_xsd=False)
+    assert xml_check_xsd(xml, flavor="factur-x", level="en16931") is True
+    report = en16931.check(xml)
+    assert not report.rules_broken, report.violations
+    root = etree.fromstring(xml)
+    subjects = {
+        note.findtext("ram:SubjectCode", namespaces=NS)
+        for note in root.iterfind("rsm:ExchangedDocument/ram:IncludedNote", NS)
+    }
+    assert subjects == {"AAI"}  # the category of operation; no PMD, PMT, AAB
+    settlement = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement/"
+    assert _xml_value(root, settlement + "ram:SpecifiedTradePaymentTerms/ram:Description") == (
+        f"Avoir à imputer sur la facture {invoice_number}."
+    )
+    referenced = settlement + "ram:InvoiceReferencedDocument/ram:IssuerAssignedID"
+    assert _xml_value(root, referenced) == invoice_number
+
+
+def test_identifiers_are_grouped_and_never_broken_across_lines(app: Flask) -> None:
+    """SIREN, RCS and VAT numbers: no-break spaces inside, the SIREN grouped by three like
+    the RCS number; the XML keeps the SIREN compact (its identifier scheme)."""
+    rt = runtime(app)
+    with transaction(rt.session_factory) as session:
+        invoice = issue_to(session, make_client(app), LINES, now=NOW, actor="t")
+        note = issuing.issue_credit_note(
+            session, invoice=invoice, reason="Annulation", now=NOW, actor="t"
+        )
+        docs = [
+            invoice_document(invoice, rt.settings.vendor),
+            credit_note_document(note, rt.settings.vendor),
+        ]
+    nbsp = "\u00a0"
+    for doc in docs:
+        html = render_html(doc)
+        assert f"RCS{nbsp}Paris{nbsp}732{nbsp}829{nbsp}320" in html
+        assert f"SIREN&nbsp;: 732{nbsp}829{nbsp}320" in html  # the seller
+        assert f"SIREN&nbsp;: 552{nbsp}100{nbsp}554" in html  # the client
+        assert "732 829" not in html and ": 552100554" not in html
+        seller = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeAgreement/"
+        root = etree.fromstring(cii_xml(doc))
+        path = seller + "ram:SellerTradeParty/ram:SpecifiedLegalOrganization/ram:ID"
+        assert _xml_value(root, path) == "732829320"

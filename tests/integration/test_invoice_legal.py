@@ -226,7 +226,9 @@ def test_the_vendor_legal_identity_is_printed_and_in_the_xml(app: Flask) -> None
     root = _checked_xml(pdf)
     seller = "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeAgreement/"
     assert root.findtext(seller + "ram:SellerTradeParty/ram:Description", namespaces=NS) == (
-        mention.replace("10 000", "10\u202f000").replace(" €", "\u00a0€")
+        mention.replace("10 000", "10\u202f000")
+        .replace(" €", "\u00a0€")
+        .replace("RCS Paris 732 829 320", "RCS\u00a0Paris\u00a0732\u00a0829\u00a0320")
     )
 
 

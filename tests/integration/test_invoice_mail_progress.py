@@ -121,7 +121,17 @@ def test_a_failed_mail_is_said_as_an_error_and_nothing_polls(app: Flask) -> None
     assert "progress.js" not in shown
     polled = state(sales, invoice_id)
     assert (polled["stage"], polled["poll_after"]) == ("failed", None)
-    assert "après 8 tentatives" in flat(polled["html"])
+    # The number and its word held together by a no-break space (the `plural` filter).
+    assert "après 8\xa0tentatives" in unescape(polled["html"])
+    assert "après 8\xa0tentatives" in unescape(sales.get(f"/factures/{invoice_id}").get_data(True))
+
+
+def test_one_failed_attempt_is_said_in_the_singular(app: Flask) -> None:
+    invoice_id = mailed_invoice(app)
+    set_mails(app, MailStatus.FAILED, attempts=1)
+    sales = login_as(app, Role.SALES)
+    assert "après 1 tentative ;" in page(sales, invoice_id)
+    assert "après 1\xa0tentative ;" in unescape(state(sales, invoice_id)["html"])
 
 
 def test_the_other_cases_keep_their_words_and_do_not_poll(app: Flask) -> None:

@@ -12,6 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
 from app.auth.models import Scope
+from app.clock import business_date
 from app.db import transaction, utcnow
 from app.events.models import Event
 from app.invoices.models import Invoice
@@ -72,7 +73,8 @@ def test_an_invoice_read_through_the_link_of_its_webhook(app: Flask) -> None:
         == "overdue"
     )
     with transaction(runtime(app).session_factory) as session:
-        pay_invoice(session, invoice_id, "1080.00", on=date(2020, 2, 1), now=utcnow())
+        # Paid today: a payment never predates its invoice.
+        pay_invoice(session, invoice_id, "1080.00", on=business_date(utcnow()), now=utcnow())
     paid = client.get(_links_of(app, "invoice.paid")["api"], headers=reader).get_json()
     assert (paid["status"], paid["amount_paid"], paid["amount_due"]) == ("paid", "1080.00", "0.00")
 
