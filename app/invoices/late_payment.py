@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from app.pricing.totals import round_money
+from app.rendering.french import article_reference
 from app.terms.models import LateInterestRule
 from app.terms.rules import LEGAL_MINIMUM_INDEMNITY, stated_rule
 
@@ -70,7 +71,7 @@ def penalty_terms(
             "du Code de commerce"
         )
     else:
-        article = f", article « {cgv.article} »" if cgv.article else ""
+        article = f", {article_reference(cgv.article)}" if cgv.article else ""
         rate_source = f"CGV version {cgv.label}{article}"
     indemnity_source = f"CGV version {cgv.label}"
     found = [(title, stated_rule(text), stated_indemnity(text)) for title, text in particular_terms]

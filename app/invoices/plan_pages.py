@@ -30,7 +30,7 @@ from app.invoices.forms import (
 )
 from app.invoices.models import RateKind
 from app.pricing.decimals import parse_decimal
-from app.rendering.french import format_date, format_decimal
+from app.rendering.french import format_date, format_decimal, format_percent, upper_first
 from app.wiring import db_session, unit_of_work
 
 
@@ -220,7 +220,7 @@ def rates() -> str | Response | tuple[str, int]:
             work, kind=kind, effective_from=effective_from, rate=value, now=utcnow()
         )
         return (
-            f"{row.kind.label.capitalize()} de {format_decimal(row.rate)} % "
+            f"{upper_first(row.kind.label)} de {format_percent(row.rate)} "
             f"enregistré à partir du {format_date(row.effective_from)}."
         )
 

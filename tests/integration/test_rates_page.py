@@ -24,6 +24,8 @@ def test_admin_enters_rates_once_each_and_late_interest_reads_them(app: Flask) -
     assert saved.status_code == 302, saved.get_data(as_text=True)
     page = admin.get("/factures/taux").get_data(as_text=True)
     assert "taux BCE" in page and "1er juillet 2026" in page and "2,15\xa0%" in page
+    # the flash keeps the label's capitals (« BCE », not « bce ») and a no-break space before %
+    assert "Taux BCE de 2,15\xa0% enregistré à partir du 1er juillet 2026." in page
 
     for data, name in (
         ({"kind": "ecb", "effective_from": "2026-07-01", "rate": "2,40"}, "effective_from"),
