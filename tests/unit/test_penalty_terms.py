@@ -99,7 +99,7 @@ CGV = CgvPenalties("2.2", THREE, "7.3. Pénalités", FORTY)
 
 def test_the_cgv_version_gives_the_terms_and_says_where() -> None:
     assert penalty_terms(CGV, []) == (
-        PenaltyTerms(THREE, FORTY, "CGV version 2.2, article « 7.3. Pénalités »"),
+        PenaltyTerms(THREE, FORTY, "CGV version 2.2, article 7.3 (Pénalités)"),
         None,
     )
     unrelated = [("Conditions particulières", "Remise de 10 % la première année.")]
