@@ -428,7 +428,9 @@ def test_invoices_show_paid_due_and_overdue_with_interest_and_indemnity(app: Fla
             session,
             invoice=paid,
             amount=Decimal("1200.00"),
-            occurred_on=now.date(),
+            # the business date (Paris), as the invoice's issue date: from 23:00 UTC the UTC
+            # date is the day before, and a payment before its invoice is refused
+            occurred_on=business_date(now),
             now=now,
             actor="t",
         )
