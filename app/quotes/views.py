@@ -126,6 +126,8 @@ def _not_yet_faulted(
     one problem: why it cannot be read comes before what its value would break); a line's
     are keyed ``lines-<i>-<field>``, ``i`` counting the lines checked (``sources``)."""
     faulted = {name for name, field in form._fields.items() if field.errors}
+    if any(field.errors for entry in form.lines.entries for field in entry.form):
+        faulted.add("lines")  # a line was typed, unreadable: not « at least one line »
     faulted.update(
         f"lines-{index}-{name}"
         for index, sub in enumerate(sources)

@@ -93,6 +93,27 @@ def test_a_refused_quote_lists_every_error_at_the_top(app: Flask) -> None:
     assert count(app, Quote) == 0
 
 
+def test_an_unreadable_only_line_is_not_called_missing(app: Flask) -> None:
+    sales = login_as(app, Role.SALES)
+    refused = post_form(
+        sales,
+        f"/devis/nouveau/{make_client(app)}",
+        {
+            "lines-0-designation": "Formation",
+            "lines-0-quantity": "trois",
+            "lines-0-unit_price": "59",
+            "lines-0-vat_rate": "20",
+            "save": "Enregistrer le devis",
+        },
+    )
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    heading, links, _ids = _summary(page)
+    assert heading == "1 erreur à corriger"
+    assert set(links) == {"lines-0-quantity"}, links
+    assert "au moins une ligne" not in page
+
+
 def test_a_quote_form_shown_for_the_first_time_has_no_summary(app: Flask) -> None:
     sales = login_as(app, Role.SALES)
     page = sales.get(f"/devis/nouveau/{make_client(app)}")
