@@ -18,9 +18,9 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import transaction
+from app.db import transaction, utcnow
 from app.errors import DomainError
-from app.invoices import issuing, payments, plans, workflow
+from app.invoices import billing_runs, issuing, payments, plans, workflow
 from app.invoices.errors import PeriodAlreadyBilled, PeriodInvalid
 from app.invoices.models import BillingPlan
 from app.invoices.pdfs import Issued
@@ -137,6 +137,36 @@ def issue_period(
         if issued is not None:
             on_issued(Issued.INVOICE, issued)
         on_step()
+    return report
+
+
+def issue_requested_run(
+    collab: Collaborators, run_id: int, *, on_issued: Callable[[Issued, int], None]
+) -> RunReport | None:
+    """The run asked for on the plans page (``billing_runs.request_run``): ``issue_period``
+    for its period, then its report on the run's row. Run again (a retry, a second worker)
+    it issues nothing twice (``issue_period``); a run another job has, or finished, is left
+    as it is (None)."""
+    with transaction(collab.session_factory) as session:
+        period = billing_runs.start(session, run_id, collab.now)
+    if period is None:
+        return None
+    try:
+        report = issue_period(collab, period, on_issued=on_issued)
+    except BaseException:
+        with transaction(collab.session_factory) as session:
+            billing_runs.give_back(session, run_id)
+        raise
+    with transaction(collab.session_factory) as session:
+        billing_runs.finish(
+            session,
+            run_id,
+            issued=report.issued,
+            already_billed=report.already_billed,
+            nothing_due=report.nothing_due,
+            refused=report.refused,
+            now=utcnow(),
+        )
     return report
 
 
