@@ -59,6 +59,7 @@ class PlanPreview:
 class PeriodPreview:
     period: rules.Period
     rows: tuple[PlanPreview, ...]
+    last_run: BillingRun | None  # the latest run of the period asked for on the page
 
     @property
     def to_issue(self) -> int:
@@ -96,7 +97,13 @@ def preview_period(session: Session, period: rules.Period) -> PeriodPreview:
         rows.append(
             PlanPreview(plan, Outcome.TO_ISSUE, totals.total_excl_vat, totals.total_incl_vat)
         )
-    return PeriodPreview(period, tuple(rows))
+    last_run = session.scalars(
+        select(BillingRun)
+        .where(BillingRun.period == str(period))
+        .order_by(BillingRun.id.desc())
+        .limit(1)
+    ).first()
+    return PeriodPreview(period, tuple(rows), last_run)
 
 
 def _period_invoice(session: Session, plan_id: int, period: str) -> Invoice | None:
@@ -165,11 +172,13 @@ def start(session: Session, run_id: int, now: datetime) -> str | None:
     return run.period
 
 
-def give_back(session: Session, run_id: int) -> None:
-    """The job failed (the queue retries it): the run waits for it again."""
+def give_back(session: Session, run_id: int, *, issued: Sequence[str]) -> None:
+    """The job failed after issuing ``issued`` (the queue retries it): the run waits for it
+    again, and keeps those numbers for its report."""
     run = session.scalars(select(BillingRun).where(BillingRun.id == run_id).with_for_update()).one()
     if run.status is BillingRunStatus.RUNNING:
         run.status = BillingRunStatus.QUEUED
+        run.issued_numbers = [*run.issued_numbers, *issued]
 
 
 def finish(
@@ -182,12 +191,15 @@ def finish(
     refused: Sequence[str],
     now: datetime,
 ) -> None:
-    """Record the run's report; the period may be run again from now on."""
+    """Record the run's report; the period may be run again from now on. The plans an
+    earlier, failed attempt of the run billed are among those this one found billed: they
+    are counted as issued by the run, once."""
     run = session.scalars(select(BillingRun).where(BillingRun.id == run_id).with_for_update()).one()
+    earlier = run.issued_numbers
     run.status = BillingRunStatus.DONE
     run.finished_at = now
-    run.issued_numbers = list(issued)
-    run.already_billed = already_billed
+    run.issued_numbers = [*earlier, *issued]
+    run.already_billed = max(already_billed - len(earlier), 0)
     run.nothing_due = nothing_due
     run.refused = list(refused)
 
