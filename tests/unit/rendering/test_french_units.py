@@ -78,6 +78,7 @@ ENUMS = {
     "AttemptOutcome": "app.webhooks.models",
     "DocumentKind": "app.documents.models",
     "MailStatus": "app.mail.models",
+    "BillingRunStatus": "app.invoices.models",
 }
 
 
