@@ -20,6 +20,7 @@ from pathlib import Path
 from fontTools.ttLib import TTFont
 
 from app.messages import Message, msg
+from app.plaintext import text_problem
 
 FONTS_DIR = Path(__file__).resolve().parents[1] / "templates" / "contracts" / "assets" / "fonts"
 """The fonts every generated PDF embeds (contracts, CGV, invoices: ``Paraphe Sans``)."""
@@ -93,3 +94,19 @@ def unprintable_character_problem(value: str, *, multiline: bool = False) -> str
         listed=listed,
         more=more if len(found) > MAX_LISTED else "",
     )
+
+
+# A capacity printed after a signer's name (« Présidente », « Directrice commerciale »): the
+# client's signer's, a vendor user's. Optional, on one line, bounded.
+MAX_CAPACITY = 120
+
+
+def capacity_problem(value: str) -> str | None:
+    """What is wrong with a capacity, or None: optional, but printed on the contract next to
+    the name, so bounded and made only of characters the PDF fonts have."""
+    title = value.strip()
+    if not title:
+        return None
+    if len(title) > MAX_CAPACITY:
+        return msg("{limit} caractères au maximum.", limit=MAX_CAPACITY)
+    return text_problem(title) or unprintable_character_problem(title)

@@ -24,6 +24,8 @@ from app.auth.services import (
     end_sessions,
     journal_user,
 )
+from app.errors import FieldErrors
+from app.printable import capacity_problem
 
 # Long enough to read the mail the same morning, short enough that a link found later in a
 # mailbox (or a forwarded mail) no longer opens the account.
@@ -104,8 +106,23 @@ def set_password_with_link(session: Session, *, token: str, password: str, now: 
     return user
 
 
+def checked_title(title: str) -> str | None:
+    """A user's capacity (« fonction ») as stored: trimmed, None when blank; `FieldErrors` on
+    ``title`` when it could not be printed (too long, control or unprintable characters)."""
+    if problem := capacity_problem(title):
+        raise FieldErrors({"title": problem})
+    return title.strip() or None
+
+
 def invite_user(
-    session: Session, *, email: str, full_name: str, role: Role, now: datetime, actor: str
+    session: Session,
+    *,
+    email: str,
+    full_name: str,
+    role: Role,
+    now: datetime,
+    actor: str,
+    title: str = "",
 ) -> IssuedLink:
     """Create the account and its invitation link. The account's password is random and never
     known to anyone: the only way in is the link."""
@@ -117,6 +134,7 @@ def invite_user(
         password=secrets.token_urlsafe(32),
         now=now,
         actor=actor,
+        title=checked_title(title),
     )
     issued = _issue(session, user, LinkPurpose.INVITATION, now)
     journal_user(session, user, "user.invited", now=now, actor=actor)
@@ -174,4 +192,29 @@ def reactivate(session: Session, user_id: int, *, acting: User, now: datetime) -
         user.active = True
         session.flush()
         journal_user(session, user, "user.reactivated", now=now, actor=f"user:{acting.id}")
+    return user
+
+
+def change_title(
+    session: Session, user_id: int, *, title: str, acting: User, now: datetime
+) -> User:
+    """The capacity the user countersigns in from now on (an administrator may set their own).
+    Versions already generated keep the capacity they printed."""
+    new = checked_title(title)
+    user = session.get(User, user_id)
+    if user is None:
+        raise AuthError(f"Utilisateur n° {user_id} inconnu.")
+    if user.title == new:
+        return user
+    previous, user.title = user.title, new
+    session.flush()
+    audit.record(
+        session,
+        now=now,
+        actor=f"user:{acting.id}",
+        action="user.title_changed",
+        subject_type="user",
+        subject_id=user.id,
+        details={"from": previous, "to": new},
+    )
     return user

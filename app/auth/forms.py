@@ -7,11 +7,12 @@ from wtforms import (
     widgets,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, EqualTo, Length
+from wtforms.validators import DataRequired, Email, EqualTo, Length, ValidationError
 
 from app.auth.models import Role, Scope
 from app.auth.services import MIN_PASSWORD_LENGTH
 from app.forms import FrenchForm
+from app.printable import MAX_CAPACITY, capacity_problem
 
 
 class LoginForm(FrenchForm):
@@ -74,6 +75,21 @@ class SetPasswordForm(FrenchForm):
     )
 
 
+def _printable_capacity(form: FrenchForm, field: StringField) -> None:
+    """Optional; what the contract can print after the name (`app.auth.accounts.checked_title`
+    holds the same rule for every other caller)."""
+    if problem := capacity_problem(field.data or ""):
+        raise ValidationError(problem)
+
+
+def _title_field() -> StringField:
+    return StringField(
+        "Fonction",
+        validators=[_printable_capacity],
+        render_kw={"maxlength": MAX_CAPACITY, "placeholder": "Ex. Directrice commerciale"},
+    )
+
+
 class InviteForm(FrenchForm):
     full_name = StringField(
         "Nom complet", validators=[DataRequired("Indiquez le nom."), Length(max=200)]
@@ -92,7 +108,15 @@ class InviteForm(FrenchForm):
         validators=[DataRequired("Choisissez un rôle.")],
         validate_choice=True,
     )
+    # Printed after the name when the user countersigns a contract for the vendor.
+    title = _title_field()
 
 
 class RoleForm(FrenchForm):
     role = SelectField("Rôle", choices=_ROLE_CHOICES, validate_choice=True)
+
+
+class TitleForm(FrenchForm):
+    """One user's capacity, changed inline on the users page (empty: none printed)."""
+
+    title = _title_field()

@@ -47,7 +47,10 @@ def create_user(
     password: str,
     now: datetime,
     actor: str = "system",
+    title: str | None = None,
 ) -> User:
+    """``title``: the capacity printed when the user countersigns (checked by the caller:
+    `app.auth.accounts.checked_title`)."""
     email = email.strip().lower()
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AuthError(f"Le mot de passe doit contenir au moins {MIN_PASSWORD_LENGTH} caractères.")
@@ -56,6 +59,7 @@ def create_user(
     user = User(
         email=email,
         full_name=full_name.strip(),
+        title=title,
         role=role,
         password_hash=hash_password(password),
         active=True,

@@ -19,7 +19,15 @@ def request_password_reset(collab: Collaborators, email: str) -> None:
         collab.mailer.send(mail)
 
 
-def invite(collab: Collaborators, *, email: str, full_name: str, role: Role, acting_id: int) -> str:
+def invite(
+    collab: Collaborators,
+    *,
+    email: str,
+    full_name: str,
+    role: Role,
+    acting_id: int,
+    title: str = "",
+) -> str:
     """Create the account and mail its invitation; returns the address invited."""
     with transaction(collab.session_factory) as session:
         issued = accounts.invite_user(
@@ -27,6 +35,7 @@ def invite(collab: Collaborators, *, email: str, full_name: str, role: Role, act
             email=email,
             full_name=full_name,
             role=role,
+            title=title,
             now=collab.now,
             actor=f"user:{acting_id}",
         )

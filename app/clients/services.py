@@ -24,7 +24,7 @@ from app.events import recording as events
 from app.events.recording import Resource
 from app.messages import Day, msg
 from app.plaintext import text_problem
-from app.printable import unprintable_character_problem
+from app.printable import MAX_CAPACITY, capacity_problem, unprintable_character_problem
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,7 @@ _LIMITS = {
     "city": 100,
     "signer_name": 200,
 }
-MAX_SIGNER_TITLE = 120
+MAX_SIGNER_TITLE = MAX_CAPACITY
 
 
 def validate(data: ClientInput) -> ClientInput:
@@ -122,14 +122,8 @@ def validate(data: ClientInput) -> ClientInput:
 
 
 def signer_title_problem(value: str) -> str | None:
-    """What is wrong with a signer's capacity, or None: optional, but printed on the contract
-    next to the name, so bounded and made only of characters the PDF fonts have."""
-    title = value.strip()
-    if not title:
-        return None
-    if len(title) > MAX_SIGNER_TITLE:
-        return msg("{limit} caractères au maximum.", limit=MAX_SIGNER_TITLE)
-    return text_problem(title) or unprintable_character_problem(title)
+    """What is wrong with a signer's capacity, or None (`app.printable.capacity_problem`)."""
+    return capacity_problem(value)
 
 
 def normalise_email(value: str) -> tuple[str, str | None]:

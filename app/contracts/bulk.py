@@ -72,7 +72,7 @@ def generate_for_quote(
                 templates_dir=collab.settings.contract_templates_dir,
                 clauses=get_versions(session, clause_version_ids),
                 countersigner=printing.Countersigner.for_vendor(
-                    collab.settings.vendor, author.full_name, author.email
+                    collab.settings.vendor, author.full_name, author.email, author.title
                 ),
             )
             return QuoteResult(Outcome.GENERATED, f"{number} → {version.contract.number}")

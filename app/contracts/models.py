@@ -77,6 +77,10 @@ class ContractVersion(Base):
     # The vendor's countersigner printed on the signature page (signs after the client).
     countersigner_name: Mapped[str | None] = mapped_column(String(200))
     countersigner_email: Mapped[str | None] = mapped_column(String(254))
+    # The countersigner's capacity as printed (the user's « fonction » at generation, or the
+    # configured representative's; None: none printed). A later change of the user's title
+    # never changes what this version printed.
+    countersigner_title: Mapped[str | None] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     contract: Mapped[Contract] = relationship(back_populates="versions")

@@ -45,25 +45,38 @@ def discount_label(kind: DiscountKind, value: Decimal) -> str:
 @dataclass(frozen=True)
 class Countersigner:
     """The vendor's signer: a configured signatory, else the sales user generating the
-    contract. Printed on the signature page and signs in the request after the client."""
+    contract. Printed on the signature page and signs in the request after the client.
+
+    ``title``: the capacity it signs in, as given when the version is generated (the user's
+    « fonction »); None: the rule of `title_at`. The version stores what was printed."""
 
     name: str
     email: str
+    title: str | None = None
 
     @classmethod
     def for_vendor(
-        cls, vendor: VendorIdentity, author_name: str, author_email: str
+        cls,
+        vendor: VendorIdentity,
+        author_name: str,
+        author_email: str,
+        author_title: str | None = None,
     ) -> Countersigner:
-        """The configured signatory of the vendor, else the author of the contract."""
-        return cls(
-            name=vendor.signer_name or author_name, email=vendor.signer_email or author_email
-        )
+        """The configured signatory of the vendor, else the author of the contract, in the
+        author's own capacity (their « fonction » on their account; None: none)."""
+        if vendor.signer_name or vendor.signer_email:
+            return cls(
+                name=vendor.signer_name or author_name, email=vendor.signer_email or author_email
+            )
+        return cls(name=author_name, email=author_email, title=author_title)
 
     def title_at(self, vendor: VendorIdentity) -> str | None:
-        """The capacity printed in the countersigner's signature box: the vendor's
-        representative's (PARAPHE_VENDOR_REPRESENTATIVE_TITLE) when the countersigner is that
-        representative; anyone else (a sales user) signs in no stated capacity, never a
-        borrowed one."""
+        """The capacity printed in the countersigner's signature box and the vendor's block:
+        its own when it has one (a user's « fonction »), else the vendor's representative's
+        (PARAPHE_VENDOR_REPRESENTATIVE_TITLE) when the countersigner is that representative;
+        anyone else signs in no stated capacity, never a borrowed one."""
+        if self.title:
+            return self.title
         return vendor.representative_title if self.name == vendor.representative else None
 
 
@@ -93,7 +106,11 @@ def signer_of(version: ContractVersion) -> ClientSigner:
 
 def countersigner_of(version: ContractVersion) -> Countersigner | None:
     if version.countersigner_name and version.countersigner_email:
-        return Countersigner(name=version.countersigner_name, email=version.countersigner_email)
+        return Countersigner(
+            name=version.countersigner_name,
+            email=version.countersigner_email,
+            title=version.countersigner_title,
+        )
     return None
 
 

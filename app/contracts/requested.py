@@ -204,7 +204,9 @@ def _countersigner(
     asked = session.get_one(ContractGeneration, row.retry_of) if row.retry_of else row
     if asked.author_id is not None:
         author = session.get_one(User, asked.author_id)
-        return printing.Countersigner.for_vendor(vendor, author.full_name, author.email)
+        return printing.Countersigner.for_vendor(
+            vendor, author.full_name, author.email, author.title
+        )
     if row.countersigner_email is None and not vendor.signer_email:
         return None
     return printing.Countersigner.for_vendor(

@@ -103,6 +103,8 @@ def _render_version(
         signer_title=signer.title,
         countersigner_name=countersigner.name if countersigner else None,
         countersigner_email=countersigner.email if countersigner else None,
+        # what the document printed, so that a later change of the user's title changes nothing
+        countersigner_title=countersigner.title_at(vendor) if countersigner else None,
         created_at=now,
     )
     row.cgv_version = cgv

@@ -111,8 +111,12 @@ def evidence_data(session: Session, request_id: int) -> dict[str, Any] | None:
                 "role": s.role,
                 "name": s.name,
                 "email": s.email,
-                # the capacity the version printed for the client's signer (None: none)
-                "title": version.signer_title if s.party == rules.CLIENT_PARTY else None,
+                # the capacity the version printed for this signer (None: none)
+                "title": (
+                    version.signer_title
+                    if s.party == rules.CLIENT_PARTY
+                    else version.countersigner_title
+                ),
                 "field": s.field_name,
                 "status": s.status.value,
                 "authentication": {

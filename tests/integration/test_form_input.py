@@ -26,8 +26,8 @@ from wtforms.fields.core import UnboundField
 
 import app as app_package
 from app.audit.models import AuditEvent
-from app.auth.forms import ApiTokenForm
-from app.auth.models import ApiToken, Role
+from app.auth.forms import ApiTokenForm, InviteForm
+from app.auth.models import ApiToken, Role, User
 from app.clauses.forms import ClauseForm
 from app.clauses.models import Clause
 from app.clients.forms import ClientForm
@@ -109,6 +109,13 @@ WEB_FORMS = [
     ),
     WebForm(
         ApiTokenForm, Role.ADMIN, "/admin/jetons", {"name": "GED", "scopes": "read"}, (ApiToken,)
+    ),
+    WebForm(
+        InviteForm,
+        Role.ADMIN,
+        "/admin/utilisateurs",
+        {"full_name": "Claire Commerciale", "email": "claire@example.com", "role": "sales"},
+        (User,),
     ),
 ]
 
