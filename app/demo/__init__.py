@@ -29,11 +29,13 @@ from app.terms.models import CgvVersion, VersionKind
 from app.terms.versions import CgvDraft
 from app.terms.workflow import publish_version
 
+# (address, name, role, capacity printed when the user countersigns: set at creation only,
+# so a capacity the administrator changed since is kept when the seed runs again)
 DEMO_USERS = (
-    ("commercial@demo.paraphe.fr", "Claire Commerciale", Role.SALES),
-    ("juriste@demo.paraphe.fr", "Jules Juriste", Role.LEGAL),
-    ("archiviste@demo.paraphe.fr", "Anna Archiviste", Role.ARCHIVIST),
-    ("admin@demo.paraphe.fr", "Adam Admin", Role.ADMIN),
+    ("commercial@demo.paraphe.fr", "Claire Commerciale", Role.SALES, "Responsable commerciale"),
+    ("juriste@demo.paraphe.fr", "Jules Juriste", Role.LEGAL, "Directeur juridique"),
+    ("archiviste@demo.paraphe.fr", "Anna Archiviste", Role.ARCHIVIST, "Archiviste"),
+    ("admin@demo.paraphe.fr", "Adam Admin", Role.ADMIN, "Administrateur"),
 )
 CGV_FILE = Path(__file__).with_name("cgv-demo.md")
 
@@ -72,7 +74,7 @@ def _seed_records(session: Session, settings: Settings, *, now: datetime) -> lis
         json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
     )
     changed = False
-    for email, name, role in DEMO_USERS:
+    for email, name, role, title in DEMO_USERS:
         if session.scalar(select(User).where(User.email == email)) is None:
             password = secrets.token_urlsafe(12)
             create_user(
@@ -83,6 +85,7 @@ def _seed_records(session: Session, settings: Settings, *, now: datetime) -> lis
                 password=password,
                 now=now,
                 actor="demo",
+                title=title,
             )
             credentials[email] = password
             changed = True
@@ -137,7 +140,7 @@ def _seed_records(session: Session, settings: Settings, *, now: datetime) -> lis
             author_id=None,
         )
     lines = [f"Comptes de démonstration (mots de passe dans {path}) :"]
-    for email, _name, role in DEMO_USERS:
+    for email, _name, role, _title in DEMO_USERS:
         if email in credentials:
             lines.append(f"  {role.label:<15} {email:<30} {credentials[email]}")
     lines.append(f"Jeton d'API archiviste (read, restitution) : {credentials['api_token']}")

@@ -24,6 +24,8 @@ from app.auth.models import Role, User
 from app.config import Settings
 from app.contracts.models import ContractVersion
 from app.contracts.printing import document_of
+from app.db import utcnow
+from app.demo import seed
 from app.rendering.contract_document import Signer
 from tests.conftest import csrf_from
 from tests.factories import (
@@ -303,3 +305,14 @@ def test_the_evidence_file_states_each_signer_capacity(app: Flask) -> None:
     evidence = json.loads(sales.get(f"/demandes-signature/{request_id}/preuve.json").data)
     titles = {s["party"]: (s["name"], s["title"]) for s in evidence["signers"]}
     assert titles == {"client": ("Zoë Martin", "Gérant"), "vendor": (SALES_NAME, TITLE)}
+
+
+def test_the_demo_users_have_a_title_and_reseeding_keeps_the_admins_change(app: Flask) -> None:
+    seed(runtime(app).collaborators(utcnow()))
+    claire = user_of(app, "commercial@demo.paraphe.fr")
+    assert (claire.full_name, claire.title) == ("Claire Commerciale", "Responsable commerciale")
+    users = count(app, User)
+    assert set_title(admin_browser(app), claire.id, TITLE)[0] == 302
+    seed(runtime(app).collaborators(utcnow()))  # idempotent: nothing added, nothing reset
+    assert count(app, User) == users + 1  # the administrator this test logged in as
+    assert user_of(app, "commercial@demo.paraphe.fr").title == TITLE
