@@ -300,6 +300,7 @@ def test_the_vendor_block_names_the_person_who_countersigns(
             select(ContractVersion).where(ContractVersion.contract_id == version["contract_id"])
         ).one()
         doc = document_of(row, runtime(app).settings.vendor)
+        assert row.countersigner_title is None  # the version keeps the capacity it printed
     assert (doc.vendor.representative_name, doc.vendor.representative_title) == ("Luc Blanc", None)
     vendor_box = doc.signers[-1]
     assert isinstance(vendor_box, Signer)  # the document turns plain tuples into Signers
@@ -316,6 +317,13 @@ def test_the_vendor_block_names_the_person_who_countersigns(
     own = generate(app, client, writer, make_client(app), {"countersigner": COUNTERSIGNER})
     assert f"Représentée par {VENDOR}, {VENDOR_TITLE}" in pdf_text(app, own["sha256"])
     assert f"Signataire 2 : {VENDOR} — {VENDOR_TITLE}" in signature_page(app, own["sha256"])
+    with session_of(app) as session:
+        kept = session.scalars(
+            select(ContractVersion.countersigner_title).where(
+                ContractVersion.contract_id == own["contract_id"]
+            )
+        ).one()
+    assert kept == VENDOR_TITLE  # a user's « fonction »: test_countersigner_capacity.py
 
 
 def test_the_version_keeps_the_capacity_it_printed(
