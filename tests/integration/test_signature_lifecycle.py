@@ -78,6 +78,18 @@ def test_signer_declines_with_a_reason(app: Flask, link: str) -> None:
     assert browser.get(link).status_code == 410
 
 
+def test_the_reason_of_a_decline_elides_de_before_a_vowel(app: Flask, link: str) -> None:
+    """« refus d'Élodie Martin », never « refus de Élodie Martin »."""
+    with transaction(runtime(app).session_factory) as session:
+        session.execute(update(Signer).where(Signer.email == SIGNER).values(name="Élodie Martin"))
+    browser = app.test_client()
+    csrf = csrf_from(browser.get(link).get_data(as_text=True))
+    authenticate(app, browser, link, SIGNER)
+    done = browser.post(f"{link}/refuser", data={"csrf_token": csrf, "reason": "Trop cher"})
+    assert done.status_code == 200
+    assert only_request(app).closed_reason == "refus d'Élodie Martin : Trop cher"
+
+
 def test_sales_cancel_then_send_again(app: Flask, link: str) -> None:
     sales = login_as(app, Role.SALES)
     request_id = only_request(app).id
