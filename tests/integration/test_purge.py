@@ -204,8 +204,9 @@ def test_purge_command_dry_run_changes_nothing(app: Flask) -> None:
     result = runner.invoke(args=["jobs", "purge", "--dry-run", "--as-of", later])
     assert result.exit_code == 0, result.output
     assert result.output.count("À SUPPRIMER") == 2 and "À ANONYMISER" in result.output
+    assert "\n2\u00a0documents, 1\u00a0client, " in result.output  # real plurals, no « (s) »
     assert _purged_events(app) == []
     refused = runner.invoke(args=["jobs", "purge", "--as-of", later])
     assert refused.exit_code == 2
     today = runner.invoke(args=["jobs", "purge"])
-    assert today.exit_code == 0 and "0 document(s) supprimé(s)" in today.output
+    assert today.exit_code == 0 and "0\u00a0document supprimé" in today.output
