@@ -139,6 +139,22 @@ def de(name: str) -> str:
     return f"de {text}"
 
 
+def no_break(identifier: str) -> str:
+    """An identifier kept on one line, whatever the width left: its spaces made no-break
+    spaces (« RCS Paris 732 829 320 » never ends a line with « 732 829 »)."""
+    return NBSP.join(identifier.split())
+
+
+def grouped_siren(siren: str) -> str:
+    """A SIREN as printed: three groups of three digits held by no-break spaces
+    (« 732 829 320 »), as in the RCS mention; anything else (a foreign registration
+    number) only kept on one line."""
+    digits = "".join(siren.split())
+    if len(digits) != 9 or not digits.isdigit():
+        return no_break(siren)
+    return NBSP.join(digits[i : i + 3] for i in range(0, 9, 3))
+
+
 _ARTICLE_TITLE = re.compile(
     r"^\s*(?:article\s+)?(?P<number>\d+(?:\.\d+)*)\.?\s*(?:[:\-–—)]\s*)?(?P<title>.*?)\s*$",
     re.IGNORECASE | re.DOTALL,

@@ -289,3 +289,14 @@ def test_the_page_title_elides_de_before_a_vowel(app: Flask, sales: FlaskClient)
     client_id = make_client(app, legal_name="Atelier Brun")
     html = unescape(sales.get(edit_url(client_id)).get_data(as_text=True))
     assert "<h1>Modifier la fiche d'Atelier Brun</h1>" in html
+
+
+def test_the_client_pages_print_the_siren_grouped_on_one_line(
+    app: Flask, sales: FlaskClient
+) -> None:
+    """« SIREN 552 100 554 », its groups held by no-break spaces, as on the invoices."""
+    client_id = make_client(app)
+    page = unescape(sales.get(f"/clients/{client_id}").get_data(as_text=True))
+    assert "SIREN\u00a0552\u00a0100\u00a0554 ·" in page
+    listing = unescape(sales.get("/clients/").get_data(as_text=True))
+    assert "<td>552\u00a0100\u00a0554</td>" in listing
