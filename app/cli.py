@@ -154,9 +154,9 @@ def users_deactivate(email: str) -> None:
         raise click.ClickException(str(exc)) from exc
 
 
-@click.group("tokens", cls=AppGroup, help="Jetons de l'API archiviste.")
+@click.group("tokens", cls=AppGroup, help="Jetons d'API (archivage, CRM).")
 def tokens_group() -> None:
-    """Jetons de l'API archiviste."""
+    """Jetons d'API (archivage, CRM)."""
 
 
 @tokens_group.command("create")

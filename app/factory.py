@@ -276,6 +276,7 @@ def _register_template_helpers(app: Flask) -> None:
         days=french.format_days,
         plural=french.plural,
         date_fr=french.format_date,
+        month_fr=french.format_month,
         datetime_fr=french.format_datetime,
         de=french.de,
         article=french.article_reference,

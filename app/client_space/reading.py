@@ -19,11 +19,13 @@ from app.client_space.errors import SpaceDocumentNotFound
 from app.client_space.models import SpaceSession
 from app.clients.billing_contacts import contacts_of
 from app.clients.models import BillingContact, Client, ClientStatus
+from app.contracts.models import Contract, ContractVersion
 from app.documents.models import Document, DocumentKind
 from app.invoices import payments
 from app.invoices.errors import RateMissing
 from app.invoices.models import CreditNote, Invoice
 from app.messages import msg
+from app.signatures.models import SignatureRequest
 from app.terms.acceptances import Opposable, opposable_for
 from app.terms.models import CgvNotification
 from app.terms.notifications import pending_notifications
@@ -61,9 +63,22 @@ class InvoiceRow:
 
 
 @dataclass(frozen=True)
+class SignedContract:
+    """A signed contract as the space lists it: its sealed PDF, then the evidence files that
+    prove it (PDF to read, JSON for a program), each absent once purged."""
+
+    number: str
+    version: int
+    signed_at: datetime | None
+    signed: Document
+    evidence_pdf: Document | None
+    evidence_json: Document | None
+
+
+@dataclass(frozen=True)
 class SpaceHome:
     client: Client
-    contracts: Sequence[Document]  # signed contracts and evidence files
+    contracts: Sequence[SignedContract]  # newest first
     archives: Sequence[Document]
     invoices: list[InvoiceRow]
     credit_notes: Sequence[CreditNote]
@@ -98,6 +113,36 @@ def _documents(session: Session, client_id: int, *kinds: DocumentKind) -> Sequen
         )
         .order_by(Document.created_at.desc(), Document.id.desc())
     ).all()
+
+
+def signed_contracts(session: Session, client_id: int) -> list[SignedContract]:
+    """The client's signed contracts, newest first, each with its evidence files: one entry
+    per signed version, not a flat list of files named by their references."""
+    visible = {
+        document.id: document
+        for document in _documents(
+            session, client_id, DocumentKind.SIGNED_CONTRACT, DocumentKind.EVIDENCE
+        )
+    }
+    requests = session.scalars(
+        select(SignatureRequest)
+        .join(ContractVersion, SignatureRequest.contract_version_id == ContractVersion.id)
+        .join(Contract, ContractVersion.contract_id == Contract.id)
+        .where(Contract.client_id == client_id, SignatureRequest.signed_document_id.is_not(None))
+        .order_by(SignatureRequest.completed_at.desc(), SignatureRequest.id.desc())
+    ).all()
+    return [
+        SignedContract(
+            number=request.contract_version.contract.number,
+            version=request.contract_version.version,
+            signed_at=request.completed_at,
+            signed=visible[request.signed_document_id],
+            evidence_pdf=visible.get(request.evidence_document_id or 0),
+            evidence_json=visible.get(request.evidence_json_id or 0),
+        )
+        for request in requests
+        if request.signed_document_id in visible
+    ]
 
 
 def invoice_row(session: Session, invoice: Invoice, as_of: date) -> InvoiceRow:
@@ -136,9 +181,7 @@ def home(session: Session, space: SpaceSession, *, as_of: date, now: datetime) -
     journal_read(session, space, "accueil", now=now)
     return SpaceHome(
         client=client,
-        contracts=_documents(
-            session, client.id, DocumentKind.SIGNED_CONTRACT, DocumentKind.EVIDENCE
-        ),
+        contracts=signed_contracts(session, client.id),
         archives=_documents(session, client.id, DocumentKind.RESTITUTION),
         invoices=[invoice_row(session, invoice, as_of) for invoice in invoices],
         credit_notes=credit_notes,

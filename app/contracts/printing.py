@@ -97,6 +97,25 @@ def countersigner_of(version: ContractVersion) -> Countersigner | None:
     return None
 
 
+def vendor_party(vendor: VendorIdentity, countersigner: Countersigner | None) -> document.Party:
+    """The vendor's block « Entre les soussignés »: represented by the person who signs for it
+    (the countersigner, in the capacity its signature box states), else by its configured
+    representative. The block and the signature box never name two different people."""
+    if countersigner is not None:
+        name, title = countersigner.name, countersigner.title_at(vendor)
+    else:
+        name, title = vendor.representative, vendor.representative_title
+    return document.Party(
+        legal_name=vendor.legal_name,
+        siren=vendor.siren,
+        vat_number=vendor.vat_number,
+        address_lines=(vendor.address,),
+        representative_name=name,
+        representative_email=None,
+        representative_title=title,
+    )
+
+
 def build_document(
     *,
     number: str,
@@ -127,15 +146,7 @@ def build_document(
         contract_number=number,
         version=version,
         generated_at=now,
-        vendor=document.Party(
-            legal_name=vendor.legal_name,
-            siren=vendor.siren,
-            vat_number=vendor.vat_number,
-            address_lines=(vendor.address,),
-            representative_name=vendor.representative,
-            representative_email=None,
-            representative_title=vendor.representative_title,
-        ),
+        vendor=vendor_party(vendor, countersigner),
         client=document.Party(
             legal_name=client.legal_name,
             siren=client.siren,

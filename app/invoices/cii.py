@@ -216,6 +216,14 @@ def cii_xml(doc: InvoiceDocument) -> bytes:
     _sub(totals, "ram:DuePayableAmount", _amount(doc.total_incl_vat))
     if doc.credited_invoice:
         referenced = _sub(settlement, "ram:InvoiceReferencedDocument")
-        _sub(referenced, "ram:IssuerAssignedID", doc.credited_invoice)
+        _sub(referenced, "ram:IssuerAssignedID", doc.credited_invoice)  # BT-25
+        if doc.credited_invoice_issued_on is not None:  # BT-26: the credited invoice's date
+            issued = _sub(referenced, "ram:FormattedIssueDateTime")
+            _sub(
+                issued,
+                "qdt:DateTimeString",
+                doc.credited_invoice_issued_on.strftime("%Y%m%d"),
+                format="102",
+            )
     xml: bytes = etree.tostring(root, xml_declaration=True, encoding="UTF-8", pretty_print=True)
     return xml

@@ -119,6 +119,13 @@ class PlanFromContractForm(FrenchForm):
     create_plan = SubmitField("Créer le plan de facturation")
 
 
+class BillingPeriodForm(FrenchForm):
+    """The period whose due invoices the plans page previews (a GET, no token), then issues
+    (the same field, posted with the token)."""
+
+    period = StringField("Période (AAAA-MM)", validators=[Length(max=20)])
+
+
 class ReferenceRateForm(FrenchForm):
     """A dated reference rate for late interest (ECB rate or French legal interest rate)."""
 

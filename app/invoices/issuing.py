@@ -57,6 +57,44 @@ from app.pricing.totals import Totals, compute_totals
 LineT = TypeVar("LineT", InvoiceLine, CreditNoteLine)
 
 
+@dataclass(frozen=True)
+class InvoicedLines:
+    """An invoice's lines: those given, then the client's pending charges (a rejected
+    debit's fee), reverse-charged if so; their totals and what refuses them."""
+
+    lines: list[LineInput]
+    totals: Totals
+    problems: dict[str, str]
+    pending: Sequence[PendingCharge]
+    reverse_charge: bool
+
+
+def invoiced_lines(
+    session: Session,
+    client: Client,
+    lines: Sequence[LineInput],
+    *,
+    lock: bool = True,
+    with_pending: bool = True,
+) -> InvoicedLines:
+    """The lines of an invoice of ``client``. A preview reads the pending charges without
+    ``lock``, and not again (``with_pending``) for a client's second plan."""
+    pending: Sequence[PendingCharge] = ()
+    if with_pending:
+        query = select(PendingCharge).where(
+            PendingCharge.client_id == client.id, PendingCharge.billed_invoice_id.is_(None)
+        )
+        query = query.order_by(PendingCharge.id)
+        pending = session.scalars(query.with_for_update() if lock else query).all()
+    reverse_charge = rules.reverse_charge_applies(client.country, client.vat_number)
+    billed = rules.reverse_charged(
+        [*lines, *(LineInput(c.designation, Decimal("1"), c.amount, c.vat_rate) for c in pending)],
+        reverse_charge,
+    )
+    totals, problems = rules.check_lines(billed)
+    return InvoicedLines(billed, totals, dict(problems), pending, reverse_charge)
+
+
 def issue_invoice(
     session: Session,
     *,
@@ -85,13 +123,9 @@ def issue_invoice(
             raise InvoiceInvalid({"contract": msg("Ce contrat appartient à un autre client.")})
     if penalties is None:
         penalties = penalties_of(plan, contract)
-    pending = _pending_charges(session, client.id)
-    reverse_charge = rules.reverse_charge_applies(client.country, client.vat_number)
-    lines = rules.reverse_charged(
-        [*lines, *(LineInput(c.designation, Decimal("1"), c.amount, c.vat_rate) for c in pending)],
-        reverse_charge,
-    )
-    totals, problems = rules.check_lines(lines)
+    billed_lines = invoiced_lines(session, client, lines)
+    pending, reverse_charge = billed_lines.pending, billed_lines.reverse_charge
+    lines, totals, problems = billed_lines.lines, billed_lines.totals, billed_lines.problems
     if problem := rules.payment_terms_problem(payment_terms_days):
         problems["payment_terms_days"] = problem
     if not payment_method.strip():
@@ -159,6 +193,33 @@ def issue_invoice(
     return invoice
 
 
+def period_invoice_lines(
+    session: Session, plan: BillingPlan, period: rules.Period
+) -> tuple[Contract, list[LineInput]]:
+    """The plan's contract and its lines for ``period`` (none: nothing due), for the run
+    and its preview; raises if the contract is unsigned or the client terminated before."""
+    contract = session.get(Contract, plan.contract_id)
+    assert contract is not None
+    require_signed(contract)
+    lines = period_lines(plan, period)
+    if not lines:
+        return contract, lines
+    terminated_on = plan.client.terminated_on
+    if terminated_on is not None and rules.begins_after(
+        plan.frequency.value, plan.start_date, period, terminated_on
+    ):
+        raise PeriodAfterTermination(
+            msg(
+                "Le client {plan_client_legal_name} est résilié au {terminated_on} "
+                ": la période {parsed} commence après la résiliation, elle n'est pas facturée.",
+                plan_client_legal_name=plan.client.legal_name,
+                terminated_on=Day(terminated_on),
+                parsed=period,
+            )
+        )
+    return contract, lines
+
+
 def issue_period_invoice(
     session: Session, *, plan: BillingPlan, period: str, now: datetime, actor: str
 ) -> Invoice | None:
@@ -169,25 +230,9 @@ def issue_period_invoice(
         raise PeriodInvalid(
             msg("Période {period!r} invalide : attendu AAAA-MM (ex. 2026-12).", period=period)
         )
-    contract = session.get(Contract, plan.contract_id)
-    assert contract is not None
-    require_signed(contract)
-    lines = period_lines(plan, parsed)
+    contract, lines = period_invoice_lines(session, plan, parsed)
     if not lines:
         return None
-    terminated_on = plan.client.terminated_on
-    if terminated_on is not None and rules.begins_after(
-        plan.frequency.value, plan.start_date, parsed, terminated_on
-    ):
-        raise PeriodAfterTermination(
-            msg(
-                "Le client {plan_client_legal_name} est résilié au {terminated_on} "
-                ": la période {parsed} commence après la résiliation, elle n'est pas facturée.",
-                plan_client_legal_name=plan.client.legal_name,
-                terminated_on=Day(terminated_on),
-                parsed=parsed,
-            )
-        )
     revisions = session.scalars(
         select(PriceRevision)
         .where(PriceRevision.plan_id == plan.id, PriceRevision.shown_on_invoice_id.is_(None))
@@ -334,15 +379,6 @@ def _issued_lines(
         )
         for i, (line, total) in enumerate(zip(lines, totals.line_totals, strict=True), start=1)
     ]
-
-
-def _pending_charges(session: Session, client_id: int) -> Sequence[PendingCharge]:
-    return session.scalars(
-        select(PendingCharge)
-        .where(PendingCharge.client_id == client_id, PendingCharge.billed_invoice_id.is_(None))
-        .order_by(PendingCharge.id)
-        .with_for_update()
-    ).all()
 
 
 @dataclass(frozen=True)

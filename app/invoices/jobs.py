@@ -18,9 +18,9 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.db import transaction
+from app.db import transaction, utcnow
 from app.errors import DomainError
-from app.invoices import issuing, payments, plans, workflow
+from app.invoices import billing_runs, issuing, payments, plans, workflow
 from app.invoices.errors import PeriodAlreadyBilled, PeriodInvalid
 from app.invoices.models import BillingPlan
 from app.invoices.pdfs import Issued
@@ -121,12 +121,14 @@ def issue_period(
     *,
     on_issued: Callable[[Issued, int], None],
     on_step: Callable[[], None] = lambda: None,
+    report: RunReport | None = None,
 ) -> RunReport:
     """Issue every invoice due for ``period``, handing each to ``on_issued`` once committed
     (``paraphe invoices run`` enqueues its PDF job there), and first the invoices and credit
-    notes still without their PDF. Nothing is rendered here: the queue's workers do it."""
+    notes still without their PDF. Nothing is rendered here: the queue's workers do it.
+    ``report``: filled as it goes, so that a caller still has it when this raises."""
     parsed = _billed_period(period)
-    report = RunReport(period=str(parsed))
+    report = report if report is not None else RunReport(period=str(parsed))
     missing = workflow.missing_pdfs(collab)
     for kind, ids in missing.items():
         for stranded in ids:
@@ -137,6 +139,38 @@ def issue_period(
         if issued is not None:
             on_issued(Issued.INVOICE, issued)
         on_step()
+    return report
+
+
+def issue_requested_run(
+    collab: Collaborators, run_id: int, *, on_issued: Callable[[Issued, int], None]
+) -> RunReport | None:
+    """The run asked for on the plans page (``billing_runs.request_run``): ``issue_period``
+    for its period, then its report on the run's row. Run again (a retry, a second worker)
+    it issues nothing twice (``issue_period``); a run another job has, or finished, is left
+    as it is (None). An attempt that fails keeps the numbers it issued on the run, so that
+    its report still names them once the retry finds those plans billed."""
+    with transaction(collab.session_factory) as session:
+        period = billing_runs.start(session, run_id, collab.now)
+    if period is None:
+        return None
+    report = RunReport(period=period)
+    try:
+        issue_period(collab, period, on_issued=on_issued, report=report)
+    except BaseException:
+        with transaction(collab.session_factory) as session:
+            billing_runs.give_back(session, run_id, issued=report.issued)
+        raise
+    with transaction(collab.session_factory) as session:
+        billing_runs.finish(
+            session,
+            run_id,
+            issued=report.issued,
+            already_billed=report.already_billed,
+            nothing_due=report.nothing_due,
+            refused=report.refused,
+            now=utcnow(),
+        )
     return report
 
 

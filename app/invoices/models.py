@@ -12,7 +12,18 @@ from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, event, false, inspect, text
+from sqlalchemy import (
+    JSON,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    UniqueConstraint,
+    event,
+    false,
+    inspect,
+    text,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from app.clients.models import Client
@@ -285,6 +296,55 @@ class PriceRevision(Base):
     formula: Mapped[str] = mapped_column(Text)
     shown_on_invoice_id: Mapped[int | None] = mapped_column(ForeignKey("invoices.id"))
     applied_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class BillingRunStatus(StrEnum):
+    QUEUED = "queued"  # asked for on the plans page, its job not started yet
+    RUNNING = "running"
+    DONE = "done"
+
+
+# At most one run of a period asked for and not finished: a double click, a second tab or a
+# colleague's click joins the run under way instead of queueing another one.
+_ONE_OPEN_RUN = text("finished_at IS NULL")
+
+
+class BillingRun(Base):
+    """The issuing of a period's due invoices, asked for on the plans page and done by the
+    job ``invoices.issue_period`` (``jobs.issue_requested_run``): what the page shows while
+    it waits and once done. The invoices themselves are issued once per plan and period
+    whatever the runs (``Invoice``'s unique (plan, period)); this row is only their report."""
+
+    __tablename__ = "billing_runs"
+    __table_args__ = (
+        Index(
+            "uq_billing_runs_open_period",
+            "period",
+            unique=True,
+            sqlite_where=_ONE_OPEN_RUN,
+            postgresql_where=_ONE_OPEN_RUN,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    period: Mapped[str] = mapped_column(String(7))
+    status: Mapped[BillingRunStatus] = mapped_column(enum_column(BillingRunStatus))
+    requested_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The report of the run (``jobs.RunReport``): the numbers it issued, in order, and the
+    # plans it left alone or could not bill, with the reason.
+    issued_numbers: Mapped[list[str]] = mapped_column(JSON, default=list)
+    already_billed: Mapped[int] = mapped_column(default=0)
+    nothing_due: Mapped[int] = mapped_column(default=0)
+    refused: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    @property
+    def period_start(self) -> date:
+        """The first day of the period (« décembre 2026 » on its page)."""
+        year, month = self.period.split("-")
+        return date(int(year), int(month), 1)
 
 
 ISSUED_TYPES: tuple[type[Base], ...] = (Invoice, InvoiceLine, CreditNote, CreditNoteLine)

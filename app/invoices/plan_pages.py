@@ -7,21 +7,22 @@ from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 
-from flask import flash, redirect, render_template, url_for
+from flask import flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from app.auth.guards import require, signed_in_user
-from app.auth.rules import Permission
+from app.auth.rules import Permission, can
 from app.clock import business_date
 from app.contracts.queries import get_contract
 from app.db import utcnow
 from app.errors import DomainError, FieldErrors
 from app.forms import apply_field_errors
-from app.invoices import payments, plans, revision
+from app.invoices import billing_runs, payments, plans, revision, tasks
 from app.invoices.blueprint import bp
 from app.invoices.forms import (
+    BillingPeriodForm,
     PlanFromContractForm,
     ReferenceRateForm,
     RevisionClauseForm,
@@ -29,6 +30,7 @@ from app.invoices.forms import (
     SyntecIndexForm,
 )
 from app.invoices.models import RateKind
+from app.invoices.rules import Period
 from app.pricing.decimals import parse_decimal
 from app.rendering.french import format_date, format_decimal, format_percent, upper_first
 from app.wiring import db_session, unit_of_work
@@ -58,8 +60,13 @@ def syntec() -> str | Response | tuple[str, int]:
 
 @bp.route("/plans", endpoint="plans")
 @require(Permission.VIEW_INVOICES)
-def plans_page() -> str:
-    return _plans_page(_plan_form())
+def plans_page() -> str | tuple[str, int]:
+    """The plans; for those who issue invoices, what a run of the period asked for (by
+    default the current business month) would do, read only."""
+    period_form = BillingPeriodForm(request.args, meta={"csrf": False})
+    if "period" not in request.args:
+        period_form.period.data = _current_period()
+    return _plans_page(_plan_form(), period_form)
 
 
 def _plan_form() -> PlanFromContractForm:
@@ -74,10 +81,84 @@ def _plan_form() -> PlanFromContractForm:
     return form
 
 
-def _plans_page(form: PlanFromContractForm) -> str:
+def _current_period() -> str:
+    """The business month of now (Paris): the period the plans page shows first."""
+    today = business_date(utcnow())
+    return str(Period(today.year, today.month))
+
+
+def _plans_page(
+    form: PlanFromContractForm, period_form: BillingPeriodForm | None = None
+) -> tuple[str, int]:
+    """The page and its status: 422 when the period asked for cannot be read."""
     db = db_session()
     rows = [(plan, revision.revision_clause_of(db, plan)) for plan in plans.list_plans(db)]
-    return render_template("invoices/plans.html", rows=rows, form=form)
+    preview = None
+    status = 200
+    if can(signed_in_user().role, Permission.ISSUE_INVOICES):
+        if period_form is None:
+            period_form = BillingPeriodForm(
+                formdata=None, meta={"csrf": False}, period=_current_period()
+            )
+        try:
+            if period_form.errors:
+                status = 422
+            else:
+                preview = billing_runs.preview_period(
+                    db, billing_runs.parse_period(period_form.period.data)
+                )
+        except FieldErrors as exc:
+            apply_field_errors(period_form, exc)
+            status = 422
+    page = render_template(
+        "invoices/plans.html", rows=rows, form=form, period_form=period_form, preview=preview
+    )
+    return page, status
+
+
+@bp.route("/plans/facturations", methods=["POST"], endpoint="issue_period")
+@require(Permission.ISSUE_INVOICES)
+def issue_period() -> Response | tuple[str, int]:
+    """Issue the period's due invoices: one run asked for (a second click joins the run
+    under way), done by a job; its page follows it."""
+    period_form = BillingPeriodForm()
+    if not period_form.validate_on_submit():
+        return _plans_page(_plan_form(), period_form)
+    user = signed_in_user()
+    try:
+        period = billing_runs.parse_period(period_form.period.data)
+        with unit_of_work() as work:
+            run, new = billing_runs.request_run(work, period, requested_by_id=user.id, now=utcnow())
+    except FieldErrors as exc:
+        apply_field_errors(period_form, exc)
+        return _plans_page(_plan_form(), period_form)
+    if new:
+        tasks.issue_period.enqueue(run.id)
+    else:  # its job may have been lost: enqueued again, it does nothing if the run is taken
+        tasks.issue_period.enqueue_again(run.id)
+    return redirect(url_for("invoices.billing_run", billing_run_id=run.id))
+
+
+@bp.route("/plans/facturations/<int:billing_run_id>", endpoint="billing_run")
+@require(Permission.VIEW_INVOICES)
+def billing_run(billing_run_id: int) -> str:
+    progress = billing_runs.progress_of(db_session(), billing_run_id)
+    return render_template("invoices/billing_run.html", progress=progress)
+
+
+@bp.route("/plans/facturations/<int:billing_run_id>/etat", endpoint="billing_run_state")
+@require(Permission.VIEW_INVOICES)
+def billing_run_state(billing_run_id: int) -> Response:
+    """Where the run stands, polled by its page until it is finished (a GET: reads only):
+    the section as the page shows it, and ``poll_after``, null once finished."""
+    progress = billing_runs.progress_of(db_session(), billing_run_id)
+    response = jsonify(
+        stage=progress.run.status.value,
+        poll_after=progress.poll_after,
+        html=render_template("invoices/_billing_run.html", progress=progress),
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/plans/nouveau", methods=["POST"])
@@ -87,7 +168,7 @@ def new_plan() -> str | Response | tuple[str, int]:
     payment, amounts per period, setup-fee schedule: ``rules.plan_lines``)."""
     form = _plan_form()
     if not form.validate_on_submit() or form.start_date.data is None:
-        return _plans_page(form), 422
+        return _plans_page(form)[0], 422
     user = signed_in_user()
     try:
         with unit_of_work() as work:
@@ -100,7 +181,7 @@ def new_plan() -> str | Response | tuple[str, int]:
             )
     except FieldErrors as exc:
         apply_field_errors(form, exc)
-        return _plans_page(form), 422
+        return _plans_page(form)[0], 422
     flash(f"Plan de facturation n° {plan.id} créé.", "success")
     return redirect(url_for("invoices.plan", plan_id=plan.id))
 

@@ -1,10 +1,7 @@
-"""Invoicing's background jobs: the PDF of each issued invoice or credit note (rendered,
-sealed when configured, archived), the sweep of PDFs a lost job left missing, and the daily
-payment reminders (formerly a cron line running `paraphe invoices remind`).
-
-One PDF per document whatever the timing: `pdfs.attach_pdf` re-checks under the document's
-row lock, so a second job for the same document (a retry, two workers, the sweep) archives
-nothing, not even a blob."""
+"""Invoicing's background jobs: a period's billing run asked for on the plans page, the PDF
+of each issued invoice or credit note (rendered, sealed when configured, archived), the sweep
+of PDFs a lost job left missing, and the daily payment reminders (formerly a cron line running
+`paraphe invoices remind`)."""
 
 from __future__ import annotations
 
@@ -28,6 +25,14 @@ def produce_pdf(kind: str, issued_id: int) -> None:
 def after_issue(kind: Issued, issued_id: int) -> None:
     """What follows the commit of an issued document: its PDF, in the background."""
     produce_pdf.enqueue(kind.value, issued_id)
+
+
+# The plans page follows it (« en attente », « en cours », « terminé »): a person is waiting.
+@job("invoices.issue_period", priority=Priority.HIGH)
+def issue_period(run_id: int) -> None:
+    """Issue the due invoices of the period a billing person asked for on the plans page,
+    then their PDFs, each by its own job, as `paraphe invoices run` does."""
+    jobs.issue_requested_run(collaborators(), run_id, on_issued=after_issue)
 
 
 @periodic("invoices.produce_missing", minute="30")

@@ -55,17 +55,20 @@ class LineForm(FrenchSubForm):
         self, unit_price: str, vat_rate: str, *, price_hint: str
     ) -> tuple[Decimal, Decimal, Decimal] | None:
         """Quantity, unit price and VAT rate read the French way (1 250,00), or None with an
-        error on each unreadable field. The price and rate are passed in: a quote's line may
+        error on each unreadable field (a field already refused keeps its first reason). The
+        price and rate are passed in: a quote's line may
         take them from its catalogue item; `price_hint` says what a price looks like here."""
         quantity = parse_decimal(self.quantity.data or "")
         price = parse_decimal(unit_price)
         vat = parse_decimal(vat_rate)
         if quantity is None:
-            self.quantity.errors = ["Indiquez une quantité (ex. 12 ou 1,5)."]
+            self.quantity.errors = list(self.quantity.errors) or [
+                "Indiquez une quantité (ex. 12 ou 1,5)."
+            ]
         if price is None:
-            self.unit_price.errors = [price_hint]
+            self.unit_price.errors = list(self.unit_price.errors) or [price_hint]
         if vat is None:
-            self.vat_rate.errors = ["Taux de TVA inconnu."]
+            self.vat_rate.errors = list(self.vat_rate.errors) or ["Taux de TVA inconnu."]
         if quantity is None or price is None or vat is None:
             return None
         return quantity, price, vat

@@ -55,25 +55,20 @@ def create_quote(
     """A numbered quote. Everything is checked before the number is taken: a refusal raises
     ``QuoteInvalid`` (one message per field) and writes nothing."""
     terms = terms or CommercialTerms()
-    errors = quote_problems(lines, particular_terms, global_discount)
-    errors.update(terms_problems(terms))
-    until = valid_until or today + timedelta(days=validity_days)
-    if until < today:
-        errors["valid_until"] = msg("Cette date est passée : le devis serait déjà expiré.")
-    elif until > today + timedelta(days=MAX_VALIDITY_DAYS):
-        errors["valid_until"] = msg(
-            "Validité de {max_validity_days} jours au maximum.", max_validity_days=MAX_VALIDITY_DAYS
-        )
-    product_ids = {line.product_id for line in lines if line.product_id is not None}
-    if product_ids:
-        known = set(session.scalars(select(Product.id).where(Product.id.in_(product_ids))))
-        for index, line in enumerate(lines):
-            if line.product_id is not None and line.product_id not in known:
-                errors[f"lines-{index}-product"] = msg("Produit inconnu.")
-    if client.status is not ClientStatus.ACTIVE:
-        errors["client"] = msg("Ce client est résilié : aucun nouveau devis possible.")
+    errors = check_quote(
+        session,
+        client=client,
+        lines=lines,
+        particular_terms=particular_terms,
+        today=today,
+        validity_days=validity_days,
+        valid_until=valid_until,
+        global_discount=global_discount,
+        terms=terms,
+    )
     if errors:
         raise QuoteInvalid(errors)
+    until = valid_until or today + timedelta(days=validity_days)
     quote = Quote(
         number=next_number(session, "DEV", today.year),
         client_id=client.id,
@@ -130,6 +125,41 @@ def create_quote(
         now=now,
     )
     return quote
+
+
+def check_quote(
+    session: Session,
+    *,
+    client: Client,
+    lines: Sequence[LineInput],
+    particular_terms: str,
+    today: date,
+    validity_days: int = DEFAULT_VALIDITY_DAYS,
+    valid_until: date | None = None,
+    global_discount: Discount = NO_DISCOUNT,
+    terms: CommercialTerms | None = None,
+) -> dict[str, str]:
+    """Every problem ``create_quote`` would refuse, keyed like the form's fields, without
+    writing anything: the form also asks it when some other field is unreadable, so that one
+    submission names every problem."""
+    errors = quote_problems(lines, particular_terms, global_discount)
+    errors.update(terms_problems(terms or CommercialTerms()))
+    until = valid_until or today + timedelta(days=validity_days)
+    if until < today:
+        errors["valid_until"] = msg("Cette date est passée : le devis serait déjà expiré.")
+    elif until > today + timedelta(days=MAX_VALIDITY_DAYS):
+        errors["valid_until"] = msg(
+            "Validité de {max_validity_days} jours au maximum.", max_validity_days=MAX_VALIDITY_DAYS
+        )
+    product_ids = {line.product_id for line in lines if line.product_id is not None}
+    if product_ids:
+        known = set(session.scalars(select(Product.id).where(Product.id.in_(product_ids))))
+        for index, line in enumerate(lines):
+            if line.product_id is not None and line.product_id not in known:
+                errors[f"lines-{index}-product"] = msg("Produit inconnu.")
+    if client.status is not ClientStatus.ACTIVE:
+        errors["client"] = msg("Ce client est résilié : aucun nouveau devis possible.")
+    return errors
 
 
 def line_inputs(quote: Quote) -> list[LineInput]:

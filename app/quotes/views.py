@@ -14,7 +14,7 @@ from app.clock import business_date
 from app.db import utcnow
 from app.forms import apply_field_errors
 from app.pricing.decimals import parse_decimal
-from app.pricing.discounts import parse_discount
+from app.pricing.discounts import NO_DISCOUNT, parse_discount
 from app.pricing.forms import attach_line_errors
 from app.pricing.lines import LineInput
 from app.quotes import services
@@ -49,7 +49,9 @@ def _parse_lines(
     for sub in filled_lines(form.lines):
         product = catalogue.get(sub.product.data or "")
         if (sub.product.data or "") and product is None:
-            sub.product.errors = ["Produit inconnu ou retiré du catalogue."]
+            sub.product.errors = list(sub.product.errors) or [
+                "Produit inconnu ou retiré du catalogue."
+            ]
             unreadable = True
             continue
         typed = TypedLine(
@@ -65,7 +67,9 @@ def _parse_lines(
         )
         discount = parse_discount(sub.discount_kind.data or "", sub.discount_value.data or "")
         if discount is None:
-            sub.discount_value.errors = ["Indiquez une remise (ex. 10 ou 150,00)."]
+            sub.discount_value.errors = list(sub.discount_value.errors) or [
+                "Indiquez une remise (ex. 10 ou 150,00)."
+            ]
         if figures is None or discount is None:
             unreadable = True
             continue
@@ -76,21 +80,21 @@ def _parse_lines(
 
 
 def _parse_terms(form: QuoteForm) -> CommercialTerms | None:
-    """The commercial terms, or None with field errors set when a field is unreadable."""
+    """The commercial terms, or None with field errors set when a field is unreadable (a field
+    the form's validation refused keeps that reason)."""
     ok = True
     numbers: dict[str, int] = {}
     for name in ("commitment_months", "payment_terms_days", "notice_months"):
         field = form._fields[name]
         raw = (field.data or "").strip()
         if not (raw.isascii() and raw.isdigit()) or len(raw) > 4:
-            field.errors = [*field.errors, "Indiquez un nombre entier."]
+            field.errors = list(field.errors) or ["Indiquez un nombre entier."]
             ok = False
         else:
             numbers[name] = int(raw)
     schedule = parse_schedule(form.setup_schedule.data or "")
     if schedule is None:
-        form.setup_schedule.errors = [
-            *form.setup_schedule.errors,
+        form.setup_schedule.errors = list(form.setup_schedule.errors) or [
             "Écrivez « 50 % avant la mise en service\u202f; 50 % après la mise en service ».",
         ]
         ok = False
@@ -99,7 +103,7 @@ def _parse_terms(form: QuoteForm) -> CommercialTerms | None:
         billing = BillingPeriod(form.billing_period.data or "")
         method = PaymentMethod(form.payment_method.data or "")
     except ValueError:
-        form.plan.errors = [*form.plan.errors, "Choix inconnu."]
+        form.plan.errors = list(form.plan.errors) or ["Choix inconnu."]
         ok = False
     if not ok or schedule is None:
         return None
@@ -113,6 +117,24 @@ def _parse_terms(form: QuoteForm) -> CommercialTerms | None:
         setup_schedule=schedule,
     )
     return with_preset(typed, plan)
+
+
+def _not_yet_faulted(
+    form: QuoteForm, sources: list[LineForm], problems: dict[str, str]
+) -> dict[str, str]:
+    """The service's problems about fields the form has not already refused (a field shows
+    one problem: why it cannot be read comes before what its value would break); a line's
+    are keyed ``lines-<i>-<field>``, ``i`` counting the lines checked (``sources``)."""
+    faulted = {name for name, field in form._fields.items() if field.errors}
+    if any(field.errors for entry in form.lines.entries for field in entry.form):
+        faulted.add("lines")  # a line was typed, unreadable: not « at least one line »
+    faulted.update(
+        f"lines-{index}-{name}"
+        for index, sub in enumerate(sources)
+        for name, field in sub._fields.items()
+        if field.errors
+    )
+    return {key: message for key, message in problems.items() if key not in faulted}
 
 
 def _render_new(
@@ -148,17 +170,35 @@ def new(client_id: int) -> str | Response | tuple[str, int]:
         form.lines.append_entry()
         form.lines.entries[-1].form.product.choices = choices
         return _render_new(form, client, catalogue)
-    if form.validate_on_submit():
+    if form.is_submitted():
+        # Every field is read even when one is refused: one submission names every problem
+        # (the summary at the top of the page lists them all).
+        valid = form.validate()
         lines, sources, unreadable = _parse_lines(form, catalogue)
         terms = _parse_terms(form)
         global_discount = parse_discount(
             form.global_discount_kind.data or "", form.global_discount_value.data or ""
         )
         if global_discount is None:
-            form.global_discount_value.errors = ["Indiquez une remise (ex. 10 ou 150,00)."]
-        if not unreadable and terms is not None and global_discount is not None:
+            form.global_discount_value.errors = list(form.global_discount_value.errors) or [
+                "Indiquez une remise (ex. 10 ou 150,00)."
+            ]
+        now = utcnow()
+        if not valid or unreadable or terms is None or global_discount is None:
+            # what the readable fields would still be refused for, the service says it
+            problems = services.check_quote(
+                db,
+                client=client,
+                lines=lines,
+                particular_terms=form.particular_terms.data or "",
+                today=business_date(now),
+                valid_until=form.valid_until.data,
+                global_discount=global_discount or NO_DISCOUNT,
+                terms=terms,
+            )
+            attach_line_errors(form, sources, _not_yet_faulted(form, sources, problems))
+        else:
             user = signed_in_user()
-            now = utcnow()
             try:
                 with unit_of_work() as work:
                     quote = services.create_quote(
@@ -180,11 +220,8 @@ def new(client_id: int) -> str | Response | tuple[str, int]:
                 flash(f"Devis {quote.number} enregistré.", "success")
                 return redirect(url_for("overview.quote", quote_id=quote.id))
         return _render_new(form, client, catalogue, 422)
-    if not form.is_submitted():
-        form.valid_until.data = business_date(utcnow()) + timedelta(
-            days=services.DEFAULT_VALIDITY_DAYS
-        )
-    return _render_new(form, client, catalogue, 422 if form.errors else 200)
+    form.valid_until.data = business_date(utcnow()) + timedelta(days=services.DEFAULT_VALIDITY_DAYS)
+    return _render_new(form, client, catalogue)
 
 
 # --- Catalogue (admins) ----------------------------------------------------------------------

@@ -246,6 +246,11 @@ def format_day_month(value: date) -> str:
     return _with_first(day, str(babel_format_date(day, "d MMMM", locale=LOCALE)))
 
 
+def format_month(value: date) -> str:
+    """A month, as a billing period is named: ``date(2026, 12, 1)`` -> ``"décembre 2026"``."""
+    return str(babel_format_date(_paris_date(value), "MMMM y", locale=LOCALE))
+
+
 def _with_first(day: date, text: str) -> str:
     return "1er" + text[1:] if day.day == 1 else text
 

@@ -98,6 +98,8 @@ STATUS_LABELS: Mapping[str, Mapping[str, str]] = {
         "failed": "échouée",
         "refused": "refusée (adresse ou protocole interdit)",
     },
+    # app.invoices.models: a period's billing run asked for on the plans page
+    "BillingRunStatus": {"queued": "en attente", "running": "en cours", "done": "terminé"},
 }
 
 
@@ -239,6 +241,7 @@ TASK_LABELS: Mapping[str, str] = {
     "contracts.generate_requested": "Génération d'un contrat demandé",
     "contracts.sweep": "Reprise des générations de contrats en attente",
     "idempotency.purge": "Purge des clés d'idempotence",
+    "invoices.issue_period": "Émission des factures de la période",
     "invoices.produce_pdf": "Production du PDF d'une facture",
     "invoices.produce_missing": "Production des PDF de factures manquants",
     "invoices.remind": "Relance des factures impayées",

@@ -14,6 +14,7 @@ from app.documents.models import Document
 from app.events import recording as events
 from app.events.recording import Resource
 from app.messages import Moment, msg
+from app.signatures import rules
 from app.signatures.errors import (
     SignatureInProgress,
     SignatureRefused,
@@ -249,8 +250,18 @@ def signed_document_for(session: Session, token: str, now: datetime) -> Document
     return document
 
 
-def document_for_download_token(session: Session, token: str) -> Document:
+def document_for_download_token(session: Session, token: str, now: datetime) -> Document:
+    """The signed contract the completion link gives, while the link is valid."""
     signer = session.scalar(select(Signer).where(Signer.download_token_hash == token_hash(token)))
     if signer is None or signer.request.signed_document is None:
         raise SigningLinkUnknown(msg("Ce lien de téléchargement n'existe pas."))
+    completed_at = signer.request.completed_at
+    if completed_at is not None and rules.download_link_expiry(completed_at) <= now:
+        raise SigningLinkGone(
+            msg(
+                "Ce lien de téléchargement a expiré le {when}. Le contrat signé reste disponible "
+                "dans votre espace client ; vous pouvez aussi le demander à votre contact.",
+                when=Moment(rules.download_link_expiry(completed_at)),
+            )
+        )
     return signer.request.signed_document

@@ -81,6 +81,8 @@ def locked_mail(signer: Signer, sender_email: str) -> OutgoingMail:
 
 def completion_mails(completion: Completion, base_url: str, *, vendor: str) -> list[OutgoingMail]:
     version = completion.request.contract_version
+    completed_at = completion.request.completed_at
+    assert completed_at is not None  # a completion is a sealed, hence completed, request
     return [
         render_mail(
             "completion",
@@ -90,6 +92,12 @@ def completion_mails(completion: Completion, base_url: str, *, vendor: str) -> l
             number=version.contract.number,
             version=version.version,
             link=f"{base_url}/signature/document/{download.token}",
+            expires=format_date(rules.download_link_expiry(completed_at)),
+            client_space=(
+                f"{base_url}/espace-client/"
+                if download.signer.party == rules.CLIENT_PARTY
+                else None
+            ),
             sha256=completion.document.sha256,
         )
         for download in completion.downloads

@@ -21,6 +21,16 @@ PLATFORM_FIELDS = frozenset({CERTIFICATION_FIELD, SEAL_FIELD, EVIDENCE_FIELD})
 CODE_VALIDITY = timedelta(minutes=10)
 CODE_MAX_FAILURES = 5
 
+# How long the link mailed at completion downloads the signed contract. A bearer link in a mail
+# must not open a contract forever (a forwarded or leaked mail would); the signed contract stays
+# in the client space and with the vendor afterwards, which the mail says.
+DOWNLOAD_LINK_VALIDITY = timedelta(days=30)
+
+
+def download_link_expiry(completed_at: datetime) -> datetime:
+    """When the completion mail's download link stops opening the signed contract."""
+    return completed_at + DOWNLOAD_LINK_VALIDITY
+
 
 def new_code() -> str:
     """A 6-digit one-time code, uniformly drawn from the OS CSPRNG."""

@@ -387,6 +387,6 @@ def signed_pdf(token: str) -> Response:
 @bp.route("/document/<token>")
 def download(token: str) -> Response:
     """The sealed PDF, from the link mailed to every signer at completion."""
-    document = links.document_for_download_token(db_session(), token)
+    document = links.document_for_download_token(db_session(), token, utcnow())
     # The holder of a completion link (any signer of the request): named by the link's hash.
     return _pdf(document, actor=f"download-link:{token_hash(token)[:16]}", download=True)

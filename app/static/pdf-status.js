@@ -3,6 +3,7 @@
 // préparation" text (an element marked data-pdf-key: "invoice" or a credit note's id) by its
 // download link. No reload: the page's forms keep what was typed. Stops once every PDF is
 // there, or after 10 minutes (a PDF that failed is produced by the hourly sweep; the page says so).
+// The invoice's PDF archived, it sends "paraphe:pdf-archived": the mails' poller starts then.
 "use strict";
 (function () {
   var status = document.getElementById("pdf-status");
@@ -37,6 +38,10 @@
           var state = key === "invoice" ? body.invoice : body.credit_notes[key];
           if (state && state.ready) {
             show(element, state.url);
+            if (key === "invoice") {
+              // what the invoice's mails waited for (progress.js, data-after)
+              document.dispatchEvent(new CustomEvent("paraphe:pdf-archived"));
+            }
           }
         });
       }

@@ -23,9 +23,24 @@
         .catch(function () {});
     };
     var first = Number(element.getAttribute("data-poll-after"));
-    if (first > 0) {
-      window.setTimeout(ask, first * 1000);
+    if (!(first > 0)) {
+      return;
     }
+    // A state that cannot move before another piece of work is done (the invoice's mails wait
+    // for its PDF) is not asked meanwhile: data-after names the event that says it is done
+    // (pdf-status.js sends "paraphe:pdf-archived"); one poller at a time follows the page.
+    var after = element.getAttribute("data-after");
+    if (after) {
+      document.addEventListener(
+        after,
+        function () {
+          window.setTimeout(ask, first * 1000);
+        },
+        { once: true }
+      );
+      return;
+    }
+    window.setTimeout(ask, first * 1000);
   }
 
   function setText(id, text) {

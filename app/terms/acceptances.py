@@ -193,6 +193,11 @@ class Opposable:
     version: CgvVersion | None
     reason: str
 
+    @property
+    def accepted(self) -> bool:
+        """Bound because the client accepted it (not as a minor version notified to it)."""
+        return self.reason == rules.ACCEPTED_REASON
+
 
 def opposable_for(session: Session, client_id: int, at: date) -> Opposable:
     """The CGV version that binds the client on `at` (see app.terms.rules)."""

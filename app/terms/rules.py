@@ -84,8 +84,13 @@ def how_bound(
     if version is None:
         return None, msg("Aucune version acceptée à cette date.")
     if any(d <= at for d in client.accepted_on.get(version.id, ())):
-        return version, "version acceptée par le client"
+        return version, ACCEPTED_REASON
     return version, "version mineure notifiée par courriel et en vigueur"
+
+
+# Why a version binds a client it was accepted by; the client space says it to the client in the
+# second person instead.
+ACCEPTED_REASON = "version acceptée par le client"
 
 
 def latest_material(versions: Iterable[VersionFacts], at: date) -> VersionFacts | None:

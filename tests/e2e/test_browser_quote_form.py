@@ -91,3 +91,31 @@ def test_the_quote_form_fits_and_totals_as_one_types(
     header = page.locator("#quote-lines thead").bounding_box()
     assert header is not None and (header["height"] <= 1) is cards  # kept for screen readers
     assert_no_serious_violations(page)
+
+
+def test_a_refused_quote_shows_its_errors_at_the_top_on_a_phone(
+    app: Flask, live_server: LiveServer, new_context: Callable[..., BrowserContext], artefacts: Path
+) -> None:
+    """The summary is on screen and focused after the refusal (the fields at fault are far
+    below); its link takes the focus to the line's field; no serious accessibility issue."""
+    client_id = make_client(app)
+    page = new_context(viewport=PHONE.viewport).new_page()
+    sign_in(page, make_user(app, Role.SALES))
+    page.goto(f"/devis/nouveau/{client_id}")
+    page.get_by_role("textbox", name="Désignation", exact=True).nth(1).fill("Formation")
+    page.get_by_role("textbox", name="Quantité", exact=True).nth(1).fill("trois")
+    page.get_by_role("textbox", name="Prix unitaire HT (€)", exact=True).nth(1).fill("59")
+    page.get_by_label("Délai de paiement (jours)").fill("trente")
+    page.get_by_role("button", name="Enregistrer le devis").click()
+
+    summary = page.get_by_role("alert").filter(has_text="2 erreurs à corriger")
+    expect(summary).to_be_focused()
+    # the line was typed, only its quantity is unreadable: not « at least one line »
+    expect(summary).not_to_contain_text("au moins une ligne")
+    expect(summary).to_be_in_viewport()
+    page.screenshot(path=str(artefacts / "quote-error-summary-360.png"))
+    _inside(page, "#error-summary", PHONE.width)
+    summary.get_by_role("link", name="Ligne 2, Quantité").click()
+    expect(page.locator("#lines-1-quantity")).to_be_focused()
+    expect(page.locator("#lines-1-quantity")).to_be_in_viewport()
+    assert_no_serious_violations(page)

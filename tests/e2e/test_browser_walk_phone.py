@@ -21,6 +21,7 @@ from tests.e2e.signin import sign_in
 from tests.factories.invoices import make_invoice
 from tests.factories.people import make_user
 from tests.factories.sales import (
+    make_clause,
     make_client,
     make_contract,
     make_product,
@@ -60,12 +61,16 @@ def _sales_on_a_phone(app: Flask, new_context: Callable[..., BrowserContext]) ->
 
 
 def _overflowing(page: Page) -> list[str]:
-    """The elements whose right edge passes the screen (outside the tables' own scroll areas)."""
+    """The elements whose right edge passes the screen (outside the tables' own scroll areas),
+    and the page itself if it scrolls sideways: a visually hidden label in a table cell once
+    escaped its scroll area and widened the whole page, though no element listed here did."""
     found: list[str] = page.evaluate(
         """() => Array.from(document.querySelectorAll('body *'))
             .filter(el => !el.closest('.table-scroll'))
             .filter(el => el.getBoundingClientRect().right > window.innerWidth + 0.5)
-            .map(el => el.tagName + (el.id ? '#' + el.id : ''))"""
+            .map(el => el.tagName + (el.id ? '#' + el.id : ''))
+            .concat(document.documentElement.scrollWidth > window.innerWidth
+                ? ['page ' + document.documentElement.scrollWidth + ' px wide'] : [])"""
     )
     return found
 
@@ -167,7 +172,14 @@ def test_the_quote_lines_choices_are_read_whole_on_a_laptop(
 
 
 @pytest.mark.parametrize(
-    ("role", "path"), [(Role.LEGAL, "/cgv/nouvelle"), (Role.ADMIN, "/devis/catalogue")]
+    ("role", "path"),
+    [
+        (Role.LEGAL, "/cgv/nouvelle"),
+        (Role.ADMIN, "/devis/catalogue"),
+        # a row per other user, each with its role select and its visually hidden label
+        (Role.ADMIN, "/admin/utilisateurs"),
+        (Role.ADMIN, "/admin/jetons"),
+    ],
 )
 def test_the_back_office_pages_fit_a_phone(
     app: Flask,
@@ -177,6 +189,7 @@ def test_the_back_office_pages_fit_a_phone(
     path: str,
 ) -> None:
     outside_the_loop(make_product, app)
+    outside_the_loop(make_user, app, Role.SALES)
     email = make_user(app, role)
     for screen in (PHONE, LAPTOP):
         page = _signed_in(new_context, email, screen)
@@ -200,3 +213,30 @@ def test_checkboxes_and_radios_are_big_enough_and_beside_their_label(
             assert box is not None, path
             # at least 20 px to aim at, and not stretched across the column
             assert 20 <= box["width"] <= 40 and box["height"] >= 20, (path, index, box)
+
+
+def test_the_contract_generation_form_is_a_column_like_every_form(
+    app: Flask, live_server: LiveServer, new_context: Callable[..., BrowserContext]
+) -> None:
+    """It once sat in the quote page's row of buttons: its text box shrank to half the column,
+    its print preview to a sliver beside the button, each clause's box above its title."""
+    outside_the_loop(publish_short_cgv, app)
+    outside_the_loop(make_clause, app)
+    quote_id = outside_the_loop(make_quote, app, outside_the_loop(make_client, app))
+    email = make_user(app, Role.SALES)
+    for screen in (PHONE, LAPTOP):
+        page = _signed_in(new_context, email, screen)
+        page.goto(f"/devis/{quote_id}")
+        expect(page.get_by_role("heading", name="Générer le contrat")).to_be_visible()
+        form = page.locator("#generate-form").bounding_box()
+        assert form is not None
+        for selector in ("#free_text", "#free_text-preview", "#signer-fields"):
+            box = page.locator(selector).bounding_box()
+            assert box is not None, selector
+            assert box["width"] >= 0.95 * form["width"], (selector, screen.width, box, form)
+        clause = page.locator("#generate-form input[name=clause]").first.bounding_box()
+        title = page.locator("#generate-form label.choice span").first.bounding_box()
+        assert clause is not None and title is not None
+        # the box on the title's row, before it
+        assert clause["x"] < title["x"] and abs(clause["y"] - title["y"]) < title["height"]
+        assert _overflowing(page) == [], f"quote page at {screen.width} px"

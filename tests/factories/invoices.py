@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from app.clients.services import get_client
 from app.contracts.queries import get_contract
 from app.db import transaction
+from app.invoices import billing_runs
 from app.invoices.issuing import get_invoice, issue_credit_note, issue_invoice
 from app.invoices.models import BillingFrequency, BillingPlan, Invoice
 from app.invoices.payments import record_payment
@@ -144,3 +145,12 @@ def annual_plan(
             ],
         )
         return plan.id
+
+
+def billing_run(app: Flask, period: str = "2026-01", *, now: datetime = REFERENCE_NOW) -> int:
+    """A billing run of ``period`` asked for at ``now``, as the plans page's button does,
+    its job not run (it waits: « en attente »)."""
+    with transaction(runtime(app).session_factory) as session:
+        parsed = billing_runs.parse_period(period)
+        run, _new = billing_runs.request_run(session, parsed, requested_by_id=None, now=now)
+        return run.id

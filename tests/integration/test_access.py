@@ -36,6 +36,7 @@ from tests.factories import (
     signed_from_quote,
 )
 from tests.factories.drafts import pending_generation, waiting_preview
+from tests.factories.invoices import billing_run
 from tests.factories.people import make_user
 from tests.factories.space import add_billing_contact
 from tests.factories.webhooks import make_webhook_delivery
@@ -170,6 +171,7 @@ ALLOWED_POST_STATUS["webhook_views.rotate"] = 200  # the page, showing the new s
 ALLOWED_POST_STATUS["invoices.revision_clause"] = 422  # posted without a base month
 ALLOWED_POST_STATUS["invoices.revision"] = 422  # posted without a renewal date
 ALLOWED_POST_STATUS["invoices.new_plan"] = 422  # posted without a contract
+ALLOWED_POST_STATUS["invoices.issue_period"] = 422  # posted without a period
 ALLOWED_POST_STATUS["clients.add_billing_contact"] = 422  # posted without a name or address
 ALLOWED_POST_STATUS["clients.update_billing_contact"] = 422  # the same
 
@@ -263,6 +265,8 @@ def web_url(app: Flask, rule: Rule, world: World) -> str:
         values["invoice_id"] = make_invoice(app, world.client_id)
     if "plan_id" in rule.arguments:
         values["plan_id"] = plan_for(app, world.contract_id)
+    if "billing_run_id" in rule.arguments:
+        values["billing_run_id"] = billing_run(app)
     if "user_id" in rule.arguments:
         # a user of its own: deactivating or demoting a logged-in browser would end its session
         values["user_id"] = user_id_of(

@@ -4,6 +4,7 @@ contact of one client reaches nothing of another's, by any route of the space an
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 from decimal import Decimal
@@ -19,6 +20,7 @@ from app.clients.billing_contacts import ContactInput, get_contact, update_conta
 from app.clients.models import BillingContact
 from app.clients.services import get_client, terminate
 from app.clock import business_date
+from app.contracts.models import Contract
 from app.db import transaction, utcnow
 from app.documents.models import Document, DocumentKind
 from app.invoices import payments
@@ -42,6 +44,7 @@ from tests.factories import (
     runtime,
     session_of,
 )
+from tests.factories.signing import sign_completely
 from tests.factories.space import add_billing_contact, notify_cgv, sign_in_token, space_browser
 from tests.factories.terms import accept_version
 from tests.together import run_together
@@ -461,3 +464,31 @@ def test_invoices_show_paid_due_and_overdue_with_interest_and_indemnity(app: Fla
     assert "indemnité forfaitaire 40,00" in text
     assert "Payée" in row(numbers[1])
     assert "À payer : 1" in row(numbers[2])
+
+
+def test_the_space_lists_each_signed_contract_with_its_evidence_files(app: Flask) -> None:
+    """One entry per signed contract, named by its number and version, its evidence files
+    beside it; the CGV that binds the client said to the client (« vous l'avez acceptée »)."""
+    signed = sign_completely(app)
+    with transaction(runtime(app).session_factory) as session:
+        email = get_client(session, signed.client_id).signer_email
+        contract = session.get(Contract, signed.contract_id)
+        assert contract is not None
+        number = contract.number
+    page = html.unescape(space_browser(app, email).get(HOME).get_data(as_text=True))
+    contracts = re.search(r'<ul class="signed-contracts">(.*?)</ul>', page, re.S)
+    assert contracts, page
+    entries = re.findall(r"<li>(.*?)</li>", contracts.group(1), re.S)
+    assert len(entries) == 1
+    (entry,) = entries
+    documents = signed.documents
+    assert (
+        f'/espace-client/documents/{documents["signed"]}">Contrat {number}, version 1</a>' in entry
+    )
+    assert "signé le " in entry
+    assert f'/espace-client/documents/{documents["evidence_pdf"]}"' in entry
+    assert f'/espace-client/documents/{documents["evidence_json"]}"' in entry
+    # the raw references of the evidence files are no longer the links' text
+    assert "-preuve-json" not in page
+    assert "(vous l'avez acceptée)" in page
+    assert "acceptée par le client" not in page

@@ -137,6 +137,7 @@ def test_credit_note_xml_is_valid_and_references_the_invoice(app: Flask) -> None
             session, invoice=invoice, reason="Annulation", now=NOW, actor="t"
         )
         xml = cii_xml(credit_note_document(note, rt.settings.vendor))
+        invoice_issued_on = invoice.issued_on
     assert xml_check_xsd(xml, flavor="factur-x", level="en16931") is True
     assert not en16931.check(xml).rules_broken, en16931.check(xml).violations
     root = etree.fromstring(xml)
@@ -146,6 +147,13 @@ def test_credit_note_xml_is_valid_and_references_the_invoice(app: Flask) -> None
         "ram:InvoiceReferencedDocument/ram:IssuerAssignedID"
     )
     assert _xml_value(root, referenced) == "FAC-2026-000001"
+    issued = root.find(
+        "rsm:SupplyChainTradeTransaction/ram:ApplicableHeaderTradeSettlement/"
+        "ram:InvoiceReferencedDocument/ram:FormattedIssueDateTime/qdt:DateTimeString",
+        NS,
+    )
+    assert issued is not None and issued.get("format") == "102"  # BT-26
+    assert issued.text == invoice_issued_on.strftime("%Y%m%d")
 
 
 def test_vendor_options_reach_the_pdf_and_the_xml(app: Flask) -> None:

@@ -25,8 +25,10 @@ from app.auth.models import Role
 from app.clients.models import Client
 from app.config import Settings
 from app.contracts.models import ContractVersion
+from app.contracts.printing import document_of
 from app.db import utcnow
 from app.demo import seed
+from app.rendering.contract_document import Signer
 from app.signatures.models import SignatureRequest
 from app.vendor_settings import vendor_identity
 from tests.factories import (
@@ -283,6 +285,37 @@ def test_a_signature_box_without_a_capacity_prints_nothing_after_the_name(
     paragraphs = "\n".join(docx_text(login_as(app, Role.SALES), version["contract_id"]))
     assert f"{VALID_CLIENT['signer_name']} (Pour " in paragraphs
     assert "Luc Blanc (Pour " in paragraphs
+
+
+def test_the_vendor_block_names_the_person_who_countersigns(
+    app: Flask, client: FlaskClient, writer: dict[str, str]
+) -> None:
+    """A sales user countersigns: the vendor's block « Représentée par » names that person,
+    in no borrowed capacity, as its signature box does; not the configured representative."""
+    publish_short_cgv(app)
+    other = {"name": "Luc Blanc", "email": "luc@editeur.example"}  # not the representative
+    version = generate(app, client, writer, make_client(app), {"countersigner": other})
+    with session_of(app) as session:
+        row = session.scalars(
+            select(ContractVersion).where(ContractVersion.contract_id == version["contract_id"])
+        ).one()
+        doc = document_of(row, runtime(app).settings.vendor)
+    assert (doc.vendor.representative_name, doc.vendor.representative_title) == ("Luc Blanc", None)
+    vendor_box = doc.signers[-1]
+    assert isinstance(vendor_box, Signer)  # the document turns plain tuples into Signers
+    assert (vendor_box.name, vendor_box.title) == ("Luc Blanc", None)
+
+    text = pdf_text(app, version["sha256"])
+    assert "Représentée par Luc Blanc" in text
+    assert f"Représentée par {VENDOR}" not in text and VENDOR_TITLE not in text
+    paragraphs = docx_text(login_as(app, Role.SALES), version["contract_id"])
+    assert any(p.endswith("représentée par Luc Blanc") for p in paragraphs)
+    assert not any(VENDOR in p for p in paragraphs)
+
+    # the representative countersigns: named with its capacity, in the block and the box
+    own = generate(app, client, writer, make_client(app), {"countersigner": COUNTERSIGNER})
+    assert f"Représentée par {VENDOR}, {VENDOR_TITLE}" in pdf_text(app, own["sha256"])
+    assert f"Signataire 2 : {VENDOR} — {VENDOR_TITLE}" in signature_page(app, own["sha256"])
 
 
 def test_the_version_keeps_the_capacity_it_printed(

@@ -62,3 +62,18 @@ def test_other_roles_cannot_reach_the_token_page(app: Flask) -> None:
     for role in (Role.SALES, Role.LEGAL, Role.ARCHIVIST):
         browser = login_as(app, role)
         assert browser.get("/admin/jetons").status_code == 403
+
+
+def test_the_scopes_are_a_group_of_labelled_checkboxes(app: Flask) -> None:
+    """The scopes are one question with four answers: a fieldset named by its legend, each
+    box with its own label (a bare label pointing at a list named nothing)."""
+    page = login_as(app, Role.ADMIN).get("/admin/jetons").get_data(as_text=True)
+    group = re.search(r'<fieldset class="field field-choices">(.*?)</fieldset>', page, re.S)
+    assert group, page
+    assert "<legend>Portées</legend>" in group.group(1)
+    box_tag = r'<input id="(scopes-\d)" name="scopes" (?:required )?type="checkbox"'
+    boxes = re.findall(box_tag, group.group(1))
+    assert len(boxes) == 4
+    for box in boxes:
+        assert f'<label for="{box}">' in group.group(1)
+    assert "<h1>Jetons d'API</h1>" in page

@@ -4,7 +4,7 @@ rules e-invoicing platforms apply), not only the XSD; and the rules do catch a b
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -103,6 +103,9 @@ def _reverse_charged(**changes: Any) -> InvoiceDocument:
     )
 
 
+CREDITED_ON = _invoice().issued_on - timedelta(days=20)
+"""The credited invoice's issue date: some days before the credit note's."""
+
 DOCUMENTS = {
     "transfer": _invoice(),
     "transfer without BIC": _invoice(seller_bic=None),
@@ -115,13 +118,18 @@ DOCUMENTS = {
     ),
     "reverse charge": _reverse_charged(),
     "reverse charge credit note": _reverse_charged(
-        credit_note=True, number="AV-2026-000004", due_on=None, credited_invoice="FAC-2026-000043"
+        credit_note=True,
+        number="AV-2026-000004",
+        due_on=None,
+        credited_invoice="FAC-2026-000043",
+        credited_invoice_issued_on=CREDITED_ON,
     ),
     "credit note": _invoice(
         credit_note=True,
         number="AV-2026-000003",
         due_on=None,
         credited_invoice="FAC-2026-000042",
+        credited_invoice_issued_on=CREDITED_ON,
         reason="Annulation de la ligne 4",
         notes=(),
     ),
@@ -193,6 +201,17 @@ def test_credit_note_carries_no_payment_instruction() -> None:
     assert root.find(SETTLEMENT + "ram:SpecifiedTradeSettlementPaymentMeans", NS) is None
     assert root.find(SETTLEMENT + "ram:PaymentReference", NS) is None
     assert root.findtext("rsm:ExchangedDocument/ram:TypeCode", namespaces=NS) == "381"
+
+
+def test_credit_note_references_the_credited_invoice_and_its_date() -> None:
+    """BT-25 and BT-26 (BG-3): the number of the credited invoice and its issue date."""
+    root = etree.fromstring(cii_xml(DOCUMENTS["credit note"]))
+    referenced = SETTLEMENT + "ram:InvoiceReferencedDocument/"
+    assert root.findtext(referenced + "ram:IssuerAssignedID", namespaces=NS) == "FAC-2026-000042"
+    issued = root.find(referenced + "ram:FormattedIssueDateTime/qdt:DateTimeString", NS)
+    assert issued is not None
+    assert issued.get("format") == "102"
+    assert issued.text == CREDITED_ON.strftime("%Y%m%d")
 
 
 def test_exempt_base_names_its_legal_basis() -> None:

@@ -80,6 +80,7 @@ ENUMS = {
     "AttemptOutcome": "app.webhooks.models",
     "DocumentKind": "app.documents.models",
     "MailStatus": "app.mail.models",
+    "BillingRunStatus": "app.invoices.models",
 }
 
 
