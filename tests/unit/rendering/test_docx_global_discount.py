@@ -43,3 +43,20 @@ def test_a_negative_line_prints_the_minus_sign_in_the_docx() -> None:
     text = "".join(node.text or "" for node in body.iter(qn("w:t")))
     assert f"\u2212100,00{NBSP}€" in text
     assert f"-100,00{NBSP}€" not in text
+
+
+def test_a_quantity_and_its_unit_read_as_in_the_pdf() -> None:
+    """« 3 jours », « 1 jour » (a real plural, a no-break space), as the PDF's
+    ``format_quantity`` prints them, not « 3 jour »."""
+    days = QuoteLineView(
+        position=1,
+        designation="Formation",
+        quantity=Decimal("3"),
+        unit_price=Decimal("900.00"),
+        vat_rate=Decimal("20"),
+        total_excl_vat=Decimal("2700.00"),
+        unit="jour",
+    )
+    one = replace(days, position=2, quantity=Decimal("1"), total_excl_vat=Decimal("900.00"))
+    lines = docx_context(replace(build_document("# CGV"), lines=(days, one)))["lines"]
+    assert [line["quantity"] for line in lines] == [f"3{NBSP}jours", f"1{NBSP}jour"]
