@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 from decimal import Decimal
+from html import unescape
 
 import pytest
 import time_machine
@@ -104,6 +105,12 @@ def test_the_preview_says_what_a_run_would_do_and_writes_nothing(app: Flask) -> 
     later = billing.get(f"/factures/plans?period={months_later(PERIOD, 2)}").get_data(as_text=True)
     assert "100,00\xa0€\xa0HT" in _row(later, plans["later"])
     assert "Émettre les 3 factures de mars 2026" in later
+    # « de » elided before a month starting with a vowel: « d'avril », never « de avril »
+    april = unescape(
+        billing.get(f"/factures/plans?period={months_later(PERIOD, 3)}").get_data(as_text=True)
+    )
+    assert "Ce qu'émettrait la facturation d'avril 2026, plan par plan" in april
+    assert "de avril" not in april
     assert (count(app, Invoice), count(app, BillingRun)) == before
 
 

@@ -270,6 +270,16 @@ def test_a_template_breaking_the_signature_geometry_is_refused(
         render_contract_pdf(make_document(), templates_dir=tmp_path, pdf_variant=None)
 
 
+def test_the_sirens_are_grouped_and_kept_on_one_line(
+    make_document: Callable[..., ContractDocument],
+) -> None:
+    """« SIREN : 799 001 391 », held by no-break spaces, as the invoices print it."""
+    html = render_contract_html(make_document(), make_environment())
+    assert "SIREN&nbsp;: 799\u00a0001\u00a0391" in html  # the vendor
+    assert "SIREN&nbsp;: 123\u00a0456\u00a0789" in html  # the client
+    assert ": 799001391" not in html
+
+
 def test_optional_party_fields(make_document: Callable[..., ContractDocument]) -> None:
     vendor = Party("Éditeur SAS", "111222333", None, ("Paris",), "Anne Martin")
     html = render_contract_html(make_document(vendor=vendor), make_environment())
