@@ -7,6 +7,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from app.rendering.french import format_amount, typographie
 from app.rendering.jinja import DEFAULT_TEMPLATE_DIRS, make_environment
 from app.rendering.pdf import ASSETS_BASE_URL
 from tests.unit.rendering.factory import (
+    CLIENT,
     HOSTILE_CLIENT_NAME,
     HOSTILE_STRINGS,
     RenderedContract,
@@ -218,6 +220,18 @@ def test_html_escapes_hostile_values(make_document: Callable[..., ContractDocume
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
     assert "<img" not in html
     assert "{{ 7*7 }}" in html
+
+
+def test_a_party_registered_abroad_has_no_siren_line(
+    make_document: Callable[..., ContractDocument],
+) -> None:
+    abroad = replace(CLIENT, siren="", vat_number="DE136695976")
+    html = render_contract_html(make_document(client=abroad), make_environment())
+    client_block = html[html.index(f'<p class="party-name">{abroad.legal_name}</p>') :]
+    client_block = client_block[: client_block.index("</div>")]
+    assert "SIREN" not in client_block and "DE136695976" in client_block
+    # the French vendor keeps its own, grouped by three
+    assert "SIREN&nbsp;: 799" in html
 
 
 def test_art_1119_is_cited_only_when_particular_terms_prevail(
