@@ -45,7 +45,7 @@ from app.db import utcnow
 from app.demo import seed
 from app.errors import DomainError
 from app.invoices.commands import invoices_group
-from app.rendering.french import article_reference
+from app.rendering.french import article_reference, de
 from app.signatures.commands import signatures_group
 from app.signatures.seal_commands import seal_group
 from app.terms.models import CgvVersion, VersionKind
@@ -137,7 +137,7 @@ def users_password(email: str, password: str | None) -> None:
         with unit_of_work() as session:
             user = auth.find_user(session, email)
             auth.change_password(session, user, password=password, now=utcnow(), actor="cli")
-            click.echo(f"Mot de passe de {user.email} changé ; ses sessions sont fermées.")
+            click.echo(f"Mot de passe {de(user.email)} changé ; ses sessions sont fermées.")
     except AuthError as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -280,6 +280,7 @@ def _register_template_helpers(app: Flask) -> None:
         datetime_fr=french.format_datetime,
         de=french.de,
         article=french.article_reference,
+        siren=french.grouped_siren,
         label=label,
     )
 

@@ -21,6 +21,7 @@ from fontTools.ttLib import TTFont
 
 from app.messages import Message, msg
 from app.plaintext import text_problem
+from app.rendering.french import is_plural
 
 FONTS_DIR = Path(__file__).resolve().parents[1] / "templates" / "contracts" / "assets" / "fonts"
 """The fonts every generated PDF embeds (contracts, CGV, invoices: ``Paraphe Sans``)."""
@@ -87,7 +88,12 @@ def unprintable_character_problem(value: str, *, multiline: bool = False) -> str
             "le contiennent pas) : {listed}. Retirez-le ou remplacez-le.",
             listed=listed,
         )
-    more = msg(" et {count} autre(s)", count=len(found) - MAX_LISTED)
+    count = len(found) - MAX_LISTED
+    more = (
+        msg(" et {count} autres", count=count)
+        if is_plural(count)
+        else msg(" et {count} autre", count=count)
+    )
     return msg(
         "Ces caractères ne peuvent pas être imprimés dans les documents (les polices du PDF "
         "ne les contiennent pas) : {listed}{more}. Retirez-les ou remplacez-les.",

@@ -13,6 +13,7 @@ from stdnum.fr import siren as fr_siren
 
 from app.branding import Branding, branding_from_env
 from app.env_flags import read_flag
+from app.rendering.french import grouped_siren, no_break
 
 
 @dataclass(frozen=True)
@@ -51,9 +52,9 @@ class VendorIdentity:
 
     @property
     def rcs(self) -> str:
-        """« RCS Paris 732 829 320 »: the registry's city and the SIREN, grouped by three."""
-        grouped = " ".join(self.siren[i : i + 3] for i in range(0, len(self.siren), 3))
-        return f"RCS {self.rcs_city} {grouped}"
+        """« RCS Paris 732 829 320 » as printed: the registry's city and the SIREN grouped by
+        three, held together by no-break spaces (a page or PDF never breaks the mention)."""
+        return no_break(f"RCS {self.rcs_city} {grouped_siren(self.siren)}")
 
 
 def vendor_identity(env: Mapping[str, str], problems: list[str]) -> VendorIdentity:

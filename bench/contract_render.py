@@ -51,6 +51,7 @@ from app.rendering.contract import (
     render_contract_pdf,
 )
 from app.rendering.contract_document import ContractDocument, ParticularTerm
+from app.rendering.french import plural
 from app.rendering.jinja import make_environment
 from app.rendering.markdown import clear_markdown_cache
 from app.rendering.pdf import ASSETS_BASE_URL, AssetFetcher
@@ -171,7 +172,8 @@ def main() -> None:
     naive_cpu_ms = statistics.median(naive_cpu) * 1000
     memory = measure_memory(memory_repeat)
 
-    print(f"Contrat de {pages} pages (20 lignes, 3 clauses, CGV), {rounds} contrat(s) par chemin")
+    per_path = plural(rounds, "contrat", "contrats")
+    print(f"Contrat de {pages} pages (20 lignes, 3 clauses, CGV), {per_path} par chemin")
     print(f"  rendu naïf (HTML complet)     : {naive_ms:.0f} ms médian")
     print(f"  service (pages CGV réutilisées): {ours_ms:.0f} ms médian")
     print(f"  premier rendu du service (mise en page des CGV comprise) : {cold_s * 1000:.0f} ms")

@@ -36,9 +36,11 @@ from app.auth.models import Role
 from tests.shared_fixtures import CGV_FIXTURE  # ../shared, never copied
 
 AUTHOR = "commercial@paraphe.test"
+# What `paraphe contracts bulk --wait` prints: « 2 contrats générés en 2,1 s, soit 0,96 contrat
+# par seconde » (the count and its noun joined by a no-break space, singular below 2).
 SUMMARY = re.compile(
-    r"(?P<n>\d+) contrat\(s\) généré\(s\) en (?P<s>[\d  ,]+) s, "
-    r"soit (?P<rate>[\d  ,]+) contrat\(s\) par seconde"
+    r"(?P<n>\d+)\s+contrats? générés? en (?P<s>[\d\s,]+?)\s*s, "
+    r"soit (?P<rate>[\d\s,]+?)\s+contrats? par seconde"
 )
 
 
@@ -134,7 +136,7 @@ def _contracts(env: dict[str, str]) -> int:
 
 
 def _number(raw: str) -> float:
-    return float(raw.replace(" ", "").replace("\u202f", "").replace(",", "."))
+    return float(raw.replace(" ", "").replace("\u202f", "").replace("\u00a0", "").replace(",", "."))
 
 
 def main() -> None:

@@ -16,10 +16,15 @@ from app.clients.errors import ClientNotFound
 from app.clock import business_date
 from app.db import transaction, utcnow
 from app.documents.errors import DocumentIntegrityFailed
+from app.rendering.french import format_decimal, plural
 from app.storage_config import s3_store
 from app.wiring import runtime
 from storage import UNLOCKED, BlobCorrupted, BlobNotFound, StorageError
 from storage.migration import Copied, copy_blob
+
+# CGV previews never published (deleted with the rest at the end of their retention).
+_PREVIEWS = ("aperçu de CGV jamais publié", "aperçus de CGV jamais publiés")
+_PREVIEWS_DELETED = ("aperçu de CGV jamais publié effacé", "aperçus de CGV jamais publiés effacés")
 
 
 @click.group("storage", cls=AppGroup, help="Stockage des documents archivés.")
@@ -47,7 +52,8 @@ def scrub() -> None:
     ) as bar:
         scrubbing.scrub(rt.store, referenced, bar, report)
     click.echo(
-        f"{report.checked} fichier(s) vérifié(s), {len(referenced)} empreinte(s) référencée(s)."
+        f"{plural(report.checked, 'fichier vérifié', 'fichiers vérifiés')}, "
+        f"{plural(len(referenced), 'empreinte référencée', 'empreintes référencées')}."
     )
     for key in report.mismatches:
         holders = ", ".join(referenced.get(key, [])) or "aucune référence"
@@ -60,8 +66,9 @@ def scrub() -> None:
         click.echo("Aucun problème : chaque fichier correspond à son empreinte.")
         return
     click.echo(
-        f"Problèmes : {len(report.mismatches)} altéré(s), {len(report.missing)} manquant(s), "
-        f"{len(report.orphans)} orphelin(s).",
+        f"Problèmes : {plural(len(report.mismatches), 'altéré', 'altérés')}, "
+        f"{plural(len(report.missing), 'manquant', 'manquants')}, "
+        f"{plural(len(report.orphans), 'orphelin', 'orphelins')}.",
         err=True,
     )
     sys.exit(1)
@@ -126,17 +133,23 @@ def migrate_command(target_url: str, endpoint_url: str | None, region: str | Non
         click.echo(line, err=True)
     if copied == 0 and not failures:
         click.echo(
-            f"Rien à copier : les {already} fichier(s) sont déjà dans {target.location}, "
-            "vérifiés par leur SHA-256."
+            "Rien à copier : "
+            + plural(
+                already,
+                f"fichier est déjà dans {target.location}, vérifié par son SHA-256.",
+                f"fichiers sont déjà dans {target.location}, vérifiés par leur SHA-256.",
+            )
         )
         return
     click.echo(
-        f"{copied} fichier(s) copié(s) et vérifié(s), {already} déjà présent(s), "
-        f"{len(failures)} en échec, vers {target.location}."
+        f"{plural(copied, 'fichier copié et vérifié', 'fichiers copiés et vérifiés')}, "
+        f"{plural(already, 'déjà présent', 'déjà présents')}, "
+        f"{format_decimal(len(failures))} en échec, vers {target.location}."
     )
     if failures:
+        not_copied = plural(len(failures), "fichier non copié", "fichiers non copiés")
         click.echo(
-            f"Migration incomplète : {len(failures)} fichier(s) non copié(s). Corrigez la cause "
+            f"Migration incomplète : {not_copied}. Corrigez la cause "
             "(`paraphe storage scrub` pour les fichiers altérés) puis relancez la commande : "
             "ce qui est déjà copié ne l'est pas deux fois.",
             err=True,
@@ -191,9 +204,11 @@ def purge_command(dry_run: bool, as_of: datetime | None) -> None:
         for client_id in report.to_anonymise:
             click.echo(f"À ANONYMISER client n° {client_id}")
         click.echo(
-            f"{len(report.due)} document(s), {len(report.to_anonymise)} client(s), "
-            f"{report.mails_deleted} courriel(s) envoyé(s) à effacer de la file, "
-            f"{report.previews_deleted} aperçu(s) de CGV jamais publié(s) à effacer."
+            f"{plural(len(report.due), 'document', 'documents')}, "
+            f"{plural(len(report.to_anonymise), 'client', 'clients')}, "
+            f"{plural(report.mails_deleted, 'courriel envoyé', 'courriels envoyés')} "
+            "à effacer de la file, "
+            f"{plural(report.previews_deleted, *_PREVIEWS)} à effacer."
         )
         return
     for item in report.deleted:
@@ -214,11 +229,12 @@ def purge_command(dry_run: bool, as_of: datetime | None) -> None:
     for line in report.damaged:
         click.echo(f"NON ENVOYÉ   {line}", err=True)
     click.echo(
-        f"{len(report.deleted)} document(s) supprimé(s), "
-        f"{len(report.deferred)} conservé(s) par le verrou du stockage, "
-        f"{len(report.certificates)} certificat(s) émis, "
-        f"{report.mails_deleted} courriel(s) envoyé(s) effacé(s) de la file, "
-        f"{report.previews_deleted} aperçu(s) de CGV jamais publié(s) effacé(s)."
+        f"{plural(len(report.deleted), 'document supprimé', 'documents supprimés')}, "
+        f"{plural(len(report.deferred), 'conservé', 'conservés')} par le verrou du stockage, "
+        f"{plural(len(report.certificates), 'certificat émis', 'certificats émis')}, "
+        f"{plural(report.mails_deleted, 'courriel envoyé effacé', 'courriels envoyés effacés')}"
+        " de la file, "
+        f"{plural(report.previews_deleted, *_PREVIEWS_DELETED)}."
     )
     if report.damaged:
         sys.exit(1)
@@ -245,6 +261,7 @@ def restitution_command(client_id: int) -> None:
     document = built.record.document
     what = "PRODUITE " if built.created else "INCHANGÉE"
     click.echo(
-        f"{what}  {document.reference}  {document.filename}  {built.record.files} fichier(s)"
+        f"{what}  {document.reference}  {document.filename}  "
+        f"{plural(built.record.files, 'fichier', 'fichiers')}"
         f"  {document.sha256}"
     )

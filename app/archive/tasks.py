@@ -17,6 +17,7 @@ from app.clock import business_date
 from app.db import utcnow
 from app.queue.context import collaborators, runtime
 from app.queue.tasks import Priority, job, periodic
+from app.rendering.french import plural
 
 log = logging.getLogger(__name__)
 
@@ -38,9 +39,9 @@ def purge() -> None:
     now = utcnow()
     report = run_purge(runtime(), today=business_date(now), now=now, dry_run=False)
     log.info(
-        "%s document(s) supprimé(s), %s certificat(s) émis",
-        len(report.deleted),
-        len(report.certificates),
+        "%s, %s",
+        plural(len(report.deleted), "document supprimé", "documents supprimés"),
+        plural(len(report.certificates), "certificat émis", "certificats émis"),
     )
     if report.damaged:
         raise PurgeIncomplete("; ".join(report.damaged))

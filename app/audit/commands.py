@@ -11,6 +11,7 @@ from app.audit import anchoring, sealing, services, workflow
 from app.audit.workflow import when
 from app.db import utcnow
 from app.pki import trust_roots
+from app.rendering.french import plural
 from app.wiring import runtime, unit_of_work
 
 
@@ -36,9 +37,10 @@ def verify() -> None:
         sealed = sealing.verify_sealed_anchors(session, rt.store, trust_roots(rt.settings))
     broken = [a for a in anchors if a.problem is not None]
     if not problems:
-        click.echo(f"Journal intact : {count} événement(s), chaîne d'empreintes vérifiée.")
+        events = plural(count, "événement", "événements")
+        click.echo(f"Journal intact : {events}, chaîne d'empreintes vérifiée.")
     else:
-        click.echo(f"Journal ROMPU ({count} événement(s) lus) :")
+        click.echo(f"Journal ROMPU ({plural(count, 'événement lu', 'événements lus')}) :")
         for problem in problems:
             where = f"n° {problem.event_id}" if problem.event_id is not None else "—"
             click.echo(f"  [{where}] {problem.message}")

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from app.audit.models import AuditChainHead, AuditEvent
 from app.audit.rules import GENESIS_HASH, canonical_details, event_hash
+from app.rendering.french import plural
 
 
 def record(
@@ -157,7 +158,8 @@ def verify_chain(session: Session) -> list[ChainProblem]:
             problems.append(
                 ChainProblem(
                     ev.id,
-                    f"événement(s) manquant(s) avant le n° {ev.id} (attendu n° {expected_id})",
+                    f"{plural(ev.id - expected_id, 'événement manquant', 'événements manquants')}"
+                    f" avant le n° {ev.id} (attendu n° {expected_id})",
                 )
             )
         if ev.prev_hash != prev_hash:

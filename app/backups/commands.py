@@ -11,6 +11,7 @@ from app.backups import pruning
 from app.backups.restore import RestoreRefused, restore
 from app.backups.workflow import BackupFailed, backup
 from app.db import utcnow
+from app.rendering.french import plural
 from app.wiring import runtime
 
 
@@ -51,8 +52,9 @@ def backup_group(ctx: click.Context, target: str | None) -> None:
 def prune_command(target: str | None) -> None:
     outcome = pruning.prune(runtime().collaborators(utcnow()), target)
     click.echo(
-        f"{len(outcome.kept)} sauvegarde(s) gardée(s), {len(outcome.removed)} supprimée(s), "
-        f"{outcome.deleted_copies} copie(s) effacée(s)."
+        f"{plural(len(outcome.kept), 'sauvegarde gardée', 'sauvegardes gardées')}, "
+        f"{plural(len(outcome.removed), 'supprimée', 'supprimées')}, "
+        f"{plural(outcome.deleted_copies, 'copie effacée', 'copies effacées')}."
     )
 
 
@@ -74,21 +76,25 @@ def restore_command(source: str, name: str | None) -> None:
         click.echo(f"Restauration refusée : {exc}", err=True)
         sys.exit(1)
     click.echo(
-        f"Sauvegarde {report.name} restaurée : {report.documents} document(s) en base, "
-        f"{report.restored_blobs} fichier(s) restauré(s)."
+        f"Sauvegarde {report.name} restaurée : "
+        f"{plural(report.documents, 'document', 'documents')} en base, "
+        f"{plural(report.restored_blobs, 'fichier restauré', 'fichiers restaurés')}."
     )
     for line in report.purged:
         click.echo(f"Non restauré, {line}")
     scrub = report.scrub
     if scrub.ok:
-        click.echo(f"Contrôle du stockage : conforme ({scrub.checked} fichier(s) vérifié(s)).")
+        checked = plural(scrub.checked, "fichier vérifié", "fichiers vérifiés")
+        click.echo(f"Contrôle du stockage : conforme ({checked}).")
     else:
         click.echo(
-            f"Contrôle du stockage NON CONFORME : {len(scrub.mismatches)} altéré(s), "
-            f"{len(scrub.missing)} manquant(s), {len(scrub.orphans)} orphelin(s)."
+            "Contrôle du stockage NON CONFORME : "
+            f"{plural(len(scrub.mismatches), 'altéré', 'altérés')}, "
+            f"{plural(len(scrub.missing), 'manquant', 'manquants')}, "
+            f"{plural(len(scrub.orphans), 'orphelin', 'orphelins')}."
         )
     if not report.journal_problems:
-        click.echo(f"Journal intact : {report.journal_events} événement(s).")
+        click.echo(f"Journal intact : {plural(report.journal_events, 'événement', 'événements')}.")
     else:
         click.echo("Journal NON CONFORME :")
         for problem in report.journal_problems:

@@ -28,7 +28,7 @@ from app.backups.models import BackupRun, RunState
 from app.clients.models import Client
 from app.contracts.models import Contract, ContractVersion
 from app.documents.models import Document
-from app.rendering.french import format_date, format_datetime
+from app.rendering.french import format_date, format_datetime, plural
 from app.signatures.models import SignatureRequest
 
 DUMP_KEY = "base"
@@ -217,7 +217,8 @@ def reapply_purges(
         )
         lines.append(
             f"client n° {client.id} : purgé le {format_date(tombstone.destroyed_at)} "
-            f"(journal : {tombstone.reason}) ; {len(documents)} document(s) non restauré(s)"
+            f"(journal : {tombstone.reason}) ; "
+            f"{plural(len(documents), 'document non restauré', 'documents non restaurés')}"
         )
     return lines
 
@@ -254,5 +255,5 @@ def _reapply_legal(
     return [
         f"pièces comptables dont la conservation a pris fin en {year} : purgées le "
         f"{format_date(tombstone.destroyed_at)} (journal : {tombstone.reason}) ; "
-        f"{len(documents)} document(s) non restauré(s)"
+        f"{plural(len(documents), 'document non restauré', 'documents non restaurés')}"
     ]

@@ -18,6 +18,7 @@ from app.backups.encryption import encrypt, encrypt_stream
 from app.backups.manifest import Copy, Manifest
 from app.backups.target import MANIFEST_SUFFIX, SEAL_SUFFIX, BackupTarget, open_target
 from app.db import transaction
+from app.rendering.french import plural
 from app.runtime import Collaborators
 from signing import seal_detached
 
@@ -32,8 +33,9 @@ class BackupOutcome:
             return "Sauvegarde déjà faite ou en cours pour cette période : rien à faire."
         d = self.done
         return (
-            f"Sauvegarde {d.name} terminée : {d.blobs} document(s), {d.copied} copié(s) "
-            f"({d.copied_bytes} octets), les autres déjà présents à la cible."
+            f"Sauvegarde {d.name} terminée : {plural(d.blobs, 'document', 'documents')}, "
+            f"{plural(d.copied, 'copié', 'copiés')} ({plural(d.copied_bytes, 'octet', 'octets')}), "
+            "les autres déjà présents à la cible."
         )
 
 

@@ -30,7 +30,7 @@ from app.contracts import tasks
 from app.db import utcnow
 from app.errors import DomainError
 from app.quotes.services import quote_by_number, quotes_awaiting_contract
-from app.rendering.french import format_decimal
+from app.rendering.french import NBSP, format_decimal, plural
 from app.runtime import Collaborators, Runtime
 from app.waiting import follow, wait_options
 from app.wiring import runtime
@@ -130,7 +130,7 @@ def bulk(
         tasks.generate.enqueue(quote_id, author.id, list(clause_version_ids), run)
     if not wait:
         click.echo(
-            f"{len(ids)} contrat(s) en file : `paraphe worker` les génère "
+            f"{plural(len(ids), 'contrat', 'contrats')} en file : `paraphe worker` les génère "
             "(--wait pour suivre la génération)."
         )
         return
@@ -138,10 +138,10 @@ def bulk(
     seconds = time.perf_counter() - started
     rate = len(report.generated) / seconds if seconds > 0 else 0.0
     click.echo(
-        f"{len(report.generated)} contrat(s) généré(s) en "
-        f"{format_decimal(Decimal(f'{seconds:.1f}'))} s, soit "
-        f"{format_decimal(Decimal(f'{rate:.2f}'))} contrat(s) par seconde ; "
-        f"{len(report.refused)} refusé(s)."
+        f"{plural(len(report.generated), 'contrat généré', 'contrats générés')} en "
+        f"{format_decimal(Decimal(f'{seconds:.1f}'))}{NBSP}s, soit "
+        f"{plural(Decimal(f'{rate:.2f}'), 'contrat', 'contrats')} par seconde ; "
+        f"{plural(len(report.refused), 'refusé', 'refusés')}."
     )
     for line in report.generated:
         click.echo(f"  {line}")
@@ -149,7 +149,9 @@ def bulk(
         click.echo(f"  refus : {line}", err=True)
     if report.done < len(ids):
         click.echo(
-            f"{len(ids) - report.done} contrat(s) encore en file après {timeout} s.", err=True
+            f"{plural(len(ids) - report.done, 'contrat', 'contrats')} encore en file "
+            f"après {timeout}{NBSP}s.",
+            err=True,
         )
     if report.refused or report.done < len(ids):
         sys.exit(1)

@@ -9,7 +9,7 @@ from app.contracts.printing import discount_label
 from app.messages import msg
 from app.quotes.commercial_terms import describe_terms
 from app.quotes.services import terms_of, totals_of
-from app.rendering.french import format_amount, format_date, format_decimal
+from app.rendering.french import format_amount, format_date, format_quantity
 
 
 def snapshot(version: ContractVersion) -> rules.VersionSnapshot:
@@ -21,7 +21,7 @@ def snapshot(version: ContractVersion) -> rules.VersionSnapshot:
         lines=tuple(
             rules.LineSnapshot(
                 designation=line.designation,
-                quantity=format_decimal(line.quantity) + (f" {line.unit}" if line.unit else ""),
+                quantity=format_quantity(line.quantity, line.unit or ""),
                 unit_price=format_amount(line.unit_price),
                 discount=discount_label(line.discount_kind, line.discount_value),
                 total_excl_vat=format_amount(total),

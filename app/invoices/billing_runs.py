@@ -172,6 +172,30 @@ def start(session: Session, run_id: int, now: datetime) -> str | None:
     return run.period
 
 
+STALLED_AFTER = timedelta(minutes=5)
+"""How long a run may wait for its job before the sweep takes that job for lost (a broker
+flushed, retries exhausted) and enqueues it again; far more than a queue's usual delay."""
+
+
+def stalled(session: Session, now: datetime) -> list[int]:
+    """The unfinished runs whose job is lost: still waiting `STALLED_AFTER` after they were
+    asked for, or taken by a job whose lease ran out (its worker killed). Enqueuing such a
+    run again is safe: `start` lets one job have it, and a finished run is left alone."""
+    waiting = (BillingRun.status == BillingRunStatus.QUEUED) & (
+        BillingRun.requested_at <= now - STALLED_AFTER
+    )
+    abandoned = (BillingRun.status == BillingRunStatus.RUNNING) & (
+        BillingRun.started_at <= now - LEASE
+    )
+    return list(
+        session.scalars(
+            select(BillingRun.id)
+            .where(BillingRun.finished_at.is_(None), waiting | abandoned)
+            .order_by(BillingRun.id)
+        )
+    )
+
+
 def give_back(session: Session, run_id: int, *, issued: Sequence[str]) -> None:
     """The job failed after issuing ``issued`` (the queue retries it): the run waits for it
     again, and keeps those numbers for its report."""

@@ -16,7 +16,7 @@ from app.invoices.models import RateKind
 from app.invoices.pdfs import Issued
 from app.invoices.rules import Period
 from app.pricing.decimals import parse_decimal
-from app.rendering.french import format_amount, format_date
+from app.rendering.french import format_amount, format_date, format_decimal, plural
 from app.runtime import Collaborators
 from app.waiting import follow, wait_options
 from app.wiring import runtime
@@ -54,8 +54,10 @@ def run(period: str, wait: bool, timeout: int) -> None:
     with click.progressbar(length=plans, label=f"Facturation {period}") as bar:
         report = jobs.issue_period(collab, period, on_issued=enqueue, on_step=lambda: bar.update(1))
     click.echo(
-        f"{len(report.issued)} facture(s) émise(s), {report.already_billed} déjà facturée(s), "
-        f"{report.nothing_due} sans échéance, {len(report.refused)} refusée(s)."
+        f"{plural(len(report.issued), 'facture émise', 'factures émises')}, "
+        f"{plural(report.already_billed, 'déjà facturée', 'déjà facturées')}, "
+        f"{format_decimal(report.nothing_due)} sans échéance, "
+        f"{plural(len(report.refused), 'refusée', 'refusées')}."
     )
     if report.recovered:
         click.echo(f"{report.recovered} PDF de documents émis précédemment remis en production.")
@@ -70,7 +72,7 @@ def run(period: str, wait: bool, timeout: int) -> None:
     if left:
         click.echo(f"{left} PDF encore en préparation après {timeout} s.", err=True)
         sys.exit(1)
-    click.echo(f"{len(queued)} PDF produit(s) et archivé(s).")
+    click.echo(f"{plural(len(queued), 'PDF produit et archivé', 'PDF produits et archivés')}.")
 
 
 def _wait_for_pdfs(collab: Collaborators, queued: list[tuple[Issued, int]], timeout: int) -> int:
@@ -101,7 +103,7 @@ def produce_pdfs(workers: int) -> None:
     produced = workflow.produce_missing_pdfs(
         rt.collaborators(utcnow()), workers=workers, actor="cli"
     )
-    click.echo(f"{produced} PDF produit(s).")
+    click.echo(f"{plural(produced, 'PDF produit', 'PDF produits')}.")
 
 
 @invoices_group.command("rate", help="Saisit un taux de référence daté (BCE ou intérêt légal).")
@@ -139,7 +141,7 @@ def remind() -> None:
     except DomainError as exc:
         click.echo(exc.detail, err=True)
         sys.exit(2)
-    click.echo(f"{len(sent)} relance(s) envoyée(s).")
+    click.echo(f"{plural(len(sent), 'relance envoyée', 'relances envoyées')}.")
     for subject in sent:
         click.echo(f"  {subject}")
 

@@ -16,28 +16,13 @@ from app.invoices.models import CreditNote, Invoice, LateInterestRule
 from app.pricing.lines import line_input
 from app.pricing.totals import VatLine, compute_totals
 from app.rendering.contract_document import PricedLineView
-from app.rendering.french import NBSP, format_amount
+from app.rendering.french import format_amount, grouped_siren, no_break
 from app.vendor_settings import VendorIdentity
 
 OPERATION_CATEGORY = "Prestations de services"
 NO_DISCOUNT = "Pas d'escompte pour paiement anticipé."
 VAT_ON_DEBITS = "Option pour le paiement de la taxe d'après les débits."
 _POSTCODE_CITY = re.compile(r"(?P<code>\d{4,5})\s+(?P<city>.+)")
-
-
-def no_break(identifier: str) -> str:
-    """An identifier kept on one line, whatever the width left: its spaces made no-break
-    spaces (« RCS Paris 732 829 320 » never ends a line with « 732 829 »)."""
-    return NBSP.join(identifier.split())
-
-
-def grouped_siren(siren: str) -> str:
-    """A SIREN as printed: three groups of three digits held by no-break spaces
-    (« 732 829 320 »), as in the RCS mention; anything else only kept on one line."""
-    digits = "".join(siren.split())
-    if len(digits) != 9 or not digits.isdigit():
-        return no_break(siren)
-    return NBSP.join(digits[i : i + 3] for i in range(0, 9, 3))
 
 
 @dataclass(frozen=True)
@@ -160,9 +145,9 @@ REVERSE_CHARGE_REASON_CODE = "VATEX-EU-AE"  # BT-121, CEF VATEX code list
 
 def seller_legal_info(vendor: VendorIdentity) -> str:
     """The legal form, share capital and RCS registration (C. com. R123-237), the RCS
-    registration on one line (no-break spaces, like the amount's)."""
+    registration on one line (``VendorIdentity.rcs``: no-break spaces, like the amount's)."""
     capital = format_amount(vendor.share_capital)
-    return f"{vendor.legal_form} au capital de {capital} — {no_break(vendor.rcs)}"
+    return f"{vendor.legal_form} au capital de {capital} — {vendor.rcs}"
 
 
 def seller_terms(vendor: VendorIdentity) -> dict[str, Any]:

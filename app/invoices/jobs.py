@@ -174,6 +174,12 @@ def issue_requested_run(
     return report
 
 
+def stalled_runs(collab: Collaborators) -> list[int]:
+    """The billing runs whose job was lost, for the sweep to enqueue again."""
+    with transaction(collab.session_factory) as session:
+        return billing_runs.stalled(session, collab.now)
+
+
 def reminder_mail(row: payments.Overdue) -> OutgoingMail:
     invoice = row.invoice
     return render_mail(

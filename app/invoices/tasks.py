@@ -1,7 +1,7 @@
 """Invoicing's background jobs: a period's billing run asked for on the plans page, the PDF
-of each issued invoice or credit note (rendered, sealed when configured, archived), the sweep
-of PDFs a lost job left missing, and the daily payment reminders (formerly a cron line running
-`paraphe invoices remind`)."""
+of each issued invoice or credit note (rendered, sealed when configured, archived), the
+sweeps of the billing runs and PDFs a lost job left unfinished, and the daily payment
+reminders (formerly a cron line running `paraphe invoices remind`)."""
 
 from __future__ import annotations
 
@@ -33,6 +33,14 @@ def issue_period(run_id: int) -> None:
     """Issue the due invoices of the period a billing person asked for on the plans page,
     then their PDFs, each by its own job, as `paraphe invoices run` does."""
     jobs.issue_requested_run(collaborators(), run_id, on_issued=after_issue)
+
+
+@periodic("invoices.resume_runs", minute="*/5")
+def resume_runs() -> None:
+    """Every five minutes: the billing runs whose job was lost (a worker killed mid-run, a
+    broker flushed) are enqueued again, so a page never shows « en cours » for good."""
+    for run_id in jobs.stalled_runs(collaborators()):
+        issue_period.enqueue(run_id)
 
 
 @periodic("invoices.produce_missing", minute="30")

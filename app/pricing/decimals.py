@@ -6,9 +6,10 @@ from decimal import Decimal, InvalidOperation
 
 
 def parse_decimal(raw: str) -> Decimal | None:
-    """Accept what French users type: '1 234,50', '1234.5'. None when it is not a number."""
+    """Accept what French users type: '1 234,50', '1234.5', and what our pages print:
+    '−100,00' (the minus sign, U+2212, copied from a document). None when it is not a number."""
     cleaned = raw.strip().replace("\u202f", "").replace("\u00a0", "").replace(" ", "")
-    cleaned = cleaned.replace(",", ".")
+    cleaned = cleaned.replace(",", ".").replace("\u2212", "-")
     if not cleaned:
         return None
     try:

@@ -27,7 +27,7 @@ from app.rendering.contract_document import (
     precedence_items,
 )
 from app.rendering.errors import RenderingError, TemplateSecurityError
-from app.rendering.french import format_amount, format_date, format_decimal, format_percent
+from app.rendering.french import format_amount, format_date, format_percent, format_quantity
 from app.rendering.jinja import CONTRACT_TEMPLATES_DIR, make_text_environment
 
 DOCX_TEMPLATE = "contract.docx"
@@ -100,7 +100,7 @@ def docx_context(doc: ContractDocument) -> dict[str, Any]:
             {
                 "position": str(line.position),
                 "designation": line.designation,
-                "quantity": format_decimal(line.quantity) + (f" {line.unit}" if line.unit else ""),
+                "quantity": format_quantity(line.quantity, line.unit),
                 "unit_price": format_amount(line.unit_price),
                 "vat_rate": format_percent(line.vat_rate),
                 "discount": line.discount,

@@ -33,6 +33,8 @@ NBSP = "\u00a0"
 """No-break space: before ":" and "€"/"%", inside « guillemets »."""
 NNBSP = "\u202f"
 """Narrow no-break space: thousands separator, before ";", "!" and "?"."""
+MINUS = "\u2212"
+"""Minus sign: a negative number is written "−120,00 €", never with the hyphen "-"."""
 
 
 def _as_decimal(value: Decimal | int) -> Decimal:
@@ -64,19 +66,26 @@ def _rounded(value: Decimal | int, places: int | None) -> tuple[Decimal, str]:
 
 
 def format_decimal(value: Decimal | int, places: int | None = None) -> str:
-    """``Decimal("1234.5")`` -> ``"1 234,5"``; with ``places=2`` -> ``"1 234,50"``.
+    """``Decimal("1234.5")`` -> ``"1 234,5"``; with ``places=2`` -> ``"1 234,50"``;
+    ``Decimal("-120")`` -> ``"−120"`` (the minus sign U+2212, as French typography writes it;
+    CLDR's French gives the hyphen). For people only: the XML and the API write their own.
 
     ``places=None`` shows the value without trailing zeros (quantities, rates); an integer
     ``places`` pads or rounds (half-up) to that many decimals.
     """
     number, pattern = _rounded(value, places)
-    return str(
-        babel_format_decimal(number, format=pattern, locale=LOCALE, decimal_quantization=False)
+    return _with_minus(
+        str(babel_format_decimal(number, format=pattern, locale=LOCALE, decimal_quantization=False))
     )
 
 
+def _with_minus(written: str) -> str:
+    return MINUS + written[1:] if written.startswith("-") else written
+
+
 def format_amount(value: Decimal | int) -> str:
-    """``Decimal("1234.56")`` -> ``"1 234,56 €"`` (U+202F thousands, U+00A0 before €)."""
+    """``Decimal("1234.56")`` -> ``"1 234,56 €"`` (U+202F thousands, U+00A0 before €);
+    ``Decimal("-120")`` -> ``"−120,00 €"`` (U+2212 minus sign)."""
     return f"{format_decimal(value, 2)}{NBSP}€"
 
 
@@ -130,6 +139,22 @@ def de(name: str) -> str:
     return f"de {text}"
 
 
+def no_break(identifier: str) -> str:
+    """An identifier kept on one line, whatever the width left: its spaces made no-break
+    spaces (« RCS Paris 732 829 320 » never ends a line with « 732 829 »)."""
+    return NBSP.join(identifier.split())
+
+
+def grouped_siren(siren: str) -> str:
+    """A SIREN as printed: three groups of three digits held by no-break spaces
+    (« 732 829 320 »), as in the RCS mention; anything else (a foreign registration
+    number) only kept on one line."""
+    digits = "".join(siren.split())
+    if len(digits) != 9 or not digits.isdigit():
+        return no_break(siren)
+    return NBSP.join(digits[i : i + 3] for i in range(0, 9, 3))
+
+
 _ARTICLE_TITLE = re.compile(
     r"^\s*(?:article\s+)?(?P<number>\d+(?:\.\d+)*)\.?\s*(?:[:\-–—)]\s*)?(?P<title>.*?)\s*$",
     re.IGNORECASE | re.DOTALL,
@@ -179,7 +204,9 @@ def format_quantity(value: Decimal | int, unit: str = "") -> str:
         return format_decimal(number)
     cldr = _CLDR_UNITS.get(key.lower())
     if cldr is not None:
-        return str(format_unit(number, cldr, length="long", format=pattern, locale=LOCALE))
+        return _with_minus(
+            str(format_unit(number, cldr, length="long", format=pattern, locale=LOCALE))
+        )
     if is_plural(number) and key.isalpha() and key.islower() and key[-1] not in "sxz":
         key += "s"
     return f"{format_decimal(number)}{NBSP}{key}"

@@ -30,6 +30,7 @@ from app.rendering.french import (
     format_decimal,
     format_percent,
     format_quantity,
+    grouped_siren,
     typographie,
 )
 from app.rendering.markdown import markdown_to_html
@@ -49,6 +50,7 @@ FILTERS: Mapping[str, Callable[..., Any]] = {
     "format_date": format_date,
     "format_datetime": format_datetime,
     "typographie": typographie,
+    "siren": grouped_siren,
     "markdown": markdown_to_html,
 }
 

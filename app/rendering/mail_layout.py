@@ -22,6 +22,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 
 from app.branding import LogoUnavailable, fetch_remote_logo
 from app.mail import InlineImage, OutgoingMail
+from app.rendering.french import de
 from app.vendor_settings import VendorIdentity
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "mails"
@@ -50,11 +51,13 @@ class Block:
 
 @cache
 def _environment() -> Environment:
-    return Environment(
+    env = Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(enabled_extensions=("html",)),
         undefined=StrictUndefined,
     )
+    env.filters["de"] = de
+    return env
 
 
 @cache

@@ -14,7 +14,14 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from app.mail import Attachment, OutgoingMail
-from app.rendering.french import format_amount, format_date, format_datetime, format_percent
+from app.rendering.french import (
+    de,
+    format_amount,
+    format_date,
+    format_datetime,
+    format_percent,
+    plural,
+)
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "mails"
 
@@ -32,6 +39,8 @@ def _environment() -> Environment:
         date_fr=format_date,
         datetime_fr=format_datetime,
         percent=format_percent,
+        de=de,
+        plural=plural,
     )
     return env
 

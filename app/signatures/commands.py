@@ -7,6 +7,7 @@ import click
 from flask.cli import AppGroup
 
 from app.db import utcnow
+from app.rendering.french import format_decimal, plural
 from app.runtime import Collaborators
 from app.signatures import tasks, workflow
 from app.wiring import runtime
@@ -24,20 +25,20 @@ def _collaborators() -> Collaborators:
 def _report_mails(sent: int, errors: list[str]) -> None:
     for error in errors:
         click.echo(f"e-mail non envoyé : {error}", err=True)
-    click.echo(f"{sent - len(errors)} e-mail(s) envoyé(s).")
+    click.echo(f"{plural(sent - len(errors), 'e-mail envoyé', 'e-mails envoyés')}.")
 
 
 @signatures_group.command("remind", help="Relance les signataires selon PARAPHE_REMINDER_DAYS.")
 def remind() -> None:
     result = workflow.remind(_collaborators())
-    click.echo(f"{result.count} relance(s).")
+    click.echo(f"{plural(result.count, 'relance', 'relances')}.")
     _report_mails(len(result.mails), result.mail_errors)
 
 
 @signatures_group.command("expire", help="Clôt les demandes dont le délai est dépassé.")
 def expire() -> None:
     result = workflow.expire(_collaborators())
-    click.echo(f"{result.count} demande(s) expirée(s).")
+    click.echo(f"{plural(result.count, 'demande expirée', 'demandes expirées')}.")
     _report_mails(len(result.mails), result.mail_errors)
 
 
@@ -50,11 +51,18 @@ def sweep() -> None:
     collab = _collaborators()
     requeued = tasks.requeue_lost_signatures(collab)
     if requeued:
-        click.echo(f"{requeued} signature(s) consentie(s) remise(s) en file.")
+        click.echo(
+            plural(
+                requeued,
+                "signature consentie remise en file.",
+                "signatures consenties remises en file.",
+            )
+        )
     result = workflow.sweep(collab)
     for line in result.damaged:
         click.echo(f"Cachet impossible : {line}", err=True)
-    click.echo(f"{len(result.sealed)} demande(s) scellée(s), {len(result.failed)} en échec.")
+    sealed = plural(len(result.sealed), "demande scellée", "demandes scellées")
+    click.echo(f"{sealed}, {format_decimal(len(result.failed))} en échec.")
     _report_mails(len(result.mails), result.mail_errors)
     if result.failed:
         raise SystemExit(1)

@@ -16,6 +16,7 @@ from app.events.recording import Resource
 from app.mail import OutgoingMail
 from app.messages import msg
 from app.plaintext import text_problem
+from app.rendering.french import de
 from app.rendering.labels import label
 from app.signatures import mails
 from app.signatures.errors import (
@@ -141,7 +142,7 @@ def decline(
         RequestStatus.DECLINED,
         now=now,
         actor=f"signer:{signer.id}",
-        reason=f"refus de {signer.name} : {reason}",
+        reason=f"refus {de(signer.name)} : {reason}",
         declined_by=signer,
     )
 

@@ -15,7 +15,7 @@ from typing import Literal
 from babel.dates import format_date as babel_format_date
 
 from app.clock import PARIS
-from app.rendering.french import format_datetime
+from app.rendering.french import de, format_datetime
 from app.signatures.rules import CERTIFICATION_FIELD, EVIDENCE_FIELD, SEAL_FIELD
 from signing import (
     ModificationLevel,
@@ -145,7 +145,7 @@ def _modified(report: VerificationReport, lang: Language) -> str | None:
         names = _joined(signers, lang)
         return _t(
             lang,
-            f"Document modifié après la signature de {names}",
+            f"Document modifié après la signature {de(names)}",
             f"Document modified after {names} signed it",
         )
     if any(s.field_name in _SEALS for s in broken):
@@ -176,7 +176,7 @@ def _summary(report: VerificationReport, lang: Language) -> tuple[bool, str]:
         name = _name(invalid, lang)
         return False, _t(
             lang,
-            f"Signature de {name} invalide : elle ne se vérifie pas",
+            f"Signature {de(name)} invalide : elle ne se vérifie pas",
             f"Signature of {name} invalid: it does not verify",
         )
     line = _t(lang, "Document intact", "Document intact")
@@ -207,7 +207,7 @@ def _detail(sig: SignatureReport, lang: Language) -> str:
     elif sig.kind is SignatureKind.DOCUMENT_TIMESTAMP:
         who = _t(lang, "Horodatage du document", "Document timestamp")
     else:
-        who = _t(lang, f"Signature de {_name(sig, lang)}", f"Signature of {_name(sig, lang)}")
+        who = _t(lang, f"Signature {de(_name(sig, lang))}", f"Signature of {_name(sig, lang)}")
     who += _t(lang, f" (champ « {sig.field_name} »)", f" (field “{sig.field_name}”)")
     problem = _problem(sig, lang)
     if problem is not None:

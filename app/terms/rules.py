@@ -26,6 +26,7 @@ from datetime import date
 from decimal import Decimal
 
 from app.messages import msg
+from app.rendering.french import article_reference
 from app.terms.models import LateInterestRule, VersionKind
 
 
@@ -272,24 +273,23 @@ def declared_penalty_problems(
         section = find_section(markdown, article)
         if section is None:
             problems["penalty_article"] = msg(
-                "Aucun article « {article} » dans le texte des CGV.", article=article
+                "Aucun {article} dans le texte des CGV.", article=article_reference(article)
             )
         elif rule is None:
             problems["late_interest_rule"] = msg("Choisissez le taux que cet article énonce.")
         elif rule not in stated_rule(section.text):
             problems["penalty_article"] = msg(
-                "L'article « {section_title} » n'énonce pas ce taux ({rule_label}).",
-                section_title=section.title,
+                "L'{article} n'énonce pas ce taux ({rule_label}).",
+                article=article_reference(section.title),
                 rule_label=rule.label,
             )
     elif rule is not None:
         problems["penalty_article"] = msg("Indiquez l'article des CGV qui énonce ce taux.")
     elif stated.rule is not None:
         problems["late_interest_rule"] = msg(
-            "Le texte énonce un taux ({stated_rule_label}, article « {stated_article} ») : "
-            "déclarez-le.",
+            "Le texte énonce un taux ({stated_rule_label}{where}) : déclarez-le.",
             stated_rule_label=stated.rule.label,
-            stated_article=stated.article,
+            where=f", {article_reference(stated.article)}" if stated.article else "",
         )
     if problem := indemnity_problem(indemnity):
         problems["recovery_indemnity"] = problem

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from app.queue.context import collaborators
 from app.queue.tasks import Priority, job, periodic
+from app.rendering.french import plural
 from app.runtime import Collaborators
 from app.terms import workflow
 from app.terms.errors import NotificationsFailed
@@ -43,7 +44,8 @@ def notify_chunk(version_id: int, client_ids: list[int]) -> None:
     notified = workflow.notify_clients(collaborators(), version_id, client_ids)
     if notified.failed:
         raise NotificationsFailed(
-            f"Version {version_id} : {notified.failed} courriel(s) refusé(s) par le serveur, "
+            f"Version {version_id} : "
+            f"{plural(notified.failed, 'courriel refusé', 'courriels refusés')} par le serveur, "
             "nouvel essai à venir."
         )
 

@@ -13,6 +13,7 @@ from app.auth.rules import Permission
 from app.clock import PARIS
 from app.db import utcnow
 from app.errors import FieldErrors
+from app.rendering.french import plural
 from app.webhooks import deliveries, endpoints, tasks, workflow
 from app.webhooks.forms import ConfirmDeletionForm, EndpointForm, RedeliverSinceForm
 from app.webhooks.models import WebhookEndpoint
@@ -129,9 +130,11 @@ def delete(endpoint_id: int) -> str | Response:
         return render_template("webhooks/delete.html", endpoint=current, form=form)
     with unit_of_work() as db:
         deleted = endpoints.delete(db, endpoint_id, now=utcnow(), actor=_actor())
+    cancelled = plural(
+        deleted.cancelled, "livraison en attente annulée", "livraisons en attente annulées"
+    )
     flash(
-        f"Point de réception n° {deleted.endpoint_id} supprimé, avec son journal ; "
-        f"{deleted.cancelled} livraison(s) en attente annulée(s).",
+        f"Point de réception n° {deleted.endpoint_id} supprimé, avec son journal ; {cancelled}.",
         "success",
     )
     return redirect(url_for("webhook_views.index"))
@@ -173,5 +176,5 @@ def redeliver_since(endpoint_id: int) -> Response:
         ids = deliveries.redeliver_since(db, endpoints.get(db, endpoint_id), since, now=utcnow())
     for delivery_id in ids:
         tasks.deliver.enqueue(delivery_id)
-    flash(f"{len(ids)} événement(s) renvoyé(s).", "success")
+    flash(f"{plural(len(ids), 'événement renvoyé', 'événements renvoyés')}.", "success")
     return redirect(url_for("webhook_views.endpoint", endpoint_id=endpoint_id))

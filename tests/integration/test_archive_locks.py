@@ -141,4 +141,4 @@ def test_the_purge_keeps_what_the_store_still_locks(app: Flask, rt: Runtime) -> 
     again = app.test_cli_runner().invoke(args=["jobs", "purge"])
     assert again.exit_code == 0, again.output
     assert f"CONSERVÉ     n° {invoice.id}  invoice  FAC-LOCK-2 v1" in again.output
-    assert "0 document(s) supprimé(s), 1 conservé(s) par le verrou du stockage" in again.output
+    assert "0\u00a0document supprimé, 1\u00a0conservé par le verrou du stockage" in again.output

@@ -86,7 +86,7 @@ def test_the_head_is_timestamped_and_a_rewritten_journal_is_caught(tsa_app: Flas
 
     code, out = audit_command(tsa_app, "verify")
     assert code == 0, out
-    assert "Journal intact : 8 événement(s)" in out
+    assert "Journal intact : 8\u00a0événements" in out
     assert "Horodatages valides : 2" in out and "Paraphe Test TSA" in out
     assert "couvre les événements n° 1 à 7" in out
 
@@ -158,4 +158,4 @@ def test_without_a_tsa_both_commands_say_so(app: Flask) -> None:
     assert code == 0 and NO_TSA in out and "Tête du journal scellée : événement n° 2" in out
     assert _anchors(app) == []
     code, out = audit_command(app, "verify")
-    assert code == 0 and "Journal intact : 3 événement(s)" in out and NO_TSA in out
+    assert code == 0 and "Journal intact : 3\u00a0événements" in out and NO_TSA in out

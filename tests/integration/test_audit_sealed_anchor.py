@@ -46,7 +46,7 @@ def test_an_intact_journal_verifies_clean_against_its_sealed_anchors(app: Flask)
     assert len(_sealed_blobs(app)) == 2  # each anchor is a new blob; none is rewritten
     code, out = audit_command(app, "verify")
     assert code == 0, out
-    assert "Journal intact : 8 événement(s)" in out
+    assert "Journal intact : 8\u00a0événements" in out
     assert "Ancres scellées valides : 2" in out and "événements n° 1 à 7" in out
     with transaction(app.extensions["paraphe"].session_factory) as session:
         assert sealing.sealed_anchor_blobs(session) == set(_sealed_blobs(app))
@@ -58,7 +58,7 @@ def test_a_truncated_journal_with_its_head_rewritten_is_caught(app: Flask) -> No
     _truncate_after(app, 3)
     code, out = audit_command(app, "verify")
     assert code == 1, out
-    assert "Journal intact : 3 événement(s)" in out  # the chain alone is fooled...
+    assert "Journal intact : 3\u00a0événements" in out  # the chain alone is fooled...
     # ... not the sealed anchor, which names what is missing.
     assert "journal tronqué : les événements n° 4 à 6 manquent" in out
 

@@ -47,7 +47,7 @@ def test_prune_keeps_what_the_rule_keeps_and_every_copy_it_names(
     result = live.test_cli_runner().invoke(args=["backup", "prune"])
 
     assert result.exit_code == 0, result.output
-    assert "1 sauvegarde(s) gardée(s), 1 supprimée(s)" in result.output
+    assert "1\u00a0sauvegarde gardée, 1\u00a0supprimée" in result.output
     names = sorted(p.name for p in (target / "manifests").iterdir())
     assert names == [f"{second.name}.json", f"{second.name}.json.p7s"]
     after = set(copies(target))

@@ -62,6 +62,7 @@ def test_an_older_backup_is_brought_to_this_schema(
         assert f"schéma de la sauvegarde : {previous} → {HEAD}" in restored.output
         assert "Contrôle du stockage : conforme" in restored.output
         assert "Journal intact" in restored.output
+        assert " restaurée : 1\u00a0document en base, " in restored.output  # not « (s) »
         assert _revision(fresh) == HEAD
         migrate.check(new.database_url)  # the models and the restored base agree
         runtime(fresh).engine.dispose()

@@ -4,6 +4,7 @@ answer clear messages and change nothing."""
 
 from __future__ import annotations
 
+import html
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -109,3 +110,17 @@ def test_bad_clause_and_missing_index_change_nothing(app: Flask) -> None:
     sales = login_as(app, Role.SALES)
     assert sales.get(page_url).status_code == 200  # sales see plans, only admins revise
     assert "revision-clause" not in sales.get(page_url).get_data(as_text=True)
+
+
+def test_with_no_contract_to_plan_the_page_says_why(app: Flask) -> None:
+    """Nothing to choose in « Contrat signé » means either every signed contract has its plan
+    or none is signed yet: the page says which, not « all have their plan » on a fresh
+    installation."""
+    admin = login_as(app, Role.ADMIN)
+    fresh = html.unescape(admin.get("/factures/plans").get_data(as_text=True))
+    assert "Aucun contrat signé pour l'instant" in fresh
+    assert "Tous les contrats signés ont leur plan" not in fresh
+    annual_plan(app, make_client(app))
+    planned = admin.get("/factures/plans").get_data(as_text=True)
+    assert "Tous les contrats signés ont leur plan de facturation." in planned
+    assert "Aucun contrat signé pour" not in planned

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 from decimal import Decimal
+from html import unescape
 
 import pytest
 import time_machine
@@ -19,6 +20,7 @@ from werkzeug.test import TestResponse
 from app.auth.models import Role
 from app.db import transaction
 from app.invoices import billing_runs, issuing, jobs
+from app.invoices import tasks as invoice_tasks
 from app.invoices.models import BillingFrequency, BillingPlan, BillingRun, BillingRunStatus, Invoice
 from app.invoices.pdfs import Issued
 from app.invoices.rules import Period, months_later
@@ -103,6 +105,12 @@ def test_the_preview_says_what_a_run_would_do_and_writes_nothing(app: Flask) -> 
     later = billing.get(f"/factures/plans?period={months_later(PERIOD, 2)}").get_data(as_text=True)
     assert "100,00\xa0€\xa0HT" in _row(later, plans["later"])
     assert "Émettre les 3 factures de mars 2026" in later
+    # « de » elided before a month starting with a vowel: « d'avril », never « de avril »
+    april = unescape(
+        billing.get(f"/factures/plans?period={months_later(PERIOD, 3)}").get_data(as_text=True)
+    )
+    assert "Ce qu'émettrait la facturation d'avril 2026, plan par plan" in april
+    assert "de avril" not in april
     assert (count(app, Invoice), count(app, BillingRun)) == before
 
 
@@ -242,3 +250,49 @@ def test_twenty_clicks_at_once_bill_each_plan_once(app: Flask) -> None:
         runs = session.scalars(select(BillingRun)).all()
         assert all(run.status is BillingRunStatus.DONE for run in runs)
         assert sum(len(run.issued_numbers) for run in runs) == len(plan_ids)
+
+
+@time_machine.travel(NOW, tick=False)
+def test_the_sweep_resumes_the_runs_whose_job_was_lost_and_only_those(app: Flask) -> None:
+    """A run whose job never came (a broker flushed) or whose worker was killed mid-run is
+    enqueued again by the periodic sweep; a run that just started or was just asked for is
+    left to its own job."""
+    publish_short_cgv(app)
+    periods = [months_later(PERIOD, n) for n in range(4)]
+    plan_id = _plan(app, PERIOD.first_day)
+    asked = {
+        # (period, asked minutes ago, started minutes ago or None)
+        "lost": (periods[0], 10, None),
+        "killed": (periods[1], 40, 31),
+        "running": (periods[2], 6, 5),
+        "just_asked": (periods[3], 1, None),
+    }
+    ids: dict[str, int] = {}
+    with transaction(runtime(app).session_factory) as session:
+        for name, (period, asked_ago, started_ago) in asked.items():
+            run, _new = billing_runs.request_run(
+                session, period, requested_by_id=None, now=NOW - timedelta(minutes=asked_ago)
+            )
+            if started_ago is not None:
+                run.status = BillingRunStatus.RUNNING
+                run.started_at = NOW - timedelta(minutes=started_ago)
+            ids[name] = run.id
+    collab = runtime(app).collaborators(NOW)
+    assert jobs.stalled_runs(collab) == [ids["lost"], ids["killed"]]
+
+    with app.app_context():
+        invoice_tasks.resume_runs.run()  # its jobs run inline in the tests
+    with session_of(app) as session:
+        status = {name: session.get_one(BillingRun, i).status for name, i in ids.items()}
+        billed = set(session.scalars(select(Invoice.period).where(Invoice.plan_id == plan_id)))
+    assert status == {
+        "lost": BillingRunStatus.DONE,
+        "killed": BillingRunStatus.DONE,
+        "running": BillingRunStatus.RUNNING,
+        "just_asked": BillingRunStatus.QUEUED,
+    }
+    assert billed == {str(periods[0]), str(periods[1])}
+    assert jobs.stalled_runs(collab) == []
+    with app.app_context():
+        invoice_tasks.resume_runs.run()  # nothing left to resume: nothing billed twice
+    assert count(app, Invoice, Invoice.plan_id == plan_id) == 2

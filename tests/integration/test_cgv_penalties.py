@@ -58,7 +58,7 @@ def test_a_declaration_that_contradicts_the_text_is_refused_with_every_problem(
     assert refused.status_code == 422
     errors = field_errors(refused.get_data(as_text=True))
     assert errors["penalty_article"] == [
-        "L'article « 7.3. Pénalités » n'énonce pas ce taux (taux d'intérêt appliqué par la "
+        "L'article 7.3 (Pénalités) n'énonce pas ce taux (taux d'intérêt appliqué par la "
         "Banque centrale européenne à son opération de refinancement la plus récente, majoré "
         "de 10 points de pourcentage)."
     ]

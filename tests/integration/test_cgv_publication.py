@@ -192,6 +192,8 @@ def test_material_version_click_through(app: Flask) -> None:
     html = page.get_data(as_text=True)
     assert page.status_code == 200
     assert html.count('data-status="changed"') == 1 and "Article 2. Prix" in html
+    total = html.count("data-status=")
+    assert f"1\u00a0article modifié, ajouté ou supprimé sur {total}." in html  # not « (s) »
     assert legal.get("/cgv/comparer?de=abc").status_code == 422
 
 
@@ -306,5 +308,6 @@ def test_report_covers_clients_until_their_termination_takes_effect(app: Flask) 
             for n in active
         )
         assert f'data-version="{label}"' in chart
-        assert f"Version {label} : {accepted} client(s) sur {len(active)}." in chart
+        clients = "clients" if accepted >= 2 else "client"  # French: 0 and 1 singular
+        assert f"Version {label} : {accepted}\u00a0{clients} sur {len(active)}." in chart
     assert "<script" not in chart and not problems_of(html), problems_of(html)

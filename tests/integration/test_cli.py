@@ -125,3 +125,33 @@ def test_cgv_publish_says_which_late_payment_rule_it_read(app: Flask, tmp_path: 
     )
     assert done.exit_code == 0, done.output
     assert "aucun taux énoncé, le taux de l'article L441-10" in done.output
+
+
+def test_the_password_command_elides_de_before_a_vowel(app: Flask) -> None:
+    runner = app.test_cli_runner()
+    for address in ("anne@example.fr", "paul@example.fr"):
+        created = runner.invoke(
+            args=[
+                "users",
+                "create",
+                "--email",
+                address,
+                "--name",
+                "X",
+                "--role",
+                "sales",
+                "--password",
+                "mot-de-passe-long",
+            ]
+        )
+        assert created.exit_code == 0, created.output
+    said = {
+        address: runner.invoke(
+            args=["users", "password", "--email", address, "--password", "un-autre-secret-long"]
+        ).output
+        for address in ("anne@example.fr", "paul@example.fr")
+    }
+    assert said == {
+        "anne@example.fr": "Mot de passe d'anne@example.fr changé ; ses sessions sont fermées.\n",
+        "paul@example.fr": "Mot de passe de paul@example.fr changé ; ses sessions sont fermées.\n",
+    }

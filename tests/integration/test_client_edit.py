@@ -282,3 +282,21 @@ def test_a_generated_contract_keeps_the_signer_it_printed(app: Flask, sales: Fla
     assert printed == (VALID_CLIENT["signer_name"], VALID_CLIENT["signer_email"], "Gérante")
     text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert VALID_CLIENT["signer_name"] in text and "Paul Durand" not in text
+
+
+def test_the_page_title_elides_de_before_a_vowel(app: Flask, sales: FlaskClient) -> None:
+    """« Modifier la fiche d'Atelier Brun », never « de Atelier Brun »."""
+    client_id = make_client(app, legal_name="Atelier Brun")
+    html = unescape(sales.get(edit_url(client_id)).get_data(as_text=True))
+    assert "<h1>Modifier la fiche d'Atelier Brun</h1>" in html
+
+
+def test_the_client_pages_print_the_siren_grouped_on_one_line(
+    app: Flask, sales: FlaskClient
+) -> None:
+    """« SIREN 552 100 554 », its groups held by no-break spaces, as on the invoices."""
+    client_id = make_client(app)
+    page = unescape(sales.get(f"/clients/{client_id}").get_data(as_text=True))
+    assert "SIREN\u00a0552\u00a0100\u00a0554 ·" in page
+    listing = unescape(sales.get("/clients/").get_data(as_text=True))
+    assert "<td>552\u00a0100\u00a0554</td>" in listing

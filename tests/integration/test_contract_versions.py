@@ -79,7 +79,13 @@ def test_new_versions_amendments_and_diff(app: Flask) -> None:
             LineInput(
                 "Abonnement Premium (12 mois)", Decimal("12"), Decimal("110.00"), Decimal("20")
             ),
-            LineInput("Module Signature", Decimal("1"), Decimal("300.00"), Decimal("20")),
+            LineInput(
+                "Module Signature",
+                Decimal("2"),
+                Decimal("150.00"),
+                Decimal("20"),
+                unit="licence",
+            ),
         ],
     )
     response = sales.post(
@@ -123,7 +129,8 @@ def test_new_versions_amendments_and_diff(app: Flask) -> None:
         " ",
         unescape(diff.get_data(as_text=True)).replace("\u202f", " ").replace("\u00a0", " "),
     )
-    assert "Module Signature : 1 × 300,00 € = 300,00 € HT" in html
+    # the quantity as the PDF writes it: « 2 licences », not « 2 licence »
+    assert "Module Signature : 2 licences × 150,00 € = 300,00 € HT" in html
     assert "12 × 100,00 € = 1 200,00 € HT" in html and "12 × 110,00 € = 1 320,00 € HT" in html
     assert "Total TTC 1 440,00 €" in html and "Total TTC 1 944,00 €" in html
     assert "Stipulations complémentaires : Le module est activé sous 48 heures." in html

@@ -69,7 +69,7 @@ def test_scrub_reports_mismatch_missing_and_orphan(app: Flask) -> None:
 
     clean = runner.invoke(args=["storage", "scrub"])
     assert clean.exit_code == 0, clean.output
-    assert "3 fichier(s) vérifié(s)" in clean.output and "Aucun problème" in clean.output
+    assert "3\u00a0fichiers vérifiés" in clean.output and "Aucun problème" in clean.output
 
     _corrupt(app, bad)
     _blob_path(app, gone).unlink()
@@ -82,7 +82,7 @@ def test_scrub_reports_mismatch_missing_and_orphan(app: Flask) -> None:
     assert f"MANQUANT  {gone} (document n° {gone_id})" in lines
     assert f"ORPHELIN  {orphan} (rien ne le référence : document, révision, ancre)" in lines
     assert not any(_good in line for line in lines)
-    assert "1 altéré(s), 1 manquant(s), 1 orphelin(s)" in result.stderr
+    assert "1\u00a0altéré, 1\u00a0manquant, 1\u00a0orphelin" in result.stderr
 
 
 def _scrub(app: Flask) -> tuple[int, str]:
@@ -258,7 +258,7 @@ def test_api_read_of_corrupted_document_is_refused_and_journaled(
 def test_audit_verify_intact(app: Flask) -> None:
     _journal(app)
     code, output = audit_command(app, "verify")
-    assert code == 0 and "Journal intact : 5 événement(s)" in output
+    assert code == 0 and "Journal intact : 5\u00a0événements" in output
 
 
 def test_audit_verify_locates_altered_event(app: Flask) -> None:
@@ -272,7 +272,8 @@ def test_audit_verify_locates_deleted_event(app: Flask) -> None:
     _journal(app)
     execute_sql(app, "DELETE FROM audit_events WHERE id = 2")
     code, output = audit_command(app, "verify")
-    assert code == 1 and "manquant(s) avant le n° 3" in output
+    assert code == 1 and "1\u00a0événement manquant avant le n° 3" in output
+    assert "Journal ROMPU (4\u00a0événements lus) :" in output
 
 
 def test_audit_verify_locates_inserted_event(app: Flask) -> None:

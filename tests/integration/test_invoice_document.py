@@ -76,7 +76,7 @@ def test_invoice_pdf_mentions_facturx_and_archive(app: Flask) -> None:
         "quantity and unit price": "12 100,00 €",
         "VAT rate": "5,5 %",
         "discount": "Remise : Remise de lancement",
-        "discount total": "Remises HT -100,00 €",
+        "discount total": "Remises HT \u2212100,00 €",  # the minus sign, not a hyphen
         "total excl. VAT": "Total HT 1 110,00 €",
         "VAT 20": "TVA 20 % sur 1 100,00 € 220,00 €",
         "VAT 5.5": "TVA 5,5 % sur 10,00 € 0,55 €",
@@ -98,6 +98,9 @@ def test_invoice_pdf_mentions_facturx_and_archive(app: Flask) -> None:
     assert filename == "factur-x.xml"
     assert xml_check_xsd(xml, flavor="factur-x", level="en16931") is True
     assert not en16931.check(xml).rules_broken, en16931.check(xml).violations
+    assert "-100" not in flat  # printed with the minus sign, above
+    # The XML is for machines: its amounts stay xs:decimal (checked below), no typography.
+    assert "\u2212".encode() not in xml
     assert "débits" not in flat  # VAT on receipts: the default, nothing to print
     assert "Exonération" not in flat  # no exempt base, no exemption mention
     root = etree.fromstring(xml)

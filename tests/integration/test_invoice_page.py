@@ -73,6 +73,12 @@ def test_each_form_has_its_own_ids_and_each_label_its_own_field(app: Flask) -> N
         assert parsed.fields[target] == form, target
 
 
+def test_the_client_siren_is_grouped_on_one_line(app: Flask) -> None:
+    invoice_id = make_invoice(app, make_client(app))
+    page = unescape(_page(login_as(app, Role.SALES), invoice_id))
+    assert "(SIREN\u00a0552\u00a0100\u00a0554)" in page  # as the invoice PDF prints it
+
+
 @time_machine.travel(datetime(2026, 3, 31, 23, 30, tzinfo=UTC))  # 1 April in Paris
 def test_the_payment_date_is_today_in_paris_by_default(app: Flask) -> None:
     invoice_id = make_invoice(app, make_client(app))

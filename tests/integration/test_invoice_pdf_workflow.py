@@ -116,10 +116,10 @@ def test_the_pdfs_command_produces_what_a_failure_left_missing(app: Flask) -> No
 
     result = app.test_cli_runner().invoke(args=["invoices", "pdfs"])
     assert result.exit_code == 0, result.output
-    assert "2 PDF produit(s)." in result.output
+    assert "2\u00a0PDF produits." in result.output
     assert missing_pdfs(collab) == {Issued.INVOICE: [], Issued.CREDIT_NOTE: []}
     again = app.test_cli_runner().invoke(args=["invoices", "pdfs"])
-    assert "0 PDF produit(s)." in again.output
+    assert "0\u00a0PDF produit." in again.output
 
 
 class _AttachTogether(sessionmaker[Session]):

@@ -56,20 +56,20 @@ def test_run_bills_each_plan_once_with_setup_fee_schedule(app: Flask) -> None:
     runner = app.test_cli_runner()
     first = runner.invoke(args=["invoices", "run", "--period", "2026-12"])
     assert first.exit_code == 0, first.output
-    assert "1 facture(s) émise(s)" in first.output and "1 sans échéance" in first.output
+    assert "1\u00a0facture émise" in first.output and "1 sans échéance" in first.output
     assert "Facturation 2026-12" in first.output  # the progress bar's label
     # The run issues and enqueues; the PDFs are the workers' (here inline, at once).
     assert "1 PDF en préparation par les workers" in first.output
 
     again = runner.invoke(args=["invoices", "run", "--period", "2026-12"])
     assert again.exit_code == 0, again.output
-    assert "0 facture(s) émise(s), 1 déjà facturée(s)" in again.output
+    assert "0\u00a0facture émise, 1\u00a0déjà facturée" in again.output
     assert count(app, Invoice) == 1
 
     january = runner.invoke(args=["invoices", "run", "--period", "2027-01", "--wait"])
-    assert "2 facture(s) émise(s)" in january.output, january.output
+    assert "2\u00a0factures émises" in january.output, january.output
     assert "Production des PDF" in january.output  # --wait follows the workers
-    assert "2 PDF produit(s) et archivé(s)." in january.output and january.exit_code == 0
+    assert "2\u00a0PDF produits et archivés." in january.output and january.exit_code == 0
     with runtime(app).session_factory() as session:
         invoices = session.scalars(select(Invoice).order_by(Invoice.number)).all()
         december, jan_monthly, jan_annual = invoices

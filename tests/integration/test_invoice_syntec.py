@@ -67,7 +67,7 @@ def test_syntec_revision_previewed_applied_and_shown(app: Flask) -> None:
     assert twice.exit_code == 2 and "déjà appliquée" in twice.output
 
     run = runner.invoke(args=["invoices", "run", "--period", "2027-01"])
-    assert "1 facture(s) émise(s)" in run.output, run.output
+    assert "1\u00a0facture émise" in run.output, run.output
     with rt.session_factory() as session:
         invoice = session.query(Invoice).one()
         assert invoice.total_excl_vat == Decimal("1019.63")

@@ -142,3 +142,7 @@ def test_deletion_certificate_text_html_and_attachment(app: Flask) -> None:
     html = body_html(message)
     assert "le motif." in html
     assert_inert(message)
+    vowel = deletion_certificate_mail(
+        "a@example.fr", "Atelier Brun", VENDOR, Attachment("c.pdf", "application/pdf", pdf)
+    )
+    assert "les données d'Atelier Brun arrivées au terme" in vowel.text

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from email.message import Message
+from html import unescape
 
 from flask import Flask
 
@@ -123,7 +124,7 @@ def test_the_client_space_sign_in_link_text_and_html(app: Flask) -> None:
     text = body_text(message)
     link = f"{runtime(app).settings.base_url.rstrip('/')}/espace-client/connexion/"
     assert text.startswith(
-        f"Bonjour,\n\nVoici votre lien de connexion à l'espace client de {VENDOR} pour "
+        f"Bonjour,\n\nVoici votre lien de connexion à l'espace client d'{VENDOR} pour "
         f"{HOSTILE} :\n\n{link}"
     )
     assert "\n\nIl est valable jusqu'au " in text and " et ne sert qu'une fois.\n" in text
@@ -132,6 +133,9 @@ def test_the_client_space_sign_in_link_text_and_html(app: Flask) -> None:
         f"dans votre espace sans lui.\n\n{VENDOR}\n"
     )
     assert f'href="{link}' in body_html(message)  # the lone link: a button
+    # « Éditeur … » after « de »: elided, in the text and in the HTML layout's footer
+    assert "de Éditeur" not in text and "de Éditeur" not in body_html(message)
+    assert f"Envoyé par Paraphe pour le compte d'{VENDOR}." in unescape(body_html(message))
     assert_inert(message)
     _no_template_syntax(message)
 

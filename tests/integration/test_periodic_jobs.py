@@ -25,6 +25,7 @@ from tests.integration.helpers import outbox_messages
         (audit_tasks.anchor, (14, 0), (14, 30)),
         (invoice_tasks.remind, (7, 0), (8, 0)),
         (invoice_tasks.produce_missing, (9, 30), (9, 0)),
+        (invoice_tasks.resume_runs, (9, 5), (9, 7)),
         (archive_tasks.purge, (2, 15), (3, 15)),
     ],
 )

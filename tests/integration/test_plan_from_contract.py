@@ -237,7 +237,7 @@ def test_no_period_after_the_termination_is_billed_and_what_remains_is_shown(
     assert "résilié au 15 mars 2027" in remaining
     assert "(31 décembre 2027)" in remaining  # the end of the 12-month commitment
     assert "810,00 € HT (972,00 € TTC)" in remaining  # April to December: 9 × 90 € HT
-    assert "9 période(s) : 2027-04, 2027-05" in remaining and "2027-12." in remaining
+    assert "9 périodes : 2027-04, 2027-05" in remaining and "2027-12." in remaining
 
 
 def test_a_plan_cannot_start_after_the_termination(app: Flask) -> None:

@@ -406,6 +406,8 @@ def test_the_cli_builds_once_for_unchanged_data(app: Flask) -> None:
     first = runner.invoke(args=["jobs", "restitution", str(client_id)])
     assert first.exit_code == 0, first.output
     assert first.output.startswith("PRODUITE") and "RST-" in first.output
+    files = re.search(r"  (\d+)\u00a0fichiers  ", first.output)  # a real plural, no « (s) »
+    assert files is not None and int(files.group(1)) >= 2, first.output
     again = runner.invoke(args=["jobs", "restitution", str(client_id)])
     assert again.exit_code == 0 and again.output.startswith("INCHANGÉE"), again.output
     [archive] = _restitutions(app)

@@ -221,7 +221,7 @@ def test_the_operators_sweep_command_applies_a_lost_consent_then_seals(app: Flas
     swept = app.test_cli_runner().invoke(args=["signatures", "sweep"])
 
     assert swept.exit_code == 0, swept.output
-    assert "1 signature(s) consentie(s) remise(s) en file." in swept.output
+    assert "1\u00a0signature consentie remise en file." in swept.output
     signer = signer_by_token(app, token)
     assert signer.status is SignerStatus.SIGNED and signer.signed_at == signer.consented_at
     assert _request(app).sealed_at is not None
@@ -271,7 +271,7 @@ def test_a_request_due_to_expire_waits_for_a_consent_given_in_time(app: Flask) -
 
     kept = runner.invoke(args=["signatures", "expire"])
 
-    assert "0 demande(s) expirée(s)." in kept.output
+    assert "0\u00a0demande expirée." in kept.output
     assert signer_by_token(app, token).status is SignerStatus.SIGNING
     tasks.sign_consented.run(signer_id)  # the signature lands: the only one, so completed
     assert _request(app).status is RequestStatus.COMPLETED

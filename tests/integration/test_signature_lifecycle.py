@@ -78,6 +78,18 @@ def test_signer_declines_with_a_reason(app: Flask, link: str) -> None:
     assert browser.get(link).status_code == 410
 
 
+def test_the_reason_of_a_decline_elides_de_before_a_vowel(app: Flask, link: str) -> None:
+    """« refus d'Élodie Martin », never « refus de Élodie Martin »."""
+    with transaction(runtime(app).session_factory) as session:
+        session.execute(update(Signer).where(Signer.email == SIGNER).values(name="Élodie Martin"))
+    browser = app.test_client()
+    csrf = csrf_from(browser.get(link).get_data(as_text=True))
+    authenticate(app, browser, link, SIGNER)
+    done = browser.post(f"{link}/refuser", data={"csrf_token": csrf, "reason": "Trop cher"})
+    assert done.status_code == 200
+    assert only_request(app).closed_reason == "refus d'Élodie Martin : Trop cher"
+
+
 def test_sales_cancel_then_send_again(app: Flask, link: str) -> None:
     sales = login_as(app, Role.SALES)
     request_id = only_request(app).id
@@ -126,14 +138,15 @@ def test_resend_replaces_the_link_and_unlocks(app: Flask, link: str) -> None:
 
 def test_reminders_follow_the_schedule(app: Flask, link: str) -> None:
     runner = app.test_cli_runner()
-    assert "0 relance(s)." in runner.invoke(args=["signatures", "remind"]).output
+    assert "0\u00a0relance." in runner.invoke(args=["signatures", "remind"]).output
     with transaction(runtime(app).session_factory) as session:
         signer = session.scalar(select(Signer))
         assert signer is not None and signer.notified_at is not None
         signer.notified_at = signer.notified_at - timedelta(days=3, minutes=1)
     result = runner.invoke(args=["signatures", "remind"])
-    assert result.exit_code == 0 and "1 relance(s)." in result.output
-    assert "0 relance(s)." in runner.invoke(args=["signatures", "remind"]).output  # next at 7
+    assert result.exit_code == 0 and "1\u00a0relance." in result.output
+    assert "\n1\u00a0e-mail envoyé.\n" in result.output
+    assert "0\u00a0relance." in runner.invoke(args=["signatures", "remind"]).output  # next at 7
     reminder = mails_to(app, SIGNER)[-1]
     assert "Ceci est un rappel" in reminder
     # a wording that holds for every signer (not « Vous êtes invité »)
@@ -162,7 +175,7 @@ def test_a_reminder_replaces_the_link_and_the_old_one_says_so(app: Flask, link: 
             )
             _quiet_since(signer, hours=13)  # the signer stopped half-way, a while ago
             expires = signer.token_expires_at
-        assert "1 relance(s)." in runner.invoke(args=["signatures", "remind"]).output
+        assert "1\u00a0relance." in runner.invoke(args=["signatures", "remind"]).output
         links.append(signing_link(reminder_messages(app)[-1]))
         with session_of(app) as session:
             signer = session.scalar(select(Signer))
@@ -211,13 +224,13 @@ def test_a_signer_signing_right_now_is_reminded_later(app: Flask, link: str) -> 
         assert signer is not None and signer.notified_at is not None
         signer.notified_at = utcnow() - timedelta(days=3, minutes=1)
     authenticate(app, browser, link, SIGNER)  # code asked and entered just now
-    assert "0 relance(s)." in runner.invoke(args=["signatures", "remind"]).output
+    assert "0\u00a0relance." in runner.invoke(args=["signatures", "remind"]).output
     assert browser.get(link).status_code == 200  # the link in their hands still works
     with transaction(runtime(app).session_factory) as session:
         signer = session.scalar(select(Signer))
         assert signer is not None
         _quiet_since(signer, hours=13)
-    assert "1 relance(s)." in runner.invoke(args=["signatures", "remind"]).output
+    assert "1\u00a0relance." in runner.invoke(args=["signatures", "remind"]).output
     assert browser.get(link).status_code == 410
 
 
@@ -231,14 +244,14 @@ def reminder_messages(app: Flask) -> list[Message]:
 
 def test_expire_command_closes_overdue_requests(app: Flask, link: str) -> None:
     runner = app.test_cli_runner()
-    assert "0 demande(s) expirée(s)." in runner.invoke(args=["signatures", "expire"]).output
+    assert "0\u00a0demande expirée." in runner.invoke(args=["signatures", "expire"]).output
     with transaction(runtime(app).session_factory) as session:
         request = session.scalar(select(SignatureRequest))
         assert request is not None and request.expires_at is not None
         assert request.expires_at - request.created_at == timedelta(days=30)
         request.expires_at = utcnow() - timedelta(seconds=1)
     result = runner.invoke(args=["signatures", "expire"])
-    assert result.exit_code == 0 and "1 demande(s) expirée(s)." in result.output
+    assert result.exit_code == 0 and "1\u00a0demande expirée." in result.output
     request = only_request(app)
     assert request.status is RequestStatus.EXPIRED
     with session_of(app) as session:
@@ -257,7 +270,7 @@ def test_sweep_command_and_operators_page(app: Flask, link: str) -> None:
         failed = runner.invoke(args=["signatures", "sweep"])
         assert failed.exit_code == 1 and "1 en échec" in failed.output
     done = runner.invoke(args=["signatures", "sweep"])
-    assert done.exit_code == 0 and "1 demande(s) scellée(s)" in done.output
+    assert done.exit_code == 0 and "1\u00a0demande scellée" in done.output
     assert only_request(app).signed_document_id is not None
     assert 'id="none"' in admin.get("/demandes-signature/cachet-en-attente").get_data(as_text=True)
     assert any("/signature/document/" in text for text in mails_to(app, SIGNER))

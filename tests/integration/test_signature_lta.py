@@ -317,14 +317,14 @@ def test_tsa_down_leaves_the_request_unsealed_and_the_sweep_seals_it_later(
         # the sweep, TSA still down: still unsealed, one more attempt, exit status 1
         runner = lta_app.test_cli_runner()
         failed = runner.invoke(args=["signatures", "sweep"])
-        assert failed.exit_code == 1 and "0 demande(s) scellée(s), 1 en échec" in failed.output
+        assert failed.exit_code == 1 and "0\u00a0demande scellée, 1 en échec" in failed.output
         assert signed_pdf(lta_app, request_id) is None
     finally:
         test_pki.server.start()
 
     swept = runner.invoke(args=["signatures", "sweep"])
     assert swept.exit_code == 0, swept.output
-    assert "1 demande(s) scellée(s), 0 en échec" in swept.output
+    assert "1\u00a0demande scellée, 0 en échec" in swept.output
     pdf = signed_pdf(lta_app, request_id)
     assert pdf is not None
     report = verify_pdf(pdf, trust_roots(lta_app.extensions["paraphe"].settings))

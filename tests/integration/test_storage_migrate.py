@@ -77,19 +77,19 @@ def test_migrate_copies_verifies_resumes_then_the_app_runs_on_the_bucket(
 
     assert first.exit_code == 1, first.output
     assert f"ALTÉRÉ    {quote.sha256}" in first.output
-    assert "2 fichier(s) copié(s) et vérifié(s), 0 déjà présent(s), 1 en échec" in first.output
-    assert "Migration incomplète : 1 fichier(s) non copié(s)" in first.output
+    assert "2\u00a0fichiers copiés et vérifiés, 0\u00a0déjà présent, 1 en échec" in first.output
+    assert "Migration incomplète : 1\u00a0fichier non copié" in first.output
     target = S3BlobStore(raw, S3Location.parse(target_url))
     assert not target.exists(quote.sha256)  # a damaged blob never lands under its key
 
     _restore(source, quote.sha256, original)
     second = runner.invoke(args=migrate)
     assert second.exit_code == 0, second.output
-    assert "1 fichier(s) copié(s) et vérifié(s), 2 déjà présent(s), 0 en échec" in second.output
+    assert "1\u00a0fichier copié et vérifié, 2\u00a0déjà présents, 0 en échec" in second.output
 
     third = runner.invoke(args=migrate)
     assert third.exit_code == 0, third.output
-    assert "Rien à copier : les 3 fichier(s) sont déjà dans" in third.output
+    assert "Rien à copier : 3\u00a0fichiers sont déjà dans" in third.output
 
     assert list(target.iter_keys()) == list(source.iter_keys())
     for document in (invoice, quote, held):
@@ -110,7 +110,7 @@ def test_migrate_copies_verifies_resumes_then_the_app_runs_on_the_bucket(
     assert isinstance(on_s3.extensions["paraphe"].store, S3BlobStore)
     scrub = on_s3.test_cli_runner().invoke(args=["storage", "scrub"])
     assert scrub.exit_code == 0, scrub.output
-    assert "3 fichier(s) vérifié(s)" in scrub.output
+    assert "3\u00a0fichiers vérifiés" in scrub.output
     with transaction(on_s3.extensions["paraphe"].session_factory) as session:
         stored = session.get_one(Document, invoice.id)
         assert on_s3.extensions["paraphe"].store.get(stored.sha256).startswith(b"%PDF")

@@ -249,4 +249,8 @@ def test_a_list_of_characters_is_said_item_by_item(english: object) -> None:
     said = say(several, english)
     assert said.startswith("These characters cannot be printed in the documents")
     assert "“🥐” (U+1F950), “😀” (U+1F600), “漢” (U+6F22), the invisible character U+2060" in said
-    assert f" and {len(text) - MAX_LISTED} other(s). Remove or replace them." in said
+    assert f" and {len(text) - MAX_LISTED} others. Remove or replace them." in said
+    assert f" et {len(text) - MAX_LISTED} autres. Retirez-les" in several
+    one_more = unprintable_character_problem(text[: MAX_LISTED + 1])
+    assert one_more is not None and " et 1 autre. Retirez-les" in one_more
+    assert " and 1 other. Remove or replace them." in say(one_more, english)

@@ -89,6 +89,24 @@ def test_what_legal_declares_is_checked_against_the_text(
     assert set(declared_penalty_problems(BODY, rule, article, indemnity)) == expected
 
 
+def test_the_refusals_cite_the_article_once() -> None:
+    """A heading that starts with « Article » is cited as « article 9 (…) », never
+    « l'article « Article 9. … » »; a number typed alone reads « article 7.4 »."""
+    body = BODY + "\n## Article 9. Retard de paiement\n\nLe Client paie à 30 jours.\n"
+    wrong_rate = declared_penalty_problems(body, THREE, "Article 9", FORTY)["penalty_article"]
+    assert wrong_rate == (
+        "L'article 9 (Retard de paiement) n'énonce pas ce taux (trois fois le taux d'intérêt "
+        "légal)."
+    )
+    missing = declared_penalty_problems(BODY, THREE, "Article 12", FORTY)["penalty_article"]
+    assert missing == "Aucun article 12 dans le texte des CGV."
+    demo = "## Article 4. Prix et paiement\n\nPénalités : taux BCE majoré de 10 points.\n"
+    undeclared = declared_penalty_problems(demo, None, None, FORTY)["late_interest_rule"]
+    assert undeclared.startswith("Le texte énonce un taux (")
+    assert undeclared.endswith(", article 4 (Prix et paiement)) : déclarez-le.")
+    assert "Article" not in undeclared
+
+
 def test_a_version_silent_on_the_rate_is_declared_silent() -> None:
     silent = "## Article 1. Objet\n\nTexte.\n"
     assert declared_penalty_problems(silent, None, None, FORTY) == {}

@@ -163,12 +163,13 @@ def test_the_command_line_exits_2_on_a_tsa_with_the_development_seal(tmp_path: P
 
 
 def test_vendor_legal_identity_is_read_and_normalised(tmp_path: Path) -> None:
-    """C. com. R123-237: legal form, share capital and RCS, printed on every invoice."""
+    """C. com. R123-237: legal form, share capital and RCS, printed on every invoice; the RCS
+    mention as printed, held by no-break spaces (a city of two words too)."""
     default = settings_in(tmp_path).vendor
     assert (default.legal_form, default.share_capital, default.rcs) == (
         "SAS",
         Decimal("10000.00"),
-        "RCS Paris 732 829 320",
+        "RCS\u00a0Paris\u00a0732\u00a0829\u00a0320",  # as printed: never broken across lines
     )
     vendor = settings_in(
         tmp_path,
@@ -180,8 +181,10 @@ def test_vendor_legal_identity_is_read_and_normalised(tmp_path: Path) -> None:
     assert (vendor.legal_form, vendor.share_capital, vendor.rcs) == (
         "SARL unipersonnelle",
         Decimal("37500.50"),
-        "RCS Aix-en-Provence 552 100 554",
+        "RCS\u00a0Aix-en-Provence\u00a0552\u00a0100\u00a0554",
     )
+    two_words = settings_in(tmp_path, PARAPHE_VENDOR_RCS_CITY="Le Mans").vendor
+    assert two_words.rcs == "RCS\u00a0Le\u00a0Mans\u00a0732\u00a0829\u00a0320"
 
 
 @pytest.mark.parametrize(

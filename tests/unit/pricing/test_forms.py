@@ -35,6 +35,7 @@ def _form(**data: str) -> _Document:
         ("1\u202f234,5", D("1234.5")),
         ("12", D("12")),
         ("-100,00", D("-100.00")),
+        ("\u2212100,00", D("-100.00")),  # the minus sign our documents print, copied back
     ],
 )
 def test_the_field_reads_french_numbers(raw: str, value: D) -> None:

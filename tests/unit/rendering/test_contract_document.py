@@ -7,6 +7,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ from app.rendering.french import format_amount, typographie
 from app.rendering.jinja import DEFAULT_TEMPLATE_DIRS, make_environment
 from app.rendering.pdf import ASSETS_BASE_URL
 from tests.unit.rendering.factory import (
+    CLIENT,
     HOSTILE_CLIENT_NAME,
     HOSTILE_STRINGS,
     RenderedContract,
@@ -220,6 +222,18 @@ def test_html_escapes_hostile_values(make_document: Callable[..., ContractDocume
     assert "{{ 7*7 }}" in html
 
 
+def test_a_party_registered_abroad_has_no_siren_line(
+    make_document: Callable[..., ContractDocument],
+) -> None:
+    abroad = replace(CLIENT, siren="", vat_number="DE136695976")
+    html = render_contract_html(make_document(client=abroad), make_environment())
+    client_block = html[html.index(f'<p class="party-name">{abroad.legal_name}</p>') :]
+    client_block = client_block[: client_block.index("</div>")]
+    assert "SIREN" not in client_block and "DE136695976" in client_block
+    # the French vendor keeps its own, grouped by three
+    assert "SIREN&nbsp;: 799" in html
+
+
 def test_art_1119_is_cited_only_when_particular_terms_prevail(
     make_document: Callable[..., ContractDocument],
 ) -> None:
@@ -268,6 +282,16 @@ def test_a_template_breaking_the_signature_geometry_is_refused(
     (tmp_path / "contract.html").write_text(template)
     with pytest.raises(RenderingError, match="signature-1"):
         render_contract_pdf(make_document(), templates_dir=tmp_path, pdf_variant=None)
+
+
+def test_the_sirens_are_grouped_and_kept_on_one_line(
+    make_document: Callable[..., ContractDocument],
+) -> None:
+    """« SIREN : 799 001 391 », held by no-break spaces, as the invoices print it."""
+    html = render_contract_html(make_document(), make_environment())
+    assert "SIREN&nbsp;: 799\u00a0001\u00a0391" in html  # the vendor
+    assert "SIREN&nbsp;: 123\u00a0456\u00a0789" in html  # the client
+    assert ": 799001391" not in html
 
 
 def test_optional_party_fields(make_document: Callable[..., ContractDocument]) -> None:

@@ -27,7 +27,7 @@ from app.rendering.french import (
         (Decimal("5"), f"5,00{NBSP}€"),
         (Decimal("999.9"), f"999,90{NBSP}€"),
         (Decimal("1234567.8"), f"1{NNBSP}234{NNBSP}567,80{NBSP}€"),
-        (Decimal("-1234.5"), f"-1{NNBSP}234,50{NBSP}€"),
+        (Decimal("-1234.5"), f"\u22121{NNBSP}234,50{NBSP}€"),  # the minus sign, not "-"
         (Decimal("-0.001"), f"0,00{NBSP}€"),
         (Decimal("0.005"), f"0,01{NBSP}€"),  # half-up, like app.pricing.totals
         (Decimal("1E+3"), f"1{NNBSP}000,00{NBSP}€"),
@@ -64,6 +64,7 @@ def test_non_finite_numbers_are_refused(value: Decimal) -> None:
         (Decimal("1234"), 0, f"1{NNBSP}234"),
         (Decimal("2.5"), 3, "2,500"),
         (Decimal("0.125"), 2, "0,13"),
+        (Decimal("-1234.5"), None, f"\u22121{NNBSP}234,5"),
     ],
 )
 def test_format_decimal(value: Decimal, places: int | None, expected: str) -> None:
@@ -78,6 +79,7 @@ def test_format_decimal(value: Decimal, places: int | None, expected: str) -> No
         (Decimal("5.5"), f"5,5{NBSP}%"),
         (Decimal("2.10"), f"2,1{NBSP}%"),
         (Decimal("0"), f"0{NBSP}%"),
+        (Decimal("-10"), f"\u221210{NBSP}%"),  # a discount rate: the minus sign
     ],
 )
 def test_format_percent(value: Decimal, expected: str) -> None:

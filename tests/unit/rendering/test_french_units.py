@@ -42,6 +42,8 @@ def test_amounts_with_their_tax_basis() -> None:
         (Decimal("2"), "Go", f"2{NBSP}Go"),
         (Decimal("4"), "forfaits", f"4{NBSP}forfaits"),  # already plural: no "ss"
         (Decimal("1250"), "", f"1{NNBSP}250"),
+        (Decimal("-2"), "jour", f"\u22122{NBSP}jours"),  # CLDR's unit too: the minus sign
+        (Decimal("-2"), "licence", f"\u22122{NBSP}licences"),
     ],
 )
 def test_format_quantity(value: Decimal, unit: str, expected: str) -> None:

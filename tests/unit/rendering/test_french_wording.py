@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from app.rendering.french import NBSP, article_reference, de, upper_first
+from app.rendering.french import NBSP, article_reference, de, grouped_siren, upper_first
 
 
 @pytest.mark.parametrize(
@@ -53,3 +53,16 @@ def test_upper_first_keeps_the_other_capitals() -> None:
 )
 def test_an_article_is_cited_once_by_its_number_and_title(title: str, cited: str) -> None:
     assert article_reference(title) == cited
+
+
+@pytest.mark.parametrize(
+    ("siren", "printed"),
+    [
+        ("732829320", f"732{NBSP}829{NBSP}320"),
+        ("732 829 320", f"732{NBSP}829{NBSP}320"),
+        ("HRB 12345", f"HRB{NBSP}12345"),  # a foreign registration: kept as typed, one line
+        ("", ""),
+    ],
+)
+def test_a_siren_is_grouped_by_three_on_one_line(siren: str, printed: str) -> None:
+    assert grouped_siren(siren) == printed

@@ -5,6 +5,7 @@ certificate question); French with dates in words, English on request."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from signing import (
     SealKey,
     SignatureFieldSpec,
     SignSpec,
+    VerificationReport,
     add_signature_fields,
     ensure_dev_pki,
     sign_pdf,
@@ -112,3 +114,30 @@ def test_an_unsigned_pdf_says_so(contract_pdf: bytes, signed: tuple[bytes, DevPk
     said = verdict(verify_pdf(contract_pdf, [signed[1].root_cert_pem]))
     assert not said.ok and said.summary == "Ce PDF ne contient aucune signature."
     assert said.details == ()
+
+
+def test_a_name_starting_with_a_vowel_is_elided_after_de(signed: tuple[bytes, DevPki]) -> None:
+    """« la signature d'Élodie Dupré », « Signature d'Élodie Dupré (champ …) », never
+    « de Élodie »: the same French helper as the rest of the product."""
+    pdf, pki = signed
+    tampered = bytearray(pdf)
+    tampered[10] ^= 0x01
+    report = verify_pdf(bytes(tampered), [pki.root_cert_pem])
+    renamed = VerificationReport(
+        tuple(
+            replace(s, claimed_signer_name="Élodie Dupré") if s.field_name == "signature-1" else s
+            for s in report.signatures
+        )
+    )
+    said = verdict(renamed)
+    assert said.summary == "Document modifié après la signature d'Élodie Dupré"
+    assert said.details[0].startswith("Signature d'Élodie Dupré (champ « signature-1 ») : ")
+    assert verdict(renamed, "en").summary == "Document modified after Élodie Dupré signed it"
+    invalid = VerificationReport(
+        (
+            replace(
+                report.signatures[0], claimed_signer_name="Anna Lenoir", intact=True, valid=False
+            ),
+        )
+    )
+    assert verdict(invalid).summary == "Signature d'Anna Lenoir invalide : elle ne se vérifie pas"
