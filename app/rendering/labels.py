@@ -244,6 +244,7 @@ TASK_LABELS: Mapping[str, str] = {
     "invoices.issue_period": "Émission des factures de la période",
     "invoices.produce_pdf": "Production du PDF d'une facture",
     "invoices.produce_missing": "Production des PDF de factures manquants",
+    "invoices.resume_runs": "Reprise des facturations de période interrompues",
     "invoices.remind": "Relance des factures impayées",
     "job_runs.prune": "Nettoyage de l'historique des travaux",
     "mail.deliver": "Envoi d'un courriel",
