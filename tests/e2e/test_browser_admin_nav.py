@@ -14,21 +14,13 @@ from app.auth.models import Role
 from tests.e2e.screens import LAPTOP, PHONE, Screen
 from tests.e2e.signin import sign_in
 from tests.factories.people import make_user
+from tests.integration.test_navigation import ADMIN_HEADER
 
 if TYPE_CHECKING:  # annotations only: conftest modules are pytest's to import
     from tests.e2e.conftest import LiveServer
 
 # The pages an administrator's header leads to, by their link's name.
-ADMIN_LINKS = (
-    "CGV",
-    "Factures",
-    "Catalogue",
-    "Utilisateurs",
-    "Jetons d'API",
-    "Webhooks",
-    "Cachets en attente",
-    "Travaux en échec",
-)
+ADMIN_LINKS = ADMIN_HEADER
 
 
 def _admin(app: Flask, new_context: Callable[..., BrowserContext], screen: Screen) -> Page:

@@ -91,6 +91,16 @@ def title_changes(app: Flask) -> int:
 # --- the users page ---------------------------------------------------------------------------
 
 
+def titled_sales_user(app: Flask) -> tuple[FlaskClient, User]:
+    """A sales user the administrator gave the title TITLE (through the users page), and that
+    administrator's browser."""
+    admin = admin_browser(app)
+    make_fast_user(app, Role.SALES, SALES)
+    claire = user_of(app, SALES)
+    assert set_title(admin, claire.id, TITLE)[0] == 302
+    return admin, claire
+
+
 def test_the_admin_sets_a_title_at_invitation_and_changes_it_in_the_table(app: Flask) -> None:
     admin = admin_browser(app)
     invited = post_form(
@@ -120,10 +130,7 @@ def test_the_admin_sets_a_title_at_invitation_and_changes_it_in_the_table(app: F
 def test_a_title_that_cannot_be_printed_is_a_field_error_and_nothing_is_written(
     app: Flask,
 ) -> None:
-    admin = admin_browser(app)
-    make_fast_user(app, Role.SALES, SALES)
-    claire = user_of(app, SALES)
-    assert set_title(admin, claire.id, TITLE)[0] == 302
+    admin, claire = titled_sales_user(app)
     before = title_changes(app)
     for typed, message in (
         ("D" * 121, "120 caractères au maximum."),
@@ -222,10 +229,7 @@ def printed(app: Flask, contract_id: int) -> tuple[str | None, str | None]:
 def test_a_contract_generated_by_a_titled_user_prints_the_capacity_and_keeps_it(
     app: Flask,
 ) -> None:
-    admin = admin_browser(app)
-    make_fast_user(app, Role.SALES, SALES)
-    claire = user_of(app, SALES)
-    assert set_title(admin, claire.id, TITLE)[0] == 302
+    admin, claire = titled_sales_user(app)
     sales = app.test_client()
     login(sales, SALES)
     publish_short_cgv(app)
@@ -292,9 +296,7 @@ def test_a_user_without_a_title_is_printed_with_no_capacity(app: Flask) -> None:
 
 
 def test_the_evidence_file_states_each_signer_capacity(app: Flask) -> None:
-    admin = admin_browser(app)
-    make_fast_user(app, Role.SALES, SALES)
-    assert set_title(admin, user_of(app, SALES).id, TITLE)[0] == 302
+    titled_sales_user(app)
     sales = app.test_client()
     login(sales, SALES)
     publish_short_cgv(app)
