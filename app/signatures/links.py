@@ -256,12 +256,13 @@ def document_for_download_token(session: Session, token: str, now: datetime) -> 
     if signer is None or signer.request.signed_document is None:
         raise SigningLinkUnknown(msg("Ce lien de téléchargement n'existe pas."))
     completed_at = signer.request.completed_at
-    if completed_at is not None and rules.download_link_expiry(completed_at) <= now:
+    expiry = rules.download_link_expiry(completed_at) if completed_at is not None else None
+    if expiry is not None and expiry <= now:
         raise SigningLinkGone(
             msg(
                 "Ce lien de téléchargement a expiré le {when}. Le contrat signé reste disponible "
                 "dans votre espace client ; vous pouvez aussi le demander à votre contact.",
-                when=Moment(rules.download_link_expiry(completed_at)),
+                when=Moment(expiry),
             )
         )
     return signer.request.signed_document
