@@ -93,10 +93,15 @@ def users_group() -> None:
     """Utilisateurs."""
 
 
-@users_group.command("create")
-@click.option("--email", required=True)
-@click.option("--name", "full_name", required=True)
-@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@users_group.command("create", help="Crée un compte, avec son rôle et son mot de passe.")
+@click.option("--email", required=True, help="Adresse e-mail, qui sert d'identifiant.")
+@click.option("--name", "full_name", required=True, help="Prénom et nom.")
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    required=True,
+    help=" ; ".join(f"{r.value} : {r.label.lower()}" for r in Role) + ".",
+)
 @click.option(
     "--password",
     envvar="PARAPHE_NEW_PASSWORD",
@@ -123,7 +128,7 @@ def users_create(email: str, full_name: str, role: str, password: str | None) ->
 
 
 @users_group.command("password", help="Change le mot de passe et ferme toutes ses sessions.")
-@click.option("--email", required=True)
+@click.option("--email", required=True, help="Adresse e-mail du compte.")
 @click.option(
     "--password",
     envvar="PARAPHE_NEW_PASSWORD",
@@ -143,7 +148,7 @@ def users_password(email: str, password: str | None) -> None:
 
 
 @users_group.command("deactivate", help="Désactive un compte et ferme toutes ses sessions.")
-@click.option("--email", required=True)
+@click.option("--email", required=True, help="Adresse e-mail du compte.")
 def users_deactivate(email: str) -> None:
     try:
         with unit_of_work() as session:
@@ -159,10 +164,18 @@ def tokens_group() -> None:
     """Jetons d'API (archivage, CRM)."""
 
 
-@tokens_group.command("create")
-@click.option("--name", required=True)
+@tokens_group.command(
+    "create", help="Crée un jeton d'API : affiché une seule fois, conservé haché."
+)
+@click.option("--name", required=True, help="Qui l'utilise, pour quoi (ex. « CRM »).")
 @click.option(
-    "--scope", "scopes", multiple=True, required=True, type=click.Choice([s.value for s in Scope])
+    "--scope",
+    "scopes",
+    multiple=True,
+    required=True,
+    type=click.Choice([s.value for s in Scope]),
+    help="Portée, à répéter pour en donner plusieurs : read (lire), restitution, "
+    "admin (gels juridiques, webhooks), write (clients, devis, contrats, signatures).",
 )
 def tokens_create(name: str, scopes: tuple[str, ...]) -> None:
     with unit_of_work() as session:
@@ -174,7 +187,7 @@ def tokens_create(name: str, scopes: tuple[str, ...]) -> None:
     click.echo("Conservez-le maintenant : il ne sera plus jamais affiché.", err=True)
 
 
-@tokens_group.command("list")
+@tokens_group.command("list", help="Liste les jetons : préfixe, nom, portées, état, dernier usage.")
 def tokens_list() -> None:
     with unit_of_work() as session:
         for token in auth.list_api_tokens(session, oldest_first=True):
@@ -186,7 +199,7 @@ def tokens_list() -> None:
             )
 
 
-@tokens_group.command("revoke")
+@tokens_group.command("revoke", help="Révoque le jeton n° TOKEN_ID, refusé aussitôt partout.")
 @click.argument("token_id", type=int)
 def tokens_revoke(token_id: int) -> None:
     try:
@@ -214,13 +227,38 @@ def _penalties_read(version: CgvVersion) -> str:
     return f"Pénalités de retard lues dans le texte : {stated}."
 
 
-@cgv_group.command("publish")
-@click.option("--label", required=True, help="ex. 2.3")
-@click.option("--effective", "effective", required=True, type=click.DateTime(["%Y-%m-%d"]))
-@click.option("--file", "path", required=True, type=click.Path(exists=True, dir_okay=False))
-@click.option("--kind", type=click.Choice([k.value for k in VersionKind]), default="minor")
-@click.option("--summary", default="")
-@click.option("--title", default="Conditions générales de vente")
+@cgv_group.command(
+    "publish",
+    help="Publie une version des CGV depuis un fichier Markdown (avec son PDF/A) et "
+    "prévient les clients qui l'ont acceptée.",
+)
+@click.option("--label", required=True, help="Numéro de version, ex. 2.3.")
+@click.option(
+    "--effective",
+    "effective",
+    required=True,
+    type=click.DateTime(["%Y-%m-%d"]),
+    help="Date d'entrée en vigueur, AAAA-MM-JJ.",
+)
+@click.option(
+    "--file",
+    "path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Le texte, en Markdown.",
+)
+@click.option(
+    "--kind",
+    type=click.Choice([k.value for k in VersionKind]),
+    default="minor",
+    show_default=True,
+    help="minor : rédactionnelle, opposable une fois notifiée ; material : substantielle, "
+    "opposable une fois acceptée.",
+)
+@click.option("--summary", default="", help="Résumé des modifications, envoyé aux clients.")
+@click.option(
+    "--title", default="Conditions générales de vente", show_default=True, help="Titre du texte."
+)
 def cgv_publish(
     label: str, effective: datetime, path: str, kind: str, summary: str, title: str
 ) -> None:
@@ -315,11 +353,24 @@ def server_argv(host: str, port: int, workers: int, threads: int) -> list[str]:
 
 
 @click.command("serve", help="Serveur de production (granian, WSGI).")
-@click.option("--host", default="127.0.0.1", show_default=True, envvar="PARAPHE_HOST")
-@click.option("--port", default=5000, show_default=True, type=int, envvar="PORT")
-@processes_option("PARAPHE_WORKERS")
 @click.option(
-    "--threads", default=4, show_default=True, type=click.IntRange(1), envvar="PARAPHE_THREADS"
+    "--host",
+    default="127.0.0.1",
+    show_default=True,
+    envvar="PARAPHE_HOST",
+    help="Interface d'écoute (PARAPHE_HOST).",
+)
+@click.option(
+    "--port", default=5000, show_default=True, type=int, envvar="PORT", help="Port (PORT)."
+)
+@processes_option("PARAPHE_WORKERS", "Processus du serveur (PARAPHE_WORKERS).")
+@click.option(
+    "--threads",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1),
+    envvar="PARAPHE_THREADS",
+    help="Fils d'exécution par processus (PARAPHE_THREADS).",
 )
 @with_appcontext
 def serve_command(host: str, port: int, workers: int, threads: int) -> None:

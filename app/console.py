@@ -6,11 +6,13 @@ factory can import the commands and this entry point the factory, without a cycl
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 from flask import Flask
 from flask.cli import FlaskGroup
 
+from app.cli_words import LIBRARY_COMMANDS, TOP_OPTIONS, in_french, speak_french, with_option_help
 from app.config import ConfigError
 from app.factory import create_app
 
@@ -34,6 +36,9 @@ paraphe tokens create|list|revoke       jetons d'API (montrés une fois, gardés
 paraphe cgv publish …                   publie une version des CGV depuis un fichier
 paraphe contracts bulk --author …       génère les contrats des devis en attente
 paraphe seal status                     certificat de cachet : sujet, échéance
+paraphe invoices run|pdfs|remind|rate|revise
+                                        facturation : période, PDF, relances, taux,
+                                        révision Syntec
 paraphe demo                            données de démonstration (défauts embarqués)
 paraphe storage scrub | migrate --to …  revérifie les documents ; copie vers S3
 paraphe audit verify | anchor           chaîne du journal ; horodatage de sa tête
@@ -47,4 +52,21 @@ paraphe run                             serveur de développement
 
 Chaque commande a son aide : paraphe COMMANDE --help."""
 
-main = FlaskGroup(create_app=_create_app, help=HELP, add_default_commands=True)
+
+class ParapheGroup(FlaskGroup):
+    """Flask's group, speaking French from the first word it prints (see `app.cli_words`)."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        speak_french()
+        return super().main(*args, **kwargs)
+
+    def add_command(self, cmd: click.Command, name: str | None = None) -> None:
+        """The commands Flask adds itself (run, shell, routes) and the plugins it loads
+        (Flask-Limiter's `limiter`) come with English help: they are added as French copies."""
+        if (name or cmd.name) in LIBRARY_COMMANDS:
+            cmd = in_french(cmd, LIBRARY_COMMANDS, name)
+        super().add_command(cmd, name)
+
+
+main = ParapheGroup(create_app=_create_app, help=HELP, add_default_commands=True)
+with_option_help(main, TOP_OPTIONS)

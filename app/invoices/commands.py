@@ -107,7 +107,12 @@ def produce_pdfs(workers: int) -> None:
 
 
 @invoices_group.command("rate", help="Saisit un taux de référence daté (BCE ou intérêt légal).")
-@click.option("--kind", type=click.Choice([k.value for k in RateKind]), required=True)
+@click.option(
+    "--kind",
+    type=click.Choice([k.value for k in RateKind]),
+    required=True,
+    help="ecb : taux directeur de la BCE ; legal : taux de l'intérêt légal.",
+)
 @click.option("--from", "effective_from", required=True, help="En vigueur à partir du AAAA-MM-JJ.")
 @click.option("--rate", required=True, help="Taux annuel en %, ex. 2,15.")
 def rate(kind: str, effective_from: str, rate: str) -> None:
@@ -147,7 +152,7 @@ def remind() -> None:
 
 
 @invoices_group.command("revise", help="Révision Syntec d'un plan : aperçu, puis --apply.")
-@click.option("--plan", "plan_id", type=int, required=True)
+@click.option("--plan", "plan_id", type=int, required=True, help="Numéro du plan de facturation.")
 @click.option("--renewal", required=True, help="Date de renouvellement AAAA-MM-JJ.")
 @click.option("--apply", "apply_", is_flag=True, help="Applique la révision affichée.")
 def revise(plan_id: int, renewal: str, apply_: bool) -> None:

@@ -159,7 +159,7 @@ def test_each_unit_starts_a_paraphe_command_that_exists(path: Path, tmp_path: Pa
 
     assert done.returncode == 0, done.stderr
     first_option = next((i for i, arg in enumerate(argv) if arg.startswith("-")), len(argv))
-    assert f"Usage: paraphe {' '.join(argv[:first_option])} [OPTIONS]" in done.stdout
+    assert f"Utilisation : paraphe {' '.join(argv[:first_option])} [OPTIONS]" in done.stdout
 
 
 def test_the_commands_listed_by_paraphe_help_exist_one_per_line(tmp_path: Path) -> None:
