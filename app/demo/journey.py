@@ -10,6 +10,7 @@ the evaluator signs from the invitation, on their phone, as a client would."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -35,6 +36,8 @@ from app.signatures import tasks as signature_tasks
 from app.signatures import workflow as signatures
 from app.signatures.revisions import requests_for_contract
 from signing import SigningError
+
+log = logging.getLogger(__name__)
 
 DEMO_SIREN = "552100554"
 """The demo client's: the journey is made for it, never for a client an operator created."""
@@ -154,7 +157,17 @@ def _contract(c: Collaborators, quoted: Quoted) -> int | str:
         except DomainError as exc:
             return _not_generated(exc.detail)
         generation_id = asked.id
-    requested.fulfil(c, generation_id)
+    try:
+        requested.fulfil(c, generation_id)
+    except Exception as exc:
+        # A render that crashed (the disk full): counted on the pending generation, which the
+        # worker's sweep renders again, as after the page's job. The demo says so and goes on.
+        log.exception("génération du contrat de démonstration %s échouée", generation_id)
+        return msg(
+            "Contrat de démonstration pas encore généré : le rendu du PDF a échoué ({problem}). "
+            "Le service des travaux le relancera ; sinon, relancez paraphe demo.",
+            problem=str(exc),
+        )
     with transaction(c.session_factory) as session:
         row = requested.get_generation(session, generation_id)
         if row.status is GenerationStatus.DONE and row.contract_id is not None:
