@@ -23,7 +23,7 @@ from app.clients.models import Client
 from app.clients.services import ClientInput, create_client
 from app.config import Settings
 from app.db import transaction
-from app.demo.journey import seed_journey
+from app.demo.journey import DEMO_SIREN, seed_journey
 from app.quotes.models import Product, ProductKind
 from app.quotes.services import ProductInput, create_product
 from app.runtime import Collaborators
@@ -109,8 +109,8 @@ def _seed_records(session: Session, settings: Settings, *, now: datetime) -> lis
             session,
             ClientInput(
                 legal_name="Cabinet Exemple & Associés",
-                siren="552100554",
-                vat_number="FR96552100554",
+                siren=DEMO_SIREN,
+                vat_number=f"FR96{DEMO_SIREN}",
                 address="3 place de la Bourse",
                 postal_code="69002",
                 city="Lyon",

@@ -23,7 +23,7 @@ from app.clients.models import Client
 from app.clock import business_date
 from app.contracts import requested
 from app.contracts.models import ContractGeneration, GenerationStatus
-from app.contracts.queries import contract_made_from
+from app.contracts.queries import contract_made_from, get_contract
 from app.db import transaction
 from app.demo.invitation import invitation_line
 from app.errors import DomainError
@@ -98,16 +98,19 @@ def _quote(session: Session, c: Collaborators) -> Quoted | str:
         select(Quote).where(Quote.client_id == client.id).order_by(Quote.id).limit(1)
     )
     if quote is None:
-        quote = create_quote(
-            session,
-            client=client,
-            lines=_lines(session),
-            particular_terms=PARTICULAR_TERMS,
-            today=business_date(c.now),
-            now=c.now,
-            actor=f"user:{author.id}",
-            created_by_id=author.id,
-        )
+        try:
+            quote = create_quote(
+                session,
+                client=client,
+                lines=_lines(session),
+                particular_terms=PARTICULAR_TERMS,
+                today=business_date(c.now),
+                now=c.now,
+                actor=f"user:{author.id}",
+                created_by_id=author.id,
+            )
+        except DomainError as exc:  # a catalogue emptied by an administrator: no line left
+            return msg("Pas de devis de démonstration : {problem}", problem=exc.detail)
     clauses = (clause.latest.id,) if clause is not None else ()
     return Quoted(quote.id, author.id, clauses)
 
@@ -198,9 +201,11 @@ def _not_generated(problem: str) -> str:
 
 def _send(c: Collaborators, contract_id: int, author_id: int) -> str | None:
     """Version 1 sent to the client's signer, as the send button does, unless the contract
-    has a request already (sent, signed, cancelled: the evaluator's doing, kept as it is)."""
+    has a request already or a version 2 (the evaluator's doing, kept as it is)."""
     with transaction(c.session_factory) as session:
         if requests_for_contract(session, contract_id):
+            return None
+        if len(get_contract(session, contract_id).versions) > 1:
             return None
     try:
         sent = signatures.send_version(c, contract_id, 1, user_id=author_id, parallel=False)
