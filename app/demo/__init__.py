@@ -1,6 +1,7 @@
-"""Demo data for the embedded defaults: one user per role, a CGV version, a demo client and an
-archivist API token. Idempotent; credentials are generated once and kept in the instance
-folder (never in the repository), then printed at every start."""
+"""Demo data for the embedded defaults: one user per role, a CGV version, a demo client, a
+catalogue, a clause and an archivist API token, then the journey through them (a quote, its
+contract sent for signature: `app.demo.journey`). Idempotent; credentials are generated once
+and kept in the instance folder (never in the repository), then printed at every start."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from app.clients.models import Client
 from app.clients.services import ClientInput, create_client
 from app.config import Settings
 from app.db import transaction
+from app.demo.journey import DEMO_SIREN, seed_journey
 from app.quotes.models import Product, ProductKind
 from app.quotes.services import ProductInput, create_product
 from app.runtime import Collaborators
@@ -65,7 +67,8 @@ def seed(c: Collaborators) -> list[str]:
         missing = session.scalar(select(CgvVersion).limit(1)) is None
     if missing:
         publish_version(c, draft, actor="demo")
-    return lines
+    # After the CGV: the contract prints the version in force.
+    return lines + seed_journey(c)
 
 
 def _seed_records(session: Session, settings: Settings, *, now: datetime) -> list[str]:
@@ -106,8 +109,8 @@ def _seed_records(session: Session, settings: Settings, *, now: datetime) -> lis
             session,
             ClientInput(
                 legal_name="Cabinet Exemple & Associés",
-                siren="552100554",
-                vat_number="FR96552100554",
+                siren=DEMO_SIREN,
+                vat_number=f"FR96{DEMO_SIREN}",
                 address="3 place de la Bourse",
                 postal_code="69002",
                 city="Lyon",
