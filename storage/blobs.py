@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
 _KEY = re.compile(r"[0-9a-f]{64}")
+# How much `verify` hashes at a time: a large blob is never held whole in memory.
+_VERIFY_CHUNK = 1024 * 1024
 
 
 def is_key(key: object) -> bool:
@@ -216,6 +218,31 @@ class _LimitedReader(_Wrapper):
         view[: len(data)] = data
         self._remaining -= len(data)
         return len(data)
+
+
+class CheckedReads:
+    """`get`, `open` and `verify` for every store, built on its one raw read (`_open_raw`), so
+    that stored bytes are checked against their key in one place, whatever the medium."""
+
+    def _open_raw(self, sha256: str) -> BinaryIO:
+        """The stored bytes, not checked; raise `BlobNotFound` if there is no such blob."""
+        raise NotImplementedError
+
+    def get(self, sha256: str) -> bytes:
+        with self._open_raw(sha256) as raw:
+            data = raw.read()
+        check_digest(sha256, hashlib.sha256(data).hexdigest())
+        return data
+
+    def open(self, sha256: str) -> BinaryIO:
+        return verifying_reader(self._open_raw(sha256), sha256)
+
+    def verify(self, sha256: str) -> None:
+        hasher = hashlib.sha256()
+        with self._open_raw(sha256) as raw:
+            while chunk := raw.read(_VERIFY_CHUNK):
+                hasher.update(chunk)
+        check_digest(sha256, hasher.hexdigest())
 
 
 def limited_reader(inner: BinaryIO, length: int) -> BinaryIO:

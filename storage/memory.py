@@ -14,18 +14,17 @@ from storage.blobs import (
     BlobLock,
     BlobRef,
     BlobStore,
-    check_digest,
+    CheckedReads,
     check_range,
     ensure_deletable,
     extended,
     utc_now,
     validate_key,
-    verifying_reader,
 )
 from storage.errors import BlobNotFound
 
 
-class MemoryBlobStore(BlobStore):
+class MemoryBlobStore(CheckedReads, BlobStore):
     """Blobs in a dict. Thread-safe, so tests of concurrent callers can use it too.
 
     `clock` decides when a retention has ended (a test moves it instead of waiting)."""
@@ -52,14 +51,6 @@ class MemoryBlobStore(BlobStore):
             self._blobs.setdefault(ref.sha256, data)
         return ref
 
-    def get(self, sha256: str) -> bytes:
-        data = self._load(sha256)
-        check_digest(sha256, hashlib.sha256(data).hexdigest())
-        return data
-
-    def open(self, sha256: str) -> BinaryIO:
-        return verifying_reader(io.BytesIO(self._load(sha256)), sha256)
-
     def open_range(self, sha256: str, start: int, length: int) -> BinaryIO:
         check_range(start, length)
         return io.BytesIO(self._load(sha256)[start : start + length])
@@ -69,9 +60,6 @@ class MemoryBlobStore(BlobStore):
 
     def size(self, sha256: str) -> int:
         return len(self._load(sha256))
-
-    def verify(self, sha256: str) -> None:
-        self.get(sha256)
 
     def retain(self, sha256: str, until: datetime) -> BlobLock:
         with self._lock:
@@ -103,6 +91,9 @@ class MemoryBlobStore(BlobStore):
         with self._lock:
             keys = sorted(self._blobs)
         yield from keys
+
+    def _open_raw(self, sha256: str) -> BinaryIO:
+        return io.BytesIO(self._load(sha256))
 
     def _load(self, sha256: str) -> bytes:
         try:

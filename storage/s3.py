@@ -34,14 +34,13 @@ from storage.blobs import (
     BlobLock,
     BlobRef,
     BlobStore,
-    check_digest,
+    CheckedReads,
     check_range,
     ensure_deletable,
     extended,
     is_key,
     utc_now,
     validate_key,
-    verifying_reader,
 )
 from storage.errors import BlobLocked, BlobNotFound, LockUnavailable, StorageError
 from storage.s3_location import S3Location
@@ -58,7 +57,7 @@ _COPY_PART = 1024 * _MiB
 _CONFLICT_RETRIES = 5
 
 
-class S3BlobStore(BlobStore):
+class S3BlobStore(CheckedReads, BlobStore):
     """Immutable, content-addressed blobs in `location` through the boto3 `client`.
 
     `multipart_threshold`: a streamed blob larger than this goes through a temporary key and
@@ -193,22 +192,13 @@ class S3BlobStore(BlobStore):
 
     # -- reading -------------------------------------------------------------------------
 
-    def get(self, sha256: str) -> bytes:
-        with self._get_body(sha256) as body:
-            data = body.read()
-        check_digest(sha256, hashlib.sha256(data).hexdigest())
-        return data
-
-    def open(self, sha256: str) -> BinaryIO:
-        return verifying_reader(self._get_body(sha256), sha256)
-
     def open_range(self, sha256: str, start: int, length: int) -> BinaryIO:
         check_range(start, length)
         if length == 0:
             validate_key(sha256)
             return io.BytesIO(b"")
         try:
-            return self._get_body(sha256, f"bytes={start}-{start + length - 1}")
+            return self._open_raw(sha256, f"bytes={start}-{start + length - 1}")
         except ClientError as exc:
             if _code(exc) == "InvalidRange":  # starts past the end
                 return io.BytesIO(b"")
@@ -223,13 +213,6 @@ class S3BlobStore(BlobStore):
 
     def size(self, sha256: str) -> int:
         return self._head(sha256)["ContentLength"]
-
-    def verify(self, sha256: str) -> None:
-        hasher = hashlib.sha256()
-        with self._get_body(sha256) as body:
-            while chunk := body.read(_MiB):
-                hasher.update(chunk)
-        check_digest(sha256, hasher.hexdigest())
 
     def iter_keys(self) -> Iterator[str]:
         # The delimiter keeps tmp/ (and anything deeper) out; S3 lists keys in ascending
@@ -308,7 +291,7 @@ class S3BlobStore(BlobStore):
                 raise BlobNotFound(sha256) from None
             raise
 
-    def _get_body(self, sha256: str, byte_range: str | None = None) -> BinaryIO:
+    def _open_raw(self, sha256: str, byte_range: str | None = None) -> BinaryIO:
         key = self._key(sha256)
         try:
             if byte_range is None:
