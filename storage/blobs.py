@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, BinaryIO, Protocol
@@ -220,13 +220,28 @@ class _LimitedReader(_Wrapper):
         return len(data)
 
 
-class CheckedReads:
-    """`get`, `open` and `verify` for every store, built on its one raw read (`_open_raw`), so
-    that stored bytes are checked against their key in one place, whatever the medium."""
+class BaseBlobStore(BlobStore):
+    """What every store does the same whatever the medium, so it is written once: reads
+    checked against the key (`get`, `open`, `verify`, over the store's raw read
+    `_open_raw`), the byte range refused before any I/O, and a lock judged at the store's
+    own clock (`_clock`, which a test moves instead of waiting)."""
+
+    _clock: Callable[[], datetime]
 
     def _open_raw(self, sha256: str) -> BinaryIO:
         """The stored bytes, not checked; raise `BlobNotFound` if there is no such blob."""
         raise NotImplementedError
+
+    def _open_range(self, sha256: str, start: int, length: int) -> BinaryIO:
+        """`open_range` once the range is known to be valid."""
+        raise NotImplementedError
+
+    def open_range(self, sha256: str, start: int, length: int) -> BinaryIO:
+        check_range(start, length)
+        return self._open_range(sha256, start, length)
+
+    def _ensure_deletable(self, sha256: str, lock: BlobLock) -> None:
+        ensure_deletable(sha256, lock, self._clock())
 
     def get(self, sha256: str) -> bytes:
         with self._open_raw(sha256) as raw:

@@ -33,12 +33,9 @@ from typing import BinaryIO
 
 from storage.blobs import (
     UNLOCKED,
+    BaseBlobStore,
     BlobLock,
     BlobRef,
-    BlobStore,
-    CheckedReads,
-    check_range,
-    ensure_deletable,
     extended,
     is_key,
     limited_reader,
@@ -54,7 +51,7 @@ _METADATA_MUTEX = ".lock-metadata"
 _FAN_OUT = re.compile(r"[0-9a-f]{2}")
 
 
-class FilesystemBlobStore(CheckedReads, BlobStore):
+class FilesystemBlobStore(BaseBlobStore):
     """Immutable, content-addressed blobs under `root` (created if missing).
 
     `clock` decides when a retention has ended (a test moves it instead of waiting)."""
@@ -103,8 +100,7 @@ class FilesystemBlobStore(CheckedReads, BlobStore):
             tmp.unlink(missing_ok=True)
         return ref
 
-    def open_range(self, sha256: str, start: int, length: int) -> BinaryIO:
-        check_range(start, length)
+    def _open_range(self, sha256: str, start: int, length: int) -> BinaryIO:
         raw = self._open_raw(sha256)
         raw.seek(start)
         return limited_reader(raw, length)
@@ -137,7 +133,7 @@ class FilesystemBlobStore(CheckedReads, BlobStore):
         with self._metadata_mutex():
             if not final.is_file():
                 return False
-            ensure_deletable(sha256, self._read_lock(sha256), self._clock())
+            self._ensure_deletable(sha256, self._read_lock(sha256))
             try:
                 final.unlink()
             except FileNotFoundError:

@@ -11,12 +11,9 @@ from typing import BinaryIO
 
 from storage.blobs import (
     UNLOCKED,
+    BaseBlobStore,
     BlobLock,
     BlobRef,
-    BlobStore,
-    CheckedReads,
-    check_range,
-    ensure_deletable,
     extended,
     utc_now,
     validate_key,
@@ -24,7 +21,7 @@ from storage.blobs import (
 from storage.errors import BlobNotFound
 
 
-class MemoryBlobStore(CheckedReads, BlobStore):
+class MemoryBlobStore(BaseBlobStore):
     """Blobs in a dict. Thread-safe, so tests of concurrent callers can use it too.
 
     `clock` decides when a retention has ended (a test moves it instead of waiting)."""
@@ -51,8 +48,7 @@ class MemoryBlobStore(CheckedReads, BlobStore):
             self._blobs.setdefault(ref.sha256, data)
         return ref
 
-    def open_range(self, sha256: str, start: int, length: int) -> BinaryIO:
-        check_range(start, length)
+    def _open_range(self, sha256: str, start: int, length: int) -> BinaryIO:
         return io.BytesIO(self._load(sha256)[start : start + length])
 
     def exists(self, sha256: str) -> bool:
@@ -82,7 +78,7 @@ class MemoryBlobStore(CheckedReads, BlobStore):
         with self._lock:
             if validate_key(sha256) not in self._blobs:
                 return False
-            ensure_deletable(sha256, self._locks.get(sha256, UNLOCKED), self._clock())
+            self._ensure_deletable(sha256, self._locks.get(sha256, UNLOCKED))
             del self._blobs[sha256]
             self._locks.pop(sha256, None)
             return True

@@ -31,12 +31,9 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from storage.blobs import (
+    BaseBlobStore,
     BlobLock,
     BlobRef,
-    BlobStore,
-    CheckedReads,
-    check_range,
-    ensure_deletable,
     extended,
     is_key,
     utc_now,
@@ -57,7 +54,7 @@ _COPY_PART = 1024 * _MiB
 _CONFLICT_RETRIES = 5
 
 
-class S3BlobStore(CheckedReads, BlobStore):
+class S3BlobStore(BaseBlobStore):
     """Immutable, content-addressed blobs in `location` through the boto3 `client`.
 
     `multipart_threshold`: a streamed blob larger than this goes through a temporary key and
@@ -192,8 +189,7 @@ class S3BlobStore(CheckedReads, BlobStore):
 
     # -- reading -------------------------------------------------------------------------
 
-    def open_range(self, sha256: str, start: int, length: int) -> BinaryIO:
-        check_range(start, length)
+    def _open_range(self, sha256: str, start: int, length: int) -> BinaryIO:
         if length == 0:
             validate_key(sha256)
             return io.BytesIO(b"")
@@ -266,7 +262,7 @@ class S3BlobStore(CheckedReads, BlobStore):
             lock = self.lock(sha256)
         except BlobNotFound:
             return False
-        ensure_deletable(sha256, lock, self._clock())
+        self._ensure_deletable(sha256, lock)
         try:
             # Every version: on a versioned (Object Lock) bucket a plain delete would only
             # hide the bytes behind a delete marker.
