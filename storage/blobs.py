@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, BinaryIO, Protocol
@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from _typeshed import WriteableBuffer
 
 _KEY = re.compile(r"[0-9a-f]{64}")
+# How much `verify` hashes at a time: a large blob is never held whole in memory.
+_VERIFY_CHUNK = 1024 * 1024
 
 
 def is_key(key: object) -> bool:
@@ -216,6 +218,46 @@ class _LimitedReader(_Wrapper):
         view[: len(data)] = data
         self._remaining -= len(data)
         return len(data)
+
+
+class BaseBlobStore(BlobStore):
+    """What every store does the same whatever the medium, so it is written once: reads
+    checked against the key (`get`, `open`, `verify`, over the store's raw read
+    `_open_raw`), the byte range refused before any I/O, and a lock judged at the store's
+    own clock (`_clock`, which a test moves instead of waiting)."""
+
+    _clock: Callable[[], datetime]
+
+    def _open_raw(self, sha256: str) -> BinaryIO:
+        """The stored bytes, not checked; raise `BlobNotFound` if there is no such blob."""
+        raise NotImplementedError
+
+    def _open_range(self, sha256: str, start: int, length: int) -> BinaryIO:
+        """`open_range` once the range is known to be valid."""
+        raise NotImplementedError
+
+    def open_range(self, sha256: str, start: int, length: int) -> BinaryIO:
+        check_range(start, length)
+        return self._open_range(sha256, start, length)
+
+    def _ensure_deletable(self, sha256: str, lock: BlobLock) -> None:
+        ensure_deletable(sha256, lock, self._clock())
+
+    def get(self, sha256: str) -> bytes:
+        with self._open_raw(sha256) as raw:
+            data = raw.read()
+        check_digest(sha256, hashlib.sha256(data).hexdigest())
+        return data
+
+    def open(self, sha256: str) -> BinaryIO:
+        return verifying_reader(self._open_raw(sha256), sha256)
+
+    def verify(self, sha256: str) -> None:
+        hasher = hashlib.sha256()
+        with self._open_raw(sha256) as raw:
+            while chunk := raw.read(_VERIFY_CHUNK):
+                hasher.update(chunk)
+        check_digest(sha256, hasher.hexdigest())
 
 
 def limited_reader(inner: BinaryIO, length: int) -> BinaryIO:

@@ -33,18 +33,14 @@ from typing import BinaryIO
 
 from storage.blobs import (
     UNLOCKED,
+    BaseBlobStore,
     BlobLock,
     BlobRef,
-    BlobStore,
-    check_digest,
-    check_range,
-    ensure_deletable,
     extended,
     is_key,
     limited_reader,
     utc_now,
     validate_key,
-    verifying_reader,
 )
 from storage.errors import BlobNotFound, StorageError
 
@@ -55,7 +51,7 @@ _METADATA_MUTEX = ".lock-metadata"
 _FAN_OUT = re.compile(r"[0-9a-f]{2}")
 
 
-class FilesystemBlobStore(BlobStore):
+class FilesystemBlobStore(BaseBlobStore):
     """Immutable, content-addressed blobs under `root` (created if missing).
 
     `clock` decides when a retention has ended (a test moves it instead of waiting)."""
@@ -104,19 +100,7 @@ class FilesystemBlobStore(BlobStore):
             tmp.unlink(missing_ok=True)
         return ref
 
-    def get(self, sha256: str) -> bytes:
-        try:
-            data = self._path(sha256).read_bytes()
-        except FileNotFoundError:
-            raise BlobNotFound(sha256) from None
-        check_digest(sha256, hashlib.sha256(data).hexdigest())
-        return data
-
-    def open(self, sha256: str) -> BinaryIO:
-        return verifying_reader(self._open_raw(sha256), sha256)
-
-    def open_range(self, sha256: str, start: int, length: int) -> BinaryIO:
-        check_range(start, length)
+    def _open_range(self, sha256: str, start: int, length: int) -> BinaryIO:
         raw = self._open_raw(sha256)
         raw.seek(start)
         return limited_reader(raw, length)
@@ -129,11 +113,6 @@ class FilesystemBlobStore(BlobStore):
             return self._path(sha256).stat().st_size
         except FileNotFoundError:
             raise BlobNotFound(sha256) from None
-
-    def verify(self, sha256: str) -> None:
-        with self._open_raw(sha256) as f:
-            actual = hashlib.file_digest(f, "sha256").hexdigest()
-        check_digest(sha256, actual)
 
     def retain(self, sha256: str, until: datetime) -> BlobLock:
         with self._metadata(sha256):
@@ -154,7 +133,7 @@ class FilesystemBlobStore(BlobStore):
         with self._metadata_mutex():
             if not final.is_file():
                 return False
-            ensure_deletable(sha256, self._read_lock(sha256), self._clock())
+            self._ensure_deletable(sha256, self._read_lock(sha256))
             try:
                 final.unlink()
             except FileNotFoundError:

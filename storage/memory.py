@@ -11,21 +11,17 @@ from typing import BinaryIO
 
 from storage.blobs import (
     UNLOCKED,
+    BaseBlobStore,
     BlobLock,
     BlobRef,
-    BlobStore,
-    check_digest,
-    check_range,
-    ensure_deletable,
     extended,
     utc_now,
     validate_key,
-    verifying_reader,
 )
 from storage.errors import BlobNotFound
 
 
-class MemoryBlobStore(BlobStore):
+class MemoryBlobStore(BaseBlobStore):
     """Blobs in a dict. Thread-safe, so tests of concurrent callers can use it too.
 
     `clock` decides when a retention has ended (a test moves it instead of waiting)."""
@@ -52,16 +48,7 @@ class MemoryBlobStore(BlobStore):
             self._blobs.setdefault(ref.sha256, data)
         return ref
 
-    def get(self, sha256: str) -> bytes:
-        data = self._load(sha256)
-        check_digest(sha256, hashlib.sha256(data).hexdigest())
-        return data
-
-    def open(self, sha256: str) -> BinaryIO:
-        return verifying_reader(io.BytesIO(self._load(sha256)), sha256)
-
-    def open_range(self, sha256: str, start: int, length: int) -> BinaryIO:
-        check_range(start, length)
+    def _open_range(self, sha256: str, start: int, length: int) -> BinaryIO:
         return io.BytesIO(self._load(sha256)[start : start + length])
 
     def exists(self, sha256: str) -> bool:
@@ -69,9 +56,6 @@ class MemoryBlobStore(BlobStore):
 
     def size(self, sha256: str) -> int:
         return len(self._load(sha256))
-
-    def verify(self, sha256: str) -> None:
-        self.get(sha256)
 
     def retain(self, sha256: str, until: datetime) -> BlobLock:
         with self._lock:
@@ -94,7 +78,7 @@ class MemoryBlobStore(BlobStore):
         with self._lock:
             if validate_key(sha256) not in self._blobs:
                 return False
-            ensure_deletable(sha256, self._locks.get(sha256, UNLOCKED), self._clock())
+            self._ensure_deletable(sha256, self._locks.get(sha256, UNLOCKED))
             del self._blobs[sha256]
             self._locks.pop(sha256, None)
             return True
@@ -103,6 +87,9 @@ class MemoryBlobStore(BlobStore):
         with self._lock:
             keys = sorted(self._blobs)
         yield from keys
+
+    def _open_raw(self, sha256: str) -> BinaryIO:
+        return io.BytesIO(self._load(sha256))
 
     def _load(self, sha256: str) -> bytes:
         try:

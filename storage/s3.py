@@ -31,17 +31,13 @@ from boto3.s3.transfer import TransferConfig
 from botocore.exceptions import ClientError
 
 from storage.blobs import (
+    BaseBlobStore,
     BlobLock,
     BlobRef,
-    BlobStore,
-    check_digest,
-    check_range,
-    ensure_deletable,
     extended,
     is_key,
     utc_now,
     validate_key,
-    verifying_reader,
 )
 from storage.errors import BlobLocked, BlobNotFound, LockUnavailable, StorageError
 from storage.s3_location import S3Location
@@ -58,7 +54,7 @@ _COPY_PART = 1024 * _MiB
 _CONFLICT_RETRIES = 5
 
 
-class S3BlobStore(BlobStore):
+class S3BlobStore(BaseBlobStore):
     """Immutable, content-addressed blobs in `location` through the boto3 `client`.
 
     `multipart_threshold`: a streamed blob larger than this goes through a temporary key and
@@ -193,22 +189,12 @@ class S3BlobStore(BlobStore):
 
     # -- reading -------------------------------------------------------------------------
 
-    def get(self, sha256: str) -> bytes:
-        with self._get_body(sha256) as body:
-            data = body.read()
-        check_digest(sha256, hashlib.sha256(data).hexdigest())
-        return data
-
-    def open(self, sha256: str) -> BinaryIO:
-        return verifying_reader(self._get_body(sha256), sha256)
-
-    def open_range(self, sha256: str, start: int, length: int) -> BinaryIO:
-        check_range(start, length)
+    def _open_range(self, sha256: str, start: int, length: int) -> BinaryIO:
         if length == 0:
             validate_key(sha256)
             return io.BytesIO(b"")
         try:
-            return self._get_body(sha256, f"bytes={start}-{start + length - 1}")
+            return self._open_raw(sha256, f"bytes={start}-{start + length - 1}")
         except ClientError as exc:
             if _code(exc) == "InvalidRange":  # starts past the end
                 return io.BytesIO(b"")
@@ -223,13 +209,6 @@ class S3BlobStore(BlobStore):
 
     def size(self, sha256: str) -> int:
         return self._head(sha256)["ContentLength"]
-
-    def verify(self, sha256: str) -> None:
-        hasher = hashlib.sha256()
-        with self._get_body(sha256) as body:
-            while chunk := body.read(_MiB):
-                hasher.update(chunk)
-        check_digest(sha256, hasher.hexdigest())
 
     def iter_keys(self) -> Iterator[str]:
         # The delimiter keeps tmp/ (and anything deeper) out; S3 lists keys in ascending
@@ -283,7 +262,7 @@ class S3BlobStore(BlobStore):
             lock = self.lock(sha256)
         except BlobNotFound:
             return False
-        ensure_deletable(sha256, lock, self._clock())
+        self._ensure_deletable(sha256, lock)
         try:
             # Every version: on a versioned (Object Lock) bucket a plain delete would only
             # hide the bytes behind a delete marker.
@@ -308,7 +287,7 @@ class S3BlobStore(BlobStore):
                 raise BlobNotFound(sha256) from None
             raise
 
-    def _get_body(self, sha256: str, byte_range: str | None = None) -> BinaryIO:
+    def _open_raw(self, sha256: str, byte_range: str | None = None) -> BinaryIO:
         key = self._key(sha256)
         try:
             if byte_range is None:

@@ -14,7 +14,6 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app import links
-from app.audit import services as audit
 from app.auth.errors import AccountLinkInvalid, AuthError
 from app.auth.models import AccountLink, LinkPurpose, Role, User
 from app.auth.services import (
@@ -165,13 +164,12 @@ def change_role(session: Session, user_id: int, *, role: Role, acting: User, now
     user.role = role
     session.flush()
     end_sessions(session, user)
-    audit.record(
+    journal_user(
         session,
+        user,
+        "user.role_changed",
         now=now,
         actor=f"user:{acting.id}",
-        action="user.role_changed",
-        subject_type="user",
-        subject_id=user.id,
         details={"from": previous.value, "to": role.value},
     )
     return user
@@ -208,13 +206,12 @@ def change_title(
         return user
     previous, user.title = user.title, new
     session.flush()
-    audit.record(
+    journal_user(
         session,
+        user,
+        "user.title_changed",
         now=now,
         actor=f"user:{acting.id}",
-        action="user.title_changed",
-        subject_type="user",
-        subject_id=user.id,
         details={"from": previous, "to": new},
     )
     return user

@@ -25,11 +25,25 @@ MIN_PASSWORD_LENGTH = 12
 _DUMMY_HASH = generate_password_hash("paraphe-timing-equaliser")
 
 
-def journal_user(session: Session, user: User, action: str, *, now: datetime, actor: str) -> None:
-    """Journal one change to an account that needs no details: every entry about a user is filed
-    under the same subject, so that the account's history is one query on the journal."""
+def journal_user(
+    session: Session,
+    user: User,
+    action: str,
+    *,
+    now: datetime,
+    actor: str,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """Journal one change to an account: every entry about a user is filed under the same
+    subject, so that the account's history is one query on the journal."""
     audit.record(
-        session, now=now, actor=actor, action=action, subject_type="user", subject_id=user.id
+        session,
+        now=now,
+        actor=actor,
+        action=action,
+        subject_type="user",
+        subject_id=user.id,
+        details=details,
     )
 
 
@@ -67,13 +81,12 @@ def create_user(
     )
     session.add(user)
     session.flush()
-    audit.record(
+    journal_user(
         session,
+        user,
+        "user.created",
         now=now,
         actor=actor,
-        action="user.created",
-        subject_type="user",
-        subject_id=user.id,
         details={"email": email, "role": role.value},
     )
     return user

@@ -36,6 +36,7 @@ from app.documents.serving import document_response
 from app.extensions import limiter
 from app.forms import apply_field_errors
 from app.mail import MailError
+from app.terms.acceptances import ClickThrough
 from app.terms.errors import ConsentMissing
 from app.terms.notifications import accept_in_space
 from app.wiring import db_session, hand_over, runtime, unit_of_work
@@ -240,12 +241,14 @@ def accept_cgv(version_id: int) -> str | Response:
                 db,
                 space.client_id,
                 version_id=version_id,
-                shown_sha256=form.text_sha256.data or "",
-                consent=bool(form.accept.data),
+                click=ClickThrough(
+                    shown_sha256=form.text_sha256.data or "",
+                    consent=bool(form.accept.data),
+                    ip=request.remote_addr,
+                    user_agent=request.user_agent.string,
+                ),
                 person_email=space.email,
                 now=utcnow(),
-                ip=request.remote_addr,
-                user_agent=request.user_agent.string,
             )
     except ConsentMissing as exc:
         return _home(space, cgv_error=exc.detail, status=422)

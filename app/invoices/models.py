@@ -24,7 +24,7 @@ from sqlalchemy import (
     inspect,
     text,
 )
-from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, relationship
 
 from app.clients.models import Client
 from app.db import Amount, Base, UTCDateTime
@@ -109,6 +109,12 @@ class IssuedDocument:
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
+    # SQLAlchemy copies a mixin's columns but not its relationships: declared_attr makes one
+    # per mapped class, on that class's own document_id.
+    @declared_attr
+    def document(cls) -> Mapped[Document | None]:
+        return relationship()
+
 
 class IssuedLine(PricedLineColumns):
     """The columns of a line as issued, on an invoice or a credit note."""
@@ -141,7 +147,6 @@ class Invoice(IssuedDocument, Base):
     notes: Mapped[str] = mapped_column(Text, default="")  # e.g. the Syntec revision formula
 
     client: Mapped[Client] = relationship(lazy="joined")
-    document: Mapped[Document | None] = relationship()
     lines: Mapped[list[InvoiceLine]] = relationship(
         back_populates="invoice", order_by="InvoiceLine.position"
     )
@@ -171,7 +176,6 @@ class CreditNote(IssuedDocument, Base):
     reason: Mapped[str] = mapped_column(Text)
 
     invoice: Mapped[Invoice] = relationship(back_populates="credit_notes")
-    document: Mapped[Document | None] = relationship()
     lines: Mapped[list[CreditNoteLine]] = relationship(
         back_populates="credit_note", order_by="CreditNoteLine.position"
     )

@@ -132,7 +132,7 @@ def render_contract_pdf(
     boxes = {f"signature-{slot.number}": slot.rect for slot in signature_slots(doc.signers)}
     if reuse_cgv_pages:
         composed = _render_reusing_cgv_pages(
-            doc, env, template_name, assets_dir, pdf_variant, fetch_log, boxes
+            doc, _Rendering(env, template_name, assets_dir, pdf_variant, fetch_log), boxes
         )
         if composed is not None:
             return composed
@@ -212,14 +212,34 @@ def clear_cgv_page_cache() -> None:
         _cgv_cache.clear()
 
 
-def _cgv_document(
-    doc: ContractDocument,
-    env: SandboxedEnvironment,
-    template_name: str,
-    assets_dir: Path,
-    pdf_variant: str | None,
-    fetch_log: list[FetchAttempt] | None,
-) -> PaintedCgv | None:
+@dataclass(frozen=True)
+class _Rendering:
+    """How one contract is rendered, the same for its CGV section and for its frame: the
+    template, the assets it may fetch, the PDF variant, and where fetches are logged."""
+
+    env: SandboxedEnvironment
+    template_name: str
+    assets_dir: Path
+    pdf_variant: str | None
+    fetch_log: list[FetchAttempt] | None
+
+    def html(self, context: dict[str, Any]) -> str:
+        return render_template(self.env, self.template_name, context)
+
+    def layout(self, html: str, *, extra_css: str | None = None, reuse_style: bool = False) -> Any:
+        """``html`` laid out by WeasyPrint (see ``layout_pdf``)."""
+        return layout_pdf(
+            html,
+            base_url=ASSETS_BASE_URL,
+            assets_dir=self.assets_dir,
+            pdf_variant=self.pdf_variant,
+            fetch_log=self.fetch_log,
+            extra_css=extra_css,
+            reuse_style=reuse_style,
+        )
+
+
+def _cgv_document(doc: ContractDocument, how: _Rendering) -> PaintedCgv | None:
     """The CGV section of ``doc`` laid out and painted alone (``part="cgv"``), from the
     cache when the same section HTML was painted before; ``None`` when the template has no
     such part.
@@ -242,28 +262,20 @@ def _cgv_document(
         commercial_terms=(),
         signers=doc.signers[:1],
     )
-    context = {**contract_context(neutral), "part": "cgv"}
-    html = render_template(env, template_name, context)
+    html = how.html({**contract_context(neutral), "part": "cgv"})
     if 'data-paraphe-part="cgv"' not in html:
         return None
     key = hashlib.sha256(
-        "\x00".join((html, str(assets_dir.resolve()), str(pdf_variant))).encode("utf-8")
+        "\x00".join((html, str(how.assets_dir.resolve()), str(how.pdf_variant))).encode("utf-8")
     ).hexdigest()
     with _cgv_cache_lock:
         cached = _cgv_cache.get(key)
         if cached is not None:
             _cgv_cache.move_to_end(key)
             return cached
-    document = layout_pdf(
-        html,
-        base_url=ASSETS_BASE_URL,
-        assets_dir=assets_dir,
-        pdf_variant=pdf_variant,
-        fetch_log=fetch_log,
-        extra_css=NO_MARGIN_BOXES,
-    )
+    document = how.layout(html, extra_css=NO_MARGIN_BOXES)
     painted = PaintedCgv(
-        pdf=write_document(document, pdf_variant=pdf_variant),
+        pdf=write_document(document, pdf_variant=how.pdf_variant),
         pages=tuple(
             PageMarks(
                 bookmarks=tuple(page.bookmarks),
@@ -281,13 +293,7 @@ def _cgv_document(
 
 
 def _render_reusing_cgv_pages(
-    doc: ContractDocument,
-    env: SandboxedEnvironment,
-    template_name: str,
-    assets_dir: Path,
-    pdf_variant: str | None,
-    fetch_log: list[FetchAttempt] | None,
-    last_page_boxes: dict[str, Rect],
+    doc: ContractDocument, how: _Rendering, last_page_boxes: dict[str, Rect]
 ) -> bytes | None:
     """The contract's PDF with the CGV pages painted once and reused: ``None`` when not
     possible (the caller then renders the full HTML).
@@ -300,20 +306,12 @@ def _render_reusing_cgv_pages(
     header and footer (``app.rendering.compose``). Only the frame is painted per contract:
     the CGV text, most of the pages, is neither laid out nor painted again.
     """
-    cgv = _cgv_document(doc, env, template_name, assets_dir, pdf_variant, fetch_log)
+    cgv = _cgv_document(doc, how)
     if cgv is None:
         return None
     count = len(cgv.pages)
-    context = {**contract_context(doc), "part": "frame", "cgv_slots": count}
-    html = render_template(env, template_name, context)
-    frame = layout_pdf(
-        html,
-        base_url=ASSETS_BASE_URL,
-        assets_dir=assets_dir,
-        pdf_variant=pdf_variant,
-        fetch_log=fetch_log,
-        reuse_style=True,
-    )
+    html = how.html({**contract_context(doc), "part": "frame", "cgv_slots": count})
+    frame = how.layout(html, reuse_style=True)
     slot_pages = [
         index
         for index, page in enumerate(frame.pages)
@@ -330,5 +328,5 @@ def _render_reusing_cgv_pages(
         page.bookmarks = [*page.bookmarks, *marks.bookmarks]
         page.anchors.update(marks.anchors)
         page.links = [*page.links, *marks.links]
-    painted = write_document(frame, pdf_variant=pdf_variant, last_page_boxes=last_page_boxes)
+    painted = write_document(frame, pdf_variant=how.pdf_variant, last_page_boxes=last_page_boxes)
     return underlay_pages(painted, cgv.pdf, list(zip(expected, range(count), strict=True)))

@@ -23,6 +23,7 @@ from app.signatures.models import (
     SignatureRequest,
 )
 from app.signatures.revisions import get_request, lock_request
+from app.signatures.schemas import signer_identity
 from app.signatures.seal import sign_spec
 from app.terms.models import CgvAcceptance
 from signing import SigningKey, TrustServices, platform_seal
@@ -105,12 +106,7 @@ def evidence_data(session: Session, request_id: int) -> dict[str, Any] | None:
         "signers": [
             {
                 "id": s.id,
-                "position": s.position,
-                "group": s.group,
-                "party": s.party,
-                "role": s.role,
-                "name": s.name,
-                "email": s.email,
+                **signer_identity(s),
                 # the capacity the version printed for this signer (None: none)
                 "title": (
                     version.signer_title

@@ -10,7 +10,7 @@ from typing import Any
 from app.contracts.models import Contract
 from app.contracts.schemas import version_json
 from app.json_input import Reader
-from app.signatures.models import SignatureRequest
+from app.signatures.models import SignatureRequest, Signer
 from app.signatures.rules import ReminderPlan
 from signing import SignatureReport, VerificationReport
 
@@ -113,6 +113,19 @@ def _content(document_id: int | None) -> str | None:
     return None if document_id is None else f"/api/v1/documents/{document_id}/content"
 
 
+def signer_identity(s: Signer) -> dict[str, Any]:
+    """Who a signer is and where they stand in the order: the same keys in the API's request
+    and in the evidence file, so the two never describe a signer differently."""
+    return {
+        "position": s.position,
+        "group": s.group,
+        "party": s.party,
+        "role": s.role,
+        "name": s.name,
+        "email": s.email,
+    }
+
+
 def request_json(
     request: SignatureRequest, reminders: Mapping[int, ReminderPlan]
 ) -> dict[str, Any]:
@@ -139,12 +152,7 @@ def request_json(
         "next_reminder_at": _at(min(upcoming) if upcoming else None),
         "signers": [
             {
-                "position": s.position,
-                "group": s.group,
-                "party": s.party,
-                "role": s.role,
-                "name": s.name,
-                "email": s.email,
+                **signer_identity(s),
                 "status": s.status.value,
                 "notified_at": _at(s.notified_at),
                 "opened_at": _at(s.opened_at),

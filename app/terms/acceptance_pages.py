@@ -8,6 +8,7 @@ from flask import render_template, request
 from app.db import utcnow
 from app.extensions import limiter
 from app.terms import notifications
+from app.terms.acceptances import ClickThrough
 from app.terms.blueprint import bp
 from app.terms.errors import ConsentMissing
 from app.terms.models import CgvNotification
@@ -45,11 +46,13 @@ def accept(token: str) -> str | tuple[str, int]:
                 db,
                 token,
                 version_id=int(raw_id) if readable else None,
-                shown_sha256=request.form.get("text_sha256", ""),
-                consent=request.form.get("accept") == "oui",
+                click=ClickThrough(
+                    shown_sha256=request.form.get("text_sha256", ""),
+                    consent=request.form.get("accept") == "oui",
+                    ip=request.remote_addr,
+                    user_agent=request.user_agent.string,
+                ),
                 now=now,
-                ip=request.remote_addr,
-                user_agent=request.user_agent.string,
             )
     except ConsentMissing as exc:
         notification = notifications.find_acceptance_link(db_session(), token, now)

@@ -84,23 +84,32 @@ def record_acceptance(
     return acceptance
 
 
+@dataclass(frozen=True)
+class ClickThrough:
+    """What a click-through acceptance page sends back, whichever page it is (the mailed link,
+    the client's space): the digest of the text it showed, the box ticked or not, and where
+    the click came from. The evidence is made of it, so it travels whole."""
+
+    shown_sha256: str
+    consent: bool
+    ip: str | None
+    user_agent: str | None
+
+
 def accept_notified(
     session: Session,
     notification: CgvNotification,
     version: CgvVersion,
+    click: ClickThrough,
     *,
-    shown_sha256: str,
-    consent: bool,
     person_email: str,
     now: datetime,
-    ip: str | None,
-    user_agent: str | None,
 ) -> CgvAcceptance:
     """The click-through acceptance of the version a notification mailed, from its link or
     from the client's space: one path, one kind of evidence, given in the name of the
     client's signer by `person_email`; the notification is spent."""
     refuse_if_accepted(session, notification.client_id, version)
-    if not consent:
+    if not click.consent:
         raise ConsentMissing(msg("Cochez la case pour accepter cette version des CGV."))
     client = session.get(Client, notification.client_id)
     assert client is not None  # foreign key
@@ -108,13 +117,13 @@ def accept_notified(
         session,
         client_id=notification.client_id,
         version=version,
-        shown_sha256=shown_sha256,
+        shown_sha256=click.shown_sha256,
         person_name=client.signer_name,
         person_email=person_email,
         method=AcceptanceMethod.CLICK_THROUGH,
         now=now,
-        ip=ip,
-        user_agent=user_agent,
+        ip=click.ip,
+        user_agent=click.user_agent,
         actor=f"client:{notification.client_id}",
     )
     notification.link_used_at = now

@@ -12,7 +12,7 @@ from sqlalchemy import Select, SQLColumnExpression, func, select
 from sqlalchemy.orm import Session
 
 from app.messages import Moment, msg
-from app.terms.acceptances import accept_notified, refuse_if_accepted
+from app.terms.acceptances import ClickThrough, accept_notified, refuse_if_accepted
 from app.terms.errors import (
     AcceptanceLinkGone,
     AcceptanceLinkUnknown,
@@ -58,11 +58,8 @@ def accept_through_link(
     token: str,
     *,
     version_id: int | None,
-    shown_sha256: str,
-    consent: bool,
+    click: ClickThrough,
     now: datetime,
-    ip: str | None,
-    user_agent: str | None,
 ) -> CgvAcceptance:
     """The click-through acceptance: the link, the version and the exact text shown must all
     match; the link then cannot serve again."""
@@ -79,15 +76,7 @@ def accept_through_link(
             )
         )
     return accept_notified(
-        session,
-        notification,
-        version,
-        shown_sha256=shown_sha256,
-        consent=consent,
-        person_email=notification.email,
-        now=now,
-        ip=ip,
-        user_agent=user_agent,
+        session, notification, version, click, person_email=notification.email, now=now
     )
 
 
@@ -120,12 +109,9 @@ def accept_in_space(
     client_id: int,
     *,
     version_id: int,
-    shown_sha256: str,
-    consent: bool,
+    click: ClickThrough,
     person_email: str,
     now: datetime,
-    ip: str | None,
-    user_agent: str | None,
 ) -> CgvAcceptance:
     """The acceptance from the client's space, signed in by `person_email`: the same checks
     and the same evidence as the mailed link, whose notification it spends (one acceptance,
@@ -151,15 +137,7 @@ def accept_in_space(
             )
         )
     return accept_notified(
-        session,
-        notification,
-        notification.cgv_version,
-        shown_sha256=shown_sha256,
-        consent=consent,
-        person_email=person_email,
-        now=now,
-        ip=ip,
-        user_agent=user_agent,
+        session, notification, notification.cgv_version, click, person_email=person_email, now=now
     )
 
 

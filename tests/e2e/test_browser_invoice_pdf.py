@@ -18,10 +18,9 @@ from app.invoices.workflow import produce_pdfs
 from tests.e2e.screens import ON_A_PHONE_AND_A_LAPTOP, Screen, outside_the_loop
 from tests.e2e.signin import sign_in
 from tests.factories import runtime
-from tests.factories.invoices import make_invoice
+from tests.factories.invoices import make_invoice, make_invoice_to_mail
 from tests.factories.people import make_user
 from tests.factories.sales import make_client
-from tests.factories.space import add_billing_contact
 
 if TYPE_CHECKING:  # annotations only: conftest modules are pytest's to import
     from tests.e2e.conftest import LiveServer
@@ -57,13 +56,7 @@ def test_the_download_link_appears_once_the_worker_archived_the_pdf(
 def test_the_mail_section_says_the_send_is_under_way_then_its_result(
     app: Flask, live_server: LiveServer, new_context: Callable[..., BrowserContext], screen: Screen
 ) -> None:
-    # Issued to a client with a billing contact, its PDF not archived yet: the mail waits for it.
-    def _issued() -> int:
-        client_id = make_client(app)
-        add_billing_contact(app, client_id, "compta@client.example")
-        return make_invoice(app, client_id, with_pdf=False)
-
-    invoice_id = outside_the_loop(_issued)
+    invoice_id = outside_the_loop(make_invoice_to_mail, app)
     page = new_context(viewport=screen.viewport).new_page()
     sign_in(page, make_user(app, Role.SALES))
     page.goto(f"/factures/{invoice_id}")

@@ -15,10 +15,8 @@ from app.invoices.workflow import produce_pdfs
 from tests.e2e.screens import outside_the_loop
 from tests.e2e.signin import sign_in
 from tests.factories import runtime
-from tests.factories.invoices import make_invoice
+from tests.factories.invoices import make_invoice_to_mail
 from tests.factories.people import make_user
-from tests.factories.sales import make_client
-from tests.factories.space import add_billing_contact
 
 if TYPE_CHECKING:  # annotations only: conftest modules are pytest's to import
     from tests.e2e.conftest import LiveServer
@@ -27,12 +25,7 @@ if TYPE_CHECKING:  # annotations only: conftest modules are pytest's to import
 def test_one_poller_per_status_each_stopping_when_done(
     app: Flask, live_server: LiveServer, page: Page
 ) -> None:
-    def _issued() -> int:
-        client_id = make_client(app)
-        add_billing_contact(app, client_id, "compta@client.example")
-        return make_invoice(app, client_id, with_pdf=False)
-
-    invoice_id = outside_the_loop(_issued)
+    invoice_id = outside_the_loop(make_invoice_to_mail, app)
     sign_in(page, make_user(app, Role.SALES))
     asked: list[str] = []
 

@@ -22,7 +22,9 @@ from app.invoices.workflow import Issued, produce_pdfs
 from app.pricing.lines import LineInput
 from tests.factories.clock import REFERENCE_NOW
 from tests.factories.db import runtime
+from tests.factories.sales import make_client
 from tests.factories.signing import signed_contract
+from tests.factories.space import add_billing_contact
 
 
 def make_invoice(
@@ -40,6 +42,14 @@ def make_invoice(
     if with_pdf:
         assert produce_pdfs(runtime(app).collaborators(now), [invoice.id]) == 1
     return invoice.id
+
+
+def make_invoice_to_mail(app: Flask) -> int:
+    """An invoice issued to a new client with a billing contact, its PDF not produced yet: its
+    mail waits for the PDF (the state the invoice page's progress starts from)."""
+    client_id = make_client(app)
+    add_billing_contact(app, client_id, "compta@client.example")
+    return make_invoice(app, client_id, with_pdf=False)
 
 
 def issue_to(

@@ -45,9 +45,12 @@ def post_form(
     return client.post(url or page_url, data=payload)
 
 
-def issue_invoice_from_page(browser: FlaskClient, client_id: int) -> TestResponse:
-    """Issue a one-line manual invoice (900,00 € HT, 20 % VAT) through the invoice form, as
-    sales do; the response is the redirect to the invoice's page."""
+def issue_invoice_from_page(
+    browser: FlaskClient, client_id: int, *, quantity: str = "1"
+) -> TestResponse:
+    """Issue a one-line manual invoice (`quantity` × 900,00 € HT, 20 % VAT) through the invoice
+    form, as sales do; the response is the redirect to the invoice's page, or the form again
+    when `quantity` (as typed) is refused."""
     return post_form(
         browser,
         "/factures/nouvelle",
@@ -57,7 +60,7 @@ def issue_invoice_from_page(browser: FlaskClient, client_id: int) -> TestRespons
             "payment_terms_days": "30",
             "payment_method": "Virement bancaire",
             "lines-0-designation": "Journée de formation",
-            "lines-0-quantity": "1",
+            "lines-0-quantity": quantity,
             "lines-0-unit_price": "900,00",
             "lines-0-vat_rate": "20",
             "issue": "Émettre la facture",

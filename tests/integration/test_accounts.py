@@ -4,6 +4,7 @@ would, with the mails read from the outbox."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import timedelta
 from email.header import decode_header, make_header
@@ -20,6 +21,7 @@ from app.auth import accounts
 from app.auth.models import AccountLink, Role, User
 from app.db import transaction, utcnow
 from tests.conftest import csrf_from
+from tests.factories.clock import REFERENCE_NOW
 from tests.factories.people import PASSWORD, login, make_user, submit_login
 from tests.integration.helpers import body_text, outbox_messages, post_form
 
@@ -284,3 +286,30 @@ def test_the_role_field_of_each_user_elides_de_before_a_vowel(app: Flask) -> Non
     assert ">Rôle d'Anna Archiviste</label>" in page
     assert ">Rôle de Paul Martin</label>" in page
     assert "Rôle de Anna" not in page
+
+
+def test_a_user_s_creation_role_and_title_are_journalled_under_the_user(app: Flask) -> None:
+    """The account's history is one query on the journal: every entry names the user as its
+    subject, with what changed in its details."""
+    admin_id = _user_id(app, make_user(app, Role.ADMIN, "admin@example.com"))
+    user_id = _user_id(app, make_user(app, Role.SALES, "vera@example.com"))
+    with transaction(app.extensions["paraphe"].session_factory) as session:
+        acting = session.get_one(User, admin_id)
+        accounts.change_role(session, user_id, role=Role.LEGAL, acting=acting, now=REFERENCE_NOW)
+        accounts.change_title(
+            session, user_id, title="Directrice juridique", acting=acting, now=REFERENCE_NOW
+        )
+    with transaction(app.extensions["paraphe"].session_factory) as session:
+        entries = session.scalars(
+            select(AuditEvent).where(AuditEvent.subject_id == str(user_id)).order_by(AuditEvent.id)
+        ).all()
+    assert [(e.action, e.subject_type, e.actor, json.loads(e.details)) for e in entries] == [
+        ("user.created", "user", "system", {"email": "vera@example.com", "role": "sales"}),
+        ("user.role_changed", "user", f"user:{admin_id}", {"from": "sales", "to": "legal"}),
+        (
+            "user.title_changed",
+            "user",
+            f"user:{admin_id}",
+            {"from": None, "to": "Directrice juridique"},
+        ),
+    ]

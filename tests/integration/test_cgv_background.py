@@ -43,6 +43,7 @@ from tests.factories import login_as, make_token, runtime, session_of
 from tests.factories.bulk_clients import client_email, seed_active_clients
 from tests.integration.helpers import PREVIEW_HASH
 from tests.integration.worker_process import (
+    WORKER_PROCESS_MARKS,
     database_broker,
     queued_settings,
     running_worker,
@@ -50,9 +51,7 @@ from tests.integration.worker_process import (
     worker_log,
 )
 
-# The worker process reads what the test committed, on the real clock (.ci/timetravel moves
-# only this process's).
-pytestmark = [pytest.mark.committed_db, pytest.mark.real_clock]
+pytestmark = WORKER_PROCESS_MARKS
 
 BODY = "# CGV\n\n## Article 1. Objet\n\nLe service.\n\n## Article 2. Prix\n\n100 € par mois.\n"
 

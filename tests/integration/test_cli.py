@@ -5,60 +5,43 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from click.testing import Result
 from flask import Flask
+from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 
 from app.auth.models import ApiToken, User
 from app.db import transaction
 
 
+def _create_user(
+    runner: FlaskCliRunner, email: str, *, name: str, role: str, password: str
+) -> Result:
+    """`paraphe users create`, as an operator types it."""
+    return runner.invoke(
+        args=[
+            *("users", "create", "--email", email, "--name", name),
+            *("--role", role, "--password", password),
+        ]
+    )
+
+
 @pytest.mark.committed_db  # `demo` and `db check` migrate on their own connection
 def test_users_tokens_and_demo(app: Flask) -> None:
     runner = app.test_cli_runner()
-    result = runner.invoke(
-        args=[
-            "users",
-            "create",
-            "--email",
-            "Vente@Example.fr",
-            "--name",
-            "Véronique Vente",
-            "--role",
-            "sales",
-            "--password",
-            "mot-de-passe-long",
-        ]
+    result = _create_user(
+        runner,
+        "Vente@Example.fr",
+        name="Véronique Vente",
+        role="sales",
+        password="mot-de-passe-long",
     )
     assert result.exit_code == 0, result.output
-    refused = runner.invoke(
-        args=[
-            "users",
-            "create",
-            "--email",
-            "vente@example.fr",
-            "--name",
-            "X",
-            "--role",
-            "sales",
-            "--password",
-            "mot-de-passe-long",
-        ]
+    refused = _create_user(
+        runner, "vente@example.fr", name="X", role="sales", password="mot-de-passe-long"
     )
     assert refused.exit_code != 0 and "existe déjà" in refused.output
-    short = runner.invoke(
-        args=[
-            "users",
-            "create",
-            "--email",
-            "b@example.fr",
-            "--name",
-            "B",
-            "--role",
-            "legal",
-            "--password",
-            "court",
-        ]
-    )
+    short = _create_user(runner, "b@example.fr", name="B", role="legal", password="court")
     assert short.exit_code != 0 and "12 caractères" in short.output
 
     created = runner.invoke(args=["tokens", "create", "--name", "GED", "--scope", "read"])
@@ -130,19 +113,8 @@ def test_cgv_publish_says_which_late_payment_rule_it_read(app: Flask, tmp_path: 
 def test_the_password_command_elides_de_before_a_vowel(app: Flask) -> None:
     runner = app.test_cli_runner()
     for address in ("anne@example.fr", "paul@example.fr"):
-        created = runner.invoke(
-            args=[
-                "users",
-                "create",
-                "--email",
-                address,
-                "--name",
-                "X",
-                "--role",
-                "sales",
-                "--password",
-                "mot-de-passe-long",
-            ]
+        created = _create_user(
+            runner, address, name="X", role="sales", password="mot-de-passe-long"
         )
         assert created.exit_code == 0, created.output
     said = {

@@ -30,6 +30,7 @@ from app.invoices.payments import record_payment
 from app.mail.models import OutgoingMailRecord
 from app.pricing.lines import LineInput
 from app.rendering.french import format_amount
+from app.terms.acceptances import ClickThrough
 from app.terms.errors import AcceptanceLinkGone
 from app.terms.models import AcceptanceMethod, CgvAcceptance, CgvNotification
 from app.terms.notifications import accept_through_link
@@ -405,11 +406,8 @@ def test_a_version_accepted_otherwise_is_no_longer_offered_nor_accepted_twice(
             session,
             link.rsplit("/", 1)[1],
             version_id=version_id,
-            shown_sha256=sha,
-            consent=True,
+            click=ClickThrough(sha, consent=True, ip=None, user_agent=None),
             now=utcnow(),
-            ip=None,
-            user_agent=None,
         )
     assert count(app, CgvAcceptance) == 1
 

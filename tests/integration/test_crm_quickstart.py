@@ -15,7 +15,6 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
-import pytest
 from flask import Flask
 from standardwebhooks import Webhook
 
@@ -27,9 +26,14 @@ from tests.factories import make_product, make_token, publish_short_cgv
 from tests.integration.http_journey import Browser, invitation_link, sign
 from tests.integration.production_server import serve
 from tests.integration.webhook_receiver import running_receiver
-from tests.integration.worker_process import queued_settings, running_worker, wait_until
+from tests.integration.worker_process import (
+    WORKER_PROCESS_MARKS,
+    queued_settings,
+    running_worker,
+    wait_until,
+)
 
-pytestmark = [pytest.mark.committed_db, pytest.mark.real_clock]
+pytestmark = WORKER_PROCESS_MARKS
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "crm-quickstart.md"
 _BLOCK = re.compile(r"^```sh\n(.*?)^```$", re.MULTILINE | re.DOTALL)

@@ -13,7 +13,7 @@ from app.auth.models import Role
 from app.invoices.models import Invoice
 from app.quotes.models import Quote
 from tests.factories import count, login_as, make_client
-from tests.integration.helpers import post_form
+from tests.integration.helpers import issue_invoice_from_page, post_form
 
 
 def _flat(text: str) -> str:
@@ -124,21 +124,7 @@ def test_a_quote_form_shown_for_the_first_time_has_no_summary(app: Flask) -> Non
 def test_a_refused_invoice_lists_its_errors_at_the_top(app: Flask) -> None:
     client_id = make_client(app)
     sales = login_as(app, Role.SALES)
-    refused = post_form(
-        sales,
-        "/factures/nouvelle",
-        {
-            "client_id": str(client_id),
-            "contract_id": "0",
-            "payment_terms_days": "30",
-            "payment_method": "Virement bancaire",
-            "lines-0-designation": "Journée de formation",
-            "lines-0-quantity": "deux",
-            "lines-0-unit_price": "900,00",
-            "lines-0-vat_rate": "20",
-            "issue": "Émettre la facture",
-        },
-    )
+    refused = issue_invoice_from_page(sales, client_id, quantity="deux")
     assert refused.status_code == 422
     heading, links, ids = _summary(refused.get_data(as_text=True))
     assert set(links) == {"lines-0-quantity"}, links

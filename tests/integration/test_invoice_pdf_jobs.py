@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import pytest
 from flask import Flask
 
 from app.auth.models import Role
@@ -22,14 +21,13 @@ from tests.factories.people import login_as
 from tests.factories.sales import make_client
 from tests.integration.helpers import issue_invoice_from_page
 from tests.integration.worker_process import (
+    WORKER_PROCESS_MARKS,
     running_worker,
     wait_until,
     worker_log,
 )
 
-# The worker process reads what the test committed, on the real clock (.ci/timetravel moves
-# only this process's).
-pytestmark = [pytest.mark.committed_db, pytest.mark.real_clock]
+pytestmark = WORKER_PROCESS_MARKS
 
 
 def _archived(app: Flask, invoice_id: int) -> bool:

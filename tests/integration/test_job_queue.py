@@ -6,7 +6,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -17,14 +16,13 @@ from tests.factories import make_contracted_client, publish_short_cgv
 from tests.factories.db import count, session_of
 from tests.factories.signing import completion_mail_texts, send_contract, sign_token
 from tests.integration.worker_process import (
+    WORKER_PROCESS_MARKS,
     running_worker,
     wait_until,
     worker_log,
 )
 
-# The worker process reads what the test committed, with the real clock (.ci/timetravel moves
-# only this process's clock).
-pytestmark = [pytest.mark.committed_db, pytest.mark.real_clock]
+pytestmark = WORKER_PROCESS_MARKS
 
 
 def _sealed(app: Flask, request_id: int) -> bool:

@@ -21,6 +21,7 @@ from app.db import transaction, utcnow
 from app.invoices.models import CreditNote, Invoice
 from app.rendering.french import format_amount, format_date
 from app.terms import workflow as terms_workflow
+from app.terms.acceptances import ClickThrough
 from app.terms.models import VersionKind
 from app.terms.notifications import accept_through_link
 from app.terms.versions import CgvDraft
@@ -230,11 +231,10 @@ def test_the_cgv_notifications_text_and_html_for_each_case(app: Flask) -> None:
                     session,
                     token,
                     version_id=version_id,
-                    shown_sha256=version.sha256,
-                    consent=True,
+                    click=ClickThrough(
+                        version.sha256, consent=True, ip="127.0.0.1", user_agent="test"
+                    ),
                     now=NOW,
-                    ip="127.0.0.1",
-                    user_agent="test",
                 )
 
     pending, material, minor, material_again = texts

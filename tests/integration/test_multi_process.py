@@ -33,9 +33,14 @@ from tests.factories.signing import completion_mail_texts
 from tests.integration.http_journey import Browser, journey
 from tests.integration.production_server import serve
 from tests.integration.sealed_pdf import assert_sealed_contract, assert_valid_for_pdfsig
-from tests.integration.worker_process import running_worker, wait_until, worker_log
+from tests.integration.worker_process import (
+    WORKER_PROCESS_MARKS,
+    running_worker,
+    wait_until,
+    worker_log,
+)
 
-pytestmark = [pytest.mark.committed_db, pytest.mark.real_clock]
+pytestmark = WORKER_PROCESS_MARKS
 
 SEAL_JOB = "Executing app.signatures.tasks.signatures.seal"
 

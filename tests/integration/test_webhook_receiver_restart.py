@@ -18,17 +18,16 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import pytest
 from flask import Flask
 from standardwebhooks import Webhook
 
 from app.config import Settings
 from app.webhooks.models import AttemptOutcome, DeliveryStatus
 from tests.factories.webhooks import add_endpoint, attempts, only_delivery, terminate_client
-from tests.integration.worker_process import running_worker, worker_log
+from tests.integration.worker_process import WORKER_PROCESS_MARKS, running_worker, worker_log
 from tests.loopback import free_port, wait_for_port
 
-pytestmark = [pytest.mark.committed_db, pytest.mark.real_clock]
+pytestmark = WORKER_PROCESS_MARKS
 
 RETRY_SCALE = 0.01  # the schedule's 5 s, 5 min, 30 min… become 50 ms, 3 s, 18 s…
 

@@ -22,10 +22,14 @@ from app.webhooks.models import DeliveryStatus, WebhookAttempt, WebhookDelivery
 from tests.factories import runtime, session_of
 from tests.factories.webhooks import add_endpoint, create_endpoint, terminate_client
 from tests.integration.webhook_receiver import Receiver, running_receiver
-from tests.integration.worker_process import queued_settings, running_worker, worker_log
+from tests.integration.worker_process import (
+    WORKER_PROCESS_MARKS,
+    queued_settings,
+    running_worker,
+    worker_log,
+)
 
-# The worker process reads what the test committed, with the real clock.
-pytestmark = [pytest.mark.committed_db, pytest.mark.real_clock]
+pytestmark = WORKER_PROCESS_MARKS
 
 EVENTS = 30
 

@@ -45,9 +45,9 @@ from tests.factories import make_contracted_client, publish_short_cgv
 from tests.factories.db import session_of
 from tests.factories.signing import send_contract, sign_token
 from tests.integration.test_multi_process import database_backend
-from tests.integration.worker_process import running_worker, worker_log
+from tests.integration.worker_process import WORKER_PROCESS_MARKS, running_worker, worker_log
 
-pytestmark = [pytest.mark.committed_db, pytest.mark.real_clock]
+pytestmark = WORKER_PROCESS_MARKS
 
 EXTRA_ROUNDS = 8
 """Requests signed beyond `rounds` while no kill has landed mid-seal (a fast machine)."""

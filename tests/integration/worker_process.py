@@ -13,7 +13,13 @@ from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from app.config import Settings
+
+# A test that runs `paraphe worker` as another process: the worker reads only what the test
+# committed, and lives on the real clock (.ci/timetravel moves only the test process's).
+WORKER_PROCESS_MARKS = [pytest.mark.committed_db, pytest.mark.real_clock]
 
 
 def worker_env(settings: Settings) -> dict[str, str]:

@@ -55,10 +55,12 @@ def test_a_second_contract_reuses_the_layout_under_its_own_header(
 ) -> None:
     contract.clear_cgv_page_cache()
     env = make_environment()
-    args = (env, contract.CONTRACT_TEMPLATE, contract.CONTRACT_ASSETS_DIR, None, None)
-    first = contract._cgv_document(make_short(), *args)
+    how = contract._Rendering(
+        env, contract.CONTRACT_TEMPLATE, contract.CONTRACT_ASSETS_DIR, None, None
+    )
+    first = contract._cgv_document(make_short(), how)
     other = make_short(contract_number="CTR-2026-0099", version=3)
-    assert contract._cgv_document(other, *args) is first  # same CGV text: no new layout
+    assert contract._cgv_document(other, how) is first  # same CGV text: no new layout
     pages = _pages(render_contract_pdf(other, env=env, pdf_variant=None))
     assert len(contract._cgv_cache) == 1
     for number, text in enumerate(pages, start=1):
@@ -70,15 +72,17 @@ def test_a_second_contract_reuses_the_layout_under_its_own_header(
 def test_another_cgv_text_is_laid_out_again(make_short: Callable[..., ContractDocument]) -> None:
     contract.clear_cgv_page_cache()
     env = make_environment()
-    args = (env, contract.CONTRACT_TEMPLATE, contract.CONTRACT_ASSETS_DIR, None, None)
+    how = contract._Rendering(
+        env, contract.CONTRACT_TEMPLATE, contract.CONTRACT_ASSETS_DIR, None, None
+    )
     text = "# Article 1\n\nLe service est fourni « en l’état »."
-    first = contract._cgv_document(make_short(), *args)
+    first = contract._cgv_document(make_short(), how)
     second = contract._cgv_document(
-        make_short(cgv_markdown=text, cgv_sha256=sha256_text(text)), *args
+        make_short(cgv_markdown=text, cgv_sha256=sha256_text(text)), how
     )
     assert second is not None and second is not first
     assert len(second.pages) == 1
-    relabelled = contract._cgv_document(make_short(cgv_label="2.3"), *args)
+    relabelled = contract._cgv_document(make_short(cgv_label="2.3"), how)
     assert relabelled is not first  # the label is printed in the section: another layout
 
 
@@ -88,8 +92,10 @@ def test_a_template_without_parts_is_rendered_whole(
     contract.clear_cgv_page_cache()
     (tmp_path / "contract.html").write_text("<p>Contrat {{ doc.contract_number }}</p>")
     env = make_environment((tmp_path, *DEFAULT_TEMPLATE_DIRS))
-    args = (env, contract.CONTRACT_TEMPLATE, contract.CONTRACT_ASSETS_DIR, None, None)
-    assert contract._cgv_document(make_short(), *args) is None
+    how = contract._Rendering(
+        env, contract.CONTRACT_TEMPLATE, contract.CONTRACT_ASSETS_DIR, None, None
+    )
+    assert contract._cgv_document(make_short(), how) is None
     assert not contract._cgv_cache
 
 
