@@ -11,10 +11,9 @@ from flask.cli import AppGroup
 from app.clock import business_date
 from app.db import transaction, utcnow
 from app.errors import DomainError, FieldErrors
-from app.invoices import jobs, payments, plans, revision, tasks, workflow
+from app.invoices import issuing, jobs, payments, plans, revision, tasks, workflow
 from app.invoices.models import RateKind
 from app.invoices.pdfs import Issued
-from app.invoices.rules import Period
 from app.pricing.decimals import parse_decimal
 from app.rendering.french import format_amount, format_date, format_decimal, plural
 from app.runtime import Collaborators
@@ -40,8 +39,10 @@ def invoices_group() -> None:
 )
 def run(period: str, wait: bool, timeout: int) -> None:
     rt = runtime()
-    if Period.parse(period) is None:
-        click.echo(f"Période {period!r} invalide : attendu AAAA-MM (ex. 2026-12).", err=True)
+    try:
+        issuing.billed_period(period)
+    except DomainError as exc:
+        click.echo(exc.detail, err=True)
         sys.exit(2)
     collab = rt.collaborators(utcnow())
     queued: list[tuple[Issued, int]] = []

@@ -220,16 +220,22 @@ def period_invoice_lines(
     return contract, lines
 
 
-def issue_period_invoice(
-    session: Session, *, plan: BillingPlan, period: str, now: datetime, actor: str
-) -> Invoice | None:
-    """The plan's invoice for ``period`` (billed in advance, pro rata on a partial first
-    period), or None when nothing is due that month."""
+def billed_period(period: str) -> rules.Period:
+    """The period a run or the CLI bills, read from its "AAAA-MM"; refused before any work."""
     parsed = rules.Period.parse(period)
     if parsed is None:
         raise PeriodInvalid(
             msg("Période {period!r} invalide : attendu AAAA-MM (ex. 2026-12).", period=period)
         )
+    return parsed
+
+
+def issue_period_invoice(
+    session: Session, *, plan: BillingPlan, period: str, now: datetime, actor: str
+) -> Invoice | None:
+    """The plan's invoice for ``period`` (billed in advance, pro rata on a partial first
+    period), or None when nothing is due that month."""
+    parsed = billed_period(period)
     contract, lines = period_invoice_lines(session, plan, parsed)
     if not lines:
         return None

@@ -21,12 +21,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from app.db import transaction, utcnow
 from app.errors import DomainError
 from app.invoices import billing_runs, issuing, payments, plans, workflow
-from app.invoices.errors import PeriodAlreadyBilled, PeriodInvalid
+from app.invoices.errors import PeriodAlreadyBilled
 from app.invoices.models import BillingPlan
 from app.invoices.pdfs import Issued
-from app.invoices.rules import Period
 from app.mail import Mailer, OutgoingMail
-from app.messages import msg
 from app.rendering.mail_text import render_mail
 from app.runtime import Collaborators
 
@@ -69,16 +67,6 @@ def bill_plan(
     return None
 
 
-def _billed_period(period: str) -> Period:
-    """The period a run bills, read from the command's "AAAA-MM"; refused before any work."""
-    parsed = Period.parse(period)
-    if parsed is None:
-        raise PeriodInvalid(
-            msg("Période {period!r} invalide : attendu AAAA-MM (ex. 2026-12).", period=period)
-        )
-    return parsed
-
-
 def run_period(
     collab: Collaborators,
     period: str,
@@ -90,7 +78,7 @@ def run_period(
     the first ones overlapping the issuing of the next (``workflow.pdf_producer``). PDFs a
     failure left missing (invoices and credit notes issued, not archived) are produced
     first."""
-    parsed = _billed_period(period)
+    parsed = issuing.billed_period(period)
     report = RunReport(period=str(parsed))
     missing = workflow.missing_pdfs(collab)
     workflow.produce_pdfs(
@@ -127,7 +115,7 @@ def issue_period(
     (``paraphe invoices run`` enqueues its PDF job there), and first the invoices and credit
     notes still without their PDF. Nothing is rendered here: the queue's workers do it.
     ``report``: filled as it goes, so that a caller still has it when this raises."""
-    parsed = _billed_period(period)
+    parsed = issuing.billed_period(period)
     report = report if report is not None else RunReport(period=str(parsed))
     missing = workflow.missing_pdfs(collab)
     for kind, ids in missing.items():

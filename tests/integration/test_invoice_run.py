@@ -91,4 +91,5 @@ def test_run_bills_each_plan_once_with_setup_fee_schedule(app: Flask) -> None:
         assert not en16931.check(xml).rules_broken, (number, en16931.check(xml).violations)
 
     bad = runner.invoke(args=["invoices", "run", "--period", "2026-13"])
-    assert bad.exit_code == 2 and "invalide" in bad.output
+    assert bad.exit_code == 2
+    assert "Période '2026-13' invalide : attendu AAAA-MM (ex. 2026-12)." in bad.output
