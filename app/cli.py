@@ -37,13 +37,14 @@ from app import migrate
 from app.archive.commands import jobs_group, storage_group
 from app.audit.commands import audit_group
 from app.auth import services as auth
+from app.auth.accounts import checked_title
 from app.auth.errors import AuthError
 from app.auth.models import Role, Scope
 from app.backups.commands import backup_group, restore_command
 from app.contracts.commands import contracts_group
 from app.db import utcnow
 from app.demo import seed
-from app.errors import DomainError
+from app.errors import DomainError, FieldErrors
 from app.invoices.commands import invoices_group
 from app.rendering.french import article_reference, de
 from app.signatures.commands import signatures_group
@@ -108,7 +109,18 @@ def users_group() -> None:
     default=None,
     help="Sinon demandé au clavier (ou PARAPHE_NEW_PASSWORD).",
 )
-def users_create(email: str, full_name: str, role: str, password: str | None) -> None:
+@click.option(
+    "--title",
+    default="",
+    help="Sa fonction, imprimée quand il contresigne (« Directrice commerciale »).",
+)
+def users_create(email: str, full_name: str, role: str, password: str | None, title: str) -> None:
+    # Checked by the web form's rule, and before the password prompt: a refused title must
+    # not cost the operator a typed password.
+    try:
+        capacity = checked_title(title)
+    except FieldErrors as exc:
+        raise click.UsageError(f"--title : {exc.errors['title']}") from exc
     if password is None:
         password = getpass.getpass("Mot de passe : ")
     try:
@@ -121,8 +133,10 @@ def users_create(email: str, full_name: str, role: str, password: str | None) ->
                 password=password,
                 now=utcnow(),
                 actor="cli",
+                title=capacity,
             )
-            click.echo(f"Utilisateur n° {user.id} créé : {user.email} ({user.role.label}).")
+            shown = f", {user.title}" if user.title else ""
+            click.echo(f"Utilisateur n° {user.id} créé : {user.email} ({user.role.label}{shown}).")
     except AuthError as exc:
         raise click.ClickException(str(exc)) from exc
 

@@ -91,6 +91,7 @@ def _run(root: Path, url: str, fresh_url: str, documents: int) -> dict[str, obje
     from app.config import Settings
     from app.db import utcnow
     from app.factory import create_app
+    from app.rendering.french import plural
     from tests.factories.bulk_clients import seed_active_clients
 
     env = {
@@ -126,8 +127,9 @@ def _run(root: Path, url: str, fresh_url: str, documents: int) -> dict[str, obje
     incremental_s = time.perf_counter() - started
     assert incremental is not None
     ratio = incremental_s / full_s
+    copies = plural(incremental.copied, "copie", "copies")
     print(
-        f"sauvegarde incrémentale (+1 %) : {incremental_s:.2f} s, {incremental.copied} copie(s), "
+        f"sauvegarde incrémentale (+1 %) : {incremental_s:.2f} s, {copies}, "
         f"{100 * ratio:.1f} % de la complète (objectif ≤ 5 %)"
     )
 
@@ -142,10 +144,8 @@ def _run(root: Path, url: str, fresh_url: str, documents: int) -> dict[str, obje
     report = restore(fresh.extensions["paraphe"].collaborators(utcnow()), str(root / "target"))
     restore_s = time.perf_counter() - started
     assert report.clean, (report.scrub, report.journal_problems)
-    print(
-        f"restauration (RTO) : {restore_s:.2f} s, {report.restored_blobs} fichier(s), "
-        "stockage et journal conformes"
-    )
+    files = plural(report.restored_blobs, "fichier", "fichiers")
+    print(f"restauration (RTO) : {restore_s:.2f} s, {files}, stockage et journal conformes")
     rt.engine.dispose()
     fresh.extensions["paraphe"].engine.dispose()
     return {

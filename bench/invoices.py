@@ -58,6 +58,7 @@ from app.invoices.production import PdfProducer
 from app.invoices.renderer import render_invoice_pdf_naive
 from app.pricing.lines import LineInput
 from app.queue import broker
+from app.rendering.french import plural
 from app.vendor_settings import VendorIdentity
 from bench.scratch import stop_worker
 from storage import BlobStore, FilesystemBlobStore
@@ -253,7 +254,7 @@ def main() -> None:
     service_cpu_ms = 1000 * (cpu_2 - cpu_1) / count
     print(f"  CPU par facture : naïve {naive_cpu_ms:.0f} ms, service {service_cpu_ms:.0f} ms")
     for processes, rate in queue_rates.items():
-        print(f"  file, {processes} worker(s) : {rate:.2f} factures/s")
+        print(f"  file, {plural(processes, 'worker', 'workers')} : {rate:.2f} factures/s")
     scaling = queue_rates[2] / queue_rates[1] if {1, 2} <= set(queue_rates) else None
     if scaling is not None:
         print(f"  file, 2 workers / 1 worker : {scaling:.2f} (objectif ≥ 1,8)")

@@ -51,6 +51,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
 from app.cli import server_argv
+from app.rendering.french import plural
 from tests.loopback import free_port
 
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -273,7 +274,8 @@ def _summary(mode: str, measured: dict[str, Any]) -> dict[str, float | int]:
 
 
 def _print_mode(mode: str, measured: dict[str, Any]) -> None:
-    print(f"== {mode} ({measured['elapsed']:.1f} s, {len(measured['failures'])} échec(s)) ==")
+    failed = plural(len(measured["failures"]), "échec", "échecs")
+    print(f"== {mode} ({measured['elapsed']:.1f} s, {failed}) ==")
     for step, values in measured["steps"].items():
         print(
             f"  {step:<48} n={len(values):<4} p50 {_pct(values, 0.5) * 1000:7.1f} ms"

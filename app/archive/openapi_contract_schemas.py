@@ -18,6 +18,22 @@ from app.archive.openapi_parts import (
 from app.contracts.models import GenerationStatus, VersionStatus
 from app.signatures.models import RequestStatus, SignerStatus
 
+
+def printed_person(description: str) -> dict[str, Any]:
+    """A person printed on a version's signature page: name, address and capacity."""
+    return {
+        **closed(
+            {
+                "name": {"type": "string"},
+                "email": {"type": "string"},
+                "title": {"type": "string", "nullable": True},
+            }
+        ),
+        "required": ["name", "email", "title"],
+        "description": description,
+    }
+
+
 SCHEMAS: dict[str, Any] = {
     "ContractVersion": required_object(
         {
@@ -31,17 +47,17 @@ SCHEMAS: dict[str, Any] = {
             "document_id": {"type": "integer"},
             "sha256": SHA256,
             "created_at": STAMP,
-            "signer": {
-                **closed(
-                    {
-                        "name": {"type": "string"},
-                        "email": {"type": "string"},
-                        "title": {"type": "string", "nullable": True},
-                    }
+            "signer": printed_person(
+                "Le signataire du client imprimé sur la version : celui qui sera invité à "
+                "signer, et sa qualité imprimée (null : aucune)."
+            ),
+            "countersigner": {
+                **printed_person(
+                    "Le contresignataire du fournisseur imprimé sur la version : celui qui sera "
+                    "invité à contresigner, et sa qualité imprimée (null : aucune) ; null quand "
+                    "la version n'a pas de contresignature."
                 ),
-                "required": ["name", "email", "title"],
-                "description": "Le signataire du client imprimé sur la version : celui qui "
-                "sera invité à signer, et sa qualité imprimée (null : aucune).",
+                "nullable": True,
             },
             "links": strings_object("document", "content", "signature_requests"),
         }

@@ -144,6 +144,17 @@ def version_json(version: ContractVersion) -> dict[str, Any]:
             "email": version.signer_email,
             "title": version.signer_title,
         },
+        # The vendor's side of the signature page, as printed: a CRM sees who countersigns
+        # and in what capacity without downloading the PDF.
+        "countersigner": (
+            {
+                "name": version.countersigner_name,
+                "email": version.countersigner_email,
+                "title": version.countersigner_title,
+            }
+            if version.countersigner_name and version.countersigner_email
+            else None
+        ),
         "links": {
             "document": f"/api/v1/documents/{version.document_id}",
             "content": f"/api/v1/documents/{version.document_id}/content",

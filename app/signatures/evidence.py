@@ -108,10 +108,10 @@ def evidence_data(session: Session, request_id: int) -> dict[str, Any] | None:
                 "id": s.id,
                 **signer_identity(s),
                 # the capacity the version printed for this signer (None: none)
-                "title": (
-                    version.signer_title
-                    if s.party == rules.CLIENT_PARTY
-                    else version.countersigner_title
+                "title": rules.capacity_of(
+                    s.party,
+                    client_title=version.signer_title,
+                    vendor_title=version.countersigner_title,
                 ),
                 "field": s.field_name,
                 "status": s.status.value,

@@ -44,7 +44,12 @@ def invitation_mail(
         number=version.contract.number,
         version=version.version,
         client=version.contract.client.legal_name,
-        role=signer.role,
+        countersigns=signer.party != rules.CLIENT_PARTY,
+        capacity=rules.capacity_of(
+            signer.party,
+            client_title=version.signer_title,
+            vendor_title=version.countersigner_title,
+        ),
         link=f"{base_url}/signature/{invitation.token}",
         expires=format_date(signer.token_expires_at),
     )

@@ -54,6 +54,12 @@ def code_matches(secret: str, signer_id: int, code: str, stored: str) -> bool:
 CLIENT_PARTY = "client"
 
 
+def capacity_of(party: str, *, client_title: str | None, vendor_title: str | None) -> str | None:
+    """The capacity (« fonction ») a version printed for a signer of `party`: its client
+    signer's, or its vendor countersigner's (None: the version printed none)."""
+    return client_title if party == CLIENT_PARTY else vendor_title
+
+
 def consents_to_cgv(party: str) -> bool:
     """Only the client's signers accept the CGV. The CGV are the vendor's own general terms:
     its countersigner gives its "Bon pour accord" and signs, it accepts no CGV (no checkbox on

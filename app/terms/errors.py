@@ -33,11 +33,6 @@ class ConsentMissing(DomainError):
     """The acceptance box was not ticked."""
 
 
-class NotificationsFailed(Exception):
-    """Some notification mails were refused by the mail server: raised by the job so that the
-    queue retries it (never reaches HTTP: a request only enqueues)."""
-
-
 class PreviewNotFound(NotFound):
     """No CGV preview with this id."""
 

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 from app.queue.context import collaborators
 from app.queue.tasks import Priority, job, periodic
-from app.rendering.french import plural
 from app.runtime import Collaborators
 from app.terms import workflow
-from app.terms.errors import NotificationsFailed
 
 
 # The CGV version page waits for its PDF.
@@ -39,15 +37,9 @@ def fan_out(version_id: int) -> None:
 # One chunk of that fan-out.
 @job("terms.notify", priority=Priority.LOW)
 def notify_chunk(version_id: int, client_ids: list[int]) -> None:
-    """Mail a chunk of clients. Refused mails are raised after the others left: the queue
-    retries the chunk with backoff, and the retry mails only those."""
-    notified = workflow.notify_clients(collaborators(), version_id, client_ids)
-    if notified.failed:
-        raise NotificationsFailed(
-            f"Version {version_id} : "
-            f"{plural(notified.failed, 'courriel refusé', 'courriels refusés')} par le serveur, "
-            "nouvel essai à venir."
-        )
+    """Mail a chunk of clients: their notices go to the mail outbox, whose own job delivers
+    and retries each mail a server refuses."""
+    workflow.notify_clients(collaborators(), version_id, client_ids)
 
 
 def after_publication(version_id: int) -> None:

@@ -29,8 +29,10 @@ class Publication:
 
 @dataclass(frozen=True)
 class Notified:
+    """How many notices were written to the mail outbox (which delivers and retries each;
+    a mail server's refusal is the outbox's to retry, not the notifying job's)."""
+
     sent: int
-    failed: int  # left unsent: the next run of `notify` retries them
 
 
 def publish_version(c: Collaborators, draft: versions.CgvDraft, *, actor: str) -> Publication:
@@ -187,7 +189,7 @@ def notify_clients(c: Collaborators, version_id: int, client_ids: Sequence[int])
                 enqueue_mail(session, notice.mail, now=c.now, key=key)
                 planning.mark_sent(session, notice.notification_id, c.now)
         sent += len(notices)
-    return Notified(sent=sent, failed=0)
+    return Notified(sent=sent)
 
 
 def notify(c: Collaborators, version_id: int, *, limit: int | None = None) -> Notified:

@@ -169,7 +169,7 @@ def test_quote_to_signed_pdf_in_a_real_browser(
     opened = signer.goto(link)
     assert opened is not None and opened.status == 200
     expect(signer.get_by_role("heading", level=1)).to_have_text(f"Contrat {number} — version 1")
-    expect(signer.locator("#who-asks")).to_contain_text(f"Pour {HOSTILE_NAME}")
+    expect(signer.locator("#who-asks")).to_contain_text(f"vous signez pour {HOSTILE_NAME}")
     expect(signer.locator("main b")).to_have_count(0)
     expect(signer.locator("#document strong")).to_have_text(
         "conditions générales de vente version 2.2 du 4 septembre 2022"

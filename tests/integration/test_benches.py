@@ -79,6 +79,8 @@ def test_journey_bench_quick() -> None:
     assert summary["journeys"] == 2
     assert summary["database"] == ("postgresql" if on_postgres else "sqlite")
     assert any(line.startswith("Note :") for line in lines) is not on_postgres
+    assert any(line.startswith("== inline (") and " s, 0\u00a0échec) ==" in line for line in lines)
+    assert not any("(s)" in line for line in lines), lines
     for mode in ("inline", "queue"):
         assert summary[f"{mode}_errors"] == 0
         _positive_numbers(
@@ -100,6 +102,9 @@ def test_invoices_bench_quick_with_the_queue() -> None:
     assert set(summary["queue_per_s"]) == {"1", "2"}
     assert all(rate > 0 for rate in summary["queue_per_s"].values())
     assert any("2 workers / 1 worker" in line for line in lines)
+    assert any("file, 1\u00a0worker :" in line for line in lines), lines
+    assert any("file, 2\u00a0workers :" in line for line in lines), lines
+    assert not any("(s)" in line for line in lines), lines
     _positive_numbers(summary, {"naive_per_s", "service_per_s", "queue_scaling_2_over_1"})
 
 
@@ -126,10 +131,14 @@ def test_webhooks_bench_quick() -> None:
 
 @pytest.mark.slow
 def test_backup_bench_quick() -> None:
-    _lines, summary = run_quick("backup.py")
+    lines, summary = run_quick("backup.py")
     assert summary["bench"] == "backup"
     assert summary["documents"] == 200 and summary["restored"] == 202
     assert summary["incremental_copied"] == 2
+    # counts in words with their real plural, never « copie(s) »
+    assert any(", 2\u00a0copies, " in line for line in lines), lines
+    assert any(", 202\u00a0fichiers, " in line for line in lines), lines
+    assert not any("(s)" in line for line in lines), lines
     _positive_numbers(summary, {"full_s", "full_mb", "incremental_s", "restore_s"})
 
 

@@ -88,7 +88,11 @@ def test_the_preview_says_what_a_run_would_do_and_writes_nothing(app: Flask) -> 
     assert "Factures de la période" in html and f'value="{PERIOD}"' in html  # the default
     assert "paraphe invoices run" not in html  # the CLI is the operators'; the page says how
     to_issue = _row(html, plans["to_issue"])
-    assert "100,00\xa0€\xa0HT" in to_issue and "120,00\xa0€\xa0TTC" in to_issue, to_issue
+    # the headers say « Montant HT », « Montant TTC »: the cells do not repeat it
+    assert '<th class="num">Montant HT</th><th class="num">Montant TTC</th>' in html
+    assert '<td class="num">100,00\xa0€</td><td class="num">120,00\xa0€</td>' in to_issue, to_issue
+    for row in re.findall(r"<tr data-outcome=.*?</tr>", html, re.S):
+        assert "HT" not in row and "TTC" not in row, row
     assert "rien à facturer" in _row(html, plans["later"])
     billed_row = _row(html, plans["billed"])
     with session_of(app) as session:
@@ -103,7 +107,7 @@ def test_the_preview_says_what_a_run_would_do_and_writes_nothing(app: Flask) -> 
 
     # Two months later: the annual plan's first year is due then, with the monthly ones.
     later = billing.get(f"/factures/plans?period={months_later(PERIOD, 2)}").get_data(as_text=True)
-    assert "100,00\xa0€\xa0HT" in _row(later, plans["later"])
+    assert '<td class="num">100,00\xa0€</td>' in _row(later, plans["later"])
     assert "Émettre les 3 factures de mars 2026" in later
     # « de » elided before a month starting with a vowel: « d'avril », never « de avril »
     april = unescape(
@@ -138,7 +142,7 @@ def test_the_button_issues_by_a_job_and_its_page_reports(app: Flask) -> None:
             Decimal("100.00"),
             Decimal("120.00"),
         )
-        assert "100,00\xa0€\xa0HT" in _row(preview, plans["to_issue"])
+        assert '<td class="num">100,00\xa0€</td>' in _row(preview, plans["to_issue"])
         assert issued.document_id is not None and issued.period == str(PERIOD)
         run = session.scalars(select(BillingRun)).one()
         assert run.status is BillingRunStatus.DONE and run.issued_numbers == [issued.number]

@@ -63,8 +63,8 @@ def test_notifying_twice_mails_each_client_once_with_a_link_not_the_text(app: Fl
     assert count(app, Document, Document.kind == DocumentKind.CGV) == 1
 
     version_id = publication.version.id
-    assert workflow.notify(c, version_id) == workflow.Notified(sent=2, failed=0)
-    assert workflow.notify(c, version_id) == workflow.Notified(sent=0, failed=0)
+    assert workflow.notify(c, version_id) == workflow.Notified(sent=2)
+    assert workflow.notify(c, version_id) == workflow.Notified(sent=0)
 
     mails = outbox_messages(c.settings.outbox_dir)
     assert sorted(m["To"] for m in mails) == ["yann@example.fr", "zoe@example.fr"]
@@ -102,13 +102,13 @@ def test_a_mail_that_failed_leaves_with_the_next_run_and_its_link_works(app: Fla
     rt.transport = _RefusingMailer(working, "yann@example.fr")
     try:
         # notified = written to the outbox in the stamping transaction (chunks of two)
-        assert workflow.notify(c, version_id, limit=2) == workflow.Notified(sent=2, failed=0)
+        assert workflow.notify(c, version_id, limit=2) == workflow.Notified(sent=2)
     finally:
         rt.transport = working
     assert sorted(m["To"] for m in outbox_messages(c.settings.outbox_dir)) == ["zoe@example.fr"]
     assert deliver_queued_mails(app) == 1  # the refused mail, delivered on its next attempt
-    assert workflow.notify(c, version_id, limit=2) == workflow.Notified(sent=1, failed=0)
-    assert workflow.notify(c, version_id, limit=2) == workflow.Notified(sent=0, failed=0)
+    assert workflow.notify(c, version_id, limit=2) == workflow.Notified(sent=1)
+    assert workflow.notify(c, version_id, limit=2) == workflow.Notified(sent=0)
 
     mails = outbox_messages(c.settings.outbox_dir)
     assert sorted(m["To"] for m in mails) == [
@@ -145,7 +145,7 @@ def test_a_claimed_notification_is_left_to_its_job_until_its_lease_ends(app: Fla
         )
     assert len(claimed) == 1
 
-    assert workflow.notify_clients(c, version.id, [client_id]) == workflow.Notified(0, 0)
+    assert workflow.notify_clients(c, version.id, [client_id]) == workflow.Notified(0)
     assert workflow.plan_notifications(c, version.id) == []  # nothing left to hand out
     assert workflow.sweep(c).chunks == []  # a live claim is not resumed
     assert outbox_messages(c.settings.outbox_dir) == []
@@ -153,8 +153,8 @@ def test_a_claimed_notification_is_left_to_its_job_until_its_lease_ends(app: Fla
     # Past the lease, the claim is a dead job's: the sweep frees it and hands it out again.
     later = dataclasses.replace(c, now=NOW + CLAIM_LEASE + timedelta(minutes=1))
     assert workflow.sweep(later).chunks == [(version.id, [client_id])]
-    assert workflow.notify_clients(later, version.id, [client_id]) == workflow.Notified(1, 0)
-    assert workflow.notify_clients(later, version.id, [client_id]) == workflow.Notified(0, 0)
+    assert workflow.notify_clients(later, version.id, [client_id]) == workflow.Notified(1)
+    assert workflow.notify_clients(later, version.id, [client_id]) == workflow.Notified(0)
     assert [m["To"] for m in outbox_messages(c.settings.outbox_dir)] == ["zoe@example.fr"]
 
 
@@ -200,6 +200,6 @@ def test_a_client_whose_termination_is_still_ahead_is_told_one_already_gone_is_n
             version_id: planning.Progress(0, 2, 2, planned=True)
         }
 
-    assert workflow.notify(c, version_id) == workflow.Notified(sent=2, failed=0)
+    assert workflow.notify(c, version_id) == workflow.Notified(sent=2)
     mailed = sorted(m["To"] for m in outbox_messages(c.settings.outbox_dir))
     assert mailed == ["ahead@example.fr", "still@example.fr"]

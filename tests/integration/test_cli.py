@@ -127,3 +127,48 @@ def test_the_password_command_elides_de_before_a_vowel(app: Flask) -> None:
         "anne@example.fr": "Mot de passe d'anne@example.fr changé ; ses sessions sont fermées.\n",
         "paul@example.fr": "Mot de passe de paul@example.fr changé ; ses sessions sont fermées.\n",
     }
+
+
+def _create(app: Flask, address: str, *title: str) -> Result:
+    return app.test_cli_runner().invoke(
+        args=[
+            "users",
+            "create",
+            "--email",
+            address,
+            "--name",
+            "Claire Commerciale",
+            "--role",
+            "sales",
+            "--password",
+            "mot-de-passe-long",
+            *title,
+        ]
+    )
+
+
+def _title_of(app: Flask, address: str) -> str | None:
+    with transaction(app.extensions["paraphe"].session_factory) as session:
+        return session.scalars(select(User.title).where(User.email == address)).one()
+
+
+def test_users_create_takes_the_title_the_web_form_would(app: Flask) -> None:
+    created = _create(app, "claire@example.fr", "--title", " Directrice commerciale ")
+    assert created.exit_code == 0, created.output
+    said = created.output.strip()
+    assert said.startswith("Utilisateur n° ") and said.endswith(", Directrice commerciale)."), said
+    assert _title_of(app, "claire@example.fr") == "Directrice commerciale"  # trimmed, as the form
+    assert _create(app, "sans@example.fr").exit_code == 0
+    assert _title_of(app, "sans@example.fr") is None  # none given: none printed
+
+    # refused in French, with the web form's limit and characters, and nobody is created
+    for typed, said in (
+        ("D" * 121, "--title : 120 caractères au maximum."),
+        ("Directrice\x07commerciale", "Caractère de contrôle interdit (U+0007)"),
+        ("Directrice \u202ecommerciale", "Caractère de contrôle du sens d'écriture interdit"),
+    ):
+        refused = _create(app, "refus@example.fr", "--title", typed)
+        assert refused.exit_code == 2, refused.output
+        assert said in refused.output, refused.output
+    with transaction(app.extensions["paraphe"].session_factory) as session:
+        assert session.scalar(select(User).where(User.email == "refus@example.fr")) is None

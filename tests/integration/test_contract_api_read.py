@@ -4,6 +4,8 @@ link every contract version gives, which answered 405 before)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -11,6 +13,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.auth.models import Scope
+from app.config import Settings
 from tests.factories import make_client, make_quote, make_token, publish_short_cgv
 
 
@@ -88,6 +91,48 @@ def test_a_contract_reads_with_its_versions_and_its_requests(
         _read(client, f"/api/v1/signature-requests/{first['id']}", crm),
     ]
     assert listed[1]["closed_reason"] == "Prix à revoir"
+
+
+def test_each_version_names_the_vendors_countersigner_and_capacity_or_null(
+    settings: Settings, make_app: Callable[[Settings], Flask]
+) -> None:
+    vendor = replace(
+        settings.vendor, representative="Camille Roux", representative_title="Présidente"
+    )
+    app = make_app(replace(settings, vendor=vendor))
+    client, crm = (
+        app.test_client(),
+        {"Authorization": f"Bearer {make_token(app, Scope.WRITE, Scope.READ)}"},
+    )
+    publish_short_cgv(app)
+    client_id = make_client(app)
+
+    def version_1(body: dict[str, Any]) -> dict[str, Any]:
+        quote_id = make_quote(app, client_id)
+        asked = client.post(f"/api/v1/quotes/{quote_id}/contract", json=body, headers=crm)
+        assert asked.status_code in (200, 201, 202), asked.get_json()
+        contract = _read(client, f"/api/v1/contracts/{asked.get_json()['contract_id']}", crm)
+        version: dict[str, Any] = contract["versions"][0]
+        return version
+
+    # the representative countersigns in the capacity printed for them
+    named = version_1(
+        {"countersigner": {"name": "Camille Roux", "email": "camille@editeur.example"}}
+    )
+    assert named["countersigner"] == {
+        "name": "Camille Roux",
+        "email": "camille@editeur.example",
+        "title": "Présidente",
+    }
+    # anyone else: no borrowed capacity
+    other = version_1({"countersigner": {"name": "Léa Petit", "email": "lea@editeur.example"}})
+    assert other["countersigner"] == {
+        "name": "Léa Petit",
+        "email": "lea@editeur.example",
+        "title": None,
+    }
+    # no signatory configured and none named: the version has no countersignature
+    assert version_1({})["countersigner"] is None
 
 
 def test_unknown_contract_missing_token_and_missing_scope_are_refused(

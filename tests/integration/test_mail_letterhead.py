@@ -148,7 +148,7 @@ def test_every_mail_has_text_and_html_names_the_vendor_and_never_the_code(
     )
     assert HOSTILE in body_text(zoe[0])  # the plain text prints the name as typed
     # the invitation names who asks, in its body too (not "son fournisseur")
-    assert f"entre {HOSTILE} et {VENDOR}, en tant que" in body_text(zoe[0])
+    assert f"entre {HOSTILE} et {VENDOR} : vous signez pour {HOSTILE}" in body_text(zoe[0])
     assert "Votre signature est attendue sur le contrat " in body_text(zoe[0])
     assert "invité" not in body_text(zoe[0])
     assert body_text(zoe[0]).rstrip().endswith(f"{VENDOR}, par Paraphe (signature électronique)")

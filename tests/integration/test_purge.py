@@ -4,15 +4,18 @@ a journal that records it, and nothing more on a rerun or after a crash."""
 from __future__ import annotations
 
 import io
+import logging
 import re
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from app.archive import tasks as archive_tasks
 from app.archive.jobs import PurgeReport, run_purge
 from app.archive.services import retention as archive
 from app.audit import services as audit
@@ -213,3 +216,20 @@ def test_purge_command_dry_run_changes_nothing(app: Flask) -> None:
     assert refused.exit_code == 2
     today = runner.invoke(args=["jobs", "purge"])
     assert today.exit_code == 0 and "0\u00a0document supprimé" in today.output
+
+
+@time_machine.travel(datetime(2027, 1, 5, 3, 0, tzinfo=UTC), tick=False)
+def test_the_daily_job_logs_what_it_deleted_and_certified(
+    app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The operator reads the nightly purge in the worker's log: counts in words, with their
+    real plural (two documents of the client are past their retention, one certificate)."""
+    _setup(app)
+    with caplog.at_level(logging.INFO, logger="app.archive.tasks"), app.app_context():
+        archive_tasks.purge.run()
+        archive_tasks.purge.run()  # the next night: nothing more
+    said = [r.getMessage() for r in caplog.records if r.name == "app.archive.tasks"]
+    assert said == [
+        "2\u00a0documents supprimés, 1\u00a0certificat émis",
+        "0\u00a0document supprimé, 0\u00a0certificat émis",
+    ]

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from flask import Flask
+from markupsafe import escape
 from sqlalchemy import select
 
 from app.auth.models import ApiToken, Role
 from app.db import transaction
 from tests.conftest import csrf_from
 from tests.factories import login_as
+from tests.integration.helpers import post_form
 
 
 def test_admin_creates_uses_and_revokes_a_token(app: Flask) -> None:
@@ -71,9 +74,45 @@ def test_the_scopes_are_a_group_of_labelled_checkboxes(app: Flask) -> None:
     group = re.search(r'<fieldset class="field field-choices">(.*?)</fieldset>', page, re.S)
     assert group, page
     assert "<legend>Portées</legend>" in group.group(1)
-    box_tag = r'<input id="(scopes-\d)" name="scopes" (?:required )?type="checkbox"'
-    boxes = re.findall(box_tag, group.group(1))
+    boxes = re.findall(r'<input id="(scopes-\d)" name="scopes" type="checkbox"', group.group(1))
     assert len(boxes) == 4
     for box in boxes:
         assert f'<label for="{box}">' in group.group(1)
     assert "<h1>Jetons d'API</h1>" in page
+
+
+def boxes_of(page: str, name: str) -> list[str]:
+    """Every checkbox of the group `name`, as rendered (its whole tag)."""
+    found = re.findall(rf'<input [^>]*name="{name}"[^>]*type="checkbox"[^>]*>', page)
+    assert found, page
+    return found
+
+
+@pytest.mark.parametrize(
+    ("url", "name", "empty", "said"),
+    [
+        ("/admin/jetons", "scopes", {"name": "GED"}, "Choisissez au moins une portée."),
+        (
+            "/admin/webhooks",
+            "event_types",
+            {"url": "https://crm.example.com/hooks", "enabled": "y"},
+            "Choisissez au moins un type d'événement.",
+        ),
+    ],
+)
+def test_no_checkbox_of_a_group_says_it_is_required_each(
+    app: Flask, url: str, name: str, empty: dict[str, str], said: str
+) -> None:
+    """ "At least one" is the group's rule, not each box's: a `required` on every box would
+    have a screen reader call each one mandatory (and a browser refuse the form until all
+    are ticked). The rule is said by the field error, on the page and tied to the group."""
+    admin = login_as(app, Role.ADMIN)
+    for box in boxes_of(admin.get(url).get_data(as_text=True), name):
+        assert "required" not in box, box
+    refused = post_form(admin, url, empty)
+    assert refused.status_code == 422, refused.status_code
+    page = refused.get_data(as_text=True)
+    for box in boxes_of(page, name):
+        assert "required" not in box, box
+    assert f'aria-describedby="{name}-error"' in page
+    assert f'<p class="field-error" id="{name}-error">{escape(said)}</p>' in page
