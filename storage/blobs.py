@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from abc import abstractmethod
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -228,13 +229,15 @@ class BaseBlobStore(BlobStore):
 
     _clock: Callable[[], datetime]
 
+    # Abstract: a store that forgets one cannot be instantiated (Protocol's metaclass is an
+    # ABCMeta), rather than failing at the first read.
+    @abstractmethod
     def _open_raw(self, sha256: str) -> BinaryIO:
         """The stored bytes, not checked; raise `BlobNotFound` if there is no such blob."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _open_range(self, sha256: str, start: int, length: int) -> BinaryIO:
         """`open_range` once the range is known to be valid."""
-        raise NotImplementedError
 
     def open_range(self, sha256: str, start: int, length: int) -> BinaryIO:
         check_range(start, length)
