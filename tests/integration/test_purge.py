@@ -6,8 +6,10 @@ from __future__ import annotations
 import io
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 import time_machine
@@ -22,11 +24,13 @@ from app.audit import services as audit
 from app.audit.models import AuditEvent
 from app.clients.models import Client
 from app.clock import business_date
+from app.config import Settings
 from app.db import transaction, utcnow
 from app.documents import services as documents
 from app.documents.models import Document, DocumentKind
 from app.mail import MailError, OutgoingMail
 from app.runtime import Runtime
+from tests.conftest import sealing_around
 from tests.factories import deposit_file, make_client
 from tests.factories.archive import terminate_in_archive
 from tests.integration.helpers import outbox_messages, store_clock_at
@@ -218,12 +222,21 @@ def test_purge_command_dry_run_changes_nothing(app: Flask) -> None:
     assert today.exit_code == 0 and "0\u00a0document supprimé" in today.output
 
 
-@time_machine.travel(datetime(2027, 1, 5, 3, 0, tzinfo=UTC), tick=False)
+PURGE_NIGHT = datetime(2027, 1, 5, 3, 0, tzinfo=UTC)  # past TERMINATED's six months
+
+
+@time_machine.travel(PURGE_NIGHT, tick=False)
 def test_the_daily_job_logs_what_it_deleted_and_certified(
-    app: Flask, caplog: pytest.LogCaptureFixture
+    settings: Settings,
+    tmp_path: Path,
+    make_app: Callable[[Settings], Flask],
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     """The operator reads the nightly purge in the worker's log: counts in words, with their
-    real plural (two documents of the client are past their retention, one certificate)."""
+    real plural (two documents of the client are past their retention, one certificate).
+    The job reads the clock itself, so the clock is moved; the seal that signs the deletion
+    certificate is made around that night, not around the real date."""
+    app = make_app(sealing_around(settings, tmp_path, PURGE_NIGHT))
     _setup(app)
     with caplog.at_level(logging.INFO, logger="app.archive.tasks"), app.app_context():
         archive_tasks.purge.run()
